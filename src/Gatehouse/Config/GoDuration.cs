@@ -1,0 +1,61 @@
+using System.Globalization;
+using System.Text;
+
+namespace Gatehouse.Config;
+
+/// <summary>
+/// Go's <c>time.ParseDuration</c> syntax, which Kratos configs and API bodies (e.g. <c>expires_in</c>) use:
+/// a sequence of decimal numbers with units ns, us, µs, ms, s, m, h.
+/// </summary>
+public static class GoDuration
+{
+    public static bool TryParse(string text, out TimeSpan value)
+    {
+        value = default;
+        if (string.IsNullOrEmpty(text)) return false;
+        var span = text.AsSpan();
+        var negative = false;
+        if (span[0] is '+' or '-') { negative = span[0] == '-'; span = span[1..]; }
+        if (span.SequenceEqual("0")) return true;
+        if (span.IsEmpty) return false;
+        double totalTicks = 0;
+        while (!span.IsEmpty)
+        {
+            var i = 0;
+            while (i < span.Length && (char.IsAsciiDigit(span[i]) || span[i] == '.')) i++;
+            if (i == 0) return false;
+            if (!double.TryParse(span[..i], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number)) return false;
+            span = span[i..];
+            var j = 0;
+            while (j < span.Length && !char.IsAsciiDigit(span[j]) && span[j] != '.') j++;
+            double ticksPerUnit = span[..j] switch
+            {
+                "ns" => 0.01,
+                "us" or "µs" or "μs" => 10,
+                "ms" => TimeSpan.TicksPerMillisecond,
+                "s" => TimeSpan.TicksPerSecond,
+                "m" => TimeSpan.TicksPerMinute,
+                "h" => TimeSpan.TicksPerHour,
+                _ => double.NaN,
+            };
+            if (double.IsNaN(ticksPerUnit)) return false;
+            totalTicks += number * ticksPerUnit;
+            span = span[j..];
+        }
+        if (totalTicks > TimeSpan.MaxValue.Ticks) return false;
+        value = TimeSpan.FromTicks((long)Math.Round(negative ? -totalTicks : totalTicks));
+        return true;
+    }
+
+    public static string Format(TimeSpan value)
+    {
+        if (value == TimeSpan.Zero) return "0s";
+        var sb = new StringBuilder();
+        if (value < TimeSpan.Zero) { sb.Append('-'); value = value.Negate(); }
+        if (value.Ticks >= TimeSpan.TicksPerHour) sb.Append((long)value.TotalHours).Append('h');
+        if (value.Minutes > 0 || (sb.Length > 0 && (value.Seconds > 0 || value.Milliseconds > 0))) sb.Append(value.Minutes).Append('m');
+        var seconds = value.Seconds + (value.Ticks % TimeSpan.TicksPerSecond) / (double)TimeSpan.TicksPerSecond;
+        if (seconds > 0 || sb.Length == 0) sb.Append(seconds.ToString("0.#########", CultureInfo.InvariantCulture)).Append('s');
+        return sb.ToString();
+    }
+}
