@@ -141,16 +141,24 @@ public sealed class SelfServiceOptions
 {
     public string? DefaultBrowserReturnUrl { get; set; }
     public List<string> AllowedReturnUrls { get; set; } = [];
+    public SelfServiceFlowsOptions Flows { get; set; } = new();
+    public SelfServiceMethodsOptions Methods { get; set; } = new();
 }
 
 public sealed class CourierOptions
 {
+    /// <summary><c>smtp</c> (default) or <c>http</c>.</summary>
+    public string DeliveryStrategy { get; set; } = "smtp";
     public SmtpOptions Smtp { get; set; } = new();
 }
 
 public sealed class SmtpOptions
 {
+    /// <summary><c>smtp://</c> (STARTTLS unless <c>?disable_starttls=true</c>) or <c>smtps://</c> (implicit TLS).</summary>
     public string? ConnectionUri { get; set; }
     public string FromAddress { get; set; } = "no-reply@ory.kratos.sh";
     public string? FromName { get; set; }
+
+    /// <summary>Extra headers added to every e-mail.</summary>
+    public Dictionary<string, string> Headers { get; set; } = [];
 }

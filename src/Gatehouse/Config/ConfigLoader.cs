@@ -1,0 +1,203 @@
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+
+namespace Gatehouse.Config;
+
+/// <summary>
+/// Loads the configuration as Kratos does: config files merged in order, then environment overrides,
+/// validated against Gatehouse's schema, bound to <see cref="GatehouseOptions"/>, and completed with the
+/// defaults Kratos derives at run time (base URLs, cookie secrets, session extension).
+/// </summary>
+public static class ConfigLoader
+{
+    /// <summary>Where <c>--dev</c> without any config keeps its data.</summary>
+    public const string DevDsn = "sqlite://gatehouse.db?_fk=true";
+
+    /// <summary>Kratos's lowest bcrypt cost outside <c>--dev</c>; lower configured costs are raised to it.</summary>
+    public const int MinimumProductionBcryptCost = 12;
+
+    private const string SecretAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+    private static readonly JsonSerializerOptions BindingOptions = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        // The schema and the options tree must agree; a key the schema lets through but the tree lacks is a bug.
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { PopulateNestedOptions } },
+    };
+
+    /// <param name="files">Config files (YAML, or JSON when the name ends in <c>.json</c>), merged in order.</param>
+    /// <param name="environment">Environment variables; names that match a supported key override the files.</param>
+    /// <param name="dev">Whether Gatehouse runs with <c>--dev</c>.</param>
+    /// <exception cref="ConfigException">A file cannot be read or parsed, or a key has an invalid value.</exception>
+    public static ConfigLoadResult Load(IReadOnlyList<string> files, IReadOnlyDictionary<string, string?> environment, bool dev)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        ArgumentNullException.ThrowIfNull(environment);
+        var schema = ConfigSchema.Instance;
+        var warnings = new List<string>();
+        var origins = new Dictionary<ConfigPath, string>();
+
+        var config = new JsonObject();
+        foreach (var file in files)
+        {
+            if (!File.Exists(file)) throw new ConfigException($"{file}: config file not found");
+            Merge(config, ConfigFileReader.Read(file), ConfigPath.Root, origins, file);
+        }
+        EnvironmentOverrides.Apply(config, environment, schema, origins);
+        schema.PruneUnknownKeys(config, warnings);
+
+        if (config["dsn"] is null)
+        {
+            if (dev && files.Count == 0) config["dsn"] = DevDsn;
+            else throw new ConfigException("dsn: is required (set it in the config file or with the DSN environment variable)");
+        }
+
+        if (schema.Validate(config) is { } failure) throw new ConfigException(Explain(failure, config, schema, origins));
+
+        GatehouseOptions options;
+        try
+        {
+            options = config.Deserialize<GatehouseOptions>(BindingOptions) ?? new GatehouseOptions();
+        }
+        catch (JsonException ex)
+        {
+            var path = ex.Path is { Length: > 2 } p ? p[2..] : "(root)";
+            throw new ConfigException($"{path}: {ex.Message}", ex);
+        }
+
+        options.Dev = dev;
+        Complete(options, dev, warnings);
+        return new ConfigLoadResult
+        {
+            Options = options,
+            Warnings = warnings,
+            BaseDirectory = files.Count > 0 ? Path.GetDirectoryName(Path.GetFullPath(files[0])) : null,
+        };
+    }
+
+    // Maps merge key by key; lists and scalars from later files replace earlier ones.
+    private static void Merge(JsonObject target, JsonObject source, ConfigPath path, Dictionary<ConfigPath, string> origins, string file)
+    {
+        foreach (var (key, value) in source.ToList())
+        {
+            var childPath = path.Append(key);
+            if (value is JsonObject incoming && target[key] is JsonObject existing)
+            {
+                Merge(existing, incoming, childPath, origins, file);
+                continue;
+            }
+            source.Remove(key);
+            target[key] = value;
+            origins[childPath] = file;
+        }
+    }
+
+    private static string Explain(SchemaFailure failure, JsonObject config, ConfigSchema schema, Dictionary<ConfigPath, string> origins)
+    {
+        var value = Find(config, failure.Path);
+        var keySchema = schema.SchemaAt(failure.Path);
+        string message;
+        if (failure.Keywords.Contains("required") && keySchema is not null && value is JsonObject present
+            && schema.Resolve(keySchema)["required"] is JsonArray required
+            && required.Select(r => r!.GetValue<string>()).FirstOrDefault(k => present[k] is null) is { } missing)
+        {
+            return $"{failure.Path.Append(missing)}: is required{Origin(failure.Path, origins)}";
+        }
+        message = keySchema is null
+            ? $"is invalid ({string.Join(", ", failure.Keywords)})"
+            : $"expected {schema.Describe(keySchema)}, got {Render(value, schema.IsSensitive(failure.Path))}";
+        var name = failure.Path.IsRoot ? "(root)" : failure.Path.ToString();
+        return $"{name}: {message}{Origin(failure.Path, origins)}";
+    }
+
+    private static JsonNode? Find(JsonNode root, ConfigPath path)
+    {
+        JsonNode? current = root;
+        foreach (var segment in path.Segments)
+        {
+            current = (current, segment) switch
+            {
+                (JsonObject map, string key) => map[key],
+                (JsonArray list, int index) when index < list.Count => list[index],
+                _ => null,
+            };
+        }
+        return current;
+    }
+
+    private static string Render(JsonNode? value, bool sensitive)
+    {
+        if (value is null) return "null";
+        if (sensitive) return value.GetValueKind() == JsonValueKind.String ? $"a value of {value.GetValue<string>().Length} characters" : $"a {value.GetValueKind().ToString().ToLowerInvariant()}";
+        var text = value.ToJsonString(new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        return text.Length > 80 ? text[..77] + "..." : text;
+    }
+
+    private static string Origin(ConfigPath path, Dictionary<ConfigPath, string> origins)
+    {
+        for (var current = path; current is not null; current = current.Parent)
+        {
+            if (origins.TryGetValue(current, out var origin))
+                return origin.StartsWith("environment variable ", StringComparison.Ordinal) ? $" (from {origin})" : $" (in {origin})";
+        }
+        return "";
+    }
+
+    // Defaults Kratos computes at run time rather than in its schema.
+    private static void Complete(GatehouseOptions options, bool dev, List<string> warnings)
+    {
+        options.Serve.Public.BaseUrl ??= DeriveBaseUrl(options.Serve.Public);
+        options.Serve.Admin.BaseUrl ??= DeriveBaseUrl(options.Serve.Admin);
+        options.Session.EarliestPossibleExtend ??= options.Session.Lifespan;
+
+        if (options.Secrets.Cookie.Count == 0) options.Secrets.Cookie = [.. options.Secrets.Default];
+        if (options.Secrets.Default.Count == 0 && options.Secrets.Cookie.Count == 0)
+        {
+            var secret = RandomNumberGenerator.GetString(SecretAlphabet, 32);
+            options.Secrets.Default = [secret];
+            options.Secrets.Cookie = [secret];
+            warnings.Add("secrets.default and secrets.cookie are not set: generated a random secret for this process, so sessions and flows will not survive a restart");
+        }
+
+        if (!dev && options.Hashers.Bcrypt.Cost < MinimumProductionBcryptCost)
+        {
+            warnings.Add($"hashers.bcrypt.cost: {options.Hashers.Bcrypt.Cost} is below {MinimumProductionBcryptCost}, the minimum outside --dev; using {MinimumProductionBcryptCost}");
+            options.Hashers.Bcrypt.Cost = MinimumProductionBcryptCost;
+        }
+
+        var schemas = options.Identity.Schemas;
+        if (schemas.Count > 0 && !schemas.Exists(s => s.Id == options.Identity.DefaultSchemaId))
+        {
+            throw new ConfigException($"identity.default_schema_id: expected the id of an entry in identity.schemas ({string.Join(", ", schemas.Select(s => s.Id))}), got \"{options.Identity.DefaultSchemaId}\"");
+        }
+    }
+
+    /// <summary><c>http://&lt;host&gt;:&lt;port&gt;/</c>, with a wildcard host replaced by loopback so the URL is reachable.</summary>
+    private static string DeriveBaseUrl(ListenerOptions listener)
+    {
+        var host = listener.Host;
+        if (host is "" or "0.0.0.0" or "::" or "[::]") host = "127.0.0.1";
+        else if (System.Net.IPAddress.TryParse(host, out var address) && address.AddressFamily == AddressFamily.InterNetworkV6) host = $"[{host}]";
+        return $"http://{host}:{listener.Port}/";
+    }
+
+    // Nested option objects are filled in place, so a file that sets serve.public.base_url keeps the
+    // default port; lists and dictionaries are replaced, as Kratos replaces them.
+    private static void PopulateNestedOptions(JsonTypeInfo typeInfo)
+    {
+        if (typeInfo.Kind != JsonTypeInfoKind.Object) return;
+        foreach (var property in typeInfo.Properties)
+        {
+            if (property.PropertyType.IsClass && !property.PropertyType.IsAbstract
+                && property.PropertyType.Namespace == typeof(GatehouseOptions).Namespace && property.Set is not null)
+            {
+                property.ObjectCreationHandling = JsonObjectCreationHandling.Populate;
+            }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+using System.Text.Json.Serialization;
+
+namespace Gatehouse.Config;
+
+/// <summary><c>selfservice.methods</c>.</summary>
+public sealed class SelfServiceMethodsOptions
+{
+    public PasswordMethodOptions Password { get; set; } = new();
+    public ProfileMethodOptions Profile { get; set; } = new();
+    public CodeMethodOptions Code { get; set; } = new();
+    public LinkMethodOptions Link { get; set; } = new();
+}
+
+public sealed class PasswordMethodOptions
+{
+    public bool Enabled { get; set; } = true;
+    public PasswordMethodConfig Config { get; set; } = new();
+}
+
+public sealed class PasswordMethodConfig
+{
+    public int MinPasswordLength { get; set; } = 8;
+    public bool HaveibeenpwnedEnabled { get; set; } = true;
+    public string HaveibeenpwnedHost { get; set; } = "api.pwnedpasswords.com";
+
+    /// <summary>How often a password may appear in breaches before it is rejected.</summary>
+    public int MaxBreaches { get; set; }
+
+    /// <summary>Accept the password when the breach lookup fails.</summary>
+    public bool IgnoreNetworkErrors { get; set; } = true;
+    public bool IdentifierSimilarityCheckEnabled { get; set; } = true;
+}
+
+public sealed class ProfileMethodOptions
+{
+    public bool Enabled { get; set; } = true;
+}
+
+public sealed class CodeMethodOptions
+{
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Sign in and register with a one-time code instead of a password.</summary>
+    public bool PasswordlessEnabled { get; set; }
+
+    /// <summary>Offer a one-time code as a second factor.</summary>
+    public bool MfaEnabled { get; set; }
+    public CodeMethodConfig Config { get; set; } = new();
+}
+
+public sealed class CodeMethodConfig
+{
+    [JsonConverter(typeof(DurationJsonConverter))]
+    public TimeSpan Lifespan { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How many wrong codes a flow accepts before it is invalidated.</summary>
+    public int MaxSubmissions { get; set; } = 5;
+}
+
+public sealed class LinkMethodOptions
+{
+    public bool Enabled { get; set; }
+    public LinkMethodConfig Config { get; set; } = new();
+}
+
+public sealed class LinkMethodConfig
+{
+    [JsonConverter(typeof(DurationJsonConverter))]
+    public TimeSpan Lifespan { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Base of recovery and verification links; unset means <c>serve.public.base_url</c>.</summary>
+    public string? BaseUrl { get; set; }
+}

@@ -1,0 +1,562 @@
+using Gatehouse.Config;
+
+namespace Gatehouse.Tests.Config;
+
+public sealed class ConfigLoaderTests : IDisposable
+{
+    private const string Secret = "a-cookie-secret-of-32-characters";
+    private static readonly Dictionary<string, string?> NoEnvironment = [];
+    private readonly ConfigFiles _files = new();
+
+    public void Dispose() => _files.Dispose();
+
+    private string MinimalFile(string extra = "") => _files.Write("kratos.yml", "dsn: memory\n" + extra);
+
+    private static ConfigLoadResult Load(string file, Dictionary<string, string?>? environment = null, bool dev = false) =>
+        ConfigLoader.Load([file], environment ?? NoEnvironment, dev);
+
+    private ConfigException LoadFails(string yaml, Dictionary<string, string?>? environment = null) =>
+        Assert.Throws<ConfigException>(() => Load(_files.Write("bad.yml", yaml), environment));
+
+    [Fact]
+    public void A_single_file_is_bound_to_the_options_tree()
+    {
+        var file = MinimalFile("""
+            serve:
+              public:
+                base_url: https://auth.example.com/
+                port: 4000
+                cors:
+                  enabled: true
+                  allowed_origins: [https://app.example.com]
+            log:
+              level: debug
+            identity:
+              default_schema_id: customer
+              schemas:
+                - id: customer
+                  url: file:///etc/gatehouse/customer.schema.json
+            session:
+              lifespan: 720h
+              cookie:
+                name: my_session
+                same_site: Strict
+            selfservice:
+              default_browser_return_url: https://app.example.com/
+              flows:
+                login:
+                  ui_url: https://app.example.com/login
+                  lifespan: 10m
+                registration:
+                  style: unified
+                  after:
+                    password:
+                      hooks:
+                        - hook: session
+                        - hook: web_hook
+                          config:
+                            url: https://hooks.example.com/registered
+                            method: POST
+              methods:
+                password:
+                  config:
+                    min_password_length: 12
+                    haveibeenpwned_enabled: false
+                link:
+                  enabled: true
+            courier:
+              smtp:
+                connection_uri: smtps://user:pass@mail.example.com:465/
+                from_name: Example
+                headers:
+                  X-Tenant: example
+            secrets:
+              cookie: [a-cookie-secret-of-32-characters]
+            """);
+
+        var result = Load(file);
+        var o = result.Options;
+
+        Assert.Empty(result.Warnings);
+        Assert.Equal("memory", o.Dsn);
+        Assert.Equal("https://auth.example.com/", o.Serve.Public.BaseUrl);
+        Assert.Equal(4000, o.Serve.Public.Port);
+        Assert.True(o.Serve.Public.Cors.Enabled);
+        Assert.Equal(["https://app.example.com"], o.Serve.Public.Cors.AllowedOrigins);
+        Assert.Equal(["POST", "GET", "PUT", "PATCH", "DELETE"], o.Serve.Public.Cors.AllowedMethods);
+        Assert.Equal(4434, o.Serve.Admin.Port);
+        Assert.Equal("debug", o.Log.Level);
+        Assert.Equal("customer", o.Identity.DefaultSchemaId);
+        Assert.Equal("file:///etc/gatehouse/customer.schema.json", Assert.Single(o.Identity.Schemas).Url);
+        Assert.Equal(TimeSpan.FromDays(30), o.Session.Lifespan);
+        Assert.Equal("my_session", o.Session.Cookie.Name);
+        Assert.True(o.Session.Cookie.Persistent);
+        Assert.Equal("Strict", o.Session.Cookie.SameSite);
+        Assert.Equal("https://app.example.com/login", o.Selfservice.Flows.Login.UiUrl);
+        Assert.Equal(TimeSpan.FromMinutes(10), o.Selfservice.Flows.Login.Lifespan);
+        Assert.Equal(TimeSpan.FromHours(1), o.Selfservice.Flows.Registration.Lifespan);
+        Assert.Equal("unified", o.Selfservice.Flows.Registration.Style);
+        var hooks = o.Selfservice.Flows.Registration.After.HooksFor("password");
+        Assert.Equal(["session", "web_hook"], hooks.Select(h => h.Hook));
+        Assert.Equal("https://hooks.example.com/registered", (string?)hooks[1].Config?["url"]);
+        Assert.Empty(o.Selfservice.Flows.Registration.After.HooksFor("oidc"));
+        Assert.Equal(12, o.Selfservice.Methods.Password.Config.MinPasswordLength);
+        Assert.False(o.Selfservice.Methods.Password.Config.HaveibeenpwnedEnabled);
+        Assert.True(o.Selfservice.Methods.Password.Config.IgnoreNetworkErrors);
+        Assert.True(o.Selfservice.Methods.Link.Enabled);
+        Assert.Equal(TimeSpan.FromHours(1), o.Selfservice.Methods.Link.Config.Lifespan);
+        Assert.Equal("smtps://user:pass@mail.example.com:465/", o.Courier.Smtp.ConnectionUri);
+        Assert.Equal("no-reply@ory.kratos.sh", o.Courier.Smtp.FromAddress);
+        Assert.Equal("example", o.Courier.Smtp.Headers["X-Tenant"]);
+        Assert.Equal([Secret], o.Secrets.Cookie);
+        Assert.Equal(_files.Folder, result.BaseDirectory);
+    }
+
+    [Fact]
+    public void A_json_file_is_read_like_yaml()
+    {
+        var file = _files.Write("kratos.json", """{"dsn": "memory", "serve": {"admin": {"port": 5000}}, "secrets": {"default": ["a-default-secret-value"]}}""");
+
+        var options = Load(file).Options;
+
+        Assert.Equal(5000, options.Serve.Admin.Port);
+        Assert.Equal(["a-default-secret-value"], options.Secrets.Cookie);
+    }
+
+    [Fact]
+    public void Later_files_merge_maps_deeply_and_replace_lists_and_scalars()
+    {
+        var first = _files.Write("base.yml", """
+            dsn: sqlite:///var/lib/gatehouse.db
+            serve:
+              public:
+                port: 4000
+                cors:
+                  enabled: true
+                  allowed_origins: [https://a.example.com, https://b.example.com]
+            selfservice:
+              allowed_return_urls: [https://a.example.com/]
+            """);
+        var second = _files.Write("override.yml", """
+            serve:
+              public:
+                cors:
+                  allowed_origins: [https://c.example.com]
+            selfservice:
+              allowed_return_urls: []
+            log:
+              level: error
+            """);
+
+        var result = ConfigLoader.Load([first, second], NoEnvironment, dev: false);
+        var o = result.Options;
+
+        Assert.Equal("sqlite:///var/lib/gatehouse.db", o.Dsn);
+        Assert.Equal(4000, o.Serve.Public.Port);
+        Assert.True(o.Serve.Public.Cors.Enabled);
+        Assert.Equal(["https://c.example.com"], o.Serve.Public.Cors.AllowedOrigins);
+        Assert.Empty(o.Selfservice.AllowedReturnUrls);
+        Assert.Equal("error", o.Log.Level);
+        Assert.Equal(_files.Folder, result.BaseDirectory);
+    }
+
+    [Fact]
+    public void Environment_overrides_coerce_integers_booleans_and_strings()
+    {
+        var result = Load(MinimalFile("serve: {public: {port: 4000}}\n"), new()
+        {
+            ["SERVE_PUBLIC_PORT"] = "4455",
+            ["SERVE_ADMIN_HOST"] = "0.0.0.0",
+            ["SERVE_PUBLIC_CORS_ENABLED"] = "true",
+            ["LOG_LEVEL"] = "warning",
+            ["HASHERS_ALGORITHM"] = "argon2",
+            ["HASHERS_ARGON2_MEMORY"] = "64MB",
+            ["DSN"] = "postgres://u:p@db:5432/gatehouse",
+        });
+        var o = result.Options;
+
+        Assert.Equal(4455, o.Serve.Public.Port);
+        Assert.Equal("0.0.0.0", o.Serve.Admin.Host);
+        Assert.True(o.Serve.Public.Cors.Enabled);
+        Assert.Equal("warning", o.Log.Level);
+        Assert.Equal("argon2", o.Hashers.Algorithm);
+        Assert.Equal(64L * 1024 * 1024, o.Hashers.Argon2.Memory);
+        Assert.Equal("postgres://u:p@db:5432/gatehouse", o.Dsn);
+    }
+
+    [Fact]
+    public void Environment_names_resolve_keys_that_contain_underscores()
+    {
+        var o = Load(MinimalFile(), new()
+        {
+            ["SELFSERVICE_DEFAULT_BROWSER_RETURN_URL"] = "https://app.example.com/welcome",
+            ["SERVE_PUBLIC_BASE_URL"] = "https://auth.example.com/",
+            ["SERVE_ADMIN_REQUIRE_API_KEY"] = "false",
+            ["SELFSERVICE_FLOWS_LOGIN_UI_URL"] = "https://app.example.com/login",
+            ["SELFSERVICE_FLOWS_SETTINGS_PRIVILEGED_SESSION_MAX_AGE"] = "15m",
+            ["SELFSERVICE_METHODS_PASSWORD_CONFIG_HAVEIBEENPWNED_ENABLED"] = "0",
+            ["SESSION_EARLIEST_POSSIBLE_EXTEND"] = "1h",
+            ["COURIER_SMTP_CONNECTION_URI"] = "smtp://mail:25/?disable_starttls=true",
+        }).Options;
+
+        Assert.Equal("https://app.example.com/welcome", o.Selfservice.DefaultBrowserReturnUrl);
+        Assert.Equal("https://auth.example.com/", o.Serve.Public.BaseUrl);
+        Assert.False(o.Serve.Admin.RequireApiKey);
+        Assert.Equal("https://app.example.com/login", o.Selfservice.Flows.Login.UiUrl);
+        Assert.Equal(TimeSpan.FromMinutes(15), o.Selfservice.Flows.Settings.PrivilegedSessionMaxAge);
+        Assert.False(o.Selfservice.Methods.Password.Config.HaveibeenpwnedEnabled);
+        Assert.Equal(TimeSpan.FromHours(1), o.Session.EarliestPossibleExtend);
+        Assert.Equal("smtp://mail:25/?disable_starttls=true", o.Courier.Smtp.ConnectionUri);
+    }
+
+    [Fact]
+    public void String_arrays_from_the_environment_accept_json_or_comma_separated_values()
+    {
+        var o = Load(MinimalFile(), new()
+        {
+            ["SECRETS_COOKIE"] = """["first-cookie-secret-value","second-cookie-secret-value"]""",
+            ["SELFSERVICE_ALLOWED_RETURN_URLS"] = "https://a.example.com/, https://b.example.com/",
+        }).Options;
+
+        Assert.Equal(["first-cookie-secret-value", "second-cookie-secret-value"], o.Secrets.Cookie);
+        Assert.Equal(["https://a.example.com/", "https://b.example.com/"], o.Selfservice.AllowedReturnUrls);
+    }
+
+    [Fact]
+    public void Objects_and_lists_of_objects_come_from_json_in_the_environment()
+    {
+        var o = Load(MinimalFile(), new()
+        {
+            ["IDENTITY_SCHEMAS"] = """[{"id":"default","url":"file:///x.json"},{"id":"staff","url":"https://example.com/staff.json"}]""",
+            ["COURIER_SMTP_HEADERS"] = """{"X-Mailer":"gatehouse"}""",
+            ["SELFSERVICE_FLOWS_LOGIN_AFTER_HOOKS"] = """[{"hook":"web_hook","config":{"url":"https://hooks.example.com/"}}]""",
+        }).Options;
+
+        Assert.Equal(["default", "staff"], o.Identity.Schemas.Select(s => s.Id));
+        Assert.Equal("file:///x.json", o.Identity.Schemas[0].Url);
+        Assert.Equal("gatehouse", o.Courier.Smtp.Headers["X-Mailer"]);
+        Assert.Equal("https://hooks.example.com/", (string?)Assert.Single(o.Selfservice.Flows.Login.After.Hooks).Config?["url"]);
+    }
+
+    [Fact]
+    public void Indexed_environment_names_set_single_array_elements()
+    {
+        var file = MinimalFile("""
+            secrets:
+              cookie: [file-cookie-secret-one, file-cookie-secret-two]
+            identity:
+              schemas:
+                - id: default
+                  url: file:///from/file.json
+            """);
+
+        var o = Load(file, new()
+        {
+            ["SECRETS_COOKIE_1"] = "env-cookie-secret-number-two",
+            ["SECRETS_COOKIE_2"] = "env-cookie-secret-number-three",
+            ["IDENTITY_SCHEMAS_0_URL"] = "file:///from/env.json",
+        }).Options;
+
+        Assert.Equal(["file-cookie-secret-one", "env-cookie-secret-number-two", "env-cookie-secret-number-three"], o.Secrets.Cookie);
+        Assert.Equal("default", o.Identity.Schemas[0].Id);
+        Assert.Equal("file:///from/env.json", o.Identity.Schemas[0].Url);
+    }
+
+    [Fact]
+    public void Environment_variables_that_name_no_supported_key_are_ignored()
+    {
+        var result = Load(MinimalFile(), new()
+        {
+            ["PATH"] = "/usr/bin",
+            ["SERVE_PUBLIC_TLS_CERT_PATH"] = "/etc/cert.pem",
+            ["serve_public_port"] = "1",
+            ["LOG_LEVEL"] = "",
+        });
+
+        Assert.Equal(4433, result.Options.Serve.Public.Port);
+        Assert.Equal("info", result.Options.Log.Level);
+        Assert.DoesNotContain(result.Warnings, w => w.Contains("tls", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void An_invalid_integer_from_the_environment_names_the_key_and_the_variable()
+    {
+        var ex = Assert.Throws<ConfigException>(() => Load(MinimalFile(), new() { ["SERVE_PUBLIC_PORT"] = "abc" }));
+
+        Assert.Equal("serve.public.port: expected an integer between 0 and 65535, got \"abc\" (from environment variable SERVE_PUBLIC_PORT)", ex.Message);
+    }
+
+    [Fact]
+    public void An_invalid_type_in_a_file_names_the_key_and_the_file()
+    {
+        var ex = LoadFails("dsn: memory\nserve:\n  public:\n    port: \"4433\"\n");
+
+        Assert.StartsWith("serve.public.port: expected an integer between 0 and 65535, got \"4433\" (in ", ex.Message, StringComparison.Ordinal);
+        Assert.EndsWith("bad.yml)", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_port_out_of_range_is_rejected()
+    {
+        var ex = LoadFails("dsn: memory\nserve: {admin: {port: 70000}}\n");
+
+        Assert.StartsWith("serve.admin.port: expected an integer between 0 and 65535, got 70000", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("hashers: {algorithm: md5}", "hashers.algorithm: expected one of \"bcrypt\", \"argon2\", got \"md5\"")]
+    [InlineData("log: {level: verbose}", "log.level: expected one of \"trace\", \"debug\", \"info\", \"warning\", \"error\", \"fatal\", \"panic\", got \"verbose\"")]
+    [InlineData("selfservice: {flows: {registration: {style: two_step}}}", "selfservice.flows.registration.style: expected one of \"profile_first\", \"unified\", got \"two_step\"")]
+    [InlineData("cookies: {same_site: lax}", "cookies.same_site: expected one of \"Strict\", \"Lax\", \"None\", got \"lax\"")]
+    [InlineData("hashers: {bcrypt: {cost: 40}}", "hashers.bcrypt.cost: expected an integer between 4 and 31, got 40")]
+    [InlineData("serve: {public: {base_url: /relative}}", "serve.public.base_url: expected an absolute URL such as \"https://example.com/\", got \"/relative\"")]
+    [InlineData("selfservice: {flows: {login: {ui_url: not a url}}}", "selfservice.flows.login.ui_url: expected an absolute URL such as \"https://example.com/\", got \"not a url\"")]
+    [InlineData("selfservice: {flows: {login: {after: {hooks: [{hook: teleport}]}}}}", "selfservice.flows.login.after.hooks[0].hook: expected one of")]
+    [InlineData("courier: {smtp: {connection_uri: 'http://mail'}}", "courier.smtp.connection_uri: expected an smtp:// or smtps:// URL, got a value of 11 characters")]
+    [InlineData("identity: {schemas: [{id: default}]}", "identity.schemas[0].url: is required")]
+    [InlineData("serve: {public: {cors: {enabled: yes}}}", "serve.public.cors.enabled: expected true or false, got \"yes\"")]
+    public void An_invalid_value_names_the_key_and_what_is_expected(string yaml, string expected)
+    {
+        var ex = LoadFails("dsn: memory\n" + yaml + "\n");
+
+        Assert.StartsWith(expected, ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', ex.Message);
+    }
+
+    [Fact]
+    public void A_short_secret_is_rejected_without_echoing_it()
+    {
+        var ex = LoadFails("dsn: memory\nsecrets: {cookie: [tooshort]}\n");
+
+        Assert.StartsWith("secrets.cookie[0]: expected a string of at least 16 characters, got a value of 8 characters", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("tooshort", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_cipher_secret_must_have_exactly_32_characters()
+    {
+        var ex = LoadFails("dsn: memory\nsecrets: {cipher: [only-twenty-characters]}\n");
+
+        Assert.StartsWith("secrets.cipher[0]: expected a string of exactly 32 characters", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Unknown_keys_are_reported_as_warnings_by_path_and_ignored()
+    {
+        var result = Load(MinimalFile("""
+            serve:
+              public:
+                tls:
+                  cert: {path: /etc/cert.pem}
+            selfservice:
+              methods:
+                totp: {enabled: true}
+            identity:
+              schemas:
+                - id: default
+                  url: file:///x.json
+                  selfservice_selectable: true
+            oauth2_provider:
+              url: http://hydra:4445
+            secrets:
+              default: [a-default-secret-value]
+            """));
+
+        Assert.Equal(
+            [
+                "\"serve.public.tls\" is not supported by Gatehouse yet and is ignored",
+                "\"selfservice.methods.totp\" is not supported by Gatehouse yet and is ignored",
+                "\"identity.schemas[0].selfservice_selectable\" is not supported by Gatehouse yet and is ignored",
+                "\"oauth2_provider\" is not supported by Gatehouse yet and is ignored",
+            ],
+            result.Warnings);
+        Assert.Equal("default", Assert.Single(result.Options.Identity.Schemas).Id);
+    }
+
+    [Fact]
+    public void Hook_config_is_kept_as_written_without_warnings()
+    {
+        var result = Load(MinimalFile("""
+            selfservice:
+              flows:
+                settings:
+                  after:
+                    profile:
+                      hooks:
+                        - hook: web_hook
+                          config:
+                            url: https://hooks.example.com/
+                            auth: {type: api_key, config: {name: X-Key, value: s3cret, in: header}}
+                            response: {parse: true}
+            secrets:
+              default: [a-default-secret-value]
+            """));
+
+        Assert.Empty(result.Warnings);
+        var hook = Assert.Single(result.Options.Selfservice.Flows.Settings.After.HooksFor("profile"));
+        Assert.Equal("X-Key", (string?)hook.Config?["auth"]?["config"]?["name"]);
+        Assert.True((bool?)hook.Config?["response"]?["parse"]);
+    }
+
+    [Fact]
+    public void A_missing_dsn_is_an_error_outside_dev()
+    {
+        var ex = Assert.Throws<ConfigException>(() => Load(_files.Write("no-dsn.yml", "log: {level: info}\n")));
+
+        Assert.StartsWith("dsn: is required", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Dev_without_files_defaults_to_a_local_sqlite_database()
+    {
+        var result = ConfigLoader.Load([], NoEnvironment, dev: true);
+        var o = result.Options;
+
+        Assert.Equal(ConfigLoader.DevDsn, o.Dsn);
+        Assert.True(o.Dev);
+        Assert.Null(result.BaseDirectory);
+        Assert.Null(o.Serve.Admin.RequireApiKey);
+        Assert.Equal("http://127.0.0.1:4433/", o.Serve.Public.BaseUrl);
+        Assert.Equal("http://127.0.0.1:4434/", o.Serve.Admin.BaseUrl);
+    }
+
+    [Fact]
+    public void Dev_keeps_a_dsn_given_in_the_environment()
+    {
+        var o = ConfigLoader.Load([], new Dictionary<string, string?> { ["DSN"] = "memory" }, dev: true).Options;
+
+        Assert.Equal("memory", o.Dsn);
+    }
+
+    [Fact]
+    public void Dev_allows_a_low_bcrypt_cost_and_production_raises_it_with_a_warning()
+    {
+        var file = MinimalFile("hashers: {bcrypt: {cost: 4}}\nsecrets: {default: [a-default-secret-value]}\n");
+
+        var dev = Load(file, dev: true);
+        var production = Load(file);
+
+        Assert.Equal(4, dev.Options.Hashers.Bcrypt.Cost);
+        Assert.Empty(dev.Warnings);
+        Assert.Equal(12, production.Options.Hashers.Bcrypt.Cost);
+        Assert.Equal("hashers.bcrypt.cost: 4 is below 12, the minimum outside --dev; using 12", Assert.Single(production.Warnings));
+    }
+
+    [Fact]
+    public void Missing_secrets_are_generated_per_process_with_a_warning()
+    {
+        var first = Load(MinimalFile());
+        var second = Load(MinimalFile());
+
+        var secret = Assert.Single(first.Options.Secrets.Cookie);
+        Assert.Equal(32, secret.Length);
+        Assert.Equal([secret], first.Options.Secrets.Default);
+        Assert.NotEqual(secret, Assert.Single(second.Options.Secrets.Cookie));
+        Assert.Contains(first.Warnings, w => w.StartsWith("secrets.default and secrets.cookie are not set", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Cookie_secrets_fall_back_to_the_default_secrets()
+    {
+        var result = Load(MinimalFile("secrets: {default: [default-secret-number-1, default-secret-number-2]}\n"));
+
+        Assert.Equal(["default-secret-number-1", "default-secret-number-2"], result.Options.Secrets.Cookie);
+        Assert.Empty(result.Warnings);
+    }
+
+    [Theory]
+    [InlineData("", "http://127.0.0.1:4433/", "http://127.0.0.1:4434/")]
+    [InlineData("serve: {public: {host: 0.0.0.0, port: 8080}, admin: {host: 0.0.0.0, port: 8081}}", "http://127.0.0.1:8080/", "http://127.0.0.1:8081/")]
+    [InlineData("serve: {public: {host: auth.internal}, admin: {host: '::1'}}", "http://auth.internal:4433/", "http://[::1]:4434/")]
+    [InlineData("serve: {public: {base_url: 'https://id.example.com/', port: 9}}", "https://id.example.com/", "http://127.0.0.1:4434/")]
+    public void Base_urls_are_derived_from_host_and_port_when_not_set(string yaml, string publicUrl, string adminUrl)
+    {
+        var o = Load(MinimalFile(yaml + "\n")).Options;
+
+        Assert.Equal(publicUrl, o.Serve.Public.BaseUrl);
+        Assert.Equal(adminUrl, o.Serve.Admin.BaseUrl);
+    }
+
+    [Fact]
+    public void Durations_use_go_syntax_and_earliest_possible_extend_defaults_to_the_lifespan()
+    {
+        var o = Load(MinimalFile("""
+            session: {lifespan: 1h30m}
+            selfservice:
+              flows:
+                recovery: {lifespan: 15m}
+                settings: {privileged_session_max_age: 90s}
+              methods:
+                code: {config: {lifespan: 500ms}}
+            """)).Options;
+
+        Assert.Equal(TimeSpan.FromMinutes(90), o.Session.Lifespan);
+        Assert.Equal(TimeSpan.FromMinutes(90), o.Session.EarliestPossibleExtend);
+        Assert.Equal(TimeSpan.FromMinutes(15), o.Selfservice.Flows.Recovery.Lifespan);
+        Assert.Equal(TimeSpan.FromSeconds(90), o.Selfservice.Flows.Settings.PrivilegedSessionMaxAge);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), o.Selfservice.Methods.Code.Config.Lifespan);
+        Assert.Equal(TimeSpan.FromHours(1), o.Selfservice.Flows.Verification.Lifespan);
+    }
+
+    [Theory]
+    [InlineData("session: {lifespan: soon}", "session.lifespan: expected a duration such as \"1h\", \"15m\" or \"30s\", got \"soon\"")]
+    [InlineData("session: {lifespan: 24}", "session.lifespan: expected a duration such as \"1h\", \"15m\" or \"30s\", got 24")]
+    [InlineData("selfservice: {flows: {login: {lifespan: 1d}}}", "selfservice.flows.login.lifespan: expected a duration such as \"1h\", \"15m\" or \"30s\", got \"1d\"")]
+    public void An_invalid_duration_names_the_key(string yaml, string expected)
+    {
+        var ex = LoadFails("dsn: memory\n" + yaml + "\n");
+
+        Assert.StartsWith(expected, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_default_schema_id_must_name_a_configured_schema()
+    {
+        var ex = LoadFails("dsn: memory\nidentity: {default_schema_id: staff, schemas: [{id: customer, url: 'file:///c.json'}]}\n");
+
+        Assert.Equal("identity.default_schema_id: expected the id of an entry in identity.schemas (customer), got \"staff\"", ex.Message);
+    }
+
+    [Fact]
+    public void Yaml_scalars_follow_the_core_schema_and_quoted_values_stay_strings()
+    {
+        var o = Load(MinimalFile("""
+            session:
+              cookie:
+                name: "123"
+                persistent: false
+            selfservice:
+              default_browser_return_url: 'https://app.example.com/'
+            courier:
+              smtp:
+                from_name: yes
+            """)).Options;
+
+        Assert.Equal("123", o.Session.Cookie.Name);
+        Assert.False(o.Session.Cookie.Persistent);
+        Assert.Equal("yes", o.Courier.Smtp.FromName);
+    }
+
+    [Fact]
+    public void Empty_yaml_keys_count_as_not_set()
+    {
+        var o = Load(MinimalFile("serve:\n  public:\n  admin:\n    port: 5000\nlog:\n")).Options;
+
+        Assert.Equal(4433, o.Serve.Public.Port);
+        Assert.Equal(5000, o.Serve.Admin.Port);
+        Assert.Equal("info", o.Log.Level);
+    }
+
+    [Fact]
+    public void Broken_yaml_and_missing_files_are_reported_with_the_file_name()
+    {
+        var broken = _files.Write("broken.yml", "dsn: memory\nserve: [unclosed\n");
+        var missing = Path.Combine(_files.Folder, "missing.yml");
+
+        var parse = Assert.Throws<ConfigException>(() => Load(broken));
+        var notFound = Assert.Throws<ConfigException>(() => Load(missing));
+
+        Assert.StartsWith(broken + ":", parse.Message, StringComparison.Ordinal);
+        Assert.Equal(missing + ": config file not found", notFound.Message);
+    }
+}
