@@ -1,0 +1,200 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Gatehouse.Config;
+
+namespace Gatehouse.Tests.Config;
+
+/// <summary>Checks against Kratos's own files in <c>shared/reference/kratos</c>; skipped when that folder is absent.</summary>
+public sealed class KratosCompatibilityTests
+{
+    // Keys Gatehouse adds on top of Kratos's schema.
+    private static readonly HashSet<string> GatehouseAdditions = ["serve.admin.require_api_key"];
+
+    // Keys whose type deliberately differs: Kratos declares the cookie "secure" flags as strings but reads them as booleans.
+    private static readonly HashSet<string> TypeDifferences = ["cookies.secure", "session.cookie.secure"];
+
+    private static string KratosFile(string relative)
+    {
+        var folder = ConfigFiles.KratosReference();
+        var path = folder is null ? null : Path.Combine(folder, relative);
+        Assert.SkipWhen(path is null || !File.Exists(path), $"Kratos reference file {relative} is not available");
+        return path!;
+    }
+
+    [Fact]
+    public void The_email_password_quickstart_loads_with_only_warnings()
+    {
+        var file = KratosFile(Path.Combine("quickstart", "email-password", "kratos.yml"));
+
+        var result = ConfigLoader.Load([file], new Dictionary<string, string?>(), dev: true);
+        var o = result.Options;
+
+        Assert.Equal(
+            [
+                "\"version\" is not supported by Gatehouse yet and is ignored",
+                "\"selfservice.methods.totp\" is not supported by Gatehouse yet and is ignored",
+                "\"selfservice.methods.lookup_secret\" is not supported by Gatehouse yet and is ignored",
+                "\"ciphers\" is not supported by Gatehouse yet and is ignored",
+                "\"feature_flags\" is not supported by Gatehouse yet and is ignored",
+            ],
+            result.Warnings);
+        Assert.Equal("memory", o.Dsn);
+        Assert.Equal("http://127.0.0.1:4433/", o.Serve.Public.BaseUrl);
+        Assert.Equal("http://kratos:4434/", o.Serve.Admin.BaseUrl);
+        Assert.True(o.Serve.Public.Cors.Enabled);
+        Assert.Equal("http://127.0.0.1:4455/welcome", o.Selfservice.DefaultBrowserReturnUrl);
+        Assert.Equal(3, o.Selfservice.AllowedReturnUrls.Count);
+        Assert.True(o.Selfservice.Methods.Link.Enabled);
+        Assert.True(o.Selfservice.Flows.Recovery.Enabled);
+        Assert.True(o.Selfservice.Flows.Verification.Enabled);
+        Assert.Equal("http://127.0.0.1:4455/welcome", o.Selfservice.Flows.Verification.After.DefaultBrowserReturnUrl);
+        Assert.Equal(TimeSpan.FromMinutes(15), o.Selfservice.Flows.Settings.PrivilegedSessionMaxAge);
+        Assert.Equal(TimeSpan.FromMinutes(10), o.Selfservice.Flows.Login.Lifespan);
+        Assert.Equal("http://127.0.0.1:4455/login", o.Selfservice.Flows.Logout.After.DefaultBrowserReturnUrl);
+        Assert.Equal(["session", "show_verification_ui"], o.Selfservice.Flows.Registration.After.HooksFor("password").Select(h => h.Hook));
+        Assert.Equal("debug", o.Log.Level);
+        Assert.True(o.Log.LeakSensitiveValues);
+        Assert.Equal(["PLEASE-CHANGE-ME-I-AM-VERY-INSECURE"], o.Secrets.Cookie);
+        Assert.Equal(8, o.Hashers.Bcrypt.Cost);
+        Assert.Equal("file:///etc/config/kratos/identity.schema.json", Assert.Single(o.Identity.Schemas).Url);
+        Assert.Equal("smtps://test:test@mailslurper:1025/?skip_ssl_verify=true", o.Courier.Smtp.ConnectionUri);
+        Assert.Equal(Path.GetDirectoryName(file), result.BaseDirectory);
+    }
+
+    [Fact]
+    public void Every_supported_key_exists_in_kratos_schema_with_the_same_type()
+    {
+        var kratos = JsonNode.Parse(File.ReadAllText(KratosFile("config.schema.json")))!.AsObject();
+        var ours = ConfigSchema.Instance;
+        var problems = new List<string>();
+
+        foreach (var (path, schema) in Leaves(ours, ours.Root, ConfigPath.Root))
+        {
+            var key = path.ToString();
+            if (GatehouseAdditions.Contains(key)) continue;
+            var candidates = KratosSchemasAt(kratos, path);
+            if (candidates.Count == 0)
+            {
+                problems.Add($"{key}: not in Kratos's schema");
+                continue;
+            }
+            var ourTypes = ConfigSchema.Types(ours.Resolve(schema));
+            var kratosTypes = candidates.SelectMany(c => ConfigSchema.Types(c)).ToHashSet();
+            if (!TypeDifferences.Contains(key) && kratosTypes.Count > 0 && !ourTypes.Overlaps(kratosTypes))
+                problems.Add($"{key}: ours is {string.Join("|", ourTypes)}, Kratos's is {string.Join("|", kratosTypes)}");
+        }
+
+        Assert.Empty(problems);
+    }
+
+    [Fact]
+    public void Every_gatehouse_addition_is_absent_from_kratos_schema()
+    {
+        var kratos = JsonNode.Parse(File.ReadAllText(KratosFile("config.schema.json")))!.AsObject();
+
+        foreach (var key in GatehouseAdditions)
+        {
+            var path = ConfigPath.From(key.Split('.'));
+            Assert.Empty(KratosSchemasAt(kratos, path));
+        }
+    }
+
+    private static IEnumerable<(ConfigPath Path, JsonObject Schema)> Leaves(ConfigSchema schema, JsonObject node, ConfigPath path)
+    {
+        var resolved = schema.Resolve(node);
+        var any = false;
+        if (resolved["properties"] is JsonObject properties)
+        {
+            foreach (var (key, child) in properties)
+            {
+                any = true;
+                foreach (var leaf in Leaves(schema, (JsonObject)child!, path.Append(key))) yield return leaf;
+            }
+        }
+        if (resolved["items"] is JsonObject items && ConfigSchema.Types(schema.Resolve(items)).Contains("object"))
+        {
+            any = true;
+            foreach (var leaf in Leaves(schema, items, path.Append(0))) yield return leaf;
+        }
+        if (!any && !path.IsRoot) yield return (path, node);
+    }
+
+    // Every subschema of Kratos's schema that can describe the value at the path (through $ref, allOf/anyOf/oneOf).
+    private static List<JsonObject> KratosSchemasAt(JsonObject kratos, ConfigPath path)
+    {
+        var current = Expand(kratos, kratos);
+        foreach (var segment in path.Segments)
+        {
+            current = [.. current.SelectMany(s => (segment is int ? s["items"] : s["properties"]?[(string)segment]) is JsonObject child ? Expand(kratos, child) : [])];
+        }
+        return current;
+    }
+
+    private static List<JsonObject> Expand(JsonObject kratos, JsonObject schema)
+    {
+        var result = new List<JsonObject>();
+        var current = schema;
+        while (current["$ref"] is JsonValue reference)
+        {
+            var name = reference.GetValue<string>().Replace("#/definitions/", "", StringComparison.Ordinal);
+            current = kratos["definitions"]![name]!.AsObject();
+        }
+        result.Add(current);
+        foreach (var combinator in new[] { "allOf", "anyOf", "oneOf" })
+        {
+            if (current[combinator] is JsonArray branches)
+                result.AddRange(branches.OfType<JsonObject>().SelectMany(b => Expand(kratos, b)));
+        }
+        return result;
+    }
+
+    [Fact]
+    public void Setting_a_key_to_its_schema_default_changes_nothing()
+    {
+        using var files = new ConfigFiles();
+        var schema = ConfigSchema.Instance;
+        var baseline = Serialize(Load(files, new JsonObject()));
+        var checkedKeys = 0;
+
+        foreach (var (path, leaf) in Defaults(schema, schema.Root, ConfigPath.Root))
+        {
+            var config = new JsonObject();
+            JsonObject parent = config;
+            foreach (var segment in path.Segments.SkipLast(1))
+            {
+                var next = new JsonObject();
+                parent[(string)segment] = next;
+                parent = next;
+            }
+            parent[(string)path.Segments[^1]] = leaf.DeepClone();
+
+            Assert.True(JsonNode.DeepEquals(baseline, Serialize(Load(files, config))), $"{path}: the schema default {leaf.ToJsonString()} differs from the options tree's default");
+            checkedKeys++;
+        }
+
+        Assert.True(checkedKeys > 30, $"only {checkedKeys} defaults were found");
+    }
+
+    private static GatehouseOptions Load(ConfigFiles files, JsonObject config)
+    {
+        config["dsn"] = "memory";
+        config["secrets"] = new JsonObject { ["default"] = new JsonArray("a-default-secret-value") };
+        var file = files.Write("defaults.json", config.ToJsonString());
+        return ConfigLoader.Load([file], new Dictionary<string, string?>(), dev: false).Options;
+    }
+
+    private static JsonNode Serialize(GatehouseOptions options) =>
+        JsonSerializer.SerializeToNode(options, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower })!;
+
+    private static IEnumerable<(ConfigPath Path, JsonNode Default)> Defaults(ConfigSchema schema, JsonObject node, ConfigPath path)
+    {
+        if (node["default"] is { } value) yield return (path, value);
+        if (schema.Resolve(node)["properties"] is JsonObject properties)
+        {
+            foreach (var (key, child) in properties)
+            {
+                foreach (var found in Defaults(schema, (JsonObject)child!, path.Append(key))) yield return found;
+            }
+        }
+    }
+}
