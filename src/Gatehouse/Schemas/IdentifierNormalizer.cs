@@ -1,0 +1,103 @@
+using System.Globalization;
+using System.Text;
+using PhoneNumbers;
+
+namespace Gatehouse.Schemas;
+
+/// <summary>
+/// Normalises credential identifiers and addresses the way Kratos does (<c>x/normalize.go</c>), so that
+/// identifiers stored at registration and looked up at login compare equal.
+/// </summary>
+public static class IdentifierNormalizer
+{
+    private static readonly PhoneNumberUtil Phones = PhoneNumberUtil.GetInstance();
+
+    /// <summary>
+    /// Trims, applies NFKC (which also folds full-width forms), strips code points PRECIS freeform
+    /// disallows (controls, format and bidi characters, unassigned, private use, noncharacters,
+    /// default-ignorables), and lower-cases. Kratos's graceful PRECIS mode: never fails.
+    /// </summary>
+    public static string Canonicalize(string value)
+    {
+        var trimmed = value.Trim();
+        var kept = new StringBuilder(trimmed.Length);
+        foreach (var rune in trimmed.EnumerateRunes())
+        {
+            if (!IsDisallowed(rune))
+            {
+                kept.Append(rune.ToString());
+            }
+        }
+
+        return kept.ToString().Normalize(NormalizationForm.FormKC).ToLowerInvariant().Trim();
+    }
+
+    /// <summary>
+    /// Kratos's <c>GracefulNormalization</c>, used for <c>password</c> and <c>webauthn</c> identifiers and
+    /// for lookups: a valid international phone number becomes E.164, anything else is canonicalised.
+    /// </summary>
+    public static string Graceful(string value)
+    {
+        var canonical = Canonicalize(value);
+        return TryNormalizePhone(canonical, out var e164) ? e164 : canonical;
+    }
+
+    /// <summary>Canonicalises an email address and checks it is one; false when it is not.</summary>
+    public static bool TryNormalizeEmail(string value, out string normalized)
+    {
+        normalized = Canonicalize(value);
+        return KratosFormats.IsEmail(normalized);
+    }
+
+    /// <summary>
+    /// Parses an international phone number (it must start with <c>+</c> and the country code) and
+    /// formats it as E.164; false when it is not a valid number.
+    /// </summary>
+    public static bool TryNormalizePhone(string value, out string e164)
+    {
+        e164 = value;
+        var candidate = value.Trim().Normalize(NormalizationForm.FormKC);
+        if (candidate.Length == 0 || candidate.Length > 64)
+        {
+            return false;
+        }
+
+        try
+        {
+            var number = Phones.Parse(candidate, null);
+            if (!Phones.IsValidNumber(number))
+            {
+                return false;
+            }
+
+            e164 = Phones.Format(number, PhoneNumberFormat.E164);
+            return true;
+        }
+        catch (NumberParseException)
+        {
+            return false;
+        }
+    }
+
+    private static bool IsDisallowed(Rune rune)
+    {
+        var value = rune.Value;
+        if (value is >= 0xFDD0 and <= 0xFDEF || (value & 0xFFFE) == 0xFFFE)
+        {
+            return true; // noncharacters
+        }
+
+        if (value is 0x034F or 0x115F or 0x1160 or 0x17B4 or 0x17B5 or 0x3164 or 0xFFA0
+            || value is >= 0xE0000 and <= 0xE0FFF)
+        {
+            return true; // default-ignorable code points outside the Cf category
+        }
+
+        return Rune.GetUnicodeCategory(rune) switch
+        {
+            UnicodeCategory.Control or UnicodeCategory.Format or UnicodeCategory.Surrogate
+                or UnicodeCategory.PrivateUse or UnicodeCategory.OtherNotAssigned => true,
+            _ => false,
+        };
+    }
+}
