@@ -1,0 +1,37 @@
+using System.CommandLine;
+using Gatehouse.Persistence;
+using Gatehouse.Schemas;
+
+namespace Gatehouse.Cli;
+
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var dev = new Option<bool>("--dev") { Description = "Development mode: SQLite file in the working directory by default, migrations applied at start, no API key on the admin listener, relaxed cookies." };
+        var command = new Command("serve", "Run the Gatehouse server (public API, default 127.0.0.1:4433; admin API, default 127.0.0.1:4434).") { dev };
+        command.SetAction((parse, ct) => CliContext.Run(async () =>
+        {
+            var isDev = parse.GetValue(dev);
+            var config = CliContext.Load(parse, isDev);
+            var options = config.Options;
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+            var schemas = await IdentitySchemaRegistry.LoadAsync(options.Identity, http, config.BaseDirectory, ct);
+            await using var app = GatehouseApp.Build(options, schemas);
+            var migrator = app.Services.GetRequiredService<DatabaseMigrator>();
+            if (isDev)
+            {
+                var applied = await migrator.MigrateAsync(ct);
+                if (applied.Count > 0) Console.Error.WriteLine($"applied {applied.Count} migration(s)");
+            }
+            else
+            {
+                await CliContext.EnsureMigratedAsync(app.Services, ct);
+            }
+            Console.Error.WriteLine($"gatehouse {Http.Health.HealthEndpoints.CurrentVersion}: public API on {options.Serve.Public.Host}:{options.Serve.Public.Port}, admin API on {options.Serve.Admin.Host}:{options.Serve.Admin.Port}, database {Dsn.Redact(options.Dsn)}");
+            await app.RunAsync(ct);
+            return 0;
+        }));
+        return command;
+    }
+}

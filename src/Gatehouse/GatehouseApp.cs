@@ -1,0 +1,111 @@
+using System.Net;
+using Gatehouse.ApiKeys;
+using Gatehouse.Config;
+using Gatehouse.Hashing;
+using Gatehouse.Http;
+using Gatehouse.Http.Errors;
+using Gatehouse.Http.Health;
+using Gatehouse.Http.Json;
+using Gatehouse.Identities;
+using Gatehouse.Persistence;
+using Gatehouse.Schemas;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Gatehouse;
+
+/// <summary>Builds the Gatehouse web application: both listeners, the features' services and their endpoints.</summary>
+public static class GatehouseApp
+{
+    public static WebApplication Build(GatehouseOptions options, IdentitySchemaRegistry schemas, Action<IServiceCollection>? configureServices = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; o.UseUtcTimestamp = true; });
+        builder.Logging.SetMinimumLevel(LogLevelFrom(options.Log.Level));
+        // EF logs every failed command, including the unique violations that are expected 409s; Gatehouse logs real failures itself.
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Critical);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = HttpJson.MaxBodyBytes;
+            Listen(k, options.Serve.Public.Host, options.Serve.Public.Port);
+            if (options.Serve.Admin.Port != options.Serve.Public.Port) Listen(k, options.Serve.Admin.Host, options.Serve.Admin.Port);
+        });
+
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.AddSingleton(schemas);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(new ListenerPorts(options.Serve.Public.Port, options.Serve.Admin.Port));
+        services.AddPersistence(Dsn.Parse(options.Dsn));
+        services.AddHashing();
+        services.AddIdentities(options);
+        services.AddApiKeys(options);
+        configureServices?.Invoke(services);
+
+        var app = builder.Build();
+        app.UseMiddleware<ErrorEnvelopeMiddleware>();
+        app.UseMiddleware<ListenerMiddleware>();
+        app.UseRouting();
+        MapEndpoints(app);
+        return app;
+    }
+
+    private static void MapEndpoints(WebApplication app)
+    {
+        var auth = app.Services.GetRequiredService<AdminAuthorization>();
+
+        var root = app.MapGroup("");
+        root.MapHealth();
+        root.MapSchemas();
+
+        var admin = app.MapGroup("/admin");
+        admin.MapHealth();
+        admin.MapSchemas();
+
+        var adminApi = admin.MapGroup("").AddEndpointFilter(auth.FilterAsync);
+        adminApi.MapIdentitiesAdmin();
+    }
+
+    private static IServiceCollection AddIdentities(this IServiceCollection services, GatehouseOptions options)
+    {
+        var publicBase = options.Serve.Public.BaseUrl ?? $"http://127.0.0.1:{options.Serve.Public.Port}/";
+        services.TryAddSingleton(new IdentityJson(id => IdentityJson.SchemaUrl(publicBase, id)));
+        services.TryAddScoped<CredentialImport>();
+        services.TryAddScoped<IdentityManager>();
+        services.TryAddScoped<IdentityList>();
+        services.TryAddScoped<IdentityBatch>();
+        return services;
+    }
+
+    private static IServiceCollection AddApiKeys(this IServiceCollection services, GatehouseOptions options)
+    {
+        services.TryAddScoped<ApiKeyService>();
+        services.TryAddSingleton(new AdminAuthorization(options.Serve.Admin.RequireApiKey ?? !options.Dev));
+        return services;
+    }
+
+    private static void Listen(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions k, string host, int port)
+    {
+        if (string.IsNullOrEmpty(host) || host is "0.0.0.0" or "*") k.ListenAnyIP(port);
+        else if (host == "localhost") k.ListenLocalhost(port);
+        else if (IPAddress.TryParse(host.Trim('[', ']'), out var ip)) k.Listen(ip, port);
+        else
+        {
+            foreach (var address in Dns.GetHostAddresses(host)) k.Listen(address, port);
+        }
+    }
+
+    private static LogLevel LogLevelFrom(string level) => level.ToLowerInvariant() switch
+    {
+        "trace" => LogLevel.Trace,
+        "debug" => LogLevel.Debug,
+        "info" => LogLevel.Information,
+        "warn" or "warning" => LogLevel.Warning,
+        "error" => LogLevel.Error,
+        "fatal" or "panic" => LogLevel.Critical,
+        _ => LogLevel.Information,
+    };
+}

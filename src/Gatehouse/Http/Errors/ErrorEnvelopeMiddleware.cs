@@ -1,0 +1,61 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Gatehouse.Http.Errors;
+
+/// <summary>
+/// Turns every failure into Kratos's error envelope: <see cref="GatehouseError"/> as thrown,
+/// request-body problems as 400/413, anything else as a 500 without internals.
+/// </summary>
+public sealed class ErrorEnvelopeMiddleware(RequestDelegate next, ILogger<ErrorEnvelopeMiddleware> logger)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        try
+        {
+            await next(context);
+            if (context.Response.StatusCode is 404 or 405 && !context.Response.HasStarted && context.GetEndpoint() is null)
+            {
+                var code = context.Response.StatusCode;
+                await WriteAsync(context, new GatehouseError(code, code == 404 ? "The requested route does not exist." : "The request method is not supported by this route."));
+            }
+        }
+        catch (GatehouseError error)
+        {
+            await WriteAsync(context, error);
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            await WriteAsync(context, GatehouseError.PayloadTooLarge("The request body exceeds the maximum allowed size of 5 MB."));
+        }
+        catch (BadHttpRequestException ex)
+        {
+            await WriteAsync(context, GatehouseError.BadRequest(ex.Message));
+        }
+        catch (JsonException ex)
+        {
+            await WriteAsync(context, GatehouseError.BadRequest($"Unable to decode the request body as JSON: {ex.Message}"));
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // Client went away; nothing to write.
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Unhandled error on {Method} {Path}", context.Request.Method, context.Request.Path);
+            await WriteAsync(context, new GatehouseError(500));
+        }
+    }
+
+    public static async Task WriteAsync(HttpContext context, GatehouseError error)
+    {
+        if (context.Response.HasStarted) return;
+        context.Response.Clear();
+        context.Response.StatusCode = error.Code;
+        context.Response.ContentType = "application/json";
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        await using var writer = new Utf8JsonWriter(context.Response.Body);
+        error.ToEnvelope().WriteTo(writer);
+        await writer.FlushAsync(context.RequestAborted);
+    }
+}

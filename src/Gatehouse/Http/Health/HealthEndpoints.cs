@@ -1,0 +1,31 @@
+using System.Reflection;
+using System.Text.Json.Nodes;
+using Gatehouse.Http.Json;
+using Gatehouse.Persistence;
+
+namespace Gatehouse.Http.Health;
+
+public static class HealthEndpoints
+{
+    public const string Alive = "/health/alive";
+    public const string Ready = "/health/ready";
+    public const string Version = "/version";
+
+    public static string CurrentVersion { get; } =
+        "v" + (typeof(HealthEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0");
+
+    /// <summary>Maps health and version on a group (the root on the public listener, <c>/admin</c> on the admin listener).</summary>
+    public static RouteGroupBuilder MapHealth(this RouteGroupBuilder group)
+    {
+        group.MapGet(Alive, (HttpContext http) => HttpJson.WriteAsync(http, 200, new JsonObject { ["status"] = "ok" }));
+        group.MapGet(Ready, async (HttpContext http, DatabaseMigrator db) =>
+        {
+            if (await db.CanConnectAsync(http.RequestAborted))
+                await HttpJson.WriteAsync(http, 200, new JsonObject { ["status"] = "ok" });
+            else
+                await HttpJson.WriteAsync(http, 503, new JsonObject { ["errors"] = new JsonObject { ["database"] = "the database is not reachable or not migrated" } });
+        });
+        group.MapGet(Version, (HttpContext http) => HttpJson.WriteAsync(http, 200, new JsonObject { ["version"] = CurrentVersion }));
+        return group;
+    }
+}

@@ -1,0 +1,119 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Gatehouse.Http.Json;
+
+/// <summary>
+/// RFC 6902 JSON Patch over <see cref="JsonNode"/>, limited to the operations Kratos accepts on identities
+/// (<c>add</c>, <c>remove</c>, <c>replace</c>). Written here rather than taken from
+/// Microsoft.AspNetCore.JsonPatch.SystemTextJson because that package patches typed objects, and the identity
+/// document is patched as raw JSON (traits and metadata are free-form), with a deny-list of paths.
+/// The patch is all-or-nothing: it works on a copy and throws <see cref="JsonPatchException"/> on the first bad operation.
+/// </summary>
+public static class JsonPatch
+{
+    public static readonly IReadOnlySet<string> SupportedOps = new HashSet<string> { "add", "remove", "replace" };
+
+    public static JsonNode Apply(JsonNode document, JsonNode? patch, Func<string, bool>? isDenied = null)
+    {
+        if (patch is not JsonArray ops) throw new JsonPatchException("The JSON Patch must be an array of operations.");
+        var result = document.DeepClone();
+        for (var i = 0; i < ops.Count; i++)
+        {
+            if (ops[i] is not JsonObject op) throw new JsonPatchException($"Operation {i} must be an object.");
+            var name = op["op"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+            var path = op["path"] is JsonValue p && p.TryGetValue<string>(out var ps) ? ps : null;
+            if (name is null) throw new JsonPatchException($"Operation {i} has no \"op\".");
+            if (!SupportedOps.Contains(name)) throw new JsonPatchException($"Unsupported JSON Patch operation \"{name}\": only add, remove and replace are allowed.");
+            if (path is null) throw new JsonPatchException($"Operation {i} ({name}) has no \"path\".");
+            if (isDenied?.Invoke(path) == true) throw new JsonPatchException($"The path \"{path}\" may not be patched.");
+            var tokens = Parse(path);
+            if (tokens.Count == 0)
+            {
+                throw new JsonPatchException("Patching the whole document is not allowed.");
+            }
+            if (name != "remove" && !op.ContainsKey("value")) throw new JsonPatchException($"Operation {i} ({name}) has no \"value\".");
+            var parent = Resolve(result, tokens.Take(tokens.Count - 1), path);
+            var last = tokens[^1];
+            switch (name)
+            {
+                case "add": Add(parent, last, op["value"]?.DeepClone(), path); break;
+                case "remove": Remove(parent, last, path); break;
+                default: Replace(parent, last, op["value"]?.DeepClone(), path); break;
+            }
+        }
+        return result;
+    }
+
+    private static List<string> Parse(string path)
+    {
+        if (path.Length == 0) return [];
+        if (path[0] != '/') throw new JsonPatchException($"The path \"{path}\" is not a JSON Pointer.");
+        return [.. path[1..].Split('/').Select(t => t.Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal))];
+    }
+
+    private static JsonNode Resolve(JsonNode root, IEnumerable<string> tokens, string path)
+    {
+        var current = root;
+        foreach (var t in tokens)
+        {
+            current = current switch
+            {
+                JsonObject o when o.TryGetPropertyValue(t, out var child) && child is not null => child,
+                JsonArray a when int.TryParse(t, out var idx) && idx >= 0 && idx < a.Count && a[idx] is { } el => el,
+                _ => throw new JsonPatchException($"The path \"{path}\" does not exist."),
+            };
+        }
+        return current;
+    }
+
+    private static void Add(JsonNode parent, string token, JsonNode? value, string path)
+    {
+        switch (parent)
+        {
+            case JsonObject o:
+                o[token] = value;
+                break;
+            case JsonArray a when token == "-":
+                a.Add(value);
+                break;
+            case JsonArray a when int.TryParse(token, out var idx) && idx >= 0 && idx <= a.Count:
+                a.Insert(idx, value);
+                break;
+            default:
+                throw new JsonPatchException($"The path \"{path}\" does not exist.");
+        }
+    }
+
+    private static void Remove(JsonNode parent, string token, string path)
+    {
+        switch (parent)
+        {
+            case JsonObject o when o.ContainsKey(token):
+                o.Remove(token);
+                break;
+            case JsonArray a when int.TryParse(token, out var idx) && idx >= 0 && idx < a.Count:
+                a.RemoveAt(idx);
+                break;
+            default:
+                throw new JsonPatchException($"The path \"{path}\" does not exist.");
+        }
+    }
+
+    private static void Replace(JsonNode parent, string token, JsonNode? value, string path)
+    {
+        switch (parent)
+        {
+            case JsonObject o when o.ContainsKey(token):
+                o[token] = value;
+                break;
+            case JsonArray a when int.TryParse(token, out var idx) && idx >= 0 && idx < a.Count:
+                a[idx] = value;
+                break;
+            default:
+                throw new JsonPatchException($"The path \"{path}\" does not exist.");
+        }
+    }
+}
+
+public sealed class JsonPatchException(string message) : Exception(message);

@@ -1,0 +1,37 @@
+namespace Gatehouse.Http;
+
+public enum ListenerKind
+{
+    Public,
+    Admin,
+}
+
+/// <summary>Which listener a request arrived on; set by <see cref="ListenerMiddleware"/> from the local port.</summary>
+public sealed record ListenerFeature(ListenerKind Kind);
+
+/// <summary>
+/// Tells the two listeners apart by local port. On the admin listener, paths without the <c>/admin</c> prefix get it
+/// (Kratos serves <c>:4434/identities</c> and <c>:4434/admin/identities</c> alike).
+/// </summary>
+public sealed class ListenerMiddleware(RequestDelegate next, ListenerPorts ports)
+{
+    private static readonly ListenerFeature Admin = new(ListenerKind.Admin);
+    private static readonly ListenerFeature Public = new(ListenerKind.Public);
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        var isAdmin = ports.IsAdmin(context.Connection.LocalPort);
+        context.Features.Set(isAdmin ? Admin : Public);
+        if (isAdmin && !context.Request.Path.StartsWithSegments("/admin", StringComparison.Ordinal))
+        {
+            context.Request.Path = new PathString("/admin").Add(context.Request.Path);
+        }
+        return next(context);
+    }
+}
+
+/// <summary>The configured ports; when both are the same port, everything is served as public (one base URL, as Ory Network).</summary>
+public sealed class ListenerPorts(int publicPort, int adminPort)
+{
+    public bool IsAdmin(int localPort) => adminPort != publicPort && localPort == adminPort;
+}

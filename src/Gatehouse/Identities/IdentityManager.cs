@@ -1,0 +1,447 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Gatehouse.Http.Errors;
+using Gatehouse.Http.Json;
+using Gatehouse.Persistence;
+using Gatehouse.Schemas;
+using Microsoft.EntityFrameworkCore;
+
+namespace Gatehouse.Identities;
+
+/// <summary>
+/// Creates and changes identities: validates traits against the identity's schema, derives credential identifiers
+/// and addresses from the <c>ory.sh/kratos</c> extension, imports credentials, and writes each identity whole
+/// or not at all (a duplicate identifier, address or external id is a 409 and changes nothing).
+/// </summary>
+public sealed class IdentityManager(GatehouseDbContext db, IdentitySchemaRegistry schemas, CredentialImport import, TimeProvider time)
+{
+    /// <summary>Builds a new identity from a create body without touching the database.</summary>
+    public Identity Build(IdentityBody body, string where = "")
+    {
+        var now = Now();
+        var identity = new Identity
+        {
+            Id = Guid.CreateVersion7(),
+            Nid = db.Nid,
+            State = body.State ?? IdentityStates.Active,
+            CreatedAt = now,
+            UpdatedAt = now,
+            StateChangedAt = now,
+            ExternalId = string.IsNullOrEmpty(body.ExternalId) ? null : body.ExternalId,
+            OrganizationId = body.OrganizationId,
+        };
+        if (!IdentityStates.IsValid(identity.State)) throw InvalidState(identity.State, where);
+        identity.MetadataPublic = RawOrNull(body.MetadataPublic);
+        identity.MetadataAdmin = RawOrNull(body.MetadataAdmin);
+        var imported = body.Credentials is null ? [] : import.Parse(body.Credentials, identity.Id, where);
+        Materialize(identity, body.SchemaId ?? schemas.Default.Id, body.Traits, imported, now, where);
+        ApplyImportedAddresses(identity, body, now, where);
+        return identity;
+    }
+
+    public async Task<Identity> CreateAsync(IdentityBody body, CancellationToken ct)
+    {
+        var identity = Build(body);
+        db.Identities.Add(identity);
+        await SaveAsync(ct);
+        return identity;
+    }
+
+    public Task<Identity?> FindAsync(Guid id, CancellationToken ct, bool tracked = false)
+    {
+        var q = db.Identities.Include(i => i.Credentials).ThenInclude(c => c.Identifiers)
+            .Include(i => i.VerifiableAddresses).Include(i => i.RecoveryAddresses).AsSplitQuery();
+        return (tracked ? q : q.AsNoTracking()).FirstOrDefaultAsync(i => i.Id == id, ct);
+    }
+
+    public async Task<Identity> GetAsync(Guid id, CancellationToken ct, bool tracked = false) =>
+        await FindAsync(id, ct, tracked) ?? throw NotFound();
+
+    /// <summary>PUT: replaces traits, state, metadata and external id; merges credentials as Kratos does.</summary>
+    public async Task<Identity> UpdateAsync(Guid id, IdentityBody body, CancellationToken ct)
+    {
+        var identity = await GetAsync(id, ct, tracked: true);
+        var now = Now();
+        if (!IdentityStates.IsValid(body.State)) throw InvalidState(body.State, "");
+        if (identity.State != body.State)
+        {
+            identity.State = body.State!;
+            identity.StateChangedAt = now;
+        }
+        identity.MetadataPublic = RawOrNull(body.MetadataPublic);
+        identity.MetadataAdmin = RawOrNull(body.MetadataAdmin);
+        identity.ExternalId = string.IsNullOrEmpty(body.ExternalId) ? null : body.ExternalId;
+        var imported = body.Credentials is null ? [] : import.Parse(body.Credentials, identity.Id);
+        Materialize(identity, body.SchemaId!, body.Traits, imported, now, "");
+        identity.UpdatedAt = now;
+        identity.Revision++;
+        await SaveAsync(ct);
+        return identity;
+    }
+
+    /// <summary>Paths a JSON Patch may not touch (Kratos's deny-list, plus the fields the server owns).</summary>
+    public static bool IsDeniedPatchPath(string path) =>
+        path is "/id" or "/stateChangedAt" or "/state_changed_at" or "/credentials" or "/created_at" or "/updated_at" or "/schema_url"
+        || path.StartsWith("/credentials/oidc", StringComparison.Ordinal)
+        || path.StartsWith("/credentials/saml", StringComparison.Ordinal);
+
+    /// <summary>PATCH: applies an RFC 6902 patch to the identity's admin JSON (with credentials) and stores the result.</summary>
+    public async Task<Identity> PatchAsync(Guid id, JsonNode? patch, IdentityJson json, CancellationToken ct)
+    {
+        var identity = await GetAsync(id, ct, tracked: true);
+        var document = json.ToNode(identity, IdentityView.Admin, CredentialTypes.Includable);
+        JsonObject patched;
+        try
+        {
+            patched = JsonPatch.Apply(document, patch, IsDeniedPatchPath).AsObject();
+        }
+        catch (JsonPatchException ex)
+        {
+            throw GatehouseError.BadRequest($"failed to apply JSON patch: {ex.Message}");
+        }
+        var now = Now();
+        var state = IdentityBody.OptionalString(patched, "state");
+        if (!IdentityStates.IsValid(state)) throw InvalidState(state, "");
+        if (identity.State != state)
+        {
+            identity.State = state!;
+            identity.StateChangedAt = now;
+        }
+        identity.MetadataPublic = RawOrNull(patched["metadata_public"]);
+        identity.MetadataAdmin = RawOrNull(patched["metadata_admin"]);
+        var external = IdentityBody.OptionalString(patched, "external_id");
+        identity.ExternalId = string.IsNullOrEmpty(external) ? null : external;
+        ApplyPatchedCredentials(identity, patched["credentials"] as JsonObject, now);
+        var schemaId = IdentityBody.OptionalString(patched, "schema_id") ?? throw GatehouseError.BadRequest("failed to apply JSON patch: schema_id may not be removed.");
+        Materialize(identity, schemaId, patched["traits"], [], now, "");
+        identity.UpdatedAt = now;
+        identity.Revision++;
+        await SaveAsync(ct);
+        return identity;
+    }
+
+    public async Task DeleteAsync(Guid id, CancellationToken ct)
+    {
+        var deleted = await db.Identities.Where(i => i.Id == id).ExecuteDeleteAsync(ct);
+        if (deleted == 0) throw NotFound();
+    }
+
+    /// <summary>DELETE /admin/identities/{id}/credentials/{type}, with Kratos's rules per type.</summary>
+    public async Task DeleteCredentialAsync(Guid id, string type, string? identifier, CancellationToken ct)
+    {
+        var identity = await GetAsync(id, ct, tracked: true);
+        var credential = identity.Credentials.FirstOrDefault(c => c.Type == type);
+        if (type is not (CredentialTypes.Password or CredentialTypes.Oidc or CredentialTypes.Saml or CredentialTypes.Totp or CredentialTypes.LookupSecret or CredentialTypes.WebAuthn))
+            throw GatehouseError.BadRequest($"Credentials type {type} cannot be deleted.");
+        if (credential is null || (type == CredentialTypes.Password && credential.Config is "{}" or ""))
+            throw GatehouseError.NotFound($"You tried to remove a {type} but this user have no {type} set up.");
+        var now = Now();
+        switch (type)
+        {
+            case CredentialTypes.Password:
+                EnsureAnotherFirstFactor(identity, credential, null);
+                credential.Config = "{}";
+                credential.UpdatedAt = now;
+                break;
+            case CredentialTypes.Oidc or CredentialTypes.Saml:
+                if (string.IsNullOrEmpty(identifier)) throw GatehouseError.BadRequest($"The identifier parameter (<provider>:<subject>) is required to remove {type} credentials.");
+                var config = JsonNode.Parse(credential.Config) as JsonObject ?? [];
+                var providers = config["providers"] as JsonArray ?? [];
+                var match = providers.OfType<JsonObject>().FirstOrDefault(p => $"{p["provider"]}:{p["subject"]}" == identifier)
+                    ?? throw GatehouseError.NotFound($"You tried to remove a {type} credential with identifier {identifier} but this user has no such credential.");
+                EnsureAnotherFirstFactor(identity, credential, identifier);
+                providers.Remove(match);
+                credential.Identifiers.RemoveAll(i => i.Identifier == identifier);
+                if (providers.Count == 0) identity.Credentials.Remove(credential);
+                else
+                {
+                    credential.Config = config.ToJsonString();
+                    credential.UpdatedAt = now;
+                }
+                break;
+            case CredentialTypes.WebAuthn:
+                var wa = JsonNode.Parse(credential.Config) as JsonObject ?? [];
+                var keys = wa["credentials"] as JsonArray ?? [];
+                // Passwordless keys are a first factor and stay; only MFA keys are removed (Kratos).
+                foreach (var k in keys.OfType<JsonObject>().Where(k => k["is_passwordless"]?.GetValueKind() != JsonValueKind.True).ToList()) keys.Remove(k);
+                credential.Config = wa.ToJsonString();
+                credential.UpdatedAt = now;
+                break;
+            default:
+                identity.Credentials.Remove(credential);
+                break;
+        }
+        identity.UpdatedAt = now;
+        identity.Revision++;
+        await SaveAsync(ct);
+    }
+
+    private static void EnsureAnotherFirstFactor(Identity identity, IdentityCredential removing, string? providerIdentifier)
+    {
+        var remaining = 0;
+        foreach (var c in identity.Credentials)
+        {
+            if (c.Type == CredentialTypes.Password && c.Config is not ("{}" or "") && !ReferenceEquals(c, removing)) remaining++;
+            if (c.Type is CredentialTypes.Oidc or CredentialTypes.Saml)
+            {
+                var count = c.Identifiers.Count;
+                if (ReferenceEquals(c, removing) && providerIdentifier is not null) count--;
+                else if (ReferenceEquals(c, removing)) count = 0;
+                remaining += Math.Max(0, count);
+            }
+        }
+        if (remaining == 0) throw GatehouseError.BadRequest("You cannot remove the last first factor credential.");
+    }
+
+    /// <summary>
+    /// Validates the traits against the schema and brings the identity's credentials identifiers and addresses in line
+    /// with what the schema's extension derives from them.
+    /// </summary>
+    public void Materialize(Identity identity, string schemaId, JsonNode? traits, IReadOnlyList<CredentialImport.Imported> imported, DateTime now, string where)
+    {
+        var schema = schemas.Find(schemaId) ?? throw GatehouseError.BadRequest($"{where}The identity schema \"{schemaId}\" is not configured (unknown schema_id).");
+        traits ??= new JsonObject();
+        var result = schema.Validate(traits);
+        if (!result.IsValid)
+        {
+            var reason = string.Join("; ", result.Errors.Select(e => $"{e.InstancePointer}: {e.Message}"));
+            throw new GatehouseError(400, where + "The traits are invalid for the identity schema: " + reason);
+        }
+        identity.SchemaId = schema.Id;
+        identity.Traits = traits.ToJsonString();
+
+        foreach (var imp in imported)
+        {
+            var credential = identity.Credentials.FirstOrDefault(c => c.Type == imp.Type);
+            if (credential is null)
+            {
+                credential = NewCredential(identity, imp.Type, imp.Config, now);
+                identity.Credentials.Add(credential);
+            }
+            else
+            {
+                credential.Config = Merge(imp, credential.Config).ToJsonString();
+                credential.UpdatedAt = now;
+            }
+            if (imp.Identifiers.Count > 0)
+            {
+                var wanted = imp.Append ? credential.Identifiers.Select(i => i.Identifier).Concat(imp.Identifiers) : imp.Identifiers;
+                SetIdentifiers(identity, credential, wanted);
+            }
+        }
+
+        // Schema-derived identifiers: a credential the schema names is created (with an empty config) when missing.
+        foreach (var type in new[] { CredentialTypes.Password, CredentialTypes.WebAuthn, CredentialTypes.Code })
+        {
+            var derived = result.CredentialIdentifiers.TryGetValue(type, out var list) ? list : [];
+            var credential = identity.Credentials.FirstOrDefault(c => c.Type == type);
+            if (derived.Count == 0)
+            {
+                if (credential is not null && type == CredentialTypes.Code) identity.Credentials.Remove(credential);
+                else if (credential is not null) SetIdentifiers(identity, credential, []);
+                continue;
+            }
+            if (credential is null)
+            {
+                credential = NewCredential(identity, type, [], now);
+                identity.Credentials.Add(credential);
+            }
+            if (type == CredentialTypes.Code)
+            {
+                var addresses = new JsonArray();
+                foreach (var address in derived.Distinct().Order(StringComparer.Ordinal))
+                    addresses.Add(new JsonObject { ["channel"] = address.Contains('@', StringComparison.Ordinal) ? "email" : "sms", ["address"] = address });
+                credential.Config = new JsonObject { ["addresses"] = addresses }.ToJsonString();
+            }
+            SetIdentifiers(identity, credential, derived);
+        }
+
+        SyncVerifiable(identity, result.VerifiableAddresses, now);
+        SyncRecovery(identity, result.RecoveryAddresses, now);
+    }
+
+    private static JsonObject Merge(CredentialImport.Imported imp, string existingConfig)
+    {
+        if (!imp.Append) return imp.Config;
+        var existing = JsonNode.Parse(existingConfig) as JsonObject ?? [];
+        var merged = (JsonObject)existing.DeepClone();
+        foreach (var (key, value) in imp.Config)
+        {
+            if (value is JsonArray add && merged[key] is JsonArray current)
+            {
+                foreach (var item in add)
+                {
+                    var clone = item?.DeepClone();
+                    // WebAuthn/passkey keys are merged by their id; everything else is appended.
+                    if (clone is JsonObject { } obj && obj["id"] is JsonValue idv && current.OfType<JsonObject>().FirstOrDefault(c => c["id"]?.ToJsonString() == idv.ToJsonString()) is { } same)
+                        current[current.IndexOf(same)] = obj;
+                    else if (clone is JsonObject po && po["provider"] is not null && current.OfType<JsonObject>().Any(c => c["provider"]?.ToString() == po["provider"]?.ToString() && c["subject"]?.ToString() == po["subject"]?.ToString()))
+                        continue;
+                    else current.Add(clone);
+                }
+            }
+            else
+            {
+                merged[key] = value?.DeepClone();
+            }
+        }
+        return merged;
+    }
+
+    private void ApplyPatchedCredentials(Identity identity, JsonObject? patched, DateTime now)
+    {
+        if (patched is null) return;
+        foreach (var (type, value) in patched)
+        {
+            if (type is CredentialTypes.Oidc or CredentialTypes.Saml) continue;
+            if (value is not JsonObject entry) throw GatehouseError.BadRequest($"failed to apply JSON patch: credentials.{type} must be an object.");
+            if (entry["type"] is JsonValue t && t.ToString() != type) throw GatehouseError.BadRequest($"credentials.{type}.type must equal \"{type}\".");
+            var config = entry["config"] as JsonObject ?? [];
+            var credential = identity.Credentials.FirstOrDefault(c => c.Type == type);
+            var text = config.ToJsonString();
+            if (credential is null)
+            {
+                identity.Credentials.Add(NewCredential(identity, type, config, now));
+            }
+            else if (credential.Config != text)
+            {
+                if (type == CredentialTypes.Password && config["hashed_password"] is JsonValue hp && hp.ToString() is { Length: > 0 } hash && Hashing.PasswordHasher.ValidateImport(hash) is { IsValid: false } problem)
+                    throw GatehouseError.BadRequest(problem.Error!);
+                credential.Config = text;
+                credential.UpdatedAt = now;
+            }
+        }
+    }
+
+    private IdentityCredential NewCredential(Identity identity, string type, JsonObject config, DateTime now) => new()
+    {
+        Id = Guid.CreateVersion7(),
+        Nid = db.Nid,
+        IdentityId = identity.Id,
+        Type = type,
+        Config = config.ToJsonString(),
+        Version = CredentialTypes.CurrentVersion(type),
+        CreatedAt = now,
+        UpdatedAt = now,
+    };
+
+    private void SetIdentifiers(Identity identity, IdentityCredential credential, IEnumerable<string> identifiers)
+    {
+        var wanted = identifiers.Where(i => i.Length > 0).Distinct(StringComparer.Ordinal).ToHashSet(StringComparer.Ordinal);
+        credential.Identifiers.RemoveAll(i => !wanted.Contains(i.Identifier));
+        foreach (var value in wanted)
+        {
+            if (credential.Identifiers.Any(i => i.Identifier == value)) continue;
+            credential.Identifiers.Add(new CredentialIdentifier
+            {
+                Id = Guid.CreateVersion7(),
+                Nid = db.Nid,
+                IdentityId = identity.Id,
+                CredentialId = credential.Id,
+                Type = credential.Type,
+                Identifier = value,
+            });
+        }
+    }
+
+    private void SyncVerifiable(Identity identity, IReadOnlyList<AddressSpec> wanted, DateTime now)
+    {
+        identity.VerifiableAddresses.RemoveAll(a => !wanted.Any(w => w.Via == a.Via && w.Value == a.Value));
+        foreach (var w in wanted)
+        {
+            if (identity.VerifiableAddresses.Any(a => a.Via == w.Via && a.Value == w.Value)) continue;
+            identity.VerifiableAddresses.Add(new VerifiableAddress
+            {
+                Id = Guid.CreateVersion7(),
+                Nid = db.Nid,
+                IdentityId = identity.Id,
+                Value = w.Value,
+                Via = w.Via,
+                Status = VerifiableAddressStatus.Pending,
+                CreatedAt = now,
+                UpdatedAt = now,
+            });
+        }
+    }
+
+    private void SyncRecovery(Identity identity, IReadOnlyList<AddressSpec> wanted, DateTime now)
+    {
+        identity.RecoveryAddresses.RemoveAll(a => !wanted.Any(w => w.Via == a.Via && w.Value == a.Value));
+        foreach (var w in wanted)
+        {
+            if (identity.RecoveryAddresses.Any(a => a.Via == w.Via && a.Value == w.Value)) continue;
+            identity.RecoveryAddresses.Add(new RecoveryAddress
+            {
+                Id = Guid.CreateVersion7(),
+                Nid = db.Nid,
+                IdentityId = identity.Id,
+                Value = w.Value,
+                Via = w.Via,
+                CreatedAt = now,
+                UpdatedAt = now,
+            });
+        }
+    }
+
+    /// <summary>
+    /// Imported <c>verifiable_addresses</c> carry their verification state; they apply to the addresses the schema
+    /// derives (others would be dropped at the next update, as in Kratos, so they are not kept).
+    /// </summary>
+    private static void ApplyImportedAddresses(Identity identity, IdentityBody body, DateTime now, string where)
+    {
+        if (body.VerifiableAddresses is null) return;
+        foreach (var node in body.VerifiableAddresses)
+        {
+            if (node is not JsonObject o) throw GatehouseError.BadRequest($"{where}verifiable_addresses must contain objects.");
+            var value = (IdentityBody.OptionalString(o, "value", where) ?? "").Trim().ToLowerInvariant();
+            var via = IdentityBody.OptionalString(o, "via", where) ?? "email";
+            var match = identity.VerifiableAddresses.FirstOrDefault(a => a.Via == via && a.Value == value);
+            if (match is null) continue;
+            var verified = o["verified"] is JsonValue v && v.GetValueKind() == JsonValueKind.True;
+            match.Verified = verified;
+            var status = IdentityBody.OptionalString(o, "status", where);
+            if (status is not null and not (VerifiableAddressStatus.Pending or VerifiableAddressStatus.Sent or VerifiableAddressStatus.Completed))
+                throw GatehouseError.BadRequest($"{where}verifiable_addresses[].status must be one of pending, sent, completed.");
+            match.Status = status ?? (verified ? VerifiableAddressStatus.Completed : VerifiableAddressStatus.Pending);
+            if (verified)
+            {
+                var at = IdentityBody.OptionalString(o, "verified_at", where);
+                match.VerifiedAt = at is not null && DateTime.TryParse(at, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AdjustToUniversal, out var t) ? t : now;
+            }
+        }
+    }
+
+    private async Task SaveAsync(CancellationToken ct)
+    {
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            throw GatehouseError.Conflict("The identity was changed by another request at the same time; fetch it again and retry.");
+        }
+        catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex))
+        {
+            throw GatehouseError.IdentityConflict();
+        }
+        finally
+        {
+            db.ChangeTracker.Clear();
+        }
+    }
+
+    private DateTime Now()
+    {
+        // Stored times keep microseconds, the precision PostgreSQL keeps, so a value reads back as written.
+        var t = time.GetUtcNow().UtcDateTime;
+        return new DateTime(t.Ticks - (t.Ticks % 10), DateTimeKind.Utc);
+    }
+
+    private static string? RawOrNull(JsonNode? node) => node is null ? null : node.ToJsonString();
+
+    private static GatehouseError InvalidState(string? state, string where) =>
+        GatehouseError.BadRequest($"{where}The supplied state ('{state}') was not valid. Valid states are ('active', 'inactive').");
+
+    public static GatehouseError NotFound() => GatehouseError.NotFound("Unable to locate the resource");
+}

@@ -1,0 +1,46 @@
+using Gatehouse.ApiKeys;
+using Gatehouse.Identities;
+using Microsoft.EntityFrameworkCore;
+
+namespace Gatehouse.Persistence;
+
+/// <summary>
+/// The one model. Provider-specific subclasses exist only so each provider has its own migration set
+/// (<c>Persistence/Sqlite/Migrations</c>, <c>Persistence/Postgres/Migrations</c>).
+/// </summary>
+public abstract class GatehouseDbContext(DbContextOptions options) : DbContext(options)
+{
+    /// <summary>The tenant every query of this context is restricted to.</summary>
+    public Guid Nid { get; init; } = Tenancy.DefaultNid;
+
+    public DbSet<Identity> Identities => Set<Identity>();
+    public DbSet<IdentityCredential> Credentials => Set<IdentityCredential>();
+    public DbSet<CredentialIdentifier> CredentialIdentifiers => Set<CredentialIdentifier>();
+    public DbSet<VerifiableAddress> VerifiableAddresses => Set<VerifiableAddress>();
+    public DbSet<RecoveryAddress> RecoveryAddresses => Set<RecoveryAddress>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(GatehouseDbContext).Assembly, t => t.Namespace == typeof(Configurations.IdentityConfiguration).Namespace);
+
+        modelBuilder.Entity<Identity>().HasQueryFilter(e => e.Nid == Nid);
+        modelBuilder.Entity<IdentityCredential>().HasQueryFilter(e => e.Nid == Nid);
+        modelBuilder.Entity<CredentialIdentifier>().HasQueryFilter(e => e.Nid == Nid);
+        modelBuilder.Entity<VerifiableAddress>().HasQueryFilter(e => e.Nid == Nid);
+        modelBuilder.Entity<RecoveryAddress>().HasQueryFilter(e => e.Nid == Nid);
+        modelBuilder.Entity<ApiKey>().HasQueryFilter(e => e.Nid == Nid);
+    }
+}
+
+public sealed class SqliteGatehouseDbContext(DbContextOptions<SqliteGatehouseDbContext> options) : GatehouseDbContext(options)
+{
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // SQLite keeps no time zone; everything Gatehouse stores is UTC, so read it back as UTC.
+        configurationBuilder.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
+        configurationBuilder.Properties<DateTime?>().HaveConversion<UtcDateTimeConverter>();
+    }
+}
+
+public sealed class PostgresGatehouseDbContext(DbContextOptions<PostgresGatehouseDbContext> options) : GatehouseDbContext(options);

@@ -1,0 +1,75 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Gatehouse.Persistence;
+
+public static class PersistenceServiceCollectionExtensions
+{
+    public static IServiceCollection AddPersistence(this IServiceCollection services, Dsn dsn)
+    {
+        services.TryAddSingleton(dsn);
+        if (dsn.Provider == DatabaseProvider.Sqlite)
+        {
+            if (dsn.InMemory) services.TryAddSingleton(new InMemoryKeepAlive(dsn.ConnectionString));
+            services.AddDbContextPool<SqliteGatehouseDbContext>(o => ConfigureSqlite(o, dsn.ConnectionString));
+            services.TryAddScoped<GatehouseDbContext>(sp =>
+            {
+                sp.GetService<InMemoryKeepAlive>();
+                return sp.GetRequiredService<SqliteGatehouseDbContext>();
+            });
+        }
+        else
+        {
+            services.AddDbContextPool<PostgresGatehouseDbContext>(o => ConfigurePostgres(o, dsn.ConnectionString));
+            services.TryAddScoped<GatehouseDbContext>(sp => sp.GetRequiredService<PostgresGatehouseDbContext>());
+        }
+        services.TryAddSingleton<DatabaseMigrator>();
+        return services;
+    }
+
+    public static void ConfigureSqlite(DbContextOptionsBuilder o, string connectionString) =>
+        o.UseSqlite(connectionString, s => s.MigrationsAssembly(typeof(GatehouseDbContext).Assembly.FullName))
+         .AddInterceptors(SqlitePragmas.Instance)
+         .ConfigureWarnings(w => w.Ignore(RelationalEventId.PendingModelChangesWarning));
+
+    public static void ConfigurePostgres(DbContextOptionsBuilder o, string connectionString) =>
+        o.UseNpgsql(connectionString)
+         .ConfigureWarnings(w => w.Ignore(RelationalEventId.PendingModelChangesWarning));
+}
+
+/// <summary>Holds one connection open so a shared in-memory SQLite database outlives its pooled connections.</summary>
+public sealed class InMemoryKeepAlive : IDisposable
+{
+    private readonly SqliteConnection _connection;
+
+    public InMemoryKeepAlive(string connectionString)
+    {
+        _connection = new SqliteConnection(connectionString);
+        _connection.Open();
+    }
+
+    public void Dispose() => _connection.Dispose();
+}
+
+/// <summary>Per-connection SQLite settings: wait on locks instead of failing, and fast-but-durable WAL syncing.</summary>
+public sealed class SqlitePragmas : DbConnectionInterceptor
+{
+    public static readonly SqlitePragmas Instance = new();
+
+    public override void ConnectionOpened(System.Data.Common.DbConnection connection, ConnectionEndEventData eventData) => Apply(connection);
+
+    public override Task ConnectionOpenedAsync(System.Data.Common.DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        Apply(connection);
+        return Task.CompletedTask;
+    }
+
+    private static void Apply(System.Data.Common.DbConnection connection)
+    {
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = "PRAGMA busy_timeout=10000; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;";
+        cmd.ExecuteNonQuery();
+    }
+}

@@ -1,0 +1,305 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Gatehouse.Tests.Infrastructure;
+
+namespace Gatehouse.Tests.Identities;
+
+public sealed class IdentityAdminApiTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+{
+    private static async Task<JsonObject> Create(TestServer s, string email, string extra = "")
+    {
+        var response = await s.AdminWithKey.PostJson("/admin/identities", $$$$$"""{"schema_id":"default","traits":{"email":"{{{{{email}}}}}"}{{{{{extra}}}}}}""");
+        return (await response.Json(HttpStatusCode.Created)).AsObject();
+    }
+
+    private static async Task<JsonObject> Get(TestServer s, string id, string query = "") =>
+        (await (await s.AdminWithKey.GetAsync($"/admin/identities/{id}{query}")).Json(HttpStatusCode.OK)).AsObject();
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Create_returns_201_with_location_addresses_and_password_credential(string db)
+    {
+        var s = await fixture.Get(db);
+        var email = HttpAssertions.UniqueEmail("Create");
+        var response = await s.AdminWithKey.PostJson("/admin/identities", $$$$$"""
+            {"schema_id":"default","traits":{"email":"{{{{{email}}}}}"},"metadata_public":{"plan":"pro"},"metadata_admin":{"crm":1},
+             "credentials":{"password":{"config":{"password":"a long secret phrase"}}}}
+            """);
+        var body = (await response.Json(HttpStatusCode.Created)).AsObject();
+        var id = body["id"]!.GetValue<string>();
+        Assert.Equal($"{s.AdminUrl}/admin/identities/{id}", response.Headers.Location!.ToString());
+        Assert.Equal(7, Guid.Parse(id).Version);
+        Assert.Equal("active", body["state"]!.GetValue<string>());
+        Assert.Equal($"{s.PublicUrl}/schemas/ZGVmYXVsdA", body["schema_url"]!.GetValue<string>());
+        Assert.Equal(email.ToLowerInvariant(), body["verifiable_addresses"]![0]!["value"]!.GetValue<string>());
+        Assert.Equal("pending", body["verifiable_addresses"]![0]!["status"]!.GetValue<string>());
+        Assert.False(body["verifiable_addresses"]![0]!["verified"]!.GetValue<bool>());
+        Assert.Equal(email.ToLowerInvariant(), body["recovery_addresses"]![0]!["value"]!.GetValue<string>());
+        Assert.Equal("pro", body["metadata_public"]!["plan"]!.GetValue<string>());
+        Assert.Equal(1, body["metadata_admin"]!["crm"]!.GetValue<int>());
+        var password = body["credentials"]!["password"]!;
+        Assert.Equal(email.ToLowerInvariant(), password["identifiers"]![0]!.GetValue<string>());
+        Assert.Null(password["config"]!["hashed_password"]);
+        Assert.Null(body["organization_id"]);
+        Assert.True(body.ContainsKey("organization_id"));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Get_hides_credential_config_unless_included(string db)
+    {
+        var s = await fixture.Get(db);
+        var created = await Create(s, HttpAssertions.UniqueEmail(), ""","credentials":{"password":{"config":{"hashed_password":"$2a$04$6Nay1TmvaLaxmHTsy96BHeGzoSxNJ2kEDMH/ZOw3QsItxz8FU/VD6"}}}""");
+        var id = created["id"]!.GetValue<string>();
+        var plain = await Get(s, id);
+        Assert.Null(plain["credentials"]!["password"]!["config"]);
+        var included = await Get(s, id, "?include_credential=password");
+        Assert.StartsWith("$2a$04$", included["credentials"]!["password"]!["config"]!["hashed_password"]!.GetValue<string>());
+        var bad = await s.AdminWithKey.GetAsync($"/admin/identities/{id}?include_credential=nope");
+        await bad.Error(HttpStatusCode.BadRequest);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Invalid_traits_are_refused_with_400_and_nothing_is_written(string db)
+    {
+        var s = await fixture.Get(db);
+        var response = await s.AdminWithKey.PostJson("/admin/identities", """{"schema_id":"default","traits":{"email":"not-an-email"}}""");
+        var error = await response.Error(HttpStatusCode.BadRequest);
+        Assert.Contains("#/traits/email", error["reason"]!.GetValue<string>());
+        var missing = await s.AdminWithKey.PostJson("/admin/identities", """{"schema_id":"default","traits":{}}""");
+        await missing.Error(HttpStatusCode.BadRequest);
+        var list = await (await s.AdminWithKey.GetAsync("/admin/identities?credentials_identifier=not-an-email")).Json(HttpStatusCode.OK);
+        Assert.Empty(list.AsArray());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Bad_bodies_get_clear_400s(string db)
+    {
+        var s = await fixture.Get(db);
+        await (await s.AdminWithKey.PostJson("/admin/identities", "{not json")).Error(HttpStatusCode.BadRequest);
+        await (await s.AdminWithKey.PostJson("/admin/identities", "[]")).Error(HttpStatusCode.BadRequest);
+        await (await s.AdminWithKey.PostJson("/admin/identities", """{"schema_id":"default","traits":{"email":"a@b.co"},"bogus":1}""")).Error(HttpStatusCode.BadRequest);
+        await (await s.AdminWithKey.PostJson("/admin/identities", """{"schema_id":42,"traits":{"email":"a@b.co"}}""")).Error(HttpStatusCode.BadRequest);
+        var unknown = await (await s.AdminWithKey.PostJson("/admin/identities", """{"schema_id":"nope","traits":{"email":"a@b.co"}}""")).Error(HttpStatusCode.BadRequest);
+        Assert.Contains("nope", unknown["reason"]!.GetValue<string>());
+        await (await s.AdminWithKey.PostJson("/admin/identities", """{"traits":{"email":"a@b.co"},"state":"sleeping"}""")).Error(HttpStatusCode.BadRequest);
+        var badHash = await (await s.AdminWithKey.PostJson("/admin/identities", """{"traits":{"email":"hash@b.co"},"credentials":{"password":{"config":{"hashed_password":"plaintext"}}}}""")).Error(HttpStatusCode.BadRequest);
+        Assert.Contains("hash format", badHash["reason"]!.GetValue<string>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Bodies_over_5_MB_get_413(string db)
+    {
+        var s = await fixture.Get(db);
+        var big = "{\"traits\":{\"email\":\"big@b.co\"},\"metadata_public\":\"" + new string('x', 6 * 1024 * 1024) + "\"}";
+        // Expect: 100-continue lets the server answer before the client has uploaded the whole body.
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/admin/identities") { Content = new StringContent(big, System.Text.Encoding.UTF8, "application/json") };
+        request.Headers.ExpectContinue = true;
+        var response = await s.AdminWithKey.SendAsync(request);
+        await response.Error(HttpStatusCode.RequestEntityTooLarge);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Duplicate_identifier_or_external_id_is_409_and_changes_nothing(string db)
+    {
+        var s = await fixture.Get(db);
+        var email = HttpAssertions.UniqueEmail("dup");
+        var external = "ext-" + Guid.NewGuid();
+        await Create(s, email, $$""","external_id":"{{external}}" """);
+        var again = await s.AdminWithKey.PostJson("/admin/identities", $$$$$"""{"traits":{"email":"{{{{{email.ToUpperInvariant()}}}}}"}}""");
+        var error = await again.Error(HttpStatusCode.Conflict);
+        Assert.Equal("This identity conflicts with another identity that already exists.", error["reason"]!.GetValue<string>());
+        var ext = await s.AdminWithKey.PostJson("/admin/identities", $$"""{"traits":{"email":"{{HttpAssertions.UniqueEmail()}}"},"external_id":"{{external}}"}""");
+        await ext.Error(HttpStatusCode.Conflict);
+        var byExternal = await (await s.AdminWithKey.GetAsync($"/admin/identities/by/external/{external}")).Json(HttpStatusCode.OK);
+        Assert.Equal(email.ToLowerInvariant(), byExternal["traits"]!["email"]!.GetValue<string>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Update_replaces_traits_and_invalid_update_leaves_identity_unchanged(string db)
+    {
+        var s = await fixture.Get(db);
+        var created = await Create(s, HttpAssertions.UniqueEmail("upd"), ""","metadata_public":{"a":1}""");
+        var id = created["id"]!.GetValue<string>();
+        var newEmail = HttpAssertions.UniqueEmail("updated");
+        var updated = (await (await s.AdminWithKey.PutJson($"/admin/identities/{id}", $$$$$"""
+            {"schema_id":"default","state":"inactive","traits":{"email":"{{{{{newEmail}}}}}","name":{"first":"Ada"}}}
+            """)).Json(HttpStatusCode.OK)).AsObject();
+        Assert.Equal("inactive", updated["state"]!.GetValue<string>());
+        Assert.Null(updated["metadata_public"]);
+        Assert.Equal(newEmail.ToLowerInvariant(), updated["verifiable_addresses"]![0]!["value"]!.GetValue<string>());
+        Assert.Single(updated["verifiable_addresses"]!.AsArray());
+        Assert.NotEqual(created["state_changed_at"]!.GetValue<string>(), updated["state_changed_at"]!.GetValue<string>());
+
+        var before = await Get(s, id);
+        var invalid = await s.AdminWithKey.PutJson($"/admin/identities/{id}", """{"schema_id":"default","state":"active","traits":{"email":"broken"}}""");
+        await invalid.Error(HttpStatusCode.BadRequest);
+        var after = await Get(s, id);
+        Assert.Equal(before.ToJsonString(), after.ToJsonString());
+
+        await (await s.AdminWithKey.PutJson($"/admin/identities/{id}", """{"traits":{"email":"x@y.zz"}}""")).Error(HttpStatusCode.BadRequest);
+        await (await s.AdminWithKey.PutJson($"/admin/identities/{Guid.NewGuid()}", """{"schema_id":"default","state":"active","traits":{"email":"x@y.zz"}}""")).Error(HttpStatusCode.NotFound);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Malformed_and_unknown_ids_are_404(string db)
+    {
+        var s = await fixture.Get(db);
+        await (await s.AdminWithKey.GetAsync("/admin/identities/not-a-uuid")).Error(HttpStatusCode.NotFound);
+        await (await s.AdminWithKey.GetAsync($"/admin/identities/{Guid.NewGuid()}")).Error(HttpStatusCode.NotFound);
+        await (await s.AdminWithKey.DeleteAsync("/admin/identities/not-a-uuid")).Error(HttpStatusCode.NotFound);
+        await (await s.AdminWithKey.GetAsync("/admin/identities/by/external/nope-" + Guid.NewGuid())).Error(HttpStatusCode.NotFound);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Delete_removes_identity_and_frees_its_identifier(string db)
+    {
+        var s = await fixture.Get(db);
+        var email = HttpAssertions.UniqueEmail("del");
+        var id = (await Create(s, email))["id"]!.GetValue<string>();
+        Assert.Equal(HttpStatusCode.NoContent, (await s.AdminWithKey.DeleteAsync($"/admin/identities/{id}")).StatusCode);
+        await (await s.AdminWithKey.GetAsync($"/admin/identities/{id}")).Error(HttpStatusCode.NotFound);
+        await (await s.AdminWithKey.DeleteAsync($"/admin/identities/{id}")).Error(HttpStatusCode.NotFound);
+        await Create(s, email);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Json_patch_changes_traits_and_refuses_bad_ops_and_denied_paths(string db)
+    {
+        var s = await fixture.Get(db);
+        var id = (await Create(s, HttpAssertions.UniqueEmail("patch")))["id"]!.GetValue<string>();
+        var patched = await (await s.AdminWithKey.PatchJson($"/admin/identities/{id}", """
+            [{"op":"add","path":"/traits/name","value":{"first":"Grace"}},{"op":"replace","path":"/metadata_public","value":{"x":true}},{"op":"replace","path":"/state","value":"inactive"}]
+            """)).Json(HttpStatusCode.OK);
+        Assert.Equal("Grace", patched["traits"]!["name"]!["first"]!.GetValue<string>());
+        Assert.True(patched["metadata_public"]!["x"]!.GetValue<bool>());
+        Assert.Equal("inactive", patched["state"]!.GetValue<string>());
+
+        var before = (await Get(s, id)).ToJsonString();
+        await (await s.AdminWithKey.PatchJson($"/admin/identities/{id}", """[{"op":"move","from":"/traits","path":"/x"}]""")).Error(HttpStatusCode.BadRequest);
+        await (await s.AdminWithKey.PatchJson($"/admin/identities/{id}", """[{"op":"replace","path":"/id","value":"00000000-0000-0000-0000-000000000000"}]""")).Error(HttpStatusCode.BadRequest);
+        await (await s.AdminWithKey.PatchJson($"/admin/identities/{id}", """[{"op":"remove","path":"/traits/nothing/here"}]""")).Error(HttpStatusCode.BadRequest);
+        await (await s.AdminWithKey.PatchJson($"/admin/identities/{id}", """[{"op":"replace","path":"/traits/email","value":"broken"}]""")).Error(HttpStatusCode.BadRequest);
+        await (await s.AdminWithKey.PatchJson($"/admin/identities/{id}", """[{"op":"replace","path":"/state","value":"weird"}]""")).Error(HttpStatusCode.BadRequest);
+        await (await s.AdminWithKey.PatchJson($"/admin/identities/{id}", """{"op":"add"}""")).Error(HttpStatusCode.BadRequest);
+        Assert.Equal(before, (await Get(s, id)).ToJsonString());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Listing_pages_with_keyset_tokens_and_link_header(string db)
+    {
+        var s = await fixture.Get(db);
+        for (var i = 0; i < 5; i++) await Create(s, HttpAssertions.UniqueEmail("page"));
+        var seen = new HashSet<string>();
+        string? next = "/admin/identities?page_size=2";
+        var pages = 0;
+        while (next is not null)
+        {
+            var response = await s.AdminWithKey.GetAsync(next);
+            var page = (await response.Json(HttpStatusCode.OK)).AsArray();
+            Assert.True(page.Count <= 2);
+            foreach (var i in page) Assert.True(seen.Add(i!["id"]!.GetValue<string>()));
+            var link = response.Headers.GetValues("Link").Single();
+            Assert.Contains("rel=\"first\"", link);
+            Assert.Contains("page_token=00000000-0000-0000-0000-000000000000", link);
+            next = link.Split(',').Where(l => l.Contains("rel=\"next\"")).Select(l => l[(l.IndexOf('<') + 1)..l.IndexOf('>')]).FirstOrDefault();
+            pages++;
+        }
+        Assert.True(seen.Count >= 5);
+        Assert.True(pages >= 3);
+        await (await s.AdminWithKey.GetAsync("/admin/identities?page_token=garbage")).Error(HttpStatusCode.BadRequest);
+        await (await s.AdminWithKey.GetAsync("/admin/identities?page_size=abc")).Error(HttpStatusCode.BadRequest);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Listing_filters_by_identifier_ids_and_similarity(string db)
+    {
+        var s = await fixture.Get(db);
+        var tag = Guid.NewGuid().ToString("N")[..10];
+        var a = await Create(s, $"Alice-{tag}@Example.com");
+        var b = await Create(s, $"alina-{tag}@example.com");
+        var exact = (await (await s.AdminWithKey.GetAsync($"/admin/identities?credentials_identifier=ALICE-{tag}@example.com")).Json(HttpStatusCode.OK)).AsArray();
+        Assert.Equal(a["id"]!.GetValue<string>(), Assert.Single(exact)!["id"]!.GetValue<string>());
+        Assert.NotNull(exact[0]!["credentials"]);
+        var ids = (await (await s.AdminWithKey.GetAsync($"/admin/identities?ids={a["id"]}&ids={b["id"]}")).Json(HttpStatusCode.OK)).AsArray();
+        Assert.Equal(2, ids.Count);
+        var similar = (await (await s.AdminWithKey.GetAsync($"/admin/identities?preview_credentials_identifier_similar=ali")).Json(HttpStatusCode.OK)).AsArray();
+        Assert.Contains(similar, i => i!["id"]!.GetValue<string>() == b["id"]!.GetValue<string>());
+        var combined = await (await s.AdminWithKey.GetAsync($"/admin/identities?ids={a["id"]}&credentials_identifier=x")).Error(HttpStatusCode.BadRequest);
+        Assert.Equal("You cannot combine multiple filters in this API", combined["reason"]!.GetValue<string>());
+        await (await s.AdminWithKey.GetAsync("/admin/identities?ids=not-a-uuid")).Error(HttpStatusCode.BadRequest);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Batch_creates_items_whole_or_reports_per_item_errors(string db)
+    {
+        var s = await fixture.Get(db);
+        var taken = HttpAssertions.UniqueEmail("taken");
+        await Create(s, taken);
+        var fresh = HttpAssertions.UniqueEmail("fresh");
+        var patchId = Guid.NewGuid();
+        var body = $$$$$"""
+            {"identities":[
+              {"create":{"traits":{"email":"{{{{{fresh}}}}}"},"credentials":{"password":{"config":{"hashed_password":"$2a$04$6Nay1TmvaLaxmHTsy96BHeGzoSxNJ2kEDMH/ZOw3QsItxz8FU/VD6"}}}},"patch_id":"{{{{{patchId}}}}}"},
+              {"create":{"traits":{"email":"{{{{{taken}}}}}"}}},
+              {"create":{"traits":{"email":"invalid"}}},
+              {"create":{"traits":{"email":"{{{{{fresh}}}}}"}}}
+            ]}
+            """;
+        var result = (await (await s.AdminWithKey.PatchJson("/admin/identities", body)).Json(HttpStatusCode.OK))["identities"]!.AsArray();
+        Assert.Equal(4, result.Count);
+        Assert.Equal("create", result[0]!["action"]!.GetValue<string>());
+        Assert.Equal(patchId.ToString(), result[0]!["patch_id"]!.GetValue<string>());
+        Assert.Equal("error", result[1]!["action"]!.GetValue<string>());
+        Assert.Equal(409, result[1]!["error"]!["code"]!.GetValue<int>());
+        Assert.Equal(400, result[2]!["error"]!["code"]!.GetValue<int>());
+        Assert.Equal(409, result[3]!["error"]!["code"]!.GetValue<int>());
+        var created = await Get(s, result[0]!["identity"]!.GetValue<string>(), "?include_credential=password");
+        Assert.StartsWith("$2a$04$", created["credentials"]!["password"]!["config"]!["hashed_password"]!.GetValue<string>());
+
+        var tooMany = new JsonObject { ["identities"] = new JsonArray([.. Enumerable.Range(0, 1001).Select(_ => (JsonNode)new JsonObject { ["create"] = new JsonObject() })]) };
+        await (await s.AdminWithKey.PatchJson("/admin/identities", tooMany.ToJsonString())).Error(HttpStatusCode.BadRequest);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Deleting_the_last_password_is_refused_and_unknown_types_are_errors(string db)
+    {
+        var s = await fixture.Get(db);
+        var id = (await Create(s, HttpAssertions.UniqueEmail("cred"), ""","credentials":{"password":{"config":{"password":"correct horse battery"}},"oidc":{"config":{"providers":[{"provider":"github","subject":"123"}]}}}"""))["id"]!.GetValue<string>();
+        await (await s.AdminWithKey.DeleteAsync($"/admin/identities/{id}/credentials/oidc")).Error(HttpStatusCode.BadRequest);
+        Assert.Equal(HttpStatusCode.NoContent, (await s.AdminWithKey.DeleteAsync($"/admin/identities/{id}/credentials/oidc?identifier=github:123")).StatusCode);
+        var last = await (await s.AdminWithKey.DeleteAsync($"/admin/identities/{id}/credentials/password")).Error(HttpStatusCode.BadRequest);
+        Assert.Equal("You cannot remove the last first factor credential.", last["reason"]!.GetValue<string>());
+        await (await s.AdminWithKey.DeleteAsync($"/admin/identities/{id}/credentials/totp")).Error(HttpStatusCode.NotFound);
+        await (await s.AdminWithKey.DeleteAsync($"/admin/identities/{id}/credentials/passkey")).Error(HttpStatusCode.BadRequest);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Admin_api_requires_a_valid_key_on_both_listeners(string db)
+    {
+        var s = await fixture.Get(db);
+        await (await s.Admin.GetAsync("/admin/identities")).Error(HttpStatusCode.Unauthorized);
+        await (await s.Public.GetAsync("/admin/identities")).Error(HttpStatusCode.Unauthorized);
+        using var wrong = new HttpClient { BaseAddress = new Uri(s.PublicUrl) };
+        wrong.DefaultRequestHeaders.Authorization = new("Bearer", "gh_wrongwrongwrongwrong");
+        await (await wrong.GetAsync("/admin/identities")).Error(HttpStatusCode.Unauthorized);
+        Assert.Equal(HttpStatusCode.OK, (await s.PublicWithKey.GetAsync("/admin/identities?page_size=1")).StatusCode);
+        // Kratos's admin listener serves the paths with and without the /admin prefix.
+        Assert.Equal(HttpStatusCode.OK, (await s.AdminWithKey.GetAsync("/identities?page_size=1")).StatusCode);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Health_version_and_schemas_are_served_on_both_listeners(string db)
+    {
+        var s = await fixture.Get(db);
+        foreach (var client in new[] { s.Public, s.Admin })
+        {
+            Assert.Equal("ok", (await (await client.GetAsync("/health/alive")).Json(HttpStatusCode.OK))["status"]!.GetValue<string>());
+            Assert.Equal("ok", (await (await client.GetAsync("/health/ready")).Json(HttpStatusCode.OK))["status"]!.GetValue<string>());
+            Assert.StartsWith("v", (await (await client.GetAsync("/version")).Json(HttpStatusCode.OK))["version"]!.GetValue<string>());
+            var schemas = (await (await client.GetAsync("/schemas")).Json(HttpStatusCode.OK)).AsArray();
+            Assert.Contains(schemas, x => x!["id"]!.GetValue<string>() == "default");
+            Assert.Equal("object", (await (await client.GetAsync("/schemas/default")).Json(HttpStatusCode.OK))["type"]!.GetValue<string>());
+            Assert.Equal("object", (await (await client.GetAsync("/schemas/ZGVmYXVsdA")).Json(HttpStatusCode.OK))["type"]!.GetValue<string>());
+            await (await client.GetAsync("/schemas/unknown")).Error(HttpStatusCode.NotFound);
+        }
+    }
+}

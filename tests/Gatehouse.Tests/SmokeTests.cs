@@ -1,7 +1,0 @@
-namespace Gatehouse.Tests;
-
-public sealed class SmokeTests
-{
-    [Fact]
-    public void Main_returns_zero() => Assert.Equal(0, Program.Main([]));
-}
