@@ -13,7 +13,7 @@ public static class IdentifierNormalizer
     private static readonly PhoneNumberUtil Phones = PhoneNumberUtil.GetInstance();
 
     /// <summary>
-    /// Trims, applies NFKC (which also folds full-width forms), strips code points PRECIS freeform
+    /// Trims, folds full-width forms, applies NFKC where the runtime supports it, strips code points PRECIS freeform
     /// disallows (controls, format and bidi characters, unassigned, private use, noncharacters,
     /// default-ignorables), and lower-cases. Kratos's graceful PRECIS mode: never fails.
     /// </summary>
@@ -25,11 +25,11 @@ public static class IdentifierNormalizer
         {
             if (!IsDisallowed(rune))
             {
-                kept.Append(rune.ToString());
+                kept.Append(FoldWidth(rune).ToString());
             }
         }
 
-        return kept.ToString().Normalize(NormalizationForm.FormKC).ToLowerInvariant().Trim();
+        return Compose(kept.ToString()).ToLowerInvariant().Trim();
     }
 
     /// <summary>
@@ -56,7 +56,7 @@ public static class IdentifierNormalizer
     public static bool TryNormalizePhone(string value, out string e164)
     {
         e164 = value;
-        var candidate = value.Trim().Normalize(NormalizationForm.FormKC);
+        var candidate = string.Concat(value.Trim().EnumerateRunes().Select(r => FoldWidth(r).ToString()));
         if (candidate.Length == 0 || candidate.Length > 64)
         {
             return false;
@@ -76,6 +76,28 @@ public static class IdentifierNormalizer
         catch (NumberParseException)
         {
             return false;
+        }
+    }
+
+    // PRECIS's width mapping, done by hand because NFKC is unavailable under invariant globalization:
+    // full-width ASCII forms and the ideographic space become their ASCII counterparts.
+    private static Rune FoldWidth(Rune rune) => rune.Value switch
+    {
+        >= 0xFF01 and <= 0xFF5E => new Rune(rune.Value - 0xFF01 + 0x21),
+        0x3000 => new Rune(' '),
+        _ => rune,
+    };
+
+    // NFKC where the runtime provides it (it leaves the text unchanged under invariant globalization).
+    private static string Compose(string value)
+    {
+        try
+        {
+            return value.Normalize(NormalizationForm.FormKC);
+        }
+        catch (Exception e) when (e is ArgumentException or PlatformNotSupportedException)
+        {
+            return value;
         }
     }
 

@@ -52,7 +52,7 @@ internal static class KratosFormats
         if (domain.Length >= 2 && domain[0] == '[' && domain[^1] == ']')
         {
             var ip = domain[1..^1];
-            if (ip.StartsWith("IPv6:", StringComparison.Ordinal))
+            if (ip.StartsWith("IPv6:", StringComparison.OrdinalIgnoreCase))
             {
                 return IPAddress.TryParse(ip[5..], out var v6) && v6.AddressFamily == AddressFamily.InterNetworkV6;
             }

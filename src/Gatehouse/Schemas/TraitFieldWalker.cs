@@ -52,7 +52,8 @@ internal static class TraitFieldWalker
                 Text(property, "format"),
                 Text(raw, "title") ?? Text(property, "title"),
                 required.Contains(name),
-                TraitExtension.From(raw[TraitExtension.Keyword] ?? property[TraitExtension.Keyword]))
+                // draft-07 ignores keywords beside $ref, so the extension comes from the resolved schema, as in validation
+                TraitExtension.From(property[TraitExtension.Keyword]))
             {
                 MinLength = Int(property, "minLength"),
                 MaxLength = Int(property, "maxLength"),

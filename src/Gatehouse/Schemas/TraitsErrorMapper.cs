@@ -54,7 +54,8 @@ internal static class TraitsErrorMapper
                 }
 
                 var value = Resolve(instance, instancePointer);
-                var keywordValue = KeywordValue(schemaRoot, schemaBase, detail.SchemaLocation, keyword);
+                var keywordValue = KeywordValue(schemaRoot, schemaBase, detail.SchemaLocation, keyword)
+                    ?? KeywordValueAlong(schemaRoot, evaluationPath, keyword);
                 errors.AddRange(Describe(keyword, libraryMessage, "#" + instancePointer, value, keywordValue));
             }
         }
@@ -240,8 +241,18 @@ internal static class TraitsErrorMapper
         }
 
         var fragment = hash < 0 ? "" : Uri.UnescapeDataString(location[(hash + 1)..]);
+        return KeywordValueAt(schemaRoot, fragment, keyword);
+    }
+
+    // Without a $ref on the way, the evaluation path is the schema pointer (the library's schema
+    // location is not always exact for items).
+    private static JsonElement? KeywordValueAlong(JsonNode schemaRoot, string evaluationPath, string keyword) =>
+        Segments(evaluationPath).Contains("$ref") ? null : KeywordValueAt(schemaRoot, evaluationPath, keyword);
+
+    private static JsonElement? KeywordValueAt(JsonNode schemaRoot, string pointer, string keyword)
+    {
         JsonNode? node = schemaRoot;
-        foreach (var segment in Segments(fragment))
+        foreach (var segment in Segments(pointer))
         {
             node = node switch
             {
