@@ -88,4 +88,30 @@ public sealed class MalformedHashTests
         Assert.True(PasswordHasher.IsKnownFormat(hash));
         Assert.False(Bcrypt().Verify(Right, hash));
     }
+
+    public static TheoryData<string> WellFormedEdgeCases => new()
+    {
+        // One-byte salt: Go's argon2 accepts it, the RFC asks for 8.
+        "$argon2id$v=19$m=64,t=1,p=1$YQ$dyH1D8A96Ow2828D1sDA+YL86LtyFdjEwiMJVWGS5Pg",
+        // Empty salt and empty key.
+        "$pbkdf2-sha256$i=1,l=32$$yqSq2SygY1sB4EcH9f2FG0JTMES+wqLsOT5YmiRBplI",
+        "$pbkdf2-sha384$i=1,l=32$$yqSq2SygY1sB4EcH9f2FG0JTMES+wqLsOT5YmiRBplI",
+        "$hmac-md4$ZWQzNzRjMzRjMWYyMDU5MzdlODZlMDY0MzZjOGQxYjM=$",
+        "$hmac-sha256$MTJhY2M1YjRlNzQ3N2VlNGUyMGQ5NWU5NTQ3OGZmOGRhYWJjMzVkYTg4NjkyOTIxN2ZiN2E5YWJkN2M2ZWExZg==$",
+        // scrypt refuses N >= 2^(16r); r=1 allows at most 2^15.
+        "$scrypt$ln=131072,r=1,p=1$c2NyeXB0LXNhbHQtMTIzNA==$CiPNOKdi2HfdDYzROxW5Tqt1goDnHdny4dcTVQ4EsYM=",
+        "$scrypt$ln=1024,r=8,p=1$$CiPNOKdi2HfdDYzROxW5Tqt1goDnHdny4dcTVQ4EsYM=",
+        // Empty signer key and separator.
+        "$firescrypt$ln=4,r=8,p=1$42xEC+ixf3L2lw==$lSrfV15cpx95/sZS2W9c9Kp6i/LVgQNDNC/qzrCnh1SAyZvqmZqAjTdn3aoItz+VHjoZilo78198JAdRuid5lQ==$$",
+        "$sha1$pf=$$Yzf4rFPUi94tZfa+nVUhEfTBSpA=",
+        "$sha256-crypt$rounds=1000$$wTbXaKiaW9iZ94.0kBRpTsvmaTF5d0/hyaXiYx5XQX.",
+    };
+
+    [Theory]
+    [MemberData(nameof(WellFormedEdgeCases))]
+    public void Verify_returns_false_without_throwing_for_well_formed_edge_cases(string hash)
+    {
+        Assert.True(PasswordHasher.IsKnownFormat(hash));
+        Assert.False(Bcrypt().Verify(Right, hash));
+    }
 }
