@@ -83,7 +83,7 @@ public sealed class PasswordHasher
     {
         if (password is null || encodedHash is null
             || !StoredHash.TryParse(encodedHash, out var stored)
-            || stored!.FindExceededBound(_verificationLimits) is not null)
+            || stored.FindExceededBound(_verificationLimits) is not null)
         {
             return false;
         }
@@ -115,7 +115,7 @@ public sealed class PasswordHasher
             return HashImportCheck.UnknownFormat;
         }
 
-        return stored!.FindExceededBound(CostLimits.Import) is { } detail
+        return stored.FindExceededBound(CostLimits.Import) is { } detail
             ? HashImportCheck.BoundsExceeded(detail)
             : HashImportCheck.Accepted;
     }

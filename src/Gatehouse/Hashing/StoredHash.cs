@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace Gatehouse.Hashing;
 
 /// <summary>
@@ -13,7 +15,7 @@ internal abstract class StoredHash
     /// <summary>Recomputes the hash for <paramref name="password"/> (UTF-8) and compares in constant time.</summary>
     public abstract bool Matches(byte[] password);
 
-    public static bool TryParse(string encoded, out StoredHash? parsed)
+    public static bool TryParse(string encoded, [NotNullWhen(true)] out StoredHash? parsed)
     {
         parsed = Parse(encoded);
         return parsed is not null;

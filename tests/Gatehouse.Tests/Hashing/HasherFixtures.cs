@@ -19,17 +19,17 @@ internal static class HasherFixtures
 
     public static HashersOptions Argon2Options(
         long memoryKiB = 64, int iterations = 1, int parallelism = 1, int keyLength = 32, int saltLength = 16) => new()
-    {
-        Algorithm = "argon2",
-        Argon2 = new Argon2Options
         {
-            Memory = memoryKiB * 1024,
-            Iterations = iterations,
-            Parallelism = parallelism,
-            KeyLength = keyLength,
-            SaltLength = saltLength,
-        },
-    };
+            Algorithm = "argon2",
+            Argon2 = new Argon2Options
+            {
+                Memory = memoryKiB * 1024,
+                Iterations = iterations,
+                Parallelism = parallelism,
+                KeyLength = keyLength,
+                SaltLength = saltLength,
+            },
+        };
 
     public static PasswordHasher Bcrypt(int cost = 4) => new(BcryptOptions(cost));
 
