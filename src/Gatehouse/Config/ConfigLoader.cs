@@ -30,6 +30,12 @@ public static class ConfigLoader
         TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { PopulateNestedOptions } },
     };
 
+    /// <summary>The process's environment variables, in the shape <see cref="Load"/> takes.</summary>
+    public static IReadOnlyDictionary<string, string?> ProcessEnvironment() =>
+        Environment.GetEnvironmentVariables()
+            .Cast<System.Collections.DictionaryEntry>()
+            .ToDictionary(e => (string)e.Key, e => (string?)e.Value, StringComparer.Ordinal);
+
     /// <param name="files">Config files (YAML, or JSON when the name ends in <c>.json</c>), merged in order.</param>
     /// <param name="environment">Environment variables; names that match a supported key override the files.</param>
     /// <param name="dev">Whether Gatehouse runs with <c>--dev</c>.</param>
@@ -133,10 +139,12 @@ public static class ConfigLoader
     private static string Render(JsonNode? value, bool sensitive)
     {
         if (value is null) return "null";
-        if (sensitive) return value.GetValueKind() == JsonValueKind.String ? $"a value of {value.GetValue<string>().Length} characters" : $"a {value.GetValueKind().ToString().ToLowerInvariant()}";
+        if (sensitive) return value.GetValueKind() == JsonValueKind.String ? $"a value of {Characters(value.GetValue<string>().Length)}" : $"a {value.GetValueKind().ToString().ToLowerInvariant()}";
         var text = value.ToJsonString(new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         return text.Length > 80 ? text[..77] + "..." : text;
     }
+
+    private static string Characters(int count) => count == 1 ? "1 character" : $"{count} characters";
 
     private static string Origin(ConfigPath path, Dictionary<ConfigPath, string> origins)
     {

@@ -399,11 +399,33 @@ public sealed class ConfigLoaderTests : IDisposable
     }
 
     [Fact]
-    public void A_missing_dsn_is_an_error_outside_dev()
+    public void A_missing_dsn_is_an_error_outside_dev_and_with_config_files()
     {
-        var ex = Assert.Throws<ConfigException>(() => Load(_files.Write("no-dsn.yml", "log: {level: info}\n")));
+        var file = _files.Write("no-dsn.yml", "log: {level: info}\n");
 
-        Assert.StartsWith("dsn: is required", ex.Message, StringComparison.Ordinal);
+        var production = Assert.Throws<ConfigException>(() => Load(file));
+        var devWithFile = Assert.Throws<ConfigException>(() => Load(file, dev: true));
+        var devEmptyDsn = Assert.Throws<ConfigException>(() => ConfigLoader.Load([], new Dictionary<string, string?> { ["DSN"] = " " }, dev: true));
+
+        Assert.StartsWith("dsn: is required", production.Message, StringComparison.Ordinal);
+        Assert.StartsWith("dsn: is required", devWithFile.Message, StringComparison.Ordinal);
+        Assert.Equal("dsn: expected a non-empty string, got a value of 1 character (from environment variable DSN)", devEmptyDsn.Message);
+    }
+
+    [Fact]
+    public void A_duration_too_long_to_represent_names_the_key()
+    {
+        var ex = LoadFails("dsn: memory\nsession: {lifespan: 99999999999999h}\n");
+
+        Assert.Equal("session.lifespan: \"99999999999999h\" is not a duration (expected e.g. \"1h\", \"15m\", \"30s\")", ex.Message);
+    }
+
+    [Fact]
+    public void The_process_environment_is_offered_in_the_shape_load_takes()
+    {
+        var environment = ConfigLoader.ProcessEnvironment();
+
+        Assert.Equal(Environment.GetEnvironmentVariable("PATH"), environment.GetValueOrDefault("PATH"));
     }
 
     [Fact]
