@@ -107,18 +107,18 @@ public static class ConfigLoader
     {
         var value = Find(config, failure.Path);
         var keySchema = schema.SchemaAt(failure.Path);
-        string message;
+        var origin = Origin(failure.Path, origins);
         if (failure.Keywords.Contains("required") && keySchema is not null && value is JsonObject present
             && schema.Resolve(keySchema)["required"] is JsonArray required
             && required.Select(r => r!.GetValue<string>()).FirstOrDefault(k => present[k] is null) is { } missing)
         {
-            return $"{failure.Path.Append(missing)}: is required{Origin(failure.Path, origins)}";
+            return $"{failure.Path.Append(missing)}: is required{origin}";
         }
-        message = keySchema is null
+        var name = failure.Path.IsRoot ? "(root)" : failure.Path.ToString();
+        var problem = keySchema is null
             ? $"is invalid ({string.Join(", ", failure.Keywords)})"
             : $"expected {schema.Describe(keySchema)}, got {Render(value, schema.IsSensitive(failure.Path))}";
-        var name = failure.Path.IsRoot ? "(root)" : failure.Path.ToString();
-        return $"{name}: {message}{Origin(failure.Path, origins)}";
+        return $"{name}: {problem}{origin}";
     }
 
     private static JsonNode? Find(JsonNode root, ConfigPath path)

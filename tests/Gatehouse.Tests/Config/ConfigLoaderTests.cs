@@ -560,6 +560,29 @@ public sealed class ConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Yaml_anchors_and_aliases_are_resolved()
+    {
+        var o = Load(MinimalFile("""
+            selfservice:
+              flows:
+                login: {ui_url: &ui https://app.example.com/ui}
+                registration: {ui_url: *ui}
+            """)).Options;
+
+        Assert.Equal("https://app.example.com/ui", o.Selfservice.Flows.Registration.UiUrl);
+    }
+
+    [Fact]
+    public void A_duplicate_yaml_key_is_reported_with_the_file_name()
+    {
+        var file = _files.Write("duplicate.yml", "dsn: memory\nlog: {level: info}\nlog: {level: debug}\n");
+
+        var ex = Assert.Throws<ConfigException>(() => Load(file));
+
+        Assert.StartsWith(file + ":", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Empty_yaml_keys_count_as_not_set()
     {
         var o = Load(MinimalFile("serve:\n  public:\n  admin:\n    port: 5000\nlog:\n")).Options;
