@@ -30,6 +30,12 @@ public static class ConfigLoader
         TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { PopulateNestedOptions } },
     };
 
+    /// <summary>The process's environment variables, in the shape <see cref="Load"/> takes.</summary>
+    public static IReadOnlyDictionary<string, string?> ProcessEnvironment() =>
+        Environment.GetEnvironmentVariables()
+            .Cast<System.Collections.DictionaryEntry>()
+            .ToDictionary(e => (string)e.Key, e => (string?)e.Value, StringComparer.Ordinal);
+
     /// <param name="files">Config files (YAML, or JSON when the name ends in <c>.json</c>), merged in order.</param>
     /// <param name="environment">Environment variables; names that match a supported key override the files.</param>
     /// <param name="dev">Whether Gatehouse runs with <c>--dev</c>.</param>
@@ -101,18 +107,18 @@ public static class ConfigLoader
     {
         var value = Find(config, failure.Path);
         var keySchema = schema.SchemaAt(failure.Path);
-        string message;
+        var origin = Origin(failure.Path, origins);
         if (failure.Keywords.Contains("required") && keySchema is not null && value is JsonObject present
             && schema.Resolve(keySchema)["required"] is JsonArray required
             && required.Select(r => r!.GetValue<string>()).FirstOrDefault(k => present[k] is null) is { } missing)
         {
-            return $"{failure.Path.Append(missing)}: is required{Origin(failure.Path, origins)}";
+            return $"{failure.Path.Append(missing)}: is required{origin}";
         }
-        message = keySchema is null
+        var name = failure.Path.IsRoot ? "(root)" : failure.Path.ToString();
+        var problem = keySchema is null
             ? $"is invalid ({string.Join(", ", failure.Keywords)})"
             : $"expected {schema.Describe(keySchema)}, got {Render(value, schema.IsSensitive(failure.Path))}";
-        var name = failure.Path.IsRoot ? "(root)" : failure.Path.ToString();
-        return $"{name}: {message}{Origin(failure.Path, origins)}";
+        return $"{name}: {problem}{origin}";
     }
 
     private static JsonNode? Find(JsonNode root, ConfigPath path)
@@ -133,10 +139,12 @@ public static class ConfigLoader
     private static string Render(JsonNode? value, bool sensitive)
     {
         if (value is null) return "null";
-        if (sensitive) return value.GetValueKind() == JsonValueKind.String ? $"a value of {value.GetValue<string>().Length} characters" : $"a {value.GetValueKind().ToString().ToLowerInvariant()}";
+        if (sensitive) return value.GetValueKind() == JsonValueKind.String ? $"a value of {Characters(value.GetValue<string>().Length)}" : $"a {value.GetValueKind().ToString().ToLowerInvariant()}";
         var text = value.ToJsonString(new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         return text.Length > 80 ? text[..77] + "..." : text;
     }
+
+    private static string Characters(int count) => count == 1 ? "1 character" : $"{count} characters";
 
     private static string Origin(ConfigPath path, Dictionary<ConfigPath, string> origins)
     {

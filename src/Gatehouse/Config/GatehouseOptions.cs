@@ -147,7 +147,7 @@ public sealed class SelfServiceOptions
 
 public sealed class CourierOptions
 {
-    /// <summary><c>smtp</c> (default) or <c>http</c>.</summary>
+    /// <summary>Only <c>smtp</c> so far; Kratos also has <c>http</c>, which needs <c>courier.http</c>.</summary>
     public string DeliveryStrategy { get; set; } = "smtp";
     public SmtpOptions Smtp { get; set; } = new();
 }

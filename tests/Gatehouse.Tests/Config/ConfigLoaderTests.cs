@@ -399,11 +399,33 @@ public sealed class ConfigLoaderTests : IDisposable
     }
 
     [Fact]
-    public void A_missing_dsn_is_an_error_outside_dev()
+    public void A_missing_dsn_is_an_error_outside_dev_and_with_config_files()
     {
-        var ex = Assert.Throws<ConfigException>(() => Load(_files.Write("no-dsn.yml", "log: {level: info}\n")));
+        var file = _files.Write("no-dsn.yml", "log: {level: info}\n");
 
-        Assert.StartsWith("dsn: is required", ex.Message, StringComparison.Ordinal);
+        var production = Assert.Throws<ConfigException>(() => Load(file));
+        var devWithFile = Assert.Throws<ConfigException>(() => Load(file, dev: true));
+        var devEmptyDsn = Assert.Throws<ConfigException>(() => ConfigLoader.Load([], new Dictionary<string, string?> { ["DSN"] = " " }, dev: true));
+
+        Assert.StartsWith("dsn: is required", production.Message, StringComparison.Ordinal);
+        Assert.StartsWith("dsn: is required", devWithFile.Message, StringComparison.Ordinal);
+        Assert.Equal("dsn: expected a non-empty string, got a value of 1 character (from environment variable DSN)", devEmptyDsn.Message);
+    }
+
+    [Fact]
+    public void A_duration_too_long_to_represent_names_the_key()
+    {
+        var ex = LoadFails("dsn: memory\nsession: {lifespan: 99999999999999h}\n");
+
+        Assert.Equal("session.lifespan: \"99999999999999h\" is not a duration (expected e.g. \"1h\", \"15m\", \"30s\")", ex.Message);
+    }
+
+    [Fact]
+    public void The_process_environment_is_offered_in_the_shape_load_takes()
+    {
+        var environment = ConfigLoader.ProcessEnvironment();
+
+        Assert.Equal(Environment.GetEnvironmentVariable("PATH"), environment.GetValueOrDefault("PATH"));
     }
 
     [Fact]
@@ -535,6 +557,29 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.Equal("123", o.Session.Cookie.Name);
         Assert.False(o.Session.Cookie.Persistent);
         Assert.Equal("yes", o.Courier.Smtp.FromName);
+    }
+
+    [Fact]
+    public void Yaml_anchors_and_aliases_are_resolved()
+    {
+        var o = Load(MinimalFile("""
+            selfservice:
+              flows:
+                login: {ui_url: &ui https://app.example.com/ui}
+                registration: {ui_url: *ui}
+            """)).Options;
+
+        Assert.Equal("https://app.example.com/ui", o.Selfservice.Flows.Registration.UiUrl);
+    }
+
+    [Fact]
+    public void A_duplicate_yaml_key_is_reported_with_the_file_name()
+    {
+        var file = _files.Write("duplicate.yml", "dsn: memory\nlog: {level: info}\nlog: {level: debug}\n");
+
+        var ex = Assert.Throws<ConfigException>(() => Load(file));
+
+        Assert.StartsWith(file + ":", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
