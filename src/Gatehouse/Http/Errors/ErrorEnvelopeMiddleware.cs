@@ -54,7 +54,7 @@ public sealed class ErrorEnvelopeMiddleware(RequestDelegate next, ILogger<ErrorE
         context.Response.StatusCode = error.Code;
         context.Response.ContentType = "application/json";
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-        await using var writer = new Utf8JsonWriter(context.Response.Body);
+        await using var writer = new Utf8JsonWriter(context.Response.Body, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         error.ToEnvelope().WriteTo(writer);
         await writer.FlushAsync(context.RequestAborted);
     }

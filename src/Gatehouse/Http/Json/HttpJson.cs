@@ -30,6 +30,9 @@ public static class HttpJson
         return context.Response.Body.WriteAsync(utf8Json, context.RequestAborted).AsTask();
     }
 
+    /// <summary>Go's encoder escapes only &lt;, &gt; and &amp; in strings; the relaxed encoder keeps the rest readable, as Kratos's output is.</summary>
+    public static readonly JsonSerializerOptions Options = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static Task WriteAsync(HttpContext context, int status, JsonNode node) =>
-        WriteAsync(context, status, JsonSerializer.SerializeToUtf8Bytes(node));
+        WriteAsync(context, status, JsonSerializer.SerializeToUtf8Bytes(node, Options));
 }

@@ -33,7 +33,7 @@ public static class KeysetPage
         string Link(string token, string rel)
         {
             var q = new List<KeyValuePair<string, string?>>(baseQuery) { new("page_size", pageSize.ToString(CultureInfo.InvariantCulture)), new("page_token", token) };
-            return $"<{QueryHelpers.AddQueryString(request.PathBase + request.Path, q)}>; rel=\"{rel}\"";
+            return $"<{QueryHelpers.AddQueryString($"{request.Scheme}://{request.Host}{request.PathBase}{request.Path}", q)}>; rel=\"{rel}\"";
         }
         var links = Link(firstToken, "first");
         if (nextToken is not null) links += "," + Link(nextToken, "next");

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: unit and in-process integration tests (SQLite always, PostgreSQL too when
+# GATEHOUSE_TEST_POSTGRES_DSN is set), then the end-to-end suite (tests/e2e: @ory/client against the real
+# gatehouse process). Prints one closing line "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")"
+
+dotnet_log=$(mktemp)
+dotnet test Gatehouse.slnx 2>&1 | tee "$dotnet_log"
+dotnet_rc=${PIPESTATUS[0]}
+dn_passed=$(grep -E '^\s+succeeded:' "$dotnet_log" | awk '{s+=$2} END {print s+0}')
+dn_failed=$(grep -E '^\s+failed:' "$dotnet_log" | awk '{s+=$2} END {print s+0}')
+rm -f "$dotnet_log"
+
+e2e_passed=0; e2e_failed=0; e2e_rc=0
+if [ -d tests/e2e ]; then
+  e2e_log=$(mktemp)
+  tests/e2e/run.sh 2>&1 | tee "$e2e_log"
+  e2e_rc=${PIPESTATUS[0]}
+  e2e_passed=$(grep -E '^# pass ' "$e2e_log" | awk '{s+=$3} END {print s+0}')
+  e2e_failed=$(grep -E '^# fail ' "$e2e_log" | awk '{s+=$3} END {print s+0}')
+  rm -f "$e2e_log"
+fi
+
+passed=$((dn_passed + e2e_passed))
+failed=$((dn_failed + e2e_failed))
+if [ "$dotnet_rc" -ne 0 ] || [ "$e2e_rc" -ne 0 ]; then
+  [ "$failed" -eq 0 ] && failed=1
+fi
+echo "${passed} passed, ${failed} failed"
+[ "$failed" -eq 0 ]
