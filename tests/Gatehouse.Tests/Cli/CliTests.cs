@@ -1,0 +1,169 @@
+using System.Net;
+using System.Net.Http.Headers;
+using Gatehouse.Tests.Infrastructure;
+
+namespace Gatehouse.Tests.Cli;
+
+public sealed class CliTests
+{
+    private static async Task<string> ConfigFile(string dsn, int publicPort = 0, int adminPort = 0)
+    {
+        var dir = Directory.CreateTempSubdirectory("gatehouse-cli-").FullName;
+        var path = Path.Combine(dir, "gatehouse.yml");
+        await File.WriteAllTextAsync(path, $"""
+            dsn: "{dsn}"
+            serve:
+              public:
+                host: 127.0.0.1
+                port: {publicPort}
+              admin:
+                host: 127.0.0.1
+                port: {adminPort}
+            secrets:
+              cookie: ["a-test-secret-of-32-characters!!"]
+            hashers:
+              algorithm: bcrypt
+              bcrypt:
+                cost: 12
+            """);
+        return path;
+    }
+
+    [Fact]
+    public async Task Version_prints_the_version_and_exits_zero()
+    {
+        var r = await CliProcess.RunAsync(["version"]);
+        Assert.Equal(0, r.ExitCode);
+        Assert.Matches(@"^v\d+\.\d+\.\d+", r.Stdout.Trim());
+    }
+
+    [Theory]
+    [InlineData("serve")]
+    [InlineData("migrate")]
+    [InlineData("keys")]
+    public async Task Every_command_has_help(string command)
+    {
+        var r = await CliProcess.RunAsync([command, "--help"]);
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("Usage", r.Stdout);
+    }
+
+    [Fact]
+    public async Task Unknown_commands_and_bad_config_fail_with_one_line_on_stderr()
+    {
+        var unknown = await CliProcess.RunAsync(["frobnicate"]);
+        Assert.NotEqual(0, unknown.ExitCode);
+        Assert.Single(unknown.Stderr.Trim().Split('\n'));
+
+        var missing = await CliProcess.RunAsync(["keys", "list", "--config", "/nonexistent/gatehouse.yml"]);
+        Assert.NotEqual(0, missing.ExitCode);
+        Assert.Single(missing.Stderr.Trim().Split('\n'));
+        Assert.StartsWith("error:", missing.Stderr.Trim());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Migrate_then_keys_create_list_revoke(string db)
+    {
+        var dsn = await Db.NewDsnAsync(db);
+        var config = await ConfigFile(dsn);
+
+        var unmigrated = await CliProcess.RunAsync(["keys", "list", "--config", config]);
+        Assert.NotEqual(0, unmigrated.ExitCode);
+        Assert.Contains("migrate sql", unmigrated.Stderr);
+
+        var noConfirm = await CliProcess.RunAsync(["migrate", "sql", "--config", config], stdin: "n\n");
+        Assert.NotEqual(0, noConfirm.ExitCode);
+
+        var migrate = await CliProcess.RunAsync(["migrate", "sql", "--yes", "--config", config]);
+        Assert.True(migrate.ExitCode == 0, migrate.Stderr);
+        var again = await CliProcess.RunAsync(["migrate", "sql", "--yes", "--config", config]);
+        Assert.Equal(0, again.ExitCode);
+        Assert.Contains("up to date", again.Stdout);
+
+        var create = await CliProcess.RunAsync(["keys", "create", "--name", "ci-bot", "--config", config]);
+        Assert.True(create.ExitCode == 0, create.Stderr);
+        var key = create.Stdout.Trim().Split('\n')[^1].Trim();
+        Assert.StartsWith("gh_", key);
+
+        var list = await CliProcess.RunAsync(["keys", "list", "--config", config]);
+        Assert.Equal(0, list.ExitCode);
+        Assert.Contains("ci-bot", list.Stdout);
+        Assert.DoesNotContain(key, list.Stdout);
+        var id = list.Stdout.Split('\n').First(l => l.Contains("ci-bot")).Split(' ', StringSplitOptions.RemoveEmptyEntries)[0];
+
+        var revoke = await CliProcess.RunAsync(["keys", "revoke", id, "--config", config]);
+        Assert.True(revoke.ExitCode == 0, revoke.Stderr);
+        Assert.Contains("revoked", (await CliProcess.RunAsync(["keys", "list", "--config", config])).Stdout);
+        var twice = await CliProcess.RunAsync(["keys", "revoke", id, "--config", config]);
+        Assert.NotEqual(0, twice.ExitCode);
+        var bad = await CliProcess.RunAsync(["keys", "revoke", "not-a-uuid", "--config", config]);
+        Assert.NotEqual(0, bad.ExitCode);
+    }
+
+    [Fact]
+    public async Task Migrate_takes_the_dsn_as_argument_and_from_the_environment()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"gatehouse-cli-{Guid.NewGuid():N}.db");
+        var arg = await CliProcess.RunAsync(["migrate", "sql", "--yes", $"sqlite://{file}?_fk=true"]);
+        Assert.True(arg.ExitCode == 0, arg.Stderr);
+        var file2 = Path.Combine(Path.GetTempPath(), $"gatehouse-cli-{Guid.NewGuid():N}.db");
+        var env = await CliProcess.RunAsync(["migrate", "sql", "-e", "--yes"], new Dictionary<string, string> { ["DSN"] = $"sqlite://{file2}?_fk=true" });
+        Assert.True(env.ExitCode == 0, env.Stderr);
+        Assert.True(File.Exists(file2));
+    }
+
+    [Fact]
+    public async Task Serve_refuses_an_unmigrated_database_without_dev()
+    {
+        var dsn = await Db.NewDsnAsync(Db.Sqlite);
+        var config = await ConfigFile(dsn, TestServer.FreePort(), TestServer.FreePort());
+        var r = await CliProcess.RunAsync(["serve", "--config", config]);
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("pending migration", r.Stderr);
+    }
+
+    [Fact]
+    public async Task Serve_dev_without_config_migrates_and_serves_both_listeners()
+    {
+        var dir = Directory.CreateTempSubdirectory("gatehouse-dev-").FullName;
+        var publicPort = TestServer.FreePort();
+        var adminPort = TestServer.FreePort();
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = dir,
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "gatehouse.dll"));
+        psi.ArgumentList.Add("serve");
+        psi.ArgumentList.Add("--dev");
+        psi.Environment["SERVE_PUBLIC_PORT"] = publicPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        psi.Environment["SERVE_ADMIN_PORT"] = adminPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        try
+        {
+            using var http = new HttpClient();
+            var ready = false;
+            for (var i = 0; i < 100 && !ready; i++)
+            {
+                try { ready = (await http.GetAsync($"http://127.0.0.1:{publicPort}/health/ready")).StatusCode == HttpStatusCode.OK; }
+                catch (HttpRequestException) { await Task.Delay(100); }
+            }
+            Assert.True(ready, "gatehouse serve --dev did not become ready");
+            Assert.True(File.Exists(Path.Combine(dir, "gatehouse.db")));
+            // --dev: no key on the admin listener, but the public /admin still needs one.
+            var created = await http.PostAsync($"http://127.0.0.1:{adminPort}/admin/identities",
+                new StringContent("""{"traits":{"email":"dev@example.com"}}""", System.Text.Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync($"http://127.0.0.1:{publicPort}/admin/identities")).StatusCode);
+            var schema = await http.GetStringAsync($"http://127.0.0.1:{publicPort}/schemas/default");
+            Assert.Contains("email", schema);
+        }
+        finally
+        {
+            p.Kill(entireProcessTree: true);
+            await p.WaitForExitAsync();
+        }
+    }
+}
