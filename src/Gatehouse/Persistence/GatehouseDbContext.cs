@@ -1,5 +1,7 @@
 using Gatehouse.ApiKeys;
 using Gatehouse.Identities;
+using Gatehouse.SelfService.Flows;
+using Gatehouse.Sessions;
 using Microsoft.EntityFrameworkCore;
 
 namespace Gatehouse.Persistence;
@@ -19,6 +21,9 @@ public abstract class GatehouseDbContext(DbContextOptions options) : DbContext(o
     public DbSet<VerifiableAddress> VerifiableAddresses => Set<VerifiableAddress>();
     public DbSet<RecoveryAddress> RecoveryAddresses => Set<RecoveryAddress>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<Session> Sessions => Set<Session>();
+    public DbSet<SessionDevice> SessionDevices => Set<SessionDevice>();
+    public DbSet<SelfServiceFlow> Flows => Set<SelfServiceFlow>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -30,6 +35,9 @@ public abstract class GatehouseDbContext(DbContextOptions options) : DbContext(o
         modelBuilder.Entity<VerifiableAddress>().HasQueryFilter(e => e.Nid == Nid);
         modelBuilder.Entity<RecoveryAddress>().HasQueryFilter(e => e.Nid == Nid);
         modelBuilder.Entity<ApiKey>().HasQueryFilter(e => e.Nid == Nid);
+        modelBuilder.Entity<Session>().HasQueryFilter(e => e.Nid == Nid);
+        modelBuilder.Entity<SessionDevice>().HasQueryFilter(e => e.Nid == Nid);
+        modelBuilder.Entity<SelfServiceFlow>().HasQueryFilter(e => e.Nid == Nid);
     }
 }
 

@@ -1,0 +1,77 @@
+using Gatehouse.Config;
+using Gatehouse.Http.Errors;
+
+namespace Gatehouse.Http;
+
+/// <summary>
+/// Decides where browsers may be sent back to: only to <c>selfservice.allowed_return_urls</c> (an entry allows its
+/// scheme, host, port and everything under its path; <c>https://*.example.com</c> allows subdomains) or to Gatehouse's
+/// own public base URL. Anything else is a 400 <c>self_service_flow_return_to_forbidden</c>: no open redirects.
+/// </summary>
+public sealed class ReturnUrlPolicy(GatehouseOptions options)
+{
+    private readonly Uri _publicBase = new(PublicBaseUrl(options));
+
+    public static string PublicBaseUrl(GatehouseOptions options) =>
+        options.Serve.Public.BaseUrl ?? $"http://127.0.0.1:{options.Serve.Public.Port}/";
+
+    /// <summary>
+    /// The URL to return to: <paramref name="requested"/> when given (validated), else <paramref name="fallback"/>,
+    /// else <c>selfservice.default_browser_return_url</c>, else the public base URL.
+    /// </summary>
+    public string Resolve(string? requested, string? fallback = null)
+    {
+        if (!string.IsNullOrEmpty(requested))
+        {
+            if (!IsAllowed(requested, out var absolute)) throw Forbidden(requested);
+            return absolute;
+        }
+        return fallback ?? options.Selfservice.DefaultBrowserReturnUrl ?? _publicBase.ToString();
+    }
+
+    /// <summary>Validates an optional <c>return_to</c> without choosing a fallback; null when absent.</summary>
+    public string? Validate(string? requested) =>
+        string.IsNullOrEmpty(requested) ? null : IsAllowed(requested, out var absolute) ? absolute : throw Forbidden(requested);
+
+    public bool IsAllowed(string url, out string absolute)
+    {
+        absolute = url;
+        if (!Uri.TryCreate(url, UriKind.RelativeOrAbsolute, out var uri)) return false;
+        if (!uri.IsAbsoluteUri)
+        {
+            // A relative return_to (e.g. "/welcome") is relative to the public base URL, as for Kratos's own pages.
+            if (url.StartsWith("//", StringComparison.Ordinal) || url.Contains('\\', StringComparison.Ordinal)) return false;
+            uri = new Uri(_publicBase, url);
+            absolute = uri.ToString();
+        }
+        if (uri.Scheme is not ("http" or "https")) return false;
+        if (SameOrigin(uri, _publicBase)) return true;
+        foreach (var allowed in options.Selfservice.AllowedReturnUrls)
+        {
+            if (Matches(uri, allowed)) return true;
+        }
+        var fallback = options.Selfservice.DefaultBrowserReturnUrl;
+        return fallback is not null && Uri.TryCreate(fallback, UriKind.Absolute, out var f) && SameOrigin(uri, f) && uri.AbsolutePath.StartsWith(f.AbsolutePath, StringComparison.Ordinal);
+    }
+
+    private static bool Matches(Uri candidate, string allowed)
+    {
+        var wildcard = allowed.Contains("://*.", StringComparison.Ordinal);
+        var pattern = wildcard ? allowed.Replace("://*.", "://", StringComparison.Ordinal) : allowed;
+        if (!Uri.TryCreate(pattern, UriKind.Absolute, out var a)) return false;
+        if (!string.Equals(candidate.Scheme, a.Scheme, StringComparison.OrdinalIgnoreCase) || candidate.Port != a.Port) return false;
+        var hostOk = wildcard
+            ? candidate.Host.EndsWith("." + a.Host, StringComparison.OrdinalIgnoreCase)
+            : string.Equals(candidate.Host, a.Host, StringComparison.OrdinalIgnoreCase);
+        if (!hostOk) return false;
+        var prefix = a.AbsolutePath;
+        return prefix == "/" || candidate.AbsolutePath == prefix || candidate.AbsolutePath.StartsWith(prefix.TrimEnd('/') + "/", StringComparison.Ordinal);
+    }
+
+    private static bool SameOrigin(Uri a, Uri b) =>
+        string.Equals(a.Scheme, b.Scheme, StringComparison.OrdinalIgnoreCase)
+        && string.Equals(a.Host, b.Host, StringComparison.OrdinalIgnoreCase) && a.Port == b.Port;
+
+    private static GatehouseError Forbidden(string url) =>
+        new(400, $"Requested return_to URL \"{url}\" is not allowed.", "self_service_flow_return_to_forbidden");
+}

@@ -1,0 +1,43 @@
+namespace Gatehouse.SelfService.Flows;
+
+/// <summary>
+/// A self-service flow (login, registration, settings, recovery, verification) as stored: one table for all kinds,
+/// with the UI container and the flow's private state kept as JSON.
+/// </summary>
+public sealed class SelfServiceFlow
+{
+    public Guid Id { get; set; }
+    public Guid Nid { get; set; }
+
+    /// <summary><c>login</c>, <c>registration</c>, <c>settings</c>, <c>recovery</c> or <c>verification</c>.</summary>
+    public string Kind { get; set; } = "";
+
+    /// <summary><c>browser</c> or <c>api</c>.</summary>
+    public string Type { get; set; } = "browser";
+    public string State { get; set; } = "choose_method";
+    public string RequestUrl { get; set; } = "";
+    public string? ReturnTo { get; set; }
+
+    /// <summary>The method last used (Kratos's <c>active</c>).</summary>
+    public string? Active { get; set; }
+
+    /// <summary>The CSRF token of a browser flow (compared with the CSRF cookie on submit); empty for API flows.</summary>
+    public string CsrfToken { get; set; } = "";
+    public DateTime IssuedAt { get; set; }
+    public DateTime ExpiresAt { get; set; }
+
+    /// <summary>The <c>ui</c> container as JSON.</summary>
+    public string Ui { get; set; } = "{}";
+    public bool Refresh { get; set; }
+    public string? RequestedAal { get; set; }
+
+    /// <summary>The identity the flow belongs to (settings, and flows that found one).</summary>
+    public Guid? IdentityId { get; set; }
+
+    /// <summary>Private state between steps (e.g. the traits of a profile-first registration, recovery code hashes).</summary>
+    public string? InternalContext { get; set; }
+    public string? TransientPayload { get; set; }
+    public string? ContinueWith { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
+}
