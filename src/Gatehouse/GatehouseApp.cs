@@ -9,6 +9,7 @@ using Gatehouse.Http.Json;
 using Gatehouse.Identities;
 using Gatehouse.Persistence;
 using Gatehouse.Schemas;
+using Gatehouse.Sessions;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Gatehouse;
@@ -43,6 +44,7 @@ public static class GatehouseApp
         services.AddHashing();
         services.AddIdentities(options);
         services.AddApiKeys(options);
+        services.AddSessions(options);
         configureServices?.Invoke(services);
 
         var app = builder.Build();

@@ -1,0 +1,203 @@
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using Gatehouse.Config;
+using Gatehouse.Http.Errors;
+using Gatehouse.Identities;
+using Gatehouse.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Gatehouse.Sessions;
+
+/// <summary>Where the session of a request came from (Kratos's <c>extractToken</c> precedence).</summary>
+public enum SessionTokenSource
+{
+    Header,
+    Cookie,
+    Bearer,
+}
+
+/// <summary>The session a request carries, cached on the request once looked up.</summary>
+public sealed record CurrentSession(Session Session, string Token, SessionTokenSource Source, DateTime? CookieExpiresAt);
+
+/// <summary>
+/// Issues, finds and refreshes sessions. Tokens are random and stored only as SHA-256 hashes; a request's session is
+/// found by one indexed query. Scoped: it shares the request's <see cref="GatehouseDbContext"/>.
+/// </summary>
+public sealed class SessionManager(GatehouseDbContext db, GatehouseOptions options, SessionCookie cookie, TimeProvider time)
+{
+    public const string SessionTokenHeader = "X-Session-Token";
+
+    /// <summary>
+    /// Creates an active aal1-or-better session for <paramref name="identity"/> with one device read from the request,
+    /// and saves it (with anything else pending in the context). The returned session is not tracked and has its
+    /// <see cref="Session.Identity"/> set.
+    /// </summary>
+    public async Task<IssuedSession> IssueAsync(Identity identity, AuthenticationMethod method, HttpContext http, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(identity);
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(http);
+        if (identity.State != IdentityStates.Active) throw new GatehouseError(400, "This account was disabled.", "identity_disabled");
+
+        var now = Now();
+        var token = SessionTokens.NewSessionToken();
+        var logoutToken = SessionTokens.LogoutTokenFor(token);
+        var methods = new JsonArray { SessionJson.MethodNode(method) };
+        var session = new Session
+        {
+            Id = Guid.CreateVersion7(),
+            Nid = db.Nid,
+            IdentityId = identity.Id,
+            TokenHash = SessionTokens.Hash(token),
+            LogoutTokenHash = SessionTokens.Hash(logoutToken),
+            Active = true,
+            AuthenticatedAt = now,
+            IssuedAt = now,
+            ExpiresAt = now + options.Session.Lifespan,
+            Aal = AssuranceLevel(methods),
+            AuthenticationMethods = SessionJson.SerializeMethods(methods),
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        var device = SessionDeviceReader.FromRequest(http, db.Nid, session.Id, now);
+        session.Devices.Add(device);
+        db.Sessions.Add(session);
+        await db.SaveChangesAsync(ct);
+        // Detached so that setting the navigation below never makes EF insert (or track) the caller's identity.
+        db.Entry(device).State = EntityState.Detached;
+        db.Entry(session).State = EntityState.Detached;
+        session.Identity = identity;
+        return new IssuedSession(session, token, logoutToken);
+    }
+
+    /// <summary>Re-authentication of an existing session (login with <c>refresh=true</c>): new authenticated_at and expiry, one more method.</summary>
+    public async Task<Session> RefreshAsync(Session session, AuthenticationMethod method, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        ArgumentNullException.ThrowIfNull(method);
+        var now = Now();
+        var methods = SessionJson.ParseMethods(session.AuthenticationMethods);
+        methods.Add(SessionJson.MethodNode(method));
+        var stored = SessionJson.SerializeMethods(methods);
+        var aal = AssuranceLevel(methods);
+        var expiresAt = now + options.Session.Lifespan;
+        var updated = await db.Sessions.Where(s => s.Id == session.Id).ExecuteUpdateAsync(u => u
+            .SetProperty(s => s.AuthenticatedAt, now)
+            .SetProperty(s => s.ExpiresAt, expiresAt)
+            .SetProperty(s => s.AuthenticationMethods, stored)
+            .SetProperty(s => s.Aal, aal)
+            .SetProperty(s => s.UpdatedAt, now), ct);
+        if (updated == 0) throw NotFound();
+        session.AuthenticatedAt = now;
+        session.ExpiresAt = expiresAt;
+        session.AuthenticationMethods = stored;
+        session.Aal = aal;
+        session.UpdatedAt = now;
+        return session;
+    }
+
+    /// <summary>
+    /// The active session of the request, from <c>X-Session-Token</c>, then the session cookie, then
+    /// <c>Authorization: Bearer</c>; null when there is none or it is revoked, expired, or its identity is inactive.
+    /// Loads identity (with addresses) and devices in a single query; never throws for malformed input.
+    /// </summary>
+    public async Task<Session?> FromRequestAsync(HttpContext http, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        if (http.Features.Get<CurrentSession>() is { } cached) return cached.Session;
+        if (!TryExtractToken(http, out var token, out var source, out var cookieExpiresAt)) return null;
+
+        var hash = SessionTokens.Hash(token);
+        var session = await db.Sessions.AsNoTracking()
+            .Include(s => s.Identity!).ThenInclude(i => i.VerifiableAddresses)
+            .Include(s => s.Identity!).ThenInclude(i => i.RecoveryAddresses)
+            .Include(s => s.Devices)
+            .AsSingleQuery()
+            .FirstOrDefaultAsync(s => s.TokenHash == hash, ct);
+        if (session is null || !CryptographicOperations.FixedTimeEquals(session.TokenHash, hash)) return null;
+        if (session.Identity is null || !SessionJson.IsActive(session, Now())) return null;
+        http.Features.Set(new CurrentSession(session, token, source, cookieExpiresAt));
+        return session;
+    }
+
+    /// <summary>The session of the request with how it was presented; null as for <see cref="FromRequestAsync"/>.</summary>
+    public async Task<CurrentSession?> CurrentAsync(HttpContext http, CancellationToken ct) =>
+        await FromRequestAsync(http, ct) is null ? null : http.Features.Get<CurrentSession>();
+
+    /// <summary>Like <see cref="CurrentAsync"/>, but a missing session is Kratos's whoami 401.</summary>
+    public async Task<CurrentSession> RequireAsync(HttpContext http, CancellationToken ct) =>
+        await CurrentAsync(http, ct) ?? throw NoActiveSession();
+
+    public void WriteCookie(HttpContext http, IssuedSession issued)
+    {
+        ArgumentNullException.ThrowIfNull(issued);
+        cookie.Write(http, issued.Token, issued.Session.ExpiresAt);
+    }
+
+    /// <summary>Writes the cookie again for a known token, e.g. when the session outlives the cookie after an extend.</summary>
+    public void WriteCookie(HttpContext http, string token, DateTime expiresAt) => cookie.Write(http, token, expiresAt);
+
+    public void ClearCookie(HttpContext http) => cookie.Clear(http);
+
+    /// <summary>Marks a session revoked; false when no such session exists.</summary>
+    public async Task<bool> RevokeAsync(Guid sessionId, CancellationToken ct)
+    {
+        var now = Now();
+        return await db.Sessions.Where(s => s.Id == sessionId)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.Active, false).SetProperty(s => s.UpdatedAt, now), ct) > 0;
+    }
+
+    /// <summary>Revokes the session a plaintext session token names; false when the token names none.</summary>
+    public async Task<bool> RevokeByTokenAsync(string token, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(token) || token.Length > SessionTokens.MaxTokenLength) return false;
+        var hash = SessionTokens.Hash(token);
+        var now = Now();
+        return await db.Sessions.Where(s => s.TokenHash == hash)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.Active, false).SetProperty(s => s.UpdatedAt, now), ct) > 0;
+    }
+
+    /// <summary>The 401 whoami and the self-service session endpoints answer without a usable session.</summary>
+    public static GatehouseError NoActiveSession() => GatehouseError.Unauthorized("No valid session credentials found in the request.");
+
+    public static GatehouseError NotFound() => GatehouseError.NotFound("Unable to locate the resource");
+
+    /// <summary>Kratos's <c>SetAuthenticatorAssuranceLevel</c>: aal2 needs an aal1 and an aal2 method; any method gives at least aal1.</summary>
+    public static string AssuranceLevel(JsonArray methods)
+    {
+        var levels = methods.OfType<JsonObject>().Select(m => m["aal"]?.GetValue<string>()).ToList();
+        if (levels.Count == 0) return "aal0";
+        return levels.Contains("aal1") && levels.Contains("aal2") ? "aal2" : "aal1";
+    }
+
+    private bool TryExtractToken(HttpContext http, out string token, out SessionTokenSource source, out DateTime? cookieExpiresAt)
+    {
+        cookieExpiresAt = null;
+        var headers = http.Request.Headers;
+        token = headers[SessionTokenHeader].ToString().Trim();
+        source = SessionTokenSource.Header;
+        if (token.Length == 0)
+        {
+            if (cookie.TryRead(http, out var fromCookie, out var expiry))
+            {
+                token = fromCookie;
+                source = SessionTokenSource.Cookie;
+                cookieExpiresAt = expiry;
+            }
+            else
+            {
+                var authorization = headers.Authorization.ToString();
+                token = authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? authorization[7..].Trim() : "";
+                source = SessionTokenSource.Bearer;
+            }
+        }
+        return token.Length > 0 && token.Length <= SessionTokens.MaxTokenLength;
+    }
+
+    /// <summary>Now, at the microsecond precision both databases keep, so stored and returned times agree.</summary>
+    private DateTime Now()
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        return new DateTime(now.Ticks - now.Ticks % 10, DateTimeKind.Utc);
+    }
+}
