@@ -9,6 +9,8 @@ using Gatehouse.Http.Json;
 using Gatehouse.Identities;
 using Gatehouse.Persistence;
 using Gatehouse.Schemas;
+using Gatehouse.SelfService;
+using Gatehouse.SelfService.Flows;
 using Gatehouse.Sessions;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -39,12 +41,13 @@ public static class GatehouseApp
         services.AddSingleton(options);
         services.AddSingleton(schemas);
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton(new ListenerPorts(options.Serve.Public.Port, options.Serve.Admin.Port));
+        services.AddSingleton(new ListenerPorts(options.Serve.Public.Port, options.Serve.Admin.Port, ReturnUrlPolicy.PublicBaseUrl(options)));
         services.AddPersistence(Dsn.Parse(options.Dsn));
         services.AddHashing();
         services.AddIdentities(options);
         services.AddApiKeys(options);
         services.AddSessions(options);
+        services.AddSelfService();
         configureServices?.Invoke(services);
 
         var app = builder.Build();
@@ -62,6 +65,7 @@ public static class GatehouseApp
         var root = app.MapGroup("");
         root.MapHealth();
         root.MapSchemas();
+        root.MapSelfServicePublic();
 
         var admin = app.MapGroup("/admin");
         admin.MapHealth();

@@ -22,6 +22,14 @@ public sealed class ListenerMiddleware(RequestDelegate next, ListenerPorts ports
     {
         var isAdmin = ports.IsAdmin(context.Connection.LocalPort);
         context.Features.Set(isAdmin ? Admin : Public);
+        if (isAdmin && (context.Request.Path.StartsWithSegments("/self-service", StringComparison.Ordinal)
+                        || context.Request.Path.StartsWithSegments("/sessions", StringComparison.Ordinal)))
+        {
+            // Self-service and session routes live on the public listener; Kratos's admin port sends browsers there.
+            context.Response.StatusCode = StatusCodes.Status307TemporaryRedirect;
+            context.Response.Headers.Location = ports.PublicBaseUrl.TrimEnd('/') + context.Request.Path + context.Request.QueryString;
+            return Task.CompletedTask;
+        }
         if (isAdmin && !context.Request.Path.StartsWithSegments("/admin", StringComparison.Ordinal))
         {
             context.Request.Path = new PathString("/admin").Add(context.Request.Path);
@@ -31,7 +39,9 @@ public sealed class ListenerMiddleware(RequestDelegate next, ListenerPorts ports
 }
 
 /// <summary>The configured ports; when both are the same port, everything is served as public (one base URL, as Ory Network).</summary>
-public sealed class ListenerPorts(int publicPort, int adminPort)
+public sealed class ListenerPorts(int publicPort, int adminPort, string publicBaseUrl = "")
 {
+    public string PublicBaseUrl => publicBaseUrl;
+
     public bool IsAdmin(int localPort) => adminPort != publicPort && localPort == adminPort;
 }

@@ -1,0 +1,66 @@
+using System.Security.Cryptography;
+using System.Text;
+using Gatehouse.Config;
+using Gatehouse.Http;
+using Gatehouse.Http.Errors;
+using Gatehouse.SelfService.Flows;
+
+namespace Gatehouse.SelfService.Csrf;
+
+/// <summary>
+/// Double-submit CSRF protection for browser flows: a random token in an HttpOnly cookie
+/// (<c>csrf_token_&lt;sha256(public base URL)&gt;</c>, as Kratos names it), copied into each browser flow and its
+/// hidden <c>csrf_token</c> node. A submit must carry the flow's token, and the cookie must hold it too; API flows skip this.
+/// </summary>
+public sealed class CsrfTokens(GatehouseOptions options)
+{
+    private readonly string _cookieName = "csrf_token_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(ReturnUrlPolicy.PublicBaseUrl(options))));
+
+    public string CookieName => _cookieName;
+
+    /// <summary>The browser's CSRF token, creating (and setting) one when it has none.</summary>
+    public string Ensure(HttpContext http)
+    {
+        var existing = http.Request.Cookies[_cookieName];
+        if (existing is { Length: 43 } && existing.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')) return existing;
+        var token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        http.Response.Cookies.Append(_cookieName, token, new CookieOptions
+        {
+            HttpOnly = true,
+            Path = options.Cookies.Path,
+            Domain = options.Cookies.Domain,
+            SameSite = SameSiteMode.Lax,
+            Secure = options.Cookies.Secure ?? (!options.Dev && ReturnUrlPolicy.PublicBaseUrl(options).StartsWith("https:", StringComparison.OrdinalIgnoreCase)),
+            MaxAge = TimeSpan.FromDays(365),
+        });
+        return token;
+    }
+
+    /// <summary>Fetching a browser flow needs the browser that started it (the cookie matches the flow's token).</summary>
+    public void VerifyCookie(HttpContext http, SelfServiceFlow flow)
+    {
+        if (flow.Type != FlowTypes.Browser) return;
+        if (!Equal(http.Request.Cookies[_cookieName], flow.CsrfToken)) throw Violation("The anti-CSRF cookie is missing or does not belong to this flow.");
+    }
+
+    /// <summary>A browser submit must carry the flow's token in <c>csrf_token</c> (or <c>X-CSRF-Token</c>) and the cookie.</summary>
+    public void VerifySubmit(HttpContext http, SelfServiceFlow flow, string? submitted)
+    {
+        if (flow.Type != FlowTypes.Browser) return;
+        submitted ??= http.Request.Headers["X-CSRF-Token"].ToString();
+        if (!Equal(submitted, flow.CsrfToken)) throw Violation("The request body's csrf_token does not match the flow's anti-CSRF token.");
+        if (!Equal(http.Request.Cookies[_cookieName], flow.CsrfToken)) throw Violation("The anti-CSRF cookie is missing or does not match the flow.");
+    }
+
+    private static bool Equal(string? a, string b) =>
+        a is not null && b.Length > 0 && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(a), Encoding.UTF8.GetBytes(b));
+
+    private static GatehouseError Violation(string reason) =>
+        new(403, reason, "security_csrf_violation", "the request was rejected to protect you from Cross-Site-Request-Forgery",
+            new System.Text.Json.Nodes.JsonObject
+            {
+                ["docs"] = "https://www.ory.sh/kratos/docs/debug/csrf",
+                ["hint"] = "The anti-CSRF cookie was not sent with the request, or it does not match the token in the form. Start a new flow in the same browser.",
+                ["reject_reason"] = reason,
+            });
+}

@@ -1,0 +1,71 @@
+using System.Text.Json.Nodes;
+using Gatehouse.Http.Errors;
+using Gatehouse.Identities;
+using Gatehouse.SelfService.Ui;
+using Gatehouse.Sessions;
+
+namespace Gatehouse.SelfService.Flows;
+
+/// <summary>How flow endpoints answer: the flow as JSON for API and SPA clients, redirects for HTML browsers.</summary>
+public sealed class FlowResponder(FlowService flows, SessionJson sessionJson)
+{
+    /// <summary>A flow that needs the user again (validation errors: 400; a next step: 200) — or, for HTML browsers, a 303 to its UI.</summary>
+    public async Task RespondWithFlowAsync(HttpContext http, SelfServiceFlow flow, UiContainer ui, int status, CancellationToken ct)
+    {
+        flow.Ui = ui.ToJson().ToJsonString();
+        await flows.UpdateAsync(flow, ct);
+        if (flow.Type == FlowTypes.Api || FlowService.WantsJson(http.Request)) await FlowService.WriteFlowAsync(http, status, flows.ToJson(flow));
+        else FlowService.Redirect(http, flows.UiUrlFor(flow));
+    }
+
+    /// <summary>A new flow: API and SPA clients get it as JSON, HTML browsers a 303 to the flow's UI.</summary>
+    public async Task RespondNewFlowAsync(HttpContext http, SelfServiceFlow flow)
+    {
+        if (flow.Type == FlowTypes.Api || FlowService.WantsJson(http.Request)) await FlowService.WriteFlowAsync(http, 200, flows.ToJson(flow));
+        else FlowService.Redirect(http, flows.UiUrlFor(flow));
+    }
+
+    /// <summary>
+    /// After a successful login or registration: API clients get the session token and session, SPAs the session and where to go,
+    /// HTML browsers a 303 there (the cookie is set by the caller for browser flows).
+    /// </summary>
+    public async Task RespondSuccessAsync(HttpContext http, SelfServiceFlow flow, IssuedSession? issued, Identity? identity, IdentityJson identityJson, string returnTo)
+    {
+        var continueWith = new JsonArray();
+        var body = new JsonObject();
+        if (identity is not null) body["identity"] = identityJson.ToNode(identity, IdentityView.Public);
+        if (issued is not null) body["session"] = sessionJson.ToNode(issued.Session, includeIdentity: true, IdentityView.Public);
+        if (flow.Type == FlowTypes.Api)
+        {
+            if (issued is not null)
+            {
+                body["session_token"] = issued.Token;
+                continueWith.Add(new JsonObject { ["action"] = "set_ory_session_token", ["ory_session_token"] = issued.Token });
+            }
+            body["continue_with"] = continueWith;
+            await Http.Json.HttpJson.WriteAsync(http, 200, body);
+            return;
+        }
+        if (FlowService.WantsJson(http.Request))
+        {
+            continueWith.Add(new JsonObject { ["action"] = "redirect_browser_to", ["redirect_browser_to"] = returnTo });
+            body["continue_with"] = continueWith;
+            await Http.Json.HttpJson.WriteAsync(http, 200, body);
+            return;
+        }
+        FlowService.Redirect(http, returnTo);
+    }
+
+    /// <summary>
+    /// An expired flow on submit: a replacement flow is made; API/SPA clients get the 410 naming it, HTML browsers a 303 to it.
+    /// </summary>
+    public async Task RespondExpiredAsync(HttpContext http, SelfServiceFlow expired, SelfServiceFlow replacement, CancellationToken ct)
+    {
+        await flows.InsertAsync(replacement, ct);
+        if (expired.Type == FlowTypes.Api || FlowService.WantsJson(http.Request)) throw flows.Expired(expired, replacement);
+        FlowService.Redirect(http, flows.UiUrlFor(replacement));
+    }
+
+    public static GatehouseError SessionAlreadyAvailable() =>
+        new(400, "A valid session was detected and thus login is not possible. Did you forget to set `?refresh=true`?", "session_already_available");
+}

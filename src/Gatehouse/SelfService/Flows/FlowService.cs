@@ -1,0 +1,182 @@
+using System.Text.Json.Nodes;
+using Gatehouse.Config;
+using Gatehouse.Http;
+using Gatehouse.Http.Errors;
+using Gatehouse.Http.Json;
+using Gatehouse.Persistence;
+using Gatehouse.SelfService.Ui;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Net.Http.Headers;
+
+namespace Gatehouse.SelfService.Flows;
+
+/// <summary>What every self-service flow shares: creating, loading and storing flows, their JSON, and how answers are sent.</summary>
+public sealed class FlowService(GatehouseDbContext db, GatehouseOptions options, TimeProvider time)
+{
+    public string PublicBase { get; } = ReturnUrlPolicy.PublicBaseUrl(options).TrimEnd('/');
+
+    public DateTime Now()
+    {
+        var t = time.GetUtcNow().UtcDateTime;
+        return new DateTime(t.Ticks - (t.Ticks % 10), DateTimeKind.Utc);
+    }
+
+    public SelfServiceFlow Create(string kind, string type, HttpContext http, TimeSpan lifespan, string? returnTo, string csrfToken)
+    {
+        var now = Now();
+        var flow = new SelfServiceFlow
+        {
+            Id = Guid.CreateVersion7(),
+            Nid = db.Nid,
+            Kind = kind,
+            Type = type,
+            State = FlowStates.ChooseMethod,
+            RequestUrl = PublicBase + http.Request.Path + http.Request.QueryString,
+            ReturnTo = returnTo,
+            CsrfToken = csrfToken,
+            IssuedAt = now,
+            ExpiresAt = now + lifespan,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        return flow;
+    }
+
+    public string ActionUrl(SelfServiceFlow flow) => $"{PublicBase}/self-service/{flow.Kind}?flow={flow.Id}";
+
+    public async Task InsertAsync(SelfServiceFlow flow, CancellationToken ct)
+    {
+        db.Flows.Add(flow);
+        await db.SaveChangesAsync(ct);
+        db.ChangeTracker.Clear();
+    }
+
+    public async Task UpdateAsync(SelfServiceFlow flow, CancellationToken ct)
+    {
+        flow.UpdatedAt = Now();
+        db.Flows.Update(flow);
+        await db.SaveChangesAsync(ct);
+        db.ChangeTracker.Clear();
+    }
+
+    /// <summary>The flow id from <c>?flow=</c> (submit) or <c>?id=</c> (fetch); a missing or malformed id is a 400.</summary>
+    public static Guid FlowId(HttpRequest request, string parameter)
+    {
+        var raw = request.Query[parameter].ToString();
+        return Guid.TryParse(raw, out var id) ? id : throw GatehouseError.BadRequest($"The {parameter} query parameter is missing or malformed.");
+    }
+
+    /// <summary>Loads a flow of the given kind; 404 when there is none (or it is another kind of flow).</summary>
+    public async Task<SelfServiceFlow> LoadAsync(Guid id, string kind, CancellationToken ct) =>
+        await db.Flows.AsNoTracking().FirstOrDefaultAsync(f => f.Id == id && f.Kind == kind, ct)
+        ?? throw GatehouseError.NotFound($"The {kind} flow {id} does not exist.");
+
+    public bool IsExpired(SelfServiceFlow flow) => flow.ExpiresAt < Now();
+
+    public JsonObject ToJson(SelfServiceFlow flow)
+    {
+        var o = new JsonObject
+        {
+            ["id"] = flow.Id.ToString(),
+            ["type"] = flow.Type,
+            ["expires_at"] = GoTimeJsonConverter.Format(flow.ExpiresAt),
+            ["issued_at"] = GoTimeJsonConverter.Format(flow.IssuedAt),
+            ["request_url"] = flow.RequestUrl,
+        };
+        if (flow.ReturnTo is not null) o["return_to"] = flow.ReturnTo;
+        if (flow.Active is not null) o["active"] = flow.Active;
+        o["ui"] = JsonNode.Parse(flow.Ui);
+        o["created_at"] = GoTimeJsonConverter.Format(flow.CreatedAt);
+        o["updated_at"] = GoTimeJsonConverter.Format(flow.UpdatedAt);
+        if (flow.Kind == FlowKinds.Login)
+        {
+            o["refresh"] = flow.Refresh;
+            o["requested_aal"] = flow.RequestedAal ?? "aal1";
+        }
+        if (flow.Kind is FlowKinds.Login or FlowKinds.Registration or FlowKinds.Settings) o["organization_id"] = null;
+        o["state"] = flow.State;
+        if (flow.TransientPayload is not null) o["transient_payload"] = JsonNode.Parse(flow.TransientPayload);
+        if (flow.ContinueWith is not null) o["continue_with"] = JsonNode.Parse(flow.ContinueWith);
+        return o;
+    }
+
+    /// <summary>
+    /// Kratos's "is this an API/SPA client" rule: the request accepts JSON (Accept negotiates to application/json)
+    /// or sends JSON. HTML browsers get redirects instead.
+    /// </summary>
+    public static bool WantsJson(HttpRequest request)
+    {
+        if (request.ContentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) == true) return true;
+        var accept = request.Headers.Accept.ToString();
+        if (string.IsNullOrEmpty(accept)) return false;
+        if (!MediaTypeHeaderValue.TryParseList(request.Headers.Accept, out var types)) return false;
+        double json = 0, html = 0;
+        foreach (var t in types)
+        {
+            var q = t.Quality ?? 1;
+            var mt = t.MediaType.Value ?? "";
+            if (mt.Equals("application/json", StringComparison.OrdinalIgnoreCase)) json = Math.Max(json, q);
+            else if (mt is "text/html" or "text/*" or "*/*") html = Math.Max(html, q - (mt == "*/*" ? 0.001 : 0));
+        }
+        return json > 0 && json >= html;
+    }
+
+    public static Task WriteFlowAsync(HttpContext http, int status, JsonObject flow) => HttpJson.WriteAsync(http, status, flow);
+
+    public static void Redirect(HttpContext http, string location)
+    {
+        http.Response.StatusCode = StatusCodes.Status303SeeOther;
+        http.Response.Headers.Location = location;
+    }
+
+    public string UiUrl(string kind)
+    {
+        var flows = options.Selfservice.Flows;
+        var configured = kind switch
+        {
+            FlowKinds.Login => flows.Login.UiUrl,
+            FlowKinds.Registration => flows.Registration.UiUrl,
+            FlowKinds.Settings => flows.Settings.UiUrl,
+            FlowKinds.Recovery => flows.Recovery.UiUrl,
+            FlowKinds.Verification => flows.Verification.UiUrl,
+            _ => flows.Error.UiUrl,
+        };
+        // Gatehouse's own pages serve as the UI when the configuration names none.
+        return configured ?? $"{PublicBase}/ui/{kind}";
+    }
+
+    public string UiUrlFor(SelfServiceFlow flow)
+    {
+        var ui = UiUrl(flow.Kind);
+        return ui + (ui.Contains('?', StringComparison.Ordinal) ? "&" : "?") + "flow=" + flow.Id;
+    }
+
+    /// <summary>
+    /// The 410 Kratos answers when a flow expired: the error plus <c>use_flow_id</c> (a new flow to use),
+    /// <c>expired_at</c> and <c>since</c> (nanoseconds, as Go's Duration).
+    /// </summary>
+    public GatehouseError Expired(SelfServiceFlow expired, SelfServiceFlow replacement)
+    {
+        var since = Now() - expired.ExpiresAt;
+        return new GatehouseError(410, $"The self-service flow expired {since.TotalMinutes:0.00} minutes ago, initialize a new one.", "self_service_flow_expired",
+            details: new JsonObject { ["use_flow_id"] = replacement.Id.ToString() })
+        {
+            Siblings = new JsonObject
+            {
+                ["use_flow_id"] = replacement.Id.ToString(),
+                ["expired_at"] = GoTimeJsonConverter.Format(expired.ExpiresAt),
+                ["since"] = since.Ticks * 100,
+            },
+        };
+    }
+
+    /// <summary>Applies a traits validation failure to a flow's UI: each error on its <c>traits.*</c> node.</summary>
+    public static void AddTraitErrors(UiContainer ui, IEnumerable<Schemas.TraitsError> errors)
+    {
+        foreach (var e in errors)
+        {
+            var name = e.InstancePointer.TrimStart('#').Trim('/').Replace('/', '.');
+            ui.AddMessage(name.StartsWith("traits", StringComparison.Ordinal) && name.Length > "traits".Length ? name : null, Text.Messages.FromTraitsError(e));
+        }
+    }
+}

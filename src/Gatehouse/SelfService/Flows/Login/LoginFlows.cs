@@ -1,0 +1,239 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Gatehouse.Config;
+using Gatehouse.Hashing;
+using Gatehouse.Http;
+using Gatehouse.Http.Errors;
+using Gatehouse.Identities;
+using Gatehouse.Persistence;
+using Gatehouse.Schemas;
+using Gatehouse.SelfService.Csrf;
+using Gatehouse.SelfService.Ui;
+using Gatehouse.Sessions;
+using Gatehouse.Text;
+using Microsoft.EntityFrameworkCore;
+
+namespace Gatehouse.SelfService.Flows.Login;
+
+/// <summary>The login flow with the password method: browser and API variants, refresh (re-authentication) and return_to.</summary>
+public sealed class LoginFlows(
+    FlowService flows,
+    FlowResponder responder,
+    CsrfTokens csrf,
+    SessionManager sessions,
+    GatehouseDbContext db,
+    PasswordHasher hasher,
+    LoginTiming timing,
+    ReturnUrlPolicy returnUrls,
+    IdentityJson identityJson,
+    SessionJson sessionJson,
+    GatehouseOptions options)
+{
+    public async Task InitAsync(HttpContext http, string type)
+    {
+        var ct = http.RequestAborted;
+        var q = http.Request.Query;
+        var refresh = q["refresh"].ToString() is "true" or "1";
+        var aal = q["aal"].ToString();
+        if (aal.Length > 0 && aal is not ("aal1" or "aal2"))
+            throw GatehouseError.BadRequest($"Unable to parse AuthenticationMethod Assurance Level (AAL): expected one of [aal1, aal2] but got {aal}");
+        var returnTo = returnUrls.Validate(q["return_to"].ToString());
+        var session = await sessions.FromRequestAsync(http, ct);
+        if (aal == "aal2")
+        {
+            if (session is null) throw new GatehouseError(401, "You can not requested a higher AAL (AAL2/AAL3) without an active session.", "session_aal1_required");
+            throw GatehouseError.BadRequest("No second authentication factor is enabled, so AAL2 cannot be reached.");
+        }
+        if (session is not null && !refresh)
+        {
+            if (type == FlowTypes.Browser && !FlowService.WantsJson(http.Request))
+            {
+                FlowService.Redirect(http, returnUrls.Resolve(returnTo, options.Selfservice.Flows.Login.After.DefaultBrowserReturnUrl));
+                return;
+            }
+            throw FlowResponder.SessionAlreadyAvailable();
+        }
+
+        var token = type == FlowTypes.Browser ? csrf.Ensure(http) : "";
+        var flow = flows.Create(FlowKinds.Login, type, http, options.Selfservice.Flows.Login.Lifespan, returnTo, token);
+        flow.Refresh = refresh && session is not null;
+        flow.RequestedAal = "aal1";
+        var ui = new UiContainer { Action = flows.ActionUrl(flow) };
+        if (flow.Refresh)
+        {
+            if (type == FlowTypes.Browser) ui.Nodes.Add(UiNodes.Csrf(token));
+            var identifier = session!.Identity!.Credentials.FirstOrDefault(c => c.Type == CredentialTypes.Password)?.Identifiers.FirstOrDefault()?.Identifier
+                ?? await PasswordIdentifierAsync(session.IdentityId, ct) ?? "";
+            ui.Nodes.Add(UiNodes.Input("identifier", "hidden", UiNodes.DefaultGroup, identifier, required: true));
+            ui.Nodes.Add(UiNodes.Input("password", "password", UiNodes.PasswordGroup, required: true, autocomplete: "current-password", label: Messages.LabelPassword()));
+            ui.Nodes.Add(UiNodes.Submit("method", "password", UiNodes.PasswordGroup, Messages.SignIn()));
+            ui.Messages.Add(Messages.LoginReAuth());
+            flow.IdentityId = session.IdentityId;
+        }
+        else
+        {
+            ui.Nodes.Add(UiNodes.Input("identifier", "text", UiNodes.DefaultGroup, "", required: true, autocomplete: "username", label: Messages.LabelId()));
+            if (type == FlowTypes.Browser) ui.Nodes.Add(UiNodes.Csrf(token));
+            ui.Nodes.Add(UiNodes.Input("password", "password", UiNodes.PasswordGroup, required: true, autocomplete: "current-password", label: Messages.LabelPassword()));
+            ui.Nodes.Add(UiNodes.Submit("method", "password", UiNodes.PasswordGroup, Messages.SignInWithPassword()));
+        }
+        flow.Ui = ui.ToJson().ToJsonString();
+        await flows.InsertAsync(flow, ct);
+        await responder.RespondNewFlowAsync(http, flow);
+    }
+
+    public async Task GetAsync(HttpContext http)
+    {
+        var flow = await flows.LoadAsync(FlowService.FlowId(http.Request, "id"), FlowKinds.Login, http.RequestAborted);
+        csrf.VerifyCookie(http, flow);
+        if (flows.IsExpired(flow)) throw ExpiredOnFetch(flow);
+        await FlowService.WriteFlowAsync(http, 200, flows.ToJson(flow));
+    }
+
+    public async Task SubmitAsync(HttpContext http)
+    {
+        var ct = http.RequestAborted;
+        var flow = await flows.LoadAsync(FlowService.FlowId(http.Request, "flow"), FlowKinds.Login, ct);
+        var body = await FormBody.ReadAsync(http.Request, ct);
+        csrf.VerifySubmit(http, flow, FormBody.String(body, "csrf_token"));
+        if (flows.IsExpired(flow))
+        {
+            var replacement = flows.Create(FlowKinds.Login, flow.Type, http, options.Selfservice.Flows.Login.Lifespan, flow.ReturnTo, flow.CsrfToken);
+            replacement.RequestedAal = "aal1";
+            var rui = UiContainer.FromJson(flow.Ui);
+            rui.Action = flows.ActionUrl(replacement);
+            rui.ClearMessages();
+            rui.Messages.Add(Messages.LoginFlowExpired((flows.Now() - flow.ExpiresAt).TotalMinutes));
+            replacement.Ui = rui.ToJson().ToJsonString();
+            await responder.RespondExpiredAsync(http, flow, replacement, ct);
+            return;
+        }
+        if (flow.State == FlowStates.PassedChallenge)
+            throw GatehouseError.BadRequest("The request was already completed successfully and can not be retried.");
+
+        var ui = UiContainer.FromJson(flow.Ui);
+        ui.ClearMessages();
+        if (body["transient_payload"] is JsonObject transient) flow.TransientPayload = transient.ToJsonString();
+        var method = FormBody.String(body, "method");
+        if (method != "password")
+        {
+            ui.Messages.Add(Messages.LoginNoStrategy());
+            await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
+            return;
+        }
+        flow.Active = "password";
+        var identifier = (FormBody.String(body, "identifier") ?? FormBody.String(body, "password_identifier") ?? "").Trim();
+        var password = FormBody.String(body, "password") ?? "";
+        if (!flow.Refresh) ui.SetValue("identifier", identifier);
+        if (identifier.Length == 0 || password.Length == 0)
+        {
+            if (identifier.Length == 0) ui.AddMessage("identifier", Messages.Required("identifier"));
+            if (password.Length == 0) ui.AddMessage("password", Messages.Required("password"));
+            await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
+            return;
+        }
+
+        var identity = await FindByIdentifierAsync(identifier, ct);
+        var credential = identity?.Credentials.FirstOrDefault(c => c.Type == CredentialTypes.Password);
+        var hash = credential is null ? null : JsonNode.Parse(credential.Config)?["hashed_password"]?.GetValue<string>();
+        // An unknown identifier costs one hash comparison too, so the answer's timing does not reveal whether the account exists.
+        bool ok;
+        if (hash is not null) ok = hasher.Verify(password, hash);
+        else
+        {
+            _ = hasher.Verify(password, timing.DummyHash);
+            ok = false;
+        }
+        if (!ok || identity is null || (flow.Refresh && flow.IdentityId != identity.Id))
+        {
+            ui.Messages.Add(Messages.InvalidCredentials());
+            await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
+            return;
+        }
+        if (identity.State != IdentityStates.Active)
+        {
+            ui.Messages.Add(Messages.IdentityDisabled());
+            await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
+            return;
+        }
+        if (hasher.NeedsRehash(hash!)) await UpgradeHashAsync(credential!, password, ct);
+
+        var method1 = new AuthenticationMethod("password", "aal1", flows.Now());
+        IssuedSession? issued = null;
+        var current = flow.Refresh ? await sessions.FromRequestAsync(http, ct) : null;
+        if (current is not null && current.IdentityId == identity.Id)
+        {
+            var refreshed = await sessions.RefreshAsync(current, method1, ct);
+            issued = new IssuedSession(refreshed, "", "");
+        }
+        else
+        {
+            issued = await sessions.IssueAsync(identity, method1, http, ct);
+            if (flow.Type == FlowTypes.Browser) sessions.WriteCookie(http, issued);
+        }
+        flow.State = FlowStates.PassedChallenge;
+        flow.Ui = ui.ToJson().ToJsonString();
+        await flows.UpdateAsync(flow, ct);
+
+        var returnTo = returnUrls.Resolve(flow.ReturnTo, options.Selfservice.Flows.Login.After.DefaultBrowserReturnUrlFor("password"));
+        if (flow.Type == FlowTypes.Api && issued.Token.Length == 0)
+        {
+            // A refreshed API session keeps its token; answer with the session only.
+            var body2 = new JsonObject { ["session"] = sessionJson.ToNode(issued.Session, includeIdentity: true, IdentityView.Public) };
+            await Http.Json.HttpJson.WriteAsync(http, 200, body2);
+            return;
+        }
+        await responder.RespondSuccessAsync(http, flow, issued, null, identityJson, returnTo);
+    }
+
+    private async Task<Identity?> FindByIdentifierAsync(string identifier, CancellationToken ct)
+    {
+        var normalized = IdentifierNormalizer.Graceful(identifier);
+        var identityId = await db.CredentialIdentifiers.AsNoTracking()
+            .Where(i => i.Type == CredentialTypes.Password && i.Identifier == normalized)
+            .Select(i => (Guid?)i.IdentityId).FirstOrDefaultAsync(ct);
+        if (identityId is null) return null;
+        return await db.Identities.AsNoTracking().Include(i => i.Credentials).ThenInclude(c => c.Identifiers)
+            .Include(i => i.VerifiableAddresses).Include(i => i.RecoveryAddresses).AsSplitQuery()
+            .FirstOrDefaultAsync(i => i.Id == identityId, ct);
+    }
+
+    private async Task<string?> PasswordIdentifierAsync(Guid identityId, CancellationToken ct) =>
+        await db.CredentialIdentifiers.AsNoTracking().Where(i => i.IdentityId == identityId && i.Type == CredentialTypes.Password)
+            .OrderBy(i => i.Identifier).Select(i => i.Identifier).FirstOrDefaultAsync(ct);
+
+    /// <summary>An imported or weaker hash is replaced by one from the configured hasher once the password is known to be right.</summary>
+    private async Task UpgradeHashAsync(IdentityCredential credential, string password, CancellationToken ct)
+    {
+        var config = JsonNode.Parse(credential.Config) as JsonObject ?? [];
+        config["hashed_password"] = hasher.Hash(password);
+        var text = config.ToJsonString(new JsonSerializerOptions());
+        var now = flows.Now();
+        await db.Credentials.Where(c => c.Id == credential.Id).ExecuteUpdateAsync(s => s.SetProperty(c => c.Config, text).SetProperty(c => c.UpdatedAt, now), ct);
+    }
+
+    private GatehouseError ExpiredOnFetch(SelfServiceFlow flow)
+    {
+        var since = flows.Now() - flow.ExpiresAt;
+        var details = new JsonObject();
+        if (flow.Type == FlowTypes.Browser)
+        {
+            var redirect = $"{flows.PublicBase}/self-service/login/browser" + (flow.ReturnTo is null ? "" : "?return_to=" + Uri.EscapeDataString(flow.ReturnTo));
+            details["redirect_to"] = redirect;
+            if (flow.ReturnTo is not null) details["return_to"] = flow.ReturnTo;
+        }
+        else
+        {
+            details["api"] = $"{flows.PublicBase}/self-service/login/api";
+        }
+        return new GatehouseError(410, $"The self-service flow expired {since.TotalMinutes:0.00} minutes ago, initialize a new one.", "self_service_flow_expired", details: details);
+    }
+}
+
+/// <summary>Holds a hash of a random password made with the configured hasher, compared against for unknown identifiers.</summary>
+public sealed class LoginTiming(PasswordHasher hasher)
+{
+    private readonly Lazy<string> _dummy = new(() => hasher.Hash(Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(18))));
+
+    public string DummyHash => _dummy.Value;
+}

@@ -1,0 +1,303 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Gatehouse.Config;
+using Gatehouse.Http;
+using Gatehouse.Http.Errors;
+using Gatehouse.Identities;
+using Gatehouse.Schemas;
+using Gatehouse.SelfService.Csrf;
+using Gatehouse.SelfService.Strategies.Password;
+using Gatehouse.SelfService.Ui;
+using Gatehouse.Sessions;
+using Gatehouse.Text;
+
+namespace Gatehouse.SelfService.Flows.Registration;
+
+/// <summary>
+/// The registration flow with the password method, in both of Kratos's styles: <c>unified</c> (traits and password
+/// in one step) and <c>profile_first</c> (traits first, then the credential). A session is issued only when the
+/// <c>session</c> hook is configured for the method, as in Kratos.
+/// </summary>
+public sealed class RegistrationFlows(
+    FlowService flows,
+    FlowResponder responder,
+    CsrfTokens csrf,
+    SessionManager sessions,
+    IdentitySchemaRegistry schemas,
+    IdentityManager identities,
+    PasswordPolicy policy,
+    ReturnUrlPolicy returnUrls,
+    IdentityJson identityJson,
+    GatehouseOptions options)
+{
+    private bool ProfileFirst => options.Selfservice.Flows.Registration.Style != "unified";
+
+    public async Task InitAsync(HttpContext http, string type)
+    {
+        var ct = http.RequestAborted;
+        if (!options.Selfservice.Flows.Registration.Enabled)
+            throw new GatehouseError(400, "Registration is not allowed because it was disabled.", "self_service_flow_disabled");
+        var returnTo = returnUrls.Validate(http.Request.Query["return_to"].ToString());
+        var schemaParam = http.Request.Query["identity_schema"].ToString();
+        var schema = schemaParam.Length == 0 ? schemas.Default
+            : schemas.Find(schemaParam) ?? throw GatehouseError.BadRequest($"The identity schema \"{schemaParam}\" is not configured.");
+        if (await sessions.FromRequestAsync(http, ct) is not null)
+        {
+            if (type == FlowTypes.Browser && !FlowService.WantsJson(http.Request))
+            {
+                FlowService.Redirect(http, returnUrls.Resolve(returnTo));
+                return;
+            }
+            throw new GatehouseError(400, "A valid session was detected and thus registration is not possible.", "session_already_available");
+        }
+        var token = type == FlowTypes.Browser ? csrf.Ensure(http) : "";
+        var flow = flows.Create(FlowKinds.Registration, type, http, options.Selfservice.Flows.Registration.Lifespan, returnTo, token);
+        flow.InternalContext = new JsonObject { ["schema_id"] = schema.Id }.ToJsonString();
+        var ui = FirstStep(flow, schema, null);
+        flow.Ui = ui.ToJson().ToJsonString();
+        await flows.InsertAsync(flow, ct);
+        await responder.RespondNewFlowAsync(http, flow);
+    }
+
+    public async Task GetAsync(HttpContext http)
+    {
+        var flow = await flows.LoadAsync(FlowService.FlowId(http.Request, "id"), FlowKinds.Registration, http.RequestAborted);
+        csrf.VerifyCookie(http, flow);
+        if (flows.IsExpired(flow))
+        {
+            var details = flow.Type == FlowTypes.Browser
+                ? new JsonObject { ["redirect_to"] = $"{flows.PublicBase}/self-service/registration/browser" }
+                : new JsonObject { ["api"] = $"{flows.PublicBase}/self-service/registration/api" };
+            if (flow.ReturnTo is not null) details["return_to"] = flow.ReturnTo;
+            throw new GatehouseError(410, $"The self-service flow expired {(flows.Now() - flow.ExpiresAt).TotalMinutes:0.00} minutes ago, initialize a new one.", "self_service_flow_expired", details: details);
+        }
+        await FlowService.WriteFlowAsync(http, 200, flows.ToJson(flow));
+    }
+
+    private UiContainer FirstStep(SelfServiceFlow flow, IdentitySchema schema, JsonNode? traits)
+    {
+        var ui = new UiContainer { Action = flows.ActionUrl(flow) };
+        if (flow.Type == FlowTypes.Browser) ui.Nodes.Add(UiNodes.Csrf(flow.CsrfToken));
+        var traitNodes = UiNodes.Traits(schema, traits).ToList();
+        if (ProfileFirst)
+        {
+            ui.Nodes.AddRange(traitNodes);
+            ui.Nodes.Add(UiNodes.Submit("method", "profile", UiNodes.ProfileGroup, Messages.SignUp()));
+            return ui;
+        }
+        // Unified: the password sits right after the identifier trait(s), as in Kratos's sorted form.
+        var identifiers = schema.TraitFields.Where(f => f.Extension.PasswordIdentifier).Select(f => f.Name).ToHashSet();
+        var insertAt = traitNodes.FindLastIndex(n => identifiers.Contains(n["attributes"]!["name"]!.GetValue<string>())) + 1;
+        traitNodes.Insert(insertAt, PasswordNode());
+        ui.Nodes.AddRange(traitNodes);
+        ui.Nodes.Add(UiNodes.Submit("method", "password", UiNodes.PasswordGroup, Messages.SignUp()));
+        return ui;
+    }
+
+    private UiContainer CredentialStep(SelfServiceFlow flow, IdentitySchema schema, JsonNode traits)
+    {
+        var ui = new UiContainer { Action = flows.ActionUrl(flow) };
+        if (flow.Type == FlowTypes.Browser) ui.Nodes.Add(UiNodes.Csrf(flow.CsrfToken));
+        ui.Nodes.AddRange(UiNodes.Traits(schema, traits, hidden: true));
+        ui.Nodes.Add(PasswordNode());
+        ui.Nodes.Add(UiNodes.Submit("method", "password", UiNodes.PasswordGroup, Messages.SignUp()));
+        ui.Nodes.Add(UiNodes.Submit("screen", "previous", UiNodes.ProfileGroup, Messages.RegistrationBack()));
+        return ui;
+    }
+
+    private static JsonObject PasswordNode() =>
+        UiNodes.Input("password", "password", UiNodes.PasswordGroup, required: true, autocomplete: "new-password", label: Messages.LabelPassword());
+
+    public async Task SubmitAsync(HttpContext http)
+    {
+        var ct = http.RequestAborted;
+        var flow = await flows.LoadAsync(FlowService.FlowId(http.Request, "flow"), FlowKinds.Registration, ct);
+        var body = await FormBody.ReadAsync(http.Request, ct);
+        csrf.VerifySubmit(http, flow, FormBody.String(body, "csrf_token"));
+        var context = JsonNode.Parse(flow.InternalContext ?? "{}")!.AsObject();
+        var schema = schemas.Find(context["schema_id"]?.GetValue<string>() ?? "") ?? schemas.Default;
+        if (flows.IsExpired(flow))
+        {
+            var replacement = flows.Create(FlowKinds.Registration, flow.Type, http, options.Selfservice.Flows.Registration.Lifespan, flow.ReturnTo, flow.CsrfToken);
+            replacement.InternalContext = new JsonObject { ["schema_id"] = schema.Id }.ToJsonString();
+            var rui = FirstStep(replacement, schema, null);
+            rui.Messages.Add(Messages.RegistrationFlowExpired((flows.Now() - flow.ExpiresAt).TotalMinutes));
+            replacement.Ui = rui.ToJson().ToJsonString();
+            await responder.RespondExpiredAsync(http, flow, replacement, ct);
+            return;
+        }
+        if (flow.State == FlowStates.PassedChallenge)
+            throw GatehouseError.BadRequest("The request was already completed successfully and can not be retried.");
+        if (body["transient_payload"] is JsonObject transient) flow.TransientPayload = transient.ToJsonString();
+
+        var method = FormBody.String(body, "method");
+        var screen = FormBody.String(body, "screen");
+        var submittedTraits = Coerce(schema, body["traits"]);
+        var storedTraits = context["traits"];
+
+        if (ProfileFirst && (method == "profile" || screen == "previous"))
+        {
+            await ProfileStepAsync(http, flow, schema, context, screen == "previous" ? storedTraits : submittedTraits, back: screen == "previous", ct);
+            return;
+        }
+        if (method != "password")
+        {
+            var ui0 = UiContainer.FromJson(flow.Ui);
+            ui0.ClearMessages();
+            ui0.Messages.Add(Messages.RegistrationNoStrategy());
+            await responder.RespondWithFlowAsync(http, flow, ui0, 400, ct);
+            return;
+        }
+        flow.Active = "password";
+
+        // Profile-first: the traits are the ones accepted in the first step; a body that changes them is refused (4000036).
+        JsonNode traits;
+        UiContainer ui;
+        if (ProfileFirst)
+        {
+            if (storedTraits is null)
+            {
+                ui = FirstStep(flow, schema, submittedTraits);
+                ui.Messages.Add(Messages.RegistrationNoStrategy());
+                await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
+                return;
+            }
+            traits = storedTraits.DeepClone();
+            ui = CredentialStep(flow, schema, traits);
+            if (submittedTraits is JsonObject st && st.Count > 0 && !JsonNode.DeepEquals(st, storedTraits))
+            {
+                ui.Messages.Add(Messages.Error(4000036, "The provided traits do not match the traits previously associated with this flow."));
+                await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
+                return;
+            }
+        }
+        else
+        {
+            traits = submittedTraits ?? new JsonObject();
+            ui = FirstStep(flow, schema, traits);
+        }
+
+        var password = FormBody.String(body, "password") ?? "";
+        var validation = schema.Validate(traits);
+        if (!validation.IsValid)
+        {
+            FlowService.AddTraitErrors(ui, validation.Errors);
+            if (password.Length == 0) ui.AddMessage("password", Messages.Required("password"));
+            await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
+            return;
+        }
+        if (password.Length == 0)
+        {
+            ui.AddMessage("password", Messages.Required("password"));
+            await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
+            return;
+        }
+        var identifier = validation.CredentialIdentifiers.TryGetValue(CredentialTypes.Password, out var ids) && ids.Count > 0 ? ids[0] : "";
+        if (identifier.Length == 0)
+        {
+            ui.Messages.Add(Messages.IdentifierMissing());
+            await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
+            return;
+        }
+        if (await policy.CheckAsync(identifier, password, ct) is { } violation)
+        {
+            ui.AddMessage("password", violation);
+            await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
+            return;
+        }
+
+        Identity identity;
+        try
+        {
+            identity = await identities.CreateAsync(new IdentityBody
+            {
+                SchemaId = schema.Id,
+                Traits = traits,
+                Credentials = new JsonObject { ["password"] = new JsonObject { ["config"] = new JsonObject { ["password"] = password } } },
+            }, ct);
+        }
+        catch (GatehouseError e) when (e.Code == 409)
+        {
+            ui.Messages.Add(Messages.DuplicateCredentials());
+            await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
+            return;
+        }
+
+        IssuedSession? issued = null;
+        var hooks = options.Selfservice.Flows.Registration.After.HooksFor("password");
+        if (hooks.Any(h => h.Hook == "session"))
+        {
+            issued = await sessions.IssueAsync(identity, new AuthenticationMethod("password", "aal1", flows.Now()), http, ct);
+            if (flow.Type == FlowTypes.Browser) sessions.WriteCookie(http, issued);
+        }
+        flow.State = FlowStates.PassedChallenge;
+        flow.IdentityId = identity.Id;
+        flow.Ui = ui.ToJson().ToJsonString();
+        await flows.UpdateAsync(flow, ct);
+        var returnTo = returnUrls.Resolve(flow.ReturnTo, options.Selfservice.Flows.Registration.After.DefaultBrowserReturnUrlFor("password"));
+        await responder.RespondSuccessAsync(http, flow, issued, identity, identityJson, returnTo);
+    }
+
+    private async Task ProfileStepAsync(HttpContext http, SelfServiceFlow flow, IdentitySchema schema, JsonObject context, JsonNode? traits, bool back, CancellationToken ct)
+    {
+        flow.Active = "profile";
+        if (back)
+        {
+            var previous = FirstStep(flow, schema, traits);
+            await responder.RespondWithFlowAsync(http, flow, previous, 200, ct);
+            return;
+        }
+        traits ??= new JsonObject();
+        var validation = schema.Validate(traits);
+        if (!validation.IsValid)
+        {
+            var ui = FirstStep(flow, schema, traits);
+            FlowService.AddTraitErrors(ui, validation.Errors);
+            await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
+            return;
+        }
+        context["traits"] = traits.DeepClone();
+        flow.InternalContext = context.ToJsonString();
+        var next = CredentialStep(flow, schema, traits);
+        await responder.RespondWithFlowAsync(http, flow, next, 200, ct);
+    }
+
+    /// <summary>Form posts carry every value as a string; numbers and booleans are converted per the schema's trait types.</summary>
+    private static JsonNode? Coerce(IdentitySchema schema, JsonNode? traits)
+    {
+        if (traits is not JsonObject) return traits?.DeepClone();
+        var copy = traits.DeepClone().AsObject();
+        foreach (var field in schema.TraitFields)
+        {
+            var parts = field.Name.Split('.').Skip(1).ToArray();
+            JsonObject? parent = copy;
+            for (var i = 0; i < parts.Length - 1 && parent is not null; i++) parent = parent[parts[i]] as JsonObject;
+            if (parent is null || parent[parts[^1]] is not JsonValue v || v.GetValueKind() != System.Text.Json.JsonValueKind.String) continue;
+            var s = v.GetValue<string>();
+            JsonNode? converted = field.Type switch
+            {
+                "number" when double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) => JsonValue.Create(d),
+                "integer" when long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var l) => JsonValue.Create(l),
+                "boolean" when s is "true" or "on" or "1" => JsonValue.Create(true),
+                "boolean" when s is "false" or "off" or "0" or "" => JsonValue.Create(false),
+                _ => null,
+            };
+            if (converted is not null) parent[parts[^1]] = converted;
+            else if (s.Length == 0 && field.Type is not "string") parent.Remove(parts[^1]);
+        }
+        // Empty optional strings from forms mean "not given".
+        RemoveEmptyStrings(copy, schema);
+        return copy;
+    }
+
+    private static void RemoveEmptyStrings(JsonObject traits, IdentitySchema schema)
+    {
+        foreach (var field in schema.TraitFields.Where(f => f.Type == "string" && !f.Required))
+        {
+            var parts = field.Name.Split('.').Skip(1).ToArray();
+            JsonObject? parent = traits;
+            for (var i = 0; i < parts.Length - 1 && parent is not null; i++) parent = parent[parts[i]] as JsonObject;
+            if (parent?[parts[^1]] is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.String && v.GetValue<string>().Length == 0) parent.Remove(parts[^1]);
+        }
+    }
+}

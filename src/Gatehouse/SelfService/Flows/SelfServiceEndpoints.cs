@@ -1,0 +1,29 @@
+using Gatehouse.SelfService.Flows.Login;
+using Gatehouse.SelfService.Flows.Registration;
+
+namespace Gatehouse.SelfService.Flows;
+
+public static class SelfServiceEndpoints
+{
+    public const string LoginBrowser = "/self-service/login/browser";
+    public const string LoginApi = "/self-service/login/api";
+    public const string LoginFlows = "/self-service/login/flows";
+    public const string Login = "/self-service/login";
+    public const string RegistrationBrowser = "/self-service/registration/browser";
+    public const string RegistrationApi = "/self-service/registration/api";
+    public const string RegistrationFlows = "/self-service/registration/flows";
+    public const string Registration = "/self-service/registration";
+
+    public static RouteGroupBuilder MapSelfServicePublic(this RouteGroupBuilder root)
+    {
+        root.MapGet(LoginBrowser, (HttpContext http, LoginFlows flows) => flows.InitAsync(http, FlowTypes.Browser));
+        root.MapGet(LoginApi, (HttpContext http, LoginFlows flows) => flows.InitAsync(http, FlowTypes.Api));
+        root.MapGet(LoginFlows, (HttpContext http, LoginFlows flows) => flows.GetAsync(http));
+        root.MapPost(Login, (HttpContext http, LoginFlows flows) => flows.SubmitAsync(http));
+        root.MapGet(RegistrationBrowser, (HttpContext http, RegistrationFlows flows) => flows.InitAsync(http, FlowTypes.Browser));
+        root.MapGet(RegistrationApi, (HttpContext http, RegistrationFlows flows) => flows.InitAsync(http, FlowTypes.Api));
+        root.MapGet(RegistrationFlows, (HttpContext http, RegistrationFlows flows) => flows.GetAsync(http));
+        root.MapPost(Registration, (HttpContext http, RegistrationFlows flows) => flows.SubmitAsync(http));
+        return root;
+    }
+}

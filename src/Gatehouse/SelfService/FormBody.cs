@@ -1,0 +1,52 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Gatehouse.Http.Errors;
+using Gatehouse.Http.Json;
+
+namespace Gatehouse.SelfService;
+
+/// <summary>
+/// Reads a flow submit body, JSON or <c>application/x-www-form-urlencoded</c>, into one JSON object; form keys with dots
+/// (<c>traits.name.first</c>) become nested objects, as Kratos's decoder does.
+/// </summary>
+public static class FormBody
+{
+    public static async Task<JsonObject> ReadAsync(HttpRequest request, CancellationToken ct)
+    {
+        if (request.HasFormContentType)
+        {
+            if (request.ContentLength > HttpJson.MaxBodyBytes) throw GatehouseError.PayloadTooLarge("The request body exceeds the maximum allowed size of 5 MB.");
+            var form = await request.ReadFormAsync(ct);
+            var root = new JsonObject();
+            foreach (var (key, values) in form)
+            {
+                Set(root, key, values.Count > 0 ? values[^1] ?? "" : "");
+            }
+            return root;
+        }
+        var contentType = request.ContentType ?? "";
+        if (contentType.Length > 0 && !contentType.Contains("json", StringComparison.OrdinalIgnoreCase))
+            throw new GatehouseError(415, $"The content type \"{contentType}\" is not supported; send application/json or application/x-www-form-urlencoded.");
+        var node = await HttpJson.ReadBodyAsync(request, ct);
+        return node as JsonObject ?? throw GatehouseError.BadRequest("The request body must be a JSON object.");
+    }
+
+    private static void Set(JsonObject root, string key, string value)
+    {
+        var parts = key.Split('.');
+        var current = root;
+        for (var i = 0; i < parts.Length - 1; i++)
+        {
+            if (current[parts[i]] is not JsonObject next)
+            {
+                next = new JsonObject();
+                current[parts[i]] = next;
+            }
+            current = next;
+        }
+        current[parts[^1]] = value;
+    }
+
+    public static string? String(JsonObject body, string key) =>
+        body[key] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
+}

@@ -1,0 +1,26 @@
+using Gatehouse.Http;
+using Gatehouse.SelfService.Csrf;
+using Gatehouse.SelfService.Flows;
+using Gatehouse.SelfService.Flows.Login;
+using Gatehouse.SelfService.Flows.Registration;
+using Gatehouse.SelfService.Strategies.Password;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Gatehouse.SelfService;
+
+public static class SelfServiceServiceCollectionExtensions
+{
+    public static IServiceCollection AddSelfService(this IServiceCollection services)
+    {
+        services.AddHttpClient("hibp", c => c.Timeout = TimeSpan.FromSeconds(5));
+        services.TryAddSingleton<ReturnUrlPolicy>();
+        services.TryAddSingleton<CsrfTokens>();
+        services.TryAddSingleton<PasswordPolicy>();
+        services.TryAddSingleton<LoginTiming>();
+        services.TryAddScoped<FlowService>();
+        services.TryAddScoped<FlowResponder>();
+        services.TryAddScoped<LoginFlows>();
+        services.TryAddScoped<RegistrationFlows>();
+        return services;
+    }
+}

@@ -1,0 +1,62 @@
+using System.Text.Json.Nodes;
+
+namespace Gatehouse.SelfService.Ui;
+
+/// <summary>
+/// A flow's <c>ui</c>: the form action and method, its nodes (inputs, in Kratos's groups and order) and its messages.
+/// Kept as JSON nodes because that is how it is stored and served.
+/// </summary>
+public sealed class UiContainer
+{
+    public string Action { get; set; } = "";
+    public string Method { get; set; } = "POST";
+    public List<JsonObject> Nodes { get; } = [];
+    public List<JsonObject> Messages { get; } = [];
+
+    public JsonObject ToJson()
+    {
+        var o = new JsonObject
+        {
+            ["action"] = Action,
+            ["method"] = Method,
+            ["nodes"] = new JsonArray([.. Nodes.Select(n => (JsonNode)n.DeepClone())]),
+        };
+        if (Messages.Count > 0) o["messages"] = new JsonArray([.. Messages.Select(m => (JsonNode)m.DeepClone())]);
+        return o;
+    }
+
+    public static UiContainer FromJson(string json)
+    {
+        var o = JsonNode.Parse(json)!.AsObject();
+        var ui = new UiContainer { Action = o["action"]?.GetValue<string>() ?? "", Method = o["method"]?.GetValue<string>() ?? "POST" };
+        foreach (var n in o["nodes"]?.AsArray() ?? []) ui.Nodes.Add(n!.AsObject().DeepClone().AsObject());
+        foreach (var m in o["messages"]?.AsArray() ?? []) ui.Messages.Add(m!.AsObject().DeepClone().AsObject());
+        return ui;
+    }
+
+    public JsonObject? Find(string name) => Nodes.FirstOrDefault(n => n["attributes"]?["name"]?.GetValue<string>() == name);
+
+    /// <summary>Attaches a message to the node with that name (or to the form when there is none).</summary>
+    public void AddMessage(string? nodeName, JsonObject message)
+    {
+        var node = nodeName is null ? null : Find(nodeName);
+        if (node is null) Messages.Add(message);
+        else node["messages"]!.AsArray().Add(message);
+    }
+
+    public void ClearMessages()
+    {
+        Messages.Clear();
+        foreach (var n in Nodes) n["messages"] = new JsonArray();
+    }
+
+    /// <summary>Sets the value of a node (e.g. re-filling traits after a failed submit); secrets are never echoed back.</summary>
+    public void SetValue(string name, JsonNode? value)
+    {
+        var node = Find(name);
+        if (node?["attributes"] is not JsonObject attributes) return;
+        if (attributes["type"]?.GetValue<string>() is "password") return;
+        if (value is null) attributes.Remove("value");
+        else attributes["value"] = value.DeepClone();
+    }
+}

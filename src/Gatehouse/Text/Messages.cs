@@ -1,0 +1,79 @@
+using System.Text.Json.Nodes;
+using Gatehouse.Schemas;
+
+namespace Gatehouse.Text;
+
+/// <summary>
+/// UI messages with Kratos's ids, types and texts (<c>text/id.go</c> numbering), as <c>uiText</c> JSON:
+/// <c>{"id", "text", "type": info|error|success, "context"?}</c>.
+/// </summary>
+public static class Messages
+{
+    public static JsonObject Info(long id, string text, JsonObject? context = null) => Make(id, text, "info", context);
+    public static JsonObject Error(long id, string text, JsonObject? context = null) => Make(id, text, "error", context);
+    public static JsonObject Success(long id, string text, JsonObject? context = null) => Make(id, text, "success", context);
+
+    private static JsonObject Make(long id, string text, string type, JsonObject? context)
+    {
+        var o = new JsonObject { ["id"] = id, ["text"] = text, ["type"] = type };
+        if (context is { Count: > 0 }) o["context"] = context;
+        return o;
+    }
+
+    // Labels and buttons (107xxxx, 101xxxx, 104xxxx).
+    public static JsonObject LabelPassword() => Info(1070001, "Password");
+    public static JsonObject LabelGenerated(string title, string name) => Info(1070002, title, new JsonObject { ["title"] = title, ["name"] = name });
+    public static JsonObject LabelId() => Info(1070004, "ID");
+    public static JsonObject LabelContinue() => Info(1070009, "Continue");
+    public static JsonObject SignIn() => Info(1010001, "Sign in");
+    public static JsonObject LoginReAuth() => Info(1010003, "Please confirm this action by verifying that it is you.");
+    public static JsonObject SignInWithPassword() => Info(1010022, "Sign in with password");
+    public static JsonObject SignUp() => Info(1040001, "Sign up");
+    public static JsonObject RegistrationBack() => Info(1040008, "Back");
+    public static JsonObject ChooseCredentials() => Info(1040009, "Please choose a credential to authenticate yourself with.");
+
+    // Validation (4000xxx).
+    public static JsonObject Generic(string reason) => Error(4000001, reason, new JsonObject { ["reason"] = reason });
+    public static JsonObject Required(string property) => Error(4000002, $"Property {property} is missing.", new JsonObject { ["property"] = property });
+    public static JsonObject InvalidCredentials() => Error(4000006, "The provided credentials are invalid, check for spelling mistakes in your password or username, email address, or phone number.");
+    public static JsonObject DuplicateCredentials() => Error(4000007, "An account with the same identifier (email, phone, username, ...) exists already.");
+    public static JsonObject IdentifierMissing() => Error(4000009, "Could not find any login identifiers. Did you forget to set them? This could also be caused by a server misconfiguration.");
+    public static JsonObject PasswordTooSimilar() => Error(4000031, "The password can not be used because it is too similar to the identifier.");
+    public static JsonObject PasswordMinLength(int min, int actual) => Error(4000032, $"The password must be at least {min} characters long, but got {actual}.", new JsonObject { ["min_length"] = min, ["actual_length"] = actual });
+    public static JsonObject PasswordMaxLength(int max, int actual) => Error(4000033, $"The password must be at most {max} characters long, but got {actual}.", new JsonObject { ["max_length"] = max, ["actual_length"] = actual });
+    public static JsonObject PasswordBreached(long breaches) => Error(4000034, "The password has been found in data breaches and must no longer be used.", new JsonObject { ["breaches"] = breaches });
+    public static JsonObject PasswordPolicyGeneric(string reason) => Error(4000005, $"The password can not be used because {reason}.", new JsonObject { ["reason"] = reason });
+    public static JsonObject LoginNoStrategy() => Error(4010002, "Could not find a strategy to log you in with. Did you fill out the form correctly?");
+    public static JsonObject RegistrationNoStrategy() => Error(4010003, "Could not find a strategy to sign you up with. Did you fill out the form correctly?");
+    public static JsonObject IdentityDisabled() => Error(4010011, "This account has been disabled. Please contact support for assistance.");
+    public static JsonObject LoginFlowExpired(double minutes) => Error(4010001, $"The login flow expired {minutes:0.00} minutes ago, please try again.", new JsonObject { ["expired_at"] = null });
+    public static JsonObject RegistrationFlowExpired(double minutes) => Error(4040001, $"The registration flow expired {minutes:0.00} minutes ago, please try again.");
+
+    /// <summary>A traits validation error as the UI message Kratos shows for its JSON Schema keyword.</summary>
+    public static JsonObject FromTraitsError(TraitsError e)
+    {
+        var context = new JsonObject();
+        foreach (var (k, v) in e.Context) context[k] = JsonValue.Create(v is string[] a ? string.Join(", ", a) : v);
+        long Num(string key) => e.Context.TryGetValue(key, out var v) && long.TryParse(v.ToString(), out var n) ? n : 0;
+        return e.Keyword switch
+        {
+            "required" => Error(4000002, $"Property {e.Context.GetValueOrDefault("property")} is missing.", context),
+            "minLength" => Error(4000003, $"length must be >= {Num("min_length")}, but got {Num("actual_length")}", context),
+            "maxLength" => Error(4000017, $"length must be <= {Num("max_length")}, but got {Num("actual_length")}", context),
+            "pattern" => Error(4000004, e.Message, context),
+            "minimum" => Error(4000018, e.Message, context),
+            "exclusiveMinimum" => Error(4000019, e.Message, context),
+            "maximum" => Error(4000020, e.Message, context),
+            "exclusiveMaximum" => Error(4000021, e.Message, context),
+            "multipleOf" => Error(4000022, e.Message, context),
+            "maxItems" => Error(4000023, e.Message, context),
+            "minItems" => Error(4000024, e.Message, context),
+            "uniqueItems" => Error(4000025, e.Message, context),
+            "type" => Error(4000026, e.Message, context),
+            "const" => Error(4000029, e.Message, context),
+            "format" when e.Context.GetValueOrDefault("format") is "email" => Error(4000040, "Enter a valid email address", context),
+            "format" when e.Context.GetValueOrDefault("format") is "tel" => Error(4000041, "Enter a valid phone number", context),
+            _ => Error(4000001, e.Message, context),
+        };
+    }
+}

@@ -1,0 +1,153 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Gatehouse.Tests.Infrastructure;
+using static Gatehouse.Tests.SelfService.FlowTestHelpers;
+
+namespace Gatehouse.Tests.SelfService;
+
+public sealed class BrowserFlowTests(FlowServerFixture fixture) : IClassFixture<FlowServerFixture>
+{
+    private static async Task<JsonNode> StartFlow(Browser browser, string kind, string query = "")
+    {
+        var init = await browser.Client.GetAsync($"/self-service/{kind}/browser{query}");
+        Assert.Equal(HttpStatusCode.SeeOther, init.StatusCode);
+        var location = init.Headers.Location!.ToString();
+        Assert.Contains($"/ui/{kind}?flow=", location);
+        var id = location[(location.IndexOf("flow=", StringComparison.Ordinal) + 5)..];
+        return await (await browser.Client.GetAsync($"/self-service/{kind}/flows?id={id}")).Json(HttpStatusCode.OK);
+    }
+
+    private static async Task<string> Register(TestServer s, Browser browser)
+    {
+        var email = HttpAssertions.UniqueEmail("browser");
+        var flow = await StartFlow(browser, "registration");
+        var done = await browser.PostForm($"/self-service/registration?flow={flow["id"]}",
+        [
+            new("csrf_token", Csrf(flow)), new("method", "password"), new("traits.email", email), new("password", GoodPassword),
+        ]);
+        Assert.Equal(HttpStatusCode.SeeOther, done.StatusCode);
+        return email;
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Browser_registration_and_login_use_csrf_cookies_and_redirects(string db)
+    {
+        var s = await fixture.Get(db);
+        using var browser = new Browser(s.PublicUrl);
+        var flow = await StartFlow(browser, "registration");
+        Assert.Equal("browser", flow["type"]!.GetValue<string>());
+        var csrfCookie = browser.Cookies.GetAllCookies().Single(c => c.Name.StartsWith("csrf_token_", StringComparison.Ordinal));
+        Assert.True(csrfCookie.HttpOnly);
+        Assert.Equal(csrfCookie.Value, Csrf(flow));
+
+        var email = HttpAssertions.UniqueEmail("browser");
+        var done = await browser.PostForm($"/self-service/registration?flow={flow["id"]}",
+            [new("csrf_token", Csrf(flow)), new("method", "password"), new("traits.email", email), new("password", GoodPassword)]);
+        Assert.Equal(HttpStatusCode.SeeOther, done.StatusCode);
+        Assert.Equal("http://app.example.com/welcome", done.Headers.Location!.ToString());
+        var session = browser.Cookie("ory_kratos_session");
+        Assert.NotNull(session);
+        Assert.True(session!.HttpOnly);
+        var whoami = await (await browser.Client.GetAsync("/sessions/whoami")).Json(HttpStatusCode.OK);
+        Assert.Equal(email.ToLowerInvariant(), whoami["identity"]!["traits"]!["email"]!.GetValue<string>().ToLowerInvariant());
+
+        // Logged in: starting a login redirects to the return URL instead of making a flow.
+        var again = await browser.Client.GetAsync("/self-service/login/browser");
+        Assert.Equal(HttpStatusCode.SeeOther, again.StatusCode);
+        Assert.Equal("http://app.example.com/welcome", again.Headers.Location!.ToString());
+
+        using var other = new Browser(s.PublicUrl);
+        var login = await StartFlow(other, "login", "?return_to=http://app.example.com/after");
+        var ok = await other.PostForm($"/self-service/login?flow={login["id"]}",
+            [new("csrf_token", Csrf(login)), new("method", "password"), new("identifier", email), new("password", GoodPassword)]);
+        Assert.Equal(HttpStatusCode.SeeOther, ok.StatusCode);
+        Assert.Equal("http://app.example.com/after", ok.Headers.Location!.ToString());
+        Assert.NotNull(other.Cookie("ory_kratos_session"));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Missing_or_wrong_csrf_tokens_are_403_and_change_nothing(string db)
+    {
+        var s = await fixture.Get(db);
+        using var browser = new Browser(s.PublicUrl);
+        var flow = await StartFlow(browser, "registration");
+        var email = HttpAssertions.UniqueEmail("csrf");
+        var missing = await browser.PostForm($"/self-service/registration?flow={flow["id"]}",
+            [new("method", "password"), new("traits.email", email), new("password", GoodPassword)]);
+        var error = await missing.Error(HttpStatusCode.Forbidden);
+        Assert.Equal("security_csrf_violation", error["id"]!.GetValue<string>());
+        var wrong = await browser.PostForm($"/self-service/registration?flow={flow["id"]}",
+            [new("csrf_token", "x" + Csrf(flow)), new("method", "password"), new("traits.email", email), new("password", GoodPassword)]);
+        await wrong.Error(HttpStatusCode.Forbidden);
+
+        // Another browser (no CSRF cookie) can neither read nor submit the flow.
+        using var attacker = new Browser(s.PublicUrl);
+        await (await attacker.Client.GetAsync($"/self-service/registration/flows?id={flow["id"]}")).Error(HttpStatusCode.Forbidden);
+        var forged = await attacker.PostForm($"/self-service/registration?flow={flow["id"]}",
+            [new("csrf_token", Csrf(flow)), new("method", "password"), new("traits.email", email), new("password", GoodPassword)]);
+        await forged.Error(HttpStatusCode.Forbidden);
+
+        var list = await (await s.AdminWithKey.GetAsync($"/admin/identities?credentials_identifier={email}")).Json(HttpStatusCode.OK);
+        Assert.Empty(list.AsArray());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Html_validation_errors_redirect_back_to_the_ui_with_messages_on_the_flow(string db)
+    {
+        var s = await fixture.Get(db);
+        using var browser = new Browser(s.PublicUrl);
+        var flow = await StartFlow(browser, "login");
+        var failed = await browser.PostForm($"/self-service/login?flow={flow["id"]}",
+            [new("csrf_token", Csrf(flow)), new("method", "password"), new("identifier", "nobody@example.com"), new("password", "whatever-it-is")]);
+        Assert.Equal(HttpStatusCode.SeeOther, failed.StatusCode);
+        Assert.EndsWith($"/ui/login?flow={flow["id"]}", failed.Headers.Location!.ToString());
+        var reloaded = await (await browser.Client.GetAsync($"/self-service/login/flows?id={flow["id"]}")).Json(HttpStatusCode.OK);
+        Assert.Contains(4000006L, MessageIds(reloaded));
+        Assert.Equal("password", reloaded["active"]!.GetValue<string>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Spa_clients_get_json_flows_and_a_redirect_target(string db)
+    {
+        var s = await fixture.Get(db);
+        using var spa = new Browser(s.PublicUrl, acceptJson: true);
+        var flow = await (await spa.Client.GetAsync("/self-service/registration/browser")).Json(HttpStatusCode.OK);
+        var email = HttpAssertions.UniqueEmail("spa");
+        var body = await (await spa.Client.PostJson($"/self-service/registration?flow={flow["id"]}",
+            new JsonObject { ["csrf_token"] = Csrf(flow), ["method"] = "password", ["password"] = GoodPassword, ["traits"] = new JsonObject { ["email"] = email } })).Json(HttpStatusCode.OK);
+        Assert.Null(body["session_token"]);
+        Assert.NotNull(body["session"]);
+        Assert.Equal("redirect_browser_to", body["continue_with"]![0]!["action"]!.GetValue<string>());
+        Assert.NotNull(spa.Cookie("ory_kratos_session"));
+        var already = await (await spa.Client.GetAsync("/self-service/login/browser")).Error(HttpStatusCode.BadRequest);
+        Assert.Equal("session_already_available", already["id"]!.GetValue<string>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Return_to_outside_the_allow_list_is_refused(string db)
+    {
+        var s = await fixture.Get(db);
+        using var browser = new Browser(s.PublicUrl);
+        var error = await (await browser.Client.GetAsync("/self-service/login/browser?return_to=https://evil.example.net/")).Error(HttpStatusCode.BadRequest);
+        Assert.Equal("self_service_flow_return_to_forbidden", error["id"]!.GetValue<string>());
+        await (await browser.Client.GetAsync("/self-service/registration/browser?return_to=https://evil.example.net/")).Error(HttpStatusCode.BadRequest);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Refresh_login_reauthenticates_the_same_session(string db)
+    {
+        var s = await fixture.Get(db);
+        using var browser = new Browser(s.PublicUrl);
+        var email = await Register(s, browser);
+        var before = await (await browser.Client.GetAsync("/sessions/whoami")).Json(HttpStatusCode.OK);
+        var flow = await StartFlow(browser, "login", "?refresh=true");
+        Assert.True(flow["refresh"]!.GetValue<bool>());
+        Assert.Equal(email.ToLowerInvariant(), Node(flow, "identifier")!["attributes"]!["value"]!.GetValue<string>());
+        var done = await browser.PostForm($"/self-service/login?flow={flow["id"]}",
+            [new("csrf_token", Csrf(flow)), new("method", "password"), new("identifier", email), new("password", GoodPassword)]);
+        Assert.Equal(HttpStatusCode.SeeOther, done.StatusCode);
+        var after = await (await browser.Client.GetAsync("/sessions/whoami")).Json(HttpStatusCode.OK);
+        Assert.Equal(before["id"]!.GetValue<string>(), after["id"]!.GetValue<string>());
+        Assert.Equal(2, after["authentication_methods"]!.AsArray().Count);
+    }
+}

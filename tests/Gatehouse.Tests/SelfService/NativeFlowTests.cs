@@ -1,0 +1,230 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Gatehouse.Tests.Infrastructure;
+using static Gatehouse.Tests.SelfService.FlowTestHelpers;
+
+namespace Gatehouse.Tests.SelfService;
+
+public sealed class NativeFlowTests(FlowServerFixture fixture) : IClassFixture<FlowServerFixture>
+{
+    private static async Task<HttpResponseMessage> SubmitLogin(TestServer s, string identifier, string password, HttpClient? client = null)
+    {
+        client ??= s.Public;
+        var flow = await ApiFlow(client, "login");
+        return await client.PostJson($"/self-service/login?flow={flow["id"]}",
+            new JsonObject { ["method"] = "password", ["identifier"] = identifier, ["password"] = password });
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Api_registration_returns_identity_session_and_token_that_whoami_accepts(string db)
+    {
+        var s = await fixture.Get(db);
+        var (email, token, body) = await RegisterApi(s);
+        Assert.Equal(email.ToLowerInvariant(), body["identity"]!["verifiable_addresses"]![0]!["value"]!.GetValue<string>());
+        Assert.Null(body["identity"]!["credentials"]);
+        Assert.StartsWith("ory_st_", token);
+        Assert.Equal("set_ory_session_token", body["continue_with"]![0]!["action"]!.GetValue<string>());
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/sessions/whoami");
+        request.Headers.Add("X-Session-Token", token);
+        var whoami = await (await s.Public.SendAsync(request)).Json(HttpStatusCode.OK);
+        Assert.Equal(body["identity"]!["id"]!.GetValue<string>(), whoami["identity"]!["id"]!.GetValue<string>());
+        Assert.Equal("password", whoami["authentication_methods"]![0]!["method"]!.GetValue<string>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Api_flow_has_kratos_shape_and_password_nodes(string db)
+    {
+        var s = await fixture.Get(db);
+        var login = await ApiFlow(s.Public, "login");
+        Assert.Equal("api", login["type"]!.GetValue<string>());
+        Assert.Equal("choose_method", login["state"]!.GetValue<string>());
+        Assert.False(login["refresh"]!.GetValue<bool>());
+        Assert.Equal("aal1", login["requested_aal"]!.GetValue<string>());
+        Assert.Equal($"{s.PublicUrl}/self-service/login?flow={login["id"]}", login["ui"]!["action"]!.GetValue<string>());
+        Assert.Null(Node(login, "csrf_token"));
+        Assert.Equal(1010022, Node(login, "method")!["meta"]!["label"]!["id"]!.GetValue<long>());
+        Assert.Equal("current-password", Node(login, "password")!["attributes"]!["autocomplete"]!.GetValue<string>());
+
+        var registration = await ApiFlow(s.Public, "registration");
+        var names = registration["ui"]!["nodes"]!.AsArray().Select(n => n!["attributes"]!["name"]!.GetValue<string>()).ToList();
+        Assert.Equal(["traits.email", "password", "traits.name.first", "traits.name.last", "method"], names);
+        Assert.Equal("email", Node(registration, "traits.email")!["attributes"]!["type"]!.GetValue<string>());
+        Assert.Equal("E-Mail", Node(registration, "traits.email")!["meta"]!["label"]!["text"]!.GetValue<string>());
+        Assert.Equal(1070002, Node(registration, "traits.email")!["meta"]!["label"]!["id"]!.GetValue<long>());
+        var fetched = await (await s.Public.GetAsync($"/self-service/registration/flows?id={registration["id"]}")).Json(HttpStatusCode.OK);
+        Assert.Equal(registration["id"]!.GetValue<string>(), fetched["id"]!.GetValue<string>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Registration_validation_errors_come_back_on_the_nodes_and_write_nothing(string db)
+    {
+        var s = await fixture.Get(db);
+        async Task<JsonNode> Submit(string email, string password)
+        {
+            var flow = await ApiFlow(s.Public, "registration");
+            return await (await s.Public.PostJson($"/self-service/registration?flow={flow["id"]}",
+                new JsonObject { ["method"] = "password", ["password"] = password, ["traits"] = new JsonObject { ["email"] = email } })).Json(HttpStatusCode.BadRequest);
+        }
+        Assert.Contains(4000040L, MessageIds(await Submit("not-an-email", GoodPassword), "traits.email"));
+        Assert.Contains(4000032L, MessageIds(await Submit(HttpAssertions.UniqueEmail(), "short"), "password"));
+        Assert.Contains(4000034L, MessageIds(await Submit(HttpAssertions.UniqueEmail(), "password123"), "password"));
+        var email = HttpAssertions.UniqueEmail("similar");
+        Assert.Contains(4000031L, MessageIds(await Submit(email, email + "1"), "password"));
+        var missing = await Submit("", "");
+        Assert.Contains(4000002L, MessageIds(missing, "password"));
+        var (taken, _, _) = await RegisterApi(s);
+        var dup = await Submit(taken, GoodPassword);
+        Assert.Contains(4000007L, MessageIds(dup));
+        Assert.Equal(taken, Node(dup, "traits.email")!["attributes"]!["value"]!.GetValue<string>());
+        var list = await (await s.AdminWithKey.GetAsync("/admin/identities?credentials_identifier=not-an-email")).Json(HttpStatusCode.OK);
+        Assert.Empty(list.AsArray());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Login_succeeds_and_wrong_password_or_unknown_identifier_give_the_same_message(string db)
+    {
+        var s = await fixture.Get(db);
+        var (email, _, _) = await RegisterApi(s);
+        var ok = await (await SubmitLogin(s, email.ToUpperInvariant(), GoodPassword)).Json(HttpStatusCode.OK);
+        Assert.StartsWith("ory_st_", ok["session_token"]!.GetValue<string>());
+        Assert.Equal("aal1", ok["session"]!["authenticator_assurance_level"]!.GetValue<string>());
+
+        var wrong = await (await SubmitLogin(s, email, "not-the-password")).Json(HttpStatusCode.BadRequest);
+        var unknown = await (await SubmitLogin(s, "nobody-" + email, "not-the-password")).Json(HttpStatusCode.BadRequest);
+        Assert.Equal([4000006L], MessageIds(wrong));
+        Assert.Equal(wrong["ui"]!["messages"]!.ToJsonString(), unknown["ui"]!["messages"]!.ToJsonString());
+        Assert.Equal(email, Node(wrong, "identifier")!["attributes"]!["value"]!.GetValue<string>());
+        Assert.Null(Node(wrong, "password")!["attributes"]!["value"]);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Imported_hashes_log_in_and_are_upgraded_to_the_configured_hasher(string db)
+    {
+        var s = await fixture.Get(db);
+        var email = HttpAssertions.UniqueEmail("imported");
+        // {SSHA} of "secret-imported-pw" with salt "salt1234".
+        var ssha = "{SSHA}" + Convert.ToBase64String([.. System.Security.Cryptography.SHA1.HashData(System.Text.Encoding.UTF8.GetBytes("secret-imported-pwsalt1234")), .. System.Text.Encoding.UTF8.GetBytes("salt1234")]);
+        var created = await (await s.AdminWithKey.PostJson("/admin/identities", new JsonObject
+        {
+            ["traits"] = new JsonObject { ["email"] = email },
+            ["credentials"] = new JsonObject { ["password"] = new JsonObject { ["config"] = new JsonObject { ["hashed_password"] = ssha } } },
+        })).Json(HttpStatusCode.Created);
+        await (await SubmitLogin(s, email, "secret-imported-pw")).Json(HttpStatusCode.OK);
+        var after = await (await s.AdminWithKey.GetAsync($"/admin/identities/{created["id"]}?include_credential=password")).Json(HttpStatusCode.OK);
+        Assert.StartsWith("$2a$", after["credentials"]!["password"]!["config"]!["hashed_password"]!.GetValue<string>());
+        await (await SubmitLogin(s, email, "secret-imported-pw")).Json(HttpStatusCode.OK);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Inactive_identities_cannot_sign_in_and_their_sessions_stop_working(string db)
+    {
+        var s = await fixture.Get(db);
+        var (email, token, body) = await RegisterApi(s);
+        var id = body["identity"]!["id"]!.GetValue<string>();
+        await (await s.AdminWithKey.PatchJson($"/admin/identities/{id}", """[{"op":"replace","path":"/state","value":"inactive"}]""")).Json(HttpStatusCode.OK);
+        var denied = await (await SubmitLogin(s, email, GoodPassword)).Json(HttpStatusCode.BadRequest);
+        Assert.Contains(4010011L, MessageIds(denied));
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/sessions/whoami");
+        request.Headers.Add("X-Session-Token", token);
+        await (await s.Public.SendAsync(request)).Error(HttpStatusCode.Unauthorized);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Logged_in_api_clients_get_session_already_available(string db)
+    {
+        var s = await fixture.Get(db);
+        var (_, token, _) = await RegisterApi(s);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/self-service/login/api");
+        request.Headers.Add("X-Session-Token", token);
+        var error = await (await s.Public.SendAsync(request)).Error(HttpStatusCode.BadRequest);
+        Assert.Equal("session_already_available", error["id"]!.GetValue<string>());
+        using var refresh = new HttpRequestMessage(HttpMethod.Get, "/self-service/login/api?refresh=true");
+        refresh.Headers.Add("X-Session-Token", token);
+        var flow = await (await s.Public.SendAsync(refresh)).Json(HttpStatusCode.OK);
+        Assert.True(flow["refresh"]!.GetValue<bool>());
+        Assert.Contains(1010003L, MessageIds(flow));
+        Assert.Equal("hidden", Node(flow, "identifier")!["attributes"]!["type"]!.GetValue<string>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Bad_flow_ids_methods_and_bodies_get_clear_errors(string db)
+    {
+        var s = await fixture.Get(db);
+        await (await s.Public.PostJson("/self-service/login?flow=nope", "{}")).Error(HttpStatusCode.BadRequest);
+        await (await s.Public.PostJson("/self-service/login", "{}")).Error(HttpStatusCode.BadRequest);
+        await (await s.Public.PostJson($"/self-service/login?flow={Guid.NewGuid()}", "{}")).Error(HttpStatusCode.NotFound);
+        await (await s.Public.GetAsync($"/self-service/login/flows?id={Guid.NewGuid()}")).Error(HttpStatusCode.NotFound);
+        var registration = await ApiFlow(s.Public, "registration");
+        await (await s.Public.PostJson($"/self-service/login?flow={registration["id"]}", """{"method":"password"}""")).Error(HttpStatusCode.NotFound);
+        var login = await ApiFlow(s.Public, "login");
+        var wrongMethod = await (await s.Public.PostJson($"/self-service/login?flow={login["id"]}", """{"method":"telepathy"}""")).Json(HttpStatusCode.BadRequest);
+        Assert.Contains(4010002L, MessageIds(wrongMethod));
+        await (await s.Public.PostJson($"/self-service/login?flow={login["id"]}", "{broken")).Error(HttpStatusCode.BadRequest);
+        await (await s.Public.PostJson($"/self-service/login?flow={login["id"]}", "[1,2]")).Error(HttpStatusCode.BadRequest);
+        await (await s.Public.GetAsync("/self-service/login/api?aal=aal9")).Error(HttpStatusCode.BadRequest);
+        var aal2 = await (await s.Public.GetAsync("/self-service/login/api?aal=aal2")).Error(HttpStatusCode.Unauthorized);
+        Assert.Equal("session_aal1_required", aal2["id"]!.GetValue<string>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Expired_flows_answer_410_with_a_new_flow_to_use(string db)
+    {
+        var s = await fixture.Get(db, "short-lived", o => o.Selfservice.Flows.Login.Lifespan = TimeSpan.FromMilliseconds(300));
+        var flow = await ApiFlow(s.Public, "login");
+        await Task.Delay(500);
+        var response = await s.Public.PostJson($"/self-service/login?flow={flow["id"]}", """{"method":"password","identifier":"a@b.co","password":"x"}""");
+        var body = await response.Json(HttpStatusCode.Gone);
+        Assert.Equal("self_service_flow_expired", body["error"]!["id"]!.GetValue<string>());
+        var next = body["use_flow_id"]!.GetValue<string>();
+        Assert.NotEqual(flow["id"]!.GetValue<string>(), next);
+        Assert.True(body["since"]!.GetValue<long>() > 0);
+        var fetched = await (await s.Public.GetAsync($"/self-service/login/flows?id={flow["id"]}")).Error(HttpStatusCode.Gone);
+        Assert.NotNull(fetched["details"]!["api"]);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Profile_first_registration_asks_for_traits_then_the_password(string db)
+    {
+        var s = await fixture.Get(db, "profile_first", o => o.Selfservice.Flows.Registration.Style = "profile_first");
+        var flow = await ApiFlow(s.Public, "registration");
+        Assert.Null(Node(flow, "password"));
+        Assert.Equal("profile", Node(flow, "method")!["attributes"]!["value"]!.GetValue<string>());
+        var email = HttpAssertions.UniqueEmail("twostep");
+        var bad = await (await s.Public.PostJson($"/self-service/registration?flow={flow["id"]}", """{"method":"profile","traits":{"email":"nope"}}""")).Json(HttpStatusCode.BadRequest);
+        Assert.Contains(4000040L, MessageIds(bad, "traits.email"));
+        var step2 = await (await s.Public.PostJson($"/self-service/registration?flow={flow["id"]}",
+            new JsonObject { ["method"] = "profile", ["traits"] = new JsonObject { ["email"] = email } })).Json(HttpStatusCode.OK);
+        Assert.Equal("hidden", Node(step2, "traits.email")!["attributes"]!["type"]!.GetValue<string>());
+        Assert.NotNull(Node(step2, "password"));
+        Assert.Equal("previous", Node(step2, "screen")!["attributes"]!["value"]!.GetValue<string>());
+        var mismatch = await (await s.Public.PostJson($"/self-service/registration?flow={flow["id"]}",
+            new JsonObject { ["method"] = "password", ["password"] = GoodPassword, ["traits"] = new JsonObject { ["email"] = "other@example.com" } })).Json(HttpStatusCode.BadRequest);
+        Assert.Contains(4000036L, MessageIds(mismatch));
+        var done = await (await s.Public.PostJson($"/self-service/registration?flow={flow["id"]}",
+            new JsonObject { ["method"] = "password", ["password"] = GoodPassword })).Json(HttpStatusCode.OK);
+        Assert.Equal(email.ToLowerInvariant(), done["identity"]!["traits"]!["email"]!.GetValue<string>().ToLowerInvariant());
+        await (await s.Public.PostJson($"/self-service/registration?flow={flow["id"]}", new JsonObject { ["method"] = "password", ["password"] = GoodPassword })).Error(HttpStatusCode.BadRequest);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Without_the_session_hook_registration_creates_no_session(string db)
+    {
+        var s = await fixture.Get(db, "nohook", o => o.Selfservice.Flows.Registration.After.Password = null);
+        var flow = await ApiFlow(s.Public, "registration");
+        var body = await (await s.Public.PostJson($"/self-service/registration?flow={flow["id"]}",
+            new JsonObject { ["method"] = "password", ["password"] = GoodPassword, ["traits"] = new JsonObject { ["email"] = HttpAssertions.UniqueEmail("nohook") } })).Json(HttpStatusCode.OK);
+        Assert.NotNull(body["identity"]);
+        Assert.Null(body["session"]);
+        Assert.Null(body["session_token"]);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Self_service_routes_on_the_admin_listener_redirect_to_the_public_one(string db)
+    {
+        var s = await fixture.Get(db);
+        using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(s.AdminUrl) };
+        var response = await client.GetAsync("/self-service/login/api?refresh=true");
+        Assert.Equal(HttpStatusCode.TemporaryRedirect, response.StatusCode);
+        Assert.Equal($"{s.PublicUrl}/self-service/login/api?refresh=true", response.Headers.Location!.ToString());
+    }
+}
