@@ -1,4 +1,5 @@
 using Gatehouse.ApiKeys;
+using Gatehouse.Courier;
 using Gatehouse.Identities;
 using Gatehouse.SelfService.Flows;
 using Gatehouse.Sessions;
@@ -24,6 +25,9 @@ public abstract class GatehouseDbContext(DbContextOptions options) : DbContext(o
     public DbSet<Session> Sessions => Set<Session>();
     public DbSet<SessionDevice> SessionDevices => Set<SessionDevice>();
     public DbSet<SelfServiceFlow> Flows => Set<SelfServiceFlow>();
+    public DbSet<SelfServiceCode> Codes => Set<SelfServiceCode>();
+    public DbSet<CourierMessage> CourierMessages => Set<CourierMessage>();
+    public DbSet<CourierDispatch> CourierDispatches => Set<CourierDispatch>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -38,6 +42,9 @@ public abstract class GatehouseDbContext(DbContextOptions options) : DbContext(o
         modelBuilder.Entity<Session>().HasQueryFilter(e => e.Nid == Nid);
         modelBuilder.Entity<SessionDevice>().HasQueryFilter(e => e.Nid == Nid);
         modelBuilder.Entity<SelfServiceFlow>().HasQueryFilter(e => e.Nid == Nid);
+        modelBuilder.Entity<SelfServiceCode>().HasQueryFilter(e => e.Nid == Nid);
+        modelBuilder.Entity<CourierMessage>().HasQueryFilter(e => e.Nid == Nid);
+        modelBuilder.Entity<CourierDispatch>().HasQueryFilter(e => e.Nid == Nid);
     }
 }
 
