@@ -1,13 +1,11 @@
 // The identity admin API through @ory/client's IdentityApi, against the real gatehouse process, once on the admin
 // listener and once under /admin on the public listener (Ory Network style).
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startGatehouse, database } from './lib/gatehouse.mjs';
+import { useGatehouse, database } from './lib/gatehouse.mjs';
 import { identityApi, uniqueEmail, expectHttpError, nextPageToken } from './lib/sdk.mjs';
 
-let server;
-before(async () => { server = await startGatehouse(); });
-after(async () => { await server?.stop(); });
+const gatehouse = useGatehouse();
 
 // One bcrypt hash for the import tests, made once by the server (cost 12 makes every cleartext password cost ~0.3 s).
 let bcryptHashPromise;
@@ -266,6 +264,6 @@ function identityCases(target) {
 }
 
 describe(`IdentityApi (${database})`, () => {
-  describe('admin listener', () => identityCases(() => ({ basePath: server.adminUrl, accessToken: server.key })));
-  describe('public listener, Ory Network style', () => identityCases(() => ({ basePath: server.publicUrl, accessToken: server.key })));
+  describe('admin listener', () => identityCases(() => ({ basePath: gatehouse().adminUrl, accessToken: gatehouse().key })));
+  describe('public listener, Ory Network style', () => identityCases(() => ({ basePath: gatehouse().publicUrl, accessToken: gatehouse().key })));
 });

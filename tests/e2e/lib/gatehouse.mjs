@@ -3,6 +3,7 @@
 // The database is SQLite, or a fresh PostgreSQL database when GATEHOUSE_E2E_DB=postgres and
 // GATEHOUSE_TEST_POSTGRES_DSN names a server (run.sh runs the suite once per database).
 import { spawn, execFile } from 'node:child_process';
+import { before, after, afterEach } from 'node:test';
 import { mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
@@ -162,4 +163,25 @@ export async function startGatehouse() {
     if (stderrText && !String(err.message).includes(stderrText)) err.message += `\ngatehouse stderr:\n${stderrText}`;
     throw err;
   }
+}
+
+/**
+ * Registers hooks that start one gatehouse server before the file's tests and stop it after them; when a test
+ * failed, the server's log is printed (each line prefixed, so no log line can look like a TAP summary line).
+ * Returns a function that gives the running server.
+ */
+export function useGatehouse() {
+  let server;
+  let failed = false;
+  before(async () => { server = await startGatehouse(); });
+  afterEach((t) => { if (t.passed === false) failed = true; });
+  after(async () => {
+    if (!server) return;
+    if (failed) {
+      const log = server.stderr().trimEnd().split('\n').map((l) => `gatehouse| ${l}`).join('\n');
+      process.stderr.write(`gatehouse server log (a test failed):\n${log}\n`);
+    }
+    await server.stop();
+  });
+  return () => server;
 }
