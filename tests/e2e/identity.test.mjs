@@ -194,6 +194,29 @@ function identityCases(target) {
     assert.deepEqual(after, before);
   });
 
+  it('patchIdentity sets members of absent metadata and traits as Kratos does (replace acts as add)', async () => {
+    const email = uniqueEmail('patch-absent');
+    const { data: created } = await api().createIdentity({
+      createIdentityBody: { schema_id: 'default', traits: { email } },
+    });
+    assert.equal(created.metadata_public ?? null, null);
+    const { data } = await api().patchIdentity({
+      id: created.id,
+      jsonPatch: [
+        { op: 'add', path: '/metadata_public/plan', value: 'pro' },
+        { op: 'replace', path: '/metadata_admin/crm_id', value: 42 },
+        { op: 'replace', path: '/traits/name/last', value: 'Hopper' },
+      ],
+    });
+    assert.deepEqual(data.metadata_public, { plan: 'pro' });
+    assert.deepEqual(data.metadata_admin, { crm_id: 42 });
+    assert.deepEqual(data.traits, { email, name: { last: 'Hopper' } });
+    await expectHttpError(api().patchIdentity({
+      id: created.id,
+      jsonPatch: [{ op: 'remove', path: '/metadata_public/missing' }],
+    }), 400);
+  });
+
   it('batchPatchIdentities imports hashed passwords and reports duplicates (409) and invalid items (400)', async () => {
     const hash = await knownBcryptHash(api());
     const existing = uniqueEmail('batch-existing');
