@@ -117,6 +117,12 @@ function identityCases(target) {
     const { data: got } = await api().getIdentity({ id: created.id });
     assert.equal(got.state, 'inactive');
     assert.equal(typeof got.state_changed_at, 'string');
+
+    // Kratos keeps schema_id and state when a (plain JavaScript) caller leaves them out.
+    const { data: kept } = await api().updateIdentity({ id: created.id, updateIdentityBody: { traits: got.traits } });
+    assert.equal(kept.state, 'inactive');
+    assert.equal(kept.schema_id, 'default');
+    assert.equal(kept.state_changed_at, got.state_changed_at);
   });
 
   it('listIdentities pages through every identity by following the Link header', async () => {

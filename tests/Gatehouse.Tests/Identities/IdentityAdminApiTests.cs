@@ -136,8 +136,27 @@ public sealed class IdentityAdminApiTests(ServerFixture fixture) : IClassFixture
         var after = await Get(s, id);
         Assert.Equal(before.ToJsonString(), after.ToJsonString());
 
-        await (await s.AdminWithKey.PutJson($"/admin/identities/{id}", """{"traits":{"email":"x@y.zz"}}""")).Error(HttpStatusCode.BadRequest);
+        await (await s.AdminWithKey.PutJson($"/admin/identities/{id}", """{"schema_id":"default"}""")).Error(HttpStatusCode.BadRequest);
         await (await s.AdminWithKey.PutJson($"/admin/identities/{Guid.NewGuid()}", """{"schema_id":"default","state":"active","traits":{"email":"x@y.zz"}}""")).Error(HttpStatusCode.NotFound);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Update_without_schema_id_or_state_keeps_the_current_ones_as_Kratos_does(string db)
+    {
+        var s = await fixture.Get(db);
+        var created = await Create(s, HttpAssertions.UniqueEmail("keep"), ",\"state\":\"inactive\"");
+        var id = created["id"]!.GetValue<string>();
+        var email = HttpAssertions.UniqueEmail("kept");
+        var updated = (await (await s.AdminWithKey.PutJson($"/admin/identities/{id}", $$$"""{"traits":{"email":"{{{email}}}"}}"""))
+            .Json(HttpStatusCode.OK)).AsObject();
+        Assert.Equal("inactive", updated["state"]!.GetValue<string>());
+        Assert.Equal("default", updated["schema_id"]!.GetValue<string>());
+        Assert.Equal(created["state_changed_at"]!.GetValue<string>(), updated["state_changed_at"]!.GetValue<string>());
+        Assert.Equal(email.ToLowerInvariant(), updated["traits"]!["email"]!.GetValue<string>().ToLowerInvariant());
+        var empty = (await (await s.AdminWithKey.PutJson($"/admin/identities/{id}", $$$"""{"schema_id":"","state":"","traits":{"email":"{{{email}}}"}}"""))
+            .Json(HttpStatusCode.OK)).AsObject();
+        Assert.Equal("inactive", empty["state"]!.GetValue<string>());
+        await (await s.AdminWithKey.PutJson($"/admin/identities/{id}", $$$"""{"state":"weird","traits":{"email":"{{{email}}}"}}""")).Error(HttpStatusCode.BadRequest);
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
