@@ -34,9 +34,8 @@ public sealed class IdentityBody
 
     public static IdentityBody ParseUpdate(JsonNode? node)
     {
+        // Kratos keeps the current schema_id and state when the body leaves them out (or empty).
         var body = Parse(node, UpdateFields, "");
-        if (body.SchemaId is null) throw GatehouseError.BadRequest("The field schema_id is required.");
-        if (body.State is null) throw GatehouseError.BadRequest("The field state is required.");
         if (body.Traits is null) throw GatehouseError.BadRequest("The field traits is required.");
         return body;
     }

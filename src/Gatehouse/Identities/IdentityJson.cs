@@ -15,7 +15,10 @@ public enum IdentityView
     /// <summary>Admin GET and list: credentials without <c>config</c> unless the type is included.</summary>
     Admin,
 
-    /// <summary>Admin create, PUT, PATCH: credentials with secrets removed from <c>config</c>, plus <c>metadata_admin</c>.</summary>
+    /// <summary>
+    /// Admin create, PUT, PATCH: credentials without <c>config</c>, plus <c>metadata_admin</c>
+    /// (Kratos: <c>WithCredentialsNoConfigAndAdminMetadataInJSON</c>).
+    /// </summary>
     AdminWrite,
 }
 
@@ -35,7 +38,7 @@ public sealed class IdentityJson(Func<string, string> schemaUrl)
             foreach (var c in identity.Credentials.OrderBy(c => c.Type, StringComparer.Ordinal))
             {
                 w.WritePropertyName(c.Type);
-                WriteCredential(w, c, view, includeCredentials?.Contains(c.Type) == true);
+                WriteCredential(w, c, includeCredentials?.Contains(c.Type) == true);
             }
             w.WriteEndObject();
         }
@@ -95,7 +98,7 @@ public sealed class IdentityJson(Func<string, string> schemaUrl)
         w.WriteEndObject();
     }
 
-    private static void WriteCredential(Utf8JsonWriter w, IdentityCredential c, IdentityView view, bool includeConfig)
+    private static void WriteCredential(Utf8JsonWriter w, IdentityCredential c, bool includeConfig)
     {
         w.WriteStartObject();
         w.WriteString("type", c.Type);
@@ -108,33 +111,10 @@ public sealed class IdentityJson(Func<string, string> schemaUrl)
             w.WritePropertyName("config");
             w.WriteRawValue(c.Config, skipInputValidation: true);
         }
-        else if (view == IdentityView.AdminWrite)
-        {
-            w.WritePropertyName("config");
-            WithoutSecrets(c).WriteTo(w);
-        }
         w.WriteNumber("version", c.Version);
         w.WriteString("created_at", GoTimeJsonConverter.Format(c.CreatedAt));
         w.WriteString("updated_at", GoTimeJsonConverter.Format(c.UpdatedAt));
         w.WriteEndObject();
-    }
-
-    /// <summary>A credential's config as write responses show it: no password hashes, no provider tokens.</summary>
-    private static JsonNode WithoutSecrets(IdentityCredential c)
-    {
-        var config = JsonNode.Parse(c.Config) as JsonObject ?? [];
-        config.Remove("hashed_password");
-        if (config["providers"] is JsonArray providers)
-        {
-            foreach (var p in providers.OfType<JsonObject>())
-            {
-                foreach (var key in new[] { "initial_id_token", "initial_access_token", "initial_refresh_token" })
-                {
-                    if (p.ContainsKey(key)) p[key] = "";
-                }
-            }
-        }
-        return config;
     }
 
     private static void WriteRawOrNull(Utf8JsonWriter w, string? raw)

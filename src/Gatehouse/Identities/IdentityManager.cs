@@ -62,17 +62,20 @@ public sealed class IdentityManager(GatehouseDbContext db, IdentitySchemaRegistr
     {
         var identity = await GetAsync(id, ct, tracked: true);
         var now = Now();
-        if (!IdentityStates.IsValid(body.State)) throw InvalidState(body.State, "");
-        if (identity.State != body.State)
+        // As Kratos's PUT handler: an absent or empty state or schema_id keeps the current one.
+        var state = string.IsNullOrEmpty(body.State) ? identity.State : body.State;
+        var schemaId = string.IsNullOrEmpty(body.SchemaId) ? identity.SchemaId : body.SchemaId;
+        if (!IdentityStates.IsValid(state)) throw InvalidState(state, "");
+        if (identity.State != state)
         {
-            identity.State = body.State!;
+            identity.State = state;
             identity.StateChangedAt = now;
         }
         identity.MetadataPublic = RawOrNull(body.MetadataPublic);
         identity.MetadataAdmin = RawOrNull(body.MetadataAdmin);
         identity.ExternalId = string.IsNullOrEmpty(body.ExternalId) ? null : body.ExternalId;
         var imported = body.Credentials is null ? [] : import.Parse(body.Credentials, identity.Id);
-        Materialize(identity, body.SchemaId!, body.Traits, imported, now, "");
+        Materialize(identity, schemaId, body.Traits, imported, now, "");
         identity.UpdatedAt = now;
         identity.Revision++;
         await SaveAsync(ct);

@@ -17,13 +17,29 @@ public sealed class JsonPatchTests
     }
 
     [Fact]
-    public void Replace_and_remove_need_an_existing_target()
+    public void Remove_and_replace_of_an_array_item_need_an_existing_target()
     {
         Assert.Equal("""{"a":3}""", Apply("""{"a":1}""", """[{"op":"replace","path":"/a","value":3}]"""));
         Assert.Equal("""{}""", Apply("""{"a":1}""", """[{"op":"remove","path":"/a"}]"""));
-        Assert.Throws<JsonPatchException>(() => Apply("""{"a":1}""", """[{"op":"replace","path":"/b","value":3}]"""));
+        Assert.Throws<JsonPatchException>(() => Apply("""{"l":[1]}""", """[{"op":"replace","path":"/l/5","value":3}]"""));
         Assert.Throws<JsonPatchException>(() => Apply("""{"a":1}""", """[{"op":"remove","path":"/b"}]"""));
         Assert.Throws<JsonPatchException>(() => Apply("""{"l":[1]}""", """[{"op":"remove","path":"/l/5"}]"""));
+    }
+
+    [Fact]
+    public void Replace_of_a_missing_object_member_adds_it_as_Kratos_does()
+    {
+        Assert.Equal("""{"a":1,"b":3}""", Apply("""{"a":1}""", """[{"op":"replace","path":"/b","value":3}]"""));
+        Assert.Equal("""{"m":{"plan":"pro"}}""", Apply("""{"m":null}""", """[{"op":"replace","path":"/m/plan","value":"pro"}]"""));
+    }
+
+    [Fact]
+    public void Add_creates_missing_or_null_parents_as_Kratos_does()
+    {
+        Assert.Equal("""{"m":{"a":{"b":1}}}""", Apply("""{"m":null}""", """[{"op":"add","path":"/m/a/b","value":1}]"""));
+        Assert.Equal("""{"x":1,"l":[{"k":2}]}""", Apply("""{"x":1}""", """[{"op":"add","path":"/l/-/k","value":2}]"""));
+        Assert.Equal("""{"x":1,"l":["v"]}""", Apply("""{"x":1}""", """[{"op":"add","path":"/l/0","value":"v"}]"""));
+        Assert.Throws<JsonPatchException>(() => Apply("""{"s":"text"}""", """[{"op":"add","path":"/s/k","value":1}]"""));
     }
 
     [Fact]

@@ -38,7 +38,7 @@ public sealed class IdentityAdminApiTests(ServerFixture fixture) : IClassFixture
         Assert.Equal(1, body["metadata_admin"]!["crm"]!.GetValue<int>());
         var password = body["credentials"]!["password"]!;
         Assert.Equal(email.ToLowerInvariant(), password["identifiers"]![0]!.GetValue<string>());
-        Assert.Null(password["config"]!["hashed_password"]);
+        Assert.False(password.AsObject().ContainsKey("config"), "Kratos omits credential config in write responses");
         Assert.Null(body["organization_id"]);
         Assert.True(body.ContainsKey("organization_id"));
     }
@@ -117,7 +117,7 @@ public sealed class IdentityAdminApiTests(ServerFixture fixture) : IClassFixture
     public async Task Update_replaces_traits_and_invalid_update_leaves_identity_unchanged(string db)
     {
         var s = await fixture.Get(db);
-        var created = await Create(s, HttpAssertions.UniqueEmail("upd"), ""","metadata_public":{"a":1}""");
+        var created = await Create(s, HttpAssertions.UniqueEmail("upd"), ""","metadata_public":{"a":1},"credentials":{"password":{"config":{"hashed_password":"$2a$04$6Nay1TmvaLaxmHTsy96BHeGzoSxNJ2kEDMH/ZOw3QsItxz8FU/VD6"}}}""");
         var id = created["id"]!.GetValue<string>();
         var newEmail = HttpAssertions.UniqueEmail("updated");
         var updated = (await (await s.AdminWithKey.PutJson($"/admin/identities/{id}", $$$$$"""
@@ -125,6 +125,7 @@ public sealed class IdentityAdminApiTests(ServerFixture fixture) : IClassFixture
             """)).Json(HttpStatusCode.OK)).AsObject();
         Assert.Equal("inactive", updated["state"]!.GetValue<string>());
         Assert.Null(updated["metadata_public"]);
+        Assert.False(updated["credentials"]!["password"]!.AsObject().ContainsKey("config"), "Kratos omits credential config in write responses");
         Assert.Equal(newEmail.ToLowerInvariant(), updated["verifiable_addresses"]![0]!["value"]!.GetValue<string>());
         Assert.Single(updated["verifiable_addresses"]!.AsArray());
         Assert.NotEqual(created["state_changed_at"]!.GetValue<string>(), updated["state_changed_at"]!.GetValue<string>());
@@ -135,8 +136,27 @@ public sealed class IdentityAdminApiTests(ServerFixture fixture) : IClassFixture
         var after = await Get(s, id);
         Assert.Equal(before.ToJsonString(), after.ToJsonString());
 
-        await (await s.AdminWithKey.PutJson($"/admin/identities/{id}", """{"traits":{"email":"x@y.zz"}}""")).Error(HttpStatusCode.BadRequest);
+        await (await s.AdminWithKey.PutJson($"/admin/identities/{id}", """{"schema_id":"default"}""")).Error(HttpStatusCode.BadRequest);
         await (await s.AdminWithKey.PutJson($"/admin/identities/{Guid.NewGuid()}", """{"schema_id":"default","state":"active","traits":{"email":"x@y.zz"}}""")).Error(HttpStatusCode.NotFound);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Update_without_schema_id_or_state_keeps_the_current_ones_as_Kratos_does(string db)
+    {
+        var s = await fixture.Get(db);
+        var created = await Create(s, HttpAssertions.UniqueEmail("keep"), ",\"state\":\"inactive\"");
+        var id = created["id"]!.GetValue<string>();
+        var email = HttpAssertions.UniqueEmail("kept");
+        var updated = (await (await s.AdminWithKey.PutJson($"/admin/identities/{id}", $$$"""{"traits":{"email":"{{{email}}}"}}"""))
+            .Json(HttpStatusCode.OK)).AsObject();
+        Assert.Equal("inactive", updated["state"]!.GetValue<string>());
+        Assert.Equal("default", updated["schema_id"]!.GetValue<string>());
+        Assert.Equal(created["state_changed_at"]!.GetValue<string>(), updated["state_changed_at"]!.GetValue<string>());
+        Assert.Equal(email.ToLowerInvariant(), updated["traits"]!["email"]!.GetValue<string>().ToLowerInvariant());
+        var empty = (await (await s.AdminWithKey.PutJson($"/admin/identities/{id}", $$$"""{"schema_id":"","state":"","traits":{"email":"{{{email}}}"}}"""))
+            .Json(HttpStatusCode.OK)).AsObject();
+        Assert.Equal("inactive", empty["state"]!.GetValue<string>());
+        await (await s.AdminWithKey.PutJson($"/admin/identities/{id}", $$$"""{"state":"weird","traits":{"email":"{{{email}}}"}}""")).Error(HttpStatusCode.BadRequest);
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]

@@ -9,6 +9,9 @@ namespace Gatehouse.Http.Json;
 /// Microsoft.AspNetCore.JsonPatch.SystemTextJson because that package patches typed objects, and the identity
 /// document is patched as raw JSON (traits and metadata are free-form), with a deny-list of paths.
 /// The patch is all-or-nothing: it works on a copy and throws <see cref="JsonPatchException"/> on the first bad operation.
+/// Like Kratos (ory/x <c>jsonx.ApplyJSONPatch</c>), it is more tolerant than RFC 6902: <c>replace</c> of an object member
+/// acts as <c>add</c> (so it works when the member is missing), and <c>add</c> creates missing or null parents
+/// (evanphx/json-patch's <c>EnsurePathExistsOnAdd</c>), e.g. <c>/metadata_public/plan</c> on an identity without metadata.
 /// </summary>
 public static class JsonPatch
 {
@@ -33,8 +36,9 @@ public static class JsonPatch
                 throw new JsonPatchException("Patching the whole document is not allowed.");
             }
             if (name != "remove" && !op.ContainsKey("value")) throw new JsonPatchException($"Operation {i} ({name}) has no \"value\".");
-            var parent = Resolve(result, tokens.Take(tokens.Count - 1), path);
             var last = tokens[^1];
+            if (name == "replace" && !IsElementAccess(last)) name = "add";
+            var parent = name == "add" ? EnsureParents(result, tokens, path) : Resolve(result, tokens.Take(tokens.Count - 1), path);
             switch (name)
             {
                 case "add": Add(parent, last, op["value"]?.DeepClone(), path); break;
@@ -63,6 +67,45 @@ public static class JsonPatch
                 JsonArray a when int.TryParse(t, out var idx) && idx >= 0 && idx < a.Count && a[idx] is { } el => el,
                 _ => throw new JsonPatchException($"The path \"{path}\" does not exist."),
             };
+        }
+        return current;
+    }
+
+    private static bool IsElementAccess(string token) => token == "-" || int.TryParse(token, out _);
+
+    /// <summary>Walks to the parent of the target, creating missing or null containers (an array when the next token is an index).</summary>
+    private static JsonNode EnsureParents(JsonNode root, List<string> tokens, string path)
+    {
+        var current = root;
+        for (var i = 0; i < tokens.Count - 1; i++)
+        {
+            var token = tokens[i];
+            var child = current switch
+            {
+                JsonObject o => o.TryGetPropertyValue(token, out var c) ? c : null,
+                JsonArray a => int.TryParse(token, out var idx) && idx >= 0 && idx < a.Count ? a[idx] : null,
+                _ => throw new JsonPatchException($"The path \"{path}\" does not exist."),
+            };
+            if (child is null)
+            {
+                child = IsElementAccess(tokens[i + 1]) ? new JsonArray() : new JsonObject();
+                switch (current)
+                {
+                    case JsonObject o:
+                        o[token] = child;
+                        break;
+                    case JsonArray a when token == "-":
+                        a.Add(child);
+                        break;
+                    case JsonArray a when int.TryParse(token, out var idx) && idx >= a.Count:
+                        while (a.Count < idx) a.Add(null);
+                        a.Add(child);
+                        break;
+                    default:
+                        throw new JsonPatchException($"The path \"{path}\" does not exist.");
+                }
+            }
+            current = child;
         }
         return current;
     }

@@ -1,0 +1,187 @@
+// Starts and stops a real `gatehouse` process for the end-to-end tests: a temporary config, schema and database,
+// migrations, an admin API key, and `gatehouse serve` on two free loopback ports (public and admin), without --dev.
+// The database is SQLite, or a fresh PostgreSQL database when GATEHOUSE_E2E_DB=postgres and
+// GATEHOUSE_TEST_POSTGRES_DSN names a server (run.sh runs the suite once per database).
+import { spawn, execFile } from 'node:child_process';
+import { before, after, afterEach } from 'node:test';
+import { mkdtemp, writeFile, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const gatehouseDll = path.resolve(here, '../../../src/Gatehouse/bin/Debug/net10.0/gatehouse.dll');
+
+/** Which database this run uses: 'sqlite' (default) or 'postgres'. */
+export const database = process.env.GATEHOUSE_E2E_DB === 'postgres' ? 'postgres' : 'sqlite';
+
+const identitySchema = {
+  $id: 'https://gatehouse.test/e2e.schema.json',
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  title: 'Person',
+  type: 'object',
+  properties: {
+    traits: {
+      type: 'object',
+      properties: {
+        email: {
+          type: 'string',
+          format: 'email',
+          title: 'E-Mail',
+          'ory.sh/kratos': {
+            credentials: { password: { identifier: true } },
+            verification: { via: 'email' },
+            recovery: { via: 'email' },
+          },
+        },
+        name: {
+          type: 'object',
+          properties: {
+            first: { type: 'string', title: 'First name' },
+            last: { type: 'string', title: 'Last name' },
+          },
+        },
+      },
+      required: ['email'],
+      additionalProperties: false,
+    },
+  },
+};
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function gatehouseCli(args) {
+  try {
+    const { stdout } = await execFileAsync('dotnet', [gatehouseDll, ...args], { timeout: 60_000 });
+    return stdout;
+  } catch (err) {
+    throw new Error(`gatehouse ${args.join(' ')} failed (exit ${err.code}): ${err.stderr || err.message}`);
+  }
+}
+
+async function createPostgresDatabase() {
+  const server = process.env.GATEHOUSE_TEST_POSTGRES_DSN;
+  if (!server) throw new Error('GATEHOUSE_E2E_DB=postgres needs GATEHOUSE_TEST_POSTGRES_DSN');
+  const name = `gh_e2e_${randomBytes(6).toString('hex')}`;
+  await execFileAsync('psql', [server, '-v', 'ON_ERROR_STOP=1', '-qc', `CREATE DATABASE ${name}`], { timeout: 30_000 });
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return { dsn: url.toString(), drop: () => execFileAsync('psql', [server, '-qc', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`]).catch(() => {}) };
+}
+
+async function waitReady(urls, proc, stderr, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (const url of urls) {
+    for (;;) {
+      if (proc.exitCode !== null) throw new Error(`gatehouse serve exited with ${proc.exitCode}:\n${stderr()}`);
+      try {
+        const res = await fetch(`${url}/health/ready`);
+        if (res.status === 200) break;
+      } catch { /* not listening yet */ }
+      if (Date.now() > deadline) throw new Error(`gatehouse did not become ready at ${url} within ${timeoutMs} ms:\n${stderr()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/**
+ * Starts a gatehouse server. Returns { publicUrl, adminUrl, key, dsn, stderr(), stop(), cli(...args) };
+ * always call stop() (in after()).
+ */
+export async function startGatehouse() {
+  const dir = await mkdtemp(path.join(tmpdir(), 'gatehouse-e2e-'));
+  const cleanups = [() => rm(dir, { recursive: true, force: true })];
+  let proc;
+  let stderrText = '';
+  const stop = async () => {
+    if (proc && proc.exitCode === null) {
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    for (const c of cleanups.reverse()) await c();
+  };
+  try {
+    let dsn = `sqlite://${dir}/gh.db?_fk=true`;
+    if (database === 'postgres') {
+      const db = await createPostgresDatabase();
+      dsn = db.dsn;
+      cleanups.push(db.drop);
+    }
+    const [publicPort, adminPort] = [await freePort(), await freePort()];
+    const publicUrl = `http://127.0.0.1:${publicPort}`;
+    const adminUrl = `http://127.0.0.1:${adminPort}`;
+    const schemaPath = path.join(dir, 'identity.schema.json');
+    await writeFile(schemaPath, JSON.stringify(identitySchema, null, 2));
+    const config = path.join(dir, 'gatehouse.yml');
+    // JSON is YAML; quoting every value keeps DSNs and URLs intact.
+    await writeFile(config, [
+      `dsn: ${JSON.stringify(dsn)}`,
+      'serve:',
+      `  public: { host: "127.0.0.1", port: ${publicPort}, base_url: ${JSON.stringify(publicUrl + '/')} }`,
+      `  admin: { host: "127.0.0.1", port: ${adminPort}, base_url: ${JSON.stringify(adminUrl + '/')} }`,
+      'hashers: { algorithm: bcrypt, bcrypt: { cost: 12 } }',
+      `secrets: { cookie: [${JSON.stringify(randomBytes(16).toString('hex'))}] }`,
+      'identity:',
+      '  default_schema_id: default',
+      `  schemas: [ { id: default, url: ${JSON.stringify('file://' + schemaPath)} } ]`,
+      '',
+    ].join('\n'));
+
+    await gatehouseCli(['migrate', 'sql', '--yes', '-c', config]);
+    const keyOut = (await gatehouseCli(['keys', 'create', '--name', 'e2e', '-c', config])).trim().split('\n');
+    const key = keyOut[keyOut.length - 1].trim();
+    if (!key) throw new Error('gatehouse keys create printed no key');
+
+    proc = spawn('dotnet', [gatehouseDll, 'serve', '-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    proc.stderr.setEncoding('utf8');
+    proc.stderr.on('data', (chunk) => { stderrText += chunk; });
+    proc.stdout.resume(); // the log goes to stderr; stdout must not fill its pipe
+    const stderr = () => stderrText;
+    await waitReady([publicUrl, adminUrl], proc, stderr);
+    /** Runs another gatehouse command against this server's config; resolves to its stdout. */
+    const cli = (...args) => gatehouseCli([...args, '-c', config]);
+    return { publicUrl, adminUrl, key, dsn, stderr, stop, cli };
+  } catch (err) {
+    await stop();
+    if (stderrText && !String(err.message).includes(stderrText)) err.message += `\ngatehouse stderr:\n${stderrText}`;
+    throw err;
+  }
+}
+
+/**
+ * Registers hooks that start one gatehouse server before the file's tests and stop it after them; when a test
+ * failed, the server's log is printed (each line prefixed, so no log line can look like a TAP summary line).
+ * Returns a function that gives the running server.
+ */
+export function useGatehouse() {
+  let server;
+  let failed = false;
+  before(async () => { server = await startGatehouse(); });
+  afterEach((t) => { if (t.passed === false) failed = true; });
+  after(async () => {
+    if (!server) return;
+    if (failed) {
+      const log = server.stderr().trimEnd().split('\n').map((l) => `gatehouse| ${l}`).join('\n');
+      process.stderr.write(`gatehouse server log (a test failed):\n${log}\n`);
+    }
+    await server.stop();
+  });
+  return () => server;
+}

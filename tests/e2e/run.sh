@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# End-to-end suite: @ory/client (pinned in package.json) against the real gatehouse process, on SQLite and, when
+# GATEHOUSE_TEST_POSTGRES_DSN is set, a second time on PostgreSQL. Each run prints node's TAP summary
+# (# pass N / # fail N), which ../../test.sh adds up.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+
+dotnet build ../../src/Gatehouse -c Debug -v q -nologo
+
+databases=(sqlite)
+if [ -n "${GATEHOUSE_TEST_POSTGRES_DSN:-}" ]; then databases+=(postgres); fi
+
+rc=0
+for db in "${databases[@]}"; do
+  echo "# e2e on ${db}"
+  GATEHOUSE_E2E_DB="$db" node --test --test-reporter=tap --test-concurrency=1 ./*.test.mjs || rc=$?
+done
+exit "$rc"
