@@ -82,6 +82,31 @@ public sealed class IdentityManager(GatehouseDbContext db, IdentitySchemaRegistr
         return identity;
     }
 
+    /// <summary>Self-service profile update: new traits, everything else kept (settings flow's <c>profile</c> method).</summary>
+    public async Task<Identity> UpdateTraitsAsync(Guid id, JsonNode traits, CancellationToken ct)
+    {
+        var identity = await GetAsync(id, ct, tracked: true);
+        var now = Now();
+        Materialize(identity, identity.SchemaId, traits, [], now, "");
+        identity.UpdatedAt = now;
+        identity.Revision++;
+        await SaveAsync(ct);
+        return identity;
+    }
+
+    /// <summary>Self-service password change: the password credential gets a hash from the configured hasher.</summary>
+    public async Task<Identity> SetPasswordAsync(Guid id, string password, CancellationToken ct)
+    {
+        var identity = await GetAsync(id, ct, tracked: true);
+        var now = Now();
+        var imported = import.Parse(new JsonObject { ["password"] = new JsonObject { ["config"] = new JsonObject { ["password"] = password } } }, identity.Id);
+        Materialize(identity, identity.SchemaId, JsonNode.Parse(identity.Traits), imported, now, "");
+        identity.UpdatedAt = now;
+        identity.Revision++;
+        await SaveAsync(ct);
+        return identity;
+    }
+
     /// <summary>Paths a JSON Patch may not touch (Kratos's deny-list, plus the fields the server owns).</summary>
     public static bool IsDeniedPatchPath(string path) =>
         path is "/id" or "/stateChangedAt" or "/state_changed_at" or "/credentials" or "/created_at" or "/updated_at" or "/schema_url"

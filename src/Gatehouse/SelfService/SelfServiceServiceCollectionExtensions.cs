@@ -3,6 +3,7 @@ using Gatehouse.SelfService.Csrf;
 using Gatehouse.SelfService.Flows;
 using Gatehouse.SelfService.Flows.Login;
 using Gatehouse.SelfService.Flows.Registration;
+using Gatehouse.SelfService.Flows.Settings;
 using Gatehouse.SelfService.Strategies.Password;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -21,6 +22,7 @@ public static class SelfServiceServiceCollectionExtensions
         services.TryAddScoped<FlowResponder>();
         services.TryAddScoped<LoginFlows>();
         services.TryAddScoped<RegistrationFlows>();
+        services.TryAddScoped<SettingsFlows>();
         return services;
     }
 }

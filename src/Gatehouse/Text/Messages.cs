@@ -25,6 +25,7 @@ public static class Messages
     public static JsonObject LabelGenerated(string title, string name) => Info(1070002, title, new JsonObject { ["title"] = title, ["name"] = name });
     public static JsonObject LabelId() => Info(1070004, "ID");
     public static JsonObject LabelContinue() => Info(1070009, "Continue");
+    public static JsonObject Save() => Info(1070003, "Save");
     public static JsonObject SignIn() => Info(1010001, "Sign in");
     public static JsonObject LoginReAuth() => Info(1010003, "Please confirm this action by verifying that it is you.");
     public static JsonObject SignInWithPassword() => Info(1010022, "Sign in with password");

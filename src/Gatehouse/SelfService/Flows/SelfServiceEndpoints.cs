@@ -1,5 +1,6 @@
 using Gatehouse.SelfService.Flows.Login;
 using Gatehouse.SelfService.Flows.Registration;
+using Gatehouse.SelfService.Flows.Settings;
 
 namespace Gatehouse.SelfService.Flows;
 
@@ -13,6 +14,10 @@ public static class SelfServiceEndpoints
     public const string RegistrationApi = "/self-service/registration/api";
     public const string RegistrationFlows = "/self-service/registration/flows";
     public const string Registration = "/self-service/registration";
+    public const string SettingsBrowser = "/self-service/settings/browser";
+    public const string SettingsApi = "/self-service/settings/api";
+    public const string SettingsFlows = "/self-service/settings/flows";
+    public const string Settings = "/self-service/settings";
 
     public static RouteGroupBuilder MapSelfServicePublic(this RouteGroupBuilder root)
     {
@@ -24,6 +29,10 @@ public static class SelfServiceEndpoints
         root.MapGet(RegistrationApi, (HttpContext http, RegistrationFlows flows) => flows.InitAsync(http, FlowTypes.Api));
         root.MapGet(RegistrationFlows, (HttpContext http, RegistrationFlows flows) => flows.GetAsync(http));
         root.MapPost(Registration, (HttpContext http, RegistrationFlows flows) => flows.SubmitAsync(http));
+        root.MapGet(SettingsBrowser, (HttpContext http, SettingsFlows flows) => flows.InitAsync(http, FlowTypes.Browser));
+        root.MapGet(SettingsApi, (HttpContext http, SettingsFlows flows) => flows.InitAsync(http, FlowTypes.Api));
+        root.MapGet(SettingsFlows, (HttpContext http, SettingsFlows flows) => flows.GetAsync(http));
+        root.MapPost(Settings, (HttpContext http, SettingsFlows flows) => flows.SubmitAsync(http));
         return root;
     }
 }
