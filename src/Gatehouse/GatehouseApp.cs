@@ -62,6 +62,7 @@ public static class GatehouseApp
         var root = app.MapGroup("");
         root.MapHealth();
         root.MapSchemas();
+        root.MapSessionsPublic();
 
         var admin = app.MapGroup("/admin");
         admin.MapHealth();
@@ -69,6 +70,7 @@ public static class GatehouseApp
 
         var adminApi = admin.MapGroup("").AddEndpointFilter(auth.FilterAsync);
         adminApi.MapIdentitiesAdmin();
+        adminApi.MapSessionsAdmin();
     }
 
     private static IServiceCollection AddIdentities(this IServiceCollection services, GatehouseOptions options)
