@@ -66,6 +66,7 @@ public static class GatehouseApp
         root.MapHealth();
         root.MapSchemas();
         root.MapSelfServicePublic();
+        root.MapSessionsPublic();
 
         var admin = app.MapGroup("/admin");
         admin.MapHealth();
@@ -73,6 +74,7 @@ public static class GatehouseApp
 
         var adminApi = admin.MapGroup("").AddEndpointFilter(auth.FilterAsync);
         adminApi.MapIdentitiesAdmin();
+        adminApi.MapSessionsAdmin();
     }
 
     private static IServiceCollection AddIdentities(this IServiceCollection services, GatehouseOptions options)

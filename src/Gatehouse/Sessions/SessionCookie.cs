@@ -8,7 +8,7 @@ using Gatehouse.Http;
 namespace Gatehouse.Sessions;
 
 /// <summary>
-/// The browser session cookie. Its value is AES-GCM over <c>expiry (unix ms, 8 bytes) ‖ session token</c>, with the
+/// The browser session cookie. Its value is AES-GCM over <c>expiry (UTC .NET ticks, 8 bytes big-endian) ‖ session token</c>, with the
 /// cookie name as associated data, written as base64url(<c>nonce ‖ ciphertext ‖ tag</c>). The key is SHA-256 of a
 /// secret: the first of <c>secrets.cookie</c> (else <c>secrets.default</c>) encrypts; every one of them is tried on
 /// reading, so secrets can be rotated by prepending a new one.
@@ -54,7 +54,7 @@ public sealed class SessionCookie
     public string Protect(string token, DateTime expiresAt)
     {
         var plain = new byte[ExpirySize + Encoding.UTF8.GetByteCount(token)];
-        BinaryPrimitives.WriteInt64BigEndian(plain, new DateTimeOffset(DateTime.SpecifyKind(expiresAt, DateTimeKind.Utc)).ToUnixTimeMilliseconds());
+        BinaryPrimitives.WriteInt64BigEndian(plain, (expiresAt.Kind == DateTimeKind.Local ? expiresAt.ToUniversalTime() : expiresAt).Ticks);
         Encoding.UTF8.GetBytes(token, plain.AsSpan(ExpirySize));
         var output = new byte[NonceSize + plain.Length + TagSize];
         var nonce = output.AsSpan(0, NonceSize);
@@ -93,9 +93,9 @@ public sealed class SessionCookie
             {
                 continue;
             }
-            var ms = BinaryPrimitives.ReadInt64BigEndian(plain);
-            if (ms < DateTimeOffset.MinValue.ToUnixTimeMilliseconds() || ms > DateTimeOffset.MaxValue.ToUnixTimeMilliseconds()) return false;
-            expiresAt = DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime;
+            var ticks = BinaryPrimitives.ReadInt64BigEndian(plain);
+            if (ticks < DateTime.MinValue.Ticks || ticks > DateTime.MaxValue.Ticks) return false;
+            expiresAt = new DateTime(ticks, DateTimeKind.Utc);
             try
             {
                 token = new UTF8Encoding(false, true).GetString(plain, ExpirySize, plain.Length - ExpirySize);

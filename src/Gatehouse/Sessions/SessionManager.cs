@@ -157,6 +157,42 @@ public sealed class SessionManager(GatehouseDbContext db, GatehouseOptions optio
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.Active, false).SetProperty(s => s.UpdatedAt, now), ct) > 0;
     }
 
+    /// <summary>Revokes every other active session of the identity (DELETE /sessions); returns how many.</summary>
+    public async Task<int> RevokeOthersAsync(Guid identityId, Guid keep, CancellationToken ct)
+    {
+        var now = Now();
+        return await db.Sessions.Where(s => s.IdentityId == identityId && s.Id != keep && s.Active)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.Active, false).SetProperty(s => s.UpdatedAt, now), ct);
+    }
+
+    /// <summary>Revokes one session of the identity (DELETE /sessions/{id}); false when it is not theirs or does not exist.</summary>
+    public async Task<bool> RevokeOwnAsync(Guid identityId, Guid sessionId, CancellationToken ct)
+    {
+        var now = Now();
+        return await db.Sessions.Where(s => s.IdentityId == identityId && s.Id == sessionId)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.Active, false).SetProperty(s => s.UpdatedAt, now), ct) > 0;
+    }
+
+    /// <summary>
+    /// PATCH /admin/sessions/{id}/extend: the expiry moves to now + lifespan only once fewer than
+    /// <c>session.earliest_possible_extend</c> remain (Kratos: <c>expires_at - earliest_possible_extend &lt; now</c>).
+    /// False when the session does not exist.
+    /// </summary>
+    public async Task<bool> ExtendAsync(Guid sessionId, CancellationToken ct)
+    {
+        var now = Now();
+        var earliest = options.Session.EarliestPossibleExtend ?? options.Session.Lifespan;
+        var expiresAt = now + options.Session.Lifespan;
+        var threshold = now + earliest;
+        var extended = await db.Sessions.Where(s => s.Id == sessionId && s.ExpiresAt < threshold)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.ExpiresAt, expiresAt).SetProperty(s => s.UpdatedAt, now), ct);
+        return extended > 0 || await db.Sessions.AnyAsync(s => s.Id == sessionId, ct);
+    }
+
+    /// <summary>DELETE /admin/identities/{id}/sessions: removes the rows for good.</summary>
+    public Task<int> DeleteByIdentityAsync(Guid identityId, CancellationToken ct) =>
+        db.Sessions.Where(s => s.IdentityId == identityId).ExecuteDeleteAsync(ct);
+
     /// <summary>The 401 whoami and the self-service session endpoints answer without a usable session.</summary>
     public static GatehouseError NoActiveSession() => GatehouseError.Unauthorized("No valid session credentials found in the request.");
 

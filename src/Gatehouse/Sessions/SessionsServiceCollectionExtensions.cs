@@ -14,6 +14,7 @@ public static class SessionsServiceCollectionExtensions
         services.TryAddSingleton<SessionJson>();
         services.TryAddSingleton<ReturnUrlPolicy>();
         services.TryAddScoped<SessionManager>();
+        services.TryAddScoped<SessionList>();
         return services;
     }
 }

@@ -89,5 +89,9 @@ public static class SessionFixtures
         return await scope.ServiceProvider.GetRequiredService<SessionManager>().FromRequestAsync(http, CancellationToken.None);
     }
 
+    /// <summary>A client that neither keeps cookies nor follows redirects, so each test says exactly what it sends.</summary>
+    public static HttpClient Client(string baseUrl) =>
+        new(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = new Uri(baseUrl) };
+
     public static Guid Id(JsonObject o) => Guid.Parse(o["id"]!.GetValue<string>());
 }

@@ -1,0 +1,92 @@
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using Gatehouse.Config;
+using Gatehouse.Http;
+using Gatehouse.Http.Errors;
+using Gatehouse.Http.Json;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Net.Http.Headers;
+
+namespace Gatehouse.Sessions;
+
+/// <summary>Kratos's logout: a logout URL for browsers, the URL itself, and token revocation for native apps.</summary>
+public static class LogoutEndpoints
+{
+    public const string BrowserLogout = "/self-service/logout/browser";
+    public const string Logout = "/self-service/logout";
+    public const string ApiLogout = "/self-service/logout/api";
+
+    public static RouteGroupBuilder MapLogout(this RouteGroupBuilder root)
+    {
+        root.MapGet(BrowserLogout, CreateBrowserLogoutAsync);
+        root.MapGet(Logout, LogoutAsync);
+        root.MapDelete(ApiLogout, ApiLogoutAsync);
+        return root;
+    }
+
+    private static async Task CreateBrowserLogoutAsync(HttpContext http, SessionManager manager, ReturnUrlPolicy returnUrls, GatehouseOptions options)
+    {
+        var current = await manager.RequireAsync(http, http.RequestAborted);
+        var returnTo = returnUrls.Validate(http.Request.Query["return_to"].ToString());
+        var logoutToken = SessionTokens.LogoutTokenFor(current.Token);
+        var query = new List<KeyValuePair<string, string?>> { new("token", logoutToken) };
+        if (returnTo is not null) query.Add(new("return_to", returnTo));
+        var url = QueryHelpers.AddQueryString(ReturnUrlPolicy.PublicBaseUrl(options).TrimEnd('/') + Logout, query);
+        await HttpJson.WriteAsync(http, 200, new JsonObject { ["logout_url"] = url, ["logout_token"] = logoutToken });
+    }
+
+    private static async Task<IResult> LogoutAsync(HttpContext http, SessionManager manager, ReturnUrlPolicy returnUrls, GatehouseOptions options)
+    {
+        var token = http.Request.Query["token"].ToString();
+        if (token.Length == 0) throw GatehouseError.BadRequest("Please include a token in the URL query.");
+        // Checked before anything changes, so a refused return_to does not leave the user half logged out.
+        var target = returnUrls.Resolve(http.Request.Query["return_to"].ToString(), options.Selfservice.Flows.Logout.After.DefaultBrowserReturnUrl);
+        var current = await manager.RequireAsync(http, http.RequestAborted);
+        if (token.Length > SessionTokens.MaxTokenLength || !CryptographicOperations.FixedTimeEquals(SessionTokens.Hash(token), current.Session.LogoutTokenHash))
+            throw GatehouseError.Forbidden("Unable to log out because the logout token in the URL query does not match the session cookie.");
+        await manager.RevokeAsync(current.Session.Id, http.RequestAborted);
+        manager.ClearCookie(http);
+        return IsJsonRequest(http.Request) ? Results.NoContent() : new SeeOther(target);
+    }
+
+    private static async Task<IResult> ApiLogoutAsync(HttpContext http, SessionManager manager)
+    {
+        var body = await HttpJson.ReadBodyAsync(http.Request, http.RequestAborted);
+        if (body is not JsonObject o || o["session_token"] is not JsonValue v || !v.TryGetValue<string>(out var token))
+            throw GatehouseError.BadRequest("The request body must be a JSON object with the string property session_token.");
+        if (!await manager.RevokeByTokenAsync(token, http.RequestAborted))
+            throw GatehouseError.Forbidden("The provided Ory Session Token could not be found, is invalid, or otherwise malformed.");
+        return Results.NoContent();
+    }
+
+    /// <summary>
+    /// Kratos's <c>x.IsJSONRequest</c>: the body is JSON, or <c>Accept</c> prefers <c>application/json</c> over
+    /// <c>text/html</c>, <c>text/*</c> and <c>*/*</c> (browsers, which send no such preference, get redirects).
+    /// </summary>
+    public static bool IsJsonRequest(HttpRequest request)
+    {
+        if (request.ContentType is { } contentType && contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase)) return true;
+        if (!MediaTypeHeaderValue.TryParseList([.. request.Headers.Accept.OfType<string>()], out var accepted) || accepted.Count == 0) return false;
+        double json = -1, other = -1;
+        foreach (var media in accepted)
+        {
+            var quality = media.Quality ?? 1.0;
+            if (quality <= 0) continue;
+            var type = media.MediaType.Value ?? "";
+            if (type.Equals("application/json", StringComparison.OrdinalIgnoreCase)) json = Math.Max(json, quality);
+            else if (type is "text/html" or "text/*" or "*/*") other = Math.Max(other, quality);
+        }
+        return json > other;
+    }
+
+    /// <summary>303 See Other: after logout the browser must GET the target, whatever method it used.</summary>
+    private sealed class SeeOther(string location) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.StatusCode = StatusCodes.Status303SeeOther;
+            httpContext.Response.Headers.Location = location;
+            return Task.CompletedTask;
+        }
+    }
+}

@@ -1,0 +1,66 @@
+using Gatehouse.Http.Errors;
+using Gatehouse.Http.Json;
+using Gatehouse.Http.Pagination;
+using Gatehouse.Identities;
+
+namespace Gatehouse.Sessions;
+
+/// <summary>The public session API (Kratos's "frontend" tag): whoami and the caller's own sessions, plus logout.</summary>
+public static class SessionPublicEndpoints
+{
+    public const string Whoami = "/sessions/whoami";
+    public const string MySessions = "/sessions";
+    public const string MySessionById = "/sessions/{id}";
+    public const string AuthenticatedIdentityHeader = "X-Kratos-Authenticated-Identity-Id";
+    public const int DefaultPerPage = 250;
+    public const int MaxPerPage = 1000;
+
+    // Kratos routes whoami for every method so that reverse proxies can forward any request to it.
+    private static readonly string[] WhoamiMethods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"];
+
+    public static RouteGroupBuilder MapSessionsPublic(this RouteGroupBuilder root)
+    {
+        root.MapMethods(Whoami, WhoamiMethods, WhoamiAsync);
+        root.MapGet(MySessions, ListMineAsync);
+        root.MapDelete(MySessions, RevokeMyOthersAsync);
+        root.MapDelete(MySessionById, RevokeMineAsync);
+        root.MapLogout();
+        return root;
+    }
+
+    private static async Task WhoamiAsync(HttpContext http, SessionManager manager, SessionJson json)
+    {
+        var current = await manager.RequireAsync(http, http.RequestAborted);
+        var session = current.Session;
+        // The session may outlive its cookie (admin extend, refresh): give the browser a cookie that lasts as long.
+        if (current.Source == SessionTokenSource.Cookie && current.CookieExpiresAt < session.ExpiresAt)
+            manager.WriteCookie(http, current.Token, session.ExpiresAt);
+        http.Response.Headers[AuthenticatedIdentityHeader] = session.IdentityId.ToString();
+        await HttpJson.WriteAsync(http, 200, json.ToNode(session, includeIdentity: true, IdentityView.Public));
+    }
+
+    private static async Task ListMineAsync(HttpContext http, SessionManager manager, SessionList list, SessionJson json)
+    {
+        var current = await manager.RequireAsync(http, http.RequestAborted);
+        var page = OffsetPage.Parse(http.Request.Query, DefaultPerPage, MaxPerPage);
+        var (sessions, total) = await list.ListByIdentityAsync(current.Session.IdentityId, active: true, page, except: current.Session.Id, http.RequestAborted);
+        page.WriteHeaders(http, total);
+        await HttpJson.WriteAsync(http, 200, json.ToArray(sessions, includeIdentity: true, IdentityView.Public));
+    }
+
+    private static async Task RevokeMyOthersAsync(HttpContext http, SessionManager manager)
+    {
+        var current = await manager.RequireAsync(http, http.RequestAborted);
+        var count = await manager.RevokeOthersAsync(current.Session.IdentityId, current.Session.Id, http.RequestAborted);
+        await HttpJson.WriteAsync(http, 200, new System.Text.Json.Nodes.JsonObject { ["count"] = count });
+    }
+
+    private static async Task<IResult> RevokeMineAsync(HttpContext http, string id, SessionManager manager)
+    {
+        var current = await manager.RequireAsync(http, http.RequestAborted);
+        if (!Guid.TryParse(id, out var sessionId)) throw GatehouseError.BadRequest($"Invalid UUID value `{id}` for parameter `id`.");
+        if (sessionId == current.Session.Id) throw GatehouseError.BadRequest("cannot revoke current session");
+        if (!await manager.RevokeOwnAsync(current.Session.IdentityId, sessionId, http.RequestAborted)) throw SessionManager.NotFound();
+        return Results.NoContent();
+    }
+}

@@ -1,0 +1,112 @@
+using System.Net;
+using System.Net.Http.Headers;
+using Gatehouse.Tests.Infrastructure;
+using static Gatehouse.Tests.Sessions.SessionFixtures;
+
+namespace Gatehouse.Tests.Sessions;
+
+public sealed class LogoutTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+{
+    private static HttpRequestMessage Json(HttpRequestMessage request)
+    {
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        return request;
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Browser_logout_url_revokes_the_cookie_session_and_clears_the_cookie(string db)
+    {
+        var s = await fixture.Get(db);
+        var (_, issued) = await IdentityWithSession(s);
+        var cookie = CookieHeader(s, issued);
+        using var client = Client(s.PublicUrl);
+        var flow = (await (await client.SendAsync(Get("/self-service/logout/browser", cookie: cookie))).Json(HttpStatusCode.OK)).AsObject();
+        Assert.Equal(issued.LogoutToken, flow["logout_token"]!.GetValue<string>());
+        Assert.Equal($"{s.PublicUrl}/self-service/logout?token={issued.LogoutToken}", flow["logout_url"]!.GetValue<string>());
+
+        var response = await client.SendAsync(Json(Get(flow["logout_url"]!.GetValue<string>(), cookie: cookie)));
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        var cleared = response.Headers.GetValues("Set-Cookie").Single();
+        Assert.StartsWith("ory_kratos_session=;", cleared, StringComparison.Ordinal);
+        Assert.Contains("expires=Thu, 01 Jan 1970", cleared, StringComparison.Ordinal);
+        Assert.False((await Load(s, issued.Session.Id))!.Active);
+        await (await client.SendAsync(Get("/sessions/whoami", cookie: cookie))).Error(HttpStatusCode.Unauthorized);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Browser_logout_redirects_303_to_a_validated_return_to(string db)
+    {
+        var s = await fixture.Get(db);
+        var (_, issued) = await IdentityWithSession(s);
+        var cookie = CookieHeader(s, issued);
+        using var client = Client(s.PublicUrl);
+        var flow = (await (await client.SendAsync(Get("/self-service/logout/browser?return_to=/goodbye", cookie: cookie))).Json(HttpStatusCode.OK)).AsObject();
+        var url = flow["logout_url"]!.GetValue<string>();
+        Assert.Contains("&return_to=" + Uri.EscapeDataString($"{s.PublicUrl}/goodbye"), url, StringComparison.Ordinal);
+        var response = await client.SendAsync(Get(url, cookie: cookie));
+        Assert.Equal(HttpStatusCode.SeeOther, response.StatusCode);
+        Assert.Equal($"{s.PublicUrl}/goodbye", response.Headers.Location!.ToString());
+
+        var (_, other) = await IdentityWithSession(s);
+        var refused = await (await client.SendAsync(Get("/self-service/logout/browser?return_to=https://evil.example/", cookie: CookieHeader(s, other)))).Error(HttpStatusCode.BadRequest);
+        Assert.Equal("self_service_flow_return_to_forbidden", refused["id"]!.GetValue<string>());
+        var refusedAtLogout = await client.SendAsync(Get($"/self-service/logout?token={other.LogoutToken}&return_to=https://evil.example/", cookie: CookieHeader(s, other)));
+        await refusedAtLogout.Error(HttpStatusCode.BadRequest);
+        Assert.True((await Load(s, other.Session.Id))!.Active);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Logout_with_another_sessions_token_is_403_and_revokes_nothing(string db)
+    {
+        var s = await fixture.Get(db);
+        var (_, mine) = await IdentityWithSession(s);
+        var (_, theirs) = await IdentityWithSession(s);
+        using var client = Client(s.PublicUrl);
+        var error = await (await client.SendAsync(Json(Get($"/self-service/logout?token={theirs.LogoutToken}", cookie: CookieHeader(s, mine))))).Error(HttpStatusCode.Forbidden);
+        Assert.Equal("Unable to log out because the logout token in the URL query does not match the session cookie.", error["reason"]!.GetValue<string>());
+        await (await client.SendAsync(Json(Get("/self-service/logout?token=ory_lo_made_up", cookie: CookieHeader(s, mine))))).Error(HttpStatusCode.Forbidden);
+        Assert.True((await Load(s, mine.Session.Id))!.Active);
+        Assert.True((await Load(s, theirs.Session.Id))!.Active);
+
+        var missing = await (await client.SendAsync(Json(Get("/self-service/logout", cookie: CookieHeader(s, mine))))).Error(HttpStatusCode.BadRequest);
+        Assert.Equal("Please include a token in the URL query.", missing["reason"]!.GetValue<string>());
+        await (await client.SendAsync(Json(Get($"/self-service/logout?token={mine.LogoutToken}")))).Error(HttpStatusCode.Unauthorized);
+        await (await client.SendAsync(Json(Get("/self-service/logout/browser")))).Error(HttpStatusCode.Unauthorized);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Browser_logout_falls_back_to_the_configured_return_url(string db)
+    {
+        await using var s = await TestServer.StartAsync(db, o => o.Selfservice.Flows.Logout.After.DefaultBrowserReturnUrl = "https://app.example.com/signed-out");
+        var (_, issued) = await IdentityWithSession(s);
+        using var client = Client(s.PublicUrl);
+        var response = await client.SendAsync(Get($"/self-service/logout?token={issued.LogoutToken}", cookie: CookieHeader(s, issued)));
+        Assert.Equal(HttpStatusCode.SeeOther, response.StatusCode);
+        Assert.Equal("https://app.example.com/signed-out", response.Headers.Location!.ToString());
+
+        var plain = await fixture.Get(db);
+        var (_, other) = await IdentityWithSession(plain);
+        using var plainClient = Client(plain.PublicUrl);
+        var toBase = await plainClient.SendAsync(Get($"/self-service/logout?token={other.LogoutToken}", cookie: CookieHeader(plain, other)));
+        Assert.Equal(HttpStatusCode.SeeOther, toBase.StatusCode);
+        Assert.Equal($"{plain.PublicUrl}/", toBase.Headers.Location!.ToString());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Api_logout_revokes_the_token_and_refuses_unknown_tokens_and_bad_bodies(string db)
+    {
+        var s = await fixture.Get(db);
+        var (_, issued) = await IdentityWithSession(s);
+        using var client = Client(s.PublicUrl);
+        HttpRequestMessage Delete(string body) => new(HttpMethod.Delete, "/self-service/logout/api") { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
+
+        Assert.Equal(HttpStatusCode.NoContent, (await client.SendAsync(Delete($$"""{"session_token":"{{issued.Token}}"}"""))).StatusCode);
+        await (await client.SendAsync(Get("/sessions/whoami", token: issued.Token))).Error(HttpStatusCode.Unauthorized);
+        var unknown = await (await client.SendAsync(Delete("""{"session_token":"ory_st_unknown"}"""))).Error(HttpStatusCode.Forbidden);
+        Assert.Equal("The provided Ory Session Token could not be found, is invalid, or otherwise malformed.", unknown["reason"]!.GetValue<string>());
+        foreach (var bad in new[] { "{", "[]", """{"session_token":1}""", "{}" })
+        {
+            await (await client.SendAsync(Delete(bad))).Error(HttpStatusCode.BadRequest);
+        }
+    }
+}
