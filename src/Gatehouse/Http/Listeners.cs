@@ -22,10 +22,10 @@ public sealed class ListenerMiddleware(RequestDelegate next, ListenerPorts ports
     {
         var isAdmin = ports.IsAdmin(context.Connection.LocalPort);
         context.Features.Set(isAdmin ? Admin : Public);
-        if (isAdmin && (context.Request.Path.StartsWithSegments("/self-service", StringComparison.Ordinal)
-                        || context.Request.Path.StartsWithSegments("/sessions", StringComparison.Ordinal)))
+        if (isAdmin && context.Request.Path.StartsWithSegments("/self-service", StringComparison.Ordinal))
         {
-            // Self-service and session routes live on the public listener; Kratos's admin port sends browsers there.
+            // Self-service routes live on the public listener; Kratos's admin port sends browsers there.
+            // (Prefix-less /sessions/... on the admin port is the admin session API, as in Kratos.)
             context.Response.StatusCode = StatusCodes.Status307TemporaryRedirect;
             context.Response.Headers.Location = ports.PublicBaseUrl.TrimEnd('/') + context.Request.Path + context.Request.QueryString;
             return Task.CompletedTask;
