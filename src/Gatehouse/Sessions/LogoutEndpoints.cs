@@ -59,24 +59,43 @@ public static class LogoutEndpoints
         return Results.NoContent();
     }
 
+    private static readonly string[] NegotiationOffers = ["text/html", "text/*", "*/*", "application/json"];
+
     /// <summary>
-    /// Kratos's <c>x.IsJSONRequest</c>: the body is JSON, or <c>Accept</c> prefers <c>application/json</c> over
-    /// <c>text/html</c>, <c>text/*</c> and <c>*/*</c> (browsers, which send no such preference, get redirects).
+    /// Kratos's <c>x.IsJSONRequest</c>: the body is JSON, or content negotiation over the offers <c>text/html</c>,
+    /// <c>text/*</c>, <c>*/*</c>, <c>application/json</c> (default <c>text/html</c>) picks <c>application/json</c>.
+    /// The rules are Go's <c>httputil.NegotiateContentType</c>: highest q wins; on equal q an exact match beats
+    /// <c>type/*</c>, which beats <c>*/*</c>; remaining ties go to the earlier offer.
     /// </summary>
     public static bool IsJsonRequest(HttpRequest request)
     {
         if (request.ContentType is { } contentType && contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase)) return true;
         if (!MediaTypeHeaderValue.TryParseList([.. request.Headers.Accept.OfType<string>()], out var accepted) || accepted.Count == 0) return false;
-        double json = -1, other = -1;
-        foreach (var media in accepted)
+        var best = NegotiationOffers[0];
+        double bestQ = -1;
+        var bestWild = 3;
+        foreach (var offer in NegotiationOffers)
         {
-            var quality = media.Quality ?? 1.0;
-            if (quality <= 0) continue;
-            var type = media.MediaType.Value ?? "";
-            if (type.Equals("application/json", StringComparison.OrdinalIgnoreCase)) json = Math.Max(json, quality);
-            else if (type is "text/html" or "text/*" or "*/*") other = Math.Max(other, quality);
+            foreach (var spec in accepted)
+            {
+                var q = spec.Quality ?? 1.0;
+                var value = spec.MediaType.Value?.ToLowerInvariant() ?? "";
+                if (q <= 0 || q < bestQ) continue;
+                if (value == "*/*")
+                {
+                    if (q > bestQ || bestWild > 2) (best, bestQ, bestWild) = (offer, q, 2);
+                }
+                else if (value.EndsWith("/*", StringComparison.Ordinal))
+                {
+                    if (offer.StartsWith(value[..^1], StringComparison.Ordinal) && (q > bestQ || bestWild > 1)) (best, bestQ, bestWild) = (offer, q, 1);
+                }
+                else if (value == offer && (q > bestQ || bestWild > 0))
+                {
+                    (best, bestQ, bestWild) = (offer, q, 0);
+                }
+            }
         }
-        return json > other;
+        return best == "application/json";
     }
 
     /// <summary>303 See Other: after logout the browser must GET the target, whatever method it used.</summary>

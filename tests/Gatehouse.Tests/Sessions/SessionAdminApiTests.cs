@@ -114,6 +114,9 @@ public sealed class SessionAdminApiTests(ServerFixture fixture) : IClassFixture<
         var whoami = await admin.GetAsync("/admin/sessions/whoami");
         Assert.Equal(HttpStatusCode.TemporaryRedirect, whoami.StatusCode);
         Assert.Equal($"{s.PublicUrl}/sessions/whoami", whoami.Headers.Location!.ToString());
+        var revokeOthers = await admin.DeleteAsync("/sessions");
+        Assert.Equal(HttpStatusCode.TemporaryRedirect, revokeOthers.StatusCode);
+        Assert.Equal($"{s.PublicUrl}/sessions", revokeOthers.Headers.Location!.ToString());
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]

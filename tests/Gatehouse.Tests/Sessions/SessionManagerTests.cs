@@ -1,10 +1,13 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using Gatehouse.Config;
+using Gatehouse.Identities;
 using Gatehouse.Persistence;
 using Gatehouse.Sessions;
 using Gatehouse.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using static Gatehouse.Tests.Sessions.SessionFixtures;
 
 namespace Gatehouse.Tests.Sessions;
@@ -182,5 +185,78 @@ public sealed class SessionManagerTests(ServerFixture fixture) : IClassFixture<S
         current.Secrets.Cookie = ["the-new-cookie-secret-0123456789"];
         Assert.True(new SessionCookie(current, TimeProvider.System).TryUnprotect(fresh["ory_kratos_session=".Length..], out var token, out _));
         Assert.Equal(issued.Token, token);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Looking_up_the_request_session_runs_exactly_one_database_command(string db)
+    {
+        var s = await fixture.Get(db);
+        var (_, issued) = await IdentityWithSession(s);
+        await using var scope = s.Services.CreateAsyncScope();
+        var context = scope.ServiceProvider.GetRequiredService<GatehouseDbContext>();
+        var manager = scope.ServiceProvider.GetRequiredService<SessionManager>();
+        var commands = new CommandCounter(context);
+        using (DiagnosticListener.AllListeners.Subscribe(commands))
+        {
+            // EF re-checks whether anyone listens to command events at most once a second.
+            await Task.Delay(TimeSpan.FromSeconds(1.2));
+            var http = RequestContext(scope.ServiceProvider, h => h["X-Session-Token"] = issued.Token);
+            var session = await manager.FromRequestAsync(http, CancellationToken.None);
+            Assert.NotNull(session);
+            Assert.NotEmpty(session!.Identity!.VerifiableAddresses);
+            Assert.NotEmpty(session.Identity.RecoveryAddresses);
+            Assert.Single(session.Devices);
+            // A second lookup on the same request is answered from the request.
+            Assert.Same(session, await manager.FromRequestAsync(http, CancellationToken.None));
+        }
+        Assert.Equal(1, commands.Count);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Issuing_saves_an_identity_added_in_the_same_unit_of_work(string db)
+    {
+        var s = await fixture.Get(db);
+        await using var scope = s.Services.CreateAsyncScope();
+        var context = scope.ServiceProvider.GetRequiredService<GatehouseDbContext>();
+        var now = DateTime.UtcNow;
+        var identity = new Identity
+        {
+            Id = Guid.CreateVersion7(),
+            Nid = context.Nid,
+            Traits = $$"""{"email":"{{HttpAssertions.UniqueEmail("uow")}}"}""",
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        context.Identities.Add(identity);
+        var issued = await scope.ServiceProvider.GetRequiredService<SessionManager>()
+            .IssueAsync(identity, new AuthenticationMethod("password", "aal1", now), RequestContext(scope.ServiceProvider), CancellationToken.None);
+        Assert.Same(identity, issued.Session.Identity);
+        // Nothing is left pending that a later SaveChanges of the caller would trip over.
+        Assert.Equal(0, await context.SaveChangesAsync());
+        Assert.NotNull(await FromRequest(s, h => h["X-Session-Token"] = issued.Token));
+    }
+
+    /// <summary>Counts the SQL commands EF runs for one context instance (other tests run in parallel).</summary>
+    private sealed class CommandCounter(GatehouseDbContext context) : IObserver<DiagnosticListener>, IObserver<KeyValuePair<string, object?>>
+    {
+        private readonly List<IDisposable> _subscriptions = [];
+        private int _count;
+
+        public int Count => _count;
+
+        public void OnNext(DiagnosticListener value)
+        {
+            if (value.Name == DbLoggerCategory.Name) lock (_subscriptions) _subscriptions.Add(value.Subscribe(this));
+        }
+
+        public void OnNext(KeyValuePair<string, object?> value)
+        {
+            if (value.Key == RelationalEventId.CommandExecuted.Name && value.Value is CommandExecutedEventData data && ReferenceEquals(data.Context, context))
+                Interlocked.Increment(ref _count);
+        }
+
+        public void OnCompleted() { }
+
+        public void OnError(Exception error) { }
     }
 }
