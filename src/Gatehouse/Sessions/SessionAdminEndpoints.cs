@@ -39,15 +39,18 @@ public static class SessionAdminEndpoints
         await HttpJson.WriteAsync(http, 200, json.ToArray(page, query.Expand.Identity, IdentityView.Admin, query.Expand.Devices));
     }
 
-    private static async Task<IResult> GetAsync(HttpContext http, string id, SessionList list, SessionJson json, GatehouseOptions options)
+    private static async Task GetAsync(HttpContext http, string id, SessionList list, SessionJson json, GatehouseOptions options)
     {
         // Kratos answers GET :4434/admin/sessions/whoami with a redirect to the public whoami.
-        if (id == "whoami") return RedirectToPublic(http, options);
+        if (id == "whoami")
+        {
+            await RedirectToPublic(http, options).ExecuteAsync(http);
+            return;
+        }
         var expand = SessionExpand.Parse(http.Request.Query);
         var session = await list.FindAsync(ParseId(id), expand, http.RequestAborted) ?? throw SessionManager.NotFound();
         // Unexpanded devices are [] here (Kratos fills the slice for the single session).
         await HttpJson.WriteAsync(http, 200, json.ToNode(session, expand.Identity, IdentityView.Admin, includeDevices: true));
-        return Results.Empty;
     }
 
     private static async Task<IResult> DisableAsync(HttpContext http, string id, SessionManager manager)
