@@ -1,6 +1,7 @@
 using System.Net;
 using Gatehouse.ApiKeys;
 using Gatehouse.Config;
+using Gatehouse.Courier;
 using Gatehouse.Hashing;
 using Gatehouse.Http;
 using Gatehouse.Http.Errors;
@@ -48,6 +49,7 @@ public static class GatehouseApp
         services.AddApiKeys(options);
         services.AddSessions(options);
         services.AddSelfService();
+        services.AddCourier(options);
         configureServices?.Invoke(services);
 
         var app = builder.Build();

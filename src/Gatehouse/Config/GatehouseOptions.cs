@@ -150,6 +150,61 @@ public sealed class CourierOptions
     /// <summary>Only <c>smtp</c> so far; Kratos also has <c>http</c>, which needs <c>courier.http</c>.</summary>
     public string DeliveryStrategy { get; set; } = "smtp";
     public SmtpOptions Smtp { get; set; } = new();
+
+    /// <summary>
+    /// Template overrides by Kratos's template group (<c>recovery</c>, <c>recovery_code</c>, <c>verification</c>,
+    /// <c>verification_code</c>, <c>login_code</c>, <c>registration_code</c>); each part is a <c>file://</c>,
+    /// <c>base64://</c> or <c>http(s)://</c> URL.
+    /// </summary>
+    public Dictionary<string, CourierTemplateSetOptions> Templates { get; set; } = [];
+
+    /// <summary>A directory laid out like Kratos's built-in templates (<c>verification_code/valid/email.subject.gotmpl</c>, ...).</summary>
+    public string? TemplateOverridePath { get; set; }
+
+    /// <summary>How many times a failed message is retried before it is abandoned (so at most 1 + retries attempts).</summary>
+    public int MessageRetries { get; set; } = 5;
+    public CourierWorkerOptions Worker { get; set; } = new();
+}
+
+public sealed class CourierTemplateSetOptions
+{
+    public CourierTemplateOptions? Valid { get; set; }
+    public CourierTemplateOptions? Invalid { get; set; }
+}
+
+public sealed class CourierTemplateOptions
+{
+    public EmailTemplateOptions? Email { get; set; }
+}
+
+public sealed class EmailTemplateOptions
+{
+    public string? Subject { get; set; }
+    public EmailBodyTemplateOptions? Body { get; set; }
+}
+
+public sealed class EmailBodyTemplateOptions
+{
+    public string? Html { get; set; }
+    public string? Plaintext { get; set; }
+}
+
+public sealed class CourierWorkerOptions
+{
+    /// <summary>How many messages one poll claims.</summary>
+    public int PullCount { get; set; } = 10;
+
+    /// <summary>How long the worker waits between polls when the queue was empty.</summary>
+    [JsonConverter(typeof(DurationJsonConverter))]
+    public TimeSpan PullWait { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Gatehouse addition: the back-off after the first failed attempt; it doubles with every further failure.</summary>
+    [JsonConverter(typeof(DurationJsonConverter))]
+    public TimeSpan RetryBackoff { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Gatehouse addition: the longest back-off between two attempts.</summary>
+    [JsonConverter(typeof(DurationJsonConverter))]
+    public TimeSpan RetryBackoffMax { get; set; } = TimeSpan.FromMinutes(10);
 }
 
 public sealed class SmtpOptions
@@ -161,4 +216,7 @@ public sealed class SmtpOptions
 
     /// <summary>Extra headers added to every e-mail.</summary>
     public Dictionary<string, string> Headers { get; set; } = [];
+
+    /// <summary>The name sent in HELO/EHLO.</summary>
+    public string LocalName { get; set; } = "localhost";
 }

@@ -1,0 +1,216 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Fluid;
+using Gatehouse.Config;
+using Microsoft.Extensions.FileProviders;
+
+namespace Gatehouse.Courier.Templates;
+
+/// <summary>
+/// Finds and renders the e-mail templates. Each part (subject, HTML body, plain-text body) comes from, in order:
+/// <c>courier.templates.&lt;group&gt;.&lt;variant&gt;.email</c> (a <c>file://</c>, <c>base64://</c> or <c>http(s)://</c> URL),
+/// <c>courier.template_override_path</c>/&lt;group&gt;/&lt;variant&gt;/email.{subject,body,body.plaintext}.gotmpl, or the
+/// built-in default. Templates are Liquid (Fluid) after <see cref="GoTemplateSyntax"/> translated Kratos's Go forms;
+/// rendering is sandboxed: no includes (null file provider), no .NET member access beyond the model's dictionaries,
+/// and a step limit.
+/// </summary>
+public sealed class CourierTemplates : IDisposable
+{
+    private static readonly FluidParser Parser = new();
+
+    private readonly CourierOptions _options;
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private readonly ConcurrentDictionary<(string Type, Part Part), IFluidTemplate?> _cache = new();
+    private readonly TemplateOptions _fluid;
+
+    public CourierTemplates(GatehouseOptions options)
+    {
+        _options = options.Courier;
+        _fluid = new TemplateOptions
+        {
+            FileProvider = new NullFileProvider(),
+            MaxSteps = 100_000,
+            MaxRecursion = 20,
+            CultureInfo = CultureInfo.InvariantCulture,
+        };
+    }
+
+    public enum Part
+    {
+        Subject,
+        Html,
+        Plaintext,
+    }
+
+    /// <summary>Renders the e-mail of <paramref name="type"/> for <paramref name="model"/> (Kratos's variable names, see <see cref="TemplateModel"/>).</summary>
+    public async Task<RenderedEmail> RenderEmailAsync(CourierTemplateType type, JsonObject model, CancellationToken ct)
+    {
+        var values = TemplateModel.From(model);
+        var subject = await RenderAsync(type, Part.Subject, values, NullEncoder.Default, ct) ?? "";
+        var plaintext = await RenderAsync(type, Part.Plaintext, values, NullEncoder.Default, ct) ?? "";
+        var html = await RenderAsync(type, Part.Html, values, HtmlEncoder.Default, ct);
+        // Subjects from files end with a newline; a header cannot hold one.
+        subject = string.Join(' ', subject.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        return new RenderedEmail(subject, plaintext, html);
+    }
+
+    /// <summary>Loads and parses every part of every template type, so a broken override is reported at start-up.</summary>
+    public async Task ValidateAsync(CancellationToken ct)
+    {
+        foreach (var type in CourierTemplateType.All)
+        {
+            foreach (var part in Enum.GetValues<Part>()) await GetAsync(type, part, ct);
+        }
+    }
+
+    private async Task<string?> RenderAsync(CourierTemplateType type, Part part, Dictionary<string, object?> values, TextEncoder encoder, CancellationToken ct)
+    {
+        var template = await GetAsync(type, part, ct);
+        if (template is null) return null;
+        var context = new TemplateContext(_fluid);
+        foreach (var (key, value) in values) context.SetValue(key, value);
+        return await template.RenderAsync(context, encoder);
+    }
+
+    private async Task<IFluidTemplate?> GetAsync(CourierTemplateType type, Part part, CancellationToken ct)
+    {
+        if (_cache.TryGetValue((type.Name, part), out var cached)) return cached;
+        var (source, origin) = await LoadSourceAsync(type, part, ct);
+        IFluidTemplate? parsed = null;
+        if (source is not null)
+        {
+            if (!Parser.TryParse(GoTemplateSyntax.ToLiquid(source), out parsed, out var error))
+                throw new InvalidOperationException($"courier template {type.Name} ({PartName(part)}) from {origin} does not parse: {error}");
+        }
+        _cache[(type.Name, part)] = parsed;
+        return parsed;
+    }
+
+    private async Task<(string? Source, string Origin)> LoadSourceAsync(CourierTemplateType type, Part part, CancellationToken ct)
+    {
+        if (ConfiguredUrl(type, part) is { Length: > 0 } url)
+            return (await FetchAsync(url, ct), $"courier.templates.{type.Group}.{type.Variant}.email.{PartName(part)}");
+
+        if (_options.TemplateOverridePath is { Length: > 0 } root)
+        {
+            var path = Path.Combine(root, type.Group, type.Variant, part switch
+            {
+                Part.Subject => "email.subject.gotmpl",
+                Part.Html => "email.body.gotmpl",
+                _ => "email.body.plaintext.gotmpl",
+            });
+            if (File.Exists(path)) return (await File.ReadAllTextAsync(path, ct), path);
+        }
+
+        var builtin = BuiltinTemplates.For(type);
+        return (part switch { Part.Subject => builtin.Subject, Part.Html => builtin.Html, _ => builtin.Plaintext }, "the built-in templates");
+    }
+
+    private string? ConfiguredUrl(CourierTemplateType type, Part part)
+    {
+        if (!_options.Templates.TryGetValue(type.Group, out var set)) return null;
+        var email = (type.Variant == "valid" ? set.Valid : set.Invalid)?.Email;
+        return part switch
+        {
+            Part.Subject => email?.Subject,
+            Part.Html => email?.Body?.Html,
+            _ => email?.Body?.Plaintext,
+        };
+    }
+
+    /// <summary>Reads a template URL as Kratos does: <c>base64://</c> (standard or URL alphabet), <c>file://</c> (absolute or relative to the working directory), <c>http(s)://</c>.</summary>
+    public async Task<string> FetchAsync(string url, CancellationToken ct)
+    {
+        if (url.StartsWith("base64://", StringComparison.Ordinal))
+        {
+            var data = url["base64://".Length..].Replace('-', '+').Replace('_', '/');
+            data = data.PadRight(data.Length + ((4 - (data.Length % 4)) % 4), '=');
+            try
+            {
+                return Encoding.UTF8.GetString(Convert.FromBase64String(data));
+            }
+            catch (FormatException)
+            {
+                throw new InvalidOperationException($"courier template {Shorten(url)} is not valid base64");
+            }
+        }
+        if (url.StartsWith("file://", StringComparison.Ordinal))
+        {
+            var path = Uri.UnescapeDataString(url["file://".Length..]);
+            if (!File.Exists(path)) throw new InvalidOperationException($"courier template file {path} does not exist");
+            return await File.ReadAllTextAsync(path, ct);
+        }
+        if (url.StartsWith("http://", StringComparison.Ordinal) || url.StartsWith("https://", StringComparison.Ordinal))
+        {
+            using var response = await _http.GetAsync(new Uri(url), ct);
+            if (!response.IsSuccessStatusCode)
+                throw new InvalidOperationException($"courier template {url} answered {(int)response.StatusCode}");
+            return await response.Content.ReadAsStringAsync(ct);
+        }
+        throw new InvalidOperationException($"courier template URL {Shorten(url)} must start with file://, base64://, http:// or https://");
+    }
+
+    private static string Shorten(string url) => url.Length > 40 ? url[..40] + "…" : url;
+
+    private static string PartName(Part part) => part switch
+    {
+        Part.Subject => "subject",
+        Part.Html => "body.html",
+        _ => "body.plaintext",
+    };
+
+    public void Dispose() => _http.Dispose();
+}
+
+/// <summary>
+/// Turns the model a flow passes (snake_case keys such as <c>verification_code</c>, <c>recovery_url</c>, <c>identity</c>)
+/// into template variables with Kratos's names (<c>VerificationCode</c>, <c>RecoveryURL</c>, <c>Identity</c>); the
+/// original keys stay available too. Nested objects (e.g. <c>Identity.traits.email</c>) keep their keys.
+/// </summary>
+public static class TemplateModel
+{
+    public static Dictionary<string, object?> From(JsonObject model)
+    {
+        var values = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var (key, node) in model)
+        {
+            var value = Convert(node);
+            values[key] = value;
+            values.TryAdd(KratosName(key), value);
+        }
+        return values;
+    }
+
+    /// <summary><c>verification_url</c> → <c>VerificationURL</c>, <c>expires_in_minutes</c> → <c>ExpiresInMinutes</c>.</summary>
+    public static string KratosName(string key)
+    {
+        if (!key.Contains('_') && key.Length > 0 && char.IsUpper(key[0])) return key;
+        var sb = new StringBuilder();
+        foreach (var word in key.Split('_', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (word is "url" or "id") sb.Append(word.ToUpperInvariant());
+            else sb.Append(char.ToUpperInvariant(word[0])).Append(word.AsSpan(1));
+        }
+        return sb.ToString();
+    }
+
+    private static object? Convert(JsonNode? node) => node switch
+    {
+        null => null,
+        JsonObject o => o.ToDictionary(kv => kv.Key, kv => Convert(kv.Value), StringComparer.Ordinal),
+        JsonArray a => a.Select(Convert).ToList(),
+        JsonValue v => v.GetValueKind() switch
+        {
+            JsonValueKind.String => v.GetValue<string>(),
+            JsonValueKind.Number => v.TryGetValue<long>(out var l) ? l : v.GetValue<decimal>(),
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            _ => null,
+        },
+        _ => null,
+    };
+}
