@@ -77,6 +77,7 @@ public static class GatehouseApp
         var adminApi = admin.MapGroup("").AddEndpointFilter(auth.FilterAsync);
         adminApi.MapIdentitiesAdmin();
         adminApi.MapSessionsAdmin();
+        adminApi.MapSelfServiceAdmin();
     }
 
     private static IServiceCollection AddIdentities(this IServiceCollection services, GatehouseOptions options)

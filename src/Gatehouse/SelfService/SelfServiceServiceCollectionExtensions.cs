@@ -3,7 +3,9 @@ using Gatehouse.SelfService.Csrf;
 using Gatehouse.SelfService.Flows;
 using Gatehouse.SelfService.Flows.Login;
 using Gatehouse.SelfService.Flows.Registration;
+using Gatehouse.SelfService.Flows.Recovery;
 using Gatehouse.SelfService.Flows.Settings;
+using Gatehouse.SelfService.Flows.Verification;
 using Gatehouse.SelfService.Strategies.Password;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -23,6 +25,10 @@ public static class SelfServiceServiceCollectionExtensions
         services.TryAddScoped<LoginFlows>();
         services.TryAddScoped<RegistrationFlows>();
         services.TryAddScoped<SettingsFlows>();
+        services.TryAddScoped<OneTimeCodes>();
+        services.TryAddScoped<VerificationFlows>();
+        services.TryAddScoped<RecoveryFlows>();
+        services.AddScoped<ISettingsHook, VerifyChangedAddresses>();
         return services;
     }
 }

@@ -29,9 +29,10 @@ public sealed class FlowResponder(FlowService flows, SessionJson sessionJson)
     /// After a successful login or registration: API clients get the session token and session, SPAs the session and where to go,
     /// HTML browsers a 303 there (the cookie is set by the caller for browser flows).
     /// </summary>
-    public async Task RespondSuccessAsync(HttpContext http, SelfServiceFlow flow, IssuedSession? issued, Identity? identity, IdentityJson identityJson, string returnTo)
+    public async Task RespondSuccessAsync(HttpContext http, SelfServiceFlow flow, IssuedSession? issued, Identity? identity, IdentityJson identityJson, string returnTo, JsonObject? then = null)
     {
         var continueWith = new JsonArray();
+        if (then is not null) continueWith.Add(then);
         var body = new JsonObject();
         if (identity is not null) body["identity"] = identityJson.ToNode(identity, IdentityView.Public);
         if (issued is not null) body["session"] = sessionJson.ToNode(issued.Session, includeIdentity: true, IdentityView.Public);

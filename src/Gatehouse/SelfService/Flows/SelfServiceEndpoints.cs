@@ -1,6 +1,8 @@
 using Gatehouse.SelfService.Flows.Login;
 using Gatehouse.SelfService.Flows.Registration;
+using Gatehouse.SelfService.Flows.Recovery;
 using Gatehouse.SelfService.Flows.Settings;
+using Gatehouse.SelfService.Flows.Verification;
 
 namespace Gatehouse.SelfService.Flows;
 
@@ -18,6 +20,16 @@ public static class SelfServiceEndpoints
     public const string SettingsApi = "/self-service/settings/api";
     public const string SettingsFlows = "/self-service/settings/flows";
     public const string Settings = "/self-service/settings";
+    public const string VerificationBrowser = "/self-service/verification/browser";
+    public const string VerificationApi = "/self-service/verification/api";
+    public const string VerificationFlows = "/self-service/verification/flows";
+    public const string Verification = "/self-service/verification";
+    public const string RecoveryBrowser = "/self-service/recovery/browser";
+    public const string RecoveryApi = "/self-service/recovery/api";
+    public const string RecoveryFlows = "/self-service/recovery/flows";
+    public const string Recovery = "/self-service/recovery";
+    public const string AdminRecoveryCode = "/recovery/code";
+    public const string AdminRecoveryLink = "/recovery/link";
 
     public static RouteGroupBuilder MapSelfServicePublic(this RouteGroupBuilder root)
     {
@@ -33,6 +45,24 @@ public static class SelfServiceEndpoints
         root.MapGet(SettingsApi, (HttpContext http, SettingsFlows flows) => flows.InitAsync(http, FlowTypes.Api));
         root.MapGet(SettingsFlows, (HttpContext http, SettingsFlows flows) => flows.GetAsync(http));
         root.MapPost(Settings, (HttpContext http, SettingsFlows flows) => flows.SubmitAsync(http));
+        root.MapGet(VerificationBrowser, (HttpContext http, VerificationFlows flows) => flows.InitAsync(http, FlowTypes.Browser));
+        root.MapGet(VerificationApi, (HttpContext http, VerificationFlows flows) => flows.InitAsync(http, FlowTypes.Api));
+        root.MapGet(VerificationFlows, (HttpContext http, VerificationFlows flows) => flows.GetAsync(http));
+        root.MapPost(Verification, (HttpContext http, VerificationFlows flows) => flows.SubmitAsync(http));
+        root.MapGet(Verification, (HttpContext http, VerificationFlows flows) => flows.SubmitAsync(http));
+        root.MapGet(RecoveryBrowser, (HttpContext http, RecoveryFlows flows) => flows.InitAsync(http, FlowTypes.Browser));
+        root.MapGet(RecoveryApi, (HttpContext http, RecoveryFlows flows) => flows.InitAsync(http, FlowTypes.Api));
+        root.MapGet(RecoveryFlows, (HttpContext http, RecoveryFlows flows) => flows.GetAsync(http));
+        root.MapPost(Recovery, (HttpContext http, RecoveryFlows flows) => flows.SubmitAsync(http));
+        root.MapGet(Recovery, (HttpContext http, RecoveryFlows flows) => flows.SubmitAsync(http));
         return root;
+    }
+
+    /// <summary>Admin-initiated recovery (under the <c>/admin</c> group with API-key auth).</summary>
+    public static RouteGroupBuilder MapSelfServiceAdmin(this RouteGroupBuilder admin)
+    {
+        admin.MapPost(AdminRecoveryCode, (HttpContext http, RecoveryFlows flows) => flows.AdminCreateAsync(http, "code"));
+        admin.MapPost(AdminRecoveryLink, (HttpContext http, RecoveryFlows flows) => flows.AdminCreateAsync(http, "link"));
+        return admin;
     }
 }

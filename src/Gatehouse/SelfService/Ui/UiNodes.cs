@@ -33,6 +33,16 @@ public static class UiNodes
         };
     }
 
+    /// <summary>An anchor node (<c>node_type: a</c>), e.g. the "Continue" link after a completed flow.</summary>
+    public static JsonObject Anchor(string id, string href, string group, JsonObject title) => new()
+    {
+        ["type"] = "a",
+        ["group"] = group,
+        ["attributes"] = new JsonObject { ["href"] = href, ["title"] = title, ["id"] = id, ["node_type"] = "a" },
+        ["messages"] = new JsonArray(),
+        ["meta"] = new JsonObject { ["label"] = title.DeepClone() },
+    };
+
     public static JsonObject Csrf(string token) => Input("csrf_token", "hidden", DefaultGroup, token, required: true);
 
     public static JsonObject Submit(string name, string value, string group, JsonObject label) => Input(name, "submit", group, value, label: label);

@@ -28,6 +28,7 @@ public sealed class RegistrationFlows(
     PasswordPolicy policy,
     ReturnUrlPolicy returnUrls,
     IdentityJson identityJson,
+    Verification.VerificationFlows verification,
     GatehouseOptions options)
 {
     private bool ProfileFirst => options.Selfservice.Flows.Registration.Style != "unified";
@@ -235,7 +236,17 @@ public sealed class RegistrationFlows(
         flow.Ui = ui.ToJson().ToJsonString();
         await flows.UpdateAsync(flow, ct);
         var returnTo = returnUrls.Resolve(flow.ReturnTo, options.Selfservice.Flows.Registration.After.DefaultBrowserReturnUrlFor("password"));
-        await responder.RespondSuccessAsync(http, flow, issued, identity, identityJson, returnTo);
+        // With verification enabled, the new addresses get their code right away and the client is told where to enter it.
+        JsonObject? showVerification = null;
+        if (await verification.StartForAsync(http, flow.Type, identity, ct) is { } started)
+        {
+            showVerification = new JsonObject
+            {
+                ["action"] = "show_verification_ui",
+                ["flow"] = new JsonObject { ["id"] = started.Flow.Id.ToString(), ["verifiable_address"] = started.Address, ["url"] = flows.UiUrlFor(started.Flow) },
+            };
+        }
+        await responder.RespondSuccessAsync(http, flow, issued, identity, identityJson, returnTo, showVerification);
     }
 
     private async Task ProfileStepAsync(HttpContext http, SelfServiceFlow flow, IdentitySchema schema, JsonObject context, JsonNode? traits, bool back, CancellationToken ct)

@@ -58,6 +58,21 @@ public sealed class SettingsFlows(
         else FlowService.Redirect(http, flows.UiUrlFor(flow));
     }
 
+    /// <summary>The settings flow a completed recovery hands over to (with the recovery's success message).</summary>
+    public async Task<SelfServiceFlow> CreateForRecoveryAsync(HttpContext http, string type, Guid identityId, string? returnTo, string csrfToken, JsonObject message, CancellationToken ct)
+    {
+        var identity = await identities.GetAsync(identityId, ct);
+        var token = type == FlowTypes.Browser ? (csrfToken.Length > 0 ? csrfToken : csrf.Ensure(http)) : "";
+        var flow = flows.Create(FlowKinds.Settings, type, http, options.Selfservice.Flows.Settings.Lifespan, returnTo, token);
+        flow.State = "show_form";
+        flow.IdentityId = identity.Id;
+        var ui = Form(flow, identity);
+        ui.Messages.Add(message);
+        flow.Ui = ui.ToJson().ToJsonString();
+        await flows.InsertAsync(flow, ct);
+        return flow;
+    }
+
     public async Task GetAsync(HttpContext http)
     {
         var ct = http.RequestAborted;

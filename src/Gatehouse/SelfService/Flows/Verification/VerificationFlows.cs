@@ -1,0 +1,236 @@
+using System.Text.Json.Nodes;
+using Gatehouse.Config;
+using Gatehouse.Http;
+using Gatehouse.Http.Errors;
+using Gatehouse.Identities;
+using Gatehouse.Persistence;
+using Gatehouse.Schemas;
+using Gatehouse.SelfService.Csrf;
+using Gatehouse.SelfService.Ui;
+using Gatehouse.Text;
+using Microsoft.EntityFrameworkCore;
+using CourierService = Gatehouse.Courier.Courier;
+
+namespace Gatehouse.SelfService.Flows.Verification;
+
+/// <summary>
+/// The verification flow with the <c>code</c> (default) or <c>link</c> method: a code or link is mailed to a verifiable
+/// address, and using it marks the address <c>verified</c> (<c>completed</c>, with <c>verified_at</c>). The answer is the
+/// same whether or not the address exists; unknown addresses get the "invalid" template only with
+/// <c>notify_unknown_recipients</c>, as in Kratos.
+/// </summary>
+public sealed class VerificationFlows(
+    FlowService flows,
+    FlowResponder responder,
+    CsrfTokens csrf,
+    OneTimeCodes codes,
+    CourierService courier,
+    GatehouseDbContext db,
+    IdentityJson identityJson,
+    ReturnUrlPolicy returnUrls,
+    GatehouseOptions options)
+{
+    private string Method => options.Selfservice.Flows.Verification.Use == "link" ? "link" : "code";
+
+    private string Kind => Method == "link" ? "verification_link" : "verification_code";
+
+    public async Task InitAsync(HttpContext http, string type)
+    {
+        if (!options.Selfservice.Flows.Verification.Enabled)
+            throw new GatehouseError(400, "Verification is not allowed because it was disabled.", "self_service_flow_disabled");
+        var returnTo = returnUrls.Validate(http.Request.Query["return_to"].ToString());
+        var flow = NewFlow(http, type, returnTo);
+        await flows.InsertAsync(flow, http.RequestAborted);
+        await responder.RespondNewFlowAsync(http, flow);
+    }
+
+    private SelfServiceFlow NewFlow(HttpContext http, string type, string? returnTo)
+    {
+        var token = type == FlowTypes.Browser ? csrf.Ensure(http) : "";
+        var flow = flows.Create(FlowKinds.Verification, type, http, options.Selfservice.Flows.Verification.Lifespan, returnTo, token);
+        flow.Active = Method;
+        flow.Ui = ChooseMethodUi(flow, null).ToJson().ToJsonString();
+        return flow;
+    }
+
+    public async Task GetAsync(HttpContext http)
+    {
+        var flow = await flows.LoadAsync(FlowService.FlowId(http.Request, "id"), FlowKinds.Verification, http.RequestAborted);
+        csrf.VerifyCookie(http, flow);
+        if (flows.IsExpired(flow))
+            throw new GatehouseError(410, $"The self-service flow expired {(flows.Now() - flow.ExpiresAt).TotalMinutes:0.00} minutes ago, initialize a new one.", "self_service_flow_expired");
+        await FlowService.WriteFlowAsync(http, 200, flows.ToJson(flow));
+    }
+
+    private UiContainer ChooseMethodUi(SelfServiceFlow flow, string? email)
+    {
+        var ui = new UiContainer { Action = flows.ActionUrl(flow) };
+        if (flow.Type == FlowTypes.Browser) ui.Nodes.Add(UiNodes.Csrf(flow.CsrfToken));
+        ui.Nodes.Add(UiNodes.Input("email", "email", Method, email, required: true, autocomplete: "email", label: Messages.LabelEmail()));
+        ui.Nodes.Add(UiNodes.Submit("method", Method, Method, Messages.LabelSubmit()));
+        return ui;
+    }
+
+    private UiContainer SentCodeUi(SelfServiceFlow flow, string email)
+    {
+        var ui = new UiContainer { Action = flows.ActionUrl(flow) };
+        if (flow.Type == FlowTypes.Browser) ui.Nodes.Add(UiNodes.Csrf(flow.CsrfToken));
+        ui.Nodes.Add(UiNodes.Input("code", "text", "code", required: true, autocomplete: "one-time-code", label: Messages.LabelVerificationCode()));
+        ui.Nodes.Add(UiNodes.Submit("method", "code", "code", Messages.LabelSubmit()));
+        ui.Nodes.Add(UiNodes.Submit("email", email, "code", Messages.LabelResendCode()));
+        return ui;
+    }
+
+    public async Task SubmitAsync(HttpContext http)
+    {
+        var ct = http.RequestAborted;
+        var flow = await flows.LoadAsync(FlowService.FlowId(http.Request, "flow"), FlowKinds.Verification, ct);
+        JsonObject body;
+        if (HttpMethods.IsGet(http.Request.Method))
+        {
+            // The link in the mail: ?flow=&code= (code method) or ?flow=&token= (link method); no CSRF, the secret is the proof.
+            body = new JsonObject { ["method"] = Method };
+            if (http.Request.Query["code"].ToString() is { Length: > 0 } c) body["code"] = c;
+            if (http.Request.Query["token"].ToString() is { Length: > 0 } t) body["token"] = t;
+        }
+        else
+        {
+            body = await FormBody.ReadAsync(http.Request, ct);
+            csrf.VerifySubmit(http, flow, FormBody.String(body, "csrf_token"));
+        }
+        if (flows.IsExpired(flow))
+        {
+            var replacement = NewFlow(http, flow.Type, flow.ReturnTo);
+            replacement.CsrfToken = flow.CsrfToken;
+            var rui = UiContainer.FromJson(replacement.Ui);
+            rui.Messages.Add(Messages.Error(4070005, $"The verification flow expired {(flows.Now() - flow.ExpiresAt).TotalMinutes:0.00} minutes ago, please try again."));
+            replacement.Ui = rui.ToJson().ToJsonString();
+            await responder.RespondExpiredAsync(http, flow, replacement, ct);
+            return;
+        }
+        var ui = UiContainer.FromJson(flow.Ui);
+        ui.ClearMessages();
+        if (flow.State == FlowStates.PassedChallenge)
+        {
+            ui.Messages.Add(Messages.VerificationRetrySuccess());
+            await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
+            return;
+        }
+        var method = FormBody.String(body, "method") ?? (body["code"] is not null ? "code" : null);
+        if (method != Method)
+        {
+            ui.Messages.Add(Messages.VerificationNoStrategy());
+            await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
+            return;
+        }
+        var code = FormBody.String(body, "code");
+        var token = FormBody.String(body, "token");
+        var email = FormBody.String(body, "email");
+        if (!string.IsNullOrEmpty(code) && flow.State == FlowStates.SentEmail)
+        {
+            var (outcome, used) = await codes.UseCodeAsync(flow.Id, Kind, code, options.Selfservice.Methods.Code.Config.MaxSubmissions, ct);
+            if (outcome != OneTimeCodes.Outcome.Valid)
+            {
+                ui.Messages.Add(Messages.VerificationCodeInvalid());
+                await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
+                return;
+            }
+            await CompleteAsync(http, flow, used!, ct);
+            return;
+        }
+        if (!string.IsNullOrEmpty(token))
+        {
+            var used = await codes.UseTokenAsync(Kind, token, ct);
+            if (used is null || used.FlowId != flow.Id)
+            {
+                ui.Messages.Add(Messages.VerificationTokenInvalid());
+                await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
+                return;
+            }
+            await CompleteAsync(http, flow, used, ct);
+            return;
+        }
+        if (string.IsNullOrWhiteSpace(email))
+        {
+            ui = ChooseMethodUi(flow, null);
+            ui.AddMessage("email", Messages.Required("email"));
+            await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
+            return;
+        }
+        await SendAsync(flow, email, ct);
+        flow.State = FlowStates.SentEmail;
+        ui = Method == "code" ? SentCodeUi(flow, email.Trim()) : ChooseMethodUi(flow, email.Trim());
+        ui.Messages.Add(Method == "code" ? Messages.VerificationCodeSent() : Messages.VerificationLinkSent());
+        await responder.RespondWithFlowAsync(http, flow, ui, 200, ct);
+    }
+
+    /// <summary>Mails a fresh code or link for the address to the flow (or the unknown-address notice when so configured).</summary>
+    public async Task SendAsync(SelfServiceFlow flow, string email, CancellationToken ct)
+    {
+        var address = email.Trim().ToLowerInvariant();
+        var known = await db.VerifiableAddresses.AsNoTracking().FirstOrDefaultAsync(a => a.Via == "email" && a.Value == address, ct);
+        if (known is null)
+        {
+            if (options.Selfservice.Flows.Verification.NotifyUnknownRecipients)
+                await courier.QueueEmailAsync(Method == "code" ? "verification_code_invalid" : "verification_invalid", address, new JsonObject { ["to"] = address }, ct);
+            return;
+        }
+        var identity = await db.Identities.AsNoTracking().Include(i => i.VerifiableAddresses).Include(i => i.RecoveryAddresses).AsSplitQuery().FirstAsync(i => i.Id == known.IdentityId, ct);
+        var model = new JsonObject { ["to"] = address, ["identity"] = identityJson.ToNode(identity, IdentityView.Public) };
+        if (Method == "code")
+        {
+            var secret = OneTimeCodes.NewCode();
+            await codes.CreateAsync(flow.Id, identity.Id, Kind, address, "email", secret, options.Selfservice.Methods.Code.Config.Lifespan, ct);
+            model["verification_code"] = secret;
+            model["verification_url"] = $"{flows.PublicBase}/self-service/verification?flow={flow.Id}&code={secret}";
+            await courier.QueueEmailAsync("verification_code_valid", address, model, ct);
+        }
+        else
+        {
+            var secret = OneTimeCodes.NewToken();
+            await codes.CreateAsync(flow.Id, identity.Id, Kind, address, "email", secret, options.Selfservice.Methods.Link.Config.Lifespan, ct);
+            model["verification_url"] = $"{flows.PublicBase}/self-service/verification?flow={flow.Id}&token={secret}";
+            await courier.QueueEmailAsync("verification_valid", address, model, ct);
+        }
+        if (known.Status == Identities.VerifiableAddressStatus.Pending)
+        {
+            var now = flows.Now();
+            await db.VerifiableAddresses.Where(a => a.Id == known.Id).ExecuteUpdateAsync(s => s.SetProperty(a => a.Status, Identities.VerifiableAddressStatus.Sent).SetProperty(a => a.UpdatedAt, now), ct);
+        }
+    }
+
+    /// <summary>
+    /// Starts a verification flow for an identity's unverified addresses and mails them (after registration, or when
+    /// settings changed an address). Returns the flow, or null when verification is off or nothing needs verifying.
+    /// </summary>
+    public async Task<(SelfServiceFlow Flow, string Address)?> StartForAsync(HttpContext http, string type, Identity identity, CancellationToken ct)
+    {
+        if (!options.Selfservice.Flows.Verification.Enabled) return null;
+        var pending = identity.VerifiableAddresses.Where(a => !a.Verified && a.Via == "email").ToList();
+        if (pending.Count == 0) return null;
+        var flow = NewFlow(http, type, null);
+        flow.State = FlowStates.SentEmail;
+        var ui = Method == "code" ? SentCodeUi(flow, pending[0].Value) : ChooseMethodUi(flow, pending[0].Value);
+        ui.Messages.Add(Method == "code" ? Messages.VerificationCodeSent() : Messages.VerificationLinkSent());
+        flow.Ui = ui.ToJson().ToJsonString();
+        await flows.InsertAsync(flow, ct);
+        foreach (var a in pending) await SendAsync(flow, a.Value, ct);
+        return (flow, pending[0].Value);
+    }
+
+    private async Task CompleteAsync(HttpContext http, SelfServiceFlow flow, SelfServiceCode used, CancellationToken ct)
+    {
+        var now = flows.Now();
+        await db.VerifiableAddresses.Where(a => a.IdentityId == used.IdentityId && a.Via == used.Via && a.Value == used.Address)
+            .ExecuteUpdateAsync(s => s.SetProperty(a => a.Verified, true).SetProperty(a => a.Status, Identities.VerifiableAddressStatus.Completed)
+                .SetProperty(a => a.VerifiedAt, now).SetProperty(a => a.UpdatedAt, now), ct);
+        flow.State = FlowStates.PassedChallenge;
+        flow.IdentityId = used.IdentityId;
+        var ui = new UiContainer { Action = flows.ActionUrl(flow) };
+        if (flow.Type == FlowTypes.Browser) ui.Nodes.Add(UiNodes.Csrf(flow.CsrfToken));
+        var target = flow.ReturnTo ?? options.Selfservice.Flows.Verification.After.DefaultBrowserReturnUrl ?? returnUrls.Resolve(null);
+        ui.Nodes.Add(UiNodes.Anchor("continue", target, UiNodes.DefaultGroup, Messages.LabelContinue()));
+        ui.Messages.Add(Messages.VerificationSuccessful());
+        await responder.RespondWithFlowAsync(http, flow, ui, 200, ct);
+    }
+}
