@@ -109,4 +109,41 @@ public sealed class LogoutTests(ServerFixture fixture) : IClassFixture<ServerFix
             await (await client.SendAsync(Delete(bad))).Error(HttpStatusCode.BadRequest);
         }
     }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Logout_with_the_sdk_default_accept_header_answers_204_and_a_browser_navigation_303(string db)
+    {
+        // axios (under @ory/client) sends "application/json, text/plain, */*"; Kratos negotiates that to JSON.
+        var s = await fixture.Get(db);
+        var (_, sdk) = await IdentityWithSession(s);
+        using var client = Client(s.PublicUrl);
+        var request = Get($"/self-service/logout?token={sdk.LogoutToken}", cookie: CookieHeader(s, sdk));
+        request.Headers.TryAddWithoutValidation("Accept", "application/json, text/plain, */*");
+        Assert.Equal(HttpStatusCode.NoContent, (await client.SendAsync(request)).StatusCode);
+        Assert.False((await Load(s, sdk.Session.Id))!.Active);
+
+        var (_, browser) = await IdentityWithSession(s);
+        var navigation = Get($"/self-service/logout?token={browser.LogoutToken}", cookie: CookieHeader(s, browser));
+        navigation.Headers.TryAddWithoutValidation("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8");
+        var redirected = await client.SendAsync(navigation);
+        Assert.Equal(HttpStatusCode.SeeOther, redirected.StatusCode);
+        Assert.False((await Load(s, browser.Session.Id))!.Active);
+    }
+
+    [Theory]
+    [InlineData("application/json, text/plain, */*", true)]
+    [InlineData("application/json", true)]
+    [InlineData("application/json, text/html", false)]
+    [InlineData("application/json;q=0.5, */*", false)]
+    [InlineData("*/*", false)]
+    [InlineData("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", false)]
+    [InlineData("text/html, application/json;q=0.9", false)]
+    [InlineData("application/json;q=0", false)]
+    [InlineData("", false)]
+    public void IsJsonRequest_negotiates_accept_as_kratos_does(string accept, bool json)
+    {
+        var http = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        if (accept.Length > 0) http.Request.Headers.Accept = accept;
+        Assert.Equal(json, Gatehouse.Sessions.LogoutEndpoints.IsJsonRequest(http.Request));
+    }
 }

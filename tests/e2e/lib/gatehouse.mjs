@@ -100,9 +100,10 @@ async function waitReady(urls, proc, stderr, timeoutMs = 30_000) {
 
 /**
  * Starts a gatehouse server. Returns { publicUrl, adminUrl, key, dsn, stderr(), stop(), cli(...args) };
- * always call stop() (in after()).
+ * always call stop() (in after()). `selfservice`, when given, is written as the config's `selfservice` key; a
+ * function receives the public URL (for return URLs).
  */
-export async function startGatehouse() {
+export async function startGatehouse({ selfservice } = {}) {
   const dir = await mkdtemp(path.join(tmpdir(), 'gatehouse-e2e-'));
   const cleanups = [() => rm(dir, { recursive: true, force: true })];
   let proc;
@@ -141,6 +142,7 @@ export async function startGatehouse() {
       'identity:',
       '  default_schema_id: default',
       `  schemas: [ { id: default, url: ${JSON.stringify('file://' + schemaPath)} } ]`,
+      ...(selfservice ? [`selfservice: ${JSON.stringify(typeof selfservice === 'function' ? selfservice(publicUrl) : selfservice)}`] : []),
       '',
     ].join('\n'));
 
@@ -168,12 +170,12 @@ export async function startGatehouse() {
 /**
  * Registers hooks that start one gatehouse server before the file's tests and stop it after them; when a test
  * failed, the server's log is printed (each line prefixed, so no log line can look like a TAP summary line).
- * Returns a function that gives the running server.
+ * Returns a function that gives the running server. `options` go to startGatehouse.
  */
-export function useGatehouse() {
+export function useGatehouse(options) {
   let server;
   let failed = false;
-  before(async () => { server = await startGatehouse(); });
+  before(async () => { server = await startGatehouse(options); });
   afterEach((t) => { if (t.passed === false) failed = true; });
   after(async () => {
     if (!server) return;
