@@ -46,7 +46,7 @@ public static class LogoutEndpoints
             throw GatehouseError.Forbidden("Unable to log out because the logout token in the URL query does not match the session cookie.");
         await manager.RevokeAsync(current.Session.Id, http.RequestAborted);
         manager.ClearCookie(http);
-        return IsJsonRequest(http.Request) ? Results.NoContent() : new SeeOther(target);
+        return Http.ContentNegotiation.WantsJson(http.Request) ? Results.NoContent() : new SeeOther(target);
     }
 
     private static async Task<IResult> ApiLogoutAsync(HttpContext http, SessionManager manager)
@@ -57,53 +57,6 @@ public static class LogoutEndpoints
         if (!await manager.RevokeByTokenAsync(token, http.RequestAborted))
             throw GatehouseError.Forbidden("The provided Ory Session Token could not be found, is invalid, or otherwise malformed.");
         return Results.NoContent();
-    }
-
-    /// <summary>
-    /// Kratos's <c>x.IsJSONRequest</c>: the body is JSON, or <c>Accept</c> negotiates to <c>application/json</c> among
-    /// the offers <c>text/html, application/json</c> (Kratos's <c>x.AcceptsJSON</c>) with golang/gddo's
-    /// <c>NegotiateContentType</c>: the highest q wins, and at equal q an exact match beats a wildcard, then the earlier
-    /// offer wins. So axios's (the Ory JS SDK's) default <c>application/json, text/plain, */*</c> is JSON (204), while a
-    /// browser's <c>text/html,...,*/*;q=0.8</c>, a bare <c>*/*</c> and a missing <c>Accept</c> are not (303).
-    /// </summary>
-    public static bool IsJsonRequest(HttpRequest request)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        if (request.ContentType is { } contentType && contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase)) return true;
-        if (!MediaTypeHeaderValue.TryParseList([.. request.Headers.Accept.OfType<string>()], out var accepted) || accepted.Count == 0) return false;
-        return Negotiate(accepted, JsonOffers, "text/html") == "application/json";
-    }
-
-    private static readonly string[] JsonOffers = ["text/html", "application/json"];
-
-    // A port of github.com/golang/gddo/httputil.NegotiateContentType, which Kratos uses.
-    private static string Negotiate(IList<MediaTypeHeaderValue> specs, string[] offers, string defaultOffer)
-    {
-        var best = defaultOffer;
-        var bestQ = -1.0;
-        var bestWild = 3;
-        foreach (var offer in offers)
-        {
-            foreach (var spec in specs)
-            {
-                var q = spec.Quality ?? 1.0;
-                var value = spec.MediaType.Value ?? "";
-                if (q <= 0 || q < bestQ) continue;
-                if (value == "*/*")
-                {
-                    if (q > bestQ || bestWild > 2) (best, bestQ, bestWild) = (offer, q, 2);
-                }
-                else if (value.EndsWith("/*", StringComparison.Ordinal))
-                {
-                    if (offer.StartsWith(value[..^1], StringComparison.OrdinalIgnoreCase) && (q > bestQ || bestWild > 1)) (best, bestQ, bestWild) = (offer, q, 1);
-                }
-                else if (string.Equals(value, offer, StringComparison.OrdinalIgnoreCase) && (q > bestQ || bestWild > 0))
-                {
-                    (best, bestQ, bestWild) = (offer, q, 0);
-                }
-            }
-        }
-        return best;
     }
 
     /// <summary>303 See Other: after logout the browser must GET the target, whatever method it used.</summary>

@@ -144,6 +144,6 @@ public sealed class LogoutTests(ServerFixture fixture) : IClassFixture<ServerFix
     {
         var http = new Microsoft.AspNetCore.Http.DefaultHttpContext();
         if (accept.Length > 0) http.Request.Headers.Accept = accept;
-        Assert.Equal(json, Gatehouse.Sessions.LogoutEndpoints.IsJsonRequest(http.Request));
+        Assert.Equal(json, Gatehouse.Http.ContentNegotiation.WantsJson(http.Request));
     }
 }

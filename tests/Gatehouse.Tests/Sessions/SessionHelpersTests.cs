@@ -87,6 +87,6 @@ public sealed class SessionHelpersTests
         var http = new DefaultHttpContext();
         if (accept.Length > 0) http.Request.Headers.Accept = accept;
         http.Request.ContentType = contentType;
-        Assert.Equal(expected, LogoutEndpoints.IsJsonRequest(http.Request));
+        Assert.Equal(expected, Gatehouse.Http.ContentNegotiation.WantsJson(http.Request));
     }
 }

@@ -100,26 +100,7 @@ public sealed class FlowService(GatehouseDbContext db, GatehouseOptions options,
         return o;
     }
 
-    /// <summary>
-    /// Kratos's "is this an API/SPA client" rule: the request accepts JSON (Accept negotiates to application/json)
-    /// or sends JSON. HTML browsers get redirects instead.
-    /// </summary>
-    public static bool WantsJson(HttpRequest request)
-    {
-        if (request.ContentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) == true) return true;
-        var accept = request.Headers.Accept.ToString();
-        if (string.IsNullOrEmpty(accept)) return false;
-        if (!MediaTypeHeaderValue.TryParseList(request.Headers.Accept, out var types)) return false;
-        double json = 0, html = 0;
-        foreach (var t in types)
-        {
-            var q = t.Quality ?? 1;
-            var mt = t.MediaType.Value ?? "";
-            if (mt.Equals("application/json", StringComparison.OrdinalIgnoreCase)) json = Math.Max(json, q);
-            else if (mt is "text/html" or "text/*" or "*/*") html = Math.Max(html, q - (mt == "*/*" ? 0.001 : 0));
-        }
-        return json > 0 && json >= html;
-    }
+    public static bool WantsJson(HttpRequest request) => ContentNegotiation.WantsJson(request);
 
     public static Task WriteFlowAsync(HttpContext http, int status, JsonObject flow) => HttpJson.WriteAsync(http, status, flow);
 
