@@ -1,0 +1,174 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Gatehouse.Persistence;
+using Gatehouse.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using static Gatehouse.Tests.SelfService.FlowTestHelpers;
+
+namespace Gatehouse.Tests.SelfService;
+
+public sealed class VerificationRecoveryTests(FlowServerFixture fixture) : IClassFixture<FlowServerFixture>
+{
+    private static Task<TestServer> Server(FlowServerFixture f, string db) => f.Get(db, "verify-recover", o =>
+    {
+        o.Selfservice.Flows.Verification.Enabled = true;
+        o.Selfservice.Flows.Recovery.Enabled = true;
+    });
+
+    /// <summary>The newest queued mail to an address, with its template data (codes and links), read from the outbox.</summary>
+    private static async Task<(string Template, JsonObject Data)?> LastMail(TestServer s, string to)
+    {
+        await using var scope = s.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<GatehouseDbContext>();
+        var m = await db.CourierMessages.AsNoTracking().Where(x => x.Recipient == to.ToLowerInvariant()).OrderByDescending(x => x.CreatedAt).FirstOrDefaultAsync();
+        return m is null ? null : (m.TemplateType, JsonNode.Parse(m.TemplateData ?? "{}")!.AsObject());
+    }
+
+    private static async Task<int> MailCount(TestServer s, string to)
+    {
+        await using var scope = s.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<GatehouseDbContext>();
+        return await db.CourierMessages.CountAsync(x => x.Recipient == to.ToLowerInvariant());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Registration_mails_a_verification_code_and_using_it_verifies_the_address(string db)
+    {
+        var s = await Server(fixture, db);
+        var (email, _, body) = await RegisterApi(s);
+        var show = body["continue_with"]!.AsArray().First(c => c!["action"]!.GetValue<string>() == "show_verification_ui")!;
+        var flowId = show["flow"]!["id"]!.GetValue<string>();
+        var mail = await LastMail(s, email);
+        Assert.Equal("verification_code_valid", mail!.Value.Template);
+        var code = mail.Value.Data["verification_code"]!.GetValue<string>();
+        Assert.Matches("^[0-9]{6}$", code);
+
+        var wrong = await (await s.Public.PostJson($"/self-service/verification?flow={flowId}", new JsonObject { ["method"] = "code", ["code"] = code == "000000" ? "111111" : "000000" })).Json(HttpStatusCode.BadRequest);
+        Assert.Contains(4070006L, MessageIds(wrong));
+        var done = await (await s.Public.PostJson($"/self-service/verification?flow={flowId}", new JsonObject { ["method"] = "code", ["code"] = code })).Json(HttpStatusCode.OK);
+        Assert.Equal("passed_challenge", done["state"]!.GetValue<string>());
+        Assert.Contains(1080002L, MessageIds(done));
+        var identity = await (await s.AdminWithKey.GetAsync($"/admin/identities/{body["identity"]!["id"]}")).Json(HttpStatusCode.OK);
+        var address = identity["verifiable_addresses"]![0]!;
+        Assert.True(address["verified"]!.GetValue<bool>());
+        Assert.Equal("completed", address["status"]!.GetValue<string>());
+        Assert.NotNull(address["verified_at"]);
+        // Single use: the same code again is refused.
+        await (await s.Public.PostJson($"/self-service/verification?flow={flowId}", new JsonObject { ["method"] = "code", ["code"] = code })).Json(HttpStatusCode.BadRequest);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Verification_answers_the_same_for_unknown_addresses_and_sends_nothing(string db)
+    {
+        var s = await Server(fixture, db);
+        var (known, _, _) = await RegisterApi(s);
+        var unknown = HttpAssertions.UniqueEmail("ghost");
+        async Task<JsonNode> Ask(string email)
+        {
+            var flow = await ApiFlow(s.Public, "verification");
+            return await (await s.Public.PostJson($"/self-service/verification?flow={flow["id"]}", new JsonObject { ["method"] = "code", ["email"] = email })).Json(HttpStatusCode.OK);
+        }
+        var a = await Ask(known);
+        var b = await Ask(unknown);
+        Assert.Equal("sent_email", a["state"]!.GetValue<string>());
+        Assert.Equal(a["state"]!.ToJsonString(), b["state"]!.ToJsonString());
+        Assert.Equal(a["ui"]!["messages"]!.ToJsonString(), b["ui"]!["messages"]!.ToJsonString());
+        Assert.Equal(0, await MailCount(s, unknown));
+        Assert.Equal(2, await MailCount(s, known));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Recovery_by_code_signs_in_and_hands_over_to_settings_for_a_new_password(string db)
+    {
+        var s = await Server(fixture, db);
+        var (email, _, _) = await RegisterApi(s);
+        var flow = await ApiFlow(s.Public, "recovery");
+        Assert.Equal("choose_method", flow["state"]!.GetValue<string>());
+        var sent = await (await s.Public.PostJson($"/self-service/recovery?flow={flow["id"]}", new JsonObject { ["method"] = "code", ["email"] = email })).Json(HttpStatusCode.OK);
+        Assert.Contains(1060003L, MessageIds(sent));
+        var mail = await LastMail(s, email);
+        Assert.Equal("recovery_code_valid", mail!.Value.Template);
+        var code = mail.Value.Data["recovery_code"]!.GetValue<string>();
+        var done = await (await s.Public.PostJson($"/self-service/recovery?flow={flow["id"]}", new JsonObject { ["method"] = "code", ["code"] = code })).Json(HttpStatusCode.OK);
+        Assert.Equal("passed_challenge", done["state"]!.GetValue<string>());
+        var token = done["continue_with"]!.AsArray().First(c => c!["action"]!.GetValue<string>() == "set_ory_session_token")!["ory_session_token"]!.GetValue<string>();
+        var settingsId = done["continue_with"]!.AsArray().First(c => c!["action"]!.GetValue<string>() == "show_settings_ui")!["flow"]!["id"]!.GetValue<string>();
+
+        const string newPassword = "recovered-and-renewed-2026";
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/self-service/settings?flow={settingsId}")
+        {
+            Content = new StringContent(new JsonObject { ["method"] = "password", ["password"] = newPassword }.ToJsonString(), System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("X-Session-Token", token);
+        var saved = await (await s.Public.SendAsync(request)).Json(HttpStatusCode.OK);
+        Assert.Equal("success", saved["state"]!.GetValue<string>());
+        var login = await ApiFlow(s.Public, "login");
+        await (await s.Public.PostJson($"/self-service/login?flow={login["id"]}", new JsonObject { ["method"] = "password", ["identifier"] = email, ["password"] = newPassword })).Json(HttpStatusCode.OK);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Recovery_codes_allow_limited_attempts(string db)
+    {
+        var s = await Server(fixture, db);
+        var (email, _, _) = await RegisterApi(s);
+        var flow = await ApiFlow(s.Public, "recovery");
+        await (await s.Public.PostJson($"/self-service/recovery?flow={flow["id"]}", new JsonObject { ["method"] = "code", ["email"] = email })).Json(HttpStatusCode.OK);
+        var code = (await LastMail(s, email))!.Value.Data["recovery_code"]!.GetValue<string>();
+        var wrong = code == "123456" ? "654321" : "123456";
+        for (var i = 0; i < 5; i++)
+        {
+            var attempt = await (await s.Public.PostJson($"/self-service/recovery?flow={flow["id"]}", new JsonObject { ["method"] = "code", ["code"] = wrong })).Json(HttpStatusCode.BadRequest);
+            Assert.Contains(4060006L, MessageIds(attempt));
+        }
+        // After five wrong guesses even the right code no longer works.
+        var late = await (await s.Public.PostJson($"/self-service/recovery?flow={flow["id"]}", new JsonObject { ["method"] = "code", ["code"] = code })).Json(HttpStatusCode.BadRequest);
+        Assert.Contains(4060006L, MessageIds(late));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Admin_recovery_code_and_link_work_and_validate_input(string db)
+    {
+        var s = await Server(fixture, db);
+        var (_, _, reg) = await RegisterApi(s);
+        var id = reg["identity"]!["id"]!.GetValue<string>();
+        var created = await (await s.AdminWithKey.PostJson("/admin/recovery/code", new JsonObject { ["identity_id"] = id, ["expires_in"] = "15m", ["flow_type"] = "api" })).Json(HttpStatusCode.Created);
+        var link = created["recovery_link"]!.GetValue<string>();
+        var flowId = link[(link.IndexOf("flow=", StringComparison.Ordinal) + 5)..];
+        var done = await (await s.Public.PostJson($"/self-service/recovery?flow={flowId}", new JsonObject { ["method"] = "code", ["code"] = created["recovery_code"]!.GetValue<string>() })).Json(HttpStatusCode.OK);
+        Assert.Equal("passed_challenge", done["state"]!.GetValue<string>());
+
+        var linkResponse = await (await s.AdminWithKey.PostJson("/admin/recovery/link", new JsonObject { ["identity_id"] = id })).Json(HttpStatusCode.OK);
+        var recoveryLink = new Uri(linkResponse["recovery_link"]!.GetValue<string>());
+        using var browser = new Browser(s.PublicUrl);
+        var opened = await browser.Client.GetAsync(recoveryLink.PathAndQuery);
+        Assert.Equal(HttpStatusCode.SeeOther, opened.StatusCode);
+        Assert.Contains("/ui/settings?flow=", opened.Headers.Location!.ToString());
+        Assert.NotNull(browser.Cookie("ory_kratos_session"));
+        // A link works once.
+        using var other = new Browser(s.PublicUrl);
+        var reused = await other.Client.GetAsync(recoveryLink.PathAndQuery);
+        Assert.NotEqual(HttpStatusCode.OK, reused.StatusCode);
+        Assert.Null(other.Cookie("ory_kratos_session"));
+
+        await (await s.AdminWithKey.PostJson("/admin/recovery/code", new JsonObject { ["identity_id"] = Guid.NewGuid().ToString() })).Error(HttpStatusCode.NotFound);
+        await (await s.AdminWithKey.PostJson("/admin/recovery/code", new JsonObject { ["identity_id"] = "nope" })).Error(HttpStatusCode.BadRequest);
+        await (await s.AdminWithKey.PostJson("/admin/recovery/code", new JsonObject { ["identity_id"] = id, ["expires_in"] = "soon" })).Error(HttpStatusCode.BadRequest);
+        await (await s.AdminWithKey.PostJson("/admin/recovery/link", new JsonObject { ["identity_id"] = id, ["expires_in"] = "-1h" })).Error(HttpStatusCode.BadRequest);
+        await (await s.Public.PostJson("/admin/recovery/code", new JsonObject { ["identity_id"] = id })).Error(HttpStatusCode.Unauthorized);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Disabled_flows_and_logged_in_recovery_are_refused(string db)
+    {
+        var s = await fixture.Get(db);
+        var disabled = await (await s.Public.GetAsync("/self-service/recovery/api")).Error(HttpStatusCode.BadRequest);
+        Assert.Equal("self_service_flow_disabled", disabled["id"]!.GetValue<string>());
+        await (await s.Public.GetAsync("/self-service/verification/api")).Error(HttpStatusCode.BadRequest);
+        var on = await Server(fixture, db);
+        var (_, token, _) = await RegisterApi(on);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/self-service/recovery/api");
+        request.Headers.Add("X-Session-Token", token);
+        var already = await (await on.Public.SendAsync(request)).Error(HttpStatusCode.BadRequest);
+        Assert.Equal("session_already_available", already["id"]!.GetValue<string>());
+    }
+}
