@@ -33,6 +33,12 @@ public sealed class CourierAdminApiTests(ServerFixture fixture) : IClassFixture<
         Assert.Equal(queued.Id.ToString(), dispatch["message_id"]!.GetValue<string>());
         Assert.Equal("success", dispatch["status"]!.GetValue<string>());
         Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$", m["created_at"]!.GetValue<string>());
+
+        // The admin listener also serves it without the /admin prefix, and the public listener under /admin with a key.
+        var unprefixed = await (await s.AdminWithKey.GetAsync($"/courier/messages/{queued.Id}")).Json(HttpStatusCode.OK);
+        Assert.Equal(queued.Id.ToString(), unprefixed["id"]!.GetValue<string>());
+        var viaPublic = await (await s.PublicWithKey.GetAsync($"/admin/courier/messages/{queued.Id}")).Json(HttpStatusCode.OK);
+        Assert.Equal(queued.Id.ToString(), viaPublic["id"]!.GetValue<string>());
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]

@@ -1,8 +1,11 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using MimeKit;
 using SmtpServer;
+using SmtpServer.Authentication;
 using SmtpServer.Protocol;
 using SmtpServer.Storage;
 
@@ -15,15 +18,29 @@ public sealed class SmtpTestServer : IAsyncDisposable
     private readonly Task _running;
     private readonly Store _store = new();
 
-    private SmtpTestServer(int port)
+    private SmtpTestServer(int port, X509Certificate2? implicitTlsCertificate, (string User, string Password)? login)
     {
         Port = port;
         var options = new SmtpServerOptionsBuilder()
             .ServerName("localhost")
-            .Endpoint(b => b.Endpoint(new IPEndPoint(IPAddress.Loopback, port)))
+            .Endpoint(b =>
+            {
+                b.Endpoint(new IPEndPoint(IPAddress.Loopback, port));
+                if (implicitTlsCertificate is not null) b.IsSecure(true).Certificate(implicitTlsCertificate);
+                if (login is not null) b.AuthenticationRequired(true).AllowUnsecureAuthentication(true);
+            })
             .Build();
         var services = new SmtpServer.ComponentModel.ServiceProvider();
         services.Add(_store);
+        if (login is { } l)
+        {
+            services.Add(new DelegatingUserAuthenticator((user, password) =>
+            {
+                var ok = user == l.User && password == l.Password;
+                if (ok) AuthenticatedUser = user;
+                return ok;
+            }));
+        }
         var server = new SmtpServer.SmtpServer(options, services);
         _running = server.StartAsync(_stop.Token);
     }
@@ -35,11 +52,18 @@ public sealed class SmtpTestServer : IAsyncDisposable
 
     public IReadOnlyCollection<MimeMessage> Messages => _store.Messages;
 
+    /// <summary>The user that logged in, when the server was started with a login.</summary>
+    public string? AuthenticatedUser { get; private set; }
+
     public static Task<SmtpTestServer> StartAsync() => StartOnAsync(TestServer.FreePort());
 
-    public static async Task<SmtpTestServer> StartOnAsync(int port)
+    /// <summary>An implicit-TLS server (<c>smtps://</c>) with a self-signed certificate for <paramref name="hostName"/>, optionally requiring a login.</summary>
+    public static Task<SmtpTestServer> StartTlsAsync(string hostName, (string User, string Password)? login = null) =>
+        StartOnAsync(TestServer.FreePort(), SelfSigned(hostName), login);
+
+    public static async Task<SmtpTestServer> StartOnAsync(int port, X509Certificate2? implicitTlsCertificate = null, (string User, string Password)? login = null)
     {
-        var server = new SmtpTestServer(port);
+        var server = new SmtpTestServer(port, implicitTlsCertificate, login);
         // Wait until the listener accepts connections.
         for (var i = 0; i < 50; i++)
         {
@@ -76,6 +100,18 @@ public sealed class SmtpTestServer : IAsyncDisposable
             // stopped
         }
         _stop.Dispose();
+    }
+
+    private static X509Certificate2 SelfSigned(string hostName)
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest($"CN={hostName}", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddDnsName(hostName);
+        request.CertificateExtensions.Add(san.Build());
+        using var cert = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        // SslStream on Linux needs the key in an exportable store form; a PKCS#12 round trip gives that.
+        return X509CertificateLoader.LoadPkcs12(cert.Export(X509ContentType.Pfx), null);
     }
 
     private sealed class Store : MessageStore
