@@ -23,12 +23,7 @@ public static class GatehouseApp
     public static WebApplication Build(GatehouseOptions options, IdentitySchemaRegistry schemas, Action<IServiceCollection>? configureServices = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; o.UseUtcTimestamp = true; });
-        builder.Logging.SetMinimumLevel(LogLevelFrom(options.Log.Level));
-        // EF logs every failed command, including the unique violations that are expected 409s; Gatehouse logs real failures itself.
-        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Critical);
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        ConfigureLogging(builder.Logging, options);
 
         builder.WebHost.ConfigureKestrel(k =>
         {
@@ -60,6 +55,20 @@ public static class GatehouseApp
         return app;
     }
 
+    /// <summary>One log format for every host: single-line console output with UTC timestamps at <c>log.level</c>.</summary>
+    public static void ConfigureLogging(ILoggingBuilder logging, GatehouseOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(logging);
+        ArgumentNullException.ThrowIfNull(options);
+        logging.ClearProviders();
+        logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; o.UseUtcTimestamp = true; });
+        logging.SetMinimumLevel(LogLevelFrom(options.Log.Level));
+        // EF logs every failed command, including the unique violations that are expected 409s; Gatehouse logs real failures itself.
+        logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Critical);
+        logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
+    }
+
     private static void MapEndpoints(WebApplication app)
     {
         var auth = app.Services.GetRequiredService<AdminAuthorization>();
@@ -78,6 +87,7 @@ public static class GatehouseApp
         adminApi.MapIdentitiesAdmin();
         adminApi.MapSessionsAdmin();
         adminApi.MapSelfServiceAdmin();
+        adminApi.MapCourierAdmin();
     }
 
     private static IServiceCollection AddIdentities(this IServiceCollection services, GatehouseOptions options)

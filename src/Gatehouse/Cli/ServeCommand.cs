@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Gatehouse.Courier;
+using Gatehouse.Courier.Templates;
 using Gatehouse.Persistence;
 using Gatehouse.Schemas;
 
@@ -9,7 +11,8 @@ internal static class ServeCommand
     public static Command Create()
     {
         var dev = new Option<bool>("--dev") { Description = "Development mode: SQLite file in the working directory by default, migrations applied at start, no API key on the admin listener, relaxed cookies." };
-        var command = new Command("serve", "Run the Gatehouse server (public API, default 127.0.0.1:4433; admin API, default 127.0.0.1:4434).") { dev };
+        var watchCourier = new Option<bool>("--watch-courier") { Description = "Also run the courier worker in this process, delivering queued messages (otherwise run `gatehouse courier watch`)." };
+        var command = new Command("serve", "Run the Gatehouse server (public API, default 127.0.0.1:4433; admin API, default 127.0.0.1:4434).") { dev, watchCourier };
         command.SetAction((parse, ct) => CliContext.Run(async () =>
         {
             var isDev = parse.GetValue(dev);
@@ -17,7 +20,9 @@ internal static class ServeCommand
             var options = config.Options;
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
             var schemas = await IdentitySchemaRegistry.LoadAsync(options.Identity, http, config.BaseDirectory, ct);
-            await using var app = GatehouseApp.Build(options, schemas);
+            var withWorker = parse.GetValue(watchCourier);
+            await using var app = GatehouseApp.Build(options, schemas, withWorker ? s => s.AddCourierWorker() : null);
+            await app.Services.GetRequiredService<CourierTemplates>().ValidateAsync(ct);
             var migrator = app.Services.GetRequiredService<DatabaseMigrator>();
             if (isDev)
             {
@@ -28,7 +33,7 @@ internal static class ServeCommand
             {
                 await CliContext.EnsureMigratedAsync(app.Services, ct);
             }
-            Console.Error.WriteLine($"gatehouse {Http.Health.HealthEndpoints.CurrentVersion}: public API on {options.Serve.Public.Host}:{options.Serve.Public.Port}, admin API on {options.Serve.Admin.Host}:{options.Serve.Admin.Port}, database {Dsn.Redact(options.Dsn)}");
+            Console.Error.WriteLine($"gatehouse {Http.Health.HealthEndpoints.CurrentVersion}: public API on {options.Serve.Public.Host}:{options.Serve.Public.Port}, admin API on {options.Serve.Admin.Host}:{options.Serve.Admin.Port}, database {Dsn.Redact(options.Dsn)}{(withWorker ? ", courier worker running" : "")}");
             await app.RunAsync(ct);
             return 0;
         }));

@@ -6,12 +6,26 @@ namespace Gatehouse.Courier;
 
 public static class CourierServiceCollectionExtensions
 {
-    /// <summary>The courier's services: <see cref="Courier"/> (queueing) and the templates. The delivery worker is registered separately.</summary>
+    /// <summary>
+    /// The courier's services: <see cref="Courier"/> (queueing), the templates, the SMTP sender and the worker. The worker
+    /// only runs where <see cref="AddCourierWorker"/> adds its hosted service.
+    /// </summary>
     public static IServiceCollection AddCourier(this IServiceCollection services, GatehouseOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         services.TryAddSingleton<CourierTemplates>();
         services.TryAddScoped<Courier>();
+        services.TryAddScoped<CourierQueue>();
+        services.TryAddScoped<CourierMessages>();
+        services.TryAddSingleton<IMessageSender, SmtpMessageSender>();
+        services.TryAddSingleton<CourierWorker>();
+        return services;
+    }
+
+    /// <summary>Runs the delivery worker in the host (<c>serve --watch-courier</c>, <c>courier watch</c>).</summary>
+    public static IServiceCollection AddCourierWorker(this IServiceCollection services)
+    {
+        services.AddHostedService<CourierWorkerService>();
         return services;
     }
 }

@@ -1,0 +1,32 @@
+using System.CommandLine;
+using Gatehouse.Courier;
+using Gatehouse.Courier.Templates;
+using Gatehouse.Persistence;
+
+namespace Gatehouse.Cli;
+
+internal static class CourierCommand
+{
+    public static Command Create()
+    {
+        var watch = new Command("watch", "Run only the courier worker: deliver queued messages until stopped (Ctrl+C). Several may run against one database; each message is sent once.");
+        watch.SetAction((parse, ct) => CliContext.Run(async () =>
+        {
+            var options = CliContext.Load(parse, dev: false).Options;
+            var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = AppContext.BaseDirectory, DisableDefaults = true });
+            GatehouseApp.ConfigureLogging(builder.Logging, options);
+            builder.Services.AddSingleton(options);
+            builder.Services.AddSingleton(TimeProvider.System);
+            builder.Services.AddPersistence(Dsn.Parse(options.Dsn));
+            builder.Services.AddCourier(options);
+            builder.Services.AddCourierWorker();
+            using var host = builder.Build();
+            await CliContext.EnsureMigratedAsync(host.Services, ct);
+            await host.Services.GetRequiredService<CourierTemplates>().ValidateAsync(ct);
+            Console.Error.WriteLine($"gatehouse {Http.Health.HealthEndpoints.CurrentVersion}: courier worker on database {Dsn.Redact(options.Dsn)}");
+            await host.RunAsync(ct);
+            return 0;
+        }));
+        return new Command("courier", "Deliver the messages Gatehouse queues (e-mails with codes and links).") { watch };
+    }
+}

@@ -1,0 +1,43 @@
+using System.Text.Json.Nodes;
+using Gatehouse.Http.Json;
+
+namespace Gatehouse.Courier;
+
+/// <summary>Kratos's <c>message</c> wire shape (api.json), with its <c>dispatches</c>.</summary>
+public static class CourierMessageJson
+{
+    public static JsonObject Serialize(CourierMessage m)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        var dispatches = new JsonArray();
+        foreach (var d in m.Dispatches.OrderBy(d => d.CreatedAt).ThenBy(d => d.Id))
+        {
+            var o = new JsonObject
+            {
+                ["id"] = d.Id.ToString(),
+                ["message_id"] = d.MessageId.ToString(),
+                ["status"] = d.Status,
+            };
+            // Kratos's dispatch error is raw JSON: an object for a failed attempt, absent on success.
+            if (d.Error is not null) o["error"] = JsonNode.Parse(d.Error);
+            o["created_at"] = GoTimeJsonConverter.Format(d.CreatedAt);
+            o["updated_at"] = GoTimeJsonConverter.Format(d.UpdatedAt);
+            dispatches.Add(o);
+        }
+        return new JsonObject
+        {
+            ["id"] = m.Id.ToString(),
+            ["status"] = m.Status,
+            ["type"] = m.Type,
+            ["recipient"] = m.Recipient,
+            ["body"] = m.Body,
+            ["subject"] = m.Subject,
+            ["template_type"] = m.TemplateType,
+            ["channel"] = m.Channel,
+            ["send_count"] = m.SendCount,
+            ["dispatches"] = dispatches,
+            ["created_at"] = GoTimeJsonConverter.Format(m.CreatedAt),
+            ["updated_at"] = GoTimeJsonConverter.Format(m.UpdatedAt),
+        };
+    }
+}
