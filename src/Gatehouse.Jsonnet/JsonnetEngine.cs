@@ -32,9 +32,13 @@ public sealed class JsonnetEngine
     /// <summary>Evaluates <paramref name="snippet"/> to a <see cref="JsonNode"/> (null for JSON null).</summary>
     public JsonNode? EvaluateToNode(string snippet, string fileName = "<snippet>", JsonnetEvaluationOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var json = Run(snippet, fileName, options ?? new JsonnetEvaluationOptions(), cancellationToken, JsonStyle.Custom);
+        var json = EvaluateMinified(snippet, fileName, options, cancellationToken);
         return JsonNode.Parse(json);
     }
+
+    /// <summary>Evaluates to minified JSON (no whitespace), numbers and strings formatted as in the reference output.</summary>
+    public string EvaluateMinified(string snippet, string fileName = "<snippet>", JsonnetEvaluationOptions? options = null, CancellationToken cancellationToken = default) =>
+        Run(snippet, fileName, options ?? new JsonnetEvaluationOptions(), cancellationToken, JsonStyle.Custom);
 
     /// <summary>Parses and statically checks a program without evaluating it (cached).</summary>
     /// <exception cref="JsonnetException">The program does not parse or refers to unknown variables.</exception>

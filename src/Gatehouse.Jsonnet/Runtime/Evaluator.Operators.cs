@@ -8,6 +8,7 @@ internal sealed partial class Evaluator
 
     private Value EvalBinary(BinaryNode b, Env env)
     {
+        RuntimeGuard.EnsureStack();
         switch (b.Op)
         {
             case BinaryOp.And:
@@ -205,6 +206,7 @@ internal sealed partial class Evaluator
 
     private Value EvalUnary(UnaryNode u, Env env)
     {
+        RuntimeGuard.EnsureStack();
         var v = Eval(u.Operand, env);
         switch (u.Op)
         {
@@ -221,6 +223,7 @@ internal sealed partial class Evaluator
 
     public bool Equal(Value a, Value b, Node? at)
     {
+        RuntimeGuard.EnsureStack();
         if (ReferenceEquals(a, b) && a is not FunctionValue)
         {
             return true;
@@ -297,6 +300,7 @@ internal sealed partial class Evaluator
 
     public int Compare(Value a, Value b, Node? at, string op = "<")
     {
+        RuntimeGuard.EnsureStack();
         switch (a)
         {
             case NumberValue an when b is NumberValue bn:

@@ -295,6 +295,7 @@ internal sealed partial class Evaluator
             case NodeKind.Index:
             {
                 var ix = (IndexNode)node;
+                RuntimeGuard.EnsureStack();
                 var target = Eval(ix.Target, env);
                 var index = Eval(ix.IndexExpr, env);
                 return Index(target, index, node);

@@ -1,3 +1,4 @@
+using Gatehouse.Jsonnet.Syntax;
 using System.Text;
 
 namespace Gatehouse.Jsonnet.Runtime;
@@ -318,6 +319,7 @@ internal static partial class StdLib
             var sb = new StringBuilder();
             void Walk(Value v)
             {
+                RuntimeGuard.EnsureStack();
                 switch (v)
                 {
                     case StringValue s:
@@ -359,6 +361,7 @@ internal static partial class StdLib
             var result = new List<Thunk>();
             void Walk(Value v)
             {
+                RuntimeGuard.EnsureStack();
                 if (v is ArrayValue arr)
                 {
                     foreach (var e in arr.Items)

@@ -1,3 +1,4 @@
+using Gatehouse.Jsonnet.Syntax;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -99,6 +100,7 @@ internal static partial class StdLib
 
     public static Value FromJson(JsonElement e)
     {
+        RuntimeGuard.EnsureStack();
         switch (e.ValueKind)
         {
             case JsonValueKind.Object:

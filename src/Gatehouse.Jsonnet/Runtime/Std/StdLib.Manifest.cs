@@ -1,3 +1,4 @@
+using Gatehouse.Jsonnet.Syntax;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -126,6 +127,7 @@ internal static partial class StdLib
 
     private static string Python(Evaluator ev, Value v)
     {
+        RuntimeGuard.EnsureStack();
         switch (v)
         {
             case ObjectValue o:
@@ -147,6 +149,7 @@ internal static partial class StdLib
 
     private static void Xml(Evaluator ev, StringBuilder sb, Value v)
     {
+        RuntimeGuard.EnsureStack();
         if (v is StringValue s)
         {
             sb.Append(s.Value);
@@ -208,6 +211,7 @@ internal static partial class StdLib
 
     private static void Yaml(Evaluator ev, StringBuilder sb, Value v, string cindent, bool indentArray, bool quoteKeys, List<object> path)
     {
+        RuntimeGuard.EnsureStack();
         switch (v)
         {
             case BoolValue b:
@@ -341,6 +345,7 @@ internal static partial class StdLib
 
         private string RenderValue(Value v, List<object> path, bool inline, string cindent)
         {
+            RuntimeGuard.EnsureStack();
             switch (v)
             {
                 case BoolValue b:
@@ -380,6 +385,7 @@ internal static partial class StdLib
 
         public string TableInternal(ObjectValue v, List<string> path, List<object> indexedPath, string cindent)
         {
+            RuntimeGuard.EnsureStack();
             var kvp = new List<string>();
             var sections = new List<string>();
             foreach (var k in v.FieldNames(false))

@@ -83,6 +83,7 @@ internal static partial class StdLib
 
     private static Value? Prune(Evaluator ev, Value v)
     {
+        RuntimeGuard.EnsureStack();
         switch (v)
         {
             case ArrayValue arr:
@@ -118,6 +119,7 @@ internal static partial class StdLib
 
     private static Value MergePatch(Evaluator ev, Value target, Value patch)
     {
+        RuntimeGuard.EnsureStack();
         if (patch is not ObjectValue po)
         {
             return patch;

@@ -1,3 +1,4 @@
+using Gatehouse.Jsonnet.Syntax;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using YamlDotNet.Core;
@@ -47,6 +48,7 @@ internal static class YamlParser
 
     private static Value Convert(YamlNode node)
     {
+        RuntimeGuard.EnsureStack();
         switch (node)
         {
             case YamlMappingNode map:
