@@ -84,7 +84,7 @@ public sealed class JsonnetEngine
     private static Value CallTopLevel(Evaluator ev, FunctionValue fn, JsonnetEvaluationOptions options)
     {
         var named = options.TopLevelArgs.Select(kv => (kv.Key, ev.MakeExternal(kv.Key, kv.Value, "tla"))).ToArray();
-        ev.Push(null, "<Top-level function>");
+        ev.Push(null, null, "Top-level function");
         var result = ev.Call(fn, [], named, null);
         ev.Pop();
         return result;

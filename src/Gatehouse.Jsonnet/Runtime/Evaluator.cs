@@ -9,8 +9,9 @@ internal sealed partial class Evaluator
 {
     private readonly JsonnetEngine _engine;
     private readonly JsonnetEvaluationOptions _options;
-    private readonly Node?[] _sites;
-    private readonly string?[] _names;
+    private Node?[] _sites = new Node?[32];
+    private string?[] _kinds = new string?[32];
+    private string?[] _labels = new string?[32];
     private readonly int _maxDepth;
     private readonly long _maxSteps;
     private readonly long _deadline;
@@ -25,8 +26,6 @@ internal sealed partial class Evaluator
         _engine = engine;
         _options = options;
         _maxDepth = options.MaxStackFrames;
-        _sites = new Node?[_maxDepth + 2];
-        _names = new string?[_maxDepth + 2];
         _maxSteps = options.MaxSteps <= 0 ? long.MaxValue : options.MaxSteps;
         _deadline = options.Timeout is { } t ? Stopwatch.GetTimestamp() + (long)(t.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
         _cancellation = cancellation;
@@ -45,9 +44,23 @@ internal sealed partial class Evaluator
 
     public Thunk MakeExternal(string name, ExternalValue value, string kind)
     {
-        if (!value.IsCode)
+        switch (value.Kind)
         {
-            return new StringValue(value.Text);
+            case ExternalValueKind.String:
+                return new StringValue(value.Text);
+            case ExternalValueKind.Json:
+                return new DelegateThunk(() =>
+                {
+                    try
+                    {
+                        using var doc = System.Text.Json.JsonDocument.Parse(value.Text);
+                        return StdLib.FromJson(doc.RootElement);
+                    }
+                    catch (System.Text.Json.JsonException e)
+                    {
+                        throw Error($"{kind} variable {name} is not valid JSON: {e.Message}", null);
+                    }
+                });
         }
         var file = $"<{kind}var:{name}>";
         return new DelegateThunk(() =>
@@ -62,7 +75,7 @@ internal sealed partial class Evaluator
     public JsonnetException Error(string message, Node? at)
     {
         var lines = new List<string>();
-        var top = _depth > 0 ? _names[_depth - 1] : null;
+        var top = _depth > 0 ? FrameName(_depth - 1) : null;
         if (at is not null)
         {
             lines.Add($"{at.Location}\t{top ?? ""}");
@@ -70,12 +83,12 @@ internal sealed partial class Evaluator
         for (var i = _depth - 1; i >= 0; i--)
         {
             var site = _sites[i];
-            var name = i > 0 ? _names[i - 1] : null;
+            var name = i > 0 ? FrameName(i - 1) : null;
             if (site is null)
             {
-                if (_names[i] is { } n && n.StartsWith('<'))
+                if (_kinds[i] is null && _labels[i] is { } n && (lines.Count == 0 || lines[^1] != n))
                 {
-                    lines.Add(n[1..^1]);
+                    lines.Add(n);
                 }
                 continue;
             }
@@ -88,16 +101,27 @@ internal sealed partial class Evaluator
         return new JsonnetException(JsonnetErrorKind.Runtime, message, at?.Location, lines);
     }
 
-    public void Push(Node? site, string name)
+    /// <summary>Enters a frame: <paramref name="kind"/> is "function", "thunk", "object"...; null for a bare label such as "During manifestation".</summary>
+    public void Push(Node? site, string? kind, string label)
     {
         if (_depth >= _maxDepth || !RuntimeHelpers.TryEnsureSufficientExecutionStack())
         {
             throw Error("max stack frames exceeded.", site);
         }
+        if (_depth == _sites.Length)
+        {
+            var size = Math.Min(_sites.Length * 2, _maxDepth + 1);
+            Array.Resize(ref _sites, size);
+            Array.Resize(ref _kinds, size);
+            Array.Resize(ref _labels, size);
+        }
         _sites[_depth] = site;
-        _names[_depth] = name;
+        _kinds[_depth] = kind;
+        _labels[_depth] = label;
         _depth++;
     }
+
+    private string FrameName(int i) => _kinds[i] is { } kind ? kind + " <" + _labels[i] + ">" : "";
 
     public void Pop() => _depth--;
 
@@ -139,7 +163,7 @@ internal sealed partial class Evaluator
 
     public Value EvalThunk(Node expr, Env env, string? name)
     {
-        Push(expr, name is null ? "thunk <anonymous>" : "thunk <" + name + ">");
+        Push(expr, "thunk", name ?? "anonymous");
         var v = Eval(expr, env);
         _depth--;
         return v;
@@ -424,7 +448,8 @@ internal sealed partial class Evaluator
                     env = BindArguments(closure, positional, named, ap);
                     // Reuse the current frame: this is what makes tailstrict recursion run in constant stack.
                     _sites[_depth - 1] = ap;
-                    _names[_depth - 1] = "function <" + closure.Name + ">";
+                    _kinds[_depth - 1] = "function";
+                    _labels[_depth - 1] = closure.Name;
                     node = closure.Node.Body;
                     Step();
                     continue;
@@ -477,6 +502,10 @@ internal sealed partial class Evaluator
 
     private ObjectValue EvalObject(ObjectNode o, Env env)
     {
+        if (o.Shape is { } shape)
+        {
+            return new ObjectValue([new ObjectLayer(shape.Fields, env, o.Locals, o.Asserts, o.BindsDollar) { Shape = shape }]);
+        }
         var fields = new Dictionary<string, ObjectField>(o.Fields.Length, StringComparer.Ordinal);
         foreach (var f in o.Fields)
         {
@@ -502,6 +531,13 @@ internal sealed partial class Evaluator
             {
                 throw Error($"Duplicate field name: \"{name}\"", f.NameExpr ?? f.Body);
             }
+        }
+        if (Array.TrueForAll(o.Fields, f => f.FixedName is not null))
+        {
+            // Fixed names: the table never depends on the environment, so build it once per literal.
+            var built = new LayerShape(fields);
+            o.Shape = built;
+            return new ObjectValue([new ObjectLayer(fields, env, o.Locals, o.Asserts, o.BindsDollar) { Shape = built }]);
         }
         return new ObjectValue([new ObjectLayer(fields, env, o.Locals, o.Asserts, o.BindsDollar)]);
     }
@@ -562,7 +598,7 @@ internal sealed partial class Evaluator
                 var env = FieldEnv(obj, i, layer.Env);
                 foreach (var a in layer.Asserts)
                 {
-                    Push(at, "object <anonymous>");
+                    Push(at, "object", "anonymous");
                     var c = Eval(a.Condition, env);
                     if (c is not BoolValue b)
                     {
@@ -622,7 +658,7 @@ internal sealed partial class Evaluator
         else
         {
             var env = FieldEnv(self, level, field.Env ?? layer.Env);
-            Push(at, "object <anonymous>");
+            Push(at, "object", "anonymous");
             v = Eval(field.Body!, env);
             _depth--;
         }
@@ -725,7 +761,7 @@ internal sealed partial class Evaluator
     {
         if (fn is ClosureValue closure)
         {
-            Push(site, "function <" + closure.Name + ">");
+            Push(site, "function", closure.Name);
             var env = BindArguments(closure, positional, named, site);
             var result = EvalTail(closure.Node.Body, env, inFunction: true);
             _depth--;
@@ -733,7 +769,7 @@ internal sealed partial class Evaluator
         }
         var builtin = (BuiltinFunction)fn;
         var args = BindBuiltin(builtin, positional, named, site);
-        Push(site, "builtin function <" + builtin.Name + ">");
+        Push(site, "builtin function", builtin.Name);
         var value = builtin.Body(this, args);
         _depth--;
         return value;
@@ -885,7 +921,7 @@ internal sealed partial class Evaluator
             default:
             {
                 var program = _engine.ParseCached(found.Path, Utf8(found.Content));
-                Push(node, "import");
+                Push(node, "import", found.Path);
                 result = Eval(program, RootEnv(found.Path));
                 _depth--;
                 break;

@@ -93,7 +93,7 @@ internal sealed class Manifester
             });
             return;
         }
-        _ev.Push(_at, "<During manifestation>");
+        _ev.Push(_at, null, "During manifestation");
         var inner = currentIndent + _indent;
         if (_style == JsonStyle.Inline)
         {
@@ -139,7 +139,7 @@ internal sealed class Manifester
             });
             return;
         }
-        _ev.Push(_at, "<During manifestation>");
+        _ev.Push(_at, null, "During manifestation");
         var inner = currentIndent + _indent;
         if (_style == JsonStyle.Inline)
         {

@@ -28,6 +28,9 @@ internal sealed class ObjectLayer(Dictionary<string, ObjectField> fields, Env? e
     /// <summary>For a mask layer: how many layers below it the removal covers.</summary>
     public int MaskDepth { get; init; }
 
+    /// <summary>Precomputed field facts shared by every object made from the same literal (null when names are computed).</summary>
+    public LayerShape? Shape { get; init; }
+
     public static ObjectLayer Mask(string key, int depth) => new(new Dictionary<string, ObjectField>(StringComparer.Ordinal), null, [], [], false) { MaskKey = key, MaskDepth = depth };
 
     public Dictionary<string, ObjectField> Fields { get; } = fields;
@@ -127,6 +130,10 @@ internal sealed class ObjectValue : Value
             {
                 return _visibility;
             }
+            if (Layers.Length == 1 && Layers[0].Shape is { } shape)
+            {
+                return _visibility = shape.Visibility;
+            }
             if (HasMasks)
             {
                 return _visibility = MaskedVisibility();
@@ -193,6 +200,10 @@ internal sealed class ObjectValue : Value
 
     public string[] FieldNames(bool includeHidden)
     {
+        if (Layers.Length == 1 && Layers[0].Shape is { } shape)
+        {
+            return includeHidden ? shape.AllSorted : shape.VisibleSorted;
+        }
         if (includeHidden)
         {
             return _allSorted ??= Sort(Visibility.Keys);
@@ -200,10 +211,34 @@ internal sealed class ObjectValue : Value
         return _visibleSorted ??= Sort(Visibility.Where(kv => kv.Value).Select(kv => kv.Key));
     }
 
-    private static string[] Sort(IEnumerable<string> names)
+    internal static string[] Sort(IEnumerable<string> names)
     {
         var a = names.ToArray();
         Array.Sort(a, StringOps.CodepointComparer);
         return a;
     }
+}
+
+/// <summary>The fields of an object literal with fixed names, computed once per literal.</summary>
+internal sealed class LayerShape
+{
+    public LayerShape(Dictionary<string, ObjectField> fields)
+    {
+        Fields = fields;
+        Visibility = new Dictionary<string, bool>(fields.Count, StringComparer.Ordinal);
+        foreach (var f in fields.Values)
+        {
+            Visibility[f.Name] = f.Visibility != FieldVisibility.Hidden;
+        }
+        AllSorted = ObjectValue.Sort(fields.Keys);
+        VisibleSorted = AllSorted.Where(n => Visibility[n]).ToArray();
+    }
+
+    public Dictionary<string, ObjectField> Fields { get; }
+
+    public Dictionary<string, bool> Visibility { get; }
+
+    public string[] AllSorted { get; }
+
+    public string[] VisibleSorted { get; }
 }

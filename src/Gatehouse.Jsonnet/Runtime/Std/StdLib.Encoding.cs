@@ -104,9 +104,24 @@ internal static partial class StdLib
         switch (e.ValueKind)
         {
             case JsonValueKind.Object:
-                return MakeObject(e.EnumerateObject().Select(p => new KeyValuePair<string, Thunk>(p.Name, FromJson(p.Value))).ToList());
+            {
+                var fields = new Dictionary<string, ObjectField>(StringComparer.Ordinal);
+                foreach (var p in e.EnumerateObject())
+                {
+                    fields[p.Name] = new ObjectField(p.Name, FieldVisibility.Inherit, false, null, null, FromJson(p.Value));
+                }
+                return new ObjectValue([ObjectLayer.Constant(fields)]);
+            }
             case JsonValueKind.Array:
-                return new ArrayValue(e.EnumerateArray().Select(x => (Thunk)FromJson(x)).ToArray());
+            {
+                var items = new Thunk[e.GetArrayLength()];
+                var i = 0;
+                foreach (var x in e.EnumerateArray())
+                {
+                    items[i++] = FromJson(x);
+                }
+                return new ArrayValue(items);
+            }
             case JsonValueKind.String:
                 return S(e.GetString()!);
             case JsonValueKind.Number:
