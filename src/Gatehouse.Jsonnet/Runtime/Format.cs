@@ -10,6 +10,11 @@ internal static class Format
     {
         if (d == Math.Floor(d))
         {
+            if (d == 0 && double.IsNegative(d))
+            {
+                // printf("%.0f", -0.0) keeps the sign, and so does the reference.
+                return "-0";
+            }
             if (Math.Abs(d) < 1e15)
             {
                 return ((long)d).ToString(CultureInfo.InvariantCulture);
