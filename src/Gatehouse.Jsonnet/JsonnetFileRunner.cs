@@ -45,7 +45,27 @@ public static class JsonnetFileRunner
                 MaxSteps = 0,
                 MaxOutputLength = 0,
             };
-            var output = new JsonnetEngine().Evaluate(text, file, options);
+            // The reference allows 500 nested frames; a thread with a large stack lets that limit, not the
+            // thread's stack, decide (the stack is reserved, not committed).
+            string? output = null;
+            JsonnetException? failure = null;
+            var thread = new Thread(() =>
+            {
+                try
+                {
+                    output = new JsonnetEngine().Evaluate(text, file, options);
+                }
+                catch (JsonnetException e)
+                {
+                    failure = e;
+                }
+            }, 512 * 1024 * 1024);
+            thread.Start();
+            thread.Join();
+            if (failure is not null)
+            {
+                throw failure;
+            }
             stdout.Write(output);
             stdout.Write('\n');
             return 0;

@@ -8,7 +8,7 @@ internal sealed partial class Evaluator
 
     private Value EvalBinary(BinaryNode b, Env env)
     {
-        RuntimeGuard.EnsureStack();
+        EnsureStack();
         switch (b.Op)
         {
             case BinaryOp.And:
@@ -206,7 +206,7 @@ internal sealed partial class Evaluator
 
     private Value EvalUnary(UnaryNode u, Env env)
     {
-        RuntimeGuard.EnsureStack();
+        EnsureStack();
         var v = Eval(u.Operand, env);
         switch (u.Op)
         {
@@ -223,7 +223,7 @@ internal sealed partial class Evaluator
 
     public bool Equal(Value a, Value b, Node? at)
     {
-        RuntimeGuard.EnsureStack();
+        EnsureStack();
         if (ReferenceEquals(a, b) && a is not FunctionValue)
         {
             return true;
@@ -300,7 +300,7 @@ internal sealed partial class Evaluator
 
     public int Compare(Value a, Value b, Node? at, string op = "<")
     {
-        RuntimeGuard.EnsureStack();
+        EnsureStack();
         switch (a)
         {
             case NumberValue an when b is NumberValue bn:

@@ -86,9 +86,9 @@ internal sealed partial class Evaluator
             var name = i > 0 ? FrameName(i - 1) : null;
             if (site is null)
             {
-                if (_kinds[i] is null && _labels[i] is { } n && (lines.Count == 0 || lines[^1] != n))
+                if (_kinds[i] is null && _labels[i] is { } n && (lines.Count == 0 || lines[^1] != n + "\t"))
                 {
-                    lines.Add(n);
+                    lines.Add(n + "\t");
                 }
                 continue;
             }
@@ -119,6 +119,15 @@ internal sealed partial class Evaluator
         _kinds[_depth] = kind;
         _labels[_depth] = label;
         _depth++;
+    }
+
+    /// <summary>Fails cleanly, with a stack trace, when the thread's own stack runs low.</summary>
+    public void EnsureStack()
+    {
+        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        {
+            throw Error("max stack frames exceeded.", null);
+        }
     }
 
     private string FrameName(int i) => _kinds[i] is { } kind ? kind + " <" + _labels[i] + ">" : "";
@@ -301,7 +310,7 @@ internal sealed partial class Evaluator
                 var items = new Thunk[a.Elements.Length];
                 for (var i = 0; i < items.Length; i++)
                 {
-                    items[i] = MakeThunk(a.Elements[i], env);
+                    items[i] = MakeThunk(a.Elements[i], env, "array_element");
                 }
                 return new ArrayValue(items);
             }
@@ -309,7 +318,7 @@ internal sealed partial class Evaluator
             {
                 var ac = (ArrayComprehensionNode)node;
                 var items = new List<Thunk>();
-                Comprehend(ac.Specs, 0, env, e => items.Add(MakeThunk(ac.Body, e)));
+                Comprehend(ac.Specs, 0, env, e => items.Add(MakeThunk(ac.Body, e, "array_element")));
                 return new ArrayValue(items.ToArray());
             }
             case NodeKind.Object:
@@ -319,7 +328,7 @@ internal sealed partial class Evaluator
             case NodeKind.Index:
             {
                 var ix = (IndexNode)node;
-                RuntimeGuard.EnsureStack();
+                EnsureStack();
                 var target = Eval(ix.Target, env);
                 var index = Eval(ix.IndexExpr, env);
                 return Index(target, index, node);
@@ -504,7 +513,7 @@ internal sealed partial class Evaluator
     {
         if (o.Shape is { } shape)
         {
-            return new ObjectValue([new ObjectLayer(shape.Fields, env, o.Locals, o.Asserts, o.BindsDollar) { Shape = shape }]);
+            return new ObjectValue([new ObjectLayer(shape.Fields, env, o.Locals, o.Asserts, o.BindsDollar) { Shape = shape, Name = o.Name }]);
         }
         var fields = new Dictionary<string, ObjectField>(o.Fields.Length, StringComparer.Ordinal);
         foreach (var f in o.Fields)
@@ -537,9 +546,9 @@ internal sealed partial class Evaluator
             // Fixed names: the table never depends on the environment, so build it once per literal.
             var built = new LayerShape(fields);
             o.Shape = built;
-            return new ObjectValue([new ObjectLayer(fields, env, o.Locals, o.Asserts, o.BindsDollar) { Shape = built }]);
+            return new ObjectValue([new ObjectLayer(fields, env, o.Locals, o.Asserts, o.BindsDollar) { Shape = built, Name = o.Name }]);
         }
-        return new ObjectValue([new ObjectLayer(fields, env, o.Locals, o.Asserts, o.BindsDollar)]);
+        return new ObjectValue([new ObjectLayer(fields, env, o.Locals, o.Asserts, o.BindsDollar) { Name = o.Name }]);
     }
 
     private ObjectValue EvalObjectComprehension(ObjectComprehensionNode oc, Env env)
@@ -598,7 +607,7 @@ internal sealed partial class Evaluator
                 var env = FieldEnv(obj, i, layer.Env);
                 foreach (var a in layer.Asserts)
                 {
-                    Push(at, "object", "anonymous");
+                    Push(at, "thunk", "object_assert");
                     var c = Eval(a.Condition, env);
                     if (c is not BoolValue b)
                     {
@@ -658,7 +667,7 @@ internal sealed partial class Evaluator
         else
         {
             var env = FieldEnv(self, level, field.Env ?? layer.Env);
-            Push(at, "object", "anonymous");
+            Push(at, "object", layer.Name ?? "anonymous");
             v = Eval(field.Body!, env);
             _depth--;
         }
@@ -761,8 +770,8 @@ internal sealed partial class Evaluator
     {
         if (fn is ClosureValue closure)
         {
-            Push(site, "function", closure.Name);
             var env = BindArguments(closure, positional, named, site);
+            Push(site, "function", closure.Name);
             var result = EvalTail(closure.Node.Body, env, inFunction: true);
             _depth--;
             return result;

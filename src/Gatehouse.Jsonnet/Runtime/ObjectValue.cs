@@ -28,6 +28,9 @@ internal sealed class ObjectLayer(Dictionary<string, ObjectField> fields, Env? e
     /// <summary>For a mask layer: how many layers below it the removal covers.</summary>
     public int MaskDepth { get; init; }
 
+    /// <summary>The variable the literal was bound to, for stack traces.</summary>
+    public string? Name { get; init; }
+
     /// <summary>Precomputed field facts shared by every object made from the same literal (null when names are computed).</summary>
     public LayerShape? Shape { get; init; }
 

@@ -131,6 +131,9 @@ internal sealed class ObjectNode(SourceLocation location, FieldNode[] fields, Bi
     /// <summary>True for an object not nested in another object's body: it binds <c>$</c>.</summary>
     public bool BindsDollar { get; set; }
 
+    /// <summary>The variable the literal is bound to, for stack traces.</summary>
+    public string? Name { get; set; }
+
     /// <summary>Field table shared by all instances when every field name is fixed (set on first evaluation).</summary>
     public Runtime.LayerShape? Shape { get; set; }
 }

@@ -364,6 +364,10 @@ internal sealed class Parser
         {
             f.Name ??= id.Text;
         }
+        else if (value is ObjectNode o)
+        {
+            o.Name ??= id.Text;
+        }
         return new Bind(id.Location, id.Text, value);
     }
 

@@ -319,7 +319,7 @@ internal static partial class StdLib
             var sb = new StringBuilder();
             void Walk(Value v)
             {
-                RuntimeGuard.EnsureStack();
+                ev.EnsureStack();
                 switch (v)
                 {
                     case StringValue s:
@@ -361,7 +361,7 @@ internal static partial class StdLib
             var result = new List<Thunk>();
             void Walk(Value v)
             {
-                RuntimeGuard.EnsureStack();
+                ev.EnsureStack();
                 if (v is ArrayValue arr)
                 {
                     foreach (var e in arr.Items)

@@ -127,7 +127,7 @@ internal static partial class StdLib
 
     private static string Python(Evaluator ev, Value v)
     {
-        RuntimeGuard.EnsureStack();
+        ev.EnsureStack();
         switch (v)
         {
             case ObjectValue o:
@@ -149,7 +149,7 @@ internal static partial class StdLib
 
     private static void Xml(Evaluator ev, StringBuilder sb, Value v)
     {
-        RuntimeGuard.EnsureStack();
+        ev.EnsureStack();
         if (v is StringValue s)
         {
             sb.Append(s.Value);
@@ -211,7 +211,7 @@ internal static partial class StdLib
 
     private static void Yaml(Evaluator ev, StringBuilder sb, Value v, string cindent, bool indentArray, bool quoteKeys, List<object> path)
     {
-        RuntimeGuard.EnsureStack();
+        ev.EnsureStack();
         switch (v)
         {
             case BoolValue b:
@@ -345,7 +345,7 @@ internal static partial class StdLib
 
         private string RenderValue(Value v, List<object> path, bool inline, string cindent)
         {
-            RuntimeGuard.EnsureStack();
+            ev.EnsureStack();
             switch (v)
             {
                 case BoolValue b:
@@ -385,7 +385,7 @@ internal static partial class StdLib
 
         public string TableInternal(ObjectValue v, List<string> path, List<object> indexedPath, string cindent)
         {
-            RuntimeGuard.EnsureStack();
+            ev.EnsureStack();
             var kvp = new List<string>();
             var sections = new List<string>();
             foreach (var k in v.FieldNames(false))

@@ -83,7 +83,7 @@ internal static partial class StdLib
 
     private static Value? Prune(Evaluator ev, Value v)
     {
-        RuntimeGuard.EnsureStack();
+        ev.EnsureStack();
         switch (v)
         {
             case ArrayValue arr:
@@ -119,7 +119,7 @@ internal static partial class StdLib
 
     private static Value MergePatch(Evaluator ev, Value target, Value patch)
     {
-        RuntimeGuard.EnsureStack();
+        ev.EnsureStack();
         if (patch is not ObjectValue po)
         {
             return patch;
