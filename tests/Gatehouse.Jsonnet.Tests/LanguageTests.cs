@@ -88,4 +88,19 @@ public sealed class LanguageTests
     [Fact]
     public void Shebang_and_comments_are_ignored() =>
         Assert.Equal("3", Eval.Min("#!/usr/bin/env jsonnet\n// line\n/* block */ 1 + # hash\n 2"));
+
+    [Fact]
+    public void Text_blocks_keep_crlf_line_endings_like_the_reference() =>
+        Assert.Equal("{\"text\":\"A paragraph\\r\\nof text.\\r\\n\"}", Eval.Min("{\r\n  text: |||\r\n    A paragraph\r\n    of text.\r\n  |||,\r\n}\r\n"));
+
+    [Fact]
+    public void Object_comprehensions_see_locals_super_and_dollar() =>
+        Assert.Equal("{\"a\":1,\"b\":2,\"c\":1}", Eval.Min("{a: 1} + {local one = 1, [k]: (if k == 'b' then super.a + one else $.a) for k in ['b', 'c']}"));
+
+    [Fact]
+    public void Object_remove_key_keeps_inheritance() =>
+        Assert.Equal("{\"a\":1,\"b\":1}", Eval.Min("{a: 1} + std.objectRemoveKey({b: super.a, c: 3}, 'c')"));
+
+    [Fact]
+    public void Negative_zero_prints_with_its_sign() => Assert.Equal("-0", Eval.Pretty("-0"));
 }
