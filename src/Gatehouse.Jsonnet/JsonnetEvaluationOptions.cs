@@ -24,6 +24,9 @@ public sealed class JsonnetEvaluationOptions
     /// <summary>Maximum number of characters of output; 0 for no limit.</summary>
     public long MaxOutputLength { get; init; } = 64 * 1024 * 1024;
 
+    /// <summary>Largest string (characters) or array (elements) a single operation may build; 0 for no limit.</summary>
+    public long MaxValueLength { get; init; } = 16 * 1024 * 1024;
+
     /// <summary>Wall-clock limit for the evaluation; null for none.</summary>
     public TimeSpan? Timeout { get; init; } = TimeSpan.FromSeconds(10);
 

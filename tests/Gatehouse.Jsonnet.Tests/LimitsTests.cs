@@ -103,4 +103,16 @@ public sealed class LimitsTests
     [Fact]
     public void Parse_depth_is_bounded() =>
         Assert.Equal("Exceeded maximum parse depth limit.", Eval.Error(new string('[', 1000) + new string(']', 1000)).Message);
+
+    [Theory]
+    [InlineData("local s(n) = if n == 0 then 'xxxxxxxx' else s(n - 1) + s(n - 1); std.length(s(40))")]
+    [InlineData("std.length(std.repeat('x', 1e12))")]
+    [InlineData("std.length(std.range(1, 1e12))")]
+    [InlineData("std.length(std.makeArray(1e12, function(i) i))")]
+    [InlineData("local a(n) = if n == 0 then [1] else a(n - 1) + a(n - 1); std.length(a(40))")]
+    public void Values_too_large_for_memory_are_refused(string code)
+    {
+        var e = Eval.Error(code, new JsonnetEvaluationOptions { MaxValueLength = 1_000_000 });
+        Assert.StartsWith("value too large", e.Message, StringComparison.Ordinal);
+    }
 }

@@ -176,9 +176,14 @@ internal sealed partial class Evaluator
             case NumberValue l when right is NumberValue r:
                 return Number(l.Value + r.Value, at);
             case StringValue ls when right is StringValue rs:
+                Charge(ls.Value.Length + (long)rs.Value.Length, at);
                 return new StringValue(string.Concat(ls.Value, rs.Value));
             case StringValue ls:
-                return new StringValue(string.Concat(ls.Value, ToStringValue(right, at)));
+            {
+                var r = ToStringValue(right, at);
+                Charge(ls.Value.Length + (long)r.Length, at);
+                return new StringValue(string.Concat(ls.Value, r));
+            }
             case ObjectValue lo when right is ObjectValue ro:
                 return new ObjectValue([.. lo.Layers, .. ro.Layers]);
             case ArrayValue la when right is ArrayValue ra:
@@ -191,6 +196,7 @@ internal sealed partial class Evaluator
                 {
                     return la;
                 }
+                Charge(la.Length + (long)ra.Length, at);
                 var items = new Thunk[la.Length + ra.Length];
                 la.Items.CopyTo(items, 0);
                 ra.Items.CopyTo(items, la.Length);
@@ -199,7 +205,9 @@ internal sealed partial class Evaluator
         }
         if (right is StringValue rs2)
         {
-            return new StringValue(string.Concat(ToStringValue(left, at), rs2.Value));
+            var l = ToStringValue(left, at);
+            Charge(l.Length + (long)rs2.Value.Length, at);
+            return new StringValue(string.Concat(l, rs2.Value));
         }
         throw Error($"Binary operator + requires matching types, got {left.TypeName} and {right.TypeName}.", at);
     }

@@ -139,6 +139,47 @@ internal sealed partial class Evaluator
 
     public void ResetStack() => _depth = 0;
 
+    /// <summary>
+    /// Accounts for work done inside a built-in (n elements or characters produced) and refuses values
+    /// larger than <see cref="JsonnetEvaluationOptions.MaxValueLength"/>, so that no single call can exhaust memory.
+    /// </summary>
+    public void Charge(long n, Node? at = null)
+    {
+        CheckSize(n, at);
+        var before = _steps;
+        _steps += n;
+        if (_steps > _maxSteps)
+        {
+            throw Error($"evaluation exceeded the limit of {_maxSteps} steps.", at);
+        }
+        if ((before >> 12) != (_steps >> 12))
+        {
+            CheckClock();
+        }
+    }
+
+    /// <summary>Refuses a value of more than <see cref="JsonnetEvaluationOptions.MaxValueLength"/> elements or characters.</summary>
+    public void CheckSize(long n, Node? at = null)
+    {
+        var max = _options.MaxValueLength;
+        if (max > 0 && n > max)
+        {
+            throw Error($"value too large: {n} elements or characters, the limit is {max}.", at);
+        }
+    }
+
+    private void CheckClock()
+    {
+        if (_cancellation.IsCancellationRequested)
+        {
+            throw Error("evaluation was cancelled.", null);
+        }
+        if (Stopwatch.GetTimestamp() > _deadline)
+        {
+            throw Error($"evaluation exceeded the time limit of {_options.Timeout!.Value.TotalMilliseconds} ms.", null);
+        }
+    }
+
     private void Step()
     {
         if (++_steps > _maxSteps)
@@ -147,14 +188,7 @@ internal sealed partial class Evaluator
         }
         if ((_steps & 0xFFF) == 0)
         {
-            if (_cancellation.IsCancellationRequested)
-            {
-                throw Error("evaluation was cancelled.", null);
-            }
-            if (Stopwatch.GetTimestamp() > _deadline)
-            {
-                throw Error($"evaluation exceeded the time limit of {_options.Timeout!.Value.TotalMilliseconds} ms.", null);
-            }
+            CheckClock();
         }
     }
 

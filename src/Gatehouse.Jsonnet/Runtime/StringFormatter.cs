@@ -127,7 +127,14 @@ internal static class StringFormatter
                 }
                 value = NextValue(ev, positional, ref next, at, format);
             }
-            sb.Append(Render(ev, code, value, alt, zero, left, blank, plus, width, precision, at));
+            if (width > 1_000_000 || precision > 1_000_000)
+            {
+                throw ev.Error("format width or precision too large.", at);
+            }
+            var rendered = Render(ev, code, value, alt, zero, left, blank, plus, width, precision, at);
+            sb.Append(rendered);
+            ev.Charge(rendered.Length, at);
+            ev.CheckSize(sb.Length, at);
         }
         if (positional is not null && next < positional.Length)
         {

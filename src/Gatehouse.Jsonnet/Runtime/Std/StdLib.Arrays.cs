@@ -29,6 +29,7 @@ internal static partial class StdLib
                 throw ev.Error($"makeArray requires an integer size, got {Format.Number(sz)}", null);
             }
             var f = Fn(ev, a, 1, "makeArray");
+            ev.Charge((long)sz);
             var items = new Thunk[(int)sz];
             for (var i = 0; i < items.Length; i++)
             {
@@ -45,6 +46,7 @@ internal static partial class StdLib
             {
                 return ArrayValue.Empty;
             }
+            ev.Charge((long)Math.Min(to - from + 1, long.MaxValue / 2));
             var items = new Thunk[(int)(to - from + 1)];
             for (var i = 0; i < items.Length; i++)
             {
@@ -62,9 +64,11 @@ internal static partial class StdLib
             switch (Arg(a, 0))
             {
                 case StringValue s:
+                    ev.Charge(s.Value.Length * (long)count);
                     return S(new StringBuilder(s.Value.Length * count).Insert(0, s.Value, count).ToString());
                 case ArrayValue arr:
                 {
+                    ev.Charge(arr.Length * (long)count);
                     var items = new Thunk[arr.Length * count];
                     for (var i = 0; i < count; i++)
                     {
@@ -266,6 +270,8 @@ internal static partial class StdLib
                     }
                     first = false;
                     sb.Append(vs.Value);
+                    ev.Charge(vs.Value.Length);
+                    ev.CheckSize(sb.Length);
                 }
                 return S(sb.ToString());
             }
@@ -290,6 +296,8 @@ internal static partial class StdLib
                     }
                     first = false;
                     result.AddRange(va.Items);
+                    ev.Charge(va.Length);
+                    ev.CheckSize(result.Count);
                 }
                 return A(result);
             }
@@ -501,6 +509,7 @@ internal static partial class StdLib
 
     private static Thunk[] Sort(Evaluator ev, Thunk[] items, FunctionValue? keyF)
     {
+        ev.Charge(items.Length * (long)Math.Max(1, (int)Math.Log2(items.Length + 1)));
         var keys = new Value[items.Length];
         for (var i = 0; i < items.Length; i++)
         {

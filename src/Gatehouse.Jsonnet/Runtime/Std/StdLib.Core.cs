@@ -243,7 +243,9 @@ internal static partial class StdLib
             {
                 throw ev.Error("'from' string must not be zero length.", null);
             }
-            return S(Str(ev, a, 0, "strReplace").Replace(from, Str(ev, a, 2, "strReplace"), StringComparison.Ordinal));
+            var result = Str(ev, a, 0, "strReplace").Replace(from, Str(ev, a, 2, "strReplace"), StringComparison.Ordinal);
+            ev.Charge(result.Length);
+            return S(result);
         });
         r.Add("isEmpty", ["str"], (ev, a) => BoolValue.Of(Str(ev, a, 0, "isEmpty").Length == 0));
         r.Add("asciiUpper", ["str"], (ev, a) => S(AsciiCase(Str(ev, a, 0, "asciiUpper"), true)));
