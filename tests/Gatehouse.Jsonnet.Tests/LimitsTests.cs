@@ -115,4 +115,18 @@ public sealed class LimitsTests
         var e = Eval.Error(code, new JsonnetEvaluationOptions { MaxValueLength = 1_000_000 });
         Assert.StartsWith("value too large", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Deeply_nested_yaml_is_refused_without_crashing()
+    {
+        var e = Eval.Error("std.parseYaml(std.repeat('[', 200000))");
+        Assert.StartsWith("YAML error", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Deeply_nested_json_is_refused_without_crashing()
+    {
+        var e = Eval.Error("std.parseJson(std.repeat('[', 200000) + std.repeat(']', 200000))");
+        Assert.StartsWith("failed to parse JSON", e.Message, StringComparison.Ordinal);
+    }
 }

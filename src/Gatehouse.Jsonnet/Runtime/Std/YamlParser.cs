@@ -16,16 +16,39 @@ internal static class YamlParser
 
     public static Value Parse(Evaluator ev, string text)
     {
+        // YamlDotNet builds its node tree recursively; deeply nested hostile input must not overflow the
+        // caller's stack, so the YAML is read on a thread of its own with a generous stack.
+        if (NestingEstimate(text) > MaxNesting)
+        {
+            throw ev.Error("YAML error: nesting too deep", null);
+        }
         var stream = new YamlStream();
-        try
+        Exception? failure = null;
+        var thread = new Thread(() =>
         {
-            stream.Load(new StringReader(text));
-        }
-        catch (YamlException e)
+            try
+            {
+                stream.Load(new StringReader(text));
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        }, 256 * 1024 * 1024);
+        thread.Start();
+        thread.Join();
+        switch (failure)
         {
-            throw ev.Error($"YAML error: {e.Start.Line}:{e.Start.Column}: ERROR: {e.Message}", null);
+            case null:
+                break;
+            case YamlException e:
+                throw ev.Error($"YAML error: {e.Start.Line}:{e.Start.Column}: ERROR: {e.Message}", null);
+            case InsufficientExecutionStackException:
+                throw ev.Error("YAML error: nesting too deep", null);
+            default:
+                throw ev.Error($"YAML error: {failure.Message}", null);
         }
-        var docs = stream.Documents.Select(d => Convert(d.RootNode)).ToList();
+        var docs = stream.Documents.Select(d => Convert(ev, d.RootNode)).ToList();
         if (text.TrimStart().StartsWith("---", StringComparison.Ordinal) && docs.Count == 1 && !MultiDocMarker(text))
         {
             return docs[0];
@@ -38,6 +61,41 @@ internal static class YamlParser
         };
     }
 
+    private const int MaxNesting = 10_000;
+
+    /// <summary>An upper bound of the nesting depth: open flow brackets, or indentation plus "- " markers on a line.</summary>
+    private static int NestingEstimate(string text)
+    {
+        int depth = 0, max = 0, lineDepth = 0;
+        var atLineStart = true;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            switch (c)
+            {
+                case '[' or '{':
+                    max = Math.Max(max, ++depth);
+                    atLineStart = false;
+                    break;
+                case ']' or '}':
+                    depth = Math.Max(0, depth - 1);
+                    atLineStart = false;
+                    break;
+                case '\n':
+                    atLineStart = true;
+                    lineDepth = 0;
+                    break;
+                case ' ' or '-' or '\t' or '?' or ':' when atLineStart:
+                    max = Math.Max(max, ++lineDepth);
+                    break;
+                default:
+                    atLineStart = false;
+                    break;
+            }
+        }
+        return max;
+    }
+
     private static bool MultiDocMarker(string text)
     {
         var lines = text.Split('\n');
@@ -46,15 +104,15 @@ internal static class YamlParser
         return markers > (startsWithMarker ? 1 : 0);
     }
 
-    private static Value Convert(YamlNode node)
+    private static Value Convert(Evaluator ev, YamlNode node)
     {
-        RuntimeGuard.EnsureStack();
+        ev.EnsureStack();
         switch (node)
         {
             case YamlMappingNode map:
-                return StdLib.MakeObject(map.Children.Select(kv => new KeyValuePair<string, Thunk>(KeyText(kv.Key), Convert(kv.Value))).ToList());
+                return StdLib.MakeObject(map.Children.Select(kv => new KeyValuePair<string, Thunk>(KeyText(kv.Key), Convert(ev, kv.Value))).ToList());
             case YamlSequenceNode seq:
-                return new ArrayValue(seq.Children.Select(c => (Thunk)Convert(c)).ToArray());
+                return new ArrayValue(seq.Children.Select(c => (Thunk)Convert(ev, c)).ToArray());
             case YamlScalarNode scalar:
                 return Scalar(scalar);
             default:
