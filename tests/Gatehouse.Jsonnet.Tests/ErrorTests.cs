@@ -72,4 +72,14 @@ public sealed class ErrorTests
         Assert.Contains("\t...", e.Formatted, StringComparison.Ordinal);
         Assert.True(e.JsonnetStackTrace.Count <= 21);
     }
+
+    [Fact]
+    public void Errors_raised_by_the_standard_library_point_at_the_call()
+    {
+        var e = Eval.Error("local x = 1;\n  std.assertEqual(x, 2)");
+        Assert.Equal("Assertion failed. 1 != 2", e.Message);
+        Assert.Equal(2, e.Location!.Value.Line);
+        Assert.Equal(3, e.Location.Value.Column);
+        Assert.Equal("test.jsonnet", e.Location.Value.File);
+    }
 }

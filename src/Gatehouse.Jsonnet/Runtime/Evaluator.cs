@@ -98,7 +98,12 @@ internal sealed partial class Evaluator
         {
             lines = [.. lines.Take(10), "...", .. lines.Skip(lines.Count - 10)];
         }
-        return new JsonnetException(JsonnetErrorKind.Runtime, message, at?.Location, lines);
+        var location = at?.Location;
+        for (var i = _depth - 1; location is null && i >= 0; i--)
+        {
+            location = _sites[i]?.Location;
+        }
+        return new JsonnetException(JsonnetErrorKind.Runtime, message, location, lines);
     }
 
     /// <summary>Enters a frame: <paramref name="kind"/> is "function", "thunk", "object"...; null for a bare label such as "During manifestation".</summary>
