@@ -29,7 +29,7 @@ internal sealed partial class Evaluator
         _maxSteps = options.MaxSteps <= 0 ? long.MaxValue : options.MaxSteps;
         _deadline = options.Timeout is { } t ? Stopwatch.GetTimestamp() + (long)(t.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
         _cancellation = cancellation;
-        Std = StdLib.Create(this);
+        Std = StdLib.Shared;
         foreach (var (name, value) in options.ExtVars)
         {
             _extVars[name] = MakeExternal(name, value, "ext");

@@ -434,6 +434,4 @@ internal static partial class StdLib
         }
         return N(neg ? -value : value);
     }
-
-    private static string Invariant(double d) => d.ToString(CultureInfo.InvariantCulture);
 }

@@ -7,11 +7,8 @@ internal static partial class StdLib
 {
     private static readonly Lazy<ObjectValue> s_std = new(Build, LazyThreadSafetyMode.ExecutionAndPublication);
 
-    public static ObjectValue Create(Evaluator evaluator)
-    {
-        _ = evaluator;
-        return s_std.Value;
-    }
+    /// <summary>The std object, built once per process; its fields are constants shared by all evaluations.</summary>
+    public static ObjectValue Shared => s_std.Value;
 
     private sealed class Registry
     {
