@@ -27,6 +27,12 @@ public sealed class JsonnetEvaluationOptions
     /// <summary>Largest string (characters) or array (elements) a single operation may build; 0 for no limit.</summary>
     public long MaxValueLength { get; init; } = 16 * 1024 * 1024;
 
+    /// <summary>
+    /// Bytes the evaluation may allocate in total (measured on the evaluating thread, checked periodically);
+    /// 0 for no limit. A bound on work and memory together: live memory never exceeds it.
+    /// </summary>
+    public long MaxAllocatedBytes { get; init; } = 1024L * 1024 * 1024;
+
     /// <summary>Wall-clock limit for the evaluation; null for none.</summary>
     public TimeSpan? Timeout { get; init; } = TimeSpan.FromSeconds(10);
 

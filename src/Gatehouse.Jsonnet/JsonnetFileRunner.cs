@@ -44,6 +44,8 @@ public static class JsonnetFileRunner
                 Timeout = null,
                 MaxSteps = 0,
                 MaxOutputLength = 0,
+                MaxValueLength = 0,
+                MaxAllocatedBytes = 0,
             };
             // The reference allows 500 nested frames; a thread with a large stack lets that limit, not the
             // thread's stack, decide (the stack is reserved, not committed).

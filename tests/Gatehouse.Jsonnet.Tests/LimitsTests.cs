@@ -129,4 +129,12 @@ public sealed class LimitsTests
         var e = Eval.Error("std.parseJson(std.repeat('[', 200000) + std.repeat(']', 200000))");
         Assert.StartsWith("failed to parse JSON", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Allocation_is_bounded()
+    {
+        var options = new JsonnetEvaluationOptions { MaxAllocatedBytes = 20 * 1024 * 1024, MaxSteps = 0, Timeout = null };
+        var e = Eval.Error("std.length(std.foldl(function(acc, i) acc + [i], std.range(1, 100000), []))", options);
+        Assert.StartsWith("evaluation exceeded the memory limit", e.Message, StringComparison.Ordinal);
+    }
 }

@@ -16,6 +16,7 @@ internal sealed partial class Evaluator
     private readonly long _maxSteps;
     private readonly long _deadline;
     private readonly CancellationToken _cancellation;
+    private readonly long _allocationLimit;
     private readonly Dictionary<string, Value> _imports = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Thunk> _extVars = new(StringComparer.Ordinal);
     private int _depth;
@@ -29,6 +30,7 @@ internal sealed partial class Evaluator
         _maxSteps = options.MaxSteps <= 0 ? long.MaxValue : options.MaxSteps;
         _deadline = options.Timeout is { } t ? Stopwatch.GetTimestamp() + (long)(t.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
         _cancellation = cancellation;
+        _allocationLimit = options.MaxAllocatedBytes <= 0 ? long.MaxValue : GC.GetAllocatedBytesForCurrentThread() + options.MaxAllocatedBytes;
         Std = StdLib.Shared;
         foreach (var (name, value) in options.ExtVars)
         {
@@ -166,6 +168,10 @@ internal sealed partial class Evaluator
     /// <summary>Refuses a value of more than <see cref="JsonnetEvaluationOptions.MaxValueLength"/> elements or characters.</summary>
     public void CheckSize(long n, Node? at = null)
     {
+        if (n > 4096)
+        {
+            CheckClock();
+        }
         var max = _options.MaxValueLength;
         if (max > 0 && n > max)
         {
@@ -175,6 +181,10 @@ internal sealed partial class Evaluator
 
     private void CheckClock()
     {
+        if (GC.GetAllocatedBytesForCurrentThread() > _allocationLimit)
+        {
+            throw Error($"evaluation exceeded the memory limit of {_options.MaxAllocatedBytes} allocated bytes.", null);
+        }
         if (_cancellation.IsCancellationRequested)
         {
             throw Error("evaluation was cancelled.", null);
