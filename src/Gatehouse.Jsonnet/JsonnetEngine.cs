@@ -85,7 +85,7 @@ public sealed class JsonnetEngine
     {
         var named = options.TopLevelArgs.Select(kv => (kv.Key, ev.MakeExternal(kv.Key, kv.Value, "tla"))).ToArray();
         ev.Push(null, null, "Top-level function");
-        var result = ev.Call(fn, [], named, null);
+        var result = ev.Call(fn, [], named, null, "top_level");
         ev.Pop();
         return result;
     }

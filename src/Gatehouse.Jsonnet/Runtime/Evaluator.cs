@@ -20,6 +20,9 @@ internal sealed partial class Evaluator
     private readonly Dictionary<string, Value> _imports = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Thunk> _extVars = new(StringComparer.Ordinal);
     private int _depth;
+
+    // Where the next thunk is being forced from (a variable or an index), for stack traces.
+    private Node? _forceSite;
     private long _steps;
 
     public Evaluator(JsonnetEngine engine, JsonnetEvaluationOptions options, CancellationToken cancellation)
@@ -221,7 +224,9 @@ internal sealed partial class Evaluator
 
     public Value EvalThunk(Node expr, Env env, string? name)
     {
-        Push(expr, "thunk", name ?? "anonymous");
+        var site = _forceSite ?? expr;
+        _forceSite = null;
+        Push(site, "thunk", name ?? "anonymous");
         var v = Eval(expr, env);
         _depth--;
         return v;
@@ -347,6 +352,11 @@ internal sealed partial class Evaluator
             {
                 var v = (VarNode)node;
                 var t = env.Lookup(v.Name) ?? throw Error("Unknown variable: " + v.Name, node);
+                if (t is Value known)
+                {
+                    return known;
+                }
+                _forceSite = node;
                 return t.Force();
             }
             case NodeKind.Array:
@@ -367,7 +377,7 @@ internal sealed partial class Evaluator
             {
                 var ac = (ArrayComprehensionNode)node;
                 var items = new List<Thunk>();
-                Comprehend(ac.Specs, 0, env, e => items.Add(MakeThunk(ac.Body, e, "array_element")));
+                Comprehend(ac, ac.Specs, 0, env, e => items.Add(MakeThunk(ac.Body, e, "array_element")));
                 return new ArrayValue(items.ToArray());
             }
             case NodeKind.Object:
@@ -518,7 +528,7 @@ internal sealed partial class Evaluator
         }
     }
 
-    private void Comprehend(CompSpec[] specs, int index, Env env, Action<Env> emit)
+    private void Comprehend(Node owner, CompSpec[] specs, int index, Env env, Action<Env> emit)
     {
         if (index == specs.Length)
         {
@@ -532,11 +542,11 @@ internal sealed partial class Evaluator
                 var src = Eval(f.Source, env);
                 if (src is not ArrayValue arr)
                 {
-                    throw Error("In comprehension, can only iterate over array.", f.Source);
+                    throw Error("In comprehension, can only iterate over array.", owner);
                 }
                 foreach (var item in arr.Items)
                 {
-                    Comprehend(specs, index + 1, new Env(f.Variable, item, env), emit);
+                    Comprehend(owner, specs, index + 1, new Env(f.Variable, item, env), emit);
                 }
                 break;
             }
@@ -549,7 +559,7 @@ internal sealed partial class Evaluator
                 }
                 if (b.Value)
                 {
-                    Comprehend(specs, index + 1, env, emit);
+                    Comprehend(owner, specs, index + 1, env, emit);
                 }
                 break;
             }
@@ -603,7 +613,7 @@ internal sealed partial class Evaluator
     private ObjectValue EvalObjectComprehension(ObjectComprehensionNode oc, Env env)
     {
         var fields = new Dictionary<string, ObjectField>(StringComparer.Ordinal);
-        Comprehend(oc.Specs, 0, env, e =>
+        Comprehend(oc, oc.Specs, 0, env, e =>
         {
             var key = Eval(oc.Key, e);
             if (key is NullValue)
@@ -669,7 +679,7 @@ internal sealed partial class Evaluator
                             throw Error("Object assertion failed.", a.Condition);
                         }
                         var msg = Eval(a.Message, env);
-                        throw Error(msg is StringValue s ? s.Value : ToStringValue(msg, a.Message), a.Condition);
+                        throw Error(msg is StringValue s ? s.Value : ToStringValue(msg, a.Message), a.Message);
                     }
                     _depth--;
                 }
@@ -757,7 +767,13 @@ internal sealed partial class Evaluator
                 {
                     throw Error($"array bounds error: {Format.ShortG(d)} not within [0, {arr.Length})", at);
                 }
-                return arr.Items[(int)d].Force();
+                var item = arr.Items[(int)d];
+                if (item is Value known)
+                {
+                    return known;
+                }
+                _forceSite = at;
+                return item.Force();
             }
             case StringValue str:
             {
@@ -815,12 +831,12 @@ internal sealed partial class Evaluator
         return Call(fn, positional, named, ap);
     }
 
-    public Value Call(FunctionValue fn, Thunk[] positional, (string Name, Thunk Value)[]? named, Node? site)
+    public Value Call(FunctionValue fn, Thunk[] positional, (string Name, Thunk Value)[]? named, Node? site, string? frameName = null)
     {
         if (fn is ClosureValue closure)
         {
             var env = BindArguments(closure, positional, named, site);
-            Push(site, "function", closure.Name);
+            Push(site, "function", frameName ?? closure.Name);
             var result = EvalTail(closure.Node.Body, env, inFunction: true);
             _depth--;
             return result;

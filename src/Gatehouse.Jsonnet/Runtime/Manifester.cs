@@ -46,6 +46,28 @@ internal sealed class Manifester
         return m._sb.ToString();
     }
 
+    // Output manifestation is a frame of its own, as in the reference; conversions to string (std.toString,
+    // string concatenation) are not, but still guard the thread's stack.
+    private void Enter()
+    {
+        if (_style == JsonStyle.Inline)
+        {
+            _ev.EnsureStack();
+        }
+        else
+        {
+            _ev.Push(_at, null, "During manifestation");
+        }
+    }
+
+    private void Leave()
+    {
+        if (_style != JsonStyle.Inline)
+        {
+            _ev.Pop();
+        }
+    }
+
     private void CheckSize()
     {
         if (_sb.Length > _maxLength)
@@ -93,7 +115,7 @@ internal sealed class Manifester
             });
             return;
         }
-        _ev.Push(_at, null, "During manifestation");
+        Enter();
         var inner = currentIndent + _indent;
         if (_style == JsonStyle.Inline)
         {
@@ -123,12 +145,14 @@ internal sealed class Manifester
             _sb.Append(_newline).Append(currentIndent).Append(']');
         }
         CheckSize();
-        _ev.Pop();
+        Leave();
     }
 
     private void WriteObject(ObjectValue o, string currentIndent)
     {
+        Enter();
         _ev.EnsureAsserts(o, _at);
+        Leave();
         var names = o.FieldNames(false);
         if (names.Length == 0)
         {
@@ -139,7 +163,7 @@ internal sealed class Manifester
             });
             return;
         }
-        _ev.Push(_at, null, "During manifestation");
+        Enter();
         var inner = currentIndent + _indent;
         if (_style == JsonStyle.Inline)
         {
@@ -173,6 +197,6 @@ internal sealed class Manifester
             _sb.Append(_newline).Append(currentIndent).Append('}');
         }
         CheckSize();
-        _ev.Pop();
+        Leave();
     }
 }

@@ -2,7 +2,7 @@ using System.Text;
 
 namespace Gatehouse.Jsonnet.Tests.Conformance;
 
-internal sealed record CaseResult(string Name, bool IsErrorCase, bool Passed, bool FirstLineMatches, string Detail);
+internal sealed record CaseResult(string Name, bool IsErrorCase, bool Passed, bool FirstLineMatches, string Detail, bool FullTextMatches = false);
 
 /// <summary>Runs one case the way the reference runner does (see the suite's README).</summary>
 internal static class ConformanceRunner
@@ -60,7 +60,7 @@ internal static class ConformanceRunner
         var firstLine = FirstLine(expected) == FirstLine(actual);
         if (isError)
         {
-            return new CaseResult(fileName, true, failed, firstLine, failed ? (firstLine ? "" : $"first line differs: {FirstLine(actual)} / expected {FirstLine(expected)}") : "evaluation succeeded: " + Truncate(actual));
+            return new CaseResult(fileName, true, failed, firstLine, failed ? (firstLine ? "" : $"first line differs: {FirstLine(actual)} / expected {FirstLine(expected)}") : "evaluation succeeded: " + Truncate(actual), failed && actual == expected);
         }
         var passed = !failed && actual == expected;
         return new CaseResult(fileName, false, passed, firstLine, passed ? "" : Truncate(actual));

@@ -31,7 +31,7 @@ public sealed class ConformanceTests(ITestOutputHelper output)
 
         var passed = results.Count(r => r.Passed);
         var errorCases = results.Where(r => r.IsErrorCase).ToList();
-        output.WriteLine($"Jsonnet conformance: {passed}/{results.Count} passed ({results.Count - errorCases.Count} success cases, {errorCases.Count} error cases; error first lines matching the golden: {errorCases.Count(r => r.FirstLineMatches)}/{errorCases.Count}).");
+        output.WriteLine($"Jsonnet conformance: {passed}/{results.Count} passed ({results.Count - errorCases.Count} success cases, {errorCases.Count} error cases; error first lines matching the golden: {errorCases.Count(r => r.FirstLineMatches)}/{errorCases.Count}, whole error text with stack trace: {errorCases.Count(r => r.FullTextMatches)}/{errorCases.Count}).");
         foreach (var r in results.Where(r => !r.Passed))
         {
             output.WriteLine($"FAIL {r.Name}: {r.Detail}");
