@@ -75,6 +75,12 @@ public sealed class JsonnetEngine
                 ? Manifester.ToJson(ev, value, null, JsonStyle.Pretty)
                 : Manifester.ToJson(ev, value, null, JsonStyle.Custom, "", "", ":");
         }
+        catch (Exception e) when (e is ArgumentException or FormatException or OverflowException or InvalidOperationException
+            or IndexOutOfRangeException or InvalidCastException or NullReferenceException or KeyNotFoundException)
+        {
+            // An engine defect must still reach the host as an evaluation error, never as an arbitrary exception.
+            throw new JsonnetException($"internal error: {e.GetType().Name}: {e.Message}", e);
+        }
         finally
         {
             ev.ResetStack();

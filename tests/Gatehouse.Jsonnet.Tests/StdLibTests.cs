@@ -45,6 +45,7 @@ public sealed class StdLibTests
     [InlineData("[std.asciiUpper('abcé'), std.asciiLower('ABCÉ')]", "[\"ABCé\",\"abcÉ\"]")]
     [InlineData("std.stringChars('a📘')", "[\"a\",\"📘\"]")]
     [InlineData("std.format('%s-%5d-%-4s|%x|%o|%e|%.2g', ['a', 42, 'b', 255, 8, 12345.678, 0.000123])", "\"a-   42-b   |ff|10|1.234568e+04|0.00012\"")]
+    [InlineData("std.format('%*.*f|%.*f', [8, 2, 3.14159, -1, 2.5])", "\"    3.14|2.500000\"")]
     [InlineData("[std.escapeStringJson('a\"\\n'), std.escapeStringPython('x'), std.escapeStringBash(\"it's\"), std.escapeStringDollars('$x'), std.escapeStringXML('<a & \"b\">')]",
         "[\"\\\"a\\\\\\\"\\\\n\\\"\",\"\\\"x\\\"\",\"'it'\\\"'\\\"'s'\",\"$$x\",\"&lt;a &amp; &quot;b&quot;&gt;\"]")]
     [InlineData("[std.parseInt('-42'), std.parseOctal('17'), std.parseHex('fF')]", "[-42,15,255]")]

@@ -82,7 +82,9 @@ internal static class StringFormatter
                 i++;
                 if (i < format.Length && format[i] == '*')
                 {
-                    precision = (int)NumberArg(ev, NextValue(ev, positional, ref next, at, format), at, "*");
+                    var p = (int)NumberArg(ev, NextValue(ev, positional, ref next, at, format), at, "*");
+                    // As in C, a negative precision counts as none.
+                    precision = p < 0 ? null : p;
                     i++;
                 }
                 else
