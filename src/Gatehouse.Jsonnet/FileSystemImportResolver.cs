@@ -8,6 +8,7 @@ public sealed class FileSystemImportResolver : IJsonnetImportResolver
 {
     private readonly string[] _libraryPaths;
     private readonly string[]? _allowedRoots;
+    private readonly string[]? _realRoots;
     private readonly string? _workingDirectory;
 
     /// <param name="libraryPaths">Library folders in command-line order (the right-most wins, as in the reference CLI).</param>
@@ -19,6 +20,7 @@ public sealed class FileSystemImportResolver : IJsonnetImportResolver
         _workingDirectory = workingDirectory;
         _libraryPaths = (libraryPaths ?? []).Reverse().ToArray();
         _allowedRoots = allowedRoots?.Select(r => Path.GetFullPath(r).TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar).ToArray();
+        _realRoots = _allowedRoots?.Select(r => RealPath(r.TrimEnd(Path.DirectorySeparatorChar)) + Path.DirectorySeparatorChar).ToArray();
     }
 
     public JsonnetImport? Resolve(string importingFile, string importPath)
@@ -60,7 +62,28 @@ public sealed class FileSystemImportResolver : IJsonnetImportResolver
         {
             return true;
         }
+        // Both the path as written and the file it really is (after symbolic links) must be inside a root,
+        // so that a link placed in an allowed folder cannot reach outside it.
         var full = Path.GetFullPath(candidate);
-        return _allowedRoots.Any(root => full.StartsWith(root, StringComparison.Ordinal));
+        var real = RealPath(full);
+        return _allowedRoots.Any(root => full.StartsWith(root, StringComparison.Ordinal))
+            && _realRoots!.Any(root => real.StartsWith(root, StringComparison.Ordinal));
+    }
+
+    /// <summary>The path with every symbolic link along it resolved.</summary>
+    private static string RealPath(string fullPath)
+    {
+        var root = Path.GetPathRoot(fullPath) ?? "/";
+        var current = root;
+        foreach (var part in fullPath[root.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
+        {
+            current = Path.Combine(current, part);
+            FileSystemInfo info = Directory.Exists(current) ? new DirectoryInfo(current) : new FileInfo(current);
+            if (info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is { } target)
+            {
+                current = Path.GetFullPath(target.FullName);
+            }
+        }
+        return current;
     }
 }

@@ -103,6 +103,24 @@ public sealed class ApiTests : IDisposable
     }
 
     [Fact]
+    public void Symbolic_links_cannot_lead_imports_outside_the_allowed_roots()
+    {
+        Write("secret/s.libsonnet", "'secret'");
+        Write("templates/ok.libsonnet", "'ok'");
+        Directory.CreateSymbolicLink(Path.Combine(_dir, "templates/escape"), Path.Combine(_dir, "secret"));
+        File.CreateSymbolicLink(Path.Combine(_dir, "templates/s.libsonnet"), Path.Combine(_dir, "secret/s.libsonnet"));
+        var main = Write("templates/main.jsonnet", "[import 'ok.libsonnet']");
+        var options = new JsonnetEvaluationOptions
+        {
+            ImportResolver = new FileSystemImportResolver(allowedRoots: [Path.Combine(_dir, "templates")]),
+        };
+        var ct = TestContext.Current.CancellationToken;
+        Assert.Equal("[\"ok\"]", Eval.Engine.EvaluateMinified(File.ReadAllText(main), main, options, ct));
+        Assert.Throws<JsonnetException>(() => Eval.Engine.Evaluate("import 'escape/s.libsonnet'", main, options, ct));
+        Assert.Throws<JsonnetException>(() => Eval.Engine.Evaluate("import 's.libsonnet'", main, options, ct));
+    }
+
+    [Fact]
     public void Native_functions_are_reachable_through_std_native()
     {
         var options = new JsonnetEvaluationOptions
