@@ -12,12 +12,20 @@ public static class JsonnetFileRunner
     /// <param name="request">External variables, top-level arguments and library folders.</param>
     /// <param name="stdout">Receives the JSON.</param>
     /// <param name="stderr">Receives errors and <c>std.trace</c> output.</param>
-    public static int Run(string file, JsonnetRunRequest request, TextWriter stdout, TextWriter stderr)
+    public static int Run(string file, JsonnetRunRequest request, TextWriter stdout, TextWriter stderr) =>
+        Run(file, request, Console.In, stdout, stderr);
+
+    /// <summary>As <see cref="Run(string, JsonnetRunRequest, TextWriter, TextWriter)"/>; <paramref name="file"/> "-" reads <paramref name="stdin"/>.</summary>
+    public static int Run(string file, JsonnetRunRequest request, TextReader stdin, TextWriter stdout, TextWriter stderr)
     {
         string text;
         try
         {
-            text = File.ReadAllText(file);
+            text = file == "-" ? stdin.ReadToEnd() : File.ReadAllText(file);
+            if (file == "-")
+            {
+                file = "<stdin>";
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

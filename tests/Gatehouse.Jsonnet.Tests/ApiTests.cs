@@ -186,6 +186,15 @@ public sealed class ApiTests : IDisposable
     }
 
     [Fact]
+    public void The_file_runner_reads_standard_input_for_a_dash()
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        Assert.Equal(0, JsonnetFileRunner.Run("-", new JsonnetRunRequest(), new StringReader("{f: std.thisFile}"), stdout, stderr));
+        Assert.Equal("{\n   \"f\": \"<stdin>\"\n}\n", stdout.ToString());
+    }
+
+    [Fact]
     public void The_file_runner_reports_errors_on_stderr_with_exit_code_1()
     {
         var main = Write("bad.jsonnet", "{ a: error 'boom' }");

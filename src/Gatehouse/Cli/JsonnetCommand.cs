@@ -8,7 +8,7 @@ public static class JsonnetCommand
 {
     public static Command Create()
     {
-        var file = new Argument<string>("file") { Description = "The Jsonnet file to evaluate." };
+        var file = new Argument<string>("file") { Description = "The Jsonnet file to evaluate (- for standard input)." };
         var extStr = Multi("--ext-str", "Provide an external variable as a string: NAME=VALUE (or NAME to read the environment variable).");
         var extCode = Multi("--ext-code", "Provide an external variable as Jsonnet code: NAME=CODE.");
         var tlaStr = Multi("--tla-str", "Provide a top-level argument as a string: NAME=VALUE (or NAME to read the environment variable).");
