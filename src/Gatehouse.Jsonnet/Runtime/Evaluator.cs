@@ -327,18 +327,7 @@ internal sealed partial class Evaluator
             case NodeKind.True: return BoolValue.True;
             case NodeKind.False: return BoolValue.False;
             case NodeKind.Number:
-            {
-                var n = (NumberNode)node;
-                if (n.Constant is null)
-                {
-                    if (double.IsInfinity(n.Value))
-                    {
-                        throw Error("overflow", node);
-                    }
-                    n.Constant = NumberValue.Of(n.Value);
-                }
-                return n.Constant;
-            }
+                return ((NumberNode)node).Constant ?? NumberConstant((NumberNode)node);
             case NodeKind.String:
             {
                 var s = (StringNode)node;
@@ -350,8 +339,7 @@ internal sealed partial class Evaluator
                 return (env.Lookup("$") ?? throw Error("No top-level object found.", node)).Force();
             case NodeKind.Var:
             {
-                var v = (VarNode)node;
-                var t = env.Lookup(v.Name) ?? throw Error("Unknown variable: " + v.Name, node);
+                var t = env.Lookup(((VarNode)node).Name) ?? throw Error("Unknown variable: " + ((VarNode)node).Name, node);
                 if (t is Value known)
                 {
                     return known;
@@ -360,64 +348,19 @@ internal sealed partial class Evaluator
                 return t.Force();
             }
             case NodeKind.Array:
-            {
-                var a = (ArrayNode)node;
-                if (a.Elements.Length == 0)
-                {
-                    return ArrayValue.Empty;
-                }
-                var items = new Thunk[a.Elements.Length];
-                for (var i = 0; i < items.Length; i++)
-                {
-                    items[i] = MakeThunk(a.Elements[i], env, "array_element");
-                }
-                return new ArrayValue(items);
-            }
+                return EvalArray((ArrayNode)node, env);
             case NodeKind.ArrayComprehension:
-            {
-                var ac = (ArrayComprehensionNode)node;
-                var items = new List<Thunk>();
-                Comprehend(ac, ac.Specs, 0, env, e => items.Add(MakeThunk(ac.Body, e, "array_element")));
-                return new ArrayValue(items.ToArray());
-            }
+                return EvalArrayComprehension((ArrayComprehensionNode)node, env);
             case NodeKind.Object:
                 return EvalObject((ObjectNode)node, env);
             case NodeKind.ObjectComprehension:
                 return EvalObjectComprehension((ObjectComprehensionNode)node, env);
             case NodeKind.Index:
-            {
-                var ix = (IndexNode)node;
-                EnsureStack();
-                var target = Eval(ix.Target, env);
-                var index = Eval(ix.IndexExpr, env);
-                return Index(target, index, node);
-            }
+                return EvalIndex((IndexNode)node, env);
             case NodeKind.SuperIndex:
-            {
-                var si = (SuperIndexNode)node;
-                var name = Eval(si.IndexExpr, env);
-                if (name is not StringValue s)
-                {
-                    throw Error($"super index must be string, got {name.TypeName}.", node);
-                }
-                var self = env.Self!;
-                var j = self.FindLayer(s.Value, env.SuperLevel - 1);
-                if (j < 0)
-                {
-                    throw Error("field does not exist: " + s.Value, node);
-                }
-                return EvalFieldAt(self, j, s.Value, node);
-            }
+                return EvalSuperIndex((SuperIndexNode)node, env);
             case NodeKind.InSuper:
-            {
-                var isn = (InSuperNode)node;
-                var name = Eval(isn.Key, env);
-                if (name is not StringValue s)
-                {
-                    throw Error($"in super requires a string, got {name.TypeName}.", node);
-                }
-                return BoolValue.Of(env.Self!.FindLayer(s.Value, env.SuperLevel - 1) >= 0);
-            }
+                return EvalInSuper((InSuperNode)node, env);
             case NodeKind.Apply:
                 return EvalApply((ApplyNode)node, env);
             case NodeKind.Function:
@@ -431,11 +374,7 @@ internal sealed partial class Evaluator
             case NodeKind.Unary:
                 return EvalUnary((UnaryNode)node, env);
             case NodeKind.Error:
-            {
-                var en = (ErrorNode)node;
-                var msg = Eval(en.Message, env);
-                throw Error(msg is StringValue s ? s.Value : ToStringValue(msg, node), node);
-            }
+                throw EvalError((ErrorNode)node, env);
             case NodeKind.Import:
             case NodeKind.ImportStr:
             case NodeKind.ImportBin:
@@ -443,6 +382,87 @@ internal sealed partial class Evaluator
             default:
                 throw Error("unknown node " + node.Kind, node);
         }
+    }
+
+    // The cases of Eval live in methods of their own: Eval recurses deeply, and a small frame keeps
+    // more Jsonnet frames within a thread's stack.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private NumberValue NumberConstant(NumberNode n)
+    {
+        if (double.IsInfinity(n.Value))
+        {
+            throw Error("overflow", n);
+        }
+        var v = NumberValue.Of(n.Value);
+        n.Constant = v;
+        return v;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ArrayValue EvalArray(ArrayNode a, Env env)
+    {
+        if (a.Elements.Length == 0)
+        {
+            return ArrayValue.Empty;
+        }
+        var items = new Thunk[a.Elements.Length];
+        for (var i = 0; i < items.Length; i++)
+        {
+            items[i] = MakeThunk(a.Elements[i], env, "array_element");
+        }
+        return new ArrayValue(items);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ArrayValue EvalArrayComprehension(ArrayComprehensionNode ac, Env env)
+    {
+        var items = new List<Thunk>();
+        Comprehend(ac, ac.Specs, 0, env, e => items.Add(MakeThunk(ac.Body, e, "array_element")));
+        return new ArrayValue(items.ToArray());
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private Value EvalIndex(IndexNode ix, Env env)
+    {
+        EnsureStack();
+        var target = Eval(ix.Target, env);
+        var index = Eval(ix.IndexExpr, env);
+        return Index(target, index, ix);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private Value EvalSuperIndex(SuperIndexNode si, Env env)
+    {
+        var name = Eval(si.IndexExpr, env);
+        if (name is not StringValue s)
+        {
+            throw Error($"super index must be string, got {name.TypeName}.", si);
+        }
+        var self = env.Self!;
+        var j = self.FindLayer(s.Value, env.SuperLevel - 1);
+        if (j < 0)
+        {
+            throw Error("field does not exist: " + s.Value, si);
+        }
+        return EvalFieldAt(self, j, s.Value, si);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private BoolValue EvalInSuper(InSuperNode isn, Env env)
+    {
+        var name = Eval(isn.Key, env);
+        if (name is not StringValue s)
+        {
+            throw Error($"in super requires a string, got {name.TypeName}.", isn);
+        }
+        return BoolValue.Of(env.Self!.FindLayer(s.Value, env.SuperLevel - 1) >= 0);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private JsonnetException EvalError(ErrorNode en, Env env)
+    {
+        var msg = Eval(en.Message, env);
+        return Error(msg is StringValue s ? s.Value : ToStringValue(msg, en), en);
     }
 
     /// <summary>Evaluates the control-flow forms in a loop, so that tail calls marked tailstrict use no stack.</summary>
