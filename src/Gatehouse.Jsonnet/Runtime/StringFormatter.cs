@@ -207,14 +207,29 @@ internal static class StringFormatter
             {
                 var truncated = Math.Truncate(d);
                 negative = truncated < 0;
-                var magnitude = new System.Numerics.BigInteger(Math.Abs(truncated));
-                body = code switch
+                var abs = Math.Abs(truncated);
+                if (abs < 9.2e18)
                 {
-                    'o' => ToBase(magnitude, 8, false),
-                    'x' => ToBase(magnitude, 16, false),
-                    'X' => ToBase(magnitude, 16, true),
-                    _ => magnitude.ToString(CultureInfo.InvariantCulture),
-                };
+                    var small = (long)abs;
+                    body = code switch
+                    {
+                        'o' => Convert.ToString(small, 8),
+                        'x' => small.ToString("x", CultureInfo.InvariantCulture),
+                        'X' => small.ToString("X", CultureInfo.InvariantCulture),
+                        _ => small.ToString(CultureInfo.InvariantCulture),
+                    };
+                }
+                else
+                {
+                    var magnitude = new System.Numerics.BigInteger(abs);
+                    body = code switch
+                    {
+                        'o' => ToBase(magnitude, 8, false),
+                        'x' => ToBase(magnitude, 16, false),
+                        'X' => ToBase(magnitude, 16, true),
+                        _ => magnitude.ToString(CultureInfo.InvariantCulture),
+                    };
+                }
                 var minDigits = precision ?? 1;
                 if (body.Length < minDigits)
                 {
