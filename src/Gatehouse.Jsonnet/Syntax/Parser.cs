@@ -587,7 +587,6 @@ internal sealed class Parser
         var locals = new List<Bind>();
         var asserts = new List<AssertNode>();
         var fixedNames = new HashSet<string>(StringComparer.Ordinal);
-        var membersBeforeField = 0;
         while (true)
         {
             if (Peek.Kind == TokenKind.RightBrace)
@@ -625,10 +624,6 @@ internal sealed class Parser
                     throw JsonnetException.Static(field.Location, $"Duplicate field: {name}");
                 }
                 fields.Add(field);
-                if (fields.Count == 1)
-                {
-                    membersBeforeField = locals.Count + asserts.Count;
-                }
             }
             if (Peek.Kind == TokenKind.Comma)
             {
