@@ -8,8 +8,13 @@ internal static class ConformanceSuite
         var env = Environment.GetEnvironmentVariable("GATEHOUSE_SHARED");
         if (!string.IsNullOrEmpty(env))
         {
+            // GATEHOUSE_SHARED names the shared folder; accept the suite folder itself as well.
             var fromEnv = Path.Combine(env, "conformance", "jsonnet");
-            return Directory.Exists(fromEnv) ? fromEnv : null;
+            if (Directory.Exists(fromEnv))
+            {
+                return fromEnv;
+            }
+            return File.Exists(Path.Combine(env, "error.01.jsonnet")) ? env : null;
         }
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
