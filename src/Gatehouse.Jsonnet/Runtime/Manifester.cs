@@ -78,6 +78,8 @@ internal sealed class Manifester
 
     private void Write(Value v, string currentIndent)
     {
+        // Manifesting counts as work too, so that steps, time limit and cancellation apply to large outputs.
+        _ev.Charge(1, _at);
         switch (v)
         {
             case NullValue:
