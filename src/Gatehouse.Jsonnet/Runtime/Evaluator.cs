@@ -655,6 +655,13 @@ internal sealed partial class Evaluator
     private Env FieldEnv(ObjectValue self, int level, Env? baseEnv)
     {
         var layer = self.Layers[level];
+        // Fields of one literal share the environment (and so the object locals, which are pure) for a given self;
+        // comprehension fields carry their own environment and are not shared.
+        var shared = ReferenceEquals(baseEnv, layer.Env);
+        if (shared && self.FieldEnvs?[level] is { } cached)
+        {
+            return cached;
+        }
         var env = new Env(self, level, baseEnv);
         if (layer.BindsDollar)
         {
@@ -663,6 +670,10 @@ internal sealed partial class Evaluator
         if (layer.Locals.Length > 0)
         {
             env = BindLocals(layer.Locals, env);
+        }
+        if (shared)
+        {
+            (self.FieldEnvs ??= new Env?[self.Layers.Length])[level] = env;
         }
         return env;
     }

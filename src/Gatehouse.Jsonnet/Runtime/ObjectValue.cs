@@ -83,6 +83,9 @@ internal sealed class ObjectValue : Value
 
     public bool AssertsChecked { get; set; }
 
+    /// <summary>Per layer, the environment its fields are evaluated in with this object as self (built on first use).</summary>
+    public Env?[]? FieldEnvs { get; set; }
+
     public override string TypeName => "object";
 
     public static ObjectValue FromConstants(IEnumerable<KeyValuePair<string, Thunk>> fields, FieldVisibility visibility = FieldVisibility.Inherit)
