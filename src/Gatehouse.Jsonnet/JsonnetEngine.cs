@@ -40,6 +40,13 @@ public sealed class JsonnetEngine
     public string EvaluateMinified(string snippet, string fileName = "<snippet>", JsonnetEvaluationOptions? options = null, CancellationToken cancellationToken = default) =>
         Run(snippet, fileName, options ?? new JsonnetEvaluationOptions(), cancellationToken, JsonStyle.Custom);
 
+    /// <summary>
+    /// Parses and checks a program once, for hosts that evaluate the same template many times
+    /// (a server compiles its configured templates at start-up and reports their errors early).
+    /// </summary>
+    /// <exception cref="JsonnetException">The program does not parse or refers to unknown variables.</exception>
+    public JsonnetProgram Compile(string snippet, string fileName = "<snippet>") => new(this, ParseCached(fileName, snippet), fileName);
+
     /// <summary>Parses and statically checks a program without evaluating it (cached).</summary>
     /// <exception cref="JsonnetException">The program does not parse or refers to unknown variables.</exception>
     public void Check(string snippet, string fileName = "<snippet>") => ParseCached(fileName, snippet);
@@ -60,9 +67,11 @@ public sealed class JsonnetEngine
         return node;
     }
 
-    private string Run(string snippet, string fileName, JsonnetEvaluationOptions options, CancellationToken cancellationToken, JsonStyle style)
+    private string Run(string snippet, string fileName, JsonnetEvaluationOptions options, CancellationToken cancellationToken, JsonStyle style) =>
+        Run(ParseCached(fileName, snippet), fileName, options, cancellationToken, style);
+
+    internal string Run(Node program, string fileName, JsonnetEvaluationOptions options, CancellationToken cancellationToken, JsonStyle style)
     {
-        var program = ParseCached(fileName, snippet);
         var ev = new Evaluator(this, options, cancellationToken);
         try
         {

@@ -155,6 +155,24 @@ public sealed class ApiTests : IDisposable
     }
 
     [Fact]
+    public void A_compiled_program_evaluates_many_times_with_different_arguments()
+    {
+        var program = new JsonnetEngine().Compile("function(ctx) { id: ctx.id, n: std.length(ctx.items) }", "hook.jsonnet");
+        Assert.Equal("hook.jsonnet", program.FileName);
+        var ct = TestContext.Current.CancellationToken;
+        for (var i = 0; i < 3; i++)
+        {
+            var options = new JsonnetEvaluationOptions { TopLevelArgs = new Dictionary<string, ExternalValue> { ["ctx"] = ExternalValue.Json($"{{\"id\": {i}, \"items\": [{string.Join(",", Enumerable.Repeat("0", i))}]}}") } };
+            Assert.Equal($"{{\"id\":{i},\"n\":{i}}}", program.EvaluateMinified(options, ct));
+        }
+        Assert.Equal(2, program.EvaluateToNode(new JsonnetEvaluationOptions { TopLevelArgs = new Dictionary<string, ExternalValue> { ["ctx"] = ExternalValue.Json("{\"id\": 2, \"items\": []}") } }, ct)!["id"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public void Compiling_reports_static_errors_early() =>
+        Assert.Equal(JsonnetErrorKind.Static, Assert.Throws<JsonnetException>(() => new JsonnetEngine().Compile("function(ctx) ctx.a + undefined_var")).Kind);
+
+    [Fact]
     public void Concurrent_evaluations_share_the_engine_safely()
     {
         var engine = new JsonnetEngine();
