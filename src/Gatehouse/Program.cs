@@ -19,6 +19,7 @@ public static class Program
         root.Subcommands.Add(MigrateCommand.Create());
         root.Subcommands.Add(KeysCommand.Create());
         root.Subcommands.Add(CourierCommand.Create());
+        root.Subcommands.Add(JsonnetCommand.Create());
         root.Subcommands.Add(version);
 
         var parse = root.Parse(args);
