@@ -21,6 +21,8 @@ internal static class ServeCommand
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
             var schemas = await IdentitySchemaRegistry.LoadAsync(options.Identity, http, config.BaseDirectory, ct);
             var withWorker = parse.GetValue(watchCourier);
+            // A worker without an SMTP server would only burn every message's retries.
+            if (withWorker) SmtpConnection.Parse(options.Courier.Smtp.ConnectionUri);
             await using var app = GatehouseApp.Build(options, schemas, withWorker ? s => s.AddCourierWorker() : null);
             await app.Services.GetRequiredService<CourierTemplates>().ValidateAsync(ct);
             var migrator = app.Services.GetRequiredService<DatabaseMigrator>();

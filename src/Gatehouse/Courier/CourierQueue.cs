@@ -57,6 +57,16 @@ public sealed class CourierQueue(GatehouseDbContext db)
         return [.. messages.OrderBy(m => m.NextAttemptAt).ThenBy(m => m.Id)];
     }
 
+    /// <summary>Gives claimed but unattempted messages back to the queue (a worker shutting down mid-batch).</summary>
+    public Task<int> ReleaseAsync(IReadOnlyCollection<Guid> ids, string workerId, DateTime now, CancellationToken ct) =>
+        db.CourierMessages
+            .Where(m => ids.Contains(m.Id) && m.ClaimedBy == workerId && m.Status == CourierMessageStatus.Processing)
+            .ExecuteUpdateAsync(u => u
+                .SetProperty(m => m.Status, CourierMessageStatus.Queued)
+                .SetProperty(m => m.ClaimedBy, (string?)null)
+                .SetProperty(m => m.ClaimedUntil, (DateTime?)null)
+                .SetProperty(m => m.UpdatedAt, now), ct);
+
     /// <summary>
     /// Records one attempt: the message's new status (and back-off) plus a dispatch row, in one transaction, only while
     /// <paramref name="workerId"/> still holds the claim. Returns false when the claim was lost (lease lapsed and taken over).

@@ -58,7 +58,21 @@ public sealed partial class CourierWorker(IServiceScopeFactory scopes, Gatehouse
             var queue = scope.ServiceProvider.GetRequiredService<CourierQueue>();
             batch = await queue.ClaimAsync(Id, Math.Max(1, options.Courier.Worker.PullCount), CourierClock.Now(time), Lease, ct);
         }
-        foreach (var message in batch) await DeliverAsync(message, ct);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            try
+            {
+                await DeliverAsync(batch[i], ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                // Shutting down: hand the rest of the batch back instead of letting the claims lapse.
+                await using var scope = scopes.CreateAsyncScope();
+                var rest = batch.Skip(i).Select(m => m.Id).ToList();
+                await scope.ServiceProvider.GetRequiredService<CourierQueue>().ReleaseAsync(rest, Id, CourierClock.Now(time), CancellationToken.None);
+                throw;
+            }
+        }
         return batch.Count;
     }
 
@@ -71,7 +85,6 @@ public sealed partial class CourierWorker(IServiceScopeFactory scopes, Gatehouse
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            // Shutting down: the claim lapses and another poll (or worker) takes the message again.
             throw;
         }
         catch (Exception ex)

@@ -26,6 +26,14 @@ public sealed class CourierCliTests
         Assert.Contains("--watch-courier", r.Stdout, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Courier_watch_without_an_smtp_connection_uri_refuses_to_start_with_one_line()
+    {
+        var r = await CliProcess.RunAsync(["courier", "watch"], new Dictionary<string, string> { ["DSN"] = "memory" });
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal("error: courier.smtp.connection_uri is not set", r.Stderr.Trim().Split('\n')[^1]);
+    }
+
     [Theory]
     [InlineData("courier", "watch")]
     [InlineData("serve", "--watch-courier")]

@@ -55,6 +55,29 @@ public sealed class CourierConcurrencyTests
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Ten_concurrent_claimers_claim_every_due_message_exactly_once(string db)
+    {
+        await using var s = await StartAsync(db, "smtp://127.0.0.1:1/?disable_starttls=true");
+        var ids = new HashSet<Guid>();
+        for (var i = 0; i < 60; i++) ids.Add((await QueueAsync(s, "login_code_valid", $"claim-{i}@example.com", new JsonObject { ["login_code"] = $"{i}" })).Id);
+        var now = DateTime.UtcNow.AddSeconds(1);
+        var claims = await Task.WhenAll(Enumerable.Range(0, 10).Select(n => Task.Run(async () =>
+        {
+            var mine = new List<Guid>();
+            while (true)
+            {
+                await using var scope = s.Services.CreateAsyncScope();
+                var batch = await scope.ServiceProvider.GetRequiredService<CourierQueue>().ClaimAsync($"claimer-{n}", 4, now, TimeSpan.FromMinutes(1), CancellationToken.None);
+                if (batch.Count == 0) return mine;
+                mine.AddRange(batch.Select(m => m.Id));
+            }
+        })));
+        var all = claims.SelectMany(c => c).ToList();
+        Assert.Equal(all.Count, all.Distinct().Count());
+        Assert.Equal(ids.Order(), all.Order());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task A_claim_whose_lease_lapsed_is_taken_over_and_the_stale_worker_cannot_record_its_attempt(string db)
     {
         await using var smtp = await SmtpTestServer.StartAsync();

@@ -121,6 +121,40 @@ public sealed class CourierWorkerTests
         Assert.Contains("STARTTLS", Assert.Single(stored.Dispatches).Error!, StringComparison.OrdinalIgnoreCase);
     }
 
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_worker_stopped_mid_batch_hands_unsent_messages_back_to_the_queue(string db)
+    {
+        await using var s = await StartAsync(db, "smtp://127.0.0.1:1/?disable_starttls=true");
+        var ids = new List<Guid>();
+        for (var i = 0; i < 3; i++) ids.Add((await QueueAsync(s, "login_code_valid", $"stop-{i}@example.com", new JsonObject { ["login_code"] = $"{i}" })).Id);
+        var sender = new HangingSender();
+        var worker = ActivatorUtilities.CreateInstance<CourierWorker>(s.Services, (IMessageSender)sender);
+        using var stop = new CancellationTokenSource();
+        var batch = worker.ProcessBatchAsync(stop.Token);
+        await sender.Started.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => batch);
+        foreach (var id in ids)
+        {
+            var stored = await LoadAsync(s, id);
+            Assert.Equal(CourierMessageStatus.Queued, stored.Status);
+            Assert.Null(stored.ClaimedBy);
+            Assert.Equal(0, stored.SendCount);
+            Assert.Empty(stored.Dispatches);
+        }
+    }
+
+    private sealed class HangingSender : IMessageSender
+    {
+        public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public async Task SendAsync(CourierMessage message, CancellationToken ct)
+        {
+            Started.TrySetResult();
+            await Task.Delay(Timeout.Infinite, ct);
+        }
+    }
+
     [Fact]
     public void Back_off_doubles_from_retry_backoff_and_stops_at_retry_backoff_max()
     {
