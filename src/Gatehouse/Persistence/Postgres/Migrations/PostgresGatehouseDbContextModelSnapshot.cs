@@ -88,7 +88,7 @@ namespace Gatehouse.Persistence.Postgres.Migrations
 
                     b.HasIndex("IdentityId");
 
-                    b.HasIndex("Nid", "Identifier", "Type")
+                    b.HasIndex("Identifier", "Nid", "Type")
                         .IsUnique();
 
                     b.ToTable("identity_credential_identifiers", (string)null);
@@ -183,9 +183,7 @@ namespace Gatehouse.Persistence.Postgres.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("IdentityId");
-
-                    b.HasIndex("Nid", "IdentityId", "Type")
+                    b.HasIndex("IdentityId", "Nid", "Type")
                         .IsUnique();
 
                     b.ToTable("identity_credentials", (string)null);
@@ -222,7 +220,7 @@ namespace Gatehouse.Persistence.Postgres.Migrations
 
                     b.HasIndex("IdentityId");
 
-                    b.HasIndex("Nid", "Via", "Value")
+                    b.HasIndex("Value", "Via", "Nid")
                         .IsUnique();
 
                     b.ToTable("identity_recovery_addresses", (string)null);
@@ -270,7 +268,7 @@ namespace Gatehouse.Persistence.Postgres.Migrations
 
                     b.HasIndex("IdentityId");
 
-                    b.HasIndex("Nid", "Via", "Value")
+                    b.HasIndex("Value", "Via", "Nid")
                         .IsUnique();
 
                     b.ToTable("identity_verifiable_addresses", (string)null);
