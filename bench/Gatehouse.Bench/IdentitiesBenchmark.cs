@@ -35,6 +35,7 @@ internal sealed class IdentitiesBenchmark(GatehouseProcess server, BenchOptions 
         await PagesAsync(http, report);
         await CreatesAsync(http, null, "single", report);
         await CreatesAsync(http, hash, "single-hashed", report);
+        report.LoadAtEnd = Report.LoadAverage();
         return report;
     }
 
@@ -70,7 +71,7 @@ internal sealed class IdentitiesBenchmark(GatehouseProcess server, BenchOptions 
         var tenth = Math.Max(1, batches / 10);
         double Rate(IEnumerable<double> ms) => options.BatchSize * ms.Count() / (ms.Sum() / 1000);
         report.Import = new ImportResult(
-            options.Count, options.BatchSize, total.Elapsed, options.Count / requestTime.TotalSeconds,
+            options.Count, options.BatchSize, total.Elapsed, requestTime, options.Count / requestTime.TotalSeconds,
             Rate(perBatch.Take(tenth)), Rate(perBatch.TakeLast(tenth)), new Stats(perBatch));
     }
 
