@@ -5,6 +5,7 @@ internal sealed class BenchOptions
     public int Count { get; set; } = 100_000;
     public string? PostgresDsn { get; set; }
     public string? Out { get; set; }
+    public string? ServerDll { get; set; }
     public bool Build { get; set; } = true;
     public bool Keep { get; set; }
     public int BatchSize { get; set; } = 1000;

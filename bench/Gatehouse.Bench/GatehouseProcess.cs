@@ -18,6 +18,7 @@ internal sealed class GatehouseProcess : IAsyncDisposable
     }
 
     public Uri Admin { get; }
+    public int Pid => _process.Id;
     public string Provider { get; }
     public string LogFile { get; }
 
@@ -28,9 +29,9 @@ internal sealed class GatehouseProcess : IAsyncDisposable
         if (code != 0) throw new InvalidOperationException("dotnet build failed:\n" + output);
     }
 
-    public static async Task<GatehouseProcess> StartAsync(string root, string work, string? postgresDsn)
+    public static async Task<GatehouseProcess> StartAsync(string root, string work, string? postgresDsn, string? serverDll)
     {
-        var dll = Path.Combine(root, "src", "Gatehouse", "bin", "Release", "net10.0", "gatehouse.dll");
+        var dll = serverDll ?? Path.Combine(root, "src", "Gatehouse", "bin", "Release", "net10.0", "gatehouse.dll");
         if (!File.Exists(dll)) throw new InvalidOperationException($"{dll} is missing; build with: dotnet build src/Gatehouse -c Release");
         var dsn = postgresDsn ?? $"sqlite://{Path.Combine(work, "bench.db")}?_fk=true";
         var (publicPort, adminPort) = (FreePort(), FreePort());

@@ -12,6 +12,8 @@ namespace Gatehouse.Bench;
 /// </summary>
 internal sealed class IdentitiesBenchmark(GatehouseProcess server, BenchOptions options)
 {
+    private readonly CpuMeter _cpu = new(server.Pid, options.PostgresDsn is null ? null : new Uri(options.PostgresDsn).Port);
+
     private const string Password = "correct horse battery staple";
 
     public async Task<Report> RunAsync()
@@ -46,6 +48,7 @@ internal sealed class IdentitiesBenchmark(GatehouseProcess server, BenchOptions 
         var batches = (options.Count + options.BatchSize - 1) / options.BatchSize;
         Console.Error.WriteLine($"importing {options.Count} identities in {batches} batches of {options.BatchSize} ...");
         var perBatch = new List<double>();
+        var cpuBefore = _cpu.Read();
         var total = Stopwatch.StartNew();
         var requestTime = TimeSpan.Zero;
         for (var b = 0; b < batches; b++)
@@ -68,11 +71,13 @@ internal sealed class IdentitiesBenchmark(GatehouseProcess server, BenchOptions 
             if ((b + 1) % 10 == 0) Console.Error.WriteLine($"  {to} identities, last batch {sw.Elapsed.TotalMilliseconds:0} ms");
         }
         total.Stop();
+        var cpuAfter = _cpu.Read();
         var tenth = Math.Max(1, batches / 10);
         double Rate(IEnumerable<double> ms) => options.BatchSize * ms.Count() / (ms.Sum() / 1000);
         report.Import = new ImportResult(
             options.Count, options.BatchSize, total.Elapsed, requestTime, options.Count / requestTime.TotalSeconds,
-            Rate(perBatch.Take(tenth)), Rate(perBatch.TakeLast(tenth)), new Stats(perBatch));
+            Rate(perBatch.Take(tenth)), Rate(perBatch.TakeLast(tenth)), new Stats(perBatch),
+            cpuAfter.Gatehouse - cpuBefore.Gatehouse, cpuAfter.Database - cpuBefore.Database);
     }
 
     private static byte[] BatchBody(int from, int to, string hash)
@@ -239,6 +244,7 @@ internal sealed class IdentitiesBenchmark(GatehouseProcess server, BenchOptions 
         for (var i = 0; i < warm; i++) await One(options.Creates + i);
         var next = -1;
         var samples = new double[options.Creates];
+        var cpuBefore = _cpu.Read();
         var wall = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, options.Concurrency).Select(async _ =>
         {
@@ -246,7 +252,9 @@ internal sealed class IdentitiesBenchmark(GatehouseProcess server, BenchOptions 
             while ((i = Interlocked.Increment(ref next)) < options.Creates) samples[i] = await One(i);
         }));
         wall.Stop();
-        var result = new CreateResult(hash is not null, options.Creates, options.Concurrency, wall.Elapsed, options.Creates / wall.Elapsed.TotalSeconds, new Stats(samples));
+        var cpuAfter = _cpu.Read();
+        var result = new CreateResult(hash is not null, options.Creates, options.Concurrency, wall.Elapsed, options.Creates / wall.Elapsed.TotalSeconds, new Stats(samples),
+            cpuAfter.Gatehouse - cpuBefore.Gatehouse, cpuAfter.Database - cpuBefore.Database);
         report.Creates.Add(result);
     }
 }

@@ -7,7 +7,7 @@ using Gatehouse.Bench;
 // drives it over HTTP and prints a table; the same table is written as markdown to --out.
 if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] != "identities")
 {
-    Console.Error.WriteLine("usage: Gatehouse.Bench identities [--count N] [--postgres DSN] [--out FILE] [--no-build] [--keep]");
+    Console.Error.WriteLine("usage: Gatehouse.Bench identities [--count N] [--postgres DSN] [--out FILE] [--no-build] [--keep] [--server-dll PATH]");
     Console.Error.WriteLine("         [--batch-size 1000] [--lookups 2000] [--page-repeats 100] [--creates 5000] [--concurrency 8]");
     return args.Length == 0 ? 2 : args[0] is "-h" or "--help" ? 0 : 2;
 }
@@ -22,6 +22,7 @@ for (var i = 1; i < args.Length; i++)
         case "--count": options.Count = NextInt(); break;
         case "--postgres": options.PostgresDsn = Next(); break;
         case "--out": options.Out = Next(); break;
+        case "--server-dll": options.ServerDll = Path.GetFullPath(Next()); options.Build = false; break;
         case "--no-build": options.Build = false; break;
         case "--keep": options.Keep = true; break;
         case "--batch-size": options.BatchSize = NextInt(); break;
@@ -41,7 +42,7 @@ if (options.Build) GatehouseProcess.BuildRelease(root);
 var work = Directory.CreateTempSubdirectory("gatehouse-bench-");
 try
 {
-    await using var server = await GatehouseProcess.StartAsync(root, work.FullName, options.PostgresDsn);
+    await using var server = await GatehouseProcess.StartAsync(root, work.FullName, options.PostgresDsn, options.ServerDll);
     var report = await new IdentitiesBenchmark(server, options).RunAsync();
     var markdown = report.ToMarkdown();
     Console.WriteLine();

@@ -3,14 +3,21 @@ using System.Text;
 
 namespace Gatehouse.Bench;
 
-internal sealed record ImportResult(int Count, int BatchSize, TimeSpan Wall, TimeSpan Requests, double PerSecond, double FirstTenthPerSecond, double LastTenthPerSecond, Stats BatchLatency);
+internal sealed record ImportResult(int Count, int BatchSize, TimeSpan Wall, TimeSpan Requests, double PerSecond, double FirstTenthPerSecond, double LastTenthPerSecond, Stats BatchLatency, TimeSpan GatehouseCpu, TimeSpan DatabaseCpu)
+{
+    /// <summary>Identities per second of server CPU (gatehouse + database): what the server costs, whatever the neighbours do.</summary>
+    public double PerCpuSecond => Count / (GatehouseCpu + DatabaseCpu).TotalSeconds;
+}
 
 internal sealed record PagesResult(int Pages, int Identities, TimeSpan Walk, int DeepPage, Stats First, Stats Deep)
 {
     public double Ratio => Deep.P50 / First.P50;
 }
 
-internal sealed record CreateResult(bool Hashed, int Count, int Concurrency, TimeSpan Wall, double PerSecond, Stats Latency);
+internal sealed record CreateResult(bool Hashed, int Count, int Concurrency, TimeSpan Wall, double PerSecond, Stats Latency, TimeSpan GatehouseCpu, TimeSpan DatabaseCpu)
+{
+    public double PerCpuSecond => Count / (GatehouseCpu + DatabaseCpu).TotalSeconds;
+}
 
 internal sealed class Report(string provider, BenchOptions options)
 {
@@ -55,10 +62,12 @@ internal sealed class Report(string provider, BenchOptions options)
             s.AppendLine(c, $"| (a) batch import, {i.BatchSize} per request, sequential | **{i.PerSecond:N0} identities/s** ({i.Count:N0} in {i.Requests.TotalSeconds:0.0} s of requests; {i.Wall.TotalSeconds:0.0} s with building the bodies) | ≥ {ImportTarget:N0}/s | {Met(i.PerSecond >= ImportTarget)} |");
             s.AppendLine(c, $"| (a) … first 10% / last 10% of batches | {i.FirstTenthPerSecond:N0}/s / {i.LastTenthPerSecond:N0}/s | | |");
             s.AppendLine(c, $"| (a) … per-request latency | p50 {i.BatchLatency.P50:0} ms, p99 {i.BatchLatency.P99:0} ms | | |");
+            s.AppendLine(c, $"| (a) … server CPU (gatehouse + database) | {i.GatehouseCpu.TotalSeconds:0.0} s + {i.DatabaseCpu.TotalSeconds:0.0} s = **{i.PerCpuSecond:N0} identities per CPU-second** | | |");
         }
         foreach (var cr in Creates)
         {
             s.AppendLine(c, $"| (b) single create `POST`, {(cr.Hashed ? "pre-hashed password" : "no password")}, {cr.Concurrency} concurrent | **{cr.PerSecond:N0} identities/s** ({cr.Count:N0} in {cr.Wall.TotalSeconds:0.0} s); p50 {cr.Latency.P50:0.00} ms, p99 {cr.Latency.P99:0.00} ms | — | |");
+            s.AppendLine(c, $"| (b) … server CPU (gatehouse + database) | {cr.GatehouseCpu.TotalSeconds:0.0} s + {cr.DatabaseCpu.TotalSeconds:0.0} s = {cr.PerCpuSecond:N0} identities per CPU-second | | |");
         }
         if (Lookup is { } l)
         {
