@@ -131,8 +131,11 @@ internal sealed class IdentitiesBenchmark(GatehouseProcess server, BenchOptions 
         }
         for (var i = 0; i < 200; i++) await One(random.Next(options.Count));
         var samples = new List<double>(options.Lookups);
+        var cpuBefore = _cpu.Read();
         for (var i = 0; i < options.Lookups; i++) samples.Add(await One(random.Next(options.Count)));
+        var cpuAfter = _cpu.Read();
         report.Lookup = new Stats(samples);
+        report.LookupCpu = (cpuAfter.Gatehouse - cpuBefore.Gatehouse, cpuAfter.Database - cpuBefore.Database);
     }
 
     private async Task PagesAsync(HttpClient http, Report report)
