@@ -50,6 +50,9 @@ public sealed record Dsn(DatabaseProvider Provider, string ConnectionString, boo
             // Kratos-style DSNs rarely say how big a pool they want; the default of 100 is more than
             // a small PostgreSQL allows, so keep it moderate unless max_conns says otherwise.
             MaxPoolSize = 50,
+            // EF sends the same few statements over and over; without server-side prepared statements PostgreSQL
+            // parses and plans every one again, which took most of a credentials_identifier lookup's 5 queries.
+            MaxAutoPrepare = 100,
         };
         if (!string.IsNullOrEmpty(uri.UserInfo))
         {

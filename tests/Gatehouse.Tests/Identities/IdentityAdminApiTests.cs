@@ -280,6 +280,43 @@ public sealed class IdentityAdminApiTests(ServerFixture fixture) : IClassFixture
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Batch_import_stores_an_identity_exactly_as_a_single_create_does(string db)
+    {
+        // The batch path writes rows itself (multi-row inserts), the single create through SaveChanges:
+        // both must read back the same, and the batch-made identity must stay updatable.
+        var s = await fixture.Get(db);
+        string Body(string email, string external) => $$$$$"""
+            {"schema_id":"default","state":"inactive","external_id":"{{{{{external}}}}}",
+             "traits":{"email":"{{{{{email}}}}}"},"metadata_public":{"a":[1,"x"]},"metadata_admin":{"b":true},
+             "verifiable_addresses":[{"value":"{{{{{email}}}}}","via":"email","verified":true,"status":"completed","verified_at":"2024-05-06T07:08:09.123456Z"}],
+             "credentials":{"password":{"config":{"hashed_password":"$2a$04$6Nay1TmvaLaxmHTsy96BHeGzoSxNJ2kEDMH/ZOw3QsItxz8FU/VD6"}},
+                            "oidc":{"config":{"providers":[{"provider":"github","subject":"{{{{{external}}}}}"}]}}}}
+            """;
+        var (singleEmail, batchEmail) = (HttpAssertions.UniqueEmail("single"), HttpAssertions.UniqueEmail("batch"));
+        var (singleExternal, batchExternal) = (Guid.NewGuid().ToString("N"), Guid.NewGuid().ToString("N"));
+        var single = (await (await s.AdminWithKey.PostJson("/admin/identities", Body(singleEmail, singleExternal))).Json(HttpStatusCode.Created))["id"]!.GetValue<string>();
+        var batch = (await (await s.AdminWithKey.PatchJson("/admin/identities", "{\"identities\":[{\"create\":" + Body(batchEmail, batchExternal) + "}]}")).Json(HttpStatusCode.OK))["identities"]![0]!["identity"]!.GetValue<string>();
+
+        const string include = "?include_credential=password&include_credential=oidc";
+        string Normalized(JsonObject identity, string id, string email, string external)
+        {
+            var text = identity.ToJsonString().Replace(id, "ID", StringComparison.Ordinal).Replace(email, "EMAIL", StringComparison.Ordinal).Replace(external, "EXT", StringComparison.Ordinal);
+            // Times and row ids differ between two creations; everything else must not.
+            text = System.Text.RegularExpressions.Regex.Replace(text, "\"(created_at|updated_at|state_changed_at)\":\"[^\"]*\"", "\"$1\":\"T\"");
+            return System.Text.RegularExpressions.Regex.Replace(text, "\"id\":\"[0-9a-f-]{36}\"", "\"id\":\"ROW\"");
+        }
+        var a = Normalized(await Get(s, single, include), single, singleEmail, singleExternal);
+        var b = Normalized(await Get(s, batch, include), batch, batchEmail, batchExternal);
+        Assert.Equal(a, b);
+        Assert.Contains("2024-05-06T07:08:09.123456Z", b, StringComparison.Ordinal);
+
+        var found = (await (await s.AdminWithKey.GetAsync($"/admin/identities?credentials_identifier={Uri.EscapeDataString(batchEmail)}")).Json(HttpStatusCode.OK)).AsArray();
+        Assert.Equal(batch, Assert.Single(found)!["id"]!.GetValue<string>());
+        var updated = await (await s.AdminWithKey.PutJson($"/admin/identities/{batch}", $$$"""{"schema_id":"default","state":"active","traits":{"email":"{{{batchEmail}}}"}}""")).Json(HttpStatusCode.OK);
+        Assert.Equal("active", updated["state"]!.GetValue<string>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Deleting_the_last_password_is_refused_and_unknown_types_are_errors(string db)
     {
         var s = await fixture.Get(db);

@@ -35,7 +35,10 @@ public sealed class IdentityCredentialConfiguration : IEntityTypeConfiguration<I
         // Ids are UUIDv7 made by the application; never let EF mistake a new child row for an existing one.
         b.Property(e => e.Id).ValueGeneratedNever();
         b.Property(e => e.Type).HasMaxLength(32);
-        b.HasIndex(e => new { e.Nid, e.IdentityId, e.Type }).IsUnique();
+        // The tenant column is not the leading column of any child-table index: with one tenant, "nid = ?" alone
+        // matches every row, and SQLite (no statistics) would otherwise pick such an index to drive a join and scan
+        // the whole table (seen on credentials_identifier lookups). Leading with the identity serves the joins.
+        b.HasIndex(e => new { e.IdentityId, e.Nid, e.Type }).IsUnique();
         b.HasMany(e => e.Identifiers).WithOne().HasForeignKey(i => i.CredentialId).OnDelete(DeleteBehavior.Cascade);
     }
 }
@@ -50,8 +53,9 @@ public sealed class CredentialIdentifierConfiguration : IEntityTypeConfiguration
         b.Property(e => e.Id).ValueGeneratedNever();
         b.Property(e => e.Type).HasMaxLength(32);
         b.Property(e => e.Identifier).HasMaxLength(1024);
-        // Serves both the uniqueness rule and lookups by identifier alone (leading columns).
-        b.HasIndex(e => new { e.Nid, e.Identifier, e.Type }).IsUnique();
+        // Serves both the uniqueness rule and lookups by identifier (leading column). Not led by nid: see
+        // IdentityCredentialConfiguration.
+        b.HasIndex(e => new { e.Identifier, e.Nid, e.Type }).IsUnique();
         b.HasIndex(e => e.IdentityId);
     }
 }
@@ -67,7 +71,8 @@ public sealed class VerifiableAddressConfiguration : IEntityTypeConfiguration<Ve
         b.Property(e => e.Value).HasMaxLength(400);
         b.Property(e => e.Via).HasMaxLength(16);
         b.Property(e => e.Status).HasMaxLength(16);
-        b.HasIndex(e => new { e.Nid, e.Via, e.Value }).IsUnique();
+        // Led by the value, which the batch import's conflict check looks up; not led by nid (see IdentityCredentialConfiguration).
+        b.HasIndex(e => new { e.Value, e.Via, e.Nid }).IsUnique();
         b.HasIndex(e => e.IdentityId);
     }
 }
@@ -82,7 +87,8 @@ public sealed class RecoveryAddressConfiguration : IEntityTypeConfiguration<Reco
         b.Property(e => e.Id).ValueGeneratedNever();
         b.Property(e => e.Value).HasMaxLength(400);
         b.Property(e => e.Via).HasMaxLength(16);
-        b.HasIndex(e => new { e.Nid, e.Via, e.Value }).IsUnique();
+        // Led by the value, which the batch import's conflict check looks up; not led by nid (see IdentityCredentialConfiguration).
+        b.HasIndex(e => new { e.Value, e.Via, e.Nid }).IsUnique();
         b.HasIndex(e => e.IdentityId);
     }
 }

@@ -197,7 +197,7 @@ namespace Gatehouse.Persistence.Postgres.Migrations
 
                     b.HasIndex("IdentityId");
 
-                    b.HasIndex("Nid", "Identifier", "Type")
+                    b.HasIndex("Identifier", "Nid", "Type")
                         .IsUnique();
 
                     b.ToTable("identity_credential_identifiers", (string)null);
@@ -292,9 +292,7 @@ namespace Gatehouse.Persistence.Postgres.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("IdentityId");
-
-                    b.HasIndex("Nid", "IdentityId", "Type")
+                    b.HasIndex("IdentityId", "Nid", "Type")
                         .IsUnique();
 
                     b.ToTable("identity_credentials", (string)null);
@@ -331,7 +329,7 @@ namespace Gatehouse.Persistence.Postgres.Migrations
 
                     b.HasIndex("IdentityId");
 
-                    b.HasIndex("Nid", "Via", "Value")
+                    b.HasIndex("Value", "Via", "Nid")
                         .IsUnique();
 
                     b.ToTable("identity_recovery_addresses", (string)null);
@@ -379,7 +377,7 @@ namespace Gatehouse.Persistence.Postgres.Migrations
 
                     b.HasIndex("IdentityId");
 
-                    b.HasIndex("Nid", "Via", "Value")
+                    b.HasIndex("Value", "Via", "Nid")
                         .IsUnique();
 
                     b.ToTable("identity_verifiable_addresses", (string)null);

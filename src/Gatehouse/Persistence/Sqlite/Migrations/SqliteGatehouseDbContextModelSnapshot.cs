@@ -192,7 +192,7 @@ namespace Gatehouse.Persistence.Sqlite.Migrations
 
                     b.HasIndex("IdentityId");
 
-                    b.HasIndex("Nid", "Identifier", "Type")
+                    b.HasIndex("Identifier", "Nid", "Type")
                         .IsUnique();
 
                     b.ToTable("identity_credential_identifiers", (string)null);
@@ -287,9 +287,7 @@ namespace Gatehouse.Persistence.Sqlite.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("IdentityId");
-
-                    b.HasIndex("Nid", "IdentityId", "Type")
+                    b.HasIndex("IdentityId", "Nid", "Type")
                         .IsUnique();
 
                     b.ToTable("identity_credentials", (string)null);
@@ -326,7 +324,7 @@ namespace Gatehouse.Persistence.Sqlite.Migrations
 
                     b.HasIndex("IdentityId");
 
-                    b.HasIndex("Nid", "Via", "Value")
+                    b.HasIndex("Value", "Via", "Nid")
                         .IsUnique();
 
                     b.ToTable("identity_recovery_addresses", (string)null);
@@ -374,7 +372,7 @@ namespace Gatehouse.Persistence.Sqlite.Migrations
 
                     b.HasIndex("IdentityId");
 
-                    b.HasIndex("Nid", "Via", "Value")
+                    b.HasIndex("Value", "Via", "Nid")
                         .IsUnique();
 
                     b.ToTable("identity_verifiable_addresses", (string)null);

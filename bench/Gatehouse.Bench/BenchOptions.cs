@@ -1,0 +1,29 @@
+namespace Gatehouse.Bench;
+
+internal sealed class BenchOptions
+{
+    public int Count { get; set; } = 100_000;
+    public string? PostgresDsn { get; set; }
+    public string? Out { get; set; }
+    public string? ServerDll { get; set; }
+    public bool Build { get; set; } = true;
+    public bool Keep { get; set; }
+    public int BatchSize { get; set; } = 1000;
+    public int Lookups { get; set; } = 2000;
+    public int PageRepeats { get; set; } = 100;
+    public int PageSize { get; set; } = 250;
+    public int Creates { get; set; } = 5000;
+    public int Concurrency { get; set; } = 8;
+}
+
+internal static class RepoRoot
+{
+    public static string Find()
+    {
+        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Gatehouse.slnx"))) return dir.FullName;
+        }
+        throw new InvalidOperationException("run from inside the Gatehouse repository (no Gatehouse.slnx found above the current directory)");
+    }
+}

@@ -1,0 +1,59 @@
+using System.Globalization;
+using Gatehouse.Bench;
+
+// Gatehouse load driver. One scenario for now:
+//   identities [--count 100000] [--postgres DSN] [--out FILE] [--no-build] [--keep]
+// It starts a real `gatehouse serve` (Release build) on free loopback ports with a temporary config,
+// drives it over HTTP and prints a table; the same table is written as markdown to --out.
+if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] != "identities")
+{
+    Console.Error.WriteLine("usage: Gatehouse.Bench identities [--count N] [--postgres DSN] [--out FILE] [--no-build] [--keep] [--server-dll PATH]");
+    Console.Error.WriteLine("         [--batch-size 1000] [--lookups 2000] [--page-repeats 100] [--creates 5000] [--concurrency 8]");
+    return args.Length == 0 ? 2 : args[0] is "-h" or "--help" ? 0 : 2;
+}
+
+var options = new BenchOptions();
+for (var i = 1; i < args.Length; i++)
+{
+    string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+    int NextInt() => int.Parse(Next(), CultureInfo.InvariantCulture);
+    switch (args[i])
+    {
+        case "--count": options.Count = NextInt(); break;
+        case "--postgres": options.PostgresDsn = Next(); break;
+        case "--out": options.Out = Next(); break;
+        case "--server-dll": options.ServerDll = Path.GetFullPath(Next()); options.Build = false; break;
+        case "--no-build": options.Build = false; break;
+        case "--keep": options.Keep = true; break;
+        case "--batch-size": options.BatchSize = NextInt(); break;
+        case "--lookups": options.Lookups = NextInt(); break;
+        case "--page-repeats": options.PageRepeats = NextInt(); break;
+        case "--page-size": options.PageSize = NextInt(); break;
+        case "--creates": options.Creates = NextInt(); break;
+        case "--concurrency": options.Concurrency = NextInt(); break;
+        default: throw new ArgumentException($"unknown option {args[i]}");
+    }
+}
+
+var root = RepoRoot.Find();
+options.Out ??= Path.Combine(root, "bench", "results", $"identities-{(options.PostgresDsn is null ? "sqlite" : "postgres")}.md");
+if (options.Build) GatehouseProcess.BuildRelease(root);
+
+var work = Directory.CreateTempSubdirectory("gatehouse-bench-");
+try
+{
+    await using var server = await GatehouseProcess.StartAsync(root, work.FullName, options.PostgresDsn, options.ServerDll);
+    var report = await new IdentitiesBenchmark(server, options).RunAsync();
+    var markdown = report.ToMarkdown();
+    Console.WriteLine();
+    Console.WriteLine(markdown);
+    Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.Out))!);
+    await File.WriteAllTextAsync(options.Out, markdown);
+    Console.Error.WriteLine($"results written to {options.Out}");
+}
+finally
+{
+    if (options.Keep) Console.Error.WriteLine($"kept {work.FullName}");
+    else work.Delete(recursive: true);
+}
+return 0;
