@@ -372,42 +372,41 @@ public sealed class IdentityManager(GatehouseDbContext db, IdentitySchemaRegistr
         }
     }
 
-    private void SyncVerifiable(Identity identity, IReadOnlyList<AddressSpec> wanted, DateTime now)
-    {
-        identity.VerifiableAddresses.RemoveAll(a => !wanted.Any(w => w.Via == a.Via && w.Value == a.Value));
-        foreach (var w in wanted)
+    private void SyncVerifiable(Identity identity, IReadOnlyList<AddressSpec> wanted, DateTime now) =>
+        SyncAddresses(identity.VerifiableAddresses, wanted, a => (a.Via, a.Value), w => new VerifiableAddress
         {
-            if (identity.VerifiableAddresses.Any(a => a.Via == w.Via && a.Value == w.Value)) continue;
-            identity.VerifiableAddresses.Add(new VerifiableAddress
-            {
-                Id = Guid.CreateVersion7(),
-                Nid = db.Nid,
-                IdentityId = identity.Id,
-                Value = w.Value,
-                Via = w.Via,
-                Status = VerifiableAddressStatus.Pending,
-                CreatedAt = now,
-                UpdatedAt = now,
-            });
-        }
-    }
+            Id = Guid.CreateVersion7(),
+            Nid = db.Nid,
+            IdentityId = identity.Id,
+            Value = w.Value,
+            Via = w.Via,
+            Status = VerifiableAddressStatus.Pending,
+            CreatedAt = now,
+            UpdatedAt = now,
+        });
 
-    private void SyncRecovery(Identity identity, IReadOnlyList<AddressSpec> wanted, DateTime now)
+    private void SyncRecovery(Identity identity, IReadOnlyList<AddressSpec> wanted, DateTime now) =>
+        SyncAddresses(identity.RecoveryAddresses, wanted, a => (a.Via, a.Value), w => new RecoveryAddress
+        {
+            Id = Guid.CreateVersion7(),
+            Nid = db.Nid,
+            IdentityId = identity.Id,
+            Value = w.Value,
+            Via = w.Via,
+            CreatedAt = now,
+            UpdatedAt = now,
+        });
+
+    /// <summary>
+    /// Makes an address list match what the schema derives: addresses no longer in the traits go, new ones come,
+    /// and the ones that stay keep their state (e.g. verified).
+    /// </summary>
+    private static void SyncAddresses<T>(List<T> current, IReadOnlyList<AddressSpec> wanted, Func<T, (string Via, string Value)> key, Func<AddressSpec, T> create)
     {
-        identity.RecoveryAddresses.RemoveAll(a => !wanted.Any(w => w.Via == a.Via && w.Value == a.Value));
+        current.RemoveAll(a => !wanted.Any(w => (w.Via, w.Value) == key(a)));
         foreach (var w in wanted)
         {
-            if (identity.RecoveryAddresses.Any(a => a.Via == w.Via && a.Value == w.Value)) continue;
-            identity.RecoveryAddresses.Add(new RecoveryAddress
-            {
-                Id = Guid.CreateVersion7(),
-                Nid = db.Nid,
-                IdentityId = identity.Id,
-                Value = w.Value,
-                Via = w.Via,
-                CreatedAt = now,
-                UpdatedAt = now,
-            });
+            if (!current.Any(a => key(a) == (w.Via, w.Value))) current.Add(create(w));
         }
     }
 
