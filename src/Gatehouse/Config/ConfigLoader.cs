@@ -63,6 +63,8 @@ public static class ConfigLoader
             else throw new ConfigException("dsn: is required (set it in the config file or with the DSN environment variable)");
         }
 
+        if (dev && files.Count == 0) ApplyDevDefaults(config);
+
         if (schema.Validate(config) is { } failure) throw new ConfigException(Explain(failure, config, schema, origins));
 
         GatehouseOptions options;
@@ -157,6 +159,20 @@ public static class ConfigLoader
     }
 
     // Defaults Kratos computes at run time rather than in its schema.
+    /// <summary>
+    /// <c>--dev</c> with no config file behaves like Kratos's email-password quickstart: registering signs the user in
+    /// (the <c>session</c> hook after password registration), so the built-in pages work end to end.
+    /// Environment overrides still win.
+    /// </summary>
+    private static void ApplyDevDefaults(JsonObject config)
+    {
+        var selfservice = config["selfservice"] as JsonObject ?? (JsonObject)(config["selfservice"] = new JsonObject());
+        var flows = selfservice["flows"] as JsonObject ?? (JsonObject)(selfservice["flows"] = new JsonObject());
+        var registration = flows["registration"] as JsonObject ?? (JsonObject)(flows["registration"] = new JsonObject());
+        var after = registration["after"] as JsonObject ?? (JsonObject)(registration["after"] = new JsonObject());
+        if (after["password"] is null) after["password"] = new JsonObject { ["hooks"] = new JsonArray(new JsonObject { ["hook"] = "session" }) };
+    }
+
     private static void Complete(GatehouseOptions options, bool dev, List<string> warnings)
     {
         options.Serve.Public.BaseUrl ??= DeriveBaseUrl(options.Serve.Public);
