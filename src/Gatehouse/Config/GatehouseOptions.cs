@@ -117,6 +117,14 @@ public sealed class SessionOptions
     [JsonConverter(typeof(NullableDurationJsonConverter))]
     public TimeSpan? EarliestPossibleExtend { get; set; }
     public SessionCookieOptions Cookie { get; set; } = new();
+    public SessionDevicesOptions Devices { get; set; } = new();
+}
+
+/// <summary>Gatehouse addition: how session devices are described.</summary>
+public sealed class SessionDevicesOptions
+{
+    /// <summary>Headers whose values, joined by ", ", make the device's location (Kratos reads Cloudflare's city and country).</summary>
+    public List<string> LocationHeaders { get; set; } = ["Cf-Ipcity", "Cf-Ipcountry"];
 }
 
 public sealed class SessionCookieOptions

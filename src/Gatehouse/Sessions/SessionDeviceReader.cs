@@ -6,14 +6,11 @@ public static class SessionDeviceReader
     public const int MaxUserAgentLength = 512;
     public const int MaxIpLength = 64;
     public const int MaxLocationLength = 512;
-    public const string CityHeader = "Cf-Ipcity";
-    public const string CountryHeader = "Cf-Ipcountry";
-
-    public static SessionDevice FromRequest(HttpContext http, Guid nid, Guid sessionId, DateTime now)
+    public static SessionDevice FromRequest(HttpContext http, Guid nid, Guid sessionId, DateTime now, IReadOnlyList<string> locationHeaders)
     {
         var headers = http.Request.Headers;
         var agents = headers.UserAgent.Where(a => !string.IsNullOrEmpty(a)).ToArray();
-        var location = string.Join(", ", new[] { headers[CityHeader].ToString(), headers[CountryHeader].ToString() }.Where(s => s.Length > 0));
+        var location = string.Join(", ", locationHeaders.Select(h => headers[h].ToString().Trim()).Where(s => s.Length > 0));
         return new SessionDevice
         {
             Id = Guid.CreateVersion7(),

@@ -59,7 +59,7 @@ public sealed class SessionManager(GatehouseDbContext db, GatehouseOptions optio
             CreatedAt = now,
             UpdatedAt = now,
         };
-        var device = SessionDeviceReader.FromRequest(http, db.Nid, session.Id, now);
+        var device = SessionDeviceReader.FromRequest(http, db.Nid, session.Id, now, options.Session.Devices.LocationHeaders);
         session.Devices.Add(device);
         db.Sessions.Add(session);
         await db.SaveChangesAsync(ct);

@@ -31,12 +31,21 @@ public sealed class SessionHelpersTests
     public void Device_user_agent_is_capped_at_512_characters_and_location_joins_city_and_country()
     {
         var http = Request(h => { h.UserAgent = new string('u', 600); h["Cf-Ipcity"] = "Lyon"; });
-        var device = SessionDeviceReader.FromRequest(http, Guid.NewGuid(), Guid.NewGuid(), DateTime.UtcNow);
+        var kratosHeaders = new Gatehouse.Config.SessionDevicesOptions().LocationHeaders;
+        var device = SessionDeviceReader.FromRequest(http, Guid.NewGuid(), Guid.NewGuid(), DateTime.UtcNow, kratosHeaders);
         Assert.Equal(512, device.UserAgent!.Length);
         Assert.Equal("Lyon", device.Location);
-        var bare = SessionDeviceReader.FromRequest(Request(_ => { }), Guid.NewGuid(), Guid.NewGuid(), DateTime.UtcNow);
+        var bare = SessionDeviceReader.FromRequest(Request(_ => { }), Guid.NewGuid(), Guid.NewGuid(), DateTime.UtcNow, kratosHeaders);
         Assert.Null(bare.UserAgent);
         Assert.Equal("", bare.Location);
+    }
+
+    [Fact]
+    public void Device_location_reads_the_configured_headers()
+    {
+        var http = Request(h => { h["X-Geo-City"] = "Oslo"; h["X-Geo-Country"] = "NO"; h["Cf-Ipcity"] = "Lyon"; });
+        var device = SessionDeviceReader.FromRequest(http, Guid.NewGuid(), Guid.NewGuid(), DateTime.UtcNow, ["X-Geo-City", "X-Geo-Country"]);
+        Assert.Equal("Oslo, NO", device.Location);
     }
 
     [Fact]
