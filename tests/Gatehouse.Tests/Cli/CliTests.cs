@@ -145,7 +145,8 @@ public sealed class CliTests
         {
             using var http = new HttpClient();
             var ready = false;
-            for (var i = 0; i < 100 && !ready; i++)
+            // Up to a minute: a fresh process on a busy machine can be slow to start.
+            for (var i = 0; i < 600 && !ready; i++)
             {
                 try { ready = (await http.GetAsync($"http://127.0.0.1:{publicPort}/health/ready")).StatusCode == HttpStatusCode.OK; }
                 catch (HttpRequestException) { await Task.Delay(100); }
