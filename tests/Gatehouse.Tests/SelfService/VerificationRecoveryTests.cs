@@ -107,6 +107,27 @@ public sealed class VerificationRecoveryTests(FlowServerFixture fixture) : IClas
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Spa_recovery_by_code_answers_422_and_keeps_the_session_cookie_it_set(string db)
+    {
+        var s = await Server(fixture, db);
+        var (email, _, reg) = await RegisterApi(s);
+        using var spa = new Browser(s.PublicUrl, acceptJson: true);
+        var flow = await (await spa.Client.GetAsync("/self-service/recovery/browser")).Json(HttpStatusCode.OK);
+        var action = $"/self-service/recovery?flow={flow["id"]}";
+        await (await spa.Client.PostJson(action, new JsonObject { ["method"] = "code", ["email"] = email, ["csrf_token"] = Csrf(flow) })).Json(HttpStatusCode.OK);
+        var code = (await LastMail(s, email))!.Value.Data["recovery_code"]!.GetValue<string>();
+
+        var done = await (await spa.Client.PostJson(action, new JsonObject { ["method"] = "code", ["code"] = code, ["csrf_token"] = Csrf(flow) })).Json(HttpStatusCode.UnprocessableEntity);
+        Assert.Equal("browser_location_change_required", done["error"]!["id"]!.GetValue<string>());
+        Assert.Contains("/ui/settings?flow=", done["redirect_browser_to"]!.GetValue<string>());
+        // The SPA follows redirect_browser_to signed in: the error answer carries the recovery session's cookie.
+        Assert.NotNull(spa.Cookie("ory_kratos_session"));
+        var whoami = await (await spa.Client.GetAsync("/sessions/whoami")).Json(HttpStatusCode.OK);
+        Assert.Equal(reg["identity"]!["id"]!.GetValue<string>(), whoami["identity"]!["id"]!.GetValue<string>());
+        Assert.Equal("code_recovery", whoami["authentication_methods"]![0]!["method"]!.GetValue<string>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Recovery_codes_allow_limited_attempts(string db)
     {
         var s = await Server(fixture, db);
