@@ -179,6 +179,50 @@ public sealed class VerificationRecoveryTests(FlowServerFixture fixture) : IClas
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task An_admin_recovery_code_browser_flow_opens_in_the_first_browser_and_completes_there(string db)
+    {
+        var s = await Server(fixture, db);
+        var (_, _, reg) = await RegisterApi(s);
+        var id = reg["identity"]!["id"]!.GetValue<string>();
+        static string FlowIdOf(JsonNode created)
+        {
+            var link = created["recovery_link"]!.GetValue<string>();
+            return link[(link.IndexOf("flow=", StringComparison.Ordinal) + 5)..];
+        }
+
+        // The app's UI fetches the flow with the browser's cookies (none yet): Kratos answers 200, not a CSRF error.
+        var created = await (await s.AdminWithKey.PostJson("/admin/recovery/code", new JsonObject { ["identity_id"] = id })).Json(HttpStatusCode.Created);
+        var flowId = FlowIdOf(created);
+        using var browser = new Browser(s.PublicUrl, acceptJson: true);
+        var flow = await (await browser.Client.GetAsync($"/self-service/recovery/flows?id={flowId}")).Json(HttpStatusCode.OK);
+        Assert.Equal("browser", flow["type"]!.GetValue<string>());
+        var token = Csrf(flow);
+        Assert.NotEmpty(token);
+        // Fetching again with the cookie it got works; another browser is refused.
+        await (await browser.Client.GetAsync($"/self-service/recovery/flows?id={flowId}")).Json(HttpStatusCode.OK);
+        using var other = new Browser(s.PublicUrl, acceptJson: true);
+        var foreign = await (await other.Client.GetAsync($"/self-service/recovery/flows?id={flowId}")).Error(HttpStatusCode.Forbidden);
+        Assert.Equal("security_csrf_violation", foreign["id"]!.GetValue<string>());
+
+        var done = await (await browser.Client.PostJson($"/self-service/recovery?flow={flowId}",
+            new JsonObject { ["method"] = "code", ["code"] = created["recovery_code"]!.GetValue<string>(), ["csrf_token"] = token })).Json(HttpStatusCode.UnprocessableEntity);
+        Assert.Equal("browser_location_change_required", done["error"]!["id"]!.GetValue<string>());
+        Assert.Contains("/ui/settings?flow=", done["redirect_browser_to"]!.GetValue<string>());
+        Assert.NotNull(browser.Cookie("ory_kratos_session"));
+
+        // A browser may also submit the code straight away, without opening the flow first: the code is the proof.
+        var second = await (await s.AdminWithKey.PostJson("/admin/recovery/code", new JsonObject { ["identity_id"] = id })).Json(HttpStatusCode.Created);
+        using var direct = new Browser(s.PublicUrl, acceptJson: true);
+        var wrong = second["recovery_code"]!.GetValue<string>() == "000000" ? "111111" : "000000";
+        var refused = await (await direct.Client.PostJson($"/self-service/recovery?flow={FlowIdOf(second)}", new JsonObject { ["method"] = "code", ["code"] = wrong })).Json(HttpStatusCode.BadRequest);
+        Assert.Contains(4060006L, MessageIds(refused));
+        await (await direct.Client.PostJson($"/self-service/recovery?flow={FlowIdOf(second)}",
+            new JsonObject { ["method"] = "code", ["code"] = second["recovery_code"]!.GetValue<string>(), ["csrf_token"] = Csrf(refused) }))
+            .Json(HttpStatusCode.UnprocessableEntity);
+        Assert.NotNull(direct.Cookie("ory_kratos_session"));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Disabled_flows_and_logged_in_recovery_are_refused(string db)
     {
         var s = await fixture.Get(db);
