@@ -101,9 +101,11 @@ async function waitReady(urls, proc, stderr, timeoutMs = 30_000) {
 /**
  * Starts a gatehouse server. Returns { publicUrl, adminUrl, key, dsn, stderr(), stop(), cli(...args) };
  * always call stop() (in after()). `selfservice`, when given, is written as the config's `selfservice` key; a
- * function receives the public URL (for return URLs).
+ * function receives the public URL (for return URLs). `courier`, likewise, becomes the config's `courier` key (a
+ * function is called at start, e.g. to read the port of an SMTP server started in a before() hook).
+ * `serveArgs` are extra arguments to `gatehouse serve` (e.g. ['--watch-courier']).
  */
-export async function startGatehouse({ selfservice } = {}) {
+export async function startGatehouse({ selfservice, courier, serveArgs = [] } = {}) {
   const dir = await mkdtemp(path.join(tmpdir(), 'gatehouse-e2e-'));
   const cleanups = [() => rm(dir, { recursive: true, force: true })];
   let proc;
@@ -143,6 +145,7 @@ export async function startGatehouse({ selfservice } = {}) {
       '  default_schema_id: default',
       `  schemas: [ { id: default, url: ${JSON.stringify('file://' + schemaPath)} } ]`,
       ...(selfservice ? [`selfservice: ${JSON.stringify(typeof selfservice === 'function' ? selfservice(publicUrl) : selfservice)}`] : []),
+      ...(courier ? [`courier: ${JSON.stringify(typeof courier === 'function' ? courier() : courier)}`] : []),
       '',
     ].join('\n'));
 
@@ -151,7 +154,7 @@ export async function startGatehouse({ selfservice } = {}) {
     const key = keyOut[keyOut.length - 1].trim();
     if (!key) throw new Error('gatehouse keys create printed no key');
 
-    proc = spawn('dotnet', [gatehouseDll, 'serve', '-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    proc = spawn('dotnet', [gatehouseDll, 'serve', ...serveArgs, '-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
     proc.stderr.setEncoding('utf8');
     proc.stderr.on('data', (chunk) => { stderrText += chunk; });
     proc.stdout.resume(); // the log goes to stderr; stdout must not fill its pipe
