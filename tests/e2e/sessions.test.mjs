@@ -3,11 +3,13 @@
 // cookie jar on the SDK's axios instance, with CSRF).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import axios from 'axios';
 import { Configuration, FrontendApi, ListSessionsExpandEnum, GetSessionExpandEnum } from '@ory/client';
 import { useGatehouse, database } from './lib/gatehouse.mjs';
 import { identityApi, uniqueEmail, expectHttpError, nextPageToken } from './lib/sdk.mjs';
+import {
+  nativeFrontend as nativeFrontendFor, browserFrontend as browserFrontendFor, newPassword, rejection, csrfTokenOf,
+} from './lib/frontend.mjs';
 
 const gatehouse = useGatehouse({
   selfservice: (publicUrl) => ({
@@ -22,59 +24,12 @@ const gatehouse = useGatehouse({
 
 const admin = () => identityApi({ basePath: gatehouse().adminUrl, accessToken: gatehouse().key });
 
-/** A frontend client for native apps: no cookies; redirects are not followed, so a 303 shows up as an error. */
 function nativeFrontend() {
-  return new FrontendApi(new Configuration({ basePath: gatehouse().publicUrl }), gatehouse().publicUrl, axios.create({ maxRedirects: 0 }));
+  return nativeFrontendFor(gatehouse().publicUrl);
 }
 
-/**
- * A frontend client that behaves like a browser's fetch: an axios instance with a cookie jar (Set-Cookie stored,
- * Cookie sent) that does not follow redirects. Returns { api, http, jar }.
- */
 function browserFrontend() {
-  const jar = new Map();
-  const http = axios.create({ maxRedirects: 0 });
-  http.interceptors.request.use((config) => {
-    if (jar.size > 0) config.headers.set('Cookie', [...jar].map(([name, value]) => `${name}=${value}`).join('; '));
-    return config;
-  });
-  const store = (res) => {
-    for (const line of res?.headers?.['set-cookie'] ?? []) {
-      const [pair, ...attributes] = line.split(';').map((s) => s.trim());
-      const eq = pair.indexOf('=');
-      const name = pair.slice(0, eq);
-      const value = pair.slice(eq + 1);
-      const expired = attributes.some((a) => {
-        const [k, v] = a.split('=');
-        if (/^max-age$/i.test(k)) return Number(v) <= 0;
-        if (/^expires$/i.test(k)) return Date.parse(v) <= Date.now();
-        return false;
-      });
-      if (expired || value === '') jar.delete(name);
-      else jar.set(name, value);
-    }
-  };
-  http.interceptors.response.use((res) => { store(res); return res; }, (err) => { store(err.response); return Promise.reject(err); });
-  const api = new FrontendApi(new Configuration({ basePath: gatehouse().publicUrl }), gatehouse().publicUrl, http);
-  return { api, http, jar };
-}
-
-/** A password that passes the policy (long, unbreached, unlike the email). */
-function newPassword() {
-  return `e2e-${randomBytes(8).toString('hex')}-Pw!`;
-}
-
-/** The SDK call must reject with `status`; resolves to the response body (a flow or an error envelope). */
-async function rejection(promise, status) {
-  let res;
-  try {
-    res = await promise;
-  } catch (err) {
-    assert.ok(err.response, `expected an HTTP error response, got ${err}`);
-    assert.equal(err.response.status, status, JSON.stringify(err.response.data));
-    return err.response.data;
-  }
-  assert.fail(`expected HTTP ${status}, got ${res.status}: ${JSON.stringify(res.data)}`);
+  return browserFrontendFor(gatehouse().publicUrl);
 }
 
 async function registerNative(email, password) {
@@ -96,14 +51,6 @@ async function loginNative(identifier, password) {
   const res = await api.updateLoginFlow({ flow: flow.id, updateLoginFlowBody: { method: 'password', identifier, password } });
   assert.equal(res.status, 200);
   return res.data;
-}
-
-function csrfTokenOf(flow) {
-  const node = flow.ui.nodes.find((n) => n.attributes?.name === 'csrf_token');
-  assert.ok(node, `browser flow has a csrf_token node: ${JSON.stringify(flow.ui.nodes.map((n) => n.attributes?.name))}`);
-  assert.equal(typeof node.attributes.value, 'string');
-  assert.ok(node.attributes.value.length > 0);
-  return node.attributes.value;
 }
 
 describe(`native registration, login and sessions (${database})`, () => {

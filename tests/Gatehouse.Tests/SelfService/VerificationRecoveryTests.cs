@@ -107,6 +107,27 @@ public sealed class VerificationRecoveryTests(FlowServerFixture fixture) : IClas
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Spa_recovery_by_code_answers_422_and_keeps_the_session_cookie_it_set(string db)
+    {
+        var s = await Server(fixture, db);
+        var (email, _, reg) = await RegisterApi(s);
+        using var spa = new Browser(s.PublicUrl, acceptJson: true);
+        var flow = await (await spa.Client.GetAsync("/self-service/recovery/browser")).Json(HttpStatusCode.OK);
+        var action = $"/self-service/recovery?flow={flow["id"]}";
+        await (await spa.Client.PostJson(action, new JsonObject { ["method"] = "code", ["email"] = email, ["csrf_token"] = Csrf(flow) })).Json(HttpStatusCode.OK);
+        var code = (await LastMail(s, email))!.Value.Data["recovery_code"]!.GetValue<string>();
+
+        var done = await (await spa.Client.PostJson(action, new JsonObject { ["method"] = "code", ["code"] = code, ["csrf_token"] = Csrf(flow) })).Json(HttpStatusCode.UnprocessableEntity);
+        Assert.Equal("browser_location_change_required", done["error"]!["id"]!.GetValue<string>());
+        Assert.Contains("/ui/settings?flow=", done["redirect_browser_to"]!.GetValue<string>());
+        // The SPA follows redirect_browser_to signed in: the error answer carries the recovery session's cookie.
+        Assert.NotNull(spa.Cookie("ory_kratos_session"));
+        var whoami = await (await spa.Client.GetAsync("/sessions/whoami")).Json(HttpStatusCode.OK);
+        Assert.Equal(reg["identity"]!["id"]!.GetValue<string>(), whoami["identity"]!["id"]!.GetValue<string>());
+        Assert.Equal("code_recovery", whoami["authentication_methods"]![0]!["method"]!.GetValue<string>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Recovery_codes_allow_limited_attempts(string db)
     {
         var s = await Server(fixture, db);
@@ -155,6 +176,50 @@ public sealed class VerificationRecoveryTests(FlowServerFixture fixture) : IClas
         await (await s.AdminWithKey.PostJson("/admin/recovery/code", new JsonObject { ["identity_id"] = id, ["expires_in"] = "soon" })).Error(HttpStatusCode.BadRequest);
         await (await s.AdminWithKey.PostJson("/admin/recovery/link", new JsonObject { ["identity_id"] = id, ["expires_in"] = "-1h" })).Error(HttpStatusCode.BadRequest);
         await (await s.Public.PostJson("/admin/recovery/code", new JsonObject { ["identity_id"] = id })).Error(HttpStatusCode.Unauthorized);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task An_admin_recovery_code_browser_flow_opens_in_the_first_browser_and_completes_there(string db)
+    {
+        var s = await Server(fixture, db);
+        var (_, _, reg) = await RegisterApi(s);
+        var id = reg["identity"]!["id"]!.GetValue<string>();
+        static string FlowIdOf(JsonNode created)
+        {
+            var link = created["recovery_link"]!.GetValue<string>();
+            return link[(link.IndexOf("flow=", StringComparison.Ordinal) + 5)..];
+        }
+
+        // The app's UI fetches the flow with the browser's cookies (none yet): Kratos answers 200, not a CSRF error.
+        var created = await (await s.AdminWithKey.PostJson("/admin/recovery/code", new JsonObject { ["identity_id"] = id })).Json(HttpStatusCode.Created);
+        var flowId = FlowIdOf(created);
+        using var browser = new Browser(s.PublicUrl, acceptJson: true);
+        var flow = await (await browser.Client.GetAsync($"/self-service/recovery/flows?id={flowId}")).Json(HttpStatusCode.OK);
+        Assert.Equal("browser", flow["type"]!.GetValue<string>());
+        var token = Csrf(flow);
+        Assert.NotEmpty(token);
+        // Fetching again with the cookie it got works; another browser is refused.
+        await (await browser.Client.GetAsync($"/self-service/recovery/flows?id={flowId}")).Json(HttpStatusCode.OK);
+        using var other = new Browser(s.PublicUrl, acceptJson: true);
+        var foreign = await (await other.Client.GetAsync($"/self-service/recovery/flows?id={flowId}")).Error(HttpStatusCode.Forbidden);
+        Assert.Equal("security_csrf_violation", foreign["id"]!.GetValue<string>());
+
+        var done = await (await browser.Client.PostJson($"/self-service/recovery?flow={flowId}",
+            new JsonObject { ["method"] = "code", ["code"] = created["recovery_code"]!.GetValue<string>(), ["csrf_token"] = token })).Json(HttpStatusCode.UnprocessableEntity);
+        Assert.Equal("browser_location_change_required", done["error"]!["id"]!.GetValue<string>());
+        Assert.Contains("/ui/settings?flow=", done["redirect_browser_to"]!.GetValue<string>());
+        Assert.NotNull(browser.Cookie("ory_kratos_session"));
+
+        // A browser may also submit the code straight away, without opening the flow first: the code is the proof.
+        var second = await (await s.AdminWithKey.PostJson("/admin/recovery/code", new JsonObject { ["identity_id"] = id })).Json(HttpStatusCode.Created);
+        using var direct = new Browser(s.PublicUrl, acceptJson: true);
+        var wrong = second["recovery_code"]!.GetValue<string>() == "000000" ? "111111" : "000000";
+        var refused = await (await direct.Client.PostJson($"/self-service/recovery?flow={FlowIdOf(second)}", new JsonObject { ["method"] = "code", ["code"] = wrong })).Json(HttpStatusCode.BadRequest);
+        Assert.Contains(4060006L, MessageIds(refused));
+        await (await direct.Client.PostJson($"/self-service/recovery?flow={FlowIdOf(second)}",
+            new JsonObject { ["method"] = "code", ["code"] = second["recovery_code"]!.GetValue<string>(), ["csrf_token"] = Csrf(refused) }))
+            .Json(HttpStatusCode.UnprocessableEntity);
+        Assert.NotNull(direct.Cookie("ory_kratos_session"));
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]

@@ -101,9 +101,11 @@ async function waitReady(urls, proc, stderr, timeoutMs = 30_000) {
 /**
  * Starts a gatehouse server. Returns { publicUrl, adminUrl, key, dsn, stderr(), stop(), cli(...args) };
  * always call stop() (in after()). `selfservice`, when given, is written as the config's `selfservice` key; a
- * function receives the public URL (for return URLs).
+ * function receives the public URL (for return URLs). `courier`, likewise, becomes the config's `courier` key (a
+ * function is called at start, e.g. to read the port of an SMTP server started in a before() hook).
+ * `serveArgs` are extra arguments to `gatehouse serve` (e.g. ['--watch-courier']).
  */
-export async function startGatehouse({ selfservice } = {}) {
+export async function startGatehouse({ selfservice, courier, serveArgs = [] } = {}) {
   const dir = await mkdtemp(path.join(tmpdir(), 'gatehouse-e2e-'));
   const cleanups = [() => rm(dir, { recursive: true, force: true })];
   let proc;
@@ -125,38 +127,57 @@ export async function startGatehouse({ selfservice } = {}) {
       dsn = db.dsn;
       cleanups.push(db.drop);
     }
-    const [publicPort, adminPort] = [await freePort(), await freePort()];
-    const publicUrl = `http://127.0.0.1:${publicPort}`;
-    const adminUrl = `http://127.0.0.1:${adminPort}`;
     const schemaPath = path.join(dir, 'identity.schema.json');
     await writeFile(schemaPath, JSON.stringify(identitySchema, null, 2));
     const config = path.join(dir, 'gatehouse.yml');
-    // JSON is YAML; quoting every value keeps DSNs and URLs intact.
-    await writeFile(config, [
-      `dsn: ${JSON.stringify(dsn)}`,
-      'serve:',
-      `  public: { host: "127.0.0.1", port: ${publicPort}, base_url: ${JSON.stringify(publicUrl + '/')} }`,
-      `  admin: { host: "127.0.0.1", port: ${adminPort}, base_url: ${JSON.stringify(adminUrl + '/')} }`,
-      'hashers: { algorithm: bcrypt, bcrypt: { cost: 12 } }',
-      `secrets: { cookie: [${JSON.stringify(randomBytes(16).toString('hex'))}] }`,
-      'identity:',
-      '  default_schema_id: default',
-      `  schemas: [ { id: default, url: ${JSON.stringify('file://' + schemaPath)} } ]`,
-      ...(selfservice ? [`selfservice: ${JSON.stringify(typeof selfservice === 'function' ? selfservice(publicUrl) : selfservice)}`] : []),
-      '',
-    ].join('\n'));
+    const cookieSecret = randomBytes(16).toString('hex');
+    const writeConfig = async (publicPort, adminPort) => {
+      const publicUrl = `http://127.0.0.1:${publicPort}`;
+      const adminUrl = `http://127.0.0.1:${adminPort}`;
+      // JSON is YAML; quoting every value keeps DSNs and URLs intact.
+      await writeFile(config, [
+        `dsn: ${JSON.stringify(dsn)}`,
+        'serve:',
+        `  public: { host: "127.0.0.1", port: ${publicPort}, base_url: ${JSON.stringify(publicUrl + '/')} }`,
+        `  admin: { host: "127.0.0.1", port: ${adminPort}, base_url: ${JSON.stringify(adminUrl + '/')} }`,
+        'hashers: { algorithm: bcrypt, bcrypt: { cost: 12 } }',
+        `secrets: { cookie: [${JSON.stringify(cookieSecret)}] }`,
+        'identity:',
+        '  default_schema_id: default',
+        `  schemas: [ { id: default, url: ${JSON.stringify('file://' + schemaPath)} } ]`,
+        ...(selfservice ? [`selfservice: ${JSON.stringify(typeof selfservice === 'function' ? selfservice(publicUrl) : selfservice)}`] : []),
+        ...(courier ? [`courier: ${JSON.stringify(typeof courier === 'function' ? courier() : courier)}`] : []),
+        '',
+      ].join('\n'));
+      return { publicUrl, adminUrl };
+    };
 
+    await writeConfig(await freePort(), await freePort());
     await gatehouseCli(['migrate', 'sql', '--yes', '-c', config]);
     const keyOut = (await gatehouseCli(['keys', 'create', '--name', 'e2e', '-c', config])).trim().split('\n');
     const key = keyOut[keyOut.length - 1].trim();
     if (!key) throw new Error('gatehouse keys create printed no key');
 
-    proc = spawn('dotnet', [gatehouseDll, 'serve', '-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-    proc.stderr.setEncoding('utf8');
-    proc.stderr.on('data', (chunk) => { stderrText += chunk; });
-    proc.stdout.resume(); // the log goes to stderr; stdout must not fill its pipe
+    // A port found free can be taken before serve binds it (e.g. as the local port of an outgoing connection):
+    // then serve exits with "address already in use", and it is started again on new ports.
     const stderr = () => stderrText;
-    await waitReady([publicUrl, adminUrl], proc, stderr);
+    let publicUrl;
+    let adminUrl;
+    for (let attempt = 1; ; attempt++) {
+      ({ publicUrl, adminUrl } = await writeConfig(await freePort(), await freePort()));
+      stderrText = '';
+      proc = spawn('dotnet', [gatehouseDll, 'serve', ...serveArgs, '-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const current = proc;
+      proc.stderr.setEncoding('utf8');
+      proc.stderr.on('data', (chunk) => { if (proc === current) stderrText += chunk; });
+      proc.stdout.resume(); // the log goes to stderr; stdout must not fill its pipe
+      try {
+        await waitReady([publicUrl, adminUrl], proc, stderr);
+        break;
+      } catch (err) {
+        if (attempt >= 3 || proc.exitCode === null || !stderrText.includes('address already in use')) throw err;
+      }
+    }
     /** Runs another gatehouse command against this server's config; resolves to its stdout. */
     const cli = (...args) => gatehouseCli([...args, '-c', config]);
     return { publicUrl, adminUrl, key, dsn, stderr, stop, cli };

@@ -43,14 +43,21 @@ public sealed class ErrorEnvelopeMiddleware(RequestDelegate next, ILogger<ErrorE
         catch (Exception ex)
         {
             logger.LogError(ex, "Unhandled error on {Method} {Path}", context.Request.Method, context.Request.Path);
-            await WriteAsync(context, new GatehouseError(500));
+            await WriteAsync(context, new GatehouseError(500), keepCookies: false);
         }
     }
 
-    public static async Task WriteAsync(HttpContext context, GatehouseError error)
+    /// <summary>
+    /// Writes the envelope in place of whatever the handler had started. Cookies the handler set before a deliberate
+    /// error stay, as in Kratos (whose writer never drops headers): e.g. the session cookie of a recovery that answers
+    /// an SPA with 422 <c>browser_location_change_required</c>. After an unexpected failure they are dropped.
+    /// </summary>
+    public static async Task WriteAsync(HttpContext context, GatehouseError error, bool keepCookies = true)
     {
         if (context.Response.HasStarted) return;
+        var cookies = context.Response.Headers.SetCookie;
         context.Response.Clear();
+        if (keepCookies && cookies.Count > 0) context.Response.Headers.SetCookie = cookies;
         context.Response.StatusCode = error.Code;
         context.Response.ContentType = "application/json";
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();

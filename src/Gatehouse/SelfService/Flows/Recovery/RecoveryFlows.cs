@@ -75,8 +75,9 @@ public sealed class RecoveryFlows(
     public async Task GetAsync(HttpContext http)
     {
         var flow = await flows.LoadAsync(FlowService.FlowId(http.Request, "id"), FlowKinds.Recovery, http.RequestAborted);
-        await BindToBrowserAsync(http, flow, http.RequestAborted);
-        csrf.VerifyCookie(http, flow);
+        // A flow bound just now has its token only in this response's cookie, so there is nothing to check yet (Kratos
+        // skips the check for admin-made flows: DangerousSkipCSRFCheck).
+        if (!await BindToBrowserAsync(http, flow, http.RequestAborted)) csrf.VerifyCookie(http, flow);
         if (flows.IsExpired(flow))
             throw new GatehouseError(410, $"The self-service flow expired {(flows.Now() - flow.ExpiresAt).TotalMinutes:0.00} minutes ago, initialize a new one.", "self_service_flow_expired");
         await FlowService.WriteFlowAsync(http, 200, flows.ToJson(flow));
@@ -115,8 +116,8 @@ public sealed class RecoveryFlows(
         else
         {
             body = await FormBody.ReadAsync(http.Request, ct);
-            await BindToBrowserAsync(http, flow, ct);
-            csrf.VerifySubmit(http, flow, FormBody.String(body, "csrf_token"));
+            // As in GetAsync: a browser submitting an admin-made flow it never opened has no token to send; the code is the proof.
+            if (!await BindToBrowserAsync(http, flow, ct)) csrf.VerifySubmit(http, flow, FormBody.String(body, "csrf_token"));
         }
         if (flows.IsExpired(flow))
         {
@@ -186,16 +187,17 @@ public sealed class RecoveryFlows(
 
     /// <summary>
     /// A browser flow made through the admin API has no browser yet; the first browser to open it (holding the code or
-    /// link, which is the proof) gets it bound to its CSRF cookie.
+    /// link, which is the proof) gets it bound to its CSRF cookie. Returns whether the flow was bound by this request.
     /// </summary>
-    private async Task BindToBrowserAsync(HttpContext http, SelfServiceFlow flow, CancellationToken ct)
+    private async Task<bool> BindToBrowserAsync(HttpContext http, SelfServiceFlow flow, CancellationToken ct)
     {
-        if (flow.Type != FlowTypes.Browser || flow.CsrfToken.Length > 0) return;
+        if (flow.Type != FlowTypes.Browser || flow.CsrfToken.Length > 0) return false;
         flow.CsrfToken = csrf.Ensure(http);
         var ui = UiContainer.FromJson(flow.Ui);
         ui.Nodes.Insert(0, UiNodes.Csrf(flow.CsrfToken));
         flow.Ui = ui.ToJson().ToJsonString();
         await flows.UpdateAsync(flow, ct);
+        return true;
     }
 
     private async Task SendAsync(SelfServiceFlow flow, string address, CancellationToken ct)
