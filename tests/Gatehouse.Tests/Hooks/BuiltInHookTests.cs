@@ -1,0 +1,110 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Gatehouse.Config;
+using Gatehouse.Tests.Infrastructure;
+using static Gatehouse.Tests.Hooks.HookFixture;
+using static Gatehouse.Tests.SelfService.FlowTestHelpers;
+
+namespace Gatehouse.Tests.Hooks;
+
+public sealed class BuiltInHookTests(HookFixture fixture) : IClassFixture<HookFixture>
+{
+    private Task<TestServer> LoginHooksServer(string db) => fixture.Get(db, "login-builtins", (o, _) =>
+        o.Selfservice.Flows.Login.After.Hooks = [Hook("require_verified_address"), Hook("revoke_active_sessions")]);
+
+    /// <summary>An identity created through the admin API whose address is already verified.</summary>
+    private static async Task<string> VerifiedIdentity(TestServer s)
+    {
+        var email = HttpAssertions.UniqueEmail("verified");
+        await (await s.AdminWithKey.PostJson("/admin/identities", new JsonObject
+        {
+            ["schema_id"] = "default",
+            ["traits"] = new JsonObject { ["email"] = email },
+            ["credentials"] = new JsonObject { ["password"] = new JsonObject { ["config"] = new JsonObject { ["password"] = GoodPassword } } },
+            ["verifiable_addresses"] = new JsonArray(new JsonObject { ["value"] = email, ["via"] = "email", ["verified"] = true, ["status"] = "completed" }),
+        })).Json(HttpStatusCode.Created);
+        return email;
+    }
+
+    private static async Task<HttpResponseMessage> Login(TestServer s, string email)
+    {
+        var flow = await ApiFlow(s.Public, "login");
+        return await s.Public.PostJson($"/self-service/login?flow={flow["id"]}",
+            new JsonObject { ["method"] = "password", ["identifier"] = email, ["password"] = GoodPassword });
+    }
+
+    private static async Task<HttpStatusCode> Whoami(TestServer s, string token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/sessions/whoami");
+        request.Headers.Add("X-Session-Token", token);
+        return (await s.Public.SendAsync(request)).StatusCode;
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Session_hook_signs_the_new_identity_in_and_require_verified_address_refuses_unverified_logins_with_4000010(string db)
+    {
+        var s = await LoginHooksServer(db);
+        var (email, token, _) = await RegisterApi(s);
+        Assert.Equal(HttpStatusCode.OK, await Whoami(s, token));
+
+        var refused = await (await Login(s, email)).Json(HttpStatusCode.BadRequest);
+        Assert.Equal([4000010L], MessageIds(refused));
+        Assert.Equal(email, Node(refused, "identifier")!["attributes"]!["value"]!.GetValue<string>());
+        // The refused login created no session, and revoke_active_sessions did not run: the registration's session lives on.
+        Assert.Equal(HttpStatusCode.OK, await Whoami(s, token));
+
+        var verified = await VerifiedIdentity(s);
+        var ok = await (await Login(s, verified)).Json(HttpStatusCode.OK);
+        Assert.StartsWith("ory_st_", ok["session_token"]!.GetValue<string>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Revoke_active_sessions_after_login_ends_the_identitys_other_sessions(string db)
+    {
+        var s = await LoginHooksServer(db);
+        var email = await VerifiedIdentity(s);
+        var first = (await (await Login(s, email)).Json(HttpStatusCode.OK))["session_token"]!.GetValue<string>();
+        var other = await VerifiedIdentity(s);
+        var unrelated = (await (await Login(s, other)).Json(HttpStatusCode.OK))["session_token"]!.GetValue<string>();
+        var second = (await (await Login(s, email)).Json(HttpStatusCode.OK))["session_token"]!.GetValue<string>();
+
+        Assert.Equal(HttpStatusCode.Unauthorized, await Whoami(s, first));
+        Assert.Equal(HttpStatusCode.OK, await Whoami(s, second));
+        Assert.Equal(HttpStatusCode.OK, await Whoami(s, unrelated));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Show_verification_ui_sends_html_browsers_to_the_verification_flow(string db)
+    {
+        var s = await fixture.Get(db, "show-verification", (o, _) =>
+        {
+            o.Selfservice.Flows.Verification.Enabled = true;
+            o.Selfservice.Flows.Registration.After.Password = new FlowAfterMethodOptions { Hooks = [Hook("session"), Hook("show_verification_ui")] };
+        });
+        using var browser = new Browser(s.PublicUrl);
+        var init = await browser.Client.GetAsync("/self-service/registration/browser");
+        var location = init.Headers.Location!.ToString();
+        var flow = await (await browser.Client.GetAsync($"/self-service/registration/flows?id={location[(location.IndexOf("flow=", StringComparison.Ordinal) + 5)..]}")).Json(HttpStatusCode.OK);
+        var done = await browser.PostForm($"/self-service/registration?flow={flow["id"]}",
+            [new("csrf_token", Csrf(flow)), new("method", "password"), new("traits.email", HttpAssertions.UniqueEmail("showui")), new("password", GoodPassword)]);
+        Assert.Equal(HttpStatusCode.SeeOther, done.StatusCode);
+        Assert.StartsWith($"{s.PublicUrl}/ui/verification?flow=", done.Headers.Location!.ToString());
+        Assert.NotNull(browser.Cookie("ory_kratos_session"));
+
+        // API clients are told about the verification flow in continue_with instead.
+        var (_, _, body) = await RegisterApi(s);
+        Assert.Contains(body["continue_with"]!.AsArray(), c => c!["action"]!.GetValue<string>() == "show_verification_ui");
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Without_hooks_after_the_method_registration_does_not_sign_in(string db)
+    {
+        var s = await fixture.Get(db, "no-session", (o, _) => o.Selfservice.Flows.Registration.After.Password = null);
+        var flow = await ApiFlow(s.Public, "registration");
+        var body = await (await s.Public.PostJson($"/self-service/registration?flow={flow["id"]}",
+            new JsonObject { ["method"] = "password", ["password"] = GoodPassword, ["traits"] = new JsonObject { ["email"] = HttpAssertions.UniqueEmail("nosession") } })).Json(HttpStatusCode.OK);
+        Assert.Null(body["session_token"]);
+        Assert.Null(body["session"]);
+        Assert.NotNull(body["identity"]);
+    }
+}
