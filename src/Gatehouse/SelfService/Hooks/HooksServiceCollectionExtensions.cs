@@ -25,7 +25,9 @@ public static class HooksServiceCollectionExtensions
         services.AddHostedService<WebHookDispatcher>();
         // Calls go only to the configured URL: redirects are not followed. Time-outs are per hook (WebHookConfig.Timeout).
         services.AddHttpClient(WebHookSender.ClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+            // Header values (API keys, basic auth) never reach the HTTP client's trace logs.
+            .RedactLoggedHeaders(_ => true);
         services.AddHttpClient(WebHookSender.TemplateClientName, c => c.Timeout = TimeSpan.FromSeconds(10))
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });
         return services;
