@@ -107,4 +107,46 @@ public sealed class BuiltInHookTests(HookFixture fixture) : IClassFixture<HookFi
         Assert.Null(body["session"]);
         Assert.NotNull(body["identity"]);
     }
+
+    private static HttpRequestMessage WithToken(HttpMethod method, string url, string token, JsonNode? body = null)
+    {
+        var request = new HttpRequestMessage(method, url);
+        request.Headers.Add("X-Session-Token", token);
+        if (body is not null) request.Content = new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
+        return request;
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Settings_run_profile_web_hooks_before_saving_and_revoke_other_sessions_after_a_password_change(string db)
+    {
+        var s = await fixture.Get(db, "settings", (o, r) =>
+        {
+            r.On("/settings-profile", (req, _) =>
+            {
+                var email = System.Text.Json.Nodes.JsonNode.Parse(req.Body)!["email"]!.GetValue<string>();
+                var answer = new JsonObject { ["identity"] = new JsonObject { ["traits"] = new JsonObject { ["email"] = email, ["name"] = new JsonObject { ["last"] = "FromHook" } } } };
+                return Task.FromResult((200, (string?)answer.ToJsonString()));
+            });
+            o.Selfservice.Flows.Settings.After.Profile = new FlowAfterMethodOptions
+            {
+                Hooks = [WebHook(new JsonObject { ["url"] = r.BaseUrl + "/settings-profile", ["body"] = Base64("function(ctx) { email: ctx.identity.traits.email }"), ["response"] = new JsonObject { ["parse"] = true } })],
+            };
+            o.Selfservice.Flows.Settings.After.Password = new FlowAfterMethodOptions { Hooks = [Hook("revoke_active_sessions")] };
+        });
+        var (email, first, reg) = await RegisterApi(s);
+        var second = (await (await Login(s, email)).Json(HttpStatusCode.OK))["session_token"]!.GetValue<string>();
+
+        var flow = await (await s.Public.SendAsync(WithToken(HttpMethod.Get, "/self-service/settings/api", second))).Json(HttpStatusCode.OK);
+        await (await s.Public.SendAsync(WithToken(HttpMethod.Post, $"/self-service/settings?flow={flow["id"]}", second,
+            new JsonObject { ["method"] = "profile", ["traits"] = new JsonObject { ["email"] = email, ["name"] = new JsonObject { ["first"] = "Ada" } } }))).Json(HttpStatusCode.OK);
+        var stored = await (await s.AdminWithKey.GetAsync($"/admin/identities/{reg["identity"]!["id"]}")).Json(HttpStatusCode.OK);
+        Assert.True(JsonNode.DeepEquals(new JsonObject { ["email"] = email, ["name"] = new JsonObject { ["last"] = "FromHook" } }, stored["traits"]), stored["traits"]!.ToJsonString());
+        Assert.Equal(HttpStatusCode.OK, await Whoami(s, first));
+
+        var again = await (await s.Public.SendAsync(WithToken(HttpMethod.Get, "/self-service/settings/api", second))).Json(HttpStatusCode.OK);
+        await (await s.Public.SendAsync(WithToken(HttpMethod.Post, $"/self-service/settings?flow={again["id"]}", second,
+            new JsonObject { ["method"] = "password", ["password"] = "another-long-passphrase-for-tests-77" }))).Json(HttpStatusCode.OK);
+        Assert.Equal(HttpStatusCode.Unauthorized, await Whoami(s, first));
+        Assert.Equal(HttpStatusCode.OK, await Whoami(s, second));
+    }
 }

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Gatehouse.Config;
 using Gatehouse.Tests.Infrastructure;
 using Gatehouse.Tests.SelfService;
+using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Tests.Hooks;
 
@@ -15,6 +16,9 @@ public sealed class HookFixture : IAsyncDisposable
 
     public Task<HookReceiver> Receiver => _receiver.Value;
 
+    /// <summary>Every log line of the fixture's servers, at the level each server's <c>log.level</c> lets through.</summary>
+    public LogCapture Logs { get; } = new();
+
     /// <summary>The server for a scenario; <paramref name="configure"/> runs once, on top of the flow tests' settings.</summary>
     public Task<TestServer> Get(string provider, string scenario, Action<GatehouseOptions, HookReceiver> configure) =>
         _servers.GetOrAdd(provider + "/" + scenario, _ => new Lazy<Task<TestServer>>(async () =>
@@ -24,7 +28,7 @@ public sealed class HookFixture : IAsyncDisposable
             {
                 FlowServerFixture.Configure(o);
                 configure(o, receiver);
-            });
+            }, services => services.AddSingleton<ILoggerProvider>(Logs));
         })).Value;
 
     /// <summary>A <c>base64://</c> body template location.</summary>

@@ -48,8 +48,12 @@ public sealed class WebHookTests(HookFixture fixture) : IClassFixture<HookFixtur
               top_level_plan: ctx.transient_payload.plan,
             }
             """;
-        var s = await fixture.Get(db, "auth", (o, r) => o.Selfservice.Flows.Registration.After.Password = new FlowAfterMethodOptions
+        var s = await fixture.Get(db, "auth", (o, r) =>
         {
+            // Everything is logged here (HTTP client traces included), to check that no auth secret shows up.
+            o.Log.Level = "trace";
+            o.Selfservice.Flows.Registration.After.Password = new FlowAfterMethodOptions
+            {
             Hooks =
             [
                 WebHook(new JsonObject
@@ -74,6 +78,7 @@ public sealed class WebHookTests(HookFixture fixture) : IClassFixture<HookFixtur
                 }),
                 Hook("session"),
             ],
+            };
         });
         var receiver = await fixture.Receiver;
         var email = HttpAssertions.UniqueEmail("auth");
@@ -108,6 +113,13 @@ public sealed class WebHookTests(HookFixture fixture) : IClassFixture<HookFixtur
 
         var basic = receiver.Received("/auth/basic").Single(h => EmailOf(h) == email);
         Assert.Equal("Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("hook-user:basic-secret")), basic.Headers["Authorization"]);
+
+        // The calls are logged, the secrets are not.
+        var logs = fixture.Logs.Lines;
+        Assert.Contains(logs, l => l.Contains("/auth/header", StringComparison.Ordinal) && l.Contains("answered 200", StringComparison.Ordinal));
+        Assert.Contains(logs, l => l.Contains("X-Api-Key", StringComparison.Ordinal));
+        foreach (var secret in new[] { "header-secret", "cookie-secret", "basic-secret", Convert.ToBase64String(Encoding.UTF8.GetBytes("hook-user:basic-secret")) })
+            Assert.DoesNotContain(logs, l => l.Contains(secret, StringComparison.Ordinal));
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
