@@ -80,6 +80,7 @@ public sealed class BuiltInHookTests(HookFixture fixture) : IClassFixture<HookFi
         {
             o.Selfservice.Flows.Verification.Enabled = true;
             o.Selfservice.Flows.Registration.After.Password = new FlowAfterMethodOptions { Hooks = [Hook("session"), Hook("show_verification_ui")] };
+            o.Selfservice.Flows.Settings.After.Profile = new FlowAfterMethodOptions { Hooks = [Hook("show_verification_ui")] };
         });
         using var browser = new Browser(s.PublicUrl);
         var init = await browser.Client.GetAsync("/self-service/registration/browser");
@@ -90,6 +91,15 @@ public sealed class BuiltInHookTests(HookFixture fixture) : IClassFixture<HookFi
         Assert.Equal(HttpStatusCode.SeeOther, done.StatusCode);
         Assert.StartsWith($"{s.PublicUrl}/ui/verification?flow=", done.Headers.Location!.ToString());
         Assert.NotNull(browser.Cookie("ory_kratos_session"));
+
+        // A profile change that adds an address sends the browser to that address's verification flow as well.
+        var settingsInit = (await browser.Client.GetAsync("/self-service/settings/browser")).Headers.Location!.ToString();
+        var settings = await (await browser.Client.GetAsync($"/self-service/settings/flows?id={settingsInit[(settingsInit.IndexOf("flow=", StringComparison.Ordinal) + 5)..]}")).Json(HttpStatusCode.OK);
+        var changed = await browser.PostForm($"/self-service/settings?flow={settings["id"]}",
+            [new("csrf_token", Csrf(settings)), new("method", "profile"), new("traits.email", HttpAssertions.UniqueEmail("showui-changed"))]);
+        Assert.Equal(HttpStatusCode.SeeOther, changed.StatusCode);
+        Assert.StartsWith($"{s.PublicUrl}/ui/verification?flow=", changed.Headers.Location!.ToString());
+        Assert.NotEqual(done.Headers.Location, changed.Headers.Location);
 
         // API clients are told about the verification flow in continue_with instead.
         var (_, _, body) = await RegisterApi(s);

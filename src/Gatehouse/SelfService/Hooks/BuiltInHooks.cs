@@ -63,8 +63,10 @@ public sealed class RequireVerifiedAddressHook : IFlowHook
 
 /// <summary>
 /// <c>show_verification_ui</c> (registration.after.&lt;method&gt;, login.after.&lt;method&gt;, settings.after.profile):
-/// HTML browsers are sent to the verification flow started for the new address instead of the return URL. API and
-/// SPA clients learn about that flow from <c>continue_with</c> (<c>show_verification_ui</c>) in any case.
+/// HTML browsers are sent to the verification flow started for a new address (after a registration, or a profile
+/// change that added one) instead of the return URL. After a registration, API and SPA clients learn about that flow
+/// from <c>continue_with</c> (<c>show_verification_ui</c>) in any case. Login starts no verification flow, so there it
+/// changes nothing.
 /// </summary>
 public sealed class ShowVerificationUiHook : IFlowHook
 {

@@ -197,11 +197,14 @@ public sealed class SettingsFlows(
             await RespondAsync(http, flow, identity, ui, 400, ct);
             return;
         }
-        foreach (var hook in settingsHooks) await hook.AfterProfileUpdateAsync(http, flow, identity, updated, ct);
+        foreach (var hook in settingsHooks)
+        {
+            if (await hook.AfterProfileUpdateAsync(http, flow, identity, updated, ct) is { } started) hookContext.VerificationUiUrl = flows.UiUrlFor(started);
+        }
         hookContext.Identity = updated;
         hookContext.IdentityPersisted = true;
         await hooks.RunAfterAsync(HookPhase.PostPersist, hookContext, ct);
-        await SucceedAsync(http, flow, hookContext.Identity, "profile", ct);
+        await SucceedAsync(http, flow, hookContext.Identity, "profile", ct, hookContext.RedirectBrowserTo);
     }
 
     private async Task PasswordAsync(HttpContext http, SelfServiceFlow flow, Session session, Identity identity, UiContainer ui, JsonObject body, CancellationToken ct)
@@ -245,7 +248,7 @@ public sealed class SettingsFlows(
         await SucceedAsync(http, flow, hookContext.Identity, "password", ct);
     }
 
-    private async Task SucceedAsync(HttpContext http, SelfServiceFlow flow, Identity identity, string method, CancellationToken ct)
+    private async Task SucceedAsync(HttpContext http, SelfServiceFlow flow, Identity identity, string method, CancellationToken ct, string? redirectBrowserTo = null)
     {
         flow.State = "success";
         var ui = Form(flow, identity);
@@ -260,7 +263,7 @@ public sealed class SettingsFlows(
             await FlowService.WriteFlowAsync(http, 200, json);
             return;
         }
-        FlowService.Redirect(http, flow.ReturnTo ?? options.Selfservice.Flows.Settings.After.DefaultBrowserReturnUrlFor(method) ?? flows.UiUrlFor(flow));
+        FlowService.Redirect(http, redirectBrowserTo ?? flow.ReturnTo ?? options.Selfservice.Flows.Settings.After.DefaultBrowserReturnUrlFor(method) ?? flows.UiUrlFor(flow));
     }
 
     private async Task RespondAsync(HttpContext http, SelfServiceFlow flow, Identity identity, UiContainer ui, int status, CancellationToken ct)
@@ -298,5 +301,6 @@ public sealed class SettingsFlows(
 /// <summary>Runs after a settings profile update (e.g. sending verification mail for a changed address).</summary>
 public interface ISettingsHook
 {
-    Task AfterProfileUpdateAsync(HttpContext http, SelfServiceFlow flow, Identity before, Identity after, CancellationToken ct);
+    /// <summary>Returns the verification flow it started for a new address, if any (for <c>show_verification_ui</c>).</summary>
+    Task<SelfServiceFlow?> AfterProfileUpdateAsync(HttpContext http, SelfServiceFlow flow, Identity before, Identity after, CancellationToken ct);
 }
