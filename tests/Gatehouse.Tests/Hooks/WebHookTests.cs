@@ -76,6 +76,12 @@ public sealed class WebHookTests(HookFixture fixture) : IClassFixture<HookFixtur
                     ["body"] = Base64(EmailBody),
                     ["auth"] = new JsonObject { ["type"] = "basic_auth", ["config"] = new JsonObject { ["user"] = "hook-user", ["password"] = "basic-secret" } },
                 }),
+                WebHook(new JsonObject
+                {
+                    ["url"] = r.On("/auth/form", 200),
+                    ["body"] = Base64("function(ctx) { email: ctx.identity.traits.email, plan: ctx.transient_payload.plan, n: 1 }"),
+                    ["headers"] = new JsonObject { ["Content-Type"] = "application/x-www-form-urlencoded" },
+                }),
                 Hook("session"),
             ],
             };
@@ -113,6 +119,10 @@ public sealed class WebHookTests(HookFixture fixture) : IClassFixture<HookFixtur
 
         var basic = receiver.Received("/auth/basic").Single(h => EmailOf(h) == email);
         Assert.Equal("Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("hook-user:basic-secret")), basic.Headers["Authorization"]);
+
+        var form = receiver.Received("/auth/form").Single(h => h.Body.Contains(Uri.EscapeDataString(email), StringComparison.Ordinal));
+        Assert.StartsWith("application/x-www-form-urlencoded", form.Headers["Content-Type"]);
+        Assert.Equal($"email={Uri.EscapeDataString(email)}&n=1&plan=pro", form.Body);
 
         // The calls are logged, the secrets are not.
         var logs = fixture.Logs.Lines;

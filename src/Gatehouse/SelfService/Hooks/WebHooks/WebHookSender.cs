@@ -28,18 +28,18 @@ public sealed partial class WebHookSender(IHttpClientFactory httpClients, ILogge
     public async Task<WebHookAnswer> SendAsync(WebHookConfig config, string? body, string requestId, string triggerId, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(config.Method, config.Url);
+        var contentType = config.Headers.TryGetValue("Content-Type", out var configured) ? MediaTypeHeaderValue.Parse(configured) : new MediaTypeHeaderValue("application/json");
         if (body is not null)
         {
-            request.Content = new StringContent(body, Encoding.UTF8);
-            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            // As Kratos: with a form content type, the template's top-level fields become form fields.
+            request.Content = contentType.MediaType == "application/x-www-form-urlencoded"
+                ? new FormUrlEncodedContent(FormFields(body))
+                : new StringContent(body, Encoding.UTF8);
+            request.Content.Headers.ContentType = contentType;
         }
         foreach (var (name, value) in config.Headers)
         {
-            if (name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase))
-            {
-                if (request.Content is not null) request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(value);
-            }
-            else request.Headers.TryAddWithoutValidation(name, value);
+            if (!name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase)) request.Headers.TryAddWithoutValidation(name, value);
         }
         request.Headers.TryAddWithoutValidation("Ory-Webhook-Request-ID", requestId);
         request.Headers.TryAddWithoutValidation("Ory-Webhook-Trigger-ID", triggerId);
@@ -76,6 +76,21 @@ public sealed partial class WebHookSender(IHttpClientFactory httpClients, ILogge
         {
             LogUnreachable(logger, config.Method.Method, config.Url, requestId, e.Message);
             throw new WebHookCallFailed("The web hook could not be reached: " + e.Message, timedOut: false, e);
+        }
+    }
+
+    /// <summary>A JSON object's top-level fields as form fields: strings as they are, anything else as its JSON text.</summary>
+    private static IEnumerable<KeyValuePair<string, string>> FormFields(string json)
+    {
+        if (System.Text.Json.Nodes.JsonNode.Parse(json) is not System.Text.Json.Nodes.JsonObject fields) yield break;
+        foreach (var (name, value) in fields)
+        {
+            yield return new(name, value switch
+            {
+                null => "",
+                System.Text.Json.Nodes.JsonValue v when v.TryGetValue<string>(out var text) => text,
+                _ => value.ToJsonString(),
+            });
         }
     }
 
