@@ -159,4 +159,30 @@ public sealed class BuiltInHookTests(HookFixture fixture) : IClassFixture<HookFi
         Assert.Equal(HttpStatusCode.Unauthorized, await Whoami(s, first));
         Assert.Equal(HttpStatusCode.OK, await Whoami(s, second));
     }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Recovery_runs_its_after_hooks_a_parsing_web_hook_and_revoke_active_sessions(string db)
+    {
+        var s = await fixture.Get(db, "recovery", (o, r) =>
+        {
+            o.Selfservice.Flows.Recovery.Enabled = true;
+            o.Selfservice.Flows.Recovery.After.Hooks =
+            [
+                WebHook(new JsonObject { ["url"] = r.On("/recovered", 200, """{"identity":{"metadata_public":{"recovered":true}}}"""), ["response"] = new JsonObject { ["parse"] = true } }),
+                Hook("revoke_active_sessions"),
+            ];
+        });
+        var (_, before, reg) = await RegisterApi(s);
+        var id = reg["identity"]!["id"]!.GetValue<string>();
+        var created = await (await s.AdminWithKey.PostJson("/admin/recovery/code", new JsonObject { ["identity_id"] = id, ["flow_type"] = "api" })).Json(HttpStatusCode.Created);
+        var link = created["recovery_link"]!.GetValue<string>();
+        var flowId = link[(link.IndexOf("flow=", StringComparison.Ordinal) + 5)..];
+        var done = await (await s.Public.PostJson($"/self-service/recovery?flow={flowId}", new JsonObject { ["method"] = "code", ["code"] = created["recovery_code"]!.GetValue<string>() })).Json(HttpStatusCode.OK);
+        var recovered = done["continue_with"]!.AsArray().First(c => c!["action"]!.GetValue<string>() == "set_ory_session_token")!["ory_session_token"]!.GetValue<string>();
+
+        Assert.Equal(HttpStatusCode.Unauthorized, await Whoami(s, before));
+        Assert.Equal(HttpStatusCode.OK, await Whoami(s, recovered));
+        var stored = await (await s.AdminWithKey.GetAsync($"/admin/identities/{id}")).Json(HttpStatusCode.OK);
+        Assert.True(stored["metadata_public"]!["recovered"]!.GetValue<bool>());
+    }
 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Gatehouse.Config;
 using Gatehouse.Http.Errors;
 using Gatehouse.Identities;
@@ -53,8 +54,8 @@ public sealed class HookRunner(GatehouseOptions options, IEnumerable<IFlowHook> 
         }
         catch (FlowHookInterrupt e)
         {
-            var messages = new System.Text.Json.Nodes.JsonArray([.. e.Messages.Select(m => (System.Text.Json.Nodes.JsonNode)m.Message.DeepClone())]);
-            throw new GatehouseError(400, e.Message, details: new System.Text.Json.Nodes.JsonObject { ["messages"] = messages });
+            var messages = new JsonArray([.. e.Messages.Select(m => (JsonNode)m.Message.DeepClone())]);
+            throw new GatehouseError(400, e.Message, details: new JsonObject { ["messages"] = messages });
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text;
+using System.Text.Json.Nodes;
 
 namespace Gatehouse.SelfService.Hooks.WebHooks;
 
@@ -82,13 +83,13 @@ public sealed partial class WebHookSender(IHttpClientFactory httpClients, ILogge
     /// <summary>A JSON object's top-level fields as form fields: strings as they are, anything else as its JSON text.</summary>
     private static IEnumerable<KeyValuePair<string, string>> FormFields(string json)
     {
-        if (System.Text.Json.Nodes.JsonNode.Parse(json) is not System.Text.Json.Nodes.JsonObject fields) yield break;
+        if (JsonNode.Parse(json) is not JsonObject fields) yield break;
         foreach (var (name, value) in fields)
         {
             yield return new(name, value switch
             {
                 null => "",
-                System.Text.Json.Nodes.JsonValue v when v.TryGetValue<string>(out var text) => text,
+                JsonValue v when v.TryGetValue<string>(out var text) => text,
                 _ => value.ToJsonString(),
             });
         }
