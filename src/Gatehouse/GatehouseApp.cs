@@ -12,6 +12,7 @@ using Gatehouse.Persistence;
 using Gatehouse.Schemas;
 using Gatehouse.SelfService;
 using Gatehouse.SelfService.Flows;
+using Gatehouse.SelfService.Hooks;
 using Gatehouse.Sessions;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -44,6 +45,7 @@ public static class GatehouseApp
         services.AddApiKeys(options);
         services.AddSessions(options);
         services.AddSelfService();
+        services.AddFlowHooks(options);
         services.AddCourier(options);
         configureServices?.Invoke(services);
 

@@ -47,6 +47,36 @@ public sealed class IdentityManager(GatehouseDbContext db, IdentitySchemaRegistr
         return identity;
     }
 
+    /// <summary>Saves an identity made by <see cref="Build"/> (a registration, after its pre-persist hooks).</summary>
+    public async Task<Identity> InsertAsync(Identity identity, CancellationToken ct)
+    {
+        db.Identities.Add(identity);
+        await SaveAsync(ct);
+        return identity;
+    }
+
+    /// <summary>
+    /// Replaces the fields a hook returned on an identity not saved yet: traits whole (addresses and credential
+    /// identifiers follow them), metadata whole.
+    /// </summary>
+    public void Replace(Identity identity, JsonNode? traits, JsonNode? metadataPublic, JsonNode? metadataAdmin)
+    {
+        if (traits is not null) Materialize(identity, identity.SchemaId, traits.DeepClone(), [], Now(), "");
+        if (metadataPublic is not null) identity.MetadataPublic = RawOrNull(metadataPublic);
+        if (metadataAdmin is not null) identity.MetadataAdmin = RawOrNull(metadataAdmin);
+    }
+
+    /// <summary>Replaces the fields a hook returned on a stored identity (traits and metadata whole, never merged).</summary>
+    public async Task<Identity> ReplaceFromHookAsync(Guid id, JsonNode? traits, JsonNode? metadataPublic, JsonNode? metadataAdmin, CancellationToken ct)
+    {
+        var identity = await GetAsync(id, ct, tracked: true);
+        Replace(identity, traits, metadataPublic, metadataAdmin);
+        identity.UpdatedAt = Now();
+        identity.Revision++;
+        await SaveAsync(ct);
+        return identity;
+    }
+
     public Task<Identity?> FindAsync(Guid id, CancellationToken ct, bool tracked = false)
     {
         var q = db.Identities.Include(i => i.Credentials).ThenInclude(c => c.Identifiers)
@@ -83,11 +113,13 @@ public sealed class IdentityManager(GatehouseDbContext db, IdentitySchemaRegistr
     }
 
     /// <summary>Self-service profile update: new traits, everything else kept (settings flow's <c>profile</c> method).</summary>
-    public async Task<Identity> UpdateTraitsAsync(Guid id, JsonNode traits, CancellationToken ct)
+    public async Task<Identity> UpdateTraitsAsync(Guid id, JsonNode traits, CancellationToken ct, JsonNode? metadataPublic = null, JsonNode? metadataAdmin = null)
     {
         var identity = await GetAsync(id, ct, tracked: true);
         var now = Now();
         Materialize(identity, identity.SchemaId, traits, [], now, "");
+        if (metadataPublic is not null) identity.MetadataPublic = RawOrNull(metadataPublic);
+        if (metadataAdmin is not null) identity.MetadataAdmin = RawOrNull(metadataAdmin);
         identity.UpdatedAt = now;
         identity.Revision++;
         await SaveAsync(ct);

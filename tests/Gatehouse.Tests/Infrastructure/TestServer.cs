@@ -42,7 +42,7 @@ public sealed class TestServer : IAsyncDisposable
     public HttpClient PublicWithKey { get; }
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<TestServer> StartAsync(string provider, Action<GatehouseOptions>? configure = null)
+    public static async Task<TestServer> StartAsync(string provider, Action<GatehouseOptions>? configure = null, Action<IServiceCollection>? configureServices = null)
     {
         var options = new GatehouseOptions { Dsn = await Db.NewDsnAsync(provider), Dev = false };
         options.Serve.Public.Port = FreePort();
@@ -57,7 +57,7 @@ public sealed class TestServer : IAsyncDisposable
 
         using var http = new HttpClient();
         var schemas = await IdentitySchemaRegistry.LoadAsync(options.Identity, http, AppContext.BaseDirectory, CancellationToken.None);
-        var app = GatehouseApp.Build(options, schemas);
+        var app = GatehouseApp.Build(options, schemas, configureServices);
         await app.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync();
         await app.StartAsync();
         string key;

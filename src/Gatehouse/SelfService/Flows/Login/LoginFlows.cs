@@ -8,6 +8,7 @@ using Gatehouse.Identities;
 using Gatehouse.Persistence;
 using Gatehouse.Schemas;
 using Gatehouse.SelfService.Csrf;
+using Gatehouse.SelfService.Hooks;
 using Gatehouse.SelfService.Ui;
 using Gatehouse.Sessions;
 using Gatehouse.Text;
@@ -27,6 +28,7 @@ public sealed class LoginFlows(
     ReturnUrlPolicy returnUrls,
     IdentityJson identityJson,
     SessionJson sessionJson,
+    HookRunner hooks,
     GatehouseOptions options)
 {
     public async Task InitAsync(HttpContext http, string type)
@@ -78,6 +80,7 @@ public sealed class LoginFlows(
             ui.Nodes.Add(UiNodes.Submit("method", "password", UiNodes.PasswordGroup, Messages.SignInWithPassword()));
         }
         flow.Ui = ui.ToJson().ToJsonString();
+        await hooks.RunBeforeAsync(http, flow, ct);
         await flows.InsertAsync(flow, ct);
         await responder.RespondNewFlowAsync(http, flow);
     }
@@ -158,6 +161,21 @@ public sealed class LoginFlows(
         }
         if (hasher.NeedsRehash(hash!)) await UpgradeHashAsync(credential!, password, ct);
 
+        // Hooks that may stop the login (require_verified_address, web hooks that read their answer) run before any session exists.
+        var hookContext = new HookContext { Http = http, Flow = flow, FlowKind = FlowKinds.Login, Method = "password", Identity = identity, IdentityPersisted = true };
+        try
+        {
+            await hooks.RunAfterAsync(HookPhase.PrePersist, hookContext, ct);
+        }
+        catch (FlowHookInterrupt e)
+        {
+            e.ApplyTo(ui);
+            if (!flow.Refresh) ui.SetValue("identifier", identifier);
+            await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
+            return;
+        }
+        identity = hookContext.Identity;
+
         var method1 = new AuthenticationMethod("password", "aal1", flows.Now());
         IssuedSession? issued = null;
         var current = flow.Refresh ? await sessions.FromRequestAsync(http, ct) : null;
@@ -171,6 +189,8 @@ public sealed class LoginFlows(
             issued = await sessions.IssueAsync(identity, method1, http, ct);
             if (flow.Type == FlowTypes.Browser) sessions.WriteCookie(http, issued);
         }
+        hookContext.Session = issued.Session;
+        await hooks.RunAfterAsync(HookPhase.PostPersist, hookContext, ct);
         flow.State = FlowStates.PassedChallenge;
         flow.Ui = ui.ToJson().ToJsonString();
         await flows.UpdateAsync(flow, ct);

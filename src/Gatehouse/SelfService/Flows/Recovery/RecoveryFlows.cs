@@ -6,6 +6,7 @@ using Gatehouse.Http.Json;
 using Gatehouse.Identities;
 using Gatehouse.Persistence;
 using Gatehouse.SelfService.Csrf;
+using Gatehouse.SelfService.Hooks;
 using Gatehouse.SelfService.Flows.Settings;
 using Gatehouse.SelfService.Ui;
 using Gatehouse.Sessions;
@@ -32,6 +33,7 @@ public sealed class RecoveryFlows(
     SettingsFlows settings,
     IdentityJson identityJson,
     ReturnUrlPolicy returnUrls,
+    HookRunner hooks,
     GatehouseOptions options)
 {
     private string Method => options.Selfservice.Flows.Recovery.Use == "link" ? "link" : "code";
@@ -53,6 +55,7 @@ public sealed class RecoveryFlows(
             throw new GatehouseError(400, "A valid session was detected and thus recovery is not possible.", "session_already_available");
         }
         var flow = NewFlow(http, type, returnTo);
+        await hooks.RunBeforeAsync(http, flow, ct);
         await flows.InsertAsync(flow, ct);
         await responder.RespondNewFlowAsync(http, flow);
     }
@@ -240,8 +243,21 @@ public sealed class RecoveryFlows(
             await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
             return;
         }
-        var issued = await sessions.IssueAsync(identity, new AuthenticationMethod(amr, "aal1", flows.Now()), http, ct);
+        var hookContext = new HookContext { Http = http, Flow = flow, FlowKind = FlowKinds.Recovery, Method = amr, Identity = identity, IdentityPersisted = true };
+        try
+        {
+            await hooks.RunAfterAsync(HookPhase.PrePersist, hookContext, ct);
+        }
+        catch (FlowHookInterrupt e)
+        {
+            e.ApplyTo(ui);
+            await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
+            return;
+        }
+        var issued = await sessions.IssueAsync(hookContext.Identity, new AuthenticationMethod(amr, "aal1", flows.Now()), http, ct);
         if (flow.Type == FlowTypes.Browser) sessions.WriteCookie(http, issued);
+        hookContext.Session = issued.Session;
+        await hooks.RunAfterAsync(HookPhase.PostPersist, hookContext, ct);
         var settingsFlow = await settings.CreateForRecoveryAsync(http, flow.Type, identity.Id, flow.ReturnTo, flow.CsrfToken,
             Messages.RecoverySuccessful(options.Selfservice.Flows.Settings.PrivilegedSessionMaxAge.TotalMinutes), ct);
         var settingsUrl = flows.UiUrlFor(settingsFlow);

@@ -6,6 +6,7 @@ using Gatehouse.Http.Errors;
 using Gatehouse.Identities;
 using Gatehouse.Schemas;
 using Gatehouse.SelfService.Csrf;
+using Gatehouse.SelfService.Hooks;
 using Gatehouse.SelfService.Strategies.Password;
 using Gatehouse.SelfService.Ui;
 using Gatehouse.Sessions;
@@ -29,6 +30,7 @@ public sealed class RegistrationFlows(
     ReturnUrlPolicy returnUrls,
     IdentityJson identityJson,
     Verification.VerificationFlows verification,
+    HookRunner hooks,
     GatehouseOptions options)
 {
     private bool ProfileFirst => options.Selfservice.Flows.Registration.Style != "unified";
@@ -56,6 +58,7 @@ public sealed class RegistrationFlows(
         flow.InternalContext = new JsonObject { ["schema_id"] = schema.Id }.ToJsonString();
         var ui = FirstStep(flow, schema, null);
         flow.Ui = ui.ToJson().ToJsonString();
+        await hooks.RunBeforeAsync(http, flow, ct);
         await flows.InsertAsync(flow, ct);
         await responder.RespondNewFlowAsync(http, flow);
     }
@@ -207,15 +210,26 @@ public sealed class RegistrationFlows(
             return;
         }
 
-        Identity identity;
+        // The identity is built first and saved only after the pre-persist hooks: a web hook with response.parse may
+        // replace its traits and metadata, or stop the registration, before anything is written.
+        var identity = identities.Build(new IdentityBody
+        {
+            SchemaId = schema.Id,
+            Traits = traits,
+            Credentials = new JsonObject { ["password"] = new JsonObject { ["config"] = new JsonObject { ["password"] = password } } },
+        });
+        var hookContext = new HookContext { Http = http, Flow = flow, FlowKind = FlowKinds.Registration, Method = "password", Identity = identity };
         try
         {
-            identity = await identities.CreateAsync(new IdentityBody
-            {
-                SchemaId = schema.Id,
-                Traits = traits,
-                Credentials = new JsonObject { ["password"] = new JsonObject { ["config"] = new JsonObject { ["password"] = password } } },
-            }, ct);
+            await hooks.RunAfterAsync(HookPhase.PrePersist, hookContext, ct);
+            if (hookContext.Changes is { } changes) identities.Replace(identity, changes.Traits, changes.MetadataPublic, changes.MetadataAdmin);
+            identity = await identities.InsertAsync(identity, ct);
+        }
+        catch (FlowHookInterrupt e)
+        {
+            e.ApplyTo(ui);
+            await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
+            return;
         }
         catch (GatehouseError e) when (e.Code == 409)
         {
@@ -223,30 +237,30 @@ public sealed class RegistrationFlows(
             await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
             return;
         }
+        hookContext.Identity = identity;
+        hookContext.IdentityPersisted = true;
 
-        IssuedSession? issued = null;
-        var hooks = options.Selfservice.Flows.Registration.After.HooksFor("password");
-        if (hooks.Any(h => h.Hook == "session"))
+        // With verification enabled, the new addresses get their code right away and the client is told where to enter it
+        // (Kratos's verification hook, which runs before the configured post-persist hooks).
+        JsonObject? showVerification = null;
+        if (await verification.StartForAsync(http, flow.Type, identity, ct) is { } started)
         {
-            issued = await sessions.IssueAsync(identity, new AuthenticationMethod("password", "aal1", flows.Now()), http, ct);
-            if (flow.Type == FlowTypes.Browser) sessions.WriteCookie(http, issued);
+            hookContext.VerificationUiUrl = flows.UiUrlFor(started.Flow);
+            showVerification = new JsonObject
+            {
+                ["action"] = "show_verification_ui",
+                ["flow"] = new JsonObject { ["id"] = started.Flow.Id.ToString(), ["verifiable_address"] = started.Address, ["url"] = hookContext.VerificationUiUrl },
+            };
         }
+        await hooks.RunAfterAsync(HookPhase.PostPersist, hookContext, ct);
+        identity = hookContext.Identity;
         flow.State = FlowStates.PassedChallenge;
         flow.IdentityId = identity.Id;
         flow.Ui = ui.ToJson().ToJsonString();
         await flows.UpdateAsync(flow, ct);
-        var returnTo = returnUrls.Resolve(flow.ReturnTo, options.Selfservice.Flows.Registration.After.DefaultBrowserReturnUrlFor("password"));
-        // With verification enabled, the new addresses get their code right away and the client is told where to enter it.
-        JsonObject? showVerification = null;
-        if (await verification.StartForAsync(http, flow.Type, identity, ct) is { } started)
-        {
-            showVerification = new JsonObject
-            {
-                ["action"] = "show_verification_ui",
-                ["flow"] = new JsonObject { ["id"] = started.Flow.Id.ToString(), ["verifiable_address"] = started.Address, ["url"] = flows.UiUrlFor(started.Flow) },
-            };
-        }
-        await responder.RespondSuccessAsync(http, flow, issued, identity, identityJson, returnTo, showVerification);
+        var returnTo = hookContext.RedirectBrowserTo
+            ?? returnUrls.Resolve(flow.ReturnTo, options.Selfservice.Flows.Registration.After.DefaultBrowserReturnUrlFor("password"));
+        await responder.RespondSuccessAsync(http, flow, hookContext.Issued, identity, identityJson, returnTo, showVerification);
     }
 
     private async Task ProfileStepAsync(HttpContext http, SelfServiceFlow flow, IdentitySchema schema, JsonObject context, JsonNode? traits, bool back, CancellationToken ct)

@@ -6,6 +6,7 @@ using Gatehouse.Http.Errors;
 using Gatehouse.Identities;
 using Gatehouse.Schemas;
 using Gatehouse.SelfService.Csrf;
+using Gatehouse.SelfService.Hooks;
 using Gatehouse.SelfService.Strategies.Password;
 using Gatehouse.SelfService.Ui;
 using Gatehouse.Sessions;
@@ -30,7 +31,8 @@ public sealed class SettingsFlows(
     PasswordHasher hasher,
     ReturnUrlPolicy returnUrls,
     GatehouseOptions options,
-    IEnumerable<ISettingsHook> hooks)
+    IEnumerable<ISettingsHook> settingsHooks,
+    HookRunner hooks)
 {
     public async Task InitAsync(HttpContext http, string type)
     {
@@ -53,6 +55,7 @@ public sealed class SettingsFlows(
         flow.State = "show_form";
         flow.IdentityId = identity.Id;
         flow.Ui = Form(flow, identity).ToJson().ToJsonString();
+        await hooks.RunBeforeAsync(http, flow, ct);
         await flows.InsertAsync(flow, ct);
         if (type == FlowTypes.Api || FlowService.WantsJson(http.Request)) await FlowService.WriteFlowAsync(http, 200, ToJson(flow, identity));
         else FlowService.Redirect(http, flows.UiUrlFor(flow));
@@ -163,10 +166,30 @@ public sealed class SettingsFlows(
         var before = schema.Validate(JsonNode.Parse(identity.Traits)).CredentialIdentifiers;
         var changed = !SameIdentifiers(before, validation.CredentialIdentifiers);
         if (changed) RequirePrivileged(http, flow, session);
+        // Pre-persist hooks see the identity with the new traits before it is saved; a web hook with response.parse may
+        // replace traits and metadata (whole) or stop the change.
+        var hookContext = new HookContext { Http = http, Flow = flow, FlowKind = FlowKinds.Settings, Method = "profile", Session = session };
+        if (hooks.AfterHooks(FlowKinds.Settings, "profile").Count > 0)
+        {
+            var pending = await identities.GetAsync(identity.Id, ct);
+            pending.Traits = traits.ToJsonString();
+            hookContext.Identity = pending;
+            try
+            {
+                await hooks.RunAfterAsync(HookPhase.PrePersist, hookContext, ct);
+            }
+            catch (FlowHookInterrupt e)
+            {
+                e.ApplyTo(ui);
+                await RespondAsync(http, flow, identity, ui, 400, ct);
+                return;
+            }
+        }
         Identity updated;
         try
         {
-            updated = await identities.UpdateTraitsAsync(identity.Id, traits, ct);
+            var changes = hookContext.Changes;
+            updated = await identities.UpdateTraitsAsync(identity.Id, changes?.Traits ?? traits, ct, changes?.MetadataPublic, changes?.MetadataAdmin);
         }
         catch (GatehouseError e) when (e.Code == 409)
         {
@@ -174,8 +197,14 @@ public sealed class SettingsFlows(
             await RespondAsync(http, flow, identity, ui, 400, ct);
             return;
         }
-        foreach (var hook in hooks) await hook.AfterProfileUpdateAsync(http, flow, identity, updated, ct);
-        await SucceedAsync(http, flow, updated, "profile", ct);
+        foreach (var hook in settingsHooks)
+        {
+            if (await hook.AfterProfileUpdateAsync(http, flow, identity, updated, ct) is { } started) hookContext.VerificationUiUrl = flows.UiUrlFor(started);
+        }
+        hookContext.Identity = updated;
+        hookContext.IdentityPersisted = true;
+        await hooks.RunAfterAsync(HookPhase.PostPersist, hookContext, ct);
+        await SucceedAsync(http, flow, hookContext.Identity, "profile", ct, hookContext.RedirectBrowserTo);
     }
 
     private async Task PasswordAsync(HttpContext http, SelfServiceFlow flow, Session session, Identity identity, UiContainer ui, JsonObject body, CancellationToken ct)
@@ -203,11 +232,23 @@ public sealed class SettingsFlows(
             await RespondAsync(http, flow, identity, ui, 400, ct);
             return;
         }
-        var updated = await identities.SetPasswordAsync(identity.Id, password, ct);
-        await SucceedAsync(http, flow, updated, "password", ct);
+        var hookContext = new HookContext { Http = http, Flow = flow, FlowKind = FlowKinds.Settings, Method = "password", Identity = identity, IdentityPersisted = true, Session = session };
+        try
+        {
+            await hooks.RunAfterAsync(HookPhase.PrePersist, hookContext, ct);
+        }
+        catch (FlowHookInterrupt e)
+        {
+            e.ApplyTo(ui);
+            await RespondAsync(http, flow, identity, ui, 400, ct);
+            return;
+        }
+        hookContext.Identity = await identities.SetPasswordAsync(identity.Id, password, ct);
+        await hooks.RunAfterAsync(HookPhase.PostPersist, hookContext, ct);
+        await SucceedAsync(http, flow, hookContext.Identity, "password", ct);
     }
 
-    private async Task SucceedAsync(HttpContext http, SelfServiceFlow flow, Identity identity, string method, CancellationToken ct)
+    private async Task SucceedAsync(HttpContext http, SelfServiceFlow flow, Identity identity, string method, CancellationToken ct, string? redirectBrowserTo = null)
     {
         flow.State = "success";
         var ui = Form(flow, identity);
@@ -222,7 +263,7 @@ public sealed class SettingsFlows(
             await FlowService.WriteFlowAsync(http, 200, json);
             return;
         }
-        FlowService.Redirect(http, flow.ReturnTo ?? options.Selfservice.Flows.Settings.After.DefaultBrowserReturnUrlFor(method) ?? flows.UiUrlFor(flow));
+        FlowService.Redirect(http, redirectBrowserTo ?? flow.ReturnTo ?? options.Selfservice.Flows.Settings.After.DefaultBrowserReturnUrlFor(method) ?? flows.UiUrlFor(flow));
     }
 
     private async Task RespondAsync(HttpContext http, SelfServiceFlow flow, Identity identity, UiContainer ui, int status, CancellationToken ct)
@@ -260,5 +301,6 @@ public sealed class SettingsFlows(
 /// <summary>Runs after a settings profile update (e.g. sending verification mail for a changed address).</summary>
 public interface ISettingsHook
 {
-    Task AfterProfileUpdateAsync(HttpContext http, SelfServiceFlow flow, Identity before, Identity after, CancellationToken ct);
+    /// <summary>Returns the verification flow it started for a new address, if any (for <c>show_verification_ui</c>).</summary>
+    Task<SelfServiceFlow?> AfterProfileUpdateAsync(HttpContext http, SelfServiceFlow flow, Identity before, Identity after, CancellationToken ct);
 }

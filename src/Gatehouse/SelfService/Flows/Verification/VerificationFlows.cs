@@ -6,6 +6,7 @@ using Gatehouse.Identities;
 using Gatehouse.Persistence;
 using Gatehouse.Schemas;
 using Gatehouse.SelfService.Csrf;
+using Gatehouse.SelfService.Hooks;
 using Gatehouse.SelfService.Ui;
 using Gatehouse.Text;
 using Microsoft.EntityFrameworkCore;
@@ -28,6 +29,8 @@ public sealed class VerificationFlows(
     GatehouseDbContext db,
     IdentityJson identityJson,
     ReturnUrlPolicy returnUrls,
+    HookRunner hooks,
+    IdentityManager identities,
     GatehouseOptions options)
 {
     private string Method => options.Selfservice.Flows.Verification.Use == "link" ? "link" : "code";
@@ -40,6 +43,7 @@ public sealed class VerificationFlows(
             throw new GatehouseError(400, "Verification is not allowed because it was disabled.", "self_service_flow_disabled");
         var returnTo = returnUrls.Validate(http.Request.Query["return_to"].ToString());
         var flow = NewFlow(http, type, returnTo);
+        await hooks.RunBeforeAsync(http, flow, http.RequestAborted);
         await flows.InsertAsync(flow, http.RequestAborted);
         await responder.RespondNewFlowAsync(http, flow);
     }
@@ -220,6 +224,26 @@ public sealed class VerificationFlows(
 
     private async Task CompleteAsync(HttpContext http, SelfServiceFlow flow, SelfServiceCode used, CancellationToken ct)
     {
+        HookContext? hookContext = null;
+        if (hooks.AfterHooks(FlowKinds.Verification, Method).Count > 0 && used.IdentityId is { } identityId)
+        {
+            hookContext = new HookContext
+            {
+                Http = http, Flow = flow, FlowKind = FlowKinds.Verification, Method = Method,
+                Identity = await identities.GetAsync(identityId, ct), IdentityPersisted = true,
+            };
+            try
+            {
+                await hooks.RunAfterAsync(HookPhase.PrePersist, hookContext, ct);
+            }
+            catch (FlowHookInterrupt e)
+            {
+                var failed = UiContainer.FromJson(flow.Ui);
+                e.ApplyTo(failed);
+                await responder.RespondWithFlowAsync(http, flow, failed, 400, ct);
+                return;
+            }
+        }
         var now = flows.Now();
         await db.VerifiableAddresses.Where(a => a.IdentityId == used.IdentityId && a.Via == used.Via && a.Value == used.Address)
             .ExecuteUpdateAsync(s => s.SetProperty(a => a.Verified, true).SetProperty(a => a.Status, Identities.VerifiableAddressStatus.Completed)
@@ -231,6 +255,11 @@ public sealed class VerificationFlows(
         var target = flow.ReturnTo ?? options.Selfservice.Flows.Verification.After.DefaultBrowserReturnUrl ?? returnUrls.Resolve(null);
         ui.Nodes.Add(UiNodes.Anchor("continue", target, UiNodes.DefaultGroup, Messages.LabelContinue()));
         ui.Messages.Add(Messages.VerificationSuccessful());
+        if (hookContext is not null)
+        {
+            hookContext.Identity = await identities.GetAsync(hookContext.Identity!.Id, ct);
+            await hooks.RunAfterAsync(HookPhase.PostPersist, hookContext, ct);
+        }
         await responder.RespondWithFlowAsync(http, flow, ui, 200, ct);
     }
 }

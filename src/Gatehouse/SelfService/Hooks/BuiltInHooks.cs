@@ -1,0 +1,83 @@
+using Gatehouse.Config;
+using Gatehouse.Identities;
+using Gatehouse.SelfService.Flows;
+using Gatehouse.Sessions;
+using Gatehouse.Text;
+
+namespace Gatehouse.SelfService.Hooks;
+
+/// <summary><c>session</c> (registration.after.&lt;method&gt;): signs the new identity in. Without it a registration creates no session.</summary>
+public sealed class SessionHook(SessionManager sessions, TimeProvider time) : IFlowHook
+{
+    public string Name => "session";
+
+    public bool RunsIn(HookPhase phase, HookConfig config) => phase == HookPhase.PostPersist;
+
+    public async Task<IdentityChanges?> ExecuteAsync(HookConfig config, HookContext context, CancellationToken ct)
+    {
+        if (context.FlowKind != FlowKinds.Registration || context.Identity is null) return null;
+        var issued = await sessions.IssueAsync(context.Identity, new AuthenticationMethod(context.Method ?? "password", "aal1", time.GetUtcNow().UtcDateTime), context.Http, ct);
+        if (context.Flow.Type == FlowTypes.Browser) sessions.WriteCookie(context.Http, issued);
+        context.Issued = issued;
+        context.Session = issued.Session;
+        return null;
+    }
+}
+
+/// <summary>
+/// <c>revoke_active_sessions</c> (login.after, recovery.after, settings.after.&lt;credential method&gt;): ends every
+/// other session of the identity, keeping the one the flow created or runs in.
+/// </summary>
+public sealed class RevokeActiveSessionsHook(SessionManager sessions) : IFlowHook
+{
+    public string Name => "revoke_active_sessions";
+
+    public bool RunsIn(HookPhase phase, HookConfig config) => phase == HookPhase.PostPersist;
+
+    public async Task<IdentityChanges?> ExecuteAsync(HookConfig config, HookContext context, CancellationToken ct)
+    {
+        if (context.Identity is null) return null;
+        await sessions.RevokeOthersAsync(context.Identity.Id, context.Session?.Id ?? Guid.Empty, ct);
+        return null;
+    }
+}
+
+/// <summary>
+/// <c>require_verified_address</c> (login.after): refuses the login, before any session is issued, unless one of the
+/// identity's verifiable addresses is verified. Gatehouse answers as Kratos's legacy behaviour does: the flow with
+/// message 4000010 (400), not the newer redirect to a verification flow.
+/// </summary>
+public sealed class RequireVerifiedAddressHook : IFlowHook
+{
+    public string Name => "require_verified_address";
+
+    public bool RunsIn(HookPhase phase, HookConfig config) => phase == HookPhase.PrePersist;
+
+    public Task<IdentityChanges?> ExecuteAsync(HookConfig config, HookContext context, CancellationToken ct)
+    {
+        if (context.FlowKind != FlowKinds.Login || context.Identity is null) return Task.FromResult<IdentityChanges?>(null);
+        if (context.Identity.VerifiableAddresses.Any(a => a.Verified)) return Task.FromResult<IdentityChanges?>(null);
+        throw new FlowHookInterrupt([(null, Messages.Error(4000010, "Account not active yet. Did you forget to verify your email address?"))]);
+    }
+}
+
+/// <summary>
+/// <c>show_verification_ui</c> (registration.after.&lt;method&gt;, login.after.&lt;method&gt;, settings.after.profile):
+/// HTML browsers are sent to the verification flow started for a new address (after a registration, or a profile
+/// change that added one) instead of the return URL. After a registration, API and SPA clients learn about that flow
+/// from <c>continue_with</c> (<c>show_verification_ui</c>) in any case. Login starts no verification flow, so there it
+/// changes nothing.
+/// </summary>
+public sealed class ShowVerificationUiHook : IFlowHook
+{
+    public string Name => "show_verification_ui";
+
+    public bool RunsIn(HookPhase phase, HookConfig config) => phase == HookPhase.PostPersist;
+
+    public Task<IdentityChanges?> ExecuteAsync(HookConfig config, HookContext context, CancellationToken ct)
+    {
+        if (context.VerificationUiUrl is { } url && context.Flow.Type == FlowTypes.Browser && !FlowService.WantsJson(context.Http.Request))
+            context.RedirectBrowserTo = url;
+        return Task.FromResult<IdentityChanges?>(null);
+    }
+}

@@ -1,0 +1,112 @@
+using System.Text.Json.Nodes;
+using Gatehouse.Config;
+using Gatehouse.Http.Errors;
+using Gatehouse.Identities;
+using Gatehouse.Schemas;
+using Gatehouse.SelfService.Flows;
+
+namespace Gatehouse.SelfService.Hooks;
+
+/// <summary>
+/// Runs a flow's configured hooks in their configured order: <c>&lt;flow&gt;.before.hooks</c> when a flow is
+/// created, and <c>&lt;flow&gt;.after.&lt;method&gt;.hooks</c> (or <c>after.hooks</c> when the method has none) when
+/// it completes. A flow without hooks costs one list lookup.
+/// </summary>
+public sealed class HookRunner(GatehouseOptions options, IEnumerable<IFlowHook> plugins, IdentityManager identities, IdentitySchemaRegistry schemas)
+{
+    private Dictionary<string, IFlowHook>? _byName;
+
+    public static FlowOptions FlowOptionsFor(GatehouseOptions options, string flowKind) => flowKind switch
+    {
+        FlowKinds.Login => options.Selfservice.Flows.Login,
+        FlowKinds.Registration => options.Selfservice.Flows.Registration,
+        FlowKinds.Settings => options.Selfservice.Flows.Settings,
+        FlowKinds.Recovery => options.Selfservice.Flows.Recovery,
+        FlowKinds.Verification => options.Selfservice.Flows.Verification,
+        _ => throw new ArgumentOutOfRangeException(nameof(flowKind), flowKind, "not a flow with hooks"),
+    };
+
+    /// <summary>The after hooks for a method: its own list if non-empty, otherwise the flow's (Kratos does not merge them).</summary>
+    public IReadOnlyList<HookConfig> AfterHooks(string flowKind, string method) => FlowOptionsFor(options, flowKind).After.HooksFor(method);
+
+    /// <summary>Whether a hook of that name is configured after <paramref name="method"/>.</summary>
+    public bool HasAfter(string flowKind, string method, string hookName)
+    {
+        foreach (var h in AfterHooks(flowKind, method))
+        {
+            if (h.Hook == hookName) return true;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Runs <c>before.hooks</c> for a new flow (before it is stored). A hook that interrupts ends the request with a
+    /// 400 error carrying its messages, since there is no form yet to show them on.
+    /// </summary>
+    public async Task RunBeforeAsync(HttpContext http, SelfServiceFlow flow, CancellationToken ct)
+    {
+        var list = FlowOptionsFor(options, flow.Kind).Before.Hooks;
+        if (list.Count == 0) return;
+        var context = new HookContext { Http = http, Flow = flow, FlowKind = flow.Kind };
+        try
+        {
+            await RunAsync(list, HookPhase.Before, context, ct);
+        }
+        catch (FlowHookInterrupt e)
+        {
+            var messages = new JsonArray([.. e.Messages.Select(m => (JsonNode)m.Message.DeepClone())]);
+            throw new GatehouseError(400, e.Message, details: new JsonObject { ["messages"] = messages });
+        }
+    }
+
+    /// <summary>Runs the after hooks of <paramref name="phase"/> for the context's flow and method.</summary>
+    public Task RunAfterAsync(HookPhase phase, HookContext context, CancellationToken ct)
+    {
+        var list = AfterHooks(context.FlowKind, context.Method ?? "");
+        return list.Count == 0 ? Task.CompletedTask : RunAsync(list, phase, context, ct);
+    }
+
+    private async Task RunAsync(IReadOnlyList<HookConfig> list, HookPhase phase, HookContext context, CancellationToken ct)
+    {
+        _byName ??= plugins.ToDictionary(p => p.Name, StringComparer.Ordinal);
+        foreach (var entry in list)
+        {
+            // Names without a plug-in (e.g. "verification", which registration and settings run on their own) have no effect.
+            if (!_byName.TryGetValue(entry.Hook, out var hook) || !hook.RunsIn(phase, entry)) continue;
+            var changes = await hook.ExecuteAsync(entry, context, ct);
+            if (changes is not null) await ApplyAsync(changes, context, ct);
+        }
+    }
+
+    /// <summary>
+    /// Validates a hook's identity changes against the identity's schema; an invalid result stops the flow with the
+    /// schema's messages and writes nothing. A stored identity is updated now, a new one when the flow saves it.
+    /// </summary>
+    private async Task ApplyAsync(IdentityChanges changes, HookContext context, CancellationToken ct)
+    {
+        var identity = context.Identity ?? throw new InvalidOperationException("A hook changed the identity of a flow that has none.");
+        if (changes.Traits is not null)
+        {
+            var schema = schemas.Find(identity.SchemaId) ?? schemas.Default;
+            var validation = schema.Validate(changes.Traits);
+            if (!validation.IsValid)
+            {
+                var messages = validation.Errors.Select(e =>
+                {
+                    var node = FlowHookInterrupt.NodeName(e.InstancePointer);
+                    return (node is not null && node.StartsWith("traits.", StringComparison.Ordinal) ? node : null, Text.Messages.FromTraitsError(e));
+                }).ToList();
+                throw new FlowHookInterrupt(messages);
+            }
+        }
+        if (context.IdentityPersisted)
+        {
+            context.Identity = await identities.ReplaceFromHookAsync(identity.Id, changes.Traits, changes.MetadataPublic, changes.MetadataAdmin, ct);
+            return;
+        }
+        context.Changes = context.Changes is null ? changes : context.Changes.Then(changes);
+        if (changes.Traits is not null) identity.Traits = changes.Traits.ToJsonString();
+        if (changes.MetadataPublic is not null) identity.MetadataPublic = changes.MetadataPublic.ToJsonString();
+        if (changes.MetadataAdmin is not null) identity.MetadataAdmin = changes.MetadataAdmin.ToJsonString();
+    }
+}

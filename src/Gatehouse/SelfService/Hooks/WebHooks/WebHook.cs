@@ -1,0 +1,192 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Gatehouse.Config;
+using Gatehouse.Http.Errors;
+using Gatehouse.Identities;
+using Gatehouse.Jsonnet;
+using Gatehouse.SelfService.Flows;
+using Gatehouse.Sessions;
+using Gatehouse.Text;
+using Microsoft.AspNetCore.Http.Extensions;
+
+namespace Gatehouse.SelfService.Hooks.WebHooks;
+
+/// <summary>
+/// <c>web_hook</c>: calls an external service with a body rendered from a Jsonnet template that receives <c>ctx</c>.
+/// With <c>response.parse</c> (or <c>can_interrupt</c>) it runs before the flow's result is written and waits for the
+/// answer: a 2xx <c>{"identity":{traits, metadata_public, metadata_admin}}</c> replaces those fields whole, an error
+/// answer with <c>messages</c> stops the flow. Otherwise it runs after the result is written; with
+/// <c>response.ignore</c> it is sent from a background queue. Kratos: <c>selfservice/hook/web_hook.go</c>.
+/// </summary>
+public sealed partial class WebHook(
+    WebHookTemplates templates,
+    WebHookSender sender,
+    WebHookQueue queue,
+    FlowService flows,
+    IdentityJson identityJson,
+    SessionJson sessionJson,
+    ILogger<WebHook> logger) : IFlowHook
+{
+    // Config entries are parsed (and checked at start-up) once; the options tree lives as long as the process.
+    private static readonly ConditionalWeakTable<HookConfig, WebHookConfig> Parsed = [];
+
+    public string Name => "web_hook";
+
+    public static WebHookConfig ConfigOf(HookConfig config) =>
+        Parsed.GetValue(config, c => WebHookConfig.Read(c.Config, "web_hook"));
+
+    public bool RunsIn(HookPhase phase, HookConfig config) => phase switch
+    {
+        HookPhase.Before => true,
+        HookPhase.PrePersist => ConfigOf(config).ReadsResponse,
+        _ => !ConfigOf(config).ReadsResponse,
+    };
+
+    public async Task<IdentityChanges?> ExecuteAsync(HookConfig config, HookContext context, CancellationToken ct)
+    {
+        var cfg = ConfigOf(config);
+        string? body = null;
+        if (cfg.Body is not null && cfg.Method != HttpMethod.Get)
+        {
+            JsonnetProgram program;
+            try
+            {
+                program = await templates.GetAsync(cfg.Body, ct);
+            }
+            catch (Exception e) when (e is JsonnetException or IOException or HttpRequestException or InvalidOperationException or FormatException or UnauthorizedAccessException or OperationCanceledException && !ct.IsCancellationRequested)
+            {
+                LogTemplateFailed(logger, cfg.Url, e.Message);
+                throw new GatehouseError(500, "The web hook's body template could not be loaded: " + e.Message);
+            }
+            try
+            {
+                body = program.EvaluateMinified(WebHookTemplates.Limits(Context(context, cfg).ToJsonString()), ct);
+            }
+            catch (JsonnetException e) when (e.Message == "cancel")
+            {
+                // Kratos: a template that raises `error 'cancel'` skips the call.
+                LogCancelled(logger, cfg.Url);
+                return null;
+            }
+            catch (JsonnetException e)
+            {
+                LogTemplateFailed(logger, cfg.Url, e.Message);
+                throw new GatehouseError(500, "The web hook's body template failed: " + e.Message);
+            }
+        }
+
+        var requestId = Guid.NewGuid().ToString();
+        var triggerId = context.Http.TraceIdentifier;
+        if (cfg.Ignore)
+        {
+            queue.Enqueue(new WebHookDelivery(cfg, body, requestId, triggerId));
+            return null;
+        }
+        WebHookAnswer answer;
+        try
+        {
+            answer = await sender.SendAsync(cfg, body, requestId, triggerId, ct);
+        }
+        catch (WebHookCallFailed e)
+        {
+            throw e.TimedOut
+                ? new GatehouseError(504, e.Message)
+                : new GatehouseError(502, e.Message);
+        }
+        return Interpret(cfg, answer);
+    }
+
+    /// <summary>What an answer means for the flow (Kratos's <c>parseResponse</c>).</summary>
+    public static IdentityChanges? Interpret(WebHookConfig cfg, WebHookAnswer answer)
+    {
+        if (answer.Status >= 400)
+        {
+            if (cfg.ReadsResponse && InterruptMessages(answer.Body) is { Count: > 0 } messages) throw new FlowHookInterrupt(messages);
+            throw new GatehouseError(502, $"webhook failed with status code {answer.Status}");
+        }
+        if (!cfg.Parse || answer.Status == 204 || answer.Body.Length == 0) return null;
+        JsonNode? parsed;
+        try
+        {
+            parsed = JsonNode.Parse(answer.Body);
+        }
+        catch (JsonException)
+        {
+            throw new GatehouseError(502, "The web hook answered with a body that is not JSON.");
+        }
+        if (parsed?["identity"] is not JsonObject identity) return null;
+        static JsonNode? Field(JsonObject o, string key) => o[key] is { } v ? v.DeepClone() : null;
+        var changes = new IdentityChanges(Field(identity, "traits"), Field(identity, "metadata_public"), Field(identity, "metadata_admin"));
+        return changes is { Traits: null, MetadataPublic: null, MetadataAdmin: null } ? null : changes;
+    }
+
+    /// <summary>
+    /// <c>{"messages":[{"instance_ptr":"#/traits/email","messages":[{id,text,type,context}]}]}</c> as form messages;
+    /// a type other than "error" is shown as info, as in Kratos. Null when the body is not of that shape.
+    /// </summary>
+    public static List<(string? NodeName, JsonObject Message)>? InterruptMessages(byte[] body)
+    {
+        JsonNode? parsed;
+        try
+        {
+            parsed = body.Length == 0 ? null : JsonNode.Parse(body);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+        if (parsed?["messages"] is not JsonArray entries) return null;
+        var result = new List<(string?, JsonObject)>();
+        foreach (var entry in entries.OfType<JsonObject>())
+        {
+            var node = FlowHookInterrupt.NodeName(entry["instance_ptr"] is JsonValue p && p.TryGetValue<string>(out var ptr) ? ptr : null);
+            foreach (var m in (entry["messages"] as JsonArray ?? []).OfType<JsonObject>())
+            {
+                var id = m["id"] is JsonValue idv && idv.TryGetValue<long>(out var n) ? n : 0;
+                var text = m["text"] is JsonValue tv && tv.TryGetValue<string>(out var t) ? t : "";
+                var context = m["context"] as JsonObject;
+                var message = m["type"]?.ToString() == "error" ? Messages.Error(id, text, context?.DeepClone().AsObject()) : Messages.Info(id, text, context?.DeepClone().AsObject());
+                result.Add((node, message));
+            }
+        }
+        return result;
+    }
+
+    /// <summary>The template's <c>ctx</c>: the same fields Kratos gives it.</summary>
+    private JsonObject Context(HookContext context, WebHookConfig cfg)
+    {
+        var request = context.Http.Request;
+        var headers = new JsonObject();
+        var allowed = new HashSet<string>(cfg.HeaderAllowlist, StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, values) in request.Headers)
+        {
+            if (!allowed.Contains(name)) continue;
+            headers[name] = new JsonArray([.. values.Select(v => (JsonNode?)JsonValue.Create(v))]);
+        }
+        var ctx = new JsonObject
+        {
+            ["flow"] = flows.ToJson(context.Flow),
+            ["request_headers"] = headers,
+            ["request_method"] = request.Method,
+            ["request_url"] = request.GetDisplayUrl(),
+        };
+        // Cookies reach the template only when the allowlist names the Cookie header.
+        if (allowed.Contains("Cookie"))
+        {
+            var cookies = new JsonObject();
+            foreach (var (name, value) in request.Cookies) cookies[name] = value;
+            ctx["request_cookies"] = cookies;
+        }
+        if (context.Identity is not null) ctx["identity"] = identityJson.ToNode(context.Identity, IdentityView.AdminWrite);
+        if (context.Session is not null) ctx["session"] = sessionJson.ToNode(context.Session, includeIdentity: false, IdentityView.Public);
+        if (context.Flow.TransientPayload is not null) ctx["transient_payload"] = JsonNode.Parse(context.Flow.TransientPayload);
+        return ctx;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "web_hook {Url} skipped: its body template raised 'cancel'")]
+    private static partial void LogCancelled(ILogger logger, Uri url);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "web_hook {Url}: body template failed: {Error}")]
+    private static partial void LogTemplateFailed(ILogger logger, Uri url, string error);
+}

@@ -1,0 +1,372 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using Gatehouse.Config;
+using Gatehouse.Tests.Infrastructure;
+using static Gatehouse.Tests.Hooks.HookFixture;
+using static Gatehouse.Tests.SelfService.FlowTestHelpers;
+
+namespace Gatehouse.Tests.Hooks;
+
+public sealed class WebHookTests(HookFixture fixture) : IClassFixture<HookFixture>
+{
+    private const string EmailBody = "function(ctx) { email: ctx.identity.traits.email }";
+
+    private static async Task<HttpResponseMessage> Register(TestServer s, JsonObject traits, JsonObject? transientPayload = null, Action<HttpRequestMessage>? headers = null)
+    {
+        var flow = await ApiFlow(s.Public, "registration");
+        var body = new JsonObject { ["method"] = "password", ["password"] = GoodPassword, ["traits"] = traits };
+        if (transientPayload is not null) body["transient_payload"] = transientPayload;
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/self-service/registration?flow={flow["id"]}")
+        {
+            Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
+        };
+        headers?.Invoke(request);
+        return await s.Public.SendAsync(request);
+    }
+
+    private static async Task<JsonArray> IdentitiesWith(TestServer s, string identifier) =>
+        (await (await s.AdminWithKey.GetAsync($"/admin/identities?credentials_identifier={Uri.EscapeDataString(identifier)}")).Json(HttpStatusCode.OK)).AsArray();
+
+    private static string EmailOf(ReceivedHook r) => JsonNode.Parse(r.Body)?["email"]?.GetValue<string>() ?? "";
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Body_template_gets_ctx_and_the_receiver_gets_the_configured_auth_and_headers(string db)
+    {
+        const string template = """
+            function(ctx) {
+              email: ctx.identity.traits.email,
+              identity_id: ctx.identity.id,
+              flow_id: ctx.flow.id,
+              flow_type: ctx.flow.type,
+              method: ctx.request_method,
+              url: ctx.request_url,
+              user_agent: ctx.request_headers['User-Agent'][0],
+              sees_cookies: std.objectHas(ctx.request_headers, 'Cookie'),
+              plan: ctx.flow.transient_payload.plan,
+              top_level_plan: ctx.transient_payload.plan,
+            }
+            """;
+        var s = await fixture.Get(db, "auth", (o, r) =>
+        {
+            // Everything is logged here (HTTP client traces included), to check that no auth secret shows up.
+            o.Log.Level = "trace";
+            o.Selfservice.Flows.Registration.After.Password = new FlowAfterMethodOptions
+            {
+            Hooks =
+            [
+                WebHook(new JsonObject
+                {
+                    ["url"] = r.On("/auth/header", 200, "{}"),
+                    ["body"] = Base64(template),
+                    ["headers"] = new JsonObject { ["X-Custom"] = "yes" },
+                    ["auth"] = new JsonObject { ["type"] = "api_key", ["config"] = new JsonObject { ["name"] = "X-Api-Key", ["value"] = "header-secret", ["in"] = "header" } },
+                }),
+                WebHook(new JsonObject
+                {
+                    ["url"] = r.On("/auth/cookie", 204),
+                    ["method"] = "PUT",
+                    ["body"] = Base64(EmailBody),
+                    ["auth"] = new JsonObject { ["type"] = "api_key", ["config"] = new JsonObject { ["name"] = "hook_key", ["value"] = "cookie-secret", ["in"] = "cookie" } },
+                }),
+                WebHook(new JsonObject
+                {
+                    ["url"] = r.On("/auth/basic", 200),
+                    ["body"] = Base64(EmailBody),
+                    ["auth"] = new JsonObject { ["type"] = "basic_auth", ["config"] = new JsonObject { ["user"] = "hook-user", ["password"] = "basic-secret" } },
+                }),
+                WebHook(new JsonObject
+                {
+                    ["url"] = r.On("/auth/form", 200),
+                    ["body"] = Base64("function(ctx) { email: ctx.identity.traits.email, plan: ctx.transient_payload.plan, n: 1 }"),
+                    ["headers"] = new JsonObject { ["Content-Type"] = "application/x-www-form-urlencoded" },
+                }),
+                Hook("session"),
+            ],
+            };
+        });
+        var receiver = await fixture.Receiver;
+        var email = HttpAssertions.UniqueEmail("auth");
+        var response = await Register(s, new JsonObject { ["email"] = email }, new JsonObject { ["plan"] = "pro" }, r =>
+        {
+            r.Headers.UserAgent.ParseAdd("gatehouse-tests/1.0");
+            r.Headers.Add("Cookie", "private=do-not-forward");
+        });
+        var done = await response.Json(HttpStatusCode.OK);
+        Assert.StartsWith("ory_st_", done["session_token"]!.GetValue<string>());
+
+        var header = receiver.Received("/auth/header").Single(h => EmailOf(h) == email);
+        Assert.Equal("POST", header.Method);
+        Assert.Equal("header-secret", header.Headers["X-Api-Key"]);
+        Assert.Equal("yes", header.Headers["X-Custom"]);
+        Assert.StartsWith("application/json", header.Headers["Content-Type"]);
+        Assert.True(Guid.TryParse(header.Headers["Ory-Webhook-Request-ID"], out _));
+        var body = JsonNode.Parse(header.Body)!;
+        Assert.Equal(done["identity"]!["id"]!.GetValue<string>(), body["identity_id"]!.GetValue<string>());
+        Assert.Equal("api", body["flow_type"]!.GetValue<string>());
+        Assert.Equal("POST", body["method"]!.GetValue<string>());
+        Assert.Contains("/self-service/registration?flow=" + body["flow_id"]!.GetValue<string>(), body["url"]!.GetValue<string>());
+        Assert.Equal("gatehouse-tests/1.0", body["user_agent"]!.GetValue<string>());
+        Assert.False(body["sees_cookies"]!.GetValue<bool>());
+        Assert.Equal("pro", body["plan"]!.GetValue<string>());
+        Assert.Equal("pro", body["top_level_plan"]!.GetValue<string>());
+
+        var cookie = receiver.Received("/auth/cookie").Single(h => EmailOf(h) == email);
+        Assert.Equal("PUT", cookie.Method);
+        Assert.Equal("hook_key=cookie-secret", cookie.Headers["Cookie"]);
+        Assert.False(cookie.Headers.ContainsKey("X-Api-Key"));
+
+        var basic = receiver.Received("/auth/basic").Single(h => EmailOf(h) == email);
+        Assert.Equal("Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("hook-user:basic-secret")), basic.Headers["Authorization"]);
+
+        var form = receiver.Received("/auth/form").Single(h => h.Body.Contains(Uri.EscapeDataString(email), StringComparison.Ordinal));
+        Assert.StartsWith("application/x-www-form-urlencoded", form.Headers["Content-Type"]);
+        Assert.Equal($"email={Uri.EscapeDataString(email)}&n=1&plan=pro", form.Body);
+
+        // The calls are logged, the secrets are not.
+        var logs = fixture.Logs.Lines;
+        Assert.Contains(logs, l => l.Contains("/auth/header", StringComparison.Ordinal) && l.Contains("answered 200", StringComparison.Ordinal));
+        Assert.Contains(logs, l => l.Contains("X-Api-Key", StringComparison.Ordinal));
+        foreach (var secret in new[] { "header-secret", "cookie-secret", "basic-secret", Convert.ToBase64String(Encoding.UTF8.GetBytes("hook-user:basic-secret")) })
+            Assert.DoesNotContain(logs, l => l.Contains(secret, StringComparison.Ordinal));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Parse_replaces_the_whole_traits_object_and_the_metadata_before_the_identity_is_saved(string db)
+    {
+        var s = await fixture.Get(db, "parse", (o, r) =>
+        {
+            // The template comes from a file here (file://); other tests use base64://.
+            var file = Path.Combine(Path.GetTempPath(), $"gatehouse-hook-{Guid.NewGuid():N}.jsonnet");
+            File.WriteAllText(file, "function(ctx) { email: ctx.identity.traits.email, first: ctx.identity.traits.name.first }");
+            r.On("/parse", (req, _) =>
+            {
+                var b = JsonNode.Parse(req.Body)!;
+                var answer = new JsonObject
+                {
+                    ["identity"] = new JsonObject
+                    {
+                        ["traits"] = new JsonObject { ["email"] = b["email"]!.GetValue<string>() },
+                        ["metadata_public"] = new JsonObject { ["plan"] = "gold" },
+                        ["metadata_admin"] = new JsonObject { ["crm"] = "c-" + b["first"]!.GetValue<string>() },
+                    },
+                };
+                return Task.FromResult((200, (string?)answer.ToJsonString()));
+            });
+            o.Selfservice.Flows.Registration.After.Password = new FlowAfterMethodOptions
+            {
+                Hooks = [WebHook(new JsonObject { ["url"] = r.BaseUrl + "/parse", ["body"] = "file://" + file, ["response"] = new JsonObject { ["parse"] = true } }), Hook("session")],
+            };
+        });
+        var email = HttpAssertions.UniqueEmail("parse");
+        var done = await (await Register(s, new JsonObject { ["email"] = email, ["name"] = new JsonObject { ["first"] = "Ada", ["last"] = "Lovelace" } })).Json(HttpStatusCode.OK);
+
+        // One trait in the answer leaves exactly that trait: the name is gone, not merged back.
+        var expected = new JsonObject { ["email"] = email };
+        Assert.True(JsonNode.DeepEquals(expected, done["identity"]!["traits"]), done["identity"]!["traits"]!.ToJsonString());
+        var stored = await (await s.AdminWithKey.GetAsync($"/admin/identities/{done["identity"]!["id"]}")).Json(HttpStatusCode.OK);
+        Assert.True(JsonNode.DeepEquals(expected, stored["traits"]), stored["traits"]!.ToJsonString());
+        Assert.True(JsonNode.DeepEquals(new JsonObject { ["plan"] = "gold" }, stored["metadata_public"]));
+        Assert.True(JsonNode.DeepEquals(new JsonObject { ["crm"] = "c-Ada" }, stored["metadata_admin"]));
+        Assert.Single(await IdentitiesWith(s, email));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Parse_result_that_breaks_the_schema_fails_the_flow_and_writes_nothing(string db)
+    {
+        var s = await fixture.Get(db, "parse-invalid", (o, r) => o.Selfservice.Flows.Registration.After.Password = new FlowAfterMethodOptions
+        {
+            Hooks =
+            [
+                WebHook(new JsonObject
+                {
+                    ["url"] = r.On("/parse-invalid", 200, """{"identity":{"traits":{"email":"not-an-email"},"metadata_public":{"x":1}}}"""),
+                    ["body"] = Base64(EmailBody),
+                    ["response"] = new JsonObject { ["parse"] = true },
+                }),
+                Hook("session"),
+            ],
+        });
+        var email = HttpAssertions.UniqueEmail("invalid");
+        var flow = await (await Register(s, new JsonObject { ["email"] = email })).Json(HttpStatusCode.BadRequest);
+        Assert.Contains(4000040L, MessageIds(flow, "traits.email"));
+        Assert.Empty(await IdentitiesWith(s, email));
+        Assert.Empty(await IdentitiesWith(s, "not-an-email"));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Interrupting_answer_stops_the_flow_with_its_messages_on_the_named_nodes(string db)
+    {
+        const string messages = """
+            {"messages":[
+              {"instance_ptr":"#/traits/email","messages":[{"id":4000123,"text":"This address is on a block list.","type":"error","context":{"reason":"blocked"}}]},
+              {"instance_ptr":"#/traits/name/first","messages":[{"id":4000124,"text":"A first name is needed.","type":"error"}]},
+              {"messages":[{"id":1000001,"text":"Please contact support.","type":"notice"}]}
+            ]}
+            """;
+        var s = await fixture.Get(db, "interrupt", (o, r) => o.Selfservice.Flows.Registration.After.Password = new FlowAfterMethodOptions
+        {
+            Hooks = [WebHook(new JsonObject { ["url"] = r.On("/interrupt", 403, messages), ["body"] = Base64(EmailBody), ["can_interrupt"] = true }), Hook("session")],
+        });
+        var email = HttpAssertions.UniqueEmail("interrupt");
+        var flow = await (await Register(s, new JsonObject { ["email"] = email, ["name"] = new JsonObject { ["first"] = "" } })).Json(HttpStatusCode.BadRequest);
+
+        var onEmail = Node(flow, "traits.email")!["messages"]!.AsArray().Single()!;
+        Assert.Equal(4000123, onEmail["id"]!.GetValue<long>());
+        Assert.Equal("This address is on a block list.", onEmail["text"]!.GetValue<string>());
+        Assert.Equal("error", onEmail["type"]!.GetValue<string>());
+        Assert.Equal("blocked", onEmail["context"]!["reason"]!.GetValue<string>());
+        Assert.Equal([4000124L], MessageIds(flow, "traits.name.first"));
+        var form = flow["ui"]!["messages"]!.AsArray().Single()!;
+        Assert.Equal(1000001, form["id"]!.GetValue<long>());
+        Assert.Equal("info", form["type"]!.GetValue<string>());
+        Assert.Empty(await IdentitiesWith(s, email));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Ignored_hooks_do_not_delay_the_flow_and_are_retried_a_bounded_number_of_times(string db)
+    {
+        var flakyCalls = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
+        var s = await fixture.Get(db, "ignore", (o, r) => o.Selfservice.Flows.Registration.After.Password = new FlowAfterMethodOptions
+        {
+            Hooks =
+            [
+                WebHook(new JsonObject
+                {
+                    ["url"] = r.On("/ignored-slow", async (_, ct) =>
+                    {
+                        await Task.Delay(TimeSpan.FromSeconds(3), ct);
+                        return (200, null);
+                    }),
+                    ["body"] = Base64(EmailBody),
+                    ["response"] = new JsonObject { ["ignore"] = true },
+                }),
+                WebHook(new JsonObject
+                {
+                    ["url"] = r.On("/ignored-flaky", (req, _) =>
+                    {
+                        var n = flakyCalls.AddOrUpdate(EmailOf(req), 1, (_, c) => c + 1);
+                        return Task.FromResult((n <= 2 ? 503 : 200, (string?)null));
+                    }),
+                    ["body"] = Base64(EmailBody),
+                    ["retries"] = 2,
+                    ["response"] = new JsonObject { ["ignore"] = true },
+                }),
+                Hook("session"),
+            ],
+        });
+        var receiver = await fixture.Receiver;
+        // A first registration warms up the process (JIT, the Jsonnet standard library), so the timed one measures the flow only.
+        await (await Register(s, new JsonObject { ["email"] = HttpAssertions.UniqueEmail("warm-up") })).Json(HttpStatusCode.OK);
+        var email = HttpAssertions.UniqueEmail("ignore");
+        var watch = Stopwatch.StartNew();
+        await (await Register(s, new JsonObject { ["email"] = email })).Json(HttpStatusCode.OK);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"registration took {watch.Elapsed}");
+
+        await receiver.WaitForAsync("/ignored-slow", r => EmailOf(r) == email, TimeSpan.FromSeconds(10));
+        var until = DateTime.UtcNow.AddSeconds(15);
+        while (receiver.Received("/ignored-flaky").Count(r => EmailOf(r) == email) < 3 && DateTime.UtcNow < until) await Task.Delay(50);
+        // Two failures, then success on the third attempt; nothing after it.
+        await Task.Delay(1500);
+        Assert.Equal(3, receiver.Received("/ignored-flaky").Count(r => EmailOf(r) == email));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Dead_receiver_fails_the_flow_with_502_and_writes_nothing(string db)
+    {
+        var s = await fixture.Get(db, "dead", (o, _) => o.Selfservice.Flows.Registration.After.Password = new FlowAfterMethodOptions
+        {
+            Hooks = [WebHook(new JsonObject { ["url"] = $"http://127.0.0.1:{TestServer.FreePort()}/dead", ["body"] = Base64(EmailBody), ["response"] = new JsonObject { ["parse"] = true } }), Hook("session")],
+        });
+        var email = HttpAssertions.UniqueEmail("dead");
+        var error = await (await Register(s, new JsonObject { ["email"] = email })).Error(HttpStatusCode.BadGateway);
+        Assert.Contains("could not be reached", error["reason"]!.GetValue<string>());
+        Assert.Empty(await IdentitiesWith(s, email));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Slow_receiver_fails_the_flow_with_504_after_the_configured_time_out(string db)
+    {
+        var s = await fixture.Get(db, "slow", (o, r) => o.Selfservice.Flows.Registration.After.Password = new FlowAfterMethodOptions
+        {
+            Hooks =
+            [
+                WebHook(new JsonObject
+                {
+                    ["url"] = r.On("/slow", async (_, ct) =>
+                    {
+                        await Task.Delay(TimeSpan.FromSeconds(20), ct);
+                        return (200, "{}");
+                    }),
+                    ["body"] = Base64(EmailBody),
+                    ["timeout"] = "500ms",
+                    ["response"] = new JsonObject { ["parse"] = true },
+                }),
+                Hook("session"),
+            ],
+        });
+        var email = HttpAssertions.UniqueEmail("slow");
+        var watch = Stopwatch.StartNew();
+        var error = await (await Register(s, new JsonObject { ["email"] = email })).Error(HttpStatusCode.GatewayTimeout);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"the flow waited {watch.Elapsed}");
+        Assert.Contains("did not answer within 0.5s", error["reason"]!.GetValue<string>());
+        Assert.Empty(await IdentitiesWith(s, email));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Error_answer_without_parse_fails_the_flow_with_502(string db)
+    {
+        var s = await fixture.Get(db, "fail", (o, r) => o.Selfservice.Flows.Registration.After.Password = new FlowAfterMethodOptions
+        {
+            Hooks = [WebHook(new JsonObject { ["url"] = r.On("/fail", 500, """{"messages":[]}"""), ["body"] = Base64(EmailBody) })],
+        });
+        var error = await (await Register(s, new JsonObject { ["email"] = HttpAssertions.UniqueEmail("fail") })).Error(HttpStatusCode.BadGateway);
+        Assert.Equal("webhook failed with status code 500", error["reason"]!.GetValue<string>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Before_hooks_run_when_a_flow_is_created_and_can_refuse_it(string db)
+    {
+        var s = await fixture.Get(db, "before", (o, r) =>
+        {
+            o.Selfservice.Flows.Registration.Before.Hooks =
+                [WebHook(new JsonObject { ["url"] = r.On("/before", 204), ["body"] = Base64("function(ctx) { flow_id: ctx.flow.id, method: ctx.request_method }") })];
+            o.Selfservice.Flows.Login.Before.Hooks =
+                [WebHook(new JsonObject { ["url"] = r.On("/before-refuse", 403, """{"messages":[{"messages":[{"id":4000200,"text":"Logins are paused.","type":"error"}]}]}"""), ["can_interrupt"] = true })];
+        });
+        var receiver = await fixture.Receiver;
+        var flow = await ApiFlow(s.Public, "registration");
+        var call = await receiver.WaitForAsync("/before", r => JsonNode.Parse(r.Body)?["flow_id"]?.GetValue<string>() == flow["id"]!.GetValue<string>(), TimeSpan.FromSeconds(5));
+        Assert.Equal("GET", JsonNode.Parse(call.Body)!["method"]!.GetValue<string>());
+
+        var refused = await (await s.Public.GetAsync("/self-service/login/api")).Error(HttpStatusCode.BadRequest);
+        Assert.Contains("Logins are paused.", refused["reason"]!.GetValue<string>());
+        Assert.Equal(4000200, refused["details"]!["messages"]![0]!["id"]!.GetValue<long>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Parse_after_login_updates_the_stored_identity(string db)
+    {
+        var s = await fixture.Get(db, "login", (o, r) => o.Selfservice.Flows.Login.After.Password = new FlowAfterMethodOptions
+        {
+            Hooks =
+            [
+                WebHook(new JsonObject
+                {
+                    ["url"] = r.On("/login-meta", 200, """{"identity":{"metadata_public":{"seen_by":"hook"}}}"""),
+                    ["body"] = Base64("function(ctx) { email: ctx.identity.traits.email }"),
+                    ["response"] = new JsonObject { ["parse"] = true },
+                }),
+            ],
+        });
+        var (email, _, registered) = await RegisterApi(s);
+        var flow = await ApiFlow(s.Public, "login");
+        var login = await (await s.Public.PostJson($"/self-service/login?flow={flow["id"]}",
+            new JsonObject { ["method"] = "password", ["identifier"] = email, ["password"] = GoodPassword })).Json(HttpStatusCode.OK);
+        Assert.Equal("hook", login["session"]!["identity"]!["metadata_public"]!["seen_by"]!.GetValue<string>());
+        var stored = await (await s.AdminWithKey.GetAsync($"/admin/identities/{registered["identity"]!["id"]}")).Json(HttpStatusCode.OK);
+        Assert.Equal("hook", stored["metadata_public"]!["seen_by"]!.GetValue<string>());
+        Assert.Equal(email, stored["traits"]!["email"]!.GetValue<string>());
+    }
+}
