@@ -13,6 +13,7 @@ using Gatehouse.Schemas;
 using Gatehouse.SelfService;
 using Gatehouse.SelfService.Flows;
 using Gatehouse.Sessions;
+using Gatehouse.Ui;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Gatehouse;
@@ -45,13 +46,14 @@ public static class GatehouseApp
         services.AddSessions(options);
         services.AddSelfService();
         services.AddCourier(options);
+        services.AddUi(options);
         configureServices?.Invoke(services);
 
         var app = builder.Build();
         app.UseMiddleware<ErrorEnvelopeMiddleware>();
         app.UseMiddleware<ListenerMiddleware>();
         app.UseRouting();
-        MapEndpoints(app);
+        MapEndpoints(app, options);
         return app;
     }
 
@@ -69,7 +71,7 @@ public static class GatehouseApp
         logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
     }
 
-    private static void MapEndpoints(WebApplication app)
+    private static void MapEndpoints(WebApplication app, GatehouseOptions options)
     {
         var auth = app.Services.GetRequiredService<AdminAuthorization>();
 
@@ -78,6 +80,7 @@ public static class GatehouseApp
         root.MapSchemas();
         root.MapSelfServicePublic();
         root.MapSessionsPublic();
+        root.MapUi(options);
 
         var admin = app.MapGroup("/admin");
         admin.MapHealth();
