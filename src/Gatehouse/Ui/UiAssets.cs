@@ -10,8 +10,12 @@ public static class UiAssets
     private static readonly byte[] Stylesheet = Load("Gatehouse.Ui.Assets.gatehouse.css");
     private static readonly string Version = Convert.ToHexStringLower(SHA256.HashData(Stylesheet))[..16];
 
-    /// <summary>Relative to the pages (all at <c>/ui/&lt;name&gt;</c>), so it also works behind a path prefix; the hash busts caches on change.</summary>
-    public static string StylesheetHref => "assets/gatehouse.css?v=" + Version;
+    /// <summary>
+    /// The stylesheet's URL path under the public base URL's path (so a base URL with a path prefix works, and the error
+    /// page works at <c>/self-service/…</c> too); host-relative, so the page's own origin serves it. The hash busts caches.
+    /// </summary>
+    public static string StylesheetHref(string publicBase) =>
+        new Uri(publicBase.TrimEnd('/') + "/", UriKind.Absolute).AbsolutePath.TrimEnd('/') + StylesheetRoute + "?v=" + Version;
 
     public static IResult ServeStylesheet(HttpContext http)
     {

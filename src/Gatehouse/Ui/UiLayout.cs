@@ -12,7 +12,7 @@ public static class UiLayout
     public static string ContentSecurityPolicy(string publicBase) =>
         $"default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self' {publicBase}; frame-ancestors 'none'; base-uri 'none'";
 
-    public static string Document(UiText text, string title, string body)
+    public static string Document(UiText text, string publicBase, string title, string body)
     {
         var html = new HtmlWriter()
             .Raw("<!DOCTYPE html>\n")
@@ -22,7 +22,7 @@ public static class UiLayout
             .Void("meta", Attr.Of("name", "viewport"), Attr.Of("content", "width=device-width, initial-scale=1"))
             .Void("meta", Attr.Of("name", "robots"), Attr.Of("content", "noindex"))
             .Element("title", $"{title} · {text["brand"]}")
-            .Void("link", Attr.Of("rel", "stylesheet"), Attr.Of("href", UiAssets.StylesheetHref))
+            .Void("link", Attr.Of("rel", "stylesheet"), Attr.Of("href", UiAssets.StylesheetHref(publicBase)))
             .Close("head")
             .Open("body")
             .Element("a", text["skip"], Attr.Of("class", "skip-link"), Attr.Of("href", "#main"))
@@ -52,6 +52,6 @@ public static class UiLayout
         // Flow ids sit in the page's URL; do not hand them to other sites.
         headers["Referrer-Policy"] = "no-referrer";
         headers.Vary = "Accept-Language, Cookie";
-        await http.Response.WriteAsync(Document(text, title, body), Encoding.UTF8, http.RequestAborted);
+        await http.Response.WriteAsync(Document(text, publicBase, title, body), Encoding.UTF8, http.RequestAborted);
     }
 }

@@ -52,7 +52,7 @@ public sealed class UiPages(SessionManager sessions, GatehouseOptions options, U
         var renderer = new FlowFormRenderer(text);
         Func<string, string?>? groupTitle = kind == FlowKinds.Settings ? g => GroupTitle(text, g) : null;
         var body = new HtmlWriter().Raw(renderer.Render(ui, groupTitle));
-        Links(body, text, kind, flow);
+        Links(body, text, kind, flow, signedIn: await sessions.FromRequestAsync(http, http.RequestAborted) is not null);
         var title = kind == FlowKinds.Login && flow["refresh"] is JsonValue r && r.GetValueKind() == JsonValueKind.True
             ? text["login.refresh.title"]
             : text[kind + ".title"];
@@ -116,8 +116,11 @@ public sealed class UiPages(SessionManager sessions, GatehouseOptions options, U
         await UiLayout.WriteAsync(http, 200, text, _publicBase, text["welcome.title"], html.ToString());
     }
 
-    /// <summary>Links between the pages: sign up / forgot password from sign in, sign in from the others, back to the account from settings.</summary>
-    private void Links(HtmlWriter html, UiText text, string kind, JsonObject flow)
+    /// <summary>
+    /// Links between the pages: sign up / forgot password from sign in, sign in from registration, back to the account from
+    /// settings (and from verification and recovery when signed in), else back to sign in.
+    /// </summary>
+    private void Links(HtmlWriter html, UiText text, string kind, JsonObject flow, bool signedIn)
     {
         var flows = options.Selfservice.Flows;
         var returnTo = flow["return_to"] is JsonValue v && v.TryGetValue<string>(out var r) ? r : null;
@@ -140,6 +143,7 @@ public sealed class UiPages(SessionManager sessions, GatehouseOptions options, U
                     .Element("a", text["registration.to-login.link"], Attr.Of("href", StartUrl(FlowKinds.Login, returnTo))).Close("p");
                 break;
             case FlowKinds.Settings:
+            case FlowKinds.Verification or FlowKinds.Recovery when signedIn:
                 html.Open("p").Element("a", text["back-to-welcome"], Attr.Of("href", _publicBase + UiEndpoints.Welcome)).Close("p");
                 break;
             default:

@@ -52,10 +52,16 @@ public sealed class UiBrowserFixture : IAsyncLifetime
         return context;
     }
 
-    /// <summary>Saves a full-page screenshot as <c>ui-screenshots/&lt;name&gt;.png</c> and asserts axe-core finds no serious or critical violation.</summary>
+    /// <summary>
+    /// Asserts the page is styled, saves a full-page screenshot as <c>ui-screenshots/&lt;name&gt;.png</c> and asserts axe-core
+    /// finds no serious or critical violation.
+    /// </summary>
     public static async Task ReviewAsync(IPage page, string name)
     {
         ArgumentNullException.ThrowIfNull(page);
+        // The page is styled: its stylesheet (same origin) loaded and has rules.
+        Assert.True(await page.EvaluateAsync<bool>("() => [...document.styleSheets].some(s => { try { return s.cssRules.length > 0; } catch { return false; } })"),
+            $"{name}: the stylesheet did not load on {page.Url}");
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDirectory, name + ".png"), FullPage = true });
         var result = await page.RunAxe();
         var serious = result.Violations.Where(v => v.Impact is "serious" or "critical")

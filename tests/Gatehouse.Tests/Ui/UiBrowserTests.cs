@@ -138,7 +138,8 @@ public sealed partial class UiBrowserTests(UiBrowserFixture fixture) : IClassFix
         await Assertions.Expect(page.Locator(".flow-messages [role=status]")).ToHaveTextAsync("You successfully verified your email address.");
         await UiBrowserFixture.ReviewAsync(page, "10-verification-done");
 
-        await page.GotoAsync("/ui/welcome");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Back to your account" }).ClickAsync();
+        await page.WaitForURLAsync(fixture.Server.PublicUrl + "/ui/welcome");
         await Assertions.Expect(page.Locator(".addresses")).ToContainTextAsync("verified");
         await Assertions.Expect(page.Locator(".addresses")).Not.ToContainTextAsync("not verified");
     }

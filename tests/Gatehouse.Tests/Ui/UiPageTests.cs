@@ -27,6 +27,7 @@ public sealed class UiPageTests(UiServerFixture fixture) : IClassFixture<UiServe
         Assert.Contains("<html lang=\"en\">", html);
         Assert.Contains("<label for=\"f-identifier\">ID", html);
         Assert.Contains("name=\"csrf_token\"", html);
+        Assert.Contains("<link rel=\"stylesheet\" href=\"/ui/assets/gatehouse.css?v=", html);
         Assert.Contains("default-src 'none'", page.Headers.GetValues("Content-Security-Policy").Single());
         Assert.Equal("no-store", page.Headers.CacheControl?.ToString());
     }
