@@ -12,7 +12,7 @@ namespace Gatehouse.Ui;
 /// because those fields belong to every method; otherwise each method group is its own form (settings: profile, password),
 /// each carrying the default group's hidden inputs (the CSRF token), so one method's required fields never block another's;</item>
 /// <item>each input by <c>attributes.type</c> with its <c>meta.label</c> as <c>&lt;label for&gt;</c>, its messages below it, tied by
-/// <c>aria-describedby</c>; submit inputs as <c>&lt;button name value&gt;</c> (those not named <c>method</c>, such as "Resend code"
+/// <c>aria-describedby</c> (the first field with an error gets <c>autofocus</c>); submit inputs as <c>&lt;button name value&gt;</c> (those not named <c>method</c>, such as "Resend code"
 /// and "Back", skip the browser's required-field check); <c>a</c>, <c>text</c>, <c>img</c> nodes as links, text, images.</item>
 /// </list>
 /// </summary>
@@ -24,6 +24,7 @@ public sealed class FlowFormRenderer(UiText text)
         ["text", "email", "password", "hidden", "checkbox", "number", "tel", "url", "date", "datetime-local", "search"];
 
     private readonly HashSet<string> _ids = [];
+    private bool _focused;
 
     /// <param name="ui">The flow's <c>ui</c> object.</param>
     /// <param name="groupTitle">A heading for a method group's form when the page shows several (null: none).</param>
@@ -133,6 +134,9 @@ public sealed class FlowFormRenderer(UiText text)
         var invalid = messages?.Any(m => String(m?["type"]) == "error") == true;
         var required = Bool(attributes["required"]);
         var labelText = label ?? name;
+        // After a failed submit the page opens on the first field to fix (keyboard and screen-reader users land there).
+        var autofocus = invalid && !_focused;
+        _focused |= autofocus;
 
         html.Open("div", Attr.Of("class", invalid ? "field field-invalid" : "field"));
         if (type == "checkbox")
@@ -140,7 +144,7 @@ public sealed class FlowFormRenderer(UiText text)
             html.Open("div", Attr.Of("class", "checkbox"));
             html.Void("input", Attr.Of("id", id), Attr.Of("type", "checkbox"), Attr.Of("name", name), Attr.Of("value", "true"),
                 Attr.Flag("checked", value is JsonValue v && (v.TryGetValue<bool>(out var b) ? b : String(v) == "true")),
-                Attr.Flag("required", required), Attr.Flag("disabled", disabled),
+                Attr.Flag("required", required), Attr.Flag("disabled", disabled), Attr.Flag("autofocus", autofocus),
                 Attr.Of("aria-invalid", invalid ? "true" : null), Attr.Of("aria-describedby", describedBy));
             LabelElement(html, id, labelText, required);
             html.Close("div");
@@ -151,7 +155,7 @@ public sealed class FlowFormRenderer(UiText text)
             html.Void("input", Attr.Of("id", id), Attr.Of("type", type), Attr.Of("name", name),
                 // Secrets are never echoed back into the page.
                 Attr.Of("value", type == "password" ? null : String(value)),
-                Attr.Flag("required", required), Attr.Flag("disabled", disabled),
+                Attr.Flag("required", required), Attr.Flag("disabled", disabled), Attr.Flag("autofocus", autofocus),
                 Attr.Of("autocomplete", String(attributes["autocomplete"])), Attr.Of("pattern", String(attributes["pattern"])),
                 Attr.Of("maxlength", Number(attributes["maxlength"])),
                 Attr.Of("inputmode", String(attributes["autocomplete"]) == "one-time-code" ? "numeric" : null),

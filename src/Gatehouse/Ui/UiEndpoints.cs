@@ -20,7 +20,8 @@ public static class UiEndpoints
     public const string Welcome = "/ui/welcome";
     public const string Error = "/ui/error";
 
-    public static readonly IReadOnlySet<string> FlowKinds = new HashSet<string>(
+    /// <summary>The flow kinds that have a page here.</summary>
+    public static readonly IReadOnlySet<string> FlowPageKinds = new HashSet<string>(
         [SelfService.Flows.FlowKinds.Login, SelfService.Flows.FlowKinds.Registration, SelfService.Flows.FlowKinds.Settings,
          SelfService.Flows.FlowKinds.Verification, SelfService.Flows.FlowKinds.Recovery]);
 

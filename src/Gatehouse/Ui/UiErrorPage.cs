@@ -25,7 +25,7 @@ public sealed class UiErrorPage(GatehouseOptions options) : IBrowserErrorPage
     private static string? SubmittedKind(PathString path)
     {
         var segments = path.Value?.Split('/', StringSplitOptions.RemoveEmptyEntries) ?? [];
-        return segments is ["self-service", var kind] && UiEndpoints.FlowKinds.Contains(kind) ? kind : null;
+        return segments is ["self-service", var kind] && UiEndpoints.FlowPageKinds.Contains(kind) ? kind : null;
     }
 
     public Task WriteAsync(HttpContext context, GatehouseError error)

@@ -126,7 +126,8 @@ public sealed class FlowFormRendererTests
 
         Assert.StartsWith("<div class=\"messages flow-messages\" id=\"flow-messages\"><p class=\"message message-success\" role=\"status\" data-message-id=\"1050001\">Saved &amp; done</p></div>", html);
         Assert.Contains("<div class=\"field field-invalid\"><label for=\"profile-traits-name\">Name &lt;i&gt;", html);
-        Assert.Contains("value=\"&lt;b&gt;Bob&lt;/b&gt;\" required aria-invalid=\"true\" aria-describedby=\"profile-traits-name-messages\">", html);
+        Assert.Contains("value=\"&lt;b&gt;Bob&lt;/b&gt;\" required autofocus aria-invalid=\"true\" aria-describedby=\"profile-traits-name-messages\">", html);
+        Assert.Equal(1, Count(html, "autofocus"));
         Assert.Contains("<div class=\"messages\" id=\"profile-traits-name-messages\"><p class=\"message message-error\" role=\"alert\" data-message-id=\"4000002\">Property &lt;name&gt; is missing.</p><p class=\"message message-info\" role=\"status\" data-message-id=\"1\">Hint</p></div>", html);
         Assert.Contains("data-message-id=\"4000007\">An account with the same identifier exists already.</p>", html);
     }

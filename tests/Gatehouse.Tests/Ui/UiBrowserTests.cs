@@ -71,6 +71,7 @@ public sealed partial class UiBrowserTests(UiBrowserFixture fixture) : IClassFix
 
         var password = page.GetByLabel("Password");
         await Assertions.Expect(password).ToHaveAttributeAsync("aria-invalid", "true");
+        await Assertions.Expect(password).ToBeFocusedAsync();
         var describedBy = await password.GetAttributeAsync("aria-describedby");
         Assert.False(string.IsNullOrEmpty(describedBy));
         var message = page.Locator($"#{describedBy} [role=alert]");

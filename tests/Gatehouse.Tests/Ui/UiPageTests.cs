@@ -96,7 +96,7 @@ public sealed class UiPageTests(UiServerFixture fixture) : IClassFixture<UiServe
         Assert.DoesNotContain("<script>", html);
         Assert.Contains("&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;@example.com", html);
         // The invalid email is reported on its field, and the field points at the message.
-        Assert.Contains("aria-invalid=\"true\" aria-describedby=\"f-traits-email-messages\"", html);
+        Assert.Contains("autofocus autocomplete=\"email\" aria-invalid=\"true\" aria-describedby=\"f-traits-email-messages\"", html);
         Assert.Contains("<div class=\"messages\" id=\"f-traits-email-messages\"><p class=\"message message-error\" role=\"alert\" data-message-id=\"4000040\"", html);
     }
 
@@ -149,6 +149,10 @@ public sealed class UiPageTests(UiServerFixture fixture) : IClassFixture<UiServe
         using var browser = new Browser(s.PublicUrl);
         var started = await browser.Client.GetAsync("/self-service/login/browser");
         Assert.StartsWith("https://www.ory.com/kratos/docs/fallback/login?flow=", started.Headers.Location!.ToString());
+        // Without the pages, a CSRF failure is the JSON envelope for browsers too.
+        var flowId = started.Headers.Location!.ToString().Split("flow=")[1];
+        var failed = await browser.PostForm($"/self-service/login?flow={flowId}", [new("method", "password"), new("identifier", "a@example.com"), new("password", "x")]);
+        Assert.Equal("security_csrf_violation", (await failed.Error(HttpStatusCode.Forbidden))["id"]!.GetValue<string>());
         Assert.Equal(s.PublicUrl + "/", new Gatehouse.Http.ReturnUrlPolicy(s.Options).Resolve(null));
     }
 
