@@ -10,7 +10,8 @@ namespace Gatehouse.Tests.Ui;
 /// </summary>
 public sealed class UiBrowserFixture : IAsyncLifetime
 {
-    public const string ChromiumPath = "/usr/bin/chromium";
+    /// <summary><c>/usr/bin/chromium</c>, or the browser <c>GATEHOUSE_TEST_CHROMIUM</c> names (a Chromium installed elsewhere).</summary>
+    public static string ChromiumPath { get; } = Environment.GetEnvironmentVariable("GATEHOUSE_TEST_CHROMIUM") is { Length: > 0 } path ? path : "/usr/bin/chromium";
 
     private IPlaywright? _playwright;
     private IBrowser? _browser;
@@ -18,7 +19,7 @@ public sealed class UiBrowserFixture : IAsyncLifetime
 
     public static bool Available => File.Exists(ChromiumPath);
 
-    public static string SkipReason => $"{ChromiumPath} is not installed (Debian package chromium); the browser tests of the UI are skipped.";
+    public static string SkipReason => $"{ChromiumPath} is not installed (Debian package chromium, or set GATEHOUSE_TEST_CHROMIUM); the browser tests of the UI are skipped.";
 
     /// <summary>Where every page the tests visit is saved for review.</summary>
     public static string ScreenshotDirectory { get; } = Path.Combine(AppContext.BaseDirectory, "ui-screenshots");
