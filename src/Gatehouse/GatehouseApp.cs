@@ -14,6 +14,7 @@ using Gatehouse.SelfService;
 using Gatehouse.SelfService.Flows;
 using Gatehouse.SelfService.Hooks;
 using Gatehouse.Sessions;
+using Gatehouse.Ui;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Gatehouse;
@@ -47,13 +48,14 @@ public static class GatehouseApp
         services.AddSelfService();
         services.AddFlowHooks(options);
         services.AddCourier(options);
+        services.AddUi(options);
         configureServices?.Invoke(services);
 
         var app = builder.Build();
         app.UseMiddleware<ErrorEnvelopeMiddleware>();
         app.UseMiddleware<ListenerMiddleware>();
         app.UseRouting();
-        MapEndpoints(app);
+        MapEndpoints(app, options);
         return app;
     }
 
@@ -71,7 +73,7 @@ public static class GatehouseApp
         logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
     }
 
-    private static void MapEndpoints(WebApplication app)
+    private static void MapEndpoints(WebApplication app, GatehouseOptions options)
     {
         var auth = app.Services.GetRequiredService<AdminAuthorization>();
 
@@ -80,6 +82,7 @@ public static class GatehouseApp
         root.MapSchemas();
         root.MapSelfServicePublic();
         root.MapSessionsPublic();
+        root.MapUi(options);
 
         var admin = app.MapGroup("/admin");
         admin.MapHealth();

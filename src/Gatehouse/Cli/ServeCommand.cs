@@ -36,6 +36,8 @@ internal static class ServeCommand
                 await CliContext.EnsureMigratedAsync(app.Services, ct);
             }
             Console.Error.WriteLine($"gatehouse {Http.Health.HealthEndpoints.CurrentVersion}: public API on {options.Serve.Public.Host}:{options.Serve.Public.Port}, admin API on {options.Serve.Admin.Host}:{options.Serve.Admin.Port}, database {Dsn.Redact(options.Dsn)}{(withWorker ? ", courier worker running" : "")}");
+            if (isDev && options.Ui.Enabled)
+                Console.Error.WriteLine($"self-service UI: {Http.ReturnUrlPolicy.PublicBaseUrl(options).TrimEnd('/')}{Ui.UiEndpoints.Login} (registration: {Ui.UiEndpoints.Registration})");
             await app.RunAsync(ct);
             return 0;
         }));

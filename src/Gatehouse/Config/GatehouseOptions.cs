@@ -20,6 +20,7 @@ public sealed class GatehouseOptions
     public CookiesOptions Cookies { get; set; } = new();
     public SelfServiceOptions Selfservice { get; set; } = new();
     public CourierOptions Courier { get; set; } = new();
+    public UiOptions Ui { get; set; } = new();
 
     /// <summary>True when started with <c>--dev</c>: relaxed cookies, no admin key on the admin listener.</summary>
     [JsonIgnore]
@@ -98,6 +99,13 @@ public sealed class Argon2Options
     public int Parallelism { get; set; } = Math.Max(1, Environment.ProcessorCount * 2);
     public int SaltLength { get; set; } = 16;
     public int KeyLength { get; set; } = 32;
+}
+
+/// <summary>Gatehouse addition: the built-in self-service pages under <c>/ui/</c> on the public listener.</summary>
+public sealed class UiOptions
+{
+    /// <summary>Serve the pages (default true); when false, <c>/ui/*</c> is 404 and unset <c>ui_url</c>s fall back to Kratos's fallback URLs.</summary>
+    public bool Enabled { get; set; } = true;
 }
 
 public sealed class SecretsOptions

@@ -17,7 +17,8 @@ public sealed class ReturnUrlPolicy(GatehouseOptions options)
 
     /// <summary>
     /// The URL to return to: <paramref name="requested"/> when given (validated), else <paramref name="fallback"/>,
-    /// else <c>selfservice.default_browser_return_url</c>, else the public base URL.
+    /// else <c>selfservice.default_browser_return_url</c>, else the built-in welcome page (<c>/ui/welcome</c>), or the
+    /// public base URL when the built-in pages are off.
     /// </summary>
     public string Resolve(string? requested, string? fallback = null)
     {
@@ -26,8 +27,12 @@ public sealed class ReturnUrlPolicy(GatehouseOptions options)
             if (!IsAllowed(requested, out var absolute)) throw Forbidden(requested);
             return absolute;
         }
-        return fallback ?? options.Selfservice.DefaultBrowserReturnUrl ?? _publicBase.ToString();
+        return fallback ?? DefaultReturnUrl;
     }
+
+    /// <summary><c>selfservice.default_browser_return_url</c>, else the welcome page when the UI is on, else the public base URL.</summary>
+    public string DefaultReturnUrl =>
+        options.Selfservice.DefaultBrowserReturnUrl ?? (options.Ui.Enabled ? new Uri(_publicBase, "ui/welcome").ToString() : _publicBase.ToString());
 
     /// <summary>Validates an optional <c>return_to</c> without choosing a fallback; null when absent.</summary>
     public string? Validate(string? requested) =>

@@ -29,10 +29,15 @@ public static class LogoutEndpoints
         var current = await manager.RequireAsync(http, http.RequestAborted);
         var returnTo = returnUrls.Validate(http.Request.Query["return_to"].ToString());
         var logoutToken = SessionTokens.LogoutTokenFor(current.Token);
-        var query = new List<KeyValuePair<string, string?>> { new("token", logoutToken) };
+        await HttpJson.WriteAsync(http, 200, new JsonObject { ["logout_url"] = LogoutUrl(options, current.Token, returnTo), ["logout_token"] = logoutToken });
+    }
+
+    /// <summary>The browser logout URL of a session (its logout token in <c>?token=</c>), as <c>GET /self-service/logout/browser</c> answers it.</summary>
+    public static string LogoutUrl(GatehouseOptions options, string sessionToken, string? returnTo)
+    {
+        var query = new List<KeyValuePair<string, string?>> { new("token", SessionTokens.LogoutTokenFor(sessionToken)) };
         if (returnTo is not null) query.Add(new("return_to", returnTo));
-        var url = QueryHelpers.AddQueryString(ReturnUrlPolicy.PublicBaseUrl(options).TrimEnd('/') + Logout, query);
-        await HttpJson.WriteAsync(http, 200, new JsonObject { ["logout_url"] = url, ["logout_token"] = logoutToken });
+        return QueryHelpers.AddQueryString(ReturnUrlPolicy.PublicBaseUrl(options).TrimEnd('/') + Logout, query);
     }
 
     private static async Task<IResult> LogoutAsync(HttpContext http, SessionManager manager, ReturnUrlPolicy returnUrls, GatehouseOptions options)

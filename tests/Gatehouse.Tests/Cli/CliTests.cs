@@ -141,9 +141,10 @@ public sealed class CliTests
         psi.Environment["SERVE_PUBLIC_PORT"] = publicPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         psi.Environment["SERVE_ADMIN_PORT"] = adminPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         using var p = System.Diagnostics.Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
         try
         {
-            using var http = new HttpClient();
+            using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
             var ready = false;
             // Up to a minute: a fresh process on a busy machine can be slow to start.
             for (var i = 0; i < 600 && !ready; i++)
@@ -160,11 +161,14 @@ public sealed class CliTests
             Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync($"http://127.0.0.1:{publicPort}/admin/identities")).StatusCode);
             var schema = await http.GetStringAsync($"http://127.0.0.1:{publicPort}/schemas/default");
             Assert.Contains("email", schema);
+            // The built-in pages are on, and their address is printed.
+            Assert.Equal(HttpStatusCode.SeeOther, (await http.GetAsync($"http://127.0.0.1:{publicPort}/ui/login")).StatusCode);
         }
         finally
         {
             p.Kill(entireProcessTree: true);
             await p.WaitForExitAsync();
         }
+        Assert.Contains($"self-service UI: http://127.0.0.1:{publicPort}/ui/login", await stderr);
     }
 }

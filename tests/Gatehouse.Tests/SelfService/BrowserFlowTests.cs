@@ -74,18 +74,22 @@ public sealed class BrowserFlowTests(FlowServerFixture fixture) : IClassFixture<
         var email = HttpAssertions.UniqueEmail("csrf");
         var missing = await browser.PostForm($"/self-service/registration?flow={flow["id"]}",
             [new("method", "password"), new("traits.email", email), new("password", GoodPassword)]);
-        var error = await missing.Error(HttpStatusCode.Forbidden);
+        // An HTML form post gets the error page (a person is looking), naming the error.
+        Assert.Equal(HttpStatusCode.Forbidden, missing.StatusCode);
+        Assert.Equal("text/html", missing.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("security_csrf_violation", await missing.Content.ReadAsStringAsync());
+        using var spa = new Browser(s.PublicUrl, acceptJson: true);
+        var wrong = await spa.Client.PostJson($"/self-service/registration?flow={flow["id"]}",
+            new JsonObject { ["csrf_token"] = "x" + Csrf(flow), ["method"] = "password", ["traits"] = new JsonObject { ["email"] = email }, ["password"] = GoodPassword });
+        var error = await wrong.Error(HttpStatusCode.Forbidden);
         Assert.Equal("security_csrf_violation", error["id"]!.GetValue<string>());
-        var wrong = await browser.PostForm($"/self-service/registration?flow={flow["id"]}",
-            [new("csrf_token", "x" + Csrf(flow)), new("method", "password"), new("traits.email", email), new("password", GoodPassword)]);
-        await wrong.Error(HttpStatusCode.Forbidden);
 
         // Another browser (no CSRF cookie) can neither read nor submit the flow.
         using var attacker = new Browser(s.PublicUrl);
         await (await attacker.Client.GetAsync($"/self-service/registration/flows?id={flow["id"]}")).Error(HttpStatusCode.Forbidden);
         var forged = await attacker.PostForm($"/self-service/registration?flow={flow["id"]}",
             [new("csrf_token", Csrf(flow)), new("method", "password"), new("traits.email", email), new("password", GoodPassword)]);
-        await forged.Error(HttpStatusCode.Forbidden);
+        Assert.Equal(HttpStatusCode.Forbidden, forged.StatusCode);
 
         var list = await (await s.AdminWithKey.GetAsync($"/admin/identities?credentials_identifier={email}")).Json(HttpStatusCode.OK);
         Assert.Empty(list.AsArray());

@@ -89,7 +89,8 @@ public sealed class LogoutTests(ServerFixture fixture) : IClassFixture<ServerFix
         using var plainClient = Client(plain.PublicUrl);
         var toBase = await plainClient.SendAsync(Get($"/self-service/logout?token={other.LogoutToken}", cookie: CookieHeader(plain, other)));
         Assert.Equal(HttpStatusCode.SeeOther, toBase.StatusCode);
-        Assert.Equal($"{plain.PublicUrl}/", toBase.Headers.Location!.ToString());
+        // Nothing configured: the built-in welcome page (which sends a signed-out browser on to sign in).
+        Assert.Equal($"{plain.PublicUrl}/ui/welcome", toBase.Headers.Location!.ToString());
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]

@@ -5,9 +5,10 @@ namespace Gatehouse.Http.Errors;
 
 /// <summary>
 /// Turns every failure into Kratos's error envelope: <see cref="GatehouseError"/> as thrown,
-/// request-body problems as 400/413, anything else as a 500 without internals.
+/// request-body problems as 400/413, anything else as a 500 without internals. Browser (HTML) requests whose error an
+/// <see cref="IBrowserErrorPage"/> handles (the built-in UI's CSRF failure page) get that page instead.
 /// </summary>
-public sealed class ErrorEnvelopeMiddleware(RequestDelegate next, ILogger<ErrorEnvelopeMiddleware> logger)
+public sealed class ErrorEnvelopeMiddleware(RequestDelegate next, ILogger<ErrorEnvelopeMiddleware> logger, IEnumerable<IBrowserErrorPage> pages)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -22,7 +23,14 @@ public sealed class ErrorEnvelopeMiddleware(RequestDelegate next, ILogger<ErrorE
         }
         catch (GatehouseError error)
         {
-            await WriteAsync(context, error);
+            var page = context.Response.HasStarted || ContentNegotiation.WantsJson(context.Request) ? null : pages.FirstOrDefault(p => p.Handles(context, error));
+            if (page is null)
+            {
+                await WriteAsync(context, error);
+                return;
+            }
+            context.Response.Clear();
+            await page.WriteAsync(context, error);
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {

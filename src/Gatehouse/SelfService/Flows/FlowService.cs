@@ -122,8 +122,9 @@ public sealed class FlowService(GatehouseDbContext db, GatehouseOptions options,
             FlowKinds.Verification => flows.Verification.UiUrl,
             _ => flows.Error.UiUrl,
         };
-        // Gatehouse's own pages serve as the UI when the configuration names none.
-        return configured ?? $"{PublicBase}/ui/{kind}";
+        // Gatehouse's own pages serve as the UI when the configuration names none; with the pages off,
+        // Kratos's fallback pages, as Kratos has them.
+        return configured ?? (options.Ui.Enabled ? $"{PublicBase}/ui/{kind}" : $"https://www.ory.com/kratos/docs/fallback/{kind}");
     }
 
     public string UiUrlFor(SelfServiceFlow flow)

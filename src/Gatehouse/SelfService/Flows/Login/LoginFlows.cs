@@ -85,12 +85,19 @@ public sealed class LoginFlows(
         await responder.RespondNewFlowAsync(http, flow);
     }
 
-    public async Task GetAsync(HttpContext http)
+    public async Task GetAsync(HttpContext http) =>
+        await FlowService.WriteFlowAsync(http, 200, await FetchAsync(http, FlowService.FlowId(http.Request, "id")));
+
+    /// <summary>
+    /// The flow as the public fetch endpoint answers it, by the same rules (a browser flow only for the browser holding its
+    /// CSRF cookie; expired → 410); used by that endpoint and, in-process, by the built-in pages.
+    /// </summary>
+    public async Task<JsonObject> FetchAsync(HttpContext http, Guid id)
     {
-        var flow = await flows.LoadAsync(FlowService.FlowId(http.Request, "id"), FlowKinds.Login, http.RequestAborted);
+        var flow = await flows.LoadAsync(id, FlowKinds.Login, http.RequestAborted);
         csrf.VerifyCookie(http, flow);
         if (flows.IsExpired(flow)) throw ExpiredOnFetch(flow);
-        await FlowService.WriteFlowAsync(http, 200, flows.ToJson(flow));
+        return flows.ToJson(flow);
     }
 
     public async Task SubmitAsync(HttpContext http)

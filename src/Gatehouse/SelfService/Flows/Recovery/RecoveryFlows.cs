@@ -75,15 +75,22 @@ public sealed class RecoveryFlows(
         return flow;
     }
 
-    public async Task GetAsync(HttpContext http)
+    public async Task GetAsync(HttpContext http) =>
+        await FlowService.WriteFlowAsync(http, 200, await FetchAsync(http, FlowService.FlowId(http.Request, "id")));
+
+    /// <summary>
+    /// The flow as the public fetch endpoint answers it, by the same rules (a browser flow only for the browser holding its
+    /// CSRF cookie; expired → 410); used by that endpoint and, in-process, by the built-in pages.
+    /// </summary>
+    public async Task<JsonObject> FetchAsync(HttpContext http, Guid id)
     {
-        var flow = await flows.LoadAsync(FlowService.FlowId(http.Request, "id"), FlowKinds.Recovery, http.RequestAborted);
+        var flow = await flows.LoadAsync(id, FlowKinds.Recovery, http.RequestAborted);
         // A flow bound just now has its token only in this response's cookie, so there is nothing to check yet (Kratos
         // skips the check for admin-made flows: DangerousSkipCSRFCheck).
         if (!await BindToBrowserAsync(http, flow, http.RequestAborted)) csrf.VerifyCookie(http, flow);
         if (flows.IsExpired(flow))
             throw new GatehouseError(410, $"The self-service flow expired {(flows.Now() - flow.ExpiresAt).TotalMinutes:0.00} minutes ago, initialize a new one.", "self_service_flow_expired");
-        await FlowService.WriteFlowAsync(http, 200, flows.ToJson(flow));
+        return flows.ToJson(flow);
     }
 
     private UiContainer EmailUi(SelfServiceFlow flow, string? email)

@@ -76,10 +76,17 @@ public sealed class SettingsFlows(
         return flow;
     }
 
-    public async Task GetAsync(HttpContext http)
+    public async Task GetAsync(HttpContext http) =>
+        await FlowService.WriteFlowAsync(http, 200, await FetchAsync(http, FlowService.FlowId(http.Request, "id")));
+
+    /// <summary>
+    /// The flow as the public fetch endpoint answers it, by the same rules (the session's own flow; a browser flow only for
+    /// the browser holding its CSRF cookie; expired → 410); used by that endpoint and, in-process, by the built-in pages.
+    /// </summary>
+    public async Task<JsonObject> FetchAsync(HttpContext http, Guid id)
     {
         var ct = http.RequestAborted;
-        var flow = await flows.LoadAsync(FlowService.FlowId(http.Request, "id"), FlowKinds.Settings, ct);
+        var flow = await flows.LoadAsync(id, FlowKinds.Settings, ct);
         var session = await sessions.FromRequestAsync(http, ct) ?? throw NoSession();
         if (flow.IdentityId != session.IdentityId) throw Mismatch();
         csrf.VerifyCookie(http, flow);
@@ -87,7 +94,7 @@ public sealed class SettingsFlows(
             throw new GatehouseError(410, $"The self-service flow expired {(flows.Now() - flow.ExpiresAt).TotalMinutes:0.00} minutes ago, initialize a new one.", "self_service_flow_expired",
                 details: new JsonObject { ["redirect_to"] = $"{flows.PublicBase}/self-service/settings/{flow.Type}" });
         var identity = await identities.GetAsync(session.IdentityId, ct);
-        await FlowService.WriteFlowAsync(http, 200, ToJson(flow, identity));
+        return ToJson(flow, identity);
     }
 
     public JsonObject ToJson(SelfServiceFlow flow, Identity identity)

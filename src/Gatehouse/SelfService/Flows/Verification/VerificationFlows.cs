@@ -57,13 +57,20 @@ public sealed class VerificationFlows(
         return flow;
     }
 
-    public async Task GetAsync(HttpContext http)
+    public async Task GetAsync(HttpContext http) =>
+        await FlowService.WriteFlowAsync(http, 200, await FetchAsync(http, FlowService.FlowId(http.Request, "id")));
+
+    /// <summary>
+    /// The flow as the public fetch endpoint answers it, by the same rules (a browser flow only for the browser holding its
+    /// CSRF cookie; expired → 410); used by that endpoint and, in-process, by the built-in pages.
+    /// </summary>
+    public async Task<JsonObject> FetchAsync(HttpContext http, Guid id)
     {
-        var flow = await flows.LoadAsync(FlowService.FlowId(http.Request, "id"), FlowKinds.Verification, http.RequestAborted);
+        var flow = await flows.LoadAsync(id, FlowKinds.Verification, http.RequestAborted);
         csrf.VerifyCookie(http, flow);
         if (flows.IsExpired(flow))
             throw new GatehouseError(410, $"The self-service flow expired {(flows.Now() - flow.ExpiresAt).TotalMinutes:0.00} minutes ago, initialize a new one.", "self_service_flow_expired");
-        await FlowService.WriteFlowAsync(http, 200, flows.ToJson(flow));
+        return flows.ToJson(flow);
     }
 
     private UiContainer ChooseMethodUi(SelfServiceFlow flow, string? email)

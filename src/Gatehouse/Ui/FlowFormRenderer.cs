@@ -1,0 +1,221 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Gatehouse.Ui;
+
+/// <summary>
+/// Renders a flow's <c>ui</c> (action, method, nodes, messages) as plain HTML forms, generically — any identity schema,
+/// any method — as a custom UI built on the API would:
+/// <list type="bullet">
+/// <item>flow messages first (errors as <c>role="alert"</c>, others as <c>role="status"</c>);</item>
+/// <item>when the <c>default</c> group has visible fields (login's identifier, registration's traits) everything is one form,
+/// because those fields belong to every method; otherwise each method group is its own form (settings: profile, password),
+/// each carrying the default group's hidden inputs (the CSRF token), so one method's required fields never block another's;</item>
+/// <item>each input by <c>attributes.type</c> with its <c>meta.label</c> as <c>&lt;label for&gt;</c>, its messages below it, tied by
+/// <c>aria-describedby</c> (the first field with an error gets <c>autofocus</c>); submit inputs as <c>&lt;button name value&gt;</c> (those not named <c>method</c>, such as "Resend code"
+/// and "Back", skip the browser's required-field check); <c>a</c>, <c>text</c>, <c>img</c> nodes as links, text, images.</item>
+/// </list>
+/// </summary>
+public sealed class FlowFormRenderer(UiText text)
+{
+    private const string DefaultGroup = "default";
+
+    private static readonly HashSet<string> InputTypes =
+        ["text", "email", "password", "hidden", "checkbox", "number", "tel", "url", "date", "datetime-local", "search"];
+
+    private readonly HashSet<string> _ids = [];
+    private bool _focused;
+
+    /// <param name="ui">The flow's <c>ui</c> object.</param>
+    /// <param name="groupTitle">A heading for a method group's form when the page shows several (null: none).</param>
+    public string Render(JsonObject ui, Func<string, string?>? groupTitle = null)
+    {
+        var html = new HtmlWriter();
+        Messages(html, ui["messages"] as JsonArray, "flow-messages");
+
+        var action = String(ui["action"]) ?? "";
+        var method = (String(ui["method"]) ?? "POST").ToUpperInvariant() == "GET" ? "get" : "post";
+        var nodes = (ui["nodes"] as JsonArray ?? []).OfType<JsonObject>().ToList();
+        var defaults = nodes.Where(n => Group(n) == DefaultGroup).ToList();
+        var hiddenDefaults = defaults.Where(IsHiddenInput).ToList();
+        var groups = nodes.Select(Group).Where(g => g != DefaultGroup).Distinct().ToList();
+
+        if (groups.Count == 0 || defaults.Any(n => !IsHiddenInput(n)))
+        {
+            html.Open("form", Attr.Of("action", action), Attr.Of("method", method), Attr.Of("class", "flow-form"));
+            foreach (var node in hiddenDefaults) Node(html, node, "f");
+            foreach (var node in defaults.Where(n => !IsHiddenInput(n))) Node(html, node, "f");
+            foreach (var group in groups)
+            {
+                foreach (var node in nodes.Where(n => Group(n) == group)) Node(html, node, "f");
+            }
+            html.Close("form");
+            return html.ToString();
+        }
+
+        foreach (var group in groups)
+        {
+            var prefix = Slug(group);
+            var title = groupTitle?.Invoke(group);
+            html.Open("section", Attr.Of("class", "method-group"), Attr.Of("aria-labelledby", title is null ? null : prefix + "-title"));
+            if (title is not null) html.Element("h2", title, Attr.Of("id", prefix + "-title"));
+            html.Open("form", Attr.Of("action", action), Attr.Of("method", method), Attr.Of("class", "flow-form"));
+            foreach (var node in hiddenDefaults) Node(html, node, prefix);
+            foreach (var node in nodes.Where(n => Group(n) == group)) Node(html, node, prefix);
+            html.Close("form");
+            html.Close("section");
+        }
+        return html.ToString();
+    }
+
+    private void Node(HtmlWriter html, JsonObject node, string prefix)
+    {
+        var attributes = node["attributes"] as JsonObject ?? [];
+        var messages = node["messages"] as JsonArray;
+        switch (String(node["type"]))
+        {
+            case "input":
+                Input(html, node, attributes, messages, prefix);
+                break;
+            case "a":
+                html.Open("p", Attr.Of("class", "node-link"))
+                    .Element("a", Label(node) ?? text.Message(attributes["title"]), Attr.Of("href", String(attributes["href"])), Attr.Of("id", UniqueId(prefix, String(attributes["id"]))))
+                    .Close("p");
+                Messages(html, messages, null);
+                break;
+            case "text":
+                html.Open("div", Attr.Of("class", "node-text"), Attr.Of("id", UniqueId(prefix, String(attributes["id"]))));
+                if (Label(node) is { } textLabel) html.Element("p", textLabel, Attr.Of("class", "node-text-label"));
+                html.Element("p", text.Message(attributes["text"]), Attr.Of("class", "node-text-value"));
+                html.Close("div");
+                Messages(html, messages, null);
+                break;
+            case "img":
+                html.Void("img", Attr.Of("src", String(attributes["src"])), Attr.Of("alt", Label(node) ?? ""),
+                    Attr.Of("width", Number(attributes["width"])), Attr.Of("height", Number(attributes["height"])), Attr.Of("id", UniqueId(prefix, String(attributes["id"]))));
+                Messages(html, messages, null);
+                break;
+            default:
+                // Node types this page cannot show (e.g. a script a method needs) still surface their messages.
+                Messages(html, messages, null);
+                break;
+        }
+    }
+
+    private void Input(HtmlWriter html, JsonObject node, JsonObject attributes, JsonArray? messages, string prefix)
+    {
+        var name = String(attributes["name"]) ?? "";
+        var type = String(attributes["type"]) ?? "text";
+        var value = attributes["value"];
+        var disabled = Bool(attributes["disabled"]);
+        var label = Label(node);
+
+        if (type is "submit" or "button")
+        {
+            // Only a method's own submit checks the form's required fields; "Resend code" (email) and "Back" (screen)
+            // must work with those fields still empty.
+            html.Element("button", label ?? String(value) ?? name, Attr.Of("type", "submit"), Attr.Of("name", name),
+                Attr.Of("value", String(value)), Attr.Flag("disabled", disabled), Attr.Flag("formnovalidate", name != "method"),
+                Attr.Of("class", name == "method" ? "button" : "button button-secondary"));
+            Messages(html, messages, null);
+            return;
+        }
+        if (type == "hidden")
+        {
+            html.Void("input", Attr.Of("type", "hidden"), Attr.Of("name", name), Attr.Of("value", String(value)));
+            // A hidden field's messages (e.g. a taken identifier in a later step) are still the user's business.
+            Messages(html, messages, null);
+            return;
+        }
+
+        if (!InputTypes.Contains(type)) type = "text";
+        var id = UniqueId(prefix, name)!;
+        var describedBy = messages is { Count: > 0 } ? id + "-messages" : null;
+        var invalid = messages?.Any(m => String(m?["type"]) == "error") == true;
+        var required = Bool(attributes["required"]);
+        var labelText = label ?? name;
+        // After a failed submit the page opens on the first field to fix (keyboard and screen-reader users land there).
+        var autofocus = invalid && !_focused;
+        _focused |= autofocus;
+
+        html.Open("div", Attr.Of("class", invalid ? "field field-invalid" : "field"));
+        if (type == "checkbox")
+        {
+            html.Open("div", Attr.Of("class", "checkbox"));
+            html.Void("input", Attr.Of("id", id), Attr.Of("type", "checkbox"), Attr.Of("name", name), Attr.Of("value", "true"),
+                Attr.Flag("checked", value is JsonValue v && (v.TryGetValue<bool>(out var b) ? b : String(v) == "true")),
+                Attr.Flag("required", required), Attr.Flag("disabled", disabled), Attr.Flag("autofocus", autofocus),
+                Attr.Of("aria-invalid", invalid ? "true" : null), Attr.Of("aria-describedby", describedBy));
+            LabelElement(html, id, labelText, required);
+            html.Close("div");
+        }
+        else
+        {
+            LabelElement(html, id, labelText, required);
+            html.Void("input", Attr.Of("id", id), Attr.Of("type", type), Attr.Of("name", name),
+                // Secrets are never echoed back into the page.
+                Attr.Of("value", type == "password" ? null : String(value)),
+                Attr.Flag("required", required), Attr.Flag("disabled", disabled), Attr.Flag("autofocus", autofocus),
+                Attr.Of("autocomplete", String(attributes["autocomplete"])), Attr.Of("pattern", String(attributes["pattern"])),
+                Attr.Of("maxlength", Number(attributes["maxlength"])),
+                Attr.Of("inputmode", String(attributes["autocomplete"]) == "one-time-code" ? "numeric" : null),
+                Attr.Of("aria-invalid", invalid ? "true" : null), Attr.Of("aria-describedby", describedBy));
+        }
+        if (describedBy is not null) Messages(html, messages, describedBy);
+        html.Close("div");
+    }
+
+    private void LabelElement(HtmlWriter html, string id, string label, bool required)
+    {
+        html.Open("label", Attr.Of("for", id)).Text(label);
+        if (required) html.Element("span", "*", Attr.Of("class", "required-mark"), Attr.Of("title", text["required"]), Attr.Of("aria-hidden", "true"));
+        html.Close("label");
+    }
+
+    /// <summary>Messages in place: errors are alerts (announced), info and success are status messages.</summary>
+    private void Messages(HtmlWriter html, JsonArray? messages, string? id)
+    {
+        if (messages is not { Count: > 0 }) return;
+        html.Open("div", Attr.Of("class", id == "flow-messages" ? "messages flow-messages" : "messages"), Attr.Of("id", id));
+        foreach (var m in messages.OfType<JsonObject>())
+        {
+            var type = String(m["type"]) ?? "info";
+            if (type is not ("error" or "success" or "info")) type = "info";
+            html.Element("p", text.Message(m), Attr.Of("class", "message message-" + type), Attr.Of("role", type == "error" ? "alert" : "status"),
+                Attr.Of("data-message-id", Number(m["id"])));
+        }
+        html.Close("div");
+    }
+
+    private string? Label(JsonObject node) => node["meta"]?["label"] is JsonObject label ? text.Message(label) : null;
+
+    private static string Group(JsonObject node) => String(node["group"]) ?? DefaultGroup;
+
+    private static bool IsHiddenInput(JsonObject node) =>
+        String(node["type"]) == "input" && String(node["attributes"]?["type"]) == "hidden";
+
+    /// <summary>An element id from the form's prefix and the node's name, unique within the page.</summary>
+    private string? UniqueId(string prefix, string? name)
+    {
+        if (string.IsNullOrEmpty(name)) return null;
+        var id = prefix + "-" + Slug(name);
+        var unique = id;
+        for (var i = 2; !_ids.Add(unique); i++) unique = id + "-" + i;
+        return unique;
+    }
+
+    private static string Slug(string value) =>
+        new([.. value.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '-')]);
+
+    private static string? String(JsonNode? node) => node switch
+    {
+        null => null,
+        JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
+        JsonValue v when v.GetValueKind() is JsonValueKind.Null => null,
+        _ => node.ToJsonString(),
+    };
+
+    private static string? Number(JsonNode? node) => node is JsonValue v && v.GetValueKind() == JsonValueKind.Number ? v.ToJsonString() : null;
+
+    private static bool Bool(JsonNode? node) => node is JsonValue v && v.GetValueKind() == JsonValueKind.True;
+}

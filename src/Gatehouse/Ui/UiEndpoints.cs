@@ -1,0 +1,57 @@
+using Gatehouse.Config;
+using Gatehouse.SelfService.Flows;
+using Gatehouse.SelfService.Flows.Login;
+using Gatehouse.SelfService.Flows.Recovery;
+using Gatehouse.SelfService.Flows.Registration;
+using Gatehouse.SelfService.Flows.Settings;
+using Gatehouse.SelfService.Flows.Verification;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Gatehouse.Ui;
+
+/// <summary>The built-in self-service pages under <c>/ui/</c> on the public listener (off with <c>ui.enabled: false</c>).</summary>
+public static class UiEndpoints
+{
+    public const string Login = "/ui/login";
+    public const string Registration = "/ui/registration";
+    public const string Settings = "/ui/settings";
+    public const string Verification = "/ui/verification";
+    public const string Recovery = "/ui/recovery";
+    public const string Welcome = "/ui/welcome";
+    public const string Error = "/ui/error";
+
+    /// <summary>The flow kinds that have a page here.</summary>
+    public static readonly IReadOnlySet<string> FlowPageKinds = new HashSet<string>(
+        [SelfService.Flows.FlowKinds.Login, SelfService.Flows.FlowKinds.Registration, SelfService.Flows.FlowKinds.Settings,
+         SelfService.Flows.FlowKinds.Verification, SelfService.Flows.FlowKinds.Recovery]);
+
+    public static IServiceCollection AddUi(this IServiceCollection services, GatehouseOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (!options.Ui.Enabled) return services;
+        services.TryAddSingleton<UiErrorPage>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Http.Errors.IBrowserErrorPage, UiErrorPage>(sp => sp.GetRequiredService<UiErrorPage>()));
+        services.TryAddScoped<UiPages>();
+        return services;
+    }
+
+    public static RouteGroupBuilder MapUi(this RouteGroupBuilder root, GatehouseOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (!options.Ui.Enabled) return root;
+        root.MapMethods(UiAssets.StylesheetRoute, [HttpMethods.Get, HttpMethods.Head], UiAssets.ServeStylesheet);
+        root.MapGet(Login, (HttpContext http, UiPages pages, LoginFlows flows) => pages.FlowAsync(http, SelfService.Flows.FlowKinds.Login, id => flows.FetchAsync(http, id)));
+        root.MapGet(Registration, (HttpContext http, UiPages pages, RegistrationFlows flows) => pages.FlowAsync(http, SelfService.Flows.FlowKinds.Registration, id => flows.FetchAsync(http, id)));
+        root.MapGet(Settings, (HttpContext http, UiPages pages, SettingsFlows flows) => pages.FlowAsync(http, SelfService.Flows.FlowKinds.Settings, id => flows.FetchAsync(http, id)));
+        root.MapGet(Verification, (HttpContext http, UiPages pages, VerificationFlows flows) => pages.FlowAsync(http, SelfService.Flows.FlowKinds.Verification, id => flows.FetchAsync(http, id)));
+        root.MapGet(Recovery, (HttpContext http, UiPages pages, RecoveryFlows flows) => pages.FlowAsync(http, SelfService.Flows.FlowKinds.Recovery, id => flows.FetchAsync(http, id)));
+        root.MapGet(Welcome, (HttpContext http, UiPages pages) => pages.WelcomeAsync(http));
+        root.MapGet(Error, (HttpContext http, UiErrorPage page) =>
+        {
+            var id = http.Request.Query["id"].ToString();
+            // Only Gatehouse's own error ids are named on the page; anything else gets the generic text.
+            return page.WriteAsync(http, 200, id is UiErrorPage.CsrfViolation or "security_identity_mismatch" ? id : null, null, null);
+        });
+        return root;
+    }
+}

@@ -1,0 +1,194 @@
+using System.Collections.Frozen;
+using System.Text.Json.Nodes;
+using Microsoft.Net.Http.Headers;
+
+namespace Gatehouse.Ui;
+
+/// <summary>
+/// The pages' texts in one language, chosen from <c>Accept-Language</c> among the languages with a translation
+/// (English, German). Flow and node messages are shown with the server's (English) text unless the language has a
+/// translation for the message id; messages whose text carries values (lengths, minutes) stay as the server wrote them.
+/// </summary>
+public sealed class UiText
+{
+    public const string English = "en";
+    public const string German = "de";
+
+    private readonly FrozenDictionary<string, string> _texts;
+    private readonly FrozenDictionary<long, string> _messages;
+
+    private UiText(string language, FrozenDictionary<string, string> texts, FrozenDictionary<long, string> messages)
+    {
+        Language = language;
+        _texts = texts;
+        _messages = messages;
+    }
+
+    /// <summary>The BCP 47 tag for <c>&lt;html lang&gt;</c> and <c>Content-Language</c>.</summary>
+    public string Language { get; }
+
+    /// <summary>A page text by key; English when this language lacks it.</summary>
+    public string this[string key] => _texts.TryGetValue(key, out var t) ? t : EnglishTexts[key];
+
+    /// <summary>A <c>uiText</c> message's text: the translation of its id when there is one, else its own text.</summary>
+    public string Message(JsonNode? message)
+    {
+        if (message is null) return "";
+        if (message["id"] is JsonValue id && id.TryGetValue<long>(out var number) && _messages.TryGetValue(number, out var translated)) return translated;
+        return message["text"] is JsonValue text && text.TryGetValue<string>(out var s) ? s : "";
+    }
+
+    /// <summary>The best language of <c>Accept-Language</c> (by quality, then order) that has texts; English otherwise.</summary>
+    public static UiText For(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!StringWithQualityHeaderValue.TryParseList([.. request.Headers.AcceptLanguage.OfType<string>()], out var ranges)) return En;
+        foreach (var range in ranges.Select((r, i) => (r, i)).OrderByDescending(x => x.r.Quality ?? 1.0).ThenBy(x => x.i).Select(x => x.r))
+        {
+            if (range.Quality is <= 0) continue;
+            var primary = range.Value.Value?.Split('-')[0].ToLowerInvariant();
+            switch (primary)
+            {
+                case English: return En;
+                case German: return De;
+            }
+        }
+        return En;
+    }
+
+    private static readonly Dictionary<string, string> EnglishTexts = new()
+    {
+        ["brand"] = "Gatehouse",
+        ["skip"] = "Skip to content",
+        ["login.title"] = "Sign in",
+        ["login.refresh.title"] = "Confirm it's you",
+        ["login.to-registration"] = "Don't have an account?",
+        ["login.to-registration.link"] = "Sign up",
+        ["login.to-recovery"] = "Forgot your password?",
+        ["registration.title"] = "Create an account",
+        ["registration.to-login"] = "Already have an account?",
+        ["registration.to-login.link"] = "Sign in",
+        ["settings.title"] = "Account settings",
+        ["settings.group.profile"] = "Profile",
+        ["settings.group.password"] = "Change password",
+        ["settings.group.code"] = "Code",
+        ["verification.title"] = "Verify your email address",
+        ["recovery.title"] = "Recover your account",
+        ["back-to-login"] = "Back to sign in",
+        ["back-to-welcome"] = "Back to your account",
+        ["welcome.title"] = "Welcome",
+        ["welcome.signed-in-as"] = "You are signed in as",
+        ["welcome.session"] = "Session",
+        ["welcome.session-id"] = "Session ID",
+        ["welcome.authenticated-at"] = "Signed in at",
+        ["welcome.expires-at"] = "Expires at",
+        ["welcome.methods"] = "Authentication methods",
+        ["welcome.aal"] = "Assurance level",
+        ["welcome.identity"] = "Identity",
+        ["welcome.identity-id"] = "Identity ID",
+        ["welcome.schema"] = "Schema",
+        ["welcome.traits"] = "Traits",
+        ["welcome.addresses"] = "Email addresses",
+        ["welcome.verified"] = "verified",
+        ["welcome.unverified"] = "not verified",
+        ["welcome.settings"] = "Account settings",
+        ["welcome.verify"] = "Verify your email address",
+        ["welcome.logout"] = "Log out",
+        ["required"] = "required",
+        ["error.title"] = "Something went wrong",
+        ["error.text"] = "The request could not be completed.",
+        ["error.csrf.title"] = "Your request could not be verified",
+        ["error.csrf.text"] = "The form was sent without the security cookie of this browser, or it belongs to another session. This protects you from cross-site request forgery. Please start again in this browser.",
+        ["error.forbidden.text"] = "This form belongs to another browser or account. Please start again.",
+        ["error.code"] = "Status",
+        ["error.id"] = "Error",
+        ["error.reason"] = "Reason",
+        ["error.start-again"] = "Start again",
+        ["error.home"] = "Go to sign in",
+    };
+
+    private static readonly Dictionary<string, string> GermanTexts = new()
+    {
+        ["skip"] = "Zum Inhalt springen",
+        ["login.title"] = "Anmelden",
+        ["login.refresh.title"] = "Bestätigen Sie, dass Sie es sind",
+        ["login.to-registration"] = "Noch kein Konto?",
+        ["login.to-registration.link"] = "Registrieren",
+        ["login.to-recovery"] = "Passwort vergessen?",
+        ["registration.title"] = "Konto erstellen",
+        ["registration.to-login"] = "Sie haben bereits ein Konto?",
+        ["registration.to-login.link"] = "Anmelden",
+        ["settings.title"] = "Kontoeinstellungen",
+        ["settings.group.profile"] = "Profil",
+        ["settings.group.password"] = "Passwort ändern",
+        ["verification.title"] = "E-Mail-Adresse bestätigen",
+        ["recovery.title"] = "Konto wiederherstellen",
+        ["back-to-login"] = "Zurück zur Anmeldung",
+        ["back-to-welcome"] = "Zurück zu Ihrem Konto",
+        ["welcome.title"] = "Willkommen",
+        ["welcome.signed-in-as"] = "Sie sind angemeldet als",
+        ["welcome.session"] = "Sitzung",
+        ["welcome.session-id"] = "Sitzungs-ID",
+        ["welcome.authenticated-at"] = "Angemeldet am",
+        ["welcome.expires-at"] = "Läuft ab am",
+        ["welcome.methods"] = "Anmeldemethoden",
+        ["welcome.aal"] = "Vertrauensstufe",
+        ["welcome.identity"] = "Identität",
+        ["welcome.identity-id"] = "Identitäts-ID",
+        ["welcome.schema"] = "Schema",
+        ["welcome.traits"] = "Merkmale",
+        ["welcome.addresses"] = "E-Mail-Adressen",
+        ["welcome.verified"] = "bestätigt",
+        ["welcome.unverified"] = "nicht bestätigt",
+        ["welcome.settings"] = "Kontoeinstellungen",
+        ["welcome.verify"] = "E-Mail-Adresse bestätigen",
+        ["welcome.logout"] = "Abmelden",
+        ["required"] = "erforderlich",
+        ["error.title"] = "Etwas ist schiefgelaufen",
+        ["error.text"] = "Die Anfrage konnte nicht abgeschlossen werden.",
+        ["error.csrf.title"] = "Ihre Anfrage konnte nicht überprüft werden",
+        ["error.csrf.text"] = "Das Formular wurde ohne das Sicherheits-Cookie dieses Browsers gesendet oder gehört zu einer anderen Sitzung. Das schützt Sie vor Cross-Site-Request-Forgery. Bitte beginnen Sie in diesem Browser von vorn.",
+        ["error.forbidden.text"] = "Dieses Formular gehört zu einem anderen Browser oder Konto. Bitte beginnen Sie von vorn.",
+        ["error.code"] = "Status",
+        ["error.id"] = "Fehler",
+        ["error.reason"] = "Grund",
+        ["error.start-again"] = "Von vorn beginnen",
+        ["error.home"] = "Zur Anmeldung",
+    };
+
+    // Kratos's message ids whose English text carries no values.
+    private static readonly Dictionary<long, string> GermanMessages = new()
+    {
+        [1010001] = "Anmelden",
+        [1010003] = "Bitte bestätigen Sie diese Aktion, indem Sie sich erneut anmelden.",
+        [1010022] = "Mit Passwort anmelden",
+        [1040001] = "Registrieren",
+        [1040008] = "Zurück",
+        [1040009] = "Bitte wählen Sie ein Anmeldeverfahren.",
+        [1050001] = "Ihre Änderungen wurden gespeichert.",
+        [1060003] = "Eine E-Mail mit einem Wiederherstellungscode wurde an die angegebene Adresse gesendet. Falls keine E-Mail ankommt, prüfen Sie die Schreibweise und verwenden Sie die Adresse, mit der Sie sich registriert haben.",
+        [1070001] = "Passwort",
+        [1070003] = "Speichern",
+        [1070004] = "ID",
+        [1070005] = "Absenden",
+        [1070007] = "E-Mail",
+        [1070008] = "Code erneut senden",
+        [1070009] = "Weiter",
+        [1070010] = "Wiederherstellungscode",
+        [1070011] = "Bestätigungscode",
+        [1080002] = "Sie haben Ihre E-Mail-Adresse erfolgreich bestätigt.",
+        [1080003] = "Eine E-Mail mit einem Bestätigungscode wurde an die angegebene Adresse gesendet. Falls keine E-Mail ankommt, prüfen Sie die Schreibweise und verwenden Sie die Adresse, mit der Sie sich registriert haben.",
+        [4000006] = "Die Anmeldedaten sind ungültig. Prüfen Sie Passwort und Benutzername, E-Mail-Adresse oder Telefonnummer auf Tippfehler.",
+        [4000007] = "Ein Konto mit derselben Kennung (E-Mail, Telefon, Benutzername, …) existiert bereits.",
+        [4000031] = "Das Passwort kann nicht verwendet werden, weil es der Kennung zu ähnlich ist.",
+        [4000034] = "Das Passwort wurde in Datenlecks gefunden und darf nicht mehr verwendet werden.",
+        [4000039] = "Das neue Passwort muss sich vom alten unterscheiden.",
+        [4060006] = "Der Wiederherstellungscode ist ungültig oder wurde bereits verwendet. Bitte versuchen Sie es erneut.",
+        [4070006] = "Der Bestätigungscode ist ungültig oder wurde bereits verwendet. Bitte versuchen Sie es erneut.",
+        [4010011] = "Dieses Konto wurde deaktiviert. Bitte wenden Sie sich an den Support.",
+    };
+
+    // Declared after the tables: static fields initialise in textual order.
+    public static readonly UiText En = new(English, EnglishTexts.ToFrozenDictionary(), FrozenDictionary<long, string>.Empty);
+    public static readonly UiText De = new(German, GermanTexts.ToFrozenDictionary(), GermanMessages.ToFrozenDictionary());
+}

@@ -1,0 +1,80 @@
+using Deque.AxeCore.Playwright;
+using Gatehouse.Tests.Infrastructure;
+using Microsoft.Playwright;
+
+namespace Gatehouse.Tests.Ui;
+
+/// <summary>
+/// One headless Chromium (the machine's, <c>/usr/bin/chromium</c>; Playwright's own download does not work here) and one
+/// server for a test class. Without Chromium nothing starts and the tests skip.
+/// </summary>
+public sealed class UiBrowserFixture : IAsyncLifetime
+{
+    /// <summary><c>/usr/bin/chromium</c>, or the browser <c>GATEHOUSE_TEST_CHROMIUM</c> names (a Chromium installed elsewhere).</summary>
+    public static string ChromiumPath { get; } = Environment.GetEnvironmentVariable("GATEHOUSE_TEST_CHROMIUM") is { Length: > 0 } path ? path : "/usr/bin/chromium";
+
+    private IPlaywright? _playwright;
+    private IBrowser? _browser;
+    private TestServer? _server;
+
+    public static bool Available => File.Exists(ChromiumPath);
+
+    public static string SkipReason => $"{ChromiumPath} is not installed (Debian package chromium, or set GATEHOUSE_TEST_CHROMIUM); the browser tests of the UI are skipped.";
+
+    /// <summary>Where every page the tests visit is saved for review.</summary>
+    public static string ScreenshotDirectory { get; } = Path.Combine(AppContext.BaseDirectory, "ui-screenshots");
+
+    public TestServer Server => _server ?? throw new InvalidOperationException(SkipReason);
+
+    public async ValueTask InitializeAsync()
+    {
+        if (!Available) return;
+        Directory.CreateDirectory(ScreenshotDirectory);
+        _server = await TestServer.StartAsync(Db.Sqlite, UiServerFixture.Configure);
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+    }
+
+    /// <summary>A fresh browser context (its own cookies), English, desktop-sized.</summary>
+    public async Task<IBrowserContext> NewContextAsync(string locale = "en-US", int width = 1024)
+    {
+        var context = await (_browser ?? throw new InvalidOperationException(SkipReason)).NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = Server.PublicUrl,
+            Locale = locale,
+            ViewportSize = new ViewportSize { Width = width, Height = 800 },
+        });
+        context.SetDefaultTimeout(15_000);
+        return context;
+    }
+
+    /// <summary>
+    /// Asserts the page is styled, saves a full-page screenshot as <c>ui-screenshots/&lt;name&gt;.png</c> and asserts axe-core
+    /// finds no serious or critical violation.
+    /// </summary>
+    public static async Task ReviewAsync(IPage page, string name)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        // The page is styled: its stylesheet (same origin) loaded and has rules.
+        Assert.True(await page.EvaluateAsync<bool>("() => [...document.styleSheets].some(s => { try { return s.cssRules.length > 0; } catch { return false; } })"),
+            $"{name}: the stylesheet did not load on {page.Url}");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDirectory, name + ".png"), FullPage = true });
+        var result = await page.RunAxe();
+        var serious = result.Violations.Where(v => v.Impact is "serious" or "critical")
+            .Select(v => $"{v.Id} ({v.Impact}): {v.Help} — {string.Join(" | ", v.Nodes.Select(n => n.Html))}")
+            .ToList();
+        Assert.True(serious.Count == 0, $"{name}: axe-core found serious violations on {page.Url}:\n" + string.Join("\n", serious));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_browser is not null) await _browser.DisposeAsync();
+        _playwright?.Dispose();
+        if (_server is not null) await _server.DisposeAsync();
+    }
+}
