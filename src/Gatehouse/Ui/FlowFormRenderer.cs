@@ -79,7 +79,7 @@ public sealed class FlowFormRenderer(UiText text)
                 break;
             case "a":
                 html.Open("p", Attr.Of("class", "node-link"))
-                    .Element("a", Label(node) ?? text.Message(attributes["title"]), Attr.Of("href", String(attributes["href"])), Attr.Of("id", UniqueId(prefix, String(attributes["id"]))))
+                    .Element("a", Label(node) ?? text.Message(attributes["title"]), Attr.Of("href", SafeUrl(String(attributes["href"]), allowDataImage: false)), Attr.Of("id", UniqueId(prefix, String(attributes["id"]))))
                     .Close("p");
                 Messages(html, messages, null);
                 break;
@@ -91,7 +91,7 @@ public sealed class FlowFormRenderer(UiText text)
                 Messages(html, messages, null);
                 break;
             case "img":
-                html.Void("img", Attr.Of("src", String(attributes["src"])), Attr.Of("alt", Label(node) ?? ""),
+                html.Void("img", Attr.Of("src", SafeUrl(String(attributes["src"]), allowDataImage: true)), Attr.Of("alt", Label(node) ?? ""),
                     Attr.Of("width", Number(attributes["width"])), Attr.Of("height", Number(attributes["height"])), Attr.Of("id", UniqueId(prefix, String(attributes["id"]))));
                 Messages(html, messages, null);
                 break;
@@ -185,6 +185,20 @@ public sealed class FlowFormRenderer(UiText text)
                 Attr.Of("data-message-id", Number(m["id"])));
         }
         html.Close("div");
+    }
+
+    /// <summary>
+    /// Link and image URLs only as http(s), relative, or (images) <c>data:image/</c>: encoding stops markup, not a
+    /// <c>javascript:</c> URL, so anything else is dropped.
+    /// </summary>
+    private static string? SafeUrl(string? url, bool allowDataImage)
+    {
+        if (string.IsNullOrEmpty(url)) return null;
+        if (allowDataImage && url.StartsWith("data:image/", StringComparison.OrdinalIgnoreCase)) return url;
+        if (url[0] is '/' or '?' or '#') return url;
+        if (Uri.TryCreate(url, UriKind.Absolute, out var uri)) return uri.Scheme is "http" or "https" ? url : null;
+        // A relative path has no scheme; anything else with a colon is not trusted.
+        return url.Contains(':', StringComparison.Ordinal) ? null : url;
     }
 
     private string? Label(JsonObject node) => node["meta"]?["label"] is JsonObject label ? text.Message(label) : null;

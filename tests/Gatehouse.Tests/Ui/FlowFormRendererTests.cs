@@ -93,6 +93,32 @@ public sealed class FlowFormRendererTests
         Assert.Contains("role=\"alert\" data-message-id=\"4000001\">WebAuthn needs JavaScript.</p>", html);
     }
 
+    [Theory]
+    [InlineData("javascript:alert(1)", null)]
+    [InlineData("JavaScript:alert(1)", null)]
+    [InlineData("data:text/html,<script>alert(1)</script>", null)]
+    [InlineData("https://app.example.com/next", "https://app.example.com/next")]
+    [InlineData("/ui/welcome", "/ui/welcome")]
+    [InlineData("next?x=1", "next?x=1")]
+    public void Links_keep_only_web_urls(string href, string? expected)
+    {
+        var anchor = new JsonObject
+        {
+            ["type"] = "a", ["group"] = "default",
+            ["attributes"] = new JsonObject { ["href"] = href, ["id"] = "go", ["title"] = Message(1070009, "Continue", "info"), ["node_type"] = "a" },
+            ["messages"] = new JsonArray(), ["meta"] = new JsonObject(),
+        };
+        var html = new FlowFormRenderer(UiText.En).Render(Ui(anchor));
+        if (expected is null)
+        {
+            Assert.Contains("<a id=\"f-go\">Continue</a>", html);
+        }
+        else
+        {
+            Assert.Contains($"<a href=\"{System.Text.Encodings.Web.HtmlEncoder.Default.Encode(expected)}\" id=\"f-go\">Continue</a>", html);
+        }
+    }
+
     [Fact]
     public void Inputs_map_their_attributes_and_buttons_other_than_method_skip_validation()
     {
