@@ -78,12 +78,20 @@ internal sealed class SessionsBenchmark(GatehouseProcess server, BareEndpoint ba
         report.Hasher.Add(LoadLoops.Threads("hasher: Verify (login's cost), before", threads, authDuration, () => _hasher.Verify(Password, hash)));
         report.Hasher.Add(LoadLoops.Threads("hasher: Hash (registration's cost), before", threads, authDuration, () => _hasher.Hash(Password)));
 
-        Console.Error.WriteLine($"login, {threads} clients ...");
         var loginEmails = Enumerable.Range(0, ids.Count).Select(i => IdentityImport.Email("user", i)).ToArray();
+        var next = 0;
+        // Warm-up: one login and one registration per client, so that JIT and first-use costs of these paths are not
+        // charged to the few dozen operations measured.
+        Console.Error.WriteLine("warming up login and registration ...");
+        await Task.WhenAll(Enumerable.Range(0, threads).Select(async t =>
+        {
+            await LoginAsync(gatehouse, loginEmails[t]);
+            await RegisterAsync(gatehouse, IdentityImport.Email("reg", Interlocked.Increment(ref next)));
+        }));
+        Console.Error.WriteLine($"login, {threads} clients ...");
         report.Login = await LoadLoops.ClosedAsync("login (API flow: GET /self-service/login/api + POST)", threads, authDuration,
             (_, random) => LoginAsync(gatehouse, loginEmails[random.Next(loginEmails.Length)]), _serverCpu);
         Console.Error.WriteLine($"registration, {threads} clients ...");
-        var next = 0;
         report.Registration = await LoadLoops.ClosedAsync("registration (API flow, unified, session hook)", threads, authDuration,
             (_, _) => RegisterAsync(gatehouse, IdentityImport.Email("reg", Interlocked.Increment(ref next))), _serverCpu);
 
