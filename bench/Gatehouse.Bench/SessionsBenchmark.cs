@@ -165,8 +165,11 @@ internal sealed class SessionsBenchmark(GatehouseProcess server, BareEndpoint ba
                 });
             }
             await using var tx = await db.Database.BeginTransactionAsync();
-            await BulkInsert.InsertAsync(db, sessions, CancellationToken.None);
-            await BulkInsert.InsertAsync(db, devices, CancellationToken.None);
+            // At most one multi-row statement per call on PostgreSQL: re-executing BulkInsert's command for a second
+            // statement of the same text failed there with a duplicate primary key (seen only here; the batch
+            // import's 1000-identity batches always fit in one statement per table).
+            foreach (var part in sessions.Chunk(1000)) await BulkInsert.InsertAsync(db, part, CancellationToken.None);
+            foreach (var part in devices.Chunk(1000)) await BulkInsert.InsertAsync(db, part, CancellationToken.None);
             await tx.CommitAsync();
         }
         report.InsertTime = wall.Elapsed;
