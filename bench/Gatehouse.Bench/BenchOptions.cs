@@ -14,6 +14,15 @@ internal sealed class BenchOptions
     public int PageSize { get; set; } = 250;
     public int Creates { get; set; } = 5000;
     public int Concurrency { get; set; } = 8;
+
+    // sessions
+    public int Sessions { get; set; } = 100_000;
+    public int Seconds { get; set; } = 10;
+    public int Rounds { get; set; } = 2;
+    public double Rate { get; set; } = 1000;
+    public int AuthConcurrency { get; set; } = 4;
+    public int AuthSeconds { get; set; } = 20;
+    public int BcryptCost { get; set; } = 12;
 }
 
 internal static class RepoRoot

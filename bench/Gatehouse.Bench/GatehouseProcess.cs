@@ -9,15 +9,21 @@ internal sealed class GatehouseProcess : IAsyncDisposable
 {
     private readonly Process _process;
 
-    private GatehouseProcess(Process process, Uri admin, string provider, string logFile)
+    private GatehouseProcess(Process process, Uri admin, Uri @public, string dsn, string provider, string logFile)
     {
         _process = process;
         Admin = admin;
+        Public = @public;
+        Dsn = dsn;
         Provider = provider;
         LogFile = logFile;
     }
 
     public Uri Admin { get; }
+    public Uri Public { get; }
+
+    /// <summary>The DSN in Gatehouse's (Kratos's) URL form, as written to the config.</summary>
+    public string Dsn { get; }
     public int Pid => _process.Id;
     public string Provider { get; }
     public string LogFile { get; }
@@ -29,7 +35,8 @@ internal sealed class GatehouseProcess : IAsyncDisposable
         if (code != 0) throw new InvalidOperationException("dotnet build failed:\n" + output);
     }
 
-    public static async Task<GatehouseProcess> StartAsync(string root, string work, string? postgresDsn, string? serverDll)
+    /// <param name="extraConfig">YAML appended to the generated config (top-level keys other than dsn, serve and log).</param>
+    public static async Task<GatehouseProcess> StartAsync(string root, string work, string? postgresDsn, string? serverDll, string extraConfig = "")
     {
         var dll = serverDll ?? Path.Combine(root, "src", "Gatehouse", "bin", "Release", "net10.0", "gatehouse.dll");
         if (!File.Exists(dll)) throw new InvalidOperationException($"{dll} is missing; build with: dotnet build src/Gatehouse -c Release");
@@ -48,43 +55,55 @@ internal sealed class GatehouseProcess : IAsyncDisposable
                 require_api_key: false
             log:
               level: warning
-            """);
+            """ + "\n" + extraConfig);
 
         var (code, output) = Run(root, "dotnet", [dll, "migrate", "sql", "--yes", "--config", config]);
         if (code != 0) throw new InvalidOperationException("gatehouse migrate sql failed:\n" + output);
 
         var logFile = Path.Combine(work, "serve.log");
-        var start = new ProcessStartInfo("dotnet", [dll, "serve", "--config", config])
-        {
-            WorkingDirectory = work,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start gatehouse");
+        var start = new ProcessStartInfo("dotnet", [dll, "serve", "--config", config]) { WorkingDirectory = work };
+        var process = StartLogged(start, logFile);
+        var admin = new Uri($"http://127.0.0.1:{adminPort}/");
+        await WaitReadyAsync(process, new Uri(admin, "admin/health/ready"), logFile);
+        return new GatehouseProcess(process, admin, new Uri($"http://127.0.0.1:{publicPort}/"), dsn, postgresDsn is null ? "SQLite" : "PostgreSQL", logFile);
+    }
+
+    /// <summary>Starts a process with its stdout and stderr copied to <paramref name="logFile"/>.</summary>
+    public static Process StartLogged(ProcessStartInfo start, string logFile)
+    {
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {start.FileName}");
         var log = new StreamWriter(logFile) { AutoFlush = true };
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        return process;
+    }
 
-        var admin = new Uri($"http://127.0.0.1:{adminPort}/");
+    /// <summary>Polls <paramref name="probeUrl"/> until it answers 2xx (60 s at most).</summary>
+    public static async Task WaitReadyAsync(Process process, Uri probeUrl, string logFile)
+    {
         using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var deadline = Stopwatch.StartNew();
         while (true)
         {
-            if (process.HasExited) throw new InvalidOperationException($"gatehouse serve exited with {process.ExitCode}; see {logFile}");
+            if (process.HasExited) throw new InvalidOperationException($"{process.StartInfo.FileName} exited with {process.ExitCode}; see {logFile}");
             try
             {
-                using var r = await probe.GetAsync(new Uri(admin, "admin/health/ready"));
-                if (r.IsSuccessStatusCode) break;
+                using var r = await probe.GetAsync(probeUrl);
+                if (r.IsSuccessStatusCode) return;
             }
             catch (HttpRequestException)
             {
             }
-            if (deadline.Elapsed > TimeSpan.FromSeconds(60)) throw new InvalidOperationException("gatehouse serve did not become ready within 60 s");
+            catch (TaskCanceledException)
+            {
+            }
+            if (deadline.Elapsed > TimeSpan.FromSeconds(60)) throw new InvalidOperationException($"{probeUrl} did not become ready within 60 s");
             await Task.Delay(100);
         }
-        return new GatehouseProcess(process, admin, postgresDsn is null ? "SQLite" : "PostgreSQL", logFile);
     }
 
     public async ValueTask DisposeAsync()
@@ -97,7 +116,7 @@ internal sealed class GatehouseProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var l = new TcpListener(IPAddress.Loopback, 0);
         l.Start();

@@ -41,8 +41,6 @@ internal sealed class IdentitiesBenchmark(GatehouseProcess server, BenchOptions 
         return report;
     }
 
-    private static string Email(string prefix, int i) => string.Create(CultureInfo.InvariantCulture, $"{prefix}{i:D7}@bench.example");
-
     private async Task ImportAsync(HttpClient http, string hash, Report report)
     {
         var batches = (options.Count + options.BatchSize - 1) / options.BatchSize;
@@ -55,19 +53,13 @@ internal sealed class IdentitiesBenchmark(GatehouseProcess server, BenchOptions 
         {
             var from = b * options.BatchSize;
             var to = Math.Min(options.Count, from + options.BatchSize);
-            var body = BatchBody(from, to, hash);
+            var body = IdentityImport.BatchBody("user", from, to, hash);
             var sw = Stopwatch.StartNew();
-            using var content = new ByteArrayContent(body);
-            content.Headers.ContentType = new("application/json");
-            using var response = await http.PatchAsync(new Uri("admin/identities", UriKind.Relative), content);
-            var bytes = await response.Content.ReadAsByteArrayAsync();
+            var bytes = await IdentityImport.SendBatchAsync(http, body, b);
             sw.Stop();
             requestTime += sw.Elapsed;
             perBatch.Add(sw.Elapsed.TotalMilliseconds);
-            if (response.StatusCode != HttpStatusCode.OK) throw new InvalidOperationException($"batch {b}: HTTP {(int)response.StatusCode}: {Encoding.UTF8.GetString(bytes)}");
-            using var doc = JsonDocument.Parse(bytes);
-            var created = doc.RootElement.GetProperty("identities").EnumerateArray().Count(e => e.GetProperty("action").GetString() == "create");
-            if (created != to - from) throw new InvalidOperationException($"batch {b}: only {created} of {to - from} created: {Encoding.UTF8.GetString(bytes)[..Math.Min(2000, bytes.Length)]}");
+            IdentityImport.CreatedIds(bytes, to - from, b);
             if ((b + 1) % 10 == 0) Console.Error.WriteLine($"  {to} identities, last batch {sw.Elapsed.TotalMilliseconds:0} ms");
         }
         total.Stop();
@@ -80,44 +72,13 @@ internal sealed class IdentitiesBenchmark(GatehouseProcess server, BenchOptions 
             cpuAfter.Gatehouse - cpuBefore.Gatehouse, cpuAfter.Database - cpuBefore.Database);
     }
 
-    private static byte[] BatchBody(int from, int to, string hash)
-    {
-        using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            w.WriteStartObject();
-            w.WriteStartArray("identities");
-            for (var i = from; i < to; i++)
-            {
-                w.WriteStartObject();
-                w.WriteStartObject("create");
-                w.WriteString("schema_id", "default");
-                w.WriteStartObject("traits");
-                w.WriteString("email", Email("user", i));
-                w.WriteEndObject();
-                w.WriteStartObject("credentials");
-                w.WriteStartObject("password");
-                w.WriteStartObject("config");
-                w.WriteString("hashed_password", hash);
-                w.WriteEndObject();
-                w.WriteEndObject();
-                w.WriteEndObject();
-                w.WriteEndObject();
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            w.WriteEndObject();
-        }
-        return buffer.ToArray();
-    }
-
     private async Task LookupAsync(HttpClient http, Report report)
     {
         Console.Error.WriteLine($"looking up {options.Lookups} identities by credentials_identifier ...");
         var random = new Random(42);
         async Task<double> One(int i)
         {
-            var email = Email("user", i);
+            var email = IdentityImport.Email("user", i);
             var uri = new Uri("admin/identities?credentials_identifier=" + Uri.EscapeDataString(email), UriKind.Relative);
             var sw = Stopwatch.StartNew();
             using var response = await http.GetAsync(uri);
@@ -215,7 +176,7 @@ internal sealed class IdentitiesBenchmark(GatehouseProcess server, BenchOptions 
                 w.WriteStartObject();
                 w.WriteString("schema_id", "default");
                 w.WriteStartObject("traits");
-                w.WriteString("email", Email(prefix, i));
+                w.WriteString("email", IdentityImport.Email(prefix, i));
                 w.WriteEndObject();
                 if (hash is not null)
                 {

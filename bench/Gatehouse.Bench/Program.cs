@@ -1,17 +1,27 @@
 using System.Globalization;
 using Gatehouse.Bench;
 
-// Gatehouse load driver. One scenario for now:
+// Gatehouse load driver. Scenarios:
 //   identities [--count 100000] [--postgres DSN] [--out FILE] [--no-build] [--keep]
-// It starts a real `gatehouse serve` (Release build) on free loopback ports with a temporary config,
+//   sessions   [--count 100000] [--sessions 100000] [--postgres DSN] [--out FILE] [--no-build] [--keep]
+// Each starts a real `gatehouse serve` (Release build) on free loopback ports with a temporary config,
 // drives it over HTTP and prints a table; the same table is written as markdown to --out.
-if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] != "identities")
+// `bare-endpoint PORT` is the sessions scenario's ceiling server, started by it in a child process.
+if (args is ["bare-endpoint", var barePort])
 {
-    Console.Error.WriteLine("usage: Gatehouse.Bench identities [--count N] [--postgres DSN] [--out FILE] [--no-build] [--keep] [--server-dll PATH]");
-    Console.Error.WriteLine("         [--batch-size 1000] [--lookups 2000] [--page-repeats 100] [--creates 5000] [--concurrency 8]");
+    await BareEndpoint.RunAsync(int.Parse(barePort, CultureInfo.InvariantCulture));
+    return 0;
+}
+if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] is not ("identities" or "sessions"))
+{
+    Console.Error.WriteLine("usage: Gatehouse.Bench identities|sessions [--count N] [--postgres DSN] [--out FILE] [--no-build] [--keep] [--server-dll PATH]");
+    Console.Error.WriteLine("  identities: [--batch-size 1000] [--lookups 2000] [--page-repeats 100] [--creates 5000] [--concurrency 8]");
+    Console.Error.WriteLine("  sessions:   [--sessions 100000] [--concurrency 8] [--seconds 10] [--rounds 2] [--rate 1000]");
+    Console.Error.WriteLine("              [--auth-concurrency 4] [--auth-seconds 20] [--bcrypt-cost 12] [--batch-size 1000]");
     return args.Length == 0 ? 2 : args[0] is "-h" or "--help" ? 0 : 2;
 }
 
+var scenario = args[0];
 var options = new BenchOptions();
 for (var i = 1; i < args.Length; i++)
 {
@@ -31,20 +41,36 @@ for (var i = 1; i < args.Length; i++)
         case "--page-size": options.PageSize = NextInt(); break;
         case "--creates": options.Creates = NextInt(); break;
         case "--concurrency": options.Concurrency = NextInt(); break;
+        case "--sessions": options.Sessions = NextInt(); break;
+        case "--seconds": options.Seconds = NextInt(); break;
+        case "--rounds": options.Rounds = NextInt(); break;
+        case "--rate": options.Rate = NextInt(); break;
+        case "--auth-concurrency": options.AuthConcurrency = NextInt(); break;
+        case "--auth-seconds": options.AuthSeconds = NextInt(); break;
+        case "--bcrypt-cost": options.BcryptCost = NextInt(); break;
         default: throw new ArgumentException($"unknown option {args[i]}");
     }
 }
 
 var root = RepoRoot.Find();
-options.Out ??= Path.Combine(root, "bench", "results", $"identities-{(options.PostgresDsn is null ? "sqlite" : "postgres")}.md");
+options.Out ??= Path.Combine(root, "bench", "results", $"{scenario}-{(options.PostgresDsn is null ? "sqlite" : "postgres")}.md");
 if (options.Build) GatehouseProcess.BuildRelease(root);
 
 var work = Directory.CreateTempSubdirectory("gatehouse-bench-");
 try
 {
-    await using var server = await GatehouseProcess.StartAsync(root, work.FullName, options.PostgresDsn, options.ServerDll);
-    var report = await new IdentitiesBenchmark(server, options).RunAsync();
-    var markdown = report.ToMarkdown();
+    string markdown;
+    if (scenario == "identities")
+    {
+        await using var server = await GatehouseProcess.StartAsync(root, work.FullName, options.PostgresDsn, options.ServerDll);
+        markdown = (await new IdentitiesBenchmark(server, options).RunAsync()).ToMarkdown();
+    }
+    else
+    {
+        await using var server = await GatehouseProcess.StartAsync(root, work.FullName, options.PostgresDsn, options.ServerDll, SessionsBenchmark.ServerConfig(options.BcryptCost));
+        await using var bare = await BareEndpoint.StartAsync(work.FullName);
+        markdown = (await new SessionsBenchmark(server, bare, options).RunAsync()).ToMarkdown();
+    }
     Console.WriteLine();
     Console.WriteLine(markdown);
     Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.Out))!);

@@ -71,16 +71,10 @@ public sealed class IdentityList(GatehouseDbContext db)
 {
     public async Task<(List<Identity> Page, bool HasMore)> ListAsync(IdentityListQuery query, CancellationToken ct)
     {
+        if (query.CredentialsIdentifier is { } raw) return await LookupByIdentifierAsync(raw, query, ct);
         IQueryable<Identity> q = db.Identities.AsNoTracking();
         var withCredentials = query.IncludeCredential.Count > 0;
-        if (query.CredentialsIdentifier is { } raw)
-        {
-            var normalized = IdentifierNormalizer.Graceful(raw);
-            var ids = db.CredentialIdentifiers.Where(i => i.Identifier == normalized || i.Identifier == raw).Select(i => i.IdentityId);
-            q = q.Where(i => ids.Contains(i.Id));
-            withCredentials = true;
-        }
-        else if (query.SimilarTo is { } prefix)
+        if (query.SimilarTo is { } prefix)
         {
             var normalized = IdentifierNormalizer.Graceful(prefix);
             var upper = normalized + "\uffff";
@@ -102,6 +96,39 @@ public sealed class IdentityList(GatehouseDbContext db)
         q = q.Include(i => i.VerifiableAddresses).Include(i => i.RecoveryAddresses);
         if (withCredentials) q = q.Include(i => i.Credentials).ThenInclude(c => c.Identifiers);
         var rows = await q.AsSplitQuery().ToListAsync(ct);
+        var hasMore = query.Ids is null && rows.Count > query.PageSize;
+        if (hasMore) rows.RemoveAt(rows.Count - 1);
+        return (rows, hasMore);
+    }
+
+    /// <summary>
+    /// <c>credentials_identifier</c>: the identities (at most a page) holding that identifier, with addresses and
+    /// credentials, in two round trips instead of a split query's five. The first statement finds the identity through
+    /// the identifier index and joins its addresses and credentials (each an index seek on the identity id); the second
+    /// loads those credentials' identifiers by credential id. The identifiers are not joined in the first statement:
+    /// EF nests them as a subquery under the credentials' LEFT JOIN, which SQLite materialises by scanning every
+    /// credential (measured: 190 ms at 100,000 identities).
+    /// </summary>
+    private async Task<(List<Identity> Page, bool HasMore)> LookupByIdentifierAsync(string raw, IdentityListQuery query, CancellationToken ct)
+    {
+        var normalized = IdentifierNormalizer.Graceful(raw);
+        var matches = db.CredentialIdentifiers.Where(i => i.Identifier == normalized || i.Identifier == raw);
+        // The page_token bound goes on the identifier rows: on identities, SQLite walks the primary-key range
+        // (Id > ?) and tests every identity against the IN list (~9 ms at 100,000) instead of seeking each id.
+        // As in the general listing, an explicit id list is not paged.
+        if (query.Ids is null) matches = matches.Where(i => i.IdentityId > query.After);
+        var ids = matches.Select(i => i.IdentityId);
+        var q = db.Identities.AsNoTracking().Where(i => ids.Contains(i.Id));
+        if (query.Ids is null) q = q.OrderBy(i => i.Id).Take(query.PageSize + 1);
+        var rows = await q.Include(i => i.VerifiableAddresses).Include(i => i.RecoveryAddresses).Include(i => i.Credentials)
+            .AsSingleQuery().ToListAsync(ct);
+        var credentialIds = rows.SelectMany(i => i.Credentials).Select(c => c.Id).ToList();
+        if (credentialIds.Count > 0)
+        {
+            var identifiers = (await db.CredentialIdentifiers.AsNoTracking().Where(x => credentialIds.Contains(x.CredentialId)).ToListAsync(ct))
+                .ToLookup(x => x.CredentialId);
+            foreach (var credential in rows.SelectMany(i => i.Credentials)) credential.Identifiers = [.. identifiers[credential.Id]];
+        }
         var hasMore = query.Ids is null && rows.Count > query.PageSize;
         if (hasMore) rows.RemoveAt(rows.Count - 1);
         return (rows, hasMore);

@@ -53,10 +53,18 @@ public sealed class InMemoryKeepAlive : IDisposable
     public void Dispose() => _connection.Dispose();
 }
 
-/// <summary>Per-connection SQLite settings: wait on locks instead of failing, and fast-but-durable WAL syncing.</summary>
+/// <summary>
+/// Per-connection SQLite settings: wait on locks instead of failing, and fast-but-durable WAL syncing. They are
+/// connection state, so they are applied once per physical connection: Microsoft.Data.Sqlite pools connections and
+/// raises "opened" on every logical open, and preparing the three pragmas on each of them cost about as much as a
+/// simple indexed query (measured ~10 µs of CPU per open, i.e. per EF query).
+/// </summary>
 public sealed class SqlitePragmas : DbConnectionInterceptor
 {
     public static readonly SqlitePragmas Instance = new();
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, object> Configured = [];
+    private static readonly object Done = new();
 
     public override void ConnectionOpened(System.Data.Common.DbConnection connection, ConnectionEndEventData eventData) => Apply(connection);
 
@@ -68,8 +76,12 @@ public sealed class SqlitePragmas : DbConnectionInterceptor
 
     private static void Apply(System.Data.Common.DbConnection connection)
     {
+        // The native handle identifies the physical connection (it outlives logical opens and closes in the pool).
+        object? handle = (connection as SqliteConnection)?.Handle;
+        if (handle is not null && Configured.TryGetValue(handle, out _)) return;
         using var cmd = connection.CreateCommand();
         cmd.CommandText = "PRAGMA busy_timeout=10000; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;";
         cmd.ExecuteNonQuery();
+        if (handle is not null) Configured.AddOrUpdate(handle, Done);
     }
 }

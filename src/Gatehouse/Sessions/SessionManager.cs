@@ -28,6 +28,30 @@ public sealed class SessionManager(GatehouseDbContext db, GatehouseOptions optio
     public const string SessionTokenHeader = "X-Session-Token";
 
     /// <summary>
+    /// whoami's one query: the session by its token hash (unique index) with identity, addresses and devices joined.
+    /// Compiled once per provider's context type (a compiled query is bound to the model it first ran with): building
+    /// and looking up the LINQ expression on every request cost more CPU than the read itself.
+    /// </summary>
+    private static class ByTokenHash<TContext>
+        where TContext : GatehouseDbContext
+    {
+        public static readonly Func<TContext, byte[], CancellationToken, Task<Session?>> Query =
+            EF.CompileAsyncQuery((TContext db, byte[] hash, CancellationToken ct) => db.Sessions.AsNoTracking()
+                .Include(s => s.Identity!).ThenInclude(i => i.VerifiableAddresses)
+                .Include(s => s.Identity!).ThenInclude(i => i.RecoveryAddresses)
+                .Include(s => s.Devices)
+                .AsSingleQuery()
+                .FirstOrDefault(s => s.TokenHash == hash));
+    }
+
+    private static Task<Session?> FindByTokenHashAsync(GatehouseDbContext db, byte[] hash, CancellationToken ct) => db switch
+    {
+        SqliteGatehouseDbContext sqlite => ByTokenHash<SqliteGatehouseDbContext>.Query(sqlite, hash, ct),
+        PostgresGatehouseDbContext postgres => ByTokenHash<PostgresGatehouseDbContext>.Query(postgres, hash, ct),
+        _ => ByTokenHash<GatehouseDbContext>.Query(db, hash, ct),
+    };
+
+    /// <summary>
     /// Creates an active aal1-or-better session for <paramref name="identity"/> with one device read from the request,
     /// and saves it (with anything else pending in the context). The returned session is not tracked and has its
     /// <see cref="Session.Identity"/> set.
@@ -108,12 +132,7 @@ public sealed class SessionManager(GatehouseDbContext db, GatehouseOptions optio
         if (!TryExtractToken(http, out var token, out var source, out var cookieExpiresAt)) return null;
 
         var hash = SessionTokens.Hash(token);
-        var session = await db.Sessions.AsNoTracking()
-            .Include(s => s.Identity!).ThenInclude(i => i.VerifiableAddresses)
-            .Include(s => s.Identity!).ThenInclude(i => i.RecoveryAddresses)
-            .Include(s => s.Devices)
-            .AsSingleQuery()
-            .FirstOrDefaultAsync(s => s.TokenHash == hash, ct);
+        var session = await FindByTokenHashAsync(db, hash, ct);
         if (session is null || !CryptographicOperations.FixedTimeEquals(session.TokenHash, hash)) return null;
         if (session.Identity is null || !SessionJson.IsActive(session, Now())) return null;
         http.Features.Set(new CurrentSession(session, token, source, cookieExpiresAt));

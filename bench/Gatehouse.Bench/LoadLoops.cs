@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using System.Net;
+
+namespace Gatehouse.Bench;
+
+/// <summary>What one load phase measured: completed operations, failures, wall time, latencies and the CPU it cost.</summary>
+internal sealed record LoadResult(string Name, int Ok, int Failed, TimeSpan Wall, Stats Latency, TimeSpan ServerCpu, TimeSpan DatabaseCpu, TimeSpan DriverCpu)
+{
+    public double PerSecond => Ok / Wall.TotalSeconds;
+
+    /// <summary>Server-side CPU (server process + database processes) per completed operation, in µs.</summary>
+    public double ServerCpuMicros => (ServerCpu + DatabaseCpu).TotalMilliseconds * 1000 / Math.Max(1, Ok);
+}
+
+/// <summary>Open-loop result: latency from the actual send and from the scheduled send time (no coordinated omission).</summary>
+internal sealed record OpenLoopResult(string Name, double TargetRate, int Ok, int Failed, TimeSpan Wall, Stats Latency, Stats FromSchedule, TimeSpan ServerCpu, TimeSpan DatabaseCpu)
+{
+    public double PerSecond => Ok / Wall.TotalSeconds;
+}
+
+/// <summary>Closed- and open-loop HTTP load over keep-alive connections, and a CPU-time reader for the driver itself.</summary>
+internal static class LoadLoops
+{
+    public static HttpClient Client(Uri baseAddress, int maxConnections) => new(new SocketsHttpHandler
+    {
+        PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(10),
+        MaxConnectionsPerServer = Math.Max(1, maxConnections),
+        UseProxy = false,
+        AutomaticDecompression = DecompressionMethods.None,
+    }) { BaseAddress = baseAddress, Timeout = TimeSpan.FromMinutes(2) };
+
+    public static TimeSpan DriverCpu() => Process.GetCurrentProcess().TotalProcessorTime;
+
+    /// <summary>
+    /// <paramref name="clients"/> workers each run <paramref name="operation"/> back to back for <paramref name="duration"/>
+    /// (closed loop: the maximum throughput). The operation gets the worker index and a per-worker random and returns
+    /// whether it succeeded.
+    /// </summary>
+    public static async Task<LoadResult> ClosedAsync(string name, int clients, TimeSpan duration, Func<int, Random, Task<bool>> operation, CpuMeter cpu)
+    {
+        var latencies = new List<double>[clients];
+        var failed = 0;
+        var cpuBefore = cpu.Read();
+        var driverBefore = DriverCpu();
+        var wall = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(w => Task.Run(async () =>
+        {
+            var random = new Random(1000 + w);
+            var mine = latencies[w] = new List<double>(4096);
+            while (wall.Elapsed < duration)
+            {
+                var start = Stopwatch.GetTimestamp();
+                if (await operation(w, random)) mine.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                else Interlocked.Increment(ref failed);
+            }
+        })));
+        wall.Stop();
+        var cpuAfter = cpu.Read();
+        var all = latencies.SelectMany(l => l).ToList();
+        return new LoadResult(name, all.Count, failed, wall.Elapsed, new Stats(all),
+            cpuAfter.Gatehouse - cpuBefore.Gatehouse, cpuAfter.Database - cpuBefore.Database, DriverCpu() - driverBefore);
+    }
+
+    /// <summary>
+    /// Sends at a fixed <paramref name="rate"/> per second for <paramref name="duration"/>, whether or not earlier requests
+    /// have answered (open loop), and records each latency from its actual send and from its scheduled send time.
+    /// </summary>
+    public static async Task<OpenLoopResult> OpenAsync(string name, double rate, TimeSpan duration, Func<Random, Task<bool>> operation, CpuMeter cpu)
+    {
+        var total = (int)(rate * duration.TotalSeconds);
+        var latency = new double[total];
+        var fromSchedule = new double[total];
+        var ok = new bool[total];
+        var tasks = new List<Task>(total);
+        var random = new Random(7);
+        var cpuBefore = cpu.Read();
+        var wall = Stopwatch.StartNew();
+        var sent = 0;
+        while (sent < total)
+        {
+            var due = Math.Min(total, (int)(wall.Elapsed.TotalSeconds * rate) + 1);
+            for (; sent < due; sent++)
+            {
+                var i = sent;
+                var scheduledMs = i * 1000.0 / rate;
+                var r = new Random(random.Next());
+                tasks.Add(Task.Run(async () =>
+                {
+                    var start = wall.Elapsed.TotalMilliseconds;
+                    ok[i] = await operation(r);
+                    var end = wall.Elapsed.TotalMilliseconds;
+                    latency[i] = end - start;
+                    fromSchedule[i] = end - scheduledMs;
+                }));
+            }
+            await Task.Delay(1);
+        }
+        await Task.WhenAll(tasks);
+        wall.Stop();
+        var cpuAfter = cpu.Read();
+        var good = Enumerable.Range(0, total).Where(i => ok[i]).ToList();
+        return new OpenLoopResult(name, rate, good.Count, total - good.Count, wall.Elapsed,
+            new Stats(good.Select(i => latency[i])), new Stats(good.Select(i => fromSchedule[i])),
+            cpuAfter.Gatehouse - cpuBefore.Gatehouse, cpuAfter.Database - cpuBefore.Database);
+    }
+
+    /// <summary>
+    /// <paramref name="threads"/> dedicated threads each run <paramref name="operation"/> back to back for
+    /// <paramref name="duration"/>, in this process (the hasher's own rate). CPU is this process's.
+    /// </summary>
+    public static LoadResult Threads(string name, int threads, TimeSpan duration, Action operation)
+    {
+        var counts = new int[threads];
+        var latencies = new List<double>[threads];
+        var driverBefore = DriverCpu();
+        var wall = Stopwatch.StartNew();
+        var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
+        {
+            var mine = latencies[t] = [];
+            while (wall.Elapsed < duration)
+            {
+                var start = Stopwatch.GetTimestamp();
+                operation();
+                mine.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            }
+        }) { IsBackground = true }).ToList();
+        workers.ForEach(w => w.Start());
+        workers.ForEach(w => w.Join());
+        wall.Stop();
+        var cpu = DriverCpu() - driverBefore;
+        var all = latencies.SelectMany(l => l).ToList();
+        return new LoadResult(name, all.Count, 0, wall.Elapsed, new Stats(all), cpu, TimeSpan.Zero, cpu);
+    }
+}

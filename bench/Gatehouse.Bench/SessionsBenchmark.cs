@@ -1,0 +1,235 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Gatehouse.Config;
+using Gatehouse.Hashing;
+using Gatehouse.Persistence;
+using Gatehouse.Sessions;
+using Microsoft.EntityFrameworkCore;
+
+namespace Gatehouse.Bench;
+
+/// <summary>
+/// whoami against a bare Kestrel endpoint (closed loop and open loop at a fixed rate) with <c>--sessions</c> stored
+/// sessions, then login and registration against the configured hasher's own rate, all in one run.
+/// </summary>
+internal sealed class SessionsBenchmark(GatehouseProcess server, BareEndpoint bare, BenchOptions options)
+{
+    public const string Password = "Gatehouse-bench-7f3k2q9x";
+
+    /// <summary>The YAML the server runs with: unified registration with the session hook, no online breach check, bcrypt at the given cost.</summary>
+    public static string ServerConfig(int bcryptCost) => $"""
+        hashers:
+          algorithm: bcrypt
+          bcrypt:
+            cost: {bcryptCost}
+        selfservice:
+          flows:
+            registration:
+              style: unified
+              after:
+                password:
+                  hooks:
+                    - hook: session
+          methods:
+            password:
+              config:
+                haveibeenpwned_enabled: false
+        """;
+
+    private readonly CpuMeter _serverCpu = new(server.Pid, options.PostgresDsn is null ? null : new Uri(options.PostgresDsn).Port);
+    private readonly CpuMeter _bareCpu = new(bare.Pid, null);
+    private readonly PasswordHasher _hasher = new(new HashersOptions { Algorithm = "bcrypt", Bcrypt = new BcryptOptions { Cost = options.BcryptCost } });
+
+    public async Task<SessionsReport> RunAsync()
+    {
+        var report = new SessionsReport(server.Provider, options);
+        using var admin = LoadLoops.Client(server.Admin, 1);
+        var hash = _hasher.Hash(Password);
+        var ids = await ImportAsync(admin, hash, report);
+        var tokens = await InsertSessionsAsync(ids, report);
+
+        using var gatehouse = LoadLoops.Client(server.Public, int.MaxValue);
+        using var ceiling = LoadLoops.Client(bare.Url, int.MaxValue);
+        await CheckWhoamiAsync(gatehouse, tokens[0], ids[0]);
+
+        Func<int, Random, Task<bool>> Whoami(HttpClient http) => (_, random) => WhoamiAsync(http, tokens[random.Next(tokens.Length)]);
+        Console.Error.WriteLine("warming up whoami ...");
+        await LoadLoops.ClosedAsync("warm-up", options.Concurrency, TimeSpan.FromSeconds(3), Whoami(ceiling), _bareCpu);
+        await LoadLoops.ClosedAsync("warm-up", options.Concurrency, TimeSpan.FromSeconds(3), Whoami(gatehouse), _serverCpu);
+
+        var duration = TimeSpan.FromSeconds(options.Seconds);
+        for (var round = 1; round <= options.Rounds; round++)
+        {
+            // Alternate so both see the same machine noise.
+            Console.Error.WriteLine($"whoami closed loop, round {round}: bare endpoint, then gatehouse ({options.Concurrency} clients, {options.Seconds} s each) ...");
+            report.Closed.Add((await LoadLoops.ClosedAsync($"bare endpoint, round {round}", options.Concurrency, duration, Whoami(ceiling), _bareCpu),
+                await LoadLoops.ClosedAsync($"gatehouse whoami, round {round}", options.Concurrency, duration, Whoami(gatehouse), _serverCpu)));
+        }
+        Console.Error.WriteLine($"whoami open loop at {options.Rate}/s ...");
+        report.OpenBare = await LoadLoops.OpenAsync("bare endpoint", options.Rate, duration, r => WhoamiAsync(ceiling, tokens[r.Next(tokens.Length)]), _bareCpu);
+        report.OpenGatehouse = await LoadLoops.OpenAsync("gatehouse whoami", options.Rate, duration, r => WhoamiAsync(gatehouse, tokens[r.Next(tokens.Length)]), _serverCpu);
+
+        var authDuration = TimeSpan.FromSeconds(options.AuthSeconds);
+        var threads = options.AuthConcurrency;
+        Console.Error.WriteLine($"hasher alone ({threads} threads, bcrypt cost {options.BcryptCost}) ...");
+        report.Hasher.Add(LoadLoops.Threads("hasher: Verify (login's cost), before", threads, authDuration, () => _hasher.Verify(Password, hash)));
+        report.Hasher.Add(LoadLoops.Threads("hasher: Hash (registration's cost), before", threads, authDuration, () => _hasher.Hash(Password)));
+
+        var loginEmails = Enumerable.Range(0, ids.Count).Select(i => IdentityImport.Email("user", i)).ToArray();
+        var next = 0;
+        // Warm-up: one login and one registration per client, so that JIT and first-use costs of these paths are not
+        // charged to the few dozen operations measured.
+        Console.Error.WriteLine("warming up login and registration ...");
+        await Task.WhenAll(Enumerable.Range(0, threads).Select(async t =>
+        {
+            await LoginAsync(gatehouse, loginEmails[t]);
+            await RegisterAsync(gatehouse, IdentityImport.Email("reg", Interlocked.Increment(ref next)));
+        }));
+        Console.Error.WriteLine($"login, {threads} clients ...");
+        report.Login = await LoadLoops.ClosedAsync("login (API flow: GET /self-service/login/api + POST)", threads, authDuration,
+            (_, random) => LoginAsync(gatehouse, loginEmails[random.Next(loginEmails.Length)]), _serverCpu);
+        Console.Error.WriteLine($"registration, {threads} clients ...");
+        report.Registration = await LoadLoops.ClosedAsync("registration (API flow, unified, session hook)", threads, authDuration,
+            (_, _) => RegisterAsync(gatehouse, IdentityImport.Email("reg", Interlocked.Increment(ref next))), _serverCpu);
+
+        report.Hasher.Add(LoadLoops.Threads("hasher: Verify (login's cost), after", threads, authDuration, () => _hasher.Verify(Password, hash)));
+        report.Hasher.Add(LoadLoops.Threads("hasher: Hash (registration's cost), after", threads, authDuration, () => _hasher.Hash(Password)));
+        report.LoadAtEnd = Report.LoadAverage();
+        return report;
+    }
+
+    private async Task<List<Guid>> ImportAsync(HttpClient admin, string hash, SessionsReport report)
+    {
+        Console.Error.WriteLine($"importing {options.Count} identities (pre-hashed, bcrypt cost {options.BcryptCost}) ...");
+        var ids = new List<Guid>(options.Count);
+        var wall = Stopwatch.StartNew();
+        for (int b = 0, from = 0; from < options.Count; b++, from += options.BatchSize)
+        {
+            var to = Math.Min(options.Count, from + options.BatchSize);
+            ids.AddRange(IdentityImport.CreatedIds(await IdentityImport.SendBatchAsync(admin, IdentityImport.BatchBody("user", from, to, hash), b), to - from, b));
+        }
+        report.ImportTime = wall.Elapsed;
+        return ids;
+    }
+
+    /// <summary>
+    /// Writes <c>--sessions</c> sessions (identity i % N) straight into the database, each with one device, built as
+    /// <see cref="SessionManager.IssueAsync"/> builds them (token = <see cref="SessionTokens.NewSessionToken"/>, stored
+    /// as its SHA-256, logout token derived from it) and inserted through the server's own <see cref="BulkInsert"/>,
+    /// so the rows are stored exactly as EF stores them. Returns the plaintext tokens.
+    /// </summary>
+    private async Task<string[]> InsertSessionsAsync(List<Guid> ids, SessionsReport report)
+    {
+        Console.Error.WriteLine($"inserting {options.Sessions} sessions ...");
+        var wall = Stopwatch.StartNew();
+        var dsn = Dsn.Parse(server.Dsn);
+        await using GatehouseDbContext db = dsn.Provider == DatabaseProvider.Sqlite
+            ? new SqliteGatehouseDbContext(Options<SqliteGatehouseDbContext>(o => PersistenceServiceCollectionExtensions.ConfigureSqlite(o, dsn.ConnectionString)))
+            : new PostgresGatehouseDbContext(Options<PostgresGatehouseDbContext>(o => PersistenceServiceCollectionExtensions.ConfigurePostgres(o, dsn.ConnectionString)));
+        var tokens = new string[options.Sessions];
+        var now = DateTime.UtcNow;
+        now = new DateTime(now.Ticks - now.Ticks % 10, DateTimeKind.Utc); // microseconds, as SessionManager.Now()
+        var methods = SessionJson.SerializeMethods([SessionJson.MethodNode(new AuthenticationMethod("password", "aal1", now))]);
+        const int Chunk = 10_000;
+        for (var from = 0; from < options.Sessions; from += Chunk)
+        {
+            var sessions = new List<Session>(Chunk);
+            var devices = new List<SessionDevice>(Chunk);
+            for (var i = from; i < Math.Min(options.Sessions, from + Chunk); i++)
+            {
+                var token = tokens[i] = SessionTokens.NewSessionToken();
+                var session = new Session
+                {
+                    Id = Guid.CreateVersion7(),
+                    Nid = db.Nid,
+                    IdentityId = ids[i % ids.Count],
+                    TokenHash = SessionTokens.Hash(token),
+                    LogoutTokenHash = SessionTokens.Hash(SessionTokens.LogoutTokenFor(token)),
+                    Active = true,
+                    AuthenticatedAt = now,
+                    IssuedAt = now,
+                    ExpiresAt = now + TimeSpan.FromHours(24),
+                    Aal = "aal1",
+                    AuthenticationMethods = methods,
+                    CreatedAt = now,
+                    UpdatedAt = now,
+                };
+                sessions.Add(session);
+                devices.Add(new SessionDevice
+                {
+                    Id = Guid.CreateVersion7(), Nid = db.Nid, SessionId = session.Id,
+                    IpAddress = "127.0.0.1", UserAgent = "Gatehouse.Bench", Location = "", CreatedAt = now, UpdatedAt = now,
+                });
+            }
+            await using var tx = await db.Database.BeginTransactionAsync();
+            // At most one multi-row statement per call on PostgreSQL: re-executing BulkInsert's command for a second
+            // statement of the same text failed there with a duplicate primary key (seen only here; the batch
+            // import's 1000-identity batches always fit in one statement per table).
+            foreach (var part in sessions.Chunk(1000)) await BulkInsert.InsertAsync(db, part, CancellationToken.None);
+            foreach (var part in devices.Chunk(1000)) await BulkInsert.InsertAsync(db, part, CancellationToken.None);
+            await tx.CommitAsync();
+        }
+        report.InsertTime = wall.Elapsed;
+        return tokens;
+    }
+
+    private static DbContextOptions<T> Options<T>(Action<DbContextOptionsBuilder> configure) where T : DbContext
+    {
+        var builder = new DbContextOptionsBuilder<T>();
+        configure(builder);
+        return builder.Options;
+    }
+
+    private static async Task CheckWhoamiAsync(HttpClient http, string token, Guid identityId)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "sessions/whoami");
+        request.Headers.Add(SessionManager.SessionTokenHeader, token);
+        using var response = await http.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+        if (response.StatusCode != HttpStatusCode.OK || JsonNode.Parse(body)?["identity"]?["id"]?.GetValue<string>() != identityId.ToString())
+            throw new InvalidOperationException($"whoami with an inserted token: HTTP {(int)response.StatusCode}: {body}");
+        using var bad = new HttpRequestMessage(HttpMethod.Get, "sessions/whoami");
+        bad.Headers.Add(SessionManager.SessionTokenHeader, SessionTokens.NewSessionToken());
+        using var unauthorized = await http.SendAsync(bad);
+        if (unauthorized.StatusCode != HttpStatusCode.Unauthorized) throw new InvalidOperationException($"whoami with an unknown token: HTTP {(int)unauthorized.StatusCode}");
+    }
+
+    private static async Task<bool> WhoamiAsync(HttpClient http, string token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "sessions/whoami");
+        request.Headers.Add(SessionManager.SessionTokenHeader, token);
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead);
+        return response.StatusCode == HttpStatusCode.OK && response.Content.Headers.ContentLength is > 0;
+    }
+
+    private static async Task<bool> LoginAsync(HttpClient http, string email) =>
+        await SubmitAsync(http, "login", new JsonObject { ["method"] = "password", ["identifier"] = email, ["password"] = Password }, "session_token");
+
+    private static async Task<bool> RegisterAsync(HttpClient http, string email) =>
+        await SubmitAsync(http, "registration", new JsonObject { ["method"] = "password", ["traits"] = new JsonObject { ["email"] = email }, ["password"] = Password }, "session_token");
+
+    /// <summary>A native (API) flow: create it, submit it; true when the answer is 200 with <paramref name="expect"/>.</summary>
+    private static async Task<bool> SubmitAsync(HttpClient http, string flow, JsonObject body, string expect)
+    {
+        using var init = new HttpRequestMessage(HttpMethod.Get, $"self-service/{flow}/api");
+        init.Headers.Accept.Add(new("application/json"));
+        using var created = await http.SendAsync(init);
+        if (created.StatusCode != HttpStatusCode.OK) return Fail(flow, created.StatusCode, await created.Content.ReadAsStringAsync());
+        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString();
+        using var submit = await http.PostAsync(new Uri($"self-service/{flow}?flow={id}", UriKind.Relative), JsonContent.Create(body));
+        var text = await submit.Content.ReadAsStringAsync();
+        if (submit.StatusCode != HttpStatusCode.OK || !text.Contains($"\"{expect}\"", StringComparison.Ordinal)) return Fail(flow, submit.StatusCode, text);
+        return true;
+    }
+
+    private static int _reportedFailures;
+
+    private static bool Fail(string flow, HttpStatusCode status, string body)
+    {
+        if (Interlocked.Increment(ref _reportedFailures) <= 5) Console.Error.WriteLine($"  {flow} failed: HTTP {(int)status}: {body[..Math.Min(500, body.Length)]}");
+        return false;
+    }
+}
