@@ -40,11 +40,17 @@ public static class BulkInsert
         // SQLite runs in-process, so a statement per row costs no round trip; one prepared single-row statement,
         // re-bound per row, is its fastest path (a wide multi-row statement binds each named parameter by a linear
         // search among all of them). Client/server databases get few, wide statements instead.
-        var perStatement = db.Database.IsSqlite() ? 1 : Math.Max(1, MaxParameters / columns.Count);
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
+        var sqlite = db.Database.IsSqlite();
+        var perStatement = sqlite ? 1 : Math.Max(1, MaxParameters / columns.Count);
+        DbCommand? reused = null;
+        try
+        {
         foreach (var chunk in rows.Chunk(perStatement))
         {
+            // SQLite re-binds one prepared command per row; PostgreSQL gets a fresh command per statement, so no parameter
+            // state can carry over from one wide statement to the next.
+            var command = sqlite ? reused ??= connection.CreateCommand() : connection.CreateCommand();
+            command.Transaction = transaction;
             var text = new StringBuilder(head, head.Length + chunk.Length * columns.Count * 8);
             command.Parameters.Clear();
             var n = 0;
@@ -64,7 +70,19 @@ public static class BulkInsert
             var commandText = text.ToString();
             // Same text as the previous statement (always so for SQLite's single rows): keep the prepared statement.
             if (command.CommandText != commandText) command.CommandText = commandText;
-            await command.ExecuteNonQueryAsync(ct);
+            try
+            {
+                await command.ExecuteNonQueryAsync(ct);
+            }
+            finally
+            {
+                if (!sqlite) await command.DisposeAsync();
+            }
+        }
+        }
+        finally
+        {
+            if (reused is not null) await reused.DisposeAsync();
         }
     }
 
