@@ -236,4 +236,40 @@ public sealed class VerificationRecoveryTests(FlowServerFixture fixture) : IClas
         var already = await (await on.Public.SendAsync(request)).Error(HttpStatusCode.BadRequest);
         Assert.Equal("session_already_available", already["id"]!.GetValue<string>());
     }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Link_method_verifies_and_recovers_through_the_mailed_links(string db)
+    {
+        var s = await fixture.Get(db, "links", o =>
+        {
+            o.Selfservice.Flows.Verification.Enabled = true;
+            o.Selfservice.Flows.Verification.Use = "link";
+            o.Selfservice.Flows.Recovery.Enabled = true;
+            o.Selfservice.Flows.Recovery.Use = "link";
+            o.Selfservice.Methods.Link.Enabled = true;
+        });
+        var (email, _, reg) = await RegisterApi(s);
+        var mail = await LastMail(s, email);
+        Assert.Equal("verification_valid", mail!.Value.Template);
+        var verifyUrl = new Uri(mail.Value.Data["verification_url"]!.GetValue<string>());
+        using var browser = new Browser(s.PublicUrl);
+        // The flow made after an API registration is an API flow: the link answers with the flow (HTML browser flows get a 303).
+        var opened = await browser.Client.GetAsync(verifyUrl.PathAndQuery);
+        Assert.True(opened.StatusCode is HttpStatusCode.OK or HttpStatusCode.SeeOther, $"unexpected {(int)opened.StatusCode}");
+        var identity = await (await s.AdminWithKey.GetAsync($"/admin/identities/{reg["identity"]!["id"]}")).Json(HttpStatusCode.OK);
+        Assert.True(identity["verifiable_addresses"]![0]!["verified"]!.GetValue<bool>());
+
+        var flow = await ApiFlow(s.Public, "recovery");
+        var sent = await (await s.Public.PostJson($"/self-service/recovery?flow={flow["id"]}", new JsonObject { ["method"] = "link", ["email"] = email })).Json(HttpStatusCode.OK);
+        Assert.Contains(1060002L, MessageIds(sent));
+        var recovery = await LastMail(s, email);
+        Assert.Equal("recovery_valid", recovery!.Value.Template);
+        var recoverUrl = new Uri(recovery.Value.Data["recovery_url"]!.GetValue<string>());
+        var done = await (await s.Public.GetAsync(recoverUrl.PathAndQuery)).Json(HttpStatusCode.OK);
+        Assert.Equal("passed_challenge", done["state"]!.GetValue<string>());
+        Assert.Contains(done["continue_with"]!.AsArray(), c => c!["action"]!.GetValue<string>() == "show_settings_ui");
+        // The link is single use.
+        var again = await s.Public.GetAsync(recoverUrl.PathAndQuery);
+        Assert.Equal(HttpStatusCode.BadRequest, again.StatusCode);
+    }
 }
