@@ -11,7 +11,7 @@ using Microsoft.Net.Http.Headers;
 namespace Gatehouse.SelfService.Flows;
 
 /// <summary>What every self-service flow shares: creating, loading and storing flows, their JSON, and how answers are sent.</summary>
-public sealed class FlowService(GatehouseDbContext db, GatehouseOptions options, TimeProvider time)
+public sealed class FlowService(GatehouseDbContext db, GatehouseOptions options, TimeProvider time, Csrf.CsrfTokens csrf)
 {
     public string PublicBase { get; } = ReturnUrlPolicy.PublicBaseUrl(options).TrimEnd('/');
 
@@ -70,6 +70,18 @@ public sealed class FlowService(GatehouseDbContext db, GatehouseOptions options,
     public async Task<SelfServiceFlow> LoadAsync(Guid id, string kind, CancellationToken ct) =>
         await db.Flows.AsNoTracking().FirstOrDefaultAsync(f => f.Id == id && f.Kind == kind, ct)
         ?? throw GatehouseError.NotFound($"The {kind} flow {id} does not exist.");
+
+    /// <summary>
+    /// A flow as the public fetch endpoint answers it: a browser flow only for the browser holding its CSRF cookie,
+    /// an expired one as 410. Flows with further rules (settings: the session's own flow) check those first.
+    /// </summary>
+    public async Task<JsonObject> FetchAsync(HttpContext http, Guid id, string kind)
+    {
+        var flow = await LoadAsync(id, kind, http.RequestAborted);
+        csrf.VerifyCookie(http, flow);
+        if (IsExpired(flow)) throw ExpiredOnFetch(flow);
+        return ToJson(flow);
+    }
 
     public bool IsExpired(SelfServiceFlow flow) => flow.ExpiresAt < Now();
 
@@ -150,6 +162,26 @@ public sealed class FlowService(GatehouseDbContext db, GatehouseOptions options,
                 ["since"] = since.Ticks * 100,
             },
         };
+    }
+
+    /// <summary>
+    /// The 410 a fetch of an expired flow gets: <c>details.redirect_to</c> (browser: the init URL, keeping
+    /// <c>return_to</c>) or <c>details.api</c> (API flows), as Kratos answers.
+    /// </summary>
+    public GatehouseError ExpiredOnFetch(SelfServiceFlow flow)
+    {
+        var since = Now() - flow.ExpiresAt;
+        var details = new JsonObject();
+        if (flow.Type == FlowTypes.Browser)
+        {
+            details["redirect_to"] = $"{PublicBase}/self-service/{flow.Kind}/browser" + (flow.ReturnTo is null ? "" : "?return_to=" + Uri.EscapeDataString(flow.ReturnTo));
+            if (flow.ReturnTo is not null) details["return_to"] = flow.ReturnTo;
+        }
+        else
+        {
+            details["api"] = $"{PublicBase}/self-service/{flow.Kind}/api";
+        }
+        return new GatehouseError(410, $"The self-service flow expired {since.TotalMinutes:0.00} minutes ago, initialize a new one.", "self_service_flow_expired", details: details);
     }
 
     /// <summary>Applies a traits validation failure to a flow's UI: each error on its <c>traits.*</c> node.</summary>

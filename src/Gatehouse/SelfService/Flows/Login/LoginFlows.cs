@@ -92,13 +92,7 @@ public sealed class LoginFlows(
     /// The flow as the public fetch endpoint answers it, by the same rules (a browser flow only for the browser holding its
     /// CSRF cookie; expired → 410); used by that endpoint and, in-process, by the built-in pages.
     /// </summary>
-    public async Task<JsonObject> FetchAsync(HttpContext http, Guid id)
-    {
-        var flow = await flows.LoadAsync(id, FlowKinds.Login, http.RequestAborted);
-        csrf.VerifyCookie(http, flow);
-        if (flows.IsExpired(flow)) throw ExpiredOnFetch(flow);
-        return flows.ToJson(flow);
-    }
+    public Task<JsonObject> FetchAsync(HttpContext http, Guid id) => flows.FetchAsync(http, id, FlowKinds.Login);
 
     public async Task SubmitAsync(HttpContext http)
     {
@@ -237,23 +231,6 @@ public sealed class LoginFlows(
         var text = config.ToJsonString(new JsonSerializerOptions());
         var now = flows.Now();
         await db.Credentials.Where(c => c.Id == credential.Id).ExecuteUpdateAsync(s => s.SetProperty(c => c.Config, text).SetProperty(c => c.UpdatedAt, now), ct);
-    }
-
-    private GatehouseError ExpiredOnFetch(SelfServiceFlow flow)
-    {
-        var since = flows.Now() - flow.ExpiresAt;
-        var details = new JsonObject();
-        if (flow.Type == FlowTypes.Browser)
-        {
-            var redirect = $"{flows.PublicBase}/self-service/login/browser" + (flow.ReturnTo is null ? "" : "?return_to=" + Uri.EscapeDataString(flow.ReturnTo));
-            details["redirect_to"] = redirect;
-            if (flow.ReturnTo is not null) details["return_to"] = flow.ReturnTo;
-        }
-        else
-        {
-            details["api"] = $"{flows.PublicBase}/self-service/login/api";
-        }
-        return new GatehouseError(410, $"The self-service flow expired {since.TotalMinutes:0.00} minutes ago, initialize a new one.", "self_service_flow_expired", details: details);
     }
 }
 

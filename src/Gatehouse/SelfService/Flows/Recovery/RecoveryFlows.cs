@@ -88,8 +88,7 @@ public sealed class RecoveryFlows(
         // A flow bound just now has its token only in this response's cookie, so there is nothing to check yet (Kratos
         // skips the check for admin-made flows: DangerousSkipCSRFCheck).
         if (!await BindToBrowserAsync(http, flow, http.RequestAborted)) csrf.VerifyCookie(http, flow);
-        if (flows.IsExpired(flow))
-            throw new GatehouseError(410, $"The self-service flow expired {(flows.Now() - flow.ExpiresAt).TotalMinutes:0.00} minutes ago, initialize a new one.", "self_service_flow_expired");
+        if (flows.IsExpired(flow)) throw flows.ExpiredOnFetch(flow);
         return flows.ToJson(flow);
     }
 

@@ -70,20 +70,7 @@ public sealed class RegistrationFlows(
     /// The flow as the public fetch endpoint answers it, by the same rules (a browser flow only for the browser holding its
     /// CSRF cookie; expired → 410); used by that endpoint and, in-process, by the built-in pages.
     /// </summary>
-    public async Task<JsonObject> FetchAsync(HttpContext http, Guid id)
-    {
-        var flow = await flows.LoadAsync(id, FlowKinds.Registration, http.RequestAborted);
-        csrf.VerifyCookie(http, flow);
-        if (flows.IsExpired(flow))
-        {
-            var details = flow.Type == FlowTypes.Browser
-                ? new JsonObject { ["redirect_to"] = $"{flows.PublicBase}/self-service/registration/browser" }
-                : new JsonObject { ["api"] = $"{flows.PublicBase}/self-service/registration/api" };
-            if (flow.ReturnTo is not null) details["return_to"] = flow.ReturnTo;
-            throw new GatehouseError(410, $"The self-service flow expired {(flows.Now() - flow.ExpiresAt).TotalMinutes:0.00} minutes ago, initialize a new one.", "self_service_flow_expired", details: details);
-        }
-        return flows.ToJson(flow);
-    }
+    public Task<JsonObject> FetchAsync(HttpContext http, Guid id) => flows.FetchAsync(http, id, FlowKinds.Registration);
 
     private UiContainer FirstStep(SelfServiceFlow flow, IdentitySchema schema, JsonNode? traits)
     {

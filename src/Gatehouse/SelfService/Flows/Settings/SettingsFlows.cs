@@ -90,9 +90,7 @@ public sealed class SettingsFlows(
         var session = await sessions.FromRequestAsync(http, ct) ?? throw NoSession();
         if (flow.IdentityId != session.IdentityId) throw Mismatch();
         csrf.VerifyCookie(http, flow);
-        if (flows.IsExpired(flow))
-            throw new GatehouseError(410, $"The self-service flow expired {(flows.Now() - flow.ExpiresAt).TotalMinutes:0.00} minutes ago, initialize a new one.", "self_service_flow_expired",
-                details: new JsonObject { ["redirect_to"] = $"{flows.PublicBase}/self-service/settings/{flow.Type}" });
+        if (flows.IsExpired(flow)) throw flows.ExpiredOnFetch(flow);
         var identity = await identities.GetAsync(session.IdentityId, ct);
         return ToJson(flow, identity);
     }

@@ -64,14 +64,7 @@ public sealed class VerificationFlows(
     /// The flow as the public fetch endpoint answers it, by the same rules (a browser flow only for the browser holding its
     /// CSRF cookie; expired → 410); used by that endpoint and, in-process, by the built-in pages.
     /// </summary>
-    public async Task<JsonObject> FetchAsync(HttpContext http, Guid id)
-    {
-        var flow = await flows.LoadAsync(id, FlowKinds.Verification, http.RequestAborted);
-        csrf.VerifyCookie(http, flow);
-        if (flows.IsExpired(flow))
-            throw new GatehouseError(410, $"The self-service flow expired {(flows.Now() - flow.ExpiresAt).TotalMinutes:0.00} minutes ago, initialize a new one.", "self_service_flow_expired");
-        return flows.ToJson(flow);
-    }
+    public Task<JsonObject> FetchAsync(HttpContext http, Guid id) => flows.FetchAsync(http, id, FlowKinds.Verification);
 
     private UiContainer ChooseMethodUi(SelfServiceFlow flow, string? email)
     {
