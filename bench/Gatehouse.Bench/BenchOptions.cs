@@ -23,6 +23,7 @@ internal sealed class BenchOptions
     public int AuthConcurrency { get; set; } = 4;
     public int AuthSeconds { get; set; } = 20;
     public int BcryptCost { get; set; } = 12;
+    public bool WhoamiCache { get; set; } = true;
 }
 
 internal static class RepoRoot

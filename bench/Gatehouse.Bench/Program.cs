@@ -17,7 +17,7 @@ if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] is not ("identiti
     Console.Error.WriteLine("usage: Gatehouse.Bench identities|sessions [--count N] [--postgres DSN] [--out FILE] [--no-build] [--keep] [--server-dll PATH]");
     Console.Error.WriteLine("  identities: [--batch-size 1000] [--lookups 2000] [--page-repeats 100] [--creates 5000] [--concurrency 8]");
     Console.Error.WriteLine("  sessions:   [--sessions 100000] [--concurrency 8] [--seconds 10] [--rounds 2] [--rate 1000]");
-    Console.Error.WriteLine("              [--auth-concurrency 4] [--auth-seconds 20] [--bcrypt-cost 12] [--batch-size 1000]");
+    Console.Error.WriteLine("              [--auth-concurrency 4] [--auth-seconds 20] [--bcrypt-cost 12] [--batch-size 1000] [--whoami-cache on|off]");
     return args.Length == 0 ? 2 : args[0] is "-h" or "--help" ? 0 : 2;
 }
 
@@ -48,6 +48,7 @@ for (var i = 1; i < args.Length; i++)
         case "--auth-concurrency": options.AuthConcurrency = NextInt(); break;
         case "--auth-seconds": options.AuthSeconds = NextInt(); break;
         case "--bcrypt-cost": options.BcryptCost = NextInt(); break;
+        case "--whoami-cache": options.WhoamiCache = Next() switch { "on" => true, "off" => false, var v => throw new ArgumentException($"--whoami-cache: expected on or off, got {v}") }; break;
         default: throw new ArgumentException($"unknown option {args[i]}");
     }
 }
@@ -67,7 +68,7 @@ try
     }
     else
     {
-        await using var server = await GatehouseProcess.StartAsync(root, work.FullName, options.PostgresDsn, options.ServerDll, SessionsBenchmark.ServerConfig(options.BcryptCost));
+        await using var server = await GatehouseProcess.StartAsync(root, work.FullName, options.PostgresDsn, options.ServerDll, SessionsBenchmark.ServerConfig(options.BcryptCost, options.WhoamiCache));
         await using var bare = await BareEndpoint.StartAsync(work.FullName);
         markdown = (await new SessionsBenchmark(server, bare, options).RunAsync()).ToMarkdown();
     }

@@ -19,8 +19,11 @@ internal sealed class SessionsBenchmark(GatehouseProcess server, BareEndpoint ba
 {
     public const string Password = "Gatehouse-bench-7f3k2q9x";
 
-    /// <summary>The YAML the server runs with: unified registration with the session hook, no online breach check, bcrypt at the given cost.</summary>
-    public static string ServerConfig(int bcryptCost) => $"""
+    /// <summary>
+    /// The YAML the server runs with: unified registration with the session hook, no online breach check, bcrypt at the
+    /// given cost, the whoami cache on (the default) or off (every whoami reads the database).
+    /// </summary>
+    public static string ServerConfig(int bcryptCost, bool whoamiCache) => $"""
         hashers:
           algorithm: bcrypt
           bcrypt:
@@ -37,6 +40,10 @@ internal sealed class SessionsBenchmark(GatehouseProcess server, BareEndpoint ba
             password:
               config:
                 haveibeenpwned_enabled: false
+        session:
+          whoami:
+            cache:
+              enabled: {(whoamiCache ? "true" : "false")}
         """;
 
     private readonly CpuMeter _serverCpu = new(server.Pid, options.PostgresDsn is null ? null : new Uri(options.PostgresDsn).Port);

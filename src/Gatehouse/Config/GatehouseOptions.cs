@@ -126,6 +126,26 @@ public sealed class SessionOptions
     public TimeSpan? EarliestPossibleExtend { get; set; }
     public SessionCookieOptions Cookie { get; set; } = new();
     public SessionDevicesOptions Devices { get; set; } = new();
+    public SessionWhoamiOptions Whoami { get; set; } = new();
+}
+
+/// <summary><c>session.whoami</c>: Gatehouse supports only its own <c>cache</c> key here.</summary>
+public sealed class SessionWhoamiOptions
+{
+    public WhoamiCacheOptions Cache { get; set; } = new();
+}
+
+/// <summary>Gatehouse addition: the in-memory whoami cache (see <c>Sessions.WhoamiCache</c>).</summary>
+public sealed class WhoamiCacheOptions
+{
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>How many whoami answers are kept at most (about 1-2 KB each).</summary>
+    public long MaxEntries { get; set; } = 100_000;
+
+    /// <summary>The longest an answer is kept, however long its session lasts.</summary>
+    [JsonConverter(typeof(DurationJsonConverter))]
+    public TimeSpan MaxAge { get; set; } = TimeSpan.FromMinutes(10);
 }
 
 /// <summary>Gatehouse addition: how session devices are described.</summary>

@@ -13,7 +13,7 @@ public static class PersistenceServiceCollectionExtensions
         if (dsn.Provider == DatabaseProvider.Sqlite)
         {
             if (dsn.InMemory) services.TryAddSingleton(new InMemoryKeepAlive(dsn.ConnectionString));
-            services.AddDbContextPool<SqliteGatehouseDbContext>(o => ConfigureSqlite(o, dsn.ConnectionString));
+            services.AddDbContextPool<SqliteGatehouseDbContext>((sp, o) => AddAppInterceptors(sp, ConfigureSqlite(o, dsn.ConnectionString)));
             services.TryAddScoped<GatehouseDbContext>(sp =>
             {
                 sp.GetService<InMemoryKeepAlive>();
@@ -22,19 +22,25 @@ public static class PersistenceServiceCollectionExtensions
         }
         else
         {
-            services.AddDbContextPool<PostgresGatehouseDbContext>(o => ConfigurePostgres(o, dsn.ConnectionString));
+            services.AddDbContextPool<PostgresGatehouseDbContext>((sp, o) => AddAppInterceptors(sp, ConfigurePostgres(o, dsn.ConnectionString)));
             services.TryAddScoped<GatehouseDbContext>(sp => sp.GetRequiredService<PostgresGatehouseDbContext>());
         }
         services.TryAddSingleton<DatabaseMigrator>();
         return services;
     }
 
-    public static void ConfigureSqlite(DbContextOptionsBuilder o, string connectionString) =>
+    /// <summary>Interceptors of the application's own services (present when the server registered them).</summary>
+    private static void AddAppInterceptors(IServiceProvider services, DbContextOptionsBuilder o)
+    {
+        if (services.GetService<Sessions.WhoamiCacheInvalidation>() is { } whoami) o.AddInterceptors(whoami);
+    }
+
+    public static DbContextOptionsBuilder ConfigureSqlite(DbContextOptionsBuilder o, string connectionString) =>
         o.UseSqlite(connectionString, s => s.MigrationsAssembly(typeof(GatehouseDbContext).Assembly.FullName))
          .AddInterceptors(SqlitePragmas.Instance)
          .ConfigureWarnings(w => w.Ignore(RelationalEventId.PendingModelChangesWarning));
 
-    public static void ConfigurePostgres(DbContextOptionsBuilder o, string connectionString) =>
+    public static DbContextOptionsBuilder ConfigurePostgres(DbContextOptionsBuilder o, string connectionString) =>
         o.UseNpgsql(connectionString)
          .ConfigureWarnings(w => w.Ignore(RelationalEventId.PendingModelChangesWarning));
 }

@@ -23,7 +23,7 @@ public sealed record CurrentSession(Session Session, string Token, SessionTokenS
 /// Issues, finds and refreshes sessions. Tokens are random and stored only as SHA-256 hashes; a request's session is
 /// found by one indexed query. Scoped: it shares the request's <see cref="GatehouseDbContext"/>.
 /// </summary>
-public sealed class SessionManager(GatehouseDbContext db, GatehouseOptions options, SessionCookie cookie, TimeProvider time)
+public sealed class SessionManager(GatehouseDbContext db, GatehouseOptions options, SessionCookie cookie, TimeProvider time, WhoamiCache whoami)
 {
     public const string SessionTokenHeader = "X-Session-Token";
 
@@ -111,6 +111,7 @@ public sealed class SessionManager(GatehouseDbContext db, GatehouseOptions optio
             .SetProperty(s => s.AuthenticationMethods, stored)
             .SetProperty(s => s.Aal, aal)
             .SetProperty(s => s.UpdatedAt, now), ct);
+        whoami.Invalidate(session.Id);
         if (updated == 0) throw NotFound();
         session.AuthenticatedAt = now;
         session.ExpiresAt = expiresAt;
@@ -162,8 +163,10 @@ public sealed class SessionManager(GatehouseDbContext db, GatehouseOptions optio
     public async Task<bool> RevokeAsync(Guid sessionId, CancellationToken ct)
     {
         var now = Now();
-        return await db.Sessions.Where(s => s.Id == sessionId)
+        var revoked = await db.Sessions.Where(s => s.Id == sessionId)
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.Active, false).SetProperty(s => s.UpdatedAt, now), ct) > 0;
+        whoami.Invalidate(sessionId);
+        return revoked;
     }
 
     /// <summary>Revokes the session a plaintext session token names; false when the token names none.</summary>
@@ -171,25 +174,30 @@ public sealed class SessionManager(GatehouseDbContext db, GatehouseOptions optio
     {
         if (string.IsNullOrEmpty(token) || token.Length > SessionTokens.MaxTokenLength) return false;
         var hash = SessionTokens.Hash(token);
-        var now = Now();
-        return await db.Sessions.Where(s => s.TokenHash == hash)
-            .ExecuteUpdateAsync(u => u.SetProperty(s => s.Active, false).SetProperty(s => s.UpdatedAt, now), ct) > 0;
+        // By id, so that the whoami cache can be told which session it was.
+        var sessionId = await db.Sessions.Where(s => s.TokenHash == hash).Select(s => (Guid?)s.Id).FirstOrDefaultAsync(ct);
+        return sessionId is { } id && await RevokeAsync(id, ct);
     }
 
     /// <summary>Revokes every other active session of the identity (DELETE /sessions); returns how many.</summary>
     public async Task<int> RevokeOthersAsync(Guid identityId, Guid keep, CancellationToken ct)
     {
         var now = Now();
-        return await db.Sessions.Where(s => s.IdentityId == identityId && s.Id != keep && s.Active)
+        var revoked = await db.Sessions.Where(s => s.IdentityId == identityId && s.Id != keep && s.Active)
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.Active, false).SetProperty(s => s.UpdatedAt, now), ct);
+        // The kept session's answer goes too (it is keyed by identity as well): the price of one key for all others.
+        whoami.Invalidate(identityId);
+        return revoked;
     }
 
     /// <summary>Revokes one session of the identity (DELETE /sessions/{id}); false when it is not theirs or does not exist.</summary>
     public async Task<bool> RevokeOwnAsync(Guid identityId, Guid sessionId, CancellationToken ct)
     {
         var now = Now();
-        return await db.Sessions.Where(s => s.IdentityId == identityId && s.Id == sessionId)
+        var revoked = await db.Sessions.Where(s => s.IdentityId == identityId && s.Id == sessionId)
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.Active, false).SetProperty(s => s.UpdatedAt, now), ct) > 0;
+        whoami.Invalidate(sessionId);
+        return revoked;
     }
 
     /// <summary>
@@ -205,12 +213,17 @@ public sealed class SessionManager(GatehouseDbContext db, GatehouseOptions optio
         var threshold = now + earliest;
         var extended = await db.Sessions.Where(s => s.Id == sessionId && s.ExpiresAt < threshold)
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.ExpiresAt, expiresAt).SetProperty(s => s.UpdatedAt, now), ct);
+        if (extended > 0) whoami.Invalidate(sessionId);
         return extended > 0 || await db.Sessions.AnyAsync(s => s.Id == sessionId, ct);
     }
 
     /// <summary>DELETE /admin/identities/{id}/sessions: removes the rows for good.</summary>
-    public Task<int> DeleteByIdentityAsync(Guid identityId, CancellationToken ct) =>
-        db.Sessions.Where(s => s.IdentityId == identityId).ExecuteDeleteAsync(ct);
+    public async Task<int> DeleteByIdentityAsync(Guid identityId, CancellationToken ct)
+    {
+        var deleted = await db.Sessions.Where(s => s.IdentityId == identityId).ExecuteDeleteAsync(ct);
+        whoami.Invalidate(identityId);
+        return deleted;
+    }
 
     /// <summary>The 401 whoami and the self-service session endpoints answer without a usable session.</summary>
     public static GatehouseError NoActiveSession() => GatehouseError.Unauthorized("No valid session credentials found in the request.");
@@ -225,8 +238,10 @@ public sealed class SessionManager(GatehouseDbContext db, GatehouseOptions optio
         return levels.Contains("aal1") && levels.Contains("aal2") ? "aal2" : "aal1";
     }
 
-    private bool TryExtractToken(HttpContext http, out string token, out SessionTokenSource source, out DateTime? cookieExpiresAt)
+    /// <summary>The session token a request presents (header, cookie, bearer; see <see cref="FromRequestAsync"/>), unchecked.</summary>
+    public bool TryExtractToken(HttpContext http, out string token, out SessionTokenSource source, out DateTime? cookieExpiresAt)
     {
+        ArgumentNullException.ThrowIfNull(http);
         cookieExpiresAt = null;
         var headers = http.Request.Headers;
         token = headers[SessionTokenHeader].ToString().Trim();

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Gatehouse.Http.Errors;
 using Gatehouse.Http.Json;
 using Gatehouse.Http.Pagination;
@@ -28,15 +29,32 @@ public static class SessionPublicEndpoints
         return root;
     }
 
-    private static async Task WhoamiAsync(HttpContext http, SessionManager manager, SessionJson json)
+    private static async Task WhoamiAsync(HttpContext http, SessionManager manager, SessionJson json, WhoamiCache cache)
     {
+        byte[]? hash = null;
+        var stamp = 0L;
+        if (cache.Enabled && manager.TryExtractToken(http, out var token, out var source, out var cookieExpiresAt))
+        {
+            hash = SessionTokens.Hash(token);
+            if (cache.TryGet(hash, out var hit))
+            {
+                if (source == SessionTokenSource.Cookie && cookieExpiresAt < hit.ExpiresAt) manager.WriteCookie(http, token, hit.ExpiresAt);
+                http.Response.Headers[AuthenticatedIdentityHeader] = hit.IdentityId.ToString();
+                await HttpJson.WriteAsync(http, 200, hit.Body);
+                return;
+            }
+            // Taken before the read: a write committed after it invalidates what the read returns.
+            stamp = cache.Begin();
+        }
         var current = await manager.RequireAsync(http, http.RequestAborted);
         var session = current.Session;
         // The session may outlive its cookie (admin extend, refresh): give the browser a cookie that lasts as long.
         if (current.Source == SessionTokenSource.Cookie && current.CookieExpiresAt < session.ExpiresAt)
             manager.WriteCookie(http, current.Token, session.ExpiresAt);
         http.Response.Headers[AuthenticatedIdentityHeader] = session.IdentityId.ToString();
-        await HttpJson.WriteAsync(http, 200, json.ToNode(session, includeIdentity: true, IdentityView.Public));
+        var body = JsonSerializer.SerializeToUtf8Bytes(json.ToNode(session, includeIdentity: true, IdentityView.Public), HttpJson.Options);
+        if (hash is not null) cache.Add(hash, session, body, stamp);
+        await HttpJson.WriteAsync(http, 200, body);
     }
 
     private static async Task ListMineAsync(HttpContext http, SessionManager manager, SessionList list, SessionJson json)

@@ -15,6 +15,9 @@ public static class SessionsServiceCollectionExtensions
         services.TryAddSingleton<ReturnUrlPolicy>();
         services.TryAddScoped<SessionManager>();
         services.TryAddScoped<SessionList>();
+        services.TryAddSingleton<WhoamiCache>();
+        services.TryAddSingleton<WhoamiCacheInvalidation>();
+        services.AddHostedService<WhoamiCacheListener>();
         return services;
     }
 }

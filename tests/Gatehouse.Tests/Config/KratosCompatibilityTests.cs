@@ -8,7 +8,7 @@ namespace Gatehouse.Tests.Config;
 public sealed class KratosCompatibilityTests
 {
     // Keys Gatehouse adds on top of Kratos's schema.
-    private static readonly HashSet<string> GatehouseAdditions = ["serve.admin.require_api_key", "session.devices.location_headers", "courier.worker.retry_backoff", "courier.worker.retry_backoff_max", "ui.enabled"];
+    private static readonly HashSet<string> GatehouseAdditions = ["serve.admin.require_api_key", "session.devices.location_headers", "session.whoami.cache.enabled", "session.whoami.cache.max_entries", "session.whoami.cache.max_age", "courier.worker.retry_backoff", "courier.worker.retry_backoff_max", "ui.enabled"];
 
     // Keys whose type deliberately differs: Kratos declares the cookie "secure" flags as strings but reads them as booleans.
     private static readonly HashSet<string> TypeDifferences = ["cookies.secure", "session.cookie.secure"];

@@ -31,7 +31,8 @@ public sealed class VerificationFlows(
     ReturnUrlPolicy returnUrls,
     HookRunner hooks,
     IdentityManager identities,
-    GatehouseOptions options)
+    GatehouseOptions options,
+    Sessions.WhoamiCache whoami)
 {
     private string Method => options.Selfservice.Flows.Verification.Use == "link" ? "link" : "code";
 
@@ -200,6 +201,7 @@ public sealed class VerificationFlows(
         {
             var now = flows.Now();
             await db.VerifiableAddresses.Where(a => a.Id == known.Id).ExecuteUpdateAsync(s => s.SetProperty(a => a.Status, Identities.VerifiableAddressStatus.Sent).SetProperty(a => a.UpdatedAt, now), ct);
+            whoami.Invalidate(known.IdentityId);
         }
     }
 
@@ -248,6 +250,7 @@ public sealed class VerificationFlows(
         await db.VerifiableAddresses.Where(a => a.IdentityId == used.IdentityId && a.Via == used.Via && a.Value == used.Address)
             .ExecuteUpdateAsync(s => s.SetProperty(a => a.Verified, true).SetProperty(a => a.Status, Identities.VerifiableAddressStatus.Completed)
                 .SetProperty(a => a.VerifiedAt, now).SetProperty(a => a.UpdatedAt, now), ct);
+        if (used.IdentityId is { } verifiedIdentity) whoami.Invalidate(verifiedIdentity);
         flow.State = FlowStates.PassedChallenge;
         flow.IdentityId = used.IdentityId;
         var ui = new UiContainer { Action = flows.ActionUrl(flow) };
