@@ -63,6 +63,35 @@ internal static class LoadLoops
     }
 
     /// <summary>
+    /// <paramref name="clients"/> workers share the items 0 … <paramref name="items"/> − 1 and run
+    /// <paramref name="operation"/> once for each, back to back (closed loop over a fixed set, e.g. every session once).
+    /// </summary>
+    public static async Task<LoadResult> PassAsync(string name, int clients, int items, Func<int, Task<bool>> operation, CpuMeter cpu)
+    {
+        var latencies = new List<double>[clients];
+        var failed = 0;
+        var next = -1;
+        var cpuBefore = cpu.Read();
+        var driverBefore = DriverCpu();
+        var wall = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(w => Task.Run(async () =>
+        {
+            var mine = latencies[w] = new List<double>(items / clients + 1);
+            for (var i = Interlocked.Increment(ref next); i < items; i = Interlocked.Increment(ref next))
+            {
+                var start = Stopwatch.GetTimestamp();
+                if (await operation(i)) mine.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                else Interlocked.Increment(ref failed);
+            }
+        })));
+        wall.Stop();
+        var cpuAfter = cpu.Read();
+        var all = latencies.SelectMany(l => l).ToList();
+        return new LoadResult(name, all.Count, failed, wall.Elapsed, new Stats(all),
+            cpuAfter.Gatehouse - cpuBefore.Gatehouse, cpuAfter.Database - cpuBefore.Database, DriverCpu() - driverBefore);
+    }
+
+    /// <summary>
     /// Sends at a fixed <paramref name="rate"/> per second for <paramref name="duration"/>, whether or not earlier requests
     /// have answered (open loop), and records each latency from its actual send and from its scheduled send time.
     /// </summary>

@@ -11,6 +11,7 @@ internal sealed class SessionsReport(string provider, BenchOptions options)
 
     public TimeSpan ImportTime { get; set; }
     public TimeSpan InsertTime { get; set; }
+    public LoadResult? FirstPass { get; set; }
     public List<(LoadResult Bare, LoadResult Gatehouse)> Closed { get; } = [];
     public OpenLoopResult? OpenBare { get; set; }
     public OpenLoopResult? OpenGatehouse { get; set; }
@@ -42,6 +43,11 @@ internal sealed class SessionsReport(string provider, BenchOptions options)
         {
             foreach (var r in new[] { b, g })
                 s.AppendLine(c, $"| {r.Name} | {r.PerSecond:N0} | {r.Latency.P50:0.00} ms | {r.Latency.P99:0.00} ms | {Cpu(r)} | {r.DriverCpu.TotalMilliseconds * 1000 / Math.Max(1, r.Ok):0} µs | {r.Failed} |");
+        }
+        if (FirstPass is { } first)
+        {
+            s.AppendLine();
+            s.AppendLine(c, $"Before these loops, every session's first whoami (a database read{(options.WhoamiCache ? ", which also fills the cache" : "")}), {options.Concurrency} clients, each of the {options.Sessions:N0} tokens once in random order: **{first.PerSecond:N0} requests/s**, p50 {first.Latency.P50:0.00} ms, p99 {first.Latency.P99:0.00} ms, server CPU {Cpu(first)} per request, {first.Failed} errors.");
         }
         s.AppendLine();
         s.AppendLine("| measure | result | target | |");
