@@ -21,10 +21,21 @@ public sealed class GatehouseOptions
     public SelfServiceOptions Selfservice { get; set; } = new();
     public CourierOptions Courier { get; set; } = new();
     public UiOptions Ui { get; set; } = new();
+    public FeatureFlagsOptions FeatureFlags { get; set; } = new();
 
     /// <summary>True when started with <c>--dev</c>: relaxed cookies, no admin key on the admin listener.</summary>
     [JsonIgnore]
     public bool Dev { get; set; }
+}
+
+/// <summary><c>feature_flags</c>: the Kratos switches back to older behaviour that Gatehouse implements.</summary>
+public sealed class FeatureFlagsOptions
+{
+    /// <summary>
+    /// <c>require_verified_address</c> answers with the login flow and message 4000010 (400), for the password method
+    /// only, instead of starting a verification flow (403 with <c>continue_with</c>, or a redirect for browsers).
+    /// </summary>
+    public bool LegacyRequireVerifiedLoginError { get; set; }
 }
 
 public sealed class ServeOptions

@@ -1,7 +1,10 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Gatehouse.Config;
+using Gatehouse.Persistence;
 using Gatehouse.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 using static Gatehouse.Tests.Hooks.HookFixture;
 using static Gatehouse.Tests.SelfService.FlowTestHelpers;
 
@@ -41,21 +44,104 @@ public sealed class BuiltInHookTests(HookFixture fixture) : IClassFixture<HookFi
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
-    public async Task Session_hook_signs_the_new_identity_in_and_require_verified_address_refuses_unverified_logins_with_4000010(string db)
+    public async Task Session_hook_signs_the_new_identity_in_and_require_verified_address_refuses_unverified_logins(string db)
     {
+        // Verification is off on this server: no flow can be started, so the refusal is Kratos's plain error.
         var s = await LoginHooksServer(db);
         var (email, token, _) = await RegisterApi(s);
         Assert.Equal(HttpStatusCode.OK, await Whoami(s, token));
 
-        var refused = await (await Login(s, email)).Json(HttpStatusCode.BadRequest);
-        Assert.Equal([4000010L], MessageIds(refused));
-        Assert.Equal(email, Node(refused, "identifier")!["attributes"]!["value"]!.GetValue<string>());
+        var refused = await (await Login(s, email)).Error(HttpStatusCode.BadRequest);
+        Assert.Equal("session_verified_address_required", refused["id"]!.GetValue<string>());
+        Assert.Equal("your email or phone address is not yet verified", refused["message"]!.GetValue<string>());
         // The refused login created no session, and revoke_active_sessions did not run: the registration's session lives on.
         Assert.Equal(HttpStatusCode.OK, await Whoami(s, token));
+        Assert.Equal(1, await SessionCount(s, email));
 
         var verified = await VerifiedIdentity(s);
         var ok = await (await Login(s, verified)).Json(HttpStatusCode.OK);
         Assert.StartsWith("ory_st_", ok["session_token"]!.GetValue<string>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Require_verified_address_starts_and_mails_a_verification_flow_403_for_api_clients_303_for_browsers(string db)
+    {
+        var s = await fixture.Get(db, "require-verified", (o, _) =>
+        {
+            o.Selfservice.Flows.Verification.Enabled = true;
+            o.Selfservice.Flows.Login.After.Hooks = [Hook("require_verified_address")];
+        });
+        var (email, _, _) = await RegisterApi(s);
+        var mailsBefore = await MailCount(s, email);
+
+        // API client: 403 with the herodot body Kratos writes (code 400) and the verification flow in continue_with.
+        var response = await Login(s, email);
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        var error = (await response.Content.ReadFromJsonAsync<JsonObject>())!["error"]!.AsObject();
+        Assert.Equal("session_verified_address_required", error["id"]!.GetValue<string>());
+        Assert.Equal(400, error["code"]!.GetValue<int>());
+        Assert.Equal("Your account's email or phone address are not verified yet. Please check your email or phone inbox or re-request verification.", error["reason"]!.GetValue<string>());
+        var continueWith = Assert.Single(error["details"]!["continue_with"]!.AsArray())!;
+        Assert.Equal("show_verification_ui", continueWith["action"]!.GetValue<string>());
+        Assert.Equal(email, continueWith["flow"]!["verifiable_address"]!.GetValue<string>());
+        var flowId = continueWith["flow"]!["id"]!.GetValue<string>();
+        Assert.Equal($"{s.PublicUrl}/ui/verification?flow={flowId}", continueWith["flow"]!["url"]!.GetValue<string>());
+        var verification = await (await s.Public.GetAsync($"/self-service/verification/flows?id={flowId}")).Json(HttpStatusCode.OK);
+        Assert.Equal("sent_email", verification["state"]!.GetValue<string>());
+        Assert.Equal("api", verification["type"]!.GetValue<string>());
+        Assert.Equal(email, Node(verification, "email")!["attributes"]!["value"]!.GetValue<string>());
+        Assert.Equal(mailsBefore + 1, await MailCount(s, email));
+        Assert.Equal(1, await SessionCount(s, email)); // only the registration's
+
+        // HTML browser: 303 to the verification page of a new browser flow; no session cookie.
+        using var browser = new Browser(s.PublicUrl);
+        var location = (await browser.Client.GetAsync("/self-service/login/browser")).Headers.Location!.ToString();
+        var flow = await (await browser.Client.GetAsync($"/self-service/login/flows?id={location[(location.IndexOf("flow=", StringComparison.Ordinal) + 5)..]}")).Json(HttpStatusCode.OK);
+        var done = await browser.PostForm($"/self-service/login?flow={flow["id"]}",
+            [new("csrf_token", Csrf(flow)), new("method", "password"), new("identifier", email), new("password", GoodPassword)]);
+        Assert.Equal(HttpStatusCode.SeeOther, done.StatusCode);
+        var target = done.Headers.Location!.ToString();
+        Assert.StartsWith($"{s.PublicUrl}/ui/verification?flow=", target);
+        Assert.NotEqual(flowId, target[(target.IndexOf("flow=", StringComparison.Ordinal) + 5)..]);
+        Assert.Null(browser.Cookie("ory_kratos_session"));
+        Assert.Equal(mailsBefore + 2, await MailCount(s, email));
+        Assert.Equal(1, await SessionCount(s, email));
+
+        // Once verified, the same login goes through.
+        var verified = await VerifiedIdentity(s);
+        Assert.StartsWith("ory_st_", (await (await Login(s, verified)).Json(HttpStatusCode.OK))["session_token"]!.GetValue<string>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Require_verified_address_with_the_legacy_flag_answers_the_flow_with_4000010(string db)
+    {
+        var s = await fixture.Get(db, "require-verified-legacy", (o, _) =>
+        {
+            o.Selfservice.Flows.Verification.Enabled = true;
+            o.FeatureFlags.LegacyRequireVerifiedLoginError = true;
+            o.Selfservice.Flows.Login.After.Hooks = [Hook("require_verified_address")];
+        });
+        var (email, _, _) = await RegisterApi(s);
+        var mailsBefore = await MailCount(s, email);
+        var refused = await (await Login(s, email)).Json(HttpStatusCode.BadRequest);
+        Assert.Equal([4000010L], MessageIds(refused));
+        Assert.Equal(email, Node(refused, "identifier")!["attributes"]!["value"]!.GetValue<string>());
+        Assert.Equal(mailsBefore, await MailCount(s, email));
+        Assert.Equal(1, await SessionCount(s, email));
+    }
+
+    private static async Task<int> MailCount(TestServer s, string email)
+    {
+        await using var scope = s.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<GatehouseDbContext>().CourierMessages.CountAsync(m => m.Recipient == email);
+    }
+
+    private static async Task<int> SessionCount(TestServer s, string email)
+    {
+        await using var scope = s.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<GatehouseDbContext>();
+        var identityId = await db.VerifiableAddresses.Where(a => a.Value == email).Select(a => a.IdentityId).SingleAsync();
+        return await db.Sessions.CountAsync(x => x.IdentityId == identityId);
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]

@@ -66,7 +66,7 @@ public sealed class ErrorEnvelopeMiddleware(RequestDelegate next, ILogger<ErrorE
         var cookies = context.Response.Headers.SetCookie;
         context.Response.Clear();
         if (keepCookies && cookies.Count > 0) context.Response.Headers.SetCookie = cookies;
-        context.Response.StatusCode = error.Code;
+        context.Response.StatusCode = error.HttpStatus ?? error.Code;
         context.Response.ContentType = "application/json";
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         await using var writer = new Utf8JsonWriter(context.Response.Body, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });

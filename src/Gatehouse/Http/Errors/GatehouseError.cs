@@ -23,6 +23,12 @@ public sealed class GatehouseError : Exception
     public string? ErrorId { get; }
     public JsonObject? Details { get; }
 
+    /// <summary>
+    /// The HTTP status when it differs from <see cref="Code"/>: Kratos writes some errors with another status than the
+    /// one in their body (herodot's <c>WriteErrorCode</c>), e.g. 403 for <c>session_verified_address_required</c> (code 400).
+    /// </summary>
+    public int? HttpStatus { get; init; }
+
     /// <summary>Extra top-level siblings of <c>error</c> (e.g. <c>use_flow_id</c>, <c>redirect_browser_to</c>).</summary>
     public JsonObject? Siblings { get; init; }
 

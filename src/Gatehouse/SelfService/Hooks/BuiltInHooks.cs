@@ -1,4 +1,6 @@
+using System.Text.Json.Nodes;
 using Gatehouse.Config;
+using Gatehouse.Http.Errors;
 using Gatehouse.Identities;
 using Gatehouse.SelfService.Flows;
 using Gatehouse.Sessions;
@@ -44,10 +46,12 @@ public sealed class RevokeActiveSessionsHook(SessionManager sessions) : IFlowHoo
 
 /// <summary>
 /// <c>require_verified_address</c> (login.after): refuses the login, before any session is issued, unless one of the
-/// identity's verifiable addresses is verified. Gatehouse answers as Kratos's legacy behaviour does: the flow with
-/// message 4000010 (400), not the newer redirect to a verification flow.
+/// identity's verifiable addresses is verified. As Kratos does by default, it then has a verification flow started and
+/// mailed (<see cref="VerifiedAddressRequired"/>, answered by the login flow); with
+/// <c>feature_flags.legacy_require_verified_login_error</c> it answers as Kratos's legacy behaviour does instead: the
+/// flow with message 4000010 (400), and only for the password method.
 /// </summary>
-public sealed class RequireVerifiedAddressHook : IFlowHook
+public sealed class RequireVerifiedAddressHook(GatehouseOptions options) : IFlowHook
 {
     public string Name => "require_verified_address";
 
@@ -55,9 +59,44 @@ public sealed class RequireVerifiedAddressHook : IFlowHook
 
     public Task<IdentityChanges?> ExecuteAsync(HookConfig config, HookContext context, CancellationToken ct)
     {
-        if (context.FlowKind != FlowKinds.Login || context.Identity is null) return Task.FromResult<IdentityChanges?>(null);
-        if (context.Identity.VerifiableAddresses.Any(a => a.Verified)) return Task.FromResult<IdentityChanges?>(null);
-        throw new FlowHookInterrupt([(null, Messages.Error(4000010, "Account not active yet. Did you forget to verify your email address?"))]);
+        if (context.FlowKind != FlowKinds.Login || context.Identity is not { } identity) return Task.FromResult<IdentityChanges?>(null);
+        var legacy = options.FeatureFlags.LegacyRequireVerifiedLoginError;
+        if (legacy && context.Method != "password") return Task.FromResult<IdentityChanges?>(null);
+        if (identity.VerifiableAddresses.Count == 0)
+        {
+            throw new GatehouseError(500, "A misconfiguration prevents login. Expected to find a verification address but this identity does not have one assigned.",
+                "invalid_configuration", "Invalid configuration");
+        }
+        if (identity.VerifiableAddresses.Any(a => a.Verified)) return Task.FromResult<IdentityChanges?>(null);
+        if (legacy) throw new FlowHookInterrupt([(null, Messages.Error(4000010, "Account not active yet. Did you forget to verify your email address?"))]);
+        throw new VerifiedAddressRequired();
+    }
+
+    /// <summary>Kratos's <c>ErrAddressNotVerified</c> (code 400; written with another status where Kratos does).</summary>
+    public static GatehouseError AddressNotVerified(JsonObject? details = null, int? httpStatus = null) =>
+        new(400, "Your account's email or phone address are not verified yet. Please check your email or phone inbox or re-request verification.",
+            "session_verified_address_required", "your email or phone address is not yet verified", details) { HttpStatus = httpStatus };
+}
+
+/// <summary>
+/// Thrown by <see cref="RequireVerifiedAddressHook"/>: the login must stop and the identity verify an address first.
+/// The login flow starts (and mails) the verification flow and answers with it.
+/// </summary>
+public sealed class VerifiedAddressRequired : Exception
+{
+    public VerifiedAddressRequired()
+        : base("the identity has no verified address")
+    {
+    }
+
+    public VerifiedAddressRequired(string message)
+        : base(message)
+    {
+    }
+
+    public VerifiedAddressRequired(string message, Exception inner)
+        : base(message, inner)
+    {
     }
 }
 

@@ -207,13 +207,16 @@ public sealed class VerificationFlows(
 
     /// <summary>
     /// Starts a verification flow for an identity's unverified addresses and mails them (after registration, or when
-    /// settings changed an address). Returns the flow, or null when verification is off or nothing needs verifying.
+    /// settings changed an address), or only the first of them (<paramref name="firstOnly"/>: a login that needs a
+    /// verified address, as Kratos's <c>require_verified_address</c>). Returns the flow, or null when verification is
+    /// off or nothing needs verifying.
     /// </summary>
-    public async Task<(SelfServiceFlow Flow, string Address)?> StartForAsync(HttpContext http, string type, Identity identity, CancellationToken ct)
+    public async Task<(SelfServiceFlow Flow, string Address)?> StartForAsync(HttpContext http, string type, Identity identity, CancellationToken ct, bool firstOnly = false)
     {
         if (!options.Selfservice.Flows.Verification.Enabled) return null;
         var pending = identity.VerifiableAddresses.Where(a => !a.Verified && a.Via == "email").ToList();
         if (pending.Count == 0) return null;
+        if (firstOnly) pending = [pending[0]];
         var flow = NewFlow(http, type, null);
         flow.State = FlowStates.SentEmail;
         var ui = Method == "code" ? SentCodeUi(flow, pending[0].Value) : ChooseMethodUi(flow, pending[0].Value);
