@@ -11,6 +11,7 @@ using Gatehouse.Identities;
 using Gatehouse.Persistence;
 using Gatehouse.Schemas;
 using Gatehouse.SelfService;
+using Gatehouse.SelfService.Errors;
 using Gatehouse.SelfService.Flows;
 using Gatehouse.SelfService.Hooks;
 using Gatehouse.Sessions;
@@ -81,7 +82,10 @@ public static class GatehouseApp
         root.MapHealth();
         root.MapSchemas();
         root.MapSelfServicePublic();
+        root.MapSelfServiceErrors();
         root.MapSessionsPublic();
+        // Kratos forwards every error of the browser logout routes to the error UI (selfservice/flow/logout/handler.go).
+        root.ForwardErrorsToUiOn(LogoutEndpoints.BrowserLogout, LogoutEndpoints.Logout);
         root.MapUi(options);
 
         var admin = app.MapGroup("/admin");

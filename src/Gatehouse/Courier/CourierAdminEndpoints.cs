@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Gatehouse.Config;
 using Gatehouse.Http.Errors;
 using Gatehouse.Http.Json;
 using Gatehouse.Http.Pagination;
@@ -6,8 +7,9 @@ using Gatehouse.Http.Pagination;
 namespace Gatehouse.Courier;
 
 /// <summary>
-/// <c>GET /admin/courier/messages</c> and <c>GET /admin/courier/messages/{id}</c>. Message bodies contain codes and
-/// links, so they are shown here, to admin API callers, and nowhere else (never in logs).
+/// <c>GET /admin/courier/messages</c> and <c>GET /admin/courier/messages/{id}</c>. Message bodies and subjects contain
+/// codes and links: as in Kratos (<c>courier/handler.go</c>), they are shown only with <c>--dev</c> and are otherwise
+/// replaced by <see cref="CourierMessageJson.Redacted"/>; they are never logged.
 /// </summary>
 public static class CourierAdminEndpoints
 {
@@ -21,23 +23,23 @@ public static class CourierAdminEndpoints
         return admin;
     }
 
-    private static async Task List(HttpContext http, CourierMessages messages)
+    private static async Task List(HttpContext http, CourierMessages messages, GatehouseOptions options)
     {
         var query = CourierMessageListQuery.Parse(http.Request.Query);
         var (page, hasMore) = await messages.ListAsync(query, http.RequestAborted);
         KeysetPage.WriteLinkHeader(http, query.PageSize, CourierPageCursor.FirstToken,
             hasMore ? new CourierPageCursor(page[^1].CreatedAt, page[^1].Id).Encode() : null);
         var array = new JsonArray();
-        foreach (var m in page) array.Add(CourierMessageJson.Serialize(m));
+        foreach (var m in page) array.Add(CourierMessageJson.Serialize(m, redact: !options.Dev));
         await HttpJson.WriteAsync(http, 200, array);
     }
 
-    private static async Task Get(HttpContext http, string id, CourierMessages messages)
+    private static async Task Get(HttpContext http, string id, CourierMessages messages, GatehouseOptions options)
     {
         var messageId = ParseUuid(id);
         var message = await messages.FindAsync(messageId, http.RequestAborted)
             ?? throw new GatehouseError(404, message: "Unable to locate the resource");
-        await HttpJson.WriteAsync(http, 200, CourierMessageJson.Serialize(message));
+        await HttpJson.WriteAsync(http, 200, CourierMessageJson.Serialize(message, redact: !options.Dev));
     }
 
     /// <summary>Parses a UUID with the error text of Go's <c>uuid.FromString</c>, which Kratos returns as the message.</summary>

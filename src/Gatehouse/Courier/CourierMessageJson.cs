@@ -6,7 +6,12 @@ namespace Gatehouse.Courier;
 /// <summary>Kratos's <c>message</c> wire shape (api.json), with its <c>dispatches</c>.</summary>
 public static class CourierMessageJson
 {
-    public static JsonObject Serialize(CourierMessage m)
+    /// <summary>What Kratos shows instead of a message's <c>body</c> and <c>subject</c> outside dev mode.</summary>
+    public const string Redacted = "<redacted-unless-dev-mode>";
+
+    /// <param name="m">The message with its dispatches.</param>
+    /// <param name="redact">Replace <c>body</c> and <c>subject</c> by <see cref="Redacted"/> (everything but <c>--dev</c>).</param>
+    public static JsonObject Serialize(CourierMessage m, bool redact)
     {
         ArgumentNullException.ThrowIfNull(m);
         var dispatches = new JsonArray();
@@ -30,8 +35,8 @@ public static class CourierMessageJson
             ["status"] = m.Status,
             ["type"] = m.Type,
             ["recipient"] = m.Recipient,
-            ["body"] = m.Body,
-            ["subject"] = m.Subject,
+            ["body"] = redact ? Redacted : m.Body,
+            ["subject"] = redact ? Redacted : m.Subject,
             ["template_type"] = m.TemplateType,
             ["channel"] = m.Channel,
             ["send_count"] = m.SendCount,

@@ -1,6 +1,7 @@
 using Gatehouse.ApiKeys;
 using Gatehouse.Courier;
 using Gatehouse.Identities;
+using Gatehouse.SelfService.Errors;
 using Gatehouse.SelfService.Flows;
 using Gatehouse.Sessions;
 using Microsoft.EntityFrameworkCore;
@@ -28,6 +29,7 @@ public abstract class GatehouseDbContext(DbContextOptions options) : DbContext(o
     public DbSet<SelfServiceCode> Codes => Set<SelfServiceCode>();
     public DbSet<CourierMessage> CourierMessages => Set<CourierMessage>();
     public DbSet<CourierDispatch> CourierDispatches => Set<CourierDispatch>();
+    public DbSet<SelfServiceError> SelfServiceErrors => Set<SelfServiceError>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -45,6 +47,7 @@ public abstract class GatehouseDbContext(DbContextOptions options) : DbContext(o
         modelBuilder.Entity<SelfServiceCode>().HasQueryFilter(e => e.Nid == Nid);
         modelBuilder.Entity<CourierMessage>().HasQueryFilter(e => e.Nid == Nid);
         modelBuilder.Entity<CourierDispatch>().HasQueryFilter(e => e.Nid == Nid);
+        modelBuilder.Entity<SelfServiceError>().HasQueryFilter(e => e.Nid == Nid);
     }
 }
 

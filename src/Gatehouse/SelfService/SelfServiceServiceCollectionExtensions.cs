@@ -1,5 +1,7 @@
 using Gatehouse.Http;
+using Gatehouse.Http.Errors;
 using Gatehouse.SelfService.Csrf;
+using Gatehouse.SelfService.Errors;
 using Gatehouse.SelfService.Flows;
 using Gatehouse.SelfService.Flows.Login;
 using Gatehouse.SelfService.Flows.Registration;
@@ -28,6 +30,8 @@ public static class SelfServiceServiceCollectionExtensions
         services.TryAddScoped<OneTimeCodes>();
         services.TryAddScoped<VerificationFlows>();
         services.TryAddScoped<RecoveryFlows>();
+        services.TryAddScoped<SelfServiceErrors>();
+        services.TryAddSingleton<IErrorForwarder, SelfServiceErrorForwarder>();
         services.AddScoped<ISettingsHook, VerifyChangedAddresses>();
         return services;
     }

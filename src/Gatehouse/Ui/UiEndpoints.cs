@@ -30,7 +30,6 @@ public static class UiEndpoints
         ArgumentNullException.ThrowIfNull(options);
         if (!options.Ui.Enabled) return services;
         services.TryAddSingleton<UiErrorPage>();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<Http.Errors.IBrowserErrorPage, UiErrorPage>(sp => sp.GetRequiredService<UiErrorPage>()));
         services.TryAddScoped<UiPages>();
         return services;
     }
@@ -46,12 +45,7 @@ public static class UiEndpoints
         root.MapGet(Verification, (HttpContext http, UiPages pages, VerificationFlows flows) => pages.FlowAsync(http, SelfService.Flows.FlowKinds.Verification, id => flows.FetchAsync(http, id)));
         root.MapGet(Recovery, (HttpContext http, UiPages pages, RecoveryFlows flows) => pages.FlowAsync(http, SelfService.Flows.FlowKinds.Recovery, id => flows.FetchAsync(http, id)));
         root.MapGet(Welcome, (HttpContext http, UiPages pages) => pages.WelcomeAsync(http));
-        root.MapGet(Error, (HttpContext http, UiErrorPage page) =>
-        {
-            var id = http.Request.Query["id"].ToString();
-            // Only Gatehouse's own error ids are named on the page; anything else gets the generic text.
-            return page.WriteAsync(http, 200, id is UiErrorPage.CsrfViolation or "security_identity_mismatch" ? id : null, null, null);
-        });
+        root.MapGet(Error, (HttpContext http, UiErrorPage page, SelfService.Errors.SelfServiceErrors errors) => page.ShowAsync(http, errors));
         return root;
     }
 }

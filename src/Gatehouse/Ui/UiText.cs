@@ -103,6 +103,8 @@ public sealed class UiText
         ["error.code"] = "Status",
         ["error.id"] = "Error",
         ["error.reason"] = "Reason",
+        ["error.message"] = "Message",
+        ["error.unknown.text"] = "This error is not known, or it was deleted in the meantime.",
         ["error.start-again"] = "Start again",
         ["error.home"] = "Go to sign in",
     };
@@ -152,6 +154,8 @@ public sealed class UiText
         ["error.code"] = "Status",
         ["error.id"] = "Fehler",
         ["error.reason"] = "Grund",
+        ["error.message"] = "Meldung",
+        ["error.unknown.text"] = "Dieser Fehler ist nicht bekannt oder wurde inzwischen gelöscht.",
         ["error.start-again"] = "Von vorn beginnen",
         ["error.home"] = "Zur Anmeldung",
     };

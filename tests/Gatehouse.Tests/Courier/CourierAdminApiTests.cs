@@ -9,10 +9,10 @@ namespace Gatehouse.Tests.Courier;
 public sealed class CourierAdminApiTests(ServerFixture fixture) : IClassFixture<ServerFixture>
 {
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
-    public async Task Get_message_returns_kratos_message_shape_with_body_and_dispatches(string db)
+    public async Task Get_message_in_dev_mode_returns_kratos_message_shape_with_body_and_dispatches(string db)
     {
         await using var smtp = await SmtpTestServer.StartAsync();
-        await using var s = await StartAsync(db, smtp.ConnectionUri);
+        await using var s = await StartAsync(db, smtp.ConnectionUri, dev: true);
         var queued = await QueueAsync(s, "verification_code_valid", "shape@example.com", new JsonObject { ["verification_code"] = "318273", ["verification_url"] = "https://app.example/v" });
         await s.Services.GetRequiredService<CourierWorker>().ProcessBatchAsync(CancellationToken.None);
 
@@ -33,12 +33,37 @@ public sealed class CourierAdminApiTests(ServerFixture fixture) : IClassFixture<
         Assert.Equal(queued.Id.ToString(), dispatch["message_id"]!.GetValue<string>());
         Assert.Equal("success", dispatch["status"]!.GetValue<string>());
         Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$", m["created_at"]!.GetValue<string>());
+        var listed = Assert.Single((await (await s.AdminWithKey.GetAsync("/admin/courier/messages?recipient=shape%40example.com")).Json(HttpStatusCode.OK)).AsArray())!;
+        Assert.Equal(m["body"]!.GetValue<string>(), listed["body"]!.GetValue<string>());
+        Assert.Equal("Please verify your email address", listed["subject"]!.GetValue<string>());
 
         // The admin listener also serves it without the /admin prefix, and the public listener under /admin with a key.
         var unprefixed = await (await s.AdminWithKey.GetAsync($"/courier/messages/{queued.Id}")).Json(HttpStatusCode.OK);
         Assert.Equal(queued.Id.ToString(), unprefixed["id"]!.GetValue<string>());
         var viaPublic = await (await s.PublicWithKey.GetAsync($"/admin/courier/messages/{queued.Id}")).Json(HttpStatusCode.OK);
         Assert.Equal(queued.Id.ToString(), viaPublic["id"]!.GetValue<string>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Outside_dev_mode_body_and_subject_are_redacted_in_the_list_and_the_single_message(string db)
+    {
+        var s = await fixture.Get(db);
+        Assert.False(s.Options.Dev);
+        var recipient = $"redacted-{Guid.NewGuid():N}@example.com";
+        var queued = await QueueAsync(s, "recovery_code_valid", recipient, new JsonObject { ["recovery_code"] = "942817" });
+        Assert.Contains("942817", (await LoadAsync(s, queued.Id)).Body, StringComparison.Ordinal);
+
+        var got = (await (await s.AdminWithKey.GetAsync($"/admin/courier/messages/{queued.Id}")).Json(HttpStatusCode.OK)).AsObject();
+        var listed = Assert.Single((await (await s.AdminWithKey.GetAsync($"/admin/courier/messages?recipient={Uri.EscapeDataString(recipient)}")).Json(HttpStatusCode.OK)).AsArray())!.AsObject();
+        foreach (var m in new[] { got, listed })
+        {
+            Assert.Equal("<redacted-unless-dev-mode>", m["body"]!.GetValue<string>());
+            Assert.Equal("<redacted-unless-dev-mode>", m["subject"]!.GetValue<string>());
+            // Everything else is shown as in dev mode, and no field carries the code.
+            Assert.Equal(recipient, m["recipient"]!.GetValue<string>());
+            Assert.Equal("recovery_code_valid", m["template_type"]!.GetValue<string>());
+            Assert.DoesNotContain("942817", m.ToJsonString(), StringComparison.Ordinal);
+        }
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]

@@ -9,10 +9,14 @@ namespace Gatehouse.Tests.Courier;
 
 internal static class CourierFixtures
 {
-    /// <summary>A test server whose courier talks to <paramref name="smtpUri"/>, with a tiny back-off and few retries.</summary>
-    public static Task<TestServer> StartAsync(string db, string smtpUri, Action<CourierOptions>? configure = null) =>
+    /// <summary>
+    /// A test server whose courier talks to <paramref name="smtpUri"/>, with a tiny back-off and few retries;
+    /// <paramref name="dev"/> runs it as <c>serve --dev</c> (the courier admin API then shows bodies and subjects).
+    /// </summary>
+    public static Task<TestServer> StartAsync(string db, string smtpUri, Action<CourierOptions>? configure = null, bool dev = false) =>
         TestServer.StartAsync(db, o =>
         {
+            o.Dev = dev;
             o.Courier.Smtp.ConnectionUri = smtpUri;
             o.Courier.Smtp.FromAddress = "accounts@gatehouse.test";
             o.Courier.Smtp.FromName = "Gatehouse Accounts";

@@ -74,10 +74,12 @@ public sealed class BrowserFlowTests(FlowServerFixture fixture) : IClassFixture<
         var email = HttpAssertions.UniqueEmail("csrf");
         var missing = await browser.PostForm($"/self-service/registration?flow={flow["id"]}",
             [new("method", "password"), new("traits.email", email), new("password", GoodPassword)]);
-        // An HTML form post gets the error page (a person is looking), naming the error.
-        Assert.Equal(HttpStatusCode.Forbidden, missing.StatusCode);
-        Assert.Equal("text/html", missing.Content.Headers.ContentType?.MediaType);
-        Assert.Contains("security_csrf_violation", await missing.Content.ReadAsStringAsync());
+        // An HTML form post is forwarded to the error UI (a person is looking), which names the error.
+        Assert.Equal(HttpStatusCode.SeeOther, missing.StatusCode);
+        Assert.StartsWith($"{s.PublicUrl}/ui/error?id=", missing.Headers.Location!.ToString(), StringComparison.Ordinal);
+        var page = await browser.Client.GetAsync(missing.Headers.Location);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("security_csrf_violation", await page.Content.ReadAsStringAsync());
         using var spa = new Browser(s.PublicUrl, acceptJson: true);
         var wrong = await spa.Client.PostJson($"/self-service/registration?flow={flow["id"]}",
             new JsonObject { ["csrf_token"] = "x" + Csrf(flow), ["method"] = "password", ["traits"] = new JsonObject { ["email"] = email }, ["password"] = GoodPassword });
@@ -89,7 +91,8 @@ public sealed class BrowserFlowTests(FlowServerFixture fixture) : IClassFixture<
         await (await attacker.Client.GetAsync($"/self-service/registration/flows?id={flow["id"]}")).Error(HttpStatusCode.Forbidden);
         var forged = await attacker.PostForm($"/self-service/registration?flow={flow["id"]}",
             [new("csrf_token", Csrf(flow)), new("method", "password"), new("traits.email", email), new("password", GoodPassword)]);
-        Assert.Equal(HttpStatusCode.Forbidden, forged.StatusCode);
+        Assert.Equal(HttpStatusCode.SeeOther, forged.StatusCode);
+        Assert.StartsWith($"{s.PublicUrl}/ui/error?id=", forged.Headers.Location!.ToString(), StringComparison.Ordinal);
 
         var list = await (await s.AdminWithKey.GetAsync($"/admin/identities?credentials_identifier={email}")).Json(HttpStatusCode.OK);
         Assert.Empty(list.AsArray());
@@ -131,10 +134,18 @@ public sealed class BrowserFlowTests(FlowServerFixture fixture) : IClassFixture<
     public async Task Return_to_outside_the_allow_list_is_refused(string db)
     {
         var s = await fixture.Get(db);
-        using var browser = new Browser(s.PublicUrl);
-        var error = await (await browser.Client.GetAsync("/self-service/login/browser?return_to=https://evil.example.net/")).Error(HttpStatusCode.BadRequest);
+        using var spa = new Browser(s.PublicUrl, acceptJson: true);
+        var error = await (await spa.Client.GetAsync("/self-service/login/browser?return_to=https://evil.example.net/")).Error(HttpStatusCode.BadRequest);
         Assert.Equal("self_service_flow_return_to_forbidden", error["id"]!.GetValue<string>());
-        await (await browser.Client.GetAsync("/self-service/registration/browser?return_to=https://evil.example.net/")).Error(HttpStatusCode.BadRequest);
+        await (await spa.Client.GetAsync("/self-service/registration/browser?return_to=https://evil.example.net/")).Error(HttpStatusCode.BadRequest);
+        // A browser navigation is sent to the error UI instead, never to the refused URL.
+        using var browser = new Browser(s.PublicUrl);
+        foreach (var kind in new[] { "login", "registration" })
+        {
+            var forwarded = await browser.Client.GetAsync($"/self-service/{kind}/browser?return_to=https://evil.example.net/");
+            Assert.Equal(HttpStatusCode.SeeOther, forwarded.StatusCode);
+            Assert.StartsWith($"{s.PublicUrl}/ui/error?id=", forwarded.Headers.Location!.ToString(), StringComparison.Ordinal);
+        }
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]

@@ -226,9 +226,11 @@ public sealed class VerificationRecoveryTests(FlowServerFixture fixture) : IClas
     public async Task Disabled_flows_and_logged_in_recovery_are_refused(string db)
     {
         var s = await fixture.Get(db);
-        var disabled = await (await s.Public.GetAsync("/self-service/recovery/api")).Error(HttpStatusCode.BadRequest);
+        // JSON clients (the SDKs) get the envelope; Kratos forwards this error of browsers to the error UI (SelfServiceErrorTests).
+        using var sdk = new Browser(s.PublicUrl, acceptJson: true);
+        var disabled = await (await sdk.Client.GetAsync("/self-service/recovery/api")).Error(HttpStatusCode.BadRequest);
         Assert.Equal("self_service_flow_disabled", disabled["id"]!.GetValue<string>());
-        await (await s.Public.GetAsync("/self-service/verification/api")).Error(HttpStatusCode.BadRequest);
+        await (await sdk.Client.GetAsync("/self-service/verification/api")).Error(HttpStatusCode.BadRequest);
         var on = await Server(fixture, db);
         var (_, token, _) = await RegisterApi(on);
         using var request = new HttpRequestMessage(HttpMethod.Get, "/self-service/recovery/api");

@@ -48,10 +48,12 @@ public sealed class LogoutTests(ServerFixture fixture) : IClassFixture<ServerFix
         Assert.Equal($"{s.PublicUrl}/goodbye", response.Headers.Location!.ToString());
 
         var (_, other) = await IdentityWithSession(s);
-        var refused = await (await client.SendAsync(Get("/self-service/logout/browser?return_to=https://evil.example/", cookie: CookieHeader(s, other)))).Error(HttpStatusCode.BadRequest);
+        var refused = await (await client.SendAsync(Json(Get("/self-service/logout/browser?return_to=https://evil.example/", cookie: CookieHeader(s, other))))).Error(HttpStatusCode.BadRequest);
         Assert.Equal("self_service_flow_return_to_forbidden", refused["id"]!.GetValue<string>());
+        // A browser navigation is sent to the error UI (Kratos forwards logout errors), never to the refused URL.
         var refusedAtLogout = await client.SendAsync(Get($"/self-service/logout?token={other.LogoutToken}&return_to=https://evil.example/", cookie: CookieHeader(s, other)));
-        await refusedAtLogout.Error(HttpStatusCode.BadRequest);
+        Assert.Equal(HttpStatusCode.SeeOther, refusedAtLogout.StatusCode);
+        Assert.StartsWith($"{s.PublicUrl}/ui/error?id=", refusedAtLogout.Headers.Location!.ToString(), StringComparison.Ordinal);
         Assert.True((await Load(s, other.Session.Id))!.Active);
     }
 

@@ -196,13 +196,16 @@ public sealed partial class UiBrowserTests(UiBrowserFixture fixture) : IClassFix
         var response = await page.RunAndWaitForResponseAsync(
             () => page.GetByRole(AriaRole.Button, new() { Name = "Sign in with password" }).ClickAsync(),
             r => r.Url.Contains("/self-service/login?flow=", StringComparison.Ordinal));
-        Assert.Equal(403, response.Status);
+        // As in Kratos, the error is stored and the browser sent to the error UI, which reads it back by id.
+        Assert.Equal(303, response.Status);
+        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/ui/error\\?id=[0-9a-f-]{36}$"));
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Your request could not be verified");
         await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("cross-site request forgery");
         await Assertions.Expect(page.Locator("main")).ToContainTextAsync("security_csrf_violation");
+        await Assertions.Expect(page.Locator("main")).ToContainTextAsync("403 Forbidden");
         await UiBrowserFixture.ReviewAsync(page, "14-error-csrf");
 
-        await page.GetByRole(AriaRole.Link, new() { Name = "Start again" }).ClickAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = "Go to sign in" }).ClickAsync();
         await page.WaitForURLAsync(FlowPage("login"));
     }
 

@@ -130,6 +130,38 @@ public sealed class UiPageTests(UiServerFixture fixture) : IClassFixture<UiServe
     }
 
     [Fact]
+    public async Task The_error_page_shows_a_forwarded_error_and_answers_404_for_unknown_ids()
+    {
+        var s = await fixture.Server();
+        using var browser = new Browser(s.PublicUrl);
+        var forwarded = await browser.Client.GetAsync("/self-service/login/browser?return_to=" + Uri.EscapeDataString("https://evil.example/<b>"));
+        Assert.Equal(HttpStatusCode.SeeOther, forwarded.StatusCode);
+        var errorUrl = forwarded.Headers.Location!.ToString();
+        Assert.StartsWith($"{s.PublicUrl}/ui/error?id=", errorUrl, StringComparison.Ordinal);
+        var stored = (await (await s.Public.GetAsync("/self-service/errors?id=" + errorUrl.Split("id=")[1])).Json(HttpStatusCode.OK))["error"]!;
+
+        var page = await browser.Client.GetAsync(errorUrl);
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("<dd>400 Bad Request</dd>", html);
+        Assert.Contains("<dd>self_service_flow_return_to_forbidden</dd>", html);
+        Assert.Contains(System.Net.WebUtility.HtmlEncode(stored["reason"]!.GetValue<string>()), html);
+        Assert.Contains($"<dd>{stored["message"]!.GetValue<string>()}</dd>", html);
+        Assert.DoesNotContain("<b>", html);
+        Assert.Contains($"href=\"{s.PublicUrl}/self-service/login/browser\"", html);
+
+        var stub = await (await browser.Client.GetAsync("/ui/error?id=stub:500")).Content.ReadAsStringAsync();
+        Assert.Contains("This is a stub error.", stub);
+        foreach (var id in new[] { Guid.NewGuid().ToString(), "not-a-uuid", "" })
+        {
+            var unknown = await browser.Client.GetAsync("/ui/error?id=" + id);
+            Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+            Assert.Contains("This error is not known", await unknown.Content.ReadAsStringAsync());
+        }
+    }
+
+    [Fact]
     public async Task Json_clients_keep_the_error_envelope_for_csrf_failures()
     {
         var s = await fixture.Server();
@@ -149,10 +181,14 @@ public sealed class UiPageTests(UiServerFixture fixture) : IClassFixture<UiServe
         using var browser = new Browser(s.PublicUrl);
         var started = await browser.Client.GetAsync("/self-service/login/browser");
         Assert.StartsWith("https://www.ory.com/kratos/docs/fallback/login?flow=", started.Headers.Location!.ToString());
-        // Without the pages, a CSRF failure is the JSON envelope for browsers too.
+        // Without the pages, errors are forwarded to Kratos's fallback error page, and the error API has them.
         var flowId = started.Headers.Location!.ToString().Split("flow=")[1];
         var failed = await browser.PostForm($"/self-service/login?flow={flowId}", [new("method", "password"), new("identifier", "a@example.com"), new("password", "x")]);
-        Assert.Equal("security_csrf_violation", (await failed.Error(HttpStatusCode.Forbidden))["id"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.SeeOther, failed.StatusCode);
+        var location = failed.Headers.Location!.ToString();
+        Assert.StartsWith("https://www.ory.com/kratos/docs/fallback/error?id=", location, StringComparison.Ordinal);
+        var stored = await (await s.Public.GetAsync("/self-service/errors?id=" + location.Split("id=")[1])).Json(HttpStatusCode.OK);
+        Assert.Equal("security_csrf_violation", stored["error"]!["id"]!.GetValue<string>());
         Assert.Equal(s.PublicUrl + "/", new Gatehouse.Http.ReturnUrlPolicy(s.Options).Resolve(null));
     }
 

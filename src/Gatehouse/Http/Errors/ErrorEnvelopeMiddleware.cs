@@ -5,10 +5,10 @@ namespace Gatehouse.Http.Errors;
 
 /// <summary>
 /// Turns every failure into Kratos's error envelope: <see cref="GatehouseError"/> as thrown,
-/// request-body problems as 400/413, anything else as a 500 without internals. Browser (HTML) requests whose error an
-/// <see cref="IBrowserErrorPage"/> handles (the built-in UI's CSRF failure page) get that page instead.
+/// request-body problems as 400/413, anything else as a 500 without internals. Errors of browser (non-JSON) requests
+/// that Kratos forwards to the error UI (<see cref="ErrorForwarding"/>) are stored and answered with a 303 there instead.
 /// </summary>
-public sealed class ErrorEnvelopeMiddleware(RequestDelegate next, ILogger<ErrorEnvelopeMiddleware> logger, IEnumerable<IBrowserErrorPage> pages)
+public sealed class ErrorEnvelopeMiddleware(RequestDelegate next, ILogger<ErrorEnvelopeMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -23,14 +23,8 @@ public sealed class ErrorEnvelopeMiddleware(RequestDelegate next, ILogger<ErrorE
         }
         catch (GatehouseError error)
         {
-            var page = context.Response.HasStarted || ContentNegotiation.WantsJson(context.Request) ? null : pages.FirstOrDefault(p => p.Handles(context, error));
-            if (page is null)
-            {
-                await WriteAsync(context, error);
-                return;
-            }
-            context.Response.Clear();
-            await page.WriteAsync(context, error);
+            if (await ForwardAsync(context, error)) return;
+            await WriteAsync(context, error);
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -51,8 +45,22 @@ public sealed class ErrorEnvelopeMiddleware(RequestDelegate next, ILogger<ErrorE
         catch (Exception ex)
         {
             logger.LogError(ex, "Unhandled error on {Method} {Path}", context.Request.Method, context.Request.Path);
-            await WriteAsync(context, new GatehouseError(500), keepCookies: false);
+            var error = new GatehouseError(500);
+            // Kratos forwards unexpected errors too (as a plain 500, without internals).
+            if (await ForwardAsync(context, error, keepCookies: false)) return;
+            await WriteAsync(context, error, keepCookies: false);
         }
+    }
+
+    /// <summary>Hands the error to the error UI when this request's route forwards it; false when the envelope is to be written.</summary>
+    private static async Task<bool> ForwardAsync(HttpContext context, GatehouseError error, bool keepCookies = true)
+    {
+        if (context.Response.HasStarted || !ErrorForwarding.Applies(context, error)) return false;
+        if (context.RequestServices.GetService<IErrorForwarder>() is not { } forwarder) return false;
+        var cookies = context.Response.Headers.SetCookie;
+        context.Response.Clear();
+        if (keepCookies && cookies.Count > 0) context.Response.Headers.SetCookie = cookies;
+        return await forwarder.ForwardAsync(context, error);
     }
 
     /// <summary>

@@ -66,6 +66,18 @@ public sealed class FlowService(GatehouseDbContext db, GatehouseOptions options,
         return Guid.TryParse(raw, out var id) ? id : throw GatehouseError.BadRequest($"The {parameter} query parameter is missing or malformed.");
     }
 
+    /// <summary>
+    /// The flow a submit names in <c>?flow=</c>. Errors before it is known (a missing, malformed or unknown id) are
+    /// forwarded to the error UI for browsers (the route's metadata); from then on, as Kratos's flow error handlers do, a
+    /// browser flow forwards its errors but 400s, and an API flow none.
+    /// </summary>
+    public async Task<SelfServiceFlow> LoadForSubmitAsync(HttpContext http, string kind)
+    {
+        var flow = await LoadAsync(FlowId(http.Request, "flow"), kind, http.RequestAborted);
+        http.ForwardErrors(flow.Type == FlowTypes.Browser ? ForwardedErrors.AllButBadRequest : ForwardedErrors.None);
+        return flow;
+    }
+
     /// <summary>Loads a flow of the given kind; 404 when there is none (or it is another kind of flow).</summary>
     public async Task<SelfServiceFlow> LoadAsync(Guid id, string kind, CancellationToken ct) =>
         await db.Flows.AsNoTracking().FirstOrDefaultAsync(f => f.Id == id && f.Kind == kind, ct)
@@ -122,6 +134,10 @@ public sealed class FlowService(GatehouseDbContext db, GatehouseOptions options,
         http.Response.Headers.Location = location;
     }
 
+    /// <summary>The <see cref="UiUrl"/> key of the error UI (<c>selfservice.flows.error.ui_url</c>).</summary>
+    public const string ErrorUi = "error";
+
+    /// <summary>Where the UI of a flow kind (or <see cref="ErrorUi"/>) is: the configured <c>ui_url</c>, else the built-in page.</summary>
     public string UiUrl(string kind)
     {
         var flows = options.Selfservice.Flows;
@@ -132,7 +148,8 @@ public sealed class FlowService(GatehouseDbContext db, GatehouseOptions options,
             FlowKinds.Settings => flows.Settings.UiUrl,
             FlowKinds.Recovery => flows.Recovery.UiUrl,
             FlowKinds.Verification => flows.Verification.UiUrl,
-            _ => flows.Error.UiUrl,
+            ErrorUi => flows.Error.UiUrl,
+            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "no such UI"),
         };
         // Gatehouse's own pages serve as the UI when the configuration names none; with the pages off,
         // Kratos's fallback pages, as Kratos has them.

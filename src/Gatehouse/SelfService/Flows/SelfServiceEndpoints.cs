@@ -1,3 +1,4 @@
+using Gatehouse.Http.Errors;
 using Gatehouse.SelfService.Flows.Login;
 using Gatehouse.SelfService.Flows.Registration;
 using Gatehouse.SelfService.Flows.Recovery;
@@ -31,30 +32,36 @@ public static class SelfServiceEndpoints
     public const string AdminRecoveryCode = "/recovery/code";
     public const string AdminRecoveryLink = "/recovery/link";
 
+    /// <summary>
+    /// The public flow routes. As in Kratos, browser requests get errors of the browser init routes and of the submit
+    /// routes forwarded to the error UI (<see cref="ErrorForwarding"/>): a submit forwards every error until its flow is
+    /// known, then only a browser flow's errors other than 400 (<see cref="FlowService.LoadForSubmitAsync"/>). The API
+    /// init and fetch routes answer errors directly, except "flow disabled", which Kratos forwards there too.
+    /// </summary>
     public static RouteGroupBuilder MapSelfServicePublic(this RouteGroupBuilder root)
     {
-        root.MapGet(LoginBrowser, (HttpContext http, LoginFlows flows) => flows.InitAsync(http, FlowTypes.Browser));
+        root.MapGet(LoginBrowser, (HttpContext http, LoginFlows flows) => flows.InitAsync(http, FlowTypes.Browser)).ForwardErrorsToUi();
         root.MapGet(LoginApi, (HttpContext http, LoginFlows flows) => flows.InitAsync(http, FlowTypes.Api));
         root.MapGet(LoginFlows, (HttpContext http, LoginFlows flows) => flows.GetAsync(http));
-        root.MapPost(Login, (HttpContext http, LoginFlows flows) => flows.SubmitAsync(http));
-        root.MapGet(RegistrationBrowser, (HttpContext http, RegistrationFlows flows) => flows.InitAsync(http, FlowTypes.Browser));
+        root.MapPost(Login, (HttpContext http, LoginFlows flows) => flows.SubmitAsync(http)).ForwardErrorsToUi();
+        root.MapGet(RegistrationBrowser, (HttpContext http, RegistrationFlows flows) => flows.InitAsync(http, FlowTypes.Browser)).ForwardErrorsToUi();
         root.MapGet(RegistrationApi, (HttpContext http, RegistrationFlows flows) => flows.InitAsync(http, FlowTypes.Api));
         root.MapGet(RegistrationFlows, (HttpContext http, RegistrationFlows flows) => flows.GetAsync(http));
-        root.MapPost(Registration, (HttpContext http, RegistrationFlows flows) => flows.SubmitAsync(http));
-        root.MapGet(SettingsBrowser, (HttpContext http, SettingsFlows flows) => flows.InitAsync(http, FlowTypes.Browser));
+        root.MapPost(Registration, (HttpContext http, RegistrationFlows flows) => flows.SubmitAsync(http)).ForwardErrorsToUi();
+        root.MapGet(SettingsBrowser, (HttpContext http, SettingsFlows flows) => flows.InitAsync(http, FlowTypes.Browser)).ForwardErrorsToUi();
         root.MapGet(SettingsApi, (HttpContext http, SettingsFlows flows) => flows.InitAsync(http, FlowTypes.Api));
         root.MapGet(SettingsFlows, (HttpContext http, SettingsFlows flows) => flows.GetAsync(http));
-        root.MapPost(Settings, (HttpContext http, SettingsFlows flows) => flows.SubmitAsync(http));
+        root.MapPost(Settings, (HttpContext http, SettingsFlows flows) => flows.SubmitAsync(http)).ForwardErrorsToUi();
         root.MapGet(VerificationBrowser, (HttpContext http, VerificationFlows flows) => flows.InitAsync(http, FlowTypes.Browser));
         root.MapGet(VerificationApi, (HttpContext http, VerificationFlows flows) => flows.InitAsync(http, FlowTypes.Api));
         root.MapGet(VerificationFlows, (HttpContext http, VerificationFlows flows) => flows.GetAsync(http));
-        root.MapPost(Verification, (HttpContext http, VerificationFlows flows) => flows.SubmitAsync(http));
-        root.MapGet(Verification, (HttpContext http, VerificationFlows flows) => flows.SubmitAsync(http));
-        root.MapGet(RecoveryBrowser, (HttpContext http, RecoveryFlows flows) => flows.InitAsync(http, FlowTypes.Browser));
+        root.MapPost(Verification, (HttpContext http, VerificationFlows flows) => flows.SubmitAsync(http)).ForwardErrorsToUi();
+        root.MapGet(Verification, (HttpContext http, VerificationFlows flows) => flows.SubmitAsync(http)).ForwardErrorsToUi();
+        root.MapGet(RecoveryBrowser, (HttpContext http, RecoveryFlows flows) => flows.InitAsync(http, FlowTypes.Browser)).ForwardErrorsToUi();
         root.MapGet(RecoveryApi, (HttpContext http, RecoveryFlows flows) => flows.InitAsync(http, FlowTypes.Api));
         root.MapGet(RecoveryFlows, (HttpContext http, RecoveryFlows flows) => flows.GetAsync(http));
-        root.MapPost(Recovery, (HttpContext http, RecoveryFlows flows) => flows.SubmitAsync(http));
-        root.MapGet(Recovery, (HttpContext http, RecoveryFlows flows) => flows.SubmitAsync(http));
+        root.MapPost(Recovery, (HttpContext http, RecoveryFlows flows) => flows.SubmitAsync(http)).ForwardErrorsToUi();
+        root.MapGet(Recovery, (HttpContext http, RecoveryFlows flows) => flows.SubmitAsync(http)).ForwardErrorsToUi();
         return root;
     }
 

@@ -383,6 +383,35 @@ namespace Gatehouse.Persistence.Postgres.Migrations
                     b.ToTable("identity_verifiable_addresses", (string)null);
                 });
 
+            modelBuilder.Entity("Gatehouse.SelfService.Errors.SelfServiceError", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Errors")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<Guid>("Nid")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime?>("SeenAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<bool>("WasSeen")
+                        .HasColumnType("boolean");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("selfservice_errors", (string)null);
+                });
+
             modelBuilder.Entity("Gatehouse.SelfService.Flows.SelfServiceCode", b =>
                 {
                     b.Property<Guid>("Id")

@@ -378,6 +378,35 @@ namespace Gatehouse.Persistence.Sqlite.Migrations
                     b.ToTable("identity_verifiable_addresses", (string)null);
                 });
 
+            modelBuilder.Entity("Gatehouse.SelfService.Errors.SelfServiceError", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Errors")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("Nid")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("SeenAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("WasSeen")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("selfservice_errors", (string)null);
+                });
+
             modelBuilder.Entity("Gatehouse.SelfService.Flows.SelfServiceCode", b =>
                 {
                     b.Property<Guid>("Id")

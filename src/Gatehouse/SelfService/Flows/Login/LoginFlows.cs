@@ -98,7 +98,7 @@ public sealed class LoginFlows(
     public async Task SubmitAsync(HttpContext http)
     {
         var ct = http.RequestAborted;
-        var flow = await flows.LoadAsync(FlowService.FlowId(http.Request, "flow"), FlowKinds.Login, ct);
+        var flow = await flows.LoadForSubmitAsync(http, FlowKinds.Login);
         var body = await FormBody.ReadAsync(http.Request, ct);
         csrf.VerifySubmit(http, flow, FormBody.String(body, "csrf_token"));
         if (flows.IsExpired(flow))

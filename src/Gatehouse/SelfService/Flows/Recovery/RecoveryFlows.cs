@@ -43,7 +43,7 @@ public sealed class RecoveryFlows(
     public async Task InitAsync(HttpContext http, string type)
     {
         var ct = http.RequestAborted;
-        EnsureEnabled();
+        EnsureEnabled(http);
         var returnTo = returnUrls.Validate(http.Request.Query["return_to"].ToString());
         if (await sessions.FromRequestAsync(http, ct) is not null)
         {
@@ -55,15 +55,21 @@ public sealed class RecoveryFlows(
             throw new GatehouseError(400, "A valid session was detected and thus recovery is not possible.", "session_already_available");
         }
         var flow = NewFlow(http, type, returnTo);
+        // Kratos answers the before hooks' errors directly, also for browsers, and forwards a browser flow's later ones
+        // (createBrowserRecoveryFlow).
+        http.ForwardErrors(ForwardedErrors.None);
         await hooks.RunBeforeAsync(http, flow, ct);
+        http.ForwardErrors(type == FlowTypes.Browser ? ForwardedErrors.All : ForwardedErrors.None);
         await flows.InsertAsync(flow, ct);
         await responder.RespondNewFlowAsync(http, flow);
     }
 
-    private void EnsureEnabled()
+    /// <summary>Recovery switched off: 400; on the public init and fetch routes forwarded to the error UI for browsers, as in Kratos.</summary>
+    private void EnsureEnabled(HttpContext? forwardFor = null)
     {
-        if (!options.Selfservice.Flows.Recovery.Enabled)
-            throw new GatehouseError(400, "Recovery is not allowed because it was disabled.", "self_service_flow_disabled");
+        if (options.Selfservice.Flows.Recovery.Enabled) return;
+        var error = new GatehouseError(400, "Recovery is not allowed because it was disabled.", "self_service_flow_disabled");
+        throw forwardFor is null ? error : forwardFor.Forwarded(error);
     }
 
     private SelfServiceFlow NewFlow(HttpContext http, string type, string? returnTo)
@@ -75,8 +81,11 @@ public sealed class RecoveryFlows(
         return flow;
     }
 
-    public async Task GetAsync(HttpContext http) =>
+    public async Task GetAsync(HttpContext http)
+    {
+        EnsureEnabled(http);
         await FlowService.WriteFlowAsync(http, 200, await FetchAsync(http, FlowService.FlowId(http.Request, "id")));
+    }
 
     /// <summary>
     /// The flow as the public fetch endpoint answers it, by the same rules (a browser flow only for the browser holding its
@@ -114,7 +123,7 @@ public sealed class RecoveryFlows(
     public async Task SubmitAsync(HttpContext http)
     {
         var ct = http.RequestAborted;
-        var flow = await flows.LoadAsync(FlowService.FlowId(http.Request, "flow"), FlowKinds.Recovery, ct);
+        var flow = await flows.LoadForSubmitAsync(http, FlowKinds.Recovery);
         JsonObject body;
         if (HttpMethods.IsGet(http.Request.Method))
         {

@@ -38,8 +38,7 @@ public sealed class RegistrationFlows(
     public async Task InitAsync(HttpContext http, string type)
     {
         var ct = http.RequestAborted;
-        if (!options.Selfservice.Flows.Registration.Enabled)
-            throw new GatehouseError(400, "Registration is not allowed because it was disabled.", "self_service_flow_disabled");
+        if (!options.Selfservice.Flows.Registration.Enabled) throw Disabled();
         var returnTo = returnUrls.Validate(http.Request.Query["return_to"].ToString());
         var schemaParam = http.Request.Query["identity_schema"].ToString();
         var schema = schemaParam.Length == 0 ? schemas.Default
@@ -63,8 +62,15 @@ public sealed class RegistrationFlows(
         await responder.RespondNewFlowAsync(http, flow);
     }
 
-    public async Task GetAsync(HttpContext http) =>
+    public async Task GetAsync(HttpContext http)
+    {
+        // Kratos forwards this one error of the fetch route to the error UI (getRegistrationFlow).
+        if (!options.Selfservice.Flows.Registration.Enabled) throw http.Forwarded(Disabled());
         await FlowService.WriteFlowAsync(http, 200, await FetchAsync(http, FlowService.FlowId(http.Request, "id")));
+    }
+
+    private static GatehouseError Disabled() =>
+        new(400, "Registration is not allowed because it was disabled.", "self_service_flow_disabled", "registration flow disabled");
 
     /// <summary>
     /// The flow as the public fetch endpoint answers it, by the same rules (a browser flow only for the browser holding its
@@ -109,7 +115,7 @@ public sealed class RegistrationFlows(
     public async Task SubmitAsync(HttpContext http)
     {
         var ct = http.RequestAborted;
-        var flow = await flows.LoadAsync(FlowService.FlowId(http.Request, "flow"), FlowKinds.Registration, ct);
+        var flow = await flows.LoadForSubmitAsync(http, FlowKinds.Registration);
         var body = await FormBody.ReadAsync(http.Request, ct);
         csrf.VerifySubmit(http, flow, FormBody.String(body, "csrf_token"));
         var context = JsonNode.Parse(flow.InternalContext ?? "{}")!.AsObject();

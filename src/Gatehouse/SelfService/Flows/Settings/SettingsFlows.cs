@@ -121,8 +121,18 @@ public sealed class SettingsFlows(
     public async Task SubmitAsync(HttpContext http)
     {
         var ct = http.RequestAborted;
-        var flow = await flows.LoadAsync(FlowService.FlowId(http.Request, "flow"), FlowKinds.Settings, ct);
-        var session = await sessions.FromRequestAsync(http, ct) ?? throw NoSession();
+        var flow = await flows.LoadForSubmitAsync(http, FlowKinds.Settings);
+        var session = await sessions.FromRequestAsync(http, ct);
+        if (session is null)
+        {
+            // Kratos's settings error handler: a browser without a session signs in first; JSON and API clients get 401.
+            if (flow.Type == FlowTypes.Browser && !FlowService.WantsJson(http.Request))
+            {
+                FlowService.Redirect(http, flows.PublicBase + SelfServiceEndpoints.LoginBrowser);
+                return;
+            }
+            throw NoSession();
+        }
         if (flow.IdentityId != session.IdentityId) throw Mismatch();
         var body = await FormBody.ReadAsync(http.Request, ct);
         csrf.VerifySubmit(http, flow, FormBody.String(body, "csrf_token"));
@@ -170,7 +180,7 @@ public sealed class SettingsFlows(
         // Credential identifiers are write-protected: changing them needs a recent sign-in.
         var before = schema.Validate(JsonNode.Parse(identity.Traits)).CredentialIdentifiers;
         var changed = !SameIdentifiers(before, validation.CredentialIdentifiers);
-        if (changed) RequirePrivileged(http, flow, session);
+        if (changed && !Privileged(http, flow, session)) return;
         // Pre-persist hooks see the identity with the new traits before it is saved; a web hook with response.parse may
         // replace traits and metadata (whole) or stop the change.
         var hookContext = new HookContext { Http = http, Flow = flow, FlowKind = FlowKinds.Settings, Method = "profile", Session = session };
@@ -222,7 +232,7 @@ public sealed class SettingsFlows(
             await RespondAsync(http, flow, identity, ui, 400, ct);
             return;
         }
-        RequirePrivileged(http, flow, session);
+        if (!Privileged(http, flow, session)) return;
         var schema = schemas.Find(identity.SchemaId) ?? schemas.Default;
         var ids = schema.Validate(JsonNode.Parse(identity.Traits)).CredentialIdentifiers;
         var identifier = ids.TryGetValue(CredentialTypes.Password, out var list) && list.Count > 0 ? list[0] : "";
@@ -279,10 +289,19 @@ public sealed class SettingsFlows(
         else FlowService.Redirect(http, flows.UiUrlFor(flow));
     }
 
-    private void RequirePrivileged(HttpContext http, SelfServiceFlow flow, Session session)
+    /// <summary>
+    /// Whether the session signed in recently enough to change credentials. If not, as Kratos's <c>reauthenticate</c>:
+    /// an HTML browser is sent to sign in again (303; false), JSON and API clients get 403 <c>session_refresh_required</c>.
+    /// </summary>
+    private bool Privileged(HttpContext http, SelfServiceFlow flow, Session session)
     {
-        if (session.AuthenticatedAt >= flows.Now() - options.Selfservice.Flows.Settings.PrivilegedSessionMaxAge) return;
+        if (session.AuthenticatedAt >= flows.Now() - options.Selfservice.Flows.Settings.PrivilegedSessionMaxAge) return true;
         var target = $"{flows.PublicBase}/self-service/login/browser?refresh=true&return_to={Uri.EscapeDataString(flows.UiUrlFor(flow))}";
+        if (flow.Type == FlowTypes.Browser && !FlowService.WantsJson(http.Request))
+        {
+            FlowService.Redirect(http, target);
+            return false;
+        }
         throw new GatehouseError(403, "The login session is too old and thus not allowed to update these fields. Please re-authenticate.", "session_refresh_required",
             details: new JsonObject { ["redirect_browser_to"] = target })
         {

@@ -40,8 +40,8 @@ public sealed class VerificationFlows(
 
     public async Task InitAsync(HttpContext http, string type)
     {
-        if (!options.Selfservice.Flows.Verification.Enabled)
-            throw new GatehouseError(400, "Verification is not allowed because it was disabled.", "self_service_flow_disabled");
+        EnsureEnabled(http);
+        // Anything else (return_to, before hooks) Kratos answers directly on both init routes.
         var returnTo = returnUrls.Validate(http.Request.Query["return_to"].ToString());
         var flow = NewFlow(http, type, returnTo);
         await hooks.RunBeforeAsync(http, flow, http.RequestAborted);
@@ -58,8 +58,18 @@ public sealed class VerificationFlows(
         return flow;
     }
 
-    public async Task GetAsync(HttpContext http) =>
+    /// <summary>Verification switched off: 400, forwarded to the error UI for browsers on the init and fetch routes, as in Kratos.</summary>
+    private void EnsureEnabled(HttpContext http)
+    {
+        if (!options.Selfservice.Flows.Verification.Enabled)
+            throw http.Forwarded(new GatehouseError(400, "Verification is not allowed because it was disabled.", "self_service_flow_disabled"));
+    }
+
+    public async Task GetAsync(HttpContext http)
+    {
+        EnsureEnabled(http);
         await FlowService.WriteFlowAsync(http, 200, await FetchAsync(http, FlowService.FlowId(http.Request, "id")));
+    }
 
     /// <summary>
     /// The flow as the public fetch endpoint answers it, by the same rules (a browser flow only for the browser holding its
@@ -89,7 +99,7 @@ public sealed class VerificationFlows(
     public async Task SubmitAsync(HttpContext http)
     {
         var ct = http.RequestAborted;
-        var flow = await flows.LoadAsync(FlowService.FlowId(http.Request, "flow"), FlowKinds.Verification, ct);
+        var flow = await flows.LoadForSubmitAsync(http, FlowKinds.Verification);
         JsonObject body;
         if (HttpMethods.IsGet(http.Request.Method))
         {
