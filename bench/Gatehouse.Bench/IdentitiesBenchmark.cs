@@ -12,7 +12,7 @@ namespace Gatehouse.Bench;
 /// </summary>
 internal sealed class IdentitiesBenchmark(GatehouseProcess server, BenchOptions options)
 {
-    private readonly CpuMeter _cpu = new(server.Pid, options.PostgresDsn is null ? null : new Uri(options.PostgresDsn).Port);
+    private readonly CpuMeter _cpu = new(server.Pid, options.PostgresDsn);
 
     private const string Password = "correct horse battery staple";
 
