@@ -1,3 +1,4 @@
+using System.Net;
 using Gatehouse.ApiKeys;
 using Gatehouse.Persistence;
 using Gatehouse.Tests.Infrastructure;
@@ -90,6 +91,21 @@ public sealed class SqlitePreparedReadsTests
             Assert.Equal(["c-0", "c-1", "c-2", "c-3", "c-4"], await TaggedNames(context, "c-"));
         });
         Assert.Equal(before + 128, reads.Counts.Served);
+    }
+
+    [Fact]
+    public async Task Lookups_by_identifier_work_on_a_shared_in_memory_database_too()
+    {
+        await using var server = await TestServer.StartAsync(Db.Sqlite, o => o.Dsn = "memory");
+        var reads = server.Services.GetRequiredService<SqlitePreparedReads>();
+        var email = HttpAssertions.UniqueEmail("memory");
+        var created = await (await server.AdminWithKey.PostJson("/admin/identities", $$$"""{"schema_id":"default","traits":{"email":"{{{email}}}"}}""")).Json(HttpStatusCode.Created);
+        for (var i = 0; i < 3; i++)
+        {
+            var found = (await (await server.AdminWithKey.GetAsync($"/admin/identities?credentials_identifier={email}")).Json(HttpStatusCode.OK)).AsArray();
+            Assert.Equal(created["id"]!.GetValue<string>(), Assert.Single(found)!["id"]!.GetValue<string>());
+        }
+        Assert.Equal(3, reads.Counts.Served);
     }
 
     [Fact]
