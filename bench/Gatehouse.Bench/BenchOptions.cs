@@ -10,6 +10,7 @@ internal sealed class BenchOptions
     public bool Keep { get; set; }
     public int BatchSize { get; set; } = 1000;
     public int Lookups { get; set; } = 2000;
+    public int LookupWarmup { get; set; } = 200;
     public int PageRepeats { get; set; } = 100;
     public int PageSize { get; set; } = 250;
     public int Creates { get; set; } = 5000;

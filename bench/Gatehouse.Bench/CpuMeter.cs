@@ -3,27 +3,58 @@ using System.Globalization;
 namespace Gatehouse.Bench;
 
 /// <summary>
-/// CPU time used by the server side (the gatehouse process and, for PostgreSQL, the cluster's processes), read from
-/// /proc. The machine is shared and busy, so wall-clock throughput depends on the neighbours; CPU time per identity
-/// hardly does, and says what the server itself costs.
+/// CPU time of the server side from /proc: the gatehouse process and, with PostgreSQL, the cluster serving the
+/// benchmark's database (found by the DSN's port): its postmaster and auxiliary processes (checkpointer, WAL writer, …),
+/// and the backends and autovacuum workers of that database only. Other databases' backends are left out, so that other
+/// users of a shared cluster (test suites creating and dropping their own databases) do not count.
 /// </summary>
-internal sealed class CpuMeter(int gatehousePid, int? postgresPort)
+internal sealed class CpuMeter(int gatehousePid, string? postgresDsn)
 {
     private static readonly double TicksPerSecond = 100; // USER_HZ on Linux
+
+    private readonly int? _postgresPort = postgresDsn is null ? null : new Uri(postgresDsn).Port;
+    private readonly string? _database = postgresDsn is null ? null : Uri.UnescapeDataString(new Uri(postgresDsn).AbsolutePath.TrimStart('/'));
 
     public (TimeSpan Gatehouse, TimeSpan Database) Read()
     {
         var gatehouse = Ticks(gatehousePid);
         long database = 0;
-        if (postgresPort is { } port && FindPostmaster(port) is { } postmaster)
+        if (_postgresPort is { } port && FindPostmaster(port) is { } postmaster)
         {
             database = Ticks(postmaster);
             foreach (var pid in Pids())
             {
-                if (ParentOf(pid) == postmaster) database += Ticks(pid);
+                if (ParentOf(pid) == postmaster && Serves(pid, _database!)) database += Ticks(pid);
             }
         }
         return (TimeSpan.FromSeconds(gatehouse / TicksPerSecond), TimeSpan.FromSeconds(database / TicksPerSecond));
+    }
+
+    /// <summary>
+    /// PostgreSQL titles its children: "postgres: USER DATABASE HOST(PORT) STATE" for a client backend,
+    /// "postgres: autovacuum worker DATABASE", "postgres: checkpointer" and the like for the rest.
+    /// </summary>
+    private static bool Serves(int pid, string database)
+    {
+        string title;
+        try
+        {
+            title = File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ').Trim();
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
+        }
+        const string prefix = "postgres: ";
+        if (!title.StartsWith(prefix, StringComparison.Ordinal)) return true;
+        var words = title[prefix.Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (words is ["autovacuum", "worker", var vacuumed, ..]) return vacuumed == database;
+        if (words.Length >= 3 && (words[2].Contains('(', StringComparison.Ordinal) || words[2] == "[local]")) return words[1] == database;
+        return true;
     }
 
     private static IEnumerable<int> Pids() =>

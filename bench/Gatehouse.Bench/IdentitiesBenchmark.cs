@@ -12,7 +12,7 @@ namespace Gatehouse.Bench;
 /// </summary>
 internal sealed class IdentitiesBenchmark(GatehouseProcess server, BenchOptions options)
 {
-    private readonly CpuMeter _cpu = new(server.Pid, options.PostgresDsn is null ? null : new Uri(options.PostgresDsn).Port);
+    private readonly CpuMeter _cpu = new(server.Pid, options.PostgresDsn);
 
     private const string Password = "correct horse battery staple";
 
@@ -90,7 +90,7 @@ internal sealed class IdentitiesBenchmark(GatehouseProcess server, BenchOptions 
                 throw new InvalidOperationException($"lookup of {email}: HTTP {(int)response.StatusCode}: {Encoding.UTF8.GetString(bytes)}");
             return sw.Elapsed.TotalMilliseconds;
         }
-        for (var i = 0; i < 200; i++) await One(random.Next(options.Count));
+        for (var i = 0; i < options.LookupWarmup; i++) await One(random.Next(options.Count));
         var samples = new List<double>(options.Lookups);
         var cpuBefore = _cpu.Read();
         for (var i = 0; i < options.Lookups; i++) samples.Add(await One(random.Next(options.Count)));

@@ -15,7 +15,7 @@ if (args is ["bare-endpoint", var barePort])
 if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] is not ("identities" or "sessions"))
 {
     Console.Error.WriteLine("usage: Gatehouse.Bench identities|sessions [--count N] [--postgres DSN] [--out FILE] [--no-build] [--keep] [--server-dll PATH]");
-    Console.Error.WriteLine("  identities: [--batch-size 1000] [--lookups 2000] [--page-repeats 100] [--creates 5000] [--concurrency 8]");
+    Console.Error.WriteLine("  identities: [--batch-size 1000] [--lookups 2000] [--lookup-warmup 200] [--page-repeats 100] [--creates 5000] [--concurrency 8]");
     Console.Error.WriteLine("  sessions:   [--sessions 100000] [--concurrency 8] [--seconds 10] [--rounds 2] [--rate 1000]");
     Console.Error.WriteLine("              [--auth-concurrency 4] [--auth-seconds 20] [--bcrypt-cost 12] [--batch-size 1000] [--whoami-cache on|off]");
     return args.Length == 0 ? 2 : args[0] is "-h" or "--help" ? 0 : 2;
@@ -37,6 +37,7 @@ for (var i = 1; i < args.Length; i++)
         case "--keep": options.Keep = true; break;
         case "--batch-size": options.BatchSize = NextInt(); break;
         case "--lookups": options.Lookups = NextInt(); break;
+        case "--lookup-warmup": options.LookupWarmup = NextInt(); break;
         case "--page-repeats": options.PageRepeats = NextInt(); break;
         case "--page-size": options.PageSize = NextInt(); break;
         case "--creates": options.Creates = NextInt(); break;

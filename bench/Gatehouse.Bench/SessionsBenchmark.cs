@@ -46,7 +46,7 @@ internal sealed class SessionsBenchmark(GatehouseProcess server, BareEndpoint ba
               enabled: {(whoamiCache ? "true" : "false")}
         """;
 
-    private readonly CpuMeter _serverCpu = new(server.Pid, options.PostgresDsn is null ? null : new Uri(options.PostgresDsn).Port);
+    private readonly CpuMeter _serverCpu = new(server.Pid, options.PostgresDsn);
     private readonly CpuMeter _bareCpu = new(bare.Pid, null);
     private readonly PasswordHasher _hasher = new(new HashersOptions { Algorithm = "bcrypt", Bcrypt = new BcryptOptions { Cost = options.BcryptCost } });
 

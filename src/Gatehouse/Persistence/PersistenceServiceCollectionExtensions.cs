@@ -13,7 +13,14 @@ public static class PersistenceServiceCollectionExtensions
         if (dsn.Provider == DatabaseProvider.Sqlite)
         {
             if (dsn.InMemory) services.TryAddSingleton(new InMemoryKeepAlive(dsn.ConnectionString));
-            services.AddDbContextPool<SqliteGatehouseDbContext>((sp, o) => AddAppInterceptors(sp, ConfigureSqlite(o, dsn.ConnectionString)));
+            // Created by the container (not registered as an instance) so that it is disposed, closing its connections,
+            // when the application stops: a shared in-memory database lives as long as any connection to it.
+            services.TryAddSingleton(_ => new SqlitePreparedReads(dsn.ConnectionString));
+            services.AddDbContextPool<SqliteGatehouseDbContext>((sp, o) =>
+            {
+                ConfigureSqlite(o, dsn.ConnectionString, sp.GetRequiredService<SqlitePreparedReads>());
+                AddAppInterceptors(sp, o);
+            });
             services.TryAddScoped<GatehouseDbContext>(sp =>
             {
                 sp.GetService<InMemoryKeepAlive>();
@@ -35,10 +42,17 @@ public static class PersistenceServiceCollectionExtensions
         if (services.GetService<Sessions.WhoamiCacheInvalidation>() is { } whoami) o.AddInterceptors(whoami);
     }
 
-    public static DbContextOptionsBuilder ConfigureSqlite(DbContextOptionsBuilder o, string connectionString) =>
+    /// <param name="preparedReads">
+    /// Runs the queries tagged <see cref="SqlitePreparedReads.Tag"/> through kept prepared statements; without it they
+    /// run like any other query (same answers, prepared on every execution).
+    /// </param>
+    public static void ConfigureSqlite(DbContextOptionsBuilder o, string connectionString, SqlitePreparedReads? preparedReads = null)
+    {
         o.UseSqlite(connectionString, s => s.MigrationsAssembly(typeof(GatehouseDbContext).Assembly.FullName))
          .AddInterceptors(SqlitePragmas.Instance)
          .ConfigureWarnings(w => w.Ignore(RelationalEventId.PendingModelChangesWarning));
+        if (preparedReads is not null) o.AddInterceptors(preparedReads);
+    }
 
     public static DbContextOptionsBuilder ConfigurePostgres(DbContextOptionsBuilder o, string connectionString) =>
         o.UseNpgsql(connectionString)

@@ -62,6 +62,16 @@ public static class IdentifierNormalizer
             return false;
         }
 
+        // Without a default region, libphonenumber accepts only numbers that carry their country code after a plus
+        // sign (a leading "+", or an RFC 3966 phone-context that starts with one) and throws for anything else. Most
+        // identifiers are email addresses or user names: answering them here saves a NumberParseException per call
+        // (every credentials_identifier lookup and login normalises its identifier). Width folding above has already
+        // turned a full-width plus into '+'.
+        if (!candidate.Contains('+', StringComparison.Ordinal))
+        {
+            return false;
+        }
+
         try
         {
             var number = Phones.Parse(candidate, null);

@@ -249,6 +249,46 @@ public sealed class IdentityAdminApiTests(ServerFixture fixture) : IClassFixture
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Lookup_by_identifier_finds_every_holder_shows_each_as_get_does_and_pages(string db)
+    {
+        var s = await fixture.Get(db);
+        var handle = $"Handle-{Guid.NewGuid():N}";
+        // A holds the handle as a (normalised, lower-cased) password identifier; B holds it verbatim as a passkey user
+        // handle, next to a password and an oidc credential of its own. The lookup matches both spellings.
+        var a = await (await s.AdminWithKey.PostJson("/admin/identities", $$$$$"""
+            {"schema_id":"customer","traits":{"username":"{{{{{handle}}}}}"},"credentials":{"password":{"config":{"password":"a long secret phrase"}}}}
+            """)).Json(HttpStatusCode.Created);
+        var b = await Create(s, HttpAssertions.UniqueEmail("holder"), $$$$$"""
+            ,"credentials":{"password":{"config":{"password":"a long secret phrase"}},
+              "passkey":{"config":{"user_handle":"{{{{{handle}}}}}","credentials":[]}},
+              "oidc":{"config":{"providers":[{"provider":"github","subject":"{{{{{handle}}}}}"}]}}}
+            """);
+        // Pages follow id order (UUIDv7, but two creations may share a millisecond).
+        string[] ids = [.. new[] { a["id"]!.GetValue<string>(), b["id"]!.GetValue<string>() }.Order(StringComparer.Ordinal)];
+
+        // Both, in id order, each byte for byte what GET /admin/identities/{id} answers (credentials with their
+        // identifiers, no configs).
+        var response = await s.AdminWithKey.GetAsync($"/admin/identities?credentials_identifier={handle}");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using (var list = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()))
+        {
+            Assert.Equal(ids, list.RootElement.EnumerateArray().Select(e => e.GetProperty("id").GetString()));
+            foreach (var (element, id) in list.RootElement.EnumerateArray().Zip(ids))
+                Assert.Equal(await (await s.AdminWithKey.GetAsync($"/admin/identities/{id}")).Content.ReadAsStringAsync(), element.GetRawText());
+            Assert.Equal(4, list.RootElement.EnumerateArray().Sum(e => e.GetProperty("credentials").EnumerateObject().Count()));
+        }
+
+        var first = await s.AdminWithKey.GetAsync($"/admin/identities?credentials_identifier={handle}&page_size=1");
+        Assert.Equal(ids[0], Assert.Single((await first.Json(HttpStatusCode.OK)).AsArray())!["id"]!.GetValue<string>());
+        var next = first.Headers.GetValues("Link").Single().Split(',').Where(l => l.Contains("rel=\"next\"")).Select(l => l[(l.IndexOf('<') + 1)..l.IndexOf('>')]).Single();
+        Assert.Contains($"page_token={ids[0]}", next);
+        var second = await s.AdminWithKey.GetAsync($"/admin/identities?credentials_identifier={handle}&page_size=1&page_token={ids[0]}");
+        Assert.Equal(ids[1], Assert.Single((await second.Json(HttpStatusCode.OK)).AsArray())!["id"]!.GetValue<string>());
+        Assert.DoesNotContain("rel=\"next\"", second.Headers.GetValues("Link").Single());
+        Assert.Empty((await (await s.AdminWithKey.GetAsync($"/admin/identities?credentials_identifier={handle}&page_token={ids[1]}")).Json(HttpStatusCode.OK)).AsArray());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Batch_creates_items_whole_or_reports_per_item_errors(string db)
     {
         var s = await fixture.Get(db);

@@ -36,6 +36,8 @@ public sealed class DsnTests
         Assert.Equal("s@cret", b.Password);
         Assert.Equal(Npgsql.SslMode.Disable, b.SslMode);
         Assert.Equal(20, b.MaxPoolSize);
+        Assert.Equal(100, b.MaxAutoPrepare);
+        Assert.True(b.NoResetOnClose);
     }
 
     [Theory]

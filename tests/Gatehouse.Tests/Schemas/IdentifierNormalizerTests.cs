@@ -32,6 +32,29 @@ public sealed class IdentifierNormalizerTests
         Assert.Equal("+4917667111638", e164);
     }
 
+    [Theory]
+    [InlineData("＋49 176 67111638", "+4917667111638")] // full-width plus
+    [InlineData("tel:+49-176-67111638", "+4917667111638")]
+    [InlineData("tel:176-67111638;phone-context=+49", "+4917667111638")]
+    public void TryNormalizePhone_accepts_every_form_with_a_plus(string input, string expected)
+    {
+        Assert.True(IdentifierNormalizer.TryNormalizePhone(input, out var e164));
+        Assert.Equal(expected, e164);
+    }
+
+    [Theory]
+    [InlineData("004917667111638")] // international call prefix, but no region to read it with
+    [InlineData("4917667111638")]
+    [InlineData("tel:17667111638;phone-context=example.org")]
+    [InlineData("user0001234@bench.example")]
+    public void TryNormalizePhone_rejects_numbers_without_a_plus_as_libphonenumber_does(string input)
+    {
+        Assert.False(IdentifierNormalizer.TryNormalizePhone(input, out var unchanged));
+        Assert.Equal(input, unchanged);
+        // The shortcut must agree with the library it skips: without a region, parsing fails for these.
+        Assert.Throws<PhoneNumbers.NumberParseException>(() => PhoneNumbers.PhoneNumberUtil.GetInstance().Parse(input, null));
+    }
+
     [Fact]
     public void TryNormalizeEmail_canonicalises_and_checks_the_address()
     {

@@ -1,0 +1,169 @@
+using System.Collections.Concurrent;
+using System.Data.Common;
+using System.Runtime.CompilerServices;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+
+namespace Gatehouse.Persistence;
+
+/// <summary>
+/// Runs the SQLite reads tagged with <see cref="Tag"/> (<c>TagWith</c>) through statements that are prepared once and
+/// kept, instead of being compiled by SQLite on every execution. Microsoft.Data.Sqlite prepares each new command and
+/// finalises a connection's statements when it closes, and EF creates a command per query and closes its connection
+/// after it, so every query pays SQLite's parse and plan: for a five-table join that was most of the query's cost
+/// (measured ~150–180 µs to prepare against ~35 µs to run, at 30,000 identities).
+/// <para>
+/// This interceptor keeps a few connections of its own open, each with the tagged statements it has prepared. A tagged
+/// query outside a transaction borrows one, runs the prepared statement with the very parameters EF made for its own
+/// command, and hands EF that statement's reader; EF materialises it as usual, and the connection goes back when EF
+/// disposes the reader. Reads outside a transaction see the latest committed data on any connection, so the answer is
+/// the one EF's own connection would have given. Untagged queries, queries inside a transaction and all writes run as
+/// before. On PostgreSQL the tag is only a comment (Npgsql's auto-prepare already keeps statements there).
+/// </para>
+/// </summary>
+public sealed class SqlitePreparedReads(string connectionString) : DbCommandInterceptor, IDisposable
+{
+    /// <summary>
+    /// The query tag that opts a read-only, non-tracking query in. Only for queries that read every row of their result
+    /// (<c>ToList</c>): tagging whoami's <c>FirstOrDefault</c> query made a later read miss a just-committed session
+    /// now and then (not understood yet, so not allowed).
+    /// </summary>
+    public const string Tag = "gatehouse:prepared-read";
+
+    // EF writes each tag as an SQL comment line ahead of the statement.
+    private static readonly string Marker = "-- " + Tag + Environment.NewLine;
+
+    // Connections kept for reuse; more are opened under concurrency and closed again when they come back to a full pool.
+    private static readonly int MaxIdle = Math.Max(4, Environment.ProcessorCount * 2);
+
+    // Distinct tagged statements per connection; a handful in practice (one per tagged query shape).
+    private const int MaxStatements = 32;
+
+    private readonly ConcurrentBag<Lease> _idle = [];
+    private readonly ConditionalWeakTable<DbDataReader, Lease> _readers = [];
+    private volatile bool _disposed;
+    private long _served;
+    private long _prepared;
+
+    /// <summary>Tagged reads answered from a kept statement, and statements prepared for them (for tests).</summary>
+    internal (long Served, long Prepared) Counts => (Interlocked.Read(ref _served), Interlocked.Read(ref _prepared));
+
+    public override InterceptionResult<DbDataReader> ReaderExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result) =>
+        !result.HasResult && TryExecute(command) is { } reader ? InterceptionResult<DbDataReader>.SuppressWithResult(reader) : result;
+
+    // SQLite has no asynchronous I/O: Microsoft.Data.Sqlite's async methods run synchronously too.
+    public override ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return ValueTask.FromResult(ReaderExecuting(command, eventData, result));
+    }
+
+    /// <summary>EF has closed the reader (it closes before it disposes): the connection can serve the next query.</summary>
+    public override InterceptionResult DataReaderDisposing(DbCommand command, DataReaderDisposingEventData eventData, InterceptionResult result)
+    {
+        var reader = eventData.DataReader;
+        if (_readers.TryGetValue(reader, out var lease))
+        {
+            _readers.Remove(reader);
+            reader.Dispose();
+            Return(lease);
+        }
+        return result;
+    }
+
+    private SqliteDataReader? TryExecute(DbCommand command)
+    {
+        if (_disposed || command.Transaction is not null || !command.CommandText.StartsWith(Marker, StringComparison.Ordinal)) return null;
+        var lease = Rent();
+        try
+        {
+            var prepared = lease.Statement(command.CommandText, ref _prepared);
+            prepared.CommandTimeout = command.CommandTimeout;
+            prepared.Parameters.Clear();
+            foreach (SqliteParameter parameter in command.Parameters) prepared.Parameters.Add(parameter);
+            var reader = prepared.ExecuteReader();
+            _readers.Add(reader, lease);
+            Interlocked.Increment(ref _served);
+            return reader;
+        }
+        catch
+        {
+            lease.Dispose();
+            throw;
+        }
+    }
+
+    private Lease Rent()
+    {
+        if (_idle.TryTake(out var lease)) return lease;
+        var connection = new SqliteConnection(connectionString);
+        try
+        {
+            connection.Open();
+            // As SqlitePragmas sets on EF's connections: wait for a lock rather than fail.
+            using var pragma = connection.CreateCommand();
+            pragma.CommandText = "PRAGMA busy_timeout=10000;";
+            pragma.ExecuteNonQuery();
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+        return new Lease(connection);
+    }
+
+    private void Return(Lease lease)
+    {
+        lease.ReleaseParameters();
+        if (_disposed || _idle.Count >= MaxIdle)
+        {
+            lease.Dispose();
+            return;
+        }
+        _idle.Add(lease);
+        if (_disposed && _idle.TryTake(out var late)) late.Dispose();
+    }
+
+    public void Dispose()
+    {
+        _disposed = true;
+        while (_idle.TryTake(out var lease)) lease.Dispose();
+    }
+
+    /// <summary>One open connection and the statements prepared on it. Used by one query at a time.</summary>
+    private sealed class Lease(SqliteConnection connection) : IDisposable
+    {
+        private readonly Dictionary<string, SqliteCommand> _statements = new(StringComparer.Ordinal);
+
+        public SqliteCommand Statement(string sql, ref long preparedCount)
+        {
+            if (_statements.TryGetValue(sql, out var statement)) return statement;
+            if (_statements.Count >= MaxStatements) DisposeStatements();
+            statement = connection.CreateCommand();
+            statement.CommandText = sql;
+            statement.Prepare();
+            Interlocked.Increment(ref preparedCount);
+            _statements.Add(sql, statement);
+            return statement;
+        }
+
+        /// <summary>The parameters belong to EF's command; do not keep them (or their values) alive.</summary>
+        public void ReleaseParameters()
+        {
+            foreach (var statement in _statements.Values) statement.Parameters.Clear();
+        }
+
+        private void DisposeStatements()
+        {
+            foreach (var statement in _statements.Values) statement.Dispose();
+            _statements.Clear();
+        }
+
+        public void Dispose()
+        {
+            DisposeStatements();
+            connection.Dispose();
+        }
+    }
+}
