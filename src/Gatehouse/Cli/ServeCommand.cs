@@ -25,6 +25,7 @@ internal static class ServeCommand
             if (withWorker) SmtpConnection.Parse(options.Courier.Smtp.ConnectionUri);
             await using var app = GatehouseApp.Build(options, schemas, withWorker ? s => s.AddCourierWorker() : null);
             await app.Services.GetRequiredService<CourierTemplates>().ValidateAsync(ct);
+            await app.Services.GetRequiredService<Sessions.Tokenizer.SessionTokenizer>().ValidateAsync(ct);
             var migrator = app.Services.GetRequiredService<DatabaseMigrator>();
             if (isDev)
             {

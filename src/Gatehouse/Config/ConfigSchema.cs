@@ -246,6 +246,7 @@ internal sealed partial class ConfigSchema
             case "duration": return "a duration such as \"1h\", \"15m\" or \"30s\"";
             case "byteSize": return "a size such as \"128MB\" or a number of bytes";
             case "smtpUri": return "an smtp:// or smtps:// URL";
+            case "jwksUrl": return "a file:// or base64:// URL (the key set is read only from those)";
         }
         var resolved = Resolve(schema);
         if (resolved["enum"] is JsonArray options) return "one of " + string.Join(", ", options.Select(o => o!.ToJsonString()));

@@ -140,10 +140,35 @@ public sealed class SessionOptions
     public SessionWhoamiOptions Whoami { get; set; } = new();
 }
 
-/// <summary><c>session.whoami</c>: Gatehouse supports only its own <c>cache</c> key here.</summary>
+/// <summary><c>session.whoami</c>: the tokenizer (Kratos's <c>tokenize_as</c>) and Gatehouse's own <c>cache</c>.</summary>
 public sealed class SessionWhoamiOptions
 {
     public WhoamiCacheOptions Cache { get; set; } = new();
+    public SessionTokenizerOptions Tokenizer { get; set; } = new();
+}
+
+/// <summary><c>session.whoami.tokenizer</c>: how <c>GET /sessions/whoami?tokenize_as=NAME</c> turns the session into a JWT.</summary>
+public sealed class SessionTokenizerOptions
+{
+    /// <summary>Templates by name, the value of <c>tokenize_as</c>.</summary>
+    public Dictionary<string, TokenizerTemplateOptions> Templates { get; set; } = [];
+}
+
+/// <summary><c>session.whoami.tokenizer.templates.NAME</c>.</summary>
+public sealed class TokenizerTemplateOptions
+{
+    /// <summary>The token's lifetime: <c>exp</c> is the time of issue plus this.</summary>
+    [JsonConverter(typeof(DurationJsonConverter))]
+    public TimeSpan Ttl { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary><c>file://</c> or <c>base64://</c> JSON Web Key Set (or single key); its first key signs, with the key's <c>alg</c>.</summary>
+    public string JwksUrl { get; set; } = "";
+
+    /// <summary>Optional Jsonnet (<c>file://</c>, <c>base64://</c>, <c>http(s)://</c>) that reads <c>std.extVar('session')</c> and <c>std.extVar('claims')</c> and returns <c>{claims: {...}}</c>.</summary>
+    public string? ClaimsMapperUrl { get; set; }
+
+    /// <summary><c>id</c> (the identity id, default) or <c>external_id</c>: what becomes the <c>sub</c> claim.</summary>
+    public string SubjectSource { get; set; } = "id";
 }
 
 /// <summary>Gatehouse addition: the in-memory whoami cache (see <c>Sessions.WhoamiCache</c>).</summary>

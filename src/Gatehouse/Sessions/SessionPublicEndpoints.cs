@@ -3,6 +3,7 @@ using Gatehouse.Http.Errors;
 using Gatehouse.Http.Json;
 using Gatehouse.Http.Pagination;
 using Gatehouse.Identities;
+using Gatehouse.Sessions.Tokenizer;
 
 namespace Gatehouse.Sessions;
 
@@ -29,8 +30,15 @@ public static class SessionPublicEndpoints
         return root;
     }
 
-    private static async Task WhoamiAsync(HttpContext http, SessionManager manager, SessionJson json, WhoamiCache cache)
+    private static async Task WhoamiAsync(HttpContext http, SessionManager manager, SessionJson json, WhoamiCache cache, SessionTokenizer tokenizer)
     {
+        // Kratos reads the first value and ignores an empty one.
+        if (http.Request.Query.TryGetValue("tokenize_as", out var tokenizeAs) && tokenizeAs.FirstOrDefault() is { Length: > 0 } template)
+        {
+            await TokenizedWhoamiAsync(http, manager, json, tokenizer, template);
+            return;
+        }
+
         byte[]? hash = null;
         var stamp = 0L;
         if (cache.Enabled && manager.TryExtractToken(http, out var token, out var source, out var cookieExpiresAt))
@@ -55,6 +63,22 @@ public static class SessionPublicEndpoints
         var body = JsonSerializer.SerializeToUtf8Bytes(json.ToNode(session, includeIdentity: true, IdentityView.Public), HttpJson.Options);
         if (hash is not null) cache.Add(hash, session, body, stamp);
         await HttpJson.WriteAsync(http, 200, body);
+    }
+
+    /// <summary>
+    /// whoami with <c>tokenize_as</c>: every answer carries a new token (its own <c>jti</c>, <c>iat</c>, <c>exp</c>), so it
+    /// neither comes from nor goes into the whoami cache. A tokenizer error answers before the cookie is re-sent, as in Kratos.
+    /// </summary>
+    private static async Task TokenizedWhoamiAsync(HttpContext http, SessionManager manager, SessionJson json, SessionTokenizer tokenizer, string template)
+    {
+        var current = await manager.RequireAsync(http, http.RequestAborted);
+        var session = current.Session;
+        var node = json.ToNode(session, includeIdentity: true, IdentityView.Public);
+        node["tokenized"] = await tokenizer.TokenizeAsync(template, session, node.ToJsonString(HttpJson.Options), http.RequestAborted);
+        if (current.Source == SessionTokenSource.Cookie && current.CookieExpiresAt < session.ExpiresAt)
+            manager.WriteCookie(http, current.Token, session.ExpiresAt);
+        http.Response.Headers[AuthenticatedIdentityHeader] = session.IdentityId.ToString();
+        await HttpJson.WriteAsync(http, 200, JsonSerializer.SerializeToUtf8Bytes(node, HttpJson.Options));
     }
 
     private static async Task ListMineAsync(HttpContext http, SessionManager manager, SessionList list, SessionJson json)

@@ -1,5 +1,7 @@
 using Gatehouse.Config;
 using Gatehouse.Http;
+using Gatehouse.Jsonnet;
+using Gatehouse.Sessions.Tokenizer;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Gatehouse.Sessions;
@@ -18,6 +20,11 @@ public static class SessionsServiceCollectionExtensions
         services.TryAddSingleton<WhoamiCache>();
         services.TryAddSingleton<WhoamiCacheInvalidation>();
         services.AddHostedService<WhoamiCacheListener>();
+        services.TryAddSingleton<JsonnetEngine>();
+        services.TryAddSingleton<SessionTokenizer>();
+        // Claims mappers come only from the configured URL: redirects are not followed.
+        services.AddHttpClient(SessionTokenizer.MapperClientName, c => c.Timeout = TimeSpan.FromSeconds(10))
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });
         return services;
     }
 }

@@ -123,6 +123,29 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Serve_stops_on_a_tokenizer_template_that_cannot_sign_naming_the_key()
+    {
+        var dsn = await Db.NewDsnAsync(Db.Sqlite);
+        var config = await ConfigFile(dsn, TestServer.FreePort(), TestServer.FreePort());
+        var missing = Path.Combine(Path.GetDirectoryName(config)!, "missing-jwks.json");
+        await File.AppendAllTextAsync(config, $"""
+
+            session:
+              whoami:
+                tokenizer:
+                  templates:
+                    jwt:
+                      jwks_url: file://{missing}
+            """);
+
+        var r = await CliProcess.RunAsync(["serve", "--config", config]);
+
+        Assert.NotEqual(0, r.ExitCode);
+        var line = Assert.Single(r.Stderr.Trim().Split('\n'), l => l.StartsWith("error:", StringComparison.Ordinal));
+        Assert.StartsWith($"error: session.whoami.tokenizer.templates.jwt.jwks_url: cannot be read: file://{missing}", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Serve_dev_without_config_migrates_and_serves_both_listeners()
     {
         var dir = Directory.CreateTempSubdirectory("gatehouse-dev-").FullName;

@@ -16,7 +16,7 @@ public sealed class ConfigDocumentationTests
     }
 
     // Hook sections are documented as a whole, so keys are cut after their first "before"/"after" segment
-    // (except logout's, which has no hooks); so are the free-form header map and the template tree.
+    // (except logout's, which has no hooks); so are the free-form header map and the courier's template tree.
     private static HashSet<string> SupportedKeys(ConfigSchema schema)
     {
         var keys = new HashSet<string>();
@@ -28,6 +28,13 @@ public sealed class ConfigDocumentationTests
     {
         var resolved = schema.Resolve(node);
         var isHookSection = path.Count > 0 && path[^1] is "before" or "after" && !path.Contains("logout");
+        // A map of objects (the tokenizer's templates) is documented per key of its entries: `map.<name>.key`.
+        if (!isHookSection && path is not ["courier", "templates"] && resolved["properties"] is null
+            && resolved["additionalProperties"] is System.Text.Json.Nodes.JsonObject entry && schema.Resolve(entry)["properties"] is not null)
+        {
+            Collect(schema, entry, [.. path, "<name>"], keys);
+            return;
+        }
         if (isHookSection || resolved["properties"] is not System.Text.Json.Nodes.JsonObject properties || path is ["courier", "smtp", "headers"] or ["courier", "templates"])
         {
             keys.Add(string.Join('.', path));

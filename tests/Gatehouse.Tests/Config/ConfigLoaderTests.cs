@@ -520,6 +520,51 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.Equal(TimeSpan.FromHours(1), o.Selfservice.Flows.Verification.Lifespan);
     }
 
+    [Fact]
+    public void Tokenizer_templates_bind_by_name_with_kratos_s_defaults()
+    {
+        var result = Load(MinimalFile("""
+            session:
+              whoami:
+                tokenizer:
+                  templates:
+                    jwt-short.v1:
+                      jwks_url: file:///etc/gatehouse/jwks.json
+                    with_mapper:
+                      ttl: 10m
+                      jwks_url: base64://eyJrZXlzIjpbXX0=
+                      claims_mapper_url: https://mappers.example.com/claims.jsonnet
+                      subject_source: external_id
+                      audience: ignored
+            """));
+        var templates = result.Options.Session.Whoami.Tokenizer.Templates;
+
+        Assert.Equal(["jwt-short.v1", "with_mapper"], templates.Keys.Order(StringComparer.Ordinal));
+        var plain = templates["jwt-short.v1"];
+        Assert.Equal(TimeSpan.FromMinutes(1), plain.Ttl);
+        Assert.Equal("file:///etc/gatehouse/jwks.json", plain.JwksUrl);
+        Assert.Null(plain.ClaimsMapperUrl);
+        Assert.Equal("id", plain.SubjectSource);
+        var mapped = templates["with_mapper"];
+        Assert.Equal(TimeSpan.FromMinutes(10), mapped.Ttl);
+        Assert.Equal("https://mappers.example.com/claims.jsonnet", mapped.ClaimsMapperUrl);
+        Assert.Equal("external_id", mapped.SubjectSource);
+        Assert.Contains("\"session.whoami.tokenizer.templates.with_mapper.audience\" is not supported by Gatehouse yet and is ignored", result.Warnings);
+    }
+
+    [Theory]
+    [InlineData("templates: {t: {ttl: 1m}}", "session.whoami.tokenizer.templates.t.jwks_url: is required")]
+    [InlineData("templates: {t: {jwks_url: base64://e30=, subject_source: email}}", "session.whoami.tokenizer.templates.t.subject_source: expected one of \"id\", \"external_id\", got \"email\"")]
+    [InlineData("templates: {t: {jwks_url: base64://e30=, ttl: 1d}}", "session.whoami.tokenizer.templates.t.ttl: expected a duration")]
+    [InlineData("templates: {t: {jwks_url: base64://e30=, claims_mapper_url: ftp://x/y}}", "session.whoami.tokenizer.templates.t.claims_mapper_url: expected a string matching")]
+    [InlineData("templates: {t: {jwks_url: https://keys.example.com/jwks.json}}", "session.whoami.tokenizer.templates.t.jwks_url: expected a file:// or base64:// URL (the key set is read only from those), got a value of 34 characters")]
+    public void Invalid_tokenizer_templates_name_the_key(string tokenizer, string expected)
+    {
+        var ex = LoadFails("dsn: memory\nsession: {whoami: {tokenizer: {" + tokenizer + "}}}\n");
+
+        Assert.StartsWith(expected, ex.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("session: {lifespan: soon}", "session.lifespan: expected a duration such as \"1h\", \"15m\" or \"30s\", got \"soon\"")]
     [InlineData("session: {lifespan: 24}", "session.lifespan: expected a duration such as \"1h\", \"15m\" or \"30s\", got 24")]

@@ -102,10 +102,11 @@ async function waitReady(urls, proc, stderr, timeoutMs = 30_000) {
  * Starts a gatehouse server. Returns { publicUrl, adminUrl, key, dsn, stderr(), stop(), cli(...args) };
  * always call stop() (in after()). `selfservice`, when given, is written as the config's `selfservice` key; a
  * function receives the public URL (for return URLs). `courier`, likewise, becomes the config's `courier` key (a
- * function is called at start, e.g. to read the port of an SMTP server started in a before() hook).
+ * function is called at start, e.g. to read the port of an SMTP server started in a before() hook), and `session`
+ * the config's `session` key (e.g. whoami tokenizer templates).
  * `serveArgs` are extra arguments to `gatehouse serve` (e.g. ['--watch-courier']).
  */
-export async function startGatehouse({ selfservice, courier, serveArgs = [] } = {}) {
+export async function startGatehouse({ selfservice, courier, session, serveArgs = [] } = {}) {
   const dir = await mkdtemp(path.join(tmpdir(), 'gatehouse-e2e-'));
   const cleanups = [() => rm(dir, { recursive: true, force: true })];
   let proc;
@@ -147,6 +148,7 @@ export async function startGatehouse({ selfservice, courier, serveArgs = [] } = 
         `  schemas: [ { id: default, url: ${JSON.stringify('file://' + schemaPath)} } ]`,
         ...(selfservice ? [`selfservice: ${JSON.stringify(typeof selfservice === 'function' ? selfservice(publicUrl) : selfservice)}`] : []),
         ...(courier ? [`courier: ${JSON.stringify(typeof courier === 'function' ? courier() : courier)}`] : []),
+        ...(session ? [`session: ${JSON.stringify(typeof session === 'function' ? session() : session)}`] : []),
         '',
       ].join('\n'));
       return { publicUrl, adminUrl };
