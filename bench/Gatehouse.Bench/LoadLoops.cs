@@ -37,7 +37,24 @@ internal static class LoadLoops
     /// (closed loop: the maximum throughput). The operation gets the worker index and a per-worker random and returns
     /// whether it succeeded.
     /// </summary>
-    public static async Task<LoadResult> ClosedAsync(string name, int clients, TimeSpan duration, Func<int, Random, Task<bool>> operation, CpuMeter cpu)
+    public static Task<LoadResult> ClosedAsync(string name, int clients, TimeSpan duration, Func<int, Random, Task<bool>> operation, CpuMeter cpu) =>
+        WorkersAsync(name, clients, cpu, (w, random, wall) => wall.Elapsed < duration ? () => operation(w, random) : null);
+
+    /// <summary>
+    /// <paramref name="clients"/> workers share the items 0 … <paramref name="items"/> − 1 and run
+    /// <paramref name="operation"/> once for each, back to back (closed loop over a fixed set, e.g. every session once).
+    /// </summary>
+    public static Task<LoadResult> PassAsync(string name, int clients, int items, Func<int, Task<bool>> operation, CpuMeter cpu)
+    {
+        var next = -1;
+        return WorkersAsync(name, clients, cpu, (_, _, _) => Interlocked.Increment(ref next) is var i && i < items ? () => operation(i) : null);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="clients"/> workers, each asking <paramref name="next"/> (worker index, its own random, the
+    /// run's stopwatch) for its next operation until it answers null, and times every operation.
+    /// </summary>
+    private static async Task<LoadResult> WorkersAsync(string name, int clients, CpuMeter cpu, Func<int, Random, Stopwatch, Func<Task<bool>>?> next)
     {
         var latencies = new List<double>[clients];
         var failed = 0;
@@ -48,39 +65,10 @@ internal static class LoadLoops
         {
             var random = new Random(1000 + w);
             var mine = latencies[w] = new List<double>(4096);
-            while (wall.Elapsed < duration)
+            while (next(w, random, wall) is { } operation)
             {
                 var start = Stopwatch.GetTimestamp();
-                if (await operation(w, random)) mine.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-                else Interlocked.Increment(ref failed);
-            }
-        })));
-        wall.Stop();
-        var cpuAfter = cpu.Read();
-        var all = latencies.SelectMany(l => l).ToList();
-        return new LoadResult(name, all.Count, failed, wall.Elapsed, new Stats(all),
-            cpuAfter.Gatehouse - cpuBefore.Gatehouse, cpuAfter.Database - cpuBefore.Database, DriverCpu() - driverBefore);
-    }
-
-    /// <summary>
-    /// <paramref name="clients"/> workers share the items 0 … <paramref name="items"/> − 1 and run
-    /// <paramref name="operation"/> once for each, back to back (closed loop over a fixed set, e.g. every session once).
-    /// </summary>
-    public static async Task<LoadResult> PassAsync(string name, int clients, int items, Func<int, Task<bool>> operation, CpuMeter cpu)
-    {
-        var latencies = new List<double>[clients];
-        var failed = 0;
-        var next = -1;
-        var cpuBefore = cpu.Read();
-        var driverBefore = DriverCpu();
-        var wall = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, clients).Select(w => Task.Run(async () =>
-        {
-            var mine = latencies[w] = new List<double>(items / clients + 1);
-            for (var i = Interlocked.Increment(ref next); i < items; i = Interlocked.Increment(ref next))
-            {
-                var start = Stopwatch.GetTimestamp();
-                if (await operation(i)) mine.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                if (await operation()) mine.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
                 else Interlocked.Increment(ref failed);
             }
         })));
