@@ -181,6 +181,32 @@ describe(`native registration, login and sessions (${database})`, () => {
     }
   });
 
+  it('manageSessions disables sessions in bulk: whoami (also a cached one) stops answering at once', async () => {
+    const password = newPassword();
+    const first = await registerNative(uniqueEmail('bulk'), password);
+    const second = await registerNative(uniqueEmail('bulk'), password);
+    const keep = await registerNative(uniqueEmail('bulk'), password);
+    const frontend = nativeFrontend();
+    for (const r of [first, second, keep]) {
+      await frontend.toSession({ xSessionToken: r.session_token });
+      await frontend.toSession({ xSessionToken: r.session_token });
+    }
+    const { data } = await admin().manageSessions({
+      manageSessionsBody: { action: 'disable', sessions: [first.session.id, second.session.id] },
+    });
+    assert.deepEqual(data, { processed: 2, more: false });
+    for (const r of [first, second]) await expectHttpError(frontend.toSession({ xSessionToken: r.session_token }), 401);
+    const { data: still } = await frontend.toSession({ xSessionToken: keep.session_token });
+    assert.equal(still.id, keep.session.id);
+
+    const { data: deleted } = await admin().manageSessions({
+      manageSessionsBody: { action: 'delete', identities: [keep.identity.id] },
+    });
+    assert.deepEqual(deleted, { processed: 1, more: false });
+    await expectHttpError(frontend.toSession({ xSessionToken: keep.session_token }), 401);
+    await expectHttpError(admin().manageSessions({ manageSessionsBody: { action: 'disable', sessions: ['*'] } }), 400);
+  });
+
   it('registering an email twice gives 400 with message 4000007', async () => {
     const email = uniqueEmail('twice');
     await registerNative(email, newPassword());

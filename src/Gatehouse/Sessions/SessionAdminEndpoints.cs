@@ -21,6 +21,7 @@ public static class SessionAdminEndpoints
     {
         admin.MapGet(Sessions, ListAsync);
         admin.MapDelete(Sessions, RedirectToPublic);
+        admin.MapPost(Sessions, ManageSessions.HandleAsync);
         admin.MapGet(SessionById, GetAsync);
         admin.MapDelete(SessionById, DisableAsync);
         admin.MapPatch(ExtendSession, ExtendAsync);
