@@ -22,7 +22,7 @@ public static class ManageSessions
 
     private const string Wildcard = "*";
 
-    public static async Task HandleAsync(HttpContext http, GatehouseDbContext db, WhoamiCache whoami, TimeProvider time)
+    public static async Task HandleAsync(HttpContext http, GatehouseDbContext db, SessionManager sessions, WhoamiCache whoami)
     {
         ArgumentNullException.ThrowIfNull(http);
         var ct = http.RequestAborted;
@@ -35,36 +35,22 @@ public static class ManageSessions
             throw GatehouseError.BadRequest("Exactly one of 'identities' or 'sessions' must be a non-empty array.");
 
         var disable = action == "disable";
-        var utc = time.GetUtcNow().UtcDateTime;
-        var now = new DateTime(utc.Ticks - utc.Ticks % 10, DateTimeKind.Utc); // microseconds, as both databases keep
         int processed;
         var more = false;
         if (byIdentities && body.Identities is [Wildcard])
         {
             // One bounded batch of every session of the network; the caller repeats while more is true.
             var batch = db.Sessions.Where(s => !disable || s.Active).Select(s => s.Id).Take(WildcardBatch);
-            processed = disable
-                ? await db.Sessions.Where(s => batch.Contains(s.Id)).ExecuteUpdateAsync(u => u.SetProperty(s => s.Active, false).SetProperty(s => s.UpdatedAt, now), ct)
-                : await db.Sessions.Where(s => batch.Contains(s.Id)).ExecuteDeleteAsync(ct);
+            processed = await sessions.DisableOrDeleteAsync(db.Sessions.Where(s => batch.Contains(s.Id)), disable, ct);
             whoami.InvalidateAll();
             more = processed == WildcardBatch;
         }
-        else if (byIdentities)
-        {
-            var ids = ParseIds(body.Identities!, "identities");
-            var matching = db.Sessions.Where(s => ids.Contains(s.IdentityId));
-            processed = disable
-                ? await matching.Where(s => s.Active).ExecuteUpdateAsync(u => u.SetProperty(s => s.Active, false).SetProperty(s => s.UpdatedAt, now), ct)
-                : await matching.ExecuteDeleteAsync(ct);
-            foreach (var id in ids) whoami.Invalidate(id);
-        }
         else
         {
-            var ids = ParseIds(body.Sessions!, "sessions");
-            var matching = db.Sessions.Where(s => ids.Contains(s.Id));
-            processed = disable
-                ? await matching.Where(s => s.Active).ExecuteUpdateAsync(u => u.SetProperty(s => s.Active, false).SetProperty(s => s.UpdatedAt, now), ct)
-                : await matching.ExecuteDeleteAsync(ct);
+            // Session and identity ids are both UUIDv7s: one invalidation per given id covers either list.
+            var ids = byIdentities ? ParseIds(body.Identities!, "identities") : ParseIds(body.Sessions!, "sessions");
+            processed = await sessions.DisableOrDeleteAsync(
+                byIdentities ? db.Sessions.Where(s => ids.Contains(s.IdentityId)) : db.Sessions.Where(s => ids.Contains(s.Id)), disable, ct);
             foreach (var id in ids) whoami.Invalidate(id);
         }
         await HttpJson.WriteAsync(http, 200, new JsonObject { ["processed"] = processed, ["more"] = more });

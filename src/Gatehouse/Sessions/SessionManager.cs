@@ -221,6 +221,19 @@ public sealed class SessionManager(GatehouseDbContext db, GatehouseOptions optio
         return extended > 0 || await db.Sessions.AnyAsync(s => s.Id == sessionId, ct);
     }
 
+    /// <summary>
+    /// Bulk disable (only sessions still active count) or delete of <paramref name="matching"/> (a query over this
+    /// context's sessions). The caller invalidates the whoami answers, since only it knows which keys it matched.
+    /// </summary>
+    public async Task<int> DisableOrDeleteAsync(IQueryable<Session> matching, bool disable, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(matching);
+        var now = Now();
+        return disable
+            ? await matching.Where(s => s.Active).ExecuteUpdateAsync(u => u.SetProperty(s => s.Active, false).SetProperty(s => s.UpdatedAt, now), ct)
+            : await matching.ExecuteDeleteAsync(ct);
+    }
+
     /// <summary>DELETE /admin/identities/{id}/sessions: removes the rows for good.</summary>
     public async Task<int> DeleteByIdentityAsync(Guid identityId, CancellationToken ct)
     {

@@ -46,9 +46,7 @@ public static class SessionPublicEndpoints
             hash = SessionTokens.Hash(token);
             if (cache.TryGet(hash, out var hit))
             {
-                if (source == SessionTokenSource.Cookie && cookieExpiresAt < hit.ExpiresAt) manager.WriteCookie(http, token, hit.ExpiresAt);
-                http.Response.Headers[AuthenticatedIdentityHeader] = hit.IdentityId.ToString();
-                await HttpJson.WriteAsync(http, 200, hit.Body);
+                await AnswerAsync(http, manager, token, source, cookieExpiresAt, hit.ExpiresAt, hit.IdentityId, hit.Body);
                 return;
             }
             // Taken before the read: a write committed after it invalidates what the read returns.
@@ -56,13 +54,21 @@ public static class SessionPublicEndpoints
         }
         var current = await manager.RequireAsync(http, http.RequestAborted);
         var session = current.Session;
-        // The session may outlive its cookie (admin extend, refresh): give the browser a cookie that lasts as long.
-        if (current.Source == SessionTokenSource.Cookie && current.CookieExpiresAt < session.ExpiresAt)
-            manager.WriteCookie(http, current.Token, session.ExpiresAt);
-        http.Response.Headers[AuthenticatedIdentityHeader] = session.IdentityId.ToString();
         var body = JsonSerializer.SerializeToUtf8Bytes(json.ToNode(session, includeIdentity: true, IdentityView.Public), HttpJson.Options);
         if (hash is not null) cache.Add(hash, session, body, stamp);
-        await HttpJson.WriteAsync(http, 200, body);
+        await AnswerAsync(http, manager, current.Token, current.Source, current.CookieExpiresAt, session.ExpiresAt, session.IdentityId, body);
+    }
+
+    /// <summary>
+    /// Writes a whoami answer: the identity header, and — the session may outlive its cookie (admin extend, refresh) —
+    /// a cookie that lasts as long as the session when the request came with a shorter one.
+    /// </summary>
+    private static Task AnswerAsync(HttpContext http, SessionManager manager, string token, SessionTokenSource source, DateTime? cookieExpiresAt,
+        DateTime expiresAt, Guid identityId, byte[] body)
+    {
+        if (source == SessionTokenSource.Cookie && cookieExpiresAt < expiresAt) manager.WriteCookie(http, token, expiresAt);
+        http.Response.Headers[AuthenticatedIdentityHeader] = identityId.ToString();
+        return HttpJson.WriteAsync(http, 200, body);
     }
 
     /// <summary>
@@ -75,10 +81,7 @@ public static class SessionPublicEndpoints
         var session = current.Session;
         var node = json.ToNode(session, includeIdentity: true, IdentityView.Public);
         node["tokenized"] = await tokenizer.TokenizeAsync(template, session, node.ToJsonString(HttpJson.Options), http.RequestAborted);
-        if (current.Source == SessionTokenSource.Cookie && current.CookieExpiresAt < session.ExpiresAt)
-            manager.WriteCookie(http, current.Token, session.ExpiresAt);
-        http.Response.Headers[AuthenticatedIdentityHeader] = session.IdentityId.ToString();
-        await HttpJson.WriteAsync(http, 200, JsonSerializer.SerializeToUtf8Bytes(node, HttpJson.Options));
+        await AnswerAsync(http, manager, current.Token, current.Source, current.CookieExpiresAt, session.ExpiresAt, session.IdentityId, JsonSerializer.SerializeToUtf8Bytes(node, HttpJson.Options));
     }
 
     private static async Task ListMineAsync(HttpContext http, SessionManager manager, SessionList list, SessionJson json)

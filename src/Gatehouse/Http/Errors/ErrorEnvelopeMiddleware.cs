@@ -57,9 +57,7 @@ public sealed class ErrorEnvelopeMiddleware(RequestDelegate next, ILogger<ErrorE
     {
         if (context.Response.HasStarted || !ErrorForwarding.Applies(context, error)) return false;
         if (context.RequestServices.GetService<IErrorForwarder>() is not { } forwarder) return false;
-        var cookies = context.Response.Headers.SetCookie;
-        context.Response.Clear();
-        if (keepCookies && cookies.Count > 0) context.Response.Headers.SetCookie = cookies;
+        ClearResponse(context, keepCookies);
         return await forwarder.ForwardAsync(context, error);
     }
 
@@ -71,14 +69,20 @@ public sealed class ErrorEnvelopeMiddleware(RequestDelegate next, ILogger<ErrorE
     public static async Task WriteAsync(HttpContext context, GatehouseError error, bool keepCookies = true)
     {
         if (context.Response.HasStarted) return;
-        var cookies = context.Response.Headers.SetCookie;
-        context.Response.Clear();
-        if (keepCookies && cookies.Count > 0) context.Response.Headers.SetCookie = cookies;
+        ClearResponse(context, keepCookies);
         context.Response.StatusCode = error.HttpStatus ?? error.Code;
         context.Response.ContentType = "application/json";
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         await using var writer = new Utf8JsonWriter(context.Response.Body, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         error.ToEnvelope().WriteTo(writer);
         await writer.FlushAsync(context.RequestAborted);
+    }
+
+    /// <summary>Drops whatever the handler had started, keeping the cookies it set when <paramref name="keepCookies"/>.</summary>
+    private static void ClearResponse(HttpContext context, bool keepCookies)
+    {
+        var cookies = context.Response.Headers.SetCookie;
+        context.Response.Clear();
+        if (keepCookies && cookies.Count > 0) context.Response.Headers.SetCookie = cookies;
     }
 }

@@ -30,8 +30,7 @@ public sealed class SelfServiceErrorForwarder(ILogger<SelfServiceErrorForwarder>
         }
         logger.LogInformation("Forwarding error {Code} {ErrorId} of {Method} {Path} to the error UI as {SelfServiceErrorId}",
             error.Code, error.ErrorId ?? "-", http.Request.Method, http.Request.Path, id);
-        http.Response.StatusCode = StatusCodes.Status303SeeOther;
-        http.Response.Headers.Location = errors.UiUrlFor(id);
+        Flows.FlowService.Redirect(http, errors.UiUrlFor(id));
         return true;
     }
 }

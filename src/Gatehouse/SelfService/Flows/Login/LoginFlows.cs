@@ -231,8 +231,7 @@ public sealed class LoginFlows(
         };
         if (flow.Type == FlowTypes.Api || FlowService.WantsJson(http.Request))
             throw RequireVerifiedAddressHook.AddressNotVerified(new JsonObject { ["continue_with"] = new JsonArray(continueWith) }, StatusCodes.Status403Forbidden);
-        http.Response.Redirect(url);
-        http.Response.StatusCode = StatusCodes.Status303SeeOther;
+        FlowService.Redirect(http, url);
     }
 
     private async Task<Identity?> FindByIdentifierAsync(string identifier, CancellationToken ct)
