@@ -16,7 +16,8 @@ namespace Gatehouse.SelfService.Flows.Settings;
 
 /// <summary>
 /// The settings flow: <c>profile</c> (new traits, validated by the identity schema as the admin API does) and
-/// <c>password</c>. Changing a credential identifier or the password needs a privileged (recent) session, otherwise
+/// <c>password</c>. Changing a credential identifier, a verification or recovery address, or the password needs a
+/// privileged (recent) session, otherwise
 /// 403 <c>session_refresh_required</c> pointing to a refresh login, as Kratos does.
 /// </summary>
 public sealed class SettingsFlows(
