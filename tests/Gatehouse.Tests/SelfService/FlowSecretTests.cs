@@ -138,6 +138,24 @@ public sealed class FlowSecretTests(FlowServerFixture fixture) : IClassFixture<F
         await AssertNotStored(s, "the-links-secret-token", code);
     }
 
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task An_error_forwarded_from_a_mailed_link_is_stored_without_the_links_secret(string db)
+    {
+        var s = await Server(fixture, db);
+        using var browser = new Browser(s.PublicUrl);
+        foreach (var kind in new[] { "recovery", "verification" })
+        {
+            var secret = "link-secret-" + Guid.NewGuid().ToString("N");
+            var response = await browser.Client.GetAsync($"/self-service/{kind}?flow={Guid.NewGuid()}&token={secret}&code={secret}");
+            Assert.Equal(HttpStatusCode.SeeOther, response.StatusCode);
+            var id = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(response.Headers.Location!.Query)["id"].ToString();
+            var stored = await (await s.Public.GetAsync($"/self-service/errors?id={id}")).Json(HttpStatusCode.OK);
+            Assert.Equal(404, stored["error"]!["code"]!.GetValue<int>());
+            Assert.DoesNotContain(secret, stored.ToJsonString(), StringComparison.Ordinal);
+            await AssertNotStored(s, secret);
+        }
+    }
+
     /// <summary>
     /// Fetches the flow by id (with the session token where the flow needs one), posts <paramref name="again"/> to it, and
     /// checks that neither answer nor any stored row (but the courier outbox) holds a secret.
