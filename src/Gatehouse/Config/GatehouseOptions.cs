@@ -86,6 +86,12 @@ public sealed class IdentitySchemaEntry
 {
     public string Id { get; set; } = "";
     public string Url { get; set; } = "";
+
+    /// <summary>
+    /// Whether self-service registration may pick this schema with <c>?identity_schema=</c> (the default schema always
+    /// can); others are for the admin API only, as in Kratos.
+    /// </summary>
+    public bool SelfserviceSelectable { get; set; }
 }
 
 public sealed class HashersOptions

@@ -25,7 +25,11 @@ public sealed class Courier(GatehouseDbContext db, CourierTemplates templates, T
     /// </summary>
     /// <exception cref="ArgumentException">Unknown template type or empty recipient.</exception>
     /// <exception cref="InvalidOperationException">An override template could not be loaded or parsed.</exception>
-    public async Task<CourierMessage> QueueEmailAsync(string templateType, string recipient, JsonObject model, CancellationToken ct)
+    /// <param name="deliver">
+    /// False runs the same statement but writes no row: a flow that must not mail (an unknown address without
+    /// <c>notify_unknown_recipients</c>) costs what a mailing one does, so the answer's timing does not tell them apart.
+    /// </param>
+    public async Task<CourierMessage> QueueEmailAsync(string templateType, string recipient, JsonObject model, CancellationToken ct, bool deliver = true)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(recipient);
         var type = CourierTemplateType.Parse(templateType);
@@ -54,9 +58,10 @@ public sealed class Courier(GatehouseDbContext db, CourierTemplates templates, T
         await db.Database.ExecuteSqlAsync($"""
             INSERT INTO courier_messages ("Id", "Nid", "Status", "Type", "Channel", "Recipient", "Subject", "Body", "HtmlBody",
                 "TemplateType", "TemplateData", "SendCount", "NextAttemptAt", "CreatedAt", "UpdatedAt")
-            VALUES ({message.Id}, {message.Nid}, {message.Status}, {message.Type}, {message.Channel}, {message.Recipient},
+            SELECT {message.Id}, {message.Nid}, {message.Status}, {message.Type}, {message.Channel}, {message.Recipient},
                 {message.Subject}, {message.Body}, {message.HtmlBody}, {message.TemplateType}, {message.TemplateData},
-                {message.SendCount}, {message.NextAttemptAt}, {message.CreatedAt}, {message.UpdatedAt})
+                {message.SendCount}, {message.NextAttemptAt}, {message.CreatedAt}, {message.UpdatedAt}
+            WHERE {deliver}
             """, ct);
         return message;
     }

@@ -38,6 +38,10 @@ public sealed class ReturnUrlPolicy(GatehouseOptions options)
     public string? Validate(string? requested) =>
         string.IsNullOrEmpty(requested) ? null : IsAllowed(requested, out var absolute) ? absolute : throw Forbidden(requested);
 
+    /// <summary>
+    /// Whether <paramref name="url"/> may be returned to; <paramref name="absolute"/> is the URL as checked (parsed,
+    /// absolute, escaped), which is what callers store and redirect to, never the raw input: what is checked is what is used.
+    /// </summary>
     public bool IsAllowed(string url, out string absolute)
     {
         absolute = url;
@@ -45,32 +49,43 @@ public sealed class ReturnUrlPolicy(GatehouseOptions options)
         if (!uri.IsAbsoluteUri)
         {
             // A relative return_to (e.g. "/welcome") is relative to the public base URL, as for Kratos's own pages.
-            if (url.StartsWith("//", StringComparison.Ordinal) || url.Contains('\\', StringComparison.Ordinal)) return false;
+            if (url.TrimStart().StartsWith("//", StringComparison.Ordinal) || url.Contains('\\', StringComparison.Ordinal)) return false;
             uri = new Uri(_publicBase, url);
-            absolute = uri.ToString();
         }
         if (uri.Scheme is not ("http" or "https")) return false;
+        absolute = uri.AbsoluteUri;
         if (SameOrigin(uri, _publicBase)) return true;
         foreach (var allowed in options.Selfservice.AllowedReturnUrls)
         {
             if (Matches(uri, allowed)) return true;
         }
         var fallback = options.Selfservice.DefaultBrowserReturnUrl;
-        return fallback is not null && Uri.TryCreate(fallback, UriKind.Absolute, out var f) && SameOrigin(uri, f) && uri.AbsolutePath.StartsWith(f.AbsolutePath, StringComparison.Ordinal);
+        return fallback is not null && Uri.TryCreate(fallback, UriKind.Absolute, out var f) && SameOrigin(uri, f) && UnderPath(uri.AbsolutePath, f.AbsolutePath);
     }
 
+    /// <summary>
+    /// An entry of <c>allowed_return_urls</c> as Kratos matches it: same scheme, same host — or, for <c>*.example.com</c>,
+    /// a subdomain of it (a wildcard over a bare top-level domain such as <c>*.com</c> allows nothing, as Kratos ignores
+    /// unsafe wildcards) — same port, and a path at or under the entry's path, by whole segments.
+    /// </summary>
     private static bool Matches(Uri candidate, string allowed)
     {
         var wildcard = allowed.Contains("://*.", StringComparison.Ordinal);
         var pattern = wildcard ? allowed.Replace("://*.", "://", StringComparison.Ordinal) : allowed;
         if (!Uri.TryCreate(pattern, UriKind.Absolute, out var a)) return false;
+        if (wildcard && !a.Host.Contains('.', StringComparison.Ordinal)) return false;
         if (!string.Equals(candidate.Scheme, a.Scheme, StringComparison.OrdinalIgnoreCase) || candidate.Port != a.Port) return false;
         var hostOk = wildcard
             ? candidate.Host.EndsWith("." + a.Host, StringComparison.OrdinalIgnoreCase)
             : string.Equals(candidate.Host, a.Host, StringComparison.OrdinalIgnoreCase);
-        if (!hostOk) return false;
-        var prefix = a.AbsolutePath;
-        return prefix == "/" || candidate.AbsolutePath == prefix || candidate.AbsolutePath.StartsWith(prefix.TrimEnd('/') + "/", StringComparison.Ordinal);
+        return hostOk && UnderPath(candidate.AbsolutePath, a.AbsolutePath);
+    }
+
+    /// <summary>Whether <paramref name="path"/> is <paramref name="prefix"/> or below it: <c>/app</c> covers <c>/app/x</c>, not <c>/application</c>.</summary>
+    private static bool UnderPath(string path, string prefix)
+    {
+        if (prefix.Length == 0 || prefix == "/" || path == prefix) return true;
+        return path.StartsWith(prefix.EndsWith('/') ? prefix : prefix + "/", StringComparison.Ordinal);
     }
 
     private static bool SameOrigin(Uri a, Uri b) =>

@@ -16,12 +16,24 @@ public sealed class IdentitySchemaRegistry
     private const string BuiltInResourceName = "Gatehouse.Schemas.DefaultIdentitySchema.json";
 
     private readonly Dictionary<string, IdentitySchema> _byId;
+    private readonly HashSet<string> _selectable;
 
-    private IdentitySchemaRegistry(IReadOnlyList<IdentitySchema> all, IdentitySchema defaultSchema)
+    private IdentitySchemaRegistry(IReadOnlyList<IdentitySchema> all, IdentitySchema defaultSchema, IEnumerable<string>? selectable = null)
     {
         All = all;
         Default = defaultSchema;
         _byId = all.ToDictionary(s => s.Id, StringComparer.Ordinal);
+        _selectable = new HashSet<string>(selectable ?? [], StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// Whether self-service flows may use <paramref name="schema"/> when asked for it (<c>?identity_schema=</c>): the default
+    /// schema and those marked <c>selfservice_selectable</c>; the others are for the admin API only, as in Kratos.
+    /// </summary>
+    public bool IsSelfServiceSelectable(IdentitySchema schema)
+    {
+        ArgumentNullException.ThrowIfNull(schema);
+        return ReferenceEquals(schema, Default) || _selectable.Contains(schema.Id);
     }
 
     /// <summary>All schemas, in configuration order.</summary>
@@ -69,7 +81,7 @@ public sealed class IdentitySchemaRegistry
         var defaultSchema = schemas.FirstOrDefault(s => s.Id == defaultId)
             ?? throw new SchemaConfigException(
                 $"identity.default_schema_id: \"{defaultId}\" is not the id of any entry of identity.schemas (ids: {string.Join(", ", schemas.Select(s => $"\"{s.Id}\""))})");
-        return new IdentitySchemaRegistry(schemas, defaultSchema);
+        return new IdentitySchemaRegistry(schemas, defaultSchema, options.Schemas.Where(e => e.SelfserviceSelectable).Select(e => e.Id));
     }
 
     /// <summary>

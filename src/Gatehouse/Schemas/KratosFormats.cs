@@ -24,6 +24,36 @@ internal static class KratosFormats
 
     public static bool IsTel(string value) => IdentifierNormalizer.TryNormalizePhone(value, out _);
 
+    private const string LooseLocalPunctuation = "!#$%&'*+/=?^_`{|}~.-";
+
+    private static readonly System.Globalization.IdnMapping Idn = new() { UseStd3AsciiRules = true };
+
+    /// <summary>
+    /// Kratos's <c>email_loose</c> (the recovery and verification <c>email</c> field): at most 320 characters, a local part of
+    /// letters, digits and RFC 5322 atext punctuation (dots anywhere, for carrier addresses like <c>foo.@docomo.ne.jp</c>),
+    /// one <c>@</c>, and a domain that is a valid host name. Whitespace, control characters and the specials that could
+    /// break out of an SMTP envelope or a mail header are refused.
+    /// </summary>
+    public static bool IsLooseEmail(string value)
+    {
+        if (value.Length is 0 or > 320) return false;
+        var at = value.IndexOf('@', StringComparison.Ordinal);
+        if (at <= 0 || at == value.Length - 1) return false;
+        foreach (var c in value.AsSpan(0, at))
+        {
+            if (!char.IsLetterOrDigit(c) && !LooseLocalPunctuation.Contains(c, StringComparison.Ordinal)) return false;
+        }
+        try
+        {
+            _ = Idn.GetAscii(value[(at + 1)..]);
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>
     /// An RFC 5322 addr-spec with a hostname (or bracketed IP) domain, as the Go validator Kratos uses
     /// accepts it: at most 254 characters, a local part of at most 64 that is a dot-atom or a quoted

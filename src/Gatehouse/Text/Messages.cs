@@ -55,6 +55,7 @@ public static class Messages
     // Validation (4000xxx).
     public static JsonObject Generic(string reason) => Error(4000001, reason, new JsonObject { ["reason"] = reason });
     public static JsonObject Required(string property) => Error(4000002, $"Property {property} is missing.", new JsonObject { ["property"] = property });
+    public static JsonObject InvalidEmail(string value) => Error(4000040, "Enter a valid email address", new JsonObject { ["value"] = value });
     public static JsonObject InvalidCredentials() => Error(4000006, "The provided credentials are invalid, check for spelling mistakes in your password or username, email address, or phone number.");
     public static JsonObject DuplicateCredentials() => Error(4000007, "An account with the same identifier (email, phone, username, ...) exists already.");
     public static JsonObject IdentifierMissing() => Error(4000009, "Could not find any login identifiers. Did you forget to set them? This could also be caused by a server misconfiguration.");

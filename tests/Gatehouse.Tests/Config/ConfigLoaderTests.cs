@@ -366,11 +366,11 @@ public sealed class ConfigLoaderTests : IDisposable
             [
                 "\"serve.public.tls\" is not supported by Gatehouse yet and is ignored",
                 "\"selfservice.methods.totp\" is not supported by Gatehouse yet and is ignored",
-                "\"identity.schemas[0].selfservice_selectable\" is not supported by Gatehouse yet and is ignored",
                 "\"oauth2_provider\" is not supported by Gatehouse yet and is ignored",
             ],
             result.Warnings);
         Assert.Equal("default", Assert.Single(result.Options.Identity.Schemas).Id);
+        Assert.True(result.Options.Identity.Schemas[0].SelfserviceSelectable);
     }
 
     [Fact]

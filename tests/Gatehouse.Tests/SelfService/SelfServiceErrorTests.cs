@@ -256,8 +256,8 @@ public sealed class SelfServiceErrorTests(ErrorServerFixture fixture) : IClassFi
         using var browser = new Browser(s.PublicUrl);
         foreach (var url in new[]
         {
-            "/self-service/recovery/browser", "/self-service/recovery/api", $"/self-service/recovery/flows?id={Guid.NewGuid()}",
-            "/self-service/verification/browser", "/self-service/verification/api", $"/self-service/verification/flows?id={Guid.NewGuid()}",
+            "/self-service/recovery/browser", $"/self-service/recovery/flows?id={Guid.NewGuid()}",
+            "/self-service/verification/browser", $"/self-service/verification/flows?id={Guid.NewGuid()}",
         })
         {
             var error = await ForwardedError(s, await browser.Client.GetAsync(url));

@@ -51,6 +51,10 @@ public sealed class SelfServiceFlowConfiguration : IEntityTypeConfiguration<Self
         b.Property(e => e.Active).HasMaxLength(32);
         b.Property(e => e.CsrfToken).HasMaxLength(128);
         b.Property(e => e.RequestedAal).HasMaxLength(8);
+        // Answer-only: a transient payload and continue_with (which may hold a session token) live for the request that
+        // made them and are never stored, as in Kratos (db:"-"), so no later fetch of the flow can reveal them.
+        b.Ignore(e => e.TransientPayload);
+        b.Ignore(e => e.ContinueWith);
         b.HasIndex(e => new { e.Nid, e.Kind, e.Id });
         b.HasIndex(e => e.ExpiresAt);
     }

@@ -10,7 +10,8 @@ namespace Gatehouse.SelfService.Csrf;
 /// <summary>
 /// Double-submit CSRF protection for browser flows: a random token in an HttpOnly cookie
 /// (<c>csrf_token_&lt;sha256(public base URL)&gt;</c>, as Kratos names it), copied into each browser flow and its
-/// hidden <c>csrf_token</c> node. A submit must carry the flow's token, and the cookie must hold it too; API flows skip this.
+/// hidden <c>csrf_token</c> node. A submit must carry the flow's token, and the cookie must hold it too; API flows refuse
+/// browser requests instead.
 /// </summary>
 public sealed class CsrfTokens(GatehouseOptions options)
 {
@@ -43,13 +44,35 @@ public sealed class CsrfTokens(GatehouseOptions options)
         if (!Equal(http.Request.Cookies[_cookieName], flow.CsrfToken)) throw Violation("The anti-CSRF cookie is missing or does not belong to this flow.");
     }
 
-    /// <summary>A browser submit must carry the flow's token in <c>csrf_token</c> (or <c>X-CSRF-Token</c>) and the cookie.</summary>
+    /// <summary>
+    /// A browser submit must carry the flow's token in <c>csrf_token</c> (or <c>X-CSRF-Token</c>) and the cookie. An API
+    /// flow has no token to check, so it refuses what only a browser sends, as Kratos's <c>EnsureCSRF</c> does: an
+    /// <c>Origin</c> header, or cookies (Cloudflare's own excepted) — a page must not drive an API flow with the user's cookies.
+    /// </summary>
     public void VerifySubmit(HttpContext http, SelfServiceFlow flow, string? submitted)
     {
-        if (flow.Type != FlowTypes.Browser) return;
+        if (flow.Type != FlowTypes.Browser)
+        {
+            RefuseBrowserRequest(http);
+            return;
+        }
         submitted ??= http.Request.Headers["X-CSRF-Token"].ToString();
         if (!Equal(submitted, flow.CsrfToken)) throw Violation("The request body's csrf_token does not match the flow's anti-CSRF token.");
         if (!Equal(http.Request.Cookies[_cookieName], flow.CsrfToken)) throw Violation("The anti-CSRF cookie is missing or does not match the flow.");
+    }
+
+    private static void RefuseBrowserRequest(HttpContext http)
+    {
+        if (http.Request.Headers.Origin.Count > 0)
+        {
+            throw GatehouseError.BadRequest("The HTTP Request Header included the \"Origin\" key, indicating that this request was made as part of an AJAX request in a Browser. The flow however was initiated as an API request. To prevent potential misuse and mitigate several attack vectors including CSRF, the request has been blocked. Please consult the documentation.");
+        }
+        var cookies = http.Request.Cookies.Keys
+            .Where(name => !name.StartsWith("__cf", StringComparison.Ordinal) && !name.StartsWith("_cf", StringComparison.Ordinal) && !name.StartsWith("cf_", StringComparison.Ordinal))
+            .ToList();
+        if (cookies.Count == 0) return;
+        throw new GatehouseError(400, "The HTTP Request Header included the \"Cookie\" key, indicating that this request was made by a Browser. The flow however was initiated as an API request. To prevent potential misuse and mitigate several attack vectors including CSRF, the request has been blocked. Please consult the documentation.",
+            details: new System.Text.Json.Nodes.JsonObject { ["found cookies"] = new System.Text.Json.Nodes.JsonArray([.. cookies.Select(c => (System.Text.Json.Nodes.JsonNode?)c)]) });
     }
 
     private static bool Equal(string? a, string b) =>

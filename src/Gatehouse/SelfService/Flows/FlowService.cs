@@ -31,7 +31,7 @@ public sealed class FlowService(GatehouseDbContext db, GatehouseOptions options,
             Kind = kind,
             Type = type,
             State = FlowStates.ChooseMethod,
-            RequestUrl = PublicBase + http.Request.Path + http.Request.QueryString,
+            RequestUrl = PublicBase + http.Request.Path + WithoutSecrets(http.Request),
             ReturnTo = returnTo,
             CsrfToken = csrfToken,
             IssuedAt = now,
@@ -40,6 +40,26 @@ public sealed class FlowService(GatehouseDbContext db, GatehouseOptions options,
             UpdatedAt = now,
         };
         return flow;
+    }
+
+    /// <summary>Query parameters that carry a mailed secret (a link's <c>token</c>, a verification link's <c>code</c>).</summary>
+    private static readonly string[] SecretParameters = ["token", "code"];
+
+    /// <summary>
+    /// The query for a new flow's <c>request_url</c>, without secrets: a flow made in place of an expired one when a mailed
+    /// link is opened would otherwise keep the link's token in a field every fetch of the flow answers.
+    /// </summary>
+    private static QueryString WithoutSecrets(HttpRequest request)
+    {
+        var query = request.Query;
+        if (!SecretParameters.Any(query.ContainsKey)) return request.QueryString;
+        return QueryString.Create(query.Where(p => !SecretParameters.Contains(p.Key, StringComparer.Ordinal)));
+    }
+
+    /// <summary>Takes the submit's <c>transient_payload</c> onto the flow for this request's hooks and answer (it is never stored).</summary>
+    public static void TakeTransientPayload(SelfServiceFlow flow, System.Text.Json.Nodes.JsonObject body)
+    {
+        if (body["transient_payload"] is JsonObject transient) flow.TransientPayload = transient.ToJsonString();
     }
 
     public string ActionUrl(SelfServiceFlow flow) => $"{PublicBase}/self-service/{flow.Kind}?flow={flow.Id}";

@@ -74,12 +74,15 @@ public sealed class OneTimeCodes(GatehouseDbContext db, GatehouseOptions options
         return claimed == 1 ? (Outcome.Valid, live) : (Outcome.Invalid, null);
     }
 
-    /// <summary>Redeems a link token (looked up by its hash); null when unknown, used or expired.</summary>
-    public async Task<SelfServiceCode?> UseTokenAsync(string kind, string token, CancellationToken ct)
+    /// <summary>
+    /// Redeems a link token of the flow (looked up by its hash); null when unknown, used, expired or another flow's — a
+    /// token submitted on the wrong flow is not spent, so its own flow still takes it.
+    /// </summary>
+    public async Task<SelfServiceCode?> UseTokenAsync(Guid flowId, string kind, string token, CancellationToken ct)
     {
         var now = time.GetUtcNow().UtcDateTime;
         var hash = Hash(kind, token);
-        var live = await db.Codes.AsNoTracking().FirstOrDefaultAsync(c => c.SecretHash == hash && c.Kind == kind && c.UsedAt == null, ct);
+        var live = await db.Codes.AsNoTracking().FirstOrDefaultAsync(c => c.SecretHash == hash && c.FlowId == flowId && c.Kind == kind && c.UsedAt == null, ct);
         if (live is null || live.ExpiresAt < now) return null;
         var claimed = await db.Codes.Where(c => c.Id == live.Id && c.UsedAt == null).ExecuteUpdateAsync(s => s.SetProperty(c => c.UsedAt, now), ct);
         return claimed == 1 ? live : null;

@@ -36,7 +36,11 @@ public sealed class SelfServiceFlow
 
     /// <summary>Private state between steps (e.g. the traits of a profile-first registration, recovery code hashes).</summary>
     public string? InternalContext { get; set; }
+
+    /// <summary>The submit's <c>transient_payload</c> (for its hooks and its answer); never stored.</summary>
     public string? TransientPayload { get; set; }
+
+    /// <summary>The submit's <c>continue_with</c> (e.g. a recovery's session token) for its answer only; never stored.</summary>
     public string? ContinueWith { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }

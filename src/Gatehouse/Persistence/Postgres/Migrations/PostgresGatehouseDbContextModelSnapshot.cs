@@ -475,9 +475,6 @@ namespace Gatehouse.Persistence.Postgres.Migrations
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
 
-                    b.Property<string>("ContinueWith")
-                        .HasColumnType("text");
-
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -524,9 +521,6 @@ namespace Gatehouse.Persistence.Postgres.Migrations
                         .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
-
-                    b.Property<string>("TransientPayload")
-                        .HasColumnType("text");
 
                     b.Property<string>("Type")
                         .IsRequired()

@@ -470,9 +470,6 @@ namespace Gatehouse.Persistence.Sqlite.Migrations
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("ContinueWith")
-                        .HasColumnType("TEXT");
-
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
@@ -518,9 +515,6 @@ namespace Gatehouse.Persistence.Sqlite.Migrations
                     b.Property<string>("State")
                         .IsRequired()
                         .HasMaxLength(32)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("TransientPayload")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Type")

@@ -118,7 +118,7 @@ public sealed class LoginFlows(
 
         var ui = UiContainer.FromJson(flow.Ui);
         ui.ClearMessages();
-        if (body["transient_payload"] is JsonObject transient) flow.TransientPayload = transient.ToJsonString();
+        FlowService.TakeTransientPayload(flow, body);
         var method = FormBody.String(body, "method");
         if (method != "password")
         {

@@ -5,6 +5,7 @@ using Gatehouse.Http.Errors;
 using Gatehouse.Http.Json;
 using Gatehouse.Identities;
 using Gatehouse.Persistence;
+using Gatehouse.Schemas;
 using Gatehouse.SelfService.Csrf;
 using Gatehouse.SelfService.Hooks;
 using Gatehouse.SelfService.Flows.Settings;
@@ -43,7 +44,8 @@ public sealed class RecoveryFlows(
     public async Task InitAsync(HttpContext http, string type)
     {
         var ct = http.RequestAborted;
-        EnsureEnabled(http);
+        // Only a browser is sent to the error UI; a native app's /api call gets the JSON error it can read.
+        EnsureEnabled(type == FlowTypes.Browser ? http : null);
         var returnTo = returnUrls.Validate(http.Request.Query["return_to"].ToString());
         if (await sessions.FromRequestAsync(http, ct) is not null)
         {
@@ -64,7 +66,7 @@ public sealed class RecoveryFlows(
         await responder.RespondNewFlowAsync(http, flow);
     }
 
-    /// <summary>Recovery switched off: 400; on the public init and fetch routes forwarded to the error UI for browsers, as in Kratos.</summary>
+    /// <summary>Recovery switched off: 400; on the browser init and the fetch route forwarded to the error UI for browsers, as in Kratos.</summary>
     private void EnsureEnabled(HttpContext? forwardFor = null)
     {
         if (options.Selfservice.Flows.Recovery.Enabled) return;
@@ -147,6 +149,7 @@ public sealed class RecoveryFlows(
             await responder.RespondExpiredAsync(http, flow, replacement, ct);
             return;
         }
+        FlowService.TakeTransientPayload(flow, body);
         var ui = UiContainer.FromJson(flow.Ui);
         ui.ClearMessages();
         if (flow.State == FlowStates.PassedChallenge)
@@ -179,8 +182,8 @@ public sealed class RecoveryFlows(
         }
         if (method == "link" && !string.IsNullOrEmpty(token))
         {
-            var used = await codes.UseTokenAsync(KindFor("link"), token, ct);
-            if (used is null || used.FlowId != flow.Id)
+            var used = await codes.UseTokenAsync(flow.Id, KindFor("link"), token, ct);
+            if (used is null)
             {
                 ui.Messages.Add(Messages.RecoveryTokenInvalid());
                 await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
@@ -193,6 +196,14 @@ public sealed class RecoveryFlows(
         {
             ui = EmailUi(flow, null);
             ui.AddMessage("email", Messages.Required("email"));
+            await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
+            return;
+        }
+        if (!KratosFormats.IsLooseEmail(email.Trim()))
+        {
+            // Kratos validates the field as email_loose: nothing is looked up or mailed for a value that is no address.
+            ui = EmailUi(flow, email);
+            ui.AddMessage("email", Messages.InvalidEmail(email));
             await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
             return;
         }
@@ -218,38 +229,40 @@ public sealed class RecoveryFlows(
         return true;
     }
 
+    /// <summary>
+    /// Mails a code or link for the address, or — unknown address — the "invalid" template with
+    /// <c>notify_unknown_recipients</c>, else nothing. Known and unknown addresses run the same statements (one lookup, a
+    /// code written — bound to no identity and never sent for an unknown address, so it can recover nothing — and one mail
+    /// insert that writes no row when nothing is to be sent), so the answer's timing does not tell whether an account exists.
+    /// </summary>
     private async Task SendAsync(SelfServiceFlow flow, string address, CancellationToken ct)
     {
-        var known = await db.RecoveryAddresses.AsNoTracking().FirstOrDefaultAsync(a => a.Via == "email" && a.Value == address, ct);
-        if (known is null)
-        {
-            if (options.Selfservice.Flows.Recovery.NotifyUnknownRecipients)
-                await courier.QueueEmailAsync(Method == "code" ? "recovery_code_invalid" : "recovery_invalid", address, new JsonObject { ["to"] = address }, ct);
-            return;
-        }
-        var identity = await db.Identities.AsNoTracking().Include(i => i.VerifiableAddresses).Include(i => i.RecoveryAddresses).AsSplitQuery().FirstAsync(i => i.Id == known.IdentityId, ct);
-        var model = new JsonObject { ["to"] = address, ["identity"] = identityJson.ToNode(identity, IdentityView.Public) };
-        if (Method == "code")
-        {
-            var secret = OneTimeCodes.NewCode();
-            await codes.CreateAsync(flow.Id, identity.Id, KindFor("code"), address, "email", secret, options.Selfservice.Methods.Code.Config.Lifespan, ct);
-            model["recovery_code"] = secret;
-            await courier.QueueEmailAsync("recovery_code_valid", address, model, ct);
-        }
+        var identity = await db.Identities.AsNoTracking().Include(i => i.VerifiableAddresses).Include(i => i.RecoveryAddresses).AsSingleQuery()
+            .FirstOrDefaultAsync(i => i.RecoveryAddresses.Any(a => a.Via == "email" && a.Value == address), ct);
+        var byCode = Method == "code";
+        var secret = byCode ? OneTimeCodes.NewCode() : OneTimeCodes.NewToken();
+        var lifespan = byCode ? options.Selfservice.Methods.Code.Config.Lifespan : options.Selfservice.Methods.Link.Config.Lifespan;
+        await codes.CreateAsync(flow.Id, identity?.Id, KindFor(Method), address, "email", secret, lifespan, ct);
+        var model = new JsonObject { ["to"] = address };
+        string template;
+        if (identity is null) template = byCode ? "recovery_code_invalid" : "recovery_invalid";
         else
         {
-            var secret = OneTimeCodes.NewToken();
-            await codes.CreateAsync(flow.Id, identity.Id, KindFor("link"), address, "email", secret, options.Selfservice.Methods.Link.Config.Lifespan, ct);
-            model["recovery_url"] = $"{flows.PublicBase}/self-service/recovery?flow={flow.Id}&token={secret}";
-            await courier.QueueEmailAsync("recovery_valid", address, model, ct);
+            model["identity"] = identityJson.ToNode(identity, IdentityView.Public);
+            if (byCode) model["recovery_code"] = secret;
+            else model["recovery_url"] = $"{flows.PublicBase}/self-service/recovery?flow={flow.Id}&token={secret}";
+            template = byCode ? "recovery_code_valid" : "recovery_valid";
         }
+        await courier.QueueEmailAsync(template, address, model, ct, deliver: identity is not null || options.Selfservice.Flows.Recovery.NotifyUnknownRecipients);
     }
 
     /// <summary>Signs the user in and creates the settings flow where they set a new password.</summary>
     private async Task RecoverAsync(HttpContext http, SelfServiceFlow flow, SelfServiceCode used, string amr, CancellationToken ct)
     {
-        var identity = await db.Identities.AsNoTracking().Include(i => i.VerifiableAddresses).Include(i => i.RecoveryAddresses).AsSplitQuery()
-            .FirstOrDefaultAsync(i => i.Id == used.IdentityId, ct);
+        // A code made for an unknown address is bound to no identity: it recovers nothing.
+        var identity = used.IdentityId is not { } identityId ? null
+            : await db.Identities.AsNoTracking().Include(i => i.VerifiableAddresses).Include(i => i.RecoveryAddresses).AsSplitQuery()
+                .FirstOrDefaultAsync(i => i.Id == identityId, ct);
         var ui = UiContainer.FromJson(flow.Ui);
         ui.ClearMessages();
         if (identity is null || identity.State != IdentityStates.Active)

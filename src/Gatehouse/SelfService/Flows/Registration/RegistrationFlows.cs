@@ -42,7 +42,10 @@ public sealed class RegistrationFlows(
         var returnTo = returnUrls.Validate(http.Request.Query["return_to"].ToString());
         var schemaParam = http.Request.Query["identity_schema"].ToString();
         var schema = schemaParam.Length == 0 ? schemas.Default
-            : schemas.Find(schemaParam) ?? throw GatehouseError.BadRequest($"The identity schema \"{schemaParam}\" is not configured.");
+            : schemas.Find(schemaParam) ?? throw GatehouseError.BadRequest($"Requested identity schema \"{schemaParam}\" does not exist.");
+        // Kratos's SelfServiceFlowIdentitySchema: other schemas are for the admin API only.
+        if (!schemas.IsSelfServiceSelectable(schema))
+            throw GatehouseError.BadRequest($"Requested identity schema \"{schemaParam}\" is not enabled for self-service flows.");
         if (await sessions.FromRequestAsync(http, ct) is not null)
         {
             if (type == FlowTypes.Browser && !FlowService.WantsJson(http.Request))
@@ -132,7 +135,7 @@ public sealed class RegistrationFlows(
         }
         if (flow.State == FlowStates.PassedChallenge)
             throw GatehouseError.BadRequest("The request was already completed successfully and can not be retried.");
-        if (body["transient_payload"] is JsonObject transient) flow.TransientPayload = transient.ToJsonString();
+        FlowService.TakeTransientPayload(flow, body);
 
         var method = FormBody.String(body, "method");
         var screen = FormBody.String(body, "screen");

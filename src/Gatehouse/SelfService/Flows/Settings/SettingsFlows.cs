@@ -16,7 +16,8 @@ namespace Gatehouse.SelfService.Flows.Settings;
 
 /// <summary>
 /// The settings flow: <c>profile</c> (new traits, validated by the identity schema as the admin API does) and
-/// <c>password</c>. Changing a credential identifier or the password needs a privileged (recent) session, otherwise
+/// <c>password</c>. Changing a credential identifier, a verification or recovery address, or the password needs a
+/// privileged (recent) session, otherwise
 /// 403 <c>session_refresh_required</c> pointing to a refresh login, as Kratos does.
 /// </summary>
 public sealed class SettingsFlows(
@@ -146,7 +147,7 @@ public sealed class SettingsFlows(
             await responder.RespondExpiredAsync(http, flow, replacement, ct);
             return;
         }
-        if (body["transient_payload"] is JsonObject transient) flow.TransientPayload = transient.ToJsonString();
+        FlowService.TakeTransientPayload(flow, body);
         var method = FormBody.String(body, "method");
         var ui = Form(flow, identity);
         switch (method)
@@ -177,9 +178,12 @@ public sealed class SettingsFlows(
             await RespondAsync(http, flow, identity, ui, 400, ct);
             return;
         }
-        // Credential identifiers are write-protected: changing them needs a recent sign-in.
-        var before = schema.Validate(JsonNode.Parse(identity.Traits)).CredentialIdentifiers;
-        var changed = !SameIdentifiers(before, validation.CredentialIdentifiers);
+        // Credential identifiers, verification and recovery addresses are write-protected: changing them needs a recent
+        // sign-in (Kratos's identity.Manager requiresPrivilegedAccess), or an old session could redirect recovery mail.
+        var before = schema.Validate(JsonNode.Parse(identity.Traits));
+        var changed = !SameIdentifiers(before.CredentialIdentifiers, validation.CredentialIdentifiers)
+            || !SameAddresses(before.VerifiableAddresses, validation.VerifiableAddresses)
+            || !SameAddresses(before.RecoveryAddresses, validation.RecoveryAddresses);
         if (changed && !Privileged(http, flow, session)) return;
         // Pre-persist hooks see the identity with the new traits before it is saved; a web hook with response.parse may
         // replace traits and metadata (whole) or stop the change.
@@ -314,6 +318,9 @@ public sealed class SettingsFlows(
         var keys = a.Keys.Union(b.Keys);
         return keys.All(k => (a.TryGetValue(k, out var x) ? x.Order() : Enumerable.Empty<string>()).SequenceEqual(b.TryGetValue(k, out var y) ? y.Order() : Enumerable.Empty<string>()));
     }
+
+    private static bool SameAddresses(IReadOnlyList<AddressSpec> a, IReadOnlyList<AddressSpec> b) =>
+        a.Count == b.Count && a.ToHashSet().SetEquals(b);
 
     private static GatehouseError NoSession() =>
         new(401, "No valid session credentials found in the request.", "session_inactive", "request does not have a valid authentication session");

@@ -40,7 +40,8 @@ public sealed class VerificationFlows(
 
     public async Task InitAsync(HttpContext http, string type)
     {
-        EnsureEnabled(http);
+        // Only a browser is sent to the error UI; a native app's /api call gets the JSON error it can read.
+        EnsureEnabled(http, forward: type == FlowTypes.Browser);
         // Anything else (return_to, before hooks) Kratos answers directly on both init routes.
         var returnTo = returnUrls.Validate(http.Request.Query["return_to"].ToString());
         var flow = NewFlow(http, type, returnTo);
@@ -58,11 +59,12 @@ public sealed class VerificationFlows(
         return flow;
     }
 
-    /// <summary>Verification switched off: 400, forwarded to the error UI for browsers on the init and fetch routes, as in Kratos.</summary>
-    private void EnsureEnabled(HttpContext http)
+    /// <summary>Verification switched off: 400, forwarded to the error UI for browsers on the browser init and fetch routes, as in Kratos.</summary>
+    private void EnsureEnabled(HttpContext http, bool forward = true)
     {
-        if (!options.Selfservice.Flows.Verification.Enabled)
-            throw http.Forwarded(new GatehouseError(400, "Verification is not allowed because it was disabled.", "self_service_flow_disabled"));
+        if (options.Selfservice.Flows.Verification.Enabled) return;
+        var error = new GatehouseError(400, "Verification is not allowed because it was disabled.", "self_service_flow_disabled");
+        throw forward ? http.Forwarded(error) : error;
     }
 
     public async Task GetAsync(HttpContext http)
@@ -123,6 +125,7 @@ public sealed class VerificationFlows(
             await responder.RespondExpiredAsync(http, flow, replacement, ct);
             return;
         }
+        FlowService.TakeTransientPayload(flow, body);
         var ui = UiContainer.FromJson(flow.Ui);
         ui.ClearMessages();
         if (flow.State == FlowStates.PassedChallenge)
@@ -155,8 +158,8 @@ public sealed class VerificationFlows(
         }
         if (!string.IsNullOrEmpty(token))
         {
-            var used = await codes.UseTokenAsync(Kind, token, ct);
-            if (used is null || used.FlowId != flow.Id)
+            var used = await codes.UseTokenAsync(flow.Id, Kind, token, ct);
+            if (used is null)
             {
                 ui.Messages.Add(Messages.VerificationTokenInvalid());
                 await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
@@ -172,6 +175,14 @@ public sealed class VerificationFlows(
             await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
             return;
         }
+        if (!KratosFormats.IsLooseEmail(email.Trim()))
+        {
+            // Kratos validates the field as email_loose: nothing is looked up or mailed for a value that is no address.
+            ui = ChooseMethodUi(flow, email);
+            ui.AddMessage("email", Messages.InvalidEmail(email));
+            await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
+            return;
+        }
         await SendAsync(flow, email, ct);
         flow.State = FlowStates.SentEmail;
         ui = Method == "code" ? SentCodeUi(flow, email.Trim()) : ChooseMethodUi(flow, email.Trim());
@@ -179,40 +190,43 @@ public sealed class VerificationFlows(
         await responder.RespondWithFlowAsync(http, flow, ui, 200, ct);
     }
 
-    /// <summary>Mails a fresh code or link for the address to the flow (or the unknown-address notice when so configured).</summary>
+    /// <summary>
+    /// Mails a fresh code or link for the address to the flow (or the unknown-address notice when so configured). Known and
+    /// unknown addresses run the same statements (one lookup, a code written — bound to no identity and never sent for an
+    /// unknown address, so it verifies nothing — one mail insert that writes no row when nothing is to be sent, and the
+    /// pending → sent update, which matches no row for an unknown address), so the answer's timing does not tell whether
+    /// an account exists.
+    /// </summary>
     public async Task SendAsync(SelfServiceFlow flow, string email, CancellationToken ct)
     {
         var address = email.Trim().ToLowerInvariant();
-        var known = await db.VerifiableAddresses.AsNoTracking().FirstOrDefaultAsync(a => a.Via == "email" && a.Value == address, ct);
-        if (known is null)
-        {
-            if (options.Selfservice.Flows.Verification.NotifyUnknownRecipients)
-                await courier.QueueEmailAsync(Method == "code" ? "verification_code_invalid" : "verification_invalid", address, new JsonObject { ["to"] = address }, ct);
-            return;
-        }
-        var identity = await db.Identities.AsNoTracking().Include(i => i.VerifiableAddresses).Include(i => i.RecoveryAddresses).AsSplitQuery().FirstAsync(i => i.Id == known.IdentityId, ct);
-        var model = new JsonObject { ["to"] = address, ["identity"] = identityJson.ToNode(identity, IdentityView.Public) };
-        if (Method == "code")
-        {
-            var secret = OneTimeCodes.NewCode();
-            await codes.CreateAsync(flow.Id, identity.Id, Kind, address, "email", secret, options.Selfservice.Methods.Code.Config.Lifespan, ct);
-            model["verification_code"] = secret;
-            model["verification_url"] = $"{flows.PublicBase}/self-service/verification?flow={flow.Id}&code={secret}";
-            await courier.QueueEmailAsync("verification_code_valid", address, model, ct);
-        }
+        var identity = await db.Identities.AsNoTracking().Include(i => i.VerifiableAddresses).Include(i => i.RecoveryAddresses).AsSingleQuery()
+            .FirstOrDefaultAsync(i => i.VerifiableAddresses.Any(a => a.Via == "email" && a.Value == address), ct);
+        var known = identity?.VerifiableAddresses.First(a => a.Via == "email" && a.Value == address);
+        var byCode = Method == "code";
+        var secret = byCode ? OneTimeCodes.NewCode() : OneTimeCodes.NewToken();
+        var lifespan = byCode ? options.Selfservice.Methods.Code.Config.Lifespan : options.Selfservice.Methods.Link.Config.Lifespan;
+        await codes.CreateAsync(flow.Id, identity?.Id, Kind, address, "email", secret, lifespan, ct);
+        var model = new JsonObject { ["to"] = address };
+        string template;
+        if (identity is null) template = byCode ? "verification_code_invalid" : "verification_invalid";
         else
         {
-            var secret = OneTimeCodes.NewToken();
-            await codes.CreateAsync(flow.Id, identity.Id, Kind, address, "email", secret, options.Selfservice.Methods.Link.Config.Lifespan, ct);
-            model["verification_url"] = $"{flows.PublicBase}/self-service/verification?flow={flow.Id}&token={secret}";
-            await courier.QueueEmailAsync("verification_valid", address, model, ct);
+            model["identity"] = identityJson.ToNode(identity, IdentityView.Public);
+            if (byCode)
+            {
+                model["verification_code"] = secret;
+                model["verification_url"] = $"{flows.PublicBase}/self-service/verification?flow={flow.Id}&code={secret}";
+            }
+            else model["verification_url"] = $"{flows.PublicBase}/self-service/verification?flow={flow.Id}&token={secret}";
+            template = byCode ? "verification_code_valid" : "verification_valid";
         }
-        if (known.Status == Identities.VerifiableAddressStatus.Pending)
-        {
-            var now = flows.Now();
-            await db.VerifiableAddresses.Where(a => a.Id == known.Id).ExecuteUpdateAsync(s => s.SetProperty(a => a.Status, Identities.VerifiableAddressStatus.Sent).SetProperty(a => a.UpdatedAt, now), ct);
-            whoami.Invalidate(known.IdentityId);
-        }
+        await courier.QueueEmailAsync(template, address, model, ct, deliver: identity is not null || options.Selfservice.Flows.Verification.NotifyUnknownRecipients);
+        var pendingId = known?.Id ?? Guid.Empty;
+        var now = flows.Now();
+        var marked = await db.VerifiableAddresses.Where(a => a.Id == pendingId && a.Status == Identities.VerifiableAddressStatus.Pending)
+            .ExecuteUpdateAsync(s => s.SetProperty(a => a.Status, Identities.VerifiableAddressStatus.Sent).SetProperty(a => a.UpdatedAt, now), ct);
+        if (marked > 0) whoami.Invalidate(identity!.Id);
     }
 
     /// <summary>
@@ -239,6 +253,15 @@ public sealed class VerificationFlows(
 
     private async Task CompleteAsync(HttpContext http, SelfServiceFlow flow, SelfServiceCode used, CancellationToken ct)
     {
+        if (used.IdentityId is null)
+        {
+            // A code made for an unknown address is bound to no identity: it verifies nothing.
+            var refused = UiContainer.FromJson(flow.Ui);
+            refused.ClearMessages();
+            refused.Messages.Add(Messages.VerificationCodeInvalid());
+            await responder.RespondWithFlowAsync(http, flow, refused, 400, ct);
+            return;
+        }
         HookContext? hookContext = null;
         if (hooks.AfterHooks(FlowKinds.Verification, Method).Count > 0 && used.IdentityId is { } identityId)
         {
