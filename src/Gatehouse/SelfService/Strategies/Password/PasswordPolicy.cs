@@ -5,7 +5,6 @@ using System.Text.Json.Nodes;
 using Gatehouse.Config;
 using Gatehouse.Hashing;
 using Gatehouse.Text;
-using Microsoft.Extensions.Caching.Memory;
 
 namespace Gatehouse.SelfService.Strategies.Password;
 
@@ -17,8 +16,7 @@ namespace Gatehouse.SelfService.Strategies.Password;
 /// An unreachable HIBP is one warning line in the log (no stack trace); with <c>ignore_network_errors: false</c> the
 /// password is refused with Kratos's generic policy message (4000005), as Kratos does.
 /// </summary>
-public sealed partial class PasswordPolicy(GatehouseOptions options, PasswordHasher hasher, IHttpClientFactory httpClients, ILogger<PasswordPolicy> logger)
-    : IDisposable
+public sealed partial class PasswordPolicy(GatehouseOptions options, PasswordHasher hasher, IHttpClientFactory httpClients, TimeProvider time, ILogger<PasswordPolicy> logger)
 {
     /// <summary>The most breach counts kept (one per distinct password hash, about 100 bytes each).</summary>
     public const int CacheEntries = 10_000;
@@ -29,12 +27,7 @@ public sealed partial class PasswordPolicy(GatehouseOptions options, PasswordHas
     /// <summary>The reason of the 4000005 message when HIBP cannot be reached and network errors are not ignored.</summary>
     public const string UnreachableReason = "the Have I Been Pwned API could not be reached to check whether it has been leaked";
 
-    private readonly MemoryCache _rangeCache = new(new MemoryCacheOptions { SizeLimit = CacheEntries });
-
-    /// <summary>How many breach counts are held (for tests).</summary>
-    public int CachedCount => _rangeCache.Count;
-
-    public void Dispose() => _rangeCache.Dispose();
+    private readonly BreachCountCache _cache = new(CacheEntries, CacheLifetime, time);
 
     public async Task<JsonObject?> CheckAsync(string identifier, string password, CancellationToken ct)
     {
@@ -104,7 +97,7 @@ public sealed partial class PasswordPolicy(GatehouseOptions options, PasswordHas
 #pragma warning restore CA5350
         var prefix = hash[..5];
         var suffix = hash[5..];
-        if (_rangeCache.TryGetValue(hash, out long cached)) return cached;
+        if (_cache.TryGet(hash, out var cached)) return cached;
         try
         {
             var client = httpClients.CreateClient("hibp");
@@ -121,7 +114,7 @@ public sealed partial class PasswordPolicy(GatehouseOptions options, PasswordHas
                 var parts = line.Trim().Split(':');
                 if (parts.Length == 2 && parts[0].Equals(suffix, StringComparison.OrdinalIgnoreCase) && long.TryParse(parts[1], out var n)) count = n;
             }
-            _rangeCache.Set(hash, count, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = CacheLifetime });
+            _cache.Set(hash, count);
             return count;
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
