@@ -47,6 +47,8 @@ public sealed class DevMailboxPageTests
         await using (var s = await TestServer.StartAsync(db, o =>
         {
             UiServerFixture.Configure(o);
+            // One-step registration for RegisterApi; verification on, so it mails a code.
+            o.Selfservice.Flows.Registration.Style = "unified";
             o.Dev = true;
         }))
         {
