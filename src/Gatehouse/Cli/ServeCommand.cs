@@ -10,7 +10,7 @@ internal static class ServeCommand
 {
     public static Command Create()
     {
-        var dev = new Option<bool>("--dev") { Description = "Development mode: SQLite file in the working directory by default, migrations applied at start, no API key on the admin listener, relaxed cookies." };
+        var dev = new Option<bool>("--dev") { Description = "Development mode: SQLite file in the working directory by default, migrations applied at start, no API key on the admin listener, relaxed cookies, mail shown on the dev mailbox page (/ui/dev/mailbox) unless courier.smtp.connection_uri is set." };
         var watchCourier = new Option<bool>("--watch-courier") { Description = "Also run the courier worker in this process, delivering queued messages (otherwise run `gatehouse courier watch`)." };
         var command = new Command("serve", "Run the Gatehouse server (public API, default 127.0.0.1:4433; admin API, default 127.0.0.1:4434).") { dev, watchCourier };
         command.SetAction((parse, ct) => CliContext.Run(async () =>
@@ -20,9 +20,11 @@ internal static class ServeCommand
             var options = config.Options;
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
             var schemas = await IdentitySchemaRegistry.LoadAsync(options.Identity, http, config.BaseDirectory, ct);
-            var withWorker = parse.GetValue(watchCourier);
+            // In --dev without SMTP, mail goes to the dev mailbox page, so the worker runs here to deliver it there.
+            var devMailbox = DevMailbox.Active(options);
+            var withWorker = parse.GetValue(watchCourier) || devMailbox;
             // A worker without an SMTP server would only burn every message's retries.
-            if (withWorker) SmtpConnection.Parse(options.Courier.Smtp.ConnectionUri);
+            if (withWorker && !devMailbox) SmtpConnection.Parse(options.Courier.Smtp.ConnectionUri);
             await using var app = GatehouseApp.Build(options, schemas, withWorker ? s => s.AddCourierWorker() : null);
             await app.Services.GetRequiredService<CourierTemplates>().ValidateAsync(ct);
             await app.Services.GetRequiredService<Sessions.Tokenizer.SessionTokenizer>().ValidateAsync(ct);
@@ -38,7 +40,13 @@ internal static class ServeCommand
             }
             Console.Error.WriteLine($"gatehouse {Http.Health.HealthEndpoints.CurrentVersion}: public API on {options.Serve.Public.Host}:{options.Serve.Public.Port}, admin API on {options.Serve.Admin.Host}:{options.Serve.Admin.Port}, database {Dsn.Redact(options.Dsn)}{(withWorker ? ", courier worker running" : "")}");
             if (isDev && options.Ui.Enabled)
-                Console.Error.WriteLine($"self-service UI: {Http.ReturnUrlPolicy.PublicBaseUrl(options).TrimEnd('/')}{Ui.UiEndpoints.Login} (registration: {Ui.UiEndpoints.Registration})");
+            {
+                var publicBase = Http.ReturnUrlPolicy.PublicBaseUrl(options).TrimEnd('/');
+                Console.Error.WriteLine($"self-service UI: {publicBase}{Ui.UiEndpoints.Login} (registration: {Ui.UiEndpoints.Registration})");
+                Console.Error.WriteLine(devMailbox
+                    ? $"dev mailbox (mail is not sent; no courier.smtp.connection_uri): {publicBase}{Ui.UiEndpoints.DevMailbox}"
+                    : $"dev mailbox (copies of the mail sent through SMTP): {publicBase}{Ui.UiEndpoints.DevMailbox}");
+            }
             await app.RunAsync(ct);
             return 0;
         }));

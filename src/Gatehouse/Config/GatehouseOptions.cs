@@ -185,6 +185,12 @@ public sealed class WhoamiCacheOptions
     /// <summary>How many whoami answers are kept at most (about 1-2 KB each).</summary>
     public long MaxEntries { get; set; } = 100_000;
 
+    /// <summary>
+    /// The most memory the answers may take, approximately: each counts its body's bytes plus a fixed overhead
+    /// (<c>Sessions.WhoamiCache.EntryOverheadBytes</c>), so a few identities with huge traits cannot exhaust memory.
+    /// </summary>
+    public long MaxBytes { get; set; } = 256L * 1024 * 1024;
+
     /// <summary>The longest an answer is kept, however long its session lasts.</summary>
     [JsonConverter(typeof(DurationJsonConverter))]
     public TimeSpan MaxAge { get; set; } = TimeSpan.FromMinutes(10);

@@ -7,7 +7,7 @@ namespace Gatehouse.Courier;
 public static class CourierServiceCollectionExtensions
 {
     /// <summary>
-    /// The courier's services: <see cref="Courier"/> (queueing), the templates, the SMTP sender and the worker. The worker
+    /// The courier's services: <see cref="Courier"/> (queueing), the templates, the SMTP sender (the dev mailbox in <c>--dev</c> without SMTP) and the worker. The worker
     /// only runs where <see cref="AddCourierWorker"/> adds its hosted service.
     /// </summary>
     public static IServiceCollection AddCourier(this IServiceCollection services, GatehouseOptions options)
@@ -17,7 +17,8 @@ public static class CourierServiceCollectionExtensions
         services.TryAddScoped<Courier>();
         services.TryAddScoped<CourierQueue>();
         services.TryAddScoped<CourierMessages>();
-        services.TryAddSingleton<IMessageSender, SmtpMessageSender>();
+        if (DevMailbox.Active(options)) services.TryAddSingleton<IMessageSender, DevMailboxSender>();
+        else services.TryAddSingleton<IMessageSender, SmtpMessageSender>();
         services.TryAddSingleton<CourierWorker>();
         return services;
     }

@@ -22,6 +22,7 @@ public sealed class ListenerMiddleware(RequestDelegate next, ListenerPorts ports
     {
         var isAdmin = ports.IsAdmin(context.Connection.LocalPort);
         context.Features.Set(isAdmin ? Admin : Public);
+        NoCache.Apply(context.Response);
         if (isAdmin && context.Request.Path.StartsWithSegments("/self-service", StringComparison.Ordinal))
         {
             // Self-service routes live on the public listener; Kratos's admin port sends browsers there.

@@ -17,7 +17,8 @@ public static class SelfServiceServiceCollectionExtensions
 {
     public static IServiceCollection AddSelfService(this IServiceCollection services)
     {
-        services.AddHttpClient("hibp", c => c.Timeout = TimeSpan.FromSeconds(5));
+        // Its own warning line replaces the client's failure log, which carries a stack trace per registration.
+        services.AddHttpClient("hibp", c => c.Timeout = TimeSpan.FromSeconds(5)).RemoveAllLoggers();
         services.TryAddSingleton<ReturnUrlPolicy>();
         services.TryAddSingleton<CsrfTokens>();
         services.TryAddSingleton<PasswordPolicy>();

@@ -29,6 +29,12 @@ public sealed class WhoamiCache : IDisposable
     /// <summary>A cached whoami answer: the exact response body and what is needed to check it is still current.</summary>
     public sealed record Entry(Guid SessionId, Guid IdentityId, DateTime ExpiresAt, byte[] Body, long Stamp, long CachedAt);
 
+    /// <summary>
+    /// What an answer costs besides its body: the entry record, its key, the cache's own entry and its expiry bookkeeping
+    /// (measured at roughly 300 bytes on x64; rounded up).
+    /// </summary>
+    public const int EntryOverheadBytes = 384;
+
     /// <summary>When the invalidation table holds this many records, records older than <c>max_age</c> are dropped.</summary>
     private const int PruneThreshold = 16_384;
 
@@ -39,6 +45,7 @@ public sealed class WhoamiCache : IDisposable
     private readonly ConcurrentDictionary<Guid, (long Stamp, long At)> _invalidated = new();
     private readonly TimeProvider _time;
     private readonly long _maxAgeTicks;
+    private readonly long _maxEntries;
     private readonly Lock _pruneLock = new();
     private long _clock;
     private long _everythingInvalidatedAt;
@@ -52,8 +59,16 @@ public sealed class WhoamiCache : IDisposable
         _time = time;
         var config = options.Session.Whoami.Cache;
         _maxAgeTicks = (long)(config.MaxAge.TotalSeconds * time.TimestampFrequency);
-        if (config.Enabled && config.MaxEntries > 0 && config.MaxAge > TimeSpan.Zero)
-            _entries = new MemoryCache(new MemoryCacheOptions { SizeLimit = config.MaxEntries, ExpirationScanFrequency = TimeSpan.FromMinutes(1) });
+        _maxEntries = config.MaxEntries;
+        // The size limit is in bytes (approximate); the entry-count limit is checked on insert.
+        if (config.Enabled && config.MaxEntries > 0 && config.MaxBytes > 0 && config.MaxAge > TimeSpan.Zero)
+            _entries = new MemoryCache(new MemoryCacheOptions
+            {
+                SizeLimit = config.MaxBytes,
+                // When full, drop a quarter (soonest-expiring first) so inserts do not compact on every call.
+                CompactionPercentage = 0.25,
+                ExpirationScanFrequency = TimeSpan.FromMinutes(1),
+            });
         // With PostgreSQL, other instances may write: the cache waits for the change listener.
         ListenForChanges = _entries is not null && dsn.Provider == DatabaseProvider.Postgres;
         _available = _entries is not null && !ListenForChanges;
@@ -70,6 +85,9 @@ public sealed class WhoamiCache : IDisposable
 
     /// <summary>How many answers are held (for tests and diagnostics).</summary>
     public long Count => _entries?.Count ?? 0;
+
+    /// <summary>The approximate memory an answer of this body size is counted as.</summary>
+    public static long SizeOf(int bodyLength) => bodyLength + (long)EntryOverheadBytes;
 
     /// <summary>The stamp for an answer whose database read starts now. Take it before the read.</summary>
     public long Begin() => Volatile.Read(ref _clock);
@@ -99,9 +117,15 @@ public sealed class WhoamiCache : IDisposable
         var lifetime = session.ExpiresAt - _time.GetUtcNow().UtcDateTime;
         if (lifetime <= TimeSpan.Zero) return;
         var maxAge = TimeSpan.FromSeconds(_maxAgeTicks / (double)_time.TimestampFrequency);
+        if (_entries.Count >= _maxEntries)
+        {
+            // Full by count: make room in one go (the byte limit compacts by itself when an insert would pass it).
+            _entries.Compact(0.25);
+            return;
+        }
         _entries.Set(Key(tokenHash), entry, new MemoryCacheEntryOptions
         {
-            Size = 1,
+            Size = SizeOf(body.Length),
             AbsoluteExpirationRelativeToNow = lifetime < maxAge ? lifetime : maxAge,
         });
         // An invalidation that ran between the check above and the insert would have found nothing to remove.

@@ -1,4 +1,5 @@
 using Gatehouse.Config;
+using Gatehouse.Http;
 using Gatehouse.SelfService.Flows;
 using Gatehouse.SelfService.Flows.Login;
 using Gatehouse.SelfService.Flows.Recovery;
@@ -20,6 +21,9 @@ public static class UiEndpoints
     public const string Welcome = "/ui/welcome";
     public const string Error = "/ui/error";
 
+    /// <summary>Only with <c>--dev</c>: the mail the courier queued (see <see cref="DevMailboxPages"/>).</summary>
+    public const string DevMailbox = "/ui/dev/mailbox";
+
     /// <summary>The flow kinds that have a page here.</summary>
     public static readonly IReadOnlySet<string> FlowPageKinds = new HashSet<string>(
         [SelfService.Flows.FlowKinds.Login, SelfService.Flows.FlowKinds.Registration, SelfService.Flows.FlowKinds.Settings,
@@ -31,6 +35,7 @@ public static class UiEndpoints
         if (!options.Ui.Enabled) return services;
         services.TryAddSingleton<UiErrorPage>();
         services.TryAddScoped<UiPages>();
+        if (options.Dev) services.TryAddScoped<DevMailboxPages>();
         return services;
     }
 
@@ -46,6 +51,13 @@ public static class UiEndpoints
         root.MapGet(Recovery, (HttpContext http, UiPages pages, RecoveryFlows flows) => pages.FlowAsync(http, SelfService.Flows.FlowKinds.Recovery, id => flows.FetchAsync(http, id)));
         root.MapGet(Welcome, (HttpContext http, UiPages pages) => pages.WelcomeAsync(http));
         root.MapGet(Error, (HttpContext http, UiErrorPage page, SelfService.Errors.SelfServiceErrors errors) => page.ShowAsync(http, errors));
+        // A newcomer opening the public base URL lands on the pages (Kratos has no page there: 404 without the UI).
+        root.MapGet("/", (HttpContext http) => FlowService.Redirect(http, ReturnUrlPolicy.PublicBaseUrl(options).TrimEnd('/') + Welcome));
+        if (options.Dev)
+        {
+            root.MapGet(DevMailbox, (HttpContext http, DevMailboxPages pages) => pages.ListAsync(http));
+            root.MapGet(DevMailbox + "/{id}", (HttpContext http, string id, DevMailboxPages pages) => pages.MessageAsync(http, id));
+        }
         return root;
     }
 }

@@ -107,6 +107,19 @@ public sealed class UiText
         ["error.unknown.text"] = "This error is not known, or it was deleted in the meantime.",
         ["error.start-again"] = "Start again",
         ["error.home"] = "Go to sign in",
+        ["mailbox.title"] = "Dev mailbox",
+        ["mailbox.intro"] = "Mail Gatehouse sent while it runs with --dev, newest first. This page does not exist outside --dev.",
+        ["mailbox.empty"] = "No mail yet. Sign up, or ask for a verification or recovery code, and reload this page.",
+        ["mailbox.no-subject"] = "(no subject)",
+        ["mailbox.to"] = "To",
+        ["mailbox.date"] = "Date",
+        ["mailbox.status"] = "Status",
+        ["mailbox.template"] = "Template",
+        ["mailbox.body"] = "Message text",
+        ["mailbox.back"] = "Back to the mailbox",
+        ["mailbox.status.sent"] = "delivered",
+        ["mailbox.status.queued"] = "queued",
+        ["mailbox.status.abandoned"] = "abandoned",
     };
 
     private static readonly Dictionary<string, string> GermanTexts = new()
@@ -158,6 +171,19 @@ public sealed class UiText
         ["error.unknown.text"] = "Dieser Fehler ist nicht bekannt oder wurde inzwischen gelöscht.",
         ["error.start-again"] = "Von vorn beginnen",
         ["error.home"] = "Zur Anmeldung",
+        ["mailbox.title"] = "Entwicklungs-Postfach",
+        ["mailbox.intro"] = "E-Mails, die Gatehouse im Modus --dev gesendet hat, die neuesten zuerst. Außerhalb von --dev gibt es diese Seite nicht.",
+        ["mailbox.empty"] = "Noch keine E-Mails. Registrieren Sie sich oder fordern Sie einen Bestätigungs- oder Wiederherstellungscode an und laden Sie diese Seite neu.",
+        ["mailbox.no-subject"] = "(kein Betreff)",
+        ["mailbox.to"] = "An",
+        ["mailbox.date"] = "Datum",
+        ["mailbox.status"] = "Status",
+        ["mailbox.template"] = "Vorlage",
+        ["mailbox.body"] = "Nachrichtentext",
+        ["mailbox.back"] = "Zurück zum Postfach",
+        ["mailbox.status.sent"] = "zugestellt",
+        ["mailbox.status.queued"] = "in der Warteschlange",
+        ["mailbox.status.abandoned"] = "aufgegeben",
     };
 
     // Kratos's message ids whose English text carries no values.

@@ -1,4 +1,5 @@
 using Deque.AxeCore.Playwright;
+using Gatehouse.Config;
 using Gatehouse.Tests.Infrastructure;
 using Microsoft.Playwright;
 
@@ -8,8 +9,22 @@ namespace Gatehouse.Tests.Ui;
 /// One headless Chromium (the machine's, <c>/usr/bin/chromium</c>; Playwright's own download does not work here) and one
 /// server for a test class. Without Chromium nothing starts and the tests skip.
 /// </summary>
-public sealed class UiBrowserFixture : IAsyncLifetime
+public class UiBrowserFixture : IAsyncLifetime
 {
+    private readonly Action<GatehouseOptions> _configure;
+    private readonly Action<IServiceCollection>? _services;
+
+    public UiBrowserFixture() : this(UiServerFixture.Configure)
+    {
+    }
+
+    /// <summary>A server configured by <paramref name="configure"/> (and <paramref name="services"/>) instead of the UI tests' default.</summary>
+    protected UiBrowserFixture(Action<GatehouseOptions> configure, Action<IServiceCollection>? services = null)
+    {
+        _configure = configure;
+        _services = services;
+    }
+
     /// <summary><c>/usr/bin/chromium</c>, or the browser <c>GATEHOUSE_TEST_CHROMIUM</c> names (a Chromium installed elsewhere).</summary>
     public static string ChromiumPath { get; } = Environment.GetEnvironmentVariable("GATEHOUSE_TEST_CHROMIUM") is { Length: > 0 } path ? path : "/usr/bin/chromium";
 
@@ -30,7 +45,7 @@ public sealed class UiBrowserFixture : IAsyncLifetime
     {
         if (!Available) return;
         Directory.CreateDirectory(ScreenshotDirectory);
-        _server = await TestServer.StartAsync(Db.Sqlite, UiServerFixture.Configure);
+        _server = await TestServer.StartAsync(Db.Sqlite, _configure, _services);
         _playwright = await Playwright.CreateAsync();
         _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -71,8 +86,9 @@ public sealed class UiBrowserFixture : IAsyncLifetime
         Assert.True(serious.Count == 0, $"{name}: axe-core found serious violations on {page.Url}:\n" + string.Join("\n", serious));
     }
 
-    public async ValueTask DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
+        GC.SuppressFinalize(this);
         if (_browser is not null) await _browser.DisposeAsync();
         _playwright?.Dispose();
         if (_server is not null) await _server.DisposeAsync();

@@ -83,6 +83,7 @@ public sealed class ErrorEnvelopeMiddleware(RequestDelegate next, ILogger<ErrorE
     {
         var cookies = context.Response.Headers.SetCookie;
         context.Response.Clear();
+        NoCache.Apply(context.Response);
         if (keepCookies && cookies.Count > 0) context.Response.Headers.SetCookie = cookies;
     }
 }

@@ -46,6 +46,8 @@ public sealed partial class WebHook(
     public async Task<IdentityChanges?> ExecuteAsync(HookConfig config, HookContext context, CancellationToken ct)
     {
         var cfg = ConfigOf(config);
+        // Also names the failure in the log and in the error's details, so an operator can match a user's report.
+        var requestId = Guid.NewGuid().ToString();
         string? body = null;
         if (cfg.Body is not null && cfg.Method != HttpMethod.Get)
         {
@@ -56,8 +58,8 @@ public sealed partial class WebHook(
             }
             catch (Exception e) when (e is JsonnetException or IOException or HttpRequestException or InvalidOperationException or FormatException or UnauthorizedAccessException or OperationCanceledException && !ct.IsCancellationRequested)
             {
-                LogTemplateFailed(logger, cfg.Url, e.Message);
-                throw new GatehouseError(500, "The web hook's body template could not be loaded: " + e.Message);
+                LogTemplateFailed(logger, cfg.Url, requestId, e.Message);
+                throw Failed(500, TemplateFailedReason, requestId);
             }
             try
             {
@@ -71,12 +73,11 @@ public sealed partial class WebHook(
             }
             catch (JsonnetException e)
             {
-                LogTemplateFailed(logger, cfg.Url, e.Message);
-                throw new GatehouseError(500, "The web hook's body template failed: " + e.Message);
+                LogTemplateFailed(logger, cfg.Url, requestId, e.Message);
+                throw Failed(500, TemplateFailedReason, requestId);
             }
         }
 
-        var requestId = Guid.NewGuid().ToString();
         var triggerId = context.Http.TraceIdentifier;
         if (cfg.Ignore)
         {
@@ -90,9 +91,8 @@ public sealed partial class WebHook(
         }
         catch (WebHookCallFailed e)
         {
-            throw e.TimedOut
-                ? new GatehouseError(504, e.Message)
-                : new GatehouseError(502, e.Message);
+            // The sender logged the cause; the user sees no host name, address or socket error.
+            throw e.TimedOut ? Failed(504, e.Message, requestId) : Failed(502, UnreachableReason, requestId);
         }
         return Interpret(cfg, answer);
     }
@@ -187,6 +187,16 @@ public sealed partial class WebHook(
     [LoggerMessage(Level = LogLevel.Information, Message = "web_hook {Url} skipped: its body template raised 'cancel'")]
     private static partial void LogCancelled(ILogger logger, Uri url);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "web_hook {Url}: body template failed: {Error}")]
-    private static partial void LogTemplateFailed(ILogger logger, Uri url, string error);
+    [LoggerMessage(Level = LogLevel.Error, Message = "web_hook {Url} (request {RequestId}): body template failed: {Error}")]
+    private static partial void LogTemplateFailed(ILogger logger, Uri url, string requestId, string error);
+
+    /// <summary>The stable error id of every web hook failure that stops a flow.</summary>
+    public const string ErrorId = "web_hook_failed";
+
+    public const string TemplateFailedReason = "The web hook's body template failed; the server log has the details.";
+    public const string UnreachableReason = "The web hook could not be reached; the server log has the details.";
+
+    /// <summary>A generic error for the user; the cause is in the log under <paramref name="requestId"/>.</summary>
+    private static GatehouseError Failed(int status, string reason, string requestId) =>
+        new(status, reason, ErrorId, details: new JsonObject { ["web_hook_request_id"] = requestId });
 }

@@ -91,6 +91,14 @@ public sealed partial class WebHookDispatcher(WebHookQueue queue, WebHookSender 
             {
                 return;
             }
+#pragma warning disable CA1031 // Fire-and-forget: an unexpected failure must be logged, never lost in an unobserved task.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                // Only the type: an unexpected exception's message may quote the request it was building.
+                LogFailed(logger, delivery.Config.Url, delivery.RequestId, attempt, e.GetType().FullName ?? e.GetType().Name);
+                return;
+            }
             if (attempt == attempts)
             {
                 LogGaveUp(logger, delivery.Config.Url, delivery.RequestId, attempt, failure);
@@ -110,6 +118,9 @@ public sealed partial class WebHookDispatcher(WebHookQueue queue, WebHookSender 
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "ignored web_hook {Url} (request {RequestId}) attempt {Attempt} failed ({Failure}); retrying")]
     private static partial void LogRetrying(ILogger logger, Uri url, string requestId, int attempt, string failure);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "ignored web_hook {Url} (request {RequestId}) attempt {Attempt} failed unexpectedly ({Exception}); not retried")]
+    private static partial void LogFailed(ILogger logger, Uri url, string requestId, int attempt, string exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "ignored web_hook {Url} (request {RequestId}) given up after {Attempt} attempt(s): {Failure}")]
     private static partial void LogGaveUp(ILogger logger, Uri url, string requestId, int attempt, string failure);

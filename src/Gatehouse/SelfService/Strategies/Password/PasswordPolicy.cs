@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Gatehouse.Config;
 using Gatehouse.Hashing;
-using Gatehouse.Http.Errors;
 using Gatehouse.Text;
 
 namespace Gatehouse.SelfService.Strategies.Password;
@@ -14,11 +13,21 @@ namespace Gatehouse.SelfService.Strategies.Password;
 /// identifier, and not breached — always against the embedded list of common leaked passwords, and against
 /// Have I Been Pwned's k-anonymity range API when <c>haveibeenpwned_enabled</c> (network errors ignored when
 /// <c>ignore_network_errors</c>). Returns the UI message for the first rule broken, or null.
+/// An unreachable HIBP is one warning line in the log (no stack trace); with <c>ignore_network_errors: false</c> the
+/// password is refused with Kratos's generic policy message (4000005), as Kratos does.
 /// </summary>
-public sealed class PasswordPolicy(GatehouseOptions options, PasswordHasher hasher, IHttpClientFactory httpClients)
+public sealed partial class PasswordPolicy(GatehouseOptions options, PasswordHasher hasher, IHttpClientFactory httpClients, TimeProvider time, ILogger<PasswordPolicy> logger)
 {
-    private readonly Dictionary<string, long> _rangeCache = [];
-    private readonly Lock _cacheLock = new();
+    /// <summary>The most breach counts kept (one per distinct password hash, about 100 bytes each).</summary>
+    public const int CacheEntries = 10_000;
+
+    /// <summary>How long a breach count is kept: HIBP's data changes slowly, but a password may become breached.</summary>
+    public static readonly TimeSpan CacheLifetime = TimeSpan.FromHours(1);
+
+    /// <summary>The reason of the 4000005 message when HIBP cannot be reached and network errors are not ignored.</summary>
+    public const string UnreachableReason = "the Have I Been Pwned API could not be reached to check whether it has been leaked";
+
+    private readonly BreachCountCache _cache = new(CacheEntries, CacheLifetime, time);
 
     public async Task<JsonObject?> CheckAsync(string identifier, string password, CancellationToken ct)
     {
@@ -32,7 +41,8 @@ public sealed class PasswordPolicy(GatehouseOptions options, PasswordHasher hash
         if (config.HaveibeenpwnedEnabled)
         {
             var breaches = await BreachCountAsync(password, config, ct);
-            if (breaches > config.MaxBreaches) return Messages.PasswordBreached(breaches);
+            if (breaches is null) return config.IgnoreNetworkErrors ? null : Messages.PasswordPolicyGeneric(UnreachableReason);
+            if (breaches > config.MaxBreaches) return Messages.PasswordBreached(breaches.Value);
         }
         return null;
     }
@@ -79,22 +89,24 @@ public sealed class PasswordPolicy(GatehouseOptions options, PasswordHasher hash
         return best;
     }
 
-    private async Task<long> BreachCountAsync(string password, PasswordMethodConfig config, CancellationToken ct)
+    /// <summary>The password's breach count, or null when HIBP could not be asked (logged as one warning line).</summary>
+    private async Task<long?> BreachCountAsync(string password, PasswordMethodConfig config, CancellationToken ct)
     {
 #pragma warning disable CA5350 // The HIBP range API is defined over SHA-1; it is a lookup key, not a password hash.
         var hash = Convert.ToHexString(SHA1.HashData(Encoding.UTF8.GetBytes(password)));
 #pragma warning restore CA5350
         var prefix = hash[..5];
         var suffix = hash[5..];
-        lock (_cacheLock)
-        {
-            if (_rangeCache.TryGetValue(hash, out var cached)) return cached;
-        }
+        if (_cache.TryGet(hash, out var cached)) return cached;
         try
         {
             var client = httpClients.CreateClient("hibp");
             using var response = await client.GetAsync($"https://{config.HaveibeenpwnedHost}/range/{prefix}", ct);
-            if (response.StatusCode != HttpStatusCode.OK) throw new HttpRequestException($"status {(int)response.StatusCode}");
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                LogUnreachable(logger, config.HaveibeenpwnedHost, $"status {(int)response.StatusCode}");
+                return null;
+            }
             var body = await response.Content.ReadAsStringAsync(ct);
             long count = 0;
             foreach (var line in body.Split('\n'))
@@ -102,13 +114,16 @@ public sealed class PasswordPolicy(GatehouseOptions options, PasswordHasher hash
                 var parts = line.Trim().Split(':');
                 if (parts.Length == 2 && parts[0].Equals(suffix, StringComparison.OrdinalIgnoreCase) && long.TryParse(parts[1], out var n)) count = n;
             }
-            lock (_cacheLock) _rangeCache[hash] = count;
+            _cache.Set(hash, count);
             return count;
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
         {
-            if (config.IgnoreNetworkErrors) return 0;
-            throw new GatehouseError(502, "Unable to check if the password has been leaked in a data breach: the Have I Been Pwned API could not be reached.", "upstream_error");
+            LogUnreachable(logger, config.HaveibeenpwnedHost, ex.InnerException?.Message ?? ex.Message);
+            return null;
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Have I Been Pwned ({Host}) could not be reached, so a password was not checked against breaches: {Error}")]
+    private static partial void LogUnreachable(ILogger logger, string host, string error);
 }
