@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Gatehouse.Config;
 using Gatehouse.Hashing;
+using Gatehouse.Http.Errors;
 using Gatehouse.Text;
 
 namespace Gatehouse.SelfService.Strategies.Password;
@@ -14,7 +15,7 @@ namespace Gatehouse.SelfService.Strategies.Password;
 /// Have I Been Pwned's k-anonymity range API when <c>haveibeenpwned_enabled</c> (network errors ignored when
 /// <c>ignore_network_errors</c>). Returns the UI message for the first rule broken, or null.
 /// An unreachable HIBP is one warning line in the log (no stack trace); with <c>ignore_network_errors: false</c> the
-/// password is refused with Kratos's generic policy message (4000005), as Kratos does.
+/// submit fails with 502 <c>upstream_error</c>, as Kratos's validator does.
 /// </summary>
 public sealed partial class PasswordPolicy(GatehouseOptions options, PasswordHasher hasher, IHttpClientFactory httpClients, TimeProvider time, ILogger<PasswordPolicy> logger)
 {
@@ -24,8 +25,6 @@ public sealed partial class PasswordPolicy(GatehouseOptions options, PasswordHas
     /// <summary>How long a breach count is kept: HIBP's data changes slowly, but a password may become breached.</summary>
     public static readonly TimeSpan CacheLifetime = TimeSpan.FromHours(1);
 
-    /// <summary>The reason of the 4000005 message when HIBP cannot be reached and network errors are not ignored.</summary>
-    public const string UnreachableReason = "the Have I Been Pwned API could not be reached to check whether it has been leaked";
 
     private readonly BreachCountCache _cache = new(CacheEntries, CacheLifetime, time);
 
@@ -41,7 +40,11 @@ public sealed partial class PasswordPolicy(GatehouseOptions options, PasswordHas
         if (config.HaveibeenpwnedEnabled)
         {
             var breaches = await BreachCountAsync(password, config, ct);
-            if (breaches is null) return config.IgnoreNetworkErrors ? null : Messages.PasswordPolicyGeneric(UnreachableReason);
+            if (breaches is null)
+            {
+                if (config.IgnoreNetworkErrors) return null;
+                throw new GatehouseError(502, "Unable to check if the password has been leaked in a data breach: the Have I Been Pwned API could not be reached.", "upstream_error");
+            }
             if (breaches > config.MaxBreaches) return Messages.PasswordBreached(breaches.Value);
         }
         return null;
