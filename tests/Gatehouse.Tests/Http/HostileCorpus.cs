@@ -93,7 +93,7 @@ public static class HostileCorpus
         ]);
     }
 
-    public static List<HostileCase> Build(IEnumerable<HostileRoute> routes, Ids ids)
+    public static List<HostileCase> Build(IReadOnlyList<HostileRoute> routes, Ids ids)
     {
         var cases = new List<HostileCase>();
         var bodies = BodyClasses().ToList();
@@ -114,6 +114,12 @@ public static class HostileCorpus
                 var q = string.Join("&", new[] { baseQuery, query }.Where(s => s.Length > 0));
                 cases.Add(new HostileCase(name, route.Method, Join(path, q), route.Admin, null, null, headers));
             }
+        }
+        // A method the route does not take (the routing's own 405).
+        foreach (var group in routes.GroupBy(r => r.Pattern))
+        {
+            if (new[] { "PUT", "PATCH", "DELETE", "GET" }.FirstOrDefault(m => group.All(r => r.Method != m)) is not { } method) continue;
+            cases.Add(new HostileCase("unsupported method", method, Join(Fill(group.Key, ids), FlowQuery(group.First(), ids)), group.First().Admin, null, null, []));
         }
         cases.AddRange(Targeted(ids));
         return cases;
