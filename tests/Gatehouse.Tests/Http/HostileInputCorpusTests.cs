@@ -45,9 +45,12 @@ public sealed class HostileInputCorpusTests
         using var client = new HttpClient(handler) { Timeout = PerRequest };
         var failures = new List<string>();
         var before = await SnapshotAsync(s);
+        var slowest = new List<(TimeSpan Took, string Case)>();
         foreach (var c in corpus)
         {
+            var clock = Stopwatch.StartNew();
             var failure = await RunAsync(s, client, c);
+            slowest.Add((clock.Elapsed, c.ToString()));
             var after = await SnapshotAsync(s);
             if (failure.Status >= 400 || failure.Status == 0)
             {
@@ -58,6 +61,7 @@ public sealed class HostileInputCorpusTests
             before = after;
         }
         foreach (var line in logs.Entries) failures.Add("logged: " + line);
+        TestContext.Current.TestOutputHelper?.WriteLine($"{corpus.Count} requests; slowest: " + string.Join("; ", slowest.OrderByDescending(x => x.Took).Take(5).Select(x => $"{x.Took.TotalMilliseconds:0} ms {x.Case[..Math.Min(x.Case.Length, 120)]}")));
         Assert.True(failures.Count == 0, $"{failures.Count} of {corpus.Count} hostile requests misbehaved:\n" + string.Join("\n", failures.Take(400)));
 
         // The server is healthy and still serves: a new identity gets a session that whoami accepts. (The seeded
@@ -109,6 +113,7 @@ public sealed class HostileInputCorpusTests
             var status = (int)response.StatusCode;
             var text = await response.Content.ReadAsStringAsync();
             if (status >= 500) return new Outcome(status, Shorten(text));
+            if (c.Expect is { } expected && status != expected) return new Outcome(status, $"expected {expected}: {Shorten(text)}");
             if (status < 400) return new Outcome(status, null);
             // HEAD answers carry no body; the built-in UI's pages answer browsers in HTML.
             if (c.Method == "HEAD" || c.Url.StartsWith("/ui/", StringComparison.Ordinal)) return new Outcome(status, null);

@@ -31,6 +31,7 @@ public static class JsonPatch
             if (path is null) throw new JsonPatchException($"Operation {i} ({name}) has no \"path\".");
             if (isDenied?.Invoke(path) == true) throw new JsonPatchException($"The path \"{path}\" may not be patched.");
             var tokens = Parse(path);
+            if (tokens.Count > HttpJson.MaxDepth) throw new JsonPatchException($"The path \"{path[..Math.Min(path.Length, 64)]}…\" is deeper than {HttpJson.MaxDepth} levels.");
             if (tokens.Count == 0)
             {
                 throw new JsonPatchException("Patching the whole document is not allowed.");
@@ -46,8 +47,17 @@ public static class JsonPatch
                 default: Replace(parent, last, op["value"]?.DeepClone(), path); break;
             }
         }
+        // A patch may only build what a request body could carry: deeper documents cannot be written or read back.
+        if (Depth(result) > HttpJson.MaxDepth) throw new JsonPatchException($"The patched document nests more than {HttpJson.MaxDepth} levels deep.");
         return result;
     }
+
+    private static int Depth(JsonNode? node) => node switch
+    {
+        JsonObject o => 1 + (o.Count == 0 ? 0 : o.Max(p => Depth(p.Value))),
+        JsonArray a => 1 + (a.Count == 0 ? 0 : a.Max(Depth)),
+        _ => 0,
+    };
 
     private static List<string> Parse(string path)
     {
