@@ -46,7 +46,7 @@ public sealed class HostileInputTests(ServerFixture fixture) : IClassFixture<Ser
             var error = await (await s.AdminWithKey.PostJson(route, $$"""{"identity_id":"{{identity["id"]}}","expires_in":"80000000h"}""")).Error(HttpStatusCode.BadRequest);
             Assert.Contains("Unable to parse \"expires_in\"", error["reason"]!.GetValue<string>(), StringComparison.Ordinal);
             // Go's largest duration is still accepted.
-            Assert.Equal(HttpStatusCode.OK, (await s.AdminWithKey.PostJson(route, $$"""{"identity_id":"{{identity["id"]}}","expires_in":"2562047h"}""")).StatusCode);
+            Assert.True((await s.AdminWithKey.PostJson(route, $$"""{"identity_id":"{{identity["id"]}}","expires_in":"2562047h"}""")).IsSuccessStatusCode);
         }
     }
 
