@@ -52,11 +52,20 @@ internal sealed partial class ConfigSchema
         return new ConfigSchema(reader.ReadToEnd());
     }
 
-    private static bool IsAbsoluteUrl(string text) =>
-        UrlScheme().IsMatch(text) && Uri.TryCreate(text, UriKind.Absolute, out _);
+    /// <summary>
+    /// An absolute URI as Kratos's config schema checks it (Go's <c>url.Parse</c> plus a scheme): a scheme, then RFC 3986
+    /// characters. System.Uri alone is not the test: it refuses hosts longer than 255 characters, and so every inline
+    /// <c>base64://</c> identity schema, template or key set of any real size (whose data sits where the host would).
+    /// Uri still admits what it can parse, such as internationalised host names.
+    /// </summary>
+    internal static bool IsAbsoluteUrl(string text) =>
+        UrlScheme().IsMatch(text) && (UriCharacters().IsMatch(text) || Uri.TryCreate(text, UriKind.Absolute, out _));
 
     [GeneratedRegex("^[A-Za-z][A-Za-z0-9+.-]*:")]
     private static partial Regex UrlScheme();
+
+    [GeneratedRegex(@"^[A-Za-z][A-Za-z0-9+.-]*:(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*$")]
+    private static partial Regex UriCharacters();
 
     /// <summary>Follows a local <c>$ref</c> (<c>#/$defs/name</c>) to the schema it names.</summary>
     public JsonObject Resolve(JsonObject schema)

@@ -5,10 +5,15 @@ namespace Gatehouse.Config;
 
 /// <summary>
 /// Go's <c>time.ParseDuration</c> syntax, which Kratos configs and API bodies (e.g. <c>expires_in</c>) use:
-/// a sequence of decimal numbers with units ns, us, µs, ms, s, m, h.
+/// a sequence of decimal numbers with units ns, us, µs, ms, s, m, h. As in Go, a duration is an int64 count of
+/// nanoseconds, so anything beyond about 292 years (<see cref="Max"/>, 2562047h47m16.854775807s) is refused rather than
+/// accepted and later overflowing a time computation (an <c>expires_in</c> of <c>80000000h</c> was a 500).
 /// </summary>
 public static class GoDuration
 {
+    /// <summary>Go's largest duration: <c>math.MaxInt64</c> nanoseconds.</summary>
+    public static readonly TimeSpan Max = TimeSpan.FromTicks(long.MaxValue / 100);
+
     public static bool TryParse(string text, out TimeSpan value)
     {
         value = default;
@@ -42,7 +47,7 @@ public static class GoDuration
             totalTicks += number * ticksPerUnit;
             span = span[j..];
         }
-        if (totalTicks > TimeSpan.MaxValue.Ticks) return false;
+        if (totalTicks > Max.Ticks) return false;
         value = TimeSpan.FromTicks((long)Math.Round(negative ? -totalTicks : totalTicks));
         return true;
     }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Json.Schema;
+using Json.Schema.Keywords;
 
 namespace Gatehouse.Schemas;
 
@@ -12,8 +13,8 @@ internal sealed class KratosExtensionKeyword : IKeywordHandler
 {
     public static readonly KratosExtensionKeyword Instance = new();
 
-    /// <summary>Draft-07 (Kratos's dialect) plus this keyword.</summary>
-    public static readonly Dialect Dialect = Dialect.Draft07.With([Instance]);
+    /// <summary>Draft-07 (Kratos's dialect) plus this keyword, with <c>pattern</c> bounded in time (<see cref="BoundedPatternKeyword"/>).</summary>
+    public static readonly Dialect Dialect = Dialect.Draft07.Without([PatternKeyword.Instance]).With([Instance, BoundedPatternKeyword.Instance]);
 
     private KratosExtensionKeyword()
     {

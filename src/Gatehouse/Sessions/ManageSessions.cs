@@ -61,10 +61,9 @@ public static class ManageSessions
     /// <summary>The body as Go's JSON decoder reads it: unknown fields ignored, a wrong type is "Invalid JSON body.".</summary>
     private static async Task<Body> ReadAsync(HttpRequest request, CancellationToken ct)
     {
-        if (request.ContentLength > HttpJson.MaxBodyBytes) throw GatehouseError.PayloadTooLarge("The request body exceeds the maximum allowed size of 5 MB.");
         try
         {
-            var node = await JsonNode.ParseAsync(request.Body, cancellationToken: ct);
+            var node = await HttpJson.ParseBodyAsync(request, ct);
             if (node is not JsonObject o) throw new JsonException(node is null ? "the body is empty or null" : $"cannot unmarshal {node.GetValueKind().ToString().ToLowerInvariant()} into the request body");
             return new Body(Text(o, "action"), Strings(o, "identities"), Strings(o, "sessions"));
         }

@@ -15,7 +15,7 @@ public sealed class ErrorEnvelopeMiddleware(RequestDelegate next, ILogger<ErrorE
         try
         {
             await next(context);
-            if (context.Response.StatusCode is 404 or 405 && !context.Response.HasStarted && context.GetEndpoint() is null)
+            if (context.Response.StatusCode is 404 or 405 && !context.Response.HasStarted && (context.GetEndpoint() is null || IsMethodNotAllowedEndpoint(context.GetEndpoint())))
             {
                 var code = context.Response.StatusCode;
                 await WriteAsync(context, new GatehouseError(code, code == 404 ? "The requested route does not exist." : "The request method is not supported by this route."));
@@ -51,6 +51,13 @@ public sealed class ErrorEnvelopeMiddleware(RequestDelegate next, ILogger<ErrorE
             await WriteAsync(context, error, keepCookies: false);
         }
     }
+
+    /// <summary>
+    /// The endpoint routing answers a known path with an unsupported method through (ASP.NET Core's
+    /// <c>HttpMethodMatcherPolicy</c>, which sets only the status and <c>Allow</c>); it gets the envelope too, as every other error does.
+    /// </summary>
+    private static bool IsMethodNotAllowedEndpoint(Endpoint? endpoint) =>
+        endpoint is not null && endpoint is not RouteEndpoint && endpoint.DisplayName == "405 HTTP Method Not Supported";
 
     /// <summary>Hands the error to the error UI when this request's route forwards it; false when the envelope is to be written.</summary>
     private static async Task<bool> ForwardAsync(HttpContext context, GatehouseError error, bool keepCookies = true)

@@ -31,6 +31,7 @@ public static class JsonPatch
             if (path is null) throw new JsonPatchException($"Operation {i} ({name}) has no \"path\".");
             if (isDenied?.Invoke(path) == true) throw new JsonPatchException($"The path \"{path}\" may not be patched.");
             var tokens = Parse(path);
+            if (tokens.Count > HttpJson.MaxDepth) throw new JsonPatchException($"The path \"{path[..Math.Min(path.Length, 64)]}…\" is deeper than {HttpJson.MaxDepth} levels.");
             if (tokens.Count == 0)
             {
                 throw new JsonPatchException("Patching the whole document is not allowed.");
@@ -46,8 +47,17 @@ public static class JsonPatch
                 default: Replace(parent, last, op["value"]?.DeepClone(), path); break;
             }
         }
+        // A patch may only build what a request body could carry: deeper documents cannot be written or read back.
+        if (Depth(result) > HttpJson.MaxDepth) throw new JsonPatchException($"The patched document nests more than {HttpJson.MaxDepth} levels deep.");
         return result;
     }
+
+    private static int Depth(JsonNode? node) => node switch
+    {
+        JsonObject o => 1 + (o.Count == 0 ? 0 : o.Max(p => Depth(p.Value))),
+        JsonArray a => 1 + (a.Count == 0 ? 0 : a.Max(Depth)),
+        _ => 0,
+    };
 
     private static List<string> Parse(string path)
     {
@@ -64,14 +74,22 @@ public static class JsonPatch
             current = current switch
             {
                 JsonObject o when o.TryGetPropertyValue(t, out var child) && child is not null => child,
-                JsonArray a when int.TryParse(t, out var idx) && idx >= 0 && idx < a.Count && a[idx] is { } el => el,
+                JsonArray a when TryIndex(t, out var idx) && idx >= 0 && idx < a.Count && a[idx] is { } el => el,
                 _ => throw new JsonPatchException($"The path \"{path}\" does not exist."),
             };
         }
         return current;
     }
 
-    private static bool IsElementAccess(string token) => token == "-" || int.TryParse(token, out _);
+    private static bool IsElementAccess(string token) => token == "-" || TryIndex(token, out _);
+
+    /// <summary>An RFC 6901 array index: <c>0</c> or digits without a leading zero (no sign, no spaces), within int range.</summary>
+    private static bool TryIndex(string token, out int index)
+    {
+        index = -1;
+        if (token.Length == 0 || token.Length > 10 || !token.All(char.IsAsciiDigit) || (token.Length > 1 && token[0] == '0')) return false;
+        return int.TryParse(token, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out index);
+    }
 
     /// <summary>Walks to the parent of the target, creating missing or null containers (an array when the next token is an index).</summary>
     private static JsonNode EnsureParents(JsonNode root, List<string> tokens, string path)
@@ -83,7 +101,7 @@ public static class JsonPatch
             var child = current switch
             {
                 JsonObject o => o.TryGetPropertyValue(token, out var c) ? c : null,
-                JsonArray a => int.TryParse(token, out var idx) && idx >= 0 && idx < a.Count ? a[idx] : null,
+                JsonArray a => TryIndex(token, out var idx) && idx >= 0 && idx < a.Count ? a[idx] : null,
                 _ => throw new JsonPatchException($"The path \"{path}\" does not exist."),
             };
             if (child is null)
@@ -97,8 +115,8 @@ public static class JsonPatch
                     case JsonArray a when token == "-":
                         a.Add(child);
                         break;
-                    case JsonArray a when int.TryParse(token, out var idx) && idx >= a.Count:
-                        while (a.Count < idx) a.Add(null);
+                    case JsonArray a when TryIndex(token, out var idx) && idx == a.Count:
+                        // Only the next position: padding up to a far index (2,000,000,000) would hang and fill memory.
                         a.Add(child);
                         break;
                     default:
@@ -120,7 +138,7 @@ public static class JsonPatch
             case JsonArray a when token == "-":
                 a.Add(value);
                 break;
-            case JsonArray a when int.TryParse(token, out var idx) && idx >= 0 && idx <= a.Count:
+            case JsonArray a when TryIndex(token, out var idx) && idx >= 0 && idx <= a.Count:
                 a.Insert(idx, value);
                 break;
             default:
@@ -135,7 +153,7 @@ public static class JsonPatch
             case JsonObject o when o.ContainsKey(token):
                 o.Remove(token);
                 break;
-            case JsonArray a when int.TryParse(token, out var idx) && idx >= 0 && idx < a.Count:
+            case JsonArray a when TryIndex(token, out var idx) && idx >= 0 && idx < a.Count:
                 a.RemoveAt(idx);
                 break;
             default:
@@ -150,7 +168,7 @@ public static class JsonPatch
             case JsonObject o when o.ContainsKey(token):
                 o[token] = value;
                 break;
-            case JsonArray a when int.TryParse(token, out var idx) && idx >= 0 && idx < a.Count:
+            case JsonArray a when TryIndex(token, out var idx) && idx >= 0 && idx < a.Count:
                 a[idx] = value;
                 break;
             default:
