@@ -15,17 +15,18 @@ public sealed class LoginAttempts(RateLimiter limiter)
         ArgumentNullException.ThrowIfNull(identifier);
         if (!limiter.Enabled) return new LoginAttempt(limiter, null, null);
         var subject = Schemas.IdentifierNormalizer.Graceful(identifier);
+        // The identifier first: a flood against one account is then refused by a read, without writing anything.
+        var byIdentifier = await limiter.CountAsync(RateLimitKind.LoginPerIdentifier, subject, ct);
+        if (!byIdentifier.Allowed) throw RateLimiter.TooManyRequests(RateLimitKind.LoginPerIdentifier, byIdentifier.RetryAfter);
         var bucket = limiter.ClientBucket(http);
         if (bucket is not null)
         {
             var byAddress = await limiter.CountAsync(RateLimitKind.LoginPerAddress, bucket, ct);
-            if (!byAddress.Allowed) throw RateLimiter.TooManyRequests(RateLimitKind.LoginPerAddress, byAddress.RetryAfter);
-        }
-        var byIdentifier = await limiter.CountAsync(RateLimitKind.LoginPerIdentifier, subject, ct);
-        if (!byIdentifier.Allowed)
-        {
-            if (bucket is not null) await limiter.UncountAsync(RateLimitKind.LoginPerAddress, bucket, ct);
-            throw RateLimiter.TooManyRequests(RateLimitKind.LoginPerIdentifier, byIdentifier.RetryAfter);
+            if (!byAddress.Allowed)
+            {
+                await limiter.UncountAsync(RateLimitKind.LoginPerIdentifier, subject, ct);
+                throw RateLimiter.TooManyRequests(RateLimitKind.LoginPerAddress, byAddress.RetryAfter);
+            }
         }
         return new LoginAttempt(limiter, subject, bucket);
     }

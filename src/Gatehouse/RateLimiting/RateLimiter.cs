@@ -22,7 +22,7 @@ public enum RateLimitKind
 /// Applies <c>gatehouse.rate_limits</c>: counts events per subject in the database-backed counters and turns a refusal
 /// into 429 with <c>Retry-After</c>. Subjects (identifiers, addresses) are stored only as a keyed hash.
 /// </summary>
-public sealed class RateLimiter(IRateLimitCounters counters, GatehouseOptions options, ClientAddresses addresses)
+public sealed class RateLimiter(IRateLimitCounters counters, GatehouseOptions options, ClientAddresses addresses, RefusalCache refusals)
 {
     /// <summary>In <c>--dev</c> every limit is this many times higher.</summary>
     public const int DevFactor = 10;
@@ -39,7 +39,11 @@ public sealed class RateLimiter(IRateLimitCounters counters, GatehouseOptions op
     {
         var (rule, limit) = Rule(kind);
         if (!Enabled || limit == 0) return RateLimitDecision.Allow(0);
-        return await counters.TryCountAsync(Key(kind, subject), limit, rule.Window, rule.ProgressiveDelay, ct);
+        var key = Key(kind, subject);
+        if (refusals.Refused(key) is { } left) return RateLimitDecision.Refuse(left);
+        var decision = await counters.TryCountAsync(key, limit, rule.Window, rule.ProgressiveDelay, ct);
+        if (!decision.Allowed) refusals.Remember(key, decision.RetryAfter);
+        return decision;
     }
 
     /// <summary>Whether <paramref name="subject"/> is refused now, without counting an event.</summary>
@@ -47,7 +51,11 @@ public sealed class RateLimiter(IRateLimitCounters counters, GatehouseOptions op
     {
         var (rule, limit) = Rule(kind);
         if (!Enabled || limit == 0) return RateLimitDecision.Allow(0);
-        return await counters.PeekAsync(Key(kind, subject), limit, rule.Window, rule.ProgressiveDelay, ct);
+        var key = Key(kind, subject);
+        if (refusals.Refused(key) is { } left) return RateLimitDecision.Refuse(left);
+        var decision = await counters.PeekAsync(key, limit, rule.Window, rule.ProgressiveDelay, ct);
+        if (!decision.Allowed) refusals.Remember(key, decision.RetryAfter);
+        return decision;
     }
 
     /// <summary>Counts one event, or throws 429 when the subject is over the limit.</summary>
@@ -57,11 +65,21 @@ public sealed class RateLimiter(IRateLimitCounters counters, GatehouseOptions op
         if (!decision.Allowed) throw TooManyRequests(kind, decision.RetryAfter);
     }
 
-    public Task UncountAsync(RateLimitKind kind, string subject, CancellationToken ct) =>
-        Enabled ? counters.UncountAsync(Key(kind, subject), ct) : Task.CompletedTask;
+    public Task UncountAsync(RateLimitKind kind, string subject, CancellationToken ct)
+    {
+        if (!Enabled) return Task.CompletedTask;
+        var key = Key(kind, subject);
+        refusals.Forget(key);
+        return counters.UncountAsync(key, ct);
+    }
 
-    public Task ResetAsync(RateLimitKind kind, string subject, CancellationToken ct) =>
-        Enabled ? counters.ResetAsync(Key(kind, subject), ct) : Task.CompletedTask;
+    public Task ResetAsync(RateLimitKind kind, string subject, CancellationToken ct)
+    {
+        if (!Enabled) return Task.CompletedTask;
+        var key = Key(kind, subject);
+        refusals.Forget(key);
+        return counters.ResetAsync(key, ct);
+    }
 
     /// <summary>
     /// 429 in Kratos's envelope, with <c>Retry-After</c> and, in <c>details</c>, the limit's name, the wait in seconds and a

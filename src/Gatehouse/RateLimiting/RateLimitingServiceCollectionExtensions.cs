@@ -10,6 +10,7 @@ public static class RateLimitingServiceCollectionExtensions
     public static IServiceCollection AddRateLimiting(this IServiceCollection services)
     {
         services.TryAddSingleton(sp => new ClientAddresses(sp.GetRequiredService<GatehouseOptions>()));
+        services.TryAddSingleton<RefusalCache>();
         services.TryAddScoped<IRateLimitCounters, EfRateLimitCounters>();
         services.TryAddScoped<RateLimiter>();
         services.TryAddScoped<LoginAttempts>();

@@ -206,4 +206,19 @@ public sealed class BruteForceTests
         for (var i = 0; i < 3; i++) await (await Login(s, user, "wrong")).Json(HttpStatusCode.BadRequest);
         await (await Login(s, user, GoodPassword)).Json(HttpStatusCode.OK);
     }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Dev_mode_multiplies_every_limit_by_ten(string db)
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var s = await TestServer.StartAsync(db, o =>
+        {
+            FlowServerFixture.Configure(o);
+            o.Dev = true;
+            o.Gatehouse.RateLimits.LoginPerIdentifier = new RateLimitRule { Limit = 1, Window = TimeSpan.FromMinutes(15) };
+        }, services => services.AddSingleton<TimeProvider>(clock));
+        var user = await CreateIdentity(s);
+        for (var i = 0; i < 10; i++) await (await Login(s, user, "wrong-" + i)).Json(HttpStatusCode.BadRequest);
+        await AssertTooManyRequests(await Login(s, user, GoodPassword), 4290001, "login_per_identifier");
+    }
 }
