@@ -38,11 +38,7 @@ public sealed class HashingQueue : IDisposable
         ArgumentNullException.ThrowIfNull(work);
         if (!_slots.Wait(0))
         {
-            if (Interlocked.Increment(ref _waiting) > _maxQueued)
-            {
-                Interlocked.Decrement(ref _waiting);
-                throw Busy();
-            }
+            Enqueue();
             bool entered;
             try
             {
@@ -54,14 +50,7 @@ public sealed class HashingQueue : IDisposable
             }
             if (!entered) throw Busy();
         }
-        try
-        {
-            return work();
-        }
-        finally
-        {
-            _slots.Release();
-        }
+        return RunInSlot(work);
     }
 
     /// <summary>
@@ -73,11 +62,7 @@ public sealed class HashingQueue : IDisposable
         ArgumentNullException.ThrowIfNull(work);
         if (!_slots.Wait(0))
         {
-            if (Interlocked.Increment(ref _waiting) > _maxQueued)
-            {
-                Interlocked.Decrement(ref _waiting);
-                throw Busy();
-            }
+            Enqueue();
             bool entered;
             try
             {
@@ -89,6 +74,19 @@ public sealed class HashingQueue : IDisposable
             }
             if (!entered) throw Busy();
         }
+        return RunInSlot(work);
+    }
+
+    /// <summary>Takes a place in the queue, or sheds the request when the queue is full.</summary>
+    private void Enqueue()
+    {
+        if (Interlocked.Increment(ref _waiting) <= _maxQueued) return;
+        Interlocked.Decrement(ref _waiting);
+        throw Busy();
+    }
+
+    private T RunInSlot<T>(Func<T> work)
+    {
         try
         {
             return work();
