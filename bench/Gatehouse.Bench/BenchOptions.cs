@@ -25,6 +25,9 @@ internal sealed class BenchOptions
     public int AuthSeconds { get; set; } = 20;
     public int BcryptCost { get; set; } = 12;
     public bool WhoamiCache { get; set; } = true;
+
+    /// <summary>Wrong-password logins per second against one account while whoami runs at <see cref="Rate"/> (0: no flood).</summary>
+    public double FloodRate { get; set; } = 1000;
 }
 
 internal static class RepoRoot

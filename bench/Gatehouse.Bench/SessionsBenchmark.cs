@@ -21,7 +21,9 @@ internal sealed class SessionsBenchmark(GatehouseProcess server, BareEndpoint ba
 
     /// <summary>
     /// The YAML the server runs with: unified registration with the session hook, no online breach check, bcrypt at the
-    /// given cost, the whoami cache on (the default) or off (every whoami reads the database).
+    /// given cost, the whoami cache on (the default) or off (every whoami reads the database). Rate limits are on with
+    /// their defaults, except that the driver's loopback address is limited per address like any client (so those
+    /// counters are exercised too) with limits it never reaches.
     /// </summary>
     public static string ServerConfig(int bcryptCost, bool whoamiCache) => $"""
         hashers:
@@ -44,6 +46,13 @@ internal sealed class SessionsBenchmark(GatehouseProcess server, BareEndpoint ba
           whoami:
             cache:
               enabled: {(whoamiCache ? "true" : "false")}
+        gatehouse:
+          rate_limits:
+            exempt_loopback: false
+            flows_per_address:
+              limit: 1000000000
+            login_per_address:
+              limit: 1000000000
         """;
 
     private readonly CpuMeter _serverCpu = new(server.Pid, options.PostgresDsn);
@@ -85,6 +94,20 @@ internal sealed class SessionsBenchmark(GatehouseProcess server, BareEndpoint ba
         Console.Error.WriteLine($"whoami open loop at {options.Rate}/s ...");
         report.OpenBare = await LoadLoops.OpenAsync("bare endpoint", options.Rate, duration, r => WhoamiAsync(ceiling, tokens[r.Next(tokens.Length)]), _bareCpu);
         report.OpenGatehouse = await LoadLoops.OpenAsync("gatehouse whoami", options.Rate, duration, r => WhoamiAsync(gatehouse, tokens[r.Next(tokens.Length)]), _serverCpu);
+        var victim = IdentityImport.Email("user", 0);
+        if (options.FloodRate > 0)
+        {
+            // Brute force against one account: wrong passwords at a fixed rate, spread over a few API flows (a flow
+            // takes any number of submissions), while whoami runs its open loop again.
+            Console.Error.WriteLine($"whoami open loop at {options.Rate}/s during {options.FloodRate}/s wrong-password logins against one account ...");
+            using var flooder = LoadLoops.Client(server.Public, int.MaxValue);
+            var flows = new string[32];
+            for (var f = 0; f < flows.Length; f++) flows[f] = await NewFlowAsync(flooder, "login");
+            var flood = LoadLoops.OpenAsync("wrong-password logins against one account", options.FloodRate, duration,
+                r => WrongLoginAsync(flooder, flows[r.Next(flows.Length)], victim, report), _serverCpu);
+            report.OpenGatehouseUnderFlood = await LoadLoops.OpenAsync("gatehouse whoami during the flood", options.Rate, duration, r => WhoamiAsync(gatehouse, tokens[r.Next(tokens.Length)]), _serverCpu);
+            report.Flood = await flood;
+        }
 
         var authDuration = TimeSpan.FromSeconds(options.AuthSeconds);
         var threads = options.AuthConcurrency;
@@ -92,7 +115,8 @@ internal sealed class SessionsBenchmark(GatehouseProcess server, BareEndpoint ba
         report.Hasher.Add(LoadLoops.Threads("hasher: Verify (login's cost), before", threads, authDuration, () => _hasher.Verify(Password, hash)));
         report.Hasher.Add(LoadLoops.Threads("hasher: Hash (registration's cost), before", threads, authDuration, () => _hasher.Hash(Password)));
 
-        var loginEmails = Enumerable.Range(0, ids.Count).Select(i => IdentityImport.Email("user", i)).ToArray();
+        // Identity 0 was the flood's target (and may still be refused); the logins use the others.
+        var loginEmails = Enumerable.Range(1, ids.Count - 1).Select(i => IdentityImport.Email("user", i)).ToArray();
         var next = 0;
         // Warm-up: one login and one registration per client, so that JIT and first-use costs of these paths are not
         // charged to the few dozen operations measured.
@@ -215,8 +239,15 @@ internal sealed class SessionsBenchmark(GatehouseProcess server, BareEndpoint ba
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "sessions/whoami");
         request.Headers.Add(SessionManager.SessionTokenHeader, token);
-        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead);
-        return response.StatusCode == HttpStatusCode.OK && response.Content.Headers.ContentLength is > 0;
+        try
+        {
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead);
+            return response.StatusCode == HttpStatusCode.OK && response.Content.Headers.ContentLength is > 0;
+        }
+        catch (HttpRequestException)
+        {
+            return false; // counted as an error (an overloaded server may drop connections)
+        }
     }
 
     private static async Task<bool> LoginAsync(HttpClient http, string email) =>
@@ -224,6 +255,34 @@ internal sealed class SessionsBenchmark(GatehouseProcess server, BareEndpoint ba
 
     private static async Task<bool> RegisterAsync(HttpClient http, string email) =>
         await SubmitAsync(http, "registration", new JsonObject { ["method"] = "password", ["traits"] = new JsonObject { ["email"] = email }, ["password"] = Password }, "session_token");
+
+    private static async Task<string> NewFlowAsync(HttpClient http, string flow)
+    {
+        using var init = new HttpRequestMessage(HttpMethod.Get, $"self-service/{flow}/api");
+        init.Headers.Accept.Add(new("application/json"));
+        using var created = await http.SendAsync(init);
+        var text = await created.Content.ReadAsStringAsync();
+        if (created.StatusCode != HttpStatusCode.OK) throw new InvalidOperationException($"creating a {flow} flow: HTTP {(int)created.StatusCode}: {text}");
+        return JsonNode.Parse(text)!["id"]!.GetValue<string>();
+    }
+
+    /// <summary>One wrong password; true for the answers brute force should get (400 wrong credentials, 429 refused), counted by status.</summary>
+    private static async Task<bool> WrongLoginAsync(HttpClient http, string flowId, string identifier, SessionsReport report)
+    {
+        var body = new JsonObject { ["method"] = "password", ["identifier"] = identifier, ["password"] = "not-the-password" };
+        try
+        {
+            using var submit = await http.PostAsync(new Uri($"self-service/login?flow={flowId}", UriKind.Relative), JsonContent.Create(body));
+            await submit.Content.LoadIntoBufferAsync();
+            report.CountFloodAnswer((int)submit.StatusCode);
+            return submit.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.TooManyRequests;
+        }
+        catch (HttpRequestException)
+        {
+            report.CountFloodAnswer(0); // no answer (connection refused or reset)
+            return false;
+        }
+    }
 
     /// <summary>A native (API) flow: create it, submit it; true when the answer is 200 with <paramref name="expect"/>.</summary>
     private static async Task<bool> SubmitAsync(HttpClient http, string flow, JsonObject body, string expect)

@@ -15,6 +15,11 @@ internal sealed class SessionsReport(string provider, BenchOptions options)
     public List<(LoadResult Bare, LoadResult Gatehouse)> Closed { get; } = [];
     public OpenLoopResult? OpenBare { get; set; }
     public OpenLoopResult? OpenGatehouse { get; set; }
+    public OpenLoopResult? OpenGatehouseUnderFlood { get; set; }
+    public OpenLoopResult? Flood { get; set; }
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, int> _floodAnswers = new();
+
+    public void CountFloodAnswer(int status) => _floodAnswers.AddOrUpdate(status, 1, (_, n) => n + 1);
     public List<LoadResult> Hasher { get; } = [];
     public LoadResult? Login { get; set; }
     public LoadResult? Registration { get; set; }
@@ -66,6 +71,12 @@ internal sealed class SessionsReport(string provider, BenchOptions options)
             if (o is null) continue;
             var target = ReferenceEquals(o, OpenGatehouse);
             s.AppendLine(c, $"| {o.Name}, open loop at {o.TargetRate:N0}/s ({o.Ok:N0} answered, {o.Failed} errors, {o.PerSecond:N0}/s achieved) | **p50 {o.Latency.P50:0.000} ms, p99 {o.Latency.P99:0.000} ms**, p90 {o.Latency.P90:0.000} ms, max {o.Latency.Max:0.0} ms; from the scheduled send time: p50 {o.FromSchedule.P50:0.000} ms, p99 {o.FromSchedule.P99:0.000} ms; server CPU {(o.ServerCpu + o.DatabaseCpu).TotalMilliseconds * 1000 / Math.Max(1, o.Ok):0} µs/request | {(target ? "p99 < 2 ms" : "")} | {(target ? Met(o.Latency.P99 < WhoamiP99TargetMs) : "")} |");
+        }
+        if (OpenGatehouseUnderFlood is { } w && Flood is { } f)
+        {
+            var answers = string.Join(", ", _floodAnswers.OrderBy(a => a.Key).Select(a => string.Create(c, $"{a.Value:N0} × {a.Key}")));
+            s.AppendLine(c, $"| {f.Name}, open loop at {f.TargetRate:N0}/s ({f.PerSecond:N0}/s achieved; answers: {answers}) | p50 {f.Latency.P50:0.000} ms, p99 {f.Latency.P99:0.000} ms | | |");
+            s.AppendLine(c, $"| {w.Name}, open loop at {w.TargetRate:N0}/s ({w.Ok:N0} answered, {w.Failed} errors) | **p50 {w.Latency.P50:0.000} ms, p99 {w.Latency.P99:0.000} ms**, max {w.Latency.Max:0.0} ms; from the scheduled send time: p99 {w.FromSchedule.P99:0.000} ms | p99 < 5 ms | {Met(w.Latency.P99 < 5.0)} |");
         }
         foreach (var h in Hasher)
             s.AppendLine(c, $"| {h.Name}, {options.AuthConcurrency} threads in-process | {h.PerSecond:0.00}/s; {h.Latency.P50:0} ms per call (p50); {h.ServerCpu.TotalMilliseconds / Math.Max(1, h.Ok):0} ms CPU per call | | |");

@@ -9,6 +9,7 @@ using Gatehouse.Http.Health;
 using Gatehouse.Http.Json;
 using Gatehouse.Identities;
 using Gatehouse.Persistence;
+using Gatehouse.RateLimiting;
 using Gatehouse.Schemas;
 using Gatehouse.SelfService;
 using Gatehouse.SelfService.Errors;
@@ -43,6 +44,7 @@ public static class GatehouseApp
         services.AddSingleton(new ListenerPorts(options.Serve.Public.Port, options.Serve.Admin.Port, ReturnUrlPolicy.PublicBaseUrl(options)));
         services.AddPersistence(Dsn.Parse(options.Dsn));
         services.AddHashing();
+        services.AddRateLimiting();
         services.AddIdentities(options);
         services.AddApiKeys(options);
         services.AddSessions(options);
@@ -82,6 +84,10 @@ public static class GatehouseApp
         root.MapHealth();
         root.MapSchemas();
         root.MapSelfServicePublic();
+        root.LimitFlowCreationOn(
+            SelfServiceEndpoints.LoginBrowser, SelfServiceEndpoints.LoginApi, SelfServiceEndpoints.RegistrationBrowser, SelfServiceEndpoints.RegistrationApi,
+            SelfServiceEndpoints.SettingsBrowser, SelfServiceEndpoints.SettingsApi, SelfServiceEndpoints.VerificationBrowser, SelfServiceEndpoints.VerificationApi,
+            SelfServiceEndpoints.RecoveryBrowser, SelfServiceEndpoints.RecoveryApi);
         root.MapSelfServiceErrors();
         root.MapSessionsPublic();
         // Kratos forwards every error of the browser logout routes to the error UI (selfservice/flow/logout/handler.go).

@@ -194,6 +194,18 @@ public static class ConfigLoader
             options.Hashers.Bcrypt.Cost = MinimumProductionBcryptCost;
         }
 
+        foreach (var proxy in options.Gatehouse.TrustedProxies)
+        {
+            try
+            {
+                RateLimiting.ClientAddresses.ParseNetwork(proxy);
+            }
+            catch (ArgumentException e)
+            {
+                throw new ConfigException(e.Message, e);
+            }
+        }
+
         var schemas = options.Identity.Schemas;
         if (schemas.Count > 0 && !schemas.Exists(s => s.Id == options.Identity.DefaultSchemaId))
         {

@@ -23,6 +23,9 @@ public sealed class GatehouseOptions
     public UiOptions Ui { get; set; } = new();
     public FeatureFlagsOptions FeatureFlags { get; set; } = new();
 
+    /// <summary>Gatehouse addition: the <c>gatehouse</c> key (rate limits, hashing queue, trusted proxies).</summary>
+    public GatehouseSectionOptions Gatehouse { get; set; } = new();
+
     /// <summary>True when started with <c>--dev</c>: relaxed cookies, no admin key on the admin listener.</summary>
     [JsonIgnore]
     public bool Dev { get; set; }

@@ -9,7 +9,7 @@ namespace Gatehouse.Identities;
 /// Turns the <c>credentials</c> object of a create/update body into stored credential configs, as Kratos imports them:
 /// cleartext passwords are hashed, pre-hashed ones must be a known format within cost bounds.
 /// </summary>
-public sealed class CredentialImport(PasswordHasher hasher)
+public sealed class CredentialImport(PasswordHasher hasher, HashingQueue hashing)
 {
     /// <summary>A credential to write: its config and, for provider-based types, the identifiers it brings.</summary>
     public sealed record Imported(string Type, JsonObject Config, IReadOnlyList<string> Identifiers, bool Append);
@@ -44,7 +44,7 @@ public sealed class CredentialImport(PasswordHasher hasher)
         {
             if (hasher.MaxPasswordBytes is { } max && System.Text.Encoding.UTF8.GetByteCount(clear) > max)
                 throw GatehouseError.BadRequest($"{where}The password must be at most {max} bytes long for the configured hasher.");
-            stored = new JsonObject { ["hashed_password"] = hasher.Hash(clear) };
+            stored = new JsonObject { ["hashed_password"] = hashing.Run(() => hasher.Hash(clear)) };
         }
         else if (!string.IsNullOrEmpty(hashed))
         {

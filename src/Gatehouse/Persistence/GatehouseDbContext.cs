@@ -1,6 +1,7 @@
 using Gatehouse.ApiKeys;
 using Gatehouse.Courier;
 using Gatehouse.Identities;
+using Gatehouse.RateLimiting;
 using Gatehouse.SelfService.Errors;
 using Gatehouse.SelfService.Flows;
 using Gatehouse.Sessions;
@@ -30,6 +31,7 @@ public abstract class GatehouseDbContext(DbContextOptions options) : DbContext(o
     public DbSet<CourierMessage> CourierMessages => Set<CourierMessage>();
     public DbSet<CourierDispatch> CourierDispatches => Set<CourierDispatch>();
     public DbSet<SelfServiceError> SelfServiceErrors => Set<SelfServiceError>();
+    public DbSet<RateLimitCounter> RateLimitCounters => Set<RateLimitCounter>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -48,6 +50,7 @@ public abstract class GatehouseDbContext(DbContextOptions options) : DbContext(o
         modelBuilder.Entity<CourierMessage>().HasQueryFilter(e => e.Nid == Nid);
         modelBuilder.Entity<CourierDispatch>().HasQueryFilter(e => e.Nid == Nid);
         modelBuilder.Entity<SelfServiceError>().HasQueryFilter(e => e.Nid == Nid);
+        modelBuilder.Entity<RateLimitCounter>().HasQueryFilter(e => e.Nid == Nid);
     }
 }
 

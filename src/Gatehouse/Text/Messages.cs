@@ -97,4 +97,29 @@ public static class Messages
             _ => Error(4000001, e.Message, context),
         };
     }
+
+    // Gatehouse's own ids (429xxxx): rate limits and the hashing queue (docs/rate-limits.md). Kratos has no 429xxxx ids.
+    public static JsonObject RateLimited(RateLimiting.RateLimitKind kind, int seconds) => Error(
+        kind switch
+        {
+            RateLimiting.RateLimitKind.LoginPerIdentifier => 4290001,
+            RateLimiting.RateLimitKind.LoginPerAddress => 4290002,
+            RateLimiting.RateLimitKind.CodeAttemptsPerRecipient => 4290003,
+            RateLimiting.RateLimitKind.MailsPerRecipient => 4290004,
+            RateLimiting.RateLimitKind.FlowsPerAddress => 4290005,
+            _ => 4290006,
+        },
+        kind switch
+        {
+            RateLimiting.RateLimitKind.LoginPerIdentifier => $"Too many failed sign-in attempts for this account. Please try again in {seconds} seconds.",
+            RateLimiting.RateLimitKind.LoginPerAddress => $"Too many failed sign-in attempts from your network. Please try again in {seconds} seconds.",
+            RateLimiting.RateLimitKind.CodeAttemptsPerRecipient => $"Too many wrong codes were entered for this address. Please try again in {seconds} seconds.",
+            RateLimiting.RateLimitKind.MailsPerRecipient => $"Too many messages were sent to this address. Please try again in {seconds} seconds.",
+            RateLimiting.RateLimitKind.FlowsPerAddress => $"Too many requests from your network. Please try again in {seconds} seconds.",
+            _ => $"Too many requests with a missing or invalid API key. Please try again in {seconds} seconds.",
+        },
+        new JsonObject { ["retry_after_seconds"] = seconds });
+
+    public static JsonObject ServerBusy(int seconds) =>
+        Error(4290007, $"The server is busy. Please try again in {seconds} seconds.", new JsonObject { ["retry_after_seconds"] = seconds });
 }

@@ -104,21 +104,29 @@ async function waitReady(urls, proc, stderr, timeoutMs = 30_000) {
  * function receives the public URL (for return URLs). `courier`, likewise, becomes the config's `courier` key (a
  * function is called at start, e.g. to read the port of an SMTP server started in a before() hook), and `session`
  * the config's `session` key (e.g. whoami tokenizer templates).
+ * `gatehouse` becomes the config's `gatehouse` key (rate limits, trusted proxies, hashing queue).
  * `serveArgs` are extra arguments to `gatehouse serve` (e.g. ['--watch-courier']).
+ * The result's `replica()` starts another `gatehouse serve` on the same config and database (new ports) and resolves
+ * to { publicUrl, adminUrl, stderr(), stop() }; it is stopped with the server.
  */
-export async function startGatehouse({ selfservice, courier, session, serveArgs = [] } = {}) {
+export async function startGatehouse({ selfservice, courier, session, gatehouse, serveArgs = [] } = {}) {
   const dir = await mkdtemp(path.join(tmpdir(), 'gatehouse-e2e-'));
   const cleanups = [() => rm(dir, { recursive: true, force: true })];
   let proc;
   let stderrText = '';
-  const stop = async () => {
-    if (proc && proc.exitCode === null) {
-      const exited = new Promise((r) => proc.once('exit', r));
-      proc.kill('SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
+  const replicas = [];
+  const kill = async (p) => {
+    if (p && p.exitCode === null) {
+      const exited = new Promise((r) => p.once('exit', r));
+      p.kill('SIGTERM');
+      const timer = setTimeout(() => p.kill('SIGKILL'), 5_000);
       await exited;
       clearTimeout(timer);
     }
+  };
+  const stop = async () => {
+    for (const r of replicas) await r.stop();
+    await kill(proc);
     for (const c of cleanups.reverse()) await c();
   };
   try {
@@ -132,11 +140,11 @@ export async function startGatehouse({ selfservice, courier, session, serveArgs 
     await writeFile(schemaPath, JSON.stringify(identitySchema, null, 2));
     const config = path.join(dir, 'gatehouse.yml');
     const cookieSecret = randomBytes(16).toString('hex');
-    const writeConfig = async (publicPort, adminPort) => {
+    const writeConfig = async (publicPort, adminPort, file = config) => {
       const publicUrl = `http://127.0.0.1:${publicPort}`;
       const adminUrl = `http://127.0.0.1:${adminPort}`;
       // JSON is YAML; quoting every value keeps DSNs and URLs intact.
-      await writeFile(config, [
+      await writeFile(file, [
         `dsn: ${JSON.stringify(dsn)}`,
         'serve:',
         `  public: { host: "127.0.0.1", port: ${publicPort}, base_url: ${JSON.stringify(publicUrl + '/')} }`,
@@ -149,6 +157,7 @@ export async function startGatehouse({ selfservice, courier, session, serveArgs 
         ...(selfservice ? [`selfservice: ${JSON.stringify(typeof selfservice === 'function' ? selfservice(publicUrl) : selfservice)}`] : []),
         ...(courier ? [`courier: ${JSON.stringify(typeof courier === 'function' ? courier() : courier)}`] : []),
         ...(session ? [`session: ${JSON.stringify(typeof session === 'function' ? session() : session)}`] : []),
+        ...(gatehouse ? [`gatehouse: ${JSON.stringify(gatehouse)}`] : []),
         '',
       ].join('\n'));
       return { publicUrl, adminUrl };
@@ -182,7 +191,20 @@ export async function startGatehouse({ selfservice, courier, session, serveArgs 
     }
     /** Runs another gatehouse command against this server's config; resolves to its stdout. */
     const cli = (...args) => gatehouseCli([...args, '-c', config]);
-    return { publicUrl, adminUrl, key, dsn, stderr, stop, cli };
+    const replica = async () => {
+      const file = path.join(dir, `replica-${replicas.length + 1}.yml`);
+      const urls = await writeConfig(await freePort(), await freePort(), file);
+      let text = '';
+      const p = spawn('dotnet', [gatehouseDll, 'serve', ...serveArgs, '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+      p.stderr.setEncoding('utf8');
+      p.stderr.on('data', (chunk) => { text += chunk; });
+      p.stdout.resume();
+      const r = { ...urls, stderr: () => text, stop: () => kill(p) };
+      replicas.push(r);
+      await waitReady([urls.publicUrl, urls.adminUrl], p, r.stderr);
+      return r;
+    };
+    return { publicUrl, adminUrl, key, dsn, stderr, stop, cli, replica };
   } catch (err) {
     await stop();
     if (stderrText && !String(err.message).includes(stderrText)) err.message += `\ngatehouse stderr:\n${stderrText}`;

@@ -65,6 +65,7 @@ public sealed class ErrorEnvelopeMiddleware(RequestDelegate next, ILogger<ErrorE
         if (context.Response.HasStarted || !ErrorForwarding.Applies(context, error)) return false;
         if (context.RequestServices.GetService<IErrorForwarder>() is not { } forwarder) return false;
         ClearResponse(context, keepCookies);
+        SetRetryAfter(context, error);
         return await forwarder.ForwardAsync(context, error);
     }
 
@@ -78,11 +79,18 @@ public sealed class ErrorEnvelopeMiddleware(RequestDelegate next, ILogger<ErrorE
         if (context.Response.HasStarted) return;
         ClearResponse(context, keepCookies);
         context.Response.StatusCode = error.HttpStatus ?? error.Code;
+        SetRetryAfter(context, error);
         context.Response.ContentType = "application/json";
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         await using var writer = new Utf8JsonWriter(context.Response.Body, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         error.ToEnvelope().WriteTo(writer);
         await writer.FlushAsync(context.RequestAborted);
+    }
+
+    private static void SetRetryAfter(HttpContext context, GatehouseError error)
+    {
+        if (error.RetryAfter is { } wait)
+            context.Response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>Drops whatever the handler had started, keeping the cookies it set when <paramref name="keepCookies"/>.</summary>

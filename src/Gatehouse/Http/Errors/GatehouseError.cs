@@ -29,6 +29,9 @@ public sealed class GatehouseError : Exception
     /// </summary>
     public int? HttpStatus { get; init; }
 
+    /// <summary>Sent as <c>Retry-After</c> (whole seconds) with the answer: rate limits (429) and shed load (503).</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
     /// <summary>Extra top-level siblings of <c>error</c> (e.g. <c>use_flow_id</c>, <c>redirect_browser_to</c>).</summary>
     public JsonObject? Siblings { get; init; }
 
@@ -74,6 +77,7 @@ public sealed class GatehouseError : Exception
         410 => "The requested resource is no longer available because it has expired or is otherwise invalid.",
         413 => "The request body is too large",
         415 => "The request is using an unknown content type",
+        429 => "The client has sent too many requests, please try again later",
         503 => "The service is currently unavailable",
         _ => "An internal server error occurred, please contact the system administrator",
     };

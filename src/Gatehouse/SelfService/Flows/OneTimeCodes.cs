@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Gatehouse.Config;
 using Gatehouse.Persistence;
+using Gatehouse.RateLimiting;
 using Microsoft.EntityFrameworkCore;
 
 namespace Gatehouse.SelfService.Flows;
@@ -9,14 +10,21 @@ namespace Gatehouse.SelfService.Flows;
 /// <summary>
 /// One-time secrets for recovery and verification: 6-digit codes and link tokens. Only an HMAC-SHA256 of the secret
 /// (keyed by the first cookie secret, as Kratos keys its token hashes) is stored; secrets are single use, expire, and a
-/// flow's code stops working after <c>max_submissions</c> wrong guesses.
+/// flow's code stops working after <c>max_submissions</c> guesses. Guesses are also limited per recipient address across
+/// every code sent to it (<c>gatehouse.rate_limits.code_attempts_per_recipient</c>), so asking for a new code does not
+/// buy new guesses, and so are the mails sent to one address (<c>mails_per_recipient</c>).
 /// </summary>
-public sealed class OneTimeCodes(GatehouseDbContext db, GatehouseOptions options, TimeProvider time)
+public sealed class OneTimeCodes(GatehouseDbContext db, GatehouseOptions options, TimeProvider time, RateLimiter limiter)
 {
     public enum Outcome
     {
+        /// <summary>The code was right; it is now used.</summary>
         Valid,
+
+        /// <summary>The code was compared and is wrong, or there is no live code.</summary>
         Invalid,
+
+        /// <summary>The code's guesses are spent: nothing was compared.</summary>
         Exhausted,
     }
 
@@ -53,9 +61,20 @@ public sealed class OneTimeCodes(GatehouseDbContext db, GatehouseOptions options
     }
 
     /// <summary>
-    /// Checks a submitted code against the flow's live code. A wrong guess is counted; after <paramref name="maxAttempts"/>
-    /// the code is spent. A right code is marked used (single use) and returned.
+    /// Counts a mail with a code or link (or the unknown-address notice) to <paramref name="address"/>, before anything is
+    /// sent or stored; known and unknown addresses count alike, so the answer reveals nothing.
     /// </summary>
+    /// <exception cref="Http.Errors.GatehouseError">429 with <c>Retry-After</c>: too many mails to this address.</exception>
+    public Task CountMailAsync(string address, CancellationToken ct) =>
+        limiter.EnforceAsync(RateLimitKind.MailsPerRecipient, address.Trim().ToLowerInvariant(), ct);
+
+    /// <summary>
+    /// Checks a submitted code against the flow's live code. Every guess first takes one of the code's
+    /// <paramref name="maxAttempts"/> (one conditional UPDATE, so concurrent guesses cannot all be compared) and then one of
+    /// the recipient's guesses in the current window; only then is the code compared. A right code is marked used
+    /// (single use) and returned.
+    /// </summary>
+    /// <exception cref="Http.Errors.GatehouseError">429 with <c>Retry-After</c>: the recipient's guesses are spent.</exception>
     public async Task<(Outcome Outcome, SelfServiceCode? Code)> UseCodeAsync(Guid flowId, string kind, string submitted, int maxAttempts, CancellationToken ct)
     {
         var now = time.GetUtcNow().UtcDateTime;
@@ -63,15 +82,17 @@ public sealed class OneTimeCodes(GatehouseDbContext db, GatehouseOptions options
             .Where(c => c.FlowId == flowId && c.Kind == kind && c.UsedAt == null)
             .OrderByDescending(c => c.CreatedAt).FirstOrDefaultAsync(ct);
         if (live is null || live.ExpiresAt < now) return (Outcome.Invalid, null);
-        if (live.Attempts >= maxAttempts) return (Outcome.Exhausted, null);
-        if (!CryptographicOperations.FixedTimeEquals(live.SecretHash, Hash(kind, submitted.Trim())))
-        {
-            await db.Codes.Where(c => c.Id == live.Id).ExecuteUpdateAsync(s => s.SetProperty(c => c.Attempts, c => c.Attempts + 1), ct);
-            return (live.Attempts + 1 >= maxAttempts ? Outcome.Exhausted : Outcome.Invalid, null);
-        }
+        var taken = await db.Codes.Where(c => c.Id == live.Id && c.UsedAt == null && c.Attempts < maxAttempts)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.Attempts, c => c.Attempts + 1), ct);
+        if (taken == 0) return (Outcome.Exhausted, null);
+        var recipient = kind + "\n" + live.Address;
+        await limiter.EnforceAsync(RateLimitKind.CodeAttemptsPerRecipient, recipient, ct);
+        if (!CryptographicOperations.FixedTimeEquals(live.SecretHash, Hash(kind, submitted.Trim()))) return (Outcome.Invalid, null);
         // Claim it atomically so two concurrent submits cannot both use it.
         var claimed = await db.Codes.Where(c => c.Id == live.Id && c.UsedAt == null).ExecuteUpdateAsync(s => s.SetProperty(c => c.UsedAt, now), ct);
-        return claimed == 1 ? (Outcome.Valid, live) : (Outcome.Invalid, null);
+        if (claimed != 1) return (Outcome.Invalid, null);
+        await limiter.ResetAsync(RateLimitKind.CodeAttemptsPerRecipient, recipient, ct);
+        return (Outcome.Valid, live);
     }
 
     /// <summary>

@@ -378,6 +378,34 @@ namespace Gatehouse.Persistence.Sqlite.Migrations
                     b.ToTable("identity_verifiable_addresses", (string)null);
                 });
 
+            modelBuilder.Entity("Gatehouse.RateLimiting.RateLimitCounter", b =>
+                {
+                    b.Property<Guid>("Nid")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Key")
+                        .HasMaxLength(96)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("LastAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("WindowStart")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Nid", "Key");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("rate_limit_counters", (string)null);
+                });
+
             modelBuilder.Entity("Gatehouse.SelfService.Errors.SelfServiceError", b =>
                 {
                     b.Property<Guid>("Id")

@@ -24,6 +24,8 @@ public sealed class LoginFlows(
     SessionManager sessions,
     GatehouseDbContext db,
     PasswordHasher hasher,
+    HashingQueue hashing,
+    RateLimiting.LoginAttempts attempts,
     LoginTiming timing,
     ReturnUrlPolicy returnUrls,
     IdentityJson identityJson,
@@ -138,17 +140,20 @@ public sealed class LoginFlows(
             return;
         }
 
+        // Counted before the comparison (brute-force protection); a 429 here changes nothing else.
+        var attempt = await attempts.BeginAsync(http, identifier, ct);
         var identity = await FindByIdentifierAsync(identifier, ct);
         var credential = identity?.Credentials.FirstOrDefault(c => c.Type == CredentialTypes.Password);
         var hash = credential is null ? null : JsonNode.Parse(credential.Config)?["hashed_password"]?.GetValue<string>();
         // An unknown identifier costs one hash comparison too, so the answer's timing does not reveal whether the account exists.
         bool ok;
-        if (hash is not null) ok = hasher.Verify(password, hash);
+        if (hash is not null) ok = await hashing.RunAsync(() => hasher.Verify(password, hash), ct);
         else
         {
-            _ = hasher.Verify(password, timing.DummyHash);
+            _ = await hashing.RunAsync(() => hasher.Verify(password, timing.DummyHash), ct);
             ok = false;
         }
+        if (ok) await attempt.SucceededAsync(ct);
         if (!ok || identity is null || (flow.Refresh && flow.IdentityId != identity.Id))
         {
             ui.Messages.Add(Messages.InvalidCredentials());
@@ -254,7 +259,7 @@ public sealed class LoginFlows(
     private async Task UpgradeHashAsync(IdentityCredential credential, string password, CancellationToken ct)
     {
         var config = JsonNode.Parse(credential.Config) as JsonObject ?? [];
-        config["hashed_password"] = hasher.Hash(password);
+        config["hashed_password"] = await hashing.RunAsync(() => hasher.Hash(password), ct);
         var text = config.ToJsonString(new JsonSerializerOptions());
         var now = flows.Now();
         await db.Credentials.Where(c => c.Id == credential.Id).ExecuteUpdateAsync(s => s.SetProperty(c => c.Config, text).SetProperty(c => c.UpdatedAt, now), ct);

@@ -207,6 +207,7 @@ public sealed class RecoveryFlows(
             await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
             return;
         }
+        await codes.CountMailAsync(email, ct);
         await SendAsync(flow, email.Trim().ToLowerInvariant(), ct);
         flow.State = FlowStates.SentEmail;
         ui = Method == "code" ? CodeUi(flow, email.Trim()) : EmailUi(flow, email.Trim());

@@ -30,6 +30,7 @@ public sealed class SettingsFlows(
     IdentityJson identityJson,
     PasswordPolicy policy,
     PasswordHasher hasher,
+    HashingQueue hashing,
     ReturnUrlPolicy returnUrls,
     GatehouseOptions options,
     IEnumerable<ISettingsHook> settingsHooks,
@@ -242,7 +243,7 @@ public sealed class SettingsFlows(
         var identifier = ids.TryGetValue(CredentialTypes.Password, out var list) && list.Count > 0 ? list[0] : "";
         var current = identity.Credentials.FirstOrDefault(c => c.Type == CredentialTypes.Password);
         var hash = current is null ? null : JsonNode.Parse(current.Config)?["hashed_password"]?.GetValue<string>();
-        JsonObject? violation = hash is not null && hasher.Verify(password, hash)
+        JsonObject? violation = hash is not null && await hashing.RunAsync(() => hasher.Verify(password, hash), ct)
             ? Messages.Error(4000039, "The new password must be different from the old password.")
             : await policy.CheckAsync(identifier, password, ct);
         if (violation is not null)

@@ -183,6 +183,7 @@ public sealed class VerificationFlows(
             await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
             return;
         }
+        await codes.CountMailAsync(email, ct);
         await SendAsync(flow, email, ct);
         flow.State = FlowStates.SentEmail;
         ui = Method == "code" ? SentCodeUi(flow, email.Trim()) : ChooseMethodUi(flow, email.Trim());

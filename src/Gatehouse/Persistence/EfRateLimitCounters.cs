@@ -1,0 +1,77 @@
+using Gatehouse.RateLimiting;
+using Microsoft.EntityFrameworkCore;
+
+namespace Gatehouse.Persistence;
+
+/// <summary>
+/// <see cref="IRateLimitCounters"/> on <c>rate_limit_counters</c>: read the row, decide, then write it back only if it is
+/// still the row that was read (count and window in the WHERE clause). A writer that lost the race re-reads, so no
+/// event is counted twice or missed and no limit is passed, on SQLite and PostgreSQL alike, across processes.
+/// </summary>
+public sealed class EfRateLimitCounters(GatehouseDbContext db, TimeProvider time) : IRateLimitCounters
+{
+    // Under heavy contention on one key a request gives up after this many lost races and is refused briefly.
+    private const int MaxRaces = 16;
+
+    public async Task<RateLimitDecision> TryCountAsync(string key, int limit, TimeSpan window, TimeSpan progressiveDelay, CancellationToken ct)
+    {
+        for (var race = 0; race < MaxRaces; race++)
+        {
+            var now = time.GetUtcNow().UtcDateTime;
+            var row = await ReadAsync(key, ct);
+            if (row is null)
+            {
+                if (await InsertAsync(key, now, now + window, ct)) return RateLimitDecision.Allow(1);
+                continue;
+            }
+            if (row.ExpiresAt <= now)
+            {
+                // The window ended: this event starts a new one.
+                var restarted = await db.RateLimitCounters
+                    .Where(c => c.Key == key && c.Count == row.Count && c.ExpiresAt == row.ExpiresAt)
+                    .ExecuteUpdateAsync(s => s.SetProperty(c => c.Count, 1).SetProperty(c => c.WindowStart, now).SetProperty(c => c.LastAt, now).SetProperty(c => c.ExpiresAt, now + window), ct);
+                if (restarted == 1) return RateLimitDecision.Allow(1);
+                continue;
+            }
+            if (RateLimitWindow.BlockedUntil(row.Count, row.LastAt, row.ExpiresAt, limit, progressiveDelay) is { } until && until > now)
+                return RateLimitDecision.Refuse(until - now);
+            var counted = await db.RateLimitCounters
+                .Where(c => c.Key == key && c.Count == row.Count && c.ExpiresAt == row.ExpiresAt)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.Count, c => c.Count + 1).SetProperty(c => c.LastAt, now), ct);
+            if (counted == 1) return RateLimitDecision.Allow(row.Count + 1);
+        }
+        return RateLimitDecision.Refuse(TimeSpan.FromSeconds(1));
+    }
+
+    public async Task<RateLimitDecision> PeekAsync(string key, int limit, TimeSpan window, TimeSpan progressiveDelay, CancellationToken ct)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var row = await ReadAsync(key, ct);
+        if (row is null || row.ExpiresAt <= now) return RateLimitDecision.Allow(0);
+        return RateLimitWindow.BlockedUntil(row.Count, row.LastAt, row.ExpiresAt, limit, progressiveDelay) is { } until && until > now
+            ? RateLimitDecision.Refuse(until - now)
+            : RateLimitDecision.Allow(row.Count);
+    }
+
+    public async Task UncountAsync(string key, CancellationToken ct) =>
+        await db.RateLimitCounters.Where(c => c.Key == key && c.Count > 0).ExecuteUpdateAsync(s => s.SetProperty(c => c.Count, c => c.Count - 1), ct);
+
+    public async Task ResetAsync(string key, CancellationToken ct) =>
+        await db.RateLimitCounters.Where(c => c.Key == key).ExecuteDeleteAsync(ct);
+
+    private Task<RateLimitCounter?> ReadAsync(string key, CancellationToken ct) =>
+        db.RateLimitCounters.AsNoTracking().FirstOrDefaultAsync(c => c.Key == key, ct);
+
+    /// <summary>Starts the counter; false when another request created it first (then the caller re-reads it).</summary>
+    private async Task<bool> InsertAsync(string key, DateTime now, DateTime expiresAt, CancellationToken ct)
+    {
+        var nid = db.Nid;
+        // Same statement on both providers (SQLite ≥ 3.24, PostgreSQL ≥ 9.5); no exception, no aborted transaction on a race.
+        var inserted = await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO rate_limit_counters ("Nid", "Key", "Count", "WindowStart", "LastAt", "ExpiresAt")
+            VALUES ({nid}, {key}, 1, {now}, {now}, {expiresAt})
+            ON CONFLICT ("Nid", "Key") DO NOTHING
+            """, ct);
+        return inserted == 1;
+    }
+}

@@ -1,0 +1,37 @@
+using Gatehouse.Config;
+using Gatehouse.Hashing;
+using Gatehouse.Http.Errors;
+
+namespace Gatehouse.Tests.RateLimiting;
+
+public sealed class HashingQueueTests
+{
+    [Fact]
+    public async Task Hashes_beyond_the_concurrency_wait_and_beyond_the_queue_are_shed_with_503_and_retry_after()
+    {
+        using var queue = new HashingQueue(new HashingQueueOptions { Concurrency = 1, MaxQueued = 1, MaxWait = TimeSpan.FromMinutes(1) });
+        using var release = new ManualResetEventSlim();
+        using var started = new ManualResetEventSlim();
+        var running = Task.Run(() => queue.RunAsync(() => { started.Set(); release.Wait(); return 1; }, CancellationToken.None));
+        started.Wait();
+        var waiting = queue.RunAsync(() => 2, CancellationToken.None);
+        Assert.False(waiting.IsCompleted);
+        Assert.Equal(1, queue.Waiting);
+
+        var shed = await Assert.ThrowsAsync<GatehouseError>(() => queue.RunAsync(() => 3, CancellationToken.None));
+        Assert.Equal(503, shed.Code);
+        Assert.Equal(TimeSpan.FromSeconds(1), shed.RetryAfter);
+        Assert.Equal(4290007, shed.Details!["message"]!["id"]!.GetValue<long>());
+        Assert.Throws<GatehouseError>(() => queue.Run(() => 4));
+
+        release.Set();
+        Assert.Equal(1, await running);
+        Assert.Equal(2, await waiting);
+        Assert.Equal(0, queue.Waiting);
+        Assert.Equal(5, queue.Run(() => 5));
+    }
+
+    [Fact]
+    public void Concurrency_defaults_to_the_processor_count() =>
+        Assert.Equal(Environment.ProcessorCount, new HashingQueue(new HashingQueueOptions()).Concurrency);
+}
