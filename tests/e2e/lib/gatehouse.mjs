@@ -104,9 +104,10 @@ async function waitReady(urls, proc, stderr, timeoutMs = 30_000) {
  * function receives the public URL (for return URLs). `courier`, likewise, becomes the config's `courier` key (a
  * function is called at start, e.g. to read the port of an SMTP server started in a before() hook), and `session`
  * the config's `session` key (e.g. whoami tokenizer templates).
- * `serveArgs` are extra arguments to `gatehouse serve` (e.g. ['--watch-courier']).
+ * `serveArgs` are extra arguments to `gatehouse serve` (e.g. ['--watch-courier']). `publicCors` / `adminCors`, when
+ * given, become `serve.public.cors` / `serve.admin.cors`.
  */
-export async function startGatehouse({ selfservice, courier, session, serveArgs = [] } = {}) {
+export async function startGatehouse({ selfservice, courier, session, publicCors, adminCors, serveArgs = [] } = {}) {
   const dir = await mkdtemp(path.join(tmpdir(), 'gatehouse-e2e-'));
   const cleanups = [() => rm(dir, { recursive: true, force: true })];
   let proc;
@@ -139,8 +140,8 @@ export async function startGatehouse({ selfservice, courier, session, serveArgs 
       await writeFile(config, [
         `dsn: ${JSON.stringify(dsn)}`,
         'serve:',
-        `  public: { host: "127.0.0.1", port: ${publicPort}, base_url: ${JSON.stringify(publicUrl + '/')} }`,
-        `  admin: { host: "127.0.0.1", port: ${adminPort}, base_url: ${JSON.stringify(adminUrl + '/')} }`,
+        `  public: { host: "127.0.0.1", port: ${publicPort}, base_url: ${JSON.stringify(publicUrl + '/')}${publicCors ? `, cors: ${JSON.stringify(publicCors)}` : ''} }`,
+        `  admin: { host: "127.0.0.1", port: ${adminPort}, base_url: ${JSON.stringify(adminUrl + '/')}${adminCors ? `, cors: ${JSON.stringify(adminCors)}` : ''} }`,
         'hashers: { algorithm: bcrypt, bcrypt: { cost: 12 } }',
         `secrets: { cookie: [${JSON.stringify(cookieSecret)}] }`,
         'identity:',
