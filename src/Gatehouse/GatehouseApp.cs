@@ -4,6 +4,7 @@ using Gatehouse.Config;
 using Gatehouse.Courier;
 using Gatehouse.Hashing;
 using Gatehouse.Http;
+using Gatehouse.Http.Cors;
 using Gatehouse.Http.Errors;
 using Gatehouse.Http.Health;
 using Gatehouse.Http.Json;
@@ -55,6 +56,9 @@ public static class GatehouseApp
         configureServices?.Invoke(services);
 
         var app = builder.Build();
+        // First, so preflights are answered before authentication and routing, and CORS headers reach error answers.
+        app.UseMiddleware<CorsMiddleware>();
+        CorsMiddleware.WarnAboutWildcardWithCredentials(app.Services.GetRequiredService<ILogger<CorsMiddleware>>(), options);
         app.UseMiddleware<ErrorEnvelopeMiddleware>();
         app.UseMiddleware<ListenerMiddleware>();
         app.UseRouting();

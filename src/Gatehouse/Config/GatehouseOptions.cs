@@ -62,14 +62,26 @@ public sealed class AdminListenerOptions : ListenerOptions
     public bool? RequireApiKey { get; set; }
 }
 
+/// <summary>
+/// <c>serve.public.cors</c> / <c>serve.admin.cors</c>: Kratos's CORS keys, with its defaults. Read by
+/// <see cref="Gatehouse.Http.Cors.CorsPolicy"/>.
+/// </summary>
 public sealed class CorsOptions
 {
     public bool Enabled { get; set; }
+
+    /// <summary><c>*</c> (any origin) or origins with at most one <c>*</c> wildcard each, e.g. <c>https://*.example.com</c>.</summary>
     public List<string> AllowedOrigins { get; set; } = ["*"];
     public List<string> AllowedMethods { get; set; } = ["POST", "GET", "PUT", "PATCH", "DELETE"];
     public List<string> AllowedHeaders { get; set; } = ["Authorization", "Content-Type", "Max-Age", "X-Session-Token", "X-XSRF-TOKEN", "X-CSRF-TOKEN"];
     public List<string> ExposedHeaders { get; set; } = ["Content-Type"];
     public bool AllowCredentials { get; set; } = true;
+
+    /// <summary>Seconds a browser may cache a preflight answer; 0 sends no <c>Access-Control-Max-Age</c>.</summary>
+    public int MaxAge { get; set; }
+
+    /// <summary>Log why each cross-origin request was or was not allowed.</summary>
+    public bool Debug { get; set; }
 }
 
 public sealed class LogOptions

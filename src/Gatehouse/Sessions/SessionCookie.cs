@@ -36,8 +36,7 @@ public sealed class SessionCookie
             ? [.. secrets.Select(s => SHA256.HashData(Encoding.UTF8.GetBytes(s)))]
             : [RandomNumberGenerator.GetBytes(32)];
         _associatedData = Encoding.UTF8.GetBytes(Name);
-        Secure = options.Session.Cookie.Secure ?? options.Cookies.Secure
-            ?? (!options.Dev && ReturnUrlPolicy.PublicBaseUrl(options).StartsWith("https:", StringComparison.OrdinalIgnoreCase));
+        Secure = options.Session.Cookie.Secure ?? CookieSecurity.Secure(options);
         SameSite = ParseSameSite(options.Session.Cookie.SameSite ?? options.Cookies.SameSite);
         // Browsers drop SameSite=None cookies that are not Secure; fall back to Lax then, as Kratos does for plain http.
         if (SameSite == SameSiteMode.None && !Secure) SameSite = SameSiteMode.Lax;

@@ -8,11 +8,13 @@ namespace Gatehouse.Tests.Config;
 public sealed class KratosCompatibilityTests
 {
     // Keys Gatehouse adds on top of Kratos's schema.
-    private static readonly HashSet<string> GatehouseAdditions = ["serve.admin.require_api_key", "session.devices.location_headers", "session.whoami.cache.enabled", "session.whoami.cache.max_entries", "session.whoami.cache.max_age", "courier.worker.retry_backoff", "courier.worker.retry_backoff_max", "ui.enabled",
+    private static readonly HashSet<string> GatehouseAdditions = ["serve.admin.require_api_key", "session.devices.location_headers", "session.whoami.cache.enabled", "session.whoami.cache.max_entries", "session.whoami.cache.max_bytes", "session.whoami.cache.max_age", "courier.worker.retry_backoff", "courier.worker.retry_backoff_max", "ui.enabled",
         "gatehouse.trusted_proxies", "gatehouse.rate_limits.enabled", "gatehouse.rate_limits.exempt_loopback",
         "gatehouse.hashing.queue.concurrency", "gatehouse.hashing.queue.max_queued", "gatehouse.hashing.queue.max_wait",
         .. new[] { "login_per_identifier", "login_per_address", "code_attempts_per_recipient", "mails_per_recipient", "flows_per_address", "admin_key_failures_per_address" }
-            .SelectMany(rule => new[] { "limit", "window", "progressive_delay" }.Select(key => $"gatehouse.rate_limits.{rule}.{key}"))];
+            .SelectMany(rule => new[] { "limit", "window", "progressive_delay" }.Select(key => $"gatehouse.rate_limits.{rule}.{key}")),
+        // Issue 15 asks for serve.admin.cors; Kratos reads these keys (config.CORS(ctx, "admin")) but its schema lists only serve.public.cors.
+        "serve.admin.cors.enabled", "serve.admin.cors.allowed_origins", "serve.admin.cors.allowed_methods", "serve.admin.cors.allowed_headers", "serve.admin.cors.exposed_headers", "serve.admin.cors.allow_credentials", "serve.admin.cors.max_age", "serve.admin.cors.debug"];
 
     // Keys whose type deliberately differs: Kratos declares the cookie "secure" flags as strings but reads them as booleans.
     private static readonly HashSet<string> TypeDifferences = ["cookies.secure", "session.cookie.secure"];

@@ -51,6 +51,9 @@ public sealed class TestServer : IAsyncDisposable
         options.Serve.Admin.BaseUrl = $"http://127.0.0.1:{options.Serve.Admin.Port}/";
         options.Hashers.Bcrypt.Cost = 4;
         options.Log.Level = "warning";
+        // Outside --dev cookies are Secure (as in Kratos), and .NET's CookieContainer never sends Secure cookies over
+        // plain http, so the cookie-keeping test browsers need them relaxed; CookieSecurityTests covers the default.
+        options.Cookies.Secure = false;
         options.Identity.Schemas = [.. TestSchemas.All];
         options.Identity.DefaultSchemaId = "default";
         configure?.Invoke(options);

@@ -105,11 +105,12 @@ async function waitReady(urls, proc, stderr, timeoutMs = 30_000) {
  * function is called at start, e.g. to read the port of an SMTP server started in a before() hook), and `session`
  * the config's `session` key (e.g. whoami tokenizer templates).
  * `gatehouse` becomes the config's `gatehouse` key (rate limits, trusted proxies, hashing queue).
- * `serveArgs` are extra arguments to `gatehouse serve` (e.g. ['--watch-courier']).
+ * `serveArgs` are extra arguments to `gatehouse serve` (e.g. ['--watch-courier']). `publicCors` / `adminCors`, when
+ * given, become `serve.public.cors` / `serve.admin.cors`.
  * The result's `replica()` starts another `gatehouse serve` on the same config and database (new ports) and resolves
  * to { publicUrl, adminUrl, stderr(), stop() }; it is stopped with the server.
  */
-export async function startGatehouse({ selfservice, courier, session, gatehouse, serveArgs = [] } = {}) {
+export async function startGatehouse({ selfservice, courier, session, gatehouse, publicCors, adminCors, serveArgs = [] } = {}) {
   const dir = await mkdtemp(path.join(tmpdir(), 'gatehouse-e2e-'));
   const cleanups = [() => rm(dir, { recursive: true, force: true })];
   let proc;
@@ -147,8 +148,8 @@ export async function startGatehouse({ selfservice, courier, session, gatehouse,
       await writeFile(file, [
         `dsn: ${JSON.stringify(dsn)}`,
         'serve:',
-        `  public: { host: "127.0.0.1", port: ${publicPort}, base_url: ${JSON.stringify(publicUrl + '/')} }`,
-        `  admin: { host: "127.0.0.1", port: ${adminPort}, base_url: ${JSON.stringify(adminUrl + '/')} }`,
+        `  public: { host: "127.0.0.1", port: ${publicPort}, base_url: ${JSON.stringify(publicUrl + '/')}${publicCors ? `, cors: ${JSON.stringify(publicCors)}` : ''} }`,
+        `  admin: { host: "127.0.0.1", port: ${adminPort}, base_url: ${JSON.stringify(adminUrl + '/')}${adminCors ? `, cors: ${JSON.stringify(adminCors)}` : ''} }`,
         'hashers: { algorithm: bcrypt, bcrypt: { cost: 12 } }',
         `secrets: { cookie: [${JSON.stringify(cookieSecret)}] }`,
         'identity:',

@@ -31,7 +31,7 @@ public sealed class CsrfTokens(GatehouseOptions options)
             Path = options.Cookies.Path,
             Domain = options.Cookies.Domain,
             SameSite = SameSiteMode.Lax,
-            Secure = options.Cookies.Secure ?? (!options.Dev && ReturnUrlPolicy.PublicBaseUrl(options).StartsWith("https:", StringComparison.OrdinalIgnoreCase)),
+            Secure = CookieSecurity.Secure(options),
             MaxAge = TimeSpan.FromDays(365),
         });
         return token;
