@@ -9,6 +9,7 @@ using Gatehouse.Http.Errors;
 using Gatehouse.Http.Health;
 using Gatehouse.Http.Json;
 using Gatehouse.Identities;
+using Gatehouse.OAuth2;
 using Gatehouse.Persistence;
 using Gatehouse.RateLimiting;
 using Gatehouse.Schemas;
@@ -53,6 +54,7 @@ public static class GatehouseApp
         services.AddFlowHooks(options);
         services.AddCourier(options);
         services.AddUi(options);
+        services.AddOAuth2();
         configureServices?.Invoke(services);
 
         var app = builder.Build();
@@ -97,6 +99,7 @@ public static class GatehouseApp
         // Kratos forwards every error of the browser logout routes to the error UI (selfservice/flow/logout/handler.go).
         root.ForwardErrorsToUiOn(LogoutEndpoints.BrowserLogout, LogoutEndpoints.Logout);
         root.MapUi(options);
+        root.MapOAuth2Public();
 
         var admin = app.MapGroup("/admin");
         admin.MapHealth();
@@ -107,6 +110,7 @@ public static class GatehouseApp
         adminApi.MapSessionsAdmin();
         adminApi.MapSelfServiceAdmin();
         adminApi.MapCourierAdmin();
+        adminApi.MapOAuth2Admin();
     }
 
     private static IServiceCollection AddIdentities(this IServiceCollection services, GatehouseOptions options)

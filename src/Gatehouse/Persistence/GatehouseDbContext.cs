@@ -2,6 +2,8 @@ using Gatehouse.ApiKeys;
 using Gatehouse.Courier;
 using Gatehouse.Identities;
 using Gatehouse.RateLimiting;
+using Gatehouse.OAuth2.Clients;
+using Gatehouse.OAuth2.Tokens;
 using Gatehouse.SelfService.Errors;
 using Gatehouse.SelfService.Flows;
 using Gatehouse.Sessions;
@@ -32,6 +34,8 @@ public abstract class GatehouseDbContext(DbContextOptions options) : DbContext(o
     public DbSet<CourierDispatch> CourierDispatches => Set<CourierDispatch>();
     public DbSet<SelfServiceError> SelfServiceErrors => Set<SelfServiceError>();
     public DbSet<RateLimitCounter> RateLimitCounters => Set<RateLimitCounter>();
+    public DbSet<OAuth2Client> OAuth2Clients => Set<OAuth2Client>();
+    public DbSet<OAuth2Token> OAuth2Tokens => Set<OAuth2Token>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -51,6 +55,8 @@ public abstract class GatehouseDbContext(DbContextOptions options) : DbContext(o
         modelBuilder.Entity<CourierDispatch>().HasQueryFilter(e => e.Nid == Nid);
         modelBuilder.Entity<SelfServiceError>().HasQueryFilter(e => e.Nid == Nid);
         modelBuilder.Entity<RateLimitCounter>().HasQueryFilter(e => e.Nid == Nid);
+        modelBuilder.Entity<OAuth2Client>().HasQueryFilter(e => e.Nid == Nid);
+        modelBuilder.Entity<OAuth2Token>().HasQueryFilter(e => e.Nid == Nid);
     }
 }
 

@@ -1,0 +1,39 @@
+using Gatehouse.Hashing;
+using Gatehouse.Config;
+using Gatehouse.OAuth2.Clients;
+using Gatehouse.OAuth2.Protocol;
+using Gatehouse.OAuth2.Tokens;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Gatehouse.OAuth2;
+
+public static class OAuth2ServiceCollectionExtensions
+{
+    /// <summary>Hydra's OAuth2 / OpenID Connect provider: clients, protocol and admin services.</summary>
+    public static IServiceCollection AddOAuth2(this IServiceCollection services)
+    {
+        services.TryAddSingleton(sp => new ClientSecretHasher(sp.GetRequiredService<PasswordHasher>()));
+        services.TryAddScoped<OAuth2ClientService>();
+        services.TryAddSingleton(sp => OAuth2Settings.From(sp.GetRequiredService<GatehouseOptions>()));
+        services.TryAddScoped<ClientAuthenticator>();
+        services.TryAddScoped<OAuth2TokenService>();
+        return services;
+    }
+
+    /// <summary>Hydra's admin API, under <c>/admin</c> (admin listener, or public listener with an API key).</summary>
+    public static RouteGroupBuilder MapOAuth2Admin(this RouteGroupBuilder admin)
+    {
+        var group = admin.MapGroup("").AddEndpointFilter(OAuth2ErrorFilter.InvokeAsync);
+        group.MapOAuth2ClientsAdmin();
+        group.MapOAuth2TokensAdmin();
+        return admin;
+    }
+
+    /// <summary>The OAuth2 protocol endpoints on the public listener.</summary>
+    public static RouteGroupBuilder MapOAuth2Public(this RouteGroupBuilder root)
+    {
+        var group = root.MapGroup("").AddEndpointFilter(OAuth2ErrorFilter.InvokeAsync);
+        group.MapOAuth2TokenEndpoints();
+        return root;
+    }
+}

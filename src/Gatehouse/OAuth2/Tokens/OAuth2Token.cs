@@ -1,0 +1,39 @@
+namespace Gatehouse.OAuth2.Tokens;
+
+/// <summary>
+/// An issued opaque token (access or refresh). Only the SHA-256 of the token string is stored; the string itself is
+/// shown once, in the token response. Tokens of one grant share <see cref="RequestId"/>, so that revoking one (or
+/// detecting a refresh token's reuse) revokes the whole chain.
+/// </summary>
+public sealed class OAuth2Token
+{
+    public Guid Pk { get; set; }
+    public Guid Nid { get; set; }
+    public byte[] Signature { get; set; } = [];
+
+    /// <summary><see cref="OAuth2TokenKinds.AccessToken"/> or <see cref="OAuth2TokenKinds.RefreshToken"/>.</summary>
+    public string Kind { get; set; } = "";
+    public Guid RequestId { get; set; }
+    public string ClientId { get; set; } = "";
+    public string Subject { get; set; } = "";
+
+    /// <summary>Granted scopes, space-separated.</summary>
+    public string Scope { get; set; } = "";
+
+    /// <summary>Granted access-token audience, as a JSON array.</summary>
+    public string Audience { get; set; } = "[]";
+
+    /// <summary>Extra claims for the access token (<c>session.access_token</c>), as a JSON object, shown as <c>ext</c>.</summary>
+    public string Extra { get; set; } = "{}";
+    public DateTime IssuedAt { get; set; }
+    public DateTime ExpiresAt { get; set; }
+
+    /// <summary>False once revoked, or (refresh tokens) once used.</summary>
+    public bool Active { get; set; } = true;
+}
+
+public static class OAuth2TokenKinds
+{
+    public const string AccessToken = "access_token";
+    public const string RefreshToken = "refresh_token";
+}

@@ -1,0 +1,38 @@
+using Gatehouse.OAuth2.Clients;
+using Gatehouse.OAuth2.Tokens;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Gatehouse.Persistence.Configurations;
+
+public sealed class OAuth2ClientConfiguration : IEntityTypeConfiguration<OAuth2Client>
+{
+    public void Configure(EntityTypeBuilder<OAuth2Client> b)
+    {
+        b.ToTable("oauth2_clients");
+        b.HasKey(e => e.Pk);
+        b.Property(e => e.Pk).ValueGeneratedNever();
+        b.Property(e => e.ClientId).HasMaxLength(255);
+        b.Property(e => e.ClientName).HasMaxLength(4096);
+        b.Property(e => e.Owner).HasMaxLength(4096);
+        // Hydra's client ids are unique per network.
+        b.HasIndex(e => new { e.Nid, e.ClientId }).IsUnique();
+    }
+}
+
+public sealed class OAuth2TokenConfiguration : IEntityTypeConfiguration<OAuth2Token>
+{
+    public void Configure(EntityTypeBuilder<OAuth2Token> b)
+    {
+        b.ToTable("oauth2_tokens");
+        b.HasKey(e => e.Pk);
+        b.Property(e => e.Pk).ValueGeneratedNever();
+        b.Property(e => e.Kind).HasMaxLength(32);
+        b.Property(e => e.ClientId).HasMaxLength(255);
+        b.Property(e => e.Subject).HasMaxLength(255);
+        // Looked up by the token's hash on every introspection; revoked per grant; deleted per client.
+        b.HasIndex(e => e.Signature).IsUnique();
+        b.HasIndex(e => e.RequestId);
+        b.HasIndex(e => new { e.Nid, e.ClientId });
+    }
+}

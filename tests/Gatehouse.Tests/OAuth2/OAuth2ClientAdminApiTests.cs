@@ -1,0 +1,260 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Gatehouse.OAuth2.Clients;
+using Gatehouse.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Gatehouse.Tests.OAuth2;
+
+public sealed class OAuth2ClientAdminApiTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+{
+    private static string NewName() => "app-" + Guid.NewGuid().ToString("N")[..12];
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Create_returns_201_with_location_hydra_defaults_and_the_generated_secret_once(string db)
+    {
+        var s = await fixture.Get(db);
+        var name = NewName();
+        var res = await s.AdminWithKey.PostJson("/admin/clients", $$"""{"client_name":"{{name}}","redirect_uris":["https://app.example/cb"]}""");
+        var c = (await res.Json(HttpStatusCode.Created)).AsObject();
+        var id = c["client_id"]!.GetValue<string>();
+        Assert.True(Guid.TryParse(id, out _));
+        Assert.Equal("/admin/clients/" + id, res.Headers.Location?.OriginalString);
+        var secret = c["client_secret"]!.GetValue<string>();
+        Assert.Equal(26, secret.Length);
+        Assert.Equal(
+            ["client_id", "client_name", "client_secret", "redirect_uris", "grant_types", "response_types", "scope", "audience", "owner",
+             "policy_uri", "allowed_cors_origins", "tos_uri", "client_uri", "logo_uri", "contacts", "client_secret_expires_at",
+             "subject_type", "token_endpoint_auth_method", "userinfo_signed_response_alg", "created_at", "updated_at",
+             "skip_consent", "skip_logout_consent"],
+            c.Select(kv => kv.Key));
+        Assert.Equal("client_secret_basic", c["token_endpoint_auth_method"]!.GetValue<string>());
+        Assert.Equal("offline_access offline openid", c["scope"]!.GetValue<string>());
+        Assert.Equal("public", c["subject_type"]!.GetValue<string>());
+        Assert.Equal("none", c["userinfo_signed_response_alg"]!.GetValue<string>());
+        Assert.Null(c["skip_logout_consent"]);
+        Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", c["created_at"]!.GetValue<string>());
+
+        // Never again: get and list blank the secret.
+        var got = (await (await s.AdminWithKey.GetAsync("/admin/clients/" + id)).Json(HttpStatusCode.OK)).AsObject();
+        Assert.False(got.ContainsKey("client_secret"));
+        Assert.Equal(name, got["client_name"]!.GetValue<string>());
+        var listed = Assert.Single((await (await s.AdminWithKey.GetAsync("/admin/clients?client_name=" + name)).Json(HttpStatusCode.OK)).AsArray())!.AsObject();
+        Assert.False(listed.ContainsKey("client_secret"));
+
+        // Only a hash is stored, and it verifies the secret.
+        await using var scope = s.Services.CreateAsyncScope();
+        var clients = scope.ServiceProvider.GetRequiredService<OAuth2ClientService>();
+        var row = (await clients.FindAsync(id, CancellationToken.None))!.Row;
+        Assert.StartsWith("$pbkdf2-sha256$", row.SecretHash);
+        Assert.DoesNotContain(secret, row.SecretHash + row.Document);
+        Assert.True(clients.VerifySecret(row, secret));
+        Assert.False(clients.VerifySecret(row, secret + "x"));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Chosen_id_and_secret_are_kept_public_clients_get_no_secret_back_and_a_duplicate_id_is_409(string db)
+    {
+        var s = await fixture.Get(db);
+        var id = "my-client-" + Guid.NewGuid().ToString("N")[..8];
+        var c = await (await s.AdminWithKey.PostJson("/admin/clients", $$"""{"client_id":"{{id}}","client_secret":"s3cr3t-value","grant_types":["client_credentials"],"scope":"read write","audience":["https://api.example"],"metadata":{"tier":"gold"},"skip_consent":true,"token_endpoint_auth_method":"client_secret_post"}""")).Json(HttpStatusCode.Created);
+        Assert.Equal(id, c["client_id"]!.GetValue<string>());
+        Assert.Equal("s3cr3t-value", c["client_secret"]!.GetValue<string>());
+        Assert.Equal("gold", c["metadata"]!["tier"]!.GetValue<string>());
+        Assert.True(c["skip_consent"]!.GetValue<bool>());
+        Assert.Equal("client_secret_post", c["token_endpoint_auth_method"]!.GetValue<string>());
+
+        var dup = await s.AdminWithKey.PostJson("/admin/clients", $$"""{"client_id":"{{id}}"}""");
+        await dup.OAuth2Error(HttpStatusCode.Conflict);
+
+        var pub = await (await s.AdminWithKey.PostJson("/admin/clients", """{"token_endpoint_auth_method":"none","redirect_uris":["http://127.0.0.1:5000/cb"]}""")).Json(HttpStatusCode.Created);
+        Assert.False(pub.AsObject().ContainsKey("client_secret"));
+        Assert.Equal("none", pub["token_endpoint_auth_method"]!.GetValue<string>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Invalid_metadata_is_a_hydra_error_and_creates_nothing(string db)
+    {
+        var s = await fixture.Get(db);
+        var owner = "bad-" + Guid.NewGuid().ToString("N");
+        (string Body, string Error, string Hint)[] cases =
+        [
+            ("""{"client_secret":"abc"}""", "invalid_client_metadata", "Field client_secret must contain a secret that is at least 6 characters long."),
+            ("""{"redirect_uris":["https://app.example/cb#frag"]}""", "invalid_redirect_uri", "Redirect URIs must not contain fragments (#)."),
+            ("""{"redirect_uris":["not a url"]}""", "invalid_redirect_uri", "Unable to parse redirect URL: not a url"),
+            ("""{"userinfo_signed_response_alg":"HS256"}""", "invalid_client_metadata", "Field userinfo_signed_response_alg can either be 'none' or 'RS256'."),
+            ("""{"token_endpoint_auth_method":"private_key_jwt"}""", "invalid_client_metadata", "When token_endpoint_auth_method is 'private_key_jwt', either jwks or jwks_uri must be set."),
+            ("""{"allowed_cors_origins":["https://app.example/path"]}""", "invalid_client_metadata", "Origin URL https://app.example/path must have an empty path, query, and fragment but one of the parts is not empty."),
+            ("""{"policy_uri":"ftp://files.example/p"}""", "invalid_client_metadata", "ftp://files.example/p must use https:// or http:// as HTTP scheme for field policy_uri."),
+            ("""{"subject_type":"pairwise"}""", "invalid_client_metadata", "Subject type pairwise is not supported by server, only [public] are allowed."),
+            ("""{"redirect_uris":["https://a.example/cb"],"post_logout_redirect_uris":["https://b.example/bye"]}""", "invalid_client_metadata", "post_logout_redirect_uri 'https://b.example/bye' must match the domain, port, scheme of at least one of the registered redirect URIs but did not"),
+            ("""{"access_token_strategy":"paseto"}""", "invalid_client_metadata", "invalid access token strategy"),
+        ];
+        foreach (var (body, error, hint) in cases)
+        {
+            var withOwner = body.Insert(1, $"\"owner\":\"{owner}\",");
+            var e = await (await s.AdminWithKey.PostJson("/admin/clients", withOwner)).OAuth2Error(HttpStatusCode.BadRequest, error);
+            Assert.Contains(hint, e["error_description"]!.GetValue<string>());
+        }
+
+        var typeError = await (await s.AdminWithKey.PostJson("/admin/clients", """{"client_name":42}""")).OAuth2Error(HttpStatusCode.BadRequest);
+        Assert.Equal("Unable to decode the request body: json: cannot unmarshal number into Go struct field Client.client_name of type string", typeError["error_description"]!.GetValue<string>());
+        await (await s.AdminWithKey.PostJson("/admin/clients", "{not json")).OAuth2Error(HttpStatusCode.BadRequest);
+        await (await s.AdminWithKey.PostJson("/admin/clients", "[]")).OAuth2Error(HttpStatusCode.BadRequest);
+
+        Assert.Empty((await (await s.AdminWithKey.GetAsync("/admin/clients?owner=" + owner)).Json(HttpStatusCode.OK)).AsArray());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Unknown_client_is_hydra_404_on_every_operation(string db)
+    {
+        var s = await fixture.Get(db);
+        var id = "/admin/clients/nope-" + Guid.NewGuid();
+        var e = await (await s.AdminWithKey.GetAsync(id)).OAuth2Error(HttpStatusCode.NotFound);
+        Assert.Equal("Unable to locate the resource", e["error"]!.GetValue<string>());
+        await (await s.AdminWithKey.PutJson(id, "{}")).OAuth2Error(HttpStatusCode.NotFound);
+        await (await s.AdminWithKey.PatchJson(id, "[]")).OAuth2Error(HttpStatusCode.NotFound);
+        await (await s.AdminWithKey.DeleteAsync(id)).OAuth2Error(HttpStatusCode.NotFound);
+        await (await s.AdminWithKey.PutJson(id + "/lifespans", "{}")).OAuth2Error(HttpStatusCode.NotFound);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Put_replaces_the_document_keeps_the_secret_unless_given_and_delete_removes_it(string db)
+    {
+        var s = await fixture.Get(db);
+        var c = await (await s.AdminWithKey.PostJson("/admin/clients", """{"client_name":"before","client_secret":"first-secret","scope":"a b"}""")).Json(HttpStatusCode.Created);
+        var id = c["client_id"]!.GetValue<string>();
+
+        var put = (await (await s.AdminWithKey.PutJson("/admin/clients/" + id, """{"client_id":"ignored","client_name":"after","redirect_uris":["https://x.example/cb"]}""")).Json(HttpStatusCode.OK)).AsObject();
+        Assert.Equal(id, put["client_id"]!.GetValue<string>());
+        Assert.Equal("after", put["client_name"]!.GetValue<string>());
+        Assert.Equal("offline_access offline openid", put["scope"]!.GetValue<string>());
+        Assert.False(put.ContainsKey("client_secret"));
+        Assert.Equal(c["created_at"]!.GetValue<string>(), put["created_at"]!.GetValue<string>());
+        await using (var scope = s.Services.CreateAsyncScope())
+        {
+            var clients = scope.ServiceProvider.GetRequiredService<OAuth2ClientService>();
+            Assert.True(clients.VerifySecret((await clients.FindAsync(id, CancellationToken.None))!.Row, "first-secret"));
+        }
+
+        var withSecret = await (await s.AdminWithKey.PutJson("/admin/clients/" + id, """{"client_name":"after","client_secret":"second-secret"}""")).Json(HttpStatusCode.OK);
+        Assert.Equal("second-secret", withSecret["client_secret"]!.GetValue<string>());
+        await using (var scope = s.Services.CreateAsyncScope())
+        {
+            var clients = scope.ServiceProvider.GetRequiredService<OAuth2ClientService>();
+            var row = (await clients.FindAsync(id, CancellationToken.None))!.Row;
+            Assert.True(clients.VerifySecret(row, "second-secret"));
+            Assert.False(clients.VerifySecret(row, "first-secret"));
+        }
+
+        Assert.Equal(HttpStatusCode.NoContent, (await s.AdminWithKey.DeleteAsync("/admin/clients/" + id)).StatusCode);
+        await (await s.AdminWithKey.GetAsync("/admin/clients/" + id)).OAuth2Error(HttpStatusCode.NotFound);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Patch_applies_json_patch_validates_the_result_and_changes_nothing_on_error(string db)
+    {
+        var s = await fixture.Get(db);
+        var c = await (await s.AdminWithKey.PostJson("/admin/clients", """{"client_name":"p","redirect_uris":["https://a.example/cb"]}""")).Json(HttpStatusCode.Created);
+        var id = c["client_id"]!.GetValue<string>();
+
+        var patched = (await (await s.AdminWithKey.PatchJson("/admin/clients/" + id,
+            """[{"op":"replace","path":"/client_name","value":"patched"},{"op":"add","path":"/redirect_uris/-","value":"https://b.example/cb"},{"op":"add","path":"/metadata","value":{"k":1}}]""")).Json(HttpStatusCode.OK)).AsObject();
+        Assert.Equal("patched", patched["client_name"]!.GetValue<string>());
+        Assert.Equal(["https://a.example/cb", "https://b.example/cb"], patched["redirect_uris"]!.AsArray().Select(x => x!.GetValue<string>()));
+        Assert.Equal(1, patched["metadata"]!["k"]!.GetValue<int>());
+        Assert.False(patched.ContainsKey("client_secret"));
+
+        // An invalid result, a bad operation, and the id are refused; the stored client is unchanged.
+        await (await s.AdminWithKey.PatchJson("/admin/clients/" + id, """[{"op":"add","path":"/redirect_uris/-","value":"https://c.example/#x"}]""")).OAuth2Error(HttpStatusCode.BadRequest, "invalid_redirect_uri");
+        await (await s.AdminWithKey.PatchJson("/admin/clients/" + id, """[{"op":"remove","path":"/nothing/here"}]""")).OAuth2Error(HttpStatusCode.BadRequest);
+        await (await s.AdminWithKey.PatchJson("/admin/clients/" + id, """[{"op":"replace","path":"/client_id","value":"other"}]""")).OAuth2Error(HttpStatusCode.BadRequest);
+        await (await s.AdminWithKey.PatchJson("/admin/clients/" + id, """{"op":"replace"}""")).OAuth2Error(HttpStatusCode.BadRequest);
+        var after = await (await s.AdminWithKey.GetAsync("/admin/clients/" + id)).Json(HttpStatusCode.OK);
+        Assert.Equal("patched", after["client_name"]!.GetValue<string>());
+        Assert.Equal(2, after["redirect_uris"]!.AsArray().Count);
+
+        // Patching the secret sets a new one and shows it.
+        var secret = await (await s.AdminWithKey.PatchJson("/admin/clients/" + id, """[{"op":"add","path":"/client_secret","value":"patched-secret"}]""")).Json(HttpStatusCode.OK);
+        Assert.Equal("patched-secret", secret["client_secret"]!.GetValue<string>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Lifespans_are_set_as_go_durations_replacing_the_previous_ones(string db)
+    {
+        var s = await fixture.Get(db);
+        var id = (await (await s.AdminWithKey.PostJson("/admin/clients", "{}")).Json(HttpStatusCode.Created))["client_id"]!.GetValue<string>();
+        var c = (await (await s.AdminWithKey.PutJson($"/admin/clients/{id}/lifespans", """{"client_credentials_grant_access_token_lifespan":"90m","authorization_code_grant_refresh_token_lifespan":"720h"}""")).Json(HttpStatusCode.OK)).AsObject();
+        Assert.Equal("1h30m0s", c["client_credentials_grant_access_token_lifespan"]!.GetValue<string>());
+        Assert.Equal("720h0m0s", c["authorization_code_grant_refresh_token_lifespan"]!.GetValue<string>());
+        Assert.False(c.ContainsKey("client_secret"));
+
+        var again = (await (await s.AdminWithKey.PutJson($"/admin/clients/{id}/lifespans", """{"refresh_token_grant_access_token_lifespan":"5m"}""")).Json(HttpStatusCode.OK)).AsObject();
+        Assert.False(again.ContainsKey("client_credentials_grant_access_token_lifespan"));
+        Assert.Equal("5m0s", again["refresh_token_grant_access_token_lifespan"]!.GetValue<string>());
+
+        await (await s.AdminWithKey.PutJson($"/admin/clients/{id}/lifespans", """{"refresh_token_grant_access_token_lifespan":"soon"}""")).OAuth2Error(HttpStatusCode.BadRequest);
+        await (await s.AdminWithKey.PutJson($"/admin/clients/{id}/lifespans", """{"refresh_token_grant_access_token_lifespan":5}""")).OAuth2Error(HttpStatusCode.BadRequest);
+        var unchanged = await (await s.AdminWithKey.GetAsync("/admin/clients/" + id)).Json(HttpStatusCode.OK);
+        Assert.Equal("5m0s", unchanged["refresh_token_grant_access_token_lifespan"]!.GetValue<string>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task List_pages_with_a_link_header_and_filters_by_owner(string db)
+    {
+        var s = await fixture.Get(db);
+        var owner = "pager-" + Guid.NewGuid().ToString("N");
+        var ids = new List<string>();
+        for (var i = 0; i < 5; i++)
+            ids.Add((await (await s.AdminWithKey.PostJson("/admin/clients", $$"""{"owner":"{{owner}}","client_name":"c{{i}}"}""")).Json(HttpStatusCode.Created))["client_id"]!.GetValue<string>());
+
+        var seen = new List<string>();
+        var url = $"/admin/clients?owner={owner}&page_size=2";
+        for (var pages = 0; url is not null && pages < 10; pages++)
+        {
+            var res = await s.AdminWithKey.GetAsync(url);
+            var page = (await res.Json(HttpStatusCode.OK)).AsArray();
+            Assert.True(page.Count <= 2);
+            seen.AddRange(page.Select(c => c!["client_id"]!.GetValue<string>()));
+            var link = res.Headers.GetValues("Link").Single();
+            Assert.Contains("rel=\"first\"", link);
+            var next = link.Split(',').FirstOrDefault(l => l.Contains("rel=\"next\"", StringComparison.Ordinal));
+            url = next is null ? null : new Uri(next[(next.IndexOf('<') + 1)..next.IndexOf('>')]).PathAndQuery;
+        }
+        Assert.Equal(ids, seen);
+        await (await s.AdminWithKey.GetAsync("/admin/clients?page_token=garbage")).OAuth2Error(HttpStatusCode.BadRequest);
+        await (await s.AdminWithKey.GetAsync("/admin/clients?page_size=-1")).OAuth2Error(HttpStatusCode.BadRequest);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Secret_rotation_keeps_the_old_secret_valid_until_rotated_secrets_are_deleted(string db)
+    {
+        var s = await fixture.Get(db);
+        var id = (await (await s.AdminWithKey.PostJson("/admin/clients", """{"client_secret":"original-secret"}""")).Json(HttpStatusCode.Created))["client_id"]!.GetValue<string>();
+        var rotated = await (await s.AdminWithKey.PostAsync($"/admin/clients/{id}/secrets/rotate", null)).Json(HttpStatusCode.OK);
+        var newSecret = rotated["client_secret"]!.GetValue<string>();
+        Assert.NotEqual("original-secret", newSecret);
+
+        async Task<(bool Old, bool New)> CheckAsync()
+        {
+            await using var scope = s.Services.CreateAsyncScope();
+            var clients = scope.ServiceProvider.GetRequiredService<OAuth2ClientService>();
+            var row = (await clients.FindAsync(id, CancellationToken.None))!.Row;
+            return (clients.VerifySecret(row, "original-secret"), clients.VerifySecret(row, newSecret));
+        }
+        Assert.Equal((true, true), await CheckAsync());
+        var cleared = (await (await s.AdminWithKey.DeleteAsync($"/admin/clients/{id}/secrets/rotate")).Json(HttpStatusCode.OK)).AsObject();
+        Assert.False(cleared.ContainsKey("client_secret"));
+        Assert.Equal((false, true), await CheckAsync());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Admin_listener_serves_it_without_prefix_and_the_public_listener_needs_an_api_key(string db)
+    {
+        var s = await fixture.Get(db);
+        var id = (await (await s.AdminWithKey.PostJson("/clients", "{}")).Json(HttpStatusCode.Created))["client_id"]!.GetValue<string>();
+        await (await s.PublicWithKey.GetAsync("/admin/clients/" + id)).Json(HttpStatusCode.OK);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await s.Public.GetAsync("/admin/clients/" + id)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await s.Public.PostJson("/admin/clients", "{}")).StatusCode);
+    }
+}
