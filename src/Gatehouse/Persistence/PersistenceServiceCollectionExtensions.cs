@@ -33,6 +33,8 @@ public static class PersistenceServiceCollectionExtensions
             services.TryAddScoped<GatehouseDbContext>(sp => sp.GetRequiredService<PostgresGatehouseDbContext>());
         }
         services.TryAddSingleton<DatabaseMigrator>();
+        // The stores behind the features' contracts.
+        services.TryAddScoped<RateLimiting.IRateLimitCounters, EfRateLimitCounters>();
         return services;
     }
 

@@ -1,17 +1,16 @@
 using Gatehouse.Config;
-using Gatehouse.Persistence;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Gatehouse.RateLimiting;
 
 public static class RateLimitingServiceCollectionExtensions
 {
-    /// <summary>Registers <c>gatehouse.rate_limits</c>: the client-address rule, the database counters and the limiter.</summary>
+    /// <summary>Registers <c>gatehouse.rate_limits</c>: the client-address rule and the limiter (the
+    /// counters' store, <see cref="IRateLimitCounters"/>, is registered by Persistence).</summary>
     public static IServiceCollection AddRateLimiting(this IServiceCollection services)
     {
         services.TryAddSingleton(sp => new ClientAddresses(sp.GetRequiredService<GatehouseOptions>()));
         services.TryAddSingleton<RefusalCache>();
-        services.TryAddScoped<IRateLimitCounters, EfRateLimitCounters>();
         services.TryAddScoped<RateLimiter>();
         services.TryAddScoped<LoginAttempts>();
         return services;
