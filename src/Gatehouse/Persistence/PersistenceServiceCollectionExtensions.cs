@@ -1,3 +1,4 @@
+using Gatehouse.Persistence.Stores;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
@@ -35,6 +36,7 @@ public static class PersistenceServiceCollectionExtensions
         services.TryAddSingleton<DatabaseMigrator>();
         // The stores behind the features' contracts.
         services.TryAddScoped<RateLimiting.IRateLimitCounters, EfRateLimitCounters>();
+        services.AddStores();
         return services;
     }
 
