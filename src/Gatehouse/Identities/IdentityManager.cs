@@ -13,7 +13,7 @@ namespace Gatehouse.Identities;
 /// and addresses from the <c>ory.sh/kratos</c> extension, imports credentials, and writes each identity whole
 /// or not at all (a duplicate identifier, address or external id is a 409 and changes nothing).
 /// </summary>
-public sealed class IdentityManager(GatehouseDbContext db, IdentitySchemaRegistry schemas, CredentialImport import, CredentialKinds kinds, TimeProvider time, Sessions.WhoamiCache whoami)
+public sealed class IdentityManager(GatehouseDbContext db, IdentitySchemaRegistry schemas, CredentialImport import, CredentialKinds kinds, TimeProvider time, IEnumerable<IIdentityDeletedListener> deletedListeners)
 {
     /// <summary>Builds a new identity from a create body without touching the database.</summary>
     public Identity Build(IdentityBody body, string where = "")
@@ -183,7 +183,7 @@ public sealed class IdentityManager(GatehouseDbContext db, IdentitySchemaRegistr
     public async Task DeleteAsync(Guid id, CancellationToken ct)
     {
         var deleted = await db.Identities.Where(i => i.Id == id).ExecuteDeleteAsync(ct);
-        whoami.Invalidate(id);
+        foreach (var listener in deletedListeners) listener.IdentityDeleted(id);
         if (deleted == 0) throw NotFound();
     }
 

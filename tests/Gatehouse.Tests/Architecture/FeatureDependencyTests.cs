@@ -34,13 +34,38 @@ public sealed class FeatureDependencyTests
 
     private static bool IsFeature(string folder) => !NotFeatures.Contains(folder);
 
+    /// <summary>
+    /// The feature types that still use the database context (or another Persistence type) directly, to be moved behind
+    /// store contracts like the self-service flows were (issue 11). A ratchet: the list may only shrink — a type that no
+    /// longer needs its entry fails the test until the entry is removed, and no new type may be added to it silently.
+    /// </summary>
+    private static readonly HashSet<string> NotYetMigrated =
+    [
+        "Gatehouse.ApiKeys.ApiKeyService",
+        "Gatehouse.Courier.Courier",
+        "Gatehouse.Courier.CourierMessages",
+        "Gatehouse.Courier.CourierQueue",
+        "Gatehouse.Identities.IdentityBatch",
+        "Gatehouse.Identities.IdentityList",
+        "Gatehouse.Identities.IdentityManager",
+        "Gatehouse.SelfService.Flows.OneTimeCodes",
+        "Gatehouse.Sessions.ManageSessions",
+        "Gatehouse.Sessions.SessionAdminEndpoints",
+        "Gatehouse.Sessions.SessionList",
+        "Gatehouse.Sessions.SessionManager",
+        "Gatehouse.Sessions.WhoamiCache",
+        "Gatehouse.Sessions.WhoamiCacheListener",
+    ];
+
     [Fact]
     public void The_analysis_sees_references_made_only_inside_method_bodies()
     {
-        // LoginFlows names StrategyRegistry only in its constructor and IdentityStates only inside a method body.
+        // LoginFlows names StrategyRegistry in its constructor, AuthenticationMethod only in a `new` inside an async method
+        // (a compiler-generated state machine) and VerifiedAddressRequired only in a catch clause.
         var login = References.Value[typeof(Gatehouse.SelfService.Flows.Login.LoginFlows)];
         Assert.Contains(typeof(Gatehouse.SelfService.Strategies.StrategyRegistry), login);
-        Assert.Contains(typeof(Gatehouse.Identities.IdentityStates), login);
+        Assert.Contains(typeof(Gatehouse.Sessions.AuthenticationMethod), login);
+        Assert.Contains(typeof(Gatehouse.SelfService.Hooks.VerifiedAddressRequired), login);
         // Persistence implements the features' contracts.
         Assert.Contains(typeof(Gatehouse.Identities.IIdentityReader), References.Value[typeof(Gatehouse.Persistence.Stores.EfIdentityReader)]);
     }
@@ -48,12 +73,14 @@ public sealed class FeatureDependencyTests
     [Fact]
     public void No_feature_folder_references_Persistence()
     {
-        var offending = References.Value
-            .Where(r => IsFeature(Folder(r.Key)))
-            .SelectMany(r => r.Value.Where(t => Folder(t) == "Persistence").Select(t => $"{r.Key.FullName} -> {t.FullName}"))
-            .Order(StringComparer.Ordinal).ToList();
+        var users = References.Value
+            .Where(r => IsFeature(Folder(r.Key)) && r.Value.Any(t => Folder(t) == "Persistence"))
+            .ToDictionary(r => r.Key.FullName!, r => r.Value.Where(t => Folder(t) == "Persistence").Select(t => t.FullName!).Order(StringComparer.Ordinal).ToList());
+        var offending = users.Where(u => !NotYetMigrated.Contains(u.Key)).Select(u => $"{u.Key} -> {string.Join(", ", u.Value)}").Order(StringComparer.Ordinal).ToList();
         Assert.True(offending.Count == 0,
             "Feature folders must reach storage through contracts they own, implemented in Persistence (DESIGN rule 1):\n" + string.Join('\n', offending));
+        var done = NotYetMigrated.Where(t => !users.ContainsKey(t)).Order(StringComparer.Ordinal).ToList();
+        Assert.True(done.Count == 0, "No longer using Persistence — remove from NotYetMigrated:\n" + string.Join('\n', done));
     }
 
     [Fact]
@@ -70,6 +97,8 @@ public sealed class FeatureDependencyTests
             .Where(d => IsFeature(Path.GetFileName(d)))
             .SelectMany(d => Directory.EnumerateFiles(d, "*.cs", SearchOption.AllDirectories))
             .Where(f => File.ReadLines(f).Any(l => l.Contains("Gatehouse.Persistence", StringComparison.Ordinal)))
+            // A file named after a type still on the NotYetMigrated list may import it; no other file may.
+            .Where(f => !NotYetMigrated.Any(t => t.EndsWith("." + Path.GetFileNameWithoutExtension(f), StringComparison.Ordinal)))
             .Select(f => Path.GetRelativePath(src, f)).Order(StringComparer.Ordinal).ToList();
         Assert.True(offending.Count == 0, "Feature folders name Gatehouse.Persistence:\n" + string.Join('\n', offending));
     }

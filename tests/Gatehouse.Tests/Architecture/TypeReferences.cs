@@ -5,7 +5,7 @@ namespace Gatehouse.Tests.Architecture;
 
 /// <summary>
 /// Which types of an assembly each of its types uses, read from the compiled code: base types, interfaces, fields,
-/// properties, method signatures, local variables, and every type, method and field token in the method bodies' IL —
+/// properties, method signatures, local variables, catch clauses, and every type, method and field token in the method bodies' IL —
 /// so a type used only inside a method body (a <c>new</c>, a static call, a lambda) counts too. Compiler-generated types
 /// (lambdas' closures, async state machines) count as the type that declares them.
 /// </summary>
@@ -83,6 +83,11 @@ public static class TypeReferences
         }
         if (body is null) yield break;
         foreach (var local in body.LocalVariables) yield return local.LocalType;
+        // A catch clause names its exception type outside the IL stream.
+        foreach (var clause in body.ExceptionHandlingClauses)
+        {
+            if (clause.Flags == ExceptionHandlingClauseOptions.Clause) yield return clause.CatchType;
+        }
         var il = body.GetILAsByteArray() ?? [];
         var typeArgs = method.DeclaringType is { IsGenericType: true } d ? d.GetGenericArguments() : null;
         var methodArgs = method.IsGenericMethod ? method.GetGenericArguments() : null;

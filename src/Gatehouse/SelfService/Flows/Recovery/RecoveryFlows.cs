@@ -12,7 +12,6 @@ using Gatehouse.SelfService.Strategies;
 using Gatehouse.SelfService.Ui;
 using Gatehouse.Sessions;
 using Gatehouse.Text;
-using CourierService = Gatehouse.Courier.Courier;
 
 namespace Gatehouse.SelfService.Flows.Recovery;
 
@@ -29,7 +28,6 @@ public sealed class RecoveryFlows(
     CsrfTokens csrf,
     StrategyRegistry strategies,
     OneTimeCodes codes,
-    CourierService courier,
     IIdentityReader identityReader,
     SessionManager sessions,
     SettingsFlows settings,

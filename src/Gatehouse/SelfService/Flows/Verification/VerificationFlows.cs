@@ -9,7 +9,6 @@ using Gatehouse.SelfService.Hooks;
 using Gatehouse.SelfService.Strategies;
 using Gatehouse.SelfService.Ui;
 using Gatehouse.Text;
-using CourierService = Gatehouse.Courier.Courier;
 
 namespace Gatehouse.SelfService.Flows.Verification;
 
@@ -26,7 +25,6 @@ public sealed class VerificationFlows(
     CsrfTokens csrf,
     StrategyRegistry strategies,
     OneTimeCodes codes,
-    CourierService courier,
     IIdentityReader identityReader,
     IVerifiableAddressStore addresses,
     IdentityJson identityJson,
