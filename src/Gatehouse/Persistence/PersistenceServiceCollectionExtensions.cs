@@ -35,7 +35,6 @@ public static class PersistenceServiceCollectionExtensions
         }
         services.TryAddSingleton<DatabaseMigrator>();
         // The stores behind the features' contracts.
-        services.TryAddScoped<RateLimiting.IRateLimitCounters, EfRateLimitCounters>();
         services.AddStores();
         return services;
     }

@@ -15,6 +15,7 @@ public static class StoresServiceCollectionExtensions
         services.TryAddScoped<IVerifiableAddressStore, EfVerifiableAddressStore>();
         services.TryAddScoped<IFlowStore, EfFlowStore>();
         services.TryAddScoped<ISelfServiceErrorStore, EfSelfServiceErrorStore>();
+        services.TryAddScoped<RateLimiting.IRateLimitCounters, EfRateLimitCounters>();
         return services;
     }
 }
