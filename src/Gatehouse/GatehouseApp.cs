@@ -118,6 +118,7 @@ public static class GatehouseApp
         var publicBase = options.Serve.Public.BaseUrl ?? $"http://127.0.0.1:{options.Serve.Public.Port}/";
         services.TryAddSingleton(new IdentityJson(id => IdentityJson.SchemaUrl(publicBase, id)));
         services.TryAddScoped<CredentialImport>();
+        services.TryAddSingleton<CredentialKinds>();
         services.TryAddScoped<IdentityManager>();
         services.TryAddScoped<IdentityList>();
         services.TryAddScoped<IdentityBatch>();

@@ -43,6 +43,10 @@ public sealed class RegistrationFlowOptions : FlowOptions
 
     /// <summary><c>profile_first</c> (default) or <c>unified</c>.</summary>
     public string Style { get; set; } = "profile_first";
+
+    /// <summary>Whether registration takes two steps: the traits, then the credentials (any style but <c>unified</c>).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool ProfileFirst => Style != "unified";
 }
 
 public sealed class SettingsFlowOptions : FlowOptions

@@ -13,7 +13,7 @@ namespace Gatehouse.Identities;
 /// and addresses from the <c>ory.sh/kratos</c> extension, imports credentials, and writes each identity whole
 /// or not at all (a duplicate identifier, address or external id is a 409 and changes nothing).
 /// </summary>
-public sealed class IdentityManager(GatehouseDbContext db, IdentitySchemaRegistry schemas, CredentialImport import, TimeProvider time, Sessions.WhoamiCache whoami)
+public sealed class IdentityManager(GatehouseDbContext db, IdentitySchemaRegistry schemas, CredentialImport import, CredentialKinds kinds, TimeProvider time, IEnumerable<IIdentityDeletedListener> deletedListeners)
 {
     /// <summary>Builds a new identity from a create body without touching the database.</summary>
     public Identity Build(IdentityBody body, string where = "")
@@ -183,7 +183,7 @@ public sealed class IdentityManager(GatehouseDbContext db, IdentitySchemaRegistr
     public async Task DeleteAsync(Guid id, CancellationToken ct)
     {
         var deleted = await db.Identities.Where(i => i.Id == id).ExecuteDeleteAsync(ct);
-        whoami.Invalidate(id);
+        foreach (var listener in deletedListeners) listener.IdentityDeleted(id);
         if (deleted == 0) throw NotFound();
     }
 
@@ -192,66 +192,22 @@ public sealed class IdentityManager(GatehouseDbContext db, IdentitySchemaRegistr
     {
         var identity = await GetAsync(id, ct, tracked: true);
         var credential = identity.Credentials.FirstOrDefault(c => c.Type == type);
-        if (type is not (CredentialTypes.Password or CredentialTypes.Oidc or CredentialTypes.Saml or CredentialTypes.Totp or CredentialTypes.LookupSecret or CredentialTypes.WebAuthn))
-            throw GatehouseError.BadRequest($"Credentials type {type} cannot be deleted.");
-        if (credential is null || (type == CredentialTypes.Password && credential.Config is "{}" or ""))
+        var kind = kinds.Find(type) ?? throw GatehouseError.BadRequest($"Credentials type {type} cannot be deleted.");
+        if (credential is null || !kind.IsSetUp(credential))
             throw GatehouseError.NotFound($"You tried to remove a {type} but this user have no {type} set up.");
+        var firstFactorsBefore = kinds.CountFirstFactor(identity);
         var now = Now();
-        switch (type)
+        kind.Remove(identity, credential, identifier, now);
+        // Removing a first factor must leave another one (Kratos); second factors may all go.
+        var firstFactorsAfter = kinds.CountFirstFactor(identity);
+        if (firstFactorsAfter < firstFactorsBefore && firstFactorsAfter == 0)
         {
-            case CredentialTypes.Password:
-                EnsureAnotherFirstFactor(identity, credential, null);
-                credential.Config = "{}";
-                credential.UpdatedAt = now;
-                break;
-            case CredentialTypes.Oidc or CredentialTypes.Saml:
-                if (string.IsNullOrEmpty(identifier)) throw GatehouseError.BadRequest($"The identifier parameter (<provider>:<subject>) is required to remove {type} credentials.");
-                var config = JsonNode.Parse(credential.Config) as JsonObject ?? [];
-                var providers = config["providers"] as JsonArray ?? [];
-                var match = providers.OfType<JsonObject>().FirstOrDefault(p => $"{p["provider"]}:{p["subject"]}" == identifier)
-                    ?? throw GatehouseError.NotFound($"You tried to remove a {type} credential with identifier {identifier} but this user has no such credential.");
-                EnsureAnotherFirstFactor(identity, credential, identifier);
-                providers.Remove(match);
-                credential.Identifiers.RemoveAll(i => i.Identifier == identifier);
-                if (providers.Count == 0) identity.Credentials.Remove(credential);
-                else
-                {
-                    credential.Config = config.ToJsonString();
-                    credential.UpdatedAt = now;
-                }
-                break;
-            case CredentialTypes.WebAuthn:
-                var wa = JsonNode.Parse(credential.Config) as JsonObject ?? [];
-                var keys = wa["credentials"] as JsonArray ?? [];
-                // Passwordless keys are a first factor and stay; only MFA keys are removed (Kratos).
-                foreach (var k in keys.OfType<JsonObject>().Where(k => k["is_passwordless"]?.GetValueKind() != JsonValueKind.True).ToList()) keys.Remove(k);
-                credential.Config = wa.ToJsonString();
-                credential.UpdatedAt = now;
-                break;
-            default:
-                identity.Credentials.Remove(credential);
-                break;
+            db.ChangeTracker.Clear();
+            throw GatehouseError.BadRequest("You cannot remove the last first factor credential.");
         }
         identity.UpdatedAt = now;
         identity.Revision++;
         await SaveAsync(ct);
-    }
-
-    private static void EnsureAnotherFirstFactor(Identity identity, IdentityCredential removing, string? providerIdentifier)
-    {
-        var remaining = 0;
-        foreach (var c in identity.Credentials)
-        {
-            if (c.Type == CredentialTypes.Password && c.Config is not ("{}" or "") && !ReferenceEquals(c, removing)) remaining++;
-            if (c.Type is CredentialTypes.Oidc or CredentialTypes.Saml)
-            {
-                var count = c.Identifiers.Count;
-                if (ReferenceEquals(c, removing) && providerIdentifier is not null) count--;
-                else if (ReferenceEquals(c, removing)) count = 0;
-                remaining += Math.Max(0, count);
-            }
-        }
-        if (remaining == 0) throw GatehouseError.BadRequest("You cannot remove the last first factor credential.");
     }
 
     /// <summary>

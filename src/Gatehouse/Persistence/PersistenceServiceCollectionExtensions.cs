@@ -1,3 +1,4 @@
+using Gatehouse.Persistence.Stores;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
@@ -34,7 +35,7 @@ public static class PersistenceServiceCollectionExtensions
         }
         services.TryAddSingleton<DatabaseMigrator>();
         // The stores behind the features' contracts.
-        services.TryAddScoped<RateLimiting.IRateLimitCounters, EfRateLimitCounters>();
+        services.AddStores();
         return services;
     }
 

@@ -55,6 +55,20 @@ public static class FormBody
         MultipartHeadersLengthLimit = 16 * 1024,
     };
 
+    /// <summary>
+    /// The body of a GET submit (a link from a mail: <c>?flow=&amp;token=</c>): the named query parameters that are set,
+    /// and no <c>method</c> — the method whose secret the body carries takes it.
+    /// </summary>
+    public static JsonObject FromQuery(IQueryCollection query, params string[] keys)
+    {
+        var body = new JsonObject();
+        foreach (var key in keys)
+        {
+            if (query[key].ToString() is { Length: > 0 } value) body[key] = value;
+        }
+        return body;
+    }
+
     private static void Set(JsonObject root, string key, string value)
     {
         var parts = key.Split('.');

@@ -8,7 +8,7 @@ using Gatehouse.SelfService.Flows.Registration;
 using Gatehouse.SelfService.Flows.Recovery;
 using Gatehouse.SelfService.Flows.Settings;
 using Gatehouse.SelfService.Flows.Verification;
-using Gatehouse.SelfService.Strategies.Password;
+using Gatehouse.SelfService.Strategies;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Gatehouse.SelfService;
@@ -21,8 +21,6 @@ public static class SelfServiceServiceCollectionExtensions
         services.AddHttpClient("hibp", c => c.Timeout = TimeSpan.FromSeconds(5)).RemoveAllLoggers();
         services.TryAddSingleton<ReturnUrlPolicy>();
         services.TryAddSingleton<CsrfTokens>();
-        services.TryAddSingleton<PasswordPolicy>();
-        services.TryAddSingleton<LoginTiming>();
         services.TryAddScoped<FlowService>();
         services.TryAddScoped<FlowResponder>();
         services.TryAddScoped<LoginFlows>();
@@ -34,6 +32,7 @@ public static class SelfServiceServiceCollectionExtensions
         services.TryAddScoped<SelfServiceErrors>();
         services.TryAddSingleton<IErrorForwarder, SelfServiceErrorForwarder>();
         services.AddScoped<ISettingsHook, VerifyChangedAddresses>();
+        services.AddStrategies();
         return services;
     }
 }

@@ -18,6 +18,7 @@ public static class SessionsServiceCollectionExtensions
         services.TryAddScoped<SessionManager>();
         services.TryAddScoped<SessionList>();
         services.TryAddSingleton<WhoamiCache>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Identities.IIdentityDeletedListener, WhoamiCache>(sp => sp.GetRequiredService<WhoamiCache>()));
         services.TryAddSingleton<WhoamiCacheInvalidation>();
         services.AddHostedService<WhoamiCacheListener>();
         services.TryAddSingleton<JsonnetEngine>();

@@ -24,7 +24,7 @@ namespace Gatehouse.Sessions;
 /// </list>
 /// Only whoami uses it; every other endpoint reads the session from the database.
 /// </summary>
-public sealed class WhoamiCache : IDisposable
+public sealed class WhoamiCache : IDisposable, Identities.IIdentityDeletedListener
 {
     /// <summary>A cached whoami answer: the exact response body and what is needed to check it is still current.</summary>
     public sealed record Entry(Guid SessionId, Guid IdentityId, DateTime ExpiresAt, byte[] Body, long Stamp, long CachedAt);
@@ -141,6 +141,9 @@ public sealed class WhoamiCache : IDisposable
         _invalidated[sessionOrIdentityId] = (stamp, now);
         if (_invalidated.Count > PruneThreshold) Prune(now);
     }
+
+    /// <summary>A deleted identity's cached answers go (its sessions are gone with it).</summary>
+    public void IdentityDeleted(Guid identityId) => Invalidate(identityId);
 
     /// <summary>Every cached answer is stale from now on (e.g. when change notifications may have been lost).</summary>
     public void InvalidateAll()

@@ -1,10 +1,8 @@
 using System.Text.Json.Nodes;
 using Gatehouse.Http.Errors;
 using Gatehouse.Http.Json;
-using Gatehouse.Persistence;
 using Gatehouse.SelfService.Flows;
 using Microsoft.AspNetCore.WebUtilities;
-using Microsoft.EntityFrameworkCore;
 
 namespace Gatehouse.SelfService.Errors;
 
@@ -12,7 +10,7 @@ namespace Gatehouse.SelfService.Errors;
 /// The stored self-service errors (Kratos's <c>errorx</c>): errors forwarded to the error UI are stored here and read
 /// back by id, by <c>GET /self-service/errors</c> and by the built-in error page alike.
 /// </summary>
-public sealed class SelfServiceErrors(GatehouseDbContext db, FlowService flows, TimeProvider time)
+public sealed class SelfServiceErrors(ISelfServiceErrorStore store, FlowService flows, TimeProvider time)
 {
     /// <summary>The id that answers Kratos's stub error (<c>?id=stub:500</c>), for building an error UI.</summary>
     public const string Stub500 = "stub:500";
@@ -25,14 +23,11 @@ public sealed class SelfServiceErrors(GatehouseDbContext db, FlowService flows, 
         var record = new SelfServiceError
         {
             Id = Guid.CreateVersion7(),
-            Nid = db.Nid,
             Errors = error.ToErrorObject().ToJsonString(HttpJson.Options),
             CreatedAt = now,
             UpdatedAt = now,
         };
-        db.SelfServiceErrors.Add(record);
-        await db.SaveChangesAsync(ct);
-        db.ChangeTracker.Clear();
+        await store.InsertAsync(record, ct);
         return record.Id;
     }
 
@@ -44,11 +39,8 @@ public sealed class SelfServiceErrors(GatehouseDbContext db, FlowService flows, 
     {
         if (id == Stub500) return Container(Guid.CreateVersion7(), StubError().ToErrorObject(), DateTime.MinValue, DateTime.MinValue);
         if (!Guid.TryParse(id, out var guid)) return null;
-        var record = await db.SelfServiceErrors.AsNoTracking().FirstOrDefaultAsync(e => e.Id == guid, ct);
+        var record = await store.ReadAndMarkSeenAsync(guid, Now(), ct);
         if (record is null) return null;
-        var now = Now();
-        await db.SelfServiceErrors.Where(e => e.Id == guid)
-            .ExecuteUpdateAsync(s => s.SetProperty(e => e.WasSeen, true).SetProperty(e => e.SeenAt, now), ct);
         return Container(record.Id, JsonNode.Parse(record.Errors), record.CreatedAt, record.UpdatedAt);
     }
 

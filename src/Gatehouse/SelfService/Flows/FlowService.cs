@@ -3,15 +3,13 @@ using Gatehouse.Config;
 using Gatehouse.Http;
 using Gatehouse.Http.Errors;
 using Gatehouse.Http.Json;
-using Gatehouse.Persistence;
 using Gatehouse.SelfService.Ui;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Net.Http.Headers;
 
 namespace Gatehouse.SelfService.Flows;
 
 /// <summary>What every self-service flow shares: creating, loading and storing flows, their JSON, and how answers are sent.</summary>
-public sealed class FlowService(GatehouseDbContext db, GatehouseOptions options, TimeProvider time, Csrf.CsrfTokens csrf)
+public sealed class FlowService(IFlowStore store, GatehouseOptions options, TimeProvider time, Csrf.CsrfTokens csrf)
 {
     public string PublicBase { get; } = ReturnUrlPolicy.PublicBaseUrl(options).TrimEnd('/');
 
@@ -27,7 +25,6 @@ public sealed class FlowService(GatehouseDbContext db, GatehouseOptions options,
         var flow = new SelfServiceFlow
         {
             Id = Guid.CreateVersion7(),
-            Nid = db.Nid,
             Kind = kind,
             Type = type,
             State = FlowStates.ChooseMethod,
@@ -64,19 +61,12 @@ public sealed class FlowService(GatehouseDbContext db, GatehouseOptions options,
 
     public string ActionUrl(SelfServiceFlow flow) => $"{PublicBase}/self-service/{flow.Kind}?flow={flow.Id}";
 
-    public async Task InsertAsync(SelfServiceFlow flow, CancellationToken ct)
-    {
-        db.Flows.Add(flow);
-        await db.SaveChangesAsync(ct);
-        db.ChangeTracker.Clear();
-    }
+    public Task InsertAsync(SelfServiceFlow flow, CancellationToken ct) => store.InsertAsync(flow, ct);
 
-    public async Task UpdateAsync(SelfServiceFlow flow, CancellationToken ct)
+    public Task UpdateAsync(SelfServiceFlow flow, CancellationToken ct)
     {
         flow.UpdatedAt = Now();
-        db.Flows.Update(flow);
-        await db.SaveChangesAsync(ct);
-        db.ChangeTracker.Clear();
+        return store.UpdateAsync(flow, ct);
     }
 
     /// <summary>The flow id from <c>?flow=</c> (submit) or <c>?id=</c> (fetch); a missing or malformed id is a 400.</summary>
@@ -100,7 +90,7 @@ public sealed class FlowService(GatehouseDbContext db, GatehouseOptions options,
 
     /// <summary>Loads a flow of the given kind; 404 when there is none (or it is another kind of flow).</summary>
     public async Task<SelfServiceFlow> LoadAsync(Guid id, string kind, CancellationToken ct) =>
-        await db.Flows.AsNoTracking().FirstOrDefaultAsync(f => f.Id == id && f.Kind == kind, ct)
+        await store.FindAsync(id, kind, ct)
         ?? throw GatehouseError.NotFound($"The {kind} flow {id} does not exist.");
 
     /// <summary>

@@ -1,32 +1,29 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gatehouse.Config;
-using Gatehouse.Hashing;
 using Gatehouse.Http;
 using Gatehouse.Http.Errors;
 using Gatehouse.Identities;
-using Gatehouse.Persistence;
 using Gatehouse.Schemas;
 using Gatehouse.SelfService.Csrf;
 using Gatehouse.SelfService.Hooks;
+using Gatehouse.SelfService.Strategies;
 using Gatehouse.SelfService.Ui;
 using Gatehouse.Sessions;
 using Gatehouse.Text;
-using Microsoft.EntityFrameworkCore;
 
 namespace Gatehouse.SelfService.Flows.Login;
 
-/// <summary>The login flow with the password method: browser and API variants, refresh (re-authentication) and return_to.</summary>
+/// <summary>
+/// The login flow: browser and API variants, refresh (re-authentication) and return_to. The form and the check of the
+/// credentials are the enabled login methods' (<see cref="ILoginStrategy"/>) for the flow's requested assurance level;
+/// the session records the method that completed.
+/// </summary>
 public sealed class LoginFlows(
     FlowService flows,
     FlowResponder responder,
     CsrfTokens csrf,
     SessionManager sessions,
-    GatehouseDbContext db,
-    PasswordHasher hasher,
-    HashingQueue hashing,
-    RateLimiting.LoginAttempts attempts,
-    LoginTiming timing,
+    StrategyRegistry strategies,
     ReturnUrlPolicy returnUrls,
     IdentityJson identityJson,
     SessionJson sessionJson,
@@ -62,25 +59,15 @@ public sealed class LoginFlows(
         var token = type == FlowTypes.Browser ? csrf.Ensure(http) : "";
         var flow = flows.Create(FlowKinds.Login, type, http, options.Selfservice.Flows.Login.Lifespan, returnTo, token);
         flow.Refresh = refresh && session is not null;
-        flow.RequestedAal = "aal1";
+        flow.RequestedAal = AssuranceLevels.Aal1;
         var ui = new UiContainer { Action = flows.ActionUrl(flow) };
+        if (type == FlowTypes.Browser) ui.Nodes.Add(UiNodes.Csrf(token));
+        var form = new LoginForm { Flow = flow, Ui = ui, Refreshing = flow.Refresh ? session : null };
+        foreach (var strategy in MethodsFor(flow)) await strategy.PopulateAsync(form, ct);
         if (flow.Refresh)
         {
-            if (type == FlowTypes.Browser) ui.Nodes.Add(UiNodes.Csrf(token));
-            var identifier = session!.Identity!.Credentials.FirstOrDefault(c => c.Type == CredentialTypes.Password)?.Identifiers.FirstOrDefault()?.Identifier
-                ?? await PasswordIdentifierAsync(session.IdentityId, ct) ?? "";
-            ui.Nodes.Add(UiNodes.Input("identifier", "hidden", UiNodes.DefaultGroup, identifier, required: true));
-            ui.Nodes.Add(UiNodes.Input("password", "password", UiNodes.PasswordGroup, required: true, autocomplete: "current-password", label: Messages.LabelPassword()));
-            ui.Nodes.Add(UiNodes.Submit("method", "password", UiNodes.PasswordGroup, Messages.SignIn()));
             ui.Messages.Add(Messages.LoginReAuth());
-            flow.IdentityId = session.IdentityId;
-        }
-        else
-        {
-            ui.Nodes.Add(UiNodes.Input("identifier", "text", UiNodes.DefaultGroup, "", required: true, autocomplete: "username", label: Messages.LabelId()));
-            if (type == FlowTypes.Browser) ui.Nodes.Add(UiNodes.Csrf(token));
-            ui.Nodes.Add(UiNodes.Input("password", "password", UiNodes.PasswordGroup, required: true, autocomplete: "current-password", label: Messages.LabelPassword()));
-            ui.Nodes.Add(UiNodes.Submit("method", "password", UiNodes.PasswordGroup, Messages.SignInWithPassword()));
+            flow.IdentityId = session!.IdentityId;
         }
         flow.Ui = ui.ToJson().ToJsonString();
         await hooks.RunBeforeAsync(http, flow, ct);
@@ -106,7 +93,7 @@ public sealed class LoginFlows(
         if (flows.IsExpired(flow))
         {
             var replacement = flows.Create(FlowKinds.Login, flow.Type, http, options.Selfservice.Flows.Login.Lifespan, flow.ReturnTo, flow.CsrfToken);
-            replacement.RequestedAal = "aal1";
+            replacement.RequestedAal = flow.RequestedAal;
             var rui = UiContainer.FromJson(flow.Ui);
             rui.Action = flows.ActionUrl(replacement);
             rui.ClearMessages();
@@ -122,54 +109,24 @@ public sealed class LoginFlows(
         ui.ClearMessages();
         FlowService.TakeTransientPayload(flow, body);
         var method = FormBody.String(body, "method");
-        if (method != "password")
+        var strategy = MethodsFor(flow).FirstOrDefault(m => m.Name == method);
+        if (strategy is null)
         {
             ui.Messages.Add(Messages.LoginNoStrategy());
             await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
             return;
         }
-        flow.Active = "password";
-        var identifier = (FormBody.String(body, "identifier") ?? FormBody.String(body, "password_identifier") ?? "").Trim();
-        var password = FormBody.String(body, "password") ?? "";
-        if (!flow.Refresh) ui.SetValue("identifier", identifier);
-        if (identifier.Length == 0 || password.Length == 0)
+        flow.Active = strategy.Name;
+        var submission = new LoginSubmission { Http = http, Flow = flow, Ui = ui, Body = body, Refusal = identity => Refusal(flow, identity) };
+        var identity = await strategy.AuthenticateAsync(submission, ct);
+        if (identity is null)
         {
-            if (identifier.Length == 0) ui.AddMessage("identifier", Messages.Required("identifier"));
-            if (password.Length == 0) ui.AddMessage("password", Messages.Required("password"));
             await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
             return;
         }
-
-        // Counted before the comparison (brute-force protection); a 429 here changes nothing else.
-        var attempt = await attempts.BeginAsync(http, identifier, ct);
-        var identity = await FindByIdentifierAsync(identifier, ct);
-        var credential = identity?.Credentials.FirstOrDefault(c => c.Type == CredentialTypes.Password);
-        var hash = credential is null ? null : JsonNode.Parse(credential.Config)?["hashed_password"]?.GetValue<string>();
-        // An unknown identifier costs one hash comparison too, so the answer's timing does not reveal whether the account exists.
-        bool ok;
-        if (hash is not null) ok = await hashing.RunAsync(() => hasher.Verify(password, hash), ct);
-        else
-        {
-            _ = await hashing.RunAsync(() => hasher.Verify(password, timing.DummyHash), ct);
-            ok = false;
-        }
-        if (ok) await attempt.SucceededAsync(ct);
-        if (!ok || identity is null || (flow.Refresh && flow.IdentityId != identity.Id))
-        {
-            ui.Messages.Add(Messages.InvalidCredentials());
-            await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
-            return;
-        }
-        if (identity.State != IdentityStates.Active)
-        {
-            ui.Messages.Add(Messages.IdentityDisabled());
-            await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
-            return;
-        }
-        if (hasher.NeedsRehash(hash!)) await UpgradeHashAsync(credential!, password, ct);
 
         // Hooks that may stop the login (require_verified_address, web hooks that read their answer) run before any session exists.
-        var hookContext = new HookContext { Http = http, Flow = flow, FlowKind = FlowKinds.Login, Method = "password", Identity = identity, IdentityPersisted = true };
+        var hookContext = new HookContext { Http = http, Flow = flow, FlowKind = FlowKinds.Login, Method = strategy.Name, Identity = identity, IdentityPersisted = true };
         try
         {
             await hooks.RunAfterAsync(HookPhase.PrePersist, hookContext, ct);
@@ -177,7 +134,6 @@ public sealed class LoginFlows(
         catch (FlowHookInterrupt e)
         {
             e.ApplyTo(ui);
-            if (!flow.Refresh) ui.SetValue("identifier", identifier);
             await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
             return;
         }
@@ -188,7 +144,7 @@ public sealed class LoginFlows(
         }
         identity = hookContext.Identity;
 
-        var method1 = new AuthenticationMethod("password", "aal1", flows.Now());
+        var method1 = new AuthenticationMethod(strategy.Name, strategy.Aal, flows.Now());
         IssuedSession? issued = null;
         var current = flow.Refresh ? await sessions.FromRequestAsync(http, ct) : null;
         if (current is not null && current.IdentityId == identity.Id)
@@ -207,7 +163,7 @@ public sealed class LoginFlows(
         flow.Ui = ui.ToJson().ToJsonString();
         await flows.UpdateAsync(flow, ct);
 
-        var returnTo = returnUrls.Resolve(flow.ReturnTo, options.Selfservice.Flows.Login.After.DefaultBrowserReturnUrlFor("password"));
+        var returnTo = returnUrls.Resolve(flow.ReturnTo, options.Selfservice.Flows.Login.After.DefaultBrowserReturnUrlFor(strategy.Name));
         if (flow.Type == FlowTypes.Api && issued.Token.Length == 0)
         {
             // A refreshed API session keeps its token; answer with the session only.
@@ -239,37 +195,14 @@ public sealed class LoginFlows(
         FlowService.Redirect(http, url);
     }
 
-    private async Task<Identity?> FindByIdentifierAsync(string identifier, CancellationToken ct)
+    /// <summary>The enabled login methods that reach the flow's requested assurance level.</summary>
+    private IEnumerable<ILoginStrategy> MethodsFor(SelfServiceFlow flow) =>
+        strategies.Enabled<ILoginStrategy>().Where(s => s.Aal == (flow.RequestedAal ?? AssuranceLevels.Aal1));
+
+    /// <summary>A refresh signs in the same identity again; a disabled identity does not sign in.</summary>
+    private static JsonObject? Refusal(SelfServiceFlow flow, Identity identity)
     {
-        var normalized = IdentifierNormalizer.Graceful(identifier);
-        var identityId = await db.CredentialIdentifiers.AsNoTracking()
-            .Where(i => i.Type == CredentialTypes.Password && i.Identifier == normalized)
-            .Select(i => (Guid?)i.IdentityId).FirstOrDefaultAsync(ct);
-        if (identityId is null) return null;
-        return await db.Identities.AsNoTracking().Include(i => i.Credentials).ThenInclude(c => c.Identifiers)
-            .Include(i => i.VerifiableAddresses).Include(i => i.RecoveryAddresses).AsSplitQuery()
-            .FirstOrDefaultAsync(i => i.Id == identityId, ct);
+        if (flow.Refresh && flow.IdentityId != identity.Id) return Messages.InvalidCredentials();
+        return identity.State != IdentityStates.Active ? Messages.IdentityDisabled() : null;
     }
-
-    private async Task<string?> PasswordIdentifierAsync(Guid identityId, CancellationToken ct) =>
-        await db.CredentialIdentifiers.AsNoTracking().Where(i => i.IdentityId == identityId && i.Type == CredentialTypes.Password)
-            .OrderBy(i => i.Identifier).Select(i => i.Identifier).FirstOrDefaultAsync(ct);
-
-    /// <summary>An imported or weaker hash is replaced by one from the configured hasher once the password is known to be right.</summary>
-    private async Task UpgradeHashAsync(IdentityCredential credential, string password, CancellationToken ct)
-    {
-        var config = JsonNode.Parse(credential.Config) as JsonObject ?? [];
-        config["hashed_password"] = await hashing.RunAsync(() => hasher.Hash(password), ct);
-        var text = config.ToJsonString(new JsonSerializerOptions());
-        var now = flows.Now();
-        await db.Credentials.Where(c => c.Id == credential.Id).ExecuteUpdateAsync(s => s.SetProperty(c => c.Config, text).SetProperty(c => c.UpdatedAt, now), ct);
-    }
-}
-
-/// <summary>Holds a hash of a random password made with the configured hasher, compared against for unknown identifiers.</summary>
-public sealed class LoginTiming(PasswordHasher hasher)
-{
-    private readonly Lazy<string> _dummy = new(() => hasher.Hash(Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(18))));
-
-    public string DummyHash => _dummy.Value;
 }

@@ -4,22 +4,21 @@ using Gatehouse.Http;
 using Gatehouse.Http.Errors;
 using Gatehouse.Http.Json;
 using Gatehouse.Identities;
-using Gatehouse.Persistence;
 using Gatehouse.Schemas;
 using Gatehouse.SelfService.Csrf;
 using Gatehouse.SelfService.Hooks;
 using Gatehouse.SelfService.Flows.Settings;
+using Gatehouse.SelfService.Strategies;
 using Gatehouse.SelfService.Ui;
 using Gatehouse.Sessions;
 using Gatehouse.Text;
-using Microsoft.EntityFrameworkCore;
-using CourierService = Gatehouse.Courier.Courier;
 
 namespace Gatehouse.SelfService.Flows.Recovery;
 
 /// <summary>
-/// The recovery flow with the <c>code</c> (default) or <c>link</c> method. A right code or link signs the user in
-/// (AMR <c>code_recovery</c>/<c>link_recovery</c>) and hands over to a settings flow to set a new password, as Kratos does:
+/// The recovery flow with the method <c>selfservice.flows.recovery.use</c> names (an <see cref="IRecoveryStrategy"/>:
+/// <c>code</c>, the default, or <c>link</c>), which must be enabled. A right secret signs the user in (AMR
+/// <c>code_recovery</c>/<c>link_recovery</c>) and hands over to a settings flow to set a new password, as Kratos does:
 /// HTML browsers are redirected to it, SPAs get 422 <c>browser_location_change_required</c>, API clients the flow with
 /// <c>continue_with</c> (<c>set_ory_session_token</c>, <c>show_settings_ui</c>). Same answer whether or not the address exists.
 /// </summary>
@@ -27,9 +26,9 @@ public sealed class RecoveryFlows(
     FlowService flows,
     FlowResponder responder,
     CsrfTokens csrf,
+    StrategyRegistry strategies,
     OneTimeCodes codes,
-    CourierService courier,
-    GatehouseDbContext db,
+    IIdentityReader identityReader,
     SessionManager sessions,
     SettingsFlows settings,
     IdentityJson identityJson,
@@ -37,9 +36,9 @@ public sealed class RecoveryFlows(
     HookRunner hooks,
     GatehouseOptions options)
 {
-    private string Method => options.Selfservice.Flows.Recovery.Use == "link" ? "link" : "code";
-
-    private static string KindFor(string method) => method == "link" ? "recovery_link" : "recovery_code";
+    /// <summary>The configured method new flows use (the config check at start-up makes sure it is enabled).</summary>
+    private IRecoveryStrategy Method => strategies.Find<IRecoveryStrategy>(options.Selfservice.Flows.Recovery.Use)
+        ?? throw new GatehouseError(400, $"The recovery method \"{options.Selfservice.Flows.Recovery.Use}\" is not enabled (selfservice.methods.{options.Selfservice.Flows.Recovery.Use}.enabled).");
 
     public async Task InitAsync(HttpContext http, string type)
     {
@@ -78,7 +77,7 @@ public sealed class RecoveryFlows(
     {
         var token = type == FlowTypes.Browser ? csrf.Ensure(http) : "";
         var flow = flows.Create(FlowKinds.Recovery, type, http, options.Selfservice.Flows.Recovery.Lifespan, returnTo, token);
-        flow.Active = Method;
+        flow.Active = Method.Name;
         flow.Ui = EmailUi(flow, null).ToJson().ToJsonString();
         return flow;
     }
@@ -103,22 +102,13 @@ public sealed class RecoveryFlows(
         return flows.ToJson(flow);
     }
 
-    private UiContainer EmailUi(SelfServiceFlow flow, string? email)
-    {
-        var ui = new UiContainer { Action = flows.ActionUrl(flow) };
-        if (flow.Type == FlowTypes.Browser) ui.Nodes.Add(UiNodes.Csrf(flow.CsrfToken));
-        ui.Nodes.Add(UiNodes.Input("email", "email", Method, email, required: true, autocomplete: "email", label: Messages.LabelEmail()));
-        ui.Nodes.Add(UiNodes.Submit("method", Method, Method, Messages.LabelSubmit()));
-        return ui;
-    }
+    private UiContainer EmailUi(SelfServiceFlow flow, string? email) => Form(flow, ui => Method.PopulateAddressForm(ui, email));
 
-    private UiContainer CodeUi(SelfServiceFlow flow, string? email)
+    private UiContainer Form(SelfServiceFlow flow, Action<UiContainer> populate)
     {
         var ui = new UiContainer { Action = flows.ActionUrl(flow) };
         if (flow.Type == FlowTypes.Browser) ui.Nodes.Add(UiNodes.Csrf(flow.CsrfToken));
-        ui.Nodes.Add(UiNodes.Input("code", "text", "code", required: true, autocomplete: "one-time-code", label: Messages.LabelRecoveryCode()));
-        ui.Nodes.Add(UiNodes.Submit("method", "code", "code", Messages.LabelContinue()));
-        if (email is not null) ui.Nodes.Add(UiNodes.Submit("email", email, "code", Messages.LabelResendCode()));
+        populate(ui);
         return ui;
     }
 
@@ -129,9 +119,8 @@ public sealed class RecoveryFlows(
         JsonObject body;
         if (HttpMethods.IsGet(http.Request.Method))
         {
-            // The recovery link: ?flow=&token= (no CSRF: the secret token is the proof).
-            body = new JsonObject { ["method"] = "link" };
-            if (http.Request.Query["token"].ToString() is { Length: > 0 } t) body["token"] = t;
+            // The recovery link: ?flow=&token= (no CSRF: the secret is the proof); the method whose secret it carries takes it.
+            body = FormBody.FromQuery(http.Request.Query, "token");
         }
         else
         {
@@ -158,40 +147,26 @@ public sealed class RecoveryFlows(
             await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
             return;
         }
-        var method = FormBody.String(body, "method") ?? (body["code"] is not null ? "code" : null);
-        if (method is null || (method != Method && !(method == "link" && body["token"] is not null)))
+        // The configured method takes the form; any method may redeem a secret it issued to this flow (an admin-made link).
+        var method = FormBody.String(body, "method");
+        var strategy = strategies.All<IRecoveryStrategy>().FirstOrDefault(m => m.Handles(method, body));
+        if (strategy is null || (strategy != Method && !strategy.CarriesSecret(flow, body)))
         {
             ui.Messages.Add(Messages.RecoveryNoStrategy());
             await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
             return;
         }
-        var code = FormBody.String(body, "code");
-        var token = FormBody.String(body, "token");
+        if (strategy.CarriesSecret(flow, body))
+        {
+            if (await strategy.RedeemAsync(flow, body, ui, ct) is not { } used)
+            {
+                await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
+                return;
+            }
+            await RecoverAsync(http, flow, used, strategy.SessionMethod, ct);
+            return;
+        }
         var email = FormBody.String(body, "email");
-        if (method == "code" && !string.IsNullOrEmpty(code) && flow.State == FlowStates.SentEmail)
-        {
-            var (outcome, used) = await codes.UseCodeAsync(flow.Id, KindFor("code"), code, options.Selfservice.Methods.Code.Config.MaxSubmissions, ct);
-            if (outcome != OneTimeCodes.Outcome.Valid)
-            {
-                ui.Messages.Add(Messages.RecoveryCodeInvalid());
-                await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
-                return;
-            }
-            await RecoverAsync(http, flow, used!, "code_recovery", ct);
-            return;
-        }
-        if (method == "link" && !string.IsNullOrEmpty(token))
-        {
-            var used = await codes.UseTokenAsync(flow.Id, KindFor("link"), token, ct);
-            if (used is null)
-            {
-                ui.Messages.Add(Messages.RecoveryTokenInvalid());
-                await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
-                return;
-            }
-            await RecoverAsync(http, flow, used, "link_recovery", ct);
-            return;
-        }
         if (string.IsNullOrWhiteSpace(email))
         {
             ui = EmailUi(flow, null);
@@ -210,8 +185,7 @@ public sealed class RecoveryFlows(
         await codes.CountMailAsync(email, ct);
         await SendAsync(flow, email.Trim().ToLowerInvariant(), ct);
         flow.State = FlowStates.SentEmail;
-        ui = Method == "code" ? CodeUi(flow, email.Trim()) : EmailUi(flow, email.Trim());
-        ui.Messages.Add(Method == "code" ? Messages.RecoveryCodeSent() : Messages.RecoveryLinkSent());
+        ui = Form(flow, u => Method.PopulateSent(u, email.Trim(), withMessage: true));
         await responder.RespondWithFlowAsync(http, flow, ui, 200, ct);
     }
 
@@ -238,32 +212,17 @@ public sealed class RecoveryFlows(
     /// </summary>
     private async Task SendAsync(SelfServiceFlow flow, string address, CancellationToken ct)
     {
-        var identity = await db.Identities.AsNoTracking().Include(i => i.VerifiableAddresses).Include(i => i.RecoveryAddresses).AsSingleQuery()
-            .FirstOrDefaultAsync(i => i.RecoveryAddresses.Any(a => a.Via == "email" && a.Value == address), ct);
-        var byCode = Method == "code";
-        var secret = byCode ? OneTimeCodes.NewCode() : OneTimeCodes.NewToken();
-        var lifespan = byCode ? options.Selfservice.Methods.Code.Config.Lifespan : options.Selfservice.Methods.Link.Config.Lifespan;
-        await codes.CreateAsync(flow.Id, identity?.Id, KindFor(Method), address, "email", secret, lifespan, ct);
+        var identity = await identityReader.FindByRecoveryAddressAsync("email", address, ct);
         var model = new JsonObject { ["to"] = address };
-        string template;
-        if (identity is null) template = byCode ? "recovery_code_invalid" : "recovery_invalid";
-        else
-        {
-            model["identity"] = identityJson.ToNode(identity, IdentityView.Public);
-            if (byCode) model["recovery_code"] = secret;
-            else model["recovery_url"] = $"{flows.PublicBase}/self-service/recovery?flow={flow.Id}&token={secret}";
-            template = byCode ? "recovery_code_valid" : "recovery_valid";
-        }
-        await courier.QueueEmailAsync(template, address, model, ct, deliver: identity is not null || options.Selfservice.Flows.Recovery.NotifyUnknownRecipients);
+        if (identity is not null) model["identity"] = identityJson.ToNode(identity, IdentityView.Public);
+        await Method.SendAsync(flow, identity?.Id, address, model, deliver: identity is not null || options.Selfservice.Flows.Recovery.NotifyUnknownRecipients, ct);
     }
 
     /// <summary>Signs the user in and creates the settings flow where they set a new password.</summary>
     private async Task RecoverAsync(HttpContext http, SelfServiceFlow flow, SelfServiceCode used, string amr, CancellationToken ct)
     {
         // A code made for an unknown address is bound to no identity: it recovers nothing.
-        var identity = used.IdentityId is not { } identityId ? null
-            : await db.Identities.AsNoTracking().Include(i => i.VerifiableAddresses).Include(i => i.RecoveryAddresses).AsSplitQuery()
-                .FirstOrDefaultAsync(i => i.Id == identityId, ct);
+        var identity = used.IdentityId is { } identityId ? await identityReader.FindAsync(identityId, ct) : null;
         var ui = UiContainer.FromJson(flow.Ui);
         ui.ClearMessages();
         if (identity is null || identity.State != IdentityStates.Active)
@@ -283,7 +242,7 @@ public sealed class RecoveryFlows(
             await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
             return;
         }
-        var issued = await sessions.IssueAsync(hookContext.Identity, new AuthenticationMethod(amr, "aal1", flows.Now()), http, ct);
+        var issued = await sessions.IssueAsync(hookContext.Identity, new AuthenticationMethod(amr, AssuranceLevels.Aal1, flows.Now()), http, ct);
         if (flow.Type == FlowTypes.Browser) sessions.WriteCookie(http, issued);
         hookContext.Session = issued.Session;
         await hooks.RunAfterAsync(HookPhase.PostPersist, hookContext, ct);
@@ -323,10 +282,11 @@ public sealed class RecoveryFlows(
     {
         var ct = http.RequestAborted;
         EnsureEnabled();
+        var strategy = strategies.Registered<IRecoveryStrategy>(method) ?? throw GatehouseError.NotFound($"There is no recovery method \"{method}\".");
         var body = await HttpJson.ReadBodyAsync(http.Request, ct) as JsonObject ?? throw GatehouseError.BadRequest("The request body must be a JSON object.");
         var rawId = FormBody.String(body, "identity_id");
         if (!Guid.TryParse(rawId, out var identityId)) throw GatehouseError.BadRequest("The identity_id field is missing or is not a UUID.");
-        var lifespan = method == "code" ? options.Selfservice.Methods.Code.Config.Lifespan : options.Selfservice.Methods.Link.Config.Lifespan;
+        var lifespan = strategy.Lifespan;
         if (FormBody.String(body, "expires_in") is { } expiresIn)
         {
             if (!GoDuration.TryParse(expiresIn, out lifespan)) throw GatehouseError.BadRequest($"Unable to parse \"expires_in\" as a duration string: \"{expiresIn}\".");
@@ -335,37 +295,16 @@ public sealed class RecoveryFlows(
         var type = FormBody.String(body, "flow_type") ?? FlowTypes.Browser;
         if (type is not (FlowTypes.Browser or FlowTypes.Api)) throw GatehouseError.BadRequest("flow_type must be \"browser\" or \"api\".");
         var returnTo = returnUrls.Validate(http.Request.Query["return_to"].ToString());
-        var identity = await db.Identities.AsNoTracking().Include(i => i.RecoveryAddresses).FirstOrDefaultAsync(i => i.Id == identityId, ct)
+        var identity = await identityReader.FindAsync(identityId, ct)
             ?? throw GatehouseError.NotFound("could not find identity");
         // No browser has this flow yet; it is bound to the first browser that opens it (see BindToBrowserAsync).
-        var flow = flows.Create(FlowKinds.Recovery, method == "code" ? type : FlowTypes.Browser, http, lifespan, returnTo, "");
-        flow.Active = method;
+        var flow = flows.Create(FlowKinds.Recovery, strategy.AdminFlowType(type), http, lifespan, returnTo, "");
+        flow.Active = strategy.Name;
         flow.State = FlowStates.SentEmail;
         var address = identity.RecoveryAddresses.FirstOrDefault()?.Value ?? "";
-        if (method == "code")
-        {
-            var secret = OneTimeCodes.NewCode();
-            flow.Ui = CodeUi(flow, null).ToJson().ToJsonString();
-            await flows.InsertAsync(flow, ct);
-            await codes.CreateAsync(flow.Id, identity.Id, KindFor("code"), address, "email", secret, lifespan, ct);
-            await HttpJson.WriteAsync(http, 201, new JsonObject
-            {
-                ["recovery_link"] = flows.UiUrlFor(flow),
-                ["recovery_code"] = secret,
-                ["expires_at"] = GoTimeJsonConverter.Format(flow.ExpiresAt),
-            });
-        }
-        else
-        {
-            var secret = OneTimeCodes.NewToken();
-            flow.Ui = EmailUi(flow, null).ToJson().ToJsonString();
-            await flows.InsertAsync(flow, ct);
-            await codes.CreateAsync(flow.Id, identity.Id, KindFor("link"), address, "email", secret, lifespan, ct);
-            await HttpJson.WriteAsync(http, 200, new JsonObject
-            {
-                ["recovery_link"] = $"{flows.PublicBase}/self-service/recovery?flow={flow.Id}&token={secret}",
-                ["expires_at"] = GoTimeJsonConverter.Format(flow.ExpiresAt),
-            });
-        }
+        flow.Ui = Form(flow, ui => strategy.PopulateSent(ui, null, withMessage: false)).ToJson().ToJsonString();
+        await flows.InsertAsync(flow, ct);
+        var (status, answer) = await strategy.IssueForAdminAsync(flow, identity, address, lifespan, ct);
+        await HttpJson.WriteAsync(http, status, answer);
     }
 }

@@ -7,7 +7,7 @@ using Gatehouse.Identities;
 using Gatehouse.Schemas;
 using Gatehouse.SelfService.Csrf;
 using Gatehouse.SelfService.Hooks;
-using Gatehouse.SelfService.Strategies.Password;
+using Gatehouse.SelfService.Strategies;
 using Gatehouse.SelfService.Ui;
 using Gatehouse.Sessions;
 using Gatehouse.Text;
@@ -15,9 +15,10 @@ using Gatehouse.Text;
 namespace Gatehouse.SelfService.Flows.Registration;
 
 /// <summary>
-/// The registration flow with the password method, in both of Kratos's styles: <c>unified</c> (traits and password
-/// in one step) and <c>profile_first</c> (traits first, then the credential). A session is issued only when the
-/// <c>session</c> hook is configured for the method, as in Kratos.
+/// The registration flow, in both of Kratos's styles: <c>unified</c> (traits and credentials in one step) and
+/// <c>profile_first</c> (traits first, then the credentials). The form's method nodes and the handling of a submit are the
+/// enabled registration methods' (<see cref="IRegistrationStrategy"/>); the flow creates the identity a method asks for,
+/// runs the hooks and answers. A session is issued only when the <c>session</c> hook is configured for the method, as in Kratos.
 /// </summary>
 public sealed class RegistrationFlows(
     FlowService flows,
@@ -26,14 +27,14 @@ public sealed class RegistrationFlows(
     SessionManager sessions,
     IdentitySchemaRegistry schemas,
     IdentityManager identities,
-    PasswordPolicy policy,
+    StrategyRegistry strategies,
     ReturnUrlPolicy returnUrls,
     IdentityJson identityJson,
     Verification.VerificationFlows verification,
     HookRunner hooks,
     GatehouseOptions options)
 {
-    private bool ProfileFirst => options.Selfservice.Flows.Registration.Style != "unified";
+    private bool ProfileFirst => options.Selfservice.Flows.Registration.ProfileFirst;
 
     public async Task InitAsync(HttpContext http, string type)
     {
@@ -81,39 +82,21 @@ public sealed class RegistrationFlows(
     /// </summary>
     public Task<JsonObject> FetchAsync(HttpContext http, Guid id) => flows.FetchAsync(http, id, FlowKinds.Registration);
 
-    private UiContainer FirstStep(SelfServiceFlow flow, IdentitySchema schema, JsonNode? traits)
+    private UiContainer FirstStep(SelfServiceFlow flow, IdentitySchema schema, JsonNode? traits) => Form(flow, schema, traits, RegistrationStep.First);
+
+    private UiContainer CredentialStep(SelfServiceFlow flow, IdentitySchema schema, JsonNode traits) => Form(flow, schema, traits, RegistrationStep.Credentials);
+
+    /// <summary>CSRF token, the traits (hidden in the credentials step), then each enabled method's nodes.</summary>
+    private UiContainer Form(SelfServiceFlow flow, IdentitySchema schema, JsonNode? traits, RegistrationStep step)
     {
         var ui = new UiContainer { Action = flows.ActionUrl(flow) };
         if (flow.Type == FlowTypes.Browser) ui.Nodes.Add(UiNodes.Csrf(flow.CsrfToken));
-        var traitNodes = UiNodes.Traits(schema, traits).ToList();
-        if (ProfileFirst)
-        {
-            ui.Nodes.AddRange(traitNodes);
-            ui.Nodes.Add(UiNodes.Submit("method", "profile", UiNodes.ProfileGroup, Messages.SignUp()));
-            return ui;
-        }
-        // Unified: the password sits right after the identifier trait(s), as in Kratos's sorted form.
-        var identifiers = schema.TraitFields.Where(f => f.Extension.PasswordIdentifier).Select(f => f.Name).ToHashSet();
-        var insertAt = traitNodes.FindLastIndex(n => identifiers.Contains(n["attributes"]!["name"]!.GetValue<string>())) + 1;
-        traitNodes.Insert(insertAt, PasswordNode());
-        ui.Nodes.AddRange(traitNodes);
-        ui.Nodes.Add(UiNodes.Submit("method", "password", UiNodes.PasswordGroup, Messages.SignUp()));
+        var traitsStart = ui.Nodes.Count;
+        ui.Nodes.AddRange(UiNodes.Traits(schema, traits, hidden: step == RegistrationStep.Credentials));
+        var form = new RegistrationForm { Flow = flow, Ui = ui, Schema = schema, Step = step, ProfileFirst = ProfileFirst, TraitsStart = traitsStart };
+        foreach (var strategy in strategies.Enabled<IRegistrationStrategy>()) strategy.Populate(form);
         return ui;
     }
-
-    private UiContainer CredentialStep(SelfServiceFlow flow, IdentitySchema schema, JsonNode traits)
-    {
-        var ui = new UiContainer { Action = flows.ActionUrl(flow) };
-        if (flow.Type == FlowTypes.Browser) ui.Nodes.Add(UiNodes.Csrf(flow.CsrfToken));
-        ui.Nodes.AddRange(UiNodes.Traits(schema, traits, hidden: true));
-        ui.Nodes.Add(PasswordNode());
-        ui.Nodes.Add(UiNodes.Submit("method", "password", UiNodes.PasswordGroup, Messages.SignUp()));
-        ui.Nodes.Add(UiNodes.Submit("screen", "previous", UiNodes.ProfileGroup, Messages.RegistrationBack()));
-        return ui;
-    }
-
-    private static JsonObject PasswordNode() =>
-        UiNodes.Input("password", "password", UiNodes.PasswordGroup, required: true, autocomplete: "new-password", label: Messages.LabelPassword());
 
     public async Task SubmitAsync(HttpContext http)
     {
@@ -138,16 +121,11 @@ public sealed class RegistrationFlows(
         FlowService.TakeTransientPayload(flow, body);
 
         var method = FormBody.String(body, "method");
-        var screen = FormBody.String(body, "screen");
         var submittedTraits = TraitValues.Coerce(schema, body["traits"]);
         var storedTraits = context["traits"];
 
-        if (ProfileFirst && (method == "profile" || screen == "previous"))
-        {
-            await ProfileStepAsync(http, flow, schema, context, screen == "previous" ? storedTraits : submittedTraits, back: screen == "previous", ct);
-            return;
-        }
-        if (method != "password")
+        var strategy = strategies.Enabled<IRegistrationStrategy>().FirstOrDefault(m => m.Handles(method, body));
+        if (strategy is null)
         {
             var ui0 = UiContainer.FromJson(flow.Ui);
             ui0.ClearMessages();
@@ -155,63 +133,21 @@ public sealed class RegistrationFlows(
             await responder.RespondWithFlowAsync(http, flow, ui0, 400, ct);
             return;
         }
-        flow.Active = "password";
-
-        // Profile-first: the traits are the ones accepted in the first step; a body that changes them is refused (4000036).
-        JsonNode traits;
-        UiContainer ui;
-        if (ProfileFirst)
+        flow.Active = strategy.Name;
+        var submission = new RegistrationSubmission
         {
-            if (storedTraits is null)
-            {
-                ui = FirstStep(flow, schema, submittedTraits);
-                ui.Messages.Add(Messages.RegistrationNoStrategy());
-                await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
-                return;
-            }
-            traits = storedTraits.DeepClone();
-            ui = CredentialStep(flow, schema, traits);
-            if (submittedTraits is JsonObject st && st.Count > 0 && !JsonNode.DeepEquals(st, storedTraits))
-            {
-                ui.Messages.Add(Messages.Error(4000036, "The provided traits do not match the traits previously associated with this flow."));
-                await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
-                return;
-            }
-        }
-        else
+            Http = http, Flow = flow, Schema = schema, Body = body, Context = context, SubmittedTraits = submittedTraits, ProfileFirst = ProfileFirst,
+            FirstStep = t => FirstStep(flow, schema, t),
+            CredentialStep = t => CredentialStep(flow, schema, t),
+            CredentialTraits = () => CredentialTraits(flow, schema, submittedTraits, storedTraits),
+        };
+        var outcome = await strategy.RegisterAsync(submission, ct);
+        if (outcome is RegistrationOutcome.ShowForm show)
         {
-            traits = submittedTraits ?? new JsonObject();
-            ui = FirstStep(flow, schema, traits);
-        }
-
-        var password = FormBody.String(body, "password") ?? "";
-        var validation = schema.Validate(traits);
-        if (!validation.IsValid)
-        {
-            FlowService.AddTraitErrors(ui, validation.Errors);
-            if (password.Length == 0) ui.AddMessage("password", Messages.Required("password"));
-            await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
+            await responder.RespondWithFlowAsync(http, flow, show.Ui, show.Status, ct);
             return;
         }
-        if (password.Length == 0)
-        {
-            ui.AddMessage("password", Messages.Required("password"));
-            await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
-            return;
-        }
-        var identifier = validation.CredentialIdentifiers.TryGetValue(CredentialTypes.Password, out var ids) && ids.Count > 0 ? ids[0] : "";
-        if (identifier.Length == 0)
-        {
-            ui.Messages.Add(Messages.IdentifierMissing());
-            await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
-            return;
-        }
-        if (await policy.CheckAsync(identifier, password, ct) is { } violation)
-        {
-            ui.AddMessage("password", violation);
-            await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
-            return;
-        }
+        var (ui, traits, credentials) = (RegistrationOutcome.CreateIdentity)outcome;
 
         // The identity is built first and saved only after the pre-persist hooks: a web hook with response.parse may
         // replace its traits and metadata, or stop the registration, before anything is written.
@@ -219,9 +155,9 @@ public sealed class RegistrationFlows(
         {
             SchemaId = schema.Id,
             Traits = traits,
-            Credentials = new JsonObject { ["password"] = new JsonObject { ["config"] = new JsonObject { ["password"] = password } } },
+            Credentials = credentials,
         });
-        var hookContext = new HookContext { Http = http, Flow = flow, FlowKind = FlowKinds.Registration, Method = "password", Identity = identity };
+        var hookContext = new HookContext { Http = http, Flow = flow, FlowKind = FlowKinds.Registration, Method = strategy.Name, Identity = identity };
         try
         {
             await hooks.RunAfterAsync(HookPhase.PrePersist, hookContext, ct);
@@ -262,31 +198,34 @@ public sealed class RegistrationFlows(
         flow.Ui = ui.ToJson().ToJsonString();
         await flows.UpdateAsync(flow, ct);
         var returnTo = hookContext.RedirectBrowserTo
-            ?? returnUrls.Resolve(flow.ReturnTo, options.Selfservice.Flows.Registration.After.DefaultBrowserReturnUrlFor("password"));
+            ?? returnUrls.Resolve(flow.ReturnTo, options.Selfservice.Flows.Registration.After.DefaultBrowserReturnUrlFor(strategy.Name));
         await responder.RespondSuccessAsync(http, flow, hookContext.Issued, identity, identityJson, returnTo, showVerification);
     }
 
-    private async Task ProfileStepAsync(HttpContext http, SelfServiceFlow flow, IdentitySchema schema, JsonObject context, JsonNode? traits, bool back, CancellationToken ct)
+    /// <summary>
+    /// The traits a credential method registers with. profile_first: the traits accepted in the first step (none yet: no
+    /// method can register; a body that changes them is refused, 4000036); unified: the submitted ones.
+    /// </summary>
+    private (JsonNode? Traits, UiContainer Ui) CredentialTraits(SelfServiceFlow flow, IdentitySchema schema, JsonNode? submittedTraits, JsonNode? storedTraits)
     {
-        flow.Active = "profile";
-        if (back)
+        if (!ProfileFirst)
         {
-            var previous = FirstStep(flow, schema, traits);
-            await responder.RespondWithFlowAsync(http, flow, previous, 200, ct);
-            return;
+            var traits = submittedTraits ?? new JsonObject();
+            return (traits, FirstStep(flow, schema, traits));
         }
-        traits ??= new JsonObject();
-        var validation = schema.Validate(traits);
-        if (!validation.IsValid)
+        if (storedTraits is null)
         {
-            var ui = FirstStep(flow, schema, traits);
-            FlowService.AddTraitErrors(ui, validation.Errors);
-            await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
-            return;
+            var first = FirstStep(flow, schema, submittedTraits);
+            first.Messages.Add(Messages.RegistrationNoStrategy());
+            return (null, first);
         }
-        context["traits"] = traits.DeepClone();
-        flow.InternalContext = context.ToJsonString();
-        var next = CredentialStep(flow, schema, traits);
-        await responder.RespondWithFlowAsync(http, flow, next, 200, ct);
+        var accepted = storedTraits.DeepClone();
+        var ui = CredentialStep(flow, schema, accepted);
+        if (submittedTraits is JsonObject st && st.Count > 0 && !JsonNode.DeepEquals(st, storedTraits))
+        {
+            ui.Messages.Add(Messages.Error(4000036, "The provided traits do not match the traits previously associated with this flow."));
+            return (null, ui);
+        }
+        return (accepted, ui);
     }
 }

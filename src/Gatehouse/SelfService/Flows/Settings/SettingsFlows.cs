@@ -1,13 +1,12 @@
 using System.Text.Json.Nodes;
 using Gatehouse.Config;
-using Gatehouse.Hashing;
 using Gatehouse.Http;
 using Gatehouse.Http.Errors;
 using Gatehouse.Identities;
 using Gatehouse.Schemas;
 using Gatehouse.SelfService.Csrf;
 using Gatehouse.SelfService.Hooks;
-using Gatehouse.SelfService.Strategies.Password;
+using Gatehouse.SelfService.Strategies;
 using Gatehouse.SelfService.Ui;
 using Gatehouse.Sessions;
 using Gatehouse.Text;
@@ -15,10 +14,9 @@ using Gatehouse.Text;
 namespace Gatehouse.SelfService.Flows.Settings;
 
 /// <summary>
-/// The settings flow: <c>profile</c> (new traits, validated by the identity schema as the admin API does) and
-/// <c>password</c>. Changing a credential identifier, a verification or recovery address, or the password needs a
-/// privileged (recent) session, otherwise
-/// 403 <c>session_refresh_required</c> pointing to a refresh login, as Kratos does.
+/// The settings flow for the signed-in identity. The form's groups and the handling of a submit are the enabled settings
+/// methods' (<see cref="ISettingsStrategy"/>: <c>profile</c>, <c>password</c>, …). Changing a credential needs a privileged
+/// (recent) session, otherwise 403 <c>session_refresh_required</c> pointing to a refresh login, as Kratos does.
 /// </summary>
 public sealed class SettingsFlows(
     FlowService flows,
@@ -28,9 +26,7 @@ public sealed class SettingsFlows(
     IdentitySchemaRegistry schemas,
     IdentityManager identities,
     IdentityJson identityJson,
-    PasswordPolicy policy,
-    PasswordHasher hasher,
-    HashingQueue hashing,
+    StrategyRegistry strategies,
     ReturnUrlPolicy returnUrls,
     GatehouseOptions options,
     IEnumerable<ISettingsHook> settingsHooks,
@@ -108,17 +104,12 @@ public sealed class SettingsFlows(
     {
         var ui = new UiContainer { Action = flows.ActionUrl(flow) };
         if (flow.Type == FlowTypes.Browser) ui.Nodes.Add(UiNodes.Csrf(flow.CsrfToken));
-        var schema = schemas.Find(identity.SchemaId) ?? schemas.Default;
-        foreach (var node in UiNodes.Traits(schema, JsonNode.Parse(identity.Traits)))
-        {
-            node["group"] = UiNodes.ProfileGroup;
-            ui.Nodes.Add(node);
-        }
-        ui.Nodes.Add(UiNodes.Submit("method", "profile", UiNodes.ProfileGroup, Messages.Save()));
-        ui.Nodes.Add(UiNodes.Input("password", "password", UiNodes.PasswordGroup, required: true, autocomplete: "new-password", label: Messages.LabelPassword()));
-        ui.Nodes.Add(UiNodes.Submit("method", "password", UiNodes.PasswordGroup, Messages.Save()));
+        var form = new SettingsForm { Flow = flow, Ui = ui, Identity = identity, Schema = SchemaOf(identity) };
+        foreach (var strategy in strategies.Enabled<ISettingsStrategy>()) strategy.Populate(form);
         return ui;
     }
+
+    private IdentitySchema SchemaOf(Identity identity) => schemas.Find(identity.SchemaId) ?? schemas.Default;
 
     public async Task SubmitAsync(HttpContext http)
     {
@@ -151,121 +142,31 @@ public sealed class SettingsFlows(
         FlowService.TakeTransientPayload(flow, body);
         var method = FormBody.String(body, "method");
         var ui = Form(flow, identity);
-        switch (method)
+        if (strategies.Find<ISettingsStrategy>(method) is not { } strategy)
         {
-            case "profile":
-                await ProfileAsync(http, flow, session, identity, ui, body, ct);
-                return;
-            case "password":
-                await PasswordAsync(http, flow, session, identity, ui, body, ct);
-                return;
-            default:
-                ui.Messages.Add(Messages.Error(4010004, "Could not find a strategy to update your settings. Did you fill out the form correctly?"));
-                await RespondAsync(http, flow, identity, ui, 400, ct);
-                return;
+            ui.Messages.Add(Messages.Error(4010004, "Could not find a strategy to update your settings. Did you fill out the form correctly?"));
+            await RespondAsync(http, flow, identity, ui, 400, ct);
+            return;
         }
+        flow.Active = strategy.Name;
+        await strategy.UpdateAsync(new SettingsSubmission
+        {
+            Http = http, Flow = flow, Session = session, Identity = identity, Schema = SchemaOf(identity), Ui = ui, Body = body,
+            RespondAsync = (status, token) => RespondAsync(http, flow, identity, ui, status, token),
+            EnsurePrivileged = () => Privileged(http, flow, session),
+            AfterTraitsChangedAsync = (before, after, token) => AfterTraitsChangedAsync(http, flow, before, after, token),
+            SucceedAsync = (updated, redirectBrowserTo, token) => SucceedAsync(http, flow, updated, strategy.Name, token, redirectBrowserTo),
+        }, ct);
     }
 
-    private async Task ProfileAsync(HttpContext http, SelfServiceFlow flow, Session session, Identity identity, UiContainer ui, JsonObject body, CancellationToken ct)
+    private async Task<string?> AfterTraitsChangedAsync(HttpContext http, SelfServiceFlow flow, Identity before, Identity after, CancellationToken ct)
     {
-        flow.Active = "profile";
-        var schema = schemas.Find(identity.SchemaId) ?? schemas.Default;
-        var traits = TraitValues.Coerce(schema, body["traits"]) ?? new JsonObject();
-        foreach (var field in schema.TraitFields) ui.SetValue(field.Name, UiNodes.Lookup(traits, field.Name));
-        var validation = schema.Validate(traits);
-        if (!validation.IsValid)
-        {
-            FlowService.AddTraitErrors(ui, validation.Errors);
-            await RespondAsync(http, flow, identity, ui, 400, ct);
-            return;
-        }
-        // Credential identifiers, verification and recovery addresses are write-protected: changing them needs a recent
-        // sign-in (Kratos's identity.Manager requiresPrivilegedAccess), or an old session could redirect recovery mail.
-        var before = schema.Validate(JsonNode.Parse(identity.Traits));
-        var changed = !SameIdentifiers(before.CredentialIdentifiers, validation.CredentialIdentifiers)
-            || !SameAddresses(before.VerifiableAddresses, validation.VerifiableAddresses)
-            || !SameAddresses(before.RecoveryAddresses, validation.RecoveryAddresses);
-        if (changed && !Privileged(http, flow, session)) return;
-        // Pre-persist hooks see the identity with the new traits before it is saved; a web hook with response.parse may
-        // replace traits and metadata (whole) or stop the change.
-        var hookContext = new HookContext { Http = http, Flow = flow, FlowKind = FlowKinds.Settings, Method = "profile", Session = session };
-        if (hooks.AfterHooks(FlowKinds.Settings, "profile").Count > 0)
-        {
-            var pending = await identities.GetAsync(identity.Id, ct);
-            pending.Traits = traits.ToJsonString();
-            hookContext.Identity = pending;
-            try
-            {
-                await hooks.RunAfterAsync(HookPhase.PrePersist, hookContext, ct);
-            }
-            catch (FlowHookInterrupt e)
-            {
-                e.ApplyTo(ui);
-                await RespondAsync(http, flow, identity, ui, 400, ct);
-                return;
-            }
-        }
-        Identity updated;
-        try
-        {
-            var changes = hookContext.Changes;
-            updated = await identities.UpdateTraitsAsync(identity.Id, changes?.Traits ?? traits, ct, changes?.MetadataPublic, changes?.MetadataAdmin);
-        }
-        catch (GatehouseError e) when (e.Code == 409)
-        {
-            ui.Messages.Add(Messages.DuplicateCredentials());
-            await RespondAsync(http, flow, identity, ui, 400, ct);
-            return;
-        }
+        string? url = null;
         foreach (var hook in settingsHooks)
         {
-            if (await hook.AfterProfileUpdateAsync(http, flow, identity, updated, ct) is { } started) hookContext.VerificationUiUrl = flows.UiUrlFor(started);
+            if (await hook.AfterProfileUpdateAsync(http, flow, before, after, ct) is { } started) url = flows.UiUrlFor(started);
         }
-        hookContext.Identity = updated;
-        hookContext.IdentityPersisted = true;
-        await hooks.RunAfterAsync(HookPhase.PostPersist, hookContext, ct);
-        await SucceedAsync(http, flow, hookContext.Identity, "profile", ct, hookContext.RedirectBrowserTo);
-    }
-
-    private async Task PasswordAsync(HttpContext http, SelfServiceFlow flow, Session session, Identity identity, UiContainer ui, JsonObject body, CancellationToken ct)
-    {
-        flow.Active = "password";
-        var password = FormBody.String(body, "password") ?? "";
-        if (password.Length == 0)
-        {
-            ui.AddMessage("password", Messages.Required("password"));
-            await RespondAsync(http, flow, identity, ui, 400, ct);
-            return;
-        }
-        if (!Privileged(http, flow, session)) return;
-        var schema = schemas.Find(identity.SchemaId) ?? schemas.Default;
-        var ids = schema.Validate(JsonNode.Parse(identity.Traits)).CredentialIdentifiers;
-        var identifier = ids.TryGetValue(CredentialTypes.Password, out var list) && list.Count > 0 ? list[0] : "";
-        var current = identity.Credentials.FirstOrDefault(c => c.Type == CredentialTypes.Password);
-        var hash = current is null ? null : JsonNode.Parse(current.Config)?["hashed_password"]?.GetValue<string>();
-        JsonObject? violation = hash is not null && await hashing.RunAsync(() => hasher.Verify(password, hash), ct)
-            ? Messages.Error(4000039, "The new password must be different from the old password.")
-            : await policy.CheckAsync(identifier, password, ct);
-        if (violation is not null)
-        {
-            ui.AddMessage("password", violation);
-            await RespondAsync(http, flow, identity, ui, 400, ct);
-            return;
-        }
-        var hookContext = new HookContext { Http = http, Flow = flow, FlowKind = FlowKinds.Settings, Method = "password", Identity = identity, IdentityPersisted = true, Session = session };
-        try
-        {
-            await hooks.RunAfterAsync(HookPhase.PrePersist, hookContext, ct);
-        }
-        catch (FlowHookInterrupt e)
-        {
-            e.ApplyTo(ui);
-            await RespondAsync(http, flow, identity, ui, 400, ct);
-            return;
-        }
-        hookContext.Identity = await identities.SetPasswordAsync(identity.Id, password, ct);
-        await hooks.RunAfterAsync(HookPhase.PostPersist, hookContext, ct);
-        await SucceedAsync(http, flow, hookContext.Identity, "password", ct);
+        return url;
     }
 
     private async Task SucceedAsync(HttpContext http, SelfServiceFlow flow, Identity identity, string method, CancellationToken ct, string? redirectBrowserTo = null)
@@ -313,15 +214,6 @@ public sealed class SettingsFlows(
             Siblings = new JsonObject { ["redirect_browser_to"] = target },
         };
     }
-
-    private static bool SameIdentifiers(IReadOnlyDictionary<string, IReadOnlyList<string>> a, IReadOnlyDictionary<string, IReadOnlyList<string>> b)
-    {
-        var keys = a.Keys.Union(b.Keys);
-        return keys.All(k => (a.TryGetValue(k, out var x) ? x.Order() : Enumerable.Empty<string>()).SequenceEqual(b.TryGetValue(k, out var y) ? y.Order() : Enumerable.Empty<string>()));
-    }
-
-    private static bool SameAddresses(IReadOnlyList<AddressSpec> a, IReadOnlyList<AddressSpec> b) =>
-        a.Count == b.Count && a.ToHashSet().SetEquals(b);
 
     private static GatehouseError NoSession() =>
         new(401, "No valid session credentials found in the request.", "session_inactive", "request does not have a valid authentication session");

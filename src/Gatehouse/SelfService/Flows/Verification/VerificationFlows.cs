@@ -3,20 +3,19 @@ using Gatehouse.Config;
 using Gatehouse.Http;
 using Gatehouse.Http.Errors;
 using Gatehouse.Identities;
-using Gatehouse.Persistence;
 using Gatehouse.Schemas;
 using Gatehouse.SelfService.Csrf;
 using Gatehouse.SelfService.Hooks;
+using Gatehouse.SelfService.Strategies;
 using Gatehouse.SelfService.Ui;
 using Gatehouse.Text;
-using Microsoft.EntityFrameworkCore;
-using CourierService = Gatehouse.Courier.Courier;
 
 namespace Gatehouse.SelfService.Flows.Verification;
 
 /// <summary>
-/// The verification flow with the <c>code</c> (default) or <c>link</c> method: a code or link is mailed to a verifiable
-/// address, and using it marks the address <c>verified</c> (<c>completed</c>, with <c>verified_at</c>). The answer is the
+/// The verification flow with the method <c>selfservice.flows.verification.use</c> names (an
+/// <see cref="IVerificationStrategy"/>: <c>code</c>, the default, or <c>link</c>), which must be enabled: a code or link is
+/// mailed to a verifiable address, and using it marks the address <c>verified</c> (<c>completed</c>, with <c>verified_at</c>). The answer is the
 /// same whether or not the address exists; unknown addresses get the "invalid" template only with
 /// <c>notify_unknown_recipients</c>, as in Kratos.
 /// </summary>
@@ -24,9 +23,10 @@ public sealed class VerificationFlows(
     FlowService flows,
     FlowResponder responder,
     CsrfTokens csrf,
+    StrategyRegistry strategies,
     OneTimeCodes codes,
-    CourierService courier,
-    GatehouseDbContext db,
+    IIdentityReader identityReader,
+    IVerifiableAddressStore addresses,
     IdentityJson identityJson,
     ReturnUrlPolicy returnUrls,
     HookRunner hooks,
@@ -34,9 +34,9 @@ public sealed class VerificationFlows(
     GatehouseOptions options,
     Sessions.WhoamiCache whoami)
 {
-    private string Method => options.Selfservice.Flows.Verification.Use == "link" ? "link" : "code";
-
-    private string Kind => Method == "link" ? "verification_link" : "verification_code";
+    /// <summary>The configured method (the config check at start-up makes sure it is enabled).</summary>
+    private IVerificationStrategy Method => strategies.Find<IVerificationStrategy>(options.Selfservice.Flows.Verification.Use)
+        ?? throw new GatehouseError(400, $"The verification method \"{options.Selfservice.Flows.Verification.Use}\" is not enabled (selfservice.methods.{options.Selfservice.Flows.Verification.Use}.enabled).");
 
     public async Task InitAsync(HttpContext http, string type)
     {
@@ -54,7 +54,7 @@ public sealed class VerificationFlows(
     {
         var token = type == FlowTypes.Browser ? csrf.Ensure(http) : "";
         var flow = flows.Create(FlowKinds.Verification, type, http, options.Selfservice.Flows.Verification.Lifespan, returnTo, token);
-        flow.Active = Method;
+        flow.Active = Method.Name;
         flow.Ui = ChooseMethodUi(flow, null).ToJson().ToJsonString();
         return flow;
     }
@@ -79,22 +79,15 @@ public sealed class VerificationFlows(
     /// </summary>
     public Task<JsonObject> FetchAsync(HttpContext http, Guid id) => flows.FetchAsync(http, id, FlowKinds.Verification);
 
-    private UiContainer ChooseMethodUi(SelfServiceFlow flow, string? email)
-    {
-        var ui = new UiContainer { Action = flows.ActionUrl(flow) };
-        if (flow.Type == FlowTypes.Browser) ui.Nodes.Add(UiNodes.Csrf(flow.CsrfToken));
-        ui.Nodes.Add(UiNodes.Input("email", "email", Method, email, required: true, autocomplete: "email", label: Messages.LabelEmail()));
-        ui.Nodes.Add(UiNodes.Submit("method", Method, Method, Messages.LabelSubmit()));
-        return ui;
-    }
+    private UiContainer ChooseMethodUi(SelfServiceFlow flow, string? email) => Form(flow, ui => Method.PopulateAddressForm(ui, email));
 
-    private UiContainer SentCodeUi(SelfServiceFlow flow, string email)
+    private UiContainer SentUi(SelfServiceFlow flow, string email) => Form(flow, ui => Method.PopulateSent(ui, email));
+
+    private UiContainer Form(SelfServiceFlow flow, Action<UiContainer> populate)
     {
         var ui = new UiContainer { Action = flows.ActionUrl(flow) };
         if (flow.Type == FlowTypes.Browser) ui.Nodes.Add(UiNodes.Csrf(flow.CsrfToken));
-        ui.Nodes.Add(UiNodes.Input("code", "text", "code", required: true, autocomplete: "one-time-code", label: Messages.LabelVerificationCode()));
-        ui.Nodes.Add(UiNodes.Submit("method", "code", "code", Messages.LabelSubmit()));
-        ui.Nodes.Add(UiNodes.Submit("email", email, "code", Messages.LabelResendCode()));
+        populate(ui);
         return ui;
     }
 
@@ -106,9 +99,7 @@ public sealed class VerificationFlows(
         if (HttpMethods.IsGet(http.Request.Method))
         {
             // The link in the mail: ?flow=&code= (code method) or ?flow=&token= (link method); no CSRF, the secret is the proof.
-            body = new JsonObject { ["method"] = Method };
-            if (http.Request.Query["code"].ToString() is { Length: > 0 } c) body["code"] = c;
-            if (http.Request.Query["token"].ToString() is { Length: > 0 } t) body["token"] = t;
+            body = FormBody.FromQuery(http.Request.Query, "code", "token");
         }
         else
         {
@@ -134,40 +125,25 @@ public sealed class VerificationFlows(
             await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
             return;
         }
-        var method = FormBody.String(body, "method") ?? (body["code"] is not null ? "code" : null);
-        if (method != Method)
+        var method = FormBody.String(body, "method");
+        var strategy = strategies.All<IVerificationStrategy>().FirstOrDefault(m => m.Handles(method, body));
+        if (strategy is null || strategy != Method)
         {
             ui.Messages.Add(Messages.VerificationNoStrategy());
             await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
             return;
         }
-        var code = FormBody.String(body, "code");
-        var token = FormBody.String(body, "token");
-        var email = FormBody.String(body, "email");
-        if (!string.IsNullOrEmpty(code) && flow.State == FlowStates.SentEmail)
+        if (strategy.CarriesSecret(flow, body))
         {
-            var (outcome, used) = await codes.UseCodeAsync(flow.Id, Kind, code, options.Selfservice.Methods.Code.Config.MaxSubmissions, ct);
-            if (outcome != OneTimeCodes.Outcome.Valid)
+            if (await strategy.RedeemAsync(flow, body, ui, ct) is not { } used)
             {
-                ui.Messages.Add(Messages.VerificationCodeInvalid());
-                await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
-                return;
-            }
-            await CompleteAsync(http, flow, used!, ct);
-            return;
-        }
-        if (!string.IsNullOrEmpty(token))
-        {
-            var used = await codes.UseTokenAsync(flow.Id, Kind, token, ct);
-            if (used is null)
-            {
-                ui.Messages.Add(Messages.VerificationTokenInvalid());
                 await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
                 return;
             }
             await CompleteAsync(http, flow, used, ct);
             return;
         }
+        var email = FormBody.String(body, "email");
         if (string.IsNullOrWhiteSpace(email))
         {
             ui = ChooseMethodUi(flow, null);
@@ -186,8 +162,7 @@ public sealed class VerificationFlows(
         await codes.CountMailAsync(email, ct);
         await SendAsync(flow, email, ct);
         flow.State = FlowStates.SentEmail;
-        ui = Method == "code" ? SentCodeUi(flow, email.Trim()) : ChooseMethodUi(flow, email.Trim());
-        ui.Messages.Add(Method == "code" ? Messages.VerificationCodeSent() : Messages.VerificationLinkSent());
+        ui = SentUi(flow, email.Trim());
         await responder.RespondWithFlowAsync(http, flow, ui, 200, ct);
     }
 
@@ -201,32 +176,12 @@ public sealed class VerificationFlows(
     public async Task SendAsync(SelfServiceFlow flow, string email, CancellationToken ct)
     {
         var address = email.Trim().ToLowerInvariant();
-        var identity = await db.Identities.AsNoTracking().Include(i => i.VerifiableAddresses).Include(i => i.RecoveryAddresses).AsSingleQuery()
-            .FirstOrDefaultAsync(i => i.VerifiableAddresses.Any(a => a.Via == "email" && a.Value == address), ct);
+        var identity = await identityReader.FindByVerifiableAddressAsync("email", address, ct);
         var known = identity?.VerifiableAddresses.First(a => a.Via == "email" && a.Value == address);
-        var byCode = Method == "code";
-        var secret = byCode ? OneTimeCodes.NewCode() : OneTimeCodes.NewToken();
-        var lifespan = byCode ? options.Selfservice.Methods.Code.Config.Lifespan : options.Selfservice.Methods.Link.Config.Lifespan;
-        await codes.CreateAsync(flow.Id, identity?.Id, Kind, address, "email", secret, lifespan, ct);
         var model = new JsonObject { ["to"] = address };
-        string template;
-        if (identity is null) template = byCode ? "verification_code_invalid" : "verification_invalid";
-        else
-        {
-            model["identity"] = identityJson.ToNode(identity, IdentityView.Public);
-            if (byCode)
-            {
-                model["verification_code"] = secret;
-                model["verification_url"] = $"{flows.PublicBase}/self-service/verification?flow={flow.Id}&code={secret}";
-            }
-            else model["verification_url"] = $"{flows.PublicBase}/self-service/verification?flow={flow.Id}&token={secret}";
-            template = byCode ? "verification_code_valid" : "verification_valid";
-        }
-        await courier.QueueEmailAsync(template, address, model, ct, deliver: identity is not null || options.Selfservice.Flows.Verification.NotifyUnknownRecipients);
-        var pendingId = known?.Id ?? Guid.Empty;
-        var now = flows.Now();
-        var marked = await db.VerifiableAddresses.Where(a => a.Id == pendingId && a.Status == Identities.VerifiableAddressStatus.Pending)
-            .ExecuteUpdateAsync(s => s.SetProperty(a => a.Status, Identities.VerifiableAddressStatus.Sent).SetProperty(a => a.UpdatedAt, now), ct);
+        if (identity is not null) model["identity"] = identityJson.ToNode(identity, IdentityView.Public);
+        await Method.SendAsync(flow, identity?.Id, address, model, deliver: identity is not null || options.Selfservice.Flows.Verification.NotifyUnknownRecipients, ct);
+        var marked = await addresses.MarkSentIfPendingAsync(known?.Id ?? Guid.Empty, flows.Now(), ct);
         if (marked > 0) whoami.Invalidate(identity!.Id);
     }
 
@@ -244,8 +199,7 @@ public sealed class VerificationFlows(
         if (firstOnly) pending = [pending[0]];
         var flow = NewFlow(http, type, null);
         flow.State = FlowStates.SentEmail;
-        var ui = Method == "code" ? SentCodeUi(flow, pending[0].Value) : ChooseMethodUi(flow, pending[0].Value);
-        ui.Messages.Add(Method == "code" ? Messages.VerificationCodeSent() : Messages.VerificationLinkSent());
+        var ui = SentUi(flow, pending[0].Value);
         flow.Ui = ui.ToJson().ToJsonString();
         await flows.InsertAsync(flow, ct);
         foreach (var a in pending) await SendAsync(flow, a.Value, ct);
@@ -264,11 +218,11 @@ public sealed class VerificationFlows(
             return;
         }
         HookContext? hookContext = null;
-        if (hooks.AfterHooks(FlowKinds.Verification, Method).Count > 0 && used.IdentityId is { } identityId)
+        if (hooks.AfterHooks(FlowKinds.Verification, Method.Name).Count > 0 && used.IdentityId is { } identityId)
         {
             hookContext = new HookContext
             {
-                Http = http, Flow = flow, FlowKind = FlowKinds.Verification, Method = Method,
+                Http = http, Flow = flow, FlowKind = FlowKinds.Verification, Method = Method.Name,
                 Identity = await identities.GetAsync(identityId, ct), IdentityPersisted = true,
             };
             try
@@ -284,9 +238,7 @@ public sealed class VerificationFlows(
             }
         }
         var now = flows.Now();
-        await db.VerifiableAddresses.Where(a => a.IdentityId == used.IdentityId && a.Via == used.Via && a.Value == used.Address)
-            .ExecuteUpdateAsync(s => s.SetProperty(a => a.Verified, true).SetProperty(a => a.Status, Identities.VerifiableAddressStatus.Completed)
-                .SetProperty(a => a.VerifiedAt, now).SetProperty(a => a.UpdatedAt, now), ct);
+        await addresses.MarkVerifiedAsync(used.IdentityId, used.Via, used.Address, now, ct);
         if (used.IdentityId is { } verifiedIdentity) whoami.Invalidate(verifiedIdentity);
         flow.State = FlowStates.PassedChallenge;
         flow.IdentityId = used.IdentityId;

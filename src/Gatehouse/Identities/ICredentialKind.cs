@@ -1,0 +1,27 @@
+namespace Gatehouse.Identities;
+
+/// <summary>
+/// What the method owning a credential type knows about its credentials, so identity code needs no switch over types:
+/// how many active first- and second-factor credentials one holds (Kratos's <c>ActiveCredentialsCounter</c>), and how the
+/// admin API removes it. Implemented in the method's folder under <c>SelfService/Strategies/</c>.
+/// </summary>
+public interface ICredentialKind
+{
+    /// <summary>The credential type (<see cref="CredentialTypes"/>).</summary>
+    string Type { get; }
+
+    /// <summary>Active first-factor credentials this credential holds (a password: 1; social sign-in: one per provider).</summary>
+    int CountFirstFactor(IdentityCredential credential);
+
+    /// <summary>Active second-factor credentials this credential holds (a TOTP app, unused recovery codes, security keys).</summary>
+    int CountMultiFactor(IdentityCredential credential);
+
+    /// <summary>Whether there is anything to remove (a password credential can hold only its identifiers).</summary>
+    bool IsSetUp(IdentityCredential credential) => true;
+
+    /// <summary>
+    /// <c>DELETE /admin/identities/{id}/credentials/{type}</c>: removes the credential from the (tracked) identity, or the
+    /// part <paramref name="identifier"/> names. Throws a <c>GatehouseError</c> for a request it cannot serve.
+    /// </summary>
+    void Remove(Identity identity, IdentityCredential credential, string? identifier, DateTime now);
+}

@@ -1,0 +1,20 @@
+namespace Gatehouse.Identities;
+
+/// <summary>
+/// Access to identities <em>with</em> their credentials' secrets (password hashes, keys) — only for the code that verifies or
+/// writes them (Kratos's <c>PrivilegedPool</c>). Everything else reads through <see cref="IIdentityReader"/>.
+/// </summary>
+public interface IPrivilegedIdentityStore
+{
+    /// <summary>The identity (credentials with their configs, addresses) whose credential of <paramref name="type"/> has this identifier (already normalised), or null.</summary>
+    Task<Identity?> FindByIdentifierAsync(string type, string identifier, CancellationToken ct);
+
+    /// <summary>The identity with its credentials' configs and its addresses, or null.</summary>
+    Task<Identity?> FindConfidentialAsync(Guid id, CancellationToken ct);
+
+    /// <summary>The identity's first identifier (ordinal order) of a credential type, or null.</summary>
+    Task<string?> FirstIdentifierAsync(Guid identityId, string type, CancellationToken ct);
+
+    /// <summary>Replaces one credential's config (e.g. a password hash upgraded to the configured hasher).</summary>
+    Task UpdateCredentialConfigAsync(Guid credentialId, string config, DateTime now, CancellationToken ct);
+}

@@ -1,0 +1,17 @@
+using Gatehouse.Identities;
+using Microsoft.EntityFrameworkCore;
+
+namespace Gatehouse.Persistence.Stores;
+
+/// <summary><see cref="IVerifiableAddressStore"/> over EF: single-statement updates.</summary>
+public sealed class EfVerifiableAddressStore(GatehouseDbContext db) : IVerifiableAddressStore
+{
+    public Task<int> MarkSentIfPendingAsync(Guid addressId, DateTime now, CancellationToken ct) =>
+        db.VerifiableAddresses.Where(a => a.Id == addressId && a.Status == VerifiableAddressStatus.Pending)
+            .ExecuteUpdateAsync(s => s.SetProperty(a => a.Status, VerifiableAddressStatus.Sent).SetProperty(a => a.UpdatedAt, now), ct);
+
+    public Task MarkVerifiedAsync(Guid? identityId, string via, string value, DateTime now, CancellationToken ct) =>
+        db.VerifiableAddresses.Where(a => a.IdentityId == identityId && a.Via == via && a.Value == value)
+            .ExecuteUpdateAsync(s => s.SetProperty(a => a.Verified, true).SetProperty(a => a.Status, VerifiableAddressStatus.Completed)
+                .SetProperty(a => a.VerifiedAt, now).SetProperty(a => a.UpdatedAt, now), ct);
+}

@@ -1,0 +1,21 @@
+using Gatehouse.Identities;
+using Gatehouse.SelfService.Errors;
+using Gatehouse.SelfService.Flows;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Gatehouse.Persistence.Stores;
+
+/// <summary>The EF implementations of the stores the features own (DESIGN rule 1).</summary>
+public static class StoresServiceCollectionExtensions
+{
+    public static IServiceCollection AddStores(this IServiceCollection services)
+    {
+        services.TryAddScoped<IIdentityReader, EfIdentityReader>();
+        services.TryAddScoped<IPrivilegedIdentityStore, EfPrivilegedIdentityStore>();
+        services.TryAddScoped<IVerifiableAddressStore, EfVerifiableAddressStore>();
+        services.TryAddScoped<IFlowStore, EfFlowStore>();
+        services.TryAddScoped<ISelfServiceErrorStore, EfSelfServiceErrorStore>();
+        services.TryAddScoped<RateLimiting.IRateLimitCounters, EfRateLimitCounters>();
+        return services;
+    }
+}

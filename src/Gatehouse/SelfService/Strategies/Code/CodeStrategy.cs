@@ -1,0 +1,104 @@
+using System.Text.Json.Nodes;
+using Gatehouse.Config;
+using Gatehouse.Http.Json;
+using Gatehouse.Identities;
+using Gatehouse.SelfService.Flows;
+using Gatehouse.SelfService.Ui;
+using Gatehouse.Text;
+using CourierService = Gatehouse.Courier.Courier;
+
+namespace Gatehouse.SelfService.Strategies.Code;
+
+/// <summary>
+/// The <c>code</c> method: a 6-digit one-time code mailed to an address, for recovery (signs in, AMR <c>code_recovery</c>)
+/// and verification. Only a keyed hash of the code is stored; it is single use, expires after
+/// <c>selfservice.methods.code.config.lifespan</c> and stops working after <c>max_submissions</c> wrong guesses.
+/// </summary>
+public sealed class CodeStrategy(OneTimeCodes codes, CourierService courier, FlowService flows, GatehouseOptions options)
+    : IRecoveryStrategy, IVerificationStrategy
+{
+    public const string MethodName = CredentialTypes.Code;
+
+    private const string RecoveryKind = "recovery_code";
+    private const string VerificationKind = "verification_code";
+
+    public string Name => MethodName;
+
+    public bool IsEnabled(SelfServiceMethodsOptions methods) => methods.Code.Enabled;
+
+    public string SessionMethod => "code_recovery";
+
+    public TimeSpan Lifespan => options.Selfservice.Methods.Code.Config.Lifespan;
+
+    /// <summary>A body with a <c>code</c> and no <c>method</c> is meant for this method, as in Kratos.</summary>
+    public bool Handles(string? method, JsonObject body) => method == Name || (method is null && body["code"] is not null);
+
+    public bool CarriesSecret(SelfServiceFlow flow, JsonObject body) =>
+        !string.IsNullOrEmpty(FormBody.String(body, "code")) && flow.State == FlowStates.SentEmail;
+
+    // Recovery
+
+    void IRecoveryStrategy.PopulateSent(UiContainer ui, string? email, bool withMessage)
+    {
+        ui.Nodes.Add(UiNodes.Input("code", "text", Name, required: true, autocomplete: "one-time-code", label: Messages.LabelRecoveryCode()));
+        ui.Nodes.Add(UiNodes.Submit("method", Name, Name, Messages.LabelContinue()));
+        if (email is not null) ui.Nodes.Add(UiNodes.Submit("email", email, Name, Messages.LabelResendCode()));
+        if (withMessage) ui.Messages.Add(Messages.RecoveryCodeSent());
+    }
+
+    async Task IRecoveryStrategy.SendAsync(SelfServiceFlow flow, Guid? identityId, string address, JsonObject model, bool deliver, CancellationToken ct)
+    {
+        var secret = OneTimeCodes.NewCode();
+        await codes.CreateAsync(flow.Id, identityId, RecoveryKind, address, "email", secret, Lifespan, ct);
+        if (identityId is not null) model["recovery_code"] = secret;
+        await courier.QueueEmailAsync(identityId is null ? "recovery_code_invalid" : "recovery_code_valid", address, model, ct, deliver: deliver);
+    }
+
+    Task<SelfServiceCode?> IRecoveryStrategy.RedeemAsync(SelfServiceFlow flow, JsonObject body, UiContainer ui, CancellationToken ct) =>
+        RedeemAsync(flow, RecoveryKind, body, ui, Messages.RecoveryCodeInvalid(), ct);
+
+    async Task<(int Status, JsonObject Body)> IRecoveryStrategy.IssueForAdminAsync(SelfServiceFlow flow, Identity identity, string address, TimeSpan lifespan, CancellationToken ct)
+    {
+        var secret = OneTimeCodes.NewCode();
+        await codes.CreateAsync(flow.Id, identity.Id, RecoveryKind, address, "email", secret, lifespan, ct);
+        return (201, new JsonObject
+        {
+            ["recovery_link"] = flows.UiUrlFor(flow),
+            ["recovery_code"] = secret,
+            ["expires_at"] = GoTimeJsonConverter.Format(flow.ExpiresAt),
+        });
+    }
+
+    // Verification
+
+    void IVerificationStrategy.PopulateSent(UiContainer ui, string email)
+    {
+        ui.Nodes.Add(UiNodes.Input("code", "text", Name, required: true, autocomplete: "one-time-code", label: Messages.LabelVerificationCode()));
+        ui.Nodes.Add(UiNodes.Submit("method", Name, Name, Messages.LabelSubmit()));
+        ui.Nodes.Add(UiNodes.Submit("email", email, Name, Messages.LabelResendCode()));
+        ui.Messages.Add(Messages.VerificationCodeSent());
+    }
+
+    async Task IVerificationStrategy.SendAsync(SelfServiceFlow flow, Guid? identityId, string address, JsonObject model, bool deliver, CancellationToken ct)
+    {
+        var secret = OneTimeCodes.NewCode();
+        await codes.CreateAsync(flow.Id, identityId, VerificationKind, address, "email", secret, Lifespan, ct);
+        if (identityId is not null)
+        {
+            model["verification_code"] = secret;
+            model["verification_url"] = $"{flows.PublicBase}/self-service/verification?flow={flow.Id}&code={secret}";
+        }
+        await courier.QueueEmailAsync(identityId is null ? "verification_code_invalid" : "verification_code_valid", address, model, ct, deliver: deliver);
+    }
+
+    Task<SelfServiceCode?> IVerificationStrategy.RedeemAsync(SelfServiceFlow flow, JsonObject body, UiContainer ui, CancellationToken ct) =>
+        RedeemAsync(flow, VerificationKind, body, ui, Messages.VerificationCodeInvalid(), ct);
+
+    private async Task<SelfServiceCode?> RedeemAsync(SelfServiceFlow flow, string kind, JsonObject body, UiContainer ui, JsonObject invalid, CancellationToken ct)
+    {
+        var (outcome, used) = await codes.UseCodeAsync(flow.Id, kind, FormBody.String(body, "code")!, options.Selfservice.Methods.Code.Config.MaxSubmissions, ct);
+        if (outcome == OneTimeCodes.Outcome.Valid) return used;
+        ui.Messages.Add(invalid);
+        return null;
+    }
+}

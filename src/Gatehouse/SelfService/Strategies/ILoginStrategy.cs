@@ -1,0 +1,51 @@
+using System.Text.Json.Nodes;
+using Gatehouse.Identities;
+using Gatehouse.SelfService.Flows;
+using Gatehouse.SelfService.Ui;
+using Gatehouse.Sessions;
+
+namespace Gatehouse.SelfService.Strategies;
+
+/// <summary>A method one signs in with (Kratos's <c>login.Strategy</c>).</summary>
+public interface ILoginStrategy : IStrategy
+{
+    /// <summary>
+    /// The assurance level a login with this method reaches (Kratos's <c>CompletedAuthenticationMethod</c>): <c>aal1</c> for a
+    /// first factor, <c>aal2</c> for a second. A login flow offers the methods of the level it was asked for.
+    /// </summary>
+    string Aal { get; }
+
+    /// <summary>Adds this method's nodes to a new login flow's form (for a refresh: the signed-in identity's).</summary>
+    Task PopulateAsync(LoginForm form, CancellationToken ct);
+
+    /// <summary>
+    /// Handles a submit whose <c>method</c> is this method's name: the identity it proves, or null after putting the
+    /// reason on <see cref="LoginSubmission.Ui"/> (the flow answers 400 with the form).
+    /// </summary>
+    Task<Identity?> AuthenticateAsync(LoginSubmission submission, CancellationToken ct);
+}
+
+/// <summary>A login form being built.</summary>
+public sealed class LoginForm
+{
+    public required SelfServiceFlow Flow { get; init; }
+    public required UiContainer Ui { get; init; }
+
+    /// <summary>For a refresh (re-authentication): the session being refreshed; its identity is the one to sign in again.</summary>
+    public Session? Refreshing { get; init; }
+}
+
+/// <summary>A submitted login form.</summary>
+public sealed class LoginSubmission
+{
+    public required HttpContext Http { get; init; }
+    public required SelfServiceFlow Flow { get; init; }
+    public required UiContainer Ui { get; init; }
+    public required JsonObject Body { get; init; }
+
+    /// <summary>
+    /// The flow's own rules for an identity the method proved (the one being refreshed; an active one): the UI message
+    /// why it is refused, or null. Called by the method before it changes anything for the identity.
+    /// </summary>
+    public required Func<Identity, JsonObject?> Refusal { get; init; }
+}

@@ -1,0 +1,86 @@
+using System.Text.Json.Nodes;
+using Gatehouse.Schemas;
+using Gatehouse.SelfService.Flows;
+using Gatehouse.SelfService.Ui;
+
+namespace Gatehouse.SelfService.Strategies;
+
+/// <summary>A method one registers with (Kratos's <c>registration.Strategy</c>).</summary>
+public interface IRegistrationStrategy : IStrategy
+{
+    /// <summary>Adds this method's nodes to a registration form (after the CSRF token and the trait nodes the flow put there).</summary>
+    void Populate(RegistrationForm form);
+
+    /// <summary>Whether this method handles the submit (by default: its name is the submitted <c>method</c>).</summary>
+    bool Handles(string? method, JsonObject body) => method == Name;
+
+    /// <summary>Handles a submit <see cref="Handles"/> accepted: what the flow does next.</summary>
+    Task<RegistrationOutcome> RegisterAsync(RegistrationSubmission submission, CancellationToken ct);
+}
+
+/// <summary>The two steps of Kratos's <c>profile_first</c> style; <c>unified</c> has only the first.</summary>
+public enum RegistrationStep
+{
+    /// <summary>The traits (and, in the unified style, the credentials).</summary>
+    First,
+
+    /// <summary>profile_first's second step: the accepted traits (hidden) and the credentials.</summary>
+    Credentials,
+}
+
+/// <summary>A registration form being built.</summary>
+public sealed class RegistrationForm
+{
+    public required SelfServiceFlow Flow { get; init; }
+    public required UiContainer Ui { get; init; }
+    public required IdentitySchema Schema { get; init; }
+    public required RegistrationStep Step { get; init; }
+
+    /// <summary>Whether the flow registers in two steps (<c>selfservice.flows.registration.style: profile_first</c>).</summary>
+    public required bool ProfileFirst { get; init; }
+
+    /// <summary>Where the trait nodes start in <see cref="UiContainer.Nodes"/> (after the CSRF token).</summary>
+    public required int TraitsStart { get; init; }
+}
+
+/// <summary>A submitted registration form.</summary>
+public sealed class RegistrationSubmission
+{
+    public required HttpContext Http { get; init; }
+    public required SelfServiceFlow Flow { get; init; }
+    public required IdentitySchema Schema { get; init; }
+    public required JsonObject Body { get; init; }
+
+    /// <summary>The flow's internal context (<c>schema_id</c>; in profile_first, the <c>traits</c> accepted in the first step).</summary>
+    public required JsonObject Context { get; init; }
+
+    /// <summary>The submitted <c>traits</c>, coerced to the schema's types.</summary>
+    public required JsonNode? SubmittedTraits { get; init; }
+
+    public required bool ProfileFirst { get; init; }
+
+    /// <summary>The first step's form, filled with the given traits.</summary>
+    public required Func<JsonNode?, UiContainer> FirstStep { get; init; }
+
+    /// <summary>profile_first's credentials step for the given (accepted) traits.</summary>
+    public required Func<JsonNode, UiContainer> CredentialStep { get; init; }
+
+    /// <summary>
+    /// The traits a credential method registers with, and the form to answer on: in profile_first the traits accepted in
+    /// the first step (a body changing them is refused, 4000036), else the submitted ones. Null traits: refused, the
+    /// form carries the reason.
+    /// </summary>
+    public required Func<(JsonNode? Traits, UiContainer Ui)> CredentialTraits { get; init; }
+}
+
+/// <summary>What a registration method decided.</summary>
+public abstract record RegistrationOutcome
+{
+    private RegistrationOutcome() { }
+
+    /// <summary>Answer with the flow and this form (400: errors on it; 200: a next step) — nothing is created.</summary>
+    public sealed record ShowForm(UiContainer Ui, int Status) : RegistrationOutcome;
+
+    /// <summary>Create the identity from these traits and credentials (the admin API's import shape), then run the hooks.</summary>
+    public sealed record CreateIdentity(UiContainer Ui, JsonNode Traits, JsonObject Credentials) : RegistrationOutcome;
+}

@@ -1,0 +1,16 @@
+namespace Gatehouse.SelfService.Strategies;
+
+/// <summary>
+/// An authentication method (Kratos's strategy), known by its config name: <c>selfservice.methods.&lt;name&gt;</c> switches
+/// it on or off and the <c>method</c> field of a submitted form names it. A method implements the flow interfaces it
+/// takes part in (<see cref="ILoginStrategy"/>, <see cref="IRegistrationStrategy"/>, <see cref="ISettingsStrategy"/>,
+/// <see cref="IRecoveryStrategy"/>, <see cref="IVerificationStrategy"/>); the flows know no method by name.
+/// </summary>
+public interface IStrategy
+{
+    /// <summary>The config name: <c>password</c>, <c>profile</c>, <c>code</c>, <c>link</c>, <c>totp</c>, …</summary>
+    string Name { get; }
+
+    /// <summary>Reads this method's <c>selfservice.methods.&lt;name&gt;.enabled</c> (defaults as Kratos's config schema).</summary>
+    bool IsEnabled(Config.SelfServiceMethodsOptions methods);
+}

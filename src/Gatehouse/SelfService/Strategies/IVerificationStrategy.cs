@@ -1,0 +1,34 @@
+using System.Text.Json.Nodes;
+using Gatehouse.SelfService.Flows;
+using Gatehouse.SelfService.Ui;
+
+namespace Gatehouse.SelfService.Strategies;
+
+/// <summary>
+/// A method that verifies an address with a secret mailed to it (Kratos's <c>verification.Strategy</c>): <c>code</c> or
+/// <c>link</c>. The flow asks for the address, has the method send its secret, and lets the method redeem it.
+/// </summary>
+public interface IVerificationStrategy : IStrategy
+{
+    /// <summary>Whether this method handles the submit: its name is the <c>method</c>, or (no method) the body carries its secret.</summary>
+    bool Handles(string? method, JsonObject body) => method == Name;
+
+    /// <summary>Whether the submit carries this method's secret for the flow (rather than an address to send one to).</summary>
+    bool CarriesSecret(SelfServiceFlow flow, JsonObject body);
+
+    /// <summary>The form asking for the address (prefilled with <paramref name="email"/>).</summary>
+    void PopulateAddressForm(UiContainer ui, string? email) => AddressForm.Populate(ui, Name, email);
+
+    /// <summary>The form after the secret went out to <paramref name="email"/>, with its message.</summary>
+    void PopulateSent(UiContainer ui, string email);
+
+    /// <summary>
+    /// Makes a secret for the flow and stores its hash — for an unknown address (<paramref name="identityId"/> null) too,
+    /// bound to no identity, so known and unknown addresses cost the same — and queues the mail: the secret for a known
+    /// address, the "invalid" template for an unknown one; <paramref name="deliver"/> false writes no mail.
+    /// </summary>
+    Task SendAsync(SelfServiceFlow flow, Guid? identityId, string address, JsonObject model, bool deliver, CancellationToken ct);
+
+    /// <summary>The secret's record if the submitted one is right (used up now); else null, with the reason on <paramref name="ui"/>.</summary>
+    Task<SelfServiceCode?> RedeemAsync(SelfServiceFlow flow, JsonObject body, UiContainer ui, CancellationToken ct);
+}

@@ -1,0 +1,36 @@
+using System.Text.Json.Nodes;
+using Gatehouse.SelfService.Ui;
+using Gatehouse.Text;
+
+namespace Gatehouse.SelfService.Strategies.Profile;
+
+public sealed partial class ProfileStrategy
+{
+    public void Populate(RegistrationForm form)
+    {
+        if (!form.ProfileFirst) return; // unified: the traits go with the credentials' submit
+        if (form.Step == RegistrationStep.First) form.Ui.Nodes.Add(UiNodes.Submit("method", Name, UiNodes.ProfileGroup, Messages.SignUp()));
+        else form.Ui.Nodes.Add(UiNodes.Submit("screen", "previous", UiNodes.ProfileGroup, Messages.RegistrationBack()));
+    }
+
+    /// <summary>profile_first only: the traits step, and <c>screen=previous</c> (back to it from the credentials step).</summary>
+    public bool Handles(string? method, JsonObject body) =>
+        options.Selfservice.Flows.Registration.ProfileFirst && (method == Name || FormBody.String(body, "screen") == "previous");
+
+    public Task<RegistrationOutcome> RegisterAsync(RegistrationSubmission submission, CancellationToken ct)
+    {
+        if (FormBody.String(submission.Body, "screen") == "previous")
+            return Task.FromResult<RegistrationOutcome>(new RegistrationOutcome.ShowForm(submission.FirstStep(submission.Context["traits"]), 200));
+        var traits = submission.SubmittedTraits ?? new JsonObject();
+        var validation = submission.Schema.Validate(traits);
+        if (!validation.IsValid)
+        {
+            var ui = submission.FirstStep(traits);
+            Flows.FlowService.AddTraitErrors(ui, validation.Errors);
+            return Task.FromResult<RegistrationOutcome>(new RegistrationOutcome.ShowForm(ui, 400));
+        }
+        submission.Context["traits"] = traits.DeepClone();
+        submission.Flow.InternalContext = submission.Context.ToJsonString();
+        return Task.FromResult<RegistrationOutcome>(new RegistrationOutcome.ShowForm(submission.CredentialStep(traits), 200));
+    }
+}

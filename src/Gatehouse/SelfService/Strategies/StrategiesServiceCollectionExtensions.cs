@@ -1,0 +1,57 @@
+using Gatehouse.SelfService.Strategies.Code;
+using Gatehouse.SelfService.Strategies.Link;
+using Gatehouse.SelfService.Strategies.Password;
+using Gatehouse.SelfService.Strategies.Profile;
+using Gatehouse.Identities;
+using Gatehouse.SelfService.Strategies.LookupSecret;
+using Gatehouse.SelfService.Strategies.Oidc;
+using Gatehouse.SelfService.Strategies.Saml;
+using Gatehouse.SelfService.Strategies.Totp;
+using Gatehouse.SelfService.Strategies.WebAuthn;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Gatehouse.SelfService.Strategies;
+
+/// <summary>
+/// Registers the authentication methods. Adding one is a folder under <c>Strategies/</c> and one line here; the order
+/// of the lines is the order of the methods' nodes in a form (Kratos's registry order).
+/// </summary>
+public static class StrategiesServiceCollectionExtensions
+{
+    public static IServiceCollection AddStrategies(this IServiceCollection services)
+    {
+        services.TryAddSingleton<PasswordPolicy>();
+        services.TryAddSingleton<LoginTiming>();
+        services.TryAddScoped<StrategyRegistry>();
+
+        services.AddStrategy<ProfileStrategy>();
+        services.AddStrategy<PasswordStrategy>();
+        services.AddStrategy<CodeStrategy>();
+        services.AddStrategy<LinkStrategy>();
+
+        // Credential types whose methods do not sign in yet still own their credentials' rules (counting, admin removal).
+        services.AddCredentialKind<PasswordCredentials>();
+        services.AddCredentialKind<TotpCredentials>();
+        services.AddCredentialKind<LookupSecretCredentials>();
+        services.AddCredentialKind<WebAuthnCredentials>();
+        services.AddCredentialKind<OidcCredentials>();
+        services.AddCredentialKind<SamlCredentials>();
+        return services;
+    }
+
+    /// <summary>Registers the rules of a credential type (<see cref="ICredentialKind"/>) for the identity code.</summary>
+    public static IServiceCollection AddCredentialKind<T>(this IServiceCollection services) where T : class, ICredentialKind
+    {
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ICredentialKind, T>());
+        return services;
+    }
+
+    /// <summary>Registers a method once, as itself and as an <see cref="IStrategy"/> the registry picks up.</summary>
+    public static IServiceCollection AddStrategy<T>(this IServiceCollection services) where T : class, IStrategy
+    {
+        if (services.Any(d => d.ServiceType == typeof(T))) return services;
+        services.AddScoped<T>();
+        services.AddScoped<IStrategy>(sp => sp.GetRequiredService<T>());
+        return services;
+    }
+}

@@ -1,0 +1,17 @@
+using System.Text.Json.Nodes;
+using Gatehouse.Identities;
+
+namespace Gatehouse.SelfService.Strategies.Totp;
+
+/// <summary>A TOTP credential: one second factor once it holds a <c>totp_url</c>; the admin API removes it whole.</summary>
+public sealed class TotpCredentials : ICredentialKind
+{
+    public string Type => CredentialTypes.Totp;
+
+    public int CountFirstFactor(IdentityCredential credential) => 0;
+
+    public int CountMultiFactor(IdentityCredential credential) =>
+        (JsonNode.Parse(credential.Config) as JsonObject)?["totp_url"] is JsonValue url && url.ToString().Length > 0 ? 1 : 0;
+
+    public void Remove(Identity identity, IdentityCredential credential, string? identifier, DateTime now) => identity.Credentials.Remove(credential);
+}

@@ -1,0 +1,33 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Gatehouse.Identities;
+
+namespace Gatehouse.SelfService.Strategies.WebAuthn;
+
+/// <summary>
+/// WebAuthn credentials: security keys used as a second factor, and passwordless keys (a first factor in Kratos; not
+/// counted as one here until the method signs in with them).
+/// </summary>
+public sealed class WebAuthnCredentials : ICredentialKind
+{
+    public string Type => CredentialTypes.WebAuthn;
+
+    public int CountFirstFactor(IdentityCredential credential) => 0;
+
+    public int CountMultiFactor(IdentityCredential credential) => Keys(credential).Count(k => !IsPasswordless(k));
+
+    /// <summary>Passwordless keys are a first factor and stay; only the second-factor keys are removed (Kratos).</summary>
+    public void Remove(Identity identity, IdentityCredential credential, string? identifier, DateTime now)
+    {
+        var config = JsonNode.Parse(credential.Config) as JsonObject ?? [];
+        var keys = config["credentials"] as JsonArray ?? [];
+        foreach (var k in keys.OfType<JsonObject>().Where(k => !IsPasswordless(k)).ToList()) keys.Remove(k);
+        credential.Config = config.ToJsonString();
+        credential.UpdatedAt = now;
+    }
+
+    private static IEnumerable<JsonObject> Keys(IdentityCredential credential) =>
+        ((JsonNode.Parse(credential.Config) as JsonObject)?["credentials"] as JsonArray ?? []).OfType<JsonObject>();
+
+    private static bool IsPasswordless(JsonObject key) => key["is_passwordless"]?.GetValueKind() == JsonValueKind.True;
+}
