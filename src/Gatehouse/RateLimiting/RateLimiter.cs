@@ -58,6 +58,19 @@ public sealed class RateLimiter(IRateLimitCounters counters, GatehouseOptions op
         return decision;
     }
 
+    /// <summary>
+    /// How long <paramref name="subject"/> is still refused according to this process's memory of the database's refusals,
+    /// or null when only the database can tell (no database access here: used to turn a flood away cheaply).
+    /// </summary>
+    public TimeSpan? RefusedInMemory(RateLimitKind kind, string subject)
+    {
+        if (!Enabled || refusals.IsEmpty) return null;
+        return refusals.Refused(Key(kind, subject));
+    }
+
+    /// <summary>Whether this process currently remembers any refusal (a cheap check before looking one up).</summary>
+    public bool AnyRefusedInMemory => Enabled && !refusals.IsEmpty;
+
     /// <summary>Counts one event, or throws 429 when the subject is over the limit.</summary>
     public async Task EnforceAsync(RateLimitKind kind, string subject, CancellationToken ct)
     {

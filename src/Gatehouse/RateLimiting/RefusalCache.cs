@@ -12,6 +12,9 @@ public sealed class RefusalCache(TimeProvider time)
     private const int MaxEntries = 10_000;
     private readonly ConcurrentDictionary<string, DateTime> _until = new(StringComparer.Ordinal);
 
+    /// <summary>Whether nothing is remembered (the usual case: then no key needs computing).</summary>
+    public bool IsEmpty => _until.IsEmpty;
+
     /// <summary>How long <paramref name="key"/> is still refused, or null when the database must decide.</summary>
     public TimeSpan? Refused(string key)
     {

@@ -92,6 +92,44 @@ public sealed class BruteForceTests
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task During_a_flood_a_throttled_identifier_is_refused_before_the_flow_is_read(string db)
+    {
+        var (s, clock) = await StartAsync(db, l => l.LoginPerIdentifier = new RateLimitRule { Limit = 2, Window = TimeSpan.FromMinutes(15) });
+        await using var _ = s;
+        var victim = await CreateIdentity(s);
+        var other = await CreateIdentity(s);
+        var missingFlow = $"/self-service/login?flow={Guid.NewGuid()}";
+        HttpRequestMessage Submit(string identifier, HttpContent? content = null) => new(HttpMethod.Post, missingFlow)
+        {
+            Content = content ?? JsonContent(new JsonObject { ["method"] = "password", ["identifier"] = identifier, ["password"] = "whatever" }),
+        };
+
+        // Nothing refused yet: a missing flow is a 404 as always.
+        await (await s.Public.SendAsync(Submit(victim))).Error(HttpStatusCode.NotFound);
+        for (var i = 0; i < 2; i++) await (await Login(s, victim, "wrong-" + i)).Json(HttpStatusCode.BadRequest);
+        await AssertTooManyRequests(await Login(s, victim, GoodPassword), 4290001, "login_per_identifier");
+
+        // Now the refusal is remembered: a JSON submit naming the identifier is refused from memory, before the flow is read
+        // (the flow does not even exist), with the same 429 the counters gave.
+        await AssertTooManyRequests(await s.Public.SendAsync(Submit(victim)), 4290001, "login_per_identifier");
+        await AssertTooManyRequests(await s.Public.SendAsync(Submit(victim.ToUpperInvariant())), 4290001, "login_per_identifier");
+        // Anything else keeps its usual answer and order of checks: other identifiers, no password, an unparsable body.
+        await (await s.Public.SendAsync(Submit(other))).Error(HttpStatusCode.NotFound);
+        await (await s.Public.SendAsync(Submit(victim, JsonContent(new JsonObject { ["method"] = "password", ["identifier"] = victim })))).Error(HttpStatusCode.NotFound);
+        await (await s.Public.SendAsync(Submit(victim, new StringContent("{not json", System.Text.Encoding.UTF8, "application/json")))).Error(HttpStatusCode.NotFound);
+        // A real flow with the bad body still gets the body's error once the flow is known.
+        using var init = new HttpRequestMessage(HttpMethod.Get, "/self-service/login/api");
+        var flow = await (await s.Public.SendAsync(init)).Json(HttpStatusCode.OK);
+        using var garbled = new HttpRequestMessage(HttpMethod.Post, $"/self-service/login?flow={flow["id"]}") { Content = new StringContent("{not json", System.Text.Encoding.UTF8, "application/json") };
+        await (await s.Public.SendAsync(garbled)).Error(HttpStatusCode.BadRequest);
+
+        // The memory holds only as long as the counters' refusal.
+        clock.Advance(TimeSpan.FromMinutes(15));
+        await (await s.Public.SendAsync(Submit(victim))).Error(HttpStatusCode.NotFound);
+        await (await Login(s, victim, GoodPassword)).Json(HttpStatusCode.OK);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task A_successful_login_clears_the_identifiers_failures(string db)
     {
         var (s, _) = await StartAsync(db, l => l.LoginPerIdentifier = new RateLimitRule { Limit = 3, Window = TimeSpan.FromMinutes(15) });

@@ -23,6 +23,12 @@ public interface ILoginStrategy : IStrategy
     /// reason on <see cref="LoginSubmission.Ui"/> (the flow answers 400 with the form).
     /// </summary>
     Task<Identity?> AuthenticateAsync(LoginSubmission submission, CancellationToken ct);
+
+    /// <summary>
+    /// The answer for a submit this method already knows it refuses without reading anything (e.g. a throttled identifier
+    /// during a brute-force flood), or null. Asked before the flow is read, so it must not touch the database.
+    /// </summary>
+    Http.Errors.GatehouseError? RefusedBeforeFlow(HttpContext http, JsonObject body) => null;
 }
 
 /// <summary>A login form being built.</summary>

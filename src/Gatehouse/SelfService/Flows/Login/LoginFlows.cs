@@ -29,6 +29,7 @@ public sealed class LoginFlows(
     SessionJson sessionJson,
     HookRunner hooks,
     Verification.VerificationFlows verification,
+    RateLimiting.LoginAttempts attempts,
     GatehouseOptions options)
 {
     public async Task InitAsync(HttpContext http, string type)
@@ -87,8 +88,11 @@ public sealed class LoginFlows(
     public async Task SubmitAsync(HttpContext http)
     {
         var ct = http.RequestAborted;
+        if (await RefusedBeforeFlowAsync(http, ct)) return;
         var flow = await flows.LoadForSubmitAsync(http, FlowKinds.Login);
-        var body = await FormBody.ReadAsync(http.Request, ct);
+        var early = http.Features.Get<EarlyBody>();
+        early?.Error?.Throw();
+        var body = early?.Body ?? await FormBody.ReadAsync(http.Request, ct);
         csrf.VerifySubmit(http, flow, FormBody.String(body, "csrf_token"));
         if (flows.IsExpired(flow))
         {
@@ -196,6 +200,36 @@ public sealed class LoginFlows(
     }
 
     /// <summary>The enabled login methods that reach the flow's requested assurance level.</summary>
+    /// <summary>
+    /// During a brute-force flood, this process remembers the identifiers and addresses the shared counters refused; a JSON
+    /// submit naming one is answered 429 from that memory before the flow is read or an exception is thrown, so refusing
+    /// costs about as much as a trivial request and does not starve other requests. Only while something is remembered,
+    /// and only for JSON submits (whose errors are never forwarded to the error UI, so the answer is the same envelope);
+    /// the body read for it is kept for the normal path. True when the answer was written.
+    /// </summary>
+    private async Task<bool> RefusedBeforeFlowAsync(HttpContext http, CancellationToken ct)
+    {
+        if (!attempts.AnyRefusedInMemory || !ContentNegotiation.WantsJson(http.Request) || !http.Request.HasJsonContentType()) return false;
+        JsonObject body;
+        try
+        {
+            body = await FormBody.ReadAsync(http.Request, ct);
+        }
+        catch (Exception e) when (e is GatehouseError or System.Text.Json.JsonException or BadHttpRequestException)
+        {
+            // A body that does not parse is the normal path's to answer, after the flow (whose errors come first).
+            http.Features.Set(new EarlyBody(null, System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e)));
+            return false;
+        }
+        http.Features.Set(new EarlyBody(body, null));
+        if (strategies.Find<ILoginStrategy>(FormBody.String(body, "method"))?.RefusedBeforeFlow(http, body) is not { } refused) return false;
+        await ErrorEnvelopeMiddleware.WriteAsync(http, refused);
+        return true;
+    }
+
+    /// <summary>The submit body as read before the flow (or why it could not be).</summary>
+    private sealed record EarlyBody(JsonObject? Body, System.Runtime.ExceptionServices.ExceptionDispatchInfo? Error);
+
     private IEnumerable<ILoginStrategy> MethodsFor(SelfServiceFlow flow) =>
         strategies.Enabled<ILoginStrategy>().Where(s => s.Aal == (flow.RequestedAal ?? AssuranceLevels.Aal1));
 

@@ -29,10 +29,19 @@ public sealed partial class PasswordStrategy
         ui.Nodes.Add(UiNodes.Submit("method", Name, UiNodes.PasswordGroup, Messages.SignInWithPassword()));
     }
 
+    /// <summary>An identifier or address this process knows to be throttled gets its 429 before the flow is read.</summary>
+    public Http.Errors.GatehouseError? RefusedBeforeFlow(HttpContext http, JsonObject body) =>
+        Identifier(body) is { Length: > 0 } identifier && (FormBody.String(body, "password") ?? "").Length > 0
+            ? attempts.RefusedInMemory(http, identifier)
+            : null;
+
+    private static string Identifier(JsonObject body) =>
+        (FormBody.String(body, "identifier") ?? FormBody.String(body, "password_identifier") ?? "").Trim();
+
     public async Task<Identity?> AuthenticateAsync(LoginSubmission submission, CancellationToken ct)
     {
         var (flow, ui, body) = (submission.Flow, submission.Ui, submission.Body);
-        var identifier = (FormBody.String(body, "identifier") ?? FormBody.String(body, "password_identifier") ?? "").Trim();
+        var identifier = Identifier(body);
         var password = FormBody.String(body, "password") ?? "";
         if (!flow.Refresh) ui.SetValue("identifier", identifier);
         if (identifier.Length == 0 || password.Length == 0)
