@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Gatehouse.Identities;
 using Gatehouse.Schemas;
 using Gatehouse.SelfService.Flows;
+using Gatehouse.SelfService.Hooks;
 using Gatehouse.SelfService.Ui;
 using Gatehouse.Sessions;
 
@@ -47,6 +48,12 @@ public sealed class SettingsSubmission
     /// did not, the flow has answered (a refresh login) and the method stops.
     /// </summary>
     public required Func<bool> EnsurePrivileged { get; init; }
+
+    /// <summary>
+    /// Runs the settings pre-persist hooks on the context. When one stops the change (<see cref="FlowHookInterrupt"/>),
+    /// its messages are on <see cref="Ui"/>, the flow has answered 400 and this returns false: the method stops.
+    /// </summary>
+    public required Func<HookContext, CancellationToken, Task<bool>> RunPrePersistHooksAsync { get; init; }
 
     /// <summary>
     /// After the traits changed (before, after): the settings hooks run (mail to a new address); returns the UI URL of a

@@ -36,9 +36,9 @@ public sealed class RecoveryFlows(
     HookRunner hooks,
     GatehouseOptions options)
 {
-    /// <summary>The configured method new flows use (the config check at start-up makes sure it is enabled).</summary>
+    /// <summary>The configured method new flows use (Kratos's <c>GetActiveRecoveryStrategy</c>: a 400 when <c>selfservice.methods.&lt;use&gt;.enabled</c> is off; nothing checks this at start-up).</summary>
     private IRecoveryStrategy Method => strategies.Find<IRecoveryStrategy>(options.Selfservice.Flows.Recovery.Use)
-        ?? throw new GatehouseError(400, $"The recovery method \"{options.Selfservice.Flows.Recovery.Use}\" is not enabled (selfservice.methods.{options.Selfservice.Flows.Recovery.Use}.enabled).");
+        ?? throw GatehouseError.BadRequest($"The active recovery strategy {options.Selfservice.Flows.Recovery.Use} is not enabled. Please enable it in the configuration.");
 
     public async Task InitAsync(HttpContext http, string type)
     {

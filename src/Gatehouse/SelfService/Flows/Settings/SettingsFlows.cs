@@ -154,9 +154,26 @@ public sealed class SettingsFlows(
             Http = http, Flow = flow, Session = session, Identity = identity, Schema = SchemaOf(identity), Ui = ui, Body = body,
             RespondAsync = (status, token) => RespondAsync(http, flow, identity, ui, status, token),
             EnsurePrivileged = () => Privileged(http, flow, session),
+            RunPrePersistHooksAsync = (context, token) => RunPrePersistHooksAsync(http, flow, identity, ui, context, token),
             AfterTraitsChangedAsync = (before, after, token) => AfterTraitsChangedAsync(http, flow, before, after, token),
             SucceedAsync = (updated, redirectBrowserTo, token) => SucceedAsync(http, flow, updated, strategy.Name, token, redirectBrowserTo),
         }, ct);
+    }
+
+    /// <summary>The one "hook interrupted" path of the settings methods: the hook's messages on the form, 400.</summary>
+    private async Task<bool> RunPrePersistHooksAsync(HttpContext http, SelfServiceFlow flow, Identity identity, UiContainer ui, HookContext context, CancellationToken ct)
+    {
+        try
+        {
+            await hooks.RunAfterAsync(HookPhase.PrePersist, context, ct);
+            return true;
+        }
+        catch (FlowHookInterrupt e)
+        {
+            e.ApplyTo(ui);
+            await RespondAsync(http, flow, identity, ui, 400, ct);
+            return false;
+        }
     }
 
     private async Task<string?> AfterTraitsChangedAsync(HttpContext http, SelfServiceFlow flow, Identity before, Identity after, CancellationToken ct)

@@ -34,9 +34,9 @@ public sealed class VerificationFlows(
     GatehouseOptions options,
     Sessions.WhoamiCache whoami)
 {
-    /// <summary>The configured method (the config check at start-up makes sure it is enabled).</summary>
+    /// <summary>The configured method (Kratos's <c>GetActiveVerificationStrategy</c>: a 400 when <c>selfservice.methods.&lt;use&gt;.enabled</c> is off; nothing checks this at start-up).</summary>
     private IVerificationStrategy Method => strategies.Find<IVerificationStrategy>(options.Selfservice.Flows.Verification.Use)
-        ?? throw new GatehouseError(400, $"The verification method \"{options.Selfservice.Flows.Verification.Use}\" is not enabled (selfservice.methods.{options.Selfservice.Flows.Verification.Use}.enabled).");
+        ?? throw GatehouseError.BadRequest($"The active verification strategy {options.Selfservice.Flows.Verification.Use} is not enabled. Please enable it in the configuration.");
 
     public async Task InitAsync(HttpContext http, string type)
     {

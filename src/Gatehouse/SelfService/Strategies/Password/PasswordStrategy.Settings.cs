@@ -46,16 +46,7 @@ public sealed partial class PasswordStrategy
             Http = submission.Http, Flow = submission.Flow, FlowKind = FlowKinds.Settings, Method = Name, Identity = identity, IdentityPersisted = true,
             Session = submission.Session,
         };
-        try
-        {
-            await hooks.RunAfterAsync(HookPhase.PrePersist, hookContext, ct);
-        }
-        catch (FlowHookInterrupt e)
-        {
-            e.ApplyTo(ui);
-            await submission.RespondAsync(400, ct);
-            return;
-        }
+        if (!await submission.RunPrePersistHooksAsync(hookContext, ct)) return;
         hookContext.Identity = await identities.SetPasswordAsync(identity.Id, password, ct);
         await hooks.RunAfterAsync(HookPhase.PostPersist, hookContext, ct);
         await submission.SucceedAsync(hookContext.Identity, null, ct);

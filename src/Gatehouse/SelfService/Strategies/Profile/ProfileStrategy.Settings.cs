@@ -51,16 +51,7 @@ public sealed partial class ProfileStrategy
             var pending = await identities.GetAsync(identity.Id, ct);
             pending.Traits = traits.ToJsonString();
             hookContext.Identity = pending;
-            try
-            {
-                await hooks.RunAfterAsync(HookPhase.PrePersist, hookContext, ct);
-            }
-            catch (FlowHookInterrupt e)
-            {
-                e.ApplyTo(ui);
-                await submission.RespondAsync(400, ct);
-                return;
-            }
+            if (!await submission.RunPrePersistHooksAsync(hookContext, ct)) return;
         }
         Identity updated;
         try
