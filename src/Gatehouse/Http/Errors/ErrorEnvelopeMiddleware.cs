@@ -42,6 +42,17 @@ public sealed class ErrorEnvelopeMiddleware(RequestDelegate next, ILogger<ErrorE
         {
             // Client went away; nothing to write.
         }
+        catch (Exception ex) when (Persistence.DbErrors.IsUnavailable(ex) && !context.RequestAborted.IsCancellationRequested)
+        {
+            // Every request fails while the database is down: one warning per outage, not a stack trace per request.
+            if (context.RequestServices.GetService<DatabaseOutage>()?.RecordFailure() ?? true)
+                logger.LogWarning("The database is unavailable; answering 503 until it is back: {Message}", ex.GetBaseException().Message.ReplaceLineEndings(" "));
+            else
+                logger.LogDebug(ex, "Database unavailable on {Method} {Path}", context.Request.Method, context.Request.Path);
+            // Not forwarded to the error UI: storing the error would need the database.
+            await WriteAsync(context, new GatehouseError(503, "The database is temporarily unavailable. Please try again later."), keepCookies: false,
+                retryAfterSeconds: DatabaseOutage.RetryAfterSeconds);
+        }
         catch (Exception ex)
         {
             logger.LogError(ex, "Unhandled error on {Method} {Path}", context.Request.Method, context.Request.Path);
@@ -74,10 +85,11 @@ public sealed class ErrorEnvelopeMiddleware(RequestDelegate next, ILogger<ErrorE
     /// error stay, as in Kratos (whose writer never drops headers): e.g. the session cookie of a recovery that answers
     /// an SPA with 422 <c>browser_location_change_required</c>. After an unexpected failure they are dropped.
     /// </summary>
-    public static async Task WriteAsync(HttpContext context, GatehouseError error, bool keepCookies = true)
+    public static async Task WriteAsync(HttpContext context, GatehouseError error, bool keepCookies = true, int? retryAfterSeconds = null)
     {
         if (context.Response.HasStarted) return;
         ClearResponse(context, keepCookies);
+        if (retryAfterSeconds is { } seconds) context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         context.Response.StatusCode = error.HttpStatus ?? error.Code;
         SetRetryAfter(context, error);
         context.Response.ContentType = "application/json";

@@ -1,0 +1,172 @@
+using System.Diagnostics;
+using System.Net;
+using Gatehouse.Persistence;
+using Gatehouse.Tests.Infrastructure;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace Gatehouse.Tests.Persistence;
+
+public sealed class DatabaseOutageTests
+{
+    private const string PgBin = "/usr/lib/postgresql/15/bin";
+
+    [Fact]
+    public async Task While_a_private_postgres_is_down_requests_answer_503_with_retry_after_and_recover_without_restart()
+    {
+        if (!File.Exists(Path.Combine(PgBin, "pg_ctl"))) Assert.Skip($"PostgreSQL 15 binaries are not installed ({PgBin}); .ci/start-postgres.sh installs them");
+        await using var cluster = await PrivateCluster.StartAsync();
+        await using var s = await TestServer.StartAsync(Db.Postgres, o => o.Dsn = cluster.Dsn);
+        var token = await SessionTokenAsync(s);
+
+        (await Whoami(s, token)).EnsureSuccessStatusCode();
+        Assert.Equal(HttpStatusCode.OK, (await s.Public.GetAsync("/health/ready")).StatusCode);
+
+        await cluster.StopAsync();
+
+        foreach (var response in new[]
+                 {
+                     await Whoami(s, token),
+                     await s.Public.GetAsync("/self-service/login/api"),
+                     await s.AdminWithKey.GetAsync("/admin/identities"),
+                     await s.Public.GetAsync("/self-service/registration/api"),
+                 })
+        {
+            var error = await response.Error(HttpStatusCode.ServiceUnavailable);
+            Assert.Equal(503, (int)error["code"]!);
+            Assert.Equal("5", response.Headers.RetryAfter?.ToString());
+        }
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await s.Public.GetAsync("/health/ready")).StatusCode);
+
+        await cluster.StartAgainAsync();
+
+        // Pooled connections broke with the server; the pool heals on its own. Bounded wait for the first good answer.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        HttpResponseMessage last;
+        do
+        {
+            last = await Whoami(s, token);
+            if (last.IsSuccessStatusCode) break;
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, last.StatusCode);
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        } while (DateTime.UtcNow < deadline);
+        Assert.Equal(HttpStatusCode.OK, last.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await s.Public.GetAsync("/health/ready")).StatusCode);
+        (await s.AdminWithKey.GetAsync("/admin/identities")).EnsureSuccessStatusCode();
+    }
+
+    [Fact]
+    public async Task Sqlite_busy_and_unopenable_databases_count_as_unavailable_not_as_bugs()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "gatehouse-busy-" + Guid.NewGuid().ToString("N") + ".db");
+        try
+        {
+            await using var holder = new SqliteConnection($"Data Source={path};Pooling=False");
+            await holder.OpenAsync(TestContext.Current.CancellationToken);
+            await using (var create = holder.CreateCommand())
+            {
+                create.CommandText = "CREATE TABLE t (x INTEGER); BEGIN EXCLUSIVE; INSERT INTO t VALUES (1);";
+                await create.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+            }
+            await using var other = new SqliteConnection($"Data Source={path};Pooling=False;Default Timeout=0");
+            await other.OpenAsync(TestContext.Current.CancellationToken);
+            await using var write = other.CreateCommand();
+            write.CommandText = "INSERT INTO t VALUES (2)";
+            var busy = await Assert.ThrowsAsync<SqliteException>(() => write.ExecuteNonQueryAsync(TestContext.Current.CancellationToken));
+            Assert.True(DbErrors.IsUnavailable(busy), busy.Message);
+            Assert.True(DbErrors.IsUnavailable(new Microsoft.EntityFrameworkCore.DbUpdateException("save failed", busy)));
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            File.Delete(path);
+        }
+
+        await using var missing = new SqliteConnection($"Data Source={Path.Combine(Path.GetTempPath(), "no-such-dir-" + Guid.NewGuid().ToString("N"), "x.db")};Mode=ReadWrite");
+        var cantOpen = await Assert.ThrowsAsync<SqliteException>(() => missing.OpenAsync(TestContext.Current.CancellationToken));
+        Assert.True(DbErrors.IsUnavailable(cantOpen), cantOpen.Message);
+
+        // A constraint violation is the request's problem, not an outage.
+        await using var mem = new SqliteConnection("Data Source=:memory:");
+        await mem.OpenAsync(TestContext.Current.CancellationToken);
+        await using var cmd = mem.CreateCommand();
+        cmd.CommandText = "CREATE TABLE u (x INTEGER UNIQUE); INSERT INTO u VALUES (1); INSERT INTO u VALUES (1);";
+        var unique = await Assert.ThrowsAsync<SqliteException>(() => cmd.ExecuteNonQueryAsync(TestContext.Current.CancellationToken));
+        Assert.False(DbErrors.IsUnavailable(unique));
+    }
+
+    [Fact]
+    public async Task A_refused_postgres_connection_counts_as_unavailable()
+    {
+        await using var conn = new NpgsqlConnection($"Host=127.0.0.1;Port={TestServer.FreePort()};Username=x;Timeout=3");
+        var refused = await Assert.ThrowsAnyAsync<NpgsqlException>(() => conn.OpenAsync(TestContext.Current.CancellationToken));
+        Assert.True(DbErrors.IsUnavailable(refused), refused.Message);
+        Assert.False(DbErrors.IsUnavailable(new InvalidOperationException("a bug")));
+    }
+
+    private static Task<HttpResponseMessage> Whoami(TestServer s, string token)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, "/sessions/whoami");
+        request.Headers.Add("X-Session-Token", token);
+        return s.Public.SendAsync(request);
+    }
+
+    private static async Task<string> SessionTokenAsync(TestServer s)
+    {
+        var flow = await (await s.Public.GetAsync("/self-service/registration/api")).Json(HttpStatusCode.OK);
+        var body = "{\"method\":\"password\",\"password\":\"correct horse battery staple 7\",\"traits\":{\"email\":\"" + HttpAssertions.UniqueEmail("outage") + "\"}}";
+        var done = await (await s.Public.PostJson($"/self-service/registration?flow={flow["id"]}", body)).Json(HttpStatusCode.OK);
+        return (string?)done["session_token"] ?? throw new InvalidOperationException("registration returned no session token: " + done.ToJsonString());
+    }
+
+    /// <summary>A PostgreSQL cluster owned by one test (never the shared one), as <c>.ci/start-postgres.sh</c> starts it.</summary>
+    private sealed class PrivateCluster : IAsyncDisposable
+    {
+        private readonly string _dir;
+        private readonly int _port;
+
+        private PrivateCluster(string dir, int port)
+        {
+            _dir = dir;
+            _port = port;
+        }
+
+        public string Dsn => $"postgres://postgres@127.0.0.1:{_port}/postgres?sslmode=disable";
+
+        public static async Task<PrivateCluster> StartAsync()
+        {
+            var dir = Directory.CreateTempSubdirectory("gatehouse-outage-pg.").FullName;
+            if (Environment.UserName == "root") await RunAsync("chown", "postgres:postgres", dir);
+            var cluster = new PrivateCluster(dir, TestServer.FreePort());
+            await PgAsync(Path.Combine(PgBin, "initdb"), "-D", Path.Combine(dir, "data"), "-A", "trust", "-U", "postgres", "--no-sync");
+            await cluster.StartAgainAsync();
+            return cluster;
+        }
+
+        public Task StartAgainAsync() => PgAsync(Path.Combine(PgBin, "pg_ctl"), "-D", Path.Combine(_dir, "data"), "-l", Path.Combine(_dir, "log"), "-w", "-o",
+            $"-c listen_addresses=127.0.0.1 -p {_port} -k {_dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off", "start");
+
+        public Task StopAsync() => PgAsync(Path.Combine(PgBin, "pg_ctl"), "-D", Path.Combine(_dir, "data"), "-m", "immediate", "-w", "stop");
+
+        public async ValueTask DisposeAsync()
+        {
+            try { await StopAsync(); } catch (InvalidOperationException) { /* already stopped */ }
+            try { Directory.Delete(_dir, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+
+        private static Task PgAsync(string exe, params string[] args) =>
+            Environment.UserName == "root" ? RunAsync("runuser", ["-u", "postgres", "--", exe, .. args]) : RunAsync(exe, args);
+
+        private static async Task RunAsync(string exe, params string[] args)
+        {
+            var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in args) psi.ArgumentList.Add(a);
+            using var p = Process.Start(psi)!;
+            var stdout = p.StandardOutput.ReadToEndAsync();
+            var stderr = p.StandardError.ReadToEndAsync();
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await p.WaitForExitAsync(cts.Token);
+            if (p.ExitCode != 0) throw new InvalidOperationException($"{exe} failed ({p.ExitCode}): {await stderr}{await stdout}");
+        }
+    }
+}
