@@ -16,8 +16,12 @@ public sealed class DatabaseOutageTests
     {
         if (!File.Exists(Path.Combine(PgBin, "pg_ctl"))) Assert.Skip($"PostgreSQL 15 binaries are not installed ({PgBin}); .ci/start-postgres.sh installs them");
         await using var cluster = await PrivateCluster.StartAsync();
-        await using var s = await TestServer.StartAsync(Db.Postgres, o => o.Dsn = cluster.Dsn);
-        var token = await SessionTokenAsync(s);
+        await using var s = await TestServer.StartAsync(Db.Postgres, o =>
+        {
+            Gatehouse.Tests.SelfService.FlowServerFixture.Configure(o);
+            o.Dsn = cluster.Dsn;
+        });
+        var (_, token, _) = await Gatehouse.Tests.SelfService.FlowTestHelpers.RegisterApi(s);
 
         (await Whoami(s, token)).EnsureSuccessStatusCode();
         Assert.Equal(HttpStatusCode.OK, (await s.Public.GetAsync("/health/ready")).StatusCode);
@@ -109,14 +113,6 @@ public sealed class DatabaseOutageTests
         var request = new HttpRequestMessage(HttpMethod.Get, "/sessions/whoami");
         request.Headers.Add("X-Session-Token", token);
         return s.Public.SendAsync(request);
-    }
-
-    private static async Task<string> SessionTokenAsync(TestServer s)
-    {
-        var flow = await (await s.Public.GetAsync("/self-service/registration/api")).Json(HttpStatusCode.OK);
-        var body = "{\"method\":\"password\",\"password\":\"correct horse battery staple 7\",\"traits\":{\"email\":\"" + HttpAssertions.UniqueEmail("outage") + "\"}}";
-        var done = await (await s.Public.PostJson($"/self-service/registration?flow={flow["id"]}", body)).Json(HttpStatusCode.OK);
-        return (string?)done["session_token"] ?? throw new InvalidOperationException("registration returned no session token: " + done.ToJsonString());
     }
 
     /// <summary>A PostgreSQL cluster owned by one test (never the shared one), as <c>.ci/start-postgres.sh</c> starts it.</summary>
