@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Gatehouse.Persistence.Postgres.Migrations
 {
     [DbContext(typeof(PostgresGatehouseDbContext))]
-    [Migration("20261204125617_CleanupIndexes")]
+    [Migration("20261204135133_CleanupIndexes")]
     partial class CleanupIndexes
     {
         /// <inheritdoc />
@@ -388,6 +388,34 @@ namespace Gatehouse.Persistence.Postgres.Migrations
                     b.ToTable("identity_verifiable_addresses", (string)null);
                 });
 
+            modelBuilder.Entity("Gatehouse.RateLimiting.RateLimitCounter", b =>
+                {
+                    b.Property<Guid>("Nid")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Key")
+                        .HasMaxLength(96)
+                        .HasColumnType("character varying(96)");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("LastAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("WindowStart")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Nid", "Key");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("rate_limit_counters", (string)null);
+                });
+
             modelBuilder.Entity("Gatehouse.SelfService.Errors.SelfServiceError", b =>
                 {
                     b.Property<Guid>("Id")
@@ -484,9 +512,6 @@ namespace Gatehouse.Persistence.Postgres.Migrations
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
 
-                    b.Property<string>("ContinueWith")
-                        .HasColumnType("text");
-
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -533,9 +558,6 @@ namespace Gatehouse.Persistence.Postgres.Migrations
                         .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
-
-                    b.Property<string>("TransientPayload")
-                        .HasColumnType("text");
 
                     b.Property<string>("Type")
                         .IsRequired()

@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Gatehouse.Persistence.Sqlite.Migrations
 {
     [DbContext(typeof(SqliteGatehouseDbContext))]
-    [Migration("20261204125554_CleanupIndexes")]
+    [Migration("20261204134235_CleanupIndexes")]
     partial class CleanupIndexes
     {
         /// <inheritdoc />
@@ -383,6 +383,34 @@ namespace Gatehouse.Persistence.Sqlite.Migrations
                     b.ToTable("identity_verifiable_addresses", (string)null);
                 });
 
+            modelBuilder.Entity("Gatehouse.RateLimiting.RateLimitCounter", b =>
+                {
+                    b.Property<Guid>("Nid")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Key")
+                        .HasMaxLength(96)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("LastAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("WindowStart")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Nid", "Key");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("rate_limit_counters", (string)null);
+                });
+
             modelBuilder.Entity("Gatehouse.SelfService.Errors.SelfServiceError", b =>
                 {
                     b.Property<Guid>("Id")
@@ -479,9 +507,6 @@ namespace Gatehouse.Persistence.Sqlite.Migrations
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("ContinueWith")
-                        .HasColumnType("TEXT");
-
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
@@ -527,9 +552,6 @@ namespace Gatehouse.Persistence.Sqlite.Migrations
                     b.Property<string>("State")
                         .IsRequired()
                         .HasMaxLength(32)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("TransientPayload")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Type")
