@@ -2,7 +2,7 @@
 
 #nullable disable
 
-namespace Gatehouse.Persistence.Sqlite.Migrations
+namespace Gatehouse.Persistence.Postgres.Migrations
 {
     /// <inheritdoc />
     public partial class CleanupIndexes : Migration
@@ -26,6 +26,11 @@ namespace Gatehouse.Persistence.Sqlite.Migrations
                 columns: new[] { "Nid", "ExpiresAt" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_oauth2_tokens_Nid_ExpiresAt",
+                table: "oauth2_tokens",
+                columns: new[] { "Nid", "ExpiresAt" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_courier_messages_Nid_Status_UpdatedAt",
                 table: "courier_messages",
                 columns: new[] { "Nid", "Status", "UpdatedAt" });
@@ -45,6 +50,10 @@ namespace Gatehouse.Persistence.Sqlite.Migrations
             migrationBuilder.DropIndex(
                 name: "IX_selfservice_codes_Nid_ExpiresAt",
                 table: "selfservice_codes");
+
+            migrationBuilder.DropIndex(
+                name: "IX_oauth2_tokens_Nid_ExpiresAt",
+                table: "oauth2_tokens");
 
             migrationBuilder.DropIndex(
                 name: "IX_courier_messages_Nid_Status_UpdatedAt",
