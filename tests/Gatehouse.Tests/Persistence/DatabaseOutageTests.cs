@@ -11,12 +11,17 @@ public sealed class DatabaseOutageTests
 {
     private const string PgBin = "/usr/lib/postgresql/15/bin";
 
-    [Fact]
+    // Every wait in these tests is bounded: the test as a whole, each request, each pg_ctl run, the recovery loop.
+    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(20);
+
+    [Fact(Timeout = 180_000)]
     public async Task While_a_private_postgres_is_down_requests_answer_503_with_retry_after_and_recover_without_restart()
     {
         if (!File.Exists(Path.Combine(PgBin, "pg_ctl"))) Assert.Skip($"PostgreSQL 15 binaries are not installed ({PgBin}); .ci/start-postgres.sh installs them");
         await using var cluster = await PrivateCluster.StartAsync();
-        await using var s = await TestServer.StartAsync(Db.Postgres, o =>
+        // Db.Sqlite only names a throwaway file that is never created: the server runs on the private cluster, and no
+        // database is left behind on the shared one.
+        await using var s = await TestServer.StartAsync(Db.Sqlite, o =>
         {
             Gatehouse.Tests.SelfService.FlowServerFixture.Configure(o);
             o.Dsn = cluster.Dsn;
@@ -24,29 +29,81 @@ public sealed class DatabaseOutageTests
         var (_, token, _) = await Gatehouse.Tests.SelfService.FlowTestHelpers.RegisterApi(s);
 
         (await Whoami(s, token)).EnsureSuccessStatusCode();
-        Assert.Equal(HttpStatusCode.OK, (await s.Public.GetAsync("/health/ready")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Get(s.Public, "/health/ready")).StatusCode);
 
         await cluster.StopAsync();
 
         // A token whoami has not cached needs the database. (Cached sessions keep answering from memory during an
         // outage, up to session.whoami.cache.max_age: that is the cache doing its job, not a failure.)
+        await AssertUnavailable(s);
+
+        await cluster.StartAgainAsync();
+        await AssertRecovered(s, token, TestContext.Current.CancellationToken);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task While_the_sqlite_database_file_is_unreachable_requests_answer_503_with_retry_after_and_recover_without_restart()
+    {
+        // The file's directory goes away (think of a detached volume) and comes back. Moving the directory keeps the
+        // files intact; clearing this database's pool makes the next request open a new connection, which fails.
+        var dir = Directory.CreateTempSubdirectory("gatehouse-outage-sqlite.").FullName;
+        var away = dir + ".away";
+        var dsn = "sqlite://" + Path.Combine(dir, "gatehouse.db") + "?_fk=true";
+        try
+        {
+            await using var s = await TestServer.StartAsync(Db.Sqlite, o =>
+            {
+                Gatehouse.Tests.SelfService.FlowServerFixture.Configure(o);
+                o.Dsn = dsn;
+            });
+            var (_, token, _) = await Gatehouse.Tests.SelfService.FlowTestHelpers.RegisterApi(s);
+            (await Whoami(s, token)).EnsureSuccessStatusCode();
+
+            Directory.Move(dir, away);
+            ClearPool(dsn);
+            await AssertUnavailable(s);
+
+            Directory.Move(away, dir);
+            await AssertRecovered(s, token, TestContext.Current.CancellationToken);
+        }
+        finally
+        {
+            ClearPool(dsn);
+            foreach (var d in new[] { dir, away })
+            {
+                try { if (Directory.Exists(d)) Directory.Delete(d, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            }
+        }
+    }
+
+    private static void ClearPool(string dsn)
+    {
+        using var connection = new SqliteConnection(Dsn.Parse(dsn).ConnectionString);
+        SqliteConnection.ClearPool(connection);
+    }
+
+    /// <summary>Whoami, a flow creation (a write), an admin list and readiness all answer 503 + Retry-After in the envelope.</summary>
+    private static async Task AssertUnavailable(TestServer s)
+    {
         foreach (var response in new[]
                  {
                      await Whoami(s, "ory_st_" + Guid.NewGuid().ToString("N")),
-                     await s.Public.GetAsync("/self-service/login/api"),
-                     await s.AdminWithKey.GetAsync("/admin/identities"),
-                     await s.Public.GetAsync("/self-service/registration/api"),
+                     await Get(s.Public, "/self-service/login/api"),
+                     await Get(s.AdminWithKey, "/admin/identities"),
+                     await Get(s.Public, "/self-service/registration/api"),
                  })
         {
             var error = await response.Error(HttpStatusCode.ServiceUnavailable);
-            Assert.Equal(503, (int)error["code"]!);
+            Assert.Equal("Service Unavailable", (string?)error["status"]);
             Assert.Equal("5", response.Headers.RetryAfter?.ToString());
         }
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await s.Public.GetAsync("/health/ready")).StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await Get(s.Public, "/health/ready")).StatusCode);
+    }
 
-        await cluster.StartAgainAsync();
-
-        // Pooled connections broke with the server; the pool heals on its own. Bounded wait for the first good answer.
+    /// <summary>Without a restart: the first good answer comes within a bounded wait, then everything answers normally.</summary>
+    private static async Task AssertRecovered(TestServer s, string token, CancellationToken ct)
+    {
+        // Pooled connections broke with the server; the pool heals on its own.
         var deadline = DateTime.UtcNow.AddSeconds(30);
         HttpResponseMessage last;
         do
@@ -54,14 +111,15 @@ public sealed class DatabaseOutageTests
             last = await Whoami(s, token);
             if (last.IsSuccessStatusCode) break;
             Assert.Equal(HttpStatusCode.ServiceUnavailable, last.StatusCode);
-            await Task.Delay(100, TestContext.Current.CancellationToken);
+            await Task.Delay(100, ct);
         } while (DateTime.UtcNow < deadline);
         Assert.Equal(HttpStatusCode.OK, last.StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await s.Public.GetAsync("/health/ready")).StatusCode);
-        (await s.AdminWithKey.GetAsync("/admin/identities")).EnsureSuccessStatusCode();
+        Assert.Equal(HttpStatusCode.OK, (await Get(s.Public, "/health/ready")).StatusCode);
+        (await Get(s.AdminWithKey, "/admin/identities")).EnsureSuccessStatusCode();
+        (await Get(s.Public, "/self-service/registration/api")).EnsureSuccessStatusCode();
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Sqlite_busy_and_unopenable_databases_count_as_unavailable_not_as_bugs()
     {
         var path = Path.Combine(Path.GetTempPath(), "gatehouse-busy-" + Guid.NewGuid().ToString("N") + ".db");
@@ -74,7 +132,8 @@ public sealed class DatabaseOutageTests
                 create.CommandText = "CREATE TABLE t (x INTEGER); BEGIN EXCLUSIVE; INSERT INTO t VALUES (1);";
                 await create.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
             }
-            await using var other = new SqliteConnection($"Data Source={path};Pooling=False;Default Timeout=0");
+            // A short timeout, not 0: for Microsoft.Data.Sqlite a command timeout of 0 means retry a busy database forever.
+            await using var other = new SqliteConnection($"Data Source={path};Pooling=False;Default Timeout=1");
             await other.OpenAsync(TestContext.Current.CancellationToken);
             await using var write = other.CreateCommand();
             write.CommandText = "INSERT INTO t VALUES (2)";
@@ -101,7 +160,7 @@ public sealed class DatabaseOutageTests
         Assert.False(DbErrors.IsUnavailable(unique));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_refused_postgres_connection_counts_as_unavailable()
     {
         await using var conn = new NpgsqlConnection($"Host=127.0.0.1;Port={TestServer.FreePort()};Username=x;Timeout=3");
@@ -114,7 +173,16 @@ public sealed class DatabaseOutageTests
     {
         var request = new HttpRequestMessage(HttpMethod.Get, "/sessions/whoami");
         request.Headers.Add("X-Session-Token", token);
-        return s.Public.SendAsync(request);
+        return Send(s.Public, request);
+    }
+
+    private static Task<HttpResponseMessage> Get(HttpClient client, string path) => Send(client, new HttpRequestMessage(HttpMethod.Get, path));
+
+    private static async Task<HttpResponseMessage> Send(HttpClient client, HttpRequestMessage request)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        cts.CancelAfter(RequestTimeout);
+        return await client.SendAsync(request, cts.Token);
     }
 
     /// <summary>A PostgreSQL cluster owned by one test (never the shared one), as <c>.ci/start-postgres.sh</c> starts it.</summary>
@@ -136,19 +204,27 @@ public sealed class DatabaseOutageTests
             var dir = Directory.CreateTempSubdirectory("gatehouse-outage-pg.").FullName;
             if (Environment.UserName == "root") await RunAsync("chown", "postgres:postgres", dir);
             var cluster = new PrivateCluster(dir, TestServer.FreePort());
-            await PgAsync(Path.Combine(PgBin, "initdb"), "-D", Path.Combine(dir, "data"), "-A", "trust", "-U", "postgres", "--no-sync");
-            await cluster.StartAgainAsync();
-            return cluster;
+            try
+            {
+                await PgAsync(Path.Combine(PgBin, "initdb"), "-D", Path.Combine(dir, "data"), "-A", "trust", "-U", "postgres", "--no-sync");
+                await cluster.StartAgainAsync();
+                return cluster;
+            }
+            catch
+            {
+                await cluster.DisposeAsync();
+                throw;
+            }
         }
 
-        public Task StartAgainAsync() => PgAsync(Path.Combine(PgBin, "pg_ctl"), "-D", Path.Combine(_dir, "data"), "-l", Path.Combine(_dir, "log"), "-w", "-o",
+        public Task StartAgainAsync() => PgAsync(Path.Combine(PgBin, "pg_ctl"), "-D", Path.Combine(_dir, "data"), "-l", Path.Combine(_dir, "log"), "-w", "-t", "60", "-o",
             $"-c listen_addresses=127.0.0.1 -p {_port} -k {_dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off", "start");
 
-        public Task StopAsync() => PgAsync(Path.Combine(PgBin, "pg_ctl"), "-D", Path.Combine(_dir, "data"), "-m", "immediate", "-w", "stop");
+        public Task StopAsync() => PgAsync(Path.Combine(PgBin, "pg_ctl"), "-D", Path.Combine(_dir, "data"), "-m", "immediate", "-w", "-t", "60", "stop");
 
         public async ValueTask DisposeAsync()
         {
-            try { await StopAsync(); } catch (InvalidOperationException) { /* already stopped */ }
+            try { await StopAsync(); } catch (InvalidOperationException) { /* already stopped */ } catch (TimeoutException) { /* logged by the failure */ }
             try { Directory.Delete(_dir, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
 
@@ -160,11 +236,26 @@ public sealed class DatabaseOutageTests
             var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true };
             foreach (var a in args) psi.ArgumentList.Add(a);
             using var p = Process.Start(psi)!;
+            // pg_ctl -l sends the server's own output to the log file, so these pipes close when pg_ctl exits; reading them
+            // is still bounded below in case a child keeps one open.
             var stdout = p.StandardOutput.ReadToEndAsync();
             var stderr = p.StandardError.ReadToEndAsync();
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            await p.WaitForExitAsync(cts.Token);
-            if (p.ExitCode != 0) throw new InvalidOperationException($"{exe} failed ({p.ExitCode}): {await stderr}{await stdout}");
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+            try
+            {
+                await p.WaitForExitAsync(cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                p.Kill(entireProcessTree: true);
+                throw new TimeoutException($"{exe} {string.Join(' ', args)} did not finish within 90 s");
+            }
+            if (p.ExitCode != 0)
+            {
+                var output = Task.WhenAll(stderr, stdout);
+                var text = await Task.WhenAny(output, Task.Delay(TimeSpan.FromSeconds(5))) == output ? stderr.Result + stdout.Result : "(output not available)";
+                throw new InvalidOperationException($"{exe} failed ({p.ExitCode}): {text}");
+            }
         }
     }
 }

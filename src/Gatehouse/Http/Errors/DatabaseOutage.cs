@@ -12,6 +12,10 @@ public sealed class DatabaseOutage(TimeProvider time)
 
     public static readonly TimeSpan QuietPeriod = TimeSpan.FromMinutes(1);
 
+    /// <summary>The answer to a request that needed the unavailable database: 503 in the envelope, with <c>Retry-After</c>.</summary>
+    public static GatehouseError Error() =>
+        new(503, "The database is temporarily unavailable. Please try again later.") { RetryAfter = TimeSpan.FromSeconds(RetryAfterSeconds) };
+
     private long _lastFailureTicks = long.MinValue;
 
     /// <summary>Records a failure; true when it starts a new outage (so the caller logs the warning).</summary>

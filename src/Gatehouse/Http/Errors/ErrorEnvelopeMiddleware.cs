@@ -50,8 +50,7 @@ public sealed class ErrorEnvelopeMiddleware(RequestDelegate next, ILogger<ErrorE
             else
                 logger.LogDebug(ex, "Database unavailable on {Method} {Path}", context.Request.Method, context.Request.Path);
             // Not forwarded to the error UI: storing the error would need the database.
-            await WriteAsync(context, new GatehouseError(503, "The database is temporarily unavailable. Please try again later."), keepCookies: false,
-                retryAfterSeconds: DatabaseOutage.RetryAfterSeconds);
+            await WriteAsync(context, DatabaseOutage.Error(), keepCookies: false);
         }
         catch (Exception ex)
         {
@@ -85,11 +84,10 @@ public sealed class ErrorEnvelopeMiddleware(RequestDelegate next, ILogger<ErrorE
     /// error stay, as in Kratos (whose writer never drops headers): e.g. the session cookie of a recovery that answers
     /// an SPA with 422 <c>browser_location_change_required</c>. After an unexpected failure they are dropped.
     /// </summary>
-    public static async Task WriteAsync(HttpContext context, GatehouseError error, bool keepCookies = true, int? retryAfterSeconds = null)
+    public static async Task WriteAsync(HttpContext context, GatehouseError error, bool keepCookies = true)
     {
         if (context.Response.HasStarted) return;
         ClearResponse(context, keepCookies);
-        if (retryAfterSeconds is { } seconds) context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         context.Response.StatusCode = error.HttpStatus ?? error.Code;
         SetRetryAfter(context, error);
         context.Response.ContentType = "application/json";
