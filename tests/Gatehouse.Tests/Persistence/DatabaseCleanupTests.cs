@@ -1,7 +1,9 @@
 using System.Net;
 using Gatehouse.Courier;
+using Gatehouse.OAuth2.Tokens;
 using Gatehouse.Persistence;
 using Gatehouse.Persistence.Cleanup;
+using Gatehouse.RateLimiting;
 using Gatehouse.SelfService.Errors;
 using Gatehouse.SelfService.Flows;
 using Gatehouse.Sessions;
@@ -208,6 +210,35 @@ public sealed class DatabaseCleanupTests
         go.Add(dispatch.Id);
         stay.AddRange([queued.Id, processing.Id]);
 
+        // Rate-limit counters: windows that ended are dead, a running window (even a full one) must stay.
+        RateLimitCounter Counter(DateTime expires, int count)
+        {
+            var id = Guid.CreateVersion7();
+            return new RateLimitCounter { Nid = Tenancy.DefaultNid, Key = CounterKeyPrefix + id, Count = count, WindowStart = expires.AddMinutes(-15), LastAt = expires.AddMinutes(-1), ExpiresAt = expires };
+        }
+        var endedWindows = new[] { Counter(now.AddSeconds(-1), 3), Counter(now.AddHours(-2), 50), Counter(now, 1) };
+        var runningWindow = Counter(now.AddMinutes(5), 50);
+        db.RateLimitCounters.AddRange([.. endedWindows, runningWindow]);
+        go.AddRange(endedWindows.Select(CounterId));
+        stay.Add(CounterId(runningWindow));
+
+        // OAuth2 tokens: expired ones of either kind go; live and revoked-but-unexpired ones stay.
+        OAuth2Token Token(string kind, DateTime expires, bool active) => new()
+        {
+            Pk = Guid.CreateVersion7(), Nid = Tenancy.DefaultNid, Signature = Guid.NewGuid().ToByteArray(), Kind = kind, RequestId = Guid.NewGuid(),
+            ClientId = "cleanup-client", Subject = "cleanup-client", IssuedAt = expires.AddHours(-1), ExpiresAt = expires, Active = active,
+        };
+        var expiredTokens = new[]
+        {
+            Token(OAuth2TokenKinds.AccessToken, now.AddMinutes(-1), true), Token(OAuth2TokenKinds.AccessToken, now.AddDays(-30), false),
+            Token(OAuth2TokenKinds.RefreshToken, now.AddHours(-1), false),
+        };
+        var liveToken = Token(OAuth2TokenKinds.AccessToken, now.AddMinutes(30), true);
+        var revokedUnexpiredToken = Token(OAuth2TokenKinds.AccessToken, now.AddMinutes(30), false);
+        db.OAuth2Tokens.AddRange([.. expiredTokens, liveToken, revokedUnexpiredToken]);
+        go.AddRange(expiredTokens.Select(x => x.Pk));
+        stay.AddRange([liveToken.Pk, revokedUnexpiredToken.Pk]);
+
         await db.SaveChangesAsync();
         return new Seeded(identityId, go, stay);
     }
@@ -224,6 +255,13 @@ public sealed class DatabaseCleanupTests
         ids.UnionWith(await db.SelfServiceErrors.Select(x => x.Id).ToListAsync());
         ids.UnionWith(await db.CourierMessages.Select(x => x.Id).ToListAsync());
         ids.UnionWith(await db.CourierDispatches.Select(x => x.Id).ToListAsync());
+        ids.UnionWith((await db.RateLimitCounters.Where(x => x.Key.StartsWith(CounterKeyPrefix)).ToListAsync()).Select(CounterId));
+        ids.UnionWith(await db.OAuth2Tokens.Select(x => x.Pk).ToListAsync());
         return ids;
     }
+
+    // Counters are keyed by a string; the seeded ones carry a Guid so they fit the id sets above.
+    private const string CounterKeyPrefix = "cleanup-test:";
+
+    private static Guid CounterId(RateLimitCounter c) => Guid.Parse(c.Key[CounterKeyPrefix.Length..]);
 }

@@ -13,6 +13,8 @@ public static class CleanupServiceCollectionExtensions
         services.AddExpiredDataCleaner<ExpiredCodesCleaner>();
         services.AddExpiredDataCleaner<StoredErrorsCleaner>();
         services.AddExpiredDataCleaner<FinishedCourierMessagesCleaner>();
+        services.AddExpiredDataCleaner<ExpiredRateLimitCountersCleaner>();
+        services.AddExpiredDataCleaner<ExpiredOAuth2TokensCleaner>();
         return services;
     }
 
