@@ -33,8 +33,7 @@ public sealed class DatabaseOutageTests
 
         await cluster.StopAsync();
 
-        // A token whoami has not cached needs the database. (Cached sessions keep answering from memory during an
-        // outage, up to session.whoami.cache.max_age: that is the cache doing its job, not a failure.)
+        // A token whoami has never seen needs the database, whatever its cache holds.
         await AssertUnavailable(s);
 
         await cluster.StartAgainAsync();
