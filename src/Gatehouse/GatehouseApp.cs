@@ -45,6 +45,8 @@ public static class GatehouseApp
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(new ListenerPorts(options.Serve.Public.Port, options.Serve.Admin.Port, ReturnUrlPolicy.PublicBaseUrl(options)));
         services.AddPersistence(Dsn.Parse(options.Dsn));
+        if (options.Database.Cleanup.Janitor.Enabled) services.AddHostedService<Persistence.Cleanup.CleanupJanitor>();
+        services.AddSingleton<Http.Errors.DatabaseOutage>();
         services.AddHashing();
         services.AddRateLimiting();
         services.AddIdentities(options);

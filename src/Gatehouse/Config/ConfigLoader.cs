@@ -178,6 +178,8 @@ public static class ConfigLoader
         options.Serve.Public.BaseUrl ??= DeriveBaseUrl(options.Serve.Public);
         options.Serve.Admin.BaseUrl ??= DeriveBaseUrl(options.Serve.Admin);
         options.Session.EarliestPossibleExtend ??= options.Session.Lifespan;
+        if (options.Database.Cleanup.Janitor.Enabled && options.Database.Cleanup.Janitor.Interval <= TimeSpan.Zero)
+            throw new ConfigException("database.cleanup.janitor.interval: expected a duration above zero (e.g. \"1h\") when the janitor is enabled");
 
         if (options.Secrets.Cookie.Count == 0) options.Secrets.Cookie = [.. options.Secrets.Default];
         if (options.Secrets.Default.Count == 0 && options.Secrets.Cookie.Count == 0)

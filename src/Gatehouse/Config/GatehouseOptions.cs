@@ -11,6 +11,7 @@ namespace Gatehouse.Config;
 public sealed class GatehouseOptions
 {
     public string Dsn { get; set; } = "";
+    public DatabaseOptions Database { get; set; } = new();
     public ServeOptions Serve { get; set; } = new();
     public LogOptions Log { get; set; } = new();
     public IdentityOptions Identity { get; set; } = new();
@@ -146,6 +147,42 @@ public sealed class SecretsOptions
     public List<string> Cookie { get; set; } = [];
     public List<string> Cipher { get; set; } = [];
     public List<string> Pagination { get; set; } = [];
+}
+
+/// <summary>Kratos's <c>database.*</c> keys (cleanup tuning) plus Gatehouse's background janitor.</summary>
+public sealed class DatabaseOptions
+{
+    public DatabaseCleanupOptions Cleanup { get; set; } = new();
+}
+
+public sealed class DatabaseCleanupOptions
+{
+    /// <summary>Rows deleted per statement (Kratos <c>database.cleanup.batch_size</c>).</summary>
+    public int BatchSize { get; set; } = 100;
+    public DatabaseCleanupSleepOptions Sleep { get; set; } = new();
+
+    /// <summary>Gatehouse addition: run the cleanup periodically inside <c>serve</c>.</summary>
+    public DatabaseCleanupJanitorOptions Janitor { get; set; } = new();
+}
+
+public sealed class DatabaseCleanupSleepOptions
+{
+    /// <summary>Pause between two tables (Kratos <c>database.cleanup.sleep.tables</c>).</summary>
+    [JsonConverter(typeof(DurationJsonConverter))]
+    public TimeSpan Tables { get; set; } = TimeSpan.FromMinutes(1);
+}
+
+public sealed class DatabaseCleanupJanitorOptions
+{
+    /// <summary>Off by default: Kratos never deletes data on its own, so an upgrade must not start doing so silently.</summary>
+    public bool Enabled { get; set; }
+
+    [JsonConverter(typeof(DurationJsonConverter))]
+    public TimeSpan Interval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Like <c>cleanup sql --keep-last</c>: rows expired for less than this are kept.</summary>
+    [JsonConverter(typeof(DurationJsonConverter))]
+    public TimeSpan KeepLast { get; set; } = TimeSpan.Zero;
 }
 
 public sealed class SessionOptions

@@ -1,3 +1,4 @@
+using Gatehouse.Persistence.Cleanup;
 using Gatehouse.Persistence.Stores;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -36,6 +37,7 @@ public static class PersistenceServiceCollectionExtensions
         services.TryAddSingleton<DatabaseMigrator>();
         // The stores behind the features' contracts.
         services.AddStores();
+        services.AddDatabaseCleanup();
         return services;
     }
 

@@ -42,6 +42,16 @@ public sealed class ErrorEnvelopeMiddleware(RequestDelegate next, ILogger<ErrorE
         {
             // Client went away; nothing to write.
         }
+        catch (Exception ex) when (Persistence.DbErrors.IsUnavailable(ex) && !context.RequestAborted.IsCancellationRequested)
+        {
+            // Every request fails while the database is down: one warning per outage, not a stack trace per request.
+            if (context.RequestServices.GetService<DatabaseOutage>()?.RecordFailure() ?? true)
+                logger.LogWarning("The database is unavailable; answering 503 until it is back: {Message}", ex.GetBaseException().Message.ReplaceLineEndings(" "));
+            else
+                logger.LogDebug(ex, "Database unavailable on {Method} {Path}", context.Request.Method, context.Request.Path);
+            // Not forwarded to the error UI: storing the error would need the database.
+            await WriteAsync(context, DatabaseOutage.Error(), keepCookies: false);
+        }
         catch (Exception ex)
         {
             logger.LogError(ex, "Unhandled error on {Method} {Path}", context.Request.Method, context.Request.Path);

@@ -22,6 +22,8 @@ public sealed class CourierMessageConfiguration : IEntityTypeConfiguration<Couri
         b.HasIndex(e => new { e.Nid, e.Status, e.NextAttemptAt });
         b.HasIndex(e => new { e.Nid, e.Recipient });
         b.HasIndex(e => new { e.Nid, e.CreatedAt, e.Id });
+        // cleanup sql: finished messages by last change.
+        b.HasIndex(e => new { e.Nid, e.Status, e.UpdatedAt });
         b.HasMany(e => e.Dispatches).WithOne().HasForeignKey(d => d.MessageId).OnDelete(DeleteBehavior.Cascade);
     }
 }
@@ -50,5 +52,7 @@ public sealed class SelfServiceCodeConfiguration : IEntityTypeConfiguration<Self
         b.Property(e => e.Via).HasMaxLength(16);
         b.HasIndex(e => new { e.Nid, e.FlowId });
         b.HasIndex(e => e.SecretHash);
+        // cleanup sql: expired codes in expiry order.
+        b.HasIndex(e => new { e.Nid, e.ExpiresAt });
     }
 }

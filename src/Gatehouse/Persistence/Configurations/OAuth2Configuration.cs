@@ -34,5 +34,7 @@ public sealed class OAuth2TokenConfiguration : IEntityTypeConfiguration<OAuth2To
         b.HasIndex(e => e.Signature).IsUnique();
         b.HasIndex(e => e.RequestId);
         b.HasIndex(e => new { e.Nid, e.ClientId });
+        // cleanup sql: expired tokens in expiry order.
+        b.HasIndex(e => new { e.Nid, e.ExpiresAt });
     }
 }

@@ -11,5 +11,7 @@ public sealed class SelfServiceErrorConfiguration : IEntityTypeConfiguration<Sel
         b.ToTable("selfservice_errors");
         b.HasKey(e => e.Id);
         b.Property(e => e.Id).ValueGeneratedNever();
+        // cleanup sql: errors by age.
+        b.HasIndex(e => new { e.Nid, e.CreatedAt });
     }
 }

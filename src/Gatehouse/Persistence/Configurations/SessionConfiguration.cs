@@ -19,6 +19,8 @@ public sealed class SessionConfiguration : IEntityTypeConfiguration<Session>
         b.HasIndex(e => new { e.Nid, e.IdentityId });
         // Admin list: keyset over (created_at DESC, id).
         b.HasIndex(e => new { e.Nid, e.CreatedAt, e.Id });
+        // cleanup sql: expired sessions in expiry order.
+        b.HasIndex(e => new { e.Nid, e.ExpiresAt });
         b.HasOne(e => e.Identity).WithMany().HasForeignKey(e => e.IdentityId).OnDelete(DeleteBehavior.Cascade);
         b.HasMany(e => e.Devices).WithOne().HasForeignKey(d => d.SessionId).OnDelete(DeleteBehavior.Cascade);
     }

@@ -164,6 +164,8 @@ namespace Gatehouse.Persistence.Postgres.Migrations
 
                     b.HasIndex("Nid", "Status", "NextAttemptAt");
 
+                    b.HasIndex("Nid", "Status", "UpdatedAt");
+
                     b.ToTable("courier_messages", (string)null);
                 });
 
@@ -492,6 +494,8 @@ namespace Gatehouse.Persistence.Postgres.Migrations
 
                     b.HasIndex("Nid", "ClientId");
 
+                    b.HasIndex("Nid", "ExpiresAt");
+
                     b.ToTable("oauth2_tokens", (string)null);
                 });
 
@@ -549,6 +553,8 @@ namespace Gatehouse.Persistence.Postgres.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("Nid", "CreatedAt");
+
                     b.ToTable("selfservice_errors", (string)null);
                 });
 
@@ -600,6 +606,8 @@ namespace Gatehouse.Persistence.Postgres.Migrations
                     b.HasKey("Id");
 
                     b.HasIndex("SecretHash");
+
+                    b.HasIndex("Nid", "ExpiresAt");
 
                     b.HasIndex("Nid", "FlowId");
 
@@ -738,6 +746,8 @@ namespace Gatehouse.Persistence.Postgres.Migrations
 
                     b.HasIndex("TokenHash")
                         .IsUnique();
+
+                    b.HasIndex("Nid", "ExpiresAt");
 
                     b.HasIndex("Nid", "IdentityId");
 

@@ -159,6 +159,8 @@ namespace Gatehouse.Persistence.Sqlite.Migrations
 
                     b.HasIndex("Nid", "Status", "NextAttemptAt");
 
+                    b.HasIndex("Nid", "Status", "UpdatedAt");
+
                     b.ToTable("courier_messages", (string)null);
                 });
 
@@ -487,6 +489,8 @@ namespace Gatehouse.Persistence.Sqlite.Migrations
 
                     b.HasIndex("Nid", "ClientId");
 
+                    b.HasIndex("Nid", "ExpiresAt");
+
                     b.ToTable("oauth2_tokens", (string)null);
                 });
 
@@ -544,6 +548,8 @@ namespace Gatehouse.Persistence.Sqlite.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("Nid", "CreatedAt");
+
                     b.ToTable("selfservice_errors", (string)null);
                 });
 
@@ -595,6 +601,8 @@ namespace Gatehouse.Persistence.Sqlite.Migrations
                     b.HasKey("Id");
 
                     b.HasIndex("SecretHash");
+
+                    b.HasIndex("Nid", "ExpiresAt");
 
                     b.HasIndex("Nid", "FlowId");
 
@@ -733,6 +741,8 @@ namespace Gatehouse.Persistence.Sqlite.Migrations
 
                     b.HasIndex("TokenHash")
                         .IsUnique();
+
+                    b.HasIndex("Nid", "ExpiresAt");
 
                     b.HasIndex("Nid", "IdentityId");
 

@@ -1,0 +1,27 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Gatehouse.Persistence.Cleanup;
+
+public static class CleanupServiceCollectionExtensions
+{
+    /// <summary>The cleaners of the core tables and the runner; every host that opens the database gets them.</summary>
+    public static IServiceCollection AddDatabaseCleanup(this IServiceCollection services)
+    {
+        services.TryAddSingleton<DatabaseCleanup>();
+        services.AddExpiredDataCleaner<ExpiredSessionsCleaner>();
+        services.AddExpiredDataCleaner<ExpiredFlowsCleaner>();
+        services.AddExpiredDataCleaner<ExpiredCodesCleaner>();
+        services.AddExpiredDataCleaner<StoredErrorsCleaner>();
+        services.AddExpiredDataCleaner<FinishedCourierMessagesCleaner>();
+        services.AddExpiredDataCleaner<ExpiredRateLimitCountersCleaner>();
+        services.AddExpiredDataCleaner<ExpiredOAuth2TokensCleaner>();
+        return services;
+    }
+
+    /// <summary>Adds one table's cleaner; the runner visits cleaners in registration order.</summary>
+    public static IServiceCollection AddExpiredDataCleaner<T>(this IServiceCollection services) where T : class, IExpiredDataCleaner
+    {
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IExpiredDataCleaner, T>());
+        return services;
+    }
+}
