@@ -139,6 +139,33 @@ public sealed class IdentityManager(GatehouseDbContext db, IdentitySchemaRegistr
         return identity;
     }
 
+    /// <summary>
+    /// A method's self-service credential change (a TOTP app enrolled): the identity's credential of that type is replaced
+    /// by <paramref name="config"/> with <paramref name="identifiers"/>; the identity row is written too, so cached whoami
+    /// answers (and their assurance decision) go stale.
+    /// </summary>
+    public async Task<Identity> SetCredentialAsync(Guid id, string type, JsonObject config, IReadOnlyList<string> identifiers, CancellationToken ct)
+    {
+        var identity = await GetAsync(id, ct, tracked: true);
+        var now = Now();
+        Materialize(identity, identity.SchemaId, JsonNode.Parse(identity.Traits), [new CredentialImport.Imported(type, config, identifiers, Append: false)], now, "");
+        identity.UpdatedAt = now;
+        identity.Revision++;
+        await SaveAsync(ct);
+        return identity;
+    }
+
+    /// <summary>A method's self-service removal of its credential (a TOTP app unlinked); false when there was none.</summary>
+    public async Task<Identity> RemoveCredentialAsync(Guid id, string type, CancellationToken ct)
+    {
+        var identity = await GetAsync(id, ct, tracked: true);
+        identity.Credentials.RemoveAll(c => c.Type == type);
+        identity.UpdatedAt = Now();
+        identity.Revision++;
+        await SaveAsync(ct);
+        return identity;
+    }
+
     /// <summary>Paths a JSON Patch may not touch (Kratos's deny-list, plus the fields the server owns).</summary>
     public static bool IsDeniedPatchPath(string path) =>
         path is "/id" or "/stateChangedAt" or "/state_changed_at" or "/credentials" or "/created_at" or "/updated_at" or "/schema_url"

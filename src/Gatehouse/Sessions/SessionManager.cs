@@ -126,6 +126,31 @@ public sealed class SessionManager(GatehouseDbContext db, GatehouseOptions optio
     }
 
     /// <summary>
+    /// A method completed within a session without signing in again (Kratos's <c>SessionAddAuthenticationMethods</c>, e.g.
+    /// a TOTP app enrolled in settings): the method is appended and the level recomputed; authenticated_at and the expiry stay.
+    /// </summary>
+    public async Task<Session> AddMethodAsync(Session session, AuthenticationMethod method, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        ArgumentNullException.ThrowIfNull(method);
+        var now = Now();
+        var methods = SessionJson.ParseMethods(session.AuthenticationMethods);
+        methods.Add(SessionJson.MethodNode(method));
+        var stored = SessionJson.SerializeMethods(methods);
+        var aal = AssuranceLevel(methods);
+        var updated = await db.Sessions.Where(s => s.Id == session.Id).ExecuteUpdateAsync(u => u
+            .SetProperty(s => s.AuthenticationMethods, stored)
+            .SetProperty(s => s.Aal, aal)
+            .SetProperty(s => s.UpdatedAt, now), ct);
+        whoami.Invalidate(session.Id);
+        if (updated == 0) throw NotFound();
+        session.AuthenticationMethods = stored;
+        session.Aal = aal;
+        session.UpdatedAt = now;
+        return session;
+    }
+
+    /// <summary>
     /// The active session of the request, from <c>X-Session-Token</c>, then the session cookie, then
     /// <c>Authorization: Bearer</c>; null when there is none or it is revoked, expired, or its identity is inactive.
     /// Loads identity (with addresses) and devices in a single query; never throws for malformed input.
