@@ -459,6 +459,58 @@ public sealed class TotpAndAalTests(TotpServerFixture fixture) : IClassFixture<T
         await SettingsFlow(s, token);
     }
 
+    /// <summary>
+    /// The totp nodes of a browser settings flow (before and after enrolment) and of an aal2 browser login equal Kratos's
+    /// snapshots (<c>shared/reference/kratos/methods/snapshots/totp</c>), with the volatile values stripped as there.
+    /// </summary>
+    [Fact]
+    public async Task Totp_nodes_match_kratos_snapshots()
+    {
+        static JsonArray Snapshot(string name) =>
+            JsonNode.Parse(File.ReadAllText(Gatehouse.Tests.Schemas.ReferenceData.PathOrSkip("kratos", "methods", "snapshots", "totp", name)))!.AsArray();
+        static JsonArray Ours(JsonNode flow)
+        {
+            var nodes = new JsonArray();
+            foreach (var n in flow["ui"]!["nodes"]!.AsArray().Where(n => n!["group"]!.GetValue<string>() == "totp" || n["attributes"]!["name"]?.GetValue<string>() == "csrf_token"))
+            {
+                var copy = n!.DeepClone().AsObject();
+                var a = copy["attributes"]!.AsObject();
+                if (a["name"]?.GetValue<string>() == "csrf_token") a.Remove("value");
+                a.Remove("src");
+                if (a["text"] is JsonObject text)
+                {
+                    text.Remove("text");
+                    text["context"] = new JsonObject();
+                }
+                nodes.Add(copy);
+            }
+            return nodes;
+        }
+
+        var s = await fixture.Get(Db.Sqlite);
+        using var browser = new Browser(s.PublicUrl);
+        var email = HttpAssertions.UniqueEmail("snap");
+        var reg = await StartBrowserFlow(browser, "registration");
+        await browser.PostForm($"/self-service/registration?flow={reg["id"]}",
+            [new("csrf_token", Csrf(reg)), new("method", "password"), new("traits.email", email), new("password", GoodPassword)]);
+        var settings = await StartBrowserFlow(browser, "settings");
+        Assert.True(JsonNode.DeepEquals(Snapshot("TestCompleteSettings-case=device_setup_is_available_when_identity_has_no_totp_yet.json"), Ours(settings)), Ours(settings).ToJsonString());
+
+        var saved = await browser.PostForm($"/self-service/settings?flow={settings["id"]}",
+            [new("csrf_token", Csrf(settings)), new("method", "totp"), new("totp_code", Code(Secret(settings)))]);
+        Assert.Equal(HttpStatusCode.SeeOther, saved.StatusCode);
+        var after = await StartBrowserFlow(browser, "settings");
+        Assert.True(JsonNode.DeepEquals(Snapshot("TestCompleteSettings-case=device_unlinking_is_available_when_identity_has_totp.json"), Ours(after)), Ours(after).ToJsonString());
+        Clock.Advance(TimeSpan.FromSeconds(30));
+
+        using var second = new Browser(s.PublicUrl);
+        var login = await StartBrowserFlow(second, "login");
+        await second.PostForm($"/self-service/login?flow={login["id"]}",
+            [new("csrf_token", Csrf(login)), new("method", "password"), new("identifier", email), new("password", GoodPassword)]);
+        var aal2 = await StartBrowserFlow(second, "login", "?aal=aal2");
+        Assert.True(JsonNode.DeepEquals(Snapshot("TestFormHydration-method=PopulateLoginMethodSecondFactor.json"), Ours(aal2)), Ours(aal2).ToJsonString());
+    }
+
     private static async Task<JsonNode> StartBrowserFlow(Browser browser, string kind, string query = "")
     {
         var init = await browser.Client.GetAsync($"/self-service/{kind}/browser{query}");

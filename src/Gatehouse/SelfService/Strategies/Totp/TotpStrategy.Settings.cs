@@ -110,16 +110,7 @@ public sealed partial class TotpStrategy
             Http = submission.Http, Flow = submission.Flow, FlowKind = FlowKinds.Settings, Method = Name, Identity = submission.Identity,
             IdentityPersisted = true, Session = submission.Session,
         };
-        try
-        {
-            await hooks.RunAfterAsync(HookPhase.PrePersist, hookContext, ct);
-        }
-        catch (FlowHookInterrupt e)
-        {
-            e.ApplyTo(submission.Ui);
-            await submission.RespondAsync(400, ct);
-            return;
-        }
+        if (!await submission.RunPrePersistHooksAsync(hookContext, ct)) return;
         hookContext.Identity = await change();
         await hooks.RunAfterAsync(HookPhase.PostPersist, hookContext, ct);
         await submission.SucceedAsync(hookContext.Identity, null, ct);
