@@ -387,19 +387,19 @@ public sealed class TotpAndAalTests(TotpServerFixture fixture) : IClassFixture<T
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
-    public async Task A_single_page_app_gets_422_to_the_aal2_login_carrying_return_to(string db)
+    public async Task A_single_page_app_gets_422_to_the_aal2_login_carrying_return_to_and_login_challenge(string db)
     {
         var s = await fixture.Get(db);
         var (email, _, _, _) = await EnrolledUser(s);
         using var spa = new Browser(s.PublicUrl, acceptJson: true);
-        var flow = await (await spa.Client.GetAsync("/self-service/login/browser?return_to=http://app.example.com/x")).Json(HttpStatusCode.OK);
+        var flow = await (await spa.Client.GetAsync("/self-service/login/browser?return_to=http://app.example.com/x&login_challenge=c0ffee")).Json(HttpStatusCode.OK);
         var response = await spa.Client.PostAsync($"/self-service/login?flow={flow["id"]}", new StringContent(new JsonObject
         {
             ["csrf_token"] = Csrf(flow), ["method"] = "password", ["identifier"] = email, ["password"] = GoodPassword,
         }.ToJsonString(), Encoding.UTF8, "application/json"));
         var body = await response.Json((HttpStatusCode)422);
         Assert.Equal("browser_location_change_required", body["error"]!["id"]!.GetValue<string>());
-        Assert.Equal($"{s.PublicUrl}/self-service/login/browser?aal=aal2&return_to={Uri.EscapeDataString("http://app.example.com/x")}",
+        Assert.Equal($"{s.PublicUrl}/self-service/login/browser?aal=aal2&login_challenge=c0ffee&return_to={Uri.EscapeDataString("http://app.example.com/x")}",
             body["redirect_browser_to"]!.GetValue<string>());
         Assert.NotNull(spa.Cookie("ory_kratos_session"));
         Assert.Equal("session_aal2_required", (await (await spa.Client.GetAsync("/sessions/whoami")).Error(HttpStatusCode.Forbidden))["id"]!.GetValue<string>());
