@@ -118,7 +118,7 @@ public static class GatehouseApp
     private static IServiceCollection AddIdentities(this IServiceCollection services, GatehouseOptions options)
     {
         var publicBase = options.Serve.Public.BaseUrl ?? $"http://127.0.0.1:{options.Serve.Public.Port}/";
-        services.TryAddSingleton(new IdentityJson(id => IdentityJson.SchemaUrl(publicBase, id)));
+        services.TryAddSingleton(sp => new IdentityJson(id => IdentityJson.SchemaUrl(publicBase, id), sp.GetRequiredService<CredentialKinds>()));
         services.TryAddScoped<CredentialImport>();
         services.TryAddSingleton<CredentialKinds>();
         services.TryAddScoped<IdentityManager>();

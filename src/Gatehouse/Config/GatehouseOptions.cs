@@ -201,6 +201,12 @@ public sealed class SessionOptions
 /// <summary><c>session.whoami</c>: the tokenizer (Kratos's <c>tokenize_as</c>) and Gatehouse's own <c>cache</c>.</summary>
 public sealed class SessionWhoamiOptions
 {
+    /// <summary>
+    /// <c>highest_available</c> (Kratos's default): whoami refuses (403 <c>session_aal2_required</c>) an aal1 session of an
+    /// identity that has a second factor; <c>aal1</c>: any authenticated session will do.
+    /// </summary>
+    public string RequiredAal { get; set; } = "highest_available";
+
     public WhoamiCacheOptions Cache { get; set; } = new();
     public SessionTokenizerOptions Tokenizer { get; set; } = new();
 }

@@ -46,6 +46,12 @@ public sealed class RateLimitsOptions
     /// <summary>Self-service flows created per client address.</summary>
     public RateLimitRule FlowsPerAddress { get; set; } = new() { Limit = 300, Window = TimeSpan.FromMinutes(1) };
 
+    /// <summary>
+    /// Wrong second-factor codes (TOTP) per identity: a 6-digit code has 10^6 values, so guesses are bounded per account
+    /// whatever the session or flow they come from (progressive delay by default).
+    /// </summary>
+    public RateLimitRule SecondFactorPerIdentity { get; set; } = new() { Limit = 10, Window = TimeSpan.FromHours(1), ProgressiveDelay = TimeSpan.FromSeconds(1) };
+
     /// <summary>Requests with a missing or wrong admin API key per client address.</summary>
     public RateLimitRule AdminKeyFailuresPerAddress { get; set; } = new() { Limit = 30, Window = TimeSpan.FromMinutes(10) };
 }

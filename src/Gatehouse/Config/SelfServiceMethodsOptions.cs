@@ -9,6 +9,7 @@ public sealed class SelfServiceMethodsOptions
     public ProfileMethodOptions Profile { get; set; } = new();
     public CodeMethodOptions Code { get; set; } = new();
     public LinkMethodOptions Link { get; set; } = new();
+    public TotpMethodOptions Totp { get; set; } = new();
 }
 
 public sealed class PasswordMethodOptions
@@ -70,4 +71,18 @@ public sealed class LinkMethodConfig
 
     /// <summary>Base of recovery and verification links; unset means <c>serve.public.base_url</c>.</summary>
     public string? BaseUrl { get; set; }
+}
+
+/// <summary><c>selfservice.methods.totp</c>: time-based one-time codes from an authenticator app, as a second factor.</summary>
+public sealed class TotpMethodOptions
+{
+    /// <summary>Off by default, as in Kratos.</summary>
+    public bool Enabled { get; set; }
+    public TotpMethodConfig Config { get; set; } = new();
+}
+
+public sealed class TotpMethodConfig
+{
+    /// <summary>The issuer an authenticator app shows; unset means the host name of <c>serve.public.base_url</c> (Kratos's default).</summary>
+    public string? Issuer { get; set; }
 }

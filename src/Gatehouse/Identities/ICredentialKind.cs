@@ -16,6 +16,12 @@ public interface ICredentialKind
     /// <summary>Active second-factor credentials this credential holds (a TOTP app, unused recovery codes, security keys).</summary>
     int CountMultiFactor(IdentityCredential credential);
 
+    /// <summary>
+    /// The config as the admin API shows it with <c>include_credential</c> (Kratos's shape): a method may keep state of its
+    /// own in the stored config (a TOTP app's last used time step) that Kratos does not have.
+    /// </summary>
+    string AdminConfig(string config) => config;
+
     /// <summary>Whether there is anything to remove (a password credential can hold only its identifiers).</summary>
     bool IsSetUp(IdentityCredential credential) => true;
 

@@ -15,6 +15,15 @@ public interface IPrivilegedIdentityStore
     /// <summary>The identity's first identifier (ordinal order) of a credential type, or null.</summary>
     Task<string?> FirstIdentifierAsync(Guid identityId, string type, CancellationToken ct);
 
+    /// <summary>The identity's credentials with their configs (no identifiers, no addresses): one statement.</summary>
+    Task<List<IdentityCredential>> CredentialsOfAsync(Guid identityId, CancellationToken ct);
+
+    /// <summary>
+    /// Replaces one credential's config only if it is still <paramref name="expected"/> (compare-and-swap in one statement):
+    /// false when another request changed it first — e.g. the same TOTP code submitted twice at once.
+    /// </summary>
+    Task<bool> SwapCredentialConfigAsync(Guid credentialId, string expected, string config, DateTime now, CancellationToken ct);
+
     /// <summary>Replaces one credential's config (e.g. a password hash upgraded to the configured hasher).</summary>
     Task UpdateCredentialConfigAsync(Guid credentialId, string config, DateTime now, CancellationToken ct);
 }

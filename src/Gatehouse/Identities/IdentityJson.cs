@@ -23,7 +23,7 @@ public enum IdentityView
 }
 
 /// <summary>Writes identities in Kratos's JSON shape straight to a <see cref="Utf8JsonWriter"/> (no intermediate DOM).</summary>
-public sealed class IdentityJson(Func<string, string> schemaUrl)
+public sealed class IdentityJson(Func<string, string> schemaUrl, CredentialKinds? kinds = null)
 {
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -98,7 +98,7 @@ public sealed class IdentityJson(Func<string, string> schemaUrl)
         w.WriteEndObject();
     }
 
-    private static void WriteCredential(Utf8JsonWriter w, IdentityCredential c, bool includeConfig)
+    private void WriteCredential(Utf8JsonWriter w, IdentityCredential c, bool includeConfig)
     {
         w.WriteStartObject();
         w.WriteString("type", c.Type);
@@ -109,7 +109,7 @@ public sealed class IdentityJson(Func<string, string> schemaUrl)
         if (includeConfig)
         {
             w.WritePropertyName("config");
-            w.WriteRawValue(c.Config, skipInputValidation: true);
+            w.WriteRawValue(kinds?.Find(c.Type)?.AdminConfig(c.Config) ?? c.Config, skipInputValidation: true);
         }
         w.WriteNumber("version", c.Version);
         w.WriteString("created_at", GoTimeJsonConverter.Format(c.CreatedAt));

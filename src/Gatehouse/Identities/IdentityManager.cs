@@ -127,13 +127,35 @@ public sealed class IdentityManager(GatehouseDbContext db, IdentitySchemaRegistr
     }
 
     /// <summary>Self-service password change: the password credential gets a hash from the configured hasher.</summary>
-    public async Task<Identity> SetPasswordAsync(Guid id, string password, CancellationToken ct)
+    public Task<Identity> SetPasswordAsync(Guid id, string password, CancellationToken ct) =>
+        ReplaceCredentialsAsync(id, identity => import.Parse(new JsonObject { ["password"] = new JsonObject { ["config"] = new JsonObject { ["password"] = password } } }, identity.Id), ct);
+
+    /// <summary>
+    /// A method's self-service credential change (a TOTP app enrolled): the identity's credential of that type is replaced
+    /// by <paramref name="config"/> with <paramref name="identifiers"/>; the identity row is written too, so cached whoami
+    /// answers (and their assurance decision) go stale.
+    /// </summary>
+    public Task<Identity> SetCredentialAsync(Guid id, string type, JsonObject config, IReadOnlyList<string> identifiers, CancellationToken ct) =>
+        ReplaceCredentialsAsync(id, _ => [new CredentialImport.Imported(type, config, identifiers, Append: false)], ct);
+
+    /// <summary>Writes the credentials <paramref name="imported"/> makes for the stored identity, its traits unchanged.</summary>
+    private async Task<Identity> ReplaceCredentialsAsync(Guid id, Func<Identity, IReadOnlyList<CredentialImport.Imported>> imported, CancellationToken ct)
     {
         var identity = await GetAsync(id, ct, tracked: true);
         var now = Now();
-        var imported = import.Parse(new JsonObject { ["password"] = new JsonObject { ["config"] = new JsonObject { ["password"] = password } } }, identity.Id);
-        Materialize(identity, identity.SchemaId, JsonNode.Parse(identity.Traits), imported, now, "");
+        Materialize(identity, identity.SchemaId, JsonNode.Parse(identity.Traits), imported(identity), now, "");
         identity.UpdatedAt = now;
+        identity.Revision++;
+        await SaveAsync(ct);
+        return identity;
+    }
+
+    /// <summary>A method's self-service removal of its credential (a TOTP app unlinked); false when there was none.</summary>
+    public async Task<Identity> RemoveCredentialAsync(Guid id, string type, CancellationToken ct)
+    {
+        var identity = await GetAsync(id, ct, tracked: true);
+        identity.Credentials.RemoveAll(c => c.Type == type);
+        identity.UpdatedAt = Now();
         identity.Revision++;
         await SaveAsync(ct);
         return identity;

@@ -16,6 +16,7 @@ public enum RateLimitKind
     MailsPerRecipient,
     FlowsPerAddress,
     AdminKeyFailuresPerAddress,
+    SecondFactorPerIdentity,
 }
 
 /// <summary>
@@ -119,6 +120,7 @@ public sealed class RateLimiter(IRateLimitCounters counters, GatehouseOptions op
         RateLimitKind.MailsPerRecipient => "mails_per_recipient",
         RateLimitKind.FlowsPerAddress => "flows_per_address",
         RateLimitKind.AdminKeyFailuresPerAddress => "admin_key_failures_per_address",
+        RateLimitKind.SecondFactorPerIdentity => "second_factor_per_identity",
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
@@ -133,6 +135,7 @@ public sealed class RateLimiter(IRateLimitCounters counters, GatehouseOptions op
             RateLimitKind.MailsPerRecipient => limits.MailsPerRecipient,
             RateLimitKind.FlowsPerAddress => limits.FlowsPerAddress,
             RateLimitKind.AdminKeyFailuresPerAddress => limits.AdminKeyFailuresPerAddress,
+            RateLimitKind.SecondFactorPerIdentity => limits.SecondFactorPerIdentity,
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
         var limit = options.Dev ? (int)Math.Min((long)rule.Limit * DevFactor, int.MaxValue) : rule.Limit;

@@ -98,8 +98,19 @@ public sealed class SessionManager(GatehouseDbContext db, GatehouseOptions optio
         return new IssuedSession(session, token, logoutToken);
     }
 
-    /// <summary>Re-authentication of an existing session (login with <c>refresh=true</c>): new authenticated_at and expiry, one more method.</summary>
-    public async Task<Session> RefreshAsync(Session session, AuthenticationMethod method, CancellationToken ct)
+    /// <summary>
+    /// Re-authentication of an existing session (login with <c>refresh=true</c>, or an <c>aal=aal2</c> login completing
+    /// it): new authenticated_at and expiry, one more method.
+    /// </summary>
+    public Task<Session> RefreshAsync(Session session, AuthenticationMethod method, CancellationToken ct) => AppendMethodAsync(session, method, reauthenticated: true, ct);
+
+    /// <summary>
+    /// A method completed within a session without signing in again (Kratos's <c>SessionAddAuthenticationMethods</c>, e.g.
+    /// a TOTP app enrolled in settings): the method is appended and the level recomputed; authenticated_at and the expiry stay.
+    /// </summary>
+    public Task<Session> AddMethodAsync(Session session, AuthenticationMethod method, CancellationToken ct) => AppendMethodAsync(session, method, reauthenticated: false, ct);
+
+    private async Task<Session> AppendMethodAsync(Session session, AuthenticationMethod method, bool reauthenticated, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(session);
         ArgumentNullException.ThrowIfNull(method);
@@ -108,16 +119,17 @@ public sealed class SessionManager(GatehouseDbContext db, GatehouseOptions optio
         methods.Add(SessionJson.MethodNode(method));
         var stored = SessionJson.SerializeMethods(methods);
         var aal = AssuranceLevel(methods);
-        var expiresAt = now + options.Session.Lifespan;
+        var authenticatedAt = reauthenticated ? now : session.AuthenticatedAt;
+        var expiresAt = reauthenticated ? now + options.Session.Lifespan : session.ExpiresAt;
         var updated = await db.Sessions.Where(s => s.Id == session.Id).ExecuteUpdateAsync(u => u
-            .SetProperty(s => s.AuthenticatedAt, now)
-            .SetProperty(s => s.ExpiresAt, expiresAt)
+            .SetProperty(s => s.AuthenticatedAt, s => reauthenticated ? authenticatedAt : s.AuthenticatedAt)
+            .SetProperty(s => s.ExpiresAt, s => reauthenticated ? expiresAt : s.ExpiresAt)
             .SetProperty(s => s.AuthenticationMethods, stored)
             .SetProperty(s => s.Aal, aal)
             .SetProperty(s => s.UpdatedAt, now), ct);
         whoami.Invalidate(session.Id);
         if (updated == 0) throw NotFound();
-        session.AuthenticatedAt = now;
+        session.AuthenticatedAt = authenticatedAt;
         session.ExpiresAt = expiresAt;
         session.AuthenticationMethods = stored;
         session.Aal = aal;

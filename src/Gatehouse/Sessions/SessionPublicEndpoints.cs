@@ -30,12 +30,12 @@ public static class SessionPublicEndpoints
         return root;
     }
 
-    private static async Task WhoamiAsync(HttpContext http, SessionManager manager, SessionJson json, WhoamiCache cache, SessionTokenizer tokenizer)
+    private static async Task WhoamiAsync(HttpContext http, SessionManager manager, SessionJson json, WhoamiCache cache, SessionTokenizer tokenizer, SessionAssurance assurance)
     {
         // Kratos reads the first value and ignores an empty one.
         if (http.Request.Query.TryGetValue("tokenize_as", out var tokenizeAs) && tokenizeAs.FirstOrDefault() is { Length: > 0 } template)
         {
-            await TokenizedWhoamiAsync(http, manager, json, tokenizer, template);
+            await TokenizedWhoamiAsync(http, manager, json, tokenizer, template, assurance);
             return;
         }
 
@@ -46,6 +46,7 @@ public static class SessionPublicEndpoints
             hash = SessionTokens.Hash(token);
             if (cache.TryGet(hash, out var hit))
             {
+                if (hit.StepUpRequired) throw SessionAssurance.Aal2Required(assurance.StepUpUrl());
                 await AnswerAsync(http, manager, token, source, cookieExpiresAt, hit.ExpiresAt, hit.IdentityId, hit.Body);
                 return;
             }
@@ -54,8 +55,10 @@ public static class SessionPublicEndpoints
         }
         var current = await manager.RequireAsync(http, http.RequestAborted);
         var session = current.Session;
+        var satisfied = await assurance.SatisfiesAsync(session, assurance.WhoamiRequiredAal, http.RequestAborted);
         var body = JsonSerializer.SerializeToUtf8Bytes(json.ToNode(session, includeIdentity: true, IdentityView.Public), HttpJson.Options);
-        if (hash is not null) cache.Add(hash, session, body, stamp);
+        if (hash is not null) cache.Add(hash, session, body, stamp, stepUpRequired: !satisfied);
+        if (!satisfied) throw SessionAssurance.Aal2Required(assurance.StepUpUrl());
         await AnswerAsync(http, manager, current.Token, current.Source, current.CookieExpiresAt, session.ExpiresAt, session.IdentityId, body);
     }
 
@@ -75,18 +78,21 @@ public static class SessionPublicEndpoints
     /// whoami with <c>tokenize_as</c>: every answer carries a new token (its own <c>jti</c>, <c>iat</c>, <c>exp</c>), so it
     /// neither comes from nor goes into the whoami cache. A tokenizer error answers before the cookie is re-sent, as in Kratos.
     /// </summary>
-    private static async Task TokenizedWhoamiAsync(HttpContext http, SessionManager manager, SessionJson json, SessionTokenizer tokenizer, string template)
+    private static async Task TokenizedWhoamiAsync(HttpContext http, SessionManager manager, SessionJson json, SessionTokenizer tokenizer, string template, SessionAssurance assurance)
     {
         var current = await manager.RequireAsync(http, http.RequestAborted);
         var session = current.Session;
+        await assurance.EnsureAsync(session, assurance.WhoamiRequiredAal, null, http.RequestAborted);
         var node = json.ToNode(session, includeIdentity: true, IdentityView.Public);
         node["tokenized"] = await tokenizer.TokenizeAsync(template, session, node.ToJsonString(HttpJson.Options), http.RequestAborted);
         await AnswerAsync(http, manager, current.Token, current.Source, current.CookieExpiresAt, session.ExpiresAt, session.IdentityId, JsonSerializer.SerializeToUtf8Bytes(node, HttpJson.Options));
     }
 
-    private static async Task ListMineAsync(HttpContext http, SessionManager manager, SessionList list, SessionJson json)
+    private static async Task ListMineAsync(HttpContext http, SessionManager manager, SessionList list, SessionJson json, SessionAssurance assurance)
     {
         var current = await manager.RequireAsync(http, http.RequestAborted);
+        // As Kratos's listMySessions: the caller's sessions are whoami-level information.
+        await assurance.EnsureAsync(current.Session, assurance.WhoamiRequiredAal, null, http.RequestAborted);
         var page = OffsetPage.Parse(http.Request.Query, DefaultPerPage, MaxPerPage);
         var (sessions, total) = await list.ListByIdentityAsync(current.Session.IdentityId, active: true, page, except: current.Session.Id, http.RequestAborted);
         page.WriteHeaders(http, total);

@@ -17,6 +17,7 @@ public static class SessionsServiceCollectionExtensions
         services.TryAddSingleton<ReturnUrlPolicy>();
         services.TryAddScoped<SessionManager>();
         services.TryAddScoped<SessionList>();
+        services.TryAddScoped<SessionAssurance>();
         services.TryAddSingleton<WhoamiCache>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Identities.IIdentityDeletedListener, WhoamiCache>(sp => sp.GetRequiredService<WhoamiCache>()));
         services.TryAddSingleton<WhoamiCacheInvalidation>();

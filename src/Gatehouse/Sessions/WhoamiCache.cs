@@ -26,8 +26,12 @@ namespace Gatehouse.Sessions;
 /// </summary>
 public sealed class WhoamiCache : IDisposable, Identities.IIdentityDeletedListener
 {
-    /// <summary>A cached whoami answer: the exact response body and what is needed to check it is still current.</summary>
-    public sealed record Entry(Guid SessionId, Guid IdentityId, DateTime ExpiresAt, byte[] Body, long Stamp, long CachedAt);
+    /// <summary>
+    /// A cached whoami answer: the exact response body, what is needed to check it is still current, and the assurance
+    /// decision made with it (<see cref="StepUpRequired"/>: the answer is 403 <c>session_aal2_required</c>, not the body).
+    /// Enrolling or removing a second factor writes the identity, which invalidates the entry like any identity change.
+    /// </summary>
+    public sealed record Entry(Guid SessionId, Guid IdentityId, DateTime ExpiresAt, byte[] Body, long Stamp, long CachedAt, bool StepUpRequired = false);
 
     /// <summary>
     /// What an answer costs besides its body: the entry record, its key, the cache's own entry and its expiry bookkeeping
@@ -108,11 +112,11 @@ public sealed class WhoamiCache : IDisposable, Identities.IIdentityDeletedListen
     }
 
     /// <summary>Keeps an answer read from the database after <paramref name="stamp"/> was taken, unless it is already stale.</summary>
-    public void Add(ReadOnlySpan<byte> tokenHash, Session session, byte[] body, long stamp)
+    public void Add(ReadOnlySpan<byte> tokenHash, Session session, byte[] body, long stamp, bool stepUpRequired = false)
     {
         ArgumentNullException.ThrowIfNull(session);
         if (!_available || _entries is null || tokenHash.Length != 32) return;
-        var entry = new Entry(session.Id, session.IdentityId, session.ExpiresAt, body, stamp, _time.GetTimestamp());
+        var entry = new Entry(session.Id, session.IdentityId, session.ExpiresAt, body, stamp, _time.GetTimestamp(), stepUpRequired);
         if (!IsCurrent(entry)) return;
         var lifetime = session.ExpiresAt - _time.GetUtcNow().UtcDateTime;
         if (lifetime <= TimeSpan.Zero) return;

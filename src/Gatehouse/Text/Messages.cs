@@ -46,6 +46,16 @@ public static class Messages
     public static JsonObject RecoveryNoStrategy() => Error(4010005, "Could not find a strategy to recover your account with. Did you fill out the form correctly?");
     public static JsonObject Save() => Info(1070003, "Save");
     public static JsonObject SignIn() => Info(1010001, "Sign in");
+    public static JsonObject TotpCodeInvalid() => Error(4000008, "The provided authentication code is invalid, please try again.");
+    public static JsonObject NoTotpDevice() => Error(4000011, "You have no TOTP device set up.");
+    public static JsonObject LabelAuthenticationCode() => Info(1010006, "Authentication code");
+    public static JsonObject UseAuthenticator() => Info(1010009, "Use Authenticator");
+    public static JsonObject LabelVerifyCode() => Info(1070006, "Verify code");
+    public static JsonObject TotpQrCode() => Info(1050005, "Authenticator app QR code");
+    public static JsonObject TotpSecretLabel() => Info(1050017, "This is your authenticator app secret. Use it if you can not scan the QR code.");
+    public static JsonObject TotpSecret(string secret) => Info(1050006, secret, new JsonObject { ["secret"] = secret });
+    public static JsonObject UnlinkTotp() => Info(1050004, "Unlink TOTP Authenticator App");
+    public static JsonObject LoginMfa() => Info(1010004, "Please complete the second authentication challenge.");
     public static JsonObject LoginReAuth() => Info(1010003, "Please confirm this action by verifying that it is you.");
     public static JsonObject SignInWithPassword() => Info(1010022, "Sign in with password");
     public static JsonObject SignUp() => Info(1040001, "Sign up");
@@ -107,6 +117,7 @@ public static class Messages
             RateLimiting.RateLimitKind.CodeAttemptsPerRecipient => 4290003,
             RateLimiting.RateLimitKind.MailsPerRecipient => 4290004,
             RateLimiting.RateLimitKind.FlowsPerAddress => 4290005,
+            RateLimiting.RateLimitKind.SecondFactorPerIdentity => 4290008,
             _ => 4290006,
         },
         kind switch
@@ -116,6 +127,7 @@ public static class Messages
             RateLimiting.RateLimitKind.CodeAttemptsPerRecipient => $"Too many wrong codes were entered for this address. Please try again in {seconds} seconds.",
             RateLimiting.RateLimitKind.MailsPerRecipient => $"Too many messages were sent to this address. Please try again in {seconds} seconds.",
             RateLimiting.RateLimitKind.FlowsPerAddress => $"Too many requests from your network. Please try again in {seconds} seconds.",
+            RateLimiting.RateLimitKind.SecondFactorPerIdentity => $"Too many wrong authentication codes were entered for this account. Please try again in {seconds} seconds.",
             _ => $"Too many requests with a missing or invalid API key. Please try again in {seconds} seconds.",
         },
         new JsonObject { ["retry_after_seconds"] = seconds });

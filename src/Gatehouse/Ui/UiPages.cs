@@ -42,6 +42,12 @@ public sealed class UiPages(SessionManager sessions, GatehouseOptions options, U
             FlowService.Redirect(http, StartUrl(kind, http.Request.Query["return_to"].ToString()));
             return;
         }
+        catch (GatehouseError e) when (e.ErrorId == "session_aal2_required" && e.Details?["redirect_browser_to"] is JsonValue stepUp)
+        {
+            // Settings of an aal1 session whose identity has a second factor: on to the second factor, then back here.
+            FlowService.Redirect(http, stepUp.GetValue<string>());
+            return;
+        }
         catch (GatehouseError e)
         {
             await errors.WriteAsync(http, e.Code, e.ErrorId, e.Reason, kind);
@@ -53,8 +59,9 @@ public sealed class UiPages(SessionManager sessions, GatehouseOptions options, U
         Func<string, string?>? groupTitle = kind == FlowKinds.Settings ? g => GroupTitle(text, g) : null;
         var body = new HtmlWriter().Raw(renderer.Render(ui, groupTitle));
         Links(body, text, kind, flow, signedIn: await sessions.FromRequestAsync(http, http.RequestAborted) is not null);
-        var title = kind == FlowKinds.Login && flow["refresh"] is JsonValue r && r.GetValueKind() == JsonValueKind.True
-            ? text["login.refresh.title"]
+        var title = kind != FlowKinds.Login ? text[kind + ".title"]
+            : flow["requested_aal"] is JsonValue aal && aal.GetValueKind() == JsonValueKind.String && aal.GetValue<string>() == "aal2" ? text["login.aal2.title"]
+            : flow["refresh"] is JsonValue r && r.GetValueKind() == JsonValueKind.True ? text["login.refresh.title"]
             : text[kind + ".title"];
         await UiLayout.WriteAsync(http, 200, text, _publicBase, title, body.ToString());
     }
@@ -157,6 +164,7 @@ public sealed class UiPages(SessionManager sessions, GatehouseOptions options, U
     {
         "profile" => text["settings.group.profile"],
         "password" => text["settings.group.password"],
+        "totp" => text["settings.group.totp"],
         _ => group,
     };
 

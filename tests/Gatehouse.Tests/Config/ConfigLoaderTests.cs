@@ -365,7 +365,6 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.Equal(
             [
                 "\"serve.public.tls\" is not supported by Gatehouse yet and is ignored",
-                "\"selfservice.methods.totp\" is not supported by Gatehouse yet and is ignored",
                 "\"oauth2_provider\" is not supported by Gatehouse yet and is ignored",
             ],
             result.Warnings);

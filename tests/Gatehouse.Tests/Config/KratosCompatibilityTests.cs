@@ -11,7 +11,7 @@ public sealed class KratosCompatibilityTests
     private static readonly HashSet<string> GatehouseAdditions = ["database.cleanup.janitor.enabled", "database.cleanup.janitor.interval", "database.cleanup.janitor.keep_last", "serve.admin.require_api_key", "session.devices.location_headers", "session.whoami.cache.enabled", "session.whoami.cache.max_entries", "session.whoami.cache.max_bytes", "session.whoami.cache.max_age", "courier.worker.retry_backoff", "courier.worker.retry_backoff_max", "ui.enabled",
         "gatehouse.trusted_proxies", "gatehouse.rate_limits.enabled", "gatehouse.rate_limits.exempt_loopback",
         "gatehouse.hashing.queue.concurrency", "gatehouse.hashing.queue.max_queued", "gatehouse.hashing.queue.max_wait",
-        .. new[] { "login_per_identifier", "login_per_address", "code_attempts_per_recipient", "mails_per_recipient", "flows_per_address", "admin_key_failures_per_address" }
+        .. new[] { "login_per_identifier", "login_per_address", "code_attempts_per_recipient", "mails_per_recipient", "flows_per_address", "admin_key_failures_per_address", "second_factor_per_identity" }
             .SelectMany(rule => new[] { "limit", "window", "progressive_delay" }.Select(key => $"gatehouse.rate_limits.{rule}.{key}")),
         // Issue 15 asks for serve.admin.cors; Kratos reads these keys (config.CORS(ctx, "admin")) but its schema lists only serve.public.cors.
         "serve.admin.cors.enabled", "serve.admin.cors.allowed_origins", "serve.admin.cors.allowed_methods", "serve.admin.cors.allowed_headers", "serve.admin.cors.exposed_headers", "serve.admin.cors.allow_credentials", "serve.admin.cors.max_age", "serve.admin.cors.debug"];
@@ -38,7 +38,6 @@ public sealed class KratosCompatibilityTests
         Assert.Equal(
             [
                 "\"version\" is not supported by Gatehouse yet and is ignored",
-                "\"selfservice.methods.totp\" is not supported by Gatehouse yet and is ignored",
                 "\"selfservice.methods.lookup_secret\" is not supported by Gatehouse yet and is ignored",
                 "\"ciphers\" is not supported by Gatehouse yet and is ignored",
                 "\"feature_flags.use_continue_with_transitions\" is not supported by Gatehouse yet and is ignored",

@@ -24,6 +24,13 @@ public sealed class EfPrivilegedIdentityStore(GatehouseDbContext db) : IPrivileg
         db.CredentialIdentifiers.AsNoTracking().Where(i => i.IdentityId == identityId && i.Type == type)
             .OrderBy(i => i.Identifier).Select(i => i.Identifier).FirstOrDefaultAsync(ct);
 
+    public Task<List<IdentityCredential>> CredentialsOfAsync(Guid identityId, CancellationToken ct) =>
+        db.Credentials.AsNoTracking().Where(c => c.IdentityId == identityId).ToListAsync(ct);
+
+    public async Task<bool> SwapCredentialConfigAsync(Guid credentialId, string expected, string config, DateTime now, CancellationToken ct) =>
+        await db.Credentials.Where(c => c.Id == credentialId && c.Config == expected)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.Config, config).SetProperty(c => c.UpdatedAt, now), ct) == 1;
+
     public Task UpdateCredentialConfigAsync(Guid credentialId, string config, DateTime now, CancellationToken ct) =>
         db.Credentials.Where(c => c.Id == credentialId)
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.Config, config).SetProperty(c => c.UpdatedAt, now), ct);

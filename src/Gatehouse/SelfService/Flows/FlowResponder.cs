@@ -29,13 +29,14 @@ public sealed class FlowResponder(FlowService flows, SessionJson sessionJson)
     /// After a successful login or registration: API clients get the session token and session, SPAs the session and where to go,
     /// HTML browsers a 303 there (the cookie is set by the caller for browser flows).
     /// </summary>
-    public async Task RespondSuccessAsync(HttpContext http, SelfServiceFlow flow, IssuedSession? issued, Identity? identity, IdentityJson identityJson, string returnTo, JsonObject? then = null)
+    public async Task RespondSuccessAsync(HttpContext http, SelfServiceFlow flow, IssuedSession? issued, Identity? identity, IdentityJson identityJson, string returnTo, JsonObject? then = null,
+        bool includeSessionIdentity = true)
     {
         var continueWith = new JsonArray();
         if (then is not null) continueWith.Add(then);
         var body = new JsonObject();
         if (identity is not null) body["identity"] = identityJson.ToNode(identity, IdentityView.Public);
-        if (issued is not null) body["session"] = sessionJson.ToNode(issued.Session, includeIdentity: true, IdentityView.Public);
+        if (issued is not null) body["session"] = sessionJson.ToNode(issued.Session, includeIdentity: includeSessionIdentity, IdentityView.Public);
         if (flow.Type == FlowTypes.Api)
         {
             if (issued is not null)
@@ -66,6 +67,16 @@ public sealed class FlowResponder(FlowService flows, SessionJson sessionJson)
         if (expired.Type == FlowTypes.Api || FlowService.WantsJson(http.Request)) throw flows.Expired(expired, replacement);
         FlowService.Redirect(http, flows.UiUrlFor(replacement));
     }
+
+    /// <summary>
+    /// Kratos's <c>NewBrowserLocationChangeRequiredError</c>: an SPA (a browser flow submitted as JSON) is told where to send
+    /// the browser next — 422 <c>browser_location_change_required</c> with <c>redirect_browser_to</c> beside the error.
+    /// </summary>
+    public static GatehouseError BrowserLocationChangeRequired(string url) =>
+        new(422, $"In order to complete this flow please redirect the browser to: {url}", "browser_location_change_required")
+        {
+            Siblings = new JsonObject { ["redirect_browser_to"] = url },
+        };
 
     public static GatehouseError SessionAlreadyAvailable() =>
         new(400, "A valid session was detected and thus login is not possible. Did you forget to set `?refresh=true`?", "session_already_available");

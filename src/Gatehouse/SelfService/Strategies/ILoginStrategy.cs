@@ -39,6 +39,9 @@ public sealed class LoginForm
 
     /// <summary>For a refresh (re-authentication): the session being refreshed; its identity is the one to sign in again.</summary>
     public Session? Refreshing { get; init; }
+
+    /// <summary>The session the request came with, if any (an <c>aal=aal2</c> flow: the session whose identity proves a second factor).</summary>
+    public Session? Current { get; init; }
 }
 
 /// <summary>A submitted login form.</summary>
@@ -54,4 +57,7 @@ public sealed class LoginSubmission
     /// why it is refused, or null. Called by the method before it changes anything for the identity.
     /// </summary>
     public required Func<Identity, JsonObject?> Refusal { get; init; }
+
+    /// <summary>The session the request came with, if any (a second factor is proved for its identity).</summary>
+    public Session? Current { get; init; }
 }

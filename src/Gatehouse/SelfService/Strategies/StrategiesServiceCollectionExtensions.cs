@@ -28,6 +28,7 @@ public static class StrategiesServiceCollectionExtensions
         services.AddStrategy<PasswordStrategy>();
         services.AddStrategy<CodeStrategy>();
         services.AddStrategy<LinkStrategy>();
+        services.AddStrategy<TotpStrategy>();
 
         // Credential types whose methods do not sign in yet still own their credentials' rules (counting, admin removal).
         services.AddCredentialKind<PasswordCredentials>();

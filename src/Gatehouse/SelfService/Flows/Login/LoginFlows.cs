@@ -30,6 +30,7 @@ public sealed class LoginFlows(
     HookRunner hooks,
     Verification.VerificationFlows verification,
     RateLimiting.LoginAttempts attempts,
+    SessionAssurance assurance,
     GatehouseOptions options)
 {
     public async Task InitAsync(HttpContext http, string type)
@@ -42,12 +43,11 @@ public sealed class LoginFlows(
             throw GatehouseError.BadRequest($"Unable to parse AuthenticationMethod Assurance Level (AAL): expected one of [aal1, aal2] but got {aal}");
         var returnTo = returnUrls.Validate(q["return_to"].ToString());
         var session = await sessions.FromRequestAsync(http, ct);
-        if (aal == "aal2")
-        {
-            if (session is null) throw new GatehouseError(401, "You can not requested a higher AAL (AAL2/AAL3) without an active session.", "session_aal1_required");
-            throw GatehouseError.BadRequest("No second authentication factor is enabled, so AAL2 cannot be reached.");
-        }
-        if (session is not null && !refresh)
+        var requestedAal = aal == AssuranceLevels.Aal2 ? AssuranceLevels.Aal2 : AssuranceLevels.Aal1;
+        // aal2 upgrades a session: it needs one (Kratos's ErrSessionRequiredForHigherAAL) that is not aal2 already.
+        if (requestedAal == AssuranceLevels.Aal2 && session is null)
+            throw new GatehouseError(401, "You can not requested a higher AAL (AAL2/AAL3) without an active session.", "session_aal1_required");
+        if (session is not null && !refresh && (requestedAal == AssuranceLevels.Aal1 || session.Aal == AssuranceLevels.Aal2))
         {
             if (type == FlowTypes.Browser && !FlowService.WantsJson(http.Request))
             {
@@ -60,15 +60,20 @@ public sealed class LoginFlows(
         var token = type == FlowTypes.Browser ? csrf.Ensure(http) : "";
         var flow = flows.Create(FlowKinds.Login, type, http, options.Selfservice.Flows.Login.Lifespan, returnTo, token);
         flow.Refresh = refresh && session is not null;
-        flow.RequestedAal = AssuranceLevels.Aal1;
+        flow.RequestedAal = requestedAal;
         var ui = new UiContainer { Action = flows.ActionUrl(flow) };
         if (type == FlowTypes.Browser) ui.Nodes.Add(UiNodes.Csrf(token));
-        var form = new LoginForm { Flow = flow, Ui = ui, Refreshing = flow.Refresh ? session : null };
+        var form = new LoginForm { Flow = flow, Ui = ui, Refreshing = flow.Refresh ? session : null, Current = session };
         foreach (var strategy in MethodsFor(flow)) await strategy.PopulateAsync(form, ct);
         if (flow.Refresh)
         {
             ui.Messages.Add(Messages.LoginReAuth());
             flow.IdentityId = session!.IdentityId;
+        }
+        if (requestedAal == AssuranceLevels.Aal2)
+        {
+            flow.IdentityId = session!.IdentityId;
+            if (session.Aal != AssuranceLevels.Aal2) ui.Messages.Add(Messages.LoginMfa());
         }
         flow.Ui = ui.ToJson().ToJsonString();
         await hooks.RunBeforeAsync(http, flow, ct);
@@ -109,6 +114,9 @@ public sealed class LoginFlows(
         if (flow.State == FlowStates.PassedChallenge)
             throw GatehouseError.BadRequest("The request was already completed successfully and can not be retried.");
 
+        var current = await sessions.FromRequestAsync(http, ct);
+        if (flow.RequestedAal == AssuranceLevels.Aal2 && current is null)
+            throw new GatehouseError(401, "You can not requested a higher AAL (AAL2/AAL3) without an active session.", "session_aal1_required");
         var ui = UiContainer.FromJson(flow.Ui);
         ui.ClearMessages();
         FlowService.TakeTransientPayload(flow, body);
@@ -121,7 +129,7 @@ public sealed class LoginFlows(
             return;
         }
         flow.Active = strategy.Name;
-        var submission = new LoginSubmission { Http = http, Flow = flow, Ui = ui, Body = body, Refusal = identity => Refusal(flow, identity) };
+        var submission = new LoginSubmission { Http = http, Flow = flow, Ui = ui, Body = body, Refusal = identity => Refusal(flow, identity), Current = current };
         var identity = await strategy.AuthenticateAsync(submission, ct);
         if (identity is null)
         {
@@ -150,8 +158,9 @@ public sealed class LoginFlows(
 
         var method1 = new AuthenticationMethod(strategy.Name, strategy.Aal, flows.Now());
         IssuedSession? issued = null;
-        var current = flow.Refresh ? await sessions.FromRequestAsync(http, ct) : null;
-        if (current is not null && current.IdentityId == identity.Id)
+        // A refresh or a second factor completes the session the request came with (same id and token, one more method);
+        // another identity's proof gets a fresh session, as in Kratos.
+        if ((flow.Refresh || flow.RequestedAal == AssuranceLevels.Aal2) && current is not null && current.IdentityId == identity.Id)
         {
             var refreshed = await sessions.RefreshAsync(current, method1, ct);
             issued = new IssuedSession(refreshed, "", "");
@@ -168,14 +177,24 @@ public sealed class LoginFlows(
         await flows.UpdateAsync(flow, ct);
 
         var returnTo = returnUrls.Resolve(flow.ReturnTo, options.Selfservice.Flows.Login.After.DefaultBrowserReturnUrlFor(strategy.Name));
+        // Kratos's checkAAL: a session that whoami would refuse (an identity with a second factor, signed in with the first)
+        // goes on to the aal2 login — HTML browsers by 303, SPAs by 422; API clients get the session without its identity.
+        var satisfied = await assurance.SatisfiesAsync(issued.Session, assurance.WhoamiRequiredAal, ct);
         if (flow.Type == FlowTypes.Api && issued.Token.Length == 0)
         {
-            // A refreshed API session keeps its token; answer with the session only.
-            var body2 = new JsonObject { ["session"] = sessionJson.ToNode(issued.Session, includeIdentity: true, IdentityView.Public) };
+            // A refreshed or upgraded API session keeps its token; answer with the session only.
+            var body2 = new JsonObject { ["session"] = sessionJson.ToNode(issued.Session, includeIdentity: satisfied, IdentityView.Public) };
             await Http.Json.HttpJson.WriteAsync(http, 200, body2);
             return;
         }
-        await responder.RespondSuccessAsync(http, flow, issued, null, identityJson, returnTo);
+        if (!satisfied && flow.Type == FlowTypes.Browser)
+        {
+            var stepUp = assurance.StepUpUrl(flow.RequestUrl);
+            if (FlowService.WantsJson(http.Request)) throw FlowResponder.BrowserLocationChangeRequired(stepUp);
+            FlowService.Redirect(http, stepUp);
+            return;
+        }
+        await responder.RespondSuccessAsync(http, flow, issued, null, identityJson, returnTo, includeSessionIdentity: satisfied);
     }
 
     /// <summary>

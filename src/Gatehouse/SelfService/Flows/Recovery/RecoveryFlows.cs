@@ -266,10 +266,7 @@ public sealed class RecoveryFlows(
         }
         if (FlowService.WantsJson(http.Request))
         {
-            throw new GatehouseError(422, $"In order to complete this flow please redirect the browser to: {settingsUrl}", "browser_location_change_required")
-            {
-                Siblings = new JsonObject { ["redirect_browser_to"] = settingsUrl },
-            };
+            throw FlowResponder.BrowserLocationChangeRequired(settingsUrl);
         }
         FlowService.Redirect(http, settingsUrl);
     }

@@ -30,7 +30,8 @@ public sealed class SettingsFlows(
     ReturnUrlPolicy returnUrls,
     GatehouseOptions options,
     IEnumerable<ISettingsHook> settingsHooks,
-    HookRunner hooks)
+    HookRunner hooks,
+    SessionAssurance assurance)
 {
     public async Task InitAsync(HttpContext http, string type)
     {
@@ -47,6 +48,9 @@ public sealed class SettingsFlows(
             }
             throw NoSession();
         }
+        // As Kratos's createBrowserSettingsFlow: the step-up login returns here only when the request named a return_to.
+        var requestUrl = returnTo is null ? null : flows.PublicBase + http.Request.Path + http.Request.QueryString;
+        if (!await EnsureAalAsync(http, type, session, requestUrl, ct)) return;
         var identity = await identities.GetAsync(session.IdentityId, ct);
         var token = type == FlowTypes.Browser ? csrf.Ensure(http) : "";
         var flow = flows.Create(FlowKinds.Settings, type, http, options.Selfservice.Flows.Settings.Lifespan, returnTo, token);
@@ -87,6 +91,7 @@ public sealed class SettingsFlows(
         var flow = await flows.LoadAsync(id, FlowKinds.Settings, ct);
         var session = await sessions.FromRequestAsync(http, ct) ?? throw NoSession();
         if (flow.IdentityId != session.IdentityId) throw Mismatch();
+        await EnsureAalAsync(http, FlowTypes.Api, session, flows.UiUrlFor(flow), ct);
         csrf.VerifyCookie(http, flow);
         if (flows.IsExpired(flow)) throw flows.ExpiredOnFetch(flow);
         var identity = await identities.GetAsync(session.IdentityId, ct);
@@ -127,6 +132,7 @@ public sealed class SettingsFlows(
             throw NoSession();
         }
         if (flow.IdentityId != session.IdentityId) throw Mismatch();
+        if (!await EnsureAalAsync(http, flow.Type, session, flows.PublicBase + http.Request.Path + http.Request.QueryString, ct)) return;
         var body = await FormBody.ReadAsync(http.Request, ct);
         csrf.VerifySubmit(http, flow, FormBody.String(body, "csrf_token"));
         var identity = await identities.GetAsync(session.IdentityId, ct);
@@ -230,6 +236,23 @@ public sealed class SettingsFlows(
         {
             Siblings = new JsonObject { ["redirect_browser_to"] = target },
         };
+    }
+
+    /// <summary>
+    /// <c>selfservice.flows.settings.required_aal</c> (Kratos's <c>DoesSessionSatisfy</c> in the settings handler): an aal1
+    /// session of an identity with a second factor steps up first — HTML browsers by 303 to the aal2 login, everyone else
+    /// 403 <c>session_aal2_required</c>. The login returns to <paramref name="returnTo"/> when given.
+    /// </summary>
+    private async Task<bool> EnsureAalAsync(HttpContext http, string type, Session session, string? returnTo, CancellationToken ct)
+    {
+        if (await assurance.SatisfiesAsync(session, assurance.SettingsRequiredAal, ct)) return true;
+        var url = returnTo is null ? assurance.StepUpUrl() : assurance.StepUpUrlReturningTo(returnTo);
+        if (type == FlowTypes.Browser && !FlowService.WantsJson(http.Request))
+        {
+            FlowService.Redirect(http, url);
+            return false;
+        }
+        throw SessionAssurance.Aal2Required(url);
     }
 
     private static GatehouseError NoSession() =>

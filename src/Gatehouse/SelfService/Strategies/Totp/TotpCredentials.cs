@@ -13,5 +13,9 @@ public sealed class TotpCredentials : ICredentialKind
     public int CountMultiFactor(IdentityCredential credential) =>
         (JsonNode.Parse(credential.Config) as JsonObject)?["totp_url"] is JsonValue url && url.ToString().Length > 0 ? 1 : 0;
 
+    /// <summary>Kratos shows <c>{"totp_url": …}</c>; the last used time step is Gatehouse's replay guard and stays inside.</summary>
+    public string AdminConfig(string config) =>
+        JsonNode.Parse(config) is JsonObject o && o.Remove(TotpStrategy.LastUsedStepKey) ? o.ToJsonString() : config;
+
     public void Remove(Identity identity, IdentityCredential credential, string? identifier, DateTime now) => identity.Credentials.Remove(credential);
 }
