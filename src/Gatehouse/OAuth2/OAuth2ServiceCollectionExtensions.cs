@@ -1,6 +1,7 @@
 using Gatehouse.Hashing;
 using Gatehouse.Config;
 using Gatehouse.OAuth2.Clients;
+using Gatehouse.OAuth2.Keys;
 using Gatehouse.OAuth2.Protocol;
 using Gatehouse.OAuth2.Tokens;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -17,6 +18,9 @@ public static class OAuth2ServiceCollectionExtensions
         services.TryAddSingleton(sp => OAuth2Settings.From(sp.GetRequiredService<GatehouseOptions>()));
         services.TryAddScoped<ClientAuthenticator>();
         services.TryAddScoped<OAuth2TokenService>();
+        services.TryAddSingleton<JsonWebKeyCipher>();
+        services.TryAddSingleton<KeyGeneration>();
+        services.TryAddScoped<JsonWebKeyManager>();
         return services;
     }
 
@@ -26,6 +30,7 @@ public static class OAuth2ServiceCollectionExtensions
         var group = admin.MapGroup("").AddEndpointFilter(OAuth2ErrorFilter.InvokeAsync);
         group.MapOAuth2ClientsAdmin();
         group.MapOAuth2TokensAdmin();
+        group.MapJwkAdmin();
         return admin;
     }
 
@@ -34,6 +39,7 @@ public static class OAuth2ServiceCollectionExtensions
     {
         var group = root.MapGroup("").AddEndpointFilter(OAuth2ErrorFilter.InvokeAsync);
         group.MapOAuth2TokenEndpoints();
+        group.MapJwkPublic();
         return root;
     }
 }

@@ -16,6 +16,7 @@ public static class StoresServiceCollectionExtensions
         services.TryAddScoped<IFlowStore, EfFlowStore>();
         services.TryAddScoped<ISelfServiceErrorStore, EfSelfServiceErrorStore>();
         services.TryAddScoped<RateLimiting.IRateLimitCounters, EfRateLimitCounters>();
+        services.TryAddScoped<OAuth2.Keys.IJsonWebKeyStore, EfJsonWebKeyStore>();
         return services;
     }
 }

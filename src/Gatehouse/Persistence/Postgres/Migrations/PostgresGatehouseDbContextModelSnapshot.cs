@@ -434,6 +434,44 @@ namespace Gatehouse.Persistence.Postgres.Migrations
                     b.ToTable("oauth2_clients", (string)null);
                 });
 
+            modelBuilder.Entity("Gatehouse.OAuth2.Keys.StoredJsonWebKey", b =>
+                {
+                    b.Property<Guid>("Pk")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("EncryptedKey")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("KeyId")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<Guid>("Nid")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("PublicKey")
+                        .HasColumnType("text");
+
+                    b.Property<string>("SetId")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.HasKey("Pk");
+
+                    b.HasIndex("Nid", "SetId", "CreatedAt");
+
+                    b.HasIndex("Nid", "SetId", "KeyId")
+                        .IsUnique();
+
+                    b.ToTable("oauth2_jwks", (string)null);
+                });
+
             modelBuilder.Entity("Gatehouse.OAuth2.Tokens.OAuth2Token", b =>
                 {
                     b.Property<Guid>("Pk")

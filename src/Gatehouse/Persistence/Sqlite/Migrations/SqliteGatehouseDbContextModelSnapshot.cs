@@ -429,6 +429,44 @@ namespace Gatehouse.Persistence.Sqlite.Migrations
                     b.ToTable("oauth2_clients", (string)null);
                 });
 
+            modelBuilder.Entity("Gatehouse.OAuth2.Keys.StoredJsonWebKey", b =>
+                {
+                    b.Property<Guid>("Pk")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("EncryptedKey")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("KeyId")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("Nid")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PublicKey")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SetId")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Pk");
+
+                    b.HasIndex("Nid", "SetId", "CreatedAt");
+
+                    b.HasIndex("Nid", "SetId", "KeyId")
+                        .IsUnique();
+
+                    b.ToTable("oauth2_jwks", (string)null);
+                });
+
             modelBuilder.Entity("Gatehouse.OAuth2.Tokens.OAuth2Token", b =>
                 {
                     b.Property<Guid>("Pk")
