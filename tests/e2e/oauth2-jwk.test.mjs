@@ -1,8 +1,10 @@
-// Hydra's JwkApi and WellknownApi through @ory/client against the real process; the published JWKS is read by `jose`.
+// Hydra's JwkApi, WellknownApi and OidcApi discovery through @ory/client against the real process; the published JWKS
+// is read by `jose`, the discovery document by openid-client.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as jose from 'jose';
-import { Configuration, JwkApi, WellknownApi } from '@ory/client';
+import * as oidc from 'openid-client';
+import { Configuration, JwkApi, OidcApi, WellknownApi } from '@ory/client';
 import { useGatehouse, database } from './lib/gatehouse.mjs';
 
 const gatehouse = useGatehouse();
@@ -61,5 +63,17 @@ describe(`OAuth2 JSON Web Keys (${database})`, () => {
     const old = (await api.getJsonWebKey({ set: 'hydra.openid.id-token', kid: before[0].kid })).data.keys[0];
     const oldSigned = await new jose.SignJWT({ sub: 'old' }).setProtectedHeader({ alg: old.alg, kid: old.kid }).sign(await jose.importJWK(old, old.alg));
     assert.equal((await jose.jwtVerify(oldSigned, jwks)).payload.sub, 'old');
+  });
+
+  it('discovery is served under both well-known names, and openid-client accepts it', async () => {
+    const base = gatehouse().publicUrl;
+    const doc = (await new OidcApi(new Configuration({ basePath: base })).discoverOidcConfiguration()).data;
+    assert.equal(doc.issuer, `${base}/`);
+    assert.equal(doc.jwks_uri, `${base}/.well-known/jwks.json`);
+    assert.equal(doc.token_endpoint, `${base}/oauth2/token`);
+    assert.deepEqual(await (await fetch(`${base}/.well-known/oauth-authorization-server`)).json(), doc);
+    const config = await oidc.discovery(new URL(base), 'some-client', 'some-secret', undefined, { execute: [oidc.allowInsecureRequests] });
+    assert.equal(config.serverMetadata().issuer, `${base}/`);
+    assert.equal(config.serverMetadata().id_token_signing_alg_values_supported[0], (await (await fetch(`${base}/.well-known/jwks.json`)).json()).keys[0].alg);
   });
 });

@@ -1,6 +1,7 @@
 using Gatehouse.Hashing;
 using Gatehouse.Config;
 using Gatehouse.OAuth2.Clients;
+using Gatehouse.OAuth2.Discovery;
 using Gatehouse.OAuth2.Keys;
 using Gatehouse.OAuth2.Protocol;
 using Gatehouse.OAuth2.Tokens;
@@ -40,6 +41,7 @@ public static class OAuth2ServiceCollectionExtensions
         var group = root.MapGroup("").AddEndpointFilter(OAuth2ErrorFilter.InvokeAsync);
         group.MapOAuth2TokenEndpoints();
         group.MapJwkPublic();
+        group.MapDiscovery();
         return root;
     }
 }
