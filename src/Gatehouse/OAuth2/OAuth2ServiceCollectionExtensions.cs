@@ -2,6 +2,7 @@ using Gatehouse.Hashing;
 using Gatehouse.Config;
 using Gatehouse.OAuth2.Clients;
 using Gatehouse.OAuth2.Discovery;
+using Gatehouse.OAuth2.Flows;
 using Gatehouse.OAuth2.Keys;
 using Gatehouse.OAuth2.Protocol;
 using Gatehouse.OAuth2.Tokens;
@@ -22,6 +23,9 @@ public static class OAuth2ServiceCollectionExtensions
         services.TryAddSingleton<JsonWebKeyCipher>();
         services.TryAddSingleton<KeyGeneration>();
         services.TryAddScoped<JsonWebKeyManager>();
+        services.TryAddScoped<LoginConsentService>();
+        services.TryAddScoped<IdTokens>();
+        services.TryAddScoped<AuthorizationCodeGrant>();
         return services;
     }
 
@@ -32,6 +36,7 @@ public static class OAuth2ServiceCollectionExtensions
         group.MapOAuth2ClientsAdmin();
         group.MapOAuth2TokensAdmin();
         group.MapJwkAdmin();
+        group.MapLoginConsentAdmin();
         return admin;
     }
 
@@ -42,6 +47,8 @@ public static class OAuth2ServiceCollectionExtensions
         group.MapOAuth2TokenEndpoints();
         group.MapJwkPublic();
         group.MapDiscovery();
+        group.MapAuthorizeEndpoint();
+        group.MapUserinfo();
         return root;
     }
 }

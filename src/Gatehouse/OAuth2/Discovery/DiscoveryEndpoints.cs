@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Gatehouse.Http.Json;
+using Gatehouse.OAuth2.Flows;
 using Gatehouse.OAuth2.Keys;
 using Gatehouse.OAuth2.Protocol;
 
@@ -32,13 +33,19 @@ public static class DiscoveryEndpoints
     public static JsonObject Document(OAuth2Settings settings, string idTokenAlgorithm) => new()
     {
         ["issuer"] = settings.Issuer,
+        ["authorization_endpoint"] = settings.Endpoint(AuthorizeEndpoint.Authorize),
         ["token_endpoint"] = settings.Endpoint(TokenEndpoints.Token),
         ["jwks_uri"] = settings.Issuer + JwkEndpoints.WellKnownKeys.TrimStart('/'),
         ["subject_types_supported"] = Array("public"),
-        ["response_types_supported"] = Array(),
+        ["response_types_supported"] = Array("code"),
         ["claims_supported"] = Array("sub"),
-        ["grant_types_supported"] = Array("client_credentials"),
+        ["grant_types_supported"] = Array("authorization_code", "client_credentials"),
+        ["response_modes_supported"] = Array("query"),
+        ["userinfo_endpoint"] = settings.Endpoint(UserinfoEndpoint.Userinfo),
+        // Hydra also lists offline_access and offline; they come with refresh tokens.
+        ["scopes_supported"] = Array("openid"),
         ["token_endpoint_auth_methods_supported"] = Array("client_secret_post", "client_secret_basic", "none"),
+        ["userinfo_signing_alg_values_supported"] = Array("none", idTokenAlgorithm),
         ["id_token_signing_alg_values_supported"] = Array(idTokenAlgorithm),
         ["id_token_signed_response_alg"] = Array(idTokenAlgorithm),
         ["userinfo_signed_response_alg"] = Array(idTokenAlgorithm),
@@ -51,6 +58,7 @@ public static class DiscoveryEndpoints
         ["backchannel_logout_session_supported"] = false,
         ["frontchannel_logout_supported"] = false,
         ["frontchannel_logout_session_supported"] = false,
+        ["code_challenge_methods_supported"] = Array("S256"),
     };
 
     private static JsonArray Array(params string[] values) => new([.. values.Select(v => (JsonNode)v)]);
