@@ -8,8 +8,8 @@ namespace Gatehouse.OAuth2.Keys;
 /// <summary>
 /// Encrypts stored JSON Web Keys at rest, as Hydra does with AES-GCM keyed from its <c>secrets.system</c>
 /// (<c>persister_jwk.go</c> → <c>aead.NewAESGCM</c>). Gatehouse keys it from Kratos's <c>secrets.cipher</c> — the
-/// secrets Kratos reserves for encrypting data at rest — and falls back to <c>secrets.default</c>, which is always set
-/// (ConfigLoader generates one when none is configured). AES-GCM from the BCL rather than ASP.NET Data Protection: the
+/// secrets Kratos reserves for encrypting data at rest — and falls back to <c>secrets.default</c>, then
+/// <c>secrets.cookie</c> (ConfigLoader generates one of them when none is configured). AES-GCM from the BCL rather than ASP.NET Data Protection: the
 /// key must come from the configuration (every process on the database must read the keys, without a shared key ring),
 /// and it is the same construction the session cookie uses. The key is SHA-256 of the secret; the first secret
 /// encrypts, every one is tried on decryption, so secrets rotate by prepending a new one. The key's set and id are the
@@ -24,7 +24,8 @@ public sealed class JsonWebKeyCipher
 
     public JsonWebKeyCipher(GatehouseOptions options)
     {
-        var secrets = options.Secrets.Cipher.Count > 0 ? options.Secrets.Cipher : options.Secrets.Default;
+        var secrets = options.Secrets.Cipher.Count > 0 ? options.Secrets.Cipher
+            : options.Secrets.Default.Count > 0 ? options.Secrets.Default : options.Secrets.Cookie;
         // Without any secret (embedded use) keys live as long as the process can read them; the manager then makes new ones.
         _keys = secrets.Count > 0
             ? [.. secrets.Select(s => SHA256.HashData(Encoding.UTF8.GetBytes("gatehouse-jwk\n" + s)))]
