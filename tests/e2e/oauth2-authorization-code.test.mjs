@@ -159,4 +159,30 @@ describe(`OAuth2 authorization code + PKCE (${database})`, () => {
     assert.equal(res.status, 400);
     assert.equal((await res.json()).error, 'invalid_request');
   });
+
+  it('openid-client refreshes with rotation; reusing an old refresh token revokes the whole chain', async () => {
+    const callback = `${appUrl}/callback`;
+    const c = (await admin().createOAuth2Client({ oAuth2Client: { redirect_uris: [callback], scope: 'openid offline_access', grant_types: ['authorization_code', 'refresh_token'] } })).data;
+    const config = await discover(c.client_id, oidc.ClientSecretPost(c.client_secret));
+    const verifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    const back = await browse(oidc.buildAuthorizationUrl(config, { redirect_uri: callback, scope: 'openid offline_access', state, code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' }), callback);
+    await assert.rejects(oidc.authorizationCodeGrant(config, back, { pkceCodeVerifier: verifier, expectedState: state }), (e) => e.error === 'invalid_client',
+      'the client authenticates with client_secret_basic (its registered method), not client_secret_post');
+    const basic = await discover(c.client_id, oidc.ClientSecretBasic(c.client_secret));
+    const first = await oidc.authorizationCodeGrant(basic, back, { pkceCodeVerifier: verifier, expectedState: state });
+    assert.match(first.refresh_token, /^ory_rt_/);
+
+    const second = await oidc.refreshTokenGrant(basic, first.refresh_token);
+    assert.match(second.refresh_token, /^ory_rt_/);
+    assert.notEqual(second.refresh_token, first.refresh_token);
+    assert.equal(second.claims().sub, 'e2e-user');
+    assert.equal((await admin().introspectOAuth2Token({ token: first.access_token })).data.active, false);
+    assert.equal((await admin().introspectOAuth2Token({ token: second.access_token })).data.active, true);
+
+    await assert.rejects(oidc.refreshTokenGrant(basic, first.refresh_token), (e) => e.error === 'invalid_grant' && /re-use was detected/.test(e.error_description));
+    assert.equal((await admin().introspectOAuth2Token({ token: second.access_token })).data.active, false);
+    assert.equal((await admin().introspectOAuth2Token({ token: second.refresh_token })).data.active, false);
+    await assert.rejects(oidc.refreshTokenGrant(basic, second.refresh_token), (e) => e.error === 'invalid_grant');
+  });
 });

@@ -26,6 +26,8 @@ public static class OAuth2ServiceCollectionExtensions
         services.TryAddScoped<LoginConsentService>();
         services.TryAddScoped<IdTokens>();
         services.TryAddScoped<AuthorizationCodeGrant>();
+        services.TryAddScoped<FlowTokenIssuer>();
+        services.TryAddScoped<RefreshTokenGrant>();
         return services;
     }
 

@@ -351,4 +351,65 @@ public sealed class AuthorizationCodeFlowTests
         Assert.True((await ConsentRequestAsync(AuthorizeUrl(id, null, scope: "openid photos.write")))["skip"]!.GetValue<bool>());
         Assert.False((await ConsentRequestAsync(AuthorizeUrl(id, null, scope: "openid photos.write", extra: "&prompt=consent")))["skip"]!.GetValue<bool>());
     }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Refresh_tokens_rotate_and_reusing_one_revokes_the_whole_chain(string db)
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var s = await StartAsync(db, clock: clock);
+        var (id, secret) = await CreateClientAsync(s, $$"""{"redirect_uris":["{{RedirectUri}}"],"scope":"openid offline_access photos.read","grant_types":["authorization_code","refresh_token"]}""");
+        var (other, otherSecret) = await CreateClientAsync(s, $$"""{"redirect_uris":["{{RedirectUri}}"],"scope":"openid offline_access","grant_types":["authorization_code","refresh_token"]}""");
+        var (noRefresh, noRefreshSecret) = await CreateClientAsync(s, $$"""{"redirect_uris":["{{RedirectUri}}"],"scope":"openid offline_access"}""");
+        var browser = new Browser(s);
+        var (verifier, challenge) = Pkce();
+        var callback = await LoginAndConsentAsync(s, browser, AuthorizeUrl(id, challenge, scope: "openid offline_access photos.read"), """{"subject":"dave"}""",
+            """{"grant_scope":["openid","offline_access","photos.read"],"session":{"access_token":{"k":1}}}""");
+        var first = (await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "authorization_code"), ("code", Query(callback)["code"]), ("redirect_uri", RedirectUri), ("code_verifier", verifier)))).Json(HttpStatusCode.OK)).AsObject();
+        Assert.Equal(["access_token", "expires_in", "id_token", "refresh_token", "scope", "token_type"], first.Select(kv => kv.Key));
+        var rt1 = first["refresh_token"]!.GetValue<string>();
+        Assert.StartsWith("ory_rt_", rt1);
+        async Task<bool> ActiveAsync(string token) =>
+            (await (await s.AdminWithKey.PostAsync("/admin/oauth2/introspect", new FormUrlEncodedContent([new("token", token)]))).Json(HttpStatusCode.OK))["active"]!.GetValue<bool>();
+        var refreshIntrospection = await (await s.AdminWithKey.PostAsync("/admin/oauth2/introspect", new FormUrlEncodedContent([new("token", rt1)]))).Json(HttpStatusCode.OK);
+        Assert.Equal("refresh_token", refreshIntrospection["token_use"]!.GetValue<string>());
+
+        // Another client's refresh, a wrong scope, an unknown token: refused, nothing spent.
+        await (await s.Public.SendAsync(TokenRequest(other, otherSecret, ("grant_type", "refresh_token"), ("refresh_token", rt1)))).OAuth2Error(HttpStatusCode.BadRequest, "invalid_grant");
+        await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "refresh_token"), ("refresh_token", rt1), ("scope", "photos.write")))).OAuth2Error(HttpStatusCode.BadRequest, "invalid_scope");
+        await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "refresh_token"), ("refresh_token", "ory_rt_unknown")))).OAuth2Error(HttpStatusCode.BadRequest, "invalid_grant");
+        await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "refresh_token")))).OAuth2Error(HttpStatusCode.BadRequest, "invalid_request");
+        Assert.True(await ActiveAsync(rt1));
+
+        // Rotation: a new pair; the old refresh token and the old access token are no longer active.
+        var second = (await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "refresh_token"), ("refresh_token", rt1), ("scope", "openid")))).Json(HttpStatusCode.OK)).AsObject();
+        var rt2 = second["refresh_token"]!.GetValue<string>();
+        Assert.NotEqual(rt1, rt2);
+        Assert.Equal("openid offline_access", second["scope"]!.GetValue<string>());
+        Assert.NotNull(second["id_token"]);
+        Assert.False(await ActiveAsync(rt1));
+        Assert.False(await ActiveAsync(first["access_token"]!.GetValue<string>()));
+        Assert.True(await ActiveAsync(second["access_token"]!.GetValue<string>()));
+        var third = (await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "refresh_token"), ("refresh_token", rt2)))).Json(HttpStatusCode.OK)).AsObject();
+        var rt3 = third["refresh_token"]!.GetValue<string>();
+
+        // Reuse of a spent refresh token: refused, and every token of the chain is revoked.
+        var reuse = await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "refresh_token"), ("refresh_token", rt1)))).OAuth2Error(HttpStatusCode.BadRequest, "invalid_grant");
+        Assert.Contains("re-use was detected", reuse["error_description"]!.GetValue<string>());
+        Assert.False(await ActiveAsync(rt3));
+        Assert.False(await ActiveAsync(third["access_token"]!.GetValue<string>()));
+        await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "refresh_token"), ("refresh_token", rt3)))).OAuth2Error(HttpStatusCode.BadRequest, "invalid_grant");
+
+        // A client without the refresh_token grant gets no refresh token; refresh tokens expire after ttl.refresh_token.
+        var (v2, c2) = Pkce();
+        var cb2 = await LoginAndConsentAsync(s, browser, AuthorizeUrl(noRefresh, c2, scope: "openid offline_access"), """{"subject":"dave"}""", """{"grant_scope":["openid","offline_access"]}""");
+        var t2 = await (await s.Public.SendAsync(TokenRequest(noRefresh, noRefreshSecret, ("grant_type", "authorization_code"), ("code", Query(cb2)["code"]), ("redirect_uri", RedirectUri), ("code_verifier", v2)))).Json(HttpStatusCode.OK);
+        Assert.Null(t2["refresh_token"]);
+        var (v3, c3) = Pkce();
+        var cb3 = await LoginAndConsentAsync(s, browser, AuthorizeUrl(id, c3, scope: "offline_access"), """{"subject":"dave"}""", """{"grant_scope":["offline_access"]}""");
+        var t3 = await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "authorization_code"), ("code", Query(cb3)["code"]), ("redirect_uri", RedirectUri), ("code_verifier", v3)))).Json(HttpStatusCode.OK);
+        Assert.Null(t3["id_token"]);
+        clock.Advance(TimeSpan.FromHours(721));
+        var expired = await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "refresh_token"), ("refresh_token", t3["refresh_token"]!.GetValue<string>())))).OAuth2Error(HttpStatusCode.BadRequest, "invalid_grant");
+        Assert.Contains("expired", expired["error_description"]!.GetValue<string>());
+    }
 }

@@ -39,11 +39,10 @@ public static class DiscoveryEndpoints
         ["subject_types_supported"] = Array("public"),
         ["response_types_supported"] = Array("code"),
         ["claims_supported"] = Array("sub"),
-        ["grant_types_supported"] = Array("authorization_code", "client_credentials"),
+        ["grant_types_supported"] = Array("authorization_code", "client_credentials", "refresh_token"),
         ["response_modes_supported"] = Array("query"),
         ["userinfo_endpoint"] = settings.Endpoint(UserinfoEndpoint.Userinfo),
-        // Hydra also lists offline_access and offline; they come with refresh tokens.
-        ["scopes_supported"] = Array("openid"),
+        ["scopes_supported"] = Array("offline_access", "offline", "openid"),
         ["token_endpoint_auth_methods_supported"] = Array("client_secret_post", "client_secret_basic", "none"),
         ["userinfo_signing_alg_values_supported"] = Array("none", idTokenAlgorithm),
         ["id_token_signing_alg_values_supported"] = Array(idTokenAlgorithm),

@@ -12,9 +12,9 @@ namespace Gatehouse.OAuth2.Protocol;
 /// <c>flow_authorize_code_token.go</c> and <c>pkce/handler.go</c>: the code is single use — exchanging it spends it
 /// atomically, and presenting it again revokes every token issued from it ("The authorization code has already been
 /// used") — it must be the client's, unexpired, with the same <c>redirect_uri</c>, and the PKCE verifier must match the
-/// challenge. The answer carries an access token, and an ID token when <c>openid</c> was granted.
+/// challenge. The answer is <see cref="FlowTokenIssuer"/>'s.
 /// </summary>
-public sealed class AuthorizationCodeGrant(OAuth2TokenService tokens, LoginConsentService flows, IdTokens idTokens, OAuth2Settings settings, TimeProvider time)
+public sealed class AuthorizationCodeGrant(OAuth2TokenService tokens, LoginConsentService flows, FlowTokenIssuer issuer)
 {
     public async Task<JsonObject> ExchangeAsync(OAuth2ClientService.Loaded client, IFormCollection form, CancellationToken ct)
     {
@@ -52,26 +52,7 @@ public sealed class AuthorizationCodeGrant(OAuth2TokenService tokens, LoginConse
 
         var scope = ScopeStrategy.Split(row.Scope);
         var audience = System.Text.Json.JsonSerializer.Deserialize<string[]>(row.Audience) ?? [];
-        var consent = JsonNode.Parse(flow.Consent) as JsonObject ?? [];
-        var extra = consent["session"]?["access_token"] as JsonObject;
-        var doc = client.Document;
-        var lifespan = doc.Lifespan("authorization_code_grant_access_token_lifespan") ?? settings.AccessTokenLifespan;
-        var access = tokens.New(OAuth2TokenKinds.AccessToken, row.RequestId, client.ClientId, row.Subject, scope, audience, (JsonObject?)extra?.DeepClone(), lifespan);
-        await tokens.AddAsync([access.Row], ct);
-
-        var response = new JsonObject
-        {
-            ["access_token"] = access.Token,
-            ["expires_in"] = (long)Math.Round((access.Row.ExpiresAt - access.Row.IssuedAt).TotalSeconds),
-        };
-        if (scope.Contains("openid"))
-        {
-            var idLifespan = doc.Lifespan("authorization_code_grant_id_token_lifespan") ?? settings.IdTokenLifespan;
-            response["id_token"] = await idTokens.IssueAsync(flow, request, client.ClientId, access.Token, time.GetUtcNow().UtcDateTime, idLifespan, ct);
-        }
-        response["scope"] = string.Join(' ', scope);
-        response["token_type"] = "bearer";
-        return response;
+        return await issuer.IssueAsync(client, flow, "authorization_code", scope, audience, ct);
     }
 
     /// <summary>fosite's PKCE handler: with a challenge the verifier is required and must hash to it (S256, constant time).</summary>

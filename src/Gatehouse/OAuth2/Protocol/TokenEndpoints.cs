@@ -18,7 +18,7 @@ public static class TokenEndpoints
         return root;
     }
 
-    private static async Task Exchange(HttpContext http, ClientAuthenticator authenticator, OAuth2TokenService tokens, OAuth2Settings settings, AuthorizationCodeGrant codes)
+    private static async Task Exchange(HttpContext http, ClientAuthenticator authenticator, OAuth2TokenService tokens, OAuth2Settings settings, AuthorizationCodeGrant codes, RefreshTokenGrant refreshes)
     {
         var form = await ReadFormAsync(http);
         var grantType = form["grant_type"].ToString();
@@ -29,6 +29,7 @@ public static class TokenEndpoints
         {
             "client_credentials" => await ClientCredentialsAsync(client, form, tokens, settings, http.RequestAborted),
             "authorization_code" => await codes.ExchangeAsync(client, form, http.RequestAborted),
+            "refresh_token" => await refreshes.ExchangeAsync(client, form, http.RequestAborted),
             _ => throw new OAuth2Error(400, "unsupported_grant_type", "The authorization grant type is not supported by the authorization server.",
                 $"The grant type '{grantType}' is not supported."),
         };

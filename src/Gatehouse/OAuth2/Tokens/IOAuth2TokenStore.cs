@@ -16,8 +16,8 @@ public interface IOAuth2TokenStore
     /// </summary>
     Task<bool> DeactivateAsync(byte[] signature, CancellationToken ct);
 
-    /// <summary>Deactivates every token of a grant (its request id); returns how many were active.</summary>
-    Task<int> RevokeRequestAsync(Guid requestId, CancellationToken ct);
+    /// <summary>Deactivates every token of a grant (its request id), or only those of <paramref name="kind"/>; returns how many were active.</summary>
+    Task<int> RevokeRequestAsync(Guid requestId, string? kind, CancellationToken ct);
 
     Task<int> DeleteForClientAsync(string clientId, CancellationToken ct);
 }

@@ -109,7 +109,10 @@ public sealed class OAuth2TokenService(IOAuth2TokenStore store, TimeProvider tim
         await RevokeRequestAsync(row.RequestId, ct);
     }
 
-    public Task<int> RevokeRequestAsync(Guid requestId, CancellationToken ct) => store.RevokeRequestAsync(requestId, ct);
+    public Task<int> RevokeRequestAsync(Guid requestId, CancellationToken ct) => store.RevokeRequestAsync(requestId, null, ct);
+
+    /// <summary>Deactivates the grant's tokens of one kind (a refresh revokes the access tokens issued before it).</summary>
+    public Task<int> RevokeRequestAsync(Guid requestId, string kind, CancellationToken ct) => store.RevokeRequestAsync(requestId, kind, ct);
 
     /// <summary><c>deleteOAuth2Token</c>: every token of the client.</summary>
     public Task<int> DeleteForClientAsync(string clientId, CancellationToken ct) => store.DeleteForClientAsync(clientId, ct);

@@ -26,8 +26,8 @@ public sealed class EfOAuth2TokenStore(GatehouseDbContext db) : IOAuth2TokenStor
     public async Task<bool> DeactivateAsync(byte[] signature, CancellationToken ct) =>
         await db.OAuth2Tokens.Where(t => t.Signature == signature && t.Active).ExecuteUpdateAsync(s => s.SetProperty(t => t.Active, false), ct) == 1;
 
-    public Task<int> RevokeRequestAsync(Guid requestId, CancellationToken ct) =>
-        db.OAuth2Tokens.Where(t => t.RequestId == requestId && t.Active).ExecuteUpdateAsync(s => s.SetProperty(t => t.Active, false), ct);
+    public Task<int> RevokeRequestAsync(Guid requestId, string? kind, CancellationToken ct) =>
+        db.OAuth2Tokens.Where(t => t.RequestId == requestId && t.Active && (kind == null || t.Kind == kind)).ExecuteUpdateAsync(s => s.SetProperty(t => t.Active, false), ct);
 
     public Task<int> DeleteForClientAsync(string clientId, CancellationToken ct) =>
         db.OAuth2Tokens.Where(t => t.ClientId == clientId).ExecuteDeleteAsync(ct);
