@@ -46,6 +46,9 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
     /// <summary><c>oauth2.pkce.enforced_for_public_clients</c> (Gatehouse default: true).</summary>
     public bool PkceEnforcedForPublicClients { get; init; } = true;
 
+    /// <summary>Whether the login/consent CSRF cookies are <c>Secure</c> (Gatehouse's one cookie rule).</summary>
+    public bool SecureCookies { get; init; } = true;
+
     /// <summary>An endpoint's URL under the public URL, e.g. <c>oauth2/token</c>.</summary>
     public string Endpoint(string path) => PublicUrl + path.TrimStart('/');
 
@@ -61,5 +64,6 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
         LoginConsentRequestLifespan = options.Ttl.LoginConsentRequest,
         PkceEnforced = options.Oauth2.Pkce.Enforced,
         PkceEnforcedForPublicClients = options.Oauth2.Pkce.EnforcedForPublicClients,
+        SecureCookies = CookieSecurity.Secure(options),
     };
 }

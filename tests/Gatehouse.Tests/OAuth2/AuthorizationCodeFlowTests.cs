@@ -116,6 +116,9 @@ public sealed class AuthorizationCodeFlowTests
 
         var accepted = await (await s.AdminWithKey.PutJson($"/admin/oauth2/auth/requests/login/accept?challenge={Uri.EscapeDataString(loginChallenge)}",
             """{"subject":"user-1","remember":false,"acr":"urn:mfa","amr":["pwd","otp"],"context":{"k":"v"}}""")).Json(HttpStatusCode.OK);
+        // Another browser (without the login CSRF cookie) cannot use the verifier; it stays usable for the right one.
+        var elsewhere = await new Browser(s).GetRedirectAsync(accepted["redirect_to"]!.GetValue<string>());
+        Assert.StartsWith(RedirectUri + "?error=request_forbidden", elsewhere.ToString());
         var toConsent = await browser.GetRedirectAsync(accepted["redirect_to"]!.GetValue<string>());
         // The login request is used now: 410 with where to go.
         var gone = await (await s.AdminWithKey.GetAsync($"/admin/oauth2/auth/requests/login?login_challenge={Uri.EscapeDataString(loginChallenge)}")).Json(HttpStatusCode.Gone);

@@ -33,12 +33,25 @@ public static class AuthorizeEndpoint
         try
         {
             LoginConsentService.Redirect next;
-            if (Param("login_verifier") is { Count: > 0 } lv) next = await flows.HandleLoginVerifierAsync(lv.ToString(), ct);
-            else if (Param("consent_verifier") is { Count: > 0 } cv) next = await flows.HandleConsentVerifierAsync(cv.ToString(), ct);
+            string? Cookie(string name) => http.Request.Cookies[name];
+            if (Param("login_verifier") is { Count: > 0 } lv) next = await flows.HandleLoginVerifierAsync(lv.ToString(), Cookie, ct);
+            else if (Param("consent_verifier") is { Count: > 0 } cv) next = await flows.HandleConsentVerifierAsync(cv.ToString(), Cookie, ct);
             else
             {
                 var request = await AuthorizeRequest.ValidateAsync(Param, RequestUrl(http, form, settings), clients, settings, ct);
                 next = await flows.StartAsync(request, ct);
+            }
+            if (next.SetCookie is { } cookie)
+            {
+                http.Response.Cookies.Append(cookie.Name, cookie.Value, new CookieOptions
+                {
+                    HttpOnly = true,
+                    // Lax: sent on the top-level navigation back from the login/consent app.
+                    SameSite = SameSiteMode.Lax,
+                    Secure = settings.SecureCookies,
+                    Path = "/",
+                    MaxAge = settings.LoginConsentRequestLifespan,
+                });
             }
             http.Response.Redirect(next.Location);
         }

@@ -18,8 +18,11 @@ namespace Gatehouse.OAuth2.Flows;
 /// </summary>
 public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientService clients, OAuth2TokenService tokens, OAuth2Settings settings, TimeProvider time)
 {
-    /// <summary>A redirect the browser is sent to.</summary>
-    public sealed record Redirect(string Location);
+    /// <summary>A redirect the browser is sent to, with the CSRF cookie to set for the next step, if any.</summary>
+    public sealed record Redirect(string Location, Cookie? SetCookie = null);
+
+    /// <summary>A cookie binding a login or consent step to the browser that started it (Hydra's <c>ory_hydra_*_csrf_*</c>).</summary>
+    public sealed record Cookie(string Name, string Value);
 
     /// <summary>What a login or consent admin call answers: 200 <c>{redirect_to}</c>, or 410 for a request already used.</summary>
     public sealed record AdminAnswer(int Status, JsonObject Body);
@@ -40,6 +43,7 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
         if (settings.LoginUrl is null)
             throw new AuthorizeError(OAuth2Error.ServerError("The login UI is not configured: set urls.login."), to);
         var challenge = NewSecret();
+        var csrf = NewSecret();
         var now = Now();
         await flows.AddAsync(new OAuth2Flow
         {
@@ -48,11 +52,11 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
             State = OAuth2FlowState.LoginUnused,
             LoginChallenge = Hash(challenge),
             Request = request.Serialize(),
-            Login = new JsonObject { ["session_id"] = Guid.NewGuid().ToString() }.ToJsonString(),
+            Login = new JsonObject { ["session_id"] = Guid.NewGuid().ToString(), ["csrf"] = Convert.ToBase64String(Hash(csrf)) }.ToJsonString(),
             RequestedAt = now,
             ExpiresAt = now + settings.LoginConsentRequestLifespan,
         }, ct);
-        return new Redirect(WithQuery(settings.LoginUrl, "login_challenge", challenge));
+        return new Redirect(WithQuery(settings.LoginUrl, "login_challenge", challenge), new Cookie(CsrfCookie("login", request.ClientId), csrf));
     }
 
     // ---- login admin API ----
@@ -100,6 +104,7 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
         var handled = new JsonObject
         {
             ["session_id"] = login["session_id"]?.DeepClone(),
+            ["csrf"] = login["csrf"]?.DeepClone(),
             ["subject"] = subject,
             ["remember"] = remember,
             ["remember_for"] = rememberFor,
@@ -140,21 +145,13 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
     // ---- /oauth2/auth?login_verifier= ----
 
     /// <summary>Back from the login app: spends the login verifier and sends the browser to the consent app (or the error to the client).</summary>
-    public async Task<Redirect> HandleLoginVerifierAsync(string verifier, CancellationToken ct)
+    public async Task<Redirect> HandleLoginVerifierAsync(string verifier, Func<string, string?> cookie, CancellationToken ct)
     {
         var flow = await flows.FindByLoginVerifierAsync(Hash(verifier), ct)
             ?? throw AuthorizeError.Untrusted(OAuth2Error.InvalidRequest("The login verifier has already been used, has not been granted, or is invalid."));
         var request = AuthorizeRequest.Load(flow.Request);
-        var to = new AuthorizeError.Target(request.RedirectUri, request.State);
-        if (flow.State == OAuth2FlowState.LoginError)
-        {
-            var denied = Parse(flow.Login)["error"]!.AsObject();
-            flow.State = OAuth2FlowState.Done;
-            if (!await flows.UpdateAsync(flow, OAuth2FlowState.LoginError, ct)) throw new AuthorizeError(VerifierUsed("login"), to);
-            throw new AuthorizeError(Denial(denied), to);
-        }
-        if (flow.State != OAuth2FlowState.LoginUnused || flow.ExpiresAt <= Now())
-            throw new AuthorizeError(flow.ExpiresAt <= Now() ? OAuth2Error.InvalidRequest("The login request has expired, please try again.") : VerifierUsed("login"), to);
+        var to = await SpendableAsync(flow, request, "login", OAuth2FlowState.LoginUnused, OAuth2FlowState.LoginError, flow.Login, ct);
+        CheckCsrf(Parse(flow.Login), cookie(CsrfCookie("login", flow.ClientId)), to);
 
         // Consent: remembered consents that cover every requested scope and audience let the consent app skip asking.
         var skip = false;
@@ -171,11 +168,12 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
             throw new AuthorizeError(OAuth2Error.ServerError("The consent UI is not configured: set urls.consent."), to);
 
         var challenge = NewSecret();
+        var csrf = NewSecret();
         flow.State = OAuth2FlowState.ConsentUnused;
         flow.ConsentChallenge = Hash(challenge);
-        flow.Consent = new JsonObject { ["consent_request_id"] = Guid.NewGuid().ToString("N"), ["skip"] = skip }.ToJsonString();
+        flow.Consent = new JsonObject { ["consent_request_id"] = Guid.NewGuid().ToString("N"), ["skip"] = skip, ["csrf"] = Convert.ToBase64String(Hash(csrf)) }.ToJsonString();
         if (!await flows.UpdateAsync(flow, OAuth2FlowState.LoginUnused, ct)) throw new AuthorizeError(VerifierUsed("login"), to);
-        return new Redirect(WithQuery(settings.ConsentUrl, "consent_challenge", challenge));
+        return new Redirect(WithQuery(settings.ConsentUrl, "consent_challenge", challenge), new Cookie(CsrfCookie("consent", flow.ClientId), csrf));
     }
 
     // ---- consent admin API ----
@@ -266,21 +264,13 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
     // ---- /oauth2/auth?consent_verifier= ----
 
     /// <summary>Back from the consent app: spends the consent verifier and sends the browser to the client with the code.</summary>
-    public async Task<Redirect> HandleConsentVerifierAsync(string verifier, CancellationToken ct)
+    public async Task<Redirect> HandleConsentVerifierAsync(string verifier, Func<string, string?> cookie, CancellationToken ct)
     {
         var flow = await flows.FindByConsentVerifierAsync(Hash(verifier), ct)
             ?? throw AuthorizeError.Untrusted(OAuth2Error.InvalidRequest("The consent verifier has already been used, has not been granted, or is invalid."));
         var request = AuthorizeRequest.Load(flow.Request);
-        var to = new AuthorizeError.Target(request.RedirectUri, request.State);
-        if (flow.State == OAuth2FlowState.ConsentError)
-        {
-            var denied = Parse(flow.Consent)["error"]!.AsObject();
-            flow.State = OAuth2FlowState.Done;
-            if (!await flows.UpdateAsync(flow, OAuth2FlowState.ConsentError, ct)) throw new AuthorizeError(VerifierUsed("consent"), to);
-            throw new AuthorizeError(Denial(denied), to);
-        }
-        if (flow.State != OAuth2FlowState.ConsentUnused || flow.ExpiresAt <= Now())
-            throw new AuthorizeError(flow.ExpiresAt <= Now() ? OAuth2Error.InvalidRequest("The consent request has expired, please try again.") : VerifierUsed("consent"), to);
+        var to = await SpendableAsync(flow, request, "consent", OAuth2FlowState.ConsentUnused, OAuth2FlowState.ConsentError, flow.Consent, ct);
+        CheckCsrf(Parse(flow.Consent), cookie(CsrfCookie("consent", flow.ClientId)), to);
         var client = await clients.FindAsync(flow.ClientId, ct) ?? throw new AuthorizeError(ClientAuthenticator.InvalidClient("The requested OAuth 2.0 Client does not exist."), to);
 
         var consent = Parse(flow.Consent);
@@ -302,6 +292,42 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
     public Task<OAuth2Flow?> FindFlowAsync(Guid requestId, CancellationToken ct) => flows.FindAsync(requestId, ct);
 
     // ---- helpers ----
+
+    /// <summary>
+    /// Hydra's per-client CSRF cookie names (<c>ory_hydra_login_csrf_…</c>, <c>ory_hydra_consent_csrf_…</c>): the verifier
+    /// is only accepted from the browser that was sent to the login (consent) app, so a verifier URL passed to another
+    /// browser cannot log that browser in as someone else.
+    /// </summary>
+    public static string CsrfCookie(string step, string clientId) =>
+        $"ory_hydra_{step}_csrf_{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(clientId)).AsSpan(0, 4))}";
+
+    private static void CheckCsrf(JsonObject answer, string? cookie, AuthorizeError.Target to)
+    {
+        var expected = answer["csrf"]?.GetValue<string>();
+        if (expected is not null && cookie is { Length: > 0 and < 200 }
+            && CryptographicOperations.FixedTimeEquals(Convert.FromBase64String(expected), Hash(cookie))) return;
+        throw new AuthorizeError(new OAuth2Error(403, "request_forbidden", "The request is not allowed.",
+            "No CSRF value available in the session cookie, or it does not match the one of the login/consent request. Make sure the flow is completed in the browser that started it."), to);
+    }
+
+    /// <summary>
+    /// The checks of a verifier's flow, the same for login and consent: a rejected request delivers its error to the
+    /// client (once); otherwise the flow must still wait for this verifier and be unexpired. Returns where errors go.
+    /// </summary>
+    private async Task<AuthorizeError.Target> SpendableAsync(OAuth2Flow flow, AuthorizeRequest request, string which, int waiting, int rejected, string answer, CancellationToken ct)
+    {
+        var to = new AuthorizeError.Target(request.RedirectUri, request.State);
+        if (flow.State == rejected)
+        {
+            var denied = Parse(answer)["error"]!.AsObject();
+            flow.State = OAuth2FlowState.Done;
+            if (!await flows.UpdateAsync(flow, rejected, ct)) throw new AuthorizeError(VerifierUsed(which), to);
+            throw new AuthorizeError(Denial(denied), to);
+        }
+        if (flow.ExpiresAt <= Now()) throw new AuthorizeError(OAuth2Error.InvalidRequest($"The {which} request has expired, please try again."), to);
+        if (flow.State != waiting) throw new AuthorizeError(VerifierUsed(which), to);
+        return to;
+    }
 
     /// <summary>The URL the browser is sent to with an authorization error (the client's redirect URI with <c>error</c>, <c>error_description</c>, <c>state</c>).</summary>
     public static string ErrorRedirect(AuthorizeError.Target to, OAuth2Error error)

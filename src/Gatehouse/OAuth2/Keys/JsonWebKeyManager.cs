@@ -108,7 +108,7 @@ public sealed class JsonWebKeyManager(IJsonWebKeyStore store, JsonWebKeyCipher c
             if (await FindSigningKeyAsync(set, ct) is { } raced) return raced;
             if ((await store.ListAsync(set, ct)).Count == 0) logger.LogInformation("JSON Web Key Set {Set} does not exist yet, generating a new RS256 key pair", set);
             else logger.LogWarning("JSON Web Key Set {Set} has no key that can sign, generating a new RS256 key pair", set);
-            var key = Jwk.Generate("RS256", Guid.NewGuid().ToString(), "sig", generation.RsaBits);
+            var key = Jwk.Generate("RS256", Guid.NewGuid().ToString(), "sig", generation.FirstUseRsaBits);
             await store.AddAsync([Row(set, key)], ct);
             return new SigningKey(key, key.SigningCredentials()!);
         }
