@@ -24,6 +24,15 @@ public sealed class GatehouseOptions
     public UiOptions Ui { get; set; } = new();
     public FeatureFlagsOptions FeatureFlags { get; set; } = new();
 
+    /// <summary>Hydra's <c>urls</c> (OAuth2 provider: issuer, login and consent apps).</summary>
+    public HydraUrlsOptions Urls { get; set; } = new();
+
+    /// <summary>Hydra's <c>ttl</c> (OAuth2 lifespans).</summary>
+    public HydraTtlOptions Ttl { get; set; } = new();
+
+    /// <summary>Hydra's <c>oauth2</c> (PKCE enforcement).</summary>
+    public HydraOAuth2Options Oauth2 { get; set; } = new();
+
     /// <summary>Gatehouse addition: the <c>gatehouse</c> key (rate limits, hashing queue, trusted proxies).</summary>
     public GatehouseSectionOptions Gatehouse { get; set; } = new();
 

@@ -31,6 +31,38 @@ public sealed class OAuth2Error(int statusCode, string error, string description
 
     public static OAuth2Error InvalidRedirectUri(string hint) => new(400, "invalid_redirect_uri", "The value of one or more redirect_uris is invalid.", hint);
 
+    public static OAuth2Error InvalidGrant(string hint) => new(400, "invalid_grant",
+        "The provided authorization grant (e.g., authorization code, resource owner credentials) or refresh token is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.", hint);
+
+    public static OAuth2Error InvalidScope(string hint) => new(400, "invalid_scope", "The requested scope is invalid, unknown, or malformed.", hint);
+
+    public static OAuth2Error UnsupportedResponseType(string hint) => new(400, "unsupported_response_type",
+        "The authorization server does not support obtaining a token using this method.", hint);
+
+    public static OAuth2Error UnsupportedResponseMode(string hint) => new(400, "unsupported_response_mode",
+        "The authorization server does not support the requested response mode.", hint);
+
+    public static OAuth2Error InvalidState() => new(400, "invalid_state",
+        "The state is missing or does not have enough characters and is therefore considered too weak.",
+        "Request parameter 'state' must be at least be 8 characters long to ensure sufficient entropy.");
+
+    public static OAuth2Error InsufficientEntropy(string hint) => new(400, "insufficient_entropy",
+        "The request used a security parameter (e.g., anti-replay, anti-csrf) with insufficient entropy.", hint);
+
+    public static OAuth2Error LoginRequired(string hint) => new(400, "login_required", "The Authorization Server requires End-User authentication.", hint);
+
+    public static OAuth2Error ConsentRequired(string hint) => new(400, "consent_required", "The Authorization Server requires End-User consent.", hint);
+
+    public static OAuth2Error RequestNotSupported() => new(400, "request_not_supported", "The OP does not support use of the request parameter.");
+
+    public static OAuth2Error RequestUriNotSupported() => new(400, "request_uri_not_supported", "The OP does not support use of the request_uri parameter.");
+
+    public static OAuth2Error ServerError(string hint) => new(500, "server_error",
+        "The authorization server encountered an unexpected condition that prevented it from fulfilling the request.", hint);
+
+    /// <summary>Hydra's <c>x.ErrNotFound</c>.</summary>
+    public static OAuth2Error NotFoundResource(string? hint = null) => new(404, "Not Found", "Unable to locate the requested resource", hint);
+
     /// <summary>herodot's <c>ErrBadRequest().WithReasonf(...)</c> after Hydra's <c>ErrorEnhancer</c>.</summary>
     public static OAuth2Error BadRequest(string reason) => new(400, "The request was malformed or contained invalid parameters", reason);
 

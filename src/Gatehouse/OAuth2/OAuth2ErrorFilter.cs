@@ -29,7 +29,10 @@ public static class OAuth2ErrorFilter
 
     public static Task WriteAsync(HttpContext context, OAuth2Error error)
     {
+        // A bearer-token error's challenge (userinfo) survives the reset of the response.
+        var challenge = context.Response.Headers.WWWAuthenticate;
         context.Response.Clear();
+        if (challenge.Count > 0) context.Response.Headers.WWWAuthenticate = challenge;
         context.Response.Headers.CacheControl = "no-store";
         return HttpJson.WriteAsync(context, error.StatusCode, error.ToJson());
     }

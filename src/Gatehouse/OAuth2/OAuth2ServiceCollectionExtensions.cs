@@ -1,6 +1,9 @@
 using Gatehouse.Hashing;
 using Gatehouse.Config;
 using Gatehouse.OAuth2.Clients;
+using Gatehouse.OAuth2.Discovery;
+using Gatehouse.OAuth2.Flows;
+using Gatehouse.OAuth2.Keys;
 using Gatehouse.OAuth2.Protocol;
 using Gatehouse.OAuth2.Tokens;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -17,6 +20,14 @@ public static class OAuth2ServiceCollectionExtensions
         services.TryAddSingleton(sp => OAuth2Settings.From(sp.GetRequiredService<GatehouseOptions>()));
         services.TryAddScoped<ClientAuthenticator>();
         services.TryAddScoped<OAuth2TokenService>();
+        services.TryAddSingleton<JsonWebKeyCipher>();
+        services.TryAddSingleton<KeyGeneration>();
+        services.TryAddScoped<JsonWebKeyManager>();
+        services.TryAddScoped<LoginConsentService>();
+        services.TryAddScoped<IdTokens>();
+        services.TryAddScoped<AuthorizationCodeGrant>();
+        services.TryAddScoped<FlowTokenIssuer>();
+        services.TryAddScoped<RefreshTokenGrant>();
         return services;
     }
 
@@ -26,6 +37,8 @@ public static class OAuth2ServiceCollectionExtensions
         var group = admin.MapGroup("").AddEndpointFilter(OAuth2ErrorFilter.InvokeAsync);
         group.MapOAuth2ClientsAdmin();
         group.MapOAuth2TokensAdmin();
+        group.MapJwkAdmin();
+        group.MapLoginConsentAdmin();
         return admin;
     }
 
@@ -34,6 +47,10 @@ public static class OAuth2ServiceCollectionExtensions
     {
         var group = root.MapGroup("").AddEndpointFilter(OAuth2ErrorFilter.InvokeAsync);
         group.MapOAuth2TokenEndpoints();
+        group.MapJwkPublic();
+        group.MapDiscovery();
+        group.MapAuthorizeEndpoint();
+        group.MapUserinfo();
         return root;
     }
 }

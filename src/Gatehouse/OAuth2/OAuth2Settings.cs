@@ -4,19 +4,66 @@ using Gatehouse.Http;
 namespace Gatehouse.OAuth2;
 
 /// <summary>
-/// The provider's settings. Until Hydra's configuration keys are merged in (<c>urls.self.issuer</c>, <c>ttl.*</c>), the
-/// issuer is the public base URL and the lifespans are Hydra's defaults; clients override lifespans per grant.
+/// The provider's settings, from Hydra's keys merged into Gatehouse's configuration (<c>urls.*</c>, <c>ttl.*</c>,
+/// <c>oauth2.pkce.*</c>), with Hydra's fallbacks: the issuer is the public base URL unless <c>urls.self.issuer</c> is
+/// set, and the public URL of the endpoints is the issuer unless <c>urls.self.public</c> is set.
 /// </summary>
-public sealed class OAuth2Settings(string issuer)
+public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
 {
     /// <summary>Hydra writes the issuer with exactly one trailing slash (introspection's <c>iss</c>).</summary>
     public string Issuer { get; } = issuer.TrimEnd('/') + "/";
 
-    /// <summary>Hydra's <c>ttl.access_token</c> default.</summary>
+    /// <summary>The public URL the endpoints are reached at, with one trailing slash.</summary>
+    public string PublicUrl { get; } = (publicUrl ?? issuer).TrimEnd('/') + "/";
+
+    /// <summary><c>urls.login</c>; null when not configured.</summary>
+    public string? LoginUrl { get; init; }
+
+    /// <summary><c>urls.consent</c>; null when not configured.</summary>
+    public string? ConsentUrl { get; init; }
+
+    /// <summary><c>urls.error</c>; null when not configured (errors are then answered as JSON).</summary>
+    public string? ErrorUrl { get; init; }
+
+    /// <summary>Hydra's <c>ttl.access_token</c>.</summary>
     public TimeSpan AccessTokenLifespan { get; init; } = TimeSpan.FromHours(1);
 
-    /// <summary>Hydra's <c>ttl.refresh_token</c> default.</summary>
+    /// <summary>Hydra's <c>ttl.refresh_token</c>.</summary>
     public TimeSpan RefreshTokenLifespan { get; init; } = TimeSpan.FromHours(720);
 
-    public static OAuth2Settings From(GatehouseOptions options) => new(ReturnUrlPolicy.PublicBaseUrl(options));
+    /// <summary>Hydra's <c>ttl.id_token</c>.</summary>
+    public TimeSpan IdTokenLifespan { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>Hydra's <c>ttl.auth_code</c>.</summary>
+    public TimeSpan AuthCodeLifespan { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Hydra's <c>ttl.login_consent_request</c>: how long a login or consent challenge can be used.</summary>
+    public TimeSpan LoginConsentRequestLifespan { get; init; } = TimeSpan.FromMinutes(30);
+
+    /// <summary><c>oauth2.pkce.enforced</c>.</summary>
+    public bool PkceEnforced { get; init; }
+
+    /// <summary><c>oauth2.pkce.enforced_for_public_clients</c> (Gatehouse default: true).</summary>
+    public bool PkceEnforcedForPublicClients { get; init; } = true;
+
+    /// <summary>Whether the login/consent CSRF cookies are <c>Secure</c> (Gatehouse's one cookie rule).</summary>
+    public bool SecureCookies { get; init; } = true;
+
+    /// <summary>An endpoint's URL under the public URL, e.g. <c>oauth2/token</c>.</summary>
+    public string Endpoint(string path) => PublicUrl + path.TrimStart('/');
+
+    public static OAuth2Settings From(GatehouseOptions options) => new(options.Urls.Self.Issuer ?? ReturnUrlPolicy.PublicBaseUrl(options), options.Urls.Self.Public)
+    {
+        LoginUrl = options.Urls.Login,
+        ConsentUrl = options.Urls.Consent,
+        ErrorUrl = options.Urls.Error,
+        AccessTokenLifespan = options.Ttl.AccessToken,
+        RefreshTokenLifespan = options.Ttl.RefreshToken,
+        IdTokenLifespan = options.Ttl.IdToken,
+        AuthCodeLifespan = options.Ttl.AuthCode,
+        LoginConsentRequestLifespan = options.Ttl.LoginConsentRequest,
+        PkceEnforced = options.Oauth2.Pkce.Enforced,
+        PkceEnforcedForPublicClients = options.Oauth2.Pkce.EnforcedForPublicClients,
+        SecureCookies = CookieSecurity.Secure(options),
+    };
 }

@@ -3,6 +3,8 @@ using Gatehouse.Courier;
 using Gatehouse.Identities;
 using Gatehouse.RateLimiting;
 using Gatehouse.OAuth2.Clients;
+using Gatehouse.OAuth2.Flows;
+using Gatehouse.OAuth2.Keys;
 using Gatehouse.OAuth2.Tokens;
 using Gatehouse.SelfService.Errors;
 using Gatehouse.SelfService.Flows;
@@ -36,6 +38,8 @@ public abstract class GatehouseDbContext(DbContextOptions options) : DbContext(o
     public DbSet<RateLimitCounter> RateLimitCounters => Set<RateLimitCounter>();
     public DbSet<OAuth2Client> OAuth2Clients => Set<OAuth2Client>();
     public DbSet<OAuth2Token> OAuth2Tokens => Set<OAuth2Token>();
+    public DbSet<StoredJsonWebKey> OAuth2JsonWebKeys => Set<StoredJsonWebKey>();
+    public DbSet<OAuth2Flow> OAuth2Flows => Set<OAuth2Flow>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -57,6 +61,8 @@ public abstract class GatehouseDbContext(DbContextOptions options) : DbContext(o
         modelBuilder.Entity<RateLimitCounter>().HasQueryFilter(e => e.Nid == Nid);
         modelBuilder.Entity<OAuth2Client>().HasQueryFilter(e => e.Nid == Nid);
         modelBuilder.Entity<OAuth2Token>().HasQueryFilter(e => e.Nid == Nid);
+        modelBuilder.Entity<StoredJsonWebKey>().HasQueryFilter(e => e.Nid == Nid);
+        modelBuilder.Entity<OAuth2Flow>().HasQueryFilter(e => e.Nid == Nid);
     }
 }
 

@@ -16,6 +16,12 @@ public sealed class KratosCompatibilityTests
         // Issue 15 asks for serve.admin.cors; Kratos reads these keys (config.CORS(ctx, "admin")) but its schema lists only serve.public.cors.
         "serve.admin.cors.enabled", "serve.admin.cors.allowed_origins", "serve.admin.cors.allowed_methods", "serve.admin.cors.allowed_headers", "serve.admin.cors.exposed_headers", "serve.admin.cors.allow_credentials", "serve.admin.cors.max_age", "serve.admin.cors.debug"];
 
+    // Hydra's keys, merged into Gatehouse's configuration for the OAuth2 provider (issue 14, "Configuration in Hydra's
+    // YAML keys"): checked against Hydra's schema instead of Kratos's.
+    private static readonly HashSet<string> HydraKeys = ["urls.self.issuer", "urls.self.public", "urls.login", "urls.consent", "urls.error",
+        "ttl.login_consent_request", "ttl.access_token", "ttl.refresh_token", "ttl.id_token", "ttl.auth_code",
+        "oauth2.pkce.enforced", "oauth2.pkce.enforced_for_public_clients"];
+
     // Keys whose type deliberately differs: Kratos declares the cookie "secure" flags as strings but reads them as booleans.
     private static readonly HashSet<string> TypeDifferences = ["cookies.secure", "session.cookie.secure"];
 
@@ -76,7 +82,7 @@ public sealed class KratosCompatibilityTests
         foreach (var (path, schema) in Leaves(ours, ours.Root, ConfigPath.Root))
         {
             var key = path.ToString();
-            if (GatehouseAdditions.Contains(key)) continue;
+            if (GatehouseAdditions.Contains(key) || HydraKeys.Contains(key)) continue;
             var candidates = KratosSchemasAt(kratos, path);
             if (candidates.Count == 0)
             {
@@ -89,6 +95,32 @@ public sealed class KratosCompatibilityTests
                 problems.Add($"{key}: ours is {string.Join("|", ourTypes)}, Kratos's is {string.Join("|", kratosTypes)}");
         }
 
+        Assert.Empty(problems);
+    }
+
+    [Fact]
+    public void Every_hydra_key_exists_in_hydras_schema_with_the_same_type_and_not_in_kratos_schema()
+    {
+        var kratos = JsonNode.Parse(File.ReadAllText(KratosFile("config.schema.json")))!.AsObject();
+        var hydraFile = Path.Combine(Path.GetDirectoryName(KratosFile("config.schema.json"))!, "..", "hydra", "config.schema.json");
+        Assert.SkipWhen(!File.Exists(hydraFile), "Hydra reference file config.schema.json is not available");
+        var hydra = JsonNode.Parse(File.ReadAllText(hydraFile))!.AsObject();
+        var ours = ConfigSchema.Instance;
+        var leaves = Leaves(ours, ours.Root, ConfigPath.Root).ToDictionary(l => l.Path.ToString(), l => l.Schema);
+        var problems = new List<string>();
+        foreach (var key in HydraKeys)
+        {
+            var path = ConfigPath.From(key.Split('.'));
+            if (!leaves.TryGetValue(key, out var schema)) problems.Add($"{key}: not in Gatehouse's schema");
+            var candidates = KratosSchemasAt(hydra, path);
+            if (candidates.Count == 0) problems.Add($"{key}: not in Hydra's schema");
+            else if (schema is not null)
+            {
+                var hydraTypes = candidates.SelectMany(c => ConfigSchema.Types(c)).ToHashSet();
+                if (hydraTypes.Count > 0 && !ConfigSchema.Types(ours.Resolve(schema)).Overlaps(hydraTypes)) problems.Add($"{key}: type differs from Hydra's");
+            }
+            if (KratosSchemasAt(kratos, path).Count > 0) problems.Add($"{key}: also a Kratos key");
+        }
         Assert.Empty(problems);
     }
 

@@ -223,7 +223,8 @@ public sealed class HostileInputCorpusTests
     /// <summary>Keeps every log entry at Information or above that carries an exception (a stack trace in the log).</summary>
     private static bool IsHydraRoute(string url) =>
         url.StartsWith("/oauth2/", StringComparison.Ordinal) || url.StartsWith("/admin/oauth2/", StringComparison.Ordinal)
-        || url.StartsWith("/admin/clients", StringComparison.Ordinal);
+        || url.StartsWith("/admin/clients", StringComparison.Ordinal) || url.StartsWith("/admin/keys", StringComparison.Ordinal)
+        || url.StartsWith("/userinfo", StringComparison.Ordinal) || url.StartsWith("/.well-known/", StringComparison.Ordinal);
 
     private sealed class ExceptionLog : ILoggerProvider
     {

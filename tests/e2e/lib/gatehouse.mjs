@@ -104,13 +104,14 @@ async function waitReady(urls, proc, stderr, timeoutMs = 30_000) {
  * function receives the public URL (for return URLs). `courier`, likewise, becomes the config's `courier` key (a
  * function is called at start, e.g. to read the port of an SMTP server started in a before() hook), and `session`
  * the config's `session` key (e.g. whoami tokenizer templates).
- * `gatehouse` becomes the config's `gatehouse` key (rate limits, trusted proxies, hashing queue).
+ * `gatehouse` becomes the config's `gatehouse` key (rate limits, trusted proxies, hashing queue). `urls` becomes Hydra's
+ * `urls` key (OAuth2 issuer, login and consent apps); a function is called at start (e.g. to read an app's port).
  * `serveArgs` are extra arguments to `gatehouse serve` (e.g. ['--watch-courier']). `publicCors` / `adminCors`, when
  * given, become `serve.public.cors` / `serve.admin.cors`.
  * The result's `replica()` starts another `gatehouse serve` on the same config and database (new ports) and resolves
  * to { publicUrl, adminUrl, stderr(), stop() }; it is stopped with the server.
  */
-export async function startGatehouse({ selfservice, courier, session, gatehouse, publicCors, adminCors, serveArgs = [] } = {}) {
+export async function startGatehouse({ selfservice, courier, session, gatehouse, urls, publicCors, adminCors, serveArgs = [] } = {}) {
   const dir = await mkdtemp(path.join(tmpdir(), 'gatehouse-e2e-'));
   const cleanups = [() => rm(dir, { recursive: true, force: true })];
   let proc;
@@ -159,6 +160,7 @@ export async function startGatehouse({ selfservice, courier, session, gatehouse,
         ...(courier ? [`courier: ${JSON.stringify(typeof courier === 'function' ? courier() : courier)}`] : []),
         ...(session ? [`session: ${JSON.stringify(typeof session === 'function' ? session() : session)}`] : []),
         ...(gatehouse ? [`gatehouse: ${JSON.stringify(gatehouse)}`] : []),
+        ...(urls ? [`urls: ${JSON.stringify(typeof urls === 'function' ? urls() : urls)}`] : []),
         '',
       ].join('\n'));
       return { publicUrl, adminUrl };

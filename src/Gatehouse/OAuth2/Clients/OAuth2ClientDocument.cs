@@ -91,6 +91,7 @@ public sealed class OAuth2ClientDocument
     public IReadOnlyList<string> Audience => List("audience");
     public IReadOnlyList<string> PostLogoutRedirectUris => List("post_logout_redirect_uris");
     public string AccessTokenStrategy => Str("access_token_strategy");
+    public string UserinfoSignedResponseAlg => Str("userinfo_signed_response_alg");
 
     /// <summary>Grant types the client may use; Hydra's default when none are registered is <c>authorization_code</c>.</summary>
     public IReadOnlyList<string> GrantTypes => List("grant_types") is { Count: > 0 } g ? g : ["authorization_code"];

@@ -18,7 +18,7 @@ public static class TokenEndpoints
         return root;
     }
 
-    private static async Task Exchange(HttpContext http, ClientAuthenticator authenticator, OAuth2TokenService tokens, OAuth2Settings settings)
+    private static async Task Exchange(HttpContext http, ClientAuthenticator authenticator, OAuth2TokenService tokens, OAuth2Settings settings, AuthorizationCodeGrant codes, RefreshTokenGrant refreshes)
     {
         var form = await ReadFormAsync(http);
         var grantType = form["grant_type"].ToString();
@@ -28,6 +28,8 @@ public static class TokenEndpoints
         var response = grantType switch
         {
             "client_credentials" => await ClientCredentialsAsync(client, form, tokens, settings, http.RequestAborted),
+            "authorization_code" => await codes.ExchangeAsync(client, form, http.RequestAborted),
+            "refresh_token" => await refreshes.ExchangeAsync(client, form, http.RequestAborted),
             _ => throw new OAuth2Error(400, "unsupported_grant_type", "The authorization grant type is not supported by the authorization server.",
                 $"The grant type '{grantType}' is not supported."),
         };
@@ -45,8 +47,7 @@ public static class TokenEndpoints
     {
         var doc = client.Document;
         if (doc.IsPublic)
-            throw new OAuth2Error(400, "invalid_grant", "The provided authorization grant (e.g., authorization code, resource owner credentials) or refresh token is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.",
-                "The OAuth 2.0 Client is marked as public and is thus not allowed to use authorization grant 'client_credentials'.");
+            throw OAuth2Error.InvalidGrant("The OAuth 2.0 Client is marked as public and is thus not allowed to use authorization grant 'client_credentials'.");
         if (!doc.GrantTypes.Contains("client_credentials"))
             throw UnauthorizedClient("The OAuth 2.0 Client is not allowed to use authorization grant 'client_credentials'.");
         var scopes = ScopeStrategy.Split(form["scope"].ToString());

@@ -36,4 +36,7 @@ public static class OAuth2TokenKinds
 {
     public const string AccessToken = "access_token";
     public const string RefreshToken = "refresh_token";
+
+    /// <summary>An authorization code: active until exchanged; its request id is the login/consent flow's.</summary>
+    public const string AuthorizationCode = "authorization_code";
 }

@@ -2,25 +2,36 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gatehouse.OAuth2.Protocol;
-using Gatehouse.Persistence;
-using Microsoft.EntityFrameworkCore;
 
 namespace Gatehouse.OAuth2.Tokens;
 
-/// <summary>Issues, introspects and revokes opaque tokens.</summary>
-public sealed class OAuth2TokenService(GatehouseDbContext db, TimeProvider time, OAuth2Settings settings)
+/// <summary>Issues, introspects and revokes opaque tokens and authorization codes.</summary>
+public sealed class OAuth2TokenService(IOAuth2TokenStore store, TimeProvider time, OAuth2Settings settings)
 {
     public sealed record Issued(string Token, OAuth2Token Row);
 
     public async Task<Issued> IssueAsync(string kind, Guid requestId, string clientId, string subject, IEnumerable<string> scope,
         IEnumerable<string> audience, JsonObject? extra, TimeSpan lifespan, CancellationToken ct)
     {
-        var token = OpaqueToken.New(kind == OAuth2TokenKinds.RefreshToken ? OpaqueToken.RefreshPrefix : OpaqueToken.AccessPrefix);
+        var issued = New(kind, requestId, clientId, subject, scope, audience, extra, lifespan);
+        await store.AddAsync([issued.Row], ct);
+        return issued;
+    }
+
+    /// <summary>A new token of <paramref name="kind"/> (not stored yet: <see cref="IOAuth2TokenStore.AddAsync"/> stores a grant's tokens together).</summary>
+    public Issued New(string kind, Guid requestId, string clientId, string subject, IEnumerable<string> scope,
+        IEnumerable<string> audience, JsonObject? extra, TimeSpan lifespan)
+    {
+        var token = OpaqueToken.New(kind switch
+        {
+            OAuth2TokenKinds.RefreshToken => OpaqueToken.RefreshPrefix,
+            OAuth2TokenKinds.AuthorizationCode => OpaqueToken.CodePrefix,
+            _ => OpaqueToken.AccessPrefix,
+        });
         var now = Now();
         var row = new OAuth2Token
         {
             Pk = Guid.CreateVersion7(),
-            Nid = db.Nid,
             Signature = OpaqueToken.Hash(token),
             Kind = kind,
             RequestId = requestId,
@@ -32,19 +43,30 @@ public sealed class OAuth2TokenService(GatehouseDbContext db, TimeProvider time,
             IssuedAt = now,
             ExpiresAt = now + lifespan,
         };
-        db.OAuth2Tokens.Add(row);
-        await db.SaveChangesAsync(ct);
         return new Issued(token, row);
     }
+
+    /// <summary>The stored row of a token string, active or not (constant-time checked), or null.</summary>
+    public async Task<OAuth2Token?> FindAsync(string token, CancellationToken ct)
+    {
+        if (!OpaqueToken.LooksValid(token)) return null;
+        var hash = OpaqueToken.Hash(token);
+        var row = await store.FindAsync(hash, ct);
+        return row is not null && CryptographicOperations.FixedTimeEquals(row.Signature, hash) ? row : null;
+    }
+
+    /// <summary>Spends a code or refresh token: true for exactly one caller.</summary>
+    public Task<bool> SpendAsync(OAuth2Token row, CancellationToken ct) => store.DeactivateAsync(row.Signature, ct);
+
+    public Task AddAsync(IReadOnlyList<OAuth2Token> rows, CancellationToken ct) => store.AddAsync(rows, ct);
+
+    public bool IsExpired(OAuth2Token row) => row.ExpiresAt <= Now();
 
     /// <summary>The stored row of an active, unexpired token, or null (unknown, revoked, used, expired).</summary>
     public async Task<OAuth2Token?> FindActiveAsync(string token, CancellationToken ct)
     {
-        if (!OpaqueToken.LooksValid(token)) return null;
-        var hash = OpaqueToken.Hash(token);
-        var row = await db.OAuth2Tokens.AsNoTracking().FirstOrDefaultAsync(t => t.Signature == hash, ct);
-        if (row is null || !CryptographicOperations.FixedTimeEquals(row.Signature, hash)) return null;
-        return row.Active && row.ExpiresAt > Now() ? row : null;
+        var row = await FindAsync(token, ct);
+        return row is { Active: true } && row.ExpiresAt > Now() && row.Kind != OAuth2TokenKinds.AuthorizationCode ? row : null;
     }
 
     /// <summary>Hydra's <c>introspectOAuth2Token</c> answer: <c>{"active":false}</c> for anything not active or out of scope.</summary>
@@ -79,22 +101,21 @@ public sealed class OAuth2TokenService(GatehouseDbContext db, TimeProvider time,
     /// </summary>
     public async Task RevokeAsync(string token, string clientId, CancellationToken ct)
     {
-        if (!OpaqueToken.LooksValid(token)) return;
-        var hash = OpaqueToken.Hash(token);
-        var row = await db.OAuth2Tokens.AsNoTracking().FirstOrDefaultAsync(t => t.Signature == hash, ct);
-        if (row is null) return;
+        var row = await FindAsync(token, ct);
+        if (row is null || row.Kind == OAuth2TokenKinds.AuthorizationCode) return;
         if (row.ClientId != clientId)
             throw new OAuth2Error(400, "unauthorized_client", "The client is not authorized to request a token using this method.",
                 "The OAuth 2.0 Client is not allowed to revoke this token.");
         await RevokeRequestAsync(row.RequestId, ct);
     }
 
-    public Task<int> RevokeRequestAsync(Guid requestId, CancellationToken ct) =>
-        db.OAuth2Tokens.Where(t => t.RequestId == requestId && t.Active).ExecuteUpdateAsync(s => s.SetProperty(t => t.Active, false), ct);
+    public Task<int> RevokeRequestAsync(Guid requestId, CancellationToken ct) => store.RevokeRequestAsync(requestId, null, ct);
+
+    /// <summary>Deactivates the grant's tokens of one kind (a refresh revokes the access tokens issued before it).</summary>
+    public Task<int> RevokeRequestAsync(Guid requestId, string kind, CancellationToken ct) => store.RevokeRequestAsync(requestId, kind, ct);
 
     /// <summary><c>deleteOAuth2Token</c>: every token of the client.</summary>
-    public Task<int> DeleteForClientAsync(string clientId, CancellationToken ct) =>
-        db.OAuth2Tokens.Where(t => t.ClientId == clientId).ExecuteDeleteAsync(ct);
+    public Task<int> DeleteForClientAsync(string clientId, CancellationToken ct) => store.DeleteForClientAsync(clientId, ct);
 
     private DateTime Now()
     {

@@ -1,4 +1,6 @@
 using Gatehouse.OAuth2.Clients;
+using Gatehouse.OAuth2.Flows;
+using Gatehouse.OAuth2.Keys;
 using Gatehouse.OAuth2.Tokens;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
@@ -36,5 +38,39 @@ public sealed class OAuth2TokenConfiguration : IEntityTypeConfiguration<OAuth2To
         b.HasIndex(e => new { e.Nid, e.ClientId });
         // cleanup sql: expired tokens in expiry order.
         b.HasIndex(e => new { e.Nid, e.ExpiresAt });
+    }
+}
+
+public sealed class OAuth2JsonWebKeyConfiguration : IEntityTypeConfiguration<StoredJsonWebKey>
+{
+    public void Configure(EntityTypeBuilder<StoredJsonWebKey> b)
+    {
+        b.ToTable("oauth2_jwks");
+        b.HasKey(e => e.Pk);
+        b.Property(e => e.Pk).ValueGeneratedNever();
+        b.Property(e => e.SetId).HasMaxLength(255);
+        b.Property(e => e.KeyId).HasMaxLength(255);
+        // A key id is unique within its set (Hydra's hydra_jwk unique index on sid, kid, nid); sets are read newest first.
+        b.HasIndex(e => new { e.Nid, e.SetId, e.KeyId }).IsUnique();
+        b.HasIndex(e => new { e.Nid, e.SetId, e.CreatedAt });
+    }
+}
+
+public sealed class OAuth2FlowConfiguration : IEntityTypeConfiguration<OAuth2Flow>
+{
+    public void Configure(EntityTypeBuilder<OAuth2Flow> b)
+    {
+        b.ToTable("oauth2_flows");
+        b.HasKey(e => e.Pk);
+        b.Property(e => e.Pk).ValueGeneratedNever();
+        b.Property(e => e.ClientId).HasMaxLength(255);
+        b.Property(e => e.Subject).HasMaxLength(255);
+        // Challenges and verifiers are looked up by their hash; each is unique.
+        b.HasIndex(e => e.LoginChallenge).IsUnique();
+        b.HasIndex(e => e.LoginVerifier).IsUnique();
+        b.HasIndex(e => e.ConsentChallenge).IsUnique();
+        b.HasIndex(e => e.ConsentVerifier).IsUnique();
+        // Remembered consents of a client and subject (consent skip).
+        b.HasIndex(e => new { e.Nid, e.ClientId, e.Subject, e.State });
     }
 }

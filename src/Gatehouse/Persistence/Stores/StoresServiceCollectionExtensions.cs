@@ -16,6 +16,9 @@ public static class StoresServiceCollectionExtensions
         services.TryAddScoped<IFlowStore, EfFlowStore>();
         services.TryAddScoped<ISelfServiceErrorStore, EfSelfServiceErrorStore>();
         services.TryAddScoped<RateLimiting.IRateLimitCounters, EfRateLimitCounters>();
+        services.TryAddScoped<OAuth2.Keys.IJsonWebKeyStore, EfJsonWebKeyStore>();
+        services.TryAddScoped<OAuth2.Tokens.IOAuth2TokenStore, EfOAuth2TokenStore>();
+        services.TryAddScoped<OAuth2.Flows.IOAuth2FlowStore, EfOAuth2FlowStore>();
         return services;
     }
 }

@@ -434,6 +434,118 @@ namespace Gatehouse.Persistence.Postgres.Migrations
                     b.ToTable("oauth2_clients", (string)null);
                 });
 
+            modelBuilder.Entity("Gatehouse.OAuth2.Flows.OAuth2Flow", b =>
+                {
+                    b.Property<Guid>("Pk")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("ClientId")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<string>("Consent")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<byte[]>("ConsentChallenge")
+                        .HasColumnType("bytea");
+
+                    b.Property<DateTime?>("ConsentRememberedUntil")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<byte[]>("ConsentVerifier")
+                        .HasColumnType("bytea");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Login")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<byte[]>("LoginChallenge")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<byte[]>("LoginVerifier")
+                        .HasColumnType("bytea");
+
+                    b.Property<Guid>("Nid")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Request")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTime>("RequestedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("State")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.HasKey("Pk");
+
+                    b.HasIndex("ConsentChallenge")
+                        .IsUnique();
+
+                    b.HasIndex("ConsentVerifier")
+                        .IsUnique();
+
+                    b.HasIndex("LoginChallenge")
+                        .IsUnique();
+
+                    b.HasIndex("LoginVerifier")
+                        .IsUnique();
+
+                    b.HasIndex("Nid", "ClientId", "Subject", "State");
+
+                    b.ToTable("oauth2_flows", (string)null);
+                });
+
+            modelBuilder.Entity("Gatehouse.OAuth2.Keys.StoredJsonWebKey", b =>
+                {
+                    b.Property<Guid>("Pk")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("EncryptedKey")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("KeyId")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<Guid>("Nid")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("PublicKey")
+                        .HasColumnType("text");
+
+                    b.Property<string>("SetId")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.HasKey("Pk");
+
+                    b.HasIndex("Nid", "SetId", "CreatedAt");
+
+                    b.HasIndex("Nid", "SetId", "KeyId")
+                        .IsUnique();
+
+                    b.ToTable("oauth2_jwks", (string)null);
+                });
+
             modelBuilder.Entity("Gatehouse.OAuth2.Tokens.OAuth2Token", b =>
                 {
                     b.Property<Guid>("Pk")

@@ -429,6 +429,118 @@ namespace Gatehouse.Persistence.Sqlite.Migrations
                     b.ToTable("oauth2_clients", (string)null);
                 });
 
+            modelBuilder.Entity("Gatehouse.OAuth2.Flows.OAuth2Flow", b =>
+                {
+                    b.Property<Guid>("Pk")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ClientId")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Consent")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("ConsentChallenge")
+                        .HasColumnType("BLOB");
+
+                    b.Property<DateTime?>("ConsentRememberedUntil")
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("ConsentVerifier")
+                        .HasColumnType("BLOB");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Login")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("LoginChallenge")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<byte[]>("LoginVerifier")
+                        .HasColumnType("BLOB");
+
+                    b.Property<Guid>("Nid")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Request")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("RequestedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("State")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Pk");
+
+                    b.HasIndex("ConsentChallenge")
+                        .IsUnique();
+
+                    b.HasIndex("ConsentVerifier")
+                        .IsUnique();
+
+                    b.HasIndex("LoginChallenge")
+                        .IsUnique();
+
+                    b.HasIndex("LoginVerifier")
+                        .IsUnique();
+
+                    b.HasIndex("Nid", "ClientId", "Subject", "State");
+
+                    b.ToTable("oauth2_flows", (string)null);
+                });
+
+            modelBuilder.Entity("Gatehouse.OAuth2.Keys.StoredJsonWebKey", b =>
+                {
+                    b.Property<Guid>("Pk")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("EncryptedKey")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("KeyId")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("Nid")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PublicKey")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SetId")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Pk");
+
+                    b.HasIndex("Nid", "SetId", "CreatedAt");
+
+                    b.HasIndex("Nid", "SetId", "KeyId")
+                        .IsUnique();
+
+                    b.ToTable("oauth2_jwks", (string)null);
+                });
+
             modelBuilder.Entity("Gatehouse.OAuth2.Tokens.OAuth2Token", b =>
                 {
                     b.Property<Guid>("Pk")

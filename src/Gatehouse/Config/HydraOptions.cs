@@ -1,0 +1,67 @@
+using System.Text.Json.Serialization;
+
+namespace Gatehouse.Config;
+
+/// <summary>
+/// Hydra's <c>urls</c> key (Hydra's <c>spec/config.json</c>), merged into Gatehouse's configuration for the OAuth2
+/// provider. Unset URLs fall back as in Hydra: the issuer to the public base URL, the public URL to the issuer.
+/// </summary>
+public sealed class HydraUrlsOptions
+{
+    public HydraSelfUrlsOptions Self { get; set; } = new();
+
+    /// <summary>The login app: <c>/oauth2/auth</c> sends the browser here with <c>?login_challenge=</c>.</summary>
+    public string? Login { get; set; }
+
+    /// <summary>The consent app: reached with <c>?consent_challenge=</c>.</summary>
+    public string? Consent { get; set; }
+
+    /// <summary>Where authorization errors go that cannot be sent to the client's redirect URI (<c>?error=&amp;error_description=</c>).</summary>
+    public string? Error { get; set; }
+}
+
+public sealed class HydraSelfUrlsOptions
+{
+    /// <summary>The OpenID Connect issuer (<c>iss</c> of tokens, discovery's <c>issuer</c>).</summary>
+    public string? Issuer { get; set; }
+
+    /// <summary>The public URL of the OAuth2 endpoints, when it differs from the issuer.</summary>
+    public string? Public { get; set; }
+}
+
+/// <summary>Hydra's <c>ttl</c> key: default lifespans (clients override them per grant).</summary>
+public sealed class HydraTtlOptions
+{
+    [JsonConverter(typeof(DurationJsonConverter))]
+    public TimeSpan LoginConsentRequest { get; set; } = TimeSpan.FromMinutes(30);
+
+    [JsonConverter(typeof(DurationJsonConverter))]
+    public TimeSpan AccessToken { get; set; } = TimeSpan.FromHours(1);
+
+    [JsonConverter(typeof(DurationJsonConverter))]
+    public TimeSpan RefreshToken { get; set; } = TimeSpan.FromHours(720);
+
+    [JsonConverter(typeof(DurationJsonConverter))]
+    public TimeSpan IdToken { get; set; } = TimeSpan.FromHours(1);
+
+    [JsonConverter(typeof(DurationJsonConverter))]
+    public TimeSpan AuthCode { get; set; } = TimeSpan.FromMinutes(10);
+}
+
+/// <summary>Hydra's <c>oauth2</c> key (the parts Gatehouse reads).</summary>
+public sealed class HydraOAuth2Options
+{
+    public HydraPkceOptions Pkce { get; set; } = new();
+}
+
+public sealed class HydraPkceOptions
+{
+    /// <summary>Every authorization-code request must carry a PKCE challenge.</summary>
+    public bool Enforced { get; set; }
+
+    /// <summary>
+    /// Public clients (<c>token_endpoint_auth_method: none</c>) must use PKCE. Hydra's default is false; Gatehouse's is
+    /// true (issue 14: "S256; required for public clients"), as OAuth 2.1 and RFC 9700 require.
+    /// </summary>
+    public bool EnforcedForPublicClients { get; set; } = true;
+}

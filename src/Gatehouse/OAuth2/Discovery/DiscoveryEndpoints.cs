@@ -1,0 +1,64 @@
+using System.Text.Json.Nodes;
+using Gatehouse.Http.Json;
+using Gatehouse.OAuth2.Flows;
+using Gatehouse.OAuth2.Keys;
+using Gatehouse.OAuth2.Protocol;
+
+namespace Gatehouse.OAuth2.Discovery;
+
+/// <summary>
+/// <c>discoverOidcConfiguration</c> (<c>OidcApi</c>), served at <c>/.well-known/openid-configuration</c> and (RFC 8414)
+/// <c>/.well-known/oauth-authorization-server</c>, as Hydra's <c>discoverOidcConfiguration</c> with its members in its
+/// order — but advertising only what Gatehouse serves: endpoints, grants, response types and modes, authentication
+/// methods and PKCE methods that are not implemented are left out (Hydra lists them all).
+/// </summary>
+public static class DiscoveryEndpoints
+{
+    public const string OpenIdConfiguration = "/.well-known/openid-configuration";
+    public const string AuthorizationServer = "/.well-known/oauth-authorization-server";
+
+    public static RouteGroupBuilder MapDiscovery(this RouteGroupBuilder root)
+    {
+        root.MapGet(OpenIdConfiguration, Discover);
+        root.MapGet(AuthorizationServer, Discover);
+        return root;
+    }
+
+    private static async Task Discover(HttpContext http, JsonWebKeyManager keys, OAuth2Settings settings)
+    {
+        var signing = await keys.GetSigningKeyAsync(JsonWebKeyManager.IdTokenSet, http.RequestAborted);
+        await HttpJson.WriteAsync(http, 200, Document(settings, signing.Credentials.Algorithm));
+    }
+
+    public static JsonObject Document(OAuth2Settings settings, string idTokenAlgorithm) => new()
+    {
+        ["issuer"] = settings.Issuer,
+        ["authorization_endpoint"] = settings.Endpoint(AuthorizeEndpoint.Authorize),
+        ["token_endpoint"] = settings.Endpoint(TokenEndpoints.Token),
+        ["jwks_uri"] = settings.Issuer + JwkEndpoints.WellKnownKeys.TrimStart('/'),
+        ["subject_types_supported"] = Array("public"),
+        ["response_types_supported"] = Array("code"),
+        ["claims_supported"] = Array("sub"),
+        ["grant_types_supported"] = Array("authorization_code", "client_credentials", "refresh_token"),
+        ["response_modes_supported"] = Array("query"),
+        ["userinfo_endpoint"] = settings.Endpoint(UserinfoEndpoint.Userinfo),
+        ["scopes_supported"] = Array("offline_access", "offline", "openid"),
+        ["token_endpoint_auth_methods_supported"] = Array("client_secret_post", "client_secret_basic", "none"),
+        ["userinfo_signing_alg_values_supported"] = Array("none", idTokenAlgorithm),
+        ["id_token_signing_alg_values_supported"] = Array(idTokenAlgorithm),
+        ["id_token_signed_response_alg"] = Array(idTokenAlgorithm),
+        ["userinfo_signed_response_alg"] = Array(idTokenAlgorithm),
+        ["request_parameter_supported"] = false,
+        ["request_uri_parameter_supported"] = false,
+        ["require_request_uri_registration"] = false,
+        ["claims_parameter_supported"] = false,
+        ["revocation_endpoint"] = settings.Issuer + TokenEndpoints.Revoke.TrimStart('/'),
+        ["backchannel_logout_supported"] = false,
+        ["backchannel_logout_session_supported"] = false,
+        ["frontchannel_logout_supported"] = false,
+        ["frontchannel_logout_session_supported"] = false,
+        ["code_challenge_methods_supported"] = Array("S256"),
+    };
+
+    private static JsonArray Array(params string[] values) => new([.. values.Select(v => (JsonNode)v)]);
+}

@@ -1,0 +1,100 @@
+using System.Text;
+using Gatehouse.OAuth2.Clients;
+using Gatehouse.OAuth2.Protocol;
+using Microsoft.Extensions.Primitives;
+
+namespace Gatehouse.OAuth2.Flows;
+
+/// <summary>
+/// <c>GET|POST /oauth2/auth</c> (<c>oAuth2Authorize</c>): a new authorization request goes to the login app; the same
+/// endpoint takes the browser back with <c>login_verifier</c> (on to the consent app) and <c>consent_verifier</c> (to the
+/// client with the code). Errors go to the client's redirect URI once the client and redirect URI are validated, else to
+/// <c>urls.error</c>, else they are answered as Hydra's error JSON.
+/// </summary>
+public static class AuthorizeEndpoint
+{
+    public const string Authorize = "/oauth2/auth";
+
+    public static RouteGroupBuilder MapAuthorizeEndpoint(this RouteGroupBuilder root)
+    {
+        root.MapGet(Authorize, Handle);
+        root.MapPost(Authorize, Handle);
+        return root;
+    }
+
+    private static async Task Handle(HttpContext http, LoginConsentService flows, OAuth2ClientService clients, OAuth2Settings settings)
+    {
+        var ct = http.RequestAborted;
+        IFormCollection? form = null;
+        if (HttpMethods.IsPost(http.Request.Method)) form = await TokenEndpoints.ReadFormAsync(http);
+        StringValues Param(string name) => form is not null && form.TryGetValue(name, out var v) ? v : http.Request.Query[name];
+
+        http.Response.Headers.CacheControl = "no-store";
+        try
+        {
+            LoginConsentService.Redirect next;
+            string? Cookie(string name) => http.Request.Cookies[name];
+            if (Param("login_verifier") is { Count: > 0 } lv) next = await flows.HandleLoginVerifierAsync(lv.ToString(), Cookie, ct);
+            else if (Param("consent_verifier") is { Count: > 0 } cv) next = await flows.HandleConsentVerifierAsync(cv.ToString(), Cookie, ct);
+            else
+            {
+                var request = await AuthorizeRequest.ValidateAsync(Param, RequestUrl(http, form, settings), clients, settings, ct);
+                next = await flows.StartAsync(request, ct);
+            }
+            if (next.SetCookie is { } cookie)
+            {
+                http.Response.Cookies.Append(cookie.Name, cookie.Value, new CookieOptions
+                {
+                    HttpOnly = true,
+                    // Lax: sent on the top-level navigation back from the login/consent app.
+                    SameSite = SameSiteMode.Lax,
+                    Secure = settings.SecureCookies,
+                    Path = "/",
+                    MaxAge = settings.LoginConsentRequestLifespan,
+                });
+            }
+            http.Response.Redirect(next.Location);
+        }
+        catch (AuthorizeError e)
+        {
+            if (e.To is { } to)
+            {
+                http.Response.StatusCode = StatusCodes.Status303SeeOther;
+                http.Response.Headers.Location = LoginConsentService.ErrorRedirect(to, e.Error);
+            }
+            else if (settings.ErrorUrl is { } errorUrl)
+            {
+                var location = LoginConsentService.WithQuery(errorUrl, "error", e.Error.Error);
+                location = LoginConsentService.WithQuery(location, "error_description", e.Error.Description);
+                if (e.Error.Hint is { Length: > 0 } hint) location = LoginConsentService.WithQuery(location, "error_hint", hint);
+                http.Response.StatusCode = StatusCodes.Status303SeeOther;
+                http.Response.Headers.Location = location;
+            }
+            else
+            {
+                throw e.Error;
+            }
+        }
+    }
+
+    /// <summary>Hydra's <c>request_url</c>: the authorization URL as requested (a POSTed request as the equivalent GET).</summary>
+    private static string RequestUrl(HttpContext http, IFormCollection? form, OAuth2Settings settings)
+    {
+        var url = new StringBuilder(settings.Endpoint(Authorize));
+        if (form is null)
+        {
+            url.Append(http.Request.QueryString.Value);
+            return url.ToString();
+        }
+        var first = true;
+        foreach (var (name, values) in form)
+        {
+            foreach (var value in values)
+            {
+                url.Append(first ? '?' : '&').Append(Uri.EscapeDataString(name)).Append('=').Append(Uri.EscapeDataString(value ?? ""));
+                first = false;
+            }
+        }
+        return url.ToString();
+    }
+}

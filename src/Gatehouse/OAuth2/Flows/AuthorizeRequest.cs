@@ -1,0 +1,205 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Gatehouse.OAuth2.Clients;
+using Gatehouse.OAuth2.Protocol;
+using Microsoft.Extensions.Primitives;
+
+namespace Gatehouse.OAuth2.Flows;
+
+/// <summary>
+/// A validated authorization request (<c>/oauth2/auth</c>), stored with its flow so that the code exchange, the ID token
+/// and the redirects use what was validated, never what a later request says.
+/// </summary>
+public sealed record AuthorizeRequest
+{
+    public string ClientId { get; init; } = "";
+    public string RedirectUri { get; init; } = "";
+
+    /// <summary>Whether the request named <c>redirect_uri</c> (then the token request must repeat it, RFC 6749 4.1.3).</summary>
+    public bool RedirectUriGiven { get; init; }
+    public string[] Scope { get; init; } = [];
+    public string[] Audience { get; init; } = [];
+    public string State { get; init; } = "";
+    public string Nonce { get; init; } = "";
+    public string CodeChallenge { get; init; } = "";
+    public string CodeChallengeMethod { get; init; } = "";
+    public string[] Prompt { get; init; } = [];
+    public long? MaxAge { get; init; }
+    public string[] AcrValues { get; init; } = [];
+    public string[] UiLocales { get; init; } = [];
+    public string Display { get; init; } = "";
+    public string LoginHint { get; init; } = "";
+
+    /// <summary>The request as the browser sent it (Hydra's <c>request_url</c>).</summary>
+    public string RequestUrl { get; init; } = "";
+
+    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    public string Serialize() => JsonSerializer.Serialize(this, Json);
+
+    public static AuthorizeRequest Load(string json) => JsonSerializer.Deserialize<AuthorizeRequest>(json, Json)!;
+
+    /// <summary>Hydra's <c>oidc_context</c> of the login and consent requests.</summary>
+    public JsonObject OidcContext()
+    {
+        var o = new JsonObject();
+        if (AcrValues.Length > 0) o["acr_values"] = new JsonArray([.. AcrValues.Select(v => (JsonNode)v)]);
+        if (UiLocales.Length > 0) o["ui_locales"] = new JsonArray([.. UiLocales.Select(v => (JsonNode)v)]);
+        if (Display.Length > 0) o["display"] = Display;
+        if (LoginHint.Length > 0) o["login_hint"] = LoginHint;
+        return o;
+    }
+
+    /// <summary>The minimum length of <c>state</c> and <c>nonce</c> (fosite's <c>MinParameterEntropy</c>).</summary>
+    public const int MinParameterEntropy = 8;
+
+    /// <summary>
+    /// Validates an authorization request as fosite's <c>NewAuthorizeRequest</c> and Hydra's handlers do, in their order:
+    /// the client and the redirect URI first — their errors cannot be sent to the client and are
+    /// <see cref="AuthorizeError.Untrusted"/> — then everything else, whose errors go back to the redirect URI.
+    /// </summary>
+    public static async Task<AuthorizeRequest> ValidateAsync(Func<string, StringValues> param, string requestUrl, OAuth2ClientService clients, OAuth2Settings settings, CancellationToken ct)
+    {
+        string Single(string name)
+        {
+            var v = param(name);
+            if (v.Count > 1) throw new AuthorizeError(OAuth2Error.InvalidRequest($"Request parameter '{name}' must not be set more than once."), null);
+            return v.ToString();
+        }
+
+        var clientId = Single("client_id");
+        if (clientId.Length == 0) throw new AuthorizeError(ClientAuthenticator.InvalidClient("The requested OAuth 2.0 Client does not exist."), null);
+        var client = await clients.FindAsync(clientId, ct) ?? throw new AuthorizeError(ClientAuthenticator.InvalidClient("The requested OAuth 2.0 Client does not exist."), null);
+        var doc = client.Document;
+
+        var rawRedirect = Single("redirect_uri");
+        var redirect = MatchRedirectUri(rawRedirect, doc.RedirectUris)
+            ?? throw new AuthorizeError(OAuth2Error.InvalidRequest("The 'redirect_uri' parameter does not match any of the OAuth 2.0 Client's pre-registered redirect urls."), null);
+        if (!Uri.TryCreate(redirect, UriKind.Absolute, out _) || redirect.Contains('#', StringComparison.Ordinal))
+            throw new AuthorizeError(OAuth2Error.InvalidRequest("The 'redirect_uri' parameter is not a valid redirect URI."), null);
+
+        // From here on the client is known and the redirect URI is registered: errors go there, with the state.
+        var state = Single("state");
+        AuthorizeError Fail(OAuth2Error e) => new(e, new AuthorizeError.Target(redirect, state));
+
+        if (param("request").Count > 0 && param("request").ToString().Length > 0) throw Fail(OAuth2Error.RequestNotSupported());
+        if (param("request_uri").Count > 0 && param("request_uri").ToString().Length > 0) throw Fail(OAuth2Error.RequestUriNotSupported());
+
+        var responseType = Single("response_type");
+        if (responseType.Length == 0) throw Fail(OAuth2Error.UnsupportedResponseType("The request is missing the 'response_type' parameter."));
+        if (responseType != "code") throw Fail(OAuth2Error.UnsupportedResponseType($"The authorization server does not support the response type '{responseType}'."));
+        if (!doc.ResponseTypes.Contains("code")) throw Fail(OAuth2Error.UnsupportedResponseType("The client is not allowed to request response_type 'code'."));
+        var responseMode = Single("response_mode");
+        if (responseMode.Length > 0 && responseMode != "query") throw Fail(OAuth2Error.UnsupportedResponseMode($"Request with unsupported response_mode '{responseMode}'."));
+
+        var scope = ScopeStrategy.Split(Single("scope")).Distinct(StringComparer.Ordinal).ToArray();
+        var allowed = ScopeStrategy.Split(doc.Scope);
+        foreach (var s in scope)
+        {
+            if (!ScopeStrategy.Allows(allowed, s)) throw Fail(OAuth2Error.InvalidScope($"The OAuth 2.0 Client is not allowed to request scope '{s}'."));
+        }
+        var audience = param("audience").SelectMany(a => ScopeStrategy.Split(a)).Distinct(StringComparer.Ordinal).ToArray();
+        foreach (var a in audience)
+        {
+            if (!doc.Audience.Contains(a)) throw Fail(OAuth2Error.InvalidRequest($"Requested audience '{a}' has not been whitelisted by the OAuth 2.0 Client."));
+        }
+
+        if (state.Length < MinParameterEntropy) throw Fail(OAuth2Error.InvalidState());
+        var nonce = Single("nonce");
+        if (nonce.Length > 0 && nonce.Length < MinParameterEntropy)
+            throw Fail(OAuth2Error.InsufficientEntropy($"Parameter 'nonce' is set but does not fulfill the minimum entropy requirement of {MinParameterEntropy}."));
+
+        var prompt = ScopeStrategy.Split(Single("prompt"));
+        foreach (var p in prompt)
+        {
+            if (p is not ("none" or "login" or "consent" or "select_account"))
+                throw Fail(OAuth2Error.InvalidRequest($"Used unknown value '{string.Join(' ', prompt)}' for prompt parameter"));
+        }
+        if (prompt.Contains("none") && prompt.Length > 1)
+            throw Fail(OAuth2Error.InvalidRequest("Parameter 'prompt' was set to 'none', but contains other values as well which is not allowed."));
+
+        long? maxAge = null;
+        var rawMaxAge = Single("max_age");
+        if (rawMaxAge.Length > 0)
+        {
+            if (!long.TryParse(rawMaxAge, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var m))
+                throw Fail(OAuth2Error.InvalidRequest("Parameter 'max_age' must be a non-negative integer."));
+            maxAge = m;
+        }
+
+        var challenge = Single("code_challenge");
+        var method = Single("code_challenge_method");
+        if (challenge.Length == 0)
+        {
+            if (settings.PkceEnforced || (doc.IsPublic && settings.PkceEnforcedForPublicClients))
+                throw Fail(OAuth2Error.InvalidRequest("Clients must include a code_challenge when performing the authorize code flow, but it is missing."));
+            if (method.Length > 0) throw Fail(OAuth2Error.InvalidRequest("Parameter 'code_challenge_method' is set but 'code_challenge' is missing."));
+        }
+        else
+        {
+            // fosite: plain is disabled in Hydra (GetEnablePKCEPlainChallengeMethod is false), and S256 is not the default.
+            if (method != "S256")
+                throw Fail(OAuth2Error.InvalidRequest(method is "" or "plain"
+                    ? "Clients must use code_challenge_method=S256, plain is not allowed."
+                    : $"The code_challenge_method '{method}' is not supported, use S256."));
+            if (challenge.Length is < 43 or > 128 || !challenge.All(IsUnreserved))
+                throw Fail(OAuth2Error.InvalidRequest("The PKCE code challenge must be 43 to 128 characters of [A-Z] / [a-z] / [0-9] / '-' / '.' / '_' / '~'."));
+        }
+
+        return new AuthorizeRequest
+        {
+            ClientId = client.ClientId,
+            RedirectUri = redirect,
+            RedirectUriGiven = rawRedirect.Length > 0,
+            Scope = scope,
+            Audience = audience,
+            State = state,
+            Nonce = nonce,
+            CodeChallenge = challenge,
+            CodeChallengeMethod = method,
+            Prompt = prompt,
+            MaxAge = maxAge,
+            AcrValues = ScopeStrategy.Split(Single("acr_values")),
+            UiLocales = ScopeStrategy.Split(Single("ui_locales")),
+            Display = Single("display"),
+            LoginHint = Single("login_hint"),
+            RequestUrl = requestUrl,
+        };
+    }
+
+    internal static bool IsUnreserved(char c) => c is (>= 'A' and <= 'Z') or (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '.' or '_' or '~';
+
+    /// <summary>
+    /// fosite's <c>MatchRedirectURIWithClientRedirectURIs</c>: without <c>redirect_uri</c> the client's only registered URI;
+    /// else an exact match, or for loopback addresses (<c>http://127.0.0.1</c>, <c>http://[::1]</c>) a match on all but the
+    /// port (RFC 8252 7.3). Null when nothing matches.
+    /// </summary>
+    public static string? MatchRedirectUri(string requested, IReadOnlyList<string> registered)
+    {
+        if (requested.Length == 0) return registered.Count == 1 ? registered[0] : null;
+        if (registered.Contains(requested)) return requested;
+        if (!Uri.TryCreate(requested, UriKind.Absolute, out var r) || r.Scheme != "http" || !(r.Host is "127.0.0.1" or "[::1]")) return null;
+        foreach (var candidate in registered)
+        {
+            if (Uri.TryCreate(candidate, UriKind.Absolute, out var c) && c.Scheme == "http" && c.Host == r.Host
+                && c.AbsolutePath == r.AbsolutePath && c.Query == r.Query && c.UserInfo.Length == 0 && r.UserInfo.Length == 0)
+                return requested;
+        }
+        return null;
+    }
+}
+
+/// <summary>
+/// An authorization error and where it goes: to the client's redirect URI (<see cref="Target"/>) once the client and its
+/// redirect URI are validated, else to <c>urls.error</c> or, without it, answered directly (fosite <c>WriteAuthorizeError</c>).
+/// </summary>
+public sealed class AuthorizeError(OAuth2Error error, AuthorizeError.Target? to) : Exception(error.Error)
+{
+    public sealed record Target(string RedirectUri, string State);
+
+    public OAuth2Error Error { get; } = error;
+
+    public Target? To { get; } = to;
+
+    public static AuthorizeError Untrusted(OAuth2Error error) => new(error, null);
+}

@@ -1,0 +1,407 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Gatehouse.OAuth2.Clients;
+using Gatehouse.OAuth2.Protocol;
+using Gatehouse.OAuth2.Tokens;
+
+namespace Gatehouse.OAuth2.Flows;
+
+/// <summary>
+/// Hydra's login and consent challenge protocol (<c>consent/strategy_default.go</c>, <c>consent/handler.go</c>):
+/// <c>/oauth2/auth</c> sends the browser to <c>urls.login</c> with a login challenge; the login app accepts or rejects it
+/// through the admin API and gets the URL back to <c>/oauth2/auth</c> with a login verifier; that sends the browser to
+/// <c>urls.consent</c> with a consent challenge; the consent app's accept leads back with a consent verifier, for which
+/// the authorization code is issued. Every challenge and verifier is a random string of which only the hash is stored;
+/// each step spends the previous one by a state change that only one request can make.
+/// </summary>
+public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientService clients, OAuth2TokenService tokens, OAuth2Settings settings, TimeProvider time)
+{
+    /// <summary>A redirect the browser is sent to, with the CSRF cookie to set for the next step, if any.</summary>
+    public sealed record Redirect(string Location, Cookie? SetCookie = null);
+
+    /// <summary>A cookie binding a login or consent step to the browser that started it (Hydra's <c>ory_hydra_*_csrf_*</c>).</summary>
+    public sealed record Cookie(string Name, string Value);
+
+    /// <summary>What a login or consent admin call answers: 200 <c>{redirect_to}</c>, or 410 for a request already used.</summary>
+    public sealed record AdminAnswer(int Status, JsonObject Body);
+
+    private const string LoginGoType = "flow.HandledLoginRequest";
+    private const string ConsentGoType = "flow.AcceptOAuth2ConsentRequest";
+    private const string RejectGoType = "flow.RequestDeniedError";
+
+    // ---- /oauth2/auth: a new request ----
+
+    /// <summary>Starts the flow: 302 to the login app with a login challenge.</summary>
+    public async Task<Redirect> StartAsync(AuthorizeRequest request, CancellationToken ct)
+    {
+        var to = new AuthorizeError.Target(request.RedirectUri, request.State);
+        // Gatehouse keeps no remembered login sessions yet, so there is never a session to use without asking.
+        if (request.Prompt.Contains("none"))
+            throw new AuthorizeError(OAuth2Error.LoginRequired("Prompt 'none' was requested, but no existing login session was found."), to);
+        if (settings.LoginUrl is null)
+            throw new AuthorizeError(OAuth2Error.ServerError("The login UI is not configured: set urls.login."), to);
+        var challenge = NewSecret();
+        var csrf = NewSecret();
+        var now = Now();
+        await flows.AddAsync(new OAuth2Flow
+        {
+            Pk = Guid.CreateVersion7(),
+            ClientId = request.ClientId,
+            State = OAuth2FlowState.LoginUnused,
+            LoginChallenge = Hash(challenge),
+            Request = request.Serialize(),
+            Login = new JsonObject { ["session_id"] = Guid.NewGuid().ToString(), ["csrf"] = Convert.ToBase64String(Hash(csrf)) }.ToJsonString(),
+            RequestedAt = now,
+            ExpiresAt = now + settings.LoginConsentRequestLifespan,
+        }, ct);
+        return new Redirect(WithQuery(settings.LoginUrl, "login_challenge", challenge), new Cookie(CsrfCookie("login", request.ClientId), csrf));
+    }
+
+    // ---- login admin API ----
+
+    public async Task<AdminAnswer> GetLoginRequestAsync(string challenge, CancellationToken ct)
+    {
+        var flow = await FindLoginAsync(challenge, ct);
+        var request = AuthorizeRequest.Load(flow.Request);
+        if (flow.State != OAuth2FlowState.LoginUnused) return Gone(request);
+        var client = await clients.FindAsync(flow.ClientId, ct) ?? throw OAuth2Error.NotFoundResource();
+        var login = Parse(flow.Login);
+        return new AdminAnswer(200, new JsonObject
+        {
+            ["challenge"] = challenge,
+            ["requested_scope"] = Strings(request.Scope),
+            ["requested_access_token_audience"] = Strings(request.Audience),
+            ["skip"] = false,
+            ["subject"] = "",
+            ["oidc_context"] = request.OidcContext(),
+            ["client"] = client.ToJson(),
+            ["request_url"] = request.RequestUrl,
+            ["session_id"] = login["session_id"]?.GetValue<string>() ?? "",
+        });
+    }
+
+    public async Task<AdminAnswer> AcceptLoginAsync(string challenge, JsonNode? body, CancellationToken ct)
+    {
+        var o = JsonBody.Object(body, LoginGoType);
+        var subject = JsonBody.String(o, "subject", LoginGoType);
+        var remember = JsonBody.Bool(o, "remember", LoginGoType);
+        var rememberFor = JsonBody.Int(o, "remember_for", LoginGoType);
+        var acr = JsonBody.String(o, "acr", LoginGoType);
+        var amr = JsonBody.Strings(o, "amr", LoginGoType);
+        var idpSession = JsonBody.String(o, "identity_provider_session_id", LoginGoType);
+        var forceSubject = JsonBody.String(o, "force_subject_identifier", LoginGoType);
+        var extend = JsonBody.Bool(o, "extend_session_lifespan", LoginGoType);
+        if (subject.Length == 0) throw OAuth2Error.InvalidRequest("Field 'subject' must not be empty.");
+        if (subject.Length > 255) throw OAuth2Error.InvalidRequest("Field 'subject' must be at most 255 characters long.");
+        if (rememberFor < 0) throw OAuth2Error.InvalidRequest("Field 'remember_for' must not be negative.");
+
+        var flow = await FindLoginAsync(challenge, ct);
+        var request = AuthorizeRequest.Load(flow.Request);
+        if (flow.State is not (OAuth2FlowState.LoginUnused)) return Gone(request);
+        var login = Parse(flow.Login);
+        var handled = new JsonObject
+        {
+            ["session_id"] = login["session_id"]?.DeepClone(),
+            ["csrf"] = login["csrf"]?.DeepClone(),
+            ["subject"] = subject,
+            ["remember"] = remember,
+            ["remember_for"] = rememberFor,
+            ["acr"] = acr,
+            ["amr"] = Strings(amr),
+            ["context"] = o["context"]?.DeepClone() ?? new JsonObject(),
+            ["identity_provider_session_id"] = idpSession,
+            ["force_subject_identifier"] = forceSubject,
+            ["extend_session_lifespan"] = extend,
+            // Not skipped (no remembered sessions): the user authenticated now (Hydra truncates to the second).
+            ["authenticated_at"] = Now().Ticks / TimeSpan.TicksPerSecond - DateTime.UnixEpoch.Ticks / TimeSpan.TicksPerSecond,
+        };
+        var verifier = NewSecret();
+        flow.Subject = subject;
+        flow.Login = handled.ToJsonString();
+        flow.LoginVerifier = Hash(verifier);
+        // Accepting again before the verifier was used replaces the earlier answer (and its verifier), as in Hydra.
+        if (!await flows.UpdateAsync(flow, OAuth2FlowState.LoginUnused, ct)) return Gone(request);
+        return Redirected(WithQuery(request.RequestUrl, "login_verifier", verifier));
+    }
+
+    public async Task<AdminAnswer> RejectLoginAsync(string challenge, JsonNode? body, CancellationToken ct)
+    {
+        var error = ReadDenial(body, "login request denied");
+        var flow = await FindLoginAsync(challenge, ct);
+        var request = AuthorizeRequest.Load(flow.Request);
+        if (flow.State != OAuth2FlowState.LoginUnused) return Gone(request);
+        var verifier = NewSecret();
+        var login = Parse(flow.Login);
+        login["error"] = error;
+        flow.Login = login.ToJsonString();
+        flow.LoginVerifier = Hash(verifier);
+        flow.State = OAuth2FlowState.LoginError;
+        if (!await flows.UpdateAsync(flow, OAuth2FlowState.LoginUnused, ct)) return Gone(request);
+        return Redirected(WithQuery(request.RequestUrl, "login_verifier", verifier));
+    }
+
+    // ---- /oauth2/auth?login_verifier= ----
+
+    /// <summary>Back from the login app: spends the login verifier and sends the browser to the consent app (or the error to the client).</summary>
+    public async Task<Redirect> HandleLoginVerifierAsync(string verifier, Func<string, string?> cookie, CancellationToken ct)
+    {
+        var flow = await flows.FindByLoginVerifierAsync(Hash(verifier), ct)
+            ?? throw AuthorizeError.Untrusted(OAuth2Error.InvalidRequest("The login verifier has already been used, has not been granted, or is invalid."));
+        var request = AuthorizeRequest.Load(flow.Request);
+        var to = await SpendableAsync(flow, request, "login", OAuth2FlowState.LoginUnused, OAuth2FlowState.LoginError, flow.Login, ct);
+        CheckCsrf(Parse(flow.Login), cookie(CsrfCookie("login", flow.ClientId)), to);
+
+        // Consent: remembered consents that cover every requested scope and audience let the consent app skip asking.
+        var skip = false;
+        if (!request.Prompt.Contains("consent") && await flows.FindRememberedConsentAsync(flow.ClientId, flow.Subject, Now(), ct) is { } remembered)
+        {
+            var granted = Parse(remembered.Consent);
+            var scopes = granted["grant_scope"]?.AsArray().Select(x => x!.GetValue<string>()).ToArray() ?? [];
+            var audiences = granted["grant_access_token_audience"]?.AsArray().Select(x => x!.GetValue<string>()).ToHashSet() ?? [];
+            skip = request.Scope.All(s => ScopeStrategy.Allows(scopes, s)) && request.Audience.All(audiences.Contains);
+        }
+        if (request.Prompt.Contains("none") && !skip)
+            throw new AuthorizeError(OAuth2Error.ConsentRequired("Prompt 'none' was requested, but no previous consent was found."), to);
+        if (settings.ConsentUrl is null)
+            throw new AuthorizeError(OAuth2Error.ServerError("The consent UI is not configured: set urls.consent."), to);
+
+        var challenge = NewSecret();
+        var csrf = NewSecret();
+        flow.State = OAuth2FlowState.ConsentUnused;
+        flow.ConsentChallenge = Hash(challenge);
+        flow.Consent = new JsonObject { ["consent_request_id"] = Guid.NewGuid().ToString("N"), ["skip"] = skip, ["csrf"] = Convert.ToBase64String(Hash(csrf)) }.ToJsonString();
+        if (!await flows.UpdateAsync(flow, OAuth2FlowState.LoginUnused, ct)) throw new AuthorizeError(VerifierUsed("login"), to);
+        return new Redirect(WithQuery(settings.ConsentUrl, "consent_challenge", challenge), new Cookie(CsrfCookie("consent", flow.ClientId), csrf));
+    }
+
+    // ---- consent admin API ----
+
+    public async Task<AdminAnswer> GetConsentRequestAsync(string challenge, CancellationToken ct)
+    {
+        var flow = await FindConsentAsync(challenge, ct);
+        var request = AuthorizeRequest.Load(flow.Request);
+        if (flow.State != OAuth2FlowState.ConsentUnused) return Gone(request);
+        var client = await clients.FindAsync(flow.ClientId, ct) ?? throw OAuth2Error.NotFoundResource();
+        var login = Parse(flow.Login);
+        var consent = Parse(flow.Consent);
+        return new AdminAnswer(200, new JsonObject
+        {
+            ["challenge"] = challenge,
+            ["consent_request_id"] = consent["consent_request_id"]?.DeepClone(),
+            ["requested_scope"] = Strings(request.Scope),
+            ["requested_access_token_audience"] = Strings(request.Audience),
+            ["skip"] = consent["skip"]?.GetValue<bool>() ?? false,
+            ["subject"] = flow.Subject,
+            ["oidc_context"] = request.OidcContext(),
+            ["client"] = client.ToJson(),
+            ["request_url"] = request.RequestUrl,
+            ["login_challenge"] = flow.Pk.ToString(),
+            ["login_session_id"] = login["session_id"]?.DeepClone(),
+            ["acr"] = login["acr"]?.DeepClone() ?? "",
+            ["amr"] = login["amr"]?.DeepClone() ?? new JsonArray(),
+            ["context"] = login["context"]?.DeepClone() ?? new JsonObject(),
+        });
+    }
+
+    public async Task<AdminAnswer> AcceptConsentAsync(string challenge, JsonNode? body, CancellationToken ct)
+    {
+        var o = JsonBody.Object(body, ConsentGoType);
+        var grantScope = JsonBody.Strings(o, "grant_scope", ConsentGoType);
+        var grantAudience = JsonBody.Strings(o, "grant_access_token_audience", ConsentGoType);
+        var remember = JsonBody.Bool(o, "remember", ConsentGoType);
+        var rememberFor = JsonBody.Int(o, "remember_for", ConsentGoType);
+        if (rememberFor < 0) throw OAuth2Error.InvalidRequest("Field 'remember_for' must not be negative.");
+        JsonObject? accessClaims = null, idClaims = null;
+        if (o["session"] is { } session)
+        {
+            if (session is not JsonObject s) throw JsonBody.Decode($"json: cannot unmarshal {(session is JsonArray ? "array" : "value")} into Go struct field {ConsentGoType}.session of type flow.AcceptOAuth2ConsentRequestSession");
+            accessClaims = JsonBody.Claims(s, "access_token", "flow.AcceptOAuth2ConsentRequestSession");
+            idClaims = JsonBody.Claims(s, "id_token", "flow.AcceptOAuth2ConsentRequestSession");
+        }
+
+        var flow = await FindConsentAsync(challenge, ct);
+        var request = AuthorizeRequest.Load(flow.Request);
+        if (flow.State != OAuth2FlowState.ConsentUnused) return Gone(request);
+        var consent = Parse(flow.Consent);
+        var now = Now();
+        consent["grant_scope"] = Strings(grantScope.Distinct(StringComparer.Ordinal));
+        consent["grant_access_token_audience"] = Strings(grantAudience.Distinct(StringComparer.Ordinal));
+        consent["remember"] = remember;
+        consent["remember_for"] = rememberFor;
+        consent["session"] = new JsonObject { ["access_token"] = accessClaims ?? new JsonObject(), ["id_token"] = idClaims ?? new JsonObject() };
+        consent["handled_at"] = now.ToString("O");
+        consent.Remove("error");
+        if (o["context"] is { } context) consent["context"] = context.DeepClone();
+        var verifier = NewSecret();
+        flow.Consent = consent.ToJsonString();
+        flow.ConsentVerifier = Hash(verifier);
+        // remember_for 0 remembers the consent until it is revoked (Hydra); a century stands for "forever".
+        flow.ConsentRememberedUntil = remember ? (rememberFor == 0 ? now.AddYears(100) : now.AddSeconds(Math.Min(rememberFor, 100L * 365 * 24 * 3600))) : null;
+        if (!await flows.UpdateAsync(flow, OAuth2FlowState.ConsentUnused, ct)) return Gone(request);
+        return Redirected(WithQuery(request.RequestUrl, "consent_verifier", verifier));
+    }
+
+    public async Task<AdminAnswer> RejectConsentAsync(string challenge, JsonNode? body, CancellationToken ct)
+    {
+        var error = ReadDenial(body, "consent request denied");
+        var flow = await FindConsentAsync(challenge, ct);
+        var request = AuthorizeRequest.Load(flow.Request);
+        if (flow.State != OAuth2FlowState.ConsentUnused) return Gone(request);
+        var verifier = NewSecret();
+        var consent = Parse(flow.Consent);
+        consent["error"] = error;
+        consent["handled_at"] = Now().ToString("O");
+        flow.Consent = consent.ToJsonString();
+        flow.ConsentVerifier = Hash(verifier);
+        flow.ConsentRememberedUntil = null;
+        flow.State = OAuth2FlowState.ConsentError;
+        if (!await flows.UpdateAsync(flow, OAuth2FlowState.ConsentUnused, ct)) return Gone(request);
+        return Redirected(WithQuery(request.RequestUrl, "consent_verifier", verifier));
+    }
+
+    // ---- /oauth2/auth?consent_verifier= ----
+
+    /// <summary>Back from the consent app: spends the consent verifier and sends the browser to the client with the code.</summary>
+    public async Task<Redirect> HandleConsentVerifierAsync(string verifier, Func<string, string?> cookie, CancellationToken ct)
+    {
+        var flow = await flows.FindByConsentVerifierAsync(Hash(verifier), ct)
+            ?? throw AuthorizeError.Untrusted(OAuth2Error.InvalidRequest("The consent verifier has already been used, has not been granted, or is invalid."));
+        var request = AuthorizeRequest.Load(flow.Request);
+        var to = await SpendableAsync(flow, request, "consent", OAuth2FlowState.ConsentUnused, OAuth2FlowState.ConsentError, flow.Consent, ct);
+        CheckCsrf(Parse(flow.Consent), cookie(CsrfCookie("consent", flow.ClientId)), to);
+        var client = await clients.FindAsync(flow.ClientId, ct) ?? throw new AuthorizeError(ClientAuthenticator.InvalidClient("The requested OAuth 2.0 Client does not exist."), to);
+
+        var consent = Parse(flow.Consent);
+        var scope = consent["grant_scope"]!.AsArray().Select(x => x!.GetValue<string>()).ToArray();
+        var audience = consent["grant_access_token_audience"]!.AsArray().Select(x => x!.GetValue<string>()).ToArray();
+        flow.State = OAuth2FlowState.ConsentUsed;
+        if (!await flows.UpdateAsync(flow, OAuth2FlowState.ConsentUnused, ct)) throw new AuthorizeError(VerifierUsed("consent"), to);
+
+        var lifespan = settings.AuthCodeLifespan;
+        var code = tokens.New(OAuth2TokenKinds.AuthorizationCode, flow.Pk, client.ClientId, flow.Subject, scope, audience, null, lifespan);
+        await tokens.AddAsync([code.Row], ct);
+        var location = WithQuery(request.RedirectUri, "code", code.Token);
+        location = WithQuery(location, "scope", string.Join(' ', scope));
+        location = WithQuery(location, "state", request.State);
+        return new Redirect(location);
+    }
+
+    /// <summary>The grant's flow (the request id of a code or token), for the token endpoint and userinfo.</summary>
+    public Task<OAuth2Flow?> FindFlowAsync(Guid requestId, CancellationToken ct) => flows.FindAsync(requestId, ct);
+
+    // ---- helpers ----
+
+    /// <summary>
+    /// Hydra's per-client CSRF cookie names (<c>ory_hydra_login_csrf_…</c>, <c>ory_hydra_consent_csrf_…</c>): the verifier
+    /// is only accepted from the browser that was sent to the login (consent) app, so a verifier URL passed to another
+    /// browser cannot log that browser in as someone else.
+    /// </summary>
+    public static string CsrfCookie(string step, string clientId) =>
+        $"ory_hydra_{step}_csrf_{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(clientId)).AsSpan(0, 4))}";
+
+    private static void CheckCsrf(JsonObject answer, string? cookie, AuthorizeError.Target to)
+    {
+        var expected = answer["csrf"]?.GetValue<string>();
+        if (expected is not null && cookie is { Length: > 0 and < 200 }
+            && CryptographicOperations.FixedTimeEquals(Convert.FromBase64String(expected), Hash(cookie))) return;
+        throw new AuthorizeError(new OAuth2Error(403, "request_forbidden", "The request is not allowed.",
+            "No CSRF value available in the session cookie, or it does not match the one of the login/consent request. Make sure the flow is completed in the browser that started it."), to);
+    }
+
+    /// <summary>
+    /// The checks of a verifier's flow, the same for login and consent: a rejected request delivers its error to the
+    /// client (once); otherwise the flow must still wait for this verifier and be unexpired. Returns where errors go.
+    /// </summary>
+    private async Task<AuthorizeError.Target> SpendableAsync(OAuth2Flow flow, AuthorizeRequest request, string which, int waiting, int rejected, string answer, CancellationToken ct)
+    {
+        var to = new AuthorizeError.Target(request.RedirectUri, request.State);
+        if (flow.State == rejected)
+        {
+            var denied = Parse(answer)["error"]!.AsObject();
+            flow.State = OAuth2FlowState.Done;
+            if (!await flows.UpdateAsync(flow, rejected, ct)) throw new AuthorizeError(VerifierUsed(which), to);
+            throw new AuthorizeError(Denial(denied), to);
+        }
+        if (flow.ExpiresAt <= Now()) throw new AuthorizeError(OAuth2Error.InvalidRequest($"The {which} request has expired, please try again."), to);
+        if (flow.State != waiting) throw new AuthorizeError(VerifierUsed(which), to);
+        return to;
+    }
+
+    /// <summary>The URL the browser is sent to with an authorization error (the client's redirect URI with <c>error</c>, <c>error_description</c>, <c>state</c>).</summary>
+    public static string ErrorRedirect(AuthorizeError.Target to, OAuth2Error error)
+    {
+        var location = WithQuery(to.RedirectUri, "error", error.Error);
+        location = WithQuery(location, "error_description", error.FullDescription);
+        return to.State.Length > 0 ? WithQuery(location, "state", to.State) : location;
+    }
+
+    private async Task<OAuth2Flow> FindLoginAsync(string challenge, CancellationToken ct)
+    {
+        if (challenge.Length == 0) throw OAuth2Error.InvalidRequest("Query parameter 'challenge' is not defined but should have been.");
+        var flow = challenge.Length > 200 ? null : await flows.FindByLoginChallengeAsync(Hash(challenge), ct);
+        if (flow is null) throw OAuth2Error.NotFoundResource();
+        if (flow.ExpiresAt <= Now() && flow.State == OAuth2FlowState.LoginUnused) throw OAuth2Error.NotFoundResource("The login request has expired.");
+        return flow;
+    }
+
+    private async Task<OAuth2Flow> FindConsentAsync(string challenge, CancellationToken ct)
+    {
+        if (challenge.Length == 0) throw OAuth2Error.InvalidRequest("Query parameter 'challenge' is not defined but should have been.");
+        var flow = challenge.Length > 200 ? null : await flows.FindByConsentChallengeAsync(Hash(challenge), ct);
+        if (flow is null) throw OAuth2Error.NotFoundResource();
+        if (flow.ExpiresAt <= Now() && flow.State == OAuth2FlowState.ConsentUnused) throw OAuth2Error.NotFoundResource("The consent request has expired.");
+        return flow;
+    }
+
+    /// <summary>Hydra's <c>RequestDeniedError</c> body, with its defaults (<c>SetDefaults</c>).</summary>
+    private static JsonObject ReadDenial(JsonNode? body, string defaultName)
+    {
+        var o = JsonBody.Object(body, RejectGoType);
+        var name = JsonBody.String(o, "error", RejectGoType);
+        var description = JsonBody.String(o, "error_description", RejectGoType);
+        var hint = JsonBody.String(o, "error_hint", RejectGoType);
+        JsonBody.String(o, "error_debug", RejectGoType);
+        var status = JsonBody.Int(o, "status_code", RejectGoType);
+        return new JsonObject
+        {
+            ["error"] = name.Length > 0 ? name : defaultName,
+            ["error_description"] = description,
+            ["error_hint"] = hint,
+            ["status_code"] = status is >= 400 and < 600 ? status : 400,
+        };
+    }
+
+    private static OAuth2Error Denial(JsonObject e) => new(
+        (int)e["status_code"]!.GetValue<long>(), e["error"]!.GetValue<string>(), e["error_description"]!.GetValue<string>(), e["error_hint"]!.GetValue<string>());
+
+    private static OAuth2Error VerifierUsed(string which) => OAuth2Error.InvalidRequest($"The {which} verifier has already been used.");
+
+    private static AdminAnswer Gone(AuthorizeRequest request) => new(410, new JsonObject { ["redirect_to"] = request.RequestUrl });
+
+    private static AdminAnswer Redirected(string url) => new(200, new JsonObject { ["redirect_to"] = url });
+
+    private static JsonObject Parse(string json) => JsonNode.Parse(json) as JsonObject ?? [];
+
+    private static JsonArray Strings(IEnumerable<string> values) => new([.. values.Select(v => (JsonNode)v)]);
+
+    internal static string WithQuery(string url, string name, string value)
+    {
+        var fragment = url.IndexOf('#', StringComparison.Ordinal);
+        var tail = fragment >= 0 ? url[fragment..] : "";
+        var head = fragment >= 0 ? url[..fragment] : url;
+        var separator = head.Contains('?', StringComparison.Ordinal) ? (head.EndsWith('?') || head.EndsWith('&') ? "" : "&") : "?";
+        return head + separator + Uri.EscapeDataString(name) + "=" + Uri.EscapeDataString(value) + tail;
+    }
+
+    private static string NewSecret() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
+
+    internal static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
+
+    private DateTime Now()
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        return new DateTime(now.Ticks - now.Ticks % 10, DateTimeKind.Utc);
+    }
+}

@@ -1,0 +1,50 @@
+using System.Text.Json.Nodes;
+using Gatehouse.OAuth2.Clients;
+using Gatehouse.OAuth2.Flows;
+using Gatehouse.OAuth2.Tokens;
+
+namespace Gatehouse.OAuth2.Protocol;
+
+/// <summary>
+/// The token answer of a login/consent grant, for the code exchange and each refresh: an access token with the
+/// consent's <c>session.access_token</c> as extra claims; a refresh token when <c>offline</c> or <c>offline_access</c>
+/// was granted and the client may use the <c>refresh_token</c> grant (fosite's rule); an ID token when <c>openid</c> was
+/// granted. All carry the flow's id as request id, so the grant is revoked as one chain. Lifespans are the client's
+/// <c>{grant}_grant_*_lifespan</c>, else Hydra's <c>ttl.*</c>.
+/// </summary>
+public sealed class FlowTokenIssuer(OAuth2TokenService tokens, IdTokens idTokens, OAuth2Settings settings, TimeProvider time)
+{
+    public async Task<JsonObject> IssueAsync(OAuth2ClientService.Loaded client, OAuth2Flow flow, string grant, string[] scope, string[] audience, CancellationToken ct)
+    {
+        var doc = client.Document;
+        var request = AuthorizeRequest.Load(flow.Request);
+        var consent = JsonNode.Parse(flow.Consent) as JsonObject ?? [];
+        var extra = consent["session"]?["access_token"] as JsonObject;
+        var accessLifespan = doc.Lifespan($"{grant}_grant_access_token_lifespan") ?? settings.AccessTokenLifespan;
+        var access = tokens.New(OAuth2TokenKinds.AccessToken, flow.Pk, client.ClientId, flow.Subject, scope, audience, (JsonObject?)extra?.DeepClone(), accessLifespan);
+        List<OAuth2Token> rows = [access.Row];
+        OAuth2TokenService.Issued? refresh = null;
+        if ((scope.Contains("offline") || scope.Contains("offline_access")) && doc.GrantTypes.Contains("refresh_token"))
+        {
+            var refreshLifespan = doc.Lifespan($"{grant}_grant_refresh_token_lifespan") ?? settings.RefreshTokenLifespan;
+            refresh = tokens.New(OAuth2TokenKinds.RefreshToken, flow.Pk, client.ClientId, flow.Subject, scope, audience, null, refreshLifespan);
+            rows.Add(refresh.Row);
+        }
+        await tokens.AddAsync(rows, ct);
+
+        var response = new JsonObject
+        {
+            ["access_token"] = access.Token,
+            ["expires_in"] = (long)Math.Round((access.Row.ExpiresAt - access.Row.IssuedAt).TotalSeconds),
+        };
+        if (scope.Contains("openid"))
+        {
+            var idLifespan = doc.Lifespan($"{grant}_grant_id_token_lifespan") ?? settings.IdTokenLifespan;
+            response["id_token"] = await idTokens.IssueAsync(flow, request, client.ClientId, access.Token, time.GetUtcNow().UtcDateTime, idLifespan, ct);
+        }
+        if (refresh is not null) response["refresh_token"] = refresh.Token;
+        response["scope"] = string.Join(' ', scope);
+        response["token_type"] = "bearer";
+        return response;
+    }
+}

@@ -1,0 +1,69 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Gatehouse.OAuth2.Flows;
+using Gatehouse.OAuth2.Keys;
+using Microsoft.IdentityModel.JsonWebTokens;
+
+namespace Gatehouse.OAuth2.Protocol;
+
+/// <summary>
+/// ID tokens and userinfo claims of a login/consent grant (Hydra's <c>oauth2/session.go</c> + fosite's
+/// <c>IDTokenClaims</c>): the consent's <c>session.id_token</c> claims at the top level, then the standard claims over
+/// them (<c>iss, sub, aud, exp, iat, rat, auth_time, nonce, at_hash, acr, amr, sid, jti</c>). Signed with the newest key of
+/// <c>hydra.openid.id-token</c>, whose <c>kid</c> is in the header.
+/// </summary>
+public sealed class IdTokens(JsonWebKeyManager keys, OAuth2Settings settings)
+{
+    private static readonly JsonWebTokenHandler Handler = new();
+
+    /// <summary>The claims every ID token and userinfo answer of the grant share.</summary>
+    public JsonObject Claims(OAuth2Flow flow, string clientId, DateTime issuedAt)
+    {
+        var login = JsonNode.Parse(flow.Login) as JsonObject ?? [];
+        var consent = JsonNode.Parse(flow.Consent) as JsonObject ?? [];
+        var claims = consent["session"]?["id_token"] is JsonObject extra ? (JsonObject)extra.DeepClone() : [];
+        claims["iss"] = settings.Issuer;
+        claims["sub"] = flow.Subject;
+        claims["aud"] = new JsonArray(clientId);
+        claims["iat"] = Unix(issuedAt);
+        claims["rat"] = Unix(flow.RequestedAt);
+        if (login["authenticated_at"] is JsonValue authTime) claims["auth_time"] = authTime.GetValue<long>();
+        if (login["acr"]?.GetValue<string>() is { Length: > 0 } acr) claims["acr"] = acr;
+        else claims.Remove("acr");
+        if (login["amr"] is JsonArray { Count: > 0 } amr) claims["amr"] = amr.DeepClone();
+        else claims.Remove("amr");
+        return claims;
+    }
+
+    /// <summary>Signs an ID token for the grant; <paramref name="accessToken"/> gives <c>at_hash</c>.</summary>
+    public async Task<string> IssueAsync(OAuth2Flow flow, AuthorizeRequest request, string clientId, string? accessToken, DateTime issuedAt, TimeSpan lifespan, CancellationToken ct)
+    {
+        var signing = await keys.GetSigningKeyAsync(JsonWebKeyManager.IdTokenSet, ct);
+        var claims = Claims(flow, clientId, issuedAt);
+        claims["exp"] = Unix(issuedAt + lifespan);
+        claims["jti"] = Guid.NewGuid().ToString();
+        if (request.Nonce.Length > 0) claims["nonce"] = request.Nonce;
+        else claims.Remove("nonce");
+        if (accessToken is not null) claims["at_hash"] = HalfHash(accessToken, signing.Credentials.Algorithm);
+        var login = JsonNode.Parse(flow.Login) as JsonObject ?? [];
+        if (login["session_id"]?.GetValue<string>() is { Length: > 0 } sid) claims["sid"] = sid;
+        claims.Remove("c_hash");
+        return Handler.CreateToken(claims.ToJsonString(), signing.Credentials);
+    }
+
+    /// <summary>OpenID Connect Core 3.1.3.6: the left half of the hash (of the algorithm's size) of the ASCII token, base64url.</summary>
+    public static string HalfHash(string value, string algorithm)
+    {
+        var bytes = Encoding.ASCII.GetBytes(value);
+        var hash = algorithm[^3..] switch
+        {
+            "384" => SHA384.HashData(bytes),
+            "512" => SHA512.HashData(bytes),
+            _ => SHA256.HashData(bytes),
+        };
+        return System.Buffers.Text.Base64Url.EncodeToString(hash.AsSpan(0, hash.Length / 2));
+    }
+
+    public static long Unix(DateTime t) => new DateTimeOffset(DateTime.SpecifyKind(t, DateTimeKind.Utc)).ToUnixTimeSeconds();
+}

@@ -1,0 +1,418 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Gatehouse.OAuth2.Keys;
+using Gatehouse.Tests.Infrastructure;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Gatehouse.Tests.OAuth2;
+
+/// <summary>
+/// The authorization-code flow with PKCE through Hydra's login/consent challenge protocol, driven the way a login and a
+/// consent app drive it (reading the redirects, calling the admin API), on both databases.
+/// </summary>
+public sealed class AuthorizationCodeFlowTests
+{
+    private const string LoginUrl = "https://login.example/login";
+    private const string ConsentUrl = "https://login.example/consent";
+    private const string RedirectUri = "https://app.example/callback";
+
+    private static Task<TestServer> StartAsync(string db, Action<Gatehouse.Config.GatehouseOptions>? configure = null, TimeProvider? clock = null) =>
+        TestServer.StartAsync(db, o =>
+        {
+            o.Urls.Login = LoginUrl;
+            o.Urls.Consent = ConsentUrl;
+            configure?.Invoke(o);
+        }, services =>
+        {
+            services.AddSingleton(new KeyGeneration { RsaBits = 2048 });
+            if (clock is not null) services.AddSingleton(clock);
+        });
+
+    private sealed class Browser(TestServer s)
+    {
+        public HttpClient Http { get; } = new(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(s.PublicUrl) };
+
+        public async Task<Uri> GetRedirectAsync(string url)
+        {
+            var res = await Http.GetAsync(url);
+            Assert.True(res.StatusCode is HttpStatusCode.Found or HttpStatusCode.SeeOther, $"expected a redirect from {url}, got {(int)res.StatusCode}: {await res.Content.ReadAsStringAsync()}");
+            return res.Headers.Location!;
+        }
+    }
+
+    private static async Task<(string Id, string Secret)> CreateClientAsync(TestServer s, string json)
+    {
+        var c = await (await s.AdminWithKey.PostJson("/admin/clients", json)).Json(HttpStatusCode.Created);
+        return (c["client_id"]!.GetValue<string>(), c["client_secret"]?.GetValue<string>() ?? "");
+    }
+
+    private static (string Verifier, string Challenge) Pkce()
+    {
+        var verifier = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
+        return (verifier, Base64UrlEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier))));
+    }
+
+    private static string AuthorizeUrl(string clientId, string? challenge, string scope = "openid photos.read", string state = "state-123456", string nonce = "nonce-abcdefgh", string extra = "") =>
+        $"/oauth2/auth?response_type=code&client_id={Uri.EscapeDataString(clientId)}&redirect_uri={Uri.EscapeDataString(RedirectUri)}&scope={Uri.EscapeDataString(scope)}&state={state}&nonce={nonce}"
+        + (challenge is null ? "" : $"&code_challenge={challenge}&code_challenge_method=S256") + extra;
+
+    private static Dictionary<string, string> Query(Uri u) => QueryHelpers.ParseQuery(u.Query).ToDictionary(kv => kv.Key, kv => kv.Value.ToString());
+
+    private static HttpRequestMessage TokenRequest(string clientId, string secret, params (string, string)[] form)
+    {
+        var req = new HttpRequestMessage(HttpMethod.Post, "/oauth2/token") { Content = new FormUrlEncodedContent(form.Select(f => new KeyValuePair<string, string>(f.Item1, f.Item2))) };
+        req.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{clientId}:{secret}")));
+        return req;
+    }
+
+    /// <summary>Runs login and consent with the given accept bodies; returns the client callback URL.</summary>
+    private static async Task<Uri> LoginAndConsentAsync(TestServer s, Browser browser, string authorizeUrl, string loginAccept, string consentAccept)
+    {
+        var toLogin = await browser.GetRedirectAsync(authorizeUrl);
+        Assert.StartsWith(LoginUrl + "?login_challenge=", toLogin.ToString());
+        var loginChallenge = Query(toLogin)["login_challenge"];
+        var accepted = await (await s.AdminWithKey.PutJson($"/admin/oauth2/auth/requests/login/accept?login_challenge={Uri.EscapeDataString(loginChallenge)}", loginAccept)).Json(HttpStatusCode.OK);
+        var toConsent = await browser.GetRedirectAsync(accepted["redirect_to"]!.GetValue<string>());
+        Assert.StartsWith(ConsentUrl + "?consent_challenge=", toConsent.ToString());
+        var consentChallenge = Query(toConsent)["consent_challenge"];
+        var consented = await (await s.AdminWithKey.PutJson($"/admin/oauth2/auth/requests/consent/accept?consent_challenge={Uri.EscapeDataString(consentChallenge)}", consentAccept)).Json(HttpStatusCode.OK);
+        return await browser.GetRedirectAsync(consented["redirect_to"]!.GetValue<string>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task The_full_flow_issues_a_code_then_tokens_with_a_signed_id_token_and_userinfo(string db)
+    {
+        await using var s = await StartAsync(db);
+        var (id, secret) = await CreateClientAsync(s, $$"""{"redirect_uris":["{{RedirectUri}}"],"scope":"openid photos.*","audience":["https://api.example"]}""");
+        var browser = new Browser(s);
+        var (verifier, challenge) = Pkce();
+
+        var toLogin = await browser.GetRedirectAsync(AuthorizeUrl(id, challenge, extra: "&audience=https%3A%2F%2Fapi.example&login_hint=alice&ui_locales=de%20en&acr_values=urn:mfa"));
+        var loginChallenge = Query(toLogin)["login_challenge"];
+        var loginRequest = (await (await s.AdminWithKey.GetAsync($"/admin/oauth2/auth/requests/login?login_challenge={Uri.EscapeDataString(loginChallenge)}")).Json(HttpStatusCode.OK)).AsObject();
+        Assert.Equal(["challenge", "requested_scope", "requested_access_token_audience", "skip", "subject", "oidc_context", "client", "request_url", "session_id"], loginRequest.Select(kv => kv.Key));
+        Assert.Equal(loginChallenge, loginRequest["challenge"]!.GetValue<string>());
+        Assert.Equal(["openid", "photos.read"], loginRequest["requested_scope"]!.AsArray().Select(x => x!.GetValue<string>()));
+        Assert.Equal(["https://api.example"], loginRequest["requested_access_token_audience"]!.AsArray().Select(x => x!.GetValue<string>()));
+        Assert.False(loginRequest["skip"]!.GetValue<bool>());
+        Assert.Equal("alice", loginRequest["oidc_context"]!["login_hint"]!.GetValue<string>());
+        Assert.Equal(["de", "en"], loginRequest["oidc_context"]!["ui_locales"]!.AsArray().Select(x => x!.GetValue<string>()));
+        Assert.Equal(id, loginRequest["client"]!["client_id"]!.GetValue<string>());
+        Assert.Null(loginRequest["client"]!["client_secret"]);
+        Assert.StartsWith(s.PublicUrl + "/oauth2/auth?", loginRequest["request_url"]!.GetValue<string>());
+        // The challenge's plain text is never stored.
+        await using (var scope = s.Services.CreateAsyncScope())
+        {
+            var flow = scope.ServiceProvider.GetRequiredService<Gatehouse.Persistence.GatehouseDbContext>().OAuth2Flows.Single(f => f.ClientId == id);
+            Assert.DoesNotContain(loginChallenge, flow.Request + flow.Login + flow.Consent, StringComparison.Ordinal);
+        }
+
+        var accepted = await (await s.AdminWithKey.PutJson($"/admin/oauth2/auth/requests/login/accept?challenge={Uri.EscapeDataString(loginChallenge)}",
+            """{"subject":"user-1","remember":false,"acr":"urn:mfa","amr":["pwd","otp"],"context":{"k":"v"}}""")).Json(HttpStatusCode.OK);
+        // Another browser (without the login CSRF cookie) cannot use the verifier; it stays usable for the right one.
+        var elsewhere = await new Browser(s).GetRedirectAsync(accepted["redirect_to"]!.GetValue<string>());
+        Assert.StartsWith(RedirectUri + "?error=request_forbidden", elsewhere.ToString());
+        var toConsent = await browser.GetRedirectAsync(accepted["redirect_to"]!.GetValue<string>());
+        // The login request is used now: 410 with where to go.
+        var gone = await (await s.AdminWithKey.GetAsync($"/admin/oauth2/auth/requests/login?login_challenge={Uri.EscapeDataString(loginChallenge)}")).Json(HttpStatusCode.Gone);
+        Assert.Equal(loginRequest["request_url"]!.GetValue<string>(), gone["redirect_to"]!.GetValue<string>());
+        // The login verifier cannot be used twice.
+        var again = await browser.GetRedirectAsync(accepted["redirect_to"]!.GetValue<string>());
+        Assert.StartsWith(RedirectUri + "?error=invalid_request", again.ToString());
+
+        var consentChallenge = Query(toConsent)["consent_challenge"];
+        var consentRequest = (await (await s.AdminWithKey.GetAsync($"/admin/oauth2/auth/requests/consent?consent_challenge={Uri.EscapeDataString(consentChallenge)}")).Json(HttpStatusCode.OK)).AsObject();
+        Assert.Equal(["challenge", "consent_request_id", "requested_scope", "requested_access_token_audience", "skip", "subject", "oidc_context", "client", "request_url", "login_challenge", "login_session_id", "acr", "amr", "context"],
+            consentRequest.Select(kv => kv.Key));
+        Assert.Equal("user-1", consentRequest["subject"]!.GetValue<string>());
+        Assert.Equal("urn:mfa", consentRequest["acr"]!.GetValue<string>());
+        Assert.Equal("""{"k":"v"}""", consentRequest["context"]!.ToJsonString());
+        Assert.Equal(loginRequest["session_id"]!.GetValue<string>(), consentRequest["login_session_id"]!.GetValue<string>());
+
+        var consented = await (await s.AdminWithKey.PutJson($"/admin/oauth2/auth/requests/consent/accept?consent_challenge={Uri.EscapeDataString(consentChallenge)}",
+            """{"grant_scope":["openid","photos.read"],"grant_access_token_audience":["https://api.example"],"session":{"id_token":{"email":"a@example.com","sub":"spoofed"},"access_token":{"role":"admin"}}}""")).Json(HttpStatusCode.OK);
+        var callback = await browser.GetRedirectAsync(consented["redirect_to"]!.GetValue<string>());
+        Assert.StartsWith(RedirectUri + "?code=ory_ac_", callback.ToString());
+        var q = Query(callback);
+        Assert.Equal("state-123456", q["state"]);
+        Assert.Equal("openid photos.read", q["scope"]);
+
+        var res = await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "authorization_code"), ("code", q["code"]), ("redirect_uri", RedirectUri), ("code_verifier", verifier)));
+        var t = (await res.Json(HttpStatusCode.OK)).AsObject();
+        Assert.Equal("no-store", res.Headers.CacheControl?.ToString());
+        Assert.Equal(["access_token", "expires_in", "id_token", "scope", "token_type"], t.Select(kv => kv.Key));
+        Assert.Equal("bearer", t["token_type"]!.GetValue<string>());
+        var access = t["access_token"]!.GetValue<string>();
+
+        // The ID token verifies against the published JWKS, and carries Hydra's claims.
+        var jwks = new JsonWebKeySet(await s.Public.GetStringAsync("/.well-known/jwks.json"));
+        var validation = await new JsonWebTokenHandler().ValidateTokenAsync(t["id_token"]!.GetValue<string>(), new TokenValidationParameters
+        {
+            ValidIssuer = s.PublicUrl + "/",
+            ValidAudience = id,
+            IssuerSigningKeys = jwks.GetSigningKeys(),
+        });
+        Assert.True(validation.IsValid, validation.Exception?.ToString());
+        var jwt = (JsonWebToken)validation.SecurityToken;
+        Assert.Equal("user-1", jwt.Subject);
+        Assert.Equal("nonce-abcdefgh", jwt.GetClaim("nonce").Value);
+        Assert.Equal("a@example.com", jwt.GetClaim("email").Value);
+        Assert.Equal("urn:mfa", jwt.GetClaim("acr").Value);
+        Assert.Equal(loginRequest["session_id"]!.GetValue<string>(), jwt.GetClaim("sid").Value);
+        Assert.True(jwt.TryGetPayloadValue<long>("auth_time", out _));
+        Assert.Equal(Gatehouse.OAuth2.Protocol.IdTokens.HalfHash(access, "RS256"), jwt.GetClaim("at_hash").Value);
+        Assert.Equal(jwks.Keys[0].Kid, jwt.Kid);
+
+        var i = await (await s.AdminWithKey.PostAsync("/admin/oauth2/introspect", new FormUrlEncodedContent([new("token", access)]))).Json(HttpStatusCode.OK);
+        Assert.True(i["active"]!.GetValue<bool>());
+        Assert.Equal("user-1", i["sub"]!.GetValue<string>());
+        Assert.Equal("admin", i["ext"]!["role"]!.GetValue<string>());
+        Assert.Equal(["https://api.example"], i["aud"]!.AsArray().Select(x => x!.GetValue<string>()));
+
+        var userinfo = new HttpRequestMessage(HttpMethod.Get, "/userinfo");
+        userinfo.Headers.Authorization = new AuthenticationHeaderValue("Bearer", access);
+        var info = (await (await s.Public.SendAsync(userinfo)).Json(HttpStatusCode.OK)).AsObject();
+        Assert.Equal("user-1", info["sub"]!.GetValue<string>());
+        Assert.Equal("a@example.com", info["email"]!.GetValue<string>());
+        Assert.Equal([id], info["aud"]!.AsArray().Select(x => x!.GetValue<string>()));
+        foreach (var absent in new[] { "nonce", "at_hash", "exp", "sid", "jti" }) Assert.Null(info[absent]);
+        var noToken = await s.Public.GetAsync("/userinfo");
+        await noToken.OAuth2Error(HttpStatusCode.Unauthorized, "request_unauthorized");
+        Assert.StartsWith("Bearer error=", noToken.Headers.WwwAuthenticate.ToString());
+        var badToken = new HttpRequestMessage(HttpMethod.Get, "/userinfo");
+        badToken.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "ory_at_nope");
+        await (await s.Public.SendAsync(badToken)).OAuth2Error(HttpStatusCode.Unauthorized, "token_inactive");
+
+        // Reusing the code fails and revokes what it issued.
+        var reuse = await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "authorization_code"), ("code", q["code"]), ("redirect_uri", RedirectUri), ("code_verifier", verifier)));
+        var e = await reuse.OAuth2Error(HttpStatusCode.BadRequest, "invalid_grant");
+        Assert.Contains("already been used", e["error_description"]!.GetValue<string>());
+        Assert.False((await (await s.AdminWithKey.PostAsync("/admin/oauth2/introspect", new FormUrlEncodedContent([new("token", access)]))).Json(HttpStatusCode.OK))["active"]!.GetValue<bool>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Invalid_authorization_requests_are_refused_where_hydra_sends_them_and_store_nothing(string db)
+    {
+        await using var s = await StartAsync(db);
+        var (id, _) = await CreateClientAsync(s, $$"""{"redirect_uris":["{{RedirectUri}}"],"scope":"openid photos.read"}""");
+        var (pub, _) = await CreateClientAsync(s, $$"""{"redirect_uris":["{{RedirectUri}}"],"scope":"openid","token_endpoint_auth_method":"none"}""");
+        var browser = new Browser(s);
+        var (_, challenge) = Pkce();
+
+        // Client or redirect URI not validated: not sent to the redirect URI; without urls.error, answered as JSON.
+        await (await browser.Http.GetAsync(AuthorizeUrl("unknown-client", challenge))).OAuth2Error(HttpStatusCode.Unauthorized, "invalid_client");
+        await (await browser.Http.GetAsync(AuthorizeUrl(id, challenge).Replace(Uri.EscapeDataString(RedirectUri), Uri.EscapeDataString("https://evil.example/cb"), StringComparison.Ordinal))).OAuth2Error(HttpStatusCode.BadRequest, "invalid_request");
+        await (await browser.Http.GetAsync(AuthorizeUrl(id, challenge) + "&client_id=" + id)).OAuth2Error(HttpStatusCode.BadRequest, "invalid_request");
+
+        // Then errors go to the client's redirect URI, with the state.
+        async Task ExpectRedirectError(string url, string error, string state = "state-123456")
+        {
+            var location = await browser.GetRedirectAsync(url);
+            Assert.StartsWith(RedirectUri + "?", location.ToString());
+            var q = Query(location);
+            Assert.Equal(error, q["error"]);
+            Assert.False(string.IsNullOrEmpty(q["error_description"]));
+            if (state.Length >= 8) Assert.Equal(state, q["state"]);
+        }
+        await ExpectRedirectError(AuthorizeUrl(id, challenge).Replace("response_type=code", "response_type=token", StringComparison.Ordinal), "unsupported_response_type");
+        await ExpectRedirectError(AuthorizeUrl(id, challenge).Replace("response_type=code", "response_type=id_token", StringComparison.Ordinal), "unsupported_response_type");
+        await ExpectRedirectError(AuthorizeUrl(id, challenge) + "&response_mode=form_post", "unsupported_response_mode");
+        await ExpectRedirectError(AuthorizeUrl(id, challenge, scope: "openid admin"), "invalid_scope");
+        await ExpectRedirectError(AuthorizeUrl(id, challenge) + "&audience=https%3A%2F%2Fother.example", "invalid_request");
+        await ExpectRedirectError(AuthorizeUrl(id, challenge, state: "short"), "invalid_state", "short");
+        await ExpectRedirectError(AuthorizeUrl(id, challenge, nonce: "tiny"), "insufficient_entropy");
+        await ExpectRedirectError(AuthorizeUrl(id, challenge) + "&prompt=none", "login_required");
+        await ExpectRedirectError(AuthorizeUrl(id, challenge) + "&prompt=none%20login", "invalid_request");
+        await ExpectRedirectError(AuthorizeUrl(id, challenge) + "&max_age=-1", "invalid_request");
+        await ExpectRedirectError(AuthorizeUrl(id, challenge) + "&request=eyJhbGciOiJub25lIn0.e30.", "request_not_supported");
+        await ExpectRedirectError(AuthorizeUrl(id, null) + $"&code_challenge={challenge}&code_challenge_method=plain", "invalid_request");
+        await ExpectRedirectError(AuthorizeUrl(id, null) + "&code_challenge=short&code_challenge_method=S256", "invalid_request");
+        // PKCE is required for public clients.
+        await ExpectRedirectError(AuthorizeUrl(pub, null, scope: "openid"), "invalid_request");
+
+        await using (var scope = s.Services.CreateAsyncScope())
+            Assert.Equal(0, scope.ServiceProvider.GetRequiredService<Gatehouse.Persistence.GatehouseDbContext>().OAuth2Flows.Count());
+
+        // A public client with PKCE gets to the login app; a confidential one may go without.
+        Assert.StartsWith(LoginUrl, (await browser.GetRedirectAsync(AuthorizeUrl(pub, challenge, scope: "openid"))).ToString());
+        Assert.StartsWith(LoginUrl, (await browser.GetRedirectAsync(AuthorizeUrl(id, null))).ToString());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Untrusted_errors_go_to_urls_error_when_configured(string db)
+    {
+        await using var s = await StartAsync(db, o => o.Urls.Error = "https://login.example/error");
+        var browser = new Browser(s);
+        var location = await browser.GetRedirectAsync(AuthorizeUrl("unknown-client", null));
+        Assert.StartsWith("https://login.example/error?error=invalid_client", location.ToString());
+        Assert.Contains("error_hint=", location.ToString());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Token_requests_with_a_wrong_verifier_redirect_uri_or_client_fail_and_the_code_expires(string db)
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var s = await StartAsync(db, clock: clock);
+        var (id, secret) = await CreateClientAsync(s, $$"""{"redirect_uris":["{{RedirectUri}}","https://app.example/other"],"scope":"openid"}""");
+        var (other, otherSecret) = await CreateClientAsync(s, $$"""{"redirect_uris":["{{RedirectUri}}"],"scope":"openid"}""");
+        var browser = new Browser(s);
+        var (verifier, challenge) = Pkce();
+        var callback = await LoginAndConsentAsync(s, browser, AuthorizeUrl(id, challenge, scope: "openid"), """{"subject":"u"}""", """{"grant_scope":["openid"]}""");
+        var code = Query(callback)["code"];
+        (string, string)[] Form(string? v = null, string redirect = RedirectUri) => [("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirect), .. v is null ? Array.Empty<(string, string)>() : [("code_verifier", v)]];
+
+        await (await s.Public.SendAsync(TokenRequest(id, secret, Form()))).OAuth2Error(HttpStatusCode.BadRequest, "invalid_grant");
+        await (await s.Public.SendAsync(TokenRequest(id, secret, Form(Pkce().Verifier)))).OAuth2Error(HttpStatusCode.BadRequest, "invalid_grant");
+        await (await s.Public.SendAsync(TokenRequest(id, secret, Form(verifier, "https://app.example/other")))).OAuth2Error(HttpStatusCode.BadRequest, "invalid_grant");
+        await (await s.Public.SendAsync(TokenRequest(other, otherSecret, Form(verifier)))).OAuth2Error(HttpStatusCode.BadRequest, "invalid_grant");
+        await (await s.Public.SendAsync(TokenRequest(id, secret + "x", Form(verifier)))).OAuth2Error(HttpStatusCode.Unauthorized, "invalid_client");
+        await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "authorization_code"), ("code", "ory_ac_unknown"), ("code_verifier", verifier)))).OAuth2Error(HttpStatusCode.BadRequest, "invalid_grant");
+
+        // None of that spent the code; past ttl.auth_code (10m) it is expired.
+        clock.Advance(TimeSpan.FromMinutes(11));
+        var expired = await (await s.Public.SendAsync(TokenRequest(id, secret, Form(verifier)))).OAuth2Error(HttpStatusCode.BadRequest, "invalid_grant");
+        Assert.Contains("expired", expired["error_description"]!.GetValue<string>());
+
+        // A fresh code before it expires works.
+        var (v2, c2) = Pkce();
+        var callback2 = await LoginAndConsentAsync(s, browser, AuthorizeUrl(id, c2, scope: "openid"), """{"subject":"u"}""", """{"grant_scope":["openid"]}""");
+        clock.Advance(TimeSpan.FromMinutes(9));
+        await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "authorization_code"), ("code", Query(callback2)["code"]), ("redirect_uri", RedirectUri), ("code_verifier", v2)))).Json(HttpStatusCode.OK);
+
+        // Login and consent challenges expire after ttl.login_consent_request (30m).
+        var toLogin = await browser.GetRedirectAsync(AuthorizeUrl(id, c2, scope: "openid"));
+        clock.Advance(TimeSpan.FromMinutes(31));
+        await (await s.AdminWithKey.GetAsync("/admin/oauth2/auth/requests/login?login_challenge=" + Uri.EscapeDataString(Query(toLogin)["login_challenge"]))).OAuth2Error(HttpStatusCode.NotFound);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Rejected_login_and_consent_send_the_error_to_the_client_and_bad_admin_calls_change_nothing(string db)
+    {
+        await using var s = await StartAsync(db);
+        var (id, _) = await CreateClientAsync(s, $$"""{"redirect_uris":["{{RedirectUri}}"],"scope":"openid"}""");
+        var browser = new Browser(s);
+        var (_, challenge) = Pkce();
+
+        var toLogin = await browser.GetRedirectAsync(AuthorizeUrl(id, challenge, scope: "openid"));
+        var lc = Uri.EscapeDataString(Query(toLogin)["login_challenge"]);
+        // Bad admin calls: clear errors, and the request stays usable.
+        await (await s.AdminWithKey.PutJson($"/admin/oauth2/auth/requests/login/accept?login_challenge={lc}", """{"remember":true}""")).OAuth2Error(HttpStatusCode.BadRequest, "invalid_request");
+        await (await s.AdminWithKey.PutJson($"/admin/oauth2/auth/requests/login/accept?login_challenge={lc}", """{"subject":7}""")).OAuth2Error(HttpStatusCode.BadRequest, "invalid_request");
+        await (await s.AdminWithKey.PutJson($"/admin/oauth2/auth/requests/login/accept?login_challenge={lc}", """{"subject":"u","amr":"pwd"}""")).OAuth2Error(HttpStatusCode.BadRequest, "invalid_request");
+        await (await s.AdminWithKey.PutJson($"/admin/oauth2/auth/requests/login/accept?login_challenge={lc}", """{"subject":""")).OAuth2Error(HttpStatusCode.BadRequest, "invalid_request");
+        await (await s.AdminWithKey.PutJson("/admin/oauth2/auth/requests/login/accept", """{"subject":"u"}""")).OAuth2Error(HttpStatusCode.BadRequest, "invalid_request");
+        await (await s.AdminWithKey.PutJson("/admin/oauth2/auth/requests/login/accept?login_challenge=nope", """{"subject":"u"}""")).OAuth2Error(HttpStatusCode.NotFound);
+        await (await s.AdminWithKey.GetAsync("/admin/oauth2/auth/requests/consent?consent_challenge=nope")).OAuth2Error(HttpStatusCode.NotFound);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await s.Admin.GetAsync($"/admin/oauth2/auth/requests/login?login_challenge={lc}")).StatusCode);
+        await (await s.AdminWithKey.GetAsync($"/admin/oauth2/auth/requests/login?login_challenge={lc}")).Json(HttpStatusCode.OK);
+
+        var rejected = await (await s.AdminWithKey.PutJson($"/admin/oauth2/auth/requests/login/reject?login_challenge={lc}",
+            """{"error":"access_denied","error_description":"The resource owner denied the request","error_hint":"Wrong password."}""")).Json(HttpStatusCode.OK);
+        var back = await browser.GetRedirectAsync(rejected["redirect_to"]!.GetValue<string>());
+        var q = Query(back);
+        Assert.Equal("access_denied", q["error"]);
+        Assert.Equal("The resource owner denied the request Wrong password.", q["error_description"]);
+        Assert.Equal("state-123456", q["state"]);
+        // Rejected: the request is used up.
+        await (await s.AdminWithKey.GetAsync($"/admin/oauth2/auth/requests/login?login_challenge={lc}")).Json(HttpStatusCode.Gone);
+
+        // Consent rejected with the defaults.
+        var toLogin2 = await browser.GetRedirectAsync(AuthorizeUrl(id, challenge, scope: "openid"));
+        var accepted = await (await s.AdminWithKey.PutJson($"/admin/oauth2/auth/requests/login/accept?login_challenge={Uri.EscapeDataString(Query(toLogin2)["login_challenge"])}", """{"subject":"u"}""")).Json(HttpStatusCode.OK);
+        var toConsent = await browser.GetRedirectAsync(accepted["redirect_to"]!.GetValue<string>());
+        var cc = Uri.EscapeDataString(Query(toConsent)["consent_challenge"]);
+        await (await s.AdminWithKey.PutJson($"/admin/oauth2/auth/requests/consent/accept?consent_challenge={cc}", """{"grant_scope":"openid"}""")).OAuth2Error(HttpStatusCode.BadRequest, "invalid_request");
+        await (await s.AdminWithKey.PutJson($"/admin/oauth2/auth/requests/consent/accept?consent_challenge={cc}", """{"session":{"id_token":[1]}}""")).OAuth2Error(HttpStatusCode.BadRequest, "invalid_request");
+        var denied = await (await s.AdminWithKey.PutJson($"/admin/oauth2/auth/requests/consent/reject?consent_challenge={cc}", "{}")).Json(HttpStatusCode.OK);
+        var back2 = Query(await browser.GetRedirectAsync(denied["redirect_to"]!.GetValue<string>()));
+        Assert.Equal("consent request denied", back2["error"]);
+        await (await s.AdminWithKey.GetAsync($"/admin/oauth2/auth/requests/consent?consent_challenge={cc}")).Json(HttpStatusCode.Gone);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_remembered_consent_is_offered_as_skip_and_prompt_consent_asks_again(string db)
+    {
+        await using var s = await StartAsync(db);
+        var (id, _) = await CreateClientAsync(s, $$"""{"redirect_uris":["{{RedirectUri}}"],"scope":"openid photos.*"}""");
+        var browser = new Browser(s);
+        await LoginAndConsentAsync(s, browser, AuthorizeUrl(id, null, scope: "openid photos.read"), """{"subject":"carol"}""", """{"grant_scope":["openid","photos.*"],"remember":true,"remember_for":3600}""");
+
+        async Task<JsonNode> ConsentRequestAsync(string url)
+        {
+            var toLogin = await browser.GetRedirectAsync(url);
+            var accepted = await (await s.AdminWithKey.PutJson($"/admin/oauth2/auth/requests/login/accept?login_challenge={Uri.EscapeDataString(Query(toLogin)["login_challenge"])}", """{"subject":"carol"}""")).Json(HttpStatusCode.OK);
+            var toConsent = await browser.GetRedirectAsync(accepted["redirect_to"]!.GetValue<string>());
+            return await (await s.AdminWithKey.GetAsync($"/admin/oauth2/auth/requests/consent?consent_challenge={Uri.EscapeDataString(Query(toConsent)["consent_challenge"])}")).Json(HttpStatusCode.OK);
+        }
+        Assert.True((await ConsentRequestAsync(AuthorizeUrl(id, null, scope: "openid photos.write")))["skip"]!.GetValue<bool>());
+        Assert.False((await ConsentRequestAsync(AuthorizeUrl(id, null, scope: "openid photos.write", extra: "&prompt=consent")))["skip"]!.GetValue<bool>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Refresh_tokens_rotate_and_reusing_one_revokes_the_whole_chain(string db)
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var s = await StartAsync(db, clock: clock);
+        var (id, secret) = await CreateClientAsync(s, $$"""{"redirect_uris":["{{RedirectUri}}"],"scope":"openid offline_access photos.read","grant_types":["authorization_code","refresh_token"]}""");
+        var (other, otherSecret) = await CreateClientAsync(s, $$"""{"redirect_uris":["{{RedirectUri}}"],"scope":"openid offline_access","grant_types":["authorization_code","refresh_token"]}""");
+        var (noRefresh, noRefreshSecret) = await CreateClientAsync(s, $$"""{"redirect_uris":["{{RedirectUri}}"],"scope":"openid offline_access"}""");
+        var browser = new Browser(s);
+        var (verifier, challenge) = Pkce();
+        var callback = await LoginAndConsentAsync(s, browser, AuthorizeUrl(id, challenge, scope: "openid offline_access photos.read"), """{"subject":"dave"}""",
+            """{"grant_scope":["openid","offline_access","photos.read"],"session":{"access_token":{"k":1}}}""");
+        var first = (await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "authorization_code"), ("code", Query(callback)["code"]), ("redirect_uri", RedirectUri), ("code_verifier", verifier)))).Json(HttpStatusCode.OK)).AsObject();
+        Assert.Equal(["access_token", "expires_in", "id_token", "refresh_token", "scope", "token_type"], first.Select(kv => kv.Key));
+        var rt1 = first["refresh_token"]!.GetValue<string>();
+        Assert.StartsWith("ory_rt_", rt1);
+        async Task<bool> ActiveAsync(string token) =>
+            (await (await s.AdminWithKey.PostAsync("/admin/oauth2/introspect", new FormUrlEncodedContent([new("token", token)]))).Json(HttpStatusCode.OK))["active"]!.GetValue<bool>();
+        var refreshIntrospection = await (await s.AdminWithKey.PostAsync("/admin/oauth2/introspect", new FormUrlEncodedContent([new("token", rt1)]))).Json(HttpStatusCode.OK);
+        Assert.Equal("refresh_token", refreshIntrospection["token_use"]!.GetValue<string>());
+
+        // Another client's refresh, a wrong scope, an unknown token: refused, nothing spent.
+        await (await s.Public.SendAsync(TokenRequest(other, otherSecret, ("grant_type", "refresh_token"), ("refresh_token", rt1)))).OAuth2Error(HttpStatusCode.BadRequest, "invalid_grant");
+        await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "refresh_token"), ("refresh_token", rt1), ("scope", "photos.write")))).OAuth2Error(HttpStatusCode.BadRequest, "invalid_scope");
+        await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "refresh_token"), ("refresh_token", "ory_rt_unknown")))).OAuth2Error(HttpStatusCode.BadRequest, "invalid_grant");
+        await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "refresh_token")))).OAuth2Error(HttpStatusCode.BadRequest, "invalid_request");
+        Assert.True(await ActiveAsync(rt1));
+
+        // Rotation: a new pair; the old refresh token and the old access token are no longer active.
+        var second = (await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "refresh_token"), ("refresh_token", rt1), ("scope", "openid")))).Json(HttpStatusCode.OK)).AsObject();
+        var rt2 = second["refresh_token"]!.GetValue<string>();
+        Assert.NotEqual(rt1, rt2);
+        Assert.Equal("openid offline_access", second["scope"]!.GetValue<string>());
+        Assert.NotNull(second["id_token"]);
+        Assert.False(await ActiveAsync(rt1));
+        Assert.False(await ActiveAsync(first["access_token"]!.GetValue<string>()));
+        Assert.True(await ActiveAsync(second["access_token"]!.GetValue<string>()));
+        var third = (await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "refresh_token"), ("refresh_token", rt2)))).Json(HttpStatusCode.OK)).AsObject();
+        var rt3 = third["refresh_token"]!.GetValue<string>();
+
+        // Reuse of a spent refresh token: refused, and every token of the chain is revoked.
+        var reuse = await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "refresh_token"), ("refresh_token", rt1)))).OAuth2Error(HttpStatusCode.BadRequest, "invalid_grant");
+        Assert.Contains("re-use was detected", reuse["error_description"]!.GetValue<string>());
+        Assert.False(await ActiveAsync(rt3));
+        Assert.False(await ActiveAsync(third["access_token"]!.GetValue<string>()));
+        await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "refresh_token"), ("refresh_token", rt3)))).OAuth2Error(HttpStatusCode.BadRequest, "invalid_grant");
+
+        // A client without the refresh_token grant gets no refresh token; refresh tokens expire after ttl.refresh_token.
+        var (v2, c2) = Pkce();
+        var cb2 = await LoginAndConsentAsync(s, browser, AuthorizeUrl(noRefresh, c2, scope: "openid offline_access"), """{"subject":"dave"}""", """{"grant_scope":["openid","offline_access"]}""");
+        var t2 = await (await s.Public.SendAsync(TokenRequest(noRefresh, noRefreshSecret, ("grant_type", "authorization_code"), ("code", Query(cb2)["code"]), ("redirect_uri", RedirectUri), ("code_verifier", v2)))).Json(HttpStatusCode.OK);
+        Assert.Null(t2["refresh_token"]);
+        var (v3, c3) = Pkce();
+        var cb3 = await LoginAndConsentAsync(s, browser, AuthorizeUrl(id, c3, scope: "offline_access"), """{"subject":"dave"}""", """{"grant_scope":["offline_access"]}""");
+        var t3 = await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "authorization_code"), ("code", Query(cb3)["code"]), ("redirect_uri", RedirectUri), ("code_verifier", v3)))).Json(HttpStatusCode.OK);
+        Assert.Null(t3["id_token"]);
+        clock.Advance(TimeSpan.FromHours(721));
+        var expired = await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "refresh_token"), ("refresh_token", t3["refresh_token"]!.GetValue<string>())))).OAuth2Error(HttpStatusCode.BadRequest, "invalid_grant");
+        Assert.Contains("expired", expired["error_description"]!.GetValue<string>());
+    }
+}

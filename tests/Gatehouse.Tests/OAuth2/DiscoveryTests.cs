@@ -1,0 +1,87 @@
+using System.Net;
+using Gatehouse.Config;
+using Gatehouse.OAuth2.Keys;
+using Gatehouse.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Gatehouse.Tests.OAuth2;
+
+public sealed class DiscoveryTests
+{
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Discovery_lists_what_is_served_under_both_well_known_names_and_follows_the_signing_key(string db)
+    {
+        await using var s = await TestServer.StartAsync(db, configureServices: services => services.AddSingleton(new KeyGeneration { RsaBits = 2048 }));
+        var res = await s.Public.GetAsync("/.well-known/openid-configuration");
+        var doc = (await res.Json(HttpStatusCode.OK)).AsObject();
+        var issuer = s.PublicUrl + "/";
+        Assert.Equal(issuer, doc["issuer"]!.GetValue<string>());
+        Assert.Equal(issuer + "oauth2/token", doc["token_endpoint"]!.GetValue<string>());
+        Assert.Equal(issuer + ".well-known/jwks.json", doc["jwks_uri"]!.GetValue<string>());
+        Assert.Equal(issuer + "oauth2/revoke", doc["revocation_endpoint"]!.GetValue<string>());
+        Assert.Equal(["RS256"], doc["id_token_signing_alg_values_supported"]!.AsArray().Select(a => a!.GetValue<string>()));
+        Assert.Equal(["public"], doc["subject_types_supported"]!.AsArray().Select(a => a!.GetValue<string>()));
+        // Nothing that is not served: no device flow, registration, logout, private_key_jwt, implicit grant, plain PKCE.
+        foreach (var absent in new[] { "device_authorization_endpoint", "registration_endpoint", "end_session_endpoint", "credentials_endpoint_draft_00" })
+            Assert.Null(doc[absent]);
+        Assert.DoesNotContain("private_key_jwt", doc["token_endpoint_auth_methods_supported"]!.AsArray().Select(a => a!.GetValue<string>()));
+        Assert.DoesNotContain("implicit", doc["grant_types_supported"]!.AsArray().Select(a => a!.GetValue<string>()));
+        Assert.False(doc["backchannel_logout_supported"]!.GetValue<bool>());
+        Assert.False(doc["request_parameter_supported"]!.GetValue<bool>());
+
+        // Every endpoint it names answers (not 404).
+        foreach (var key in new[] { "jwks_uri" })
+            Assert.Equal(HttpStatusCode.OK, (await s.Public.GetAsync(doc[key]!.GetValue<string>())).StatusCode);
+
+        var rfc8414 = await (await s.Public.GetAsync("/.well-known/oauth-authorization-server")).Json(HttpStatusCode.OK);
+        Assert.Equal(doc.ToJsonString(), rfc8414.ToJsonString());
+
+        // Rotating the ID-token set to an ES256 key changes the advertised algorithm.
+        await (await s.AdminWithKey.PostJson("/admin/keys/hydra.openid.id-token", """{"alg":"ES256","kid":"ec","use":"sig"}""")).Json(HttpStatusCode.Created);
+        var after = await (await s.Public.GetAsync("/.well-known/openid-configuration")).Json(HttpStatusCode.OK);
+        Assert.Equal(["ES256"], after["id_token_signing_alg_values_supported"]!.AsArray().Select(a => a!.GetValue<string>()));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task The_issuer_and_public_url_come_from_hydras_urls_keys(string db)
+    {
+        await using var s = await TestServer.StartAsync(db, configure: o =>
+        {
+            o.Urls.Self.Issuer = "https://auth.example.com";
+            o.Urls.Self.Public = "https://public.example.com/oauth/";
+        }, configureServices: services => services.AddSingleton(new KeyGeneration { RsaBits = 2048 }));
+        var doc = await (await s.Public.GetAsync("/.well-known/openid-configuration")).Json(HttpStatusCode.OK);
+        Assert.Equal("https://auth.example.com/", doc["issuer"]!.GetValue<string>());
+        Assert.Equal("https://auth.example.com/.well-known/jwks.json", doc["jwks_uri"]!.GetValue<string>());
+        Assert.Equal("https://public.example.com/oauth/oauth2/token", doc["token_endpoint"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Hydra_keys_load_from_yaml_and_bad_values_name_the_key()
+    {
+        var dir = Directory.CreateTempSubdirectory("gatehouse-hydra-config-");
+        try
+        {
+            var good = Path.Combine(dir.FullName, "good.yml");
+            File.WriteAllText(good, "dsn: memory\nurls:\n  self:\n    issuer: https://auth.example.com/\n  login: https://app.example.com/login\n  consent: https://app.example.com/consent\nttl:\n  auth_code: 5m\n  access_token: 2h\noauth2:\n  pkce:\n    enforced: true\n");
+            var o = ConfigLoader.Load([good], new Dictionary<string, string?>(), dev: true).Options;
+            Assert.Equal("https://app.example.com/login", o.Urls.Login);
+            Assert.Equal(TimeSpan.FromMinutes(5), o.Ttl.AuthCode);
+            Assert.Equal(TimeSpan.FromHours(2), o.Ttl.AccessToken);
+            Assert.True(o.Oauth2.Pkce.Enforced);
+            Assert.True(o.Oauth2.Pkce.EnforcedForPublicClients);
+            var settings = Gatehouse.OAuth2.OAuth2Settings.From(o);
+            Assert.Equal("https://auth.example.com/", settings.Issuer);
+            Assert.Equal(TimeSpan.FromMinutes(30), settings.LoginConsentRequestLifespan);
+
+            var bad = Path.Combine(dir.FullName, "bad.yml");
+            File.WriteAllText(bad, "dsn: memory\nurls:\n  login: not a url\n");
+            var e = Assert.Throws<ConfigException>(() => ConfigLoader.Load([bad], new Dictionary<string, string?>(), dev: true));
+            Assert.Contains("urls.login", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            dir.Delete(true);
+        }
+    }
+}
