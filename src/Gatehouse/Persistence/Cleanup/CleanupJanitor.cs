@@ -9,10 +9,26 @@ namespace Gatehouse.Persistence.Cleanup;
 /// </summary>
 public sealed class CleanupJanitor(DatabaseCleanup cleanup, GatehouseOptions options, TimeProvider time, ILogger<CleanupJanitor> logger) : BackgroundService
 {
+    // Started with the host (not when ExecuteAsync gets to run on its background task), so the first interval counts
+    // from start-up on the host's clock whatever the scheduling.
+    private PeriodicTimer? _timer;
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        _timer = new PeriodicTimer(options.Database.Cleanup.Janitor.Interval, time);
+        return base.StartAsync(cancellationToken);
+    }
+
+    public override void Dispose()
+    {
+        _timer?.Dispose();
+        base.Dispose();
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Database.Cleanup;
-        using var timer = new PeriodicTimer(settings.Janitor.Interval, time);
+        var timer = _timer ?? throw new InvalidOperationException("The janitor was not started.");
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             try
