@@ -14,7 +14,7 @@ namespace Gatehouse.Tests.SelfService;
 /// Passwordless login and registration by a one-time e-mail code (<c>selfservice.methods.code.passwordless_enabled</c>),
 /// with the code read from the mail the courier delivered to a real SMTP server, and a fake clock for expiry.
 /// </summary>
-public sealed partial class CodeLoginTests
+public sealed partial class CodeLoginTests(CodeLoginTests.Servers servers) : IClassFixture<CodeLoginTests.Servers>
 {
     private const string CodeSchema = """
     {
@@ -43,7 +43,7 @@ public sealed partial class CodeLoginTests
     }
     """;
 
-    private sealed class Harness : IAsyncDisposable
+    public sealed class Harness : IAsyncDisposable
     {
         public required TestServer Server { get; init; }
         public required SmtpTestServer Smtp { get; init; }
@@ -69,10 +69,34 @@ public sealed partial class CodeLoginTests
         }
     }
 
+    /// <summary>One server (and SMTP server, clock) per database for the class; each test uses its own addresses.</summary>
+    public sealed class Servers : IAsyncDisposable
+    {
+        private readonly Dictionary<string, Task<Harness>> _started = [];
+        private readonly Lock _lock = new();
+
+        public Task<Harness> Get(string db)
+        {
+            lock (_lock)
+            {
+                if (!_started.TryGetValue(db, out var h)) _started[db] = h = StartAsync(db);
+                return h;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var h in _started.Values)
+            {
+                if (h.IsCompletedSuccessfully) await h.Result.DisposeAsync();
+            }
+        }
+    }
+
     [GeneratedRegex("\\b[0-9]{6}\\b")]
     private static partial Regex SixDigits();
 
-    private static async Task<Harness> StartAsync(string db, Action<GatehouseOptions>? extra = null)
+    private static async Task<Harness> StartAsync(string db)
     {
         var smtp = await SmtpTestServer.StartAsync();
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
@@ -87,7 +111,8 @@ public sealed partial class CodeLoginTests
             o.Selfservice.Flows.Verification.Enabled = true;
             o.Courier.Smtp.ConnectionUri = smtp.ConnectionUri;
             o.Courier.Smtp.FromAddress = "accounts@gatehouse.test";
-            extra?.Invoke(o);
+            o.Selfservice.Methods.Code.Config.MaxSubmissions = 3;
+            o.Selfservice.Flows.Login.Lifespan = TimeSpan.FromHours(2);
         }, s => s.AddSingleton<TimeProvider>(clock));
         return new Harness { Server = server, Smtp = smtp, Clock = clock };
     }
@@ -117,7 +142,7 @@ public sealed partial class CodeLoginTests
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Login_form_offers_the_code_method_next_to_one_identifier_field(string db)
     {
-        await using var h = await StartAsync(db);
+        var h = await servers.Get(db);
         var flow = await ApiFlow(h.Server.Public, "login");
         var nodes = Nodes(flow);
         Assert.Single(nodes, n => n.Name == "identifier");
@@ -130,7 +155,7 @@ public sealed partial class CodeLoginTests
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Registration_by_code_creates_the_identity_with_a_code_credential_a_verified_address_and_a_session(string db)
     {
-        await using var h = await StartAsync(db);
+        var h = await servers.Get(db);
         var email = HttpAssertions.UniqueEmail("reg");
         var flow = await ApiFlow(h.Server.Public, "registration");
         Assert.Contains(Nodes(flow), n => n is { Group: "code", Name: "method", Type: "submit", Value: "code" });
@@ -170,7 +195,7 @@ public sealed partial class CodeLoginTests
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Login_by_code_mails_a_code_answers_400_sent_email_and_signs_in_with_aal1_code(string db)
     {
-        await using var h = await StartAsync(db);
+        var h = await servers.Get(db);
         var (email, registered) = await RegisterByCodeAsync(h);
         var flow = await ApiFlow(h.Server.Public, "login");
 
@@ -203,7 +228,7 @@ public sealed partial class CodeLoginTests
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task A_login_code_expires_with_the_configured_lifespan(string db)
     {
-        await using var h = await StartAsync(db, o => o.Selfservice.Flows.Login.Lifespan = TimeSpan.FromHours(2));
+        var h = await servers.Get(db);
         var (email, _) = await RegisterByCodeAsync(h);
         var flow = await ApiFlow(h.Server.Public, "login");
         await (await Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["identifier"] = email })).Json(HttpStatusCode.BadRequest);
@@ -216,7 +241,7 @@ public sealed partial class CodeLoginTests
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Resend_mails_a_new_code_and_the_old_one_stops_working(string db)
     {
-        await using var h = await StartAsync(db);
+        var h = await servers.Get(db);
         var (email, _) = await RegisterByCodeAsync(h);
         var flow = await ApiFlow(h.Server.Public, "login");
         await (await Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["identifier"] = email })).Json(HttpStatusCode.BadRequest);
@@ -235,7 +260,7 @@ public sealed partial class CodeLoginTests
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Wrong_codes_are_bounded_by_max_submissions_then_even_the_right_code_fails(string db)
     {
-        await using var h = await StartAsync(db, o => o.Selfservice.Methods.Code.Config.MaxSubmissions = 3);
+        var h = await servers.Get(db);
         var (email, _) = await RegisterByCodeAsync(h);
         var flow = await ApiFlow(h.Server.Public, "login");
         await (await Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["identifier"] = email })).Json(HttpStatusCode.BadRequest);
@@ -250,7 +275,7 @@ public sealed partial class CodeLoginTests
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task An_unknown_address_gets_Kratos_message_4000035_and_no_mail(string db)
     {
-        await using var h = await StartAsync(db);
+        var h = await servers.Get(db);
         var ghost = HttpAssertions.UniqueEmail("ghost");
         var flow = await ApiFlow(h.Server.Public, "login");
         var answer = await (await Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["identifier"] = ghost })).Json(HttpStatusCode.BadRequest);
@@ -264,7 +289,7 @@ public sealed partial class CodeLoginTests
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task A_code_sent_for_one_identifier_cannot_sign_in_another(string db)
     {
-        await using var h = await StartAsync(db);
+        var h = await servers.Get(db);
         var (email, _) = await RegisterByCodeAsync(h);
         var (other, _) = await RegisterByCodeAsync(h);
         var flow = await ApiFlow(h.Server.Public, "login");
@@ -277,16 +302,28 @@ public sealed partial class CodeLoginTests
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Browser_login_by_code_redirects_to_the_ui_and_sets_the_session_cookie(string db)
     {
-        await using var h = await StartAsync(db);
+        var h = await servers.Get(db);
         var (email, _) = await RegisterByCodeAsync(h);
         using var browser = new Browser(h.Server.PublicUrl);
+        browser.Client.DefaultRequestHeaders.AcceptLanguage.ParseAdd("de");
         var init = await browser.Client.GetAsync("/self-service/login/browser");
         Assert.Equal(HttpStatusCode.SeeOther, init.StatusCode);
         var flowId = System.Web.HttpUtility.ParseQueryString(init.Headers.Location!.Query)["flow"];
+        // The built-in page offers the code method, in German, without JavaScript.
+        var page = await (await browser.Client.GetAsync(init.Headers.Location)).Content.ReadAsStringAsync();
+        Assert.Contains("Anmeldecode senden", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("<script", page, StringComparison.OrdinalIgnoreCase);
         var flow = await (await browser.Client.GetAsync($"/self-service/login/flows?id={flowId}")).Json(HttpStatusCode.OK);
         var form = new Dictionary<string, string> { ["csrf_token"] = Csrf(flow), ["method"] = "code", ["identifier"] = email };
         var sent = await browser.Client.PostAsync($"/self-service/login?flow={flowId}", new FormUrlEncodedContent(form));
         Assert.Equal(HttpStatusCode.SeeOther, sent.StatusCode);
+        var entry = await (await browser.Client.GetAsync(sent.Headers.Location)).Content.ReadAsStringAsync();
+        Assert.Contains("Anmeldecode", entry, StringComparison.Ordinal);
+        Assert.Contains("Code erneut senden", entry, StringComparison.Ordinal);
+        Assert.Contains("name=\"resend\"", entry, StringComparison.Ordinal);
+        Assert.Contains("name=\"code\"", entry, StringComparison.Ordinal);
+        Assert.Contains("Ein Code wurde an die angegebene Adresse gesendet", entry, StringComparison.Ordinal);
+        Assert.DoesNotContain("<script", entry, StringComparison.OrdinalIgnoreCase);
         var code = await h.MailedCodeAsync(email);
         form["code"] = code;
         var done = await browser.Client.PostAsync($"/self-service/login?flow={flowId}", new FormUrlEncodedContent(form));
