@@ -187,6 +187,11 @@ public sealed partial class CodeLoginTests(CodeLoginTests.Servers servers) : ICl
         Assert.Equal("email", credential["config"]!["addresses"]![0]!["channel"]!.GetValue<string>());
         Assert.True(identity["verifiable_addresses"]![0]!["verified"]!.GetValue<bool>());
         Assert.Equal("completed", identity["verifiable_addresses"]![0]!["status"]!.GetValue<string>());
+        // As in Kratos, the admin API does not delete a code credential; nothing changes.
+        var delete = await (await h.Server.AdminWithKey.DeleteAsync($"/admin/identities/{id}/credentials/code")).Json(HttpStatusCode.BadRequest);
+        Assert.Equal("Credentials type code cannot be deleted.", delete["error"]!["reason"]!.GetValue<string>());
+        var after = await (await h.Server.AdminWithKey.GetAsync($"/admin/identities/{id}?include_credential=code")).Json(HttpStatusCode.OK);
+        Assert.Equal(identity["credentials"]!["code"]!.ToJsonString(), after["credentials"]!["code"]!.ToJsonString());
         // The address is proved by the code: no verification mail follows.
         await ActivatorUtilities.CreateInstance<CourierWorker>(h.Server.Services).ProcessBatchAsync(CancellationToken.None);
         Assert.Equal(1, h.MailsTo(email));
