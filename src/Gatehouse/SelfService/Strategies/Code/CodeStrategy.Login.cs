@@ -64,12 +64,7 @@ public sealed partial class CodeStrategy
             ui.Messages.Add(Messages.NoCodeUser());
             return null;
         }
-        if (submission.Refusal(identity) is { } refused)
-        {
-            ui.Messages.Add(refused);
-            return null;
-        }
-
+        // The flow's own refusals (a disabled identity, another identity on a refresh) come once the code proves the address.
         await codes.CountMailAsync(address, ct);
         var secret = OneTimeCodes.NewCode();
         await codes.CreateAsync(flow.Id, identity.Id, LoginKind, address, "email", secret, Lifespan, ct);

@@ -31,7 +31,24 @@ public sealed partial class CodeStrategy
     {
         var (flow, body) = (submission.Flow, submission.Body);
         var resend = FormBody.String(body, "resend") == Name;
-        if (flow.State == FlowStates.SentEmail) return resend ? await ResendRegistrationCodeAsync(submission, ct) : await VerifyRegistrationCodeAsync(submission, ct);
+        if (flow.State == FlowStates.SentEmail)
+        {
+            var sentUi = UiContainer.FromJson(flow.Ui);
+            sentUi.ClearMessages();
+            // The traits the code was sent for; a submit carrying other traits is refused (4000036), as in Kratos.
+            var sent = submission.Context[RegistrationContextKey] as JsonObject;
+            var (sentTraits, sentTo) = (sent?["traits"], sent?["address"]?.GetValue<string>());
+            if (sentTraits is null || sentTo is null
+                || (submission.SubmittedTraits is JsonObject st && st.Count > 0 && !JsonNode.DeepEquals(st, sentTraits)))
+            {
+                sentUi.Messages.Add(Messages.TraitsMismatch());
+                return new RegistrationOutcome.ShowForm(sentUi, 400);
+            }
+            if (!resend) return await VerifyRegistrationCodeAsync(submission, sentUi, sentTraits, sentTo, ct);
+            await SendRegistrationCodeAsync(flow, sentTo, sentTraits, ct);
+            sentUi.Messages.Add(Messages.RegistrationCodeSent());
+            return new RegistrationOutcome.ShowForm(sentUi, 400);
+        }
 
         var (traits, ui) = submission.CredentialTraits();
         if (traits is null) return new RegistrationOutcome.ShowForm(ui, 400);
@@ -73,46 +90,8 @@ public sealed partial class CodeStrategy
         await courier.QueueEmailAsync("registration_code_valid", address, model, ct);
     }
 
-    /// <summary>The traits the code was sent for; a submit carrying other traits is refused (4000036), as in Kratos.</summary>
-    private static (JsonNode? Traits, string? Address, bool Mismatch) SentFor(RegistrationSubmission submission)
+    private async Task<RegistrationOutcome> VerifyRegistrationCodeAsync(RegistrationSubmission submission, UiContainer ui, JsonNode traits, string address, CancellationToken ct)
     {
-        var sent = submission.Context[RegistrationContextKey] as JsonObject;
-        var traits = sent?["traits"];
-        var address = sent?["address"]?.GetValue<string>();
-        var mismatch = submission.SubmittedTraits is JsonObject st && st.Count > 0 && traits is not null && !JsonNode.DeepEquals(st, traits);
-        return (traits, address, mismatch);
-    }
-
-    private static UiContainer SentUi(SelfServiceFlow flow)
-    {
-        var ui = UiContainer.FromJson(flow.Ui);
-        ui.ClearMessages();
-        return ui;
-    }
-
-    private async Task<RegistrationOutcome> ResendRegistrationCodeAsync(RegistrationSubmission submission, CancellationToken ct)
-    {
-        var ui = SentUi(submission.Flow);
-        var (traits, address, mismatch) = SentFor(submission);
-        if (traits is null || address is null || mismatch)
-        {
-            ui.Messages.Add(Messages.TraitsMismatch());
-            return new RegistrationOutcome.ShowForm(ui, 400);
-        }
-        await SendRegistrationCodeAsync(submission.Flow, address, traits, ct);
-        ui.Messages.Add(Messages.RegistrationCodeSent());
-        return new RegistrationOutcome.ShowForm(ui, 400);
-    }
-
-    private async Task<RegistrationOutcome> VerifyRegistrationCodeAsync(RegistrationSubmission submission, CancellationToken ct)
-    {
-        var ui = SentUi(submission.Flow);
-        var (traits, address, mismatch) = SentFor(submission);
-        if (traits is null || address is null || mismatch)
-        {
-            ui.Messages.Add(Messages.TraitsMismatch());
-            return new RegistrationOutcome.ShowForm(ui, 400);
-        }
         var code = (FormBody.String(submission.Body, "code") ?? "").Trim();
         if (code.Length == 0)
         {
