@@ -208,6 +208,13 @@ public static class ConfigLoader
             }
         }
 
+        // Kratos's config schema forbids both (an anyOf over the two flags): a code cannot be both the first and the second factor.
+        if (options.Selfservice.Methods.Code is { PasswordlessEnabled: true, MfaEnabled: true })
+        {
+            throw new ConfigException("selfservice.methods.code: passwordless_enabled and mfa_enabled cannot both be true; " +
+                "set selfservice.methods.code.passwordless_enabled (sign in by code) or selfservice.methods.code.mfa_enabled (code as a second factor), not both");
+        }
+
         var schemas = options.Identity.Schemas;
         if (schemas.Count > 0 && !schemas.Exists(s => s.Id == options.Identity.DefaultSchemaId))
         {

@@ -30,6 +30,16 @@ public static class Messages
     public static JsonObject LabelResendCode() => Info(1070008, "Resend code");
     public static JsonObject LabelRecoveryCode() => Info(1070010, "Recovery code");
     public static JsonObject LabelVerificationCode() => Info(1070011, "Verification code");
+    public static JsonObject LabelRegistrationCode() => Info(1070012, "Registration code");
+    public static JsonObject LabelLoginCode() => Info(1070013, "Login code");
+    public static JsonObject SendSignInCode() => Info(1010015, "Send sign in code");
+    public static JsonObject SendSignUpCode() => Info(1040006, "Send sign up code");
+    public static JsonObject LoginCodeSent() => Info(1010014, "A code was sent to the address you provided. If you didn't receive it, please check the spelling of the address and try again.");
+    public static JsonObject RegistrationCodeSent() => Info(1040005, "A code has been sent to the address(es) you provided. If you have not received a message, check the spelling of the address and retry the registration.");
+    public static JsonObject LoginCodeInvalid() => Error(4010008, "The login code is invalid or has already been used. Please try again.");
+    public static JsonObject RegistrationCodeInvalid() => Error(4040003, "The registration code is invalid or has already been used. Please try again.");
+    public static JsonObject NoCodeUser() => Error(4000035, "This account does not exist or has not setup sign in with code.");
+    public static JsonObject TraitsMismatch() => Error(4000036, "The provided traits do not match the traits previously associated with this flow.");
     public static JsonObject VerificationLinkSent() => Info(1080001, "An email containing a verification link has been sent to the email address you provided. If you have not received an email, check the spelling of the address and make sure to use the address you registered with.");
     public static JsonObject VerificationCodeSent() => Info(1080003, "An email containing a verification code has been sent to the email address you provided. If you have not received an email, check the spelling of the address and make sure to use the address you registered with.");
     public static JsonObject VerificationSuccessful() => Success(1080002, "You successfully verified your email address.");

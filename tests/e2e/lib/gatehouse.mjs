@@ -106,12 +106,13 @@ async function waitReady(urls, proc, stderr, timeoutMs = 30_000) {
  * the config's `session` key (e.g. whoami tokenizer templates).
  * `gatehouse` becomes the config's `gatehouse` key (rate limits, trusted proxies, hashing queue). `urls` becomes Hydra's
  * `urls` key (OAuth2 issuer, login and consent apps); a function is called at start (e.g. to read an app's port).
+ * `schema`, when given, replaces the default identity schema (e.g. one whose email is a code identifier).
  * `serveArgs` are extra arguments to `gatehouse serve` (e.g. ['--watch-courier']). `publicCors` / `adminCors`, when
  * given, become `serve.public.cors` / `serve.admin.cors`.
  * The result's `replica()` starts another `gatehouse serve` on the same config and database (new ports) and resolves
  * to { publicUrl, adminUrl, stderr(), stop() }; it is stopped with the server.
  */
-export async function startGatehouse({ selfservice, courier, session, gatehouse, urls, publicCors, adminCors, serveArgs = [] } = {}) {
+export async function startGatehouse({ selfservice, courier, session, gatehouse, urls, publicCors, adminCors, serveArgs = [], schema = identitySchema } = {}) {
   const dir = await mkdtemp(path.join(tmpdir(), 'gatehouse-e2e-'));
   const cleanups = [() => rm(dir, { recursive: true, force: true })];
   let proc;
@@ -139,7 +140,7 @@ export async function startGatehouse({ selfservice, courier, session, gatehouse,
       cleanups.push(db.drop);
     }
     const schemaPath = path.join(dir, 'identity.schema.json');
-    await writeFile(schemaPath, JSON.stringify(identitySchema, null, 2));
+    await writeFile(schemaPath, JSON.stringify(schema, null, 2));
     const config = path.join(dir, 'gatehouse.yml');
     const cookieSecret = randomBytes(16).toString('hex');
     const writeConfig = async (publicPort, adminPort, file = config) => {

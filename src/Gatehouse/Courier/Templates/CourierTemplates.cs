@@ -206,11 +206,20 @@ public static class TemplateModel
         JsonValue v => v.GetValueKind() switch
         {
             JsonValueKind.String => v.GetValue<string>(),
-            JsonValueKind.Number => v.TryGetValue<long>(out var l) ? l : v.GetValue<decimal>(),
+            JsonValueKind.Number => Number(v),
             JsonValueKind.True => true,
             JsonValueKind.False => false,
             _ => null,
         },
         _ => null,
     };
+
+    // From the JSON text: a value built from a CLR int (not parsed) converts to neither long nor decimal by GetValue.
+    private static object Number(JsonValue v)
+    {
+        var text = v.ToJsonString();
+        return long.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var l)
+            ? l
+            : decimal.Parse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture);
+    }
 }

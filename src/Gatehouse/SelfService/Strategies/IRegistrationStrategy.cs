@@ -81,6 +81,9 @@ public abstract record RegistrationOutcome
     /// <summary>Answer with the flow and this form (400: errors on it; 200: a next step) — nothing is created.</summary>
     public sealed record ShowForm(UiContainer Ui, int Status) : RegistrationOutcome;
 
-    /// <summary>Create the identity from these traits and credentials (the admin API's import shape), then run the hooks.</summary>
-    public sealed record CreateIdentity(UiContainer Ui, JsonNode Traits, JsonObject Credentials) : RegistrationOutcome;
+    /// <summary>
+    /// Create the identity from these traits and credentials (the admin API's import shape), then run the hooks;
+    /// <paramref name="VerifiedAddresses"/>: addresses the method proved the user receives (a code sent there), created verified.
+    /// </summary>
+    public sealed record CreateIdentity(UiContainer Ui, JsonNode Traits, JsonObject Credentials, IReadOnlyList<string>? VerifiedAddresses = null) : RegistrationOutcome;
 }

@@ -32,6 +32,7 @@ public static class StrategiesServiceCollectionExtensions
 
         // Credential types whose methods do not sign in yet still own their credentials' rules (counting, admin removal).
         services.AddCredentialKind<PasswordCredentials>();
+        services.AddCredentialKind<CodeCredentials>();
         services.AddCredentialKind<TotpCredentials>();
         services.AddCredentialKind<LookupSecretCredentials>();
         services.AddCredentialKind<WebAuthnCredentials>();

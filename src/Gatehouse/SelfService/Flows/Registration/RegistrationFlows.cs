@@ -147,7 +147,7 @@ public sealed class RegistrationFlows(
             await responder.RespondWithFlowAsync(http, flow, show.Ui, show.Status, ct);
             return;
         }
-        var (ui, traits, credentials) = (RegistrationOutcome.CreateIdentity)outcome;
+        var (ui, traits, credentials, verifiedAddresses) = (RegistrationOutcome.CreateIdentity)outcome;
 
         // The identity is built first and saved only after the pre-persist hooks: a web hook with response.parse may
         // replace its traits and metadata, or stop the registration, before anything is written.
@@ -157,6 +157,7 @@ public sealed class RegistrationFlows(
             Traits = traits,
             Credentials = credentials,
         });
+        if (verifiedAddresses is { Count: > 0 }) MarkVerified(identity, verifiedAddresses);
         var hookContext = new HookContext { Http = http, Flow = flow, FlowKind = FlowKinds.Registration, Method = strategy.Name, Identity = identity };
         try
         {
@@ -202,6 +203,18 @@ public sealed class RegistrationFlows(
         await responder.RespondSuccessAsync(http, flow, hookContext.Issued, identity, identityJson, returnTo, showVerification);
     }
 
+    /// <summary>Addresses the method proved (a code sent there and entered) start verified, so no verification mail follows.</summary>
+    private void MarkVerified(Identity identity, IReadOnlyList<string> proved)
+    {
+        var now = flows.Now();
+        foreach (var address in identity.VerifiableAddresses.Where(a => proved.Contains(a.Value, StringComparer.OrdinalIgnoreCase)))
+        {
+            address.Verified = true;
+            address.Status = VerifiableAddressStatus.Completed;
+            address.VerifiedAt = now;
+        }
+    }
+
     /// <summary>
     /// The traits a credential method registers with. profile_first: the traits accepted in the first step (none yet: no
     /// method can register; a body that changes them is refused, 4000036); unified: the submitted ones.
@@ -223,7 +236,7 @@ public sealed class RegistrationFlows(
         var ui = CredentialStep(flow, schema, accepted);
         if (submittedTraits is JsonObject st && st.Count > 0 && !JsonNode.DeepEquals(st, storedTraits))
         {
-            ui.Messages.Add(Messages.Error(4000036, "The provided traits do not match the traits previously associated with this flow."));
+            ui.Messages.Add(Messages.TraitsMismatch());
             return (null, ui);
         }
         return (accepted, ui);

@@ -11,11 +11,19 @@ namespace Gatehouse.SelfService.Strategies.Code;
 
 /// <summary>
 /// The <c>code</c> method: a 6-digit one-time code mailed to an address, for recovery (signs in, AMR <c>code_recovery</c>)
-/// and verification. Only a keyed hash of the code is stored; it is single use, expires after
-/// <c>selfservice.methods.code.config.lifespan</c> and stops working after <c>max_submissions</c> wrong guesses.
+/// and verification, and — with <c>selfservice.methods.code.passwordless_enabled</c> — passwordless login and registration.
+/// Only a keyed hash of the code is stored; it is single use, expires after <c>selfservice.methods.code.config.lifespan</c>
+/// and stops working after <c>max_submissions</c> wrong guesses.
 /// </summary>
-public sealed class CodeStrategy(OneTimeCodes codes, CourierService courier, FlowService flows, GatehouseOptions options)
-    : IRecoveryStrategy, IVerificationStrategy
+public sealed partial class CodeStrategy(
+    OneTimeCodes codes,
+    CourierService courier,
+    FlowService flows,
+    IPrivilegedIdentityStore identities,
+    IVerifiableAddressStore addresses,
+    IdentityJson identityJson,
+    GatehouseOptions options)
+    : IRecoveryStrategy, IVerificationStrategy, ILoginStrategy, IRegistrationStrategy
 {
     public const string MethodName = CredentialTypes.Code;
 

@@ -1,0 +1,175 @@
+using System.Text.Json.Nodes;
+using Gatehouse.Identities;
+using Gatehouse.SelfService.Flows;
+using Gatehouse.SelfService.Ui;
+using Gatehouse.Sessions;
+using Gatehouse.Text;
+
+namespace Gatehouse.SelfService.Strategies.Code;
+
+/// <summary>
+/// Passwordless login (Kratos's <c>code/strategy_login.go</c>): <c>{method: code, identifier}</c> mails a code to the
+/// identity's <c>code</c> credential address and moves the flow to <c>sent_email</c> (JSON clients: 400 with the flow);
+/// <c>{method: code, identifier, code}</c> signs in (aal1, AMR <c>code</c>); <c>resend: code</c> mails a new code and the
+/// old one stops working.
+/// </summary>
+public sealed partial class CodeStrategy
+{
+    private const string LoginKind = "login_code";
+
+    /// <summary>Where the flow keeps, between the two steps, the address and identity the login code was sent for.</summary>
+    private const string LoginContextKey = "code_login";
+
+    private bool Passwordless => options.Selfservice.Methods.Code.PasswordlessEnabled;
+
+    /// <summary>A passwordless code is a first factor; as a second factor (<c>mfa_enabled</c>) it would be aal2.</summary>
+    public string Aal => AssuranceLevels.Aal1;
+
+    public Task PopulateAsync(LoginForm form, CancellationToken ct)
+    {
+        if (!Passwordless) return Task.CompletedTask;
+        // One identifier field serves every first-factor method (the password method may have put it there already).
+        if (form.Ui.Find("identifier") is null)
+            form.Ui.Nodes.Insert(0, UiNodes.Input("identifier", "text", UiNodes.DefaultGroup, "", required: true, label: Messages.LabelId()));
+        form.Ui.Nodes.Add(UiNodes.Submit("method", Name, Name, Messages.SendSignInCode()));
+        return Task.CompletedTask;
+    }
+
+    public async Task<Identity?> AuthenticateAsync(LoginSubmission submission, CancellationToken ct)
+    {
+        var (flow, ui, body) = (submission.Flow, submission.Ui, submission.Body);
+        if (!Passwordless)
+        {
+            // Kratos's code strategy is not responsible for logins unless passwordless is on.
+            ui.Messages.Add(Messages.LoginNoStrategy());
+            return null;
+        }
+        var identifier = (FormBody.String(body, "identifier") ?? "").Trim();
+        var resend = FormBody.String(body, "resend") == Name;
+        if (flow.State == FlowStates.SentEmail && !resend) return await VerifyLoginCodeAsync(submission, identifier, ct);
+
+        if (identifier.Length == 0)
+        {
+            ui.SetValue("identifier", "");
+            ui.AddMessage("identifier", Messages.Required("identifier"));
+            return null;
+        }
+        var normalized = Schemas.IdentifierNormalizer.Graceful(identifier);
+        var identity = await identities.FindByIdentifierAsync(CredentialTypes.Code, normalized, ct);
+        var address = identity is null ? null : EmailAddressOf(identity, normalized);
+        if (identity is null || address is null)
+        {
+            // Kratos answers an identifier without a code credential with 4000035 and mails nothing.
+            ui.SetValue("identifier", identifier);
+            ui.Messages.Add(Messages.NoCodeUser());
+            return null;
+        }
+        // The flow's own refusals (a disabled identity, another identity on a refresh) come once the code proves the address.
+        await codes.CountMailAsync(address, ct);
+        var secret = OneTimeCodes.NewCode();
+        await codes.CreateAsync(flow.Id, identity.Id, LoginKind, address, "email", secret, Lifespan, ct);
+        var model = new JsonObject
+        {
+            ["to"] = address,
+            ["login_code"] = secret,
+            ["identity"] = identityJson.ToNode(identity, IdentityView.Public),
+            ["request_url"] = flow.RequestUrl,
+            ["expires_in_minutes"] = (int)Math.Ceiling(Lifespan.TotalMinutes),
+        };
+        if (flow.TransientPayload is { } payload) model["transient_payload"] = JsonNode.Parse(payload);
+        await courier.QueueEmailAsync("login_code_valid", address, model, ct);
+
+        var context = Context(flow);
+        context[LoginContextKey] = new JsonObject { ["address"] = address, ["identity_id"] = identity.Id.ToString() };
+        flow.InternalContext = context.ToJsonString();
+        flow.State = FlowStates.SentEmail;
+        ui.SetValue("identifier", identifier);
+        ShowSent(ui, Messages.LabelLoginCode(), Messages.LoginCodeSent());
+        return null;
+    }
+
+    private async Task<Identity?> VerifyLoginCodeAsync(LoginSubmission submission, string identifier, CancellationToken ct)
+    {
+        var (flow, ui, body) = (submission.Flow, submission.Ui, submission.Body);
+        var code = (FormBody.String(body, "code") ?? "").Trim();
+        if (code.Length == 0)
+        {
+            ui.AddMessage("code", Messages.Required("code"));
+            return null;
+        }
+        var sent = Context(flow)[LoginContextKey] as JsonObject;
+        var address = sent?["address"]?.GetValue<string>();
+        // The code was sent for one identifier: a submit naming another one cannot use it (Kratos looks the code up by identity).
+        if (address is null || (identifier.Length > 0 && !string.Equals(Schemas.IdentifierNormalizer.Graceful(identifier), address, StringComparison.OrdinalIgnoreCase)))
+        {
+            ui.Messages.Add(Messages.LoginCodeInvalid());
+            return null;
+        }
+        var (outcome, used) = await codes.UseCodeAsync(flow.Id, LoginKind, code, options.Selfservice.Methods.Code.Config.MaxSubmissions, ct);
+        if (outcome != OneTimeCodes.Outcome.Valid || used?.IdentityId is not { } identityId)
+        {
+            ui.Messages.Add(Messages.LoginCodeInvalid());
+            return null;
+        }
+        var identity = await identities.FindConfidentialAsync(identityId, ct);
+        if (identity is null)
+        {
+            ui.Messages.Add(Messages.LoginCodeInvalid());
+            return null;
+        }
+        if (submission.Refusal(identity) is { } refused)
+        {
+            ui.Messages.Add(refused);
+            return null;
+        }
+        // Receiving the code proves the address, as in Kratos, which marks it verified on a code login.
+        await addresses.MarkVerifiedAsync(identity.Id, "email", used.Address, flows.Now(), ct);
+        return identity;
+    }
+
+    /// <summary>The e-mail address of the identity's code credential that the identifier names, or null.</summary>
+    private static string? EmailAddressOf(Identity identity, string normalized)
+    {
+        var credential = identity.Credentials.FirstOrDefault(c => c.Type == CredentialTypes.Code);
+        if (credential is null) return null;
+        var config = JsonNode.Parse(credential.Config) as JsonObject;
+        foreach (var entry in (config?["addresses"] as JsonArray ?? []).OfType<JsonObject>())
+        {
+            var value = entry["address"]?.GetValue<string>();
+            if (value is not null && entry["channel"]?.GetValue<string>() == "email" && string.Equals(value, normalized, StringComparison.OrdinalIgnoreCase))
+                return value;
+        }
+        // Identities imported without addresses in their config: the identifier itself, when it is an e-mail address.
+        return credential.Identifiers.Any(i => string.Equals(i.Identifier, normalized, StringComparison.OrdinalIgnoreCase)) && normalized.Contains('@', StringComparison.Ordinal)
+            ? normalized
+            : null;
+    }
+
+    private static JsonObject Context(SelfServiceFlow flow) =>
+        (flow.InternalContext is { Length: > 0 } s ? JsonNode.Parse(s) as JsonObject : null) ?? [];
+
+    /// <summary>
+    /// The code-entry form (Kratos's <c>populateEmailSentFlow</c>): the default group's fields kept, hidden unless they
+    /// carry a message, then a hidden <c>method=code</c>, the <c>code</c> field, Continue and Resend.
+    /// </summary>
+    private void ShowSent(UiContainer ui, JsonObject codeLabel, JsonObject message)
+    {
+        var kept = new List<JsonObject>();
+        foreach (var node in ui.Nodes)
+        {
+            if (node["group"]?.GetValue<string>() != UiNodes.DefaultGroup) continue;
+            var attributes = node["attributes"] as JsonObject;
+            if (attributes?["type"]?.GetValue<string>() == "submit") continue;
+            if (attributes is not null && node["messages"] is not JsonArray { Count: > 0 }) attributes["type"] = "hidden";
+            kept.Add(node);
+        }
+        ui.Nodes.Clear();
+        ui.Nodes.AddRange(kept);
+        ui.Nodes.Add(UiNodes.Input("method", "hidden", Name, Name));
+        ui.Nodes.Add(UiNodes.Input("code", "text", Name, required: true, label: codeLabel));
+        ui.Nodes.Add(UiNodes.Submit("method", Name, Name, Messages.LabelContinue()));
+        ui.Nodes.Add(UiNodes.Submit("resend", Name, Name, Messages.LabelResendCode()));
+        ui.ClearMessages();
+        ui.Messages.Add(message);
+    }
+}

@@ -1,0 +1,110 @@
+using System.Text.Json.Nodes;
+using Gatehouse.SelfService.Flows;
+using Gatehouse.SelfService.Ui;
+using Gatehouse.Text;
+
+namespace Gatehouse.SelfService.Strategies.Code;
+
+/// <summary>
+/// Passwordless registration (Kratos's <c>code/strategy_registration.go</c>): <c>{method: code, traits}</c> validates the
+/// traits and mails a code to the address the schema marks <c>credentials.code.identifier</c>, the flow moves to
+/// <c>sent_email</c> with the traits kept (hidden); <c>{method: code, traits, code}</c> creates the identity with its
+/// <c>code</c> credential, the address verified (the code reached it), and the registration hooks run.
+/// </summary>
+public sealed partial class CodeStrategy
+{
+    private const string RegistrationKind = "registration_code";
+
+    /// <summary>Where the flow keeps the traits and the address the registration code was sent for.</summary>
+    private const string RegistrationContextKey = "code_registration";
+
+    public void Populate(RegistrationForm form)
+    {
+        if (!Passwordless) return;
+        if (form.ProfileFirst && form.Step == RegistrationStep.First) return; // the credentials come in the second step
+        form.Ui.Nodes.Add(UiNodes.Submit("method", Name, Name, Messages.SendSignUpCode()));
+    }
+
+    bool IRegistrationStrategy.Handles(string? method, JsonObject body) => Passwordless && method == Name;
+
+    public async Task<RegistrationOutcome> RegisterAsync(RegistrationSubmission submission, CancellationToken ct)
+    {
+        var (flow, body) = (submission.Flow, submission.Body);
+        var resend = FormBody.String(body, "resend") == Name;
+        if (flow.State == FlowStates.SentEmail)
+        {
+            var sentUi = UiContainer.FromJson(flow.Ui);
+            sentUi.ClearMessages();
+            // The traits the code was sent for; a submit carrying other traits is refused (4000036), as in Kratos.
+            var sent = submission.Context[RegistrationContextKey] as JsonObject;
+            var (sentTraits, sentTo) = (sent?["traits"], sent?["address"]?.GetValue<string>());
+            if (sentTraits is null || sentTo is null
+                || (submission.SubmittedTraits is JsonObject st && st.Count > 0 && !JsonNode.DeepEquals(st, sentTraits)))
+            {
+                sentUi.Messages.Add(Messages.TraitsMismatch());
+                return new RegistrationOutcome.ShowForm(sentUi, 400);
+            }
+            if (!resend) return await VerifyRegistrationCodeAsync(submission, sentUi, sentTraits, sentTo, ct);
+            await SendRegistrationCodeAsync(flow, sentTo, sentTraits, ct);
+            sentUi.Messages.Add(Messages.RegistrationCodeSent());
+            return new RegistrationOutcome.ShowForm(sentUi, 400);
+        }
+
+        var (traits, ui) = submission.CredentialTraits();
+        if (traits is null) return new RegistrationOutcome.ShowForm(ui, 400);
+        var validation = submission.Schema.Validate(traits);
+        if (!validation.IsValid)
+        {
+            FlowService.AddTraitErrors(ui, validation.Errors);
+            return new RegistrationOutcome.ShowForm(ui, 400);
+        }
+        var address = validation.CodeAddresses.FirstOrDefault(a => a.Via == "email")?.Value;
+        if (address is null)
+        {
+            ui.Messages.Add(Messages.IdentifierMissing());
+            return new RegistrationOutcome.ShowForm(ui, 400);
+        }
+        var context = submission.Context;
+        context[RegistrationContextKey] = new JsonObject { ["traits"] = traits.DeepClone(), ["address"] = address };
+        flow.InternalContext = context.ToJsonString();
+        await SendRegistrationCodeAsync(flow, address, traits, ct);
+        flow.State = FlowStates.SentEmail;
+        ShowSent(ui, Messages.LabelRegistrationCode(), Messages.RegistrationCodeSent());
+        return new RegistrationOutcome.ShowForm(ui, 400);
+    }
+
+    private async Task SendRegistrationCodeAsync(SelfServiceFlow flow, string address, JsonNode traits, CancellationToken ct)
+    {
+        await codes.CountMailAsync(address, ct);
+        var secret = OneTimeCodes.NewCode();
+        await codes.CreateAsync(flow.Id, null, RegistrationKind, address, "email", secret, Lifespan, ct);
+        var model = new JsonObject
+        {
+            ["to"] = address,
+            ["registration_code"] = secret,
+            ["traits"] = traits.DeepClone(),
+            ["request_url"] = flow.RequestUrl,
+            ["expires_in_minutes"] = (int)Math.Ceiling(Lifespan.TotalMinutes),
+        };
+        if (flow.TransientPayload is { } payload) model["transient_payload"] = JsonNode.Parse(payload);
+        await courier.QueueEmailAsync("registration_code_valid", address, model, ct);
+    }
+
+    private async Task<RegistrationOutcome> VerifyRegistrationCodeAsync(RegistrationSubmission submission, UiContainer ui, JsonNode traits, string address, CancellationToken ct)
+    {
+        var code = (FormBody.String(submission.Body, "code") ?? "").Trim();
+        if (code.Length == 0)
+        {
+            ui.AddMessage("code", Messages.Required("code"));
+            return new RegistrationOutcome.ShowForm(ui, 400);
+        }
+        var (outcome, _) = await codes.UseCodeAsync(submission.Flow.Id, RegistrationKind, code, options.Selfservice.Methods.Code.Config.MaxSubmissions, ct);
+        if (outcome != OneTimeCodes.Outcome.Valid)
+        {
+            ui.Messages.Add(Messages.RegistrationCodeInvalid());
+            return new RegistrationOutcome.ShowForm(ui, 400);
+        }
+        // The code credential (identifiers and addresses) follows from the schema's credentials.code extension.
+        return new RegistrationOutcome.CreateIdentity(ui, traits.DeepClone(), [], VerifiedAddresses: [address]);
+    }
+}

@@ -1,0 +1,356 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Gatehouse.Config;
+using Gatehouse.Courier;
+using Gatehouse.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
+using static Gatehouse.Tests.SelfService.FlowTestHelpers;
+
+namespace Gatehouse.Tests.SelfService;
+
+/// <summary>
+/// Passwordless login and registration by a one-time e-mail code (<c>selfservice.methods.code.passwordless_enabled</c>),
+/// with the code read from the mail the courier delivered to a real SMTP server, and a fake clock for expiry.
+/// </summary>
+public sealed partial class CodeLoginTests(CodeLoginTests.Servers servers) : IClassFixture<CodeLoginTests.Servers>
+{
+    private const string CodeSchema = """
+    {
+      "$id": "https://gatehouse.test/code.schema.json",
+      "$schema": "http://json-schema.org/draft-07/schema#",
+      "type": "object",
+      "properties": {
+        "traits": {
+          "type": "object",
+          "properties": {
+            "email": {
+              "type": "string",
+              "format": "email",
+              "title": "E-Mail",
+              "ory.sh/kratos": {
+                "credentials": { "password": { "identifier": true }, "code": { "identifier": true, "via": "email" } },
+                "verification": { "via": "email" },
+                "recovery": { "via": "email" }
+              }
+            }
+          },
+          "required": ["email"],
+          "additionalProperties": false
+        }
+      }
+    }
+    """;
+
+    public sealed class Harness : IAsyncDisposable
+    {
+        public required TestServer Server { get; init; }
+        public required SmtpTestServer Smtp { get; init; }
+        public required FakeTimeProvider Clock { get; init; }
+
+        /// <summary>Delivers the queued mails through the courier's SMTP sender and returns the code in the newest one to <paramref name="to"/>.</summary>
+        public async Task<string> MailedCodeAsync(string to)
+        {
+            var before = Smtp.Messages.Count;
+            var worker = ActivatorUtilities.CreateInstance<CourierWorker>(Server.Services);
+            await worker.ProcessBatchAsync(CancellationToken.None);
+            await Smtp.WaitForAsync(before + 1, TimeSpan.FromSeconds(10));
+            var mail = Smtp.Messages.Last(m => m.To.Mailboxes.Any(b => string.Equals(b.Address, to, StringComparison.OrdinalIgnoreCase)));
+            return SixDigits().Match(mail.TextBody ?? "").Value;
+        }
+
+        public int MailsTo(string to) => Smtp.Messages.Count(m => m.To.Mailboxes.Any(b => string.Equals(b.Address, to, StringComparison.OrdinalIgnoreCase)));
+
+        public async ValueTask DisposeAsync()
+        {
+            await Server.DisposeAsync();
+            await Smtp.DisposeAsync();
+        }
+    }
+
+    /// <summary>One server (and SMTP server, clock) per database for the class; each test uses its own addresses.</summary>
+    public sealed class Servers : IAsyncDisposable
+    {
+        private readonly Dictionary<string, Task<Harness>> _started = [];
+        private readonly Lock _lock = new();
+
+        public Task<Harness> Get(string db)
+        {
+            lock (_lock)
+            {
+                if (!_started.TryGetValue(db, out var h)) _started[db] = h = StartAsync(db);
+                return h;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var h in _started.Values)
+            {
+                if (h.IsCompletedSuccessfully) await h.Result.DisposeAsync();
+            }
+        }
+    }
+
+    [GeneratedRegex("\\b[0-9]{6}\\b")]
+    private static partial Regex SixDigits();
+
+    private static async Task<Harness> StartAsync(string db)
+    {
+        var smtp = await SmtpTestServer.StartAsync();
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var server = await TestServer.StartAsync(db, o =>
+        {
+            FlowServerFixture.Configure(o);
+            o.Identity.Schemas = [.. o.Identity.Schemas, new IdentitySchemaEntry { Id = "code", Url = "base64://" + Convert.ToBase64String(Encoding.UTF8.GetBytes(CodeSchema)) }];
+            o.Identity.DefaultSchemaId = "code";
+            o.Selfservice.Methods.Code.PasswordlessEnabled = true;
+            o.Selfservice.Methods.Code.Config.Lifespan = TimeSpan.FromMinutes(15);
+            o.Selfservice.Flows.Registration.After.Code = new FlowAfterMethodOptions { Hooks = [new HookConfig { Hook = "session" }] };
+            o.Selfservice.Flows.Verification.Enabled = true;
+            o.Courier.Smtp.ConnectionUri = smtp.ConnectionUri;
+            o.Courier.Smtp.FromAddress = "accounts@gatehouse.test";
+            o.Selfservice.Methods.Code.Config.MaxSubmissions = 3;
+            o.Selfservice.Flows.Login.Lifespan = TimeSpan.FromHours(2);
+        }, s => s.AddSingleton<TimeProvider>(clock));
+        return new Harness { Server = server, Smtp = smtp, Clock = clock };
+    }
+
+    private static Task<HttpResponseMessage> Submit(TestServer s, JsonNode flow, JsonObject body) =>
+        s.Public.PostJson($"/self-service/{(flow["ui"]!["action"]!.GetValue<string>().Contains("/login", StringComparison.Ordinal) ? "login" : "registration")}?flow={flow["id"]}", body);
+
+    /// <summary>Registers by code through the API flow; returns the email and the success body.</summary>
+    private static async Task<(string Email, JsonNode Body)> RegisterByCodeAsync(Harness h)
+    {
+        var email = HttpAssertions.UniqueEmail("code");
+        var flow = await ApiFlow(h.Server.Public, "registration");
+        var sent = await (await Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["traits"] = new JsonObject { ["email"] = email } })).Json(HttpStatusCode.BadRequest);
+        Assert.Equal("sent_email", sent["state"]!.GetValue<string>());
+        var code = await h.MailedCodeAsync(email);
+        var done = await (await Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["traits"] = new JsonObject { ["email"] = email }, ["code"] = code })).Json(HttpStatusCode.OK);
+        return (email, done);
+    }
+
+    private static List<(string? Group, string? Name, string? Type, string? Value)> Nodes(JsonNode flow) =>
+        [.. flow["ui"]!["nodes"]!.AsArray().Select(n => (
+            n!["group"]?.GetValue<string>(),
+            n["attributes"]!["name"]?.GetValue<string>(),
+            n["attributes"]!["type"]?.GetValue<string>(),
+            n["attributes"]!["value"] is JsonValue v ? v.ToString() : null))];
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Login_form_offers_the_code_method_next_to_one_identifier_field(string db)
+    {
+        var h = await servers.Get(db);
+        var flow = await ApiFlow(h.Server.Public, "login");
+        var nodes = Nodes(flow);
+        Assert.Single(nodes, n => n.Name == "identifier");
+        var code = flow["ui"]!["nodes"]!.AsArray().Single(n => n!["group"]!.GetValue<string>() == "code")!;
+        Assert.Equal("submit", code["attributes"]!["type"]!.GetValue<string>());
+        Assert.Equal("code", code["attributes"]!["value"]!.GetValue<string>());
+        Assert.Equal(1010015L, code["meta"]!["label"]!["id"]!.GetValue<long>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Registration_by_code_creates_the_identity_with_a_code_credential_a_verified_address_and_a_session(string db)
+    {
+        var h = await servers.Get(db);
+        var email = HttpAssertions.UniqueEmail("reg");
+        var flow = await ApiFlow(h.Server.Public, "registration");
+        Assert.Contains(Nodes(flow), n => n is { Group: "code", Name: "method", Type: "submit", Value: "code" });
+
+        var sent = await (await Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["traits"] = new JsonObject { ["email"] = email } })).Json(HttpStatusCode.BadRequest);
+        Assert.Equal("sent_email", sent["state"]!.GetValue<string>());
+        Assert.Contains(1040005L, MessageIds(sent));
+        var nodes = Nodes(sent);
+        Assert.Contains(nodes, n => n is { Name: "traits.email", Type: "hidden" } && n.Value == email);
+        Assert.Contains(nodes, n => n is { Group: "code", Name: "code", Type: "text" });
+        Assert.Contains(nodes, n => n is { Group: "code", Name: "resend", Type: "submit", Value: "code" });
+        Assert.DoesNotContain(nodes, n => n.Name == "password");
+        var code = await h.MailedCodeAsync(email);
+        Assert.Matches("^[0-9]{6}$", code);
+
+        var wrong = await (await Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["traits"] = new JsonObject { ["email"] = email }, ["code"] = code == "000000" ? "111111" : "000000" })).Json(HttpStatusCode.BadRequest);
+        Assert.Contains(4040003L, MessageIds(wrong));
+        // Other traits than the ones the code was sent for are refused.
+        var other = await (await Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["traits"] = new JsonObject { ["email"] = "someone-else@example.com" }, ["code"] = code })).Json(HttpStatusCode.BadRequest);
+        Assert.Contains(4000036L, MessageIds(other));
+
+        var done = await (await Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["traits"] = new JsonObject { ["email"] = email }, ["code"] = code })).Json(HttpStatusCode.OK);
+        Assert.False(string.IsNullOrEmpty(done["session_token"]?.GetValue<string>()));
+        Assert.Equal("code", done["session"]!["authentication_methods"]![0]!["method"]!.GetValue<string>());
+        var id = done["identity"]!["id"]!.GetValue<string>();
+        var identity = await (await h.Server.AdminWithKey.GetAsync($"/admin/identities/{id}?include_credential=code")).Json(HttpStatusCode.OK);
+        var credential = identity["credentials"]!["code"]!;
+        Assert.Equal(email, credential["identifiers"]![0]!.GetValue<string>());
+        Assert.Equal("email", credential["config"]!["addresses"]![0]!["channel"]!.GetValue<string>());
+        Assert.True(identity["verifiable_addresses"]![0]!["verified"]!.GetValue<bool>());
+        Assert.Equal("completed", identity["verifiable_addresses"]![0]!["status"]!.GetValue<string>());
+        // As in Kratos, the admin API does not delete a code credential; nothing changes.
+        var delete = await (await h.Server.AdminWithKey.DeleteAsync($"/admin/identities/{id}/credentials/code")).Json(HttpStatusCode.BadRequest);
+        Assert.Equal("Credentials type code cannot be deleted.", delete["error"]!["reason"]!.GetValue<string>());
+        var after = await (await h.Server.AdminWithKey.GetAsync($"/admin/identities/{id}?include_credential=code")).Json(HttpStatusCode.OK);
+        Assert.Equal(identity["credentials"]!["code"]!.ToJsonString(), after["credentials"]!["code"]!.ToJsonString());
+        // The address is proved by the code: no verification mail follows.
+        await ActivatorUtilities.CreateInstance<CourierWorker>(h.Server.Services).ProcessBatchAsync(CancellationToken.None);
+        Assert.Equal(1, h.MailsTo(email));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Login_by_code_mails_a_code_answers_400_sent_email_and_signs_in_with_aal1_code(string db)
+    {
+        var h = await servers.Get(db);
+        var (email, registered) = await RegisterByCodeAsync(h);
+        var flow = await ApiFlow(h.Server.Public, "login");
+
+        var sent = await (await Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["identifier"] = email })).Json(HttpStatusCode.BadRequest);
+        Assert.Equal("sent_email", sent["state"]!.GetValue<string>());
+        Assert.Equal("code", sent["active"]!.GetValue<string>());
+        Assert.Equal([1010014L], MessageIds(sent));
+        Assert.Equal(
+            [("default", "identifier", "hidden", email), ("code", "method", "hidden", "code"), ("code", "code", "text", null), ("code", "method", "submit", "code"), ("code", "resend", "submit", "code")],
+            Nodes(sent));
+        var code = await h.MailedCodeAsync(email);
+
+        var wrong = await (await Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["identifier"] = email, ["code"] = code == "000000" ? "111111" : "000000" })).Json(HttpStatusCode.BadRequest);
+        Assert.Equal([4010008L], MessageIds(wrong));
+        Assert.Equal("sent_email", wrong["state"]!.GetValue<string>());
+
+        var done = await (await Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["identifier"] = email, ["code"] = code })).Json(HttpStatusCode.OK);
+        Assert.Equal(registered["identity"]!["id"]!.GetValue<string>(), done["session"]!["identity"]!["id"]!.GetValue<string>());
+        Assert.Equal("aal1", done["session"]!["authenticator_assurance_level"]!.GetValue<string>());
+        Assert.Equal("code", done["session"]!["authentication_methods"]![0]!["method"]!.GetValue<string>());
+        Assert.Equal("aal1", done["session"]!["authentication_methods"]![0]!["aal"]!.GetValue<string>());
+
+        // Single use: a second flow cannot use the same code.
+        var again = await ApiFlow(h.Server.Public, "login");
+        await (await Submit(h.Server, again, new JsonObject { ["method"] = "code", ["identifier"] = email })).Json(HttpStatusCode.BadRequest);
+        var reused = await (await Submit(h.Server, again, new JsonObject { ["method"] = "code", ["identifier"] = email, ["code"] = code })).Json(HttpStatusCode.BadRequest);
+        Assert.Contains(4010008L, MessageIds(reused));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_login_code_expires_with_the_configured_lifespan(string db)
+    {
+        var h = await servers.Get(db);
+        var (email, _) = await RegisterByCodeAsync(h);
+        var flow = await ApiFlow(h.Server.Public, "login");
+        await (await Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["identifier"] = email })).Json(HttpStatusCode.BadRequest);
+        var code = await h.MailedCodeAsync(email);
+        h.Clock.Advance(TimeSpan.FromMinutes(16));
+        var late = await (await Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["identifier"] = email, ["code"] = code })).Json(HttpStatusCode.BadRequest);
+        Assert.Contains(4010008L, MessageIds(late));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Resend_mails_a_new_code_and_the_old_one_stops_working(string db)
+    {
+        var h = await servers.Get(db);
+        var (email, _) = await RegisterByCodeAsync(h);
+        var flow = await ApiFlow(h.Server.Public, "login");
+        await (await Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["identifier"] = email })).Json(HttpStatusCode.BadRequest);
+        var first = await h.MailedCodeAsync(email);
+        var resent = await (await Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["identifier"] = email, ["resend"] = "code" })).Json(HttpStatusCode.BadRequest);
+        Assert.Equal("sent_email", resent["state"]!.GetValue<string>());
+        var second = await h.MailedCodeAsync(email);
+        if (first != second)
+        {
+            var old = await (await Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["identifier"] = email, ["code"] = first })).Json(HttpStatusCode.BadRequest);
+            Assert.Contains(4010008L, MessageIds(old));
+        }
+        await (await Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["identifier"] = email, ["code"] = second })).Json(HttpStatusCode.OK);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Wrong_codes_are_bounded_by_max_submissions_then_even_the_right_code_fails(string db)
+    {
+        var h = await servers.Get(db);
+        var (email, _) = await RegisterByCodeAsync(h);
+        var flow = await ApiFlow(h.Server.Public, "login");
+        await (await Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["identifier"] = email })).Json(HttpStatusCode.BadRequest);
+        var code = await h.MailedCodeAsync(email);
+        var wrong = code == "000000" ? "111111" : "000000";
+        // Concurrent wrong guesses: the conditional update lets at most max_submissions of them be compared.
+        await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["identifier"] = email, ["code"] = wrong })));
+        var right = await (await Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["identifier"] = email, ["code"] = code })).Json(HttpStatusCode.BadRequest);
+        Assert.Contains(4010008L, MessageIds(right));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task An_unknown_address_gets_Kratos_message_4000035_and_no_mail(string db)
+    {
+        var h = await servers.Get(db);
+        var ghost = HttpAssertions.UniqueEmail("ghost");
+        var flow = await ApiFlow(h.Server.Public, "login");
+        var answer = await (await Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["identifier"] = ghost })).Json(HttpStatusCode.BadRequest);
+        Assert.Equal("choose_method", answer["state"]!.GetValue<string>());
+        Assert.Equal([4000035L], MessageIds(answer));
+        var worker = ActivatorUtilities.CreateInstance<CourierWorker>(h.Server.Services);
+        await worker.ProcessBatchAsync(CancellationToken.None);
+        Assert.Equal(0, h.MailsTo(ghost));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_code_sent_for_one_identifier_cannot_sign_in_another(string db)
+    {
+        var h = await servers.Get(db);
+        var (email, _) = await RegisterByCodeAsync(h);
+        var (other, _) = await RegisterByCodeAsync(h);
+        var flow = await ApiFlow(h.Server.Public, "login");
+        await (await Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["identifier"] = email })).Json(HttpStatusCode.BadRequest);
+        var code = await h.MailedCodeAsync(email);
+        var swapped = await (await Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["identifier"] = other, ["code"] = code })).Json(HttpStatusCode.BadRequest);
+        Assert.Contains(4010008L, MessageIds(swapped));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Browser_login_by_code_redirects_to_the_ui_and_sets_the_session_cookie(string db)
+    {
+        var h = await servers.Get(db);
+        var (email, _) = await RegisterByCodeAsync(h);
+        using var browser = new Browser(h.Server.PublicUrl);
+        browser.Client.DefaultRequestHeaders.AcceptLanguage.ParseAdd("de");
+        var init = await browser.Client.GetAsync("/self-service/login/browser");
+        Assert.Equal(HttpStatusCode.SeeOther, init.StatusCode);
+        var flowId = System.Web.HttpUtility.ParseQueryString(init.Headers.Location!.Query)["flow"];
+        // The built-in page offers the code method, in German, without JavaScript.
+        var page = await (await browser.Client.GetAsync(init.Headers.Location)).Content.ReadAsStringAsync();
+        Assert.Contains("Anmeldecode senden", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("<script", page, StringComparison.OrdinalIgnoreCase);
+        var flow = await (await browser.Client.GetAsync($"/self-service/login/flows?id={flowId}")).Json(HttpStatusCode.OK);
+        var form = new Dictionary<string, string> { ["csrf_token"] = Csrf(flow), ["method"] = "code", ["identifier"] = email };
+        var sent = await browser.Client.PostAsync($"/self-service/login?flow={flowId}", new FormUrlEncodedContent(form));
+        Assert.Equal(HttpStatusCode.SeeOther, sent.StatusCode);
+        var entry = await (await browser.Client.GetAsync(sent.Headers.Location)).Content.ReadAsStringAsync();
+        Assert.Contains("Anmeldecode", entry, StringComparison.Ordinal);
+        Assert.Contains("Code erneut senden", entry, StringComparison.Ordinal);
+        Assert.Contains("name=\"resend\"", entry, StringComparison.Ordinal);
+        Assert.Contains("name=\"code\"", entry, StringComparison.Ordinal);
+        Assert.Contains("Ein Code wurde an die angegebene Adresse gesendet", entry, StringComparison.Ordinal);
+        Assert.DoesNotContain("<script", entry, StringComparison.OrdinalIgnoreCase);
+        var code = await h.MailedCodeAsync(email);
+        form["code"] = code;
+        var done = await browser.Client.PostAsync($"/self-service/login?flow={flowId}", new FormUrlEncodedContent(form));
+        Assert.Equal(HttpStatusCode.SeeOther, done.StatusCode);
+        Assert.NotNull(browser.Cookie("ory_kratos_session"));
+    }
+
+    [Fact]
+    public void Passwordless_and_mfa_together_is_a_config_error_naming_both_keys()
+    {
+        var dir = Directory.CreateTempSubdirectory("gatehouse-code-config");
+        try
+        {
+            var file = Path.Combine(dir.FullName, "gatehouse.yml");
+            File.WriteAllText(file, "dsn: memory\nselfservice:\n  methods:\n    code:\n      passwordless_enabled: true\n      mfa_enabled: true\n");
+            var e = Assert.Throws<ConfigException>(() => ConfigLoader.Load([file], new Dictionary<string, string?>(), dev: false));
+            Assert.Contains("passwordless_enabled", e.Message, StringComparison.Ordinal);
+            Assert.Contains("mfa_enabled", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+}
