@@ -1,13 +1,11 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gatehouse.Http.Json;
-using Gatehouse.Persistence;
-using Microsoft.EntityFrameworkCore;
 
 namespace Gatehouse.OAuth2.Clients;
 
 /// <summary>Hydra's client management (<c>client/handler.go</c> + <c>persister_client.go</c>) over the one database.</summary>
-public sealed class OAuth2ClientService(GatehouseDbContext db, ClientSecretHasher hasher, TimeProvider time)
+public sealed class OAuth2ClientService(IOAuth2ClientStore store, ClientSecretHasher hasher, TimeProvider time)
 {
     public const int DefaultPageSize = 250;
     public const int MaxPageSize = 1000;
@@ -35,7 +33,6 @@ public sealed class OAuth2ClientService(GatehouseDbContext db, ClientSecretHashe
         var row = new OAuth2Client
         {
             Pk = Guid.CreateVersion7(),
-            Nid = db.Nid,
             ClientId = clientId,
             ClientName = doc.Name,
             Owner = doc.Owner,
@@ -44,15 +41,14 @@ public sealed class OAuth2ClientService(GatehouseDbContext db, ClientSecretHashe
             CreatedAt = now,
             UpdatedAt = now,
         };
-        db.OAuth2Clients.Add(row);
-        await SaveAsync(ct);
+        if (!await store.InsertAsync(row, ct)) throw OAuth2Error.Conflict();
         return (new Loaded(row, doc), secret);
     }
 
     public async Task<Loaded?> FindAsync(string clientId, CancellationToken ct)
     {
         if (clientId.Length is 0 or > MaxClientIdLength) return null;
-        var row = await db.OAuth2Clients.AsNoTracking().FirstOrDefaultAsync(c => c.ClientId == clientId, ct);
+        var row = await store.FindAsync(clientId, ct);
         return row is null ? null : new Loaded(row, OAuth2ClientDocument.Load(row.Document));
     }
 
@@ -62,10 +58,7 @@ public sealed class OAuth2ClientService(GatehouseDbContext db, ClientSecretHashe
     /// <summary><c>listOAuth2Clients</c>: keyset pages in creation order, filtered by exact <c>client_name</c> / <c>owner</c>.</summary>
     public async Task<Page> ListAsync(int pageSize, Guid after, string? name, string? owner, CancellationToken ct)
     {
-        var q = db.OAuth2Clients.AsNoTracking().Where(c => c.Pk > after);
-        if (!string.IsNullOrEmpty(name)) q = q.Where(c => c.ClientName == name);
-        if (!string.IsNullOrEmpty(owner)) q = q.Where(c => c.Owner == owner);
-        var rows = await q.OrderBy(c => c.Pk).Take(pageSize + 1).ToListAsync(ct);
+        var rows = await store.ListAsync(after, name, owner, pageSize + 1, ct);
         Guid? next = rows.Count > pageSize ? rows[pageSize - 1].Pk : null;
         return new Page([.. rows.Take(pageSize).Select(r => new Loaded(r, OAuth2ClientDocument.Load(r.Document)))], next);
     }
@@ -109,11 +102,7 @@ public sealed class OAuth2ClientService(GatehouseDbContext db, ClientSecretHashe
     public async Task DeleteAsync(string clientId, CancellationToken ct)
     {
         if (clientId.Length > MaxClientIdLength) throw OAuth2Error.NotFound();
-        // The client's tokens go with it (Hydra's foreign keys cascade), in one transaction.
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        if (await db.OAuth2Clients.Where(c => c.ClientId == clientId).ExecuteDeleteAsync(ct) == 0) throw OAuth2Error.NotFound();
-        await db.OAuth2Tokens.Where(t => t.ClientId == clientId).ExecuteDeleteAsync(ct);
-        await tx.CommitAsync(ct);
+        if (!await store.DeleteWithTokensAsync(clientId, ct)) throw OAuth2Error.NotFound();
     }
 
     /// <summary>
@@ -122,23 +111,23 @@ public sealed class OAuth2ClientService(GatehouseDbContext db, ClientSecretHashe
     /// </summary>
     public async Task<(Loaded Client, string NewSecret)> RotateSecretAsync(string clientId, CancellationToken ct)
     {
-        var row = await db.OAuth2Clients.FirstOrDefaultAsync(c => c.ClientId == clientId, ct) ?? throw OAuth2Error.NotFound();
+        var row = await store.FindAsync(clientId, ct) ?? throw OAuth2Error.NotFound();
         var rotated = JsonSerializer.Deserialize<List<string>>(row.RotatedSecretHashes) ?? [];
         if (row.SecretHash.Length > 0) rotated.Insert(0, row.SecretHash);
         var secret = ClientSecretHasher.GenerateSecret();
         row.SecretHash = hasher.Hash(secret);
         row.RotatedSecretHashes = JsonSerializer.Serialize(rotated);
         row.UpdatedAt = Now();
-        await SaveAsync(ct);
+        await SaveAsync(row, ct);
         return (new Loaded(row, OAuth2ClientDocument.Load(row.Document)), secret);
     }
 
     public async Task<Loaded> DeleteRotatedSecretsAsync(string clientId, CancellationToken ct)
     {
-        var row = await db.OAuth2Clients.FirstOrDefaultAsync(c => c.ClientId == clientId, ct) ?? throw OAuth2Error.NotFound();
+        var row = await store.FindAsync(clientId, ct) ?? throw OAuth2Error.NotFound();
         row.RotatedSecretHashes = "[]";
         row.UpdatedAt = Now();
-        await SaveAsync(ct);
+        await SaveAsync(row, ct);
         return new Loaded(row, OAuth2ClientDocument.Load(row.Document));
     }
 
@@ -153,7 +142,7 @@ public sealed class OAuth2ClientService(GatehouseDbContext db, ClientSecretHashe
     private async Task<(Loaded Client, string? NewSecret)> UpdateAsync(string clientId, OAuth2ClientDocument doc, string? secret, CancellationToken ct)
     {
         doc.Validate(secret);
-        var row = await db.OAuth2Clients.FirstOrDefaultAsync(c => c.ClientId == clientId, ct) ?? throw OAuth2Error.NotFound();
+        var row = await store.FindAsync(clientId, ct) ?? throw OAuth2Error.NotFound();
         var newSecret = string.IsNullOrEmpty(secret) ? null : secret;
         if (newSecret is not null)
         {
@@ -165,20 +154,13 @@ public sealed class OAuth2ClientService(GatehouseDbContext db, ClientSecretHashe
         row.Owner = doc.Owner;
         row.Document = doc.Serialize();
         row.UpdatedAt = Now();
-        await SaveAsync(ct);
+        await SaveAsync(row, ct);
         return (new Loaded(row, doc), newSecret);
     }
 
-    private async Task SaveAsync(CancellationToken ct)
+    private async Task SaveAsync(OAuth2Client row, CancellationToken ct)
     {
-        try
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex))
-        {
-            throw OAuth2Error.Conflict();
-        }
+        if (!await store.UpdateAsync(row, ct)) throw OAuth2Error.Conflict();
     }
 
     /// <summary>Hydra stores client times rounded to the second.</summary>
