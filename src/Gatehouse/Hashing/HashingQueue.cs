@@ -1,5 +1,6 @@
 using Gatehouse.Config;
 using Gatehouse.Http.Errors;
+using System.Runtime.InteropServices;
 using Gatehouse.Text;
 
 namespace Gatehouse.Hashing;
@@ -9,10 +10,25 @@ namespace Gatehouse.Hashing;
 /// <c>concurrency</c> hashes at once, at most <c>max_queued</c> waiting (asynchronously, holding no thread), each for at
 /// most <c>max_wait</c>. Beyond that the request is shed with 503 and <c>Retry-After</c>, so a flood of logins queues or is
 /// refused instead of taking every core and thread-pool thread from whoami and the other cheap requests.
+/// <para>
+/// The hashes themselves run on the queue's own threads, not on the request's thread-pool thread: a bcrypt at cost 12
+/// holds a core for ~300 ms, and with it on the pool a 2-core server had no pool thread left for anything else until the
+/// pool's starvation detection added one (about two a second), so a burst of hashes left every cheap request queued for
+/// seconds. On Linux these threads also run at a lower scheduling priority (<see cref="HashThreadNiceness"/>): they still
+/// take every idle core, but a whoami that needs a core gets it ahead of a hash.
+/// </para>
 /// </summary>
 public sealed class HashingQueue : IDisposable
 {
+    /// <summary>
+    /// The niceness of the hashing threads (0 is normal, 19 the lowest priority). 10 gives a hash about a tenth of the
+    /// weight of a request thread when both want the same core; raising niceness needs no privilege.
+    /// </summary>
+    public const int HashThreadNiceness = 10;
+
     private readonly SemaphoreSlim _slots;
+    private readonly System.Collections.Concurrent.BlockingCollection<Action> _work = new();
+    private readonly Thread[] _threads;
     private readonly int _maxQueued;
     private readonly TimeSpan _maxWait;
     private int _waiting;
@@ -24,6 +40,13 @@ public sealed class HashingQueue : IDisposable
         _maxQueued = options.MaxQueued > 0 ? options.MaxQueued : 64 * Environment.ProcessorCount;
         _maxWait = options.MaxWait > TimeSpan.Zero ? options.MaxWait : TimeSpan.FromSeconds(10);
         _slots = new SemaphoreSlim(Concurrency, Concurrency);
+        // One thread per slot: the semaphore admits at most Concurrency hashes, so one is always free to take the next.
+        _threads = new Thread[Concurrency];
+        for (var i = 0; i < _threads.Length; i++)
+        {
+            _threads[i] = new Thread(Work) { IsBackground = true, Name = $"gatehouse-hash-{i}" };
+            _threads[i].Start();
+        }
     }
 
     public int Concurrency { get; }
@@ -50,7 +73,7 @@ public sealed class HashingQueue : IDisposable
             }
             if (!entered) throw Busy();
         }
-        return RunInSlot(work);
+        return await RunInSlotAsync(work);
     }
 
     /// <summary>
@@ -74,7 +97,7 @@ public sealed class HashingQueue : IDisposable
             }
             if (!entered) throw Busy();
         }
-        return RunInSlot(work);
+        return RunInSlotAsync(work).GetAwaiter().GetResult();
     }
 
     /// <summary>Takes a place in the queue, or sheds the request when the queue is full.</summary>
@@ -85,17 +108,88 @@ public sealed class HashingQueue : IDisposable
         throw Busy();
     }
 
-    private T RunInSlot<T>(Func<T> work)
+    /// <summary>Hands <paramref name="work"/> to a hashing thread (the caller holds a slot, released when it is done).</summary>
+    private Task<T> RunInSlotAsync<T>(Func<T> work)
     {
+        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
         try
         {
-            return work();
+            _work.Add(() =>
+            {
+                try
+                {
+                    done.SetResult(work());
+                }
+                catch (Exception ex)
+                {
+                    done.SetException(ex);
+                }
+                finally
+                {
+                    _slots.Release();
+                }
+            });
         }
-        finally
+        catch
         {
             _slots.Release();
+            throw;
+        }
+        return done.Task;
+    }
+
+    private void Work()
+    {
+        LowerThisThreadsPriority();
+        try
+        {
+            foreach (var item in _work.GetConsumingEnumerable()) item();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Disposed while waiting: the queue is shutting down.
         }
     }
+
+    /// <summary>
+    /// Raises this thread's niceness on Linux (per thread: a Linux thread is its own scheduling entity). .NET's
+    /// <see cref="Thread.Priority"/> is not applied on Linux, hence the system call; where it fails the thread keeps the
+    /// normal priority, which only costs latency under load.
+    /// </summary>
+    private static void LowerThisThreadsPriority()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        try
+        {
+            _ = SetPriority(PrioProcess, GetThreadId(), HashThreadNiceness);
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // Not glibc/musl as expected: keep the normal priority.
+        }
+    }
+
+    /// <summary>This thread's niceness on Linux (for tests), or null elsewhere.</summary>
+    internal static int? CurrentThreadNiceness()
+    {
+        if (!OperatingSystem.IsLinux()) return null;
+        Marshal.SetLastPInvokeError(0);
+        var nice = GetPriority(PrioProcess, GetThreadId());
+        return nice == -1 && Marshal.GetLastPInvokeError() != 0 ? null : nice;
+    }
+
+    private const int PrioProcess = 0;
+
+    // DllImport rather than LibraryImport: the generated LibraryImport stubs need unsafe code enabled for the whole
+    // project, and these three calls take and return plain ints, which need no marshalling code at all.
+    [DllImport("libc", EntryPoint = "setpriority", SetLastError = true)]
+    private static extern int SetPriority(int which, int who, int prio);
+
+    [DllImport("libc", EntryPoint = "getpriority", SetLastError = true)]
+    private static extern int GetPriority(int which, int who);
+
+    [DllImport("libc", EntryPoint = "gettid")]
+    private static extern int GetThreadId();
 
     public static GatehouseError Busy() =>
         new(503, Messages.ServerBusy(1)["text"]!.GetValue<string>(), "server_busy", details: new System.Text.Json.Nodes.JsonObject { ["retry_after_seconds"] = 1, ["message"] = Messages.ServerBusy(1) })
@@ -103,5 +197,11 @@ public sealed class HashingQueue : IDisposable
             RetryAfter = TimeSpan.FromSeconds(1),
         };
 
-    public void Dispose() => _slots.Dispose();
+    public void Dispose()
+    {
+        _work.CompleteAdding();
+        foreach (var thread in _threads) thread.Join(TimeSpan.FromSeconds(5));
+        _work.Dispose();
+        _slots.Dispose();
+    }
 }

@@ -34,4 +34,21 @@ public sealed class HashingQueueTests
     [Fact]
     public void Concurrency_defaults_to_the_processor_count() =>
         Assert.Equal(Environment.ProcessorCount, new HashingQueue(new HashingQueueOptions()).Concurrency);
+
+    [Fact]
+    public async Task Hashes_run_on_the_queues_own_lower_priority_threads_not_on_the_callers_thread_pool_thread()
+    {
+        using var queue = new HashingQueue(new HashingQueueOptions { Concurrency = 2 });
+        var (thread, pool, niceness) = await queue.RunAsync(() => (Environment.CurrentManagedThreadId, Thread.CurrentThread.IsThreadPoolThread, HashingQueue.CurrentThreadNiceness()), CancellationToken.None);
+        Assert.NotEqual(Environment.CurrentManagedThreadId, thread);
+        Assert.False(pool);
+        if (OperatingSystem.IsLinux()) Assert.Equal(HashingQueue.HashThreadNiceness, niceness);
+        Assert.Equal(0, HashingQueue.CurrentThreadNiceness() ?? 0);
+
+        // A hash that throws hands its exception to the caller and frees its slot.
+        await Assert.ThrowsAsync<InvalidOperationException>(() => queue.RunAsync<int>(() => throw new InvalidOperationException("bad hash"), CancellationToken.None));
+        Assert.Throws<InvalidOperationException>(() => queue.Run<int>(() => throw new InvalidOperationException("bad hash")));
+        var results = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => queue.RunAsync(() => i * 2, CancellationToken.None)));
+        Assert.Equal(Enumerable.Range(0, 20).Select(i => i * 2), results);
+    }
 }
