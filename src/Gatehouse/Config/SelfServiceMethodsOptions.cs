@@ -10,6 +10,7 @@ public sealed class SelfServiceMethodsOptions
     public CodeMethodOptions Code { get; set; } = new();
     public LinkMethodOptions Link { get; set; } = new();
     public TotpMethodOptions Totp { get; set; } = new();
+    public LookupSecretMethodOptions LookupSecret { get; set; } = new();
 }
 
 public sealed class PasswordMethodOptions
@@ -85,4 +86,11 @@ public sealed class TotpMethodConfig
 {
     /// <summary>The issuer an authenticator app shows; unset means the host name of <c>serve.public.base_url</c> (Kratos's default).</summary>
     public string? Issuer { get; set; }
+}
+
+/// <summary><c>selfservice.methods.lookup_secret</c>: one-use recovery codes as a second factor.</summary>
+public sealed class LookupSecretMethodOptions
+{
+    /// <summary>Off by default, as in Kratos.</summary>
+    public bool Enabled { get; set; }
 }

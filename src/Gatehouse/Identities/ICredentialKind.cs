@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace Gatehouse.Identities;
 
 /// <summary>
@@ -21,6 +23,14 @@ public interface ICredentialKind
     /// own in the stored config (a TOTP app's last used time step) that Kratos does not have.
     /// </summary>
     string AdminConfig(string config) => config;
+
+    /// <summary>
+    /// The config to store for one an admin wrote (create, PUT, or a PATCH of the admin view) or a method set, given the
+    /// stored one (null for a new credential): a method turns secrets into what it keeps (recovery codes into hashes)
+    /// and carries over the state <see cref="AdminConfig"/> leaves out (a TOTP app's last used time step), so an admin
+    /// update neither stores a secret in plain text nor re-opens a spent code.
+    /// </summary>
+    JsonObject ToStored(JsonObject written, string? stored, Guid identityId) => written;
 
     /// <summary>Whether there is anything to remove (a password credential can hold only its identifiers).</summary>
     bool IsSetUp(IdentityCredential credential) => true;

@@ -254,12 +254,12 @@ public sealed class IdentityManager(GatehouseDbContext db, IdentitySchemaRegistr
             var credential = identity.Credentials.FirstOrDefault(c => c.Type == imp.Type);
             if (credential is null)
             {
-                credential = NewCredential(identity, imp.Type, imp.Config, now);
+                credential = NewCredential(identity, imp.Type, ToStored(imp.Type, imp.Config, null, identity.Id), now);
                 identity.Credentials.Add(credential);
             }
             else
             {
-                credential.Config = Merge(imp, credential.Config).ToJsonString();
+                credential.Config = ToStored(imp.Type, Merge(imp, credential.Config), credential.Config, identity.Id).ToJsonString();
                 credential.UpdatedAt = now;
             }
             if (imp.Identifiers.Count > 0)
@@ -299,6 +299,9 @@ public sealed class IdentityManager(GatehouseDbContext db, IdentitySchemaRegistr
         SyncRecovery(identity, result.RecoveryAddresses, now);
     }
 
+    private JsonObject ToStored(string type, JsonObject written, string? stored, Guid identityId) =>
+        kinds.Find(type)?.ToStored(written, stored, identityId) ?? written;
+
     private static JsonObject Merge(CredentialImport.Imported imp, string existingConfig)
     {
         if (!imp.Append) return imp.Config;
@@ -335,8 +338,8 @@ public sealed class IdentityManager(GatehouseDbContext db, IdentitySchemaRegistr
             if (type is CredentialTypes.Oidc or CredentialTypes.Saml) continue;
             if (value is not JsonObject entry) throw GatehouseError.BadRequest($"failed to apply JSON patch: credentials.{type} must be an object.");
             if (entry["type"] is JsonValue t && t.ToString() != type) throw GatehouseError.BadRequest($"credentials.{type}.type must equal \"{type}\".");
-            var config = entry["config"] as JsonObject ?? [];
             var credential = identity.Credentials.FirstOrDefault(c => c.Type == type);
+            var config = ToStored(type, entry["config"] as JsonObject ?? [], credential?.Config, identity.Id);
             var text = config.ToJsonString();
             if (credential is null)
             {

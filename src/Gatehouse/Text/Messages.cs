@@ -65,6 +65,23 @@ public static class Messages
     public static JsonObject TotpSecretLabel() => Info(1050017, "This is your authenticator app secret. Use it if you can not scan the QR code.");
     public static JsonObject TotpSecret(string secret) => Info(1050006, secret, new JsonObject { ["secret"] = secret });
     public static JsonObject UnlinkTotp() => Info(1050004, "Unlink TOTP Authenticator App");
+    public static JsonObject LabelLookupSecret() => Info(1010007, "Backup recovery code");
+    public static JsonObject UseLookupSecret() => Info(1010010, "Use backup recovery code");
+    public static JsonObject RevealLookup() => Info(1050007, "Reveal backup recovery codes");
+    public static JsonObject RegenerateLookup() => Info(1050008, "Generate new backup recovery codes");
+    public static JsonObject LookupSecret(string secret) => Info(1050009, secret, new JsonObject { ["secret"] = secret });
+    public static JsonObject LookupSecretsLabel() => Info(1050010, "These are your back up recovery codes. Please keep them in a safe place!");
+    public static JsonObject ConfirmLookup() => Info(1050011, "Confirm backup recovery codes");
+
+    /// <summary>Kratos formats the time as Go's <c>time.Time.String()</c> in UTC: <c>2021-08-17 11:32:39 +0000 UTC</c>.</summary>
+    public static JsonObject LookupSecretUsed(DateTimeOffset usedAt) =>
+        Info(1050014, "Secret was used at " + usedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture) + " +0000 UTC",
+            new JsonObject { ["used_at"] = usedAt.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture), ["used_at_unix"] = usedAt.ToUnixTimeSeconds() });
+    public static JsonObject LookupSecretList(string text, JsonArray secrets) => Info(1050015, text, new JsonObject { ["secrets"] = secrets });
+    public static JsonObject DisableLookup() => Info(1050016, "Disable this method");
+    public static JsonObject LookupAlreadyUsed() => Error(4000012, "This backup recovery code has already been used.");
+    public static JsonObject NoLookup() => Error(4000014, "You have no backup recovery codes set up.");
+    public static JsonObject LookupInvalid() => Error(4000016, "The backup recovery code is not valid.");
     public static JsonObject LoginMfa() => Info(1010004, "Please complete the second authentication challenge.");
     public static JsonObject LoginReAuth() => Info(1010003, "Please confirm this action by verifying that it is you.");
     public static JsonObject SignInWithPassword() => Info(1010022, "Sign in with password");

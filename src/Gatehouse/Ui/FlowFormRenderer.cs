@@ -86,7 +86,8 @@ public sealed class FlowFormRenderer(UiText text)
             case "text":
                 html.Open("div", Attr.Of("class", "node-text"), Attr.Of("id", UniqueId(prefix, String(attributes["id"]))));
                 if (Label(node) is { } textLabel) html.Element("p", textLabel, Attr.Of("class", "node-text-label"));
-                html.Element("p", text.Message(attributes["text"]), Attr.Of("class", "node-text-value"));
+                if (attributes["text"]?["context"]?["secrets"] is JsonArray secrets) Secrets(html, secrets);
+                else html.Element("p", text.Message(attributes["text"]), Attr.Of("class", "node-text-value"));
                 html.Close("div");
                 Messages(html, messages, null);
                 break;
@@ -170,6 +171,28 @@ public sealed class FlowFormRenderer(UiText text)
         html.Open("label", Attr.Of("for", id)).Text(label);
         if (required) html.Element("span", "*", Attr.Of("class", "required-mark"), Attr.Of("title", text["required"]), Attr.Of("aria-hidden", "true"));
         html.Close("label");
+    }
+
+    /// <summary>
+    /// A list of secrets (recovery codes, Kratos's 1050015 text with <c>context.secrets</c>): one item per code, in a code
+    /// font; a used one as "used" with its time (1050014's <c>context.used_at</c>).
+    /// </summary>
+    private void Secrets(HtmlWriter html, JsonArray secrets)
+    {
+        html.Open("ul", Attr.Of("class", "node-text-secrets"));
+        foreach (var secret in secrets.OfType<JsonObject>())
+        {
+            if (secret["id"] is JsonValue id && id.TryGetValue<long>(out var number) && number == 1050014 && String(secret["context"]?["used_at"]) is { } usedAt)
+            {
+                html.Open("li", Attr.Of("class", "secret-used")).Text(text["lookup.used"] + " ")
+                    .Element("time", usedAt.Replace('T', ' ').TrimEnd('Z') + " UTC", Attr.Of("datetime", usedAt)).Close("li");
+            }
+            else
+            {
+                html.Open("li").Element("code", text.Message(secret)).Close("li");
+            }
+        }
+        html.Close("ul");
     }
 
     /// <summary>Messages in place: errors are alerts (announced), info and success are status messages.</summary>

@@ -165,6 +165,7 @@ public sealed class UiPages(SessionManager sessions, GatehouseOptions options, U
         "profile" => text["settings.group.profile"],
         "password" => text["settings.group.password"],
         "totp" => text["settings.group.totp"],
+        "lookup_secret" => text["settings.group.lookup_secret"],
         _ => group,
     };
 

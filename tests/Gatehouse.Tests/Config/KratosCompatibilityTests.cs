@@ -44,7 +44,6 @@ public sealed class KratosCompatibilityTests
         Assert.Equal(
             [
                 "\"version\" is not supported by Gatehouse yet and is ignored",
-                "\"selfservice.methods.lookup_secret\" is not supported by Gatehouse yet and is ignored",
                 "\"ciphers\" is not supported by Gatehouse yet and is ignored",
                 "\"feature_flags.use_continue_with_transitions\" is not supported by Gatehouse yet and is ignored",
             ],
@@ -56,6 +55,7 @@ public sealed class KratosCompatibilityTests
         Assert.Equal("http://127.0.0.1:4455/welcome", o.Selfservice.DefaultBrowserReturnUrl);
         Assert.Equal(3, o.Selfservice.AllowedReturnUrls.Count);
         Assert.True(o.Selfservice.Methods.Link.Enabled);
+        Assert.True(o.Selfservice.Methods.LookupSecret.Enabled);
         Assert.True(o.Selfservice.Flows.Recovery.Enabled);
         Assert.True(o.Selfservice.Flows.Verification.Enabled);
         Assert.Equal("http://127.0.0.1:4455/welcome", o.Selfservice.Flows.Verification.After.DefaultBrowserReturnUrl);

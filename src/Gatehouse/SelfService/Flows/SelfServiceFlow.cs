@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace Gatehouse.SelfService.Flows;
 
 /// <summary>
@@ -36,6 +38,19 @@ public sealed class SelfServiceFlow
 
     /// <summary>Private state between steps (e.g. the traits of a profile-first registration, recovery code hashes).</summary>
     public string? InternalContext { get; set; }
+
+    /// <summary>One key of <see cref="InternalContext"/>, or null.</summary>
+    public JsonNode? ContextValue(string key) =>
+        InternalContext is { Length: > 0 } raw && JsonNode.Parse(raw) is JsonObject o ? o[key] : null;
+
+    /// <summary>Sets one key of <see cref="InternalContext"/>; null removes it.</summary>
+    public void SetContextValue(string key, JsonNode? value)
+    {
+        var context = InternalContext is { Length: > 0 } raw && JsonNode.Parse(raw) is JsonObject o ? o : [];
+        if (value is null) context.Remove(key);
+        else context[key] = value;
+        InternalContext = context.Count == 0 ? null : context.ToJsonString();
+    }
 
     /// <summary>The submit's <c>transient_payload</c> (for its hooks and its answer); never stored.</summary>
     public string? TransientPayload { get; set; }

@@ -16,6 +16,32 @@ public interface ISettingsStrategy : IStrategy
 
     /// <summary>Handles a submit whose <c>method</c> is this method's name, answering through the submission's callbacks.</summary>
     Task UpdateAsync(SettingsSubmission submission, CancellationToken ct);
+
+    /// <summary>
+    /// Puts what the flow does not store into a fetched flow's JSON, for this request only (the recovery codes a browser
+    /// was just given, from its own cookie). Nothing by default.
+    /// </summary>
+    void RevealOnFetch(HttpContext http, SelfServiceFlow flow, JsonObject flowJson)
+    {
+    }
+}
+
+/// <summary>The settings hooks around a method's credential change, as every settings method runs them.</summary>
+public static class SettingsChange
+{
+    /// <summary>Runs the pre-persist hooks, the change, the post-persist hooks, then answers with success.</summary>
+    public static async Task SaveAsync(SettingsSubmission submission, string method, HookRunner hooks, Func<Task<Identity>> change, CancellationToken ct)
+    {
+        var hookContext = new HookContext
+        {
+            Http = submission.Http, Flow = submission.Flow, FlowKind = FlowKinds.Settings, Method = method, Identity = submission.Identity,
+            IdentityPersisted = true, Session = submission.Session,
+        };
+        if (!await submission.RunPrePersistHooksAsync(hookContext, ct)) return;
+        hookContext.Identity = await change();
+        await hooks.RunAfterAsync(HookPhase.PostPersist, hookContext, ct);
+        await submission.SucceedAsync(hookContext.Identity, null, ct);
+    }
 }
 
 /// <summary>A settings form being built for the signed-in identity.</summary>
@@ -42,6 +68,12 @@ public sealed class SettingsSubmission
 
     /// <summary>Answers with the flow and <see cref="Ui"/> (e.g. 400 with the errors on it).</summary>
     public required Func<int, CancellationToken, Task> RespondAsync { get; init; }
+
+    /// <summary>
+    /// Applied to the flow's JSON in this submit's answer only, after the flow is stored (the freshly generated recovery
+    /// codes: the stored flow holds their hashes, the answer the codes).
+    /// </summary>
+    public Action<JsonObject>? ResponseOnly { get; set; }
 
     /// <summary>
     /// Whether the session signed in recently enough to change credentials (<c>privileged_session_max_age</c>). When it

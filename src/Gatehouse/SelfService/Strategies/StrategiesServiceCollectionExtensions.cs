@@ -23,12 +23,15 @@ public static class StrategiesServiceCollectionExtensions
         services.TryAddSingleton<PasswordPolicy>();
         services.TryAddSingleton<LoginTiming>();
         services.TryAddScoped<StrategyRegistry>();
+        services.TryAddSingleton<RecoveryCodeHasher>();
+        services.TryAddSingleton<RevealCookie>();
 
         services.AddStrategy<ProfileStrategy>();
         services.AddStrategy<PasswordStrategy>();
         services.AddStrategy<CodeStrategy>();
         services.AddStrategy<LinkStrategy>();
         services.AddStrategy<TotpStrategy>();
+        services.AddStrategy<LookupSecretStrategy>();
 
         // Credential types whose methods do not sign in yet still own their credentials' rules (counting, admin removal).
         services.AddCredentialKind<PasswordCredentials>();

@@ -95,7 +95,9 @@ public sealed class SettingsFlows(
         csrf.VerifyCookie(http, flow);
         if (flows.IsExpired(flow)) throw flows.ExpiredOnFetch(flow);
         var identity = await identities.GetAsync(session.IdentityId, ct);
-        return ToJson(flow, identity);
+        var json = ToJson(flow, identity);
+        foreach (var strategy in strategies.Enabled<ISettingsStrategy>()) strategy.RevealOnFetch(http, flow, json);
+        return json;
     }
 
     public JsonObject ToJson(SelfServiceFlow flow, Identity identity)
@@ -155,15 +157,17 @@ public sealed class SettingsFlows(
             return;
         }
         flow.Active = strategy.Name;
-        await strategy.UpdateAsync(new SettingsSubmission
+        SettingsSubmission? submission = null;
+        submission = new SettingsSubmission
         {
             Http = http, Flow = flow, Session = session, Identity = identity, Schema = SchemaOf(identity), Ui = ui, Body = body,
-            RespondAsync = (status, token) => RespondAsync(http, flow, identity, ui, status, token),
+            RespondAsync = (status, token) => RespondAsync(http, flow, identity, ui, status, token, submission?.ResponseOnly),
             EnsurePrivileged = () => Privileged(http, flow, session),
             RunPrePersistHooksAsync = (context, token) => RunPrePersistHooksAsync(http, flow, identity, ui, context, token),
             AfterTraitsChangedAsync = (before, after, token) => AfterTraitsChangedAsync(http, flow, before, after, token),
             SucceedAsync = (updated, redirectBrowserTo, token) => SucceedAsync(http, flow, updated, strategy.Name, token, redirectBrowserTo),
-        }, ct);
+        };
+        await strategy.UpdateAsync(submission, ct);
     }
 
     /// <summary>The one "hook interrupted" path of the settings methods: the hook's messages on the form, 400.</summary>
@@ -210,12 +214,20 @@ public sealed class SettingsFlows(
         FlowService.Redirect(http, redirectBrowserTo ?? flow.ReturnTo ?? options.Selfservice.Flows.Settings.After.DefaultBrowserReturnUrlFor(method) ?? flows.UiUrlFor(flow));
     }
 
-    private async Task RespondAsync(HttpContext http, SelfServiceFlow flow, Identity identity, UiContainer ui, int status, CancellationToken ct)
+    private async Task RespondAsync(HttpContext http, SelfServiceFlow flow, Identity identity, UiContainer ui, int status, CancellationToken ct, Action<JsonObject>? responseOnly = null)
     {
         flow.Ui = ui.ToJson().ToJsonString();
         await flows.UpdateAsync(flow, ct);
-        if (flow.Type == FlowTypes.Api || FlowService.WantsJson(http.Request)) await FlowService.WriteFlowAsync(http, status, ToJson(flow, identity));
-        else FlowService.Redirect(http, flows.UiUrlFor(flow));
+        if (flow.Type == FlowTypes.Api || FlowService.WantsJson(http.Request))
+        {
+            var json = ToJson(flow, identity);
+            responseOnly?.Invoke(json);
+            await FlowService.WriteFlowAsync(http, status, json);
+        }
+        else
+        {
+            FlowService.Redirect(http, flows.UiUrlFor(flow));
+        }
     }
 
     /// <summary>

@@ -17,5 +17,18 @@ public sealed class TotpCredentials : ICredentialKind
     public string AdminConfig(string config) =>
         JsonNode.Parse(config) is JsonObject o && o.Remove(TotpStrategy.LastUsedStepKey) ? o.ToJsonString() : config;
 
+    /// <summary>
+    /// Keeps the stored last used time step when an admin writes the config without it (a PUT with the same or another
+    /// key, a PATCH of the admin view): time steps only grow, so a code spent before the update stays spent.
+    /// </summary>
+    public JsonObject ToStored(JsonObject written, string? stored, Guid identityId)
+    {
+        if (written.ContainsKey(TotpStrategy.LastUsedStepKey) || stored is null
+            || JsonNode.Parse(stored) is not JsonObject o || o[TotpStrategy.LastUsedStepKey] is not JsonValue step) return written;
+        var copy = (JsonObject)written.DeepClone();
+        copy[TotpStrategy.LastUsedStepKey] = step.DeepClone();
+        return copy;
+    }
+
     public void Remove(Identity identity, IdentityCredential credential, string? identifier, DateTime now) => identity.Credentials.Remove(credential);
 }

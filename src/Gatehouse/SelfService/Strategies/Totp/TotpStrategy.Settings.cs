@@ -102,19 +102,8 @@ public sealed partial class TotpStrategy
         }, ct);
     }
 
-    /// <summary>Runs the settings hooks around the change, as every settings method does, then answers with success.</summary>
-    private async Task SaveAsync(SettingsSubmission submission, Func<Task<Identity>> change, CancellationToken ct)
-    {
-        var hookContext = new HookContext
-        {
-            Http = submission.Http, Flow = submission.Flow, FlowKind = FlowKinds.Settings, Method = Name, Identity = submission.Identity,
-            IdentityPersisted = true, Session = submission.Session,
-        };
-        if (!await submission.RunPrePersistHooksAsync(hookContext, ct)) return;
-        hookContext.Identity = await change();
-        await hooks.RunAfterAsync(HookPhase.PostPersist, hookContext, ct);
-        await submission.SucceedAsync(hookContext.Identity, null, ct);
-    }
+    private Task SaveAsync(SettingsSubmission submission, Func<Task<Identity>> change, CancellationToken ct) =>
+        SettingsChange.SaveAsync(submission, Name, hooks, change, ct);
 
     private static TotpKey? PendingKey(SelfServiceFlow flow) =>
         flow.InternalContext is { Length: > 0 } context && JsonNode.Parse(context) is JsonObject o && o[PendingKeyContext] is JsonValue v

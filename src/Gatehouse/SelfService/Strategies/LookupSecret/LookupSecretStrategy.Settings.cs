@@ -1,0 +1,137 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Gatehouse.Identities;
+using Gatehouse.SelfService.Flows;
+using Gatehouse.SelfService.Ui;
+using Gatehouse.Sessions;
+using Gatehouse.Text;
+
+namespace Gatehouse.SelfService.Strategies.LookupSecret;
+
+public sealed partial class LookupSecretStrategy
+{
+    /// <summary>Where a settings flow keeps the hashes of regenerated codes until they are confirmed (Kratos keeps the codes).</summary>
+    public const string PendingContext = "lookup_secret_regenerated";
+
+    /// <summary>
+    /// Kratos's <c>PopulateSettingsMethod</c>: with codes, reveal and disable; without, regenerate. While regenerated codes
+    /// wait for confirmation: (disable,) the codes — as placeholders, the flow holds only their hashes — and confirm.
+    /// </summary>
+    public void Populate(SettingsForm form) =>
+        form.Ui.Nodes.AddRange(Nodes(PendingHashes(form.Flow), Enrolled(form.Identity.Credentials)));
+
+    private static List<JsonObject> Nodes(IReadOnlyList<string>? pending, IdentityCredential? enrolled)
+    {
+        if (pending is not null)
+        {
+            List<JsonObject> nodes = enrolled is null ? [] : [Disable()];
+            nodes.Add(CodesNode(pending.Select(_ => ((string?)null, (string?)null))));
+            nodes.Add(UiNodes.Submit("lookup_secret_confirm", "true", Group, Messages.ConfirmLookup()));
+            return nodes;
+        }
+        return enrolled is null
+            ? [Regenerate()]
+            : [UiNodes.Submit("lookup_secret_reveal", "true", Group, Messages.RevealLookup()), Disable()];
+    }
+
+    private static JsonObject Disable() => UiNodes.Submit("lookup_secret_disable", "true", Group, Messages.DisableLookup());
+
+    private static JsonObject Regenerate() => UiNodes.Submit("lookup_secret_regenerate", "true", Group, Messages.RegenerateLookup());
+
+    /// <summary>
+    /// Kratos's lookup <c>Settings</c> (a privileged session): <c>lookup_secret_regenerate</c> makes 12 new codes and shows
+    /// them with a confirm button (200 with the flow / 303 to the UI); <c>lookup_secret_confirm</c> stores them and adds
+    /// <c>{lookup_secret, aal2}</c> to the session; <c>lookup_secret_reveal</c> lists the codes (used ones with their time);
+    /// <c>lookup_secret_disable</c> removes them.
+    /// </summary>
+    public async Task UpdateAsync(SettingsSubmission submission, CancellationToken ct)
+    {
+        var (identity, ui, flow, http) = (submission.Identity, submission.Ui, submission.Flow, submission.Http);
+        if (!submission.EnsurePrivileged()) return;
+        var enrolled = Enrolled(identity.Credentials);
+        if (Flag(submission.Body, "lookup_secret_regenerate"))
+        {
+            var codes = Enumerable.Range(0, CodeCount).Select(_ => NewCode()).ToList();
+            var hashes = codes.Select(c => hasher.Hash(identity.Id, c)).ToList();
+            flow.SetContextValue(PendingContext, new JsonArray([.. hashes.Select(h => (JsonNode)h)]));
+            ReplaceNodes(ui, Nodes(hashes, enrolled));
+            submission.ResponseOnly = json => Reveal(json, codes);
+            if (flow.Type == FlowTypes.Browser && !FlowService.WantsJson(http.Request)) reveal.Set(http, flow, codes, flow.ExpiresAt - flows.Now());
+            await submission.RespondAsync(200, ct);
+            return;
+        }
+        if (Flag(submission.Body, "lookup_secret_reveal"))
+        {
+            if (enrolled is null)
+            {
+                ui.Messages.Add(Messages.NoLookup());
+                await submission.RespondAsync(400, ct);
+                return;
+            }
+            var list = LookupSecretCredentials.Entries(enrolled.Config).Select(e => ((string?)null, LookupSecretCredentials.UsedAt(e)));
+            ReplaceNodes(ui, [CodesNode(list), Disable(), Regenerate()]);
+            await submission.RespondAsync(200, ct);
+            return;
+        }
+        if (Flag(submission.Body, "lookup_secret_confirm"))
+        {
+            if (PendingHashes(flow) is not { Count: CodeCount } pending)
+            {
+                ui.Messages.Add(Messages.Generic("You must (re-)generate recovery backup codes before you can save them."));
+                await submission.RespondAsync(400, ct);
+                return;
+            }
+            var config = new JsonObject { [LookupSecretCredentials.CodesKey] = new JsonArray([.. pending.Select(h => (JsonNode)LookupSecretCredentials.Entry(h, null))]) };
+            await SettingsChange.SaveAsync(submission, Name, hooks, async () =>
+            {
+                var updated = await identities.SetCredentialAsync(identity.Id, CredentialTypes.LookupSecret, config, [identity.Id.ToString()], ct);
+                flow.SetContextValue(PendingContext, null);
+                reveal.Clear(http);
+                await sessions.AddMethodAsync(submission.Session, new AuthenticationMethod(Name, AssuranceLevels.Aal2, flows.Now()), ct);
+                return updated;
+            }, ct);
+            return;
+        }
+        if (Flag(submission.Body, "lookup_secret_disable"))
+        {
+            if (enrolled is null)
+            {
+                await submission.SucceedAsync(identity, null, ct);
+                return;
+            }
+            await SettingsChange.SaveAsync(submission, Name, hooks, () =>
+            {
+                flow.SetContextValue(PendingContext, null);
+                reveal.Clear(http);
+                return identities.RemoveCredentialAsync(identity.Id, CredentialTypes.LookupSecret, ct);
+            }, ct);
+            return;
+        }
+        ui.Messages.Add(Messages.Generic("Expected one of lookup_secret_regenerate, lookup_secret_reveal, lookup_secret_confirm or lookup_secret_disable to be true."));
+        await submission.RespondAsync(400, ct);
+    }
+
+    /// <summary>The codes this browser was given for the flow, while the flow still waits for exactly them.</summary>
+    public void RevealOnFetch(HttpContext http, SelfServiceFlow flow, JsonObject flowJson)
+    {
+        if (flow.IdentityId is not { } identityId || PendingHashes(flow) is not { } hashes || reveal.Read(http, flow) is not { } codes) return;
+        if (codes.Count != hashes.Count) return;
+        var all = true;
+        for (var i = 0; i < codes.Count; i++) all &= hasher.Matches(identityId, codes[i], hashes[i]);
+        if (all) Reveal(flowJson, codes);
+    }
+
+    private static IReadOnlyList<string>? PendingHashes(SelfServiceFlow flow) =>
+        flow.ContextValue(PendingContext) is JsonArray a ? [.. a.OfType<JsonValue>().Select(v => v.GetValue<string>())] : null;
+
+    /// <summary>Replaces this method's nodes where they stand in the form.</summary>
+    private static void ReplaceNodes(UiContainer ui, List<JsonObject> nodes)
+    {
+        var at = ui.Nodes.FindIndex(n => n["group"]?.GetValue<string>() == Group);
+        ui.Nodes.RemoveAll(n => n["group"]?.GetValue<string>() == Group);
+        ui.Nodes.InsertRange(at < 0 ? ui.Nodes.Count : at, nodes);
+    }
+
+    private static bool Flag(JsonObject body, string name) =>
+        body[name] is JsonValue v && (v.GetValueKind() == JsonValueKind.True || (v.GetValueKind() == JsonValueKind.String && v.GetValue<string>() is "true" or "1"));
+}
