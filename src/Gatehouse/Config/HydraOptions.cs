@@ -52,6 +52,23 @@ public sealed class HydraTtlOptions
 public sealed class HydraOAuth2Options
 {
     public HydraPkceOptions Pkce { get; set; } = new();
+
+    /// <summary>Gatehouse addition: the built-in consent page (used when <c>urls.consent</c> is not set).</summary>
+    public BuiltInConsentOptions Consent { get; set; } = new();
+}
+
+/// <summary>Gatehouse addition (<c>oauth2.consent</c>): how the built-in consent page grants.</summary>
+public sealed class BuiltInConsentOptions
+{
+    /// <summary>How long a consent the user asked to remember is remembered (Hydra's <c>remember_for</c>; <c>0s</c>: until revoked).</summary>
+    [JsonConverter(typeof(DurationJsonConverter))]
+    public TimeSpan RememberFor { get; set; } = TimeSpan.FromHours(720);
+
+    /// <summary>
+    /// A Jsonnet mapper (<c>file://</c> or <c>base64://</c>) from the identity and the granted scopes to the claims of the
+    /// ID token and access token; null: the built-in mapper (standard OpenID Connect claims from common trait names).
+    /// </summary>
+    public string? ClaimsMapperUrl { get; set; }
 }
 
 public sealed class HydraPkceOptions

@@ -1,6 +1,7 @@
 using Gatehouse.Hashing;
 using Gatehouse.Config;
 using Gatehouse.OAuth2.Clients;
+using Gatehouse.OAuth2.Consent;
 using Gatehouse.OAuth2.Discovery;
 using Gatehouse.OAuth2.Flows;
 using Gatehouse.OAuth2.Keys;
@@ -28,6 +29,9 @@ public static class OAuth2ServiceCollectionExtensions
         services.TryAddScoped<AuthorizationCodeGrant>();
         services.TryAddScoped<FlowTokenIssuer>();
         services.TryAddScoped<RefreshTokenGrant>();
+        services.TryAddSingleton<Gatehouse.Jsonnet.JsonnetEngine>();
+        services.TryAddScoped<ClaimsMapper>();
+        services.TryAddScoped<BuiltInConsent>();
         return services;
     }
 

@@ -22,6 +22,21 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
     /// <summary><c>urls.consent</c>; null when not configured.</summary>
     public string? ConsentUrl { get; init; }
 
+    /// <summary>
+    /// Where the browser signs in when <c>urls.login</c> is not set: Gatehouse's own login flow, which takes the
+    /// <c>login_challenge</c> as Kratos's login flow does with Hydra (<c>/self-service/login/browser?login_challenge=</c>).
+    /// </summary>
+    public string BuiltInLoginUrl { get; init; } = issuer.TrimEnd('/') + "/self-service/login/browser";
+
+    /// <summary>The built-in consent page used when <c>urls.consent</c> is not set; null when the built-in pages are off (<c>ui.enabled: false</c>).</summary>
+    public string? BuiltInConsentUrl { get; init; }
+
+    /// <summary>Where the browser goes with a login challenge: <c>urls.login</c>, else the built-in login flow.</summary>
+    public string EffectiveLoginUrl => LoginUrl ?? BuiltInLoginUrl;
+
+    /// <summary>Where the browser goes with a consent challenge: <c>urls.consent</c>, else the built-in page (if the pages are on).</summary>
+    public string? EffectiveConsentUrl => ConsentUrl ?? BuiltInConsentUrl;
+
     /// <summary><c>urls.error</c>; null when not configured (errors are then answered as JSON).</summary>
     public string? ErrorUrl { get; init; }
 
@@ -49,11 +64,16 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
     /// <summary>Whether the login/consent CSRF cookies are <c>Secure</c> (Gatehouse's one cookie rule).</summary>
     public bool SecureCookies { get; init; } = true;
 
+    /// <summary>The built-in consent page's path on the public listener.</summary>
+    public const string BuiltInConsentPath = "/ui/consent";
+
     /// <summary>An endpoint's URL under the public URL, e.g. <c>oauth2/token</c>.</summary>
     public string Endpoint(string path) => PublicUrl + path.TrimStart('/');
 
     public static OAuth2Settings From(GatehouseOptions options) => new(options.Urls.Self.Issuer ?? ReturnUrlPolicy.PublicBaseUrl(options), options.Urls.Self.Public)
     {
+        BuiltInLoginUrl = ReturnUrlPolicy.PublicBaseUrl(options).TrimEnd('/') + "/self-service/login/browser",
+        BuiltInConsentUrl = options.Ui.Enabled ? ReturnUrlPolicy.PublicBaseUrl(options).TrimEnd('/') + BuiltInConsentPath : null,
         LoginUrl = options.Urls.Login,
         ConsentUrl = options.Urls.Consent,
         ErrorUrl = options.Urls.Error,

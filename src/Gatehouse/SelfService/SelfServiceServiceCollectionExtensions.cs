@@ -24,6 +24,7 @@ public static class SelfServiceServiceCollectionExtensions
         services.TryAddScoped<FlowService>();
         services.TryAddScoped<FlowResponder>();
         services.TryAddScoped<LoginFlows>();
+        services.TryAddScoped<OAuth2LoginChallenges>();
         services.TryAddScoped<RegistrationFlows>();
         services.TryAddScoped<SettingsFlows>();
         services.TryAddScoped<OneTimeCodes>();

@@ -21,6 +21,9 @@ public static class UiEndpoints
     public const string Welcome = "/ui/welcome";
     public const string Error = "/ui/error";
 
+    /// <summary>The OAuth2 provider's built-in consent page (<see cref="ConsentPage"/>).</summary>
+    public const string Consent = OAuth2.OAuth2Settings.BuiltInConsentPath;
+
     /// <summary>Only with <c>--dev</c>: the mail the courier queued (see <see cref="DevMailboxPages"/>).</summary>
     public const string DevMailbox = "/ui/dev/mailbox";
 
@@ -35,6 +38,7 @@ public static class UiEndpoints
         if (!options.Ui.Enabled) return services;
         services.TryAddSingleton<UiErrorPage>();
         services.TryAddScoped<UiPages>();
+        services.TryAddScoped<ConsentPage>();
         if (options.Dev) services.TryAddScoped<DevMailboxPages>();
         return services;
     }
@@ -50,6 +54,8 @@ public static class UiEndpoints
         root.MapGet(Verification, (HttpContext http, UiPages pages, VerificationFlows flows) => pages.FlowAsync(http, SelfService.Flows.FlowKinds.Verification, id => flows.FetchAsync(http, id)));
         root.MapGet(Recovery, (HttpContext http, UiPages pages, RecoveryFlows flows) => pages.FlowAsync(http, SelfService.Flows.FlowKinds.Recovery, id => flows.FetchAsync(http, id)));
         root.MapGet(Welcome, (HttpContext http, UiPages pages) => pages.WelcomeAsync(http));
+        root.MapGet(Consent, (HttpContext http, ConsentPage page) => page.ShowAsync(http));
+        root.MapPost(Consent, (HttpContext http, ConsentPage page) => page.SubmitAsync(http));
         root.MapGet(Error, (HttpContext http, UiErrorPage page, SelfService.Errors.SelfServiceErrors errors) => page.ShowAsync(http, errors));
         // A newcomer opening the public base URL lands on the pages (Kratos has no page there: 404 without the UI).
         root.MapGet("/", (HttpContext http) => FlowService.Redirect(http, ReturnUrlPolicy.PublicBaseUrl(options).TrimEnd('/') + Welcome));

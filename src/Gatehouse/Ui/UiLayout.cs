@@ -9,8 +9,12 @@ public static class UiLayout
     /// The pages load nothing from elsewhere: styles from <c>/ui/assets</c>, no scripts (no method here needs one), and
     /// forms post only to Gatehouse's public base URL; they may not be framed.
     /// </summary>
-    public static string ContentSecurityPolicy(string publicBase) =>
-        $"default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self' {publicBase}; frame-ancestors 'none'; base-uri 'none'";
+    /// <param name="formTargets">
+    /// More sources a form's answer may redirect to (Chromium checks <c>form-action</c> on each redirect after a submit):
+    /// the OAuth2 client's redirect URIs on the login and consent pages of an authorization request.
+    /// </param>
+    public static string ContentSecurityPolicy(string publicBase, IEnumerable<string>? formTargets = null) =>
+        $"default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self' {publicBase}{string.Concat((formTargets ?? []).Distinct(StringComparer.Ordinal).Select(t => " " + t))}; frame-ancestors 'none'; base-uri 'none'";
 
     public static string Document(UiText text, string publicBase, string title, string body)
     {
@@ -38,7 +42,7 @@ public static class UiLayout
         return html.ToString();
     }
 
-    public static async Task WriteAsync(HttpContext http, int status, UiText text, string publicBase, string title, string body)
+    public static async Task WriteAsync(HttpContext http, int status, UiText text, string publicBase, string title, string body, IEnumerable<string>? formTargets = null)
     {
         ArgumentNullException.ThrowIfNull(http);
         http.Response.StatusCode = status;
@@ -46,7 +50,7 @@ public static class UiLayout
         var headers = http.Response.Headers;
         headers.ContentLanguage = text.Language;
         headers.CacheControl = "no-store";
-        headers["Content-Security-Policy"] = ContentSecurityPolicy(publicBase);
+        headers["Content-Security-Policy"] = ContentSecurityPolicy(publicBase, formTargets);
         headers["X-Content-Type-Options"] = "nosniff";
         headers["X-Frame-Options"] = "DENY";
         // Flow ids sit in the page's URL; do not hand them to other sites.

@@ -63,7 +63,9 @@ public sealed class UiPages(SessionManager sessions, GatehouseOptions options, U
             : flow["requested_aal"] is JsonValue aal && aal.GetValueKind() == JsonValueKind.String && aal.GetValue<string>() == "aal2" ? text["login.aal2.title"]
             : flow["refresh"] is JsonValue r && r.GetValueKind() == JsonValueKind.True ? text["login.refresh.title"]
             : text[kind + ".title"];
-        await UiLayout.WriteAsync(http, 200, text, _publicBase, title, body.ToString());
+        // A login for an OAuth2 client may end at the client's redirect URI (a rejected or skipped consent).
+        var formTargets = flow["oauth2_login_request"]?["client"] is JsonObject client ? ConsentPage.FormTargets(client) : null;
+        await UiLayout.WriteAsync(http, 200, text, _publicBase, title, body.ToString(), formTargets);
     }
 
     /// <summary><c>GET /ui/welcome</c>: the signed-in session (identity, traits, methods, expiry) with links to settings and logout.</summary>

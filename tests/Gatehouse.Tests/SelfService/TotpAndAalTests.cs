@@ -392,17 +392,73 @@ public sealed class TotpAndAalTests(TotpServerFixture fixture) : IClassFixture<T
         var s = await fixture.Get(db);
         var (email, _, _, _) = await EnrolledUser(s);
         using var spa = new Browser(s.PublicUrl, acceptJson: true);
-        var flow = await (await spa.Client.GetAsync("/self-service/login/browser?return_to=http://app.example.com/x&login_challenge=c0ffee")).Json(HttpStatusCode.OK);
+        // The login flow now reads the challenge from the OAuth2 provider (issue 14), so it must be a real one.
+        var challenge = await LoginChallengeAsync(s);
+        var flow = await (await spa.Client.GetAsync($"/self-service/login/browser?return_to=http://app.example.com/x&login_challenge={Uri.EscapeDataString(challenge)}")).Json(HttpStatusCode.OK);
         var response = await spa.Client.PostAsync($"/self-service/login?flow={flow["id"]}", new StringContent(new JsonObject
         {
             ["csrf_token"] = Csrf(flow), ["method"] = "password", ["identifier"] = email, ["password"] = GoodPassword,
         }.ToJsonString(), Encoding.UTF8, "application/json"));
         var body = await response.Json((HttpStatusCode)422);
         Assert.Equal("browser_location_change_required", body["error"]!["id"]!.GetValue<string>());
-        Assert.Equal($"{s.PublicUrl}/self-service/login/browser?aal=aal2&login_challenge=c0ffee&return_to={Uri.EscapeDataString("http://app.example.com/x")}",
+        Assert.Equal($"{s.PublicUrl}/self-service/login/browser?aal=aal2&login_challenge={Uri.EscapeDataString(challenge)}&return_to={Uri.EscapeDataString("http://app.example.com/x")}",
             body["redirect_browser_to"]!.GetValue<string>());
         Assert.NotNull(spa.Cookie("ory_kratos_session"));
         Assert.Equal("session_aal2_required", (await (await spa.Client.GetAsync("/sessions/whoami")).Error(HttpStatusCode.Forbidden))["id"]!.GetValue<string>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task An_oauth2_client_asking_for_acr_values_aal2_gets_the_second_factor_and_acr_aal2(string db)
+    {
+        // whoami alone would accept aal1 here, so the step-up comes from the client's acr_values (issue 14).
+        var s = await fixture.Get(db, "whoami-aal1", o => o.Session.Whoami.RequiredAal = "aal1");
+        var (email, secret, _, id) = await EnrolledUser(s);
+        var client = await (await s.AdminWithKey.PostJson("/admin/clients",
+            """{"redirect_uris":["https://app.example/cb"],"token_endpoint_auth_method":"none","skip_consent":true,"scope":"openid"}""")).Json(HttpStatusCode.Created);
+        var clientId = client["client_id"]!.GetValue<string>();
+        var verifier = new string('v', 43);
+        var pkce = Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(System.Security.Cryptography.SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
+        using var b = new Browser(s.PublicUrl);
+        async Task<Uri> Next(Uri url)
+        {
+            var res = await b.Client.GetAsync(url);
+            Assert.True(res.StatusCode is HttpStatusCode.Found or HttpStatusCode.SeeOther, $"{url}: {(int)res.StatusCode} {await res.Content.ReadAsStringAsync()}");
+            return new Uri(new Uri(s.PublicUrl), res.Headers.Location!);
+        }
+        async Task<JsonNode> FlowOf(Uri page) =>
+            await (await b.Client.SendAsync(new HttpRequestMessage(HttpMethod.Get, $"/self-service/login/flows?id={page.Query[(page.Query.IndexOf("flow=", StringComparison.Ordinal) + 5)..]}")
+            { Headers = { Accept = { new("application/json") } } })).Json(HttpStatusCode.OK);
+
+        var toLogin = await Next(new Uri(new Uri(s.PublicUrl), $"/oauth2/auth?response_type=code&client_id={clientId}&scope=openid&state=state-123456&acr_values=aal2&code_challenge={pkce}&code_challenge_method=S256"));
+        var login = await FlowOf(await Next(toLogin));
+        var first = await b.PostForm(login["ui"]!["action"]!.GetValue<string>(), [new("csrf_token", Csrf(login)), new("method", "password"), new("identifier", email), new("password", GoodPassword)]);
+        Assert.Equal(HttpStatusCode.SeeOther, first.StatusCode);
+        Assert.StartsWith($"{s.PublicUrl}/self-service/login/browser?aal=aal2&login_challenge=", first.Headers.Location!.ToString());
+        var aal2 = await FlowOf(await Next(first.Headers.Location!));
+        Assert.Equal("aal2", aal2["requested_aal"]!.GetValue<string>());
+        Assert.Equal(clientId, aal2["oauth2_login_request"]!["client"]!["client_id"]!.GetValue<string>());
+        var second = await b.PostForm(aal2["ui"]!["action"]!.GetValue<string>(), [new("csrf_token", Csrf(aal2)), new("method", "totp"), new("totp_code", Code(secret))]);
+        Assert.Equal(HttpStatusCode.SeeOther, second.StatusCode);
+        var next = second.Headers.Location!;
+        Assert.StartsWith($"{s.PublicUrl}/oauth2/auth?", next.ToString());
+        for (var i = 0; i < 4 && !next.ToString().StartsWith("https://app.example/cb", StringComparison.Ordinal); i++) next = await Next(next);
+        var code = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(next.Query)["code"].ToString();
+        Assert.StartsWith("ory_ac_", code);
+        var tokens = await (await s.Public.PostAsync("/oauth2/token", new FormUrlEncodedContent(
+            [new("grant_type", "authorization_code"), new("code", code), new("client_id", clientId), new("code_verifier", verifier)]))).Json(HttpStatusCode.OK);
+        var idToken = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(tokens["id_token"]!.GetValue<string>());
+        Assert.Equal(id, idToken.Subject);
+        Assert.Equal("aal2", idToken.GetClaim("acr").Value);
+        Assert.Equal(["password", "totp"], idToken.GetPayloadValue<List<string>>("amr"));
+    }
+
+    /// <summary>A login challenge of Gatehouse's OAuth2 provider: an authorization request of a new client, as a browser sends it.</summary>
+    private static async Task<string> LoginChallengeAsync(TestServer s)
+    {
+        var client = await (await s.AdminWithKey.PostJson("/admin/clients", """{"redirect_uris":["https://app.example/cb"],"token_endpoint_auth_method":"none"}""")).Json(HttpStatusCode.Created);
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(s.PublicUrl) };
+        var auth = await http.GetAsync($"/oauth2/auth?response_type=code&client_id={client["client_id"]}&state=state-123456&code_challenge={new string('a', 43)}&code_challenge_method=S256");
+        return Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(auth.Headers.Location!.Query)["login_challenge"].ToString();
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]

@@ -40,8 +40,6 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
         // Gatehouse keeps no remembered login sessions yet, so there is never a session to use without asking.
         if (request.Prompt.Contains("none"))
             throw new AuthorizeError(OAuth2Error.LoginRequired("Prompt 'none' was requested, but no existing login session was found."), to);
-        if (settings.LoginUrl is null)
-            throw new AuthorizeError(OAuth2Error.ServerError("The login UI is not configured: set urls.login."), to);
         var challenge = NewSecret();
         var csrf = NewSecret();
         var now = Now();
@@ -56,7 +54,7 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
             RequestedAt = now,
             ExpiresAt = now + settings.LoginConsentRequestLifespan,
         }, ct);
-        return new Redirect(WithQuery(settings.LoginUrl, "login_challenge", challenge), new Cookie(CsrfCookie("login", request.ClientId), csrf));
+        return new Redirect(WithQuery(settings.EffectiveLoginUrl, "login_challenge", challenge), new Cookie(CsrfCookie("login", request.ClientId), csrf));
     }
 
     // ---- login admin API ----
@@ -164,8 +162,8 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
         }
         if (request.Prompt.Contains("none") && !skip)
             throw new AuthorizeError(OAuth2Error.ConsentRequired("Prompt 'none' was requested, but no previous consent was found."), to);
-        if (settings.ConsentUrl is null)
-            throw new AuthorizeError(OAuth2Error.ServerError("The consent UI is not configured: set urls.consent."), to);
+        if (settings.EffectiveConsentUrl is not { } consentUrl)
+            throw new AuthorizeError(OAuth2Error.ServerError("The consent UI is not configured: set urls.consent, or turn the built-in pages on (ui.enabled)."), to);
 
         var challenge = NewSecret();
         var csrf = NewSecret();
@@ -173,7 +171,7 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
         flow.ConsentChallenge = Hash(challenge);
         flow.Consent = new JsonObject { ["consent_request_id"] = Guid.NewGuid().ToString("N"), ["skip"] = skip, ["csrf"] = Convert.ToBase64String(Hash(csrf)) }.ToJsonString();
         if (!await flows.UpdateAsync(flow, OAuth2FlowState.LoginUnused, ct)) throw new AuthorizeError(VerifierUsed("login"), to);
-        return new Redirect(WithQuery(settings.ConsentUrl, "consent_challenge", challenge), new Cookie(CsrfCookie("consent", flow.ClientId), csrf));
+        return new Redirect(WithQuery(consentUrl, "consent_challenge", challenge), new Cookie(CsrfCookie("consent", flow.ClientId), csrf));
     }
 
     // ---- consent admin API ----

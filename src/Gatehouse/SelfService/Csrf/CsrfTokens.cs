@@ -61,6 +61,17 @@ public sealed class CsrfTokens(GatehouseOptions options)
         if (!Equal(http.Request.Cookies[_cookieName], flow.CsrfToken)) throw Violation("The anti-CSRF cookie is missing or does not match the flow.");
     }
 
+    /// <summary>
+    /// A form that belongs to no flow (the built-in consent page): the submitted token must be this browser's CSRF cookie,
+    /// which a page on another site can neither read nor set.
+    /// </summary>
+    public bool Matches(HttpContext http, string? submitted)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        var cookie = http.Request.Cookies[_cookieName];
+        return cookie is not null && Equal(submitted, cookie);
+    }
+
     private static void RefuseBrowserRequest(HttpContext http)
     {
         if (http.Request.Headers.Origin.Count > 0)

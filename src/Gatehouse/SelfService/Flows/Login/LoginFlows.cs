@@ -31,6 +31,7 @@ public sealed class LoginFlows(
     Verification.VerificationFlows verification,
     RateLimiting.LoginAttempts attempts,
     SessionAssurance assurance,
+    OAuth2LoginChallenges oauth2Logins,
     GatehouseOptions options)
 {
     public async Task InitAsync(HttpContext http, string type)
@@ -42,6 +43,10 @@ public sealed class LoginFlows(
         if (aal.Length > 0 && aal is not ("aal1" or "aal2"))
             throw GatehouseError.BadRequest($"Unable to parse AuthenticationMethod Assurance Level (AAL): expected one of [aal1, aal2] but got {aal}");
         var returnTo = returnUrls.Validate(q["return_to"].ToString());
+        // Started by Gatehouse's OAuth2 provider (/oauth2/auth without urls.login): as Kratos with Hydra, a login request
+        // that Hydra's rules do not let skip asks an existing session to sign in again.
+        var loginChallenge = type == FlowTypes.Browser ? OAuth2LoginChallenges.FromQuery(http.Request) : null;
+        if (loginChallenge is not null && (await oauth2Logins.GetAsync(loginChallenge, ct))["skip"]?.GetValue<bool>() != true) refresh = true;
         var session = await sessions.FromRequestAsync(http, ct);
         var requestedAal = aal == AssuranceLevels.Aal2 ? AssuranceLevels.Aal2 : AssuranceLevels.Aal1;
         // aal2 upgrades a session: it needs one (Kratos's ErrSessionRequiredForHigherAAL) that is not aal2 already.
@@ -49,6 +54,15 @@ public sealed class LoginFlows(
             throw new GatehouseError(401, "You can not requested a higher AAL (AAL2/AAL3) without an active session.", "session_aal1_required");
         if (session is not null && !refresh && (requestedAal == AssuranceLevels.Aal1 || session.Aal == AssuranceLevels.Aal2))
         {
+            if (loginChallenge is not null)
+            {
+                // Kratos: the session signs the login request in without a form. SPAs are told where to go (422), as
+                // after a login (Kratos answers session_already_available here, which leaves an SPA nowhere to go).
+                var next = await oauth2Logins.AcceptAsync(loginChallenge, session, ct);
+                if (FlowService.WantsJson(http.Request)) throw FlowResponder.BrowserLocationChangeRequired(next);
+                FlowService.Redirect(http, next);
+                return;
+            }
             if (type == FlowTypes.Browser && !FlowService.WantsJson(http.Request))
             {
                 FlowService.Redirect(http, returnUrls.Resolve(returnTo, options.Selfservice.Flows.Login.After.DefaultBrowserReturnUrl));
@@ -88,7 +102,14 @@ public sealed class LoginFlows(
     /// The flow as the public fetch endpoint answers it, by the same rules (a browser flow only for the browser holding its
     /// CSRF cookie; expired → 410); used by that endpoint and, in-process, by the built-in pages.
     /// </summary>
-    public Task<JsonObject> FetchAsync(HttpContext http, Guid id) => flows.FetchAsync(http, id, FlowKinds.Login);
+    public async Task<JsonObject> FetchAsync(HttpContext http, Guid id)
+    {
+        var flow = await flows.FetchAsync(http, id, FlowKinds.Login);
+        // Kratos adds the OAuth2 login request (the client, the scopes) for the login UI; a request that is gone fails the fetch.
+        if (flow["oauth2_login_challenge"] is JsonValue challenge)
+            flow["oauth2_login_request"] = await oauth2Logins.GetAsync(challenge.GetValue<string>(), http.RequestAborted);
+        return flow;
+    }
 
     public async Task SubmitAsync(HttpContext http)
     {
@@ -103,6 +124,8 @@ public sealed class LoginFlows(
         {
             var replacement = flows.Create(FlowKinds.Login, flow.Type, http, options.Selfservice.Flows.Login.Lifespan, flow.ReturnTo, flow.CsrfToken);
             replacement.RequestedAal = flow.RequestedAal;
+            // The new flow still answers the OAuth2 login request the expired one was started for.
+            if (OAuth2LoginChallenges.Of(flow) is not null) replacement.RequestUrl = flow.RequestUrl;
             var rui = UiContainer.FromJson(flow.Ui);
             rui.Action = flows.ActionUrl(replacement);
             rui.ClearMessages();
@@ -180,6 +203,11 @@ public sealed class LoginFlows(
         // Kratos's checkAAL: a session that whoami would refuse (an identity with a second factor, signed in with the first)
         // goes on to the aal2 login — HTML browsers by 303, SPAs by 422; API clients get the session without its identity.
         var satisfied = await assurance.SatisfiesAsync(issued.Session, assurance.WhoamiRequiredAal, ct);
+        var loginChallenge = flow.Type == FlowTypes.Browser ? OAuth2LoginChallenges.Of(flow) : null;
+        // Step-up for OAuth2 (issue 14): a client asking for acr_values=aal2 gets the second factor of an identity that has one
+        // (acr_values are voluntary in OpenID Connect: without a second factor the login goes on at aal1, and acr says so).
+        if (satisfied && loginChallenge is not null && OAuth2LoginChallenges.WantsAal2(await oauth2Logins.GetAsync(loginChallenge, ct)))
+            satisfied = await assurance.SatisfiesAsync(issued.Session, SessionAssurance.HighestAvailable, ct);
         if (flow.Type == FlowTypes.Api && issued.Token.Length == 0)
         {
             // A refreshed or upgraded API session keeps its token; answer with the session only.
@@ -192,6 +220,14 @@ public sealed class LoginFlows(
             var stepUp = assurance.StepUpUrl(flow.RequestUrl);
             if (FlowService.WantsJson(http.Request)) throw FlowResponder.BrowserLocationChangeRequired(stepUp);
             FlowService.Redirect(http, stepUp);
+            return;
+        }
+        if (loginChallenge is not null)
+        {
+            // Kratos's post-login hook: accept the login request and go back to /oauth2/auth (SPAs: 422 with the URL).
+            var next = await oauth2Logins.AcceptAsync(loginChallenge, issued.Session, ct);
+            if (FlowService.WantsJson(http.Request)) throw FlowResponder.BrowserLocationChangeRequired(next);
+            FlowService.Redirect(http, next);
             return;
         }
         await responder.RespondSuccessAsync(http, flow, issued, null, identityJson, returnTo, includeSessionIdentity: satisfied);
