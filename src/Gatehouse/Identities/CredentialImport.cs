@@ -122,9 +122,33 @@ public sealed class CredentialImport(PasswordHasher hasher, HashingQueue hashing
         if (String(config, "user_handle", $"credentials.{type}.config", where) is { Length: > 0 } handle)
         {
             stored["user_handle"] = handle;
-            if (type == CredentialTypes.Passkey) identifiers.Add(handle);
+            // Kratos keeps the handle's bytes (standard base64 in JSON) and finds the passkey by string(userHandle); a
+            // handle that is not base64 is kept as written (it can only be matched as written).
+            if (type == CredentialTypes.Passkey) identifiers.Add(Base64Bytes(handle) is { } bytes ? PasskeyIdentifier(bytes) : handle);
         }
         return new(type, stored, identifiers, Append: true);
+    }
+
+    /// <summary>
+    /// The identifier a passkey credential is found by at sign-in: its user handle as text (Kratos: <c>string(userHandle)</c>;
+    /// the handles Gatehouse and Kratos make are ASCII); a handle that is not UTF-8, as standard base64.
+    /// </summary>
+    public static string PasskeyIdentifier(byte[] userHandle)
+    {
+        try
+        {
+            return new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetString(userHandle);
+        }
+        catch (ArgumentException)
+        {
+            return Convert.ToBase64String(userHandle);
+        }
+    }
+
+    private static byte[]? Base64Bytes(string text)
+    {
+        var buffer = new byte[text.Length];
+        return text.Length > 0 && text.Length % 4 == 0 && Convert.TryFromBase64String(text, buffer, out var written) ? buffer[..written] : null;
     }
 
     private static string? String(JsonObject o, string key, string owner, string where)
