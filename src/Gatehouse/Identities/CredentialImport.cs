@@ -117,6 +117,19 @@ public sealed class CredentialImport(PasswordHasher hasher, HashingQueue hashing
     private static Imported WebAuthn(string type, JsonObject config, string where)
     {
         if (config["credentials"] is not (null or JsonArray)) throw GatehouseError.BadRequest($"{where}credentials.{type}.config.credentials must be an array.");
+        // Kratos decodes these as []byte (standard base64): a key that would never verify is refused, not stored.
+        var index = 0;
+        foreach (var entry in config["credentials"] as JsonArray ?? [])
+        {
+            var at = $"credentials.{type}.config.credentials[{index++}]";
+            if (entry is not JsonObject key) throw GatehouseError.BadRequest($"{where}{at} must be an object.");
+            foreach (var (field, value) in new[] { ("id", key["id"]), ("public_key", key["public_key"]), ("authenticator.aaguid", key["authenticator"]?["aaguid"]) })
+            {
+                if (value is null) continue;
+                if (value.GetValueKind() != JsonValueKind.String || Base64Bytes(value.GetValue<string>()) is null && value.GetValue<string>().Length > 0)
+                    throw GatehouseError.BadRequest($"{where}{at}.{field} must be standard base64.");
+            }
+        }
         var stored = new JsonObject { ["credentials"] = config["credentials"]?.DeepClone() ?? new JsonArray() };
         var identifiers = new List<string>();
         if (String(config, "user_handle", $"credentials.{type}.config", where) is { Length: > 0 } handle)

@@ -34,6 +34,7 @@ public static class StrategiesServiceCollectionExtensions
         services.AddStrategy<TotpStrategy>();
         services.AddStrategy<LookupSecretStrategy>();
         services.AddStrategy<PasskeyStrategy>();
+        services.AddStrategy<WebAuthnStrategy>();
 
         // Credential types whose methods do not sign in yet still own their credentials' rules (counting, admin removal).
         services.AddCredentialKind<PasswordCredentials>();

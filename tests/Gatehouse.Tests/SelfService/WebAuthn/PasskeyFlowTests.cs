@@ -249,6 +249,61 @@ public sealed class PasskeyFlowTests(PasskeyServerFixture fixture) : IClassFixtu
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_passkey_imported_in_Kratos_shape_signs_in_and_a_malformed_one_is_refused(string db)
+    {
+        var s = await fixture.Get(db);
+        using var authenticator = new SoftwareAuthenticator(Origin);
+        var handle = Encoding.ASCII.GetBytes("imported-" + Guid.NewGuid().ToString("N"));
+        authenticator.Holds(handle);
+        var email = HttpAssertions.UniqueEmail("import");
+        // Kratos's CredentialsWebAuthnConfig as exported from Kratos: []byte fields in standard base64.
+        var body = new JsonObject
+        {
+            ["schema_id"] = "default",
+            ["traits"] = new JsonObject { ["email"] = email },
+            ["credentials"] = new JsonObject
+            {
+                ["passkey"] = new JsonObject
+                {
+                    ["config"] = new JsonObject
+                    {
+                        ["user_handle"] = Convert.ToBase64String(handle),
+                        ["credentials"] = new JsonArray(new JsonObject
+                        {
+                            ["id"] = Convert.ToBase64String(authenticator.CredentialId),
+                            ["public_key"] = Convert.ToBase64String(authenticator.CosePublicKey()),
+                            ["attestation_type"] = "none",
+                            ["authenticator"] = new JsonObject { ["aaguid"] = Convert.ToBase64String(authenticator.Aaguid), ["sign_count"] = 1, ["clone_warning"] = false },
+                            ["display_name"] = "iCloud Keychain",
+                            ["added_at"] = "2025-01-02T03:04:05Z",
+                            ["is_passwordless"] = true,
+                            ["flags"] = new JsonObject { ["user_present"] = true, ["user_verified"] = true, ["backup_eligible"] = true, ["backup_state"] = true },
+                            ["attestation"] = new JsonObject { ["client_dataJSON"] = "e30=", ["public_key_algorithm"] = -7 },
+                        }),
+                    },
+                },
+            },
+        };
+        var created = await (await s.AdminWithKey.PostJson("/admin/identities", body)).Json(HttpStatusCode.Created);
+        Assert.Equal(Encoding.ASCII.GetString(handle), created["credentials"]!["passkey"]!["identifiers"]![0]!.GetValue<string>());
+
+        var login = await ApiFlow(s.Public, "login");
+        var session = await (await PasskeyLogin(s, login, authenticator.Get(Challenge(login)))).Json(HttpStatusCode.OK);
+        Assert.Equal(created["id"]!.GetValue<string>(), session["session"]!["identity"]!["id"]!.GetValue<string>());
+        // The sign-in updated the count and kept what Kratos exported (the attestation block) as it was.
+        var stored = (await (await s.AdminWithKey.GetAsync($"/admin/identities/{created["id"]}?include_credential=passkey")).Json(HttpStatusCode.OK))
+            ["credentials"]!["passkey"]!["config"]!["credentials"]![0]!;
+        Assert.Equal(2, stored["authenticator"]!["sign_count"]!.GetValue<int>());
+        Assert.Equal(-7, stored["attestation"]!["public_key_algorithm"]!.GetValue<int>());
+
+        body["traits"]!["email"] = HttpAssertions.UniqueEmail("import-bad");
+        body["credentials"]!["passkey"]!["config"]!["credentials"]![0]!["public_key"] = "not base64!";
+        var refused = await (await s.AdminWithKey.PostJson("/admin/identities", body)).Error(HttpStatusCode.BadRequest);
+        Assert.Contains("public_key must be standard base64", refused["reason"]!.GetValue<string>());
+        Assert.Empty((await (await s.AdminWithKey.GetAsync($"/admin/identities?credentials_identifier={body["traits"]!["email"]}")).Json(HttpStatusCode.OK)).AsArray());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Browser_forms_load_the_served_script_whose_integrity_matches(string db)
     {
         var s = await fixture.Get(db);

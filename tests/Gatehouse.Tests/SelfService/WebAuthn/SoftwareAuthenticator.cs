@@ -28,13 +28,9 @@ public sealed class SoftwareAuthenticator : IDisposable
     /// <summary>Overrides the RP id whose hash goes into authenticator data (default: the one in the options).</summary>
     public string? RpIdOverride { get; set; }
 
-    /// <summary>Answers <c>navigator.credentials.create</c> for options shaped <c>{"publicKey": …}</c> (or the bare publicKey object).</summary>
-    public string Create(JsonNode options, string[]? transports = null)
+    /// <summary>The credential's public key as a COSE key (what a stored or imported credential holds).</summary>
+    public byte[] CosePublicKey()
     {
-        var pk = options["publicKey"] ?? options;
-        var rpId = RpIdOverride ?? pk["rp"]!["id"]!.GetValue<string>();
-        UserHandle = Base64Url.DecodeFromChars(pk["user"]!["id"]!.GetValue<string>());
-        var clientData = ClientData("webauthn.create", pk["challenge"]!.GetValue<string>());
         var parameters = _key.ExportParameters(false);
         var cose = new CborWriter(CborConformanceMode.Ctap2Canonical);
         cose.WriteStartMap(5);
@@ -44,10 +40,23 @@ public sealed class SoftwareAuthenticator : IDisposable
         cose.WriteInt32(-2); cose.WriteByteString(parameters.Q.X!);
         cose.WriteInt32(-3); cose.WriteByteString(parameters.Q.Y!);
         cose.WriteEndMap();
+        return cose.Encode();
+    }
+
+    /// <summary>Holds a credential made elsewhere (e.g. one imported with this key) for <paramref name="userHandle"/>.</summary>
+    public void Holds(byte[] userHandle) => UserHandle = userHandle;
+
+    /// <summary>Answers <c>navigator.credentials.create</c> for options shaped <c>{"publicKey": …}</c> (or the bare publicKey object).</summary>
+    public string Create(JsonNode options, string[]? transports = null)
+    {
+        var pk = options["publicKey"] ?? options;
+        var rpId = RpIdOverride ?? pk["rp"]!["id"]!.GetValue<string>();
+        UserHandle = Base64Url.DecodeFromChars(pk["user"]!["id"]!.GetValue<string>());
+        var clientData = ClientData("webauthn.create", pk["challenge"]!.GetValue<string>());
         var idLength = new byte[2];
         BinaryPrimitives.WriteUInt16BigEndian(idLength, (ushort)CredentialId.Length);
         // UP | UV | BE | BS | AT: a synced platform passkey.
-        byte[] authData = [.. AuthDataHead(rpId, 0x01 | 0x04 | 0x08 | 0x10 | 0x40), .. Aaguid, .. idLength, .. CredentialId, .. cose.Encode()];
+        byte[] authData = [.. AuthDataHead(rpId, 0x01 | 0x04 | 0x08 | 0x10 | 0x40), .. Aaguid, .. idLength, .. CredentialId, .. CosePublicKey()];
         var attestation = new CborWriter(CborConformanceMode.Ctap2Canonical);
         attestation.WriteStartMap(3);
         attestation.WriteTextString("fmt"); attestation.WriteTextString("none");

@@ -18,6 +18,8 @@ public sealed class PasskeyCredentials : ICredentialKind
 
     public int CountMultiFactor(IdentityCredential credential) => 0;
 
+    public bool IsDeletable => false;
+
     public void Remove(Identity identity, IdentityCredential credential, string? identifier, DateTime now) =>
         throw GatehouseError.BadRequest($"Credentials type {Type} cannot be deleted.");
 }

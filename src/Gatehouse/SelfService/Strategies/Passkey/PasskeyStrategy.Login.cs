@@ -136,24 +136,6 @@ public sealed partial class PasskeyStrategy
         AddChallenge(ui, flow, allow);
     }
 
-    /// <summary>
-    /// Stores a key's new sign count, backup state, last use or clone warning. The config is swapped only if unchanged
-    /// since it was read; a concurrent change is re-read and applied again unless the stored count overtook this one.
-    /// </summary>
-    private async Task<bool> SaveKeyAsync(IdentityCredential credential, WebAuthnKey key, CancellationToken ct)
-    {
-        var config = credential.Config;
-        for (var attempt = 0; attempt < 3; attempt++)
-        {
-            var stored = WebAuthnKey.ListFrom(config).FirstOrDefault(k => k.Id.AsSpan().SequenceEqual(key.Id));
-            if (stored is null) return false;
-            if (!key.CloneWarning && key.SignCount != 0 && stored.SignCount >= key.SignCount) return false;
-            var updated = JsonNode.Parse(config) as JsonObject ?? [];
-            if (!WebAuthnKey.UpdateUse(updated, key)) return false;
-            if (await store.SwapCredentialConfigAsync(credential.Id, config, updated.ToJsonString(), flows.Now(), ct)) return !key.CloneWarning;
-            config = (await store.CredentialsOfAsync(credential.IdentityId, ct)).FirstOrDefault(c => c.Id == credential.Id)?.Config;
-            if (config is null) return false;
-        }
-        return false;
-    }
+    private Task<bool> SaveKeyAsync(IdentityCredential credential, WebAuthnKey key, CancellationToken ct) =>
+        WebAuthnKeyUse.SaveAsync(store, credential, key, flows.Now(), ct);
 }

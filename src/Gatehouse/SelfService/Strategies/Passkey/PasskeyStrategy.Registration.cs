@@ -26,7 +26,7 @@ public sealed partial class PasskeyStrategy
             logger.LogWarning("The passkey method is enabled, but the identity schema {SchemaId} marks no trait as passkey display_name or webauthn identifier; passkey registration is not offered.", form.Schema.Id);
             return;
         }
-        var createData = Pending(flow)?.Shown.GetValue<string>() ?? NewCreateData(flow, fields);
+        var createData = Pending(flow)?.Shown ?? NewCreateData(flow, fields);
         ui.Nodes.Add(UiNodes.Input("passkey_create_data", "hidden", Group, createData));
         var trigger = UiNodes.Input("passkey_register_trigger", "button", Group, label: Messages.SignUpWithPasskey());
         if (IsBrowser(flow)) trigger["attributes"]!["onclick"] = "window.oryPasskeyRegistration()";

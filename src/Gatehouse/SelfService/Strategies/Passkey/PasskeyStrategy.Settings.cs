@@ -33,7 +33,7 @@ public sealed partial class PasskeyStrategy
             ui.Messages.Add(Messages.IdentifierMissing());
             return;
         }
-        var createData = Pending(flow)?.Shown.GetValue<string>() ?? NewSettingsOptions(flow, credential, keys, displayName);
+        var createData = Pending(flow)?.Shown ?? NewSettingsOptions(flow, credential, keys, displayName);
         var trigger = UiNodes.Input("passkey_register_trigger", "button", Group, "", label: Messages.AddPasskey());
         if (IsBrowser(flow)) trigger["attributes"]!["onclick"] = "window.oryPasskeySettingsRegistration()";
         trigger["attributes"]!["onclickTrigger"] = "oryPasskeySettingsRegistration";

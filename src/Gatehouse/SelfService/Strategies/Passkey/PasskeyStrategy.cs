@@ -37,7 +37,7 @@ public sealed partial class PasskeyStrategy(
     public const string MethodName = CredentialTypes.Passkey;
     public const string Group = "passkey";
 
-    /// <summary>Where a flow keeps the pending ceremony: <c>{"passkey": {"session_data": …, "session_options": …}}</c>.</summary>
+    /// <summary>Where a flow keeps the pending ceremony (<see cref="PendingCeremony"/>).</summary>
     private const string ContextKey = "passkey";
 
     // Kratos's passkey user handles: 64 random alphanumeric characters.
@@ -85,32 +85,11 @@ public sealed partial class PasskeyStrategy(
     /// <summary>A new random user handle (Kratos's shape: 64 alphanumeric characters, as bytes).</summary>
     private static byte[] NewUserHandle() => Encoding.ASCII.GetBytes(RandomNumberGenerator.GetString(HandleAlphabet, 64));
 
-    private static JsonObject Context(SelfServiceFlow flow) =>
-        flow.InternalContext is { Length: > 0 } raw && JsonNode.Parse(raw) is JsonObject o ? o : [];
+    private static (string State, string Shown)? Pending(SelfServiceFlow flow) => PendingCeremony.Find(flow, ContextKey);
 
-    /// <summary>The pending ceremony's state and the value its form node shows, if the flow has one.</summary>
-    private static (string State, JsonNode Shown)? Pending(SelfServiceFlow flow) =>
-        Context(flow)[ContextKey] is JsonObject p && p["session_data"] is JsonValue v && v.TryGetValue<string>(out var state) && p["session_options"] is { } shown
-            ? (state, shown) : null;
+    private static void KeepPending(SelfServiceFlow flow, string state, string shown) => PendingCeremony.Keep(flow, ContextKey, state, shown);
 
-    private static void KeepPending(SelfServiceFlow flow, string state, JsonNode shown)
-    {
-        var context = Context(flow);
-        context[ContextKey] = new JsonObject { ["session_data"] = state, ["session_options"] = shown.DeepClone() };
-        flow.InternalContext = context.ToJsonString();
-    }
-
-    /// <summary>
-    /// Takes the pending ceremony's state out of the flow, atomically: the state, or null when there was none or another
-    /// request spent it first (a replayed or concurrent answer).
-    /// </summary>
-    private async Task<string?> SpendAsync(SelfServiceFlow flow, CancellationToken ct)
-    {
-        if (Pending(flow) is not { } pending) return null;
-        var context = Context(flow);
-        context.Remove(ContextKey);
-        return await flows.SwapInternalContextAsync(flow, context.ToJsonString(), ct) ? pending.State : null;
-    }
+    private Task<string?> SpendAsync(SelfServiceFlow flow, CancellationToken ct) => PendingCeremony.SpendAsync(flows, flow, ContextKey, ct);
 
     /// <summary>The trait fields a passkey is named after (Kratos: <c>passkey.display_name</c>, else <c>webauthn.identifier</c>).</summary>
     private static List<string> DisplayNameFields(IdentitySchema schema)
@@ -134,19 +113,8 @@ public sealed partial class PasskeyStrategy(
         return (credential, credential is null ? [] : WebAuthnKey.ListFrom(credential.Config));
     }
 
-    /// <summary>Runs the settings hooks around a change, as every settings method does, then answers with success.</summary>
-    private async Task SaveSettingsAsync(SettingsSubmission submission, Func<Task<Identity>> change, CancellationToken ct)
-    {
-        var hookContext = new HookContext
-        {
-            Http = submission.Http, Flow = submission.Flow, FlowKind = FlowKinds.Settings, Method = Name, Identity = submission.Identity,
-            IdentityPersisted = true, Session = submission.Session,
-        };
-        if (!await submission.RunPrePersistHooksAsync(hookContext, ct)) return;
-        hookContext.Identity = await change();
-        await hooks.RunAfterAsync(HookPhase.PostPersist, hookContext, ct);
-        await submission.SucceedAsync(hookContext.Identity, null, ct);
-    }
+    private Task SaveSettingsAsync(SettingsSubmission submission, Func<Task<Identity>> change, CancellationToken ct) =>
+        SettingsChange.SaveAsync(submission, hooks, Name, change, ct);
 
     private static string? Field(JsonObject body, string name) =>
         FormBody.String(body, name) is { Length: > 0 } value && value != "true" ? value : null; // the React SDK sends "true" for empty fields (Kratos)
