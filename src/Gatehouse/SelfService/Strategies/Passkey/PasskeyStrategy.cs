@@ -114,7 +114,7 @@ public sealed partial class PasskeyStrategy(
     }
 
     private Task SaveSettingsAsync(SettingsSubmission submission, Func<Task<Identity>> change, CancellationToken ct) =>
-        SettingsChange.SaveAsync(submission, hooks, Name, change, ct);
+        SettingsChange.SaveAsync(submission, Name, hooks, change, ct);
 
     private static string? Field(JsonObject body, string name) =>
         FormBody.String(body, name) is { Length: > 0 } value && value != "true" ? value : null; // the React SDK sends "true" for empty fields (Kratos)

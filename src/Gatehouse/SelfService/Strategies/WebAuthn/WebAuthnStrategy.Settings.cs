@@ -69,7 +69,7 @@ public sealed partial class WebAuthnStrategy
                 await submission.RespondAsync(400, ct);
                 return;
             }
-            await SettingsChange.SaveAsync(submission, hooks, Name, () =>
+            await SettingsChange.SaveAsync(submission, Name, hooks, () =>
             {
                 var config = JsonNode.Parse(credential.Config) as JsonObject ?? [];
                 config["credentials"] = new JsonArray([.. (config["credentials"] as JsonArray ?? []).OfType<JsonObject>()
@@ -110,7 +110,7 @@ public sealed partial class WebAuthnStrategy
         stored["user_handle"] = Convert.ToBase64String(UserHandleOf(credential, identity.Id));
         var identifiers = credential?.Identifiers.Select(i => i.Identifier).ToList() ?? [];
         if (identifier is not null && !identifiers.Contains(identifier)) identifiers.Add(identifier);
-        await SettingsChange.SaveAsync(submission, hooks, Name, async () =>
+        await SettingsChange.SaveAsync(submission, Name, hooks, async () =>
         {
             var updated = await identities.SetCredentialAsync(identity.Id, CredentialTypes.WebAuthn, stored, identifiers, ct);
             await sessions.AddMethodAsync(submission.Session, new AuthenticationMethod(Name, Aal, flows.Now()), ct);
