@@ -7,9 +7,17 @@ using Gatehouse.Bench;
 // Each starts a real `gatehouse serve` (Release build) on free loopback ports with a temporary config,
 // drives it over HTTP and prints a table; the same table is written as markdown to --out.
 // `bare-endpoint PORT` is the sessions scenario's ceiling server, started by it in a child process.
+//   webauthn [N]: in process, the server CPU of N WebAuthn assertion verifications (no server started).
 if (args is ["bare-endpoint", var barePort])
 {
     await BareEndpoint.RunAsync(int.Parse(barePort, CultureInfo.InvariantCulture));
+    return 0;
+}
+if (args is ["webauthn", ..])
+{
+    // In process, no server: the CPU of verifying one assertion (docs/benchmarks.md, "WebAuthn").
+    var verifications = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5000;
+    Console.WriteLine(await WebAuthnBenchmark.RunAsync(verifications));
     return 0;
 }
 if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] is not ("identities" or "sessions"))

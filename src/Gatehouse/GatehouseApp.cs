@@ -17,6 +17,7 @@ using Gatehouse.SelfService;
 using Gatehouse.SelfService.Errors;
 using Gatehouse.SelfService.Flows;
 using Gatehouse.SelfService.Hooks;
+using Gatehouse.SelfService.Strategies.WebAuthn;
 using Gatehouse.Sessions;
 using Gatehouse.Ui;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -92,6 +93,7 @@ public static class GatehouseApp
         root.MapHealth();
         root.MapSchemas();
         root.MapSelfServicePublic();
+        root.MapWebAuthnPublic();
         root.LimitFlowCreationOn(
             SelfServiceEndpoints.LoginBrowser, SelfServiceEndpoints.LoginApi, SelfServiceEndpoints.RegistrationBrowser, SelfServiceEndpoints.RegistrationApi,
             SelfServiceEndpoints.SettingsBrowser, SelfServiceEndpoints.SettingsApi, SelfServiceEndpoints.VerificationBrowser, SelfServiceEndpoints.VerificationApi,

@@ -11,6 +11,8 @@ public sealed class SelfServiceMethodsOptions
     public LinkMethodOptions Link { get; set; } = new();
     public TotpMethodOptions Totp { get; set; } = new();
     public LookupSecretMethodOptions LookupSecret { get; set; } = new();
+    public PasskeyMethodOptions Passkey { get; set; } = new();
+    public WebAuthnMethodOptions Webauthn { get; set; } = new();
 }
 
 public sealed class PasswordMethodOptions
@@ -93,4 +95,58 @@ public sealed class LookupSecretMethodOptions
 {
     /// <summary>Off by default, as in Kratos.</summary>
     public bool Enabled { get; set; }
+}
+
+/// <summary><c>selfservice.methods.passkey</c>: discoverable WebAuthn credentials as a first factor (aal1).</summary>
+public sealed class PasskeyMethodOptions
+{
+    /// <summary>Off by default, as in Kratos; when on, <c>config.rp</c> (id, display_name) is required.</summary>
+    public bool Enabled { get; set; }
+    public PasskeyMethodConfig Config { get; set; } = new();
+}
+
+public sealed class PasskeyMethodConfig
+{
+    public WebAuthnRelyingPartyOptions Rp { get; set; } = new();
+    public PasskeyAuthenticatorSelection AuthenticatorSelection { get; set; } = new();
+}
+
+/// <summary><c>selfservice.methods.passkey.config.authenticator_selection</c> (Kratos's defaults).</summary>
+public sealed class PasskeyAuthenticatorSelection
+{
+    /// <summary><c>platform</c> or <c>cross-platform</c>; unset lets the user pick either (WebAuthn "no preference").</summary>
+    public string? Attachment { get; set; }
+    public string ResidentKey { get; set; } = "required";
+    public string UserVerification { get; set; } = "preferred";
+}
+
+/// <summary><c>selfservice.methods.webauthn</c>: security keys as a second factor, or with <c>passwordless</c> as a first.</summary>
+public sealed class WebAuthnMethodOptions
+{
+    public bool Enabled { get; set; }
+    public WebAuthnMethodConfig Config { get; set; } = new();
+}
+
+public sealed class WebAuthnMethodConfig
+{
+    /// <summary>Security keys sign in as a first factor (aal1) and register accounts, instead of being a second factor (aal2).</summary>
+    public bool Passwordless { get; set; }
+    public WebAuthnRelyingPartyOptions Rp { get; set; } = new();
+}
+
+/// <summary>The WebAuthn relying party (<c>config.rp</c> of the passkey and webauthn methods).</summary>
+public sealed class WebAuthnRelyingPartyOptions
+{
+    /// <summary>The RP id: the site's domain or a registrable suffix of it; credentials are bound to it.</summary>
+    public string Id { get; set; } = "";
+    public string DisplayName { get; set; } = "";
+
+    /// <summary>Deprecated in Kratos in favour of <see cref="Origins"/>; still honoured.</summary>
+    public string? Origin { get; set; }
+
+    /// <summary>The page origins allowed to run the ceremonies; empty means <c>&lt;public scheme&gt;://&lt;id&gt;</c> (Kratos's default).</summary>
+    public List<string> Origins { get; set; } = [];
+
+    /// <summary>Ignored, as in Kratos (deprecated there for security reasons).</summary>
+    public string? Icon { get; set; }
 }

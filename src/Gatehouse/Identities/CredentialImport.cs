@@ -117,14 +117,51 @@ public sealed class CredentialImport(PasswordHasher hasher, HashingQueue hashing
     private static Imported WebAuthn(string type, JsonObject config, string where)
     {
         if (config["credentials"] is not (null or JsonArray)) throw GatehouseError.BadRequest($"{where}credentials.{type}.config.credentials must be an array.");
+        // Kratos decodes these as []byte (standard base64): a key that would never verify is refused, not stored.
+        var index = 0;
+        foreach (var entry in config["credentials"] as JsonArray ?? [])
+        {
+            var at = $"credentials.{type}.config.credentials[{index++}]";
+            if (entry is not JsonObject key) throw GatehouseError.BadRequest($"{where}{at} must be an object.");
+            foreach (var (field, value) in new[] { ("id", key["id"]), ("public_key", key["public_key"]), ("authenticator.aaguid", key["authenticator"]?["aaguid"]) })
+            {
+                if (value is null) continue;
+                if (value.GetValueKind() != JsonValueKind.String || Base64Bytes(value.GetValue<string>()) is null && value.GetValue<string>().Length > 0)
+                    throw GatehouseError.BadRequest($"{where}{at}.{field} must be standard base64.");
+            }
+        }
         var stored = new JsonObject { ["credentials"] = config["credentials"]?.DeepClone() ?? new JsonArray() };
         var identifiers = new List<string>();
         if (String(config, "user_handle", $"credentials.{type}.config", where) is { Length: > 0 } handle)
         {
             stored["user_handle"] = handle;
-            if (type == CredentialTypes.Passkey) identifiers.Add(handle);
+            // Kratos keeps the handle's bytes (standard base64 in JSON) and finds the passkey by string(userHandle); a
+            // handle that is not base64 is kept as written (it can only be matched as written).
+            if (type == CredentialTypes.Passkey) identifiers.Add(Base64Bytes(handle) is { } bytes ? PasskeyIdentifier(bytes) : handle);
         }
         return new(type, stored, identifiers, Append: true);
+    }
+
+    /// <summary>
+    /// The identifier a passkey credential is found by at sign-in: its user handle as text (Kratos: <c>string(userHandle)</c>;
+    /// the handles Gatehouse and Kratos make are ASCII); a handle that is not UTF-8, as standard base64.
+    /// </summary>
+    public static string PasskeyIdentifier(byte[] userHandle)
+    {
+        try
+        {
+            return new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetString(userHandle);
+        }
+        catch (ArgumentException)
+        {
+            return Convert.ToBase64String(userHandle);
+        }
+    }
+
+    private static byte[]? Base64Bytes(string text)
+    {
+        var buffer = new byte[text.Length];
+        return text.Length > 0 && text.Length % 4 == 0 && Convert.TryFromBase64String(text, buffer, out var written) ? buffer[..written] : null;
     }
 
     private static string? String(JsonObject o, string key, string owner, string where)

@@ -32,6 +32,12 @@ public interface ICredentialKind
     /// </summary>
     JsonObject ToStored(JsonObject written, string? stored, Guid identityId) => written;
 
+    /// <summary>
+    /// False for a type the admin API never removes (passkeys, as Kratos: "Credentials type passkey cannot be deleted."),
+    /// which it answers with 400 whether or not the identity has one.
+    /// </summary>
+    bool IsDeletable => true;
+
     /// <summary>Whether there is anything to remove (a password credential can hold only its identifiers).</summary>
     bool IsSetUp(IdentityCredential credential) => true;
 

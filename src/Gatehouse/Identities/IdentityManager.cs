@@ -214,7 +214,7 @@ public sealed class IdentityManager(GatehouseDbContext db, IdentitySchemaRegistr
     {
         var identity = await GetAsync(id, ct, tracked: true);
         var credential = identity.Credentials.FirstOrDefault(c => c.Type == type);
-        var kind = kinds.Find(type) ?? throw GatehouseError.BadRequest($"Credentials type {type} cannot be deleted.");
+        var kind = kinds.Find(type) is { IsDeletable: true } k ? k : throw GatehouseError.BadRequest($"Credentials type {type} cannot be deleted.");
         if (credential is null || !kind.IsSetUp(credential))
             throw GatehouseError.NotFound($"You tried to remove a {type} but this user have no {type} set up.");
         var firstFactorsBefore = kinds.CountFirstFactor(identity);

@@ -7,7 +7,7 @@ namespace Gatehouse.Text;
 /// UI messages with Kratos's ids, types and texts (<c>text/id.go</c> numbering), as <c>uiText</c> JSON:
 /// <c>{"id", "text", "type": info|error|success, "context"?}</c>.
 /// </summary>
-public static class Messages
+public static partial class Messages
 {
     public static JsonObject Info(long id, string text, JsonObject? context = null) => Make(id, text, "info", context);
     public static JsonObject Error(long id, string text, JsonObject? context = null) => Make(id, text, "error", context);

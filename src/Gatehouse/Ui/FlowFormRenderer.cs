@@ -16,15 +16,30 @@ namespace Gatehouse.Ui;
 /// and "Back", skip the browser's required-field check); <c>a</c>, <c>text</c>, <c>img</c> nodes as links, text, images.</item>
 /// </list>
 /// </summary>
-public sealed class FlowFormRenderer(UiText text)
+/// <param name="text">The page's language.</param>
+/// <param name="trustedScript">
+/// Which script URLs the page may load (Gatehouse's own webauthn.js); a script node with any other URL is not rendered,
+/// only its messages. Null: none.
+/// </param>
+public sealed class FlowFormRenderer(UiText text, Func<string, bool>? trustedScript = null)
 {
     private const string DefaultGroup = "default";
 
     private static readonly HashSet<string> InputTypes =
         ["text", "email", "password", "hidden", "checkbox", "number", "tel", "url", "date", "datetime-local", "search"];
 
+    /// <summary>The browser functions of webauthn.js a node may name as its click or load trigger (nothing else is called).</summary>
+    public static readonly IReadOnlySet<string> WebAuthnTriggers = new HashSet<string>(
+        ["oryWebAuthnLogin", "oryWebAuthnRegistration", "oryPasskeyLogin", "oryPasskeyLoginAutocompleteInit", "oryPasskeyRegistration", "oryPasskeySettingsRegistration"]);
+
     private readonly HashSet<string> _ids = [];
     private bool _focused;
+
+    /// <summary>
+    /// Whether the rendered form needs scripts (a method's <c>script</c> node, e.g. passkeys' webauthn.js, and buttons or
+    /// fields that trigger its functions): the page then loads them and allows same-origin scripts.
+    /// </summary>
+    public bool UsesScripts { get; private set; }
 
     /// <param name="ui">The flow's <c>ui</c> object.</param>
     /// <param name="groupTitle">A heading for a method group's form when the page shows several (null: none).</param>
@@ -35,7 +50,10 @@ public sealed class FlowFormRenderer(UiText text)
 
         var action = String(ui["action"]) ?? "";
         var method = (String(ui["method"]) ?? "POST").ToUpperInvariant() == "GET" ? "get" : "post";
-        var nodes = (ui["nodes"] as JsonArray ?? []).OfType<JsonObject>().ToList();
+        var all = (ui["nodes"] as JsonArray ?? []).OfType<JsonObject>().ToList();
+        // Scripts belong to the page, not to a method's form (the webauthn script is its own group).
+        var scripts = all.Where(n => String(n["type"]) == "script").ToList();
+        var nodes = all.Except(scripts).ToList();
         var defaults = nodes.Where(n => Group(n) == DefaultGroup).ToList();
         var hiddenDefaults = defaults.Where(IsHiddenInput).ToList();
         var groups = nodes.Select(Group).Where(g => g != DefaultGroup).Distinct().ToList();
@@ -50,6 +68,7 @@ public sealed class FlowFormRenderer(UiText text)
                 foreach (var node in nodes.Where(n => Group(n) == group)) Node(html, node, "f");
             }
             html.Close("form");
+            Scripts(html, scripts);
             return html.ToString();
         }
 
@@ -65,7 +84,27 @@ public sealed class FlowFormRenderer(UiText text)
             html.Close("form");
             html.Close("section");
         }
+        Scripts(html, scripts);
         return html.ToString();
+    }
+
+    /// <summary>A method's scripts, by URL with their integrity (the page's CSP allows only its own origin's).</summary>
+    private void Scripts(HtmlWriter html, List<JsonObject> scripts)
+    {
+        foreach (var node in scripts)
+        {
+            var attributes = node["attributes"] as JsonObject ?? [];
+            if (String(attributes["src"]) is not { } src || trustedScript?.Invoke(src) != true)
+            {
+                Messages(html, node["messages"] as JsonArray, null);
+                continue;
+            }
+            UsesScripts = true;
+            html.Element("script", null, Attr.Of("src", src), Attr.Of("integrity", String(attributes["integrity"])),
+                Attr.Of("crossorigin", String(attributes["crossorigin"])), Attr.Of("referrerpolicy", String(attributes["referrerpolicy"])),
+                Attr.Flag("async", Bool(attributes["async"])), Attr.Of("id", String(attributes["id"])));
+            Messages(html, node["messages"] as JsonArray, null);
+        }
     }
 
     private void Node(HtmlWriter html, JsonObject node, string prefix)
@@ -111,6 +150,17 @@ public sealed class FlowFormRenderer(UiText text)
         var disabled = Bool(attributes["disabled"]);
         var label = Label(node);
 
+        if (type == "button" && String(attributes["onclickTrigger"]) is { } trigger && WebAuthnTriggers.Contains(trigger))
+        {
+            // A WebAuthn ceremony button: no inline handler (the page's CSP forbids them); the page's script binds it and
+            // shows it only where the browser has WebAuthn.
+            UsesScripts = true;
+            html.Element("button", label ?? name, Attr.Of("type", "button"), Attr.Of("name", name), Attr.Of("value", String(value)),
+                Attr.Flag("disabled", disabled), Attr.Flag("hidden", true), Attr.Of("data-webauthn-trigger", trigger),
+                Attr.Of("class", "button button-webauthn"));
+            Messages(html, messages, null);
+            return;
+        }
         if (type is "submit" or "button")
         {
             // Only a method's own submit checks the form's required fields; "Resend code" (email) and "Back" (screen)
@@ -123,7 +173,9 @@ public sealed class FlowFormRenderer(UiText text)
         }
         if (type == "hidden")
         {
-            html.Void("input", Attr.Of("type", "hidden"), Attr.Of("name", name), Attr.Of("value", String(value)));
+            var onload = String(attributes["onloadTrigger"]) is { } load && WebAuthnTriggers.Contains(load) ? load : null;
+            UsesScripts |= onload is not null;
+            html.Void("input", Attr.Of("type", "hidden"), Attr.Of("name", name), Attr.Of("value", String(value)), Attr.Of("data-webauthn-onload", onload));
             // A hidden field's messages (e.g. a taken identifier in a later step) are still the user's business.
             Messages(html, messages, null);
             return;

@@ -7,8 +7,12 @@ public static class UiAssets
 {
     public const string StylesheetRoute = "/ui/assets/gatehouse.css";
 
+    public const string WebAuthnScriptRoute = "/ui/assets/webauthn-ui.js";
+
     private static readonly byte[] Stylesheet = Load("Gatehouse.Ui.Assets.gatehouse.css");
     private static readonly string Version = Convert.ToHexStringLower(SHA256.HashData(Stylesheet))[..16];
+    private static readonly byte[] WebAuthnGlue = Load("Gatehouse.Ui.Assets.webauthn-ui.js");
+    private static readonly string WebAuthnGlueVersion = Convert.ToHexStringLower(SHA256.HashData(WebAuthnGlue))[..16];
 
     /// <summary>
     /// The stylesheet's URL path under the public base URL's path (so a base URL with a path prefix works, and the error
@@ -24,6 +28,18 @@ public static class UiAssets
         http.Response.Headers.CacheControl = "public, max-age=31536000, immutable";
         http.Response.Headers["X-Content-Type-Options"] = "nosniff";
         return Results.Bytes(Stylesheet, "text/css; charset=utf-8", entityTag: etag);
+    }
+
+    /// <summary>The passkey pages' script (binds the WebAuthn buttons), host-relative like the stylesheet.</summary>
+    public static string WebAuthnScriptHref(string publicBase) =>
+        new Uri(publicBase.TrimEnd('/') + "/", UriKind.Absolute).AbsolutePath.TrimEnd('/') + WebAuthnScriptRoute + "?v=" + WebAuthnGlueVersion;
+
+    public static IResult ServeWebAuthnScript(HttpContext http)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        http.Response.Headers.CacheControl = "public, max-age=31536000, immutable";
+        http.Response.Headers["X-Content-Type-Options"] = "nosniff";
+        return Results.Bytes(WebAuthnGlue, "text/javascript; charset=utf-8", entityTag: new Microsoft.Net.Http.Headers.EntityTagHeaderValue("\"" + WebAuthnGlueVersion + "\""));
     }
 
     private static byte[] Load(string name)

@@ -48,6 +48,7 @@ public static class UiEndpoints
         ArgumentNullException.ThrowIfNull(options);
         if (!options.Ui.Enabled) return root;
         root.MapMethods(UiAssets.StylesheetRoute, [HttpMethods.Get, HttpMethods.Head], UiAssets.ServeStylesheet);
+        root.MapMethods(UiAssets.WebAuthnScriptRoute, [HttpMethods.Get, HttpMethods.Head], UiAssets.ServeWebAuthnScript);
         root.MapGet(Login, (HttpContext http, UiPages pages, LoginFlows flows) => pages.FlowAsync(http, SelfService.Flows.FlowKinds.Login, id => flows.FetchAsync(http, id)));
         root.MapGet(Registration, (HttpContext http, UiPages pages, RegistrationFlows flows) => pages.FlowAsync(http, SelfService.Flows.FlowKinds.Registration, id => flows.FetchAsync(http, id)));
         root.MapGet(Settings, (HttpContext http, UiPages pages, SettingsFlows flows) => pages.FlowAsync(http, SelfService.Flows.FlowKinds.Settings, id => flows.FetchAsync(http, id)));

@@ -6,15 +6,17 @@ namespace Gatehouse.Ui;
 public static class UiLayout
 {
     /// <summary>
-    /// The pages load nothing from elsewhere: styles from <c>/ui/assets</c>, no scripts (no method here needs one), and
-    /// forms post only to Gatehouse's public base URL; they may not be framed.
+    /// The pages load nothing from elsewhere: styles from <c>/ui/assets</c>, no scripts — except pages with passkeys or
+    /// security keys (WebAuthn needs JavaScript), which may load same-origin script files, never inline code — and forms
+    /// post only to Gatehouse's public base URL; they may not be framed.
     /// </summary>
     /// <param name="formTargets">
     /// More sources a form's answer may redirect to (Chromium checks <c>form-action</c> on each redirect after a submit):
     /// the OAuth2 client's redirect URIs on the login and consent pages of an authorization request.
     /// </param>
-    public static string ContentSecurityPolicy(string publicBase, IEnumerable<string>? formTargets = null) =>
-        $"default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self' {publicBase}{string.Concat((formTargets ?? []).Distinct(StringComparer.Ordinal).Select(t => " " + t))}; frame-ancestors 'none'; base-uri 'none'";
+    /// <param name="scripts">Whether the page may load same-origin script files (<c>script-src 'self'</c>).</param>
+    public static string ContentSecurityPolicy(string publicBase, IEnumerable<string>? formTargets = null, bool scripts = false) =>
+        $"default-src 'none'; {(scripts ? "script-src 'self'; " : "")}style-src 'self'; img-src 'self' data:; form-action 'self' {publicBase}{string.Concat((formTargets ?? []).Distinct(StringComparer.Ordinal).Select(t => " " + t))}; frame-ancestors 'none'; base-uri 'none'";
 
     public static string Document(UiText text, string publicBase, string title, string body)
     {
@@ -42,7 +44,7 @@ public static class UiLayout
         return html.ToString();
     }
 
-    public static async Task WriteAsync(HttpContext http, int status, UiText text, string publicBase, string title, string body, IEnumerable<string>? formTargets = null)
+    public static async Task WriteAsync(HttpContext http, int status, UiText text, string publicBase, string title, string body, IEnumerable<string>? formTargets = null, bool scripts = false)
     {
         ArgumentNullException.ThrowIfNull(http);
         http.Response.StatusCode = status;
@@ -50,7 +52,7 @@ public static class UiLayout
         var headers = http.Response.Headers;
         headers.ContentLanguage = text.Language;
         headers.CacheControl = "no-store";
-        headers["Content-Security-Policy"] = ContentSecurityPolicy(publicBase, formTargets);
+        headers["Content-Security-Policy"] = ContentSecurityPolicy(publicBase, formTargets, scripts);
         headers["X-Content-Type-Options"] = "nosniff";
         headers["X-Frame-Options"] = "DENY";
         // Flow ids sit in the page's URL; do not hand them to other sites.

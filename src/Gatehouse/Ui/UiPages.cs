@@ -55,9 +55,16 @@ public sealed class UiPages(SessionManager sessions, GatehouseOptions options, U
         }
         var text = UiText.For(http.Request);
         var ui = flow["ui"] as JsonObject ?? [];
-        var renderer = new FlowFormRenderer(text);
+        var renderer = new FlowFormRenderer(text, src => src == _publicBase + SelfService.Strategies.WebAuthn.WebAuthnScript.Route);
         Func<string, string?>? groupTitle = kind == FlowKinds.Settings ? g => GroupTitle(text, g) : null;
         var body = new HtmlWriter().Raw(renderer.Render(ui, groupTitle));
+        if (renderer.UsesScripts)
+        {
+            // Passkeys and security keys need WebAuthn (and so JavaScript); where there is none, say so and leave the other ways.
+            body.Element("p", text["webauthn.unsupported"], Attr.Of("class", "message message-info webauthn-unsupported"), Attr.Flag("hidden", true), Attr.Of("role", "status"));
+            body.Raw("<noscript>").Element("p", text["webauthn.noscript"], Attr.Of("class", "message message-info")).Raw("</noscript>");
+            body.Element("script", null, Attr.Of("src", UiAssets.WebAuthnScriptHref(_publicBase)), Attr.Flag("defer", true));
+        }
         Links(body, text, kind, flow, signedIn: await sessions.FromRequestAsync(http, http.RequestAborted) is not null);
         var title = kind != FlowKinds.Login ? text[kind + ".title"]
             : flow["requested_aal"] is JsonValue aal && aal.GetValueKind() == JsonValueKind.String && aal.GetValue<string>() == "aal2" ? text["login.aal2.title"]
@@ -65,7 +72,7 @@ public sealed class UiPages(SessionManager sessions, GatehouseOptions options, U
             : text[kind + ".title"];
         // A login for an OAuth2 client may end at the client's redirect URI (a rejected or skipped consent).
         var formTargets = flow["oauth2_login_request"]?["client"] is JsonObject client ? ConsentPage.FormTargets(client) : null;
-        await UiLayout.WriteAsync(http, 200, text, _publicBase, title, body.ToString(), formTargets);
+        await UiLayout.WriteAsync(http, 200, text, _publicBase, title, body.ToString(), formTargets, renderer.UsesScripts);
     }
 
     /// <summary><c>GET /ui/welcome</c>: the signed-in session (identity, traits, methods, expiry) with links to settings and logout.</summary>
@@ -168,6 +175,8 @@ public sealed class UiPages(SessionManager sessions, GatehouseOptions options, U
         "password" => text["settings.group.password"],
         "totp" => text["settings.group.totp"],
         "lookup_secret" => text["settings.group.lookup_secret"],
+        "passkey" => text["settings.group.passkey"],
+        "webauthn" => text["settings.group.webauthn"],
         _ => group,
     };
 

@@ -107,12 +107,13 @@ async function waitReady(urls, proc, stderr, timeoutMs = 30_000) {
  * `gatehouse` becomes the config's `gatehouse` key (rate limits, trusted proxies, hashing queue). `urls` becomes Hydra's
  * `urls` key (OAuth2 issuer, login and consent apps); a function is called at start (e.g. to read an app's port).
  * `schema`, when given, replaces the default identity schema (e.g. one whose email is a code identifier).
+ * `publicHost` names the public listener in its URLs (default 127.0.0.1; 'localhost' for WebAuthn, which needs a domain).
  * `serveArgs` are extra arguments to `gatehouse serve` (e.g. ['--watch-courier']). `publicCors` / `adminCors`, when
  * given, become `serve.public.cors` / `serve.admin.cors`.
  * The result's `replica()` starts another `gatehouse serve` on the same config and database (new ports) and resolves
  * to { publicUrl, adminUrl, stderr(), stop() }; it is stopped with the server.
  */
-export async function startGatehouse({ selfservice, courier, session, gatehouse, urls, publicCors, adminCors, serveArgs = [], schema = identitySchema } = {}) {
+export async function startGatehouse({ selfservice, courier, session, gatehouse, urls, publicCors, adminCors, serveArgs = [], schema = identitySchema, publicHost = '127.0.0.1' } = {}) {
   const dir = await mkdtemp(path.join(tmpdir(), 'gatehouse-e2e-'));
   const cleanups = [() => rm(dir, { recursive: true, force: true })];
   let proc;
@@ -144,7 +145,8 @@ export async function startGatehouse({ selfservice, courier, session, gatehouse,
     const config = path.join(dir, 'gatehouse.yml');
     const cookieSecret = randomBytes(16).toString('hex');
     const writeConfig = async (publicPort, adminPort, file = config) => {
-      const publicUrl = `http://127.0.0.1:${publicPort}`;
+      // The server listens on loopback either way; publicHost only names it in URLs (WebAuthn wants a domain: 'localhost').
+      const publicUrl = `http://${publicHost}:${publicPort}`;
       const adminUrl = `http://127.0.0.1:${adminPort}`;
       // JSON is YAML; quoting every value keeps DSNs and URLs intact.
       await writeFile(file, [
@@ -164,7 +166,7 @@ export async function startGatehouse({ selfservice, courier, session, gatehouse,
         ...(urls ? [`urls: ${JSON.stringify(typeof urls === 'function' ? urls() : urls)}`] : []),
         '',
       ].join('\n'));
-      return { publicUrl, adminUrl };
+      return { publicUrl, adminUrl, loopbackUrls: [`http://127.0.0.1:${publicPort}`, adminUrl] };
     };
 
     await writeConfig(await freePort(), await freePort());
@@ -179,7 +181,8 @@ export async function startGatehouse({ selfservice, courier, session, gatehouse,
     let publicUrl;
     let adminUrl;
     for (let attempt = 1; ; attempt++) {
-      ({ publicUrl, adminUrl } = await writeConfig(await freePort(), await freePort()));
+      let loopbackUrls;
+      ({ publicUrl, adminUrl, loopbackUrls } = await writeConfig(await freePort(), await freePort()));
       stderrText = '';
       proc = spawn('dotnet', [gatehouseDll, 'serve', ...serveArgs, '-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
       const current = proc;
@@ -187,7 +190,7 @@ export async function startGatehouse({ selfservice, courier, session, gatehouse,
       proc.stderr.on('data', (chunk) => { if (proc === current) stderrText += chunk; });
       proc.stdout.resume(); // the log goes to stderr; stdout must not fill its pipe
       try {
-        await waitReady([publicUrl, adminUrl], proc, stderr);
+        await waitReady(loopbackUrls, proc, stderr);
         break;
       } catch (err) {
         if (attempt >= 3 || proc.exitCode === null || !stderrText.includes('address already in use')) throw err;
@@ -205,7 +208,7 @@ export async function startGatehouse({ selfservice, courier, session, gatehouse,
       p.stdout.resume();
       const r = { ...urls, stderr: () => text, stop: () => kill(p) };
       replicas.push(r);
-      await waitReady([urls.publicUrl, urls.adminUrl], p, r.stderr);
+      await waitReady(urls.loopbackUrls, p, r.stderr);
       return r;
     };
     return { publicUrl, adminUrl, key, dsn, stderr, stop, cli, replica };

@@ -21,6 +21,10 @@ public sealed class EfFlowStore(GatehouseDbContext db) : IFlowStore
         db.ChangeTracker.Clear();
     }
 
+    public async Task<bool> SwapInternalContextAsync(Guid id, string? expected, string? replacement, DateTime now, CancellationToken ct) =>
+        await db.Flows.Where(f => f.Id == id && f.InternalContext == expected)
+            .ExecuteUpdateAsync(u => u.SetProperty(f => f.InternalContext, replacement).SetProperty(f => f.UpdatedAt, now), ct) == 1;
+
     public Task<SelfServiceFlow?> FindAsync(Guid id, string kind, CancellationToken ct) =>
         db.Flows.AsNoTracking().FirstOrDefaultAsync(f => f.Id == id && f.Kind == kind, ct);
 }

@@ -63,6 +63,17 @@ public sealed class FlowService(IFlowStore store, GatehouseOptions options, Time
 
     public Task InsertAsync(SelfServiceFlow flow, CancellationToken ct) => store.InsertAsync(flow, ct);
 
+    /// <summary>
+    /// Sets the flow's internal context to <paramref name="replacement"/> if the stored one is still what this request read
+    /// (<see cref="IFlowStore.SwapInternalContextAsync"/>); false when another request changed it first.
+    /// </summary>
+    public async Task<bool> SwapInternalContextAsync(SelfServiceFlow flow, string? replacement, CancellationToken ct)
+    {
+        if (!await store.SwapInternalContextAsync(flow.Id, flow.InternalContext, replacement, Now(), ct)) return false;
+        flow.InternalContext = replacement;
+        return true;
+    }
+
     public Task UpdateAsync(SelfServiceFlow flow, CancellationToken ct)
     {
         flow.UpdatedAt = Now();

@@ -9,6 +9,12 @@ public interface IFlowStore
     /// <summary>Saves a changed flow whole.</summary>
     Task UpdateAsync(SelfServiceFlow flow, CancellationToken ct);
 
+    /// <summary>
+    /// Replaces the flow's internal context only if it still is <paramref name="expected"/> (compare-and-swap): how a
+    /// one-time secret kept there (a WebAuthn challenge) is spent exactly once, even by concurrent submits.
+    /// </summary>
+    Task<bool> SwapInternalContextAsync(Guid id, string? expected, string? replacement, DateTime now, CancellationToken ct);
+
     /// <summary>The flow of this kind with this id, or null (none, or another kind of flow).</summary>
     Task<SelfServiceFlow?> FindAsync(Guid id, string kind, CancellationToken ct);
 }

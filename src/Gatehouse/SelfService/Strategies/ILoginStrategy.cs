@@ -15,6 +15,12 @@ public interface ILoginStrategy : IStrategy
     /// </summary>
     string Aal { get; }
 
+    /// <summary>
+    /// Whether this method handles a submit that names no method of its own: a form sent by a script (<c>form.submit()</c>
+    /// carries no button value) is recognised by the field the method's script fills (Kratos asks each strategy in turn).
+    /// </summary>
+    bool Handles(string? method, JsonObject body) => method == Name;
+
     /// <summary>Adds this method's nodes to a new login flow's form (for a refresh: the signed-in identity's).</summary>
     Task PopulateAsync(LoginForm form, CancellationToken ct);
 

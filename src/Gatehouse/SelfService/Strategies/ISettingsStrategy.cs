@@ -11,6 +11,12 @@ namespace Gatehouse.SelfService.Strategies;
 /// <summary>A method whose credentials (or, for <c>profile</c>, traits) a signed-in user changes in settings (Kratos's <c>settings.Strategy</c>).</summary>
 public interface ISettingsStrategy : IStrategy
 {
+    /// <summary>
+    /// Whether this method handles a submit that names no method of its own (a script's <c>form.submit()</c>, or a named
+    /// submit button such as <c>passkey_remove</c>), recognised by the method's own fields as Kratos's strategies do.
+    /// </summary>
+    bool Handles(string? method, JsonObject body) => method == Name;
+
     /// <summary>Adds this method's group of nodes to the settings form.</summary>
     void Populate(SettingsForm form);
 

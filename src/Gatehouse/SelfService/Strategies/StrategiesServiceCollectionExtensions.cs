@@ -1,6 +1,7 @@
 using Gatehouse.SelfService.Strategies.Code;
 using Gatehouse.SelfService.Strategies.Link;
 using Gatehouse.SelfService.Strategies.Password;
+using Gatehouse.SelfService.Strategies.Passkey;
 using Gatehouse.SelfService.Strategies.Profile;
 using Gatehouse.Identities;
 using Gatehouse.SelfService.Strategies.LookupSecret;
@@ -32,12 +33,15 @@ public static class StrategiesServiceCollectionExtensions
         services.AddStrategy<LinkStrategy>();
         services.AddStrategy<TotpStrategy>();
         services.AddStrategy<LookupSecretStrategy>();
+        services.AddStrategy<PasskeyStrategy>();
+        services.AddStrategy<WebAuthnStrategy>();
 
         // Credential types whose methods do not sign in yet still own their credentials' rules (counting, admin removal).
         services.AddCredentialKind<PasswordCredentials>();
         services.AddCredentialKind<CodeCredentials>();
         services.AddCredentialKind<TotpCredentials>();
         services.AddCredentialKind<LookupSecretCredentials>();
+        services.AddCredentialKind<PasskeyCredentials>();
         services.AddCredentialKind<WebAuthnCredentials>();
         services.AddCredentialKind<OidcCredentials>();
         services.AddCredentialKind<SamlCredentials>();

@@ -144,7 +144,7 @@ public sealed class LoginFlows(
         ui.ClearMessages();
         FlowService.TakeTransientPayload(flow, body);
         var method = FormBody.String(body, "method");
-        var strategy = MethodsFor(flow).FirstOrDefault(m => m.Name == method);
+        var strategy = MethodsFor(flow).FirstOrDefault(m => m.Name == method) ?? MethodsFor(flow).FirstOrDefault(m => m.Handles(method, body));
         if (strategy is null)
         {
             ui.Messages.Add(Messages.LoginNoStrategy());

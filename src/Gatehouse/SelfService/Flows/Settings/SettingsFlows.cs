@@ -150,7 +150,7 @@ public sealed class SettingsFlows(
         FlowService.TakeTransientPayload(flow, body);
         var method = FormBody.String(body, "method");
         var ui = Form(flow, identity);
-        if (strategies.Find<ISettingsStrategy>(method) is not { } strategy)
+        if ((strategies.Find<ISettingsStrategy>(method) ?? strategies.Enabled<ISettingsStrategy>().FirstOrDefault(m => m.Handles(method, body))) is not { } strategy)
         {
             ui.Messages.Add(Messages.Error(4010004, "Could not find a strategy to update your settings. Did you fill out the form correctly?"));
             await RespondAsync(http, flow, identity, ui, 400, ct);

@@ -5,14 +5,15 @@ using Gatehouse.Identities;
 namespace Gatehouse.SelfService.Strategies.WebAuthn;
 
 /// <summary>
-/// WebAuthn credentials: security keys used as a second factor, and passwordless keys (a first factor in Kratos; not
-/// counted as one here until the method signs in with them).
+/// WebAuthn credentials, counted as Kratos's webauthn strategy counts them: passwordless keys are first factors (while the
+/// credential has an identifier to sign in with), the others second factors.
 /// </summary>
 public sealed class WebAuthnCredentials : ICredentialKind
 {
     public string Type => CredentialTypes.WebAuthn;
 
-    public int CountFirstFactor(IdentityCredential credential) => 0;
+    public int CountFirstFactor(IdentityCredential credential) =>
+        credential.Identifiers.Any(i => i.Identifier.Length > 0) ? Keys(credential).Count(IsPasswordless) : 0;
 
     public int CountMultiFactor(IdentityCredential credential) => Keys(credential).Count(k => !IsPasswordless(k));
 

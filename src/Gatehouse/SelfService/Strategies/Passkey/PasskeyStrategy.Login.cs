@@ -1,0 +1,141 @@
+using System.Text.Json.Nodes;
+using Gatehouse.Identities;
+using Gatehouse.SelfService.Flows;
+using Gatehouse.SelfService.Strategies.WebAuthn;
+using Gatehouse.SelfService.Ui;
+using Gatehouse.Sessions;
+using Gatehouse.Text;
+
+namespace Gatehouse.SelfService.Strategies.Passkey;
+
+public sealed partial class PasskeyStrategy
+{
+    public string Aal => AssuranceLevels.Aal1;
+
+    /// <summary>A submit carrying a passkey answer is this method's even without <c>method</c> (webauthn.js submits the form itself).</summary>
+    public bool Handles(string? method, JsonObject body) => method == Name || Field(body, "passkey_login") is not null;
+
+    /// <summary>
+    /// Kratos's passkey login nodes: the identifier (offering passkeys as autofill, <c>username webauthn</c>), the
+    /// discoverable-credential challenge, the script, the hidden answer field (starting autofill on load) and the button.
+    /// A refresh asks for one of the signed-in identity's passkeys, if it has any.
+    /// </summary>
+    public async Task PopulateAsync(LoginForm form, CancellationToken ct)
+    {
+        var (ui, flow) = (form.Ui, form.Flow);
+        if (form.Refreshing is { } session)
+        {
+            var (_, keys) = PasskeysOf(await store.CredentialsOfAsync(session.IdentityId, ct));
+            if (keys.Count == 0) return;
+            AddChallenge(ui, flow, keys);
+            AddScript(ui, flow);
+            ui.Nodes.Add(UiNodes.Input("passkey_login", "hidden", Group));
+            ui.Nodes.Add(LoginTrigger(flow));
+            return;
+        }
+        var identifier = ui.Nodes.FirstOrDefault(n => n["attributes"]?["name"]?.GetValue<string>() == "identifier");
+        if (identifier is null)
+        {
+            var csrf = ui.Nodes.FindIndex(n => n["attributes"]?["name"]?.GetValue<string>() == "csrf_token");
+            ui.Nodes.Insert(csrf + 1, UiNodes.Input("identifier", "text", UiNodes.DefaultGroup, "", required: true, autocomplete: "username webauthn", label: Messages.LabelId()));
+        }
+        else
+        {
+            identifier["attributes"]!["autocomplete"] = "username webauthn";
+        }
+        AddChallenge(ui, flow, []);
+        AddScript(ui, flow);
+        var login = UiNodes.Input("passkey_login", "hidden", Group);
+        if (IsBrowser(flow)) login["attributes"]!["onload"] = "window.oryPasskeyLoginAutocompleteInit()";
+        login["attributes"]!["onloadTrigger"] = "oryPasskeyLoginAutocompleteInit";
+        ui.Nodes.Add(login);
+        ui.Nodes.Add(LoginTrigger(flow));
+    }
+
+    private static JsonObject LoginTrigger(SelfServiceFlow flow)
+    {
+        var trigger = UiNodes.Input("passkey_login_trigger", "button", Group, "", label: Messages.SignInWithPasskey());
+        // API flows carry no inline script; the trigger names the function for apps that call it themselves.
+        if (IsBrowser(flow)) trigger["attributes"]!["onclick"] = "window.oryPasskeyLogin()";
+        trigger["attributes"]!["onclickTrigger"] = "oryPasskeyLogin";
+        return trigger;
+    }
+
+    /// <summary>A new assertion challenge for the flow (kept in its internal context) and the <c>passkey_challenge</c> node showing it.</summary>
+    private void AddChallenge(UiContainer ui, SelfServiceFlow flow, IReadOnlyList<WebAuthnKey> allow)
+    {
+        var (clientOptions, state) = RelyingParty.BeginAssertion(allow, Verification);
+        var shown = clientOptions.ToJsonString();
+        KeepPending(flow, state, shown);
+        var index = ui.Nodes.FindIndex(n => n["attributes"]?["name"]?.GetValue<string>() == "passkey_challenge");
+        var node = UiNodes.Input("passkey_challenge", "hidden", Group, shown);
+        if (index >= 0) ui.Nodes[index] = node;
+        else ui.Nodes.Add(node);
+    }
+
+    /// <summary>
+    /// Kratos's passkey <c>Login</c>: the authenticator's user handle names the account (a passkey credential with that
+    /// identifier); the assertion must answer this flow's challenge (spent here, once) from an allowed origin for the RP id,
+    /// signed by one of the account's passkeys with a growing signature count. Refusals: 4000015 for an unknown handle,
+    /// 4000008 for an answer that does not verify; the form comes back with a fresh challenge.
+    /// </summary>
+    public async Task<Identity?> AuthenticateAsync(LoginSubmission submission, CancellationToken ct)
+    {
+        var (ui, flow, body) = (submission.Ui, submission.Flow, submission.Body);
+        if (Field(body, "passkey_login") is not { } response)
+        {
+            ui.AddMessage("passkey_login", Messages.Required("passkey_login"));
+            return null;
+        }
+        // As Kratos: an answer that is not a WebAuthn assertion at all is a bad request, and changes nothing.
+        if (WebAuthnRelyingParty.Claimed(response) is not { } claimed)
+            throw Http.Errors.GatehouseError.BadRequest("Unable to parse WebAuthn response.");
+        var keysShown = flow.Refresh && flow.IdentityId is { } refreshed ? PasskeysOf(await store.CredentialsOfAsync(refreshed, ct)).Keys : [];
+        var state = await SpendAsync(flow, ct);
+        var identity = claimed.UserHandle is { Length: > 0 } handle
+            ? await store.FindByIdentifierAsync(CredentialTypes.Passkey, CredentialImport.PasskeyIdentifier(handle), ct)
+            : null;
+        var (credential, keys) = identity is null ? (null, []) : PasskeysOf(identity.Credentials);
+        if (identity is null || credential is null)
+        {
+            Refuse(ui, flow, keysShown, Messages.NoWebAuthnUser());
+            return null;
+        }
+        if (state is null)
+        {
+            Refuse(ui, flow, keysShown, Messages.WebAuthnInvalid());
+            return null;
+        }
+        var now = flows.Now();
+        var result = await RelyingParty.FinishAssertionAsync(state, response, [.. keys.Where(k => k.IsPasswordless)], claimed.UserHandle, now, ct);
+        if (result.Value is not { } used)
+        {
+            logger.LogInformation("Passkey sign-in refused for identity {IdentityId}: {Reason}", identity.Id, result.Reason);
+            if (result.Flagged is { } cloned) await SaveKeyAsync(credential, cloned, ct);
+            Refuse(ui, flow, keysShown, Messages.WebAuthnInvalid());
+            return null;
+        }
+        if (!await SaveKeyAsync(credential, used, ct))
+        {
+            // Another sign-in with this key got there first with a count at least as high: one of the two is a clone.
+            Refuse(ui, flow, keysShown, Messages.WebAuthnInvalid());
+            return null;
+        }
+        if (submission.Refusal(identity) is { } refused)
+        {
+            ui.Messages.Add(refused);
+            return null;
+        }
+        return identity;
+    }
+
+    /// <summary>The refusal on the form, with a fresh challenge in place of the spent one.</summary>
+    private void Refuse(UiContainer ui, SelfServiceFlow flow, IReadOnlyList<WebAuthnKey> allow, JsonObject message)
+    {
+        ui.Messages.Add(message);
+        AddChallenge(ui, flow, allow);
+    }
+
+    private Task<bool> SaveKeyAsync(IdentityCredential credential, WebAuthnKey key, CancellationToken ct) =>
+        WebAuthnKeyUse.SaveAsync(store, credential, key, flows.Now(), ct);
+}

@@ -1,0 +1,285 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Fido2NetLib;
+using Fido2NetLib.Objects;
+using Fido2NetLib.Exceptions;
+using Gatehouse.Config;
+
+namespace Gatehouse.SelfService.Strategies.WebAuthn;
+
+/// <summary>
+/// The WebAuthn ceremonies of one relying party (the <c>passkey</c> or the <c>webauthn</c> method's <c>config.rp</c>),
+/// verified by the Fido2 library: attestation (<c>none</c> asked for), assertion signatures, the challenge, the page
+/// origin, the RP id hash, the user-presence/verification flags and sign-count regression. What a ceremony began with
+/// (its options, including the challenge) is kept by the caller in the flow and handed back to finish it, exactly once.
+/// </summary>
+public sealed class WebAuthnRelyingParty
+{
+    // go-webauthn's default (what Kratos uses): 32 random bytes per challenge, five minutes to answer.
+    private const int ChallengeBytes = 32;
+    private const uint TimeoutMilliseconds = 300_000;
+
+    private readonly Fido2 _fido2;
+
+    public WebAuthnRelyingParty(string id, string displayName, IEnumerable<string> origins)
+    {
+        Id = id;
+        DisplayName = displayName;
+        Origins = origins.ToHashSet(StringComparer.Ordinal);
+        _fido2 = new Fido2(new Fido2Configuration
+        {
+            RPID = id,
+            RPName = displayName,
+            Origins = Origins,
+            ChallengeSize = ChallengeBytes,
+            Timeout = TimeoutMilliseconds,
+        });
+    }
+
+    public string Id { get; }
+    public string DisplayName { get; }
+    public IReadOnlySet<string> Origins { get; }
+
+    /// <summary>
+    /// The relying party a method's <c>config.rp</c> describes: origins as configured (<c>origins</c>, else the deprecated
+    /// <c>origin</c>), else <c>&lt;scheme of serve.public.base_url&gt;://&lt;id&gt;</c> as Kratos defaults them.
+    /// </summary>
+    public static WebAuthnRelyingParty From(WebAuthnRelyingPartyOptions rp, GatehouseOptions options)
+    {
+        var origins = rp.Origins.Count > 0 ? rp.Origins
+            : rp.Origin is { Length: > 0 } origin ? [origin]
+            : [new Uri(Http.ReturnUrlPolicy.PublicBaseUrl(options)).Scheme + "://" + rp.Id];
+        return new WebAuthnRelyingParty(rp.Id, rp.DisplayName, origins.Select(o => o.TrimEnd('/')));
+    }
+
+    /// <summary>
+    /// Starts a registration: the options for <c>navigator.credentials.create</c> (Kratos's <c>{"publicKey": …}</c> wrapper,
+    /// byte fields base64url) and the state to keep until <see cref="FinishRegistrationAsync"/>.
+    /// </summary>
+    public (JsonObject ClientOptions, string State) BeginRegistration(byte[] userHandle, string userName, string userDisplayName,
+        IEnumerable<byte[]> exclude, AuthenticatorSelection selection)
+    {
+        var options = _fido2.RequestNewCredential(new RequestNewCredentialParams
+        {
+            User = new Fido2User { Id = userHandle, Name = userName, DisplayName = userDisplayName },
+            ExcludeCredentials = [.. exclude.Select(id => new PublicKeyCredentialDescriptor(id))],
+            AuthenticatorSelection = selection,
+            AttestationPreference = AttestationConveyancePreference.None,
+        });
+        var json = options.ToJson();
+        return (new JsonObject { ["publicKey"] = JsonNode.Parse(json) }, json);
+    }
+
+    /// <summary>
+    /// Verifies what <c>navigator.credentials.create</c> returned (as <c>webauthn.js</c> submits it) against the state of
+    /// <see cref="BeginRegistration"/>: the new key, or the reason it is refused.
+    /// </summary>
+    public async Task<WebAuthnResult<WebAuthnKey>> FinishRegistrationAsync(string state, string response, bool passwordless, DateTime now, CancellationToken ct)
+    {
+        CredentialCreateOptions original;
+        AuthenticatorAttestationRawResponse raw;
+        try
+        {
+            original = CredentialCreateOptions.FromJson(state);
+            raw = JsonSerializer.Deserialize<AuthenticatorAttestationRawResponse>(Normalised(response, assertion: false))
+                ?? throw new JsonException("empty response");
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException or FormatException or ArgumentException)
+        {
+            return WebAuthnResult<WebAuthnKey>.Refused("Unable to parse WebAuthn response.");
+        }
+        try
+        {
+            var created = await _fido2.MakeNewCredentialAsync(new MakeNewCredentialParams
+            {
+                AttestationResponse = raw,
+                OriginalOptions = original,
+                // Uniqueness within the account is the caller's (it knows the stored keys); across accounts an id is random.
+                IsCredentialIdUniqueToUserCallback = (_, _) => Task.FromResult(true),
+            }, ct);
+            var flags = AuthenticatorFlagsOf(raw.Response.AttestationObject);
+            return WebAuthnResult<WebAuthnKey>.Accepted(new WebAuthnKey
+            {
+                Id = created.Id,
+                PublicKey = created.PublicKey,
+                AttestationType = string.IsNullOrEmpty(created.AttestationFormat) ? "none" : created.AttestationFormat,
+                Aaguid = created.AaGuid.ToByteArray(bigEndian: true),
+                SignCount = created.SignCount,
+                AddedAt = new DateTime(now.Ticks - now.Ticks % TimeSpan.TicksPerSecond, DateTimeKind.Utc),
+                IsPasswordless = passwordless,
+                UserPresent = flags.HasFlag(AuthenticatorFlags.UP),
+                UserVerified = flags.HasFlag(AuthenticatorFlags.UV),
+                BackupEligible = created.IsBackupEligible,
+                BackupState = created.IsBackedUp,
+                Transports = created.Transports is { } transports ? [.. transports.Select(TransportName)] : [],
+            });
+        }
+        catch (Fido2VerificationException e)
+        {
+            return WebAuthnResult<WebAuthnKey>.Refused(e.Message);
+        }
+    }
+
+    /// <summary>
+    /// Starts an assertion: the options for <c>navigator.credentials.get</c> (<c>{"publicKey": …}</c>) and the state to keep.
+    /// No keys: a discoverable-credential login (passkeys), where the authenticator says whose key it is.
+    /// </summary>
+    public (JsonObject ClientOptions, string State) BeginAssertion(IEnumerable<WebAuthnKey> allow, UserVerificationRequirement verification)
+    {
+        var options = _fido2.GetAssertionOptions(new GetAssertionOptionsParams
+        {
+            AllowedCredentials = [.. allow.Select(k => new PublicKeyCredentialDescriptor(PublicKeyCredentialType.PublicKey, k.Id, Transports(k)))],
+            UserVerification = verification,
+        });
+        var json = options.ToJson();
+        return (new JsonObject { ["publicKey"] = JsonNode.Parse(json) }, json);
+    }
+
+    /// <summary>The credential id and user handle an assertion response claims, before anything is verified (to find the account).</summary>
+    public static (byte[] CredentialId, byte[]? UserHandle)? Claimed(string response)
+    {
+        try
+        {
+            var raw = JsonSerializer.Deserialize<AuthenticatorAssertionRawResponse>(Normalised(response, assertion: true));
+            return raw?.RawId is { Length: > 0 } id && raw.Response is not null ? (id, raw.Response.UserHandle) : null;
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException or FormatException or ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Verifies an assertion against the state of <see cref="BeginAssertion"/> and the account's keys (<paramref name="keys"/>,
+    /// owned by <paramref name="userHandle"/>): the key used with its new sign count, or the reason it is refused — a
+    /// signature count that did not grow (a cloned authenticator) marks the key and is refused.
+    /// </summary>
+    public async Task<WebAuthnResult<WebAuthnKey>> FinishAssertionAsync(string state, string response, IReadOnlyList<WebAuthnKey> keys, byte[]? userHandle,
+        DateTime now, CancellationToken ct)
+    {
+        AssertionOptions original;
+        AuthenticatorAssertionRawResponse raw;
+        try
+        {
+            original = AssertionOptions.FromJson(state);
+            raw = JsonSerializer.Deserialize<AuthenticatorAssertionRawResponse>(Normalised(response, assertion: true))
+                ?? throw new JsonException("empty response");
+            if (raw.Response is null || raw.RawId is null) throw new JsonException("no response");
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException or FormatException or ArgumentException)
+        {
+            return WebAuthnResult<WebAuthnKey>.Refused("Unable to parse WebAuthn response.");
+        }
+        var key = keys.FirstOrDefault(k => k.Id.AsSpan().SequenceEqual(raw.RawId));
+        if (key is null) return WebAuthnResult<WebAuthnKey>.Refused("The credential is not registered with this account.");
+        try
+        {
+            var verified = await _fido2.MakeAssertionAsync(new MakeAssertionParams
+            {
+                AssertionResponse = raw,
+                OriginalOptions = original,
+                StoredPublicKey = key.PublicKey,
+                StoredSignatureCounter = key.SignCount,
+                IsUserHandleOwnerOfCredentialIdCallback = (p, _) =>
+                    Task.FromResult(userHandle is not null && p.UserHandle.AsSpan().SequenceEqual(userHandle) && keys.Any(k => k.Id.AsSpan().SequenceEqual(p.CredentialId))),
+            }, ct);
+            key.SignCount = verified.SignCount;
+            key.BackupState = verified.IsBackedUp;
+            key.LastUsedAt = now;
+            return WebAuthnResult<WebAuthnKey>.Accepted(key);
+        }
+        catch (Fido2VerificationException e) when (e.Code == Fido2ErrorCode.InvalidSignCount)
+        {
+            key.CloneWarning = true;
+            return WebAuthnResult<WebAuthnKey>.Refused(e.Message, key);
+        }
+        catch (Fido2VerificationException e)
+        {
+            return WebAuthnResult<WebAuthnKey>.Refused(e.Message);
+        }
+    }
+
+    /// <summary>
+    /// Kratos's <c>webauthn.js</c> sends what the browser gave: no <c>clientExtensionResults</c>, and an empty
+    /// <c>userHandle</c> where the authenticator returned none. The library wants the former and reads the latter as a
+    /// claim of an empty handle, so both are normalised here.
+    /// </summary>
+    private static string Normalised(string response, bool assertion)
+    {
+        if (JsonNode.Parse(response) is not JsonObject o) throw new JsonException("not an object");
+        if (o["clientExtensionResults"] is not JsonObject) o["clientExtensionResults"] = o["extensions"] is JsonObject ext ? ext.DeepClone() : new JsonObject();
+        o.Remove("extensions");
+        if (assertion && o["response"] is JsonObject r && r["userHandle"] is JsonValue h && h.GetValueKind() == JsonValueKind.String && h.GetValue<string>().Length == 0)
+            r.Remove("userHandle");
+        // Transports the library does not know (browsers add new ones) would fail the whole response; they are only hints.
+        if (!assertion && o["response"] is JsonObject a && a["transports"] is JsonArray transports)
+            a["transports"] = new JsonArray([.. transports.Where(t => t is JsonValue v && v.GetValueKind() == JsonValueKind.String && ParseTransport(v.GetValue<string>()) is not null).Select(t => t!.DeepClone())]);
+        return o.ToJsonString();
+    }
+
+    private static AuthenticatorFlags AuthenticatorFlagsOf(byte[] attestationObject)
+    {
+        // The flags byte follows the 32-byte RP id hash in authData; the library verified the object already.
+        var authData = AttestationAuthData(attestationObject);
+        return authData is { Length: > 32 } ? (AuthenticatorFlags)authData[32] : 0;
+    }
+
+    private static byte[]? AttestationAuthData(byte[] attestationObject)
+    {
+        try
+        {
+            var reader = new System.Formats.Cbor.CborReader(attestationObject);
+            var count = reader.ReadStartMap();
+            for (var i = 0; count is null || i < count; i++)
+            {
+                if (reader.PeekState() == System.Formats.Cbor.CborReaderState.EndMap) break;
+                var name = reader.ReadTextString();
+                if (name == "authData") return reader.ReadByteString();
+                reader.SkipValue();
+            }
+        }
+        catch (System.Formats.Cbor.CborContentException)
+        {
+        }
+        catch (InvalidOperationException)
+        {
+        }
+        return null;
+    }
+
+    private static AuthenticatorTransport[]? Transports(WebAuthnKey key)
+    {
+        var known = key.Transports.Select(ParseTransport).OfType<AuthenticatorTransport>().ToArray();
+        return known.Length > 0 ? known : null;
+    }
+
+    private static AuthenticatorTransport? ParseTransport(string name) => name switch
+    {
+        "usb" => AuthenticatorTransport.Usb,
+        "nfc" => AuthenticatorTransport.Nfc,
+        "ble" => AuthenticatorTransport.Ble,
+        "internal" => AuthenticatorTransport.Internal,
+        "hybrid" => AuthenticatorTransport.Hybrid,
+        "smart-card" => AuthenticatorTransport.SmartCard,
+        _ => null,
+    };
+
+    private static string TransportName(AuthenticatorTransport transport) => transport switch
+    {
+        AuthenticatorTransport.Usb => "usb",
+        AuthenticatorTransport.Nfc => "nfc",
+        AuthenticatorTransport.Ble => "ble",
+        AuthenticatorTransport.Internal => "internal",
+        AuthenticatorTransport.Hybrid => "hybrid",
+        AuthenticatorTransport.SmartCard => "smart-card",
+        _ => transport.ToString().ToLowerInvariant(),
+    };
+}
+
+/// <summary>The outcome of a WebAuthn ceremony: the value, or why it was refused (and, for a clone warning, the key to save).</summary>
+public sealed record WebAuthnResult<T>(T? Value, string? Reason, T? Flagged = default) where T : class
+{
+    public static WebAuthnResult<T> Accepted(T value) => new(value, null);
+
+    public static WebAuthnResult<T> Refused(string reason, T? flagged = null) => new(null, reason, flagged);
+}
