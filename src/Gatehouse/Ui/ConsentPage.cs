@@ -76,10 +76,23 @@ public sealed partial class ConsentPage(BuiltInConsent consent, SessionManager s
     public async Task SubmitAsync(HttpContext http)
     {
         ArgumentNullException.ThrowIfNull(http);
-        var form = http.Request.HasFormContentType ? await http.Request.ReadFormAsync(http.RequestAborted) : null;
+        IFormCollection? form = null;
+        string? unreadable = null;
+        if (http.Request.HasFormContentType)
+        {
+            try
+            {
+                // The self-service forms' bounds: a hostile body (thousands of fields, huge keys, broken multipart) is a 400.
+                form = await http.Request.ReadFormAsync(SelfService.FormBody.FormLimits, http.RequestAborted);
+            }
+            catch (Exception ex) when (ex is InvalidDataException or IOException or BadHttpRequestException { StatusCode: < 500 and not 413 } && !http.RequestAborted.IsCancellationRequested)
+            {
+                unreadable = $"Unable to decode the request body as a form: {ex.Message}";
+            }
+        }
         if (form is null)
         {
-            await errors.WriteAsync(http, 400, null, "The consent form must be sent as application/x-www-form-urlencoded.", null);
+            await errors.WriteAsync(http, 400, null, unreadable ?? "The consent form must be sent as application/x-www-form-urlencoded.", null);
             return;
         }
         if (!csrf.Matches(http, form["csrf_token"].ToString()))
