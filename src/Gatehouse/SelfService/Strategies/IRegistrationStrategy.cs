@@ -71,6 +71,20 @@ public sealed class RegistrationSubmission
     /// form carries the reason.
     /// </summary>
     public required Func<(JsonNode? Traits, UiContainer Ui)> CredentialTraits { get; init; }
+
+    /// <summary>
+    /// <see cref="CredentialTraits"/> checked against the identity schema: the traits and what the schema derived from
+    /// them, or null traits with the reasons (the flow's own, or the schema's errors) on the form to answer with.
+    /// </summary>
+    public (JsonNode? Traits, UiContainer Ui, TraitsValidationResult? Validation) ValidatedTraits()
+    {
+        var (traits, ui) = CredentialTraits();
+        if (traits is null) return (null, ui, null);
+        var validation = Schema.Validate(traits);
+        if (validation.IsValid) return (traits, ui, validation);
+        FlowService.AddTraitErrors(ui, validation.Errors);
+        return (null, ui, validation);
+    }
 }
 
 /// <summary>What a registration method decided.</summary>

@@ -50,14 +50,8 @@ public sealed partial class CodeStrategy
             return new RegistrationOutcome.ShowForm(sentUi, 400);
         }
 
-        var (traits, ui) = submission.CredentialTraits();
-        if (traits is null) return new RegistrationOutcome.ShowForm(ui, 400);
-        var validation = submission.Schema.Validate(traits);
-        if (!validation.IsValid)
-        {
-            FlowService.AddTraitErrors(ui, validation.Errors);
-            return new RegistrationOutcome.ShowForm(ui, 400);
-        }
+        var (traits, ui, validation) = submission.ValidatedTraits();
+        if (traits is null || validation is null) return new RegistrationOutcome.ShowForm(ui, 400);
         var address = validation.CodeAddresses.FirstOrDefault(a => a.Via == "email")?.Value;
         if (address is null)
         {

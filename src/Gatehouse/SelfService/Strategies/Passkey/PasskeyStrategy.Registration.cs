@@ -58,14 +58,8 @@ public sealed partial class PasskeyStrategy
     /// </summary>
     public async Task<RegistrationOutcome> RegisterAsync(RegistrationSubmission submission, CancellationToken ct)
     {
-        var (traits, ui) = submission.CredentialTraits();
-        if (traits is null) return new RegistrationOutcome.ShowForm(ui, 400);
-        var validation = submission.Schema.Validate(traits);
-        if (!validation.IsValid)
-        {
-            FlowService.AddTraitErrors(ui, validation.Errors);
-            return new RegistrationOutcome.ShowForm(ui, 400);
-        }
+        var (traits, ui, validation) = submission.ValidatedTraits();
+        if (traits is null || validation is null) return new RegistrationOutcome.ShowForm(ui, 400);
         var response = Field(submission.Body, "passkey_register")!;
         var state = await SpendAsync(submission.Flow, ct);
         if (state is null)

@@ -38,19 +38,13 @@ public sealed partial class WebAuthnStrategy
     /// <summary>The traits and the key (passwordless); the identity's webauthn identifiers come from its traits (4000009 without one).</summary>
     public async Task<RegistrationOutcome> RegisterAsync(RegistrationSubmission submission, CancellationToken ct)
     {
-        var (traits, ui) = submission.CredentialTraits();
-        if (traits is null) return new RegistrationOutcome.ShowForm(ui, 400);
+        var (traits, ui, validation) = submission.ValidatedTraits();
         if (!Passwordless || !IsBrowser(submission.Flow))
         {
             ui.Messages.Add(Messages.RegistrationNoStrategy());
             return new RegistrationOutcome.ShowForm(ui, 400);
         }
-        var validation = submission.Schema.Validate(traits);
-        if (!validation.IsValid)
-        {
-            FlowService.AddTraitErrors(ui, validation.Errors);
-            return new RegistrationOutcome.ShowForm(ui, 400);
-        }
+        if (traits is null || validation is null) return new RegistrationOutcome.ShowForm(ui, 400);
         if (!validation.CredentialIdentifiers.TryGetValue(CredentialTypes.WebAuthn, out var ids) || ids.Count == 0)
         {
             ui.Messages.Add(Messages.IdentifierMissing());
