@@ -46,6 +46,10 @@ public sealed class HydraTtlOptions
 
     [JsonConverter(typeof(DurationJsonConverter))]
     public TimeSpan AuthCode { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How long a remembered login lasts at most (the login session cookie).</summary>
+    [JsonConverter(typeof(DurationJsonConverter))]
+    public TimeSpan AuthenticationSession { get; set; } = TimeSpan.FromHours(720);
 }
 
 /// <summary>Hydra's <c>oauth2</c> key (the parts Gatehouse reads).</summary>

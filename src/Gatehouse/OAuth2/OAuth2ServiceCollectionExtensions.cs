@@ -32,6 +32,7 @@ public static class OAuth2ServiceCollectionExtensions
         services.TryAddSingleton<Gatehouse.Jsonnet.JsonnetEngine>();
         services.TryAddScoped<ClaimsMapper>();
         services.TryAddScoped<BuiltInConsent>();
+        services.TryAddScoped<OAuth2SessionsAdmin>();
         return services;
     }
 
@@ -43,6 +44,7 @@ public static class OAuth2ServiceCollectionExtensions
         group.MapOAuth2TokensAdmin();
         group.MapJwkAdmin();
         group.MapLoginConsentAdmin();
+        group.MapOAuth2SessionsAdmin();
         return admin;
     }
 

@@ -52,6 +52,9 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
     /// <summary>Hydra's <c>ttl.auth_code</c>.</summary>
     public TimeSpan AuthCodeLifespan { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>Hydra's <c>ttl.authentication_session</c>: how long a remembered login lasts at most.</summary>
+    public TimeSpan AuthenticationSessionLifespan { get; init; } = TimeSpan.FromHours(720);
+
     /// <summary>Hydra's <c>ttl.login_consent_request</c>: how long a login or consent challenge can be used.</summary>
     public TimeSpan LoginConsentRequestLifespan { get; init; } = TimeSpan.FromMinutes(30);
 
@@ -81,6 +84,7 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
         RefreshTokenLifespan = options.Ttl.RefreshToken,
         IdTokenLifespan = options.Ttl.IdToken,
         AuthCodeLifespan = options.Ttl.AuthCode,
+        AuthenticationSessionLifespan = options.Ttl.AuthenticationSession,
         LoginConsentRequestLifespan = options.Ttl.LoginConsentRequest,
         PkceEnforced = options.Oauth2.Pkce.Enforced,
         PkceEnforcedForPublicClients = options.Oauth2.Pkce.EnforcedForPublicClients,

@@ -40,6 +40,7 @@ public abstract class GatehouseDbContext(DbContextOptions options) : DbContext(o
     public DbSet<OAuth2Token> OAuth2Tokens => Set<OAuth2Token>();
     public DbSet<StoredJsonWebKey> OAuth2JsonWebKeys => Set<StoredJsonWebKey>();
     public DbSet<OAuth2Flow> OAuth2Flows => Set<OAuth2Flow>();
+    public DbSet<OAuth2LoginSession> OAuth2LoginSessions => Set<OAuth2LoginSession>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -63,6 +64,7 @@ public abstract class GatehouseDbContext(DbContextOptions options) : DbContext(o
         modelBuilder.Entity<OAuth2Token>().HasQueryFilter(e => e.Nid == Nid);
         modelBuilder.Entity<StoredJsonWebKey>().HasQueryFilter(e => e.Nid == Nid);
         modelBuilder.Entity<OAuth2Flow>().HasQueryFilter(e => e.Nid == Nid);
+        modelBuilder.Entity<OAuth2LoginSession>().HasQueryFilter(e => e.Nid == Nid);
     }
 }
 

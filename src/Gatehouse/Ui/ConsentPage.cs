@@ -77,22 +77,18 @@ public sealed partial class ConsentPage(BuiltInConsent consent, SessionManager s
     {
         ArgumentNullException.ThrowIfNull(http);
         IFormCollection? form = null;
-        string? unreadable = null;
-        if (http.Request.HasFormContentType)
+        try
         {
-            try
-            {
-                // The self-service forms' bounds: a hostile body (thousands of fields, huge keys, broken multipart) is a 400.
-                form = await http.Request.ReadFormAsync(SelfService.FormBody.FormLimits, http.RequestAborted);
-            }
-            catch (Exception ex) when (ex is InvalidDataException or IOException or BadHttpRequestException { StatusCode: < 500 and not 413 } && !http.RequestAborted.IsCancellationRequested)
-            {
-                unreadable = $"Unable to decode the request body as a form: {ex.Message}";
-            }
+            if (http.Request.HasFormContentType) form = await http.Request.ReadFormAsync(http.RequestAborted);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or BadHttpRequestException { StatusCode: < 500 } && !http.RequestAborted.IsCancellationRequested)
+        {
+            // The form reader's limits and malformed bodies are the sender's error (400), not the server's.
+            form = null;
         }
         if (form is null)
         {
-            await errors.WriteAsync(http, 400, null, unreadable ?? "The consent form must be sent as application/x-www-form-urlencoded.", null);
+            await errors.WriteAsync(http, 400, null, "The consent form must be sent as a well-formed application/x-www-form-urlencoded body.", null);
             return;
         }
         if (!csrf.Matches(http, form["csrf_token"].ToString()))

@@ -158,18 +158,25 @@ public sealed class BuiltInLoginConsentTests(FlowServerFixture servers) : IClass
         Assert.Equal("nonce-abcdefgh", jwt.GetClaim("nonce").Value);
         Assert.Contains("password", jwt.GetPayloadValue<List<string>>("amr"));
 
-        // A second authorization: the consent is remembered, so no page; the existing session signs in again (Kratos
-        // asks it to when Hydra does not let the login skip).
+        // A second authorization: the login is remembered (accepted with remember, as Kratos does) and the session is
+        // still there, so the login flow accepts it without a form; the consent is remembered, so no page either.
         var (v2, c2) = Pkce();
-        var (after2, flow2) = await SignInAsync(s, b, AuthorizeUrl(id, c2, scope: "openid email"), email);
-        Assert.True(flow2["refresh"]!.GetValue<bool>());
-        var toConsent2 = await RedirectAsync(b, after2.ToString());
-        var callback2 = await RedirectAsync(b, toConsent2.ToString());
-        Assert.StartsWith(s.PublicUrl + "/oauth2/auth?", callback2.ToString());
-        var code2 = await RedirectAsync(b, callback2.ToString());
-        Assert.StartsWith(RedirectUri + "?code=", code2.ToString());
-        var tokens2 = await TokenAsync(s, id, secret, Query(code2)["code"], v2);
-        Assert.Equal(email, (await VerifiedIdTokenAsync(s, tokens2["id_token"]!.GetValue<string>(), id)).GetClaim("email").Value);
+        var next = new Uri(new Uri(s.PublicUrl), AuthorizeUrl(id, c2, scope: "openid email"));
+        var hops = new List<string>();
+        for (var i = 0; i < 8 && !next.ToString().StartsWith(RedirectUri, StringComparison.Ordinal); i++)
+        {
+            next = await RedirectAsync(b, next.ToString());
+            hops.Add(next.AbsolutePath);
+        }
+        Assert.Equal(["/self-service/login/browser", "/oauth2/auth", "/ui/consent", "/oauth2/auth", "/callback"], hops);
+        var tokens2 = await TokenAsync(s, id, secret, Query(next)["code"], v2);
+        var jwt2 = await VerifiedIdTokenAsync(s, tokens2["id_token"]!.GetValue<string>(), id);
+        Assert.Equal(email, jwt2.GetClaim("email").Value);
+        Assert.Equal(jwt.GetClaim("sid").Value, jwt2.GetClaim("sid").Value);
+
+        // prompt=login asks the session to sign in again (Kratos's refresh).
+        var (_, flow3) = await SignInAsync(s, b, AuthorizeUrl(id, Pkce().Challenge, scope: "openid email", extra: "&prompt=login"), email);
+        Assert.True(flow3["refresh"]!.GetValue<bool>());
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]

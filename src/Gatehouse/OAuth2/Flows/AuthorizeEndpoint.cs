@@ -39,19 +39,21 @@ public static class AuthorizeEndpoint
             else
             {
                 var request = await AuthorizeRequest.ValidateAsync(Param, RequestUrl(http, form, settings), clients, settings, ct);
-                next = await flows.StartAsync(request, ct);
+                next = await flows.StartAsync(request, Cookie(LoginConsentService.SessionCookie), ct);
             }
-            if (next.SetCookie is { } cookie)
+            foreach (var cookie in next.Cookies)
             {
-                http.Response.Cookies.Append(cookie.Name, cookie.Value, new CookieOptions
+                var options = new CookieOptions
                 {
                     HttpOnly = true,
                     // Lax: sent on the top-level navigation back from the login/consent app.
                     SameSite = SameSiteMode.Lax,
                     Secure = settings.SecureCookies,
                     Path = "/",
-                    MaxAge = settings.LoginConsentRequestLifespan,
-                });
+                    MaxAge = cookie.MaxAge,
+                };
+                if (cookie.Value is null) http.Response.Cookies.Delete(cookie.Name, options);
+                else http.Response.Cookies.Append(cookie.Name, cookie.Value, options);
             }
             http.Response.Redirect(next.Location);
         }

@@ -23,4 +23,25 @@ public interface IOAuth2FlowStore
 
     /// <summary>The newest consent of (client, subject) that was accepted with <c>remember</c> and is still remembered at <paramref name="now"/>.</summary>
     Task<OAuth2Flow?> FindRememberedConsentAsync(string clientId, string subject, DateTime now, CancellationToken ct);
+
+    /// <summary>The remembered, unexpired login session whose cookie secret hashes to <paramref name="cookieHash"/>.</summary>
+    Task<OAuth2LoginSession?> FindRememberedLoginSessionAsync(byte[] cookieHash, DateTime now, CancellationToken ct);
+
+    /// <summary>Stores a login session, or updates the one with its id (Hydra's <c>ConfirmLoginSession</c>).</summary>
+    Task SaveLoginSessionAsync(OAuth2LoginSession session, CancellationToken ct);
+
+    /// <summary>Deletes the login sessions matching every given filter (at least one); returns them.</summary>
+    Task<IReadOnlyList<OAuth2LoginSession>> DeleteLoginSessionsAsync(Guid? id, string? subject, byte[]? cookieHash, CancellationToken ct);
+
+    /// <summary>
+    /// A subject's consent sessions (Hydra's <c>FindSubjectsGrantedConsentRequests</c>): granted, not answered from a
+    /// remembered consent, unexpired at <paramref name="now"/>; optionally of one login session; in id order after <paramref name="after"/>.
+    /// </summary>
+    Task<List<OAuth2Flow>> ListConsentSessionsAsync(string subject, Guid? loginSessionId, Guid after, int limit, DateTime now, CancellationToken ct);
+
+    /// <summary>
+    /// Deletes the matching consents (flows that reached consent) with every token issued from them, in one transaction
+    /// (Hydra's <c>revokeConsentSession</c>): by flow id, or by subject and, when given, client.
+    /// </summary>
+    Task<int> RevokeConsentSessionsAsync(Guid? flowId, string? subject, string? clientId, CancellationToken ct);
 }

@@ -18,11 +18,18 @@ namespace Gatehouse.OAuth2.Flows;
 /// </summary>
 public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientService clients, OAuth2TokenService tokens, OAuth2Settings settings, TimeProvider time)
 {
-    /// <summary>A redirect the browser is sent to, with the CSRF cookie to set for the next step, if any.</summary>
-    public sealed record Redirect(string Location, Cookie? SetCookie = null);
+    /// <summary>A redirect the browser is sent to, with the cookies to set (or clear) on the way.</summary>
+    public sealed record Redirect(string Location, params IReadOnlyList<Cookie> Cookies);
 
-    /// <summary>A cookie binding a login or consent step to the browser that started it (Hydra's <c>ory_hydra_*_csrf_*</c>).</summary>
-    public sealed record Cookie(string Name, string Value);
+    /// <summary>
+    /// A cookie for the browser: a CSRF cookie binding a login or consent step to the browser that started it (Hydra's
+    /// <c>ory_hydra_*_csrf_*</c>, for <c>ttl.login_consent_request</c>), or the remembered login (<see cref="SessionCookie"/>).
+    /// A null <paramref name="Value"/> clears the cookie.
+    /// </summary>
+    public sealed record Cookie(string Name, string? Value, TimeSpan? MaxAge = null);
+
+    /// <summary>Hydra's login session cookie (<c>serve.cookies.names.session</c>).</summary>
+    public const string SessionCookie = "ory_hydra_session";
 
     /// <summary>What a login or consent admin call answers: 200 <c>{redirect_to}</c>, or 410 for a request already used.</summary>
     public sealed record AdminAnswer(int Status, JsonObject Body);
@@ -33,28 +40,46 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
 
     // ---- /oauth2/auth: a new request ----
 
-    /// <summary>Starts the flow: 302 to the login app with a login challenge.</summary>
-    public async Task<Redirect> StartAsync(AuthorizeRequest request, CancellationToken ct)
+    /// <summary>
+    /// Starts the flow: 302 to the login app with a login challenge. A remembered login of this browser
+    /// (<paramref name="sessionCookie"/>) makes it a login request with <c>skip: true</c> and the session's subject, unless
+    /// <c>prompt=login</c> (or <c>select_account</c>) or <c>max_age</c> asks for a new login (Hydra's <c>requestAuthentication</c>).
+    /// </summary>
+    public async Task<Redirect> StartAsync(AuthorizeRequest request, string? sessionCookie, CancellationToken ct)
     {
         var to = new AuthorizeError.Target(request.RedirectUri, request.State);
-        // Gatehouse keeps no remembered login sessions yet, so there is never a session to use without asking.
-        if (request.Prompt.Contains("none"))
+        var now = Now();
+        var remembered = request.Prompt.Contains("login") || request.Prompt.Contains("select_account") ? null : await RememberedAsync(sessionCookie, ct);
+        if (remembered is not null && request.MaxAge is { } maxAge && now - remembered.AuthenticatedAt > TimeSpan.FromSeconds(Math.Min(maxAge, MaxSeconds)))
+        {
+            if (request.Prompt.Contains("none"))
+                throw new AuthorizeError(OAuth2Error.LoginRequired("Request failed because prompt is set to 'none' and authentication time reached 'max_age'."), to);
+            remembered = null;
+        }
+        if (request.Prompt.Contains("none") && remembered is null)
             throw new AuthorizeError(OAuth2Error.LoginRequired("Prompt 'none' was requested, but no existing login session was found."), to);
         var challenge = NewSecret();
         var csrf = NewSecret();
-        var now = Now();
+        var login = new JsonObject
+        {
+            ["session_id"] = (remembered?.Id ?? Guid.CreateVersion7()).ToString(),
+            ["csrf"] = Convert.ToBase64String(Hash(csrf)),
+            ["skip"] = remembered is not null,
+        };
+        if (remembered is not null) login["authenticated_at"] = UnixSeconds(remembered.AuthenticatedAt);
         await flows.AddAsync(new OAuth2Flow
         {
             Pk = Guid.CreateVersion7(),
             ClientId = request.ClientId,
+            Subject = remembered?.Subject ?? "",
             State = OAuth2FlowState.LoginUnused,
             LoginChallenge = Hash(challenge),
             Request = request.Serialize(),
-            Login = new JsonObject { ["session_id"] = Guid.NewGuid().ToString(), ["csrf"] = Convert.ToBase64String(Hash(csrf)) }.ToJsonString(),
+            Login = login.ToJsonString(),
             RequestedAt = now,
             ExpiresAt = now + settings.LoginConsentRequestLifespan,
         }, ct);
-        return new Redirect(WithQuery(settings.EffectiveLoginUrl, "login_challenge", challenge), new Cookie(CsrfCookie("login", request.ClientId), csrf));
+        return new Redirect(WithQuery(settings.EffectiveLoginUrl, "login_challenge", challenge), new Cookie(CsrfCookie("login", request.ClientId), csrf, settings.LoginConsentRequestLifespan));
     }
 
     // ---- login admin API ----
@@ -71,8 +96,8 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
             ["challenge"] = challenge,
             ["requested_scope"] = Strings(request.Scope),
             ["requested_access_token_audience"] = Strings(request.Audience),
-            ["skip"] = false,
-            ["subject"] = "",
+            ["skip"] = login["skip"]?.GetValue<bool>() ?? false,
+            ["subject"] = flow.Subject,
             ["oidc_context"] = request.OidcContext(),
             ["client"] = client.ToJson(),
             ["request_url"] = request.RequestUrl,
@@ -99,12 +124,17 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
         var request = AuthorizeRequest.Load(flow.Request);
         if (flow.State is not (OAuth2FlowState.LoginUnused)) return Gone(request);
         var login = Parse(flow.Login);
+        var skip = login["skip"]?.GetValue<bool>() ?? false;
+        // Another subject than the remembered one: Hydra sends the browser back with prompt=login, to log in again.
+        if (skip && subject != flow.Subject) return Redirected(SetQuery(request.RequestUrl, "prompt", "login"));
         var handled = new JsonObject
         {
             ["session_id"] = login["session_id"]?.DeepClone(),
             ["csrf"] = login["csrf"]?.DeepClone(),
+            ["skip"] = skip,
             ["subject"] = subject,
-            ["remember"] = remember,
+            // A skipped login stays remembered, so that the next request can skip too (Hydra).
+            ["remember"] = remember || skip,
             ["remember_for"] = rememberFor,
             ["acr"] = acr,
             ["amr"] = Strings(amr),
@@ -112,8 +142,8 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
             ["identity_provider_session_id"] = idpSession,
             ["force_subject_identifier"] = forceSubject,
             ["extend_session_lifespan"] = extend,
-            // Not skipped (no remembered sessions): the user authenticated now (Hydra truncates to the second).
-            ["authenticated_at"] = Now().Ticks / TimeSpan.TicksPerSecond - DateTime.UnixEpoch.Ticks / TimeSpan.TicksPerSecond,
+            // Skipped: the remembered login's time; else the user authenticated now (Hydra truncates to the second).
+            ["authenticated_at"] = skip && login["authenticated_at"] is JsonValue at ? at.GetValue<long>() : UnixSeconds(Now()),
         };
         var verifier = NewSecret();
         flow.Subject = subject;
@@ -142,25 +172,45 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
 
     // ---- /oauth2/auth?login_verifier= ----
 
-    /// <summary>Back from the login app: spends the login verifier and sends the browser to the consent app (or the error to the client).</summary>
+    /// <summary>
+    /// Back from the login app: spends the login verifier, remembers the login for the browser when the login app said so
+    /// (the <see cref="SessionCookie"/>), and sends the browser to the consent app (or the error to the client).
+    /// </summary>
     public async Task<Redirect> HandleLoginVerifierAsync(string verifier, Func<string, string?> cookie, CancellationToken ct)
     {
         var flow = await flows.FindByLoginVerifierAsync(Hash(verifier), ct)
             ?? throw AuthorizeError.Untrusted(OAuth2Error.InvalidRequest("The login verifier has already been used, has not been granted, or is invalid."));
         var request = AuthorizeRequest.Load(flow.Request);
         var to = await SpendableAsync(flow, request, "login", OAuth2FlowState.LoginUnused, OAuth2FlowState.LoginError, flow.Login, ct);
-        CheckCsrf(Parse(flow.Login), cookie(CsrfCookie("login", flow.ClientId)), to);
+        var login = Parse(flow.Login);
+        CheckCsrf(login, cookie(CsrfCookie("login", flow.ClientId)), to);
+        var skip = login["skip"]?.GetValue<bool>() ?? false;
+        var authenticatedAt = login["authenticated_at"]!.GetValue<long>();
+        var sessionId = Guid.Parse(login["session_id"]!.GetValue<string>());
+        // fosite's ValidatePrompt, on the times Hydra keeps (seconds): the login must fit prompt and max_age.
+        var requestedAt = UnixSeconds(flow.RequestedAt);
+        string? promptProblem =
+            request.Prompt.Contains("none") && authenticatedAt > requestedAt ? "Failed to validate OpenID Connect request because prompt was set to 'none' but auth_time happened after the authorization request was registered, indicating that the user was logged in during this request which is not allowed."
+            : request.Prompt.Contains("login") && authenticatedAt < requestedAt ? "Failed to validate OpenID Connect request because prompt was set to 'login' but auth_time happened before the authorization request was registered, indicating that the user was not re-authenticated which is forbidden."
+            : request.MaxAge is { } maxAge && authenticatedAt + Math.Min(maxAge, MaxSeconds) < requestedAt ? "Failed to validate OpenID Connect request because authentication time does not satisfy max_age time."
+            : null;
+        if (promptProblem is not null)
+        {
+            // Hydra forgets the browser's remembered login then.
+            await ForgetAsync(cookie(SessionCookie), ct);
+            throw new AuthorizeError(OAuth2Error.LoginRequired(promptProblem), to);
+        }
 
         // Consent: remembered consents that cover every requested scope and audience let the consent app skip asking.
-        var skip = false;
+        var consentSkip = false;
         if (!request.Prompt.Contains("consent") && await flows.FindRememberedConsentAsync(flow.ClientId, flow.Subject, Now(), ct) is { } remembered)
         {
             var granted = Parse(remembered.Consent);
             var scopes = granted["grant_scope"]?.AsArray().Select(x => x!.GetValue<string>()).ToArray() ?? [];
             var audiences = granted["grant_access_token_audience"]?.AsArray().Select(x => x!.GetValue<string>()).ToHashSet() ?? [];
-            skip = request.Scope.All(s => ScopeStrategy.Allows(scopes, s)) && request.Audience.All(audiences.Contains);
+            consentSkip = request.Scope.All(s => ScopeStrategy.Allows(scopes, s)) && request.Audience.All(audiences.Contains);
         }
-        if (request.Prompt.Contains("none") && !skip)
+        if (request.Prompt.Contains("none") && !consentSkip)
             throw new AuthorizeError(OAuth2Error.ConsentRequired("Prompt 'none' was requested, but no previous consent was found."), to);
         if (settings.EffectiveConsentUrl is not { } consentUrl)
             throw new AuthorizeError(OAuth2Error.ServerError("The consent UI is not configured: set urls.consent, or turn the built-in pages on (ui.enabled)."), to);
@@ -169,9 +219,46 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
         var csrf = NewSecret();
         flow.State = OAuth2FlowState.ConsentUnused;
         flow.ConsentChallenge = Hash(challenge);
-        flow.Consent = new JsonObject { ["consent_request_id"] = Guid.NewGuid().ToString("N"), ["skip"] = skip, ["csrf"] = Convert.ToBase64String(Hash(csrf)) }.ToJsonString();
+        flow.LoginSessionId = sessionId;
+        flow.ConsentSkip = consentSkip;
+        // The consent request id is the flow's id, so that a consent session can be revoked by it.
+        flow.Consent = new JsonObject { ["consent_request_id"] = flow.Pk.ToString("N"), ["skip"] = consentSkip, ["csrf"] = Convert.ToBase64String(Hash(csrf)) }.ToJsonString();
         if (!await flows.UpdateAsync(flow, OAuth2FlowState.LoginUnused, ct)) throw new AuthorizeError(VerifierUsed("login"), to);
-        return new Redirect(WithQuery(consentUrl, "consent_challenge", challenge), new Cookie(CsrfCookie("consent", flow.ClientId), csrf));
+
+        var cookies = new List<Cookie> { new(CsrfCookie("consent", flow.ClientId), csrf, settings.LoginConsentRequestLifespan) };
+        if (!skip)
+        {
+            // Hydra's ConfirmLoginSession: the login is kept (for sid and logout) and, when remembered, given to the browser.
+            var remember = login["remember"]?.GetValue<bool>() ?? false;
+            var rememberFor = login["remember_for"]?.GetValue<long>() ?? 0;
+            var lifespan = rememberFor > 0 ? TimeSpan.FromSeconds(Math.Min(rememberFor, (long)settings.AuthenticationSessionLifespan.TotalSeconds)) : settings.AuthenticationSessionLifespan;
+            var secret = remember ? NewSecret() : null;
+            if (!remember) cookies.AddRange(await ForgetAsync(cookie(SessionCookie), ct));
+            await flows.SaveLoginSessionAsync(new OAuth2LoginSession
+            {
+                Id = sessionId,
+                Subject = flow.Subject,
+                AuthenticatedAt = DateTime.UnixEpoch.AddSeconds(authenticatedAt),
+                Remember = remember,
+                IdentityProviderSessionId = login["identity_provider_session_id"]?.GetValue<string>() ?? "",
+                CookieHash = secret is null ? null : Hash(secret),
+                ExpiresAt = Now() + lifespan,
+            }, ct);
+            if (secret is not null) cookies.Add(new Cookie(SessionCookie, secret, lifespan));
+        }
+        return new Redirect(WithQuery(consentUrl, "consent_challenge", challenge), cookies);
+    }
+
+    /// <summary>The remembered login the browser's session cookie names, if any.</summary>
+    private async Task<OAuth2LoginSession?> RememberedAsync(string? sessionCookie, CancellationToken ct) =>
+        sessionCookie is { Length: > 0 and < 200 } ? await flows.FindRememberedLoginSessionAsync(Hash(sessionCookie), Now(), ct) : null;
+
+    /// <summary>Hydra's <c>revokeAuthenticationSession</c>: deletes the browser's remembered login and clears its cookie.</summary>
+    private async Task<Cookie[]> ForgetAsync(string? sessionCookie, CancellationToken ct)
+    {
+        if (sessionCookie is not { Length: > 0 and < 200 }) return [];
+        await flows.DeleteLoginSessionsAsync(null, null, Hash(sessionCookie), ct);
+        return [new Cookie(SessionCookie, null)];
     }
 
     // ---- consent admin API ----
@@ -182,9 +269,15 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
         var request = AuthorizeRequest.Load(flow.Request);
         if (flow.State != OAuth2FlowState.ConsentUnused) return Gone(request);
         var client = await clients.FindAsync(flow.ClientId, ct) ?? throw OAuth2Error.NotFoundResource();
+        return new AdminAnswer(200, ConsentRequestJson(flow, request, client.ToJson(), challenge));
+    }
+
+    /// <summary>Hydra's <c>oAuth2ConsentRequest</c> of a flow (with an empty challenge in a consent session, as Hydra lists them).</summary>
+    internal static JsonObject ConsentRequestJson(OAuth2Flow flow, AuthorizeRequest request, JsonObject client, string challenge)
+    {
         var login = Parse(flow.Login);
         var consent = Parse(flow.Consent);
-        return new AdminAnswer(200, new JsonObject
+        return new JsonObject
         {
             ["challenge"] = challenge,
             ["consent_request_id"] = consent["consent_request_id"]?.DeepClone(),
@@ -193,14 +286,14 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
             ["skip"] = consent["skip"]?.GetValue<bool>() ?? false,
             ["subject"] = flow.Subject,
             ["oidc_context"] = request.OidcContext(),
-            ["client"] = client.ToJson(),
+            ["client"] = client,
             ["request_url"] = request.RequestUrl,
             ["login_challenge"] = flow.Pk.ToString(),
             ["login_session_id"] = login["session_id"]?.DeepClone(),
             ["acr"] = login["acr"]?.DeepClone() ?? "",
             ["amr"] = login["amr"]?.DeepClone() ?? new JsonArray(),
             ["context"] = login["context"]?.DeepClone() ?? new JsonObject(),
-        });
+        };
     }
 
     public async Task<AdminAnswer> AcceptConsentAsync(string challenge, JsonNode? body, CancellationToken ct)
@@ -236,7 +329,8 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
         flow.Consent = consent.ToJsonString();
         flow.ConsentVerifier = Hash(verifier);
         // remember_for 0 remembers the consent until it is revoked (Hydra); a century stands for "forever".
-        flow.ConsentRememberedUntil = remember ? (rememberFor == 0 ? now.AddYears(100) : now.AddSeconds(Math.Min(rememberFor, 100L * 365 * 24 * 3600))) : null;
+        flow.ConsentRememberedUntil = remember ? (rememberFor == 0 ? now.AddYears(100) : now.AddSeconds(Math.Min(rememberFor, MaxSeconds))) : null;
+        flow.ConsentExpiresAt = rememberFor == 0 ? null : now.AddSeconds(Math.Min(rememberFor, MaxSeconds));
         if (!await flows.UpdateAsync(flow, OAuth2FlowState.ConsentUnused, ct)) return Gone(request);
         return Redirected(WithQuery(request.RequestUrl, "consent_verifier", verifier));
     }
@@ -254,6 +348,7 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
         flow.Consent = consent.ToJsonString();
         flow.ConsentVerifier = Hash(verifier);
         flow.ConsentRememberedUntil = null;
+        flow.ConsentExpiresAt = null;
         flow.State = OAuth2FlowState.ConsentError;
         if (!await flows.UpdateAsync(flow, OAuth2FlowState.ConsentUnused, ct)) return Gone(request);
         return Redirected(WithQuery(request.RequestUrl, "consent_verifier", verifier));
@@ -380,7 +475,7 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
 
     private static AdminAnswer Redirected(string url) => new(200, new JsonObject { ["redirect_to"] = url });
 
-    private static JsonObject Parse(string json) => JsonNode.Parse(json) as JsonObject ?? [];
+    internal static JsonObject Parse(string json) => JsonNode.Parse(json) as JsonObject ?? [];
 
     private static JsonArray Strings(IEnumerable<string> values) => new([.. values.Select(v => (JsonNode)v)]);
 
@@ -391,6 +486,22 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
         var head = fragment >= 0 ? url[..fragment] : url;
         var separator = head.Contains('?', StringComparison.Ordinal) ? (head.EndsWith('?') || head.EndsWith('&') ? "" : "&") : "?";
         return head + separator + Uri.EscapeDataString(name) + "=" + Uri.EscapeDataString(value) + tail;
+    }
+
+    /// <summary>A century: longer lifespans and ages are taken as this (keeps time arithmetic in range).</summary>
+    private const long MaxSeconds = 100L * 365 * 24 * 3600;
+
+    private static long UnixSeconds(DateTime utc) => (utc.Ticks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerSecond;
+
+    /// <summary>The URL with query parameter <paramref name="name"/> set to <paramref name="value"/> (replacing any).</summary>
+    internal static string SetQuery(string url, string name, string value)
+    {
+        var uri = new Uri(url);
+        var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(uri.Query)
+            .Where(kv => kv.Key != name)
+            .SelectMany(kv => kv.Value.Select(v => new KeyValuePair<string, string?>(kv.Key, v)))
+            .Append(new KeyValuePair<string, string?>(name, value));
+        return Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString(uri.GetLeftPart(UriPartial.Path), query);
     }
 
     private static string NewSecret() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));

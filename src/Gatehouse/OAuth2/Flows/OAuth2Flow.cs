@@ -35,6 +35,18 @@ public sealed class OAuth2Flow
     /// <summary>A remembered consent (accepted with <c>remember: true</c>) until this time; null: not remembered.</summary>
     public DateTime? ConsentRememberedUntil { get; set; }
 
+    /// <summary>The login session (<see cref="OAuth2LoginSession.Id"/>) once the login verifier was spent.</summary>
+    public Guid? LoginSessionId { get; set; }
+
+    /// <summary>The consent request was answered from a remembered consent (Hydra's <c>consent_skip</c>): not a consent session of its own.</summary>
+    public bool ConsentSkip { get; set; }
+
+    /// <summary>
+    /// Until when the granted consent counts as a consent session (Hydra's <c>expires_at</c>: handled + <c>remember_for</c>);
+    /// null: without end (<c>remember_for: 0</c>) or not granted.
+    /// </summary>
+    public DateTime? ConsentExpiresAt { get; set; }
+
     public DateTime RequestedAt { get; set; }
 
     /// <summary>Challenges and verifiers of this flow can be used until then (<c>ttl.login_consent_request</c>).</summary>

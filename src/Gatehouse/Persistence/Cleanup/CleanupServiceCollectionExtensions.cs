@@ -15,6 +15,7 @@ public static class CleanupServiceCollectionExtensions
         services.AddExpiredDataCleaner<FinishedCourierMessagesCleaner>();
         services.AddExpiredDataCleaner<ExpiredRateLimitCountersCleaner>();
         services.AddExpiredDataCleaner<ExpiredOAuth2TokensCleaner>();
+        services.AddExpiredDataCleaner<ExpiredOAuth2LoginSessionsCleaner>();
         return services;
     }
 

@@ -72,5 +72,23 @@ public sealed class OAuth2FlowConfiguration : IEntityTypeConfiguration<OAuth2Flo
         b.HasIndex(e => e.ConsentVerifier).IsUnique();
         // Remembered consents of a client and subject (consent skip).
         b.HasIndex(e => new { e.Nid, e.ClientId, e.Subject, e.State });
+        // A subject's consent sessions (list and revoke).
+        b.HasIndex(e => new { e.Nid, e.Subject, e.State });
+    }
+}
+
+public sealed class OAuth2LoginSessionConfiguration : IEntityTypeConfiguration<OAuth2LoginSession>
+{
+    public void Configure(EntityTypeBuilder<OAuth2LoginSession> b)
+    {
+        b.ToTable("oauth2_login_sessions");
+        b.HasKey(e => e.Id);
+        b.Property(e => e.Id).ValueGeneratedNever();
+        b.Property(e => e.Subject).HasMaxLength(255);
+        b.Property(e => e.IdentityProviderSessionId).HasMaxLength(255);
+        // The browser's cookie is looked up by its hash.
+        b.HasIndex(e => e.CookieHash).IsUnique();
+        b.HasIndex(e => new { e.Nid, e.Subject });
+        b.HasIndex(e => e.ExpiresAt);
     }
 }

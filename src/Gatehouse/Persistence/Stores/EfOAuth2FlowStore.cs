@@ -44,10 +44,79 @@ public sealed class EfOAuth2FlowStore(GatehouseDbContext db) : IOAuth2FlowStore
             .SetProperty(f => f.ConsentVerifier, flow.ConsentVerifier)
             .SetProperty(f => f.Login, flow.Login)
             .SetProperty(f => f.Consent, flow.Consent)
-            .SetProperty(f => f.ConsentRememberedUntil, flow.ConsentRememberedUntil), ct) == 1;
+            .SetProperty(f => f.ConsentRememberedUntil, flow.ConsentRememberedUntil)
+            .SetProperty(f => f.LoginSessionId, flow.LoginSessionId)
+            .SetProperty(f => f.ConsentSkip, flow.ConsentSkip)
+            .SetProperty(f => f.ConsentExpiresAt, flow.ConsentExpiresAt), ct) == 1;
 
     public Task<OAuth2Flow?> FindRememberedConsentAsync(string clientId, string subject, DateTime now, CancellationToken ct) =>
         db.OAuth2Flows.AsNoTracking()
             .Where(f => f.ClientId == clientId && f.Subject == subject && f.State == OAuth2FlowState.ConsentUsed && f.ConsentRememberedUntil != null && f.ConsentRememberedUntil > now)
             .OrderByDescending(f => f.RequestedAt).FirstOrDefaultAsync(ct);
+
+    public Task<OAuth2LoginSession?> FindRememberedLoginSessionAsync(byte[] cookieHash, DateTime now, CancellationToken ct) =>
+        db.OAuth2LoginSessions.AsNoTracking().FirstOrDefaultAsync(s => s.CookieHash == cookieHash && s.Remember && s.ExpiresAt > now, ct);
+
+    public async Task SaveLoginSessionAsync(OAuth2LoginSession session, CancellationToken ct)
+    {
+        session.Nid = db.Nid;
+        var updated = await db.OAuth2LoginSessions.Where(s => s.Id == session.Id).ExecuteUpdateAsync(u => u
+            .SetProperty(s => s.Subject, session.Subject)
+            .SetProperty(s => s.AuthenticatedAt, session.AuthenticatedAt)
+            .SetProperty(s => s.Remember, session.Remember)
+            .SetProperty(s => s.IdentityProviderSessionId, session.IdentityProviderSessionId)
+            .SetProperty(s => s.CookieHash, session.CookieHash)
+            .SetProperty(s => s.ExpiresAt, session.ExpiresAt), ct);
+        if (updated == 1) return;
+        db.OAuth2LoginSessions.Add(session);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        finally
+        {
+            db.ChangeTracker.Clear();
+        }
+    }
+
+    public async Task<IReadOnlyList<OAuth2LoginSession>> DeleteLoginSessionsAsync(Guid? id, string? subject, byte[]? cookieHash, CancellationToken ct)
+    {
+        if (id is null && subject is null && cookieHash is null) throw new ArgumentException("at least one filter is needed");
+        var q = db.OAuth2LoginSessions.AsQueryable();
+        if (id is { } i) q = q.Where(s => s.Id == i);
+        if (subject is not null) q = q.Where(s => s.Subject == subject);
+        if (cookieHash is not null) q = q.Where(s => s.CookieHash == cookieHash);
+        var sessions = await q.AsNoTracking().ToListAsync(ct);
+        if (sessions.Count == 0) return sessions;
+        var ids = sessions.Select(s => s.Id).ToList();
+        await db.OAuth2LoginSessions.Where(s => ids.Contains(s.Id)).ExecuteDeleteAsync(ct);
+        return sessions;
+    }
+
+    public Task<List<OAuth2Flow>> ListConsentSessionsAsync(string subject, Guid? loginSessionId, Guid after, int limit, DateTime now, CancellationToken ct)
+    {
+        var q = db.OAuth2Flows.AsNoTracking()
+            .Where(f => f.Subject == subject && f.State == OAuth2FlowState.ConsentUsed && !f.ConsentSkip && (f.ConsentExpiresAt == null || f.ConsentExpiresAt > now) && f.Pk > after);
+        if (loginSessionId is { } sid) q = q.Where(f => f.LoginSessionId == sid);
+        return q.OrderBy(f => f.Pk).Take(limit).ToListAsync(ct);
+    }
+
+    public async Task<int> RevokeConsentSessionsAsync(Guid? flowId, string? subject, string? clientId, CancellationToken ct)
+    {
+        var q = db.OAuth2Flows.Where(f => f.ConsentChallenge != null);
+        if (flowId is { } id) q = q.Where(f => f.Pk == id);
+        if (subject is not null) q = q.Where(f => f.Subject == subject);
+        if (clientId is not null) q = q.Where(f => f.ClientId == clientId);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var ids = await q.Select(f => f.Pk).ToListAsync(ct);
+        if (ids.Count == 0) return 0;
+        // In chunks, so a subject with many grants stays within the providers' parameter limits.
+        foreach (var chunk in ids.Chunk(500))
+        {
+            await db.OAuth2Tokens.Where(t => chunk.Contains(t.RequestId)).ExecuteDeleteAsync(ct);
+            await db.OAuth2Flows.Where(f => chunk.Contains(f.Pk)).ExecuteDeleteAsync(ct);
+        }
+        await tx.CommitAsync(ct);
+        return ids.Count;
+    }
 }

@@ -451,8 +451,14 @@ namespace Gatehouse.Persistence.Postgres.Migrations
                     b.Property<byte[]>("ConsentChallenge")
                         .HasColumnType("bytea");
 
+                    b.Property<DateTime?>("ConsentExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<DateTime?>("ConsentRememberedUntil")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<bool>("ConsentSkip")
+                        .HasColumnType("boolean");
 
                     b.Property<byte[]>("ConsentVerifier")
                         .HasColumnType("bytea");
@@ -467,6 +473,9 @@ namespace Gatehouse.Persistence.Postgres.Migrations
                     b.Property<byte[]>("LoginChallenge")
                         .IsRequired()
                         .HasColumnType("bytea");
+
+                    b.Property<Guid?>("LoginSessionId")
+                        .HasColumnType("uuid");
 
                     b.Property<byte[]>("LoginVerifier")
                         .HasColumnType("bytea");
@@ -503,9 +512,53 @@ namespace Gatehouse.Persistence.Postgres.Migrations
                     b.HasIndex("LoginVerifier")
                         .IsUnique();
 
+                    b.HasIndex("Nid", "Subject", "State");
+
                     b.HasIndex("Nid", "ClientId", "Subject", "State");
 
                     b.ToTable("oauth2_flows", (string)null);
+                });
+
+            modelBuilder.Entity("Gatehouse.OAuth2.Flows.OAuth2LoginSession", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime>("AuthenticatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<byte[]>("CookieHash")
+                        .HasColumnType("bytea");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("IdentityProviderSessionId")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<Guid>("Nid")
+                        .HasColumnType("uuid");
+
+                    b.Property<bool>("Remember")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CookieHash")
+                        .IsUnique();
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("Nid", "Subject");
+
+                    b.ToTable("oauth2_login_sessions", (string)null);
                 });
 
             modelBuilder.Entity("Gatehouse.OAuth2.Keys.StoredJsonWebKey", b =>

@@ -446,8 +446,14 @@ namespace Gatehouse.Persistence.Sqlite.Migrations
                     b.Property<byte[]>("ConsentChallenge")
                         .HasColumnType("BLOB");
 
+                    b.Property<DateTime?>("ConsentExpiresAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime?>("ConsentRememberedUntil")
                         .HasColumnType("TEXT");
+
+                    b.Property<bool>("ConsentSkip")
+                        .HasColumnType("INTEGER");
 
                     b.Property<byte[]>("ConsentVerifier")
                         .HasColumnType("BLOB");
@@ -462,6 +468,9 @@ namespace Gatehouse.Persistence.Sqlite.Migrations
                     b.Property<byte[]>("LoginChallenge")
                         .IsRequired()
                         .HasColumnType("BLOB");
+
+                    b.Property<Guid?>("LoginSessionId")
+                        .HasColumnType("TEXT");
 
                     b.Property<byte[]>("LoginVerifier")
                         .HasColumnType("BLOB");
@@ -498,9 +507,53 @@ namespace Gatehouse.Persistence.Sqlite.Migrations
                     b.HasIndex("LoginVerifier")
                         .IsUnique();
 
+                    b.HasIndex("Nid", "Subject", "State");
+
                     b.HasIndex("Nid", "ClientId", "Subject", "State");
 
                     b.ToTable("oauth2_flows", (string)null);
+                });
+
+            modelBuilder.Entity("Gatehouse.OAuth2.Flows.OAuth2LoginSession", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("AuthenticatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("CookieHash")
+                        .HasColumnType("BLOB");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("IdentityProviderSessionId")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("Nid")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Remember")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CookieHash")
+                        .IsUnique();
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("Nid", "Subject");
+
+                    b.ToTable("oauth2_login_sessions", (string)null);
                 });
 
             modelBuilder.Entity("Gatehouse.OAuth2.Keys.StoredJsonWebKey", b =>

@@ -46,7 +46,8 @@ public sealed class LoginFlows(
         // Started by Gatehouse's OAuth2 provider (/oauth2/auth without urls.login): as Kratos with Hydra, a login request
         // that Hydra's rules do not let skip asks an existing session to sign in again.
         var loginChallenge = type == FlowTypes.Browser ? OAuth2LoginChallenges.FromQuery(http.Request) : null;
-        if (loginChallenge is not null && (await oauth2Logins.GetAsync(loginChallenge, ct))["skip"]?.GetValue<bool>() != true) refresh = true;
+        var loginRequest = loginChallenge is null ? null : await oauth2Logins.GetAsync(loginChallenge, ct);
+        if (loginRequest is not null && loginRequest["skip"]?.GetValue<bool>() != true) refresh = true;
         var session = await sessions.FromRequestAsync(http, ct);
         var requestedAal = aal == AssuranceLevels.Aal2 ? AssuranceLevels.Aal2 : AssuranceLevels.Aal1;
         // aal2 upgrades a session: it needs one (Kratos's ErrSessionRequiredForHigherAAL) that is not aal2 already.
@@ -58,7 +59,11 @@ public sealed class LoginFlows(
             {
                 // Kratos: the session signs the login request in without a form. SPAs are told where to go (422), as
                 // after a login (Kratos answers session_already_available here, which leaves an SPA nowhere to go).
-                var next = await oauth2Logins.AcceptAsync(loginChallenge, session, ct);
+                // A session short of what the client (acr_values=aal2) or whoami asks for goes through the second factor first.
+                var required = OAuth2LoginChallenges.WantsAal2(loginRequest!) ? SessionAssurance.HighestAvailable : assurance.WhoamiRequiredAal;
+                var next = await assurance.SatisfiesAsync(session, required, ct)
+                    ? await oauth2Logins.AcceptAsync(loginChallenge, session, ct)
+                    : assurance.StepUpUrl(flows.PublicBase + http.Request.Path + http.Request.QueryString);
                 if (FlowService.WantsJson(http.Request)) throw FlowResponder.BrowserLocationChangeRequired(next);
                 FlowService.Redirect(http, next);
                 return;
