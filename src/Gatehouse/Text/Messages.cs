@@ -86,6 +86,8 @@ public static partial class Messages
     public static JsonObject LoginReAuth() => Info(1010003, "Please confirm this action by verifying that it is you.");
     public static JsonObject SignInWithPassword() => Info(1010022, "Sign in with password");
     public static JsonObject SignUp() => Info(1040001, "Sign up");
+    public static JsonObject SignInWith(string provider, string providerId) => Info(1010002, $"Sign in with {provider}", new JsonObject { ["provider"] = provider, ["provider_id"] = providerId });
+    public static JsonObject SignUpWith(string provider, string providerId) => Info(1040002, $"Sign up with {provider}", new JsonObject { ["provider"] = provider, ["provider_id"] = providerId });
     public static JsonObject RegistrationBack() => Info(1040008, "Back");
     public static JsonObject ChooseCredentials() => Info(1040009, "Please choose a credential to authenticate yourself with.");
 
