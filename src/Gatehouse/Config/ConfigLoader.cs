@@ -234,7 +234,7 @@ public static class ConfigLoader
         for (var i = 0; i < oidc.Config.Providers.Count; i++)
         {
             var p = oidc.Config.Providers[i];
-            var at = $"selfservice.methods.oidc.config.providers.{i}";
+            var at = $"selfservice.methods.oidc.config.providers[{i}]";
             if (!seen.Add(p.Id)) throw new ConfigException($"{at}.id: \"{p.Id}\" is used by another provider; every provider needs its own id");
             if (string.IsNullOrEmpty(p.IssuerUrl))
                 throw new ConfigException($"{at}.issuer_url: is required for a generic provider (its OpenID Connect discovery document and keys are read from there)");

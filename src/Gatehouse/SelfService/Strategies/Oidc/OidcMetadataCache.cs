@@ -33,6 +33,7 @@ public sealed class OidcMetadataCache(IHttpClientFactory httpClients, TimeProvid
 
     private readonly ConcurrentDictionary<string, Entry<OidcProviderMetadata>> _metadata = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Entry<JsonWebKeySet>> _keys = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _forcedRefreshes = new(StringComparer.Ordinal);
 
     /// <summary>The discovery document of <paramref name="issuerUrl"/>; its <c>issuer</c> must be that URL (OpenID Connect Discovery §4.3).</summary>
     public async Task<OidcProviderMetadata> MetadataAsync(string issuerUrl, CancellationToken ct)
@@ -67,10 +68,11 @@ public sealed class OidcMetadataCache(IHttpClientFactory httpClients, TimeProvid
     public async Task<JsonWebKeySet> KeysAsync(string jwksUri, bool refresh, CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        if (_keys.TryGetValue(jwksUri, out var cached))
+        if (_keys.TryGetValue(jwksUri, out var cached) && cached.ExpiresAt > now)
         {
-            var fresh = cached.ExpiresAt > now;
-            if (fresh && (!refresh || now - cached.FetchedAt < ForcedRefreshInterval)) return cached.Value;
+            if (!refresh) return cached.Value;
+            if (_forcedRefreshes.TryGetValue(jwksUri, out var last) && now - last < ForcedRefreshInterval) return cached.Value;
+            _forcedRefreshes[jwksUri] = now;
         }
         var (doc, lifetime) = await FetchAsync(jwksUri, ct);
         JsonWebKeySet set;
