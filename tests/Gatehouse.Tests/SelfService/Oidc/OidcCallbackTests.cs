@@ -57,7 +57,8 @@ public sealed class OidcServerFixture : IAsyncDisposable
                         new OidcProviderOptions
                         {
                             Id = "down", Provider = "generic", ClientId = "x", ClientSecret = "y",
-                            IssuerUrl = $"http://127.0.0.1:{TestServer.FreePort()}", MapperUrl = "base64://e30=",
+                            // Nothing listens on port 1 (privileged, never handed out): connections are refused at once.
+                            IssuerUrl = "http://127.0.0.1:1", MapperUrl = "base64://e30=",
                         },
                     ];
                 }, services => services.AddSingleton<TimeProvider>(Clock));
