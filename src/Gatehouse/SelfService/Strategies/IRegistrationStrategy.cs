@@ -103,6 +103,12 @@ public abstract record RegistrationOutcome
     {
         /// <summary>Applied to the built identity before the hooks run (what the import shape cannot carry, e.g. encrypted upstream tokens, metadata).</summary>
         public Action<Identities.Identity>? Complete { get; init; }
+
+        /// <summary>
+        /// When the identity collides with an existing one (an identifier or address taken): the method's own answer (social
+        /// sign-in: Kratos's account linking login flow). True when it answered; false leaves the flow's default (4000007).
+        /// </summary>
+        public Func<Identities.Identity, CancellationToken, Task<bool>>? OnDuplicate { get; init; }
     }
 
     /// <summary>Save the flow and send the browser to <paramref name="Url"/> (social sign-in: the upstream provider).</summary>

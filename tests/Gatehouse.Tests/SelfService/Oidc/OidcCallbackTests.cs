@@ -16,8 +16,8 @@ public sealed class OidcServerFixture : IAsyncDisposable
         local claims = std.extVar('claims');
         {
           identity: {
-            traits: { email: claims.email },
-            verified_addresses: if claims.email_verified then [{ via: 'email', value: claims.email }] else [],
+            traits: { [if 'email' in claims then 'email' else null]: claims.email },
+            verified_addresses: if 'email' in claims && claims.email_verified then [{ via: 'email', value: claims.email }] else [],
             metadata_public: { subject: claims.sub },
           },
         }
@@ -260,5 +260,123 @@ public sealed class OidcCallbackTests(OidcServerFixture fixture) : IClassFixture
         var body = await res.Json((HttpStatusCode)422);
         Assert.Equal("browser_location_change_required", (string?)body["error"]!["id"]);
         Assert.StartsWith(idp.Issuer + "/auth?", (string?)body["redirect_browser_to"], StringComparison.Ordinal);
+    }
+
+    private static async Task<JsonNode> BrowserFlow(Browser browser, string kind, string flowId)
+    {
+        using var fetch = new HttpRequestMessage(HttpMethod.Get, $"/self-service/{kind}/flows?id={flowId}");
+        fetch.Headers.Accept.ParseAdd("application/json");
+        return await (await browser.Client.SendAsync(fetch)).Json(HttpStatusCode.OK);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Missing_traits_show_the_registration_form_and_the_filled_in_traits_complete_the_sign_up(string provider)
+    {
+        var s = await fixture.Get(provider);
+        var idp = await fixture.Idp();
+        var subject = "sub-" + Guid.NewGuid().ToString("N")[..10];
+        using var browser = new Browser(s.PublicUrl);
+        var up = await ClickProvider(s, browser, "registration");
+        var claims = idp.Claims(subject, fixture.Clock.GetUtcNow(), up.Nonce);
+        claims.Remove("email");
+        var res = await Callback(browser, up, claims);
+        Assert.Equal(HttpStatusCode.SeeOther, res.StatusCode);
+        var flow = await BrowserFlow(browser, "registration", up.FlowId);
+        var nodes = flow["ui"]!["nodes"]!.AsArray();
+        Assert.Equal(["csrf_token", "provider", "traits.email", "traits.name.first", "traits.name.last"], nodes.Select(n => (string)n!["attributes"]!["name"]!));
+        Assert.Equal(1040003, (long)nodes[1]!["meta"]!["label"]!["id"]!);
+        Assert.Equal("test-idp", (string?)nodes[1]!["attributes"]!["value"]);
+        Assert.Equal([4000002L], MessageIds(flow, "traits.email"));
+        Assert.Null(browser.Cookie("ory_kratos_session"));
+
+        // The user fills in what is missing and goes round again; the typed traits win over the provider's.
+        var email = HttpAssertions.UniqueEmail("typed");
+        var again = await browser.PostForm($"/self-service/registration?flow={up.FlowId}",
+            [new("csrf_token", Csrf(flow)), new("provider", "test-idp"), new("traits.email", email), new("traits.name.first", "")]);
+        Assert.Equal(HttpStatusCode.SeeOther, again.StatusCode);
+        var q = QueryHelpers.ParseQuery(again.Headers.Location!.Query);
+        var up2 = up with { State = q["state"].ToString(), Nonce = q["nonce"].ToString(), Challenge = q["code_challenge"].ToString() };
+        var claims2 = idp.Claims(subject, fixture.Clock.GetUtcNow(), up2.Nonce);
+        claims2.Remove("email");
+        Assert.Equal(HttpStatusCode.SeeOther, (await Callback(browser, up2, claims2)).StatusCode);
+        var session = await Whoami(s, browser);
+        Assert.Equal(email, (string?)session["identity"]!["traits"]!["email"]);
+        Assert.False((bool)session["identity"]!["verifiable_addresses"]![0]!["verified"]!, "an address the user typed is not verified by the provider");
+    }
+
+    private static async Task<(string Email, string Id)> PasswordAccount(TestServer s)
+    {
+        var (email, _, body) = await RegisterApi(s);
+        return (email, (string)body["identity"]!["id"]!);
+    }
+
+    private static async Task<HttpResponseMessage> PasswordLogin(Browser browser, JsonNode flow, string identifier)
+    {
+        return await browser.PostForm($"/self-service/login?flow={flow["id"]}",
+            [new("csrf_token", Csrf(flow)), new("method", "password"), new("identifier", identifier), new("password", GoodPassword)]);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task An_email_of_an_existing_account_asks_for_that_account_first_and_then_links_the_provider(string provider)
+    {
+        var s = await fixture.Get(provider);
+        var idp = await fixture.Idp();
+        var (email, existingId) = await PasswordAccount(s);
+        var subject = "sub-" + Guid.NewGuid().ToString("N")[..10];
+        using var browser = new Browser(s.PublicUrl);
+        var up = await ClickProvider(s, browser, "registration");
+        var res = await Callback(browser, up, idp.Claims(subject, fixture.Clock.GetUtcNow(), up.Nonce, email));
+        Assert.Equal(HttpStatusCode.SeeOther, res.StatusCode);
+        Assert.Contains("/ui/login?flow=", res.Headers.Location!.ToString(), StringComparison.Ordinal);
+        Assert.Contains("no_org_ui=true", res.Headers.Location!.Query, StringComparison.Ordinal);
+        Assert.Null(browser.Cookie("ory_kratos_session"));
+        var loginId = QueryHelpers.ParseQuery(res.Headers.Location!.Query)["flow"].ToString();
+        var flow = await BrowserFlow(browser, "login", loginId);
+        var message = flow["ui"]!["messages"]![0]!;
+        Assert.Equal(1010016, (long)message["id"]!);
+        Assert.Equal($"You tried to sign in with \"{email}\", but that email is already used by another account. Sign in to your account with one of the options below to add your account \"{email}\" at \"Test IdP\" as another way to sign in.", (string?)message["text"]);
+        Assert.Equal(email, (string?)message["context"]!["duplicate_identifier"]);
+        var identifier = Node(flow, "identifier")!;
+        Assert.Equal(("hidden", email), ((string?)identifier["attributes"]!["type"], (string?)identifier["attributes"]!["value"]));
+        Assert.DoesNotContain(flow["ui"]!["nodes"]!.AsArray(), n => (string?)n!["attributes"]!["value"] == "test-idp");
+        Assert.Equal(1, await IdentitiesWith(s, email));
+
+        // Proving the existing account links the provider to it; signing in with the provider then reaches that account.
+        Assert.Equal(HttpStatusCode.SeeOther, (await PasswordLogin(browser, flow, email)).StatusCode);
+        Assert.Equal(existingId, (string?)(await Whoami(s, browser))["identity"]!["id"]);
+        var admin = await (await s.AdminWithKey.GetAsync($"/admin/identities/{existingId}?include_credential=oidc")).Json(HttpStatusCode.OK);
+        Assert.Equal($"test-idp:{subject}", (string?)admin["credentials"]!["oidc"]!["identifiers"]![0]);
+        Assert.StartsWith("at-", (string?)admin["credentials"]!["oidc"]!["config"]!["providers"]![0]!["initial_access_token"], StringComparison.Ordinal);
+
+        using var later = new Browser(s.PublicUrl);
+        var up2 = await ClickProvider(s, later, "login");
+        Assert.Equal(HttpStatusCode.SeeOther, (await Callback(later, up2, idp.Claims(subject, fixture.Clock.GetUtcNow(), up2.Nonce, email))).StatusCode);
+        Assert.Equal(existingId, (string?)(await Whoami(s, later))["identity"]!["id"]);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Proving_another_account_than_the_colliding_one_links_nothing(string provider)
+    {
+        var s = await fixture.Get(provider);
+        var idp = await fixture.Idp();
+        var (email, victimId) = await PasswordAccount(s);
+        var (otherEmail, otherId) = await PasswordAccount(s);
+        var subject = "sub-" + Guid.NewGuid().ToString("N")[..10];
+        using var browser = new Browser(s.PublicUrl);
+        var up = await ClickProvider(s, browser, "registration");
+        var res = await Callback(browser, up, idp.Claims(subject, fixture.Clock.GetUtcNow(), up.Nonce, email));
+        var loginId = QueryHelpers.ParseQuery(res.Headers.Location!.Query)["flow"].ToString();
+        var flow = await BrowserFlow(browser, "login", loginId);
+
+        var wrong = await PasswordLogin(browser, flow, otherEmail);
+        Assert.Equal(HttpStatusCode.SeeOther, wrong.StatusCode);
+        Assert.Contains($"flow={loginId}", wrong.Headers.Location!.Query, StringComparison.Ordinal);
+        Assert.Equal([4010009L], MessageIds(await BrowserFlow(browser, "login", loginId)));
+        Assert.Null(browser.Cookie("ory_kratos_session"));
+        foreach (var id in new[] { victimId, otherId })
+        {
+            var admin = await (await s.AdminWithKey.GetAsync($"/admin/identities/{id}")).Json(HttpStatusCode.OK);
+            Assert.Null(admin["credentials"]!["oidc"]);
+        }
     }
 }

@@ -32,6 +32,8 @@ public sealed class LoginFlows(
     RateLimiting.LoginAttempts attempts,
     SessionAssurance assurance,
     OAuth2LoginChallenges oauth2Logins,
+    IPrivilegedIdentityStore privileged,
+    IdentityManager identityManager,
     GatehouseOptions options)
 {
     public async Task InitAsync(HttpContext http, string type)
@@ -207,6 +209,20 @@ public sealed class LoginFlows(
 
     private async Task CompleteAsync(HttpContext http, SelfServiceFlow flow, UiContainer ui, ILoginStrategy strategy, Identity identity, Session? current, CancellationToken ct)
     {
+        // Account linking (Kratos's checkDuplicateCredentialsIdentifierMatch): a login flow a colliding social sign-up
+        // turned into links that credential only to the identity owning the colliding identifier, once it proved itself.
+        if (DuplicateCredentials.Of(flow) is { } duplicate)
+        {
+            if ((await privileged.FindByIdentifierAsync(duplicate.IdentifierType, duplicate.Identifier, ct))?.Id != identity.Id)
+            {
+                ui.Messages.Add(Messages.LinkedCredentialsMismatch());
+                await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
+                return;
+            }
+            identity = await identityManager.AddCredentialAsync(identity.Id, duplicate.Type, duplicate.Config, duplicate.Identifiers, ct);
+            DuplicateCredentials.Clear(flow);
+        }
+
         // Hooks that may stop the login (require_verified_address, web hooks that read their answer) run before any session exists.
         var hookContext = new HookContext { Http = http, Flow = flow, FlowKind = FlowKinds.Login, Method = strategy.Name, Identity = identity, IdentityPersisted = true };
         try

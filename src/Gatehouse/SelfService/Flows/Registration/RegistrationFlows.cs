@@ -216,6 +216,7 @@ public sealed class RegistrationFlows(
         }
         catch (GatehouseError e) when (e.Code == 409)
         {
+            if (create.OnDuplicate is { } onDuplicate && await onDuplicate(identity, ct)) return;
             ui.Messages.Add(Messages.DuplicateCredentials());
             await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
             return;

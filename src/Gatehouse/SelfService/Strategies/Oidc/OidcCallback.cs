@@ -41,11 +41,25 @@ public sealed partial class OidcCallback(
         // so the browser's SameSite=Lax cookies come along.
         root.MapPost(Route, async (HttpContext http) =>
         {
+            if (!http.Request.HasFormContentType)
+                throw GatehouseError.BadRequest("The OpenID Connect callback accepts a form post (response_mode=form_post) or a GET.");
             var body = await FormBody.ReadAsync(http.Request, http.RequestAborted);
-            var query = QueryString.Create(body.Where(p => p.Value is JsonValue).Select(p => new KeyValuePair<string, string?>(p.Key, p.Value!.ToString())));
-            FlowService.Redirect(http, http.Request.PathBase + http.Request.Path + query);
+            // Only the authorization response's parameters travel on, each bounded, so the redirect stays a sane URL.
+            var kept = new List<KeyValuePair<string, string?>>();
+            foreach (var name in ResponseParameters)
+            {
+                if (FormBody.String(body, name) is not { } value) continue;
+                if (value.Length > MaxParameterLength) throw GatehouseError.BadRequest($"The OpenID Connect callback parameter {name} is too long.");
+                kept.Add(new(name, value));
+            }
+            FlowService.Redirect(http, http.Request.PathBase + http.Request.Path + QueryString.Create(kept));
         }).ForwardErrorsToUi().DisableAntiforgery();
     }
+
+    /// <summary>The authorization response parameters (RFC 6749 §4.1.2, RFC 9207 <c>iss</c>) a form post may carry.</summary>
+    private static readonly string[] ResponseParameters = ["state", "code", "error", "error_description", "error_uri", "iss"];
+
+    private const int MaxParameterLength = 4096;
 
     public async Task HandleAsync(HttpContext http)
     {
@@ -136,15 +150,22 @@ public sealed partial class OidcCallback(
             return;
         }
         var schema = registration.SchemaOf(flow);
-        JsonNode traits = mapped.Traits;
-        var ui = registration.FormFor(flow, traits);
+        var context = JsonNode.Parse(flow.InternalContext ?? "{}") as JsonObject ?? [];
+        JsonNode traits = OidcStrategy.Merge(mapped.Traits, context[OidcStrategy.TraitsContextKey] as JsonObject);
         var validation = schema.Validate(traits);
         if (!validation.IsValid)
         {
-            FlowService.AddTraitErrors(ui, validation.Errors);
-            await registration.CompleteAsync(http, flow, schema, strategy.Name, new RegistrationOutcome.ShowForm(ui, 400), ct);
+            // Kratos's HandleError for registration: only the CSRF token, the provider's Continue button and the traits
+            // (as far as the provider filled them) with what is wrong, so the user completes them and goes round again.
+            var missing = new UiContainer { Action = flows.ActionUrl(flow) };
+            if (flow.Type == FlowTypes.Browser) missing.Nodes.Add(UiNodes.Csrf(flow.CsrfToken));
+            missing.Nodes.Add(UiNodes.Submit("provider", provider.Id, OidcStrategy.Group, Messages.RegistrationContinue()));
+            missing.Nodes.AddRange(UiNodes.Traits(schema, traits));
+            FlowService.AddTraitErrors(missing, validation.Errors);
+            await registration.CompleteAsync(http, flow, schema, strategy.Name, new RegistrationOutcome.ShowForm(missing, 400), ct);
             return;
         }
+        var ui = registration.FormFor(flow, traits);
         var credentials = new JsonObject
         {
             [CredentialTypes.Oidc] = new JsonObject
@@ -160,8 +181,70 @@ public sealed partial class OidcCallback(
                 if (mapped.MetadataPublic is not null) identity.MetadataPublic = mapped.MetadataPublic.ToJsonString();
                 if (mapped.MetadataAdmin is not null) identity.MetadataAdmin = mapped.MetadataAdmin.ToJsonString();
             },
+            OnDuplicate = (identity, token) => OfferLinkingAsync(http, flow, provider, identity, token),
         };
         await registration.CompleteAsync(http, flow, schema, strategy.Name, outcome, ct);
+    }
+
+    /// <summary>
+    /// The new identity collides with an existing one (Kratos's account linking, never automatic): a login flow asks the
+    /// user to sign in to the existing account (message 1010016, the identifier pre-filled and hidden, the other methods
+    /// relabelled "Sign in and link" / "Confirm with"); the social sign-in's credential, tokens encrypted, waits in that
+    /// flow and is added once the login proves the account that owns the identifier. False when the collision is not on a
+    /// credential identifier (the registration shows 4000007 then).
+    /// </summary>
+    private async Task<bool> OfferLinkingAsync(HttpContext http, SelfServiceFlow registrationFlow, Config.OidcProviderOptions provider, Identity identity, CancellationToken ct)
+    {
+        string? duplicate = null, duplicateType = null;
+        foreach (var credential in identity.Credentials.Where(c => c.Type != CredentialTypes.Oidc))
+        {
+            foreach (var id in credential.Identifiers)
+            {
+                if (await identities.FindByIdentifierAsync(credential.Type, id.Identifier, ct) is null) continue;
+                (duplicate, duplicateType) = (id.Identifier, credential.Type);
+                break;
+            }
+            if (duplicate is not null) break;
+        }
+        var oidc = identity.Credentials.FirstOrDefault(c => c.Type == CredentialTypes.Oidc);
+        if (duplicate is null || duplicateType is null || oidc is null) return false;
+
+        var loginFlow = await login.CreateForAsync(http, registrationFlow, ct);
+        new DuplicateCredentials(CredentialTypes.Oidc, JsonNode.Parse(oidc.Config)!.AsObject(), [.. oidc.Identifiers.Select(i => i.Identifier)], duplicate, duplicateType)
+            .WriteTo(loginFlow);
+        var ui = UiContainer.FromJson(loginFlow.Ui);
+        var nodes = new List<JsonObject>();
+        foreach (var node in ui.Nodes)
+        {
+            var attributes = node["attributes"] as JsonObject;
+            var label = node["meta"]?["label"] as JsonObject;
+            if ((string?)node["group"] == OidcStrategy.Group && (string?)attributes?["value"] == provider.Id) continue; // the provider used to get here
+            if ((string?)attributes?["name"] == "identifier")
+            {
+                attributes!["type"] = "hidden";
+                attributes["value"] = duplicate;
+            }
+            if ((string?)node["group"] != UiNodes.DefaultGroup && label is not null)
+            {
+                var relabelled = (long?)label["id"] switch
+                {
+                    1010001 => Messages.LoginAndLink(),
+                    1010002 => Messages.LoginWithAndLink((string?)label["context"]?["provider"] ?? ""),
+                    _ => null,
+                };
+                if (relabelled is not null) node["meta"]!["label"] = relabelled;
+            }
+            nodes.Add(node);
+        }
+        ui.Nodes.Clear();
+        ui.Nodes.AddRange(nodes);
+        ui.ClearMessages();
+        ui.Messages.Add(Messages.LoginLink(duplicate, string.IsNullOrEmpty(provider.Label) ? provider.Provider : provider.Label));
+        loginFlow.Ui = ui.ToJson().ToJsonString();
+        loginFlow.Active = strategy.Name;
+        await flows.UpdateAsync(loginFlow, ct);
+        FlowService.Redirect(http, flows.UiUrlFor(loginFlow) + "&no_org_ui=true");
+        return true;
     }
 
     /// <summary>The sign-in failed after the flow was known: the reason is shown on the flow (Kratos's 4000001), nothing is written.</summary>

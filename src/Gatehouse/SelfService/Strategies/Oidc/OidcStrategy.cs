@@ -134,6 +134,46 @@ public sealed partial class OidcStrategy(
         var ui = UiContainer.FromJson(submission.Flow.Ui);
         ui.ClearMessages();
         var url = await StartAsync(submission.Http, submission.Flow, ui, submission.Body, ct);
-        return url is null ? new RegistrationOutcome.ShowForm(ui, 400) : new RegistrationOutcome.RedirectBrowser(ui, url);
+        if (url is null) return new RegistrationOutcome.ShowForm(ui, 400);
+        // Traits the user filled in (the form shown when the provider's were incomplete) win over the mapper's at the
+        // callback, as Kratos merges them; empty fields of a posted form are no answer.
+        var context = JsonNode.Parse(submission.Flow.InternalContext ?? "{}") as JsonObject ?? [];
+        if (WithoutEmpty(submission.SubmittedTraits) is JsonObject { Count: > 0 } traits) context[TraitsContextKey] = traits;
+        else context.Remove(TraitsContextKey);
+        submission.Flow.InternalContext = context.ToJsonString();
+        return new RegistrationOutcome.RedirectBrowser(ui, url);
+    }
+
+    /// <summary>Where a registration flow keeps the traits submitted with the provider button.</summary>
+    public const string TraitsContextKey = "oidc_traits";
+
+    /// <summary>The value without empty strings and the objects left empty by removing them.</summary>
+    private static JsonNode? WithoutEmpty(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                var result = new JsonObject();
+                foreach (var (k, v) in o)
+                {
+                    if (WithoutEmpty(v) is { } kept && kept is not JsonObject { Count: 0 }) result[k] = kept;
+                }
+                return result;
+            case JsonValue v when v.GetValueKind() == System.Text.Json.JsonValueKind.String && v.GetValue<string>().Length == 0:
+                return null;
+            default:
+                return node?.DeepClone();
+        }
+    }
+
+    /// <summary><paramref name="over"/> merged over <paramref name="under"/>, object by object.</summary>
+    public static JsonObject Merge(JsonObject under, JsonObject? over)
+    {
+        var result = (JsonObject)under.DeepClone();
+        foreach (var (k, v) in over ?? [])
+        {
+            result[k] = v is JsonObject vo && result[k] is JsonObject ro ? Merge(ro, vo) : v?.DeepClone();
+        }
+        return result;
     }
 }
