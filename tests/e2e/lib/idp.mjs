@@ -2,20 +2,10 @@
 // package.json), on a loopback port, with one confidential client whose redirect URI is gatehouse's callback. Its
 // development interaction pages sign in whatever login is typed (any password) and ask for consent; each account
 // gets the e-mail address <login>@idp.test, verified, and the name "User <login>".
-import { createServer } from 'node:net';
 import Provider from 'oidc-provider';
+import { freePort } from './gatehouse.mjs';
 
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /**
  * Starts the provider at http://127.0.0.1:<port>. `redirectUris` are the client's registered redirect URIs.
