@@ -94,6 +94,7 @@ public static class GatehouseApp
         root.MapSchemas();
         root.MapSelfServicePublic();
         root.MapWebAuthnPublic();
+        SelfService.Strategies.Oidc.OidcCallback.Map(root);
         root.LimitFlowCreationOn(
             SelfServiceEndpoints.LoginBrowser, SelfServiceEndpoints.LoginApi, SelfServiceEndpoints.RegistrationBrowser, SelfServiceEndpoints.RegistrationApi,
             SelfServiceEndpoints.SettingsBrowser, SelfServiceEndpoints.SettingsApi, SelfServiceEndpoints.VerificationBrowser, SelfServiceEndpoints.VerificationApi,

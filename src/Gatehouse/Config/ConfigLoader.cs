@@ -215,10 +215,29 @@ public static class ConfigLoader
                 "set selfservice.methods.code.passwordless_enabled (sign in by code) or selfservice.methods.code.mfa_enabled (code as a second factor), not both");
         }
 
+        CheckOidcProviders(options.Selfservice.Methods.Oidc);
+
         var schemas = options.Identity.Schemas;
         if (schemas.Count > 0 && !schemas.Exists(s => s.Id == options.Identity.DefaultSchemaId))
         {
             throw new ConfigException($"identity.default_schema_id: expected the id of an entry in identity.schemas ({string.Join(", ", schemas.Select(s => s.Id))}), got \"{options.Identity.DefaultSchemaId}\"");
+        }
+    }
+
+    /// <summary>
+    /// What the schema cannot say about the oidc providers: ids are unique (they name the callback route and the
+    /// credential), and a generic provider needs either discovery (<c>issuer_url</c>) or both endpoints.
+    /// </summary>
+    private static void CheckOidcProviders(OidcMethodOptions oidc)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < oidc.Config.Providers.Count; i++)
+        {
+            var p = oidc.Config.Providers[i];
+            var at = $"selfservice.methods.oidc.config.providers[{i}]";
+            if (!seen.Add(p.Id)) throw new ConfigException($"{at}.id: \"{p.Id}\" is used by another provider; every provider needs its own id");
+            if (string.IsNullOrEmpty(p.IssuerUrl))
+                throw new ConfigException($"{at}.issuer_url: is required for a generic provider (its OpenID Connect discovery document and keys are read from there)");
         }
     }
 

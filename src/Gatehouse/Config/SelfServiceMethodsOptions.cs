@@ -13,6 +13,7 @@ public sealed class SelfServiceMethodsOptions
     public LookupSecretMethodOptions LookupSecret { get; set; } = new();
     public PasskeyMethodOptions Passkey { get; set; } = new();
     public WebAuthnMethodOptions Webauthn { get; set; } = new();
+    public OidcMethodOptions Oidc { get; set; } = new();
 }
 
 public sealed class PasswordMethodOptions
@@ -149,4 +150,62 @@ public sealed class WebAuthnRelyingPartyOptions
 
     /// <summary>Ignored, as in Kratos (deprecated there for security reasons).</summary>
     public string? Icon { get; set; }
+}
+
+/// <summary><c>selfservice.methods.oidc</c>: social sign-in and enterprise OpenID Connect (Kratos's <c>oidc</c> method).</summary>
+public sealed class OidcMethodOptions
+{
+    /// <summary>Off by default, as in Kratos.</summary>
+    public bool Enabled { get; set; }
+    public OidcMethodConfig Config { get; set; } = new();
+}
+
+public sealed class OidcMethodConfig
+{
+    /// <summary>Base of the redirect URI registered at the providers; unset means <c>serve.public.base_url</c>.</summary>
+    public string? BaseRedirectUri { get; set; }
+
+    public List<OidcProviderOptions> Providers { get; set; } = [];
+}
+
+/// <summary>One upstream provider (Kratos's <c>selfServiceOIDCProvider</c>).</summary>
+public sealed class OidcProviderOptions
+{
+    /// <summary>URL-safe id, part of the callback path and of the credential identifier <c>&lt;id&gt;:&lt;subject&gt;</c>.</summary>
+    public string Id { get; set; } = "";
+
+    /// <summary>The kind of provider (<c>generic</c>: any OpenID Connect provider found by discovery at <see cref="IssuerUrl"/>).</summary>
+    public string Provider { get; set; } = "";
+
+    /// <summary>What the buttons say ("Sign in with &lt;label&gt;"); unset means <see cref="Id"/>.</summary>
+    public string? Label { get; set; }
+
+    public string ClientId { get; set; } = "";
+    public string? ClientSecret { get; set; }
+    public string? IssuerUrl { get; set; }
+
+    /// <summary>Overrides the discovered authorization endpoint.</summary>
+    public string? AuthUrl { get; set; }
+
+    /// <summary>Overrides the discovered token endpoint.</summary>
+    public string? TokenUrl { get; set; }
+
+    /// <summary>Jsonnet (<c>file://</c>, <c>base64://</c>, <c>http(s)://</c>) reading <c>std.extVar('claims')</c> and returning <c>{identity: {traits, ...}}</c>.</summary>
+    public string MapperUrl { get; set; } = "";
+
+    public List<string> Scope { get; set; } = [];
+
+    /// <summary>The OpenID Connect <c>claims</c> request parameter, sent as given.</summary>
+    public System.Text.Json.Nodes.JsonObject? RequestedClaims { get; set; }
+
+    /// <summary><c>auto</c> (PKCE when the provider advertises S256), <c>never</c> or <c>force</c>.</summary>
+    public string Pkce { get; set; } = "auto";
+
+    /// <summary><c>id_token</c> (default) or <c>userinfo</c>: where the claims the mapper reads come from.</summary>
+    public string ClaimsSource { get; set; } = "id_token";
+
+    /// <summary>Further client ids an ID token may be issued to (native sign-in with an ID token).</summary>
+    public List<string> AdditionalIdTokenAudiences { get; set; } = [];
+
+    public string DisplayLabel => string.IsNullOrEmpty(Label) ? Id : Label;
 }

@@ -138,6 +138,13 @@ public sealed class IdentityManager(GatehouseDbContext db, IdentitySchemaRegistr
     public Task<Identity> SetCredentialAsync(Guid id, string type, JsonObject config, IReadOnlyList<string> identifiers, CancellationToken ct) =>
         ReplaceCredentialsAsync(id, _ => [new CredentialImport.Imported(type, config, identifiers, Append: false)], ct);
 
+    /// <summary>
+    /// Adds to the identity's credential of that type (a social sign-in account linked): a provider entry joins the others,
+    /// with its identifiers; a duplicate identifier is a 409 and changes nothing.
+    /// </summary>
+    public Task<Identity> AddCredentialAsync(Guid id, string type, JsonObject config, IReadOnlyList<string> identifiers, CancellationToken ct) =>
+        ReplaceCredentialsAsync(id, _ => [new CredentialImport.Imported(type, config, identifiers, Append: true)], ct);
+
     /// <summary>Writes the credentials <paramref name="imported"/> makes for the stored identity, its traits unchanged.</summary>
     private async Task<Identity> ReplaceCredentialsAsync(Guid id, Func<Identity, IReadOnlyList<CredentialImport.Imported>> imported, CancellationToken ct)
     {

@@ -86,6 +86,25 @@ public static partial class Messages
     public static JsonObject LoginReAuth() => Info(1010003, "Please confirm this action by verifying that it is you.");
     public static JsonObject SignInWithPassword() => Info(1010022, "Sign in with password");
     public static JsonObject SignUp() => Info(1040001, "Sign up");
+    public static JsonObject SignInWith(string provider, string providerId) => Info(1010002, $"Sign in with {provider}", new JsonObject { ["provider"] = provider, ["provider_id"] = providerId });
+    public static JsonObject RegistrationContinue() => Info(1040003, "Continue");
+    public static JsonObject LoginAndLink() => Info(1010017, "Sign in and link");
+    public static JsonObject LoginWithAndLink(string provider) => Info(1010018, $"Confirm with {provider}", new JsonObject { ["provider"] = provider });
+    public static JsonObject LinkedCredentialsMismatch() => Error(4010009, "Linked credentials do not match.");
+
+    /// <summary>1010016: the account linking prompt on the login flow a colliding social sign-up turned into (Kratos's context keys, sorted as Go writes a map).</summary>
+    public static JsonObject LoginLink(string duplicateIdentifier, string provider) => Info(1010016,
+        $"You tried to sign in with \"{duplicateIdentifier}\", but that email is already used by another account. Sign in to your account with one of the options below to add your account \"{duplicateIdentifier}\" at \"{provider}\" as another way to sign in.",
+        new JsonObject
+        {
+            ["available_credential_types"] = new JsonArray(),
+            ["available_providers"] = new JsonArray(),
+            ["duplicateIdentifier"] = duplicateIdentifier,
+            ["duplicate_identifier"] = duplicateIdentifier,
+            ["provider"] = provider,
+        });
+
+    public static JsonObject SignUpWith(string provider, string providerId) => Info(1040002, $"Sign up with {provider}", new JsonObject { ["provider"] = provider, ["provider_id"] = providerId });
     public static JsonObject RegistrationBack() => Info(1040008, "Back");
     public static JsonObject ChooseCredentials() => Info(1040009, "Please choose a credential to authenticate yourself with.");
 

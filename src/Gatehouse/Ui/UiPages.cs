@@ -18,6 +18,11 @@ public sealed class UiPages(SessionManager sessions, GatehouseOptions options, U
 {
     private readonly string _publicBase = ReturnUrlPolicy.PublicBaseUrl(options).TrimEnd('/');
 
+    /// <summary>The social sign-in providers' origins (issuer and authorization URL): a provider button's submit is redirected there.</summary>
+    private readonly string[] _providerOrigins = !options.Selfservice.Methods.Oidc.Enabled ? [] :
+        [.. options.Selfservice.Methods.Oidc.Config.Providers.SelectMany(p => new[] { p.IssuerUrl, p.AuthUrl })
+            .Where(u => Uri.TryCreate(u, UriKind.Absolute, out _)).Select(u => new Uri(u!).GetLeftPart(UriPartial.Authority)).Distinct(StringComparer.Ordinal)];
+
     /// <summary>
     /// <c>GET /ui/&lt;kind&gt;[?flow=]</c>: without a flow (or with one that is gone, expired, or needs a session first)
     /// a 303 to a new browser flow, keeping <c>return_to</c>; a flow of another browser or account → the error page.
@@ -70,9 +75,10 @@ public sealed class UiPages(SessionManager sessions, GatehouseOptions options, U
             : flow["requested_aal"] is JsonValue aal && aal.GetValueKind() == JsonValueKind.String && aal.GetValue<string>() == "aal2" ? text["login.aal2.title"]
             : flow["refresh"] is JsonValue r && r.GetValueKind() == JsonValueKind.True ? text["login.refresh.title"]
             : text[kind + ".title"];
-        // A login for an OAuth2 client may end at the client's redirect URI (a rejected or skipped consent).
+        // A login for an OAuth2 client may end at the client's redirect URI (a rejected or skipped consent); a social
+        // sign-in button's submit ends at the provider.
         var formTargets = flow["oauth2_login_request"]?["client"] is JsonObject client ? ConsentPage.FormTargets(client) : null;
-        await UiLayout.WriteAsync(http, 200, text, _publicBase, title, body.ToString(), formTargets, renderer.UsesScripts);
+        await UiLayout.WriteAsync(http, 200, text, _publicBase, title, body.ToString(), [.. formTargets ?? [], .. _providerOrigins], renderer.UsesScripts);
     }
 
     /// <summary><c>GET /ui/welcome</c>: the signed-in session (identity, traits, methods, expiry) with links to settings and logout.</summary>

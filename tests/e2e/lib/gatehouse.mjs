@@ -52,7 +52,7 @@ const identitySchema = {
   },
 };
 
-function freePort() {
+export function freePort() {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();

@@ -18,6 +18,18 @@ public sealed class FlowResponder(FlowService flows, SessionJson sessionJson)
         else FlowService.Redirect(http, flows.UiUrlFor(flow));
     }
 
+    /// <summary>
+    /// The flow continues elsewhere (an upstream provider): the flow is saved; HTML browsers get a 303 there, SPAs and API
+    /// clients 422 <c>browser_location_change_required</c> naming it, as Kratos's oidc method answers.
+    /// </summary>
+    public async Task RespondRedirectAsync(HttpContext http, SelfServiceFlow flow, UiContainer ui, string url, CancellationToken ct)
+    {
+        flow.Ui = ui.ToJson().ToJsonString();
+        await flows.UpdateAsync(flow, ct);
+        if (flow.Type == FlowTypes.Api || FlowService.WantsJson(http.Request)) throw BrowserLocationChangeRequired(url);
+        FlowService.Redirect(http, url);
+    }
+
     /// <summary>A new flow: API and SPA clients get it as JSON, HTML browsers a 303 to the flow's UI.</summary>
     public async Task RespondNewFlowAsync(HttpContext http, SelfServiceFlow flow)
     {

@@ -66,4 +66,10 @@ public sealed class LoginSubmission
 
     /// <summary>The session the request came with, if any (a second factor is proved for its identity).</summary>
     public Session? Current { get; init; }
+
+    /// <summary>
+    /// Set by a method that proves the identity elsewhere (social sign-in): the flow is saved and the browser sent there
+    /// (HTML browsers 303; SPAs and API clients 422 <c>browser_location_change_required</c>) instead of answering with the form.
+    /// </summary>
+    public string? RedirectBrowserTo { get; set; }
 }

@@ -99,5 +99,18 @@ public abstract record RegistrationOutcome
     /// Create the identity from these traits and credentials (the admin API's import shape), then run the hooks;
     /// <paramref name="VerifiedAddresses"/>: addresses the method proved the user receives (a code sent there), created verified.
     /// </summary>
-    public sealed record CreateIdentity(UiContainer Ui, JsonNode Traits, JsonObject Credentials, IReadOnlyList<string>? VerifiedAddresses = null) : RegistrationOutcome;
+    public sealed record CreateIdentity(UiContainer Ui, JsonNode Traits, JsonObject Credentials, IReadOnlyList<string>? VerifiedAddresses = null) : RegistrationOutcome
+    {
+        /// <summary>Applied to the built identity before the hooks run (what the import shape cannot carry, e.g. encrypted upstream tokens, metadata).</summary>
+        public Action<Identities.Identity>? Complete { get; init; }
+
+        /// <summary>
+        /// When the identity collides with an existing one (an identifier or address taken): the method's own answer (social
+        /// sign-in: Kratos's account linking login flow). True when it answered; false leaves the flow's default (4000007).
+        /// </summary>
+        public Func<Identities.Identity, CancellationToken, Task<bool>>? OnDuplicate { get; init; }
+    }
+
+    /// <summary>Save the flow and send the browser to <paramref name="Url"/> (social sign-in: the upstream provider).</summary>
+    public sealed record RedirectBrowser(UiContainer Ui, string Url) : RegistrationOutcome;
 }

@@ -35,6 +35,7 @@ public static class StrategiesServiceCollectionExtensions
         services.AddStrategy<LookupSecretStrategy>();
         services.AddStrategy<PasskeyStrategy>();
         services.AddStrategy<WebAuthnStrategy>();
+        services.AddStrategy<OidcStrategy>().AddOidcClient();
 
         // Credential types whose methods do not sign in yet still own their credentials' rules (counting, admin removal).
         services.AddCredentialKind<PasswordCredentials>();

@@ -32,6 +32,8 @@ public sealed class LoginFlows(
     RateLimiting.LoginAttempts attempts,
     SessionAssurance assurance,
     OAuth2LoginChallenges oauth2Logins,
+    IPrivilegedIdentityStore privileged,
+    IdentityManager identityManager,
     GatehouseOptions options)
 {
     public async Task InitAsync(HttpContext http, string type)
@@ -161,8 +163,64 @@ public sealed class LoginFlows(
         var identity = await strategy.AuthenticateAsync(submission, ct);
         if (identity is null)
         {
+            if (submission.RedirectBrowserTo is { } elsewhere) await responder.RespondRedirectAsync(http, flow, ui, elsewhere, ct);
+            else await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
+            return;
+        }
+        await CompleteAsync(http, flow, ui, strategy, identity, current, ct);
+    }
+
+    /// <summary>
+    /// Signs in an identity a method proved outside a submit (social sign-in's callback): the flow's refusals apply
+    /// (a refresh signs in the same identity; a disabled one does not sign in), then hooks and session as for a submit.
+    /// </summary>
+    public async Task CompleteExternalAsync(HttpContext http, SelfServiceFlow flow, ILoginStrategy strategy, Identity identity, CancellationToken ct)
+    {
+        var ui = UiContainer.FromJson(flow.Ui);
+        ui.ClearMessages();
+        flow.Active = strategy.Name;
+        if (Refusal(flow, identity) is { } refused)
+        {
+            ui.Messages.Add(refused);
             await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
             return;
+        }
+        await CompleteAsync(http, flow, ui, strategy, identity, await sessions.FromRequestAsync(http, ct), ct);
+    }
+
+    /// <summary>
+    /// A login flow made for a method that switches flows (social sign-in at registration with an account that exists):
+    /// the same type, return URL and CSRF token; the before-login hooks run, as for a flow the user started.
+    /// </summary>
+    public async Task<SelfServiceFlow> CreateForAsync(HttpContext http, SelfServiceFlow from, CancellationToken ct)
+    {
+        var flow = flows.Create(FlowKinds.Login, from.Type, http, options.Selfservice.Flows.Login.Lifespan, from.ReturnTo, from.CsrfToken);
+        flow.RequestedAal = AssuranceLevels.Aal1;
+        flow.TransientPayload = from.TransientPayload;
+        var ui = new UiContainer { Action = flows.ActionUrl(flow) };
+        if (flow.Type == FlowTypes.Browser) ui.Nodes.Add(UiNodes.Csrf(flow.CsrfToken));
+        var form = new LoginForm { Flow = flow, Ui = ui };
+        foreach (var strategy in MethodsFor(flow)) await strategy.PopulateAsync(form, ct);
+        flow.Ui = ui.ToJson().ToJsonString();
+        await hooks.RunBeforeAsync(http, flow, ct);
+        await flows.InsertAsync(flow, ct);
+        return flow;
+    }
+
+    private async Task CompleteAsync(HttpContext http, SelfServiceFlow flow, UiContainer ui, ILoginStrategy strategy, Identity identity, Session? current, CancellationToken ct)
+    {
+        // Account linking (Kratos's checkDuplicateCredentialsIdentifierMatch): a login flow a colliding social sign-up
+        // turned into links that credential only to the identity owning the colliding identifier, once it proved itself.
+        if (DuplicateCredentials.Of(flow) is { } duplicate)
+        {
+            if ((await privileged.FindByIdentifierAsync(duplicate.IdentifierType, duplicate.Identifier, ct))?.Id != identity.Id)
+            {
+                ui.Messages.Add(Messages.LinkedCredentialsMismatch());
+                await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
+                return;
+            }
+            identity = await identityManager.AddCredentialAsync(identity.Id, duplicate.Type, duplicate.Config, duplicate.Identifiers, ct);
+            DuplicateCredentials.Clear(flow);
         }
 
         // Hooks that may stop the login (require_verified_address, web hooks that read their answer) run before any session exists.

@@ -142,12 +142,54 @@ public sealed class RegistrationFlows(
             CredentialTraits = () => CredentialTraits(flow, schema, submittedTraits, storedTraits),
         };
         var outcome = await strategy.RegisterAsync(submission, ct);
+        await CompleteAsync(http, flow, schema, strategy.Name, outcome, ct);
+    }
+
+    /// <summary>The identity schema a registration flow registers with (chosen when it was made).</summary>
+    public IdentitySchema SchemaOf(SelfServiceFlow flow)
+    {
+        var context = JsonNode.Parse(flow.InternalContext ?? "{}") as JsonObject;
+        return schemas.Find(context?["schema_id"]?.GetValue<string>() ?? "") ?? schemas.Default;
+    }
+
+    /// <summary>The first step's form for a flow, filled with the given traits (a method that shows it again, e.g. with what is missing).</summary>
+    public UiContainer FormFor(SelfServiceFlow flow, JsonNode? traits) => FirstStep(flow, SchemaOf(flow), traits);
+
+    /// <summary>
+    /// A registration flow made for a method that switches flows (social sign-in at login with an account that does not
+    /// exist yet): the same type, return URL and CSRF token, the default schema; the before-registration hooks run.
+    /// </summary>
+    public async Task<SelfServiceFlow> CreateForAsync(HttpContext http, SelfServiceFlow from, CancellationToken ct)
+    {
+        if (!options.Selfservice.Flows.Registration.Enabled) throw Disabled();
+        var flow = flows.Create(FlowKinds.Registration, from.Type, http, options.Selfservice.Flows.Registration.Lifespan, from.ReturnTo, from.CsrfToken);
+        flow.InternalContext = new JsonObject { ["schema_id"] = schemas.Default.Id }.ToJsonString();
+        flow.TransientPayload = from.TransientPayload;
+        flow.Ui = FirstStep(flow, schemas.Default, null).ToJson().ToJsonString();
+        await hooks.RunBeforeAsync(http, flow, ct);
+        await flows.InsertAsync(flow, ct);
+        return flow;
+    }
+
+    /// <summary>
+    /// Carries out what a registration method decided, for a submit or for a method that finishes elsewhere (social
+    /// sign-in's callback): show the form, send the browser on, or create the identity, run the hooks and answer.
+    /// </summary>
+    public async Task CompleteAsync(HttpContext http, SelfServiceFlow flow, IdentitySchema schema, string method, RegistrationOutcome outcome, CancellationToken ct)
+    {
+        flow.Active = method;
         if (outcome is RegistrationOutcome.ShowForm show)
         {
             await responder.RespondWithFlowAsync(http, flow, show.Ui, show.Status, ct);
             return;
         }
-        var (ui, traits, credentials, verifiedAddresses) = (RegistrationOutcome.CreateIdentity)outcome;
+        if (outcome is RegistrationOutcome.RedirectBrowser redirect)
+        {
+            await responder.RespondRedirectAsync(http, flow, redirect.Ui, redirect.Url, ct);
+            return;
+        }
+        var create = (RegistrationOutcome.CreateIdentity)outcome;
+        var (ui, traits, credentials, verifiedAddresses) = create;
 
         // The identity is built first and saved only after the pre-persist hooks: a web hook with response.parse may
         // replace its traits and metadata, or stop the registration, before anything is written.
@@ -158,7 +200,8 @@ public sealed class RegistrationFlows(
             Credentials = credentials,
         });
         if (verifiedAddresses is { Count: > 0 }) MarkVerified(identity, verifiedAddresses);
-        var hookContext = new HookContext { Http = http, Flow = flow, FlowKind = FlowKinds.Registration, Method = strategy.Name, Identity = identity };
+        create.Complete?.Invoke(identity);
+        var hookContext = new HookContext { Http = http, Flow = flow, FlowKind = FlowKinds.Registration, Method = method, Identity = identity };
         try
         {
             await hooks.RunAfterAsync(HookPhase.PrePersist, hookContext, ct);
@@ -173,6 +216,7 @@ public sealed class RegistrationFlows(
         }
         catch (GatehouseError e) when (e.Code == 409)
         {
+            if (create.OnDuplicate is { } onDuplicate && await onDuplicate(identity, ct)) return;
             ui.Messages.Add(Messages.DuplicateCredentials());
             await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
             return;
@@ -199,7 +243,7 @@ public sealed class RegistrationFlows(
         flow.Ui = ui.ToJson().ToJsonString();
         await flows.UpdateAsync(flow, ct);
         var returnTo = hookContext.RedirectBrowserTo
-            ?? returnUrls.Resolve(flow.ReturnTo, options.Selfservice.Flows.Registration.After.DefaultBrowserReturnUrlFor(strategy.Name));
+            ?? returnUrls.Resolve(flow.ReturnTo, options.Selfservice.Flows.Registration.After.DefaultBrowserReturnUrlFor(method));
         await responder.RespondSuccessAsync(http, flow, hookContext.Issued, identity, identityJson, returnTo, showVerification);
     }
 

@@ -1,9 +1,48 @@
+using System.Text.Json.Nodes;
 using Gatehouse.Identities;
+using Gatehouse.OAuth2.Keys;
 
 namespace Gatehouse.SelfService.Strategies.Oidc;
 
-/// <summary>OpenID Connect (social sign-in) credentials.</summary>
-public sealed class OidcCredentials : ProviderCredentials
+/// <summary>
+/// OpenID Connect (social sign-in) credentials. The upstream tokens of the sign-in that linked an account
+/// (<c>initial_id_token</c>, <c>initial_access_token</c>, <c>initial_refresh_token</c>) are stored encrypted with
+/// <c>secrets.cipher</c> (AES-GCM, bound to the account and the field) and decrypted only for the admin API's
+/// <c>include_credential=oidc</c>, as Kratos does.
+/// </summary>
+public sealed class OidcCredentials(JsonWebKeyCipher cipher) : ProviderCredentials
 {
+    private static readonly string[] TokenFields = ["initial_id_token", "initial_access_token", "initial_refresh_token"];
+    private const string Purpose = "oidc_token";
+
     public override string Type => CredentialTypes.Oidc;
+
+    /// <summary>Puts the encrypted tokens on the identity's entry for <c>&lt;provider&gt;:&lt;subject&gt;</c>.</summary>
+    public static void StoreTokens(JsonWebKeyCipher cipher, Identity identity, string provider, string subject, OidcTokens tokens)
+    {
+        var credential = identity.Credentials.FirstOrDefault(c => c.Type == CredentialTypes.Oidc);
+        if (credential is null) return;
+        var config = JsonNode.Parse(credential.Config) as JsonObject ?? [];
+        var entry = (config["providers"] as JsonArray)?.OfType<JsonObject>().FirstOrDefault(p => (string?)p["provider"] == provider && (string?)p["subject"] == subject);
+        if (entry is null) return;
+        string?[] values = [tokens.IdToken, tokens.AccessToken, tokens.RefreshToken];
+        for (var i = 0; i < TokenFields.Length; i++)
+            entry[TokenFields[i]] = string.IsNullOrEmpty(values[i]) ? "" : cipher.Encrypt(values[i]!, Purpose, $"{provider}:{subject}:{TokenFields[i]}");
+        credential.Config = config.ToJsonString();
+    }
+
+    /// <summary>The stored config with the tokens decrypted (one no secret decrypts is shown empty, as Kratos leaves it).</summary>
+    public override string AdminConfig(string config)
+    {
+        if (JsonNode.Parse(config) is not JsonObject o || o["providers"] is not JsonArray providers) return config;
+        foreach (var entry in providers.OfType<JsonObject>())
+        {
+            var account = $"{entry["provider"]}:{entry["subject"]}";
+            foreach (var field in TokenFields)
+            {
+                if ((string?)entry[field] is { Length: > 0 } encrypted) entry[field] = cipher.TryDecrypt(encrypted, Purpose, $"{account}:{field}") ?? "";
+            }
+        }
+        return o.ToJsonString();
+    }
 }

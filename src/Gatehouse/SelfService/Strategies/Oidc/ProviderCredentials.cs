@@ -16,6 +16,8 @@ public abstract class ProviderCredentials : ICredentialKind
 
     public int CountMultiFactor(IdentityCredential credential) => 0;
 
+    public virtual string AdminConfig(string config) => config;
+
     public void Remove(Identity identity, IdentityCredential credential, string? identifier, DateTime now)
     {
         if (string.IsNullOrEmpty(identifier)) throw GatehouseError.BadRequest($"The identifier parameter (<provider>:<subject>) is required to remove {Type} credentials.");

@@ -1,0 +1,77 @@
+using System.Text.Json.Nodes;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Gatehouse.SelfService.Strategies.Oidc;
+
+/// <summary>
+/// Validates an upstream ID token (OpenID Connect Core §3.1.3.7): signature by a key of the provider's published key set
+/// (refetched once when the token names a key the cached set lacks: rotation), issuer, audience (the client id or one of
+/// <c>additional_id_token_audiences</c>), expiry (no clock skew, as Kratos's go-oidc verifier) and the nonce Gatehouse sent.
+/// The claims come back as JSON; anything wrong is an <see cref="OidcUpstreamError"/> saying what.
+/// </summary>
+public sealed class IdTokenValidator(OidcMetadataCache metadata, TimeProvider time)
+{
+    private static readonly JsonWebTokenHandler Handler = new() { MapInboundClaims = false };
+
+    /// <param name="expectedNonce">The nonce sent in the authorization request; null when none was sent (native sign-in may skip it).</param>
+    public async Task<JsonObject> ValidateAsync(string idToken, OidcProviderMetadata provider, IReadOnlyCollection<string> audiences, string? expectedNonce, CancellationToken ct)
+    {
+        var keys = await metadata.KeysAsync(provider.JwksUri, refresh: false, ct);
+        var result = await Handler.ValidateTokenAsync(idToken, Parameters(provider, audiences, keys));
+        if (result.Exception is SecurityTokenSignatureKeyNotFoundException)
+        {
+            keys = await metadata.KeysAsync(provider.JwksUri, refresh: true, ct);
+            result = await Handler.ValidateTokenAsync(idToken, Parameters(provider, audiences, keys));
+        }
+        if (!result.IsValid) throw new OidcUpstreamError("The ID token is invalid: " + Describe(result.Exception));
+        var token = (JsonWebToken)result.SecurityToken;
+        var claims = JsonNode.Parse(Base64UrlEncoder.Decode(token.EncodedPayload)) as JsonObject
+            ?? throw new OidcUpstreamError("The ID token is invalid: its payload is not a JSON object.");
+        if (claims["sub"] is not JsonValue sub || sub.GetValueKind() != System.Text.Json.JsonValueKind.String || sub.GetValue<string>().Length == 0)
+            throw new OidcUpstreamError("The ID token is invalid: it has no subject (sub).");
+        if (expectedNonce is not null)
+        {
+            var nonce = claims["nonce"] is JsonValue n && n.GetValueKind() == System.Text.Json.JsonValueKind.String ? n.GetValue<string>() : null;
+            if (nonce is null || !System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+                    System.Text.Encoding.UTF8.GetBytes(nonce), System.Text.Encoding.UTF8.GetBytes(expectedNonce)))
+                throw new OidcUpstreamError("The ID token is invalid: its nonce does not match the one sent with the request.");
+        }
+        return claims;
+    }
+
+    private TokenValidationParameters Parameters(OidcProviderMetadata provider, IReadOnlyCollection<string> audiences, JsonWebKeySet keys) => new()
+    {
+        ValidIssuer = provider.Issuer,
+        ValidAudiences = audiences,
+        IssuerSigningKeys = keys.GetSigningKeys(),
+        RequireSignedTokens = true,
+        RequireExpirationTime = true,
+        ValidateLifetime = true,
+        ClockSkew = TimeSpan.Zero,
+        // The lifetime is checked against the injected clock (tests move it), with no skew.
+        LifetimeValidator = (notBefore, expires, _, _) =>
+        {
+            var now = time.GetUtcNow().UtcDateTime;
+            if (expires is null) throw new SecurityTokenNoExpirationException("no exp");
+            if (now >= expires.Value) throw new SecurityTokenExpiredException("expired") { Expires = expires.Value };
+            if (notBefore is { } nbf && nbf > now) throw new SecurityTokenNotYetValidException("not yet valid") { NotBefore = nbf };
+            return true;
+        },
+        // Which key signed is decided by the key set alone (no "kid"-less guessing across sets).
+        TryAllIssuerSigningKeys = true,
+    };
+
+    private static string Describe(Exception? e) => e switch
+    {
+        SecurityTokenInvalidIssuerException => "it was issued by another issuer.",
+        SecurityTokenInvalidAudienceException => "it was issued to another client (audience).",
+        SecurityTokenExpiredException => "it has expired.",
+        SecurityTokenNotYetValidException => "it is not valid yet.",
+        SecurityTokenNoExpirationException => "it has no expiry (exp).",
+        SecurityTokenSignatureKeyNotFoundException => "it is signed with a key the provider does not publish.",
+        SecurityTokenInvalidSignatureException => "its signature does not verify.",
+        SecurityTokenMalformedException or ArgumentException => "it is not a well-formed JWT.",
+        _ => "it could not be validated.",
+    };
+}

@@ -1,0 +1,261 @@
+using System.Text.Json.Nodes;
+using Gatehouse.Http.Errors;
+using Gatehouse.Identities;
+using Gatehouse.OAuth2.Keys;
+using Gatehouse.SelfService.Csrf;
+using Gatehouse.SelfService.Flows;
+using Gatehouse.SelfService.Flows.Login;
+using Gatehouse.SelfService.Flows.Registration;
+using Gatehouse.SelfService.Ui;
+using Gatehouse.Text;
+
+namespace Gatehouse.SelfService.Strategies.Oidc;
+
+/// <summary>
+/// <c>GET|POST /self-service/methods/oidc/callback/{provider}</c>: where the provider sends the browser back. The
+/// <c>state</c> must decrypt, name this provider, belong to a flow that still waits for it (used once) and come back to
+/// the browser that started it; then the code is exchanged, the ID token validated and the flow finished: a login for a
+/// known <c>&lt;provider&gt;:&lt;subject&gt;</c> (a login flow for an unknown one turns into a registration), a
+/// registration with the mapped traits for an unknown one (a registration flow for a known one turns into a login), as
+/// Kratos does. Errors before the flow is known go to the error UI; later ones are shown on the flow.
+/// </summary>
+public sealed partial class OidcCallback(
+    OidcStrategy strategy,
+    OidcUpstream upstream,
+    OidcMapper mapper,
+    JsonWebKeyCipher cipher,
+    FlowService flows,
+    FlowResponder responder,
+    CsrfTokens csrf,
+    LoginFlows login,
+    RegistrationFlows registration,
+    IPrivilegedIdentityStore identities,
+    ILogger<OidcCallback> logger)
+{
+    public const string Route = "/self-service/methods/oidc/callback/{provider}";
+
+    public static void Map(IEndpointRouteBuilder root)
+    {
+        root.MapGet(Route, (HttpContext http, OidcCallback callback) => callback.HandleAsync(http)).ForwardErrorsToUi();
+        // Providers using response_mode=form_post POST the answer: Kratos redirects to the GET with the same parameters,
+        // so the browser's SameSite=Lax cookies come along.
+        root.MapPost(Route, async (HttpContext http) =>
+        {
+            if (!http.Request.HasFormContentType)
+                throw GatehouseError.BadRequest("The OpenID Connect callback accepts a form post (response_mode=form_post) or a GET.");
+            var body = await FormBody.ReadAsync(http.Request, http.RequestAborted);
+            // Only the authorization response's parameters travel on, each bounded, so the redirect stays a sane URL.
+            var kept = new List<KeyValuePair<string, string?>>();
+            foreach (var name in ResponseParameters)
+            {
+                if (FormBody.String(body, name) is not { } value) continue;
+                if (value.Length > MaxParameterLength) throw GatehouseError.BadRequest($"The OpenID Connect callback parameter {name} is too long.");
+                kept.Add(new(name, value));
+            }
+            FlowService.Redirect(http, http.Request.PathBase + http.Request.Path + QueryString.Create(kept));
+        }).ForwardErrorsToUi().DisableAntiforgery();
+    }
+
+    /// <summary>The authorization response parameters (RFC 6749 §4.1.2, RFC 9207 <c>iss</c>) a form post may carry.</summary>
+    private static readonly string[] ResponseParameters = ["state", "code", "error", "error_description", "error_uri", "iss"];
+
+    private const int MaxParameterLength = 4096;
+
+    public async Task HandleAsync(HttpContext http)
+    {
+        var ct = http.RequestAborted;
+        var q = http.Request.Query;
+        var stateParam = q["state"].ToString();
+        if (stateParam.Length == 0)
+            throw GatehouseError.BadRequest("Unable to complete OpenID Connect flow because the OpenID Provider did not return the state query parameter.");
+        var state = OidcState.TryDecrypt(cipher, stateParam)
+            ?? throw GatehouseError.BadRequest("Unable to complete OpenID Connect flow because the state parameter is invalid.");
+        if (state.Provider != (string?)http.GetRouteValue("provider"))
+            throw GatehouseError.BadRequest("Unable to complete OpenID Connect flow: provider mismatch between internal state and URL.");
+        if (state.FlowKind is not (FlowKinds.Login or FlowKinds.Registration))
+            throw GatehouseError.BadRequest("Unable to complete OpenID Connect flow because the state parameter is invalid.");
+        var flow = await flows.LoadAsync(state.FlowId, state.FlowKind, ct);
+
+        // The state comes back to the browser that started: a browser flow's CSRF cookie, else the continuity cookie.
+        if (flow.Type == FlowTypes.Browser) csrf.VerifyCookie(http, flow);
+        else if (!OidcState.SameValue(state.BindingHash, http.Request.Cookies[OidcStrategy.ContinuityCookie] is { } b ? OidcState.HashBinding(b) : null))
+            throw GatehouseError.BadRequest("Unable to complete OpenID Connect flow because the query state parameter does not match the state parameter from the session cookie.");
+        if (flows.IsExpired(flow)) throw flows.ExpiredOnFetch(flow);
+        if (flow.State == FlowStates.PassedChallenge)
+            throw GatehouseError.BadRequest("The request was already completed successfully and can not be retried.");
+
+        // Used once: the flow forgets the state's id before anything else happens, so a replayed callback is refused.
+        var context = JsonNode.Parse(flow.InternalContext ?? "{}") as JsonObject ?? [];
+        if (!OidcState.SameValue((string?)context[OidcStrategy.StateContextKey], state.Id))
+            throw GatehouseError.BadRequest("Unable to complete OpenID Connect flow because the state parameter was already used or belongs to an earlier attempt.");
+        context.Remove(OidcStrategy.StateContextKey);
+        flow.InternalContext = context.ToJsonString();
+        flow.Active = strategy.Name;
+        await flows.UpdateAsync(flow, ct);
+        if (flow.Type == FlowTypes.Api) http.Response.Cookies.Delete(OidcStrategy.ContinuityCookie, new CookieOptions { Path = "/self-service/methods/oidc/" });
+
+        var provider = strategy.Provider(state.Provider);
+        if (q["error"].ToString() is { Length: > 0 } error)
+        {
+            await FailAsync(http, flow, $"Unable to complete OpenID Connect flow because the OpenID Provider returned error \"{error}\": {q["error_description"]}", ct);
+            return;
+        }
+        var code = q["code"].ToString();
+        if (code.Length == 0 || provider is null)
+        {
+            await FailAsync(http, flow, provider is null
+                ? $"Unable to complete OpenID Connect flow: the provider \"{state.Provider}\" is no longer configured."
+                : "Unable to complete OpenID Connect flow because the OpenID Provider did not return the code query parameter.", ct);
+            return;
+        }
+
+        OidcTokens tokens;
+        JsonObject claims;
+        try
+        {
+            var meta = await upstream.MetadataAsync(provider, ct);
+            tokens = await upstream.ExchangeAsync(provider, meta, code, state.PkceVerifier, ct);
+            claims = await upstream.ClaimsAsync(provider, meta, tokens, state.Nonce, ct);
+        }
+        catch (OidcUpstreamError e)
+        {
+            LogUpstreamFailed(logger, provider.Id, e.Reason);
+            await FailAsync(http, flow, e.Reason, ct);
+            return;
+        }
+
+        var subject = (string)claims["sub"]!;
+        var identifier = $"{provider.Id}:{subject}";
+        var existing = await identities.FindByIdentifierAsync(CredentialTypes.Oidc, identifier, ct);
+        if (existing is not null)
+        {
+            var loginFlow = flow.Kind == FlowKinds.Login ? flow : await login.CreateForAsync(http, flow, ct);
+            await login.CompleteExternalAsync(http, loginFlow, strategy, existing, ct);
+            return;
+        }
+        var registrationFlow = flow.Kind == FlowKinds.Registration ? flow : await registration.CreateForAsync(http, flow, ct);
+        await RegisterAsync(http, registrationFlow, provider, subject, claims, tokens, ct);
+    }
+
+    private async Task RegisterAsync(HttpContext http, SelfServiceFlow flow, Config.OidcProviderOptions provider, string subject, JsonObject claims, OidcTokens tokens, CancellationToken ct)
+    {
+        MappedIdentity mapped;
+        try
+        {
+            mapped = await mapper.MapAsync(provider.Id, provider.MapperUrl, OidcUpstream.MapperClaims(claims), ct);
+        }
+        catch (OidcUpstreamError e)
+        {
+            await FailAsync(http, flow, e.Reason, ct);
+            return;
+        }
+        var schema = registration.SchemaOf(flow);
+        var context = JsonNode.Parse(flow.InternalContext ?? "{}") as JsonObject ?? [];
+        JsonNode traits = OidcStrategy.Merge(mapped.Traits, context[OidcStrategy.TraitsContextKey] as JsonObject);
+        var validation = schema.Validate(traits);
+        if (!validation.IsValid)
+        {
+            // Kratos's HandleError for registration: only the CSRF token, the provider's Continue button and the traits
+            // (as far as the provider filled them) with what is wrong, so the user completes them and goes round again.
+            var missing = new UiContainer { Action = flows.ActionUrl(flow) };
+            if (flow.Type == FlowTypes.Browser) missing.Nodes.Add(UiNodes.Csrf(flow.CsrfToken));
+            missing.Nodes.Add(UiNodes.Submit("provider", provider.Id, OidcStrategy.Group, Messages.RegistrationContinue()));
+            missing.Nodes.AddRange(UiNodes.Traits(schema, traits));
+            FlowService.AddTraitErrors(missing, validation.Errors);
+            await registration.CompleteAsync(http, flow, schema, strategy.Name, new RegistrationOutcome.ShowForm(missing, 400), ct);
+            return;
+        }
+        var ui = registration.FormFor(flow, traits);
+        var credentials = new JsonObject
+        {
+            [CredentialTypes.Oidc] = new JsonObject
+            {
+                ["config"] = new JsonObject { ["providers"] = new JsonArray(new JsonObject { ["provider"] = provider.Id, ["subject"] = subject }) },
+            },
+        };
+        var outcome = new RegistrationOutcome.CreateIdentity(ui, traits, credentials, mapped.VerifiedAddresses)
+        {
+            Complete = identity =>
+            {
+                OidcCredentials.StoreTokens(cipher, identity, provider.Id, subject, tokens);
+                if (mapped.MetadataPublic is not null) identity.MetadataPublic = mapped.MetadataPublic.ToJsonString();
+                if (mapped.MetadataAdmin is not null) identity.MetadataAdmin = mapped.MetadataAdmin.ToJsonString();
+            },
+            OnDuplicate = (identity, token) => OfferLinkingAsync(http, flow, provider, identity, token),
+        };
+        await registration.CompleteAsync(http, flow, schema, strategy.Name, outcome, ct);
+    }
+
+    /// <summary>
+    /// The new identity collides with an existing one (Kratos's account linking, never automatic): a login flow asks the
+    /// user to sign in to the existing account (message 1010016, the identifier pre-filled and hidden, the other methods
+    /// relabelled "Sign in and link" / "Confirm with"); the social sign-in's credential, tokens encrypted, waits in that
+    /// flow and is added once the login proves the account that owns the identifier. False when the collision is not on a
+    /// credential identifier (the registration shows 4000007 then).
+    /// </summary>
+    private async Task<bool> OfferLinkingAsync(HttpContext http, SelfServiceFlow registrationFlow, Config.OidcProviderOptions provider, Identity identity, CancellationToken ct)
+    {
+        string? duplicate = null, duplicateType = null;
+        foreach (var credential in identity.Credentials.Where(c => c.Type != CredentialTypes.Oidc))
+        {
+            foreach (var id in credential.Identifiers)
+            {
+                if (await identities.FindByIdentifierAsync(credential.Type, id.Identifier, ct) is null) continue;
+                (duplicate, duplicateType) = (id.Identifier, credential.Type);
+                break;
+            }
+            if (duplicate is not null) break;
+        }
+        var oidc = identity.Credentials.FirstOrDefault(c => c.Type == CredentialTypes.Oidc);
+        if (duplicate is null || duplicateType is null || oidc is null) return false;
+
+        var loginFlow = await login.CreateForAsync(http, registrationFlow, ct);
+        new DuplicateCredentials(CredentialTypes.Oidc, JsonNode.Parse(oidc.Config)!.AsObject(), [.. oidc.Identifiers.Select(i => i.Identifier)], duplicate, duplicateType)
+            .WriteTo(loginFlow);
+        var ui = UiContainer.FromJson(loginFlow.Ui);
+        var nodes = new List<JsonObject>();
+        foreach (var node in ui.Nodes)
+        {
+            var attributes = node["attributes"] as JsonObject;
+            var label = node["meta"]?["label"] as JsonObject;
+            if ((string?)node["group"] == OidcStrategy.Group && (string?)attributes?["value"] == provider.Id) continue; // the provider used to get here
+            if ((string?)attributes?["name"] == "identifier")
+            {
+                attributes!["type"] = "hidden";
+                attributes["value"] = duplicate;
+            }
+            if ((string?)node["group"] != UiNodes.DefaultGroup && label is not null)
+            {
+                var relabelled = (long?)label["id"] switch
+                {
+                    1010001 => Messages.LoginAndLink(),
+                    1010002 => Messages.LoginWithAndLink((string?)label["context"]?["provider"] ?? ""),
+                    _ => null,
+                };
+                if (relabelled is not null) node["meta"]!["label"] = relabelled;
+            }
+            nodes.Add(node);
+        }
+        ui.Nodes.Clear();
+        ui.Nodes.AddRange(nodes);
+        ui.ClearMessages();
+        ui.Messages.Add(Messages.LoginLink(duplicate, string.IsNullOrEmpty(provider.Label) ? provider.Provider : provider.Label));
+        loginFlow.Ui = ui.ToJson().ToJsonString();
+        loginFlow.Active = strategy.Name;
+        await flows.UpdateAsync(loginFlow, ct);
+        FlowService.Redirect(http, flows.UiUrlFor(loginFlow) + "&no_org_ui=true");
+        return true;
+    }
+
+    /// <summary>The sign-in failed after the flow was known: the reason is shown on the flow (Kratos's 4000001), nothing is written.</summary>
+    private async Task FailAsync(HttpContext http, SelfServiceFlow flow, string reason, CancellationToken ct)
+    {
+        var ui = UiContainer.FromJson(flow.Ui);
+        ui.ClearMessages();
+        ui.Messages.Add(Messages.Generic(reason));
+        await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sign-in with OpenID Connect provider {Provider} failed: {Reason}")]
+    private static partial void LogUpstreamFailed(ILogger logger, string provider, string reason);
+}

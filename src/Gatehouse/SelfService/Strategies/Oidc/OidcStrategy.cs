@@ -1,0 +1,179 @@
+using System.Text.Json.Nodes;
+using Gatehouse.Config;
+using Gatehouse.Identities;
+using Gatehouse.OAuth2.Keys;
+using Gatehouse.SelfService.Flows;
+using Gatehouse.SelfService.Ui;
+using Gatehouse.Sessions;
+using Gatehouse.Text;
+
+namespace Gatehouse.SelfService.Strategies.Oidc;
+
+/// <summary>
+/// The <c>oidc</c> method (Kratos's <c>selfservice/strategy/oidc</c>): sign in and sign up with an upstream OpenID Connect
+/// provider. A submit <c>{method: "oidc", provider}</c> sends the browser to the provider (303; SPAs and API clients get 422
+/// <c>browser_location_change_required</c>) with an encrypted <c>state</c>, a nonce and PKCE; the provider sends it back to
+/// <see cref="OidcCallback"/>, which finishes the login or registration. The identity is found by its credential
+/// identifier <c>&lt;provider id&gt;:&lt;subject&gt;</c>; a new one gets its traits from the provider's Jsonnet mapper.
+/// </summary>
+public sealed partial class OidcStrategy(
+    OidcUpstream upstream,
+    JsonWebKeyCipher cipher,
+    GatehouseOptions options) : ILoginStrategy, IRegistrationStrategy
+{
+    public const string MethodName = CredentialTypes.Oidc;
+    public const string Group = "oidc";
+
+    /// <summary>Where a flow keeps the id of the state it sent upstream (removed when the state is used).</summary>
+    public const string StateContextKey = "oidc_state_id";
+
+    /// <summary>The cookie binding an API flow's state to the browser that goes upstream (browser flows use their CSRF cookie).</summary>
+    public const string ContinuityCookie = "gatehouse_oidc_continuity";
+
+    public string Name => MethodName;
+
+    public string Aal => AssuranceLevels.Aal1;
+
+    public bool IsEnabled(SelfServiceMethodsOptions methods) => methods.Oidc.Enabled;
+
+    private IReadOnlyList<OidcProviderOptions> Providers => options.Selfservice.Methods.Oidc.Config.Providers;
+
+    /// <summary>
+    /// Kratos's oidc method answers any submit naming a <c>provider</c> whose <c>method</c> is <c>oidc</c> or absent (a
+    /// provider button posts only <c>provider</c>), and leaves one naming another method to that method.
+    /// </summary>
+    public bool Handles(string? method, JsonObject body) =>
+        !string.IsNullOrEmpty(FormBody.String(body, "provider")) && (string.IsNullOrEmpty(method) || string.Equals(method, Name, StringComparison.OrdinalIgnoreCase));
+
+    public OidcProviderOptions? Provider(string? id) => id is null ? null : Providers.FirstOrDefault(p => p.Id == id);
+
+    /// <summary>One submit per provider (Kratos's <c>AddProviders</c>): <c>provider=&lt;id&gt;</c>, labelled with the provider's label.</summary>
+    private void AddProviderNodes(UiContainer ui, Func<string, string, JsonObject> label)
+    {
+        foreach (var p in Providers) ui.Nodes.Add(UiNodes.Submit("provider", p.Id, Group, label(p.DisplayLabel, p.Id)));
+    }
+
+    /// <summary>
+    /// Starts the upstream sign-in for a flow: a new state (kept in the flow's internal context by id, so it is used once),
+    /// and the authorization URL the browser goes to. Null (with the reason on <paramref name="ui"/>) when the provider cannot
+    /// be used (unknown, unreachable).
+    /// </summary>
+    private async Task<string?> StartAsync(HttpContext http, SelfServiceFlow flow, UiContainer ui, JsonObject body, CancellationToken ct)
+    {
+        var providerId = FormBody.String(body, "provider");
+        var provider = Provider(providerId);
+        if (provider is null)
+        {
+            ui.Messages.Add(Messages.Generic($"Unable to find the OpenID Connect provider \"{providerId}\": it is not configured."));
+            return null;
+        }
+        OidcProviderMetadata meta;
+        try
+        {
+            meta = await upstream.MetadataAsync(provider, ct);
+        }
+        catch (OidcUpstreamError e)
+        {
+            ui.Messages.Add(Messages.Generic(e.Reason));
+            return null;
+        }
+        string? bindingHash = null;
+        if (flow.Type != FlowTypes.Browser)
+        {
+            var binding = OidcState.NewRandom();
+            bindingHash = OidcState.HashBinding(binding);
+            http.Response.Cookies.Append(ContinuityCookie, binding, new CookieOptions
+            {
+                HttpOnly = true,
+                Path = "/self-service/methods/oidc/",
+                SameSite = SameSiteMode.Lax,
+                Secure = Http.CookieSecurity.Secure(options),
+                MaxAge = flow.ExpiresAt - flow.IssuedAt,
+            });
+        }
+        var state = new OidcState(flow.Id, flow.Kind, provider.Id, OidcState.NewRandom(), OidcState.NewRandom(),
+            OidcUpstream.UsesPkce(provider, meta) ? OidcState.NewRandom() : null, bindingHash);
+        var context = JsonNode.Parse(flow.InternalContext ?? "{}") as JsonObject ?? [];
+        context[StateContextKey] = state.Id;
+        flow.InternalContext = context.ToJsonString();
+        return upstream.AuthorizationUrl(provider, meta, state.Encrypt(cipher), state.Nonce, state.PkceVerifier, UpstreamParameters(body), flow.Refresh);
+    }
+
+    /// <summary>Kratos passes these of the submit's <c>upstream_parameters</c> on to the provider, and no others.</summary>
+    private static Dictionary<string, string> UpstreamParameters(JsonObject body)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (body["upstream_parameters"] is not JsonObject given) return result;
+        foreach (var name in new[] { "login_hint", "hd", "prompt", "acr_values" })
+        {
+            if (given[name] is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.String && v.GetValue<string>() is { Length: > 0 } s) result[name] = s;
+        }
+        return result;
+    }
+
+    // Login
+
+    public Task PopulateAsync(LoginForm form, CancellationToken ct)
+    {
+        AddProviderNodes(form.Ui, Messages.SignInWith);
+        return Task.CompletedTask;
+    }
+
+    public async Task<Identity?> AuthenticateAsync(LoginSubmission submission, CancellationToken ct)
+    {
+        submission.RedirectBrowserTo = await StartAsync(submission.Http, submission.Flow, submission.Ui, submission.Body, ct);
+        return null;
+    }
+
+    // Registration
+
+    public void Populate(RegistrationForm form) => AddProviderNodes(form.Ui, Messages.SignUpWith);
+
+    public async Task<RegistrationOutcome> RegisterAsync(RegistrationSubmission submission, CancellationToken ct)
+    {
+        var ui = UiContainer.FromJson(submission.Flow.Ui);
+        ui.ClearMessages();
+        var url = await StartAsync(submission.Http, submission.Flow, ui, submission.Body, ct);
+        if (url is null) return new RegistrationOutcome.ShowForm(ui, 400);
+        // Traits the user filled in (the form shown when the provider's were incomplete) win over the mapper's at the
+        // callback, as Kratos merges them; empty fields of a posted form are no answer.
+        var context = JsonNode.Parse(submission.Flow.InternalContext ?? "{}") as JsonObject ?? [];
+        if (WithoutEmpty(submission.SubmittedTraits) is JsonObject { Count: > 0 } traits) context[TraitsContextKey] = traits;
+        else context.Remove(TraitsContextKey);
+        submission.Flow.InternalContext = context.ToJsonString();
+        return new RegistrationOutcome.RedirectBrowser(ui, url);
+    }
+
+    /// <summary>Where a registration flow keeps the traits submitted with the provider button.</summary>
+    public const string TraitsContextKey = "oidc_traits";
+
+    /// <summary>The value without empty strings and the objects left empty by removing them.</summary>
+    private static JsonNode? WithoutEmpty(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                var result = new JsonObject();
+                foreach (var (k, v) in o)
+                {
+                    if (WithoutEmpty(v) is { } kept && kept is not JsonObject { Count: 0 }) result[k] = kept;
+                }
+                return result;
+            case JsonValue v when v.GetValueKind() == System.Text.Json.JsonValueKind.String && v.GetValue<string>().Length == 0:
+                return null;
+            default:
+                return node?.DeepClone();
+        }
+    }
+
+    /// <summary><paramref name="over"/> merged over <paramref name="under"/>, object by object.</summary>
+    public static JsonObject Merge(JsonObject under, JsonObject? over)
+    {
+        var result = (JsonObject)under.DeepClone();
+        foreach (var (k, v) in over ?? [])
+        {
+            result[k] = v is JsonObject vo && result[k] is JsonObject ro ? Merge(ro, vo) : v?.DeepClone();
+        }
+        return result;
+    }
+}

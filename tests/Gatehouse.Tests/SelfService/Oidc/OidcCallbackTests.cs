@@ -1,0 +1,382 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using Gatehouse.Config;
+using Gatehouse.Tests.Infrastructure;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Time.Testing;
+using static Gatehouse.Tests.SelfService.FlowTestHelpers;
+
+namespace Gatehouse.Tests.SelfService.Oidc;
+
+/// <summary>One upstream provider and one Gatehouse per database with the oidc method on it, shared by a class's tests.</summary>
+public sealed class OidcServerFixture : IAsyncDisposable
+{
+    public const string Mapper = """
+        local claims = std.extVar('claims');
+        {
+          identity: {
+            traits: { [if 'email' in claims then 'email' else null]: claims.email },
+            verified_addresses: if 'email' in claims && claims.email_verified then [{ via: 'email', value: claims.email }] else [],
+            metadata_public: { subject: claims.sub },
+          },
+        }
+        """;
+
+    private readonly Dictionary<string, Task<TestServer>> _servers = [];
+    private readonly Lock _lock = new();
+    private Task<TestOpenIdProvider>? _idp;
+
+    public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
+
+    public Task<TestOpenIdProvider> Idp()
+    {
+        lock (_lock) return _idp ??= TestOpenIdProvider.StartAsync();
+    }
+
+    public async Task<TestServer> Get(string provider)
+    {
+        var idp = await Idp();
+        Task<TestServer> server;
+        lock (_lock)
+        {
+            if (!_servers.TryGetValue(provider, out server!))
+            {
+                server = TestServer.StartAsync(provider, o =>
+                {
+                    FlowServerFixture.Configure(o);
+                    o.Selfservice.Flows.Registration.After.Oidc = new FlowAfterMethodOptions { Hooks = [new HookConfig { Hook = "session" }] };
+                    o.Selfservice.Methods.Oidc.Enabled = true;
+                    o.Selfservice.Methods.Oidc.Config.Providers =
+                    [
+                        new OidcProviderOptions
+                        {
+                            Id = "test-idp", Provider = "generic", Label = "Test IdP", ClientId = TestOpenIdProvider.ClientId, ClientSecret = TestOpenIdProvider.ClientSecret,
+                            IssuerUrl = idp.Issuer, MapperUrl = "base64://" + Convert.ToBase64String(Encoding.UTF8.GetBytes(Mapper)), Scope = ["email"],
+                        },
+                        new OidcProviderOptions
+                        {
+                            Id = "down", Provider = "generic", ClientId = "x", ClientSecret = "y",
+                            // Nothing listens on port 1 (privileged, never handed out): connections are refused at once.
+                            IssuerUrl = "http://127.0.0.1:1", MapperUrl = "base64://e30=",
+                        },
+                    ];
+                }, services => services.AddSingleton<TimeProvider>(Clock));
+                _servers[provider] = server;
+            }
+        }
+        return await server;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var s in _servers.Values)
+        {
+            if (s.IsCompletedSuccessfully) await s.Result.DisposeAsync();
+        }
+        if (_idp is { IsCompletedSuccessfully: true }) await _idp.Result.DisposeAsync();
+    }
+}
+
+/// <summary>
+/// The oidc method end to end in-process: a browser submits a provider button, Gatehouse sends it upstream with an
+/// encrypted state, a nonce and PKCE, and the callback signs it up (unknown subject), in again (known subject), or refuses:
+/// a replayed or foreign state, a wrong nonce, a refused code, a provider that is down — writing nothing.
+/// </summary>
+public sealed class OidcCallbackTests(OidcServerFixture fixture) : IClassFixture<OidcServerFixture>
+{
+    private sealed record Upstream(string State, string Nonce, string Challenge, string RedirectUri, string FlowId);
+
+    /// <summary>Starts a browser flow of <paramref name="kind"/> and clicks the provider's button: where Gatehouse sends the browser.</summary>
+    private static async Task<Upstream> ClickProvider(TestServer s, Browser browser, string kind, string provider = "test-idp")
+    {
+        var init = await browser.Client.GetAsync($"/self-service/{kind}/browser");
+        Assert.Equal(HttpStatusCode.SeeOther, init.StatusCode);
+        var flowId = QueryHelpers.ParseQuery(init.Headers.Location!.Query)["flow"].ToString();
+        using var fetch = new HttpRequestMessage(HttpMethod.Get, $"/self-service/{kind}/flows?id={flowId}");
+        fetch.Headers.Accept.ParseAdd("application/json");
+        var flow = await (await browser.Client.SendAsync(fetch)).Json(HttpStatusCode.OK);
+        var button = flow["ui"]!["nodes"]!.AsArray().Single(n => (string?)n!["group"] == "oidc" && (string?)n["attributes"]!["value"] == provider);
+        Assert.Equal(kind == "login" ? 1010002 : 1040002, (long)button!["meta"]!["label"]!["id"]!);
+        var submit = await browser.PostForm($"/self-service/{kind}?flow={flowId}", [new("csrf_token", Csrf(flow)), new("provider", provider)]);
+        Assert.Equal(HttpStatusCode.SeeOther, submit.StatusCode);
+        var to = submit.Headers.Location!;
+        var q = QueryHelpers.ParseQuery(to.Query);
+        return new Upstream(q["state"].ToString(), q["nonce"].ToString(), q["code_challenge"].ToString(), q["redirect_uri"].ToString(), flowId);
+    }
+
+    private async Task<HttpResponseMessage> Callback(Browser browser, Upstream up, JsonObject claims)
+    {
+        var idp = await fixture.Idp();
+        var code = idp.AddCode(new TestOpenIdProvider.Grant(claims, up.Challenge, up.RedirectUri));
+        return await browser.Client.GetAsync($"/self-service/methods/oidc/callback/test-idp?state={Uri.EscapeDataString(up.State)}&code={code}");
+    }
+
+    private static async Task<int> IdentitiesWith(TestServer s, string email) =>
+        (await (await s.AdminWithKey.GetAsync($"/admin/identities?credentials_identifier={Uri.EscapeDataString(email)}")).Json(HttpStatusCode.OK)).AsArray().Count;
+
+    private static async Task<JsonNode> Whoami(TestServer s, Browser browser)
+    {
+        using var req = new HttpRequestMessage(HttpMethod.Get, "/sessions/whoami");
+        req.Headers.Accept.ParseAdd("application/json");
+        return await (await browser.Client.SendAsync(req)).Json(HttpStatusCode.OK);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task An_unknown_subject_signs_up_from_a_login_flow_and_signs_in_again_as_the_same_identity(string provider)
+    {
+        var s = await fixture.Get(provider);
+        var idp = await fixture.Idp();
+        var subject = "sub-" + Guid.NewGuid().ToString("N")[..10];
+
+        using var first = new Browser(s.PublicUrl);
+        var up = await ClickProvider(s, first, "login");
+        Assert.Equal($"{s.PublicUrl}/self-service/methods/oidc/callback/test-idp", up.RedirectUri);
+        var done = await Callback(first, up, idp.Claims(subject, fixture.Clock.GetUtcNow(), up.Nonce));
+        Assert.Equal(HttpStatusCode.SeeOther, done.StatusCode);
+        Assert.Equal("http://app.example.com/welcome", done.Headers.Location!.ToString());
+        var session = await Whoami(s, first);
+        var identityId = (string)session["identity"]!["id"]!;
+        Assert.Equal($"{subject}@idp.test", (string?)session["identity"]!["traits"]!["email"]);
+        Assert.True((bool)session["identity"]!["verifiable_addresses"]![0]!["verified"]!);
+        Assert.Equal(subject, (string?)session["identity"]!["metadata_public"]!["subject"]);
+        Assert.Equal("oidc", (string?)session["authentication_methods"]![0]!["method"]);
+
+        // Kratos's credential shape; the upstream tokens decrypted only with include_credential=oidc, encrypted at rest.
+        var admin = await (await s.AdminWithKey.GetAsync($"/admin/identities/{identityId}?include_credential=oidc")).Json(HttpStatusCode.OK);
+        var credential = admin["credentials"]!["oidc"]!;
+        Assert.Equal($"test-idp:{subject}", (string?)credential["identifiers"]![0]);
+        var entry = credential["config"]!["providers"]![0]!;
+        Assert.Equal(subject, (string?)entry["subject"]);
+        Assert.Equal("test-idp", (string?)entry["provider"]);
+        Assert.Equal(3, ((string)entry["initial_id_token"]!).Split('.').Length);
+        Assert.StartsWith("at-", (string?)entry["initial_access_token"], StringComparison.Ordinal);
+        Assert.StartsWith("rt-", (string?)entry["initial_refresh_token"], StringComparison.Ordinal);
+        var plain = await (await s.AdminWithKey.GetAsync($"/admin/identities/{identityId}")).Json(HttpStatusCode.OK);
+        Assert.Null(plain["credentials"]!["oidc"]!["config"]);
+
+        // Signing in again (a registration flow this time: a known subject turns it into a login).
+        using var second = new Browser(s.PublicUrl);
+        var up2 = await ClickProvider(s, second, "registration");
+        Assert.Equal(HttpStatusCode.SeeOther, (await Callback(second, up2, idp.Claims(subject, fixture.Clock.GetUtcNow(), up2.Nonce))).StatusCode);
+        Assert.Equal(identityId, (string?)(await Whoami(s, second))["identity"]!["id"]);
+        Assert.Equal(1, await IdentitiesWith(s, $"{subject}@idp.test"));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_replayed_state_is_refused(string provider)
+    {
+        var s = await fixture.Get(provider);
+        var idp = await fixture.Idp();
+        var subject = "sub-" + Guid.NewGuid().ToString("N")[..10];
+        using var starter = new Browser(s.PublicUrl);
+        var up = await ClickProvider(s, starter, "registration");
+        Assert.Equal(HttpStatusCode.SeeOther, (await Callback(starter, up, idp.Claims(subject, fixture.Clock.GetUtcNow(), up.Nonce))).StatusCode);
+        // The same state again, in the same browser, with a fresh code: the flow no longer waits for it.
+        starter.Client.DefaultRequestHeaders.Accept.Clear();
+        starter.Client.DefaultRequestHeaders.Accept.ParseAdd("application/json");
+        var replay = await Callback(starter, up, idp.Claims(subject, fixture.Clock.GetUtcNow(), up.Nonce));
+        Assert.Equal(HttpStatusCode.BadRequest, replay.StatusCode);
+        Assert.Equal(1, await IdentitiesWith(s, $"{subject}@idp.test"));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_state_brought_back_by_another_browser_is_refused_and_nothing_is_written(string provider)
+    {
+        var s = await fixture.Get(provider);
+        var idp = await fixture.Idp();
+        var subject = "sub-" + Guid.NewGuid().ToString("N")[..10];
+        using var victim = new Browser(s.PublicUrl);
+        var up = await ClickProvider(s, victim, "login");
+        using var attacker = new Browser(s.PublicUrl, acceptJson: true);
+        var res = await Callback(attacker, up, idp.Claims(subject, fixture.Clock.GetUtcNow(), up.Nonce));
+        var error = await res.Error(HttpStatusCode.Forbidden);
+        Assert.Equal("security_csrf_violation", (string?)error["id"]);
+        Assert.Equal(0, await IdentitiesWith(s, $"{subject}@idp.test"));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_wrong_nonce_shows_the_reason_on_the_flow_and_creates_nothing(string provider)
+    {
+        var s = await fixture.Get(provider);
+        var idp = await fixture.Idp();
+        var subject = "sub-" + Guid.NewGuid().ToString("N")[..10];
+        using var browser = new Browser(s.PublicUrl);
+        var up = await ClickProvider(s, browser, "registration");
+        var res = await Callback(browser, up, idp.Claims(subject, fixture.Clock.GetUtcNow(), "some-other-nonce"));
+        Assert.Equal(HttpStatusCode.SeeOther, res.StatusCode);
+        Assert.Contains($"flow={up.FlowId}", res.Headers.Location!.Query, StringComparison.Ordinal);
+        using var fetch = new HttpRequestMessage(HttpMethod.Get, $"/self-service/registration/flows?id={up.FlowId}");
+        fetch.Headers.Accept.ParseAdd("application/json");
+        var flow = await (await browser.Client.SendAsync(fetch)).Json(HttpStatusCode.OK);
+        var message = flow["ui"]!["messages"]![0]!;
+        Assert.Equal(4000001, (long)message["id"]!);
+        Assert.Contains("nonce", (string?)message["text"], StringComparison.Ordinal);
+        Assert.Equal(0, await IdentitiesWith(s, $"{subject}@idp.test"));
+        Assert.Null(browser.Cookie("ory_kratos_session"));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_tampered_state_or_another_providers_callback_is_a_clear_400(string provider)
+    {
+        var s = await fixture.Get(provider);
+        using var browser = new Browser(s.PublicUrl, acceptJson: true);
+        var tampered = await browser.Client.GetAsync("/self-service/methods/oidc/callback/test-idp?state=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&code=x");
+        Assert.Contains("state parameter is invalid", (string?)(await tampered.Error(HttpStatusCode.BadRequest))["reason"], StringComparison.Ordinal);
+        var missing = await browser.Client.GetAsync("/self-service/methods/oidc/callback/test-idp?code=x");
+        Assert.Contains("did not return the state", (string?)(await missing.Error(HttpStatusCode.BadRequest))["reason"], StringComparison.Ordinal);
+
+        using var starter = new Browser(s.PublicUrl);
+        var up = await ClickProvider(s, starter, "login");
+        var other = await starter.Client.GetAsync($"/self-service/methods/oidc/callback/down?state={Uri.EscapeDataString(up.State)}&code=x");
+        Assert.Equal(HttpStatusCode.SeeOther, other.StatusCode); // browsers are sent to the error page
+        Assert.Contains("/ui/error", other.Headers.Location!.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_provider_that_is_down_leaves_the_flow_with_a_clear_message(string provider)
+    {
+        var s = await fixture.Get(provider);
+        var flow = await ApiFlow(s.Public, "login");
+        var res = await s.Public.PostJson($"/self-service/login?flow={flow["id"]}", new JsonObject { ["method"] = "oidc", ["provider"] = "down" });
+        var body = await res.Json(HttpStatusCode.BadRequest);
+        var message = body["ui"]!["messages"]![0]!;
+        Assert.Equal(4000001, (long)message["id"]!);
+        Assert.Contains("could not be reached", (string?)message["text"], StringComparison.Ordinal);
+
+        var unknown = await s.Public.PostJson($"/self-service/login?flow={flow["id"]}", new JsonObject { ["method"] = "oidc", ["provider"] = "nope" });
+        Assert.Equal(4000001, (long)(await unknown.Json(HttpStatusCode.BadRequest))["ui"]!["messages"]![0]!["id"]!);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task An_api_flow_is_told_to_send_the_browser_upstream_with_422(string provider)
+    {
+        var s = await fixture.Get(provider);
+        var idp = await fixture.Idp();
+        var flow = await ApiFlow(s.Public, "registration");
+        var button = flow["ui"]!["nodes"]!.AsArray().First(n => (string?)n!["group"] == "oidc")!;
+        Assert.Equal(JsonNode.Parse("""{"id":1040002,"text":"Sign up with Test IdP","type":"info","context":{"provider":"Test IdP","provider_id":"test-idp"}}"""), button["meta"]!["label"], JsonNode.DeepEquals);
+        var res = await s.Public.PostJson($"/self-service/registration?flow={flow["id"]}", new JsonObject { ["method"] = "oidc", ["provider"] = "test-idp" });
+        var body = await res.Json((HttpStatusCode)422);
+        Assert.Equal("browser_location_change_required", (string?)body["error"]!["id"]);
+        Assert.StartsWith(idp.Issuer + "/auth?", (string?)body["redirect_browser_to"], StringComparison.Ordinal);
+    }
+
+    private static async Task<JsonNode> BrowserFlow(Browser browser, string kind, string flowId)
+    {
+        using var fetch = new HttpRequestMessage(HttpMethod.Get, $"/self-service/{kind}/flows?id={flowId}");
+        fetch.Headers.Accept.ParseAdd("application/json");
+        return await (await browser.Client.SendAsync(fetch)).Json(HttpStatusCode.OK);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Missing_traits_show_the_registration_form_and_the_filled_in_traits_complete_the_sign_up(string provider)
+    {
+        var s = await fixture.Get(provider);
+        var idp = await fixture.Idp();
+        var subject = "sub-" + Guid.NewGuid().ToString("N")[..10];
+        using var browser = new Browser(s.PublicUrl);
+        var up = await ClickProvider(s, browser, "registration");
+        var claims = idp.Claims(subject, fixture.Clock.GetUtcNow(), up.Nonce);
+        claims.Remove("email");
+        var res = await Callback(browser, up, claims);
+        Assert.Equal(HttpStatusCode.SeeOther, res.StatusCode);
+        var flow = await BrowserFlow(browser, "registration", up.FlowId);
+        var nodes = flow["ui"]!["nodes"]!.AsArray();
+        Assert.Equal(["csrf_token", "provider", "traits.email", "traits.name.first", "traits.name.last"], nodes.Select(n => (string)n!["attributes"]!["name"]!));
+        Assert.Equal(1040003, (long)nodes[1]!["meta"]!["label"]!["id"]!);
+        Assert.Equal("test-idp", (string?)nodes[1]!["attributes"]!["value"]);
+        Assert.Equal([4000002L], MessageIds(flow, "traits.email"));
+        Assert.Null(browser.Cookie("ory_kratos_session"));
+
+        // The user fills in what is missing and goes round again; the typed traits win over the provider's.
+        var email = HttpAssertions.UniqueEmail("typed");
+        var again = await browser.PostForm($"/self-service/registration?flow={up.FlowId}",
+            [new("csrf_token", Csrf(flow)), new("provider", "test-idp"), new("traits.email", email), new("traits.name.first", "")]);
+        Assert.Equal(HttpStatusCode.SeeOther, again.StatusCode);
+        var q = QueryHelpers.ParseQuery(again.Headers.Location!.Query);
+        var up2 = up with { State = q["state"].ToString(), Nonce = q["nonce"].ToString(), Challenge = q["code_challenge"].ToString() };
+        var claims2 = idp.Claims(subject, fixture.Clock.GetUtcNow(), up2.Nonce);
+        claims2.Remove("email");
+        Assert.Equal(HttpStatusCode.SeeOther, (await Callback(browser, up2, claims2)).StatusCode);
+        var session = await Whoami(s, browser);
+        Assert.Equal(email, (string?)session["identity"]!["traits"]!["email"]);
+        Assert.False((bool)session["identity"]!["verifiable_addresses"]![0]!["verified"]!, "an address the user typed is not verified by the provider");
+    }
+
+    private static async Task<(string Email, string Id)> PasswordAccount(TestServer s)
+    {
+        var (email, _, body) = await RegisterApi(s);
+        return (email, (string)body["identity"]!["id"]!);
+    }
+
+    private static async Task<HttpResponseMessage> PasswordLogin(Browser browser, JsonNode flow, string identifier)
+    {
+        return await browser.PostForm($"/self-service/login?flow={flow["id"]}",
+            [new("csrf_token", Csrf(flow)), new("method", "password"), new("identifier", identifier), new("password", GoodPassword)]);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task An_email_of_an_existing_account_asks_for_that_account_first_and_then_links_the_provider(string provider)
+    {
+        var s = await fixture.Get(provider);
+        var idp = await fixture.Idp();
+        var (email, existingId) = await PasswordAccount(s);
+        var subject = "sub-" + Guid.NewGuid().ToString("N")[..10];
+        using var browser = new Browser(s.PublicUrl);
+        var up = await ClickProvider(s, browser, "registration");
+        var res = await Callback(browser, up, idp.Claims(subject, fixture.Clock.GetUtcNow(), up.Nonce, email));
+        Assert.Equal(HttpStatusCode.SeeOther, res.StatusCode);
+        Assert.Contains("/ui/login?flow=", res.Headers.Location!.ToString(), StringComparison.Ordinal);
+        Assert.Contains("no_org_ui=true", res.Headers.Location!.Query, StringComparison.Ordinal);
+        Assert.Null(browser.Cookie("ory_kratos_session"));
+        var loginId = QueryHelpers.ParseQuery(res.Headers.Location!.Query)["flow"].ToString();
+        var flow = await BrowserFlow(browser, "login", loginId);
+        var message = flow["ui"]!["messages"]![0]!;
+        Assert.Equal(1010016, (long)message["id"]!);
+        Assert.Equal($"You tried to sign in with \"{email}\", but that email is already used by another account. Sign in to your account with one of the options below to add your account \"{email}\" at \"Test IdP\" as another way to sign in.", (string?)message["text"]);
+        Assert.Equal(email, (string?)message["context"]!["duplicate_identifier"]);
+        var identifier = Node(flow, "identifier")!;
+        Assert.Equal(("hidden", email), ((string?)identifier["attributes"]!["type"], (string?)identifier["attributes"]!["value"]));
+        Assert.DoesNotContain(flow["ui"]!["nodes"]!.AsArray(), n => (string?)n!["attributes"]!["value"] == "test-idp");
+        Assert.Equal(1, await IdentitiesWith(s, email));
+
+        // Proving the existing account links the provider to it; signing in with the provider then reaches that account.
+        Assert.Equal(HttpStatusCode.SeeOther, (await PasswordLogin(browser, flow, email)).StatusCode);
+        Assert.Equal(existingId, (string?)(await Whoami(s, browser))["identity"]!["id"]);
+        var admin = await (await s.AdminWithKey.GetAsync($"/admin/identities/{existingId}?include_credential=oidc")).Json(HttpStatusCode.OK);
+        Assert.Equal($"test-idp:{subject}", (string?)admin["credentials"]!["oidc"]!["identifiers"]![0]);
+        Assert.StartsWith("at-", (string?)admin["credentials"]!["oidc"]!["config"]!["providers"]![0]!["initial_access_token"], StringComparison.Ordinal);
+
+        using var later = new Browser(s.PublicUrl);
+        var up2 = await ClickProvider(s, later, "login");
+        Assert.Equal(HttpStatusCode.SeeOther, (await Callback(later, up2, idp.Claims(subject, fixture.Clock.GetUtcNow(), up2.Nonce, email))).StatusCode);
+        Assert.Equal(existingId, (string?)(await Whoami(s, later))["identity"]!["id"]);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Proving_another_account_than_the_colliding_one_links_nothing(string provider)
+    {
+        var s = await fixture.Get(provider);
+        var idp = await fixture.Idp();
+        var (email, victimId) = await PasswordAccount(s);
+        var (otherEmail, otherId) = await PasswordAccount(s);
+        var subject = "sub-" + Guid.NewGuid().ToString("N")[..10];
+        using var browser = new Browser(s.PublicUrl);
+        var up = await ClickProvider(s, browser, "registration");
+        var res = await Callback(browser, up, idp.Claims(subject, fixture.Clock.GetUtcNow(), up.Nonce, email));
+        var loginId = QueryHelpers.ParseQuery(res.Headers.Location!.Query)["flow"].ToString();
+        var flow = await BrowserFlow(browser, "login", loginId);
+
+        var wrong = await PasswordLogin(browser, flow, otherEmail);
+        Assert.Equal(HttpStatusCode.SeeOther, wrong.StatusCode);
+        Assert.Contains($"flow={loginId}", wrong.Headers.Location!.Query, StringComparison.Ordinal);
+        Assert.Equal([4010009L], MessageIds(await BrowserFlow(browser, "login", loginId)));
+        Assert.Null(browser.Cookie("ory_kratos_session"));
+        foreach (var id in new[] { victimId, otherId })
+        {
+            var admin = await (await s.AdminWithKey.GetAsync($"/admin/identities/{id}")).Json(HttpStatusCode.OK);
+            Assert.Null(admin["credentials"]!["oidc"]);
+        }
+    }
+}

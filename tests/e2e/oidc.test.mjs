@@ -1,0 +1,178 @@
+// Social sign-in (the oidc method) against a real OpenID provider: oidc-provider on loopback (lib/idp.mjs), configured
+// in gatehouse as a generic provider (discovery, JWKS, PKCE, nonce, state). Headless Chromium goes through gatehouse's
+// built-in pages and the provider's own login and consent pages: sign up with the provider, sign out, sign in again
+// with it; @ory/client drives the browser flow's JSON side (422 browser_location_change_required) and the admin API
+// (credential shape, tokens only with include_credential=oidc).
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { access } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chromium } from 'playwright-core';
+import { Configuration, FrontendApi, IdentityApi } from '@ory/client';
+import { startGatehouse, database } from './lib/gatehouse.mjs';
+import { startIdp, freePort } from './lib/idp.mjs';
+
+const chromiumPath = process.env.GATEHOUSE_TEST_CHROMIUM || '/usr/bin/chromium';
+const hasChromium = await access(chromiumPath, constants.X_OK).then(() => true, () => false);
+
+const mapper = `
+local claims = std.extVar('claims');
+{
+  identity: {
+    traits: { email: claims.email, name: { first: claims.name } },
+    verified_addresses: if claims.email_verified then [{ via: 'email', value: claims.email }] else [],
+    metadata_public: { idp: claims.iss },
+  },
+}`;
+
+describe(`Social sign-in with a real OpenID provider (${database})`, { skip: hasChromium ? false : `${chromiumPath} is not installed` }, () => {
+  let idp;
+  let gatehouse;
+  let browser;
+  let frontend;
+  let admin;
+
+  before(async () => {
+    const idpPort = await freePort();
+    gatehouse = await startGatehouse({
+      selfservice: (publicUrl) => ({
+        default_browser_return_url: `${publicUrl}/ui/welcome`,
+        allowed_return_urls: [`${publicUrl}/`],
+        methods: {
+          password: { config: { haveibeenpwned_enabled: false } },
+          oidc: {
+            enabled: true,
+            config: {
+              providers: [{
+                id: 'test-idp',
+                provider: 'generic',
+                label: 'Test IdP',
+                client_id: 'gatehouse-e2e',
+                client_secret: 'e2e-client-secret-0123456789abcdef',
+                issuer_url: `http://127.0.0.1:${idpPort}`,
+                scope: ['email', 'profile', 'offline_access'],
+                mapper_url: `base64://${Buffer.from(mapper).toString('base64')}`,
+              }],
+            },
+          },
+        },
+        flows: { registration: { after: { oidc: { hooks: [{ hook: 'session' }] } } } },
+      }),
+    });
+    idp = await startIdp({ port: idpPort, redirectUris: [`${gatehouse.publicUrl}/self-service/methods/oidc/callback/test-idp`] });
+    browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
+    frontend = new FrontendApi(new Configuration({ basePath: gatehouse.publicUrl }));
+    admin = new IdentityApi(new Configuration({ basePath: gatehouse.adminUrl, accessToken: gatehouse.key }));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await idp?.close();
+    await gatehouse?.stop();
+  });
+
+  /** Signs in at the provider's dev pages (any password) and consents when asked. */
+  async function atProvider(page, login) {
+    try {
+      await page.waitForURL((u) => u.origin === idp.issuer, { timeout: 15_000 });
+    } catch (e) {
+      throw new Error(`the browser did not reach the provider: at ${page.url()}: ${(await page.content()).slice(0, 1000)}\n${gatehouse.stderr().slice(-4000)}`);
+    }
+    await page.fill('input[name=login]', login);
+    await page.fill('input[name=password]', 'anything');
+    await page.click('button[type=submit]');
+    await page.waitForLoadState();
+    if (new URL(page.url()).origin === idp.issuer) await page.click('button[type=submit]'); // consent
+    await page.waitForURL((u) => u.origin === gatehouse.publicUrl, { timeout: 15_000 });
+  }
+
+  async function whoami(context) {
+    const cookies = (await context.cookies(gatehouse.publicUrl)).map((c) => `${c.name}=${c.value}`).join('; ');
+    return fetch(`${gatehouse.publicUrl}/sessions/whoami`, { headers: { cookie: cookies, accept: 'application/json' } });
+  }
+
+  it('signs up with the provider through the built-in pages, signs out, and signs in again with it', async () => {
+    const login = `alice${randomBytes(3).toString('hex')}`;
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${gatehouse.publicUrl}/self-service/registration/browser`);
+      await page.click('button[name=provider][value=test-idp]');
+      await atProvider(page, login);
+      assert.match(page.url(), /\/ui\/welcome/);
+
+      const res = await whoami(context);
+      assert.equal(res.status, 200, await res.clone().text());
+      const session = await res.json();
+      assert.equal(session.identity.traits.email, `${login}@idp.test`);
+      assert.deepEqual(session.identity.traits.name, { first: `User ${login}` });
+      assert.equal(session.identity.metadata_public.idp, idp.issuer);
+      assert.equal(session.identity.verifiable_addresses[0].verified, true, 'the mapper marked the address verified');
+      assert.equal(session.authentication_methods[0].method, 'oidc');
+      const identityId = session.identity.id;
+
+      // The credential as Kratos shapes it; the upstream tokens only with include_credential=oidc.
+      const plain = (await admin.getIdentity({ id: identityId })).data;
+      assert.deepEqual(plain.credentials.oidc.identifiers, [`test-idp:${login}`]);
+      assert.equal(plain.credentials.oidc.config, undefined);
+      const withTokens = (await admin.getIdentity({ id: identityId, includeCredential: ['oidc'] })).data;
+      const entry = withTokens.credentials.oidc.config.providers[0];
+      assert.equal(entry.provider, 'test-idp');
+      assert.equal(entry.subject, login);
+      assert.equal(entry.initial_id_token.split('.').length, 3, 'the ID token, decrypted');
+      assert.ok(entry.initial_access_token.length > 10);
+      assert.ok(entry.initial_refresh_token.length > 10, 'offline_access gave a refresh token');
+
+      // Sign out through the built-in page's logout, then sign in again with the provider.
+      const logout = await page.request.get(`${gatehouse.publicUrl}/self-service/logout/browser`, { headers: { accept: 'application/json' } });
+      assert.equal(logout.status(), 200);
+      await page.goto((await logout.json()).logout_url);
+      assert.equal((await whoami(context)).status, 401);
+
+      await page.goto(`${gatehouse.publicUrl}/self-service/login/browser`);
+      await page.click('button[name=provider][value=test-idp]');
+      // The provider remembers the browser's session there: it may send the browser straight back.
+      if (new URL(page.url()).origin === idp.issuer || page.url().includes('/interaction/')) {
+        try { await atProvider(page, login); } catch { /* already back */ }
+      }
+      await page.waitForURL((u) => u.origin === gatehouse.publicUrl && u.pathname === '/ui/welcome', { timeout: 15_000 });
+      const again = await (await whoami(context)).json();
+      assert.equal(again.identity.id, identityId, 'the same identity signed in');
+      const ids = (await admin.listIdentities({ credentialsIdentifier: `${login}@idp.test` })).data;
+      assert.equal(ids.length, 1, 'no second identity was made');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('answers a JSON submit with 422 browser_location_change_required naming the provider, with state, nonce and PKCE', async () => {
+    const flow = (await frontend.createNativeLoginFlow()).data;
+    const node = flow.ui.nodes.find((n) => n.group === 'oidc');
+    assert.equal(node.attributes.name, 'provider');
+    assert.equal(node.attributes.value, 'test-idp');
+    assert.deepEqual(node.meta.label, { id: 1010002, text: 'Sign in with Test IdP', type: 'info', context: { provider: 'Test IdP', provider_id: 'test-idp' } });
+    let err;
+    try {
+      await frontend.updateLoginFlow({ flow: flow.id, updateLoginFlowBody: { method: 'oidc', provider: 'test-idp' } });
+    } catch (e) { err = e; }
+    assert.equal(err?.response?.status, 422);
+    assert.equal(err.response.data.error.id, 'browser_location_change_required');
+    const to = new URL(err.response.data.redirect_browser_to);
+    assert.equal(to.origin, idp.issuer);
+    assert.equal(to.searchParams.get('client_id'), 'gatehouse-e2e');
+    assert.equal(to.searchParams.get('redirect_uri'), `${gatehouse.publicUrl}/self-service/methods/oidc/callback/test-idp`);
+    assert.equal(to.searchParams.get('code_challenge_method'), 'S256');
+    assert.ok(to.searchParams.get('nonce').length >= 32);
+    assert.ok(to.searchParams.get('state').length > 40);
+    assert.ok(!to.searchParams.get('state').includes(flow.id), 'the state is encrypted');
+    assert.deepEqual(to.searchParams.get('scope').split(' ').sort(), ['email', 'offline_access', 'openid', 'profile']);
+  });
+
+  it('refuses a tampered state at the callback and changes nothing', async () => {
+    const res = await fetch(`${gatehouse.publicUrl}/self-service/methods/oidc/callback/test-idp?state=${'A'.repeat(80)}&code=x`, { headers: { accept: 'application/json' } });
+    assert.equal(res.status, 400);
+    const body = await res.json();
+    assert.match(body.error.reason, /state parameter is invalid/);
+  });
+});
