@@ -122,13 +122,21 @@ public sealed partial class CodeStrategy
             ui.Messages.Add(Messages.LoginCodeInvalid());
             return null;
         }
-        var (outcome, used) = await codes.UseCodeAsync(flow.Id, LoginKind, code, options.Selfservice.Methods.Code.Config.MaxSubmissions, ct);
-        if (outcome != OneTimeCodes.Outcome.Valid || used?.IdentityId is not { } identityId)
-        {
-            ui.Messages.Add(Messages.LoginCodeInvalid());
-            return null;
-        }
-        var identity = await identities.FindConfidentialAsync(identityId, ct);
+        return await RedeemLoginCodeAsync(submission, code, null, ct);
+    }
+
+    /// <summary>
+    /// Spends the flow's login code (bounded by <c>max_submissions</c>) and signs in the identity it was mailed for — when
+    /// <paramref name="expectedIdentity"/> is given (a second factor), only that one; 4010008 otherwise. Receiving the code
+    /// proves the address, as in Kratos, which marks it verified on a code login.
+    /// </summary>
+    private async Task<Identity?> RedeemLoginCodeAsync(LoginSubmission submission, string code, Guid? expectedIdentity, CancellationToken ct)
+    {
+        var ui = submission.Ui;
+        var (outcome, used) = await codes.UseCodeAsync(submission.Flow.Id, LoginKind, code, options.Selfservice.Methods.Code.Config.MaxSubmissions, ct);
+        var identity = outcome == OneTimeCodes.Outcome.Valid && used?.IdentityId is { } identityId && (expectedIdentity is null || expectedIdentity == identityId)
+            ? await identities.FindConfidentialAsync(identityId, ct)
+            : null;
         if (identity is null)
         {
             ui.Messages.Add(Messages.LoginCodeInvalid());
@@ -139,8 +147,7 @@ public sealed partial class CodeStrategy
             ui.Messages.Add(refused);
             return null;
         }
-        // Receiving the code proves the address, as in Kratos, which marks it verified on a code login.
-        await addresses.MarkVerifiedAsync(identity.Id, "email", used.Address, flows.Now(), ct);
+        await addresses.MarkVerifiedAsync(identity.Id, "email", used!.Address, flows.Now(), ct);
         return identity;
     }
 

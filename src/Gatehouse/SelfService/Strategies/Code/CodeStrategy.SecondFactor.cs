@@ -83,25 +83,7 @@ public sealed partial class CodeStrategy
             ui.AddMessage("code", Messages.Required("code"));
             return null;
         }
-        var (outcome, used) = await codes.UseCodeAsync(flow.Id, LoginKind, code, options.Selfservice.Methods.Code.Config.MaxSubmissions, ct);
         // A code mailed for this flow's session identity, nobody else's.
-        if (outcome != OneTimeCodes.Outcome.Valid || used?.IdentityId != identityId)
-        {
-            ui.Messages.Add(Messages.LoginCodeInvalid());
-            return null;
-        }
-        var identity = await identities.FindConfidentialAsync(identityId, ct);
-        if (identity is null)
-        {
-            ui.Messages.Add(Messages.LoginCodeInvalid());
-            return null;
-        }
-        if (submission.Refusal(identity) is { } refused)
-        {
-            ui.Messages.Add(refused);
-            return null;
-        }
-        await addresses.MarkVerifiedAsync(identity.Id, "email", used.Address, flows.Now(), ct);
-        return identity;
+        return await RedeemLoginCodeAsync(submission, code, identityId, ct);
     }
 }
