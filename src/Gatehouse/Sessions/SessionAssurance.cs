@@ -56,11 +56,14 @@ public sealed class SessionAssurance(IPrivilegedIdentityStore store, CredentialK
         if (requestUrl is null || !Uri.TryCreate(requestUrl, UriKind.Absolute, out var request)) return url;
         var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(request.Query);
         if (query.TryGetValue("login_challenge", out var challenge) && challenge.ToString().Length > 0)
-            url += "&login_challenge=" + Uri.EscapeDataString(challenge.ToString());
+            url += "&login_challenge=" + QueryEscape(challenge.ToString());
         if (query.TryGetValue("return_to", out var returnTo) && returnTo.ToString().Length > 0)
-            url += "&return_to=" + Uri.EscapeDataString(returnTo.ToString());
+            url += "&return_to=" + QueryEscape(returnTo.ToString());
         return url;
     }
+
+    /// <summary>Go's <c>url.QueryEscape</c> (Kratos builds the URL with <c>url.Values.Encode</c>): a space is <c>+</c>.</summary>
+    private static string QueryEscape(string value) => Uri.EscapeDataString(value).Replace("%20", "+", StringComparison.Ordinal);
 
     /// <summary>
     /// The step-up URL whose <c>return_to</c> is <paramref name="returnTo"/> itself (a settings flow sends the user back to
@@ -71,8 +74,8 @@ public sealed class SessionAssurance(IPrivilegedIdentityStore store, CredentialK
         var url = _loginUrl + "?aal=aal2";
         if (Uri.TryCreate(returnTo, UriKind.Absolute, out var target)
             && Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(target.Query).TryGetValue("login_challenge", out var challenge) && challenge.ToString().Length > 0)
-            url += "&login_challenge=" + Uri.EscapeDataString(challenge.ToString());
-        return url + "&return_to=" + Uri.EscapeDataString(returnTo);
+            url += "&login_challenge=" + QueryEscape(challenge.ToString());
+        return url + "&return_to=" + QueryEscape(returnTo);
     }
 
     /// <summary>Kratos's <c>ErrAALNotSatisfied</c>: 403 with <c>redirect_browser_to</c> in the details and beside the error.</summary>

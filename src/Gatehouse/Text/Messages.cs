@@ -65,6 +65,9 @@ public static partial class Messages
     public static JsonObject TotpSecretLabel() => Info(1050017, "This is your authenticator app secret. Use it if you can not scan the QR code.");
     public static JsonObject TotpSecret(string secret) => Info(1050006, secret, new JsonObject { ["secret"] = secret });
     public static JsonObject UnlinkTotp() => Info(1050004, "Unlink TOTP Authenticator App");
+    public static JsonObject SendCodeTo(string address, string channel) =>
+        Info(1010023, $"Send code to {address}", new JsonObject { ["address"] = address, ["channel"] = channel });
+    public static JsonObject AddressUnknown() => Error(4010010, "The address you entered does not match any known addresses in the current account.");
     public static JsonObject LabelLookupSecret() => Info(1010007, "Backup recovery code");
     public static JsonObject UseLookupSecret() => Info(1010010, "Use backup recovery code");
     public static JsonObject RevealLookup() => Info(1050007, "Reveal backup recovery codes");

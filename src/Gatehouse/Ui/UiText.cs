@@ -278,6 +278,7 @@ public sealed class UiText
         [1070006] = "Code bestätigen",
         [1070012] = "Registrierungscode",
         [1070013] = "Anmeldecode",
+        [4010010] = "Die eingegebene Adresse passt zu keiner bekannten Adresse dieses Kontos.",
         [1080002] = "Sie haben Ihre E-Mail-Adresse erfolgreich bestätigt.",
         [1080003] = "Eine E-Mail mit einem Bestätigungscode wurde an die angegebene Adresse gesendet. Falls keine E-Mail ankommt, prüfen Sie die Schreibweise und verwenden Sie die Adresse, mit der Sie sich registriert haben.",
         [4000006] = "Die Anmeldedaten sind ungültig. Prüfen Sie Passwort und Benutzername, E-Mail-Adresse oder Telefonnummer auf Tippfehler.",

@@ -78,4 +78,58 @@ public sealed class TotpAdminUpdateTests(TotpServerFixture fixture) : IClassFixt
         fixture.Clock.Advance(TimeSpan.FromSeconds(30));
         await (await StepUp(s, await PasswordLogin(s, email), Code(secret))).Json(HttpStatusCode.OK);
     }
+
+    /// <summary>
+    /// Kratos's TOTP import (<c>credentials.totp.config.totp_url</c> on create and batch import): the imported key signs in
+    /// as the second factor; a URL no authenticator could use is a 400 and creates nothing.
+    /// </summary>
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task An_imported_totp_key_is_the_second_factor_and_an_unusable_one_is_refused(string db)
+    {
+        var s = await fixture.Get(db);
+        var secret = Base32Encoding.ToString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(20)).TrimEnd('=');
+        var email = HttpAssertions.UniqueEmail("totp-import");
+        var url = $"otpauth://totp/Acme:{email}?algorithm=SHA1&digits=6&issuer=Acme&period=30&secret={secret}";
+        JsonObject Body(string mail, string totpUrl) => new()
+        {
+            ["schema_id"] = "default", ["traits"] = new JsonObject { ["email"] = mail },
+            ["credentials"] = new JsonObject
+            {
+                ["password"] = new JsonObject { ["config"] = new JsonObject { ["password"] = GoodPassword } },
+                ["totp"] = new JsonObject { ["config"] = new JsonObject { ["totp_url"] = totpUrl } },
+            },
+        };
+        var created = await (await s.AdminWithKey.PostJson("/admin/identities", Body(email, url))).Json(HttpStatusCode.Created);
+        var id = created["id"]!.GetValue<string>();
+        var admin = await (await s.AdminWithKey.GetAsync($"/admin/identities/{id}?include_credential=totp")).Json(HttpStatusCode.OK);
+        Assert.Equal(url, admin["credentials"]!["totp"]!["config"]!["totp_url"]!.GetValue<string>());
+        Assert.Equal([id], admin["credentials"]!["totp"]!["identifiers"]!.AsArray().Select(x => x!.GetValue<string>()));
+
+        var token = await PasswordLogin(s, email);
+        Assert.Equal("session_aal2_required", (await (await Send(s, HttpMethod.Get, "/sessions/whoami", token)).Error(HttpStatusCode.Forbidden))["id"]!.GetValue<string>());
+        await (await StepUp(s, token, Code(secret))).Json(HttpStatusCode.OK);
+        Assert.Equal("aal2", (await (await Send(s, HttpMethod.Get, "/sessions/whoami", token)).Json(HttpStatusCode.OK))["authenticator_assurance_level"]!.GetValue<string>());
+        fixture.Clock.Advance(TimeSpan.FromSeconds(30));
+
+        // Batch import takes the same credential.
+        var batchEmail = HttpAssertions.UniqueEmail("totp-batch");
+        var batch = await (await s.AdminWithKey.PatchJson("/admin/identities", new JsonObject
+        {
+            ["identities"] = new JsonArray(new JsonObject { ["create"] = Body(batchEmail, url.Replace(email, batchEmail, StringComparison.Ordinal)) }),
+        }.ToJsonString())).Json(HttpStatusCode.OK);
+        Assert.Equal("create", batch["identities"]![0]!["action"]!.GetValue<string>());
+        var batchToken = await PasswordLogin(s, batchEmail);
+        await (await StepUp(s, batchToken, Code(secret))).Json(HttpStatusCode.OK);
+        fixture.Clock.Advance(TimeSpan.FromSeconds(30));
+
+        // Unusable keys: a clear 400 and no identity.
+        foreach (var bad in new[] { "otpauth://totp/Acme:x?secret=not-base32!", "otpauth://totp/Acme:x?secret=" + secret + "&digits=12", "otpauth://hotp/Acme:x?secret=" + secret })
+        {
+            var badEmail = HttpAssertions.UniqueEmail("totp-bad");
+            var error = await (await s.AdminWithKey.PostJson("/admin/identities", Body(badEmail, bad))).Error(HttpStatusCode.BadRequest);
+            Assert.Contains("totp_url", error["reason"]?.GetValue<string>() ?? error["message"]!.GetValue<string>(), StringComparison.Ordinal);
+            var found = await (await s.AdminWithKey.GetAsync($"/admin/identities?credentials_identifier={Uri.EscapeDataString(badEmail)}")).Json(HttpStatusCode.OK);
+            Assert.Empty(found.AsArray());
+        }
+    }
 }

@@ -35,6 +35,7 @@ public interface ILoginStrategy : IStrategy
     /// during a brute-force flood), or null. Asked before the flow is read, so it must not touch the database.
     /// </summary>
     Http.Errors.GatehouseError? RefusedBeforeFlow(HttpContext http, JsonObject body) => null;
+
 }
 
 /// <summary>A login form being built.</summary>

@@ -17,8 +17,9 @@ public sealed class CodeCredentials(GatehouseOptions options) : ICredentialKind
     public int CountFirstFactor(IdentityCredential credential) =>
         options.Selfservice.Methods.Code.PasswordlessEnabled && HasAddress(credential) ? 1 : 0;
 
-    // Code as a second factor (mfa_enabled) is not offered yet, so it counts as none.
-    public int CountMultiFactor(IdentityCredential credential) => 0;
+    /// <summary>With <c>mfa_enabled</c>, a code credential with an address is a second factor (Kratos's code strategy).</summary>
+    public int CountMultiFactor(IdentityCredential credential) =>
+        options.Selfservice.Methods.Code.MfaEnabled && CodeStrategy.EmailAddresses(credential).Count > 0 ? 1 : 0;
 
     public void Remove(Identity identity, IdentityCredential credential, string? identifier, DateTime now) =>
         throw GatehouseError.BadRequest($"Credentials type {Type} cannot be deleted.");

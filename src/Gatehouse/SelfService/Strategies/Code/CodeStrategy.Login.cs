@@ -22,22 +22,29 @@ public sealed partial class CodeStrategy
 
     private bool Passwordless => options.Selfservice.Methods.Code.PasswordlessEnabled;
 
-    /// <summary>A passwordless code is a first factor; as a second factor (<c>mfa_enabled</c>) it would be aal2.</summary>
-    public string Aal => AssuranceLevels.Aal1;
+    private bool Mfa => options.Selfservice.Methods.Code.MfaEnabled;
 
-    public Task PopulateAsync(LoginForm form, CancellationToken ct)
+    /// <summary>A passwordless code is a first factor; as a second factor (<c>mfa_enabled</c>) it is aal2 (Kratos's <c>CompletedAuthenticationMethod</c>).</summary>
+    public string Aal => Mfa ? AssuranceLevels.Aal2 : AssuranceLevels.Aal1;
+
+    public async Task PopulateAsync(LoginForm form, CancellationToken ct)
     {
-        if (!Passwordless) return Task.CompletedTask;
+        if (Mfa)
+        {
+            await PopulateSecondFactorAsync(form, ct);
+            return;
+        }
+        if (!Passwordless) return;
         // One identifier field serves every first-factor method (the password method may have put it there already).
         if (form.Ui.Find("identifier") is null)
             form.Ui.Nodes.Insert(0, UiNodes.Input("identifier", "text", UiNodes.DefaultGroup, "", required: true, label: Messages.LabelId()));
         form.Ui.Nodes.Add(UiNodes.Submit("method", Name, Name, Messages.SendSignInCode()));
-        return Task.CompletedTask;
     }
 
     public async Task<Identity?> AuthenticateAsync(LoginSubmission submission, CancellationToken ct)
     {
         var (flow, ui, body) = (submission.Flow, submission.Ui, submission.Body);
+        if (Mfa) return await AuthenticateSecondFactorAsync(submission, ct);
         if (!Passwordless)
         {
             // Kratos's code strategy is not responsible for logins unless passwordless is on.
@@ -65,6 +72,19 @@ public sealed partial class CodeStrategy
             return null;
         }
         // The flow's own refusals (a disabled identity, another identity on a refresh) come once the code proves the address.
+        await SendLoginCodeAsync(flow, identity, address, ct);
+        ui.SetValue("identifier", identifier);
+        ShowSent(ui, Messages.LabelLoginCode(), Messages.LoginCodeSent());
+        return null;
+    }
+
+    /// <summary>
+    /// Mails a new login code (the courier's <c>login_code_valid</c> template, model <c>{to, login_code, identity,
+    /// request_url, transient_payload, expires_in_minutes}</c> as Kratos's) and moves the flow to <c>sent_email</c>,
+    /// remembering the address and identity; earlier codes of the flow stop working.
+    /// </summary>
+    private async Task SendLoginCodeAsync(SelfServiceFlow flow, Identity identity, string address, CancellationToken ct)
+    {
         await codes.CountMailAsync(address, ct);
         var secret = OneTimeCodes.NewCode();
         await codes.CreateAsync(flow.Id, identity.Id, LoginKind, address, "email", secret, Lifespan, ct);
@@ -83,9 +103,6 @@ public sealed partial class CodeStrategy
         context[LoginContextKey] = new JsonObject { ["address"] = address, ["identity_id"] = identity.Id.ToString() };
         flow.InternalContext = context.ToJsonString();
         flow.State = FlowStates.SentEmail;
-        ui.SetValue("identifier", identifier);
-        ShowSent(ui, Messages.LabelLoginCode(), Messages.LoginCodeSent());
-        return null;
     }
 
     private async Task<Identity?> VerifyLoginCodeAsync(LoginSubmission submission, string identifier, CancellationToken ct)
@@ -105,13 +122,21 @@ public sealed partial class CodeStrategy
             ui.Messages.Add(Messages.LoginCodeInvalid());
             return null;
         }
-        var (outcome, used) = await codes.UseCodeAsync(flow.Id, LoginKind, code, options.Selfservice.Methods.Code.Config.MaxSubmissions, ct);
-        if (outcome != OneTimeCodes.Outcome.Valid || used?.IdentityId is not { } identityId)
-        {
-            ui.Messages.Add(Messages.LoginCodeInvalid());
-            return null;
-        }
-        var identity = await identities.FindConfidentialAsync(identityId, ct);
+        return await RedeemLoginCodeAsync(submission, code, null, ct);
+    }
+
+    /// <summary>
+    /// Spends the flow's login code (bounded by <c>max_submissions</c>) and signs in the identity it was mailed for — when
+    /// <paramref name="expectedIdentity"/> is given (a second factor), only that one; 4010008 otherwise. Receiving the code
+    /// proves the address, as in Kratos, which marks it verified on a code login.
+    /// </summary>
+    private async Task<Identity?> RedeemLoginCodeAsync(LoginSubmission submission, string code, Guid? expectedIdentity, CancellationToken ct)
+    {
+        var ui = submission.Ui;
+        var (outcome, used) = await codes.UseCodeAsync(submission.Flow.Id, LoginKind, code, options.Selfservice.Methods.Code.Config.MaxSubmissions, ct);
+        var identity = outcome == OneTimeCodes.Outcome.Valid && used?.IdentityId is { } identityId && (expectedIdentity is null || expectedIdentity == identityId)
+            ? await identities.FindConfidentialAsync(identityId, ct)
+            : null;
         if (identity is null)
         {
             ui.Messages.Add(Messages.LoginCodeInvalid());
@@ -122,8 +147,7 @@ public sealed partial class CodeStrategy
             ui.Messages.Add(refused);
             return null;
         }
-        // Receiving the code proves the address, as in Kratos, which marks it verified on a code login.
-        await addresses.MarkVerifiedAsync(identity.Id, "email", used.Address, flows.Now(), ct);
+        await addresses.MarkVerifiedAsync(identity.Id, "email", used!.Address, flows.Now(), ct);
         return identity;
     }
 
@@ -152,11 +176,16 @@ public sealed partial class CodeStrategy
     /// The code-entry form (Kratos's <c>populateEmailSentFlow</c>): the default group's fields kept, hidden unless they
     /// carry a message, then a hidden <c>method=code</c>, the <c>code</c> field, Continue and Resend.
     /// </summary>
-    private void ShowSent(UiContainer ui, JsonObject codeLabel, JsonObject message)
+    private void ShowSent(UiContainer ui, JsonObject codeLabel, JsonObject message, string? keepGroup = null)
     {
         var kept = new List<JsonObject>();
         foreach (var node in ui.Nodes)
         {
+            if (keepGroup is not null && node["group"]?.GetValue<string>() == keepGroup)
+            {
+                kept.Add(node);
+                continue;
+            }
             if (node["group"]?.GetValue<string>() != UiNodes.DefaultGroup) continue;
             var attributes = node["attributes"] as JsonObject;
             if (attributes?["type"]?.GetValue<string>() == "submit") continue;

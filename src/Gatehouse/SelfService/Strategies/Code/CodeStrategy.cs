@@ -38,8 +38,12 @@ public sealed partial class CodeStrategy(
 
     public TimeSpan Lifespan => options.Selfservice.Methods.Code.Config.Lifespan;
 
-    /// <summary>A body with a <c>code</c> and no <c>method</c> is meant for this method, as in Kratos.</summary>
-    public bool Handles(string? method, JsonObject body) => method == Name || (method is null && body["code"] is not null);
+    /// <summary>
+    /// A body with a <c>code</c> and no <c>method</c> is meant for this method, as in Kratos; so is, with <c>mfa_enabled</c>,
+    /// a second-factor <c>address</c> button, which posts no <c>method</c>.
+    /// </summary>
+    public bool Handles(string? method, JsonObject body) =>
+        method == Name || (method is null && (body["code"] is not null || (options.Selfservice.Methods.Code.MfaEnabled && !string.IsNullOrEmpty(FormBody.String(body, "address")))));
 
     public bool CarriesSecret(SelfServiceFlow flow, JsonObject body) =>
         !string.IsNullOrEmpty(FormBody.String(body, "code")) && flow.State == FlowStates.SentEmail;

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Gatehouse.Http.Errors;
 using Gatehouse.Identities;
 
 namespace Gatehouse.SelfService.Strategies.Totp;
@@ -23,6 +24,10 @@ public sealed class TotpCredentials : ICredentialKind
     /// </summary>
     public JsonObject ToStored(JsonObject written, string? stored, Guid identityId)
     {
+        // An imported key must be one an authenticator app and the login can use, or the identity would need a second
+        // factor nobody can give (it counts as one as soon as it has a totp_url).
+        if (written["totp_url"] is JsonValue url && url.TryGetValue<string>(out var text) && text.Length > 0 && TotpKey.Parse(text) is null)
+            throw GatehouseError.BadRequest("credentials.totp.config.totp_url must be an otpauth://totp/ URL with a base32 secret (digits 6–8, period 1–300 s, algorithm SHA1, SHA256 or SHA512).");
         if (written.ContainsKey(TotpStrategy.LastUsedStepKey) || stored is null
             || JsonNode.Parse(stored) is not JsonObject o || o[TotpStrategy.LastUsedStepKey] is not JsonValue step) return written;
         var copy = (JsonObject)written.DeepClone();
