@@ -13,9 +13,12 @@ internal sealed record LoadResult(string Name, int Ok, int Failed, TimeSpan Wall
 }
 
 /// <summary>Open-loop result: latency from the actual send and from the scheduled send time (no coordinated omission).</summary>
-internal sealed record OpenLoopResult(string Name, double TargetRate, int Ok, int Failed, TimeSpan Wall, Stats Latency, Stats FromSchedule, TimeSpan ServerCpu, TimeSpan DatabaseCpu)
+internal sealed record OpenLoopResult(string Name, double TargetRate, int Ok, int Failed, TimeSpan Wall, Stats Latency, Stats FromSchedule, TimeSpan ServerCpu, TimeSpan DatabaseCpu, IReadOnlyList<Stats> BySecond)
 {
     public double PerSecond => Ok / Wall.TotalSeconds;
+
+    /// <summary>p99 of the requests scheduled in each second of the run, e.g. "0.9 / 1.2 / …" ms: shows whether a tail is one burst or steady.</summary>
+    public string P99BySecond => string.Join(" / ", BySecond.Select(b => b.P99.ToString(b.P99 < 10 ? "0.0" : "0", System.Globalization.CultureInfo.InvariantCulture)));
 }
 
 /// <summary>Closed- and open-loop HTTP load over keep-alive connections, and a CPU-time reader for the driver itself.</summary>
@@ -117,9 +120,10 @@ internal static class LoadLoops
         wall.Stop();
         var cpuAfter = cpu.Read();
         var good = Enumerable.Range(0, total).Where(i => ok[i]).ToList();
+        var bySecond = good.GroupBy(i => (int)(i / rate)).OrderBy(g => g.Key).Select(g => new Stats(g.Select(i => latency[i]))).ToList();
         return new OpenLoopResult(name, rate, good.Count, total - good.Count, wall.Elapsed,
             new Stats(good.Select(i => latency[i])), new Stats(good.Select(i => fromSchedule[i])),
-            cpuAfter.Gatehouse - cpuBefore.Gatehouse, cpuAfter.Database - cpuBefore.Database);
+            cpuAfter.Gatehouse - cpuBefore.Gatehouse, cpuAfter.Database - cpuBefore.Database, bySecond);
     }
 
     /// <summary>
