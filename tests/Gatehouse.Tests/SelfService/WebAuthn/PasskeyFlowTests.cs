@@ -174,6 +174,24 @@ public sealed class PasskeyFlowTests(PasskeyServerFixture fixture) : IClassFixtu
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_passkey_submit_without_an_answer_sends_the_browser_to_the_form_and_signs_nobody_in(string db)
+    {
+        var s = await fixture.Get(db);
+        var flow = await ApiFlow(s.Public, "login");
+        // Kratos: 422 browser_location_change_required with the login UI for this flow (303 for an HTML browser).
+        var answer = await (await s.Public.PostJson($"/self-service/login?flow={flow["id"]}", new JsonObject { ["method"] = "passkey" })).Json((HttpStatusCode)422);
+        Assert.Equal("browser_location_change_required", answer["error"]!["id"]!.GetValue<string>());
+        var to = answer["redirect_browser_to"]!.GetValue<string>();
+        Assert.Contains("/ui/login?flow=" + flow["id"]!.GetValue<string>(), to, StringComparison.Ordinal);
+        // The flow still takes an answer to its challenge.
+        using var authenticator = new SoftwareAuthenticator(Origin);
+        await RegisterWithPasskey(s, authenticator);
+        var again = await (await s.Public.GetAsync($"/self-service/login/flows?id={flow["id"]}")).Json(HttpStatusCode.OK);
+        Assert.Equal(Value(flow, "passkey_challenge"), Value(again, "passkey_challenge"));
+        await (await PasskeyLogin(s, again, authenticator.Get(Challenge(again)))).Json(HttpStatusCode.OK);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Wrong_origin_unknown_user_and_sign_count_regression_are_refused(string db)
     {
         var s = await fixture.Get(db);

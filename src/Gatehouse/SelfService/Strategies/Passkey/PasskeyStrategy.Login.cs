@@ -84,7 +84,9 @@ public sealed partial class PasskeyStrategy
         var (ui, flow, body) = (submission.Ui, submission.Flow, submission.Body);
         if (Field(body, "passkey_login") is not { } response)
         {
-            ui.AddMessage("passkey_login", Messages.Required("passkey_login"));
+            // As Kratos: a passkey submit without an answer (the button pressed where the script did not run) sends the
+            // browser back to the login form — JSON clients get 422 browser_location_change_required — and proves nothing.
+            submission.RedirectBrowserTo = flows.UiUrlFor(flow);
             return null;
         }
         // As Kratos: an answer that is not a WebAuthn assertion at all is a bad request, and changes nothing.
