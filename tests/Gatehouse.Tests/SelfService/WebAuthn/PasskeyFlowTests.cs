@@ -250,9 +250,17 @@ public sealed class PasskeyFlowTests(PasskeyServerFixture fixture) : IClassFixtu
         Assert.Equal(2, removes.Count);
         Assert.All(removes, r => Assert.False(r!["attributes"]!["disabled"]!.GetValue<bool>()));
 
-        // Both sign in; the laptop's key shares the account's user handle.
+        // As Kratos, the laptop's key got a new user handle: the credential's user_handle now, and one more identifier
+        // beside the phone's, so both sign in.
+        Assert.False(phone.UserHandle!.AsSpan().SequenceEqual(laptop.UserHandle));
+        var both = (await (await s.AdminWithKey.GetAsync($"/admin/identities/{identityId}?include_credential=passkey")).Json(HttpStatusCode.OK))["credentials"]!["passkey"]!;
+        Assert.Equal(new[] { Encoding.ASCII.GetString(phone.UserHandle!), Encoding.ASCII.GetString(laptop.UserHandle!) }.Order(StringComparer.Ordinal),
+            both["identifiers"]!.AsArray().Select(i => i!.GetValue<string>()).Order(StringComparer.Ordinal));
+        Assert.Equal(Convert.ToBase64String(laptop.UserHandle!), both["config"]!["user_handle"]!.GetValue<string>());
         var login = await ApiFlow(s.Public, "login");
         await (await PasskeyLogin(s, login, laptop.Get(Challenge(login)))).Json(HttpStatusCode.OK);
+        var byPhone = await ApiFlow(s.Public, "login");
+        await (await PasskeyLogin(s, byPhone, phone.Get(Challenge(byPhone)))).Json(HttpStatusCode.OK);
 
         // Removing by the button's name alone (no method), as a form's named submit button sends it.
         var next = await (await s.Public.SendAsync(WithToken(HttpMethod.Get, "/self-service/settings/api", token))).Json(HttpStatusCode.OK);

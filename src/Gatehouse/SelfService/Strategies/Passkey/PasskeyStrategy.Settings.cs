@@ -33,7 +33,7 @@ public sealed partial class PasskeyStrategy
             ui.Messages.Add(Messages.IdentifierMissing());
             return;
         }
-        var createData = Pending(flow)?.Shown ?? NewSettingsOptions(flow, credential, keys, displayName);
+        var createData = Pending(flow)?.Shown ?? NewSettingsOptions(flow, keys, displayName);
         var trigger = UiNodes.Input("passkey_register_trigger", "button", Group, "", label: Messages.AddPasskey());
         if (IsBrowser(flow)) trigger["attributes"]!["onclick"] = "window.oryPasskeySettingsRegistration()";
         trigger["attributes"]!["onclickTrigger"] = "oryPasskeySettingsRegistration";
@@ -43,13 +43,13 @@ public sealed partial class PasskeyStrategy
     }
 
     /// <summary>
-    /// New creation options for the account: its existing user handle (so an authenticator keeps one passkey per account
-    /// rather than piling up), else a new one; its keys excluded.
+    /// New creation options for the account, its keys excluded. As Kratos, each passkey added in settings gets a new user
+    /// handle, which becomes the credential's <c>user_handle</c> and one more of its identifiers (the earlier ones stay,
+    /// so every passkey still names the account).
     /// </summary>
-    private string NewSettingsOptions(SelfServiceFlow flow, IdentityCredential? credential, List<WebAuthnKey> keys, string displayName)
+    private string NewSettingsOptions(SelfServiceFlow flow, List<WebAuthnKey> keys, string displayName)
     {
-        var handle = credential is null ? null : WebAuthnKey.UserHandleFrom(credential.Config);
-        var (clientOptions, state) = RelyingParty.BeginRegistration(handle is { Length: > 0 } ? handle : NewUserHandle(), displayName, displayName, keys.Select(k => k.Id), Selection);
+        var (clientOptions, state) = RelyingParty.BeginRegistration(NewUserHandle(), displayName, displayName, keys.Select(k => k.Id), Selection);
         var shown = clientOptions.ToJsonString();
         KeepPending(flow, state, shown);
         return shown;
@@ -152,7 +152,7 @@ public sealed partial class PasskeyStrategy
         var (ui, flow) = (submission.Ui, submission.Flow);
         var identity = await store.FindConfidentialAsync(submission.Identity.Id, ct) ?? submission.Identity;
         var (credential, keys) = PasskeysOf(identity.Credentials);
-        var shown = NewSettingsOptions(flow, credential, keys, DisplayNameOf(submission.Schema, identity));
+        var shown = NewSettingsOptions(flow, keys, DisplayNameOf(submission.Schema, identity));
         var index = ui.Nodes.FindIndex(n => n["attributes"]?["name"]?.GetValue<string>() == "passkey_create_data");
         if (index >= 0) ui.Nodes[index] = UiNodes.Input("passkey_create_data", "hidden", Group, shown);
         ui.Messages.Add(message);
