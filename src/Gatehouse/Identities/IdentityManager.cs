@@ -274,6 +274,8 @@ public sealed class IdentityManager(GatehouseDbContext db, IdentitySchemaRegistr
                 var wanted = imp.Append ? credential.Identifiers.Select(i => i.Identifier).Concat(imp.Identifiers) : imp.Identifiers;
                 SetIdentifiers(identity, credential, wanted);
             }
+            // An admin import (which adds to what is stored; a method's own change replaces it) must leave a passkey that can sign in.
+            if (imp.Append && imp.Type == CredentialTypes.Passkey) RequireUsablePasskey(credential.Config, where);
         }
 
         // Schema-derived identifiers: a credential the schema names is created (with an empty config) when missing.
@@ -304,6 +306,20 @@ public sealed class IdentityManager(GatehouseDbContext db, IdentitySchemaRegistr
 
         SyncVerifiable(identity, result.VerifiableAddresses, now);
         SyncRecovery(identity, result.RecoveryAddresses, now);
+    }
+
+    /// <summary>
+    /// Kratos (ory/kratos#4561): an imported passkey needs a user handle — given, or kept from the stored passkey — and at
+    /// least one key, since a sign-in finds the account by the handle the authenticator returns; otherwise it could never
+    /// be used, so it is refused rather than stored.
+    /// </summary>
+    private static void RequireUsablePasskey(string config, string where)
+    {
+        var o = JsonNode.Parse(config) as JsonObject;
+        if (o?["user_handle"] is not JsonValue handle || handle.GetValueKind() != System.Text.Json.JsonValueKind.String || handle.GetValue<string>().Length == 0)
+            throw GatehouseError.BadRequest(where + "Passkey credential import requires a non-empty user_handle. It must match the WebAuthn user handle stored on the authenticator.");
+        if (o["credentials"] is not JsonArray { Count: > 0 })
+            throw GatehouseError.BadRequest(where + "Passkey credential import requires at least one entry in credentials.passkey.config.credentials.");
     }
 
     private JsonObject ToStored(string type, JsonObject written, string? stored, Guid identityId) =>

@@ -260,7 +260,7 @@ public sealed class IdentityAdminApiTests(ServerFixture fixture) : IClassFixture
             """)).Json(HttpStatusCode.Created);
         var b = await Create(s, HttpAssertions.UniqueEmail("holder"), $$$$$"""
             ,"credentials":{"password":{"config":{"password":"a long secret phrase"}},
-              "passkey":{"config":{"user_handle":"{{{{{handle}}}}}","credentials":[]}},
+              "passkey":{"config":{"user_handle":"{{{{{handle}}}}}","credentials":[{"id":"AQID","public_key":"AQID","attestation_type":"none"}]}},
               "oidc":{"config":{"providers":[{"provider":"github","subject":"{{{{{handle}}}}}"}]}}}
             """);
         // Pages follow id order (UUIDv7, but two creations may share a millisecond).

@@ -327,6 +327,18 @@ public sealed class PasskeyFlowTests(PasskeyServerFixture fixture) : IClassFixtu
         var refused = await (await s.AdminWithKey.PostJson("/admin/identities", body)).Error(HttpStatusCode.BadRequest);
         Assert.Contains("public_key must be standard base64", refused["reason"]!.GetValue<string>());
         Assert.Empty((await (await s.AdminWithKey.GetAsync($"/admin/identities?credentials_identifier={body["traits"]!["email"]}")).Json(HttpStatusCode.OK)).AsArray());
+
+        // Kratos (ory/kratos#4561): a passkey with no user handle, or with no keys, could never sign in: refused, nothing stored.
+        body["credentials"]!["passkey"]!["config"]!["credentials"]![0]!["public_key"] = Convert.ToBase64String(authenticator.CosePublicKey());
+        body["credentials"]!["passkey"]!["config"]!["credentials"]![0]!["id"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
+        body["credentials"]!["passkey"]!["config"]!["user_handle"] = "";
+        var noHandle = await (await s.AdminWithKey.PostJson("/admin/identities", body)).Error(HttpStatusCode.BadRequest);
+        Assert.Contains("requires a non-empty user_handle", noHandle["reason"]!.GetValue<string>());
+        body["credentials"]!["passkey"]!["config"]!["user_handle"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        body["credentials"]!["passkey"]!["config"]!["credentials"] = new JsonArray();
+        var noKeys = await (await s.AdminWithKey.PostJson("/admin/identities", body)).Error(HttpStatusCode.BadRequest);
+        Assert.Contains("requires at least one entry in credentials.passkey.config.credentials", noKeys["reason"]!.GetValue<string>());
+        Assert.Empty((await (await s.AdminWithKey.GetAsync($"/admin/identities?credentials_identifier={body["traits"]!["email"]}")).Json(HttpStatusCode.OK)).AsArray());
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
