@@ -5,6 +5,7 @@ using Gatehouse.OAuth2.Consent;
 using Gatehouse.OAuth2.Discovery;
 using Gatehouse.OAuth2.Flows;
 using Gatehouse.OAuth2.Keys;
+using Gatehouse.OAuth2.Logout;
 using Gatehouse.OAuth2.Protocol;
 using Gatehouse.OAuth2.Tokens;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -33,6 +34,12 @@ public static class OAuth2ServiceCollectionExtensions
         services.TryAddScoped<ClaimsMapper>();
         services.TryAddScoped<BuiltInConsent>();
         services.TryAddScoped<OAuth2SessionsAdmin>();
+        services.TryAddScoped<LogoutService>();
+        services.TryAddSingleton<BackChannelLogout>();
+        // Logout tokens go only to the registered URL: redirects are not followed (Hydra's client does not either).
+        services.AddHttpClient(BackChannelLogout.ClientName, c => c.Timeout = BackChannelLogout.Timeout)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+            .RemoveAllLoggers();
         return services;
     }
 
@@ -45,6 +52,7 @@ public static class OAuth2ServiceCollectionExtensions
         group.MapJwkAdmin();
         group.MapLoginConsentAdmin();
         group.MapOAuth2SessionsAdmin();
+        group.MapLogoutAdmin();
         return admin;
     }
 
@@ -57,6 +65,7 @@ public static class OAuth2ServiceCollectionExtensions
         group.MapDiscovery();
         group.MapAuthorizeEndpoint();
         group.MapUserinfo();
+        group.MapLogoutPublic();
         return root;
     }
 }
