@@ -46,7 +46,7 @@ public static class OAuth2ServiceCollectionExtensions
     /// <summary>Hydra's admin API, under <c>/admin</c> (admin listener, or public listener with an API key).</summary>
     public static RouteGroupBuilder MapOAuth2Admin(this RouteGroupBuilder admin)
     {
-        var group = admin.MapGroup("").AddEndpointFilter(OAuth2ErrorFilter.InvokeAsync);
+        var group = admin.MapGroup("").AddEndpointFilter(OAuth2ErrorFilter.InvokeAsync).WithMetadata(OAuth2ErrorFilter.Routes.Instance);
         group.MapOAuth2ClientsAdmin();
         group.MapOAuth2TokensAdmin();
         group.MapJwkAdmin();
@@ -59,7 +59,7 @@ public static class OAuth2ServiceCollectionExtensions
     /// <summary>The OAuth2 protocol endpoints on the public listener.</summary>
     public static RouteGroupBuilder MapOAuth2Public(this RouteGroupBuilder root)
     {
-        var group = root.MapGroup("").AddEndpointFilter(OAuth2ErrorFilter.InvokeAsync);
+        var group = root.MapGroup("").AddEndpointFilter(OAuth2ErrorFilter.InvokeAsync).WithMetadata(OAuth2ErrorFilter.Routes.Instance);
         group.MapOAuth2TokenEndpoints();
         group.MapJwkPublic();
         group.MapDiscovery();
