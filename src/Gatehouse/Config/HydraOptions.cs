@@ -18,6 +18,12 @@ public sealed class HydraUrlsOptions
 
     /// <summary>Where authorization errors go that cannot be sent to the client's redirect URI (<c>?error=&amp;error_description=</c>).</summary>
     public string? Error { get; set; }
+
+    /// <summary>The logout app: <c>/oauth2/sessions/logout</c> sends the browser here with <c>?logout_challenge=</c>.</summary>
+    public string? Logout { get; set; }
+
+    /// <summary>Where the browser goes after a logout that names no <c>post_logout_redirect_uri</c> (Hydra's <c>urls.post_logout_redirect</c>).</summary>
+    public string? PostLogoutRedirect { get; set; }
 }
 
 public sealed class HydraSelfUrlsOptions

@@ -27,13 +27,26 @@ public static class OAuth2ErrorFilter
         }
     }
 
-    public static Task WriteAsync(HttpContext context, OAuth2Error error)
+    /// <summary>fosite's <c>ErrTemporarilyUnavailable</c> (RFC 6749 4.1.2.1), the OAuth2 answer while the database is down.</summary>
+    public static OAuth2Error TemporarilyUnavailable() => new(503, "temporarily_unavailable",
+        "The authorization server is currently unable to handle the request due to a temporary overloading or maintenance of the server.",
+        "The database is temporarily unavailable. Please try again later.");
+
+    /// <summary>Marks the routes whose errors are Hydra's (see <see cref="OAuth2ServiceCollectionExtensions"/>), also for failures outside this filter.</summary>
+    public sealed class Routes
     {
-        // A bearer-token error's challenge (userinfo) survives the reset of the response.
+        public static readonly Routes Instance = new();
+    }
+
+    /// <param name="retryAfterSeconds">When set, a <c>Retry-After</c> header (the database outage's 503).</param>
+    public static Task WriteAsync(HttpContext context, OAuth2Error error, int? retryAfterSeconds = null)
+    {
+        // A bearer-token error's challenge (userinfo) survives the reset of the response; cookies set before the failure do not.
         var challenge = context.Response.Headers.WWWAuthenticate;
         context.Response.Clear();
         if (challenge.Count > 0) context.Response.Headers.WWWAuthenticate = challenge;
         context.Response.Headers.CacheControl = "no-store";
+        if (retryAfterSeconds is { } wait) context.Response.Headers.RetryAfter = wait.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return HttpJson.WriteAsync(context, error.StatusCode, error.ToJson());
     }
 }

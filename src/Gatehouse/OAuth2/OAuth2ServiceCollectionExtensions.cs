@@ -5,6 +5,7 @@ using Gatehouse.OAuth2.Consent;
 using Gatehouse.OAuth2.Discovery;
 using Gatehouse.OAuth2.Flows;
 using Gatehouse.OAuth2.Keys;
+using Gatehouse.OAuth2.Logout;
 using Gatehouse.OAuth2.Protocol;
 using Gatehouse.OAuth2.Tokens;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -33,30 +34,38 @@ public static class OAuth2ServiceCollectionExtensions
         services.TryAddScoped<ClaimsMapper>();
         services.TryAddScoped<BuiltInConsent>();
         services.TryAddScoped<OAuth2SessionsAdmin>();
+        services.TryAddScoped<LogoutService>();
+        services.TryAddSingleton<BackChannelLogout>();
+        // Logout tokens go only to the registered URL: redirects are not followed (Hydra's client does not either).
+        services.AddHttpClient(BackChannelLogout.ClientName, c => c.Timeout = BackChannelLogout.Timeout)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+            .RemoveAllLoggers();
         return services;
     }
 
     /// <summary>Hydra's admin API, under <c>/admin</c> (admin listener, or public listener with an API key).</summary>
     public static RouteGroupBuilder MapOAuth2Admin(this RouteGroupBuilder admin)
     {
-        var group = admin.MapGroup("").AddEndpointFilter(OAuth2ErrorFilter.InvokeAsync);
+        var group = admin.MapGroup("").AddEndpointFilter(OAuth2ErrorFilter.InvokeAsync).WithMetadata(OAuth2ErrorFilter.Routes.Instance);
         group.MapOAuth2ClientsAdmin();
         group.MapOAuth2TokensAdmin();
         group.MapJwkAdmin();
         group.MapLoginConsentAdmin();
         group.MapOAuth2SessionsAdmin();
+        group.MapLogoutAdmin();
         return admin;
     }
 
     /// <summary>The OAuth2 protocol endpoints on the public listener.</summary>
     public static RouteGroupBuilder MapOAuth2Public(this RouteGroupBuilder root)
     {
-        var group = root.MapGroup("").AddEndpointFilter(OAuth2ErrorFilter.InvokeAsync);
+        var group = root.MapGroup("").AddEndpointFilter(OAuth2ErrorFilter.InvokeAsync).WithMetadata(OAuth2ErrorFilter.Routes.Instance);
         group.MapOAuth2TokenEndpoints();
         group.MapJwkPublic();
         group.MapDiscovery();
         group.MapAuthorizeEndpoint();
         group.MapUserinfo();
+        group.MapLogoutPublic();
         return root;
     }
 }

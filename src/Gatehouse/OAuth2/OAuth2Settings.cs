@@ -40,6 +40,22 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
     /// <summary><c>urls.error</c>; null when not configured (errors are then answered as JSON).</summary>
     public string? ErrorUrl { get; init; }
 
+    /// <summary><c>urls.logout</c>; null when not configured.</summary>
+    public string? LogoutUrl { get; init; }
+
+    /// <summary>The built-in logout page used when <c>urls.logout</c> is not set; null when the built-in pages are off.</summary>
+    public string? BuiltInLogoutUrl { get; init; }
+
+    /// <summary>Where the browser goes with a logout challenge: <c>urls.logout</c>, else the built-in page (if the pages are on).</summary>
+    public string? EffectiveLogoutUrl => LogoutUrl ?? BuiltInLogoutUrl;
+
+    /// <summary>
+    /// Where the browser goes after a logout without a <c>post_logout_redirect_uri</c>: <c>urls.post_logout_redirect</c>,
+    /// else Kratos's logout return URL (<c>selfservice.flows.logout.after.default_browser_return_url</c>, then
+    /// <c>selfservice.default_browser_return_url</c>, then the welcome page) — Hydra's fallback page has no place here.
+    /// </summary>
+    public string PostLogoutRedirectUrl { get; init; } = issuer.TrimEnd('/') + "/";
+
     /// <summary>Hydra's <c>ttl.access_token</c>.</summary>
     public TimeSpan AccessTokenLifespan { get; init; } = TimeSpan.FromHours(1);
 
@@ -70,6 +86,9 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
     /// <summary>The built-in consent page's path on the public listener.</summary>
     public const string BuiltInConsentPath = "/ui/consent";
 
+    /// <summary>The built-in logout page's path on the public listener.</summary>
+    public const string BuiltInLogoutPath = "/ui/logout";
+
     /// <summary>An endpoint's URL under the public URL, e.g. <c>oauth2/token</c>.</summary>
     public string Endpoint(string path) => PublicUrl + path.TrimStart('/');
 
@@ -80,6 +99,11 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
         LoginUrl = options.Urls.Login,
         ConsentUrl = options.Urls.Consent,
         ErrorUrl = options.Urls.Error,
+        LogoutUrl = options.Urls.Logout,
+        BuiltInLogoutUrl = options.Ui.Enabled ? ReturnUrlPolicy.PublicBaseUrl(options).TrimEnd('/') + BuiltInLogoutPath : null,
+        PostLogoutRedirectUrl = options.Urls.PostLogoutRedirect
+            ?? options.Selfservice.Flows.Logout.After.DefaultBrowserReturnUrl
+            ?? new ReturnUrlPolicy(options).DefaultReturnUrl,
         AccessTokenLifespan = options.Ttl.AccessToken,
         RefreshTokenLifespan = options.Ttl.RefreshToken,
         IdTokenLifespan = options.Ttl.IdToken,

@@ -41,6 +41,7 @@ public abstract class GatehouseDbContext(DbContextOptions options) : DbContext(o
     public DbSet<StoredJsonWebKey> OAuth2JsonWebKeys => Set<StoredJsonWebKey>();
     public DbSet<OAuth2Flow> OAuth2Flows => Set<OAuth2Flow>();
     public DbSet<OAuth2LoginSession> OAuth2LoginSessions => Set<OAuth2LoginSession>();
+    public DbSet<OAuth2LogoutRequest> OAuth2LogoutRequests => Set<OAuth2LogoutRequest>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -65,6 +66,7 @@ public abstract class GatehouseDbContext(DbContextOptions options) : DbContext(o
         modelBuilder.Entity<StoredJsonWebKey>().HasQueryFilter(e => e.Nid == Nid);
         modelBuilder.Entity<OAuth2Flow>().HasQueryFilter(e => e.Nid == Nid);
         modelBuilder.Entity<OAuth2LoginSession>().HasQueryFilter(e => e.Nid == Nid);
+        modelBuilder.Entity<OAuth2LogoutRequest>().HasQueryFilter(e => e.Nid == Nid);
     }
 }
 

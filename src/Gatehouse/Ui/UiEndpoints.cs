@@ -24,6 +24,9 @@ public static class UiEndpoints
     /// <summary>The OAuth2 provider's built-in consent page (<see cref="ConsentPage"/>).</summary>
     public const string Consent = OAuth2.OAuth2Settings.BuiltInConsentPath;
 
+    /// <summary>The OAuth2 provider's built-in logout page (<see cref="LogoutPage"/>).</summary>
+    public const string Logout = OAuth2.OAuth2Settings.BuiltInLogoutPath;
+
     /// <summary>Only with <c>--dev</c>: the mail the courier queued (see <see cref="DevMailboxPages"/>).</summary>
     public const string DevMailbox = "/ui/dev/mailbox";
 
@@ -39,6 +42,7 @@ public static class UiEndpoints
         services.TryAddSingleton<UiErrorPage>();
         services.TryAddScoped<UiPages>();
         services.TryAddScoped<ConsentPage>();
+        services.TryAddScoped<LogoutPage>();
         if (options.Dev) services.TryAddScoped<DevMailboxPages>();
         return services;
     }
@@ -57,6 +61,8 @@ public static class UiEndpoints
         root.MapGet(Welcome, (HttpContext http, UiPages pages) => pages.WelcomeAsync(http));
         root.MapGet(Consent, (HttpContext http, ConsentPage page) => page.ShowAsync(http));
         root.MapPost(Consent, (HttpContext http, ConsentPage page) => page.SubmitAsync(http));
+        root.MapGet(Logout, (HttpContext http, LogoutPage page) => page.ShowAsync(http));
+        root.MapPost(Logout, (HttpContext http, LogoutPage page) => page.SubmitAsync(http));
         root.MapGet(Error, (HttpContext http, UiErrorPage page, SelfService.Errors.SelfServiceErrors errors) => page.ShowAsync(http, errors));
         // A newcomer opening the public base URL lands on the pages (Kratos has no page there: 404 without the UI).
         root.MapGet("/", (HttpContext http) => FlowService.Redirect(http, ReturnUrlPolicy.PublicBaseUrl(options).TrimEnd('/') + Welcome));

@@ -21,12 +21,15 @@ public sealed class DiscoveryTests
         Assert.Equal(issuer + "oauth2/revoke", doc["revocation_endpoint"]!.GetValue<string>());
         Assert.Equal(["RS256"], doc["id_token_signing_alg_values_supported"]!.AsArray().Select(a => a!.GetValue<string>()));
         Assert.Equal(["public"], doc["subject_types_supported"]!.AsArray().Select(a => a!.GetValue<string>()));
-        // Nothing that is not served: no device flow, registration, logout, private_key_jwt, implicit grant, plain PKCE.
-        foreach (var absent in new[] { "device_authorization_endpoint", "registration_endpoint", "end_session_endpoint", "credentials_endpoint_draft_00" })
+        // Nothing that is not served: no device flow, registration, private_key_jwt, implicit grant, plain PKCE.
+        foreach (var absent in new[] { "device_authorization_endpoint", "registration_endpoint", "credentials_endpoint_draft_00" })
             Assert.Null(doc[absent]);
         Assert.DoesNotContain("private_key_jwt", doc["token_endpoint_auth_methods_supported"]!.AsArray().Select(a => a!.GetValue<string>()));
         Assert.DoesNotContain("implicit", doc["grant_types_supported"]!.AsArray().Select(a => a!.GetValue<string>()));
-        Assert.False(doc["backchannel_logout_supported"]!.GetValue<bool>());
+        // Logout is served: RP-initiated at the end-session endpoint, front- and back-channel with sid.
+        Assert.Equal(issuer + "oauth2/sessions/logout", doc["end_session_endpoint"]!.GetValue<string>());
+        foreach (var flag in new[] { "backchannel_logout_supported", "backchannel_logout_session_supported", "frontchannel_logout_supported", "frontchannel_logout_session_supported" })
+            Assert.True(doc[flag]!.GetValue<bool>(), flag);
         Assert.False(doc["request_parameter_supported"]!.GetValue<bool>());
 
         // Every endpoint it names answers (not 404).

@@ -3,6 +3,7 @@ using System.Net;
 using Gatehouse.Persistence;
 using Gatehouse.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace Gatehouse.Tests.Persistence;
@@ -73,6 +74,112 @@ public sealed class DatabaseOutageTests
                 try { if (Directory.Exists(d)) Directory.Delete(d, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
             }
         }
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task While_a_private_postgres_is_down_the_oauth2_routes_answer_hydras_503_with_retry_after_and_recover_without_restart()
+    {
+        if (!File.Exists(Path.Combine(PgBin, "pg_ctl"))) Assert.Skip($"PostgreSQL 15 binaries are not installed ({PgBin}); .ci/start-postgres.sh installs them");
+        await using var cluster = await PrivateCluster.StartAsync();
+        await using var s = await TestServer.StartAsync(Db.Sqlite, o =>
+        {
+            Gatehouse.Tests.SelfService.FlowServerFixture.Configure(o);
+            o.Dsn = cluster.Dsn;
+        }, services => services.AddSingleton(new Gatehouse.OAuth2.Keys.KeyGeneration { RsaBits = 2048 }));
+        var client = await OAuth2ClientAsync(s);
+        (await ClientCredentialsAsync(s, client)).EnsureSuccessStatusCode();
+
+        await cluster.StopAsync();
+        await AssertOAuth2Unavailable(s, client);
+
+        await cluster.StartAgainAsync();
+        await AssertOAuth2Recovered(s, client, TestContext.Current.CancellationToken);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task While_the_sqlite_database_file_is_unreachable_the_oauth2_routes_answer_hydras_503_with_retry_after_and_recover_without_restart()
+    {
+        var dir = Directory.CreateTempSubdirectory("gatehouse-outage-sqlite.").FullName;
+        var away = dir + ".away";
+        var dsn = "sqlite://" + Path.Combine(dir, "gatehouse.db") + "?_fk=true";
+        try
+        {
+            await using var s = await TestServer.StartAsync(Db.Sqlite, o =>
+            {
+                Gatehouse.Tests.SelfService.FlowServerFixture.Configure(o);
+                o.Dsn = dsn;
+            }, services => services.AddSingleton(new Gatehouse.OAuth2.Keys.KeyGeneration { RsaBits = 2048 }));
+            var client = await OAuth2ClientAsync(s);
+            (await ClientCredentialsAsync(s, client)).EnsureSuccessStatusCode();
+
+            Directory.Move(dir, away);
+            ClearPool(dsn);
+            await AssertOAuth2Unavailable(s, client);
+
+            Directory.Move(away, dir);
+            await AssertOAuth2Recovered(s, client, TestContext.Current.CancellationToken);
+        }
+        finally
+        {
+            ClearPool(dsn);
+            foreach (var d in new[] { dir, away })
+            {
+                try { if (Directory.Exists(d)) Directory.Delete(d, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            }
+        }
+    }
+
+    private static async Task<(string Id, string Secret)> OAuth2ClientAsync(TestServer s)
+    {
+        var c = await (await s.AdminWithKey.PostJson("/admin/clients", """{"grant_types":["client_credentials"],"redirect_uris":["https://app.example/cb"]}""")).Json(HttpStatusCode.Created);
+        return (c["client_id"]!.GetValue<string>(), c["client_secret"]!.GetValue<string>());
+    }
+
+    private static Task<HttpResponseMessage> ClientCredentialsAsync(TestServer s, (string Id, string Secret) client)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/oauth2/token") { Content = new FormUrlEncodedContent([new("grant_type", "client_credentials")]) };
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{Uri.EscapeDataString(client.Id)}:{Uri.EscapeDataString(client.Secret)}")));
+        return Send(s.Public, request);
+    }
+
+    /// <summary>Public protocol endpoints and the Hydra admin API answer fosite's temporarily_unavailable (503 + Retry-After), not Kratos's envelope.</summary>
+    private static async Task AssertOAuth2Unavailable(TestServer s, (string Id, string Secret) client)
+    {
+        var introspect = new HttpRequestMessage(HttpMethod.Post, "/admin/oauth2/introspect") { Content = new FormUrlEncodedContent([new("token", "ory_at_x")]) };
+        foreach (var response in new[]
+                 {
+                     await ClientCredentialsAsync(s, client),
+                     await Get(s.Public, "/.well-known/openid-configuration"),
+                     await Get(s.Public, "/.well-known/jwks.json"),
+                     await Get(s.Public, $"/oauth2/auth?response_type=code&client_id={client.Id}&state=abcdefghij"),
+                     await Get(s.Public, "/oauth2/sessions/logout?logout_verifier=abc"),
+                     await Get(s.AdminWithKey, "/admin/clients"),
+                     await Get(s.AdminWithKey, "/admin/oauth2/auth/requests/logout?logout_challenge=abc"),
+                     await Send(s.AdminWithKey, introspect),
+                 })
+        {
+            var body = (await response.Json(HttpStatusCode.ServiceUnavailable)).AsObject();
+            Assert.Equal(["error", "error_description"], body.Select(kv => kv.Key));
+            Assert.Equal("temporarily_unavailable", (string?)body["error"]);
+            Assert.Equal("5", response.Headers.RetryAfter?.ToString());
+        }
+    }
+
+    private static async Task AssertOAuth2Recovered(TestServer s, (string Id, string Secret) client, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        HttpResponseMessage last;
+        do
+        {
+            last = await ClientCredentialsAsync(s, client);
+            if (last.IsSuccessStatusCode) break;
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, last.StatusCode);
+            await Task.Delay(100, ct);
+        } while (DateTime.UtcNow < deadline);
+        Assert.Equal(HttpStatusCode.OK, last.StatusCode);
+        (await Get(s.AdminWithKey, "/admin/clients")).EnsureSuccessStatusCode();
+        (await Get(s.Public, "/.well-known/openid-configuration")).EnsureSuccessStatusCode();
     }
 
     private static void ClearPool(string dsn)

@@ -50,6 +50,13 @@ public sealed class ErrorEnvelopeMiddleware(RequestDelegate next, ILogger<ErrorE
             else
                 logger.LogDebug(ex, "Database unavailable on {Method} {Path}", context.Request.Method, context.Request.Path);
             // Not forwarded to the error UI: storing the error would need the database.
+            if (context.GetEndpoint()?.Metadata.GetMetadata<OAuth2.OAuth2ErrorFilter.Routes>() is not null)
+            {
+                // Hydra's routes answer in Hydra's shape: fosite's temporarily_unavailable.
+                if (context.Response.HasStarted) return;
+                await OAuth2.OAuth2ErrorFilter.WriteAsync(context, OAuth2.OAuth2ErrorFilter.TemporarilyUnavailable(), DatabaseOutage.RetryAfterSeconds);
+                return;
+            }
             await WriteAsync(context, DatabaseOutage.Error(), keepCookies: false);
         }
         catch (Exception ex)

@@ -90,6 +90,9 @@ public sealed class OAuth2ClientDocument
     public IReadOnlyList<string> RedirectUris => List("redirect_uris");
     public IReadOnlyList<string> Audience => List("audience");
     public IReadOnlyList<string> PostLogoutRedirectUris => List("post_logout_redirect_uris");
+    public string FrontChannelLogoutUri => Str("frontchannel_logout_uri");
+    public string BackChannelLogoutUri => Str("backchannel_logout_uri");
+    public bool SkipLogoutConsent => _values["skip_logout_consent"] is JsonValue v && v.TryGetValue<bool>(out var b) && b;
     public string AccessTokenStrategy => Str("access_token_strategy");
     public string UserinfoSignedResponseAlg => Str("userinfo_signed_response_alg");
 

@@ -53,10 +53,11 @@ public static class DiscoveryEndpoints
         ["require_request_uri_registration"] = false,
         ["claims_parameter_supported"] = false,
         ["revocation_endpoint"] = settings.Issuer + TokenEndpoints.Revoke.TrimStart('/'),
-        ["backchannel_logout_supported"] = false,
-        ["backchannel_logout_session_supported"] = false,
-        ["frontchannel_logout_supported"] = false,
-        ["frontchannel_logout_session_supported"] = false,
+        ["backchannel_logout_supported"] = true,
+        ["backchannel_logout_session_supported"] = true,
+        ["frontchannel_logout_supported"] = true,
+        ["frontchannel_logout_session_supported"] = true,
+        ["end_session_endpoint"] = settings.Issuer + Logout.LogoutService.Path.TrimStart('/'),
         ["code_challenge_methods_supported"] = Array("S256"),
     };
 

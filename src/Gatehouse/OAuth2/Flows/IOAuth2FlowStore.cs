@@ -44,4 +44,27 @@ public interface IOAuth2FlowStore
     /// (Hydra's <c>revokeConsentSession</c>): by flow id, or by subject and, when given, client.
     /// </summary>
     Task<int> RevokeConsentSessionsAsync(Guid? flowId, string? subject, string? clientId, CancellationToken ct);
+
+    /// <summary>A login session by id, whether remembered or not; null when there is none.</summary>
+    Task<OAuth2LoginSession?> FindLoginSessionAsync(Guid id, CancellationToken ct);
+
+    /// <summary>The clients that took part in a login session: those of the subject's flows that went through it (Hydra's <c>login_session_id</c>).</summary>
+    Task<List<string>> ListClientIdsOfLoginSessionAsync(string subject, Guid loginSessionId, CancellationToken ct);
+
+    Task AddLogoutRequestAsync(OAuth2LogoutRequest request, CancellationToken ct);
+
+    /// <summary>The logout request whose challenge hashes to <paramref name="challenge"/> (rejected ones too).</summary>
+    Task<OAuth2LogoutRequest?> FindLogoutRequestAsync(byte[] challenge, CancellationToken ct);
+
+    /// <summary>Hydra's accept: <c>accepted</c>, not <c>rejected</c>, with a new verifier; false when no such request exists.</summary>
+    Task<bool> AcceptLogoutRequestAsync(byte[] challenge, byte[] verifier, CancellationToken ct);
+
+    /// <summary>Hydra's reject: <c>rejected</c>, not <c>accepted</c>; false when no such request exists.</summary>
+    Task<bool> RejectLogoutRequestAsync(byte[] challenge, CancellationToken ct);
+
+    /// <summary>
+    /// Spends an accepted, unrejected verifier in one conditional update. Returns the request of the verifier (null when
+    /// unknown) and whether this call spent it (false: it was used before, or is not accepted).
+    /// </summary>
+    Task<(OAuth2LogoutRequest? Request, bool Spent)> SpendLogoutVerifierAsync(byte[] verifier, CancellationToken ct);
 }

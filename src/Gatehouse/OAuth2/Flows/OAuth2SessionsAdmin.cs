@@ -11,7 +11,7 @@ namespace Gatehouse.OAuth2.Flows;
 /// <c>revokeOAuth2ConsentSessions</c> (the consents and every token issued from them) and <c>revokeOAuth2LoginSessions</c>
 /// (remembered logins: the next authorization request asks to log in again).
 /// </summary>
-public sealed class OAuth2SessionsAdmin(IOAuth2FlowStore flows, OAuth2ClientService clients, TimeProvider time)
+public sealed class OAuth2SessionsAdmin(IOAuth2FlowStore flows, OAuth2ClientService clients, Logout.LogoutService logout, TimeProvider time)
 {
     public const string ConsentSessions = "/oauth2/auth/sessions/consent";
     public const string LoginSessions = "/oauth2/auth/sessions/login";
@@ -107,21 +107,16 @@ public sealed class OAuth2SessionsAdmin(IOAuth2FlowStore flows, OAuth2ClientServ
         http.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 
-    /// <summary><c>?subject=</c>: every remembered login of the subject; <c>?sid=</c>: that login session (an unknown one is not an error).</summary>
+    /// <summary><c>?subject=</c>: every login session of the subject; <c>?sid=</c>: that remembered login session (an unknown one is not an error).</summary>
     public async Task RevokeLoginSessionsAsync(HttpContext http)
     {
         var q = http.Request.Query;
         var sid = q["sid"].ToString();
         var subject = q["subject"].ToString();
         if (sid.Length == 0 && subject.Length == 0) throw OAuth2Error.InvalidRequest("Either 'subject' or 'sid' query parameters need to be defined.");
-        if (sid.Length > 0)
-        {
-            if (Guid.TryParse(sid, out var id)) await flows.DeleteLoginSessionsAsync(id, null, null, http.RequestAborted);
-        }
-        else
-        {
-            await flows.DeleteLoginSessionsAsync(null, subject, null, http.RequestAborted);
-        }
+        // Both end the login sessions with back-channel logout to the clients and end the Kratos sessions behind them.
+        if (sid.Length > 0) await logout.EndSessionAsync(sid, http.RequestAborted);
+        else await logout.EndSubjectAsync(subject, http.RequestAborted);
         http.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 }

@@ -16,6 +16,7 @@ public static class CleanupServiceCollectionExtensions
         services.AddExpiredDataCleaner<ExpiredRateLimitCountersCleaner>();
         services.AddExpiredDataCleaner<ExpiredOAuth2TokensCleaner>();
         services.AddExpiredDataCleaner<ExpiredOAuth2LoginSessionsCleaner>();
+        services.AddExpiredDataCleaner<ExpiredOAuth2LogoutRequestsCleaner>();
         return services;
     }
 

@@ -92,3 +92,20 @@ public sealed class OAuth2LoginSessionConfiguration : IEntityTypeConfiguration<O
         b.HasIndex(e => e.ExpiresAt);
     }
 }
+
+public sealed class OAuth2LogoutRequestConfiguration : IEntityTypeConfiguration<OAuth2LogoutRequest>
+{
+    public void Configure(EntityTypeBuilder<OAuth2LogoutRequest> b)
+    {
+        b.ToTable("oauth2_logout_requests");
+        b.HasKey(e => e.Pk);
+        b.Property(e => e.Pk).ValueGeneratedNever();
+        b.Property(e => e.Subject).HasMaxLength(255);
+        b.Property(e => e.SessionId).HasMaxLength(255);
+        b.Property(e => e.ClientId).HasMaxLength(255);
+        // Challenge and verifier are looked up by their hash; each is unique.
+        b.HasIndex(e => e.Challenge).IsUnique();
+        b.HasIndex(e => e.Verifier).IsUnique();
+        b.HasIndex(e => e.ExpiresAt);
+    }
+}

@@ -119,4 +119,47 @@ public sealed class EfOAuth2FlowStore(GatehouseDbContext db) : IOAuth2FlowStore
         await tx.CommitAsync(ct);
         return ids.Count;
     }
+
+    public Task<OAuth2LoginSession?> FindLoginSessionAsync(Guid id, CancellationToken ct) =>
+        db.OAuth2LoginSessions.AsNoTracking().FirstOrDefaultAsync(s => s.Id == id, ct);
+
+    public Task<List<string>> ListClientIdsOfLoginSessionAsync(string subject, Guid loginSessionId, CancellationToken ct) =>
+        db.OAuth2Flows.AsNoTracking().Where(f => f.LoginSessionId == loginSessionId && f.Subject == subject)
+            .Select(f => f.ClientId).Distinct().OrderBy(c => c).ToListAsync(ct);
+
+    public async Task AddLogoutRequestAsync(OAuth2LogoutRequest request, CancellationToken ct)
+    {
+        request.Nid = db.Nid;
+        db.OAuth2LogoutRequests.Add(request);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        finally
+        {
+            db.ChangeTracker.Clear();
+        }
+    }
+
+    public Task<OAuth2LogoutRequest?> FindLogoutRequestAsync(byte[] challenge, CancellationToken ct) =>
+        db.OAuth2LogoutRequests.AsNoTracking().FirstOrDefaultAsync(r => r.Challenge == challenge, ct);
+
+    public async Task<bool> AcceptLogoutRequestAsync(byte[] challenge, byte[] verifier, CancellationToken ct) =>
+        await db.OAuth2LogoutRequests.Where(r => r.Challenge == challenge).ExecuteUpdateAsync(u => u
+            .SetProperty(r => r.Accepted, true)
+            .SetProperty(r => r.Rejected, false)
+            .SetProperty(r => r.Verifier, verifier), ct) == 1;
+
+    public async Task<bool> RejectLogoutRequestAsync(byte[] challenge, CancellationToken ct) =>
+        await db.OAuth2LogoutRequests.Where(r => r.Challenge == challenge).ExecuteUpdateAsync(u => u
+            .SetProperty(r => r.Accepted, false)
+            .SetProperty(r => r.Rejected, true), ct) == 1;
+
+    public async Task<(OAuth2LogoutRequest? Request, bool Spent)> SpendLogoutVerifierAsync(byte[] verifier, CancellationToken ct)
+    {
+        var spent = await db.OAuth2LogoutRequests.Where(r => r.Verifier == verifier && r.Accepted && !r.Rejected && !r.WasUsed)
+            .ExecuteUpdateAsync(u => u.SetProperty(r => r.WasUsed, true), ct) == 1;
+        var request = await db.OAuth2LogoutRequests.AsNoTracking().FirstOrDefaultAsync(r => r.Verifier == verifier, ct);
+        return (request, spent);
+    }
 }

@@ -561,6 +561,74 @@ namespace Gatehouse.Persistence.Postgres.Migrations
                     b.ToTable("oauth2_login_sessions", (string)null);
                 });
 
+            modelBuilder.Entity("Gatehouse.OAuth2.Flows.OAuth2LogoutRequest", b =>
+                {
+                    b.Property<Guid>("Pk")
+                        .HasColumnType("uuid");
+
+                    b.Property<bool>("Accepted")
+                        .HasColumnType("boolean");
+
+                    b.Property<byte[]>("Challenge")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<string>("ClientId")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("Nid")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("PostLogoutRedirectUri")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<bool>("Rejected")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("RequestUrl")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTime>("RequestedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<bool>("RpInitiated")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("SessionId")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<byte[]>("Verifier")
+                        .HasColumnType("bytea");
+
+                    b.Property<bool>("WasUsed")
+                        .HasColumnType("boolean");
+
+                    b.HasKey("Pk");
+
+                    b.HasIndex("Challenge")
+                        .IsUnique();
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("Verifier")
+                        .IsUnique();
+
+                    b.ToTable("oauth2_logout_requests", (string)null);
+                });
+
             modelBuilder.Entity("Gatehouse.OAuth2.Keys.StoredJsonWebKey", b =>
                 {
                     b.Property<Guid>("Pk")

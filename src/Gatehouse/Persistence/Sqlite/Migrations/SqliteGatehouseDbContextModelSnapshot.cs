@@ -556,6 +556,74 @@ namespace Gatehouse.Persistence.Sqlite.Migrations
                     b.ToTable("oauth2_login_sessions", (string)null);
                 });
 
+            modelBuilder.Entity("Gatehouse.OAuth2.Flows.OAuth2LogoutRequest", b =>
+                {
+                    b.Property<Guid>("Pk")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Accepted")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("Challenge")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("ClientId")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("Nid")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PostLogoutRedirectUri")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Rejected")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("RequestUrl")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("RequestedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("RpInitiated")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("SessionId")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Verifier")
+                        .HasColumnType("BLOB");
+
+                    b.Property<bool>("WasUsed")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Pk");
+
+                    b.HasIndex("Challenge")
+                        .IsUnique();
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("Verifier")
+                        .IsUnique();
+
+                    b.ToTable("oauth2_logout_requests", (string)null);
+                });
+
             modelBuilder.Entity("Gatehouse.OAuth2.Keys.StoredJsonWebKey", b =>
                 {
                     b.Property<Guid>("Pk")
