@@ -33,6 +33,7 @@ public sealed class FlowFormRenderer(UiText text, Func<string, bool>? trustedScr
         ["oryWebAuthnLogin", "oryWebAuthnRegistration", "oryPasskeyLogin", "oryPasskeyLoginAutocompleteInit", "oryPasskeyRegistration", "oryPasskeySettingsRegistration"]);
 
     private readonly HashSet<string> _ids = [];
+    private readonly HashSet<string> _requiredGroups = [];
     private bool _focused;
 
     /// <summary>
@@ -60,6 +61,11 @@ public sealed class FlowFormRenderer(UiText text, Func<string, bool>? trustedScr
 
         if (groups.Count == 0 || defaults.Any(n => !IsHiddenInput(n)))
         {
+            // One form for several methods (login: identifier, password, "Send sign in code"): a method's button must not
+            // be blocked by another method's required field, so it skips the browser's check when one is there.
+            foreach (var node in nodes.Where(n => Group(n) != DefaultGroup && !IsHiddenInput(n) && String(n["type"]) == "input"
+                && Bool((n["attributes"] as JsonObject)?["required"]) && String(n["attributes"]?["type"]) is not ("submit" or "button")))
+                _requiredGroups.Add(Group(node));
             html.Open("form", Attr.Of("action", action), Attr.Of("method", method), Attr.Of("class", "flow-form"));
             foreach (var node in hiddenDefaults) Node(html, node, "f");
             foreach (var node in defaults.Where(n => !IsHiddenInput(n))) Node(html, node, "f");
@@ -164,9 +170,12 @@ public sealed class FlowFormRenderer(UiText text, Func<string, bool>? trustedScr
         if (type is "submit" or "button")
         {
             // Only a method's own submit checks the form's required fields; "Resend code" (email) and "Back" (screen)
-            // must work with those fields still empty.
+            // must work with those fields still empty, and so must a method's button in a form where another method
+            // has a required field (the server checks what this method needs).
+            var group = Group(node);
             html.Element("button", label ?? String(value) ?? name, Attr.Of("type", "submit"), Attr.Of("name", name),
-                Attr.Of("value", String(value)), Attr.Flag("disabled", disabled), Attr.Flag("formnovalidate", name != "method"),
+                Attr.Of("value", String(value)), Attr.Flag("disabled", disabled),
+                Attr.Flag("formnovalidate", name != "method" || _requiredGroups.Any(g => g != group)),
                 Attr.Of("class", name == "method" ? "button" : "button button-secondary"));
             Messages(html, messages, null);
             return;

@@ -249,6 +249,38 @@ public sealed partial class LookupSecretTests(LookupServerFixture fixture) : ICl
         Assert.Contains(4000001L, MessageIds(nothing));
     }
 
+    /// <summary>
+    /// The four buttons post only their own name (no <c>method</c>), as a form without scripts sends them: Kratos's lookup
+    /// strategy sets the method itself when one of them is true. A <c>method</c> naming another method still wins.
+    /// </summary>
+    [Theory, MemberData(nameof(Gatehouse.Tests.Infrastructure.Db.Providers), MemberType = typeof(Gatehouse.Tests.Infrastructure.Db))]
+    public async Task The_buttons_alone_are_taken_by_the_lookup_secret_method(string db)
+    {
+        var s = await fixture.Get(db);
+        var (_, token, reg) = await RegisterApi(s);
+        var id = reg["identity"]!["id"]!.GetValue<string>();
+        var flow = await SettingsFlow(s, token);
+        var url = $"/self-service/settings?flow={flow["id"]}";
+        var generated = await (await Send(s, HttpMethod.Post, url, token, new JsonObject { ["lookup_secret_regenerate"] = "true" })).Json(HttpStatusCode.OK);
+        Assert.Equal("lookup_secret", generated["active"]!.GetValue<string>());
+        var codes = Codes(generated);
+        Assert.Equal(12, codes.Distinct().Count());
+        Assert.All(codes, c => Assert.Matches(CodeShape(), c));
+        // method=password with a lookup button is the password method's submit (Kratos asks the strategies in order).
+        var password = await (await Send(s, HttpMethod.Post, url, token, new JsonObject { ["method"] = "password", ["lookup_secret_confirm"] = true })).Json(HttpStatusCode.BadRequest);
+        Assert.Equal("password", password["active"]!.GetValue<string>());
+        Assert.Null((await (await s.AdminWithKey.GetAsync($"/admin/identities/{id}")).Json(HttpStatusCode.OK))["credentials"]!["lookup_secret"]);
+        await (await Send(s, HttpMethod.Post, url, token, new JsonObject { ["lookup_secret_confirm"] = true })).Json(HttpStatusCode.OK);
+        Assert.NotNull((await (await s.AdminWithKey.GetAsync($"/admin/identities/{id}")).Json(HttpStatusCode.OK))["credentials"]!["lookup_secret"]);
+        var revealed = await (await Send(s, HttpMethod.Post, url, token, new JsonObject { ["lookup_secret_reveal"] = "true" })).Json(HttpStatusCode.OK);
+        Assert.Equal(12, Secrets(revealed).Count);
+        var disabled = await (await Send(s, HttpMethod.Post, url, token, new JsonObject { ["lookup_secret_disable"] = "true" })).Json(HttpStatusCode.OK);
+        Assert.Equal(["lookup_secret_regenerate"], GroupNames(disabled));
+        Assert.Null((await (await s.AdminWithKey.GetAsync($"/admin/identities/{id}")).Json(HttpStatusCode.OK))["credentials"]!["lookup_secret"]);
+        var nobody = await (await Send(s, HttpMethod.Post, url, token, new JsonObject { ["lookup_secret_regenerate"] = "false" })).Json(HttpStatusCode.BadRequest);
+        Assert.Contains(4010004L, MessageIds(nobody));
+    }
+
     [Theory, MemberData(nameof(Gatehouse.Tests.Infrastructure.Db.Providers), MemberType = typeof(Gatehouse.Tests.Infrastructure.Db))]
     public async Task Imported_codes_are_hashed_work_once_and_survive_admin_patch_and_put(string db)
     {

@@ -477,6 +477,26 @@ public sealed class TotpAndAalTests(TotpServerFixture fixture) : IClassFixture<T
         await (await Send(s, HttpMethod.Get, "/sessions/whoami", token)).Json(HttpStatusCode.OK);
     }
 
+    /// <summary>
+    /// The unlink button posts only <c>totp_unlink=true</c> (no <c>method</c>), as a form without scripts sends it: Kratos's
+    /// totp strategy takes it as its own; <c>totp_unlink=false</c> without a method is nobody's (4010004).
+    /// </summary>
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task The_unlink_button_alone_is_taken_by_the_totp_method(string db)
+    {
+        var s = await fixture.Get(db);
+        var (_, _, tokenA, id) = await EnrolledUser(s);
+        var flow = await SettingsFlow(s, tokenA);
+        var url = $"/self-service/settings?flow={flow["id"]}";
+        var nobody = await (await Send(s, HttpMethod.Post, url, tokenA, new JsonObject { ["totp_unlink"] = "false" })).Json(HttpStatusCode.BadRequest);
+        Assert.Contains(4010004L, MessageIds(nobody));
+        Assert.NotNull((await (await s.AdminWithKey.GetAsync($"/admin/identities/{id}")).Json(HttpStatusCode.OK))["credentials"]!["totp"]);
+        var done = await (await Send(s, HttpMethod.Post, url, tokenA, new JsonObject { ["totp_unlink"] = "true" })).Json(HttpStatusCode.OK);
+        Assert.Equal("totp", done["active"]!.GetValue<string>());
+        Assert.Null(Node(done, "totp_unlink"));
+        Assert.Null((await (await s.AdminWithKey.GetAsync($"/admin/identities/{id}")).Json(HttpStatusCode.OK))["credentials"]!["totp"]);
+    }
+
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Admin_deletes_the_totp_credential_and_wrong_codes_are_limited_per_identity(string db)
     {

@@ -140,6 +140,31 @@ public sealed class FlowFormRendererTests
     }
 
     [Fact]
+    public void In_one_form_a_method_button_skips_validation_when_another_method_has_a_required_field()
+    {
+        // Passwordless login next to the password: "Send sign in code" must not need the password filled in.
+        var html = new FlowFormRenderer(UiText.En).Render(Ui(
+            Input("csrf_token", "hidden", "default", "tok", required: true),
+            Input("identifier", "text", "default", "", required: true, label: "ID"),
+            Input("password", "password", "password", required: true, label: "Password"),
+            Input("method", "submit", "password", "password", label: "Sign in with password"),
+            Input("method", "submit", "code", "code", label: "Send sign in code")));
+
+        Assert.Equal(1, Count(html, "<form "));
+        Assert.Contains("<button type=\"submit\" name=\"method\" value=\"password\" class=\"button\">Sign in with password</button>", html);
+        Assert.Contains("<button type=\"submit\" name=\"method\" value=\"code\" formnovalidate class=\"button\">Send sign in code</button>", html);
+
+        // Only the code method's fields: its Continue checks them.
+        var sent = new FlowFormRenderer(UiText.En).Render(Ui(
+            Input("identifier", "text", "default", "a@example.com", required: true, label: "ID"),
+            Input("code", "text", "code", required: true, label: "Login code"),
+            Input("method", "submit", "code", "code", label: "Continue"),
+            Input("resend", "submit", "code", "code", label: "Resend code")));
+        Assert.Contains("<button type=\"submit\" name=\"method\" value=\"code\" class=\"button\">Continue</button>", sent);
+        Assert.Contains("<button type=\"submit\" name=\"resend\" value=\"code\" formnovalidate class=\"button button-secondary\">Resend code</button>", sent);
+    }
+
+    [Fact]
     public void Messages_sit_under_their_field_and_everything_is_encoded()
     {
         var ui = Ui(

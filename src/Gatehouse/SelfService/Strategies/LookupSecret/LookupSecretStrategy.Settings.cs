@@ -34,6 +34,13 @@ public sealed partial class LookupSecretStrategy
             : [UiNodes.Submit("lookup_secret_reveal", "true", Group, Messages.RevealLookup()), Disable()];
     }
 
+    /// <summary>
+    /// The four buttons are this method's whatever <c>method</c> says (Kratos's lookup <c>Settings</c> sets the method
+    /// itself when one of them is true): the built-in page's buttons post only their own name.
+    /// </summary>
+    bool ISettingsStrategy.Handles(string? method, JsonObject body) =>
+        method == Name || Flag(body, "lookup_secret_regenerate") || Flag(body, "lookup_secret_reveal") || Flag(body, "lookup_secret_confirm") || Flag(body, "lookup_secret_disable");
+
     private static JsonObject Disable() => UiNodes.Submit("lookup_secret_disable", "true", Group, Messages.DisableLookup());
 
     private static JsonObject Regenerate() => UiNodes.Submit("lookup_secret_regenerate", "true", Group, Messages.RegenerateLookup());

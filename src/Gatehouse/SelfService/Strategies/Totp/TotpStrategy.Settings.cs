@@ -57,7 +57,7 @@ public sealed partial class TotpStrategy
     {
         var (identity, ui, flow) = (submission.Identity, submission.Ui, submission.Flow);
         if (!submission.EnsurePrivileged()) return;
-        var unlink = submission.Body["totp_unlink"] is JsonValue v && (v.TryGetValue<bool>(out var b) ? b : v.TryGetValue<string>(out var str) && str is "true" or "1");
+        var unlink = Unlink(submission.Body);
         if (Enrolled(identity.Credentials) is not null)
         {
             if (!unlink)
@@ -101,6 +101,15 @@ public sealed partial class TotpStrategy
             return updated;
         }, ct);
     }
+
+    /// <summary>
+    /// <c>totp_unlink</c> is this method's whatever <c>method</c> says (Kratos's totp <c>Settings</c> sets the method itself
+    /// for it): the built-in page's unlink button posts only its own name.
+    /// </summary>
+    bool ISettingsStrategy.Handles(string? method, JsonObject body) => method == Name || Unlink(body);
+
+    private static bool Unlink(JsonObject body) =>
+        body["totp_unlink"] is JsonValue v && (v.TryGetValue<bool>(out var b) ? b : v.TryGetValue<string>(out var str) && str is "true" or "1");
 
     private Task SaveAsync(SettingsSubmission submission, Func<Task<Identity>> change, CancellationToken ct) =>
         SettingsChange.SaveAsync(submission, Name, hooks, change, ct);
