@@ -29,6 +29,9 @@ public sealed class OidcServerFixture : IAsyncDisposable
 
     public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
 
+    /// <summary>Lines up concurrent reads of one flow (disarmed unless a test arms it).</summary>
+    public FlowReadGate Gate { get; } = new();
+
     public Task<TestOpenIdProvider> Idp()
     {
         lock (_lock) return _idp ??= TestOpenIdProvider.StartAsync();
@@ -61,7 +64,11 @@ public sealed class OidcServerFixture : IAsyncDisposable
                             IssuerUrl = "http://127.0.0.1:1", MapperUrl = "base64://e30=",
                         },
                     ];
-                }, services => services.AddSingleton<TimeProvider>(Clock));
+                }, services =>
+                {
+                    services.AddSingleton<TimeProvider>(Clock);
+                    FlowReadGate.Install(services, Gate);
+                });
                 _servers[provider] = server;
             }
         }
@@ -378,5 +385,34 @@ public sealed class OidcCallbackTests(OidcServerFixture fixture) : IClassFixture
             var admin = await (await s.AdminWithKey.GetAsync($"/admin/identities/{id}")).Json(HttpStatusCode.OK);
             Assert.Null(admin["credentials"]!["oidc"]);
         }
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Two_concurrent_callbacks_with_the_same_state_cannot_both_succeed(string provider)
+    {
+        var s = await fixture.Get(provider);
+        var idp = await fixture.Idp();
+        var subject = "sub-" + Guid.NewGuid().ToString("N")[..10];
+        using (var first = new Browser(s.PublicUrl))
+        {
+            var signUp = await ClickProvider(s, first, "registration");
+            Assert.Equal(HttpStatusCode.SeeOther, (await Callback(first, signUp, idp.Claims(subject, fixture.Clock.GetUtcNow(), signUp.Nonce))).StatusCode);
+        }
+
+        // Both callbacks read the flow while it still waits for the state (each with a code of its own, so the provider
+        // does not decide); only one may spend the state.
+        using var browser = new Browser(s.PublicUrl);
+        var up = await ClickProvider(s, browser, "login");
+        browser.Client.DefaultRequestHeaders.Accept.Clear();
+        browser.Client.DefaultRequestHeaders.Accept.ParseAdd("application/json");
+        fixture.Gate.Arm(Guid.Parse(up.FlowId));
+        var results = await Task.WhenAll(
+            Callback(browser, up, idp.Claims(subject, fixture.Clock.GetUtcNow(), up.Nonce)),
+            Callback(browser, up, idp.Claims(subject, fixture.Clock.GetUtcNow(), up.Nonce)));
+        var statuses = results.Select(r => (int)r.StatusCode).Order().ToArray();
+        Assert.Equal(1, statuses.Count(c => c == 400));
+        Assert.Equal(1, statuses.Count(c => c != 400));
+        var refused = results.Single(r => r.StatusCode == HttpStatusCode.BadRequest);
+        Assert.Contains("already used", (string?)(await refused.Error(HttpStatusCode.BadRequest))["reason"], StringComparison.Ordinal);
     }
 }
