@@ -415,4 +415,20 @@ public sealed class OidcCallbackTests(OidcServerFixture fixture) : IClassFixture
         var refused = results.Single(r => r.StatusCode == HttpStatusCode.BadRequest);
         Assert.Contains("already used", (string?)(await refused.Error(HttpStatusCode.BadRequest))["reason"], StringComparison.Ordinal);
     }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task The_sessions_method_names_the_provider_after_sign_up_and_sign_in(string provider)
+    {
+        var s = await fixture.Get(provider);
+        var idp = await fixture.Idp();
+        var subject = "sub-" + Guid.NewGuid().ToString("N")[..10];
+        foreach (var kind in new[] { "registration", "login" })
+        {
+            using var browser = new Browser(s.PublicUrl);
+            var up = await ClickProvider(s, browser, kind);
+            Assert.Equal(HttpStatusCode.SeeOther, (await Callback(browser, up, idp.Claims(subject, fixture.Clock.GetUtcNow(), up.Nonce))).StatusCode);
+            var method = (await Whoami(s, browser))["authentication_methods"]!.AsArray().Single()!;
+            Assert.Equal(("oidc", "aal1", "test-idp"), ((string?)method["method"], (string?)method["aal"], (string?)method["provider"]));
+        }
+    }
 }

@@ -201,7 +201,7 @@ public sealed class RegistrationFlows(
         });
         if (verifiedAddresses is { Count: > 0 }) MarkVerified(identity, verifiedAddresses);
         create.Complete?.Invoke(identity);
-        var hookContext = new HookContext { Http = http, Flow = flow, FlowKind = FlowKinds.Registration, Method = method, Identity = identity };
+        var hookContext = new HookContext { Http = http, Flow = flow, FlowKind = FlowKinds.Registration, Method = method, Provider = create.Provider, Identity = identity };
         try
         {
             await hooks.RunAfterAsync(HookPhase.PrePersist, hookContext, ct);

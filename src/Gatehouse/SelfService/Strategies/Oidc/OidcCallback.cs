@@ -131,7 +131,7 @@ public sealed partial class OidcCallback(
         if (existing is not null)
         {
             var loginFlow = flow.Kind == FlowKinds.Login ? flow : await login.CreateForAsync(http, flow, ct);
-            await login.CompleteExternalAsync(http, loginFlow, strategy, existing, ct);
+            await login.CompleteExternalAsync(http, loginFlow, strategy, existing, ct, provider.Id);
             return;
         }
         var registrationFlow = flow.Kind == FlowKinds.Registration ? flow : await registration.CreateForAsync(http, flow, ct);
@@ -176,6 +176,7 @@ public sealed partial class OidcCallback(
         };
         var outcome = new RegistrationOutcome.CreateIdentity(ui, traits, credentials, mapped.VerifiedAddresses)
         {
+            Provider = provider.Id,
             Complete = identity =>
             {
                 OidcCredentials.StoreTokens(cipher, identity, provider.Id, subject, tokens);
