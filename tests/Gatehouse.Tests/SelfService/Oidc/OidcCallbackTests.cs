@@ -95,9 +95,9 @@ public sealed class OidcCallbackTests(OidcServerFixture fixture) : IClassFixture
     private sealed record Upstream(string State, string Nonce, string Challenge, string RedirectUri, string FlowId);
 
     /// <summary>Starts a browser flow of <paramref name="kind"/> and clicks the provider's button: where Gatehouse sends the browser.</summary>
-    private static async Task<Upstream> ClickProvider(TestServer s, Browser browser, string kind, string provider = "test-idp")
+    private static async Task<Upstream> ClickProvider(TestServer s, Browser browser, string kind, string provider = "test-idp", string query = "")
     {
-        var init = await browser.Client.GetAsync($"/self-service/{kind}/browser");
+        var init = await browser.Client.GetAsync($"/self-service/{kind}/browser{query}");
         Assert.Equal(HttpStatusCode.SeeOther, init.StatusCode);
         var flowId = QueryHelpers.ParseQuery(init.Headers.Location!.Query)["flow"].ToString();
         using var fetch = new HttpRequestMessage(HttpMethod.Get, $"/self-service/{kind}/flows?id={flowId}");
@@ -430,5 +430,59 @@ public sealed class OidcCallbackTests(OidcServerFixture fixture) : IClassFixture
             var method = (await Whoami(s, browser))["authentication_methods"]!.AsArray().Single()!;
             Assert.Equal(("oidc", "aal1", "test-idp"), ((string?)method["method"], (string?)method["aal"], (string?)method["provider"]));
         }
+    }
+
+    /// <summary>An OAuth2 client of Gatehouse's own provider and a login challenge for it (what /oauth2/auth hands the login UI).</summary>
+    private static async Task<string> LoginChallenge(TestServer s, Browser browser)
+    {
+        const string redirect = "https://app.example/callback";
+        var client = await (await s.AdminWithKey.PostJson("/admin/clients",
+            $$"""{"redirect_uris":["{{redirect}}"],"scope":"openid email","grant_types":["authorization_code"]}""")).Json(HttpStatusCode.Created);
+        var verifier = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        var challenge = Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(System.Security.Cryptography.SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
+        var auth = await browser.Client.GetAsync($"/oauth2/auth?response_type=code&client_id={client["client_id"]}&redirect_uri={Uri.EscapeDataString(redirect)}&scope=openid&state=state-123456&code_challenge={challenge}&code_challenge_method=S256");
+        Assert.True(auth.StatusCode is HttpStatusCode.Found or HttpStatusCode.SeeOther, $"/oauth2/auth answered {(int)auth.StatusCode}");
+        var loginChallenge = QueryHelpers.ParseQuery(auth.Headers.Location!.Query)["login_challenge"].ToString();
+        Assert.NotEmpty(loginChallenge);
+        return loginChallenge;
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_login_flow_for_an_oauth2_client_that_becomes_a_registration_still_answers_the_login_request(string provider)
+    {
+        var s = await fixture.Get(provider);
+        var idp = await fixture.Idp();
+        var subject = "sub-" + Guid.NewGuid().ToString("N")[..10];
+        using var browser = new Browser(s.PublicUrl);
+        var challenge = await LoginChallenge(s, browser);
+        var up = await ClickProvider(s, browser, "login", query: "?login_challenge=" + Uri.EscapeDataString(challenge));
+        var done = await Callback(browser, up, idp.Claims(subject, fixture.Clock.GetUtcNow(), up.Nonce));
+        Assert.Equal(HttpStatusCode.SeeOther, done.StatusCode);
+        Assert.StartsWith(s.PublicUrl + "/oauth2/auth?", done.Headers.Location!.ToString(), StringComparison.Ordinal);
+        Assert.Contains("login_verifier=", done.Headers.Location!.Query, StringComparison.Ordinal);
+        Assert.Equal(1, await IdentitiesWith(s, $"{subject}@idp.test"));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_registration_flow_for_an_oauth2_client_that_becomes_a_login_still_answers_the_login_request(string provider)
+    {
+        var s = await fixture.Get(provider);
+        var idp = await fixture.Idp();
+        var subject = "sub-" + Guid.NewGuid().ToString("N")[..10];
+        using (var first = new Browser(s.PublicUrl))
+        {
+            var signUp = await ClickProvider(s, first, "registration");
+            Assert.Equal(HttpStatusCode.SeeOther, (await Callback(first, signUp, idp.Claims(subject, fixture.Clock.GetUtcNow(), signUp.Nonce))).StatusCode);
+        }
+        using var browser = new Browser(s.PublicUrl);
+        var challenge = await LoginChallenge(s, browser);
+        var up = await ClickProvider(s, browser, "registration", query: "?login_challenge=" + Uri.EscapeDataString(challenge));
+        var flow = await BrowserFlow(browser, "registration", up.FlowId);
+        Assert.Equal(challenge, (string?)flow["oauth2_login_challenge"]);
+        Assert.NotNull(flow["oauth2_login_request"]?["client"]);
+        var done = await Callback(browser, up, idp.Claims(subject, fixture.Clock.GetUtcNow(), up.Nonce));
+        Assert.Equal(HttpStatusCode.SeeOther, done.StatusCode);
+        Assert.StartsWith(s.PublicUrl + "/oauth2/auth?", done.Headers.Location!.ToString(), StringComparison.Ordinal);
+        Assert.Contains("login_verifier=", done.Headers.Location!.Query, StringComparison.Ordinal);
     }
 }

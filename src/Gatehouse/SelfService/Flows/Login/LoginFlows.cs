@@ -197,6 +197,7 @@ public sealed class LoginFlows(
         var flow = flows.Create(FlowKinds.Login, from.Type, http, options.Selfservice.Flows.Login.Lifespan, from.ReturnTo, from.CsrfToken);
         flow.RequestedAal = AssuranceLevels.Aal1;
         flow.TransientPayload = from.TransientPayload;
+        OAuth2LoginChallenges.CarryOver(from, flow);
         var ui = new UiContainer { Action = flows.ActionUrl(flow) };
         if (flow.Type == FlowTypes.Browser) ui.Nodes.Add(UiNodes.Csrf(flow.CsrfToken));
         var form = new LoginForm { Flow = flow, Ui = ui };
