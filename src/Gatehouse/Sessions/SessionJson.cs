@@ -82,10 +82,16 @@ public sealed class SessionJson(IdentityJson identities, TimeProvider time)
 
     public static string SerializeMethods(JsonArray methods) => methods.ToJsonString(HttpJson.Options);
 
-    public static JsonObject MethodNode(AuthenticationMethod method) => new()
+    public static JsonObject MethodNode(AuthenticationMethod method)
     {
-        ["method"] = method.Method,
-        ["aal"] = method.Aal,
-        ["completed_at"] = GoTimeJsonConverter.Format(method.CompletedAt),
-    };
+        var node = new JsonObject
+        {
+            ["method"] = method.Method,
+            ["aal"] = method.Aal,
+            ["completed_at"] = GoTimeJsonConverter.Format(method.CompletedAt),
+        };
+        // Kratos's omitempty: only social sign-in names its provider.
+        if (!string.IsNullOrEmpty(method.Provider)) node["provider"] = method.Provider;
+        return node;
+    }
 }

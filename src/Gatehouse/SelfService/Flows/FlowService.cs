@@ -137,8 +137,8 @@ public sealed class FlowService(IFlowStore store, GatehouseOptions options, Time
         {
             o["refresh"] = flow.Refresh;
             o["requested_aal"] = flow.RequestedAal ?? "aal1";
-            if (Login.OAuth2LoginChallenges.Of(flow) is { } challenge) o["oauth2_login_challenge"] = challenge;
         }
+        if (Login.OAuth2LoginChallenges.Of(flow) is { } challenge) o["oauth2_login_challenge"] = challenge;
         if (flow.Kind is FlowKinds.Login or FlowKinds.Registration or FlowKinds.Settings) o["organization_id"] = null;
         o["state"] = flow.State;
         if (flow.TransientPayload is not null) o["transient_payload"] = JsonNode.Parse(flow.TransientPayload);

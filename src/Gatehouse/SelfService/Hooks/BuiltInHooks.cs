@@ -18,7 +18,7 @@ public sealed class SessionHook(SessionManager sessions, TimeProvider time) : IF
     public async Task<IdentityChanges?> ExecuteAsync(HookConfig config, HookContext context, CancellationToken ct)
     {
         if (context.FlowKind != FlowKinds.Registration || context.Identity is null) return null;
-        var issued = await sessions.IssueAsync(context.Identity, new AuthenticationMethod(context.Method ?? "password", "aal1", time.GetUtcNow().UtcDateTime), context.Http, ct);
+        var issued = await sessions.IssueAsync(context.Identity, new AuthenticationMethod(context.Method ?? "password", "aal1", time.GetUtcNow().UtcDateTime, context.Provider), context.Http, ct);
         if (context.Flow.Type == FlowTypes.Browser) sessions.WriteCookie(context.Http, issued);
         context.Issued = issued;
         context.Session = issued.Session;

@@ -16,6 +16,9 @@ public sealed class HookContext
     /// <summary>The method that completed the flow (<c>password</c>, <c>profile</c>, <c>code</c>, ...); none for before hooks.</summary>
     public string? Method { get; init; }
 
+    /// <summary>The provider of a social sign-in (<c>oidc</c>), recorded with the session's method as Kratos does.</summary>
+    public string? Provider { get; init; }
+
     /// <summary>The identity the flow is about; during a registration's pre-persist phase, one not saved yet.</summary>
     public Identity? Identity { get; set; }
 

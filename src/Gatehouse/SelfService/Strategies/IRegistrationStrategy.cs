@@ -104,6 +104,9 @@ public abstract record RegistrationOutcome
         /// <summary>Applied to the built identity before the hooks run (what the import shape cannot carry, e.g. encrypted upstream tokens, metadata).</summary>
         public Action<Identities.Identity>? Complete { get; init; }
 
+        /// <summary>The social sign-in provider the identity signed up with (recorded with the session's method).</summary>
+        public string? Provider { get; init; }
+
         /// <summary>
         /// When the identity collides with an existing one (an identifier or address taken): the method's own answer (social
         /// sign-in: Kratos's account linking login flow). True when it answered; false leaves the flow's default (4000007).

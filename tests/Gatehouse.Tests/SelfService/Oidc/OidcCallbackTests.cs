@@ -29,6 +29,9 @@ public sealed class OidcServerFixture : IAsyncDisposable
 
     public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
 
+    /// <summary>Lines up concurrent reads of one flow (disarmed unless a test arms it).</summary>
+    public FlowReadGate Gate { get; } = new();
+
     public Task<TestOpenIdProvider> Idp()
     {
         lock (_lock) return _idp ??= TestOpenIdProvider.StartAsync();
@@ -61,7 +64,11 @@ public sealed class OidcServerFixture : IAsyncDisposable
                             IssuerUrl = "http://127.0.0.1:1", MapperUrl = "base64://e30=",
                         },
                     ];
-                }, services => services.AddSingleton<TimeProvider>(Clock));
+                }, services =>
+                {
+                    services.AddSingleton<TimeProvider>(Clock);
+                    FlowReadGate.Install(services, Gate);
+                });
                 _servers[provider] = server;
             }
         }
@@ -88,9 +95,9 @@ public sealed class OidcCallbackTests(OidcServerFixture fixture) : IClassFixture
     private sealed record Upstream(string State, string Nonce, string Challenge, string RedirectUri, string FlowId);
 
     /// <summary>Starts a browser flow of <paramref name="kind"/> and clicks the provider's button: where Gatehouse sends the browser.</summary>
-    private static async Task<Upstream> ClickProvider(TestServer s, Browser browser, string kind, string provider = "test-idp")
+    private static async Task<Upstream> ClickProvider(TestServer s, Browser browser, string kind, string provider = "test-idp", string query = "")
     {
-        var init = await browser.Client.GetAsync($"/self-service/{kind}/browser");
+        var init = await browser.Client.GetAsync($"/self-service/{kind}/browser{query}");
         Assert.Equal(HttpStatusCode.SeeOther, init.StatusCode);
         var flowId = QueryHelpers.ParseQuery(init.Headers.Location!.Query)["flow"].ToString();
         using var fetch = new HttpRequestMessage(HttpMethod.Get, $"/self-service/{kind}/flows?id={flowId}");
@@ -378,5 +385,104 @@ public sealed class OidcCallbackTests(OidcServerFixture fixture) : IClassFixture
             var admin = await (await s.AdminWithKey.GetAsync($"/admin/identities/{id}")).Json(HttpStatusCode.OK);
             Assert.Null(admin["credentials"]!["oidc"]);
         }
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Two_concurrent_callbacks_with_the_same_state_cannot_both_succeed(string provider)
+    {
+        var s = await fixture.Get(provider);
+        var idp = await fixture.Idp();
+        var subject = "sub-" + Guid.NewGuid().ToString("N")[..10];
+        using (var first = new Browser(s.PublicUrl))
+        {
+            var signUp = await ClickProvider(s, first, "registration");
+            Assert.Equal(HttpStatusCode.SeeOther, (await Callback(first, signUp, idp.Claims(subject, fixture.Clock.GetUtcNow(), signUp.Nonce))).StatusCode);
+        }
+
+        // Both callbacks read the flow while it still waits for the state (each with a code of its own, so the provider
+        // does not decide); only one may spend the state.
+        using var browser = new Browser(s.PublicUrl);
+        var up = await ClickProvider(s, browser, "login");
+        browser.Client.DefaultRequestHeaders.Accept.Clear();
+        browser.Client.DefaultRequestHeaders.Accept.ParseAdd("application/json");
+        fixture.Gate.Arm(Guid.Parse(up.FlowId));
+        var results = await Task.WhenAll(
+            Callback(browser, up, idp.Claims(subject, fixture.Clock.GetUtcNow(), up.Nonce)),
+            Callback(browser, up, idp.Claims(subject, fixture.Clock.GetUtcNow(), up.Nonce)));
+        var statuses = results.Select(r => (int)r.StatusCode).Order().ToArray();
+        Assert.Equal(1, statuses.Count(c => c == 400));
+        Assert.Equal(1, statuses.Count(c => c != 400));
+        var refused = results.Single(r => r.StatusCode == HttpStatusCode.BadRequest);
+        Assert.Contains("already used", (string?)(await refused.Error(HttpStatusCode.BadRequest))["reason"], StringComparison.Ordinal);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task The_sessions_method_names_the_provider_after_sign_up_and_sign_in(string provider)
+    {
+        var s = await fixture.Get(provider);
+        var idp = await fixture.Idp();
+        var subject = "sub-" + Guid.NewGuid().ToString("N")[..10];
+        foreach (var kind in new[] { "registration", "login" })
+        {
+            using var browser = new Browser(s.PublicUrl);
+            var up = await ClickProvider(s, browser, kind);
+            Assert.Equal(HttpStatusCode.SeeOther, (await Callback(browser, up, idp.Claims(subject, fixture.Clock.GetUtcNow(), up.Nonce))).StatusCode);
+            var method = (await Whoami(s, browser))["authentication_methods"]!.AsArray().Single()!;
+            Assert.Equal(("oidc", "aal1", "test-idp"), ((string?)method["method"], (string?)method["aal"], (string?)method["provider"]));
+        }
+    }
+
+    /// <summary>An OAuth2 client of Gatehouse's own provider and a login challenge for it (what /oauth2/auth hands the login UI).</summary>
+    private static async Task<string> LoginChallenge(TestServer s, Browser browser)
+    {
+        const string redirect = "https://app.example/callback";
+        var client = await (await s.AdminWithKey.PostJson("/admin/clients",
+            $$"""{"redirect_uris":["{{redirect}}"],"scope":"openid email","grant_types":["authorization_code"]}""")).Json(HttpStatusCode.Created);
+        var verifier = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        var challenge = Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(System.Security.Cryptography.SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
+        var auth = await browser.Client.GetAsync($"/oauth2/auth?response_type=code&client_id={client["client_id"]}&redirect_uri={Uri.EscapeDataString(redirect)}&scope=openid&state=state-123456&code_challenge={challenge}&code_challenge_method=S256");
+        Assert.True(auth.StatusCode is HttpStatusCode.Found or HttpStatusCode.SeeOther, $"/oauth2/auth answered {(int)auth.StatusCode}");
+        var loginChallenge = QueryHelpers.ParseQuery(auth.Headers.Location!.Query)["login_challenge"].ToString();
+        Assert.NotEmpty(loginChallenge);
+        return loginChallenge;
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_login_flow_for_an_oauth2_client_that_becomes_a_registration_still_answers_the_login_request(string provider)
+    {
+        var s = await fixture.Get(provider);
+        var idp = await fixture.Idp();
+        var subject = "sub-" + Guid.NewGuid().ToString("N")[..10];
+        using var browser = new Browser(s.PublicUrl);
+        var challenge = await LoginChallenge(s, browser);
+        var up = await ClickProvider(s, browser, "login", query: "?login_challenge=" + Uri.EscapeDataString(challenge));
+        var done = await Callback(browser, up, idp.Claims(subject, fixture.Clock.GetUtcNow(), up.Nonce));
+        Assert.Equal(HttpStatusCode.SeeOther, done.StatusCode);
+        Assert.StartsWith(s.PublicUrl + "/oauth2/auth?", done.Headers.Location!.ToString(), StringComparison.Ordinal);
+        Assert.Contains("login_verifier=", done.Headers.Location!.Query, StringComparison.Ordinal);
+        Assert.Equal(1, await IdentitiesWith(s, $"{subject}@idp.test"));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_registration_flow_for_an_oauth2_client_that_becomes_a_login_still_answers_the_login_request(string provider)
+    {
+        var s = await fixture.Get(provider);
+        var idp = await fixture.Idp();
+        var subject = "sub-" + Guid.NewGuid().ToString("N")[..10];
+        using (var first = new Browser(s.PublicUrl))
+        {
+            var signUp = await ClickProvider(s, first, "registration");
+            Assert.Equal(HttpStatusCode.SeeOther, (await Callback(first, signUp, idp.Claims(subject, fixture.Clock.GetUtcNow(), signUp.Nonce))).StatusCode);
+        }
+        using var browser = new Browser(s.PublicUrl);
+        var challenge = await LoginChallenge(s, browser);
+        var up = await ClickProvider(s, browser, "registration", query: "?login_challenge=" + Uri.EscapeDataString(challenge));
+        var flow = await BrowserFlow(browser, "registration", up.FlowId);
+        Assert.Equal(challenge, (string?)flow["oauth2_login_challenge"]);
+        Assert.NotNull(flow["oauth2_login_request"]?["client"]);
+        var done = await Callback(browser, up, idp.Claims(subject, fixture.Clock.GetUtcNow(), up.Nonce));
+        Assert.Equal(HttpStatusCode.SeeOther, done.StatusCode);
+        Assert.StartsWith(s.PublicUrl + "/oauth2/auth?", done.Headers.Location!.ToString(), StringComparison.Ordinal);
+        Assert.Contains("login_verifier=", done.Headers.Location!.Query, StringComparison.Ordinal);
     }
 }

@@ -174,7 +174,7 @@ public sealed class LoginFlows(
     /// Signs in an identity a method proved outside a submit (social sign-in's callback): the flow's refusals apply
     /// (a refresh signs in the same identity; a disabled one does not sign in), then hooks and session as for a submit.
     /// </summary>
-    public async Task CompleteExternalAsync(HttpContext http, SelfServiceFlow flow, ILoginStrategy strategy, Identity identity, CancellationToken ct)
+    public async Task CompleteExternalAsync(HttpContext http, SelfServiceFlow flow, ILoginStrategy strategy, Identity identity, CancellationToken ct, string? provider = null)
     {
         var ui = UiContainer.FromJson(flow.Ui);
         ui.ClearMessages();
@@ -185,7 +185,7 @@ public sealed class LoginFlows(
             await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
             return;
         }
-        await CompleteAsync(http, flow, ui, strategy, identity, await sessions.FromRequestAsync(http, ct), ct);
+        await CompleteAsync(http, flow, ui, strategy, identity, await sessions.FromRequestAsync(http, ct), ct, provider);
     }
 
     /// <summary>
@@ -197,6 +197,7 @@ public sealed class LoginFlows(
         var flow = flows.Create(FlowKinds.Login, from.Type, http, options.Selfservice.Flows.Login.Lifespan, from.ReturnTo, from.CsrfToken);
         flow.RequestedAal = AssuranceLevels.Aal1;
         flow.TransientPayload = from.TransientPayload;
+        OAuth2LoginChallenges.CarryOver(from, flow);
         var ui = new UiContainer { Action = flows.ActionUrl(flow) };
         if (flow.Type == FlowTypes.Browser) ui.Nodes.Add(UiNodes.Csrf(flow.CsrfToken));
         var form = new LoginForm { Flow = flow, Ui = ui };
@@ -207,7 +208,7 @@ public sealed class LoginFlows(
         return flow;
     }
 
-    private async Task CompleteAsync(HttpContext http, SelfServiceFlow flow, UiContainer ui, ILoginStrategy strategy, Identity identity, Session? current, CancellationToken ct)
+    private async Task CompleteAsync(HttpContext http, SelfServiceFlow flow, UiContainer ui, ILoginStrategy strategy, Identity identity, Session? current, CancellationToken ct, string? provider = null)
     {
         // Account linking (Kratos's checkDuplicateCredentialsIdentifierMatch): a login flow a colliding social sign-up
         // turned into links that credential only to the identity owning the colliding identifier, once it proved itself.
@@ -224,7 +225,7 @@ public sealed class LoginFlows(
         }
 
         // Hooks that may stop the login (require_verified_address, web hooks that read their answer) run before any session exists.
-        var hookContext = new HookContext { Http = http, Flow = flow, FlowKind = FlowKinds.Login, Method = strategy.Name, Identity = identity, IdentityPersisted = true };
+        var hookContext = new HookContext { Http = http, Flow = flow, FlowKind = FlowKinds.Login, Method = strategy.Name, Provider = provider, Identity = identity, IdentityPersisted = true };
         try
         {
             await hooks.RunAfterAsync(HookPhase.PrePersist, hookContext, ct);
@@ -242,7 +243,7 @@ public sealed class LoginFlows(
         }
         identity = hookContext.Identity;
 
-        var method1 = new AuthenticationMethod(strategy.Name, strategy.Aal, flows.Now());
+        var method1 = new AuthenticationMethod(strategy.Name, strategy.Aal, flows.Now(), provider);
         IssuedSession? issued = null;
         // A refresh or a second factor completes the session the request came with (same id and token, one more method);
         // another identity's proof gets a fresh session, as in Kratos.

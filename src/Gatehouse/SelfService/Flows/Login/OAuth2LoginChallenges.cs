@@ -20,14 +20,26 @@ public sealed class OAuth2LoginChallenges(LoginConsentService oauth2, GatehouseO
     public const string Parameter = "login_challenge";
 
     /// <summary>
-    /// The challenge a flow was started with. As in Kratos, it is part of the flow's <c>request_url</c> (Kratos also keeps
-    /// it there and in <c>oauth2_login_challenge</c>); the step-up login reads it from there too.
+    /// The challenge a login or registration flow was started with. As in Kratos, it is part of the flow's
+    /// <c>request_url</c> (Kratos also keeps it there and in <c>oauth2_login_challenge</c>); the step-up login reads it
+    /// from there too.
     /// </summary>
     public static string? Of(SelfServiceFlow flow)
     {
         ArgumentNullException.ThrowIfNull(flow);
-        if (flow.Kind != FlowKinds.Login || !Uri.TryCreate(flow.RequestUrl, UriKind.Absolute, out var url)) return null;
+        if (flow.Kind is not (FlowKinds.Login or FlowKinds.Registration) || !Uri.TryCreate(flow.RequestUrl, UriKind.Absolute, out var url)) return null;
         return QueryHelpers.ParseQuery(url.Query).TryGetValue(Parameter, out var v) && v.ToString().Length > 0 ? v.ToString() : null;
+    }
+
+    /// <summary>
+    /// A flow made from another (social sign-in switching between login and registration) answers the same OAuth2 login
+    /// request, as Kratos passes <c>OAuth2LoginChallenge</c> on: the challenge goes into the new flow's <c>request_url</c>.
+    /// </summary>
+    public static void CarryOver(SelfServiceFlow from, SelfServiceFlow to)
+    {
+        ArgumentNullException.ThrowIfNull(to);
+        if (Of(from) is not { } challenge || Of(to) is not null) return;
+        to.RequestUrl = QueryHelpers.AddQueryString(to.RequestUrl, Parameter, challenge);
     }
 
     /// <summary>The challenge of a request that starts a flow; null without one, 400 when it is present but empty (Kratos's <c>GetLoginChallengeID</c>).</summary>

@@ -32,6 +32,7 @@ public sealed class RegistrationFlows(
     IdentityJson identityJson,
     Verification.VerificationFlows verification,
     HookRunner hooks,
+    Login.OAuth2LoginChallenges oauth2Logins,
     GatehouseOptions options)
 {
     private bool ProfileFirst => options.Selfservice.Flows.Registration.ProfileFirst;
@@ -47,8 +48,23 @@ public sealed class RegistrationFlows(
         // Kratos's SelfServiceFlowIdentitySchema: other schemas are for the admin API only.
         if (!schemas.IsSelfServiceSelectable(schema))
             throw GatehouseError.BadRequest($"Requested identity schema \"{schemaParam}\" is not enabled for self-service flows.");
-        if (await sessions.FromRequestAsync(http, ct) is not null)
+        // Started for Gatehouse's OAuth2 provider (Kratos's registration with Hydra): the flow carries the login challenge
+        // and, once a session exists, accepts the login request.
+        var loginChallenge = type == FlowTypes.Browser ? Login.OAuth2LoginChallenges.FromQuery(http.Request) : null;
+        var loginRequest = loginChallenge is null ? null : await oauth2Logins.GetAsync(loginChallenge, ct);
+        if (await sessions.FromRequestAsync(http, ct) is { } session)
         {
+            if (loginChallenge is not null)
+            {
+                // Kratos: a login request Hydra lets skip is accepted for the session; otherwise the browser goes to the
+                // login flow with the same query, which asks the session to sign in again.
+                var next = loginRequest!["skip"]?.GetValue<bool>() == true
+                    ? await oauth2Logins.AcceptAsync(loginChallenge, session, ct)
+                    : flows.PublicBase + "/self-service/login/browser" + http.Request.QueryString;
+                if (FlowService.WantsJson(http.Request)) throw FlowResponder.BrowserLocationChangeRequired(next);
+                FlowService.Redirect(http, next);
+                return;
+            }
             if (type == FlowTypes.Browser && !FlowService.WantsJson(http.Request))
             {
                 FlowService.Redirect(http, returnUrls.Resolve(returnTo));
@@ -80,7 +96,14 @@ public sealed class RegistrationFlows(
     /// The flow as the public fetch endpoint answers it, by the same rules (a browser flow only for the browser holding its
     /// CSRF cookie; expired → 410); used by that endpoint and, in-process, by the built-in pages.
     /// </summary>
-    public Task<JsonObject> FetchAsync(HttpContext http, Guid id) => flows.FetchAsync(http, id, FlowKinds.Registration);
+    public async Task<JsonObject> FetchAsync(HttpContext http, Guid id)
+    {
+        var flow = await flows.FetchAsync(http, id, FlowKinds.Registration);
+        // As for login (Kratos's getRegistrationFlow): the OAuth2 login request the flow answers, for the UI.
+        if (flow["oauth2_login_challenge"] is JsonValue challenge)
+            flow["oauth2_login_request"] = await oauth2Logins.GetAsync(challenge.GetValue<string>(), http.RequestAborted);
+        return flow;
+    }
 
     private UiContainer FirstStep(SelfServiceFlow flow, IdentitySchema schema, JsonNode? traits) => Form(flow, schema, traits, RegistrationStep.First);
 
@@ -110,6 +133,7 @@ public sealed class RegistrationFlows(
         {
             var replacement = flows.Create(FlowKinds.Registration, flow.Type, http, options.Selfservice.Flows.Registration.Lifespan, flow.ReturnTo, flow.CsrfToken);
             replacement.InternalContext = new JsonObject { ["schema_id"] = schema.Id }.ToJsonString();
+            Login.OAuth2LoginChallenges.CarryOver(flow, replacement);
             var rui = FirstStep(replacement, schema, null);
             rui.Messages.Add(Messages.RegistrationFlowExpired((flows.Now() - flow.ExpiresAt).TotalMinutes));
             replacement.Ui = rui.ToJson().ToJsonString();
@@ -165,6 +189,7 @@ public sealed class RegistrationFlows(
         var flow = flows.Create(FlowKinds.Registration, from.Type, http, options.Selfservice.Flows.Registration.Lifespan, from.ReturnTo, from.CsrfToken);
         flow.InternalContext = new JsonObject { ["schema_id"] = schemas.Default.Id }.ToJsonString();
         flow.TransientPayload = from.TransientPayload;
+        Login.OAuth2LoginChallenges.CarryOver(from, flow);
         flow.Ui = FirstStep(flow, schemas.Default, null).ToJson().ToJsonString();
         await hooks.RunBeforeAsync(http, flow, ct);
         await flows.InsertAsync(flow, ct);
@@ -201,7 +226,7 @@ public sealed class RegistrationFlows(
         });
         if (verifiedAddresses is { Count: > 0 }) MarkVerified(identity, verifiedAddresses);
         create.Complete?.Invoke(identity);
-        var hookContext = new HookContext { Http = http, Flow = flow, FlowKind = FlowKinds.Registration, Method = method, Identity = identity };
+        var hookContext = new HookContext { Http = http, Flow = flow, FlowKind = FlowKinds.Registration, Method = method, Provider = create.Provider, Identity = identity };
         try
         {
             await hooks.RunAfterAsync(HookPhase.PrePersist, hookContext, ct);
@@ -244,6 +269,18 @@ public sealed class RegistrationFlows(
         await flows.UpdateAsync(flow, ct);
         var returnTo = hookContext.RedirectBrowserTo
             ?? returnUrls.Resolve(flow.ReturnTo, options.Selfservice.Flows.Registration.After.DefaultBrowserReturnUrlFor(method));
+        if (flow.Type == FlowTypes.Browser && hookContext.RedirectBrowserTo is null && Login.OAuth2LoginChallenges.Of(flow) is { } loginChallenge)
+        {
+            // Kratos's post-registration hook with Hydra: the login request is accepted for the new session and the browser
+            // goes back to /oauth2/auth (SPAs: 422 with the URL, as after a login). Without a session (no session hook),
+            // the browser goes to the login flow for the same request, so the new account signs in there.
+            var next = hookContext.Issued is { } issued
+                ? await oauth2Logins.AcceptAsync(loginChallenge, issued.Session, ct)
+                : flows.PublicBase + "/self-service/login/browser?" + Login.OAuth2LoginChallenges.Parameter + "=" + Uri.EscapeDataString(loginChallenge);
+            if (FlowService.WantsJson(http.Request)) throw FlowResponder.BrowserLocationChangeRequired(next);
+            FlowService.Redirect(http, next);
+            return;
+        }
         await responder.RespondSuccessAsync(http, flow, hookContext.Issued, identity, identityJson, returnTo, showVerification);
     }
 

@@ -84,12 +84,13 @@ public sealed partial class OidcCallback(
         if (flow.State == FlowStates.PassedChallenge)
             throw GatehouseError.BadRequest("The request was already completed successfully and can not be retried.");
 
-        // Used once: the flow forgets the state's id before anything else happens, so a replayed callback is refused.
+        // Used once: the flow forgets the state's id before anything else happens, in one conditional update (the context
+        // must still be the one read here), so a replayed callback — even one racing this one — is refused.
         var context = JsonNode.Parse(flow.InternalContext ?? "{}") as JsonObject ?? [];
-        if (!OidcState.SameValue((string?)context[OidcStrategy.StateContextKey], state.Id))
-            throw GatehouseError.BadRequest("Unable to complete OpenID Connect flow because the state parameter was already used or belongs to an earlier attempt.");
+        var used = GatehouseError.BadRequest("Unable to complete OpenID Connect flow because the state parameter was already used or belongs to an earlier attempt.");
+        if (!OidcState.SameValue((string?)context[OidcStrategy.StateContextKey], state.Id)) throw used;
         context.Remove(OidcStrategy.StateContextKey);
-        flow.InternalContext = context.ToJsonString();
+        if (!await flows.SwapInternalContextAsync(flow, context.ToJsonString(), ct)) throw used;
         flow.Active = strategy.Name;
         await flows.UpdateAsync(flow, ct);
         if (flow.Type == FlowTypes.Api) http.Response.Cookies.Delete(OidcStrategy.ContinuityCookie, new CookieOptions { Path = "/self-service/methods/oidc/" });
@@ -130,7 +131,7 @@ public sealed partial class OidcCallback(
         if (existing is not null)
         {
             var loginFlow = flow.Kind == FlowKinds.Login ? flow : await login.CreateForAsync(http, flow, ct);
-            await login.CompleteExternalAsync(http, loginFlow, strategy, existing, ct);
+            await login.CompleteExternalAsync(http, loginFlow, strategy, existing, ct, provider.Id);
             return;
         }
         var registrationFlow = flow.Kind == FlowKinds.Registration ? flow : await registration.CreateForAsync(http, flow, ct);
@@ -175,6 +176,7 @@ public sealed partial class OidcCallback(
         };
         var outcome = new RegistrationOutcome.CreateIdentity(ui, traits, credentials, mapped.VerifiedAddresses)
         {
+            Provider = provider.Id,
             Complete = identity =>
             {
                 OidcCredentials.StoreTokens(cipher, identity, provider.Id, subject, tokens);
