@@ -42,6 +42,19 @@ public sealed class TestServer : IAsyncDisposable
     public HttpClient PublicWithKey { get; }
     public IServiceProvider Services => _app.Services;
 
+    /// <summary>
+    /// The whoami cache, once it is on: on PostgreSQL it turns on only when its change listener has connected, which
+    /// happens in the background after start (waited for up to 15 s; the test fails if it does not come on).
+    /// </summary>
+    public async Task<Gatehouse.Sessions.WhoamiCache> WhoamiCacheOnAsync()
+    {
+        var cache = Services.GetRequiredService<Gatehouse.Sessions.WhoamiCache>();
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (!cache.Enabled && DateTime.UtcNow < deadline) await Task.Delay(20);
+        Xunit.Assert.True(cache.Enabled, "the whoami cache did not come on");
+        return cache;
+    }
+
     public static async Task<TestServer> StartAsync(string provider, Action<GatehouseOptions>? configure = null, Action<IServiceCollection>? configureServices = null)
     {
         var options = new GatehouseOptions { Dsn = await Db.NewDsnAsync(provider), Dev = false };

@@ -68,9 +68,7 @@ public sealed class TokenizeAsTests(TokenizerServerFixture fixture) : IClassFixt
     private async Task<TestServer> Server(string db)
     {
         var s = await fixture.Get(db);
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (!Cache(s).Enabled && DateTime.UtcNow < deadline) await Task.Delay(20);
-        Assert.True(Cache(s).Enabled, "the whoami cache did not come on");
+        await s.WhoamiCacheOnAsync();
         return s;
     }
 

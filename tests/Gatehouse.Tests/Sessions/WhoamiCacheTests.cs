@@ -21,9 +21,7 @@ public sealed class WhoamiCacheTests(ServerFixture fixture) : IClassFixture<Serv
     /// <summary>On PostgreSQL the cache turns on once its listener is connected.</summary>
     private static async Task<TestServer> Ready(TestServer s)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (!Cache(s).Enabled && DateTime.UtcNow < deadline) await Task.Delay(20);
-        Assert.True(Cache(s).Enabled, "the whoami cache did not come on");
+        await s.WhoamiCacheOnAsync();
         return s;
     }
 

@@ -27,38 +27,10 @@ public sealed partial class LookupSecretStrategy
     /// already used (also when another request spent it a moment earlier). The attempt is counted before the comparison
     /// and forgotten when it succeeds.
     /// </summary>
-    public async Task<Identity?> AuthenticateAsync(LoginSubmission submission, CancellationToken ct)
-    {
-        var ui = submission.Ui;
-        var code = (FormBody.String(submission.Body, "lookup_secret") ?? "").Trim();
-        if (submission.Current is not { } session) return null;
-        var identity = await store.FindConfidentialAsync(session.IdentityId, ct);
-        if (identity is null || Enrolled(identity.Credentials) is not { } credential)
-        {
-            ui.Messages.Add(Messages.NoLookup());
-            return null;
-        }
-        if (code.Length == 0)
-        {
-            ui.AddMessage("lookup_secret", Messages.Required("lookup_secret"));
-            return null;
-        }
-        var subject = identity.Id.ToString();
-        var attempt = await limiter.CountAsync(RateLimitKind.SecondFactorPerIdentity, subject, ct);
-        if (!attempt.Allowed) throw RateLimiter.TooManyRequests(RateLimitKind.SecondFactorPerIdentity, attempt.RetryAfter);
-        if (await SpendAsync(identity.Id, credential, code, ct) is { } refusal)
-        {
-            ui.Messages.Add(refusal);
-            return null;
-        }
-        await limiter.ResetAsync(RateLimitKind.SecondFactorPerIdentity, subject, ct);
-        if (submission.Refusal(identity) is { } refused)
-        {
-            ui.Messages.Add(refused);
-            return null;
-        }
-        return identity;
-    }
+    public Task<Identity?> AuthenticateAsync(LoginSubmission submission, CancellationToken ct) =>
+        SecondFactorLogin.AuthenticateAsync(submission, store, limiter, "lookup_secret", Messages.NoLookup(),
+            identity => Enrolled(identity.Credentials) is { } credential ? code => SpendAsync(identity.Id, credential, code, ct) : null,
+            ct);
 
     /// <summary>
     /// Marks the code used (Kratos: <c>used_at</c>, UTC, whole seconds) by replacing the stored config only if it is
