@@ -26,6 +26,9 @@ internal sealed class BenchOptions
     public int BcryptCost { get; set; } = 12;
     public bool WhoamiCache { get; set; } = true;
 
+    /// <summary>Rate limits on (their defaults; the baseline run turns them off to show what they cost).</summary>
+    public bool RateLimits { get; set; } = true;
+
     /// <summary>Wrong-password logins per second against one account while whoami runs at <see cref="Rate"/> (0: no flood).</summary>
     public double FloodRate { get; set; } = 1000;
 }

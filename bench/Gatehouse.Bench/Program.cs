@@ -25,7 +25,7 @@ if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] is not ("identiti
     Console.Error.WriteLine("usage: Gatehouse.Bench identities|sessions [--count N] [--postgres DSN] [--out FILE] [--no-build] [--keep] [--server-dll PATH]");
     Console.Error.WriteLine("  identities: [--batch-size 1000] [--lookups 2000] [--lookup-warmup 200] [--page-repeats 100] [--creates 5000] [--concurrency 8]");
     Console.Error.WriteLine("  sessions:   [--sessions 100000] [--concurrency 8] [--seconds 10] [--rounds 2] [--rate 1000]");
-    Console.Error.WriteLine("              [--auth-concurrency 4] [--auth-seconds 20] [--bcrypt-cost 12] [--batch-size 1000] [--whoami-cache on|off]");
+    Console.Error.WriteLine("              [--auth-concurrency 4] [--auth-seconds 20] [--bcrypt-cost 12] [--batch-size 1000] [--whoami-cache on|off] [--rate-limits on|off]");
     Console.Error.WriteLine("              [--flood-rate 1000]  (wrong-password logins/s against one account during a second whoami open loop; 0: none)");
     return args.Length == 0 ? 2 : args[0] is "-h" or "--help" ? 0 : 2;
 }
@@ -59,6 +59,7 @@ for (var i = 1; i < args.Length; i++)
         case "--auth-seconds": options.AuthSeconds = NextInt(); break;
         case "--bcrypt-cost": options.BcryptCost = NextInt(); break;
         case "--flood-rate": options.FloodRate = NextInt(); break;
+        case "--rate-limits": options.RateLimits = Next() switch { "on" => true, "off" => false, var v => throw new ArgumentException($"--rate-limits: expected on or off, got {v}") }; break;
         case "--whoami-cache": options.WhoamiCache = Next() switch { "on" => true, "off" => false, var v => throw new ArgumentException($"--whoami-cache: expected on or off, got {v}") }; break;
         default: throw new ArgumentException($"unknown option {args[i]}");
     }
@@ -79,7 +80,7 @@ try
     }
     else
     {
-        await using var server = await GatehouseProcess.StartAsync(root, work.FullName, options.PostgresDsn, options.ServerDll, SessionsBenchmark.ServerConfig(options.BcryptCost, options.WhoamiCache));
+        await using var server = await GatehouseProcess.StartAsync(root, work.FullName, options.PostgresDsn, options.ServerDll, SessionsBenchmark.ServerConfig(options.BcryptCost, options.WhoamiCache, options.RateLimits));
         await using var bare = await BareEndpoint.StartAsync(work.FullName);
         markdown = (await new SessionsBenchmark(server, bare, options).RunAsync()).ToMarkdown();
     }

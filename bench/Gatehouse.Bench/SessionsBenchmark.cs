@@ -23,9 +23,10 @@ internal sealed class SessionsBenchmark(GatehouseProcess server, BareEndpoint ba
     /// The YAML the server runs with: unified registration with the session hook, no online breach check, bcrypt at the
     /// given cost, the whoami cache on (the default) or off (every whoami reads the database). Rate limits are on with
     /// their defaults, except that the driver's loopback address is limited per address like any client (so those
-    /// counters are exercised too) with limits it never reaches.
+    /// counters are exercised too) with limits it never reaches; or, with <paramref name="rateLimits"/> false, off
+    /// altogether (the baseline for what they cost).
     /// </summary>
-    public static string ServerConfig(int bcryptCost, bool whoamiCache) => $"""
+    public static string ServerConfig(int bcryptCost, bool whoamiCache, bool rateLimits = true) => $"""
         hashers:
           algorithm: bcrypt
           bcrypt:
@@ -48,6 +49,7 @@ internal sealed class SessionsBenchmark(GatehouseProcess server, BareEndpoint ba
               enabled: {(whoamiCache ? "true" : "false")}
         gatehouse:
           rate_limits:
+            enabled: {(rateLimits ? "true" : "false")}
             exempt_loopback: false
             flows_per_address:
               limit: 1000000000

@@ -38,7 +38,7 @@ internal sealed class SessionsReport(string provider, BenchOptions options)
             : string.Create(c, $"{r.ServerCpuMicros:0} µs");
         s.AppendLine(c, $"### {provider}: whoami with {options.Sessions:N0} sessions, login and registration ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC)");
         s.AppendLine();
-        s.AppendLine(c, $"Load average (1/5/15 min) at start: {LoadAtStart}; at end: {LoadAtEnd}. {options.Count:N0} identities imported in {ImportTime.TotalSeconds:0.0} s; {options.Sessions:N0} sessions (+ one device each) inserted in {InsertTime.TotalSeconds:0.0} s. bcrypt cost {options.BcryptCost}. whoami cache (`session.whoami.cache.enabled`): {(options.WhoamiCache ? "on" : "off")}.");
+        s.AppendLine(c, $"Load average (1/5/15 min) at start: {LoadAtStart}; at end: {LoadAtEnd}. {options.Count:N0} identities imported in {ImportTime.TotalSeconds:0.0} s; {options.Sessions:N0} sessions (+ one device each) inserted in {InsertTime.TotalSeconds:0.0} s. bcrypt cost {options.BcryptCost}. whoami cache (`session.whoami.cache.enabled`): {(options.WhoamiCache ? "on" : "off")}. Rate limits (`gatehouse.rate_limits.enabled`): {(options.RateLimits ? "on" : "off")}.");
         s.AppendLine();
         s.AppendLine(c, $"whoami, closed loop ({options.Concurrency} keep-alive clients, {options.Seconds} s per run, random token of {options.Sessions:N0} per request; server CPU per request = the serving process, + PostgreSQL's; driver CPU = the load driver's, shared machine):");
         s.AppendLine();
