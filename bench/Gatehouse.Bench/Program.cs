@@ -8,6 +8,8 @@ using Gatehouse.Bench;
 // drives it over HTTP and prints a table; the same table is written as markdown to --out.
 // `bare-endpoint PORT` is the sessions scenario's ceiling server, started by it in a child process.
 //   webauthn [N]: in process, the server CPU of N WebAuthn assertion verifications (no server started).
+//   passkeys   [--count 200] [--seconds 10] [--auth-concurrency 4] [--concurrency 8] [--postgres DSN] [--out FILE]:
+//              passkey sign-in through the API vs whoami + one verification (issue 12).
 if (args is ["bare-endpoint", var barePort])
 {
     await BareEndpoint.RunAsync(int.Parse(barePort, CultureInfo.InvariantCulture));
@@ -20,9 +22,9 @@ if (args is ["webauthn", ..])
     Console.WriteLine(await WebAuthnBenchmark.RunAsync(verifications));
     return 0;
 }
-if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] is not ("identities" or "sessions"))
+if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] is not ("identities" or "sessions" or "passkeys"))
 {
-    Console.Error.WriteLine("usage: Gatehouse.Bench identities|sessions [--count N] [--postgres DSN] [--out FILE] [--no-build] [--keep] [--server-dll PATH]");
+    Console.Error.WriteLine("usage: Gatehouse.Bench identities|sessions|passkeys [--count N] [--postgres DSN] [--out FILE] [--no-build] [--keep] [--server-dll PATH]");
     Console.Error.WriteLine("  identities: [--batch-size 1000] [--lookups 2000] [--lookup-warmup 200] [--page-repeats 100] [--creates 5000] [--concurrency 8]");
     Console.Error.WriteLine("  sessions:   [--sessions 100000] [--concurrency 8] [--seconds 10] [--rounds 2] [--rate 1000]");
     Console.Error.WriteLine("              [--auth-concurrency 4] [--auth-seconds 20] [--bcrypt-cost 12] [--batch-size 1000] [--whoami-cache on|off] [--rate-limits on|off]");
@@ -77,6 +79,11 @@ try
     {
         await using var server = await GatehouseProcess.StartAsync(root, work.FullName, options.PostgresDsn, options.ServerDll);
         markdown = (await new IdentitiesBenchmark(server, options).RunAsync()).ToMarkdown();
+    }
+    else if (scenario == "passkeys")
+    {
+        await using var server = await GatehouseProcess.StartAsync(root, work.FullName, options.PostgresDsn, options.ServerDll, PasskeyLoginBenchmark.ServerConfig);
+        markdown = await new PasskeyLoginBenchmark(server, options).RunAsync();
     }
     else
     {

@@ -19,45 +19,18 @@ namespace Gatehouse.Bench;
 /// </summary>
 internal static class WebAuthnBenchmark
 {
-    private const string Origin = "https://auth.example.com";
+    public const string Origin = "https://auth.example.com";
+
+    /// <summary>Mean thread CPU of one verification over <paramref name="count"/> (after a warm-up), in ms.</summary>
+    public static async Task<double> CpuPerVerificationAsync(int count)
+    {
+        var (cpu, _, _) = await MeasureAsync(count);
+        return cpu.TotalMilliseconds / count;
+    }
 
     public static async Task<string> RunAsync(int count)
     {
-        var rp = new WebAuthnRelyingParty("example.com", "Example", [Origin]);
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var credentialId = RandomNumberGenerator.GetBytes(16);
-        var handle = Encoding.ASCII.GetBytes("bench-user-handle");
-        var stored = new WebAuthnKey { Id = credentialId, PublicKey = CosePublicKey(key), IsPasswordless = true, AddedAt = DateTime.UtcNow };
-
-        // Answers are made up front: one ceremony (options + signed answer) per verification.
-        var ceremonies = new List<(string State, string Answer)>(count);
-        var begin = Stopwatch.StartNew();
-        var beginCpu = ThreadCpu();
-        for (var i = 0; i < count; i++)
-        {
-            var (options, state) = rp.BeginAssertion([], UserVerificationRequirement.Preferred);
-            ceremonies.Add((state, Sign(key, credentialId, handle, options["publicKey"]!["challenge"]!.GetValue<string>(), (uint)i + 1)));
-        }
-        var beginCpuEach = (ThreadCpu() - beginCpu) / count; // includes signing, an upper bound for BeginAssertion
-        begin.Stop();
-
-        // Warm-up (JIT, first allocations), then the measured loop; every verification must succeed.
-        for (var i = 0; i < Math.Min(200, count / 10); i++)
-            _ = await rp.FinishAssertionAsync(ceremonies[i].State, ceremonies[i].Answer, [stored], handle, DateTime.UtcNow, CancellationToken.None);
-        stored.SignCount = 0;
-        var samples = new double[count];
-        var cpuStart = ThreadCpu();
-        var wall = Stopwatch.StartNew();
-        for (var i = 0; i < count; i++)
-        {
-            var t0 = Stopwatch.GetTimestamp();
-            var result = await rp.FinishAssertionAsync(ceremonies[i].State, ceremonies[i].Answer, [stored], handle, DateTime.UtcNow, CancellationToken.None);
-            samples[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-            if (result.Value is null) throw new InvalidOperationException($"verification {i} failed: {result.Reason}");
-        }
-        wall.Stop();
-        var cpu = ThreadCpu() - cpuStart;
-        Array.Sort(samples);
+        var (cpu, samples, beginCpuEach) = await MeasureAsync(count);
         string Ms(double v) => v.ToString("0.000", CultureInfo.InvariantCulture) + " ms";
         var md = new StringBuilder();
         md.AppendLine("| measure | value |").AppendLine("|---|---|");
@@ -69,8 +42,45 @@ internal static class WebAuthnBenchmark
         return md.ToString();
     }
 
+    /// <summary>The thread CPU of <paramref name="count"/> verifications, their sorted wall times, and the CPU of making one ceremony.</summary>
+    private static async Task<(TimeSpan Cpu, double[] Samples, TimeSpan BeginCpuEach)> MeasureAsync(int count)
+    {
+        var rp = new WebAuthnRelyingParty("example.com", "Example", [Origin]);
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var credentialId = RandomNumberGenerator.GetBytes(16);
+        var handle = Encoding.ASCII.GetBytes("bench-user-handle");
+        var stored = new WebAuthnKey { Id = credentialId, PublicKey = CosePublicKey(key), IsPasswordless = true, AddedAt = DateTime.UtcNow };
+
+        // Answers are made up front: one ceremony (options + signed answer) per verification.
+        var ceremonies = new List<(string State, string Answer)>(count);
+        var beginCpu = ThreadCpu();
+        for (var i = 0; i < count; i++)
+        {
+            var (options, state) = rp.BeginAssertion([], UserVerificationRequirement.Preferred);
+            ceremonies.Add((state, Sign(key, credentialId, handle, options["publicKey"]!["challenge"]!.GetValue<string>(), (uint)i + 1)));
+        }
+        var beginCpuEach = (ThreadCpu() - beginCpu) / count; // includes signing, an upper bound for BeginAssertion
+
+        // Warm-up (JIT, first allocations), then the measured loop; every verification must succeed.
+        for (var i = 0; i < Math.Min(200, count / 10); i++)
+            _ = await rp.FinishAssertionAsync(ceremonies[i].State, ceremonies[i].Answer, [stored], handle, DateTime.UtcNow, CancellationToken.None);
+        stored.SignCount = 0;
+        var samples = new double[count];
+        var cpuStart = ThreadCpu();
+        for (var i = 0; i < count; i++)
+        {
+            var t0 = Stopwatch.GetTimestamp();
+            var result = await rp.FinishAssertionAsync(ceremonies[i].State, ceremonies[i].Answer, [stored], handle, DateTime.UtcNow, CancellationToken.None);
+            samples[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            if (result.Value is null) throw new InvalidOperationException($"verification {i} failed: {result.Reason}");
+        }
+        var cpu = ThreadCpu() - cpuStart;
+        Array.Sort(samples);
+        return (cpu, samples, beginCpuEach);
+    }
+
     // The calling thread's CPU time (Linux: /proc/thread-self/stat, utime + stime in clock ticks of 10 ms, so loops are long).
-    private static TimeSpan ThreadCpu()
+    internal static TimeSpan ThreadCpu()
     {
         var stat = File.ReadAllText("/proc/thread-self/stat");
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
@@ -78,7 +88,7 @@ internal static class WebAuthnBenchmark
         return TimeSpan.FromMilliseconds(ticks * 10);
     }
 
-    private static byte[] CosePublicKey(ECDsa key)
+    internal static byte[] CosePublicKey(ECDsa key)
     {
         var p = key.ExportParameters(false);
         var cose = new CborWriter(CborConformanceMode.Ctap2Canonical);
@@ -92,7 +102,7 @@ internal static class WebAuthnBenchmark
         return cose.Encode();
     }
 
-    private static string Sign(ECDsa key, byte[] credentialId, byte[] handle, string challenge, uint count)
+    internal static string Sign(ECDsa key, byte[] credentialId, byte[] handle, string challenge, uint count)
     {
         var clientData = Encoding.UTF8.GetBytes(new JsonObject { ["type"] = "webauthn.get", ["challenge"] = challenge, ["origin"] = Origin }.ToJsonString());
         var counter = new byte[4];
