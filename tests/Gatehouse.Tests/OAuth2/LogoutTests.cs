@@ -396,6 +396,14 @@ public sealed class LogoutTests
         var expired = await (await browser.Client.GetAsync(late)).OAuth2Error(HttpStatusCode.Unauthorized, "request_unauthorized");
         Assert.Contains("The logout request has expired, please try the flow again.", expired["error_description"]!.GetValue<string>());
         Assert.NotNull(browser.SessionCookie);
+
+        // The janitor removes expired logout requests (and only those: a new one stays).
+        var fresh = Query(await browser.GetRedirectAsync(LogoutUrlFor(idToken.EncodedToken)))["logout_challenge"];
+        Assert.Equal(2, await LogoutRequestCountAsync(s));
+        var cleaned = await s.Services.GetRequiredService<Gatehouse.Persistence.Cleanup.DatabaseCleanup>().RunAsync(TimeSpan.Zero, 10, TimeSpan.Zero, null, TestContext.Current.CancellationToken);
+        Assert.Contains(cleaned.Tables, t => t.Name == "expired OAuth2 logout requests" && t.Deleted == 1);
+        Assert.Equal(1, await LogoutRequestCountAsync(s));
+        await GetLogoutRequestAsync(s, fresh);
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
