@@ -45,7 +45,39 @@ internal static class OAuth2Command
         root.Subcommands.Add(new Command("delete", "Delete resources.") { DeleteClient() });
         root.Subcommands.Add(new Command("introspect", "Introspect resources.") { IntrospectToken() });
         root.Subcommands.Add(new Command("perform", "Perform OAuth 2.0 flows.") { PerformClientCredentials() });
+        // Issue 14's spelling, noun first: `oauth2 clients create|get|list|delete`, `oauth2 keys rotate`.
+        root.Subcommands.Add(new Command("clients", "Manage OAuth 2.0 clients (the same commands, noun first).")
+        {
+            Renamed(CreateClient(), "create"), Renamed(GetClient(), "get"), Renamed(ListClients(), "list"), Renamed(DeleteClient(), "delete"),
+        });
+        root.Subcommands.Add(new Command("keys", "Manage the provider's signing keys.") { RotateKeys() });
         return root;
+    }
+
+    /// <summary>A copy of <paramref name="command"/> under another name (System.CommandLine commands have one parent).</summary>
+    private static Command Renamed(Command command, string name)
+    {
+        var renamed = new Command(name, command.Description);
+        foreach (var o in command.Options) renamed.Options.Add(o);
+        foreach (var a in command.Arguments) renamed.Arguments.Add(a);
+        renamed.Action = command.Action;
+        return renamed;
+    }
+
+    private static Command RotateKeys()
+    {
+        var alg = new Option<string>("--alg") { Description = "The new key's algorithm (RS256, ES256, …).", DefaultValueFactory = _ => "RS256" };
+        var set = new Option<string>("--set") { Description = "The key set to rotate.", DefaultValueFactory = _ => "hydra.openid.id-token" };
+        var command = new Command("rotate", "Rotate the ID-token signing key: a new key signs from now on; older keys stay published so tokens in flight keep verifying.") { alg, set };
+        command.SetAction((parse, ct) => Run(parse, async api =>
+        {
+            var created = await api.SendAsync(HttpMethod.Post, "admin/keys/" + Uri.EscapeDataString(parse.GetValue(set)!), Json(new JsonObject { ["alg"] = parse.GetValue(alg), ["use"] = "sig" }), ct);
+            var key = created["keys"]?.AsArray().OfType<JsonObject>().FirstOrDefault() ?? throw new InvalidOperationException("the server answered without a key");
+            if (parse.GetValue(Format) == "default") Vertical(["SET ID", "KEY ID", "ALGORITHM"], [parse.GetValue(set)!, Str(key, "kid"), Str(key, "alg")]);
+            else PrintJson(parse, new JsonObject { ["set"] = parse.GetValue(set), ["kid"] = Str(key, "kid"), ["alg"] = Str(key, "alg") });
+            return 0;
+        }));
+        return command;
     }
 
     // ---- create client ----

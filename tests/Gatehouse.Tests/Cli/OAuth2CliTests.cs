@@ -66,6 +66,32 @@ public sealed class OAuth2CliTests
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task The_noun_first_spelling_of_issue_14_works_too(string db)
+    {
+        await using var s = await TestServer.StartAsync(db, configureServices: services =>
+            Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton(services, new Gatehouse.OAuth2.Keys.KeyGeneration { RsaBits = 2048 }));
+        var created = await Cli(s, "clients", "create", "--name", "noun first", "--format", "json");
+        Assert.True(created.ExitCode == 0, created.Stderr);
+        var id = JsonNode.Parse(created.Stdout)!["client_id"]!.GetValue<string>();
+        Assert.Contains(id, (await Cli(s, "clients", "list")).Stdout);
+        Assert.Contains($"CLIENT ID\t{id}", (await Cli(s, "clients", "get", id)).Stdout);
+
+        var before = await s.Public.GetStringAsync("/.well-known/openid-configuration");
+        Assert.Contains("\"RS256\"", before);
+        var rotated = await Cli(s, "keys", "rotate", "--alg", "ES256", "--format", "json");
+        Assert.True(rotated.ExitCode == 0, rotated.Stderr);
+        var kid = JsonNode.Parse(rotated.Stdout)!["kid"]!.GetValue<string>();
+        // The new key signs (discovery follows it) and the old one stays published.
+        Assert.Contains("\"ES256\"", await s.Public.GetStringAsync("/.well-known/openid-configuration"));
+        var jwks = JsonNode.Parse(await s.Public.GetStringAsync("/.well-known/jwks.json"))!["keys"]!.AsArray();
+        Assert.Equal(kid, jwks[0]!["kid"]!.GetValue<string>());
+        Assert.Equal(2, jwks.Count);
+
+        Assert.Equal(0, (await Cli(s, "clients", "delete", id)).ExitCode);
+        Assert.Equal(1, (await Cli(s, "clients", "get", id)).ExitCode);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Failures_are_one_line_on_stderr_with_hydras_error(string db)
     {
         await using var s = await TestServer.StartAsync(db);
