@@ -42,7 +42,8 @@ internal static class OAuth2Command
         root.Subcommands.Add(new Command("create", "Create resources.") { CreateClient(), CreateJwks() });
         root.Subcommands.Add(new Command("get", "Get resources.") { GetClient() });
         root.Subcommands.Add(new Command("list", "List resources.") { ListClients() });
-        root.Subcommands.Add(new Command("delete", "Delete resources.") { DeleteClient() });
+        root.Subcommands.Add(new Command("delete", "Delete resources.") { DeleteClient(), DeleteAccessTokens() });
+        root.Subcommands.Add(new Command("revoke", "Revoke resources.") { RevokeToken() });
         root.Subcommands.Add(new Command("introspect", "Introspect resources.") { IntrospectToken() });
         root.Subcommands.Add(new Command("perform", "Perform OAuth 2.0 flows.") { PerformClientCredentials() });
         // Issue 14's spelling, noun first: `oauth2 clients create|get|list|delete`, `oauth2 keys rotate`.
@@ -189,6 +190,46 @@ internal static class OAuth2Command
         return command;
     }
 
+    // ---- delete access-tokens / revoke token ----
+
+    private static Command DeleteAccessTokens()
+    {
+        var clientId = new Argument<string>("client-id") { Description = "The client whose tokens are deleted." };
+        var command = new Command("access-tokens", "Delete all OAuth2 access tokens of an OAuth2 client (deleteOAuth2Token).") { clientId };
+        command.SetAction((parse, ct) => Run(parse, async api =>
+        {
+            await api.SendAsync(HttpMethod.Delete, "admin/oauth2/tokens?client_id=" + Uri.EscapeDataString(parse.GetValue(clientId)!), null, ct);
+            Console.WriteLine(parse.GetValue(clientId));
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command RevokeToken()
+    {
+        var token = new Argument<string>("token") { Description = "The access or refresh token." };
+        var clientId = new Option<string>("--client-id") { Description = "The client's id. Default: $OAUTH2_CLIENT_ID." };
+        var clientSecret = new Option<string>("--client-secret") { Description = "The client's secret. Default: $OAUTH2_CLIENT_SECRET." };
+        var command = new Command("token", "Revoke an access or refresh token and its grant at /oauth2/revoke (client_secret_basic).") { token, clientId, clientSecret };
+        command.SetAction((parse, ct) => Run(parse, async api =>
+        {
+            var basic = ClientBasic(parse.GetValue(clientId), parse.GetValue(clientSecret));
+            await api.SendAsync(HttpMethod.Post, "oauth2/revoke", new FormUrlEncodedContent([new("token", parse.GetValue(token)!)]), ct, basic);
+            Console.WriteLine(parse.GetValue(token));
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>HTTP Basic of a client (flags, else Hydra's environment variables); id and secret form-url-encoded first (RFC 6749 2.3.1).</summary>
+    private static AuthenticationHeaderValue ClientBasic(string? id, string? secret)
+    {
+        id ??= Environment.GetEnvironmentVariable("OAUTH2_CLIENT_ID");
+        secret ??= Environment.GetEnvironmentVariable("OAUTH2_CLIENT_SECRET");
+        if (string.IsNullOrEmpty(id) || string.IsNullOrEmpty(secret)) throw new ArgumentException("--client-id and --client-secret (or $OAUTH2_CLIENT_ID and $OAUTH2_CLIENT_SECRET) are required");
+        return new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(Uri.EscapeDataString(id) + ":" + Uri.EscapeDataString(secret))));
+    }
+
     // ---- create jwks (key rotation) ----
 
     private static Command CreateJwks()
@@ -263,15 +304,11 @@ internal static class OAuth2Command
         var command = new Command("client-credentials", "Get an access token with the client credentials grant at /oauth2/token (client_secret_basic).") { clientId, clientSecret, scopes, audience };
         command.SetAction((parse, ct) => Run(parse, async api =>
         {
-            var id = parse.GetValue(clientId) ?? Environment.GetEnvironmentVariable("OAUTH2_CLIENT_ID");
-            var secret = parse.GetValue(clientSecret) ?? Environment.GetEnvironmentVariable("OAUTH2_CLIENT_SECRET");
-            if (string.IsNullOrEmpty(id) || string.IsNullOrEmpty(secret)) throw new ArgumentException("--client-id and --client-secret (or $OAUTH2_CLIENT_ID and $OAUTH2_CLIENT_SECRET) are required");
+            var basic = ClientBasic(parse.GetValue(clientId), parse.GetValue(clientSecret));
             var form = new List<KeyValuePair<string, string>> { new("grant_type", "client_credentials") };
             if (List(parse, scopes) is { Count: > 0 } s) form.Add(new("scope", string.Join(' ', s)));
             if (List(parse, audience) is { Count: > 0 } a) form.Add(new("audience", string.Join(' ', a)));
-            // RFC 6749 2.3.1: id and secret are form-url-encoded before Basic.
-            var basic = Convert.ToBase64String(Encoding.UTF8.GetBytes(Uri.EscapeDataString(id) + ":" + Uri.EscapeDataString(secret)));
-            var token = (JsonObject)await api.SendAsync(HttpMethod.Post, "oauth2/token", new FormUrlEncodedContent(form), ct, new AuthenticationHeaderValue("Basic", basic));
+            var token = (JsonObject)await api.SendAsync(HttpMethod.Post, "oauth2/token", new FormUrlEncodedContent(form), ct, basic);
             if (parse.GetValue(Format) == "default")
             {
                 var expiry = token["expires_in"] is JsonValue e && e.TryGetValue<long>(out var seconds)

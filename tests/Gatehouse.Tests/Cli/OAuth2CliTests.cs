@@ -59,6 +59,17 @@ public sealed class OAuth2CliTests
         Assert.Null(key["d"]);
         Assert.Contains("\"cli-rotated\"", await s.Public.GetStringAsync("/.well-known/jwks.json"));
 
+        // Revoking (the client's own credentials) ends the token; deleting the client's tokens ends a second one.
+        var revoked = await CliProcess.RunAsync(["oauth2", "revoke", "token", accessToken, "--endpoint", s.PublicUrl],
+            new Dictionary<string, string> { ["OAUTH2_CLIENT_ID"] = id, ["OAUTH2_CLIENT_SECRET"] = secret });
+        Assert.True(revoked.ExitCode == 0, revoked.Stderr);
+        Assert.Contains("ACTIVE\tfalse\n", (await Cli(s, "introspect", "token", accessToken)).Stdout);
+        var second = JsonNode.Parse((await CliProcess.RunAsync(["oauth2", "perform", "client-credentials", "--endpoint", s.PublicUrl, "--client-id", id, "--client-secret", secret, "--format", "json"])).Stdout)!["access_token"]!.GetValue<string>();
+        var wiped = await Cli(s, "delete", "access-tokens", id);
+        Assert.True(wiped.ExitCode == 0, wiped.Stderr);
+        Assert.Equal(id, wiped.Stdout.Trim());
+        Assert.Contains("ACTIVE\tfalse\n", (await Cli(s, "introspect", "token", second)).Stdout);
+
         var deleted = await Cli(s, "delete", "client", id);
         Assert.Equal(0, deleted.ExitCode);
         Assert.Equal(id, deleted.Stdout.Trim());
