@@ -319,6 +319,24 @@ public sealed class LogoutTests
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Without_a_logout_app_and_without_the_built_in_pages_a_logout_is_hydras_server_error_and_nothing_is_stored(string db)
+    {
+        await using var server = await StartAsync(db, o =>
+        {
+            o.Urls.Logout = null;
+            o.Ui.Enabled = false;
+        });
+        var s = server.S;
+        var client = await CreateClientAsync(s);
+        var browser = new Browser(s);
+        var idToken = await SignInAsync(s, browser, client);
+        var error = await (await browser.Client.GetAsync(LogoutUrlFor(idToken.EncodedToken))).OAuth2Error(HttpStatusCode.InternalServerError, "server_error");
+        Assert.Contains("set urls.logout", error["error_description"]!.GetValue<string>());
+        Assert.Equal(0, await LogoutRequestCountAsync(s));
+        Assert.NotNull(browser.SessionCookie);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task A_browser_logs_out_its_own_remembered_login_and_only_that_browser_can_complete_it(string db)
     {
         await using var server = await StartAsync(db);
