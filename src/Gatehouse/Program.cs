@@ -21,6 +21,7 @@ public static class Program
         root.Subcommands.Add(KeysCommand.Create());
         root.Subcommands.Add(CourierCommand.Create());
         root.Subcommands.Add(JsonnetCommand.Create());
+        root.Subcommands.Add(OAuth2Command.Create());
         root.Subcommands.Add(version);
 
         var parse = root.Parse(args);

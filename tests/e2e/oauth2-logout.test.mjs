@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import * as oidc from 'openid-client';
 import * as jose from 'jose';
+import { access, constants } from 'node:fs/promises';
+import { chromium } from 'playwright-core';
 import { Configuration, OAuth2Api } from '@ory/client';
 import { useGatehouse, database } from './lib/gatehouse.mjs';
 
@@ -15,6 +17,10 @@ let appUrl;
 const appErrors = [];
 const logoutRequests = [];
 const loginRequests = [];
+const frontChannelHits = [];
+
+const chromiumPath = process.env.GATEHOUSE_TEST_CHROMIUM || '/usr/bin/chromium';
+const hasChromium = await access(chromiumPath, constants.X_OK).then(() => true, () => false);
 
 // The back-channel receiver: records every request and answers 200.
 let receiver;
@@ -43,7 +49,8 @@ before(async () => {
         logoutRequests.push((await api.getOAuth2LogoutRequest({ logoutChallenge })).data);
         redirect = (await api.acceptOAuth2LogoutRequest({ logoutChallenge })).data.redirect_to;
       } else {
-        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+        if (url.pathname === '/frontchannel') frontChannelHits.push(Object.fromEntries(url.searchParams));
+        res.writeHead(200, { 'content-type': 'text/html' }).end('<!DOCTYPE html><title>ok</title><p>ok</p>');
         return;
       }
       res.writeHead(302, { location: redirect }).end();
@@ -171,5 +178,38 @@ describe(`OAuth2 logout (${database})`, () => {
       redirect_uri: callback, scope: 'openid', state: oidc.randomState(), code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
     }), callback, jar);
     assert.equal(loginRequests.at(-1).skip, false);
+  });
+
+  it('in Chromium: the front-channel page loads the client\'s frontchannel_logout_uri with iss and sid, then goes on to the client', { skip: hasChromium ? false : `${chromiumPath} is not installed` }, async () => {
+    const callback = `${appUrl}/callback`;
+    const loggedOut = `${appUrl}/logged-out`;
+    const c = (await admin().createOAuth2Client({
+      oAuth2Client: {
+        redirect_uris: [callback], post_logout_redirect_uris: [loggedOut], scope: 'openid',
+        frontchannel_logout_uri: `${appUrl}/frontchannel`, frontchannel_logout_session_required: true,
+      },
+    })).data;
+    const config = await oidc.discovery(new URL(gatehouse().publicUrl), c.client_id, undefined, oidc.ClientSecretBasic(c.client_secret), { execute: [oidc.allowInsecureRequests] });
+    const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
+    try {
+      const page = await (await browser.newContext()).newPage();
+      const verifier = oidc.randomPKCECodeVerifier();
+      const state = oidc.randomState();
+      await page.goto(oidc.buildAuthorizationUrl(config, {
+        redirect_uri: callback, scope: 'openid', state, code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+      }).toString());
+      await page.waitForURL((u) => u.toString().startsWith(callback));
+      const tokens = await oidc.authorizationCodeGrant(config, new URL(page.url()), { pkceCodeVerifier: verifier, expectedState: state });
+      const { sid } = tokens.claims();
+
+      const logoutState = oidc.randomState();
+      await page.goto(oidc.buildEndSessionUrl(config, { id_token_hint: tokens.id_token, post_logout_redirect_uri: loggedOut, state: logoutState }).toString());
+      await page.waitForURL((u) => u.toString().startsWith(loggedOut), { timeout: 15_000 });
+      assert.equal(new URL(page.url()).searchParams.get('state'), logoutState);
+      assert.deepEqual(appErrors, []);
+      assert.deepEqual(frontChannelHits, [{ iss: `${gatehouse().publicUrl}/`, sid }]);
+    } finally {
+      await browser.close();
+    }
   });
 });

@@ -319,6 +319,24 @@ public sealed class LogoutTests
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Without_a_logout_app_and_without_the_built_in_pages_a_logout_is_hydras_server_error_and_nothing_is_stored(string db)
+    {
+        await using var server = await StartAsync(db, o =>
+        {
+            o.Urls.Logout = null;
+            o.Ui.Enabled = false;
+        });
+        var s = server.S;
+        var client = await CreateClientAsync(s);
+        var browser = new Browser(s);
+        var idToken = await SignInAsync(s, browser, client);
+        var error = await (await browser.Client.GetAsync(LogoutUrlFor(idToken.EncodedToken))).OAuth2Error(HttpStatusCode.InternalServerError, "server_error");
+        Assert.Contains("set urls.logout", error["error_description"]!.GetValue<string>());
+        Assert.Equal(0, await LogoutRequestCountAsync(s));
+        Assert.NotNull(browser.SessionCookie);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task A_browser_logs_out_its_own_remembered_login_and_only_that_browser_can_complete_it(string db)
     {
         await using var server = await StartAsync(db);
@@ -396,6 +414,14 @@ public sealed class LogoutTests
         var expired = await (await browser.Client.GetAsync(late)).OAuth2Error(HttpStatusCode.Unauthorized, "request_unauthorized");
         Assert.Contains("The logout request has expired, please try the flow again.", expired["error_description"]!.GetValue<string>());
         Assert.NotNull(browser.SessionCookie);
+
+        // The janitor removes expired logout requests (and only those: a new one stays).
+        var fresh = Query(await browser.GetRedirectAsync(LogoutUrlFor(idToken.EncodedToken)))["logout_challenge"];
+        Assert.Equal(2, await LogoutRequestCountAsync(s));
+        var cleaned = await s.Services.GetRequiredService<Gatehouse.Persistence.Cleanup.DatabaseCleanup>().RunAsync(TimeSpan.Zero, 10, TimeSpan.Zero, null, TestContext.Current.CancellationToken);
+        Assert.Contains(cleaned.Tables, t => t.Name == "expired OAuth2 logout requests" && t.Deleted == 1);
+        Assert.Equal(1, await LogoutRequestCountAsync(s));
+        await GetLogoutRequestAsync(s, fresh);
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]

@@ -1,0 +1,454 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Gatehouse.Cli;
+
+/// <summary>
+/// <c>gatehouse oauth2 …</c>: the commands of Hydra's CLI that its users reach for first, with Hydra's verbs, nouns and
+/// flags (<c>hydra create client</c> is <c>gatehouse oauth2 create client</c>). They talk to a running server over HTTP —
+/// the admin API (<c>/admin/…</c>, with an API key on the public listener, as on Ory Network) and, for
+/// <c>perform client-credentials</c>, the token endpoint — never to the database.
+/// </summary>
+internal static class OAuth2Command
+{
+    private static readonly Option<string> Endpoint = new("--endpoint", "-e")
+    {
+        Description = "The server's URL (the public URL with an API key, or the admin URL). Default: $ORY_SDK_URL.",
+        Recursive = true,
+    };
+
+    private static readonly Option<string> ApiKey = new("--api-key")
+    {
+        Description = "Admin API key, sent as \"Authorization: Bearer\". Default: $ORY_API_KEY.",
+        Recursive = true,
+    };
+
+    private static readonly Option<string> Format = new("--format")
+    {
+        Description = "Output: default (a table), json, or json-pretty.",
+        DefaultValueFactory = _ => "default",
+        Recursive = true,
+    };
+
+    private static readonly JsonSerializerOptions Pretty = new() { WriteIndented = true };
+
+    public static Command Create()
+    {
+        var root = new Command("oauth2", "Manage the OAuth2 provider (Hydra's CLI): clients, tokens, JSON Web Keys.") { Endpoint, ApiKey, Format };
+        root.Subcommands.Add(new Command("create", "Create resources.") { CreateClient(), CreateJwks() });
+        root.Subcommands.Add(new Command("get", "Get resources.") { GetClient() });
+        root.Subcommands.Add(new Command("list", "List resources.") { ListClients() });
+        root.Subcommands.Add(new Command("delete", "Delete resources.") { DeleteClient(), DeleteAccessTokens() });
+        root.Subcommands.Add(new Command("revoke", "Revoke resources.") { RevokeToken() });
+        root.Subcommands.Add(new Command("introspect", "Introspect resources.") { IntrospectToken() });
+        root.Subcommands.Add(new Command("perform", "Perform OAuth 2.0 flows.") { PerformClientCredentials() });
+        // Issue 14's spelling, noun first: `oauth2 clients create|get|list|delete`, `oauth2 keys rotate`.
+        root.Subcommands.Add(new Command("clients", "Manage OAuth 2.0 clients (the same commands, noun first).")
+        {
+            Renamed(CreateClient(), "create"), Renamed(GetClient(), "get"), Renamed(ListClients(), "list"), Renamed(DeleteClient(), "delete"),
+        });
+        root.Subcommands.Add(new Command("keys", "Manage the provider's signing keys.") { RotateKeys() });
+        return root;
+    }
+
+    /// <summary>A copy of <paramref name="command"/> under another name (System.CommandLine commands have one parent).</summary>
+    private static Command Renamed(Command command, string name)
+    {
+        var renamed = new Command(name, command.Description);
+        foreach (var o in command.Options) renamed.Options.Add(o);
+        foreach (var a in command.Arguments) renamed.Arguments.Add(a);
+        renamed.Action = command.Action;
+        return renamed;
+    }
+
+    private static Command RotateKeys()
+    {
+        var alg = new Option<string>("--alg") { Description = "The new key's algorithm (RS256, ES256, …).", DefaultValueFactory = _ => "RS256" };
+        var set = new Option<string>("--set") { Description = "The key set to rotate.", DefaultValueFactory = _ => "hydra.openid.id-token" };
+        var command = new Command("rotate", "Rotate the ID-token signing key: a new key signs from now on; older keys stay published so tokens in flight keep verifying.") { alg, set };
+        command.SetAction((parse, ct) => Run(parse, async api =>
+        {
+            var created = await api.SendAsync(HttpMethod.Post, "admin/keys/" + Uri.EscapeDataString(parse.GetValue(set)!), Json(new JsonObject { ["alg"] = parse.GetValue(alg), ["use"] = "sig" }), ct);
+            var key = created["keys"]?.AsArray().OfType<JsonObject>().FirstOrDefault() ?? throw new InvalidOperationException("the server answered without a key");
+            if (parse.GetValue(Format) == "default") Vertical(["SET ID", "KEY ID", "ALGORITHM"], [parse.GetValue(set)!, Str(key, "kid"), Str(key, "alg")]);
+            else PrintJson(parse, new JsonObject { ["set"] = parse.GetValue(set), ["kid"] = Str(key, "kid"), ["alg"] = Str(key, "alg") });
+            return 0;
+        }));
+        return command;
+    }
+
+    // ---- create client ----
+
+    private static Command CreateClient()
+    {
+        var name = new Option<string>("--name") { Description = "The client's name." };
+        var grantTypes = Strings("--grant-type", "A list of allowed grant types.", "authorization_code");
+        var responseTypes = Strings("--response-type", "A list of allowed response types.", "code");
+        var scopes = Strings("--scope", "The scope the client is allowed to request.");
+        var redirectUris = Strings("--redirect-uri", "List of allowed OAuth2 Redirect URIs.");
+        var audience = Strings("--audience", "The audience this client is allowed to request.");
+        var postLogout = Strings("--post-logout-callback", "List of allowed URLs to be redirected to after a logout.");
+        var authMethod = new Option<string>("--token-endpoint-auth-method") { Description = "client_secret_basic, client_secret_post, or none.", DefaultValueFactory = _ => "client_secret_basic" };
+        var secret = new Option<string>("--secret") { Description = "Provide the client's secret (at least 6 characters); generated when left out." };
+        var owner = new Option<string>("--owner") { Description = "The owner of this client, typically email addresses or a user ID." };
+        var front = new Option<string>("--frontchannel-logout-callback") { Description = "Front-channel logout URI." };
+        var back = new Option<string>("--backchannel-logout-callback") { Description = "Back-channel logout URI." };
+        var skipConsent = new Option<bool>("--skip-consent") { Description = "Skip the consent screen for this client (first-party apps)." };
+        var skipLogoutConsent = new Option<bool>("--skip-logout-consent") { Description = "Skip the logout question for this client." };
+        var metadata = new Option<string>("--metadata") { Description = "Metadata, an arbitrary JSON object." };
+        var file = new Option<string>("--file") { Description = "Read the client as JSON from this file (\"-\": standard input); the other client flags are ignored." };
+        var command = new Command("client", "Create an OAuth 2.0 client (createOAuth2Client). The secret is shown once.")
+        {
+            name, grantTypes, responseTypes, scopes, redirectUris, audience, postLogout, authMethod, secret, owner, front, back, skipConsent, skipLogoutConsent, metadata, file,
+        };
+        command.SetAction((parse, ct) => Run(parse, async api =>
+        {
+            JsonObject body;
+            if (parse.GetValue(file) is { Length: > 0 } path)
+            {
+                var text = path == "-" ? await Console.In.ReadToEndAsync(ct) : await File.ReadAllTextAsync(path, ct);
+                body = JsonNode.Parse(text) as JsonObject ?? throw new FormatException($"{path} does not hold a JSON object");
+            }
+            else
+            {
+                body = new JsonObject
+                {
+                    ["grant_types"] = Array(List(parse, grantTypes)),
+                    ["response_types"] = Array(List(parse, responseTypes)),
+                    ["redirect_uris"] = Array(List(parse, redirectUris)),
+                    ["audience"] = Array(List(parse, audience)),
+                    ["post_logout_redirect_uris"] = Array(List(parse, postLogout)),
+                    ["token_endpoint_auth_method"] = parse.GetValue(authMethod),
+                };
+                if (List(parse, scopes) is { Count: > 0 } s) body["scope"] = string.Join(' ', s);
+                if (parse.GetValue(name) is { Length: > 0 } n) body["client_name"] = n;
+                if (parse.GetValue(secret) is { Length: > 0 } sec) body["client_secret"] = sec;
+                if (parse.GetValue(owner) is { Length: > 0 } o) body["owner"] = o;
+                if (parse.GetValue(front) is { Length: > 0 } f) body["frontchannel_logout_uri"] = f;
+                if (parse.GetValue(back) is { Length: > 0 } b) body["backchannel_logout_uri"] = b;
+                if (parse.GetValue(skipConsent)) body["skip_consent"] = true;
+                if (parse.GetValue(skipLogoutConsent)) body["skip_logout_consent"] = true;
+                if (parse.GetValue(metadata) is { Length: > 0 } m) body["metadata"] = JsonNode.Parse(m) as JsonObject ?? throw new FormatException("--metadata must be a JSON object");
+            }
+            var created = await api.SendAsync(HttpMethod.Post, "admin/clients", Json(body), ct);
+            PrintClients(parse, created, single: true);
+            return 0;
+        }));
+        return command;
+    }
+
+    // ---- get / list / delete client ----
+
+    private static Command GetClient()
+    {
+        var ids = new Argument<string[]>("id") { Description = "Client ids.", Arity = ArgumentArity.OneOrMore };
+        var command = new Command("client", "Get OAuth 2.0 clients by id (getOAuth2Client).") { ids };
+        command.SetAction((parse, ct) => Run(parse, async api =>
+        {
+            var clients = new JsonArray();
+            foreach (var id in parse.GetValue(ids)!) clients.Add(await api.SendAsync(HttpMethod.Get, "admin/clients/" + Uri.EscapeDataString(id), null, ct));
+            PrintClients(parse, clients.Count == 1 ? clients[0]!.DeepClone() : clients, single: clients.Count == 1);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command ListClients()
+    {
+        var pageSize = new Option<int>("--page-size") { Description = "How many clients per page (default 250, at most 1000).", DefaultValueFactory = _ => 250 };
+        var pageToken = new Option<string>("--page-token") { Description = "The page to show (the next page's token is printed after the list)." };
+        var command = new Command("clients", "List OAuth 2.0 clients (listOAuth2Clients).") { pageSize, pageToken };
+        command.SetAction((parse, ct) => Run(parse, async api =>
+        {
+            var query = "admin/clients?page_size=" + parse.GetValue(pageSize).ToString(CultureInfo.InvariantCulture);
+            if (parse.GetValue(pageToken) is { Length: > 0 } token) query += "&page_token=" + Uri.EscapeDataString(token);
+            var (clients, next) = await api.SendWithNextPageAsync(query, ct);
+            PrintClients(parse, clients, single: false);
+            if (next is not null && parse.GetValue(Format) == "default") Console.WriteLine($"\nNEXT PAGE TOKEN\t{next}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command DeleteClient()
+    {
+        var ids = new Argument<string[]>("id") { Description = "Client ids.", Arity = ArgumentArity.OneOrMore };
+        var command = new Command("client", "Delete OAuth 2.0 clients and their tokens (deleteOAuth2Client).") { ids };
+        command.SetAction((parse, ct) => Run(parse, async api =>
+        {
+            foreach (var id in parse.GetValue(ids)!)
+            {
+                await api.SendAsync(HttpMethod.Delete, "admin/clients/" + Uri.EscapeDataString(id), null, ct);
+                Console.WriteLine(id);
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    // ---- delete access-tokens / revoke token ----
+
+    private static Command DeleteAccessTokens()
+    {
+        var clientId = new Argument<string>("client-id") { Description = "The client whose tokens are deleted." };
+        var command = new Command("access-tokens", "Delete all OAuth2 access tokens of an OAuth2 client (deleteOAuth2Token).") { clientId };
+        command.SetAction((parse, ct) => Run(parse, async api =>
+        {
+            await api.SendAsync(HttpMethod.Delete, "admin/oauth2/tokens?client_id=" + Uri.EscapeDataString(parse.GetValue(clientId)!), null, ct);
+            Console.WriteLine(parse.GetValue(clientId));
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command RevokeToken()
+    {
+        var token = new Argument<string>("token") { Description = "The access or refresh token." };
+        var clientId = new Option<string>("--client-id") { Description = "The client's id. Default: $OAUTH2_CLIENT_ID." };
+        var clientSecret = new Option<string>("--client-secret") { Description = "The client's secret. Default: $OAUTH2_CLIENT_SECRET." };
+        var command = new Command("token", "Revoke an access or refresh token and its grant at /oauth2/revoke (client_secret_basic).") { token, clientId, clientSecret };
+        command.SetAction((parse, ct) => Run(parse, async api =>
+        {
+            var basic = ClientBasic(parse.GetValue(clientId), parse.GetValue(clientSecret));
+            await api.SendAsync(HttpMethod.Post, "oauth2/revoke", new FormUrlEncodedContent([new("token", parse.GetValue(token)!)]), ct, basic);
+            Console.WriteLine(parse.GetValue(token));
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>HTTP Basic of a client (flags, else Hydra's environment variables); id and secret form-url-encoded first (RFC 6749 2.3.1).</summary>
+    private static AuthenticationHeaderValue ClientBasic(string? id, string? secret)
+    {
+        id ??= Environment.GetEnvironmentVariable("OAUTH2_CLIENT_ID");
+        secret ??= Environment.GetEnvironmentVariable("OAUTH2_CLIENT_SECRET");
+        if (string.IsNullOrEmpty(id) || string.IsNullOrEmpty(secret)) throw new ArgumentException("--client-id and --client-secret (or $OAUTH2_CLIENT_ID and $OAUTH2_CLIENT_SECRET) are required");
+        return new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(Uri.EscapeDataString(id) + ":" + Uri.EscapeDataString(secret))));
+    }
+
+    // ---- create jwks (key rotation) ----
+
+    private static Command CreateJwks()
+    {
+        var set = new Argument<string>("set") { Description = "The key set, e.g. hydra.openid.id-token (a new key there rotates the ID-token signing key)." };
+        var alg = new Option<string>("--alg") { Description = "RS256, ES256, EdDSA, … (as createJsonWebKeySet).", DefaultValueFactory = _ => "RS256" };
+        var use = new Option<string>("--use") { Description = "sig or enc.", DefaultValueFactory = _ => "sig" };
+        var kid = new Option<string>("--kid") { Description = "The key id; generated when left out." };
+        var pub = new Option<bool>("--public") { Description = "Print only the public part." };
+        var command = new Command("jwks", "Generate a key in a JSON Web Key Set (createJsonWebKeySet); the newest key signs, older ones stay published.") { set, alg, use, kid, pub };
+        command.SetAction((parse, ct) => Run(parse, async api =>
+        {
+            var body = new JsonObject { ["alg"] = parse.GetValue(alg), ["use"] = parse.GetValue(use), ["kid"] = parse.GetValue(kid) ?? "" };
+            var created = await api.SendAsync(HttpMethod.Post, "admin/keys/" + Uri.EscapeDataString(parse.GetValue(set)!), Json(body), ct);
+            if (parse.GetValue(pub) && created["keys"] is JsonArray keys)
+            {
+                foreach (var key in keys.OfType<JsonObject>())
+                {
+                    foreach (var member in new[] { "d", "p", "q", "dp", "dq", "qi", "k" }) key.Remove(member);
+                }
+            }
+            if (parse.GetValue(Format) == "default")
+            {
+                Console.WriteLine("SET ID\tKEY ID\tALGORITHM\tUSE");
+                foreach (var key in created["keys"]?.AsArray().OfType<JsonObject>() ?? [])
+                    Console.WriteLine($"{parse.GetValue(set)}\t{Str(key, "kid")}\t{Str(key, "alg")}\t{Str(key, "use")}");
+            }
+            else
+            {
+                PrintJson(parse, created);
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    // ---- introspect token ----
+
+    private static Command IntrospectToken()
+    {
+        var token = new Argument<string>("token") { Description = "The access or refresh token." };
+        var scopes = Strings("--scope", "Additionally check that the token was granted these scopes.");
+        var command = new Command("token", "Introspect an access or refresh token (introspectOAuth2Token).") { token, scopes };
+        command.SetAction((parse, ct) => Run(parse, async api =>
+        {
+            var form = new List<KeyValuePair<string, string>> { new("token", parse.GetValue(token)!) };
+            if (List(parse, scopes) is { Count: > 0 } s) form.Add(new("scope", string.Join(' ', s)));
+            var result = (JsonObject)await api.SendAsync(HttpMethod.Post, "admin/oauth2/introspect", new FormUrlEncodedContent(form), ct);
+            if (parse.GetValue(Format) == "default")
+            {
+                var exp = result["exp"] is JsonValue e && e.TryGetValue<long>(out var unix) ? DateTimeOffset.FromUnixTimeSeconds(unix).UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture) : "";
+                Vertical(["ACTIVE", "SUBJECT", "CLIENT ID", "SCOPE", "EXPIRY", "TOKEN USE"],
+                    [result["active"]?.ToJsonString() ?? "false", Str(result, "sub"), Str(result, "client_id"), Str(result, "scope"), exp, Str(result, "token_use")]);
+            }
+            else
+            {
+                PrintJson(parse, result);
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    // ---- perform client-credentials ----
+
+    private static Command PerformClientCredentials()
+    {
+        var clientId = new Option<string>("--client-id") { Description = "The client's id. Default: $OAUTH2_CLIENT_ID." };
+        var clientSecret = new Option<string>("--client-secret") { Description = "The client's secret. Default: $OAUTH2_CLIENT_SECRET." };
+        var scopes = Strings("--scope", "Scopes to request.");
+        var audience = Strings("--audience", "Audiences to request.");
+        var command = new Command("client-credentials", "Get an access token with the client credentials grant at /oauth2/token (client_secret_basic).") { clientId, clientSecret, scopes, audience };
+        command.SetAction((parse, ct) => Run(parse, async api =>
+        {
+            var basic = ClientBasic(parse.GetValue(clientId), parse.GetValue(clientSecret));
+            var form = new List<KeyValuePair<string, string>> { new("grant_type", "client_credentials") };
+            if (List(parse, scopes) is { Count: > 0 } s) form.Add(new("scope", string.Join(' ', s)));
+            if (List(parse, audience) is { Count: > 0 } a) form.Add(new("audience", string.Join(' ', a)));
+            var token = (JsonObject)await api.SendAsync(HttpMethod.Post, "oauth2/token", new FormUrlEncodedContent(form), ct, basic);
+            if (parse.GetValue(Format) == "default")
+            {
+                var expiry = token["expires_in"] is JsonValue e && e.TryGetValue<long>(out var seconds)
+                    ? DateTime.UtcNow.AddSeconds(seconds).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture) : "";
+                Vertical(["ACCESS TOKEN", "REFRESH TOKEN", "ID TOKEN", "EXPIRY"], [Str(token, "access_token"), Str(token, "refresh_token"), Str(token, "id_token"), expiry]);
+            }
+            else
+            {
+                PrintJson(parse, token);
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    // ---- plumbing ----
+
+    /// <summary>The HTTP side: one base URL, the API key on admin calls, Hydra's errors as one line.</summary>
+    private sealed class Api(HttpClient http, Uri baseUrl, string? apiKey)
+    {
+        public async Task<JsonNode> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken ct, AuthenticationHeaderValue? auth = null)
+        {
+            using var response = await SendRawAsync(method, path, content, ct, auth);
+            var text = await response.Content.ReadAsStringAsync(ct);
+            return text.Length == 0 ? new JsonObject() : JsonNode.Parse(text) ?? new JsonObject();
+        }
+
+        public async Task<(JsonNode Items, string? Next)> SendWithNextPageAsync(string path, CancellationToken ct)
+        {
+            using var response = await SendRawAsync(HttpMethod.Get, path, null, ct, null);
+            var items = JsonNode.Parse(await response.Content.ReadAsStringAsync(ct)) ?? new JsonArray();
+            string? next = null;
+            if (response.Headers.TryGetValues("Link", out var links))
+            {
+                foreach (var link in links.SelectMany(l => l.Split(',')))
+                {
+                    if (!link.Contains("rel=\"next\"", StringComparison.Ordinal)) continue;
+                    var url = link[(link.IndexOf('<', StringComparison.Ordinal) + 1)..link.IndexOf('>', StringComparison.Ordinal)];
+                    next = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(new Uri(baseUrl, url).Query)["page_token"].ToString();
+                }
+            }
+            return (items, string.IsNullOrEmpty(next) ? null : next);
+        }
+
+        private async Task<HttpResponseMessage> SendRawAsync(HttpMethod method, string path, HttpContent? content, CancellationToken ct, AuthenticationHeaderValue? auth)
+        {
+            using var request = new HttpRequestMessage(method, new Uri(baseUrl, path)) { Content = content };
+            if (auth is not null) request.Headers.Authorization = auth;
+            else if (!string.IsNullOrEmpty(apiKey)) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+            HttpResponseMessage response;
+            try
+            {
+                response = await http.SendAsync(request, ct);
+            }
+            catch (HttpRequestException e)
+            {
+                throw new InvalidOperationException($"{new Uri(baseUrl, path).GetLeftPart(UriPartial.Path)}: {e.Message}", e);
+            }
+            if (response.IsSuccessStatusCode) return response;
+            var body = await response.Content.ReadAsStringAsync(ct);
+            response.Dispose();
+            throw new InvalidOperationException($"{(int)response.StatusCode} {Describe(body)}");
+        }
+
+        /// <summary>Hydra's <c>{error, error_description}</c>, or Kratos's envelope (a missing API key), as one phrase.</summary>
+        private static string Describe(string body)
+        {
+            try
+            {
+                if (JsonNode.Parse(body) is JsonObject o)
+                {
+                    if (o["error"] is JsonValue e) return $"{e}: {o["error_description"]}".TrimEnd(' ', ':');
+                    if (o["error"] is JsonObject k) return $"{k["status"]}: {k["reason"] ?? k["message"]}";
+                }
+            }
+            catch (JsonException)
+            {
+            }
+            return body.Length > 200 ? body[..200] : body;
+        }
+    }
+
+    private static Task<int> Run(ParseResult parse, Func<Api, Task<int>> body) => CliContext.Run(async () =>
+    {
+        var endpoint = parse.GetValue(Endpoint) ?? Environment.GetEnvironmentVariable("ORY_SDK_URL");
+        if (string.IsNullOrEmpty(endpoint)) throw new ArgumentException("the server's URL is needed: --endpoint or $ORY_SDK_URL");
+        if (!Uri.TryCreate(endpoint.TrimEnd('/') + "/", UriKind.Absolute, out var baseUrl) || baseUrl.Scheme is not ("http" or "https"))
+            throw new ArgumentException($"--endpoint \"{endpoint}\" is not an http(s) URL");
+        if (parse.GetValue(Format) is not ("default" or "json" or "json-pretty")) throw new ArgumentException("--format must be default, json or json-pretty");
+        using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(30) };
+        return await body(new Api(http, baseUrl, parse.GetValue(ApiKey) ?? Environment.GetEnvironmentVariable("ORY_API_KEY")));
+    });
+
+    private static Option<string[]> Strings(string name, string description, params string[] defaults) => new(name)
+    {
+        Description = description + " Repeat the flag or separate values with commas.",
+        Arity = ArgumentArity.ZeroOrMore,
+        AllowMultipleArgumentsPerToken = false,
+        DefaultValueFactory = _ => defaults,
+    };
+
+    /// <summary>The values of a repeatable flag, comma-separated values split (as Hydra's string slices).</summary>
+    private static List<string> List(ParseResult parse, Option<string[]> option) =>
+        [.. (parse.GetValue(option) ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))];
+
+    private static JsonArray Array(IEnumerable<string> values) => new([.. values.Select(v => (JsonNode)v)]);
+
+    private static StringContent Json(JsonNode body) => new(body.ToJsonString(), Encoding.UTF8, "application/json");
+
+    private static string Str(JsonObject o, string name) => o[name] is JsonValue v && v.TryGetValue<string>(out var s) ? s : "";
+
+    /// <summary>Hydra's client table: one client vertically, several as rows.</summary>
+    private static void PrintClients(ParseResult parse, JsonNode clients, bool single)
+    {
+        if (parse.GetValue(Format) != "default")
+        {
+            PrintJson(parse, clients);
+            return;
+        }
+        string[] header = ["CLIENT ID", "CLIENT SECRET", "GRANT TYPES", "RESPONSE TYPES", "SCOPE", "AUDIENCE", "REDIRECT URIS"];
+        static string[] Columns(JsonObject c) =>
+        [
+            Str(c, "client_id"), Str(c, "client_secret"), Join(c["grant_types"]), Join(c["response_types"]), Str(c, "scope"), Join(c["audience"]), Join(c["redirect_uris"]),
+        ];
+        if (single)
+        {
+            Vertical(header, Columns(clients.AsObject()));
+            return;
+        }
+        Console.WriteLine(string.Join('\t', header));
+        foreach (var c in clients.AsArray().OfType<JsonObject>()) Console.WriteLine(string.Join('\t', Columns(c)));
+    }
+
+    private static string Join(JsonNode? values) => values is JsonArray a ? string.Join(", ", a.Select(v => v?.GetValue<string>())) : "";
+
+    private static void Vertical(string[] header, string[] values)
+    {
+        for (var i = 0; i < header.Length; i++) Console.WriteLine($"{header[i]}\t{values[i]}");
+    }
+
+    private static void PrintJson(ParseResult parse, JsonNode node) =>
+        Console.WriteLine(parse.GetValue(Format) == "json-pretty" ? node.ToJsonString(Pretty) : node.ToJsonString());
+}

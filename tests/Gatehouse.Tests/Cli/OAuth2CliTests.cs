@@ -1,0 +1,135 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Gatehouse.Tests.Infrastructure;
+
+namespace Gatehouse.Tests.Cli;
+
+/// <summary>
+/// <c>gatehouse oauth2 …</c> (Hydra's CLI verbs) as a real child process against a running server's admin API and token
+/// endpoint, on both databases.
+/// </summary>
+public sealed class OAuth2CliTests
+{
+    private static Task<CliProcess.Result> Cli(TestServer s, params string[] args) =>
+        CliProcess.RunAsync(["oauth2", .. args, "--endpoint", s.PublicUrl, "--api-key", s.ApiKey]);
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Create_get_list_perform_introspect_rotate_and_delete_through_the_api(string db)
+    {
+        await using var s = await TestServer.StartAsync(db, configureServices: services =>
+            Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton(services, new Gatehouse.OAuth2.Keys.KeyGeneration { RsaBits = 2048 }));
+
+        var created = await Cli(s, "create", "client", "--name", "CLI app", "--grant-type", "client_credentials", "--scope", "photos.read,photos.write", "--audience", "https://api.example", "--format", "json");
+        Assert.True(created.ExitCode == 0, created.Stderr);
+        var client = JsonNode.Parse(created.Stdout)!.AsObject();
+        var id = client["client_id"]!.GetValue<string>();
+        var secret = client["client_secret"]!.GetValue<string>();
+        Assert.Equal("CLI app", client["client_name"]!.GetValue<string>());
+        Assert.Equal("photos.read photos.write", client["scope"]!.GetValue<string>());
+        Assert.Equal(["client_credentials"], client["grant_types"]!.AsArray().Select(g => g!.GetValue<string>()));
+
+        // Hydra's table: one client vertically; the secret is never shown again.
+        var got = await Cli(s, "get", "client", id);
+        Assert.Equal(0, got.ExitCode);
+        Assert.Contains($"CLIENT ID\t{id}\n", got.Stdout);
+        Assert.Contains("CLIENT SECRET\t\n", got.Stdout);
+        Assert.Contains("SCOPE\tphotos.read photos.write\n", got.Stdout);
+        Assert.DoesNotContain(secret, got.Stdout);
+
+        var listed = await Cli(s, "list", "clients", "--format", "json");
+        Assert.Equal(0, listed.ExitCode);
+        Assert.Contains(id, JsonNode.Parse(listed.Stdout)!.AsArray().Select(c => c!["client_id"]!.GetValue<string>()));
+
+        var token = await CliProcess.RunAsync(["oauth2", "perform", "client-credentials", "--endpoint", s.PublicUrl, "--client-id", id, "--client-secret", secret, "--scope", "photos.read", "--audience", "https://api.example", "--format", "json"]);
+        Assert.True(token.ExitCode == 0, token.Stderr);
+        var accessToken = JsonNode.Parse(token.Stdout)!["access_token"]!.GetValue<string>();
+        Assert.StartsWith("ory_at_", accessToken);
+
+        var introspected = await Cli(s, "introspect", "token", accessToken);
+        Assert.Equal(0, introspected.ExitCode);
+        Assert.Contains("ACTIVE\ttrue\n", introspected.Stdout);
+        Assert.Contains($"CLIENT ID\t{id}\n", introspected.Stdout);
+        Assert.Contains("SCOPE\tphotos.read\n", introspected.Stdout);
+
+        // Rotating the ID-token key: the new key signs and is published next to the old one.
+        var rotated = await Cli(s, "create", "jwks", "hydra.openid.id-token", "--alg", "ES256", "--kid", "cli-rotated", "--public", "--format", "json-pretty");
+        Assert.True(rotated.ExitCode == 0, rotated.Stderr);
+        var key = JsonNode.Parse(rotated.Stdout)!["keys"]![0]!;
+        Assert.Equal("ES256", key["alg"]!.GetValue<string>());
+        Assert.Null(key["d"]);
+        Assert.Contains("\"cli-rotated\"", await s.Public.GetStringAsync("/.well-known/jwks.json"));
+
+        // Revoking (the client's own credentials) ends the token; deleting the client's tokens ends a second one.
+        var revoked = await CliProcess.RunAsync(["oauth2", "revoke", "token", accessToken, "--endpoint", s.PublicUrl],
+            new Dictionary<string, string> { ["OAUTH2_CLIENT_ID"] = id, ["OAUTH2_CLIENT_SECRET"] = secret });
+        Assert.True(revoked.ExitCode == 0, revoked.Stderr);
+        Assert.Contains("ACTIVE\tfalse\n", (await Cli(s, "introspect", "token", accessToken)).Stdout);
+        var second = JsonNode.Parse((await CliProcess.RunAsync(["oauth2", "perform", "client-credentials", "--endpoint", s.PublicUrl, "--client-id", id, "--client-secret", secret, "--format", "json"])).Stdout)!["access_token"]!.GetValue<string>();
+        var wiped = await Cli(s, "delete", "access-tokens", id);
+        Assert.True(wiped.ExitCode == 0, wiped.Stderr);
+        Assert.Equal(id, wiped.Stdout.Trim());
+        Assert.Contains("ACTIVE\tfalse\n", (await Cli(s, "introspect", "token", second)).Stdout);
+
+        var deleted = await Cli(s, "delete", "client", id);
+        Assert.Equal(0, deleted.ExitCode);
+        Assert.Equal(id, deleted.Stdout.Trim());
+        Assert.Equal(HttpStatusCode.NotFound, (await s.AdminWithKey.GetAsync($"/admin/clients/{id}")).StatusCode);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task The_noun_first_spelling_of_issue_14_works_too(string db)
+    {
+        await using var s = await TestServer.StartAsync(db, configureServices: services =>
+            Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton(services, new Gatehouse.OAuth2.Keys.KeyGeneration { RsaBits = 2048 }));
+        var created = await Cli(s, "clients", "create", "--name", "noun first", "--format", "json");
+        Assert.True(created.ExitCode == 0, created.Stderr);
+        var id = JsonNode.Parse(created.Stdout)!["client_id"]!.GetValue<string>();
+        Assert.Contains(id, (await Cli(s, "clients", "list")).Stdout);
+        Assert.Contains($"CLIENT ID\t{id}", (await Cli(s, "clients", "get", id)).Stdout);
+
+        var before = await s.Public.GetStringAsync("/.well-known/openid-configuration");
+        Assert.Contains("\"RS256\"", before);
+        var rotated = await Cli(s, "keys", "rotate", "--alg", "ES256", "--format", "json");
+        Assert.True(rotated.ExitCode == 0, rotated.Stderr);
+        var kid = JsonNode.Parse(rotated.Stdout)!["kid"]!.GetValue<string>();
+        // The new key signs (discovery follows it) and the old one stays published.
+        Assert.Contains("\"ES256\"", await s.Public.GetStringAsync("/.well-known/openid-configuration"));
+        var jwks = JsonNode.Parse(await s.Public.GetStringAsync("/.well-known/jwks.json"))!["keys"]!.AsArray();
+        Assert.Equal(kid, jwks[0]!["kid"]!.GetValue<string>());
+        Assert.Equal(2, jwks.Count);
+
+        Assert.Equal(0, (await Cli(s, "clients", "delete", id)).ExitCode);
+        Assert.Equal(1, (await Cli(s, "clients", "get", id)).ExitCode);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Failures_are_one_line_on_stderr_with_hydras_error(string db)
+    {
+        await using var s = await TestServer.StartAsync(db);
+
+        var missing = await Cli(s, "get", "client", "no-such-client");
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Equal("error: 404 Unable to locate the resource", missing.Stderr.Trim());
+
+        var invalid = await Cli(s, "create", "client", "--redirect-uri", "https://app.example/cb#fragment");
+        Assert.Equal(1, invalid.ExitCode);
+        Assert.StartsWith("error: 400 invalid_redirect_uri: ", invalid.Stderr.Trim());
+
+        var badKey = await CliProcess.RunAsync(["oauth2", "list", "clients", "--endpoint", s.PublicUrl, "--api-key", "wrong"]);
+        Assert.Equal(1, badKey.ExitCode);
+        Assert.StartsWith("error: 401", badKey.Stderr.Trim());
+
+        var badSecret = await CliProcess.RunAsync(["oauth2", "perform", "client-credentials", "--endpoint", s.PublicUrl, "--client-id", "x", "--client-secret", "y"]);
+        Assert.Equal(1, badSecret.ExitCode);
+        Assert.StartsWith("error: 401 invalid_client", badSecret.Stderr.Trim());
+
+        var noEndpoint = await CliProcess.RunAsync(["oauth2", "list", "clients"], new Dictionary<string, string> { ["ORY_SDK_URL"] = "" });
+        Assert.Equal(1, noEndpoint.ExitCode);
+        Assert.Equal("error: the server's URL is needed: --endpoint or $ORY_SDK_URL", noEndpoint.Stderr.Trim());
+
+        var unreachable = await CliProcess.RunAsync(["oauth2", "list", "clients", "--endpoint", $"http://127.0.0.1:{TestServer.FreePort()}"]);
+        Assert.Equal(1, unreachable.ExitCode);
+        Assert.StartsWith("error: http://127.0.0.1:", unreachable.Stderr.Trim());
+        Assert.DoesNotContain("   at ", unreachable.Stderr);
+    }
+}
