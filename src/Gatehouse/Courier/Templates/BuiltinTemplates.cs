@@ -33,6 +33,23 @@ internal static class BuiltinTemplates
         _ => throw new ArgumentException($"no built-in template for {type.Name}", nameof(type)),
     };
 
+    /// <summary>
+    /// The SMS text of the types Kratos sends by SMS (the one-time codes), or null: a code and how long it lasts, then
+    /// the WebOTP line (<c>@domain #code</c>) browsers use to offer the code when the flow's domain is known.
+    /// </summary>
+    public static string? Sms(CourierTemplateType type) => type.Name switch
+    {
+        "login_code_valid" => SmsCode("sign-in", "LoginCode"),
+        "registration_code_valid" => SmsCode("sign-up", "RegistrationCode"),
+        "verification_code_valid" => SmsCode("verification", "VerificationCode"),
+        "recovery_code_valid" => SmsCode("recovery", "RecoveryCode"),
+        _ => null,
+    };
+
+    private static string SmsCode(string what, string code) =>
+        $"{{{{ {code} }}}} is your {what} code.{{% if ExpiresInMinutes %}} It expires in {{{{ ExpiresInMinutes }}}} minutes.{{% endif %}}\n" +
+        $"{{% if RequestURLDomain %}}\n@{{{{ RequestURLDomain }}}} #{{{{ {code} }}}}\n{{% endif %}}";
+
     private static Email Make(string subject, string lead, string value, bool link) => new(
         subject,
         $"Hi,\n\n{lead}\n\n{value}\n",

@@ -44,6 +44,19 @@ public sealed class CourierTemplates : IDisposable
         Subject,
         Html,
         Plaintext,
+        Sms,
+    }
+
+    /// <summary>
+    /// Renders the SMS text of <paramref name="type"/>: <c>courier.templates.&lt;group&gt;.&lt;variant&gt;.sms.body.plaintext</c>,
+    /// <c>template_override_path</c>/&lt;group&gt;/&lt;variant&gt;/sms.body.gotmpl, or the built-in text (the one-time codes).
+    /// </summary>
+    /// <exception cref="ArgumentException">The type has no SMS text (Kratos sends it only by e-mail).</exception>
+    public async Task<string> RenderSmsAsync(CourierTemplateType type, JsonObject model, CancellationToken ct)
+    {
+        var values = TemplateModel.From(model);
+        return await RenderAsync(type, Part.Sms, values, NullEncoder.Default, ct)
+            ?? throw new ArgumentException($"courier template {type.Name} has no SMS text", nameof(type));
     }
 
     /// <summary>Renders the e-mail of <paramref name="type"/> for <paramref name="model"/> (Kratos's variable names, see <see cref="TemplateModel"/>).</summary>
@@ -93,7 +106,7 @@ public sealed class CourierTemplates : IDisposable
     private async Task<(string? Source, string Origin)> LoadSourceAsync(CourierTemplateType type, Part part, CancellationToken ct)
     {
         if (ConfiguredUrl(type, part) is { Length: > 0 } url)
-            return (await FetchAsync(url, ct), $"courier.templates.{type.Group}.{type.Variant}.email.{PartName(part)}");
+            return (await FetchAsync(url, ct), $"courier.templates.{type.Group}.{type.Variant}.{(part == Part.Sms ? "sms.body.plaintext" : "email." + PartName(part))}");
 
         if (_options.TemplateOverridePath is { Length: > 0 } root)
         {
@@ -101,11 +114,13 @@ public sealed class CourierTemplates : IDisposable
             {
                 Part.Subject => "email.subject.gotmpl",
                 Part.Html => "email.body.gotmpl",
+                Part.Sms => "sms.body.gotmpl",
                 _ => "email.body.plaintext.gotmpl",
             });
             if (File.Exists(path)) return (await File.ReadAllTextAsync(path, ct), path);
         }
 
+        if (part == Part.Sms) return (BuiltinTemplates.Sms(type), "the built-in templates");
         var builtin = BuiltinTemplates.For(type);
         return (part switch { Part.Subject => builtin.Subject, Part.Html => builtin.Html, _ => builtin.Plaintext }, "the built-in templates");
     }
@@ -113,7 +128,9 @@ public sealed class CourierTemplates : IDisposable
     private string? ConfiguredUrl(CourierTemplateType type, Part part)
     {
         if (!_options.Templates.TryGetValue(type.Group, out var set)) return null;
-        var email = (type.Variant == "valid" ? set.Valid : set.Invalid)?.Email;
+        var variant = type.Variant == "valid" ? set.Valid : set.Invalid;
+        if (part == Part.Sms) return variant?.Sms?.Body?.Plaintext;
+        var email = variant?.Email;
         return part switch
         {
             Part.Subject => email?.Subject,

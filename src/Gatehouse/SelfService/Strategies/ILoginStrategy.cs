@@ -49,6 +49,9 @@ public sealed class LoginForm
 
     /// <summary>The session the request came with, if any (an <c>aal=aal2</c> flow: the session whose identity proves a second factor).</summary>
     public Session? Current { get; init; }
+
+    /// <summary>An <c>aal=aal2</c> flow's <c>?via=</c>: the trait whose value picks the code method's address.</summary>
+    public string? Via { get; init; }
 }
 
 /// <summary>A submitted login form.</summary>
