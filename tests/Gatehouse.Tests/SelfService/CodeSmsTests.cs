@@ -147,6 +147,7 @@ public sealed class CodeSmsTests(CodeSmsTests.Servers servers) : IClassFixture<C
                 o.Selfservice.Methods.Code.PasswordlessEnabled = mode == "passwordless";
                 o.Selfservice.Methods.Code.MfaEnabled = mode != "passwordless";
                 o.Selfservice.Methods.Code.Config.MissingCredentialFallbackEnabled = mode == "mfa-fallback";
+                o.Selfservice.Methods.Totp.Enabled = mode != "passwordless";
                 o.Selfservice.Flows.Registration.After.Code = new FlowAfterMethodOptions { Hooks = [new HookConfig { Hook = "session" }] };
                 o.Courier.Smtp.ConnectionUri = smtp.ConnectionUri;
                 o.Courier.Smtp.FromAddress = "accounts@gatehouse.test";
@@ -190,13 +191,16 @@ public sealed class CodeSmsTests(CodeSmsTests.Servers servers) : IClassFixture<C
         return s.Public.SendAsync(request);
     }
 
-    private static async Task<string> CreateIdentityAsync(TestServer s, JsonObject traits, string schema = "default")
+    private static async Task<string> CreateIdentityAsync(TestServer s, JsonObject traits, string schema = "default", bool withTotp = false)
     {
+        var credentials = new JsonObject { ["password"] = new JsonObject { ["config"] = new JsonObject { ["password"] = GoodPassword } } };
+        if (withTotp)
+            credentials["totp"] = new JsonObject { ["config"] = new JsonObject { ["totp_url"] = "otpauth://totp/Acme:someone?algorithm=SHA1&digits=6&issuer=Acme&period=30&secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP" } };
         var created = await (await s.AdminWithKey.PostJson("/admin/identities", new JsonObject
         {
             ["schema_id"] = schema,
             ["traits"] = traits,
-            ["credentials"] = new JsonObject { ["password"] = new JsonObject { ["config"] = new JsonObject { ["password"] = GoodPassword } } },
+            ["credentials"] = credentials,
         })).Json(HttpStatusCode.Created);
         return created["id"]!.GetValue<string>();
     }
@@ -318,12 +322,14 @@ public sealed class CodeSmsTests(CodeSmsTests.Servers servers) : IClassFixture<C
             ["context"] = new JsonObject { ["address"] = phone, ["channel"] = "sms" },
         }, AddressNodes(all).Single(n => n["attributes"]!["value"]!.GetValue<string>() == phone)["meta"]!["label"]));
 
+        // via=phone leaves one address and the code is the only second factor: Kratos's fast login sends the SMS at once.
         var viaPhone = await (await Send(s, HttpMethod.Get, "/self-service/login/api?aal=aal2&via=phone", token)).Json(HttpStatusCode.OK);
-        Assert.Equal([phone], AddressNodes(viaPhone).Select(n => n["attributes"]!["value"]!.GetValue<string>()));
+        Assert.Equal("sent_email", viaPhone["state"]!.GetValue<string>());
+        Assert.Equal("code", viaPhone["active"]!.GetValue<string>());
+        Assert.Empty(AddressNodes(viaPhone));
+        Assert.Equal(phone, Node(viaPhone, "identifier")!["attributes"]!["value"]!.GetValue<string>());
+        Assert.Equal("sms", Node(viaPhone, "identifier")!["meta"]!["label"]!["context"]!["channel"]!.GetValue<string>());
         var submit = $"/self-service/login?flow={viaPhone["id"]}";
-        var sent = await (await Send(s, HttpMethod.Post, submit, token, new JsonObject { ["method"] = "code", ["address"] = phone })).Json(HttpStatusCode.BadRequest);
-        Assert.Equal("sent_email", sent["state"]!.GetValue<string>());
-        Assert.Equal("sms", Node(sent, "identifier")!["meta"]!["label"]!["context"]!["channel"]!.GetValue<string>());
         var (sms, _) = await h.SmsAsync(phone, "login_code_valid");
         var done = await (await Send(s, HttpMethod.Post, submit, token, new JsonObject { ["method"] = "code", ["code"] = sms["code"]!.GetValue<string>() })).Json(HttpStatusCode.OK);
         Assert.Equal(["password:aal1", "code:aal2"], done["session"]!["authentication_methods"]!.AsArray().Select(m => $"{m!["method"]}:{m["aal"]}"));
@@ -359,12 +365,66 @@ public sealed class CodeSmsTests(CodeSmsTests.Servers servers) : IClassFixture<C
                 Assert.Contains(4010010L, MessageIds(refused));
                 continue;
             }
-            Assert.Equal([email], AddressNodes(flow).Select(n => n["attributes"]!["value"]!.GetValue<string>()));
-            await (await Send(s, HttpMethod.Post, submit, token, new JsonObject { ["method"] = "code", ["address"] = email })).Json(HttpStatusCode.BadRequest);
+            // One verifiable address and no other second factor: Kratos's fast login mails the code at once.
+            Assert.Equal("sent_email", flow["state"]!.GetValue<string>());
+            Assert.Equal(email, Node(flow, "identifier")!["attributes"]!["value"]!.GetValue<string>());
             var code = await MailedCodeAsync(h, email);
             var done = await (await Send(s, HttpMethod.Post, submit, token, new JsonObject { ["method"] = "code", ["code"] = code })).Json(HttpStatusCode.OK);
             Assert.Equal(["password:aal1", "code:aal2"], done["session"]!["authentication_methods"]!.AsArray().Select(m => $"{m!["method"]}:{m["aal"]}"));
         }
+    }
+
+    /// <summary>
+    /// Kratos's fast login: an aal2 flow whose only way to the second factor is one code address is created in
+    /// <c>sent_email</c> with the code sent (nodes and messages as Kratos's snapshot); a TOTP app beside it, or two
+    /// addresses, leave the choice to the person.
+    /// </summary>
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task With_one_code_address_as_the_only_second_factor_the_aal2_flow_starts_with_the_code_sent(string db)
+    {
+        var h = await servers.Get(db, "mfa");
+        var s = h.Server;
+        var email = HttpAssertions.UniqueEmail("code-fast");
+        await CreateIdentityAsync(s, new JsonObject { ["email"] = email });
+        var token = await PasswordLoginAsync(s, email);
+        var flow = await (await Send(s, HttpMethod.Get, "/self-service/login/api?aal=aal2", token)).Json(HttpStatusCode.OK);
+        Assert.Equal(("sent_email", "code", "aal2"), (flow["state"]!.GetValue<string>(), flow["active"]!.GetValue<string>(), flow["requested_aal"]!.GetValue<string>()));
+        Assert.Equal([1010014L], MessageIds(flow));
+        var code = await MailedCodeAsync(h, email);
+        var done = await (await Send(s, HttpMethod.Post, $"/self-service/login?flow={flow["id"]}", token, new JsonObject { ["method"] = "code", ["code"] = code })).Json(HttpStatusCode.OK);
+        Assert.Equal("aal2", done["session"]!["authenticator_assurance_level"]!.GetValue<string>());
+
+        // With an authenticator app too, the person chooses: the address button, no code sent.
+        var both = HttpAssertions.UniqueEmail("code-fast-totp");
+        await CreateIdentityAsync(s, new JsonObject { ["email"] = both }, withTotp: true);
+        var other = await PasswordLoginAsync(s, both);
+        var choose = await (await Send(s, HttpMethod.Get, "/self-service/login/api?aal=aal2", other)).Json(HttpStatusCode.OK);
+        Assert.Equal("choose_method", choose["state"]!.GetValue<string>());
+        Assert.Equal([both], AddressNodes(choose).Select(n => n["attributes"]!["value"]!.GetValue<string>()));
+        Assert.NotNull(Node(choose, "totp_code"));
+        await h.DeliverAsync();
+        Assert.DoesNotContain(h.Smtp.Messages, m => m.To.Mailboxes.Any(b => b.Address == both));
+    }
+
+    /// <summary>The fast-login flow's nodes equal Kratos's snapshot (…suite=mfa-case=verify_initial_payload_with_fast_login.json), the address aside.</summary>
+    [Fact]
+    public async Task The_fast_login_flow_matches_kratos_snapshot()
+    {
+        var snapshot = JsonNode.Parse(File.ReadAllText(Gatehouse.Tests.Schemas.ReferenceData.PathOrSkip("kratos", "methods", "snapshots", "code",
+            "TestLoginCodeStrategy-test=Native_client-suite=mfa-case=verify_initial_payload_with_fast_login.json")))!;
+        var h = await servers.Get(Db.Sqlite, "mfa");
+        var email = HttpAssertions.UniqueEmail("code-fast-snap");
+        await CreateIdentityAsync(h.Server, new JsonObject { ["email"] = email });
+        var token = await PasswordLoginAsync(h.Server, email);
+        var flow = await (await Send(h.Server, HttpMethod.Get, "/self-service/login/api?aal=aal2", token)).Json(HttpStatusCode.OK);
+        var expected = snapshot["ui"]!["nodes"]!.DeepClone().AsArray();
+        expected[0]!["attributes"]!["value"] = email;
+        expected[0]!["meta"]!["label"]!["text"] = $"Send code to {email}";
+        expected[0]!["meta"]!["label"]!["context"]!["address"] = email;
+        Assert.True(JsonNode.DeepEquals(expected, flow["ui"]!["nodes"]), flow["ui"]!["nodes"]!.ToJsonString());
+        Assert.True(JsonNode.DeepEquals(snapshot["ui"]!["messages"], flow["ui"]!["messages"]), flow["ui"]!["messages"]!.ToJsonString());
+        foreach (var key in new[] { "active", "state", "requested_aal", "refresh", "type" })
+            Assert.True(JsonNode.DeepEquals(snapshot[key], flow[key]), key);
     }
 
     private static async Task<string> MailedCodeAsync(Harness h, string email)

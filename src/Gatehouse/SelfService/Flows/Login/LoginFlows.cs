@@ -99,6 +99,13 @@ public sealed class LoginFlows(
         }
         flow.Ui = ui.ToJson().ToJsonString();
         await hooks.RunBeforeAsync(http, flow, ct);
+        // Kratos's fast login, after the before-login hooks (a hook that stops the flow stops it before anything is sent).
+        foreach (var strategy in MethodsFor(flow))
+        {
+            if (!await strategy.FastLoginAsync(form, ct)) continue;
+            flow.Ui = ui.ToJson().ToJsonString();
+            break;
+        }
         await flows.InsertAsync(flow, ct);
         await responder.RespondNewFlowAsync(http, flow);
     }

@@ -12,7 +12,8 @@ namespace Gatehouse.SelfService.Strategies.Code;
 /// A one-time code as the second factor (<c>selfservice.methods.code.mfa_enabled</c>; Kratos's <c>code/strategy_login.go</c>
 /// with <c>requested_aal: aal2</c>): the aal2 login of a session offers one <c>address</c> button per address (e-mail or
 /// SMS) of its identity's <c>code</c> credential (1010023 "Send code to …"; with <c>missing_credential_fallback_enabled</c>
-/// and no such address, its verifiable addresses; <c>?via=&lt;trait&gt;</c> picks one); choosing one sends a code there (the flow moves to
+/// and no such address, its verifiable addresses; <c>?via=&lt;trait&gt;</c> picks one; when that leaves one address and the
+/// code is the only second factor, the flow starts with the code sent — Kratos's fast login); choosing one sends a code there (the flow moves to
 /// <c>sent_email</c>; JSON clients get 400 with the flow, as for passwordless codes) and <c>{method: code, code}</c>
 /// completes <c>{code, aal2}</c> on the same session. Only the session identity's own addresses are accepted (4010010
 /// otherwise), so a code is never mailed to somebody else. Guesses are bounded per code (<c>max_submissions</c>) and per
@@ -90,6 +91,26 @@ public sealed partial class CodeStrategy
         if (form.Current is not { } session || await identities.FindConfidentialAsync(session.IdentityId, ct) is not { } identity) return;
         foreach (var address in Candidates(identity, form.Via))
             form.Ui.Nodes.Add(UiNodes.Submit("address", address.Address, Name, Messages.SendCodeTo(address.Address, address.Channel)));
+    }
+
+    /// <summary>
+    /// Kratos's <c>FastLogin2FA</c>: an <c>aal=aal2</c> flow where the code is the identity's only second factor and exactly
+    /// one address is offered (or <c>?via=</c> picked it) is created with the code already sent (<c>sent_email</c>).
+    /// </summary>
+    public async Task<bool> FastLoginAsync(LoginForm form, CancellationToken ct)
+    {
+        if (!Mfa || form.Flow.RequestedAal != AssuranceLevels.Aal2 || form.Current is not { } session) return false;
+        if (await identities.FindConfidentialAsync(session.IdentityId, ct) is not { } identity) return false;
+        var candidates = Candidates(identity, form.Via);
+        if (candidates.Count != 1) return false;
+        var hasCodeFactor = identity.Credentials.Any(c => c.Type == CredentialTypes.Code && Addresses(c).Count > 0);
+        if (!hasCodeFactor && !Fallback) return false;
+        // Another second factor (an app, recovery codes, a security key) leaves the choice to the person.
+        if (identity.Credentials.Any(c => c.Type != CredentialTypes.Code && (kinds.Find(c.Type)?.CountMultiFactor(c) ?? 0) > 0)) return false;
+        await SendLoginCodeAsync(form.Flow, identity, candidates[0], ct);
+        ShowSecondFactorSent(form.Ui, candidates[0]);
+        form.Flow.Active = Name;
+        return true;
     }
 
     /// <summary>Kratos's code-entry form for a second factor: the chosen address as a hidden identifier (with its label), then the code field, Continue and Resend.</summary>
