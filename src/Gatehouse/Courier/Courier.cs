@@ -9,8 +9,14 @@ namespace Gatehouse.Courier;
 /// What flows call to send a message: renders the template and stores the message as <c>queued</c>; a
 /// <see cref="CourierWorker"/> delivers it later. Nothing is sent inline.
 /// </summary>
-public sealed class Courier(GatehouseDbContext db, CourierTemplates templates, TimeProvider time)
+public sealed class Courier(GatehouseDbContext db, CourierTemplates templates, TimeProvider time, IHttpContextAccessor? http = null)
 {
+    /// <summary>
+    /// The language of the built-in texts: the one the request that causes the message prefers among English and German
+    /// (<c>Accept-Language</c>, the built-in pages' rule); English outside a request. Configured templates are used as they are.
+    /// </summary>
+    private string Language => Gatehouse.Http.AcceptLanguage.Best(http?.HttpContext?.Request, BuiltinTemplates.Languages);
+
     /// <summary>
     /// Renders <paramref name="templateType"/> (e.g. <c>verification_code_valid</c>, <c>recovery_code_invalid</c>,
     /// <c>login_code_valid</c>) with <paramref name="model"/> (snake_case keys such as <c>to</c>, <c>verification_code</c>,
@@ -35,7 +41,7 @@ public sealed class Courier(GatehouseDbContext db, CourierTemplates templates, T
         var type = CourierTemplateType.Parse(templateType);
         var data = (JsonObject)model.DeepClone();
         data.TryAdd("to", recipient);
-        var email = await templates.RenderEmailAsync(type, data, ct);
+        var email = await templates.RenderEmailAsync(type, data, ct, Language);
         return await InsertAsync("email", recipient, email.Subject, email.Body, email.HtmlBody, type, data, deliver, ct);
     }
 
@@ -56,7 +62,7 @@ public sealed class Courier(GatehouseDbContext db, CourierTemplates templates, T
         // Kratos's SMS models carry the flow's domain for the WebOTP line (@domain #code).
         if (data["request_url"] is JsonValue v && v.TryGetValue<string>(out var url) && Uri.TryCreate(url, UriKind.Absolute, out var uri))
             data.TryAdd("request_url_domain", uri.Host);
-        var body = await templates.RenderSmsAsync(type, data, ct);
+        var body = await templates.RenderSmsAsync(type, data, ct, Language);
         return await InsertAsync("sms", recipient, "", body, null, type, data, deliver, ct);
     }
 

@@ -16,6 +16,7 @@ public static class CourierServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(options);
         HttpChannel.Read(options);
         services.TryAddSingleton<CourierTemplates>();
+        services.AddHttpContextAccessor();
         services.TryAddScoped<Courier>();
         services.TryAddScoped<CourierQueue>();
         services.TryAddScoped<CourierMessages>();

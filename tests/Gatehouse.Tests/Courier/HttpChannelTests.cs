@@ -102,3 +102,36 @@ public sealed class HttpChannelTests : IDisposable
         Assert.Equal("Code: 123456 for +4917612345678", await overridden.RenderSmsAsync(CourierTemplateType.LoginCodeValid, model, CancellationToken.None));
     }
 }
+
+/// <summary>The built-in texts in German: every template type renders (no English left in them), and the code types' SMS.</summary>
+public sealed class GermanTemplatesTests
+{
+    [Fact]
+    public async Task Every_built_in_template_has_a_german_text()
+    {
+        using var templates = new CourierTemplates(new GatehouseOptions());
+        var model = new JsonObject
+        {
+            ["to"] = "ada@example.com", ["recovery_code"] = "111111", ["recovery_url"] = "https://auth.example.com/r", ["verification_code"] = "222222",
+            ["verification_url"] = "https://auth.example.com/v", ["login_code"] = "333333", ["registration_code"] = "444444",
+        };
+        foreach (var type in CourierTemplateType.All)
+        {
+            var en = await templates.RenderEmailAsync(type, model, CancellationToken.None);
+            var de = await templates.RenderEmailAsync(type, model, CancellationToken.None, "de");
+            Assert.NotEqual(en.Subject, de.Subject);
+            Assert.StartsWith("Hallo,", de.Body, StringComparison.Ordinal);
+            Assert.StartsWith("<p>Hallo,</p>", de.HtmlBody, StringComparison.Ordinal);
+            Assert.DoesNotContain("Hi,", de.Body, StringComparison.Ordinal);
+        }
+        var login = await templates.RenderEmailAsync(CourierTemplateType.LoginCodeValid, model, CancellationToken.None, "de");
+        Assert.Equal(("Anmeldung bei Ihrem Konto", "Hallo,\n\nUm sich anzumelden, geben Sie diesen Code ein:\n\n333333\n"), (login.Subject, login.Body));
+        var registration = await templates.RenderEmailAsync(CourierTemplateType.RegistrationCodeValid, model, CancellationToken.None, "de");
+        Assert.Equal("Schließen Sie Ihre Registrierung ab", registration.Subject);
+        Assert.Contains("<strong>444444</strong>", registration.HtmlBody, StringComparison.Ordinal);
+        Assert.Equal("444444 ist Ihr Registrierungscode. Er ist 15 Minuten gültig.\n",
+            await templates.RenderSmsAsync(CourierTemplateType.RegistrationCodeValid, new JsonObject { ["registration_code"] = "444444", ["expires_in_minutes"] = 15 }, CancellationToken.None, "de"));
+        // An unknown language gets English; a configured template is used whatever the language.
+        Assert.Equal("Login to your account", (await templates.RenderEmailAsync(CourierTemplateType.LoginCodeValid, model, CancellationToken.None, "fr")).Subject);
+    }
+}

@@ -406,6 +406,40 @@ public sealed class CodeSmsTests(CodeSmsTests.Servers servers) : IClassFixture<C
         Assert.DoesNotContain(h.Smtp.Messages, m => m.To.Mailboxes.Any(b => b.Address == both));
     }
 
+    /// <summary>
+    /// The built-in texts follow the language the request prefers (German or English, as the built-in pages): a code
+    /// asked for with <c>Accept-Language: de</c> is mailed and texted in German, without it in English.
+    /// </summary>
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Built_in_mail_and_sms_texts_follow_the_requests_language(string db)
+    {
+        var h = await servers.Get(db, "passwordless");
+        var s = h.Server;
+        var email = HttpAssertions.UniqueEmail("code-de");
+        var phone = UniquePhone();
+        await CreateIdentityAsync(s, new JsonObject { ["email"] = email, ["phone"] = phone });
+        foreach (var (identifier, language) in new[] { (email, "de-DE,de;q=0.9,en;q=0.5"), (phone, "de"), (email, "fr, en;q=0.5") })
+        {
+            var flow = await ApiFlow(s.Public, "login");
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"/self-service/login?flow={flow["id"]}")
+            {
+                Content = new StringContent(new JsonObject { ["method"] = "code", ["identifier"] = identifier }.ToJsonString(), Encoding.UTF8, "application/json"),
+            };
+            request.Headers.AcceptLanguage.ParseAdd(language);
+            await (await s.Public.SendAsync(request)).Json(HttpStatusCode.BadRequest);
+        }
+        await using var scope = s.Services.CreateAsyncScope();
+        var messages = await scope.ServiceProvider.GetRequiredService<GatehouseDbContext>().CourierMessages.AsNoTracking()
+            .Where(m => m.Recipient == email || m.Recipient == phone).OrderBy(m => m.CreatedAt).ThenBy(m => m.Id).ToListAsync();
+        Assert.Equal(3, messages.Count);
+        var code = JsonNode.Parse(messages[0].TemplateData!)!["login_code"]!.GetValue<string>();
+        Assert.Equal("Anmeldung bei Ihrem Konto", messages[0].Subject);
+        Assert.Equal($"Hallo,\n\nUm sich anzumelden, geben Sie diesen Code ein:\n\n{code}\n", messages[0].Body);
+        var smsCode = JsonNode.Parse(messages[1].TemplateData!)!["login_code"]!.GetValue<string>();
+        Assert.StartsWith($"{smsCode} ist Ihr Anmeldecode.", messages[1].Body, StringComparison.Ordinal);
+        Assert.Equal("Login to your account", messages[2].Subject);
+    }
+
     /// <summary>The fast-login flow's nodes equal Kratos's snapshot (…suite=mfa-case=verify_initial_payload_with_fast_login.json), the address aside.</summary>
     [Fact]
     public async Task The_fast_login_flow_matches_kratos_snapshot()
