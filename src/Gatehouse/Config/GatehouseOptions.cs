@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
 namespace Gatehouse.Config;
@@ -315,6 +316,25 @@ public sealed class CourierOptions
     /// <summary>How many times a failed message is retried before it is abandoned (so at most 1 + retries attempts).</summary>
     public int MessageRetries { get; set; } = 5;
     public CourierWorkerOptions Worker { get; set; } = new();
+
+    /// <summary>
+    /// Kratos's <c>courier.channels</c>: other ways to deliver than e-mail. Only <c>{id: sms, type: http}</c> exists (as in
+    /// Kratos): SMS messages are sent as an HTTP request built by <c>request_config</c> (<c>url</c>, <c>method</c>,
+    /// <c>headers</c>, <c>body</c> — a Jsonnet template called with <c>ctx</c> — and <c>auth</c>).
+    /// </summary>
+    public List<CourierChannelOptions> Channels { get; set; } = [];
+}
+
+public sealed class CourierChannelOptions
+{
+    /// <summary>The channel, as the identity schema's <c>via</c> names it: <c>sms</c>.</summary>
+    public string Id { get; set; } = "";
+
+    /// <summary><c>http</c> (the only type, and the default).</summary>
+    public string Type { get; set; } = "http";
+
+    /// <summary>The request to send (Kratos's <c>httpRequestConfig</c>), read as the <c>web_hook</c> config is.</summary>
+    public JsonObject? RequestConfig { get; set; }
 }
 
 public sealed class CourierTemplateSetOptions
@@ -326,6 +346,18 @@ public sealed class CourierTemplateSetOptions
 public sealed class CourierTemplateOptions
 {
     public EmailTemplateOptions? Email { get; set; }
+    public SmsTemplateOptions? Sms { get; set; }
+}
+
+public sealed class SmsTemplateOptions
+{
+    public SmsBodyTemplateOptions? Body { get; set; }
+}
+
+public sealed class SmsBodyTemplateOptions
+{
+    /// <summary>A <c>file://</c>, <c>base64://</c> or <c>http(s)://</c> URL of the SMS text template.</summary>
+    public string? Plaintext { get; set; }
 }
 
 public sealed class EmailTemplateOptions

@@ -60,6 +60,12 @@ public sealed class CodeMethodConfig
 
     /// <summary>How many wrong codes a flow accepts before it is invalidated.</summary>
     public int MaxSubmissions { get; set; } = 5;
+
+    /// <summary>
+    /// Kratos's <c>missing_credential_fallback_enabled</c>: a code as the second factor may go to the identity's verifiable
+    /// addresses when it has no code credential address (identities created before the schema marked a code identifier).
+    /// </summary>
+    public bool MissingCredentialFallbackEnabled { get; set; }
 }
 
 public sealed class LinkMethodOptions

@@ -9,8 +9,14 @@ namespace Gatehouse.Courier;
 /// What flows call to send a message: renders the template and stores the message as <c>queued</c>; a
 /// <see cref="CourierWorker"/> delivers it later. Nothing is sent inline.
 /// </summary>
-public sealed class Courier(GatehouseDbContext db, CourierTemplates templates, TimeProvider time)
+public sealed class Courier(GatehouseDbContext db, CourierTemplates templates, TimeProvider time, IHttpContextAccessor? http = null)
 {
+    /// <summary>
+    /// The language of the built-in texts: the one the request that causes the message prefers among English and German
+    /// (<c>Accept-Language</c>, the built-in pages' rule); English outside a request. Configured templates are used as they are.
+    /// </summary>
+    private string Language => Gatehouse.Http.AcceptLanguage.Best(http?.HttpContext?.Request, BuiltinTemplates.Languages);
+
     /// <summary>
     /// Renders <paramref name="templateType"/> (e.g. <c>verification_code_valid</c>, <c>recovery_code_invalid</c>,
     /// <c>login_code_valid</c>) with <paramref name="model"/> (snake_case keys such as <c>to</c>, <c>verification_code</c>,
@@ -35,19 +41,50 @@ public sealed class Courier(GatehouseDbContext db, CourierTemplates templates, T
         var type = CourierTemplateType.Parse(templateType);
         var data = (JsonObject)model.DeepClone();
         data.TryAdd("to", recipient);
-        var email = await templates.RenderEmailAsync(type, data, ct);
+        var email = await templates.RenderEmailAsync(type, data, ct, Language);
+        return await InsertAsync("email", recipient, email.Subject, email.Body, email.HtmlBody, type, data, deliver, ct);
+    }
+
+    /// <summary>
+    /// Renders the SMS text of <paramref name="templateType"/> (the one-time codes: <c>login_code_valid</c>,
+    /// <c>registration_code_valid</c>, <c>verification_code_valid</c>, <c>recovery_code_valid</c>) and stores a queued SMS
+    /// to the phone number <paramref name="recipient"/>, delivered through <c>courier.channels</c>' <c>sms</c> channel.
+    /// Same transaction and <paramref name="deliver"/> rules as <see cref="QueueEmailAsync"/>. The model gains
+    /// <c>request_url_domain</c> (templates: <c>RequestURLDomain</c>), the host of <c>request_url</c>, as Kratos's SMS models.
+    /// </summary>
+    /// <exception cref="ArgumentException">Unknown template type, one without an SMS text, or empty recipient.</exception>
+    public async Task<CourierMessage> QueueSmsAsync(string templateType, string recipient, JsonObject model, CancellationToken ct, bool deliver = true)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(recipient);
+        var type = CourierTemplateType.Parse(templateType);
+        var data = (JsonObject)model.DeepClone();
+        data.TryAdd("to", recipient);
+        // Kratos's SMS models carry the flow's domain for the WebOTP line (@domain #code).
+        if (data["request_url"] is JsonValue v && v.TryGetValue<string>(out var url) && Uri.TryCreate(url, UriKind.Absolute, out var uri))
+            data.TryAdd("request_url_domain", uri.Host);
+        var body = await templates.RenderSmsAsync(type, data, ct, Language);
+        return await InsertAsync("sms", recipient, "", body, null, type, data, deliver, ct);
+    }
+
+    /// <summary>Queues a message on <paramref name="channel"/> (<c>email</c> or <c>sms</c>), by the channel's own rules.</summary>
+    public Task<CourierMessage> QueueAsync(string channel, string templateType, string recipient, JsonObject model, CancellationToken ct, bool deliver = true) =>
+        channel == "sms" ? QueueSmsAsync(templateType, recipient, model, ct, deliver) : QueueEmailAsync(templateType, recipient, model, ct, deliver);
+
+    private async Task<CourierMessage> InsertAsync(string channel, string recipient, string subject, string body, string? htmlBody,
+        CourierTemplateType type, JsonObject data, bool deliver, CancellationToken ct)
+    {
         var now = CourierClock.Now(time);
         var message = new CourierMessage
         {
             Id = Guid.CreateVersion7(),
             Nid = db.Nid,
             Status = CourierMessageStatus.Queued,
-            Type = "email",
-            Channel = "email",
+            Type = channel,
+            Channel = channel,
             Recipient = recipient,
-            Subject = email.Subject,
-            Body = email.Body,
-            HtmlBody = email.HtmlBody,
+            Subject = subject,
+            Body = body,
+            HtmlBody = htmlBody,
             TemplateType = type.Name,
             TemplateData = data.ToJsonString(),
             SendCount = 0,

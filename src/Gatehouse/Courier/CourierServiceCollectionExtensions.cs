@@ -1,5 +1,6 @@
 using Gatehouse.Config;
 using Gatehouse.Courier.Templates;
+using Gatehouse.Http.Outbound;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Gatehouse.Courier;
@@ -13,12 +14,16 @@ public static class CourierServiceCollectionExtensions
     public static IServiceCollection AddCourier(this IServiceCollection services, GatehouseOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        HttpChannel.Read(options);
         services.TryAddSingleton<CourierTemplates>();
+        services.AddHttpContextAccessor();
         services.TryAddScoped<Courier>();
         services.TryAddScoped<CourierQueue>();
         services.TryAddScoped<CourierMessages>();
         if (DevMailbox.Active(options)) services.TryAddSingleton<IMessageSender, DevMailboxSender>();
         else services.TryAddSingleton<IMessageSender, SmtpMessageSender>();
+        services.AddOutboundRequests();
+        services.TryAddSingleton<HttpChannel>();
         services.TryAddSingleton<CourierWorker>();
         return services;
     }

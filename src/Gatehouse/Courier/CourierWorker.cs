@@ -10,18 +10,43 @@ namespace Gatehouse.Courier;
 /// with an exponential back-off (<c>retry_backoff</c> · 2^(attempts−1), at most <c>retry_backoff_max</c>); after
 /// <c>courier.message_retries</c> retries it is <c>abandoned</c>. Logs never contain bodies, subjects or codes.
 /// </summary>
-public sealed partial class CourierWorker(IServiceScopeFactory scopes, GatehouseOptions options, IMessageSender sender, TimeProvider time, ILogger<CourierWorker> logger)
+public sealed partial class CourierWorker
 {
+    private readonly IServiceScopeFactory _scopes;
+    private readonly GatehouseOptions _options;
+    private readonly IMessageSender _sender;
+    private readonly HttpChannel? _channels;
+    private readonly TimeProvider _time;
+    private readonly ILogger<CourierWorker> _logger;
+
+    /// <summary>A worker for e-mail only (no <c>courier.channels</c>).</summary>
+    public CourierWorker(IServiceScopeFactory scopes, GatehouseOptions options, IMessageSender sender, TimeProvider time, ILogger<CourierWorker> logger)
+        : this(scopes, options, sender, null, time, logger)
+    {
+    }
+
+    /// <summary>A worker sending e-mail through <paramref name="sender"/> and other channels (sms) through <paramref name="channels"/>.</summary>
+    [ActivatorUtilitiesConstructor]
+    public CourierWorker(IServiceScopeFactory scopes, GatehouseOptions options, IMessageSender sender, HttpChannel? channels, TimeProvider time, ILogger<CourierWorker> logger)
+    {
+        _scopes = scopes;
+        _options = options;
+        _sender = sender;
+        _channels = channels;
+        _time = time;
+        _logger = logger;
+    }
+
     /// <summary>The claim owner written to <c>ClaimedBy</c>: host, process and a random part, unique per worker instance.</summary>
     public string Id { get; } = $"{Truncate(Environment.MachineName, 60)}/{Environment.ProcessId}/{Guid.NewGuid():N}";
 
     /// <summary>How long a claim holds: enough for every message of a batch to time out once, plus a minute.</summary>
-    public TimeSpan Lease => TimeSpan.FromSeconds(60 + (30 * Math.Max(1, options.Courier.Worker.PullCount)));
+    public TimeSpan Lease => TimeSpan.FromSeconds(60 + (30 * Math.Max(1, _options.Courier.Worker.PullCount)));
 
     /// <summary>Runs until <paramref name="ct"/> is cancelled, polling every <c>pull_wait</c> while the queue has nothing due.</summary>
     public async Task RunAsync(CancellationToken ct)
     {
-        LogStarted(logger, Id);
+        LogStarted(_logger, Id);
         while (!ct.IsCancellationRequested)
         {
             var processed = 0;
@@ -35,12 +60,12 @@ public sealed partial class CourierWorker(IServiceScopeFactory scopes, Gatehouse
             }
             catch (Exception ex)
             {
-                LogPollFailed(logger, ex.GetType().Name, ex.Message);
+                LogPollFailed(_logger, ex.GetType().Name, ex.Message);
             }
-            if (processed >= options.Courier.Worker.PullCount) continue;
+            if (processed >= _options.Courier.Worker.PullCount) continue;
             try
             {
-                await Task.Delay(options.Courier.Worker.PullWait, time, ct);
+                await Task.Delay(_options.Courier.Worker.PullWait, _time, ct);
             }
             catch (OperationCanceledException)
             {
@@ -53,10 +78,10 @@ public sealed partial class CourierWorker(IServiceScopeFactory scopes, Gatehouse
     public async Task<int> ProcessBatchAsync(CancellationToken ct)
     {
         List<CourierMessage> batch;
-        await using (var scope = scopes.CreateAsyncScope())
+        await using (var scope = _scopes.CreateAsyncScope())
         {
             var queue = scope.ServiceProvider.GetRequiredService<CourierQueue>();
-            batch = await queue.ClaimAsync(Id, Math.Max(1, options.Courier.Worker.PullCount), CourierClock.Now(time), Lease, ct);
+            batch = await queue.ClaimAsync(Id, Math.Max(1, _options.Courier.Worker.PullCount), CourierClock.Now(_time), Lease, ct);
         }
         for (var i = 0; i < batch.Count; i++)
         {
@@ -67,9 +92,9 @@ public sealed partial class CourierWorker(IServiceScopeFactory scopes, Gatehouse
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
                 // Shutting down: hand the rest of the batch back instead of letting the claims lapse.
-                await using var scope = scopes.CreateAsyncScope();
+                await using var scope = _scopes.CreateAsyncScope();
                 var rest = batch.Skip(i).Select(m => m.Id).ToList();
-                await scope.ServiceProvider.GetRequiredService<CourierQueue>().ReleaseAsync(rest, Id, CourierClock.Now(time), CancellationToken.None);
+                await scope.ServiceProvider.GetRequiredService<CourierQueue>().ReleaseAsync(rest, Id, CourierClock.Now(_time), CancellationToken.None);
                 throw;
             }
         }
@@ -81,7 +106,9 @@ public sealed partial class CourierWorker(IServiceScopeFactory scopes, Gatehouse
         string? error = null;
         try
         {
-            await sender.SendAsync(message, ct);
+            // E-mail through SMTP (or the dev mailbox); other channels (sms) through courier.channels.
+            if (message.Channel == "email") await _sender.SendAsync(message, ct);
+            else await (_channels ?? throw new InvalidOperationException($"no courier channel \"{message.Channel}\" is configured (courier.channels)")).SendAsync(message, ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -92,31 +119,31 @@ public sealed partial class CourierWorker(IServiceScopeFactory scopes, Gatehouse
             error = Describe(ex);
         }
 
-        var now = CourierClock.Now(time);
+        var now = CourierClock.Now(_time);
         var attempts = message.SendCount + 1;
         string status;
         var next = message.NextAttemptAt;
         if (error is null) status = CourierMessageStatus.Sent;
-        else if (attempts > options.Courier.MessageRetries) status = CourierMessageStatus.Abandoned;
+        else if (attempts > _options.Courier.MessageRetries) status = CourierMessageStatus.Abandoned;
         else
         {
             status = CourierMessageStatus.Queued;
             next = now + Backoff(attempts);
         }
 
-        await using var scope = scopes.CreateAsyncScope();
+        await using var scope = _scopes.CreateAsyncScope();
         var recorded = await scope.ServiceProvider.GetRequiredService<CourierQueue>().RecordAttemptAsync(message, Id, status, next, error, now, CancellationToken.None);
-        if (!recorded) LogClaimLost(logger, message.Id);
-        else if (status == CourierMessageStatus.Sent) LogSent(logger, message.Id, message.TemplateType, attempts);
-        else if (status == CourierMessageStatus.Abandoned) LogAbandoned(logger, message.Id, message.TemplateType, attempts, error!);
-        else LogRetry(logger, message.Id, message.TemplateType, attempts, error!, next);
+        if (!recorded) LogClaimLost(_logger, message.Id);
+        else if (status == CourierMessageStatus.Sent) LogSent(_logger, message.Id, message.TemplateType, attempts);
+        else if (status == CourierMessageStatus.Abandoned) LogAbandoned(_logger, message.Id, message.TemplateType, attempts, error!);
+        else LogRetry(_logger, message.Id, message.TemplateType, attempts, error!, next);
     }
 
     /// <summary><c>retry_backoff</c> · 2^(attempts−1), capped at <c>retry_backoff_max</c>.</summary>
     public TimeSpan Backoff(int attempts)
     {
-        var initial = options.Courier.Worker.RetryBackoff;
-        var max = options.Courier.Worker.RetryBackoffMax;
+        var initial = _options.Courier.Worker.RetryBackoff;
+        var max = _options.Courier.Worker.RetryBackoffMax;
         var factor = Math.Pow(2, Math.Clamp(attempts - 1, 0, 30));
         var ticks = initial.Ticks * factor;
         return ticks >= max.Ticks ? max : TimeSpan.FromTicks((long)ticks);

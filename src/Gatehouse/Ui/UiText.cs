@@ -1,6 +1,5 @@
 using System.Collections.Frozen;
 using System.Text.Json.Nodes;
-using Microsoft.Net.Http.Headers;
 
 namespace Gatehouse.Ui;
 
@@ -42,18 +41,7 @@ public sealed class UiText
     public static UiText For(HttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (!StringWithQualityHeaderValue.TryParseList([.. request.Headers.AcceptLanguage.OfType<string>()], out var ranges)) return En;
-        foreach (var range in ranges.Select((r, i) => (r, i)).OrderByDescending(x => x.r.Quality ?? 1.0).ThenBy(x => x.i).Select(x => x.r))
-        {
-            if (range.Quality is <= 0) continue;
-            var primary = range.Value.Value?.Split('-')[0].ToLowerInvariant();
-            switch (primary)
-            {
-                case English: return En;
-                case German: return De;
-            }
-        }
-        return En;
+        return Http.AcceptLanguage.Best(request, [English, German]) == German ? De : En;
     }
 
     private static readonly Dictionary<string, string> EnglishTexts = new()

@@ -1,17 +1,23 @@
 namespace Gatehouse.Courier.Templates;
 
 /// <summary>
-/// The default e-mail texts, one per template type, in Liquid syntax with Kratos's variable names. They say what
-/// Kratos's built-in templates say, in Gatehouse's own words.
+/// The default e-mail and SMS texts, one per template type and language (English, German), in Liquid syntax with
+/// Kratos's variable names. They say what Kratos's built-in templates say, in Gatehouse's own words.
 /// </summary>
 internal static class BuiltinTemplates
 {
+    /// <summary>The languages with built-in texts; the first is the default.</summary>
+    public static readonly IReadOnlyList<string> Languages = ["en", "de"];
+
     public sealed record Email(string Subject, string Plaintext, string Html);
 
     private const string UnknownAddress =
         "you (or someone else) entered this email address while trying to {0}. This address is not linked to any account " +
         "here, so nothing happened. If it was you, you may have signed up with a different email address. " +
         "If it was not you, you can safely ignore this email.";
+
+    /// <summary>The e-mail of <paramref name="type"/> in <paramref name="language"/> (<c>en</c> or <c>de</c>; anything else: English).</summary>
+    public static Email For(CourierTemplateType type, string language) => language == "de" ? German(type) : For(type);
 
     public static Email For(CourierTemplateType type) => type.Name switch
     {
@@ -33,12 +39,79 @@ internal static class BuiltinTemplates
         _ => throw new ArgumentException($"no built-in template for {type.Name}", nameof(type)),
     };
 
-    private static Email Make(string subject, string lead, string value, bool link) => new(
+    /// <summary>
+    /// The SMS text of the types Kratos sends by SMS (the one-time codes), or null: a code and how long it lasts, then
+    /// the WebOTP line (<c>@domain #code</c>) browsers use to offer the code when the flow's domain is known.
+    /// </summary>
+    public static string? Sms(CourierTemplateType type, string language) => language == "de"
+        ? type.Name switch
+        {
+            "login_code_valid" => SmsCodeDe("Anmeldecode", "LoginCode"),
+            "registration_code_valid" => SmsCodeDe("Registrierungscode", "RegistrationCode"),
+            "verification_code_valid" => SmsCodeDe("Bestätigungscode", "VerificationCode"),
+            "recovery_code_valid" => SmsCodeDe("Wiederherstellungscode", "RecoveryCode"),
+            _ => null,
+        }
+        : Sms(type);
+
+    public static string? Sms(CourierTemplateType type) => type.Name switch
+    {
+        "login_code_valid" => SmsCode("sign-in", "LoginCode"),
+        "registration_code_valid" => SmsCode("sign-up", "RegistrationCode"),
+        "verification_code_valid" => SmsCode("verification", "VerificationCode"),
+        "recovery_code_valid" => SmsCode("recovery", "RecoveryCode"),
+        _ => null,
+    };
+
+    private static string SmsCode(string what, string code) =>
+        $"{{{{ {code} }}}} is your {what} code.{{% if ExpiresInMinutes %}} It expires in {{{{ ExpiresInMinutes }}}} minutes.{{% endif %}}\n" +
+        $"{{% if RequestURLDomain %}}\n@{{{{ RequestURLDomain }}}} #{{{{ {code} }}}}\n{{% endif %}}";
+
+    private static string SmsCodeDe(string what, string code) =>
+        $"{{{{ {code} }}}} ist Ihr {what}.{{% if ExpiresInMinutes %}} Er ist {{{{ ExpiresInMinutes }}}} Minuten gültig.{{% endif %}}\n" +
+        $"{{% if RequestURLDomain %}}\n@{{{{ RequestURLDomain }}}} #{{{{ {code} }}}}\n{{% endif %}}";
+
+    private const string UnknownAddressDe =
+        "Sie (oder jemand anderes) haben diese E-Mail-Adresse angegeben, um {0}. Diese Adresse gehört hier zu keinem Konto, " +
+        "daher ist nichts geschehen. Falls Sie es waren, haben Sie sich vielleicht mit einer anderen E-Mail-Adresse " +
+        "registriert. Falls nicht, können Sie diese E-Mail ignorieren.";
+
+    private static Email German(CourierTemplateType type) => type.Name switch
+    {
+        "recovery_valid" => Make("Zugang zu Ihrem Konto wiederherstellen",
+            "Um den Zugang zu Ihrem Konto wiederherzustellen, öffnen Sie diesen Link:", "{{ RecoveryURL }}", link: true, greeting: "Hallo,"),
+        "recovery_invalid" => InvalidDe("Versuchter Kontozugriff", "den Zugang zu einem Konto wiederherzustellen"),
+        "recovery_code_valid" => Make("Zugang zu Ihrem Konto wiederherstellen",
+            "Um den Zugang zu Ihrem Konto wiederherzustellen, geben Sie diesen Code ein:", "{{ RecoveryCode }}", link: false, greeting: "Hallo,"),
+        "recovery_code_invalid" => InvalidDe("Versuchter Kontozugriff", "den Zugang zu einem Konto wiederherzustellen"),
+        "verification_valid" => Make("Bitte bestätigen Sie Ihre E-Mail-Adresse",
+            "Um Ihr Konto zu bestätigen, öffnen Sie diesen Link:", "{{ VerificationURL }}", link: true, greeting: "Hallo,"),
+        "verification_invalid" => InvalidDe("Jemand wollte diese E-Mail-Adresse bestätigen", "ein Konto zu bestätigen"),
+        "verification_code_valid" => new(
+            "Bitte bestätigen Sie Ihre E-Mail-Adresse",
+            "Hallo,\n\nUm Ihr Konto zu bestätigen, geben Sie diesen Code ein:\n\n{{ VerificationCode }}\n\noder öffnen Sie diesen Link:\n\n{{ VerificationURL }}\n",
+            "<p>Hallo,</p>\n<p>Um Ihr Konto zu bestätigen, geben Sie diesen Code ein:</p>\n<p><strong>{{ VerificationCode }}</strong></p>\n" +
+            "<p>oder öffnen Sie diesen Link: <a href=\"{{ VerificationURL }}\">{{ VerificationURL }}</a></p>\n"),
+        "verification_code_invalid" => InvalidDe("Jemand wollte diese E-Mail-Adresse bestätigen", "ein Konto zu bestätigen"),
+        "login_code_valid" => Make("Anmeldung bei Ihrem Konto",
+            "Um sich anzumelden, geben Sie diesen Code ein:", "{{ LoginCode }}", link: false, greeting: "Hallo,"),
+        "registration_code_valid" => Make("Schließen Sie Ihre Registrierung ab",
+            "Um Ihre Registrierung abzuschließen, geben Sie diesen Code ein:", "{{ RegistrationCode }}", link: false, greeting: "Hallo,"),
+        _ => For(type),
+    };
+
+    private static Email InvalidDe(string subject, string attempt)
+    {
+        var text = string.Format(System.Globalization.CultureInfo.InvariantCulture, UnknownAddressDe, attempt);
+        return new Email(subject, $"Hallo,\n\n{text}\n", $"<p>Hallo,</p>\n<p>{text}</p>\n");
+    }
+
+    private static Email Make(string subject, string lead, string value, bool link, string greeting = "Hi,") => new(
         subject,
-        $"Hi,\n\n{lead}\n\n{value}\n",
+        $"{greeting}\n\n{lead}\n\n{value}\n",
         link
-            ? $"<p>Hi,</p>\n<p>{lead}</p>\n<p><a href=\"{value}\">{value}</a></p>\n"
-            : $"<p>Hi,</p>\n<p>{lead}</p>\n<p><strong>{value}</strong></p>\n");
+            ? $"<p>{greeting}</p>\n<p>{lead}</p>\n<p><a href=\"{value}\">{value}</a></p>\n"
+            : $"<p>{greeting}</p>\n<p>{lead}</p>\n<p><strong>{value}</strong></p>\n");
 
     private static Email VerificationCode() => new(
         "Please verify your email address",

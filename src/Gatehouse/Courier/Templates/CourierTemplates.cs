@@ -24,7 +24,7 @@ public sealed class CourierTemplates : IDisposable
 
     private readonly CourierOptions _options;
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
-    private readonly ConcurrentDictionary<(string Type, Part Part), IFluidTemplate?> _cache = new();
+    private readonly ConcurrentDictionary<(string Type, Part Part, string Language), IFluidTemplate?> _cache = new();
     private readonly TemplateOptions _fluid;
 
     public CourierTemplates(GatehouseOptions options)
@@ -44,15 +44,32 @@ public sealed class CourierTemplates : IDisposable
         Subject,
         Html,
         Plaintext,
+        Sms,
     }
 
-    /// <summary>Renders the e-mail of <paramref name="type"/> for <paramref name="model"/> (Kratos's variable names, see <see cref="TemplateModel"/>).</summary>
-    public async Task<RenderedEmail> RenderEmailAsync(CourierTemplateType type, JsonObject model, CancellationToken ct)
+    /// <summary>
+    /// Renders the SMS text of <paramref name="type"/>: <c>courier.templates.&lt;group&gt;.&lt;variant&gt;.sms.body.plaintext</c>,
+    /// <c>template_override_path</c>/&lt;group&gt;/&lt;variant&gt;/sms.body.gotmpl, or the built-in text (the one-time codes).
+    /// </summary>
+    /// <exception cref="ArgumentException">The type has no SMS text (Kratos sends it only by e-mail).</exception>
+    public async Task<string> RenderSmsAsync(CourierTemplateType type, JsonObject model, CancellationToken ct, string language = "en")
     {
         var values = TemplateModel.From(model);
-        var subject = await RenderAsync(type, Part.Subject, values, NullEncoder.Default, ct) ?? "";
-        var plaintext = await RenderAsync(type, Part.Plaintext, values, NullEncoder.Default, ct) ?? "";
-        var html = await RenderAsync(type, Part.Html, values, HtmlEncoder.Default, ct);
+        return await RenderAsync(type, Part.Sms, values, NullEncoder.Default, language, ct)
+            ?? throw new ArgumentException($"courier template {type.Name} has no SMS text", nameof(type));
+    }
+
+    /// <summary>
+    /// Renders the e-mail of <paramref name="type"/> for <paramref name="model"/> (Kratos's variable names, see
+    /// <see cref="TemplateModel"/>); the built-in texts in <paramref name="language"/> (<c>en</c>, <c>de</c>), configured
+    /// templates as they are.
+    /// </summary>
+    public async Task<RenderedEmail> RenderEmailAsync(CourierTemplateType type, JsonObject model, CancellationToken ct, string language = "en")
+    {
+        var values = TemplateModel.From(model);
+        var subject = await RenderAsync(type, Part.Subject, values, NullEncoder.Default, language, ct) ?? "";
+        var plaintext = await RenderAsync(type, Part.Plaintext, values, NullEncoder.Default, language, ct) ?? "";
+        var html = await RenderAsync(type, Part.Html, values, HtmlEncoder.Default, language, ct);
         // Subjects from files end with a newline; a header cannot hold one.
         subject = string.Join(' ', subject.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         return new RenderedEmail(subject, plaintext, html);
@@ -63,37 +80,41 @@ public sealed class CourierTemplates : IDisposable
     {
         foreach (var type in CourierTemplateType.All)
         {
-            foreach (var part in Enum.GetValues<Part>()) await GetAsync(type, part, ct);
+            foreach (var part in Enum.GetValues<Part>())
+            {
+                foreach (var language in BuiltinTemplates.Languages) await GetAsync(type, part, language, ct);
+            }
         }
     }
 
-    private async Task<string?> RenderAsync(CourierTemplateType type, Part part, Dictionary<string, object?> values, TextEncoder encoder, CancellationToken ct)
+    private async Task<string?> RenderAsync(CourierTemplateType type, Part part, Dictionary<string, object?> values, TextEncoder encoder, string language, CancellationToken ct)
     {
-        var template = await GetAsync(type, part, ct);
+        var template = await GetAsync(type, part, language, ct);
         if (template is null) return null;
         var context = new TemplateContext(_fluid);
         foreach (var (key, value) in values) context.SetValue(key, value);
         return await template.RenderAsync(context, encoder);
     }
 
-    private async Task<IFluidTemplate?> GetAsync(CourierTemplateType type, Part part, CancellationToken ct)
+    private async Task<IFluidTemplate?> GetAsync(CourierTemplateType type, Part part, string language, CancellationToken ct)
     {
-        if (_cache.TryGetValue((type.Name, part), out var cached)) return cached;
-        var (source, origin) = await LoadSourceAsync(type, part, ct);
+        language = BuiltinTemplates.Languages.Contains(language) ? language : BuiltinTemplates.Languages[0];
+        if (_cache.TryGetValue((type.Name, part, language), out var cached)) return cached;
+        var (source, origin) = await LoadSourceAsync(type, part, language, ct);
         IFluidTemplate? parsed = null;
         if (source is not null)
         {
             if (!Parser.TryParse(GoTemplateSyntax.ToLiquid(source), out parsed, out var error))
                 throw new InvalidOperationException($"courier template {type.Name} ({PartName(part)}) from {origin} does not parse: {error}");
         }
-        _cache[(type.Name, part)] = parsed;
+        _cache[(type.Name, part, language)] = parsed;
         return parsed;
     }
 
-    private async Task<(string? Source, string Origin)> LoadSourceAsync(CourierTemplateType type, Part part, CancellationToken ct)
+    private async Task<(string? Source, string Origin)> LoadSourceAsync(CourierTemplateType type, Part part, string language, CancellationToken ct)
     {
         if (ConfiguredUrl(type, part) is { Length: > 0 } url)
-            return (await FetchAsync(url, ct), $"courier.templates.{type.Group}.{type.Variant}.email.{PartName(part)}");
+            return (await FetchAsync(url, ct), $"courier.templates.{type.Group}.{type.Variant}.{(part == Part.Sms ? "sms.body.plaintext" : "email." + PartName(part))}");
 
         if (_options.TemplateOverridePath is { Length: > 0 } root)
         {
@@ -101,19 +122,23 @@ public sealed class CourierTemplates : IDisposable
             {
                 Part.Subject => "email.subject.gotmpl",
                 Part.Html => "email.body.gotmpl",
+                Part.Sms => "sms.body.gotmpl",
                 _ => "email.body.plaintext.gotmpl",
             });
             if (File.Exists(path)) return (await File.ReadAllTextAsync(path, ct), path);
         }
 
-        var builtin = BuiltinTemplates.For(type);
+        if (part == Part.Sms) return (BuiltinTemplates.Sms(type, language), "the built-in templates");
+        var builtin = BuiltinTemplates.For(type, language);
         return (part switch { Part.Subject => builtin.Subject, Part.Html => builtin.Html, _ => builtin.Plaintext }, "the built-in templates");
     }
 
     private string? ConfiguredUrl(CourierTemplateType type, Part part)
     {
         if (!_options.Templates.TryGetValue(type.Group, out var set)) return null;
-        var email = (type.Variant == "valid" ? set.Valid : set.Invalid)?.Email;
+        var variant = type.Variant == "valid" ? set.Valid : set.Invalid;
+        if (part == Part.Sms) return variant?.Sms?.Body?.Plaintext;
+        var email = variant?.Email;
         return part switch
         {
             Part.Subject => email?.Subject,

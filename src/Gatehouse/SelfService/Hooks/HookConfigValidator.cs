@@ -1,3 +1,4 @@
+using Gatehouse.Http.Outbound;
 using Gatehouse.Config;
 using Gatehouse.SelfService.Hooks.WebHooks;
 

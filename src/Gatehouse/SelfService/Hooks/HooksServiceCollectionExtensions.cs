@@ -1,5 +1,5 @@
 using Gatehouse.Config;
-using Gatehouse.Jsonnet;
+using Gatehouse.Http.Outbound;
 using Gatehouse.SelfService.Hooks.WebHooks;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -18,18 +18,9 @@ public static class HooksServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Scoped<IFlowHook, ShowVerificationUiHook>());
         services.TryAddEnumerable(ServiceDescriptor.Scoped<IFlowHook, WebHook>());
 
-        services.TryAddSingleton<JsonnetEngine>();
-        services.TryAddSingleton<WebHookTemplates>();
-        services.TryAddSingleton<WebHookSender>();
+        services.AddOutboundRequests();
         services.TryAddSingleton<WebHookQueue>();
         services.AddHostedService<WebHookDispatcher>();
-        // Calls go only to the configured URL: redirects are not followed. Time-outs are per hook (WebHookConfig.Timeout).
-        services.AddHttpClient(WebHookSender.ClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
-            // Header values (API keys, basic auth) never reach the HTTP client's trace logs.
-            .RedactLoggedHeaders(_ => true);
-        services.AddHttpClient(WebHookSender.TemplateClientName, c => c.Timeout = TimeSpan.FromSeconds(10))
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });
         return services;
     }
 }

@@ -25,6 +25,13 @@ public interface ILoginStrategy : IStrategy
     Task PopulateAsync(LoginForm form, CancellationToken ct);
 
     /// <summary>
+    /// Kratos's <c>FastLoginStrategy</c>: after the form is built, a method may start its challenge at once (the code
+    /// method sends the code when it is the only way to the second factor) and change the flow's state and form; true
+    /// when it did (no other method is asked).
+    /// </summary>
+    Task<bool> FastLoginAsync(LoginForm form, CancellationToken ct) => Task.FromResult(false);
+
+    /// <summary>
     /// Handles a submit whose <c>method</c> is this method's name: the identity it proves, or null after putting the
     /// reason on <see cref="LoginSubmission.Ui"/> (the flow answers 400 with the form).
     /// </summary>
@@ -49,6 +56,9 @@ public sealed class LoginForm
 
     /// <summary>The session the request came with, if any (an <c>aal=aal2</c> flow: the session whose identity proves a second factor).</summary>
     public Session? Current { get; init; }
+
+    /// <summary>An <c>aal=aal2</c> flow's <c>?via=</c>: the trait whose value picks the code method's address.</summary>
+    public string? Via { get; init; }
 }
 
 /// <summary>A submitted login form.</summary>

@@ -84,7 +84,8 @@ public sealed class LoginFlows(
         flow.RequestedAal = requestedAal;
         var ui = new UiContainer { Action = flows.ActionUrl(flow) };
         if (type == FlowTypes.Browser) ui.Nodes.Add(UiNodes.Csrf(token));
-        var form = new LoginForm { Flow = flow, Ui = ui, Refreshing = flow.Refresh ? session : null, Current = session };
+        var via = requestedAal == AssuranceLevels.Aal2 && q["via"].ToString() is { Length: > 0 } v ? v : null;
+        var form = new LoginForm { Flow = flow, Ui = ui, Refreshing = flow.Refresh ? session : null, Current = session, Via = via };
         foreach (var strategy in MethodsFor(flow)) await strategy.PopulateAsync(form, ct);
         if (flow.Refresh)
         {
@@ -98,6 +99,13 @@ public sealed class LoginFlows(
         }
         flow.Ui = ui.ToJson().ToJsonString();
         await hooks.RunBeforeAsync(http, flow, ct);
+        // Kratos's fast login, after the before-login hooks (a hook that stops the flow stops it before anything is sent).
+        foreach (var strategy in MethodsFor(flow))
+        {
+            if (!await strategy.FastLoginAsync(form, ct)) continue;
+            flow.Ui = ui.ToJson().ToJsonString();
+            break;
+        }
         await flows.InsertAsync(flow, ct);
         await responder.RespondNewFlowAsync(http, flow);
     }

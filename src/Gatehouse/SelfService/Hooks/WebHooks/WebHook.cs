@@ -1,3 +1,4 @@
+using Gatehouse.Http.Outbound;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;

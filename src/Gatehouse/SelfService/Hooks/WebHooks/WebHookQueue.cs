@@ -1,3 +1,4 @@
+using Gatehouse.Http.Outbound;
 using System.Threading.Channels;
 
 namespace Gatehouse.SelfService.Hooks.WebHooks;

@@ -19,7 +19,7 @@ public sealed class CodeCredentials(GatehouseOptions options) : ICredentialKind
 
     /// <summary>With <c>mfa_enabled</c>, a code credential with an address is a second factor (Kratos's code strategy).</summary>
     public int CountMultiFactor(IdentityCredential credential) =>
-        options.Selfservice.Methods.Code.MfaEnabled && CodeStrategy.EmailAddresses(credential).Count > 0 ? 1 : 0;
+        options.Selfservice.Methods.Code.MfaEnabled && CodeStrategy.Addresses(credential).Count > 0 ? 1 : 0;
 
     public void Remove(Identity identity, IdentityCredential credential, string? identifier, DateTime now) =>
         throw GatehouseError.BadRequest($"Credentials type {Type} cannot be deleted.");

@@ -63,7 +63,7 @@ public sealed partial class CodeStrategy
         }
         var normalized = Schemas.IdentifierNormalizer.Graceful(identifier);
         var identity = await identities.FindByIdentifierAsync(CredentialTypes.Code, normalized, ct);
-        var address = identity is null ? null : EmailAddressOf(identity, normalized);
+        var address = identity is null ? null : AddressOf(identity, normalized);
         if (identity is null || address is null)
         {
             // Kratos answers an identifier without a code credential with 4000035 and mails nothing.
@@ -79,15 +79,17 @@ public sealed partial class CodeStrategy
     }
 
     /// <summary>
-    /// Mails a new login code (the courier's <c>login_code_valid</c> template, model <c>{to, login_code, identity,
-    /// request_url, transient_payload, expires_in_minutes}</c> as Kratos's) and moves the flow to <c>sent_email</c>,
-    /// remembering the address and identity; earlier codes of the flow stop working.
+    /// Sends a new login code by e-mail or SMS (the courier's <c>login_code_valid</c> template, model <c>{to, login_code,
+    /// identity, request_url, transient_payload, expires_in_minutes}</c> as Kratos's) and moves the flow to
+    /// <c>sent_email</c> (Kratos's state for either channel), remembering the address and identity; earlier codes of the
+    /// flow stop working.
     /// </summary>
-    private async Task SendLoginCodeAsync(SelfServiceFlow flow, Identity identity, string address, CancellationToken ct)
+    private async Task SendLoginCodeAsync(SelfServiceFlow flow, Identity identity, CodeAddress to, CancellationToken ct)
     {
+        var address = to.Address;
         await codes.CountMailAsync(address, ct);
         var secret = OneTimeCodes.NewCode();
-        await codes.CreateAsync(flow.Id, identity.Id, LoginKind, address, "email", secret, Lifespan, ct);
+        await codes.CreateAsync(flow.Id, identity.Id, LoginKind, address, to.Channel, secret, Lifespan, ct);
         var model = new JsonObject
         {
             ["to"] = address,
@@ -97,7 +99,7 @@ public sealed partial class CodeStrategy
             ["expires_in_minutes"] = (int)Math.Ceiling(Lifespan.TotalMinutes),
         };
         if (flow.TransientPayload is { } payload) model["transient_payload"] = JsonNode.Parse(payload);
-        await courier.QueueEmailAsync("login_code_valid", address, model, ct);
+        await courier.QueueAsync(to.Channel, "login_code_valid", address, model, ct);
 
         var context = Context(flow);
         context[LoginContextKey] = new JsonObject { ["address"] = address, ["identity_id"] = identity.Id.ToString() };
@@ -147,25 +149,19 @@ public sealed partial class CodeStrategy
             ui.Messages.Add(refused);
             return null;
         }
-        await addresses.MarkVerifiedAsync(identity.Id, "email", used!.Address, flows.Now(), ct);
+        await addresses.MarkVerifiedAsync(identity.Id, used!.Via, used.Address, flows.Now(), ct);
         return identity;
     }
 
-    /// <summary>The e-mail address of the identity's code credential that the identifier names, or null.</summary>
-    private static string? EmailAddressOf(Identity identity, string normalized)
+    /// <summary>The address (e-mail or SMS) of the identity's code credential that the identifier names, or null.</summary>
+    private static CodeAddress? AddressOf(Identity identity, string normalized)
     {
         var credential = identity.Credentials.FirstOrDefault(c => c.Type == CredentialTypes.Code);
         if (credential is null) return null;
-        var config = JsonNode.Parse(credential.Config) as JsonObject;
-        foreach (var entry in (config?["addresses"] as JsonArray ?? []).OfType<JsonObject>())
-        {
-            var value = entry["address"]?.GetValue<string>();
-            if (value is not null && entry["channel"]?.GetValue<string>() == "email" && string.Equals(value, normalized, StringComparison.OrdinalIgnoreCase))
-                return value;
-        }
+        if (Addresses(credential).FirstOrDefault(a => string.Equals(a.Address, normalized, StringComparison.OrdinalIgnoreCase)) is { } found) return found;
         // Identities imported without addresses in their config: the identifier itself, when it is an e-mail address.
         return credential.Identifiers.Any(i => string.Equals(i.Identifier, normalized, StringComparison.OrdinalIgnoreCase)) && normalized.Contains('@', StringComparison.Ordinal)
-            ? normalized
+            ? new CodeAddress(normalized, "email")
             : null;
     }
 

@@ -7,7 +7,8 @@ namespace Gatehouse.SelfService.Strategies.Code;
 
 /// <summary>
 /// Passwordless registration (Kratos's <c>code/strategy_registration.go</c>): <c>{method: code, traits}</c> validates the
-/// traits and mails a code to the address the schema marks <c>credentials.code.identifier</c>, the flow moves to
+/// traits and sends a code to the first address the schema marks <c>credentials.code.identifier</c> (by e-mail or, with
+/// <c>via: sms</c>, by SMS), the flow moves to
 /// <c>sent_email</c> with the traits kept (hidden); <c>{method: code, traits, code}</c> creates the identity with its
 /// <c>code</c> credential, the address verified (the code reached it), and the registration hooks run.
 /// </summary>
@@ -38,6 +39,7 @@ public sealed partial class CodeStrategy
             // The traits the code was sent for; a submit carrying other traits is refused (4000036), as in Kratos.
             var sent = submission.Context[RegistrationContextKey] as JsonObject;
             var (sentTraits, sentTo) = (sent?["traits"], sent?["address"]?.GetValue<string>());
+            var sentVia = sent?["channel"]?.GetValue<string>() ?? "email";
             if (sentTraits is null || sentTo is null
                 || (submission.SubmittedTraits is JsonObject st && st.Count > 0 && !JsonNode.DeepEquals(st, sentTraits)))
             {
@@ -45,21 +47,22 @@ public sealed partial class CodeStrategy
                 return new RegistrationOutcome.ShowForm(sentUi, 400);
             }
             if (!resend) return await VerifyRegistrationCodeAsync(submission, sentUi, sentTraits, sentTo, ct);
-            await SendRegistrationCodeAsync(flow, sentTo, sentTraits, ct);
+            await SendRegistrationCodeAsync(flow, new CodeAddress(sentTo, sentVia), sentTraits, ct);
             sentUi.Messages.Add(Messages.RegistrationCodeSent());
             return new RegistrationOutcome.ShowForm(sentUi, 400);
         }
 
         var (traits, ui, validation) = submission.ValidatedTraits();
         if (traits is null || validation is null) return new RegistrationOutcome.ShowForm(ui, 400);
-        var address = validation.CodeAddresses.FirstOrDefault(a => a.Via == "email")?.Value;
+        // The first address the schema marks as the code identifier, e-mail or SMS (Kratos sends a code to each; see docs).
+        var address = validation.CodeAddresses.Where(a => a.Via is "email" or "sms").Select(a => new CodeAddress(a.Value, a.Via)).FirstOrDefault();
         if (address is null)
         {
             ui.Messages.Add(Messages.IdentifierMissing());
             return new RegistrationOutcome.ShowForm(ui, 400);
         }
         var context = submission.Context;
-        context[RegistrationContextKey] = new JsonObject { ["traits"] = traits.DeepClone(), ["address"] = address };
+        context[RegistrationContextKey] = new JsonObject { ["traits"] = traits.DeepClone(), ["address"] = address.Address, ["channel"] = address.Channel };
         flow.InternalContext = context.ToJsonString();
         await SendRegistrationCodeAsync(flow, address, traits, ct);
         flow.State = FlowStates.SentEmail;
@@ -67,11 +70,12 @@ public sealed partial class CodeStrategy
         return new RegistrationOutcome.ShowForm(ui, 400);
     }
 
-    private async Task SendRegistrationCodeAsync(SelfServiceFlow flow, string address, JsonNode traits, CancellationToken ct)
+    private async Task SendRegistrationCodeAsync(SelfServiceFlow flow, CodeAddress to, JsonNode traits, CancellationToken ct)
     {
+        var address = to.Address;
         await codes.CountMailAsync(address, ct);
         var secret = OneTimeCodes.NewCode();
-        await codes.CreateAsync(flow.Id, null, RegistrationKind, address, "email", secret, Lifespan, ct);
+        await codes.CreateAsync(flow.Id, null, RegistrationKind, address, to.Channel, secret, Lifespan, ct);
         var model = new JsonObject
         {
             ["to"] = address,
@@ -80,8 +84,9 @@ public sealed partial class CodeStrategy
             ["request_url"] = flow.RequestUrl,
             ["expires_in_minutes"] = (int)Math.Ceiling(Lifespan.TotalMinutes),
         };
+        if (to.Channel == "sms") model["identity"] = traits.DeepClone(); // Kratos's SMS model names the traits "identity"
         if (flow.TransientPayload is { } payload) model["transient_payload"] = JsonNode.Parse(payload);
-        await courier.QueueEmailAsync("registration_code_valid", address, model, ct);
+        await courier.QueueAsync(to.Channel, "registration_code_valid", address, model, ct);
     }
 
     private async Task<RegistrationOutcome> VerifyRegistrationCodeAsync(RegistrationSubmission submission, UiContainer ui, JsonNode traits, string address, CancellationToken ct)

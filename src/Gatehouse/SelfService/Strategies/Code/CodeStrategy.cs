@@ -22,6 +22,7 @@ public sealed partial class CodeStrategy(
     IPrivilegedIdentityStore identities,
     IVerifiableAddressStore addresses,
     IdentityJson identityJson,
+    CredentialKinds kinds,
     GatehouseOptions options)
     : IRecoveryStrategy, IVerificationStrategy, ILoginStrategy, IRegistrationStrategy
 {

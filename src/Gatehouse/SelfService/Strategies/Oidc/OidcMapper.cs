@@ -1,3 +1,4 @@
+using Gatehouse.Http.Outbound;
 using System.Text.Json.Nodes;
 using Gatehouse.Jsonnet;
 using Gatehouse.SelfService.Hooks.WebHooks;

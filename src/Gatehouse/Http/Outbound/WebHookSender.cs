@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 
-namespace Gatehouse.SelfService.Hooks.WebHooks;
+namespace Gatehouse.Http.Outbound;
 
 /// <summary>One answer from a web hook receiver (the body read up to <see cref="WebHookSender.MaxResponseBytes"/>).</summary>
 public sealed record WebHookAnswer(int Status, byte[] Body);
@@ -26,7 +26,9 @@ public sealed partial class WebHookSender(IHttpClientFactory httpClients, ILogge
     /// <summary>Answers are read up to this size, as Kratos does.</summary>
     public const int MaxResponseBytes = 5 * 1024 * 1024;
 
-    public async Task<WebHookAnswer> SendAsync(WebHookConfig config, string? body, string requestId, string triggerId, CancellationToken ct)
+    /// <param name="requestId">The web hook's <c>Ory-Webhook-Request-ID</c> header; null (the courier's channel) sends neither id header.</param>
+    /// <param name="maxAnswerBytes">How much of the answer is read (default <see cref="MaxResponseBytes"/>).</param>
+    public async Task<WebHookAnswer> SendAsync(WebHookConfig config, string? body, string? requestId, string? triggerId, CancellationToken ct, int maxAnswerBytes = MaxResponseBytes)
     {
         using var request = new HttpRequestMessage(config.Method, config.Url);
         var contentType = config.Headers.TryGetValue("Content-Type", out var configured) ? MediaTypeHeaderValue.Parse(configured) : new MediaTypeHeaderValue("application/json");
@@ -42,8 +44,8 @@ public sealed partial class WebHookSender(IHttpClientFactory httpClients, ILogge
         {
             if (!name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase)) request.Headers.TryAddWithoutValidation(name, value);
         }
-        request.Headers.TryAddWithoutValidation("Ory-Webhook-Request-ID", requestId);
-        request.Headers.TryAddWithoutValidation("Ory-Webhook-Trigger-ID", triggerId);
+        if (requestId is not null) request.Headers.TryAddWithoutValidation("Ory-Webhook-Request-ID", requestId);
+        if (triggerId is not null) request.Headers.TryAddWithoutValidation("Ory-Webhook-Trigger-ID", triggerId);
         switch (config.Auth)
         {
             case WebHookAuth.ApiKey { InCookie: true } cookie:
@@ -64,7 +66,7 @@ public sealed partial class WebHookSender(IHttpClientFactory httpClients, ILogge
         {
             using var client = httpClients.CreateClient(ClientName);
             using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token);
-            var bytes = await ReadLimitedAsync(response.Content, MaxResponseBytes, cts.Token);
+            var bytes = await ReadLimitedAsync(response.Content, maxAnswerBytes, cts.Token);
             LogAnswered(logger, config.Method.Method, config.Url, requestId, (int)response.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return new WebHookAnswer((int)response.StatusCode, bytes);
         }
@@ -108,11 +110,11 @@ public sealed partial class WebHookSender(IHttpClientFactory httpClients, ILogge
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "web_hook {Method} {Url} (request {RequestId}) answered {Status} in {ElapsedMs:0} ms")]
-    private static partial void LogAnswered(ILogger logger, string method, Uri url, string requestId, int status, double elapsedMs);
+    private static partial void LogAnswered(ILogger logger, string method, Uri url, string? requestId, int status, double elapsedMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "web_hook {Method} {Url} (request {RequestId}) timed out after {TimeoutMs:0} ms")]
-    private static partial void LogTimedOut(ILogger logger, string method, Uri url, string requestId, double timeoutMs);
+    private static partial void LogTimedOut(ILogger logger, string method, Uri url, string? requestId, double timeoutMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "web_hook {Method} {Url} (request {RequestId}) could not be reached: {Error}")]
-    private static partial void LogUnreachable(ILogger logger, string method, Uri url, string requestId, string error);
+    private static partial void LogUnreachable(ILogger logger, string method, Uri url, string? requestId, string error);
 }

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Gatehouse.Config;
 
-namespace Gatehouse.SelfService.Hooks.WebHooks;
+namespace Gatehouse.Http.Outbound;
 
 /// <summary>How a <c>web_hook</c> authenticates to its receiver.</summary>
 public abstract record WebHookAuth
@@ -62,7 +62,8 @@ public sealed record WebHookConfig
     public bool ReadsResponse => Parse || CanInterrupt;
 
     /// <summary>Reads a hook's <c>config</c>; <paramref name="where"/> names the entry in error messages.</summary>
-    public static WebHookConfig Read(JsonObject? config, string where)
+    /// <param name="key">The name of the object under <paramref name="where"/> (<c>config</c>; the courier's channels: <c>request_config</c>).</param>
+    public static WebHookConfig Read(JsonObject? config, string where, string key = "config")
     {
         if (config is null) throw new ConfigException($"{where}.config: a web_hook needs a config with at least \"url\".");
         string? Str(string key, JsonObject from, string path)
@@ -80,7 +81,7 @@ public sealed record WebHookConfig
             throw new ConfigException($"{path}.{key}: expected true or false, got {node.ToJsonString()}.");
         }
 
-        var at = where + ".config";
+        var at = where + "." + key;
         var urlText = Str("url", config, at) ?? throw new ConfigException($"{at}.url: a web_hook needs the URL to call.");
         if (!Uri.TryCreate(urlText, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
             throw new ConfigException($"{at}.url: expected an absolute http:// or https:// URL, got \"{urlText}\".");

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Text;
 using Gatehouse.Jsonnet;
 
-namespace Gatehouse.SelfService.Hooks.WebHooks;
+namespace Gatehouse.Http.Outbound;
 
 /// <summary>
 /// Loads and compiles web hook body templates once per location (<c>file://</c>, <c>base64://</c>, <c>http(s)://</c>).

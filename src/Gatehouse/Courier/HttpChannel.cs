@@ -1,0 +1,81 @@
+using System.Text.Json.Nodes;
+using Gatehouse.Config;
+using Gatehouse.Http.Outbound;
+using Gatehouse.Jsonnet;
+
+namespace Gatehouse.Courier;
+
+/// <summary>
+/// The courier's HTTP channels (Kratos's <c>courier/http_channel.go</c>): <c>courier.channels</c> entries of type
+/// <c>http</c>, by id (<c>sms</c>). A message is sent as the request <c>request_config</c> describes — the body is its
+/// Jsonnet template called with <c>ctx</c> = <c>{recipient, subject, body, template_type, template_data, message_type,
+/// request_headers}</c> (<c>template_data</c> is the template's model: <c>to</c>, <c>login_code</c>, <c>identity</c>, …) —
+/// and counts as delivered on a 2xx answer; anything else is a failed attempt the worker retries. Redirects are not
+/// followed; the answer is read up to 1 KiB and never logged; auth secrets are never logged.
+/// </summary>
+public sealed class HttpChannel(GatehouseOptions options, WebHookSender sender, WebHookTemplates templates)
+{
+    private const int MaxAnswerBytes = 1024;
+
+    private readonly Dictionary<string, WebHookConfig> _channels = Read(options);
+
+    /// <summary>Whether a channel with this id (<c>sms</c>) is configured.</summary>
+    public bool Has(string id) => _channels.ContainsKey(id);
+
+    /// <summary>Reads and checks <c>courier.channels</c> (start-up: a wrong entry names its key).</summary>
+    public static Dictionary<string, WebHookConfig> Read(GatehouseOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var channels = new Dictionary<string, WebHookConfig>(StringComparer.Ordinal);
+        for (var i = 0; i < options.Courier.Channels.Count; i++)
+        {
+            var channel = options.Courier.Channels[i];
+            var at = $"courier.channels[{i}]";
+            if (channel.Id != "sms") throw new ConfigException($"{at}.id: only \"sms\" is supported (as in Kratos), got \"{channel.Id}\".");
+            if (channel.Type != "http") throw new ConfigException($"{at}.type: only \"http\" is supported (as in Kratos), got \"{channel.Type}\".");
+            if (channels.ContainsKey(channel.Id)) throw new ConfigException($"{at}.id: the channel \"{channel.Id}\" is configured twice.");
+            if (channel.RequestConfig is null) throw new ConfigException($"{at}.request_config: required (url, and optionally method, headers, body, auth).");
+            foreach (var (key, _) in channel.RequestConfig)
+            {
+                if (key is not ("url" or "method" or "headers" or "body" or "auth"))
+                    throw new ConfigException($"{at}.request_config.{key}: unknown key; expected url, method, headers, body or auth.");
+            }
+            channels[channel.Id] = WebHookConfig.Read(channel.RequestConfig, at, "request_config");
+        }
+        return channels;
+    }
+
+    /// <summary>Sends <paramref name="message"/> over the channel named by its <c>Channel</c>; throws when that fails.</summary>
+    public async Task SendAsync(CourierMessage message, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (!_channels.TryGetValue(message.Channel, out var config))
+            throw new InvalidOperationException($"no courier channel \"{message.Channel}\" is configured (courier.channels)");
+        string? body = null;
+        if (config.Body is { } location && config.Method != HttpMethod.Get)
+        {
+            var context = new JsonObject
+            {
+                ["recipient"] = message.Recipient,
+                ["subject"] = message.Subject,
+                ["body"] = message.Body,
+                ["template_type"] = message.TemplateType,
+                ["template_data"] = JsonNode.Parse(message.TemplateData ?? "{}"),
+                ["message_type"] = message.Type,
+                ["request_headers"] = null,
+            };
+            var program = await templates.GetAsync(location, ct);
+            try
+            {
+                body = program.Evaluate(WebHookTemplates.Limits(context.ToJsonString()));
+            }
+            catch (JsonnetException e)
+            {
+                throw new InvalidOperationException($"the courier channel's body template failed: {e.Message}", e);
+            }
+        }
+        var answer = await sender.SendAsync(config, body, requestId: null, triggerId: null, ct, maxAnswerBytes: MaxAnswerBytes);
+        if (answer.Status is < 200 or >= 300)
+            throw new InvalidOperationException($"the courier channel's server answered with status code {answer.Status}");
+    }
+}
