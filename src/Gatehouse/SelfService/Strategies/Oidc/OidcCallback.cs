@@ -29,6 +29,7 @@ public sealed partial class OidcCallback(
     CsrfTokens csrf,
     LoginFlows login,
     RegistrationFlows registration,
+    Flows.Settings.SettingsFlows settings,
     IPrivilegedIdentityStore identities,
     ILogger<OidcCallback> logger)
 {
@@ -72,7 +73,7 @@ public sealed partial class OidcCallback(
             ?? throw GatehouseError.BadRequest("Unable to complete OpenID Connect flow because the state parameter is invalid.");
         if (state.Provider != (string?)http.GetRouteValue("provider"))
             throw GatehouseError.BadRequest("Unable to complete OpenID Connect flow: provider mismatch between internal state and URL.");
-        if (state.FlowKind is not (FlowKinds.Login or FlowKinds.Registration))
+        if (state.FlowKind is not (FlowKinds.Login or FlowKinds.Registration or FlowKinds.Settings))
             throw GatehouseError.BadRequest("Unable to complete OpenID Connect flow because the state parameter is invalid.");
         var flow = await flows.LoadAsync(state.FlowId, state.FlowKind, ct);
 
@@ -126,6 +127,11 @@ public sealed partial class OidcCallback(
         }
 
         var subject = (string)claims["sub"]!;
+        if (flow.Kind == FlowKinds.Settings)
+        {
+            await strategy.LinkAsync(await settings.ResumeAsync(http, flow, strategy, ct), provider, subject, tokens, ct);
+            return;
+        }
         var identifier = $"{provider.Id}:{subject}";
         var existing = await identities.FindByIdentifierAsync(CredentialTypes.Oidc, identifier, ct);
         if (existing is not null)
@@ -252,6 +258,14 @@ public sealed partial class OidcCallback(
     /// <summary>The sign-in failed after the flow was known: the reason is shown on the flow (Kratos's 4000001), nothing is written.</summary>
     private async Task FailAsync(HttpContext http, SelfServiceFlow flow, string reason, CancellationToken ct)
     {
+        if (flow.Kind == FlowKinds.Settings)
+        {
+            // A settings flow answers with its identity, for the session that owns it.
+            var submission = await settings.ResumeAsync(http, flow, strategy, ct);
+            submission.Ui.Messages.Add(Messages.Generic(reason));
+            await submission.RespondAsync(400, ct);
+            return;
+        }
         var ui = UiContainer.FromJson(flow.Ui);
         ui.ClearMessages();
         ui.Messages.Add(Messages.Generic(reason));

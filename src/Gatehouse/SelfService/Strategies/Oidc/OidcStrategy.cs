@@ -19,7 +19,13 @@ namespace Gatehouse.SelfService.Strategies.Oidc;
 public sealed partial class OidcStrategy(
     OidcUpstream upstream,
     JsonWebKeyCipher cipher,
-    GatehouseOptions options) : ILoginStrategy, IRegistrationStrategy
+    IPrivilegedIdentityStore store,
+    IdentityManager identities,
+    CredentialKinds kinds,
+    SessionManager sessions,
+    Hooks.HookRunner hooks,
+    FlowService flows,
+    GatehouseOptions options) : ILoginStrategy, IRegistrationStrategy, ISettingsStrategy
 {
     public const string MethodName = CredentialTypes.Oidc;
     public const string Group = "oidc";
@@ -45,6 +51,10 @@ public sealed partial class OidcStrategy(
     public bool Handles(string? method, JsonObject body) =>
         !string.IsNullOrEmpty(FormBody.String(body, "provider")) && (string.IsNullOrEmpty(method) || string.Equals(method, Name, StringComparison.OrdinalIgnoreCase));
 
+    /// <summary>In settings, a <c>link</c> or <c>unlink</c> button posts only itself (Kratos's decoder reads both without a method).</summary>
+    bool ISettingsStrategy.Handles(string? method, JsonObject body) =>
+        method == Name || (string.IsNullOrEmpty(method) && (FormBody.String(body, "link") is { Length: > 0 } || FormBody.String(body, "unlink") is { Length: > 0 }));
+
     public OidcProviderOptions? Provider(string? id) => id is null ? null : Providers.FirstOrDefault(p => p.Id == id);
 
     /// <summary>One submit per provider (Kratos's <c>AddProviders</c>): <c>provider=&lt;id&gt;</c>, labelled with the provider's label.</summary>
@@ -58,9 +68,9 @@ public sealed partial class OidcStrategy(
     /// and the authorization URL the browser goes to. Null (with the reason on <paramref name="ui"/>) when the provider cannot
     /// be used (unknown, unreachable).
     /// </summary>
-    private async Task<string?> StartAsync(HttpContext http, SelfServiceFlow flow, UiContainer ui, JsonObject body, CancellationToken ct)
+    private async Task<string?> StartAsync(HttpContext http, SelfServiceFlow flow, UiContainer ui, JsonObject body, CancellationToken ct, string? providerId = null)
     {
-        var providerId = FormBody.String(body, "provider");
+        providerId ??= FormBody.String(body, "provider");
         var provider = Provider(providerId);
         if (provider is null)
         {
