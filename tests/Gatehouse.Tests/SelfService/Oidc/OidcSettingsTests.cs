@@ -203,4 +203,36 @@ public sealed class OidcSettingsTests(OidcServerFixture fixture) : IClassFixture
         Assert.Equal("session_refresh_required", (string?)(await unlink.Error(HttpStatusCode.Forbidden))["id"]);
         Assert.Null(await OidcCredential(s, identityId));
     }
+
+    private static async Task<string> Page(Browser browser, string url, string language)
+    {
+        using var req = new HttpRequestMessage(HttpMethod.Get, url);
+        req.Headers.AcceptLanguage.ParseAdd(language);
+        var res = await browser.Client.SendAsync(req);
+        Assert.Equal(HttpStatusCode.OK, res.StatusCode);
+        return await res.Content.ReadAsStringAsync();
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task The_built_in_pages_show_the_provider_buttons_in_English_and_German(string provider)
+    {
+        var s = await fixture.Get(provider);
+        using var anonymous = new Browser(s.PublicUrl);
+        var login = (await anonymous.Client.GetAsync("/self-service/login/browser")).Headers.Location!.ToString();
+        Assert.Contains(">Sign in with Test IdP</button>", await Page(anonymous, login, "en"), StringComparison.Ordinal);
+        Assert.Contains(">Anmelden mit Test IdP</button>", await Page(anonymous, login, "de-DE"), StringComparison.Ordinal);
+        var registration = (await anonymous.Client.GetAsync("/self-service/registration/browser")).Headers.Location!.ToString();
+        Assert.Contains(">Registrieren mit Test IdP</button>", await Page(anonymous, registration, "de"), StringComparison.Ordinal);
+
+        var (browser, _) = await PasswordBrowser(s);
+        using var _ = browser;
+        var settings = (await browser.Client.GetAsync("/self-service/settings/browser")).Headers.Location!.ToString();
+        var en = await Page(browser, settings, "en");
+        Assert.Contains("name=\"link\" value=\"test-idp\"", en, StringComparison.Ordinal);
+        Assert.Contains(">Link Test IdP</button>", en, StringComparison.Ordinal);
+        Assert.Contains("Social sign-in", en, StringComparison.Ordinal);
+        var de = await Page(browser, settings, "de");
+        Assert.Contains(">Test IdP verknüpfen</button>", de, StringComparison.Ordinal);
+        Assert.Contains("Anmeldung über andere Konten", de, StringComparison.Ordinal);
+    }
 }
