@@ -59,6 +59,12 @@ public sealed class OidcServerFixture : IAsyncDisposable
                         },
                         new OidcProviderOptions
                         {
+                            // Kratos's google preset (native sign-in with an ID token), here with the test provider as issuer.
+                            Id = "native", Provider = "google", Label = "Native", ClientId = TestOpenIdProvider.ClientId, ClientSecret = TestOpenIdProvider.ClientSecret,
+                            IssuerUrl = idp.Issuer, MapperUrl = "base64://" + Convert.ToBase64String(Encoding.UTF8.GetBytes(Mapper)), Scope = ["email"],
+                        },
+                        new OidcProviderOptions
+                        {
                             Id = "down", Provider = "generic", ClientId = "x", ClientSecret = "y",
                             // Nothing listens on port 1 (privileged, never handed out): connections are refused at once.
                             IssuerUrl = "http://127.0.0.1:1", MapperUrl = "base64://e30=",

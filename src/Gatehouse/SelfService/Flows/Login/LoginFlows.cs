@@ -163,6 +163,7 @@ public sealed class LoginFlows(
         var identity = await strategy.AuthenticateAsync(submission, ct);
         if (identity is null)
         {
+            if (submission.Answered) return;
             if (submission.RedirectBrowserTo is { } elsewhere) await responder.RespondRedirectAsync(http, flow, ui, elsewhere, ct);
             else await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
             return;

@@ -203,6 +203,7 @@ public sealed class RegistrationFlows(
     public async Task CompleteAsync(HttpContext http, SelfServiceFlow flow, IdentitySchema schema, string method, RegistrationOutcome outcome, CancellationToken ct)
     {
         flow.Active = method;
+        if (outcome is RegistrationOutcome.Answered) return;
         if (outcome is RegistrationOutcome.ShowForm show)
         {
             await responder.RespondWithFlowAsync(http, flow, show.Ui, show.Status, ct);

@@ -126,12 +126,22 @@ public sealed partial class OidcCallback(
             return;
         }
 
-        var subject = (string)claims["sub"]!;
         if (flow.Kind == FlowKinds.Settings)
         {
-            await strategy.LinkAsync(await settings.ResumeAsync(http, flow, strategy, ct), provider, subject, tokens, ct);
+            await strategy.LinkAsync(await settings.ResumeAsync(http, flow, strategy, ct), provider, (string)claims["sub"]!, tokens, ct);
             return;
         }
+        await FinishAsync(http, flow, provider, claims, tokens, ct);
+    }
+
+    /// <summary>
+    /// The provider proved <c>sub</c> (at the callback, or natively with an ID token): a login for a known account, a
+    /// registration for an unknown one, switching the flow's kind when needed, as Kratos's <c>processLogin</c> /
+    /// <c>processRegistration</c>. The answer is written.
+    /// </summary>
+    public async Task FinishAsync(HttpContext http, SelfServiceFlow flow, Config.OidcProviderOptions provider, JsonObject claims, OidcTokens tokens, CancellationToken ct)
+    {
+        var subject = (string)claims["sub"]!;
         var identifier = $"{provider.Id}:{subject}";
         var existing = await identities.FindByIdentifierAsync(CredentialTypes.Oidc, identifier, ct);
         if (existing is not null)

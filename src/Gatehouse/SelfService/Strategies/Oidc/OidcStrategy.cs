@@ -19,6 +19,8 @@ namespace Gatehouse.SelfService.Strategies.Oidc;
 public sealed partial class OidcStrategy(
     OidcUpstream upstream,
     JsonWebKeyCipher cipher,
+    IdTokenValidator idTokens,
+    Lazy<OidcCallback> callback,
     IPrivilegedIdentityStore store,
     IdentityManager identities,
     CredentialKinds kinds,
@@ -131,6 +133,11 @@ public sealed partial class OidcStrategy(
 
     public async Task<Identity?> AuthenticateAsync(LoginSubmission submission, CancellationToken ct)
     {
+        if (!string.IsNullOrEmpty(FormBody.String(submission.Body, "id_token")))
+        {
+            submission.Answered = await NativeAsync(submission.Http, submission.Flow, submission.Ui, submission.Body, ct);
+            return null;
+        }
         submission.RedirectBrowserTo = await StartAsync(submission.Http, submission.Flow, submission.Ui, submission.Body, ct);
         return null;
     }
@@ -143,6 +150,8 @@ public sealed partial class OidcStrategy(
     {
         var ui = UiContainer.FromJson(submission.Flow.Ui);
         ui.ClearMessages();
+        if (!string.IsNullOrEmpty(FormBody.String(submission.Body, "id_token")))
+            return await NativeAsync(submission.Http, submission.Flow, ui, submission.Body, ct) ? new RegistrationOutcome.Answered() : new RegistrationOutcome.ShowForm(ui, 400);
         var url = await StartAsync(submission.Http, submission.Flow, ui, submission.Body, ct);
         if (url is null) return new RegistrationOutcome.ShowForm(ui, 400);
         // Traits the user filled in (the form shown when the provider's were incomplete) win over the mapper's at the
