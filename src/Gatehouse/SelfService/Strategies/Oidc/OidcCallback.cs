@@ -79,6 +79,11 @@ public sealed partial class OidcCallback(
 
         // The state comes back to the browser that started: a browser flow's CSRF cookie, else the continuity cookie.
         if (flow.Type == FlowTypes.Browser) csrf.VerifyCookie(http, flow);
+        else if (state.ExchangeHash is not null)
+        {
+            if (!OidcState.SameValue(state.ExchangeHash, SessionTokenExchange.PendingInitHash(flow)))
+                throw GatehouseError.BadRequest("Unable to complete OpenID Connect flow because the query state parameter does not match the state parameter from the code.");
+        }
         else if (!OidcState.SameValue(state.BindingHash, http.Request.Cookies[OidcStrategy.ContinuityCookie] is { } b ? OidcState.HashBinding(b) : null))
             throw GatehouseError.BadRequest("Unable to complete OpenID Connect flow because the query state parameter does not match the state parameter from the session cookie.");
         if (flows.IsExpired(flow)) throw flows.ExpiredOnFetch(flow);

@@ -65,13 +65,10 @@ public sealed partial class OidcStrategy
         {
             throw new GatehouseError(502, "The supplied nonce does not match the nonce from the id_token");
         }
-        flow.SetContextValue(NativeContextKey, true);
+        SessionTokenExchange.SuppressFor(http);
         await callback.Value.FinishAsync(http, flow, provider, claims, new OidcTokens(idToken, null, null), ct);
         return true;
     }
-
-    /// <summary>Marks a flow finished with a natively obtained ID token (no token-exchange redirect then, as Kratos).</summary>
-    public const string NativeContextKey = "oidc_native";
 
     /// <summary>Kratos's <c>NonceValidationSkipper</c>: Google SDKs may not send one; Apple says so with <c>nonce_supported</c>.</summary>
     private static bool CanSkipNonce(string provider, JsonObject claims) => provider switch

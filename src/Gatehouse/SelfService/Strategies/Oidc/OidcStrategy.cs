@@ -90,7 +90,10 @@ public sealed partial class OidcStrategy(
             return null;
         }
         string? bindingHash = null;
-        if (flow.Type != FlowTypes.Browser)
+        // An app that asked for a token exchange opens the URL in a browser that never saw the API answer: the state is
+        // bound to the flow's exchange code instead of a continuity cookie (Kratos's SessionTokenExchangeCodeSha512).
+        var exchangeHash = flow.Type == FlowTypes.Api ? SessionTokenExchange.PendingInitHash(flow) : null;
+        if (flow.Type != FlowTypes.Browser && exchangeHash is null)
         {
             var binding = OidcState.NewRandom();
             bindingHash = OidcState.HashBinding(binding);
@@ -104,7 +107,7 @@ public sealed partial class OidcStrategy(
             });
         }
         var state = new OidcState(flow.Id, flow.Kind, provider.Id, OidcState.NewRandom(), OidcState.NewRandom(),
-            OidcUpstream.UsesPkce(provider, meta) ? OidcState.NewRandom() : null, bindingHash);
+            OidcUpstream.UsesPkce(provider, meta) ? OidcState.NewRandom() : null, bindingHash, exchangeHash);
         var context = JsonNode.Parse(flow.InternalContext ?? "{}") as JsonObject ?? [];
         context[StateContextKey] = state.Id;
         flow.InternalContext = context.ToJsonString();
