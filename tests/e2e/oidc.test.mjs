@@ -236,6 +236,44 @@ describe(`Social sign-in with a real OpenID provider (${database})`, { skip: has
     }
   });
 
+  it('hands an app the session token through the token exchange after a browser finished the sign-in', async () => {
+    const login = `dana${randomBytes(3).toString('hex')}`;
+    const returnTo = `${gatehouse.publicUrl}/app-callback`;
+    const flow = (await frontend.createNativeLoginFlow({ returnSessionTokenExchangeCode: true, returnTo })).data;
+    assert.ok(flow.session_token_exchange_code?.length > 40, 'the init code');
+    let err;
+    try {
+      await frontend.updateLoginFlow({ flow: flow.id, updateLoginFlowBody: { method: 'oidc', provider: 'test-idp' } });
+    } catch (e) { err = e; }
+    assert.equal(err?.response?.status, 422);
+
+    // The system browser: none of the app's cookies; it ends on return_to with the return_to code.
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(err.response.data.redirect_browser_to);
+      await atProvider(page, login);
+      await page.waitForURL((u) => u.pathname === '/app-callback', { timeout: 15_000 });
+      const returnToCode = new URL(page.url()).searchParams.get('code');
+      assert.ok(returnToCode?.length > 20, page.url());
+      assert.equal((await whoami(context)).status, 401, 'the browser got no session');
+
+      const exchanged = (await frontend.exchangeSessionToken({ initCode: flow.session_token_exchange_code, returnToCode })).data;
+      assert.match(exchanged.session_token, /^ory_st_/);
+      assert.equal(exchanged.session.identity.traits.email, `${login}@idp.test`);
+      const me = (await frontend.toSession({ xSessionToken: exchanged.session_token })).data;
+      assert.equal(me.identity.id, exchanged.session.identity.id);
+
+      let again;
+      try {
+        await frontend.exchangeSessionToken({ initCode: flow.session_token_exchange_code, returnToCode });
+      } catch (e) { again = e; }
+      assert.equal(again?.response?.status, 404, 'the codes work once');
+    } finally {
+      await context.close();
+    }
+  });
+
   it('refuses a tampered state at the callback and changes nothing', async () => {
     const res = await fetch(`${gatehouse.publicUrl}/self-service/methods/oidc/callback/test-idp?state=${'A'.repeat(80)}&code=x`, { headers: { accept: 'application/json' } });
     assert.equal(res.status, 400);
