@@ -31,6 +31,7 @@ public sealed partial class OidcCallback(
     RegistrationFlows registration,
     Flows.Settings.SettingsFlows settings,
     IPrivilegedIdentityStore identities,
+    IdentityManager identityManager,
     ILogger<OidcCallback> logger)
 {
     public const string Route = "/self-service/methods/oidc/callback/{provider}";
@@ -204,7 +205,7 @@ public sealed partial class OidcCallback(
                 if (mapped.MetadataPublic is not null) identity.MetadataPublic = mapped.MetadataPublic.ToJsonString();
                 if (mapped.MetadataAdmin is not null) identity.MetadataAdmin = mapped.MetadataAdmin.ToJsonString();
             },
-            OnDuplicate = (identity, token) => OfferLinkingAsync(http, flow, provider, identity, token),
+            OnDuplicate = (identity, token) => OfferLinkingAsync(http, flow, provider, identity, mapped.VerifiedAddresses, token),
         };
         await registration.CompleteAsync(http, flow, schema, strategy.Name, outcome, ct);
     }
@@ -216,7 +217,8 @@ public sealed partial class OidcCallback(
     /// flow and is added once the login proves the account that owns the identifier. False when the collision is not on a
     /// credential identifier (the registration shows 4000007 then).
     /// </summary>
-    private async Task<bool> OfferLinkingAsync(HttpContext http, SelfServiceFlow registrationFlow, Config.OidcProviderOptions provider, Identity identity, CancellationToken ct)
+    private async Task<bool> OfferLinkingAsync(HttpContext http, SelfServiceFlow registrationFlow, Config.OidcProviderOptions provider, Identity identity,
+        IReadOnlyList<string>? verifiedByProvider, CancellationToken ct)
     {
         string? duplicate = null, duplicateType = null;
         foreach (var credential in identity.Credentials.Where(c => c.Type != CredentialTypes.Oidc))
@@ -231,6 +233,23 @@ public sealed partial class OidcCallback(
         }
         var oidc = identity.Credentials.FirstOrDefault(c => c.Type == CredentialTypes.Oidc);
         if (duplicate is null || duplicateType is null || oidc is null) return false;
+
+        var oidcConfig = JsonNode.Parse(oidc.Config)!.AsObject();
+        string[] oidcIdentifiers = [.. oidc.Identifiers.Select(i => i.Identifier)];
+
+        // Opt-in automatic linking: only when the provider vouches for the address and the existing account proved it too,
+        // so nobody gets into an account by registering its address at a provider that does not check addresses.
+        if (provider.AccountLinkingMode == "automatic"
+            && verifiedByProvider?.Contains(duplicate, StringComparer.OrdinalIgnoreCase) == true
+            && await identities.FindByIdentifierAsync(duplicateType, duplicate, ct) is { State: IdentityStates.Active } owner
+            && owner.VerifiableAddresses.Any(a => a.Verified && string.Equals(a.Value, duplicate, StringComparison.OrdinalIgnoreCase)))
+        {
+            var linked = await identityManager.AddCredentialAsync(owner.Id, CredentialTypes.Oidc, oidcConfig, oidcIdentifiers, ct);
+            LogAutomaticallyLinked(logger, provider.Id, owner.Id);
+            var signIn = await login.CreateForAsync(http, registrationFlow, ct);
+            await login.CompleteExternalAsync(http, signIn, strategy, linked, ct, provider.Id);
+            return true;
+        }
 
         var loginFlow = await login.CreateForAsync(http, registrationFlow, ct);
         new DuplicateCredentials(CredentialTypes.Oidc, JsonNode.Parse(oidc.Config)!.AsObject(), [.. oidc.Identifiers.Select(i => i.Identifier)], duplicate, duplicateType)
@@ -286,6 +305,9 @@ public sealed partial class OidcCallback(
         ui.Messages.Add(Messages.Generic(reason));
         await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "OpenID Connect provider {Provider} linked automatically to identity {IdentityId} (verified address on both sides)")]
+    private static partial void LogAutomaticallyLinked(ILogger logger, string provider, Guid identityId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sign-in with OpenID Connect provider {Provider} failed: {Reason}")]
     private static partial void LogUpstreamFailed(ILogger logger, string provider, string reason);
