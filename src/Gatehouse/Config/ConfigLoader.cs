@@ -243,7 +243,7 @@ public static class ConfigLoader
                 "apple" => "https://appleid.apple.com",
                 _ => null,
             };
-            if (string.IsNullOrEmpty(p.IssuerUrl))
+            if (string.IsNullOrEmpty(p.IssuerUrl) && p.Provider != "github")
                 throw new ConfigException($"{at}.issuer_url: is required for a generic provider (its OpenID Connect discovery document and keys are read from there)");
         }
     }
