@@ -95,6 +95,7 @@ public static class GatehouseApp
         root.MapSelfServicePublic();
         root.MapWebAuthnPublic();
         SelfService.Strategies.Oidc.OidcCallback.Map(root);
+        root.MapGet(SelfService.Flows.SessionTokenExchange.Route, (HttpContext http, SelfService.Flows.SessionTokenExchange exchange) => exchange.ExchangeAsync(http));
         root.LimitFlowCreationOn(
             SelfServiceEndpoints.LoginBrowser, SelfServiceEndpoints.LoginApi, SelfServiceEndpoints.RegistrationBrowser, SelfServiceEndpoints.RegistrationApi,
             SelfServiceEndpoints.SettingsBrowser, SelfServiceEndpoints.SettingsApi, SelfServiceEndpoints.VerificationBrowser, SelfServiceEndpoints.VerificationApi,

@@ -57,7 +57,7 @@ describe(`Social sign-in with a real OpenID provider (${database})`, { skip: has
             },
           },
         },
-        flows: { registration: { after: { oidc: { hooks: [{ hook: 'session' }] } } } },
+        flows: { registration: { style: 'unified', after: { oidc: { hooks: [{ hook: 'session' }] }, password: { hooks: [{ hook: 'session' }] } } } },
       }),
     });
     idp = await startIdp({ port: idpPort, redirectUris: [`${gatehouse.publicUrl}/self-service/methods/oidc/callback/test-idp`] });
@@ -167,6 +167,111 @@ describe(`Social sign-in with a real OpenID provider (${database})`, { skip: has
     assert.ok(to.searchParams.get('state').length > 40);
     assert.ok(!to.searchParams.get('state').includes(flow.id), 'the state is encrypted');
     assert.deepEqual(to.searchParams.get('scope').split(' ').sort(), ['email', 'offline_access', 'openid', 'profile']);
+  });
+
+  /** The browser context's cookies for gatehouse, as a Cookie header for @ory/client's browser calls. */
+  async function cookieHeader(context) {
+    return (await context.cookies(gatehouse.publicUrl)).map((c) => `${c.name}=${c.value}`).join('; ');
+  }
+
+  it('links the provider in settings through the built-in page, then unlinks it with @ory/client', async () => {
+    const login = `bob${randomBytes(3).toString('hex')}`;
+    const email = `pw-${login}@example.com`;
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${gatehouse.publicUrl}/self-service/registration/browser`);
+      await page.fill('input[name="traits.email"]', email);
+      await page.fill('input[name="password"]', `e2e-${randomBytes(6).toString('hex')}-Passphrase!`);
+      await Promise.all([page.waitForURL(/\/ui\/welcome/), page.click('button[name="method"][value="password"]')]);
+      const identityId = (await (await whoami(context)).json()).identity.id;
+
+      await page.goto(`${gatehouse.publicUrl}/self-service/settings/browser`);
+      assert.match(await page.textContent('button[name=link][value=test-idp]'), /Link Test IdP/);
+      await page.click('button[name=link][value=test-idp]');
+      await atProvider(page, login);
+      await page.waitForURL(/\/ui\/settings\?flow=/);
+      await page.locator('button[name=unlink][value=test-idp]').waitFor();
+
+      const linked = (await admin.getIdentity({ id: identityId, includeCredential: ['oidc'] })).data;
+      assert.deepEqual(linked.credentials.oidc.identifiers, [`test-idp:${login}`]);
+      assert.ok(linked.credentials.oidc.config.providers[0].initial_access_token.length > 10);
+      const session = await (await whoami(context)).json();
+      assert.ok(session.authentication_methods.some((m) => m.method === 'oidc' && m.provider === 'test-idp'), JSON.stringify(session.authentication_methods));
+
+      // The SDK's browser settings flow (the page's cookies): the unlink node, then the unlink itself.
+      const cookie = await cookieHeader(context);
+      const flow = (await frontend.createBrowserSettingsFlow({ cookie })).data;
+      const unlink = flow.ui.nodes.find((n) => n.group === 'oidc' && n.attributes.name === 'unlink');
+      assert.deepEqual(unlink.meta.label, { id: 1050003, text: 'Unlink Test IdP', type: 'info', context: { provider: 'Test IdP' } });
+      const csrf = flow.ui.nodes.find((n) => n.attributes.name === 'csrf_token').attributes.value;
+      const done = (await frontend.updateSettingsFlow({ flow: flow.id, cookie, updateSettingsFlowBody: { method: 'oidc', unlink: 'test-idp', csrf_token: csrf } })).data;
+      assert.equal(done.state, 'success');
+      assert.ok(done.ui.nodes.some((n) => n.attributes.name === 'link' && n.attributes.value === 'test-idp'));
+      const after = (await admin.getIdentity({ id: identityId, includeCredential: ['oidc'] })).data;
+      assert.equal(after.credentials.oidc, undefined);
+
+      // Without the password, the provider alone is never offered for unlinking.
+      const social = await browser.newContext();
+      try {
+        const p2 = await social.newPage();
+        const only = `carol${randomBytes(3).toString('hex')}`;
+        await p2.goto(`${gatehouse.publicUrl}/self-service/registration/browser`);
+        await p2.click('button[name=provider][value=test-idp]');
+        await atProvider(p2, only);
+        const c2 = await cookieHeader(social);
+        const f2 = (await frontend.createBrowserSettingsFlow({ cookie: c2 })).data;
+        assert.equal(f2.ui.nodes.filter((n) => n.group === 'oidc').length, 0, 'no link (already linked) and no unlink (last first factor)');
+        let err;
+        try {
+          await frontend.updateSettingsFlow({ flow: f2.id, cookie: c2, updateSettingsFlowBody: { method: 'oidc', unlink: 'test-idp', csrf_token: f2.ui.nodes.find((n) => n.attributes.name === 'csrf_token').attributes.value } });
+        } catch (e) { err = e; }
+        assert.equal(err?.response?.status, 400);
+        assert.equal(err.response.data.ui.messages[0].text, 'can not unlink OpenID Connect connection because it is the last remaining first factor credential');
+      } finally {
+        await social.close();
+      }
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('hands an app the session token through the token exchange after a browser finished the sign-in', async () => {
+    const login = `dana${randomBytes(3).toString('hex')}`;
+    const returnTo = `${gatehouse.publicUrl}/app-callback`;
+    const flow = (await frontend.createNativeLoginFlow({ returnSessionTokenExchangeCode: true, returnTo })).data;
+    assert.ok(flow.session_token_exchange_code?.length > 40, 'the init code');
+    let err;
+    try {
+      await frontend.updateLoginFlow({ flow: flow.id, updateLoginFlowBody: { method: 'oidc', provider: 'test-idp' } });
+    } catch (e) { err = e; }
+    assert.equal(err?.response?.status, 422);
+
+    // The system browser: none of the app's cookies; it ends on return_to with the return_to code.
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(err.response.data.redirect_browser_to);
+      await atProvider(page, login);
+      await page.waitForURL((u) => u.pathname === '/app-callback', { timeout: 15_000 });
+      const returnToCode = new URL(page.url()).searchParams.get('code');
+      assert.ok(returnToCode?.length > 20, page.url());
+      assert.equal((await whoami(context)).status, 401, 'the browser got no session');
+
+      const exchanged = (await frontend.exchangeSessionToken({ initCode: flow.session_token_exchange_code, returnToCode })).data;
+      assert.match(exchanged.session_token, /^ory_st_/);
+      assert.equal(exchanged.session.identity.traits.email, `${login}@idp.test`);
+      const me = (await frontend.toSession({ xSessionToken: exchanged.session_token })).data;
+      assert.equal(me.identity.id, exchanged.session.identity.id);
+
+      let again;
+      try {
+        await frontend.exchangeSessionToken({ initCode: flow.session_token_exchange_code, returnToCode });
+      } catch (e) { again = e; }
+      assert.equal(again?.response?.status, 404, 'the codes work once');
+    } finally {
+      await context.close();
+    }
   });
 
   it('refuses a tampered state at the callback and changes nothing', async () => {

@@ -236,7 +236,14 @@ public static class ConfigLoader
             var p = oidc.Config.Providers[i];
             var at = $"selfservice.methods.oidc.config.providers[{i}]";
             if (!seen.Add(p.Id)) throw new ConfigException($"{at}.id: \"{p.Id}\" is used by another provider; every provider needs its own id");
-            if (string.IsNullOrEmpty(p.IssuerUrl))
+            // Kratos's google and apple presets know their issuer (and, through its discovery document, their keys).
+            if (string.IsNullOrEmpty(p.IssuerUrl)) p.IssuerUrl = p.Provider switch
+            {
+                "google" => "https://accounts.google.com",
+                "apple" => "https://appleid.apple.com",
+                _ => null,
+            };
+            if (string.IsNullOrEmpty(p.IssuerUrl) && p.Provider != "github")
                 throw new ConfigException($"{at}.issuer_url: is required for a generic provider (its OpenID Connect discovery document and keys are read from there)");
         }
     }

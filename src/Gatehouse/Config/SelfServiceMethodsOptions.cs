@@ -213,5 +213,11 @@ public sealed class OidcProviderOptions
     /// <summary>Further client ids an ID token may be issued to (native sign-in with an ID token).</summary>
     public List<string> AdditionalIdTokenAudiences { get; set; } = [];
 
+    /// <summary>
+    /// <c>confirm_with_existing_credential</c> (default: a colliding sign-up signs in to the existing account first) or
+    /// <c>automatic</c> (links without asking when both the provider and the existing account have the address verified).
+    /// </summary>
+    public string AccountLinkingMode { get; set; } = "confirm_with_existing_credential";
+
     public string DisplayLabel => string.IsNullOrEmpty(Label) ? Id : Label;
 }

@@ -23,6 +23,7 @@ public static class SelfServiceServiceCollectionExtensions
         services.TryAddSingleton<CsrfTokens>();
         services.TryAddScoped<FlowService>();
         services.TryAddScoped<FlowResponder>();
+        services.TryAddScoped<SessionTokenExchange>();
         services.TryAddScoped<LoginFlows>();
         services.TryAddScoped<OAuth2LoginChallenges>();
         services.TryAddScoped<RegistrationFlows>();

@@ -175,6 +175,26 @@ public sealed class SessionManager(GatehouseDbContext db, GatehouseOptions optio
 
     public void ClearCookie(HttpContext http) => cookie.Clear(http);
 
+    /// <summary>
+    /// Gives an active session a new token (and logout token), replacing the one it was issued with, and returns the
+    /// session (identity loaded) with the token; null when the session is gone, revoked or expired. The session token
+    /// exchange hands out a token this way: the token issued when the browser finished the flow was never shown.
+    /// </summary>
+    public async Task<(Session Session, string Token)?> ReissueTokenAsync(Guid sessionId, CancellationToken ct)
+    {
+        var token = SessionTokens.NewSessionToken();
+        var hash = SessionTokens.Hash(token);
+        var logoutHash = SessionTokens.Hash(SessionTokens.LogoutTokenFor(token));
+        var now = Now();
+        var changed = await db.Sessions.Where(s => s.Id == sessionId && s.Active && s.ExpiresAt > now)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.TokenHash, hash).SetProperty(s => s.LogoutTokenHash, logoutHash).SetProperty(s => s.UpdatedAt, now), ct);
+        whoami.Invalidate(sessionId);
+        if (changed == 0) return null;
+        var session = await FindByTokenHashAsync(db, hash, ct);
+        if (session?.Identity is null || !SessionJson.IsActive(session, now)) return null;
+        return (session, token);
+    }
+
     /// <summary>Marks a session revoked; false when no such session exists.</summary>
     public async Task<bool> RevokeAsync(Guid sessionId, CancellationToken ct)
     {

@@ -116,6 +116,11 @@ public static partial class Messages
     public static JsonObject Required(string property) => Error(4000002, $"Property {property} is missing.", new JsonObject { ["property"] = property });
     public static JsonObject InvalidEmail(string value) => Error(4000040, "Enter a valid email address", new JsonObject { ["value"] = value });
     public static JsonObject InvalidCredentials() => Error(4000006, "The provided credentials are invalid, check for spelling mistakes in your password or username, email address, or phone number.");
+    public static JsonObject LinkProvider(string provider) => Info(1050002, $"Link {provider}", new JsonObject { ["provider"] = provider });
+    public static JsonObject UnlinkProvider(string provider) => Info(1050003, $"Unlink {provider}", new JsonObject { ["provider"] = provider });
+
+    /// <summary>4000027, with the trailing space of Kratos's text.</summary>
+    public static JsonObject DuplicateCredentialsOnOidcLink() => Error(4000027, "An account with the same identifier (email, phone, username, ...) exists already. ");
     public static JsonObject DuplicateCredentials() => Error(4000007, "An account with the same identifier (email, phone, username, ...) exists already.");
     public static JsonObject IdentifierMissing() => Error(4000009, "Could not find any login identifiers. Did you forget to set them? This could also be caused by a server misconfiguration.");
     public static JsonObject PasswordTooSimilar() => Error(4000031, "The password can not be used because it is too similar to the identifier.");

@@ -183,6 +183,7 @@ public sealed class UiPages(SessionManager sessions, GatehouseOptions options, U
         "lookup_secret" => text["settings.group.lookup_secret"],
         "passkey" => text["settings.group.passkey"],
         "webauthn" => text["settings.group.webauthn"],
+        "oidc" => text["settings.group.oidc"],
         _ => group,
     };
 

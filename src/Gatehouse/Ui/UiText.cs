@@ -15,12 +15,14 @@ public sealed class UiText
 
     private readonly FrozenDictionary<string, string> _texts;
     private readonly FrozenDictionary<long, string> _messages;
+    private readonly FrozenDictionary<long, string> _templates;
 
-    private UiText(string language, FrozenDictionary<string, string> texts, FrozenDictionary<long, string> messages)
+    private UiText(string language, FrozenDictionary<string, string> texts, FrozenDictionary<long, string> messages, FrozenDictionary<long, string> templates)
     {
         Language = language;
         _texts = texts;
         _messages = messages;
+        _templates = templates;
     }
 
     /// <summary>The BCP 47 tag for <c>&lt;html lang&gt;</c> and <c>Content-Language</c>.</summary>
@@ -33,8 +35,31 @@ public sealed class UiText
     public string Message(JsonNode? message)
     {
         if (message is null) return "";
-        if (message["id"] is JsonValue id && id.TryGetValue<long>(out var number) && _messages.TryGetValue(number, out var translated)) return translated;
+        if (message["id"] is JsonValue id && id.TryGetValue<long>(out var number))
+        {
+            if (_messages.TryGetValue(number, out var translated)) return translated;
+            if (_templates.TryGetValue(number, out var template) && Fill(template, message["context"] as JsonObject) is { } filled) return filled;
+        }
         return message["text"] is JsonValue text && text.TryGetValue<string>(out var s) ? s : "";
+    }
+
+    /// <summary>A template's <c>{name}</c> placeholders filled from the message's context; null when a value is missing (the server's text is shown then).</summary>
+    private static string? Fill(string template, JsonObject? context)
+    {
+        var result = new System.Text.StringBuilder();
+        var at = 0;
+        while (at < template.Length)
+        {
+            var open = template.IndexOf('{', at);
+            if (open < 0) break;
+            var close = template.IndexOf('}', open);
+            if (close < 0) break;
+            result.Append(template, at, open - at);
+            if (context?[template[(open + 1)..close]] is not JsonValue v || !v.TryGetValue<string>(out var value)) return null;
+            result.Append(value);
+            at = close + 1;
+        }
+        return result.Append(template, at, template.Length - at).ToString();
     }
 
     /// <summary>The best language of <c>Accept-Language</c> (by quality, then order) that has texts; English otherwise.</summary>
@@ -65,6 +90,7 @@ public sealed class UiText
         ["lookup.used"] = "used",
         ["settings.group.passkey"] = "Passkeys",
         ["settings.group.webauthn"] = "Security keys",
+        ["settings.group.oidc"] = "Social sign-in",
         ["webauthn.unsupported"] = "This browser cannot use passkeys or security keys. Please use another way to sign in, or another browser.",
         ["webauthn.noscript"] = "Passkeys and security keys need JavaScript, which is off in this browser. The other ways on this page work without it.",
         ["settings.group.code"] = "Code",
@@ -158,6 +184,7 @@ public sealed class UiText
         ["lookup.used"] = "verwendet",
         ["settings.group.passkey"] = "Passkeys",
         ["settings.group.webauthn"] = "Sicherheitsschlüssel",
+        ["settings.group.oidc"] = "Anmeldung über andere Konten",
         ["webauthn.unsupported"] = "Dieser Browser kann keine Passkeys oder Sicherheitsschlüssel verwenden. Bitte melden Sie sich auf anderem Weg oder mit einem anderen Browser an.",
         ["webauthn.noscript"] = "Passkeys und Sicherheitsschlüssel benötigen JavaScript, das in diesem Browser ausgeschaltet ist. Die anderen Wege auf dieser Seite funktionieren ohne.",
         ["verification.title"] = "E-Mail-Adresse bestätigen",
@@ -294,9 +321,24 @@ public sealed class UiText
         [4060006] = "Der Wiederherstellungscode ist ungültig oder wurde bereits verwendet. Bitte versuchen Sie es erneut.",
         [4070006] = "Der Bestätigungscode ist ungültig oder wurde bereits verwendet. Bitte versuchen Sie es erneut.",
         [4010011] = "Dieses Konto wurde deaktiviert. Bitte wenden Sie sich an den Support.",
+        [1040003] = "Weiter",
+        [1010017] = "Anmelden und verknüpfen",
+        [4000027] = "Ein Konto mit derselben Kennung (E-Mail, Telefon, Benutzername, …) existiert bereits.",
+        [4010009] = "Die verknüpften Anmeldedaten stimmen nicht überein.",
+    };
+
+    // Kratos's message ids whose text carries values: {name} is the value of the message context's key.
+    private static readonly Dictionary<long, string> GermanTemplates = new()
+    {
+        [1010002] = "Anmelden mit {provider}",
+        [1040002] = "Registrieren mit {provider}",
+        [1010016] = "Sie wollten sich mit „{duplicate_identifier}“ anmelden, aber diese E-Mail-Adresse gehört bereits zu einem anderen Konto. Melden Sie sich mit einer der folgenden Möglichkeiten bei Ihrem Konto an, um Ihr Konto „{duplicate_identifier}“ bei „{provider}“ als weitere Anmeldemöglichkeit hinzuzufügen.",
+        [1010018] = "Mit {provider} bestätigen",
+        [1050002] = "{provider} verknüpfen",
+        [1050003] = "Verknüpfung mit {provider} aufheben",
     };
 
     // Declared after the tables: static fields initialise in textual order.
-    public static readonly UiText En = new(English, EnglishTexts.ToFrozenDictionary(), FrozenDictionary<long, string>.Empty);
-    public static readonly UiText De = new(German, GermanTexts.ToFrozenDictionary(), GermanMessages.ToFrozenDictionary());
+    public static readonly UiText En = new(English, EnglishTexts.ToFrozenDictionary(), FrozenDictionary<long, string>.Empty, FrozenDictionary<long, string>.Empty);
+    public static readonly UiText De = new(German, GermanTexts.ToFrozenDictionary(), GermanMessages.ToFrozenDictionary(), GermanTemplates.ToFrozenDictionary());
 }

@@ -63,9 +63,18 @@ public sealed class OidcConfigTests : IDisposable
     {
         var noIssuer = Assert.Throws<ConfigException>(() => Load(Generic.Replace("issuer_url: https://sso.example.com", "auth_url: https://sso.example.com/auth", StringComparison.Ordinal)));
         Assert.StartsWith("selfservice.methods.oidc.config.providers[0].issuer_url: is required", noIssuer.Message, StringComparison.Ordinal);
-        var preset = Assert.Throws<ConfigException>(() => Load(Generic.Replace("provider: generic", "provider: github", StringComparison.Ordinal)));
+        var preset = Assert.Throws<ConfigException>(() => Load(Generic.Replace("provider: generic", "provider: gitlab", StringComparison.Ordinal)));
         Assert.StartsWith("selfservice.methods.oidc.config.providers[0].provider:", preset.Message, StringComparison.Ordinal);
         var badId = Assert.Throws<ConfigException>(() => Load(Generic.Replace("id: corp", "id: \"corp/sso\"", StringComparison.Ordinal)));
         Assert.StartsWith("selfservice.methods.oidc.config.providers[0].id:", badId.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_google_and_apple_presets_know_their_issuer()
+    {
+        var google = Load(Generic.Replace("provider: generic", "provider: google", StringComparison.Ordinal).Replace("issuer_url: https://sso.example.com", "auth_url: https://sso.example.com/auth", StringComparison.Ordinal));
+        Assert.Equal("https://accounts.google.com", Assert.Single(google.Options.Selfservice.Methods.Oidc.Config.Providers).IssuerUrl);
+        var apple = Load(Generic.Replace("provider: generic", "provider: apple", StringComparison.Ordinal).Replace("issuer_url: https://sso.example.com", "auth_url: https://sso.example.com/auth", StringComparison.Ordinal));
+        Assert.Equal("https://appleid.apple.com", Assert.Single(apple.Options.Selfservice.Methods.Oidc.Config.Providers).IssuerUrl);
     }
 }

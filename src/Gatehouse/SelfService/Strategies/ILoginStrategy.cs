@@ -83,4 +83,7 @@ public sealed class LoginSubmission
     /// (HTML browsers 303; SPAs and API clients 422 <c>browser_location_change_required</c>) instead of answering with the form.
     /// </summary>
     public string? RedirectBrowserTo { get; set; }
+
+    /// <summary>Set by a method that wrote the answer itself (native social sign-in, which may turn into a registration).</summary>
+    public bool Answered { get; set; }
 }

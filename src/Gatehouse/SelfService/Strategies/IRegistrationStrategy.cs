@@ -114,6 +114,9 @@ public abstract record RegistrationOutcome
         public Func<Identities.Identity, CancellationToken, Task<bool>>? OnDuplicate { get; init; }
     }
 
+    /// <summary>The method wrote the answer itself (native social sign-in, which may turn into a login).</summary>
+    public sealed record Answered : RegistrationOutcome;
+
     /// <summary>Save the flow and send the browser to <paramref name="Url"/> (social sign-in: the upstream provider).</summary>
     public sealed record RedirectBrowser(UiContainer Ui, string Url) : RegistrationOutcome;
 }

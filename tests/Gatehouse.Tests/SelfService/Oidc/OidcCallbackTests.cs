@@ -59,6 +59,19 @@ public sealed class OidcServerFixture : IAsyncDisposable
                         },
                         new OidcProviderOptions
                         {
+                            // Kratos's google preset (native sign-in with an ID token), here with the test provider as issuer.
+                            Id = "native", Provider = "google", Label = "Native", ClientId = TestOpenIdProvider.ClientId, ClientSecret = TestOpenIdProvider.ClientSecret,
+                            IssuerUrl = idp.Issuer, MapperUrl = "base64://" + Convert.ToBase64String(Encoding.UTF8.GetBytes(Mapper)), Scope = ["email"],
+                        },
+                        new OidcProviderOptions
+                        {
+                            // The same provider with opt-in automatic linking.
+                            Id = "auto", Provider = "generic", Label = "Auto", ClientId = TestOpenIdProvider.ClientId, ClientSecret = TestOpenIdProvider.ClientSecret,
+                            IssuerUrl = idp.Issuer, MapperUrl = "base64://" + Convert.ToBase64String(Encoding.UTF8.GetBytes(Mapper)), Scope = ["email"],
+                            AccountLinkingMode = "automatic",
+                        },
+                        new OidcProviderOptions
+                        {
                             Id = "down", Provider = "generic", ClientId = "x", ClientSecret = "y",
                             // Nothing listens on port 1 (privileged, never handed out): connections are refused at once.
                             IssuerUrl = "http://127.0.0.1:1", MapperUrl = "base64://e30=",
@@ -484,5 +497,65 @@ public sealed class OidcCallbackTests(OidcServerFixture fixture) : IClassFixture
         Assert.Equal(HttpStatusCode.SeeOther, done.StatusCode);
         Assert.StartsWith(s.PublicUrl + "/oauth2/auth?", done.Headers.Location!.ToString(), StringComparison.Ordinal);
         Assert.Contains("login_verifier=", done.Headers.Location!.Query, StringComparison.Ordinal);
+    }
+
+    /// <summary>A password account made by the admin API, its e-mail verified or not.</summary>
+    private static async Task<(string Email, string Id)> ImportedAccount(TestServer s, bool verified)
+    {
+        var email = HttpAssertions.UniqueEmail("imported");
+        var body = new JsonObject
+        {
+            ["schema_id"] = "default",
+            ["traits"] = new JsonObject { ["email"] = email },
+            ["credentials"] = new JsonObject { ["password"] = new JsonObject { ["config"] = new JsonObject { ["password"] = GoodPassword } } },
+            ["verifiable_addresses"] = new JsonArray(new JsonObject { ["value"] = email, ["via"] = "email", ["verified"] = verified, ["status"] = verified ? "completed" : "pending" }),
+        };
+        var created = await (await s.AdminWithKey.PostJson("/admin/identities", body)).Json(HttpStatusCode.Created);
+        return (email, (string)created["id"]!);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Automatic_linking_links_only_when_provider_and_account_both_verified_the_address(string provider)
+    {
+        var s = await fixture.Get(provider);
+        var idp = await fixture.Idp();
+
+        // Both verified: the sign-up signs in to the existing account, which now has the provider.
+        var (email, existingId) = await ImportedAccount(s, verified: true);
+        var subject = "sub-" + Guid.NewGuid().ToString("N")[..10];
+        using (var browser = new Browser(s.PublicUrl))
+        {
+            var up = await ClickProvider(s, browser, "registration", provider: "auto");
+            var done = await browser.Client.GetAsync($"/self-service/methods/oidc/callback/auto?state={Uri.EscapeDataString(up.State)}&code={idp.AddCode(new TestOpenIdProvider.Grant(idp.Claims(subject, fixture.Clock.GetUtcNow(), up.Nonce, email), up.Challenge, up.RedirectUri))}");
+            Assert.Equal(HttpStatusCode.SeeOther, done.StatusCode);
+            Assert.Equal("http://app.example.com/welcome", done.Headers.Location!.ToString());
+            Assert.Equal(existingId, (string?)(await Whoami(s, browser))["identity"]!["id"]);
+        }
+        var admin = await (await s.AdminWithKey.GetAsync($"/admin/identities/{existingId}")).Json(HttpStatusCode.OK);
+        Assert.Equal($"auto:{subject}", (string?)admin["credentials"]!["oidc"]!["identifiers"]![0]);
+        Assert.Equal(1, await IdentitiesWith(s, email));
+
+        // The account never verified the address: the user proves the account first (1010016), nothing is linked yet.
+        var (unverified, unverifiedId) = await ImportedAccount(s, verified: false);
+        using (var browser = new Browser(s.PublicUrl))
+        {
+            var up = await ClickProvider(s, browser, "registration", provider: "auto");
+            var res = await browser.Client.GetAsync($"/self-service/methods/oidc/callback/auto?state={Uri.EscapeDataString(up.State)}&code={idp.AddCode(new TestOpenIdProvider.Grant(idp.Claims("sub-" + Guid.NewGuid().ToString("N")[..10], fixture.Clock.GetUtcNow(), up.Nonce, unverified), up.Challenge, up.RedirectUri))}");
+            Assert.Contains("/ui/login?flow=", res.Headers.Location!.ToString(), StringComparison.Ordinal);
+            Assert.Null(browser.Cookie("ory_kratos_session"));
+        }
+        Assert.Null((await (await s.AdminWithKey.GetAsync($"/admin/identities/{unverifiedId}")).Json(HttpStatusCode.OK))["credentials"]!["oidc"]);
+
+        // The provider does not vouch for the address (email_verified false): the same.
+        var (other, otherId) = await ImportedAccount(s, verified: true);
+        using (var browser = new Browser(s.PublicUrl))
+        {
+            var up = await ClickProvider(s, browser, "registration", provider: "auto");
+            var claims = idp.Claims("sub-" + Guid.NewGuid().ToString("N")[..10], fixture.Clock.GetUtcNow(), up.Nonce, other);
+            claims["email_verified"] = false;
+            var res = await browser.Client.GetAsync($"/self-service/methods/oidc/callback/auto?state={Uri.EscapeDataString(up.State)}&code={idp.AddCode(new TestOpenIdProvider.Grant(claims, up.Challenge, up.RedirectUri))}");
+            Assert.Contains("/ui/login?flow=", res.Headers.Location!.ToString(), StringComparison.Ordinal);
+        }
+        Assert.Null((await (await s.AdminWithKey.GetAsync($"/admin/identities/{otherId}")).Json(HttpStatusCode.OK))["credentials"]!["oidc"]);
     }
 }

@@ -34,6 +34,7 @@ public sealed class LoginFlows(
     OAuth2LoginChallenges oauth2Logins,
     IPrivilegedIdentityStore privileged,
     IdentityManager identityManager,
+    SessionTokenExchange exchange,
     GatehouseOptions options)
 {
     public async Task InitAsync(HttpContext http, string type)
@@ -98,6 +99,8 @@ public sealed class LoginFlows(
             if (session.Aal != AssuranceLevels.Aal2) ui.Messages.Add(Messages.LoginMfa());
         }
         flow.Ui = ui.ToJson().ToJsonString();
+        // Kratos: an API flow without a session may ask for a session token exchange code (apps finishing social sign-in in a browser).
+        var exchangeCode = type == FlowTypes.Api && session is null && SessionTokenExchange.Requested(http.Request) ? SessionTokenExchange.Start(flow) : null;
         await hooks.RunBeforeAsync(http, flow, ct);
         // Kratos's fast login, after the before-login hooks (a hook that stops the flow stops it before anything is sent).
         foreach (var strategy in MethodsFor(flow))
@@ -107,6 +110,13 @@ public sealed class LoginFlows(
             break;
         }
         await flows.InsertAsync(flow, ct);
+        if (exchangeCode is not null)
+        {
+            var json = flows.ToJson(flow);
+            json["session_token_exchange_code"] = exchangeCode;
+            await FlowService.WriteFlowAsync(http, 200, json);
+            return;
+        }
         await responder.RespondNewFlowAsync(http, flow);
     }
 
@@ -171,6 +181,7 @@ public sealed class LoginFlows(
         var identity = await strategy.AuthenticateAsync(submission, ct);
         if (identity is null)
         {
+            if (submission.Answered) return;
             if (submission.RedirectBrowserTo is { } elsewhere) await responder.RespondRedirectAsync(http, flow, ui, elsewhere, ct);
             else await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
             return;
@@ -206,6 +217,7 @@ public sealed class LoginFlows(
         flow.RequestedAal = AssuranceLevels.Aal1;
         flow.TransientPayload = from.TransientPayload;
         OAuth2LoginChallenges.CarryOver(from, flow);
+        SessionTokenExchange.CarryOver(from, flow);
         var ui = new UiContainer { Action = flows.ActionUrl(flow) };
         if (flow.Type == FlowTypes.Browser) ui.Nodes.Add(UiNodes.Csrf(flow.CsrfToken));
         var form = new LoginForm { Flow = flow, Ui = ui };
@@ -280,6 +292,9 @@ public sealed class LoginFlows(
         // (acr_values are voluntary in OpenID Connect: without a second factor the login goes on at aal1, and acr says so).
         if (satisfied && loginChallenge is not null && OAuth2LoginChallenges.WantsAal2(await oauth2Logins.GetAsync(loginChallenge, ct)))
             satisfied = await assurance.SatisfiesAsync(issued.Session, SessionAssurance.HighestAvailable, ct);
+        // An app that asked for a token exchange gets the session through it: the browser that finished the social sign-in
+        // goes to return_to with the code (Kratos's MaybeRedirectAPICodeFlow, for the oidc method only).
+        if (strategy.Name == CredentialTypes.Oidc && await exchange.TryRedirectAsync(http, flow, issued.Session, returnTo, ct)) return;
         if (flow.Type == FlowTypes.Api && issued.Token.Length == 0)
         {
             // A refreshed or upgraded API session keeps its token; answer with the session only.

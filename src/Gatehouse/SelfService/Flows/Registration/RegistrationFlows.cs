@@ -33,6 +33,7 @@ public sealed class RegistrationFlows(
     Verification.VerificationFlows verification,
     HookRunner hooks,
     Login.OAuth2LoginChallenges oauth2Logins,
+    SessionTokenExchange exchange,
     GatehouseOptions options)
 {
     private bool ProfileFirst => options.Selfservice.Flows.Registration.ProfileFirst;
@@ -77,8 +78,16 @@ public sealed class RegistrationFlows(
         flow.InternalContext = new JsonObject { ["schema_id"] = schema.Id }.ToJsonString();
         var ui = FirstStep(flow, schema, null);
         flow.Ui = ui.ToJson().ToJsonString();
+        var exchangeCode = type == FlowTypes.Api && SessionTokenExchange.Requested(http.Request) ? SessionTokenExchange.Start(flow) : null;
         await hooks.RunBeforeAsync(http, flow, ct);
         await flows.InsertAsync(flow, ct);
+        if (exchangeCode is not null)
+        {
+            var json = flows.ToJson(flow);
+            json["session_token_exchange_code"] = exchangeCode;
+            await FlowService.WriteFlowAsync(http, 200, json);
+            return;
+        }
         await responder.RespondNewFlowAsync(http, flow);
     }
 
@@ -190,6 +199,7 @@ public sealed class RegistrationFlows(
         flow.InternalContext = new JsonObject { ["schema_id"] = schemas.Default.Id }.ToJsonString();
         flow.TransientPayload = from.TransientPayload;
         Login.OAuth2LoginChallenges.CarryOver(from, flow);
+        SessionTokenExchange.CarryOver(from, flow);
         flow.Ui = FirstStep(flow, schemas.Default, null).ToJson().ToJsonString();
         await hooks.RunBeforeAsync(http, flow, ct);
         await flows.InsertAsync(flow, ct);
@@ -203,6 +213,7 @@ public sealed class RegistrationFlows(
     public async Task CompleteAsync(HttpContext http, SelfServiceFlow flow, IdentitySchema schema, string method, RegistrationOutcome outcome, CancellationToken ct)
     {
         flow.Active = method;
+        if (outcome is RegistrationOutcome.Answered) return;
         if (outcome is RegistrationOutcome.ShowForm show)
         {
             await responder.RespondWithFlowAsync(http, flow, show.Ui, show.Status, ct);
@@ -269,6 +280,7 @@ public sealed class RegistrationFlows(
         await flows.UpdateAsync(flow, ct);
         var returnTo = hookContext.RedirectBrowserTo
             ?? returnUrls.Resolve(flow.ReturnTo, options.Selfservice.Flows.Registration.After.DefaultBrowserReturnUrlFor(method));
+        if (method == CredentialTypes.Oidc && hookContext.Issued is { } exchanged && await exchange.TryRedirectAsync(http, flow, exchanged.Session, returnTo, ct)) return;
         if (flow.Type == FlowTypes.Browser && hookContext.RedirectBrowserTo is null && Login.OAuth2LoginChallenges.Of(flow) is { } loginChallenge)
         {
             // Kratos's post-registration hook with Hydra: the login request is accepted for the new session and the browser

@@ -157,6 +157,25 @@ public sealed class SettingsFlows(
             return;
         }
         flow.Active = strategy.Name;
+        await strategy.UpdateAsync(Submission(http, flow, session, identity, ui, body, strategy), ct);
+    }
+
+    /// <summary>
+    /// A settings change a method finishes outside the submit (social sign-in's callback after <c>link</c>): the request
+    /// must carry a session of the flow's identity (as for a submit; 401/403 otherwise), and the method answers through the
+    /// submission as it would for a submit.
+    /// </summary>
+    public async Task<SettingsSubmission> ResumeAsync(HttpContext http, SelfServiceFlow flow, ISettingsStrategy strategy, CancellationToken ct)
+    {
+        var session = await sessions.FromRequestAsync(http, ct) ?? throw NoSession();
+        if (flow.IdentityId != session.IdentityId) throw Mismatch();
+        var identity = await identities.GetAsync(session.IdentityId, ct);
+        flow.Active = strategy.Name;
+        return Submission(http, flow, session, identity, Form(flow, identity), [], strategy);
+    }
+
+    private SettingsSubmission Submission(HttpContext http, SelfServiceFlow flow, Session session, Identity identity, UiContainer ui, JsonObject body, ISettingsStrategy strategy)
+    {
         SettingsSubmission? submission = null;
         submission = new SettingsSubmission
         {
@@ -167,7 +186,7 @@ public sealed class SettingsFlows(
             AfterTraitsChangedAsync = (before, after, token) => AfterTraitsChangedAsync(http, flow, before, after, token),
             SucceedAsync = (updated, redirectBrowserTo, token) => SucceedAsync(http, flow, updated, strategy.Name, token, redirectBrowserTo),
         };
-        await strategy.UpdateAsync(submission, ct);
+        return submission;
     }
 
     /// <summary>The one "hook interrupted" path of the settings methods: the hook's messages on the form, 400.</summary>

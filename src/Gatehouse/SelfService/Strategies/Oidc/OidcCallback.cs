@@ -29,7 +29,9 @@ public sealed partial class OidcCallback(
     CsrfTokens csrf,
     LoginFlows login,
     RegistrationFlows registration,
+    Flows.Settings.SettingsFlows settings,
     IPrivilegedIdentityStore identities,
+    IdentityManager identityManager,
     ILogger<OidcCallback> logger)
 {
     public const string Route = "/self-service/methods/oidc/callback/{provider}";
@@ -72,12 +74,17 @@ public sealed partial class OidcCallback(
             ?? throw GatehouseError.BadRequest("Unable to complete OpenID Connect flow because the state parameter is invalid.");
         if (state.Provider != (string?)http.GetRouteValue("provider"))
             throw GatehouseError.BadRequest("Unable to complete OpenID Connect flow: provider mismatch between internal state and URL.");
-        if (state.FlowKind is not (FlowKinds.Login or FlowKinds.Registration))
+        if (state.FlowKind is not (FlowKinds.Login or FlowKinds.Registration or FlowKinds.Settings))
             throw GatehouseError.BadRequest("Unable to complete OpenID Connect flow because the state parameter is invalid.");
         var flow = await flows.LoadAsync(state.FlowId, state.FlowKind, ct);
 
         // The state comes back to the browser that started: a browser flow's CSRF cookie, else the continuity cookie.
         if (flow.Type == FlowTypes.Browser) csrf.VerifyCookie(http, flow);
+        else if (state.ExchangeHash is not null)
+        {
+            if (!OidcState.SameValue(state.ExchangeHash, SessionTokenExchange.PendingInitHash(flow)))
+                throw GatehouseError.BadRequest("Unable to complete OpenID Connect flow because the query state parameter does not match the state parameter from the code.");
+        }
         else if (!OidcState.SameValue(state.BindingHash, http.Request.Cookies[OidcStrategy.ContinuityCookie] is { } b ? OidcState.HashBinding(b) : null))
             throw GatehouseError.BadRequest("Unable to complete OpenID Connect flow because the query state parameter does not match the state parameter from the session cookie.");
         if (flows.IsExpired(flow)) throw flows.ExpiredOnFetch(flow);
@@ -125,6 +132,21 @@ public sealed partial class OidcCallback(
             return;
         }
 
+        if (flow.Kind == FlowKinds.Settings)
+        {
+            await strategy.LinkAsync(await settings.ResumeAsync(http, flow, strategy, ct), provider, (string)claims["sub"]!, tokens, ct);
+            return;
+        }
+        await FinishAsync(http, flow, provider, claims, tokens, ct);
+    }
+
+    /// <summary>
+    /// The provider proved <c>sub</c> (at the callback, or natively with an ID token): a login for a known account, a
+    /// registration for an unknown one, switching the flow's kind when needed, as Kratos's <c>processLogin</c> /
+    /// <c>processRegistration</c>. The answer is written.
+    /// </summary>
+    public async Task FinishAsync(HttpContext http, SelfServiceFlow flow, Config.OidcProviderOptions provider, JsonObject claims, OidcTokens tokens, CancellationToken ct)
+    {
         var subject = (string)claims["sub"]!;
         var identifier = $"{provider.Id}:{subject}";
         var existing = await identities.FindByIdentifierAsync(CredentialTypes.Oidc, identifier, ct);
@@ -183,7 +205,7 @@ public sealed partial class OidcCallback(
                 if (mapped.MetadataPublic is not null) identity.MetadataPublic = mapped.MetadataPublic.ToJsonString();
                 if (mapped.MetadataAdmin is not null) identity.MetadataAdmin = mapped.MetadataAdmin.ToJsonString();
             },
-            OnDuplicate = (identity, token) => OfferLinkingAsync(http, flow, provider, identity, token),
+            OnDuplicate = (identity, token) => OfferLinkingAsync(http, flow, provider, identity, mapped.VerifiedAddresses, token),
         };
         await registration.CompleteAsync(http, flow, schema, strategy.Name, outcome, ct);
     }
@@ -195,7 +217,8 @@ public sealed partial class OidcCallback(
     /// flow and is added once the login proves the account that owns the identifier. False when the collision is not on a
     /// credential identifier (the registration shows 4000007 then).
     /// </summary>
-    private async Task<bool> OfferLinkingAsync(HttpContext http, SelfServiceFlow registrationFlow, Config.OidcProviderOptions provider, Identity identity, CancellationToken ct)
+    private async Task<bool> OfferLinkingAsync(HttpContext http, SelfServiceFlow registrationFlow, Config.OidcProviderOptions provider, Identity identity,
+        IReadOnlyList<string>? verifiedByProvider, CancellationToken ct)
     {
         string? duplicate = null, duplicateType = null;
         foreach (var credential in identity.Credentials.Where(c => c.Type != CredentialTypes.Oidc))
@@ -210,6 +233,23 @@ public sealed partial class OidcCallback(
         }
         var oidc = identity.Credentials.FirstOrDefault(c => c.Type == CredentialTypes.Oidc);
         if (duplicate is null || duplicateType is null || oidc is null) return false;
+
+        var oidcConfig = JsonNode.Parse(oidc.Config)!.AsObject();
+        string[] oidcIdentifiers = [.. oidc.Identifiers.Select(i => i.Identifier)];
+
+        // Opt-in automatic linking: only when the provider vouches for the address and the existing account proved it too,
+        // so nobody gets into an account by registering its address at a provider that does not check addresses.
+        if (provider.AccountLinkingMode == "automatic"
+            && verifiedByProvider?.Contains(duplicate, StringComparer.OrdinalIgnoreCase) == true
+            && await identities.FindByIdentifierAsync(duplicateType, duplicate, ct) is { State: IdentityStates.Active } owner
+            && owner.VerifiableAddresses.Any(a => a.Verified && string.Equals(a.Value, duplicate, StringComparison.OrdinalIgnoreCase)))
+        {
+            var linked = await identityManager.AddCredentialAsync(owner.Id, CredentialTypes.Oidc, oidcConfig, oidcIdentifiers, ct);
+            LogAutomaticallyLinked(logger, provider.Id, owner.Id);
+            var signIn = await login.CreateForAsync(http, registrationFlow, ct);
+            await login.CompleteExternalAsync(http, signIn, strategy, linked, ct, provider.Id);
+            return true;
+        }
 
         var loginFlow = await login.CreateForAsync(http, registrationFlow, ct);
         new DuplicateCredentials(CredentialTypes.Oidc, JsonNode.Parse(oidc.Config)!.AsObject(), [.. oidc.Identifiers.Select(i => i.Identifier)], duplicate, duplicateType)
@@ -252,11 +292,22 @@ public sealed partial class OidcCallback(
     /// <summary>The sign-in failed after the flow was known: the reason is shown on the flow (Kratos's 4000001), nothing is written.</summary>
     private async Task FailAsync(HttpContext http, SelfServiceFlow flow, string reason, CancellationToken ct)
     {
+        if (flow.Kind == FlowKinds.Settings)
+        {
+            // A settings flow answers with its identity, for the session that owns it.
+            var submission = await settings.ResumeAsync(http, flow, strategy, ct);
+            submission.Ui.Messages.Add(Messages.Generic(reason));
+            await submission.RespondAsync(400, ct);
+            return;
+        }
         var ui = UiContainer.FromJson(flow.Ui);
         ui.ClearMessages();
         ui.Messages.Add(Messages.Generic(reason));
         await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "OpenID Connect provider {Provider} linked automatically to identity {IdentityId} (verified address on both sides)")]
+    private static partial void LogAutomaticallyLinked(ILogger logger, string provider, Guid identityId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sign-in with OpenID Connect provider {Provider} failed: {Reason}")]
     private static partial void LogUpstreamFailed(ILogger logger, string provider, string reason);

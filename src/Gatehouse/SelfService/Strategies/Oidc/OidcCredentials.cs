@@ -25,10 +25,23 @@ public sealed class OidcCredentials(JsonWebKeyCipher cipher) : ProviderCredentia
         var config = JsonNode.Parse(credential.Config) as JsonObject ?? [];
         var entry = (config["providers"] as JsonArray)?.OfType<JsonObject>().FirstOrDefault(p => (string?)p["provider"] == provider && (string?)p["subject"] == subject);
         if (entry is null) return;
+        EncryptTokens(cipher, entry, provider, subject, tokens);
+        credential.Config = config.ToJsonString();
+    }
+
+    /// <summary>A credential entry for one linked account: <c>{provider, subject}</c> and the upstream tokens, encrypted.</summary>
+    public static JsonObject Entry(JsonWebKeyCipher cipher, string provider, string subject, OidcTokens tokens)
+    {
+        var entry = new JsonObject { ["provider"] = provider, ["subject"] = subject };
+        EncryptTokens(cipher, entry, provider, subject, tokens);
+        return entry;
+    }
+
+    private static void EncryptTokens(JsonWebKeyCipher cipher, JsonObject entry, string provider, string subject, OidcTokens tokens)
+    {
         string?[] values = [tokens.IdToken, tokens.AccessToken, tokens.RefreshToken];
         for (var i = 0; i < TokenFields.Length; i++)
             entry[TokenFields[i]] = string.IsNullOrEmpty(values[i]) ? "" : cipher.Encrypt(values[i]!, Purpose, $"{provider}:{subject}:{TokenFields[i]}");
-        credential.Config = config.ToJsonString();
     }
 
     /// <summary>The stored config with the tokens decrypted (one no secret decrypts is shown empty, as Kratos leaves it).</summary>

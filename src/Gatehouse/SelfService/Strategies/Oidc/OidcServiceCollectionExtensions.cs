@@ -12,6 +12,9 @@ public static class OidcServiceCollectionExtensions
         services.TryAddSingleton<OidcUpstream>();
         services.TryAddSingleton<OidcMapper>();
         services.TryAddScoped<OidcCallback>();
+        // The strategy finishes a native sign-in (an ID token in the submit) as the callback does; the callback depends on
+        // the flows, which depend on the strategies, so the strategy reaches it only when it needs it.
+        services.TryAddScoped(sp => new Lazy<OidcCallback>(sp.GetRequiredService<OidcCallback>));
         // Calls go only to the configured provider: no redirects followed, no cookies kept, bounded in time.
         services.AddHttpClient(OidcMetadataCache.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10))
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })

@@ -13,7 +13,7 @@ namespace Gatehouse.SelfService.Strategies.Oidc;
 /// state works only in the browser that started the sign-in). Encrypted and authenticated with <c>secrets.cipher</c>
 /// (AES-GCM), so nobody can read the verifier or forge a state.
 /// </summary>
-public sealed record OidcState(Guid FlowId, string FlowKind, string Provider, string Id, string Nonce, string? PkceVerifier, string? BindingHash)
+public sealed record OidcState(Guid FlowId, string FlowKind, string Provider, string Id, string Nonce, string? PkceVerifier, string? BindingHash, string? ExchangeHash = null)
 {
     private const string Purpose = "oidc_state";
 
@@ -29,6 +29,7 @@ public sealed record OidcState(Guid FlowId, string FlowKind, string Provider, st
         };
         if (PkceVerifier is not null) o["v"] = PkceVerifier;
         if (BindingHash is not null) o["b"] = BindingHash;
+        if (ExchangeHash is not null) o["x"] = ExchangeHash;
         return cipher.Encrypt(o.ToJsonString(), Purpose, "");
     }
 
@@ -42,7 +43,7 @@ public sealed record OidcState(Guid FlowId, string FlowKind, string Provider, st
             if (JsonNode.Parse(plain) is not JsonObject o) return null;
             if (!Guid.TryParse((string?)o["f"], out var flowId)) return null;
             return new OidcState(flowId, (string?)o["k"] ?? "", (string?)o["p"] ?? "", (string?)o["i"] ?? "", (string?)o["n"] ?? "",
-                (string?)o["v"], (string?)o["b"]);
+                (string?)o["v"], (string?)o["b"], (string?)o["x"]);
         }
         catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or FormatException)
         {

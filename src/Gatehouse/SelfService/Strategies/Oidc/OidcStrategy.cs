@@ -19,7 +19,15 @@ namespace Gatehouse.SelfService.Strategies.Oidc;
 public sealed partial class OidcStrategy(
     OidcUpstream upstream,
     JsonWebKeyCipher cipher,
-    GatehouseOptions options) : ILoginStrategy, IRegistrationStrategy
+    IdTokenValidator idTokens,
+    Lazy<OidcCallback> callback,
+    IPrivilegedIdentityStore store,
+    IdentityManager identities,
+    CredentialKinds kinds,
+    SessionManager sessions,
+    Hooks.HookRunner hooks,
+    FlowService flows,
+    GatehouseOptions options) : ILoginStrategy, IRegistrationStrategy, ISettingsStrategy
 {
     public const string MethodName = CredentialTypes.Oidc;
     public const string Group = "oidc";
@@ -45,6 +53,10 @@ public sealed partial class OidcStrategy(
     public bool Handles(string? method, JsonObject body) =>
         !string.IsNullOrEmpty(FormBody.String(body, "provider")) && (string.IsNullOrEmpty(method) || string.Equals(method, Name, StringComparison.OrdinalIgnoreCase));
 
+    /// <summary>In settings, a <c>link</c> or <c>unlink</c> button posts only itself (Kratos's decoder reads both without a method).</summary>
+    bool ISettingsStrategy.Handles(string? method, JsonObject body) =>
+        method == Name || (string.IsNullOrEmpty(method) && (FormBody.String(body, "link") is { Length: > 0 } || FormBody.String(body, "unlink") is { Length: > 0 }));
+
     public OidcProviderOptions? Provider(string? id) => id is null ? null : Providers.FirstOrDefault(p => p.Id == id);
 
     /// <summary>One submit per provider (Kratos's <c>AddProviders</c>): <c>provider=&lt;id&gt;</c>, labelled with the provider's label.</summary>
@@ -58,9 +70,9 @@ public sealed partial class OidcStrategy(
     /// and the authorization URL the browser goes to. Null (with the reason on <paramref name="ui"/>) when the provider cannot
     /// be used (unknown, unreachable).
     /// </summary>
-    private async Task<string?> StartAsync(HttpContext http, SelfServiceFlow flow, UiContainer ui, JsonObject body, CancellationToken ct)
+    private async Task<string?> StartAsync(HttpContext http, SelfServiceFlow flow, UiContainer ui, JsonObject body, CancellationToken ct, string? providerId = null)
     {
-        var providerId = FormBody.String(body, "provider");
+        providerId ??= FormBody.String(body, "provider");
         var provider = Provider(providerId);
         if (provider is null)
         {
@@ -78,7 +90,10 @@ public sealed partial class OidcStrategy(
             return null;
         }
         string? bindingHash = null;
-        if (flow.Type != FlowTypes.Browser)
+        // An app that asked for a token exchange opens the URL in a browser that never saw the API answer: the state is
+        // bound to the flow's exchange code instead of a continuity cookie (Kratos's SessionTokenExchangeCodeSha512).
+        var exchangeHash = flow.Type == FlowTypes.Api ? SessionTokenExchange.PendingInitHash(flow) : null;
+        if (flow.Type != FlowTypes.Browser && exchangeHash is null)
         {
             var binding = OidcState.NewRandom();
             bindingHash = OidcState.HashBinding(binding);
@@ -92,7 +107,7 @@ public sealed partial class OidcStrategy(
             });
         }
         var state = new OidcState(flow.Id, flow.Kind, provider.Id, OidcState.NewRandom(), OidcState.NewRandom(),
-            OidcUpstream.UsesPkce(provider, meta) ? OidcState.NewRandom() : null, bindingHash);
+            OidcUpstream.UsesPkce(provider, meta) ? OidcState.NewRandom() : null, bindingHash, exchangeHash);
         var context = JsonNode.Parse(flow.InternalContext ?? "{}") as JsonObject ?? [];
         context[StateContextKey] = state.Id;
         flow.InternalContext = context.ToJsonString();
@@ -121,6 +136,11 @@ public sealed partial class OidcStrategy(
 
     public async Task<Identity?> AuthenticateAsync(LoginSubmission submission, CancellationToken ct)
     {
+        if (!string.IsNullOrEmpty(FormBody.String(submission.Body, "id_token")))
+        {
+            submission.Answered = await NativeAsync(submission.Http, submission.Flow, submission.Ui, submission.Body, ct);
+            return null;
+        }
         submission.RedirectBrowserTo = await StartAsync(submission.Http, submission.Flow, submission.Ui, submission.Body, ct);
         return null;
     }
@@ -133,6 +153,8 @@ public sealed partial class OidcStrategy(
     {
         var ui = UiContainer.FromJson(submission.Flow.Ui);
         ui.ClearMessages();
+        if (!string.IsNullOrEmpty(FormBody.String(submission.Body, "id_token")))
+            return await NativeAsync(submission.Http, submission.Flow, ui, submission.Body, ct) ? new RegistrationOutcome.Answered() : new RegistrationOutcome.ShowForm(ui, 400);
         var url = await StartAsync(submission.Http, submission.Flow, ui, submission.Body, ct);
         if (url is null) return new RegistrationOutcome.ShowForm(ui, 400);
         // Traits the user filled in (the form shown when the provider's were incomplete) win over the mapper's at the
