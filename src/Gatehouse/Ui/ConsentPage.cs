@@ -76,26 +76,7 @@ public sealed partial class ConsentPage(BuiltInConsent consent, SessionManager s
     public async Task SubmitAsync(HttpContext http)
     {
         ArgumentNullException.ThrowIfNull(http);
-        IFormCollection? form = null;
-        try
-        {
-            if (http.Request.HasFormContentType) form = await http.Request.ReadFormAsync(http.RequestAborted);
-        }
-        catch (Exception e) when (e is InvalidDataException or IOException or BadHttpRequestException { StatusCode: < 500 } && !http.RequestAborted.IsCancellationRequested)
-        {
-            // The form reader's limits and malformed bodies are the sender's error (400), not the server's.
-            form = null;
-        }
-        if (form is null)
-        {
-            await errors.WriteAsync(http, 400, null, "The consent form must be sent as a well-formed application/x-www-form-urlencoded body.", null);
-            return;
-        }
-        if (!csrf.Matches(http, form["csrf_token"].ToString()))
-        {
-            await errors.WriteAsync(http, 403, UiErrorPage.CsrfViolation, "The request body's csrf_token does not match the browser's anti-CSRF cookie.", null);
-            return;
-        }
+        if (await CheckedForm.ReadAsync(http, csrf, errors, "consent") is not { } form) return;
         var challenge = form["consent_challenge"].ToString();
         if (await LoadForSessionAsync(http, challenge) is not { } loaded) return;
         switch (form["action"].ToString())

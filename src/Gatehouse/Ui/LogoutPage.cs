@@ -48,25 +48,7 @@ public sealed partial class LogoutPage(LogoutService logout, SessionManager sess
     public async Task SubmitAsync(HttpContext http)
     {
         ArgumentNullException.ThrowIfNull(http);
-        IFormCollection? form = null;
-        try
-        {
-            if (http.Request.HasFormContentType) form = await http.Request.ReadFormAsync(http.RequestAborted);
-        }
-        catch (Exception e) when (e is InvalidDataException or IOException or BadHttpRequestException { StatusCode: < 500 } && !http.RequestAborted.IsCancellationRequested)
-        {
-            form = null;
-        }
-        if (form is null)
-        {
-            await errors.WriteAsync(http, 400, null, "The logout form must be sent as a well-formed application/x-www-form-urlencoded body.", null);
-            return;
-        }
-        if (!csrf.Matches(http, form["csrf_token"].ToString()))
-        {
-            await errors.WriteAsync(http, 403, UiErrorPage.CsrfViolation, "The request body's csrf_token does not match the browser's anti-CSRF cookie.", null);
-            return;
-        }
+        if (await CheckedForm.ReadAsync(http, csrf, errors, "logout") is not { } form) return;
         var challenge = form["logout_challenge"].ToString();
         switch (form["action"].ToString())
         {
