@@ -10,6 +10,8 @@ using Gatehouse.Bench;
 //   webauthn [N]: in process, the server CPU of N WebAuthn assertion verifications (no server started).
 //   passkeys   [--count 200] [--seconds 10] [--auth-concurrency 4] [--concurrency 8] [--postgres DSN] [--out FILE]:
 //              passkey sign-in through the API vs whoami + one verification (issue 12).
+//   mfa [N]: in process, the server CPU of N TOTP and N recovery-code verifications (no server started).
+//   code-login [--count N]: a real server (SQLite), the server CPU of N passwordless code logins (request + verify).
 if (args is ["bare-endpoint", var barePort])
 {
     await BareEndpoint.RunAsync(int.Parse(barePort, CultureInfo.InvariantCulture));
@@ -22,9 +24,15 @@ if (args is ["webauthn", ..])
     Console.WriteLine(await WebAuthnBenchmark.RunAsync(verifications));
     return 0;
 }
-if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] is not ("identities" or "sessions" or "passkeys"))
+if (args is ["mfa", ..])
 {
-    Console.Error.WriteLine("usage: Gatehouse.Bench identities|sessions|passkeys [--count N] [--postgres DSN] [--out FILE] [--no-build] [--keep] [--server-dll PATH]");
+    // In process, no server: the CPU of verifying one TOTP code and one recovery code (docs/benchmarks.md, issue 11).
+    Console.WriteLine(MfaVerificationBenchmark.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20_000));
+    return 0;
+}
+if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] is not ("identities" or "sessions" or "passkeys" or "code-login"))
+{
+    Console.Error.WriteLine("usage: Gatehouse.Bench identities|sessions|passkeys|code-login [--count N] [--postgres DSN] [--out FILE] [--no-build] [--keep] [--server-dll PATH]");
     Console.Error.WriteLine("  identities: [--batch-size 1000] [--lookups 2000] [--lookup-warmup 200] [--page-repeats 100] [--creates 5000] [--concurrency 8]");
     Console.Error.WriteLine("  sessions:   [--sessions 100000] [--concurrency 8] [--seconds 10] [--rounds 2] [--rate 1000]");
     Console.Error.WriteLine("              [--auth-concurrency 4] [--auth-seconds 20] [--bcrypt-cost 12] [--batch-size 1000] [--whoami-cache on|off] [--rate-limits on|off]");
@@ -84,6 +92,11 @@ try
     {
         await using var server = await GatehouseProcess.StartAsync(root, work.FullName, options.PostgresDsn, options.ServerDll, PasskeyLoginBenchmark.ServerConfig);
         markdown = await new PasskeyLoginBenchmark(server, options).RunAsync();
+    }
+    else if (scenario == "code-login")
+    {
+        await using var server = await GatehouseProcess.StartAsync(root, work.FullName, options.PostgresDsn, options.ServerDll, CodeLoginBenchmark.ServerConfig(work.FullName));
+        markdown = await CodeLoginBenchmark.RunAsync(server, options.Count == 100_000 ? 1000 : options.Count);
     }
     else
     {

@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.Data.Sqlite;
+
+namespace Gatehouse.Bench;
+
+/// <summary>
+/// Server CPU of one passwordless code login against a real <c>gatehouse serve</c> (SQLite): create an API login flow,
+/// request the code (<c>{method: code, identifier}</c> → 400 <c>sent_email</c>, the mail queued but not delivered: no
+/// courier worker runs) and verify it (<c>{method: code, identifier, code}</c> → 200 with a session). The driver reads
+/// each code from the queued message in the database file (its own CPU, not the server's). Server CPU is the gatehouse
+/// process's utime + stime from /proc before and after the loop, divided by the logins, so other work on a busy machine
+/// does not count (only the server's own work, plus its background timers during the loop).
+/// </summary>
+internal static class CodeLoginBenchmark
+{
+    private const string Schema = """
+    {
+      "$schema": "http://json-schema.org/draft-07/schema#",
+      "type": "object",
+      "properties": {
+        "traits": {
+          "type": "object",
+          "properties": {
+            "email": { "type": "string", "format": "email",
+              "ory.sh/kratos": { "credentials": { "code": { "identifier": true, "via": "email" } }, "verification": { "via": "email" } } }
+          },
+          "required": ["email"]
+        }
+      }
+    }
+    """;
+
+    /// <summary>The server's config: passwordless codes on, the flows-per-address limit off (one driver address).</summary>
+    public static string ServerConfig(string work)
+    {
+        var schema = Path.Combine(work, "code.schema.json");
+        File.WriteAllText(schema, Schema);
+        return $$"""
+            identity:
+              default_schema_id: code
+              schemas:
+                - id: code
+                  url: file://{{schema}}
+            selfservice:
+              methods:
+                code:
+                  passwordless_enabled: true
+            courier:
+              smtp:
+                connection_uri: smtp://127.0.0.1:1/?disable_starttls=true
+            gatehouse:
+              rate_limits:
+                flows_per_address:
+                  limit: 0
+            """;
+    }
+
+    public static async Task<string> RunAsync(GatehouseProcess server, int count)
+    {
+        if (server.Provider != "SQLite") throw new InvalidOperationException("the code-login scenario reads codes from the SQLite file; run it without --postgres");
+        using var http = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { Timeout = TimeSpan.FromSeconds(30) };
+        var emails = Enumerable.Range(0, count + 50).Select(i => $"code-bench-{i}@example.com").ToList();
+        foreach (var batch in emails.Chunk(1000))
+        {
+            var body = new JsonObject { ["identities"] = new JsonArray([.. batch.Select(e => (JsonNode)new JsonObject { ["create"] = new JsonObject { ["schema_id"] = "code", ["traits"] = new JsonObject { ["email"] = e } } })]) };
+            using var import = await http.PatchAsync(new Uri(server.Admin, "admin/identities"), new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"));
+            if (import.StatusCode != HttpStatusCode.OK) throw new InvalidOperationException($"import answered {(int)import.StatusCode}: {await import.Content.ReadAsStringAsync()}");
+        }
+        await using var db = new SqliteConnection($"Data Source={server.Dsn["sqlite://".Length..].Split('?')[0]};Mode=ReadOnly");
+        await db.OpenAsync();
+
+        // Warm-up (JIT, caches) with the last 50 identities, then the measured phases: all flows created, all codes
+        // requested, all codes verified — each phase's server CPU on its own, so the total and where it goes are both known.
+        for (var i = 0; i < 50; i++)
+        {
+            var warm = await CreateFlowAsync(http, server);
+            await RequestCodeAsync(http, warm, emails[count + i]);
+            await VerifyAsync(http, db, warm, emails[count + i]);
+        }
+        var meter = new CpuMeter(server.Pid, null);
+        var wall = Stopwatch.StartNew();
+        var (user0, system0) = UserSystem(server.Pid);
+        var t0 = meter.Read().Gatehouse;
+        var flows = new Uri[count];
+        for (var i = 0; i < count; i++) flows[i] = await CreateFlowAsync(http, server);
+        var t1 = meter.Read().Gatehouse;
+        for (var i = 0; i < count; i++) await RequestCodeAsync(http, flows[i], emails[i]);
+        var t2 = meter.Read().Gatehouse;
+        for (var i = 0; i < count; i++) await VerifyAsync(http, db, flows[i], emails[i]);
+        var t3 = meter.Read().Gatehouse;
+        var (user3, system3) = UserSystem(server.Pid);
+        wall.Stop();
+        var cpu = t3 - t0;
+
+        string Ms(double v) => v.ToString("0.000", CultureInfo.InvariantCulture) + " ms";
+        var md = new StringBuilder();
+        md.AppendLine("| measure | value |").AppendLine("|---|---|");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| passwordless code logins (create flow + request code + verify) | {count} |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| server CPU per login (gatehouse process, /proc) | {Ms(cpu.TotalMilliseconds / count)} |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| of which user / kernel (utime / stime) | {Ms((user3 - user0) * 10.0 / count)} / {Ms((system3 - system0) * 10.0 / count)} |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| of which: create the API login flow | {Ms((t1 - t0).TotalMilliseconds / count)} |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| of which: request the code (400 sent_email, mail queued) | {Ms((t2 - t1).TotalMilliseconds / count)} |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| of which: verify the code (200 with a session) | {Ms((t3 - t2).TotalMilliseconds / count)} |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| wall per login (driver, sequential, includes the driver's database read) | {Ms(wall.Elapsed.TotalMilliseconds / count)} |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| load average at the end | {File.ReadAllText("/proc/loadavg").Split(' ')[0]} |");
+        return md.ToString();
+    }
+
+    private static async Task<Uri> CreateFlowAsync(HttpClient http, GatehouseProcess server)
+    {
+        var flow = await http.GetFromJsonAsync<JsonObject>(new Uri(server.Public, "self-service/login/api")) ?? throw new InvalidOperationException("no flow");
+        return new Uri(server.Public, $"self-service/login?flow={flow["id"]}");
+    }
+
+    private static async Task RequestCodeAsync(HttpClient http, Uri submit, string email)
+    {
+        using var sent = await http.PostAsync(submit, Json(new JsonObject { ["method"] = "code", ["identifier"] = email }));
+        if (sent.StatusCode != HttpStatusCode.BadRequest) throw new InvalidOperationException($"code request answered {(int)sent.StatusCode}: {await sent.Content.ReadAsStringAsync()}");
+    }
+
+    private static async Task VerifyAsync(HttpClient http, SqliteConnection db, Uri submit, string email)
+    {
+        await using var query = db.CreateCommand();
+        query.CommandText = """SELECT "TemplateData" FROM courier_messages WHERE "Recipient" = $r ORDER BY "CreatedAt" DESC LIMIT 1""";
+        query.Parameters.AddWithValue("$r", email);
+        var data = (string?)await query.ExecuteScalarAsync() ?? throw new InvalidOperationException($"no code mailed to {email}");
+        var code = JsonNode.Parse(data)!["login_code"]!.GetValue<string>();
+        using var done = await http.PostAsync(submit, Json(new JsonObject { ["method"] = "code", ["identifier"] = email, ["code"] = code }));
+        if (done.StatusCode != HttpStatusCode.OK) throw new InvalidOperationException($"code login answered {(int)done.StatusCode}: {await done.Content.ReadAsStringAsync()}");
+    }
+
+    /// <summary>utime and stime of a process in clock ticks (10 ms).</summary>
+    private static (long User, long System) UserSystem(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(f[11], CultureInfo.InvariantCulture), long.Parse(f[12], CultureInfo.InvariantCulture));
+    }
+
+    private static StringContent Json(JsonNode body) => new(body.ToJsonString(), Encoding.UTF8, "application/json");
+}
