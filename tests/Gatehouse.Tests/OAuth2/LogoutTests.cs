@@ -285,6 +285,11 @@ public sealed class LogoutTests
         // The POSTed form is read as the query is.
         var posted = await browser.Client.PostAsync("/oauth2/sessions/logout", new FormUrlEncodedContent([new("state", "abcdefgh1")]));
         Assert.Contains("state is set but id_token_hint is missing", (await posted.OAuth2Error(HttpStatusCode.BadRequest, "invalid_request"))["error_description"]!.GetValue<string>());
+        // A form body that cannot be parsed (a broken multipart body) is Hydra's invalid_request, not a 500.
+        using var broken = new StringContent("--x\r\nnot a part", System.Text.Encoding.UTF8);
+        broken.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("multipart/form-data; boundary=x");
+        var unparsed = await browser.Client.PostAsync("/oauth2/sessions/logout", broken);
+        Assert.Contains("Logout failed because the 'POST' request could not be parsed.", (await unparsed.OAuth2Error(HttpStatusCode.BadRequest, "invalid_request"))["error_description"]!.GetValue<string>());
 
         Assert.Equal(0, await LogoutRequestCountAsync(s));
         Assert.NotNull(browser.SessionCookie);
