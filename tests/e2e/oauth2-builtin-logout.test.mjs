@@ -6,6 +6,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
+import { EventEmitter, once } from 'node:events';
 import { access } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import * as oidc from 'openid-client';
@@ -23,12 +24,16 @@ const hasChromium = await access(chromiumPath, constants.X_OK).then(() => true, 
 let app;
 let appUrl;
 const backChannel = [];
+const arrivals = new EventEmitter(); // 'backchannel' when a logout token arrives
 before(async () => {
   app = createServer((req, res) => {
     let body = '';
     req.on('data', (chunk) => { body += chunk; });
     req.on('end', () => {
-      if (req.url === '/backchannel') backChannel.push({ method: req.method, contentType: req.headers['content-type'], body });
+      if (req.url === '/backchannel') {
+        backChannel.push({ method: req.method, contentType: req.headers['content-type'], body });
+        arrivals.emit('backchannel');
+      }
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
     });
   });
@@ -94,8 +99,8 @@ describe(`OAuth2 logout through the built-in pages in Chromium (${database})`, {
       assert.match(page.url(), /\/ui\/login\?flow=/);
 
       // The back channel: one logout token for this client and session.
-      const deadline = Date.now() + 15_000;
-      while (backChannel.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      // Sent in the background by the server: wait for it to arrive, at most 15 s.
+      if (backChannel.length === 0) await once(arrivals, 'backchannel', { signal: AbortSignal.timeout(15_000) }).catch(() => {});
       assert.equal(backChannel.length, 1);
       assert.equal(backChannel[0].method, 'POST');
       assert.match(backChannel[0].contentType, /^application\/x-www-form-urlencoded/);
