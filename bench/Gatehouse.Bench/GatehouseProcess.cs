@@ -69,8 +69,22 @@ internal sealed class GatehouseProcess : IAsyncDisposable
     }
 
     /// <summary>Starts a process with its stdout and stderr copied to <paramref name="logFile"/>.</summary>
+    /// <summary>
+    /// CPUs the servers (Gatehouse and the bare endpoint) are pinned to (<c>--server-cpus</c>, a <c>taskset -c</c> list),
+    /// so that on a small machine the driver can run on the other CPUs and not steal the server's time slices.
+    /// </summary>
+    public static string? ServerCpus { get; set; }
+
     public static Process StartLogged(ProcessStartInfo start, string logFile)
     {
+        if (ServerCpus is not null)
+        {
+            // taskset execs the command, so the process id (read by the CPU meter) stays the server's.
+            start.ArgumentList.Insert(0, start.FileName);
+            start.ArgumentList.Insert(0, ServerCpus);
+            start.ArgumentList.Insert(0, "-c");
+            start.FileName = "taskset";
+        }
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
         var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {start.FileName}");

@@ -36,6 +36,7 @@ if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] is not ("identiti
     Console.Error.WriteLine("  identities: [--batch-size 1000] [--lookups 2000] [--lookup-warmup 200] [--page-repeats 100] [--creates 5000] [--concurrency 8]");
     Console.Error.WriteLine("  sessions:   [--sessions 100000] [--concurrency 8] [--seconds 10] [--rounds 2] [--rate 1000]");
     Console.Error.WriteLine("              [--auth-concurrency 4] [--auth-seconds 20] [--bcrypt-cost 12] [--batch-size 1000] [--whoami-cache on|off] [--rate-limits on|off]");
+    Console.Error.WriteLine("  any:        [--server-cpus LIST]  (pin the servers with taskset -c LIST; run the driver itself under taskset on the other CPUs)");
     Console.Error.WriteLine("              [--flood-rate 1000]  (wrong-password logins/s against one account during a second whoami open loop; 0: none)");
     return args.Length == 0 ? 2 : args[0] is "-h" or "--help" ? 0 : 2;
 }
@@ -69,6 +70,7 @@ for (var i = 1; i < args.Length; i++)
         case "--auth-seconds": options.AuthSeconds = NextInt(); break;
         case "--bcrypt-cost": options.BcryptCost = NextInt(); break;
         case "--flood-rate": options.FloodRate = NextInt(); break;
+        case "--server-cpus": GatehouseProcess.ServerCpus = Next(); break;
         case "--rate-limits": options.RateLimits = Next() switch { "on" => true, "off" => false, var v => throw new ArgumentException($"--rate-limits: expected on or off, got {v}") }; break;
         case "--whoami-cache": options.WhoamiCache = Next() switch { "on" => true, "off" => false, var v => throw new ArgumentException($"--whoami-cache: expected on or off, got {v}") }; break;
         default: throw new ArgumentException($"unknown option {args[i]}");
