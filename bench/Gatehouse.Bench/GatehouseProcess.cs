@@ -36,7 +36,10 @@ internal sealed class GatehouseProcess : IAsyncDisposable
     }
 
     /// <param name="extraConfig">YAML appended to the generated config (top-level keys other than dsn, serve and log).</param>
-    public static async Task<GatehouseProcess> StartAsync(string root, string work, string? postgresDsn, string? serverDll, string extraConfig = "")
+    /// <param name="dev">
+    /// Serve with <c>--dev</c>: only there does Gatehouse (like Kratos) keep a bcrypt cost below 12 instead of raising it.
+    /// </param>
+    public static async Task<GatehouseProcess> StartAsync(string root, string work, string? postgresDsn, string? serverDll, string extraConfig = "", bool dev = false)
     {
         var dll = serverDll ?? Path.Combine(root, "src", "Gatehouse", "bin", "Release", "net10.0", "gatehouse.dll");
         if (!File.Exists(dll)) throw new InvalidOperationException($"{dll} is missing; build with: dotnet build src/Gatehouse -c Release");
@@ -61,7 +64,7 @@ internal sealed class GatehouseProcess : IAsyncDisposable
         if (code != 0) throw new InvalidOperationException("gatehouse migrate sql failed:\n" + output);
 
         var logFile = Path.Combine(work, "serve.log");
-        var start = new ProcessStartInfo("dotnet", [dll, "serve", "--config", config]) { WorkingDirectory = work };
+        var start = new ProcessStartInfo("dotnet", dev ? [dll, "serve", "--dev", "--config", config] : [dll, "serve", "--config", config]) { WorkingDirectory = work };
         var process = StartLogged(start, logFile);
         var admin = new Uri($"http://127.0.0.1:{adminPort}/");
         await WaitReadyAsync(process, new Uri(admin, "admin/health/ready"), logFile);

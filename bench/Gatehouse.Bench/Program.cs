@@ -102,7 +102,8 @@ try
     }
     else
     {
-        await using var server = await GatehouseProcess.StartAsync(root, work.FullName, options.PostgresDsn, options.ServerDll, SessionsBenchmark.ServerConfig(options.BcryptCost, options.WhoamiCache, options.RateLimits));
+        await using var server = await GatehouseProcess.StartAsync(root, work.FullName, options.PostgresDsn, options.ServerDll, SessionsBenchmark.ServerConfig(options.BcryptCost, options.WhoamiCache, options.RateLimits),
+            dev: options.BcryptCost < 12);
         await using var bare = await BareEndpoint.StartAsync(work.FullName);
         markdown = (await new SessionsBenchmark(server, bare, options).RunAsync()).ToMarkdown();
     }
