@@ -26,6 +26,15 @@ internal sealed class BenchOptions
     public int BcryptCost { get; set; } = 12;
     public bool WhoamiCache { get; set; } = true;
 
+    /// <summary>
+    /// Share of the identities (0–1) imported with a TOTP second factor, whose sessions are then aal2 (password + totp);
+    /// above 0 the server runs with <c>session.whoami.required_aal: highest_available</c>, so every whoami checks the AAL.
+    /// </summary>
+    public double MfaShare { get; set; }
+
+    /// <summary>Whether identity <paramref name="i"/> has a second factor (spread evenly over the index range).</summary>
+    public bool HasSecondFactor(int i) => MfaShare > 0 && (int)((i + 1) * MfaShare) > (int)(i * MfaShare);
+
     /// <summary>Rate limits on (their defaults; the baseline run turns them off to show what they cost).</summary>
     public bool RateLimits { get; set; } = true;
 

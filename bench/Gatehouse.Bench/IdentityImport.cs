@@ -11,7 +11,8 @@ internal static class IdentityImport
     public static string Email(string prefix, int i) => string.Create(CultureInfo.InvariantCulture, $"{prefix}{i:D7}@bench.example");
 
     /// <summary>The body of one batch: identities <paramref name="from"/>..<paramref name="to"/> with the default schema's email trait and a pre-hashed password.</summary>
-    public static byte[] BatchBody(string prefix, int from, int to, string hash)
+    /// <param name="withTotp">Which identities also get a TOTP credential (Kratos's import shape: <c>totp.config.totp_url</c>).</param>
+    public static byte[] BatchBody(string prefix, int from, int to, string hash, Func<int, bool>? withTotp = null)
     {
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer))
@@ -32,6 +33,15 @@ internal static class IdentityImport
                 w.WriteString("hashed_password", hash);
                 w.WriteEndObject();
                 w.WriteEndObject();
+                if (withTotp?.Invoke(i) == true)
+                {
+                    w.WriteStartObject("totp");
+                    w.WriteStartObject("config");
+                    // A fixed RFC 6238 test secret: the benchmark never computes a code, the credential only has to exist.
+                    w.WriteString("totp_url", $"otpauth://totp/Gatehouse:{Email(prefix, i)}?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Gatehouse");
+                    w.WriteEndObject();
+                    w.WriteEndObject();
+                }
                 w.WriteEndObject();
                 w.WriteEndObject();
                 w.WriteEndObject();

@@ -36,6 +36,7 @@ if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] is not ("identiti
     Console.Error.WriteLine("  identities: [--batch-size 1000] [--lookups 2000] [--lookup-warmup 200] [--page-repeats 100] [--creates 5000] [--concurrency 8]");
     Console.Error.WriteLine("  sessions:   [--sessions 100000] [--concurrency 8] [--seconds 10] [--rounds 2] [--rate 1000]");
     Console.Error.WriteLine("              [--auth-concurrency 4] [--auth-seconds 20] [--bcrypt-cost 12] [--batch-size 1000] [--whoami-cache on|off] [--rate-limits on|off]");
+    Console.Error.WriteLine("              [--mfa-share 0.5]  (share of identities with a TOTP second factor and aal2 sessions; whoami then checks required_aal: highest_available)");
     Console.Error.WriteLine("  any:        [--server-cpus LIST]  (pin the servers with taskset -c LIST; run the driver itself under taskset on the other CPUs)");
     Console.Error.WriteLine("              [--flood-rate 1000]  (wrong-password logins/s against one account during a second whoami open loop; 0: none)");
     return args.Length == 0 ? 2 : args[0] is "-h" or "--help" ? 0 : 2;
@@ -70,6 +71,7 @@ for (var i = 1; i < args.Length; i++)
         case "--auth-seconds": options.AuthSeconds = NextInt(); break;
         case "--bcrypt-cost": options.BcryptCost = NextInt(); break;
         case "--flood-rate": options.FloodRate = NextInt(); break;
+        case "--mfa-share": options.MfaShare = double.Parse(Next(), CultureInfo.InvariantCulture) is var share and >= 0 and <= 1 ? share : throw new ArgumentException("--mfa-share: expected a number from 0 to 1"); break;
         case "--server-cpus": GatehouseProcess.ServerCpus = Next(); break;
         case "--rate-limits": options.RateLimits = Next() switch { "on" => true, "off" => false, var v => throw new ArgumentException($"--rate-limits: expected on or off, got {v}") }; break;
         case "--whoami-cache": options.WhoamiCache = Next() switch { "on" => true, "off" => false, var v => throw new ArgumentException($"--whoami-cache: expected on or off, got {v}") }; break;
@@ -102,7 +104,7 @@ try
     }
     else
     {
-        await using var server = await GatehouseProcess.StartAsync(root, work.FullName, options.PostgresDsn, options.ServerDll, SessionsBenchmark.ServerConfig(options.BcryptCost, options.WhoamiCache, options.RateLimits),
+        await using var server = await GatehouseProcess.StartAsync(root, work.FullName, options.PostgresDsn, options.ServerDll, SessionsBenchmark.ServerConfig(options.BcryptCost, options.WhoamiCache, options.RateLimits, options.MfaShare > 0),
             dev: options.BcryptCost < 12);
         await using var bare = await BareEndpoint.StartAsync(work.FullName);
         markdown = (await new SessionsBenchmark(server, bare, options).RunAsync()).ToMarkdown();

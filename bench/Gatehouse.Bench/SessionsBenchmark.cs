@@ -26,7 +26,7 @@ internal sealed class SessionsBenchmark(GatehouseProcess server, BareEndpoint ba
     /// counters are exercised too) with limits it never reaches; or, with <paramref name="rateLimits"/> false, off
     /// altogether (the baseline for what they cost).
     /// </summary>
-    public static string ServerConfig(int bcryptCost, bool whoamiCache, bool rateLimits = true) => $"""
+    public static string ServerConfig(int bcryptCost, bool whoamiCache, bool rateLimits = true, bool secondFactors = false) => $"""
         hashers:
           algorithm: bcrypt
           bcrypt:
@@ -43,8 +43,11 @@ internal sealed class SessionsBenchmark(GatehouseProcess server, BareEndpoint ba
             password:
               config:
                 haveibeenpwned_enabled: false
+            totp:
+              enabled: {(secondFactors ? "true" : "false")}
         session:
           whoami:
+            required_aal: {(secondFactors ? "highest_available" : "aal1")}
             cache:
               enabled: {(whoamiCache ? "true" : "false")}
         gatehouse:
@@ -75,6 +78,7 @@ internal sealed class SessionsBenchmark(GatehouseProcess server, BareEndpoint ba
         using var gatehouse = LoadLoops.Client(server.Public, int.MaxValue);
         using var ceiling = LoadLoops.Client(bare.Url, int.MaxValue);
         await CheckWhoamiAsync(gatehouse, tokens[0], ids[0]);
+        if (options.MfaShare > 0) await CheckAalAsync(gatehouse, tokens, ids);
 
         Func<int, Random, Task<bool>> Whoami(HttpClient http) => (_, random) => WhoamiAsync(http, tokens[random.Next(tokens.Length)]);
         // Every session's first whoami reads the database (with the cache on, it also fills the cache): measured on
@@ -167,7 +171,7 @@ internal sealed class SessionsBenchmark(GatehouseProcess server, BareEndpoint ba
         for (int b = 0, from = 0; from < options.Count; b++, from += options.BatchSize)
         {
             var to = Math.Min(options.Count, from + options.BatchSize);
-            ids.AddRange(IdentityImport.CreatedIds(await IdentityImport.SendBatchAsync(admin, IdentityImport.BatchBody("user", from, to, hash), b), to - from, b));
+            ids.AddRange(IdentityImport.CreatedIds(await IdentityImport.SendBatchAsync(admin, IdentityImport.BatchBody("user", from, to, hash, options.HasSecondFactor), b), to - from, b));
         }
         report.ImportTime = wall.Elapsed;
         return ids;
@@ -191,6 +195,7 @@ internal sealed class SessionsBenchmark(GatehouseProcess server, BareEndpoint ba
         var now = DateTime.UtcNow;
         now = new DateTime(now.Ticks - now.Ticks % 10, DateTimeKind.Utc); // microseconds, as SessionManager.Now()
         var methods = SessionJson.SerializeMethods([SessionJson.MethodNode(new AuthenticationMethod("password", "aal1", now))]);
+        var methodsAal2 = SessionJson.SerializeMethods([SessionJson.MethodNode(new AuthenticationMethod("password", "aal1", now)), SessionJson.MethodNode(new AuthenticationMethod("totp", "aal2", now))]);
         const int Chunk = 10_000;
         for (var from = 0; from < options.Sessions; from += Chunk)
         {
@@ -199,6 +204,7 @@ internal sealed class SessionsBenchmark(GatehouseProcess server, BareEndpoint ba
             for (var i = from; i < Math.Min(options.Sessions, from + Chunk); i++)
             {
                 var token = tokens[i] = SessionTokens.NewSessionToken();
+                var aal2 = options.HasSecondFactor(i % ids.Count);
                 var session = new Session
                 {
                     Id = Guid.CreateVersion7(),
@@ -210,8 +216,8 @@ internal sealed class SessionsBenchmark(GatehouseProcess server, BareEndpoint ba
                     AuthenticatedAt = now,
                     IssuedAt = now,
                     ExpiresAt = now + TimeSpan.FromHours(24),
-                    Aal = "aal1",
-                    AuthenticationMethods = methods,
+                    Aal = aal2 ? "aal2" : "aal1",
+                    AuthenticationMethods = aal2 ? methodsAal2 : methods,
                     CreatedAt = now,
                     UpdatedAt = now,
                 };
@@ -253,6 +259,37 @@ internal sealed class SessionsBenchmark(GatehouseProcess server, BareEndpoint ba
         bad.Headers.Add(SessionManager.SessionTokenHeader, SessionTokens.NewSessionToken());
         using var unauthorized = await http.SendAsync(bad);
         if (unauthorized.StatusCode != HttpStatusCode.Unauthorized) throw new InvalidOperationException($"whoami with an unknown token: HTTP {(int)unauthorized.StatusCode}");
+    }
+
+    /// <summary>
+    /// With second factors: an aal2 session of an identity with TOTP answers 200 at aal2, and a fresh password login of such
+    /// an identity (aal1) is refused 403 <c>session_aal2_required</c> — so the loops below do run the AAL check.
+    /// </summary>
+    private async Task CheckAalAsync(HttpClient http, string[] tokens, List<Guid> ids)
+    {
+        var i = Enumerable.Range(0, Math.Min(tokens.Length, ids.Count)).First(options.HasSecondFactor);
+        using (var request = new HttpRequestMessage(HttpMethod.Get, "sessions/whoami"))
+        {
+            request.Headers.Add(SessionManager.SessionTokenHeader, tokens[i]);
+            using var response = await http.SendAsync(request);
+            var body = JsonNode.Parse(await response.Content.ReadAsStringAsync());
+            if (response.StatusCode != HttpStatusCode.OK || (string?)body?["authenticator_assurance_level"] != "aal2")
+                throw new InvalidOperationException($"whoami of an aal2 session: HTTP {(int)response.StatusCode}: {body?.ToJsonString()}");
+        }
+        var flow = await NewFlowAsync(http, "login");
+        using var login = new HttpRequestMessage(HttpMethod.Post, $"self-service/login?flow={flow}")
+        {
+            Content = JsonContent.Create(new JsonObject { ["method"] = "password", ["identifier"] = IdentityImport.Email("user", i), ["password"] = Password }),
+        };
+        using var signedIn = await http.SendAsync(login);
+        var token = (string?)JsonNode.Parse(await signedIn.Content.ReadAsStringAsync())?["session_token"]
+            ?? throw new InvalidOperationException($"password login of an identity with TOTP: HTTP {(int)signedIn.StatusCode}");
+        using var whoami = new HttpRequestMessage(HttpMethod.Get, "sessions/whoami");
+        whoami.Headers.Add(SessionManager.SessionTokenHeader, token);
+        using var refused = await http.SendAsync(whoami);
+        var text = await refused.Content.ReadAsStringAsync();
+        if (refused.StatusCode != HttpStatusCode.Forbidden || !text.Contains("session_aal2_required", StringComparison.Ordinal))
+            throw new InvalidOperationException($"whoami of an aal1 session of an identity with TOTP: HTTP {(int)refused.StatusCode}: {text}");
     }
 
     private static async Task<bool> WhoamiAsync(HttpClient http, string token)
