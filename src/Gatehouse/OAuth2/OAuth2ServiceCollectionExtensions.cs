@@ -27,6 +27,7 @@ public static class OAuth2ServiceCollectionExtensions
         services.TryAddScoped<JsonWebKeyManager>();
         services.TryAddScoped<LoginConsentService>();
         services.TryAddScoped<IdTokens>();
+        services.TryAddScoped<IdTokenHints>();
         services.TryAddScoped<AuthorizationCodeGrant>();
         services.TryAddScoped<FlowTokenIssuer>();
         services.TryAddScoped<RefreshTokenGrant>();

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
 
 namespace Gatehouse.Tests.OAuth2;
 
@@ -133,6 +134,59 @@ public sealed class LoginSessionsTests
         Assert.False((await LoginRequestAsync(s, new Browser(s), AuthorizeUrl(id))).Request["skip"]!.GetValue<bool>());
         clock.Advance(TimeSpan.FromHours(1));
         Assert.False((await LoginRequestAsync(s, b, AuthorizeUrl(id))).Request["skip"]!.GetValue<bool>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task An_id_token_hint_is_shown_to_the_login_app_and_must_name_the_logged_in_subject(string db)
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var s = await StartAsync(db, clock);
+        var c = await (await s.AdminWithKey.PostJson("/admin/clients", $$"""{"redirect_uris":["{{RedirectUri}}"],"scope":"openid"}""")).Json(HttpStatusCode.Created);
+        var (id, secret) = (c["client_id"]!.GetValue<string>(), c["client_secret"]!.GetValue<string>());
+        var b = new Browser(s);
+        var (ch1, _) = await LoginRequestAsync(s, b, AuthorizeUrl(id));
+        var idToken = (await IdTokenAsync(s, id, secret, await ConsentAsync(s, b, await AcceptLoginAsync(s, ch1, """{"subject":"alice","remember":true}""")))).EncodedToken;
+        var hint = "&id_token_hint=" + Uri.EscapeDataString(idToken);
+
+        // The login app sees the hint's claims (oidc_context.id_token_hint_claims); an expired hint is still a hint (Hydra).
+        clock.Advance(TimeSpan.FromHours(2));
+        var (ch2, request) = await LoginRequestAsync(s, b, AuthorizeUrl(id, hint));
+        Assert.True(request["skip"]!.GetValue<bool>());
+        Assert.Equal("alice", request["oidc_context"]!["id_token_hint_claims"]!["sub"]!.GetValue<string>());
+        Assert.Equal(id, request["oidc_context"]!["id_token_hint_claims"]!["aud"]![0]!.GetValue<string>());
+        Assert.StartsWith(RedirectUri + "?code=", (await ConsentAsync(s, b, await AcceptLoginAsync(s, ch2, """{"subject":"alice"}"""))).ToString());
+
+        // Another browser logs in as someone else than the hint names: login_required after the login, and that browser's
+        // remembered login is forgotten (fosite's ValidatePrompt; Hydra revokes the authentication session).
+        var other = new Browser(s);
+        var (ch3, fresh) = await LoginRequestAsync(s, other, AuthorizeUrl(id, hint));
+        Assert.False(fresh["skip"]!.GetValue<bool>());
+        var mismatch = await other.GetRedirectAsync(await AcceptLoginAsync(s, ch3, """{"subject":"mallory","remember":true}"""));
+        Assert.Equal("login_required", Query(mismatch)["error"]);
+        Assert.Contains("does not match the current session's subject", Query(mismatch)["error_description"]);
+        Assert.Equal("state-123456", Query(mismatch)["state"]);
+
+        // With a remembered login of another subject, the request is refused at once.
+        var (ch4, _) = await LoginRequestAsync(s, other, AuthorizeUrl(id));
+        await ConsentAsync(s, other, await AcceptLoginAsync(s, ch4, """{"subject":"mallory","remember":true}"""));
+        var refused = await other.GetRedirectAsync(AuthorizeUrl(id, hint));
+        Assert.Equal("login_required", Query(refused)["error"]);
+        Assert.Contains("subject claim from id_token_hint does not match subject from authentication session", Query(refused)["error_description"]);
+
+        // A hint this server did not sign (or not a JWT at all) is invalid_request, sent to the client; no flow is stored.
+        var forged = idToken[..idToken.LastIndexOf('.')] + "." + Base64UrlEncoder.Encode(new byte[256]);
+        await using (var scope = s.Services.CreateAsyncScope())
+        {
+            var db0 = scope.ServiceProvider.GetRequiredService<Gatehouse.Persistence.GatehouseDbContext>();
+            var before = db0.OAuth2Flows.Count();
+            foreach (var bad in new[] { forged, "not-a-jwt" })
+            {
+                var answer = Query(await new Browser(s).GetRedirectAsync(AuthorizeUrl(id, "&id_token_hint=" + Uri.EscapeDataString(bad))));
+                Assert.Equal("invalid_request", answer["error"]);
+                Assert.Equal("state-123456", answer["state"]);
+            }
+            Assert.Equal(before, db0.OAuth2Flows.Count());
+        }
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]

@@ -30,6 +30,12 @@ public sealed record AuthorizeRequest
     public string Display { get; init; } = "";
     public string LoginHint { get; init; } = "";
 
+    /// <summary>The <c>id_token_hint</c> as sent (it is also in <see cref="RequestUrl"/>, as in Hydra's stored request).</summary>
+    public string IdTokenHint { get; init; } = "";
+
+    /// <summary>The hint's claims once read at the start of the flow (<c>oidc_context.id_token_hint_claims</c>).</summary>
+    public JsonObject? IdTokenHintClaims { get; init; }
+
     /// <summary>The request as the browser sent it (Hydra's <c>request_url</c>).</summary>
     public string RequestUrl { get; init; } = "";
 
@@ -46,6 +52,7 @@ public sealed record AuthorizeRequest
         if (AcrValues.Length > 0) o["acr_values"] = new JsonArray([.. AcrValues.Select(v => (JsonNode)v)]);
         if (UiLocales.Length > 0) o["ui_locales"] = new JsonArray([.. UiLocales.Select(v => (JsonNode)v)]);
         if (Display.Length > 0) o["display"] = Display;
+        if (IdTokenHintClaims is not null) o["id_token_hint_claims"] = IdTokenHintClaims.DeepClone();
         if (LoginHint.Length > 0) o["login_hint"] = LoginHint;
         return o;
     }
@@ -163,6 +170,7 @@ public sealed record AuthorizeRequest
             UiLocales = ScopeStrategy.Split(Single("ui_locales")),
             Display = Single("display"),
             LoginHint = Single("login_hint"),
+            IdTokenHint = Single("id_token_hint"),
             RequestUrl = requestUrl,
         };
     }

@@ -16,7 +16,7 @@ namespace Gatehouse.OAuth2.Flows;
 /// the authorization code is issued. Every challenge and verifier is a random string of which only the hash is stored;
 /// each step spends the previous one by a state change that only one request can make.
 /// </summary>
-public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientService clients, OAuth2TokenService tokens, OAuth2Settings settings, TimeProvider time)
+public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientService clients, OAuth2TokenService tokens, OAuth2Settings settings, IdTokenHints hints, TimeProvider time)
 {
     /// <summary>A redirect the browser is sent to, with the cookies to set (or clear) on the way.</summary>
     public sealed record Redirect(string Location, params IReadOnlyList<Cookie> Cookies);
@@ -58,6 +58,27 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
         }
         if (request.Prompt.Contains("none") && remembered is null)
             throw new AuthorizeError(OAuth2Error.LoginRequired("Prompt 'none' was requested, but no existing login session was found."), to);
+        if (request.IdTokenHint.Length > 0)
+        {
+            // Hydra: the hint must be an ID token of this server (expired is fine) and, with a remembered login, name its subject.
+            JsonObject hint;
+            try
+            {
+                hint = await hints.DecodeAsync(request.IdTokenHint, ct);
+            }
+            catch (OAuth2Error e)
+            {
+                throw new AuthorizeError(e, to);
+            }
+            if (remembered is not null)
+            {
+                if (IdTokenHints.Subject(hint).Length == 0)
+                    throw new AuthorizeError(OAuth2Error.InvalidRequest("Failed to validate OpenID Connect request because provided id token from id_token_hint does not have a subject."), to);
+                if (IdTokenHints.Subject(hint) != remembered.Subject)
+                    throw new AuthorizeError(OAuth2Error.LoginRequired("Request failed because subject claim from id_token_hint does not match subject from authentication session."), to);
+            }
+            request = request with { IdTokenHintClaims = hint };
+        }
         var challenge = NewSecret();
         var csrf = NewSecret();
         var login = new JsonObject
@@ -187,12 +208,16 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
         var skip = login["skip"]?.GetValue<bool>() ?? false;
         var authenticatedAt = login["authenticated_at"]!.GetValue<long>();
         var sessionId = Guid.Parse(login["session_id"]!.GetValue<string>());
-        // fosite's ValidatePrompt, on the times Hydra keeps (seconds): the login must fit prompt and max_age.
+        if (request.IdTokenHintClaims is { } hintClaims && IdTokenHints.Subject(hintClaims).Length == 0)
+            throw new AuthorizeError(OAuth2Error.InvalidRequest("Failed to validate OpenID Connect request because provided id token from id_token_hint does not have a subject."), to);
+        // fosite's ValidatePrompt, on the times Hydra keeps (seconds): the login must fit prompt, max_age and id_token_hint.
         var requestedAt = UnixSeconds(flow.RequestedAt);
         string? promptProblem =
             request.Prompt.Contains("none") && authenticatedAt > requestedAt ? "Failed to validate OpenID Connect request because prompt was set to 'none' but auth_time happened after the authorization request was registered, indicating that the user was logged in during this request which is not allowed."
             : request.Prompt.Contains("login") && authenticatedAt < requestedAt ? "Failed to validate OpenID Connect request because prompt was set to 'login' but auth_time happened before the authorization request was registered, indicating that the user was not re-authenticated which is forbidden."
             : request.MaxAge is { } maxAge && authenticatedAt + Math.Min(maxAge, MaxSeconds) < requestedAt ? "Failed to validate OpenID Connect request because authentication time does not satisfy max_age time."
+            : request.IdTokenHintClaims is { } hint && IdTokenHints.Subject(hint).Length > 0 && IdTokenHints.Subject(hint) != flow.Subject
+                ? "Failed to validate OpenID Connect request because the subject from provided id token from id_token_hint does not match the current session's subject."
             : null;
         if (promptProblem is not null)
         {

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Gatehouse.OAuth2.Clients;
 using Gatehouse.OAuth2.Flows;
 using Gatehouse.OAuth2.Keys;
+using Gatehouse.OAuth2.Protocol;
 using Gatehouse.Sessions;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -23,6 +24,7 @@ public sealed partial class LogoutService(
     IOAuth2FlowStore flows,
     OAuth2ClientService clients,
     JsonWebKeyManager keys,
+    IdTokenHints hints,
     BackChannelLogout backChannel,
     SessionManager kratosSessions,
     OAuth2Settings settings,
@@ -66,7 +68,7 @@ public sealed partial class LogoutService(
             return await CreateRequestAsync(requestUrl, own.Subject, own.Id.ToString(), rpInitiated: false, redirect, null, ct);
         }
 
-        var claims = await DecodeHintAsync(hint, ct);
+        var claims = await hints.DecodeAsync(hint, ct);
         var iss = Str(claims, "iss");
         if (iss != settings.Issuer)
             throw OAuth2Error.InvalidRequest($"Logout failed because issuer claim value '{iss}' from query parameter id_token_hint does not match with issuer value from configuration '{settings.Issuer}'.");
@@ -246,41 +248,6 @@ public sealed partial class LogoutService(
         if (Guid.TryParse(session.IdentityProviderSessionId, out var kratosSession) && await kratosSessions.RevokeAsync(kratosSession, ct))
             LogKratosSessionEnded(logger, sid);
         return front;
-    }
-
-    /// <summary>
-    /// The claims of an <c>id_token_hint</c>: signed by a key of the ID-token set; expired tokens are accepted (Hydra), tokens
-    /// issued in the future are not.
-    /// </summary>
-    private async Task<JsonObject> DecodeHintAsync(string hint, CancellationToken ct)
-    {
-        if (hint.Count(c => c == '.') != 2) throw OAuth2Error.InvalidRequest("go-jose/go-jose: compact JWS format must have three parts");
-        var publicKeys = (await keys.PublicKeysAsync(ct)).Select(k => (SecurityKey)new JsonWebKey(k.Serialize())).ToList();
-        var result = await Handler.ValidateTokenAsync(hint, new TokenValidationParameters
-        {
-            IssuerSigningKeys = publicKeys,
-            ValidateIssuer = false,
-            ValidateAudience = false,
-            ValidateLifetime = false,
-            RequireExpirationTime = false,
-            TryAllIssuerSigningKeys = true,
-        });
-        if (!result.IsValid || result.SecurityToken is not JsonWebToken token)
-            throw OAuth2Error.InvalidRequest(result.Exception is SecurityTokenMalformedException or ArgumentException
-                ? "go-jose/go-jose: compact JWS format must have three parts"
-                : "go-jose/go-jose: error in cryptographic primitive");
-        JsonObject claims;
-        try
-        {
-            claims = JsonNode.Parse(Base64Url.DecodeFromChars(token.EncodedPayload)) as JsonObject ?? throw OAuth2Error.InvalidRequest("The ID token hint's payload is not a JSON object.");
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            throw OAuth2Error.InvalidRequest("The ID token hint's payload is not a JSON object.");
-        }
-        if (claims["iat"] is JsonValue iat && iat.TryGetValue<double>(out var issuedAt) && issuedAt > new DateTimeOffset(Now()).ToUnixTimeSeconds())
-            throw OAuth2Error.InvalidRequest("Token used before issued");
-        return claims;
     }
 
     private static IEnumerable<string> Audiences(JsonObject claims) => claims["aud"] switch
