@@ -9,6 +9,7 @@ import * as oidc from 'openid-client';
 import * as jose from 'jose';
 import { Configuration, OAuth2Api } from '@ory/client';
 import { useGatehouse, database } from './lib/gatehouse.mjs';
+import { browse } from './lib/oauth2-browser.mjs';
 
 // The login/consent app: accepts every login as `e2e-user` (or rejects it when login_hint is "reject") and grants what
 // was requested, putting the e-mail into the ID token as a real consent app copies identity traits.
@@ -57,28 +58,6 @@ after(() => new Promise((resolve) => app.close(resolve)));
 
 const gatehouse = useGatehouse({ urls: () => ({ login: `${appUrl}/login`, consent: `${appUrl}/consent` }) });
 const admin = () => new OAuth2Api(new Configuration({ basePath: gatehouse().publicUrl, accessToken: gatehouse().key }));
-
-/**
- * What a browser does: follows redirects (at most 10) until it reaches the client's callback, keeping the cookies it is
- * given (the login/consent CSRF cookies; all on 127.0.0.1, and cookies are not scoped by port); returns that URL.
- */
-async function browse(url, callbackPrefix, jar = new Map()) {
-  let current = url.toString();
-  for (let i = 0; i < 10; i++) {
-    if (current.startsWith(callbackPrefix)) return new URL(current);
-    const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
-    const res = await fetch(current, { redirect: 'manual', headers: cookie ? { cookie } : {} });
-    for (const c of res.headers.getSetCookie()) {
-      const [pair] = c.split(';');
-      const eq = pair.indexOf('=');
-      jar.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
-    }
-    const location = res.headers.get('location');
-    assert.ok(res.status >= 300 && res.status < 400 && location, `expected a redirect from ${current}, got ${res.status}: ${await res.text()}`);
-    current = new URL(location, current).toString();
-  }
-  throw new Error('too many redirects');
-}
 
 async function discover(clientId, auth) {
   return oidc.discovery(new URL(gatehouse().publicUrl), clientId, undefined, auth, { execute: [oidc.allowInsecureRequests] });

@@ -11,6 +11,7 @@ import { access, constants } from 'node:fs/promises';
 import { chromium } from 'playwright-core';
 import { Configuration, OAuth2Api } from '@ory/client';
 import { useGatehouse, database } from './lib/gatehouse.mjs';
+import { browse } from './lib/oauth2-browser.mjs';
 
 let app;
 let appUrl;
@@ -81,27 +82,6 @@ after(async () => {
 
 const gatehouse = useGatehouse({ urls: () => ({ login: `${appUrl}/login`, consent: `${appUrl}/consent`, logout: `${appUrl}/logout` }) });
 const admin = () => new OAuth2Api(new Configuration({ basePath: gatehouse().publicUrl, accessToken: gatehouse().key }));
-
-/** Follows redirects as a browser does, keeping cookies in `jar`, until a URL starts with `stopAt`; returns that URL. */
-async function browse(url, stopAt, jar) {
-  let current = url.toString();
-  for (let i = 0; i < 10; i++) {
-    if (current.startsWith(stopAt)) return new URL(current);
-    const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
-    const res = await fetch(current, { redirect: 'manual', headers: cookie ? { cookie } : {} });
-    for (const c of res.headers.getSetCookie()) {
-      const [pair, ...attrs] = c.split(';');
-      const eq = pair.indexOf('=');
-      const name = pair.slice(0, eq).trim();
-      if (attrs.some((a) => /^\s*(max-age=0|expires=thu, 01 jan 1970)/i.test(a))) jar.delete(name);
-      else jar.set(name, pair.slice(eq + 1).trim());
-    }
-    const location = res.headers.get('location');
-    assert.ok(res.status >= 300 && res.status < 400 && location, `expected a redirect from ${current}, got ${res.status}: ${await res.text()}`);
-    current = new URL(location, current).toString();
-  }
-  throw new Error('too many redirects');
-}
 
 /** Waits (bounded) until the receiver got a request to `path`. */
 async function receivedAt(path, timeoutMs = 15_000) {
