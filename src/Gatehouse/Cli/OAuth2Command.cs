@@ -40,9 +40,11 @@ internal static class OAuth2Command
     {
         var root = new Command("oauth2", "Manage the OAuth2 provider (Hydra's CLI): clients, tokens, JSON Web Keys.") { Endpoint, ApiKey, Format };
         root.Subcommands.Add(new Command("create", "Create resources.") { CreateClient(), CreateJwks() });
-        root.Subcommands.Add(new Command("get", "Get resources.") { GetClient() });
+        root.Subcommands.Add(new Command("get", "Get resources.") { GetClient(), GetJwks() });
         root.Subcommands.Add(new Command("list", "List resources.") { ListClients() });
-        root.Subcommands.Add(new Command("delete", "Delete resources.") { DeleteClient(), DeleteAccessTokens() });
+        root.Subcommands.Add(new Command("delete", "Delete resources.") { DeleteClient(), DeleteAccessTokens(), DeleteJwks() });
+        root.Subcommands.Add(new Command("update", "Update resources.") { UpdateClient() });
+        root.Subcommands.Add(new Command("import", "Import resources.") { ImportClients() });
         root.Subcommands.Add(new Command("revoke", "Revoke resources.") { RevokeToken() });
         root.Subcommands.Add(new Command("introspect", "Introspect resources.") { IntrospectToken() });
         root.Subcommands.Add(new Command("perform", "Perform OAuth 2.0 flows.") { PerformClientCredentials() });
@@ -50,6 +52,7 @@ internal static class OAuth2Command
         root.Subcommands.Add(new Command("clients", "Manage OAuth 2.0 clients (the same commands, noun first).")
         {
             Renamed(CreateClient(), "create"), Renamed(GetClient(), "get"), Renamed(ListClients(), "list"), Renamed(DeleteClient(), "delete"),
+            Renamed(UpdateClient(), "update"), Renamed(ImportClients(), "import"),
         });
         root.Subcommands.Add(new Command("keys", "Manage the provider's signing keys.") { RotateKeys() });
         return root;
@@ -81,62 +84,164 @@ internal static class OAuth2Command
         return command;
     }
 
-    // ---- create client ----
+    // ---- create / update / import client ----
+
+    /// <summary>Hydra's client flags (<c>registerClientFlags</c>), shared by <c>create client</c> and <c>update client</c>.</summary>
+    private sealed class ClientFlags
+    {
+        private readonly Option<string> _name = new("--name") { Description = "The client's name." };
+        private readonly Option<string[]> _grantTypes = Strings("--grant-type", "A list of allowed grant types.", "authorization_code");
+        private readonly Option<string[]> _responseTypes = Strings("--response-type", "A list of allowed response types.", "code");
+        private readonly Option<string[]> _scopes = Strings("--scope", "The scope the client is allowed to request.");
+        private readonly Option<string[]> _redirectUris = Strings("--redirect-uri", "List of allowed OAuth2 Redirect URIs.");
+        private readonly Option<string[]> _audience = Strings("--audience", "The audience this client is allowed to request.");
+        private readonly Option<string[]> _postLogout = Strings("--post-logout-callback", "List of allowed URLs to be redirected to after a logout.");
+        private readonly Option<string> _authMethod = new("--token-endpoint-auth-method") { Description = "client_secret_basic, client_secret_post, or none.", DefaultValueFactory = _ => "client_secret_basic" };
+        private readonly Option<string> _secret = new("--secret") { Description = "Provide the client's secret (at least 6 characters); generated when left out." };
+        private readonly Option<string> _owner = new("--owner") { Description = "The owner of this client, typically email addresses or a user ID." };
+        private readonly Option<string> _front = new("--frontchannel-logout-callback") { Description = "Front-channel logout URI." };
+        private readonly Option<string> _back = new("--backchannel-logout-callback") { Description = "Back-channel logout URI." };
+        private readonly Option<bool> _skipConsent = new("--skip-consent") { Description = "Skip the consent screen for this client (first-party apps)." };
+        private readonly Option<bool> _skipLogoutConsent = new("--skip-logout-consent") { Description = "Skip the logout question for this client." };
+        private readonly Option<string> _metadata = new("--metadata") { Description = "Metadata, an arbitrary JSON object." };
+        private readonly Option<string> _file = new("--file") { Description = "Read the client as JSON from this file (\"-\": standard input); the other client flags are ignored." };
+
+        public void AddTo(Command command)
+        {
+            foreach (var o in new Option[] { _name, _grantTypes, _responseTypes, _scopes, _redirectUris, _audience, _postLogout, _authMethod, _secret, _owner, _front, _back, _skipConsent, _skipLogoutConsent, _metadata, _file })
+                command.Options.Add(o);
+        }
+
+        /// <summary>The client from <c>--file</c>, or null without it.</summary>
+        public async Task<JsonObject?> FromFileAsync(ParseResult parse, CancellationToken ct)
+        {
+            if (parse.GetValue(_file) is not { Length: > 0 } path) return null;
+            var text = path == "-" ? await Console.In.ReadToEndAsync(ct) : await File.ReadAllTextAsync(path, ct);
+            return JsonNode.Parse(text) as JsonObject ?? throw new FormatException($"{path} does not hold a JSON object");
+        }
+
+        /// <summary>Each client field with its flag's value (given or default), as Hydra's <c>clientFromFlags</c>.</summary>
+        private IEnumerable<(string Field, Option Flag, JsonNode? Value)> Fields(ParseResult parse)
+        {
+            yield return ("grant_types", _grantTypes, Array(List(parse, _grantTypes)));
+            yield return ("response_types", _responseTypes, Array(List(parse, _responseTypes)));
+            yield return ("redirect_uris", _redirectUris, Array(List(parse, _redirectUris)));
+            yield return ("audience", _audience, Array(List(parse, _audience)));
+            yield return ("post_logout_redirect_uris", _postLogout, Array(List(parse, _postLogout)));
+            yield return ("token_endpoint_auth_method", _authMethod, parse.GetValue(_authMethod));
+            yield return ("scope", _scopes, List(parse, _scopes) is { Count: > 0 } s ? string.Join(' ', s) : null);
+            yield return ("client_name", _name, parse.GetValue(_name) is { Length: > 0 } n ? n : null);
+            yield return ("client_secret", _secret, parse.GetValue(_secret) is { Length: > 0 } sec ? sec : null);
+            yield return ("owner", _owner, parse.GetValue(_owner) is { Length: > 0 } o ? o : null);
+            yield return ("frontchannel_logout_uri", _front, parse.GetValue(_front) is { Length: > 0 } f ? f : null);
+            yield return ("backchannel_logout_uri", _back, parse.GetValue(_back) is { Length: > 0 } b ? b : null);
+            yield return ("skip_consent", _skipConsent, parse.GetValue(_skipConsent) ? true : null);
+            yield return ("skip_logout_consent", _skipLogoutConsent, parse.GetValue(_skipLogoutConsent) ? true : null);
+            yield return ("metadata", _metadata, parse.GetValue(_metadata) is { Length: > 0 } m ? JsonNode.Parse(m) as JsonObject ?? throw new FormatException("--metadata must be a JSON object") : null);
+        }
+
+        /// <summary>A whole client from the flags (defaults included).</summary>
+        public JsonObject Body(ParseResult parse)
+        {
+            var body = new JsonObject();
+            foreach (var (field, _, value) in Fields(parse))
+            {
+                if (value is not null) body[field] = value;
+            }
+            return body;
+        }
+
+        /// <summary>
+        /// A JSON Patch of only the flags given on the command line (Hydra's <c>clientPatchFromFlags</c>): the client's
+        /// other fields keep their values.
+        /// </summary>
+        public JsonArray Patch(ParseResult parse)
+        {
+            var patch = new JsonArray();
+            foreach (var (field, flag, value) in Fields(parse))
+            {
+                if (parse.GetResult(flag) is not { Implicit: false }) continue;
+                patch.Add(new JsonObject { ["op"] = "replace", ["path"] = "/" + field, ["value"] = value ?? (flag is Option<bool> ? false : null) });
+            }
+            return patch.Count > 0 ? patch : throw new ArgumentException("nothing to update: give the fields to change as flags, or the whole client with --file");
+        }
+    }
 
     private static Command CreateClient()
     {
-        var name = new Option<string>("--name") { Description = "The client's name." };
-        var grantTypes = Strings("--grant-type", "A list of allowed grant types.", "authorization_code");
-        var responseTypes = Strings("--response-type", "A list of allowed response types.", "code");
-        var scopes = Strings("--scope", "The scope the client is allowed to request.");
-        var redirectUris = Strings("--redirect-uri", "List of allowed OAuth2 Redirect URIs.");
-        var audience = Strings("--audience", "The audience this client is allowed to request.");
-        var postLogout = Strings("--post-logout-callback", "List of allowed URLs to be redirected to after a logout.");
-        var authMethod = new Option<string>("--token-endpoint-auth-method") { Description = "client_secret_basic, client_secret_post, or none.", DefaultValueFactory = _ => "client_secret_basic" };
-        var secret = new Option<string>("--secret") { Description = "Provide the client's secret (at least 6 characters); generated when left out." };
-        var owner = new Option<string>("--owner") { Description = "The owner of this client, typically email addresses or a user ID." };
-        var front = new Option<string>("--frontchannel-logout-callback") { Description = "Front-channel logout URI." };
-        var back = new Option<string>("--backchannel-logout-callback") { Description = "Back-channel logout URI." };
-        var skipConsent = new Option<bool>("--skip-consent") { Description = "Skip the consent screen for this client (first-party apps)." };
-        var skipLogoutConsent = new Option<bool>("--skip-logout-consent") { Description = "Skip the logout question for this client." };
-        var metadata = new Option<string>("--metadata") { Description = "Metadata, an arbitrary JSON object." };
-        var file = new Option<string>("--file") { Description = "Read the client as JSON from this file (\"-\": standard input); the other client flags are ignored." };
-        var command = new Command("client", "Create an OAuth 2.0 client (createOAuth2Client). The secret is shown once.")
-        {
-            name, grantTypes, responseTypes, scopes, redirectUris, audience, postLogout, authMethod, secret, owner, front, back, skipConsent, skipLogoutConsent, metadata, file,
-        };
+        var flags = new ClientFlags();
+        var command = new Command("client", "Create an OAuth 2.0 client (createOAuth2Client). The secret is shown once.");
+        flags.AddTo(command);
         command.SetAction((parse, ct) => Run(parse, async api =>
         {
-            JsonObject body;
-            if (parse.GetValue(file) is { Length: > 0 } path)
-            {
-                var text = path == "-" ? await Console.In.ReadToEndAsync(ct) : await File.ReadAllTextAsync(path, ct);
-                body = JsonNode.Parse(text) as JsonObject ?? throw new FormatException($"{path} does not hold a JSON object");
-            }
-            else
-            {
-                body = new JsonObject
-                {
-                    ["grant_types"] = Array(List(parse, grantTypes)),
-                    ["response_types"] = Array(List(parse, responseTypes)),
-                    ["redirect_uris"] = Array(List(parse, redirectUris)),
-                    ["audience"] = Array(List(parse, audience)),
-                    ["post_logout_redirect_uris"] = Array(List(parse, postLogout)),
-                    ["token_endpoint_auth_method"] = parse.GetValue(authMethod),
-                };
-                if (List(parse, scopes) is { Count: > 0 } s) body["scope"] = string.Join(' ', s);
-                if (parse.GetValue(name) is { Length: > 0 } n) body["client_name"] = n;
-                if (parse.GetValue(secret) is { Length: > 0 } sec) body["client_secret"] = sec;
-                if (parse.GetValue(owner) is { Length: > 0 } o) body["owner"] = o;
-                if (parse.GetValue(front) is { Length: > 0 } f) body["frontchannel_logout_uri"] = f;
-                if (parse.GetValue(back) is { Length: > 0 } b) body["backchannel_logout_uri"] = b;
-                if (parse.GetValue(skipConsent)) body["skip_consent"] = true;
-                if (parse.GetValue(skipLogoutConsent)) body["skip_logout_consent"] = true;
-                if (parse.GetValue(metadata) is { Length: > 0 } m) body["metadata"] = JsonNode.Parse(m) as JsonObject ?? throw new FormatException("--metadata must be a JSON object");
-            }
+            var body = await flags.FromFileAsync(parse, ct) ?? flags.Body(parse);
             var created = await api.SendAsync(HttpMethod.Post, "admin/clients", Json(body), ct);
             PrintClients(parse, created, single: true);
             return 0;
+        }));
+        return command;
+    }
+
+    private static Command UpdateClient()
+    {
+        var id = new Argument<string>("id") { Description = "The client to update." };
+        var flags = new ClientFlags();
+        var command = new Command("client", "Update an OAuth 2.0 client: only the fields given as flags change (patchOAuth2Client); --file replaces the whole client (setOAuth2Client), fields left out of it are reset.") { id };
+        flags.AddTo(command);
+        command.SetAction((parse, ct) => Run(parse, async api =>
+        {
+            var path = "admin/clients/" + Uri.EscapeDataString(parse.GetValue(id)!);
+            var updated = await flags.FromFileAsync(parse, ct) is { } whole
+                ? await api.SendAsync(HttpMethod.Put, path, Json(whole), ct)
+                : await api.SendAsync(HttpMethod.Patch, path, Json(flags.Patch(parse)), ct);
+            PrintClients(parse, updated, single: true);
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>
+    /// Hydra's <c>import client</c>: each file (or standard input without files) holds a JSON array of clients, each created
+    /// as <c>createOAuth2Client</c>; existing clients are not updated. A client that fails is reported on standard error and
+    /// the others are still imported; the exit code is 1 then.
+    /// </summary>
+    private static Command ImportClients()
+    {
+        var files = new Argument<string[]>("file") { Description = "JSON files, each an array of clients; none: standard input.", Arity = ArgumentArity.ZeroOrMore };
+        var command = new Command("client", "Import OAuth 2.0 clients from JSON files (each an array of clients) or standard input.") { files };
+        command.Aliases.Add("clients");
+        command.SetAction((parse, ct) => Run(parse, async api =>
+        {
+            var sources = parse.GetValue(files) is { Length: > 0 } paths
+                ? await Task.WhenAll(paths.Select(async p => (Name: p, Text: await File.ReadAllTextAsync(p, ct))))
+                : [("STDIN", await Console.In.ReadToEndAsync(ct))];
+            var batches = new List<(string Source, JsonArray Clients)>();
+            foreach (var (name, text) in sources)
+            {
+                if (text.Trim().Length == 0) continue;
+                batches.Add((name, JsonNode.Parse(text) as JsonArray ?? throw new FormatException($"{name}: expected a JSON array of clients")));
+            }
+            var imported = new JsonArray();
+            var failed = 0;
+            foreach (var (source, clients) in batches)
+            {
+                foreach (var client in clients)
+                {
+                    try
+                    {
+                        var created = await api.SendAsync(HttpMethod.Post, "admin/clients", Json(client ?? new JsonObject()), ct);
+                        if (created["client_secret"] is null && client?["client_secret"] is { } given) created["client_secret"] = given.DeepClone();
+                        imported.Add(created);
+                    }
+                    catch (InvalidOperationException e)
+                    {
+                        failed++;
+                        Console.Error.WriteLine($"{source}: {e.Message}");
+                    }
+                }
+            }
+            PrintClients(parse, imported, single: false);
+            return failed == 0 ? 0 : 1;
         }));
         return command;
     }
@@ -246,10 +351,7 @@ internal static class OAuth2Command
             var created = await api.SendAsync(HttpMethod.Post, "admin/keys/" + Uri.EscapeDataString(parse.GetValue(set)!), Json(body), ct);
             if (parse.GetValue(pub) && created["keys"] is JsonArray keys)
             {
-                foreach (var key in keys.OfType<JsonObject>())
-                {
-                    foreach (var member in new[] { "d", "p", "q", "dp", "dq", "qi", "k" }) key.Remove(member);
-                }
+                foreach (var key in keys.OfType<JsonObject>()) RemovePrivate(key);
             }
             if (parse.GetValue(Format) == "default")
             {
@@ -264,6 +366,64 @@ internal static class OAuth2Command
             return 0;
         }));
         return command;
+    }
+
+    private static Command GetJwks()
+    {
+        var sets = new Argument<string[]>("set") { Description = "Key set ids.", Arity = ArgumentArity.OneOrMore };
+        var pub = new Option<bool>("--public") { Description = "Print only the public parts." };
+        var command = new Command("jwks", "Get JSON Web Key Sets by their ids (getJsonWebKeySet).") { sets, pub };
+        command.Aliases.Add("jwk");
+        command.SetAction((parse, ct) => Run(parse, async api =>
+        {
+            var keys = new JsonArray();
+            foreach (var set in parse.GetValue(sets)!)
+            {
+                var found = await api.SendAsync(HttpMethod.Get, "admin/keys/" + Uri.EscapeDataString(set), null, ct);
+                foreach (var key in found["keys"]?.AsArray().OfType<JsonObject>() ?? [])
+                {
+                    var copy = (JsonObject)key.DeepClone();
+                    if (parse.GetValue(pub)) RemovePrivate(copy);
+                    copy["set"] = set;
+                    keys.Add(copy);
+                }
+            }
+            if (parse.GetValue(Format) == "default")
+            {
+                Console.WriteLine("SET ID\tKEY ID\tALGORITHM\tUSE");
+                foreach (var key in keys.OfType<JsonObject>()) Console.WriteLine($"{Str(key, "set")}\t{Str(key, "kid")}\t{Str(key, "alg")}\t{Str(key, "use")}");
+            }
+            else
+            {
+                foreach (var key in keys.OfType<JsonObject>()) key.Remove("set");
+                PrintJson(parse, new JsonObject { ["keys"] = keys });
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command DeleteJwks()
+    {
+        var sets = new Argument<string[]>("set") { Description = "Key set ids.", Arity = ArgumentArity.OneOrMore };
+        var command = new Command("jwks", "Delete JSON Web Key Sets by their ids (deleteJsonWebKeySet).") { sets };
+        command.Aliases.Add("jwk");
+        command.SetAction((parse, ct) => Run(parse, async api =>
+        {
+            foreach (var set in parse.GetValue(sets)!)
+            {
+                await api.SendAsync(HttpMethod.Delete, "admin/keys/" + Uri.EscapeDataString(set), null, ct);
+                Console.WriteLine(set);
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>Leaves only a key's public members.</summary>
+    private static void RemovePrivate(JsonObject key)
+    {
+        foreach (var member in new[] { "d", "p", "q", "dp", "dq", "qi", "k" }) key.Remove(member);
     }
 
     // ---- introspect token ----

@@ -77,6 +77,67 @@ public sealed class OAuth2CliTests
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Update_import_and_key_sets_get_and_delete_as_hydras_cli(string db)
+    {
+        await using var s = await TestServer.StartAsync(db, configureServices: services =>
+            Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton(services, new Gatehouse.OAuth2.Keys.KeyGeneration { RsaBits = 2048 }));
+        var created = JsonNode.Parse((await Cli(s, "create", "client", "--name", "Before", "--scope", "a,b", "--redirect-uri", "https://app.example/cb", "--owner", "team-1", "--format", "json")).Stdout)!;
+        var id = created["client_id"]!.GetValue<string>();
+
+        // Flags change only their fields (patchOAuth2Client); the rest stays.
+        var patched = await Cli(s, "update", "client", id, "--name", "After", "--skip-consent", "--format", "json");
+        Assert.True(patched.ExitCode == 0, patched.Stderr);
+        var after = JsonNode.Parse(patched.Stdout)!;
+        Assert.Equal("After", after["client_name"]!.GetValue<string>());
+        Assert.True(after["skip_consent"]!.GetValue<bool>());
+        Assert.Equal("a b", after["scope"]!.GetValue<string>());
+        Assert.Equal("team-1", after["owner"]!.GetValue<string>());
+        Assert.Equal(["https://app.example/cb"], after["redirect_uris"]!.AsArray().Select(u => u!.GetValue<string>()));
+        // Nothing to change is an error, and changes nothing.
+        var empty = await Cli(s, "update", "client", id);
+        Assert.Equal(1, empty.ExitCode);
+        Assert.Contains("nothing to update", empty.Stderr);
+
+        // --file replaces the whole client (setOAuth2Client): fields left out are reset.
+        var file = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllTextAsync(file, $$"""{"client_name":"Replaced","grant_types":["client_credentials"],"scope":"c"}""");
+            var replaced = JsonNode.Parse((await Cli(s, "update", "client", id, "--file", file, "--format", "json")).Stdout)!;
+            Assert.Equal("Replaced", replaced["client_name"]!.GetValue<string>());
+            Assert.Equal("", replaced["owner"]!.GetValue<string>());
+            Assert.Empty(replaced["redirect_uris"]!.AsArray());
+
+            // Import: each file an array of clients; one bad client is reported and the others are still created.
+            await File.WriteAllTextAsync(file, """[{"client_name":"Imported 1","client_secret":"imported-secret-1"},{"client_name":"Bad","redirect_uris":["not a url"]},{"client_name":"Imported 2"}]""");
+            var imported = await Cli(s, "import", "client", file, "--format", "json");
+            Assert.Equal(1, imported.ExitCode);
+            Assert.Contains("invalid_redirect_uri", imported.Stderr);
+            var clients = JsonNode.Parse(imported.Stdout)!.AsArray();
+            Assert.Equal(["Imported 1", "Imported 2"], clients.Select(c => c!["client_name"]!.GetValue<string>()));
+            Assert.Equal("imported-secret-1", clients[0]!["client_secret"]!.GetValue<string>());
+            Assert.Equal(HttpStatusCode.OK, (await s.AdminWithKey.GetAsync($"/admin/clients/{clients[1]!["client_id"]!.GetValue<string>()}")).StatusCode);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+
+        // Key sets: create, get (public parts only with --public), delete.
+        Assert.Equal(0, (await Cli(s, "create", "jwks", "cli-set", "--alg", "ES256", "--kid", "k1")).ExitCode);
+        var got = await Cli(s, "get", "jwks", "cli-set");
+        Assert.Equal(0, got.ExitCode);
+        Assert.Contains("cli-set\tk1\tES256\tsig", got.Stdout);
+        var publicOnly = JsonNode.Parse((await Cli(s, "get", "jwk", "cli-set", "--public", "--format", "json")).Stdout)!["keys"]![0]!;
+        Assert.Equal("k1", publicOnly["kid"]!.GetValue<string>());
+        Assert.Null(publicOnly["d"]);
+        var deleted = await Cli(s, "delete", "jwks", "cli-set");
+        Assert.Equal(0, deleted.ExitCode);
+        Assert.Equal("cli-set", deleted.Stdout.Trim());
+        Assert.Equal(HttpStatusCode.NotFound, (await s.AdminWithKey.GetAsync("/admin/keys/cli-set")).StatusCode);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task The_noun_first_spelling_of_issue_14_works_too(string db)
     {
         await using var s = await TestServer.StartAsync(db, configureServices: services =>
