@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { useGatehouse, database } from './lib/gatehouse.mjs';
 import { useMailbox, waitForCode } from './lib/mailbox.mjs';
 import { uniqueEmail } from './lib/sdk.mjs';
-import { nativeFrontend, newPassword, rejection, allMessages } from './lib/frontend.mjs';
+import { nativeFrontend, newPassword, rejection, allMessages, passwordLogin } from './lib/frontend.mjs';
 
 const schema = {
   $id: 'https://gatehouse.test/e2e-code-mfa.schema.json',
@@ -52,12 +52,6 @@ const gatehouse = useGatehouse({
 
 const native = () => nativeFrontend(gatehouse().publicUrl);
 
-async function passwordLogin(identifier, password) {
-  const { data: flow } = await native().createNativeLoginFlow();
-  const { data } = await native().updateLoginFlow({ flow: flow.id, updateLoginFlowBody: { method: 'password', identifier, password } });
-  return data;
-}
-
 describe(`code as a second factor through real SMTP (${database})`, () => {
   it('password login → whoami 403 → code mailed as the aal2 flow is created → aal2 on the same session; the code works once', async () => {
     const api = native();
@@ -66,7 +60,7 @@ describe(`code as a second factor through real SMTP (${database})`, () => {
     const { data: regFlow } = await api.createNativeRegistrationFlow();
     await api.updateRegistrationFlow({ flow: regFlow.id, updateRegistrationFlowBody: { method: 'password', password, traits: { email } } });
 
-    const login = await passwordLogin(email, password);
+    const login = await passwordLogin(native(), email, password);
     const token = login.session_token;
     const refused = await rejection(api.toSession({ xSessionToken: token }), 403);
     assert.equal(refused.error.id, 'session_aal2_required');

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { useGatehouse, database } from './lib/gatehouse.mjs';
 import { useMailbox } from './lib/mailbox.mjs';
 import { uniqueEmail } from './lib/sdk.mjs';
-import { nativeFrontend, newPassword, rejection, allMessages } from './lib/frontend.mjs';
+import { nativeFrontend, newPassword, rejection, allMessages, passwordLogin } from './lib/frontend.mjs';
 import { useSmsReceiver, uniquePhone } from './lib/sms.mjs';
 
 const schema = {
@@ -58,12 +58,6 @@ const gatehouse = useGatehouse({
 
 const native = () => nativeFrontend(gatehouse().publicUrl);
 
-async function passwordLogin(identifier, password) {
-  const { data: flow } = await native().createNativeLoginFlow();
-  const { data } = await native().updateLoginFlow({ flow: flow.id, updateLoginFlowBody: { method: 'password', identifier, password } });
-  return data;
-}
-
 /** Submits the SMS's code on the aal2 flow and checks the session reached aal2 with password + code. */
 async function finishWithSms(api, flow, token, sessionId, phone, skip) {
   const text = await sms.waitForSms(phone, 'login_code_valid', skip);
@@ -89,7 +83,7 @@ describe(`code by SMS as a second factor through the courier's HTTP channel (${d
     await api.updateRegistrationFlow({ flow: regFlow.id, updateRegistrationFlowBody: { method: 'password', password, traits: { email, phone } } });
 
     // Two addresses take codes, so the aal2 flow lets the person choose (no fast login).
-    const first = await passwordLogin(email, password);
+    const first = await passwordLogin(native(), email, password);
     const refused = await rejection(api.toSession({ xSessionToken: first.session_token }), 403);
     assert.equal(refused.error.id, 'session_aal2_required');
     const { data: choose } = await api.createNativeLoginFlow({ aal: 'aal2', xSessionToken: first.session_token });
@@ -104,7 +98,7 @@ describe(`code by SMS as a second factor through the courier's HTTP channel (${d
     await finishWithSms(api, choose, first.session_token, first.session.id, phone, 0);
 
     // `via=phone` names the trait whose value is the address: the SMS goes out as the flow is created.
-    const second = await passwordLogin(email, password);
+    const second = await passwordLogin(native(), email, password);
     const { data: fast } = await api.createNativeLoginFlow({ aal: 'aal2', xSessionToken: second.session_token, via: 'phone' });
     assert.equal(fast.state, 'sent_email');
     assert.equal(fast.active, 'code');
@@ -115,7 +109,7 @@ describe(`code by SMS as a second factor through the courier's HTTP channel (${d
     await finishWithSms(api, fast, second.session_token, second.session.id, phone, 1);
 
     // On an aal1 session, a `via` trait the identity has no value for is refused (400); nothing is mailed in all of this.
-    const third = await passwordLogin(email, password);
+    const third = await passwordLogin(native(), email, password);
     const wrong = await rejection(api.createNativeLoginFlow({ aal: 'aal2', xSessionToken: third.session_token, via: 'nickname' }), 400);
     assert.match(JSON.stringify(wrong), /No value found for trait nickname/);
     assert.equal(mailbox().messages.length, 0);

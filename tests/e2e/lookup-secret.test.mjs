@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { useGatehouse, database } from './lib/gatehouse.mjs';
 import { identityApi, uniqueEmail } from './lib/sdk.mjs';
-import { nativeFrontend as nativeFrontendFor, newPassword, rejection } from './lib/frontend.mjs';
+import { nativeFrontend as nativeFrontendFor, newPassword, rejection, passwordLogin } from './lib/frontend.mjs';
 
 const gatehouse = useGatehouse({
   selfservice: (publicUrl) => ({
@@ -26,12 +26,6 @@ const frontend = () => nativeFrontendFor(gatehouse().publicUrl);
 const admin = () => identityApi({ basePath: gatehouse().adminUrl, accessToken: gatehouse().key });
 const node = (flow, name) => flow.ui.nodes.find((n) => n.attributes.name === name || n.attributes.id === name);
 const group = (flow) => flow.ui.nodes.filter((n) => n.group === 'lookup_secret').map((n) => n.attributes.name ?? n.attributes.id);
-
-async function passwordLogin(identifier, password) {
-  const { data: flow } = await frontend().createNativeLoginFlow();
-  const { data } = await frontend().updateLoginFlow({ flow: flow.id, updateLoginFlowBody: { method: 'password', identifier, password } });
-  return data;
-}
 
 describe(`Recovery codes for a native app (${database})`, () => {
   it('generate → confirm, then password login → whoami 403 → aal2 login with a recovery code on the same session; codes work once', async () => {
@@ -76,7 +70,7 @@ describe(`Recovery codes for a native app (${database})`, () => {
     assert.equal(identity.credentials.lookup_secret.config.recovery_codes.length, 12);
     assert.ok(!JSON.stringify(identity).includes(codes[0]));
 
-    const login = await passwordLogin(email, password);
+    const login = await passwordLogin(frontend(), email, password);
     const token = login.session_token;
     const refused = await rejection(api.toSession({ xSessionToken: token }), 403);
     assert.equal(refused.error.id, 'session_aal2_required');
@@ -96,7 +90,7 @@ describe(`Recovery codes for a native app (${database})`, () => {
     assert.equal(whoami.authenticator_assurance_level, 'aal2');
     assert.deepEqual(whoami.authentication_methods.map((m) => `${m.method}:${m.aal}`), ['password:aal1', 'lookup_secret:aal2']);
 
-    const other = await passwordLogin(email, password);
+    const other = await passwordLogin(frontend(), email, password);
     const { data: again } = await api.createNativeLoginFlow({ aal: 'aal2', xSessionToken: other.session_token });
     const reused = await rejection(api.updateLoginFlow({
       flow: again.id, xSessionToken: other.session_token, updateLoginFlowBody: { method: 'lookup_secret', lookup_secret: codes[5] },

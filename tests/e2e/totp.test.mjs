@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as OTPAuth from 'otpauth';
 import { useGatehouse, database } from './lib/gatehouse.mjs';
 import { identityApi, uniqueEmail } from './lib/sdk.mjs';
-import { nativeFrontend as nativeFrontendFor, newPassword, rejection } from './lib/frontend.mjs';
+import { nativeFrontend as nativeFrontendFor, newPassword, rejection, passwordLogin } from './lib/frontend.mjs';
 
 const gatehouse = useGatehouse({
   selfservice: (publicUrl) => ({
@@ -33,12 +33,6 @@ function code(secret, steps = 0) {
 }
 
 const node = (flow, name) => flow.ui.nodes.find((n) => n.attributes.name === name || n.attributes.id === name);
-
-async function passwordLogin(identifier, password) {
-  const { data: flow } = await frontend().createNativeLoginFlow();
-  const { data } = await frontend().updateLoginFlow({ flow: flow.id, updateLoginFlowBody: { method: 'password', identifier, password } });
-  return data;
-}
 
 describe(`TOTP and step-up for a native app (${database})`, () => {
   it('enrols TOTP, then password login → whoami 403 → aal2 login with TOTP → whoami aal2 on the same session', async () => {
@@ -80,7 +74,7 @@ describe(`TOTP and step-up for a native app (${database})`, () => {
     assert.match(identity.credentials.totp.config.totp_url, /^otpauth:\/\/totp\/Gatehouse%20E2E:/);
 
     // A fresh password login is aal1 only; whoami refuses it and points to the aal2 login.
-    const login = await passwordLogin(email, password);
+    const login = await passwordLogin(frontend(), email, password);
     const token = login.session_token;
     assert.equal(login.session.authenticator_assurance_level, 'aal1');
     const refused = await rejection(api.toSession({ xSessionToken: token }), 403);
@@ -109,7 +103,7 @@ describe(`TOTP and step-up for a native app (${database})`, () => {
     assert.deepEqual(whoami.authentication_methods.map((m) => `${m.method}:${m.aal}`), ['password:aal1', 'totp:aal2']);
 
     // The same code does not work twice.
-    const other = await passwordLogin(email, password);
+    const other = await passwordLogin(frontend(), email, password);
     const { data: again } = await api.createNativeLoginFlow({ aal: 'aal2', xSessionToken: other.session_token });
     const replay = await rejection(api.updateLoginFlow({
       flow: again.id, xSessionToken: other.session_token, updateLoginFlowBody: { method: 'totp', totp_code: used },

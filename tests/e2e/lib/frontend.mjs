@@ -73,3 +73,10 @@ export function csrfTokenOf(flow) {
 export function allMessages(flow) {
   return [...(flow.ui?.messages ?? []), ...(flow.ui?.nodes ?? []).flatMap((n) => n.messages ?? [])];
 }
+
+/** A native password login with `api` (a FrontendApi); resolves to the successful login's body (session and token). */
+export async function passwordLogin(api, identifier, password) {
+  const { data: flow } = await api.createNativeLoginFlow();
+  const { data } = await api.updateLoginFlow({ flow: flow.id, updateLoginFlowBody: { method: 'password', identifier, password } });
+  return data;
+}
