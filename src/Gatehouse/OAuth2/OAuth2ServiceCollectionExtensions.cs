@@ -21,6 +21,7 @@ public static class OAuth2ServiceCollectionExtensions
         services.TryAddScoped<OAuth2ClientService>();
         services.TryAddSingleton(sp => OAuth2Settings.From(sp.GetRequiredService<GatehouseOptions>()));
         services.TryAddScoped<ClientAuthenticator>();
+        services.AddJwtClientAuthentication();
         services.TryAddScoped<OAuth2TokenService>();
         services.TryAddSingleton<JsonWebKeyCipher>();
         services.TryAddSingleton<KeyGeneration>();
@@ -38,6 +39,17 @@ public static class OAuth2ServiceCollectionExtensions
         services.TryAddSingleton<BackChannelLogout>();
         // Logout tokens go only to the registered URL: redirects are not followed (Hydra's client does not either).
         services.AddHttpClient(BackChannelLogout.ClientName, c => c.Timeout = BackChannelLogout.Timeout)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+            .RemoveAllLoggers();
+        return services;
+    }
+
+    /// <summary><c>private_key_jwt</c>: the assertion check and the fetcher of clients' <c>jwks_uri</c> (issue 14).</summary>
+    private static IServiceCollection AddJwtClientAuthentication(this IServiceCollection services)
+    {
+        services.TryAddScoped<ClientAssertionAuthenticator>();
+        services.TryAddSingleton<ClientJwksFetcher>();
+        services.AddHttpClient(ClientJwksFetcher.ClientName, c => c.Timeout = ClientJwksFetcher.Timeout)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
             .RemoveAllLoggers();
         return services;

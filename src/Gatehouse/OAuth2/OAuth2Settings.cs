@@ -89,6 +89,12 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
     /// <summary>The built-in logout page's path on the public listener.</summary>
     public const string BuiltInLogoutPath = "/ui/logout";
 
+    /// <summary>
+    /// The URLs a JWT's <c>aud</c> may name for the token endpoint (Hydra's <c>GetTokenURLs</c>): under the public URL and
+    /// under the issuer.
+    /// </summary>
+    public IReadOnlyList<string> TokenUrls => [.. new[] { Endpoint("/oauth2/token"), Issuer + "oauth2/token" }.Distinct()];
+
     /// <summary>An endpoint's URL under the public URL, e.g. <c>oauth2/token</c>.</summary>
     public string Endpoint(string path) => PublicUrl + path.TrimStart('/');
 

@@ -17,6 +17,7 @@ public static class CleanupServiceCollectionExtensions
         services.AddExpiredDataCleaner<ExpiredOAuth2TokensCleaner>();
         services.AddExpiredDataCleaner<ExpiredOAuth2LoginSessionsCleaner>();
         services.AddExpiredDataCleaner<ExpiredOAuth2LogoutRequestsCleaner>();
+        services.AddExpiredDataCleaner<ExpiredOAuth2JwtAssertionsCleaner>();
         return services;
     }
 

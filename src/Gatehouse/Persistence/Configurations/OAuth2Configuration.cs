@@ -109,3 +109,17 @@ public sealed class OAuth2LogoutRequestConfiguration : IEntityTypeConfiguration<
         b.HasIndex(e => e.ExpiresAt);
     }
 }
+
+public sealed class UsedJwtAssertionConfiguration : IEntityTypeConfiguration<UsedJwtAssertion>
+{
+    public void Configure(EntityTypeBuilder<UsedJwtAssertion> b)
+    {
+        b.ToTable("oauth2_jwt_assertions");
+        b.HasKey(e => e.Pk);
+        b.Property(e => e.Pk).ValueGeneratedNever();
+        // A jti counts once per network: the unique index decides between concurrent uses.
+        b.HasIndex(e => new { e.Nid, e.Signature }).IsUnique();
+        // cleanup sql: expired ids in expiry order.
+        b.HasIndex(e => new { e.Nid, e.ExpiresAt });
+    }
+}

@@ -732,6 +732,31 @@ namespace Gatehouse.Persistence.Postgres.Migrations
                     b.ToTable("oauth2_tokens", (string)null);
                 });
 
+            modelBuilder.Entity("Gatehouse.OAuth2.Tokens.UsedJwtAssertion", b =>
+                {
+                    b.Property<Guid>("Pk")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("Nid")
+                        .HasColumnType("uuid");
+
+                    b.Property<byte[]>("Signature")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.HasKey("Pk");
+
+                    b.HasIndex("Nid", "ExpiresAt");
+
+                    b.HasIndex("Nid", "Signature")
+                        .IsUnique();
+
+                    b.ToTable("oauth2_jwt_assertions", (string)null);
+                });
+
             modelBuilder.Entity("Gatehouse.RateLimiting.RateLimitCounter", b =>
                 {
                     b.Property<Guid>("Nid")

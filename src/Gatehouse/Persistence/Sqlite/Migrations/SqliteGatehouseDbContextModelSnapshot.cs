@@ -727,6 +727,31 @@ namespace Gatehouse.Persistence.Sqlite.Migrations
                     b.ToTable("oauth2_tokens", (string)null);
                 });
 
+            modelBuilder.Entity("Gatehouse.OAuth2.Tokens.UsedJwtAssertion", b =>
+                {
+                    b.Property<Guid>("Pk")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("Nid")
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Signature")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.HasKey("Pk");
+
+                    b.HasIndex("Nid", "ExpiresAt");
+
+                    b.HasIndex("Nid", "Signature")
+                        .IsUnique();
+
+                    b.ToTable("oauth2_jwt_assertions", (string)null);
+                });
+
             modelBuilder.Entity("Gatehouse.RateLimiting.RateLimitCounter", b =>
                 {
                     b.Property<Guid>("Nid")

@@ -1,0 +1,127 @@
+// The JWT-based parts of Hydra's OAuth2 provider against the real process, with independent peers: openid-client's
+// PrivateKeyJwt client authentication, jose to sign assertions, @ory/client's OAuth2Api for the admin calls.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import * as oidc from 'openid-client';
+import * as jose from 'jose';
+import { Configuration, OAuth2Api } from '@ory/client';
+import { useGatehouse, database } from './lib/gatehouse.mjs';
+
+const gatehouse = useGatehouse();
+
+function admin() {
+  return new OAuth2Api(new Configuration({ basePath: gatehouse().publicUrl, accessToken: gatehouse().key }));
+}
+
+/** openid-client through discovery, authenticating with private_key_jwt; `aud` set to the token endpoint as Hydra wants. */
+async function rp(clientId, privateKey, kid, { audience = 'token', jti } = {}) {
+  const base = gatehouse().publicUrl;
+  const auth = oidc.PrivateKeyJwt({ key: privateKey, kid }, {
+    [oidc.modifyAssertion]: (_header, payload) => {
+      if (audience === 'token') payload.aud = `${base}/oauth2/token`;
+      if (jti) payload.jti = jti;
+    },
+  });
+  return oidc.discovery(new URL(base), clientId, undefined, auth, { execute: [oidc.allowInsecureRequests] });
+}
+
+async function keyPair(alg, kid) {
+  const { privateKey, publicKey } = await jose.generateKeyPair(alg, { extractable: true });
+  const jwk = { ...(await jose.exportJWK(publicKey)), kid, use: 'sig', alg };
+  return { privateKey, jwk };
+}
+
+describe(`OAuth2 private_key_jwt (${database})`, () => {
+  let jwksServer;
+  let served = { keys: [] };
+  let fetches = 0;
+  before(async () => {
+    jwksServer = createServer((req, res) => {
+      fetches++;
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(served));
+    });
+    await new Promise((r) => jwksServer.listen(0, '127.0.0.1', r));
+  });
+  after(() => new Promise((r) => jwksServer.close(r)));
+
+  it('discovery advertises it, openid-client authenticates with an RS256 key from jwks, and a replayed jti is jti_known', async () => {
+    const base = gatehouse().publicUrl;
+    const discovered = await (await fetch(`${base}/.well-known/openid-configuration`)).json();
+    assert.ok(discovered.token_endpoint_auth_methods_supported.includes('private_key_jwt'));
+
+    const { privateKey, jwk } = await keyPair('RS256', 'rsa-1');
+    const api = admin();
+    const c = (await api.createOAuth2Client({ oAuth2Client: { grant_types: ['client_credentials'], scope: 'read', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [jwk] } } })).data;
+    assert.equal(c.token_endpoint_auth_method, 'private_key_jwt');
+
+    const tokens = await oidc.clientCredentialsGrant(await rp(c.client_id, privateKey, 'rsa-1'), { scope: 'read' });
+    assert.match(tokens.access_token, /^ory_at_/);
+    const introspected = (await api.introspectOAuth2Token({ token: tokens.access_token })).data;
+    assert.equal(introspected.active, true);
+    assert.equal(introspected.client_id, c.client_id);
+
+    // Revocation with the same kind of authentication.
+    await oidc.tokenRevocation(await rp(c.client_id, privateKey, 'rsa-1'), tokens.access_token);
+    assert.equal((await api.introspectOAuth2Token({ token: tokens.access_token })).data.active, false);
+
+    // The same jti twice: the second is refused.
+    const jti = `jti-${Date.now()}`;
+    await oidc.clientCredentialsGrant(await rp(c.client_id, privateKey, 'rsa-1', { jti }), {});
+    await assert.rejects(oidc.clientCredentialsGrant(await rp(c.client_id, privateKey, 'rsa-1', { jti }), {}),
+      (e) => e.error === 'jti_known' && e.status === 400 && /MUST only be used once/.test(e.error_description));
+
+    // openid-client's default audience (the issuer) is not a token endpoint URL, which fosite requires.
+    await assert.rejects(oidc.clientCredentialsGrant(await rp(c.client_id, privateKey, 'rsa-1', { audience: 'issuer' }), {}),
+      (e) => e.error === 'invalid_client' && e.status === 401 && /must match the authorization server's token endpoint/.test(e.error_description));
+
+    // Another key with the registered kid does not verify.
+    const impostor = await keyPair('RS256', 'rsa-1');
+    await assert.rejects(oidc.clientCredentialsGrant(await rp(c.client_id, impostor.privateKey, 'rsa-1'), {}),
+      (e) => e.error === 'invalid_client' && /Unable to verify the integrity/.test(e.error_description));
+    await api.deleteOAuth2Client({ id: c.client_id });
+  });
+
+  it('an ES256 key from jwks_uri is fetched once, cached, and fetched again when the client rotates to a new kid', async () => {
+    const first = await keyPair('ES256', 'ec-1');
+    served = { keys: [first.jwk] };
+    const api = admin();
+    const uri = `http://127.0.0.1:${jwksServer.address().port}/jwks.json`;
+    const c = (await api.createOAuth2Client({ oAuth2Client: { grant_types: ['client_credentials'], token_endpoint_auth_method: 'private_key_jwt', token_endpoint_auth_signing_alg: 'ES256', jwks_uri: uri } })).data;
+    fetches = 0;
+    await oidc.clientCredentialsGrant(await rp(c.client_id, first.privateKey, 'ec-1'), {});
+    await oidc.clientCredentialsGrant(await rp(c.client_id, first.privateKey, 'ec-1'), {});
+    assert.equal(fetches, 1);
+
+    const second = await keyPair('ES256', 'ec-2');
+    served = { keys: [first.jwk, second.jwk] };
+    await oidc.clientCredentialsGrant(await rp(c.client_id, second.privateKey, 'ec-2'), {});
+    assert.equal(fetches, 2);
+
+    // An RS256 assertion for a client that enforces ES256.
+    const rsa = await keyPair('RS256', 'ec-2');
+    await assert.rejects(oidc.clientCredentialsGrant(await rp(c.client_id, rsa.privateKey, 'ec-2'), {}),
+      (e) => e.error === 'invalid_client' && /enforces signing algorithm 'ES256'/.test(e.error_description));
+    await api.deleteOAuth2Client({ id: c.client_id });
+  });
+
+  it('an expired assertion signed with jose is invalid_client, not a server error', async () => {
+    const { privateKey, jwk } = await keyPair('PS256', 'ps-1');
+    const api = admin();
+    const c = (await api.createOAuth2Client({ oAuth2Client: { grant_types: ['client_credentials'], token_endpoint_auth_method: 'private_key_jwt', token_endpoint_auth_signing_alg: 'PS256', jwks: { keys: [jwk] } } })).data;
+    const tokenUrl = `${gatehouse().publicUrl}/oauth2/token`;
+    const sign = (exp) => new jose.SignJWT({ jti: crypto.randomUUID() }).setProtectedHeader({ alg: 'PS256', kid: 'ps-1' })
+      .setIssuer(c.client_id).setSubject(c.client_id).setAudience(tokenUrl).setIssuedAt().setExpirationTime(exp).sign(privateKey);
+    const post = async (assertion) => fetch(tokenUrl, {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion }),
+    });
+    const ok = await post(await sign('2m'));
+    assert.equal(ok.status, 200);
+    const expired = await post(await sign(Math.floor(Date.now() / 1000) - 60));
+    assert.equal(expired.status, 401);
+    assert.equal((await expired.json()).error, 'invalid_client');
+    await api.deleteOAuth2Client({ id: c.client_id });
+  });
+});
