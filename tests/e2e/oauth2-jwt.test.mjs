@@ -125,3 +125,30 @@ describe(`OAuth2 private_key_jwt (${database})`, () => {
     await api.deleteOAuth2Client({ id: c.client_id });
   });
 });
+
+describe(`OAuth2 JWT access tokens (${database})`, () => {
+  it('a client with access_token_strategy jwt gets a JWT that jose verifies against the JWKS; OAuth2Api introspects and it revokes', async () => {
+    const api = admin();
+    const base = gatehouse().publicUrl;
+    const c = (await api.createOAuth2Client({ oAuth2Client: { grant_types: ['client_credentials'], scope: 'read', audience: ['https://api.example'], access_token_strategy: 'jwt' } })).data;
+    assert.equal(c.access_token_strategy, 'jwt');
+    const config = await oidc.discovery(new URL(base), c.client_id, undefined, oidc.ClientSecretBasic(c.client_secret), { execute: [oidc.allowInsecureRequests] });
+    const tokens = await oidc.clientCredentialsGrant(config, { scope: 'read', audience: 'https://api.example' });
+
+    const jwks = jose.createRemoteJWKSet(new URL(config.serverMetadata().jwks_uri), { [jose.customFetch]: fetch });
+    const { payload, protectedHeader } = await jose.jwtVerify(tokens.access_token, jwks, { issuer: `${base}/`, audience: 'https://api.example' });
+    assert.equal(protectedHeader.typ, 'JWT');
+    assert.deepEqual(Object.keys(payload), ['aud', 'client_id', 'exp', 'ext', 'iat', 'iss', 'jti', 'nbf', 'scp', 'sub']);
+    assert.equal(payload.client_id, c.client_id);
+    assert.equal(payload.sub, c.client_id);
+    assert.deepEqual(payload.scp, ['read']);
+    assert.equal(payload.exp - payload.iat, 3600);
+
+    const introspected = (await api.introspectOAuth2Token({ token: tokens.access_token })).data;
+    assert.equal(introspected.active, true);
+    assert.equal(introspected.scope, 'read');
+    await oidc.tokenRevocation(config, tokens.access_token);
+    assert.equal((await api.introspectOAuth2Token({ token: tokens.access_token })).data.active, false);
+    await api.deleteOAuth2Client({ id: c.client_id });
+  });
+});

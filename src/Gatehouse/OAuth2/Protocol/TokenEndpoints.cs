@@ -63,7 +63,8 @@ public static class TokenEndpoints
             if (!doc.Audience.Contains(a)) throw OAuth2Error.InvalidRequest($"Requested audience '{a}' has not been whitelisted by the OAuth 2.0 Client.");
         }
         var lifespan = doc.Lifespan("client_credentials_grant_access_token_lifespan") ?? settings.AccessTokenLifespan;
-        var issued = await tokens.IssueAsync(OAuth2TokenKinds.AccessToken, Guid.CreateVersion7(), client.ClientId, client.ClientId, scopes, audience, null, lifespan, ct);
+        var issued = await tokens.NewAccessTokenAsync(doc, Guid.CreateVersion7(), client.ClientId, client.ClientId, scopes, audience, null, lifespan, ct);
+        await tokens.AddAsync([issued.Row], ct);
         return new JsonObject
         {
             ["access_token"] = issued.Token,
