@@ -152,3 +152,44 @@ describe(`OAuth2 JWT access tokens (${database})`, () => {
     await api.deleteOAuth2Client({ id: c.client_id });
   });
 });
+
+describe(`OAuth2 JWT-bearer grant (${database})`, () => {
+  it('OAuth2Api trusts an issuer; openid-client exchanges a jose-signed assertion once; scope and issuer are checked; the trust is listed and deleted', async () => {
+    const api = admin();
+    const base = gatehouse().publicUrl;
+    const issuer = `https://idp-${Date.now()}.example`;
+    const { privateKey, jwk } = await keyPair('ES256', 'idp-key');
+    const trust = (await api.trustOAuth2JwtGrantIssuer({ trustOAuth2JwtGrantIssuer: {
+      issuer, subject: 'alice', scope: ['read', 'photos.*'], jwk, expires_at: new Date(Date.now() + 3600_000).toISOString(),
+    } })).data;
+    assert.equal(trust.issuer, issuer);
+    assert.deepEqual(trust.public_key, { set: issuer, kid: 'idp-key' });
+    assert.equal((await api.getTrustedOAuth2JwtGrantIssuer({ id: trust.id })).data.id, trust.id);
+    const listed = (await api.listTrustedOAuth2JwtGrantIssuers({ issuer })).data;
+    assert.deepEqual(listed.map((t) => t.id), [trust.id]);
+
+    const grantType = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+    const c = (await api.createOAuth2Client({ oAuth2Client: { grant_types: [grantType], scope: 'read' } })).data;
+    const config = await oidc.discovery(new URL(base), c.client_id, undefined, oidc.ClientSecretBasic(c.client_secret), { execute: [oidc.allowInsecureRequests] });
+    const sign = (sub, iss = issuer) => new jose.SignJWT({ jti: crypto.randomUUID() }).setProtectedHeader({ alg: 'ES256', kid: 'idp-key' })
+      .setIssuer(iss).setSubject(sub).setAudience(`${base}/oauth2/token`).setIssuedAt().setExpirationTime('5m').sign(privateKey);
+
+    const assertion = await sign('alice');
+    const tokens = await oidc.genericGrantRequest(config, grantType, { assertion, scope: 'read photos.view' });
+    assert.match(tokens.access_token, /^ory_at_/);
+    assert.equal(tokens.scope, 'read photos.view');
+    const introspected = (await api.introspectOAuth2Token({ token: tokens.access_token })).data;
+    assert.equal(introspected.sub, 'alice');
+    assert.equal(introspected.client_id, c.client_id);
+
+    await assert.rejects(oidc.genericGrantRequest(config, grantType, { assertion }), (e) => e.error === 'jti_known' && e.status === 400);
+    await assert.rejects(oidc.genericGrantRequest(config, grantType, { assertion: await sign('alice'), scope: 'admin' }), (e) => e.error === 'invalid_scope');
+    await assert.rejects(oidc.genericGrantRequest(config, grantType, { assertion: await sign('mallory') }), (e) => e.error === 'invalid_grant' && /No public JWK was registered/.test(e.error_description));
+    await assert.rejects(oidc.genericGrantRequest(config, grantType, { assertion: await sign('alice', 'https://unknown.example') }), (e) => e.error === 'invalid_grant');
+
+    await api.deleteTrustedOAuth2JwtGrantIssuer({ id: trust.id });
+    await assert.rejects(api.getTrustedOAuth2JwtGrantIssuer({ id: trust.id }), (e) => e.response?.status === 404);
+    await assert.rejects(oidc.genericGrantRequest(config, grantType, { assertion: await sign('alice') }), (e) => e.error === 'invalid_grant');
+    await api.deleteOAuth2Client({ id: c.client_id });
+  });
+});

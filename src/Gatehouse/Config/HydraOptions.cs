@@ -74,6 +74,22 @@ public sealed class HydraOAuth2Options
 
     /// <summary>Leave <c>nbf</c> out of JWT access tokens.</summary>
     public bool ExcludeNotBeforeClaim { get; set; }
+
+    /// <summary>Hydra's <c>oauth2.grant</c> (the JWT-bearer grant's settings).</summary>
+    public HydraGrantOptions Grant { get; set; } = new();
+}
+
+public sealed class HydraGrantOptions
+{
+    public HydraJwtGrantOptions Jwt { get; set; } = new();
+}
+
+/// <summary>Hydra's <c>oauth2.grant.jwt</c>: what JWT-bearer grant assertions may leave out, and how long they may live.</summary>
+public sealed class HydraJwtGrantOptions
+{
+    public bool JtiOptional { get; set; }
+    public bool IatOptional { get; set; }
+    public TimeSpan MaxTtl { get; set; } = TimeSpan.FromHours(720);
 }
 
 /// <summary>Hydra's <c>strategies</c> key.</summary>

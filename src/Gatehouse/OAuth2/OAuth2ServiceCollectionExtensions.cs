@@ -44,10 +44,12 @@ public static class OAuth2ServiceCollectionExtensions
         return services;
     }
 
-    /// <summary><c>private_key_jwt</c>: the assertion check and the fetcher of clients' <c>jwks_uri</c> (issue 14).</summary>
+    /// <summary><c>private_key_jwt</c> (the assertion check, the fetcher of clients' <c>jwks_uri</c>) and the JWT-bearer grant with its trusted issuers (issue 14).</summary>
     private static IServiceCollection AddJwtClientAuthentication(this IServiceCollection services)
     {
         services.TryAddScoped<ClientAssertionAuthenticator>();
+        services.TryAddScoped<Trust.TrustedJwtIssuerService>();
+        services.TryAddScoped<Trust.JwtBearerGrant>();
         services.TryAddSingleton<ClientJwksFetcher>();
         services.AddHttpClient(ClientJwksFetcher.ClientName, c => c.Timeout = ClientJwksFetcher.Timeout)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
@@ -65,6 +67,7 @@ public static class OAuth2ServiceCollectionExtensions
         group.MapLoginConsentAdmin();
         group.MapOAuth2SessionsAdmin();
         group.MapLogoutAdmin();
+        Trust.TrustEndpoints.MapTrustAdmin(group);
         return admin;
     }
 

@@ -95,6 +95,15 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
     /// <summary>Hydra's <c>oauth2.exclude_not_before_claim</c>.</summary>
     public bool ExcludeNotBeforeClaim { get; init; }
 
+    /// <summary>Hydra's <c>oauth2.grant.jwt.jti_optional</c>.</summary>
+    public bool JwtGrantJtiOptional { get; init; }
+
+    /// <summary>Hydra's <c>oauth2.grant.jwt.iat_optional</c>.</summary>
+    public bool JwtGrantIatOptional { get; init; }
+
+    /// <summary>Hydra's <c>oauth2.grant.jwt.max_ttl</c>.</summary>
+    public TimeSpan JwtGrantMaxTtl { get; init; } = TimeSpan.FromHours(720);
+
     /// <summary>Whether the login/consent CSRF cookies are <c>Secure</c> (Gatehouse's one cookie rule).</summary>
     public bool SecureCookies { get; init; } = true;
 
@@ -139,5 +148,8 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
         AllowedTopLevelClaims = options.Oauth2.AllowedTopLevelClaims,
         MirrorTopLevelClaims = options.Oauth2.MirrorTopLevelClaims,
         ExcludeNotBeforeClaim = options.Oauth2.ExcludeNotBeforeClaim,
+        JwtGrantJtiOptional = options.Oauth2.Grant.Jwt.JtiOptional,
+        JwtGrantIatOptional = options.Oauth2.Grant.Jwt.IatOptional,
+        JwtGrantMaxTtl = options.Oauth2.Grant.Jwt.MaxTtl,
     };
 }

@@ -123,3 +123,20 @@ public sealed class UsedJwtAssertionConfiguration : IEntityTypeConfiguration<Use
         b.HasIndex(e => new { e.Nid, e.ExpiresAt });
     }
 }
+
+public sealed class TrustedJwtIssuerConfiguration : IEntityTypeConfiguration<Gatehouse.OAuth2.Trust.TrustedJwtIssuer>
+{
+    public void Configure(EntityTypeBuilder<Gatehouse.OAuth2.Trust.TrustedJwtIssuer> b)
+    {
+        b.ToTable("oauth2_trusted_jwt_issuers");
+        b.HasKey(e => e.Id);
+        b.Property(e => e.Id).ValueGeneratedNever();
+        b.Property(e => e.Issuer).HasMaxLength(255);
+        b.Property(e => e.Subject).HasMaxLength(255);
+        b.Property(e => e.KeyId).HasMaxLength(255);
+        // Hydra's unique index: one trust per issuer, subject and key.
+        b.HasIndex(e => new { e.Nid, e.Issuer, e.Subject, e.KeyId }).IsUnique();
+        // cleanup sql: expired trusts in expiry order.
+        b.HasIndex(e => new { e.Nid, e.ExpiresAt });
+    }
+}
