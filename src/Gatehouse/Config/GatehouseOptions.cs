@@ -34,6 +34,9 @@ public sealed class GatehouseOptions
     /// <summary>Hydra's <c>oauth2</c> (PKCE enforcement).</summary>
     public HydraOAuth2Options Oauth2 { get; set; } = new();
 
+    /// <summary>Hydra's <c>strategies</c> (access-token format).</summary>
+    public HydraStrategiesOptions Strategies { get; set; } = new();
+
     /// <summary>Gatehouse addition: the <c>gatehouse</c> key (rate limits, hashing queue, trusted proxies).</summary>
     public GatehouseSectionOptions Gatehouse { get; set; } = new();
 

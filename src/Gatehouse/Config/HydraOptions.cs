@@ -65,6 +65,46 @@ public sealed class HydraOAuth2Options
 
     /// <summary>Gatehouse addition: the built-in consent page (used when <c>urls.consent</c> is not set).</summary>
     public BuiltInConsentOptions Consent { get; set; } = new();
+
+    /// <summary>Custom claims of <c>session.access_token</c> copied to the top level of JWT access tokens (reserved claims excepted).</summary>
+    public List<string> AllowedTopLevelClaims { get; set; } = [];
+
+    /// <summary>Whether JWT access tokens carry the custom claims under <c>ext</c> too (Hydra's default: true).</summary>
+    public bool MirrorTopLevelClaims { get; set; } = true;
+
+    /// <summary>Leave <c>nbf</c> out of JWT access tokens.</summary>
+    public bool ExcludeNotBeforeClaim { get; set; }
+
+    /// <summary>Hydra's <c>oauth2.grant</c> (the JWT-bearer grant's settings).</summary>
+    public HydraGrantOptions Grant { get; set; } = new();
+}
+
+public sealed class HydraGrantOptions
+{
+    public HydraJwtGrantOptions Jwt { get; set; } = new();
+}
+
+/// <summary>Hydra's <c>oauth2.grant.jwt</c>: what JWT-bearer grant assertions may leave out, and how long they may live.</summary>
+public sealed class HydraJwtGrantOptions
+{
+    public bool JtiOptional { get; set; }
+    public bool IatOptional { get; set; }
+    public TimeSpan MaxTtl { get; set; } = TimeSpan.FromHours(720);
+}
+
+/// <summary>Hydra's <c>strategies</c> key.</summary>
+public sealed class HydraStrategiesOptions
+{
+    /// <summary><c>opaque</c> (default) or <c>jwt</c>: the access-token format of clients without an <c>access_token_strategy</c>.</summary>
+    public string AccessToken { get; set; } = "opaque";
+
+    public HydraJwtStrategyOptions Jwt { get; set; } = new();
+}
+
+public sealed class HydraJwtStrategyOptions
+{
+    /// <summary>How JWT access tokens carry the scope: <c>list</c> (<c>scp</c>, default), <c>string</c> (<c>scope</c>) or <c>both</c>.</summary>
+    public string ScopeClaim { get; set; } = "list";
 }
 
 /// <summary>Gatehouse addition (<c>oauth2.consent</c>): how the built-in consent page grants.</summary>

@@ -21,6 +21,7 @@ public static class OAuth2ServiceCollectionExtensions
         services.TryAddScoped<OAuth2ClientService>();
         services.TryAddSingleton(sp => OAuth2Settings.From(sp.GetRequiredService<GatehouseOptions>()));
         services.TryAddScoped<ClientAuthenticator>();
+        services.AddJwtClientAuthentication();
         services.TryAddScoped<OAuth2TokenService>();
         services.TryAddSingleton<JsonWebKeyCipher>();
         services.TryAddSingleton<KeyGeneration>();
@@ -44,6 +45,19 @@ public static class OAuth2ServiceCollectionExtensions
         return services;
     }
 
+    /// <summary><c>private_key_jwt</c> (the assertion check, the fetcher of clients' <c>jwks_uri</c>) and the JWT-bearer grant with its trusted issuers (issue 14).</summary>
+    private static IServiceCollection AddJwtClientAuthentication(this IServiceCollection services)
+    {
+        services.TryAddScoped<ClientAssertionAuthenticator>();
+        services.TryAddScoped<Trust.TrustedJwtIssuerService>();
+        services.TryAddScoped<Trust.JwtBearerGrant>();
+        services.TryAddSingleton<ClientJwksFetcher>();
+        services.AddHttpClient(ClientJwksFetcher.ClientName, c => c.Timeout = ClientJwksFetcher.Timeout)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+            .RemoveAllLoggers();
+        return services;
+    }
+
     /// <summary>Hydra's admin API, under <c>/admin</c> (admin listener, or public listener with an API key).</summary>
     public static RouteGroupBuilder MapOAuth2Admin(this RouteGroupBuilder admin)
     {
@@ -54,6 +68,7 @@ public static class OAuth2ServiceCollectionExtensions
         group.MapLoginConsentAdmin();
         group.MapOAuth2SessionsAdmin();
         group.MapLogoutAdmin();
+        Trust.TrustEndpoints.MapTrustAdmin(group);
         return admin;
     }
 

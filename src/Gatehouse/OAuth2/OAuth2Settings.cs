@@ -80,6 +80,30 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
     /// <summary><c>oauth2.pkce.enforced_for_public_clients</c> (Gatehouse default: true).</summary>
     public bool PkceEnforcedForPublicClients { get; init; } = true;
 
+    /// <summary>Hydra's <c>strategies.access_token</c>: <c>opaque</c> or <c>jwt</c>, for clients without an <c>access_token_strategy</c>.</summary>
+    public string AccessTokenStrategy { get; init; } = "opaque";
+
+    /// <summary>Hydra's <c>strategies.jwt.scope_claim</c>: <c>list</c>, <c>string</c> or <c>both</c>.</summary>
+    public string JwtScopeClaim { get; init; } = "list";
+
+    /// <summary>Hydra's <c>oauth2.allowed_top_level_claims</c>.</summary>
+    public IReadOnlyList<string> AllowedTopLevelClaims { get; init; } = [];
+
+    /// <summary>Hydra's <c>oauth2.mirror_top_level_claims</c>.</summary>
+    public bool MirrorTopLevelClaims { get; init; } = true;
+
+    /// <summary>Hydra's <c>oauth2.exclude_not_before_claim</c>.</summary>
+    public bool ExcludeNotBeforeClaim { get; init; }
+
+    /// <summary>Hydra's <c>oauth2.grant.jwt.jti_optional</c>.</summary>
+    public bool JwtGrantJtiOptional { get; init; }
+
+    /// <summary>Hydra's <c>oauth2.grant.jwt.iat_optional</c>.</summary>
+    public bool JwtGrantIatOptional { get; init; }
+
+    /// <summary>Hydra's <c>oauth2.grant.jwt.max_ttl</c>.</summary>
+    public TimeSpan JwtGrantMaxTtl { get; init; } = TimeSpan.FromHours(720);
+
     /// <summary>Whether the login/consent CSRF cookies are <c>Secure</c> (Gatehouse's one cookie rule).</summary>
     public bool SecureCookies { get; init; } = true;
 
@@ -88,6 +112,12 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
 
     /// <summary>The built-in logout page's path on the public listener.</summary>
     public const string BuiltInLogoutPath = "/ui/logout";
+
+    /// <summary>
+    /// The URLs a JWT's <c>aud</c> may name for the token endpoint (Hydra's <c>GetTokenURLs</c>): under the public URL and
+    /// under the issuer.
+    /// </summary>
+    public IReadOnlyList<string> TokenUrls => [.. new[] { Endpoint("/oauth2/token"), Issuer + "oauth2/token" }.Distinct()];
 
     /// <summary>An endpoint's URL under the public URL, e.g. <c>oauth2/token</c>.</summary>
     public string Endpoint(string path) => PublicUrl + path.TrimStart('/');
@@ -113,5 +143,13 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
         PkceEnforced = options.Oauth2.Pkce.Enforced,
         PkceEnforcedForPublicClients = options.Oauth2.Pkce.EnforcedForPublicClients,
         SecureCookies = CookieSecurity.Secure(options),
+        AccessTokenStrategy = options.Strategies.AccessToken,
+        JwtScopeClaim = options.Strategies.Jwt.ScopeClaim,
+        AllowedTopLevelClaims = options.Oauth2.AllowedTopLevelClaims,
+        MirrorTopLevelClaims = options.Oauth2.MirrorTopLevelClaims,
+        ExcludeNotBeforeClaim = options.Oauth2.ExcludeNotBeforeClaim,
+        JwtGrantJtiOptional = options.Oauth2.Grant.Jwt.JtiOptional,
+        JwtGrantIatOptional = options.Oauth2.Grant.Jwt.IatOptional,
+        JwtGrantMaxTtl = options.Oauth2.Grant.Jwt.MaxTtl,
     };
 }

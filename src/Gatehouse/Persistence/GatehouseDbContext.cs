@@ -42,6 +42,8 @@ public abstract class GatehouseDbContext(DbContextOptions options) : DbContext(o
     public DbSet<OAuth2Flow> OAuth2Flows => Set<OAuth2Flow>();
     public DbSet<OAuth2LoginSession> OAuth2LoginSessions => Set<OAuth2LoginSession>();
     public DbSet<OAuth2LogoutRequest> OAuth2LogoutRequests => Set<OAuth2LogoutRequest>();
+    public DbSet<UsedJwtAssertion> OAuth2JwtAssertions => Set<UsedJwtAssertion>();
+    public DbSet<Gatehouse.OAuth2.Trust.TrustedJwtIssuer> OAuth2TrustedJwtIssuers => Set<Gatehouse.OAuth2.Trust.TrustedJwtIssuer>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -67,6 +69,8 @@ public abstract class GatehouseDbContext(DbContextOptions options) : DbContext(o
         modelBuilder.Entity<OAuth2Flow>().HasQueryFilter(e => e.Nid == Nid);
         modelBuilder.Entity<OAuth2LoginSession>().HasQueryFilter(e => e.Nid == Nid);
         modelBuilder.Entity<OAuth2LogoutRequest>().HasQueryFilter(e => e.Nid == Nid);
+        modelBuilder.Entity<UsedJwtAssertion>().HasQueryFilter(e => e.Nid == Nid);
+        modelBuilder.Entity<Gatehouse.OAuth2.Trust.TrustedJwtIssuer>().HasQueryFilter(e => e.Nid == Nid);
     }
 }
 

@@ -21,10 +21,11 @@ public sealed class DiscoveryTests
         Assert.Equal(issuer + "oauth2/revoke", doc["revocation_endpoint"]!.GetValue<string>());
         Assert.Equal(["RS256"], doc["id_token_signing_alg_values_supported"]!.AsArray().Select(a => a!.GetValue<string>()));
         Assert.Equal(["public"], doc["subject_types_supported"]!.AsArray().Select(a => a!.GetValue<string>()));
-        // Nothing that is not served: no device flow, registration, private_key_jwt, implicit grant, plain PKCE.
+        // Nothing that is not served: no device flow, registration, implicit grant, plain PKCE.
         foreach (var absent in new[] { "device_authorization_endpoint", "registration_endpoint", "credentials_endpoint_draft_00" })
             Assert.Null(doc[absent]);
-        Assert.DoesNotContain("private_key_jwt", doc["token_endpoint_auth_methods_supported"]!.AsArray().Select(a => a!.GetValue<string>()));
+        // private_key_jwt is served (issue 14), in Hydra's order.
+        Assert.Equal(["client_secret_post", "client_secret_basic", "private_key_jwt", "none"], doc["token_endpoint_auth_methods_supported"]!.AsArray().Select(a => a!.GetValue<string>()));
         Assert.DoesNotContain("implicit", doc["grant_types_supported"]!.AsArray().Select(a => a!.GetValue<string>()));
         // Logout is served: RP-initiated at the end-session endpoint, front- and back-channel with sid.
         Assert.Equal(issuer + "oauth2/sessions/logout", doc["end_session_endpoint"]!.GetValue<string>());

@@ -113,7 +113,7 @@ async function waitReady(urls, proc, stderr, timeoutMs = 30_000) {
  * The result's `replica()` starts another `gatehouse serve` on the same config and database (new ports) and resolves
  * to { publicUrl, adminUrl, stderr(), stop() }; it is stopped with the server.
  */
-export async function startGatehouse({ selfservice, courier, session, gatehouse, urls, publicCors, adminCors, serveArgs = [], schema = identitySchema, publicHost = '127.0.0.1' } = {}) {
+export async function startGatehouse({ selfservice, courier, session, gatehouse, urls, publicCors, adminCors, serveArgs = [], schema = identitySchema, publicHost = '127.0.0.1', extraConfig } = {}) {
   const dir = await mkdtemp(path.join(tmpdir(), 'gatehouse-e2e-'));
   const cleanups = [() => rm(dir, { recursive: true, force: true })];
   let proc;
@@ -164,6 +164,8 @@ export async function startGatehouse({ selfservice, courier, session, gatehouse,
         ...(session ? [`session: ${JSON.stringify(typeof session === 'function' ? session() : session)}`] : []),
         ...(gatehouse ? [`gatehouse: ${JSON.stringify(gatehouse)}`] : []),
         ...(urls ? [`urls: ${JSON.stringify(typeof urls === 'function' ? urls() : urls)}`] : []),
+        // Further top-level keys (e.g. Hydra's `oauth2`, `strategies`, `oidc`), each written as JSON.
+        ...Object.entries(extraConfig ?? {}).map(([k, v]) => `${k}: ${JSON.stringify(v)}`),
         '',
       ].join('\n'));
       return { publicUrl, adminUrl, loopbackUrls: [`http://127.0.0.1:${publicPort}`, adminUrl] };

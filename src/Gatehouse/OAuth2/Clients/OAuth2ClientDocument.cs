@@ -95,6 +95,11 @@ public sealed class OAuth2ClientDocument
     public bool SkipLogoutConsent => _values["skip_logout_consent"] is JsonValue v && v.TryGetValue<bool>(out var b) && b;
     public string AccessTokenStrategy => Str("access_token_strategy");
     public string UserinfoSignedResponseAlg => Str("userinfo_signed_response_alg");
+    public string JwksUri => Str("jwks_uri");
+    public JsonObject? Jwks => _values["jwks"] as JsonObject;
+
+    /// <summary>The algorithm <c>private_key_jwt</c> assertions must use; Hydra's default is <c>RS256</c>.</summary>
+    public string TokenEndpointAuthSigningAlg => Str("token_endpoint_auth_signing_alg") is { Length: > 0 } a ? a : "RS256";
 
     /// <summary>Grant types the client may use; Hydra's default when none are registered is <c>authorization_code</c>.</summary>
     public IReadOnlyList<string> GrantTypes => List("grant_types") is { Count: > 0 } g ? g : ["authorization_code"];

@@ -43,7 +43,7 @@ public static class DiscoveryEndpoints
         ["response_modes_supported"] = Array("query"),
         ["userinfo_endpoint"] = settings.Endpoint(UserinfoEndpoint.Userinfo),
         ["scopes_supported"] = Array("offline_access", "offline", "openid"),
-        ["token_endpoint_auth_methods_supported"] = Array("client_secret_post", "client_secret_basic", "none"),
+        ["token_endpoint_auth_methods_supported"] = Array("client_secret_post", "client_secret_basic", "private_key_jwt", "none"),
         ["userinfo_signing_alg_values_supported"] = Array("none", idTokenAlgorithm),
         ["id_token_signing_alg_values_supported"] = Array(idTokenAlgorithm),
         ["id_token_signed_response_alg"] = Array(idTokenAlgorithm),

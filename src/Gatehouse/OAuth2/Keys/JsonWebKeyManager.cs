@@ -19,7 +19,10 @@ public sealed class JsonWebKeyManager(IJsonWebKeyStore store, JsonWebKeyCipher c
     /// <summary>The set ID tokens are signed with (Hydra's <c>x.OpenIDConnectKeyName</c>).</summary>
     public const string IdTokenSet = "hydra.openid.id-token";
 
-    /// <summary>The sets <c>/.well-known/jwks.json</c> publishes (Hydra's <c>webfinger.jwks.broadcast_keys</c>, less the JWT access-token set until JWT access tokens are served).</summary>
+    /// <summary>The set that signs JWT access tokens (Hydra's <c>hydra.jwt.access-token</c>).</summary>
+    public const string AccessTokenSet = "hydra.jwt.access-token";
+
+    /// <summary>The sets <c>/.well-known/jwks.json</c> publishes (Hydra's <c>webfinger.jwks.broadcast_keys</c>, generated when missing; the JWT access-token set is published once it exists).</summary>
     public static readonly IReadOnlyList<string> BroadcastSets = [IdTokenSet];
 
     private const int MaxNameLength = 255;
@@ -124,14 +127,17 @@ public sealed class JsonWebKeyManager(IJsonWebKeyStore store, JsonWebKeyCipher c
     /// </summary>
     public async Task<List<Jwk>> PublicKeysAsync(CancellationToken ct)
     {
-        var rows = await store.ListAsync(BroadcastSets, ct);
+        IReadOnlyList<string> published = [.. BroadcastSets, AccessTokenSet];
+        var rows = await store.ListAsync(published, ct);
         foreach (var set in BroadcastSets.Where(s => !rows.Any(r => r.SetId == s)))
         {
             await GetSigningKeyAsync(set, ct);
-            rows = await store.ListAsync(BroadcastSets, ct);
+            rows = await store.ListAsync(published, ct);
         }
         var keys = new List<Jwk>();
-        foreach (var set in BroadcastSets)
+        // The JWT access-token set is published once it exists (the JWKS endpoint creates it first when JWT access tokens
+        // are the global strategy), so resource servers can verify JWT access tokens.
+        foreach (var set in published)
         {
             keys.AddRange(rows.Where(r => r.SetId == set && r.PublicKey is not null).Select(r => Jwk.Load(r.PublicKey!)));
         }

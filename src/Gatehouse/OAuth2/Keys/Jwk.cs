@@ -250,6 +250,35 @@ public sealed class Jwk
         return new SigningCredentials(new RsaSecurityKey(rsa) { KeyId = Kid }, alg);
     }
 
+    /// <summary>
+    /// The key that verifies signatures of this public key: an RSA or EC (P-256/384/521) key without private members, as
+    /// go-jose's <c>*rsa.PublicKey</c> / <c>*ecdsa.PublicKey</c>; null for anything else.
+    /// </summary>
+    public SecurityKey? PublicVerificationKey()
+    {
+        if (IsPrivate) return null;
+        try
+        {
+            if (Kty == "RSA")
+            {
+                var rsa = RSA.Create();
+                rsa.ImportParameters(RsaParameters());
+                return new RsaSecurityKey(rsa) { KeyId = Kid };
+            }
+            if (Kty == "EC" && Curve() is not null)
+            {
+                var ec = ECDsa.Create();
+                ec.ImportParameters(EcParameters());
+                return new ECDsaSecurityKey(ec) { KeyId = Kid };
+            }
+        }
+        catch (Exception e) when (e is CryptographicException or FormatException)
+        {
+            // A key that does not import (a point off its curve, a broken modulus) verifies nothing.
+        }
+        return null;
+    }
+
     private RSAParameters RsaParameters()
     {
         var modulus = Trim(Bytes("n"));

@@ -7,17 +7,20 @@ namespace Gatehouse.OAuth2.Protocol;
 /// <summary>
 /// Client authentication at the token and revocation endpoints (fosite <c>client_authentication.go</c>):
 /// <c>client_secret_basic</c> (HTTP Basic, id and secret form-url-encoded), <c>client_secret_post</c> (form fields),
-/// and <c>none</c> for public clients. The method used must be the client's <c>token_endpoint_auth_method</c>.
+/// <c>private_key_jwt</c> (<see cref="ClientAssertionAuthenticator"/>) and <c>none</c> for public clients. The method used
+/// must be the client's <c>token_endpoint_auth_method</c>.
 /// </summary>
-public sealed class ClientAuthenticator(OAuth2ClientService clients)
+public sealed class ClientAuthenticator(OAuth2ClientService clients, ClientAssertionAuthenticator assertions)
 {
     public static OAuth2Error InvalidClient(string? hint = null) => new(401, "invalid_client",
         "Client authentication failed (e.g., unknown client, no client authentication included, or unsupported authentication method).", hint);
 
     public async Task<OAuth2ClientService.Loaded> AuthenticateAsync(HttpRequest request, IFormCollection form, CancellationToken ct)
     {
-        if (form.ContainsKey("client_assertion") || form.ContainsKey("client_assertion_type"))
-            throw InvalidClient("The client authentication method 'private_key_jwt' is not supported yet.");
+        // private_key_jwt (fosite checks the assertion type first; an unknown type is invalid_request).
+        var assertionType = form["client_assertion_type"].ToString();
+        if (assertionType == ClientAssertionAuthenticator.JwtBearerType) return await assertions.AuthenticateAsync(form, ct);
+        if (assertionType.Length > 0) throw OAuth2Error.InvalidRequest($"Unknown client_assertion_type '{assertionType}'.");
 
         string? id, secret;
         string method;

@@ -21,7 +21,7 @@ public sealed class FlowTokenIssuer(OAuth2TokenService tokens, IdTokens idTokens
         var consent = JsonNode.Parse(flow.Consent) as JsonObject ?? [];
         var extra = consent["session"]?["access_token"] as JsonObject;
         var accessLifespan = doc.Lifespan($"{grant}_grant_access_token_lifespan") ?? settings.AccessTokenLifespan;
-        var access = tokens.New(OAuth2TokenKinds.AccessToken, flow.Pk, client.ClientId, flow.Subject, scope, audience, (JsonObject?)extra?.DeepClone(), accessLifespan);
+        var access = await tokens.NewAccessTokenAsync(doc, flow.Pk, client.ClientId, flow.Subject, scope, audience, (JsonObject?)extra?.DeepClone(), accessLifespan, ct);
         List<OAuth2Token> rows = [access.Row];
         OAuth2TokenService.Issued? refresh = null;
         if ((scope.Contains("offline") || scope.Contains("offline_access")) && doc.GrantTypes.Contains("refresh_token"))

@@ -18,7 +18,8 @@ public static class TokenEndpoints
         return root;
     }
 
-    private static async Task Exchange(HttpContext http, ClientAuthenticator authenticator, OAuth2TokenService tokens, OAuth2Settings settings, AuthorizationCodeGrant codes, RefreshTokenGrant refreshes)
+    private static async Task Exchange(HttpContext http, ClientAuthenticator authenticator, OAuth2TokenService tokens, OAuth2Settings settings, AuthorizationCodeGrant codes, RefreshTokenGrant refreshes,
+        Trust.JwtBearerGrant jwtBearer)
     {
         var form = await ReadFormAsync(http);
         var grantType = form["grant_type"].ToString();
@@ -30,6 +31,7 @@ public static class TokenEndpoints
             "client_credentials" => await ClientCredentialsAsync(client, form, tokens, settings, http.RequestAborted),
             "authorization_code" => await codes.ExchangeAsync(client, form, http.RequestAborted),
             "refresh_token" => await refreshes.ExchangeAsync(client, form, http.RequestAborted),
+            Trust.JwtBearerGrant.GrantType => await jwtBearer.ExchangeAsync(client, form, http.RequestAborted),
             _ => throw new OAuth2Error(400, "unsupported_grant_type", "The authorization grant type is not supported by the authorization server.",
                 $"The grant type '{grantType}' is not supported."),
         };
@@ -63,7 +65,8 @@ public static class TokenEndpoints
             if (!doc.Audience.Contains(a)) throw OAuth2Error.InvalidRequest($"Requested audience '{a}' has not been whitelisted by the OAuth 2.0 Client.");
         }
         var lifespan = doc.Lifespan("client_credentials_grant_access_token_lifespan") ?? settings.AccessTokenLifespan;
-        var issued = await tokens.IssueAsync(OAuth2TokenKinds.AccessToken, Guid.CreateVersion7(), client.ClientId, client.ClientId, scopes, audience, null, lifespan, ct);
+        var issued = await tokens.NewAccessTokenAsync(doc, Guid.CreateVersion7(), client.ClientId, client.ClientId, scopes, audience, null, lifespan, ct);
+        await tokens.AddAsync([issued.Row], ct);
         return new JsonObject
         {
             ["access_token"] = issued.Token,

@@ -1,13 +1,18 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Gatehouse.OAuth2.Clients;
+using Gatehouse.OAuth2.Keys;
 using Gatehouse.OAuth2.Protocol;
+using Microsoft.IdentityModel.JsonWebTokens;
 
 namespace Gatehouse.OAuth2.Tokens;
 
-/// <summary>Issues, introspects and revokes opaque tokens and authorization codes.</summary>
-public sealed class OAuth2TokenService(IOAuth2TokenStore store, TimeProvider time, OAuth2Settings settings)
+/// <summary>Issues, introspects and revokes tokens (opaque, or JWT access tokens) and authorization codes.</summary>
+public sealed class OAuth2TokenService(IOAuth2TokenStore store, TimeProvider time, OAuth2Settings settings, JsonWebKeyManager keys)
 {
+    private static readonly JsonWebTokenHandler JwtHandler = new();
+
     public sealed record Issued(string Token, OAuth2Token Row);
 
     public async Task<Issued> IssueAsync(string kind, Guid requestId, string clientId, string subject, IEnumerable<string> scope,
@@ -46,10 +51,61 @@ public sealed class OAuth2TokenService(IOAuth2TokenStore store, TimeProvider tim
         return new Issued(token, row);
     }
 
+    /// <summary>
+    /// A new access token (not stored yet) in the client's format: its <c>access_token_strategy</c>, else Hydra's
+    /// <c>strategies.access_token</c>. JWT access tokens are stored like opaque ones (by the hash of the whole string), so
+    /// introspection and revocation treat both alike, as Hydra does.
+    /// </summary>
+    public async Task<Issued> NewAccessTokenAsync(OAuth2ClientDocument client, Guid requestId, string clientId, string subject, IReadOnlyCollection<string> scope,
+        IReadOnlyCollection<string> audience, JsonObject? extra, TimeSpan lifespan, CancellationToken ct)
+    {
+        var opaque = New(OAuth2TokenKinds.AccessToken, requestId, clientId, subject, scope, audience, extra, lifespan);
+        var strategy = client.AccessTokenStrategy is { Length: > 0 } own ? own : settings.AccessTokenStrategy;
+        if (strategy != "jwt") return opaque;
+        var signing = await keys.GetSigningKeyAsync(JsonWebKeyManager.AccessTokenSet, ct);
+        var jwt = JwtHandler.CreateToken(JwtAccessTokenClaims(opaque.Row, extra ?? []).ToJsonString(), signing.Credentials);
+        opaque.Row.Signature = OpaqueToken.Hash(jwt);
+        return new Issued(jwt, opaque.Row);
+    }
+
+    /// <summary>
+    /// Hydra's JWT access-token claims (<c>oauth2/session.go</c> <c>GetJWTClaims</c>, fosite <c>JWTClaims.ToMap</c>), in the
+    /// order Go writes a map (by name): <c>aud</c> (always a list), <c>client_id</c>, <c>exp</c>, <c>ext</c> (the custom claims,
+    /// unless <c>oauth2.mirror_top_level_claims</c> is off), <c>iat</c>, <c>iss</c>, <c>jti</c>, <c>nbf</c> (unless
+    /// <c>oauth2.exclude_not_before_claim</c>), <c>scp</c> and/or <c>scope</c> (<c>strategies.jwt.scope_claim</c>), <c>sub</c>,
+    /// and the custom claims named in <c>oauth2.allowed_top_level_claims</c> (never over a reserved one).
+    /// </summary>
+    private JsonObject JwtAccessTokenClaims(OAuth2Token row, JsonObject extra)
+    {
+        string[] reserved = ["iss", "sub", "aud", "exp", "nbf", "iat", "jti", "client_id", "scp", "ext"];
+        var scope = ScopeStrategy.Split(row.Scope);
+        var claims = new SortedDictionary<string, JsonNode?>(StringComparer.Ordinal)
+        {
+            ["aud"] = JsonNode.Parse(row.Audience),
+            ["client_id"] = row.ClientId,
+            ["exp"] = Unix(row.ExpiresAt),
+            ["iat"] = Unix(row.IssuedAt),
+            ["iss"] = settings.Issuer,
+            ["jti"] = Guid.NewGuid().ToString(),
+            ["sub"] = row.Subject,
+        };
+        if (!settings.ExcludeNotBeforeClaim) claims["nbf"] = Unix(row.IssuedAt);
+        if (settings.MirrorTopLevelClaims) claims["ext"] = extra.DeepClone();
+        if (settings.JwtScopeClaim is "list" or "both") claims["scp"] = new JsonArray([.. scope.Select(s => (JsonNode)s)]);
+        if (settings.JwtScopeClaim is "string" or "both") claims["scope"] = string.Join(' ', scope);
+        foreach (var name in settings.AllowedTopLevelClaims)
+        {
+            if (!reserved.Contains(name) && extra.TryGetPropertyValue(name, out var value)) claims[name] = value?.DeepClone();
+        }
+        var o = new JsonObject();
+        foreach (var (k, v) in claims) o[k] = v;
+        return o;
+    }
+
     /// <summary>The stored row of a token string, active or not (constant-time checked), or null.</summary>
     public async Task<OAuth2Token?> FindAsync(string token, CancellationToken ct)
     {
-        if (!OpaqueToken.LooksValid(token)) return null;
+        if (!OpaqueToken.LooksValid(token) && !LooksLikeJwt(token)) return null;
         var hash = OpaqueToken.Hash(token);
         var row = await store.FindAsync(hash, ct);
         return row is not null && CryptographicOperations.FixedTimeEquals(row.Signature, hash) ? row : null;
@@ -116,6 +172,9 @@ public sealed class OAuth2TokenService(IOAuth2TokenStore store, TimeProvider tim
 
     /// <summary><c>deleteOAuth2Token</c>: every token of the client.</summary>
     public Task<int> DeleteForClientAsync(string clientId, CancellationToken ct) => store.DeleteForClientAsync(clientId, ct);
+
+    /// <summary>Cheap shape check for a JWT access token before the lookup by its hash.</summary>
+    private static bool LooksLikeJwt(string token) => token.Length is > 20 and < 16384 && token.StartsWith("ey", StringComparison.Ordinal) && token.Count(c => c == '.') == 2;
 
     private DateTime Now()
     {

@@ -17,6 +17,8 @@ public static class CleanupServiceCollectionExtensions
         services.AddExpiredDataCleaner<ExpiredOAuth2TokensCleaner>();
         services.AddExpiredDataCleaner<ExpiredOAuth2LoginSessionsCleaner>();
         services.AddExpiredDataCleaner<ExpiredOAuth2LogoutRequestsCleaner>();
+        services.AddExpiredDataCleaner<ExpiredOAuth2JwtAssertionsCleaner>();
+        services.AddExpiredDataCleaner<ExpiredOAuth2TrustedJwtIssuersCleaner>();
         return services;
     }
 

@@ -109,3 +109,34 @@ public sealed class OAuth2LogoutRequestConfiguration : IEntityTypeConfiguration<
         b.HasIndex(e => e.ExpiresAt);
     }
 }
+
+public sealed class UsedJwtAssertionConfiguration : IEntityTypeConfiguration<UsedJwtAssertion>
+{
+    public void Configure(EntityTypeBuilder<UsedJwtAssertion> b)
+    {
+        b.ToTable("oauth2_jwt_assertions");
+        b.HasKey(e => e.Pk);
+        b.Property(e => e.Pk).ValueGeneratedNever();
+        // A jti counts once per network: the unique index decides between concurrent uses.
+        b.HasIndex(e => new { e.Nid, e.Signature }).IsUnique();
+        // cleanup sql: expired ids in expiry order.
+        b.HasIndex(e => new { e.Nid, e.ExpiresAt });
+    }
+}
+
+public sealed class TrustedJwtIssuerConfiguration : IEntityTypeConfiguration<Gatehouse.OAuth2.Trust.TrustedJwtIssuer>
+{
+    public void Configure(EntityTypeBuilder<Gatehouse.OAuth2.Trust.TrustedJwtIssuer> b)
+    {
+        b.ToTable("oauth2_trusted_jwt_issuers");
+        b.HasKey(e => e.Id);
+        b.Property(e => e.Id).ValueGeneratedNever();
+        b.Property(e => e.Issuer).HasMaxLength(255);
+        b.Property(e => e.Subject).HasMaxLength(255);
+        b.Property(e => e.KeyId).HasMaxLength(255);
+        // Hydra's unique index: one trust per issuer, subject and key.
+        b.HasIndex(e => new { e.Nid, e.Issuer, e.Subject, e.KeyId }).IsUnique();
+        // cleanup sql: expired trusts in expiry order.
+        b.HasIndex(e => new { e.Nid, e.ExpiresAt });
+    }
+}

@@ -18,6 +18,8 @@ public static class StoresServiceCollectionExtensions
         services.TryAddScoped<RateLimiting.IRateLimitCounters, EfRateLimitCounters>();
         services.TryAddScoped<OAuth2.Keys.IJsonWebKeyStore, EfJsonWebKeyStore>();
         services.TryAddScoped<OAuth2.Tokens.IOAuth2TokenStore, EfOAuth2TokenStore>();
+        services.TryAddScoped<OAuth2.Tokens.IJwtAssertionStore, EfJwtAssertionStore>();
+        services.TryAddScoped<OAuth2.Trust.ITrustedJwtIssuerStore, EfTrustedJwtIssuerStore>();
         services.TryAddScoped<OAuth2.Clients.IOAuth2ClientStore, EfOAuth2ClientStore>();
         services.TryAddScoped<OAuth2.Flows.IOAuth2FlowStore, EfOAuth2FlowStore>();
         return services;
