@@ -89,6 +89,7 @@ public sealed class HydraJwtGrantOptions
 {
     public bool JtiOptional { get; set; }
     public bool IatOptional { get; set; }
+    [JsonConverter(typeof(DurationJsonConverter))]
     public TimeSpan MaxTtl { get; set; } = TimeSpan.FromHours(720);
 }
 

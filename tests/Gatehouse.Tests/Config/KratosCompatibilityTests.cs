@@ -22,7 +22,10 @@ public sealed class KratosCompatibilityTests
     // YAML keys"): checked against Hydra's schema instead of Kratos's.
     private static readonly HashSet<string> HydraKeys = ["urls.self.issuer", "urls.self.public", "urls.login", "urls.consent", "urls.error", "urls.logout", "urls.post_logout_redirect",
         "ttl.login_consent_request", "ttl.access_token", "ttl.refresh_token", "ttl.id_token", "ttl.auth_code", "ttl.authentication_session",
-        "oauth2.pkce.enforced", "oauth2.pkce.enforced_for_public_clients"];
+        "oauth2.pkce.enforced", "oauth2.pkce.enforced_for_public_clients",
+        "oauth2.allowed_top_level_claims", "oauth2.mirror_top_level_claims", "oauth2.exclude_not_before_claim",
+        "oauth2.grant.jwt.jti_optional", "oauth2.grant.jwt.iat_optional", "oauth2.grant.jwt.max_ttl",
+        "strategies.access_token", "strategies.jwt.scope_claim"];
 
     // Keys whose type deliberately differs: Kratos declares the cookie "secure" flags as strings but reads them as booleans.
     private static readonly HashSet<string> TypeDifferences = ["cookies.secure", "session.cookie.secure"];
