@@ -30,8 +30,9 @@ public sealed class Auth0Preset : OidcPreset
 
     public override OidcProviderMetadata KnownEndpoints(OidcProviderOptions provider)
     {
-        var root = provider.IssuerUrl!.TrimEnd('/');
-        return new OidcProviderMetadata(provider.IssuerUrl!, root + "/authorize", root + "/oauth/token", root + "/userinfo", "", []);
+        var issuer = provider.IssuerUrl ?? "";
+        var root = issuer.TrimEnd('/');
+        return new OidcProviderMetadata(issuer, root + "/authorize", root + "/oauth/token", root + "/userinfo", "", []);
     }
 
     public override async Task<JsonObject> ClaimsAsync(OidcUpstream upstream, OidcClaimsRequest r, CancellationToken ct)

@@ -25,8 +25,9 @@ public sealed class GitLabPreset : OidcPreset
 
     public override OidcProviderMetadata KnownEndpoints(OidcProviderOptions provider)
     {
-        var root = provider.IssuerUrl!.TrimEnd('/');
-        return new OidcProviderMetadata(provider.IssuerUrl!, root + "/oauth/authorize", root + "/oauth/token", root + "/oauth/userinfo", "", []);
+        var issuer = provider.IssuerUrl ?? DefaultIssuerUrl!;
+        var root = issuer.TrimEnd('/');
+        return new OidcProviderMetadata(issuer, root + "/oauth/authorize", root + "/oauth/token", root + "/oauth/userinfo", "", []);
     }
 
     public override async Task<JsonObject> ClaimsAsync(OidcUpstream upstream, OidcClaimsRequest r, CancellationToken ct)

@@ -36,7 +36,7 @@ public sealed class MicrosoftPreset : OidcPreset
 
     public override OidcProviderMetadata KnownEndpoints(OidcProviderOptions provider)
     {
-        var prefix = Login + Uri.EscapeDataString(provider.MicrosoftTenant!.Trim());
+        var prefix = Login + Uri.EscapeDataString((provider.MicrosoftTenant ?? "").Trim());
         return new OidcProviderMetadata(prefix + "/v2.0", prefix + "/oauth2/v2.0/authorize", prefix + "/oauth2/v2.0/token", null, "", []);
     }
 

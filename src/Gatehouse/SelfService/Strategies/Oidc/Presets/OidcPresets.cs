@@ -30,6 +30,17 @@ public static class OidcPresets
     /// <summary>Whether <paramref name="name"/> is a preset Gatehouse serves.</summary>
     public static bool TryGet(string name, out OidcPreset preset) => All.TryGetValue(name, out preset!);
 
+    /// <summary>
+    /// Where a provider button may send the browser (the built-in pages' CSP <c>form-action</c>): <c>issuer_url</c>,
+    /// <c>auth_url</c>, and a preset's own authorization endpoint.
+    /// </summary>
+    public static IEnumerable<string?> BrowserDestinations(OidcProviderOptions provider)
+    {
+        yield return provider.IssuerUrl;
+        yield return provider.AuthUrl;
+        if (TryGet(provider.Provider, out var preset) && !preset.UsesDiscovery) yield return preset.KnownEndpoints(provider).AuthorizationEndpoint;
+    }
+
     /// <summary>Start-up check of one provider entry: a known preset, with the keys it needs (defaults filled in).</summary>
     public static void Check(OidcProviderOptions provider, string at)
     {
