@@ -393,6 +393,87 @@ public sealed class OidcPresetTests
         Assert.Null(later["given_name"]);
     }
 
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Spotify_patreon_yandex_amazon_and_linkedin_send_their_requests_and_map_their_accounts(string db)
+    {
+        await using var hosts = await PresetHosts.StartAsync();
+        var linkedInKey = PresetHosts.NewKey();
+        hosts.OpenIdIssuer("https://www.linkedin.com/oauth", linkedInKey, "https://www.linkedin.com/oauth/v2/authorization", "https://www.linkedin.com/oauth/v2/accessToken");
+        await using var s = await Server(db, hosts, null,
+            Provider("spotify", "spotify", p => p.Scope = ["user-read-email"]),
+            Provider("patreon", "patreon", p => p.Scope = ["identity", "identity[email]"]),
+            Provider("yandex", "yandex", p => p.Scope = ["login:email"]),
+            Provider("amazon", "amazon", p => { p.Scope = ["profile"]; p.Pkce = "force"; }),
+            Provider("linkedin", "linkedin_v2", p => p.Scope = ["email", "profile"]));
+
+        async Task<(JsonObject Claims, IReadOnlyDictionary<string, string> Query, Uri Upstream)> SignUp(string id, string token, Func<IReadOnlyDictionary<string, string>, object>? answer = null)
+        {
+            var (browser, upstream, q) = await Click(s, id);
+            using var _ = browser;
+            hosts.On(token, c => Tokens(id + "-code", c, answer?.Invoke(q) ?? new { access_token = id + "-at", token_type = "Bearer", scope = "user-read-email" }));
+            var (_, claims) = await Return(s, browser, id, q["state"], id + "-code");
+            var call = Assert.Single(hosts.To(token));
+            Assert.Equal(Basic(id + "-client", id + "-secret"), call.Authorization);
+            AssertStandardTokenForm(s, id, id + "-code", call);
+            return (Without(claims, "raw_claims"), q, upstream);
+        }
+
+        hosts.On("GET https://api.spotify.com/v1/me", c => c.Authorization == "Bearer spotify-at"
+            ? Results.Json(new { id = "wizzler", display_name = "JM Wizzler", email = "wiz@spotify.test", images = new[] { new { url = "https://i.scdn.test/1.jpg" } }, external_urls = new { spotify = "https://open.spotify.test/user/wizzler" } })
+            : Results.StatusCode(401));
+        var spotify = await SignUp("spotify", "POST https://accounts.spotify.com/api/token");
+        Assert.Equal("https://accounts.spotify.com/authorize", spotify.Upstream.GetLeftPart(UriPartial.Path));
+        Assert.Equal(JsonNode.Parse("""
+            {"sub":"wizzler","iss":"https://accounts.spotify.com/api/token","name":"JM Wizzler","nickname":"JM Wizzler","email":"wiz@spotify.test",
+             "picture":"https://i.scdn.test/1.jpg","profile":"https://open.spotify.test/user/wizzler"}
+            """), spotify.Claims, JsonNode.DeepEquals);
+
+        hosts.On("GET https://www.patreon.com/api/oauth2/v2/identity", c => c.Authorization == "Bearer patreon-at"
+            ? Results.Json(new { data = new { id = "3141", type = "user", attributes = new { full_name = "Pat Reon", first_name = "Pat", last_name = "Reon", email = "pat@patreon.test", image_url = "https://c8.patreon.test/p.png" } } })
+            : Results.StatusCode(401));
+        var patreon = await SignUp("patreon", "POST https://www.patreon.com/api/oauth2/token");
+        Assert.Equal(("https://www.patreon.com/oauth2/authorize", "none"), (patreon.Upstream.GetLeftPart(UriPartial.Path), patreon.Query["prompt"]));
+        Assert.Equal("first_name,last_name,url,full_name,email,image_url", Assert.Single(hosts.To("GET https://www.patreon.com/api/oauth2/v2/identity")).Query["fields[user]"]);
+        Assert.Equal(JsonNode.Parse("""
+            {"iss":"https://www.patreon.com/","sub":"3141","name":"Pat Reon","email":"pat@patreon.test","given_name":"Pat","family_name":"Reon","last_name":"Reon","picture":"https://c8.patreon.test/p.png"}
+            """), patreon.Claims, JsonNode.DeepEquals);
+
+        hosts.On("GET https://login.yandex.ru/info", c => c.Authorization == "OAuth yandex-at"
+            ? Results.Json(new { id = "1000034426", first_name = "Ivan", last_name = "Ivanov", default_email = "ivan@yandex.test", default_avatar_id = "131652443", is_avatar_empty = false, sex = "male", birthday = "1987-03-12" })
+            : Results.StatusCode(401));
+        var yandex = await SignUp("yandex", "POST https://oauth.yandex.com/token");
+        Assert.Equal("https://oauth.yandex.com/authorize", yandex.Upstream.GetLeftPart(UriPartial.Path));
+        var info = Assert.Single(hosts.To("GET https://login.yandex.ru/info"));
+        Assert.Equal("json", info.Query["format"]);
+        Assert.False(info.Query.ContainsKey("oauth_token"), "the token stays out of the URL");
+        Assert.Equal(JsonNode.Parse("""
+            {"iss":"https://login.yandex.ru/info","sub":"1000034426","given_name":"Ivan","family_name":"Ivanov","email":"ivan@yandex.test","gender":"male",
+             "birthdate":"1987-03-12","picture":"https://avatars.yandex.net/get-yapic/131652443/islands-200"}
+            """), yandex.Claims, JsonNode.DeepEquals);
+
+        hosts.On("GET https://api.amazon.com/user/profile", c => c.Authorization == "Bearer amazon-at"
+            ? Results.Json(new { user_id = "amzn1.account.K2LI23KL2LK2", email = "jeff@amazon.test", name = "Jeff", postal_code = "98101" })
+            : Results.StatusCode(401));
+        var amazon = await SignUp("amazon", "POST https://api.amazon.com/auth/o2/token");
+        Assert.Equal(("https://www.amazon.com/ap/oa", "S256"), (amazon.Upstream.GetLeftPart(UriPartial.Path), amazon.Query["code_challenge_method"]));
+        Assert.True(hosts.To("POST https://api.amazon.com/auth/o2/token")[0].Form["code_verifier"].Length >= 43, "pkce: force sends the verifier");
+        Assert.Equal("amazon-at", Assert.Single(hosts.To("GET https://api.amazon.com/user/profile")).Headers["x-amz-access-token"]);
+        Assert.Equal(JsonNode.Parse("""
+            {"iss":"https://api.amazon.com/auth/o2/token","sub":"amzn1.account.K2LI23KL2LK2","name":"Jeff","email":"jeff@amazon.test","zoneinfo":"98101"}
+            """), amazon.Claims, JsonNode.DeepEquals);
+
+        var linkedIn = await SignUp("linkedin", "POST https://www.linkedin.com/oauth/v2/accessToken", q => new
+        {
+            access_token = "li-at", token_type = "Bearer", id_token = PresetHosts.Sign(new JsonObject
+            {
+                ["iss"] = "https://www.linkedin.com/oauth", ["aud"] = "linkedin-client", ["sub"] = "li-782bbtaQ", ["nonce"] = q["nonce"], ["email"] = "li@linkedin.test",
+                ["iat"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(), ["exp"] = DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds(),
+            }, linkedInKey),
+        });
+        Assert.Equal(("https://www.linkedin.com/oauth/v2/authorization", "email profile openid"), (linkedIn.Upstream.GetLeftPart(UriPartial.Path), linkedIn.Query["scope"]));
+        Assert.Equal(("li-782bbtaQ", "https://www.linkedin.com/oauth"), ((string?)linkedIn.Claims["sub"], (string?)linkedIn.Claims["iss"]));
+    }
+
     private static JsonObject Without(JsonObject o, string name)
     {
         var copy = o.DeepClone().AsObject();

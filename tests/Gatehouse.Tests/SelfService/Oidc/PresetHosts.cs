@@ -24,7 +24,7 @@ namespace Gatehouse.Tests.SelfService.Oidc;
 public sealed class PresetHosts : IAsyncDisposable
 {
     /// <summary>One request as the provider received it.</summary>
-    public sealed record Call(string Method, string Url, string Authorization, string Accept, string UserAgent, IReadOnlyDictionary<string, string> Form)
+    public sealed record Call(string Method, string Url, string Authorization, string Accept, string UserAgent, IReadOnlyDictionary<string, string> Form, IReadOnlyDictionary<string, string> Headers)
     {
         /// <summary>The URL without its query.</summary>
         public string Endpoint => Url.Split('?')[0];
@@ -67,7 +67,8 @@ public sealed class PresetHosts : IAsyncDisposable
                 foreach (var (k, v) in await http.Request.ReadFormAsync()) form[k] = v.ToString();
             }
             var call = new Call(http.Request.Method, "https:/" + http.Request.Path + http.Request.QueryString, http.Request.Headers.Authorization.ToString(),
-                http.Request.Headers.Accept.ToString(), http.Request.Headers.UserAgent.ToString(), form);
+                http.Request.Headers.Accept.ToString(), http.Request.Headers.UserAgent.ToString(), form,
+                http.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()));
             hosts.Calls.Enqueue(call);
             return hosts._routes.TryGetValue($"{call.Method} {call.Endpoint}", out var answer)
                 ? answer(call)

@@ -18,6 +18,11 @@ public static class OidcPresets
         new SlackPreset(),
         new FacebookPreset(),
         new Auth0Preset(),
+        new SpotifyPreset(),
+        new PatreonPreset(),
+        new YandexPreset(),
+        new AmazonPreset(),
+        new LinkedInPreset(),
     }.ToFrozenDictionary(p => p.Name, StringComparer.Ordinal);
 
     /// <summary>The config names, in a stable order (for messages and the schema test).</summary>
