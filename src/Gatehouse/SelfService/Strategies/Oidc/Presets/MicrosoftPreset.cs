@@ -28,7 +28,8 @@ public sealed class MicrosoftPreset : OidcPreset
     {
         if (string.IsNullOrWhiteSpace(provider.MicrosoftTenant))
             throw new ConfigException($"{at}.microsoft_tenant: is required for a microsoft provider (common, organizations, consumers, or your tenant's id or domain)");
-        if (!Uri.IsWellFormedUriString(Uri.EscapeDataString(provider.MicrosoftTenant), UriKind.Relative) || provider.MicrosoftTenant.Contains('/', StringComparison.Ordinal))
+        // A path segment of Microsoft's endpoints: a name, a GUID or a domain.
+        if (!provider.MicrosoftTenant.Trim().All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-'))
             throw new ConfigException($"{at}.microsoft_tenant: \"{provider.MicrosoftTenant}\" is not a tenant name, id or domain");
         if (provider.SubjectSource is not (null or "" or "userinfo" or "me" or "oid"))
             throw new ConfigException($"{at}.subject_source: expected one of \"userinfo\", \"me\", \"oid\", got \"{provider.SubjectSource}\"");
