@@ -12,6 +12,8 @@ using Gatehouse.Bench;
 //              passkey sign-in through the API vs whoami + one verification (issue 12).
 //   mfa [N]: in process, the server CPU of N TOTP and N recovery-code verifications (no server started).
 //   code-login [--count N]: a real server (SQLite), the server CPU of N passwordless code logins (request + verify).
+//   oidc-callback [--count 500] [--postgres DSN]: a real server and a local OpenID provider in this process, the server
+//              CPU of the social sign-in callback (sign-up round, sign-in round) and the provider's metadata requests.
 if (args is ["bare-endpoint", var barePort])
 {
     await BareEndpoint.RunAsync(int.Parse(barePort, CultureInfo.InvariantCulture));
@@ -30,9 +32,9 @@ if (args is ["mfa", ..])
     Console.WriteLine(MfaVerificationBenchmark.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20_000));
     return 0;
 }
-if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] is not ("identities" or "sessions" or "passkeys" or "code-login"))
+if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] is not ("identities" or "sessions" or "passkeys" or "code-login" or "oidc-callback"))
 {
-    Console.Error.WriteLine("usage: Gatehouse.Bench identities|sessions|passkeys|code-login [--count N] [--postgres DSN] [--out FILE] [--no-build] [--keep] [--server-dll PATH]");
+    Console.Error.WriteLine("usage: Gatehouse.Bench identities|sessions|passkeys|code-login|oidc-callback [--count N] [--postgres DSN] [--out FILE] [--no-build] [--keep] [--server-dll PATH]");
     Console.Error.WriteLine("  identities: [--batch-size 1000] [--lookups 2000] [--lookup-warmup 200] [--page-repeats 100] [--creates 5000] [--concurrency 8]");
     Console.Error.WriteLine("  sessions:   [--sessions 100000] [--concurrency 8] [--seconds 10] [--rounds 2] [--rate 1000]");
     Console.Error.WriteLine("              [--auth-concurrency 4] [--auth-seconds 20] [--bcrypt-cost 12] [--batch-size 1000] [--whoami-cache on|off] [--rate-limits on|off]");
@@ -101,6 +103,12 @@ try
     {
         await using var server = await GatehouseProcess.StartAsync(root, work.FullName, options.PostgresDsn, options.ServerDll, CodeLoginBenchmark.ServerConfig(work.FullName));
         markdown = await CodeLoginBenchmark.RunAsync(server, options.Count == 100_000 ? 1000 : options.Count);
+    }
+    else if (scenario == "oidc-callback")
+    {
+        await using var provider = await OidcCallbackBenchmark.Provider.StartAsync();
+        await using var server = await GatehouseProcess.StartAsync(root, work.FullName, options.PostgresDsn, options.ServerDll, OidcCallbackBenchmark.ServerConfig(work.FullName, provider.Issuer));
+        markdown = await OidcCallbackBenchmark.RunAsync(server, provider, options.Count == 100_000 ? 500 : options.Count);
     }
     else
     {

@@ -226,7 +226,8 @@ public static class ConfigLoader
 
     /// <summary>
     /// What the schema cannot say about the oidc providers: ids are unique (they name the callback route and the
-    /// credential), and a generic provider needs either discovery (<c>issuer_url</c>) or both endpoints.
+    /// credential), the <c>provider</c> is a preset Gatehouse serves, with the keys that preset needs (a generic provider
+    /// its <c>issuer_url</c>, microsoft its tenant, …).
     /// </summary>
     private static void CheckOidcProviders(OidcMethodOptions oidc)
     {
@@ -236,15 +237,7 @@ public static class ConfigLoader
             var p = oidc.Config.Providers[i];
             var at = $"selfservice.methods.oidc.config.providers[{i}]";
             if (!seen.Add(p.Id)) throw new ConfigException($"{at}.id: \"{p.Id}\" is used by another provider; every provider needs its own id");
-            // Kratos's google and apple presets know their issuer (and, through its discovery document, their keys).
-            if (string.IsNullOrEmpty(p.IssuerUrl)) p.IssuerUrl = p.Provider switch
-            {
-                "google" => "https://accounts.google.com",
-                "apple" => "https://appleid.apple.com",
-                _ => null,
-            };
-            if (string.IsNullOrEmpty(p.IssuerUrl) && p.Provider != "github")
-                throw new ConfigException($"{at}.issuer_url: is required for a generic provider (its OpenID Connect discovery document and keys are read from there)");
+            SelfService.Strategies.Oidc.Presets.OidcPresets.Check(p, at);
         }
     }
 

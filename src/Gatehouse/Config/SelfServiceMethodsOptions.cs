@@ -193,6 +193,21 @@ public sealed class OidcProviderOptions
     /// <summary>Overrides the discovered authorization endpoint.</summary>
     public string? AuthUrl { get; set; }
 
+    /// <summary>The <c>microsoft</c> preset's Entra ID tenant: <c>common</c>, <c>organizations</c>, <c>consumers</c>, a tenant id or domain (required there).</summary>
+    public string? MicrosoftTenant { get; set; }
+
+    /// <summary>The <c>microsoft</c> preset's subject: <c>userinfo</c> (the ID token's <c>sub</c>, default), <c>me</c> (Graph's <c>/me</c> id) or <c>oid</c>.</summary>
+    public string? SubjectSource { get; set; }
+
+    /// <summary>The <c>apple</c> preset's Apple Developer team id (the <c>iss</c> of the client secret JWT Gatehouse signs).</summary>
+    public string? AppleTeamId { get; set; }
+
+    /// <summary>The <c>apple</c> preset's key id (the <c>kid</c> of the client secret JWT).</summary>
+    public string? ApplePrivateKeyId { get; set; }
+
+    /// <summary>The <c>apple</c> preset's "Sign in with Apple" private key (PEM, PKCS #8, P-256) signing the client secret JWT.</summary>
+    public string? ApplePrivateKey { get; set; }
+
     /// <summary>Overrides the discovered token endpoint.</summary>
     public string? TokenUrl { get; set; }
 

@@ -20,7 +20,7 @@ public sealed class UiPages(SessionManager sessions, GatehouseOptions options, U
 
     /// <summary>The social sign-in providers' origins (issuer and authorization URL): a provider button's submit is redirected there.</summary>
     private readonly string[] _providerOrigins = !options.Selfservice.Methods.Oidc.Enabled ? [] :
-        [.. options.Selfservice.Methods.Oidc.Config.Providers.SelectMany(p => new[] { p.IssuerUrl, p.AuthUrl })
+        [.. options.Selfservice.Methods.Oidc.Config.Providers.SelectMany(SelfService.Strategies.Oidc.Presets.OidcPresets.BrowserDestinations)
             .Where(u => Uri.TryCreate(u, UriKind.Absolute, out _)).Select(u => new Uri(u!).GetLeftPart(UriPartial.Authority)).Distinct(StringComparer.Ordinal)];
 
     /// <summary>

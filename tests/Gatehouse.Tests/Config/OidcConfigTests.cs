@@ -33,7 +33,7 @@ public sealed class OidcConfigTests : IDisposable
                     requested_claims: { id_token: { email: { essential: true } } }
                     pkce: force
                     claims_source: userinfo
-                    microsoft_tenant: common
+                    organization_id: 5f1c9a3e-0000-4000-8000-000000000001
         """;
 
     [Fact]
@@ -48,7 +48,7 @@ public sealed class OidcConfigTests : IDisposable
         Assert.Equal(["email", "profile"], p.Scope);
         Assert.Equal(("force", "userinfo"), (p.Pkce, p.ClaimsSource));
         Assert.Equal("""{"id_token":{"email":{"essential":true}}}""", p.RequestedClaims!.ToJsonString());
-        Assert.Contains("\"selfservice.methods.oidc.config.providers[0].microsoft_tenant\" is not supported by Gatehouse yet and is ignored", result.Warnings);
+        Assert.Contains("\"selfservice.methods.oidc.config.providers[0].organization_id\" is not supported by Gatehouse yet and is ignored", result.Warnings);
     }
 
     [Fact]
@@ -63,7 +63,7 @@ public sealed class OidcConfigTests : IDisposable
     {
         var noIssuer = Assert.Throws<ConfigException>(() => Load(Generic.Replace("issuer_url: https://sso.example.com", "auth_url: https://sso.example.com/auth", StringComparison.Ordinal)));
         Assert.StartsWith("selfservice.methods.oidc.config.providers[0].issuer_url: is required", noIssuer.Message, StringComparison.Ordinal);
-        var preset = Assert.Throws<ConfigException>(() => Load(Generic.Replace("provider: generic", "provider: gitlab", StringComparison.Ordinal)));
+        var preset = Assert.Throws<ConfigException>(() => Load(Generic.Replace("provider: generic", "provider: github-app", StringComparison.Ordinal)));
         Assert.StartsWith("selfservice.methods.oidc.config.providers[0].provider:", preset.Message, StringComparison.Ordinal);
         var badId = Assert.Throws<ConfigException>(() => Load(Generic.Replace("id: corp", "id: \"corp/sso\"", StringComparison.Ordinal)));
         Assert.StartsWith("selfservice.methods.oidc.config.providers[0].id:", badId.Message, StringComparison.Ordinal);
@@ -76,5 +76,53 @@ public sealed class OidcConfigTests : IDisposable
         Assert.Equal("https://accounts.google.com", Assert.Single(google.Options.Selfservice.Methods.Oidc.Config.Providers).IssuerUrl);
         var apple = Load(Generic.Replace("provider: generic", "provider: apple", StringComparison.Ordinal).Replace("issuer_url: https://sso.example.com", "auth_url: https://sso.example.com/auth", StringComparison.Ordinal));
         Assert.Equal("https://appleid.apple.com", Assert.Single(apple.Options.Selfservice.Methods.Oidc.Config.Providers).IssuerUrl);
+    }
+
+    private static string Entry(string preset, string extra = "") => $$"""
+                  - id: p
+                    provider: {{preset}}
+                    client_id: c
+                    client_secret: s
+                    mapper_url: base64://e30=
+        {{extra}}
+        """;
+
+    [Theory]
+    [InlineData("microsoft", "", "selfservice.methods.oidc.config.providers[0].microsoft_tenant: is required for a microsoft provider")]
+    [InlineData("microsoft", "            microsoft_tenant: \"a/b\"", "selfservice.methods.oidc.config.providers[0].microsoft_tenant: \"a/b\" is not a tenant")]
+    [InlineData("microsoft", "            microsoft_tenant: common\n            subject_source: email", "selfservice.methods.oidc.config.providers[0].subject_source:")]
+    [InlineData("auth0", "", "selfservice.methods.oidc.config.providers[0].issuer_url: is required for an auth0 provider")]
+    [InlineData("generic", "", "selfservice.methods.oidc.config.providers[0].issuer_url: is required for a generic provider")]
+    [InlineData("apple", "            apple_team_id: TEAM", "selfservice.methods.oidc.config.providers[0].apple_private_key_id: is required")]
+    [InlineData("apple", "            apple_team_id: TEAM\n            apple_private_key_id: KID\n            apple_private_key: not-a-pem", "selfservice.methods.oidc.config.providers[0].apple_private_key:")]
+    [InlineData("salesforce", "", "selfservice.methods.oidc.config.providers[0].provider:")]
+    [InlineData("amazon", "            scope: [profile, email]\n            pkce: force", "selfservice.methods.oidc.config.providers[0].scope: \"email\" is not a scope Amazon supports")]
+    [InlineData("amazon", "            scope: [profile]", "selfservice.methods.oidc.config.providers[0].pkce: auto is not possible for amazon")]
+    public void A_preset_missing_what_it_needs_or_unknown_is_refused_at_start_up(string preset, string extra, string expected)
+    {
+        var e = Assert.Throws<ConfigException>(() => Load(Entry(preset, extra)));
+        Assert.StartsWith(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Presets_with_their_own_endpoints_need_no_issuer_and_apple_takes_a_p256_key()
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var pem = string.Join("\n", key.ExportPkcs8PrivateKeyPem().Split('\n').Select(l => "              " + l));
+        var result = Load(Entry("microsoft", "            microsoft_tenant: common\n            subject_source: oid") + "\n" + Entry("gitlab").Replace("id: p", "id: g", StringComparison.Ordinal)
+            + "\n" + Entry("discord").Replace("id: p", "id: d", StringComparison.Ordinal) + "\n" + Entry("slack").Replace("id: p", "id: s", StringComparison.Ordinal)
+            + "\n" + Entry("facebook").Replace("id: p", "id: f", StringComparison.Ordinal)
+            + "\n" + Entry("apple", "            apple_team_id: TEAM\n            apple_private_key_id: KID\n            apple_private_key: |\n" + pem).Replace("id: p", "id: a", StringComparison.Ordinal));
+        var providers = result.Options.Selfservice.Methods.Oidc.Config.Providers;
+        Assert.Equal(("common", "oid"), (providers[0].MicrosoftTenant, providers[0].SubjectSource));
+        Assert.Equal("https://gitlab.com", providers[1].IssuerUrl);
+        Assert.Equal(("TEAM", "KID"), (providers[5].AppleTeamId, providers[5].ApplePrivateKeyId));
+        Assert.StartsWith("-----BEGIN PRIVATE KEY-----", providers[5].ApplePrivateKey, StringComparison.Ordinal);
+        Assert.DoesNotContain(result.Warnings, w => w.Contains("microsoft_tenant", StringComparison.Ordinal) || w.Contains("apple_", StringComparison.Ordinal));
+
+        using var p384 = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP384);
+        var wrongCurve = string.Join("\n", p384.ExportPkcs8PrivateKeyPem().Split('\n').Select(l => "              " + l));
+        var e = Assert.Throws<ConfigException>(() => Load(Entry("apple", "            apple_team_id: TEAM\n            apple_private_key_id: KID\n            apple_private_key: |\n" + wrongCurve)));
+        Assert.Contains("P-256", e.Message, StringComparison.Ordinal);
     }
 }

@@ -58,8 +58,8 @@ public sealed partial class OidcCallback(
         }).ForwardErrorsToUi().DisableAntiforgery();
     }
 
-    /// <summary>The authorization response parameters (RFC 6749 §4.1.2, RFC 9207 <c>iss</c>) a form post may carry.</summary>
-    private static readonly string[] ResponseParameters = ["state", "code", "error", "error_description", "error_uri", "iss"];
+    /// <summary>The authorization response parameters (RFC 6749 §4.1.2, RFC 9207 <c>iss</c>, Apple's <c>user</c> with the name on the first sign-in) a form post may carry.</summary>
+    private static readonly string[] ResponseParameters = ["state", "code", "error", "error_description", "error_uri", "iss", "user"];
 
     private const int MaxParameterLength = 4096;
 
@@ -123,7 +123,7 @@ public sealed partial class OidcCallback(
         {
             var meta = await upstream.MetadataAsync(provider, ct);
             tokens = await upstream.ExchangeAsync(provider, meta, code, state.PkceVerifier, ct);
-            claims = await upstream.ClaimsAsync(provider, meta, tokens, state.Nonce, ct);
+            claims = await upstream.ClaimsAsync(provider, meta, tokens, state.Nonce, CallbackParameters(q), ct);
         }
         catch (OidcUpstreamError e)
         {
@@ -138,6 +138,17 @@ public sealed partial class OidcCallback(
             return;
         }
         await FinishAsync(http, flow, provider, claims, tokens, ct);
+    }
+
+    /// <summary>The authorization response's parameters a preset may read (Apple's <c>user</c>), first value each.</summary>
+    private static Dictionary<string, string> CallbackParameters(IQueryCollection query)
+    {
+        var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var name in ResponseParameters)
+        {
+            if (query[name].ToString() is { Length: > 0 and <= MaxParameterLength } value) parameters[name] = value;
+        }
+        return parameters;
     }
 
     /// <summary>

@@ -8,12 +8,9 @@ namespace Gatehouse.SelfService.Strategies.Oidc;
 
 public sealed partial class OidcStrategy
 {
-    /// <summary>The presets whose ID tokens a native app may bring (Kratos's <c>IDTokenVerifier</c> providers).</summary>
-    public static bool VerifiesIdTokens(string provider) => provider is "google" or "apple";
-
     /// <summary>
     /// Native sign-in (Kratos's <c>ProcessIDToken</c>): the app got an ID token from the provider's SDK and submits it with
-    /// <c>id_token_nonce</c>. Only the <c>google</c> and <c>apple</c> presets accept one; it must be signed by the provider,
+    /// <c>id_token_nonce</c>. Only presets that verify native ID tokens (<c>google</c>, <c>apple</c>) accept one; it must be signed by the provider,
     /// issued by it, to the client id (or an <c>additional_id_token_audiences</c> entry) and unexpired. A token with a
     /// nonce needs the same <c>id_token_nonce</c>; one without is accepted only where Kratos lets the provider skip it
     /// (Google; Apple when the token says <c>nonce_supported: false</c>). Then the flow finishes as at the callback.
@@ -28,7 +25,8 @@ public sealed partial class OidcStrategy
             ui.Messages.Add(Messages.Generic($"Unable to find the OpenID Connect provider \"{providerId}\": it is not configured."));
             return false;
         }
-        if (!VerifiesIdTokens(provider.Provider))
+        var preset = Presets.OidcPresets.Of(provider);
+        if (!preset.VerifiesNativeIdTokens)
             throw new GatehouseError(502, $"The provider {provider.Provider} does not support id_token verification");
         OidcProviderMetadata meta;
         try
@@ -54,7 +52,7 @@ public sealed partial class OidcStrategy
         var given = FormBody.String(body, "id_token_nonce") ?? "";
         if (nonce.Length == 0)
         {
-            if (!CanSkipNonce(provider.Provider, claims))
+            if (!preset.CanSkipNonce(claims))
                 throw new GatehouseError(502, "No nonce was included in the id_token but is required by the provider");
         }
         else if (given.Length == 0)
@@ -69,12 +67,4 @@ public sealed partial class OidcStrategy
         await callback.Value.FinishAsync(http, flow, provider, claims, new OidcTokens(idToken, null, null), ct);
         return true;
     }
-
-    /// <summary>Kratos's <c>NonceValidationSkipper</c>: Google SDKs may not send one; Apple says so with <c>nonce_supported</c>.</summary>
-    private static bool CanSkipNonce(string provider, JsonObject claims) => provider switch
-    {
-        "google" => true,
-        "apple" => !(claims["nonce_supported"] is JsonValue v && (v.TryGetValue<bool>(out var b) ? b : v.TryGetValue<string>(out var t) && t == "true")),
-        _ => false,
-    };
 }

@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gatehouse.Config;
+using Gatehouse.SelfService.Strategies.Oidc.Presets;
 
 namespace Gatehouse.SelfService.Strategies.Oidc;
 
@@ -10,9 +11,10 @@ public sealed record OidcTokens(string? IdToken, string? AccessToken, string? Re
 
 /// <summary>
 /// The client side of the authorization code flow against one configured provider (Kratos's generic provider):
-/// the authorization URL, the code exchange, the user info, and the claims the mapper reads.
+/// the authorization URL, the code exchange, the user info, and the claims the mapper reads; what differs per
+/// <c>provider</c> value is its <see cref="OidcPreset"/>.
 /// </summary>
-public sealed class OidcUpstream(OidcMetadataCache metadata, IdTokenValidator idTokens, IHttpClientFactory httpClients, GatehouseOptions options)
+public sealed class OidcUpstream(OidcMetadataCache metadata, IdTokenValidator idTokens, IHttpClientFactory httpClients, GatehouseOptions options, TimeProvider time)
 {
     /// <summary>The redirect URI registered at the provider: <c>&lt;base_redirect_uri or public URL&gt;/self-service/methods/oidc/callback/&lt;id&gt;</c>.</summary>
     public string RedirectUri(OidcProviderOptions provider)
@@ -21,22 +23,15 @@ public sealed class OidcUpstream(OidcMetadataCache metadata, IdTokenValidator id
         return baseUrl.TrimEnd('/') + OidcCallback.Route.Replace("{provider}", Uri.EscapeDataString(provider.Id), StringComparison.Ordinal);
     }
 
-    public Task<OidcProviderMetadata> MetadataAsync(OidcProviderOptions provider, CancellationToken ct) =>
-        IsGitHub(provider) ? Task.FromResult(GitHubMetadata(provider)) : metadata.MetadataAsync(provider.IssuerUrl!, ct);
-
-    /// <summary>Kratos's <c>github</c> preset: plain OAuth2 (no discovery, no ID token); the account comes from GitHub's user API.</summary>
-    public static bool IsGitHub(OidcProviderOptions provider) => provider.Provider == "github";
-
-    /// <summary>
-    /// GitHub's endpoints (<c>auth_url</c> / <c>token_url</c> override them; <c>issuer_url</c>, if set, is the API base,
-    /// e.g. a GitHub Enterprise Server's <c>https://host/api/v3</c>). The claims' issuer is the token URL, as in Kratos.
-    /// </summary>
-    private static OidcProviderMetadata GitHubMetadata(OidcProviderOptions provider)
+    /// <summary>The provider's endpoints: discovered (cached with their HTTP lifetimes) or the preset's own.</summary>
+    public Task<OidcProviderMetadata> MetadataAsync(OidcProviderOptions provider, CancellationToken ct)
     {
-        var token = provider.TokenUrl ?? "https://github.com/login/oauth/access_token";
-        var api = (provider.IssuerUrl ?? "https://api.github.com").TrimEnd('/');
-        return new OidcProviderMetadata(token, provider.AuthUrl ?? "https://github.com/login/oauth/authorize", token, api + "/user", "", []);
+        var preset = OidcPresets.Of(provider);
+        return preset.UsesDiscovery ? metadata.MetadataAsync(provider.IssuerUrl!, ct) : Task.FromResult(preset.KnownEndpoints(provider));
     }
+
+    /// <summary>The discovery cache, for presets that find the issuer only in the token (Microsoft's tenants).</summary>
+    public OidcMetadataCache Discovery => metadata;
 
     /// <summary>Whether this sign-in uses PKCE: <c>force</c> always, <c>never</c> never, <c>auto</c> when the provider advertises S256.</summary>
     public static bool UsesPkce(OidcProviderOptions provider, OidcProviderMetadata meta) => provider.Pkce switch
@@ -50,33 +45,30 @@ public sealed class OidcUpstream(OidcMetadataCache metadata, IdTokenValidator id
     public string AuthorizationUrl(OidcProviderOptions provider, OidcProviderMetadata meta, string state, string nonce, string? pkceVerifier,
         IReadOnlyDictionary<string, string>? upstreamParameters, bool forceLogin)
     {
-        var github = IsGitHub(provider);
-        var scope = github || provider.Scope.Contains("openid") ? provider.Scope : [.. provider.Scope, "openid"];
+        var preset = OidcPresets.Of(provider);
         var query = new List<KeyValuePair<string, string?>>
         {
             new("client_id", provider.ClientId),
             new("redirect_uri", RedirectUri(provider)),
             new("response_type", "code"),
-            new("scope", string.Join(' ', scope)),
+            new("scope", string.Join(' ', preset.Scopes(provider))),
             new("state", state),
         };
-        // GitHub is no OpenID provider: no nonce, no claims request, no prompt.
-        if (!github) query.Add(new("nonce", nonce));
+        preset.AddAuthorizationParameters(provider, nonce, forceLogin, query);
         if (pkceVerifier is not null)
         {
             query.Add(new("code_challenge", OidcState.Challenge(pkceVerifier)));
             query.Add(new("code_challenge_method", "S256"));
         }
-        if (!github && provider.RequestedClaims is { Count: > 0 } claims) query.Add(new("claims", claims.ToJsonString()));
-        if (!github && forceLogin) query.Add(new("prompt", "login"));
         foreach (var (k, v) in upstreamParameters ?? new Dictionary<string, string>()) query.Add(new(k, v));
         var endpoint = provider.AuthUrl ?? meta.AuthorizationEndpoint;
         return endpoint + (endpoint.Contains('?', StringComparison.Ordinal) ? "&" : "?") + Microsoft.AspNetCore.Http.QueryString.Create(query).Value![1..];
     }
 
-    /// <summary>Exchanges the authorization code at the token endpoint (client_secret_basic, as golang.org/x/oauth2 tries first).</summary>
+    /// <summary>Exchanges the authorization code at the token endpoint, the client authenticating as its preset says.</summary>
     public async Task<OidcTokens> ExchangeAsync(OidcProviderOptions provider, OidcProviderMetadata meta, string code, string? pkceVerifier, CancellationToken ct)
     {
+        var preset = OidcPresets.Of(provider);
         var form = new List<KeyValuePair<string, string>>
         {
             new("grant_type", "authorization_code"),
@@ -84,22 +76,22 @@ public sealed class OidcUpstream(OidcMetadataCache metadata, IdTokenValidator id
             new("redirect_uri", RedirectUri(provider)),
         };
         if (pkceVerifier is not null) form.Add(new("code_verifier", pkceVerifier));
-        if (IsGitHub(provider))
+        var secret = ClientSecret(provider, preset);
+        if (preset.TokenEndpointAuth == TokenEndpointAuth.InForm)
         {
-            // golang.org/x/oauth2's GitHub endpoint sends the client's credentials in the form.
             form.Add(new("client_id", provider.ClientId));
-            form.Add(new("client_secret", provider.ClientSecret ?? ""));
+            form.Add(new("client_secret", secret));
         }
         using var request = new HttpRequestMessage(HttpMethod.Post, provider.TokenUrl ?? meta.TokenEndpoint) { Content = new FormUrlEncodedContent(form) };
-        if (!IsGitHub(provider))
+        if (preset.TokenEndpointAuth == TokenEndpointAuth.Basic)
         {
             // RFC 6749 §2.3.1: id and secret are form-urlencoded before they are joined for Basic.
-            var credentials = Uri.EscapeDataString(provider.ClientId) + ":" + Uri.EscapeDataString(provider.ClientSecret ?? "");
+            var credentials = Uri.EscapeDataString(provider.ClientId) + ":" + Uri.EscapeDataString(secret);
             request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(credentials)));
         }
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         var body = await SendAsync(request, "token", ct);
-        // GitHub answers a refused code with 200 and an error body.
+        // GitHub and Slack answer a refused code with 200 and an error body.
         if ((string?)body["error"] is { } error)
             throw new OidcUpstreamError($"The OpenID Connect provider refused the token request: {error}{((string?)body["error_description"] is { } d ? ": " + d : "")}");
         if (body["access_token"] is not JsonValue)
@@ -108,66 +100,62 @@ public sealed class OidcUpstream(OidcMetadataCache metadata, IdTokenValidator id
     }
 
     /// <summary>
-    /// The claims of a sign-in: the validated ID token's, or — with <c>claims_source: userinfo</c> — the user info
+    /// The client secret sent to the token endpoint: the configured one, or one the preset makes (Apple's JWT), reused
+    /// until a minute before it expires so a burst of sign-ins does not sign a secret each.
+    /// </summary>
+    private string ClientSecret(OidcProviderOptions provider, OidcPreset preset)
+    {
+        var now = time.GetUtcNow();
+        if (_generatedSecrets.TryGetValue(provider, out var cached) && cached.ExpiresAt - GeneratedSecretMargin > now) return cached.Value;
+        if (preset.GenerateClientSecret(provider, now) is not { } generated) return provider.ClientSecret ?? "";
+        _generatedSecrets.AddOrUpdate(provider, generated);
+        return generated.Value;
+    }
+
+    private static readonly TimeSpan GeneratedSecretMargin = TimeSpan.FromMinutes(1);
+
+    // Keyed by the options entry itself, so a reloaded configuration never reuses another key's secret.
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<OidcProviderOptions, GeneratedClientSecret> _generatedSecrets = [];
+
+    /// <summary>The claims of a sign-in, as the provider's preset fetches and names them.</summary>
+    public Task<JsonObject> ClaimsAsync(OidcProviderOptions provider, OidcProviderMetadata meta, OidcTokens tokens, string? nonce,
+        IReadOnlyDictionary<string, string> callbackParameters, CancellationToken ct) =>
+        OidcPresets.Of(provider).ClaimsAsync(this, new OidcClaimsRequest(provider, meta, tokens, nonce, callbackParameters), ct);
+
+    /// <summary>
+    /// The generic OpenID Connect claims: the validated ID token's, or — with <c>claims_source: userinfo</c> — the user info
     /// endpoint's, whose subject must be the ID token's (OpenID Connect Core §5.3.2).
     /// </summary>
-    public async Task<JsonObject> ClaimsAsync(OidcProviderOptions provider, OidcProviderMetadata meta, OidcTokens tokens, string? nonce, CancellationToken ct)
+    public async Task<JsonObject> OpenIdClaimsAsync(OidcClaimsRequest r, CancellationToken ct)
     {
-        if (IsGitHub(provider)) return await GitHubClaimsAsync(provider, meta, tokens, ct);
-        if (string.IsNullOrEmpty(tokens.IdToken)) throw new OidcUpstreamError("The OpenID Connect provider did not return an ID token.");
-        var claims = await idTokens.ValidateAsync(tokens.IdToken, meta, Audiences(provider), nonce, ct);
-        if (provider.ClaimsSource != "userinfo") return claims;
-        if (meta.UserinfoEndpoint is null) throw new OidcUpstreamError("The OpenID Connect provider has no userinfo_endpoint, but claims_source is userinfo.");
-        using var request = new HttpRequestMessage(HttpMethod.Get, meta.UserinfoEndpoint);
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", tokens.AccessToken);
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        var info = await SendAsync(request, "userinfo", ct);
+        var claims = await IdTokenClaimsAsync(r, r.Metadata, ct);
+        if (r.Provider.ClaimsSource != "userinfo") return claims;
+        if (r.Metadata.UserinfoEndpoint is null) throw new OidcUpstreamError("The OpenID Connect provider has no userinfo_endpoint, but claims_source is userinfo.");
+        var info = await GetJsonAsync(r.Metadata.UserinfoEndpoint, r.Tokens, "userinfo", ct: ct) as JsonObject
+            ?? throw new OidcUpstreamError("The OpenID Connect provider's userinfo response is not a JSON object.");
         if ((string?)info["sub"] != (string?)claims["sub"]) throw new OidcUpstreamError("The user info's subject differs from the ID token's.");
         info["iss"] ??= claims["iss"]?.DeepClone();
         return info;
     }
 
-    /// <summary>
-    /// Kratos's GitHub claims: every configured scope must have been granted; the account is <c>GET /user</c> (<c>sub</c> its
-    /// numeric id, <c>nickname</c> its login, <c>name</c>, <c>picture</c>, <c>profile</c>, <c>website</c>,
-    /// <c>updated_at</c>), and with <c>user:email</c> granted the primary address of <c>GET /user/emails</c> with its
-    /// verification state.
-    /// </summary>
-    private async Task<JsonObject> GitHubClaimsAsync(OidcProviderOptions provider, OidcProviderMetadata meta, OidcTokens tokens, CancellationToken ct)
+    /// <summary>The claims of the exchange's ID token, validated against <paramref name="issuer"/>'s keys, the client and the nonce sent.</summary>
+    public Task<JsonObject> IdTokenClaimsAsync(OidcClaimsRequest r, OidcProviderMetadata issuer, CancellationToken ct)
     {
-        var granted = (tokens.Scope ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (provider.Scope.FirstOrDefault(s => !granted.Contains(s)) is { } missing)
-            throw new OidcUpstreamError($"GitHub did not grant the scope \"{missing}\" the provider is configured with.");
-        var user = await GitHubAsync(meta.UserinfoEndpoint!, tokens, ct) as JsonObject
-            ?? throw new OidcUpstreamError("GitHub's user API did not answer with a user.");
-        if (user["id"] is not JsonValue id || !id.TryGetValue<long>(out var number))
-            throw new OidcUpstreamError("GitHub's user API answered a user without an id.");
-        var claims = new JsonObject { ["iss"] = meta.Issuer, ["sub"] = number.ToString(System.Globalization.CultureInfo.InvariantCulture) };
-        foreach (var (claim, field) in new[] { ("name", "name"), ("nickname", "login"), ("website", "blog"), ("picture", "avatar_url"), ("profile", "html_url") })
-        {
-            if (user[field] is JsonValue v && v.TryGetValue<string>(out var s) && s.Length > 0) claims[claim] = s;
-        }
-        if (user["updated_at"] is JsonValue u && u.TryGetValue<string>(out var updated) && DateTimeOffset.TryParse(updated, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at))
-            claims["updated_at"] = at.ToUnixTimeSeconds();
-        if (granted.Contains("user:email") && await GitHubAsync(meta.UserinfoEndpoint + "/emails", tokens, ct) is JsonArray emails)
-        {
-            if (emails.OfType<JsonObject>().FirstOrDefault(e => e["primary"] is JsonValue p && p.TryGetValue<bool>(out var primary) && primary) is { } chosen)
-            {
-                claims["email"] = (string?)chosen["email"];
-                claims["email_verified"] = chosen["verified"] is JsonValue v && v.TryGetValue<bool>(out var verified) && verified;
-            }
-        }
-        return claims;
+        if (string.IsNullOrEmpty(r.Tokens.IdToken)) throw new OidcUpstreamError("The OpenID Connect provider did not return an ID token.");
+        return idTokens.ValidateAsync(r.Tokens.IdToken, issuer, Audiences(r.Provider), r.Nonce, ct);
     }
 
-    private Task<JsonNode> GitHubAsync(string url, OidcTokens tokens, CancellationToken ct)
+    /// <summary>
+    /// GET (or <paramref name="method"/>) an API of the provider with the access token as bearer: its JSON answer, or an
+    /// <see cref="OidcUpstreamError"/> naming <paramref name="what"/>.
+    /// </summary>
+    public Task<JsonNode> GetJsonAsync(string url, OidcTokens tokens, string what, Action<HttpRequestMessage>? configure = null, HttpMethod? method = null, CancellationToken ct = default)
     {
-        var request = new HttpRequestMessage(HttpMethod.Get, url);
+        var request = new HttpRequestMessage(method ?? HttpMethod.Get, url);
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", tokens.AccessToken);
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/vnd.github+json"));
-        // GitHub's API refuses requests without a User-Agent.
-        request.Headers.UserAgent.Add(new ProductInfoHeaderValue("Gatehouse", "1.0"));
-        return SendNodeAsync(request, "user API", ct);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        configure?.Invoke(request);
+        return SendNodeAsync(request, what, ct);
     }
 
     /// <summary>The audiences an ID token of this provider may have.</summary>
