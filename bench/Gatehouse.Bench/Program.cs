@@ -11,7 +11,7 @@ using Gatehouse.Bench;
 //   passkeys   [--count 200] [--seconds 10] [--auth-concurrency 4] [--concurrency 8] [--postgres DSN] [--out FILE]:
 //              passkey sign-in through the API vs whoami + one verification (issue 12).
 //   mfa [N]: in process, the server CPU of N TOTP and N recovery-code verifications (no server started).
-//   code-login [--count N]: a real server (SQLite), the server CPU of N passwordless code logins (request + verify).
+//   code-login [--count N] [--warmup 300]: a real server (SQLite), the server CPU of N passwordless code logins (request + verify).
 if (args is ["bare-endpoint", var barePort])
 {
     await BareEndpoint.RunAsync(int.Parse(barePort, CultureInfo.InvariantCulture));
@@ -63,6 +63,7 @@ for (var i = 1; i < args.Length; i++)
         case "--page-size": options.PageSize = NextInt(); break;
         case "--creates": options.Creates = NextInt(); break;
         case "--concurrency": options.Concurrency = NextInt(); break;
+        case "--warmup": options.WarmUp = NextInt(); break;
         case "--sessions": options.Sessions = NextInt(); break;
         case "--seconds": options.Seconds = NextInt(); break;
         case "--rounds": options.Rounds = NextInt(); break;
@@ -100,7 +101,7 @@ try
     else if (scenario == "code-login")
     {
         await using var server = await GatehouseProcess.StartAsync(root, work.FullName, options.PostgresDsn, options.ServerDll, CodeLoginBenchmark.ServerConfig(work.FullName));
-        markdown = await CodeLoginBenchmark.RunAsync(server, options.Count == 100_000 ? 1000 : options.Count);
+        markdown = await CodeLoginBenchmark.RunAsync(server, options.Count == 100_000 ? 1000 : options.Count, options.WarmUp ?? 300);
     }
     else
     {
