@@ -62,6 +62,11 @@ public sealed class EfPrivilegedIdentityStore(GatehouseDbContext db) : IPrivileg
                 .AsSingleQuery()
                 .TagWith(SqlitePreparedReads.Tag));
 
+        public static readonly Func<TContext, Guid, IAsyncEnumerable<IdentityCredential>> CredentialsOf =
+            EF.CompileAsyncQuery((TContext db, Guid identityId) => db.Credentials.AsNoTracking()
+                .Where(c => c.IdentityId == identityId)
+                .TagWith(SqlitePreparedReads.Tag));
+
         public static readonly Func<TContext, string, string, IAsyncEnumerable<ConfidentialIdentity>> ByIdentifier =
             EF.CompileAsyncQuery((TContext db, string type, string identifier) => db.Identities.AsNoTracking()
                 .Where(i => db.CredentialIdentifiers
@@ -80,8 +85,13 @@ public sealed class EfPrivilegedIdentityStore(GatehouseDbContext db) : IPrivileg
         db.CredentialIdentifiers.AsNoTracking().Where(i => i.IdentityId == identityId && i.Type == type)
             .OrderBy(i => i.Identifier).Select(i => i.Identifier).FirstOrDefaultAsync(ct);
 
-    public Task<List<IdentityCredential>> CredentialsOfAsync(Guid identityId, CancellationToken ct) =>
-        db.Credentials.AsNoTracking().Where(c => c.IdentityId == identityId).ToListAsync(ct);
+    // Read after every sign-in (the session's available AAL): compiled, and prepared once on SQLite.
+    public Task<List<IdentityCredential>> CredentialsOfAsync(Guid identityId, CancellationToken ct) => (db switch
+    {
+        SqliteGatehouseDbContext sqlite => Confidential<SqliteGatehouseDbContext>.CredentialsOf(sqlite, identityId),
+        PostgresGatehouseDbContext postgres => Confidential<PostgresGatehouseDbContext>.CredentialsOf(postgres, identityId),
+        _ => Confidential<GatehouseDbContext>.CredentialsOf(db, identityId),
+    }).ToListAsync(ct).AsTask();
 
     public async Task<bool> SwapCredentialConfigAsync(Guid credentialId, string expected, string config, DateTime now, CancellationToken ct) =>
         await db.Credentials.Where(c => c.Id == credentialId && c.Config == expected)
