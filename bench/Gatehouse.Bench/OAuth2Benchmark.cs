@@ -111,6 +111,7 @@ internal sealed class OAuth2Benchmark(GatehouseProcess server, BareEndpoint bare
         await SignInAsync(browser, null);
         for (var i = 0; i < WarmUpCalls; i++) await AuthorizationCodeAsync(browser, app);
         await ThreadCpu.WaitForJitQuietAsync(server.Pid, TimeSpan.FromSeconds(30));
+        var threads0 = ThreadCpu.Snapshot(server.Pid);
         var trips = await LoadLoops.ClosedAsync("authorization-code round trip (auth → login skipped → consent skipped → token)", 1, duration,
             async (_, _) => await AuthorizationCodeAsync(browser, app), _serverCpu);
 
@@ -122,6 +123,7 @@ internal sealed class OAuth2Benchmark(GatehouseProcess server, BareEndpoint bare
         var issueCpuMs = (issued.ServerCpu + issued.DatabaseCpu).TotalMilliseconds / Math.Max(1, issued.Ok);
         var issueRatio = issued.PerSecond / hashRate;
         var tripMs = (trips.ServerCpu + trips.DatabaseCpu).TotalMilliseconds / Math.Max(1, trips.Ok);
+        var tripJitMs = ThreadCpu.Between(threads0, ThreadCpu.Snapshot(server.Pid), ".NET Tiered").TotalMilliseconds / Math.Max(1, trips.Ok);
 
         var md = new StringBuilder();
         md.AppendLine(c, $"### {server.Provider}: OAuth2 provider (issue 14), {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
@@ -137,7 +139,7 @@ internal sealed class OAuth2Benchmark(GatehouseProcess server, BareEndpoint bare
         md.AppendLine(c, $"| client_credentials issuance | {issued.PerSecond:N1}/s ({issued.Ok} ok, {issued.Failed} failed); {issueCpuMs:0.00} ms server CPU each | | |");
         md.AppendLine(c, $"| **client_credentials / hasher rate** (CPU: hasher / server per token) | **{issueRatio:P0}** ({hashCpuMs / issueCpuMs:P0}) | ≥ 90% | {(issueRatio >= 0.9 ? "met" : "**missed**")} |");
         md.AppendLine(c, $"| authorization-code round trip (5 requests: auth, login, auth, auth, token) | {trips.Ok} ok, {trips.Failed} failed; p50 {trips.Latency.P50:0.00} ms | | |");
-        md.AppendLine(c, $"| **server CPU per round trip** | **{tripMs:0.00} ms** | < 10 ms | {(tripMs < 10 ? "met" : "**missed**")} |");
+        md.AppendLine(c, $"| **server CPU per round trip** (of which the tiered JIT compiler's thread) | **{tripMs:0.00} ms** ({tripJitMs:0.00} ms) | < 10 ms | {(tripMs < 10 ? "met" : "**missed**")} |");
         return md.ToString();
     }
 
