@@ -16,6 +16,9 @@ internal sealed class BenchOptions
     public int Creates { get; set; } = 5000;
     public int Concurrency { get; set; } = 8;
 
+    /// <summary>Warm-up operations before a measured phase (code-login); null: the scenario's default.</summary>
+    public int? WarmUp { get; set; }
+
     // sessions
     public int Sessions { get; set; } = 100_000;
     public int Seconds { get; set; } = 10;

@@ -47,11 +47,16 @@ internal sealed class PasskeyLoginBenchmark(GatehouseProcess server, BenchOption
         Console.Error.WriteLine($"warming up passkey sign-in ({WarmUpCalls}) and collecting session tokens ...");
         var tokens = new List<string>();
         for (var i = 0; i < WarmUpCalls; i++) tokens.Add(await PasskeyLoginAsync(http, accounts[i % accounts.Count]) ?? throw new InvalidOperationException("a warm-up passkey sign-in failed; see the server log"));
-        await Task.Delay(TimeSpan.FromSeconds(1)); // lets the background tier-1 compilation finish
+        // The tiered JIT's backlog can take seconds on a busy machine: wait until its thread is idle, then run the path
+        // past the call-count threshold once more and wait again (see the code-login scenario).
+        await ThreadCpu.WaitForJitQuietAsync(server.Pid, TimeSpan.FromSeconds(30));
+        for (var i = 0; i < WarmUpCalls; i++) await PasskeyLoginAsync(http, accounts[i % accounts.Count]);
+        await ThreadCpu.WaitForJitQuietAsync(server.Pid, TimeSpan.FromSeconds(30));
 
         var duration = TimeSpan.FromSeconds(options.Seconds);
         var threads = options.AuthConcurrency;
         Console.Error.WriteLine($"passkey sign-in, {threads} clients, {options.Seconds} s ...");
+        var threads0 = ThreadCpu.Snapshot(server.Pid);
         var login = await LoadLoops.ClosedAsync("passkey sign-in (API flow: GET /self-service/login/api + POST)", threads, duration,
             async (_, random) => await PasskeyLoginAsync(http, accounts[random.Next(accounts.Count)]) is not null, _serverCpu);
 
@@ -63,6 +68,7 @@ internal sealed class PasskeyLoginBenchmark(GatehouseProcess server, BenchOption
         Console.Error.WriteLine("assertion verification in process ...");
         var verifyMs = await WebAuthnBenchmark.CpuPerVerificationAsync(3000);
 
+        var loginJitMs = ThreadCpu.Between(threads0, ThreadCpu.Snapshot(server.Pid), ".NET Tiered").TotalMilliseconds / Math.Max(1, login.Ok);
         var loginMs = (login.ServerCpu + login.DatabaseCpu).TotalMilliseconds / Math.Max(1, login.Ok);
         var whoamiMs = (whoami.ServerCpu + whoami.DatabaseCpu).TotalMilliseconds / Math.Max(1, whoami.Ok);
         var budget = whoamiMs + verifyMs;
@@ -74,7 +80,7 @@ internal sealed class PasskeyLoginBenchmark(GatehouseProcess server, BenchOption
         md.AppendLine();
         md.AppendLine("| measure | value | target | |");
         md.AppendLine("|---|---|---|---|");
-        md.AppendLine(c, $"| {login.Name} | {login.PerSecond:N0}/s ({login.Ok:N0} ok, {login.Failed} failed); p50 {login.Latency.P50:0.00} ms, p99 {login.Latency.P99:0.00} ms; **server CPU {loginMs:0.000} ms each** | | |");
+        md.AppendLine(c, $"| {login.Name} | {login.PerSecond:N0}/s ({login.Ok:N0} ok, {login.Failed} failed); p50 {login.Latency.P50:0.00} ms, p99 {login.Latency.P99:0.00} ms; **server CPU {loginMs:0.000} ms each** (of which the tiered JIT compiler's thread {loginJitMs:0.000} ms) | | |");
         md.AppendLine(c, $"| whoami (session token, cached) | {whoami.PerSecond:N0}/s; server CPU {whoamiMs * 1000:0} µs each | | |");
         md.AppendLine(c, $"| assertion verification, in process (thread CPU) | {verifyMs:0.000} ms | < 2 ms | {(verifyMs < 2 ? "met" : "**missed**")} |");
         md.AppendLine(c, $"| passkey sign-in CPU / (whoami CPU + verification CPU) | {loginMs:0.000} / ({whoamiMs:0.000} + {verifyMs:0.000}) ms = **{loginMs / budget:0.00}×** | ≤ 1.10× | {(loginMs / budget <= 1.10 ? "met" : "**missed**")} |");

@@ -11,9 +11,12 @@ using Gatehouse.Bench;
 //   passkeys   [--count 200] [--seconds 10] [--auth-concurrency 4] [--concurrency 8] [--postgres DSN] [--out FILE]:
 //              passkey sign-in through the API vs whoami + one verification (issue 12).
 //   mfa [N]: in process, the server CPU of N TOTP and N recovery-code verifications (no server started).
-//   code-login [--count N]: a real server (SQLite), the server CPU of N passwordless code logins (request + verify).
 //   oidc-callback [--count 500] [--postgres DSN]: a real server and a local OpenID provider in this process, the server
 //              CPU of the social sign-in callback (sign-up round, sign-in round) and the provider's metadata requests.
+//   oauth2 [--seconds 10] [--rounds 2] [--concurrency 8] [--auth-concurrency 4] [--auth-seconds 20] [--postgres DSN]: issue 14's
+//              targets: introspection vs a bare endpoint, client_credentials vs the client-secret hasher, the
+//              authorization-code round trip's server CPU.
+//   code-login [--count N] [--warmup 300]: a real server (SQLite), the server CPU of N passwordless code logins (request + verify).
 if (args is ["bare-endpoint", var barePort])
 {
     await BareEndpoint.RunAsync(int.Parse(barePort, CultureInfo.InvariantCulture));
@@ -32,9 +35,9 @@ if (args is ["mfa", ..])
     Console.WriteLine(MfaVerificationBenchmark.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20_000));
     return 0;
 }
-if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] is not ("identities" or "sessions" or "passkeys" or "code-login" or "oidc-callback"))
+if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] is not ("identities" or "sessions" or "passkeys" or "code-login" or "oidc-callback" or "oauth2"))
 {
-    Console.Error.WriteLine("usage: Gatehouse.Bench identities|sessions|passkeys|code-login|oidc-callback [--count N] [--postgres DSN] [--out FILE] [--no-build] [--keep] [--server-dll PATH]");
+    Console.Error.WriteLine("usage: Gatehouse.Bench identities|sessions|passkeys|code-login|oidc-callback|oauth2 [--count N] [--postgres DSN] [--out FILE] [--no-build] [--keep] [--server-dll PATH]");
     Console.Error.WriteLine("  identities: [--batch-size 1000] [--lookups 2000] [--lookup-warmup 200] [--page-repeats 100] [--creates 5000] [--concurrency 8]");
     Console.Error.WriteLine("  sessions:   [--sessions 100000] [--concurrency 8] [--seconds 10] [--rounds 2] [--rate 1000]");
     Console.Error.WriteLine("              [--auth-concurrency 4] [--auth-seconds 20] [--bcrypt-cost 12] [--batch-size 1000] [--whoami-cache on|off] [--rate-limits on|off]");
@@ -65,6 +68,7 @@ for (var i = 1; i < args.Length; i++)
         case "--page-size": options.PageSize = NextInt(); break;
         case "--creates": options.Creates = NextInt(); break;
         case "--concurrency": options.Concurrency = NextInt(); break;
+        case "--warmup": options.WarmUp = NextInt(); break;
         case "--sessions": options.Sessions = NextInt(); break;
         case "--seconds": options.Seconds = NextInt(); break;
         case "--rounds": options.Rounds = NextInt(); break;
@@ -99,10 +103,16 @@ try
         await using var server = await GatehouseProcess.StartAsync(root, work.FullName, options.PostgresDsn, options.ServerDll, PasskeyLoginBenchmark.ServerConfig);
         markdown = await new PasskeyLoginBenchmark(server, options).RunAsync();
     }
+    else if (scenario == "oauth2")
+    {
+        await using var server = await GatehouseProcess.StartAsync(root, work.FullName, options.PostgresDsn, options.ServerDll, OAuth2Benchmark.ServerConfig);
+        await using var bare = await BareEndpoint.StartAsync(work.FullName);
+        markdown = await new OAuth2Benchmark(server, bare, options).RunAsync();
+    }
     else if (scenario == "code-login")
     {
         await using var server = await GatehouseProcess.StartAsync(root, work.FullName, options.PostgresDsn, options.ServerDll, CodeLoginBenchmark.ServerConfig(work.FullName));
-        markdown = await CodeLoginBenchmark.RunAsync(server, options.Count == 100_000 ? 1000 : options.Count);
+        markdown = await CodeLoginBenchmark.RunAsync(server, options.Count == 100_000 ? 1000 : options.Count, options.WarmUp ?? 300);
     }
     else if (scenario == "oidc-callback")
     {

@@ -25,6 +25,21 @@ public sealed class EfFlowStore(GatehouseDbContext db) : IFlowStore
         await db.Flows.Where(f => f.Id == id && f.InternalContext == expected)
             .ExecuteUpdateAsync(u => u.SetProperty(f => f.InternalContext, replacement).SetProperty(f => f.UpdatedAt, now), ct) == 1;
 
-    public Task<SelfServiceFlow?> FindAsync(Guid id, string kind, CancellationToken ct) =>
-        db.Flows.AsNoTracking().FirstOrDefaultAsync(f => f.Id == id && f.Kind == kind, ct);
+    // Read on every submit and fetch: a compiled query (no LINQ tree built and looked up per request), prepared once on
+    // SQLite (SqlitePreparedReads).
+    public Task<SelfServiceFlow?> FindAsync(Guid id, string kind, CancellationToken ct) => db switch
+    {
+        SqliteGatehouseDbContext sqlite => ById<SqliteGatehouseDbContext>.Query(sqlite, id, kind, ct),
+        PostgresGatehouseDbContext postgres => ById<PostgresGatehouseDbContext>.Query(postgres, id, kind, ct),
+        _ => ById<GatehouseDbContext>.Query(db, id, kind, ct),
+    };
+
+    /// <summary>One compiled query per provider's context type (a compiled query is bound to the model it first ran with).</summary>
+    private static class ById<TContext>
+        where TContext : GatehouseDbContext
+    {
+        public static readonly Func<TContext, Guid, string, CancellationToken, Task<SelfServiceFlow?>> Query =
+            EF.CompileAsyncQuery((TContext db, Guid id, string kind, CancellationToken ct) =>
+                db.Flows.AsNoTracking().TagWith(SqlitePreparedReads.Tag).FirstOrDefault(f => f.Id == id && f.Kind == kind));
+    }
 }

@@ -6,26 +6,92 @@ namespace Gatehouse.Persistence.Stores;
 /// <summary><see cref="IPrivilegedIdentityStore"/> over EF: identities with their credentials' configs.</summary>
 public sealed class EfPrivilegedIdentityStore(GatehouseDbContext db) : IPrivilegedIdentityStore
 {
-    private IQueryable<Identity> Confidential() =>
-        db.Identities.AsNoTracking().Include(i => i.Credentials).ThenInclude(c => c.Identifiers)
-            .Include(i => i.VerifiableAddresses).Include(i => i.RecoveryAddresses).AsSplitQuery();
-
+    // Every sign-in reads its identity here (by identifier, or by id once a code or key named it). As a split query with
+    // includes that was six statements, each a LINQ tree to build and look up in EF's cache and, on SQLite, a statement to
+    // compile. Now it is one compiled query per provider context, in one statement (prepared once on SQLite, see
+    // SqlitePreparedReads), shaped as the identifier lookup of the admin API (IdentityList): addresses and credentials
+    // included, the credentials' identifiers joined by identity id and attached in memory.
     public async Task<Identity?> FindByIdentifierAsync(string type, string identifier, CancellationToken ct)
     {
-        var identityId = await db.CredentialIdentifiers.AsNoTracking()
-            .Where(i => i.Type == type && i.Identifier == identifier)
-            .Select(i => (Guid?)i.IdentityId).FirstOrDefaultAsync(ct);
-        return identityId is null ? null : await Confidential().FirstOrDefaultAsync(i => i.Id == identityId, ct);
+        var query = db switch
+        {
+            SqliteGatehouseDbContext sqlite => Confidential<SqliteGatehouseDbContext>.ByIdentifier(sqlite, type, identifier),
+            PostgresGatehouseDbContext postgres => Confidential<PostgresGatehouseDbContext>.ByIdentifier(postgres, type, identifier),
+            _ => Confidential<GatehouseDbContext>.ByIdentifier(db, type, identifier),
+        };
+        return await FirstAsync(query, ct);
     }
 
-    public Task<Identity?> FindConfidentialAsync(Guid id, CancellationToken ct) => Confidential().FirstOrDefaultAsync(i => i.Id == id, ct);
+    public async Task<Identity?> FindConfidentialAsync(Guid id, CancellationToken ct)
+    {
+        var query = db switch
+        {
+            SqliteGatehouseDbContext sqlite => Confidential<SqliteGatehouseDbContext>.ById(sqlite, id),
+            PostgresGatehouseDbContext postgres => Confidential<PostgresGatehouseDbContext>.ById(postgres, id),
+            _ => Confidential<GatehouseDbContext>.ById(db, id),
+        };
+        return await FirstAsync(query, ct);
+    }
+
+    private static async Task<Identity?> FirstAsync(IAsyncEnumerable<ConfidentialIdentity> rows, CancellationToken ct)
+    {
+        // At most one identity: by primary key, or through the unique (identifier, nid, type) index.
+        await foreach (var row in rows.WithCancellation(ct))
+        {
+            var byCredential = row.Identifiers.ToLookup(x => x.CredentialId);
+            foreach (var credential in row.Identity.Credentials) credential.Identifiers = [.. byCredential[credential.Id]];
+            return row.Identity;
+        }
+        return null;
+    }
+
+    /// <summary>An identity with its credentials and addresses, and the identifiers of all its credentials.</summary>
+    private sealed record ConfidentialIdentity(Identity Identity, List<CredentialIdentifier> Identifiers);
+
+    /// <summary>The compiled reads, one per provider's context type (a compiled query is bound to the model it first ran with).</summary>
+    private static class Confidential<TContext>
+        where TContext : GatehouseDbContext
+    {
+        public static readonly Func<TContext, Guid, IAsyncEnumerable<ConfidentialIdentity>> ById =
+            EF.CompileAsyncQuery((TContext db, Guid id) => db.Identities.AsNoTracking()
+                .Where(i => i.Id == id)
+                .Include(i => i.Credentials)
+                .Include(i => i.VerifiableAddresses)
+                .Include(i => i.RecoveryAddresses)
+                .Select(i => new ConfidentialIdentity(i, db.CredentialIdentifiers.Where(c => c.IdentityId == i.Id).ToList()))
+                .AsSingleQuery()
+                .TagWith(SqlitePreparedReads.Tag));
+
+        public static readonly Func<TContext, Guid, IAsyncEnumerable<IdentityCredential>> CredentialsOf =
+            EF.CompileAsyncQuery((TContext db, Guid identityId) => db.Credentials.AsNoTracking()
+                .Where(c => c.IdentityId == identityId)
+                .TagWith(SqlitePreparedReads.Tag));
+
+        public static readonly Func<TContext, string, string, IAsyncEnumerable<ConfidentialIdentity>> ByIdentifier =
+            EF.CompileAsyncQuery((TContext db, string type, string identifier) => db.Identities.AsNoTracking()
+                .Where(i => db.CredentialIdentifiers
+                    .Where(c => c.Type == type && c.Identifier == identifier)
+                    .Select(c => c.IdentityId)
+                    .Contains(i.Id))
+                .Include(i => i.Credentials)
+                .Include(i => i.VerifiableAddresses)
+                .Include(i => i.RecoveryAddresses)
+                .Select(i => new ConfidentialIdentity(i, db.CredentialIdentifiers.Where(c => c.IdentityId == i.Id).ToList()))
+                .AsSingleQuery()
+                .TagWith(SqlitePreparedReads.Tag));
+    }
 
     public Task<string?> FirstIdentifierAsync(Guid identityId, string type, CancellationToken ct) =>
         db.CredentialIdentifiers.AsNoTracking().Where(i => i.IdentityId == identityId && i.Type == type)
             .OrderBy(i => i.Identifier).Select(i => i.Identifier).FirstOrDefaultAsync(ct);
 
-    public Task<List<IdentityCredential>> CredentialsOfAsync(Guid identityId, CancellationToken ct) =>
-        db.Credentials.AsNoTracking().Where(c => c.IdentityId == identityId).ToListAsync(ct);
+    // Read after every sign-in (the session's available AAL): compiled, and prepared once on SQLite.
+    public Task<List<IdentityCredential>> CredentialsOfAsync(Guid identityId, CancellationToken ct) => (db switch
+    {
+        SqliteGatehouseDbContext sqlite => Confidential<SqliteGatehouseDbContext>.CredentialsOf(sqlite, identityId),
+        PostgresGatehouseDbContext postgres => Confidential<PostgresGatehouseDbContext>.CredentialsOf(postgres, identityId),
+        _ => Confidential<GatehouseDbContext>.CredentialsOf(db, identityId),
+    }).ToListAsync(ct).AsTask();
 
     public async Task<bool> SwapCredentialConfigAsync(Guid credentialId, string expected, string config, DateTime now, CancellationToken ct) =>
         await db.Credentials.Where(c => c.Id == credentialId && c.Config == expected)

@@ -78,9 +78,7 @@ public sealed class OneTimeCodes(GatehouseDbContext db, GatehouseOptions options
     public async Task<(Outcome Outcome, SelfServiceCode? Code)> UseCodeAsync(Guid flowId, string kind, string submitted, int maxAttempts, CancellationToken ct)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        var live = await db.Codes.AsNoTracking()
-            .Where(c => c.FlowId == flowId && c.Kind == kind && c.UsedAt == null)
-            .OrderByDescending(c => c.CreatedAt).FirstOrDefaultAsync(ct);
+        var live = await LiveCodeAsync(flowId, kind, ct);
         if (live is null || live.ExpiresAt < now) return (Outcome.Invalid, null);
         var taken = await db.Codes.Where(c => c.Id == live.Id && c.UsedAt == null && c.Attempts < maxAttempts)
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.Attempts, c => c.Attempts + 1), ct);
@@ -93,6 +91,25 @@ public sealed class OneTimeCodes(GatehouseDbContext db, GatehouseOptions options
         if (claimed != 1) return (Outcome.Invalid, null);
         await limiter.ResetAsync(RateLimitKind.CodeAttemptsPerRecipient, recipient, ct);
         return (Outcome.Valid, live);
+    }
+
+    // Read on every code submit: compiled, and prepared once on SQLite; the conditional UPDATEs that follow decide.
+    private Task<SelfServiceCode?> LiveCodeAsync(Guid flowId, string kind, CancellationToken ct) => db switch
+    {
+        SqliteGatehouseDbContext sqlite => LiveCode<SqliteGatehouseDbContext>.Query(sqlite, flowId, kind, ct),
+        PostgresGatehouseDbContext postgres => LiveCode<PostgresGatehouseDbContext>.Query(postgres, flowId, kind, ct),
+        _ => LiveCode<GatehouseDbContext>.Query(db, flowId, kind, ct),
+    };
+
+    /// <summary>The flow's newest unused code of a kind; one compiled query per provider's context type.</summary>
+    private static class LiveCode<TContext>
+        where TContext : GatehouseDbContext
+    {
+        public static readonly Func<TContext, Guid, string, CancellationToken, Task<SelfServiceCode?>> Query =
+            EF.CompileAsyncQuery((TContext db, Guid flowId, string kind, CancellationToken ct) => db.Codes.AsNoTracking()
+                .TagWith(SqlitePreparedReads.Tag)
+                .Where(c => c.FlowId == flowId && c.Kind == kind && c.UsedAt == null)
+                .OrderByDescending(c => c.CreatedAt).FirstOrDefault());
     }
 
     /// <summary>

@@ -1,0 +1,253 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Gatehouse.Config;
+using Gatehouse.Hashing;
+using Gatehouse.OAuth2.Clients;
+
+namespace Gatehouse.Bench;
+
+/// <summary>
+/// Issue 14's three performance targets, measured in one run against a real <c>gatehouse serve</c>:
+/// (1) introspection of an opaque access token (admin <c>POST /admin/oauth2/introspect</c>) against a bare ASP.NET
+/// endpoint answering the same POST with a constant body (closed loops, alternating); (2) <c>client_credentials</c>
+/// issuance (<c>POST /oauth2/token</c>, <c>client_secret_basic</c>) against the client-secret hasher's own rate
+/// (<see cref="ClientSecretHasher.Verify"/>, PBKDF2-SHA256 at Hydra's 25,000 iterations, on threads in the driver);
+/// (3) the authorization-code round trip with the built-in login and a browser that holds a Kratos session and a
+/// remembered login: <c>/oauth2/auth</c> → <c>/self-service/login/browser?login_challenge</c> (accepted at once:
+/// skip) → <c>/oauth2/auth?login_verifier</c> → consent skipped (<c>skip_consent</c> client) →
+/// <c>/oauth2/auth?consent_verifier</c> → the redirect URI's code → <c>POST /oauth2/token</c> (public client with PKCE,
+/// so no secret hash) → access and ID token; server CPU per round trip.
+/// </summary>
+internal sealed class OAuth2Benchmark(GatehouseProcess server, BareEndpoint bare, BenchOptions options)
+{
+    /// <summary>Plain-HTTP loopback: the browser's cookies without the Secure flag, so the driver's cookie jar sends them back.</summary>
+    public const string ServerConfig = """
+        cookies:
+          secure: false
+        """;
+
+    private const string Secret = "bench-client-secret-0123456789";
+    private const string RedirectUri = "http://127.0.0.1:9/callback";
+    private const string Email = "oauth2-bench@example.com";
+    private const string Password = "a-long-bench-password-9f3c1e";
+    private const int WarmUpCalls = 60;
+
+    private readonly CpuMeter _serverCpu = new(server.Pid, options.PostgresDsn);
+    private readonly CpuMeter _bareCpu = new(bare.Pid, null);
+
+    public async Task<string> RunAsync()
+    {
+        using var admin = LoadLoops.Client(server.Admin, 16);
+        using var http = LoadLoops.Client(server.Public, 16);
+        var cc = await CreateClientAsync(admin, new JsonObject
+        {
+            ["client_name"] = "bench client credentials",
+            ["client_secret"] = Secret,
+            ["grant_types"] = new JsonArray("client_credentials"),
+            ["token_endpoint_auth_method"] = "client_secret_basic",
+            ["scope"] = "read write",
+        });
+        var app = await CreateClientAsync(admin, new JsonObject
+        {
+            ["client_name"] = "bench public app",
+            ["grant_types"] = new JsonArray("authorization_code"),
+            ["response_types"] = new JsonArray("code"),
+            ["redirect_uris"] = new JsonArray(RedirectUri),
+            ["token_endpoint_auth_method"] = "none",
+            ["scope"] = "openid",
+            ["skip_consent"] = true,
+        });
+        using (var created = await admin.PostAsJsonAsync("admin/identities", new JsonObject
+        {
+            ["schema_id"] = "default",
+            ["traits"] = new JsonObject { ["email"] = Email },
+            ["credentials"] = new JsonObject { ["password"] = new JsonObject { ["config"] = new JsonObject { ["password"] = Password } } },
+        }))
+        {
+            if (created.StatusCode != HttpStatusCode.Created) throw new InvalidOperationException($"identity: HTTP {(int)created.StatusCode}: {await created.Content.ReadAsStringAsync()}");
+        }
+
+        var token = await ClientCredentialsAsync(http, cc) ?? throw new InvalidOperationException("client_credentials failed; see the server log");
+        var basic = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Uri.EscapeDataString(cc)}:{Uri.EscapeDataString(Secret)}")));
+        var duration = TimeSpan.FromSeconds(options.Seconds);
+        var c = CultureInfo.InvariantCulture;
+
+        // (1) introspection vs the bare endpoint, both POSTs with the same form body, alternating.
+        Console.Error.WriteLine($"introspection vs bare endpoint, {options.Concurrency} clients, {options.Rounds} × {options.Seconds} s ...");
+        using var bareHttp = LoadLoops.Client(bare.Url, 16);
+        await LoadLoops.ClosedAsync("warm-up", options.Concurrency, TimeSpan.FromSeconds(3), (_, _) => IntrospectAsync(admin, "admin/oauth2/introspect", token), _serverCpu);
+        await LoadLoops.ClosedAsync("warm-up", options.Concurrency, TimeSpan.FromSeconds(3), (_, _) => IntrospectAsync(bareHttp, BareEndpoint.Path.TrimStart('/'), token), _bareCpu);
+        await ThreadCpu.WaitForJitQuietAsync(server.Pid, TimeSpan.FromSeconds(30));
+        var introspect = new List<LoadResult>();
+        var bareRuns = new List<LoadResult>();
+        for (var round = 0; round < options.Rounds; round++)
+        {
+            bareRuns.Add(await LoadLoops.ClosedAsync("bare endpoint (POST, constant JSON)", options.Concurrency, duration, (_, _) => IntrospectAsync(bareHttp, BareEndpoint.Path.TrimStart('/'), token), _bareCpu));
+            introspect.Add(await LoadLoops.ClosedAsync("introspection (opaque access token)", options.Concurrency, duration, (_, _) => IntrospectAsync(admin, "admin/oauth2/introspect", token), _serverCpu));
+        }
+
+        // (2) client_credentials issuance vs the client-secret hasher's own rate.
+        var hasher = new ClientSecretHasher(new PasswordHasher(new HashersOptions()));
+        var stored = hasher.Hash(Secret);
+        var threads = options.AuthConcurrency;
+        Console.Error.WriteLine($"client_credentials vs the client-secret hasher, {threads} clients/threads, {options.AuthSeconds} s each ...");
+        for (var i = 0; i < WarmUpCalls; i++) await ClientCredentialsAsync(http, cc, basic);
+        await ThreadCpu.WaitForJitQuietAsync(server.Pid, TimeSpan.FromSeconds(30));
+        var authDuration = TimeSpan.FromSeconds(options.AuthSeconds);
+        var hashBefore = LoadLoops.Threads("client-secret hasher Verify (PBKDF2-SHA256, 25,000 iterations)", threads, authDuration, () => hasher.Verify(Secret, stored));
+        var issued = await LoadLoops.ClosedAsync("client_credentials (POST /oauth2/token, client_secret_basic)", threads, authDuration,
+            async (_, _) => await ClientCredentialsAsync(http, cc, basic) is not null, _serverCpu);
+        var hashAfter = LoadLoops.Threads("client-secret hasher Verify (again)", threads, authDuration, () => hasher.Verify(Secret, stored));
+
+        // (3) the authorization-code round trip of a browser with a session and a remembered login.
+        Console.Error.WriteLine("authorization-code round trips ...");
+        var cookies = new CookieContainer();
+        using var browser = new HttpClient(new SocketsHttpHandler { CookieContainer = cookies, UseCookies = true, AllowAutoRedirect = false, UseProxy = false }) { BaseAddress = server.Public, Timeout = TimeSpan.FromSeconds(30) };
+        await SignInAsync(browser, null);
+        for (var i = 0; i < WarmUpCalls; i++) await AuthorizationCodeAsync(browser, app);
+        await ThreadCpu.WaitForJitQuietAsync(server.Pid, TimeSpan.FromSeconds(30));
+        var threads0 = ThreadCpu.Snapshot(server.Pid);
+        var trips = await LoadLoops.ClosedAsync("authorization-code round trip (auth → login skipped → consent skipped → token)", 1, duration,
+            async (_, _) => await AuthorizationCodeAsync(browser, app), _serverCpu);
+
+        double Rate(IEnumerable<LoadResult> runs) => runs.Sum(r => r.Ok) / runs.Sum(r => r.Wall.TotalSeconds);
+        double CpuUs(IEnumerable<LoadResult> runs) => runs.Sum(r => (r.ServerCpu + r.DatabaseCpu).TotalMilliseconds) * 1000 / Math.Max(1, runs.Sum(r => r.Ok));
+        var introspectRatio = Rate(introspect) / Rate(bareRuns);
+        var hashRate = (hashBefore.PerSecond + hashAfter.PerSecond) / 2;
+        var hashCpuMs = (hashBefore.ServerCpu + hashAfter.ServerCpu).TotalMilliseconds / Math.Max(1, hashBefore.Ok + hashAfter.Ok);
+        var issueCpuMs = (issued.ServerCpu + issued.DatabaseCpu).TotalMilliseconds / Math.Max(1, issued.Ok);
+        var issueRatio = issued.PerSecond / hashRate;
+        var tripMs = (trips.ServerCpu + trips.DatabaseCpu).TotalMilliseconds / Math.Max(1, trips.Ok);
+        var tripJitMs = ThreadCpu.Between(threads0, ThreadCpu.Snapshot(server.Pid), ".NET Tiered").TotalMilliseconds / Math.Max(1, trips.Ok);
+
+        var md = new StringBuilder();
+        md.AppendLine(c, $"### {server.Provider}: OAuth2 provider (issue 14), {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+        md.AppendLine();
+        md.AppendLine(c, $"Load average (1/5/15 min): {Report.LoadAverage()}. Introspection: {options.Concurrency} clients, {options.Rounds} × {options.Seconds} s alternating with the bare endpoint; client_credentials: {threads} clients and {threads} hasher threads, {options.AuthSeconds} s each; round trips: 1 browser, {options.Seconds} s.");
+        md.AppendLine();
+        md.AppendLine("| measure | value | target | |");
+        md.AppendLine("|---|---|---|---|");
+        md.AppendLine(c, $"| bare endpoint, POST with the same form | {Rate(bareRuns):N0}/s; {CpuUs(bareRuns):0} µs CPU each | | |");
+        md.AppendLine(c, $"| introspection of an opaque access token | {Rate(introspect):N0}/s ({introspect.Sum(r => r.Failed)} failed); p50 {introspect[^1].Latency.P50:0.00} ms; {CpuUs(introspect):0} µs server CPU each | | |");
+        md.AppendLine(c, $"| **introspection / bare throughput** | **{introspectRatio:P0}** | ≥ 50% | {(introspectRatio >= 0.5 ? "met" : "**missed**")} |");
+        md.AppendLine(c, $"| client-secret hasher `Verify` (PBKDF2-SHA256, 25,000 iterations), mean of before/after | {hashRate:N1}/s; {hashCpuMs:0.00} ms CPU each | | |");
+        md.AppendLine(c, $"| client_credentials issuance | {issued.PerSecond:N1}/s ({issued.Ok} ok, {issued.Failed} failed); {issueCpuMs:0.00} ms server CPU each | | |");
+        md.AppendLine(c, $"| **client_credentials / hasher rate** (CPU: hasher / server per token) | **{issueRatio:P0}** ({hashCpuMs / issueCpuMs:P0}) | ≥ 90% | {(issueRatio >= 0.9 ? "met" : "**missed**")} |");
+        md.AppendLine(c, $"| authorization-code round trip (5 requests: auth, login, auth, auth, token) | {trips.Ok} ok, {trips.Failed} failed; p50 {trips.Latency.P50:0.00} ms | | |");
+        md.AppendLine(c, $"| **server CPU per round trip** (of which the tiered JIT compiler's thread) | **{tripMs:0.00} ms** ({tripJitMs:0.00} ms) | < 10 ms | {(tripMs < 10 ? "met" : "**missed**")} |");
+        return md.ToString();
+    }
+
+    private static async Task<string> CreateClientAsync(HttpClient admin, JsonObject body)
+    {
+        using var created = await admin.PostAsJsonAsync("admin/clients", body);
+        var json = await created.Content.ReadAsStringAsync();
+        if (created.StatusCode != HttpStatusCode.Created) throw new InvalidOperationException($"create client: HTTP {(int)created.StatusCode}: {json}");
+        return JsonNode.Parse(json)!["client_id"]!.GetValue<string>();
+    }
+
+    private static async Task<bool> IntrospectAsync(HttpClient http, string path, string token)
+    {
+        try
+        {
+            using var response = await http.PostAsync(path, new FormUrlEncodedContent([new("token", token)]));
+            var body = await response.Content.ReadAsStringAsync();
+            return response.StatusCode == HttpStatusCode.OK && body.Contains("\"active\":true", StringComparison.Ordinal);
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task<string?> ClientCredentialsAsync(HttpClient http, string clientId, AuthenticationHeaderValue? basic = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "oauth2/token") { Content = new FormUrlEncodedContent([new("grant_type", "client_credentials"), new("scope", "read")]) };
+        request.Headers.Authorization = basic ?? new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Uri.EscapeDataString(clientId)}:{Uri.EscapeDataString(Secret)}")));
+        try
+        {
+            using var response = await http.SendAsync(request);
+            if (response.StatusCode != HttpStatusCode.OK) return null;
+            return JsonNode.Parse(await response.Content.ReadAsStringAsync())!["access_token"]!.GetValue<string>();
+        }
+        catch (HttpRequestException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Signs the browser in with its password through a browser login flow (JSON, CSRF token and cookie), the flow given
+    /// by id or a new one: null when the answer was the session, else the URL an OAuth2 login goes on with.
+    /// </summary>
+    private static async Task<Uri?> SignInAsync(HttpClient browser, string? flowId)
+    {
+        JsonNode flow;
+        if (flowId is null)
+        {
+            using var init = new HttpRequestMessage(HttpMethod.Get, "self-service/login/browser");
+            init.Headers.Accept.Add(new("application/json"));
+            using var created = await browser.SendAsync(init);
+            flow = JsonNode.Parse(await created.Content.ReadAsStringAsync())!;
+        }
+        else
+        {
+            using var get = new HttpRequestMessage(HttpMethod.Get, $"self-service/login/flows?id={flowId}");
+            get.Headers.Accept.Add(new("application/json"));
+            using var fetched = await browser.SendAsync(get);
+            flow = JsonNode.Parse(await fetched.Content.ReadAsStringAsync())!;
+        }
+        var csrf = flow["ui"]!["nodes"]!.AsArray().First(n => n!["attributes"]?["name"]?.GetValue<string>() == "csrf_token")!["attributes"]!["value"]!.GetValue<string>();
+        using var submit = new HttpRequestMessage(HttpMethod.Post, $"self-service/login?flow={flow["id"]}")
+        {
+            Content = JsonContent.Create(new JsonObject { ["method"] = "password", ["identifier"] = Email, ["password"] = Password, ["csrf_token"] = csrf }),
+        };
+        submit.Headers.Accept.Add(new("application/json"));
+        using var answer = await browser.SendAsync(submit);
+        var body = await answer.Content.ReadAsStringAsync();
+        if (answer.StatusCode == HttpStatusCode.OK) return null;
+        // A login for an OAuth2 request answers SPAs 422 with the URL to go on with.
+        if ((int)answer.StatusCode == 422 && JsonNode.Parse(body)?["error"]?["details"]?["redirect_browser_to"]?.GetValue<string>() is { } next) return new Uri(next);
+        if ((int)answer.StatusCode == 422 && JsonNode.Parse(body)?["redirect_browser_to"]?.GetValue<string>() is { } next2) return new Uri(next2);
+        throw new InvalidOperationException($"password sign-in: HTTP {(int)answer.StatusCode}: {body}");
+    }
+
+    /// <summary>One authorization-code round trip by following the redirects; true when the token endpoint gave an ID token.</summary>
+    private async Task<bool> AuthorizationCodeAsync(HttpClient browser, string clientId)
+    {
+        var verifier = Base64Url(RandomNumberGenerator.GetBytes(32));
+        var challenge = Base64Url(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
+        var url = new Uri(server.Public, $"oauth2/auth?response_type=code&client_id={Uri.EscapeDataString(clientId)}&redirect_uri={Uri.EscapeDataString(RedirectUri)}&scope=openid&state=bench-state-0001&code_challenge={challenge}&code_challenge_method=S256");
+        string? code = null;
+        for (var hop = 0; hop < 12 && code is null; hop++)
+        {
+            using var response = await browser.GetAsync(url);
+            if (response.Headers.Location is not { } location) throw new InvalidOperationException($"{url}: HTTP {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+            var next = location.IsAbsoluteUri ? location : new Uri(url, location);
+            if (next.AbsoluteUri.StartsWith(RedirectUri, StringComparison.Ordinal))
+            {
+                code = System.Web.HttpUtility.ParseQueryString(next.Query)["code"] ?? throw new InvalidOperationException($"no code: {next}");
+                break;
+            }
+            // The first request of the browser: no remembered login yet, so its session signs in again on a login page.
+            if (System.Web.HttpUtility.ParseQueryString(next.Query)["flow"] is { } flowId && next.AbsolutePath.Contains("login", StringComparison.Ordinal))
+            {
+                next = await SignInAsync(browser, flowId) ?? throw new InvalidOperationException("the login for the OAuth2 request answered without a next URL");
+            }
+            url = next;
+        }
+        if (code is null) throw new InvalidOperationException($"no code after 12 redirects (last: {url})");
+        using var token = await browser.PostAsync("oauth2/token", new FormUrlEncodedContent([
+            new("grant_type", "authorization_code"), new("code", code), new("redirect_uri", RedirectUri), new("client_id", clientId), new("code_verifier", verifier)]));
+        var body = await token.Content.ReadAsStringAsync();
+        if (token.StatusCode != HttpStatusCode.OK) throw new InvalidOperationException($"token: HTTP {(int)token.StatusCode}: {body}");
+        return JsonNode.Parse(body)?["id_token"] is not null;
+    }
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}
