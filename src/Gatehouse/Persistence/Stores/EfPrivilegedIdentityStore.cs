@@ -18,6 +18,14 @@ public sealed class EfPrivilegedIdentityStore(GatehouseDbContext db) : IPrivileg
         return identityId is null ? null : await Confidential().FirstOrDefaultAsync(i => i.Id == identityId, ct);
     }
 
+    public async Task<Identity?> FindByAnyIdentifierAsync(string identifier, string normalized, CancellationToken ct)
+    {
+        var identityId = await db.CredentialIdentifiers.AsNoTracking()
+            .Where(i => i.Identifier == normalized || i.Identifier == identifier)
+            .Select(i => (Guid?)i.IdentityId).FirstOrDefaultAsync(ct);
+        return identityId is null ? null : await Confidential().FirstOrDefaultAsync(i => i.Id == identityId, ct);
+    }
+
     public Task<Identity?> FindConfidentialAsync(Guid id, CancellationToken ct) => Confidential().FirstOrDefaultAsync(i => i.Id == id, ct);
 
     public Task<string?> FirstIdentifierAsync(Guid identityId, string type, CancellationToken ct) =>
