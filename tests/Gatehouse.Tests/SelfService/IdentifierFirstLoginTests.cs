@@ -214,6 +214,25 @@ public sealed class IdentifierFirstLoginTests(FlowServerFixture fixture) : IClas
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task With_passwordless_codes_the_second_screen_adds_Kratos_code_button_for_known_identifiers_only(string db)
+    {
+        var s = await fixture.Get(db, "idfirst-code", o => { IdentifierFirst(o); o.Selfservice.Methods.Code.PasswordlessEnabled = true; });
+        var email = await RegisterWithPassword(s);
+        var expected = SecondScreen([
+            .. Snapshot("password", "PopulateLoginMethodIdentifierFirstCredentials-case=WithIdentityHint-case=account_enumeration_mitigation_disabled-case=identity_has_password"),
+            .. Snapshot("code", "PopulateLoginMethodIdentifierFirstCredentials-case=WithIdentityHint-case=account_enumeration_mitigation_disabled-case=identity_has_code_method-case=code_is_used_for_passwordless_login"),
+        ]);
+        using var spa = new Browser(s.PublicUrl, acceptJson: true);
+        var (first, _) = await FirstStepSpa(spa, email);
+        Assert.Equal(Shapes(Snapshot("idfirst", "PopulateLoginMethodIdentifierFirstIdentification")), Shapes(Nodes(first)));
+        var (_, known) = await FirstStepSpa(spa, email);
+        Assert.Equal(expected, Shapes(Nodes(known)));
+        var (_, unknown) = await FirstStepSpa(spa, "nobody-" + Guid.NewGuid().ToString("N") + "@example.com");
+        Assert.Equal([4000037L], MessageIds(unknown, "identifier"));
+        Assert.Null(Node(unknown, "password"));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Bad_input_gets_Kratos_errors_and_changes_nothing(string db)
     {
         var s = await Server(db);
