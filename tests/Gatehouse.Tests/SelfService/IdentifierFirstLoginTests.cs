@@ -233,6 +233,49 @@ public sealed class IdentifierFirstLoginTests(FlowServerFixture fixture) : IClas
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Social_sign_in_buttons_show_on_the_first_screen_and_only_the_linked_ones_on_the_second(string db)
+    {
+        var s = await fixture.Get(db, "idfirst-oidc", o =>
+        {
+            IdentifierFirst(o);
+            o.Selfservice.Methods.Oidc.Enabled = true;
+            o.Selfservice.Methods.Oidc.Config.Providers =
+            [
+                new OidcProviderOptions { Id = "test-provider", Provider = "generic", ClientId = "invalid", ClientSecret = "invalid", IssuerUrl = "https://idp.example.com" },
+                new OidcProviderOptions { Id = "other-provider", Provider = "generic", ClientId = "invalid", ClientSecret = "invalid", IssuerUrl = "https://other.example.com" },
+            ];
+        });
+        using var spa = new Browser(s.PublicUrl, acceptJson: true);
+        var (first, _) = await FirstStepSpa(spa, "nobody@example.com");
+        var providerNodes = Snapshot("oidc", "PopulateLoginMethodIdentifierFirstIdentification").Where(n => n["attributes"]!["name"]!.GetValue<string>() == "provider").ToList();
+        Assert.Contains(Shapes(providerNodes).Single(), Shapes(Nodes(first)));
+        Assert.Equal(2, Nodes(first).Count(n => n["group"]!.GetValue<string>() == "oidc"));
+
+        // An identity with a password and no linked account: the buttons go (Kratos: identity_does_not_have_a_oidc is []).
+        var email = await RegisterWithPassword(s);
+        var (_, passwordOnly) = await FirstStepSpa(spa, email);
+        Assert.Equal(SecondScreen(Snapshot("password", "PopulateLoginMethodIdentifierFirstCredentials-case=WithIdentityHint-case=account_enumeration_mitigation_disabled-case=identity_has_password")),
+            Shapes(Nodes(passwordOnly)));
+
+        // An identity linked to test-provider only: its button alone (Kratos: identity_has_oidc), and no password form.
+        var social = HttpAssertions.UniqueEmail("social");
+        await (await s.AdminWithKey.PostJson("/admin/identities", new JsonObject
+        {
+            ["schema_id"] = "default",
+            ["traits"] = new JsonObject { ["email"] = social },
+            ["credentials"] = new JsonObject { ["oidc"] = new JsonObject { ["config"] = new JsonObject { ["providers"] = new JsonArray(new JsonObject { ["provider"] = "test-provider", ["subject"] = "sub-" + Guid.NewGuid().ToString("N") }) } } },
+        })).Json(HttpStatusCode.Created);
+        var (_, linked) = await FirstStepSpa(spa, social);
+        Assert.Equal(SecondScreen(Snapshot("oidc", "PopulateLoginMethodIdentifierFirstCredentials-case=WithIdentityHint-case=account_enumeration_mitigation_disabled-case=identity_has_oidc")),
+            Shapes(Nodes(linked)));
+
+        // An unknown identifier: 4000037, and the buttons stay (the person may still have an account there).
+        var (_, unknown) = await FirstStepSpa(spa, "nobody-" + Guid.NewGuid().ToString("N") + "@example.com");
+        Assert.Equal([4000037L], MessageIds(unknown, "identifier"));
+        Assert.Equal(2, Nodes(unknown).Count(n => n["group"]!.GetValue<string>() == "oidc"));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Bad_input_gets_Kratos_errors_and_changes_nothing(string db)
     {
         var s = await Server(db);
