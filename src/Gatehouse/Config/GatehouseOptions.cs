@@ -24,6 +24,7 @@ public sealed class GatehouseOptions
     public CourierOptions Courier { get; set; } = new();
     public UiOptions Ui { get; set; } = new();
     public FeatureFlagsOptions FeatureFlags { get; set; } = new();
+    public SecurityOptions Security { get; set; } = new();
 
     /// <summary>Hydra's <c>urls</c> (OAuth2 provider: issuer, login and consent apps).</summary>
     public HydraUrlsOptions Urls { get; set; } = new();
@@ -43,6 +44,22 @@ public sealed class GatehouseOptions
     /// <summary>True when started with <c>--dev</c>: relaxed cookies, no admin key on the admin listener.</summary>
     [JsonIgnore]
     public bool Dev { get; set; }
+}
+
+/// <summary><c>security</c> (Kratos's config schema).</summary>
+public sealed class SecurityOptions
+{
+    public AccountEnumerationOptions AccountEnumeration { get; set; } = new();
+}
+
+/// <summary><c>security.account_enumeration</c>.</summary>
+public sealed class AccountEnumerationOptions
+{
+    /// <summary>
+    /// <c>mitigate</c>: answers do not reveal whether an identifier belongs to an account (the identifier-first login's
+    /// second screen shows the same methods for every identifier, and an unknown one gets no "account not found").
+    /// </summary>
+    public bool Mitigate { get; set; }
 }
 
 /// <summary><c>feature_flags</c>: the Kratos switches back to older behaviour that Gatehouse implements.</summary>

@@ -9,6 +9,12 @@ public interface IPrivilegedIdentityStore
     /// <summary>The identity (credentials with their configs, addresses) whose credential of <paramref name="type"/> has this identifier (already normalised), or null.</summary>
     Task<Identity?> FindByIdentifierAsync(string type, string identifier, CancellationToken ct);
 
+    /// <summary>
+    /// The identity (as <see cref="FindByIdentifierAsync"/>) any of whose credentials, of any type, has the identifier as
+    /// typed or normalised, or null (Kratos's <c>FindIdentityByCredentialIdentifier</c>, for the identifier-first login).
+    /// </summary>
+    Task<Identity?> FindByAnyIdentifierAsync(string identifier, string normalized, CancellationToken ct);
+
     /// <summary>The identity with its credentials' configs and its addresses, or null.</summary>
     Task<Identity?> FindConfidentialAsync(Guid id, CancellationToken ct);
 

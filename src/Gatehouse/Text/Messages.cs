@@ -39,6 +39,7 @@ public static partial class Messages
     public static JsonObject LoginCodeInvalid() => Error(4010008, "The login code is invalid or has already been used. Please try again.");
     public static JsonObject RegistrationCodeInvalid() => Error(4040003, "The registration code is invalid or has already been used. Please try again.");
     public static JsonObject NoCodeUser() => Error(4000035, "This account does not exist or has not setup sign in with code.");
+    public static JsonObject AccountNotFound() => Error(4000037, "This account does not exist or has no login method configured.");
     public static JsonObject TraitsMismatch() => Error(4000036, "The provided traits do not match the traits previously associated with this flow.");
     public static JsonObject VerificationLinkSent() => Info(1080001, "An email containing a verification link has been sent to the email address you provided. If you have not received an email, check the spelling of the address and make sure to use the address you registered with.");
     public static JsonObject VerificationCodeSent() => Info(1080003, "An email containing a verification code has been sent to the email address you provided. If you have not received an email, check the spelling of the address and make sure to use the address you registered with.");

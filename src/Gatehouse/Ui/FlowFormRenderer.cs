@@ -24,6 +24,7 @@ namespace Gatehouse.Ui;
 public sealed class FlowFormRenderer(UiText text, Func<string, bool>? trustedScript = null)
 {
     private const string DefaultGroup = "default";
+    private const string IdentifierFirstGroup = "identifier_first";
 
     private static readonly HashSet<string> InputTypes =
         ["text", "email", "password", "hidden", "checkbox", "number", "tel", "url", "date", "datetime-local", "search"];
@@ -55,8 +56,14 @@ public sealed class FlowFormRenderer(UiText text, Func<string, bool>? trustedScr
         // Scripts belong to the page, not to a method's form (the webauthn script is its own group).
         var scripts = all.Where(n => String(n["type"]) == "script").ToList();
         var nodes = all.Except(scripts).ToList();
+        // The identifier-first login's second screen: the identifier, now hidden, goes with every method's form (it is
+        // shown as text above them, so the user sees whom they sign in as).
+        var carried = nodes.Where(n => Group(n) == IdentifierFirstGroup && IsHiddenInput(n)).ToList();
+        nodes = nodes.Except(carried).ToList();
+        foreach (var node in carried)
+            html.Element("p", String(node["attributes"]?["value"]) ?? "", Attr.Of("class", "identifier-first"));
         var defaults = nodes.Where(n => Group(n) == DefaultGroup).ToList();
-        var hiddenDefaults = defaults.Where(IsHiddenInput).ToList();
+        var hiddenDefaults = defaults.Where(IsHiddenInput).Concat(carried).ToList();
         var groups = nodes.Select(Group).Where(g => g != DefaultGroup).Distinct().ToList();
 
         if (groups.Count == 0 || defaults.Any(n => !IsHiddenInput(n)))

@@ -314,6 +314,7 @@ public sealed class UiText
         [4000031] = "Das Passwort kann nicht verwendet werden, weil es der Kennung zu ähnlich ist.",
         [4000034] = "Das Passwort wurde in Datenlecks gefunden und darf nicht mehr verwendet werden.",
         [4000035] = "Dieses Konto existiert nicht oder hat die Anmeldung per Code nicht eingerichtet.",
+        [4000037] = "Dieses Konto existiert nicht oder hat keine Anmeldemethode eingerichtet.",
         [4000036] = "Die angegebenen Merkmale stimmen nicht mit denen überein, die zuvor mit diesem Vorgang verknüpft wurden.",
         [4000039] = "Das neue Passwort muss sich vom alten unterscheiden.",
         [4010008] = "Der Anmeldecode ist ungültig oder wurde bereits verwendet. Bitte versuchen Sie es erneut.",

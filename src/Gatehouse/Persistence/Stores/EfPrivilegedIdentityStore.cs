@@ -22,6 +22,14 @@ public sealed class EfPrivilegedIdentityStore(GatehouseDbContext db) : IPrivileg
         return await FirstAsync(query, ct);
     }
 
+    public async Task<Identity?> FindByAnyIdentifierAsync(string identifier, string normalized, CancellationToken ct)
+    {
+        var identityId = await db.CredentialIdentifiers.AsNoTracking()
+            .Where(i => i.Identifier == normalized || i.Identifier == identifier)
+            .Select(i => (Guid?)i.IdentityId).FirstOrDefaultAsync(ct);
+        return identityId is null ? null : await FindConfidentialAsync(identityId.Value, ct);
+    }
+
     public async Task<Identity?> FindConfidentialAsync(Guid id, CancellationToken ct)
     {
         var query = db switch

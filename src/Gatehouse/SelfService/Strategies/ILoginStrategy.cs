@@ -43,7 +43,28 @@ public interface ILoginStrategy : IStrategy
     /// </summary>
     Http.Errors.GatehouseError? RefusedBeforeFlow(HttpContext http, JsonObject body) => null;
 
+    /// <summary>
+    /// The identifier-first login's first screen (<c>selfservice.flows.login.style: identifier_first</c>; Kratos's
+    /// <c>PopulateLoginMethodIdentifierFirstIdentification</c>): what this method shows before the identifier is known
+    /// (social sign-in buttons, the passkey button). Used instead of <see cref="PopulateAsync"/> for first-factor flows.
+    /// </summary>
+    Task PopulateIdentifierFirstIdentificationAsync(LoginForm form, CancellationToken ct) => Task.CompletedTask;
+
+    /// <summary>
+    /// The identifier-first login's second screen (Kratos's <c>PopulateLoginMethodIdentifierFirstCredentials</c>): this
+    /// method's nodes for the identity the identifier names. True when the identity has credentials of this method (it
+    /// then adds its nodes); false when it has none (Kratos's <c>ErrNoCredentialsFound</c>) — a method then still adds its
+    /// nodes when <see cref="IdentifierFirstHint.MitigateEnumeration"/> asks every identifier to look the same.
+    /// </summary>
+    Task<bool> PopulateIdentifierFirstCredentialsAsync(LoginForm form, IdentifierFirstHint hint, CancellationToken ct) => Task.FromResult(false);
 }
+
+/// <summary>
+/// What the identifier-first login knows after the first screen: the identifier as typed and the identity it names
+/// (null when none does; with <c>security.account_enumeration.mitigate</c> it is never given, as Kratos then looks the
+/// identity up without its credentials).
+/// </summary>
+public sealed record IdentifierFirstHint(string Identifier, Identity? Identity, bool MitigateEnumeration);
 
 /// <summary>A login form being built.</summary>
 public sealed class LoginForm
@@ -83,6 +104,9 @@ public sealed class LoginSubmission
     /// (HTML browsers 303; SPAs and API clients 422 <c>browser_location_change_required</c>) instead of answering with the form.
     /// </summary>
     public string? RedirectBrowserTo { get; set; }
+
+    /// <summary>The enabled login methods of the flow, in form order (the identifier-first method asks each for its nodes).</summary>
+    public IReadOnlyList<ILoginStrategy> Methods { get; init; } = [];
 
     /// <summary>Set by a method that wrote the answer itself (native social sign-in, which may turn into a registration).</summary>
     public bool Answered { get; set; }

@@ -1,4 +1,5 @@
 using Gatehouse.SelfService.Strategies.Code;
+using Gatehouse.SelfService.Strategies.IdentifierFirst;
 using Gatehouse.SelfService.Strategies.Link;
 using Gatehouse.SelfService.Strategies.Password;
 using Gatehouse.SelfService.Strategies.Passkey;
@@ -36,6 +37,8 @@ public static class StrategiesServiceCollectionExtensions
         services.AddStrategy<PasskeyStrategy>();
         services.AddStrategy<WebAuthnStrategy>();
         services.AddStrategy<OidcStrategy>().AddOidcClient();
+        // Last: its first screen puts the one identifier field after what the other methods added.
+        services.AddStrategy<IdentifierFirstStrategy>();
 
         // Credential types whose methods do not sign in yet still own their credentials' rules (counting, admin removal).
         services.AddCredentialKind<PasswordCredentials>();

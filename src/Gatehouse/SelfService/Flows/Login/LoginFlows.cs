@@ -87,7 +87,10 @@ public sealed class LoginFlows(
         if (type == FlowTypes.Browser) ui.Nodes.Add(UiNodes.Csrf(token));
         var via = requestedAal == AssuranceLevels.Aal2 && q["via"].ToString() is { Length: > 0 } v ? v : null;
         var form = new LoginForm { Flow = flow, Ui = ui, Refreshing = flow.Refresh ? session : null, Current = session, Via = via };
-        foreach (var strategy in MethodsFor(flow)) await strategy.PopulateAsync(form, ct);
+        // selfservice.flows.login.style: identifier_first asks first-factor flows for the identifier first (refresh and aal2 stay unified).
+        var identifierFirst = !flow.Refresh && requestedAal == AssuranceLevels.Aal1 && Strategies.IdentifierFirst.IdentifierFirstStrategy.IsStyle(options);
+        foreach (var strategy in MethodsFor(flow))
+            await (identifierFirst ? strategy.PopulateIdentifierFirstIdentificationAsync(form, ct) : strategy.PopulateAsync(form, ct));
         if (flow.Refresh)
         {
             ui.Messages.Add(Messages.LoginReAuth());
@@ -177,7 +180,7 @@ public sealed class LoginFlows(
             return;
         }
         flow.Active = strategy.Name;
-        var submission = new LoginSubmission { Http = http, Flow = flow, Ui = ui, Body = body, Refusal = identity => Refusal(flow, identity), Current = current };
+        var submission = new LoginSubmission { Http = http, Flow = flow, Ui = ui, Body = body, Refusal = identity => Refusal(flow, identity), Current = current, Methods = [.. MethodsFor(flow)] };
         var identity = await strategy.AuthenticateAsync(submission, ct);
         if (identity is null)
         {

@@ -41,6 +41,18 @@ public sealed partial class CodeStrategy
         form.Ui.Nodes.Add(UiNodes.Submit("method", Name, Name, Messages.SendSignInCode()));
     }
 
+    /// <summary>
+    /// The identifier-first login's second screen: with passwordless codes anyone the identifier names may ask for one
+    /// (Kratos counts that as credentials found); an identifier naming no identity gets the button only when account
+    /// enumeration is mitigated. The identifier node is the identifier-first method's.
+    /// </summary>
+    public Task<bool> PopulateIdentifierFirstCredentialsAsync(LoginForm form, IdentifierFirstHint hint, CancellationToken ct)
+    {
+        if (Mfa || !Passwordless || (hint.Identity is null && !hint.MitigateEnumeration)) return Task.FromResult(false);
+        form.Ui.Nodes.Add(UiNodes.Submit("method", Name, Name, Messages.SendSignInCode()));
+        return Task.FromResult(true);
+    }
+
     public async Task<Identity?> AuthenticateAsync(LoginSubmission submission, CancellationToken ct)
     {
         var (flow, ui, body) = (submission.Flow, submission.Ui, submission.Body);

@@ -134,6 +134,24 @@ public sealed partial class OidcStrategy(
         return Task.CompletedTask;
     }
 
+    /// <summary>The identifier-first login's first screen: the same provider buttons as a unified login.</summary>
+    public Task PopulateIdentifierFirstIdentificationAsync(LoginForm form, CancellationToken ct) => PopulateAsync(form, ct);
+
+    /// <summary>
+    /// The identifier-first login's second screen (Kratos's oidc <c>PopulateLoginMethodIdentifierFirstCredentials</c>): the
+    /// buttons of the providers linked to the identity in place of all of them; none when it has no linked account; with
+    /// account enumeration mitigated the first screen's buttons stay as they are (and count as found).
+    /// </summary>
+    public Task<bool> PopulateIdentifierFirstCredentialsAsync(LoginForm form, IdentifierFirstHint hint, CancellationToken ct)
+    {
+        var linked = hint.Identity is null ? [] : LinkedAccounts(hint.Identity).Select(a => Provider(a.Provider)).OfType<OidcProviderOptions>().DistinctBy(p => p.Id).ToList();
+        if (hint.MitigateEnumeration) return Task.FromResult(true);
+        // Without an identity the first screen's buttons stay: this method cannot tell whether the person has an account there.
+        if (hint.Identity is not null) form.Ui.Nodes.RemoveAll(n => n["group"]?.GetValue<string>() == Group && n["attributes"]?["name"]?.GetValue<string>() == "provider");
+        foreach (var p in linked) form.Ui.Nodes.Add(UiNodes.Submit("provider", p.Id, Group, Messages.SignInWith(p.DisplayLabel, p.Id)));
+        return Task.FromResult(linked.Count > 0);
+    }
+
     public async Task<Identity?> AuthenticateAsync(LoginSubmission submission, CancellationToken ct)
     {
         if (!string.IsNullOrEmpty(FormBody.String(submission.Body, "id_token")))

@@ -29,6 +29,23 @@ public sealed partial class PasswordStrategy
         ui.Nodes.Add(UiNodes.Submit("method", Name, UiNodes.PasswordGroup, Messages.SignInWithPassword()));
     }
 
+    /// <summary>
+    /// The identifier-first login's second screen: the password field and button when the identity has a password — or,
+    /// with account enumeration mitigated, for every identifier (the identifier node is the identifier-first method's).
+    /// </summary>
+    public Task<bool> PopulateIdentifierFirstCredentialsAsync(LoginForm form, IdentifierFirstHint hint, CancellationToken ct)
+    {
+        var count = hint.Identity?.Credentials.Where(c => c.Type == CredentialTypes.Password).Sum(Kind.CountFirstFactor) ?? 0;
+        if (count > 0 || hint.MitigateEnumeration)
+        {
+            form.Ui.Nodes.Add(UiNodes.Input("password", "password", UiNodes.PasswordGroup, required: true, autocomplete: "current-password", label: Messages.LabelPassword()));
+            form.Ui.Nodes.Add(UiNodes.Submit("method", Name, UiNodes.PasswordGroup, Messages.SignInWithPassword()));
+        }
+        return Task.FromResult(count > 0);
+    }
+
+    private static readonly PasswordCredentials Kind = new();
+
     /// <summary>An identifier or address this process knows to be throttled gets its 429 before the flow is read.</summary>
     public Http.Errors.GatehouseError? RefusedBeforeFlow(HttpContext http, JsonObject body) =>
         Identifier(body) is { Length: > 0 } identifier && (FormBody.String(body, "password") ?? "").Length > 0
