@@ -24,6 +24,19 @@ public sealed class HydraUrlsOptions
 
     /// <summary>Where the browser goes after a logout that names no <c>post_logout_redirect_uri</c> (Hydra's <c>urls.post_logout_redirect</c>).</summary>
     public string? PostLogoutRedirect { get; set; }
+
+    /// <summary>Hydra's <c>urls.device</c>: the pages of the device authorization grant (RFC 8628).</summary>
+    public HydraDeviceUrlsOptions Device { get; set; } = new();
+}
+
+/// <summary>Hydra's <c>urls.device</c>.</summary>
+public sealed class HydraDeviceUrlsOptions
+{
+    /// <summary>The user-code page: <c>/oauth2/device/verify</c> sends the browser here with <c>?device_challenge=</c>. Unset: the built-in page.</summary>
+    public string? Verification { get; set; }
+
+    /// <summary>Where the browser ends after a device was authorized (<c>?client_id=</c>). Unset: the built-in "device done" page.</summary>
+    public string? Success { get; set; }
 }
 
 public sealed class HydraSelfUrlsOptions
@@ -56,6 +69,10 @@ public sealed class HydraTtlOptions
     /// <summary>How long a remembered login lasts at most (the login session cookie).</summary>
     [JsonConverter(typeof(DurationJsonConverter))]
     public TimeSpan AuthenticationSession { get; set; } = TimeSpan.FromHours(720);
+
+    /// <summary>How long a device code and its user code can be used (Hydra's <c>ttl.device_user_code</c>).</summary>
+    [JsonConverter(typeof(DurationJsonConverter))]
+    public TimeSpan DeviceUserCode { get; set; } = TimeSpan.FromMinutes(10);
 }
 
 /// <summary>Hydra's <c>oauth2</c> key (the parts Gatehouse reads).</summary>
@@ -65,6 +82,9 @@ public sealed class HydraOAuth2Options
 
     /// <summary>Gatehouse addition: the built-in consent page (used when <c>urls.consent</c> is not set).</summary>
     public BuiltInConsentOptions Consent { get; set; } = new();
+
+    /// <summary>Hydra's <c>oauth2.device_authorization</c>: polling interval and user-code shape.</summary>
+    public DeviceAuthorizationOptions DeviceAuthorization { get; set; } = new();
 
     /// <summary>Custom claims of <c>session.access_token</c> copied to the top level of JWT access tokens (reserved claims excepted).</summary>
     public List<string> AllowedTopLevelClaims { get; set; } = [];
@@ -132,4 +152,25 @@ public sealed class HydraPkceOptions
     /// true (issue 14: "S256; required for public clients"), as OAuth 2.1 and RFC 9700 require.
     /// </summary>
     public bool EnforcedForPublicClients { get; set; } = true;
+}
+
+/// <summary>Hydra's <c>oauth2.device_authorization</c>.</summary>
+public sealed class DeviceAuthorizationOptions
+{
+    /// <summary>The <c>interval</c> devices are told to wait between polls; a faster poll is answered <c>slow_down</c>.</summary>
+    [JsonConverter(typeof(DurationJsonConverter))]
+    public TimeSpan TokenPollingInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    public DeviceUserCodeOptions UserCode { get; set; } = new();
+}
+
+/// <summary>Hydra's <c>oauth2.device_authorization.user_code</c>: a preset, or a length with a character set.</summary>
+public sealed class DeviceUserCodeOptions
+{
+    /// <summary><c>high</c> (8 of 50 unambiguous letters and digits, the default), <c>medium</c> (8 upper-case letters) or <c>low</c> (9 digits).</summary>
+    public string? EntropyPreset { get; set; }
+
+    public int? Length { get; set; }
+
+    public string? CharacterSet { get; set; }
 }

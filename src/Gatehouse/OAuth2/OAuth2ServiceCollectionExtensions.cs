@@ -37,6 +37,7 @@ public static class OAuth2ServiceCollectionExtensions
         services.TryAddScoped<BuiltInConsent>();
         services.TryAddScoped<OAuth2SessionsAdmin>();
         services.TryAddScoped<LogoutService>();
+        services.TryAddScoped<Device.DeviceFlowService>();
         services.TryAddSingleton<BackChannelLogout>();
         // Logout tokens go only to the registered URL: redirects are not followed (Hydra's client does not either).
         services.AddHttpClient(BackChannelLogout.ClientName, c => c.Timeout = BackChannelLogout.Timeout)
@@ -69,6 +70,7 @@ public static class OAuth2ServiceCollectionExtensions
         group.MapOAuth2SessionsAdmin();
         group.MapLogoutAdmin();
         Trust.TrustEndpoints.MapTrustAdmin(group);
+        Device.DeviceEndpoints.MapDeviceAdmin(group);
         return admin;
     }
 
@@ -82,6 +84,7 @@ public static class OAuth2ServiceCollectionExtensions
         group.MapAuthorizeEndpoint();
         group.MapUserinfo();
         group.MapLogoutPublic();
+        Device.DeviceEndpoints.MapDevicePublic(group);
         return root;
     }
 }

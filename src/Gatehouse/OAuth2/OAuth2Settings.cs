@@ -107,6 +107,39 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
     /// <summary>Whether the login/consent CSRF cookies are <c>Secure</c> (Gatehouse's one cookie rule).</summary>
     public bool SecureCookies { get; init; } = true;
 
+    /// <summary><c>urls.device.verification</c>; null when not configured.</summary>
+    public string? DeviceVerificationUrl { get; init; }
+
+    /// <summary>The built-in user-code page used when <c>urls.device.verification</c> is not set; null when the built-in pages are off.</summary>
+    public string? BuiltInDeviceVerificationUrl { get; init; }
+
+    /// <summary>Where the browser goes with a device challenge: <c>urls.device.verification</c>, else the built-in page (if the pages are on).</summary>
+    public string? EffectiveDeviceVerificationUrl => DeviceVerificationUrl ?? BuiltInDeviceVerificationUrl;
+
+    /// <summary>
+    /// Where the browser ends after authorizing a device: <c>urls.device.success</c>, else the built-in "device done" page,
+    /// else (pages off) Kratos's default return URL.
+    /// </summary>
+    public string DeviceSuccessUrl { get; init; } = issuer.TrimEnd('/') + "/";
+
+    /// <summary>Hydra's <c>ttl.device_user_code</c>.</summary>
+    public TimeSpan DeviceUserCodeLifespan { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Hydra's <c>oauth2.device_authorization.token_polling_interval</c>, in whole seconds (at least 1).</summary>
+    public int DevicePollingInterval { get; init; } = 5;
+
+    /// <summary>The user code's length (<c>oauth2.device_authorization.user_code</c>).</summary>
+    public int UserCodeLength { get; init; } = 8;
+
+    /// <summary>The user code's characters (<c>oauth2.device_authorization.user_code</c>).</summary>
+    public string UserCodeSymbols { get; init; } = UserCodePresets.High;
+
+    /// <summary>The built-in user-code page's path on the public listener.</summary>
+    public const string BuiltInDevicePath = "/ui/device";
+
+    /// <summary>The built-in "device done" page's path on the public listener.</summary>
+    public const string BuiltInDeviceDonePath = "/ui/device/done";
+
     /// <summary>The built-in consent page's path on the public listener.</summary>
     public const string BuiltInConsentPath = "/ui/consent";
 
@@ -140,6 +173,14 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
         AuthCodeLifespan = options.Ttl.AuthCode,
         AuthenticationSessionLifespan = options.Ttl.AuthenticationSession,
         LoginConsentRequestLifespan = options.Ttl.LoginConsentRequest,
+        DeviceVerificationUrl = options.Urls.Device.Verification,
+        BuiltInDeviceVerificationUrl = options.Ui.Enabled ? ReturnUrlPolicy.PublicBaseUrl(options).TrimEnd('/') + BuiltInDevicePath : null,
+        DeviceSuccessUrl = options.Urls.Device.Success
+            ?? (options.Ui.Enabled ? ReturnUrlPolicy.PublicBaseUrl(options).TrimEnd('/') + BuiltInDeviceDonePath : new ReturnUrlPolicy(options).DefaultReturnUrl),
+        DeviceUserCodeLifespan = options.Ttl.DeviceUserCode,
+        DevicePollingInterval = (int)Math.Clamp(Math.Ceiling(options.Oauth2.DeviceAuthorization.TokenPollingInterval.TotalSeconds), 1, 3600),
+        UserCodeLength = UserCodePresets.Length(options.Oauth2.DeviceAuthorization.UserCode),
+        UserCodeSymbols = UserCodePresets.Symbols(options.Oauth2.DeviceAuthorization.UserCode),
         PkceEnforced = options.Oauth2.Pkce.Enforced,
         PkceEnforcedForPublicClients = options.Oauth2.Pkce.EnforcedForPublicClients,
         SecureCookies = CookieSecurity.Secure(options),
@@ -152,4 +193,22 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
         JwtGrantIatOptional = options.Oauth2.Grant.Jwt.IatOptional,
         JwtGrantMaxTtl = options.Oauth2.Grant.Jwt.MaxTtl,
     };
+}
+
+/// <summary>Hydra's user-code presets (<c>oauth2.device_authorization.user_code.entropy_preset</c>, ory/x <c>randx</c> alphabets).</summary>
+public static class UserCodePresets
+{
+    /// <summary><c>high</c>: letters and digits without the look-alikes <c>0Oo1IlB8S5Z2</c> (randx <c>AlphaNumNoAmbiguous</c>).</summary>
+    public const string High = "abcdefghijkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY34679";
+
+    /// <summary><c>medium</c>: upper-case letters.</summary>
+    public const string Medium = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+    /// <summary><c>low</c>: digits.</summary>
+    public const string Low = "0123456789";
+
+    public static int Length(DeviceUserCodeOptions o) => o.Length is int l && l > 0 && !string.IsNullOrEmpty(o.CharacterSet) ? l : o.EntropyPreset == "low" ? 9 : 8;
+
+    public static string Symbols(DeviceUserCodeOptions o) =>
+        o.Length is > 0 && !string.IsNullOrEmpty(o.CharacterSet) ? new string([.. o.CharacterSet.Distinct()]) : o.EntropyPreset switch { "medium" => Medium, "low" => Low, _ => High };
 }

@@ -21,8 +21,12 @@ public sealed class DiscoveryTests
         Assert.Equal(issuer + "oauth2/revoke", doc["revocation_endpoint"]!.GetValue<string>());
         Assert.Equal(["RS256"], doc["id_token_signing_alg_values_supported"]!.AsArray().Select(a => a!.GetValue<string>()));
         Assert.Equal(["public"], doc["subject_types_supported"]!.AsArray().Select(a => a!.GetValue<string>()));
-        // Nothing that is not served: no device flow, registration, implicit grant, plain PKCE.
-        foreach (var absent in new[] { "device_authorization_endpoint", "registration_endpoint", "credentials_endpoint_draft_00" })
+        // The device flow (RFC 8628) is served, right after the authorization endpoint as in Hydra.
+        Assert.Equal(issuer + "oauth2/device/auth", doc["device_authorization_endpoint"]!.GetValue<string>());
+        Assert.Equal(["issuer", "authorization_endpoint", "device_authorization_endpoint"], doc.Select(kv => kv.Key).Take(3));
+        Assert.Contains("urn:ietf:params:oauth:grant-type:device_code", doc["grant_types_supported"]!.AsArray().Select(a => a!.GetValue<string>()));
+        // Nothing that is not served: no registration, implicit grant, plain PKCE.
+        foreach (var absent in new[] { "registration_endpoint", "credentials_endpoint_draft_00" })
             Assert.Null(doc[absent]);
         // private_key_jwt is served (issue 14), in Hydra's order.
         Assert.Equal(["client_secret_post", "client_secret_basic", "private_key_jwt", "none"], doc["token_endpoint_auth_methods_supported"]!.AsArray().Select(a => a!.GetValue<string>()));

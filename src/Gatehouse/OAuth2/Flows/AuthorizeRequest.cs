@@ -39,6 +39,12 @@ public sealed record AuthorizeRequest
     /// <summary>The request as the browser sent it (Hydra's <c>request_url</c>).</summary>
     public string RequestUrl { get; init; } = "";
 
+    /// <summary>
+    /// Set for the login and consent of a device authorization (RFC 8628): the flow belongs to
+    /// <c>/oauth2/device/verify</c>, not <c>/oauth2/auth</c>, and ends at the device request instead of a redirect URI.
+    /// </summary>
+    public Guid? DeviceRequestId { get; init; }
+
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     public string Serialize() => JsonSerializer.Serialize(this, Json);

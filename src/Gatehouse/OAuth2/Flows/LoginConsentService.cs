@@ -16,7 +16,7 @@ namespace Gatehouse.OAuth2.Flows;
 /// the authorization code is issued. Every challenge and verifier is a random string of which only the hash is stored;
 /// each step spends the previous one by a state change that only one request can make.
 /// </summary>
-public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientService clients, OAuth2TokenService tokens, OAuth2Settings settings, IdTokenHints hints, TimeProvider time)
+public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientService clients, OAuth2TokenService tokens, OAuth2Settings settings, IdTokenHints hints, TimeProvider time, Device.IOAuth2DeviceStore devices)
 {
     /// <summary>A redirect the browser is sent to, with the cookies to set (or clear) on the way.</summary>
     public sealed record Redirect(string Location, params IReadOnlyList<Cookie> Cookies);
@@ -197,11 +197,13 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
     /// Back from the login app: spends the login verifier, remembers the login for the browser when the login app said so
     /// (the <see cref="SessionCookie"/>), and sends the browser to the consent app (or the error to the client).
     /// </summary>
-    public async Task<Redirect> HandleLoginVerifierAsync(string verifier, Func<string, string?> cookie, CancellationToken ct)
+    /// <param name="device">The verifier arrived at <c>/oauth2/device/verify</c>: only a device authorization's flow is accepted there, and only there.</param>
+    public async Task<Redirect> HandleLoginVerifierAsync(string verifier, Func<string, string?> cookie, CancellationToken ct, bool device = false)
     {
-        var flow = await flows.FindByLoginVerifierAsync(Hash(verifier), ct)
-            ?? throw AuthorizeError.Untrusted(OAuth2Error.InvalidRequest("The login verifier has already been used, has not been granted, or is invalid."));
-        var request = AuthorizeRequest.Load(flow.Request);
+        var flow = await flows.FindByLoginVerifierAsync(Hash(verifier), ct);
+        var request = flow is null ? null : AuthorizeRequest.Load(flow.Request);
+        if (flow is null || request!.DeviceRequestId.HasValue != device)
+            throw AuthorizeError.Untrusted(OAuth2Error.InvalidRequest("The login verifier has already been used, has not been granted, or is invalid."));
         var to = await SpendableAsync(flow, request, "login", OAuth2FlowState.LoginUnused, OAuth2FlowState.LoginError, flow.Login, ct);
         var login = Parse(flow.Login);
         CheckCsrf(login, cookie(CsrfCookie("login", flow.ClientId)), to);
@@ -228,7 +230,8 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
 
         // Consent: remembered consents that cover every requested scope and audience let the consent app skip asking.
         var consentSkip = false;
-        if (!request.Prompt.Contains("consent") && await flows.FindRememberedConsentAsync(flow.ClientId, flow.Subject, Now(), ct) is { } remembered)
+        // A device is never authorized from a remembered consent: the user confirms each device (Hydra, for public clients).
+        if (!request.Prompt.Contains("consent") && !device && await flows.FindRememberedConsentAsync(flow.ClientId, flow.Subject, Now(), ct) is { } remembered)
         {
             var granted = Parse(remembered.Consent);
             var scopes = granted["grant_scope"]?.AsArray().Select(x => x!.GetValue<string>()).ToArray() ?? [];
@@ -384,9 +387,29 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
     /// <summary>Back from the consent app: spends the consent verifier and sends the browser to the client with the code.</summary>
     public async Task<Redirect> HandleConsentVerifierAsync(string verifier, Func<string, string?> cookie, CancellationToken ct)
     {
-        var flow = await flows.FindByConsentVerifierAsync(Hash(verifier), ct)
-            ?? throw AuthorizeError.Untrusted(OAuth2Error.InvalidRequest("The consent verifier has already been used, has not been granted, or is invalid."));
-        var request = AuthorizeRequest.Load(flow.Request);
+        var (flow, request, client, scope, audience) = await SpendConsentVerifierAsync(verifier, cookie, device: false, ct);
+        var lifespan = settings.AuthCodeLifespan;
+        var code = tokens.New(OAuth2TokenKinds.AuthorizationCode, flow.Pk, client.ClientId, flow.Subject, scope, audience, null, lifespan);
+        await tokens.AddAsync([code.Row], ct);
+        var location = WithQuery(request.RedirectUri, "code", code.Token);
+        location = WithQuery(location, "scope", string.Join(' ', scope));
+        location = WithQuery(location, "state", request.State);
+        return new Redirect(location);
+    }
+
+    /// <summary>A spent consent verifier: the flow and what the consent granted.</summary>
+    public sealed record SpentConsent(OAuth2Flow Flow, AuthorizeRequest Request, OAuth2ClientService.Loaded Client, string[] Scope, string[] Audience);
+
+    /// <summary>
+    /// Spends the consent verifier (once, from the browser holding the consent CSRF cookie) and answers what was granted;
+    /// a rejected consent delivers its error. <paramref name="device"/> as for <see cref="HandleLoginVerifierAsync"/>.
+    /// </summary>
+    public async Task<SpentConsent> SpendConsentVerifierAsync(string verifier, Func<string, string?> cookie, bool device, CancellationToken ct)
+    {
+        var flow = await flows.FindByConsentVerifierAsync(Hash(verifier), ct);
+        var request = flow is null ? null : AuthorizeRequest.Load(flow.Request);
+        if (flow is null || request!.DeviceRequestId.HasValue != device)
+            throw AuthorizeError.Untrusted(OAuth2Error.InvalidRequest("The consent verifier has already been used, has not been granted, or is invalid."));
         var to = await SpendableAsync(flow, request, "consent", OAuth2FlowState.ConsentUnused, OAuth2FlowState.ConsentError, flow.Consent, ct);
         CheckCsrf(Parse(flow.Consent), cookie(CsrfCookie("consent", flow.ClientId)), to);
         var client = await clients.FindAsync(flow.ClientId, ct) ?? throw new AuthorizeError(ClientAuthenticator.InvalidClient("The requested OAuth 2.0 Client does not exist."), to);
@@ -396,14 +419,7 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
         var audience = consent["grant_access_token_audience"]!.AsArray().Select(x => x!.GetValue<string>()).ToArray();
         flow.State = OAuth2FlowState.ConsentUsed;
         if (!await flows.UpdateAsync(flow, OAuth2FlowState.ConsentUnused, ct)) throw new AuthorizeError(VerifierUsed("consent"), to);
-
-        var lifespan = settings.AuthCodeLifespan;
-        var code = tokens.New(OAuth2TokenKinds.AuthorizationCode, flow.Pk, client.ClientId, flow.Subject, scope, audience, null, lifespan);
-        await tokens.AddAsync([code.Row], ct);
-        var location = WithQuery(request.RedirectUri, "code", code.Token);
-        location = WithQuery(location, "scope", string.Join(' ', scope));
-        location = WithQuery(location, "state", request.State);
-        return new Redirect(location);
+        return new SpentConsent(flow, request, client, scope, audience);
     }
 
     /// <summary>The grant's flow (the request id of a code or token), for the token endpoint and userinfo.</summary>
@@ -440,6 +456,9 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
             var denied = Parse(answer)["error"]!.AsObject();
             flow.State = OAuth2FlowState.Done;
             if (!await flows.UpdateAsync(flow, rejected, ct)) throw new AuthorizeError(VerifierUsed(which), to);
+            // A device polling for this request learns of the denial (access_denied, RFC 8628 3.5).
+            if (request.DeviceRequestId is { } deviceRequest)
+                await devices.ChangeRequestStateAsync(deviceRequest, Device.OAuth2DeviceRequestState.Pending, Device.OAuth2DeviceRequestState.Denied, flow.Pk, ct);
             throw new AuthorizeError(Denial(denied), to);
         }
         if (flow.ExpiresAt <= Now()) throw new AuthorizeError(OAuth2Error.InvalidRequest($"The {which} request has expired, please try again."), to);

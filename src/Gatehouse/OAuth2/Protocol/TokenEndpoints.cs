@@ -19,7 +19,7 @@ public static class TokenEndpoints
     }
 
     private static async Task Exchange(HttpContext http, ClientAuthenticator authenticator, OAuth2TokenService tokens, OAuth2Settings settings, AuthorizationCodeGrant codes, RefreshTokenGrant refreshes,
-        Trust.JwtBearerGrant jwtBearer)
+        Trust.JwtBearerGrant jwtBearer, Device.DeviceFlowService devices)
     {
         var form = await ReadFormAsync(http);
         var grantType = form["grant_type"].ToString();
@@ -32,6 +32,7 @@ public static class TokenEndpoints
             "authorization_code" => await codes.ExchangeAsync(client, form, http.RequestAborted),
             "refresh_token" => await refreshes.ExchangeAsync(client, form, http.RequestAborted),
             Trust.JwtBearerGrant.GrantType => await jwtBearer.ExchangeAsync(client, form, http.RequestAborted),
+            Device.DeviceFlowService.GrantType => await devices.ExchangeAsync(client, form, http.RequestAborted),
             _ => throw new OAuth2Error(400, "unsupported_grant_type", "The authorization grant type is not supported by the authorization server.",
                 $"The grant type '{grantType}' is not supported."),
         };

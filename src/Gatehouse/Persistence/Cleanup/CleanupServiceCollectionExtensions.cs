@@ -19,6 +19,8 @@ public static class CleanupServiceCollectionExtensions
         services.AddExpiredDataCleaner<ExpiredOAuth2LogoutRequestsCleaner>();
         services.AddExpiredDataCleaner<ExpiredOAuth2JwtAssertionsCleaner>();
         services.AddExpiredDataCleaner<ExpiredOAuth2TrustedJwtIssuersCleaner>();
+        services.AddExpiredDataCleaner<ExpiredOAuth2DeviceRequestsCleaner>();
+        services.AddExpiredDataCleaner<ExpiredOAuth2DeviceChallengesCleaner>();
         return services;
     }
 

@@ -22,6 +22,7 @@ public static class StoresServiceCollectionExtensions
         services.TryAddScoped<OAuth2.Trust.ITrustedJwtIssuerStore, EfTrustedJwtIssuerStore>();
         services.TryAddScoped<OAuth2.Clients.IOAuth2ClientStore, EfOAuth2ClientStore>();
         services.TryAddScoped<OAuth2.Flows.IOAuth2FlowStore, EfOAuth2FlowStore>();
+        services.TryAddScoped<OAuth2.Device.IOAuth2DeviceStore, EfOAuth2DeviceStore>();
         return services;
     }
 }
