@@ -27,6 +27,12 @@ public static class UiEndpoints
     /// <summary>The OAuth2 provider's built-in logout page (<see cref="LogoutPage"/>).</summary>
     public const string Logout = OAuth2.OAuth2Settings.BuiltInLogoutPath;
 
+    /// <summary>The OAuth2 provider's built-in user-code page of the device flow (<see cref="DevicePage"/>).</summary>
+    public const string Device = OAuth2.OAuth2Settings.BuiltInDevicePath;
+
+    /// <summary>The built-in page the device flow ends at (<see cref="DevicePage.DoneAsync"/>).</summary>
+    public const string DeviceDone = OAuth2.OAuth2Settings.BuiltInDeviceDonePath;
+
     /// <summary>Only with <c>--dev</c>: the mail the courier queued (see <see cref="DevMailboxPages"/>).</summary>
     public const string DevMailbox = "/ui/dev/mailbox";
 
@@ -43,6 +49,7 @@ public static class UiEndpoints
         services.TryAddScoped<UiPages>();
         services.TryAddScoped<ConsentPage>();
         services.TryAddScoped<LogoutPage>();
+        services.TryAddScoped<DevicePage>();
         if (options.Dev) services.TryAddScoped<DevMailboxPages>();
         return services;
     }
@@ -63,6 +70,9 @@ public static class UiEndpoints
         root.MapPost(Consent, (HttpContext http, ConsentPage page) => page.SubmitAsync(http));
         root.MapGet(Logout, (HttpContext http, LogoutPage page) => page.ShowAsync(http));
         root.MapPost(Logout, (HttpContext http, LogoutPage page) => page.SubmitAsync(http));
+        root.MapGet(Device, (HttpContext http, DevicePage page) => page.ShowAsync(http));
+        root.MapPost(Device, (HttpContext http, DevicePage page) => page.SubmitAsync(http));
+        root.MapGet(DeviceDone, (HttpContext http, DevicePage page) => page.DoneAsync(http));
         root.MapGet(Error, (HttpContext http, UiErrorPage page, SelfService.Errors.SelfServiceErrors errors) => page.ShowAsync(http, errors));
         // A newcomer opening the public base URL lands on the pages (Kratos has no page there: 404 without the UI).
         root.MapGet("/", (HttpContext http) => FlowService.Redirect(http, ReturnUrlPolicy.PublicBaseUrl(options).TrimEnd('/') + Welcome));

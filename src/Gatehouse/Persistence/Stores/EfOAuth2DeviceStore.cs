@@ -40,12 +40,22 @@ public sealed class EfOAuth2DeviceStore(GatehouseDbContext db) : IOAuth2DeviceSt
 
     public async Task<bool> PollAsync(Guid pk, DateTime now, CancellationToken ct)
     {
-        // In time: the next poll is due one interval from now. Too early: slow_down, and the interval grows by 5 s.
-        var inTime = await db.OAuth2DeviceRequests.Where(r => r.Pk == pk && (r.NextPollAt == null || r.NextPollAt <= now))
-            .ExecuteUpdateAsync(s => s.SetProperty(r => r.NextPollAt, r => now.AddSeconds(r.PollInterval)), ct) == 1;
-        if (inTime) return true;
-        await db.OAuth2DeviceRequests.Where(r => r.Pk == pk)
-            .ExecuteUpdateAsync(s => s.SetProperty(r => r.PollInterval, r => r.PollInterval + 5).SetProperty(r => r.NextPollAt, r => now.AddSeconds(r.PollInterval + 5)), ct);
+        var row = await db.OAuth2DeviceRequests.AsNoTracking().Where(r => r.Pk == pk).Select(r => new { r.NextPollAt, r.PollInterval }).FirstOrDefaultAsync(ct);
+        if (row is null) return false;
+        var previous = row.NextPollAt;
+        if (previous is null || previous <= now)
+        {
+            // In time: the next poll is due one interval from now. A concurrent poll that changed the row first wins;
+            // this one came too early then.
+            var next = now.AddSeconds(row.PollInterval);
+            return await db.OAuth2DeviceRequests.Where(r => r.Pk == pk && r.NextPollAt == previous)
+                .ExecuteUpdateAsync(s => s.SetProperty(r => r.NextPollAt, next), ct) == 1;
+        }
+        // Too early: slow_down, and this device's interval grows by 5 s (RFC 8628 3.5).
+        var interval = row.PollInterval + 5;
+        var due = now.AddSeconds(interval);
+        await db.OAuth2DeviceRequests.Where(r => r.Pk == pk && r.PollInterval == row.PollInterval)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.PollInterval, interval).SetProperty(r => r.NextPollAt, due), ct);
         return false;
     }
 
