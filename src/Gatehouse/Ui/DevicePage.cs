@@ -54,9 +54,9 @@ public sealed partial class DevicePage(DeviceFlowService devices, OAuth2ClientSe
             var answer = await devices.AcceptUserCodeAsync(challenge, new JsonObject { ["user_code"] = userCode }, http.RequestAborted);
             FlowService.Redirect(http, answer.Body["redirect_to"]!.GetValue<string>());
         }
-        catch (OAuth2Error e) when (e.StatusCode == 404)
+        catch (OAuth2Error e) when (e.StatusCode is 401 or 404)
         {
-            await errors.WriteAsync(http, 404, e.Error, text["device.expired"], null);
+            await errors.WriteAsync(http, e.StatusCode, e.Error, text["device.expired"], null);
         }
         catch (OAuth2Error e) when (e.StatusCode == 400)
         {

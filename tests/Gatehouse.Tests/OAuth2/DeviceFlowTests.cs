@@ -225,6 +225,12 @@ public sealed class DeviceFlowTests
         var cleaned = await s.Services.GetRequiredService<Gatehouse.Persistence.Cleanup.DatabaseCleanup>().RunAsync(TimeSpan.Zero, 10, TimeSpan.Zero, null, TestContext.Current.CancellationToken);
         Assert.Contains(cleaned.Tables, t => t.Name == "expired OAuth2 device authorizations" && t.Deleted == 1);
         await (await PollAsync(s, id, fresh["device_code"]!.GetValue<string>())).OAuth2Error(HttpStatusCode.BadRequest, "authorization_pending");
+
+        // A device challenge lives ttl.login_consent_request (30m): later it is Hydra's 401.
+        var late = await DeviceChallengeAsync(b);
+        clock.Advance(TimeSpan.FromMinutes(31));
+        var lateAnswer = await (await AcceptUserCodeAsync(s, late, $$"""{"user_code":"{{fresh["user_code"]}}"}""")).OAuth2Error(HttpStatusCode.Unauthorized, "request_unauthorized");
+        Assert.EndsWith("The device request has expired, please try again.", lateAnswer["error_description"]!.GetValue<string>());
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]

@@ -149,7 +149,9 @@ public sealed class DeviceFlowService(IOAuth2DeviceStore store, LoginConsentServ
         if (userCode.Length == 0) throw OAuth2Error.InvalidRequest("Field 'user_code' must not be empty.");
 
         var found = challenge.Length > 200 ? null : await store.FindChallengeAsync(Hash(challenge), ct);
-        if (found is null || found.ExpiresAt <= Now()) throw OAuth2Error.NotFoundResource();
+        if (found is null) throw OAuth2Error.NotFoundResource();
+        if (found.ExpiresAt <= Now())
+            throw new OAuth2Error(401, "request_unauthorized", "The request could not be authorized. Check that you provided valid credentials in the right format.", "The device request has expired, please try again.");
         if (found.State == 2) throw OAuth2Error.InvalidRequest("The device challenge has already been used.");
         if (!await store.TakeAttemptAsync(found.Pk, MaxUserCodeAttempts, ct))
             throw OAuth2Error.InvalidRequest($"Too many user codes were tried for this device challenge; open {settings.Endpoint(VerifyPath)} again.");
