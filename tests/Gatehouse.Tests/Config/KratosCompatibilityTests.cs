@@ -25,7 +25,9 @@ public sealed class KratosCompatibilityTests
         "oauth2.pkce.enforced", "oauth2.pkce.enforced_for_public_clients",
         "oauth2.allowed_top_level_claims", "oauth2.mirror_top_level_claims", "oauth2.exclude_not_before_claim",
         "oauth2.grant.jwt.jti_optional", "oauth2.grant.jwt.iat_optional", "oauth2.grant.jwt.max_ttl",
-        "strategies.access_token", "strategies.jwt.scope_claim"];
+        "strategies.access_token", "strategies.jwt.scope_claim",
+        "urls.device.verification", "urls.device.success", "ttl.device_user_code",
+        "oauth2.device_authorization.token_polling_interval", "oauth2.device_authorization.user_code"];
 
     // Keys whose type deliberately differs: Kratos declares the cookie "secure" flags as strings but reads them as booleans.
     private static readonly HashSet<string> TypeDifferences = ["cookies.secure", "session.cookie.secure"];
