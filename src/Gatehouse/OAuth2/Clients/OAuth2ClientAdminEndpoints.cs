@@ -38,19 +38,7 @@ public static class OAuth2ClientAdminEndpoints
     private static async Task List(HttpContext http, OAuth2ClientService clients)
     {
         var q = http.Request.Query;
-        int size;
-        try
-        {
-            size = KeysetPage.ParseSize(q, OAuth2ClientService.DefaultPageSize, OAuth2ClientService.MaxPageSize);
-        }
-        catch (GatehouseError e)
-        {
-            throw OAuth2Error.BadRequest($"Unable to parse pagination parameters: {e.Reason}");
-        }
-        var token = q["page_token"].ToString();
-        var after = Guid.Empty;
-        if (token.Length > 0 && !Guid.TryParse(token, out after))
-            throw OAuth2Error.BadRequest($"Unable to parse pagination parameters: {KeysetPage.InvalidToken}");
+        var (size, after) = OAuth2Paging.Parse(q, OAuth2ClientService.DefaultPageSize, OAuth2ClientService.MaxPageSize);
         var page = await clients.ListAsync(size, after, q["client_name"].ToString(), q["owner"].ToString(), http.RequestAborted);
         KeysetPage.WriteLinkHeader(http, size, Guid.Empty.ToString(), page.Next?.ToString());
         await HttpJson.WriteAsync(http, 200, new JsonArray([.. page.Items.Select(c => (JsonNode)c.ToJson())]));

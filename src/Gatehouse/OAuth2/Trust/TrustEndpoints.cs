@@ -40,19 +40,7 @@ public static class TrustEndpoints
     private static async Task List(HttpContext http, TrustedJwtIssuerService trusts)
     {
         var q = http.Request.Query;
-        int size;
-        try
-        {
-            size = KeysetPage.ParseSize(q, TrustedJwtIssuerService.DefaultPageSize, TrustedJwtIssuerService.MaxPageSize);
-        }
-        catch (GatehouseError e)
-        {
-            throw OAuth2Error.BadRequest($"Unable to parse pagination parameters: {e.Reason}");
-        }
-        var token = q["page_token"].ToString();
-        var after = Guid.Empty;
-        if (token.Length > 0 && !Guid.TryParse(token, out after))
-            throw OAuth2Error.BadRequest($"Unable to parse pagination parameters: {KeysetPage.InvalidToken}");
+        var (size, after) = OAuth2Paging.Parse(q, TrustedJwtIssuerService.DefaultPageSize, TrustedJwtIssuerService.MaxPageSize);
         var (items, next) = await trusts.ListAsync(size, after, q["issuer"].ToString(), http.RequestAborted);
         KeysetPage.WriteLinkHeader(http, size, Guid.Empty.ToString(), next?.ToString());
         await HttpJson.WriteAsync(http, 200, new JsonArray([.. items.Select(t => (JsonNode)TrustedJwtIssuerService.ToJson(t))]));
