@@ -57,7 +57,24 @@ public sealed class TestServer : IAsyncDisposable
 
     public static async Task<TestServer> StartAsync(string provider, Action<GatehouseOptions>? configure = null, Action<IServiceCollection>? configureServices = null)
     {
-        var options = new GatehouseOptions { Dsn = await Db.NewDsnAsync(provider), Dev = false };
+        var dsn = await Db.NewDsnAsync(provider);
+        // FreePort releases the port before Kestrel binds it, so another test can take it in between; a bind that
+        // loses that race is retried on fresh ports.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnFreePortsAsync(dsn, configure, configureServices);
+            }
+            catch (IOException e) when (attempt < 5 && e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+            {
+            }
+        }
+    }
+
+    private static async Task<TestServer> StartOnFreePortsAsync(string dsn, Action<GatehouseOptions>? configure, Action<IServiceCollection>? configureServices)
+    {
+        var options = new GatehouseOptions { Dsn = dsn, Dev = false };
         options.Serve.Public.Port = FreePort();
         options.Serve.Admin.Port = FreePort();
         options.Serve.Public.BaseUrl = $"http://127.0.0.1:{options.Serve.Public.Port}/";
@@ -75,7 +92,15 @@ public sealed class TestServer : IAsyncDisposable
         var schemas = await IdentitySchemaRegistry.LoadAsync(options.Identity, http, AppContext.BaseDirectory, CancellationToken.None);
         var app = GatehouseApp.Build(options, schemas, configureServices);
         await app.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync();
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
         string key;
         await using (var scope = app.Services.CreateAsyncScope())
         {
