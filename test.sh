@@ -10,6 +10,8 @@ dotnet test Gatehouse.slnx 2>&1 | tee "$dotnet_log"
 dotnet_rc=${PIPESTATUS[0]}
 dn_passed=$(grep -E '^\s+succeeded:' "$dotnet_log" | awk '{s+=$2} END {print s+0}')
 dn_failed=$(grep -E '^\s+failed:' "$dotnet_log" | awk '{s+=$2} END {print s+0}')
+# The names of failed tests, repeated just above the closing line so that a log's tail says what failed.
+failures=$(grep -E '^failed ' "$dotnet_log" | sed 's/^/xunit: /')
 rm -f "$dotnet_log"
 
 e2e_passed=0; e2e_failed=0; e2e_rc=0
@@ -19,9 +21,15 @@ if [ -d tests/e2e ]; then
   e2e_rc=${PIPESTATUS[0]}
   e2e_passed=$(grep -E '^# pass ' "$e2e_log" | awk '{s+=$3} END {print s+0}')
   e2e_failed=$(grep -E '^# fail ' "$e2e_log" | awk '{s+=$3} END {print s+0}')
+  e2e_failures=$(awk '/^# e2e on /{db=$4} /^[[:space:]]*not ok /{sub(/^[[:space:]]*/, ""); print "e2e (" db "): " $0}' "$e2e_log")
+  [ -n "$e2e_failures" ] && failures=$(printf '%s\n%s' "$failures" "$e2e_failures")
   rm -f "$e2e_log"
 fi
 
+if [ -n "$(echo "$failures" | tr -d '[:space:]')" ]; then
+  echo "Failed tests:"
+  echo "$failures" | sed '/^$/d' | head -200
+fi
 passed=$((dn_passed + e2e_passed))
 failed=$((dn_failed + e2e_failed))
 if [ "$dotnet_rc" -ne 0 ] || [ "$e2e_rc" -ne 0 ]; then
