@@ -125,11 +125,8 @@ public sealed class DynamicClientRegistrationOptions
     /// <summary>Serve <c>/oauth2/register</c> (off by default, as in Hydra: anyone can then create clients).</summary>
     public bool Enabled { get; set; }
 
-    /// <summary>
-    /// The scope of clients registered without one (Hydra applies it to admin-created clients too); null: Hydra's default
-    /// <c>offline_access offline openid</c>.
-    /// </summary>
-    public List<string>? DefaultScope { get; set; }
+    /// <summary>The scope of clients created without one (Hydra applies it to admin-created clients too).</summary>
+    public List<string> DefaultScope { get; set; } = ["offline_access", "offline", "openid"];
 }
 
 /// <summary>Hydra's <c>strategies</c> key.</summary>

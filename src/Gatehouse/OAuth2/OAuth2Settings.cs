@@ -199,7 +199,7 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
         JwtGrantIatOptional = options.Oauth2.Grant.Jwt.IatOptional,
         JwtGrantMaxTtl = options.Oauth2.Grant.Jwt.MaxTtl,
         DynamicClientRegistration = options.Oidc.DynamicClientRegistration.Enabled,
-        DefaultClientScope = options.Oidc.DynamicClientRegistration.DefaultScope ?? [.. Clients.OAuth2ClientDocument.DefaultScope],
+        DefaultClientScope = [.. options.Oidc.DynamicClientRegistration.DefaultScope],
     };
 }
 

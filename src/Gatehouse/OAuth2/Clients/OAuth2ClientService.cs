@@ -285,7 +285,13 @@ public sealed class OAuth2ClientService(IOAuth2ClientStore store, ClientSecretHa
         if (doc.SkipConsent) throw ClientInvalidRequest("\"skip_consent\" cannot be set for dynamic client registration");
         if (doc.SkipLogoutConsent) throw ClientInvalidRequest("\"skip_logout_consent\" cannot be set for dynamic client registration");
         doc.Validate(secret, settings.DefaultClientScope);
+        // Gatehouse addition: an anonymous registrant cannot make each stored row as large as a request body may be.
+        if (Encoding.UTF8.GetByteCount(doc.Serialize()) > MaxRegisteredDocumentBytes)
+            throw OAuth2Error.InvalidClientMetadata($"The client metadata must not exceed {MaxRegisteredDocumentBytes} bytes.");
     }
+
+    /// <summary>The largest client document dynamic registration stores (a few dozen URIs and a JWKS fit easily).</summary>
+    public const int MaxRegisteredDocumentBytes = 64 * 1024;
 
     /// <summary>Hydra's <c>client.ErrInvalidRequest</c> with its description replaced (<c>WithDescription</c>).</summary>
     private static OAuth2Error ClientInvalidRequest(string description) => new(400, "invalid_request", description);
