@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net.Http.Headers;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -44,7 +45,7 @@ internal static class OAuth2Command
         root.Subcommands.Add(new Command("list", "List resources.") { ListClients() });
         root.Subcommands.Add(new Command("delete", "Delete resources.") { DeleteClient(), DeleteAccessTokens(), DeleteJwks() });
         root.Subcommands.Add(new Command("update", "Update resources.") { UpdateClient() });
-        root.Subcommands.Add(new Command("import", "Import resources.") { ImportClients() });
+        root.Subcommands.Add(new Command("import", "Import resources.") { ImportClients(), ImportJwk() });
         root.Subcommands.Add(new Command("revoke", "Revoke resources.") { RevokeToken() });
         root.Subcommands.Add(new Command("introspect", "Introspect resources.") { IntrospectToken() });
         root.Subcommands.Add(new Command("perform", "Perform OAuth 2.0 flows.") { PerformClientCredentials() });
@@ -364,6 +365,60 @@ internal static class OAuth2Command
                 PrintJson(parse, created);
             }
             return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>
+    /// Hydra's <c>hydra import jwk set-id file-1 [file-n]</c>: each file (or standard input) holds one key as a JSON Web Key
+    /// or PEM/DER (PKCS#8, PKCS#1, SEC1 or SubjectPublicKeyInfo; RSA or EC); it is stored with <c>setJsonWebKey</c>, which
+    /// creates the set when it does not exist. A key without <c>kid</c> gets a random UUID; <c>alg</c> and <c>use</c> come
+    /// from the flags when the key names none. A file that fails is reported on standard error, the others are imported,
+    /// and the exit code is 1.
+    /// </summary>
+    private static Command ImportJwk()
+    {
+        var set = new Argument<string>("set-id") { Description = "The key set to import into (created when missing)." };
+        var files = new Argument<string[]>("file") { Description = "Files with one key each (JSON Web Key, PEM or DER); none: standard input.", Arity = ArgumentArity.ZeroOrMore };
+        var use = new Option<string>("--use") { Description = "The key's \"use\" when the key defines none.", DefaultValueFactory = _ => "sig" };
+        var alg = new Option<string>("--alg") { Description = "The key's \"alg\" when the key defines none (required for PEM/DER).", DefaultValueFactory = _ => "" };
+        var command = new Command("jwk", "Import JSON Web Keys from JSON, PEM or DER files or standard input into a key set (setJsonWebKey).") { set, files, use, alg };
+        command.Aliases.Add("jwks");
+        command.SetAction((parse, ct) => Run(parse, async api =>
+        {
+            var setId = parse.GetValue(set)!;
+            var sources = parse.GetValue(files) is { Length: > 0 } paths
+                ? await Task.WhenAll(paths.Select(async p => (Name: p, Bytes: await File.ReadAllBytesAsync(p, ct))))
+                : [("STDIN", Encoding.UTF8.GetBytes(await Console.In.ReadToEndAsync(ct)))];
+            var imported = new JsonArray();
+            var failed = 0;
+            foreach (var (source, bytes) in sources)
+            {
+                try
+                {
+                    var key = KeyFiles.ToJwk(bytes);
+                    if (Str(key, "kid").Length == 0) key["kid"] = Guid.NewGuid().ToString();
+                    if (Str(key, "alg").Length == 0) key["alg"] = parse.GetValue(alg) is { Length: > 0 } a ? a : throw new FormatException("Flag `--alg` is required when imported key does not define the `alg` field itself.");
+                    if (Str(key, "use").Length == 0) key["use"] = parse.GetValue(use) is { Length: > 0 } u ? u : throw new FormatException("Flag `--use` is required when imported key does not define the `use` field itself.");
+                    var stored = await api.SendAsync(HttpMethod.Put, $"admin/keys/{Uri.EscapeDataString(setId)}/{Uri.EscapeDataString(Str(key, "kid"))}", Json(key), ct);
+                    imported.Add(stored);
+                }
+                catch (Exception e) when (e is FormatException or InvalidOperationException or CryptographicException)
+                {
+                    failed++;
+                    Console.Error.WriteLine($"{source}: {e.Message}");
+                }
+            }
+            if (parse.GetValue(Format) == "default")
+            {
+                Console.WriteLine("SET ID\tKEY ID\tALGORITHM\tUSE");
+                foreach (var key in imported.OfType<JsonObject>()) Console.WriteLine($"{setId}\t{Str(key, "kid")}\t{Str(key, "alg")}\t{Str(key, "use")}");
+            }
+            else
+            {
+                PrintJson(parse, new JsonObject { ["keys"] = imported });
+            }
+            return failed == 0 ? 0 : 1;
         }));
         return command;
     }

@@ -38,6 +38,9 @@ public sealed class GatehouseOptions
     /// <summary>Hydra's <c>strategies</c> (access-token format).</summary>
     public HydraStrategiesOptions Strategies { get; set; } = new();
 
+    /// <summary>Hydra's <c>oidc</c> (OpenID Connect Dynamic Client Registration).</summary>
+    public HydraOidcOptions Oidc { get; set; } = new();
+
     /// <summary>Gatehouse addition: the <c>gatehouse</c> key (rate limits, hashing queue, trusted proxies).</summary>
     public GatehouseSectionOptions Gatehouse { get; set; } = new();
 

@@ -52,6 +52,12 @@ public sealed class RateLimitsOptions
     /// </summary>
     public RateLimitRule SecondFactorPerIdentity { get; set; } = new() { Limit = 10, Window = TimeSpan.FromHours(1), ProgressiveDelay = TimeSpan.FromSeconds(1) };
 
+    /// <summary>
+    /// OAuth2 clients registered anonymously (<c>POST /oauth2/register</c>) per client address: each one is a stored row,
+    /// so the cheap anonymous request must not be able to write rows without bound.
+    /// </summary>
+    public RateLimitRule ClientRegistrationsPerAddress { get; set; } = new() { Limit = 20, Window = TimeSpan.FromHours(1) };
+
     /// <summary>Requests with a missing or wrong admin API key per client address.</summary>
     public RateLimitRule AdminKeyFailuresPerAddress { get; set; } = new() { Limit = 30, Window = TimeSpan.FromMinutes(10) };
 }

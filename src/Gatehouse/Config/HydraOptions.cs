@@ -113,6 +113,22 @@ public sealed class HydraJwtGrantOptions
     public TimeSpan MaxTtl { get; set; } = TimeSpan.FromHours(720);
 }
 
+/// <summary>Hydra's <c>oidc</c> key (the parts Gatehouse reads).</summary>
+public sealed class HydraOidcOptions
+{
+    public DynamicClientRegistrationOptions DynamicClientRegistration { get; set; } = new();
+}
+
+/// <summary>Hydra's <c>oidc.dynamic_client_registration</c>: the public <c>/oauth2/register</c> endpoints.</summary>
+public sealed class DynamicClientRegistrationOptions
+{
+    /// <summary>Serve <c>/oauth2/register</c> (off by default, as in Hydra: anyone can then create clients).</summary>
+    public bool Enabled { get; set; }
+
+    /// <summary>The scope of clients created without one (Hydra applies it to admin-created clients too).</summary>
+    public List<string> DefaultScope { get; set; } = ["offline_access", "offline", "openid"];
+}
+
 /// <summary>Hydra's <c>strategies</c> key.</summary>
 public sealed class HydraStrategiesOptions
 {

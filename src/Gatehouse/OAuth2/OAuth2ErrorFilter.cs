@@ -22,7 +22,9 @@ public static class OAuth2ErrorFilter
         }
         catch (GatehouseError error) when (error.Code < 500)
         {
-            await WriteAsync(context.HttpContext, new OAuth2Error(error.Code, GatehouseError.DefaultMessage(error.Code), error.Reason ?? error.Message));
+            // A rate limit's 429 keeps its Retry-After.
+            await WriteAsync(context.HttpContext, new OAuth2Error(error.Code, GatehouseError.DefaultMessage(error.Code), error.Reason ?? error.Message),
+                error.RetryAfter is { } wait ? (int)Math.Ceiling(wait.TotalSeconds) : null);
             return Results.Empty;
         }
     }

@@ -84,6 +84,7 @@ public static class OAuth2ServiceCollectionExtensions
         group.MapAuthorizeEndpoint();
         group.MapUserinfo();
         group.MapLogoutPublic();
+        group.MapOidcDynamicClients();
         Device.DeviceEndpoints.MapDevicePublic(group);
         return root;
     }

@@ -104,6 +104,12 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
     /// <summary>Hydra's <c>oauth2.grant.jwt.max_ttl</c>.</summary>
     public TimeSpan JwtGrantMaxTtl { get; init; } = TimeSpan.FromHours(720);
 
+    /// <summary>Hydra's <c>oidc.dynamic_client_registration.enabled</c>: whether <c>/oauth2/register</c> is served.</summary>
+    public bool DynamicClientRegistration { get; init; }
+
+    /// <summary>Hydra's <c>oidc.dynamic_client_registration.default_scope</c>: the scope of clients created without one.</summary>
+    public IReadOnlyList<string> DefaultClientScope { get; init; } = Clients.OAuth2ClientDocument.DefaultScope;
+
     /// <summary>Whether the login/consent CSRF cookies are <c>Secure</c> (Gatehouse's one cookie rule).</summary>
     public bool SecureCookies { get; init; } = true;
 
@@ -192,6 +198,8 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
         JwtGrantJtiOptional = options.Oauth2.Grant.Jwt.JtiOptional,
         JwtGrantIatOptional = options.Oauth2.Grant.Jwt.IatOptional,
         JwtGrantMaxTtl = options.Oauth2.Grant.Jwt.MaxTtl,
+        DynamicClientRegistration = options.Oidc.DynamicClientRegistration.Enabled,
+        DefaultClientScope = [.. options.Oidc.DynamicClientRegistration.DefaultScope],
     };
 }
 

@@ -17,6 +17,7 @@ public enum RateLimitKind
     FlowsPerAddress,
     AdminKeyFailuresPerAddress,
     SecondFactorPerIdentity,
+    ClientRegistrationsPerAddress,
 }
 
 /// <summary>
@@ -97,7 +98,7 @@ public sealed class RateLimiter(IRateLimitCounters counters, GatehouseOptions op
 
     /// <summary>
     /// 429 in Kratos's envelope, with <c>Retry-After</c> and, in <c>details</c>, the limit's name, the wait in seconds and a
-    /// UI message (Gatehouse's ids 4290001-4290006, see <c>docs/rate-limits.md</c>).
+    /// UI message (Gatehouse's ids 4290001-4290009, see <c>docs/rate-limits.md</c>).
     /// </summary>
     public static GatehouseError TooManyRequests(RateLimitKind kind, TimeSpan retryAfter)
     {
@@ -121,6 +122,7 @@ public sealed class RateLimiter(IRateLimitCounters counters, GatehouseOptions op
         RateLimitKind.FlowsPerAddress => "flows_per_address",
         RateLimitKind.AdminKeyFailuresPerAddress => "admin_key_failures_per_address",
         RateLimitKind.SecondFactorPerIdentity => "second_factor_per_identity",
+        RateLimitKind.ClientRegistrationsPerAddress => "client_registrations_per_address",
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
@@ -136,6 +138,7 @@ public sealed class RateLimiter(IRateLimitCounters counters, GatehouseOptions op
             RateLimitKind.FlowsPerAddress => limits.FlowsPerAddress,
             RateLimitKind.AdminKeyFailuresPerAddress => limits.AdminKeyFailuresPerAddress,
             RateLimitKind.SecondFactorPerIdentity => limits.SecondFactorPerIdentity,
+            RateLimitKind.ClientRegistrationsPerAddress => limits.ClientRegistrationsPerAddress,
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
         var limit = options.Dev ? (int)Math.Min((long)rule.Limit * DevFactor, int.MaxValue) : rule.Limit;

@@ -173,6 +173,7 @@ public static partial class Messages
             RateLimiting.RateLimitKind.MailsPerRecipient => 4290004,
             RateLimiting.RateLimitKind.FlowsPerAddress => 4290005,
             RateLimiting.RateLimitKind.SecondFactorPerIdentity => 4290008,
+            RateLimiting.RateLimitKind.ClientRegistrationsPerAddress => 4290009,
             _ => 4290006,
         },
         kind switch
@@ -183,6 +184,7 @@ public static partial class Messages
             RateLimiting.RateLimitKind.MailsPerRecipient => $"Too many messages were sent to this address. Please try again in {seconds} seconds.",
             RateLimiting.RateLimitKind.FlowsPerAddress => $"Too many requests from your network. Please try again in {seconds} seconds.",
             RateLimiting.RateLimitKind.SecondFactorPerIdentity => $"Too many wrong authentication codes were entered for this account. Please try again in {seconds} seconds.",
+            RateLimiting.RateLimitKind.ClientRegistrationsPerAddress => $"Too many OAuth2 clients were registered from your network. Please try again in {seconds} seconds.",
             _ => $"Too many requests with a missing or invalid API key. Please try again in {seconds} seconds.",
         },
         new JsonObject { ["retry_after_seconds"] = seconds });

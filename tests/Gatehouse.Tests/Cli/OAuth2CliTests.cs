@@ -164,6 +164,58 @@ public sealed class OAuth2CliTests
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Import_jwk_reads_pem_der_and_jwk_files_and_standard_input_into_a_new_set(string db)
+    {
+        await using var s = await TestServer.StartAsync(db);
+        var dir = Directory.CreateTempSubdirectory("gatehouse-import-jwk-").FullName;
+        try
+        {
+            using var rsa = System.Security.Cryptography.RSA.Create(2048);
+            using var ec = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+            var rsaPem = Path.Combine(dir, "rsa.key");
+            await File.WriteAllTextAsync(rsaPem, rsa.ExportPkcs8PrivateKeyPem());
+            var ecDer = Path.Combine(dir, "ec.pub.der");
+            await File.WriteAllBytesAsync(ecDer, ec.ExportSubjectPublicKeyInfo());
+            var jwk = Path.Combine(dir, "key.json");
+            await File.WriteAllTextAsync(jwk, """{"kty":"oct","k":"c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXh4eHg","kid":"given-kid","alg":"HS256","use":"sig"}""");
+            var broken = Path.Combine(dir, "broken.pem");
+            await File.WriteAllTextAsync(broken, "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n");
+
+            var imported = await Cli(s, "import", "jwk", "imported-set", rsaPem, ecDer, jwk, "--alg", "RS256");
+            Assert.True(imported.ExitCode == 0, imported.Stderr);
+            Assert.StartsWith("SET ID\tKEY ID\tALGORITHM\tUSE", imported.Stdout);
+            Assert.Contains("imported-set\tgiven-kid\tHS256\tsig", imported.Stdout);
+
+            var set = JsonNode.Parse(await (await s.AdminWithKey.GetAsync("/admin/keys/imported-set")).Content.ReadAsStringAsync())!["keys"]!.AsArray().Select(k => k!.AsObject()).ToList();
+            Assert.Equal(3, set.Count);
+            var rsaKey = Assert.Single(set, k => k["kty"]!.GetValue<string>() == "RSA");
+            Assert.Equal("RS256", rsaKey["alg"]!.GetValue<string>());
+            Assert.True(Guid.TryParse(rsaKey["kid"]!.GetValue<string>(), out _));
+            Assert.Equal(System.Buffers.Text.Base64Url.EncodeToString(rsa.ExportParameters(false).Modulus!), rsaKey["n"]!.GetValue<string>());
+            Assert.NotNull(rsaKey["d"]);
+            var ecKey = Assert.Single(set, k => k["kty"]!.GetValue<string>() == "EC");
+            Assert.Equal("P-256", ecKey["crv"]!.GetValue<string>());
+            Assert.Null(ecKey["d"]);
+
+            // Standard input; a PEM needs --alg; a broken file is reported and the others are still imported (exit 1).
+            var fromStdin = await CliProcess.RunAsync(["oauth2", "import", "jwk", "stdin-set", "--alg", "ES256", "--format", "json", "--endpoint", s.PublicUrl, "--api-key", s.ApiKey], stdin: ec.ExportECPrivateKeyPem());
+            Assert.True(fromStdin.ExitCode == 0, fromStdin.Stderr);
+            Assert.Equal("ES256", JsonNode.Parse(fromStdin.Stdout)!["keys"]![0]!["alg"]!.GetValue<string>());
+            var noAlg = await Cli(s, "import", "jwk", "other-set", rsaPem);
+            Assert.Equal(1, noAlg.ExitCode);
+            Assert.Contains("Flag `--alg` is required", noAlg.Stderr);
+            var partial = await Cli(s, "import", "jwk", "partial-set", broken, rsaPem, "--alg", "RS256");
+            Assert.Equal(1, partial.ExitCode);
+            Assert.Contains("broken.pem", partial.Stderr);
+            Assert.Single(JsonNode.Parse(await (await s.AdminWithKey.GetAsync("/admin/keys/partial-set")).Content.ReadAsStringAsync())!["keys"]!.AsArray());
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Failures_are_one_line_on_stderr_with_hydras_error(string db)
     {
         await using var s = await TestServer.StartAsync(db);

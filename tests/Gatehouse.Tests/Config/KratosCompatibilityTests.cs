@@ -13,7 +13,7 @@ public sealed class KratosCompatibilityTests
         "gatehouse.hashing.queue.concurrency", "gatehouse.hashing.queue.max_queued", "gatehouse.hashing.queue.max_wait",
         // The built-in consent page of the OAuth2 provider (issue 14 deliverable 3); Hydra has no such keys.
         "oauth2.consent.remember_for", "oauth2.consent.claims_mapper_url",
-        .. new[] { "login_per_identifier", "login_per_address", "code_attempts_per_recipient", "mails_per_recipient", "flows_per_address", "admin_key_failures_per_address", "second_factor_per_identity" }
+        .. new[] { "login_per_identifier", "login_per_address", "code_attempts_per_recipient", "mails_per_recipient", "flows_per_address", "admin_key_failures_per_address", "second_factor_per_identity", "client_registrations_per_address" }
             .SelectMany(rule => new[] { "limit", "window", "progressive_delay" }.Select(key => $"gatehouse.rate_limits.{rule}.{key}")),
         // Issue 15 asks for serve.admin.cors; Kratos reads these keys (config.CORS(ctx, "admin")) but its schema lists only serve.public.cors.
         "serve.admin.cors.enabled", "serve.admin.cors.allowed_origins", "serve.admin.cors.allowed_methods", "serve.admin.cors.allowed_headers", "serve.admin.cors.exposed_headers", "serve.admin.cors.allow_credentials", "serve.admin.cors.max_age", "serve.admin.cors.debug"];
@@ -27,7 +27,8 @@ public sealed class KratosCompatibilityTests
         "oauth2.grant.jwt.jti_optional", "oauth2.grant.jwt.iat_optional", "oauth2.grant.jwt.max_ttl",
         "strategies.access_token", "strategies.jwt.scope_claim",
         "urls.device.verification", "urls.device.success", "ttl.device_user_code",
-        "oauth2.device_authorization.token_polling_interval", "oauth2.device_authorization.user_code"];
+        "oauth2.device_authorization.token_polling_interval", "oauth2.device_authorization.user_code",
+        "oidc.dynamic_client_registration.enabled", "oidc.dynamic_client_registration.default_scope"];
 
     // Keys whose type deliberately differs: Kratos declares the cookie "secure" flags as strings but reads them as booleans.
     private static readonly HashSet<string> TypeDifferences = ["cookies.secure", "session.cookie.secure"];

@@ -14,6 +14,16 @@ public interface IOAuth2ClientStore
     /// <summary>Writes a loaded client back; false when that would give it a taken client id.</summary>
     Task<bool> UpdateAsync(OAuth2Client client, CancellationToken ct);
 
+    /// <summary>
+    /// Writes a loaded client back only while its registration access token hash is still
+    /// <paramref name="expectedRegistrationTokenHash"/> (one conditional update, so two updates with one token cannot both
+    /// succeed); false otherwise.
+    /// </summary>
+    Task<bool> UpdateIfRegistrationTokenAsync(OAuth2Client client, string expectedRegistrationTokenHash, CancellationToken ct);
+
     /// <summary>Deletes a client and its tokens in one transaction; false when there is no such client.</summary>
     Task<bool> DeleteWithTokensAsync(string clientId, CancellationToken ct);
+
+    /// <summary>As <see cref="DeleteWithTokensAsync(string, CancellationToken)"/>, only while the client's registration access token hash is <paramref name="registrationTokenHash"/>.</summary>
+    Task<bool> DeleteWithTokensIfRegistrationTokenAsync(string clientId, string registrationTokenHash, CancellationToken ct);
 }

@@ -21,6 +21,12 @@ public sealed class OAuth2Client
     /// <summary>Hashes of secrets replaced by <c>rotateOAuth2ClientSecret</c>, still accepted until deleted (JSON array).</summary>
     public string RotatedSecretHashes { get; set; } = "[]";
 
+    /// <summary>
+    /// SHA-256 (base64url) of the registration access token of a client created through OpenID Connect Dynamic Client
+    /// Registration, which authenticates <c>/oauth2/register/{id}</c>; empty for other clients.
+    /// </summary>
+    public string RegistrationAccessTokenHash { get; set; } = "";
+
     public string Document { get; set; } = "{}";
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }

@@ -73,7 +73,7 @@ public sealed class OAuth2ClientDocument
 
     private static readonly HashSet<string> SupportedAuthSigningAlgs = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"];
 
-    /// <summary>Hydra's <c>oidc.dynamic_client_registration.default_scope</c>, given to clients created without a scope.</summary>
+    /// <summary>Hydra's default <c>oidc.dynamic_client_registration.default_scope</c>, given to clients created without a scope.</summary>
     public static readonly string[] DefaultScope = ["offline_access", "offline", "openid"];
 
     private readonly JsonObject _values;
@@ -97,6 +97,17 @@ public sealed class OAuth2ClientDocument
     public string UserinfoSignedResponseAlg => Str("userinfo_signed_response_alg");
     public string JwksUri => Str("jwks_uri");
     public JsonObject? Jwks => _values["jwks"] as JsonObject;
+
+    /// <summary>Admin-only fields that dynamic client registration refuses (Hydra's <c>ValidateDynamicRegistration</c>).</summary>
+    public bool HasMetadata => _values["metadata"] is not null;
+
+    /// <summary>A copy without <c>metadata</c>: what <c>getOidcDynamicClient</c> shows.</summary>
+    public OAuth2ClientDocument WithoutMetadata()
+    {
+        var copy = (JsonObject)_values.DeepClone();
+        copy["metadata"] = null;
+        return new OAuth2ClientDocument(copy);
+    }
 
     /// <summary>The algorithm <c>private_key_jwt</c> assertions must use; Hydra's default is <c>RS256</c>.</summary>
     public string TokenEndpointAuthSigningAlg => Str("token_endpoint_auth_signing_alg") is { Length: > 0 } a ? a : "RS256";
@@ -172,7 +183,7 @@ public sealed class OAuth2ClientDocument
     /// Hydra's <c>Validator.Validate</c>: defaults (auth method, scope, subject type, userinfo alg) are filled in, and the
     /// first invalid field is reported as <c>invalid_client_metadata</c> / <c>invalid_redirect_uri</c>.
     /// </summary>
-    public void Validate(string? secret)
+    public void Validate(string? secret, IReadOnlyList<string>? defaultScope = null)
     {
         var authMethod = Str("token_endpoint_auth_method");
         if (authMethod.Length == 0) _values["token_endpoint_auth_method"] = authMethod = "client_secret_basic";
@@ -204,7 +215,7 @@ public sealed class OAuth2ClientDocument
         if (!string.IsNullOrEmpty(secret) && secret.Length < 6)
             throw OAuth2Error.InvalidClientMetadata("Field client_secret must contain a secret that is at least 6 characters long.");
 
-        if (Str("scope").Length == 0) _values["scope"] = string.Join(' ', DefaultScope);
+        if (Str("scope").Length == 0) _values["scope"] = string.Join(' ', defaultScope ?? DefaultScope);
 
         var origins = List("allowed_cors_origins");
         for (var i = 0; i < origins.Count; i++) origins[i] = CanonicalOrigin(origins[i]);
@@ -246,7 +257,8 @@ public sealed class OAuth2ClientDocument
     }
 
     /// <summary>The <c>oAuth2Client</c> JSON Hydra answers with; <paramref name="secret"/> only where Hydra shows it (create, secret change).</summary>
-    public JsonObject ToJson(string clientId, DateTime createdAt, DateTime updatedAt, string? secret)
+    /// <param name="registration">The registration access token and client URI, given only when Hydra shows them (dynamic registration's create and update).</param>
+    public JsonObject ToJson(string clientId, DateTime createdAt, DateTime updatedAt, string? secret, (string? AccessToken, string? ClientUri) registration = default)
     {
         var o = new JsonObject { ["client_id"] = clientId };
         foreach (var (name, kind, omitEmpty) in Fields)
@@ -272,6 +284,11 @@ public sealed class OAuth2ClientDocument
                 JsonValue v when v.GetValueKind() == JsonValueKind.False => true,
                 _ => false,
             };
+            if (name == "access_token_strategy")
+            {
+                if (registration.AccessToken is { Length: > 0 } token) o["registration_access_token"] = token;
+                if (registration.ClientUri is { Length: > 0 } uri) o["registration_client_uri"] = uri;
+            }
             if (omitEmpty && empty) continue;
             o[name] = kind switch
             {

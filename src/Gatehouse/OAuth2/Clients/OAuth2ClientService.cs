@@ -1,11 +1,18 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Gatehouse.Http.Errors;
 using Gatehouse.Http.Json;
+using Gatehouse.OAuth2.Tokens;
 
 namespace Gatehouse.OAuth2.Clients;
 
-/// <summary>Hydra's client management (<c>client/handler.go</c> + <c>persister_client.go</c>) over the one database.</summary>
-public sealed class OAuth2ClientService(IOAuth2ClientStore store, ClientSecretHasher hasher, TimeProvider time)
+/// <summary>
+/// Hydra's client management (<c>client/handler.go</c> + <c>persister_client.go</c>) over the one database: the admin
+/// API and OpenID Connect Dynamic Client Registration share its validation and storage.
+/// </summary>
+public sealed class OAuth2ClientService(IOAuth2ClientStore store, ClientSecretHasher hasher, TimeProvider time, OAuth2Settings settings)
 {
     public const int DefaultPageSize = 250;
     public const int MaxPageSize = 1000;
@@ -16,7 +23,8 @@ public sealed class OAuth2ClientService(IOAuth2ClientStore store, ClientSecretHa
     {
         public string ClientId => Row.ClientId;
 
-        public JsonObject ToJson(string? secret = null) => Document.ToJson(Row.ClientId, Row.CreatedAt, Row.UpdatedAt, secret);
+        public JsonObject ToJson(string? secret = null, (string? AccessToken, string? ClientUri) registration = default) =>
+            Document.ToJson(Row.ClientId, Row.CreatedAt, Row.UpdatedAt, secret, registration);
     }
 
     public sealed record Page(List<Loaded> Items, Guid? Next);
@@ -26,9 +34,14 @@ public sealed class OAuth2ClientService(IOAuth2ClientStore store, ClientSecretHa
     {
         var doc = OAuth2ClientDocument.Decode(body, out var clientId, out var secret);
         if (string.IsNullOrEmpty(secret)) secret = ClientSecretHasher.GenerateSecret();
-        doc.Validate(secret);
+        doc.Validate(secret, settings.DefaultClientScope);
         if (string.IsNullOrEmpty(clientId)) clientId = Guid.NewGuid().ToString();
         if (clientId.Length > MaxClientIdLength) throw OAuth2Error.InvalidClientMetadata($"Field client_id must be at most {MaxClientIdLength} characters long.");
+        return (await InsertAsync(doc, clientId, secret, "", ct), secret);
+    }
+
+    private async Task<Loaded> InsertAsync(OAuth2ClientDocument doc, string clientId, string secret, string registrationTokenHash, CancellationToken ct)
+    {
         var now = Now();
         var row = new OAuth2Client
         {
@@ -37,12 +50,13 @@ public sealed class OAuth2ClientService(IOAuth2ClientStore store, ClientSecretHa
             ClientName = doc.Name,
             Owner = doc.Owner,
             SecretHash = hasher.Hash(secret),
+            RegistrationAccessTokenHash = registrationTokenHash,
             Document = doc.Serialize(),
             CreatedAt = now,
             UpdatedAt = now,
         };
         if (!await store.InsertAsync(row, ct)) throw OAuth2Error.Conflict();
-        return (new Loaded(row, doc), secret);
+        return new Loaded(row, doc);
     }
 
     public async Task<Loaded?> FindAsync(string clientId, CancellationToken ct)
@@ -67,7 +81,9 @@ public sealed class OAuth2ClientService(IOAuth2ClientStore store, ClientSecretHa
     public async Task<(Loaded Client, string? NewSecret)> SetAsync(string clientId, JsonNode? body, CancellationToken ct)
     {
         var doc = OAuth2ClientDocument.Decode(body, out _, out var secret);
-        return await UpdateAsync(clientId, doc, secret, ct);
+        // Hydra writes the whole client from the body, whose registration access token is always empty: a client
+        // created through dynamic registration can no longer be managed with its token after this.
+        return await UpdateAsync(clientId, doc, secret, ct, clearRegistrationToken: true);
     }
 
     /// <summary>
@@ -139,9 +155,9 @@ public sealed class OAuth2ClientService(IOAuth2ClientStore store, ClientSecretHa
         return rotated.Any(h => hasher.Verify(secret, h));
     }
 
-    private async Task<(Loaded Client, string? NewSecret)> UpdateAsync(string clientId, OAuth2ClientDocument doc, string? secret, CancellationToken ct)
+    private async Task<(Loaded Client, string? NewSecret)> UpdateAsync(string clientId, OAuth2ClientDocument doc, string? secret, CancellationToken ct, bool clearRegistrationToken = false)
     {
-        doc.Validate(secret);
+        doc.Validate(secret, settings.DefaultClientScope);
         var row = await store.FindAsync(clientId, ct) ?? throw OAuth2Error.NotFound();
         var newSecret = string.IsNullOrEmpty(secret) ? null : secret;
         if (newSecret is not null)
@@ -150,12 +166,147 @@ public sealed class OAuth2ClientService(IOAuth2ClientStore store, ClientSecretHa
             row.SecretHash = hasher.Hash(newSecret);
             row.RotatedSecretHashes = "[]";
         }
+        if (clearRegistrationToken) row.RegistrationAccessTokenHash = "";
         row.ClientName = doc.Name;
         row.Owner = doc.Owner;
         row.Document = doc.Serialize();
         row.UpdatedAt = Now();
         await SaveAsync(row, ct);
         return (new Loaded(row, doc), newSecret);
+    }
+
+    // ---- OpenID Connect Dynamic Client Registration (Hydra's createOidcDynamicClient & co., client/handler.go) ----
+
+    /// <summary>A registration request that passed Hydra's checks, before it is counted and stored.</summary>
+    public sealed record Registration(OAuth2ClientDocument Document, string Secret);
+
+    /// <summary>A client created or updated through dynamic registration, with its new registration access token (shown once).</summary>
+    public sealed record Registered(Loaded Client, string RegistrationAccessToken);
+
+    /// <summary>
+    /// Decodes and validates a <c>createOidcDynamicClient</c> body without touching the database: the server picks the
+    /// client id and secret; <c>client_secret</c>, <c>metadata</c>, <c>access_token_strategy</c>, <c>skip_consent</c>
+    /// and <c>skip_logout_consent</c> are refused as Hydra refuses them.
+    /// </summary>
+    public Registration PrepareRegistration(JsonNode? body)
+    {
+        var doc = OAuth2ClientDocument.Decode(body, out _, out var secret);
+        if (!string.IsNullOrEmpty(secret)) throw OAuth2Error.BadRequest("It is not allowed to choose your own OAuth2 Client secret.");
+        secret = ClientSecretHasher.GenerateSecret();
+        ValidateDynamic(body, doc, secret);
+        return new Registration(doc, secret);
+    }
+
+    /// <summary>Stores a prepared registration under a new random client id, with a new registration access token.</summary>
+    public async Task<Registered> RegisterAsync(Registration registration, CancellationToken ct)
+    {
+        var token = OpaqueToken.New(OpaqueToken.AccessPrefix);
+        var client = await InsertAsync(registration.Document, Guid.NewGuid().ToString(), registration.Secret, RegistrationTokenHash(token), ct);
+        return new Registered(client, token);
+    }
+
+    /// <summary><c>registration_client_uri</c>: where the client is read, updated and deleted with its registration access token.</summary>
+    public string RegistrationClientUri(string clientId) => settings.Endpoint(RegistrationPath + "/" + Uri.EscapeDataString(clientId));
+
+    public const string RegistrationPath = "/oauth2/register";
+
+    /// <summary>
+    /// Hydra's <c>ValidDynamicAuth</c>: the client must exist, have a registration access token, and the presented one
+    /// must match it (compared as hashes, in constant time). Every failure is the same 401.
+    /// </summary>
+    public async Task<Loaded> AuthenticateRegistrationAsync(string clientId, string? token, CancellationToken ct)
+    {
+        var client = await FindAsync(clientId, ct);
+        if (client is null || client.Row.RegistrationAccessTokenHash.Length == 0 || string.IsNullOrEmpty(token) || token.Length > 512)
+            throw RegistrationUnauthorized();
+        var presented = Encoding.ASCII.GetBytes(RegistrationTokenHash(token));
+        var stored = Encoding.ASCII.GetBytes(client.Row.RegistrationAccessTokenHash);
+        if (!CryptographicOperations.FixedTimeEquals(presented, stored)) throw RegistrationUnauthorized();
+        return client;
+    }
+
+    /// <summary><c>getOidcDynamicClient</c>: the client without its secret and without <c>metadata</c>.</summary>
+    public async Task<Loaded> GetRegisteredAsync(string clientId, string? token, CancellationToken ct)
+    {
+        var client = await AuthenticateRegistrationAsync(clientId, token, ct);
+        return client with { Document = client.Document.WithoutMetadata() };
+    }
+
+    /// <summary>
+    /// <c>setOidcDynamicClient</c>: replaces the client's metadata (its secret stays), under the same checks as
+    /// registration, and replaces the registration access token: the old one stops working.
+    /// </summary>
+    /// <param name="readBody">Reads the request body; called only once the token was accepted (Hydra's order).</param>
+    public async Task<Registered> SetRegisteredAsync(string clientId, string? token, Func<Task<JsonNode?>> readBody, CancellationToken ct)
+    {
+        var current = await AuthenticateRegistrationAsync(clientId, token, ct);
+        JsonNode? body;
+        OAuth2ClientDocument doc;
+        string? secret;
+        try
+        {
+            body = await readBody();
+            doc = OAuth2ClientDocument.Decode(body, out _, out secret);
+        }
+        catch (OAuth2Error e) when (e.StatusCode == 400)
+        {
+            throw OAuth2Error.BadRequest("Unable to decode the request body. Is it valid JSON?");
+        }
+        if (!string.IsNullOrEmpty(secret))
+            throw new OAuth2Error(403, GatehouseError.DefaultMessage(403), "It is not allowed to choose your own OAuth2 Client secret.");
+        var newToken = OpaqueToken.New(OpaqueToken.AccessPrefix);
+        ValidateDynamic(body, doc, null);
+        var row = current.Row;
+        var previousHash = row.RegistrationAccessTokenHash;
+        row.RegistrationAccessTokenHash = RegistrationTokenHash(newToken);
+        row.ClientName = doc.Name;
+        row.Owner = doc.Owner;
+        row.Document = doc.Serialize();
+        row.UpdatedAt = Now();
+        // Conditional on the token just checked: of two updates with one token, only the first succeeds.
+        if (!await store.UpdateIfRegistrationTokenAsync(row, previousHash, ct)) throw RegistrationUnauthorized();
+        return new Registered(new Loaded(row, doc), newToken);
+    }
+
+    /// <summary><c>deleteOidcDynamicClient</c>: deletes the client and its tokens.</summary>
+    public async Task DeleteRegisteredAsync(string clientId, string? token, CancellationToken ct)
+    {
+        var current = await AuthenticateRegistrationAsync(clientId, token, ct);
+        if (!await store.DeleteWithTokensIfRegistrationTokenAsync(clientId, current.Row.RegistrationAccessTokenHash, ct)) throw RegistrationUnauthorized();
+    }
+
+    /// <summary>Hydra's <c>ValidateDynamicRegistration</c>: the admin-only fields first, then the admin API's validation.</summary>
+    private void ValidateDynamic(JsonNode? body, OAuth2ClientDocument doc, string? secret)
+    {
+        // Go decodes "metadata": null into a non-nil raw message too, so any metadata member is refused.
+        if (body is JsonObject o && o.ContainsKey("metadata"))
+            throw OAuth2Error.InvalidClientMetadata("\"metadata\" cannot be set for dynamic client registration");
+        if (doc.AccessTokenStrategy.Length > 0) throw OAuth2Error.BadRequest("It is not allowed to choose your own access token strategy.");
+        if (doc.SkipConsent) throw ClientInvalidRequest("\"skip_consent\" cannot be set for dynamic client registration");
+        if (doc.SkipLogoutConsent) throw ClientInvalidRequest("\"skip_logout_consent\" cannot be set for dynamic client registration");
+        doc.Validate(secret, settings.DefaultClientScope);
+        // Gatehouse addition: an anonymous registrant cannot make each stored row as large as a request body may be.
+        if (Encoding.UTF8.GetByteCount(doc.Serialize()) > MaxRegisteredDocumentBytes)
+            throw OAuth2Error.InvalidClientMetadata($"The client metadata must not exceed {MaxRegisteredDocumentBytes} bytes.");
+    }
+
+    /// <summary>The largest client document dynamic registration stores (a few dozen URIs and a JWKS fit easily).</summary>
+    public const int MaxRegisteredDocumentBytes = 64 * 1024;
+
+    /// <summary>Hydra's <c>client.ErrInvalidRequest</c> with its description replaced (<c>WithDescription</c>).</summary>
+    private static OAuth2Error ClientInvalidRequest(string description) => new(400, "invalid_request", description);
+
+    private static OAuth2Error RegistrationUnauthorized() => new(401, GatehouseError.DefaultMessage(401),
+        "The requested OAuth 2.0 client does not exist or you provided incorrect credentials.");
+
+    /// <summary>
+    /// The stored form of a registration access token: SHA-256, base64url (256 random bits leave nothing to guess, so a
+    /// fast hash suffices). Hydra strips the <c>ory_at_</c> prefix before checking, so the token works with or without it.
+    /// </summary>
+    private static string RegistrationTokenHash(string token)
+    {
+        var bare = token.StartsWith(OpaqueToken.AccessPrefix, StringComparison.Ordinal) ? token[OpaqueToken.AccessPrefix.Length..] : token;
+        return System.Buffers.Text.Base64Url.EncodeToString(SHA256.HashData(Encoding.UTF8.GetBytes(bare)));
     }
 
     private async Task SaveAsync(OAuth2Client row, CancellationToken ct)

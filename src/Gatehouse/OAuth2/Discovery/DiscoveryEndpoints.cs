@@ -30,11 +30,22 @@ public static class DiscoveryEndpoints
         await HttpJson.WriteAsync(http, 200, Document(settings, signing.Credentials.Algorithm));
     }
 
-    public static JsonObject Document(OAuth2Settings settings, string idTokenAlgorithm) => new()
+    public static JsonObject Document(OAuth2Settings settings, string idTokenAlgorithm)
     {
-        ["issuer"] = settings.Issuer,
-        ["authorization_endpoint"] = settings.Endpoint(AuthorizeEndpoint.Authorize),
-        ["device_authorization_endpoint"] = settings.Endpoint(Device.DeviceEndpoints.DeviceAuth),
+        var document = new JsonObject
+        {
+            ["issuer"] = settings.Issuer,
+            ["authorization_endpoint"] = settings.Endpoint(AuthorizeEndpoint.Authorize),
+            ["device_authorization_endpoint"] = settings.Endpoint(Device.DeviceEndpoints.DeviceAuth),
+        };
+        // Only when it is served (Hydra shows webfinger.oidc_discovery.client_registration_url, empty by default).
+        if (settings.DynamicClientRegistration) document["registration_endpoint"] = settings.Endpoint(Clients.OidcDynamicClientEndpoints.Register);
+        foreach (var (name, value) in Rest(settings, idTokenAlgorithm)) document[name] = value?.DeepClone();
+        return document;
+    }
+
+    private static JsonObject Rest(OAuth2Settings settings, string idTokenAlgorithm) => new()
+    {
         ["token_endpoint"] = settings.Endpoint(TokenEndpoints.Token),
         ["jwks_uri"] = settings.Issuer + JwkEndpoints.WellKnownKeys.TrimStart('/'),
         ["subject_types_supported"] = Array("public"),

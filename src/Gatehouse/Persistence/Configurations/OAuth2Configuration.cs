@@ -17,6 +17,7 @@ public sealed class OAuth2ClientConfiguration : IEntityTypeConfiguration<OAuth2C
         b.Property(e => e.ClientId).HasMaxLength(255);
         b.Property(e => e.ClientName).HasMaxLength(4096);
         b.Property(e => e.Owner).HasMaxLength(4096);
+        b.Property(e => e.RegistrationAccessTokenHash).HasMaxLength(64);
         // Hydra's client ids are unique per network.
         b.HasIndex(e => new { e.Nid, e.ClientId }).IsUnique();
     }

@@ -9,8 +9,7 @@ public sealed class EfOAuth2ClientStore(GatehouseDbContext db) : IOAuth2ClientSt
     public Task<bool> InsertAsync(OAuth2Client client, CancellationToken ct)
     {
         client.Nid = db.Nid;
-        db.OAuth2Clients.Add(client);
-        return SaveAsync(ct);
+        return SaveAsync(() => db.OAuth2Clients.Add(client), ct);
     }
 
     public Task<OAuth2Client?> FindAsync(string clientId, CancellationToken ct) =>
@@ -24,26 +23,43 @@ public sealed class EfOAuth2ClientStore(GatehouseDbContext db) : IOAuth2ClientSt
         return q.OrderBy(c => c.Pk).Take(take).ToListAsync(ct);
     }
 
-    public Task<bool> UpdateAsync(OAuth2Client client, CancellationToken ct)
+    public Task<bool> UpdateAsync(OAuth2Client client, CancellationToken ct) => SaveAsync(() => db.OAuth2Clients.Update(client), ct);
+
+    public async Task<bool> UpdateIfRegistrationTokenAsync(OAuth2Client client, string expectedRegistrationTokenHash, CancellationToken ct)
     {
-        db.OAuth2Clients.Update(client);
-        return SaveAsync(ct);
+        // The conditional UPDATE claims the row (a row lock on PostgreSQL, the write lock on SQLite) before the full write.
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var claimed = await db.OAuth2Clients
+            .Where(c => c.ClientId == client.ClientId && c.RegistrationAccessTokenHash == expectedRegistrationTokenHash && expectedRegistrationTokenHash != "")
+            .ExecuteUpdateAsync(u => u.SetProperty(c => c.RegistrationAccessTokenHash, client.RegistrationAccessTokenHash), ct);
+        if (claimed == 0) return false;
+        if (!await SaveAsync(() => db.OAuth2Clients.Update(client), ct)) return false;
+        await tx.CommitAsync(ct);
+        return true;
     }
 
-    public async Task<bool> DeleteWithTokensAsync(string clientId, CancellationToken ct)
+    public Task<bool> DeleteWithTokensAsync(string clientId, CancellationToken ct) => DeleteAsync(clientId, null, ct);
+
+    public Task<bool> DeleteWithTokensIfRegistrationTokenAsync(string clientId, string registrationTokenHash, CancellationToken ct) =>
+        registrationTokenHash.Length == 0 ? Task.FromResult(false) : DeleteAsync(clientId, registrationTokenHash, ct);
+
+    private async Task<bool> DeleteAsync(string clientId, string? registrationTokenHash, CancellationToken ct)
     {
         // The client's tokens go with it (Hydra's foreign keys cascade), in one transaction.
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        if (await db.OAuth2Clients.Where(c => c.ClientId == clientId).ExecuteDeleteAsync(ct) == 0) return false;
+        var rows = db.OAuth2Clients.Where(c => c.ClientId == clientId);
+        if (registrationTokenHash is not null) rows = rows.Where(c => c.RegistrationAccessTokenHash == registrationTokenHash);
+        if (await rows.ExecuteDeleteAsync(ct) == 0) return false;
         await db.OAuth2Tokens.Where(t => t.ClientId == clientId).ExecuteDeleteAsync(ct);
         await tx.CommitAsync(ct);
         return true;
     }
 
-    private async Task<bool> SaveAsync(CancellationToken ct)
+    private async Task<bool> SaveAsync(Action track, CancellationToken ct)
     {
         try
         {
+            track();
             await db.SaveChangesAsync(ct);
             return true;
         }

@@ -415,6 +415,11 @@ namespace Gatehouse.Persistence.Postgres.Migrations
                         .HasMaxLength(4096)
                         .HasColumnType("character varying(4096)");
 
+                    b.Property<string>("RegistrationAccessTokenHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<string>("RotatedSecretHashes")
                         .IsRequired()
                         .HasColumnType("text");

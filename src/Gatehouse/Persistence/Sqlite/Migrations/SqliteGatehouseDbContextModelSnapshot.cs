@@ -410,6 +410,11 @@ namespace Gatehouse.Persistence.Sqlite.Migrations
                         .HasMaxLength(4096)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("RegistrationAccessTokenHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("RotatedSecretHashes")
                         .IsRequired()
                         .HasColumnType("TEXT");
