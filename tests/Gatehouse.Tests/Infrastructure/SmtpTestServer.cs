@@ -55,11 +55,11 @@ public sealed class SmtpTestServer : IAsyncDisposable
     /// <summary>The user that logged in, when the server was started with a login.</summary>
     public string? AuthenticatedUser { get; private set; }
 
-    public static Task<SmtpTestServer> StartAsync() => StartOnAsync(TestServer.FreePort());
+    public static Task<SmtpTestServer> StartAsync() => PortClash.RetryAsync(() => StartOnAsync(TestServer.FreePort()));
 
     /// <summary>An implicit-TLS server (<c>smtps://</c>) with a self-signed certificate for <paramref name="hostName"/>, optionally requiring a login.</summary>
     public static Task<SmtpTestServer> StartTlsAsync(string hostName, (string User, string Password)? login = null) =>
-        StartOnAsync(TestServer.FreePort(), SelfSigned(hostName), login);
+        PortClash.RetryAsync(() => StartOnAsync(TestServer.FreePort(), SelfSigned(hostName), login));
 
     public static async Task<SmtpTestServer> StartOnAsync(int port, X509Certificate2? implicitTlsCertificate = null, (string User, string Password)? login = null)
     {
@@ -67,6 +67,13 @@ public sealed class SmtpTestServer : IAsyncDisposable
         // Wait until the listener accepts connections.
         for (var i = 0; i < 50; i++)
         {
+            if (server._running.IsFaulted)
+            {
+                // The listener could not start (e.g. the port was taken): surface why, so a caller can retry.
+                var error = server._running.Exception!.GetBaseException();
+                server._stop.Dispose();
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+            }
             try
             {
                 using var probe = new System.Net.Sockets.TcpClient();

@@ -58,18 +58,7 @@ public sealed class TestServer : IAsyncDisposable
     public static async Task<TestServer> StartAsync(string provider, Action<GatehouseOptions>? configure = null, Action<IServiceCollection>? configureServices = null)
     {
         var dsn = await Db.NewDsnAsync(provider);
-        // FreePort releases the port before Kestrel binds it, so another test can take it in between; a bind that
-        // loses that race is retried on fresh ports.
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await StartOnFreePortsAsync(dsn, configure, configureServices);
-            }
-            catch (IOException e) when (attempt < 5 && e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
-            {
-            }
-        }
+        return await PortClash.RetryAsync(() => StartOnFreePortsAsync(dsn, configure, configureServices));
     }
 
     private static async Task<TestServer> StartOnFreePortsAsync(string dsn, Action<GatehouseOptions>? configure, Action<IServiceCollection>? configureServices)

@@ -51,7 +51,9 @@ public sealed class PresetHosts : IAsyncDisposable
     /// <summary>Answers <paramref name="endpoint"/> (<c>METHOD https://host/path</c>) with <paramref name="answer"/>.</summary>
     public void On(string endpoint, Func<Call, IResult> answer) => _routes[endpoint] = answer;
 
-    public static async Task<PresetHosts> StartAsync()
+    public static Task<PresetHosts> StartAsync() => PortClash.RetryAsync(StartOnAFreePortAsync);
+
+    private static async Task<PresetHosts> StartOnAFreePortAsync()
     {
         var url = $"http://127.0.0.1:{TestServer.FreePort()}";
         var builder = WebApplication.CreateSlimBuilder();
@@ -74,7 +76,15 @@ public sealed class PresetHosts : IAsyncDisposable
                 ? answer(call)
                 : Results.Json(new { error = "not_found", error_description = $"nothing at {call.Method} {call.Endpoint}" }, statusCode: 404);
         });
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
         return hosts;
     }
 

@@ -50,7 +50,9 @@ public sealed class TestOpenIdProvider : IAsyncDisposable
 
     public static RsaSecurityKey NewKey(string kid) => new(RSA.Create(2048)) { KeyId = kid };
 
-    public static async Task<TestOpenIdProvider> StartAsync()
+    public static Task<TestOpenIdProvider> StartAsync() => PortClash.RetryAsync(StartOnAFreePortAsync);
+
+    private static async Task<TestOpenIdProvider> StartOnAFreePortAsync()
     {
         var port = TestServer.FreePort();
         var issuer = $"http://127.0.0.1:{port}";
@@ -93,7 +95,15 @@ public sealed class TestOpenIdProvider : IAsyncDisposable
                 return Results.Json(new { error = "invalid_grant", error_description = "PKCE verification failed" }, statusCode: 400);
             return Results.Json(new { access_token = "at-" + Guid.NewGuid(), token_type = "Bearer", expires_in = 3600, id_token = provider.Sign(grant.Claims, grant.SignWith), refresh_token = "rt-" + Guid.NewGuid() });
         });
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
         return provider;
     }
 
