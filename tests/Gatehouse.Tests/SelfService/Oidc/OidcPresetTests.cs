@@ -478,6 +478,68 @@ public sealed class OidcPresetTests
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Uaepass_forces_pkce_sends_its_acr_and_maps_the_english_profile(string db)
+    {
+        await using var hosts = await PresetHosts.StartAsync();
+        await using var s = await Server(db, hosts, null,
+            Provider("uaepass", "uaepass", p => p.Scope = ["urn:uae:digitalid:profile:general", "openid"]),
+            Provider("staging", "uaepass", p => p.IssuerUrl = "https://stg-id.uaepass.ae/"));
+        var (browser, upstream, q) = await Click(s, "uaepass");
+        using var _ = browser;
+        Assert.Equal("https://id.uaepass.ae/idshub/authorize", upstream.GetLeftPart(UriPartial.Path));
+        Assert.Equal(UaePassPreset.WebAcr, q["acr_values"]);
+        Assert.Equal("S256", q["code_challenge_method"]);
+        Assert.False(q.ContainsKey("nonce"));
+        hosts.On("POST https://id.uaepass.ae/idshub/token", c => Tokens("u-code", c, new { access_token = "u-at", token_type = "Bearer" }));
+        hosts.On("GET https://id.uaepass.ae/idshub/userinfo", c => c.Authorization == "Bearer u-at"
+            ? Results.Json(new { sub = "UAEPASS-1", email = "salem@uaepass.test", fullnameEN = "Salem Ali", firstnameEN = "Salem", lastnameEN = "Ali", userType = "SOP3", uuid = "u-1" })
+            : Results.StatusCode(401));
+        var (identity, claims) = await Return(s, browser, "uaepass", q["state"], "u-code");
+        var token = Assert.Single(hosts.To("POST https://id.uaepass.ae/idshub/token"));
+        Assert.Equal(Basic("uaepass-client", "uaepass-secret"), token.Authorization);
+        AssertStandardTokenForm(s, "uaepass", "u-code", token);
+        Assert.True(token.Form["code_verifier"].Length >= 43, "pkce auto is forced for UAE PASS");
+        Assert.Equal(("UAEPASS-1", "https://id.uaepass.ae", "Salem Ali", "Salem", "Ali"),
+            ((string?)claims["sub"], (string?)claims["iss"], (string?)claims["name"], (string?)claims["given_name"], (string?)claims["last_name"]));
+        Assert.Equal("SOP3", (string?)claims["raw_claims"]!["userType"]);
+        Assert.Equal("uaepass:UAEPASS-1", (string?)identity["credentials"]!["oidc"]!["identifiers"]![0]);
+
+        // The staging environment, from issuer_url.
+        var (other, staging, _) = await Click(s, "staging");
+        other.Dispose();
+        Assert.Equal("https://stg-id.uaepass.ae/idshub/authorize", staging.GetLeftPart(UriPartial.Path));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Github_app_reads_the_user_and_always_its_emails(string db)
+    {
+        await using var hosts = await PresetHosts.StartAsync();
+        await using var s = await Server(db, hosts, null, Provider("ghapp", "github-app"));
+        var (browser, upstream, q) = await Click(s, "ghapp");
+        using var _ = browser;
+        Assert.Equal("https://github.com/login/oauth/authorize", upstream.GetLeftPart(UriPartial.Path));
+        Assert.False(q.ContainsKey("nonce") || q.ContainsKey("prompt"));
+        // A GitHub App's user token has no scopes: nothing is required of the granted scope.
+        hosts.On("POST https://github.com/login/oauth/access_token", c => Tokens("gh-code", c, new { access_token = "ghu_1", token_type = "bearer", scope = "" }));
+        hosts.On("GET https://api.github.com/user", c => c.Authorization == "Bearer ghu_1"
+            ? Results.Json(new { id = 583231, login = "octocat", name = "The Octocat", blog = "https://github.blog", avatar_url = "https://avatars.test/583231", html_url = "https://github.com/octocat", updated_at = "2026-02-03T04:05:06Z" })
+            : Results.StatusCode(401));
+        hosts.On("GET https://api.github.com/user/emails", c => c.Authorization == "Bearer ghu_1"
+            ? Results.Json(new object[] { new { email = "old@github.test", primary = false, verified = false }, new { email = "octo@github.test", primary = true, verified = true } })
+            : Results.StatusCode(401));
+        var (_, claims) = await Return(s, browser, "ghapp", q["state"], "gh-code");
+        var token = Assert.Single(hosts.To("POST https://github.com/login/oauth/access_token"));
+        Assert.Equal(("ghapp-client", "ghapp-secret"), (token.Form["client_id"], token.Form["client_secret"]));
+        var user = Assert.Single(hosts.To("GET https://api.github.com/user"));
+        Assert.Equal("application/vnd.github+json", user.Accept);
+        Assert.StartsWith("Gatehouse", user.UserAgent, StringComparison.Ordinal);
+        Assert.Equal(JsonNode.Parse("""
+            {"iss":"https://github.com/login/oauth/access_token","sub":"583231","name":"The Octocat","nickname":"octocat","website":"https://github.blog",
+             "picture":"https://avatars.test/583231","profile":"https://github.com/octocat","updated_at":1770091506,"email":"octo@github.test","email_verified":true}
+            """), Without(claims, "raw_claims"), JsonNode.DeepEquals);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Apple_signs_its_client_secret_posts_the_answer_and_passes_the_first_sign_ins_name(string db)
     {
         await using var hosts = await PresetHosts.StartAsync();

@@ -60,7 +60,12 @@ public sealed class OidcUpstream(OidcMetadataCache metadata, IdTokenValidator id
             query.Add(new("code_challenge", OidcState.Challenge(pkceVerifier)));
             query.Add(new("code_challenge_method", "S256"));
         }
-        foreach (var (k, v) in upstreamParameters ?? new Dictionary<string, string>()) query.Add(new(k, v));
+        // An upstream parameter replaces one the preset set (Kratos's oauth2.SetAuthURLParam: e.g. UAE PASS's acr_values).
+        foreach (var (k, v) in upstreamParameters ?? new Dictionary<string, string>())
+        {
+            query.RemoveAll(p => p.Key == k);
+            query.Add(new(k, v));
+        }
         var endpoint = provider.AuthUrl ?? meta.AuthorizationEndpoint;
         return endpoint + (endpoint.Contains('?', StringComparison.Ordinal) ? "&" : "?") + Microsoft.AspNetCore.Http.QueryString.Create(query).Value![1..];
     }

@@ -28,6 +28,8 @@ public static class OidcPresets
         new LinePreset(),
         new VkPreset(),
         new LarkPreset(),
+        new UaePassPreset(),
+        new GitHubAppPreset(),
     }.ToFrozenDictionary(p => p.Name, StringComparer.Ordinal);
 
     /// <summary>The config names, in a stable order (for messages and the schema test).</summary>
