@@ -181,3 +181,108 @@ describe(`Passkeys through the built-in pages, in Chromium with a virtual authen
     }
   });
 });
+
+// Identifier-first login (selfservice.flows.login.style: identifier_first) with passkeys and passwordless security keys:
+// the first screen offers passkeys as autofill on the identifier; the second shows the passkey button to an account with
+// a passkey and "Sign in with hardware key" to one with a passwordless security key (Kratos's idfirst screens).
+describe(`Identifier-first login with passkeys and security keys, in Chromium with a virtual authenticator (${database})`, { skip: hasChromium ? false : `${chromiumPath} is not installed` }, () => {
+  let gatehouse;
+  let browser;
+
+  before(async () => {
+    gatehouse = await startGatehouse({
+      publicHost: 'localhost',
+      schema,
+      selfservice: (publicUrl) => ({
+        default_browser_return_url: `${publicUrl}/ui/welcome`,
+        allowed_return_urls: [`${publicUrl}/`],
+        methods: {
+          password: { config: { haveibeenpwned_enabled: false } },
+          passkey: { enabled: true, config: { rp: { id: 'localhost', display_name: 'Gatehouse e2e', origins: [publicUrl] } } },
+          webauthn: { enabled: true, config: { passwordless: true, rp: { id: 'localhost', display_name: 'Gatehouse e2e', origins: [publicUrl] } } },
+        },
+        flows: {
+          login: { style: 'identifier_first' },
+          registration: { style: 'unified', after: { passkey: { hooks: [{ hook: 'session' }] }, webauthn: { hooks: [{ hook: 'session' }] } } },
+        },
+      }),
+    });
+    browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await gatehouse?.stop();
+  });
+
+  const escaped = (email) => new RegExp(email.replace(/[.]/g, '\\.'));
+
+  it('signs in with a passkey by autofill on the first screen, then by the button on the second', async () => {
+    const { context, page, problems } = await withAuthenticator(browser);
+    try {
+      const email = `idfirst-passkey-${Date.now()}@example.com`;
+      await page.goto(`${gatehouse.publicUrl}/self-service/registration/browser`);
+      await page.fill('input[name="traits.email"]', email);
+      const signUp = page.locator('button[data-webauthn-trigger="oryPasskeyRegistration"]');
+      await signUp.waitFor({ state: 'visible' });
+      await Promise.all([page.waitForURL(/\/ui\/welcome/), signUp.click()]);
+
+      // The first screen: autofill answers at once, as a user picking the offered passkey; no second screen.
+      await Promise.all([page.waitForURL(/\/ui\/login/), page.click('text=Log out')]);
+      await page.goto(`${gatehouse.publicUrl}/self-service/login/browser`);
+      await page.waitForURL(/\/ui\/welcome/);
+      assert.match(await page.textContent('main'), escaped(email));
+      assert.match(await page.textContent('main'), /passkey/);
+
+      // Without autofill: the identifier, "Continue", then the passkey button on the second screen.
+      await page.addInitScript(() => { window.PublicKeyCredential.isConditionalMediationAvailable = async () => false; });
+      await Promise.all([page.waitForURL(/\/ui\/login/), page.click('text=Log out')]);
+      await page.goto(`${gatehouse.publicUrl}/self-service/login/browser`);
+      assert.match(page.url(), /\/ui\/login\?flow=/);
+      assert.equal(await page.getAttribute('input[name="identifier"]', 'autocomplete'), 'username webauthn');
+      assert.equal(await page.locator('button[data-webauthn-trigger="oryPasskeyLogin"]').count(), 0, 'no passkey button before the identifier');
+      assert.equal(await page.locator('input[name="password"]').count(), 0);
+      await page.fill('input[name="identifier"]', email);
+      await Promise.all([page.waitForURL(/\/ui\/login\?flow=/), page.waitForEvent('load'), page.click('button[name="method"][value="identifier_first"]')]);
+      assert.match(await page.textContent('.identifier-first'), escaped(email));
+      assert.equal(await page.locator('input[name="password"]').count(), 0, 'the account has no password');
+      const signIn = page.locator('button[data-webauthn-trigger="oryPasskeyLogin"]');
+      await signIn.waitFor({ state: 'visible' });
+      await Promise.all([page.waitForURL(/\/ui\/welcome/), signIn.click()]);
+      assert.match(await page.textContent('main'), escaped(email));
+      assert.deepEqual(problems.filter((p) => !/Passkey|WebAuthn|credential|aborted|Abort/i.test(p)), [], 'no script errors or CSP violations');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('signs in with a passwordless security key from the second screen', async () => {
+    const { context, page, problems } = await withAuthenticator(browser);
+    try {
+      const email = `idfirst-key-${Date.now()}@example.com`;
+      await page.goto(`${gatehouse.publicUrl}/self-service/registration/browser`);
+      await page.fill('input[name="traits.email"]', email);
+      await page.fill('input[name="webauthn_register_displayname"]', 'Desk key');
+      const signUp = page.locator('button[data-webauthn-trigger="oryWebAuthnRegistration"]');
+      await signUp.waitFor({ state: 'visible' });
+      await Promise.all([page.waitForURL(/\/ui\/welcome/), signUp.click()]);
+
+      await page.addInitScript(() => { window.PublicKeyCredential.isConditionalMediationAvailable = async () => false; });
+      await Promise.all([page.waitForURL(/\/ui\/login/), page.click('text=Log out')]);
+      await page.goto(`${gatehouse.publicUrl}/self-service/login/browser`);
+      await page.fill('input[name="identifier"]', email);
+      await Promise.all([page.waitForURL(/\/ui\/login\?flow=/), page.waitForEvent('load'), page.click('button[name="method"][value="identifier_first"]')]);
+      assert.equal(await page.locator('button[data-webauthn-trigger="oryPasskeyLogin"]').count(), 0, 'the account has no passkey');
+      // "Sign in with hardware key" names the account (no script needed); the next page asks for its key.
+      await Promise.all([page.waitForURL(/\/ui\/login\?flow=/), page.waitForEvent('load'), page.click('button[name="method"][value="webauthn"]')]);
+      const key = page.locator('button[data-webauthn-trigger="oryWebAuthnLogin"]');
+      await key.waitFor({ state: 'visible' });
+      await Promise.all([page.waitForURL(/\/ui\/welcome/), key.click()]);
+      assert.match(await page.textContent('main'), escaped(email));
+      assert.match(await page.textContent('main'), /webauthn/);
+      assert.deepEqual(problems.filter((p) => !/Passkey|WebAuthn|credential|aborted|Abort/i.test(p)), [], 'no script errors or CSP violations');
+    } finally {
+      await context.close();
+    }
+  });
+});

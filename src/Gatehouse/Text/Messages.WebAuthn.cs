@@ -13,6 +13,8 @@ public static partial class Messages
     public static JsonObject SignUpWithSecurityKey() => Info(1040004, "Sign up with security key");
     public static JsonObject AddSecurityKey() => Info(1050012, "Add security key");
     public static JsonObject LabelSecurityKeyName() => Info(1050013, "Name of the security key");
+    /// <summary>Kratos's <c>NewInfoSelfServiceLoginContinue</c>: the key's button once a passwordless login named the account.</summary>
+    public static JsonObject ContinueWithKey() => Info(1010013, "Continue");
     public static JsonObject PrepareWebAuthnDevice() => Info(1010012, "Prepare your WebAuthn device (e.g. security key, biometrics scanner, ...) and press continue.");
 
     public static JsonObject RemovePasskey(string name, DateTime addedAt) => Info(1050020, $"Remove passkey \"{name}\"", KeyContext(name, addedAt));

@@ -63,7 +63,7 @@ public sealed class OidcConfigTests : IDisposable
     {
         var noIssuer = Assert.Throws<ConfigException>(() => Load(Generic.Replace("issuer_url: https://sso.example.com", "auth_url: https://sso.example.com/auth", StringComparison.Ordinal)));
         Assert.StartsWith("selfservice.methods.oidc.config.providers[0].issuer_url: is required", noIssuer.Message, StringComparison.Ordinal);
-        var preset = Assert.Throws<ConfigException>(() => Load(Generic.Replace("provider: generic", "provider: github-app", StringComparison.Ordinal)));
+        var preset = Assert.Throws<ConfigException>(() => Load(Generic.Replace("provider: generic", "provider: jackson", StringComparison.Ordinal)));
         Assert.StartsWith("selfservice.methods.oidc.config.providers[0].provider:", preset.Message, StringComparison.Ordinal);
         var badId = Assert.Throws<ConfigException>(() => Load(Generic.Replace("id: corp", "id: \"corp/sso\"", StringComparison.Ordinal)));
         Assert.StartsWith("selfservice.methods.oidc.config.providers[0].id:", badId.Message, StringComparison.Ordinal);
@@ -95,7 +95,8 @@ public sealed class OidcConfigTests : IDisposable
     [InlineData("generic", "", "selfservice.methods.oidc.config.providers[0].issuer_url: is required for a generic provider")]
     [InlineData("apple", "            apple_team_id: TEAM", "selfservice.methods.oidc.config.providers[0].apple_private_key_id: is required")]
     [InlineData("apple", "            apple_team_id: TEAM\n            apple_private_key_id: KID\n            apple_private_key: not-a-pem", "selfservice.methods.oidc.config.providers[0].apple_private_key:")]
-    [InlineData("salesforce", "", "selfservice.methods.oidc.config.providers[0].provider:")]
+    [InlineData("salesforce", "", "selfservice.methods.oidc.config.providers[0].issuer_url: is required for a salesforce provider")]
+    [InlineData("linkedin", "", "selfservice.methods.oidc.config.providers[0].provider:")]
     [InlineData("amazon", "            scope: [profile, email]\n            pkce: force", "selfservice.methods.oidc.config.providers[0].scope: \"email\" is not a scope Amazon supports")]
     [InlineData("amazon", "            scope: [profile]", "selfservice.methods.oidc.config.providers[0].pkce: auto is not possible for amazon")]
     public void A_preset_missing_what_it_needs_or_unknown_is_refused_at_start_up(string preset, string extra, string expected)

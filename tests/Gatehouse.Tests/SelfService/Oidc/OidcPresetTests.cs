@@ -320,6 +320,226 @@ public sealed class OidcPresetTests
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Salesforce_reads_userinfo_at_the_org_and_turns_a_textual_updated_at_into_seconds(string db)
+    {
+        await using var hosts = await PresetHosts.StartAsync();
+        await using var s = await Server(db, hosts, null, Provider("salesforce", "salesforce", p => { p.IssuerUrl = "https://acme.my.salesforce.test"; p.Scope = ["openid", "email"]; }));
+        var (browser, upstream, q) = await Click(s, "salesforce");
+        using var _ = browser;
+        Assert.Equal("https://acme.my.salesforce.test/services/oauth2/authorize", upstream.GetLeftPart(UriPartial.Path));
+        Assert.Equal("openid email", q["scope"]);
+        Assert.False(q.ContainsKey("nonce"), "Salesforce's ID token is not read, so no nonce is bound to it");
+        hosts.On("POST https://acme.my.salesforce.test/services/oauth2/token", c => Tokens("sf-code", c, new { access_token = "sf-at", token_type = "Bearer", instance_url = "https://acme.my.salesforce.test" }));
+        hosts.On("GET https://acme.my.salesforce.test/services/oauth2/userinfo", c => c.Authorization == "Bearer sf-at"
+            ? Results.Json(new { sub = "https://login.salesforce.com/id/00D/005", user_id = "005", email = "cloud@salesforce.test", email_verified = true, updated_at = "2026-01-02T03:04:05Z" })
+            : Results.StatusCode(401));
+        var (identity, claims) = await Return(s, browser, "salesforce", q["state"], "sf-code");
+        var token = Assert.Single(hosts.To("POST https://acme.my.salesforce.test/services/oauth2/token"));
+        Assert.Equal(Basic("salesforce-client", "salesforce-secret"), token.Authorization);
+        AssertStandardTokenForm(s, "salesforce", "sf-code", token);
+        Assert.Equal(("https://login.salesforce.com/id/00D/005", "https://acme.my.salesforce.test"), ((string?)claims["sub"], (string?)claims["iss"]));
+        Assert.Equal(new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero).ToUnixTimeSeconds(), (long)claims["updated_at"]!);
+        Assert.Equal("salesforce:https://login.salesforce.com/id/00D/005", (string?)identity["credentials"]!["oidc"]!["identifiers"]![0]);
+
+        // An updated_at that is no time: refused, nothing more written.
+        var (other, _, oq) = await Click(s, "salesforce");
+        using var __ = other;
+        hosts.On("GET https://acme.my.salesforce.test/services/oauth2/userinfo", _ => Results.Json(new { sub = "x", email = "x@salesforce.test", updated_at = "yesterday" }));
+        var back = await other.Client.GetAsync($"/self-service/methods/oidc/callback/salesforce?state={Uri.EscapeDataString(oq["state"])}&code=sf-code");
+        Assert.Contains("updated_at that is no RFC 3339 time", await FlowMessage(other, back), StringComparison.Ordinal);
+        Assert.Single((await (await s.AdminWithKey.GetAsync("/admin/identities")).Json(HttpStatusCode.OK)).AsArray());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Netid_validates_the_brokers_id_token_and_reads_userinfo_for_the_other_claims(string db)
+    {
+        await using var hosts = await PresetHosts.StartAsync();
+        var key = PresetHosts.NewKey();
+        const string Broker = "https://broker.netid.de";
+        hosts.OpenIdIssuer(Broker, key);
+        // Kratos always uses the broker, whatever issuer_url says.
+        await using var s = await Server(db, hosts, null, Provider("netid", "netid", p => { p.IssuerUrl = "https://elsewhere.example"; p.Scope = ["email"]; }));
+        var (browser, upstream, q) = await Click(s, "netid");
+        using var _ = browser;
+        Assert.Equal(Broker + "/authorize", upstream.GetLeftPart(UriPartial.Path));
+        Assert.Equal("email openid", q["scope"]);
+        Assert.True(q["nonce"].Length > 20);
+        JsonObject IdToken(string nonce) => new()
+        {
+            ["iss"] = Broker, ["aud"] = "netid-client", ["sub"] = "netid-sub-1", ["nonce"] = nonce,
+            ["iat"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(), ["exp"] = DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds(),
+        };
+        hosts.On("POST https://broker.netid.de/token", c => Tokens("n-code", c, new { access_token = "n-at", token_type = "Bearer", id_token = PresetHosts.Sign(IdToken(q["nonce"]), key) }));
+        hosts.On("GET https://broker.netid.de/userinfo", c => c.Authorization == "Bearer n-at"
+            ? Results.Json(new { sub = "userinfo-says-otherwise", email = "net@netid.test", email_verified = true, given_name = "Net" })
+            : Results.StatusCode(401));
+        var (identity, claims) = await Return(s, browser, "netid", q["state"], "n-code");
+        var token = Assert.Single(hosts.To("POST https://broker.netid.de/token"));
+        Assert.Equal(Basic("netid-client", "netid-secret"), token.Authorization);
+        AssertStandardTokenForm(s, "netid", "n-code", token);
+        Assert.Equal(("netid-sub-1", Broker, "Net", "net@netid.test"), ((string?)claims["sub"], (string?)claims["iss"], (string?)claims["given_name"], (string?)claims["email"]));
+        Assert.Equal("netid:netid-sub-1", (string?)identity["credentials"]!["oidc"]!["identifiers"]![0]);
+
+        // An ID token for another nonce: refused, userinfo not asked, nothing more written.
+        var (other, _, oq) = await Click(s, "netid");
+        using var __ = other;
+        hosts.On("POST https://broker.netid.de/token", c => Results.Json(new { access_token = "n-at", token_type = "Bearer", id_token = PresetHosts.Sign(IdToken("another-nonce"), key) }));
+        var back = await other.Client.GetAsync($"/self-service/methods/oidc/callback/netid?state={Uri.EscapeDataString(oq["state"])}&code=n-code");
+        Assert.DoesNotContain("welcome", back.Headers.Location?.ToString() ?? "", StringComparison.Ordinal);
+        Assert.Single(hosts.To("GET https://broker.netid.de/userinfo"));
+        Assert.Single((await (await s.AdminWithKey.GetAsync("/admin/identities")).Json(HttpStatusCode.OK)).AsArray());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Line_is_openid_connect_at_access_line_me_and_asks_for_a_jwk_signed_id_token(string db)
+    {
+        await using var hosts = await PresetHosts.StartAsync();
+        var key = PresetHosts.NewKey();
+        const string Issuer = "https://access.line.me";
+        hosts.OpenIdIssuer(Issuer, key, Issuer + "/oauth2/v2.1/authorize", "https://api.line.me/oauth2/v2.1/token");
+        await using var s = await Server(db, hosts, null, Provider("line", "line", p => p.Scope = ["profile", "email"]));
+        var (browser, upstream, q) = await Click(s, "line");
+        using var _ = browser;
+        Assert.Equal(Issuer + "/oauth2/v2.1/authorize", upstream.GetLeftPart(UriPartial.Path));
+        Assert.Equal("profile email openid", q["scope"]);
+        Assert.True(q["nonce"].Length > 20);
+        hosts.On("POST https://api.line.me/oauth2/v2.1/token", c => Tokens("l-code", c, new
+        {
+            access_token = "l-at", token_type = "Bearer",
+            id_token = PresetHosts.Sign(new JsonObject
+            {
+                ["iss"] = Issuer, ["aud"] = "line-client", ["sub"] = "U4af4980629", ["name"] = "Brown", ["email"] = "brown@line.test", ["nonce"] = q["nonce"],
+                ["iat"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(), ["exp"] = DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds(),
+            }, key),
+        }));
+        var (identity, claims) = await Return(s, browser, "line", q["state"], "l-code");
+        var token = Assert.Single(hosts.To("POST https://api.line.me/oauth2/v2.1/token"));
+        AssertStandardTokenForm(s, "line", "l-code", token);
+        Assert.Equal("JWK", token.Form["id_token_key_type"]);
+        Assert.Equal(Basic("line-client", "line-secret"), token.Authorization);
+        Assert.Equal(("U4af4980629", Issuer, "Brown"), ((string?)claims["sub"], (string?)claims["iss"], (string?)claims["name"]));
+        Assert.Equal("line:U4af4980629", (string?)identity["credentials"]!["oidc"]!["identifiers"]![0]);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Vk_reads_users_get_and_takes_the_email_from_the_token_response(string db)
+    {
+        await using var hosts = await PresetHosts.StartAsync();
+        await using var s = await Server(db, hosts, null, Provider("vk", "vk", p => p.Scope = ["email"]));
+        var (browser, upstream, q) = await Click(s, "vk");
+        using var _ = browser;
+        Assert.Equal("https://oauth.vk.com/authorize", upstream.GetLeftPart(UriPartial.Path));
+        Assert.Equal("email", q["scope"]);
+        Assert.False(q.ContainsKey("nonce") || q.ContainsKey("prompt"));
+        hosts.On("POST https://oauth.vk.com/access_token", c => Tokens("v-code", c, new { access_token = "vk-at", expires_in = 86400, user_id = 210700286, email = "ivan@vk.test" }));
+        hosts.On("GET https://api.vk.com/method/users.get", c => c.Query.GetValueOrDefault("access_token") == "vk-at" && c.Query.GetValueOrDefault("v") == "5.103"
+            ? Results.Json(new { response = new[] { new { id = 210700286, first_name = "Ivan", last_name = "Petrov", nickname = "ivan", photo_200 = "https://vk.test/200.jpg", sex = 2, bdate = "1.2.1990" } } })
+            : Results.Json(new { error = new { error_code = 5 } }));
+        var (_, claims) = await Return(s, browser, "vk", q["state"], "v-code");
+        var call = Assert.Single(hosts.To("GET https://api.vk.com/method/users.get"));
+        Assert.Equal("photo_200,nickname,bdate,sex", call.Query["fields"]);
+        Assert.Equal(Basic("vk-client", "vk-secret"), Assert.Single(hosts.To("POST https://oauth.vk.com/access_token")).Authorization);
+        Assert.Equal(JsonNode.Parse("""
+            {"iss":"https://api.vk.com/method/users.get","sub":"210700286","given_name":"Ivan","family_name":"Petrov","nickname":"ivan",
+             "picture":"https://vk.test/200.jpg","birthdate":"1.2.1990","email":"ivan@vk.test","gender":"male"}
+            """), Without(claims, "raw_claims"), JsonNode.DeepEquals);
+
+        // VK answering no user: refused, nothing more written.
+        var (other, _, oq) = await Click(s, "vk");
+        using var __ = other;
+        hosts.On("GET https://api.vk.com/method/users.get", _ => Results.Json(new { response = Array.Empty<object>() }));
+        var back = await other.Client.GetAsync($"/self-service/methods/oidc/callback/vk?state={Uri.EscapeDataString(oq["state"])}&code=v-code");
+        Assert.Contains("VK did not return a user", await FlowMessage(other, back), StringComparison.Ordinal);
+        Assert.Single((await (await s.AdminWithKey.GetAsync("/admin/identities")).Json(HttpStatusCode.OK)).AsArray());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Lark_posts_its_client_in_the_form_and_reads_the_open_id_from_userinfo(string db)
+    {
+        await using var hosts = await PresetHosts.StartAsync();
+        await using var s = await Server(db, hosts, null, Provider("lark", "lark"));
+        var (browser, upstream, q) = await Click(s, "lark");
+        using var _ = browser;
+        Assert.Equal("https://passport.feishu.cn/suite/passport/oauth/authorize", upstream.GetLeftPart(UriPartial.Path));
+        Assert.False(q.ContainsKey("nonce") || q.ContainsKey("prompt"));
+        hosts.On("POST https://passport.feishu.cn/suite/passport/oauth/token", c => Tokens("lk-code", c, new { access_token = "lk-at", token_type = "Bearer" }));
+        hosts.On("GET https://passport.feishu.cn/suite/passport/oauth/userinfo", c => c.Authorization == "Bearer lk-at"
+            ? Results.Json(new { sub = "ignored", open_id = "ou_1", union_id = "on_1", name = "Li Lei", avatar_url = "https://lark.test/a.png", email = "lilei@lark.test", mobile = "+8613800000000" })
+            : Results.StatusCode(401));
+        var (_, claims) = await Return(s, browser, "lark", q["state"], "lk-code");
+        var token = Assert.Single(hosts.To("POST https://passport.feishu.cn/suite/passport/oauth/token"));
+        Assert.Equal("", token.Authorization);
+        Assert.Equal(("lark-client", "lark-secret"), (token.Form["client_id"], token.Form["client_secret"]));
+        AssertStandardTokenForm(s, "lark", "lk-code", token);
+        Assert.Equal(JsonNode.Parse("""
+            {"iss":"https://passport.feishu.cn/suite/passport/oauth/userinfo","sub":"ou_1","name":"Li Lei","nickname":"Li Lei",
+             "picture":"https://lark.test/a.png","email":"lilei@lark.test","phone_number":"+8613800000000"}
+            """), Without(claims, "raw_claims"), JsonNode.DeepEquals);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Uaepass_forces_pkce_sends_its_acr_and_maps_the_english_profile(string db)
+    {
+        await using var hosts = await PresetHosts.StartAsync();
+        await using var s = await Server(db, hosts, null,
+            Provider("uaepass", "uaepass", p => p.Scope = ["urn:uae:digitalid:profile:general", "openid"]),
+            Provider("staging", "uaepass", p => p.IssuerUrl = "https://stg-id.uaepass.ae/"));
+        var (browser, upstream, q) = await Click(s, "uaepass");
+        using var _ = browser;
+        Assert.Equal("https://id.uaepass.ae/idshub/authorize", upstream.GetLeftPart(UriPartial.Path));
+        Assert.Equal(UaePassPreset.WebAcr, q["acr_values"]);
+        Assert.Equal("S256", q["code_challenge_method"]);
+        Assert.False(q.ContainsKey("nonce"));
+        hosts.On("POST https://id.uaepass.ae/idshub/token", c => Tokens("u-code", c, new { access_token = "u-at", token_type = "Bearer" }));
+        hosts.On("GET https://id.uaepass.ae/idshub/userinfo", c => c.Authorization == "Bearer u-at"
+            ? Results.Json(new { sub = "UAEPASS-1", email = "salem@uaepass.test", fullnameEN = "Salem Ali", firstnameEN = "Salem", lastnameEN = "Ali", userType = "SOP3", uuid = "u-1" })
+            : Results.StatusCode(401));
+        var (identity, claims) = await Return(s, browser, "uaepass", q["state"], "u-code");
+        var token = Assert.Single(hosts.To("POST https://id.uaepass.ae/idshub/token"));
+        Assert.Equal(Basic("uaepass-client", "uaepass-secret"), token.Authorization);
+        AssertStandardTokenForm(s, "uaepass", "u-code", token);
+        Assert.True(token.Form["code_verifier"].Length >= 43, "pkce auto is forced for UAE PASS");
+        Assert.Equal(("UAEPASS-1", "https://id.uaepass.ae", "Salem Ali", "Salem", "Ali"),
+            ((string?)claims["sub"], (string?)claims["iss"], (string?)claims["name"], (string?)claims["given_name"], (string?)claims["last_name"]));
+        Assert.Equal("SOP3", (string?)claims["raw_claims"]!["userType"]);
+        Assert.Equal("uaepass:UAEPASS-1", (string?)identity["credentials"]!["oidc"]!["identifiers"]![0]);
+
+        // The staging environment, from issuer_url.
+        var (other, staging, _) = await Click(s, "staging");
+        other.Dispose();
+        Assert.Equal("https://stg-id.uaepass.ae/idshub/authorize", staging.GetLeftPart(UriPartial.Path));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Github_app_reads_the_user_and_always_its_emails(string db)
+    {
+        await using var hosts = await PresetHosts.StartAsync();
+        await using var s = await Server(db, hosts, null, Provider("ghapp", "github-app"));
+        var (browser, upstream, q) = await Click(s, "ghapp");
+        using var _ = browser;
+        Assert.Equal("https://github.com/login/oauth/authorize", upstream.GetLeftPart(UriPartial.Path));
+        Assert.False(q.ContainsKey("nonce") || q.ContainsKey("prompt"));
+        // A GitHub App's user token has no scopes: nothing is required of the granted scope.
+        hosts.On("POST https://github.com/login/oauth/access_token", c => Tokens("gh-code", c, new { access_token = "ghu_1", token_type = "bearer", scope = "" }));
+        hosts.On("GET https://api.github.com/user", c => c.Authorization == "Bearer ghu_1"
+            ? Results.Json(new { id = 583231, login = "octocat", name = "The Octocat", blog = "https://github.blog", avatar_url = "https://avatars.test/583231", html_url = "https://github.com/octocat", updated_at = "2026-02-03T04:05:06Z" })
+            : Results.StatusCode(401));
+        hosts.On("GET https://api.github.com/user/emails", c => c.Authorization == "Bearer ghu_1"
+            ? Results.Json(new object[] { new { email = "old@github.test", primary = false, verified = false }, new { email = "octo@github.test", primary = true, verified = true } })
+            : Results.StatusCode(401));
+        var (_, claims) = await Return(s, browser, "ghapp", q["state"], "gh-code");
+        var token = Assert.Single(hosts.To("POST https://github.com/login/oauth/access_token"));
+        Assert.Equal(("ghapp-client", "ghapp-secret"), (token.Form["client_id"], token.Form["client_secret"]));
+        var user = Assert.Single(hosts.To("GET https://api.github.com/user"));
+        Assert.Equal("application/vnd.github+json", user.Accept);
+        Assert.StartsWith("Gatehouse", user.UserAgent, StringComparison.Ordinal);
+        Assert.Equal(JsonNode.Parse("""
+            {"iss":"https://github.com/login/oauth/access_token","sub":"583231","name":"The Octocat","nickname":"octocat","website":"https://github.blog",
+             "picture":"https://avatars.test/583231","profile":"https://github.com/octocat","updated_at":1770091506,"email":"octo@github.test","email_verified":true}
+            """), Without(claims, "raw_claims"), JsonNode.DeepEquals);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Apple_signs_its_client_secret_posts_the_answer_and_passes_the_first_sign_ins_name(string db)
     {
         await using var hosts = await PresetHosts.StartAsync();

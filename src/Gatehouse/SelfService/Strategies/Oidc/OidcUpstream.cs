@@ -7,7 +7,7 @@ using Gatehouse.SelfService.Strategies.Oidc.Presets;
 namespace Gatehouse.SelfService.Strategies.Oidc;
 
 /// <summary>The provider's answer to the code exchange.</summary>
-public sealed record OidcTokens(string? IdToken, string? AccessToken, string? RefreshToken, string? Scope = null);
+public sealed record OidcTokens(string? IdToken, string? AccessToken, string? RefreshToken, string? Scope = null, JsonObject? Response = null);
 
 /// <summary>
 /// The client side of the authorization code flow against one configured provider (Kratos's generic provider):
@@ -60,7 +60,12 @@ public sealed class OidcUpstream(OidcMetadataCache metadata, IdTokenValidator id
             query.Add(new("code_challenge", OidcState.Challenge(pkceVerifier)));
             query.Add(new("code_challenge_method", "S256"));
         }
-        foreach (var (k, v) in upstreamParameters ?? new Dictionary<string, string>()) query.Add(new(k, v));
+        // An upstream parameter replaces one the preset set (Kratos's oauth2.SetAuthURLParam: e.g. UAE PASS's acr_values).
+        foreach (var (k, v) in upstreamParameters ?? new Dictionary<string, string>())
+        {
+            query.RemoveAll(p => p.Key == k);
+            query.Add(new(k, v));
+        }
         var endpoint = provider.AuthUrl ?? meta.AuthorizationEndpoint;
         return endpoint + (endpoint.Contains('?', StringComparison.Ordinal) ? "&" : "?") + Microsoft.AspNetCore.Http.QueryString.Create(query).Value![1..];
     }
@@ -76,6 +81,7 @@ public sealed class OidcUpstream(OidcMetadataCache metadata, IdTokenValidator id
             new("redirect_uri", RedirectUri(provider)),
         };
         if (pkceVerifier is not null) form.Add(new("code_verifier", pkceVerifier));
+        preset.AddTokenParameters(form);
         var secret = ClientSecret(provider, preset);
         if (preset.TokenEndpointAuth == TokenEndpointAuth.InForm)
         {
@@ -96,7 +102,7 @@ public sealed class OidcUpstream(OidcMetadataCache metadata, IdTokenValidator id
             throw new OidcUpstreamError($"The OpenID Connect provider refused the token request: {error}{((string?)body["error_description"] is { } d ? ": " + d : "")}");
         if (body["access_token"] is not JsonValue)
             throw new OidcUpstreamError("The OpenID Connect provider's token response has no access_token.");
-        return new OidcTokens((string?)body["id_token"], (string?)body["access_token"], (string?)body["refresh_token"], body["scope"] is JsonValue sc && sc.TryGetValue<string>(out var granted) ? granted : null);
+        return new OidcTokens((string?)body["id_token"], (string?)body["access_token"], (string?)body["refresh_token"], body["scope"] is JsonValue sc && sc.TryGetValue<string>(out var granted) ? granted : null, body);
     }
 
     /// <summary>

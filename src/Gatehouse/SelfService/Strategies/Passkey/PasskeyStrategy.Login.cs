@@ -33,6 +33,45 @@ public sealed partial class PasskeyStrategy
             ui.Nodes.Add(LoginTrigger(flow));
             return;
         }
+        AddDiscoverableLogin(ui, flow);
+        ui.Nodes.Add(LoginTrigger(flow));
+    }
+
+    /// <summary>
+    /// The identifier-first login's first screen (Kratos's passkey <c>PopulateLoginMethodIdentifierFirstIdentification</c>):
+    /// the discoverable-login nodes without the button — the identifier offers passkeys as autofill (conditional
+    /// mediation), so a user with a passkey signs in without going to the second screen.
+    /// </summary>
+    public Task PopulateIdentifierFirstIdentificationAsync(LoginForm form, CancellationToken ct)
+    {
+        AddDiscoverableLogin(form.Ui, form.Flow, keepPending: true);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// The identifier-first login's second screen (Kratos's passkey <c>PopulateLoginMethodIdentifierFirstCredentials</c>):
+    /// the "Sign in with passkey" button when the identity has a passkey — or, with account enumeration mitigated, for
+    /// every identifier (the button starts a discoverable login, which names no account). Found only with a passkey.
+    /// </summary>
+    public Task<bool> PopulateIdentifierFirstCredentialsAsync(LoginForm form, IdentifierFirstHint hint, CancellationToken ct)
+    {
+        var count = hint.Identity?.Credentials.Where(c => c.Type == CredentialTypes.Passkey).Sum(CountKind.CountFirstFactor) ?? 0;
+        if (count > 0 || hint.MitigateEnumeration) form.Ui.Nodes.Add(LoginTrigger(form.Flow));
+        return Task.FromResult(count > 0);
+    }
+
+    private static readonly PasskeyCredentials CountKind = new();
+
+    /// <summary>
+    /// Kratos's <c>populateLoginMethodForPasskeys</c>: the identifier offering passkeys as autofill (<c>username webauthn</c>),
+    /// a discoverable-credential challenge, the script (browser flows) and the hidden answer field that starts autofill on load.
+    /// </summary>
+    /// <param name="keepPending">
+    /// Keep the challenge the flow already waits for (the identifier-first login builds its second screen from the first:
+    /// as in Kratos, where the first screen's nodes stay, the challenge shown there stays valid until it is answered).
+    /// </param>
+    private void AddDiscoverableLogin(UiContainer ui, SelfServiceFlow flow, bool keepPending = false)
+    {
         var identifier = ui.Nodes.FirstOrDefault(n => n["attributes"]?["name"]?.GetValue<string>() == "identifier");
         if (identifier is null)
         {
@@ -43,13 +82,13 @@ public sealed partial class PasskeyStrategy
         {
             identifier["attributes"]!["autocomplete"] = "username webauthn";
         }
-        AddChallenge(ui, flow, []);
+        if (keepPending && Pending(flow) is { } pending) ui.Nodes.Add(UiNodes.Input("passkey_challenge", "hidden", Group, pending.Shown));
+        else AddChallenge(ui, flow, []);
         AddScript(ui, flow);
         var login = UiNodes.Input("passkey_login", "hidden", Group);
         if (IsBrowser(flow)) login["attributes"]!["onload"] = "window.oryPasskeyLoginAutocompleteInit()";
         login["attributes"]!["onloadTrigger"] = "oryPasskeyLoginAutocompleteInit";
         ui.Nodes.Add(login);
-        ui.Nodes.Add(LoginTrigger(flow));
     }
 
     private static JsonObject LoginTrigger(SelfServiceFlow flow)

@@ -45,8 +45,24 @@ public sealed partial class WebAuthnStrategy
         ui.Nodes.Add(UiNodes.Submit("method", Name, Group, Messages.SignInWithHardwareKey()));
     }
 
+    /// <summary>
+    /// The identifier-first login's second screen (Kratos's webauthn <c>PopulateLoginMethodIdentifierFirstCredentials</c>):
+    /// browser flows with passwordless keys only; the "Sign in with hardware key" submit (it names the account, then the
+    /// form asks for its key) when the identity has a passwordless key — or, with account enumeration mitigated, for every
+    /// identifier. Found only with such a key. The first screen has nothing of this method's (Kratos).
+    /// </summary>
+    public Task<bool> PopulateIdentifierFirstCredentialsAsync(LoginForm form, IdentifierFirstHint hint, CancellationToken ct)
+    {
+        if (!IsBrowser(form.Flow) || !Passwordless) return Task.FromResult(false);
+        var count = hint.Identity?.Credentials.Where(c => c.Type == CredentialTypes.WebAuthn).Sum(CountKind.CountFirstFactor) ?? 0;
+        if (count > 0 || hint.MitigateEnumeration) form.Ui.Nodes.Add(UiNodes.Submit("method", Name, Group, Messages.SignInWithHardwareKey()));
+        return Task.FromResult(count > 0);
+    }
+
+    private static readonly WebAuthnCredentials CountKind = new();
+
     /// <summary>Kratos's <c>populateLoginMethod</c>: a new assertion for <paramref name="keys"/> and the nodes that run it.</summary>
-    private void AddChallenge(UiContainer ui, SelfServiceFlow flow, Identity identity, List<WebAuthnKey> keys)
+    private void AddChallenge(UiContainer ui, SelfServiceFlow flow, Identity identity, List<WebAuthnKey> keys, JsonObject? label = null)
     {
         var (clientOptions, state) = RelyingParty.BeginAssertion(keys, UserVerificationRequirement.Discouraged);
         var shown = clientOptions.ToJsonString();
@@ -60,7 +76,7 @@ public sealed partial class WebAuthnStrategy
         ui.Nodes.RemoveAll(n => n["attributes"]?["name"]?.GetValue<string>() is "webauthn_login" or "webauthn_login_trigger");
         ui.Nodes.Add(UiNodes.Input("webauthn_login", "hidden", Group, ""));
         AddScript(ui);
-        ui.Nodes.Add(Trigger("webauthn_login_trigger", "oryWebAuthnLogin", shown, Messages.SignInWithHardwareKey()));
+        ui.Nodes.Add(Trigger("webauthn_login_trigger", "oryWebAuthnLogin", shown, label ?? Messages.SignInWithHardwareKey()));
     }
 
     /// <summary>
@@ -103,7 +119,8 @@ public sealed partial class WebAuthnStrategy
             {
                 // Step one: the account is known; show its challenge (Kratos's form for the second step) and send the browser there.
                 ui.Nodes.RemoveAll(n => n["attributes"]?["name"]?.GetValue<string>() is not "csrf_token");
-                AddChallenge(ui, flow, identity, passwordlessKeys);
+                // Kratos labels this step's button "Continue" (1010013).
+                AddChallenge(ui, flow, identity, passwordlessKeys, Messages.ContinueWithKey());
                 ui.Messages.Add(Messages.PrepareWebAuthnDevice());
                 if (FlowService.WantsJson(submission.Http.Request))
                 {
@@ -134,13 +151,13 @@ public sealed partial class WebAuthnStrategy
             logger.LogInformation("Security key sign-in refused for identity {IdentityId}: {Reason}", identity.Id, result?.Reason ?? "the challenge was spent");
             if (result?.Flagged is { } cloned) await WebAuthnKeyUse.SaveAsync(store, credential, cloned, flows.Now(), ct);
             ui.Messages.Add(Messages.WebAuthnInvalid());
-            AddChallenge(ui, flow, identity, usable);
+            AddChallenge(ui, flow, identity, usable, flow.Refresh || !Passwordless ? null : Messages.ContinueWithKey());
             return null;
         }
         if (!await WebAuthnKeyUse.SaveAsync(store, credential, used, flows.Now(), ct))
         {
             ui.Messages.Add(Messages.WebAuthnInvalid());
-            AddChallenge(ui, flow, identity, usable);
+            AddChallenge(ui, flow, identity, usable, flow.Refresh || !Passwordless ? null : Messages.ContinueWithKey());
             return null;
         }
         if (submission.Refusal(identity) is { } refused)

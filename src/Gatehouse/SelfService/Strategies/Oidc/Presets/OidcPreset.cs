@@ -81,6 +81,11 @@ public abstract class OidcPreset
         if (forceLogin) query.Add(new("prompt", "login"));
     }
 
+    /// <summary>The token request's form beyond grant type, code, redirect URI, PKCE verifier and client authentication.</summary>
+    public virtual void AddTokenParameters(List<KeyValuePair<string, string>> form)
+    {
+    }
+
     /// <summary>A client secret Gatehouse makes itself (Apple); null: the configured <c>client_secret</c>.</summary>
     public virtual GeneratedClientSecret? GenerateClientSecret(OidcProviderOptions provider, DateTimeOffset now) => null;
 

@@ -23,6 +23,13 @@ public static class OidcPresets
         new YandexPreset(),
         new AmazonPreset(),
         new LinkedInPreset(),
+        new NetIdPreset(),
+        new SalesforcePreset(),
+        new LinePreset(),
+        new VkPreset(),
+        new LarkPreset(),
+        new UaePassPreset(),
+        new GitHubAppPreset(),
     }.ToFrozenDictionary(p => p.Name, StringComparer.Ordinal);
 
     /// <summary>The config names, in a stable order (for messages and the schema test).</summary>
