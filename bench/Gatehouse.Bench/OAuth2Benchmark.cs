@@ -262,9 +262,9 @@ internal sealed class OAuth2Benchmark(GatehouseProcess server, BareEndpoint bare
         string? code = null;
         for (var hop = 0; hop < 12 && code is null; hop++)
         {
-            var before = _steps is null ? 0 : ServerCpuNs();
+            var before = _steps is null ? null : ServerCpuNs();
             using var response = await browser.GetAsync(url);
-            if (_steps is not null) Count(StepName(url), ServerCpuNs() - before);
+            if (before is not null) Count(StepName(url), CpuNsSince(before));
             if (response.Headers.Location is not { } location) throw new InvalidOperationException($"{url}: HTTP {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
             var next = location.IsAbsoluteUri ? location : new Uri(url, location);
             if (next.AbsoluteUri.StartsWith(RedirectUri, StringComparison.Ordinal))
@@ -280,11 +280,11 @@ internal sealed class OAuth2Benchmark(GatehouseProcess server, BareEndpoint bare
             url = next;
         }
         if (code is null) throw new InvalidOperationException($"no code after 12 redirects (last: {url})");
-        var beforeToken = _steps is null ? 0 : ServerCpuNs();
+        var beforeToken = _steps is null ? null : ServerCpuNs();
         using var token = await browser.PostAsync("oauth2/token", new FormUrlEncodedContent([
             new("grant_type", "authorization_code"), new("code", code), new("redirect_uri", RedirectUri), new("client_id", clientId), new("code_verifier", verifier)]));
         var body = await token.Content.ReadAsStringAsync();
-        if (_steps is not null) Count("POST /oauth2/token (code + PKCE → access and ID token)", ServerCpuNs() - beforeToken);
+        if (beforeToken is not null) Count("POST /oauth2/token (code + PKCE → access and ID token)", CpuNsSince(beforeToken));
         if (token.StatusCode != HttpStatusCode.OK) throw new InvalidOperationException($"token: HTTP {(int)token.StatusCode}: {body}");
         return JsonNode.Parse(body)?["id_token"] is not null;
     }
@@ -310,24 +310,28 @@ internal sealed class OAuth2Benchmark(GatehouseProcess server, BareEndpoint bare
         };
     }
 
-    /// <summary>The server's CPU time so far, all threads, in nanoseconds (threads that ended are not counted).</summary>
-    private long ServerCpuNs()
+    /// <summary>The server's CPU time so far by thread id, in nanoseconds.</summary>
+    private Dictionary<string, long> ServerCpuNs()
     {
-        long sum = 0;
+        var threads = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var dir in Directory.EnumerateDirectories($"/proc/{server.Pid}/task"))
         {
             try
             {
                 var text = File.ReadAllText(Path.Combine(dir, "schedstat"));
-                sum += long.Parse(text.AsSpan(0, text.IndexOf(' ', StringComparison.Ordinal)), CultureInfo.InvariantCulture);
+                threads[Path.GetFileName(dir)] = long.Parse(text.AsSpan(0, text.IndexOf(' ', StringComparison.Ordinal)), CultureInfo.InvariantCulture);
             }
             catch (IOException)
             {
                 // the thread ended while we read
             }
         }
-        return sum;
+        return threads;
     }
+
+    /// <summary>CPU used since <paramref name="before"/> by the threads alive now (a thread that ended meanwhile is lost; a new one counts whole).</summary>
+    private long CpuNsSince(Dictionary<string, long> before) =>
+        ServerCpuNs().Sum(t => Math.Max(0, t.Value - before.GetValueOrDefault(t.Key)));
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }
