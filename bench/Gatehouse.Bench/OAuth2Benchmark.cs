@@ -35,7 +35,20 @@ internal sealed class OAuth2Benchmark(GatehouseProcess server, BareEndpoint bare
     private const string RedirectUri = "http://127.0.0.1:9/callback";
     private const string Email = "oauth2-bench@example.com";
     private const string Password = "a-long-bench-password-9f3c1e";
-    private const int WarmUpCalls = 60;
+    private const int StepTrips = 200;
+
+    /// <summary>client_credentials requests before the measured ones (see <see cref="TripWarmUp"/>).</summary>
+    private const int IssueWarmUp = 300;
+
+    /// <summary>
+    /// Round trips before the measured ones. The target is a steady-state server's cost: each trip runs most of its
+    /// methods once, so it takes a few hundred trips before the tiered JIT has promoted them (tier 0, instrumented tier 0
+    /// with dynamic PGO, tier 1) and stops working; 60 trips left ~6 ms of JIT per measured trip.
+    /// </summary>
+    private const int TripWarmUp = 400;
+
+    /// <summary>While set, <see cref="AuthorizationCodeAsync"/> adds each request's server CPU (ns, count) by step.</summary>
+    private Dictionary<string, (long Ns, int Count)>? _steps;
 
     private readonly CpuMeter _serverCpu = new(server.Pid, options.PostgresDsn);
     private readonly CpuMeter _bareCpu = new(bare.Pid, null);
@@ -87,7 +100,9 @@ internal sealed class OAuth2Benchmark(GatehouseProcess server, BareEndpoint bare
         var bareRuns = new List<LoadResult>();
         for (var round = 0; round < options.Rounds; round++)
         {
+            Console.Error.WriteLine("  measuring: bare endpoint");
             bareRuns.Add(await LoadLoops.ClosedAsync("bare endpoint (POST, constant JSON)", options.Concurrency, duration, (_, _) => IntrospectAsync(bareHttp, BareEndpoint.Path.TrimStart('/'), token), _bareCpu));
+            Console.Error.WriteLine("  measuring: introspection");
             introspect.Add(await LoadLoops.ClosedAsync("introspection (opaque access token)", options.Concurrency, duration, (_, _) => IntrospectAsync(admin, "admin/oauth2/introspect", token), _serverCpu));
         }
 
@@ -96,12 +111,17 @@ internal sealed class OAuth2Benchmark(GatehouseProcess server, BareEndpoint bare
         var stored = hasher.Hash(Secret);
         var threads = options.AuthConcurrency;
         Console.Error.WriteLine($"client_credentials vs the client-secret hasher, {threads} clients/threads, {options.AuthSeconds} s each ...");
-        for (var i = 0; i < WarmUpCalls; i++) await ClientCredentialsAsync(http, cc, basic);
+        for (var i = 0; i < IssueWarmUp; i++) await ClientCredentialsAsync(http, cc, basic);
         await ThreadCpu.WaitForJitQuietAsync(server.Pid, TimeSpan.FromSeconds(30));
         var authDuration = TimeSpan.FromSeconds(options.AuthSeconds);
+        Console.Error.WriteLine("  measuring: hasher");
         var hashBefore = LoadLoops.Threads("client-secret hasher Verify (PBKDF2-SHA256, 25,000 iterations)", threads, authDuration, () => hasher.Verify(Secret, stored));
+        Console.Error.WriteLine("  measuring: client_credentials");
+        var issueThreads0 = ThreadCpu.Snapshot(server.Pid);
         var issued = await LoadLoops.ClosedAsync("client_credentials (POST /oauth2/token, client_secret_basic)", threads, authDuration,
             async (_, _) => await ClientCredentialsAsync(http, cc, basic) is not null, _serverCpu);
+        var issueJitMs = ThreadCpu.Between(issueThreads0, ThreadCpu.Snapshot(server.Pid), ".NET Tiered").TotalMilliseconds / Math.Max(1, issued.Ok);
+        Console.Error.WriteLine("  measuring: hasher (again)");
         var hashAfter = LoadLoops.Threads("client-secret hasher Verify (again)", threads, authDuration, () => hasher.Verify(Secret, stored));
 
         // (3) the authorization-code round trip of a browser with a session and a remembered login.
@@ -109,8 +129,9 @@ internal sealed class OAuth2Benchmark(GatehouseProcess server, BareEndpoint bare
         var cookies = new CookieContainer();
         using var browser = new HttpClient(new SocketsHttpHandler { CookieContainer = cookies, UseCookies = true, AllowAutoRedirect = false, UseProxy = false }) { BaseAddress = server.Public, Timeout = TimeSpan.FromSeconds(30) };
         await SignInAsync(browser, null);
-        for (var i = 0; i < WarmUpCalls; i++) await AuthorizationCodeAsync(browser, app);
+        for (var i = 0; i < TripWarmUp; i++) await AuthorizationCodeAsync(browser, app);
         await ThreadCpu.WaitForJitQuietAsync(server.Pid, TimeSpan.FromSeconds(30));
+        Console.Error.WriteLine("  measuring: round trips");
         var threads0 = ThreadCpu.Snapshot(server.Pid);
         var trips = await LoadLoops.ClosedAsync("authorization-code round trip (auth → login skipped → consent skipped → token)", 1, duration,
             async (_, _) => await AuthorizationCodeAsync(browser, app), _serverCpu);
@@ -125,10 +146,18 @@ internal sealed class OAuth2Benchmark(GatehouseProcess server, BareEndpoint bare
         var tripMs = (trips.ServerCpu + trips.DatabaseCpu).TotalMilliseconds / Math.Max(1, trips.Ok);
         var tripJitMs = ThreadCpu.Between(threads0, ThreadCpu.Snapshot(server.Pid), ".NET Tiered").TotalMilliseconds / Math.Max(1, trips.Ok);
 
+        // Where a round trip's CPU goes: the same trips once more, with the server's CPU (all threads, nanoseconds from
+        // /proc/<pid>/task/*/schedstat) read around each request. Separate from the measured phase, because the reads slow the driver.
+        Console.Error.WriteLine($"authorization-code round trips, CPU per request ({StepTrips} trips) ...");
+        _steps = [];
+        for (var i = 0; i < StepTrips; i++) await AuthorizationCodeAsync(browser, app);
+        var steps = _steps;
+        _steps = null;
+
         var md = new StringBuilder();
         md.AppendLine(c, $"### {server.Provider}: OAuth2 provider (issue 14), {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
         md.AppendLine();
-        md.AppendLine(c, $"Load average (1/5/15 min): {Report.LoadAverage()}. Introspection: {options.Concurrency} clients, {options.Rounds} × {options.Seconds} s alternating with the bare endpoint; client_credentials: {threads} clients and {threads} hasher threads, {options.AuthSeconds} s each; round trips: 1 browser, {options.Seconds} s.");
+        md.AppendLine(c, $"Load average (1/5/15 min): {Report.LoadAverage()}. Introspection: {options.Concurrency} clients, {options.Rounds} × {options.Seconds} s alternating with the bare endpoint; client_credentials: {threads} clients and {threads} hasher threads, {options.AuthSeconds} s each after {IssueWarmUp} warm-up requests; round trips: 1 browser, {options.Seconds} s after {TripWarmUp} warm-up trips and a wait for the JIT to be idle.");
         md.AppendLine();
         md.AppendLine("| measure | value | target | |");
         md.AppendLine("|---|---|---|---|");
@@ -136,10 +165,17 @@ internal sealed class OAuth2Benchmark(GatehouseProcess server, BareEndpoint bare
         md.AppendLine(c, $"| introspection of an opaque access token | {Rate(introspect):N0}/s ({introspect.Sum(r => r.Failed)} failed); p50 {introspect[^1].Latency.P50:0.00} ms; {CpuUs(introspect):0} µs server CPU each | | |");
         md.AppendLine(c, $"| **introspection / bare throughput** | **{introspectRatio:P0}** | ≥ 50% | {(introspectRatio >= 0.5 ? "met" : "**missed**")} |");
         md.AppendLine(c, $"| client-secret hasher `Verify` (PBKDF2-SHA256, 25,000 iterations), mean of before/after | {hashRate:N1}/s; {hashCpuMs:0.00} ms CPU each | | |");
-        md.AppendLine(c, $"| client_credentials issuance | {issued.PerSecond:N1}/s ({issued.Ok} ok, {issued.Failed} failed); {issueCpuMs:0.00} ms server CPU each | | |");
+        md.AppendLine(c, $"| client_credentials issuance | {issued.PerSecond:N1}/s ({issued.Ok} ok, {issued.Failed} failed); {issueCpuMs:0.00} ms server CPU each, of which {issueJitMs:0.00} ms the tiered JIT compiler's thread | | |");
         md.AppendLine(c, $"| **client_credentials / hasher rate** (CPU: hasher / server per token) | **{issueRatio:P0}** ({hashCpuMs / issueCpuMs:P0}) | ≥ 90% | {(issueRatio >= 0.9 ? "met" : "**missed**")} |");
         md.AppendLine(c, $"| authorization-code round trip (5 requests: auth, login, auth, auth, token) | {trips.Ok} ok, {trips.Failed} failed; p50 {trips.Latency.P50:0.00} ms | | |");
         md.AppendLine(c, $"| **server CPU per round trip** (of which the tiered JIT compiler's thread) | **{tripMs:0.00} ms** ({tripJitMs:0.00} ms) | < 10 ms | {(tripMs < 10 ? "met" : "**missed**")} |");
+        md.AppendLine();
+        md.AppendLine(c, $"Server CPU of each request of a round trip (all threads, from schedstat; mean of {StepTrips} further trips):");
+        md.AppendLine();
+        md.AppendLine("| request | CPU |");
+        md.AppendLine("|---|---|");
+        foreach (var (step, (ns, count)) in steps) md.AppendLine(c, $"| {step} | {ns / 1e6 / Math.Max(1, count):0.00} ms |");
+        md.AppendLine(c, $"| total | {steps.Values.Sum(v => v.Ns) / 1e6 / StepTrips:0.00} ms |");
         return md.ToString();
     }
 
@@ -226,7 +262,9 @@ internal sealed class OAuth2Benchmark(GatehouseProcess server, BareEndpoint bare
         string? code = null;
         for (var hop = 0; hop < 12 && code is null; hop++)
         {
+            var before = _steps is null ? null : ServerCpuNs();
             using var response = await browser.GetAsync(url);
+            if (before is not null) Count(StepName(url), CpuNsSince(before));
             if (response.Headers.Location is not { } location) throw new InvalidOperationException($"{url}: HTTP {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
             var next = location.IsAbsoluteUri ? location : new Uri(url, location);
             if (next.AbsoluteUri.StartsWith(RedirectUri, StringComparison.Ordinal))
@@ -242,12 +280,58 @@ internal sealed class OAuth2Benchmark(GatehouseProcess server, BareEndpoint bare
             url = next;
         }
         if (code is null) throw new InvalidOperationException($"no code after 12 redirects (last: {url})");
+        var beforeToken = _steps is null ? null : ServerCpuNs();
         using var token = await browser.PostAsync("oauth2/token", new FormUrlEncodedContent([
             new("grant_type", "authorization_code"), new("code", code), new("redirect_uri", RedirectUri), new("client_id", clientId), new("code_verifier", verifier)]));
         var body = await token.Content.ReadAsStringAsync();
+        if (beforeToken is not null) Count("POST /oauth2/token (code + PKCE → access and ID token)", CpuNsSince(beforeToken));
         if (token.StatusCode != HttpStatusCode.OK) throw new InvalidOperationException($"token: HTTP {(int)token.StatusCode}: {body}");
         return JsonNode.Parse(body)?["id_token"] is not null;
     }
+
+    private void Count(string step, long ns)
+    {
+        var steps = _steps!;
+        var (total, count) = steps.GetValueOrDefault(step);
+        steps[step] = (total + ns, count + 1);
+    }
+
+    private static string StepName(Uri url)
+    {
+        var query = System.Web.HttpUtility.ParseQueryString(url.Query);
+        return url.AbsolutePath switch
+        {
+            "/oauth2/auth" when query["login_verifier"] is not null => "GET /oauth2/auth?login_verifier (consent request)",
+            "/oauth2/auth" when query["consent_verifier"] is not null => "GET /oauth2/auth?consent_verifier (code)",
+            "/oauth2/auth" => "GET /oauth2/auth (new request → login request)",
+            var p when p.Contains("login", StringComparison.Ordinal) => $"GET {p}?login_challenge (session accepts the login)",
+            var p when p.Contains("consent", StringComparison.Ordinal) => $"GET {p}?consent_challenge (built-in consent, skipped)",
+            var p => "GET " + p,
+        };
+    }
+
+    /// <summary>The server's CPU time so far by thread id, in nanoseconds.</summary>
+    private Dictionary<string, long> ServerCpuNs()
+    {
+        var threads = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var dir in Directory.EnumerateDirectories($"/proc/{server.Pid}/task"))
+        {
+            try
+            {
+                var text = File.ReadAllText(Path.Combine(dir, "schedstat"));
+                threads[Path.GetFileName(dir)] = long.Parse(text.AsSpan(0, text.IndexOf(' ', StringComparison.Ordinal)), CultureInfo.InvariantCulture);
+            }
+            catch (IOException)
+            {
+                // the thread ended while we read
+            }
+        }
+        return threads;
+    }
+
+    /// <summary>CPU used since <paramref name="before"/> by the threads alive now (a thread that ended meanwhile is lost; a new one counts whole).</summary>
+    private long CpuNsSince(Dictionary<string, long> before) =>
+        ServerCpuNs().Sum(t => Math.Max(0, t.Value - before.GetValueOrDefault(t.Key)));
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

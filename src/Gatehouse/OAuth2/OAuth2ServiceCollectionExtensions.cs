@@ -25,6 +25,7 @@ public static class OAuth2ServiceCollectionExtensions
         services.TryAddScoped<OAuth2TokenService>();
         services.TryAddSingleton<JsonWebKeyCipher>();
         services.TryAddSingleton<KeyGeneration>();
+        services.TryAddSingleton<SigningKeyMemo>();
         services.TryAddScoped<JsonWebKeyManager>();
         services.TryAddScoped<LoginConsentService>();
         services.TryAddScoped<IdTokens>();

@@ -61,21 +61,11 @@ public sealed class EfRateLimitCounters(GatehouseDbContext db, TimeProvider time
 
     // Read before every counted event (a code sent, a code guessed): compiled, and prepared once on SQLite. The compare-and-swap
     // that follows names the row as read, so reading it on another connection (latest commit) changes nothing.
-    private Task<RateLimitCounter?> ReadAsync(string key, CancellationToken ct) => db switch
-    {
-        SqliteGatehouseDbContext sqlite => ByKey<SqliteGatehouseDbContext>.Query(sqlite, key, ct),
-        PostgresGatehouseDbContext postgres => ByKey<PostgresGatehouseDbContext>.Query(postgres, key, ct),
-        _ => ByKey<GatehouseDbContext>.Query(db, key, ct),
-    };
+    private Task<RateLimitCounter?> ReadAsync(string key, CancellationToken ct) => ByKey.For(db)(db, key, ct);
 
-    /// <summary>One compiled query per provider's context type (a compiled query is bound to the model it first ran with).</summary>
-    private static class ByKey<TContext>
-        where TContext : GatehouseDbContext
-    {
-        public static readonly Func<TContext, string, CancellationToken, Task<RateLimitCounter?>> Query =
-            EF.CompileAsyncQuery((TContext db, string key, CancellationToken ct) =>
-                db.RateLimitCounters.AsNoTracking().TagWith(SqlitePreparedReads.Tag).FirstOrDefault(c => c.Key == key));
-    }
+    private static readonly PerProvider<Func<GatehouseDbContext, string, CancellationToken, Task<RateLimitCounter?>>> ByKey = new(() =>
+        EF.CompileAsyncQuery((GatehouseDbContext db, string key, CancellationToken ct) =>
+            db.RateLimitCounters.AsNoTracking().TagWith(SqlitePreparedReads.Tag).FirstOrDefault(c => c.Key == key)));
 
     /// <summary>Starts the counter; false when another request created it first (then the caller re-reads it).</summary>
     private async Task<bool> InsertAsync(string key, DateTime now, DateTime expiresAt, CancellationToken ct)

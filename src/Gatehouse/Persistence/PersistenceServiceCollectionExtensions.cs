@@ -35,6 +35,12 @@ public static class PersistenceServiceCollectionExtensions
             services.TryAddScoped<GatehouseDbContext>(sp => sp.GetRequiredService<PostgresGatehouseDbContext>());
         }
         services.TryAddSingleton<DatabaseMigrator>();
+        // Loaded OAuth2 clients; with PostgreSQL (other instances may write) kept current by the whoami cache's change
+        // listener, and so off with that cache (session.whoami.cache.enabled: false is the setting for poolers without LISTEN).
+        services.TryAddSingleton(sp => new OAuth2.Clients.OAuth2ClientCache(sp.GetService<TimeProvider>() ?? TimeProvider.System,
+            listenForChanges: dsn.Provider == DatabaseProvider.Postgres,
+            enabled: dsn.Provider != DatabaseProvider.Postgres || sp.GetService<Config.GatehouseOptions>()?.Session.Whoami.Cache.Enabled != false));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IChangeNotificationSubscriber, OAuth2ClientChanges>());
         // The stores behind the features' contracts.
         services.AddStores();
         services.AddDatabaseCleanup();

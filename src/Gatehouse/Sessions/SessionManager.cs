@@ -36,24 +36,15 @@ public sealed class SessionManager(GatehouseDbContext db, GatehouseOptions optio
     /// issue → whoami → revoke → whoami probes all answered right), so the cause is unknown and whoami stays on EF's
     /// own connection until it is understood. Repeated whoamis are answered by <see cref="WhoamiCache"/>.
     /// </summary>
-    private static class ByTokenHash<TContext>
-        where TContext : GatehouseDbContext
-    {
-        public static readonly Func<TContext, byte[], CancellationToken, Task<Session?>> Query =
-            EF.CompileAsyncQuery((TContext db, byte[] hash, CancellationToken ct) => db.Sessions.AsNoTracking()
-                .Include(s => s.Identity!).ThenInclude(i => i.VerifiableAddresses)
-                .Include(s => s.Identity!).ThenInclude(i => i.RecoveryAddresses)
-                .Include(s => s.Devices)
-                .AsSingleQuery()
-                .FirstOrDefault(s => s.TokenHash == hash));
-    }
+    private static readonly PerProvider<Func<GatehouseDbContext, byte[], CancellationToken, Task<Session?>>> ByTokenHash = new(() =>
+        EF.CompileAsyncQuery((GatehouseDbContext db, byte[] hash, CancellationToken ct) => db.Sessions.AsNoTracking()
+            .Include(s => s.Identity!).ThenInclude(i => i.VerifiableAddresses)
+            .Include(s => s.Identity!).ThenInclude(i => i.RecoveryAddresses)
+            .Include(s => s.Devices)
+            .AsSingleQuery()
+            .FirstOrDefault(s => s.TokenHash == hash)));
 
-    private static Task<Session?> FindByTokenHashAsync(GatehouseDbContext db, byte[] hash, CancellationToken ct) => db switch
-    {
-        SqliteGatehouseDbContext sqlite => ByTokenHash<SqliteGatehouseDbContext>.Query(sqlite, hash, ct),
-        PostgresGatehouseDbContext postgres => ByTokenHash<PostgresGatehouseDbContext>.Query(postgres, hash, ct),
-        _ => ByTokenHash<GatehouseDbContext>.Query(db, hash, ct),
-    };
+    private static Task<Session?> FindByTokenHashAsync(GatehouseDbContext db, byte[] hash, CancellationToken ct) => ByTokenHash.For(db)(db, hash, ct);
 
     /// <summary>
     /// Creates an active aal1-or-better session for <paramref name="identity"/> with one device read from the request,

@@ -9,17 +9,25 @@ namespace Gatehouse.Sessions;
 /// updated or deleted, by this or any other Gatehouse instance on the database, and invalidates those answers in
 /// <see cref="WhoamiCache"/>. The cache is on only while this connection is up; a lost connection turns it off and
 /// clears it, and it comes back (cleared again) once the connection is re-established, with back-off.
+/// <para>
+/// The same connection also listens on the channels of the other caches kept current this way
+/// (<see cref="IChangeNotificationSubscriber"/>, e.g. the OAuth2 client cache), and tells them the same about the
+/// connection.
+/// </para>
 /// </summary>
-public sealed partial class WhoamiCacheListener(WhoamiCache cache, Dsn dsn, ILogger<WhoamiCacheListener> logger) : BackgroundService
+public sealed partial class WhoamiCacheListener(WhoamiCache cache, IEnumerable<IChangeNotificationSubscriber> others, Dsn dsn, ILogger<WhoamiCacheListener> logger) : BackgroundService
 {
     /// <summary>The notification channel the migration's triggers send to; the payload is a session or identity id.</summary>
     public const string Channel = "gatehouse_session_changes";
 
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
 
+    private readonly IChangeNotificationSubscriber[] _subscribers =
+        [.. new IChangeNotificationSubscriber[] { new Whoami(cache) }.Concat(others).Where(s => s.ListenForChanges)];
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!cache.ListenForChanges) return;
+        if (_subscribers.Length == 0) return;
         var backoff = TimeSpan.FromMilliseconds(250);
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -38,7 +46,7 @@ public sealed partial class WhoamiCacheListener(WhoamiCache cache, Dsn dsn, ILog
             }
             finally
             {
-                cache.ListenerDisconnected();
+                foreach (var subscriber in _subscribers) subscriber.Disconnected();
             }
             try
             {
@@ -63,26 +71,45 @@ public sealed partial class WhoamiCacheListener(WhoamiCache cache, Dsn dsn, ILog
             TcpKeepAlive = true,
         };
         await using var connection = new NpgsqlConnection(builder.ConnectionString);
-        connection.Notification += (_, e) => OnNotification(e.Payload);
-        await connection.OpenAsync(ct);
-        await using (var listen = new NpgsqlCommand("LISTEN " + Channel, connection))
+        connection.Notification += (_, e) =>
         {
+            foreach (var subscriber in _subscribers)
+            {
+                if (subscriber.Channel == e.Channel) subscriber.Notified(e.Payload);
+            }
+        };
+        await connection.OpenAsync(ct);
+        foreach (var channel in _subscribers.Select(s => s.Channel).Distinct(StringComparer.Ordinal))
+        {
+            await using var listen = new NpgsqlCommand("LISTEN " + channel, connection);
             await listen.ExecuteNonQueryAsync(ct);
         }
-        cache.ListenerConnected();
+        foreach (var subscriber in _subscribers) subscriber.Connected();
         LogListening(logger);
         while (true) await connection.WaitAsync(ct);
     }
 
-    private void OnNotification(string payload)
+    /// <summary>The whoami cache's own subscription.</summary>
+    private sealed class Whoami(WhoamiCache cache) : IChangeNotificationSubscriber
     {
-        if (Guid.TryParse(payload, out var id)) cache.Invalidate(id);
-        else cache.InvalidateAll();
+        public string Channel => WhoamiCacheListener.Channel;
+
+        public bool ListenForChanges => cache.ListenForChanges;
+
+        public void Connected() => cache.ListenerConnected();
+
+        public void Disconnected() => cache.ListenerDisconnected();
+
+        public void Notified(string payload)
+        {
+            if (Guid.TryParse(payload, out var id)) cache.Invalidate(id);
+            else cache.InvalidateAll();
+        }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "whoami cache: listening for session changes")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "whoami and OAuth2 client caches: listening for changes")]
     private static partial void LogListening(ILogger logger);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "whoami cache off: the change listener lost its database connection ({ErrorType}: {Error}); retrying in {Seconds} s")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "whoami and OAuth2 client caches off: the change listener lost its database connection ({ErrorType}: {Error}); retrying in {Seconds} s")]
     private static partial void LogDisconnected(ILogger logger, string errorType, string error, double seconds);
 }

@@ -10,15 +10,16 @@ namespace Gatehouse.OAuth2.Clients;
 
 /// <summary>
 /// Hydra's client management (<c>client/handler.go</c> + <c>persister_client.go</c>) over the one database: the admin
-/// API and OpenID Connect Dynamic Client Registration share its validation and storage.
+/// API and OpenID Connect Dynamic Client Registration share its validation and storage. Loaded clients are kept in
+/// <see cref="OAuth2ClientCache"/> (when given); every change invalidates it once committed.
 /// </summary>
-public sealed class OAuth2ClientService(IOAuth2ClientStore store, ClientSecretHasher hasher, TimeProvider time, OAuth2Settings settings)
+public sealed class OAuth2ClientService(IOAuth2ClientStore store, ClientSecretHasher hasher, TimeProvider time, OAuth2Settings settings, OAuth2ClientCache? cache = null)
 {
     public const int DefaultPageSize = 250;
     public const int MaxPageSize = 1000;
     private const int MaxClientIdLength = 255;
 
-    /// <summary>A loaded client: the row and its parsed document.</summary>
+    /// <summary>A loaded client: the row and its parsed document. It may be shared through the cache: do not modify it.</summary>
     public sealed record Loaded(OAuth2Client Row, OAuth2ClientDocument Document)
     {
         public string ClientId => Row.ClientId;
@@ -59,11 +60,17 @@ public sealed class OAuth2ClientService(IOAuth2ClientStore store, ClientSecretHa
         return new Loaded(row, doc);
     }
 
+    /// <summary>The client, from the cache when it holds it (no database read, no document parse), else from the database.</summary>
     public async Task<Loaded?> FindAsync(string clientId, CancellationToken ct)
     {
         if (clientId.Length is 0 or > MaxClientIdLength) return null;
+        if (cache is not null && cache.TryGet(clientId, out var cached)) return cached;
+        var stamp = cache?.Begin() ?? 0;
         var row = await store.FindAsync(clientId, ct);
-        return row is null ? null : new Loaded(row, OAuth2ClientDocument.Load(row.Document));
+        if (row is null) return null;
+        var loaded = new Loaded(row, OAuth2ClientDocument.Load(row.Document));
+        cache?.Add(loaded, stamp);
+        return loaded;
     }
 
     public async Task<Loaded> GetAsync(string clientId, CancellationToken ct) =>
@@ -118,7 +125,16 @@ public sealed class OAuth2ClientService(IOAuth2ClientStore store, ClientSecretHa
     public async Task DeleteAsync(string clientId, CancellationToken ct)
     {
         if (clientId.Length > MaxClientIdLength) throw OAuth2Error.NotFound();
-        if (!await store.DeleteWithTokensAsync(clientId, ct)) throw OAuth2Error.NotFound();
+        bool deleted;
+        try
+        {
+            deleted = await store.DeleteWithTokensAsync(clientId, ct);
+        }
+        finally
+        {
+            cache?.InvalidateAll();
+        }
+        if (!deleted) throw OAuth2Error.NotFound();
     }
 
     /// <summary>
@@ -216,7 +232,8 @@ public sealed class OAuth2ClientService(IOAuth2ClientStore store, ClientSecretHa
     /// </summary>
     public async Task<Loaded> AuthenticateRegistrationAsync(string clientId, string? token, CancellationToken ct)
     {
-        var client = await FindAsync(clientId, ct);
+        // Read from the database, not the cache: the caller may modify the row it gets (setOidcDynamicClient).
+        var client = clientId.Length is 0 or > MaxClientIdLength ? null : await store.FindAsync(clientId, ct) is { } found ? new Loaded(found, OAuth2ClientDocument.Load(found.Document)) : null;
         if (client is null || client.Row.RegistrationAccessTokenHash.Length == 0 || string.IsNullOrEmpty(token) || token.Length > 512)
             throw RegistrationUnauthorized();
         var presented = Encoding.ASCII.GetBytes(RegistrationTokenHash(token));
@@ -264,7 +281,16 @@ public sealed class OAuth2ClientService(IOAuth2ClientStore store, ClientSecretHa
         row.Document = doc.Serialize();
         row.UpdatedAt = Now();
         // Conditional on the token just checked: of two updates with one token, only the first succeeds.
-        if (!await store.UpdateIfRegistrationTokenAsync(row, previousHash, ct)) throw RegistrationUnauthorized();
+        bool updated;
+        try
+        {
+            updated = await store.UpdateIfRegistrationTokenAsync(row, previousHash, ct);
+        }
+        finally
+        {
+            cache?.InvalidateAll();
+        }
+        if (!updated) throw RegistrationUnauthorized();
         return new Registered(new Loaded(row, doc), newToken);
     }
 
@@ -272,7 +298,16 @@ public sealed class OAuth2ClientService(IOAuth2ClientStore store, ClientSecretHa
     public async Task DeleteRegisteredAsync(string clientId, string? token, CancellationToken ct)
     {
         var current = await AuthenticateRegistrationAsync(clientId, token, ct);
-        if (!await store.DeleteWithTokensIfRegistrationTokenAsync(clientId, current.Row.RegistrationAccessTokenHash, ct)) throw RegistrationUnauthorized();
+        bool deleted;
+        try
+        {
+            deleted = await store.DeleteWithTokensIfRegistrationTokenAsync(clientId, current.Row.RegistrationAccessTokenHash, ct);
+        }
+        finally
+        {
+            cache?.InvalidateAll();
+        }
+        if (!deleted) throw RegistrationUnauthorized();
     }
 
     /// <summary>Hydra's <c>ValidateDynamicRegistration</c>: the admin-only fields first, then the admin API's validation.</summary>
@@ -311,7 +346,17 @@ public sealed class OAuth2ClientService(IOAuth2ClientStore store, ClientSecretHa
 
     private async Task SaveAsync(OAuth2Client row, CancellationToken ct)
     {
-        if (!await store.UpdateAsync(row, ct)) throw OAuth2Error.Conflict();
+        bool saved;
+        try
+        {
+            saved = await store.UpdateAsync(row, ct);
+        }
+        finally
+        {
+            // Committed or not (a failed save may be ambiguous), the cached copy may be stale now.
+            cache?.InvalidateAll();
+        }
+        if (!saved) throw OAuth2Error.Conflict();
     }
 
     /// <summary>Hydra stores client times rounded to the second.</summary>

@@ -50,11 +50,18 @@ public sealed class ClaimsMapper(JsonnetEngine jsonnet, IIdentityReader identiti
         }
         """;
 
+    /// <summary>The scopes <see cref="DefaultMapper"/> maps claims for; granted none of them, it answers no claims.</summary>
+    private static readonly HashSet<string> DefaultMapperScopes = new(["email", "profile", "phone"], StringComparer.Ordinal);
+
     /// <summary>The claims for <paramref name="subject"/> (an identity id); empty claims for a subject that is no identity.</summary>
     /// <exception cref="OAuth2Error">The mapper cannot be read, fails, or does not return an object (500 <c>server_error</c>, logged by the caller).</exception>
     public async Task<(JsonObject IdToken, JsonObject AccessToken)> MapAsync(string subject, IEnumerable<string> grantScope, JsonObject client, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(grantScope);
+        // The default mapper maps nothing without one of its scopes (e.g. a plain `openid` grant): skip the identity read
+        // and the evaluation, whose answer is known.
+        if (string.IsNullOrEmpty(options.Oauth2.Consent.ClaimsMapperUrl) && !grantScope.Any(DefaultMapperScopes.Contains)) return ([], []);
         var identity = Guid.TryParse(subject, out var id) ? await identities.FindAsync(id, ct) : null;
         if (identity is null) return ([], []);
         var program = await ProgramAsync(ct);

@@ -14,7 +14,7 @@ namespace Gatehouse.OAuth2.Keys;
 /// never signs; if no key of a set can sign, a new one is generated, as Hydra does for a set without a private key.
 /// </para>
 /// </summary>
-public sealed class JsonWebKeyManager(IJsonWebKeyStore store, JsonWebKeyCipher cipher, KeyGeneration generation, TimeProvider time, ILogger<JsonWebKeyManager> logger)
+public sealed class JsonWebKeyManager(IJsonWebKeyStore store, JsonWebKeyCipher cipher, KeyGeneration generation, TimeProvider time, ILogger<JsonWebKeyManager> logger, SigningKeyMemo? memo = null)
 {
     /// <summary>The set ID tokens are signed with (Hydra's <c>x.OpenIDConnectKeyName</c>).</summary>
     public const string IdTokenSet = "hydra.openid.id-token";
@@ -148,11 +148,17 @@ public sealed class JsonWebKeyManager(IJsonWebKeyStore store, JsonWebKeyCipher c
     {
         foreach (var row in await store.ListAsync(set, ct))
         {
-            if (cipher.TryDecrypt(row.EncryptedKey, row.SetId, row.KeyId) is not { } json) continue;
-            var key = Jwk.Load(json);
-            if (key.SigningCredentials() is { } credentials) return new SigningKey(key, credentials);
+            if ((memo is null ? Decode(row) : memo.GetOrDecode(row, Decode)) is { } found) return found;
         }
         return null;
+    }
+
+    /// <summary>The row's key with its signing credentials, or null when this process cannot decrypt it or it cannot sign.</summary>
+    private SigningKey? Decode(StoredJsonWebKey row)
+    {
+        if (cipher.TryDecrypt(row.EncryptedKey, row.SetId, row.KeyId) is not { } json) return null;
+        var key = Jwk.Load(json);
+        return key.SigningCredentials() is { } credentials ? new SigningKey(key, credentials) : null;
     }
 
     /// <summary>The whole key when this process can decrypt it, else its public part (null for a symmetric key).</summary>

@@ -20,8 +20,7 @@ public static class OAuth2TokenAdminEndpoints
     {
         var form = await TokenEndpoints.ReadFormAsync(http);
         if (form.Count == 0) throw OAuth2Error.InvalidRequest("The POST body can not be empty.");
-        var result = await tokens.IntrospectAsync(form["token"].ToString(), form["scope"].ToString(), http.RequestAborted);
-        await HttpJson.WriteAsync(http, 200, result);
+        await HttpJson.WriteAsync(http, 200, await tokens.IntrospectAsync(form["token"].ToString(), form["scope"].ToString(), http.RequestAborted));
     }
 
     private static async Task<IResult> DeleteTokens(HttpContext http, OAuth2TokenService tokens)

@@ -27,19 +27,9 @@ public sealed class EfFlowStore(GatehouseDbContext db) : IFlowStore
 
     // Read on every submit and fetch: a compiled query (no LINQ tree built and looked up per request), prepared once on
     // SQLite (SqlitePreparedReads).
-    public Task<SelfServiceFlow?> FindAsync(Guid id, string kind, CancellationToken ct) => db switch
-    {
-        SqliteGatehouseDbContext sqlite => ById<SqliteGatehouseDbContext>.Query(sqlite, id, kind, ct),
-        PostgresGatehouseDbContext postgres => ById<PostgresGatehouseDbContext>.Query(postgres, id, kind, ct),
-        _ => ById<GatehouseDbContext>.Query(db, id, kind, ct),
-    };
+    public Task<SelfServiceFlow?> FindAsync(Guid id, string kind, CancellationToken ct) => ById.For(db)(db, id, kind, ct);
 
-    /// <summary>One compiled query per provider's context type (a compiled query is bound to the model it first ran with).</summary>
-    private static class ById<TContext>
-        where TContext : GatehouseDbContext
-    {
-        public static readonly Func<TContext, Guid, string, CancellationToken, Task<SelfServiceFlow?>> Query =
-            EF.CompileAsyncQuery((TContext db, Guid id, string kind, CancellationToken ct) =>
-                db.Flows.AsNoTracking().TagWith(SqlitePreparedReads.Tag).FirstOrDefault(f => f.Id == id && f.Kind == kind));
-    }
+    private static readonly PerProvider<Func<GatehouseDbContext, Guid, string, CancellationToken, Task<SelfServiceFlow?>>> ById = new(() =>
+        EF.CompileAsyncQuery((GatehouseDbContext db, Guid id, string kind, CancellationToken ct) =>
+            db.Flows.AsNoTracking().TagWith(SqlitePreparedReads.Tag).FirstOrDefault(f => f.Id == id && f.Kind == kind)));
 }

@@ -7,8 +7,13 @@ namespace Gatehouse.Persistence.Stores;
 /// <summary><see cref="IJsonWebKeyStore"/> on <c>oauth2_jwks</c> (Hydra's <c>hydra_jwk</c>).</summary>
 public sealed class EfJsonWebKeyStore(GatehouseDbContext db) : IJsonWebKeyStore
 {
-    public Task<List<StoredJsonWebKey>> ListAsync(string set, CancellationToken ct) =>
-        db.OAuth2JsonWebKeys.AsNoTracking().Where(k => k.SetId == set).OrderByDescending(k => k.CreatedAt).ThenByDescending(k => k.Pk).ToListAsync(ct);
+    // Read for every ID token and JWT access token (which key signs): compiled, prepared once on SQLite.
+    public async Task<List<StoredJsonWebKey>> ListAsync(string set, CancellationToken ct) =>
+        await BySet.For(db)(db, set).ToListAsync(ct);
+
+    private static readonly PerProvider<Func<GatehouseDbContext, string, IAsyncEnumerable<StoredJsonWebKey>>> BySet = new(() =>
+        EF.CompileAsyncQuery<GatehouseDbContext, string, StoredJsonWebKey>((db, set) =>
+            db.OAuth2JsonWebKeys.AsNoTracking().TagWith(SqlitePreparedReads.Tag).Where(k => k.SetId == set).OrderByDescending(k => k.CreatedAt).ThenByDescending(k => k.Pk)));
 
     public Task<List<StoredJsonWebKey>> ListAsync(IReadOnlyCollection<string> sets, CancellationToken ct) =>
         db.OAuth2JsonWebKeys.AsNoTracking().Where(k => sets.Contains(k.SetId)).OrderByDescending(k => k.CreatedAt).ThenByDescending(k => k.Pk).ToListAsync(ct);

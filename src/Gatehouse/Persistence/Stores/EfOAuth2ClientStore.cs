@@ -12,8 +12,12 @@ public sealed class EfOAuth2ClientStore(GatehouseDbContext db) : IOAuth2ClientSt
         return SaveAsync(() => db.OAuth2Clients.Add(client), ct);
     }
 
-    public Task<OAuth2Client?> FindAsync(string clientId, CancellationToken ct) =>
-        db.OAuth2Clients.AsNoTracking().FirstOrDefaultAsync(c => c.ClientId == clientId, ct);
+    // Read on every client authentication and authorization request the client cache cannot answer: compiled, prepared once on SQLite.
+    public Task<OAuth2Client?> FindAsync(string clientId, CancellationToken ct) => ById.For(db)(db, clientId, ct);
+
+    private static readonly PerProvider<Func<GatehouseDbContext, string, CancellationToken, Task<OAuth2Client?>>> ById = new(() =>
+        EF.CompileAsyncQuery((GatehouseDbContext db, string clientId, CancellationToken ct) =>
+            db.OAuth2Clients.AsNoTracking().TagWith(SqlitePreparedReads.Tag).FirstOrDefault(c => c.ClientId == clientId)));
 
     public Task<List<OAuth2Client>> ListAsync(Guid after, string? name, string? owner, int take, CancellationToken ct)
     {

@@ -20,20 +20,36 @@ public sealed class EfOAuth2FlowStore(GatehouseDbContext db) : IOAuth2FlowStore
         }
     }
 
-    public Task<OAuth2Flow?> FindByLoginChallengeAsync(byte[] hash, CancellationToken ct) =>
-        db.OAuth2Flows.AsNoTracking().FirstOrDefaultAsync(f => f.LoginChallenge == hash, ct);
+    // The reads of every step of an authorization (each by a unique hash or the key): compiled, prepared once on SQLite.
+    public Task<OAuth2Flow?> FindByLoginChallengeAsync(byte[] hash, CancellationToken ct) => ByLoginChallenge.For(db)(db, hash, ct);
 
-    public Task<OAuth2Flow?> FindByLoginVerifierAsync(byte[] hash, CancellationToken ct) =>
-        db.OAuth2Flows.AsNoTracking().FirstOrDefaultAsync(f => f.LoginVerifier == hash, ct);
+    public Task<OAuth2Flow?> FindByLoginVerifierAsync(byte[] hash, CancellationToken ct) => ByLoginVerifier.For(db)(db, hash, ct);
 
-    public Task<OAuth2Flow?> FindByConsentChallengeAsync(byte[] hash, CancellationToken ct) =>
-        db.OAuth2Flows.AsNoTracking().FirstOrDefaultAsync(f => f.ConsentChallenge == hash, ct);
+    public Task<OAuth2Flow?> FindByConsentChallengeAsync(byte[] hash, CancellationToken ct) => ByConsentChallenge.For(db)(db, hash, ct);
 
-    public Task<OAuth2Flow?> FindByConsentVerifierAsync(byte[] hash, CancellationToken ct) =>
-        db.OAuth2Flows.AsNoTracking().FirstOrDefaultAsync(f => f.ConsentVerifier == hash, ct);
+    public Task<OAuth2Flow?> FindByConsentVerifierAsync(byte[] hash, CancellationToken ct) => ByConsentVerifier.For(db)(db, hash, ct);
 
-    public Task<OAuth2Flow?> FindAsync(Guid pk, CancellationToken ct) =>
-        db.OAuth2Flows.AsNoTracking().FirstOrDefaultAsync(f => f.Pk == pk, ct);
+    public Task<OAuth2Flow?> FindAsync(Guid pk, CancellationToken ct) => ByPk.For(db)(db, pk, ct);
+
+    private static readonly PerProvider<Func<GatehouseDbContext, byte[], CancellationToken, Task<OAuth2Flow?>>> ByLoginChallenge = new(() =>
+        EF.CompileAsyncQuery((GatehouseDbContext db, byte[] hash, CancellationToken ct) =>
+            db.OAuth2Flows.AsNoTracking().TagWith(SqlitePreparedReads.Tag).FirstOrDefault(f => f.LoginChallenge == hash)));
+
+    private static readonly PerProvider<Func<GatehouseDbContext, byte[], CancellationToken, Task<OAuth2Flow?>>> ByLoginVerifier = new(() =>
+        EF.CompileAsyncQuery((GatehouseDbContext db, byte[] hash, CancellationToken ct) =>
+            db.OAuth2Flows.AsNoTracking().TagWith(SqlitePreparedReads.Tag).FirstOrDefault(f => f.LoginVerifier == hash)));
+
+    private static readonly PerProvider<Func<GatehouseDbContext, byte[], CancellationToken, Task<OAuth2Flow?>>> ByConsentChallenge = new(() =>
+        EF.CompileAsyncQuery((GatehouseDbContext db, byte[] hash, CancellationToken ct) =>
+            db.OAuth2Flows.AsNoTracking().TagWith(SqlitePreparedReads.Tag).FirstOrDefault(f => f.ConsentChallenge == hash)));
+
+    private static readonly PerProvider<Func<GatehouseDbContext, byte[], CancellationToken, Task<OAuth2Flow?>>> ByConsentVerifier = new(() =>
+        EF.CompileAsyncQuery((GatehouseDbContext db, byte[] hash, CancellationToken ct) =>
+            db.OAuth2Flows.AsNoTracking().TagWith(SqlitePreparedReads.Tag).FirstOrDefault(f => f.ConsentVerifier == hash)));
+
+    private static readonly PerProvider<Func<GatehouseDbContext, Guid, CancellationToken, Task<OAuth2Flow?>>> ByPk = new(() =>
+        EF.CompileAsyncQuery((GatehouseDbContext db, Guid pk, CancellationToken ct) =>
+            db.OAuth2Flows.AsNoTracking().TagWith(SqlitePreparedReads.Tag).FirstOrDefault(f => f.Pk == pk)));
 
     public async Task<bool> UpdateAsync(OAuth2Flow flow, int expectedState, CancellationToken ct) =>
         await db.OAuth2Flows.Where(f => f.Pk == flow.Pk && f.State == expectedState).ExecuteUpdateAsync(s => s

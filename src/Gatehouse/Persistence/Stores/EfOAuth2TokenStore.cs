@@ -20,8 +20,12 @@ public sealed class EfOAuth2TokenStore(GatehouseDbContext db) : IOAuth2TokenStor
         }
     }
 
-    public Task<OAuth2Token?> FindAsync(byte[] signature, CancellationToken ct) =>
-        db.OAuth2Tokens.AsNoTracking().FirstOrDefaultAsync(t => t.Signature == signature, ct);
+    // Read by every introspection, token exchange, refresh and revocation: compiled, and prepared once on SQLite.
+    public Task<OAuth2Token?> FindAsync(byte[] signature, CancellationToken ct) => BySignature.For(db)(db, signature, ct);
+
+    private static readonly PerProvider<Func<GatehouseDbContext, byte[], CancellationToken, Task<OAuth2Token?>>> BySignature = new(() =>
+        EF.CompileAsyncQuery((GatehouseDbContext db, byte[] signature, CancellationToken ct) =>
+            db.OAuth2Tokens.AsNoTracking().TagWith(SqlitePreparedReads.Tag).FirstOrDefault(t => t.Signature == signature)));
 
     public async Task<bool> DeactivateAsync(byte[] signature, CancellationToken ct) =>
         await db.OAuth2Tokens.Where(t => t.Signature == signature && t.Active).ExecuteUpdateAsync(s => s.SetProperty(t => t.Active, false), ct) == 1;

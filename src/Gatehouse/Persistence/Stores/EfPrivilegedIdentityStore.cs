@@ -13,13 +13,7 @@ public sealed class EfPrivilegedIdentityStore(GatehouseDbContext db) : IPrivileg
     // included, the credentials' identifiers joined by identity id and attached in memory.
     public async Task<Identity?> FindByIdentifierAsync(string type, string identifier, CancellationToken ct)
     {
-        var query = db switch
-        {
-            SqliteGatehouseDbContext sqlite => Confidential<SqliteGatehouseDbContext>.ByIdentifier(sqlite, type, identifier),
-            PostgresGatehouseDbContext postgres => Confidential<PostgresGatehouseDbContext>.ByIdentifier(postgres, type, identifier),
-            _ => Confidential<GatehouseDbContext>.ByIdentifier(db, type, identifier),
-        };
-        return await FirstAsync(query, ct);
+        return await FirstAsync(ConfidentialByIdentifier.For(db)(db, type, identifier), ct);
     }
 
     public async Task<Identity?> FindByAnyIdentifierAsync(string identifier, string normalized, CancellationToken ct)
@@ -32,13 +26,7 @@ public sealed class EfPrivilegedIdentityStore(GatehouseDbContext db) : IPrivileg
 
     public async Task<Identity?> FindConfidentialAsync(Guid id, CancellationToken ct)
     {
-        var query = db switch
-        {
-            SqliteGatehouseDbContext sqlite => Confidential<SqliteGatehouseDbContext>.ById(sqlite, id),
-            PostgresGatehouseDbContext postgres => Confidential<PostgresGatehouseDbContext>.ById(postgres, id),
-            _ => Confidential<GatehouseDbContext>.ById(db, id),
-        };
-        return await FirstAsync(query, ct);
+        return await FirstAsync(ConfidentialById.For(db)(db, id), ct);
     }
 
     private static async Task<Identity?> FirstAsync(IAsyncEnumerable<ConfidentialIdentity> rows, CancellationToken ct)
@@ -56,50 +44,41 @@ public sealed class EfPrivilegedIdentityStore(GatehouseDbContext db) : IPrivileg
     /// <summary>An identity with its credentials and addresses, and the identifiers of all its credentials.</summary>
     private sealed record ConfidentialIdentity(Identity Identity, List<CredentialIdentifier> Identifiers);
 
-    /// <summary>The compiled reads, one per provider's context type (a compiled query is bound to the model it first ran with).</summary>
-    private static class Confidential<TContext>
-        where TContext : GatehouseDbContext
-    {
-        public static readonly Func<TContext, Guid, IAsyncEnumerable<ConfidentialIdentity>> ById =
-            EF.CompileAsyncQuery((TContext db, Guid id) => db.Identities.AsNoTracking()
-                .Where(i => i.Id == id)
-                .Include(i => i.Credentials)
-                .Include(i => i.VerifiableAddresses)
-                .Include(i => i.RecoveryAddresses)
-                .Select(i => new ConfidentialIdentity(i, db.CredentialIdentifiers.Where(c => c.IdentityId == i.Id).ToList()))
-                .AsSingleQuery()
-                .TagWith(SqlitePreparedReads.Tag));
+    /// <summary>The compiled reads, one per provider (see <see cref="PerProvider{TQuery}"/>).</summary>
+    private static readonly PerProvider<Func<GatehouseDbContext, Guid, IAsyncEnumerable<ConfidentialIdentity>>> ConfidentialById = new(() =>
+        EF.CompileAsyncQuery((GatehouseDbContext db, Guid id) => db.Identities.AsNoTracking()
+            .Where(i => i.Id == id)
+            .Include(i => i.Credentials)
+            .Include(i => i.VerifiableAddresses)
+            .Include(i => i.RecoveryAddresses)
+            .Select(i => new ConfidentialIdentity(i, db.CredentialIdentifiers.Where(c => c.IdentityId == i.Id).ToList()))
+            .AsSingleQuery()
+            .TagWith(SqlitePreparedReads.Tag)));
 
-        public static readonly Func<TContext, Guid, IAsyncEnumerable<IdentityCredential>> CredentialsOf =
-            EF.CompileAsyncQuery((TContext db, Guid identityId) => db.Credentials.AsNoTracking()
-                .Where(c => c.IdentityId == identityId)
-                .TagWith(SqlitePreparedReads.Tag));
+    private static readonly PerProvider<Func<GatehouseDbContext, Guid, IAsyncEnumerable<IdentityCredential>>> CredentialsOf = new(() =>
+        EF.CompileAsyncQuery((GatehouseDbContext db, Guid identityId) => db.Credentials.AsNoTracking()
+            .Where(c => c.IdentityId == identityId)
+            .TagWith(SqlitePreparedReads.Tag)));
 
-        public static readonly Func<TContext, string, string, IAsyncEnumerable<ConfidentialIdentity>> ByIdentifier =
-            EF.CompileAsyncQuery((TContext db, string type, string identifier) => db.Identities.AsNoTracking()
-                .Where(i => db.CredentialIdentifiers
-                    .Where(c => c.Type == type && c.Identifier == identifier)
-                    .Select(c => c.IdentityId)
-                    .Contains(i.Id))
-                .Include(i => i.Credentials)
-                .Include(i => i.VerifiableAddresses)
-                .Include(i => i.RecoveryAddresses)
-                .Select(i => new ConfidentialIdentity(i, db.CredentialIdentifiers.Where(c => c.IdentityId == i.Id).ToList()))
-                .AsSingleQuery()
-                .TagWith(SqlitePreparedReads.Tag));
-    }
+    private static readonly PerProvider<Func<GatehouseDbContext, string, string, IAsyncEnumerable<ConfidentialIdentity>>> ConfidentialByIdentifier = new(() =>
+        EF.CompileAsyncQuery((GatehouseDbContext db, string type, string identifier) => db.Identities.AsNoTracking()
+            .Where(i => db.CredentialIdentifiers
+                .Where(c => c.Type == type && c.Identifier == identifier)
+                .Select(c => c.IdentityId)
+                .Contains(i.Id))
+            .Include(i => i.Credentials)
+            .Include(i => i.VerifiableAddresses)
+            .Include(i => i.RecoveryAddresses)
+            .Select(i => new ConfidentialIdentity(i, db.CredentialIdentifiers.Where(c => c.IdentityId == i.Id).ToList()))
+            .AsSingleQuery()
+            .TagWith(SqlitePreparedReads.Tag)));
 
     public Task<string?> FirstIdentifierAsync(Guid identityId, string type, CancellationToken ct) =>
         db.CredentialIdentifiers.AsNoTracking().Where(i => i.IdentityId == identityId && i.Type == type)
             .OrderBy(i => i.Identifier).Select(i => i.Identifier).FirstOrDefaultAsync(ct);
 
     // Read after every sign-in (the session's available AAL): compiled, and prepared once on SQLite.
-    public Task<List<IdentityCredential>> CredentialsOfAsync(Guid identityId, CancellationToken ct) => (db switch
-    {
-        SqliteGatehouseDbContext sqlite => Confidential<SqliteGatehouseDbContext>.CredentialsOf(sqlite, identityId),
-        PostgresGatehouseDbContext postgres => Confidential<PostgresGatehouseDbContext>.CredentialsOf(postgres, identityId),
-        _ => Confidential<GatehouseDbContext>.CredentialsOf(db, identityId),
-    }).ToListAsync(ct).AsTask();
+    public Task<List<IdentityCredential>> CredentialsOfAsync(Guid identityId, CancellationToken ct) => CredentialsOf.For(db)(db, identityId).ToListAsync(ct).AsTask();
 
     public async Task<bool> SwapCredentialConfigAsync(Guid credentialId, string expected, string config, DateTime now, CancellationToken ct) =>
         await db.Credentials.Where(c => c.Id == credentialId && c.Config == expected)

@@ -94,23 +94,14 @@ public sealed class OneTimeCodes(GatehouseDbContext db, GatehouseOptions options
     }
 
     // Read on every code submit: compiled, and prepared once on SQLite; the conditional UPDATEs that follow decide.
-    private Task<SelfServiceCode?> LiveCodeAsync(Guid flowId, string kind, CancellationToken ct) => db switch
-    {
-        SqliteGatehouseDbContext sqlite => LiveCode<SqliteGatehouseDbContext>.Query(sqlite, flowId, kind, ct),
-        PostgresGatehouseDbContext postgres => LiveCode<PostgresGatehouseDbContext>.Query(postgres, flowId, kind, ct),
-        _ => LiveCode<GatehouseDbContext>.Query(db, flowId, kind, ct),
-    };
+    private Task<SelfServiceCode?> LiveCodeAsync(Guid flowId, string kind, CancellationToken ct) => LiveCode.For(db)(db, flowId, kind, ct);
 
-    /// <summary>The flow's newest unused code of a kind; one compiled query per provider's context type.</summary>
-    private static class LiveCode<TContext>
-        where TContext : GatehouseDbContext
-    {
-        public static readonly Func<TContext, Guid, string, CancellationToken, Task<SelfServiceCode?>> Query =
-            EF.CompileAsyncQuery((TContext db, Guid flowId, string kind, CancellationToken ct) => db.Codes.AsNoTracking()
-                .TagWith(SqlitePreparedReads.Tag)
-                .Where(c => c.FlowId == flowId && c.Kind == kind && c.UsedAt == null)
-                .OrderByDescending(c => c.CreatedAt).FirstOrDefault());
-    }
+    /// <summary>The flow's newest unused code of a kind; compiled once per provider.</summary>
+    private static readonly PerProvider<Func<GatehouseDbContext, Guid, string, CancellationToken, Task<SelfServiceCode?>>> LiveCode = new(() =>
+        EF.CompileAsyncQuery((GatehouseDbContext db, Guid flowId, string kind, CancellationToken ct) => db.Codes.AsNoTracking()
+            .TagWith(SqlitePreparedReads.Tag)
+            .Where(c => c.FlowId == flowId && c.Kind == kind && c.UsedAt == null)
+            .OrderByDescending(c => c.CreatedAt).FirstOrDefault()));
 
     /// <summary>
     /// Redeems a link token of the flow (looked up by its hash); null when unknown, used, expired or another flow's — a
