@@ -11,7 +11,7 @@ using Gatehouse.Bench;
 //   passkeys   [--count 200] [--seconds 10] [--auth-concurrency 4] [--concurrency 8] [--postgres DSN] [--out FILE]:
 //              passkey sign-in through the API vs whoami + one verification (issue 12).
 //   mfa [N]: in process, the server CPU of N TOTP and N recovery-code verifications (no server started).
-//   oidc-callback [--count 500] [--postgres DSN]: a real server and a local OpenID provider in this process, the server
+//   oidc-callback [--count 500] [--warmup 300] [--postgres DSN]: a real server and a local OpenID provider in this process, the server
 //              CPU of the social sign-in callback (sign-up round, sign-in round) and the provider's metadata requests.
 //   oauth2 [--seconds 10] [--rounds 2] [--concurrency 8] [--auth-concurrency 4] [--auth-seconds 20] [--postgres DSN]: issue 14's
 //              targets: introspection vs a bare endpoint, client_credentials vs the client-secret hasher, the
@@ -118,7 +118,7 @@ try
     {
         await using var provider = await OidcCallbackBenchmark.Provider.StartAsync();
         await using var server = await GatehouseProcess.StartAsync(root, work.FullName, options.PostgresDsn, options.ServerDll, OidcCallbackBenchmark.ServerConfig(work.FullName, provider.Issuer));
-        markdown = await OidcCallbackBenchmark.RunAsync(server, provider, options.Count == 100_000 ? 500 : options.Count);
+        markdown = await OidcCallbackBenchmark.RunAsync(server, provider, options.Count == 100_000 ? 500 : options.Count, options.WarmUp ?? 300);
     }
     else
     {

@@ -15,6 +15,11 @@ public sealed class EfRateLimitCounters(GatehouseDbContext db, TimeProvider time
 
     public async Task<RateLimitDecision> TryCountAsync(string key, int limit, TimeSpan window, TimeSpan progressiveDelay, CancellationToken ct)
     {
+        // The common case in one statement: no row yet (start a window), a window that ended (start a new one) or a count
+        // under the limit (count this event) — exactly the cases the loop below allows without looking at the delay.
+        var start = time.GetUtcNow().UtcDateTime;
+        if (await CountUnderLimitAsync(key, limit, start, start + window, ct) is { } counted) return RateLimitDecision.Allow(counted);
+        // At or over the limit in a running window: refused, unless a progressive delay has passed (read, decide, swap).
         for (var race = 0; race < MaxRaces; race++)
         {
             var now = time.GetUtcNow().UtcDateTime;
@@ -35,10 +40,10 @@ public sealed class EfRateLimitCounters(GatehouseDbContext db, TimeProvider time
             }
             if (RateLimitWindow.BlockedUntil(row.Count, row.LastAt, row.ExpiresAt, limit, progressiveDelay) is { } until && until > now)
                 return RateLimitDecision.Refuse(until - now);
-            var counted = await db.RateLimitCounters
+            var swapped = await db.RateLimitCounters
                 .Where(c => c.Key == key && c.Count == row.Count && c.ExpiresAt == row.ExpiresAt)
                 .ExecuteUpdateAsync(s => s.SetProperty(c => c.Count, c => c.Count + 1).SetProperty(c => c.LastAt, now), ct);
-            if (counted == 1) return RateLimitDecision.Allow(row.Count + 1);
+            if (swapped == 1) return RateLimitDecision.Allow(row.Count + 1);
         }
         return RateLimitDecision.Refuse(TimeSpan.FromSeconds(1));
     }
@@ -66,6 +71,29 @@ public sealed class EfRateLimitCounters(GatehouseDbContext db, TimeProvider time
     private static readonly PerProvider<Func<GatehouseDbContext, string, CancellationToken, Task<RateLimitCounter?>>> ByKey = new(() =>
         EF.CompileAsyncQuery((GatehouseDbContext db, string key, CancellationToken ct) =>
             db.RateLimitCounters.AsNoTracking().TagWith(SqlitePreparedReads.Tag).FirstOrDefault(c => c.Key == key)));
+
+    /// <summary>
+    /// Counts the event in one atomic statement when the limit cannot refuse it: inserts the counter, restarts an ended
+    /// window, or adds one to a count under <paramref name="limit"/>. The new count, or null when the row is at or over the
+    /// limit in a running window (nothing written then). Same statement on both providers (upsert with a condition:
+    /// SQLite ≥ 3.35, PostgreSQL ≥ 9.5; the conflicting row is locked, so concurrent events never pass the limit).
+    /// </summary>
+    private async Task<int?> CountUnderLimitAsync(string key, int limit, DateTime now, DateTime expiresAt, CancellationToken ct)
+    {
+        var nid = db.Nid;
+        var counts = await db.Database.SqlQuery<int>($"""
+            INSERT INTO rate_limit_counters AS c ("Nid", "Key", "Count", "WindowStart", "LastAt", "ExpiresAt")
+            VALUES ({nid}, {key}, 1, {now}, {now}, {expiresAt})
+            ON CONFLICT ("Nid", "Key") DO UPDATE SET
+                "Count" = CASE WHEN c."ExpiresAt" <= excluded."LastAt" THEN 1 ELSE c."Count" + 1 END,
+                "WindowStart" = CASE WHEN c."ExpiresAt" <= excluded."LastAt" THEN excluded."WindowStart" ELSE c."WindowStart" END,
+                "ExpiresAt" = CASE WHEN c."ExpiresAt" <= excluded."LastAt" THEN excluded."ExpiresAt" ELSE c."ExpiresAt" END,
+                "LastAt" = excluded."LastAt"
+            WHERE c."ExpiresAt" <= excluded."LastAt" OR c."Count" < {limit}
+            RETURNING "Count" AS "Value"
+            """).ToListAsync(ct);
+        return counts.Count == 1 ? counts[0] : null;
+    }
 
     /// <summary>Starts the counter; false when another request created it first (then the caller re-reads it).</summary>
     private async Task<bool> InsertAsync(string key, DateTime now, DateTime expiresAt, CancellationToken ct)

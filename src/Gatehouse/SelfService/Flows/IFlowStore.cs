@@ -6,7 +6,7 @@ public interface IFlowStore
     /// <summary>Saves a new flow (stamping the tenant).</summary>
     Task InsertAsync(SelfServiceFlow flow, CancellationToken ct);
 
-    /// <summary>Saves a changed flow whole.</summary>
+    /// <summary>Saves a changed flow: the columns changed since this request read or wrote it, else the whole flow.</summary>
     Task UpdateAsync(SelfServiceFlow flow, CancellationToken ct);
 
     /// <summary>
