@@ -83,7 +83,8 @@ async function createPostgresDatabase() {
   return { dsn: url.toString(), drop: () => execFileAsync('psql', [server, '-qc', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`]).catch(() => {}) };
 }
 
-async function waitReady(urls, proc, stderr, timeoutMs = 30_000) {
+// Generous: on a loaded 2-core machine a cold start (JIT, migrations on a new PostgreSQL database) took over 30 s.
+async function waitReady(urls, proc, stderr, timeoutMs = 90_000) {
   const deadline = Date.now() + timeoutMs;
   for (const url of urls) {
     for (;;) {
