@@ -11,7 +11,11 @@ dotnet_rc=${PIPESTATUS[0]}
 dn_passed=$(grep -E '^\s+succeeded:' "$dotnet_log" | awk '{s+=$2} END {print s+0}')
 dn_failed=$(grep -E '^\s+failed:' "$dotnet_log" | awk '{s+=$2} END {print s+0}')
 # The names of failed tests, repeated just above the closing line so that a log's tail says what failed.
-failures=$(grep -E '^failed ' "$dotnet_log" | sed 's/^/xunit: /')
+# Each with the first lines of its message (up to the stack trace), so the log's tail also says why.
+failures=$(awk '
+  /^failed / { print "xunit: " $0; n = 6; next }
+  n > 0 && /^[[:space:]]+[^[:space:]]/ && !/Stack Trace:|^[[:space:]]+at / { print "    " $0; n--; next }
+  { n = 0 }' "$dotnet_log")
 rm -f "$dotnet_log"
 
 e2e_passed=0; e2e_failed=0; e2e_rc=0

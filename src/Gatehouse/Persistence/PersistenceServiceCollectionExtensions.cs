@@ -33,6 +33,8 @@ public static class PersistenceServiceCollectionExtensions
         {
             services.AddDbContextPool<PostgresGatehouseDbContext>((sp, o) => AddAppInterceptors(sp, ConfigurePostgres(o, dsn.ConnectionString)));
             services.TryAddScoped<GatehouseDbContext>(sp => sp.GetRequiredService<PostgresGatehouseDbContext>());
+            // Started with the host so that the container disposes it (after the services that use connections).
+            services.AddHostedService<PostgresPoolRelease>();
         }
         services.TryAddSingleton<DatabaseMigrator>();
         // Loaded OAuth2 clients; with PostgreSQL (other instances may write) kept current by the whoami cache's change

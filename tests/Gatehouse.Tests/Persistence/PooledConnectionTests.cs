@@ -8,6 +8,44 @@ namespace Gatehouse.Tests.Persistence;
 public sealed class PooledConnectionTests
 {
     /// <summary>
+    /// A stopped server closes its pooled PostgreSQL connections instead of leaving them idle for Npgsql's idle lifetime
+    /// (300 s): a process that starts and stops many servers (this test suite) would otherwise run PostgreSQL out of
+    /// connections ("too many clients already").
+    /// </summary>
+    [Fact]
+    public async Task A_stopped_server_leaves_no_connection_open_on_postgres()
+    {
+        Assert.SkipWhen(Db.PostgresDsn is null, "GATEHOUSE_TEST_POSTGRES_DSN is not set (PostgreSQL tests skipped)");
+        string database;
+        await using (var server = await TestServer.StartAsync(Db.Postgres))
+        {
+            database = new Npgsql.NpgsqlConnectionStringBuilder(server.Services.GetRequiredService<Dsn>().ConnectionString).Database!;
+            // Several requests at once, so that the pool holds more than one connection.
+            var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => server.AdminWithKey.GetAsync("/admin/identities")));
+            Assert.All(answers, a => Assert.Equal(System.Net.HttpStatusCode.OK, a.StatusCode));
+            Assert.True(await ConnectionsTo(database) > 0);
+        }
+        // The backends exit asynchronously after their connections close: wait for that, within a deadline.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        var open = await ConnectionsTo(database);
+        while (open > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+            open = await ConnectionsTo(database);
+        }
+        Assert.Equal(0, open);
+    }
+
+    private static async Task<long> ConnectionsTo(string database)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(Dsn.Parse(Db.PostgresDsn!).ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand("SELECT count(*) FROM pg_stat_activity WHERE datname = @d", connection);
+        command.Parameters.AddWithValue("d", database);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>
     /// PostgreSQL connections are pooled with No Reset On Close (Dsn): what a request leaves behind must still not reach
     /// the next one. An abandoned transaction is rolled back when its connection returns to the pool.
     /// </summary>
