@@ -49,9 +49,7 @@ public sealed class TestServer : IAsyncDisposable
     public async Task<Gatehouse.Sessions.WhoamiCache> WhoamiCacheOnAsync()
     {
         var cache = Services.GetRequiredService<Gatehouse.Sessions.WhoamiCache>();
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (!cache.Enabled && DateTime.UtcNow < deadline) await Task.Delay(20);
-        Xunit.Assert.True(cache.Enabled, "the whoami cache did not come on");
+        await Eventually.AssertAsync(() => cache.Enabled, TimeSpan.FromSeconds(15), "the whoami cache did not come on");
         return cache;
     }
 

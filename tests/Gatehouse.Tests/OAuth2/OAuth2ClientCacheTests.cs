@@ -37,8 +37,7 @@ public sealed class OAuth2ClientCacheTests(ServerFixture fixture) : IClassFixtur
     {
         var s = await fixture.Get(db);
         var cache = Cache(s);
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (!cache.Enabled && DateTime.UtcNow < deadline) await Task.Delay(20);
+        await Eventually.AssertAsync(() => cache.Enabled, TimeSpan.FromSeconds(15), "the client cache did not come on");
         var (id, first) = await CreateClientAsync(s, "first-secret-0123456789");
         Assert.Equal(HttpStatusCode.OK, await TokenAsync(s, id, first));
         Assert.True(cache.TryGet(id, out _), "the client was not cached");
@@ -71,13 +70,13 @@ public sealed class OAuth2ClientCacheTests(ServerFixture fixture) : IClassFixtur
         Assert.SkipWhen(Db.PostgresDsn is null, "GATEHOUSE_TEST_POSTGRES_DSN is not set (PostgreSQL tests skipped)");
         await using var a = await TestServer.StartAsync(Db.Postgres);
         await using var b = await TestServer.StartAsync(Db.Postgres, o => o.Dsn = a.Options.Dsn);
-        await Eventually(() => Task.FromResult(Cache(a).Enabled && Cache(b).Enabled));
+        await Arrives(() => Task.FromResult(Cache(a).Enabled && Cache(b).Enabled));
         var (id, first) = await CreateClientAsync(a, "first-secret-0123456789");
         Assert.Equal(HttpStatusCode.OK, await TokenAsync(b, id, first));
         Assert.True(Cache(b).TryGet(id, out _));
 
         (await a.AdminWithKey.PutJson("/admin/clients/" + id, """{"grant_types":["client_credentials"],"client_secret":"second-secret-0123456789","scope":"read"}""")).EnsureSuccessStatusCode();
-        await Eventually(async () => await TokenAsync(b, id, first) == HttpStatusCode.Unauthorized);
+        await Arrives(async () => await TokenAsync(b, id, first) == HttpStatusCode.Unauthorized);
         Assert.Equal(HttpStatusCode.OK, await TokenAsync(b, id, "second-secret-0123456789"));
 
         // A deletion no Gatehouse made (the trigger sees every row change).
@@ -89,7 +88,7 @@ public sealed class OAuth2ClientCacheTests(ServerFixture fixture) : IClassFixtur
             delete.Parameters.AddWithValue("id", id);
             Assert.Equal(1, await delete.ExecuteNonQueryAsync());
         }
-        await Eventually(async () => await TokenAsync(b, id, "second-secret-0123456789") == HttpStatusCode.Unauthorized);
+        await Arrives(async () => await TokenAsync(b, id, "second-secret-0123456789") == HttpStatusCode.Unauthorized);
     }
 
     [Fact]
@@ -127,13 +126,6 @@ public sealed class OAuth2ClientCacheTests(ServerFixture fixture) : IClassFixtur
         Assert.False(cache.TryGet("c", out _));
     }
 
-    private static async Task Eventually(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the change did not arrive within 10 s");
-            await Task.Delay(20);
-        }
-    }
+    private static Task Arrives(Func<Task<bool>> condition) =>
+        Eventually.AssertAsync(condition, TimeSpan.FromSeconds(10), "the change did not arrive within 10 s");
 }

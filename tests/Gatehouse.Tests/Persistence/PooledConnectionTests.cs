@@ -26,14 +26,8 @@ public sealed class PooledConnectionTests
             Assert.True(await ConnectionsTo(database) > 0);
         }
         // The backends exit asynchronously after their connections close: wait for that, within a deadline.
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        var open = await ConnectionsTo(database);
-        while (open > 0 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-            open = await ConnectionsTo(database);
-        }
-        Assert.Equal(0, open);
+        Assert.True(await Eventually.HoldsAsync(async () => await ConnectionsTo(database) == 0, TimeSpan.FromSeconds(10)),
+            $"{await ConnectionsTo(database)} connections to the stopped server's database are still open");
     }
 
     private static async Task<long> ConnectionsTo(string database)

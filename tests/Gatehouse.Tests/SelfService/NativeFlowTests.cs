@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Gatehouse.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 using static Gatehouse.Tests.SelfService.FlowTestHelpers;
 
 namespace Gatehouse.Tests.SelfService;
@@ -169,9 +170,14 @@ public sealed class NativeFlowTests(FlowServerFixture fixture) : IClassFixture<F
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Expired_flows_answer_410_with_a_new_flow_to_use(string db)
     {
-        var s = await fixture.Get(db, "short-lived", o => o.Selfservice.Flows.Login.Lifespan = TimeSpan.FromMilliseconds(300));
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var s = await TestServer.StartAsync(db, o =>
+        {
+            FlowServerFixture.Configure(o);
+            o.Selfservice.Flows.Login.Lifespan = TimeSpan.FromMinutes(10);
+        }, services => services.AddSingleton<TimeProvider>(clock));
         var flow = await ApiFlow(s.Public, "login");
-        await Task.Delay(500);
+        clock.Advance(TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(1));
         var response = await s.Public.PostJson($"/self-service/login?flow={flow["id"]}", """{"method":"password","identifier":"a@b.co","password":"x"}""");
         var body = await response.Json(HttpStatusCode.Gone);
         Assert.Equal("self_service_flow_expired", body["error"]!["id"]!.GetValue<string>());

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Gatehouse.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 using static Gatehouse.Tests.SelfService.FlowTestHelpers;
 
 namespace Gatehouse.Tests.SelfService;
@@ -108,9 +109,14 @@ public sealed class SettingsFlowTests(FlowServerFixture fixture) : IClassFixture
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Privileged_changes_need_a_recent_login(string db)
     {
-        var s = await fixture.Get(db, "privileged", o => o.Selfservice.Flows.Settings.PrivilegedSessionMaxAge = TimeSpan.FromMilliseconds(200));
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var s = await TestServer.StartAsync(db, o =>
+        {
+            FlowServerFixture.Configure(o);
+            o.Selfservice.Flows.Settings.PrivilegedSessionMaxAge = TimeSpan.FromMinutes(15);
+        }, services => services.AddSingleton<TimeProvider>(clock));
         var (_, token, _) = await RegisterApi(s);
-        await Task.Delay(400);
+        clock.Advance(TimeSpan.FromMinutes(15) + TimeSpan.FromSeconds(1));
         var flow = await SettingsFlow(s, token);
         var error = await (await s.Public.SendAsync(WithToken(HttpMethod.Post, $"/self-service/settings?flow={flow["id"]}", token,
             new JsonObject { ["method"] = "password", ["password"] = "another-fine-passphrase-9" }))).Json(HttpStatusCode.Forbidden);

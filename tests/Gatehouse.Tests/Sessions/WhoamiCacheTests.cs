@@ -5,6 +5,7 @@ using Gatehouse.Persistence;
 using Gatehouse.Sessions;
 using Gatehouse.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 using static Gatehouse.Tests.Sessions.SessionFixtures;
 
@@ -173,12 +174,22 @@ public sealed class WhoamiCacheTests(ServerFixture fixture) : IClassFixture<Serv
         var afterExtend = await Whoami(client, issued.Token);
         Assert.NotEqual(shortened["expires_at"]!.GetValue<string>(), afterExtend["expires_at"]!.GetValue<string>());
         Assert.Equal((await extended.Json(HttpStatusCode.OK))["expires_at"]!.GetValue<string>(), afterExtend["expires_at"]!.GetValue<string>());
+    }
 
-        // An answer is never served after the session's expiry, even without any write.
-        await Update(s, issued.Session.Id, x => x.ExpiresAt = DateTime.UtcNow.AddSeconds(1.5));
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_cached_answer_is_never_served_after_the_sessions_expiry_even_without_any_write(string db)
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await TestServer.StartAsync(db, configureServices: services => services.AddSingleton<TimeProvider>(clock));
+        var s = await Ready(server);
+        var (_, issued) = await IdentityWithSession(s);
+        using var client = Client(s.PublicUrl);
+        var expiresAt = clock.GetUtcNow().UtcDateTime.AddSeconds(90);
+        await Update(s, issued.Session.Id, x => x.ExpiresAt = new DateTime(expiresAt.Ticks - expiresAt.Ticks % 10, DateTimeKind.Utc));
+        await Warm(s, client, issued);
+        clock.Advance(TimeSpan.FromSeconds(89));
         await Whoami(client, issued.Token);
-        await Whoami(client, issued.Token);
-        await Task.Delay(1600);
+        clock.Advance(TimeSpan.FromSeconds(2));
         await Whoami(client, issued.Token, HttpStatusCode.Unauthorized);
     }
 
