@@ -107,8 +107,7 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
 
     public async Task<AdminAnswer> GetLoginRequestAsync(string challenge, CancellationToken ct)
     {
-        var flow = await FindLoginAsync(challenge, ct);
-        var request = AuthorizeRequest.Load(flow.Request);
+        var (flow, request) = await FindLoginAsync(challenge, keep: true, ct);
         if (flow.State != OAuth2FlowState.LoginUnused) return Gone(request);
         var client = await clients.FindAsync(flow.ClientId, ct) ?? throw OAuth2Error.NotFoundResource();
         var login = Parse(flow.Login);
@@ -141,8 +140,7 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
         if (subject.Length > 255) throw OAuth2Error.InvalidRequest("Field 'subject' must be at most 255 characters long.");
         if (rememberFor < 0) throw OAuth2Error.InvalidRequest("Field 'remember_for' must not be negative.");
 
-        var flow = await FindLoginAsync(challenge, ct);
-        var request = AuthorizeRequest.Load(flow.Request);
+        var (flow, request) = await FindLoginAsync(challenge, keep: false, ct);
         if (flow.State is not (OAuth2FlowState.LoginUnused)) return Gone(request);
         var login = Parse(flow.Login);
         var skip = login["skip"]?.GetValue<bool>() ?? false;
@@ -178,8 +176,7 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
     public async Task<AdminAnswer> RejectLoginAsync(string challenge, JsonNode? body, CancellationToken ct)
     {
         var error = ReadDenial(body, "login request denied");
-        var flow = await FindLoginAsync(challenge, ct);
-        var request = AuthorizeRequest.Load(flow.Request);
+        var (flow, request) = await FindLoginAsync(challenge, keep: false, ct);
         if (flow.State != OAuth2FlowState.LoginUnused) return Gone(request);
         var verifier = NewSecret();
         var login = Parse(flow.Login);
@@ -293,8 +290,7 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
 
     public async Task<AdminAnswer> GetConsentRequestAsync(string challenge, CancellationToken ct)
     {
-        var flow = await FindConsentAsync(challenge, ct);
-        var request = AuthorizeRequest.Load(flow.Request);
+        var (flow, request) = await FindConsentAsync(challenge, keep: true, ct);
         if (flow.State != OAuth2FlowState.ConsentUnused) return Gone(request);
         var client = await clients.FindAsync(flow.ClientId, ct) ?? throw OAuth2Error.NotFoundResource();
         return new AdminAnswer(200, ConsentRequestJson(flow, request, client.ToJson(), challenge));
@@ -340,8 +336,7 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
             idClaims = JsonBody.Claims(s, "id_token", "flow.AcceptOAuth2ConsentRequestSession");
         }
 
-        var flow = await FindConsentAsync(challenge, ct);
-        var request = AuthorizeRequest.Load(flow.Request);
+        var (flow, request) = await FindConsentAsync(challenge, keep: false, ct);
         if (flow.State != OAuth2FlowState.ConsentUnused) return Gone(request);
         var consent = Parse(flow.Consent);
         var now = Now();
@@ -366,8 +361,7 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
     public async Task<AdminAnswer> RejectConsentAsync(string challenge, JsonNode? body, CancellationToken ct)
     {
         var error = ReadDenial(body, "consent request denied");
-        var flow = await FindConsentAsync(challenge, ct);
-        var request = AuthorizeRequest.Load(flow.Request);
+        var (flow, request) = await FindConsentAsync(challenge, keep: false, ct);
         if (flow.State != OAuth2FlowState.ConsentUnused) return Gone(request);
         var verifier = NewSecret();
         var consent = Parse(flow.Consent);
@@ -474,22 +468,44 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
         return to.State.Length > 0 ? WithQuery(location, "state", to.State) : location;
     }
 
-    private async Task<OAuth2Flow> FindLoginAsync(string challenge, CancellationToken ct)
-    {
-        if (challenge.Length == 0) throw OAuth2Error.InvalidRequest("Query parameter 'challenge' is not defined but should have been.");
-        var flow = challenge.Length > 200 ? null : await flows.FindByLoginChallengeAsync(Hash(challenge), ct);
-        if (flow is null) throw OAuth2Error.NotFoundResource();
-        if (flow.ExpiresAt <= Now() && flow.State == OAuth2FlowState.LoginUnused) throw OAuth2Error.NotFoundResource("The login request has expired.");
-        return flow;
-    }
+    /// <summary>
+    /// The flow (and its request) last read by a login or consent challenge in this request (this service is scoped), kept
+    /// by the get methods for an accept or reject of the same challenge: a login or consent app built in (the login flow
+    /// with a session, the built-in consent page) gets the request and answers it in one HTTP request, which then reads
+    /// the flow once. An accept or reject takes it (it changes the flow) and its conditional update still decides, against
+    /// the stored state, whether the answer applies, as after a read of its own.
+    /// </summary>
+    private (bool Login, byte[] Hash, OAuth2Flow Flow, AuthorizeRequest Request)? _read;
 
-    private async Task<OAuth2Flow> FindConsentAsync(string challenge, CancellationToken ct)
+    private Task<(OAuth2Flow Flow, AuthorizeRequest Request)> FindLoginAsync(string challenge, bool keep, CancellationToken ct) =>
+        FindByChallengeAsync(challenge, login: true, keep, ct);
+
+    private Task<(OAuth2Flow Flow, AuthorizeRequest Request)> FindConsentAsync(string challenge, bool keep, CancellationToken ct) =>
+        FindByChallengeAsync(challenge, login: false, keep, ct);
+
+    private async Task<(OAuth2Flow Flow, AuthorizeRequest Request)> FindByChallengeAsync(string challenge, bool login, bool keep, CancellationToken ct)
     {
         if (challenge.Length == 0) throw OAuth2Error.InvalidRequest("Query parameter 'challenge' is not defined but should have been.");
-        var flow = challenge.Length > 200 ? null : await flows.FindByConsentChallengeAsync(Hash(challenge), ct);
-        if (flow is null) throw OAuth2Error.NotFoundResource();
-        if (flow.ExpiresAt <= Now() && flow.State == OAuth2FlowState.ConsentUnused) throw OAuth2Error.NotFoundResource("The consent request has expired.");
-        return flow;
+        if (challenge.Length > 200) throw OAuth2Error.NotFoundResource();
+        var hash = Hash(challenge);
+        var read = _read;
+        _read = null;
+        OAuth2Flow? flow;
+        AuthorizeRequest request;
+        if (read is { } r && r.Login == login && r.Hash.AsSpan().SequenceEqual(hash))
+        {
+            (flow, request) = (r.Flow, r.Request);
+        }
+        else
+        {
+            flow = login ? await flows.FindByLoginChallengeAsync(hash, ct) : await flows.FindByConsentChallengeAsync(hash, ct);
+            if (flow is null) throw OAuth2Error.NotFoundResource();
+            request = AuthorizeRequest.Load(flow.Request);
+        }
+        var waiting = login ? OAuth2FlowState.LoginUnused : OAuth2FlowState.ConsentUnused;
+        if (flow.ExpiresAt <= Now() && flow.State == waiting) throw OAuth2Error.NotFoundResource(login ? "The login request has expired." : "The consent request has expired.");
+        if (keep) _read = (login, hash, flow, request);
+        return (flow, request);
     }
 
     /// <summary>Hydra's <c>RequestDeniedError</c> body, with its defaults (<c>SetDefaults</c>).</summary>

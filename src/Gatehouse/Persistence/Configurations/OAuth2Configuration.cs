@@ -71,8 +71,13 @@ public sealed class OAuth2FlowConfiguration : IEntityTypeConfiguration<OAuth2Flo
         b.HasIndex(e => e.LoginVerifier).IsUnique();
         b.HasIndex(e => e.ConsentChallenge).IsUnique();
         b.HasIndex(e => e.ConsentVerifier).IsUnique();
-        // Remembered consents of a client and subject (consent skip).
+        // A client and subject's flows (consent sessions, revocation).
         b.HasIndex(e => new { e.Nid, e.ClientId, e.Subject, e.State });
+        // Remembered consents (consent skip, read at every login verifier): only the flows whose consent is remembered,
+        // newest first. Without it the read visited every earlier flow of the client and subject, a cost that grew with
+        // each authorization of a user who never ticks "remember" (a skip_consent client's every round trip).
+        b.HasIndex(e => new { e.Nid, e.ClientId, e.Subject, e.State, e.RequestedAt }, "IX_oauth2_flows_remembered_consents")
+            .HasFilter("\"ConsentRememberedUntil\" IS NOT NULL");
         // A subject's consent sessions (list and revoke).
         b.HasIndex(e => new { e.Nid, e.Subject, e.State });
     }

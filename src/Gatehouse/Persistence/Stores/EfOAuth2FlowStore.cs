@@ -6,18 +6,18 @@ namespace Gatehouse.Persistence.Stores;
 /// <summary><see cref="IOAuth2FlowStore"/> on <c>oauth2_flows</c>.</summary>
 public sealed class EfOAuth2FlowStore(GatehouseDbContext db) : IOAuth2FlowStore
 {
+    // Every authorization request starts a flow: one INSERT, without the change tracker (see UpdateAsync).
     public async Task AddAsync(OAuth2Flow flow, CancellationToken ct)
     {
         flow.Nid = db.Nid;
-        db.OAuth2Flows.Add(flow);
-        try
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        finally
-        {
-            db.ChangeTracker.Clear();
-        }
+        await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO oauth2_flows ("Pk", "Nid", "ClientId", "Subject", "State", "LoginChallenge", "LoginVerifier", "ConsentChallenge",
+                "ConsentVerifier", "Request", "Login", "Consent", "ConsentRememberedUntil", "LoginSessionId", "ConsentSkip", "ConsentExpiresAt",
+                "RequestedAt", "ExpiresAt")
+            VALUES ({flow.Pk}, {flow.Nid}, {flow.ClientId}, {flow.Subject}, {flow.State}, {flow.LoginChallenge}, {flow.LoginVerifier}, {flow.ConsentChallenge},
+                {flow.ConsentVerifier}, {flow.Request}, {flow.Login}, {flow.Consent}, {flow.ConsentRememberedUntil}, {flow.LoginSessionId}, {flow.ConsentSkip}, {flow.ConsentExpiresAt},
+                {flow.RequestedAt}, {flow.ExpiresAt})
+            """, ct);
     }
 
     // The reads of every step of an authorization (each by a unique hash or the key): compiled, prepared once on SQLite.
@@ -51,27 +51,39 @@ public sealed class EfOAuth2FlowStore(GatehouseDbContext db) : IOAuth2FlowStore
         EF.CompileAsyncQuery((GatehouseDbContext db, Guid pk, CancellationToken ct) =>
             db.OAuth2Flows.AsNoTracking().TagWith(SqlitePreparedReads.Tag).FirstOrDefault(f => f.Pk == pk)));
 
-    public async Task<bool> UpdateAsync(OAuth2Flow flow, int expectedState, CancellationToken ct) =>
-        await db.OAuth2Flows.Where(f => f.Pk == flow.Pk && f.State == expectedState).ExecuteUpdateAsync(s => s
-            .SetProperty(f => f.State, flow.State)
-            .SetProperty(f => f.Subject, flow.Subject)
-            .SetProperty(f => f.LoginVerifier, flow.LoginVerifier)
-            .SetProperty(f => f.ConsentChallenge, flow.ConsentChallenge)
-            .SetProperty(f => f.ConsentVerifier, flow.ConsentVerifier)
-            .SetProperty(f => f.Login, flow.Login)
-            .SetProperty(f => f.Consent, flow.Consent)
-            .SetProperty(f => f.ConsentRememberedUntil, flow.ConsentRememberedUntil)
-            .SetProperty(f => f.LoginSessionId, flow.LoginSessionId)
-            .SetProperty(f => f.ConsentSkip, flow.ConsentSkip)
-            .SetProperty(f => f.ConsentExpiresAt, flow.ConsentExpiresAt), ct) == 1;
+    // Every step of an authorization writes the flow once: one fixed statement, so that neither the LINQ of an
+    // ExecuteUpdate (eleven setters, parameters extracted from the tree on every call) nor the change tracker runs per
+    // step; the same text each time, so Npgsql's auto-prepare keeps it on PostgreSQL. The WHERE clause's expected state
+    // is what makes each challenge and verifier spendable once.
+    public async Task<bool> UpdateAsync(OAuth2Flow flow, int expectedState, CancellationToken ct)
+    {
+        var nid = db.Nid;
+        return await db.Database.ExecuteSqlAsync($"""
+            UPDATE oauth2_flows SET "State" = {flow.State}, "Subject" = {flow.Subject}, "LoginVerifier" = {flow.LoginVerifier},
+                "ConsentChallenge" = {flow.ConsentChallenge}, "ConsentVerifier" = {flow.ConsentVerifier}, "Login" = {flow.Login},
+                "Consent" = {flow.Consent}, "ConsentRememberedUntil" = {flow.ConsentRememberedUntil}, "LoginSessionId" = {flow.LoginSessionId},
+                "ConsentSkip" = {flow.ConsentSkip}, "ConsentExpiresAt" = {flow.ConsentExpiresAt}
+            WHERE "Pk" = {flow.Pk} AND "Nid" = {nid} AND "State" = {expectedState}
+            """, ct) == 1;
+    }
 
+    // Read at every login verifier (remembered consent) and every new authorization with a remembered login: compiled,
+    // prepared once on SQLite; the consent read walks the partial index IX_oauth2_flows_remembered_consents.
     public Task<OAuth2Flow?> FindRememberedConsentAsync(string clientId, string subject, DateTime now, CancellationToken ct) =>
-        db.OAuth2Flows.AsNoTracking()
-            .Where(f => f.ClientId == clientId && f.Subject == subject && f.State == OAuth2FlowState.ConsentUsed && f.ConsentRememberedUntil != null && f.ConsentRememberedUntil > now)
-            .OrderByDescending(f => f.RequestedAt).FirstOrDefaultAsync(ct);
+        RememberedConsent.For(db)(db, clientId, subject, now, ct);
 
     public Task<OAuth2LoginSession?> FindRememberedLoginSessionAsync(byte[] cookieHash, DateTime now, CancellationToken ct) =>
-        db.OAuth2LoginSessions.AsNoTracking().FirstOrDefaultAsync(s => s.CookieHash == cookieHash && s.Remember && s.ExpiresAt > now, ct);
+        RememberedLoginSession.For(db)(db, cookieHash, now, ct);
+
+    private static readonly PerProvider<Func<GatehouseDbContext, string, string, DateTime, CancellationToken, Task<OAuth2Flow?>>> RememberedConsent = new(() =>
+        EF.CompileAsyncQuery((GatehouseDbContext db, string clientId, string subject, DateTime now, CancellationToken ct) =>
+            db.OAuth2Flows.AsNoTracking().TagWith(SqlitePreparedReads.Tag)
+                .Where(f => f.ClientId == clientId && f.Subject == subject && f.State == OAuth2FlowState.ConsentUsed && f.ConsentRememberedUntil != null && f.ConsentRememberedUntil > now)
+                .OrderByDescending(f => f.RequestedAt).FirstOrDefault()));
+
+    private static readonly PerProvider<Func<GatehouseDbContext, byte[], DateTime, CancellationToken, Task<OAuth2LoginSession?>>> RememberedLoginSession = new(() =>
+        EF.CompileAsyncQuery((GatehouseDbContext db, byte[] cookieHash, DateTime now, CancellationToken ct) =>
+            db.OAuth2LoginSessions.AsNoTracking().TagWith(SqlitePreparedReads.Tag).FirstOrDefault(s => s.CookieHash == cookieHash && s.Remember && s.ExpiresAt > now)));
 
     public async Task SaveLoginSessionAsync(OAuth2LoginSession session, CancellationToken ct)
     {

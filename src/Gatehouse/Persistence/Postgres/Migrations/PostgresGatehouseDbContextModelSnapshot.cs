@@ -629,6 +629,9 @@ namespace Gatehouse.Persistence.Postgres.Migrations
 
                     b.HasIndex("Nid", "ClientId", "Subject", "State");
 
+                    b.HasIndex(new[] { "Nid", "ClientId", "Subject", "State", "RequestedAt" }, "IX_oauth2_flows_remembered_consents")
+                        .HasFilter("\"ConsentRememberedUntil\" IS NOT NULL");
+
                     b.ToTable("oauth2_flows", (string)null);
                 });
 
