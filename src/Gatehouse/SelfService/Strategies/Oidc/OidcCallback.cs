@@ -117,8 +117,13 @@ public sealed partial class OidcCallback(
         if (!OidcState.SameValue((string?)context[OidcStrategy.StateContextKey], state.Id)) throw used;
         context.Remove(OidcStrategy.StateContextKey);
         if (!await flows.SwapInternalContextAsync(flow, context.ToJsonString(), ct)) throw used;
-        flow.Active = strategy.Name;
-        await flows.UpdateAsync(flow, ct);
+        // The submit that sent the browser upstream already stored the method as active (Kratos's flow.Active); writing it
+        // again would only move updated_at, which the swap has just set.
+        if (flow.Active != strategy.Name)
+        {
+            flow.Active = strategy.Name;
+            await flows.UpdateAsync(flow, ct);
+        }
         if (flow.Type == FlowTypes.Api) http.Response.Cookies.Delete(OidcStrategy.ContinuityCookie, new CookieOptions { Path = "/self-service/methods/oidc/" });
 
         var provider = strategy.Provider(state.Provider);
