@@ -14,6 +14,7 @@ public sealed class SelfServiceMethodsOptions
     public PasskeyMethodOptions Passkey { get; set; } = new();
     public WebAuthnMethodOptions Webauthn { get; set; } = new();
     public OidcMethodOptions Oidc { get; set; } = new();
+    public SamlMethodOptions Saml { get; set; } = new();
 }
 
 public sealed class PasswordMethodOptions
@@ -172,6 +173,21 @@ public sealed class OidcMethodConfig
     public string? BaseRedirectUri { get; set; }
 
     public List<OidcProviderOptions> Providers { get; set; } = [];
+}
+
+/// <summary>
+/// <c>selfservice.methods.saml</c>: only the base of the redirect URI Kratos's <c>jackson</c> oidc preset registers
+/// (<c>&lt;base&gt;/self-service/methods/saml/callback/&lt;id&gt;</c>); Gatehouse has no SAML method of its own.
+/// </summary>
+public sealed class SamlMethodOptions
+{
+    public SamlMethodConfig Config { get; set; } = new();
+}
+
+public sealed class SamlMethodConfig
+{
+    /// <summary>Base of the <c>jackson</c> providers' redirect URI; unset means <c>serve.public.base_url</c>.</summary>
+    public string? BaseRedirectUri { get; set; }
 }
 
 /// <summary>One upstream provider (Kratos's <c>selfServiceOIDCProvider</c>).</summary>

@@ -63,7 +63,7 @@ public sealed class OidcConfigTests : IDisposable
     {
         var noIssuer = Assert.Throws<ConfigException>(() => Load(Generic.Replace("issuer_url: https://sso.example.com", "auth_url: https://sso.example.com/auth", StringComparison.Ordinal)));
         Assert.StartsWith("selfservice.methods.oidc.config.providers[0].issuer_url: is required", noIssuer.Message, StringComparison.Ordinal);
-        var preset = Assert.Throws<ConfigException>(() => Load(Generic.Replace("provider: generic", "provider: jackson", StringComparison.Ordinal)));
+        var preset = Assert.Throws<ConfigException>(() => Load(Generic.Replace("provider: generic", "provider: fedcm-test", StringComparison.Ordinal)));
         Assert.StartsWith("selfservice.methods.oidc.config.providers[0].provider:", preset.Message, StringComparison.Ordinal);
         var badId = Assert.Throws<ConfigException>(() => Load(Generic.Replace("id: corp", "id: \"corp/sso\"", StringComparison.Ordinal)));
         Assert.StartsWith("selfservice.methods.oidc.config.providers[0].id:", badId.Message, StringComparison.Ordinal);

@@ -69,8 +69,9 @@ public sealed class FlowService(IFlowStore store, GatehouseOptions options, Time
     /// </summary>
     public async Task<bool> SwapInternalContextAsync(SelfServiceFlow flow, string? replacement, CancellationToken ct)
     {
-        if (!await store.SwapInternalContextAsync(flow.Id, flow.InternalContext, replacement, Now(), ct)) return false;
-        flow.InternalContext = replacement;
+        var now = Now();
+        if (!await store.SwapInternalContextAsync(flow.Id, flow.InternalContext, replacement, now, ct)) return false;
+        (flow.InternalContext, flow.UpdatedAt) = (replacement, now);
         return true;
     }
 

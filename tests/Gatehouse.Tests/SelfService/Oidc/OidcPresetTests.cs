@@ -27,7 +27,7 @@ public sealed class OidcPresetTests
         { identity: { traits: { email: claims.email }, metadata_admin: claims } }
         """;
 
-    private static OidcProviderOptions Provider(string id, string preset, Action<OidcProviderOptions>? extra = null)
+    internal static OidcProviderOptions Provider(string id, string preset, Action<OidcProviderOptions>? extra = null)
     {
         var p = new OidcProviderOptions
         {
@@ -38,7 +38,7 @@ public sealed class OidcPresetTests
         return p;
     }
 
-    private static async Task<TestServer> Server(string db, PresetHosts hosts, FakeTimeProvider? clock, params OidcProviderOptions[] providers)
+    internal static async Task<TestServer> Server(string db, PresetHosts hosts, FakeTimeProvider? clock, params OidcProviderOptions[] providers)
     {
         // As at start-up: each entry checked against its preset (defaults filled in).
         for (var i = 0; i < providers.Length; i++) OidcPresets.Check(providers[i], $"providers[{i}]");
@@ -56,7 +56,7 @@ public sealed class OidcPresetTests
     }
 
     /// <summary>Starts a browser registration and clicks the provider: the browser and where it is sent.</summary>
-    private static async Task<(Browser Browser, Uri Upstream, IReadOnlyDictionary<string, string> Query)> Click(TestServer s, string provider)
+    internal static async Task<(Browser Browser, Uri Upstream, IReadOnlyDictionary<string, string> Query)> Click(TestServer s, string provider)
     {
         var browser = new Browser(s.PublicUrl);
         var init = await browser.Client.GetAsync("/self-service/registration/browser");
@@ -71,13 +71,13 @@ public sealed class OidcPresetTests
     }
 
     /// <summary>Comes back to the callback with a code: the identity signed up and the claims its mapper received.</summary>
-    private static async Task<(JsonNode Identity, JsonObject Claims)> Return(TestServer s, Browser browser, string provider, string state, string code)
+    internal static async Task<(JsonNode Identity, JsonObject Claims)> Return(TestServer s, Browser browser, string provider, string state, string code)
     {
         var back = await browser.Client.GetAsync($"/self-service/methods/oidc/callback/{provider}?state={Uri.EscapeDataString(state)}&code={code}");
         return await SignedUp(s, browser, back);
     }
 
-    private static async Task<(JsonNode Identity, JsonObject Claims)> SignedUp(TestServer s, Browser browser, HttpResponseMessage back)
+    internal static async Task<(JsonNode Identity, JsonObject Claims)> SignedUp(TestServer s, Browser browser, HttpResponseMessage back)
     {
         Assert.Equal(HttpStatusCode.SeeOther, back.StatusCode);
         if (back.Headers.Location?.ToString() != "http://app.example.com/welcome") Assert.Fail($"not signed up; sent to {back.Headers.Location}: {await FlowMessage(browser, back)}");
@@ -89,7 +89,7 @@ public sealed class OidcPresetTests
     }
 
     /// <summary>The first message of the registration flow a failed callback went back to.</summary>
-    private static async Task<string> FlowMessage(Browser browser, HttpResponseMessage back)
+    internal static async Task<string> FlowMessage(Browser browser, HttpResponseMessage back)
     {
         var query = QueryHelpers.ParseQuery(back.Headers.Location?.Query);
         if (query.TryGetValue("id", out var error))
@@ -102,7 +102,7 @@ public sealed class OidcPresetTests
         return kind + ": " + ((string?)flow["ui"]!["messages"]?[0]?["text"] ?? "");
     }
 
-    private static async Task AssertNothingWritten(TestServer s) =>
+    internal static async Task AssertNothingWritten(TestServer s) =>
         Assert.Empty((await (await s.AdminWithKey.GetAsync("/admin/identities")).Json(HttpStatusCode.OK)).AsArray());
 
     private static string Basic(string id, string secret) => "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{id}:{secret}"));
@@ -110,7 +110,7 @@ public sealed class OidcPresetTests
     private static IResult Tokens(string expectedCode, PresetHosts.Call call, object answer) =>
         call.Form.GetValueOrDefault("code") == expectedCode ? Results.Json(answer) : Results.Json(new { error = "invalid_grant" }, statusCode: 400);
 
-    private static string RedirectUri(TestServer s, string id) => s.PublicUrl.TrimEnd('/') + "/self-service/methods/oidc/callback/" + id;
+    internal static string RedirectUri(TestServer s, string id) => s.PublicUrl.TrimEnd('/') + "/self-service/methods/oidc/callback/" + id;
 
     private static void AssertStandardTokenForm(TestServer s, string id, string code, PresetHosts.Call token)
     {
@@ -694,7 +694,7 @@ public sealed class OidcPresetTests
         Assert.Equal(("li-782bbtaQ", "https://www.linkedin.com/oauth"), ((string?)linkedIn.Claims["sub"], (string?)linkedIn.Claims["iss"]));
     }
 
-    private static JsonObject Without(JsonObject o, string name)
+    internal static JsonObject Without(JsonObject o, string name)
     {
         var copy = o.DeepClone().AsObject();
         copy.Remove(name);

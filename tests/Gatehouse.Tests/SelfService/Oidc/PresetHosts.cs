@@ -24,7 +24,8 @@ namespace Gatehouse.Tests.SelfService.Oidc;
 public sealed class PresetHosts : IAsyncDisposable
 {
     /// <summary>One request as the provider received it.</summary>
-    public sealed record Call(string Method, string Url, string Authorization, string Accept, string UserAgent, IReadOnlyDictionary<string, string> Form, IReadOnlyDictionary<string, string> Headers)
+    /// <param name="Body">The body as sent when it is not a form (e.g. DingTalk's JSON token request).</param>
+    public sealed record Call(string Method, string Url, string Authorization, string Accept, string UserAgent, IReadOnlyDictionary<string, string> Form, IReadOnlyDictionary<string, string> Headers, string Body = "")
     {
         /// <summary>The URL without its query.</summary>
         public string Endpoint => Url.Split('?')[0];
@@ -64,13 +65,19 @@ public sealed class PresetHosts : IAsyncDisposable
         app.Map("/{**rest}", async (HttpContext http) =>
         {
             var form = new Dictionary<string, string>(StringComparer.Ordinal);
+            var body = "";
             if (http.Request.HasFormContentType)
             {
                 foreach (var (k, v) in await http.Request.ReadFormAsync()) form[k] = v.ToString();
             }
+            else
+            {
+                using var reader = new StreamReader(http.Request.Body);
+                body = await reader.ReadToEndAsync();
+            }
             var call = new Call(http.Request.Method, "https:/" + http.Request.Path + http.Request.QueryString, http.Request.Headers.Authorization.ToString(),
                 http.Request.Headers.Accept.ToString(), http.Request.Headers.UserAgent.ToString(), form,
-                http.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()));
+                http.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()), body);
             hosts.Calls.Enqueue(call);
             return hosts._routes.TryGetValue($"{call.Method} {call.Endpoint}", out var answer)
                 ? answer(call)

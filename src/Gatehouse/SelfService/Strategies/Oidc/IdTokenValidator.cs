@@ -15,14 +15,17 @@ public sealed class IdTokenValidator(OidcMetadataCache metadata, TimeProvider ti
     private static readonly JsonWebTokenHandler Handler = new() { MapInboundClaims = false };
 
     /// <param name="expectedNonce">The nonce sent in the authorization request; null when none was sent (native sign-in may skip it).</param>
-    public async Task<JsonObject> ValidateAsync(string idToken, OidcProviderMetadata provider, IReadOnlyCollection<string> audiences, string? expectedNonce, CancellationToken ct)
+    /// <param name="additionalIssuers">Issuers accepted besides the provider's own.</param>
+    /// <param name="algorithms">The signature algorithms accepted; null: any the keys allow.</param>
+    public async Task<JsonObject> ValidateAsync(string idToken, OidcProviderMetadata provider, IReadOnlyCollection<string> audiences, string? expectedNonce, CancellationToken ct,
+        IReadOnlyCollection<string>? additionalIssuers = null, IReadOnlyCollection<string>? algorithms = null)
     {
         var keys = await metadata.KeysAsync(provider.JwksUri, refresh: false, ct);
-        var result = await Handler.ValidateTokenAsync(idToken, Parameters(provider, audiences, keys));
+        var result = await Handler.ValidateTokenAsync(idToken, Parameters(provider, audiences, keys, additionalIssuers, algorithms));
         if (result.Exception is SecurityTokenSignatureKeyNotFoundException)
         {
             keys = await metadata.KeysAsync(provider.JwksUri, refresh: true, ct);
-            result = await Handler.ValidateTokenAsync(idToken, Parameters(provider, audiences, keys));
+            result = await Handler.ValidateTokenAsync(idToken, Parameters(provider, audiences, keys, additionalIssuers, algorithms));
         }
         if (!result.IsValid) throw new OidcUpstreamError("The ID token is invalid: " + Describe(result.Exception));
         var token = (JsonWebToken)result.SecurityToken;
@@ -40,9 +43,12 @@ public sealed class IdTokenValidator(OidcMetadataCache metadata, TimeProvider ti
         return claims;
     }
 
-    private TokenValidationParameters Parameters(OidcProviderMetadata provider, IReadOnlyCollection<string> audiences, JsonWebKeySet keys) => new()
+    private TokenValidationParameters Parameters(OidcProviderMetadata provider, IReadOnlyCollection<string> audiences, JsonWebKeySet keys,
+        IReadOnlyCollection<string>? additionalIssuers, IReadOnlyCollection<string>? algorithms) => new()
     {
         ValidIssuer = provider.Issuer,
+        ValidIssuers = additionalIssuers,
+        ValidAlgorithms = algorithms,
         ValidAudiences = audiences,
         IssuerSigningKeys = keys.GetSigningKeys(),
         RequireSignedTokens = true,
@@ -70,6 +76,7 @@ public sealed class IdTokenValidator(OidcMetadataCache metadata, TimeProvider ti
         SecurityTokenNotYetValidException => "it is not valid yet.",
         SecurityTokenNoExpirationException => "it has no expiry (exp).",
         SecurityTokenSignatureKeyNotFoundException => "it is signed with a key the provider does not publish.",
+        SecurityTokenInvalidAlgorithmException => "it is signed with an algorithm the provider does not use.",
         SecurityTokenInvalidSignatureException => "its signature does not verify.",
         SecurityTokenMalformedException or ArgumentException => "it is not a well-formed JWT.",
         _ => "it could not be validated.",

@@ -36,12 +36,24 @@ public sealed partial class OidcCallback(
 {
     public const string Route = "/self-service/methods/oidc/callback/{provider}";
 
+    /// <summary>
+    /// Kratos's SAML callback, which its <c>jackson</c> preset (SAML through BoxyHQ's SAML Jackson) registers as redirect
+    /// URI; here it serves only providers of that preset.
+    /// </summary>
+    public const string SamlRoute = "/self-service/methods/saml/callback/{provider}";
+
     public static void Map(IEndpointRouteBuilder root)
     {
-        root.MapGet(Route, (HttpContext http, OidcCallback callback) => callback.HandleAsync(http)).ForwardErrorsToUi();
+        MapRoute(root, Route);
+        MapRoute(root, SamlRoute);
+    }
+
+    private static void MapRoute(IEndpointRouteBuilder root, string route)
+    {
+        root.MapGet(route, (HttpContext http, OidcCallback callback) => callback.HandleAsync(http)).ForwardErrorsToUi();
         // Providers using response_mode=form_post POST the answer: Kratos redirects to the GET with the same parameters,
         // so the browser's SameSite=Lax cookies come along.
-        root.MapPost(Route, async (HttpContext http) =>
+        root.MapPost(route, async (HttpContext http) =>
         {
             if (!http.Request.HasFormContentType)
                 throw GatehouseError.BadRequest("The OpenID Connect callback accepts a form post (response_mode=form_post) or a GET.");
@@ -59,7 +71,11 @@ public sealed partial class OidcCallback(
     }
 
     /// <summary>The authorization response parameters (RFC 6749 §4.1.2, RFC 9207 <c>iss</c>, Apple's <c>user</c> with the name on the first sign-in) a form post may carry.</summary>
-    private static readonly string[] ResponseParameters = ["state", "code", "error", "error_description", "error_uri", "iss", "user"];
+    /// <remarks>
+    /// Also DingTalk's <c>authCode</c> (its name for the code, which Kratos reads when <c>code</c> is absent) and OAuth 1.0a's
+    /// <c>oauth_token</c>, <c>oauth_verifier</c> and <c>denied</c> (X).
+    /// </remarks>
+    private static readonly string[] ResponseParameters = ["state", "code", "error", "error_description", "error_uri", "iss", "user", "authCode", "oauth_token", "oauth_verifier", "denied"];
 
     private const int MaxParameterLength = 4096;
 
@@ -74,6 +90,9 @@ public sealed partial class OidcCallback(
             ?? throw GatehouseError.BadRequest("Unable to complete OpenID Connect flow because the state parameter is invalid.");
         if (state.Provider != (string?)http.GetRouteValue("provider"))
             throw GatehouseError.BadRequest("Unable to complete OpenID Connect flow: provider mismatch between internal state and URL.");
+        var samlRoute = http.Request.Path.StartsWithSegments("/self-service/methods/saml", StringComparison.Ordinal);
+        if (samlRoute != (strategy.Provider(state.Provider) is { } configured && Presets.OidcPresets.Of(configured).UsesSamlCallback))
+            throw GatehouseError.BadRequest("Unable to complete OpenID Connect flow: the provider's callback is not this URL.");
         if (state.FlowKind is not (FlowKinds.Login or FlowKinds.Registration or FlowKinds.Settings))
             throw GatehouseError.BadRequest("Unable to complete OpenID Connect flow because the state parameter is invalid.");
         var flow = await flows.LoadAsync(state.FlowId, state.FlowKind, ct);
@@ -98,8 +117,13 @@ public sealed partial class OidcCallback(
         if (!OidcState.SameValue((string?)context[OidcStrategy.StateContextKey], state.Id)) throw used;
         context.Remove(OidcStrategy.StateContextKey);
         if (!await flows.SwapInternalContextAsync(flow, context.ToJsonString(), ct)) throw used;
-        flow.Active = strategy.Name;
-        await flows.UpdateAsync(flow, ct);
+        // The submit that sent the browser upstream already stored the method as active (Kratos's flow.Active); writing it
+        // again would only move updated_at, which the swap has just set.
+        if (flow.Active != strategy.Name)
+        {
+            flow.Active = strategy.Name;
+            await flows.UpdateAsync(flow, ct);
+        }
         if (flow.Type == FlowTypes.Api) http.Response.Cookies.Delete(OidcStrategy.ContinuityCookie, new CookieOptions { Path = "/self-service/methods/oidc/" });
 
         var provider = strategy.Provider(state.Provider);
@@ -108,7 +132,8 @@ public sealed partial class OidcCallback(
             await FailAsync(http, flow, $"Unable to complete OpenID Connect flow because the OpenID Provider returned error \"{error}\": {q["error_description"]}", ct);
             return;
         }
-        var code = q["code"].ToString();
+        // DingTalk calls the code authCode (Kratos reads either).
+        var code = q["code"].ToString() is { Length: > 0 } c ? c : q["authCode"].ToString();
         if (code.Length == 0 || provider is null)
         {
             await FailAsync(http, flow, provider is null
@@ -122,8 +147,9 @@ public sealed partial class OidcCallback(
         try
         {
             var meta = await upstream.MetadataAsync(provider, ct);
-            tokens = await upstream.ExchangeAsync(provider, meta, code, state.PkceVerifier, ct);
-            claims = await upstream.ClaimsAsync(provider, meta, tokens, state.Nonce, CallbackParameters(q), ct);
+            var parameters = CallbackParameters(q);
+            tokens = await upstream.ExchangeAsync(provider, meta, code, state.PkceVerifier, parameters, ct);
+            claims = await upstream.ClaimsAsync(provider, meta, tokens, state.Nonce, parameters, ct);
         }
         catch (OidcUpstreamError e)
         {

@@ -108,10 +108,21 @@ public sealed partial class OidcStrategy(
         }
         var state = new OidcState(flow.Id, flow.Kind, provider.Id, OidcState.NewRandom(), OidcState.NewRandom(),
             OidcUpstream.UsesPkce(provider, meta) ? OidcState.NewRandom() : null, bindingHash, exchangeHash);
+        var previousContext = flow.InternalContext;
         var context = JsonNode.Parse(flow.InternalContext ?? "{}") as JsonObject ?? [];
         context[StateContextKey] = state.Id;
         flow.InternalContext = context.ToJsonString();
-        return upstream.AuthorizationUrl(provider, meta, state.Encrypt(cipher), state.Nonce, state.PkceVerifier, UpstreamParameters(body), flow.Refresh);
+        try
+        {
+            return await upstream.AuthorizationUrlAsync(provider, meta, state.Encrypt(cipher), state.Nonce, state.PkceVerifier, UpstreamParameters(body), flow.Refresh, ct);
+        }
+        catch (OidcUpstreamError e)
+        {
+            // An OAuth 1.0a provider refused the request token: no state was handed out, so the flow keeps none.
+            flow.InternalContext = previousContext;
+            ui.Messages.Add(Messages.Generic(e.Reason));
+            return null;
+        }
     }
 
     /// <summary>Kratos passes these of the submit's <c>upstream_parameters</c> on to the provider, and no others.</summary>

@@ -17,29 +17,41 @@ public sealed record OidcTokens(string? IdToken, string? AccessToken, string? Re
 public sealed class OidcUpstream(OidcMetadataCache metadata, IdTokenValidator idTokens, IHttpClientFactory httpClients, GatehouseOptions options, TimeProvider time)
 {
     /// <summary>The redirect URI registered at the provider: <c>&lt;base_redirect_uri or public URL&gt;/self-service/methods/oidc/callback/&lt;id&gt;</c>.</summary>
+    /// <remarks>The <c>jackson</c> preset's is Kratos's SAML callback, under <c>selfservice.methods.saml.config.base_redirect_uri</c>.</remarks>
     public string RedirectUri(OidcProviderOptions provider)
     {
-        var baseUrl = options.Selfservice.Methods.Oidc.Config.BaseRedirectUri ?? Http.ReturnUrlPolicy.PublicBaseUrl(options);
-        return baseUrl.TrimEnd('/') + OidcCallback.Route.Replace("{provider}", Uri.EscapeDataString(provider.Id), StringComparison.Ordinal);
+        var saml = OidcPresets.Of(provider).UsesSamlCallback;
+        var baseUrl = (saml ? options.Selfservice.Methods.Saml.Config.BaseRedirectUri : options.Selfservice.Methods.Oidc.Config.BaseRedirectUri)
+            ?? Http.ReturnUrlPolicy.PublicBaseUrl(options);
+        return baseUrl.TrimEnd('/') + (saml ? OidcCallback.SamlRoute : OidcCallback.Route).Replace("{provider}", Uri.EscapeDataString(provider.Id), StringComparison.Ordinal);
     }
 
     /// <summary>The provider's endpoints: discovered (cached with their HTTP lifetimes) or the preset's own.</summary>
-    public Task<OidcProviderMetadata> MetadataAsync(OidcProviderOptions provider, CancellationToken ct)
-    {
-        var preset = OidcPresets.Of(provider);
-        return preset.UsesDiscovery ? metadata.MetadataAsync(provider.IssuerUrl!, ct) : Task.FromResult(preset.KnownEndpoints(provider));
-    }
+    public Task<OidcProviderMetadata> MetadataAsync(OidcProviderOptions provider, CancellationToken ct) =>
+        OidcPresets.Of(provider).MetadataAsync(this, provider, ct);
+
+    /// <summary>The upstream HTTP client (10 s timeout, no cookies), for presets that talk to the provider themselves.</summary>
+    public HttpClient HttpClient() => httpClients.CreateClient(OidcMetadataCache.HttpClientName);
+
+    /// <summary>The clock.</summary>
+    public TimeProvider Time => time;
 
     /// <summary>The discovery cache, for presets that find the issuer only in the token (Microsoft's tenants).</summary>
     public OidcMetadataCache Discovery => metadata;
 
     /// <summary>Whether this sign-in uses PKCE: <c>force</c> always, <c>never</c> never, <c>auto</c> when the provider advertises S256.</summary>
-    public static bool UsesPkce(OidcProviderOptions provider, OidcProviderMetadata meta) => provider.Pkce switch
+    public static bool UsesPkce(OidcProviderOptions provider, OidcProviderMetadata meta) => OidcPresets.Of(provider).SupportsPkce && provider.Pkce switch
     {
         "force" => true,
         "never" => false,
         _ => meta.CodeChallengeMethods.Contains("S256"),
     };
+
+    /// <summary>The upstream URL the browser is sent to: the preset's own (OAuth 1.0a asks the provider for it), else <see cref="AuthorizationUrl"/>.</summary>
+    public async Task<string> AuthorizationUrlAsync(OidcProviderOptions provider, OidcProviderMetadata meta, string state, string nonce, string? pkceVerifier,
+        IReadOnlyDictionary<string, string>? upstreamParameters, bool forceLogin, CancellationToken ct) =>
+        await OidcPresets.Of(provider).AuthorizationUrlAsync(this, provider, meta, state, ct)
+        ?? AuthorizationUrl(provider, meta, state, nonce, pkceVerifier, upstreamParameters, forceLogin);
 
     /// <summary>The upstream authorization URL the browser is sent to.</summary>
     public string AuthorizationUrl(OidcProviderOptions provider, OidcProviderMetadata meta, string state, string nonce, string? pkceVerifier,
@@ -70,39 +82,64 @@ public sealed class OidcUpstream(OidcMetadataCache metadata, IdTokenValidator id
         return endpoint + (endpoint.Contains('?', StringComparison.Ordinal) ? "&" : "?") + Microsoft.AspNetCore.Http.QueryString.Create(query).Value![1..];
     }
 
+    /// <summary>Exchanges the authorization response for tokens, as the provider's preset does it.</summary>
+    public Task<OidcTokens> ExchangeAsync(OidcProviderOptions provider, OidcProviderMetadata meta, string code, string? pkceVerifier,
+        IReadOnlyDictionary<string, string> callbackParameters, CancellationToken ct) =>
+        OidcPresets.Of(provider).ExchangeAsync(this, new OidcExchangeRequest(provider, meta, code, pkceVerifier, callbackParameters), ct);
+
     /// <summary>Exchanges the authorization code at the token endpoint, the client authenticating as its preset says.</summary>
-    public async Task<OidcTokens> ExchangeAsync(OidcProviderOptions provider, OidcProviderMetadata meta, string code, string? pkceVerifier, CancellationToken ct)
+    public async Task<OidcTokens> OAuth2ExchangeAsync(OidcExchangeRequest r, CancellationToken ct)
     {
+        var (provider, meta, code, pkceVerifier) = (r.Provider, r.Metadata, r.Code, r.PkceVerifier);
         var preset = OidcPresets.Of(provider);
-        var form = new List<KeyValuePair<string, string>>
-        {
-            new("grant_type", "authorization_code"),
-            new("code", code),
-            new("redirect_uri", RedirectUri(provider)),
-        };
-        if (pkceVerifier is not null) form.Add(new("code_verifier", pkceVerifier));
-        preset.AddTokenParameters(form);
         var secret = ClientSecret(provider, preset);
-        if (preset.TokenEndpointAuth == TokenEndpointAuth.InForm)
+        JsonObject body;
+        if (preset.TokenEndpointAuth == TokenEndpointAuth.AutoDetect)
         {
-            form.Add(new("client_id", provider.ClientId));
-            form.Add(new("client_secret", secret));
+            // golang.org/x/oauth2's AuthStyleAutoDetect, as Kratos's providers use it: HTTP Basic first, and the form when
+            // the provider refuses that (e.g. SAML Jackson reads a Basic client id without decoding it).
+            try
+            {
+                body = await SendAsync(TokenRequest(TokenEndpointAuth.Basic), "token", ct);
+            }
+            catch (OidcUpstreamError)
+            {
+                body = await SendAsync(TokenRequest(TokenEndpointAuth.InForm), "token", ct);
+            }
         }
-        using var request = new HttpRequestMessage(HttpMethod.Post, provider.TokenUrl ?? meta.TokenEndpoint) { Content = new FormUrlEncodedContent(form) };
-        if (preset.TokenEndpointAuth == TokenEndpointAuth.Basic)
-        {
-            // RFC 6749 §2.3.1: id and secret are form-urlencoded before they are joined for Basic.
-            var credentials = Uri.EscapeDataString(provider.ClientId) + ":" + Uri.EscapeDataString(secret);
-            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(credentials)));
-        }
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        var body = await SendAsync(request, "token", ct);
+        else body = await SendAsync(TokenRequest(preset.TokenEndpointAuth), "token", ct);
         // GitHub and Slack answer a refused code with 200 and an error body.
         if ((string?)body["error"] is { } error)
             throw new OidcUpstreamError($"The OpenID Connect provider refused the token request: {error}{((string?)body["error_description"] is { } d ? ": " + d : "")}");
         if (body["access_token"] is not JsonValue)
             throw new OidcUpstreamError("The OpenID Connect provider's token response has no access_token.");
         return new OidcTokens((string?)body["id_token"], (string?)body["access_token"], (string?)body["refresh_token"], body["scope"] is JsonValue sc && sc.TryGetValue<string>(out var granted) ? granted : null, body);
+
+        HttpRequestMessage TokenRequest(TokenEndpointAuth auth)
+        {
+            var form = new List<KeyValuePair<string, string>>
+            {
+                new("grant_type", "authorization_code"),
+                new("code", code),
+                new("redirect_uri", RedirectUri(provider)),
+            };
+            if (pkceVerifier is not null) form.Add(new("code_verifier", pkceVerifier));
+            preset.AddTokenParameters(form);
+            if (auth == TokenEndpointAuth.InForm)
+            {
+                form.Add(new("client_id", provider.ClientId));
+                form.Add(new("client_secret", secret));
+            }
+            var request = new HttpRequestMessage(HttpMethod.Post, provider.TokenUrl ?? meta.TokenEndpoint) { Content = new FormUrlEncodedContent(form) };
+            if (auth == TokenEndpointAuth.Basic)
+            {
+                // RFC 6749 §2.3.1: id and secret are form-urlencoded before they are joined for Basic.
+                var credentials = Uri.EscapeDataString(provider.ClientId) + ":" + Uri.EscapeDataString(secret);
+                request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(credentials)));
+            }
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+            return request;
+        }
     }
 
     /// <summary>
@@ -145,10 +182,13 @@ public sealed class OidcUpstream(OidcMetadataCache metadata, IdTokenValidator id
     }
 
     /// <summary>The claims of the exchange's ID token, validated against <paramref name="issuer"/>'s keys, the client and the nonce sent.</summary>
-    public Task<JsonObject> IdTokenClaimsAsync(OidcClaimsRequest r, OidcProviderMetadata issuer, CancellationToken ct)
+    /// <param name="additionalIssuers">Issuers accepted besides <paramref name="issuer"/>'s (jackson's trusted issuers).</param>
+    /// <param name="algorithms">The signature algorithms accepted; null: any the key set's keys allow.</param>
+    public Task<JsonObject> IdTokenClaimsAsync(OidcClaimsRequest r, OidcProviderMetadata issuer, CancellationToken ct,
+        IReadOnlyCollection<string>? additionalIssuers = null, IReadOnlyCollection<string>? algorithms = null)
     {
         if (string.IsNullOrEmpty(r.Tokens.IdToken)) throw new OidcUpstreamError("The OpenID Connect provider did not return an ID token.");
-        return idTokens.ValidateAsync(r.Tokens.IdToken, issuer, Audiences(r.Provider), r.Nonce, ct);
+        return idTokens.ValidateAsync(r.Tokens.IdToken, issuer, Audiences(r.Provider), r.Nonce, ct, additionalIssuers, algorithms);
     }
 
     /// <summary>
@@ -167,7 +207,8 @@ public sealed class OidcUpstream(OidcMetadataCache metadata, IdTokenValidator id
     /// <summary>The audiences an ID token of this provider may have.</summary>
     public static IReadOnlyCollection<string> Audiences(OidcProviderOptions provider) => [provider.ClientId, .. provider.AdditionalIdTokenAudiences];
 
-    private async Task<JsonObject> SendAsync(HttpRequestMessage request, string what, CancellationToken ct) =>
+    /// <summary>Sends <paramref name="request"/> (disposed) and reads its JSON object answer, or fails naming <paramref name="what"/>.</summary>
+    public async Task<JsonObject> SendAsync(HttpRequestMessage request, string what, CancellationToken ct) =>
         await SendNodeAsync(request, what, ct) as JsonObject ?? throw new OidcUpstreamError($"The OpenID Connect provider's {what} response is not a JSON object.");
 
     private async Task<JsonNode> SendNodeAsync(HttpRequestMessage request, string what, CancellationToken ct)

@@ -11,10 +11,18 @@ public enum TokenEndpointAuth
 
     /// <summary><c>client_id</c> and <c>client_secret</c> in the form body.</summary>
     InForm,
+
+    /// <summary>HTTP Basic, then the form body if the provider refuses that (golang.org/x/oauth2's auto-detection).</summary>
+    AutoDetect,
 }
 
 /// <summary>A client secret Gatehouse made itself (Apple's signed JWT) and until when the provider accepts it.</summary>
 public sealed record GeneratedClientSecret(string Value, DateTimeOffset ExpiresAt);
+
+/// <summary>What a preset reads when it exchanges the authorization response for tokens.</summary>
+/// <param name="CallbackParameters">The authorization response's parameters (e.g. OAuth 1.0a's <c>oauth_verifier</c>).</param>
+public sealed record OidcExchangeRequest(
+    OidcProviderOptions Provider, OidcProviderMetadata Metadata, string Code, string? PkceVerifier, IReadOnlyDictionary<string, string> CallbackParameters);
 
 /// <summary>What a preset reads when it turns a code exchange into claims.</summary>
 /// <param name="CallbackParameters">The authorization response's parameters (e.g. Apple's <c>user</c>).</param>
@@ -49,6 +57,30 @@ public abstract class OidcPreset
 
     /// <summary>How the client authenticates at the token endpoint.</summary>
     public virtual TokenEndpointAuth TokenEndpointAuth => TokenEndpointAuth.Basic;
+
+    /// <summary>Whether PKCE may be used at all (an OAuth 1.0a preset has no code to bind it to, so Kratos never sends it).</summary>
+    public virtual bool SupportsPkce => true;
+
+    /// <summary>
+    /// Whether the redirect URI is Kratos's SAML callback (<c>&lt;selfservice.methods.saml.config.base_redirect_uri or the
+    /// public URL&gt;/self-service/methods/saml/callback/&lt;id&gt;</c>) instead of the oidc one (the <c>jackson</c> preset).
+    /// </summary>
+    public virtual bool UsesSamlCallback => false;
+
+    /// <summary>The provider's endpoints: discovered at <c>issuer_url</c> (cached with their HTTP lifetimes) or the preset's own.</summary>
+    public virtual Task<OidcProviderMetadata> MetadataAsync(OidcUpstream upstream, OidcProviderOptions provider, CancellationToken ct) =>
+        UsesDiscovery ? upstream.Discovery.MetadataAsync(provider.IssuerUrl!, ct) : Task.FromResult(KnownEndpoints(provider));
+
+    /// <summary>
+    /// The URL the browser goes to, for a preset that must ask the provider first (OAuth 1.0a's request token); null: the
+    /// OAuth2 authorization URL built from the metadata.
+    /// </summary>
+    public virtual Task<string?> AuthorizationUrlAsync(OidcUpstream upstream, OidcProviderOptions provider, OidcProviderMetadata meta, string state, CancellationToken ct) =>
+        Task.FromResult<string?>(null);
+
+    /// <summary>Exchanges the authorization response for tokens (OAuth2's code exchange unless the preset says otherwise).</summary>
+    public virtual Task<OidcTokens> ExchangeAsync(OidcUpstream upstream, OidcExchangeRequest request, CancellationToken ct) =>
+        upstream.OAuth2ExchangeAsync(request, ct);
 
     /// <summary>Whether an ID token obtained natively (an app's SDK) may be submitted (Kratos's <c>IDTokenVerifier</c>).</summary>
     public virtual bool VerifiesNativeIdTokens => false;

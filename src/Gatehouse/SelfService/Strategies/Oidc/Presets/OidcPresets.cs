@@ -30,6 +30,9 @@ public static class OidcPresets
         new LarkPreset(),
         new UaePassPreset(),
         new GitHubAppPreset(),
+        new DingTalkPreset(),
+        new JacksonPreset(),
+        new XPreset(),
     }.ToFrozenDictionary(p => p.Name, StringComparer.Ordinal);
 
     /// <summary>The config names, in a stable order (for messages and the schema test).</summary>
