@@ -119,10 +119,23 @@ internal sealed class SessionsBenchmark(GatehouseProcess server, BareEndpoint ba
             var warmUpReport = new SessionsReport(server.Provider, options);
             for (var i = 0; i < 2 * WarmUpCalls; i++) await WrongLoginAsync(flooder, flows[i % flows.Length], IdentityImport.Email("user", 1), warmUpReport);
             await Task.Delay(TimeSpan.FromSeconds(1)); // lets the background tier-1 compilation finish (see the login warm-up)
+            // Where the server's CPU went during the flood (its threads: the collector's, the hashing queue's, the thread
+            // pool's), and what the driver itself used on the same machine.
+            var threadsBefore = ThreadCpu.Snapshot(server.Pid);
+            var driverBefore = LoadLoops.DriverCpu();
             var flood = LoadLoops.OpenAsync("wrong-password logins against one account", options.FloodRate, duration,
                 r => WrongLoginAsync(flooder, flows[r.Next(flows.Length)], victim, report), _serverCpu);
             report.OpenGatehouseUnderFlood = await LoadLoops.OpenAsync("gatehouse whoami during the flood", options.Rate, duration, r => WhoamiAsync(gatehouse, tokens[r.Next(tokens.Length)]), _serverCpu);
             report.Flood = await flood;
+            var driverCpu = LoadLoops.DriverCpu() - driverBefore;
+            var threadsAfter = ThreadCpu.Snapshot(server.Pid);
+            var gc = ThreadCpu.Between(threadsBefore, threadsAfter, ".NET Server GC") + ThreadCpu.Between(threadsBefore, threadsAfter, ".NET BGC");
+            var hashing = ThreadCpu.Between(threadsBefore, threadsAfter, "gatehouse-hash");
+            var pool = ThreadCpu.Between(threadsBefore, threadsAfter, ".NET TP Worker");
+            int PoolThreads(Dictionary<int, (string Name, long Ticks)> t) => t.Values.Count(v => v.Name.StartsWith(".NET TP Worker", StringComparison.Ordinal));
+            var seconds = report.Flood.Wall.TotalSeconds;
+            report.FloodThreads = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"server threads during the flood, in cores: thread-pool workers {pool.TotalSeconds / seconds:0.00} ({PoolThreads(threadsBefore)} → {PoolThreads(threadsAfter)} threads), hashing queue {hashing.TotalSeconds / seconds:0.00}, server GC threads {gc.TotalSeconds / seconds:0.00}; the load driver (both loops, same machine) {driverCpu.TotalSeconds / seconds:0.00} cores");
         }
 
         var authDuration = TimeSpan.FromSeconds(options.AuthSeconds);

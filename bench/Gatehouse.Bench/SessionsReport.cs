@@ -17,6 +17,9 @@ internal sealed class SessionsReport(string provider, BenchOptions options)
     public OpenLoopResult? OpenGatehouse { get; set; }
     public OpenLoopResult? OpenGatehouseUnderFlood { get; set; }
     public OpenLoopResult? Flood { get; set; }
+
+    /// <summary>The server's threads' CPU and the driver's during the flood, as one line.</summary>
+    public string? FloodThreads { get; set; }
     private readonly System.Collections.Concurrent.ConcurrentDictionary<int, int> _floodAnswers = new();
 
     public void CountFloodAnswer(int status) => _floodAnswers.AddOrUpdate(status, 1, (_, n) => n + 1);
@@ -79,6 +82,7 @@ internal sealed class SessionsReport(string provider, BenchOptions options)
             var serverCores = (f.ServerCpu + f.DatabaseCpu).TotalSeconds / f.Wall.TotalSeconds;
             s.AppendLine(c, $"| {f.Name}, open loop at {f.TargetRate:N0}/s ({f.PerSecond:N0}/s achieved; answers: {answers}) | p50 {f.Latency.P50:0.000} ms, p99 {f.Latency.P99:0.000} ms; server busy {serverCores:0.00} cores while the flood and whoami ran; p99 per second of the flood: {f.P99BySecond} ms | | |");
             s.AppendLine(c, $"| {w.Name}, open loop at {w.TargetRate:N0}/s ({w.Ok:N0} answered, {w.Failed} errors) | **p50 {w.Latency.P50:0.000} ms, p99 {w.Latency.P99:0.000} ms**, max {w.Latency.Max:0.0} ms; from the scheduled send time: p99 {w.FromSchedule.P99:0.000} ms; p99 per second: {w.P99BySecond} ms | p99 < 5 ms | {Met(w.Latency.P99 < 5.0)} |");
+            if (FloodThreads is not null) s.AppendLine(c, $"| … {FloodThreads} | | | |");
         }
         foreach (var h in Hasher)
             s.AppendLine(c, $"| {h.Name}, {options.AuthConcurrency} threads in-process | {h.PerSecond:0.00}/s; {h.Latency.P50:0} ms per call (p50); {h.ServerCpu.TotalMilliseconds / Math.Max(1, h.Ok):0} ms CPU per call | | |");

@@ -26,13 +26,16 @@ public sealed class SessionAssurance(IPrivilegedIdentityStore store, CredentialK
 
     /// <summary>
     /// Whether the session is enough for <paramref name="requiredAal"/>. An aal2 session always is; otherwise, for
-    /// <c>highest_available</c>, the identity's credentials are read (one statement) to learn whether it has a second factor.
+    /// <c>highest_available</c>, the identity's credentials are read (one statement) to learn whether it has a second factor —
+    /// unless the session's identity is the one a sign-in just read with all its credentials (<see cref="CompleteCredentials"/>).
     /// </summary>
     public async Task<bool> SatisfiesAsync(Session session, string requiredAal, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(session);
         if (session.Aal == AssuranceLevels.Aal2) return true;
         if (requiredAal != HighestAvailable) return session.Aal == AssuranceLevels.Aal1;
+        if (session.Identity is { } identity && identity.Id == session.IdentityId && CompleteCredentials.Of(identity) is { } credentials)
+            return kinds.AvailableAal(new Identity { Id = identity.Id, Credentials = credentials }) != AssuranceLevels.Aal2;
         return await AvailableAalAsync(session.IdentityId, ct) != AssuranceLevels.Aal2;
     }
 

@@ -48,7 +48,7 @@ public sealed class SessionManager(GatehouseDbContext db, GatehouseOptions optio
 
     /// <summary>
     /// Creates an active aal1-or-better session for <paramref name="identity"/> with one device read from the request,
-    /// and saves it (with anything else pending in the context). The returned session is not tracked and has its
+    /// and saves it (with anything else pending in the context, in one <c>SaveChanges</c>). The returned session is not tracked and has its
     /// <see cref="Session.Identity"/> set.
     /// </summary>
     public async Task<IssuedSession> IssueAsync(Identity identity, AuthenticationMethod method, HttpContext http, CancellationToken ct)
@@ -80,13 +80,46 @@ public sealed class SessionManager(GatehouseDbContext db, GatehouseOptions optio
         };
         var device = SessionDeviceReader.FromRequest(http, db.Nid, session.Id, now, options.Session.Devices.LocationHeaders);
         session.Devices.Add(device);
-        db.Sessions.Add(session);
-        await db.SaveChangesAsync(ct);
-        // Detached so that setting the navigation below never makes EF insert (or track) the caller's identity.
-        db.Entry(device).State = EntityState.Detached;
-        db.Entry(session).State = EntityState.Detached;
+        if (db.ChangeTracker.HasChanges())
+        {
+            // Something else is pending in the context: saved with the session, in one SaveChanges.
+            db.Sessions.Add(session);
+            await db.SaveChangesAsync(ct);
+            // Detached so that setting the navigation below never makes EF insert (or track) the caller's identity.
+            db.Entry(device).State = EntityState.Detached;
+            db.Entry(session).State = EntityState.Detached;
+        }
+        else await InsertAsync(session, device, ct);
         session.Identity = identity;
         return new IssuedSession(session, token, logoutToken);
+    }
+
+    /// <summary>
+    /// The session and its device in one command (every sign-in writes them; EF's change tracking costs more than the
+    /// two inserts). Both or neither: PostgreSQL runs one command's statements as one implicit transaction, and SQLite
+    /// gets an explicit one unless the caller has one open. A new session is in no whoami cache, so nothing to invalidate.
+    /// </summary>
+    private async Task InsertAsync(Session session, SessionDevice device, CancellationToken ct)
+    {
+        var own = db.Database.CurrentTransaction is null && db.Database.IsSqlite() ? await db.Database.BeginTransactionAsync(ct) : null;
+        try
+        {
+            await db.Database.ExecuteSqlAsync($"""
+                INSERT INTO sessions ("Id", "Nid", "IdentityId", "TokenHash", "LogoutTokenHash", "Active", "AuthenticatedAt", "IssuedAt",
+                    "ExpiresAt", "Aal", "AuthenticationMethods", "CreatedAt", "UpdatedAt")
+                VALUES ({session.Id}, {session.Nid}, {session.IdentityId}, {session.TokenHash}, {session.LogoutTokenHash}, {session.Active},
+                    {session.AuthenticatedAt}, {session.IssuedAt}, {session.ExpiresAt}, {session.Aal}, {session.AuthenticationMethods},
+                    {session.CreatedAt}, {session.UpdatedAt});
+                INSERT INTO session_devices ("Id", "Nid", "SessionId", "IpAddress", "UserAgent", "Location", "CreatedAt", "UpdatedAt")
+                VALUES ({device.Id}, {device.Nid}, {device.SessionId}, {device.IpAddress}, {device.UserAgent}, {device.Location},
+                    {device.CreatedAt}, {device.UpdatedAt});
+                """, ct);
+            if (own is not null) await own.CommitAsync(ct);
+        }
+        finally
+        {
+            if (own is not null) await own.DisposeAsync();
+        }
     }
 
     /// <summary>

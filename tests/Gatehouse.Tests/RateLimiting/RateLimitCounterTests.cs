@@ -1,5 +1,6 @@
 using Gatehouse.RateLimiting;
 using Gatehouse.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Gatehouse.Tests.RateLimiting;
@@ -82,5 +83,57 @@ public sealed class RateLimitCounterTests
         await using (var scope = s.Services.CreateAsyncScope())
             await scope.ServiceProvider.GetRequiredService<IRateLimitCounters>().ResetAsync("t:undo", CancellationToken.None);
         Assert.Equal(1, (await Count(s, "t:undo", 2, window)).Count);
+    }
+    /// <summary>
+    /// The one-statement count (<c>EfRateLimitCounters</c>'s upsert) compares the stored window end with its own parameter
+    /// inside the database; on SQLite both are TEXT, so the comparison is only right if EF and the upsert write DateTime in
+    /// the same text format. A row written by EF is counted by the upsert on both sides of its window's end: one tick of
+    /// the database's precision before it the count goes on, at it a new window starts.
+    /// </summary>
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_counter_written_by_EF_is_counted_by_the_upsert_across_its_windows_end(string db)
+    {
+        var (s, clock) = await StartAsync(db);
+        await using var _ = s;
+        var window = TimeSpan.FromMinutes(10);
+        // Window ends with a fraction (EF's SQLite text drops the fraction's trailing zeros) at microsecond precision
+        // (PostgreSQL's), and on a whole second (no fraction at all in the text).
+        foreach (var (key, fraction) in new[] { ("t:format-fraction", 5_000_010L), ("t:format-whole", 0L) })
+        {
+            var now = clock.GetUtcNow().UtcDateTime;
+            var expiresAt = new DateTime(now.Ticks - (now.Ticks % TimeSpan.TicksPerSecond), DateTimeKind.Utc).AddMinutes(10).AddTicks(fraction);
+            await using (var scope = s.Services.CreateAsyncScope())
+            {
+                var ef = scope.ServiceProvider.GetRequiredService<Gatehouse.Persistence.GatehouseDbContext>();
+                ef.RateLimitCounters.Add(new RateLimitCounter { Nid = ef.Nid, Key = key, Count = 3, WindowStart = expiresAt - window, LastAt = expiresAt - window, ExpiresAt = expiresAt });
+                await ef.SaveChangesAsync(TestContext.Current.CancellationToken);
+            }
+            clock.SetUtcNow(new DateTimeOffset(expiresAt.AddTicks(-10), TimeSpan.Zero)); // 1 µs before the end: the same window
+            Assert.Equal(new RateLimitDecision(true, 4, TimeSpan.Zero), await Count(s, key, 10, window));
+            clock.SetUtcNow(new DateTimeOffset(expiresAt, TimeSpan.Zero)); // at the end: a new window
+            Assert.Equal(new RateLimitDecision(true, 1, TimeSpan.Zero), await Count(s, key, 10, window));
+            clock.SetUtcNow(new DateTimeOffset(expiresAt + window - TimeSpan.FromTicks(10), TimeSpan.Zero)); // the new window's last µs
+            Assert.Equal(new RateLimitDecision(true, 2, TimeSpan.Zero), await Count(s, key, 10, window));
+        }
+        if (db == Db.Sqlite)
+        {
+            // Both writers' text: 'yyyy-MM-dd HH:mm:ss' with an optional fraction of up to 7 digits, no 'T', no zone.
+            await using var scope = s.Services.CreateAsyncScope();
+            var connection = scope.ServiceProvider.GetRequiredService<Gatehouse.Persistence.GatehouseDbContext>().Database.GetDbConnection();
+            await connection.OpenAsync(TestContext.Current.CancellationToken);
+            await using var command = connection.CreateCommand();
+            command.CommandText = """SELECT typeof("ExpiresAt"), "ExpiresAt", typeof("LastAt"), "LastAt" FROM rate_limit_counters WHERE "Key" LIKE 't:format-%' """;
+            await using var reader = await command.ExecuteReaderAsync(TestContext.Current.CancellationToken);
+            var rows = 0;
+            while (await reader.ReadAsync(TestContext.Current.CancellationToken))
+            {
+                rows++;
+                Assert.Equal("text", reader.GetString(0));
+                Assert.Equal("text", reader.GetString(2));
+                Assert.Matches(@"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,7})?$", reader.GetString(1));
+                Assert.Matches(@"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,7})?$", reader.GetString(3));
+            }
+            Assert.Equal(2, rows);
+        }
     }
 }

@@ -36,6 +36,7 @@ public sealed class EfPrivilegedIdentityStore(GatehouseDbContext db) : IPrivileg
         {
             var byCredential = row.Identifiers.ToLookup(x => x.CredentialId);
             foreach (var credential in row.Identity.Credentials) credential.Identifiers = [.. byCredential[credential.Id]];
+            CompleteCredentials.Mark(row.Identity);
             return row.Identity;
         }
         return null;

@@ -40,7 +40,6 @@ public sealed class OneTimeCodes(GatehouseDbContext db, GatehouseOptions options
     public async Task<SelfServiceCode> CreateAsync(Guid flowId, Guid? identityId, string kind, string address, string via, string secret, TimeSpan lifespan, CancellationToken ct)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        await db.Codes.Where(c => c.FlowId == flowId && c.Kind == kind && c.UsedAt == null).ExecuteUpdateAsync(s => s.SetProperty(c => c.UsedAt, now), ct);
         var code = new SelfServiceCode
         {
             Id = Guid.CreateVersion7(),
@@ -54,9 +53,14 @@ public sealed class OneTimeCodes(GatehouseDbContext db, GatehouseOptions options
             ExpiresAt = now + lifespan,
             CreatedAt = now,
         };
-        db.Codes.Add(code);
-        await db.SaveChangesAsync(ct);
-        db.ChangeTracker.Clear();
+        // One command for every code sent (not an update plus a tracked insert): the earlier codes spent, the new one stored.
+        // PostgreSQL runs the two statements as one implicit transaction; on SQLite each commits on its own, as before.
+        await db.Database.ExecuteSqlAsync($"""
+            UPDATE selfservice_codes SET "UsedAt" = {now}
+            WHERE "Nid" = {code.Nid} AND "FlowId" = {flowId} AND "Kind" = {kind} AND "UsedAt" IS NULL;
+            INSERT INTO selfservice_codes ("Id", "Nid", "FlowId", "IdentityId", "Kind", "Address", "Via", "SecretHash", "Attempts", "ExpiresAt", "UsedAt", "CreatedAt")
+            VALUES ({code.Id}, {code.Nid}, {flowId}, {identityId}, {kind}, {address}, {via}, {code.SecretHash}, 0, {code.ExpiresAt}, NULL, {now});
+            """, ct);
         return code;
     }
 
@@ -70,7 +74,7 @@ public sealed class OneTimeCodes(GatehouseDbContext db, GatehouseOptions options
 
     /// <summary>
     /// Checks a submitted code against the flow's live code. Every guess first takes one of the code's
-    /// <paramref name="maxAttempts"/> (one conditional UPDATE, so concurrent guesses cannot all be compared) and then one of
+    /// <paramref name="maxAttempts"/> (one UPDATE that finds and counts, so concurrent guesses cannot all be compared) and then one of
     /// the recipient's guesses in the current window; only then is the code compared. A right code is marked used
     /// (single use) and returned.
     /// </summary>
@@ -78,11 +82,9 @@ public sealed class OneTimeCodes(GatehouseDbContext db, GatehouseOptions options
     public async Task<(Outcome Outcome, SelfServiceCode? Code)> UseCodeAsync(Guid flowId, string kind, string submitted, int maxAttempts, CancellationToken ct)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        var live = await LiveCodeAsync(flowId, kind, ct);
+        var live = await TakeAttemptAsync(flowId, kind, maxAttempts, ct);
         if (live is null || live.ExpiresAt < now) return (Outcome.Invalid, null);
-        var taken = await db.Codes.Where(c => c.Id == live.Id && c.UsedAt == null && c.Attempts < maxAttempts)
-            .ExecuteUpdateAsync(s => s.SetProperty(c => c.Attempts, c => c.Attempts + 1), ct);
-        if (taken == 0) return (Outcome.Exhausted, null);
+        if (live.Attempts > maxAttempts) return (Outcome.Exhausted, null);
         var recipient = kind + "\n" + live.Address;
         await limiter.EnforceAsync(RateLimitKind.CodeAttemptsPerRecipient, recipient, ct);
         if (!CryptographicOperations.FixedTimeEquals(live.SecretHash, Hash(kind, submitted.Trim()))) return (Outcome.Invalid, null);
@@ -93,15 +95,26 @@ public sealed class OneTimeCodes(GatehouseDbContext db, GatehouseOptions options
         return (Outcome.Valid, live);
     }
 
-    // Read on every code submit: compiled, and prepared once on SQLite; the conditional UPDATEs that follow decide.
-    private Task<SelfServiceCode?> LiveCodeAsync(Guid flowId, string kind, CancellationToken ct) => LiveCode.For(db)(db, flowId, kind, ct);
-
-    /// <summary>The flow's newest unused code of a kind; compiled once per provider.</summary>
-    private static readonly PerProvider<Func<GatehouseDbContext, Guid, string, CancellationToken, Task<SelfServiceCode?>>> LiveCode = new(() =>
-        EF.CompileAsyncQuery((GatehouseDbContext db, Guid flowId, string kind, CancellationToken ct) => db.Codes.AsNoTracking()
-            .TagWith(SqlitePreparedReads.Tag)
-            .Where(c => c.FlowId == flowId && c.Kind == kind && c.UsedAt == null)
-            .OrderByDescending(c => c.CreatedAt).FirstOrDefault()));
+    /// <summary>
+    /// Takes one of the guesses of the flow's newest unused code of a kind in one statement (found and counted at once, so
+    /// concurrent guesses each get their own count): the code as counted — its <see cref="SelfServiceCode.Attempts"/> above
+    /// <paramref name="maxAttempts"/> when its guesses were spent already (it then stays at <paramref name="maxAttempts"/> + 1)
+    /// — or null when the flow has no unused code of the kind.
+    /// </summary>
+    private async Task<SelfServiceCode?> TakeAttemptAsync(Guid flowId, string kind, int maxAttempts, CancellationToken ct)
+    {
+        var nid = db.Nid;
+        var rows = await db.Codes.FromSql($"""
+            UPDATE selfservice_codes
+            SET "Attempts" = CASE WHEN "Attempts" < {maxAttempts} THEN "Attempts" + 1 ELSE {maxAttempts} + 1 END
+            WHERE "Nid" = {nid} AND "UsedAt" IS NULL AND "Id" = (
+                SELECT "Id" FROM selfservice_codes
+                WHERE "Nid" = {nid} AND "FlowId" = {flowId} AND "Kind" = {kind} AND "UsedAt" IS NULL
+                ORDER BY "CreatedAt" DESC LIMIT 1)
+            RETURNING "Id", "Nid", "FlowId", "IdentityId", "Kind", "Address", "Via", "SecretHash", "Attempts", "ExpiresAt", "UsedAt", "CreatedAt"
+            """).IgnoreQueryFilters().AsNoTracking().ToListAsync(ct);
+        return rows.Count == 1 ? rows[0] : null;
+    }
 
     /// <summary>
     /// Redeems a link token of the flow (looked up by its hash); null when unknown, used, expired or another flow's — a

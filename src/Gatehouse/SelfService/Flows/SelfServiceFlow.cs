@@ -59,4 +59,10 @@ public sealed class SelfServiceFlow
     public string? ContinueWith { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
+
+    /// <summary>
+    /// A copy of the flow as it is now, for a store to tell later which fields changed: shallow, since every field is a
+    /// value or an immutable string.
+    /// </summary>
+    public SelfServiceFlow StoredCopy() => (SelfServiceFlow)MemberwiseClone();
 }
