@@ -93,7 +93,7 @@ public sealed class CodeUiBrowserTests(CodeUiBrowserFixture fixture) : IClassFix
         await page.GetByRole(AriaRole.Link, new() { Name = t.LogOut }).ClickAsync();
         await page.WaitForURLAsync(FlowPage("login"));
         await page.Locator("input[name=identifier]").FillAsync(email);
-        await page.GetByRole(AriaRole.Button, new() { Name = t.SendSignInCode }).ClickAsync();
+        await UiBrowserFixture.ClickAndWaitForNextPageAsync(page, page.GetByRole(AriaRole.Button, new() { Name = t.SendSignInCode }));
         await page.WaitForURLAsync(FlowPage("login"));
         await Assertions.Expect(page.Locator(".flow-messages")).ToContainTextAsync(t.CodeSent);
         var codeField = page.GetByLabel(t.LoginCode, new() { Exact = false });
@@ -104,13 +104,13 @@ public sealed class CodeUiBrowserTests(CodeUiBrowserFixture fixture) : IClassFix
 
         // A wrong code is an alert on the same page.
         await codeField.FillAsync(first == "000000" ? "111111" : "000000");
-        await page.GetByRole(AriaRole.Button, new() { Name = t.Continue }).ClickAsync();
+        await UiBrowserFixture.ClickAndWaitForNextPageAsync(page, page.GetByRole(AriaRole.Button, new() { Name = t.Continue }));
         await page.WaitForURLAsync(FlowPage("login"));
         await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToBeVisibleAsync();
         await UiBrowserFixture.ReviewAsync(page, $"code-{language}-04-login-code-wrong");
 
         // Resend works with the code field empty (the button skips the form's checks); a new code is mailed.
-        await page.GetByRole(AriaRole.Button, new() { Name = t.Resend }).ClickAsync();
+        await UiBrowserFixture.ClickAndWaitForNextPageAsync(page, page.GetByRole(AriaRole.Button, new() { Name = t.Resend }));
         await page.WaitForURLAsync(FlowPage("login"));
         await Assertions.Expect(page.Locator(".flow-messages")).ToContainTextAsync(t.CodeSent);
         var second = await CodeAsync(email, "login_code", after: first);
@@ -120,7 +120,7 @@ public sealed class CodeUiBrowserTests(CodeUiBrowserFixture fixture) : IClassFix
         if (first != second)
         {
             await page.GetByLabel(t.LoginCode, new() { Exact = false }).FillAsync(first);
-            await page.GetByRole(AriaRole.Button, new() { Name = t.Continue }).ClickAsync();
+            await UiBrowserFixture.ClickAndWaitForNextPageAsync(page, page.GetByRole(AriaRole.Button, new() { Name = t.Continue }));
             await page.WaitForURLAsync(FlowPage("login"));
             await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToBeVisibleAsync();
         }

@@ -124,7 +124,7 @@ public sealed partial class MfaUiBrowserTests(MfaUiBrowserFixture fixture) : ICl
         await Assertions.Expect(page.Locator("script")).ToHaveCountAsync(0);
         await UiBrowserFixture.ReviewAsync(page, $"mfa-{language}-04-second-factor");
         await page.GetByLabel(t.LookupLabel, new() { Exact = false }).FillAsync("notacode");
-        await page.GetByRole(AriaRole.Button, new() { Name = t.UseLookup }).ClickAsync();
+        await UiBrowserFixture.ClickAndWaitForNextPageAsync(page, page.GetByRole(AriaRole.Button, new() { Name = t.UseLookup }));
         await page.WaitForURLAsync(FlowPage("login"));
         await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToBeVisibleAsync();
         await UiBrowserFixture.ReviewAsync(page, $"mfa-{language}-05-second-factor-error");
@@ -178,7 +178,7 @@ public sealed partial class MfaUiBrowserTests(MfaUiBrowserFixture fixture) : ICl
         await page.WaitForURLAsync(FlowPage("login"));
         await page.Locator("input[name=identifier]").FillAsync(email);
         await page.Locator("input[name=password]").FillAsync(GoodPassword);
-        await page.GetByRole(AriaRole.Button, new() { Name = t.SignIn }).ClickAsync();
+        await UiBrowserFixture.ClickAndWaitForNextPageAsync(page, page.GetByRole(AriaRole.Button, new() { Name = t.SignIn }));
         // The first factor leads on to the second-factor page.
         await page.WaitForURLAsync(FlowPage("login"));
     }
