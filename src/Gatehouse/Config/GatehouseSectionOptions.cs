@@ -101,4 +101,11 @@ public sealed class HashingQueueOptions
     /// <summary>The longest a hash waits for a slot before the request is shed.</summary>
     [JsonConverter(typeof(DurationJsonConverter))]
     public TimeSpan MaxWait { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The hashing threads' scheduling priority on Linux: <c>low</c> (niceness 10, the default), <c>idle</c>
+    /// (<c>SCHED_IDLE</c>: a request thread that wakes always preempts a hash at once, but a hash gets almost no CPU while
+    /// requests keep every core busy) or <c>normal</c>.
+    /// </summary>
+    public string Priority { get; set; } = "low";
 }

@@ -14,8 +14,8 @@ namespace Gatehouse.Hashing;
 /// The hashes themselves run on the queue's own threads, not on the request's thread-pool thread: a bcrypt at cost 12
 /// holds a core for ~300 ms, and with it on the pool a 2-core server had no pool thread left for anything else until the
 /// pool's starvation detection added one (about two a second), so a burst of hashes left every cheap request queued for
-/// seconds. On Linux these threads also run at a lower scheduling priority (<see cref="HashThreadNiceness"/>): they still
-/// take every idle core, but a whoami that needs a core gets it ahead of a hash.
+/// seconds. On Linux these threads also run at a lower scheduling priority (<c>gatehouse.hashing.queue.priority</c>, see
+/// <see cref="Priorities"/>): they still take every idle core, but a whoami that needs a core gets it ahead of a hash.
 /// </para>
 /// </summary>
 public sealed class HashingQueue : IDisposable
@@ -26,11 +26,30 @@ public sealed class HashingQueue : IDisposable
     /// </summary>
     public const int HashThreadNiceness = 10;
 
+    /// <summary>The values of <c>gatehouse.hashing.queue.priority</c>.</summary>
+    public static class Priorities
+    {
+        /// <summary>Niceness <see cref="HashThreadNiceness"/>: a hash gets about a tenth of a core's time against a busy request thread.</summary>
+        public const string Low = "low";
+
+        /// <summary>
+        /// <c>SCHED_IDLE</c> (and niceness <see cref="HashThreadNiceness"/>, kept should the policy be reset): the kernel
+        /// preempts a hash the moment a normal thread on its core wakes, so a request never waits out a hash's time slice;
+        /// but while requests keep every core busy a hash gets almost no CPU, and waiting logins are shed after
+        /// <c>max_wait</c>. Switching to it needs no privilege.
+        /// </summary>
+        public const string Idle = "idle";
+
+        /// <summary>The threads keep the process's priority.</summary>
+        public const string Normal = "normal";
+    }
+
     private readonly SemaphoreSlim _slots;
     private readonly System.Collections.Concurrent.BlockingCollection<Action> _work = new();
     private readonly Thread[] _threads;
     private readonly int _maxQueued;
     private readonly TimeSpan _maxWait;
+    private readonly string _priority;
     private int _waiting;
 
     public HashingQueue(HashingQueueOptions options)
@@ -39,6 +58,7 @@ public sealed class HashingQueue : IDisposable
         Concurrency = options.Concurrency > 0 ? options.Concurrency : Environment.ProcessorCount;
         _maxQueued = options.MaxQueued > 0 ? options.MaxQueued : 64 * Environment.ProcessorCount;
         _maxWait = options.MaxWait > TimeSpan.Zero ? options.MaxWait : TimeSpan.FromSeconds(10);
+        _priority = options.Priority ?? Priorities.Low;
         _slots = new SemaphoreSlim(Concurrency, Concurrency);
         // One thread per slot: the semaphore admits at most Concurrency hashes, so one is always free to take the next.
         _threads = new Thread[Concurrency];
@@ -140,7 +160,7 @@ public sealed class HashingQueue : IDisposable
 
     private void Work()
     {
-        LowerThisThreadsPriority();
+        LowerThisThreadsPriority(_priority);
         try
         {
             foreach (var item in _work.GetConsumingEnumerable()) item();
@@ -152,22 +172,29 @@ public sealed class HashingQueue : IDisposable
     }
 
     /// <summary>
-    /// Raises this thread's niceness on Linux (per thread: a Linux thread is its own scheduling entity). .NET's
-    /// <see cref="Thread.Priority"/> is not applied on Linux, hence the system call; where it fails the thread keeps the
+    /// Lowers this thread's priority on Linux (per thread: a Linux thread is its own scheduling entity). .NET's
+    /// <see cref="Thread.Priority"/> is not applied on Linux, hence the system calls; where they fail the thread keeps the
     /// normal priority, which only costs latency under load.
     /// </summary>
-    private static void LowerThisThreadsPriority()
+    private static void LowerThisThreadsPriority(string priority)
     {
-        if (!OperatingSystem.IsLinux()) return;
+        if (!OperatingSystem.IsLinux() || priority == Priorities.Normal) return;
         try
         {
-            _ = SetPriority(PrioProcess, GetThreadId(), HashThreadNiceness);
+            var tid = GetThreadId();
+            _ = SetPriority(PrioProcess, tid, HashThreadNiceness);
+            if (priority != Priorities.Idle) return;
+            var param = 0; // struct sched_param { int sched_priority; }, 0 for SCHED_IDLE
+            _ = SetScheduler(tid, SchedIdle, ref param);
         }
         catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
         {
             // Not glibc/musl as expected: keep the normal priority.
         }
     }
+
+    /// <summary>This thread's scheduling policy on Linux (for tests): 0 normal, 5 idle; null elsewhere.</summary>
+    internal static int? CurrentThreadPolicy() => OperatingSystem.IsLinux() ? GetScheduler(GetThreadId()) is var p and >= 0 ? p : null : null;
 
     /// <summary>This thread's niceness on Linux (for tests), or null elsewhere.</summary>
     internal static int? CurrentThreadNiceness()
@@ -179,14 +206,21 @@ public sealed class HashingQueue : IDisposable
     }
 
     private const int PrioProcess = 0;
+    internal const int SchedIdle = 5;
 
     // DllImport rather than LibraryImport: the generated LibraryImport stubs need unsafe code enabled for the whole
-    // project, and these three calls take and return plain ints, which need no marshalling code at all.
+    // project, and these calls take and return plain ints (or a pointer to one), which need no marshalling code at all.
     [DllImport("libc", EntryPoint = "setpriority", SetLastError = true)]
     private static extern int SetPriority(int which, int who, int prio);
 
     [DllImport("libc", EntryPoint = "getpriority", SetLastError = true)]
     private static extern int GetPriority(int which, int who);
+
+    [DllImport("libc", EntryPoint = "sched_setscheduler", SetLastError = true)]
+    private static extern int SetScheduler(int pid, int policy, ref int param);
+
+    [DllImport("libc", EntryPoint = "sched_getscheduler", SetLastError = true)]
+    private static extern int GetScheduler(int pid);
 
     [DllImport("libc", EntryPoint = "gettid")]
     private static extern int GetThreadId();

@@ -10,7 +10,7 @@ public sealed class KratosCompatibilityTests
     // Keys Gatehouse adds on top of Kratos's schema.
     private static readonly HashSet<string> GatehouseAdditions = ["database.cleanup.janitor.enabled", "database.cleanup.janitor.interval", "database.cleanup.janitor.keep_last", "serve.admin.require_api_key", "session.devices.location_headers", "session.whoami.cache.enabled", "session.whoami.cache.max_entries", "session.whoami.cache.max_bytes", "session.whoami.cache.max_age", "courier.worker.retry_backoff", "courier.worker.retry_backoff_max", "ui.enabled",
         "gatehouse.trusted_proxies", "gatehouse.rate_limits.enabled", "gatehouse.rate_limits.exempt_loopback",
-        "gatehouse.hashing.queue.concurrency", "gatehouse.hashing.queue.max_queued", "gatehouse.hashing.queue.max_wait",
+        "gatehouse.hashing.queue.concurrency", "gatehouse.hashing.queue.max_queued", "gatehouse.hashing.queue.max_wait", "gatehouse.hashing.queue.priority",
         // The built-in consent page of the OAuth2 provider (issue 14 deliverable 3); Hydra has no such keys.
         "oauth2.consent.remember_for", "oauth2.consent.claims_mapper_url",
         .. new[] { "login_per_identifier", "login_per_address", "code_attempts_per_recipient", "mails_per_recipient", "flows_per_address", "admin_key_failures_per_address", "second_factor_per_identity", "client_registrations_per_address" }

@@ -51,4 +51,19 @@ public sealed class HashingQueueTests
         var results = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => queue.RunAsync(() => i * 2, CancellationToken.None)));
         Assert.Equal(Enumerable.Range(0, 20).Select(i => i * 2), results);
     }
+
+    [Theory]
+    [InlineData("low", 0, 10)]
+    [InlineData("idle", HashingQueue.SchedIdle, 10)]
+    [InlineData("normal", 0, null)]
+    public async Task The_configured_priority_sets_the_hashing_threads_policy_and_niceness_on_linux(string priority, int policy, int? niceness)
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "Scheduling policies and per-thread niceness are Linux's.");
+        using var queue = new HashingQueue(new HashingQueueOptions { Concurrency = 1, Priority = priority });
+        var (threadPolicy, threadNiceness) = await queue.RunAsync(() => (HashingQueue.CurrentThreadPolicy(), HashingQueue.CurrentThreadNiceness()), CancellationToken.None);
+        Assert.Equal(policy, threadPolicy);
+        Assert.Equal(niceness ?? HashingQueue.CurrentThreadNiceness(), threadNiceness); // normal: the process's own
+        // The caller's own thread is untouched.
+        Assert.Equal(0, HashingQueue.CurrentThreadPolicy());
+    }
 }
