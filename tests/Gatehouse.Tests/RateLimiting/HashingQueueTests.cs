@@ -66,4 +66,43 @@ public sealed class HashingQueueTests
         // The caller's own thread is untouched.
         Assert.Equal(0, HashingQueue.CurrentThreadPolicy());
     }
+
+    /// <summary>
+    /// A Linux thread inherits its creator's niceness and policy. The hashing threads queue the callers' continuations
+    /// (a hash's result, a freed slot's waiter) to the thread pool; were the pool to create a worker on the queuing
+    /// thread, request-serving threads would be born at the hashes' low priority. Provoked here: the pool's minimum is
+    /// raised so that a continuation finding no idle worker gets a new one at once, and the continuations hold their
+    /// workers until all have started.
+    /// </summary>
+    [Theory]
+    [InlineData("low")]
+    [InlineData("idle")]
+    public async Task Thread_pool_workers_are_never_created_by_a_hashing_thread_so_none_inherits_its_priority(string priority)
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "Per-thread niceness and policies are Linux's.");
+        const int hashes = 24;
+        ThreadPool.GetMinThreads(out var minWorkers, out var minIo);
+        ThreadPool.GetMaxThreads(out var maxWorkers, out _);
+        Assert.True(ThreadPool.SetMinThreads(Math.Min(maxWorkers, ThreadPool.ThreadCount + 2 * hashes), minIo));
+        try
+        {
+            using var queue = new HashingQueue(new HashingQueueOptions { Concurrency = 2, Priority = priority });
+            var own = (HashingQueue.CurrentThreadNiceness(), HashingQueue.CurrentThreadPolicy());
+            using var allStarted = new CountdownEvent(hashes);
+            async Task<(int?, int?)> OneAsync(int i)
+            {
+                await queue.RunAsync(() => i, CancellationToken.None);
+                // Now on a pool thread: hold it until every continuation has one, so the pool must add workers.
+                allStarted.Signal();
+                allStarted.Wait(TimeSpan.FromSeconds(30));
+                return (HashingQueue.CurrentThreadNiceness(), HashingQueue.CurrentThreadPolicy());
+            }
+            var seen = await Task.WhenAll(Enumerable.Range(0, hashes).Select(OneAsync));
+            Assert.All(seen, s => Assert.Equal(own, s));
+        }
+        finally
+        {
+            ThreadPool.SetMinThreads(minWorkers, minIo);
+        }
+    }
 }
