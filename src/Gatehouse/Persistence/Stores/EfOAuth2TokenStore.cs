@@ -61,15 +61,15 @@ public sealed class EfOAuth2TokenStore(GatehouseDbContext db, SqlitePreparedRead
         return BySignature.For(db)(db, signature, ct);
     }
 
-    private const string SelectBySignature = """
+    internal const string SelectBySignature = """
         SELECT "Pk", "Nid", "Signature", "Kind", "RequestId", "ClientId", "Subject", "Scope", "Audience", "Extra", "IssuedAt", "ExpiresAt", "Active"
         FROM oauth2_tokens WHERE "Signature" = $signature AND "Nid" = $nid LIMIT 1
         """;
 
     /// <summary>EF Core's SQLite form of a <see cref="Guid"/> (upper-case text), as the rows were written.</summary>
-    private static string SqliteGuid(Guid id) => id.ToString("D").ToUpperInvariant();
+    internal static string SqliteGuid(Guid id) => id.ToString("D").ToUpperInvariant();
 
-    private static OAuth2Token ReadRow(SqliteDataReader r) => new()
+    internal static OAuth2Token ReadRow(SqliteDataReader r) => new()
     {
         Pk = r.GetGuid(0),
         Nid = r.GetGuid(1),
