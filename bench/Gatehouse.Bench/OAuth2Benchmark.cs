@@ -47,6 +47,11 @@ internal sealed class OAuth2Benchmark(GatehouseProcess server, BareEndpoint bare
     /// </summary>
     private const int TripWarmUp = 400;
 
+    /// <summary>Load slices of a warm-up that runs until the JIT is idle under load (<see cref="ThreadCpu.WarmUntilJitQuietAsync"/>).</summary>
+    private static readonly TimeSpan JitSlice = TimeSpan.FromSeconds(1);
+
+    private static readonly TimeSpan JitLimit = TimeSpan.FromSeconds(60);
+
     /// <summary>While set, <see cref="AuthorizationCodeAsync"/> adds each request's server CPU (ns, count) by step.</summary>
     private Dictionary<string, (long Ns, int Count)>? _steps;
 
@@ -94,16 +99,21 @@ internal sealed class OAuth2Benchmark(GatehouseProcess server, BareEndpoint bare
         Console.Error.WriteLine($"introspection vs bare endpoint, {options.Concurrency} clients, {options.Rounds} × {options.Seconds} s ...");
         using var bareHttp = LoadLoops.Client(bare.Url, 16);
         await LoadLoops.ClosedAsync("warm-up", options.Concurrency, TimeSpan.FromSeconds(3), (_, _) => IntrospectAsync(admin, "admin/oauth2/introspect", token), _serverCpu);
+        var introspectWarm = await ThreadCpu.WarmUntilJitQuietAsync(server.Pid,
+            d => LoadLoops.ClosedAsync("warm-up", options.Concurrency, d, (_, _) => IntrospectAsync(admin, "admin/oauth2/introspect", token), _serverCpu), JitSlice, JitLimit);
         await LoadLoops.ClosedAsync("warm-up", options.Concurrency, TimeSpan.FromSeconds(3), (_, _) => IntrospectAsync(bareHttp, BareEndpoint.Path.TrimStart('/'), token), _bareCpu);
         await ThreadCpu.WaitForJitQuietAsync(server.Pid, TimeSpan.FromSeconds(30));
         var introspect = new List<LoadResult>();
         var bareRuns = new List<LoadResult>();
+        var introspectJit = TimeSpan.Zero;
         for (var round = 0; round < options.Rounds; round++)
         {
             Console.Error.WriteLine("  measuring: bare endpoint");
             bareRuns.Add(await LoadLoops.ClosedAsync("bare endpoint (POST, constant JSON)", options.Concurrency, duration, (_, _) => IntrospectAsync(bareHttp, BareEndpoint.Path.TrimStart('/'), token), _bareCpu));
             Console.Error.WriteLine("  measuring: introspection");
+            var jit0 = ThreadCpu.Snapshot(server.Pid);
             introspect.Add(await LoadLoops.ClosedAsync("introspection (opaque access token)", options.Concurrency, duration, (_, _) => IntrospectAsync(admin, "admin/oauth2/introspect", token), _serverCpu));
+            introspectJit += ThreadCpu.Between(jit0, ThreadCpu.Snapshot(server.Pid), ".NET Tiered");
         }
 
         // (2) client_credentials issuance vs the client-secret hasher's own rate.
@@ -112,6 +122,8 @@ internal sealed class OAuth2Benchmark(GatehouseProcess server, BareEndpoint bare
         var threads = options.AuthConcurrency;
         Console.Error.WriteLine($"client_credentials vs the client-secret hasher, {threads} clients/threads, {options.AuthSeconds} s each ...");
         for (var i = 0; i < IssueWarmUp; i++) await ClientCredentialsAsync(http, cc, basic);
+        var issueWarm = await ThreadCpu.WarmUntilJitQuietAsync(server.Pid,
+            d => LoadLoops.ClosedAsync("warm-up", threads, d, async (_, _) => await ClientCredentialsAsync(http, cc, basic) is not null, _serverCpu), JitSlice, JitLimit);
         await ThreadCpu.WaitForJitQuietAsync(server.Pid, TimeSpan.FromSeconds(30));
         var authDuration = TimeSpan.FromSeconds(options.AuthSeconds);
         Console.Error.WriteLine("  measuring: hasher");
@@ -130,6 +142,8 @@ internal sealed class OAuth2Benchmark(GatehouseProcess server, BareEndpoint bare
         using var browser = new HttpClient(new SocketsHttpHandler { CookieContainer = cookies, UseCookies = true, AllowAutoRedirect = false, UseProxy = false }) { BaseAddress = server.Public, Timeout = TimeSpan.FromSeconds(30) };
         await SignInAsync(browser, null);
         for (var i = 0; i < TripWarmUp; i++) await AuthorizationCodeAsync(browser, app);
+        var tripWarm = await ThreadCpu.WarmUntilJitQuietAsync(server.Pid,
+            d => LoadLoops.ClosedAsync("warm-up", 1, d, async (_, _) => await AuthorizationCodeAsync(browser, app), _serverCpu), JitSlice, JitLimit);
         await ThreadCpu.WaitForJitQuietAsync(server.Pid, TimeSpan.FromSeconds(30));
         Console.Error.WriteLine("  measuring: round trips");
         var threads0 = ThreadCpu.Snapshot(server.Pid);
@@ -157,12 +171,12 @@ internal sealed class OAuth2Benchmark(GatehouseProcess server, BareEndpoint bare
         var md = new StringBuilder();
         md.AppendLine(c, $"### {server.Provider}: OAuth2 provider (issue 14), {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
         md.AppendLine();
-        md.AppendLine(c, $"Load average (1/5/15 min): {Report.LoadAverage()}. Introspection: {options.Concurrency} clients, {options.Rounds} × {options.Seconds} s alternating with the bare endpoint; client_credentials: {threads} clients and {threads} hasher threads, {options.AuthSeconds} s each after {IssueWarmUp} warm-up requests; round trips: 1 browser, {options.Seconds} s after {TripWarmUp} warm-up trips and a wait for the JIT to be idle.");
+        md.AppendLine(c, $"Load average (1/5/15 min): {Report.LoadAverage()}. Introspection: {options.Concurrency} clients, {options.Rounds} × {options.Seconds} s alternating with the bare endpoint; client_credentials: {threads} clients and {threads} hasher threads, {options.AuthSeconds} s each after {IssueWarmUp} warm-up requests; round trips: 1 browser, {options.Seconds} s after {TripWarmUp} warm-up trips. Each phase's warm-up then goes on under load until the JIT compiler's thread uses under 1 ms in a pause of 1.5 s and {JitSlice.TotalSeconds:0} s of load (introspection {introspectWarm.TotalSeconds:0} s, client_credentials {issueWarm.TotalSeconds:0} s, round trips {tripWarm.TotalSeconds:0} s; at most {JitLimit.TotalSeconds:0} s).");
         md.AppendLine();
         md.AppendLine("| measure | value | target | |");
         md.AppendLine("|---|---|---|---|");
         md.AppendLine(c, $"| bare endpoint, POST with the same form | {Rate(bareRuns):N0}/s; {CpuUs(bareRuns):0} µs CPU each | | |");
-        md.AppendLine(c, $"| introspection of an opaque access token | {Rate(introspect):N0}/s ({introspect.Sum(r => r.Failed)} failed); p50 {introspect[^1].Latency.P50:0.00} ms; {CpuUs(introspect):0} µs server CPU each | | |");
+        md.AppendLine(c, $"| introspection of an opaque access token | {Rate(introspect):N0}/s ({introspect.Sum(r => r.Failed)} failed); p50 {introspect[^1].Latency.P50:0.00} ms; {CpuUs(introspect):0} µs server CPU each, of which {introspectJit.TotalMilliseconds * 1000 / Math.Max(1, introspect.Sum(r => r.Ok)):0.0} µs the tiered JIT compiler's thread | | |");
         md.AppendLine(c, $"| **introspection / bare throughput** | **{introspectRatio:P0}** | ≥ 50% | {(introspectRatio >= 0.5 ? "met" : "**missed**")} |");
         md.AppendLine(c, $"| client-secret hasher `Verify` (PBKDF2-SHA256, 25,000 iterations), mean of before/after | {hashRate:N1}/s; {hashCpuMs:0.00} ms CPU each | | |");
         md.AppendLine(c, $"| client_credentials issuance | {issued.PerSecond:N1}/s ({issued.Ok} ok, {issued.Failed} failed); {issueCpuMs:0.00} ms server CPU each, of which {issueJitMs:0.00} ms the tiered JIT compiler's thread | | |");

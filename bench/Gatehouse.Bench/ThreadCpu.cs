@@ -74,5 +74,56 @@ internal static class ThreadCpu
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="load"/> in slices of <paramref name="slice"/>, each after a pause without load, until one pause
+    /// and slice pass with the tiered JIT compiler using under 1 ms of CPU (at most <paramref name="limit"/>); the time it
+    /// took. A fixed warm-up followed by <see cref="WaitForJitQuietAsync"/> did not reach the steady state: the runtime
+    /// counts calls for promotion only once no new tier-0 code has appeared for 100 ms (<c>TC_CallCountingDelayMs</c>;
+    /// ten times that in a process that sees one CPU, as the server pinned by <c>--server-cpus 0</c> does), dynamic PGO
+    /// promotes a hot method twice (tier 0 or ReadyToRun, instrumented, tier 1), and under a steady load the promotions
+    /// kept waiting. The idle wait then let them through, and the JIT compiled the phase's path in the measured phase
+    /// (<c>DOTNET_JitStdOutFile</c> listed 600–1,000 tier-1 compilations there, every method of the introspection path
+    /// among them), which so ran tier-0 and instrumented code with the JIT beside it. The pauses here let the delay expire
+    /// during the warm-up; a pause and slice without JIT CPU is the steady state.
+    /// </summary>
+    public static async Task<TimeSpan> WarmUntilJitQuietAsync(int pid, Func<TimeSpan, Task> load, TimeSpan slice, TimeSpan limit)
+    {
+        var started = DateTime.UtcNow;
+        while (DateTime.UtcNow - started < limit)
+        {
+            // Measured over the pause too: promotions queued under load may be compiled only once the load stops.
+            var before = JitNs(pid);
+            await Task.Delay(TimeSpan.FromMilliseconds(1500));
+            await load(slice);
+            var jitMs = (JitNs(pid) - before) / 1e6;
+            Console.Error.WriteLine($"    warm-up slice: JIT thread {jitMs:0.0} ms");
+            if (jitMs < 1) break;
+        }
+        return DateTime.UtcNow - started;
+    }
+
+    /// <summary>
+    /// CPU of the JIT compiler's thread in nanoseconds, from <c>schedstat</c>: <c>stat</c>'s clock ticks showed 0 for slices in
+    /// which it compiled hundreds of methods (its short bursts fall between ticks).
+    /// </summary>
+    private static long JitNs(int pid)
+    {
+        long ns = 0;
+        foreach (var (tid, (name, _)) in Snapshot(pid))
+        {
+            if (!name.StartsWith(".NET Tiered", StringComparison.Ordinal)) continue;
+            try
+            {
+                var text = File.ReadAllText($"/proc/{pid}/task/{tid}/schedstat");
+                ns += long.Parse(text.AsSpan(0, text.IndexOf(' ', StringComparison.Ordinal)), CultureInfo.InvariantCulture);
+            }
+            catch (IOException)
+            {
+                // the thread ended while we read
+            }
+        }
+        return ns;
+    }
+
     private static long Jit(int pid) => Snapshot(pid).Values.Where(t => t.Name.StartsWith(".NET Tiered", StringComparison.Ordinal)).Sum(t => t.Ticks);
 }

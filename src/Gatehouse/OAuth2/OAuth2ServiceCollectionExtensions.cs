@@ -23,6 +23,7 @@ public static class OAuth2ServiceCollectionExtensions
         services.TryAddScoped<ClientAuthenticator>();
         services.AddJwtClientAuthentication();
         services.TryAddScoped<OAuth2TokenService>();
+        services.TryAddSingleton<OAuth2TokenIntrospector>();
         services.TryAddSingleton<JsonWebKeyCipher>();
         services.TryAddSingleton<KeyGeneration>();
         services.TryAddSingleton<SigningKeyMemo>();

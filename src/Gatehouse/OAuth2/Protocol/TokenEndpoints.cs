@@ -18,8 +18,10 @@ public static class TokenEndpoints
         return root;
     }
 
-    private static async Task Exchange(HttpContext http, ClientAuthenticator authenticator, OAuth2TokenService tokens, OAuth2Settings settings, AuthorizationCodeGrant codes, RefreshTokenGrant refreshes,
-        Trust.JwtBearerGrant jwtBearer, Device.DeviceFlowService devices)
+    // The grants' services are resolved for the grant asked for only: as parameters, every token request constructed all
+    // four with their dependencies (the login/consent service, the ID-token signer, the device and flow stores, …), a
+    // measured share of a client_credentials request beside its secret hash.
+    private static async Task Exchange(HttpContext http, ClientAuthenticator authenticator, OAuth2TokenService tokens, OAuth2Settings settings)
     {
         var form = await ReadFormAsync(http);
         var grantType = form["grant_type"].ToString();
@@ -29,10 +31,10 @@ public static class TokenEndpoints
         var response = grantType switch
         {
             "client_credentials" => await ClientCredentialsAsync(client, form, tokens, settings, http.RequestAborted),
-            "authorization_code" => await codes.ExchangeAsync(client, form, http.RequestAborted),
-            "refresh_token" => await refreshes.ExchangeAsync(client, form, http.RequestAborted),
-            Trust.JwtBearerGrant.GrantType => await jwtBearer.ExchangeAsync(client, form, http.RequestAborted),
-            Device.DeviceFlowService.GrantType => await devices.ExchangeAsync(client, form, http.RequestAborted),
+            "authorization_code" => await Grant<AuthorizationCodeGrant>(http).ExchangeAsync(client, form, http.RequestAborted),
+            "refresh_token" => await Grant<RefreshTokenGrant>(http).ExchangeAsync(client, form, http.RequestAborted),
+            Trust.JwtBearerGrant.GrantType => await Grant<Trust.JwtBearerGrant>(http).ExchangeAsync(client, form, http.RequestAborted),
+            Device.DeviceFlowService.GrantType => await Grant<Device.DeviceFlowService>(http).ExchangeAsync(client, form, http.RequestAborted),
             _ => throw new OAuth2Error(400, "unsupported_grant_type", "The authorization grant type is not supported by the authorization server.",
                 $"The grant type '{grantType}' is not supported."),
         };
@@ -40,6 +42,8 @@ public static class TokenEndpoints
         http.Response.Headers.Pragma = "no-cache";
         await HttpJson.WriteAsync(http, 200, response);
     }
+
+    private static T Grant<T>(HttpContext http) where T : notnull => http.RequestServices.GetRequiredService<T>();
 
     /// <summary>
     /// RFC 6749 4.4 as fosite's <c>flow_client_credentials.go</c>: confidential clients registered for the grant; requested

@@ -16,11 +16,11 @@ public static class OAuth2TokenAdminEndpoints
         return admin;
     }
 
-    private static async Task IntrospectToken(HttpContext http, OAuth2TokenService tokens)
+    private static async Task IntrospectToken(HttpContext http, OAuth2TokenIntrospector introspector)
     {
         var form = await TokenEndpoints.ReadFormAsync(http);
         if (form.Count == 0) throw OAuth2Error.InvalidRequest("The POST body can not be empty.");
-        await HttpJson.WriteAsync(http, 200, await tokens.IntrospectAsync(form["token"].ToString(), form["scope"].ToString(), http.RequestAborted));
+        await HttpJson.WriteAsync(http, 200, await introspector.IntrospectAsync(form["token"].ToString(), form["scope"].ToString(), http.RequestAborted));
     }
 
     private static async Task<IResult> DeleteTokens(HttpContext http, OAuth2TokenService tokens)

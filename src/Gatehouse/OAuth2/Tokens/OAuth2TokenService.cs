@@ -126,55 +126,6 @@ public sealed class OAuth2TokenService(IOAuth2TokenStore store, TimeProvider tim
         return row is { Active: true } && row.ExpiresAt > Now() && row.Kind != OAuth2TokenKinds.AuthorizationCode ? row : null;
     }
 
-    private static readonly byte[] Inactive = "{\"active\":false}"u8.ToArray();
-
-    /// <summary>
-    /// Hydra's <c>introspectOAuth2Token</c> answer, as UTF-8 JSON: <c>{"active":false}</c> for anything not active or out
-    /// of scope. Written straight from the row (one read, no document built): the stored audience and extra claims are
-    /// copied as they are when they hold no escapes, else re-encoded as every other answer is (<see cref="HttpJson.Options"/>).
-    /// </summary>
-    public async Task<byte[]> IntrospectAsync(string token, string? scope, CancellationToken ct)
-    {
-        var row = await FindActiveAsync(token, ct);
-        if (row is null) return Inactive;
-        if (!string.IsNullOrEmpty(scope))
-        {
-            var granted = ScopeStrategy.Split(row.Scope);
-            if (ScopeStrategy.Split(scope).Any(s => !ScopeStrategy.Allows(granted, s))) return Inactive;
-        }
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(512);
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = HttpJson.Options.Encoder }))
-        {
-            w.WriteStartObject();
-            w.WriteBoolean("active", true);
-            if (row.Scope.Length > 0) w.WriteString("scope", row.Scope);
-            w.WriteString("client_id", row.ClientId);
-            w.WriteString("sub", row.Subject);
-            w.WriteNumber("exp", Unix(row.ExpiresAt));
-            w.WriteNumber("iat", Unix(row.IssuedAt));
-            w.WriteNumber("nbf", Unix(row.IssuedAt));
-            w.WritePropertyName("aud");
-            WriteStored(w, row.Audience);
-            w.WriteString("iss", settings.Issuer);
-            w.WriteString("token_type", "Bearer");
-            w.WriteString("token_use", row.Kind);
-            if (row.Extra is not ("{}" or "") && JsonNode.Parse(row.Extra) is JsonObject { Count: > 0 } ext)
-            {
-                w.WritePropertyName("ext");
-                WriteStored(w, row.Extra, ext);
-            }
-            w.WriteEndObject();
-        }
-        return buffer.WrittenSpan.ToArray();
-    }
-
-    /// <summary>Stored JSON (written by this service) as a value: copied when it has no escapes, else re-encoded.</summary>
-    private static void WriteStored(Utf8JsonWriter w, string json, JsonNode? parsed = null)
-    {
-        if (!json.Contains('\\', StringComparison.Ordinal)) w.WriteRawValue(json, skipInputValidation: true);
-        else (parsed ?? JsonNode.Parse(json))!.WriteTo(w, HttpJson.Options);
-    }
-
     /// <summary>
     /// RFC 7009 revocation by the client the token was issued to: the token's whole grant (access and refresh tokens of the
     /// same request) is revoked. Unknown tokens are not an error.
@@ -198,9 +149,12 @@ public sealed class OAuth2TokenService(IOAuth2TokenStore store, TimeProvider tim
     public Task<int> DeleteForClientAsync(string clientId, CancellationToken ct) => store.DeleteForClientAsync(clientId, ct);
 
     /// <summary>Cheap shape check for a JWT access token before the lookup by its hash.</summary>
-    private static bool LooksLikeJwt(string token) => token.Length is > 20 and < 16384 && token.StartsWith("ey", StringComparison.Ordinal) && token.Count(c => c == '.') == 2;
+    internal static bool LooksLikeJwt(string token) => token.Length is > 20 and < 16384 && token.StartsWith("ey", StringComparison.Ordinal) && token.Count(c => c == '.') == 2;
 
-    private DateTime Now()
+    private DateTime Now() => WholeSeconds(time);
+
+    /// <summary>The clock's time in whole seconds (tokens are stored and compared at second precision).</summary>
+    internal static DateTime WholeSeconds(TimeProvider time)
     {
         var now = time.GetUtcNow().UtcDateTime;
         return new DateTime(now.Ticks - now.Ticks % TimeSpan.TicksPerSecond, DateTimeKind.Utc);

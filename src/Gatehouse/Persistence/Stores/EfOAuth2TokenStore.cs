@@ -61,15 +61,17 @@ public sealed class EfOAuth2TokenStore(GatehouseDbContext db, SqlitePreparedRead
         return BySignature.For(db)(db, signature, ct);
     }
 
-    private const string SelectBySignature = """
+    internal const string SelectBySignature = """
         SELECT "Pk", "Nid", "Signature", "Kind", "RequestId", "ClientId", "Subject", "Scope", "Audience", "Extra", "IssuedAt", "ExpiresAt", "Active"
         FROM oauth2_tokens WHERE "Signature" = $signature AND "Nid" = $nid LIMIT 1
         """;
 
     /// <summary>EF Core's SQLite form of a <see cref="Guid"/> (upper-case text), as the rows were written.</summary>
-    private static string SqliteGuid(Guid id) => id.ToString("D").ToUpperInvariant();
+    internal static string SqliteGuid(Guid id) => id == Tenancy.DefaultNid ? DefaultNidText : id.ToString("D").ToUpperInvariant();
 
-    private static OAuth2Token ReadRow(SqliteDataReader r) => new()
+    private static readonly string DefaultNidText = Tenancy.DefaultNid.ToString("D").ToUpperInvariant();
+
+    internal static OAuth2Token ReadRow(SqliteDataReader r) => new()
     {
         Pk = r.GetGuid(0),
         Nid = r.GetGuid(1),
@@ -81,8 +83,8 @@ public sealed class EfOAuth2TokenStore(GatehouseDbContext db, SqlitePreparedRead
         Scope = r.GetString(7),
         Audience = r.GetString(8),
         Extra = r.GetString(9),
-        IssuedAt = DateTime.SpecifyKind(r.GetDateTime(10), DateTimeKind.Utc),
-        ExpiresAt = DateTime.SpecifyKind(r.GetDateTime(11), DateTimeKind.Utc),
+        IssuedAt = SqliteDateTimes.ReadUtc(r, 10),
+        ExpiresAt = SqliteDateTimes.ReadUtc(r, 11),
         Active = r.GetBoolean(12),
     };
 

@@ -18,6 +18,7 @@ public static class StoresServiceCollectionExtensions
         services.TryAddScoped<RateLimiting.IRateLimitCounters, EfRateLimitCounters>();
         services.TryAddScoped<OAuth2.Keys.IJsonWebKeyStore, EfJsonWebKeyStore>();
         services.TryAddScoped<OAuth2.Tokens.IOAuth2TokenStore, EfOAuth2TokenStore>();
+        services.TryAddSingleton<OAuth2.Tokens.IOAuth2TokenLookup>(sp => new SqlOAuth2TokenLookup(sp.GetRequiredService<Dsn>(), sp.GetService<SqlitePreparedReads>()));
         services.TryAddScoped<OAuth2.Tokens.IJwtAssertionStore, EfJwtAssertionStore>();
         services.TryAddScoped<OAuth2.Trust.ITrustedJwtIssuerStore, EfTrustedJwtIssuerStore>();
         services.TryAddScoped<OAuth2.Clients.IOAuth2ClientStore, EfOAuth2ClientStore>();

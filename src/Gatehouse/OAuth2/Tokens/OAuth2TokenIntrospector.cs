@@ -1,0 +1,77 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Gatehouse.Http.Json;
+using Gatehouse.OAuth2.Protocol;
+
+namespace Gatehouse.OAuth2.Tokens;
+
+/// <summary>
+/// Hydra's <c>introspectOAuth2Token</c>. A singleton over <see cref="IOAuth2TokenLookup"/>: an introspection reads one row
+/// and writes one small answer, so it takes no per-request services (no database context lease, no token service with
+/// its key manager).
+/// </summary>
+public sealed class OAuth2TokenIntrospector(IOAuth2TokenLookup lookup, TimeProvider time, OAuth2Settings settings)
+{
+    private static readonly byte[] Inactive = "{\"active\":false}"u8.ToArray();
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = HttpJson.Options.Encoder };
+
+    /// <summary>
+    /// The answer as UTF-8 JSON: <c>{"active":false}</c> for anything unknown, revoked, used, expired, an authorization code
+    /// or out of <paramref name="scope"/>. Written straight from the row: the stored audience and extra claims are copied
+    /// as they are when they hold no escapes, else re-encoded as every other answer is (<see cref="HttpJson.Options"/>).
+    /// </summary>
+    public async Task<byte[]> IntrospectAsync(string token, string? scope, CancellationToken ct)
+    {
+        var row = await FindActiveAsync(token, ct);
+        if (row is null) return Inactive;
+        if (!string.IsNullOrEmpty(scope))
+        {
+            var granted = ScopeStrategy.Split(row.Scope);
+            if (ScopeStrategy.Split(scope).Any(s => !ScopeStrategy.Allows(granted, s))) return Inactive;
+        }
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(512);
+        using (var w = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            w.WriteStartObject();
+            w.WriteBoolean("active", true);
+            if (row.Scope.Length > 0) w.WriteString("scope", row.Scope);
+            w.WriteString("client_id", row.ClientId);
+            w.WriteString("sub", row.Subject);
+            w.WriteNumber("exp", Unix(row.ExpiresAt));
+            w.WriteNumber("iat", Unix(row.IssuedAt));
+            w.WriteNumber("nbf", Unix(row.IssuedAt));
+            w.WritePropertyName("aud");
+            WriteStored(w, row.Audience);
+            w.WriteString("iss", settings.Issuer);
+            w.WriteString("token_type", "Bearer");
+            w.WriteString("token_use", row.Kind);
+            if (row.Extra is not ("{}" or "") && JsonNode.Parse(row.Extra) is JsonObject { Count: > 0 } ext)
+            {
+                w.WritePropertyName("ext");
+                WriteStored(w, row.Extra, ext);
+            }
+            w.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>The same test as <see cref="OAuth2TokenService.FindActiveAsync"/>, on a committed read.</summary>
+    private async Task<OAuth2Token?> FindActiveAsync(string token, CancellationToken ct)
+    {
+        if (!OpaqueToken.LooksValid(token) && !OAuth2TokenService.LooksLikeJwt(token)) return null;
+        var hash = OpaqueToken.Hash(token);
+        var row = await lookup.FindAsync(hash, ct);
+        if (row is null || !CryptographicOperations.FixedTimeEquals(row.Signature, hash)) return null;
+        return row is { Active: true } && row.ExpiresAt > OAuth2TokenService.WholeSeconds(time) && row.Kind != OAuth2TokenKinds.AuthorizationCode ? row : null;
+    }
+
+    /// <summary>Stored JSON (written by the token service) as a value: copied when it has no escapes, else re-encoded.</summary>
+    private static void WriteStored(Utf8JsonWriter w, string json, JsonNode? parsed = null)
+    {
+        if (!json.Contains('\\', StringComparison.Ordinal)) w.WriteRawValue(json, skipInputValidation: true);
+        else (parsed ?? JsonNode.Parse(json))!.WriteTo(w, HttpJson.Options);
+    }
+
+    private static long Unix(DateTime t) => new DateTimeOffset(DateTime.SpecifyKind(t, DateTimeKind.Utc)).ToUnixTimeSeconds();
+}
