@@ -128,7 +128,8 @@ internal static class LoadLoops
 
     /// <summary>
     /// <paramref name="threads"/> dedicated threads each run <paramref name="operation"/> back to back for
-    /// <paramref name="duration"/>, in this process (the hasher's own rate). CPU is this process's.
+    /// <paramref name="duration"/>, in this process (the hasher's own rate), on the servers' CPUs when
+    /// <c>--server-cpus</c> pins them. CPU is this process's.
     /// </summary>
     public static LoadResult Threads(string name, int threads, TimeSpan duration, Action operation)
     {
@@ -138,6 +139,8 @@ internal static class LoadLoops
         var wall = Stopwatch.StartNew();
         var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
         {
+            // With --server-cpus, the baseline runs on the servers' CPUs, as the server it is compared with does.
+            CpuAffinity.PinToServerCpus();
             var mine = latencies[t] = [];
             while (wall.Elapsed < duration)
             {

@@ -16,7 +16,8 @@ namespace Gatehouse.Bench;
 /// (1) introspection of an opaque access token (admin <c>POST /admin/oauth2/introspect</c>) against a bare ASP.NET
 /// endpoint answering the same POST with a constant body (closed loops, alternating); (2) <c>client_credentials</c>
 /// issuance (<c>POST /oauth2/token</c>, <c>client_secret_basic</c>) against the client-secret hasher's own rate
-/// (<see cref="ClientSecretHasher.Verify"/>, PBKDF2-SHA256 at Hydra's 25,000 iterations, on threads in the driver);
+/// (<see cref="ClientSecretHasher.Verify"/>, PBKDF2-SHA256 at Hydra's 25,000 iterations, on threads in the driver,
+/// pinned to the server's CPUs with <c>--server-cpus</c>);
 /// (3) the authorization-code round trip with the built-in login and a browser that holds a Kratos session and a
 /// remembered login: <c>/oauth2/auth</c> → <c>/self-service/login/browser?login_challenge</c> (accepted at once:
 /// skip) → <c>/oauth2/auth?login_verifier</c> → consent skipped (<c>skip_consent</c> client) →
@@ -171,7 +172,7 @@ internal sealed class OAuth2Benchmark(GatehouseProcess server, BareEndpoint bare
         var md = new StringBuilder();
         md.AppendLine(c, $"### {server.Provider}: OAuth2 provider (issue 14), {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
         md.AppendLine();
-        md.AppendLine(c, $"Load average (1/5/15 min): {Report.LoadAverage()}. Introspection: {options.Concurrency} clients, {options.Rounds} × {options.Seconds} s alternating with the bare endpoint; client_credentials: {threads} clients and {threads} hasher threads, {options.AuthSeconds} s each after {IssueWarmUp} warm-up requests; round trips: 1 browser, {options.Seconds} s after {TripWarmUp} warm-up trips. Each phase's warm-up then goes on under load until the JIT compiler's thread uses under 1 ms in a pause of 1.5 s and {JitSlice.TotalSeconds:0} s of load (introspection {introspectWarm.TotalSeconds:0} s, client_credentials {issueWarm.TotalSeconds:0} s, round trips {tripWarm.TotalSeconds:0} s; at most {JitLimit.TotalSeconds:0} s).");
+        md.AppendLine(c, $"Load average (1/5/15 min): {Report.LoadAverage()}. Introspection: {options.Concurrency} clients, {options.Rounds} × {options.Seconds} s alternating with the bare endpoint; client_credentials: {threads} clients and {threads} hasher threads{(GatehouseProcess.ServerCpus is { } cpus ? $" (pinned to the server's CPUs {cpus})" : "")}, {options.AuthSeconds} s each after {IssueWarmUp} warm-up requests; round trips: 1 browser, {options.Seconds} s after {TripWarmUp} warm-up trips. Each phase's warm-up then goes on under load until the JIT compiler's thread uses under 1 ms in a pause of 1.5 s and {JitSlice.TotalSeconds:0} s of load (introspection {introspectWarm.TotalSeconds:0} s, client_credentials {issueWarm.TotalSeconds:0} s, round trips {tripWarm.TotalSeconds:0} s; at most {JitLimit.TotalSeconds:0} s).");
         md.AppendLine();
         md.AppendLine("| measure | value | target | |");
         md.AppendLine("|---|---|---|---|");

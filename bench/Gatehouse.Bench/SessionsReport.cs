@@ -85,7 +85,7 @@ internal sealed class SessionsReport(string provider, BenchOptions options)
             if (FloodThreads is not null) s.AppendLine(c, $"| … {FloodThreads} | | | |");
         }
         foreach (var h in Hasher)
-            s.AppendLine(c, $"| {h.Name}, {options.AuthConcurrency} threads in-process | {h.PerSecond:0.00}/s; {h.Latency.P50:0} ms per call (p50); {h.ServerCpu.TotalMilliseconds / Math.Max(1, h.Ok):0} ms CPU per call | | |");
+            s.AppendLine(c, $"| {h.Name}, {options.AuthConcurrency} threads in-process{(GatehouseProcess.ServerCpus is { } cpus ? $" on the server's CPUs {cpus}" : "")} | {h.PerSecond:0.00}/s; {h.Latency.P50:0} ms per call (p50); {h.ServerCpu.TotalMilliseconds / Math.Max(1, h.Ok):0} ms CPU per call | | |");
         void Auth(LoadResult? r, string verb)
         {
             if (r is null) return;
