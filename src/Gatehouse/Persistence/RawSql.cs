@@ -55,6 +55,18 @@ public static class RawSql
         return rows;
     }
 
+    /// <summary>
+    /// On SQLite, the first of these statements in a request opens the context's connection for the rest of the request,
+    /// so that EF does not open and close it around each command (~6% of a code verification's CPU, for a connection that
+    /// a kept statement does not even use). A SQLite connection outside a transaction holds no lock and no snapshot; EF
+    /// closes it when the context goes back to its pool (or is disposed). PostgreSQL's pooled connections are left to EF.
+    /// </summary>
+    private static void KeepOpen(GatehouseDbContext db)
+    {
+        if (db is SqliteGatehouseDbContext && db.Database.GetDbConnection().State != System.Data.ConnectionState.Open)
+            db.Database.OpenConnection();
+    }
+
     /// <summary>A stored UTC time as the model reads it (SQLite keeps no time zone; PostgreSQL's timestamptz is UTC).</summary>
     public static DateTime Utc(DbDataReader reader, int ordinal) => DateTime.SpecifyKind(reader.GetDateTime(ordinal), DateTimeKind.Utc);
 
@@ -64,6 +76,7 @@ public static class RawSql
 
     private static (RawSqlCommand Command, RelationalCommandParameterObject Parameters) Build(GatehouseDbContext db, string format, object?[] arguments)
     {
+        KeepOpen(db);
         var command = db.GetService<IRawSqlCommandBuilder>().Build(format, arguments!, db.Model);
         var parameters = new RelationalCommandParameterObject(
             db.GetService<IRelationalConnection>(), command.ParameterValues, null, db,
