@@ -92,14 +92,15 @@ public sealed class Courier(GatehouseDbContext db, CourierTemplates templates, T
             CreatedAt = now,
             UpdatedAt = now,
         };
-        await db.Database.ExecuteSqlAsync($"""
+        // Kept prepared on SQLite (RawSql): every code and link mailed runs it.
+        await RawSql.ExecuteAsync(db, $"""
             INSERT INTO courier_messages ("Id", "Nid", "Status", "Type", "Channel", "Recipient", "Subject", "Body", "HtmlBody",
                 "TemplateType", "TemplateData", "SendCount", "NextAttemptAt", "CreatedAt", "UpdatedAt")
             SELECT {message.Id}, {message.Nid}, {message.Status}, {message.Type}, {message.Channel}, {message.Recipient},
                 {message.Subject}, {message.Body}, {message.HtmlBody}, {message.TemplateType}, {message.TemplateData},
                 {message.SendCount}, {message.NextAttemptAt}, {message.CreatedAt}, {message.UpdatedAt}
             WHERE {deliver}
-            """, ct);
+            """, ct, kept: true);
         return message;
     }
 }

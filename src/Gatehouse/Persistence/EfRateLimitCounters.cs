@@ -61,8 +61,12 @@ public sealed class EfRateLimitCounters(GatehouseDbContext db, TimeProvider time
     public async Task UncountAsync(string key, CancellationToken ct) =>
         await db.RateLimitCounters.Where(c => c.Key == key && c.Count > 0).ExecuteUpdateAsync(s => s.SetProperty(c => c.Count, c => c.Count - 1), ct);
 
-    public async Task ResetAsync(string key, CancellationToken ct) =>
-        await db.RateLimitCounters.Where(c => c.Key == key).ExecuteDeleteAsync(ct);
+    // After every successful guess (a code login, a verification): raw, kept prepared on SQLite (RawSql).
+    public async Task ResetAsync(string key, CancellationToken ct)
+    {
+        var nid = db.Nid;
+        await RawSql.ExecuteAsync(db, $"""DELETE FROM rate_limit_counters WHERE "Nid" = {nid} AND "Key" = {key}""", ct, kept: true);
+    }
 
     // Read before every counted event (a code sent, a code guessed): compiled, and prepared once on SQLite. The compare-and-swap
     // that follows names the row as read, so reading it on another connection (latest commit) changes nothing.
@@ -81,7 +85,8 @@ public sealed class EfRateLimitCounters(GatehouseDbContext db, TimeProvider time
     private async Task<int?> CountUnderLimitAsync(string key, int limit, DateTime now, DateTime expiresAt, CancellationToken ct)
     {
         var nid = db.Nid;
-        var counts = await db.Database.SqlQuery<int>($"""
+        // Raw (no LINQ pipeline around it) and kept prepared on SQLite (RawSql): every counted mail and guess runs it.
+        var counts = await RawSql.QueryAsync(db, $"""
             INSERT INTO rate_limit_counters AS c ("Nid", "Key", "Count", "WindowStart", "LastAt", "ExpiresAt")
             VALUES ({nid}, {key}, 1, {now}, {now}, {expiresAt})
             ON CONFLICT ("Nid", "Key") DO UPDATE SET
@@ -90,8 +95,8 @@ public sealed class EfRateLimitCounters(GatehouseDbContext db, TimeProvider time
                 "ExpiresAt" = CASE WHEN c."ExpiresAt" <= excluded."LastAt" THEN excluded."ExpiresAt" ELSE c."ExpiresAt" END,
                 "LastAt" = excluded."LastAt"
             WHERE c."ExpiresAt" <= excluded."LastAt" OR c."Count" < {limit}
-            RETURNING "Count" AS "Value"
-            """).ToListAsync(ct);
+            RETURNING "Count"
+            """, r => r.GetInt32(0), ct, kept: true);
         return counts.Count == 1 ? counts[0] : null;
     }
 

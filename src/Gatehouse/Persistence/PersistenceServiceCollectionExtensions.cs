@@ -99,6 +99,9 @@ public sealed class SqlitePragmas : DbConnectionInterceptor
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, object> Configured = [];
     private static readonly object Done = new();
 
+    /// <summary>The pragmas, also for the connections <see cref="SqlitePreparedReads"/> keeps.</summary>
+    internal const string Sql = "PRAGMA busy_timeout=10000; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;";
+
     public override void ConnectionOpened(System.Data.Common.DbConnection connection, ConnectionEndEventData eventData) => Apply(connection);
 
     public override Task ConnectionOpenedAsync(System.Data.Common.DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
@@ -113,7 +116,7 @@ public sealed class SqlitePragmas : DbConnectionInterceptor
         object? handle = (connection as SqliteConnection)?.Handle;
         if (handle is not null && Configured.TryGetValue(handle, out _)) return;
         using var cmd = connection.CreateCommand();
-        cmd.CommandText = "PRAGMA busy_timeout=10000; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;";
+        cmd.CommandText = Sql;
         cmd.ExecuteNonQuery();
         if (handle is not null) Configured.AddOrUpdate(handle, Done);
     }

@@ -17,8 +17,16 @@ namespace Gatehouse.Persistence;
 /// query outside a transaction borrows one, runs the prepared statement with the very parameters EF made for its own
 /// command, and hands EF that statement's reader; EF materialises it as usual, and the connection goes back when EF
 /// disposes the reader. Reads outside a transaction see the latest committed data on any connection, so the answer is
-/// the one EF's own connection would have given. Untagged queries, queries inside a transaction and all writes run as
-/// before. On PostgreSQL the tag is only a comment (Npgsql's auto-prepare already keeps statements there).
+/// the one EF's own connection would have given. Untagged queries and queries inside a transaction run as before. On
+/// PostgreSQL the tag is only a comment (Npgsql's auto-prepare already keeps statements there).
+/// </para>
+/// <para>
+/// Raw statements of the sign-in path that write (<see cref="RawSql"/> with <c>kept: true</c>: a code's guess counted,
+/// a rate-limit counter, a session inserted, a flow updated) are kept the same way, outside a transaction only: a write
+/// commits on the kept connection as it would have on EF's, which holds no transaction either. The kept connections
+/// get the pragmas <see cref="SqlitePragmas"/> sets on EF's (foreign keys on, WAL syncing <c>NORMAL</c>, lock wait). A
+/// command of several statements tagged <see cref="AtomicTag"/> runs them in one transaction on the kept connection,
+/// as the caller's own transaction would have (<see cref="Handles"/> says whether a context's commands are kept).
 /// </para>
 /// </summary>
 public sealed class SqlitePreparedReads(string connectionString) : DbCommandInterceptor, IDisposable
@@ -30,14 +38,19 @@ public sealed class SqlitePreparedReads(string connectionString) : DbCommandInte
     /// </summary>
     public const string Tag = "gatehouse:prepared-read";
 
+    /// <summary>The tag of a raw command of several writes that must commit together (see <see cref="RawSql"/>).</summary>
+    public const string AtomicTag = "gatehouse:prepared-atomic";
+
     // EF writes each tag as an SQL comment line ahead of the statement.
-    private static readonly string Marker = "-- " + Tag + Environment.NewLine;
+    internal static readonly string Marker = "-- " + Tag + Environment.NewLine;
+    internal static readonly string AtomicMarker = "-- " + AtomicTag + Environment.NewLine;
 
     // Connections kept for reuse; more are opened under concurrency and closed again when they come back to a full pool.
     private static readonly int MaxIdle = Math.Max(4, Environment.ProcessorCount * 2);
 
-    // Distinct tagged statements per connection; a handful in practice (one per tagged query shape).
-    private const int MaxStatements = 32;
+    // Distinct tagged statements per connection; a few dozen in practice (one per tagged query shape, and per set of
+    // changed columns of a flow update).
+    private const int MaxStatements = 64;
 
     private readonly ConcurrentBag<Lease> _idle = [];
     private readonly ConditionalWeakTable<DbDataReader, Lease> _readers = [];
@@ -56,6 +69,24 @@ public sealed class SqlitePreparedReads(string connectionString) : DbCommandInte
     {
         cancellationToken.ThrowIfCancellationRequested();
         return ValueTask.FromResult(ReaderExecuting(command, eventData, result));
+    }
+
+    /// <summary>
+    /// Whether <paramref name="db"/>'s SQLite commands tagged for keeping are answered here: only then does a command tagged
+    /// <see cref="AtomicTag"/> get its transaction from this class (callers open their own otherwise).
+    /// </summary>
+    public static bool Handles(GatehouseDbContext db) =>
+        db is SqliteGatehouseDbContext && db.Database.CurrentTransaction is null
+        && (Microsoft.EntityFrameworkCore.Infrastructure.AccessorExtensions.GetService<Microsoft.EntityFrameworkCore.Infrastructure.IDbContextOptions>(db)
+            .FindExtension<Microsoft.EntityFrameworkCore.Infrastructure.CoreOptionsExtension>()?.Interceptors?.Any(i => i is SqlitePreparedReads) ?? false);
+
+    public override InterceptionResult<int> NonQueryExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<int> result) =>
+        !result.HasResult && TryExecuteNonQuery(command) is { } rows ? InterceptionResult<int>.SuppressWithResult(rows) : result;
+
+    public override ValueTask<InterceptionResult<int>> NonQueryExecutingAsync(DbCommand command, CommandEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return ValueTask.FromResult(NonQueryExecuting(command, eventData, result));
     }
 
     /// <summary>EF has closed the reader (it closes before it disposes): the connection can serve the next query.</summary>
@@ -102,6 +133,45 @@ public sealed class SqlitePreparedReads(string connectionString) : DbCommandInte
         }
     }
 
+    private int? TryExecuteNonQuery(DbCommand command)
+    {
+        if (_disposed || command.Transaction is not null) return null;
+        var atomic = command.CommandText.StartsWith(AtomicMarker, StringComparison.Ordinal);
+        if (!atomic && !command.CommandText.StartsWith(Marker, StringComparison.Ordinal)) return null;
+        var lease = Rent();
+        try
+        {
+            var prepared = lease.Statement(command.CommandText, ref _prepared);
+            prepared.CommandTimeout = command.CommandTimeout;
+            prepared.Parameters.Clear();
+            foreach (SqliteParameter parameter in command.Parameters) prepared.Parameters.Add(parameter);
+            Interlocked.Increment(ref _served);
+            if (!atomic) return prepared.ExecuteNonQuery();
+            using var transaction = lease.Connection.BeginTransaction();
+            prepared.Transaction = transaction;
+            try
+            {
+                var rows = prepared.ExecuteNonQuery();
+                transaction.Commit();
+                return rows;
+            }
+            finally
+            {
+                prepared.Transaction = null;
+            }
+        }
+        catch
+        {
+            lease.Dispose();
+            lease = null;
+            throw;
+        }
+        finally
+        {
+            if (lease is not null) Return(lease);
+        }
+    }
+
     private SqliteDataReader? TryExecute(DbCommand command)
     {
         if (_disposed || command.Transaction is not null || !command.CommandText.StartsWith(Marker, StringComparison.Ordinal)) return null;
@@ -131,9 +201,10 @@ public sealed class SqlitePreparedReads(string connectionString) : DbCommandInte
         try
         {
             connection.Open();
-            // As SqlitePragmas sets on EF's connections: wait for a lock rather than fail.
+            // As SqlitePragmas sets on EF's connections (kept statements also write): wait for a lock rather than fail,
+            // WAL syncing NORMAL, foreign keys enforced.
             using var pragma = connection.CreateCommand();
-            pragma.CommandText = "PRAGMA busy_timeout=10000;";
+            pragma.CommandText = SqlitePragmas.Sql;
             pragma.ExecuteNonQuery();
         }
         catch
@@ -165,6 +236,8 @@ public sealed class SqlitePreparedReads(string connectionString) : DbCommandInte
     /// <summary>One open connection and the statements prepared on it. Used by one query at a time.</summary>
     private sealed class Lease(SqliteConnection connection) : IDisposable
     {
+        public SqliteConnection Connection => connection;
+
         private readonly Dictionary<string, SqliteCommand> _statements = new(StringComparer.Ordinal);
 
         public SqliteCommand Statement(string sql, ref long preparedCount)

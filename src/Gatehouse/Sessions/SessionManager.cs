@@ -101,19 +101,16 @@ public sealed class SessionManager(GatehouseDbContext db, GatehouseOptions optio
     /// </summary>
     private async Task InsertAsync(Session session, SessionDevice device, CancellationToken ct)
     {
+        // On SQLite outside a transaction: one command on a kept prepared statement, in a transaction of its own there.
+        if (SqlitePreparedReads.Handles(db))
+        {
+            await RawSql.ExecuteKeptAtomicAsync(db, InsertSql(session, device), ct);
+            return;
+        }
         var own = db.Database.CurrentTransaction is null && db.Database.IsSqlite() ? await db.Database.BeginTransactionAsync(ct) : null;
         try
         {
-            await db.Database.ExecuteSqlAsync($"""
-                INSERT INTO sessions ("Id", "Nid", "IdentityId", "TokenHash", "LogoutTokenHash", "Active", "AuthenticatedAt", "IssuedAt",
-                    "ExpiresAt", "Aal", "AuthenticationMethods", "CreatedAt", "UpdatedAt")
-                VALUES ({session.Id}, {session.Nid}, {session.IdentityId}, {session.TokenHash}, {session.LogoutTokenHash}, {session.Active},
-                    {session.AuthenticatedAt}, {session.IssuedAt}, {session.ExpiresAt}, {session.Aal}, {session.AuthenticationMethods},
-                    {session.CreatedAt}, {session.UpdatedAt});
-                INSERT INTO session_devices ("Id", "Nid", "SessionId", "IpAddress", "UserAgent", "Location", "CreatedAt", "UpdatedAt")
-                VALUES ({device.Id}, {device.Nid}, {device.SessionId}, {device.IpAddress}, {device.UserAgent}, {device.Location},
-                    {device.CreatedAt}, {device.UpdatedAt});
-                """, ct);
+            await RawSql.ExecuteAsync(db, InsertSql(session, device), ct);
             if (own is not null) await own.CommitAsync(ct);
         }
         finally
@@ -121,6 +118,17 @@ public sealed class SessionManager(GatehouseDbContext db, GatehouseOptions optio
             if (own is not null) await own.DisposeAsync();
         }
     }
+
+    private static FormattableString InsertSql(Session session, SessionDevice device) => $"""
+        INSERT INTO sessions ("Id", "Nid", "IdentityId", "TokenHash", "LogoutTokenHash", "Active", "AuthenticatedAt", "IssuedAt",
+            "ExpiresAt", "Aal", "AuthenticationMethods", "CreatedAt", "UpdatedAt")
+        VALUES ({session.Id}, {session.Nid}, {session.IdentityId}, {session.TokenHash}, {session.LogoutTokenHash}, {session.Active},
+            {session.AuthenticatedAt}, {session.IssuedAt}, {session.ExpiresAt}, {session.Aal}, {session.AuthenticationMethods},
+            {session.CreatedAt}, {session.UpdatedAt});
+        INSERT INTO session_devices ("Id", "Nid", "SessionId", "IpAddress", "UserAgent", "Location", "CreatedAt", "UpdatedAt")
+        VALUES ({device.Id}, {device.Nid}, {device.SessionId}, {device.IpAddress}, {device.UserAgent}, {device.Location},
+            {device.CreatedAt}, {device.UpdatedAt});
+        """;
 
     /// <summary>
     /// Re-authentication of an existing session (login with <c>refresh=true</c>, or an <c>aal=aal2</c> login completing

@@ -8,7 +8,7 @@ namespace Gatehouse.Persistence.Stores;
 /// <summary>
 /// <see cref="IFlowStore"/> over EF. Reads are a compiled query; inserts and updates are single SQL statements, not
 /// tracked entities: every submit of every method reads and updates its flow, and EF's change tracking cost more than
-/// the statements themselves.
+/// the statements themselves. On SQLite, all three are kept prepared outside transactions (<see cref="RawSql"/>).
 /// </summary>
 public sealed class EfFlowStore(GatehouseDbContext db) : IFlowStore
 {
@@ -32,7 +32,7 @@ public sealed class EfFlowStore(GatehouseDbContext db) : IFlowStore
         sql.Append(") VALUES (");
         for (var i = 0; i < values.Length; i++) sql.Append(i > 0 ? ", {" : "{").Append(i).Append('}');
         sql.Append(')');
-        await db.Database.ExecuteSqlRawAsync(sql.ToString(), values!, ct);
+        await RawSql.ExecuteRawAsync(db, sql.ToString(), values, ct, kept: true);
         _stored[flow.Id] = flow.StoredCopy();
     }
 
@@ -56,7 +56,7 @@ public sealed class EfFlowStore(GatehouseDbContext db) : IFlowStore
         values.Add(db.Nid);
         sql.Append(" AND ").Append(columns.Id).Append(" = {").Append(values.Count).Append('}');
         values.Add(flow.Id);
-        var updated = await db.Database.ExecuteSqlRawAsync(sql.ToString(), values!, ct);
+        var updated = await RawSql.ExecuteRawAsync(db, sql.ToString(), [.. values], ct, kept: true);
         // As EF's SaveChanges for a row that is gone.
         if (updated != 1) throw new DbUpdateConcurrencyException($"The flow {flow.Id} was not updated: it no longer exists.");
         _stored[flow.Id] = flow.StoredCopy();

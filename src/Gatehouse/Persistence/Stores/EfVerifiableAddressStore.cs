@@ -10,8 +10,19 @@ public sealed class EfVerifiableAddressStore(GatehouseDbContext db) : IVerifiabl
         db.VerifiableAddresses.Where(a => a.Id == addressId && a.Status == VerifiableAddressStatus.Pending)
             .ExecuteUpdateAsync(s => s.SetProperty(a => a.Status, VerifiableAddressStatus.Sent).SetProperty(a => a.UpdatedAt, now), ct);
 
-    public Task MarkVerifiedAsync(Guid? identityId, string via, string value, DateTime now, CancellationToken ct) =>
-        db.VerifiableAddresses.Where(a => a.IdentityId == identityId && a.Via == via && a.Value == value)
-            .ExecuteUpdateAsync(s => s.SetProperty(a => a.Verified, true).SetProperty(a => a.Status, VerifiableAddressStatus.Completed)
-                .SetProperty(a => a.VerifiedAt, now).SetProperty(a => a.UpdatedAt, now), ct);
+    public Task MarkVerifiedAsync(Guid? identityId, string via, string value, DateTime now, CancellationToken ct)
+    {
+        if (identityId is not { } id)
+        {
+            return db.VerifiableAddresses.Where(a => a.IdentityId == identityId && a.Via == via && a.Value == value)
+                .ExecuteUpdateAsync(s => s.SetProperty(a => a.Verified, true).SetProperty(a => a.Status, VerifiableAddressStatus.Completed)
+                    .SetProperty(a => a.VerifiedAt, now).SetProperty(a => a.UpdatedAt, now), ct);
+        }
+        // Every code login runs it: raw, kept prepared on SQLite (RawSql); the same statement as the LINQ one above.
+        var (nid, completed) = (db.Nid, VerifiableAddressStatus.Completed);
+        return RawSql.ExecuteAsync(db, $"""
+            UPDATE identity_verifiable_addresses SET "Verified" = {true}, "Status" = {completed}, "VerifiedAt" = {now}, "UpdatedAt" = {now}
+            WHERE "Nid" = {nid} AND "IdentityId" = {id} AND "Via" = {via} AND "Value" = {value}
+            """, ct, kept: true);
+    }
 }

@@ -55,12 +55,13 @@ public sealed class OneTimeCodes(GatehouseDbContext db, GatehouseOptions options
         };
         // One command for every code sent (not an update plus a tracked insert): the earlier codes spent, the new one stored.
         // PostgreSQL runs the two statements as one implicit transaction; on SQLite each commits on its own, as before.
-        await db.Database.ExecuteSqlAsync($"""
+        // Kept prepared on SQLite (RawSql).
+        await RawSql.ExecuteAsync(db, $"""
             UPDATE selfservice_codes SET "UsedAt" = {now}
             WHERE "Nid" = {code.Nid} AND "FlowId" = {flowId} AND "Kind" = {kind} AND "UsedAt" IS NULL;
             INSERT INTO selfservice_codes ("Id", "Nid", "FlowId", "IdentityId", "Kind", "Address", "Via", "SecretHash", "Attempts", "ExpiresAt", "UsedAt", "CreatedAt")
             VALUES ({code.Id}, {code.Nid}, {flowId}, {identityId}, {kind}, {address}, {via}, {code.SecretHash}, 0, {code.ExpiresAt}, NULL, {now});
-            """, ct);
+            """, ct, kept: true);
         return code;
     }
 
@@ -89,8 +90,7 @@ public sealed class OneTimeCodes(GatehouseDbContext db, GatehouseOptions options
         await limiter.EnforceAsync(RateLimitKind.CodeAttemptsPerRecipient, recipient, ct);
         if (!CryptographicOperations.FixedTimeEquals(live.SecretHash, Hash(kind, submitted.Trim()))) return (Outcome.Invalid, null);
         // Claim it atomically so two concurrent submits cannot both use it.
-        var claimed = await db.Codes.Where(c => c.Id == live.Id && c.UsedAt == null).ExecuteUpdateAsync(s => s.SetProperty(c => c.UsedAt, now), ct);
-        if (claimed != 1) return (Outcome.Invalid, null);
+        if (await ClaimAsync(live.Id, now, ct) != 1) return (Outcome.Invalid, null);
         await limiter.ResetAsync(RateLimitKind.CodeAttemptsPerRecipient, recipient, ct);
         return (Outcome.Valid, live);
     }
@@ -104,7 +104,8 @@ public sealed class OneTimeCodes(GatehouseDbContext db, GatehouseOptions options
     private async Task<SelfServiceCode?> TakeAttemptAsync(Guid flowId, string kind, int maxAttempts, CancellationToken ct)
     {
         var nid = db.Nid;
-        var rows = await db.Codes.FromSql($"""
+        // Raw, kept prepared on SQLite (RawSql): every guess runs it.
+        var rows = await RawSql.QueryAsync(db, $"""
             UPDATE selfservice_codes
             SET "Attempts" = CASE WHEN "Attempts" < {maxAttempts} THEN "Attempts" + 1 ELSE {maxAttempts} + 1 END
             WHERE "Nid" = {nid} AND "UsedAt" IS NULL AND "Id" = (
@@ -112,8 +113,31 @@ public sealed class OneTimeCodes(GatehouseDbContext db, GatehouseOptions options
                 WHERE "Nid" = {nid} AND "FlowId" = {flowId} AND "Kind" = {kind} AND "UsedAt" IS NULL
                 ORDER BY "CreatedAt" DESC LIMIT 1)
             RETURNING "Id", "Nid", "FlowId", "IdentityId", "Kind", "Address", "Via", "SecretHash", "Attempts", "ExpiresAt", "UsedAt", "CreatedAt"
-            """).IgnoreQueryFilters().AsNoTracking().ToListAsync(ct);
+            """, r => new SelfServiceCode
+        {
+            Id = r.GetGuid(0),
+            Nid = r.GetGuid(1),
+            FlowId = r.GetGuid(2),
+            IdentityId = RawSql.NullableGuid(r, 3),
+            Kind = r.GetString(4),
+            Address = r.GetString(5),
+            Via = r.GetString(6),
+            SecretHash = r.GetFieldValue<byte[]>(7),
+            Attempts = r.GetInt32(8),
+            ExpiresAt = RawSql.Utc(r, 9),
+            UsedAt = RawSql.NullableUtc(r, 10),
+            CreatedAt = RawSql.Utc(r, 11),
+        }, ct, kept: true);
         return rows.Count == 1 ? rows[0] : null;
+    }
+
+    /// <summary>Marks the code used if nobody has (1: this request used it).</summary>
+    private Task<int> ClaimAsync(Guid id, DateTime now, CancellationToken ct)
+    {
+        var nid = db.Nid;
+        return RawSql.ExecuteAsync(db, $"""
+            UPDATE selfservice_codes SET "UsedAt" = {now} WHERE "Nid" = {nid} AND "Id" = {id} AND "UsedAt" IS NULL
+            """, ct, kept: true);
     }
 
     /// <summary>
@@ -126,7 +150,6 @@ public sealed class OneTimeCodes(GatehouseDbContext db, GatehouseOptions options
         var hash = Hash(kind, token);
         var live = await db.Codes.AsNoTracking().FirstOrDefaultAsync(c => c.SecretHash == hash && c.FlowId == flowId && c.Kind == kind && c.UsedAt == null, ct);
         if (live is null || live.ExpiresAt < now) return null;
-        var claimed = await db.Codes.Where(c => c.Id == live.Id && c.UsedAt == null).ExecuteUpdateAsync(s => s.SetProperty(c => c.UsedAt, now), ct);
-        return claimed == 1 ? live : null;
+        return await ClaimAsync(live.Id, now, ct) == 1 ? live : null;
     }
 }

@@ -161,7 +161,9 @@ public sealed partial class CodeStrategy
             ui.Messages.Add(refused);
             return null;
         }
-        await addresses.MarkVerifiedAsync(identity.Id, used!.Via, used.Address, flows.Now(), ct);
+        // As Kratos, only an address not verified yet is updated (a repeated code login writes nothing here).
+        if (identity.VerifiableAddresses.Any(a => !a.Verified && a.Via == used!.Via && a.Value == used.Address))
+            await addresses.MarkVerifiedAsync(identity.Id, used!.Via, used.Address, flows.Now(), ct);
         return identity;
     }
 
