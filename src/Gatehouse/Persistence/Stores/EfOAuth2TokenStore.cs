@@ -71,11 +71,12 @@ public sealed class EfOAuth2TokenStore(GatehouseDbContext db, SqlitePreparedRead
 
     private static readonly string DefaultNidText = Tenancy.DefaultNid.ToString("D").ToUpperInvariant();
 
-    internal static OAuth2Token ReadRow(SqliteDataReader r) => new()
+    /// <summary>A token row read by column (the order of <see cref="SelectBySignature"/>), on either database.</summary>
+    internal static OAuth2Token ReadRow(System.Data.Common.DbDataReader r) => new()
     {
         Pk = r.GetGuid(0),
         Nid = r.GetGuid(1),
-        Signature = (byte[])r.GetValue(2),
+        Signature = r.GetFieldValue<byte[]>(2),
         Kind = r.GetString(3),
         RequestId = r.GetGuid(4),
         ClientId = r.GetString(5),
@@ -83,10 +84,13 @@ public sealed class EfOAuth2TokenStore(GatehouseDbContext db, SqlitePreparedRead
         Scope = r.GetString(7),
         Audience = r.GetString(8),
         Extra = r.GetString(9),
-        IssuedAt = SqliteDateTimes.ReadUtc(r, 10),
-        ExpiresAt = SqliteDateTimes.ReadUtc(r, 11),
+        IssuedAt = ReadUtc(r, 10),
+        ExpiresAt = ReadUtc(r, 11),
         Active = r.GetBoolean(12),
     };
+
+    private static DateTime ReadUtc(System.Data.Common.DbDataReader r, int ordinal) =>
+        r is SqliteDataReader sqlite ? SqliteDateTimes.ReadUtc(sqlite, ordinal) : RawSql.Utc(r, ordinal);
 
     private static readonly PerProvider<Func<GatehouseDbContext, byte[], CancellationToken, Task<OAuth2Token?>>> BySignature = new(() =>
         EF.CompileAsyncQuery((GatehouseDbContext db, byte[] signature, CancellationToken ct) =>

@@ -58,21 +58,6 @@ public sealed class SqlOAuth2TokenLookup(Dsn dsn, SqlitePreparedReads? preparedR
         await command.PrepareAsync(ct);
         await using var r = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SingleRow, ct);
         if (!await r.ReadAsync(ct)) return null;
-        return new OAuth2Token
-        {
-            Pk = r.GetGuid(0),
-            Nid = r.GetGuid(1),
-            Signature = r.GetFieldValue<byte[]>(2),
-            Kind = r.GetString(3),
-            RequestId = r.GetGuid(4),
-            ClientId = r.GetString(5),
-            Subject = r.GetString(6),
-            Scope = r.GetString(7),
-            Audience = r.GetString(8),
-            Extra = r.GetString(9),
-            IssuedAt = DateTime.SpecifyKind(r.GetDateTime(10), DateTimeKind.Utc),
-            ExpiresAt = DateTime.SpecifyKind(r.GetDateTime(11), DateTimeKind.Utc),
-            Active = r.GetBoolean(12),
-        };
+        return EfOAuth2TokenStore.ReadRow(r);
     }
 }
