@@ -106,7 +106,7 @@ internal static class ThreadCpu
     /// CPU of the JIT compiler's thread in nanoseconds, from <c>schedstat</c>: <c>stat</c>'s clock ticks showed 0 for slices in
     /// which it compiled hundreds of methods (its short bursts fall between ticks).
     /// </summary>
-    private static long JitNs(int pid)
+    public static long JitNs(int pid)
     {
         long ns = 0;
         foreach (var (tid, (name, _)) in Snapshot(pid))
