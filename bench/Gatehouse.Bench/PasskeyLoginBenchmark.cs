@@ -64,10 +64,10 @@ internal sealed class PasskeyLoginBenchmark(GatehouseProcess server, BenchOption
         await ThreadCpu.WaitForJitQuietAsync(server.Pid, TimeSpan.FromSeconds(30));
 
         Console.Error.WriteLine($"passkey sign-in, {threads} clients, {options.Seconds} s ...");
-        var loginJit0 = ThreadCpu.JitNs(server.Pid);
+        var loginJit = JitMeter.Start(server.Pid);
         var login = await LoadLoops.ClosedAsync("passkey sign-in (API flow: GET /self-service/login/api + POST)", threads, duration,
             async (_, random) => await PasskeyLoginAsync(http, accounts[random.Next(accounts.Count)]) is not null, _serverCpu);
-        var loginJitMs = (ThreadCpu.JitNs(server.Pid) - loginJit0) / 1e6 / Math.Max(1, login.Ok);
+        var loginJitMs = (await loginJit.StopAsync()).TotalMilliseconds / Math.Max(1, login.Ok);
 
         Console.Error.WriteLine($"whoami, {options.Concurrency} clients, {options.Seconds} s ...");
         var warm = tokens.ToArray();
@@ -76,10 +76,10 @@ internal sealed class PasskeyLoginBenchmark(GatehouseProcess server, BenchOption
             d => LoadLoops.ClosedAsync("warm-up", options.Concurrency, d, (_, random) => WhoamiAsync(http, warm[random.Next(warm.Length)]), _serverCpu),
             JitSlice, JitLimit);
         await ThreadCpu.WaitForJitQuietAsync(server.Pid, TimeSpan.FromSeconds(30));
-        var whoamiJit0 = ThreadCpu.JitNs(server.Pid);
+        var whoamiJit = JitMeter.Start(server.Pid);
         var whoami = await LoadLoops.ClosedAsync("whoami", options.Concurrency, duration, (_, random) => WhoamiAsync(http, warm[random.Next(warm.Length)]), _serverCpu);
 
-        var whoamiJitUs = (ThreadCpu.JitNs(server.Pid) - whoamiJit0) / 1e3 / Math.Max(1, whoami.Ok);
+        var whoamiJitUs = (await whoamiJit.StopAsync()).TotalMilliseconds * 1000 / Math.Max(1, whoami.Ok);
 
         Console.Error.WriteLine("assertion verification in process ...");
         var verifyMs = await WebAuthnBenchmark.CpuPerVerificationAsync(3000);
