@@ -119,7 +119,11 @@ public sealed class FlowService(IFlowStore store, GatehouseOptions options, Time
 
     public bool IsExpired(SelfServiceFlow flow) => flow.ExpiresAt < Now();
 
-    public JsonObject ToJson(SelfServiceFlow flow)
+    /// <param name="ui">
+    /// <paramref name="flow"/>'s UI document already parsed (its <c>Ui</c> text was just written from it), so that a new
+    /// flow's answer does not parse back what the request has just serialised; null: parsed from <c>flow.Ui</c>.
+    /// </param>
+    public JsonObject ToJson(SelfServiceFlow flow, JsonObject? ui = null)
     {
         var o = new JsonObject
         {
@@ -131,7 +135,7 @@ public sealed class FlowService(IFlowStore store, GatehouseOptions options, Time
         };
         if (flow.ReturnTo is not null) o["return_to"] = flow.ReturnTo;
         if (flow.Active is not null) o["active"] = flow.Active;
-        o["ui"] = JsonNode.Parse(flow.Ui);
+        o["ui"] = ui ?? JsonNode.Parse(flow.Ui);
         o["created_at"] = GoTimeJsonConverter.Format(flow.CreatedAt);
         o["updated_at"] = GoTimeJsonConverter.Format(flow.UpdatedAt);
         if (flow.Kind == FlowKinds.Login)

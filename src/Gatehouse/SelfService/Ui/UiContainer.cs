@@ -29,9 +29,18 @@ public sealed class UiContainer
     {
         var o = JsonNode.Parse(json)!.AsObject();
         var ui = new UiContainer { Action = o["action"]?.GetValue<string>() ?? "", Method = o["method"]?.GetValue<string>() ?? "POST" };
-        foreach (var n in o["nodes"]?.AsArray() ?? []) ui.Nodes.Add(n!.AsObject().DeepClone().AsObject());
-        foreach (var m in o["messages"]?.AsArray() ?? []) ui.Messages.Add(m!.AsObject().DeepClone().AsObject());
+        // The parsed nodes are taken out of their array (which detaches them), not copied: the document was parsed for this.
+        Take(o["nodes"] as JsonArray, ui.Nodes);
+        Take(o["messages"] as JsonArray, ui.Messages);
         return ui;
+    }
+
+    private static void Take(JsonArray? array, List<JsonObject> into)
+    {
+        if (array is null) return;
+        var items = array.ToArray();
+        array.Clear();
+        foreach (var item in items) into.Add(item!.AsObject());
     }
 
     public JsonObject? Find(string name) => Nodes.FirstOrDefault(n => n["attributes"]?["name"]?.GetValue<string>() == name);
