@@ -119,10 +119,8 @@ public sealed class FlowService(IFlowStore store, GatehouseOptions options, Time
 
     public bool IsExpired(SelfServiceFlow flow) => flow.ExpiresAt < Now();
 
-    /// <param name="ui">
-    /// <paramref name="flow"/>'s UI document already parsed (its <c>Ui</c> text was just written from it), so that a new
-    /// flow's answer does not parse back what the request has just serialised; null: parsed from <c>flow.Ui</c>.
-    /// </param>
+    /// <param name="flow">The flow.</param>
+    /// <param name="ui">Its <see cref="SelfServiceFlow.Ui"/> as a node the answer may own (else its text is parsed).</param>
     public JsonObject ToJson(SelfServiceFlow flow, JsonObject? ui = null)
     {
         var o = new JsonObject

@@ -29,18 +29,20 @@ public sealed class UiContainer
     {
         var o = JsonNode.Parse(json)!.AsObject();
         var ui = new UiContainer { Action = o["action"]?.GetValue<string>() ?? "", Method = o["method"]?.GetValue<string>() ?? "POST" };
-        // The parsed nodes are taken out of their array (which detaches them), not copied: the document was parsed for this.
+        // The parsed nodes themselves, taken out of their arrays (Clear detaches them), not copies of them: every submit reads
+        // the flow's UI here, and copying each node doubled the work of the parse.
         Take(o["nodes"] as JsonArray, ui.Nodes);
         Take(o["messages"] as JsonArray, ui.Messages);
         return ui;
     }
 
-    private static void Take(JsonArray? array, List<JsonObject> into)
+    private static void Take(JsonArray? from, List<JsonObject> to)
     {
-        if (array is null) return;
-        var items = array.ToArray();
-        array.Clear();
-        foreach (var item in items) into.Add(item!.AsObject());
+        if (from is null) return;
+        var items = new JsonObject[from.Count];
+        for (var i = 0; i < items.Length; i++) items[i] = from[i]!.AsObject();
+        from.Clear();
+        to.AddRange(items);
     }
 
     public JsonObject? Find(string name) => Nodes.FirstOrDefault(n => n["attributes"]?["name"]?.GetValue<string>() == name);
