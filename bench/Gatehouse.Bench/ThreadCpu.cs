@@ -92,10 +92,10 @@ internal static class ThreadCpu
         while (DateTime.UtcNow - started < limit)
         {
             // Measured over the pause too: promotions queued under load may be compiled only once the load stops.
-            var before = JitNs(pid);
+            await using var jit = JitMeter.Start(pid);
             await Task.Delay(TimeSpan.FromMilliseconds(1500));
             await load(slice);
-            var jitMs = (JitNs(pid) - before) / 1e6;
+            var jitMs = (await jit.StopAsync()).TotalMilliseconds;
             Console.Error.WriteLine($"    warm-up slice: JIT thread {jitMs:0.0} ms");
             if (jitMs < 1) break;
         }
@@ -103,27 +103,95 @@ internal static class ThreadCpu
     }
 
     /// <summary>
-    /// CPU of the JIT compiler's thread in nanoseconds, from <c>schedstat</c>: <c>stat</c>'s clock ticks showed 0 for slices in
-    /// which it compiled hundreds of methods (its short bursts fall between ticks).
+    /// CPU of each of the JIT compiler's threads in nanoseconds (thread id → ns), from <c>schedstat</c>: <c>stat</c>'s clock
+    /// ticks showed 0 for slices in which it compiled hundreds of methods (its short bursts fall between ticks).
     /// </summary>
-    private static long JitNs(int pid)
+    public static Dictionary<int, long> JitNs(int pid)
     {
-        long ns = 0;
+        var result = new Dictionary<int, long>();
         foreach (var (tid, (name, _)) in Snapshot(pid))
         {
             if (!name.StartsWith(".NET Tiered", StringComparison.Ordinal)) continue;
             try
             {
                 var text = File.ReadAllText($"/proc/{pid}/task/{tid}/schedstat");
-                ns += long.Parse(text.AsSpan(0, text.IndexOf(' ', StringComparison.Ordinal)), CultureInfo.InvariantCulture);
+                result[tid] = long.Parse(text.AsSpan(0, text.IndexOf(' ', StringComparison.Ordinal)), CultureInfo.InvariantCulture);
             }
             catch (IOException)
             {
                 // the thread ended while we read
             }
         }
-        return ns;
+        return result;
     }
 
     private static long Jit(int pid) => Snapshot(pid).Values.Where(t => t.Name.StartsWith(".NET Tiered", StringComparison.Ordinal)).Sum(t => t.Ticks);
+}
+
+/// <summary>
+/// The JIT compiler's CPU over a phase, from <c>schedstat</c>, polled every 200 ms: the runtime's tiered-compilation worker
+/// exits after a few seconds without work and a new one starts when there is some, so two snapshots alone would lose the
+/// CPU of a worker that ended in between (and a plain sum over the live threads can even go down).
+/// </summary>
+internal sealed class JitMeter : IAsyncDisposable
+{
+    private readonly int _pid;
+    private readonly Dictionary<int, long> _first;
+    private readonly Dictionary<int, long> _last;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _poll;
+
+    private JitMeter(int pid)
+    {
+        _pid = pid;
+        _first = ThreadCpu.JitNs(pid);
+        _last = new Dictionary<int, long>(_first);
+        _poll = PollAsync();
+    }
+
+    public static JitMeter Start(int pid) => new(pid);
+
+    private async Task PollAsync()
+    {
+        try
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                await Task.Delay(200, _stop.Token);
+                Sample();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // stopped
+        }
+    }
+
+    private void Sample()
+    {
+        foreach (var (tid, ns) in ThreadCpu.JitNs(_pid))
+        {
+            lock (_last) _last[tid] = ns;
+        }
+    }
+
+    /// <summary>The JIT threads' CPU since <see cref="Start"/>.</summary>
+    public async Task<TimeSpan> StopAsync()
+    {
+        await _stop.CancelAsync();
+        await _poll;
+        Sample();
+        long ns = 0;
+        lock (_last)
+        {
+            foreach (var (tid, last) in _last) ns += last - _first.GetValueOrDefault(tid);
+        }
+        return TimeSpan.FromMilliseconds(ns / 1e6);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_stop.IsCancellationRequested) await StopAsync();
+        _stop.Dispose();
+    }
 }

@@ -64,8 +64,18 @@ public sealed class EfFlowStore(GatehouseDbContext db) : IFlowStore
 
     public async Task<bool> SwapInternalContextAsync(Guid id, string? expected, string? replacement, DateTime now, CancellationToken ct)
     {
-        var swapped = await db.Flows.Where(f => f.Id == id && f.InternalContext == expected)
-            .ExecuteUpdateAsync(u => u.SetProperty(f => f.InternalContext, replacement).SetProperty(f => f.UpdatedAt, now), ct) == 1;
+        // The compare-and-swap that spends a passkey/WebAuthn challenge or an OIDC state once: raw and kept prepared on
+        // SQLite (RawSql), not ExecuteUpdate (whose LINQ pipeline cost more than the statement); the same statement.
+        var nid = db.Nid;
+        var swapped = (expected is null
+            ? await RawSql.ExecuteAsync(db, $"""
+                UPDATE selfservice_flows SET "InternalContext" = {replacement}, "UpdatedAt" = {now}
+                WHERE "Nid" = {nid} AND "Id" = {id} AND "InternalContext" IS NULL
+                """, ct, kept: true)
+            : await RawSql.ExecuteAsync(db, $"""
+                UPDATE selfservice_flows SET "InternalContext" = {replacement}, "UpdatedAt" = {now}
+                WHERE "Nid" = {nid} AND "Id" = {id} AND "InternalContext" = {expected}
+                """, ct, kept: true)) == 1;
         if (_stored.TryGetValue(id, out var stored))
         {
             if (swapped) (stored.InternalContext, stored.UpdatedAt) = (replacement, now);

@@ -81,9 +81,16 @@ public sealed class EfPrivilegedIdentityStore(GatehouseDbContext db) : IPrivileg
     // Read after every sign-in (the session's available AAL): compiled, and prepared once on SQLite.
     public Task<List<IdentityCredential>> CredentialsOfAsync(Guid identityId, CancellationToken ct) => CredentialsOf.For(db)(db, identityId).ToListAsync(ct).AsTask();
 
-    public async Task<bool> SwapCredentialConfigAsync(Guid credentialId, string expected, string config, DateTime now, CancellationToken ct) =>
-        await db.Credentials.Where(c => c.Id == credentialId && c.Config == expected)
-            .ExecuteUpdateAsync(s => s.SetProperty(c => c.Config, config).SetProperty(c => c.UpdatedAt, now), ct) == 1;
+    // Every passkey/WebAuthn sign-in (sign count, last use) and TOTP use runs it: raw, kept prepared on SQLite (RawSql),
+    // not ExecuteUpdate, whose LINQ pipeline cost more than the statement; the same statement.
+    public async Task<bool> SwapCredentialConfigAsync(Guid credentialId, string expected, string config, DateTime now, CancellationToken ct)
+    {
+        var nid = db.Nid;
+        return await RawSql.ExecuteAsync(db, $"""
+            UPDATE identity_credentials SET "Config" = {config}, "UpdatedAt" = {now}
+            WHERE "Nid" = {nid} AND "Id" = {credentialId} AND "Config" = {expected}
+            """, ct, kept: true) == 1;
+    }
 
     public Task UpdateCredentialConfigAsync(Guid credentialId, string config, DateTime now, CancellationToken ct) =>
         db.Credentials.Where(c => c.Id == credentialId)

@@ -31,9 +31,9 @@ public sealed class FlowResponder(FlowService flows, SessionJson sessionJson)
     }
 
     /// <summary>A new flow: API and SPA clients get it as JSON, HTML browsers a 303 to the flow's UI.</summary>
-    public async Task RespondNewFlowAsync(HttpContext http, SelfServiceFlow flow)
+    public async Task RespondNewFlowAsync(HttpContext http, SelfServiceFlow flow, JsonObject? ui = null)
     {
-        if (flow.Type == FlowTypes.Api || FlowService.WantsJson(http.Request)) await FlowService.WriteFlowAsync(http, 200, flows.ToJson(flow));
+        if (flow.Type == FlowTypes.Api || FlowService.WantsJson(http.Request)) await FlowService.WriteFlowAsync(http, 200, flows.ToJson(flow, ui));
         else FlowService.Redirect(http, flows.UiUrlFor(flow));
     }
 

@@ -119,7 +119,9 @@ public sealed class FlowService(IFlowStore store, GatehouseOptions options, Time
 
     public bool IsExpired(SelfServiceFlow flow) => flow.ExpiresAt < Now();
 
-    public JsonObject ToJson(SelfServiceFlow flow)
+    /// <param name="flow">The flow.</param>
+    /// <param name="ui">Its <see cref="SelfServiceFlow.Ui"/> as a node the answer may own (else its text is parsed).</param>
+    public JsonObject ToJson(SelfServiceFlow flow, JsonObject? ui = null)
     {
         var o = new JsonObject
         {
@@ -131,7 +133,7 @@ public sealed class FlowService(IFlowStore store, GatehouseOptions options, Time
         };
         if (flow.ReturnTo is not null) o["return_to"] = flow.ReturnTo;
         if (flow.Active is not null) o["active"] = flow.Active;
-        o["ui"] = JsonNode.Parse(flow.Ui);
+        o["ui"] = ui ?? JsonNode.Parse(flow.Ui);
         o["created_at"] = GoTimeJsonConverter.Format(flow.CreatedAt);
         o["updated_at"] = GoTimeJsonConverter.Format(flow.UpdatedAt);
         if (flow.Kind == FlowKinds.Login)

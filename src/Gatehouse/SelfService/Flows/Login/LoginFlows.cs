@@ -101,7 +101,10 @@ public sealed class LoginFlows(
             flow.IdentityId = session!.IdentityId;
             if (session.Aal != AssuranceLevels.Aal2) ui.Messages.Add(Messages.LoginMfa());
         }
-        flow.Ui = ui.ToJson().ToJsonString();
+        // The document as written is kept parsed for the answer (ToJson below), unless a hook or a fast login replaces it.
+        var uiJson = ui.ToJson();
+        flow.Ui = uiJson.ToJsonString();
+        var uiText = flow.Ui;
         // Kratos: an API flow without a session may ask for a session token exchange code (apps finishing social sign-in in a browser).
         var exchangeCode = type == FlowTypes.Api && session is null && SessionTokenExchange.Requested(http.Request) ? SessionTokenExchange.Start(flow) : null;
         await hooks.RunBeforeAsync(http, flow, ct);
@@ -113,14 +116,15 @@ public sealed class LoginFlows(
             break;
         }
         await flows.InsertAsync(flow, ct);
+        var shown = ReferenceEquals(flow.Ui, uiText) ? uiJson : null;
         if (exchangeCode is not null)
         {
-            var json = flows.ToJson(flow);
+            var json = flows.ToJson(flow, shown);
             json["session_token_exchange_code"] = exchangeCode;
             await FlowService.WriteFlowAsync(http, 200, json);
             return;
         }
-        await responder.RespondNewFlowAsync(http, flow);
+        await responder.RespondNewFlowAsync(http, flow, shown);
     }
 
     public async Task GetAsync(HttpContext http) =>

@@ -129,7 +129,7 @@ public sealed partial class PasskeyStrategy
             return null;
         }
         // As Kratos: an answer that is not a WebAuthn assertion at all is a bad request, and changes nothing.
-        if (WebAuthnRelyingParty.Claimed(response) is not { } claimed)
+        if (WebAuthnRelyingParty.ParseAssertion(response) is not { } claimed)
             throw Http.Errors.GatehouseError.BadRequest("Unable to parse WebAuthn response.");
         var keysShown = flow.Refresh && flow.IdentityId is { } refreshed ? PasskeysOf(await store.CredentialsOfAsync(refreshed, ct)).Keys : [];
         var state = await SpendAsync(flow, ct);
@@ -148,7 +148,7 @@ public sealed partial class PasskeyStrategy
             return null;
         }
         var now = flows.Now();
-        var result = await RelyingParty.FinishAssertionAsync(state, response, [.. keys.Where(k => k.IsPasswordless)], claimed.UserHandle, now, ct);
+        var result = await RelyingParty.FinishAssertionAsync(state, claimed, [.. keys.Where(k => k.IsPasswordless)], claimed.UserHandle, now, ct);
         if (result.Value is not { } used)
         {
             logger.LogInformation("Passkey sign-in refused for identity {IdentityId}: {Reason}", identity.Id, result.Reason);

@@ -16,10 +16,12 @@ public static class WebAuthnKeyUse
         var config = credential.Config;
         for (var attempt = 0; attempt < 3; attempt++)
         {
-            var stored = WebAuthnKey.ListFrom(config).FirstOrDefault(k => k.Id.AsSpan().SequenceEqual(key.Id));
+            // One parse of the stored config: the stored key is read from the document that is then updated.
+            var updated = JsonNode.Parse(config) as JsonObject ?? [];
+            var stored = (updated["credentials"] as JsonArray ?? []).Select(WebAuthnKey.FromJson).OfType<WebAuthnKey>()
+                .FirstOrDefault(k => k.Id.AsSpan().SequenceEqual(key.Id));
             if (stored is null) return false;
             if (!key.CloneWarning && key.SignCount != 0 && stored.SignCount >= key.SignCount) return false;
-            var updated = JsonNode.Parse(config) as JsonObject ?? [];
             if (!WebAuthnKey.UpdateUse(updated, key)) return false;
             if (await store.SwapCredentialConfigAsync(credential.Id, config, updated.ToJsonString(), now, ct)) return !key.CloneWarning;
             config = (await store.CredentialsOfAsync(credential.IdentityId, ct)).FirstOrDefault(c => c.Id == credential.Id)?.Config;
