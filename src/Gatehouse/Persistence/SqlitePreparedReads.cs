@@ -133,6 +133,38 @@ public sealed class SqlitePreparedReads(string connectionString) : DbCommandInte
         }
     }
 
+    /// <summary>
+    /// A statement of the caller's own without EF (<see cref="DirectSql"/>): <paramref name="sql"/> on a kept prepared
+    /// statement with <paramref name="parameters"/>, and <paramref name="read"/> given its reader before the first row;
+    /// <paramref name="executed"/> is told the statement ran. Outside transactions only, like the tagged reads.
+    /// </summary>
+    internal T Read<T>(string sql, SqliteParameter[] parameters, Func<DbDataReader, T> read, Action<DbConnection, string> executed)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var lease = Rent();
+        try
+        {
+            var prepared = lease.Statement(sql, ref _prepared);
+            prepared.Parameters.Clear();
+            prepared.Parameters.AddRange(parameters);
+            Interlocked.Increment(ref _served);
+            T result;
+            using (var reader = prepared.ExecuteReader()) result = read(reader);
+            executed(lease.Connection, sql);
+            return result;
+        }
+        catch
+        {
+            lease.Dispose();
+            lease = null;
+            throw;
+        }
+        finally
+        {
+            if (lease is not null) Return(lease);
+        }
+    }
+
     private int? TryExecuteNonQuery(DbCommand command)
     {
         if (_disposed || command.Transaction is not null) return null;

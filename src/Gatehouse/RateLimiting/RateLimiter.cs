@@ -97,6 +97,16 @@ public sealed class RateLimiter(IRateLimitCounters counters, GatehouseOptions op
     }
 
     /// <summary>
+    /// The stored counter of <paramref name="subject"/>, for a write that resets it together with another one in one
+    /// atomic command (a code claimed and its recipient's guesses reset); null when limits are off. After such a reset,
+    /// call <see cref="ForgetRefusal"/>.
+    /// </summary>
+    public string? CounterKey(RateLimitKind kind, string subject) => Enabled ? Key(kind, subject) : null;
+
+    /// <summary>Forgets this process's memory of a refusal of the counter <paramref name="key"/>, reset by its caller.</summary>
+    public void ForgetRefusal(string key) => refusals.Forget(key);
+
+    /// <summary>
     /// 429 in Kratos's envelope, with <c>Retry-After</c> and, in <c>details</c>, the limit's name, the wait in seconds and a
     /// UI message (Gatehouse's ids 4290001-4290009, see <c>docs/rate-limits.md</c>).
     /// </summary>

@@ -9,7 +9,7 @@ namespace Gatehouse.Tests.Infrastructure;
 /// Records the SQL commands EF runs against one test server's database (from EF's diagnostic events, so nothing in the
 /// server changes): commands on other databases — other tests running at the same time — are left out. Every command
 /// EF executes counts: queries (also those answered by <c>SqlitePreparedReads</c>), <c>SaveChanges</c> batches, bulk
-/// updates and raw SQL.
+/// updates and raw SQL — and the statements Gatehouse runs without EF (<c>DirectSql</c>), which it reports the same way.
 /// </summary>
 public sealed class SqlStatements : IDisposable, IObserver<DiagnosticListener>, IObserver<KeyValuePair<string, object?>>
 {
@@ -38,11 +38,16 @@ public sealed class SqlStatements : IDisposable, IObserver<DiagnosticListener>, 
 
     void IObserver<DiagnosticListener>.OnNext(DiagnosticListener listener)
     {
-        if (listener.Name == DbLoggerCategory.Name) _subscriptions.Add(listener.Subscribe(this));
+        if (listener.Name is DbLoggerCategory.Name or Gatehouse.Persistence.DirectSql.DiagnosticName) _subscriptions.Add(listener.Subscribe(this));
     }
 
     void IObserver<KeyValuePair<string, object?>>.OnNext(KeyValuePair<string, object?> e)
     {
+        if (e.Value is Gatehouse.Persistence.DirectSql.Executed direct)
+        {
+            if (string.Equals(direct.Database, _database, StringComparison.Ordinal)) _executed.Enqueue(direct.Sql);
+            return;
+        }
         if (e.Key != RelationalEventId.CommandExecuted.Name || e.Value is not CommandExecutedEventData data) return;
         var connection = data.Command.Connection;
         var database = connection is Microsoft.Data.Sqlite.SqliteConnection sqlite ? sqlite.DataSource : connection?.Database;

@@ -84,4 +84,30 @@ public sealed class OneTimeCodeAttemptTests
         Assert.Equal(OneTimeCodes.Outcome.Valid, await Guess(s, flowId, secret));
         Assert.Equal(OneTimeCodes.Outcome.Invalid, await Guess(s, flowId, secret)); // single use
     }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_right_code_resets_the_recipients_budget_with_its_claim_and_concurrent_right_guesses_use_it_once(string db)
+    {
+        await using var s = await TestServer.StartAsync(db, o => o.Gatehouse.RateLimits.CodeAttemptsPerRecipient.Limit = 7);
+        var address = HttpAssertions.UniqueEmail("reset");
+        var flowId = Guid.CreateVersion7();
+        var secret = OneTimeCodes.NewCode();
+        await NewCode(s, flowId, address, secret);
+        for (var i = 0; i < 4; i++) Assert.Equal(OneTimeCodes.Outcome.Invalid, await Guess(s, flowId, Wrong(secret)));
+        Assert.Equal(OneTimeCodes.Outcome.Valid, await Guess(s, flowId, secret));
+
+        // The claim reset the address's 5 counted guesses: a new code gets 5 more (without the reset the 8th would be a 429).
+        var next = Guid.CreateVersion7();
+        var again = OneTimeCodes.NewCode();
+        await NewCode(s, next, address, again);
+        for (var i = 0; i < 4; i++) Assert.Equal(OneTimeCodes.Outcome.Invalid, await Guess(s, next, Wrong(again)));
+        Assert.Equal(OneTimeCodes.Outcome.Valid, await Guess(s, next, again));
+
+        // Concurrent right guesses: the code is used once.
+        var raced = Guid.CreateVersion7();
+        var third = OneTimeCodes.NewCode();
+        await NewCode(s, raced, HttpAssertions.UniqueEmail("reset-race"), third);
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => Guess(s, raced, third))));
+        Assert.Equal(1, outcomes.Count(o => o == OneTimeCodes.Outcome.Valid));
+    }
 }

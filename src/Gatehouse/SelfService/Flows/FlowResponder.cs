@@ -12,9 +12,11 @@ public sealed class FlowResponder(FlowService flows, SessionJson sessionJson)
     /// <summary>A flow that needs the user again (validation errors: 400; a next step: 200) — or, for HTML browsers, a 303 to its UI.</summary>
     public async Task RespondWithFlowAsync(HttpContext http, SelfServiceFlow flow, UiContainer ui, int status, CancellationToken ct)
     {
-        flow.Ui = ui.ToJson().ToJsonString();
+        var uiJson = ui.ToJson();
+        flow.Ui = uiJson.ToJsonString();
         await flows.UpdateAsync(flow, ct);
-        if (flow.Type == FlowTypes.Api || FlowService.WantsJson(http.Request)) await FlowService.WriteFlowAsync(http, status, flows.ToJson(flow));
+        // The answer takes the container just written, not a parse of its text.
+        if (flow.Type == FlowTypes.Api || FlowService.WantsJson(http.Request)) await FlowService.WriteFlowAsync(http, status, flows.ToJson(flow, uiJson));
         else FlowService.Redirect(http, flows.UiUrlFor(flow));
     }
 

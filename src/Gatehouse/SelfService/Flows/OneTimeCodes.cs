@@ -89,9 +89,10 @@ public sealed class OneTimeCodes(GatehouseDbContext db, GatehouseOptions options
         var recipient = kind + "\n" + live.Address;
         await limiter.EnforceAsync(RateLimitKind.CodeAttemptsPerRecipient, recipient, ct);
         if (!CryptographicOperations.FixedTimeEquals(live.SecretHash, Hash(kind, submitted.Trim()))) return (Outcome.Invalid, null);
-        // Claim it atomically so two concurrent submits cannot both use it.
-        if (await ClaimAsync(live.Id, now, ct) != 1) return (Outcome.Invalid, null);
-        await limiter.ResetAsync(RateLimitKind.CodeAttemptsPerRecipient, recipient, ct);
+        // Claim it atomically so two concurrent submits cannot both use it; the recipient's guesses are reset with it.
+        var counter = limiter.CounterKey(RateLimitKind.CodeAttemptsPerRecipient, recipient);
+        if (!await ClaimAndResetAsync(live.Id, now, counter, ct)) return (Outcome.Invalid, null);
+        if (counter is not null) limiter.ForgetRefusal(counter);
         return (Outcome.Valid, live);
     }
 
@@ -138,6 +139,50 @@ public sealed class OneTimeCodes(GatehouseDbContext db, GatehouseOptions options
         return RawSql.ExecuteAsync(db, $"""
             UPDATE selfservice_codes SET "UsedAt" = {now} WHERE "Nid" = {nid} AND "Id" = {id} AND "UsedAt" IS NULL
             """, ct, kept: true);
+    }
+
+    /// <summary>
+    /// Marks the code used if nobody has and, only then, deletes the rate-limit counter <paramref name="counter"/> (when
+    /// given) — in one atomic command instead of the claim and the reset one after the other: true when this request used
+    /// the code.
+    /// </summary>
+    private async Task<bool> ClaimAndResetAsync(Guid id, DateTime now, string? counter, CancellationToken ct)
+    {
+        if (counter is null) return await ClaimAsync(id, now, ct) == 1;
+        var nid = db.Nid;
+        if (db is PostgresGatehouseDbContext)
+        {
+            // One statement: the counter is deleted only if the UPDATE claimed the code.
+            var claimed = await RawSql.QueryAsync(db, $"""
+                WITH claimed AS (
+                    UPDATE selfservice_codes SET "UsedAt" = {now} WHERE "Nid" = {nid} AND "Id" = {id} AND "UsedAt" IS NULL RETURNING "Id"),
+                reset AS (
+                    DELETE FROM rate_limit_counters WHERE "Nid" = {nid} AND "Key" = {counter} AND EXISTS (SELECT 1 FROM claimed))
+                SELECT count(*) FROM claimed
+                """, r => r.GetInt64(0), ct);
+            return claimed[0] == 1;
+        }
+        // SQLite: two statements in one write transaction (BEGIN IMMEDIATE: no other writer in between). The counter goes
+        // only while the code is unused, and then the UPDATE claims it, so the rows changed are 2 (counter and claim),
+        // 1 (claim, no counter) or 0 (someone else used the code).
+        FormattableString sql = $"""
+            DELETE FROM rate_limit_counters WHERE "Nid" = {nid} AND "Key" = {counter}
+                AND EXISTS (SELECT 1 FROM selfservice_codes WHERE "Nid" = {nid} AND "Id" = {id} AND "UsedAt" IS NULL);
+            UPDATE selfservice_codes SET "UsedAt" = {now} WHERE "Nid" = {nid} AND "Id" = {id} AND "UsedAt" IS NULL;
+            """;
+        // Kept prepared, in a transaction of its own on the kept connection, outside the caller's transactions.
+        if (SqlitePreparedReads.Handles(db)) return await RawSql.ExecuteKeptAtomicAsync(db, sql, ct) >= 1;
+        var own = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(ct) : null;
+        try
+        {
+            var rows = await RawSql.ExecuteAsync(db, sql, ct);
+            if (own is not null) await own.CommitAsync(ct);
+            return rows >= 1;
+        }
+        finally
+        {
+            if (own is not null) await own.DisposeAsync();
+        }
     }
 
     /// <summary>

@@ -10,7 +10,17 @@ public interface IStrategy
 {
     /// <summary>The config name: <c>password</c>, <c>profile</c>, <c>code</c>, <c>link</c>, <c>totp</c>, …</summary>
     string Name { get; }
+}
+
+/// <summary>
+/// What the <see cref="StrategyRegistry"/> knows of a method before making it: its config name and whether it is on, so
+/// that a request builds only the enabled methods (and what they depend on), not all of them.
+/// </summary>
+public interface IStrategyDescriptor
+{
+    /// <summary>The config name (<see cref="IStrategy.Name"/>).</summary>
+    static abstract string ConfigName { get; }
 
     /// <summary>Reads this method's <c>selfservice.methods.&lt;name&gt;.enabled</c> (defaults as Kratos's config schema).</summary>
-    bool IsEnabled(Config.SelfServiceMethodsOptions methods);
+    static abstract bool IsEnabled(Config.GatehouseOptions options);
 }

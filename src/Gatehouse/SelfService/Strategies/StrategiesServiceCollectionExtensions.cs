@@ -59,12 +59,15 @@ public static class StrategiesServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>Registers a method once, as itself and as an <see cref="IStrategy"/> the registry picks up.</summary>
-    public static IServiceCollection AddStrategy<T>(this IServiceCollection services) where T : class, IStrategy
+    /// <summary>
+    /// Registers a method once, as itself (scoped) and as a <see cref="StrategyRegistration"/> the registry picks up and
+    /// makes the method from only when a request asks for it while it is enabled.
+    /// </summary>
+    public static IServiceCollection AddStrategy<T>(this IServiceCollection services) where T : class, IStrategy, IStrategyDescriptor
     {
         if (services.Any(d => d.ServiceType == typeof(T))) return services;
         services.AddScoped<T>();
-        services.AddScoped<IStrategy>(sp => sp.GetRequiredService<T>());
+        services.AddSingleton(new StrategyRegistration(T.ConfigName, typeof(T), T.IsEnabled, sp => sp.GetRequiredService<T>()));
         return services;
     }
 }

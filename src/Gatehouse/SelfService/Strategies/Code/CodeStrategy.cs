@@ -24,7 +24,7 @@ public sealed partial class CodeStrategy(
     IdentityJson identityJson,
     CredentialKinds kinds,
     GatehouseOptions options)
-    : IRecoveryStrategy, IVerificationStrategy, ILoginStrategy, IRegistrationStrategy
+    : IRecoveryStrategy, IVerificationStrategy, ILoginStrategy, IRegistrationStrategy, IStrategyDescriptor
 {
     public const string MethodName = CredentialTypes.Code;
 
@@ -33,7 +33,9 @@ public sealed partial class CodeStrategy(
 
     public string Name => MethodName;
 
-    public bool IsEnabled(SelfServiceMethodsOptions methods) => methods.Code.Enabled;
+    public static string ConfigName => MethodName;
+
+    public static bool IsEnabled(GatehouseOptions options) => options.Selfservice.Methods.Code.Enabled;
 
     public string SessionMethod => "code_recovery";
 

@@ -15,15 +15,17 @@ namespace Gatehouse.SelfService.Strategies.IdentifierFirst;
 /// It proves nothing itself: its submit answers 400 with the second screen (HTML browsers: 303 to the login UI), and the
 /// user then signs in with one of the methods shown.
 /// </summary>
-public sealed class IdentifierFirstStrategy(IPrivilegedIdentityStore store, GatehouseOptions options) : ILoginStrategy
+public sealed class IdentifierFirstStrategy(IPrivilegedIdentityStore store, GatehouseOptions options) : ILoginStrategy, IStrategyDescriptor
 {
     public const string MethodName = "identifier_first";
     public const string Group = "identifier_first";
 
     public string Name => MethodName;
 
+    public static string ConfigName => MethodName;
+
     /// <summary>On only when the login style asks for it (it has no <c>selfservice.methods</c> key of its own).</summary>
-    public bool IsEnabled(SelfServiceMethodsOptions methods) => IsStyle(options);
+    public static bool IsEnabled(GatehouseOptions options) => IsStyle(options);
 
     /// <summary>Whether <c>selfservice.flows.login.style</c> is <c>identifier_first</c>.</summary>
     public static bool IsStyle(GatehouseOptions options) => options.Selfservice.Flows.Login.Style == "identifier_first";

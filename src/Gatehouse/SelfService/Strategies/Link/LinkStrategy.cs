@@ -15,7 +15,7 @@ namespace Gatehouse.SelfService.Strategies.Link;
 /// <c>selfservice.methods.link.config.lifespan</c>.
 /// </summary>
 public sealed class LinkStrategy(OneTimeCodes codes, CourierService courier, FlowService flows, GatehouseOptions options)
-    : IRecoveryStrategy, IVerificationStrategy
+    : IRecoveryStrategy, IVerificationStrategy, IStrategyDescriptor
 {
     public const string MethodName = "link";
 
@@ -24,7 +24,9 @@ public sealed class LinkStrategy(OneTimeCodes codes, CourierService courier, Flo
 
     public string Name => MethodName;
 
-    public bool IsEnabled(SelfServiceMethodsOptions methods) => methods.Link.Enabled;
+    public static string ConfigName => MethodName;
+
+    public static bool IsEnabled(GatehouseOptions options) => options.Selfservice.Methods.Link.Enabled;
 
     public string SessionMethod => "link_recovery";
 

@@ -26,7 +26,7 @@ public sealed partial class LookupSecretStrategy(
     HookRunner hooks,
     FlowService flows,
     RecoveryCodeHasher hasher,
-    RevealCookie reveal) : ILoginStrategy, ISettingsStrategy
+    RevealCookie reveal) : ILoginStrategy, ISettingsStrategy, IStrategyDescriptor
 {
     public const string MethodName = CredentialTypes.LookupSecret;
     public const string Group = "lookup_secret";
@@ -44,7 +44,9 @@ public sealed partial class LookupSecretStrategy(
 
     public string Name => MethodName;
 
-    public bool IsEnabled(SelfServiceMethodsOptions methods) => methods.LookupSecret.Enabled;
+    public static string ConfigName => MethodName;
+
+    public static bool IsEnabled(GatehouseOptions options) => options.Selfservice.Methods.LookupSecret.Enabled;
 
     /// <summary>The identity's recovery-code credential when it holds any code, else null.</summary>
     private static IdentityCredential? Enrolled(IEnumerable<IdentityCredential> credentials) =>

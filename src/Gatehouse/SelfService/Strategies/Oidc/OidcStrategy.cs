@@ -27,7 +27,7 @@ public sealed partial class OidcStrategy(
     SessionManager sessions,
     Hooks.HookRunner hooks,
     FlowService flows,
-    GatehouseOptions options) : ILoginStrategy, IRegistrationStrategy, ISettingsStrategy
+    GatehouseOptions options) : ILoginStrategy, IRegistrationStrategy, ISettingsStrategy, IStrategyDescriptor
 {
     public const string MethodName = CredentialTypes.Oidc;
     public const string Group = "oidc";
@@ -42,7 +42,9 @@ public sealed partial class OidcStrategy(
 
     public string Aal => AssuranceLevels.Aal1;
 
-    public bool IsEnabled(SelfServiceMethodsOptions methods) => methods.Oidc.Enabled;
+    public static string ConfigName => MethodName;
+
+    public static bool IsEnabled(GatehouseOptions options) => options.Selfservice.Methods.Oidc.Enabled;
 
     private IReadOnlyList<OidcProviderOptions> Providers => options.Selfservice.Methods.Oidc.Config.Providers;
 

@@ -32,7 +32,7 @@ public sealed partial class PasskeyStrategy(
     HookRunner hooks,
     FlowService flows,
     GatehouseOptions options,
-    ILogger<PasskeyStrategy> logger) : ILoginStrategy, IRegistrationStrategy, ISettingsStrategy
+    ILogger<PasskeyStrategy> logger) : ILoginStrategy, IRegistrationStrategy, ISettingsStrategy, IStrategyDescriptor
 {
     public const string MethodName = CredentialTypes.Passkey;
     public const string Group = "passkey";
@@ -47,7 +47,9 @@ public sealed partial class PasskeyStrategy(
 
     public string Name => MethodName;
 
-    public bool IsEnabled(SelfServiceMethodsOptions methods) => methods.Passkey.Enabled;
+    public static string ConfigName => MethodName;
+
+    public static bool IsEnabled(GatehouseOptions options) => options.Selfservice.Methods.Passkey.Enabled;
 
     private WebAuthnRelyingParty RelyingParty => _rp ??= WebAuthnRelyingParty.From(options.Selfservice.Methods.Passkey.Config.Rp, options);
 

@@ -19,11 +19,13 @@ public sealed partial class PasswordStrategy(
     PasswordPolicy policy,
     IdentityManager identities,
     HookRunner hooks,
-    FlowService flows) : ILoginStrategy, IRegistrationStrategy, ISettingsStrategy
+    FlowService flows) : ILoginStrategy, IRegistrationStrategy, ISettingsStrategy, IStrategyDescriptor
 {
     public const string MethodName = CredentialTypes.Password;
 
     public string Name => MethodName;
 
-    public bool IsEnabled(SelfServiceMethodsOptions methods) => methods.Password.Enabled;
+    public static string ConfigName => MethodName;
+
+    public static bool IsEnabled(GatehouseOptions options) => options.Selfservice.Methods.Password.Enabled;
 }

@@ -11,11 +11,13 @@ namespace Gatehouse.SelfService.Strategies.Profile;
 public sealed partial class ProfileStrategy(
     IdentityManager identities,
     HookRunner hooks,
-    GatehouseOptions options) : IRegistrationStrategy, ISettingsStrategy
+    GatehouseOptions options) : IRegistrationStrategy, ISettingsStrategy, IStrategyDescriptor
 {
     public const string MethodName = "profile";
 
     public string Name => MethodName;
 
-    public bool IsEnabled(SelfServiceMethodsOptions methods) => methods.Profile.Enabled;
+    public static string ConfigName => MethodName;
+
+    public static bool IsEnabled(GatehouseOptions options) => options.Selfservice.Methods.Profile.Enabled;
 }

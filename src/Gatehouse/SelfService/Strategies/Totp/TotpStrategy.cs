@@ -23,7 +23,7 @@ public sealed partial class TotpStrategy(
     RateLimiter limiter,
     HookRunner hooks,
     FlowService flows,
-    GatehouseOptions options) : ILoginStrategy, ISettingsStrategy
+    GatehouseOptions options) : ILoginStrategy, ISettingsStrategy, IStrategyDescriptor
 {
     public const string MethodName = CredentialTypes.Totp;
     public const string Group = "totp";
@@ -33,7 +33,9 @@ public sealed partial class TotpStrategy(
 
     public string Name => MethodName;
 
-    public bool IsEnabled(SelfServiceMethodsOptions methods) => methods.Totp.Enabled;
+    public static string ConfigName => MethodName;
+
+    public static bool IsEnabled(GatehouseOptions options) => options.Selfservice.Methods.Totp.Enabled;
 
     /// <summary><c>selfservice.methods.totp.config.issuer</c>, else the public base URL's host name (Kratos's default).</summary>
     private string Issuer => options.Selfservice.Methods.Totp.Config.Issuer is { Length: > 0 } issuer

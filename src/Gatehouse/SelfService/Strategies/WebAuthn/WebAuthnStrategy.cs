@@ -25,7 +25,7 @@ public sealed partial class WebAuthnStrategy(
     HookRunner hooks,
     FlowService flows,
     GatehouseOptions options,
-    ILogger<WebAuthnStrategy> logger) : ILoginStrategy, IRegistrationStrategy, ISettingsStrategy
+    ILogger<WebAuthnStrategy> logger) : ILoginStrategy, IRegistrationStrategy, ISettingsStrategy, IStrategyDescriptor
 {
     public const string MethodName = CredentialTypes.WebAuthn;
     public const string Group = "webauthn";
@@ -34,7 +34,9 @@ public sealed partial class WebAuthnStrategy(
 
     public string Name => MethodName;
 
-    public bool IsEnabled(SelfServiceMethodsOptions methods) => methods.Webauthn.Enabled;
+    public static string ConfigName => MethodName;
+
+    public static bool IsEnabled(GatehouseOptions options) => options.Selfservice.Methods.Webauthn.Enabled;
 
     /// <summary><c>config.passwordless</c>: keys are a first factor (aal1) rather than a second (aal2).</summary>
     private bool Passwordless => options.Selfservice.Methods.Webauthn.Config.Passwordless;
