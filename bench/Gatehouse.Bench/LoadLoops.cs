@@ -92,6 +92,7 @@ internal static class LoadLoops
         var latency = new double[total];
         var fromSchedule = new double[total];
         var ok = new bool[total];
+        var sentAt = new long[total];
         var tasks = new List<Task>(total);
         var random = new Random(7);
         var cpuBefore = cpu.Read();
@@ -108,6 +109,7 @@ internal static class LoadLoops
                 tasks.Add(Task.Run(async () =>
                 {
                     var start = wall.Elapsed.TotalMilliseconds;
+                    sentAt[i] = Stopwatch.GetTimestamp();
                     ok[i] = await operation(r);
                     var end = wall.Elapsed.TotalMilliseconds;
                     latency[i] = end - start;
@@ -119,6 +121,14 @@ internal static class LoadLoops
         await Task.WhenAll(tasks);
         wall.Stop();
         var cpuAfter = cpu.Read();
+        // Diagnostics: with GATEHOUSE_BENCH_TRACE_DIR set, every request's send time (CLOCK_MONOTONIC, ns) and latency
+        // are written there, to line up a slow request with a `perf sched record -k CLOCK_MONOTONIC` trace.
+        if (Environment.GetEnvironmentVariable("GATEHOUSE_BENCH_TRACE_DIR") is { Length: > 0 } traceDir)
+        {
+            var file = Path.Combine(traceDir, string.Concat(name.Split(Path.GetInvalidFileNameChars())).Replace(' ', '-') + ".tsv");
+            File.WriteAllLines(file, Enumerable.Range(0, total).Select(i =>
+                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{(double)sentAt[i] * 1e9 / Stopwatch.Frequency:F0}\t{latency[i]:F3}\t{ok[i]}")));
+        }
         var good = Enumerable.Range(0, total).Where(i => ok[i]).ToList();
         var bySecond = good.GroupBy(i => (int)(i / rate)).OrderBy(g => g.Key).Select(g => new Stats(g.Select(i => latency[i]))).ToList();
         return new OpenLoopResult(name, rate, good.Count, total - good.Count, wall.Elapsed,

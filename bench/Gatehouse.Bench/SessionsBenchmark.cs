@@ -118,11 +118,25 @@ internal sealed class SessionsBenchmark(GatehouseProcess server, BareEndpoint ba
             Console.Error.WriteLine("warming up wrong-password logins and their refusal ...");
             var warmUpReport = new SessionsReport(server.Provider, options);
             for (var i = 0; i < 2 * WarmUpCalls; i++) await WrongLoginAsync(flooder, flows[i % flows.Length], IdentityImport.Email("user", 1), warmUpReport);
-            await Task.Delay(TimeSpan.FromSeconds(1)); // lets the background tier-1 compilation finish (see the login warm-up)
+            // Then the flood's own steady state: the same two open loops (the flood against the warm-up account, whoami)
+            // in slices until the tiered JIT compiler stays idle. The sequential warm-up above ran the path, but a server
+            // pinned to one CPU starts counting calls for tier-1 only after a second without new tier-0 code, so without
+            // this the flood's first second ran tier-0 code with the JIT compiling beside it (perf sched: the server's
+            // pool threads busy for ~100 ms at a time while whoami waited; see docs/benchmarks.md).
+            var warmUp = await ThreadCpu.WarmUntilJitQuietAsync(server.Pid, async slice =>
+            {
+                var warmFlood = LoadLoops.OpenAsync("warm-up flood", options.FloodRate, slice,
+                    r => WrongLoginAsync(flooder, flows[r.Next(flows.Length)], IdentityImport.Email("user", 1), warmUpReport), _serverCpu);
+                await LoadLoops.OpenAsync("warm-up whoami during the flood", options.Rate, slice, r => WhoamiAsync(gatehouse, tokens[r.Next(tokens.Length)]), _serverCpu);
+                await warmFlood;
+            }, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(90));
+            Console.Error.WriteLine($"flood warm-up until the JIT was idle: {warmUp.TotalSeconds:0} s");
             // Where the server's CPU went during the flood (its threads: the collector's, the hashing queue's, the thread
             // pool's), and what the driver itself used on the same machine.
+            Console.Error.WriteLine("the flood starts ...");
             var threadsBefore = ThreadCpu.Snapshot(server.Pid);
             var driverBefore = LoadLoops.DriverCpu();
+            await using var jitMeter = JitMeter.Start(server.Pid);
             var flood = LoadLoops.OpenAsync("wrong-password logins against one account", options.FloodRate, duration,
                 r => WrongLoginAsync(flooder, flows[r.Next(flows.Length)], victim, report), _serverCpu);
             report.OpenGatehouseUnderFlood = await LoadLoops.OpenAsync("gatehouse whoami during the flood", options.Rate, duration, r => WhoamiAsync(gatehouse, tokens[r.Next(tokens.Length)]), _serverCpu);
@@ -132,10 +146,11 @@ internal sealed class SessionsBenchmark(GatehouseProcess server, BareEndpoint ba
             var gc = ThreadCpu.Between(threadsBefore, threadsAfter, ".NET Server GC") + ThreadCpu.Between(threadsBefore, threadsAfter, ".NET BGC");
             var hashing = ThreadCpu.Between(threadsBefore, threadsAfter, "gatehouse-hash");
             var pool = ThreadCpu.Between(threadsBefore, threadsAfter, ".NET TP Worker");
+            var jit = await jitMeter.StopAsync(); // polled: the JIT's thread exits when idle and another starts later
             int PoolThreads(Dictionary<int, (string Name, long Ticks)> t) => t.Values.Count(v => v.Name.StartsWith(".NET TP Worker", StringComparison.Ordinal));
             var seconds = report.Flood.Wall.TotalSeconds;
             report.FloodThreads = string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"server threads during the flood, in cores: thread-pool workers {pool.TotalSeconds / seconds:0.00} ({PoolThreads(threadsBefore)} → {PoolThreads(threadsAfter)} threads), hashing queue {hashing.TotalSeconds / seconds:0.00}, server GC threads {gc.TotalSeconds / seconds:0.00}; the load driver (both loops, same machine) {driverCpu.TotalSeconds / seconds:0.00} cores");
+                $"server threads during the flood, in cores: thread-pool workers {pool.TotalSeconds / seconds:0.00} ({PoolThreads(threadsBefore)} → {PoolThreads(threadsAfter)} threads), hashing queue {hashing.TotalSeconds / seconds:0.00}, server GC threads {gc.TotalSeconds / seconds:0.00}, tiered JIT compiler {jit.TotalSeconds / seconds:0.00}; the load driver (both loops, same machine) {driverCpu.TotalSeconds / seconds:0.00} cores");
         }
 
         var authDuration = TimeSpan.FromSeconds(options.AuthSeconds);
