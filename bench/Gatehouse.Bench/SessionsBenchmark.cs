@@ -67,6 +67,9 @@ internal sealed class SessionsBenchmark(GatehouseProcess server, BareEndpoint ba
     /// <summary>Calls of a path before it is measured: past .NET's tier-1 recompilation threshold (30 calls).</summary>
     private const int WarmUpCalls = 40;
 
+    // Accounts the flood's warm-up slices target, one per slice (the last one again once they run out).
+    private const int FloodWarmUpAccounts = 8;
+
     public async Task<SessionsReport> RunAsync()
     {
         var report = new SessionsReport(server.Provider, options);
@@ -119,17 +122,22 @@ internal sealed class SessionsBenchmark(GatehouseProcess server, BareEndpoint ba
             var warmUpReport = new SessionsReport(server.Provider, options);
             for (var i = 0; i < 2 * WarmUpCalls; i++) await WrongLoginAsync(flooder, flows[i % flows.Length], IdentityImport.Email("user", 1), warmUpReport);
             // Then the flood's own steady state: the same two open loops (the flood against the warm-up account, whoami)
-            // in slices until the tiered JIT compiler stays idle. The sequential warm-up above ran the path, but a server
+            // in slices until the tiered JIT compiler stays idle for two slices in a row (after one, the measured flood
+            // still showed 0.06-0.08 cores of JIT in quiet runs). The sequential warm-up above ran the path, but a server
             // pinned to one CPU starts counting calls for tier-1 only after a second without new tier-0 code, so without
             // this the flood's first second ran tier-0 code with the JIT compiling beside it (perf sched: the server's
             // pool threads busy for ~100 ms at a time while whoami waited; see docs/benchmarks.md).
+            // Each slice floods an account not refused yet (identities 2 to 1 + FloodWarmUpAccounts), so the path of a new
+            // flood's first requests (allowed attempts, the database's first refusal) warms up too, not only the refusal.
+            var warmUpAccount = 1;
             var warmUp = await ThreadCpu.WarmUntilJitQuietAsync(server.Pid, async slice =>
             {
+                var account = IdentityImport.Email("user", Math.Min(++warmUpAccount, 1 + FloodWarmUpAccounts));
                 var warmFlood = LoadLoops.OpenAsync("warm-up flood", options.FloodRate, slice,
-                    r => WrongLoginAsync(flooder, flows[r.Next(flows.Length)], IdentityImport.Email("user", 1), warmUpReport), _serverCpu);
+                    r => WrongLoginAsync(flooder, flows[r.Next(flows.Length)], account, warmUpReport), _serverCpu);
                 await LoadLoops.OpenAsync("warm-up whoami during the flood", options.Rate, slice, r => WhoamiAsync(gatehouse, tokens[r.Next(tokens.Length)]), _serverCpu);
                 await warmFlood;
-            }, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(90));
+            }, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(120), quietSlices: 2);
             Console.Error.WriteLine($"flood warm-up until the JIT was idle: {warmUp.TotalSeconds:0} s");
             // Where the server's CPU went during the flood (its threads: the collector's, the hashing queue's, the thread
             // pool's), and what the driver itself used on the same machine.
@@ -159,8 +167,10 @@ internal sealed class SessionsBenchmark(GatehouseProcess server, BareEndpoint ba
         report.Hasher.Add(LoadLoops.Threads("hasher: Verify (login's cost), before", threads, authDuration, () => _hasher.Verify(Password, hash)));
         report.Hasher.Add(LoadLoops.Threads("hasher: Hash (registration's cost), before", threads, authDuration, () => _hasher.Hash(Password)));
 
-        // Identity 0 was the flood's target and identity 1 its warm-up (both may still be refused); the logins use the others.
-        var loginEmails = Enumerable.Range(2, ids.Count - 2).Select(i => IdentityImport.Email("user", i)).ToArray();
+        // Identity 0 was the flood's target and identities 1 to 1 + FloodWarmUpAccounts its warm-up (all may still be
+        // refused); the logins use the others.
+        var firstLogin = options.FloodRate > 0 ? 2 + FloodWarmUpAccounts : 2;
+        var loginEmails = Enumerable.Range(firstLogin, ids.Count - firstLogin).Select(i => IdentityImport.Email("user", i)).ToArray();
         var next = 0;
         // Warm-up, so that JIT and first-use costs of these paths are not charged to the few dozen operations measured.
         // .NET compiles a method quickly first and recompiles it optimised (tier 1) on a background thread once it has

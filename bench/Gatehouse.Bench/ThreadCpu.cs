@@ -77,7 +77,8 @@ internal static class ThreadCpu
     /// <summary>
     /// Runs <paramref name="load"/> in slices of <paramref name="slice"/>, each after a pause without load, until one pause
     /// and slice pass with the tiered JIT compiler using under 1 ms of CPU (at most <paramref name="limit"/>); the time it
-    /// took. A fixed warm-up followed by <see cref="WaitForJitQuietAsync"/> did not reach the steady state: the runtime
+    /// took (with <paramref name="quietSlices"/>, that many such slices in a row). A fixed warm-up followed by
+    /// <see cref="WaitForJitQuietAsync"/> did not reach the steady state: the runtime
     /// counts calls for promotion only once no new tier-0 code has appeared for 100 ms (<c>TC_CallCountingDelayMs</c>;
     /// ten times that in a process that sees one CPU, as the server pinned by <c>--server-cpus 0</c> does), dynamic PGO
     /// promotes a hot method twice (tier 0 or ReadyToRun, instrumented, tier 1), and under a steady load the promotions
@@ -86,9 +87,10 @@ internal static class ThreadCpu
     /// among them), which so ran tier-0 and instrumented code with the JIT beside it. The pauses here let the delay expire
     /// during the warm-up; a pause and slice without JIT CPU is the steady state.
     /// </summary>
-    public static async Task<TimeSpan> WarmUntilJitQuietAsync(int pid, Func<TimeSpan, Task> load, TimeSpan slice, TimeSpan limit)
+    public static async Task<TimeSpan> WarmUntilJitQuietAsync(int pid, Func<TimeSpan, Task> load, TimeSpan slice, TimeSpan limit, int quietSlices = 1)
     {
         var started = DateTime.UtcNow;
+        var quiet = 0;
         while (DateTime.UtcNow - started < limit)
         {
             // Measured over the pause too: promotions queued under load may be compiled only once the load stops.
@@ -97,7 +99,8 @@ internal static class ThreadCpu
             await load(slice);
             var jitMs = (await jit.StopAsync()).TotalMilliseconds;
             Console.Error.WriteLine($"    warm-up slice: JIT thread {jitMs:0.0} ms");
-            if (jitMs < 1) break;
+            quiet = jitMs < 1 ? quiet + 1 : 0;
+            if (quiet >= quietSlices) break;
         }
         return DateTime.UtcNow - started;
     }
