@@ -24,21 +24,31 @@ public sealed class StrategyRegistry(IEnumerable<StrategyRegistration> registrat
     }
 
     /// <summary>The enabled method of a flow kind with this config name, or null.</summary>
-    public T? Find<T>(string? name) where T : class, IStrategy =>
-        name is null ? null : Enabled<T>().FirstOrDefault(s => s.Name == name);
+    public T? Find<T>(string? name) where T : class, IStrategy => ByName<T>(name, enabledOnly: true);
 
     /// <summary>
     /// The method with this name whatever its switch says — only for secrets it issued before (an admin-made recovery link
     /// is redeemed even with the <c>link</c> method off, as in Kratos, where the admin endpoint checks only the flow).
     /// </summary>
-    public T? Registered<T>(string? name) where T : class, IStrategy =>
-        name is null ? null : All<T>().FirstOrDefault(s => s.Name == name);
+    public T? Registered<T>(string? name) where T : class, IStrategy => ByName<T>(name, enabledOnly: false);
 
     /// <summary>Every registered method of a flow kind, enabled or not (see <see cref="Registered{T}"/> for what for).</summary>
     public IEnumerable<T> All<T>() where T : class, IStrategy
     {
         for (var i = 0; i < _all.Length; i++)
             if (typeof(T).IsAssignableFrom(_all[i].Type)) yield return (T)Made(i);
+    }
+
+    // The method registered under this name for a flow kind, matched on its registration, so that only it is made.
+    private T? ByName<T>(string? name, bool enabledOnly) where T : class, IStrategy
+    {
+        if (name is null) return null;
+        for (var i = 0; i < _all.Length; i++)
+        {
+            if (_all[i].Name == name && typeof(T).IsAssignableFrom(_all[i].Type))
+                return !enabledOnly || _all[i].IsEnabled(options) ? (T)Made(i) : null;
+        }
+        return null;
     }
 
     // The request's instance (strategies are scoped: the same one for every ask within a request).
