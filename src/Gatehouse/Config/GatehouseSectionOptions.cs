@@ -103,7 +103,7 @@ public sealed class HashingQueueOptions
     public TimeSpan MaxWait { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// The hashing threads' scheduling priority on Linux: <c>low</c> (niceness 10, the default), <c>idle</c>
+    /// The hashing threads' scheduling priority on Linux: <c>low</c> (niceness 10 and the kernel's shortest time slice, the default), <c>idle</c>
     /// (<c>SCHED_IDLE</c>: a request thread that wakes always preempts a hash at once, but a hash gets almost no CPU while
     /// requests keep every core busy) or <c>normal</c>.
     /// </summary>

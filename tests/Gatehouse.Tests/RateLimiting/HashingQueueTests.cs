@@ -67,6 +67,28 @@ public sealed class HashingQueueTests
         Assert.Equal(0, HashingQueue.CurrentThreadPolicy());
     }
 
+    [Fact]
+    public async Task Low_priority_hashing_threads_ask_for_the_shortest_slice_so_a_woken_request_need_not_wait_out_theirs()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "Custom time slices are Linux's.");
+        var own = HashingQueue.CurrentThreadSlice();
+        Assert.SkipWhen(own is null, "This kernel does not report its threads' time slices (se.slice in /proc/thread-self/sched).");
+        Assert.SkipWhen(own == HashingQueue.LowSliceNanoseconds, "This thread already has the shortest slice, so a change could not be seen.");
+        var kernel = Environment.OSVersion.Version;
+        Assert.SkipWhen(kernel < new Version(6, 12), $"Custom slices came with Linux 6.12; this is {kernel}.");
+
+        using var low = new HashingQueue(new HashingQueueOptions { Concurrency = 1, Priority = HashingQueue.Priorities.Low });
+        var (slice, niceness, policy) = await low.RunAsync(() => (HashingQueue.CurrentThreadSlice(), HashingQueue.CurrentThreadNiceness(), HashingQueue.CurrentThreadPolicy()), CancellationToken.None);
+        Assert.Equal(HashingQueue.LowSliceNanoseconds, slice);
+        Assert.Equal(HashingQueue.HashThreadNiceness, niceness);
+        Assert.Equal(0, policy);
+
+        // normal keeps the process's slice; the caller's own thread is untouched.
+        using var normal = new HashingQueue(new HashingQueueOptions { Concurrency = 1, Priority = HashingQueue.Priorities.Normal });
+        Assert.Equal(own, await normal.RunAsync(HashingQueue.CurrentThreadSlice, CancellationToken.None));
+        Assert.Equal(own, HashingQueue.CurrentThreadSlice());
+    }
+
     /// <summary>
     /// A Linux thread inherits its creator's niceness and policy. The hashing threads queue the callers' continuations
     /// (a hash's result, a freed slot's waiter) to the thread pool; were the pool to create a worker on the queuing
