@@ -63,7 +63,7 @@ public static class RawSql
     /// <summary>
     /// A write that may wait for the unit of work open on <paramref name="db"/> (<see cref="HeldWrites"/>): held until its
     /// commit, and checked then by <paramref name="check"/> (the rows it changed → the exception to throw, or null); with no
-    /// unit of work open it runs now (kept, as <see cref="ExecuteAsync"/> with <c>kept: true</c>) and is checked at once.
+    /// unit of work open it runs now (<see cref="ExecuteThroughEfAsync"/>) and is checked at once.
     /// A statement of several writes is atomic when held (the commit's transaction); run now it is as atomic as the caller
     /// makes it.
     /// </summary>
@@ -74,8 +74,21 @@ public static class RawSql
     public static async Task WriteRawAsync(GatehouseDbContext db, string format, object?[] values, CancellationToken ct, Func<int, Exception?>? check = null)
     {
         if (TryHold(db, format, values, check)) return;
-        var rows = await ExecuteRawAsync(db, format, values, ct, kept: true);
+        var rows = await ExecuteThroughEfAsync(db, format, values, ct);
         if (check?.Invoke(rows) is { } failed) throw failed;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="format"/> with <paramref name="values"/> through EF's command (on SQLite outside a transaction
+    /// answered from a kept prepared statement by <see cref="SqlitePreparedReads"/>): the path of the writes that are not
+    /// on the code login's hot path (a flow created; outside a unit of work, a code, a mail, a session). It opens the
+    /// context's connection for the request, so a database that cannot be opened answers 503 as before, and EF's
+    /// diagnostics and interceptors see it.
+    /// </summary>
+    public static async Task<int> ExecuteThroughEfAsync(GatehouseDbContext db, string format, object?[] values, CancellationToken ct)
+    {
+        var (command, parameters) = Build(db, SqlitePreparedReads.Marker + format, values);
+        return await command.RelationalCommand.ExecuteNonQueryAsync(parameters, ct);
     }
 
     /// <summary>Holds <paramref name="sql"/> for the commit of the unit of work open on <paramref name="db"/>; false when none is open.</summary>

@@ -22,8 +22,9 @@ namespace Gatehouse.Persistence;
 /// </para>
 /// <para>
 /// Raw statements of the sign-in path (<see cref="RawSql"/> with <c>kept: true</c>: a code's guess counted, a rate-limit
-/// counter, a session inserted, a flow updated) run here directly, without EF's command around them, outside a
-/// transaction only: a write commits on the kept connection as it would have on EF's, which holds no transaction either.
+/// counter, a code claimed) run here directly, without EF's command around them, outside a transaction only: a write
+/// commits on the kept connection as it would have on EF's, which holds no transaction either. Tagged writes that EF runs
+/// (<see cref="RawSql.ExecuteThroughEfAsync"/>) are answered here from kept statements too, as the tagged reads are.
 /// The kept connections get the pragmas <see cref="SqlitePragmas"/> sets on EF's (foreign keys on, WAL syncing
 /// <c>NORMAL</c>, lock wait). An atomic statement, and the writes a unit of work held back (<see cref="HeldWrites"/>),
 /// run in one transaction on the kept connection, as the caller's own transaction would have (<see cref="For"/> says
@@ -81,6 +82,15 @@ public sealed class SqlitePreparedReads(string connectionString) : DbCommandInte
         var options = Microsoft.EntityFrameworkCore.Infrastructure.AccessorExtensions.GetService<Microsoft.EntityFrameworkCore.Infrastructure.IDbContextOptions>(db);
         return ByOptions.GetValue(options, o => new StrongBox<SqlitePreparedReads?>(
             o.FindExtension<Microsoft.EntityFrameworkCore.Infrastructure.CoreOptionsExtension>()?.Interceptors?.OfType<SqlitePreparedReads>().FirstOrDefault())).Value;
+    }
+
+    public override InterceptionResult<int> NonQueryExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<int> result) =>
+        !result.HasResult && TryExecuteNonQuery(command) is { } rows ? InterceptionResult<int>.SuppressWithResult(rows) : result;
+
+    public override ValueTask<InterceptionResult<int>> NonQueryExecutingAsync(DbCommand command, CommandEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return ValueTask.FromResult(NonQueryExecuting(command, eventData, result));
     }
 
     /// <summary>EF has closed the reader (it closes before it disposes): the connection can serve the next query.</summary>
@@ -230,6 +240,32 @@ public sealed class SqlitePreparedReads(string connectionString) : DbCommandInte
         {
             // A statement that failed (or a failed check) leaves the transaction rolled back by its disposal; the connection
             // is closed rather than reused, as after any failure here.
+            lease.Dispose();
+            lease = null;
+            throw;
+        }
+        finally
+        {
+            if (lease is not null) Return(lease);
+        }
+    }
+
+    /// <summary>A tagged write that EF runs (<see cref="RawSql.ExecuteThroughEfAsync"/>): on its kept statement, outside transactions only.</summary>
+    private int? TryExecuteNonQuery(DbCommand command)
+    {
+        if (_disposed || command.Transaction is not null || !command.CommandText.StartsWith(Marker, StringComparison.Ordinal)) return null;
+        var lease = Rent();
+        try
+        {
+            var prepared = lease.Statement(command.CommandText, ref _prepared);
+            prepared.CommandTimeout = command.CommandTimeout;
+            prepared.Parameters.Clear();
+            foreach (SqliteParameter parameter in command.Parameters) prepared.Parameters.Add(parameter);
+            Interlocked.Increment(ref _served);
+            return prepared.ExecuteNonQuery();
+        }
+        catch
+        {
             lease.Dispose();
             lease = null;
             throw;

@@ -33,7 +33,7 @@ public sealed class EfFlowStore(GatehouseDbContext db, SqlitePreparedReads? prep
         sql.Append(") VALUES (");
         for (var i = 0; i < values.Length; i++) sql.Append(i > 0 ? ", {" : "{").Append(i).Append('}');
         sql.Append(')');
-        await RawSql.ExecuteRawAsync(db, sql.ToString(), values, ct, kept: true);
+        await RawSql.ExecuteThroughEfAsync(db, sql.ToString(), values, ct);
         _stored[flow.Id] = flow.StoredCopy();
     }
 
