@@ -39,8 +39,13 @@ public sealed class Courier(GatehouseDbContext db, CourierTemplates templates, T
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(recipient);
         var type = CourierTemplateType.Parse(templateType);
-        var data = (JsonObject)model.DeepClone();
-        data.TryAdd("to", recipient);
+        // The caller's model is only read (rendered, then stored as text); copied only when "to" must be added to it.
+        var data = model;
+        if (!model.ContainsKey("to"))
+        {
+            data = (JsonObject)model.DeepClone();
+            data["to"] = recipient;
+        }
         var email = await templates.RenderEmailAsync(type, data, ct, Language);
         return await InsertAsync("email", recipient, email.Subject, email.Body, email.HtmlBody, type, data, deliver, ct);
     }
