@@ -200,20 +200,15 @@ public static class TemplateModel
 {
     public static Dictionary<string, object?> From(JsonObject model)
     {
-        var values = new Dictionary<string, object?>(model.Count * 2, StringComparer.Ordinal);
+        var values = new Dictionary<string, object?>(StringComparer.Ordinal);
         foreach (var (key, node) in model)
         {
             var value = Convert(node);
             values[key] = value;
-            values.TryAdd(KratosNames.GetOrAdd(key, MakeKratosName), value);
+            values.TryAdd(KratosName(key), value);
         }
         return values;
     }
-
-    // The model's keys are a small fixed set (the flows' own names): each translated once.
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> KratosNames = new(StringComparer.Ordinal);
-
-    private static readonly Func<string, string> MakeKratosName = KratosName;
 
     /// <summary><c>verification_url</c> → <c>VerificationURL</c>, <c>expires_in_minutes</c> → <c>ExpiresInMinutes</c>.</summary>
     public static string KratosName(string key)
@@ -231,7 +226,7 @@ public static class TemplateModel
     private static object? Convert(JsonNode? node) => node switch
     {
         null => null,
-        JsonObject o => ConvertObject(o),
+        JsonObject o => o.ToDictionary(kv => kv.Key, kv => Convert(kv.Value), StringComparer.Ordinal),
         JsonArray a => a.Select(Convert).ToList(),
         JsonValue v => v.GetValueKind() switch
         {
@@ -243,13 +238,6 @@ public static class TemplateModel
         },
         _ => null,
     };
-
-    private static Dictionary<string, object?> ConvertObject(JsonObject o)
-    {
-        var values = new Dictionary<string, object?>(o.Count, StringComparer.Ordinal);
-        foreach (var (key, node) in o) values[key] = Convert(node);
-        return values;
-    }
 
     // From the JSON text: a value built from a CLR int (not parsed) converts to neither long nor decimal by GetValue.
     private static object Number(JsonValue v)
