@@ -74,27 +74,27 @@ public sealed class CodeUiBrowserTests(CodeUiBrowserFixture fixture) : IClassFix
 
         // Sign up: the traits, then "Send sign up code", then the mailed code.
         await page.GotoAsync("/ui/registration");
-        await page.WaitForURLAsync(FlowPage("registration"));
+        await UiBrowserFixture.WaitForPageAsync(page, FlowPage("registration"));
         await page.GetByLabel("E-Mail").FillAsync(email);
         await page.GetByRole(AriaRole.Button, new() { Name = t.SignUp }).ClickAsync();
-        await page.WaitForURLAsync(FlowPage("registration"));
+        await UiBrowserFixture.WaitForPageAsync(page, FlowPage("registration"));
         await UiBrowserFixture.ReviewAsync(page, $"code-{language}-01-registration-methods");
         await page.GetByRole(AriaRole.Button, new() { Name = t.SendSignUpCode }).ClickAsync();
-        await page.WaitForURLAsync(FlowPage("registration"));
+        await UiBrowserFixture.WaitForPageAsync(page, FlowPage("registration"));
         await Assertions.Expect(page.Locator("script")).ToHaveCountAsync(0);
         await Assertions.Expect(page.GetByLabel(t.RegistrationCode, new() { Exact = false })).ToBeVisibleAsync();
         await UiBrowserFixture.ReviewAsync(page, $"code-{language}-02-registration-code");
         await page.GetByLabel(t.RegistrationCode, new() { Exact = false }).FillAsync(await CodeAsync(email, "registration_code"));
         await page.GetByRole(AriaRole.Button, new() { Name = t.Continue }).ClickAsync();
-        await page.WaitForURLAsync(fixture.Server.PublicUrl + "/ui/welcome");
+        await UiBrowserFixture.WaitForPageAsync(page, fixture.Server.PublicUrl + "/ui/welcome");
         await Assertions.Expect(page.Locator("main")).ToContainTextAsync(email);
 
         // Sign in: the identifier, "Send sign in code", the code-entry page with Resend.
         await page.GetByRole(AriaRole.Link, new() { Name = t.LogOut }).ClickAsync();
-        await page.WaitForURLAsync(FlowPage("login"));
+        await UiBrowserFixture.WaitForPageAsync(page, FlowPage("login"));
         await page.Locator("input[name=identifier]").FillAsync(email);
         await UiBrowserFixture.ClickAndWaitForNextPageAsync(page, page.GetByRole(AriaRole.Button, new() { Name = t.SendSignInCode }));
-        await page.WaitForURLAsync(FlowPage("login"));
+        await UiBrowserFixture.WaitForPageAsync(page, FlowPage("login"));
         await Assertions.Expect(page.Locator(".flow-messages")).ToContainTextAsync(t.CodeSent);
         var codeField = page.GetByLabel(t.LoginCode, new() { Exact = false });
         await Assertions.Expect(codeField).ToBeVisibleAsync();
@@ -105,13 +105,13 @@ public sealed class CodeUiBrowserTests(CodeUiBrowserFixture fixture) : IClassFix
         // A wrong code is an alert on the same page.
         await codeField.FillAsync(first == "000000" ? "111111" : "000000");
         await UiBrowserFixture.ClickAndWaitForNextPageAsync(page, page.GetByRole(AriaRole.Button, new() { Name = t.Continue }));
-        await page.WaitForURLAsync(FlowPage("login"));
+        await UiBrowserFixture.WaitForPageAsync(page, FlowPage("login"));
         await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToBeVisibleAsync();
         await UiBrowserFixture.ReviewAsync(page, $"code-{language}-04-login-code-wrong");
 
         // Resend works with the code field empty (the button skips the form's checks); a new code is mailed.
         await UiBrowserFixture.ClickAndWaitForNextPageAsync(page, page.GetByRole(AriaRole.Button, new() { Name = t.Resend }));
-        await page.WaitForURLAsync(FlowPage("login"));
+        await UiBrowserFixture.WaitForPageAsync(page, FlowPage("login"));
         await Assertions.Expect(page.Locator(".flow-messages")).ToContainTextAsync(t.CodeSent);
         var second = await CodeAsync(email, "login_code", after: first);
         Assert.Equal(2, await MailCountAsync(email, "login_code_valid"));
@@ -121,12 +121,12 @@ public sealed class CodeUiBrowserTests(CodeUiBrowserFixture fixture) : IClassFix
         {
             await page.GetByLabel(t.LoginCode, new() { Exact = false }).FillAsync(first);
             await UiBrowserFixture.ClickAndWaitForNextPageAsync(page, page.GetByRole(AriaRole.Button, new() { Name = t.Continue }));
-            await page.WaitForURLAsync(FlowPage("login"));
+            await UiBrowserFixture.WaitForPageAsync(page, FlowPage("login"));
             await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToBeVisibleAsync();
         }
         await page.GetByLabel(t.LoginCode, new() { Exact = false }).FillAsync(second);
         await page.GetByRole(AriaRole.Button, new() { Name = t.Continue }).ClickAsync();
-        await page.WaitForURLAsync(fixture.Server.PublicUrl + "/ui/welcome");
+        await UiBrowserFixture.WaitForPageAsync(page, fixture.Server.PublicUrl + "/ui/welcome");
         await Assertions.Expect(page.Locator("main")).ToContainTextAsync(email);
         await Assertions.Expect(page.Locator("main")).ToContainTextAsync("code");
     }

@@ -95,7 +95,7 @@ public sealed class DevMailboxBrowserTests(DevUiBrowserFixture fixture) : IClass
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign up" }).ClickAsync();
         await page.GetByLabel("Password").FillAsync(GoodPassword);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign up" }).ClickAsync();
-        await page.WaitForURLAsync(fixture.Server.PublicUrl + "/ui/welcome");
+        await UiBrowserFixture.WaitForPageAsync(page, fixture.Server.PublicUrl + "/ui/welcome");
 
         await page.GotoAsync("/ui/dev/mailbox");
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Dev mailbox");

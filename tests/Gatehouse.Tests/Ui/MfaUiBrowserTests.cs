@@ -67,19 +67,19 @@ public sealed partial class MfaUiBrowserTests(MfaUiBrowserFixture fixture) : ICl
 
         // Profile-first registration: the traits, then the password.
         await page.GotoAsync("/ui/registration");
-        await page.WaitForURLAsync(FlowPage("registration"));
+        await UiBrowserFixture.WaitForPageAsync(page, FlowPage("registration"));
         await page.GetByLabel("E-Mail").FillAsync(email);
         await page.GetByRole(AriaRole.Button, new() { Name = t.SignUp }).ClickAsync();
-        await page.WaitForURLAsync(FlowPage("registration"));
+        await UiBrowserFixture.WaitForPageAsync(page, FlowPage("registration"));
         await page.Locator("input[name=password]").FillAsync(GoodPassword);
         await page.GetByRole(AriaRole.Button, new() { Name = t.SignUp }).ClickAsync();
-        await page.WaitForURLAsync(fixture.Server.PublicUrl + "/ui/welcome");
+        await UiBrowserFixture.WaitForPageAsync(page, fixture.Server.PublicUrl + "/ui/welcome");
         // The session cookie is Secure (no --dev) and still kept on http://127.0.0.1.
         Assert.Contains(await context.CookiesAsync(), c => c.Name == "ory_kratos_session" && c.Secure);
 
         // The authenticator app: QR image and secret, confirmed with a code computed from the secret.
         await page.GotoAsync("/ui/settings");
-        await page.WaitForURLAsync(FlowPage("settings"));
+        await UiBrowserFixture.WaitForPageAsync(page, FlowPage("settings"));
         await Assertions.Expect(page.Locator("script")).ToHaveCountAsync(0);
         var totp = page.GetByRole(AriaRole.Region, new() { Name = t.TotpGroup });
         await Assertions.Expect(totp.GetByRole(AriaRole.Img, new() { Name = t.QrLabel })).ToBeVisibleAsync();
@@ -89,12 +89,12 @@ public sealed partial class MfaUiBrowserTests(MfaUiBrowserFixture fixture) : ICl
         await UiBrowserFixture.ReviewAsync(page, $"mfa-{language}-01-settings");
         await totp.GetByLabel(t.VerifyCode).FillAsync("000000");
         await totp.GetByRole(AriaRole.Button, new() { Name = t.Save }).ClickAsync();
-        await page.WaitForURLAsync(FlowPage("settings"));
+        await UiBrowserFixture.WaitForPageAsync(page, FlowPage("settings"));
         await Assertions.Expect(totp.GetByLabel(t.VerifyCode)).ToHaveAttributeAsync("aria-invalid", "true");
         await UiBrowserFixture.ReviewAsync(page, $"mfa-{language}-02-totp-wrong-code");
         await totp.GetByLabel(t.VerifyCode).FillAsync(TotpCode(secret));
         await totp.GetByRole(AriaRole.Button, new() { Name = t.Save }).ClickAsync();
-        await page.WaitForURLAsync(FlowPage("settings"));
+        await UiBrowserFixture.WaitForPageAsync(page, FlowPage("settings"));
         await Assertions.Expect(page.Locator(".flow-messages [role=status]")).ToHaveTextAsync(t.Saved);
         await Assertions.Expect(totp.GetByRole(AriaRole.Button, new() { Name = t.Unlink })).ToBeVisibleAsync();
         await Assertions.Expect(totp.GetByRole(AriaRole.Img)).ToHaveCountAsync(0);
@@ -102,7 +102,7 @@ public sealed partial class MfaUiBrowserTests(MfaUiBrowserFixture fixture) : ICl
         // Recovery codes: the button alone (no method field) generates them; they are listed on the page it leads to.
         var lookup = page.GetByRole(AriaRole.Region, new() { Name = t.LookupGroup });
         await lookup.GetByRole(AriaRole.Button, new() { Name = t.Generate }).ClickAsync();
-        await page.WaitForURLAsync(FlowPage("settings"));
+        await UiBrowserFixture.WaitForPageAsync(page, FlowPage("settings"));
         var codes = await lookup.Locator("ul.node-text-secrets code").AllInnerTextsAsync();
         Assert.Equal(12, codes.Distinct().Count());
         Assert.All(codes, c => Assert.Matches("^[a-z0-9]{8}$", c));
@@ -111,7 +111,7 @@ public sealed partial class MfaUiBrowserTests(MfaUiBrowserFixture fixture) : ICl
         await page.ReloadAsync();
         Assert.Equal(codes, await lookup.Locator("ul.node-text-secrets code").AllInnerTextsAsync());
         await lookup.GetByRole(AriaRole.Button, new() { Name = t.Confirm }).ClickAsync();
-        await page.WaitForURLAsync(FlowPage("settings"));
+        await UiBrowserFixture.WaitForPageAsync(page, FlowPage("settings"));
         await Assertions.Expect(page.Locator(".flow-messages [role=status]")).ToHaveTextAsync(t.Saved);
         await Assertions.Expect(lookup.GetByRole(AriaRole.Button, new() { Name = t.Reveal })).ToBeVisibleAsync();
         await Assertions.Expect(lookup.Locator("ul.node-text-secrets")).ToHaveCountAsync(0);
@@ -125,28 +125,28 @@ public sealed partial class MfaUiBrowserTests(MfaUiBrowserFixture fixture) : ICl
         await UiBrowserFixture.ReviewAsync(page, $"mfa-{language}-04-second-factor");
         await page.GetByLabel(t.LookupLabel, new() { Exact = false }).FillAsync("notacode");
         await UiBrowserFixture.ClickAndWaitForNextPageAsync(page, page.GetByRole(AriaRole.Button, new() { Name = t.UseLookup }));
-        await page.WaitForURLAsync(FlowPage("login"));
+        await UiBrowserFixture.WaitForPageAsync(page, FlowPage("login"));
         await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToBeVisibleAsync();
         await UiBrowserFixture.ReviewAsync(page, $"mfa-{language}-05-second-factor-error");
         await page.GetByLabel(t.LookupLabel, new() { Exact = false }).FillAsync(codes[0]);
         await page.GetByRole(AriaRole.Button, new() { Name = t.UseLookup }).ClickAsync();
-        await page.WaitForURLAsync(fixture.Server.PublicUrl + "/ui/welcome");
+        await UiBrowserFixture.WaitForPageAsync(page, fixture.Server.PublicUrl + "/ui/welcome");
         await Assertions.Expect(page.Locator("main")).ToContainTextAsync("aal2");
         await Assertions.Expect(page.Locator("main")).ToContainTextAsync("lookup_secret");
 
         // Reveal: the used code is marked used, the others hidden; then the codes are disabled.
         await page.GotoAsync("/ui/settings");
-        await page.WaitForURLAsync(FlowPage("settings"));
+        await UiBrowserFixture.WaitForPageAsync(page, FlowPage("settings"));
         lookup = page.GetByRole(AriaRole.Region, new() { Name = t.LookupGroup });
         await lookup.GetByRole(AriaRole.Button, new() { Name = t.Reveal }).ClickAsync();
-        await page.WaitForURLAsync(FlowPage("settings"));
+        await UiBrowserFixture.WaitForPageAsync(page, FlowPage("settings"));
         await Assertions.Expect(lookup.Locator("li.secret-used")).ToHaveCountAsync(1);
         await Assertions.Expect(lookup.Locator("li.secret-used")).ToContainTextAsync(t.Used);
         await Assertions.Expect(lookup.Locator("ul.node-text-secrets li")).ToHaveCountAsync(12);
         Assert.DoesNotContain(codes[1], await page.ContentAsync(), StringComparison.Ordinal);
         await UiBrowserFixture.ReviewAsync(page, $"mfa-{language}-06-recovery-codes-revealed");
         await lookup.GetByRole(AriaRole.Button, new() { Name = t.Disable }).ClickAsync();
-        await page.WaitForURLAsync(FlowPage("settings"));
+        await UiBrowserFixture.WaitForPageAsync(page, FlowPage("settings"));
         await Assertions.Expect(page.Locator(".flow-messages [role=status]")).ToHaveTextAsync(t.Saved);
         await Assertions.Expect(lookup.GetByRole(AriaRole.Button, new() { Name = t.Generate })).ToBeVisibleAsync();
 
@@ -156,15 +156,15 @@ public sealed partial class MfaUiBrowserTests(MfaUiBrowserFixture fixture) : ICl
         await Assertions.Expect(page.GetByLabel(t.LookupLabel, new() { Exact = false })).ToHaveCountAsync(0);
         await page.GetByLabel(t.TotpLabel, new() { Exact = false }).FillAsync(TotpCode(secret));
         await page.GetByRole(AriaRole.Button, new() { Name = t.UseTotp }).ClickAsync();
-        await page.WaitForURLAsync(fixture.Server.PublicUrl + "/ui/welcome");
+        await UiBrowserFixture.WaitForPageAsync(page, fixture.Server.PublicUrl + "/ui/welcome");
         await Assertions.Expect(page.Locator("main")).ToContainTextAsync("aal2");
 
         // Unlink: the button alone (no method field) removes the app; the enrolment form is back.
         await page.GotoAsync("/ui/settings");
-        await page.WaitForURLAsync(FlowPage("settings"));
+        await UiBrowserFixture.WaitForPageAsync(page, FlowPage("settings"));
         totp = page.GetByRole(AriaRole.Region, new() { Name = t.TotpGroup });
         await totp.GetByRole(AriaRole.Button, new() { Name = t.Unlink }).ClickAsync();
-        await page.WaitForURLAsync(FlowPage("settings"));
+        await UiBrowserFixture.WaitForPageAsync(page, FlowPage("settings"));
         await Assertions.Expect(page.Locator(".flow-messages [role=status]")).ToHaveTextAsync(t.Saved);
         await Assertions.Expect(totp.GetByRole(AriaRole.Img, new() { Name = t.QrLabel })).ToBeVisibleAsync();
         await UiBrowserFixture.ReviewAsync(page, $"mfa-{language}-07-settings-after-unlink");
@@ -175,12 +175,12 @@ public sealed partial class MfaUiBrowserTests(MfaUiBrowserFixture fixture) : ICl
     {
         await page.GotoAsync("/ui/welcome");
         await page.GetByRole(AriaRole.Link, new() { Name = t.LogOut }).ClickAsync();
-        await page.WaitForURLAsync(FlowPage("login"));
+        await UiBrowserFixture.WaitForPageAsync(page, FlowPage("login"));
         await page.Locator("input[name=identifier]").FillAsync(email);
         await page.Locator("input[name=password]").FillAsync(GoodPassword);
         await UiBrowserFixture.ClickAndWaitForNextPageAsync(page, page.GetByRole(AriaRole.Button, new() { Name = t.SignIn }));
         // The first factor leads on to the second-factor page.
-        await page.WaitForURLAsync(FlowPage("login"));
+        await UiBrowserFixture.WaitForPageAsync(page, FlowPage("login"));
     }
 
     private string TotpCode(string secret) => new Totp(Base32Encoding.ToBytes(secret)).ComputeTotp(fixture.Clock.GetUtcNow().UtcDateTime);

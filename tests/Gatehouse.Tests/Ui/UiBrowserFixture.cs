@@ -79,6 +79,26 @@ public class UiBrowserFixture : IAsyncLifetime
     /// until it timed out. The old document is marked before the click; the wait ends once a document without the mark
     /// has loaded (Playwright re-runs the check in each new document).
     /// </summary>
+    /// <summary>
+    /// Waits until the page's address is <paramref name="url"/> and its document has loaded. Instead of Playwright's
+    /// <c>WaitForURLAsync</c>: when the address already matches, that waits for the frame's "load" event, and the .NET client
+    /// checks the events seen so far and subscribes to the next ones without a lock between the two. A navigation's "load"
+    /// that arrives in between is missed, and the wait ends only at its timeout (it sees "NetworkIdle" fire, never "load"),
+    /// which busy test machines hit now and then after a click that loads the next step of a flow at a matching address.
+    /// Here the check runs in the page (re-run by Playwright in each new document), so nothing can slip between two looks.
+    /// </summary>
+    public static Task WaitForPageAsync(IPage page, string url) => WaitForPageAsync(page, url, exact: true);
+
+    /// <inheritdoc cref="WaitForPageAsync(IPage, string)"/>
+    public static Task WaitForPageAsync(IPage page, System.Text.RegularExpressions.Regex url) =>
+        // The tests' patterns (escaped literals, classes, counts, anchors) mean the same in JavaScript.
+        WaitForPageAsync(page, url.ToString(), exact: false);
+
+    private static Task WaitForPageAsync(IPage page, string url, bool exact) =>
+        page.WaitForFunctionAsync(
+            "([url, exact]) => (exact ? location.href === url : new RegExp(url).test(location.href)) && document.readyState === 'complete'",
+            new object[] { url, exact });
+
     public static async Task ClickAndWaitForNextPageAsync(IPage page, ILocator control)
     {
         await page.EvaluateAsync("() => { window.__gatehouseLeftPage = true; }");

@@ -25,24 +25,24 @@ public sealed partial class UiBrowserTests(UiBrowserFixture fixture) : IClassFix
         var email = HttpAssertions.UniqueEmail("ui");
 
         await page.GotoAsync("/ui/registration");
-        await page.WaitForURLAsync(FlowPage("registration"));
+        await UiBrowserFixture.WaitForPageAsync(page, FlowPage("registration"));
         await UiBrowserFixture.ReviewAsync(page, "01-registration");
         await page.GetByLabel("E-Mail").FillAsync(email);
         await page.GetByLabel("First name").FillAsync("Ada");
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign up" }).ClickAsync();
-        await page.WaitForURLAsync(FlowPage("registration"));
+        await UiBrowserFixture.WaitForPageAsync(page, FlowPage("registration"));
         await UiBrowserFixture.ReviewAsync(page, "02-registration-password");
         await page.GetByLabel("Password").FillAsync(GoodPassword);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign up" }).ClickAsync();
 
-        await page.WaitForURLAsync(fixture.Server.PublicUrl + "/ui/welcome");
+        await UiBrowserFixture.WaitForPageAsync(page, fixture.Server.PublicUrl + "/ui/welcome");
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Welcome");
         await Assertions.Expect(page.Locator("main")).ToContainTextAsync(email);
         await Assertions.Expect(page.Locator("main")).ToContainTextAsync("password");
         await UiBrowserFixture.ReviewAsync(page, "03-welcome");
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Log out" }).ClickAsync();
-        await page.WaitForURLAsync(FlowPage("login"));
+        await UiBrowserFixture.WaitForPageAsync(page, FlowPage("login"));
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Sign in");
         await UiBrowserFixture.ReviewAsync(page, "04-login");
 
@@ -52,7 +52,7 @@ public sealed partial class UiBrowserTests(UiBrowserFixture fixture) : IClassFix
         await page.Keyboard.PressAsync("Tab");
         await page.Keyboard.TypeAsync(GoodPassword);
         await page.Keyboard.PressAsync("Enter");
-        await page.WaitForURLAsync(fixture.Server.PublicUrl + "/ui/welcome");
+        await UiBrowserFixture.WaitForPageAsync(page, fixture.Server.PublicUrl + "/ui/welcome");
         await Assertions.Expect(page.Locator("main")).ToContainTextAsync(email);
     }
 
@@ -67,7 +67,7 @@ public sealed partial class UiBrowserTests(UiBrowserFixture fixture) : IClassFix
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign up" }).ClickAsync();
         await page.GetByLabel("Password").FillAsync("short");
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign up" }).ClickAsync();
-        await page.WaitForURLAsync(FlowPage("registration"));
+        await UiBrowserFixture.WaitForPageAsync(page, FlowPage("registration"));
 
         var password = page.GetByLabel("Password");
         await Assertions.Expect(password).ToHaveAttributeAsync("aria-invalid", "true");
@@ -91,13 +91,13 @@ public sealed partial class UiBrowserTests(UiBrowserFixture fixture) : IClassFix
         var email = await RegisterAsync(page);
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Account settings" }).ClickAsync();
-        await page.WaitForURLAsync(FlowPage("settings"));
+        await UiBrowserFixture.WaitForPageAsync(page, FlowPage("settings"));
         await UiBrowserFixture.ReviewAsync(page, "06-settings");
         var profile = page.GetByRole(AriaRole.Region, new() { Name = "Profile" });
         await Assertions.Expect(profile.GetByLabel("E-Mail")).ToHaveValueAsync(email);
         await profile.GetByLabel("Last name").FillAsync("Lovelace");
         await profile.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
-        await page.WaitForURLAsync(FlowPage("settings"));
+        await UiBrowserFixture.WaitForPageAsync(page, FlowPage("settings"));
         await Assertions.Expect(page.Locator(".flow-messages [role=status]")).ToHaveTextAsync("Your changes have been saved!");
         await Assertions.Expect(page.GetByRole(AriaRole.Region, new() { Name = "Profile" }).GetByLabel("Last name")).ToHaveValueAsync("Lovelace");
         await UiBrowserFixture.ReviewAsync(page, "07-settings-saved");
@@ -105,7 +105,7 @@ public sealed partial class UiBrowserTests(UiBrowserFixture fixture) : IClassFix
         var password = page.GetByRole(AriaRole.Region, new() { Name = "Change password" });
         await password.GetByLabel("Password").FillAsync(NewPassword);
         await password.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
-        await page.WaitForURLAsync(FlowPage("settings"));
+        await UiBrowserFixture.WaitForPageAsync(page, FlowPage("settings"));
         await Assertions.Expect(page.Locator(".flow-messages [role=status]")).ToHaveTextAsync("Your changes have been saved!");
 
         await page.GotoAsync("/ui/welcome");
@@ -125,22 +125,22 @@ public sealed partial class UiBrowserTests(UiBrowserFixture fixture) : IClassFix
         await Assertions.Expect(page.Locator(".addresses")).ToContainTextAsync("not verified");
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Verify your email address" }).ClickAsync();
-        await page.WaitForURLAsync(FlowPage("verification"));
+        await UiBrowserFixture.WaitForPageAsync(page, FlowPage("verification"));
         await UiBrowserFixture.ReviewAsync(page, "08-verification");
         await page.GetByLabel("Email").FillAsync(email);
         await page.GetByRole(AriaRole.Button, new() { Name = "Submit" }).ClickAsync();
-        await page.WaitForURLAsync(FlowPage("verification"));
+        await UiBrowserFixture.WaitForPageAsync(page, FlowPage("verification"));
         await Assertions.Expect(page.Locator(".flow-messages")).ToContainTextAsync("verification code has been sent");
         await UiBrowserFixture.ReviewAsync(page, "09-verification-code");
 
         await page.GetByLabel("Verification code").FillAsync(await CodeAsync(email, "verification_code"));
         await page.GetByRole(AriaRole.Button, new() { Name = "Submit" }).ClickAsync();
-        await page.WaitForURLAsync(FlowPage("verification"));
+        await UiBrowserFixture.WaitForPageAsync(page, FlowPage("verification"));
         await Assertions.Expect(page.Locator(".flow-messages [role=status]")).ToHaveTextAsync("You successfully verified your email address.");
         await UiBrowserFixture.ReviewAsync(page, "10-verification-done");
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Back to your account" }).ClickAsync();
-        await page.WaitForURLAsync(fixture.Server.PublicUrl + "/ui/welcome");
+        await UiBrowserFixture.WaitForPageAsync(page, fixture.Server.PublicUrl + "/ui/welcome");
         await Assertions.Expect(page.Locator(".addresses")).ToContainTextAsync("verified");
         await Assertions.Expect(page.Locator(".addresses")).Not.ToContainTextAsync("not verified");
     }
@@ -158,16 +158,16 @@ public sealed partial class UiBrowserTests(UiBrowserFixture fixture) : IClassFix
         var page = await context.NewPageAsync();
         await page.GotoAsync("/ui/login");
         await page.GetByRole(AriaRole.Link, new() { Name = "Forgot your password?" }).ClickAsync();
-        await page.WaitForURLAsync(FlowPage("recovery"));
+        await UiBrowserFixture.WaitForPageAsync(page, FlowPage("recovery"));
         await UiBrowserFixture.ReviewAsync(page, "11-recovery");
         await page.GetByLabel("Email").FillAsync(email);
         await page.GetByRole(AriaRole.Button, new() { Name = "Submit" }).ClickAsync();
-        await page.WaitForURLAsync(FlowPage("recovery"));
+        await UiBrowserFixture.WaitForPageAsync(page, FlowPage("recovery"));
         await UiBrowserFixture.ReviewAsync(page, "12-recovery-code");
 
         await page.GetByLabel("Recovery code").FillAsync(await CodeAsync(email, "recovery_code"));
         await page.GetByRole(AriaRole.Button, new() { Name = "Continue" }).ClickAsync();
-        await page.WaitForURLAsync(FlowPage("settings"));
+        await UiBrowserFixture.WaitForPageAsync(page, FlowPage("settings"));
         await Assertions.Expect(page.Locator(".flow-messages [role=status]")).ToContainTextAsync("You successfully recovered your account.");
         await UiBrowserFixture.ReviewAsync(page, "13-settings-after-recovery");
         var password = page.GetByRole(AriaRole.Region, new() { Name = "Change password" });
@@ -188,7 +188,7 @@ public sealed partial class UiBrowserTests(UiBrowserFixture fixture) : IClassFix
         await using var context = await fixture.NewContextAsync();
         var page = await context.NewPageAsync();
         await page.GotoAsync("/ui/login");
-        await page.WaitForURLAsync(FlowPage("login"));
+        await UiBrowserFixture.WaitForPageAsync(page, FlowPage("login"));
         // The browser loses its cookies (or another site posts the form): the submit carries no CSRF cookie.
         await context.ClearCookiesAsync();
         await page.GetByLabel(IdLabel()).FillAsync("someone@example.com");
@@ -198,7 +198,7 @@ public sealed partial class UiBrowserTests(UiBrowserFixture fixture) : IClassFix
             r => r.Url.Contains("/self-service/login?flow=", StringComparison.Ordinal));
         // As in Kratos, the error is stored and the browser sent to the error UI, which reads it back by id.
         Assert.Equal(303, response.Status);
-        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/ui/error\\?id=[0-9a-f-]{36}$"));
+        await UiBrowserFixture.WaitForPageAsync(page, new System.Text.RegularExpressions.Regex("/ui/error\\?id=[0-9a-f-]{36}$"));
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Your request could not be verified");
         await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("cross-site request forgery");
         await Assertions.Expect(page.Locator("main")).ToContainTextAsync("security_csrf_violation");
@@ -206,7 +206,7 @@ public sealed partial class UiBrowserTests(UiBrowserFixture fixture) : IClassFix
         await UiBrowserFixture.ReviewAsync(page, "14-error-csrf");
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Go to sign in" }).ClickAsync();
-        await page.WaitForURLAsync(FlowPage("login"));
+        await UiBrowserFixture.WaitForPageAsync(page, FlowPage("login"));
     }
 
     [Fact]
@@ -219,7 +219,7 @@ public sealed partial class UiBrowserTests(UiBrowserFixture fixture) : IClassFix
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Etwas ist schiefgelaufen");
         await UiBrowserFixture.ReviewAsync(page, "15-error-generic-de-mobile");
         await page.GotoAsync("/ui/login");
-        await page.WaitForURLAsync(FlowPage("login"));
+        await UiBrowserFixture.WaitForPageAsync(page, FlowPage("login"));
         await Assertions.Expect(page.Locator("html")).ToHaveAttributeAsync("lang", "de");
         await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Mit Passwort anmelden" })).ToBeVisibleAsync();
         await UiBrowserFixture.ReviewAsync(page, "16-login-de-mobile");
@@ -233,17 +233,17 @@ public sealed partial class UiBrowserTests(UiBrowserFixture fixture) : IClassFix
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign up" }).ClickAsync();
         await page.GetByLabel("Password").FillAsync(GoodPassword);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign up" }).ClickAsync();
-        await page.WaitForURLAsync(fixture.Server.PublicUrl + "/ui/welcome");
+        await UiBrowserFixture.WaitForPageAsync(page, fixture.Server.PublicUrl + "/ui/welcome");
         return email;
     }
 
     private async Task LoginAsync(IPage page, string email, string password)
     {
-        await page.WaitForURLAsync(FlowPage("login"));
+        await UiBrowserFixture.WaitForPageAsync(page, FlowPage("login"));
         await page.GetByLabel(IdLabel()).FillAsync(email);
         await page.GetByLabel("Password").FillAsync(password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in with password" }).ClickAsync();
-        await page.WaitForURLAsync(fixture.Server.PublicUrl + "/ui/welcome");
+        await UiBrowserFixture.WaitForPageAsync(page, fixture.Server.PublicUrl + "/ui/welcome");
     }
 
     /// <summary>The code of the newest mail to an address, from the outbox's template data.</summary>
