@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.AspNetCore.Hosting;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using Gatehouse.ApiKeys;
@@ -77,7 +78,11 @@ public sealed class TestServer : IAsyncDisposable
 
         using var http = new HttpClient();
         var schemas = await IdentitySchemaRegistry.LoadAsync(options.Identity, http, AppContext.BaseDirectory, CancellationToken.None);
-        var app = GatehouseApp.Build(options, schemas, configureServices);
+        var app = GatehouseApp.Build(options, schemas, services =>
+        {
+            services.AddSingleton<IStartupFilter, SlowRequestLog>();
+            configureServices?.Invoke(services);
+        });
         await app.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync();
         try
         {
