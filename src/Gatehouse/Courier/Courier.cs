@@ -39,8 +39,13 @@ public sealed class Courier(GatehouseDbContext db, CourierTemplates templates, T
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(recipient);
         var type = CourierTemplateType.Parse(templateType);
-        var data = (JsonObject)model.DeepClone();
-        data.TryAdd("to", recipient);
+        // The caller's model is only read (rendered, then stored as text); copied only when "to" must be added to it.
+        var data = model;
+        if (!model.ContainsKey("to"))
+        {
+            data = (JsonObject)model.DeepClone();
+            data["to"] = recipient;
+        }
         var email = await templates.RenderEmailAsync(type, data, ct, Language);
         return await InsertAsync("email", recipient, email.Subject, email.Body, email.HtmlBody, type, data, deliver, ct);
     }
@@ -92,15 +97,16 @@ public sealed class Courier(GatehouseDbContext db, CourierTemplates templates, T
             CreatedAt = now,
             UpdatedAt = now,
         };
-        // Kept prepared on SQLite (RawSql): every code and link mailed runs it.
-        await RawSql.ExecuteAsync(db, $"""
+        // Kept prepared on SQLite (RawSql): every code and link mailed runs it. Held for the commit of a flow submit's unit of
+        // work when one is open (the mail lands with its code and flow, or not at all).
+        await RawSql.WriteAsync(db, $"""
             INSERT INTO courier_messages ("Id", "Nid", "Status", "Type", "Channel", "Recipient", "Subject", "Body", "HtmlBody",
                 "TemplateType", "TemplateData", "SendCount", "NextAttemptAt", "CreatedAt", "UpdatedAt")
             SELECT {message.Id}, {message.Nid}, {message.Status}, {message.Type}, {message.Channel}, {message.Recipient},
                 {message.Subject}, {message.Body}, {message.HtmlBody}, {message.TemplateType}, {message.TemplateData},
                 {message.SendCount}, {message.NextAttemptAt}, {message.CreatedAt}, {message.UpdatedAt}
             WHERE {deliver}
-            """, ct, kept: true);
+            """, ct);
         return message;
     }
 }

@@ -22,6 +22,12 @@ public abstract class GatehouseDbContext(DbContextOptions options) : DbContext(o
     /// <summary>The tenant every query of this context is restricted to.</summary>
     public Guid Nid { get; init; } = Tenancy.DefaultNid;
 
+    /// <summary>
+    /// The writes held for the unit of work open on this context (<see cref="Stores.EfUnitOfWork"/>), or null. Set and
+    /// cleared by that scoped service, so it never outlives the request (pooled contexts keep no state of it).
+    /// </summary>
+    internal HeldWrites? HeldWrites { get; set; }
+
     public DbSet<Identity> Identities => Set<Identity>();
     public DbSet<IdentityCredential> Credentials => Set<IdentityCredential>();
     public DbSet<CredentialIdentifier> CredentialIdentifiers => Set<CredentialIdentifier>();

@@ -1,4 +1,7 @@
+using System.Collections.Concurrent;
 using System.Data.Common;
+using System.Globalization;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.EntityFrameworkCore.Infrastructure;
@@ -15,44 +18,135 @@ namespace Gatehouse.Persistence;
 /// verification's CPU). Interpolated values become parameters, as with <c>ExecuteSqlAsync</c>.
 /// <para>
 /// With <c>kept: true</c> the statement runs, on SQLite and outside a transaction, on a statement prepared once and kept
-/// (<see cref="SqlitePreparedReads"/>); anywhere else that only adds a comment line ahead of it.
+/// by <see cref="SqlitePreparedReads"/>, without EF's command at all (its command builder, relational command, interceptor
+/// dispatch and diagnostics cost ~5% of a code login's CPU around statements that take microseconds); each run is then
+/// reported as <see cref="DirectSql"/> reports its reads, so statement-counting tests still see it. The parameters are
+/// bound as EF binds them (GUIDs as upper-case text, the rest as Microsoft.Data.Sqlite binds the CLR value). Anywhere else
+/// <c>kept</c> changes nothing.
+/// </para>
+/// <para>
+/// <see cref="WriteAsync"/> marks a write that may wait for the end of a unit of work (<see cref="HeldWrites"/>): while
+/// one is open on the context it is held and runs, with the others held, in one transaction at its commit.
 /// </para>
 /// </summary>
 public static class RawSql
 {
     /// <summary>Runs <paramref name="sql"/> and returns the number of rows it changed.</summary>
-    public static async Task<int> ExecuteAsync(GatehouseDbContext db, FormattableString sql, CancellationToken ct, bool kept = false)
-    {
-        var (command, parameters) = Build(db, kept ? SqlitePreparedReads.Marker + sql.Format : sql.Format, sql.GetArguments());
-        return await command.RelationalCommand.ExecuteNonQueryAsync(parameters, ct);
-    }
+    public static Task<int> ExecuteAsync(GatehouseDbContext db, FormattableString sql, CancellationToken ct, bool kept = false) =>
+        ExecuteRawAsync(db, sql.Format, sql.GetArguments(), ct, kept);
 
     /// <summary>Runs <paramref name="format"/> (placeholders <c>{0}</c>, <c>{1}</c> … for <paramref name="values"/>) as <see cref="ExecuteAsync"/>.</summary>
     public static async Task<int> ExecuteRawAsync(GatehouseDbContext db, string format, object?[] values, CancellationToken ct, bool kept = false)
     {
-        var (command, parameters) = Build(db, kept ? SqlitePreparedReads.Marker + format : format, values);
+        if (kept && SqlitePreparedReads.For(db) is { } direct)
+        {
+            ct.ThrowIfCancellationRequested();
+            return direct.Execute(SqliteText(format, values.Length), SqliteParameters(values), atomic: false, DirectSql.Report);
+        }
+        var (command, parameters) = Build(db, format, values);
         return await command.RelationalCommand.ExecuteNonQueryAsync(parameters, ct);
     }
 
     /// <summary>
     /// Runs the statements of <paramref name="sql"/> in one transaction on a kept connection; only where
-    /// <see cref="SqlitePreparedReads.Handles"/> says so (elsewhere the caller opens its own transaction and uses
+    /// <see cref="SqlitePreparedReads.For"/> gives one (elsewhere the caller opens its own transaction and uses
     /// <see cref="ExecuteAsync"/>).
     /// </summary>
-    public static async Task<int> ExecuteKeptAtomicAsync(GatehouseDbContext db, FormattableString sql, CancellationToken ct)
+    public static Task<int> ExecuteKeptAtomicAsync(GatehouseDbContext db, FormattableString sql, CancellationToken ct)
     {
-        var (command, parameters) = Build(db, SqlitePreparedReads.AtomicMarker + sql.Format, sql.GetArguments());
+        ct.ThrowIfCancellationRequested();
+        var direct = SqlitePreparedReads.For(db) ?? throw new InvalidOperationException("No kept SQLite connection for this context; open a transaction and use ExecuteAsync.");
+        var values = sql.GetArguments();
+        return Task.FromResult(direct.Execute(SqliteText(sql.Format, values.Length), SqliteParameters(values), atomic: true, DirectSql.Report));
+    }
+
+    /// <summary>
+    /// A write that may wait for the unit of work open on <paramref name="db"/> (<see cref="HeldWrites"/>): held until its
+    /// commit, and checked then by <paramref name="check"/> (the rows it changed → the exception to throw, or null); with no
+    /// unit of work open it runs now (<see cref="ExecuteThroughEfAsync"/>) and is checked at once.
+    /// A statement of several writes is atomic when held (the commit's transaction); run now it is as atomic as the caller
+    /// makes it.
+    /// </summary>
+    public static Task WriteAsync(GatehouseDbContext db, FormattableString sql, CancellationToken ct, Func<int, Exception?>? check = null) =>
+        WriteRawAsync(db, sql.Format, sql.GetArguments(), ct, check);
+
+    /// <summary><see cref="WriteAsync"/> for a <paramref name="format"/> with <paramref name="values"/> (see <see cref="ExecuteRawAsync"/>).</summary>
+    public static async Task WriteRawAsync(GatehouseDbContext db, string format, object?[] values, CancellationToken ct, Func<int, Exception?>? check = null)
+    {
+        if (TryHold(db, format, values, check)) return;
+        var rows = await ExecuteThroughEfAsync(db, format, values, ct);
+        if (check?.Invoke(rows) is { } failed) throw failed;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="format"/> with <paramref name="values"/> through EF's command (on SQLite outside a transaction
+    /// answered from a kept prepared statement by <see cref="SqlitePreparedReads"/>): the path of the writes that are not
+    /// on the code login's hot path (a flow created; outside a unit of work, a code, a mail, a session). It opens the
+    /// context's connection for the request, so a database that cannot be opened answers 503 as before, and EF's
+    /// diagnostics and interceptors see it.
+    /// </summary>
+    public static async Task<int> ExecuteThroughEfAsync(GatehouseDbContext db, string format, object?[] values, CancellationToken ct)
+    {
+        var (command, parameters) = Build(db, SqlitePreparedReads.Marker + format, values);
         return await command.RelationalCommand.ExecuteNonQueryAsync(parameters, ct);
+    }
+
+    /// <summary>Holds <paramref name="sql"/> for the commit of the unit of work open on <paramref name="db"/>; false when none is open.</summary>
+    public static bool TryHold(GatehouseDbContext db, FormattableString sql) => TryHold(db, sql.Format, sql.GetArguments(), null);
+
+    private static bool TryHold(GatehouseDbContext db, string format, object?[] values, Func<int, Exception?>? check)
+    {
+        // Inside a caller's own transaction a write belongs to it, not to the unit of work.
+        if (db.HeldWrites is not { } held || db.Database.CurrentTransaction is not null) return false;
+        held.Add(format, values, check);
+        return true;
     }
 
     /// <summary>Runs <paramref name="sql"/> and reads each row it returns with <paramref name="read"/>.</summary>
     public static async Task<List<T>> QueryAsync<T>(GatehouseDbContext db, FormattableString sql, Func<DbDataReader, T> read, CancellationToken ct, bool kept = false)
     {
-        var (command, parameters) = Build(db, kept ? SqlitePreparedReads.Marker + sql.Format : sql.Format, sql.GetArguments());
+        var values = sql.GetArguments();
+        if (kept && SqlitePreparedReads.For(db) is { } direct)
+        {
+            ct.ThrowIfCancellationRequested();
+            return direct.Read(SqliteText(sql.Format, values.Length), SqliteParameters(values), reader =>
+            {
+                var list = new List<T>(1);
+                while (reader.Read()) list.Add(read(reader));
+                return list;
+            }, DirectSql.Report);
+        }
+        var (command, parameters) = Build(db, sql.Format, values);
         var rows = new List<T>(1);
         await using var reader = await command.RelationalCommand.ExecuteReaderAsync(parameters, ct);
         while (await reader.ReadAsync(ct)) rows.Add(read(reader.DbDataReader));
         return rows;
+    }
+
+    // A format's SQLite text with EF's parameter names (@p0, @p1 …), made once per format and parameter count.
+    private static readonly ConcurrentDictionary<(string Format, int Count), string> SqliteTexts = new();
+
+    internal static string SqliteText(string format, int count) =>
+        SqliteTexts.GetOrAdd((format, count), static key =>
+            string.Format(CultureInfo.InvariantCulture, key.Format, [.. Enumerable.Range(0, key.Count).Select(i => (object)("@p" + i.ToString(CultureInfo.InvariantCulture)))]));
+
+    private static readonly string[] ParameterNames = [.. Enumerable.Range(0, 64).Select(i => "@p" + i.ToString(CultureInfo.InvariantCulture))];
+
+    /// <summary>The values as EF's SQLite mappings bind them: GUIDs as upper-case text, the rest as Microsoft.Data.Sqlite binds the CLR value.</summary>
+    internal static SqliteParameter[] SqliteParameters(object?[] values)
+    {
+        var parameters = new SqliteParameter[values.Length];
+        for (var i = 0; i < values.Length; i++)
+        {
+            var name = i < ParameterNames.Length ? ParameterNames[i] : "@p" + i.ToString(CultureInfo.InvariantCulture);
+            parameters[i] = values[i] switch
+            {
+                Guid g => new SqliteParameter(name, SqliteType.Text) { Value = Stores.EfOAuth2TokenStore.SqliteGuid(g) },
+                null => new SqliteParameter(name, DBNull.Value),
+                var v => new SqliteParameter(name, v),
+            };
+        }
+        return parameters;
     }
 
     /// <summary>

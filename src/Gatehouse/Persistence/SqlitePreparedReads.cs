@@ -21,12 +21,14 @@ namespace Gatehouse.Persistence;
 /// PostgreSQL the tag is only a comment (Npgsql's auto-prepare already keeps statements there).
 /// </para>
 /// <para>
-/// Raw statements of the sign-in path that write (<see cref="RawSql"/> with <c>kept: true</c>: a code's guess counted,
-/// a rate-limit counter, a session inserted, a flow updated) are kept the same way, outside a transaction only: a write
-/// commits on the kept connection as it would have on EF's, which holds no transaction either. The kept connections
-/// get the pragmas <see cref="SqlitePragmas"/> sets on EF's (foreign keys on, WAL syncing <c>NORMAL</c>, lock wait). A
-/// command of several statements tagged <see cref="AtomicTag"/> runs them in one transaction on the kept connection,
-/// as the caller's own transaction would have (<see cref="Handles"/> says whether a context's commands are kept).
+/// Raw statements of the sign-in path (<see cref="RawSql"/> with <c>kept: true</c>: a code's guess counted, a rate-limit
+/// counter, a code claimed) run here directly, without EF's command around them, outside a transaction only: a write
+/// commits on the kept connection as it would have on EF's, which holds no transaction either. Tagged writes that EF runs
+/// (<see cref="RawSql.ExecuteThroughEfAsync"/>) are answered here from kept statements too, as the tagged reads are.
+/// The kept connections get the pragmas <see cref="SqlitePragmas"/> sets on EF's (foreign keys on, WAL syncing
+/// <c>NORMAL</c>, lock wait). An atomic statement, and the writes a unit of work held back (<see cref="HeldWrites"/>),
+/// run in one transaction on the kept connection, as the caller's own transaction would have (<see cref="For"/> says
+/// whether a context's kept statements run here).
 /// </para>
 /// </summary>
 public sealed class SqlitePreparedReads(string connectionString) : DbCommandInterceptor, IDisposable
@@ -38,12 +40,8 @@ public sealed class SqlitePreparedReads(string connectionString) : DbCommandInte
     /// </summary>
     public const string Tag = "gatehouse:prepared-read";
 
-    /// <summary>The tag of a raw command of several writes that must commit together (see <see cref="RawSql"/>).</summary>
-    public const string AtomicTag = "gatehouse:prepared-atomic";
-
     // EF writes each tag as an SQL comment line ahead of the statement.
     internal static readonly string Marker = "-- " + Tag + Environment.NewLine;
-    internal static readonly string AtomicMarker = "-- " + AtomicTag + Environment.NewLine;
 
     // Connections kept for reuse; more are opened under concurrency and closed again when they come back to a full pool.
     private static readonly int MaxIdle = Math.Max(4, Environment.ProcessorCount * 2);
@@ -71,14 +69,20 @@ public sealed class SqlitePreparedReads(string connectionString) : DbCommandInte
         return ValueTask.FromResult(ReaderExecuting(command, eventData, result));
     }
 
+    // The instance registered on a context's options (per options instance: one per provider's pool), or none.
+    private static readonly ConditionalWeakTable<Microsoft.EntityFrameworkCore.Infrastructure.IDbContextOptions, StrongBox<SqlitePreparedReads?>> ByOptions = [];
+
     /// <summary>
-    /// Whether <paramref name="db"/>'s SQLite commands tagged for keeping are answered here: only then does a command tagged
-    /// <see cref="AtomicTag"/> get its transaction from this class (callers open their own otherwise).
+    /// The instance that runs <paramref name="db"/>'s kept statements: registered on a SQLite context that has no transaction
+    /// open (inside one, statements run on the context's connection so that they see, and join, its writes); else null.
     /// </summary>
-    public static bool Handles(GatehouseDbContext db) =>
-        db is SqliteGatehouseDbContext && db.Database.CurrentTransaction is null
-        && (Microsoft.EntityFrameworkCore.Infrastructure.AccessorExtensions.GetService<Microsoft.EntityFrameworkCore.Infrastructure.IDbContextOptions>(db)
-            .FindExtension<Microsoft.EntityFrameworkCore.Infrastructure.CoreOptionsExtension>()?.Interceptors?.Any(i => i is SqlitePreparedReads) ?? false);
+    public static SqlitePreparedReads? For(GatehouseDbContext db)
+    {
+        if (db is not SqliteGatehouseDbContext || db.Database.CurrentTransaction is not null) return null;
+        var options = Microsoft.EntityFrameworkCore.Infrastructure.AccessorExtensions.GetService<Microsoft.EntityFrameworkCore.Infrastructure.IDbContextOptions>(db);
+        return ByOptions.GetValue(options, o => new StrongBox<SqlitePreparedReads?>(
+            o.FindExtension<Microsoft.EntityFrameworkCore.Infrastructure.CoreOptionsExtension>()?.Interceptors?.OfType<SqlitePreparedReads>().FirstOrDefault())).Value;
+    }
 
     public override InterceptionResult<int> NonQueryExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<int> result) =>
         !result.HasResult && TryExecuteNonQuery(command) is { } rows ? InterceptionResult<int>.SuppressWithResult(rows) : result;
@@ -151,11 +155,105 @@ public sealed class SqlitePreparedReads(string connectionString) : DbCommandInte
         }
     }
 
+    /// <summary>
+    /// A write of the caller's own without EF (<see cref="RawSql"/> with <c>kept: true</c>): <paramref name="sql"/> (one or
+    /// more statements) on a kept prepared statement with <paramref name="parameters"/>; with <paramref name="atomic"/>, its
+    /// statements in one transaction (<c>BEGIN IMMEDIATE</c>) on the kept connection. The rows changed;
+    /// <paramref name="executed"/> is told the statement ran. Outside transactions only, like the tagged reads.
+    /// </summary>
+    internal int Execute(string sql, SqliteParameter[] parameters, bool atomic, Action<DbConnection, string> executed)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var lease = Rent();
+        try
+        {
+            var prepared = lease.Statement(sql, ref _prepared);
+            prepared.Parameters.Clear();
+            prepared.Parameters.AddRange(parameters);
+            Interlocked.Increment(ref _served);
+            int rows;
+            if (!atomic) rows = prepared.ExecuteNonQuery();
+            else
+            {
+                using var transaction = lease.Connection.BeginTransaction();
+                prepared.Transaction = transaction;
+                try
+                {
+                    rows = prepared.ExecuteNonQuery();
+                    transaction.Commit();
+                }
+                finally
+                {
+                    prepared.Transaction = null;
+                }
+            }
+            executed(lease.Connection, sql);
+            return rows;
+        }
+        catch
+        {
+            lease.Dispose();
+            lease = null;
+            throw;
+        }
+        finally
+        {
+            if (lease is not null) Return(lease);
+        }
+    }
+
+    /// <summary>
+    /// Writes held back for one commit (<see cref="HeldWrites"/>): every statement on its kept prepared statement, all in one
+    /// transaction (<c>BEGIN IMMEDIATE</c>: the write lock is taken at once and held only while they run), each checked by
+    /// its own rule (a failed check rolls all of them back and is thrown), then one commit. <paramref name="executed"/> is
+    /// told of each statement that ran.
+    /// </summary>
+    internal void ExecuteBatch(IReadOnlyList<(string Sql, SqliteParameter[] Parameters, Func<int, Exception?>? Check)> statements, Action<DbConnection, string> executed)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var lease = Rent();
+        try
+        {
+            using var transaction = lease.Connection.BeginTransaction();
+            foreach (var (sql, parameters, check) in statements)
+            {
+                var prepared = lease.Statement(sql, ref _prepared);
+                prepared.Parameters.Clear();
+                prepared.Parameters.AddRange(parameters);
+                prepared.Transaction = transaction;
+                int rows;
+                try
+                {
+                    rows = prepared.ExecuteNonQuery();
+                }
+                finally
+                {
+                    prepared.Transaction = null;
+                }
+                Interlocked.Increment(ref _served);
+                executed(lease.Connection, sql);
+                if (check?.Invoke(rows) is { } failed) throw failed;
+            }
+            transaction.Commit();
+        }
+        catch
+        {
+            // A statement that failed (or a failed check) leaves the transaction rolled back by its disposal; the connection
+            // is closed rather than reused, as after any failure here.
+            lease.Dispose();
+            lease = null;
+            throw;
+        }
+        finally
+        {
+            if (lease is not null) Return(lease);
+        }
+    }
+
+    /// <summary>A tagged write that EF runs (<see cref="RawSql.ExecuteThroughEfAsync"/>): on its kept statement, outside transactions only.</summary>
     private int? TryExecuteNonQuery(DbCommand command)
     {
-        if (_disposed || command.Transaction is not null) return null;
-        var atomic = command.CommandText.StartsWith(AtomicMarker, StringComparison.Ordinal);
-        if (!atomic && !command.CommandText.StartsWith(Marker, StringComparison.Ordinal)) return null;
+        if (_disposed || command.Transaction is not null || !command.CommandText.StartsWith(Marker, StringComparison.Ordinal)) return null;
         var lease = Rent();
         try
         {
@@ -164,19 +262,7 @@ public sealed class SqlitePreparedReads(string connectionString) : DbCommandInte
             prepared.Parameters.Clear();
             foreach (SqliteParameter parameter in command.Parameters) prepared.Parameters.Add(parameter);
             Interlocked.Increment(ref _served);
-            if (!atomic) return prepared.ExecuteNonQuery();
-            using var transaction = lease.Connection.BeginTransaction();
-            prepared.Transaction = transaction;
-            try
-            {
-                var rows = prepared.ExecuteNonQuery();
-                transaction.Commit();
-                return rows;
-            }
-            finally
-            {
-                prepared.Transaction = null;
-            }
+            return prepared.ExecuteNonQuery();
         }
         catch
         {

@@ -29,7 +29,11 @@ public sealed class RateLimiter(IRateLimitCounters counters, GatehouseOptions op
     /// <summary>In <c>--dev</c> every limit is this many times higher.</summary>
     public const int DevFactor = 10;
 
-    private readonly byte[] _key = SHA256.HashData(Encoding.UTF8.GetBytes("gatehouse-rate-limits\n" + (options.Secrets.Default.FirstOrDefault() ?? options.Secrets.Cookie.FirstOrDefault() ?? "")));
+    // Derived once per options tree, not per request (the limiter is scoped: every request that counts made one).
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<GatehouseOptions, byte[]> Keys = [];
+
+    private readonly byte[] _key = Keys.GetValue(options, static o =>
+        SHA256.HashData(Encoding.UTF8.GetBytes("gatehouse-rate-limits\n" + (o.Secrets.Default.FirstOrDefault() ?? o.Secrets.Cookie.FirstOrDefault() ?? ""))));
 
     public bool Enabled => options.Gatehouse.RateLimits.Enabled;
 

@@ -96,13 +96,16 @@ public sealed class SessionManager(GatehouseDbContext db, GatehouseOptions optio
 
     /// <summary>
     /// The session and its device in one command (every sign-in writes them; EF's change tracking costs more than the
-    /// two inserts). Both or neither: PostgreSQL runs one command's statements as one implicit transaction, and SQLite
-    /// gets an explicit one unless the caller has one open. A new session is in no whoami cache, so nothing to invalidate.
+    /// two inserts). Both or neither: held in a flow submit's unit of work, they commit in its transaction; otherwise
+    /// PostgreSQL runs one command's statements as one implicit transaction, and SQLite gets an explicit one unless the
+    /// caller has one open. A new session is in no whoami cache, so nothing to invalidate.
     /// </summary>
     private async Task InsertAsync(Session session, SessionDevice device, CancellationToken ct)
     {
+        // A flow submit's unit of work: held for its commit (one transaction with the flow's update).
+        if (RawSql.TryHold(db, InsertSql(session, device))) return;
         // On SQLite outside a transaction: one command on a kept prepared statement, in a transaction of its own there.
-        if (SqlitePreparedReads.Handles(db))
+        if (SqlitePreparedReads.For(db) is not null)
         {
             await RawSql.ExecuteKeptAtomicAsync(db, InsertSql(session, device), ct);
             return;

@@ -200,15 +200,20 @@ public static class TemplateModel
 {
     public static Dictionary<string, object?> From(JsonObject model)
     {
-        var values = new Dictionary<string, object?>(StringComparer.Ordinal);
+        var values = new Dictionary<string, object?>(model.Count * 2, StringComparer.Ordinal);
         foreach (var (key, node) in model)
         {
             var value = Convert(node);
             values[key] = value;
-            values.TryAdd(KratosName(key), value);
+            values.TryAdd(KratosNames.GetOrAdd(key, MakeKratosName), value);
         }
         return values;
     }
+
+    // The model's keys are a small fixed set (the flows' own names): each translated once.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> KratosNames = new(StringComparer.Ordinal);
+
+    private static readonly Func<string, string> MakeKratosName = KratosName;
 
     /// <summary><c>verification_url</c> → <c>VerificationURL</c>, <c>expires_in_minutes</c> → <c>ExpiresInMinutes</c>.</summary>
     public static string KratosName(string key)
@@ -226,7 +231,7 @@ public static class TemplateModel
     private static object? Convert(JsonNode? node) => node switch
     {
         null => null,
-        JsonObject o => o.ToDictionary(kv => kv.Key, kv => Convert(kv.Value), StringComparer.Ordinal),
+        JsonObject o => ConvertObject(o),
         JsonArray a => a.Select(Convert).ToList(),
         JsonValue v => v.GetValueKind() switch
         {
@@ -238,6 +243,13 @@ public static class TemplateModel
         },
         _ => null,
     };
+
+    private static Dictionary<string, object?> ConvertObject(JsonObject o)
+    {
+        var values = new Dictionary<string, object?>(o.Count, StringComparer.Ordinal);
+        foreach (var (key, node) in o) values[key] = Convert(node);
+        return values;
+    }
 
     // From the JSON text: a value built from a CLR int (not parsed) converts to neither long nor decimal by GetValue.
     private static object Number(JsonValue v)

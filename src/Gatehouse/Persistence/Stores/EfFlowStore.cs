@@ -33,7 +33,7 @@ public sealed class EfFlowStore(GatehouseDbContext db, SqlitePreparedReads? prep
         sql.Append(") VALUES (");
         for (var i = 0; i < values.Length; i++) sql.Append(i > 0 ? ", {" : "{").Append(i).Append('}');
         sql.Append(')');
-        await RawSql.ExecuteRawAsync(db, sql.ToString(), values, ct, kept: true);
+        await RawSql.ExecuteThroughEfAsync(db, sql.ToString(), values, ct);
         _stored[flow.Id] = flow.StoredCopy();
     }
 
@@ -57,9 +57,11 @@ public sealed class EfFlowStore(GatehouseDbContext db, SqlitePreparedReads? prep
         values.Add(db.Nid);
         sql.Append(" AND ").Append(columns.Id).Append(" = {").Append(values.Count).Append('}');
         values.Add(flow.Id);
-        var updated = await RawSql.ExecuteRawAsync(db, sql.ToString(), [.. values], ct, kept: true);
-        // As EF's SaveChanges for a row that is gone.
-        if (updated != 1) throw new DbUpdateConcurrencyException($"The flow {flow.Id} was not updated: it no longer exists.");
+        // Held for the commit of a flow submit's unit of work when one is open (FlowService.UpdateAsync commits it right
+        // after); checked then. As EF's SaveChanges for a row that is gone: a concurrency error.
+        var id = flow.Id;
+        await RawSql.WriteRawAsync(db, sql.ToString(), [.. values], ct,
+            rows => rows == 1 ? null : new DbUpdateConcurrencyException($"The flow {id} was not updated: it no longer exists."));
         _stored[flow.Id] = flow.StoredCopy();
     }
 

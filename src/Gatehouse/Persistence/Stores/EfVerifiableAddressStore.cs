@@ -18,11 +18,12 @@ public sealed class EfVerifiableAddressStore(GatehouseDbContext db) : IVerifiabl
                 .ExecuteUpdateAsync(s => s.SetProperty(a => a.Verified, true).SetProperty(a => a.Status, VerifiableAddressStatus.Completed)
                     .SetProperty(a => a.VerifiedAt, now).SetProperty(a => a.UpdatedAt, now), ct);
         }
-        // Every code login runs it: raw, kept prepared on SQLite (RawSql); the same statement as the LINQ one above.
+        // Every code login runs it: raw, kept prepared on SQLite (RawSql); the same statement as the LINQ one above. Held for
+        // the commit of a flow submit's unit of work when one is open (with the session and the flow's update).
         var (nid, completed) = (db.Nid, VerifiableAddressStatus.Completed);
-        return RawSql.ExecuteAsync(db, $"""
+        return RawSql.WriteAsync(db, $"""
             UPDATE identity_verifiable_addresses SET "Verified" = {true}, "Status" = {completed}, "VerifiedAt" = {now}, "UpdatedAt" = {now}
             WHERE "Nid" = {nid} AND "IdentityId" = {id} AND "Via" = {via} AND "Value" = {value}
-            """, ct, kept: true);
+            """, ct);
     }
 }

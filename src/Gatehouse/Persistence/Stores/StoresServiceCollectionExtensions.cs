@@ -14,6 +14,7 @@ public static class StoresServiceCollectionExtensions
         services.TryAddScoped<IPrivilegedIdentityStore, EfPrivilegedIdentityStore>();
         services.TryAddScoped<IVerifiableAddressStore, EfVerifiableAddressStore>();
         services.TryAddScoped<IFlowStore, EfFlowStore>();
+        services.TryAddScoped<IUnitOfWork, EfUnitOfWork>();
         services.TryAddScoped<ISelfServiceErrorStore, EfSelfServiceErrorStore>();
         services.TryAddScoped<RateLimiting.IRateLimitCounters, EfRateLimitCounters>();
         services.TryAddScoped<OAuth2.Keys.IJsonWebKeyStore, EfJsonWebKeyStore>();

@@ -9,7 +9,7 @@ using Microsoft.Net.Http.Headers;
 namespace Gatehouse.SelfService.Flows;
 
 /// <summary>What every self-service flow shares: creating, loading and storing flows, their JSON, and how answers are sent.</summary>
-public sealed class FlowService(IFlowStore store, GatehouseOptions options, TimeProvider time, Csrf.CsrfTokens csrf)
+public sealed class FlowService(IFlowStore store, GatehouseOptions options, TimeProvider time, Csrf.CsrfTokens csrf, IUnitOfWork work)
 {
     public string PublicBase { get; } = ReturnUrlPolicy.PublicBaseUrl(options).TrimEnd('/');
 
@@ -75,10 +75,15 @@ public sealed class FlowService(IFlowStore store, GatehouseOptions options, Time
         return true;
     }
 
-    public Task UpdateAsync(SelfServiceFlow flow, CancellationToken ct)
+    /// <summary>
+    /// Saves the changed flow. A submit's flow update is its last write before it answers, so it also commits the writes the
+    /// request's unit of work held (<see cref="IUnitOfWork"/>), with the update, in one transaction.
+    /// </summary>
+    public async Task UpdateAsync(SelfServiceFlow flow, CancellationToken ct)
     {
         flow.UpdatedAt = Now();
-        return store.UpdateAsync(flow, ct);
+        await store.UpdateAsync(flow, ct);
+        await work.CommitAsync(ct);
     }
 
     /// <summary>The flow id from <c>?flow=</c> (submit) or <c>?id=</c> (fetch); a missing or malformed id is a 400.</summary>

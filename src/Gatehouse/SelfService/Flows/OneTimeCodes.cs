@@ -54,14 +54,15 @@ public sealed class OneTimeCodes(GatehouseDbContext db, GatehouseOptions options
             CreatedAt = now,
         };
         // One command for every code sent (not an update plus a tracked insert): the earlier codes spent, the new one stored.
-        // PostgreSQL runs the two statements as one implicit transaction; on SQLite each commits on its own, as before.
-        // Kept prepared on SQLite (RawSql).
-        await RawSql.ExecuteAsync(db, $"""
+        // Held for the commit of a flow submit's unit of work when one is open (one transaction with the code's mail and the
+        // flow's update); otherwise run now: PostgreSQL runs the two statements as one implicit transaction, on SQLite each
+        // commits on its own. Kept prepared on SQLite (RawSql).
+        await RawSql.WriteAsync(db, $"""
             UPDATE selfservice_codes SET "UsedAt" = {now}
             WHERE "Nid" = {code.Nid} AND "FlowId" = {flowId} AND "Kind" = {kind} AND "UsedAt" IS NULL;
             INSERT INTO selfservice_codes ("Id", "Nid", "FlowId", "IdentityId", "Kind", "Address", "Via", "SecretHash", "Attempts", "ExpiresAt", "UsedAt", "CreatedAt")
             VALUES ({code.Id}, {code.Nid}, {flowId}, {identityId}, {kind}, {address}, {via}, {code.SecretHash}, 0, {code.ExpiresAt}, NULL, {now});
-            """, ct, kept: true);
+            """, ct);
         return code;
     }
 
@@ -171,7 +172,7 @@ public sealed class OneTimeCodes(GatehouseDbContext db, GatehouseOptions options
             UPDATE selfservice_codes SET "UsedAt" = {now} WHERE "Nid" = {nid} AND "Id" = {id} AND "UsedAt" IS NULL;
             """;
         // Kept prepared, in a transaction of its own on the kept connection, outside the caller's transactions.
-        if (SqlitePreparedReads.Handles(db)) return await RawSql.ExecuteKeptAtomicAsync(db, sql, ct) >= 1;
+        if (SqlitePreparedReads.For(db) is not null) return await RawSql.ExecuteKeptAtomicAsync(db, sql, ct) >= 1;
         var own = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(ct) : null;
         try
         {

@@ -35,6 +35,7 @@ public sealed class LoginFlows(
     IPrivilegedIdentityStore privileged,
     IdentityManager identityManager,
     SessionTokenExchange exchange,
+    IUnitOfWork work,
     GatehouseOptions options)
 {
     public async Task InitAsync(HttpContext http, string type)
@@ -147,6 +148,9 @@ public sealed class LoginFlows(
     {
         var ct = http.RequestAborted;
         if (await RefusedBeforeFlowAsync(http, ct)) return;
+        // The submit's writes that may wait (a code and its mail, an address verified, the session, the flow) commit
+        // together with the flow's update (FlowService.UpdateAsync), or when the submit ends, before its answer is sent.
+        await using var held = work.Begin(ct);
         var flow = await flows.LoadForSubmitAsync(http, FlowKinds.Login);
         var early = http.Features.Get<EarlyBody>();
         early?.Error?.Throw();
@@ -285,6 +289,8 @@ public sealed class LoginFlows(
             if (flow.Type == FlowTypes.Browser) sessions.WriteCookie(http, issued);
         }
         hookContext.Session = issued.Session;
+        // The after-persist hooks (a web hook, revoking other sessions) see the session stored: what is held commits first.
+        if (hooks.AfterHooks(FlowKinds.Login, strategy.Name).Count > 0) await work.CommitAsync(ct);
         await hooks.RunAfterAsync(HookPhase.PostPersist, hookContext, ct);
         flow.State = FlowStates.PassedChallenge;
         flow.Ui = ui.ToJson().ToJsonString();
