@@ -162,17 +162,15 @@ public sealed class SqlitePreparedReads(string connectionString) : DbCommandInte
     /// <paramref name="executed"/> is told the statement ran. Outside transactions only, like the tagged reads.
     /// </summary>
     internal int Execute(string sql, SqliteParameter[] parameters, bool atomic, Action<DbConnection, string> executed)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        var lease = Rent();
-        try
+    {        ObjectDisposedException.ThrowIf(_disposed, this);
+        return OnLease((sql, parameters, atomic, executed), static (self, lease, s) =>
         {
-            var prepared = lease.Statement(sql, ref _prepared);
+            var prepared = lease.Statement(s.sql, ref self._prepared);
             prepared.Parameters.Clear();
-            prepared.Parameters.AddRange(parameters);
-            Interlocked.Increment(ref _served);
+            prepared.Parameters.AddRange(s.parameters);
+            Interlocked.Increment(ref self._served);
             int rows;
-            if (!atomic) rows = prepared.ExecuteNonQuery();
+            if (!s.atomic) rows = prepared.ExecuteNonQuery();
             else
             {
                 using var transaction = lease.Connection.BeginTransaction();
@@ -187,19 +185,9 @@ public sealed class SqlitePreparedReads(string connectionString) : DbCommandInte
                     prepared.Transaction = null;
                 }
             }
-            executed(lease.Connection, sql);
+            s.executed(lease.Connection, s.sql);
             return rows;
-        }
-        catch
-        {
-            lease.Dispose();
-            lease = null;
-            throw;
-        }
-        finally
-        {
-            if (lease is not null) Return(lease);
-        }
+        });
     }
 
     /// <summary>
@@ -209,15 +197,15 @@ public sealed class SqlitePreparedReads(string connectionString) : DbCommandInte
     /// told of each statement that ran.
     /// </summary>
     internal void ExecuteBatch(IReadOnlyList<(string Sql, SqliteParameter[] Parameters, Func<int, Exception?>? Check)> statements, Action<DbConnection, string> executed)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        var lease = Rent();
-        try
+    {        ObjectDisposedException.ThrowIf(_disposed, this);
+        // A statement that fails (or a failed check) leaves the transaction rolled back by its disposal; the connection is
+        // then closed rather than reused (OnLease), as after any failure here.
+        OnLease((statements, executed), static (self, lease, s) =>
         {
             using var transaction = lease.Connection.BeginTransaction();
-            foreach (var (sql, parameters, check) in statements)
+            foreach (var (sql, parameters, check) in s.statements)
             {
-                var prepared = lease.Statement(sql, ref _prepared);
+                var prepared = lease.Statement(sql, ref self._prepared);
                 prepared.Parameters.Clear();
                 prepared.Parameters.AddRange(parameters);
                 prepared.Transaction = transaction;
@@ -230,50 +218,27 @@ public sealed class SqlitePreparedReads(string connectionString) : DbCommandInte
                 {
                     prepared.Transaction = null;
                 }
-                Interlocked.Increment(ref _served);
-                executed(lease.Connection, sql);
+                Interlocked.Increment(ref self._served);
+                s.executed(lease.Connection, sql);
                 if (check?.Invoke(rows) is { } failed) throw failed;
             }
             transaction.Commit();
-        }
-        catch
-        {
-            // A statement that failed (or a failed check) leaves the transaction rolled back by its disposal; the connection
-            // is closed rather than reused, as after any failure here.
-            lease.Dispose();
-            lease = null;
-            throw;
-        }
-        finally
-        {
-            if (lease is not null) Return(lease);
-        }
+            return s.statements.Count;
+        });
     }
 
     /// <summary>A tagged write that EF runs (<see cref="RawSql.ExecuteThroughEfAsync"/>): on its kept statement, outside transactions only.</summary>
     private int? TryExecuteNonQuery(DbCommand command)
-    {
-        if (_disposed || command.Transaction is not null || !command.CommandText.StartsWith(Marker, StringComparison.Ordinal)) return null;
-        var lease = Rent();
-        try
+    {        if (_disposed || command.Transaction is not null || !command.CommandText.StartsWith(Marker, StringComparison.Ordinal)) return null;
+        return OnLease(command, static (self, lease, command) =>
         {
-            var prepared = lease.Statement(command.CommandText, ref _prepared);
+            var prepared = lease.Statement(command.CommandText, ref self._prepared);
             prepared.CommandTimeout = command.CommandTimeout;
             prepared.Parameters.Clear();
             foreach (SqliteParameter parameter in command.Parameters) prepared.Parameters.Add(parameter);
-            Interlocked.Increment(ref _served);
+            Interlocked.Increment(ref self._served);
             return prepared.ExecuteNonQuery();
-        }
-        catch
-        {
-            lease.Dispose();
-            lease = null;
-            throw;
-        }
-        finally
-        {
-            if (lease is not null) Return(lease);
-        }
+        });
     }
 
     private SqliteDataReader? TryExecute(DbCommand command)
@@ -296,6 +261,28 @@ public sealed class SqlitePreparedReads(string connectionString) : DbCommandInte
             lease.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// <paramref name="work"/> on a kept connection: given back for reuse when it succeeds, closed (with its statements)
+    /// when it fails, since a failed statement may leave it in a state no later query should inherit. The writes' shared
+    /// frame; <paramref name="state"/> instead of a closure.
+    /// </summary>
+    private T OnLease<TState, T>(TState state, Func<SqlitePreparedReads, Lease, TState, T> work)
+    {
+        var lease = Rent();
+        T result;
+        try
+        {
+            result = work(this, lease, state);
+        }
+        catch
+        {
+            lease.Dispose();
+            throw;
+        }
+        Return(lease);
+        return result;
     }
 
     private Lease Rent()
