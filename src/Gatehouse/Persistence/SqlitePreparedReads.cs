@@ -162,7 +162,8 @@ public sealed class SqlitePreparedReads(string connectionString) : DbCommandInte
     /// <paramref name="executed"/> is told the statement ran. Outside transactions only, like the tagged reads.
     /// </summary>
     internal int Execute(string sql, SqliteParameter[] parameters, bool atomic, Action<DbConnection, string> executed)
-    {        ObjectDisposedException.ThrowIf(_disposed, this);
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         return OnLease((sql, parameters, atomic, executed), static (self, lease, s) =>
         {
             var prepared = lease.Statement(s.sql, ref self._prepared);
@@ -197,7 +198,8 @@ public sealed class SqlitePreparedReads(string connectionString) : DbCommandInte
     /// told of each statement that ran.
     /// </summary>
     internal void ExecuteBatch(IReadOnlyList<(string Sql, SqliteParameter[] Parameters, Func<int, Exception?>? Check)> statements, Action<DbConnection, string> executed)
-    {        ObjectDisposedException.ThrowIf(_disposed, this);
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         // A statement that fails (or a failed check) leaves the transaction rolled back by its disposal; the connection is
         // then closed rather than reused (OnLease), as after any failure here.
         OnLease((statements, executed), static (self, lease, s) =>
@@ -229,7 +231,8 @@ public sealed class SqlitePreparedReads(string connectionString) : DbCommandInte
 
     /// <summary>A tagged write that EF runs (<see cref="RawSql.ExecuteThroughEfAsync"/>): on its kept statement, outside transactions only.</summary>
     private int? TryExecuteNonQuery(DbCommand command)
-    {        if (_disposed || command.Transaction is not null || !command.CommandText.StartsWith(Marker, StringComparison.Ordinal)) return null;
+    {
+        if (_disposed || command.Transaction is not null || !command.CommandText.StartsWith(Marker, StringComparison.Ordinal)) return null;
         return OnLease(command, static (self, lease, command) =>
         {
             var prepared = lease.Statement(command.CommandText, ref self._prepared);
