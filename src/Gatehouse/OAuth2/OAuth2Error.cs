@@ -49,6 +49,8 @@ public sealed class OAuth2Error(int statusCode, string error, string description
     public static OAuth2Error InsufficientEntropy(string hint) => new(400, "insufficient_entropy",
         "The request used a security parameter (e.g., anti-replay, anti-csrf) with insufficient entropy.", hint);
 
+    public static OAuth2Error AccessDenied(string hint) => new(403, "access_denied", "The resource owner or authorization server denied the request.", hint);
+
     public static OAuth2Error LoginRequired(string hint) => new(400, "login_required", "The Authorization Server requires End-User authentication.", hint);
 
     public static OAuth2Error ConsentRequired(string hint) => new(400, "consent_required", "The Authorization Server requires End-User consent.", hint);

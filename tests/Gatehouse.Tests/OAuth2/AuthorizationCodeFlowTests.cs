@@ -4,6 +4,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Gatehouse.OAuth2.Keys;
+using Gatehouse.OAuth2.Tokens;
+using Gatehouse.Persistence.Stores;
 using Gatehouse.Tests.Infrastructure;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
@@ -23,7 +25,7 @@ public sealed class AuthorizationCodeFlowTests
     private const string ConsentUrl = "https://login.example/consent";
     private const string RedirectUri = "https://app.example/callback";
 
-    private static Task<TestServer> StartAsync(string db, Action<Gatehouse.Config.GatehouseOptions>? configure = null, TimeProvider? clock = null) =>
+    private static Task<TestServer> StartAsync(string db, Action<Gatehouse.Config.GatehouseOptions>? configure = null, TimeProvider? clock = null, Action<IServiceCollection>? configureServices = null) =>
         TestServer.StartAsync(db, o =>
         {
             o.Urls.Login = LoginUrl;
@@ -33,6 +35,7 @@ public sealed class AuthorizationCodeFlowTests
         {
             services.AddSingleton(new KeyGeneration { RsaBits = 2048 });
             if (clock is not null) services.AddSingleton(clock);
+            configureServices?.Invoke(services);
         });
 
     private sealed class Browser(TestServer s)
@@ -125,7 +128,7 @@ public sealed class AuthorizationCodeFlowTests
         Assert.Equal(loginRequest["request_url"]!.GetValue<string>(), gone["redirect_to"]!.GetValue<string>());
         // The login verifier cannot be used twice.
         var again = await browser.GetRedirectAsync(accepted["redirect_to"]!.GetValue<string>());
-        Assert.StartsWith(RedirectUri + "?error=invalid_request", again.ToString());
+        Assert.StartsWith(RedirectUri + "?error=access_denied", again.ToString());
 
         var consentChallenge = Query(toConsent)["consent_challenge"];
         var consentRequest = (await (await s.AdminWithKey.GetAsync($"/admin/oauth2/auth/requests/consent?consent_challenge={Uri.EscapeDataString(consentChallenge)}")).Json(HttpStatusCode.OK)).AsObject();
@@ -337,6 +340,50 @@ public sealed class AuthorizationCodeFlowTests
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Unknown_and_spent_verifiers_send_access_denied_to_the_client_and_the_code_comes_with_a_303(string db)
+    {
+        await using var s = await StartAsync(db);
+        var (id, _) = await CreateClientAsync(s, $$"""{"redirect_uris":["{{RedirectUri}}"],"scope":"openid"}""");
+        var browser = new Browser(s);
+        var (_, challenge) = Pkce();
+        var authorize = AuthorizeUrl(id, challenge, scope: "openid");
+
+        // An unknown verifier on a valid request: Hydra's access_denied, at the client's redirect URI, with the state.
+        foreach (var which in new[] { "login_verifier", "consent_verifier" })
+        {
+            var res = await browser.Http.GetAsync($"{authorize}&{which}=bogus");
+            Assert.Equal(HttpStatusCode.SeeOther, res.StatusCode);
+            Assert.StartsWith(RedirectUri + "?", res.Headers.Location!.ToString());
+            var q = Query(res.Headers.Location!);
+            Assert.Equal("access_denied", q["error"]);
+            Assert.EndsWith($"The {which.Replace("_verifier", "")} verifier has already been used, has not been granted, or is invalid.", q["error_description"]);
+            Assert.Equal("state-123456", q["state"]);
+        }
+        // Without a valid request in the query there is nowhere to send it: the request's own error is answered.
+        await (await browser.Http.GetAsync("/oauth2/auth?login_verifier=bogus")).OAuth2Error(HttpStatusCode.Unauthorized, "invalid_client");
+        await (await browser.Http.GetAsync($"/oauth2/auth?client_id={id}&redirect_uri={Uri.EscapeDataString(RedirectUri + "/other")}&consent_verifier=bogus")).OAuth2Error(HttpStatusCode.BadRequest, "invalid_request");
+
+        // A verifier used before: access_denied as well.
+        var toLogin = await browser.GetRedirectAsync(authorize);
+        var accepted = await (await s.AdminWithKey.PutJson($"/admin/oauth2/auth/requests/login/accept?login_challenge={Uri.EscapeDataString(Query(toLogin)["login_challenge"])}", """{"subject":"u"}""")).Json(HttpStatusCode.OK);
+        var loginVerifierUrl = accepted["redirect_to"]!.GetValue<string>();
+        var toConsent = await browser.GetRedirectAsync(loginVerifierUrl);
+        var again = Query(await browser.GetRedirectAsync(loginVerifierUrl));
+        Assert.Equal("access_denied", again["error"]);
+        Assert.EndsWith("The login verifier has already been used.", again["error_description"]);
+
+        // The code goes to the client with a 303 (fosite's WriteAuthorizeResponse); the consent verifier then is spent too.
+        var consented = await (await s.AdminWithKey.PutJson($"/admin/oauth2/auth/requests/consent/accept?consent_challenge={Uri.EscapeDataString(Query(toConsent)["consent_challenge"])}", """{"grant_scope":["openid"]}""")).Json(HttpStatusCode.OK);
+        var consentVerifierUrl = consented["redirect_to"]!.GetValue<string>();
+        var code = await browser.Http.GetAsync(consentVerifierUrl);
+        Assert.Equal(HttpStatusCode.SeeOther, code.StatusCode);
+        Assert.True(Query(code.Headers.Location!).ContainsKey("code"));
+        var spent = Query(await browser.GetRedirectAsync(consentVerifierUrl));
+        Assert.Equal("access_denied", spent["error"]);
+        Assert.EndsWith("The consent verifier has already been used.", spent["error_description"]);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task A_remembered_consent_is_offered_as_skip_and_prompt_consent_asks_again(string db)
     {
         await using var s = await StartAsync(db);
@@ -414,5 +461,56 @@ public sealed class AuthorizationCodeFlowTests
         clock.Advance(TimeSpan.FromHours(721));
         var expired = await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "refresh_token"), ("refresh_token", t3["refresh_token"]!.GetValue<string>())))).OAuth2Error(HttpStatusCode.BadRequest, "invalid_grant");
         Assert.Contains("expired", expired["error_description"]!.GetValue<string>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_refresh_that_loses_the_race_to_a_concurrent_one_is_refused_without_revoking_the_chain(string db)
+    {
+        var race = new ConcurrentSpend();
+        await using var s = await StartAsync(db, configureServices: services => services.AddScoped<IOAuth2TokenStore>(sp =>
+            new ConcurrentSpendStore(ActivatorUtilities.CreateInstance<EfOAuth2TokenStore>(sp), race)));
+        var (id, secret) = await CreateClientAsync(s, $$"""{"redirect_uris":["{{RedirectUri}}"],"scope":"openid offline_access","grant_types":["authorization_code","refresh_token"]}""");
+        var (verifier, challenge) = Pkce();
+        var callback = await LoginAndConsentAsync(s, new Browser(s), AuthorizeUrl(id, challenge, scope: "openid offline_access"), """{"subject":"erin"}""",
+            """{"grant_scope":["openid","offline_access"]}""");
+        var first = await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "authorization_code"), ("code", Query(callback)["code"]), ("redirect_uri", RedirectUri), ("code_verifier", verifier)))).Json(HttpStatusCode.OK);
+        async Task<bool> ActiveAsync(string token) =>
+            (await (await s.AdminWithKey.PostAsync("/admin/oauth2/introspect", new FormUrlEncodedContent([new("token", token)]))).Json(HttpStatusCode.OK))["active"]!.GetValue<bool>();
+
+        // The refresh token is read as active, then spent by "the other request" just before this one spends it.
+        race.Armed = true;
+        var lost = await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "refresh_token"), ("refresh_token", first["refresh_token"]!.GetValue<string>())))).OAuth2Error(HttpStatusCode.BadRequest, "invalid_request");
+        Assert.False(race.Armed);
+        Assert.EndsWith("Failed to refresh token because of multiple concurrent requests using the same token. Please retry the request.", lost["error_description"]!.GetValue<string>());
+        // Not taken for a reuse: nothing of the grant was revoked (only the refresh token the winner spent is inactive).
+        Assert.True(await ActiveAsync(first["access_token"]!.GetValue<string>()));
+        Assert.False(await ActiveAsync(first["refresh_token"]!.GetValue<string>()));
+    }
+
+    private sealed class ConcurrentSpend
+    {
+        public volatile bool Armed;
+    }
+
+    /// <summary>When armed, spends a token just before the caller does, as a concurrent request that read it too would.</summary>
+    private sealed class ConcurrentSpendStore(IOAuth2TokenStore inner, ConcurrentSpend race) : IOAuth2TokenStore
+    {
+        public Task AddAsync(IReadOnlyList<OAuth2Token> tokens, CancellationToken ct) => inner.AddAsync(tokens, ct);
+
+        public Task<OAuth2Token?> FindAsync(byte[] signature, CancellationToken ct) => inner.FindAsync(signature, ct);
+
+        public async Task<bool> DeactivateAsync(byte[] signature, CancellationToken ct)
+        {
+            if (race.Armed)
+            {
+                race.Armed = false;
+                Assert.True(await inner.DeactivateAsync(signature, ct));
+            }
+            return await inner.DeactivateAsync(signature, ct);
+        }
+
+        public Task<int> RevokeRequestAsync(Guid requestId, string? kind, CancellationToken ct) => inner.RevokeRequestAsync(requestId, kind, ct);
+
+        public Task<int> DeleteForClientAsync(string clientId, CancellationToken ct) => inner.DeleteForClientAsync(clientId, ct);
     }
 }

@@ -319,7 +319,7 @@ public sealed class DeviceFlowTests
         using var other = new Browser(s);
         await (await other.Client.GetAsync(redirectTo)).OAuth2Error(HttpStatusCode.Forbidden, "request_forbidden");
         // The verifier was spent by that attempt (once only, as Hydra's DecodeAndInvalidate).
-        await (await b.Client.GetAsync(redirectTo)).OAuth2Error(HttpStatusCode.BadRequest, "invalid_request");
+        await (await b.Client.GetAsync(redirectTo)).OAuth2Error(HttpStatusCode.Forbidden, "access_denied");
 
         // A normal login verifier is refused at the device endpoint, and a device login verifier at /oauth2/auth.
         var challenge2 = await DeviceChallengeAsync(b);
@@ -330,7 +330,8 @@ public sealed class DeviceFlowTests
         Assert.Equal(id, loginRequest["client"]!["client_id"]!.GetValue<string>());
         var login = await (await s.AdminWithKey.PutJson($"/admin/oauth2/auth/requests/login/accept?login_challenge={Uri.EscapeDataString(Query(toLogin)["login_challenge"])}", """{"subject":"user-1"}""")).Json(HttpStatusCode.OK);
         var verifier = Query(new Uri(login["redirect_to"]!.GetValue<string>()))["login_verifier"];
-        await (await b.Client.GetAsync("/oauth2/auth?login_verifier=" + Uri.EscapeDataString(verifier))).OAuth2Error(HttpStatusCode.BadRequest, "invalid_request");
+        // At /oauth2/auth the request in the query is checked first (fosite), and this one names no client.
+        await (await b.Client.GetAsync("/oauth2/auth?login_verifier=" + Uri.EscapeDataString(verifier))).OAuth2Error(HttpStatusCode.Unauthorized, "invalid_client");
         // It still works where it belongs.
         Assert.StartsWith(ConsentUrl, (await b.GetRedirectAsync(login["redirect_to"]!.GetValue<string>())).ToString());
     }

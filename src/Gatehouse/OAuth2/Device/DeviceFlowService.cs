@@ -178,7 +178,7 @@ public sealed class DeviceFlowService(IOAuth2DeviceStore store, LoginConsentServ
     {
         var spent = verifier.Length is > 0 and < 200 ? await store.SpendVerifierAsync(Hash(verifier), ct) : null;
         if (spent is null || spent.DeviceRequestId is not { } requestId)
-            throw OAuth2Error.InvalidRequest("The device verifier has already been used, has not been granted, or is invalid.");
+            throw OAuth2Error.AccessDenied("The device verifier has already been used, has not been granted, or is invalid.");
         if (spent.ExpiresAt <= Now()) throw OAuth2Error.InvalidRequest("The device request has expired, please try again.");
         if (cookie(CsrfCookie) is not { Length: > 0 and < 200 } csrf || !CryptographicOperations.FixedTimeEquals(spent.Csrf, Hash(csrf)))
             throw new OAuth2Error(403, "request_forbidden", "The request is not allowed.",

@@ -30,12 +30,29 @@ public static class AuthorizeEndpoint
         StringValues Param(string name) => form is not null && form.TryGetValue(name, out var v) ? v : http.Request.Query[name];
 
         http.Response.Headers.CacheControl = "no-store";
+
+        // A verifier that names no request (unknown, or of another kind) cannot say where its error goes; as in Hydra, where
+        // fosite validates the authorization request in the query before the verifier is looked at, the error goes to the
+        // redirect URI of that request when it is valid, else the request's own error is answered.
+        async Task<LoginConsentService.Redirect> ToClientAsync(Func<Task<LoginConsentService.Redirect>> step)
+        {
+            try
+            {
+                return await step();
+            }
+            catch (AuthorizeError e) when (e.To is null)
+            {
+                var request = await AuthorizeRequest.ValidateAsync(Param, RequestUrl(http, form, settings), clients, settings, ct);
+                throw new AuthorizeError(e.Error, new AuthorizeError.Target(request.RedirectUri, request.State));
+            }
+        }
+
         try
         {
             LoginConsentService.Redirect next;
             string? Cookie(string name) => http.Request.Cookies[name];
-            if (Param("login_verifier") is { Count: > 0 } lv) next = await flows.HandleLoginVerifierAsync(lv.ToString(), Cookie, ct);
-            else if (Param("consent_verifier") is { Count: > 0 } cv) next = await flows.HandleConsentVerifierAsync(cv.ToString(), Cookie, ct);
+            if (Param("login_verifier") is { Count: > 0 } lv) next = await ToClientAsync(() => flows.HandleLoginVerifierAsync(lv.ToString(), Cookie, ct));
+            else if (Param("consent_verifier") is { Count: > 0 } cv) next = await ToClientAsync(() => flows.HandleConsentVerifierAsync(cv.ToString(), Cookie, ct));
             else
             {
                 var request = await AuthorizeRequest.ValidateAsync(Param, RequestUrl(http, form, settings), clients, settings, ct);
@@ -55,7 +72,8 @@ public static class AuthorizeEndpoint
                 if (cookie.Value is null) http.Response.Cookies.Delete(cookie.Name, options);
                 else http.Response.Cookies.Append(cookie.Name, cookie.Value, options);
             }
-            http.Response.Redirect(next.Location);
+            http.Response.StatusCode = next.Status;
+            http.Response.Headers.Location = next.Location;
         }
         catch (AuthorizeError e)
         {

@@ -18,8 +18,14 @@ namespace Gatehouse.OAuth2.Flows;
 /// </summary>
 public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientService clients, OAuth2TokenService tokens, OAuth2Settings settings, IdTokenHints hints, TimeProvider time, Device.IOAuth2DeviceStore devices)
 {
-    /// <summary>A redirect the browser is sent to, with the cookies to set (or clear) on the way.</summary>
-    public sealed record Redirect(string Location, params IReadOnlyList<Cookie> Cookies);
+    /// <summary>
+    /// A redirect the browser is sent to, with the cookies to set (or clear) on the way: <c>302</c> to the login and consent
+    /// apps as Hydra's strategy sends it, <c>303</c> to the client with its code as fosite's <c>WriteAuthorizeResponse</c>.
+    /// </summary>
+    public sealed record Redirect(string Location, params IReadOnlyList<Cookie> Cookies)
+    {
+        public int Status { get; init; } = StatusCodes.Status302Found;
+    }
 
     /// <summary>
     /// A cookie for the browser: a CSRF cookie binding a login or consent step to the browser that started it (Hydra's
@@ -200,7 +206,7 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
         var flow = await flows.FindByLoginVerifierAsync(Hash(verifier), ct);
         var request = flow is null ? null : AuthorizeRequest.Load(flow.Request);
         if (flow is null || request!.DeviceRequestId.HasValue != device)
-            throw AuthorizeError.Untrusted(OAuth2Error.InvalidRequest("The login verifier has already been used, has not been granted, or is invalid."));
+            throw AuthorizeError.Untrusted(OAuth2Error.AccessDenied("The login verifier has already been used, has not been granted, or is invalid."));
         var to = await SpendableAsync(flow, request, "login", OAuth2FlowState.LoginUnused, OAuth2FlowState.LoginError, flow.Login, ct);
         var login = Parse(flow.Login);
         CheckCsrf(login, cookie(CsrfCookie("login", flow.ClientId)), to);
@@ -388,7 +394,7 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
         var location = WithQuery(request.RedirectUri, "code", code.Token);
         location = WithQuery(location, "scope", string.Join(' ', scope));
         location = WithQuery(location, "state", request.State);
-        return new Redirect(location);
+        return new Redirect(location) { Status = StatusCodes.Status303SeeOther };
     }
 
     /// <summary>A spent consent verifier: the flow and what the consent granted.</summary>
@@ -403,7 +409,7 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
         var flow = await flows.FindByConsentVerifierAsync(Hash(verifier), ct);
         var request = flow is null ? null : AuthorizeRequest.Load(flow.Request);
         if (flow is null || request!.DeviceRequestId.HasValue != device)
-            throw AuthorizeError.Untrusted(OAuth2Error.InvalidRequest("The consent verifier has already been used, has not been granted, or is invalid."));
+            throw AuthorizeError.Untrusted(OAuth2Error.AccessDenied("The consent verifier has already been used, has not been granted, or is invalid."));
         var to = await SpendableAsync(flow, request, "consent", OAuth2FlowState.ConsentUnused, OAuth2FlowState.ConsentError, flow.Consent, ct);
         CheckCsrf(Parse(flow.Consent), cookie(CsrfCookie("consent", flow.ClientId)), to);
         var client = await clients.FindAsync(flow.ClientId, ct) ?? throw new AuthorizeError(ClientAuthenticator.InvalidClient("The requested OAuth 2.0 Client does not exist."), to);
@@ -529,7 +535,8 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
     private static OAuth2Error Denial(JsonObject e) => new(
         (int)e["status_code"]!.GetValue<long>(), e["error"]!.GetValue<string>(), e["error_description"]!.GetValue<string>(), e["error_hint"]!.GetValue<string>());
 
-    private static OAuth2Error VerifierUsed(string which) => OAuth2Error.InvalidRequest($"The {which} verifier has already been used.");
+    /// <summary>Hydra's answer to a verifier spent before (<c>consent/strategy_default.go</c>): <c>access_denied</c>.</summary>
+    private static OAuth2Error VerifierUsed(string which) => OAuth2Error.AccessDenied($"The {which} verifier has already been used.");
 
     private static AdminAnswer Gone(AuthorizeRequest request) => new(410, new JsonObject { ["redirect_to"] = request.RequestUrl });
 

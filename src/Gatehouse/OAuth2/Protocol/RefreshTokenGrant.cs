@@ -9,7 +9,8 @@ namespace Gatehouse.OAuth2.Protocol;
 /// <c>grant_type=refresh_token</c> (RFC 6749 6) as fosite's <c>flow_refresh.go</c> with Hydra's defaults: every use
 /// rotates — the refresh token is spent atomically, the access tokens issued before are revoked, a new access and refresh
 /// token (and ID token) are issued in the same grant — and presenting a spent refresh token again is taken for theft:
-/// the whole chain (every token of the grant) is revoked ("Refresh token re-use was detected"). A refresh may narrow the
+/// the whole chain (every token of the grant) is revoked ("Refresh token re-use was detected"); a request that loses the
+/// race to spend it against a concurrent one is <c>invalid_request</c> and revokes nothing. A refresh may narrow the
 /// scope to part of what was granted.
 /// </summary>
 public sealed class RefreshTokenGrant(OAuth2TokenService tokens, LoginConsentService flows, FlowTokenIssuer issuer)
@@ -39,12 +40,11 @@ public sealed class RefreshTokenGrant(OAuth2TokenService tokens, LoginConsentSer
         }
         var flow = await flows.FindFlowAsync(row.RequestId, ct) ?? throw OAuth2Error.InvalidGrant("The refresh token is malformed or not valid.");
 
+        // Another request that read the token at the same time spent it first: as fosite
+        // (handleRefreshTokenEndpointStorageError), that is a concurrent use, answered without revoking the chain, so the
+        // winner's new tokens stay valid. A request that reads the token after it was spent is the reuse above.
         if (!await tokens.SpendAsync(row, ct))
-        {
-            // Another request spent it first: a reuse as well.
-            await tokens.RevokeRequestAsync(row.RequestId, ct);
-            throw OAuth2Error.InvalidGrant("Refresh token re-use was detected. All related tokens have been revoked.");
-        }
+            throw OAuth2Error.InvalidRequest("Failed to refresh token because of multiple concurrent requests using the same token. Please retry the request.");
         await tokens.RevokeRequestAsync(row.RequestId, OAuth2TokenKinds.AccessToken, ct);
         // A narrowed refresh keeps the offline scopes, so the new refresh token can be used again (fosite keeps them too).
         var scope = requested.Length == 0 ? granted : [.. requested.Union(granted.Where(s => s is "offline" or "offline_access"))];
