@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Gatehouse.Tests.Infrastructure;
 using Microsoft.Extensions.Time.Testing;
@@ -145,6 +146,26 @@ public sealed class NativeFlowTests(FlowServerFixture fixture) : IClassFixture<F
         Assert.True(flow["refresh"]!.GetValue<bool>());
         Assert.Contains(1010003L, MessageIds(flow));
         Assert.Equal("hidden", Node(flow, "identifier")!["attributes"]!["type"]!.GetValue<string>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_refresh_login_answers_the_same_session_with_its_token(string db)
+    {
+        var s = await fixture.Get(db);
+        var (email, token, registered) = await RegisterApi(s);
+        using var init = new HttpRequestMessage(HttpMethod.Get, "/self-service/login/api?refresh=true");
+        init.Headers.Add("X-Session-Token", token);
+        var flow = await (await s.Public.SendAsync(init)).Json(HttpStatusCode.OK);
+        using var submit = new HttpRequestMessage(HttpMethod.Post, $"/self-service/login?flow={flow["id"]}")
+        {
+            Content = JsonContent.Create(new JsonObject { ["method"] = "password", ["identifier"] = email, ["password"] = GoodPassword }),
+        };
+        submit.Headers.Add("X-Session-Token", token);
+        var done = await (await s.Public.SendAsync(submit)).Json(HttpStatusCode.OK);
+        // Kratos's APIFlowResponse: the refreshed session, with the token it already had (an app stores session_token).
+        Assert.Equal(registered["session"]!["id"]!.GetValue<string>(), done["session"]!["id"]!.GetValue<string>());
+        Assert.Equal(token, done["session_token"]!.GetValue<string>());
+        Assert.Equal(2, done["session"]!["authentication_methods"]!.AsArray().Count);
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]

@@ -254,13 +254,18 @@ public sealed class TotpAndAalTests(TotpServerFixture fixture) : IClassFixture<T
         var done = await (await Send(s, HttpMethod.Post, submit, token, new JsonObject { ["method"] = "totp", ["totp_code"] = Code(secret) })).Json(HttpStatusCode.OK);
         Assert.Equal(sessionId, done["session"]!["id"]!.GetValue<string>());
         Assert.Equal("aal2", done["session"]!["authenticator_assurance_level"]!.GetValue<string>());
+        // As any API login, the answer carries the session's token: the same one (Kratos's APIFlowResponse).
+        Assert.Equal(token, done["session_token"]!.GetValue<string>());
+        Assert.NotNull(done["continue_with"]);
         var whoami = await (await Send(s, HttpMethod.Get, "/sessions/whoami", token)).Json(HttpStatusCode.OK);
         Assert.Equal(sessionId, whoami["id"]!.GetValue<string>());
         Assert.Equal("aal2", whoami["authenticator_assurance_level"]!.GetValue<string>());
         Assert.Equal(["password:aal1", "totp:aal2"], whoami["authentication_methods"]!.AsArray().Select(m => $"{m!["method"]}:{m["aal"]}"));
 
         // Already aal2: another aal2 flow is refused as Kratos refuses it.
-        Assert.Equal("session_already_available", (await (await Send(s, HttpMethod.Get, "/self-service/login/api?aal=aal2", token)).Error(HttpStatusCode.BadRequest))["id"]!.GetValue<string>());
+        var already = await (await Send(s, HttpMethod.Get, "/self-service/login/api?aal=aal2", token)).Error(HttpStatusCode.BadRequest);
+        Assert.Equal("session_already_available", already["id"]!.GetValue<string>());
+        Assert.Equal("you are already logged in", already["message"]!.GetValue<string>());
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
@@ -300,6 +305,7 @@ public sealed class TotpAndAalTests(TotpServerFixture fixture) : IClassFixture<T
         var s = await fixture.Get(db);
         var noSession = await (await s.Public.GetAsync("/self-service/login/api?aal=aal2")).Error(HttpStatusCode.Unauthorized);
         Assert.Equal("session_aal1_required", noSession["id"]!.GetValue<string>());
+        Assert.Equal("aal2 and aal3 can only be requested if a session exists already", noSession["message"]!.GetValue<string>());
         using (var browser = new Browser(s.PublicUrl, acceptJson: true))
             Assert.Equal("session_aal1_required", (await (await browser.Client.GetAsync("/self-service/login/browser?aal=aal2")).Error(HttpStatusCode.Unauthorized))["id"]!.GetValue<string>());
         Assert.Contains("Unable to parse AuthenticationMethod Assurance Level (AAL)",

@@ -87,11 +87,15 @@ public sealed class FlowResponder(FlowService flows, SessionJson sessionJson)
     /// the browser next — 422 <c>browser_location_change_required</c> with <c>redirect_browser_to</c> beside the error.
     /// </summary>
     public static GatehouseError BrowserLocationChangeRequired(string url) =>
-        new(422, $"In order to complete this flow please redirect the browser to: {url}", "browser_location_change_required")
+        new(422, $"In order to complete this flow please redirect the browser to: {url}", "browser_location_change_required", "browser location change required")
         {
             Siblings = new JsonObject { ["redirect_browser_to"] = url },
         };
 
     public static GatehouseError SessionAlreadyAvailable() =>
-        new(400, "A valid session was detected and thus login is not possible. Did you forget to set `?refresh=true`?", "session_already_available");
+        new(400, "A valid session was detected and thus login is not possible. Did you forget to set `?refresh=true`?", "session_already_available", "you are already logged in");
+
+    /// <summary>Kratos's <c>ErrSessionRequiredForHigherAAL</c>: aal2 was asked for without a session.</summary>
+    public static GatehouseError SessionRequiredForHigherAal() =>
+        new(401, "You can not requested a higher AAL (AAL2/AAL3) without an active session.", "session_aal1_required", "aal2 and aal3 can only be requested if a session exists already");
 }

@@ -26,7 +26,6 @@ public sealed class LoginFlows(
     StrategyRegistry strategies,
     ReturnUrlPolicy returnUrls,
     IdentityJson identityJson,
-    SessionJson sessionJson,
     HookRunner hooks,
     Verification.VerificationFlows verification,
     RateLimiting.LoginAttempts attempts,
@@ -56,7 +55,7 @@ public sealed class LoginFlows(
         var requestedAal = aal == AssuranceLevels.Aal2 ? AssuranceLevels.Aal2 : AssuranceLevels.Aal1;
         // aal2 upgrades a session: it needs one (Kratos's ErrSessionRequiredForHigherAAL) that is not aal2 already.
         if (requestedAal == AssuranceLevels.Aal2 && session is null)
-            throw new GatehouseError(401, "You can not requested a higher AAL (AAL2/AAL3) without an active session.", "session_aal1_required");
+            throw FlowResponder.SessionRequiredForHigherAal();
         if (session is not null && !refresh && (requestedAal == AssuranceLevels.Aal1 || session.Aal == AssuranceLevels.Aal2))
         {
             if (loginChallenge is not null)
@@ -175,7 +174,7 @@ public sealed class LoginFlows(
 
         var current = await sessions.FromRequestAsync(http, ct);
         if (flow.RequestedAal == AssuranceLevels.Aal2 && current is null)
-            throw new GatehouseError(401, "You can not requested a higher AAL (AAL2/AAL3) without an active session.", "session_aal1_required");
+            throw FlowResponder.SessionRequiredForHigherAal();
         var ui = UiContainer.FromJson(flow.Ui);
         ui.ClearMessages();
         FlowService.TakeTransientPayload(flow, body);
@@ -281,7 +280,10 @@ public sealed class LoginFlows(
         if ((flow.Refresh || flow.RequestedAal == AssuranceLevels.Aal2) && current is not null && current.IdentityId == identity.Id)
         {
             var refreshed = await sessions.RefreshAsync(current, method1, ct);
-            issued = new IssuedSession(refreshed, "", "");
+            // Kratos answers an API client with the session's (unchanged) token and gives a browser the cookie again, for
+            // the session's new expiry (UpsertAndIssueCookie). The request presented that token (FromRequestAsync kept it).
+            issued = new IssuedSession(refreshed, http.Features.Get<CurrentSession>()!.Token, "");
+            if (flow.Type == FlowTypes.Browser) sessions.WriteCookie(http, issued);
         }
         else
         {
@@ -308,13 +310,6 @@ public sealed class LoginFlows(
         // An app that asked for a token exchange gets the session through it: the browser that finished the social sign-in
         // goes to return_to with the code (Kratos's MaybeRedirectAPICodeFlow, for the oidc method only).
         if (strategy.Name == CredentialTypes.Oidc && await exchange.TryRedirectAsync(http, flow, issued.Session, returnTo, ct)) return;
-        if (flow.Type == FlowTypes.Api && issued.Token.Length == 0)
-        {
-            // A refreshed or upgraded API session keeps its token; answer with the session only.
-            var body2 = new JsonObject { ["session"] = sessionJson.ToNode(issued.Session, includeIdentity: satisfied, IdentityView.Public) };
-            await Http.Json.HttpJson.WriteAsync(http, 200, body2);
-            return;
-        }
         if (!satisfied && flow.Type == FlowTypes.Browser)
         {
             var stepUp = assurance.StepUpUrl(flow.RequestUrl);

@@ -71,7 +71,7 @@ public sealed class RegistrationFlows(
                 FlowService.Redirect(http, returnUrls.Resolve(returnTo));
                 return;
             }
-            throw new GatehouseError(400, "A valid session was detected and thus registration is not possible.", "session_already_available");
+            throw new GatehouseError(400, "A valid session was detected and thus registration is not possible.", "session_already_available", "you are already logged in");
         }
         var token = type == FlowTypes.Browser ? csrf.Ensure(http) : "";
         var flow = flows.Create(FlowKinds.Registration, type, http, options.Selfservice.Flows.Registration.Lifespan, returnTo, token);
