@@ -28,6 +28,7 @@ public static class OAuth2ServiceCollectionExtensions
         services.TryAddSingleton<KeyGeneration>();
         services.TryAddSingleton<SigningKeyMemo>();
         services.TryAddScoped<JsonWebKeyManager>();
+        services.TryAddSingleton<FlowVerifiers>();
         services.TryAddScoped<LoginConsentService>();
         services.TryAddScoped<IdTokens>();
         services.TryAddScoped<IdTokenHints>();

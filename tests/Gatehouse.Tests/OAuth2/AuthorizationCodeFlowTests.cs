@@ -384,6 +384,35 @@ public sealed class AuthorizationCodeFlowTests
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task An_app_that_accepts_twice_can_send_the_browser_to_the_first_answer(string db)
+    {
+        await using var s = await StartAsync(db);
+        var (id, secret) = await CreateClientAsync(s, $$"""{"redirect_uris":["{{RedirectUri}}"],"scope":"openid"}""");
+        var browser = new Browser(s);
+        var (verifier, challenge) = Pkce();
+
+        // A retried accept (a timeout, a double submit): the first answer still leads on, with what the last one said.
+        var lc = Uri.EscapeDataString(Query(await browser.GetRedirectAsync(AuthorizeUrl(id, challenge, scope: "openid")))["login_challenge"]);
+        var first = (await (await s.AdminWithKey.PutJson($"/admin/oauth2/auth/requests/login/accept?login_challenge={lc}", """{"subject":"first"}""")).Json(HttpStatusCode.OK))["redirect_to"]!.GetValue<string>();
+        var second = (await (await s.AdminWithKey.PutJson($"/admin/oauth2/auth/requests/login/accept?login_challenge={lc}", """{"subject":"second"}""")).Json(HttpStatusCode.OK))["redirect_to"]!.GetValue<string>();
+        Assert.Equal(first, second);
+        var toConsent = await browser.GetRedirectAsync(first);
+        Assert.StartsWith(ConsentUrl + "?consent_challenge=", toConsent.ToString());
+        var cc = Uri.EscapeDataString(Query(toConsent)["consent_challenge"]);
+        Assert.Equal("second", (await (await s.AdminWithKey.GetAsync($"/admin/oauth2/auth/requests/consent?consent_challenge={cc}")).Json(HttpStatusCode.OK))["subject"]!.GetValue<string>());
+
+        var c1 = (await (await s.AdminWithKey.PutJson($"/admin/oauth2/auth/requests/consent/accept?consent_challenge={cc}", """{"grant_scope":["openid"]}""")).Json(HttpStatusCode.OK))["redirect_to"]!.GetValue<string>();
+        var c2 = (await (await s.AdminWithKey.PutJson($"/admin/oauth2/auth/requests/consent/accept?consent_challenge={cc}", """{"grant_scope":["openid"]}""")).Json(HttpStatusCode.OK))["redirect_to"]!.GetValue<string>();
+        Assert.Equal(c1, c2);
+        var callback = await browser.GetRedirectAsync(c1);
+        var tokens = await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "authorization_code"), ("code", Query(callback)["code"]), ("redirect_uri", RedirectUri), ("code_verifier", verifier)))).Json(HttpStatusCode.OK);
+        Assert.Equal("second", new JsonWebToken(tokens["id_token"]!.GetValue<string>()).Subject);
+        // Each verifier still works once, and an accept after it was used is 410.
+        Assert.Equal("access_denied", Query(await browser.GetRedirectAsync(c2))["error"]);
+        await (await s.AdminWithKey.PutJson($"/admin/oauth2/auth/requests/consent/accept?consent_challenge={cc}", """{"grant_scope":["openid"]}""")).Json(HttpStatusCode.Gone);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task A_remembered_consent_is_offered_as_skip_and_prompt_consent_asks_again(string db)
     {
         await using var s = await StartAsync(db);

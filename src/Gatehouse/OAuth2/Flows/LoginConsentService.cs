@@ -16,7 +16,7 @@ namespace Gatehouse.OAuth2.Flows;
 /// the authorization code is issued. Every challenge and verifier is a random string of which only the hash is stored;
 /// each step spends the previous one by a state change that only one request can make.
 /// </summary>
-public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientService clients, OAuth2TokenService tokens, OAuth2Settings settings, IdTokenHints hints, TimeProvider time, Device.IOAuth2DeviceStore devices)
+public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientService clients, OAuth2TokenService tokens, OAuth2Settings settings, IdTokenHints hints, TimeProvider time, Device.IOAuth2DeviceStore devices, FlowVerifiers verifiers)
 {
     /// <summary>
     /// A redirect the browser is sent to, with the cookies to set (or clear) on the way: <c>302</c> to the login and consent
@@ -170,11 +170,12 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
             // Skipped: the remembered login's time; else the user authenticated now (Hydra truncates to the second).
             ["authenticated_at"] = skip && login["authenticated_at"] is JsonValue at ? at.GetValue<long>() : UnixSeconds(Now()),
         };
-        var verifier = NewSecret();
+        var verifier = verifiers.For(FlowVerifiers.Login, challenge);
         flow.Subject = subject;
         flow.Login = handled.ToJsonString();
         flow.LoginVerifier = Hash(verifier);
-        // Accepting again before the verifier was used replaces the earlier answer (and its verifier), as in Hydra.
+        // Accepting again before the verifier was used replaces the earlier answer; the verifier stays the same, so the
+        // first answer's redirect_to leads to the latest one (in Hydra either works once).
         if (!await flows.UpdateAsync(flow, OAuth2FlowState.LoginUnused, ct)) return Gone(request);
         return Redirected(WithQuery(request.RequestUrl, "login_verifier", verifier));
     }
@@ -184,7 +185,7 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
         var error = ReadDenial(body, "login request denied");
         var (flow, request) = await FindLoginAsync(challenge, keep: false, ct);
         if (flow.State != OAuth2FlowState.LoginUnused) return Gone(request);
-        var verifier = NewSecret();
+        var verifier = verifiers.For(FlowVerifiers.Login, challenge);
         var login = Parse(flow.Login);
         login["error"] = error;
         flow.Login = login.ToJsonString();
@@ -354,7 +355,7 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
         consent["handled_at"] = now.ToString("O");
         consent.Remove("error");
         if (o["context"] is { } context) consent["context"] = context.DeepClone();
-        var verifier = NewSecret();
+        var verifier = verifiers.For(FlowVerifiers.Consent, challenge);
         flow.Consent = consent.ToJsonString();
         flow.ConsentVerifier = Hash(verifier);
         // remember_for 0 remembers the consent until it is revoked (Hydra); a century stands for "forever".
@@ -369,7 +370,7 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
         var error = ReadDenial(body, "consent request denied");
         var (flow, request) = await FindConsentAsync(challenge, keep: false, ct);
         if (flow.State != OAuth2FlowState.ConsentUnused) return Gone(request);
-        var verifier = NewSecret();
+        var verifier = verifiers.For(FlowVerifiers.Consent, challenge);
         var consent = Parse(flow.Consent);
         consent["error"] = error;
         consent["handled_at"] = Now().ToString("O");

@@ -29,6 +29,7 @@ public sealed partial class LogoutService(
     SessionManager kratosSessions,
     OAuth2Settings settings,
     TimeProvider time,
+    FlowVerifiers verifiers,
     ILogger<LogoutService> logger)
 {
     public const string Path = "/oauth2/sessions/logout";
@@ -169,7 +170,8 @@ public sealed partial class LogoutService(
     /// <summary>Hydra's accept: <c>{redirect_to}</c> of <c>/oauth2/sessions/logout?logout_verifier=</c>; accepting a rejected request is allowed (Hydra).</summary>
     public async Task<AdminAnswer> AcceptAsync(string challenge, CancellationToken ct)
     {
-        var verifier = NewSecret();
+        // The same verifier for every accept of this request, as Hydra returns the one it stored.
+        var verifier = verifiers.For(FlowVerifiers.Logout, challenge);
         if (!ValidChallenge(challenge) || !await flows.AcceptLogoutRequestAsync(Hash(challenge), Hash(verifier), ct)) throw OAuth2Error.NotFound();
         return new AdminAnswer(200, new JsonObject { ["redirect_to"] = LoginConsentService.WithQuery(settings.Endpoint(Path), "logout_verifier", verifier) });
     }
