@@ -50,7 +50,11 @@ public sealed class ReturnUrlPolicy(GatehouseOptions options)
         {
             // A relative return_to (e.g. "/welcome") is relative to the public base URL, as for Kratos's own pages.
             if (url.TrimStart().StartsWith("//", StringComparison.Ordinal) || url.Contains('\\', StringComparison.Ordinal)) return false;
-            uri = new Uri(_publicBase, url);
+            // A scheme without "//" ("https:app.example.com", "https:/x", "https:") is no relative path: it names a URL
+            // with no host .NET can resolve, and Kratos, which fills in the default return URL's host, allows none of
+            // these outside its own pages; refused like any other URL off the allow list, never a parse failure (500).
+            if (HasScheme(url.TrimStart()) || !Uri.TryCreate(_publicBase, uri, out var resolved)) return false;
+            uri = resolved;
         }
         if (uri.Scheme is not ("http" or "https")) return false;
         absolute = uri.AbsoluteUri;
@@ -86,6 +90,18 @@ public sealed class ReturnUrlPolicy(GatehouseOptions options)
     {
         if (prefix.Length == 0 || prefix == "/" || path == prefix) return true;
         return path.StartsWith(prefix.EndsWith('/') ? prefix : prefix + "/", StringComparison.Ordinal);
+    }
+
+    /// <summary>Whether <paramref name="url"/> starts with an RFC 3986 scheme (<c>ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":"</c>).</summary>
+    private static bool HasScheme(string url)
+    {
+        var colon = url.IndexOf(':', StringComparison.Ordinal);
+        if (colon <= 0 || !char.IsAsciiLetter(url[0])) return false;
+        foreach (var c in url.AsSpan(1, colon - 1))
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '+' or '-' or '.')) return false;
+        }
+        return true;
     }
 
     private static bool SameOrigin(Uri a, Uri b) =>

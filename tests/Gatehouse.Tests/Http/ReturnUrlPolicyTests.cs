@@ -34,6 +34,31 @@ public sealed class ReturnUrlPolicyTests
     [InlineData("http://localhost:3001/callback")]
     public void Other_urls_are_refused(string url) => Assert.False(Policy().IsAllowed(url, out _));
 
+    [Theory]
+    [InlineData("https:app.example.com")]
+    [InlineData("https:/app.example.com/")]
+    [InlineData("https:")]
+    [InlineData("http:/ui/welcome")]
+    [InlineData("HTTPS:app.example.com/dashboard")]
+    [InlineData(" https:app.example.com")]
+    [InlineData("x-app+1.0:open")]
+    public void A_scheme_without_an_authority_is_refused_not_a_parse_failure(string url)
+    {
+        Assert.False(Policy().IsAllowed(url, out _));
+        var e = Assert.Throws<GatehouseError>(() => Policy().Validate(url));
+        Assert.Equal(400, e.Code);
+        Assert.Equal("self_service_flow_return_to_forbidden", e.ErrorId);
+    }
+
+    [Fact]
+    public void A_colon_after_the_first_path_segment_is_still_a_relative_path()
+    {
+        Assert.True(Policy().IsAllowed("/ui/a:b", out var absolute));
+        Assert.Equal("http://127.0.0.1:4433/ui/a:b", absolute);
+        Assert.True(Policy().IsAllowed("ui/x?next=https:app", out absolute));
+        Assert.Equal("http://127.0.0.1:4433/ui/x?next=https:app", absolute);
+    }
+
     [Fact]
     public void Relative_urls_resolve_against_the_public_base()
     {

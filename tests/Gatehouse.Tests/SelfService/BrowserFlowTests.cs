@@ -149,6 +149,46 @@ public sealed class BrowserFlowTests(FlowServerFixture fixture) : IClassFixture<
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Return_to_with_a_scheme_but_no_authority_is_refused_on_every_flow_not_a_500(string db)
+    {
+        var s = await fixture.Get(db, "recovery-verification", o =>
+        {
+            o.Selfservice.Flows.Recovery.Enabled = true;
+            o.Selfservice.Flows.Verification.Enabled = true;
+        });
+        using var spa = new Browser(s.PublicUrl, acceptJson: true);
+        var registered = await (await spa.Client.GetAsync("/self-service/registration/api")).Json(HttpStatusCode.OK);
+        var token = (await (await spa.Client.PostJson($"/self-service/registration?flow={registered["id"]}",
+            new JsonObject { ["method"] = "password", ["password"] = GoodPassword, ["traits"] = new JsonObject { ["email"] = HttpAssertions.UniqueEmail("schemeonly") } }))
+            .Json(HttpStatusCode.OK))["session_token"]!.GetValue<string>();
+        foreach (var returnTo in new[] { "https:app.example.com", "https:/app.example.com/", "https:", "http:/welcome" })
+        {
+            var q = "?return_to=" + Uri.EscapeDataString(returnTo);
+            var urls = new List<string>();
+            foreach (var kind in new[] { "login", "registration", "recovery", "verification" })
+            {
+                urls.Add($"/self-service/{kind}/browser{q}");
+                urls.Add($"/self-service/{kind}/api{q}");
+            }
+            urls.Add($"/self-service/logout?token=any&return_to={Uri.EscapeDataString(returnTo)}");
+            foreach (var url in urls)
+            {
+                var error = await (await spa.Client.GetAsync(url)).Error(HttpStatusCode.BadRequest);
+                Assert.Equal("self_service_flow_return_to_forbidden", error["id"]!.GetValue<string>());
+            }
+            using var settings = new HttpRequestMessage(HttpMethod.Get, $"/self-service/settings/api{q}");
+            settings.Headers.Add("X-Session-Token", token);
+            var refused = await (await spa.Client.SendAsync(settings)).Error(HttpStatusCode.BadRequest);
+            Assert.Equal("self_service_flow_return_to_forbidden", refused["id"]!.GetValue<string>());
+        }
+        // A browser navigation goes to the error UI, as for any refused return_to.
+        using var browser = new Browser(s.PublicUrl);
+        var forwarded = await browser.Client.GetAsync("/self-service/login/browser?return_to=https:app.example.com");
+        Assert.Equal(HttpStatusCode.SeeOther, forwarded.StatusCode);
+        Assert.StartsWith($"{s.PublicUrl}/ui/error?id=", forwarded.Headers.Location!.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Refresh_login_reauthenticates_the_same_session(string db)
     {
         var s = await fixture.Get(db);
