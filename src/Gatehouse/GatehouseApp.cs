@@ -27,6 +27,9 @@ namespace Gatehouse;
 /// <summary>Builds the Gatehouse web application: both listeners, the features' services and their endpoints.</summary>
 public static class GatehouseApp
 {
+    /// <summary>The request line and the headers may each take this many bytes: Go's <c>http.DefaultMaxHeaderBytes</c>.</summary>
+    public const int MaxRequestHeaderBytes = 1 << 20;
+
     public static WebApplication Build(GatehouseOptions options, IdentitySchemaRegistry schemas, Action<IServiceCollection>? configureServices = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
@@ -36,6 +39,10 @@ public static class GatehouseApp
         {
             k.AddServerHeader = false;
             k.Limits.MaxRequestBodySize = HttpJson.MaxBodyBytes;
+            // Go's net/http (Kratos) takes 1 MB of request line and headers; Kestrel's 8 KB line would answer 414 to
+            // GET /admin/identities with more than ~200 of the 500 ids Kratos lets a list filter by.
+            k.Limits.MaxRequestLineSize = MaxRequestHeaderBytes;
+            k.Limits.MaxRequestHeadersTotalSize = MaxRequestHeaderBytes;
             Listen(k, options.Serve.Public.Host, options.Serve.Public.Port);
             if (options.Serve.Admin.Port != options.Serve.Public.Port) Listen(k, options.Serve.Admin.Host, options.Serve.Admin.Port);
         });
