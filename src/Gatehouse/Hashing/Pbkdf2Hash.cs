@@ -45,9 +45,9 @@ internal sealed partial class Pbkdf2Hash : StoredHash
             return null;
         }
 
-        // Kratos derives l bytes and compares them with the stored hash, so a declared length
-        // that differs from the stored one can never match.
-        if (values[1] != hash.Length)
+        // Kratos (decodePbkdf2Hash) reads l as a uint32 and then ignores it: it derives as many bytes as the stored
+        // hash has, so "l=128" over a 16-byte hash imports and matches (Kratos's own import test does this).
+        if (values[1] > uint.MaxValue)
         {
             return null;
         }

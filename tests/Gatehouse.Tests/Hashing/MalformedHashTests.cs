@@ -24,7 +24,7 @@ public sealed class MalformedHashTests
         "$argon2id$v=19$m=1024,t=2,p=2$c29tZXNhbHRzb21lc2FsdA==$dyH1D8A96Ow2828D1sDA+YL86LtyFdjEwiMJVWGS5Pg",
         "$argon2id$v=19$m=1024,t=2,p=2$c29tZXNh!HRzb21lc2FsdA$dyH1D8A96Ow2828D1sDA+YL86LtyFdjEwiMJVWGS5Pg",
         "$argon2d$v=19$m=1024,t=2,p=2$c29tZXNhbHRzb21lc2FsdA$dyH1D8A96Ow2828D1sDA+YL86LtyFdjEwiMJVWGS5Pg",
-        "$pbkdf2-sha256$i=1000,l=16$MDEyMzQ1Njc4OWFiY2RlZg$yqSq2SygY1sB4EcH9f2FG0JTMES+wqLsOT5YmiRBplI",
+        "$pbkdf2-sha256$i=1000,l=4294967296$MDEyMzQ1Njc4OWFiY2RlZg$yqSq2SygY1sB4EcH9f2FG0JTMES+wqLsOT5YmiRBplI",
         "$pbkdf2-sha256$i=0,l=32$MDEyMzQ1Njc4OWFiY2RlZg$yqSq2SygY1sB4EcH9f2FG0JTMES+wqLsOT5YmiRBplI",
         "$pbkdf2-sha256$l=32,i=1000$MDEyMzQ1Njc4OWFiY2RlZg$yqSq2SygY1sB4EcH9f2FG0JTMES+wqLsOT5YmiRBplI",
         "$pbkdf2-md5$i=1000,l=32$MDEyMzQ1Njc4OWFiY2RlZg$yqSq2SygY1sB4EcH9f2FG0JTMES+wqLsOT5YmiRBplI",

@@ -79,6 +79,17 @@ public sealed class PasswordHasherVerifyTests
     public void Verify_accepts_imported_pbkdf2_sha512_hash() =>
         AssertVerifiesOnlyRightPassword("$pbkdf2-sha512$i=1000,l=32$MDEyMzQ1Njc4OWFiY2RlZg$5bTW2oeyDJyGJPcmEr+mRDE11ghpozWrDGnSNhRXo2Y");
 
+    [Theory]
+    [InlineData("$pbkdf2-sha256$i=1000,l=16$MDEyMzQ1Njc4OWFiY2RlZg$yqSq2SygY1sB4EcH9f2FG0JTMES+wqLsOT5YmiRBplI")]
+    [InlineData("$pbkdf2-sha256$i=1000,l=0$MDEyMzQ1Njc4OWFiY2RlZg$yqSq2SygY1sB4EcH9f2FG0JTMES+wqLsOT5YmiRBplI")]
+    [InlineData("$pbkdf2-sha256$i=1000,l=4294967295$MDEyMzQ1Njc4OWFiY2RlZg$yqSq2SygY1sB4EcH9f2FG0JTMES+wqLsOT5YmiRBplI")]
+    public void Verify_ignores_a_pbkdf2_l_that_differs_from_the_stored_hash_length_like_kratos(string hash) =>
+        AssertVerifiesOnlyRightPassword(hash);
+
+    [Fact]
+    public void Verify_accepts_kratos_own_pbkdf2_import_test_hash_declaring_l_128_over_16_bytes() =>
+        AssertVerifiesOnlyRightPassword("$pbkdf2-sha256$i=1000,l=128$e8/arsEf4cvQihdNgqj0Nw$5xQQKNTyeTHx2Ld5/JDE7A", right: "123456");
+
     [Fact]
     public void Verify_hashes_the_password_as_utf8() =>
         AssertVerifiesOnlyRightPassword(

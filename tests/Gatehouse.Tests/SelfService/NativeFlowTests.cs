@@ -118,6 +118,22 @@ public sealed class NativeFlowTests(FlowServerFixture fixture) : IClassFixture<F
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_pbkdf2_hash_whose_l_differs_from_its_length_imports_and_logs_in_as_in_kratos(string db)
+    {
+        var s = await fixture.Get(db);
+        var email = HttpAssertions.UniqueEmail("pbkdf2");
+        // Kratos's own import test hash (identity/handler_test.go): l=128 over a 16-byte hash, password "123456".
+        await (await s.AdminWithKey.PostJson("/admin/identities", new JsonObject
+        {
+            ["traits"] = new JsonObject { ["email"] = email },
+            ["credentials"] = new JsonObject { ["password"] = new JsonObject { ["config"] = new JsonObject { ["hashed_password"] = "$pbkdf2-sha256$i=1000,l=128$e8/arsEf4cvQihdNgqj0Nw$5xQQKNTyeTHx2Ld5/JDE7A" } } },
+        })).Json(HttpStatusCode.Created);
+        var wrong = await (await SubmitLogin(s, email, "1234567")).Json(HttpStatusCode.BadRequest);
+        Assert.Equal([4000006L], MessageIds(wrong));
+        await (await SubmitLogin(s, email, "123456")).Json(HttpStatusCode.OK);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Inactive_identities_cannot_sign_in_and_their_sessions_stop_working(string db)
     {
         var s = await fixture.Get(db);
