@@ -32,7 +32,10 @@ public static class IdentityAdminEndpoints
     {
         var query = IdentityListQuery.Parse(http.Request.Query);
         var (page, hasMore) = await list.ListAsync(query, http.RequestAborted);
-        if (query.Ids is null)
+        if (query.Legacy is { } legacy)
+            // Kratos counts every identity, except for a credentials_identifier lookup, whose total is the page's length.
+            legacy.WriteHeaders(http, query.CredentialsIdentifier is null ? await list.CountAsync(http.RequestAborted) : page.Count);
+        else if (query.Ids is null)
             KeysetPage.WriteLinkHeader(http, query.PageSize, Guid.Empty.ToString(), hasMore ? page[^1].Id.ToString() : null);
         // A credentials_identifier lookup shows credentials (without their secrets) as Kratos's expand-all does.
         await HttpJson.WriteAsync(http, 200, json.SerializeList(page, IdentityView.Admin, query.IncludeCredential));

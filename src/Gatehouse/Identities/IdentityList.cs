@@ -1,4 +1,3 @@
-using System.Globalization;
 using Gatehouse.Http.Errors;
 using Gatehouse.Http.Pagination;
 using Gatehouse.Persistence;
@@ -34,24 +33,24 @@ public sealed record IdentityListQuery(
         var parsedIds = ids.Select(s => Guid.TryParse(s, out var g) ? g : throw GatehouseError.BadRequest($"Invalid UUID value `{s}` for parameter `ids`.")).ToList();
         Guid? orgId = org.Length == 0 ? null : Guid.TryParse(org, out var o) ? o : throw GatehouseError.BadRequest($"Invalid UUID value `{org}` for parameter `organization_id`.");
 
-        int size;
+        var filterIds = parsedIds.Count > 0 ? parsedIds : null;
+        var filterIdentifier = identifier.Length > 0 ? identifier : null;
+        var filterSimilar = similar.Length > 0 ? similar : null;
+        // Legacy page/per_page pagination (Kratos's ParseKeysetOrPagePagination): only without page_token and page_size.
+        if (LegacyPage.Parse(q) is { } legacy)
+            return new IdentityListQuery(legacy.PerPage, Guid.Empty, filterIds, filterIdentifier, filterSimilar, orgId, include) { Legacy = legacy };
+        var size = KeysetPage.ParseSize(q, DefaultPageSize, MaxPageSize);
         var token = q["page_token"].ToString();
-        if (q.ContainsKey("page") && !q.ContainsKey("page_token"))
-        {
-            // Legacy page/per_page pagination: Kratos refuses to enumerate deeper than 1000 items this way.
-            size = KeysetPage.ParseSize(q, DefaultPageSize, MaxPageSize);
-            if (!int.TryParse(q["page"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var page) || page < 0)
-                throw GatehouseError.BadRequest("The page parameter must be a non-negative integer.");
-            if ((long)page * size > 1000)
-                throw GatehouseError.BadRequest("Legacy pagination is not supported for enumerating over 1000 items. Use keyset pagination with page_token instead.");
-            throw GatehouseError.BadRequest("Legacy page-based pagination is not supported by Gatehouse; use page_size and page_token.");
-        }
-        size = KeysetPage.ParseSize(q, DefaultPageSize, MaxPageSize);
         var after = Guid.Empty;
         if (token.Length > 0 && !Guid.TryParse(token, out after)) throw GatehouseError.BadRequest(KeysetPage.InvalidToken);
-        return new IdentityListQuery(size, after, parsedIds.Count > 0 ? parsedIds : null, identifier.Length > 0 ? identifier : null,
-            similar.Length > 0 ? similar : null, orgId, include);
+        return new IdentityListQuery(size, after, filterIds, filterIdentifier, filterSimilar, orgId, include);
     }
+
+    /// <summary>
+    /// The legacy page asked for with <c>page</c>/<c>per_page</c>, or null for keyset pages. A legacy page is an
+    /// offset into every filter's matches in id order, the <c>ids</c> filter included (Kratos's LIMIT/OFFSET).
+    /// </summary>
+    public LegacyPage? Legacy { get; init; }
 
     public static IReadOnlySet<string> ParseInclude(IQueryCollection q)
     {
@@ -92,14 +91,18 @@ public sealed class IdentityList(GatehouseDbContext db)
             q = q.Where(i => i.OrganizationId == org);
         }
 
-        if (query.Ids is null) q = q.Where(i => i.Id > query.After).OrderBy(i => i.Id).Take(query.PageSize + 1);
+        if (query.Legacy is { } legacy) q = q.OrderBy(i => i.Id).Skip(legacy.Offset).Take(legacy.PerPage);
+        else if (query.Ids is null) q = q.Where(i => i.Id > query.After).OrderBy(i => i.Id).Take(query.PageSize + 1);
         q = q.Include(i => i.VerifiableAddresses).Include(i => i.RecoveryAddresses);
         if (withCredentials) q = q.Include(i => i.Credentials).ThenInclude(c => c.Identifiers);
         var rows = await q.AsSplitQuery().ToListAsync(ct);
-        var hasMore = query.Ids is null && rows.Count > query.PageSize;
+        var hasMore = query.Legacy is null && query.Ids is null && rows.Count > query.PageSize;
         if (hasMore) rows.RemoveAt(rows.Count - 1);
         return (rows, hasMore);
     }
+
+    /// <summary>All identities (of this network), whatever the filter: the <c>X-Total-Count</c> of a legacy page, as Kratos's <c>CountIdentities</c>.</summary>
+    public Task<int> CountAsync(CancellationToken ct) => db.Identities.CountAsync(ct);
 
     /// <summary>
     /// <c>credentials_identifier</c>: the identities (at most a page) holding that identifier, with addresses,
@@ -113,7 +116,7 @@ public sealed class IdentityList(GatehouseDbContext db)
     {
         var normalized = IdentifierNormalizer.Graceful(raw);
         // As in the general listing, an explicit id list is not paged (Guid.Empty: no identity id is below it).
-        var paged = query.Ids is null;
+        var paged = query.Ids is null && query.Legacy is null;
         var rows = new List<Identity>();
         await foreach (var match in FindByIdentifier(db, normalized, raw, paged ? query.After : Guid.Empty).WithCancellation(ct))
         {
@@ -124,6 +127,7 @@ public sealed class IdentityList(GatehouseDbContext db)
         // The page limit is applied here, not as SQL LIMIT: an identifier matches at most one identity per credential
         // type and spelling, and SQLite recompiles a statement whose LIMIT is a bound parameter every time it is bound
         // (sqlite3_stmt_status REPREPARE counted one per execution), i.e. EF's statement would be compiled twice.
+        if (query.Legacy is { } legacy) return ([.. rows.Skip(legacy.Offset).Take(legacy.PerPage)], false);
         var hasMore = paged && rows.Count > query.PageSize;
         if (hasMore) rows.RemoveRange(query.PageSize, rows.Count - query.PageSize);
         return (rows, hasMore);

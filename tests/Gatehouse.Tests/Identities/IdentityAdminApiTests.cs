@@ -229,6 +229,92 @@ public sealed class IdentityAdminApiTests(ServerFixture fixture) : IClassFixture
         await (await s.AdminWithKey.GetAsync("/admin/identities?page_size=abc")).Error(HttpStatusCode.BadRequest);
     }
 
+    /// <summary>The <c>Link</c> header as rel → (page, per_page), checking each link keeps the path and carries only those two.</summary>
+    private static Dictionary<string, (int Page, int PerPage)> LegacyLinks(HttpResponseMessage response, string expectedPathAndOtherQuery = "")
+    {
+        var links = new Dictionary<string, (int, int)>();
+        foreach (var part in response.Headers.GetValues("Link").Single().Split(','))
+        {
+            var url = new Uri(part[(part.IndexOf('<') + 1)..part.IndexOf('>')]);
+            Assert.Equal("/admin/identities", url.AbsolutePath);
+            var q = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(url.Query);
+            Assert.Equal(expectedPathAndOtherQuery, string.Join('&', q.Where(kv => kv.Key is not ("page" or "per_page")).Select(kv => kv.Key + "=" + kv.Value)));
+            links.Add(part[(part.IndexOf("rel=\"", StringComparison.Ordinal) + 5)..^1], (int.Parse(q["page"]!, System.Globalization.CultureInfo.InvariantCulture), int.Parse(q["per_page"]!, System.Globalization.CultureInfo.InvariantCulture)));
+        }
+        return links;
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Listing_with_legacy_page_and_per_page_answers_pages_from_0_with_a_total_and_kratos_links(string db)
+    {
+        var s = await fixture.Get(db);
+        for (var i = 0; i < 5; i++) await Create(s, HttpAssertions.UniqueEmail("legacy"));
+        var all = new List<string>();
+        for (string? next = "/admin/identities?page_size=500"; next is not null;)
+        {
+            var response = await s.AdminWithKey.GetAsync(next);
+            all.AddRange((await response.Json(HttpStatusCode.OK)).AsArray().Select(i => i!["id"]!.GetValue<string>()));
+            next = response.Headers.GetValues("Link").Single().Split(',').Where(l => l.Contains("rel=\"next\"")).Select(l => l[(l.IndexOf('<') + 1)..l.IndexOf('>')]).FirstOrDefault();
+        }
+        var total = all.Count;
+        var lastPage = (total - 1) / 2;
+
+        async Task<(List<string> Ids, Dictionary<string, (int Page, int PerPage)> Links, HttpResponseMessage Response)> Page(string query, string other = "")
+        {
+            var response = await s.AdminWithKey.GetAsync("/admin/identities?" + query);
+            var ids = (await response.Json(HttpStatusCode.OK)).AsArray().Select(i => i!["id"]!.GetValue<string>()).ToList();
+            return (ids, LegacyLinks(response, other), response);
+        }
+
+        // page is 0-based; the first page has no "first", the last no "next"/"last" (ory/x pagepagination).
+        var first = await Page("page=0&per_page=2");
+        Assert.Equal(all.Take(2), first.Ids);
+        Assert.Equal(total.ToString(System.Globalization.CultureInfo.InvariantCulture), first.Response.Headers.GetValues("X-Total-Count").Single());
+        Assert.Equal(new Dictionary<string, (int, int)> { ["next"] = (1, 2), ["last"] = (lastPage, 2) }, first.Links);
+        var middle = await Page("page=1&per_page=2");
+        Assert.Equal(all.Skip(2).Take(2), middle.Ids);
+        Assert.Equal(new Dictionary<string, (int, int)> { ["first"] = (0, 2), ["next"] = (2, 2), ["prev"] = (0, 2), ["last"] = (lastPage, 2) }, middle.Links);
+        var last = await Page($"page={lastPage}&per_page=2");
+        Assert.Equal(all.Skip(lastPage * 2), last.Ids);
+        Assert.Equal(new Dictionary<string, (int, int)> { ["first"] = (0, 2), ["prev"] = (lastPage - 1, 2) }, last.Links);
+        var beyond = await Page($"page={lastPage + 3}&per_page=2");
+        Assert.Empty(beyond.Ids);
+        Assert.Equal(last.Links, beyond.Links);
+        // Unparsable or out-of-range numbers fall back as Go's parser leaves them: page 0, per_page 250 (at most 500, at least 1).
+        Assert.Equal(all.Take(250), (await Page("page=abc&per_page=x")).Ids);
+        Assert.Equal(all.Take(1), (await Page("page=-4&per_page=0")).Ids);
+        Assert.Equal(all.Skip(1).Take(1), (await Page("page=%2B1&per_page=-9")).Ids);
+        // Other parameters stay in the links; filters apply before the offset (ids too).
+        var filtered = await Page($"ids={all[0]}&ids={all[1]}&ids={all[2]}&page=1&per_page=2", $"ids={all[0]},{all[1]},{all[2]}");
+        Assert.Equal([all[2]], filtered.Ids);
+        // A credentials_identifier lookup counts its own page; one that fits a page links "first" with per_page = total.
+        var email = (await Get(s, all[^1]))["traits"]!["email"]!.GetValue<string>();
+        var lookup = await Page($"credentials_identifier={Uri.EscapeDataString(email)}&page=0&per_page=2", $"credentials_identifier={email}");
+        Assert.Equal([all[^1]], lookup.Ids);
+        Assert.Equal("1", lookup.Response.Headers.GetValues("X-Total-Count").Single());
+        Assert.Equal(new Dictionary<string, (int, int)> { ["first"] = (0, 1) }, lookup.Links);
+        var none = await Page("credentials_identifier=nobody-here%40example.com&page=0&per_page=2", "credentials_identifier=nobody-here@example.com");
+        Assert.Empty(none.Ids);
+        Assert.Equal("0", none.Response.Headers.GetValues("X-Total-Count").Single());
+        Assert.Equal(new Dictionary<string, (int, int)> { ["first"] = (0, 2), ["next"] = (1, 2), ["prev"] = (-1, 2) }, none.Links);
+
+        // page_token or page_size means keyset pages, whatever page says; per_page alone is page_size.
+        var keyset = await s.AdminWithKey.GetAsync("/admin/identities?page=1&page_size=2");
+        Assert.Equal(all.Take(2), (await keyset.Json(HttpStatusCode.OK)).AsArray().Select(i => i!["id"]!.GetValue<string>()));
+        Assert.False(keyset.Headers.Contains("X-Total-Count"));
+        var perPageOnly = await s.AdminWithKey.GetAsync("/admin/identities?per_page=2");
+        Assert.Equal(all.Take(2), (await perPageOnly.Json(HttpStatusCode.OK)).AsArray().Select(i => i!["id"]!.GetValue<string>()));
+        Assert.False(perPageOnly.Headers.Contains("X-Total-Count"));
+
+        // Enumerating past 1000 items this way is refused.
+        await (await s.AdminWithKey.GetAsync("/admin/identities?page=2&per_page=500")).Json(HttpStatusCode.OK);
+        foreach (var query in new[] { "page=3&per_page=500", "page=1001", "page=5", "page=9223372036854775807&per_page=2" })
+        {
+            var refused = await (await s.AdminWithKey.GetAsync("/admin/identities?" + query)).Error(HttpStatusCode.BadRequest);
+            Assert.Equal("Legacy pagination is not supported for enumerating over 1000 items. Please switch to using page_token and page_size.", refused["reason"]!.GetValue<string>());
+        }
+    }
+
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Listing_filters_by_identifier_ids_and_similarity(string db)
     {
