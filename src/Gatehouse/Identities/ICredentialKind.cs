@@ -33,8 +33,8 @@ public interface ICredentialKind
     JsonObject ToStored(JsonObject written, string? stored, Guid identityId) => written;
 
     /// <summary>
-    /// False for a type the admin API never removes (passkeys, as Kratos: "Credentials type passkey cannot be deleted."),
-    /// which it answers with 400 whether or not the identity has one.
+    /// False for a type the admin API never removes (passkeys and codes, as Kratos: "Credentials type passkey cannot be
+    /// deleted."), which it answers with 400 when the identity has one (404 when it has none, as for any type).
     /// </summary>
     bool IsDeletable => true;
 

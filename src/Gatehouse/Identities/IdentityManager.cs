@@ -221,9 +221,12 @@ public sealed class IdentityManager(GatehouseDbContext db, IdentitySchemaRegistr
     {
         var identity = await GetAsync(id, ct, tracked: true);
         var credential = identity.Credentials.FirstOrDefault(c => c.Type == type);
-        var kind = kinds.Find(type) is { IsDeletable: true } k ? k : throw GatehouseError.BadRequest($"Credentials type {type} cannot be deleted.");
-        if (credential is null || !kind.IsSetUp(credential))
+        var kind = kinds.Find(type);
+        // Kratos looks for the credential first: a type the identity lacks (any name, known or not) is a 404, and only
+        // a credential it has but the admin API does not remove (passkey, code) is the 400.
+        if (credential is null || (kind is not null && !kind.IsSetUp(credential)))
             throw GatehouseError.NotFound($"You tried to remove a {type} but this user have no {type} set up.");
+        if (kind is not { IsDeletable: true }) throw GatehouseError.BadRequest($"Credentials type {type} cannot be deleted.");
         var firstFactorsBefore = kinds.CountFirstFactor(identity);
         var now = Now();
         kind.Remove(identity, credential, identifier, now);

@@ -468,7 +468,46 @@ public sealed class IdentityAdminApiTests(ServerFixture fixture) : IClassFixture
         var last = await (await s.AdminWithKey.DeleteAsync($"/admin/identities/{id}/credentials/password")).Error(HttpStatusCode.BadRequest);
         Assert.Equal("You cannot remove the last first factor credential.", last["reason"]!.GetValue<string>());
         await (await s.AdminWithKey.DeleteAsync($"/admin/identities/{id}/credentials/totp")).Error(HttpStatusCode.NotFound);
-        await (await s.AdminWithKey.DeleteAsync($"/admin/identities/{id}/credentials/passkey")).Error(HttpStatusCode.BadRequest);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Deleting_a_credential_type_the_identity_lacks_is_404_before_asking_whether_the_type_can_be_deleted(string db)
+    {
+        var s = await fixture.Get(db);
+        var id = (await Create(s, HttpAssertions.UniqueEmail("lacks"), ""","credentials":{"password":{"config":{"password":"correct horse battery"}}}"""))["id"]!.GetValue<string>();
+        // Kratos (identity/handler.go deleteIdentityCredentials) looks the credential up first, for any type name.
+        foreach (var type in new[] { "passkey", "code", "bogus", "deviceauthn" })
+        {
+            var missing = await (await s.AdminWithKey.DeleteAsync($"/admin/identities/{id}/credentials/{type}")).Error(HttpStatusCode.NotFound);
+            Assert.Equal($"You tried to remove a {type} but this user have no {type} set up.", missing["reason"]!.GetValue<string>());
+        }
+        // A passkey the identity has is the 400, and stays.
+        var withPasskey = (await Create(s, HttpAssertions.UniqueEmail("haspasskey"), ""","credentials":{"password":{"config":{"password":"correct horse battery"}},"passkey":{"config":{"user_handle":"aGFuZGxl","credentials":[{"id":"AQID","public_key":"AQID","attestation_type":"none","is_passwordless":true}]}}}"""))["id"]!.GetValue<string>();
+        var before = (await Get(s, withPasskey, "?include_credential=passkey"))["credentials"]!["passkey"]!.ToJsonString();
+        var refused = await (await s.AdminWithKey.DeleteAsync($"/admin/identities/{withPasskey}/credentials/passkey")).Error(HttpStatusCode.BadRequest);
+        Assert.Equal("Credentials type passkey cannot be deleted.", refused["reason"]!.GetValue<string>());
+        Assert.Equal(before, (await Get(s, withPasskey, "?include_credential=passkey"))["credentials"]!["passkey"]!.ToJsonString());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Deleting_webauthn_removes_the_second_factor_keys_and_the_credential_once_no_passwordless_key_is_left(string db)
+    {
+        var s = await fixture.Get(db);
+        static string Key(string id, bool passwordless) => $$"""{"id":"{{id}}","public_key":"AQID","attestation_type":"none","is_passwordless":{{(passwordless ? "true" : "false")}}}""";
+        var mfaOnly = (await Create(s, HttpAssertions.UniqueEmail("mfaonly"), $$$$""","credentials":{"password":{"config":{"password":"correct horse battery"}},"webauthn":{"config":{"user_handle":"aGFuZGxl","credentials":[{{{{Key("AQID", false)}}}},{{{{Key("BAUG", false)}}}}]}}}"""))["id"]!.GetValue<string>();
+        Assert.Equal(HttpStatusCode.NoContent, (await s.AdminWithKey.DeleteAsync($"/admin/identities/{mfaOnly}/credentials/webauthn")).StatusCode);
+        // No passwordless key left: the credential goes, user handle and all (Kratos's DeleteCredentialsType).
+        var after = await Get(s, mfaOnly, "?include_credential=webauthn");
+        Assert.False(after["credentials"]!.AsObject().ContainsKey("webauthn"), after["credentials"]!.ToJsonString());
+        Assert.True(after["credentials"]!.AsObject().ContainsKey("password"));
+        await (await s.AdminWithKey.DeleteAsync($"/admin/identities/{mfaOnly}/credentials/webauthn")).Error(HttpStatusCode.NotFound);
+
+        // A passwordless key stays, with the user handle; only the second-factor key goes.
+        var mixed = (await Create(s, HttpAssertions.UniqueEmail("mixed"), $$$$""","credentials":{"password":{"config":{"password":"correct horse battery"}},"webauthn":{"config":{"user_handle":"aGFuZGxl","credentials":[{{{{Key("AQID", true)}}}},{{{{Key("BAUG", false)}}}}]}}}"""))["id"]!.GetValue<string>();
+        Assert.Equal(HttpStatusCode.NoContent, (await s.AdminWithKey.DeleteAsync($"/admin/identities/{mixed}/credentials/webauthn")).StatusCode);
+        var kept = (await Get(s, mixed, "?include_credential=webauthn"))["credentials"]!["webauthn"]!["config"]!;
+        Assert.Equal("aGFuZGxl", kept["user_handle"]!.GetValue<string>());
+        Assert.Equal(["AQID"], kept["credentials"]!.AsArray().Select(k => k!["id"]!.GetValue<string>()));
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]

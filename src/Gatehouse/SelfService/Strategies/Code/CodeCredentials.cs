@@ -21,6 +21,8 @@ public sealed class CodeCredentials(GatehouseOptions options) : ICredentialKind
     public int CountMultiFactor(IdentityCredential credential) =>
         options.Selfservice.Methods.Code.MfaEnabled && CodeStrategy.Addresses(credential).Count > 0 ? 1 : 0;
 
+    public bool IsDeletable => false;
+
     public void Remove(Identity identity, IdentityCredential credential, string? identifier, DateTime now) =>
         throw GatehouseError.BadRequest($"Credentials type {Type} cannot be deleted.");
 

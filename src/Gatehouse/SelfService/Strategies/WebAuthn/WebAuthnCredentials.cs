@@ -17,13 +17,22 @@ public sealed class WebAuthnCredentials : ICredentialKind
 
     public int CountMultiFactor(IdentityCredential credential) => Keys(credential).Count(k => !IsPasswordless(k));
 
-    /// <summary>Passwordless keys are a first factor and stay; only the second-factor keys are removed (Kratos).</summary>
+    /// <summary>
+    /// Passwordless keys are a first factor and stay; only the second-factor keys are removed. With no passwordless key
+    /// left the whole credential goes, user handle included (Kratos's <c>deleteCredentialWebAuthFromIdentity</c>); what
+    /// Kratos's update then derives from the traits again — the schema's webauthn identifiers, on an empty config — stays.
+    /// </summary>
     public void Remove(Identity identity, IdentityCredential credential, string? identifier, DateTime now)
     {
         var config = JsonNode.Parse(credential.Config) as JsonObject ?? [];
         var keys = config["credentials"] as JsonArray ?? [];
         foreach (var k in keys.OfType<JsonObject>().Where(k => !IsPasswordless(k)).ToList()) keys.Remove(k);
-        credential.Config = config.ToJsonString();
+        if (keys.Count == 0 && credential.Identifiers.Count == 0)
+        {
+            identity.Credentials.Remove(credential);
+            return;
+        }
+        credential.Config = keys.Count == 0 ? "{}" : config.ToJsonString();
         credential.UpdatedAt = now;
     }
 
