@@ -66,6 +66,41 @@ public sealed class BrowserFlowTests(FlowServerFixture fixture) : IClassFixture<
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_login_flow_submitted_after_signing_in_elsewhere_is_refused_and_keeps_the_session(string db)
+    {
+        var s = await fixture.Get(db);
+        using var browser = new Browser(s.PublicUrl);
+        // Flows started before the browser signs in (another tab), then submitted with another account's credentials.
+        var spaFlow = await StartFlow(browser, "login");
+        var htmlFlow = await StartFlow(browser, "login");
+        var returningFlow = await StartFlow(browser, "login", "?return_to=http://app.example.com/after");
+        await Register(s, browser);
+        var before = await (await browser.Client.GetAsync("/sessions/whoami")).Json(HttpStatusCode.OK);
+        using var elsewhere = new Browser(s.PublicUrl);
+        var other = await Register(s, elsewhere);
+
+        var spa = await (await browser.Client.PostJson($"/self-service/login?flow={spaFlow["id"]}",
+            new JsonObject { ["csrf_token"] = Csrf(spaFlow), ["method"] = "password", ["identifier"] = other, ["password"] = GoodPassword })).Json(HttpStatusCode.BadRequest);
+        Assert.Equal(spaFlow["id"]!.GetValue<string>(), spa["id"]!.GetValue<string>());
+        Assert.Equal([4000001L], MessageIds(spa));
+        Assert.Equal([4000001L], MessageIds(await (await browser.Client.GetAsync($"/self-service/login/flows?id={spaFlow["id"]}")).Json(HttpStatusCode.OK)));
+
+        // HTML browsers go to selfservice.default_browser_return_url; as in Kratos's submit, not to the flow's return_to.
+        foreach (var flow in new[] { htmlFlow, returningFlow })
+        {
+            var html = await browser.PostForm($"/self-service/login?flow={flow["id"]}",
+                [new("csrf_token", Csrf(flow)), new("method", "password"), new("identifier", other), new("password", GoodPassword)]);
+            Assert.Equal(HttpStatusCode.SeeOther, html.StatusCode);
+            Assert.Equal("http://app.example.com/welcome", html.Headers.Location!.ToString());
+            Assert.False(html.Headers.Contains("Set-Cookie") && html.Headers.GetValues("Set-Cookie").Any(c => c.StartsWith("ory_kratos_session=", StringComparison.Ordinal)));
+        }
+        var after = await (await browser.Client.GetAsync("/sessions/whoami")).Json(HttpStatusCode.OK);
+        Assert.Equal(before["id"]!.GetValue<string>(), after["id"]!.GetValue<string>());
+        Assert.Equal(before["identity"]!["id"]!.GetValue<string>(), after["identity"]!["id"]!.GetValue<string>());
+        Assert.Single(after["authentication_methods"]!.AsArray());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Missing_or_wrong_csrf_tokens_are_403_and_change_nothing(string db)
     {
         var s = await fixture.Get(db);

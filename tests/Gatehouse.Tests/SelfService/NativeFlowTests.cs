@@ -185,6 +185,37 @@ public sealed class NativeFlowTests(FlowServerFixture fixture) : IClassFixture<F
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_login_submitted_with_a_session_is_refused_with_the_flow_and_signs_no_one_in(string db)
+    {
+        var s = await fixture.Get(db);
+        var (_, tokenA, regA) = await RegisterApi(s);
+        var (emailB, _, regB) = await RegisterApi(s);
+        var sessionsOfB = async () => (await (await s.AdminWithKey.GetAsync($"/admin/identities/{regB["identity"]!["id"]}/sessions")).Json(HttpStatusCode.OK)).AsArray().Count;
+        var before = await sessionsOfB();
+        using var signedIn = new HttpClient { BaseAddress = new Uri(s.PublicUrl) };
+        signedIn.DefaultRequestHeaders.Add("X-Session-Token", tokenA);
+        // A flow made before signing in, submitted afterwards (Kratos's updateLoginFlow: ErrAlreadyLoggedIn).
+        var flow = await ApiFlow(s.Public, "login");
+        var refused = await (await signedIn.PostJson($"/self-service/login?flow={flow["id"]}",
+            new JsonObject { ["method"] = "password", ["identifier"] = emailB, ["password"] = GoodPassword })).Json(HttpStatusCode.BadRequest);
+        Assert.Equal(flow["id"]!.GetValue<string>(), refused["id"]!.GetValue<string>());
+        const string Reason = "A valid session was detected and thus login is not possible. Did you forget to set `?refresh=true`?";
+        var expected = new JsonArray(new JsonObject { ["id"] = 4000001, ["text"] = Reason, ["type"] = "error", ["context"] = new JsonObject { ["reason"] = Reason } });
+        Assert.True(JsonNode.DeepEquals(expected, refused["ui"]!["messages"]), refused["ui"]!["messages"]!.ToJsonString());
+        Assert.Null(refused["session_token"]);
+        Assert.Equal(before, await sessionsOfB());
+        var whoami = await (await signedIn.GetAsync("/sessions/whoami")).Json(HttpStatusCode.OK);
+        Assert.Equal(regA["identity"]!["id"]!.GetValue<string>(), whoami["identity"]!["id"]!.GetValue<string>());
+        // The refusal comes first, whatever the body: a wrong password or an unknown method changes nothing either.
+        var wrong = await (await signedIn.PostJson($"/self-service/login?flow={flow["id"]}", """{"method":"telepathy"}""")).Json(HttpStatusCode.BadRequest);
+        Assert.Equal([4000001L], MessageIds(wrong));
+        // Without the session the same flow signs in.
+        var ok = await (await s.Public.PostJson($"/self-service/login?flow={flow["id"]}",
+            new JsonObject { ["method"] = "password", ["identifier"] = emailB, ["password"] = GoodPassword })).Json(HttpStatusCode.OK);
+        Assert.StartsWith("ory_st_", ok["session_token"]!.GetValue<string>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Bad_flow_ids_methods_and_bodies_get_clear_errors(string db)
     {
         var s = await fixture.Get(db);

@@ -151,6 +151,16 @@ public sealed class LoginFlows(
         // together with the flow's update (FlowService.UpdateAsync), or when the submit ends, before its answer is sent.
         await using var held = work.Begin(ct);
         var flow = await flows.LoadForSubmitAsync(http, FlowKinds.Login);
+        // Kratos's updateLoginFlow looks at the session before anything else of the submit (expiry, CSRF, body): a signed-in
+        // request only goes on to re-authenticate (refresh) or to reach a higher assurance level than its session has.
+        var current = await sessions.FromRequestAsync(http, ct);
+        if (current is not null && !flow.Refresh && !(flow.RequestedAal == AssuranceLevels.Aal2 && current.Aal != AssuranceLevels.Aal2))
+        {
+            await RespondAlreadySignedInAsync(http, flow, ct);
+            return;
+        }
+        if (flow.RequestedAal == AssuranceLevels.Aal2 && current is null)
+            throw FlowResponder.SessionRequiredForHigherAal();
         var early = http.Features.Get<EarlyBody>();
         early?.Error?.Throw();
         var body = early?.Body ?? await FormBody.ReadAsync(http.Request, ct);
@@ -172,9 +182,6 @@ public sealed class LoginFlows(
         if (flow.State == FlowStates.PassedChallenge)
             throw GatehouseError.BadRequest("The request was already completed successfully and can not be retried.");
 
-        var current = await sessions.FromRequestAsync(http, ct);
-        if (flow.RequestedAal == AssuranceLevels.Aal2 && current is null)
-            throw FlowResponder.SessionRequiredForHigherAal();
         var ui = UiContainer.FromJson(flow.Ui);
         ui.ClearMessages();
         FlowService.TakeTransientPayload(flow, body);
@@ -197,6 +204,25 @@ public sealed class LoginFlows(
             return;
         }
         await CompleteAsync(http, flow, ui, strategy, identity, current, ct);
+    }
+
+    /// <summary>
+    /// A login submit while signed in, neither a refresh nor an upgrade (Kratos's <c>ErrAlreadyLoggedIn</c>): nothing is
+    /// checked or signed in. API and JSON clients get the flow back (400) with the error as message 4000001, as Kratos's
+    /// flow error handler turns a 400 into; HTML browsers go to <c>selfservice.default_browser_return_url</c> (Kratos's
+    /// submit does not use the flow's <c>return_to</c> here, unlike its init).
+    /// </summary>
+    private async Task RespondAlreadySignedInAsync(HttpContext http, SelfServiceFlow flow, CancellationToken ct)
+    {
+        if (flow.Type == FlowTypes.Browser && !FlowService.WantsJson(http.Request))
+        {
+            FlowService.Redirect(http, returnUrls.DefaultReturnUrl);
+            return;
+        }
+        var ui = UiContainer.FromJson(flow.Ui);
+        ui.ClearMessages();
+        ui.Messages.Add(Messages.Generic(FlowResponder.SessionAlreadyAvailable().Reason!));
+        await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
     }
 
     /// <summary>
