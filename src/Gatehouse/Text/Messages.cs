@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
+using Gatehouse.Http.Json;
 using Gatehouse.Schemas;
 
 namespace Gatehouse.Text;
@@ -132,8 +134,26 @@ public static partial class Messages
     public static JsonObject LoginNoStrategy() => Error(4010002, "Could not find a strategy to log you in with. Did you fill out the form correctly?");
     public static JsonObject RegistrationNoStrategy() => Error(4010003, "Could not find a strategy to sign you up with. Did you fill out the form correctly?");
     public static JsonObject IdentityDisabled() => Error(4010011, "This account has been disabled. Please contact support for assistance.");
-    public static JsonObject LoginFlowExpired(double minutes) => Error(4010001, $"The login flow expired {minutes:0.00} minutes ago, please try again.", new JsonObject { ["expired_at"] = null });
-    public static JsonObject RegistrationFlowExpired(double minutes) => Error(4040001, $"The registration flow expired {minutes:0.00} minutes ago, please try again.");
+    public static JsonObject LoginFlowExpired(DateTime expiredAt, DateTime now) => FlowExpired(4010001, "login", expiredAt, now);
+    public static JsonObject RegistrationFlowExpired(DateTime expiredAt, DateTime now) => FlowExpired(4040001, "registration", expiredAt, now);
+    public static JsonObject SettingsFlowExpired(DateTime expiredAt, DateTime now) => FlowExpired(4050001, "settings", expiredAt, now);
+    public static JsonObject RecoveryFlowExpired(DateTime expiredAt, DateTime now) => FlowExpired(4060005, "recovery", expiredAt, now);
+    public static JsonObject VerificationFlowExpired(DateTime expiredAt, DateTime now) => FlowExpired(4070005, "verification", expiredAt, now);
+
+    /// <summary>
+    /// The message an expired flow's replacement carries (Kratos's <c>NewErrorValidation*FlowExpired</c>): the minutes since
+    /// it expired as Go's <c>%.2f</c>, and <c>expired_at</c> (RFC 3339, as Go writes a time) with <c>expired_at_unix</c> (seconds).
+    /// </summary>
+    private static JsonObject FlowExpired(long id, string kind, DateTime expiredAt, DateTime now)
+    {
+        var minutes = (now - expiredAt).TotalMinutes.ToString("0.00", CultureInfo.InvariantCulture);
+        var utc = DateTime.SpecifyKind(expiredAt, DateTimeKind.Utc);
+        return Error(id, $"The {kind} flow expired {minutes} minutes ago, please try again.", new JsonObject
+        {
+            ["expired_at"] = GoTimeJsonConverter.Format(utc),
+            ["expired_at_unix"] = new DateTimeOffset(utc).ToUnixTimeSeconds(),
+        });
+    }
 
     /// <summary>A traits validation error as the UI message Kratos shows for its JSON Schema keyword.</summary>
     public static JsonObject FromTraitsError(TraitsError e)

@@ -257,6 +257,49 @@ public sealed class NativeFlowTests(FlowServerFixture fixture) : IClassFixture<F
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task The_replacement_of_every_expired_flow_carries_kratos_expired_message_with_its_context(string db)
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var s = await TestServer.StartAsync(db, o =>
+        {
+            FlowServerFixture.Configure(o);
+            o.Selfservice.Flows.Verification.Enabled = true;
+            o.Selfservice.Flows.Recovery.Enabled = true;
+            o.Selfservice.Flows.Login.Lifespan = o.Selfservice.Flows.Registration.Lifespan = o.Selfservice.Flows.Settings.Lifespan =
+                o.Selfservice.Flows.Recovery.Lifespan = o.Selfservice.Flows.Verification.Lifespan = TimeSpan.FromMinutes(10);
+        }, services => services.AddSingleton<TimeProvider>(clock));
+        var (email, token, _) = await RegisterApi(s);
+        using var signedIn = new HttpClient { BaseAddress = new Uri(s.PublicUrl) };
+        signedIn.DefaultRequestHeaders.Add("X-Session-Token", token);
+        var submits = new (string Kind, long Message, HttpClient Client, JsonObject Body)[]
+        {
+            ("login", 4010001, s.Public, new JsonObject { ["method"] = "password", ["identifier"] = email, ["password"] = GoodPassword }),
+            ("registration", 4040001, s.Public, new JsonObject { ["method"] = "password", ["password"] = GoodPassword, ["traits"] = new JsonObject { ["email"] = HttpAssertions.UniqueEmail("late") } }),
+            ("settings", 4050001, signedIn, new JsonObject { ["method"] = "profile", ["traits"] = new JsonObject { ["email"] = email } }),
+            ("recovery", 4060005, s.Public, new JsonObject { ["method"] = "code", ["email"] = email }),
+            ("verification", 4070005, s.Public, new JsonObject { ["method"] = "code", ["email"] = email }),
+        };
+        var started = new List<JsonObject>();
+        foreach (var (kind, _, client, _) in submits) started.Add(await ApiFlow(client, kind));
+        clock.Advance(TimeSpan.FromMinutes(11.5));
+        for (var i = 0; i < submits.Length; i++)
+        {
+            var (kind, message, client, body) = submits[i];
+            var expired = await (await client.PostJson($"/self-service/{kind}?flow={started[i]["id"]}", body)).Json(HttpStatusCode.Gone);
+            var next = await (await client.GetAsync($"/self-service/{kind}/flows?id={expired["use_flow_id"]}")).Json(HttpStatusCode.OK);
+            var expiredAt = started[i]["expires_at"]!.GetValue<string>();
+            var expected = new JsonObject
+            {
+                ["id"] = message,
+                ["text"] = $"The {kind} flow expired 1.50 minutes ago, please try again.",
+                ["type"] = "error",
+                ["context"] = new JsonObject { ["expired_at"] = expiredAt, ["expired_at_unix"] = DateTimeOffset.Parse(expiredAt, System.Globalization.CultureInfo.InvariantCulture).ToUnixTimeSeconds() },
+            };
+            Assert.Equal(new JsonArray(expected).ToJsonString(), next["ui"]!["messages"]!.ToJsonString());
+        }
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Profile_first_registration_asks_for_traits_then_the_password(string db)
     {
         var s = await fixture.Get(db, "profile_first", o => o.Selfservice.Flows.Registration.Style = "profile_first");

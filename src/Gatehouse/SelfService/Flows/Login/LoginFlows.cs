@@ -174,7 +174,7 @@ public sealed class LoginFlows(
             var rui = UiContainer.FromJson(flow.Ui);
             rui.Action = flows.ActionUrl(replacement);
             rui.ClearMessages();
-            rui.Messages.Add(Messages.LoginFlowExpired((flows.Now() - flow.ExpiresAt).TotalMinutes));
+            rui.Messages.Add(Messages.LoginFlowExpired(flow.ExpiresAt, flows.Now()));
             replacement.Ui = rui.ToJson().ToJsonString();
             await responder.RespondExpiredAsync(http, flow, replacement, ct);
             return;

@@ -133,7 +133,7 @@ public sealed class RecoveryFlows(
             var replacement = NewFlow(http, flow.Type, flow.ReturnTo);
             replacement.CsrfToken = flow.CsrfToken;
             var rui = UiContainer.FromJson(replacement.Ui);
-            rui.Messages.Add(Messages.Error(4060005, $"The recovery flow expired {(flows.Now() - flow.ExpiresAt).TotalMinutes:0.00} minutes ago, please try again."));
+            rui.Messages.Add(Messages.RecoveryFlowExpired(flow.ExpiresAt, flows.Now()));
             replacement.Ui = rui.ToJson().ToJsonString();
             await responder.RespondExpiredAsync(http, flow, replacement, ct);
             return;

@@ -144,7 +144,7 @@ public sealed class RegistrationFlows(
             replacement.InternalContext = new JsonObject { ["schema_id"] = schema.Id }.ToJsonString();
             Login.OAuth2LoginChallenges.CarryOver(flow, replacement);
             var rui = FirstStep(replacement, schema, null);
-            rui.Messages.Add(Messages.RegistrationFlowExpired((flows.Now() - flow.ExpiresAt).TotalMinutes));
+            rui.Messages.Add(Messages.RegistrationFlowExpired(flow.ExpiresAt, flows.Now()));
             replacement.Ui = rui.ToJson().ToJsonString();
             await responder.RespondExpiredAsync(http, flow, replacement, ct);
             return;

@@ -143,7 +143,9 @@ public sealed class SettingsFlows(
             var replacement = flows.Create(FlowKinds.Settings, flow.Type, http, options.Selfservice.Flows.Settings.Lifespan, flow.ReturnTo, flow.CsrfToken);
             replacement.State = "show_form";
             replacement.IdentityId = identity.Id;
-            replacement.Ui = Form(replacement, identity).ToJson().ToJsonString();
+            var rui = Form(replacement, identity);
+            rui.Messages.Add(Messages.SettingsFlowExpired(flow.ExpiresAt, flows.Now()));
+            replacement.Ui = rui.ToJson().ToJsonString();
             await responder.RespondExpiredAsync(http, flow, replacement, ct);
             return;
         }

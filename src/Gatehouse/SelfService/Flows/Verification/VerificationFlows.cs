@@ -111,7 +111,7 @@ public sealed class VerificationFlows(
             var replacement = NewFlow(http, flow.Type, flow.ReturnTo);
             replacement.CsrfToken = flow.CsrfToken;
             var rui = UiContainer.FromJson(replacement.Ui);
-            rui.Messages.Add(Messages.Error(4070005, $"The verification flow expired {(flows.Now() - flow.ExpiresAt).TotalMinutes:0.00} minutes ago, please try again."));
+            rui.Messages.Add(Messages.VerificationFlowExpired(flow.ExpiresAt, flows.Now()));
             replacement.Ui = rui.ToJson().ToJsonString();
             await responder.RespondExpiredAsync(http, flow, replacement, ct);
             return;
