@@ -26,7 +26,8 @@ public static class LogoutEndpoints
 
     private static async Task CreateBrowserLogoutAsync(HttpContext http, SessionManager manager, ReturnUrlPolicy returnUrls, GatehouseOptions options)
     {
-        var current = await manager.RequireAsync(http, http.RequestAborted);
+        // Kratos passes its session lookup's error on (session_inactive), not whoami's 401.
+        var current = await manager.RequireAsync(http, http.RequestAborted, SessionManager.NoActiveSessionFound);
         var returnTo = returnUrls.Validate(http.Request.Query["return_to"].ToString());
         var logoutToken = SessionTokens.LogoutTokenFor(current.Token);
         await HttpJson.WriteAsync(http, 200, new JsonObject { ["logout_url"] = LogoutUrl(options, current.Token, returnTo), ["logout_token"] = logoutToken });
@@ -46,7 +47,7 @@ public static class LogoutEndpoints
         if (token.Length == 0) throw GatehouseError.BadRequest("Please include a token in the URL query.");
         // Checked before anything changes, so a refused return_to does not leave the user half logged out.
         var target = returnUrls.Resolve(http.Request.Query["return_to"].ToString(), options.Selfservice.Flows.Logout.After.DefaultBrowserReturnUrl);
-        var current = await manager.RequireAsync(http, http.RequestAborted);
+        var current = await manager.RequireAsync(http, http.RequestAborted, SessionManager.NoActiveSessionFound);
         if (token.Length > SessionTokens.MaxTokenLength || !CryptographicOperations.FixedTimeEquals(SessionTokens.Hash(token), current.Session.LogoutTokenHash))
             throw GatehouseError.Forbidden("Unable to log out because the logout token in the URL query does not match the session cookie.");
         await manager.RevokeAsync(current.Session.Id, http.RequestAborted);

@@ -195,9 +195,9 @@ public sealed class SessionManager(GatehouseDbContext db, GatehouseOptions optio
     public async Task<CurrentSession?> CurrentAsync(HttpContext http, CancellationToken ct) =>
         await FromRequestAsync(http, ct) is null ? null : http.Features.Get<CurrentSession>();
 
-    /// <summary>Like <see cref="CurrentAsync"/>, but a missing session is Kratos's whoami 401.</summary>
-    public async Task<CurrentSession> RequireAsync(HttpContext http, CancellationToken ct) =>
-        await CurrentAsync(http, ct) ?? throw NoActiveSession();
+    /// <summary>Like <see cref="CurrentAsync"/>, but a missing session is <paramref name="missing"/> (by default Kratos's whoami 401).</summary>
+    public async Task<CurrentSession> RequireAsync(HttpContext http, CancellationToken ct, Func<GatehouseError>? missing = null) =>
+        await CurrentAsync(http, ct) ?? throw (missing ?? NoActiveSession)();
 
     public void WriteCookie(HttpContext http, IssuedSession issued)
     {
@@ -309,8 +309,18 @@ public sealed class SessionManager(GatehouseDbContext db, GatehouseOptions optio
         return deleted;
     }
 
-    /// <summary>The 401 whoami and the self-service session endpoints answer without a usable session.</summary>
+    /// <summary>The 401 whoami answers without a usable session (Kratos's <c>ErrNoSessionFound</c>: no id).</summary>
     public static GatehouseError NoActiveSession() => GatehouseError.Unauthorized("No valid session credentials found in the request.");
+
+    /// <summary>
+    /// Kratos's <c>ErrNoActiveSessionFound</c> (<c>session_inactive</c>), the error of its session lookup, which the
+    /// endpoints that pass it on unchanged answer (logout, the settings flow).
+    /// </summary>
+    public static GatehouseError NoActiveSessionFound() => NoActiveSessionFound("No active session was found in this request.");
+
+    /// <summary><see cref="NoActiveSessionFound()"/> with another reason (Kratos sets one where its middleware refuses).</summary>
+    public static GatehouseError NoActiveSessionFound(string reason) =>
+        new(401, reason, "session_inactive", "request does not have a valid authentication session");
 
     public static GatehouseError NotFound() => GatehouseError.NotFound("Unable to locate the resource");
 

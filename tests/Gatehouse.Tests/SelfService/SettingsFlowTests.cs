@@ -107,6 +107,17 @@ public sealed class SettingsFlowTests(FlowServerFixture fixture) : IClassFixture
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Settings_init_without_a_session_answers_kratos_session_inactive_reasons(string db)
+    {
+        var s = await fixture.Get(db);
+        var api = await (await s.Public.GetAsync("/self-service/settings/api")).Error(HttpStatusCode.Unauthorized);
+        Assert.Equal("""{"id":"session_inactive","code":401,"status":"Unauthorized","reason":"This endpoint can only be accessed with a valid session. Please log in and try again.","message":"request does not have a valid authentication session"}""", api.ToJsonString());
+        using var spa = new Browser(s.PublicUrl, acceptJson: true);
+        var browser = await (await spa.Client.GetAsync("/self-service/settings/browser")).Error(HttpStatusCode.Unauthorized);
+        Assert.Equal("""{"id":"session_inactive","code":401,"status":"Unauthorized","reason":"No active session was found in this request.","message":"request does not have a valid authentication session"}""", browser.ToJsonString());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Privileged_changes_need_a_recent_login(string db)
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);

@@ -77,6 +77,25 @@ public sealed class LogoutTests(ServerFixture fixture) : IClassFixture<ServerFix
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Logout_without_a_session_answers_kratos_session_inactive_not_the_whoami_401(string db)
+    {
+        const string Inactive = """{"error":{"id":"session_inactive","code":401,"status":"Unauthorized","reason":"No active session was found in this request.","message":"request does not have a valid authentication session"}}""";
+        var s = await fixture.Get(db);
+        var (_, mine) = await IdentityWithSession(s);
+        using var client = Client(s.PublicUrl);
+        var browser = await client.SendAsync(Json(Get("/self-service/logout/browser")));
+        Assert.Equal(HttpStatusCode.Unauthorized, browser.StatusCode);
+        Assert.Equal(Inactive, await browser.Content.ReadAsStringAsync());
+        var logout = await client.SendAsync(Json(Get($"/self-service/logout?token={mine.LogoutToken}")));
+        Assert.Equal(HttpStatusCode.Unauthorized, logout.StatusCode);
+        Assert.Equal(Inactive, await logout.Content.ReadAsStringAsync());
+        Assert.True((await Load(s, mine.Session.Id))!.Active);
+        // whoami keeps Kratos's own answer (ErrNoSessionFound, no id).
+        var whoami = await client.SendAsync(Json(Get("/sessions/whoami")));
+        Assert.Equal("""{"error":{"code":401,"status":"Unauthorized","reason":"No valid session credentials found in the request.","message":"The request could not be authorized"}}""", await whoami.Content.ReadAsStringAsync());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Browser_logout_falls_back_to_the_configured_return_url(string db)
     {
         await using var s = await TestServer.StartAsync(db, o => o.Selfservice.Flows.Logout.After.DefaultBrowserReturnUrl = "https://app.example.com/signed-out");

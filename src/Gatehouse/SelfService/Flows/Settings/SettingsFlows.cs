@@ -46,7 +46,8 @@ public sealed class SettingsFlows(
                 FlowService.Redirect(http, $"{flows.PublicBase}/self-service/login/browser?return_to={Uri.EscapeDataString(back)}");
                 return;
             }
-            throw NoSession();
+            // Kratos: the browser route answers its session lookup's error, the API route the reason of its session middleware.
+            throw type == FlowTypes.Browser ? NoSession() : SessionManager.NoActiveSessionFound("This endpoint can only be accessed with a valid session. Please log in and try again.");
         }
         // As Kratos's createBrowserSettingsFlow: the step-up login returns here only when the request named a return_to.
         var requestUrl = returnTo is null ? null : flows.PublicBase + http.Request.Path + http.Request.QueryString;
@@ -288,8 +289,7 @@ public sealed class SettingsFlows(
         throw SessionAssurance.Aal2Required(url);
     }
 
-    private static GatehouseError NoSession() =>
-        new(401, "No valid session credentials found in the request.", "session_inactive", "request does not have a valid authentication session");
+    private static GatehouseError NoSession() => SessionManager.NoActiveSessionFound();
 
     private static GatehouseError Mismatch() =>
         new(403, "The flow belongs to another identity than the session.", "security_identity_mismatch");
