@@ -31,6 +31,12 @@ public static partial class Messages
     /// <summary>Kratos's <c>ErrCredentialAlreadyRegistered</c>.</summary>
     public static JsonObject KeyAlreadyRegistered() => Generic("this security key or passkey is already registered with your account");
 
+    /// <summary>Kratos's refusal of a login answer that is not a WebAuthn assertion (a 400 error, shown on the form as 4000001).</summary>
+    public static JsonObject WebAuthnLoginUnparsable() => Generic("Unable to parse WebAuthn response.");
+
+    /// <summary>Kratos's refusal of a registration answer its parser rejects, with the parser's detail.</summary>
+    public static JsonObject WebAuthnResponseUnparsable(string detail) => Generic($"Unable to parse WebAuthn response: {detail}");
+
     /// <summary>A registration the authenticator's answer did not prove (Kratos answers these with a 500 envelope; Gatehouse keeps the form).</summary>
     public static JsonObject WebAuthnRegistrationFailed(string reason) => Generic($"Unable to create WebAuthn credential: {reason}");
 

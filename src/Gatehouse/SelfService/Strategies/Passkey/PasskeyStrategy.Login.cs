@@ -114,9 +114,9 @@ public sealed partial class PasskeyStrategy
 
     /// <summary>
     /// Kratos's passkey <c>Login</c>: the authenticator's user handle names the account (a passkey credential with that
-    /// identifier); the assertion must answer this flow's challenge (spent here, once) from an allowed origin for the RP id,
-    /// signed by one of the account's passkeys with a growing signature count. Refusals: 4000015 for an unknown handle,
-    /// 4000008 for an answer that does not verify; the form comes back with a fresh challenge.
+    /// identifier); the assertion must answer this flow's challenge (spent here, once) from an allowed origin for the RP
+    /// id, signed by one of the account's passkeys with a growing signature count. Refusals: 4000001 for an answer that is not an assertion (nothing spent), 4000015
+    /// for an unknown handle, 4000008 for an answer that does not verify; the form comes back with a fresh challenge.
     /// </summary>
     public async Task<Identity?> AuthenticateAsync(LoginSubmission submission, CancellationToken ct)
     {
@@ -128,9 +128,13 @@ public sealed partial class PasskeyStrategy
             submission.RedirectBrowserTo = flows.UiUrlFor(flow);
             return null;
         }
-        // As Kratos: an answer that is not a WebAuthn assertion at all is a bad request, and changes nothing.
+        // As Kratos: an answer that is not a WebAuthn assertion at all is a bad request (400 with the form, 4000001),
+        // and changes nothing — the challenge stays as it was.
         if (WebAuthnRelyingParty.ParseAssertion(response) is not { } claimed)
-            throw Http.Errors.GatehouseError.BadRequest("Unable to parse WebAuthn response.");
+        {
+            ui.Messages.Add(Messages.WebAuthnLoginUnparsable());
+            return null;
+        }
         var keysShown = flow.Refresh && flow.IdentityId is { } refreshed ? PasskeysOf(await store.CredentialsOfAsync(refreshed, ct)).Keys : [];
         var state = await SpendAsync(flow, ct);
         var identity = claimed.UserHandle is { Length: > 0 } handle

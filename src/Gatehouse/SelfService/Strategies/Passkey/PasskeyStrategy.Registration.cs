@@ -61,6 +61,13 @@ public sealed partial class PasskeyStrategy
         var (traits, ui, validation) = submission.ValidatedTraits();
         if (traits is null || validation is null) return new RegistrationOutcome.ShowForm(ui, 400);
         var response = Field(submission.Body, "passkey_register")!;
+        if (WebAuthnResponseShape.AttestationProblem(response) is { } problem)
+        {
+            // As Kratos: refused before the challenge is touched; the form keeps its options.
+            var (_, same) = submission.CredentialTraits();
+            same.Messages.Add(Messages.WebAuthnResponseUnparsable(problem));
+            return new RegistrationOutcome.ShowForm(same, 400);
+        }
         var state = await SpendAsync(submission.Flow, ct);
         if (state is null)
         {
@@ -74,7 +81,7 @@ public sealed partial class PasskeyStrategy
         {
             logger.LogInformation("Passkey registration refused: {Reason}", result.Reason);
             var (_, fresh) = submission.CredentialTraits();
-            fresh.Messages.Add(Messages.WebAuthnRegistrationFailed(result.Reason!));
+            fresh.Messages.Add(result.RegistrationRefusal());
             return new RegistrationOutcome.ShowForm(fresh, 400);
         }
         var handle = UserHandleOf(state);

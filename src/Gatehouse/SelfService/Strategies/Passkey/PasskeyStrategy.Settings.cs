@@ -88,14 +88,19 @@ public sealed partial class PasskeyStrategy
 
     private async Task RemoveAsync(SettingsSubmission submission, Identity identity, IdentityCredential? credential, List<WebAuthnKey> keys, string hexId, CancellationToken ct)
     {
-        if (credential is null)
-            throw Http.Errors.GatehouseError.BadRequest("You tried to remove a WebAuthn but you have no WebAuthn set up.");
         var remaining = keys.Where(k => !string.Equals(k.HexId, hexId, StringComparison.OrdinalIgnoreCase)).ToList();
-        if (remaining.Count == keys.Count)
-            throw Http.Errors.GatehouseError.BadRequest("You tried to remove a passkey which does not exist.");
+        // As Kratos: bad requests shown on the form as 4000001 (400 with the flow; HTML browsers 303 to it), nothing changed.
+        if (credential is null || remaining.Count == keys.Count)
+        {
+            submission.Ui.Messages.Add(Messages.Generic(credential is null
+                ? "You tried to remove a WebAuthn but you have no WebAuthn set up."
+                : "You tried to remove a passkey which does not exist."));
+            await submission.RespondAsync(400, ct);
+            return;
+        }
         if (kinds.CountFirstFactor(identity) < 2)
         {
-            submission.Ui.Messages.Add(Messages.NotEnoughCredentials());
+            WebAuthnStrategy.AddNotEnoughCredentials(submission.Ui);
             await submission.RespondAsync(400, ct);
             return;
         }
@@ -114,6 +119,13 @@ public sealed partial class PasskeyStrategy
     private async Task AddAsync(SettingsSubmission submission, IdentityCredential? credential, List<WebAuthnKey> keys, string response, CancellationToken ct)
     {
         var (ui, flow) = (submission.Ui, submission.Flow);
+        if (WebAuthnResponseShape.AttestationProblem(response) is { } problem)
+        {
+            // As Kratos: refused before the challenge is touched; the form keeps its options.
+            ui.Messages.Add(Messages.WebAuthnResponseUnparsable(problem));
+            await submission.RespondAsync(400, ct);
+            return;
+        }
         var state = await SpendAsync(flow, ct);
         if (state is null)
         {
@@ -124,7 +136,7 @@ public sealed partial class PasskeyStrategy
         if (result.Value is not { } key)
         {
             logger.LogInformation("Adding a passkey refused for identity {IdentityId}: {Reason}", submission.Identity.Id, result.Reason);
-            await RespondWithFreshOptionsAsync(submission, Messages.WebAuthnRegistrationFailed(result.Reason!), ct);
+            await RespondWithFreshOptionsAsync(submission, result.RegistrationRefusal(), ct);
             return;
         }
         if (keys.Exists(k => k.Id.AsSpan().SequenceEqual(key.Id)))

@@ -84,6 +84,8 @@ public sealed class WebAuthnRelyingParty
     /// </summary>
     public async Task<WebAuthnResult<WebAuthnKey>> FinishRegistrationAsync(string state, string response, bool passwordless, DateTime now, CancellationToken ct)
     {
+        // What Kratos's library cannot parse is refused as Kratos words it, before anything is verified.
+        if (WebAuthnResponseShape.AttestationProblem(response) is { } problem) return WebAuthnResult<WebAuthnKey>.Unparsable(problem);
         CredentialCreateOptions original;
         AuthenticatorAttestationRawResponse raw;
         try
@@ -94,7 +96,7 @@ public sealed class WebAuthnRelyingParty
         }
         catch (Exception e) when (e is JsonException or NotSupportedException or FormatException or ArgumentException)
         {
-            return WebAuthnResult<WebAuthnKey>.Refused("Unable to parse WebAuthn response.");
+            return WebAuthnResult<WebAuthnKey>.Unparsable(WebAuthnResponseShape.RegistrationParseError);
         }
         try
         {
@@ -153,6 +155,7 @@ public sealed class WebAuthnRelyingParty
     /// </summary>
     public static ParsedAssertion? ParseAssertion(string response)
     {
+        if (WebAuthnResponseShape.AssertionProblem(response) is not null) return null;
         try
         {
             var raw = JsonSerializer.Deserialize<AuthenticatorAssertionRawResponse>(Normalised(response, assertion: true));
@@ -306,12 +309,24 @@ public sealed class WebAuthnRelyingParty
     };
 }
 
-/// <summary>The outcome of a WebAuthn ceremony: the value, or why it was refused (and, for a clone warning, the key to save).</summary>
-public sealed record WebAuthnResult<T>(T? Value, string? Reason, T? Flagged = default) where T : class
+/// <summary>
+/// The outcome of a WebAuthn ceremony: the value, or why it was refused (and, for a clone warning, the key to save);
+/// <see cref="IsUnparsable"/> when the answer did not even parse (the reason is then Kratos's parser detail).
+/// </summary>
+public sealed record WebAuthnResult<T>(T? Value, string? Reason, T? Flagged = default, bool IsUnparsable = false) where T : class
 {
     public static WebAuthnResult<T> Accepted(T value) => new(value, null);
 
     public static WebAuthnResult<T> Refused(string reason, T? flagged = null) => new(null, reason, flagged);
+
+    public static WebAuthnResult<T> Unparsable(string detail) => new(null, detail, IsUnparsable: true);
+
+    /// <summary>
+    /// The form message for a refused registration: Kratos's "Unable to parse WebAuthn response: …" for an answer that
+    /// does not parse, else "Unable to create WebAuthn credential: …" (a verification failure; Kratos answers those 500).
+    /// </summary>
+    public System.Text.Json.Nodes.JsonObject RegistrationRefusal() =>
+        IsUnparsable ? Text.Messages.WebAuthnResponseUnparsable(Reason!) : Text.Messages.WebAuthnRegistrationFailed(Reason!);
 }
 
 /// <summary>An assertion response parsed by <see cref="WebAuthnRelyingParty.ParseAssertion"/>: what it claims, not yet verified.</summary>

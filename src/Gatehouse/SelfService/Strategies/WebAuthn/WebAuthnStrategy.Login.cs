@@ -82,8 +82,8 @@ public sealed partial class WebAuthnStrategy
     /// <summary>
     /// Kratos's webauthn <c>Login</c>. Second factor: the session's identity, its non-passwordless keys. Passwordless: the
     /// identifier names the account (unknown → 4000015); without an answer yet, the form comes back (303, or 422 for a
-    /// SPA) with the account's challenge and 1010012. The answer must match this flow's challenge (spent here, once):
-    /// 4000008 otherwise, with a fresh challenge on the form.
+    /// SPA) with the account's challenge and 1010012. An answer that is not an assertion: 4000001, nothing spent. The
+    /// answer must match this flow's challenge (spent here, once): 4000008 otherwise, with a fresh challenge on the form.
     /// </summary>
     public async Task<Identity?> AuthenticateAsync(LoginSubmission submission, CancellationToken ct)
     {
@@ -94,8 +94,6 @@ public sealed partial class WebAuthnStrategy
             return null;
         }
         var response = Field(body, "webauthn_login");
-        if (response is not null && WebAuthnRelyingParty.Claimed(response) is null)
-            throw GatehouseError.BadRequest("Unable to parse WebAuthn response.");
 
         Identity? identity;
         if (flow.Refresh || !Passwordless)
@@ -107,7 +105,12 @@ public sealed partial class WebAuthnStrategy
         else
         {
             var identifier = (FormBody.String(body, "identifier") ?? "").Trim();
-            if (identifier.Length == 0) throw GatehouseError.BadRequest("identifier is required");
+            if (identifier.Length == 0)
+            {
+                // Kratos's bad request, shown on the form (4000001).
+                ui.Messages.Add(Messages.Generic("identifier is required"));
+                return null;
+            }
             identity = await store.FindByIdentifierAsync(CredentialTypes.WebAuthn, Schemas.IdentifierNormalizer.Graceful(identifier), ct);
             var passwordlessKeys = identity is null ? [] : ForLevel(KeysOf(identity.Credentials).Keys, passwordless: true);
             if (identity is null || passwordlessKeys.Count == 0)
@@ -142,6 +145,12 @@ public sealed partial class WebAuthnStrategy
         if (response is null)
         {
             ui.AddMessage("webauthn_login", Messages.Required("webauthn_login"));
+            return null;
+        }
+        // As Kratos: an answer that is not a WebAuthn assertion is a bad request (4000001 on the form); nothing is spent.
+        if (WebAuthnRelyingParty.Claimed(response) is null)
+        {
+            ui.Messages.Add(Messages.WebAuthnLoginUnparsable());
             return null;
         }
         var state = await SpendAsync(flow, ct);

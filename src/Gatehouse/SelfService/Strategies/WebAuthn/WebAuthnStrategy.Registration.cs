@@ -50,13 +50,21 @@ public sealed partial class WebAuthnStrategy
             ui.Messages.Add(Messages.IdentifierMissing());
             return new RegistrationOutcome.ShowForm(ui, 400);
         }
+        var response = Field(submission.Body, "webauthn_register")!;
+        if (WebAuthnResponseShape.AttestationProblem(response) is { } problem)
+        {
+            // As Kratos: refused before the challenge is touched; the form keeps its options.
+            var (_, same) = submission.CredentialTraits();
+            same.Messages.Add(Messages.WebAuthnResponseUnparsable(problem));
+            return new RegistrationOutcome.ShowForm(same, 400);
+        }
         var state = await SpendAsync(submission.Flow, ct);
-        var result = state is null ? null : await RelyingParty.FinishRegistrationAsync(state, Field(submission.Body, "webauthn_register")!, passwordless: true, flows.Now(), ct);
+        var result = state is null ? null : await RelyingParty.FinishRegistrationAsync(state, response, passwordless: true, flows.Now(), ct);
         if (result?.Value is not { } key)
         {
             logger.LogInformation("Security key registration refused: {Reason}", result?.Reason ?? "the challenge was spent");
             var (_, fresh) = submission.CredentialTraits();
-            fresh.Messages.Add(Messages.WebAuthnRegistrationFailed(result?.Reason ?? "the challenge of this flow was already used; please try again"));
+            fresh.Messages.Add(result?.RegistrationRefusal() ?? Messages.WebAuthnRegistrationFailed("the challenge of this flow was already used; please try again"));
             return new RegistrationOutcome.ShowForm(fresh, 400);
         }
         key.DisplayName = (FormBody.String(submission.Body, "webauthn_register_displayname") ?? "").Trim();

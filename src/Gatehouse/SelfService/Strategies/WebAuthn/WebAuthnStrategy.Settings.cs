@@ -33,6 +33,18 @@ public sealed partial class WebAuthnStrategy
         AddScript(ui);
     }
 
+    /// <summary>
+    /// Kratos's <c>ErrNotEnoughCredentials</c> (4000001), which Kratos reports for the field <c>webauthn_remove</c> — for
+    /// security keys and passkeys alike: on the first <c>webauthn_remove</c> node, or, where the form has none (a passkey
+    /// settings form without security keys), on a new default-group text node of that name, as Kratos's form adds one.
+    /// </summary>
+    public static void AddNotEnoughCredentials(UiContainer ui)
+    {
+        const string field = "webauthn_remove";
+        if (ui.Find(field) is null) ui.Nodes.Add(UiNodes.Input(field, "text", UiNodes.DefaultGroup));
+        ui.AddMessage(field, Messages.NotEnoughCredentials());
+    }
+
     private static string? IdentifierOf(Schemas.IdentitySchema schema, Identity identity) =>
         schema.Validate(JsonNode.Parse(identity.Traits)).CredentialIdentifiers.TryGetValue(CredentialTypes.WebAuthn, out var ids) && ids.Count > 0 ? ids[0] : null;
 
@@ -61,11 +73,18 @@ public sealed partial class WebAuthnStrategy
         if (remove is not null)
         {
             var target = keys.FirstOrDefault(k => string.Equals(k.HexId, remove, StringComparison.OrdinalIgnoreCase));
+            // As Kratos: bad requests shown on the form as 4000001 (400 with the flow; HTML browsers 303 to it), nothing changed.
             if (credential is null || target is null)
-                throw Http.Errors.GatehouseError.BadRequest("You tried to remove a WebAuthn credential which does not exist.");
+            {
+                ui.Messages.Add(Messages.Generic(credential is null
+                    ? "You tried to remove a WebAuthn but you have no WebAuthn set up."
+                    : "You tried to remove a WebAuthn credential which does not exist."));
+                await submission.RespondAsync(400, ct);
+                return;
+            }
             if (target.IsPasswordless && kinds.CountFirstFactor(identity) < 2)
             {
-                ui.Messages.Add(Messages.NotEnoughCredentials());
+                AddNotEnoughCredentials(ui);
                 await submission.RespondAsync(400, ct);
                 return;
             }
@@ -87,10 +106,17 @@ public sealed partial class WebAuthnStrategy
             await submission.RespondAsync(400, ct);
             return;
         }
+        if (WebAuthnResponseShape.AttestationProblem(register!) is { } problem)
+        {
+            // As Kratos: refused before the challenge is touched; the form keeps its options.
+            ui.Messages.Add(Messages.WebAuthnResponseUnparsable(problem));
+            await submission.RespondAsync(400, ct);
+            return;
+        }
         var state = await SpendAsync(flow, ct);
         var result = state is null ? null : await RelyingParty.FinishRegistrationAsync(state, register!, Passwordless, flows.Now(), ct);
         JsonObject? refusal = result?.Value is not { } key
-            ? Messages.WebAuthnRegistrationFailed(result?.Reason ?? "the challenge of this flow was already used; please try again")
+            ? result?.RegistrationRefusal() ?? Messages.WebAuthnRegistrationFailed("the challenge of this flow was already used; please try again")
             : keys.Exists(k => k.Id.AsSpan().SequenceEqual(key.Id)) ? Messages.KeyAlreadyRegistered() : null;
         if (refusal is not null)
         {
