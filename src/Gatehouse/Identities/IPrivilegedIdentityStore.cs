@@ -15,6 +15,13 @@ public interface IPrivilegedIdentityStore
     /// </summary>
     Task<Identity?> FindByAnyIdentifierAsync(string identifier, string normalized, CancellationToken ct);
 
+    /// <summary>
+    /// The identity (as <see cref="FindByIdentifierAsync"/>) whose <c>webauthn</c> credential's config has this
+    /// <c>user_handle</c> (the bytes an authenticator returns; stored as standard base64), or null — Kratos's
+    /// <c>FindIdentityByWebauthnUserHandle</c>, with which a passkey login finds a passwordless security key's account.
+    /// </summary>
+    Task<Identity?> FindByWebAuthnUserHandleAsync(byte[] userHandle, CancellationToken ct);
+
     /// <summary>The identity with its credentials' configs and its addresses, or null.</summary>
     Task<Identity?> FindConfidentialAsync(Guid id, CancellationToken ct);
 

@@ -23,6 +23,29 @@ public sealed class EfPrivilegedIdentityStore(GatehouseDbContext db, SqlitePrepa
         return identityId is null ? null : await FindConfidentialAsync(identityId.Value, ct);
     }
 
+    // Rare (a passkey login whose handle names no passkey): a scan of the webauthn credentials' configs, as Kratos's query.
+    // The CASE reads the JSON of webauthn configs only, whatever order the database evaluates the conditions in.
+    public async Task<Identity?> FindByWebAuthnUserHandleAsync(byte[] userHandle, CancellationToken ct)
+    {
+        if (userHandle.Length == 0) return null;
+        var (nid, type, handle) = (db.Nid, CredentialTypes.WebAuthn, Convert.ToBase64String(userHandle));
+        var ids = db.Database.IsNpgsql()
+            ? db.Database.SqlQuery<Guid>($"""
+                SELECT "IdentityId" AS "Value" FROM identity_credentials
+                WHERE "Nid" = {nid} AND "Type" = {type}
+                  AND (CASE WHEN "Type" = {type} THEN "Config"::jsonb ->> 'user_handle' END) = {handle}
+                ORDER BY "IdentityId" LIMIT 1
+                """)
+            : db.Database.SqlQuery<Guid>($"""
+                SELECT "IdentityId" AS "Value" FROM identity_credentials
+                WHERE "Nid" = {nid} AND "Type" = {type}
+                  AND (CASE WHEN "Type" = {type} AND json_valid("Config") THEN json_extract("Config", '$.user_handle') END) = {handle}
+                ORDER BY "IdentityId" LIMIT 1
+                """);
+        var found = await ids.ToListAsync(ct);
+        return found.Count == 0 ? null : await FindConfidentialAsync(found[0], ct);
+    }
+
     public Task<Identity?> FindConfidentialAsync(Guid id, CancellationToken ct) =>
         ConfidentialById.ReadAsync(db, preparedReads, [db.Nid, id], ReadIdentity, ct);
 

@@ -425,6 +425,97 @@ public sealed class PasskeyFlowTests(PasskeyServerFixture fixture) : IClassFixtu
         Assert.Empty((await (await s.AdminWithKey.GetAsync($"/admin/identities?credentials_identifier={body["traits"]!["email"]}")).Json(HttpStatusCode.OK)).AsArray());
     }
 
+    /// <summary>An identity imported with one webauthn key in Kratos's shape (standard base64, a user handle).</summary>
+    private static async Task<string> ImportWithSecurityKey(TestServer s, SoftwareAuthenticator key, byte[] handle, bool passwordless)
+    {
+        var body = new JsonObject
+        {
+            ["schema_id"] = "default",
+            ["traits"] = new JsonObject { ["email"] = HttpAssertions.UniqueEmail("seckey") },
+            ["credentials"] = new JsonObject
+            {
+                ["password"] = new JsonObject { ["config"] = new JsonObject { ["password"] = GoodPassword } },
+                ["webauthn"] = new JsonObject
+                {
+                    ["config"] = new JsonObject
+                    {
+                        ["user_handle"] = Convert.ToBase64String(handle),
+                        ["credentials"] = new JsonArray(new JsonObject
+                        {
+                            ["id"] = Convert.ToBase64String(key.CredentialId),
+                            ["public_key"] = Convert.ToBase64String(key.CosePublicKey()),
+                            ["attestation_type"] = "none",
+                            ["authenticator"] = new JsonObject { ["aaguid"] = Convert.ToBase64String(key.Aaguid), ["sign_count"] = 1, ["clone_warning"] = false },
+                            ["display_name"] = "Desk key",
+                            ["added_at"] = "2025-01-02T03:04:05Z",
+                            ["is_passwordless"] = passwordless,
+                        }),
+                    },
+                },
+            },
+        };
+        key.Holds(handle);
+        return (await (await s.AdminWithKey.PostJson("/admin/identities", body)).Json(HttpStatusCode.Created))["id"]!.GetValue<string>();
+    }
+
+    /// <summary>
+    /// Kratos's migration path (passkey_login.go): a user handle no passkey has is looked up among the webauthn
+    /// credentials' user handles, and that credential's passwordless keys sign in at the passkey login — imported keys
+    /// and keys registered with the webauthn method alike; a second-factor key does not, and the sign count is kept.
+    /// </summary>
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_passwordless_security_key_signs_in_at_the_passkey_login_by_its_webauthn_user_handle(string db)
+    {
+        var s = await fixture.Get(db, "with-webauthn", o =>
+        {
+            o.Selfservice.Methods.Webauthn.Enabled = true;
+            o.Selfservice.Methods.Webauthn.Config.Passwordless = true;
+            o.Selfservice.Methods.Webauthn.Config.Rp = new WebAuthnRelyingPartyOptions { Id = "example.com", DisplayName = "Example", Origins = [Origin] };
+            o.Selfservice.Flows.Registration.After.Webauthn = new FlowAfterMethodOptions { Hooks = [new HookConfig { Hook = "session" }] };
+        });
+
+        // Imported in Kratos's webauthn shape.
+        using var imported = new SoftwareAuthenticator(Origin);
+        var importedId = await ImportWithSecurityKey(s, imported, RandomNumberGenerator.GetBytes(16), passwordless: true);
+        var login = await ApiFlow(s.Public, "login");
+        var session = await (await PasskeyLogin(s, login, imported.Get(Challenge(login)))).Json(HttpStatusCode.OK);
+        Assert.Equal(importedId, session["session"]!["identity"]!["id"]!.GetValue<string>());
+        Assert.Equal("passkey", session["session"]!["authentication_methods"]![0]!["method"]!.GetValue<string>());
+        Assert.Equal("aal1", session["session"]!["authenticator_assurance_level"]!.GetValue<string>());
+        var stored = (await (await s.AdminWithKey.GetAsync($"/admin/identities/{importedId}?include_credential=webauthn")).Json(HttpStatusCode.OK))
+            ["credentials"]!["webauthn"]!["config"]!["credentials"]![0]!;
+        Assert.Equal(2, stored["authenticator"]!["sign_count"]!.GetValue<int>());
+        // The same checks as for a passkey: a count that did not grow is refused and flagged.
+        var again = await ApiFlow(s.Public, "login");
+        imported.SignCount = 1;
+        var cloned = await (await PasskeyLogin(s, again, imported.Get(Challenge(again)))).Json(HttpStatusCode.BadRequest);
+        Assert.Contains(4000008L, MessageIds(cloned));
+
+        // Registered with the webauthn method (passwordless), in a browser.
+        using var registered = new SoftwareAuthenticator(Origin);
+        using var browser = new Browser(s.PublicUrl, acceptJson: true);
+        var registration = await (await browser.Client.GetAsync("/self-service/registration/browser")).Json(HttpStatusCode.OK);
+        var created = await (await browser.Client.PostJson($"/self-service/registration?flow={registration["id"]}", new JsonObject
+        {
+            ["method"] = "webauthn",
+            ["csrf_token"] = Csrf(registration),
+            ["traits"] = new JsonObject { ["email"] = HttpAssertions.UniqueEmail("webauthn-reg") },
+            ["webauthn_register_displayname"] = "Desk key",
+            ["webauthn_register"] = registered.Create(JsonNode.Parse(Value(registration, "webauthn_register_trigger"))!),
+        })).Json(HttpStatusCode.OK);
+        var byWebAuthn = await ApiFlow(s.Public, "login");
+        var signedIn = await (await PasskeyLogin(s, byWebAuthn, registered.Get(Challenge(byWebAuthn)))).Json(HttpStatusCode.OK);
+        Assert.Equal(created["identity"]!["id"]!.GetValue<string>(), signedIn["session"]!["identity"]!["id"]!.GetValue<string>());
+
+        // A second-factor key with a user handle is not a first factor: no sign-in.
+        using var secondFactor = new SoftwareAuthenticator(Origin);
+        await ImportWithSecurityKey(s, secondFactor, RandomNumberGenerator.GetBytes(16), passwordless: false);
+        var mfa = await ApiFlow(s.Public, "login");
+        var refused = await (await PasskeyLogin(s, mfa, secondFactor.Get(Challenge(mfa)))).Json(HttpStatusCode.BadRequest);
+        Assert.Contains(4000008L, MessageIds(refused));
+        Assert.Null(refused["session"]);
+    }
+
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Browser_forms_load_the_served_script_whose_integrity_matches(string db)
     {

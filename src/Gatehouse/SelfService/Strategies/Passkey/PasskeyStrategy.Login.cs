@@ -114,8 +114,9 @@ public sealed partial class PasskeyStrategy
 
     /// <summary>
     /// Kratos's passkey <c>Login</c>: the authenticator's user handle names the account (a passkey credential with that
-    /// identifier); the assertion must answer this flow's challenge (spent here, once) from an allowed origin for the RP
-    /// id, signed by one of the account's passkeys with a growing signature count. Refusals: 4000001 for an answer that is not an assertion (nothing spent), 4000015
+    /// identifier, else a webauthn credential with that <c>user_handle</c>); the assertion must answer this flow's
+    /// challenge (spent here, once) from an allowed origin for the RP id, signed by one of the account's passwordless keys
+    /// with a growing signature count. Refusals: 4000001 for an answer that is not an assertion (nothing spent), 4000015
     /// for an unknown handle, 4000008 for an answer that does not verify; the form comes back with a fresh challenge.
     /// </summary>
     public async Task<Identity?> AuthenticateAsync(LoginSubmission submission, CancellationToken ct)
@@ -137,10 +138,7 @@ public sealed partial class PasskeyStrategy
         }
         var keysShown = flow.Refresh && flow.IdentityId is { } refreshed ? PasskeysOf(await store.CredentialsOfAsync(refreshed, ct)).Keys : [];
         var state = await SpendAsync(flow, ct);
-        var identity = claimed.UserHandle is { Length: > 0 } handle
-            ? await store.FindByIdentifierAsync(CredentialTypes.Passkey, CredentialImport.PasskeyIdentifier(handle), ct)
-            : null;
-        var (credential, keys) = identity is null ? (null, []) : PasskeysOf(identity.Credentials);
+        var (identity, credential, keys) = await FindByUserHandleAsync(claimed.UserHandle, ct);
         if (identity is null || credential is null)
         {
             Refuse(ui, flow, keysShown, Messages.NoWebAuthnUser());
@@ -152,7 +150,7 @@ public sealed partial class PasskeyStrategy
             return null;
         }
         var now = flows.Now();
-        var result = await RelyingParty.FinishAssertionAsync(state, claimed, [.. keys.Where(k => k.IsPasswordless)], claimed.UserHandle, now, ct);
+        var result = await RelyingParty.FinishAssertionAsync(state, claimed, keys, claimed.UserHandle, now, ct);
         if (result.Value is not { } used)
         {
             logger.LogInformation("Passkey sign-in refused for identity {IdentityId}: {Reason}", identity.Id, result.Reason);
@@ -172,6 +170,24 @@ public sealed partial class PasskeyStrategy
             return null;
         }
         return identity;
+    }
+
+    /// <summary>
+    /// The account a discoverable answer's user handle names, the credential holding its keys and the keys that may answer:
+    /// a passkey credential with the handle as identifier, else (Kratos's migration path) a webauthn credential whose
+    /// <c>user_handle</c> it is — its passwordless keys only (Kratos's <c>PasswordlessOnly</c>).
+    /// </summary>
+    private async Task<(Identity? Identity, IdentityCredential? Credential, List<WebAuthnKey> Keys)> FindByUserHandleAsync(byte[]? handle, CancellationToken ct)
+    {
+        if (handle is not { Length: > 0 }) return (null, null, []);
+        if (await store.FindByIdentifierAsync(CredentialTypes.Passkey, CredentialImport.PasskeyIdentifier(handle), ct) is { } identity)
+        {
+            var (passkey, passkeys) = PasskeysOf(identity.Credentials);
+            return (identity, passkey, [.. passkeys.Where(k => k.IsPasswordless)]);
+        }
+        if (await store.FindByWebAuthnUserHandleAsync(handle, ct) is not { } owner) return (null, null, []);
+        var webauthn = owner.Credentials.FirstOrDefault(c => c.Type == CredentialTypes.WebAuthn);
+        return (owner, webauthn, webauthn is null ? [] : [.. WebAuthnKey.ListFrom(webauthn.Config).Where(k => k.IsPasswordless)]);
     }
 
     /// <summary>The refusal on the form, with a fresh challenge in place of the spent one.</summary>
