@@ -239,4 +239,72 @@ public sealed class WebAuthnFlowTests(WebAuthnServerFixture fixture) : IClassFix
         Assert.Equal(HttpStatusCode.SeeOther, posted.StatusCode);
         Assert.EndsWith($"/ui/settings?flow={id}", posted.Headers.Location!.ToString(), StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// A refresh offers (and takes) only keys of the level it refreshes (Kratos's <c>ToWebAuthnFiltered</c>; snapshots
+    /// "flow=refresh-case=no_webauth_credentials-passwordless=true" and "…passwordless_enabled=true-case=mfa_v1_credentials":
+    /// nothing but the CSRF token): passwordless keys for an aal1 refresh with passwordless on.
+    /// </summary>
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_passwordless_refresh_offers_only_passwordless_keys_and_nothing_without_one(string db)
+    {
+        var s = await fixture.Get(db, passwordless: true);
+        using var b = new Browser(s.PublicUrl, acceptJson: true);
+        await RegisterWithPassword(s, b);
+        var noKeys = await Get(b, "/self-service/login/browser?refresh=true");
+        Assert.DoesNotContain(noKeys["ui"]!["nodes"]!.AsArray(), n => n!["group"]!.GetValue<string>() == "webauthn");
+
+        // An identity with a second-factor key only (imported): nothing offered, and an answer with that key is refused.
+        using var mfaKey = new SoftwareAuthenticator(Origin);
+        var email = HttpAssertions.UniqueEmail("mfa-only");
+        await (await s.AdminWithKey.PostJson("/admin/identities", new JsonObject
+        {
+            ["schema_id"] = "default",
+            ["traits"] = new JsonObject { ["email"] = email },
+            ["credentials"] = new JsonObject
+            {
+                ["password"] = new JsonObject { ["config"] = new JsonObject { ["password"] = GoodPassword } },
+                ["webauthn"] = new JsonObject
+                {
+                    ["config"] = new JsonObject
+                    {
+                        ["user_handle"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)),
+                        ["credentials"] = new JsonArray(new JsonObject
+                        {
+                            ["id"] = Convert.ToBase64String(mfaKey.CredentialId),
+                            ["public_key"] = Convert.ToBase64String(mfaKey.CosePublicKey()),
+                            ["authenticator"] = new JsonObject { ["aaguid"] = Convert.ToBase64String(mfaKey.Aaguid), ["sign_count"] = 1 },
+                            ["display_name"] = "MFA key",
+                            ["is_passwordless"] = false,
+                        }),
+                    },
+                },
+            },
+        })).Json(HttpStatusCode.Created);
+        using var m = new Browser(s.PublicUrl, acceptJson: true);
+        var login = await Get(m, "/self-service/login/browser");
+        // Signed in at aal1 (the second-factor key asks for a step-up this test does not take).
+        await (await Post(m, "login", login, new JsonObject { ["method"] = "password", ["identifier"] = email, ["password"] = GoodPassword })).Error(HttpStatusCode.UnprocessableEntity);
+        var refresh = await Get(m, "/self-service/login/browser?refresh=true");
+        Assert.DoesNotContain(refresh["ui"]!["nodes"]!.AsArray(), n => n!["group"]!.GetValue<string>() == "webauthn");
+        var challenge = new JsonObject { ["publicKey"] = new JsonObject { ["challenge"] = System.Buffers.Text.Base64Url.EncodeToString(new byte[32]), ["rpId"] = "example.com" } };
+        var refused = await (await Post(m, "login", refresh, new JsonObject { ["method"] = "webauthn", ["webauthn_login"] = mfaKey.Get(challenge) })).Json(HttpStatusCode.BadRequest);
+        Assert.Contains(4000013L, MessageIds(refused));
+
+        // With a passwordless key: the refresh asks for it, and it refreshes the session.
+        using var key = new SoftwareAuthenticator(Origin);
+        using var p = new Browser(s.PublicUrl, acceptJson: true);
+        var registration = await Get(p, "/self-service/registration/browser");
+        var keyEmail = HttpAssertions.UniqueEmail("pwless-refresh");
+        await (await Post(p, "registration", registration, new JsonObject
+        {
+            ["method"] = "webauthn", ["traits"] = new JsonObject { ["email"] = keyEmail },
+            ["webauthn_register"] = key.Create(JsonNode.Parse(Value(registration, "webauthn_register_trigger"))!),
+        })).Json(HttpStatusCode.OK);
+        var withKey = await Get(p, "/self-service/login/browser?refresh=true");
+        var options = JsonNode.Parse(Value(withKey, "webauthn_login_trigger"))!;
+        Assert.Equal(System.Buffers.Text.Base64Url.EncodeToString(key.CredentialId), Assert.Single(options["publicKey"]!["allowCredentials"]!.AsArray())!["id"]!.GetValue<string>());
+        Assert.Equal(keyEmail, Value(withKey, "identifier"));
+        await (await Post(p, "login", withKey, new JsonObject { ["method"] = "webauthn", ["webauthn_login"] = key.Get(options) })).Json(HttpStatusCode.OK);
+    }
 }

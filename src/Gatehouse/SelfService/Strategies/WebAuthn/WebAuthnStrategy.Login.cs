@@ -19,15 +19,17 @@ public sealed partial class WebAuthnStrategy
     /// <summary>
     /// Browser flows only. Second factor: the signed-in identity's security keys (hidden identifier, the challenge in the
     /// trigger, the script, the answer field). Passwordless: the identifier (offering keys as autofill) and a "Sign in with
-    /// hardware key" submit that first names the account. A refresh asks for any key of the identity.
+    /// hardware key" submit that first names the account. A refresh asks for the identity's keys of the level refreshed
+    /// (Kratos's <c>ToWebAuthnFiltered</c>: passwordless keys for aal1, the others for aal2), and shows nothing without one.
     /// </summary>
     public async Task PopulateAsync(LoginForm form, CancellationToken ct)
     {
         if (!IsBrowser(form.Flow)) return;
         if (form.Refreshing is { } refreshing)
         {
-            var identity = await store.FindConfidentialAsync(refreshing.IdentityId, ct);
-            if (identity is not null) AddChallenge(form.Ui, form.Flow, identity, KeysOf(identity.Credentials).Keys);
+            if (await store.FindConfidentialAsync(refreshing.IdentityId, ct) is not { } identity) return;
+            var keys = ForLevel(KeysOf(identity.Credentials).Keys, Passwordless);
+            if (keys.Count > 0) AddChallenge(form.Ui, form.Flow, identity, keys);
             return;
         }
         if (!Passwordless)
@@ -135,8 +137,9 @@ public sealed partial class WebAuthnStrategy
             }
         }
 
+        // Only the keys of this flow's level answer (a refresh too: the keys its form offered).
         var (credential, all) = KeysOf(identity.Credentials);
-        var usable = flow.Refresh ? all : ForLevel(all, Passwordless);
+        var usable = ForLevel(all, Passwordless);
         if (credential is null || usable.Count == 0)
         {
             ui.Messages.Add(Messages.NoWebAuthnDevice());
