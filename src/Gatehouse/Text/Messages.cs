@@ -132,6 +132,7 @@ public static partial class Messages
     public static JsonObject PasswordBreached(long breaches) => Error(4000034, "The password has been found in data breaches and must no longer be used.", new JsonObject { ["breaches"] = breaches });
     public static JsonObject PasswordPolicyGeneric(string reason) => Error(4000005, $"The password can not be used because {reason}.", new JsonObject { ["reason"] = reason });
     public static JsonObject LoginNoStrategy() => Error(4010002, "Could not find a strategy to log you in with. Did you fill out the form correctly?");
+    public static JsonObject SettingsNoStrategy() => Error(4010004, "Could not find a strategy to update your settings. Did you fill out the form correctly?");
     public static JsonObject RegistrationNoStrategy() => Error(4010003, "Could not find a strategy to sign you up with. Did you fill out the form correctly?");
     public static JsonObject IdentityDisabled() => Error(4010011, "This account has been disabled. Please contact support for assistance.");
     public static JsonObject LoginFlowExpired(DateTime expiredAt, DateTime now) => FlowExpired(4010001, "login", expiredAt, now);

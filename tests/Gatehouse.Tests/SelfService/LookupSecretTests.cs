@@ -245,8 +245,65 @@ public sealed partial class LookupSecretTests(LookupServerFixture fixture) : ICl
         Assert.Null(Node(aal2, "lookup_secret"));
         var refused = await Send(s, HttpMethod.Post, $"/self-service/login?flow={aal2["id"]}", fresh, new JsonObject { ["method"] = "lookup_secret", ["lookup_secret"] = codes[0] });
         Assert.Contains(4000014L, MessageIds(await refused.Json(HttpStatusCode.BadRequest)));
+        // No button true: Kratos's lookup strategy is not responsible, so the settings flow answers 4010004.
         var nothing = await (await Send(s, HttpMethod.Post, $"/self-service/settings?flow={flow["id"]}", token, new JsonObject { ["method"] = "lookup_secret" })).Json(HttpStatusCode.BadRequest);
-        Assert.Contains(4000001L, MessageIds(nothing));
+        Assert.Equal([4010004L], MessageIds(nothing));
+        Assert.Equal("Could not find a strategy to update your settings. Did you fill out the form correctly?", nothing["ui"]!["messages"]![0]!["text"]!.GetValue<string>());
+        // Reveal without codes: Kratos's 400 reason as 4000001.
+        var none = await (await Send(s, HttpMethod.Post, $"/self-service/settings?flow={flow["id"]}", token,
+            new JsonObject { ["method"] = "lookup_secret", ["lookup_secret_reveal"] = true })).Json(HttpStatusCode.BadRequest);
+        Assert.Equal([4000001L], MessageIds(none));
+        Assert.Equal("Can not reveal lookup codes because you have none.", none["ui"]!["messages"]![0]!["text"]!.GetValue<string>());
+    }
+
+    /// <summary>
+    /// Several buttons true at once: Kratos's lookup <c>continueSettingsFlow</c> takes confirm, then reveal, then disable,
+    /// then regenerate (its snapshot <c>regenerate_but_no_confirmation</c> posts all the form's buttons and shows the
+    /// revealed codes); a regenerate leaves only the codes and confirm, disable included.
+    /// </summary>
+    [Theory, MemberData(nameof(Gatehouse.Tests.Infrastructure.Db.Providers), MemberType = typeof(Gatehouse.Tests.Infrastructure.Db))]
+    public async Task Several_buttons_follow_kratos_order_and_regenerate_leaves_only_codes_and_confirm(string db)
+    {
+        var s = await fixture.Get(db);
+        var (_, codes, token, id) = await EnrolledUser(s);
+        var flow = await SettingsFlow(s, token);
+        var url = $"/self-service/settings?flow={flow["id"]}";
+        async Task<string> Stored() => (await Db(s, d => d.Credentials.AsNoTracking().SingleAsync(c => c.IdentityId == Guid.Parse(id) && c.Type == "lookup_secret"))).Config;
+        var before = await Stored();
+
+        var all = await (await Send(s, HttpMethod.Post, url, token, new JsonObject
+        {
+            ["method"] = "lookup_secret", ["lookup_secret_reveal"] = true, ["lookup_secret_disable"] = true, ["lookup_secret_regenerate"] = true,
+        })).Json(HttpStatusCode.OK);
+        Assert.Equal(["lookup_secret_codes", "lookup_secret_disable", "lookup_secret_regenerate"], GroupNames(all));
+        Assert.Equal(12, Secrets(all).Count);
+        Assert.Equal(before, await Stored());
+
+        var regenerated = await (await Send(s, HttpMethod.Post, url, token, new JsonObject { ["method"] = "lookup_secret", ["lookup_secret_regenerate"] = true })).Json(HttpStatusCode.OK);
+        Assert.Equal(["lookup_secret_codes", "lookup_secret_confirm"], GroupNames(regenerated));
+        var fetched = await (await Send(s, HttpMethod.Get, $"/self-service/settings/flows?id={flow["id"]}", token)).Json(HttpStatusCode.OK);
+        Assert.Equal(["lookup_secret_codes", "lookup_secret_confirm"], GroupNames(fetched));
+
+        // Confirm before regenerate: the codes shown above are stored, not a fresh set.
+        var confirmed = await (await Send(s, HttpMethod.Post, url, token, new JsonObject
+        {
+            ["method"] = "lookup_secret", ["lookup_secret_regenerate"] = true, ["lookup_secret_confirm"] = true,
+        })).Json(HttpStatusCode.OK);
+        Assert.Equal("success", confirmed["state"]!.GetValue<string>());
+        Assert.NotEqual(before, await Stored());
+        var fresh = Codes(regenerated);
+        var stepUp = (await PasswordLogin(s, (await (await s.AdminWithKey.GetAsync($"/admin/identities/{id}")).Json(HttpStatusCode.OK))["traits"]!["email"]!.GetValue<string>()))["session_token"]!.GetValue<string>();
+        Assert.Contains(4000016L, MessageIds(await (await StepUp(s, stepUp, codes[0])).Json(HttpStatusCode.BadRequest)));
+        await (await StepUp(s, stepUp, fresh[0])).Json(HttpStatusCode.OK);
+
+        // Disable before regenerate.
+        var next = await SettingsFlow(s, token);
+        var disabled = await (await Send(s, HttpMethod.Post, $"/self-service/settings?flow={next["id"]}", token, new JsonObject
+        {
+            ["method"] = "lookup_secret", ["lookup_secret_disable"] = true, ["lookup_secret_regenerate"] = true,
+        })).Json(HttpStatusCode.OK);
+        Assert.Equal(["lookup_secret_regenerate"], GroupNames(disabled));
+        Assert.Null((await (await s.AdminWithKey.GetAsync($"/admin/identities/{id}")).Json(HttpStatusCode.OK))["credentials"]!["lookup_secret"]);
     }
 
     /// <summary>

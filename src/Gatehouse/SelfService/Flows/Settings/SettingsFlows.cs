@@ -155,7 +155,7 @@ public sealed class SettingsFlows(
         var ui = Form(flow, identity);
         if ((strategies.Find<ISettingsStrategy>(method) ?? strategies.Enabled<ISettingsStrategy>().FirstOrDefault(m => m.Handles(method, body))) is not { } strategy)
         {
-            ui.Messages.Add(Messages.Error(4010004, "Could not find a strategy to update your settings. Did you fill out the form correctly?"));
+            ui.Messages.Add(Messages.SettingsNoStrategy());
             await RespondAsync(http, flow, identity, ui, 400, ct);
             return;
         }

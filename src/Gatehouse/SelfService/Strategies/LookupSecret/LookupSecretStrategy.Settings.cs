@@ -15,20 +15,15 @@ public sealed partial class LookupSecretStrategy
 
     /// <summary>
     /// Kratos's <c>PopulateSettingsMethod</c>: with codes, reveal and disable; without, regenerate. While regenerated codes
-    /// wait for confirmation: (disable,) the codes — as placeholders, the flow holds only their hashes — and confirm.
+    /// wait for confirmation, only the codes — as placeholders, the flow holds only their hashes — and confirm (Kratos's
+    /// regenerate removes every other node of the method, disable included).
     /// </summary>
     public void Populate(SettingsForm form) =>
         form.Ui.Nodes.AddRange(Nodes(PendingHashes(form.Flow), Enrolled(form.Identity.Credentials)));
 
     private static List<JsonObject> Nodes(IReadOnlyList<string>? pending, IdentityCredential? enrolled)
     {
-        if (pending is not null)
-        {
-            List<JsonObject> nodes = enrolled is null ? [] : [Disable()];
-            nodes.Add(CodesNode(pending.Select(_ => ((string?)null, (string?)null))));
-            nodes.Add(UiNodes.Submit("lookup_secret_confirm", "true", Group, Messages.ConfirmLookup()));
-            return nodes;
-        }
+        if (pending is not null) return [CodesNode(pending.Select(_ => ((string?)null, (string?)null))), Confirm()];
         return enrolled is null
             ? [Regenerate()]
             : [UiNodes.Submit("lookup_secret_reveal", "true", Group, Messages.RevealLookup()), Disable()];
@@ -43,44 +38,31 @@ public sealed partial class LookupSecretStrategy
 
     private static JsonObject Disable() => UiNodes.Submit("lookup_secret_disable", "true", Group, Messages.DisableLookup());
 
+    private static JsonObject Confirm() => UiNodes.Submit("lookup_secret_confirm", "true", Group, Messages.ConfirmLookup());
+
     private static JsonObject Regenerate() => UiNodes.Submit("lookup_secret_regenerate", "true", Group, Messages.RegenerateLookup());
 
     /// <summary>
-    /// Kratos's lookup <c>Settings</c> (a privileged session): <c>lookup_secret_regenerate</c> makes 12 new codes and shows
-    /// them with a confirm button (200 with the flow / 303 to the UI); <c>lookup_secret_confirm</c> stores them and adds
-    /// <c>{lookup_secret, aal2}</c> to the session; <c>lookup_secret_reveal</c> lists the codes (used ones with their time);
-    /// <c>lookup_secret_disable</c> removes them.
+    /// Kratos's lookup <c>Settings</c> (a privileged session). With several buttons true, Kratos's order decides:
+    /// <c>lookup_secret_confirm</c> stores the regenerated codes and adds <c>{lookup_secret, aal2}</c> to the session;
+    /// else <c>lookup_secret_reveal</c> lists the codes (used ones with their time); else <c>lookup_secret_disable</c>
+    /// removes them; else <c>lookup_secret_regenerate</c> makes 12 new codes and shows them with a confirm button (200 with
+    /// the flow / 303 to the UI). None of them true: the method is not responsible, so the settings flow's 4010004.
     /// </summary>
     public async Task UpdateAsync(SettingsSubmission submission, CancellationToken ct)
     {
-        var (identity, ui, flow, http) = (submission.Identity, submission.Ui, submission.Flow, submission.Http);
+        var (identity, ui, flow, http, body) = (submission.Identity, submission.Ui, submission.Flow, submission.Http, submission.Body);
+        var (confirm, showCodes, disable, regenerate) =
+            (Flag(body, "lookup_secret_confirm"), Flag(body, "lookup_secret_reveal"), Flag(body, "lookup_secret_disable"), Flag(body, "lookup_secret_regenerate"));
+        if (!confirm && !showCodes && !disable && !regenerate)
+        {
+            ui.Messages.Add(Messages.SettingsNoStrategy());
+            await submission.RespondAsync(400, ct);
+            return;
+        }
         if (!submission.EnsurePrivileged()) return;
         var enrolled = Enrolled(identity.Credentials);
-        if (Flag(submission.Body, "lookup_secret_regenerate"))
-        {
-            var codes = Enumerable.Range(0, CodeCount).Select(_ => NewCode()).ToList();
-            var hashes = codes.Select(c => hasher.Hash(identity.Id, c)).ToList();
-            flow.SetContextValue(PendingContext, new JsonArray([.. hashes.Select(h => (JsonNode)h)]));
-            ReplaceNodes(ui, Nodes(hashes, enrolled));
-            submission.ResponseOnly = json => Reveal(json, codes);
-            if (flow.Type == FlowTypes.Browser && !FlowService.WantsJson(http.Request)) reveal.Set(http, flow, codes, flow.ExpiresAt - flows.Now());
-            await submission.RespondAsync(200, ct);
-            return;
-        }
-        if (Flag(submission.Body, "lookup_secret_reveal"))
-        {
-            if (enrolled is null)
-            {
-                ui.Messages.Add(Messages.NoLookup());
-                await submission.RespondAsync(400, ct);
-                return;
-            }
-            var list = LookupSecretCredentials.Entries(enrolled.Config).Select(e => ((string?)null, LookupSecretCredentials.UsedAt(e)));
-            ReplaceNodes(ui, [CodesNode(list), Disable(), Regenerate()]);
-            await submission.RespondAsync(200, ct);
-            return;
-        }
-        if (Flag(submission.Body, "lookup_secret_confirm"))
+        if (confirm)
         {
             if (PendingHashes(flow) is not { Count: CodeCount } pending)
             {
@@ -99,7 +81,20 @@ public sealed partial class LookupSecretStrategy
             }, ct);
             return;
         }
-        if (Flag(submission.Body, "lookup_secret_disable"))
+        if (showCodes)
+        {
+            if (enrolled is null)
+            {
+                ui.Messages.Add(Messages.Generic("Can not reveal lookup codes because you have none."));
+                await submission.RespondAsync(400, ct);
+                return;
+            }
+            var list = LookupSecretCredentials.Entries(enrolled.Config).Select(e => ((string?)null, LookupSecretCredentials.UsedAt(e)));
+            ReplaceNodes(ui, [CodesNode(list), Disable(), Regenerate()]);
+            await submission.RespondAsync(200, ct);
+            return;
+        }
+        if (disable)
         {
             if (enrolled is null)
             {
@@ -114,8 +109,13 @@ public sealed partial class LookupSecretStrategy
             }, ct);
             return;
         }
-        ui.Messages.Add(Messages.Generic("Expected one of lookup_secret_regenerate, lookup_secret_reveal, lookup_secret_confirm or lookup_secret_disable to be true."));
-        await submission.RespondAsync(400, ct);
+        var codes = Enumerable.Range(0, CodeCount).Select(_ => NewCode()).ToList();
+        var hashes = codes.Select(c => hasher.Hash(identity.Id, c)).ToList();
+        flow.SetContextValue(PendingContext, new JsonArray([.. hashes.Select(h => (JsonNode)h)]));
+        ReplaceNodes(ui, Nodes(hashes, enrolled));
+        submission.ResponseOnly = json => Reveal(json, codes);
+        if (flow.Type == FlowTypes.Browser && !FlowService.WantsJson(http.Request)) reveal.Set(http, flow, codes, flow.ExpiresAt - flows.Now());
+        await submission.RespondAsync(200, ct);
     }
 
     /// <summary>The codes this browser was given for the flow, while the flow still waits for exactly them.</summary>

@@ -54,7 +54,7 @@ public sealed partial class OidcStrategy
         }
         if (link.Length == 0 && unlink.Length == 0)
         {
-            ui.Messages.Add(Messages.Error(4010004, "Could not find a strategy to update your settings. Did you fill out the form correctly?"));
+            ui.Messages.Add(Messages.SettingsNoStrategy());
             await submission.RespondAsync(400, ct);
             return;
         }

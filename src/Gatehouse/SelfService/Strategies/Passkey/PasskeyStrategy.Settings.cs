@@ -71,7 +71,7 @@ public sealed partial class PasskeyStrategy
         var remove = Field(body, "passkey_remove");
         if (register is null && remove is null)
         {
-            ui.Messages.Add(Messages.Error(4010004, "Could not find a strategy to update your settings. Did you fill out the form correctly?"));
+            ui.Messages.Add(Messages.SettingsNoStrategy());
             await submission.RespondAsync(400, ct);
             return;
         }

@@ -63,7 +63,7 @@ public sealed partial class WebAuthnStrategy
         var remove = Field(body, "webauthn_remove");
         if (!IsBrowser(flow) || (register is null && remove is null))
         {
-            ui.Messages.Add(Messages.Error(4010004, "Could not find a strategy to update your settings. Did you fill out the form correctly?"));
+            ui.Messages.Add(Messages.SettingsNoStrategy());
             await submission.RespondAsync(400, ct);
             return;
         }
