@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gatehouse.Http.Errors;
@@ -32,6 +33,7 @@ public static class FormBody
             {
                 Set(root, key, values.Count > 0 ? values[^1] ?? "" : "");
             }
+            Forms.AddOrUpdate(root, FormMarker);
             return root;
         }
         var contentType = request.ContentType ?? "";
@@ -90,4 +92,72 @@ public static class FormBody
 
     public static string? String(JsonObject body, string key) =>
         body[key] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
+
+    /// <summary>Bodies <see cref="ReadAsync"/> made from a form (all values strings), told apart for typed decoding.</summary>
+    private static readonly ConditionalWeakTable<JsonObject, object> Forms = new();
+    private static readonly object FormMarker = new();
+
+    /// <summary>Whether the body came from an <c>application/x-www-form-urlencoded</c> or multipart form.</summary>
+    public static bool IsForm(JsonObject body) => Forms.TryGetValue(body, out _);
+
+    /// <summary>
+    /// Kratos's first step of a method's submit (<c>decoderx.Decode</c> into the method's Go struct): the reason of its
+    /// herodot 400 for the first member, in body order as <c>encoding/json</c> reports it, whose value the struct's field
+    /// cannot take — "Unable to decode JSON payload: json: cannot unmarshal number into Go struct field
+    /// <paramref name="goStruct"/>.totp_code of type string" — or null. JSON null leaves a field unset. A form's values are
+    /// strings converted by the method's JSON schema: a boolean field takes Go's <c>strconv.ParseBool</c> spellings (an
+    /// empty value is left out), any other string fails as a string would in JSON. Members the struct does not have are
+    /// ignored, as Go does. The flows show the reason as message 4000001 (<see cref="Text.Messages.Generic"/>).
+    /// </summary>
+    public static string? DecodeError(JsonObject body, string goStruct, IReadOnlyDictionary<string, GoField> fields)
+    {
+        var form = IsForm(body);
+        foreach (var (name, value) in body)
+        {
+            if (value is null || !fields.TryGetValue(name, out var field)) continue;
+            var fits = field switch
+            {
+                GoField.String => value.GetValueKind() == JsonValueKind.String || (form && value is JsonObject),
+                _ => form
+                    ? value.GetValueKind() != JsonValueKind.String || value.GetValue<string>() is "" || ParseBool(value.GetValue<string>()) is not null
+                    : value.GetValueKind() is JsonValueKind.True or JsonValueKind.False,
+            };
+            if (fits) continue;
+            var kind = value.GetValueKind() switch
+            {
+                JsonValueKind.String => "string",
+                JsonValueKind.Number => "number",
+                JsonValueKind.True or JsonValueKind.False => "bool",
+                JsonValueKind.Array => "array",
+                _ => "object",
+            };
+            return $"Unable to decode JSON payload: json: cannot unmarshal {kind} into Go struct field {goStruct}.{name} of type {(field == GoField.String ? "string" : "bool")}";
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// A boolean field of a method's submit, after <see cref="DecodeError"/> passed: JSON <c>true</c>, or in a form a value
+    /// Go's <c>strconv.ParseBool</c> reads as true (<c>1</c>, <c>t</c>, <c>T</c>, <c>true</c>, <c>True</c>, <c>TRUE</c>).
+    /// </summary>
+    public static bool Bool(JsonObject body, string key) => body[key] is JsonValue v && v.GetValueKind() switch
+    {
+        JsonValueKind.True => true,
+        JsonValueKind.String => IsForm(body) && ParseBool(v.GetValue<string>()) == true,
+        _ => false,
+    };
+
+    private static bool? ParseBool(string value) => value switch
+    {
+        "1" or "t" or "T" or "true" or "True" or "TRUE" => true,
+        "0" or "f" or "F" or "false" or "False" or "FALSE" => false,
+        _ => null,
+    };
+}
+
+/// <summary>The Go type of a field of a method's submit struct, for <see cref="FormBody.DecodeError"/>.</summary>
+public enum GoField
+{
+    String,
+    Bool,
 }

@@ -230,6 +230,37 @@ public sealed partial class CodeLoginTests(CodeLoginTests.Servers servers) : ICl
         Assert.Contains(4010008L, MessageIds(reused));
     }
 
+    /// <summary>
+    /// Kratos's code login decodes <c>method</c> and <c>address</c> alone first (its <c>decodedMethod</c>), then the whole
+    /// body: a value of another type is Go's decode error (4000001), and nothing is mailed or spent.
+    /// </summary>
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Wrong_typed_code_fields_get_kratos_decode_errors(string db)
+    {
+        var h = await servers.Get(db);
+        var (email, _) = await RegisterByCodeAsync(h);
+        var flow = await ApiFlow(h.Server.Public, "login");
+        async Task<string> Refused(JsonObject body)
+        {
+            var answer = await (await Submit(h.Server, flow, body)).Json(HttpStatusCode.BadRequest);
+            Assert.Equal([4000001L], MessageIds(answer));
+            return answer["ui"]!["messages"]![0]!["text"]!.GetValue<string>();
+        }
+
+        Assert.Equal("Unable to decode JSON payload: json: cannot unmarshal number into Go struct field updateLoginFlowWithCodeMethod.identifier of type string",
+            await Refused(new JsonObject { ["method"] = "code", ["identifier"] = 5 }));
+        Assert.Equal("Unable to decode JSON payload: json: cannot unmarshal number into Go struct field decodedMethod.address of type string",
+            await Refused(new JsonObject { ["method"] = "code", ["identifier"] = email, ["address"] = 42 }));
+        Assert.Equal(1, h.MailsTo(email)); // the registration's only
+        await (await Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["identifier"] = email })).Json(HttpStatusCode.BadRequest);
+        var code = await h.MailedCodeAsync(email);
+        Assert.Equal("Unable to decode JSON payload: json: cannot unmarshal number into Go struct field updateLoginFlowWithCodeMethod.code of type string",
+            await Refused(new JsonObject { ["method"] = "code", ["identifier"] = email, ["code"] = int.Parse(code, System.Globalization.CultureInfo.InvariantCulture) }));
+        Assert.Equal("Unable to decode JSON payload: json: cannot unmarshal array into Go struct field updateLoginFlowWithCodeMethod.code of type string",
+            await Refused(new JsonObject { ["method"] = "code", ["identifier"] = email, ["code"] = new JsonArray(code) }));
+        await (await Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["identifier"] = email, ["code"] = code })).Json(HttpStatusCode.OK);
+    }
+
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task A_login_code_expires_with_the_configured_lifespan(string db)
     {

@@ -480,6 +480,13 @@ public sealed class TotpAndAalTests(TotpServerFixture fixture) : IClassFixture<T
         await (await Send(s, HttpMethod.Get, "/sessions/whoami", token)).Json(HttpStatusCode.OK);
     }
 
+    private static Task<HttpResponseMessage> SendForm(TestServer s, string url, string token, KeyValuePair<string, string>[] fields)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new FormUrlEncodedContent(fields) };
+        request.Headers.Add("X-Session-Token", token);
+        return s.Public.SendAsync(request);
+    }
+
     /// <summary>
     /// The unlink button posts only <c>totp_unlink=true</c> (no <c>method</c>), as a form without scripts sends it: Kratos's
     /// totp strategy takes it as its own; <c>totp_unlink=false</c> without a method is nobody's (4010004).
@@ -491,13 +498,65 @@ public sealed class TotpAndAalTests(TotpServerFixture fixture) : IClassFixture<T
         var (_, _, tokenA, id) = await EnrolledUser(s);
         var flow = await SettingsFlow(s, tokenA);
         var url = $"/self-service/settings?flow={flow["id"]}";
-        var nobody = await (await Send(s, HttpMethod.Post, url, tokenA, new JsonObject { ["totp_unlink"] = "false" })).Json(HttpStatusCode.BadRequest);
+        var nobody = await (await SendForm(s, url, tokenA, [new("totp_unlink", "false")])).Json(HttpStatusCode.BadRequest);
         Assert.Contains(4010004L, MessageIds(nobody));
         Assert.NotNull((await (await s.AdminWithKey.GetAsync($"/admin/identities/{id}")).Json(HttpStatusCode.OK))["credentials"]!["totp"]);
-        var done = await (await Send(s, HttpMethod.Post, url, tokenA, new JsonObject { ["totp_unlink"] = "true" })).Json(HttpStatusCode.OK);
+        var done = await (await SendForm(s, url, tokenA, [new("totp_unlink", "true")])).Json(HttpStatusCode.OK);
         Assert.Equal("totp", done["active"]!.GetValue<string>());
         Assert.Null(Node(done, "totp_unlink"));
         Assert.Null((await (await s.AdminWithKey.GetAsync($"/admin/identities/{id}")).Json(HttpStatusCode.OK))["credentials"]!["totp"]);
+    }
+
+    /// <summary>
+    /// Kratos decodes a totp submit into its Go struct, then checks it against the method's JSON schema, before anything
+    /// else: a value of another type is Go's decode error (4000001); the login schema's <c>totp_code</c> has
+    /// <c>minLength: 6</c> (4000003 on the node); an empty form value is left out (4000002). Nothing is changed or counted.
+    /// </summary>
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Wrong_typed_or_short_totp_fields_get_kratos_decode_and_schema_errors(string db)
+    {
+        var s = await fixture.Get(db);
+        var (email, secret, tokenA, id) = await EnrolledUser(s);
+        var token = (await PasswordLogin(s, email))["session_token"]!.GetValue<string>();
+        var flow = await (await Send(s, HttpMethod.Get, "/self-service/login/api?aal=aal2", token)).Json(HttpStatusCode.OK);
+        var submit = $"/self-service/login?flow={flow["id"]}";
+        async Task<JsonNode> Refused(JsonNode body) => await (await Send(s, HttpMethod.Post, submit, token, body)).Json(HttpStatusCode.BadRequest);
+
+        var number = await Refused(new JsonObject { ["method"] = "totp", ["totp_code"] = 123456 });
+        Assert.Equal([4000001L], MessageIds(number));
+        Assert.Equal("Unable to decode JSON payload: json: cannot unmarshal number into Go struct field updateLoginFlowWithTotpMethod.totp_code of type string",
+            number["ui"]!["messages"]![0]!["text"]!.GetValue<string>());
+        var empty = await Refused(new JsonObject { ["method"] = "totp", ["totp_code"] = "" });
+        Assert.Equal([4000003L], MessageIds(empty, "totp_code"));
+        Assert.Equal("length must be >= 6, but got 0", Node(empty, "totp_code")!["messages"]![0]!["text"]!.GetValue<string>());
+        var short5 = await Refused(new JsonObject { ["method"] = "totp", ["totp_code"] = "12345" });
+        Assert.Equal([4000003L], MessageIds(short5, "totp_code"));
+        Assert.Equal("length must be >= 6, but got 5", Node(short5, "totp_code")!["messages"]![0]!["text"]!.GetValue<string>());
+        Assert.DoesNotContain(4000008L, MessageIds(short5));
+        Assert.Equal([4000002L], MessageIds(await Refused(new JsonObject { ["method"] = "totp" }), "totp_code"));
+        var form = new HttpRequestMessage(HttpMethod.Post, submit) { Content = new FormUrlEncodedContent([new("method", "totp"), new("totp_code", "")]) };
+        form.Headers.Add("X-Session-Token", token);
+        Assert.Equal([4000002L], MessageIds(await (await s.Public.SendAsync(form)).Json(HttpStatusCode.BadRequest), "totp_code"));
+        await (await Send(s, HttpMethod.Post, submit, token, new JsonObject { ["method"] = "totp", ["totp_code"] = Code(secret) })).Json(HttpStatusCode.OK);
+
+        // Settings: totp_unlink is a Go bool (a number or a JSON string is a decode error, the app stays).
+        var settings = await SettingsFlow(s, tokenA);
+        var url = $"/self-service/settings?flow={settings["id"]}";
+        var unlinkNumber = await (await Send(s, HttpMethod.Post, url, tokenA, new JsonObject { ["method"] = "totp", ["totp_unlink"] = 5 })).Json(HttpStatusCode.BadRequest);
+        Assert.Equal([4000001L], MessageIds(unlinkNumber));
+        Assert.Equal("Unable to decode JSON payload: json: cannot unmarshal number into Go struct field updateSettingsFlowWithTotpMethod.totp_unlink of type bool",
+            unlinkNumber["ui"]!["messages"]![0]!["text"]!.GetValue<string>());
+        var unlinkString = await (await Send(s, HttpMethod.Post, url, tokenA, new JsonObject { ["totp_unlink"] = "true" })).Json(HttpStatusCode.BadRequest);
+        Assert.Equal("Unable to decode JSON payload: json: cannot unmarshal string into Go struct field updateSettingsFlowWithTotpMethod.totp_unlink of type bool",
+            unlinkString["ui"]!["messages"]![0]!["text"]!.GetValue<string>());
+        Assert.NotNull((await (await s.AdminWithKey.GetAsync($"/admin/identities/{id}")).Json(HttpStatusCode.OK))["credentials"]!["totp"]);
+
+        // Enrolment: totp_code is a Go string.
+        var (_, newToken, _) = await RegisterApi(s);
+        var enrol = await SettingsFlow(s, newToken);
+        var codeNumber = await (await Send(s, HttpMethod.Post, $"/self-service/settings?flow={enrol["id"]}", newToken, new JsonObject { ["method"] = "totp", ["totp_code"] = 123456 })).Json(HttpStatusCode.BadRequest);
+        Assert.Equal("Unable to decode JSON payload: json: cannot unmarshal number into Go struct field updateSettingsFlowWithTotpMethod.totp_code of type string",
+            codeNumber["ui"]!["messages"]![0]!["text"]!.GetValue<string>());
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]

@@ -6,10 +6,12 @@ using Gatehouse.SelfService.Ui;
 namespace Gatehouse.SelfService.Strategies;
 
 /// <summary>
-/// The steps every code-based second factor (TOTP, recovery codes) takes in an aal2 login, in Kratos's order: the
-/// session's identity with its secrets, the method's credential (else the method's "none set up" message), the code
-/// field (required), the per-identity attempt counted <em>before</em> the comparison and forgotten after a right code,
-/// and the flow's own refusal of the identity. The method supplies only how a code is checked and spent.
+/// The steps every code-based second factor (TOTP, recovery codes) takes in an aal2 login, in Kratos's order: the body
+/// decoded as Kratos decodes it into the method's struct and checks it against the method's JSON schema (a wrong type:
+/// 4000001 with Go's decode error; the code field required: 4000002; shorter than the schema's <c>minLength</c>:
+/// 4000003), the session's identity with its secrets, the method's credential (else the method's "none set up"
+/// message), the per-identity attempt counted <em>before</em> the comparison and forgotten after a right code, and the
+/// flow's own refusal of the identity. The method supplies only how a code is checked and spent.
 /// </summary>
 internal static class SecondFactorLogin
 {
@@ -17,21 +19,38 @@ internal static class SecondFactorLogin
     /// For an identity: null when it has none of the method's credentials; else a function that checks a code and spends
     /// it (so it cannot be used again), answering the refusal message or null when the code was right.
     /// </param>
+    /// <param name="goStruct">The name of Kratos's Go struct for the method's login body, which its decode errors name.</param>
+    /// <param name="minLength">The code field's <c>minLength</c> in the method's login schema (0: none).</param>
     public static async Task<Identity?> AuthenticateAsync(LoginSubmission submission, IPrivilegedIdentityStore store, RateLimiter limiter,
-        string field, JsonObject notEnrolled, Func<Identity, Func<string, Task<JsonObject?>>?> spenderFor, CancellationToken ct)
+        string field, string goStruct, int minLength, JsonObject notEnrolled, Func<Identity, Func<string, Task<JsonObject?>>?> spenderFor, CancellationToken ct)
     {
-        var ui = submission.Ui;
-        var code = (FormBody.String(submission.Body, field) ?? "").Trim();
+        var (ui, body) = (submission.Ui, submission.Body);
+        var fields = new Dictionary<string, GoField> { ["method"] = GoField.String, ["csrf_token"] = GoField.String, [field] = GoField.String };
+        if (FormBody.DecodeError(body, goStruct, fields) is { } undecodable)
+        {
+            ui.Messages.Add(Text.Messages.Generic(undecodable));
+            return null;
+        }
+        // Kratos's form decoder leaves an empty form value out, so it is missing; an empty JSON string is present.
+        var raw = FormBody.String(body, field);
+        if (raw is null || (raw.Length == 0 && FormBody.IsForm(body)))
+        {
+            ui.AddMessage(field, Text.Messages.Required(field));
+            return null;
+        }
+        // JSON Schema counts code points.
+        var length = raw.EnumerateRunes().Count();
+        if (length < minLength)
+        {
+            ui.AddMessage(field, Text.Messages.MinLength(minLength, length));
+            return null;
+        }
+        var code = raw.Trim();
         if (submission.Current is not { } session) return null;
         var identity = await store.FindConfidentialAsync(session.IdentityId, ct);
         if (identity is null || spenderFor(identity) is not { } spend)
         {
             ui.Messages.Add(notEnrolled);
-            return null;
-        }
-        if (code.Length == 0)
-        {
-            ui.AddMessage(field, Text.Messages.Required(field));
             return null;
         }
         var subject = identity.Id.ToString();

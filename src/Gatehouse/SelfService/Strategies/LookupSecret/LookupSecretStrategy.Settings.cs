@@ -34,7 +34,25 @@ public sealed partial class LookupSecretStrategy
     /// itself when one of them is true): the built-in page's buttons post only their own name.
     /// </summary>
     bool ISettingsStrategy.Handles(string? method, JsonObject body) =>
-        method == Name || Flag(body, "lookup_secret_regenerate") || Flag(body, "lookup_secret_reveal") || Flag(body, "lookup_secret_confirm") || Flag(body, "lookup_secret_disable");
+        method == Name || ButtonFields.Keys.Any(b => FormBody.Bool(body, b)) || FormBody.DecodeError(body, SettingsStruct, ButtonFields) is not null;
+
+    /// <summary>Kratos's Go struct for the lookup settings body and its fields, for its decode errors.</summary>
+    private const string SettingsStruct = "updateSettingsFlowWithLookupMethod";
+
+    private static readonly Dictionary<string, GoField> ButtonFields = new()
+    {
+        ["lookup_secret_reveal"] = GoField.Bool,
+        ["lookup_secret_regenerate"] = GoField.Bool,
+        ["lookup_secret_confirm"] = GoField.Bool,
+        ["lookup_secret_disable"] = GoField.Bool,
+    };
+
+    private static readonly Dictionary<string, GoField> SettingsFields = new(ButtonFields)
+    {
+        ["csrf_token"] = GoField.String,
+        ["method"] = GoField.String,
+        ["flow"] = GoField.String,
+    };
 
     private static JsonObject Disable() => UiNodes.Submit("lookup_secret_disable", "true", Group, Messages.DisableLookup());
 
@@ -52,6 +70,12 @@ public sealed partial class LookupSecretStrategy
     public async Task UpdateAsync(SettingsSubmission submission, CancellationToken ct)
     {
         var (identity, ui, flow, http, body) = (submission.Identity, submission.Ui, submission.Flow, submission.Http, submission.Body);
+        if (FormBody.DecodeError(body, SettingsStruct, SettingsFields) is { } undecodable)
+        {
+            ui.Messages.Add(Messages.Generic(undecodable));
+            await submission.RespondAsync(400, ct);
+            return;
+        }
         var (confirm, showCodes, disable, regenerate) =
             (Flag(body, "lookup_secret_confirm"), Flag(body, "lookup_secret_reveal"), Flag(body, "lookup_secret_disable"), Flag(body, "lookup_secret_regenerate"));
         if (!confirm && !showCodes && !disable && !regenerate)
@@ -139,6 +163,5 @@ public sealed partial class LookupSecretStrategy
         ui.Nodes.InsertRange(at < 0 ? ui.Nodes.Count : at, nodes);
     }
 
-    private static bool Flag(JsonObject body, string name) =>
-        body[name] is JsonValue v && (v.GetValueKind() == JsonValueKind.True || (v.GetValueKind() == JsonValueKind.String && v.GetValue<string>() is "true" or "1"));
+    private static bool Flag(JsonObject body, string name) => FormBody.Bool(body, name);
 }

@@ -10,6 +10,9 @@ public sealed partial class TotpStrategy
 {
     public string Aal => AssuranceLevels.Aal2;
 
+    /// <summary>The <c>minLength</c> of <c>totp_code</c> in Kratos's totp login schema (its settings schema has none).</summary>
+    private const int LoginCodeMinLength = 6;
+
     /// <summary>An aal2 login of a session whose identity has an authenticator app: the code field and its submit button.</summary>
     public async Task PopulateAsync(LoginForm form, CancellationToken ct)
     {
@@ -23,7 +26,7 @@ public sealed partial class TotpStrategy
     /// replayed or concurrently spent code. The attempt is counted before the comparison and forgotten when it succeeds.
     /// </summary>
     public Task<Identity?> AuthenticateAsync(LoginSubmission submission, CancellationToken ct) =>
-        SecondFactorLogin.AuthenticateAsync(submission, store, limiter, "totp_code", Messages.NoTotpDevice(),
+        SecondFactorLogin.AuthenticateAsync(submission, store, limiter, "totp_code", "updateLoginFlowWithTotpMethod", LoginCodeMinLength, Messages.NoTotpDevice(),
             identity => Enrolled(identity.Credentials) is { } enrolled
                 ? async code => await SpendAsync(enrolled.Credential, enrolled.Key, code, ct) ? null : Messages.TotpCodeInvalid()
                 : null,

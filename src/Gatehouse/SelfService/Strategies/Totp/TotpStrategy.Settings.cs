@@ -56,8 +56,15 @@ public sealed partial class TotpStrategy
     public async Task UpdateAsync(SettingsSubmission submission, CancellationToken ct)
     {
         var (identity, ui, flow) = (submission.Identity, submission.Ui, submission.Flow);
+        // Kratos decodes the body into its struct before anything else (4000001 with Go's decode error).
+        if (FormBody.DecodeError(submission.Body, SettingsStruct, SettingsFields) is { } undecodable)
+        {
+            ui.Messages.Add(Messages.Generic(undecodable));
+            await submission.RespondAsync(400, ct);
+            return;
+        }
         if (!submission.EnsurePrivileged()) return;
-        var unlink = Unlink(submission.Body);
+        var unlink = FormBody.Bool(submission.Body, "totp_unlink");
         if (Enrolled(identity.Credentials) is not null)
         {
             if (!unlink)
@@ -102,14 +109,27 @@ public sealed partial class TotpStrategy
         }, ct);
     }
 
+    /// <summary>Kratos's Go struct for the totp settings body and its fields, for its decode errors.</summary>
+    private const string SettingsStruct = "updateSettingsFlowWithTotpMethod";
+
+    private static readonly Dictionary<string, GoField> SettingsFields = new()
+    {
+        ["totp_code"] = GoField.String,
+        ["totp_unlink"] = GoField.Bool,
+        ["csrf_token"] = GoField.String,
+        ["method"] = GoField.String,
+        ["flow"] = GoField.String,
+    };
+
+    private static readonly Dictionary<string, GoField> UnlinkField = new() { ["totp_unlink"] = GoField.Bool };
+
     /// <summary>
     /// <c>totp_unlink</c> is this method's whatever <c>method</c> says (Kratos's totp <c>Settings</c> sets the method itself
-    /// for it): the built-in page's unlink button posts only its own name.
+    /// for it): the built-in page's unlink button posts only its own name. An unlink value Kratos cannot decode is this
+    /// method's too, so that its decode error answers.
     /// </summary>
-    bool ISettingsStrategy.Handles(string? method, JsonObject body) => method == Name || Unlink(body);
-
-    private static bool Unlink(JsonObject body) =>
-        body["totp_unlink"] is JsonValue v && (v.TryGetValue<bool>(out var b) ? b : v.TryGetValue<string>(out var str) && str is "true" or "1");
+    bool ISettingsStrategy.Handles(string? method, JsonObject body) =>
+        method == Name || FormBody.Bool(body, "totp_unlink") || FormBody.DecodeError(body, SettingsStruct, UnlinkField) is not null;
 
     private Task SaveAsync(SettingsSubmission submission, Func<Task<Identity>> change, CancellationToken ct) =>
         SettingsChange.SaveAsync(submission, Name, hooks, change, ct);
