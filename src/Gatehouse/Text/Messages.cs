@@ -117,6 +117,8 @@ public static partial class Messages
     // Validation (4000xxx).
     public static JsonObject Generic(string reason) => Error(4000001, reason, new JsonObject { ["reason"] = reason });
     public static JsonObject MinLength(int min, int actual) => Error(4000003, $"length must be >= {min}, but got {actual}", new JsonObject { ["min_length"] = min, ["actual_length"] = actual });
+    /// <summary>Kratos's <c>ErrCodeSubmittedTooOften</c> (a herodot 400, so 4000001 with its reason).</summary>
+    public static JsonObject CodeSubmittedTooOften() => Generic("The request was submitted too often. Please request another code.");
     public static JsonObject Required(string property) => Error(4000002, $"Property {property} is missing.", new JsonObject { ["property"] = property });
     public static JsonObject InvalidEmail(string value) => Error(4000040, "Enter a valid email address", new JsonObject { ["value"] = value });
     public static JsonObject InvalidCredentials() => Error(4000006, "The provided credentials are invalid, check for spelling mistakes in your password or username, email address, or phone number.");

@@ -164,7 +164,8 @@ public sealed partial class CodeStrategy
     }
 
     /// <summary>
-    /// Spends the flow's login code (bounded by <c>max_submissions</c>) and signs in the identity it was mailed for — when
+    /// Spends the flow's login code (bounded by <c>max_submissions</c>: then Kratos's 4000001 "The request was submitted
+    /// too often. Please request another code.") and signs in the identity it was mailed for — when
     /// <paramref name="expectedIdentity"/> is given (a second factor), only that one; 4010008 otherwise. Receiving the code
     /// proves the address, as in Kratos, which marks it verified on a code login.
     /// </summary>
@@ -177,7 +178,7 @@ public sealed partial class CodeStrategy
             : null;
         if (identity is null)
         {
-            ui.Messages.Add(Messages.LoginCodeInvalid());
+            ui.Messages.Add(outcome == OneTimeCodes.Outcome.Exhausted ? Messages.CodeSubmittedTooOften() : Messages.LoginCodeInvalid());
             return null;
         }
         if (submission.Refusal(identity) is { } refused)

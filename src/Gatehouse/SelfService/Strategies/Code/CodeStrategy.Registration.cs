@@ -100,7 +100,8 @@ public sealed partial class CodeStrategy
         var (outcome, _) = await codes.UseCodeAsync(submission.Flow.Id, RegistrationKind, code, options.Selfservice.Methods.Code.Config.MaxSubmissions, ct);
         if (outcome != OneTimeCodes.Outcome.Valid)
         {
-            ui.Messages.Add(Messages.RegistrationCodeInvalid());
+            // Kratos's useOneTimeCode answers spent guesses with ErrCodeSubmittedTooOften, registration and login alike.
+            ui.Messages.Add(outcome == OneTimeCodes.Outcome.Exhausted ? Messages.CodeSubmittedTooOften() : Messages.RegistrationCodeInvalid());
             return new RegistrationOutcome.ShowForm(ui, 400);
         }
         // The code credential (identifiers and addresses) follows from the schema's credentials.code extension.
