@@ -361,6 +361,9 @@ public sealed class TotpAndAalTests(TotpServerFixture fixture) : IClassFixture<T
         var error = await (await Send(s, HttpMethod.Get, "/self-service/settings/api", token)).Json(HttpStatusCode.Forbidden);
         Assert.Equal("session_aal2_required", error["error"]!["id"]!.GetValue<string>());
         Assert.Equal($"{s.PublicUrl}/self-service/login/browser?aal=aal2", error["redirect_browser_to"]!.GetValue<string>());
+        // An API flow names no URL to come back to, even with a return_to (Kratos's createNativeSettingsFlow).
+        var withReturnTo = await (await Send(s, HttpMethod.Get, $"/self-service/settings/api?return_to={Uri.EscapeDataString(s.PublicUrl + "/x")}", token)).Json(HttpStatusCode.Forbidden);
+        Assert.Equal($"{s.PublicUrl}/self-service/login/browser?aal=aal2", withReturnTo["redirect_browser_to"]!.GetValue<string>());
 
         // A browser: 303 to the aal2 login, which returns to the settings when a return_to was asked for.
         using var browser = new Browser(s.PublicUrl);

@@ -49,8 +49,9 @@ public sealed class SettingsFlows(
             // Kratos: the browser route answers its session lookup's error, the API route the reason of its session middleware.
             throw type == FlowTypes.Browser ? NoSession() : SessionManager.NoActiveSessionFound("This endpoint can only be accessed with a valid session. Please log in and try again.");
         }
-        // As Kratos's createBrowserSettingsFlow: the step-up login returns here only when the request named a return_to.
-        var requestUrl = returnTo is null ? null : flows.PublicBase + http.Request.Path + http.Request.QueryString;
+        // As Kratos's createBrowserSettingsFlow: the step-up login returns here only when the request named a return_to;
+        // its createNativeSettingsFlow names no URL to return to.
+        var requestUrl = returnTo is null || type == FlowTypes.Api ? null : flows.PublicBase + http.Request.Path + http.Request.QueryString;
         if (!await EnsureAalAsync(http, type, session, requestUrl, ct)) return;
         var identity = await identities.GetAsync(session.IdentityId, ct);
         var token = type == FlowTypes.Browser ? csrf.Ensure(http) : "";
