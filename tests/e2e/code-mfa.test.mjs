@@ -88,7 +88,12 @@ describe(`code as a second factor through real SMTP (${database})`, () => {
     const again = await rejection(api.updateLoginFlow({
       flow: flow.id, xSessionToken: token, updateLoginFlowBody: { method: 'code', code, csrf_token: '' },
     }), 400);
-    // The flow is done: submitting it again is refused (Kratos: "already completed"), the session stays as it is.
-    assert.match(again.error.reason, /already completed/);
+    // The session is aal2 now: submitting the flow again is refused before anything else (Kratos's updateLoginFlow:
+    // ErrAlreadyLoggedIn, on the flow as 4000001), and the session stays as it is.
+    assert.deepEqual(again.ui.messages.map((m) => m.id), [4000001]);
+    assert.match(again.ui.messages[0].text, /A valid session was detected/);
+    const { data: still } = await api.toSession({ xSessionToken: token });
+    assert.equal(still.id, login.session.id);
+    assert.equal(still.authentication_methods.length, 2);
   });
 });
