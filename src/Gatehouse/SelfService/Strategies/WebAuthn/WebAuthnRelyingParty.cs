@@ -84,8 +84,8 @@ public sealed class WebAuthnRelyingParty
     /// </summary>
     public async Task<WebAuthnResult<WebAuthnKey>> FinishRegistrationAsync(string state, string response, bool passwordless, DateTime now, CancellationToken ct)
     {
-        // What Kratos's library cannot parse is refused as Kratos words it, before anything is verified.
-        if (WebAuthnResponseShape.AttestationProblem(response) is { } problem) return WebAuthnResult<WebAuthnKey>.Unparsable(problem);
+        // The strategies refuse what Kratos's library cannot parse (WebAuthnResponseShape) before they spend the challenge;
+        // what still fails to deserialize here is the same parse error.
         CredentialCreateOptions original;
         AuthenticatorAttestationRawResponse raw;
         try
