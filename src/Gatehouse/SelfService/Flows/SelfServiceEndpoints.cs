@@ -29,6 +29,8 @@ public static class SelfServiceEndpoints
     public const string RecoveryApi = "/self-service/recovery/api";
     public const string RecoveryFlows = "/self-service/recovery/flows";
     public const string Recovery = "/self-service/recovery";
+    /// <summary>The W3C "change password URL" well-known location, which password managers follow.</summary>
+    public const string WellKnownChangePassword = "/.well-known/change-password";
     public const string AdminRecoveryCode = "/recovery/code";
     public const string AdminRecoveryLink = "/recovery/link";
 
@@ -62,6 +64,13 @@ public static class SelfServiceEndpoints
         root.MapGet(RecoveryFlows, (HttpContext http, RecoveryFlows flows) => flows.GetAsync(http));
         root.MapPost(Recovery, (HttpContext http, RecoveryFlows flows) => flows.SubmitAsync(http)).ForwardErrorsToUi();
         root.MapGet(Recovery, (HttpContext http, RecoveryFlows flows) => flows.SubmitAsync(http)).ForwardErrorsToUi();
+        // Kratos (getWellKnownChangePassword): a 303 to the settings UI, which starts a settings flow (or sends a
+        // browser without a session to sign in first).
+        root.MapGet(WellKnownChangePassword, (HttpContext http, FlowService flows) =>
+        {
+            FlowService.Redirect(http, flows.UiUrl(FlowKinds.Settings));
+            return Task.CompletedTask;
+        });
         return root;
     }
 
