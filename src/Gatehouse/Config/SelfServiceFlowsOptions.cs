@@ -90,6 +90,13 @@ public sealed class ErrorFlowOptions
 public sealed class LogoutFlowOptions
 {
     public LogoutAfterOptions After { get; set; } = new();
+
+    /// <summary>
+    /// <c>selfservice.flows.logout.clear_browser_data</c> (Kratos, default false): a browser logout over https answers
+    /// <c>Clear-Site-Data: "cookies", "storage", "cache"</c>. Off by default, as it clears everything of the origin,
+    /// other applications' data included.
+    /// </summary>
+    public bool ClearBrowserData { get; set; }
 }
 
 public sealed class LogoutAfterOptions

@@ -52,7 +52,17 @@ public static class LogoutEndpoints
             throw GatehouseError.Forbidden("Unable to log out because the logout token in the URL query does not match the session cookie.");
         await manager.RevokeAsync(current.Session.Id, http.RequestAborted);
         manager.ClearCookie(http);
+        // Kratos sends it only where browsers honour it: on https, as the request arrived (X-Forwarded-Proto first,
+        // as Kratos's x.RequestURL reads the scheme).
+        if (options.Selfservice.Flows.Logout.ClearBrowserData && RequestScheme(http.Request) == "https")
+            http.Response.Headers["Clear-Site-Data"] = "\"cookies\", \"storage\", \"cache\"";
         return Http.ContentNegotiation.WantsJson(http.Request) ? Results.NoContent() : new SeeOther(target);
+    }
+
+    private static string RequestScheme(HttpRequest request)
+    {
+        var forwarded = request.Headers["X-Forwarded-Proto"].ToString();
+        return forwarded.Length > 0 ? forwarded : request.Scheme;
     }
 
     private static async Task<IResult> ApiLogoutAsync(HttpContext http, SessionManager manager)

@@ -499,6 +499,18 @@ public sealed class ConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Logout_clear_browser_data_is_kratos_key_and_off_by_default()
+    {
+        Assert.False(Load(MinimalFile("")).Options.Selfservice.Flows.Logout.ClearBrowserData);
+        var o = Load(MinimalFile("""
+            selfservice:
+              flows:
+                logout: {clear_browser_data: true}
+            """)).Options;
+        Assert.True(o.Selfservice.Flows.Logout.ClearBrowserData);
+    }
+
+    [Fact]
     public void Durations_use_go_syntax_and_earliest_possible_extend_defaults_to_the_lifespan()
     {
         var o = Load(MinimalFile("""

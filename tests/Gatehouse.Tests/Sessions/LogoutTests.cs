@@ -58,6 +58,47 @@ public sealed class LogoutTests(ServerFixture fixture) : IClassFixture<ServerFix
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task With_clear_browser_data_an_https_browser_logout_answers_clear_site_data(string db)
+    {
+        await using var s = await TestServer.StartAsync(db, o => o.Selfservice.Flows.Logout.ClearBrowserData = true);
+        using var client = Client(s.PublicUrl);
+
+        async Task<HttpResponseMessage> LogOut(bool https, bool json)
+        {
+            var (_, issued) = await IdentityWithSession(s);
+            var request = Get($"/self-service/logout?token={issued.LogoutToken}", cookie: CookieHeader(s, issued));
+            if (https) request.Headers.Add("X-Forwarded-Proto", "https");
+            var response = await client.SendAsync(json ? Json(request) : request);
+            Assert.False((await Load(s, issued.Session.Id))!.Active);
+            return response;
+        }
+
+        var browser = await LogOut(https: true, json: false);
+        Assert.Equal(HttpStatusCode.SeeOther, browser.StatusCode);
+        Assert.Equal("\"cookies\", \"storage\", \"cache\"", browser.Headers.GetValues("Clear-Site-Data").Single());
+        var spa = await LogOut(https: true, json: true);
+        Assert.Equal(HttpStatusCode.NoContent, spa.StatusCode);
+        Assert.Equal("\"cookies\", \"storage\", \"cache\"", spa.Headers.GetValues("Clear-Site-Data").Single());
+        // Browsers ignore it on plain http, and Kratos sends it only over https.
+        Assert.False((await LogOut(https: false, json: false)).Headers.Contains("Clear-Site-Data"));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Without_clear_browser_data_no_logout_answers_clear_site_data(string db)
+    {
+        var s = await fixture.Get(db);
+        var (_, issued) = await IdentityWithSession(s);
+        using var client = Client(s.PublicUrl);
+        var request = Get($"/self-service/logout?token={issued.LogoutToken}", cookie: CookieHeader(s, issued));
+        request.Headers.Add("X-Forwarded-Proto", "https");
+
+        var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.SeeOther, response.StatusCode);
+        Assert.False(response.Headers.Contains("Clear-Site-Data"));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Logout_with_another_sessions_token_is_403_and_revokes_nothing(string db)
     {
         var s = await fixture.Get(db);
