@@ -117,6 +117,25 @@ public sealed class PasskeyMethodConfig
 {
     public WebAuthnRelyingPartyOptions Rp { get; set; } = new();
     public PasskeyAuthenticatorSelection AuthenticatorSelection { get; set; } = new();
+    public PasskeyAttestation Attestation { get; set; } = new();
+    public PasskeyTimeouts Timeouts { get; set; } = new();
+}
+
+/// <summary><c>selfservice.methods.passkey.config.attestation</c>.</summary>
+public sealed class PasskeyAttestation
+{
+    /// <summary>The attestation conveyance preference of a registration: <c>none</c> (Kratos's default), <c>indirect</c>, <c>direct</c> or <c>enterprise</c>.</summary>
+    public string Preference { get; set; } = "none";
+}
+
+/// <summary><c>selfservice.methods.passkey.config.timeouts</c>: the ceremonies' <c>timeout</c>; unset, go-webauthn's defaults (5m, 2m with user verification discouraged).</summary>
+public sealed class PasskeyTimeouts
+{
+    [JsonConverter(typeof(NullableDurationJsonConverter))]
+    public TimeSpan? Registration { get; set; }
+
+    [JsonConverter(typeof(NullableDurationJsonConverter))]
+    public TimeSpan? Login { get; set; }
 }
 
 /// <summary><c>selfservice.methods.passkey.config.authenticator_selection</c> (Kratos's defaults).</summary>

@@ -499,6 +499,40 @@ public sealed class ConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Passkey_attestation_and_timeouts_are_kratos_keys()
+    {
+        var defaults = Load(MinimalFile("")).Options.Selfservice.Methods.Passkey.Config;
+        Assert.Equal("none", defaults.Attestation.Preference);
+        Assert.Null(defaults.Timeouts.Registration);
+        Assert.Null(defaults.Timeouts.Login);
+        var o = Load(MinimalFile("""
+            selfservice:
+              methods:
+                passkey:
+                  enabled: true
+                  config:
+                    rp: {id: example.com, display_name: Example}
+                    attestation: {preference: enterprise}
+                    timeouts: {registration: 60s, login: 2m30s}
+            """)).Options.Selfservice.Methods.Passkey.Config;
+        Assert.Equal("enterprise", o.Attestation.Preference);
+        Assert.Equal(TimeSpan.FromSeconds(60), o.Timeouts.Registration);
+        Assert.Equal(TimeSpan.FromSeconds(150), o.Timeouts.Login);
+        LoadFails("""
+            dsn: memory
+            selfservice:
+              methods:
+                passkey: {enabled: true, config: {rp: {id: example.com, display_name: Example}, attestation: {preference: always}}}
+            """);
+        LoadFails("""
+            dsn: memory
+            selfservice:
+              methods:
+                passkey: {enabled: true, config: {rp: {id: example.com, display_name: Example}, timeouts: {login: 0s}}}
+            """);
+    }
+
+    [Fact]
     public void Logout_clear_browser_data_is_kratos_key_and_off_by_default()
     {
         Assert.False(Load(MinimalFile("")).Options.Selfservice.Flows.Logout.ClearBrowserData);

@@ -152,6 +152,36 @@ public sealed class PasskeyFlowTests(PasskeyServerFixture fixture) : IClassFixtu
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Config_attestation_and_timeouts_shape_the_ceremony_options(string db)
+    {
+        static JsonNode Creation(JsonNode flow) => JsonNode.Parse(Value(flow, "passkey_create_data"))!["credentialOptions"]!["publicKey"]!;
+
+        // Kratos's defaults: no attestation asked for; go-webauthn's five minutes (user verification preferred).
+        var defaults = await fixture.Get(db);
+        var creation = Creation(await ApiFlow(defaults.Public, "registration"));
+        Assert.Equal("none", creation["attestation"]!.GetValue<string>());
+        Assert.Equal(300_000, creation["timeout"]!.GetValue<int>());
+        Assert.Equal(300_000, Challenge(await ApiFlow(defaults.Public, "login"))["publicKey"]!["timeout"]!.GetValue<int>());
+
+        var s = await fixture.Get(db, "attestation-timeouts", o =>
+        {
+            o.Selfservice.Methods.Passkey.Config.Attestation.Preference = "direct";
+            o.Selfservice.Methods.Passkey.Config.Timeouts.Registration = TimeSpan.FromSeconds(60);
+            o.Selfservice.Methods.Passkey.Config.Timeouts.Login = TimeSpan.FromSeconds(90);
+        });
+        creation = Creation(await ApiFlow(s.Public, "registration"));
+        Assert.Equal("direct", creation["attestation"]!.GetValue<string>());
+        Assert.Equal(60_000, creation["timeout"]!.GetValue<int>());
+        Assert.Equal(90_000, Challenge(await ApiFlow(s.Public, "login"))["publicKey"]!["timeout"]!.GetValue<int>());
+        // An authenticator may still answer without an attestation statement; the passkey is registered and signs in.
+        using var authenticator = new SoftwareAuthenticator(Origin);
+        var (_, _, identityId) = await RegisterWithPasskey(s, authenticator);
+        var login = await ApiFlow(s.Public, "login");
+        var session = await (await PasskeyLogin(s, login, authenticator.Get(Challenge(login)))).Json(HttpStatusCode.OK);
+        Assert.Equal(identityId, session["session"]!["identity"]!["id"]!.GetValue<string>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task A_challenge_is_spent_once_and_a_replayed_or_refused_answer_gets_a_fresh_one(string db)
     {
         var s = await fixture.Get(db);

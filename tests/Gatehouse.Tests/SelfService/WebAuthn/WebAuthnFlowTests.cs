@@ -86,6 +86,8 @@ public sealed class WebAuthnFlowTests(WebAuthnServerFixture fixture) : IClassFix
         Assert.Equal("oryWebAuthnRegistration", trigger["onclickTrigger"]!.GetValue<string>());
         Assert.Equal($"window.oryWebAuthnRegistration({trigger["value"]})", trigger["onclick"]!.GetValue<string>());
         Assert.Equal(1050012, Node(settings, "webauthn_register_trigger")!["meta"]!["label"]!["id"]!.GetValue<int>());
+        // User verification is discouraged for security keys (Kratos), so go-webauthn's default timeout is two minutes.
+        Assert.Equal(120_000, JsonNode.Parse(trigger["value"]!.GetValue<string>())!["publicKey"]!["timeout"]!.GetValue<int>());
         var added = await (await Post(first, "settings", settings, new JsonObject
         {
             ["method"] = "webauthn",
@@ -107,6 +109,7 @@ public sealed class WebAuthnFlowTests(WebAuthnServerFixture fixture) : IClassFix
         var aal2 = await Get(second, "/self-service/login/browser?aal=aal2");
         var options = JsonNode.Parse(Value(aal2, "webauthn_login_trigger"))!;
         Assert.Equal(System.Buffers.Text.Base64Url.EncodeToString(key.CredentialId), options["publicKey"]!["allowCredentials"]![0]!["id"]!.GetValue<string>());
+        Assert.Equal(120_000, options["publicKey"]!["timeout"]!.GetValue<int>());
         Assert.Equal(email, Value(aal2, "identifier"));
         var answer = key.Get(options);
         var session = await (await Post(second, "login", aal2, new JsonObject { ["method"] = "webauthn", ["webauthn_login"] = answer })).Json(HttpStatusCode.OK);

@@ -51,7 +51,7 @@ public sealed partial class PasskeyStrategy(
 
     public static bool IsEnabled(GatehouseOptions options) => options.Selfservice.Methods.Passkey.Enabled;
 
-    private WebAuthnRelyingParty RelyingParty => _rp ??= WebAuthnRelyingParty.From(options.Selfservice.Methods.Passkey.Config.Rp, options);
+    private WebAuthnRelyingParty RelyingParty => _rp ??= WebAuthnRelyingParty.From(options.Selfservice.Methods.Passkey.Config, options);
 
     /// <summary><c>config.authenticator_selection</c> as WebAuthn takes it (Kratos's defaults: resident key required, UV preferred).</summary>
     private AuthenticatorSelection Selection

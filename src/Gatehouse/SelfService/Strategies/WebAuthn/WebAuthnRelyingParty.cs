@@ -9,55 +9,83 @@ namespace Gatehouse.SelfService.Strategies.WebAuthn;
 
 /// <summary>
 /// The WebAuthn ceremonies of one relying party (the <c>passkey</c> or the <c>webauthn</c> method's <c>config.rp</c>),
-/// verified by the Fido2 library: attestation (<c>none</c> asked for), assertion signatures, the challenge, the page
+/// verified by the Fido2 library: attestation (<c>none</c> asked for unless the passkey method's <c>config.attestation</c> says otherwise), assertion signatures, the challenge, the page
 /// origin, the RP id hash, the user-presence/verification flags and sign-count regression. What a ceremony began with
 /// (its options, including the challenge) is kept by the caller in the flow and handed back to finish it, exactly once.
 /// </summary>
 public sealed class WebAuthnRelyingParty
 {
-    // go-webauthn's default (what Kratos uses): 32 random bytes per challenge, five minutes to answer.
+    // go-webauthn's defaults (what Kratos uses): 32 random bytes per challenge; five minutes to answer, two when user
+    // verification is discouraged (its Timeout and TimeoutUVD).
     private const int ChallengeBytes = 32;
-    private const uint TimeoutMilliseconds = 300_000;
+    private static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan DefaultTimeoutDiscouraged = TimeSpan.FromMinutes(2);
 
     private readonly Fido2 _fido2;
 
-    public WebAuthnRelyingParty(string id, string displayName, IEnumerable<string> origins)
+    /// <param name="attestation">The attestation conveyance preference a registration asks for (Kratos: <c>none</c>).</param>
+    /// <param name="registrationTimeout">The registration ceremony's timeout; null: go-webauthn's default (see above).</param>
+    /// <param name="loginTimeout">The login ceremony's timeout; null: go-webauthn's default.</param>
+    public WebAuthnRelyingParty(string id, string displayName, IEnumerable<string> origins,
+        AttestationConveyancePreference attestation = AttestationConveyancePreference.None, TimeSpan? registrationTimeout = null, TimeSpan? loginTimeout = null)
     {
         Id = id;
         DisplayName = displayName;
         Origins = origins.ToHashSet(StringComparer.Ordinal);
+        Attestation = attestation;
+        RegistrationTimeout = registrationTimeout;
+        LoginTimeout = loginTimeout;
         _fido2 = new Fido2(new Fido2Configuration
         {
             RPID = id,
             RPName = displayName,
             Origins = Origins,
             ChallengeSize = ChallengeBytes,
-            Timeout = TimeoutMilliseconds,
+            Timeout = (uint)DefaultTimeout.TotalMilliseconds,
         });
     }
 
     public string Id { get; }
     public string DisplayName { get; }
     public IReadOnlySet<string> Origins { get; }
+    public AttestationConveyancePreference Attestation { get; }
+    public TimeSpan? RegistrationTimeout { get; }
+    public TimeSpan? LoginTimeout { get; }
+
+    /// <summary>The <c>timeout</c> (milliseconds) of a ceremony's options, as go-webauthn sets it: the configured one, else its default.</summary>
+    private static ulong TimeoutFor(TimeSpan? configured, UserVerificationRequirement? verification) =>
+        (ulong)(configured ?? (verification == UserVerificationRequirement.Discouraged ? DefaultTimeoutDiscouraged : DefaultTimeout)).TotalMilliseconds;
 
     /// <summary>
     /// The relying party a method's <c>config.rp</c> describes: origins as configured (<c>origins</c>, else the deprecated
     /// <c>origin</c>), else <c>&lt;scheme of serve.public.base_url&gt;://&lt;id&gt;</c> as Kratos defaults them.
     /// </summary>
     public static WebAuthnRelyingParty From(WebAuthnRelyingPartyOptions rp, GatehouseOptions options) =>
-        Built.GetValue(rp, _ => Build(rp, options));
+        Built.GetValue(rp, _ => Build(rp, options, null));
+
+    /// <summary>The passkey method's relying party: its <c>config.rp</c>, <c>config.attestation</c> and <c>config.timeouts</c>.</summary>
+    public static WebAuthnRelyingParty From(PasskeyMethodConfig passkey, GatehouseOptions options) =>
+        Built.GetValue(passkey.Rp, _ => Build(passkey.Rp, options, passkey));
 
     // One relying party per configured config.rp (the strategies are per request; the Fido2 instance, its configuration and
     // origin set are immutable and were rebuilt for every sign-in, ~0.6% of a passkey sign-in's CPU). Keyed by the options
     // object, which is not changed once the server runs.
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<WebAuthnRelyingPartyOptions, WebAuthnRelyingParty> Built = [];
 
-    private static WebAuthnRelyingParty Build(WebAuthnRelyingPartyOptions rp, GatehouseOptions options)
+    private static WebAuthnRelyingParty Build(WebAuthnRelyingPartyOptions rp, GatehouseOptions options, PasskeyMethodConfig? passkey)
     {
         var origins = rp.Origins.Count > 0 ? rp.Origins
             : rp.Origin is { Length: > 0 } origin ? [origin]
             : [new Uri(Http.ReturnUrlPolicy.PublicBaseUrl(options)).Scheme + "://" + rp.Id];
-        return new WebAuthnRelyingParty(rp.Id, rp.DisplayName, origins.Select(o => o.TrimEnd('/')));
+        var attestation = passkey?.Attestation.Preference switch
+        {
+            "indirect" => AttestationConveyancePreference.Indirect,
+            "direct" => AttestationConveyancePreference.Direct,
+            "enterprise" => AttestationConveyancePreference.Enterprise,
+            _ => AttestationConveyancePreference.None,
+        };
+        return new WebAuthnRelyingParty(rp.Id, rp.DisplayName, origins.Select(o => o.TrimEnd('/')), attestation,
+            passkey?.Timeouts.Registration, passkey?.Timeouts.Login);
     }
 
     /// <summary>
@@ -72,8 +100,9 @@ public sealed class WebAuthnRelyingParty
             User = new Fido2User { Id = userHandle, Name = userName, DisplayName = userDisplayName },
             ExcludeCredentials = [.. exclude.Select(id => new PublicKeyCredentialDescriptor(id))],
             AuthenticatorSelection = selection,
-            AttestationPreference = AttestationConveyancePreference.None,
+            AttestationPreference = Attestation,
         });
+        options.Timeout = TimeoutFor(RegistrationTimeout, selection.UserVerification);
         var json = options.ToJson();
         return (new JsonObject { ["publicKey"] = JsonNode.Parse(json) }, json);
     }
@@ -141,6 +170,7 @@ public sealed class WebAuthnRelyingParty
             AllowedCredentials = [.. allow.Select(k => new PublicKeyCredentialDescriptor(PublicKeyCredentialType.PublicKey, k.Id, Transports(k)))],
             UserVerification = verification,
         });
+        options.Timeout = TimeoutFor(LoginTimeout, verification);
         var json = options.ToJson();
         return (new JsonObject { ["publicKey"] = JsonNode.Parse(json) }, json);
     }
