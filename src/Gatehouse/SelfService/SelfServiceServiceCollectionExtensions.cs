@@ -26,6 +26,8 @@ public static class SelfServiceServiceCollectionExtensions
         services.TryAddScoped<SessionTokenExchange>();
         services.TryAddScoped<LoginFlows>();
         services.TryAddScoped<OAuth2LoginChallenges>();
+        services.TryAddScoped<TestLoginFlows>();
+        services.TryAddSingleton<TestLoginCookie>();
         services.TryAddScoped<RegistrationFlows>();
         services.TryAddScoped<SettingsFlows>();
         services.TryAddScoped<OneTimeCodes>();

@@ -87,6 +87,17 @@ public sealed class EfFlowStore(GatehouseDbContext db, SqlitePreparedReads? prep
         return swapped;
     }
 
+    public async Task<bool> DeleteTestFlowAsync(Guid id, CancellationToken ct)
+    {
+        // Only a test flow: the public delete endpoint must never remove a user's login flow by its id.
+        var (nid, kind) = (db.Nid, FlowKinds.Login);
+        var deleted = await RawSql.ExecuteAsync(db, $"""
+            DELETE FROM selfservice_flows WHERE "Nid" = {nid} AND "Id" = {id} AND "Kind" = {kind} AND "TestContext" IS NOT NULL
+            """, ct) == 1;
+        _stored.Remove(id);
+        return deleted;
+    }
+
     public async Task<SelfServiceFlow?> FindAsync(Guid id, string kind, CancellationToken ct)
     {
         var flow = await FindStoredAsync(id, kind, ct);
@@ -101,7 +112,7 @@ public sealed class EfFlowStore(GatehouseDbContext db, SqlitePreparedReads? prep
 
     private static readonly DirectSql SelectById = new("""
         SELECT "Id", "Nid", "Kind", "Type", "State", "RequestUrl", "ReturnTo", "Active", "CsrfToken", "IssuedAt", "ExpiresAt", "Ui",
-               "Refresh", "RequestedAal", "IdentityId", "InternalContext", "CreatedAt", "UpdatedAt"
+               "Refresh", "RequestedAal", "IdentityId", "InternalContext", "CreatedAt", "UpdatedAt", "TestContext"
         FROM selfservice_flows WHERE "Nid" = @nid AND "Id" = @id AND "Kind" = @kind LIMIT 1
         """, "nid", "id", "kind");
 
@@ -126,6 +137,7 @@ public sealed class EfFlowStore(GatehouseDbContext db, SqlitePreparedReads? prep
         InternalContext = DirectSql.NullableString(r, 15),
         CreatedAt = DirectSql.Utc(r, 16),
         UpdatedAt = DirectSql.Utc(r, 17),
+        TestContext = DirectSql.NullableString(r, 18),
     };
 
     /// <summary>The table's mapped columns from the provider's model (quoted names and EF's compiled getters), once per provider.</summary>

@@ -89,7 +89,8 @@ public sealed class CsrfTokens(GatehouseOptions options)
     private static bool Equal(string? a, string b) =>
         a is not null && b.Length > 0 && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(a), Encoding.UTF8.GetBytes(b));
 
-    private static GatehouseError Violation(string reason) =>
+    /// <summary>The 403 of a request that fails a CSRF check (Kratos's <c>security_csrf_violation</c>).</summary>
+    public static GatehouseError Violation(string reason) =>
         new(403, reason, "security_csrf_violation", "the request was rejected to protect you from Cross-Site-Request-Forgery",
             new System.Text.Json.Nodes.JsonObject
             {

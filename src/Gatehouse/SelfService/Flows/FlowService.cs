@@ -111,13 +111,15 @@ public sealed class FlowService(IFlowStore store, GatehouseOptions options, Time
         ?? throw GatehouseError.NotFound($"The {kind} flow {id} does not exist.");
 
     /// <summary>
-    /// A flow as the public fetch endpoint answers it: a browser flow only for the browser holding its CSRF cookie,
-    /// an expired one as 410. Flows with further rules (settings: the session's own flow) check those first.
+    /// A flow as the public fetch endpoint answers it: a browser flow only for the browser holding its CSRF cookie (or
+    /// whom <paramref name="verifyReader"/> admits, when given), an expired one as 410. Flows with further rules (settings:
+    /// the session's own flow) check those first.
     /// </summary>
-    public async Task<JsonObject> FetchAsync(HttpContext http, Guid id, string kind)
+    public async Task<JsonObject> FetchAsync(HttpContext http, Guid id, string kind, Action<SelfServiceFlow>? verifyReader = null)
     {
         var flow = await LoadAsync(id, kind, http.RequestAborted);
-        csrf.VerifyCookie(http, flow);
+        if (verifyReader is not null) verifyReader(flow);
+        else csrf.VerifyCookie(http, flow);
         if (IsExpired(flow)) throw ExpiredOnFetch(flow);
         return ToJson(flow);
     }
@@ -149,6 +151,7 @@ public sealed class FlowService(IFlowStore store, GatehouseOptions options, Time
         if (Login.OAuth2LoginChallenges.Of(flow) is { } challenge) o["oauth2_login_challenge"] = challenge;
         if (flow.Kind is FlowKinds.Login or FlowKinds.Registration or FlowKinds.Settings) o["organization_id"] = null;
         o["state"] = flow.State;
+        if (flow.Kind == FlowKinds.Login && Login.TestLoginContext.Of(flow) is { } test) o["test_context"] = test;
         if (flow.TransientPayload is not null) o["transient_payload"] = JsonNode.Parse(flow.TransientPayload);
         if (flow.ContinueWith is not null) o["continue_with"] = JsonNode.Parse(flow.ContinueWith);
         return o;

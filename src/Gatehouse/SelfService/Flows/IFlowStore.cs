@@ -15,6 +15,9 @@ public interface IFlowStore
     /// </summary>
     Task<bool> SwapInternalContextAsync(Guid id, string? expected, string? replacement, DateTime now, CancellationToken ct);
 
+    /// <summary>Deletes the test login flow with this id; false when there is none (or the flow is not a test flow).</summary>
+    Task<bool> DeleteTestFlowAsync(Guid id, CancellationToken ct);
+
     /// <summary>The flow of this kind with this id, or null (none, or another kind of flow).</summary>
     Task<SelfServiceFlow?> FindAsync(Guid id, string kind, CancellationToken ct);
 }

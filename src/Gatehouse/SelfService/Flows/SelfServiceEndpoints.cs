@@ -13,6 +13,7 @@ public static class SelfServiceEndpoints
     public const string LoginApi = "/self-service/login/api";
     public const string LoginFlows = "/self-service/login/flows";
     public const string Login = "/self-service/login";
+    public const string LoginTest = "/self-service/login/test";
     public const string RegistrationBrowser = "/self-service/registration/browser";
     public const string RegistrationApi = "/self-service/registration/api";
     public const string RegistrationFlows = "/self-service/registration/flows";
@@ -33,6 +34,7 @@ public static class SelfServiceEndpoints
     public const string WellKnownChangePassword = "/.well-known/change-password";
     public const string AdminRecoveryCode = "/recovery/code";
     public const string AdminRecoveryLink = "/recovery/link";
+    public const string AdminTestLoginFlows = "/test-login-flows";
 
     /// <summary>
     /// The public flow routes. As in Kratos, browser requests get errors of the browser init routes and of the submit
@@ -46,6 +48,7 @@ public static class SelfServiceEndpoints
         root.MapGet(LoginApi, (HttpContext http, LoginFlows flows) => flows.InitAsync(http, FlowTypes.Api));
         root.MapGet(LoginFlows, (HttpContext http, LoginFlows flows) => flows.GetAsync(http));
         root.MapPost(Login, (HttpContext http, LoginFlows flows) => flows.SubmitAsync(http)).ForwardErrorsToUi();
+        root.MapDelete(LoginTest, (HttpContext http, TestLoginFlows flows) => flows.DeleteAsync(http));
         root.MapGet(RegistrationBrowser, (HttpContext http, RegistrationFlows flows) => flows.InitAsync(http, FlowTypes.Browser)).ForwardErrorsToUi();
         root.MapGet(RegistrationApi, (HttpContext http, RegistrationFlows flows) => flows.InitAsync(http, FlowTypes.Api));
         root.MapGet(RegistrationFlows, (HttpContext http, RegistrationFlows flows) => flows.GetAsync(http));
@@ -74,11 +77,12 @@ public static class SelfServiceEndpoints
         return root;
     }
 
-    /// <summary>Admin-initiated recovery (under the <c>/admin</c> group with API-key auth).</summary>
+    /// <summary>Admin-initiated recovery and social sign-in test flows (under the <c>/admin</c> group with API-key auth).</summary>
     public static RouteGroupBuilder MapSelfServiceAdmin(this RouteGroupBuilder admin)
     {
         admin.MapPost(AdminRecoveryCode, (HttpContext http, RecoveryFlows flows) => flows.AdminCreateAsync(http, "code"));
         admin.MapPost(AdminRecoveryLink, (HttpContext http, RecoveryFlows flows) => flows.AdminCreateAsync(http, "link"));
+        admin.MapPost(AdminTestLoginFlows, (HttpContext http, TestLoginFlows flows) => flows.CreateAsync(http));
         return admin;
     }
 }

@@ -52,6 +52,15 @@ public sealed class SelfServiceFlow
         InternalContext = context.Count == 0 ? null : context.ToJsonString();
     }
 
+    /// <summary>
+    /// A dry-run social sign-in test flow's context as JSON (<c>loginFlow.test_context</c>: the provider and, once the
+    /// callback captured it, the debug payload); null for every other flow. See <see cref="Login.TestLoginContext"/>.
+    /// </summary>
+    public string? TestContext { get; set; }
+
+    /// <summary>Whether this is an admin-created test login flow (Kratos's <c>test_flow</c> column).</summary>
+    public bool IsTestFlow => TestContext is not null;
+
     /// <summary>The submit's <c>transient_payload</c> (for its hooks and its answer); never stored.</summary>
     public string? TransientPayload { get; set; }
 

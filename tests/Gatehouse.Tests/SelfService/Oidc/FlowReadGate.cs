@@ -54,6 +54,7 @@ public sealed class FlowReadGate
         public Task UpdateAsync(SelfServiceFlow flow, CancellationToken ct) => inner.UpdateAsync(flow, ct);
         public Task<bool> SwapInternalContextAsync(Guid id, string? expected, string? replacement, DateTime now, CancellationToken ct) =>
             inner.SwapInternalContextAsync(id, expected, replacement, now, ct);
+        public Task<bool> DeleteTestFlowAsync(Guid id, CancellationToken ct) => inner.DeleteTestFlowAsync(id, ct);
 
         public async Task<SelfServiceFlow?> FindAsync(Guid id, string kind, CancellationToken ct)
         {

@@ -35,6 +35,7 @@ public sealed class LoginFlows(
     IdentityManager identityManager,
     SessionTokenExchange exchange,
     IUnitOfWork work,
+    TestLoginCookie testFlows,
     GatehouseOptions options)
 {
     public async Task InitAsync(HttpContext http, string type)
@@ -132,11 +133,16 @@ public sealed class LoginFlows(
 
     /// <summary>
     /// The flow as the public fetch endpoint answers it, by the same rules (a browser flow only for the browser holding its
-    /// CSRF cookie; expired → 410); used by that endpoint and, in-process, by the built-in pages.
+    /// CSRF cookie; a test flow for anyone until its callback captured, then only for the browser holding its test cookie;
+    /// expired → 410); used by that endpoint and, in-process, by the built-in pages.
     /// </summary>
     public async Task<JsonObject> FetchAsync(HttpContext http, Guid id)
     {
-        var flow = await flows.FetchAsync(http, id, FlowKinds.Login);
+        var flow = await flows.FetchAsync(http, id, FlowKinds.Login, f =>
+        {
+            if (f.IsTestFlow) testFlows.VerifyHolder(http, f);
+            else csrf.VerifyCookie(http, f);
+        });
         // Kratos adds the OAuth2 login request (the client, the scopes) for the login UI; a request that is gone fails the fetch.
         if (flow["oauth2_login_challenge"] is JsonValue challenge)
             flow["oauth2_login_request"] = await oauth2Logins.GetAsync(challenge.GetValue<string>(), http.RequestAborted);
@@ -164,7 +170,11 @@ public sealed class LoginFlows(
         var early = http.Features.Get<EarlyBody>();
         early?.Error?.Throw();
         var body = early?.Body ?? await FormBody.ReadAsync(http.Request, ct);
-        csrf.VerifySubmit(http, flow, FormBody.String(body, "csrf_token"));
+        if (flow.IsTestFlow) TestLoginCookie.VerifyBearer(http, flow, FormBody.String(body, "csrf_token"));
+        else csrf.VerifySubmit(http, flow, FormBody.String(body, "csrf_token"));
+        // An administrator's test flow is not replaced by a login flow for everyone: a new test flow is made on the admin API.
+        if (flow.IsTestFlow && flows.IsExpired(flow))
+            throw new GatehouseError(410, "The test login flow expired; create a new one with POST /admin/test-login-flows.", "self_service_flow_expired");
         if (flows.IsExpired(flow))
         {
             var replacement = flows.Create(FlowKinds.Login, flow.Type, http, options.Selfservice.Flows.Login.Lifespan, flow.ReturnTo, flow.CsrfToken);
@@ -375,7 +385,6 @@ public sealed class LoginFlows(
         FlowService.Redirect(http, url);
     }
 
-    /// <summary>The enabled login methods that reach the flow's requested assurance level.</summary>
     /// <summary>
     /// During a brute-force flood, this process remembers the identifiers and addresses the shared counters refused; a JSON
     /// submit naming one is answered 429 from that memory before the flow is read or an exception is thrown, so refusing
@@ -406,8 +415,11 @@ public sealed class LoginFlows(
     /// <summary>The submit body as read before the flow (or why it could not be).</summary>
     private sealed record EarlyBody(JsonObject? Body, System.Runtime.ExceptionServices.ExceptionDispatchInfo? Error);
 
-    private IEnumerable<ILoginStrategy> MethodsFor(SelfServiceFlow flow) =>
-        strategies.Enabled<ILoginStrategy>().Where(s => s.Aal == (flow.RequestedAal ?? AssuranceLevels.Aal1));
+    /// <summary>The enabled login methods that reach the flow's requested assurance level.</summary>
+    /// <remarks>A test flow offers only the method that made it (social sign-in): no other method signs anybody in through it.</remarks>
+    private IEnumerable<ILoginStrategy> MethodsFor(SelfServiceFlow flow) => flow.IsTestFlow
+        ? strategies.Enabled<ITestLoginStrategy>()
+        : strategies.Enabled<ILoginStrategy>().Where(s => s.Aal == (flow.RequestedAal ?? AssuranceLevels.Aal1));
 
     /// <summary>A refresh signs in the same identity again; a disabled identity does not sign in.</summary>
     private static JsonObject? Refusal(SelfServiceFlow flow, Identity identity)

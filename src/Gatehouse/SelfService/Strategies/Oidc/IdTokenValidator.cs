@@ -27,21 +27,23 @@ public sealed class IdTokenValidator(OidcMetadataCache metadata, TimeProvider ti
             keys = await metadata.KeysAsync(provider.JwksUri, refresh: true, ct);
             result = await Handler.ValidateTokenAsync(idToken, Parameters(provider, audiences, keys, additionalIssuers, algorithms));
         }
-        if (!result.IsValid) throw new OidcUpstreamError("The ID token is invalid: " + Describe(result.Exception));
+        if (!result.IsValid) throw Invalid(Describe(result.Exception));
         var token = (JsonWebToken)result.SecurityToken;
         var claims = JsonNode.Parse(Base64UrlEncoder.Decode(token.EncodedPayload)) as JsonObject
-            ?? throw new OidcUpstreamError("The ID token is invalid: its payload is not a JSON object.");
+            ?? throw Invalid("its payload is not a JSON object.");
         if (claims["sub"] is not JsonValue sub || sub.GetValueKind() != System.Text.Json.JsonValueKind.String || sub.GetValue<string>().Length == 0)
-            throw new OidcUpstreamError("The ID token is invalid: it has no subject (sub).");
+            throw Invalid("it has no subject (sub).");
         if (expectedNonce is not null)
         {
             var nonce = claims["nonce"] is JsonValue n && n.GetValueKind() == System.Text.Json.JsonValueKind.String ? n.GetValue<string>() : null;
             if (nonce is null || !System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
                     System.Text.Encoding.UTF8.GetBytes(nonce), System.Text.Encoding.UTF8.GetBytes(expectedNonce)))
-                throw new OidcUpstreamError("The ID token is invalid: its nonce does not match the one sent with the request.");
+                throw Invalid("its nonce does not match the one sent with the request.");
         }
         return claims;
     }
+
+    private static OidcUpstreamError Invalid(string why) => new("The ID token is invalid: " + why) { Step = OidcTestSteps.IdTokenVerify };
 
     private TokenValidationParameters Parameters(OidcProviderMetadata provider, IReadOnlyCollection<string> audiences, JsonWebKeySet keys,
         IReadOnlyCollection<string>? additionalIssuers, IReadOnlyCollection<string>? algorithms) => new()

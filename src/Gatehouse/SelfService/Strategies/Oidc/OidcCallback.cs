@@ -32,6 +32,7 @@ public sealed partial class OidcCallback(
     Flows.Settings.SettingsFlows settings,
     IPrivilegedIdentityStore identities,
     IdentityManager identityManager,
+    TestLoginCookie testFlows,
     ILogger<OidcCallback> logger)
 {
     public const string Route = "/self-service/methods/oidc/callback/{provider}";
@@ -97,8 +98,9 @@ public sealed partial class OidcCallback(
             throw GatehouseError.BadRequest("Unable to complete OpenID Connect flow because the state parameter is invalid.");
         var flow = await flows.LoadAsync(state.FlowId, state.FlowKind, ct);
 
-        // The state comes back to the browser that started: a browser flow's CSRF cookie, else the continuity cookie.
-        if (flow.Type == FlowTypes.Browser) csrf.VerifyCookie(http, flow);
+        // The state comes back to the browser that started: a browser flow's CSRF cookie, else (API and test flows) the
+        // continuity cookie.
+        if (flow.Type == FlowTypes.Browser && !flow.IsTestFlow) csrf.VerifyCookie(http, flow);
         else if (state.ExchangeHash is not null)
         {
             if (!OidcState.SameValue(state.ExchangeHash, SessionTokenExchange.PendingInitHash(flow)))
@@ -124,12 +126,12 @@ public sealed partial class OidcCallback(
             flow.Active = strategy.Name;
             await flows.UpdateAsync(flow, ct);
         }
-        if (flow.Type == FlowTypes.Api) http.Response.Cookies.Delete(OidcStrategy.ContinuityCookie, new CookieOptions { Path = "/self-service/methods/oidc/" });
+        if (flow.Type == FlowTypes.Api || flow.IsTestFlow) http.Response.Cookies.Delete(OidcStrategy.ContinuityCookie, new CookieOptions { Path = "/self-service/methods/oidc/" });
 
         var provider = strategy.Provider(state.Provider);
         if (q["error"].ToString() is { Length: > 0 } error)
         {
-            await FailAsync(http, flow, $"Unable to complete OpenID Connect flow because the OpenID Provider returned error \"{error}\": {q["error_description"]}", ct);
+            await FailAsync(http, flow, $"Unable to complete OpenID Connect flow because the OpenID Provider returned error \"{error}\": {q["error_description"]}", ct, OidcTestSteps.ProviderDenied);
             return;
         }
         // DingTalk calls the code authCode (Kratos reads either).
@@ -138,23 +140,36 @@ public sealed partial class OidcCallback(
         {
             await FailAsync(http, flow, provider is null
                 ? $"Unable to complete OpenID Connect flow: the provider \"{state.Provider}\" is no longer configured."
-                : "Unable to complete OpenID Connect flow because the OpenID Provider did not return the code query parameter.", ct);
+                : "Unable to complete OpenID Connect flow because the OpenID Provider did not return the code query parameter.", ct, OidcTestSteps.Callback);
             return;
         }
 
         OidcTokens tokens;
         JsonObject claims;
+        JsonObject? userinfo = null;
+        // Which step is running, for a test flow's report of a failure (Kratos's oidcerr steps).
+        var step = OidcTestSteps.Callback;
         try
         {
             var meta = await upstream.MetadataAsync(provider, ct);
             var parameters = CallbackParameters(q);
+            step = OidcTestSteps.TokenExchange;
             tokens = await upstream.ExchangeAsync(provider, meta, code, state.PkceVerifier, parameters, ct);
-            claims = await upstream.ClaimsAsync(provider, meta, tokens, state.Nonce, parameters, ct);
+            step = OidcTestSteps.ClaimsDecode;
+            claims = await upstream.ClaimsAsync(provider, meta, tokens, state.Nonce, parameters, ct, info => userinfo = info);
         }
         catch (OidcUpstreamError e)
         {
             LogUpstreamFailed(logger, provider.Id, e.Reason);
-            await FailAsync(http, flow, e.Reason, ct);
+            await FailAsync(http, flow, e.Reason, ct, e.Step ?? step);
+            return;
+        }
+
+        // A test flow ends here: what the provider sent and what the mapper and schema make of it are recorded on the flow;
+        // no identity is looked up or written, no session issued, and the tokens are dropped.
+        if (flow.IsTestFlow)
+        {
+            await CaptureTestAsync(http, flow, provider, claims, userinfo, ct);
             return;
         }
 
@@ -326,9 +341,17 @@ public sealed partial class OidcCallback(
         return true;
     }
 
-    /// <summary>The sign-in failed after the flow was known: the reason is shown on the flow (Kratos's 4000001), nothing is written.</summary>
-    private async Task FailAsync(HttpContext http, SelfServiceFlow flow, string reason, CancellationToken ct)
+    /// <summary>
+    /// The sign-in failed after the flow was known: the reason is shown on the flow (Kratos's 4000001), nothing is written.
+    /// A test flow records it instead, as the failure of <paramref name="step"/>.
+    /// </summary>
+    private async Task FailAsync(HttpContext http, SelfServiceFlow flow, string reason, CancellationToken ct, string step = OidcTestSteps.Callback)
     {
+        if (flow.IsTestFlow)
+        {
+            await FinishTestAsync(http, flow, new JsonObject { ["error"] = TestError(step, OidcTestSteps.ReasonOf(step), reason) }, ct);
+            return;
+        }
         if (flow.Kind == FlowKinds.Settings)
         {
             // A settings flow answers with its identity, for the session that owns it.

@@ -18,30 +18,7 @@ public sealed partial class OidcMapper(WebHookTemplates programs, ILogger<OidcMa
 {
     public async Task<MappedIdentity> MapAsync(string providerId, string mapperUrl, JsonObject claims, CancellationToken ct)
     {
-        JsonNode? output;
-        try
-        {
-            var program = await programs.GetAsync(mapperUrl, ct);
-            output = program.EvaluateToNode(new JsonnetEvaluationOptions
-            {
-                ExtVars = { ["claims"] = ExternalValue.Json(claims.ToJsonString()) },
-                MaxSteps = 20_000_000,
-                MaxAllocatedBytes = 128L * 1024 * 1024,
-                MaxOutputLength = 4 * 1024 * 1024,
-                MaxValueLength = 4 * 1024 * 1024,
-                Timeout = TimeSpan.FromSeconds(2),
-            }, ct);
-        }
-        catch (JsonnetException e)
-        {
-            LogMapperFailed(logger, providerId, e.Formatted.ReplaceLineEndings(" "));
-            throw new OidcUpstreamError($"The Jsonnet mapper of OpenID Connect provider \"{providerId}\" failed: {FirstLine(e.Message)}", e);
-        }
-        catch (Exception e) when (e is IOException or HttpRequestException or InvalidOperationException or FormatException or UnauthorizedAccessException)
-        {
-            LogMapperFailed(logger, providerId, e.Message);
-            throw new OidcUpstreamError($"The Jsonnet mapper of OpenID Connect provider \"{providerId}\" could not be loaded.", e);
-        }
+        var output = await EvaluateAsync(providerId, mapperUrl, claims, null, ct);
         var identity = (output as JsonObject)?["identity"] as JsonObject;
         if (identity?["traits"] is not JsonObject traits)
             throw new OidcUpstreamError($"The Jsonnet mapper of OpenID Connect provider \"{providerId}\" did not return an object for key identity.traits.");
@@ -54,6 +31,39 @@ public sealed partial class OidcMapper(WebHookTemplates programs, ILogger<OidcMa
             }
         }
         return new MappedIdentity((JsonObject)traits.DeepClone(), identity["metadata_public"]?.DeepClone(), identity["metadata_admin"]?.DeepClone(), verified);
+    }
+
+    /// <summary>
+    /// Runs the mapper on the claims: its output as it is, whatever its shape. <paramref name="trace"/> receives the
+    /// program's <c>std.trace</c> lines (what go-jsonnet writes to standard error). Loading or running it fails with an
+    /// <see cref="OidcUpstreamError"/>.
+    /// </summary>
+    public async Task<JsonNode?> EvaluateAsync(string providerId, string mapperUrl, JsonObject claims, Action<string>? trace, CancellationToken ct)
+    {
+        try
+        {
+            var program = await programs.GetAsync(mapperUrl, ct);
+            return program.EvaluateToNode(new JsonnetEvaluationOptions
+            {
+                ExtVars = { ["claims"] = ExternalValue.Json(claims.ToJsonString()) },
+                MaxSteps = 20_000_000,
+                MaxAllocatedBytes = 128L * 1024 * 1024,
+                MaxOutputLength = 4 * 1024 * 1024,
+                MaxValueLength = 4 * 1024 * 1024,
+                Timeout = TimeSpan.FromSeconds(2),
+                Trace = trace,
+            }, ct);
+        }
+        catch (JsonnetException e)
+        {
+            LogMapperFailed(logger, providerId, e.Formatted.ReplaceLineEndings(" "));
+            throw new OidcUpstreamError($"The Jsonnet mapper of OpenID Connect provider \"{providerId}\" failed: {FirstLine(e.Message)}", e);
+        }
+        catch (Exception e) when (e is IOException or HttpRequestException or InvalidOperationException or FormatException or UnauthorizedAccessException)
+        {
+            LogMapperFailed(logger, providerId, e.Message);
+            throw new OidcUpstreamError($"The Jsonnet mapper of OpenID Connect provider \"{providerId}\" could not be loaded.", e);
+        }
     }
 
     private static string FirstLine(string s) => s.Split('\n', 2)[0].Trim();

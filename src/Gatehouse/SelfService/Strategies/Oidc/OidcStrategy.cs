@@ -27,7 +27,7 @@ public sealed partial class OidcStrategy(
     SessionManager sessions,
     Hooks.HookRunner hooks,
     FlowService flows,
-    GatehouseOptions options) : ILoginStrategy, IRegistrationStrategy, ISettingsStrategy, IStrategyDescriptor
+    GatehouseOptions options) : ITestLoginStrategy, IRegistrationStrategy, ISettingsStrategy, IStrategyDescriptor
 {
     public const string MethodName = CredentialTypes.Oidc;
     public const string Group = "oidc";
@@ -95,7 +95,8 @@ public sealed partial class OidcStrategy(
         // An app that asked for a token exchange opens the URL in a browser that never saw the API answer: the state is
         // bound to the flow's exchange code instead of a continuity cookie (Kratos's SessionTokenExchangeCodeSha512).
         var exchangeHash = flow.Type == FlowTypes.Api ? SessionTokenExchange.PendingInitHash(flow) : null;
-        if (flow.Type != FlowTypes.Browser && exchangeHash is null)
+        // A test flow's browser has no CSRF cookie bound to the flow (its token is a bearer): it gets the continuity cookie.
+        if ((flow.Type != FlowTypes.Browser || flow.IsTestFlow) && exchangeHash is null)
         {
             var binding = OidcState.NewRandom();
             bindingHash = OidcState.HashBinding(binding);
@@ -167,6 +168,11 @@ public sealed partial class OidcStrategy(
 
     public async Task<Identity?> AuthenticateAsync(LoginSubmission submission, CancellationToken ct)
     {
+        if (submission.Flow.IsTestFlow)
+        {
+            submission.RedirectBrowserTo = await StartTestAsync(submission, ct);
+            return null;
+        }
         if (!string.IsNullOrEmpty(FormBody.String(submission.Body, "id_token")))
         {
             submission.Answered = await NativeAsync(submission.Http, submission.Flow, submission.Ui, submission.Body, ct);

@@ -161,9 +161,10 @@ public sealed class OidcUpstream(OidcMetadataCache metadata, IdTokenValidator id
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<OidcProviderOptions, GeneratedClientSecret> _generatedSecrets = [];
 
     /// <summary>The claims of a sign-in, as the provider's preset fetches and names them.</summary>
+    /// <param name="onUserinfo">Receives the user info answer the claims were read from, if they were (<see cref="OidcClaimsRequest.OnUserinfo"/>).</param>
     public Task<JsonObject> ClaimsAsync(OidcProviderOptions provider, OidcProviderMetadata meta, OidcTokens tokens, string? nonce,
-        IReadOnlyDictionary<string, string> callbackParameters, CancellationToken ct) =>
-        OidcPresets.Of(provider).ClaimsAsync(this, new OidcClaimsRequest(provider, meta, tokens, nonce, callbackParameters), ct);
+        IReadOnlyDictionary<string, string> callbackParameters, CancellationToken ct, Action<JsonObject>? onUserinfo = null) =>
+        OidcPresets.Of(provider).ClaimsAsync(this, new OidcClaimsRequest(provider, meta, tokens, nonce, callbackParameters) { OnUserinfo = onUserinfo }, ct);
 
     /// <summary>
     /// The generic OpenID Connect claims: the validated ID token's, or — with <c>claims_source: userinfo</c> — the user info
@@ -176,6 +177,7 @@ public sealed class OidcUpstream(OidcMetadataCache metadata, IdTokenValidator id
         if (r.Metadata.UserinfoEndpoint is null) throw new OidcUpstreamError("The OpenID Connect provider has no userinfo_endpoint, but claims_source is userinfo.");
         var info = await GetJsonAsync(r.Metadata.UserinfoEndpoint, r.Tokens, "userinfo", ct: ct) as JsonObject
             ?? throw new OidcUpstreamError("The OpenID Connect provider's userinfo response is not a JSON object.");
+        r.OnUserinfo?.Invoke((JsonObject)info.DeepClone());
         if ((string?)info["sub"] != (string?)claims["sub"]) throw new OidcUpstreamError("The user info's subject differs from the ID token's.");
         info["iss"] ??= claims["iss"]?.DeepClone();
         return info;

@@ -7,4 +7,10 @@ namespace Gatehouse.SelfService.Strategies.Oidc;
 public sealed class OidcUpstreamError(string reason, Exception? inner = null) : Exception(reason, inner)
 {
     public string Reason => Message;
+
+    /// <summary>
+    /// The callback step that failed (<see cref="OidcTestSteps"/>), when the thrower knows better than the step it was
+    /// called from (an ID token that does not verify, during the claims step); a test flow reports it.
+    /// </summary>
+    public string? Step { get; init; }
 }

@@ -27,7 +27,11 @@ public sealed record OidcExchangeRequest(
 /// <summary>What a preset reads when it turns a code exchange into claims.</summary>
 /// <param name="CallbackParameters">The authorization response's parameters (e.g. Apple's <c>user</c>).</param>
 public sealed record OidcClaimsRequest(
-    OidcProviderOptions Provider, OidcProviderMetadata Metadata, OidcTokens Tokens, string? Nonce, IReadOnlyDictionary<string, string> CallbackParameters);
+    OidcProviderOptions Provider, OidcProviderMetadata Metadata, OidcTokens Tokens, string? Nonce, IReadOnlyDictionary<string, string> CallbackParameters)
+{
+    /// <summary>Receives the user info endpoint's answer as received, where the claims are read from it (a test flow shows it).</summary>
+    public Action<JsonObject>? OnUserinfo { get; init; }
+}
 
 /// <summary>
 /// One of Kratos's <c>provider</c> values, as far as it differs from the generic OpenID Connect provider: its endpoints
