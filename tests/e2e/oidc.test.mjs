@@ -2,7 +2,7 @@
 // in gatehouse as a generic provider (discovery, JWKS, PKCE, nonce, state). Headless Chromium goes through gatehouse's
 // built-in pages and the provider's own login and consent pages: sign up with the provider, sign out, sign in again
 // with it; @ory/client drives the browser flow's JSON side (422 browser_location_change_required) and the admin API
-// (credential shape, tokens only with include_credential=oidc).
+// (credential shape, tokens only with include_credential=oidc); @ory/client-fetch the admins' dry-run test login flow.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { access } from 'node:fs/promises';
@@ -10,6 +10,7 @@ import { constants } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { chromium } from 'playwright-core';
 import { Configuration, FrontendApi, IdentityApi } from '@ory/client';
+import * as OryFetch from '@ory/client-fetch';
 import { startGatehouse, database } from './lib/gatehouse.mjs';
 import { startIdp, freePort } from './lib/idp.mjs';
 
@@ -279,5 +280,56 @@ describe(`Social sign-in with a real OpenID provider (${database})`, { skip: has
     assert.equal(res.status, 400);
     const body = await res.json();
     assert.match(body.error.reason, /state parameter is invalid/);
+  });
+  it('runs an admin dry-run test of the provider with @ory/client-fetch: captured, no identity, deleted with the cookie', async () => {
+    const login = `erin${randomBytes(3).toString('hex')}`;
+    const identityApi = new OryFetch.IdentityApi(new OryFetch.Configuration({ basePath: gatehouse.adminUrl, accessToken: gatehouse.key }));
+    const frontendApi = new OryFetch.FrontendApi(new OryFetch.Configuration({ basePath: gatehouse.publicUrl }));
+    const status = (p) => p.then(() => 200, (e) => e.response?.status ?? e);
+
+    const flow = await identityApi.createTestLoginFlow({ createTestLoginFlowBody: { provider_id: 'test-idp' } });
+    assert.equal(flow.test_context.provider_id, 'test-idp');
+    assert.equal(flow.test_context.debug_payload, undefined);
+    assert.deepEqual(flow.ui.nodes.map((n) => `${n.group}:${n.attributes.name}`), ['default:csrf_token', 'oidc:provider']);
+    assert.equal(await status(identityApi.createTestLoginFlow({ createTestLoginFlowBody: { provider_id: 'nonesuch' } })), 404);
+
+    // Abandoned before the round trip: the id alone deletes it.
+    const abandoned = await identityApi.createTestLoginFlow({ createTestLoginFlowBody: { provider_id: 'test-idp' } });
+    await frontendApi.deleteTestLoginFlow({ id: abandoned.id });
+    assert.equal(await status(frontendApi.getLoginFlow({ id: abandoned.id })), 404);
+
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      // The admin tool renders the flow's form; the tester's browser posts it.
+      const csrf = flow.ui.nodes.find((n) => n.attributes.name === 'csrf_token').attributes.value;
+      await page.setContent(`<form method="post" action="${flow.ui.action}"><input type="hidden" name="csrf_token" value="${csrf}"><button name="provider" value="test-idp">go</button></form>`);
+      await page.click('button[name=provider]');
+      await atProvider(page, login);
+      await page.waitForURL((u) => u.pathname === '/session/test-oidc', { timeout: 15_000 });
+      assert.equal(new URL(page.url()).searchParams.get('flow'), flow.id);
+      const cookies = await context.cookies(gatehouse.publicUrl);
+      assert.ok(cookies.some((c) => c.name === 'ory_kratos_test_flow'), 'the callback set the test flow cookie');
+      assert.ok(!cookies.some((c) => c.name.startsWith('ory_kratos_session')), 'no session was issued');
+      const cookie = await cookieHeader(context);
+
+      const captured = await frontendApi.getLoginFlow({ id: flow.id, cookie });
+      assert.equal(captured.state, 'passed_challenge');
+      const payload = captured.test_context.debug_payload;
+      assert.equal(payload.error, undefined, JSON.stringify(payload.error));
+      assert.equal(payload.id_token_claims.sub, login);
+      assert.equal(payload.jsonnet_input.email, `${login}@idp.test`);
+      assert.equal(payload.jsonnet_output.identity.traits.email, `${login}@idp.test`);
+      assert.ok(payload.jsonnet_mapper_url.startsWith('base64://'));
+      assert.equal((await admin.listIdentities({ credentialsIdentifier: `${login}@idp.test` })).data.length, 0, 'no identity was written');
+
+      // Only the browser that completed the round trip reads or deletes the capture.
+      assert.equal(await status(frontendApi.getLoginFlow({ id: flow.id })), 403);
+      assert.equal(await status(frontendApi.deleteTestLoginFlow({ id: flow.id })), 403);
+      await frontendApi.deleteTestLoginFlow({ id: flow.id, cookie });
+      assert.equal(await status(frontendApi.getLoginFlow({ id: flow.id, cookie })), 404);
+    } finally {
+      await context.close();
+    }
   });
 });
