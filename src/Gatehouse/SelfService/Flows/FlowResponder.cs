@@ -1,17 +1,23 @@
 using System.Text.Json.Nodes;
 using Gatehouse.Http.Errors;
 using Gatehouse.Identities;
+using Gatehouse.Schemas;
 using Gatehouse.SelfService.Ui;
 using Gatehouse.Sessions;
 
 namespace Gatehouse.SelfService.Flows;
 
 /// <summary>How flow endpoints answer: the flow as JSON for API and SPA clients, redirects for HTML browsers.</summary>
-public sealed class FlowResponder(FlowService flows, SessionJson sessionJson)
+public sealed class FlowResponder(FlowService flows, SessionJson sessionJson, IdentitySchemaRegistry schemas)
 {
-    /// <summary>A flow that needs the user again (validation errors: 400; a next step: 200) — or, for HTML browsers, a 303 to its UI.</summary>
+    /// <summary>
+    /// A flow that needs the user again (validation errors: 400; a next step: 200) — or, for HTML browsers, a 303 to its UI.
+    /// A form that answers a failed submit is put in Kratos's node order first (<see cref="UiNodeOrder"/>); a method's next
+    /// step keeps the order the method gave it.
+    /// </summary>
     public async Task RespondWithFlowAsync(HttpContext http, SelfServiceFlow flow, UiContainer ui, int status, CancellationToken ct)
     {
+        if (UiNodeOrder.Failed(ui)) UiNodeOrder.Arrange(flow.Kind, ui, flow.Kind == FlowKinds.Registration ? RegistrationSchema(flow) : null);
         var uiJson = ui.ToJson();
         flow.Ui = uiJson.ToJsonString();
         await flows.UpdateAsync(flow, ct);
@@ -19,6 +25,10 @@ public sealed class FlowResponder(FlowService flows, SessionJson sessionJson)
         if (flow.Type == FlowTypes.Api || FlowService.WantsJson(http.Request)) await FlowService.WriteFlowAsync(http, status, flows.ToJson(flow, uiJson));
         else FlowService.Redirect(http, flows.UiUrlFor(flow));
     }
+
+    /// <summary>The identity schema a registration flow registers with (chosen when it was made).</summary>
+    private IdentitySchema RegistrationSchema(SelfServiceFlow flow) =>
+        schemas.Find(flow.ContextValue("schema_id")?.GetValue<string>() ?? "") ?? schemas.Default;
 
     /// <summary>
     /// The flow continues elsewhere (an upstream provider): the flow is saved; HTML browsers get a 303 there, SPAs and API

@@ -102,6 +102,7 @@ public sealed class LoginFlows(
             flow.IdentityId = session!.IdentityId;
             if (session.Aal != AssuranceLevels.Aal2) ui.Messages.Add(Messages.LoginMfa());
         }
+        UiNodeOrder.Arrange(FlowKinds.Login, ui, null);
         // The document as written is kept parsed for the answer (ToJson below), unless a hook or a fast login replaces it.
         var uiJson = ui.ToJson();
         flow.Ui = uiJson.ToJsonString();
@@ -268,6 +269,7 @@ public sealed class LoginFlows(
         if (flow.Type == FlowTypes.Browser) ui.Nodes.Add(UiNodes.Csrf(flow.CsrfToken));
         var form = new LoginForm { Flow = flow, Ui = ui };
         foreach (var strategy in MethodsFor(flow)) await strategy.PopulateAsync(form, ct);
+        UiNodeOrder.Arrange(FlowKinds.Login, ui, null);
         flow.Ui = ui.ToJson().ToJsonString();
         await hooks.RunBeforeAsync(http, flow, ct);
         await flows.InsertAsync(flow, ct);

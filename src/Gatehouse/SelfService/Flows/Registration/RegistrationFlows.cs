@@ -118,7 +118,7 @@ public sealed class RegistrationFlows(
 
     private UiContainer CredentialStep(SelfServiceFlow flow, IdentitySchema schema, JsonNode traits) => Form(flow, schema, traits, RegistrationStep.Credentials);
 
-    /// <summary>CSRF token, the traits (hidden in the credentials step), then each enabled method's nodes.</summary>
+    /// <summary>CSRF token, the traits (hidden in the credentials step), then each enabled method's nodes, in Kratos's order.</summary>
     private UiContainer Form(SelfServiceFlow flow, IdentitySchema schema, JsonNode? traits, RegistrationStep step)
     {
         var ui = new UiContainer { Action = flows.ActionUrl(flow) };
@@ -127,6 +127,8 @@ public sealed class RegistrationFlows(
         ui.Nodes.AddRange(UiNodes.Traits(schema, traits, hidden: step == RegistrationStep.Credentials));
         var form = new RegistrationForm { Flow = flow, Ui = ui, Schema = schema, Step = step, ProfileFirst = ProfileFirst, TraitsStart = traitsStart };
         foreach (var strategy in strategies.Enabled<IRegistrationStrategy>()) strategy.Populate(form);
+        // Kratos sorts the form whenever it shows it anew: a new flow, and each step of a profile-first registration.
+        UiNodeOrder.Arrange(FlowKinds.Registration, ui, schema);
         return ui;
     }
 

@@ -115,6 +115,7 @@ public sealed class SettingsFlows(
         if (flow.Type == FlowTypes.Browser) ui.Nodes.Add(UiNodes.Csrf(flow.CsrfToken));
         var form = new SettingsForm { Flow = flow, Ui = ui, Identity = identity, Schema = SchemaOf(identity) };
         foreach (var strategy in strategies.Enabled<ISettingsStrategy>()) strategy.Populate(form);
+        UiNodeOrder.Arrange(FlowKinds.Settings, ui, form.Schema);
         return ui;
     }
 
@@ -239,6 +240,8 @@ public sealed class SettingsFlows(
 
     private async Task RespondAsync(HttpContext http, SelfServiceFlow flow, Identity identity, UiContainer ui, int status, CancellationToken ct, Action<JsonObject>? responseOnly = null)
     {
+        // A failed submit's form is sorted again (Kratos's settings error handler); a method's next step keeps its order.
+        if (UiNodeOrder.Failed(ui)) UiNodeOrder.Arrange(FlowKinds.Settings, ui, SchemaOf(identity));
         flow.Ui = ui.ToJson().ToJsonString();
         await flows.UpdateAsync(flow, ct);
         if (flow.Type == FlowTypes.Api || FlowService.WantsJson(http.Request))
