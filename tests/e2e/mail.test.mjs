@@ -82,9 +82,10 @@ describe(`verification by code from a delivered mail (${database})`, () => {
 
     const api = native();
     const wrong = code === '000000' ? '111111' : '000000';
-    const refused = await rejection(api.updateVerificationFlow({
+    // Kratos answers a wrong code with the flow and its message as a plain 200.
+    const { data: refused } = await api.updateVerificationFlow({
       flow: show.flow.id, updateVerificationFlowBody: { method: 'code', code: wrong },
-    }), 400);
+    });
     assert.ok(allMessages(refused).some((m) => m.id === 4070006), JSON.stringify(allMessages(refused)));
     assert.equal(addressOf((await admin().getIdentity({ id: registered.identity.id })).data, email).verified, false);
 
@@ -210,7 +211,7 @@ describe(`recovery (${database})`, () => {
     const { message, code } = await waitForCode(mailbox(), email, { subject: recoverSubject });
     assert.equal(message.from, fromAddress);
     const wrong = code === '000000' ? '111111' : '000000';
-    const refused = await rejection(api.updateRecoveryFlow({ flow: flow.id, updateRecoveryFlowBody: { method: 'code', code: wrong } }), 400);
+    const { data: refused } = await api.updateRecoveryFlow({ flow: flow.id, updateRecoveryFlowBody: { method: 'code', code: wrong } });
     assert.ok(allMessages(refused).some((m) => m.id === 4060006), JSON.stringify(allMessages(refused)));
 
     const { data: recovered } = await api.updateRecoveryFlow({ flow: flow.id, updateRecoveryFlowBody: { method: 'code', code } });

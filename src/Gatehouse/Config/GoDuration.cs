@@ -63,4 +63,29 @@ public static class GoDuration
         if (seconds > 0 || sb.Length == 0) sb.Append(seconds.ToString("0.#########", CultureInfo.InvariantCulture)).Append('s');
         return sb.ToString();
     }
+
+    /// <summary>Go's <c>time.Duration.String()</c>: <c>-1h0m0s</c>, <c>1m30s</c>, <c>1.5s</c>, <c>500ms</c>, <c>0s</c>.</summary>
+    public static string ToGoString(TimeSpan value)
+    {
+        if (value == TimeSpan.Zero) return "0s";
+        var negative = value < TimeSpan.Zero;
+        // Ticks are 100 ns; the magnitude of long.MinValue ticks still fits a decimal.
+        var ns = Math.Abs((decimal)value.Ticks) * 100;
+        string text;
+        if (ns < 1_000) text = $"{Fraction(ns)}ns";
+        else if (ns < 1_000_000) text = $"{Fraction(ns / 1_000m)}µs";
+        else if (ns < 1_000_000_000) text = $"{Fraction(ns / 1_000_000m)}ms";
+        else
+        {
+            var hours = decimal.Truncate(ns / 3_600_000_000_000m);
+            ns -= hours * 3_600_000_000_000m;
+            var minutes = decimal.Truncate(ns / 60_000_000_000m);
+            ns -= minutes * 60_000_000_000m;
+            var seconds = Fraction(ns / 1_000_000_000m) + "s";
+            text = hours > 0 ? $"{Fraction(hours)}h{Fraction(minutes)}m{seconds}" : minutes > 0 ? $"{Fraction(minutes)}m{seconds}" : seconds;
+        }
+        return negative ? "-" + text : text;
+    }
+
+    private static string Fraction(decimal value) => value.ToString("0.#########", CultureInfo.InvariantCulture);
 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Gatehouse.Config;
 using Gatehouse.Identities;
 using Gatehouse.SelfService.Flows;
 using Gatehouse.SelfService.Ui;
@@ -38,6 +39,13 @@ public interface IRecoveryStrategy : IStrategy
 
     /// <summary>How long an admin-made secret lives unless <c>expires_in</c> says otherwise.</summary>
     TimeSpan Lifespan { get; }
+
+    /// <summary>
+    /// The 400 reason for an admin <c>expires_in</c> that is not in the future: Kratos's code method names the parsed
+    /// duration in Go's form (<c>-1h0m0s</c>).
+    /// </summary>
+    string ExpiresInNotInFuture(string requested, TimeSpan parsed) =>
+        $"Value from \"expires_in\" must result to a future time: {GoDuration.ToGoString(parsed)}";
 
     /// <summary>The flow type an admin-made flow gets for the requested one (a link is always opened in a browser).</summary>
     string AdminFlowType(string requested) => requested;

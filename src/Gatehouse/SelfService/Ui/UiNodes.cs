@@ -12,7 +12,7 @@ public static class UiNodes
     public const string ProfileGroup = "profile";
 
     public static JsonObject Input(string name, string type, string group, JsonNode? value = null, bool required = false,
-        string? autocomplete = null, JsonObject? label = null, string? pattern = null)
+        string? autocomplete = null, JsonObject? label = null, string? pattern = null, int? maxLength = null)
     {
         var attributes = new JsonObject { ["name"] = name, ["type"] = type };
         if (value is not null) attributes["value"] = value.DeepClone();
@@ -20,6 +20,7 @@ public static class UiNodes
         if (autocomplete is not null) attributes["autocomplete"] = autocomplete;
         if (pattern is not null) attributes["pattern"] = pattern;
         attributes["disabled"] = false;
+        if (maxLength is not null) attributes["maxlength"] = maxLength.Value;
         attributes["node_type"] = "input";
         var meta = new JsonObject();
         if (label is not null) meta["label"] = label;

@@ -160,7 +160,8 @@ public sealed class RecoveryFlows(
         {
             if (await strategy.RedeemAsync(flow, body, ui, ct) is not { } used)
             {
-                await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
+                // Kratos writes the flow with the message as a plain 200 (HTML browsers: 303 to the UI), not a 400.
+                await responder.RespondWithFlowAsync(http, flow, ui, 200, ct);
                 return;
             }
             await RecoverAsync(http, flow, used, strategy.SessionMethod, ct);
@@ -227,8 +228,9 @@ public sealed class RecoveryFlows(
         ui.ClearMessages();
         if (identity is null || identity.State != IdentityStates.Active)
         {
+            // An unknown address's code answers exactly as a wrong one does (200).
             ui.Messages.Add(identity is null ? Messages.RecoveryCodeInvalid() : Messages.IdentityDisabled());
-            await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
+            await responder.RespondWithFlowAsync(http, flow, ui, identity is null ? 200 : 400, ct);
             return;
         }
         var hookContext = new HookContext { Http = http, Flow = flow, FlowKind = FlowKinds.Recovery, Method = amr, Identity = identity, IdentityPersisted = true };
@@ -286,16 +288,18 @@ public sealed class RecoveryFlows(
         var lifespan = strategy.Lifespan;
         if (FormBody.String(body, "expires_in") is { } expiresIn)
         {
-            if (!GoDuration.TryParse(expiresIn, out lifespan)) throw GatehouseError.BadRequest($"Unable to parse \"expires_in\" as a duration string: \"{expiresIn}\".");
-            if (lifespan <= TimeSpan.Zero) throw GatehouseError.BadRequest("Value from \"expires_in\" must result to a future time.");
+            if (!GoDuration.TryParse(expiresIn, out lifespan))
+                throw GatehouseError.BadRequest($"Unable to parse \"expires_in\" whose format should match \"[0-9]+(ns|us|ms|s|m|h)\" but did not: {expiresIn}");
+            if (lifespan <= TimeSpan.Zero) throw GatehouseError.BadRequest(strategy.ExpiresInNotInFuture(expiresIn, lifespan));
         }
-        var type = FormBody.String(body, "flow_type") ?? FlowTypes.Browser;
-        if (type is not (FlowTypes.Browser or FlowTypes.Api)) throw GatehouseError.BadRequest("flow_type must be \"browser\" or \"api\".");
+        // The link method ignores flow_type (its flows are browser flows), as Kratos's does.
+        var type = strategy.AdminFlowType(FormBody.String(body, "flow_type") ?? FlowTypes.Browser);
+        if (type is not (FlowTypes.Browser or FlowTypes.Api)) throw GatehouseError.BadRequest($"Value from \"flow_type\" is not valid: \"{type}\"");
         var returnTo = returnUrls.Validate(http.Request.Query["return_to"].ToString());
         var identity = await identityReader.FindAsync(identityId, ct)
             ?? throw GatehouseError.NotFound("could not find identity");
         // No browser has this flow yet; it is bound to the first browser that opens it (see BindToBrowserAsync).
-        var flow = flows.Create(FlowKinds.Recovery, strategy.AdminFlowType(type), http, lifespan, returnTo, "");
+        var flow = flows.Create(FlowKinds.Recovery, type, http, lifespan, returnTo, "");
         flow.Active = strategy.Name;
         flow.State = FlowStates.SentEmail;
         var address = identity.RecoveryAddresses.FirstOrDefault()?.Value ?? "";

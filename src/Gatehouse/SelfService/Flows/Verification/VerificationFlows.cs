@@ -137,7 +137,8 @@ public sealed class VerificationFlows(
         {
             if (await strategy.RedeemAsync(flow, body, ui, ct) is not { } used)
             {
-                await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
+                // Kratos writes the flow with the message as a plain 200 (HTML browsers: 303 to the UI), not a 400.
+                await responder.RespondWithFlowAsync(http, flow, ui, 200, ct);
                 return;
             }
             await CompleteAsync(http, flow, used, ct);
@@ -214,7 +215,7 @@ public sealed class VerificationFlows(
             var refused = UiContainer.FromJson(flow.Ui);
             refused.ClearMessages();
             refused.Messages.Add(Messages.VerificationCodeInvalid());
-            await responder.RespondWithFlowAsync(http, flow, refused, 400, ct);
+            await responder.RespondWithFlowAsync(http, flow, refused, 200, ct);
             return;
         }
         HookContext? hookContext = null;
@@ -242,10 +243,10 @@ public sealed class VerificationFlows(
         if (used.IdentityId is { } verifiedIdentity) whoami.Invalidate(verifiedIdentity);
         flow.State = FlowStates.PassedChallenge;
         flow.IdentityId = used.IdentityId;
-        var ui = new UiContainer { Action = flows.ActionUrl(flow) };
-        if (flow.Type == FlowTypes.Browser) ui.Nodes.Add(UiNodes.Csrf(flow.CsrfToken));
         var target = flow.ReturnTo ?? options.Selfservice.Flows.Verification.After.DefaultBrowserReturnUrl ?? returnUrls.Resolve(null);
-        ui.Nodes.Add(UiNodes.Anchor("continue", target, UiNodes.DefaultGroup, Messages.LabelContinue()));
+        // As Kratos: the finished flow's form is a GET to where the user continues, holding only the method's "Continue" link.
+        var ui = new UiContainer { Action = target, Method = "GET" };
+        ui.Nodes.Add(UiNodes.Anchor("continue", target, Method.Name, Messages.LabelContinue()));
         ui.Messages.Add(Messages.VerificationSuccessful());
         if (hookContext is not null)
         {

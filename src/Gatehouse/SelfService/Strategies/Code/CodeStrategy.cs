@@ -31,6 +31,9 @@ public sealed partial class CodeStrategy(
     private const string RecoveryKind = "recovery_code";
     private const string VerificationKind = "verification_code";
 
+    /// <summary>The digits of a code (<see cref="OneTimeCodes.NewCode"/>), the recovery code field's <c>maxlength</c>.</summary>
+    private const int CodeLength = 6;
+
     public string Name => MethodName;
 
     public static string ConfigName => MethodName;
@@ -53,9 +56,15 @@ public sealed partial class CodeStrategy(
 
     // Recovery
 
+    /// <summary>
+    /// Kratos's order: the code (digits, at most 6), a hidden <c>method</c> (what the resend button posts with the address),
+    /// the submit, the resend button; an admin-made flow has no address, so only the code and the submit.
+    /// </summary>
     void IRecoveryStrategy.PopulateSent(UiContainer ui, string? email, bool withMessage)
     {
-        ui.Nodes.Add(UiNodes.Input("code", "text", Name, required: true, autocomplete: "one-time-code", label: Messages.LabelRecoveryCode()));
+        ui.Nodes.Add(UiNodes.Input("code", "text", Name, required: true, autocomplete: "one-time-code", label: Messages.LabelRecoveryCode(),
+            pattern: "[0-9]+", maxLength: CodeLength));
+        if (email is not null) ui.Nodes.Add(UiNodes.Input("method", "hidden", Name, Name));
         ui.Nodes.Add(UiNodes.Submit("method", Name, Name, Messages.LabelContinue()));
         if (email is not null) ui.Nodes.Add(UiNodes.Submit("email", email, Name, Messages.LabelResendCode()));
         if (withMessage) ui.Messages.Add(Messages.RecoveryCodeSent());
@@ -86,12 +95,34 @@ public sealed partial class CodeStrategy(
 
     // Verification
 
+    /// <summary>Kratos's code method puts the CSRF token after its own address form in verification (browser flows).</summary>
+    void IVerificationStrategy.PopulateAddressForm(UiContainer ui, string? email)
+    {
+        var csrf = TakeCsrf(ui);
+        AddressForm.Populate(ui, Name, email);
+        if (csrf is not null) ui.Nodes.Add(csrf);
+    }
+
+    /// <summary>
+    /// Kratos's order: a hidden <c>method</c> (what the resend button posts with the address), the code, the submit, the
+    /// CSRF token (browser flows), the resend button.
+    /// </summary>
     void IVerificationStrategy.PopulateSent(UiContainer ui, string email)
     {
+        var csrf = TakeCsrf(ui);
+        ui.Nodes.Add(UiNodes.Input("method", "hidden", Name, Name));
         ui.Nodes.Add(UiNodes.Input("code", "text", Name, required: true, autocomplete: "one-time-code", label: Messages.LabelVerificationCode()));
-        ui.Nodes.Add(UiNodes.Submit("method", Name, Name, Messages.LabelSubmit()));
+        ui.Nodes.Add(UiNodes.Submit("method", Name, Name, Messages.LabelContinue()));
+        if (csrf is not null) ui.Nodes.Add(csrf);
         ui.Nodes.Add(UiNodes.Submit("email", email, Name, Messages.LabelResendCode()));
         ui.Messages.Add(Messages.VerificationCodeSent());
+    }
+
+    private static JsonObject? TakeCsrf(UiContainer ui)
+    {
+        var csrf = ui.Nodes.FirstOrDefault(n => n["attributes"]?["name"]?.GetValue<string>() == "csrf_token");
+        if (csrf is not null) ui.Nodes.Remove(csrf);
+        return csrf;
     }
 
     async Task IVerificationStrategy.SendAsync(SelfServiceFlow flow, Guid? identityId, string address, JsonObject model, bool deliver, CancellationToken ct)

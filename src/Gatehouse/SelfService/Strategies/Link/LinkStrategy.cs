@@ -56,6 +56,10 @@ public sealed class LinkStrategy(OneTimeCodes codes, CourierService courier, Flo
     Task<SelfServiceCode?> IRecoveryStrategy.RedeemAsync(SelfServiceFlow flow, JsonObject body, UiContainer ui, CancellationToken ct) =>
         RedeemAsync(flow, RecoveryKind, body, ui, Messages.RecoveryTokenInvalid(), ct);
 
+    /// <summary>Kratos's link method words it differently from the code method and repeats the value as sent.</summary>
+    string IRecoveryStrategy.ExpiresInNotInFuture(string requested, TimeSpan parsed) =>
+        $"Value from \"expires_in\" must be result to a future time: {requested}";
+
     /// <summary>A link is opened in a browser, so an admin-made link flow is a browser flow whatever was asked.</summary>
     string IRecoveryStrategy.AdminFlowType(string requested) => FlowTypes.Browser;
 
