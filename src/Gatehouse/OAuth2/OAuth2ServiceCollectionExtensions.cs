@@ -41,6 +41,7 @@ public static class OAuth2ServiceCollectionExtensions
         services.TryAddScoped<OAuth2SessionsAdmin>();
         services.TryAddScoped<LogoutService>();
         services.TryAddScoped<Device.DeviceFlowService>();
+        services.TryAddScoped<Credentials.VerifiableCredentialService>();
         services.TryAddSingleton<BackChannelLogout>();
         // Logout tokens go only to the registered URL: redirects are not followed (Hydra's client does not either).
         services.AddHttpClient(BackChannelLogout.ClientName, c => c.Timeout = BackChannelLogout.Timeout)
@@ -86,6 +87,7 @@ public static class OAuth2ServiceCollectionExtensions
         group.MapDiscovery();
         group.MapAuthorizeEndpoint();
         group.MapUserinfo();
+        Credentials.CredentialsEndpoint.MapCredentials(group);
         group.MapLogoutPublic();
         group.MapOidcDynamicClients();
         Device.DeviceEndpoints.MapDevicePublic(group);

@@ -49,6 +49,7 @@ public abstract class GatehouseDbContext(DbContextOptions options) : DbContext(o
     public DbSet<OAuth2LoginSession> OAuth2LoginSessions => Set<OAuth2LoginSession>();
     public DbSet<OAuth2LogoutRequest> OAuth2LogoutRequests => Set<OAuth2LogoutRequest>();
     public DbSet<UsedJwtAssertion> OAuth2JwtAssertions => Set<UsedJwtAssertion>();
+    public DbSet<OAuth2.Credentials.VerifiableCredentialNonce> OAuth2VerifiableCredentialNonces => Set<OAuth2.Credentials.VerifiableCredentialNonce>();
     public DbSet<Gatehouse.OAuth2.Trust.TrustedJwtIssuer> OAuth2TrustedJwtIssuers => Set<Gatehouse.OAuth2.Trust.TrustedJwtIssuer>();
     public DbSet<OAuth2.Device.OAuth2DeviceRequest> OAuth2DeviceRequests => Set<OAuth2.Device.OAuth2DeviceRequest>();
     public DbSet<OAuth2.Device.OAuth2DeviceChallenge> OAuth2DeviceChallenges => Set<OAuth2.Device.OAuth2DeviceChallenge>();
@@ -78,6 +79,7 @@ public abstract class GatehouseDbContext(DbContextOptions options) : DbContext(o
         modelBuilder.Entity<OAuth2LoginSession>().HasQueryFilter(e => e.Nid == Nid);
         modelBuilder.Entity<OAuth2LogoutRequest>().HasQueryFilter(e => e.Nid == Nid);
         modelBuilder.Entity<UsedJwtAssertion>().HasQueryFilter(e => e.Nid == Nid);
+        modelBuilder.Entity<OAuth2.Credentials.VerifiableCredentialNonce>().HasQueryFilter(e => e.Nid == Nid);
         modelBuilder.Entity<Gatehouse.OAuth2.Trust.TrustedJwtIssuer>().HasQueryFilter(e => e.Nid == Nid);
         modelBuilder.Entity<OAuth2.Device.OAuth2DeviceRequest>().HasQueryFilter(e => e.Nid == Nid);
         modelBuilder.Entity<OAuth2.Device.OAuth2DeviceChallenge>().HasQueryFilter(e => e.Nid == Nid);

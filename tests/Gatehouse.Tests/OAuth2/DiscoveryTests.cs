@@ -26,8 +26,12 @@ public sealed class DiscoveryTests
         Assert.Equal(["issuer", "authorization_endpoint", "device_authorization_endpoint"], doc.Select(kv => kv.Key).Take(3));
         Assert.Contains("urn:ietf:params:oauth:grant-type:device_code", doc["grant_types_supported"]!.AsArray().Select(a => a!.GetValue<string>()));
         // Nothing that is not served: no registration, implicit grant, plain PKCE.
-        foreach (var absent in new[] { "registration_endpoint", "credentials_endpoint_draft_00" })
-            Assert.Null(doc[absent]);
+        Assert.Null(doc["registration_endpoint"]);
+        // Verifiable credentials (draft 00) are served: Hydra's two members, last, with Hydra's values.
+        Assert.Equal(["credentials_endpoint_draft_00", "credentials_supported_draft_00"], doc.Select(kv => kv.Key).TakeLast(2));
+        Assert.Equal(issuer + "credentials", doc["credentials_endpoint_draft_00"]!.GetValue<string>());
+        Assert.Equal("""[{"format":"jwt_vc_json","types":["VerifiableCredential","UserInfoCredential"],"cryptographic_binding_methods_supported":["jwk"],"cryptographic_suites_supported":["PS256","RS256","ES256","PS384","RS384","ES384","PS512","RS512","ES512","EdDSA"]}]""",
+            doc["credentials_supported_draft_00"]!.ToJsonString());
         // private_key_jwt is served (issue 14), in Hydra's order.
         Assert.Equal(["client_secret_post", "client_secret_basic", "private_key_jwt", "none"], doc["token_endpoint_auth_methods_supported"]!.AsArray().Select(a => a!.GetValue<string>()));
         Assert.DoesNotContain("implicit", doc["grant_types_supported"]!.AsArray().Select(a => a!.GetValue<string>()));

@@ -239,6 +239,17 @@ public sealed class DatabaseCleanupTests
         go.AddRange(expiredTokens.Select(x => x.Pk));
         stay.AddRange([liveToken.Pk, revokedUnexpiredToken.Pk]);
 
+        // Verifiable-credential nonces: expired ones go (a proof with them is refused), a live one stays.
+        Gatehouse.OAuth2.Credentials.VerifiableCredentialNonce Nonce(DateTime expires) => new()
+        {
+            Pk = Guid.CreateVersion7(), Nid = Tenancy.DefaultNid, Signature = Guid.NewGuid().ToByteArray(), AccessTokenSignature = liveToken.Signature, ExpiresAt = expires,
+        };
+        var expiredNonces = new[] { Nonce(now.AddSeconds(-1)), Nonce(now.AddHours(-2)), Nonce(now) };
+        var liveNonce = Nonce(now.AddMinutes(30));
+        db.OAuth2VerifiableCredentialNonces.AddRange([.. expiredNonces, liveNonce]);
+        go.AddRange(expiredNonces.Select(x => x.Pk));
+        stay.Add(liveNonce.Pk);
+
         await db.SaveChangesAsync();
         return new Seeded(identityId, go, stay);
     }
@@ -257,6 +268,7 @@ public sealed class DatabaseCleanupTests
         ids.UnionWith(await db.CourierDispatches.Select(x => x.Id).ToListAsync());
         ids.UnionWith((await db.RateLimitCounters.Where(x => x.Key.StartsWith(CounterKeyPrefix)).ToListAsync()).Select(CounterId));
         ids.UnionWith(await db.OAuth2Tokens.Select(x => x.Pk).ToListAsync());
+        ids.UnionWith(await db.OAuth2VerifiableCredentialNonces.Select(x => x.Pk).ToListAsync());
         return ids;
     }
 

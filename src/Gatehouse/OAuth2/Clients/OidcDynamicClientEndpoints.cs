@@ -71,7 +71,7 @@ public static class OidcDynamicClientEndpoints
     }
 
     /// <summary>fosite's <c>AccessTokenFromRequest</c>: the <c>Bearer</c> credentials, else an <c>access_token</c> query parameter.</summary>
-    private static string? BearerToken(HttpContext http)
+    internal static string? BearerToken(HttpContext http)
     {
         if (AuthenticationHeaderValue.TryParse(http.Request.Headers.Authorization.ToString(), out var header)
             && string.Equals(header.Scheme, "Bearer", StringComparison.OrdinalIgnoreCase)) return header.Parameter;

@@ -71,6 +71,14 @@ public static class DiscoveryEndpoints
         ["frontchannel_logout_session_supported"] = true,
         ["end_session_endpoint"] = settings.Issuer + Logout.LogoutService.Path.TrimStart('/'),
         ["code_challenge_methods_supported"] = Array("S256"),
+        ["credentials_endpoint_draft_00"] = settings.Endpoint(Credentials.CredentialsEndpoint.Credentials),
+        ["credentials_supported_draft_00"] = new JsonArray(new JsonObject
+        {
+            ["format"] = Credentials.VerifiableCredentialService.Format,
+            ["types"] = Array("VerifiableCredential", "UserInfoCredential"),
+            ["cryptographic_binding_methods_supported"] = Array("jwk"),
+            ["cryptographic_suites_supported"] = Array([.. Credentials.VerifiableCredentialService.ProofAlgorithms]),
+        }),
     };
 
     private static JsonArray Array(params string[] values) => new([.. values.Select(v => (JsonNode)v)]);

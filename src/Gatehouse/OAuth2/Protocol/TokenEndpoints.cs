@@ -38,6 +38,9 @@ public static class TokenEndpoints
             _ => throw new OAuth2Error(400, "unsupported_grant_type", "The authorization grant type is not supported by the authorization server.",
                 $"The grant type '{grantType}' is not supported."),
         };
+        // fosite's verifiable-credentials handler runs after every grant: a nonce for the holder's first proof.
+        if (Credentials.VerifiableCredentialService.PrimesTokenResponse(response))
+            response = await Grant<Credentials.VerifiableCredentialService>(http).PrimeTokenResponseAsync(response, http.RequestAborted);
         http.Response.Headers.CacheControl = "no-store";
         http.Response.Headers.Pragma = "no-cache";
         await HttpJson.WriteAsync(http, 200, response);

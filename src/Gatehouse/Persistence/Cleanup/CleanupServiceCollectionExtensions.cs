@@ -18,6 +18,7 @@ public static class CleanupServiceCollectionExtensions
         services.AddExpiredDataCleaner<ExpiredOAuth2LoginSessionsCleaner>();
         services.AddExpiredDataCleaner<ExpiredOAuth2LogoutRequestsCleaner>();
         services.AddExpiredDataCleaner<ExpiredOAuth2JwtAssertionsCleaner>();
+        services.AddExpiredDataCleaner<ExpiredOAuth2VerifiableCredentialNoncesCleaner>();
         services.AddExpiredDataCleaner<ExpiredOAuth2TrustedJwtIssuersCleaner>();
         services.AddExpiredDataCleaner<ExpiredOAuth2DeviceRequestsCleaner>();
         services.AddExpiredDataCleaner<ExpiredOAuth2DeviceChallengesCleaner>();

@@ -130,6 +130,21 @@ public sealed class UsedJwtAssertionConfiguration : IEntityTypeConfiguration<Use
     }
 }
 
+public sealed class VerifiableCredentialNonceConfiguration : IEntityTypeConfiguration<Gatehouse.OAuth2.Credentials.VerifiableCredentialNonce>
+{
+    public void Configure(EntityTypeBuilder<Gatehouse.OAuth2.Credentials.VerifiableCredentialNonce> b)
+    {
+        b.ToTable("oauth2_vc_nonces");
+        b.HasKey(e => e.Pk);
+        b.Property(e => e.Pk).ValueGeneratedNever();
+        // Spent by the nonce's hash; trimmed per access token on every priming.
+        b.HasIndex(e => new { e.Nid, e.Signature }).IsUnique();
+        b.HasIndex(e => new { e.Nid, e.AccessTokenSignature });
+        // cleanup sql: expired nonces in expiry order.
+        b.HasIndex(e => new { e.Nid, e.ExpiresAt });
+    }
+}
+
 public sealed class TrustedJwtIssuerConfiguration : IEntityTypeConfiguration<Gatehouse.OAuth2.Trust.TrustedJwtIssuer>
 {
     public void Configure(EntityTypeBuilder<Gatehouse.OAuth2.Trust.TrustedJwtIssuer> b)

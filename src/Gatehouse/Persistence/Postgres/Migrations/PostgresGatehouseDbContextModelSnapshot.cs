@@ -439,6 +439,37 @@ namespace Gatehouse.Persistence.Postgres.Migrations
                     b.ToTable("oauth2_clients", (string)null);
                 });
 
+            modelBuilder.Entity("Gatehouse.OAuth2.Credentials.VerifiableCredentialNonce", b =>
+                {
+                    b.Property<Guid>("Pk")
+                        .HasColumnType("uuid");
+
+                    b.Property<byte[]>("AccessTokenSignature")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("Nid")
+                        .HasColumnType("uuid");
+
+                    b.Property<byte[]>("Signature")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.HasKey("Pk");
+
+                    b.HasIndex("Nid", "AccessTokenSignature");
+
+                    b.HasIndex("Nid", "ExpiresAt");
+
+                    b.HasIndex("Nid", "Signature")
+                        .IsUnique();
+
+                    b.ToTable("oauth2_vc_nonces", (string)null);
+                });
+
             modelBuilder.Entity("Gatehouse.OAuth2.Device.OAuth2DeviceChallenge", b =>
                 {
                     b.Property<Guid>("Pk")

@@ -434,6 +434,37 @@ namespace Gatehouse.Persistence.Sqlite.Migrations
                     b.ToTable("oauth2_clients", (string)null);
                 });
 
+            modelBuilder.Entity("Gatehouse.OAuth2.Credentials.VerifiableCredentialNonce", b =>
+                {
+                    b.Property<Guid>("Pk")
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("AccessTokenSignature")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("Nid")
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Signature")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.HasKey("Pk");
+
+                    b.HasIndex("Nid", "AccessTokenSignature");
+
+                    b.HasIndex("Nid", "ExpiresAt");
+
+                    b.HasIndex("Nid", "Signature")
+                        .IsUnique();
+
+                    b.ToTable("oauth2_vc_nonces", (string)null);
+                });
+
             modelBuilder.Entity("Gatehouse.OAuth2.Device.OAuth2DeviceChallenge", b =>
                 {
                     b.Property<Guid>("Pk")
