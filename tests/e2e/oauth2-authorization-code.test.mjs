@@ -141,11 +141,16 @@ describe(`OAuth2 authorization code + PKCE (${database})`, () => {
     const denied = await browse(oidc.buildAuthorizationUrl(config, { redirect_uri: callback, scope: 'openid', state: s3, login_hint: 'reject', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' }), callback);
     await assert.rejects(oidc.authorizationCodeGrant(config, denied, { pkceCodeVerifier: verifier, expectedState: s3 }), (e) => e.error === 'access_denied');
 
-    // An unregistered redirect URI is never redirected to: Hydra's error JSON instead.
+    // An unregistered redirect URI is never redirected to: the error goes to urls.error, by default Hydra's fallback page.
     const evil = oidc.buildAuthorizationUrl(config, { redirect_uri: 'https://evil.example/cb', scope: 'openid', state: s3, code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' });
     const res = await fetch(evil, { redirect: 'manual' });
-    assert.equal(res.status, 400);
-    assert.equal((await res.json()).error, 'invalid_request');
+    assert.equal(res.status, 302);
+    const fallback = new URL(res.headers.get('location'));
+    assert.equal(`${fallback.origin}${fallback.pathname}`, `${gatehouse().publicUrl}/oauth2/fallbacks/error`);
+    assert.equal(fallback.searchParams.get('error'), 'invalid_request');
+    const page = await fetch(fallback);
+    assert.equal(page.status, 500);
+    assert.match(await page.text(), /The OAuth2 request resulted in an error\./);
   });
 
   it('openid-client refreshes with rotation; reusing an old refresh token revokes the whole chain', async () => {

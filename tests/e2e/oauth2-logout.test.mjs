@@ -122,12 +122,13 @@ describe(`OAuth2 logout (${database})`, () => {
     assert.ok(sid);
     assert.ok(jar.has('ory_hydra_session'));
 
-    // An unregistered post_logout_redirect_uri is refused with Hydra's error, not followed.
+    // An unregistered post_logout_redirect_uri is refused with Hydra's error (to urls.error, by default its fallback page), not followed.
     const refused = await fetch(oidc.buildEndSessionUrl(config, { id_token_hint: tokens.id_token, post_logout_redirect_uri: 'https://evil.example/bye' }), { redirect: 'manual' });
-    assert.equal(refused.status, 400);
-    const error = await refused.json();
-    assert.equal(error.error, 'invalid_request');
-    assert.match(error.error_description, /post_logout_redirect_uri is not a whitelisted/);
+    assert.equal(refused.status, 302);
+    const error = new URL(refused.headers.get('location'));
+    assert.equal(`${error.origin}${error.pathname}`, `${gatehouse().publicUrl}/oauth2/fallbacks/error`);
+    assert.equal(error.searchParams.get('error'), 'invalid_request');
+    assert.match(error.searchParams.get('error_description'), /post_logout_redirect_uri is not a whitelisted/);
 
     const logoutState = oidc.randomState();
     const done = await browse(oidc.buildEndSessionUrl(config, { id_token_hint: tokens.id_token, post_logout_redirect_uri: loggedOut, state: logoutState }), loggedOut, jar);

@@ -86,6 +86,7 @@ public static class OAuth2ServiceCollectionExtensions
         group.MapJwkPublic();
         group.MapDiscovery();
         group.MapAuthorizeEndpoint();
+        group.MapErrorFallback();
         group.MapUserinfo();
         Credentials.CredentialsEndpoint.MapCredentials(group);
         group.MapLogoutPublic();

@@ -37,8 +37,14 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
     /// <summary>Where the browser goes with a consent challenge: <c>urls.consent</c>, else the built-in page (if the pages are on).</summary>
     public string? EffectiveConsentUrl => ConsentUrl ?? BuiltInConsentUrl;
 
-    /// <summary><c>urls.error</c>; null when not configured (errors are then answered as JSON).</summary>
+    /// <summary><c>urls.error</c>; null when not configured.</summary>
     public string? ErrorUrl { get; init; }
+
+    /// <summary>
+    /// Where errors go that cannot be sent to a client: <c>urls.error</c>, else Hydra's default, the fallback page under the
+    /// public URL (<c>oauth2/fallbacks/error</c>, Hydra's <c>ErrorURL</c>).
+    /// </summary>
+    public string EffectiveErrorUrl => ErrorUrl ?? Endpoint(Flows.ErrorFallback.Path);
 
     /// <summary><c>urls.logout</c>; null when not configured.</summary>
     public string? LogoutUrl { get; init; }

@@ -209,10 +209,10 @@ public sealed class AuthorizationCodeFlowTests
         var browser = new Browser(s);
         var (_, challenge) = Pkce();
 
-        // Client or redirect URI not validated: not sent to the redirect URI; without urls.error, answered as JSON.
-        await (await browser.Http.GetAsync(AuthorizeUrl("unknown-client", challenge))).OAuth2Error(HttpStatusCode.Unauthorized, "invalid_client");
-        await (await browser.Http.GetAsync(AuthorizeUrl(id, challenge).Replace(Uri.EscapeDataString(RedirectUri), Uri.EscapeDataString("https://evil.example/cb"), StringComparison.Ordinal))).OAuth2Error(HttpStatusCode.BadRequest, "invalid_request");
-        await (await browser.Http.GetAsync(AuthorizeUrl(id, challenge) + "&client_id=" + id)).OAuth2Error(HttpStatusCode.BadRequest, "invalid_request");
+        // Client or redirect URI not validated: not sent to the redirect URI; without urls.error, to Hydra's fallback page.
+        (await browser.Http.GetAsync(AuthorizeUrl("unknown-client", challenge))).FallbackError(s.PublicUrl, "invalid_client");
+        (await browser.Http.GetAsync(AuthorizeUrl(id, challenge).Replace(Uri.EscapeDataString(RedirectUri), Uri.EscapeDataString("https://evil.example/cb"), StringComparison.Ordinal))).FallbackError(s.PublicUrl, "invalid_request");
+        (await browser.Http.GetAsync(AuthorizeUrl(id, challenge) + "&client_id=" + id)).FallbackError(s.PublicUrl, "invalid_request");
 
         // Then errors go to the client's redirect URI, with the state.
         async Task ExpectRedirectError(string url, string error, string state = "state-123456")
@@ -253,9 +253,13 @@ public sealed class AuthorizationCodeFlowTests
     {
         await using var s = await StartAsync(db, o => o.Urls.Error = "https://login.example/error");
         var browser = new Browser(s);
-        var location = await browser.GetRedirectAsync(AuthorizeUrl("unknown-client", null));
-        Assert.StartsWith("https://login.example/error?error=invalid_client", location.ToString());
-        Assert.Contains("error_hint=", location.ToString());
+        var res = await browser.Http.GetAsync(AuthorizeUrl("unknown-client", null));
+        // Hydra's forwardError: 302, and fosite's ToValues without the legacy fields (the hint is in error_description).
+        Assert.Equal(HttpStatusCode.Found, res.StatusCode);
+        Assert.StartsWith("https://login.example/error?error=invalid_client", res.Headers.Location!.ToString());
+        var q = Query(res.Headers.Location!);
+        Assert.Equal(["error", "error_description"], q.Keys);
+        Assert.EndsWith("The requested OAuth 2.0 Client does not exist.", q["error_description"]);
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
@@ -359,9 +363,9 @@ public sealed class AuthorizationCodeFlowTests
             Assert.EndsWith($"The {which.Replace("_verifier", "")} verifier has already been used, has not been granted, or is invalid.", q["error_description"]);
             Assert.Equal("state-123456", q["state"]);
         }
-        // Without a valid request in the query there is nowhere to send it: the request's own error is answered.
-        await (await browser.Http.GetAsync("/oauth2/auth?login_verifier=bogus")).OAuth2Error(HttpStatusCode.Unauthorized, "invalid_client");
-        await (await browser.Http.GetAsync($"/oauth2/auth?client_id={id}&redirect_uri={Uri.EscapeDataString(RedirectUri + "/other")}&consent_verifier=bogus")).OAuth2Error(HttpStatusCode.BadRequest, "invalid_request");
+        // Without a valid request in the query there is no client to send it to: the request's own error goes to urls.error.
+        (await browser.Http.GetAsync("/oauth2/auth?login_verifier=bogus")).FallbackError(s.PublicUrl, "invalid_client");
+        (await browser.Http.GetAsync($"/oauth2/auth?client_id={id}&redirect_uri={Uri.EscapeDataString(RedirectUri + "/other")}&consent_verifier=bogus")).FallbackError(s.PublicUrl, "invalid_request");
 
         // A verifier used before: access_denied as well.
         var toLogin = await browser.GetRedirectAsync(authorize);

@@ -331,7 +331,7 @@ public sealed class DeviceFlowTests
         var login = await (await s.AdminWithKey.PutJson($"/admin/oauth2/auth/requests/login/accept?login_challenge={Uri.EscapeDataString(Query(toLogin)["login_challenge"])}", """{"subject":"user-1"}""")).Json(HttpStatusCode.OK);
         var verifier = Query(new Uri(login["redirect_to"]!.GetValue<string>()))["login_verifier"];
         // At /oauth2/auth the request in the query is checked first (fosite), and this one names no client.
-        await (await b.Client.GetAsync("/oauth2/auth?login_verifier=" + Uri.EscapeDataString(verifier))).OAuth2Error(HttpStatusCode.Unauthorized, "invalid_client");
+        (await b.Client.GetAsync("/oauth2/auth?login_verifier=" + Uri.EscapeDataString(verifier))).FallbackError(s.PublicUrl, "invalid_client");
         // It still works where it belongs.
         Assert.StartsWith(ConsentUrl, (await b.GetRedirectAsync(login["redirect_to"]!.GetValue<string>())).ToString());
     }

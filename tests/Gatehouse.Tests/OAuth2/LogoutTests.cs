@@ -278,18 +278,17 @@ public sealed class LogoutTests
         foreach (var (url, hint) in cases)
         {
             var res = await browser.Client.GetAsync(url);
-            var error = await res.OAuth2Error(HttpStatusCode.BadRequest, "invalid_request");
-            Assert.Contains(hint, error["error_description"]!.GetValue<string>());
+            Assert.Contains(hint, res.FallbackError(s.PublicUrl, "invalid_request")["error_description"]);
             Assert.False(res.Headers.Contains("Set-Cookie"), url);
         }
         // The POSTed form is read as the query is.
         var posted = await browser.Client.PostAsync("/oauth2/sessions/logout", new FormUrlEncodedContent([new("state", "abcdefgh1")]));
-        Assert.Contains("state is set but id_token_hint is missing", (await posted.OAuth2Error(HttpStatusCode.BadRequest, "invalid_request"))["error_description"]!.GetValue<string>());
+        Assert.Contains("state is set but id_token_hint is missing", posted.FallbackError(s.PublicUrl, "invalid_request")["error_description"]);
         // A form body that cannot be parsed (a broken multipart body) is Hydra's invalid_request, not a 500.
         using var broken = new StringContent("--x\r\nnot a part", System.Text.Encoding.UTF8);
         broken.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("multipart/form-data; boundary=x");
         var unparsed = await browser.Client.PostAsync("/oauth2/sessions/logout", broken);
-        Assert.Contains("Logout failed because the 'POST' request could not be parsed.", (await unparsed.OAuth2Error(HttpStatusCode.BadRequest, "invalid_request"))["error_description"]!.GetValue<string>());
+        Assert.Contains("Logout failed because the 'POST' request could not be parsed.", unparsed.FallbackError(s.PublicUrl, "invalid_request")["error_description"]);
 
         Assert.Equal(0, await LogoutRequestCountAsync(s));
         Assert.NotNull(browser.SessionCookie);
@@ -335,8 +334,8 @@ public sealed class LogoutTests
         var client = await CreateClientAsync(s);
         var browser = new Browser(s);
         var idToken = await SignInAsync(s, browser, client);
-        var error = await (await browser.Client.GetAsync(LogoutUrlFor(idToken.EncodedToken))).OAuth2Error(HttpStatusCode.InternalServerError, "server_error");
-        Assert.Contains("set urls.logout", error["error_description"]!.GetValue<string>());
+        var error = (await browser.Client.GetAsync(LogoutUrlFor(idToken.EncodedToken))).FallbackError(s.PublicUrl, "server_error");
+        Assert.Contains("set urls.logout", error["error_description"]);
         Assert.Equal(0, await LogoutRequestCountAsync(s));
         Assert.NotNull(browser.SessionCookie);
     }
@@ -398,9 +397,9 @@ public sealed class LogoutTests
             var reject = await s.AdminWithKey.PutAsync($"/admin/oauth2/auth/requests/logout/reject?logout_challenge={challenge}", null);
             Assert.Equal("""{"error":"Not Found","error_description":"Unable to locate the requested resource"}""", (await reject.OAuth2Error(HttpStatusCode.NotFound)).ToJsonString());
         }
-        // An unknown verifier.
-        Assert.Equal("""{"error":"Not Found","error_description":"Unable to locate the requested resource"}""",
-            (await (await browser.Client.GetAsync("/oauth2/sessions/logout?logout_verifier=nope")).OAuth2Error(HttpStatusCode.NotFound)).ToJsonString());
+        // An unknown verifier: Hydra's x.ErrNotFound, forwarded to urls.error (the fallback page here).
+        Assert.Equal("Unable to locate the requested resource",
+            (await browser.Client.GetAsync("/oauth2/sessions/logout?logout_verifier=nope")).FallbackError(s.PublicUrl, "Not Found")["error_description"]);
 
         // Rejected: 204 without a body, the request is gone for GET, the app's earlier verifier no longer works.
         var challenge1 = Query(await browser.GetRedirectAsync(LogoutUrlFor(idToken.EncodedToken)))["logout_challenge"];
@@ -409,7 +408,7 @@ public sealed class LogoutTests
         Assert.Equal(HttpStatusCode.NoContent, rejected.StatusCode);
         Assert.Empty(await rejected.Content.ReadAsByteArrayAsync());
         await (await s.AdminWithKey.GetAsync($"/admin/oauth2/auth/requests/logout?challenge={Uri.EscapeDataString(challenge1)}")).OAuth2Error(HttpStatusCode.NotFound);
-        await (await browser.Client.GetAsync(early)).OAuth2Error(HttpStatusCode.NotFound);
+        (await browser.Client.GetAsync(early)).FallbackError(s.PublicUrl, "Not Found");
         Assert.NotNull(browser.SessionCookie);
         // Hydra lets the app change its mind: accepting after a reject works.
         var late = await AcceptLogoutAsync(s, challenge1);
@@ -418,8 +417,8 @@ public sealed class LogoutTests
 
         // Expired: the verifier is refused with request_unauthorized and the login stays.
         server.Clock.Advance(TimeSpan.FromMinutes(31));
-        var expired = await (await browser.Client.GetAsync(late)).OAuth2Error(HttpStatusCode.Unauthorized, "request_unauthorized");
-        Assert.Contains("The logout request has expired, please try the flow again.", expired["error_description"]!.GetValue<string>());
+        var expired = (await browser.Client.GetAsync(late)).FallbackError(s.PublicUrl, "request_unauthorized");
+        Assert.Contains("The logout request has expired, please try the flow again.", expired["error_description"]);
         Assert.NotNull(browser.SessionCookie);
 
         // The janitor removes expired logout requests (and only those: a new one stays).

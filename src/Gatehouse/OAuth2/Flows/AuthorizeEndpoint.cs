@@ -9,7 +9,7 @@ namespace Gatehouse.OAuth2.Flows;
 /// <c>GET|POST /oauth2/auth</c> (<c>oAuth2Authorize</c>): a new authorization request goes to the login app; the same
 /// endpoint takes the browser back with <c>login_verifier</c> (on to the consent app) and <c>consent_verifier</c> (to the
 /// client with the code). Errors go to the client's redirect URI once the client and redirect URI are validated, else to
-/// <c>urls.error</c>, else they are answered as Hydra's error JSON.
+/// <c>urls.error</c> (by default Hydra's fallback page, <see cref="ErrorFallback"/>).
 /// </summary>
 public static class AuthorizeEndpoint
 {
@@ -75,25 +75,21 @@ public static class AuthorizeEndpoint
             http.Response.StatusCode = next.Status;
             http.Response.Headers.Location = next.Location;
         }
+        catch (AuthorizeError e) when (e.To is { } to)
+        {
+            http.Response.StatusCode = StatusCodes.Status303SeeOther;
+            http.Response.Headers.Location = LoginConsentService.ErrorRedirect(to, e.Error);
+        }
         catch (AuthorizeError e)
         {
-            if (e.To is { } to)
-            {
-                http.Response.StatusCode = StatusCodes.Status303SeeOther;
-                http.Response.Headers.Location = LoginConsentService.ErrorRedirect(to, e.Error);
-            }
-            else if (settings.ErrorUrl is { } errorUrl)
-            {
-                var location = LoginConsentService.WithQuery(errorUrl, "error", e.Error.Error);
-                location = LoginConsentService.WithQuery(location, "error_description", e.Error.Description);
-                if (e.Error.Hint is { Length: > 0 } hint) location = LoginConsentService.WithQuery(location, "error_hint", hint);
-                http.Response.StatusCode = StatusCodes.Status303SeeOther;
-                http.Response.Headers.Location = location;
-            }
-            else
-            {
-                throw e.Error;
-            }
+            // Hydra's writeAuthorizeError: without a trusted redirect URI the error goes to urls.error (forwardError), for
+            // browsers and JSON clients alike.
+            ErrorFallback.Forward(http, settings, e.Error);
+        }
+        catch (OAuth2Error e)
+        {
+            // Before a request is validated (an unreadable POST body): no client to send it to either.
+            ErrorFallback.Forward(http, settings, e);
         }
     }
 

@@ -205,7 +205,7 @@ public sealed record AuthorizeRequest
 
 /// <summary>
 /// An authorization error and where it goes: to the client's redirect URI (<see cref="Target"/>) once the client and its
-/// redirect URI are validated, else to <c>urls.error</c> or, without it, answered directly (fosite <c>WriteAuthorizeError</c>).
+/// redirect URI are validated, else to <c>urls.error</c> or its fallback page (Hydra's <c>writeAuthorizeError</c>).
 /// </summary>
 public sealed class AuthorizeError(OAuth2Error error, AuthorizeError.Target? to) : Exception(error.Error)
 {

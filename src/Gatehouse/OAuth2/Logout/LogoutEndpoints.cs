@@ -92,13 +92,10 @@ public static class LogoutEndpoints
             }
             await WriteFrontChannelPageAsync(http, outcome);
         }
-        catch (OAuth2Error e) when (settings.ErrorUrl is { } errorUrl)
+        catch (OAuth2Error e)
         {
-            // Hydra's forwardError: the error goes to urls.error (else, here, it is answered as JSON by the filter).
-            var location = LoginConsentService.WithQuery(errorUrl, "error", e.Error);
-            location = LoginConsentService.WithQuery(location, "error_description", e.FullDescription);
-            http.Response.StatusCode = StatusCodes.Status302Found;
-            http.Response.Headers.Location = location;
+            // Hydra's forwardError: every error of this endpoint goes to urls.error, by default the fallback page.
+            ErrorFallback.Forward(http, settings, e);
         }
     }
 
