@@ -153,6 +153,9 @@ describe(`OpenID Connect basic OP checks (${database})`, () => {
     assert.deepEqual(await oauth.processUserInfoResponse(as, client, claims.sub, postHeader), viaGet);
     const postBody = await fetch(as.userinfo_endpoint, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ access_token: result.access_token }) });
     assert.deepEqual(await oauth.processUserInfoResponse(as, client, claims.sub, postBody), viaGet);
+    // RFC 6750 2.3: fosite also reads access_token from the query.
+    const inQuery = await fetch(`${as.userinfo_endpoint}?access_token=${encodeURIComponent(result.access_token)}`);
+    assert.deepEqual(await oauth.processUserInfoResponse(as, client, claims.sub, inQuery), viaGet);
   });
 
   it('oidcc-scope-profile, -email, -address, -phone, -all: the granted scopes\' claims in the ID token and userinfo', async () => {

@@ -263,6 +263,45 @@ public sealed class AuthorizationCodeFlowTests
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Userinfo_takes_the_access_token_from_the_header_a_form_body_or_the_query_as_fosite_does(string db)
+    {
+        await using var s = await StartAsync(db);
+        var (id, secret) = await CreateClientAsync(s, $$"""{"redirect_uris":["{{RedirectUri}}"],"scope":"openid"}""");
+        var browser = new Browser(s);
+        var (verifier, challenge) = Pkce();
+        var callback = await LoginAndConsentAsync(s, browser, AuthorizeUrl(id, challenge, scope: "openid"), """{"subject":"user-q"}""", """{"grant_scope":["openid"]}""");
+        var tokens = await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "authorization_code"), ("code", Query(callback)["code"]), ("redirect_uri", RedirectUri), ("code_verifier", verifier)))).Json(HttpStatusCode.OK);
+        var access = tokens["access_token"]!.GetValue<string>();
+        async Task<string> Subject(HttpResponseMessage res) => (await res.Json(HttpStatusCode.OK))["sub"]!.GetValue<string>();
+        FormUrlEncodedContent Form(string token) => new([new("access_token", token)]);
+
+        // RFC 6750 2.3 (fosite reads Go's Request.Form, which holds the query for every method).
+        Assert.Equal("user-q", await Subject(await s.Public.GetAsync("/userinfo?access_token=" + Uri.EscapeDataString(access))));
+        Assert.Equal("user-q", await Subject(await s.Public.PostAsync("/userinfo?access_token=" + Uri.EscapeDataString(access), null)));
+        // RFC 6750 2.2; the body's value comes before the query's.
+        Assert.Equal("user-q", await Subject(await s.Public.PostAsync("/userinfo", Form(access))));
+        Assert.Equal("user-q", await Subject(await s.Public.PostAsync("/userinfo?access_token=ory_at_nope", Form(access))));
+        // A Bearer header wins over both; another scheme is ignored.
+        using (var bearer = new HttpRequestMessage(HttpMethod.Get, "/userinfo?access_token=" + Uri.EscapeDataString(access)))
+        {
+            bearer.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "ory_at_nope");
+            await (await s.Public.SendAsync(bearer)).OAuth2Error(HttpStatusCode.Unauthorized, "token_inactive");
+        }
+        using (var basic = new HttpRequestMessage(HttpMethod.Get, "/userinfo?access_token=" + Uri.EscapeDataString(access)))
+        {
+            basic.Headers.Authorization = new AuthenticationHeaderValue("Basic", "Zm9vOmJhcg==");
+            Assert.Equal("user-q", await Subject(await s.Public.SendAsync(basic)));
+        }
+        // A wrong token in the query is inactive; a body that cannot be parsed holds no token.
+        await (await s.Public.GetAsync("/userinfo?access_token=ory_at_nope")).OAuth2Error(HttpStatusCode.Unauthorized, "token_inactive");
+        using var broken = new StringContent("--x\r\nnot a part", Encoding.UTF8);
+        broken.Headers.ContentType = MediaTypeHeaderValue.Parse("multipart/form-data; boundary=x");
+        var unparsed = await s.Public.PostAsync("/userinfo", broken);
+        await unparsed.OAuth2Error(HttpStatusCode.Unauthorized, "request_unauthorized");
+        Assert.StartsWith("Bearer error=\"request_unauthorized\"", unparsed.Headers.WwwAuthenticate.ToString());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Token_requests_with_a_wrong_verifier_redirect_uri_or_client_fail_and_the_code_expires(string db)
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);

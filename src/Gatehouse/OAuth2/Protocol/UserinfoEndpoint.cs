@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using Gatehouse.Http.Json;
 using Gatehouse.OAuth2.Clients;
@@ -9,7 +8,8 @@ namespace Gatehouse.OAuth2.Protocol;
 
 /// <summary>
 /// <c>GET|POST /userinfo</c> (<c>getOidcUserInfo</c>), as Hydra's handler: the bearer access token's grant's ID-token
-/// claims without <c>nonce, at_hash, c_hash, exp, sid, jti</c>, with <c>aud</c> holding the client. A missing, unknown,
+/// claims without <c>nonce, at_hash, c_hash, exp, sid, jti</c>, with <c>aud</c> holding the client. The token comes in the
+/// <c>Authorization</c> header, a form body or the query (<c>access_token</c>), as fosite reads it. A missing, unknown,
 /// expired or revoked token is 401 with <c>WWW-Authenticate: Bearer error=…</c>. Clients with
 /// <c>userinfo_signed_response_alg: RS256</c> get a signed JWT (<c>application/jwt</c>).
 /// </summary>
@@ -27,10 +27,7 @@ public static class UserinfoEndpoint
     private static async Task Handle(HttpContext http, OAuth2TokenService tokens, LoginConsentService flows, OAuth2ClientService clients, IdTokens idTokens, Keys.JsonWebKeyManager keys, TimeProvider time)
     {
         var ct = http.RequestAborted;
-        var token = "";
-        if (AuthenticationHeaderValue.TryParse(http.Request.Headers.Authorization.ToString(), out var header)
-            && string.Equals(header.Scheme, "Bearer", StringComparison.OrdinalIgnoreCase)) token = header.Parameter ?? "";
-        else if (HttpMethods.IsPost(http.Request.Method) && http.Request.HasFormContentType) token = (await TokenEndpoints.ReadFormAsync(http))["access_token"].ToString();
+        var token = await AccessTokenFromRequestAsync(http);
         if (token.Length == 0)
         {
             var missing = new OAuth2Error(401, "request_unauthorized", "The request could not be authorized.", "Check that you provided valid credentials for the right format.");
@@ -67,5 +64,28 @@ public static class UserinfoEndpoint
             return;
         }
         await HttpJson.WriteAsync(http, 200, claims);
+    }
+
+    /// <summary>
+    /// fosite's <c>AccessTokenFromRequest</c> (RFC 6750 2.1–2.3): the <c>Authorization: Bearer</c> header, else
+    /// <c>access_token</c> from Go's <c>Request.Form</c> — a form body's value first (POST), then the query's, for GET too.
+    /// A body that cannot be parsed yields no token (then <c>request_unauthorized</c>), as in fosite.
+    /// </summary>
+    private static async Task<string> AccessTokenFromRequestAsync(HttpContext http)
+    {
+        var parts = http.Request.Headers.Authorization.ToString().Split(' ', 2);
+        if (parts.Length == 2 && string.Equals(parts[0], "Bearer", StringComparison.OrdinalIgnoreCase)) return parts[1];
+        if (HttpMethods.IsPost(http.Request.Method) && http.Request.HasFormContentType)
+        {
+            try
+            {
+                if ((await TokenEndpoints.ReadFormAsync(http))["access_token"] is { Count: > 0 } posted) return posted[0] ?? "";
+            }
+            catch (OAuth2Error)
+            {
+                return "";
+            }
+        }
+        return http.Request.Query["access_token"] is { Count: > 0 } query ? query[0] ?? "" : "";
     }
 }
