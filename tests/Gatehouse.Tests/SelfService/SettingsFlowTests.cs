@@ -92,7 +92,7 @@ public sealed class SettingsFlowTests(FlowServerFixture fixture) : IClassFixture
         using var browser = new Browser(s.PublicUrl);
         var redirect = await browser.Client.GetAsync("/self-service/settings/browser");
         Assert.Equal(HttpStatusCode.SeeOther, redirect.StatusCode);
-        Assert.Contains("/self-service/login/browser?return_to=", redirect.Headers.Location!.ToString());
+        Assert.Equal($"{s.PublicUrl}/self-service/login/browser", redirect.Headers.Location!.ToString());
 
         var (_, tokenA, _) = await RegisterApi(s);
         var (_, tokenB, _) = await RegisterApi(s);
@@ -115,6 +115,43 @@ public sealed class SettingsFlowTests(FlowServerFixture fixture) : IClassFixture
         using var spa = new Browser(s.PublicUrl, acceptJson: true);
         var browser = await (await spa.Client.GetAsync("/self-service/settings/browser")).Error(HttpStatusCode.Unauthorized);
         Assert.Equal("""{"id":"session_inactive","code":401,"status":"Unauthorized","reason":"No active session was found in this request.","message":"request does not have a valid authentication session"}""", browser.ToJsonString());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Settings_routes_without_a_session_answer_as_kratos_routes_do(string db)
+    {
+        var s = await fixture.Get(db);
+        var flowId = (await SettingsFlow(s, (await RegisterApi(s)).Token))["id"]!.GetValue<string>();
+        using var html = new Browser(s.PublicUrl);
+        using var spa = new Browser(s.PublicUrl, acceptJson: true);
+
+        // The browser init sends an HTML browser to the login init, carrying over its own return_to unchecked (the login checks it).
+        var init = await html.Client.GetAsync("/self-service/settings/browser?return_to=https%3A%2F%2Felsewhere.example.org%2Fx");
+        Assert.Equal(HttpStatusCode.SeeOther, init.StatusCode);
+        Assert.Equal($"{s.PublicUrl}/self-service/login/browser?return_to=https%3A%2F%2Felsewhere.example.org%2Fx", init.Headers.Location!.ToString());
+        // The API init answers the session middleware's 401 before it looks at the return_to.
+        var api = await (await s.Public.GetAsync("/self-service/settings/api?return_to=https%3A%2F%2Felsewhere.example.org%2Fx")).Error(HttpStatusCode.Unauthorized);
+        Assert.Equal("session_inactive", api["id"]!.GetValue<string>());
+
+        // Fetch and submit: Kratos's OnUnauthenticated, before the flow is looked at — JSON clients 401
+        // without an error id, others a 302 to the login UI.
+        const string Unauthorized = """{"code":401,"status":"Unauthorized","reason":"A valid Ory Session Cookie or Ory Session Token is missing.","message":"The request could not be authorized"}""";
+        foreach (var url in new[] { $"/self-service/settings/flows?id={flowId}", $"/self-service/settings/flows?id={Guid.NewGuid()}", "/self-service/settings/flows" })
+        {
+            Assert.Equal(Unauthorized, (await (await spa.Client.GetAsync(url)).Error(HttpStatusCode.Unauthorized)).ToJsonString());
+            var redirect = await html.Client.GetAsync(url);
+            Assert.Equal(HttpStatusCode.Found, redirect.StatusCode);
+            Assert.Equal($"{s.PublicUrl}/ui/login", redirect.Headers.Location!.ToString());
+        }
+        foreach (var url in new[] { $"/self-service/settings?flow={flowId}", $"/self-service/settings?flow={Guid.NewGuid()}" })
+        {
+            // An API client (JSON body, no Accept), an SPA, an HTML form.
+            Assert.Equal(Unauthorized, (await (await s.Public.PostJson(url, new JsonObject { ["method"] = "password", ["password"] = "whatever-long-enough-1" })).Error(HttpStatusCode.Unauthorized)).ToJsonString());
+            Assert.Equal(Unauthorized, (await (await spa.Client.PostJson(url, new JsonObject { ["method"] = "profile" })).Error(HttpStatusCode.Unauthorized)).ToJsonString());
+            var form = await html.PostForm(url, [new("method", "password"), new("password", "whatever-long-enough-1")]);
+            Assert.Equal(HttpStatusCode.Found, form.StatusCode);
+            Assert.Equal($"{s.PublicUrl}/ui/login", form.Headers.Location!.ToString());
+        }
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]

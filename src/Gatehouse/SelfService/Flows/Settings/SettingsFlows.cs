@@ -36,19 +36,22 @@ public sealed class SettingsFlows(
     public async Task InitAsync(HttpContext http, string type)
     {
         var ct = http.RequestAborted;
-        var returnTo = returnUrls.Validate(http.Request.Query["return_to"].ToString());
         var session = await sessions.FromRequestAsync(http, ct);
         if (session is null)
         {
+            // Kratos's routes (settings/handler.go), before the request is looked at: the browser init sends an HTML browser
+            // to the login init carrying over the request's own return_to (redir.TakeOverReturnToParameter; the login checks
+            // it) and answers JSON its session lookup's error; the API init, behind IsAuthenticated, the middleware's reason.
             if (type == FlowTypes.Browser && !FlowService.WantsJson(http.Request))
             {
-                var back = $"{flows.PublicBase}/self-service/settings/browser" + (returnTo is null ? "" : "?return_to=" + Uri.EscapeDataString(returnTo));
-                FlowService.Redirect(http, $"{flows.PublicBase}/self-service/login/browser?return_to={Uri.EscapeDataString(back)}");
+                var login = flows.PublicBase + SelfServiceEndpoints.LoginBrowser;
+                var given = http.Request.Query["return_to"].FirstOrDefault() ?? "";
+                FlowService.Redirect(http, given.Length == 0 ? login : login + "?return_to=" + Uri.EscapeDataString(given));
                 return;
             }
-            // Kratos: the browser route answers its session lookup's error, the API route the reason of its session middleware.
             throw type == FlowTypes.Browser ? NoSession() : SessionManager.NoActiveSessionFound("This endpoint can only be accessed with a valid session. Please log in and try again.");
         }
+        var returnTo = returnUrls.Validate(http.Request.Query["return_to"].ToString());
         // As Kratos's createBrowserSettingsFlow: the step-up login returns here only when the request named a return_to;
         // its createNativeSettingsFlow names no URL to return to.
         var requestUrl = returnTo is null || type == FlowTypes.Api ? null : flows.PublicBase + http.Request.Path + http.Request.QueryString;
@@ -80,18 +83,28 @@ public sealed class SettingsFlows(
         return flow;
     }
 
-    public async Task GetAsync(HttpContext http) =>
-        await FlowService.WriteFlowAsync(http, 200, await FetchAsync(http, FlowService.FlowId(http.Request, "id")));
+    /// <summary><c>GET /self-service/settings/flows?id=</c>: without a session Kratos's <see cref="Unauthenticated"/>, before the id is read.</summary>
+    public async Task GetAsync(HttpContext http)
+    {
+        if (await sessions.FromRequestAsync(http, http.RequestAborted) is not { } session)
+        {
+            Unauthenticated(http);
+            return;
+        }
+        await FlowService.WriteFlowAsync(http, 200, await FetchAsync(http, FlowService.FlowId(http.Request, "id"), session));
+    }
 
     /// <summary>
     /// The flow as the public fetch endpoint answers it, by the same rules (the session's own flow; a browser flow only for
     /// the browser holding its CSRF cookie; expired → 410); used by that endpoint and, in-process, by the built-in pages.
     /// </summary>
-    public async Task<JsonObject> FetchAsync(HttpContext http, Guid id)
+    public async Task<JsonObject> FetchAsync(HttpContext http, Guid id) => await FetchAsync(http, id, null);
+
+    private async Task<JsonObject> FetchAsync(HttpContext http, Guid id, Session? session)
     {
         var ct = http.RequestAborted;
         var flow = await flows.LoadAsync(id, FlowKinds.Settings, ct);
-        var session = await sessions.FromRequestAsync(http, ct) ?? throw NoSession();
+        session ??= await sessions.FromRequestAsync(http, ct) ?? throw NoSession();
         if (flow.IdentityId != session.IdentityId) throw Mismatch();
         await EnsureAalAsync(http, FlowTypes.Api, session, flows.UiUrlFor(flow), ct);
         csrf.VerifyCookie(http, flow);
@@ -124,18 +137,13 @@ public sealed class SettingsFlows(
     public async Task SubmitAsync(HttpContext http)
     {
         var ct = http.RequestAborted;
-        var flow = await flows.LoadForSubmitAsync(http, FlowKinds.Settings);
         var session = await sessions.FromRequestAsync(http, ct);
         if (session is null)
         {
-            // Kratos's settings error handler: a browser without a session signs in first; JSON and API clients get 401.
-            if (flow.Type == FlowTypes.Browser && !FlowService.WantsJson(http.Request))
-            {
-                FlowService.Redirect(http, flows.PublicBase + SelfServiceEndpoints.LoginBrowser);
-                return;
-            }
-            throw NoSession();
+            Unauthenticated(http);
+            return;
         }
+        var flow = await flows.LoadForSubmitAsync(http, FlowKinds.Settings);
         if (flow.IdentityId != session.IdentityId) throw Mismatch();
         if (!await EnsureAalAsync(http, flow.Type, session, flows.PublicBase + http.Request.Path + http.Request.QueryString, ct)) return;
         var body = await FormBody.ReadAsync(http.Request, ct);
@@ -294,6 +302,17 @@ public sealed class SettingsFlows(
     }
 
     private static GatehouseError NoSession() => SessionManager.NoActiveSessionFound();
+
+    /// <summary>
+    /// Kratos's <c>settings.OnUnauthenticated</c>, the answer of the fetch and submit routes to a request without a session
+    /// before anything else is read: JSON clients 401 without an error id, everyone else a 302 to the login UI.
+    /// </summary>
+    private void Unauthenticated(HttpContext http)
+    {
+        if (FlowService.WantsJson(http.Request)) throw GatehouseError.Unauthorized("A valid Ory Session Cookie or Ory Session Token is missing.");
+        http.Response.StatusCode = StatusCodes.Status302Found;
+        http.Response.Headers.Location = flows.UiUrl(FlowKinds.Login);
+    }
 
     private static GatehouseError Mismatch() =>
         new(403, "The flow belongs to another identity than the session.", "security_identity_mismatch");
