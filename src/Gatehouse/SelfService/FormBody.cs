@@ -71,6 +71,27 @@ public static class FormBody
         return body;
     }
 
+    /// <summary>
+    /// A submit sent as a GET: Kratos's decoder reads a GET's query as it reads a form, so every query parameter but
+    /// <paramref name="except"/> becomes a member, dotted keys nested and values typed as a form's.
+    /// </summary>
+    public static JsonObject FromQueryAsForm(IQueryCollection query, params string[] except)
+    {
+        var root = new JsonObject();
+        foreach (var (key, values) in query)
+        {
+            if (!except.Contains(key, StringComparer.Ordinal)) Set(root, key, values.Count > 0 ? values[^1] ?? "" : "");
+        }
+        return MarkAsForm(root);
+    }
+
+    /// <summary>Marks a body as a form's (<see cref="IsForm"/>), for a form submit kept and read back (a paused settings submit).</summary>
+    public static JsonObject MarkAsForm(JsonObject body)
+    {
+        Forms.AddOrUpdate(body, FormMarker);
+        return body;
+    }
+
     private static void Set(JsonObject root, string key, string value)
     {
         var parts = key.Split('.');

@@ -30,6 +30,7 @@ public static class SelfServiceServiceCollectionExtensions
         services.TryAddSingleton<TestLoginCookie>();
         services.TryAddScoped<RegistrationFlows>();
         services.TryAddScoped<SettingsFlows>();
+        services.TryAddScoped<SettingsContinuity>();
         services.TryAddScoped<OneTimeCodes>();
         services.TryAddScoped<VerificationFlows>();
         services.TryAddScoped<RecoveryFlows>();

@@ -133,10 +133,10 @@ public sealed class SettingsFlowTests(FlowServerFixture fixture) : IClassFixture
         var api = await (await s.Public.GetAsync("/self-service/settings/api?return_to=https%3A%2F%2Felsewhere.example.org%2Fx")).Error(HttpStatusCode.Unauthorized);
         Assert.Equal("session_inactive", api["id"]!.GetValue<string>());
 
-        // Fetch and submit: Kratos's OnUnauthenticated, before the flow is looked at — JSON clients 401
+        // Fetch and submit (POST and GET): Kratos's OnUnauthenticated, before the flow is looked at — JSON clients 401
         // without an error id, others a 302 to the login UI.
         const string Unauthorized = """{"code":401,"status":"Unauthorized","reason":"A valid Ory Session Cookie or Ory Session Token is missing.","message":"The request could not be authorized"}""";
-        foreach (var url in new[] { $"/self-service/settings/flows?id={flowId}", $"/self-service/settings/flows?id={Guid.NewGuid()}", "/self-service/settings/flows" })
+        foreach (var url in new[] { $"/self-service/settings/flows?id={flowId}", $"/self-service/settings/flows?id={Guid.NewGuid()}", "/self-service/settings/flows", $"/self-service/settings?flow={flowId}", "/self-service/settings" })
         {
             Assert.Equal(Unauthorized, (await (await spa.Client.GetAsync(url)).Error(HttpStatusCode.Unauthorized)).ToJsonString());
             var redirect = await html.Client.GetAsync(url);
@@ -169,7 +169,9 @@ public sealed class SettingsFlowTests(FlowServerFixture fixture) : IClassFixture
         var error = await (await s.Public.SendAsync(WithToken(HttpMethod.Post, $"/self-service/settings?flow={flow["id"]}", token,
             new JsonObject { ["method"] = "password", ["password"] = "another-fine-passphrase-9" }))).Json(HttpStatusCode.Forbidden);
         Assert.Equal("session_refresh_required", error["error"]!["id"]!.GetValue<string>());
-        Assert.Contains("/self-service/login/browser?refresh=true", error["redirect_browser_to"]!.GetValue<string>());
+        // Kratos's reauthenticate: the login returns to the submit URL (which resumes what a browser flow paused).
+        Assert.Equal($"{s.PublicUrl}/self-service/login/browser?refresh=true&return_to={Uri.EscapeDataString($"{s.PublicUrl}/self-service/settings?flow={flow["id"]}")}",
+            error["redirect_browser_to"]!.GetValue<string>());
         // Non-identifier traits can still change.
         var ok = await (await s.Public.SendAsync(WithToken(HttpMethod.Post, $"/self-service/settings?flow={flow["id"]}", token,
             new JsonObject { ["method"] = "profile", ["traits"] = new JsonObject { ["email"] = flow["identity"]!["traits"]!["email"]!.GetValue<string>(), ["name"] = new JsonObject { ["last"] = "Lovelace" } } }))).Json(HttpStatusCode.OK);

@@ -57,6 +57,7 @@ public static class SelfServiceEndpoints
         root.MapGet(SettingsApi, (HttpContext http, SettingsFlows flows) => flows.InitAsync(http, FlowTypes.Api));
         root.MapGet(SettingsFlows, (HttpContext http, SettingsFlows flows) => flows.GetAsync(http));
         root.MapPost(Settings, (HttpContext http, SettingsFlows flows) => flows.SubmitAsync(http)).ForwardErrorsToUi();
+        root.MapGet(Settings, (HttpContext http, SettingsFlows flows) => flows.SubmitAsync(http)).ForwardErrorsToUi();
         root.MapGet(VerificationBrowser, (HttpContext http, VerificationFlows flows) => flows.InitAsync(http, FlowTypes.Browser));
         root.MapGet(VerificationApi, (HttpContext http, VerificationFlows flows) => flows.InitAsync(http, FlowTypes.Api));
         root.MapGet(VerificationFlows, (HttpContext http, VerificationFlows flows) => flows.GetAsync(http));

@@ -83,9 +83,10 @@ public sealed class SettingsSubmission
 
     /// <summary>
     /// Whether the session signed in recently enough to change credentials (<c>privileged_session_max_age</c>). When it
-    /// did not, the flow has answered (a refresh login) and the method stops.
+    /// did not, a browser flow's submit (<see cref="Body"/>) is paused for this method, the flow has answered (a refresh
+    /// login that comes back to resume it) and the method stops.
     /// </summary>
-    public required Func<bool> EnsurePrivileged { get; init; }
+    public required Func<CancellationToken, Task<bool>> EnsurePrivilegedAsync { get; init; }
 
     /// <summary>
     /// Runs the settings pre-persist hooks on the context. When one stops the change (<see cref="FlowHookInterrupt"/>),

@@ -31,7 +31,8 @@ public sealed class SettingsFlows(
     GatehouseOptions options,
     IEnumerable<ISettingsHook> settingsHooks,
     HookRunner hooks,
-    SessionAssurance assurance)
+    SessionAssurance assurance,
+    SettingsContinuity continuity)
 {
     public async Task InitAsync(HttpContext http, string type)
     {
@@ -134,6 +135,11 @@ public sealed class SettingsFlows(
 
     private IdentitySchema SchemaOf(Identity identity) => schemas.Find(identity.SchemaId) ?? schemas.Default;
 
+    /// <summary>
+    /// <c>POST</c> and <c>GET /self-service/settings?flow=</c> (Kratos's <c>updateSettingsFlow</c> serves both; a GET's
+    /// submit is its query). An HTML browser's request to a browser flow first resumes a submit paused for a refresh login
+    /// (<see cref="SettingsContinuity"/>); a request no method takes gets 4010004 on the flow (HTML: 303 to the settings UI).
+    /// </summary>
     public async Task SubmitAsync(HttpContext http)
     {
         var ct = http.RequestAborted;
@@ -146,8 +152,11 @@ public sealed class SettingsFlows(
         var flow = await flows.LoadForSubmitAsync(http, FlowKinds.Settings);
         if (flow.IdentityId != session.IdentityId) throw Mismatch();
         if (!await EnsureAalAsync(http, flow.Type, session, flows.PublicBase + http.Request.Path + http.Request.QueryString, ct)) return;
-        var body = await FormBody.ReadAsync(http.Request, ct);
-        csrf.VerifySubmit(http, flow, FormBody.String(body, "csrf_token"));
+        var body = HttpMethods.IsGet(http.Request.Method) ? FormBody.FromQueryAsForm(http.Request.Query, "flow") : await FormBody.ReadAsync(http.Request, ct);
+        var method = FormBody.String(body, "method");
+        var strategy = strategies.Find<ISettingsStrategy>(method) ?? strategies.Enabled<ISettingsStrategy>().FirstOrDefault(m => m.Handles(method, body));
+        // Kratos's methods check the token once they take the submit: one no method takes gets 4010004 without it.
+        if (strategy is not null) csrf.VerifySubmit(http, flow, FormBody.String(body, "csrf_token"));
         var identity = await identities.GetAsync(session.IdentityId, ct);
         if (flows.IsExpired(flow))
         {
@@ -160,10 +169,14 @@ public sealed class SettingsFlows(
             await responder.RespondExpiredAsync(http, flow, replacement, ct);
             return;
         }
+        if (flow.Type == FlowTypes.Browser && !FlowService.WantsJson(http.Request) && await TakePausedAsync(flow, identity.Id, strategy, ct) is { } paused)
+        {
+            (strategy, body) = paused;
+            csrf.VerifySubmit(http, flow, FormBody.String(body, "csrf_token"));
+        }
         FlowService.TakeTransientPayload(flow, body);
-        var method = FormBody.String(body, "method");
         var ui = Form(flow, identity);
-        if ((strategies.Find<ISettingsStrategy>(method) ?? strategies.Enabled<ISettingsStrategy>().FirstOrDefault(m => m.Handles(method, body))) is not { } strategy)
+        if (strategy is null)
         {
             ui.Messages.Add(Messages.SettingsNoStrategy());
             await RespondAsync(http, flow, identity, ui, 400, ct);
@@ -174,17 +187,36 @@ public sealed class SettingsFlows(
     }
 
     /// <summary>
+    /// Kratos's <c>settings.PrepareUpdate</c>, which each method runs in order before reading the request: the first
+    /// method, up to the one this request names, with a submit paused on this flow takes it back (once) and runs it
+    /// instead. Only for HTML browsers (Kratos: not for API flows nor JSON requests).
+    /// </summary>
+    private async Task<(ISettingsStrategy Strategy, JsonObject Body)?> TakePausedAsync(SelfServiceFlow flow, Guid identityId, ISettingsStrategy? named, CancellationToken ct)
+    {
+        foreach (var candidate in strategies.Enabled<ISettingsStrategy>())
+        {
+            if (candidate.Name == named?.Name) break;
+            if (await continuity.TakeAsync(flow, candidate.Name, identityId, ct) is { } body) return (candidate, body);
+        }
+        return null;
+    }
+
+    /// <summary>
     /// A settings change a method finishes outside the submit (social sign-in's callback after <c>link</c>): the request
     /// must carry a session of the flow's identity (as for a submit; 401/403 otherwise), and the method answers through the
     /// submission as it would for a submit.
     /// </summary>
-    public async Task<SettingsSubmission> ResumeAsync(HttpContext http, SelfServiceFlow flow, ISettingsStrategy strategy, CancellationToken ct)
+    /// <remarks>
+    /// <paramref name="pausable"/> is the submit to pause if the change needs a refresh login (Kratos pauses the callback's
+    /// <c>link</c> to start it again when the login comes back).
+    /// </remarks>
+    public async Task<SettingsSubmission> ResumeAsync(HttpContext http, SelfServiceFlow flow, ISettingsStrategy strategy, CancellationToken ct, JsonObject? pausable = null)
     {
         var session = await sessions.FromRequestAsync(http, ct) ?? throw NoSession();
         if (flow.IdentityId != session.IdentityId) throw Mismatch();
         var identity = await identities.GetAsync(session.IdentityId, ct);
         flow.Active = strategy.Name;
-        return Submission(http, flow, session, identity, Form(flow, identity), [], strategy);
+        return Submission(http, flow, session, identity, Form(flow, identity), pausable ?? [], strategy);
     }
 
     private SettingsSubmission Submission(HttpContext http, SelfServiceFlow flow, Session session, Identity identity, UiContainer ui, JsonObject body, ISettingsStrategy strategy)
@@ -194,7 +226,7 @@ public sealed class SettingsFlows(
         {
             Http = http, Flow = flow, Session = session, Identity = identity, Schema = SchemaOf(identity), Ui = ui, Body = body,
             RespondAsync = (status, token) => RespondAsync(http, flow, identity, ui, status, token, submission?.ResponseOnly),
-            EnsurePrivileged = () => Privileged(http, flow, session),
+            EnsurePrivilegedAsync = token => PrivilegedAsync(http, flow, session, strategy.Name, body, token),
             RunPrePersistHooksAsync = (context, token) => RunPrePersistHooksAsync(http, flow, identity, ui, context, token),
             AfterTraitsChangedAsync = (before, after, token) => AfterTraitsChangedAsync(http, flow, before, after, token),
             SucceedAsync = (updated, redirectBrowserTo, token) => SucceedAsync(http, flow, updated, strategy.Name, token, redirectBrowserTo),
@@ -265,13 +297,18 @@ public sealed class SettingsFlows(
     }
 
     /// <summary>
-    /// Whether the session signed in recently enough to change credentials. If not, as Kratos's <c>reauthenticate</c>:
-    /// an HTML browser is sent to sign in again (303; false), JSON and API clients get 403 <c>session_refresh_required</c>.
+    /// Whether the session signed in recently enough to change credentials. If not, a browser flow's submit is paused
+    /// (Kratos's methods' <c>handleSettingsError</c>; <see cref="SettingsContinuity"/>) and, as Kratos's
+    /// <c>reauthenticate</c>, an HTML browser is sent to sign in again (303; false), JSON and API clients get 403
+    /// <c>session_refresh_required</c>. The login returns to this request's URL — the submit route, whose GET resumes
+    /// the paused submit.
     /// </summary>
-    private bool Privileged(HttpContext http, SelfServiceFlow flow, Session session)
+    private async Task<bool> PrivilegedAsync(HttpContext http, SelfServiceFlow flow, Session session, string method, JsonObject body, CancellationToken ct)
     {
         if (session.AuthenticatedAt >= flows.Now() - options.Selfservice.Flows.Settings.PrivilegedSessionMaxAge) return true;
-        var target = $"{flows.PublicBase}/self-service/login/browser?refresh=true&return_to={Uri.EscapeDataString(flows.UiUrlFor(flow))}";
+        if (flow.Type == FlowTypes.Browser) await continuity.PauseAsync(flow, method, session.IdentityId, body, ct);
+        var returnTo = flows.PublicBase + http.Request.Path + http.Request.QueryString;
+        var target = $"{flows.PublicBase}{SelfServiceEndpoints.LoginBrowser}?refresh=true&return_to={Uri.EscapeDataString(returnTo)}";
         if (flow.Type == FlowTypes.Browser && !FlowService.WantsJson(http.Request))
         {
             FlowService.Redirect(http, target);

@@ -84,7 +84,7 @@ public sealed partial class LookupSecretStrategy
             await submission.RespondAsync(400, ct);
             return;
         }
-        if (!submission.EnsurePrivileged()) return;
+        if (!await submission.EnsurePrivilegedAsync(ct)) return;
         var enrolled = Enrolled(identity.Credentials);
         if (confirm)
         {

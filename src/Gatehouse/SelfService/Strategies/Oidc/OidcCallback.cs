@@ -175,7 +175,9 @@ public sealed partial class OidcCallback(
 
         if (flow.Kind == FlowKinds.Settings)
         {
-            await strategy.LinkAsync(await settings.ResumeAsync(http, flow, strategy, ct), provider, (string)claims["sub"]!, tokens, ct);
+            // Kratos's linkProvider pauses {link: provider} when the session is too old: after the refresh login the link starts again.
+            var link = new JsonObject { ["method"] = strategy.Name, ["link"] = provider.Id, ["csrf_token"] = flow.CsrfToken };
+            await strategy.LinkAsync(await settings.ResumeAsync(http, flow, strategy, ct, link), provider, (string)claims["sub"]!, tokens, ct);
             return;
         }
         await FinishAsync(http, flow, provider, claims, tokens, ct);

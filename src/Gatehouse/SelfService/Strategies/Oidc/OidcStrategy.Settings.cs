@@ -68,7 +68,7 @@ public sealed partial class OidcStrategy
                 await RefuseAsync(submission, ConnectionExists, ct);
                 return;
             }
-            if (!submission.EnsurePrivileged()) return;
+            if (!await submission.EnsurePrivilegedAsync(ct)) return;
             ui.ClearMessages();
             var url = await StartAsync(submission.Http, submission.Flow, ui, body, ct, link);
             if (url is null)
@@ -84,7 +84,7 @@ public sealed partial class OidcStrategy
             return;
         }
 
-        if (!submission.EnsurePrivileged()) return;
+        if (!await submission.EnsurePrivilegedAsync(ct)) return;
         if (kinds.CountFirstFactor(identity) < 2)
         {
             await RefuseAsync(submission, "can not unlink OpenID Connect connection because it is the last remaining first factor credential", ct);
@@ -120,7 +120,7 @@ public sealed partial class OidcStrategy
     /// </summary>
     public async Task LinkAsync(SettingsSubmission submission, Config.OidcProviderOptions provider, string subject, OidcTokens tokens, CancellationToken ct)
     {
-        if (!submission.EnsurePrivileged()) return;
+        if (!await submission.EnsurePrivilegedAsync(ct)) return;
         var identity = await store.FindConfidentialAsync(submission.Identity.Id, ct) ?? submission.Identity;
         if (LinkedAccounts(identity).Any(a => a.Provider == provider.Id))
         {

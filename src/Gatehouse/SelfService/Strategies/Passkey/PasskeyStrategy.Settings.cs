@@ -75,7 +75,7 @@ public sealed partial class PasskeyStrategy
             await submission.RespondAsync(400, ct);
             return;
         }
-        if (!submission.EnsurePrivileged()) return;
+        if (!await submission.EnsurePrivilegedAsync(ct)) return;
         var identity = await store.FindConfidentialAsync(submission.Identity.Id, ct) ?? submission.Identity;
         var (credential, keys) = PasskeysOf(identity.Credentials);
         if (remove is not null)

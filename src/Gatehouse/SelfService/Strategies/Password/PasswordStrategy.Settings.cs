@@ -26,7 +26,7 @@ public sealed partial class PasswordStrategy
             await submission.RespondAsync(400, ct);
             return;
         }
-        if (!submission.EnsurePrivileged()) return;
+        if (!await submission.EnsurePrivilegedAsync(ct)) return;
         var ids = submission.Schema.Validate(JsonNode.Parse(identity.Traits)).CredentialIdentifiers;
         var identifier = ids.TryGetValue(CredentialTypes.Password, out var list) && list.Count > 0 ? list[0] : "";
         var confidential = await store.FindConfidentialAsync(identity.Id, ct);

@@ -42,7 +42,7 @@ public sealed partial class ProfileStrategy
         var changed = !SameIdentifiers(before.CredentialIdentifiers, validation.CredentialIdentifiers)
             || !SameAddresses(before.VerifiableAddresses, validation.VerifiableAddresses)
             || !SameAddresses(before.RecoveryAddresses, validation.RecoveryAddresses);
-        if (changed && !submission.EnsurePrivileged()) return;
+        if (changed && !await submission.EnsurePrivilegedAsync(ct)) return;
         // Pre-persist hooks see the identity with the new traits before it is saved; a web hook with response.parse may
         // replace traits and metadata (whole) or stop the change.
         var hookContext = new HookContext { Http = http, Flow = flow, FlowKind = FlowKinds.Settings, Method = Name, Session = session };

@@ -63,7 +63,7 @@ public sealed partial class TotpStrategy
             await submission.RespondAsync(400, ct);
             return;
         }
-        if (!submission.EnsurePrivileged()) return;
+        if (!await submission.EnsurePrivilegedAsync(ct)) return;
         var unlink = FormBody.Bool(submission.Body, "totp_unlink");
         if (Enrolled(identity.Credentials) is not null)
         {

@@ -67,7 +67,7 @@ public sealed partial class WebAuthnStrategy
             await submission.RespondAsync(400, ct);
             return;
         }
-        if (!submission.EnsurePrivileged()) return;
+        if (!await submission.EnsurePrivilegedAsync(ct)) return;
         var identity = await store.FindConfidentialAsync(submission.Identity.Id, ct) ?? submission.Identity;
         var (credential, keys) = KeysOf(identity.Credentials);
         if (remove is not null)
