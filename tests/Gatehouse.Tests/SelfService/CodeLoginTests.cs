@@ -109,6 +109,7 @@ public sealed partial class CodeLoginTests(CodeLoginTests.Servers servers) : ICl
             o.Selfservice.Methods.Code.Config.Lifespan = TimeSpan.FromMinutes(15);
             o.Selfservice.Flows.Registration.After.Code = new FlowAfterMethodOptions { Hooks = [new HookConfig { Hook = "session" }] };
             o.Selfservice.Flows.Verification.Enabled = true;
+            o.Selfservice.Flows.Recovery.Enabled = true;
             o.Courier.Smtp.ConnectionUri = smtp.ConnectionUri;
             o.Courier.Smtp.FromAddress = "accounts@gatehouse.test";
             o.Selfservice.Methods.Code.Config.MaxSubmissions = 3;
@@ -258,9 +259,22 @@ public sealed partial class CodeLoginTests(CodeLoginTests.Servers servers) : ICl
             await Refused(new JsonObject { ["method"] = "code", ["identifier"] = email, ["code"] = int.Parse(code, System.Globalization.CultureInfo.InvariantCulture) }));
         Assert.Equal("Unable to decode JSON payload: json: cannot unmarshal array into Go struct field updateLoginFlowWithCodeMethod.code of type string",
             await Refused(new JsonObject { ["method"] = "code", ["identifier"] = email, ["code"] = new JsonArray(code) }));
+        // JSON null is an empty form value to Kratos's decoder (HTTPDecoderJSONFollowsFormFormat): the code is missing.
+        var nulled = await (await Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["identifier"] = email, ["code"] = null })).Json(HttpStatusCode.BadRequest);
+        Assert.Equal([4000002L], MessageIds(nulled, "code"));
         await (await Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["identifier"] = email, ["code"] = code })).Json(HttpStatusCode.OK);
+        // A null identifier and password in a password login: both left out, so the login schema's required fails on each.
+        var password = await ApiFlow(h.Server.Public, "login");
+        var nothing = await (await Submit(h.Server, password, new JsonObject { ["method"] = "password", ["identifier"] = null, ["password"] = null })).Json(HttpStatusCode.BadRequest);
+        Assert.Equal([4000002L], MessageIds(nothing, "identifier"));
+        Assert.Equal([4000002L], MessageIds(nothing, "password"));
     }
 
+    /// <summary>
+    /// Kratos's LoginCode.Validate: a wrong code is 4010008 whether or not the live one expired; the right code past its
+    /// lifespan (the flow itself still live) expires the flow — 410 self_service_flow_expired, counted from the code's
+    /// expiry, naming a new flow with a fresh form and 4010001.
+    /// </summary>
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task A_login_code_expires_with_the_configured_lifespan(string db)
     {
@@ -270,8 +284,45 @@ public sealed partial class CodeLoginTests(CodeLoginTests.Servers servers) : ICl
         await (await Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["identifier"] = email })).Json(HttpStatusCode.BadRequest);
         var code = await h.MailedCodeAsync(email);
         h.Clock.Advance(TimeSpan.FromMinutes(16));
-        var late = await (await Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["identifier"] = email, ["code"] = code })).Json(HttpStatusCode.BadRequest);
-        Assert.Contains(4010008L, MessageIds(late));
+        var wrong = await (await Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["identifier"] = email, ["code"] = code == "000000" ? "111111" : "000000" })).Json(HttpStatusCode.BadRequest);
+        Assert.Equal([4010008L], MessageIds(wrong));
+        Assert.Equal("sent_email", wrong["state"]!.GetValue<string>());
+
+        var late = await (await Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["identifier"] = email, ["code"] = code })).Json(HttpStatusCode.Gone);
+        Assert.Equal("self_service_flow_expired", late["error"]!["id"]!.GetValue<string>());
+        Assert.Equal("The self-service flow expired 1.00 minutes ago, initialize a new one.", late["error"]!["reason"]!.GetValue<string>());
+        Assert.True(late["since"]!.GetValue<long>() > 0);
+        var next = await (await h.Server.Public.GetAsync($"/self-service/login/flows?id={late["use_flow_id"]}")).Json(HttpStatusCode.OK);
+        Assert.NotEqual(flow["id"]!.GetValue<string>(), next["id"]!.GetValue<string>());
+        Assert.Equal("choose_method", next["state"]!.GetValue<string>());
+        Assert.Equal([4010001L], MessageIds(next));
+        Assert.Equal("The login flow expired 1.00 minutes ago, please try again.", next["ui"]!["messages"]![0]!["text"]!.GetValue<string>());
+        Assert.Equal(late["expired_at"]!.GetValue<string>(), next["ui"]!["messages"]![0]!["context"]!["expired_at"]!.GetValue<string>());
+        // A fresh form: the identifier to fill in, no code field.
+        Assert.DoesNotContain(Nodes(next), n => n.Name == "code");
+        Assert.Contains(Nodes(next), n => n.Name == "identifier" && n.Type != "hidden");
+        // The expired code did not sign in, and is not used up by the refusal either: it is still refused as expired.
+        await (await Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["identifier"] = email, ["code"] = code })).Json(HttpStatusCode.Gone);
+    }
+
+    /// <summary>Kratos's RegistrationCode.Validate: the right registration code past its lifespan expires the flow (4040001).</summary>
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_registration_code_past_its_lifespan_expires_the_flow(string db)
+    {
+        var h = await servers.Get(db);
+        var email = HttpAssertions.UniqueEmail("code");
+        var flow = await ApiFlow(h.Server.Public, "registration");
+        var traits = new JsonObject { ["email"] = email };
+        await (await Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["traits"] = traits.DeepClone() })).Json(HttpStatusCode.BadRequest);
+        var code = await h.MailedCodeAsync(email);
+        h.Clock.Advance(TimeSpan.FromMinutes(16));
+        var late = await (await Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["traits"] = traits.DeepClone(), ["code"] = code })).Json(HttpStatusCode.Gone);
+        Assert.Equal("self_service_flow_expired", late["error"]!["id"]!.GetValue<string>());
+        var next = await (await h.Server.Public.GetAsync($"/self-service/registration/flows?id={late["use_flow_id"]}")).Json(HttpStatusCode.OK);
+        Assert.Equal([4040001L], MessageIds(next));
+        Assert.Equal("The registration flow expired 1.00 minutes ago, please try again.", next["ui"]!["messages"]![0]!["text"]!.GetValue<string>());
+        // No identity was made.
+        Assert.Empty((await (await h.Server.AdminWithKey.GetAsync($"/admin/identities?credentials_identifier={Uri.EscapeDataString(email)}")).Json(HttpStatusCode.OK)).AsArray());
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]

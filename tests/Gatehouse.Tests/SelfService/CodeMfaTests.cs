@@ -62,6 +62,7 @@ public sealed class CodeMfaTests(CodeMfaTests.Servers servers) : IClassFixture<C
                 o.Identity.Schemas = [new IdentitySchemaEntry { Id = "default", Url = "base64://" + Convert.ToBase64String(Encoding.UTF8.GetBytes(Schema)) }];
                 o.Selfservice.Methods.Code.MfaEnabled = true;
                 o.Selfservice.Methods.Code.Config.MaxSubmissions = 3;
+                o.Selfservice.Methods.Code.Config.Lifespan = TimeSpan.FromMinutes(15);
                 o.Courier.Smtp.ConnectionUri = smtp.ConnectionUri;
                 o.Courier.Smtp.FromAddress = "accounts@gatehouse.test";
             }, s => s.AddSingleton<TimeProvider>(clock));
@@ -177,6 +178,38 @@ public sealed class CodeMfaTests(CodeMfaTests.Servers servers) : IClassFixture<C
         for (var i = 0; i < 3; i++)
             await (await Send(s, HttpMethod.Post, submit, token, new JsonObject { ["method"] = "code", ["code"] = wrong })).Json(HttpStatusCode.BadRequest);
         Assert.Equal([4000001L], MessageIds(await (await Send(s, HttpMethod.Post, submit, token, new JsonObject { ["method"] = "code", ["code"] = second })).Json(HttpStatusCode.BadRequest)));
+        Assert.Equal("session_aal2_required", (await (await Send(s, HttpMethod.Get, "/sessions/whoami", token)).Error(HttpStatusCode.Forbidden))["id"]!.GetValue<string>());
+    }
+
+    /// <summary>
+    /// Kratos's LoginCode.Validate: the right second-factor code past its lifespan (the flow itself still live) expires the
+    /// flow — 410 self_service_flow_expired naming a new aal2 flow with 4010001 — while a wrong one stays 4010008.
+    /// </summary>
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task An_expired_second_factor_code_expires_the_flow(string db)
+    {
+        var h = await servers.Get(db);
+        var s = h.Server;
+        var (email, _, _) = await RegisterApi(s);
+        var token = (await PasswordLogin(s, email))["session_token"]!.GetValue<string>();
+        var flow = await Aal2Flow(s, token);
+        var submit = $"/self-service/login?flow={flow["id"]}";
+        var code = await h.MailedCodeAsync(email);
+        h.Clock.Advance(TimeSpan.FromMinutes(16));
+
+        var wrong = code == "000000" ? "111111" : "000000";
+        var refused = await (await Send(s, HttpMethod.Post, submit, token, new JsonObject { ["method"] = "code", ["code"] = wrong })).Json(HttpStatusCode.BadRequest);
+        Assert.Equal([4010008L], MessageIds(refused));
+        var expired = await (await Send(s, HttpMethod.Post, submit, token, new JsonObject { ["method"] = "code", ["code"] = code })).Json(HttpStatusCode.Gone);
+        Assert.Equal("self_service_flow_expired", expired["error"]!["id"]!.GetValue<string>());
+        Assert.Equal("The self-service flow expired 1.00 minutes ago, initialize a new one.", expired["error"]!["reason"]!.GetValue<string>());
+        var next = await (await Send(s, HttpMethod.Get, $"/self-service/login/flows?id={expired["use_flow_id"]}", token)).Json(HttpStatusCode.OK);
+        Assert.Equal("aal2", next["requested_aal"]!.GetValue<string>());
+        Assert.Equal("choose_method", next["state"]!.GetValue<string>());
+        Assert.Equal([4010001L], MessageIds(next));
+        Assert.Equal("The login flow expired 1.00 minutes ago, please try again.", next["ui"]!["messages"]![0]!["text"]!.GetValue<string>());
+        Assert.Contains("address", Names(next));
+        Assert.DoesNotContain("code", Names(next));
         Assert.Equal("session_aal2_required", (await (await Send(s, HttpMethod.Get, "/sessions/whoami", token)).Error(HttpStatusCode.Forbidden))["id"]!.GetValue<string>());
     }
 

@@ -85,10 +85,14 @@ public sealed class FlowResponder(FlowService flows, SessionJson sessionJson, Id
     /// <summary>
     /// An expired flow on submit: a replacement flow is made; API/SPA clients get the 410 naming it, HTML browsers a 303 to it.
     /// </summary>
-    public async Task RespondExpiredAsync(HttpContext http, SelfServiceFlow expired, SelfServiceFlow replacement, CancellationToken ct)
+    public Task RespondExpiredAsync(HttpContext http, SelfServiceFlow expired, SelfServiceFlow replacement, CancellationToken ct) =>
+        RespondExpiredAsync(http, expired, expired.ExpiresAt, replacement, ct);
+
+    /// <summary>As <see cref="RespondExpiredAsync(HttpContext, SelfServiceFlow, SelfServiceFlow, CancellationToken)"/>, counted from <paramref name="expiredAt"/>.</summary>
+    public async Task RespondExpiredAsync(HttpContext http, SelfServiceFlow expired, DateTime expiredAt, SelfServiceFlow replacement, CancellationToken ct)
     {
         await flows.InsertAsync(replacement, ct);
-        if (expired.Type == FlowTypes.Api || FlowService.WantsJson(http.Request)) throw flows.Expired(expired, replacement);
+        if (expired.Type == FlowTypes.Api || FlowService.WantsJson(http.Request)) throw flows.Expired(expiredAt, replacement);
         FlowService.Redirect(http, flows.UiUrlFor(replacement));
     }
 

@@ -199,20 +199,36 @@ public sealed class FlowService(IFlowStore store, GatehouseOptions options, Time
     /// The 410 Kratos answers when a flow expired: the error plus <c>use_flow_id</c> (a new flow to use),
     /// <c>expired_at</c> and <c>since</c> (nanoseconds, as Go's Duration).
     /// </summary>
-    public GatehouseError Expired(SelfServiceFlow expired, SelfServiceFlow replacement)
+    public GatehouseError Expired(SelfServiceFlow expired, SelfServiceFlow replacement) => Expired(expired.ExpiresAt, replacement);
+
+    /// <summary>
+    /// <see cref="Expired(SelfServiceFlow, SelfServiceFlow)"/> counted from <paramref name="expiredAt"/>: a flow's own expiry,
+    /// or that of a secret it was given (<see cref="FlowExpired"/>).
+    /// </summary>
+    public GatehouseError Expired(DateTime expiredAt, SelfServiceFlow replacement)
     {
-        var since = Now() - expired.ExpiresAt;
+        var since = Now() - expiredAt;
         return new GatehouseError(410, $"The self-service flow expired {since.TotalMinutes:0.00} minutes ago, initialize a new one.", "self_service_flow_expired",
             details: new JsonObject { ["use_flow_id"] = replacement.Id.ToString() })
         {
             Siblings = new JsonObject
             {
                 ["use_flow_id"] = replacement.Id.ToString(),
-                ["expired_at"] = GoTimeJsonConverter.Format(expired.ExpiresAt),
+                ["expired_at"] = GoTimeJsonConverter.Format(expiredAt),
                 ["since"] = since.Ticks * 100,
             },
         };
     }
+
+    /// <summary>
+    /// Kratos's <c>flow.NewFlowReplacedError</c>: 410 <c>self_service_flow_replaced</c> whose reason is the text of
+    /// <paramref name="reason"/>, with <c>use_flow_id</c> beside the error — the new flow to use, which carries the messages.
+    /// </summary>
+    public static GatehouseError Replaced(SelfServiceFlow replacement, string reason) =>
+        new(410, reason, "self_service_flow_replaced", "self-service flow replaced")
+        {
+            Siblings = new JsonObject { ["use_flow_id"] = replacement.Id.ToString() },
+        };
 
     /// <summary>
     /// The 410 a fetch of an expired flow gets: <c>details.redirect_to</c> (browser: the init URL, keeping

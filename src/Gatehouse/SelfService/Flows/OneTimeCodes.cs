@@ -26,6 +26,12 @@ public sealed class OneTimeCodes(GatehouseDbContext db, GatehouseOptions options
 
         /// <summary>The code's guesses are spent: nothing was compared.</summary>
         Exhausted,
+
+        /// <summary>
+        /// The code is right but outlived its lifespan (Kratos's code <c>Validate</c>: the code matched, then its expiry is
+        /// checked); it is not used. A wrong code is <see cref="Invalid"/> whether or not the live code expired.
+        /// </summary>
+        Expired,
     }
 
     private byte[] Key => Encoding.UTF8.GetBytes(options.Secrets.Cookie.FirstOrDefault() ?? options.Secrets.Default.FirstOrDefault() ?? "gatehouse-development-secret");
@@ -78,18 +84,21 @@ public sealed class OneTimeCodes(GatehouseDbContext db, GatehouseOptions options
     /// Checks a submitted code against the flow's live code. Every guess first takes one of the code's
     /// <paramref name="maxAttempts"/> (one UPDATE that finds and counts, so concurrent guesses cannot all be compared) and then one of
     /// the recipient's guesses in the current window; only then is the code compared. A right code is marked used
-    /// (single use) and returned.
+    /// (single use) and returned; a right code past its expiry is returned unused with <see cref="Outcome.Expired"/>, as
+    /// Kratos's <c>useOneTimeCode</c> validates the code it matched.
     /// </summary>
     /// <exception cref="Http.Errors.GatehouseError">429 with <c>Retry-After</c>: the recipient's guesses are spent.</exception>
     public async Task<(Outcome Outcome, SelfServiceCode? Code)> UseCodeAsync(Guid flowId, string kind, string submitted, int maxAttempts, CancellationToken ct)
     {
         var now = time.GetUtcNow().UtcDateTime;
         var live = await TakeAttemptAsync(flowId, kind, maxAttempts, ct);
-        if (live is null || live.ExpiresAt < now) return (Outcome.Invalid, null);
+        if (live is null) return (Outcome.Invalid, null);
+        // Kratos counts the guess and refuses spent guesses before it looks at any code.
         if (live.Attempts > maxAttempts) return (Outcome.Exhausted, null);
         var recipient = kind + "\n" + live.Address;
         await limiter.EnforceAsync(RateLimitKind.CodeAttemptsPerRecipient, recipient, ct);
         if (!CryptographicOperations.FixedTimeEquals(live.SecretHash, Hash(kind, submitted.Trim()))) return (Outcome.Invalid, null);
+        if (live.ExpiresAt < now) return (Outcome.Expired, live);
         // Claim it atomically so two concurrent submits cannot both use it; the recipient's guesses are reset with it.
         var counter = limiter.CounterKey(RateLimitKind.CodeAttemptsPerRecipient, recipient);
         if (!await ClaimAndResetAsync(live.Id, now, counter, ct)) return (Outcome.Invalid, null);

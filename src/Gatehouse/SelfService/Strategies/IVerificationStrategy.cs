@@ -29,6 +29,9 @@ public interface IVerificationStrategy : IStrategy
     /// </summary>
     Task SendAsync(SelfServiceFlow flow, Guid? identityId, string address, JsonObject model, bool deliver, CancellationToken ct);
 
-    /// <summary>The secret's record if the submitted one is right (used up now); else null, with the reason on <paramref name="ui"/>.</summary>
+    /// <summary>
+    /// The secret's record if the submitted one is right (used up now); else null, with the reason on <paramref name="ui"/>
+    /// — or throws with the message a new flow should carry instead (<see cref="FlowReplaced"/>), or that the flow is to be answered as expired (<see cref="FlowExpired"/>).
+    /// </summary>
     Task<SelfServiceCode?> RedeemAsync(SelfServiceFlow flow, JsonObject body, UiContainer ui, CancellationToken ct);
 }

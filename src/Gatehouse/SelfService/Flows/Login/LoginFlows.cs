@@ -178,16 +178,7 @@ public sealed class LoginFlows(
             throw new GatehouseError(410, "The test login flow expired; create a new one with POST /admin/test-login-flows.", "self_service_flow_expired");
         if (flows.IsExpired(flow))
         {
-            var replacement = flows.Create(FlowKinds.Login, flow.Type, http, options.Selfservice.Flows.Login.Lifespan, flow.ReturnTo, flow.CsrfToken);
-            replacement.RequestedAal = flow.RequestedAal;
-            // The new flow still answers the OAuth2 login request the expired one was started for.
-            if (OAuth2LoginChallenges.Of(flow) is not null) replacement.RequestUrl = flow.RequestUrl;
-            var rui = UiContainer.FromJson(flow.Ui);
-            rui.Action = flows.ActionUrl(replacement);
-            rui.ClearMessages();
-            rui.Messages.Add(Messages.LoginFlowExpired(flow.ExpiresAt, flows.Now()));
-            replacement.Ui = rui.ToJson().ToJsonString();
-            await responder.RespondExpiredAsync(http, flow, replacement, ct);
+            await ReplaceExpiredAsync(http, flow, flow.ExpiresAt, current, ct);
             return;
         }
         if (flow.State == FlowStates.PassedChallenge)
@@ -206,7 +197,17 @@ public sealed class LoginFlows(
         }
         flow.Active = strategy.Name;
         var submission = new LoginSubmission { Http = http, Flow = flow, Ui = ui, Body = body, Refusal = identity => Refusal(flow, identity), Current = current, Methods = [.. MethodsFor(flow)] };
-        var identity = await strategy.AuthenticateAsync(submission, ct);
+        Identity? identity;
+        try
+        {
+            identity = await strategy.AuthenticateAsync(submission, ct);
+        }
+        catch (FlowExpired e)
+        {
+            // A login code past its lifespan (Kratos's LoginCode.Validate): the flow is answered as expired.
+            await ReplaceExpiredAsync(http, flow, e.ExpiredAt, current, ct);
+            return;
+        }
         if (identity is null)
         {
             if (submission.Answered) return;
@@ -215,6 +216,31 @@ public sealed class LoginFlows(
             return;
         }
         await CompleteAsync(http, flow, ui, strategy, identity, current, ct);
+    }
+
+    /// <summary>
+    /// Kratos's <c>PrepareReplacementForExpiredFlow</c>: a new flow like the expired one (type, return URL, CSRF token,
+    /// requested level, refresh, the OAuth2 login request it answers) with a fresh form and only the flow-expired message
+    /// 4010001 counted from <paramref name="expiredAt"/> (the flow's expiry, or a login code's); 410 with its id, or a 303
+    /// to it for HTML browsers.
+    /// </summary>
+    private async Task ReplaceExpiredAsync(HttpContext http, SelfServiceFlow flow, DateTime expiredAt, Session? current, CancellationToken ct)
+    {
+        var replacement = flows.Create(FlowKinds.Login, flow.Type, http, options.Selfservice.Flows.Login.Lifespan, flow.ReturnTo, flow.CsrfToken);
+        replacement.RequestedAal = flow.RequestedAal;
+        replacement.Refresh = flow.Refresh && current is not null;
+        if (replacement.Refresh || replacement.RequestedAal == AssuranceLevels.Aal2) replacement.IdentityId = flow.IdentityId;
+        // The new flow still answers the OAuth2 login request the expired one was started for.
+        if (OAuth2LoginChallenges.Of(flow) is not null) replacement.RequestUrl = flow.RequestUrl;
+        var ui = new UiContainer { Action = flows.ActionUrl(replacement) };
+        if (replacement.Type == FlowTypes.Browser) ui.Nodes.Add(UiNodes.Csrf(replacement.CsrfToken));
+        var form = new LoginForm { Flow = replacement, Ui = ui, Refreshing = replacement.Refresh ? current : null, Current = current };
+        var identifierFirst = !replacement.Refresh && replacement.RequestedAal == AssuranceLevels.Aal1 && Strategies.IdentifierFirst.IdentifierFirstStrategy.IsStyle(options);
+        foreach (var strategy in MethodsFor(replacement))
+            await (identifierFirst ? strategy.PopulateIdentifierFirstIdentificationAsync(form, ct) : strategy.PopulateAsync(form, ct));
+        ui.Messages.Add(Messages.LoginFlowExpired(expiredAt, flows.Now()));
+        replacement.Ui = ui.ToJson().ToJsonString();
+        await responder.RespondExpiredAsync(http, flow, expiredAt, replacement, ct);
     }
 
     /// <summary>

@@ -130,12 +130,7 @@ public sealed class RecoveryFlows(
         }
         if (flows.IsExpired(flow))
         {
-            var replacement = NewFlow(http, flow.Type, flow.ReturnTo);
-            replacement.CsrfToken = flow.CsrfToken;
-            var rui = UiContainer.FromJson(replacement.Ui);
-            rui.Messages.Add(Messages.RecoveryFlowExpired(flow.ExpiresAt, flows.Now()));
-            replacement.Ui = rui.ToJson().ToJsonString();
-            await responder.RespondExpiredAsync(http, flow, replacement, ct);
+            await responder.RespondExpiredAsync(http, flow, Replacement(http, flow, Messages.RecoveryFlowExpired(flow.ExpiresAt, flows.Now())), ct);
             return;
         }
         FlowService.TakeTransientPayload(flow, body);
@@ -158,7 +153,23 @@ public sealed class RecoveryFlows(
         }
         if (strategy.CarriesSecret(flow, body))
         {
-            if (await strategy.RedeemAsync(flow, body, ui, ct) is not { } used)
+            SelfServiceCode? used;
+            try
+            {
+                used = await strategy.RedeemAsync(flow, body, ui, ct);
+            }
+            catch (FlowReplaced e)
+            {
+                // Kratos's retryRecoveryFlow (without use_continue_with_transitions): a new flow with the message; JSON
+                // clients are sent to fetch it (303 to /self-service/recovery/flows?id=), other browsers to its UI.
+                var replacement = Replacement(http, flow, e.UiMessage);
+                await flows.InsertAsync(replacement, ct);
+                FlowService.Redirect(http, FlowService.WantsJson(http.Request)
+                    ? $"{flows.PublicBase}/self-service/recovery/flows?id={replacement.Id}"
+                    : flows.UiUrlFor(replacement));
+                return;
+            }
+            if (used is null)
             {
                 // Kratos writes the flow with the message as a plain 200 (HTML browsers: 303 to the UI), not a 400.
                 await responder.RespondWithFlowAsync(http, flow, ui, 200, ct);
@@ -188,6 +199,17 @@ public sealed class RecoveryFlows(
         flow.State = FlowStates.SentEmail;
         ui = Form(flow, u => Method.PopulateSent(u, email.Trim(), withMessage: true));
         await responder.RespondWithFlowAsync(http, flow, ui, 200, ct);
+    }
+
+    /// <summary>A new flow in place of <paramref name="flow"/> (its type, return URL and CSRF token), carrying <paramref name="message"/>.</summary>
+    private SelfServiceFlow Replacement(HttpContext http, SelfServiceFlow flow, JsonObject message)
+    {
+        var replacement = NewFlow(http, flow.Type, flow.ReturnTo);
+        replacement.CsrfToken = flow.CsrfToken;
+        var rui = UiContainer.FromJson(replacement.Ui);
+        rui.Messages.Add(message);
+        replacement.Ui = rui.ToJson().ToJsonString();
+        return replacement;
     }
 
     /// <summary>

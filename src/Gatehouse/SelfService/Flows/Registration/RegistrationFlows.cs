@@ -142,13 +142,7 @@ public sealed class RegistrationFlows(
         var schema = schemas.Find(context["schema_id"]?.GetValue<string>() ?? "") ?? schemas.Default;
         if (flows.IsExpired(flow))
         {
-            var replacement = flows.Create(FlowKinds.Registration, flow.Type, http, options.Selfservice.Flows.Registration.Lifespan, flow.ReturnTo, flow.CsrfToken);
-            replacement.InternalContext = new JsonObject { ["schema_id"] = schema.Id }.ToJsonString();
-            Login.OAuth2LoginChallenges.CarryOver(flow, replacement);
-            var rui = FirstStep(replacement, schema, null);
-            rui.Messages.Add(Messages.RegistrationFlowExpired(flow.ExpiresAt, flows.Now()));
-            replacement.Ui = rui.ToJson().ToJsonString();
-            await responder.RespondExpiredAsync(http, flow, replacement, ct);
+            await ReplaceExpiredAsync(http, flow, schema, flow.ExpiresAt, ct);
             return;
         }
         if (flow.State == FlowStates.PassedChallenge)
@@ -176,8 +170,34 @@ public sealed class RegistrationFlows(
             CredentialStep = t => CredentialStep(flow, schema, t),
             CredentialTraits = () => CredentialTraits(flow, schema, submittedTraits, storedTraits),
         };
-        var outcome = await strategy.RegisterAsync(submission, ct);
+        RegistrationOutcome outcome;
+        try
+        {
+            outcome = await strategy.RegisterAsync(submission, ct);
+        }
+        catch (FlowExpired e)
+        {
+            // A registration code past its lifespan (Kratos's RegistrationCode.Validate): the flow is answered as expired.
+            await ReplaceExpiredAsync(http, flow, schema, e.ExpiredAt, ct);
+            return;
+        }
         await CompleteAsync(http, flow, schema, strategy.Name, outcome, ct);
+    }
+
+    /// <summary>
+    /// Kratos's <c>PrepareReplacementForExpiredFlow</c>: a new flow of the same type, return URL, CSRF token and schema,
+    /// with the first step's form and the flow-expired message 4040001 counted from <paramref name="expiredAt"/> (the flow's
+    /// expiry, or a registration code's); 410 with its id, or a 303 to it for HTML browsers.
+    /// </summary>
+    private async Task ReplaceExpiredAsync(HttpContext http, SelfServiceFlow flow, IdentitySchema schema, DateTime expiredAt, CancellationToken ct)
+    {
+        var replacement = flows.Create(FlowKinds.Registration, flow.Type, http, options.Selfservice.Flows.Registration.Lifespan, flow.ReturnTo, flow.CsrfToken);
+        replacement.InternalContext = new JsonObject { ["schema_id"] = schema.Id }.ToJsonString();
+        Login.OAuth2LoginChallenges.CarryOver(flow, replacement);
+        var rui = FirstStep(replacement, schema, null);
+        rui.Messages.Add(Messages.RegistrationFlowExpired(expiredAt, flows.Now()));
+        replacement.Ui = rui.ToJson().ToJsonString();
+        await responder.RespondExpiredAsync(http, flow, expiredAt, replacement, ct);
     }
 
     /// <summary>The identity schema a registration flow registers with (chosen when it was made).</summary>

@@ -108,12 +108,7 @@ public sealed class VerificationFlows(
         }
         if (flows.IsExpired(flow))
         {
-            var replacement = NewFlow(http, flow.Type, flow.ReturnTo);
-            replacement.CsrfToken = flow.CsrfToken;
-            var rui = UiContainer.FromJson(replacement.Ui);
-            rui.Messages.Add(Messages.VerificationFlowExpired(flow.ExpiresAt, flows.Now()));
-            replacement.Ui = rui.ToJson().ToJsonString();
-            await responder.RespondExpiredAsync(http, flow, replacement, ct);
+            await responder.RespondExpiredAsync(http, flow, Replacement(http, flow, Messages.VerificationFlowExpired(flow.ExpiresAt, flows.Now())), ct);
             return;
         }
         FlowService.TakeTransientPayload(flow, body);
@@ -135,7 +130,28 @@ public sealed class VerificationFlows(
         }
         if (strategy.CarriesSecret(flow, body))
         {
-            if (await strategy.RedeemAsync(flow, body, ui, ct) is not { } used)
+            SelfServiceCode? used;
+            try
+            {
+                used = await strategy.RedeemAsync(flow, body, ui, ct);
+            }
+            catch (FlowExpired e)
+            {
+                // A verification code past its lifespan (Kratos's VerificationCode.Validate): the flow is answered as expired.
+                await responder.RespondExpiredAsync(http, flow, e.ExpiredAt, Replacement(http, flow, Messages.VerificationFlowExpired(e.ExpiredAt, flows.Now())), ct);
+                return;
+            }
+            catch (FlowReplaced e)
+            {
+                // Kratos's retryVerificationFlowWithError: a new flow with the message; JSON clients get 410
+                // self_service_flow_replaced naming it, other browsers a 303 to its UI.
+                var replacement = Replacement(http, flow, e.UiMessage);
+                await flows.InsertAsync(replacement, ct);
+                if (FlowService.WantsJson(http.Request)) throw FlowService.Replaced(replacement, "An error occured, please retry the flow.");
+                FlowService.Redirect(http, flows.UiUrlFor(replacement));
+                return;
+            }
+            if (used is null)
             {
                 // Kratos writes the flow with the message as a plain 200 (HTML browsers: 303 to the UI), not a 400.
                 await responder.RespondWithFlowAsync(http, flow, ui, 200, ct);
@@ -165,6 +181,17 @@ public sealed class VerificationFlows(
         flow.State = FlowStates.SentEmail;
         ui = SentUi(flow, email.Trim());
         await responder.RespondWithFlowAsync(http, flow, ui, 200, ct);
+    }
+
+    /// <summary>A new flow in place of <paramref name="flow"/> (its type, return URL and CSRF token), carrying <paramref name="message"/>.</summary>
+    private SelfServiceFlow Replacement(HttpContext http, SelfServiceFlow flow, JsonObject message)
+    {
+        var replacement = NewFlow(http, flow.Type, flow.ReturnTo);
+        replacement.CsrfToken = flow.CsrfToken;
+        var rui = UiContainer.FromJson(replacement.Ui);
+        rui.Messages.Add(message);
+        replacement.Ui = rui.ToJson().ToJsonString();
+        return replacement;
     }
 
     /// <summary>

@@ -165,7 +165,7 @@ public sealed partial class CodeStrategy
 
     /// <summary>
     /// Spends the flow's login code (bounded by <c>max_submissions</c>: then Kratos's 4000001 "The request was submitted
-    /// too often. Please request another code.") and signs in the identity it was mailed for — when
+    /// too often. Please request another code."; a right code past its lifespan: <see cref="FlowExpired"/>) and signs in the identity it was mailed for — when
     /// <paramref name="expectedIdentity"/> is given (a second factor), only that one; 4010008 otherwise. Receiving the code
     /// proves the address, as in Kratos, which marks it verified on a code login.
     /// </summary>
@@ -173,6 +173,8 @@ public sealed partial class CodeStrategy
     {
         var ui = submission.Ui;
         var (outcome, used) = await codes.UseCodeAsync(submission.Flow.Id, LoginKind, code, options.Selfservice.Methods.Code.Config.MaxSubmissions, ct);
+        // Kratos's LoginCode.Validate: a right code past its lifespan expires the flow (410 and a new flow with 4010001).
+        if (outcome == OneTimeCodes.Outcome.Expired) throw new FlowExpired(used!.ExpiresAt);
         var identity = outcome == OneTimeCodes.Outcome.Valid && used?.IdentityId is { } identityId && (expectedIdentity is null || expectedIdentity == identityId)
             ? await identities.FindConfidentialAsync(identityId, ct)
             : null;

@@ -97,7 +97,9 @@ public sealed partial class CodeStrategy
             ui.AddMessage("code", Messages.Required("code"));
             return new RegistrationOutcome.ShowForm(ui, 400);
         }
-        var (outcome, _) = await codes.UseCodeAsync(submission.Flow.Id, RegistrationKind, code, options.Selfservice.Methods.Code.Config.MaxSubmissions, ct);
+        var (outcome, used) = await codes.UseCodeAsync(submission.Flow.Id, RegistrationKind, code, options.Selfservice.Methods.Code.Config.MaxSubmissions, ct);
+        // Kratos's RegistrationCode.Validate: a right code past its lifespan expires the flow (410 and a new flow with 4040001).
+        if (outcome == OneTimeCodes.Outcome.Expired) throw new FlowExpired(used!.ExpiresAt);
         if (outcome != OneTimeCodes.Outcome.Valid)
         {
             // Kratos's useOneTimeCode answers spent guesses with ErrCodeSubmittedTooOften, registration and login alike.

@@ -140,11 +140,26 @@ public sealed partial class CodeStrategy(
     Task<SelfServiceCode?> IVerificationStrategy.RedeemAsync(SelfServiceFlow flow, JsonObject body, UiContainer ui, CancellationToken ct) =>
         RedeemAsync(flow, VerificationKind, body, ui, Messages.VerificationCodeInvalid(), ct);
 
+    /// <summary>
+    /// Spends a recovery or verification code, with Kratos's answers: spent guesses replace the flow with one carrying
+    /// 4000001 "The request was submitted too often. Please request another code." (<see cref="FlowReplaced"/>); a right
+    /// verification code past its lifespan expires the flow (<see cref="FlowExpired"/>), while an expired recovery code is
+    /// just invalid (Kratos's <c>RecoveryCode.Validate</c> answers it as not found); otherwise <paramref name="invalid"/>.
+    /// </summary>
     private async Task<SelfServiceCode?> RedeemAsync(SelfServiceFlow flow, string kind, JsonObject body, UiContainer ui, JsonObject invalid, CancellationToken ct)
     {
         var (outcome, used) = await codes.UseCodeAsync(flow.Id, kind, FormBody.String(body, "code")!, options.Selfservice.Methods.Code.Config.MaxSubmissions, ct);
-        if (outcome == OneTimeCodes.Outcome.Valid) return used;
-        ui.Messages.Add(invalid);
-        return null;
+        switch (outcome)
+        {
+            case OneTimeCodes.Outcome.Valid:
+                return used;
+            case OneTimeCodes.Outcome.Exhausted:
+                throw new FlowReplaced(Messages.CodeSubmittedTooOften());
+            case OneTimeCodes.Outcome.Expired when kind == VerificationKind:
+                throw new FlowExpired(used!.ExpiresAt);
+            default:
+                ui.Messages.Add(invalid);
+                return null;
+        }
     }
 }
