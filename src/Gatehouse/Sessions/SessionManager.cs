@@ -313,6 +313,12 @@ public sealed class SessionManager(GatehouseDbContext db, GatehouseOptions optio
     public static GatehouseError NoActiveSession() => GatehouseError.Unauthorized("No valid session credentials found in the request.");
 
     /// <summary>
+    /// The 401 the caller's own-session endpoints (<c>GET</c>/<c>DELETE /sessions</c>, <c>DELETE /sessions/{id}</c>) answer
+    /// without a usable session: Kratos's <c>herodot.ErrUnauthorized</c> with its own reason, no id (session/handler.go).
+    /// </summary>
+    public static GatehouseError NoValidSessionCookie() => GatehouseError.Unauthorized("No valid session cookie found.");
+
+    /// <summary>
     /// Kratos's <c>ErrNoActiveSessionFound</c> (<c>session_inactive</c>), the error of its session lookup, which the
     /// endpoints that pass it on unchanged answer (logout, the settings flow).
     /// </summary>

@@ -90,7 +90,7 @@ public static class SessionPublicEndpoints
 
     private static async Task ListMineAsync(HttpContext http, SessionManager manager, SessionList list, SessionJson json, SessionAssurance assurance)
     {
-        var current = await manager.RequireAsync(http, http.RequestAborted);
+        var current = await manager.RequireAsync(http, http.RequestAborted, SessionManager.NoValidSessionCookie);
         // As Kratos's listMySessions: the caller's sessions are whoami-level information.
         await assurance.EnsureAsync(current.Session, assurance.WhoamiRequiredAal, null, http.RequestAborted);
         var page = OffsetPage.Parse(http.Request.Query, DefaultPerPage, MaxPerPage);
@@ -101,14 +101,14 @@ public static class SessionPublicEndpoints
 
     private static async Task RevokeMyOthersAsync(HttpContext http, SessionManager manager)
     {
-        var current = await manager.RequireAsync(http, http.RequestAborted);
+        var current = await manager.RequireAsync(http, http.RequestAborted, SessionManager.NoValidSessionCookie);
         var count = await manager.RevokeOthersAsync(current.Session.IdentityId, current.Session.Id, http.RequestAborted);
         await HttpJson.WriteAsync(http, 200, new System.Text.Json.Nodes.JsonObject { ["count"] = count });
     }
 
     private static async Task<IResult> RevokeMineAsync(HttpContext http, string id, SessionManager manager)
     {
-        var current = await manager.RequireAsync(http, http.RequestAborted);
+        var current = await manager.RequireAsync(http, http.RequestAborted, SessionManager.NoValidSessionCookie);
         if (!Guid.TryParse(id, out var sessionId)) throw GatehouseError.BadRequest($"Invalid UUID value `{id}` for parameter `id`.");
         if (sessionId == current.Session.Id) throw GatehouseError.BadRequest("cannot revoke current session");
         if (!await manager.RevokeOwnAsync(current.Session.IdentityId, sessionId, http.RequestAborted)) throw SessionManager.NotFound();

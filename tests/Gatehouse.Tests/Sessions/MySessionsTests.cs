@@ -94,4 +94,38 @@ public sealed class MySessionsTests(ServerFixture fixture) : IClassFixture<Serve
         await (await client.SendAsync(Get($"/sessions/{Guid.NewGuid()}", method: HttpMethod.Delete))).Error(HttpStatusCode.Unauthorized);
         await (await client.SendAsync(Get("/sessions", token: "ory_st_nope"))).Error(HttpStatusCode.Unauthorized);
     }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task My_session_endpoints_answer_kratos_401_without_an_id_and_whoami_its_own_reason(string db)
+    {
+        var s = await fixture.Get(db);
+        using var client = Client(s.PublicUrl);
+        // Kratos's listMySessions, deleteMySessions and deleteMySession: herodot.ErrUnauthorized "No valid session cookie found.".
+        foreach (var (path, method, token) in new[]
+        {
+            ("/sessions", HttpMethod.Get, (string?)null),
+            ("/sessions", HttpMethod.Delete, null),
+            ($"/sessions/{Guid.NewGuid()}", HttpMethod.Delete, null),
+            ("/sessions", HttpMethod.Get, "ory_st_nope"),
+            ("/sessions", HttpMethod.Delete, "ory_st_nope"),
+            ("/sessions/not-a-uuid", HttpMethod.Delete, "ory_st_nope"),
+        })
+        {
+            var error = await (await client.SendAsync(Get(path, token: token, method: method))).Error(HttpStatusCode.Unauthorized);
+            Assert.False(error.ContainsKey("id"), $"{method} {path}");
+            Assert.Equal("No valid session cookie found.", error["reason"]!.GetValue<string>());
+            Assert.Equal("The request could not be authorized", error["message"]!.GetValue<string>());
+            Assert.Equal("Unauthorized", error["status"]!.GetValue<string>());
+        }
+        // whoami (also DELETE /sessions/whoami, Kratos's special case): ErrNoSessionFound, its own reason, no id either.
+        foreach (var method in new[] { HttpMethod.Get, HttpMethod.Delete })
+        {
+            var error = await (await client.SendAsync(Get("/sessions/whoami", token: "ory_st_nope", method: method))).Error(HttpStatusCode.Unauthorized);
+            Assert.False(error.ContainsKey("id"));
+            Assert.Equal("No valid session credentials found in the request.", error["reason"]!.GetValue<string>());
+            Assert.Equal("The request could not be authorized", error["message"]!.GetValue<string>());
+        }
+        // Kratos has no public GET /sessions/{id}: its router (Go's ServeMux) answers the DELETE-only path 405, as Gatehouse's.
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, (await client.SendAsync(Get($"/sessions/{Guid.NewGuid()}", token: "ory_st_nope"))).StatusCode);
+    }
 }
