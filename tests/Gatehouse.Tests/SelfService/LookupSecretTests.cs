@@ -333,6 +333,9 @@ public sealed partial class LookupSecretTests(LookupServerFixture fixture) : ICl
             number["ui"]!["messages"]![0]!["text"]!.GetValue<string>());
         var missing = await (await Send(s, HttpMethod.Post, submit, token, new JsonObject { ["method"] = "lookup_secret" })).Json(HttpStatusCode.BadRequest);
         Assert.Equal([4000002L], MessageIds(missing, "lookup_secret"));
+        // JSON null is an empty form value to Kratos's decoder (HTTPDecoderJSONFollowsFormFormat): left out, required.
+        var nulled = await (await Send(s, HttpMethod.Post, submit, token, new JsonObject { ["method"] = "lookup_secret", ["lookup_secret"] = null })).Json(HttpStatusCode.BadRequest);
+        Assert.Equal([4000002L], MessageIds(nulled, "lookup_secret"));
         await (await Send(s, HttpMethod.Post, submit, token, new JsonObject { ["method"] = "lookup_secret", ["lookup_secret"] = codes[0] })).Json(HttpStatusCode.OK);
 
         var settings = await SettingsFlow(s, tokenA);
