@@ -98,8 +98,11 @@ public static partial class Messages
     public static JsonObject LoginWithAndLink(string provider) => Info(1010018, $"Confirm with {provider}", new JsonObject { ["provider"] = provider });
     public static JsonObject LinkedCredentialsMismatch() => Error(4010009, "Linked credentials do not match.");
 
-    /// <summary>1010016: the account linking prompt on the login flow a colliding social sign-up turned into (Kratos's context keys, sorted as Go writes a map).</summary>
-    public static JsonObject LoginLink(string duplicateIdentifier, string provider) => Info(1010016,
+    /// <summary>
+    /// 1010016: the account linking prompt on the login flow a colliding social sign-up turned into (Kratos's context keys,
+    /// sorted as Go writes a map; <paramref name="newLoginUrl"/> is the login UI's URL, under both of Kratos's spellings).
+    /// </summary>
+    public static JsonObject LoginLink(string duplicateIdentifier, string provider, string newLoginUrl) => Info(1010016,
         $"You tried to sign in with \"{duplicateIdentifier}\", but that email is already used by another account. Sign in to your account with one of the options below to add your account \"{duplicateIdentifier}\" at \"{provider}\" as another way to sign in.",
         new JsonObject
         {
@@ -107,6 +110,8 @@ public static partial class Messages
             ["available_providers"] = new JsonArray(),
             ["duplicateIdentifier"] = duplicateIdentifier,
             ["duplicate_identifier"] = duplicateIdentifier,
+            ["newLoginUrl"] = newLoginUrl,
+            ["new_login_url"] = newLoginUrl,
             ["provider"] = provider,
         });
 

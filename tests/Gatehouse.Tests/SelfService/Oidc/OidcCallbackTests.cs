@@ -357,6 +357,9 @@ public sealed class OidcCallbackTests(OidcServerFixture fixture) : IClassFixture
         Assert.Equal(1010016, (long)message["id"]!);
         Assert.Equal($"You tried to sign in with \"{email}\", but that email is already used by another account. Sign in to your account with one of the options below to add your account \"{email}\" at \"Test IdP\" as another way to sign in.", (string?)message["text"]);
         Assert.Equal(email, (string?)message["context"]!["duplicate_identifier"]);
+        // Kratos's context also names the login UI, under both spellings.
+        Assert.Equal($"{s.PublicUrl}/ui/login", (string?)message["context"]!["new_login_url"]);
+        Assert.Equal($"{s.PublicUrl}/ui/login", (string?)message["context"]!["newLoginUrl"]);
         var identifier = Node(flow, "identifier")!;
         Assert.Equal(("hidden", email), ((string?)identifier["attributes"]!["type"], (string?)identifier["attributes"]!["value"]));
         Assert.DoesNotContain(flow["ui"]!["nodes"]!.AsArray(), n => (string?)n!["attributes"]!["value"] == "test-idp");

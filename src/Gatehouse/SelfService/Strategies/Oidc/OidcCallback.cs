@@ -335,7 +335,7 @@ public sealed partial class OidcCallback(
         ui.Nodes.Clear();
         ui.Nodes.AddRange(nodes);
         ui.ClearMessages();
-        ui.Messages.Add(Messages.LoginLink(duplicate, string.IsNullOrEmpty(provider.Label) ? provider.Provider : provider.Label));
+        ui.Messages.Add(Messages.LoginLink(duplicate, string.IsNullOrEmpty(provider.Label) ? provider.Provider : provider.Label, flows.UiUrl(FlowKinds.Login)));
         loginFlow.Ui = ui.ToJson().ToJsonString();
         loginFlow.Active = strategy.Name;
         await flows.UpdateAsync(loginFlow, ct);
