@@ -263,9 +263,32 @@ public sealed class OidcCallbackTests(OidcServerFixture fixture) : IClassFixture
         var message = body["ui"]!["messages"]![0]!;
         Assert.Equal(4000001, (long)message["id"]!);
         Assert.Contains("could not be reached", (string?)message["text"], StringComparison.Ordinal);
+    }
 
-        var unknown = await s.Public.PostJson($"/self-service/login?flow={flow["id"]}", new JsonObject { ["method"] = "oidc", ["provider"] = "nope" });
-        Assert.Equal(4000001, (long)(await unknown.Json(HttpStatusCode.BadRequest))["ui"]!["messages"]![0]!["id"]!);
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task An_unknown_provider_is_a_404_system_error_not_a_message_on_the_flow(string provider)
+    {
+        // Kratos's ConfigurationCollection.Provider: herodot's 404, which its flow error handlers forward instead of
+        // showing on the form (its "should fail because provider does not exist").
+        var s = await fixture.Get(provider);
+        foreach (var kind in new[] { "login", "registration" })
+        {
+            var flow = await ApiFlow(s.Public, kind);
+            var res = await s.Public.PostJson($"/self-service/{kind}?flow={flow["id"]}", new JsonObject { ["method"] = "oidc", ["provider"] = "nope" });
+            var error = await res.Error(HttpStatusCode.NotFound);
+            Assert.Equal("OpenID Connect Provider \"nope\" is unknown or has not been configured", (string?)error["reason"]);
+            var native = await s.Public.PostJson($"/self-service/{kind}?flow={flow["id"]}", new JsonObject { ["method"] = "oidc", ["provider"] = "nope", ["id_token"] = "x.y.z" });
+            Assert.Contains("is unknown or has not been configured", (string?)(await native.Error(HttpStatusCode.NotFound))["reason"], StringComparison.Ordinal);
+
+            using var browser = new Browser(s.PublicUrl);
+            var init = await browser.Client.GetAsync($"/self-service/{kind}/browser");
+            var flowId = QueryHelpers.ParseQuery(init.Headers.Location!.Query)["flow"].ToString();
+            var browserFlow = await BrowserFlow(browser, kind, flowId);
+            var submit = await browser.PostForm($"/self-service/{kind}?flow={flowId}", [new("csrf_token", Csrf(browserFlow)), new("provider", "nope")]);
+            Assert.Equal(HttpStatusCode.SeeOther, submit.StatusCode);
+            Assert.Contains("/ui/error?id=", submit.Headers.Location!.ToString(), StringComparison.Ordinal);
+            Assert.Empty((await BrowserFlow(browser, kind, flowId))["ui"]!["messages"]?.AsArray() ?? []);
+        }
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]

@@ -136,13 +136,12 @@ public sealed partial class OidcCallback(
         }
         // DingTalk calls the code authCode (Kratos reads either).
         var code = q["code"].ToString() is { Length: > 0 } c ? c : q["authCode"].ToString();
-        if (code.Length == 0 || provider is null)
+        if (code.Length == 0)
         {
-            await FailAsync(http, flow, provider is null
-                ? $"Unable to complete OpenID Connect flow: the provider \"{state.Provider}\" is no longer configured."
-                : "Unable to complete OpenID Connect flow because the OpenID Provider did not return the code query parameter.", ct, OidcTestSteps.Callback);
+            await FailAsync(http, flow, "Unable to complete OpenID Connect flow because the OpenID Provider did not return the code query parameter.", ct, OidcTestSteps.Callback);
             return;
         }
+        if (provider is null) throw OidcStrategy.UnknownProvider(state.Provider);
 
         OidcTokens tokens;
         JsonObject claims;

@@ -14,17 +14,13 @@ public sealed partial class OidcStrategy
     /// issued by it, to the client id (or an <c>additional_id_token_audiences</c> entry) and unexpired. A token with a
     /// nonce needs the same <c>id_token_nonce</c>; one without is accepted only where Kratos lets the provider skip it
     /// (Google; Apple when the token says <c>nonce_supported: false</c>). Then the flow finishes as at the callback.
-    /// False (with the reason on <paramref name="ui"/>) when the provider is unknown or unreachable.
+    /// False (with the reason on <paramref name="ui"/>) when the provider is unreachable; an unknown one is a 404.
     /// </summary>
     private async Task<bool> NativeAsync(HttpContext http, SelfServiceFlow flow, UiContainer ui, JsonObject body, CancellationToken ct)
     {
         var providerId = FormBody.String(body, "provider");
         var provider = Provider(providerId);
-        if (provider is null)
-        {
-            ui.Messages.Add(Messages.Generic($"Unable to find the OpenID Connect provider \"{providerId}\": it is not configured."));
-            return false;
-        }
+        if (provider is null) throw UnknownProvider(providerId);
         var preset = Presets.OidcPresets.Of(provider);
         if (!preset.VerifiesNativeIdTokens)
             throw new GatehouseError(502, $"The provider {provider.Provider} does not support id_token verification");

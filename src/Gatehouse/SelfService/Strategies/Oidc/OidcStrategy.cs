@@ -70,17 +70,13 @@ public sealed partial class OidcStrategy(
     /// <summary>
     /// Starts the upstream sign-in for a flow: a new state (kept in the flow's internal context by id, so it is used once),
     /// and the authorization URL the browser goes to. Null (with the reason on <paramref name="ui"/>) when the provider cannot
-    /// be used (unknown, unreachable).
+    /// be reached; an unknown one is <see cref="UnknownProvider"/>.
     /// </summary>
     private async Task<string?> StartAsync(HttpContext http, SelfServiceFlow flow, UiContainer ui, JsonObject body, CancellationToken ct, string? providerId = null)
     {
         providerId ??= FormBody.String(body, "provider");
         var provider = Provider(providerId);
-        if (provider is null)
-        {
-            ui.Messages.Add(Messages.Generic($"Unable to find the OpenID Connect provider \"{providerId}\": it is not configured."));
-            return null;
-        }
+        if (provider is null) throw UnknownProvider(providerId);
         OidcProviderMetadata meta;
         try
         {
@@ -127,6 +123,13 @@ public sealed partial class OidcStrategy(
             return null;
         }
     }
+
+    /// <summary>
+    /// Kratos's answer to a provider id no configured provider has (its <c>ConfigurationCollection.Provider</c>): a 404 system
+    /// error, not a message on the flow — HTML browsers go to the error UI.
+    /// </summary>
+    public static Http.Errors.GatehouseError UnknownProvider(string? providerId) =>
+        Http.Errors.GatehouseError.NotFound($"OpenID Connect Provider \"{providerId}\" is unknown or has not been configured");
 
     /// <summary>Kratos passes these of the submit's <c>upstream_parameters</c> on to the provider, and no others.</summary>
     private static Dictionary<string, string> UpstreamParameters(JsonObject body)
