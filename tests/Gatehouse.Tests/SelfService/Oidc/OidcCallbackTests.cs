@@ -292,6 +292,30 @@ public sealed class OidcCallbackTests(OidcServerFixture fixture) : IClassFixture
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_refusal_upstream_leaves_a_registration_with_only_the_providers_continue_button_and_a_login_with_its_form(string provider)
+    {
+        // Kratos's oidc HandleError resets a registration flow's nodes to the CSRF token and the used provider's 1040003
+        // "Continue"; a login flow keeps its form. Both carry the reason as 4000001.
+        var s = await fixture.Get(provider);
+        foreach (var kind in new[] { "registration", "login" })
+        {
+            using var browser = new Browser(s.PublicUrl);
+            var up = await ClickProvider(s, browser, kind);
+            var back = await browser.Client.GetAsync($"/self-service/methods/oidc/callback/test-idp?state={Uri.EscapeDataString(up.State)}&error=access_denied&error_description=End-User+aborted+interaction");
+            Assert.Equal(HttpStatusCode.SeeOther, back.StatusCode);
+            Assert.Contains($"/ui/{kind}?flow={up.FlowId}", back.Headers.Location!.ToString(), StringComparison.Ordinal);
+            var flow = await BrowserFlow(browser, kind, up.FlowId);
+            Assert.Equal(JsonNode.Parse("""[{"id":4000001,"text":"Unable to complete OpenID Connect flow because the OpenID Provider returned error \"access_denied\": End-User aborted interaction","type":"error","context":{"reason":"Unable to complete OpenID Connect flow because the OpenID Provider returned error \"access_denied\": End-User aborted interaction"}}]"""),
+                flow["ui"]!["messages"], JsonNode.DeepEquals);
+            var nodes = flow["ui"]!["nodes"]!.AsArray().Select(n => $"{n!["group"]}/{n["attributes"]!["name"]}={n["attributes"]!["value"]}:{n["meta"]!["label"]?["id"]}").ToList();
+            if (kind == "registration")
+                Assert.Equal([$"default/csrf_token={Csrf(flow)}:", "oidc/provider=test-idp:1040003"], nodes);
+            else
+                Assert.Contains("password/method=password:1010022", nodes);
+        }
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task An_api_flow_is_told_to_send_the_browser_upstream_with_422(string provider)
     {
         var s = await fixture.Get(provider);

@@ -67,6 +67,60 @@ public sealed class SessionTokenExchangeTests(OidcServerFixture fixture) : IClas
         }
     }
 
+    /// <summary>The app's API flow with an exchange code, submitted for the provider: the flow and the upstream request.</summary>
+    private static async Task<(JsonNode Flow, string InitCode, Dictionary<string, Microsoft.Extensions.Primitives.StringValues> Upstream)> AppFlow(TestServer s, string kind)
+    {
+        var flow = await (await s.Public.GetAsync($"/self-service/{kind}/api?return_session_token_exchange_code=true&return_to={Uri.EscapeDataString(ReturnTo)}")).Json(HttpStatusCode.OK);
+        var submit = await s.Public.PostJson($"/self-service/{kind}?flow={flow["id"]}", new JsonObject { ["method"] = "oidc", ["provider"] = "test-idp" });
+        var to = new Uri((string)(await submit.Json((HttpStatusCode)422))["redirect_browser_to"]!);
+        return (flow, (string)flow["session_token_exchange_code"]!, QueryHelpers.ParseQuery(to.Query));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_refusal_upstream_sends_the_apps_browser_back_to_return_to_without_a_code(string provider)
+    {
+        // Kratos's login and registration error handlers: an API flow with an exchange code that fails in the oidc group
+        // redirects (303) to the flow's return_to, so the app gets its browser back; the reason is on the app's flow.
+        var s = await fixture.Get(provider);
+        foreach (var kind in new[] { "login", "registration" })
+        {
+            var (flow, initCode, q) = await AppFlow(s, kind);
+            using var browser = new Browser(s.PublicUrl);
+            var back = await browser.Client.GetAsync($"/self-service/methods/oidc/callback/test-idp?state={Uri.EscapeDataString(q["state"].ToString())}&error=access_denied&error_description=denied");
+            Assert.Equal(HttpStatusCode.SeeOther, back.StatusCode);
+            Assert.Equal(ReturnTo, back.Headers.Location!.ToString());
+
+            var after = await (await s.Public.GetAsync($"/self-service/{kind}/flows?id={flow["id"]}")).Json(HttpStatusCode.OK);
+            var message = after["ui"]!["messages"]![0]!;
+            Assert.Equal(4000001, (long)message["id"]!);
+            Assert.Equal("Unable to complete OpenID Connect flow because the OpenID Provider returned error \"access_denied\": denied", (string?)message["text"]);
+            var exchange = await s.Public.GetAsync($"/sessions/token-exchange?init_code={initCode}&return_to_code=x");
+            Assert.Equal(HttpStatusCode.NotFound, exchange.StatusCode);
+        }
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_colliding_sign_up_sends_the_apps_browser_back_with_the_account_linking_login_flow(string provider)
+    {
+        // Kratos's oidc HandleError for an API flow: the account linking login flow goes to the app's return_to
+        // (?flow=<id>&no_org_ui=true), not to the login UI, which cannot submit an API flow.
+        var s = await fixture.Get(provider);
+        var idp = await fixture.Idp();
+        var (email, _, _) = await FlowTestHelpers.RegisterApi(s);
+        var (_, _, q) = await AppFlow(s, "registration");
+        using var browser = new Browser(s.PublicUrl);
+        var code = idp.AddCode(new TestOpenIdProvider.Grant(idp.Claims("sub-" + Guid.NewGuid().ToString("N")[..10], fixture.Clock.GetUtcNow(), q["nonce"].ToString(), email), q["code_challenge"].ToString(), q["redirect_uri"].ToString()));
+        var back = await browser.Client.GetAsync($"/self-service/methods/oidc/callback/test-idp?state={Uri.EscapeDataString(q["state"].ToString())}&code={code}");
+        Assert.Equal(HttpStatusCode.SeeOther, back.StatusCode);
+        var landed = back.Headers.Location!;
+        Assert.StartsWith(ReturnTo + "?flow=", landed.ToString(), StringComparison.Ordinal);
+        var query = QueryHelpers.ParseQuery(landed.Query);
+        Assert.Equal("true", query["no_org_ui"].ToString());
+        var login = await (await s.Public.GetAsync($"/self-service/login/flows?id={query["flow"]}")).Json(HttpStatusCode.OK);
+        Assert.Equal("api", (string?)login["type"]);
+        Assert.Equal(1010016, (long)login["ui"]!["messages"]![0]!["id"]!);
+    }
+
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task A_flow_without_an_exchange_code_keeps_the_continuity_cookie_check(string provider)
     {

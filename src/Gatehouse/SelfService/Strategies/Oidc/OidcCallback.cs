@@ -8,6 +8,7 @@ using Gatehouse.SelfService.Flows.Login;
 using Gatehouse.SelfService.Flows.Registration;
 using Gatehouse.SelfService.Ui;
 using Gatehouse.Text;
+using Microsoft.AspNetCore.WebUtilities;
 
 namespace Gatehouse.SelfService.Strategies.Oidc;
 
@@ -33,6 +34,7 @@ public sealed partial class OidcCallback(
     IPrivilegedIdentityStore identities,
     IdentityManager identityManager,
     TestLoginCookie testFlows,
+    Http.ReturnUrlPolicy returnUrls,
     ILogger<OidcCallback> logger)
 {
     public const string Route = "/self-service/methods/oidc/callback/{provider}";
@@ -131,14 +133,14 @@ public sealed partial class OidcCallback(
         var provider = strategy.Provider(state.Provider);
         if (q["error"].ToString() is { Length: > 0 } error)
         {
-            await FailAsync(http, flow, $"Unable to complete OpenID Connect flow because the OpenID Provider returned error \"{error}\": {q["error_description"]}", ct, OidcTestSteps.ProviderDenied);
+            await FailAsync(http, flow, state.Provider, $"Unable to complete OpenID Connect flow because the OpenID Provider returned error \"{error}\": {q["error_description"]}", ct, OidcTestSteps.ProviderDenied);
             return;
         }
         // DingTalk calls the code authCode (Kratos reads either).
         var code = q["code"].ToString() is { Length: > 0 } c ? c : q["authCode"].ToString();
         if (code.Length == 0)
         {
-            await FailAsync(http, flow, "Unable to complete OpenID Connect flow because the OpenID Provider did not return the code query parameter.", ct, OidcTestSteps.Callback);
+            await FailAsync(http, flow, state.Provider, "Unable to complete OpenID Connect flow because the OpenID Provider did not return the code query parameter.", ct, OidcTestSteps.Callback);
             return;
         }
         if (provider is null) throw OidcStrategy.UnknownProvider(state.Provider);
@@ -160,7 +162,7 @@ public sealed partial class OidcCallback(
         catch (OidcUpstreamError e)
         {
             LogUpstreamFailed(logger, provider.Id, e.Reason);
-            await FailAsync(http, flow, e.Reason, ct, e.Step ?? step);
+            await FailAsync(http, flow, provider.Id, e.Reason, ct, e.Step ?? step);
             return;
         }
 
@@ -222,7 +224,7 @@ public sealed partial class OidcCallback(
         }
         catch (OidcUpstreamError e)
         {
-            await FailAsync(http, flow, e.Reason, ct);
+            await FailAsync(http, flow, provider.Id, e.Reason, ct);
             return;
         }
         var schema = registration.SchemaOf(flow);
@@ -233,9 +235,7 @@ public sealed partial class OidcCallback(
         {
             // Kratos's HandleError for registration: only the CSRF token, the provider's Continue button and the traits
             // (as far as the provider filled them) with what is wrong, so the user completes them and goes round again.
-            var missing = new UiContainer { Action = flows.ActionUrl(flow) };
-            if (flow.Type == FlowTypes.Browser) missing.Nodes.Add(UiNodes.Csrf(flow.CsrfToken));
-            missing.Nodes.Add(UiNodes.Submit("provider", provider.Id, OidcStrategy.Group, Messages.RegistrationContinue()));
+            var missing = ContinueForm(flow, provider.Id);
             missing.Nodes.AddRange(UiNodes.Traits(schema, traits));
             FlowService.AddTraitErrors(missing, validation.Errors);
             await registration.CompleteAsync(http, flow, schema, strategy.Name, new RegistrationOutcome.ShowForm(missing, 400), ct);
@@ -338,15 +338,40 @@ public sealed partial class OidcCallback(
         loginFlow.Ui = ui.ToJson().ToJsonString();
         loginFlow.Active = strategy.Name;
         await flows.UpdateAsync(loginFlow, ct);
-        FlowService.Redirect(http, flows.UiUrlFor(loginFlow) + "&no_org_ui=true");
+        // Kratos's x.SendFlowErrorAsRedirectOrJSON: a JSON client gets the login flow (400); a browser goes to the login UI,
+        // or — for an API flow, whose app holds the flow — back to the app's return_to with ?flow=<login flow id>.
+        if (FlowService.WantsJson(http.Request))
+        {
+            await FlowService.WriteFlowAsync(http, 400, flows.ToJson(loginFlow, ui.ToJson()));
+            return true;
+        }
+        var to = loginFlow.Type == FlowTypes.Api
+            ? QueryHelpers.AddQueryString(returnUrls.Resolve(loginFlow.ReturnTo), "flow", loginFlow.Id.ToString())
+            : flows.UiUrlFor(loginFlow);
+        FlowService.Redirect(http, QueryHelpers.AddQueryString(to, "no_org_ui", "true"));
         return true;
     }
 
     /// <summary>
-    /// The sign-in failed after the flow was known: the reason is shown on the flow (Kratos's 4000001), nothing is written.
-    /// A test flow records it instead, as the failure of <paramref name="step"/>.
+    /// Kratos's registration form after a failed social sign-up (its oidc <c>HandleError</c> resets the nodes "to not confuse
+    /// users"): the CSRF token and the used provider's 1040003 "Continue" button, nothing else.
     /// </summary>
-    private async Task FailAsync(HttpContext http, SelfServiceFlow flow, string reason, CancellationToken ct, string step = OidcTestSteps.Callback)
+    private UiContainer ContinueForm(SelfServiceFlow flow, string providerId)
+    {
+        var ui = new UiContainer { Action = flows.ActionUrl(flow) };
+        if (flow.Type == FlowTypes.Browser) ui.Nodes.Add(UiNodes.Csrf(flow.CsrfToken));
+        ui.Nodes.Add(UiNodes.Submit("provider", providerId, OidcStrategy.Group, Messages.RegistrationContinue()));
+        return ui;
+    }
+
+    /// <summary>
+    /// The sign-in failed after the flow was known: the reason is shown on the flow (Kratos's 4000001), nothing is written. A
+    /// registration flow keeps only the provider's Continue button (<see cref="ContinueForm"/>); an API flow whose app waits
+    /// for a session token exchange sends the browser back to the app's return_to, without a code, as Kratos's flow error
+    /// handlers do — the app reads the reason from its flow. A test flow records it instead, as the failure of
+    /// <paramref name="step"/>.
+    /// </summary>
+    private async Task FailAsync(HttpContext http, SelfServiceFlow flow, string providerId, string reason, CancellationToken ct, string step = OidcTestSteps.Callback)
     {
         if (flow.IsTestFlow)
         {
@@ -361,9 +386,16 @@ public sealed partial class OidcCallback(
             await submission.RespondAsync(400, ct);
             return;
         }
-        var ui = UiContainer.FromJson(flow.Ui);
+        var ui = flow.Kind == FlowKinds.Registration ? ContinueForm(flow, providerId) : UiContainer.FromJson(flow.Ui);
         ui.ClearMessages();
         ui.Messages.Add(Messages.Generic(reason));
+        if (flow.Type == FlowTypes.Api && SessionTokenExchange.PendingInitHash(flow) is not null)
+        {
+            flow.Ui = ui.ToJson().ToJsonString();
+            await flows.UpdateAsync(flow, ct);
+            FlowService.Redirect(http, returnUrls.Resolve(flow.ReturnTo));
+            return;
+        }
         await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
     }
 
