@@ -309,7 +309,7 @@ public sealed class OidcCallbackTests(OidcServerFixture fixture) : IClassFixture
                 flow["ui"]!["messages"], JsonNode.DeepEquals);
             var nodes = flow["ui"]!["nodes"]!.AsArray().Select(n => $"{n!["group"]}/{n["attributes"]!["name"]}={n["attributes"]!["value"]}:{n["meta"]!["label"]?["id"]}").ToList();
             if (kind == "registration")
-                Assert.Equal([$"default/csrf_token={Csrf(flow)}:", "oidc/provider=test-idp:1040003"], nodes);
+                Assert.Equal(["oidc/provider=test-idp:1040003", $"default/csrf_token={Csrf(flow)}:"], nodes); // sorted: oidc before default (Kratos's registration group order)
             else
                 Assert.Contains("password/method=password:1010022", nodes);
         }

@@ -93,8 +93,8 @@ public sealed class OidcSettingsTests(OidcServerFixture fixture) : IClassFixture
         var (browser, identityId) = await PasswordBrowser(s);
         using var _ = browser;
         var flow = await SettingsFlow(browser);
-        Assert.Equal([("link", "test-idp", 1050002L, "Link Test IdP"), ("link", "native", 1050002L, "Link Native"), ("link", "auto", 1050002L, "Link Auto"), ("link", "down", 1050002L, "Link down")], OidcNodes(flow));
-        var label = flow["ui"]!["nodes"]!.AsArray().First(n => (string?)n!["attributes"]!["name"] == "link")!["meta"]!["label"]!;
+        Assert.Equal([("link", "auto", 1050002L, "Link Auto"), ("link", "down", 1050002L, "Link down"), ("link", "native", 1050002L, "Link Native"), ("link", "test-idp", 1050002L, "Link Test IdP")], OidcNodes(flow));
+        var label = flow["ui"]!["nodes"]!.AsArray().First(n => (string?)n!["attributes"]!["name"] == "link" && (string?)n["attributes"]!["value"] == "test-idp")!["meta"]!["label"]!;
         Assert.Equal(JsonNode.Parse("""{"id":1050002,"text":"Link Test IdP","type":"info","context":{"provider":"Test IdP"}}"""), label, JsonNode.DeepEquals);
 
         var subject = NewSubject();
@@ -108,7 +108,7 @@ public sealed class OidcSettingsTests(OidcServerFixture fixture) : IClassFixture
         var after = await FetchFlow(browser, "settings", (string)flow["id"]!);
         Assert.Equal("success", (string?)after["state"]);
         Assert.Equal([1050001L], MessageIds(after));
-        Assert.Equal([("unlink", "test-idp", 1050003L, "Unlink Test IdP"), ("link", "native", 1050002L, "Link Native"), ("link", "auto", 1050002L, "Link Auto"), ("link", "down", 1050002L, "Link down")], OidcNodes(after));
+        Assert.Equal([("link", "auto", 1050002L, "Link Auto"), ("link", "down", 1050002L, "Link down"), ("link", "native", 1050002L, "Link Native"), ("unlink", "test-idp", 1050003L, "Unlink Test IdP")], OidcNodes(after));
         var credential = await OidcCredential(s, identityId);
         Assert.Equal($"test-idp:{subject}", (string?)credential!["identifiers"]![0]);
         Assert.StartsWith("at-", (string?)credential["config"]!["providers"]![0]!["initial_access_token"], StringComparison.Ordinal);
@@ -132,7 +132,7 @@ public sealed class OidcSettingsTests(OidcServerFixture fixture) : IClassFixture
         using var _ = browser;
         var flow = await SettingsFlow(browser);
         // No unlink button for the only first factor; the provider itself is linked, so no link button either.
-        Assert.Equal([("link", "native", 1050002L, "Link Native"), ("link", "auto", 1050002L, "Link Auto"), ("link", "down", 1050002L, "Link down")], OidcNodes(flow));
+        Assert.Equal([("link", "auto", 1050002L, "Link Auto"), ("link", "down", 1050002L, "Link down"), ("link", "native", 1050002L, "Link Native")], OidcNodes(flow));
         var res = await PostJson(browser, flow, new JsonObject { ["method"] = "oidc", ["unlink"] = "test-idp" });
         var body = await res.Json(HttpStatusCode.BadRequest);
         var message = body["ui"]!["messages"]![0]!;
@@ -163,7 +163,7 @@ public sealed class OidcSettingsTests(OidcServerFixture fixture) : IClassFixture
         var res = await PostJson(browser, again, new JsonObject { ["method"] = "oidc", ["unlink"] = "test-idp" });
         var body = await res.Json(HttpStatusCode.OK);
         Assert.Equal([1050001L], MessageIds(body));
-        Assert.Equal([("link", "test-idp", 1050002L, "Link Test IdP"), ("link", "native", 1050002L, "Link Native"), ("link", "auto", 1050002L, "Link Auto"), ("link", "down", 1050002L, "Link down")], OidcNodes(body));
+        Assert.Equal([("link", "auto", 1050002L, "Link Auto"), ("link", "down", 1050002L, "Link down"), ("link", "native", 1050002L, "Link Native"), ("link", "test-idp", 1050002L, "Link Test IdP")], OidcNodes(body));
         Assert.Null(await OidcCredential(s, identityId));
     }
 
