@@ -187,7 +187,9 @@ public sealed class AuthorizationCodeFlowTests
         Assert.Equal([id], info["aud"]!.AsArray().Select(x => x!.GetValue<string>()));
         foreach (var absent in new[] { "nonce", "at_hash", "exp", "sid", "jti" }) Assert.Null(info[absent]);
         var noToken = await s.Public.GetAsync("/userinfo");
-        await noToken.OAuth2Error(HttpStatusCode.Unauthorized, "request_unauthorized");
+        var noTokenError = await noToken.OAuth2Error(HttpStatusCode.Unauthorized, "request_unauthorized");
+        // fosite's ErrRequestUnauthorized with its default hint.
+        Assert.Equal("The request could not be authorized. Check that you provided valid credentials in the right format.", noTokenError["error_description"]!.GetValue<string>());
         Assert.StartsWith("Bearer error=", noToken.Headers.WwwAuthenticate.ToString());
         var badToken = new HttpRequestMessage(HttpMethod.Get, "/userinfo");
         badToken.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "ory_at_nope");

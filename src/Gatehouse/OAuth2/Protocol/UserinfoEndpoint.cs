@@ -30,7 +30,7 @@ public static class UserinfoEndpoint
         var token = await AccessTokenFromRequestAsync(http);
         if (token.Length == 0)
         {
-            var missing = new OAuth2Error(401, "request_unauthorized", "The request could not be authorized.", "Check that you provided valid credentials for the right format.");
+            var missing = new OAuth2Error(401, "request_unauthorized", "The request could not be authorized.", "Check that you provided valid credentials in the right format.");
             http.Response.Headers.WWWAuthenticate = $"Bearer error=\"{missing.Error}\",error_description=\"{missing.FullDescription}\"";
             throw missing;
         }
