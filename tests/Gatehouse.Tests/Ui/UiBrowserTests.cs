@@ -128,13 +128,13 @@ public sealed partial class UiBrowserTests(UiBrowserFixture fixture) : IClassFix
         await UiBrowserFixture.WaitForPageAsync(page, FlowPage("verification"));
         await UiBrowserFixture.ReviewAsync(page, "08-verification");
         await page.GetByLabel("Email").FillAsync(email);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Submit" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Continue" }).ClickAsync();
         await UiBrowserFixture.WaitForPageAsync(page, FlowPage("verification"));
         await Assertions.Expect(page.Locator(".flow-messages")).ToContainTextAsync("verification code has been sent");
         await UiBrowserFixture.ReviewAsync(page, "09-verification-code");
 
         await page.GetByLabel("Verification code").FillAsync(await CodeAsync(email, "verification_code"));
-        await page.GetByRole(AriaRole.Button, new() { Name = "Submit" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Continue" }).ClickAsync();
         await UiBrowserFixture.WaitForPageAsync(page, FlowPage("verification"));
         await Assertions.Expect(page.Locator(".flow-messages [role=status]")).ToHaveTextAsync("You successfully verified your email address.");
         await UiBrowserFixture.ReviewAsync(page, "10-verification-done");
@@ -161,7 +161,7 @@ public sealed partial class UiBrowserTests(UiBrowserFixture fixture) : IClassFix
         await UiBrowserFixture.WaitForPageAsync(page, FlowPage("recovery"));
         await UiBrowserFixture.ReviewAsync(page, "11-recovery");
         await page.GetByLabel("Email").FillAsync(email);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Submit" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Continue" }).ClickAsync();
         await UiBrowserFixture.WaitForPageAsync(page, FlowPage("recovery"));
         await UiBrowserFixture.ReviewAsync(page, "12-recovery-code");
 
