@@ -230,7 +230,8 @@ public sealed class HostileInputCorpusTests
         url.StartsWith("/oauth2/", StringComparison.Ordinal) || url.StartsWith("/admin/oauth2/", StringComparison.Ordinal)
         || url.StartsWith("/admin/clients", StringComparison.Ordinal) || url.StartsWith("/admin/keys", StringComparison.Ordinal)
         || url.StartsWith("/admin/trust/", StringComparison.Ordinal)
-        || url.StartsWith("/userinfo", StringComparison.Ordinal) || url.StartsWith("/.well-known/", StringComparison.Ordinal);
+        || url.StartsWith("/userinfo", StringComparison.Ordinal) || url.StartsWith("/credentials", StringComparison.Ordinal)
+        || url.StartsWith("/.well-known/", StringComparison.Ordinal);
 
     private sealed class ExceptionLog : ILoggerProvider
     {
