@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -511,12 +512,14 @@ public sealed class TotpAndAalTests(TotpServerFixture fixture) : IClassFixture<T
     }
 
     /// <summary>
-    /// Kratos decodes a totp submit into its Go struct, then checks it against the method's JSON schema, before anything
-    /// else: a value of another type is Go's decode error (4000001); the login schema's <c>totp_code</c> has
-    /// <c>minLength: 6</c> (4000003 on the node); an empty form value is left out (4000002). Nothing is changed or counted.
+    /// Kratos reads a totp submit's JSON as a form (<c>HTTPDecoderJSONFollowsFormFormat</c>): each member becomes its text,
+    /// then the method's JSON schema types it. A number is a code like any other; <c>""</c> and null are left out, so the
+    /// required code is missing (4000002, Kratos's own "should fail if code is empty" posts JSON ""); the login schema's
+    /// <c>minLength: 6</c> is 4000003 on the node. <c>totp_unlink</c> is a Go bool: <c>"true"</c> unlinks, a value
+    /// <c>strconv.ParseBool</c> refuses is Go's decode error — the flow with 4000001 from a form, a 400 error from JSON.
     /// </summary>
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
-    public async Task Wrong_typed_or_short_totp_fields_get_kratos_decode_and_schema_errors(string db)
+    public async Task Totp_fields_are_read_as_kratos_reads_json_as_a_form(string db)
     {
         var s = await fixture.Get(db);
         var (email, secret, tokenA, id) = await EnrolledUser(s);
@@ -525,44 +528,45 @@ public sealed class TotpAndAalTests(TotpServerFixture fixture) : IClassFixture<T
         var submit = $"/self-service/login?flow={flow["id"]}";
         async Task<JsonNode> Refused(JsonNode body) => await (await Send(s, HttpMethod.Post, submit, token, body)).Json(HttpStatusCode.BadRequest);
 
-        var number = await Refused(new JsonObject { ["method"] = "totp", ["totp_code"] = 123456 });
-        Assert.Equal([4000001L], MessageIds(number));
-        Assert.Equal("Unable to decode JSON payload: json: cannot unmarshal number into Go struct field updateLoginFlowWithTotpMethod.totp_code of type string",
-            number["ui"]!["messages"]![0]!["text"]!.GetValue<string>());
-        var empty = await Refused(new JsonObject { ["method"] = "totp", ["totp_code"] = "" });
-        Assert.Equal([4000003L], MessageIds(empty, "totp_code"));
-        Assert.Equal("length must be >= 6, but got 0", Node(empty, "totp_code")!["messages"]![0]!["text"]!.GetValue<string>());
-        var short5 = await Refused(new JsonObject { ["method"] = "totp", ["totp_code"] = "12345" });
+        // A wrong code sent as a number is compared as a code (4000008), not refused as a type.
+        var far = Code(secret, stepsAhead: 9);
+        var wrong = Refused(new JsonObject { ["method"] = "totp", ["totp_code"] = int.Parse("9" + far[1..], CultureInfo.InvariantCulture) });
+        Assert.Equal([4000008L], MessageIds(await wrong));
+        Assert.Equal([4000002L], MessageIds(await Refused(new JsonObject { ["method"] = "totp", ["totp_code"] = "" }), "totp_code"));
+        var short5 = await Refused(new JsonObject { ["method"] = "totp", ["totp_code"] = 12345 });
         Assert.Equal([4000003L], MessageIds(short5, "totp_code"));
         Assert.Equal("length must be >= 6, but got 5", Node(short5, "totp_code")!["messages"]![0]!["text"]!.GetValue<string>());
         Assert.DoesNotContain(4000008L, MessageIds(short5));
         Assert.Equal([4000002L], MessageIds(await Refused(new JsonObject { ["method"] = "totp" }), "totp_code"));
-        // JSON null: Kratos's decoder reads JSON as a form (HTTPDecoderJSONFollowsFormFormat), where null is an empty
-        // value, left out — so the schema's required fails (4000002), not its type (4000026).
         Assert.Equal([4000002L], MessageIds(await Refused(new JsonObject { ["method"] = "totp", ["totp_code"] = null }), "totp_code"));
         var form = new HttpRequestMessage(HttpMethod.Post, submit) { Content = new FormUrlEncodedContent([new("method", "totp"), new("totp_code", "")]) };
         form.Headers.Add("X-Session-Token", token);
         Assert.Equal([4000002L], MessageIds(await (await s.Public.SendAsync(form)).Json(HttpStatusCode.BadRequest), "totp_code"));
-        await (await Send(s, HttpMethod.Post, submit, token, new JsonObject { ["method"] = "totp", ["totp_code"] = Code(secret) })).Json(HttpStatusCode.OK);
+        // The right code as a JSON number (a step whose code has no leading zero, which a number cannot carry) signs in.
+        while (Code(secret).StartsWith('0')) Clock.Advance(TimeSpan.FromSeconds(30));
+        await (await Send(s, HttpMethod.Post, submit, token, new JsonObject { ["method"] = "totp", ["totp_code"] = int.Parse(Code(secret), CultureInfo.InvariantCulture) })).Json(HttpStatusCode.OK);
 
-        // Settings: totp_unlink is a Go bool (a number or a JSON string is a decode error, the app stays).
+        // Settings: totp_unlink is a Go bool; a value ParseBool refuses is a decode error and the app stays.
         var settings = await SettingsFlow(s, tokenA);
         var url = $"/self-service/settings?flow={settings["id"]}";
-        var unlinkNumber = await (await Send(s, HttpMethod.Post, url, tokenA, new JsonObject { ["method"] = "totp", ["totp_unlink"] = 5 })).Json(HttpStatusCode.BadRequest);
-        Assert.Equal([4000001L], MessageIds(unlinkNumber));
-        Assert.Equal("Unable to decode JSON payload: json: cannot unmarshal number into Go struct field updateSettingsFlowWithTotpMethod.totp_unlink of type bool",
-            unlinkNumber["ui"]!["messages"]![0]!["text"]!.GetValue<string>());
-        var unlinkString = await (await Send(s, HttpMethod.Post, url, tokenA, new JsonObject { ["totp_unlink"] = "true" })).Json(HttpStatusCode.BadRequest);
+        var unlinkNumber = await (await Send(s, HttpMethod.Post, url, tokenA, new JsonObject { ["method"] = "totp", ["totp_unlink"] = 5 })).Error(HttpStatusCode.BadRequest);
+        Assert.Equal("json: cannot unmarshal string into Go struct field updateSettingsFlowWithTotpMethod.totp_unlink of type bool", unlinkNumber["message"]!.GetValue<string>());
+        var unlinkForm = new HttpRequestMessage(HttpMethod.Post, url) { Content = new FormUrlEncodedContent([new("totp_unlink", "yes")]) };
+        unlinkForm.Headers.Add("X-Session-Token", tokenA);
+        var refusedForm = await (await s.Public.SendAsync(unlinkForm)).Json(HttpStatusCode.BadRequest);
+        Assert.Equal([4000001L], MessageIds(refusedForm));
         Assert.Equal("Unable to decode JSON payload: json: cannot unmarshal string into Go struct field updateSettingsFlowWithTotpMethod.totp_unlink of type bool",
-            unlinkString["ui"]!["messages"]![0]!["text"]!.GetValue<string>());
+            refusedForm["ui"]!["messages"]![0]!["text"]!.GetValue<string>());
         Assert.NotNull((await (await s.AdminWithKey.GetAsync($"/admin/identities/{id}")).Json(HttpStatusCode.OK))["credentials"]!["totp"]);
+        // The JSON string "true" is a true totp_unlink, as the form value would be (no method needed, as a form's button).
+        await (await Send(s, HttpMethod.Post, url, tokenA, new JsonObject { ["totp_unlink"] = "true" })).Json(HttpStatusCode.OK);
+        Assert.Null((await (await s.AdminWithKey.GetAsync($"/admin/identities/{id}")).Json(HttpStatusCode.OK))["credentials"]!["totp"]);
 
-        // Enrolment: totp_code is a Go string.
+        // Enrolment: a wrong totp_code sent as a number is a wrong code (4000008), not a type error.
         var (_, newToken, _) = await RegisterApi(s);
         var enrol = await SettingsFlow(s, newToken);
         var codeNumber = await (await Send(s, HttpMethod.Post, $"/self-service/settings?flow={enrol["id"]}", newToken, new JsonObject { ["method"] = "totp", ["totp_code"] = 123456 })).Json(HttpStatusCode.BadRequest);
-        Assert.Equal("Unable to decode JSON payload: json: cannot unmarshal number into Go struct field updateSettingsFlowWithTotpMethod.totp_code of type string",
-            codeNumber["ui"]!["messages"]![0]!["text"]!.GetValue<string>());
+        Assert.Equal([4000008L], MessageIds(codeNumber, "totp_code"));
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]

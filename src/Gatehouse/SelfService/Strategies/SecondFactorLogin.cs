@@ -7,9 +7,8 @@ namespace Gatehouse.SelfService.Strategies;
 
 /// <summary>
 /// The steps every code-based second factor (TOTP, recovery codes) takes in an aal2 login, in Kratos's order: the body
-/// decoded as Kratos decodes it into the method's struct and checks it against the method's JSON schema (a wrong type:
-/// 4000001 with Go's decode error; the code field required: 4000002; shorter than the schema's <c>minLength</c>:
-/// 4000003), the session's identity with its secrets, the method's credential (else the method's "none set up"
+/// checked against the method's JSON schema (the code field required, an empty value counting as missing: 4000002;
+/// shorter than the schema's <c>minLength</c>: 4000003), the session's identity with its secrets, the method's credential (else the method's "none set up"
 /// message), the per-identity attempt counted <em>before</em> the comparison and forgotten after a right code, and the
 /// flow's own refusal of the identity. The method supplies only how a code is checked and spent.
 /// </summary>
@@ -19,21 +18,14 @@ internal static class SecondFactorLogin
     /// For an identity: null when it has none of the method's credentials; else a function that checks a code and spends
     /// it (so it cannot be used again), answering the refusal message or null when the code was right.
     /// </param>
-    /// <param name="goStruct">The name of Kratos's Go struct for the method's login body, which its decode errors name.</param>
     /// <param name="minLength">The code field's <c>minLength</c> in the method's login schema (0: none).</param>
     public static async Task<Identity?> AuthenticateAsync(LoginSubmission submission, IPrivilegedIdentityStore store, RateLimiter limiter,
-        string field, string goStruct, int minLength, JsonObject notEnrolled, Func<Identity, Func<string, Task<JsonObject?>>?> spenderFor, CancellationToken ct)
+        string field, int minLength, JsonObject notEnrolled, Func<Identity, Func<string, Task<JsonObject?>>?> spenderFor, CancellationToken ct)
     {
         var (ui, body) = (submission.Ui, submission.Body);
-        var fields = new Dictionary<string, GoField> { ["method"] = GoField.String, ["csrf_token"] = GoField.String, [field] = GoField.String };
-        if (FormBody.DecodeError(body, goStruct, fields) is { } undecodable)
-        {
-            ui.Messages.Add(Text.Messages.Generic(undecodable));
-            return null;
-        }
-        // Kratos's form decoder leaves an empty form value out, so it is missing; an empty JSON string is present.
+        // Kratos's decoder leaves an empty value out (JSON is read as a form, null and "" alike), so it is missing.
         var raw = FormBody.String(body, field);
-        if (raw is null || (raw.Length == 0 && FormBody.IsForm(body)))
+        if (string.IsNullOrEmpty(raw))
         {
             ui.AddMessage(field, Text.Messages.Required(field));
             return null;

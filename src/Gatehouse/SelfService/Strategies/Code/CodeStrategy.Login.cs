@@ -62,11 +62,6 @@ public sealed partial class CodeStrategy
             ui.Messages.Add(Messages.LoginNoStrategy());
             return null;
         }
-        if (LoginDecodeError(body) is { } undecodable)
-        {
-            ui.Messages.Add(Messages.Generic(undecodable));
-            return null;
-        }
         if (Mfa) return await AuthenticateSecondFactorAsync(submission, ct);
         var identifier = (FormBody.String(body, "identifier") ?? "").Trim();
         var resend = FormBody.String(body, "resend") == Name;
@@ -94,25 +89,6 @@ public sealed partial class CodeStrategy
         ShowSent(ui, Messages.LabelLoginCode(), Messages.LoginCodeSent());
         return null;
     }
-
-    private static readonly Dictionary<string, GoField> MethodFields = new() { ["method"] = GoField.String, ["address"] = GoField.String };
-
-    private static readonly Dictionary<string, GoField> LoginFields = new()
-    {
-        ["method"] = GoField.String,
-        ["csrf_token"] = GoField.String,
-        ["code"] = GoField.String,
-        ["identifier"] = GoField.String,
-        ["address"] = GoField.String,
-        ["resend"] = GoField.String,
-    };
-
-    /// <summary>
-    /// Kratos's code <c>Login</c> decodes the body twice: first <c>method</c> and <c>address</c> alone (into its
-    /// <c>decodedMethod</c>), then the whole body; the first decode error answers (4000001).
-    /// </summary>
-    private static string? LoginDecodeError(JsonObject body) =>
-        FormBody.DecodeError(body, "decodedMethod", MethodFields) ?? FormBody.DecodeError(body, "updateLoginFlowWithCodeMethod", LoginFields);
 
     /// <summary>
     /// Sends a new login code by e-mail or SMS (the courier's <c>login_code_valid</c> template, model <c>{to, login_code,

@@ -28,7 +28,7 @@ public sealed partial class LookupSecretStrategy
     /// and forgotten when it succeeds.
     /// </summary>
     public Task<Identity?> AuthenticateAsync(LoginSubmission submission, CancellationToken ct) =>
-        SecondFactorLogin.AuthenticateAsync(submission, store, limiter, "lookup_secret", "updateLoginFlowWithLookupSecretMethod", 0, Messages.NoLookup(),
+        SecondFactorLogin.AuthenticateAsync(submission, store, limiter, "lookup_secret", 0, Messages.NoLookup(),
             identity => Enrolled(identity.Credentials) is { } credential ? code => SpendAsync(identity.Id, credential, code, ct) : null,
             ct);
 

@@ -34,25 +34,12 @@ public sealed partial class LookupSecretStrategy
     /// itself when one of them is true): the built-in page's buttons post only their own name.
     /// </summary>
     bool ISettingsStrategy.Handles(string? method, JsonObject body) =>
-        method == Name || ButtonFields.Keys.Any(b => FormBody.Bool(body, b)) || FormBody.DecodeError(body, SettingsStruct, ButtonFields) is not null;
+        method == Name || ButtonFields.Any(b => FormBody.Bool(body, b)) || FormBody.UndecodableBoolean(body, SettingsStruct, ButtonFields) is not null;
 
-    /// <summary>Kratos's Go struct for the lookup settings body and its fields, for its decode errors.</summary>
+    /// <summary>Kratos's Go struct for the lookup settings body and its boolean fields (the buttons), for its decode errors.</summary>
     private const string SettingsStruct = "updateSettingsFlowWithLookupMethod";
 
-    private static readonly Dictionary<string, GoField> ButtonFields = new()
-    {
-        ["lookup_secret_reveal"] = GoField.Bool,
-        ["lookup_secret_regenerate"] = GoField.Bool,
-        ["lookup_secret_confirm"] = GoField.Bool,
-        ["lookup_secret_disable"] = GoField.Bool,
-    };
-
-    private static readonly Dictionary<string, GoField> SettingsFields = new(ButtonFields)
-    {
-        ["csrf_token"] = GoField.String,
-        ["method"] = GoField.String,
-        ["flow"] = GoField.String,
-    };
+    private static readonly string[] ButtonFields = ["lookup_secret_reveal", "lookup_secret_regenerate", "lookup_secret_confirm", "lookup_secret_disable"];
 
     private static JsonObject Disable() => UiNodes.Submit("lookup_secret_disable", "true", Group, Messages.DisableLookup());
 
@@ -70,7 +57,7 @@ public sealed partial class LookupSecretStrategy
     public async Task UpdateAsync(SettingsSubmission submission, CancellationToken ct)
     {
         var (identity, ui, flow, http, body) = (submission.Identity, submission.Ui, submission.Flow, submission.Http, submission.Body);
-        if (FormBody.DecodeError(body, SettingsStruct, SettingsFields) is { } undecodable)
+        if (FormBody.BooleanDecodeFailure(body, SettingsStruct, ButtonFields) is { } undecodable)
         {
             ui.Messages.Add(Messages.Generic(undecodable));
             await submission.RespondAsync(400, ct);

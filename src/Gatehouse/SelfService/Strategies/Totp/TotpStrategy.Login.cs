@@ -26,7 +26,7 @@ public sealed partial class TotpStrategy
     /// replayed or concurrently spent code. The attempt is counted before the comparison and forgotten when it succeeds.
     /// </summary>
     public Task<Identity?> AuthenticateAsync(LoginSubmission submission, CancellationToken ct) =>
-        SecondFactorLogin.AuthenticateAsync(submission, store, limiter, "totp_code", "updateLoginFlowWithTotpMethod", LoginCodeMinLength, Messages.NoTotpDevice(),
+        SecondFactorLogin.AuthenticateAsync(submission, store, limiter, "totp_code", LoginCodeMinLength, Messages.NoTotpDevice(),
             identity => Enrolled(identity.Credentials) is { } enrolled
                 ? async code => await SpendAsync(enrolled.Credential, enrolled.Key, code, ct) ? null : Messages.TotpCodeInvalid()
                 : null,

@@ -56,8 +56,8 @@ public sealed partial class TotpStrategy
     public async Task UpdateAsync(SettingsSubmission submission, CancellationToken ct)
     {
         var (identity, ui, flow) = (submission.Identity, submission.Ui, submission.Flow);
-        // Kratos decodes the body into its struct before anything else (4000001 with Go's decode error).
-        if (FormBody.DecodeError(submission.Body, SettingsStruct, SettingsFields) is { } undecodable)
+        // Kratos decodes the body into its struct before anything else: an unreadable totp_unlink is 4000001 (a form) or a 400.
+        if (FormBody.BooleanDecodeFailure(submission.Body, SettingsStruct, UnlinkField) is { } undecodable)
         {
             ui.Messages.Add(Messages.Generic(undecodable));
             await submission.RespondAsync(400, ct);
@@ -109,19 +109,10 @@ public sealed partial class TotpStrategy
         }, ct);
     }
 
-    /// <summary>Kratos's Go struct for the totp settings body and its fields, for its decode errors.</summary>
+    /// <summary>Kratos's Go struct for the totp settings body and its boolean field, for its decode errors.</summary>
     private const string SettingsStruct = "updateSettingsFlowWithTotpMethod";
 
-    private static readonly Dictionary<string, GoField> SettingsFields = new()
-    {
-        ["totp_code"] = GoField.String,
-        ["totp_unlink"] = GoField.Bool,
-        ["csrf_token"] = GoField.String,
-        ["method"] = GoField.String,
-        ["flow"] = GoField.String,
-    };
-
-    private static readonly Dictionary<string, GoField> UnlinkField = new() { ["totp_unlink"] = GoField.Bool };
+    private static readonly string[] UnlinkField = ["totp_unlink"];
 
     /// <summary>
     /// <c>totp_unlink</c> is this method's whatever <c>method</c> says (Kratos's totp <c>Settings</c> sets the method itself
@@ -129,7 +120,7 @@ public sealed partial class TotpStrategy
     /// method's too, so that its decode error answers.
     /// </summary>
     bool ISettingsStrategy.Handles(string? method, JsonObject body) =>
-        method == Name || FormBody.Bool(body, "totp_unlink") || FormBody.DecodeError(body, SettingsStruct, UnlinkField) is not null;
+        method == Name || FormBody.Bool(body, "totp_unlink") || FormBody.UndecodableBoolean(body, SettingsStruct, UnlinkField) is not null;
 
     private Task SaveAsync(SettingsSubmission submission, Func<Task<Identity>> change, CancellationToken ct) =>
         SettingsChange.SaveAsync(submission, Name, hooks, change, ct);
