@@ -49,10 +49,13 @@ public sealed class CompactJws
         }
     }
 
-    /// <summary>True when the signature verifies with <paramref name="key"/> under the header's algorithm (times are checked by the caller).</summary>
-    public async Task<bool> VerifyAsync(SecurityKey key)
+    /// <summary>
+    /// True when the signature verifies with <paramref name="key"/> under the header's algorithm (times are checked by the
+    /// caller); <paramref name="crypto"/> supplies algorithms the token library lacks (Ed25519).
+    /// </summary>
+    public async Task<bool> VerifyAsync(SecurityKey key, CryptoProviderFactory? crypto = null)
     {
-        var result = await Handler.ValidateTokenAsync(Raw, new TokenValidationParameters
+        var parameters = new TokenValidationParameters
         {
             IssuerSigningKey = key,
             ValidAlgorithms = [Algorithm],
@@ -63,7 +66,9 @@ public sealed class CompactJws
             RequireSignedTokens = true,
             ValidateIssuerSigningKey = false,
             TryAllIssuerSigningKeys = true,
-        });
+        };
+        if (crypto is not null) parameters.CryptoProviderFactory = crypto;
+        var result = await Handler.ValidateTokenAsync(Raw, parameters);
         return result.IsValid;
     }
 
