@@ -52,6 +52,11 @@ public static class GoDuration
         return true;
     }
 
+    /// <summary>
+    /// A duration as an operator writes it in the config file (<c>1h30m</c>, <c>15m</c>, <c>1.5s</c>): zero parts left out,
+    /// sub-second values in seconds; <see cref="TryParse"/> reads it back. For the config dump and the CLI. Where Kratos
+    /// or Hydra print a duration in an answer, they use Go's <c>Duration.String()</c>: <see cref="ToGoString"/>.
+    /// </summary>
     public static string Format(TimeSpan value)
     {
         if (value == TimeSpan.Zero) return "0s";

@@ -31,5 +31,17 @@ public sealed class GoDurationTests
     [InlineData(5400, "1h30m")]
     [InlineData(90, "1m30s")]
     [InlineData(0, "0s")]
-    public void Formats_like_go(double seconds, string expected) => Assert.Equal(expected, GoDuration.Format(TimeSpan.FromSeconds(seconds)));
+    public void Formats_as_config_is_written(double seconds, string expected) => Assert.Equal(expected, GoDuration.Format(TimeSpan.FromSeconds(seconds)));
+
+    /// <summary>Go's <c>time.Duration.String()</c>, as Kratos prints durations in its answers.</summary>
+    [Theory]
+    [InlineData(3600, "1h0m0s")]
+    [InlineData(5400, "1h30m0s")]
+    [InlineData(90, "1m30s")]
+    [InlineData(1.5, "1.5s")]
+    [InlineData(0.5, "500ms")]
+    [InlineData(0.0000015, "1.5µs")]
+    [InlineData(-3600, "-1h0m0s")]
+    [InlineData(0, "0s")]
+    public void Prints_as_go_does(double seconds, string expected) => Assert.Equal(expected, GoDuration.ToGoString(TimeSpan.FromTicks((long)Math.Round(seconds * TimeSpan.TicksPerSecond))));
 }
