@@ -25,6 +25,7 @@ public sealed class GatehouseOptions
     public UiOptions Ui { get; set; } = new();
     public FeatureFlagsOptions FeatureFlags { get; set; } = new();
     public SecurityOptions Security { get; set; } = new();
+    public ClientsOptions Clients { get; set; } = new();
 
     /// <summary>Hydra's <c>urls</c> (OAuth2 provider: issuer, login and consent apps).</summary>
     public HydraUrlsOptions Urls { get; set; } = new();
@@ -73,6 +74,22 @@ public sealed class FeatureFlagsOptions
     /// only, instead of starting a verification flow (403 with <c>continue_with</c>, or a redirect for browsers).
     /// </summary>
     public bool LegacyRequireVerifiedLoginError { get; set; }
+}
+
+/// <summary><c>clients</c>: outgoing network calls (Kratos's and Hydra's config schemas).</summary>
+public sealed class ClientsOptions
+{
+    public ClientsHttpOptions Http { get; set; } = new();
+}
+
+/// <summary><c>clients.http</c> (see <see cref="Http.Outbound.PrivateNetworkGuard"/>).</summary>
+public sealed class ClientsHttpOptions
+{
+    /// <summary>Outgoing HTTP calls reach public addresses only.</summary>
+    public bool DisallowPrivateIpRanges { get; set; }
+
+    /// <summary>URL globs that may still reach the private ranges when <see cref="DisallowPrivateIpRanges"/> is on.</summary>
+    public List<string> PrivateIpExceptionUrls { get; set; } = [];
 }
 
 public sealed class ServeOptions

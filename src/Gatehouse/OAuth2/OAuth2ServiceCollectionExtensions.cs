@@ -1,3 +1,4 @@
+using Gatehouse.Http.Outbound;
 using Gatehouse.Hashing;
 using Gatehouse.Config;
 using Gatehouse.OAuth2.Clients;
@@ -45,7 +46,7 @@ public static class OAuth2ServiceCollectionExtensions
         services.TryAddSingleton<BackChannelLogout>();
         // Logout tokens go only to the registered URL: redirects are not followed (Hydra's client does not either).
         services.AddHttpClient(BackChannelLogout.ClientName, c => c.Timeout = BackChannelLogout.Timeout)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+            .ConfigurePrimaryHttpMessageHandler(sp => PrivateNetworkGuard.Handler(sp.GetRequiredService<GatehouseOptions>(), () => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) }))
             .RemoveAllLoggers();
         return services;
     }
@@ -58,7 +59,7 @@ public static class OAuth2ServiceCollectionExtensions
         services.TryAddScoped<Trust.JwtBearerGrant>();
         services.TryAddSingleton<ClientJwksFetcher>();
         services.AddHttpClient(ClientJwksFetcher.ClientName, c => c.Timeout = ClientJwksFetcher.Timeout)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+            .ConfigurePrimaryHttpMessageHandler(sp => PrivateNetworkGuard.Handler(sp.GetRequiredService<GatehouseOptions>(), () => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) }))
             .RemoveAllLoggers();
         return services;
     }

@@ -1,3 +1,4 @@
+using Gatehouse.Http.Outbound;
 using Gatehouse.Config;
 using Gatehouse.Http;
 using Gatehouse.Jsonnet;
@@ -26,7 +27,7 @@ public static class SessionsServiceCollectionExtensions
         services.TryAddSingleton<SessionTokenizer>();
         // Claims mappers come only from the configured URL: redirects are not followed.
         services.AddHttpClient(SessionTokenizer.MapperClientName, c => c.Timeout = TimeSpan.FromSeconds(10))
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });
+            .ConfigurePrimaryHttpMessageHandler(sp => PrivateNetworkGuard.Handler(sp.GetRequiredService<GatehouseOptions>(), () => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false }));
         return services;
     }
 }

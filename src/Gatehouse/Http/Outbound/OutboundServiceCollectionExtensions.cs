@@ -1,3 +1,4 @@
+using Gatehouse.Config;
 using Gatehouse.Jsonnet;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -17,11 +18,11 @@ public static class OutboundServiceCollectionExtensions
         services.TryAddSingleton<WebHookSender>();
         // Calls go only to the configured URL: redirects are not followed. Time-outs are per request config (WebHookConfig.Timeout).
         services.AddHttpClient(WebHookSender.ClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+            .ConfigurePrimaryHttpMessageHandler(sp => PrivateNetworkGuard.Handler(sp.GetRequiredService<GatehouseOptions>(), () => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) }))
             // Header values (API keys, basic auth) never reach the HTTP client's trace logs.
             .RedactLoggedHeaders(_ => true);
         services.AddHttpClient(WebHookSender.TemplateClientName, c => c.Timeout = TimeSpan.FromSeconds(10))
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });
+            .ConfigurePrimaryHttpMessageHandler(sp => PrivateNetworkGuard.Handler(sp.GetRequiredService<GatehouseOptions>(), () => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false }));
         return services;
     }
 }

@@ -1,3 +1,5 @@
+using Gatehouse.Http.Outbound;
+using Gatehouse.Config;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Gatehouse.SelfService.Strategies.Oidc;
@@ -17,7 +19,7 @@ public static class OidcServiceCollectionExtensions
         services.TryAddScoped(sp => new Lazy<OidcCallback>(sp.GetRequiredService<OidcCallback>));
         // Calls go only to the configured provider: no redirects followed, no cookies kept, bounded in time.
         services.AddHttpClient(OidcMetadataCache.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10))
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+            .ConfigurePrimaryHttpMessageHandler(sp => PrivateNetworkGuard.Handler(sp.GetRequiredService<GatehouseOptions>(), () => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) }))
             // The token request carries the client secret (Basic) and the code.
             .RedactLoggedHeaders(_ => true);
         return services;
