@@ -35,6 +35,18 @@ public sealed class PasswordMethodConfig
     /// <summary>Accept the password when the breach lookup fails.</summary>
     public bool IgnoreNetworkErrors { get; set; } = true;
     public bool IdentifierSimilarityCheckEnabled { get; set; } = true;
+
+    /// <summary><c>migrate_hook</c>: Kratos's password migration hook (see <c>PasswordMigrationHook</c>).</summary>
+    public PasswordMigrateHookOptions MigrateHook { get; set; } = new();
+}
+
+/// <summary><c>selfservice.methods.password.config.migrate_hook</c>.</summary>
+public sealed class PasswordMigrateHookOptions
+{
+    public bool Enabled { get; set; }
+
+    /// <summary>The request config as written (<c>url</c>, <c>method</c>, <c>headers</c>, <c>auth</c>, <c>body</c>), read as a web hook's.</summary>
+    public System.Text.Json.Nodes.JsonObject? Config { get; set; }
 }
 
 public sealed class ProfileMethodOptions

@@ -25,6 +25,10 @@ public static class HookConfigValidator
                 if (flow.After.ForMethod(method) is { } section) Check(section.Hooks, kind, method, before: false, $"{prefix}.after.{method}.hooks");
             }
         }
+        var migrate = options.Selfservice.Methods.Password.Config.MigrateHook;
+        if (migrate.Enabled && migrate.Config is null)
+            throw new ConfigException($"{Strategies.Password.PasswordMigrationHook.ConfigPath}.config: an enabled password migration hook needs a config with at least \"url\".");
+        _ = Strategies.Password.PasswordMigrationHook.ConfigOf(options);
     }
 
     private static void Check(List<HookConfig> hooks, string kind, string? method, bool before, string path)

@@ -24,6 +24,7 @@ public static class StrategiesServiceCollectionExtensions
     {
         services.TryAddSingleton<PasswordPolicy>();
         services.TryAddSingleton<LoginTiming>();
+        services.TryAddScoped<PasswordMigrationHook>();
         services.TryAddScoped<StrategyRegistry>();
         services.TryAddSingleton<RecoveryCodeHasher>();
         services.TryAddSingleton<RevealCookie>();

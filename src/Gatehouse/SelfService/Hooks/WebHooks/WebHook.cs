@@ -157,32 +157,36 @@ public sealed partial class WebHook(
     /// <summary>The template's <c>ctx</c>: the same fields Kratos gives it.</summary>
     private JsonObject Context(HookContext context, WebHookConfig cfg)
     {
-        var request = context.Http.Request;
+        var ctx = new JsonObject { ["flow"] = flows.ToJson(context.Flow) };
+        AddRequest(ctx, context.Http.Request, cfg.HeaderAllowlist);
+        if (context.Identity is not null) ctx["identity"] = identityJson.ToNode(context.Identity, IdentityView.AdminWrite);
+        if (context.Session is not null) ctx["session"] = sessionJson.ToNode(context.Session, includeIdentity: false, IdentityView.Public);
+        if (context.Flow.TransientPayload is not null) ctx["transient_payload"] = JsonNode.Parse(context.Flow.TransientPayload);
+        return ctx;
+    }
+
+    /// <summary>
+    /// The request's part of a template's <c>ctx</c>: <c>request_headers</c> (only the allowlisted ones),
+    /// <c>request_method</c>, <c>request_url</c>, and <c>request_cookies</c> only when the allowlist names the Cookie header.
+    /// </summary>
+    public static void AddRequest(JsonObject ctx, HttpRequest request, IReadOnlyList<string> headerAllowlist)
+    {
         var headers = new JsonObject();
-        var allowed = new HashSet<string>(cfg.HeaderAllowlist, StringComparer.OrdinalIgnoreCase);
+        var allowed = new HashSet<string>(headerAllowlist, StringComparer.OrdinalIgnoreCase);
         foreach (var (name, values) in request.Headers)
         {
             if (!allowed.Contains(name)) continue;
             headers[name] = new JsonArray([.. values.Select(v => (JsonNode?)JsonValue.Create(v))]);
         }
-        var ctx = new JsonObject
-        {
-            ["flow"] = flows.ToJson(context.Flow),
-            ["request_headers"] = headers,
-            ["request_method"] = request.Method,
-            ["request_url"] = request.GetDisplayUrl(),
-        };
-        // Cookies reach the template only when the allowlist names the Cookie header.
+        ctx["request_headers"] = headers;
+        ctx["request_method"] = request.Method;
+        ctx["request_url"] = request.GetDisplayUrl();
         if (allowed.Contains("Cookie"))
         {
             var cookies = new JsonObject();
             foreach (var (name, value) in request.Cookies) cookies[name] = value;
             ctx["request_cookies"] = cookies;
         }
-        if (context.Identity is not null) ctx["identity"] = identityJson.ToNode(context.Identity, IdentityView.AdminWrite);
-        if (context.Session is not null) ctx["session"] = sessionJson.ToNode(context.Session, includeIdentity: false, IdentityView.Public);
-        if (context.Flow.TransientPayload is not null) ctx["transient_payload"] = JsonNode.Parse(context.Flow.TransientPayload);
-        return ctx;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "web_hook {Url} skipped: its body template raised 'cancel'")]

@@ -72,7 +72,27 @@ public sealed partial class PasswordStrategy
         var attempt = await attempts.BeginAsync(submission.Http, identifier, ct);
         var identity = await store.FindByIdentifierAsync(CredentialTypes.Password, Schemas.IdentifierNormalizer.Graceful(identifier), ct);
         var credential = identity?.Credentials.FirstOrDefault(c => c.Type == CredentialTypes.Password);
-        var hash = credential is null ? null : JsonNode.Parse(credential.Config)?["hashed_password"]?.GetValue<string>();
+        var stored = credential is null ? null : JsonNode.Parse(credential.Config);
+        var hash = stored?["hashed_password"] is JsonValue h && h.TryGetValue<string>(out var text) && text.Length > 0 ? text : null;
+        // An identity imported for migration: the old system checks the password (Kratos's password migration hook);
+        // once it matches, the password is hashed here and the hook is not asked again.
+        if (identity is not null && hash is null && PasswordMigrationHook.Requested(stored))
+        {
+            if (!await migration.VerifyAsync(submission.Http, flow, identity, identifier, password, ct))
+            {
+                ui.Messages.Add(Messages.InvalidCredentials());
+                return null;
+            }
+            await attempt.SucceededAsync(ct);
+            // Stored as soon as the old system vouched for it, as Kratos's migratePasswordHash, before the flow's own checks.
+            await store.UpdateCredentialConfigAsync(credential!.Id, new JsonObject { ["hashed_password"] = await hashing.RunAsync(() => hasher.Hash(password), ct) }.ToJsonString(), flows.Now(), ct);
+            if (submission.Refusal(identity) is { } refusedMigrated)
+            {
+                ui.Messages.Add(refusedMigrated);
+                return null;
+            }
+            return identity;
+        }
         // An unknown identifier costs one hash comparison too, so the answer's timing does not reveal whether the account exists.
         bool ok;
         if (hash is not null) ok = await hashing.RunAsync(() => hasher.Verify(password, hash), ct);

@@ -19,7 +19,8 @@ public sealed partial class PasswordStrategy(
     PasswordPolicy policy,
     IdentityManager identities,
     HookRunner hooks,
-    FlowService flows) : ILoginStrategy, IRegistrationStrategy, ISettingsStrategy, IStrategyDescriptor
+    FlowService flows,
+    PasswordMigrationHook migration) : ILoginStrategy, IRegistrationStrategy, ISettingsStrategy, IStrategyDescriptor
 {
     public const string MethodName = CredentialTypes.Password;
 
