@@ -69,17 +69,21 @@ public static class UiNodeOrder
     private static IEnumerable<string> PasswordFirst(IReadOnlyList<string> schemaKeys) =>
         schemaKeys.Count == 0 ? ["csrf_token", "password"] : ["csrf_token", schemaKeys[0], "password", .. schemaKeys.Skip(1)];
 
+    // The keys of each schema, walked once: a schema object is not changed once loaded (Kratos caches them per schema URL).
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IdentitySchema, string[]> KeysOfSchema = [];
+
     /// <summary>
     /// The schema's leaf properties in document order, as dotted paths from the root (<c>traits.email</c>); a key holding a
     /// dot is escaped (<c>a\.b</c>). Read from the schema as written: <c>$ref</c>s are not followed, and only
     /// <c>"type": "object"</c> is descended into.
     /// </summary>
-    private static List<string> SchemaKeys(IdentitySchema? schema)
-    {
-        var keys = new List<string>();
-        if (schema is not null) Collect(schema.RawSchema, [], keys);
-        return keys;
-    }
+    private static IReadOnlyList<string> SchemaKeys(IdentitySchema? schema) =>
+        schema is null ? [] : KeysOfSchema.GetValue(schema, s =>
+        {
+            var keys = new List<string>();
+            Collect(s.RawSchema, [], keys);
+            return [.. keys];
+        });
 
     private static void Collect(JsonNode? node, List<string> path, List<string> keys)
     {
