@@ -400,6 +400,12 @@ public sealed partial class CodeLoginTests(CodeLoginTests.Servers servers) : ICl
         var sent = await browser.Client.PostAsync($"/self-service/login?flow={flowId}", new FormUrlEncodedContent(form));
         Assert.Equal(HttpStatusCode.SeeOther, sent.StatusCode);
         var entry = await (await browser.Client.GetAsync(sent.Headers.Location)).Content.ReadAsStringAsync();
+        // Kratos's populateEmailSentFlow (selfservice/strategy/code/strategy.go) keeps the identifier only, adds the code
+        // fields and then sets the CSRF token again: in a browser flow it comes last (the form is not sorted after).
+        var sentFlow = await (await browser.Client.GetAsync($"/self-service/login/flows?id={flowId}")).Json(HttpStatusCode.OK);
+        Assert.Equal(
+            [("default", "identifier", "hidden"), ("code", "method", "hidden"), ("code", "code", "text"), ("code", "method", "submit"), ("code", "resend", "submit"), ("default", "csrf_token", "hidden")],
+            Nodes(sentFlow).Select(n => (n.Group, n.Name, n.Type)));
         Assert.Contains("Anmeldecode", entry, StringComparison.Ordinal);
         Assert.Contains("Code erneut senden", entry, StringComparison.Ordinal);
         Assert.Contains("name=\"resend\"", entry, StringComparison.Ordinal);

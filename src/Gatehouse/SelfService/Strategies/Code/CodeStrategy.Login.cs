@@ -86,7 +86,7 @@ public sealed partial class CodeStrategy
         // The flow's own refusals (a disabled identity, another identity on a refresh) come once the code proves the address.
         await SendLoginCodeAsync(flow, identity, address, ct);
         ui.SetValue("identifier", identifier);
-        ShowSent(ui, Messages.LabelLoginCode(), Messages.LoginCodeSent());
+        ShowSent(ui, Messages.LabelLoginCode(), Messages.LoginCodeSent(), login: true);
         return null;
     }
 
@@ -186,21 +186,31 @@ public sealed partial class CodeStrategy
         (flow.InternalContext is { Length: > 0 } s ? JsonNode.Parse(s) as JsonObject : null) ?? [];
 
     /// <summary>
-    /// The code-entry form (Kratos's <c>populateEmailSentFlow</c>): the default group's fields kept, hidden unless they
-    /// carry a message, then a hidden <c>method=code</c>, the <c>code</c> field, Continue and Resend.
+    /// The code-entry form (Kratos's <c>populateEmailSentFlow</c>): for registration the default group's fields kept, hidden
+    /// unless they carry a message; for login only the identifier (or a second factor's chosen address,
+    /// <paramref name="keepGroup"/>), hidden. Then a hidden <c>method=code</c>, the <c>code</c> field, Continue and Resend.
+    /// Kratos clears a login form's other nodes and sets the CSRF token again afterwards, so there it comes last; the form is
+    /// not sorted after.
     /// </summary>
-    private void ShowSent(UiContainer ui, JsonObject codeLabel, JsonObject message, string? keepGroup = null)
+    private void ShowSent(UiContainer ui, JsonObject codeLabel, JsonObject message, bool login, string? keepGroup = null)
     {
         var kept = new List<JsonObject>();
+        JsonObject? csrf = null;
         foreach (var node in ui.Nodes)
         {
-            if (keepGroup is not null && node["group"]?.GetValue<string>() == keepGroup)
+            var attributes = node["attributes"] as JsonObject;
+            if (login)
             {
-                kept.Add(node);
+                var name = attributes?["name"]?.GetValue<string>();
+                if (name == "csrf_token") csrf = node;
+                else if ((keepGroup is not null && node["group"]?.GetValue<string>() == keepGroup) || name == "identifier")
+                {
+                    if (attributes is not null) attributes["type"] = "hidden";
+                    kept.Add(node);
+                }
                 continue;
             }
             if (node["group"]?.GetValue<string>() != UiNodes.DefaultGroup) continue;
-            var attributes = node["attributes"] as JsonObject;
             if (attributes?["type"]?.GetValue<string>() == "submit") continue;
             if (attributes is not null && node["messages"] is not JsonArray { Count: > 0 }) attributes["type"] = "hidden";
             kept.Add(node);
@@ -211,6 +221,7 @@ public sealed partial class CodeStrategy
         ui.Nodes.Add(UiNodes.Input("code", "text", Name, required: true, label: codeLabel));
         ui.Nodes.Add(UiNodes.Submit("method", Name, Name, Messages.LabelContinue()));
         ui.Nodes.Add(UiNodes.Submit("resend", Name, Name, Messages.LabelResendCode()));
+        if (csrf is not null) ui.Nodes.Add(csrf);
         ui.ClearMessages();
         ui.Messages.Add(message);
     }

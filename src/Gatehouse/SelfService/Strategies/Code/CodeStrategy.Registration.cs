@@ -66,7 +66,7 @@ public sealed partial class CodeStrategy
         flow.InternalContext = context.ToJsonString();
         await SendRegistrationCodeAsync(flow, address, traits, ct);
         flow.State = FlowStates.SentEmail;
-        ShowSent(ui, Messages.LabelRegistrationCode(), Messages.RegistrationCodeSent());
+        ShowSent(ui, Messages.LabelRegistrationCode(), Messages.RegistrationCodeSent(), login: false);
         return new RegistrationOutcome.ShowForm(ui, 400);
     }
 

@@ -120,7 +120,7 @@ public sealed partial class CodeStrategy
         var chosen = UiNodes.Input("identifier", "hidden", Name, address.Address);
         chosen["meta"]!["label"] = Messages.SendCodeTo(address.Address, address.Channel);
         ui.Nodes.Add(chosen);
-        ShowSent(ui, Messages.LabelLoginCode(), Messages.LoginCodeSent(), keepGroup: Name);
+        ShowSent(ui, Messages.LabelLoginCode(), Messages.LoginCodeSent(), login: true, keepGroup: Name);
     }
 
     private async Task<Identity?> AuthenticateSecondFactorAsync(LoginSubmission submission, CancellationToken ct)
