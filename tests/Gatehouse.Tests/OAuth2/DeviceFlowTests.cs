@@ -262,6 +262,33 @@ public sealed class DeviceFlowTests
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Device_verify_errors_are_error_json_even_with_urls_error_set(string db)
+    {
+        // Hydra's performOAuth2DeviceVerificationFlow writes every error with its JSON writer; it never forwards to urls.error.
+        var (s, _) = await StartAsync(db, o => o.Urls.Error = "https://login.example/error");
+        await using var _ = s;
+        var (id, _) = await CreateClientAsync(s);
+        var auth = await DeviceAuthAsync(s, id);
+        using var b = new Browser(s);
+
+        var unknown = await (await b.Client.GetAsync("/oauth2/device/verify?device_verifier=nope&client_id=" + Uri.EscapeDataString(id))).OAuth2Error(HttpStatusCode.Forbidden, "access_denied");
+        Assert.EndsWith("The device verifier has already been used, has not been granted, or is invalid.", unknown["error_description"]!.GetValue<string>());
+
+        var challenge = await DeviceChallengeAsync(b);
+        var accepted = await (await AcceptUserCodeAsync(s, challenge, $$"""{"user_code":"{{auth["user_code"]}}"}""")).Json(HttpStatusCode.OK);
+        var redirectTo = accepted["redirect_to"]!.GetValue<string>();
+        var verifier = QueryHelpers.ParseQuery(new Uri(redirectTo).Query)["device_verifier"].ToString();
+        var noClient = await (await b.Client.GetAsync("/oauth2/device/verify?device_verifier=" + Uri.EscapeDataString(verifier))).OAuth2Error(HttpStatusCode.Unauthorized, "invalid_client");
+        Assert.EndsWith("Query parameter 'client_id' is missing.", noClient["error_description"]!.GetValue<string>());
+        // The verifier was spent by that try: a second use is refused the same way.
+        await (await b.Client.GetAsync(redirectTo)).OAuth2Error(HttpStatusCode.Forbidden, "access_denied");
+
+        var unknownConsent = await b.Client.GetAsync("/oauth2/device/verify?consent_verifier=nope");
+        Assert.Null(unknownConsent.Headers.Location);
+        await unknownConsent.OAuth2Error(HttpStatusCode.Forbidden, "access_denied");
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Wrong_user_codes_are_refused_and_a_challenge_takes_five(string db)
     {
         var (s, _) = await StartAsync(db);

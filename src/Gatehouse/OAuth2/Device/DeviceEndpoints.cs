@@ -56,7 +56,9 @@ public static class DeviceEndpoints
     /// <summary>
     /// Hydra's four steps on one URL: no verifier starts a device challenge; <c>device_verifier</c> starts the login;
     /// <c>login_verifier</c> leads on to consent; <c>consent_verifier</c> completes the device authorization. There is no
-    /// client redirect URI to send errors to: they go to <c>urls.error</c> when set, else are answered as Hydra's error JSON.
+    /// client redirect URI to send errors to, and Hydra does not forward them to <c>urls.error</c> either: its handler writes
+    /// every error of this route with its JSON writer (<c>oauth2/handler.go</c> <c>performOAuth2DeviceVerificationFlow</c>),
+    /// so they are Hydra's error JSON here too, whether or not <c>urls.error</c> is set.
     /// </summary>
     private static async Task VerifyAsync(HttpContext http, DeviceFlowService devices, LoginConsentService flows, OAuth2Settings settings, RateLimiter limiter)
     {
@@ -79,13 +81,8 @@ public static class DeviceEndpoints
         }
         catch (AuthorizeError e)
         {
-            await FailAsync(http, settings, e.Error);
-            return;
-        }
-        catch (OAuth2Error e) when (e.StatusCode < 500)
-        {
-            await FailAsync(http, settings, e);
-            return;
+            // The login/consent steps name a client redirect target; the device flow has none, so the error itself is answered.
+            throw e.Error;
         }
         foreach (var cookie in next.Cookies)
         {
@@ -94,16 +91,5 @@ public static class DeviceEndpoints
             else http.Response.Cookies.Append(cookie.Name, cookie.Value, options);
         }
         http.Response.Redirect(next.Location);
-    }
-
-    private static Task FailAsync(HttpContext http, OAuth2Settings settings, OAuth2Error error)
-    {
-        if (settings.ErrorUrl is not { } errorUrl) throw error;
-        var location = LoginConsentService.WithQuery(errorUrl, "error", error.Error);
-        location = LoginConsentService.WithQuery(location, "error_description", error.Description);
-        if (error.Hint is { Length: > 0 } hint) location = LoginConsentService.WithQuery(location, "error_hint", hint);
-        http.Response.StatusCode = StatusCodes.Status303SeeOther;
-        http.Response.Headers.Location = location;
-        return Task.CompletedTask;
     }
 }
