@@ -53,6 +53,43 @@ public static class GoDuration
     }
 
     /// <summary>
+    /// The error Go's <c>time.ParseDuration</c> gives for a text <see cref="TryParse"/> refuses: <c>time: missing unit in
+    /// duration "5"</c>, <c>time: unknown unit "x" in duration "5x"</c>, else <c>time: invalid duration "…"</c> (also for
+    /// a value beyond <see cref="Max"/>).
+    /// </summary>
+    public static string ParseError(string text)
+    {
+        var quoted = Quote(text);
+        var invalid = "time: invalid duration " + quoted;
+        var span = text.AsSpan();
+        if (!span.IsEmpty && span[0] is '+' or '-') span = span[1..];
+        if (span.IsEmpty) return invalid;
+        while (!span.IsEmpty)
+        {
+            if (span[0] != '.' && !char.IsAsciiDigit(span[0])) return invalid;
+            var i = 0;
+            while (i < span.Length && char.IsAsciiDigit(span[i])) i++;
+            var digits = i;
+            if (i < span.Length && span[i] == '.')
+            {
+                i++;
+                while (i < span.Length && char.IsAsciiDigit(span[i])) { i++; digits++; }
+            }
+            if (digits == 0) return invalid;
+            span = span[i..];
+            var j = 0;
+            while (j < span.Length && span[j] != '.' && !char.IsAsciiDigit(span[j])) j++;
+            if (j == 0) return "time: missing unit in duration " + quoted;
+            if (span[..j] is not ("ns" or "us" or "µs" or "μs" or "ms" or "s" or "m" or "h"))
+                return $"time: unknown unit {Quote(span[..j].ToString())} in duration {quoted}";
+            span = span[j..];
+        }
+        return invalid;
+    }
+
+    private static string Quote(string s) => "\"" + s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+
+    /// <summary>
     /// A duration as an operator writes it in the config file (<c>1h30m</c>, <c>15m</c>, <c>1.5s</c>): zero parts left out,
     /// sub-second values in seconds; <see cref="TryParse"/> reads it back. For the config dump and the CLI. Where Kratos
     /// or Hydra print a duration in an answer, they use Go's <c>Duration.String()</c>: <see cref="ToGoString"/>.

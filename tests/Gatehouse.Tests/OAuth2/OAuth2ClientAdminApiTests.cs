@@ -165,11 +165,45 @@ public sealed class OAuth2ClientAdminApiTests(ServerFixture fixture) : IClassFix
         Assert.Equal(1, patched["metadata"]!["k"]!.GetValue<int>());
         Assert.False(patched.ContainsKey("client_secret"));
 
-        // An invalid result, a bad operation, and the id are refused; the stored client is unchanged.
+        // An invalid result is the validator's 400; every failure of the patch itself is Hydra's catch-all 500 (ory/x
+        // jsonx.ApplyJSONPatch errors are neither fosite's nor herodot's); the stored client is unchanged.
         await (await s.AdminWithKey.PatchJson("/admin/clients/" + id, """[{"op":"add","path":"/redirect_uris/-","value":"https://c.example/#x"}]""")).OAuth2Error(HttpStatusCode.BadRequest, "invalid_redirect_uri");
-        await (await s.AdminWithKey.PatchJson("/admin/clients/" + id, """[{"op":"remove","path":"/nothing/here"}]""")).OAuth2Error(HttpStatusCode.BadRequest);
-        await (await s.AdminWithKey.PatchJson("/admin/clients/" + id, """[{"op":"replace","path":"/client_id","value":"other"}]""")).OAuth2Error(HttpStatusCode.BadRequest);
-        await (await s.AdminWithKey.PatchJson("/admin/clients/" + id, """{"op":"replace"}""")).OAuth2Error(HttpStatusCode.BadRequest);
+        await (await s.AdminWithKey.PatchJson("/admin/clients/" + id, """[{"op":"replace","path":"/client_name","value":"renamed"},{"op":"replace","path":"/client_secret","value":"abc"}]""")).OAuth2Error(HttpStatusCode.BadRequest, "invalid_client_metadata");
+        foreach (var bad in new[]
+        {
+            """[{"op":"replace","path":"/client_name","value":"renamed"},{"op":"remove","path":"/nothing/here"}]""",
+            """[{"op":"remove","path":"/jwks"}]""", // absent from the client's JSON (omitempty)
+            """[{"op":"replace","path":"/redirect_uris/5","value":"https://d.example/cb"}]""", // element access stays a replace
+            """[{"op":"move","from":"/client_name","path":"/owner"}]""",
+            """[{"op":"copy","from":"/client_name","path":"/owner"}]""",
+            """[{"op":"test","path":"/client_name","value":"patched"}]""",
+            """[{"path":"/client_name","value":"renamed"}]""",
+            """[{"op":"replace","value":"renamed"}]""",
+            """[{"op":"replace","path":"/id","value":"other"}]""",
+            """[{"op":"replace","path":"/client_name","value":42}]""",
+            """{"op":"replace"}""",
+            "{not json",
+            "",
+        })
+        {
+            var refused = await (await s.AdminWithKey.PatchJson("/admin/clients/" + id, bad)).OAuth2Error(HttpStatusCode.InternalServerError, "error");
+            Assert.Equal("The error is unrecognizable", refused["error_description"]!.GetValue<string>());
+        }
+        // client_id may be patched in Hydra, which then updates the client it names: an unknown one is a 404; Gatehouse
+        // refuses to overwrite another existing client (409). The same id is accepted.
+        await (await s.AdminWithKey.PatchJson("/admin/clients/" + id, $$"""[{"op":"replace","path":"/client_id","value":"other-{{Guid.NewGuid()}}"}]""")).OAuth2Error(HttpStatusCode.NotFound);
+        await (await s.AdminWithKey.PatchJson("/admin/clients/" + id, """[{"op":"remove","path":"/client_id"}]""")).OAuth2Error(HttpStatusCode.NotFound);
+        var otherId = (await (await s.AdminWithKey.PostJson("/admin/clients", """{"client_name":"other"}""")).Json(HttpStatusCode.Created))["client_id"]!.GetValue<string>();
+        await (await s.AdminWithKey.PatchJson("/admin/clients/" + id, $$"""[{"op":"replace","path":"/client_id","value":"{{otherId}}"}]""")).OAuth2Error(HttpStatusCode.Conflict);
+        Assert.Equal("other", (await (await s.AdminWithKey.GetAsync("/admin/clients/" + otherId)).Json(HttpStatusCode.OK))["client_name"]!.GetValue<string>());
+        await (await s.AdminWithKey.PatchJson("/admin/clients/" + id, $$"""[{"op":"replace","path":"/client_id","value":"{{id}}"}]""")).Json(HttpStatusCode.OK);
+        // As in Hydra, a replace of an object member is an add (missing members and parents are created), and "null" is an empty patch.
+        var tolerated = await (await s.AdminWithKey.PatchJson("/admin/clients/" + id, """[{"op":"replace","path":"/metadata/nested/k","value":2},{"op":"replace","path":"/logo_uri","value":"https://a.example/logo.png"},{"op":"replace","path":"/unknown_field","value":1}]""")).Json(HttpStatusCode.OK);
+        Assert.Equal(2, tolerated["metadata"]!["nested"]!["k"]!.GetValue<int>());
+        Assert.Equal(1, tolerated["metadata"]!["k"]!.GetValue<int>());
+        Assert.Equal("https://a.example/logo.png", tolerated["logo_uri"]!.GetValue<string>());
+        Assert.False(tolerated.AsObject().ContainsKey("unknown_field"));
+        Assert.Equal("https://a.example/logo.png", (await (await s.AdminWithKey.PatchJson("/admin/clients/" + id, "null")).Json(HttpStatusCode.OK))["logo_uri"]!.GetValue<string>());
         var after = await (await s.AdminWithKey.GetAsync("/admin/clients/" + id)).Json(HttpStatusCode.OK);
         Assert.Equal("patched", after["client_name"]!.GetValue<string>());
         Assert.Equal(2, after["redirect_uris"]!.AsArray().Count);
@@ -177,6 +211,13 @@ public sealed class OAuth2ClientAdminApiTests(ServerFixture fixture) : IClassFix
         // Patching the secret sets a new one and shows it.
         var secret = await (await s.AdminWithKey.PatchJson("/admin/clients/" + id, """[{"op":"add","path":"/client_secret","value":"patched-secret"}]""")).Json(HttpStatusCode.OK);
         Assert.Equal("patched-secret", secret["client_secret"]!.GetValue<string>());
+        // The secret is part of the patched JSON (Hydra's client has its hash there): removing it keeps the secret.
+        var removed = (await (await s.AdminWithKey.PatchJson("/admin/clients/" + id, """[{"op":"remove","path":"/client_secret"}]""")).Json(HttpStatusCode.OK)).AsObject();
+        Assert.False(removed.ContainsKey("client_secret"));
+        using var tokenRequest = new HttpRequestMessage(HttpMethod.Post, "/oauth2/token") { Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["grant_type"] = "client_credentials" }) };
+        tokenRequest.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(Uri.EscapeDataString(id) + ":patched-secret")));
+        // The client may not use client_credentials: the secret was accepted, the grant is refused.
+        await (await s.Public.SendAsync(tokenRequest)).OAuth2Error(HttpStatusCode.BadRequest, "unauthorized_client");
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
@@ -193,8 +234,23 @@ public sealed class OAuth2ClientAdminApiTests(ServerFixture fixture) : IClassFix
         Assert.False(again.ContainsKey("client_credentials_grant_access_token_lifespan"));
         Assert.Equal("5m0s", again["refresh_token_grant_access_token_lifespan"]!.GetValue<string>());
 
-        await (await s.AdminWithKey.PutJson($"/admin/clients/{id}/lifespans", """{"refresh_token_grant_access_token_lifespan":"soon"}""")).OAuth2Error(HttpStatusCode.BadRequest);
-        await (await s.AdminWithKey.PutJson($"/admin/clients/{id}/lifespans", """{"refresh_token_grant_access_token_lifespan":5}""")).OAuth2Error(HttpStatusCode.BadRequest);
+        // Hydra's texts: time.ParseDuration's error as is, and the type error of NullDuration's inner string decode.
+        foreach (var (body, reason) in new[]
+        {
+            ("""{"refresh_token_grant_access_token_lifespan":"soon"}""", "time: invalid duration 'soon'"),
+            ("""{"refresh_token_grant_access_token_lifespan":"5"}""", "time: missing unit in duration '5'"),
+            ("""{"refresh_token_grant_access_token_lifespan":"5x"}""", "time: unknown unit 'x' in duration '5x'"),
+            ("""{"refresh_token_grant_access_token_lifespan":""}""", "time: invalid duration ''"),
+            ("""{"refresh_token_grant_access_token_lifespan":5}""", "json: cannot unmarshal number into Go struct field Lifespans.refresh_token_grant_access_token_lifespan of type string"),
+        })
+        {
+            var refused = await (await s.AdminWithKey.PutJson($"/admin/clients/{id}/lifespans", body)).OAuth2Error(HttpStatusCode.BadRequest, "The request was malformed or contained invalid parameters");
+            Assert.Equal("Unable to decode the request body: " + reason, refused["error_description"]!.GetValue<string>());
+        }
+        var inClient = await (await s.AdminWithKey.PutJson("/admin/clients/" + id, """{"client_credentials_grant_access_token_lifespan":true}""")).OAuth2Error(HttpStatusCode.BadRequest);
+        Assert.Equal("Unable to decode the request body: json: cannot unmarshal bool into Go struct field Client.client_credentials_grant_access_token_lifespan of type string", inClient["error_description"]!.GetValue<string>());
+        // The client is looked up before the body is read: an unknown one is a 404 whatever the body.
+        await (await s.AdminWithKey.PutJson($"/admin/clients/nope-{Guid.NewGuid()}/lifespans", "{not json")).OAuth2Error(HttpStatusCode.NotFound);
         var unchanged = await (await s.AdminWithKey.GetAsync("/admin/clients/" + id)).Json(HttpStatusCode.OK);
         Assert.Equal("5m0s", unchanged["refresh_token_grant_access_token_lifespan"]!.GetValue<string>());
     }

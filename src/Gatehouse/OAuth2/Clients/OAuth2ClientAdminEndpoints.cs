@@ -53,10 +53,19 @@ public static class OAuth2ClientAdminEndpoints
         await HttpJson.WriteAsync(http, 200, client.ToJson(secret));
     }
 
-    private static async Task Patch(string id, HttpContext http, OAuth2ClientService clients)
+    private static async Task Patch(string id, HttpContext http, OAuth2ClientService clients, ILoggerFactory logs)
     {
-        var (client, secret) = await clients.PatchAsync(id, await ReadJsonAsync(http), http.RequestAborted);
-        await HttpJson.WriteAsync(http, 200, client.ToJson(secret));
+        try
+        {
+            var (client, secret) = await clients.PatchAsync(id, () => HttpJson.ReadBodyAsync(http.Request, http.RequestAborted), http.RequestAborted);
+            await HttpJson.WriteAsync(http, 200, client.ToJson(secret));
+        }
+        catch (OAuth2Error e) when (e.Debug is { } reason)
+        {
+            // Hydra logs the reason of its catch-all error and answers without it.
+            logs.CreateLogger(typeof(OAuth2ClientAdminEndpoints)).LogInformation("patchOAuth2Client refused the patch of client {ClientId}: {Reason}", id, reason);
+            throw;
+        }
     }
 
     private static async Task<IResult> Delete(string id, HttpContext http, OAuth2ClientService clients)
@@ -66,7 +75,7 @@ public static class OAuth2ClientAdminEndpoints
     }
 
     private static async Task SetLifespans(string id, HttpContext http, OAuth2ClientService clients) =>
-        await HttpJson.WriteAsync(http, 200, (await clients.SetLifespansAsync(id, await ReadJsonAsync(http), http.RequestAborted)).ToJson());
+        await HttpJson.WriteAsync(http, 200, (await clients.SetLifespansAsync(id, () => ReadJsonAsync(http), http.RequestAborted)).ToJson());
 
     private static async Task Rotate(string id, HttpContext http, OAuth2ClientService clients)
     {

@@ -148,7 +148,7 @@ public sealed class OAuth2ClientDocument
                     : throw TypeError(node, name, "bool"),
                 Kind.Jwks => node is JsonObject ? node.DeepClone() : throw TypeError(node, name, "x.JoseJSONWebKeySet"),
                 Kind.Raw => node.DeepClone(),
-                _ => ReadDuration(node, name),
+                _ => ReadDuration(node, name, "Client"),
             };
         }
         return new OAuth2ClientDocument(values);
@@ -174,7 +174,7 @@ public sealed class OAuth2ClientDocument
         var copy = (JsonObject)_values.DeepClone();
         foreach (var name in LifespanFields)
         {
-            copy[name] = o.TryGetPropertyValue(name, out var node) && node is not null ? ReadDuration(node, name) : null;
+            copy[name] = o.TryGetPropertyValue(name, out var node) && node is not null ? ReadDuration(node, name, "Lifespans") : null;
         }
         return new OAuth2ClientDocument(copy);
     }
@@ -301,14 +301,6 @@ public sealed class OAuth2ClientDocument
         return o;
     }
 
-    /// <summary>The stored document as Hydra's client JSON (without id, secret and times), for JSON Patch.</summary>
-    public JsonObject ToPatchable(string clientId)
-    {
-        var o = new JsonObject { ["client_id"] = clientId };
-        foreach (var (name, value) in _values) o[name] = value?.DeepClone();
-        return o;
-    }
-
     private static string FormatTime(DateTime t) => t.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     private static JsonObject Empty()
@@ -344,12 +336,19 @@ public sealed class OAuth2ClientDocument
         return result;
     }
 
-    private static JsonNode? ReadDuration(JsonNode node, string name)
+    /// <summary>
+    /// Hydra's <c>x.NullDuration.UnmarshalJSON</c>: a string for <c>time.ParseDuration</c>, whose error is passed on as Go
+    /// words it (no field named); a value of another type is the inner string decode's type error, which Go's decoder
+    /// places in the field of <paramref name="goStruct"/> (<c>Client</c>, or <c>Lifespans</c> for the lifespans endpoint).
+    /// </summary>
+    private static JsonNode? ReadDuration(JsonNode node, string name, string goStruct)
     {
-        if (node is not JsonValue v || v.GetValueKind() != JsonValueKind.String) throw TypeError(node, name, "x.NullDuration");
+        if (node is not JsonValue v || v.GetValueKind() != JsonValueKind.String)
+            throw DecodeError($"json: cannot unmarshal {JsonKind(node)} into Go struct field {goStruct}.{name} of type string");
         var s = v.GetValue<string>();
-        if (!GoDuration.TryParse(s, out var d) || d < TimeSpan.Zero)
-            throw DecodeError($"time: invalid duration \"{s}\" in field {name}");
+        if (!GoDuration.TryParse(s, out var d)) throw DecodeError(GoDuration.ParseError(s));
+        // Go takes negative durations; a negative token lifespan would make every token expired at issue: refused here.
+        if (d < TimeSpan.Zero) throw DecodeError($"time: invalid duration \"{s}\" (a lifespan cannot be negative)");
         return GoDurationString(d);
     }
 

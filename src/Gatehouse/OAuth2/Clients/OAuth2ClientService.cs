@@ -94,31 +94,66 @@ public sealed class OAuth2ClientService(IOAuth2ClientStore store, ClientSecretHa
     }
 
     /// <summary>
-    /// <c>patchOAuth2Client</c>: RFC 6902 over the client JSON (without its secret); adding <c>/client_secret</c> sets a
-    /// new secret. The client id cannot be patched.
+    /// <c>patchOAuth2Client</c> as Hydra's <c>client/handler.go</c> with ory/x <c>jsonx.ApplyJSONPatch</c>: the client must
+    /// exist (before the body is read); the patch (<c>add</c>, <c>remove</c>, <c>replace</c>; <c>/id</c> denied; a
+    /// <c>replace</c> of an object member acts as <c>add</c>) works on the client's full JSON as Hydra answers it, with its
+    /// secret (a placeholder here) and times. Every failure of reading or applying the patch, and a type error in its
+    /// result, is Hydra's catch-all <c>500 "The error is unrecognizable"</c>; the patched client is then validated like a
+    /// <c>PUT</c> (<c>400 invalid_client_metadata</c> …). A failing patch changes nothing. A new <c>client_secret</c> is set
+    /// and shown once; removing it keeps the old one.
     /// </summary>
-    public async Task<(Loaded Client, string? NewSecret)> PatchAsync(string clientId, JsonNode? patch, CancellationToken ct)
+    /// <param name="readBody">Reads the patch; called only once the client was found (Hydra's order).</param>
+    public async Task<(Loaded Client, string? NewSecret)> PatchAsync(string clientId, Func<Task<JsonNode?>> readBody, CancellationToken ct)
     {
         var current = await GetAsync(clientId, ct);
-        JsonNode patched;
+        JsonNode? patch;
         try
         {
-            patched = JsonPatch.Apply(current.Document.ToPatchable(clientId), patch,
-                path => path == "/client_id" || path.StartsWith("/client_id/", StringComparison.Ordinal));
+            // Go's decoder takes "null" as an empty patch; anything that is not JSON fails.
+            patch = await readBody() ?? new JsonArray();
         }
-        catch (JsonPatchException ex)
+        catch (GatehouseError e) when (e.Code == 400)
         {
-            throw OAuth2Error.BadRequest(ex.Message);
+            throw OAuth2Error.Unrecognizable(e.Reason ?? e.Message);
         }
-        var doc = OAuth2ClientDocument.Decode(patched, out _, out var secret);
+        // Hydra patches the client as it loaded it, secret hash included; a placeholder no one can guess stands for it.
+        var unchangedSecret = current.Row.SecretHash.Length > 0 ? "unchanged-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16)) : null;
+        JsonNode patched;
+        OAuth2ClientDocument doc;
+        string? patchedId, secret;
+        try
+        {
+            patched = JsonPatch.Apply(current.ToJson(unchangedSecret), patch,
+                path => path.Equals("/id", StringComparison.OrdinalIgnoreCase));
+            doc = OAuth2ClientDocument.Decode(patched, out patchedId, out secret);
+        }
+        catch (JsonPatchException e)
+        {
+            throw OAuth2Error.Unrecognizable(e.Message);
+        }
+        catch (OAuth2Error e) when (e.StatusCode == 400)
+        {
+            // A value of the wrong type: Hydra's json.Unmarshal of the patched document fails the same catch-all way.
+            throw OAuth2Error.Unrecognizable(e.FullDescription);
+        }
+        if (secret == unchangedSecret) secret = null;
+        if (patchedId != clientId)
+        {
+            // Hydra validates, then updates the client the patched client_id names: an unknown one is its 404. Gatehouse
+            // never lets one client's patch overwrite another client (Hydra would): that is a 409.
+            doc.Validate(secret, settings.DefaultClientScope);
+            if (patchedId is { Length: > 0 } other && await FindAsync(other, ct) is not null) throw OAuth2Error.Conflict();
+            throw OAuth2Error.NotFound();
+        }
         return await UpdateAsync(clientId, doc, secret, ct);
     }
 
     /// <summary><c>setOAuth2ClientLifespans</c>: replaces all per-grant lifespans (absent ones are cleared), as Hydra does.</summary>
-    public async Task<Loaded> SetLifespansAsync(string clientId, JsonNode? body, CancellationToken ct)
+    /// <param name="readBody">Reads the body; called only once the client was found (Hydra's order: an unknown client is a 404 whatever the body).</param>
+    public async Task<Loaded> SetLifespansAsync(string clientId, Func<Task<JsonNode?>> readBody, CancellationToken ct)
     {
         var current = await GetAsync(clientId, ct);
-        var doc = current.Document.WithLifespans(body);
+        var doc = current.Document.WithLifespans(await readBody());
         return (await UpdateAsync(clientId, doc, null, ct)).Client;
     }
 

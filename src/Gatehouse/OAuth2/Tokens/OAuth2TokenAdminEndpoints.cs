@@ -26,7 +26,7 @@ public static class OAuth2TokenAdminEndpoints
     private static async Task<IResult> DeleteTokens(HttpContext http, OAuth2TokenService tokens)
     {
         var clientId = http.Request.Query["client_id"].ToString();
-        if (clientId.Length == 0) throw OAuth2Error.InvalidRequest("Query parameter 'client_id' is missing.");
+        if (clientId.Length == 0) throw OAuth2Error.InvalidRequest("Query parameter 'client_id' is not defined but it should have been.");
         await tokens.DeleteForClientAsync(clientId, http.RequestAborted);
         return Results.NoContent();
     }
