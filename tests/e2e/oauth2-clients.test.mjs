@@ -65,11 +65,11 @@ describe(`OAuth2Api clients (${database})`, () => {
       await expectOAuth2Error(api.createOAuth2Client({ oAuth2Client: { redirect_uris: ['https://x.example/#frag'] } }), 400, 'invalid_redirect_uri');
       await expectOAuth2Error(api.patchOAuth2Client({ id: c.client_id, jsonPatch: [{ op: 'replace', path: '/userinfo_signed_response_alg', value: 'HS256' }] }), 400, 'invalid_client_metadata');
       assert.equal((await api.getOAuth2Client({ id: c.client_id })).data.userinfo_signed_response_alg, 'none');
-      // A patch Hydra's jsonx.ApplyJSONPatch refuses (another op, the denied /id, a path that is not there) is its
-      // catch-all 500, which the SDK raises like any error; nothing changes.
+      // A patch Hydra's jsonx.ApplyJSONPatch refuses (another op, the denied /id, a path that is not there) is a 400
+      // naming the reason (Hydra: its catch-all 500), which the SDK raises like any error; nothing changes.
       for (const jsonPatch of [[{ op: 'move', from: '/client_name', path: '/owner' }], [{ op: 'replace', path: '/id', value: 'x' }], [{ op: 'remove', path: '/jwks' }]]) {
-        const refused = await expectOAuth2Error(api.patchOAuth2Client({ id: c.client_id, jsonPatch }), 500, 'error');
-        assert.equal(refused.error_description, 'The error is unrecognizable');
+        const refused = await expectOAuth2Error(api.patchOAuth2Client({ id: c.client_id, jsonPatch }), 400, 'The request was malformed or contained invalid parameters');
+        assert.match(refused.error_description, /^Unable to apply the JSON Patch: /);
       }
       assert.equal((await api.getOAuth2Client({ id: c.client_id })).data.client_name, 'patched');
 

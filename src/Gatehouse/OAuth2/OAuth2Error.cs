@@ -71,16 +71,6 @@ public sealed class OAuth2Error(int statusCode, string error, string description
     /// <summary>sqlcon's <c>ErrNoRows</c> after Hydra's <c>ErrorEnhancer</c> (what <c>GET /admin/clients/unknown</c> answers).</summary>
     public static OAuth2Error NotFound() => new(404, "Unable to locate the resource", "");
 
-    /// <summary>
-    /// What Hydra's <c>ErrorEnhancer</c> makes of an error that is neither fosite's nor herodot's (fosite
-    /// <c>ErrorToRFC6749Error</c>): <c>500 {"error":"error","error_description":"The error is unrecognizable"}</c>. Hydra
-    /// answers this, e.g., for every failing JSON Patch; <paramref name="debug"/> is logged, never sent (as in Hydra).
-    /// </summary>
-    public static OAuth2Error Unrecognizable(string debug) => new(500, "error", "The error is unrecognizable") { Debug = debug };
-
-    /// <summary>The underlying reason of an <see cref="Unrecognizable"/> error, for the log only.</summary>
-    public string? Debug { get; private init; }
-
     /// <summary>sqlcon's <c>ErrUniqueViolation</c> after Hydra's <c>ErrorEnhancer</c>.</summary>
     public static OAuth2Error Conflict() => new(409, "Unable to insert or update resource because a resource with that value exists already", "");
 }

@@ -53,19 +53,10 @@ public static class OAuth2ClientAdminEndpoints
         await HttpJson.WriteAsync(http, 200, client.ToJson(secret));
     }
 
-    private static async Task Patch(string id, HttpContext http, OAuth2ClientService clients, ILoggerFactory logs)
+    private static async Task Patch(string id, HttpContext http, OAuth2ClientService clients)
     {
-        try
-        {
-            var (client, secret) = await clients.PatchAsync(id, () => HttpJson.ReadBodyAsync(http.Request, http.RequestAborted), http.RequestAborted);
-            await HttpJson.WriteAsync(http, 200, client.ToJson(secret));
-        }
-        catch (OAuth2Error e) when (e.Debug is { } reason)
-        {
-            // Hydra logs the reason of its catch-all error and answers without it.
-            logs.CreateLogger(typeof(OAuth2ClientAdminEndpoints)).LogInformation("patchOAuth2Client refused the patch of client {ClientId}: {Reason}", id, reason);
-            throw;
-        }
+        var (client, secret) = await clients.PatchAsync(id, () => HttpJson.ReadBodyAsync(http.Request, http.RequestAborted), http.RequestAborted);
+        await HttpJson.WriteAsync(http, 200, client.ToJson(secret));
     }
 
     private static async Task<IResult> Delete(string id, HttpContext http, OAuth2ClientService clients)

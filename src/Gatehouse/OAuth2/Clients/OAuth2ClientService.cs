@@ -98,11 +98,14 @@ public sealed class OAuth2ClientService(IOAuth2ClientStore store, ClientSecretHa
     /// exist (before the body is read); the patch (<c>add</c>, <c>remove</c>, <c>replace</c>; <c>/id</c> denied; a
     /// <c>replace</c> of an object member acts as <c>add</c>) works on the client's full JSON as Hydra answers it, with its
     /// secret (a placeholder here) and times. Every failure of reading or applying the patch, and a type error in its
-    /// result, is Hydra's catch-all <c>500 "The error is unrecognizable"</c>; the patched client is then validated like a
+    /// result, is a 400 naming the reason (Hydra answers its catch-all <c>500 "The error is unrecognizable"</c>, which
+    /// would blame the server for the caller's patch); the patched client is then validated like a
     /// <c>PUT</c> (<c>400 invalid_client_metadata</c> …). A failing patch changes nothing. A new <c>client_secret</c> is set
     /// and shown once; removing it keeps the old one.
     /// </summary>
     /// <param name="readBody">Reads the patch; called only once the client was found (Hydra's order).</param>
+    private static OAuth2Error InvalidPatch(string reason) => OAuth2Error.BadRequest($"Unable to apply the JSON Patch: {reason}");
+
     public async Task<(Loaded Client, string? NewSecret)> PatchAsync(string clientId, Func<Task<JsonNode?>> readBody, CancellationToken ct)
     {
         var current = await GetAsync(clientId, ct);
@@ -114,7 +117,7 @@ public sealed class OAuth2ClientService(IOAuth2ClientStore store, ClientSecretHa
         }
         catch (GatehouseError e) when (e.Code == 400)
         {
-            throw OAuth2Error.Unrecognizable(e.Reason ?? e.Message);
+            throw InvalidPatch(e.Reason ?? e.Message);
         }
         // Hydra patches the client as it loaded it, secret hash included; a placeholder no one can guess stands for it.
         var unchangedSecret = current.Row.SecretHash.Length > 0 ? "unchanged-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16)) : null;
@@ -129,12 +132,12 @@ public sealed class OAuth2ClientService(IOAuth2ClientStore store, ClientSecretHa
         }
         catch (JsonPatchException e)
         {
-            throw OAuth2Error.Unrecognizable(e.Message);
+            throw InvalidPatch(e.Message);
         }
         catch (OAuth2Error e) when (e.StatusCode == 400)
         {
             // A value of the wrong type: Hydra's json.Unmarshal of the patched document fails the same catch-all way.
-            throw OAuth2Error.Unrecognizable(e.FullDescription);
+            throw InvalidPatch(e.FullDescription);
         }
         if (secret == unchangedSecret) secret = null;
         if (patchedId != clientId)
