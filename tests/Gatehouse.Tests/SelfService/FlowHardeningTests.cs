@@ -330,8 +330,13 @@ public sealed class FlowHardeningTests(FlowServerFixture fixture) : IClassFixtur
         var tokenA = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(a.Query)["token"].ToString();
         var flowB = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(b.Query)["flow"].ToString();
 
+        // Kratos's link method answers a token it cannot use with a new browser flow carrying 4060004, and a 303 to its UI.
         using var attacker = new Browser(s.PublicUrl, acceptJson: true);
-        var refused = await (await attacker.Client.GetAsync($"/self-service/recovery?flow={flowB}&token={tokenA}")).Json(HttpStatusCode.OK);
+        var opened0 = await attacker.Client.GetAsync($"/self-service/recovery?flow={flowB}&token={tokenA}");
+        Assert.Equal(HttpStatusCode.SeeOther, opened0.StatusCode);
+        var retry = opened0.Headers.Location!.ToString();
+        Assert.Contains("/ui/recovery?flow=", retry);
+        var refused = await (await attacker.Client.GetAsync($"/self-service/recovery/flows?id={retry[(retry.IndexOf("flow=", StringComparison.Ordinal) + 5)..]}")).Json(HttpStatusCode.OK);
         Assert.Contains(4060004L, MessageIds(refused));
         Assert.Null(attacker.Cookie("ory_kratos_session"));
 

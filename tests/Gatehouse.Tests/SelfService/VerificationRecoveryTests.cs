@@ -127,6 +127,50 @@ public sealed class VerificationRecoveryTests(FlowServerFixture fixture) : IClas
         Assert.Equal("code_recovery", whoami["authentication_methods"]![0]!["method"]!.GetValue<string>());
     }
 
+    /// <summary>
+    /// Kratos's code recovery (<c>strategy_recovery.go</c>; its test "should not break ui if empty code is submitted") takes
+    /// any submit without an <c>email</c> on a flow that sent a code as a code — none is a wrong one, 4060006 on the flow,
+    /// not "Property email is missing" — and a submit with an <c>email</c> (the resend button) as a resend, even when the
+    /// code field comes along. Verification does not: there a submit with neither is 4000002 on the <c>email</c> node.
+    /// </summary>
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_sent_recovery_code_flow_takes_a_submit_without_email_as_a_code_and_one_with_email_as_a_resend(string db)
+    {
+        var s = await Server(fixture, db);
+        var (email, _, _) = await RegisterApi(s);
+        var flow = await ApiFlow(s.Public, "recovery");
+        var submit = $"/self-service/recovery?flow={flow["id"]}";
+        await (await s.Public.PostJson(submit, new JsonObject { ["method"] = "code", ["email"] = email })).Json(HttpStatusCode.OK);
+        var code = (await LastMail(s, email))!.Value.Data["recovery_code"]!.GetValue<string>();
+
+        foreach (var body in new[] { new JsonObject { ["method"] = "code" }, new JsonObject { ["method"] = "code", ["code"] = "" }, new JsonObject() })
+        {
+            var answer = await (await s.Public.PostJson(submit, body)).Json(HttpStatusCode.OK);
+            Assert.Equal(flow["id"]!.GetValue<string>(), answer["id"]!.GetValue<string>());
+            Assert.Equal("sent_email", answer["state"]!.GetValue<string>());
+            Assert.Equal([4060006L], MessageIds(answer));
+            Assert.DoesNotContain(answer["ui"]!["nodes"]!.AsArray(), n => n!["messages"]!.AsArray().Count > 0);
+        }
+
+        var mails = await MailCount(s, email);
+        var resent = await (await s.Public.PostJson(submit, new JsonObject { ["method"] = "code", ["email"] = email, ["code"] = code })).Json(HttpStatusCode.OK);
+        Assert.Equal("sent_email", resent["state"]!.GetValue<string>());
+        Assert.Equal([1060003L], MessageIds(resent));
+        Assert.Equal(mails + 1, await MailCount(s, email));
+        var fresh = (await LastMail(s, email))!.Value.Data["recovery_code"]!.GetValue<string>();
+        if (fresh != code)
+        {
+            var old = await (await s.Public.PostJson(submit, new JsonObject { ["method"] = "code", ["code"] = code })).Json(HttpStatusCode.OK);
+            Assert.Equal([4060006L], MessageIds(old));
+        }
+
+        var verification = await ApiFlow(s.Public, "verification");
+        var vsubmit = $"/self-service/verification?flow={verification["id"]}";
+        await (await s.Public.PostJson(vsubmit, new JsonObject { ["method"] = "code", ["email"] = email })).Json(HttpStatusCode.OK);
+        var missing = await (await s.Public.PostJson(vsubmit, new JsonObject { ["method"] = "code" })).Json(HttpStatusCode.BadRequest);
+        Assert.Equal([4000002L], MessageIds(missing, "email"));
+    }
+
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Recovery_codes_allow_limited_attempts(string db)
     {
@@ -272,8 +316,11 @@ public sealed class VerificationRecoveryTests(FlowServerFixture fixture) : IClas
         var done = await (await s.Public.GetAsync(recoverUrl.PathAndQuery)).Json(HttpStatusCode.OK);
         Assert.Equal("passed_challenge", done["state"]!.GetValue<string>());
         Assert.Contains(done["continue_with"]!.AsArray(), c => c!["action"]!.GetValue<string>() == "show_settings_ui");
-        // The link is single use.
-        var again = await s.Public.GetAsync(recoverUrl.PathAndQuery);
-        Assert.Equal(HttpStatusCode.BadRequest, again.StatusCode);
+        // The link is single use: opened again, Kratos's link method sends the browser (303) to a new flow carrying 4060004.
+        using var again = new Browser(s.PublicUrl);
+        var reopened = await again.Client.GetAsync(recoverUrl.PathAndQuery);
+        Assert.Equal(HttpStatusCode.SeeOther, reopened.StatusCode);
+        Assert.Contains("/ui/recovery?flow=", reopened.Headers.Location!.ToString());
+        Assert.DoesNotContain(flow["id"]!.GetValue<string>(), reopened.Headers.Location!.ToString());
     }
 }

@@ -11,4 +11,10 @@ public sealed class FlowReplaced(JsonObject uiMessage) : Exception(uiMessage["te
 {
     /// <summary>The message the new flow carries.</summary>
     public JsonObject UiMessage { get; } = uiMessage;
+
+    /// <summary>
+    /// Whether the new flow is a browser flow, whatever the old one was, and every client is sent (303) to its UI: Kratos's
+    /// link method retries with <c>flow.TypeBrowser</c>, since its secret was opened from a mail in a browser.
+    /// </summary>
+    public bool AsBrowserFlow { get; init; }
 }

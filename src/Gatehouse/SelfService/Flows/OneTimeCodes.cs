@@ -196,15 +196,17 @@ public sealed class OneTimeCodes(GatehouseDbContext db, GatehouseOptions options
     }
 
     /// <summary>
-    /// Redeems a link token of the flow (looked up by its hash); null when unknown, used, expired or another flow's — a
-    /// token submitted on the wrong flow is not spent, so its own flow still takes it.
+    /// Redeems a link token of the flow (looked up by its hash): <see cref="Outcome.Invalid"/> when unknown, used or another
+    /// flow's — a token submitted on the wrong flow is not spent, so its own flow still takes it. An unused token past its
+    /// expiry is spent too and answered <see cref="Outcome.Expired"/> (with it), as Kratos's <c>UseRecoveryToken</c> /
+    /// <c>UseVerificationToken</c> mark the token used before its <c>Valid</c> looks at the expiry.
     /// </summary>
-    public async Task<SelfServiceCode?> UseTokenAsync(Guid flowId, string kind, string token, CancellationToken ct)
+    public async Task<(Outcome Outcome, SelfServiceCode? Code)> UseTokenAsync(Guid flowId, string kind, string token, CancellationToken ct)
     {
         var now = time.GetUtcNow().UtcDateTime;
         var hash = Hash(kind, token);
         var live = await db.Codes.AsNoTracking().FirstOrDefaultAsync(c => c.SecretHash == hash && c.FlowId == flowId && c.Kind == kind && c.UsedAt == null, ct);
-        if (live is null || live.ExpiresAt < now) return null;
-        return await ClaimAsync(live.Id, now, ct) == 1 ? live : null;
+        if (live is null || await ClaimAsync(live.Id, now, ct) != 1) return (Outcome.Invalid, null);
+        return (live.ExpiresAt < now ? Outcome.Expired : Outcome.Valid, live);
     }
 }

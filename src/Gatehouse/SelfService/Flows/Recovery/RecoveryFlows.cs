@@ -136,35 +136,25 @@ public sealed class RecoveryFlows(
         FlowService.TakeTransientPayload(flow, body);
         var ui = UiContainer.FromJson(flow.Ui);
         ui.ClearMessages();
-        if (flow.State == FlowStates.PassedChallenge)
-        {
-            ui.Messages.Add(Messages.RecoveryRetrySuccess());
-            await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
-            return;
-        }
-        // The configured method takes the form; any method may redeem a secret it issued to this flow (an admin-made link).
-        var method = FormBody.String(body, "method");
-        var strategy = strategies.All<IRecoveryStrategy>().FirstOrDefault(m => m.Handles(method, body));
-        if (strategy is null || (strategy != Method && !strategy.CarriesSecret(flow, body)))
-        {
-            ui.Messages.Add(Messages.RecoveryNoStrategy());
-            await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
-            return;
-        }
-        if (strategy.CarriesSecret(flow, body))
+        // Kratos asks its methods in turn (code, then link) before looking at the flow's state: a code flow past
+        // choose_method takes any submit without an email as a code (none is a wrong one), and a link token is spent
+        // whatever the state; any method may redeem a secret it issued to this flow (an admin-made link).
+        var redeemer = strategies.All<IRecoveryStrategy>().FirstOrDefault(m => m.CarriesSecret(flow, body));
+        if (redeemer is not null)
         {
             SelfServiceCode? used;
             try
             {
-                used = await strategy.RedeemAsync(flow, body, ui, ct);
+                used = await redeemer.RedeemAsync(flow, body, ui, ct);
             }
             catch (FlowReplaced e)
             {
                 // Kratos's retryRecoveryFlow (without use_continue_with_transitions): a new flow with the message; JSON
-                // clients are sent to fetch it (303 to /self-service/recovery/flows?id=), other browsers to its UI.
-                var replacement = Replacement(http, flow, e.UiMessage);
+                // clients are sent to fetch it (303 to /self-service/recovery/flows?id=), other browsers to its UI. The
+                // link method's new flow is a browser flow, and everyone is sent to its UI.
+                var replacement = Retry(http, flow, e);
                 await flows.InsertAsync(replacement, ct);
-                FlowService.Redirect(http, FlowService.WantsJson(http.Request)
+                FlowService.Redirect(http, !e.AsBrowserFlow && FlowService.WantsJson(http.Request)
                     ? $"{flows.PublicBase}/self-service/recovery/flows?id={replacement.Id}"
                     : flows.UiUrlFor(replacement));
                 return;
@@ -175,7 +165,22 @@ public sealed class RecoveryFlows(
                 await responder.RespondWithFlowAsync(http, flow, ui, 200, ct);
                 return;
             }
-            await RecoverAsync(http, flow, used, strategy.SessionMethod, ct);
+            await RecoverAsync(http, flow, used, redeemer.SessionMethod, ct);
+            return;
+        }
+        if (flow.State == FlowStates.PassedChallenge)
+        {
+            ui.Messages.Add(Messages.RecoveryRetrySuccess());
+            await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
+            return;
+        }
+        // An address goes to the configured method.
+        var method = FormBody.String(body, "method");
+        var strategy = strategies.All<IRecoveryStrategy>().FirstOrDefault(m => m.Handles(method, body));
+        if (strategy is null || strategy != Method)
+        {
+            ui.Messages.Add(Messages.RecoveryNoStrategy());
+            await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
             return;
         }
         var email = FormBody.String(body, "email");
@@ -206,10 +211,27 @@ public sealed class RecoveryFlows(
     {
         var replacement = NewFlow(http, flow.Type, flow.ReturnTo);
         replacement.CsrfToken = flow.CsrfToken;
-        var rui = UiContainer.FromJson(replacement.Ui);
-        rui.Messages.Add(message);
-        replacement.Ui = rui.ToJson().ToJsonString();
-        return replacement;
+        return WithMessage(replacement, message);
+    }
+
+    /// <summary>
+    /// The new flow of Kratos's <c>retryRecoveryFlow</c>: made from the submit request, so it has no <c>return_to</c> (its
+    /// <c>request_url</c> is the submit's) and the CSRF token of the browser that sent it (Kratos regenerates it); the old
+    /// flow's type — a browser flow for the link method — carrying the message.
+    /// </summary>
+    private SelfServiceFlow Retry(HttpContext http, SelfServiceFlow flow, FlowReplaced e)
+    {
+        var type = e.AsBrowserFlow ? FlowTypes.Browser : flow.Type;
+        var replacement = NewFlow(http, type, returnTo: null);
+        return WithMessage(replacement, e.UiMessage);
+    }
+
+    private static SelfServiceFlow WithMessage(SelfServiceFlow flow, JsonObject message)
+    {
+        var ui = UiContainer.FromJson(flow.Ui);
+        ui.Messages.Add(message);
+        flow.Ui = ui.ToJson().ToJsonString();
+        return flow;
     }
 
     /// <summary>

@@ -114,7 +114,8 @@ public sealed class VerificationFlows(
         FlowService.TakeTransientPayload(flow, body);
         var ui = UiContainer.FromJson(flow.Ui);
         ui.ClearMessages();
-        if (flow.State == FlowStates.PassedChallenge)
+        // A link token is spent whatever the flow's state (Kratos's link Verify looks at the token first); a code only in sent_email.
+        if (flow.State == FlowStates.PassedChallenge && !strategies.All<IVerificationStrategy>().Any(m => m.CarriesSecret(flow, body)))
         {
             ui.Messages.Add(Messages.VerificationRetrySuccess());
             await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
@@ -137,17 +138,19 @@ public sealed class VerificationFlows(
             }
             catch (FlowExpired e)
             {
-                // A verification code past its lifespan (Kratos's VerificationCode.Validate): the flow is answered as expired.
-                await responder.RespondExpiredAsync(http, flow, e.ExpiredAt, Replacement(http, flow, Messages.VerificationFlowExpired(e.ExpiredAt, flows.Now())), ct);
+                // A verification code past its lifespan (Kratos's VerificationCode.Validate, answered by
+                // retryVerificationFlowWithError): the flow is answered as expired, the new flow made from the submit.
+                await responder.RespondExpiredAsync(http, flow, e.ExpiredAt, Retry(http, Messages.VerificationFlowExpired(e.ExpiredAt, flows.Now()), flow.Type), ct);
                 return;
             }
             catch (FlowReplaced e)
             {
                 // Kratos's retryVerificationFlowWithError: a new flow with the message; JSON clients get 410
-                // self_service_flow_replaced naming it, other browsers a 303 to its UI.
-                var replacement = Replacement(http, flow, e.UiMessage);
+                // self_service_flow_replaced naming it, other browsers a 303 to its UI. The link method's new flow is a
+                // browser flow, and everyone is sent (303) to its UI.
+                var replacement = Retry(http, e.UiMessage, e.AsBrowserFlow ? FlowTypes.Browser : flow.Type);
                 await flows.InsertAsync(replacement, ct);
-                if (FlowService.WantsJson(http.Request)) throw FlowService.Replaced(replacement, "An error occured, please retry the flow.");
+                if (!e.AsBrowserFlow && FlowService.WantsJson(http.Request)) throw FlowService.Replaced(replacement, "An error occured, please retry the flow.");
                 FlowService.Redirect(http, flows.UiUrlFor(replacement));
                 return;
             }
@@ -188,10 +191,26 @@ public sealed class VerificationFlows(
     {
         var replacement = NewFlow(http, flow.Type, flow.ReturnTo);
         replacement.CsrfToken = flow.CsrfToken;
-        var rui = UiContainer.FromJson(replacement.Ui);
-        rui.Messages.Add(message);
-        replacement.Ui = rui.ToJson().ToJsonString();
-        return replacement;
+        return WithMessage(replacement, message);
+    }
+
+    /// <summary>
+    /// The new flow of Kratos's <c>retryVerificationFlowWithError</c> / <c>WithMessage</c>: made from the submit request
+    /// (<c>verification.NewFlow</c>), so it has no <c>return_to</c>, with the CSRF token of the browser that sent it; of
+    /// <paramref name="type"/>, carrying <paramref name="message"/>.
+    /// </summary>
+    private SelfServiceFlow Retry(HttpContext http, JsonObject message, string type)
+    {
+        var replacement = NewFlow(http, type, returnTo: null);
+        return WithMessage(replacement, message);
+    }
+
+    private static SelfServiceFlow WithMessage(SelfServiceFlow flow, JsonObject message)
+    {
+        var ui = UiContainer.FromJson(flow.Ui);
+        ui.Messages.Add(message);
+        flow.Ui = ui.ToJson().ToJsonString();
+        return flow;
     }
 
     /// <summary>

@@ -51,7 +51,16 @@ public sealed partial class CodeStrategy(
     public bool Handles(string? method, JsonObject body) =>
         method == Name || (method is null && (body["code"] is not null || (options.Selfservice.Methods.Code.MfaEnabled && !string.IsNullOrEmpty(FormBody.String(body, "address")))));
 
-    public bool CarriesSecret(SelfServiceFlow flow, JsonObject body) =>
+    /// <summary>
+    /// Kratos's code recovery (<c>strategy_recovery.go</c>) spends a code on a code flow in <c>sent_email</c> whenever the
+    /// submit has no <c>email</c>, whatever its <c>method</c>: an empty or missing <c>code</c> is a wrong one (4060006, a
+    /// guess counted), and a submit with an <c>email</c> — the resend button, which posts the code field too — sends a new
+    /// code instead. (A <c>passed_challenge</c> flow is left to the flow's already-completed answer.)
+    /// </summary>
+    bool IRecoveryStrategy.CarriesSecret(SelfServiceFlow flow, JsonObject body) =>
+        flow.Active == Name && flow.State == FlowStates.SentEmail && string.IsNullOrEmpty(FormBody.String(body, "email"));
+
+    bool IVerificationStrategy.CarriesSecret(SelfServiceFlow flow, JsonObject body) =>
         !string.IsNullOrEmpty(FormBody.String(body, "code")) && flow.State == FlowStates.SentEmail;
 
     // Recovery
@@ -148,7 +157,7 @@ public sealed partial class CodeStrategy(
     /// </summary>
     private async Task<SelfServiceCode?> RedeemAsync(SelfServiceFlow flow, string kind, JsonObject body, UiContainer ui, JsonObject invalid, CancellationToken ct)
     {
-        var (outcome, used) = await codes.UseCodeAsync(flow.Id, kind, FormBody.String(body, "code")!, options.Selfservice.Methods.Code.Config.MaxSubmissions, ct);
+        var (outcome, used) = await codes.UseCodeAsync(flow.Id, kind, FormBody.String(body, "code") ?? "", options.Selfservice.Methods.Code.Config.MaxSubmissions, ct);
         switch (outcome)
         {
             case OneTimeCodes.Outcome.Valid:

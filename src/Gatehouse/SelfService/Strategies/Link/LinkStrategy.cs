@@ -54,7 +54,7 @@ public sealed class LinkStrategy(OneTimeCodes codes, CourierService courier, Flo
     }
 
     Task<SelfServiceCode?> IRecoveryStrategy.RedeemAsync(SelfServiceFlow flow, JsonObject body, UiContainer ui, CancellationToken ct) =>
-        RedeemAsync(flow, RecoveryKind, body, ui, Messages.RecoveryTokenInvalid(), ct);
+        RedeemAsync(flow, RecoveryKind, body, Messages.RecoveryTokenInvalid(), Messages.RecoveryFlowExpired, ct);
 
     /// <summary>Kratos's link method words it differently from the code method and repeats the value as sent.</summary>
     string IRecoveryStrategy.ExpiresInNotInFuture(string requested, TimeSpan parsed) =>
@@ -93,14 +93,23 @@ public sealed class LinkStrategy(OneTimeCodes codes, CourierService courier, Flo
     }
 
     Task<SelfServiceCode?> IVerificationStrategy.RedeemAsync(SelfServiceFlow flow, JsonObject body, UiContainer ui, CancellationToken ct) =>
-        RedeemAsync(flow, VerificationKind, body, ui, Messages.VerificationTokenInvalid(), ct);
+        RedeemAsync(flow, VerificationKind, body, Messages.VerificationTokenInvalid(), Messages.VerificationFlowExpired, ct);
 
-    /// <summary>A token is looked up by its hash among the flow's own (one submitted on another flow is not spent).</summary>
-    private async Task<SelfServiceCode?> RedeemAsync(SelfServiceFlow flow, string kind, JsonObject body, UiContainer ui, JsonObject invalid, CancellationToken ct)
+    /// <summary>
+    /// A token is looked up by its hash among the flow's own (one submitted on another flow is not spent). As Kratos's link
+    /// method (<c>recoveryUseToken</c> / <c>verificationUseToken</c>), a token that cannot be used replaces the flow by a
+    /// new browser flow carrying <paramref name="invalid"/>, or — an expired token — the flow-expired message counted
+    /// from the token's expiry (<see cref="FlowReplaced"/>, <see cref="FlowReplaced.AsBrowserFlow"/>).
+    /// </summary>
+    private async Task<SelfServiceCode?> RedeemAsync(SelfServiceFlow flow, string kind, JsonObject body, JsonObject invalid,
+        Func<DateTime, DateTime, JsonObject> expired, CancellationToken ct)
     {
-        var used = await codes.UseTokenAsync(flow.Id, kind, FormBody.String(body, "token")!, ct);
-        if (used is not null) return used;
-        ui.Messages.Add(invalid);
-        return null;
+        var (outcome, used) = await codes.UseTokenAsync(flow.Id, kind, FormBody.String(body, "token") ?? "", ct);
+        return outcome switch
+        {
+            OneTimeCodes.Outcome.Valid => used,
+            OneTimeCodes.Outcome.Expired => throw new FlowReplaced(expired(used!.ExpiresAt, flows.Now())) { AsBrowserFlow = true },
+            _ => throw new FlowReplaced(invalid) { AsBrowserFlow = true },
+        };
     }
 }
