@@ -1,5 +1,5 @@
-// Secrets are answer-only, through @ory/client as an app uses it: the session token a code recovery hands over in
-// continue_with and a submit's transient_payload are in that answer only — FrontendApi.getRecoveryFlow /
+// Secrets are answer-only, through @ory/client as an app uses it: a native code recovery hands over no session token
+// (Kratos's default 422 to the settings UI) and a submit's transient_payload is in that answer only — FrontendApi.getRecoveryFlow /
 // getRegistrationFlow by id and a second submit reveal neither. Also what the SDK sees of the flow review's other
 // findings: API flows refuse an Origin header and browser cookies, recovery refuses an email that is no address,
 // registration refuses an identity schema that is not selectable.
@@ -40,23 +40,26 @@ async function registerNative(email, password, transientPayload) {
 }
 
 describe('secrets are answer-only', () => {
-  it('a finished code recovery reveals its session token only in the answer that completed it', async () => {
+  it('a finished native code recovery reveals no session token: 422 to the settings UI, as Kratos by default', async () => {
     const email = uniqueEmail('secret-recovery');
     await registerNative(email, newPassword());
     const api = native();
     const { data: flow } = await api.createNativeRecoveryFlow();
     await api.updateRecoveryFlow({ flow: flow.id, updateRecoveryFlowBody: { method: 'code', email } });
     const { code } = await waitForCode(mailbox(), email, { subject: 'Recover access to your account' });
-    const { data: recovered } = await api.updateRecoveryFlow({ flow: flow.id, updateRecoveryFlowBody: { method: 'code', code } });
-    const token = recovered.continue_with?.find((c) => c.action === 'set_ory_session_token')?.ory_session_token;
-    assert.ok(token, JSON.stringify(recovered.continue_with));
+    // Kratos's recoveryIssueSession without feature_flags.use_continue_with_transitions: a JSON request, native too,
+    // is told to send a browser to the settings UI.
+    const recovered = await rejection(api.updateRecoveryFlow({ flow: flow.id, updateRecoveryFlowBody: { method: 'code', code } }), 422);
+    assert.equal(recovered.error.id, 'browser_location_change_required');
+    assert.ok(recovered.redirect_browser_to.startsWith(`${gatehouse().publicUrl}/ui/settings?flow=`), recovered.redirect_browser_to);
+    assert.ok(!JSON.stringify(recovered).includes('ory_st_'), 'the answer holds no session token');
 
     const { data: fetched } = await api.getRecoveryFlow({ id: flow.id });
     assert.equal(fetched.state, 'passed_challenge');
     assert.equal(fetched.continue_with, undefined);
-    assert.ok(!JSON.stringify(fetched).includes(token), 'the fetched flow holds no session token');
+    assert.ok(!JSON.stringify(fetched).includes('ory_st_'), 'the fetched flow holds no session token');
     const again = await rejection(api.updateRecoveryFlow({ flow: flow.id, updateRecoveryFlowBody: { method: 'code', code } }), 400);
-    assert.ok(!JSON.stringify(again).includes(token), 'a second submit reveals no session token');
+    assert.ok(!JSON.stringify(again).includes('ory_st_'), 'a second submit reveals no session token');
     assert.ok(allMessages(again).some((m) => m.id === 4060001), JSON.stringify(allMessages(again)));
   });
 

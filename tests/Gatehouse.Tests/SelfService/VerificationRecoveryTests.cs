@@ -77,11 +77,16 @@ public sealed class VerificationRecoveryTests(FlowServerFixture fixture) : IClas
         Assert.Equal(2, await MailCount(s, known));
     }
 
+    /// <summary>
+    /// Kratos's recoveryIssueSession without use_continue_with_transitions (its test "should recover an account" for API
+    /// flows expects browser_location_change_required): a JSON submit of the right code, on an API flow too, signs in and
+    /// answers 422 naming the settings UI; a form submit is sent there (303). No answer hands over a session token.
+    /// </summary>
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
-    public async Task Recovery_by_code_signs_in_and_hands_over_to_settings_for_a_new_password(string db)
+    public async Task Api_recovery_by_code_answers_422_to_the_settings_ui_as_kratos_does_by_default(string db)
     {
         var s = await Server(fixture, db);
-        var (email, _, _) = await RegisterApi(s);
+        var (email, _, reg) = await RegisterApi(s);
         var flow = await ApiFlow(s.Public, "recovery");
         Assert.Equal("choose_method", flow["state"]!.GetValue<string>());
         var sent = await (await s.Public.PostJson($"/self-service/recovery?flow={flow["id"]}", new JsonObject { ["method"] = "code", ["email"] = email })).Json(HttpStatusCode.OK);
@@ -89,21 +94,32 @@ public sealed class VerificationRecoveryTests(FlowServerFixture fixture) : IClas
         var mail = await LastMail(s, email);
         Assert.Equal("recovery_code_valid", mail!.Value.Template);
         var code = mail.Value.Data["recovery_code"]!.GetValue<string>();
-        var done = await (await s.Public.PostJson($"/self-service/recovery?flow={flow["id"]}", new JsonObject { ["method"] = "code", ["code"] = code })).Json(HttpStatusCode.OK);
-        Assert.Equal("passed_challenge", done["state"]!.GetValue<string>());
-        var token = done["continue_with"]!.AsArray().First(c => c!["action"]!.GetValue<string>() == "set_ory_session_token")!["ory_session_token"]!.GetValue<string>();
-        var settingsId = done["continue_with"]!.AsArray().First(c => c!["action"]!.GetValue<string>() == "show_settings_ui")!["flow"]!["id"]!.GetValue<string>();
+        var done = await (await s.Public.PostJson($"/self-service/recovery?flow={flow["id"]}", new JsonObject { ["method"] = "code", ["code"] = code })).Json(HttpStatusCode.UnprocessableEntity);
+        Assert.Equal("browser_location_change_required", done["error"]!["id"]!.GetValue<string>());
+        var settingsUrl = done["redirect_browser_to"]!.GetValue<string>();
+        Assert.Contains("/ui/settings?flow=", settingsUrl);
+        Assert.DoesNotContain("ory_st_", done.ToJsonString(), StringComparison.Ordinal);
 
-        const string newPassword = "recovered-and-renewed-2026";
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"/self-service/settings?flow={settingsId}")
-        {
-            Content = new StringContent(new JsonObject { ["method"] = "password", ["password"] = newPassword }.ToJsonString(), System.Text.Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("X-Session-Token", token);
-        var saved = await (await s.Public.SendAsync(request)).Json(HttpStatusCode.OK);
-        Assert.Equal("success", saved["state"]!.GetValue<string>());
-        var login = await ApiFlow(s.Public, "login");
-        await (await s.Public.PostJson($"/self-service/login?flow={login["id"]}", new JsonObject { ["method"] = "password", ["identifier"] = email, ["password"] = newPassword })).Json(HttpStatusCode.OK);
+        var fetched = await (await s.Public.GetAsync($"/self-service/recovery/flows?id={flow["id"]}")).Json(HttpStatusCode.OK);
+        Assert.Equal("passed_challenge", fetched["state"]!.GetValue<string>());
+        Assert.Null(fetched["continue_with"]);
+        // The settings flow for the recovered identity, carrying 1060001, is of the recovery flow's type.
+        var settingsId = settingsUrl[(settingsUrl.IndexOf("flow=", StringComparison.Ordinal) + 5)..];
+        var sessions = (await (await s.AdminWithKey.GetAsync($"/admin/identities/{reg["identity"]!["id"]}/sessions")).Json(HttpStatusCode.OK)).AsArray();
+        Assert.Contains(sessions, x => x!["authentication_methods"]![0]!["method"]!.GetValue<string>() == "code_recovery");
+        Assert.False(string.IsNullOrEmpty(settingsId));
+
+        // A form post (no JSON asked for) is redirected to the settings UI instead.
+        var form = await ApiFlow(s.Public, "recovery");
+        await (await s.Public.PostJson($"/self-service/recovery?flow={form["id"]}", new JsonObject { ["method"] = "code", ["email"] = email })).Json(HttpStatusCode.OK);
+        var formCode = (await LastMail(s, email))!.Value.Data["recovery_code"]!.GetValue<string>();
+        using var browser = new Browser(s.PublicUrl);
+        var posted = await browser.Client.PostAsync($"/self-service/recovery?flow={form["id"]}",
+            new FormUrlEncodedContent(new Dictionary<string, string> { ["method"] = "code", ["code"] = formCode }));
+        Assert.Equal(HttpStatusCode.SeeOther, posted.StatusCode);
+        Assert.Contains("/ui/settings?flow=", posted.Headers.Location!.ToString());
+        // An API flow's session is not put in a cookie.
+        Assert.Null(browser.Cookie("ory_kratos_session"));
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
@@ -201,8 +217,8 @@ public sealed class VerificationRecoveryTests(FlowServerFixture fixture) : IClas
         var created = await (await s.AdminWithKey.PostJson("/admin/recovery/code", new JsonObject { ["identity_id"] = id, ["expires_in"] = "15m", ["flow_type"] = "api" })).Json(HttpStatusCode.Created);
         var link = created["recovery_link"]!.GetValue<string>();
         var flowId = link[(link.IndexOf("flow=", StringComparison.Ordinal) + 5)..];
-        var done = await (await s.Public.PostJson($"/self-service/recovery?flow={flowId}", new JsonObject { ["method"] = "code", ["code"] = created["recovery_code"]!.GetValue<string>() })).Json(HttpStatusCode.OK);
-        Assert.Equal("passed_challenge", done["state"]!.GetValue<string>());
+        var done = await (await s.Public.PostJson($"/self-service/recovery?flow={flowId}", new JsonObject { ["method"] = "code", ["code"] = created["recovery_code"]!.GetValue<string>() })).Json(HttpStatusCode.UnprocessableEntity);
+        Assert.Equal("browser_location_change_required", done["error"]!["id"]!.GetValue<string>());
 
         var linkResponse = await (await s.AdminWithKey.PostJson("/admin/recovery/link", new JsonObject { ["identity_id"] = id })).Json(HttpStatusCode.OK);
         var recoveryLink = new Uri(linkResponse["recovery_link"]!.GetValue<string>());
@@ -313,9 +329,15 @@ public sealed class VerificationRecoveryTests(FlowServerFixture fixture) : IClas
         var recovery = await LastMail(s, email);
         Assert.Equal("recovery_valid", recovery!.Value.Template);
         var recoverUrl = new Uri(recovery.Value.Data["recovery_url"]!.GetValue<string>());
-        var done = await (await s.Public.GetAsync(recoverUrl.PathAndQuery)).Json(HttpStatusCode.OK);
-        Assert.Equal("passed_challenge", done["state"]!.GetValue<string>());
-        Assert.Contains(done["continue_with"]!.AsArray(), c => c!["action"]!.GetValue<string>() == "show_settings_ui");
+        // Kratos's link method completes in the browser whatever the flow's type: a session cookie and a 303 to the settings UI.
+        using var recovering = new Browser(s.PublicUrl, acceptJson: true);
+        var done = await recovering.Client.GetAsync(recoverUrl.PathAndQuery);
+        Assert.Equal(HttpStatusCode.SeeOther, done.StatusCode);
+        Assert.Contains("/ui/settings?flow=", done.Headers.Location!.ToString());
+        Assert.NotNull(recovering.Cookie("ory_kratos_session"));
+        var settingsFlow = await (await recovering.Client.GetAsync($"/self-service/settings/flows?id={done.Headers.Location!.ToString().Split("flow=")[1]}")).Json(HttpStatusCode.OK);
+        Assert.Equal("browser", settingsFlow["type"]!.GetValue<string>());
+        Assert.Contains(1060001L, MessageIds(settingsFlow));
         // The link is single use: opened again, Kratos's link method sends the browser (303) to a new flow carrying 4060004.
         using var again = new Browser(s.PublicUrl);
         var reopened = await again.Client.GetAsync(recoverUrl.PathAndQuery);

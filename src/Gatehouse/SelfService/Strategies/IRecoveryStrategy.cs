@@ -54,6 +54,12 @@ public interface IRecoveryStrategy : IStrategy
     string AdminFlowType(string requested) => requested;
 
     /// <summary>
+    /// Whether a recovery by this method completes in a browser whatever the flow's type: a session cookie, a browser
+    /// settings flow and a 303 to its UI for every client (Kratos's link method, whose secret is opened from a mail).
+    /// </summary>
+    bool CompletesInBrowser => false;
+
+    /// <summary>
     /// <c>POST /admin/recovery/{method}</c> for a stored flow: makes the secret (nothing is mailed) and returns the
     /// response's status and body.
     /// </summary>

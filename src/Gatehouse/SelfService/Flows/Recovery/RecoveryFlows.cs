@@ -19,8 +19,8 @@ namespace Gatehouse.SelfService.Flows.Recovery;
 /// The recovery flow with the method <c>selfservice.flows.recovery.use</c> names (an <see cref="IRecoveryStrategy"/>:
 /// <c>code</c>, the default, or <c>link</c>), which must be enabled. A right secret signs the user in (AMR
 /// <c>code_recovery</c>/<c>link_recovery</c>) and hands over to a settings flow to set a new password, as Kratos does:
-/// HTML browsers are redirected to it, SPAs get 422 <c>browser_location_change_required</c>, API clients the flow with
-/// <c>continue_with</c> (<c>set_ory_session_token</c>, <c>show_settings_ui</c>). Same answer whether or not the address exists.
+/// HTML requests are redirected to it, JSON requests (SPAs and API flows alike) get 422 <c>browser_location_change_required</c>
+/// — Kratos's default without <c>use_continue_with_transitions</c>. Same answer whether or not the address exists.
 /// </summary>
 public sealed class RecoveryFlows(
     FlowService flows,
@@ -165,7 +165,7 @@ public sealed class RecoveryFlows(
                 await responder.RespondWithFlowAsync(http, flow, ui, 200, ct);
                 return;
             }
-            await RecoverAsync(http, flow, used, redeemer.SessionMethod, ct);
+            await RecoverAsync(http, flow, used, redeemer, ct);
             return;
         }
         if (flow.State == FlowStates.PassedChallenge)
@@ -263,9 +263,16 @@ public sealed class RecoveryFlows(
         await Method.SendAsync(flow, identity?.Id, address, model, deliver: identity is not null || options.Selfservice.Flows.Recovery.NotifyUnknownRecipients, ct);
     }
 
-    /// <summary>Signs the user in and creates the settings flow where they set a new password.</summary>
-    private async Task RecoverAsync(HttpContext http, SelfServiceFlow flow, SelfServiceCode used, string amr, CancellationToken ct)
+    /// <summary>
+    /// Signs the user in and creates the settings flow where they set a new password, answered as Kratos's
+    /// <c>recoveryIssueSession</c> does by default (<c>feature_flags.use_continue_with_transitions</c> off, which Gatehouse
+    /// does not implement): JSON requests get 422 <c>browser_location_change_required</c> naming the settings UI — API
+    /// flows too, whose session token is then in no answer — other requests a 303 there. The link method
+    /// (<see cref="IRecoveryStrategy.CompletesInBrowser"/>) always sets the cookie, makes a browser settings flow and answers 303.
+    /// </summary>
+    private async Task RecoverAsync(HttpContext http, SelfServiceFlow flow, SelfServiceCode used, IRecoveryStrategy strategy, CancellationToken ct)
     {
+        var amr = strategy.SessionMethod;
         // A code made for an unknown address is bound to no identity: it recovers nothing.
         var identity = used.IdentityId is { } identityId ? await identityReader.FindAsync(identityId, ct) : null;
         var ui = UiContainer.FromJson(flow.Ui);
@@ -288,32 +295,22 @@ public sealed class RecoveryFlows(
             await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
             return;
         }
+        var inBrowser = strategy.CompletesInBrowser || flow.Type == FlowTypes.Browser;
         var issued = await sessions.IssueAsync(hookContext.Identity, new AuthenticationMethod(amr, AssuranceLevels.Aal1, flows.Now()), http, ct);
-        if (flow.Type == FlowTypes.Browser) sessions.WriteCookie(http, issued);
+        if (inBrowser) sessions.WriteCookie(http, issued);
         hookContext.Session = issued.Session;
         await hooks.RunAfterAsync(HookPhase.PostPersist, hookContext, ct);
-        var settingsFlow = await settings.CreateForRecoveryAsync(http, flow.Type, identity.Id, flow.ReturnTo, flow.CsrfToken,
+        var settingsFlow = await settings.CreateForRecoveryAsync(http, inBrowser ? FlowTypes.Browser : flow.Type, identity.Id, flow.ReturnTo, flow.CsrfToken,
             Messages.RecoverySuccessful(options.Selfservice.Flows.Settings.PrivilegedSessionMaxAge.TotalMinutes), ct);
         var settingsUrl = flows.UiUrlFor(settingsFlow);
 
+        // Kratos keeps continue_with out of the stored flow (db:"-"), and without the feature flag no answer carries it.
         flow.State = FlowStates.PassedChallenge;
         flow.IdentityId = identity.Id;
-        var continueWith = new JsonArray();
-        if (flow.Type == FlowTypes.Api) continueWith.Add(new JsonObject { ["action"] = "set_ory_session_token", ["ory_session_token"] = issued.Token });
-        continueWith.Add(new JsonObject { ["action"] = "show_settings_ui", ["flow"] = new JsonObject { ["id"] = settingsFlow.Id.ToString(), ["url"] = settingsUrl } });
-        flow.ContinueWith = continueWith.ToJsonString();
         flow.Ui = ui.ToJson().ToJsonString();
         await flows.UpdateAsync(flow, ct);
 
-        if (flow.Type == FlowTypes.Api)
-        {
-            await FlowService.WriteFlowAsync(http, 200, flows.ToJson(flow));
-            return;
-        }
-        if (FlowService.WantsJson(http.Request))
-        {
-            throw FlowResponder.BrowserLocationChangeRequired(settingsUrl);
-        }
+        if (!strategy.CompletesInBrowser && FlowService.WantsJson(http.Request)) throw FlowResponder.BrowserLocationChangeRequired(settingsUrl);
         FlowService.Redirect(http, settingsUrl);
     }
 

@@ -63,6 +63,9 @@ public sealed class LinkStrategy(OneTimeCodes codes, CourierService courier, Flo
     /// <summary>A link is opened in a browser, so an admin-made link flow is a browser flow whatever was asked.</summary>
     string IRecoveryStrategy.AdminFlowType(string requested) => FlowTypes.Browser;
 
+    /// <summary>Kratos's link <c>recoveryIssueSession</c>: cookie, browser settings flow and a 303 for every flow type and client.</summary>
+    bool IRecoveryStrategy.CompletesInBrowser => true;
+
     async Task<(int Status, JsonObject Body)> IRecoveryStrategy.IssueForAdminAsync(SelfServiceFlow flow, Identity identity, string address, TimeSpan lifespan, CancellationToken ct)
     {
         var secret = OneTimeCodes.NewToken();
