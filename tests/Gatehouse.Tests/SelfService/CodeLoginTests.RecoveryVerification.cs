@@ -25,15 +25,21 @@ public sealed partial class CodeLoginTests
     {
         var h = await servers.Get(db);
         var (email, _) = await RegisterByCodeAsync(h);
-        var (flow, code) = await CodeSentAsync(h, "verification", email);
+        var flow = (await (await h.Server.Public.GetAsync("/self-service/verification/api?return_to=http://app.example.com/after")).Json(HttpStatusCode.OK)).AsObject();
+        Assert.Equal("http://app.example.com/after", flow["return_to"]!.GetValue<string>());
+        await (await h.Server.Public.PostJson($"/self-service/verification?flow={flow["id"]}", new JsonObject { ["method"] = "code", ["email"] = email })).Json(HttpStatusCode.OK);
+        var code = await h.MailedCodeAsync(email);
         h.Clock.Advance(TimeSpan.FromMinutes(16));
         var submit = $"/self-service/verification?flow={flow["id"]}";
         Assert.Equal([4070006L], MessageIds(await (await h.Server.Public.PostJson(submit, new JsonObject { ["method"] = "code", ["code"] = Wrong(code) })).Json(HttpStatusCode.OK)));
         var late = await (await h.Server.Public.PostJson(submit, new JsonObject { ["method"] = "code", ["code"] = code })).Json(HttpStatusCode.Gone);
         Assert.Equal("self_service_flow_expired", late["error"]!["id"]!.GetValue<string>());
         Assert.Equal("The self-service flow expired 1.00 minutes ago, initialize a new one.", late["error"]!["reason"]!.GetValue<string>());
+        Assert.Equal("self-service flow expired", late["error"]!["message"]!.GetValue<string>());
         var next = await (await h.Server.Public.GetAsync($"/self-service/verification/flows?id={late["use_flow_id"]}")).Json(HttpStatusCode.OK);
         Assert.Equal("choose_method", next["state"]!.GetValue<string>());
+        // retryVerificationFlowWithError makes the new flow from the submit (verification.NewFlow): no return_to.
+        Assert.Null(next["return_to"]);
         Assert.Equal([4070005L], MessageIds(next));
         Assert.Equal("The verification flow expired 1.00 minutes ago, please try again.", next["ui"]!["messages"]![0]!["text"]!.GetValue<string>());
     }

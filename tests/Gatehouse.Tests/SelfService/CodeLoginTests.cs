@@ -273,7 +273,8 @@ public sealed partial class CodeLoginTests(CodeLoginTests.Servers servers) : ICl
     {
         var h = await servers.Get(db);
         var (email, _) = await RegisterByCodeAsync(h);
-        var flow = await ApiFlow(h.Server.Public, "login");
+        // Kratos's PrepareReplacementForExpiredFlow makes the new flow FromOldFlow: the old request_url, so its return_to.
+        var flow = (await (await h.Server.Public.GetAsync("/self-service/login/api?return_to=http://app.example.com/after")).Json(HttpStatusCode.OK)).AsObject();
         await (await Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["identifier"] = email })).Json(HttpStatusCode.BadRequest);
         var code = await h.MailedCodeAsync(email);
         h.Clock.Advance(TimeSpan.FromMinutes(16));
@@ -284,9 +285,14 @@ public sealed partial class CodeLoginTests(CodeLoginTests.Servers servers) : ICl
         var late = await (await Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["identifier"] = email, ["code"] = code })).Json(HttpStatusCode.Gone);
         Assert.Equal("self_service_flow_expired", late["error"]!["id"]!.GetValue<string>());
         Assert.Equal("The self-service flow expired 1.00 minutes ago, initialize a new one.", late["error"]!["reason"]!.GetValue<string>());
+        // flow.NewFlowExpiredError: herodot's error text "self-service flow expired" is the message; no details.
+        Assert.Equal("self-service flow expired", late["error"]!["message"]!.GetValue<string>());
+        Assert.Null(late["error"]!["details"]);
         Assert.True(late["since"]!.GetValue<long>() > 0);
         var next = await (await h.Server.Public.GetAsync($"/self-service/login/flows?id={late["use_flow_id"]}")).Json(HttpStatusCode.OK);
         Assert.NotEqual(flow["id"]!.GetValue<string>(), next["id"]!.GetValue<string>());
+        Assert.Equal("http://app.example.com/after", next["return_to"]!.GetValue<string>());
+        Assert.Equal(flow["request_url"]!.GetValue<string>(), next["request_url"]!.GetValue<string>());
         Assert.Equal("choose_method", next["state"]!.GetValue<string>());
         Assert.Equal([4010001L], MessageIds(next));
         Assert.Equal("The login flow expired 1.00 minutes ago, please try again.", next["ui"]!["messages"]![0]!["text"]!.GetValue<string>());

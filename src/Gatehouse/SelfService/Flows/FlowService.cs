@@ -208,8 +208,10 @@ public sealed class FlowService(IFlowStore store, GatehouseOptions options, Time
     public GatehouseError Expired(DateTime expiredAt, SelfServiceFlow replacement)
     {
         var since = Now() - expiredAt;
+        // Kratos's flow.NewFlowExpiredError: herodot's ErrGone with its own error text ("self-service flow expired", the
+        // envelope's message) and no details; the new flow's id is the sibling use_flow_id.
         return new GatehouseError(410, $"The self-service flow expired {since.TotalMinutes:0.00} minutes ago, initialize a new one.", "self_service_flow_expired",
-            details: new JsonObject { ["use_flow_id"] = replacement.Id.ToString() })
+            message: "self-service flow expired")
         {
             Siblings = new JsonObject
             {

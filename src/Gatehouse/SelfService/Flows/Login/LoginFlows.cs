@@ -230,8 +230,9 @@ public sealed class LoginFlows(
         replacement.RequestedAal = flow.RequestedAal;
         replacement.Refresh = flow.Refresh && current is not null;
         if (replacement.Refresh || replacement.RequestedAal == AssuranceLevels.Aal2) replacement.IdentityId = flow.IdentityId;
-        // The new flow still answers the OAuth2 login request the expired one was started for.
-        if (OAuth2LoginChallenges.Of(flow) is not null) replacement.RequestUrl = flow.RequestUrl;
+        // Kratos's FromOldFlow keeps the old request_url (so the new flow still answers the OAuth2 login request the
+        // expired one was started for).
+        replacement.RequestUrl = flow.RequestUrl;
         var ui = new UiContainer { Action = flows.ActionUrl(replacement) };
         if (replacement.Type == FlowTypes.Browser) ui.Nodes.Add(UiNodes.Csrf(replacement.CsrfToken));
         var form = new LoginForm { Flow = replacement, Ui = ui, Refreshing = replacement.Refresh ? current : null, Current = current };

@@ -192,6 +192,8 @@ public sealed class RegistrationFlows(
     private async Task ReplaceExpiredAsync(HttpContext http, SelfServiceFlow flow, IdentitySchema schema, DateTime expiredAt, CancellationToken ct)
     {
         var replacement = flows.Create(FlowKinds.Registration, flow.Type, http, options.Selfservice.Flows.Registration.Lifespan, flow.ReturnTo, flow.CsrfToken);
+        // Kratos's FromOldFlow keeps the old request_url.
+        replacement.RequestUrl = flow.RequestUrl;
         replacement.InternalContext = new JsonObject { ["schema_id"] = schema.Id }.ToJsonString();
         Login.OAuth2LoginChallenges.CarryOver(flow, replacement);
         var rui = FirstStep(replacement, schema, null);
