@@ -133,6 +133,7 @@ public static class GatehouseApp
         services.TryAddScoped<CredentialImport>();
         services.TryAddSingleton<CredentialKinds>();
         services.TryAddScoped<IdentityManager>();
+        services.TryAddScoped<ConflictingIdentities>();
         services.TryAddScoped<IdentityList>();
         services.TryAddScoped<IdentityBatch>();
         return services;

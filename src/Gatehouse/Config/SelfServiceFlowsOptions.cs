@@ -44,6 +44,12 @@ public sealed class RegistrationFlowOptions : FlowOptions
     /// <summary><c>profile_first</c> (default) or <c>unified</c>.</summary>
     public string Style { get; set; } = "profile_first";
 
+    /// <summary>
+    /// Kratos's <c>login_hints</c>: a registration refused because the identifier or address belongs to an account says
+    /// how that account signs in (4000028 instead of 4000007; social sign-up's account linking shows only those methods).
+    /// </summary>
+    public bool LoginHints { get; set; }
+
     /// <summary>Whether registration takes two steps: the traits, then the credentials (any style but <c>unified</c>).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public bool ProfileFirst => Style != "unified";

@@ -102,12 +102,17 @@ public static partial class Messages
     /// 1010016: the account linking prompt on the login flow a colliding social sign-up turned into (Kratos's context keys,
     /// sorted as Go writes a map; <paramref name="newLoginUrl"/> is the login UI's URL, under both of Kratos's spellings).
     /// </summary>
-    public static JsonObject LoginLink(string duplicateIdentifier, string provider, string newLoginUrl) => Info(1010016,
+    /// <remarks>
+    /// With <c>selfservice.flows.registration.login_hints</c> on, <paramref name="availableCredentialTypes"/> and
+    /// <paramref name="availableProviders"/> are the existing account's login hints; otherwise empty, as in Kratos.
+    /// </remarks>
+    public static JsonObject LoginLink(string duplicateIdentifier, string provider, string newLoginUrl,
+        IReadOnlyList<string>? availableCredentialTypes = null, IReadOnlyList<string>? availableProviders = null) => Info(1010016,
         $"You tried to sign in with \"{duplicateIdentifier}\", but that email is already used by another account. Sign in to your account with one of the options below to add your account \"{duplicateIdentifier}\" at \"{provider}\" as another way to sign in.",
         new JsonObject
         {
-            ["available_credential_types"] = new JsonArray(),
-            ["available_providers"] = new JsonArray(),
+            ["available_credential_types"] = StringArray(availableCredentialTypes ?? []),
+            ["available_providers"] = StringArray(availableProviders ?? []),
             ["duplicateIdentifier"] = duplicateIdentifier,
             ["duplicate_identifier"] = duplicateIdentifier,
             ["newLoginUrl"] = newLoginUrl,
@@ -133,6 +138,67 @@ public static partial class Messages
     /// <summary>4000027, with the trailing space of Kratos's text.</summary>
     public static JsonObject DuplicateCredentialsOnOidcLink() => Error(4000027, "An account with the same identifier (email, phone, username, ...) exists already. ");
     public static JsonObject DuplicateCredentials() => Error(4000007, "An account with the same identifier (email, phone, username, ...) exists already.");
+
+    /// <summary>
+    /// 4000028 (Kratos's <c>NewErrorValidationDuplicateCredentialsWithHints</c>, with <c>login_hints</c> on): the duplicate
+    /// names how the existing account signs in. Providers are title-cased as Go's <c>cases.Title</c> does, except
+    /// placeholders in braces.
+    /// </summary>
+    public static JsonObject DuplicateCredentialsWithHints(IReadOnlyList<string> availableCredentialTypes, IReadOnlyList<string> availableOidcProviders, string identifierHint)
+    {
+        var text = $"You tried signing in with {(identifierHint.Length == 0 ? "an email, phone, or username" : identifierHint)} which is already in use by another account.";
+        if (availableCredentialTypes.Count > 0)
+        {
+            var readable = availableCredentialTypes.Select(t => t switch
+            {
+                "password" => "your password",
+                "oidc" or "saml" => "social sign in",
+                "webauthn" => "your passkey or a security key",
+                "passkey" => "your passkey",
+                _ => null,
+            }).OfType<string>().ToList();
+            // Kratos shows at least the raw types when none has a name (e.g. only code).
+            if (readable.Count == 0) readable.AddRange(availableCredentialTypes);
+            readable = [.. readable.Distinct(StringComparer.Ordinal)];
+            if (readable.Count > 1) readable[^1] = "or " + readable[^1];
+            text += $" You can sign in using {string.Join(", ", readable)}.";
+        }
+        if (availableOidcProviders.Count > 0)
+            text += $" You can sign in using one of the following social sign in providers: {string.Join(", ", availableOidcProviders.Select(p => p.AsSpan().ContainsAny('{', '}') ? p : GoTitle(p)))}.";
+        return Error(4000028, text, new JsonObject
+        {
+            ["available_credential_types"] = StringArray(availableCredentialTypes),
+            ["available_oidc_providers"] = StringArray(availableOidcProviders),
+            ["credential_identifier_hint"] = identifierHint,
+        });
+    }
+
+    /// <summary>
+    /// Go's <c>cases.Title(language.English)</c> for a provider id: each word's first letter upper-cased and the rest
+    /// lower-cased, a word starting after anything that is not a letter, digit, mark or apostrophe ("github" → "Github",
+    /// "my-idp" → "My-Idp").
+    /// </summary>
+    private static string GoTitle(string value)
+    {
+        var chars = value.ToCharArray();
+        var inWord = false;
+        for (var i = 0; i < chars.Length; i++)
+        {
+            var c = chars[i];
+            var wordChar = char.IsLetterOrDigit(c) || CharUnicodeInfo.GetUnicodeCategory(c) is UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark
+                || (inWord && c is '\'' or '\u2019');
+            if (!wordChar)
+            {
+                inWord = false;
+                continue;
+            }
+            chars[i] = inWord ? char.ToLowerInvariant(c) : char.ToUpperInvariant(c);
+            inWord = true;
+        }
+        return new string(chars);
+    }
+
+    private static JsonArray StringArray(IEnumerable<string> values) => new([.. values.Select(v => (JsonNode?)v)]);
     public static JsonObject IdentifierMissing() => Error(4000009, "Could not find any login identifiers. Did you forget to set them? This could also be caused by a server misconfiguration.");
     public static JsonObject PasswordTooSimilar() => Error(4000031, "The password can not be used because it is too similar to the identifier.");
     public static JsonObject PasswordMinLength(int min, int actual) => Error(4000032, $"The password must be at least {min} characters long, but got {actual}.", new JsonObject { ["min_length"] = min, ["actual_length"] = actual });

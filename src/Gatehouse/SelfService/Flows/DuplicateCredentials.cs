@@ -5,8 +5,9 @@ namespace Gatehouse.SelfService.Flows;
 /// <summary>
 /// A credential a registration could not create because its identity collided with an existing one (Kratos's
 /// <c>registration_duplicate_credentials</c>, <c>selfservice/flow/duplicate_credentials.go</c>), kept in the internal
-/// context of the login flow that asks the user to prove the existing account: once that login succeeds for the identity
-/// owning <see cref="Identifier"/> (of credential type <see cref="IdentifierType"/>), the credential is added to it.
+/// context of the login flow that asks the user to prove the existing account: once that login succeeds for an identity
+/// with a credential identifier equal to <see cref="Identifier"/> — the colliding identifier or address, of kind
+/// <see cref="IdentifierType"/> (a credential type, or an address's via) — the credential is added to it.
 /// </summary>
 public sealed record DuplicateCredentials(string Type, JsonObject Config, IReadOnlyList<string> Identifiers, string Identifier, string IdentifierType)
 {

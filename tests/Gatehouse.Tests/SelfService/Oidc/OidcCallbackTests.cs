@@ -37,17 +37,46 @@ public sealed class OidcServerFixture : IAsyncDisposable
         lock (_lock) return _idp ??= TestOpenIdProvider.StartAsync();
     }
 
-    public async Task<TestServer> Get(string provider)
+    /// <summary>
+    /// A schema whose e-mail is only a verification and recovery address (no login identifier): a social sign-up with it
+    /// collides with another account on the address alone.
+    /// </summary>
+    public const string ContactSchema = """
+        {
+          "$schema": "http://json-schema.org/draft-07/schema#",
+          "type": "object",
+          "properties": {
+            "traits": {
+              "type": "object",
+              "properties": {
+                "email": {
+                  "type": "string", "format": "email",
+                  "ory.sh/kratos": { "verification": { "via": "email" }, "recovery": { "via": "email" } }
+                }
+              },
+              "required": ["email"]
+            }
+          }
+        }
+        """;
+
+    /// <summary>The server for a database; <paramref name="loginHints"/>: another one with <c>registration.login_hints</c> on.</summary>
+    public async Task<TestServer> Get(string provider, bool loginHints = false)
     {
         var idp = await Idp();
         Task<TestServer> server;
         lock (_lock)
         {
-            if (!_servers.TryGetValue(provider, out server!))
+            if (!_servers.TryGetValue(provider + (loginHints ? "/hints" : ""), out server!))
             {
                 server = TestServer.StartAsync(provider, o =>
                 {
                     FlowServerFixture.Configure(o);
+                    o.Selfservice.Flows.Registration.LoginHints = loginHints;
+                    o.Identity.Schemas = [.. o.Identity.Schemas, new IdentitySchemaEntry
+                    {
+                        Id = "contact", Url = "base64://" + Convert.ToBase64String(Encoding.UTF8.GetBytes(ContactSchema)), SelfserviceSelectable = true,
+                    }];
                     o.Selfservice.Flows.Registration.After.Oidc = new FlowAfterMethodOptions { Hooks = [new HookConfig { Hook = "session" }] };
                     o.Selfservice.Methods.Oidc.Enabled = true;
                     o.Selfservice.Methods.Oidc.Config.Providers =
@@ -82,7 +111,7 @@ public sealed class OidcServerFixture : IAsyncDisposable
                     services.AddSingleton<TimeProvider>(Clock);
                     FlowReadGate.Install(services, Gate);
                 });
-                _servers[provider] = server;
+                _servers[provider + (loginHints ? "/hints" : "")] = server;
             }
         }
         return await server;
@@ -448,6 +477,93 @@ public sealed class OidcCallbackTests(OidcServerFixture fixture) : IClassFixture
         {
             var admin = await (await s.AdminWithKey.GetAsync($"/admin/identities/{id}")).Json(HttpStatusCode.OK);
             Assert.Null(admin["credentials"]!["oidc"]);
+        }
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_collision_on_an_address_alone_asks_for_the_account_that_has_it_and_then_links_the_provider(string provider)
+    {
+        // Kratos's identity.Manager.ConflictingIdentity falls back to verifiable and recovery addresses when no credential
+        // identifier collides, and its oidc HandleError turns that duplicate into the account-linking login too.
+        var s = await fixture.Get(provider);
+        var idp = await fixture.Idp();
+        var (email, existingId) = await PasswordAccount(s);
+        var subject = "sub-" + Guid.NewGuid().ToString("N")[..10];
+        using var browser = new Browser(s.PublicUrl);
+        // The "contact" schema makes the e-mail a verification and recovery address only: no credential identifier collides.
+        var up = await ClickProvider(s, browser, "registration", query: "?identity_schema=contact");
+        var res = await Callback(browser, up, idp.Claims(subject, fixture.Clock.GetUtcNow(), up.Nonce, email));
+        Assert.Equal(HttpStatusCode.SeeOther, res.StatusCode);
+        Assert.Contains("/ui/login?flow=", res.Headers.Location!.ToString(), StringComparison.Ordinal);
+        var loginId = QueryHelpers.ParseQuery(res.Headers.Location!.Query)["flow"].ToString();
+        var flow = await BrowserFlow(browser, "login", loginId);
+        Assert.Equal([1010016L], MessageIds(flow));
+        Assert.Equal(email, (string?)flow["ui"]!["messages"]![0]!["context"]!["duplicate_identifier"]);
+        Assert.Equal(("hidden", email), ((string?)Node(flow, "identifier")!["attributes"]!["type"], (string?)Node(flow, "identifier")!["attributes"]!["value"]));
+        Assert.Equal(1, await IdentitiesWith(s, email));
+
+        Assert.Equal(HttpStatusCode.SeeOther, (await PasswordLogin(browser, flow, email)).StatusCode);
+        Assert.Equal(existingId, (string?)(await Whoami(s, browser))["identity"]!["id"]);
+        var admin = await (await s.AdminWithKey.GetAsync($"/admin/identities/{existingId}?include_credential=oidc")).Json(HttpStatusCode.OK);
+        Assert.Equal($"test-idp:{subject}", (string?)admin["credentials"]!["oidc"]!["identifiers"]![0]);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task With_login_hints_the_linking_login_shows_only_the_existing_accounts_methods(string provider)
+    {
+        // Kratos's populateAccountLinkingUI with login_hints: 1010016 lists the account's methods and providers, and only
+        // those nodes stay (here a password account: no provider button at all).
+        var s = await fixture.Get(provider, loginHints: true);
+        var idp = await fixture.Idp();
+        var (email, _) = await PasswordAccount(s);
+        var subject = "sub-" + Guid.NewGuid().ToString("N")[..10];
+        using var browser = new Browser(s.PublicUrl);
+        var up = await ClickProvider(s, browser, "registration");
+        var res = await Callback(browser, up, idp.Claims(subject, fixture.Clock.GetUtcNow(), up.Nonce, email));
+        var loginId = QueryHelpers.ParseQuery(res.Headers.Location!.Query)["flow"].ToString();
+        var flow = await BrowserFlow(browser, "login", loginId);
+        var context = flow["ui"]!["messages"]![0]!["context"]!;
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""["password"]"""), context["available_credential_types"]), context.ToJsonString());
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("[]"), context["available_providers"]), context.ToJsonString());
+        var nodes = flow["ui"]!["nodes"]!.AsArray().Select(n => $"{n!["group"]}/{n["attributes"]!["name"]}").Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(["default/csrf_token", "default/identifier", "password/method", "password/password"], nodes);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task With_login_hints_a_duplicate_registration_says_how_the_existing_account_signs_in(string provider)
+    {
+        // Kratos's findExistingAuthMethod + NewErrorValidationDuplicateCredentialsWithHints (4000028); without login hints 4000007.
+        foreach (var hints in new[] { true, false })
+        {
+            var s = await fixture.Get(provider, loginHints: hints);
+            var idp = await fixture.Idp();
+            var (email, _) = await PasswordAccount(s);
+            var flow = await ApiFlow(s.Public, "registration");
+            var again = await (await s.Public.PostJson($"/self-service/registration?flow={flow["id"]}",
+                new JsonObject { ["method"] = "password", ["password"] = GoodPassword, ["traits"] = new JsonObject { ["email"] = email } })).Json(HttpStatusCode.BadRequest);
+            var message = again["ui"]!["messages"]![0]!;
+            if (!hints)
+            {
+                Assert.Equal(4000007, (long)message["id"]!);
+                continue;
+            }
+            Assert.Equal(JsonNode.Parse($$$"""
+                {"id":4000028,"text":"You tried signing in with {{{email}}} which is already in use by another account. You can sign in using your password.","type":"error",
+                 "context":{"available_credential_types":["password"],"available_oidc_providers":[],"credential_identifier_hint":"{{{email}}}"}}
+                """), message, JsonNode.DeepEquals);
+
+            // An account made by social sign-up: its e-mail is a password identifier without a password.
+            var social = "social-" + Guid.NewGuid().ToString("N")[..10] + "@example.com";
+            using var browser = new Browser(s.PublicUrl);
+            var up = await ClickProvider(s, browser, "registration");
+            Assert.Equal(HttpStatusCode.SeeOther, (await Callback(browser, up, idp.Claims("sub-" + Guid.NewGuid().ToString("N")[..10], fixture.Clock.GetUtcNow(), up.Nonce, social))).StatusCode);
+            flow = await ApiFlow(s.Public, "registration");
+            again = await (await s.Public.PostJson($"/self-service/registration?flow={flow["id"]}",
+                new JsonObject { ["method"] = "password", ["password"] = GoodPassword, ["traits"] = new JsonObject { ["email"] = social } })).Json(HttpStatusCode.BadRequest);
+            Assert.Equal(JsonNode.Parse($$$"""
+                {"id":4000028,"text":"You tried signing in with {{{social}}} which is already in use by another account. You can sign in using social sign in. You can sign in using one of the following social sign in providers: Test-Idp.","type":"error",
+                 "context":{"available_credential_types":["oidc"],"available_oidc_providers":["test-idp"],"credential_identifier_hint":"{{{social}}}"}}
+                """), again["ui"]!["messages"]![0], JsonNode.DeepEquals);
         }
     }
 

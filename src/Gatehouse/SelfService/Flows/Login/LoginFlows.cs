@@ -306,10 +306,12 @@ public sealed class LoginFlows(
     private async Task CompleteAsync(HttpContext http, SelfServiceFlow flow, UiContainer ui, ILoginStrategy strategy, Identity identity, Session? current, CancellationToken ct, string? provider = null)
     {
         // Account linking (Kratos's checkDuplicateCredentialsIdentifierMatch): a login flow a colliding social sign-up
-        // turned into links that credential only to the identity owning the colliding identifier, once it proved itself.
+        // turned into links that credential only to an identity one of whose credentials has the colliding identifier or
+        // address as identifier, once it proved itself.
         if (DuplicateCredentials.Of(flow) is { } duplicate)
         {
-            if ((await privileged.FindByIdentifierAsync(duplicate.IdentifierType, duplicate.Identifier, ct))?.Id != identity.Id)
+            var proven = await privileged.FindConfidentialAsync(identity.Id, ct);
+            if (proven is null || !proven.Credentials.Any(c => c.Identifiers.Any(i => i.Identifier == duplicate.Identifier)))
             {
                 ui.Messages.Add(Messages.LinkedCredentialsMismatch());
                 await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);

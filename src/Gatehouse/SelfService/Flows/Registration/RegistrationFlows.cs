@@ -34,6 +34,7 @@ public sealed class RegistrationFlows(
     HookRunner hooks,
     Login.OAuth2LoginChallenges oauth2Logins,
     SessionTokenExchange exchange,
+    ConflictingIdentities conflicts,
     GatehouseOptions options)
 {
     private bool ProfileFirst => options.Selfservice.Flows.Registration.ProfileFirst;
@@ -277,7 +278,7 @@ public sealed class RegistrationFlows(
         catch (GatehouseError e) when (e.Code == 409)
         {
             if (create.OnDuplicate is { } onDuplicate && await onDuplicate(identity, ct)) return;
-            ui.Messages.Add(Messages.DuplicateCredentials());
+            ui.Messages.Add(await DuplicateMessageAsync(identity, ct));
             await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
             return;
         }
@@ -318,6 +319,21 @@ public sealed class RegistrationFlows(
             return;
         }
         await responder.RespondSuccessAsync(http, flow, hookContext.Issued, identity, identityJson, returnTo, showVerification);
+    }
+
+    /// <summary>
+    /// The message of a registration whose identity collides with a stored one: Kratos's 4000007, or with
+    /// <c>login_hints</c> on and something to tell (<c>identity.Manager.findExistingAuthMethod</c>), 4000028 naming how the
+    /// existing account signs in.
+    /// </summary>
+    private async Task<JsonObject> DuplicateMessageAsync(Identity identity, CancellationToken ct)
+    {
+        if (!options.Selfservice.Flows.Registration.LoginHints || await conflicts.FindAsync(identity, ct) is not { } conflict)
+            return Messages.DuplicateCredentials();
+        var hints = DuplicateCredentialHints.Of(conflict);
+        return hints.HasHints
+            ? Messages.DuplicateCredentialsWithHints(hints.AvailableCredentialTypes, hints.AvailableOidcProviders, hints.IdentifierHint)
+            : Messages.DuplicateCredentials();
     }
 
     /// <summary>Addresses the method proved (a code sent there and entered) start verified, so no verification mail follows.</summary>

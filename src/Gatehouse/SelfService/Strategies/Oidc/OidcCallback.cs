@@ -33,6 +33,8 @@ public sealed partial class OidcCallback(
     Flows.Settings.SettingsFlows settings,
     IPrivilegedIdentityStore identities,
     IdentityManager identityManager,
+    ConflictingIdentities conflicts,
+    Config.GatehouseOptions options,
     TestLoginCookie testFlows,
     Http.ReturnUrlPolicy returnUrls,
     ILogger<OidcCallback> logger)
@@ -267,25 +269,19 @@ public sealed partial class OidcCallback(
     /// The new identity collides with an existing one (Kratos's account linking, never automatic): a login flow asks the
     /// user to sign in to the existing account (message 1010016, the identifier pre-filled and hidden, the other methods
     /// relabelled "Sign in and link" / "Confirm with"); the social sign-in's credential, tokens encrypted, waits in that
-    /// flow and is added once the login proves the account that owns the identifier. False when the collision is not on a
-    /// credential identifier (the registration shows 4000007 then).
+    /// flow and is added once the login proves the account. The collision is found as Kratos's
+    /// <c>ConflictingIdentity</c> finds it: a credential identifier, else a verifiable address, else a recovery address.
+    /// With <c>login_hints</c> on, the login shows only the methods (and providers) the existing account signs in with.
+    /// False when nothing stored collides (the registration shows 4000007 then).
     /// </summary>
     private async Task<bool> OfferLinkingAsync(HttpContext http, SelfServiceFlow registrationFlow, Config.OidcProviderOptions provider, Identity identity,
         IReadOnlyList<string>? verifiedByProvider, CancellationToken ct)
     {
-        string? duplicate = null, duplicateType = null;
-        foreach (var credential in identity.Credentials.Where(c => c.Type != CredentialTypes.Oidc))
-        {
-            foreach (var id in credential.Identifiers)
-            {
-                if (await identities.FindByIdentifierAsync(credential.Type, id.Identifier, ct) is null) continue;
-                (duplicate, duplicateType) = (id.Identifier, credential.Type);
-                break;
-            }
-            if (duplicate is not null) break;
-        }
         var oidc = identity.Credentials.FirstOrDefault(c => c.Type == CredentialTypes.Oidc);
-        if (duplicate is null || duplicateType is null || oidc is null) return false;
+        if (oidc is null || await conflicts.FindAsync(identity, ct) is not { } conflict) return false;
+        var (duplicate, duplicateType) = (conflict.Value, conflict.Type);
+        var loginHints = options.Selfservice.Flows.Registration.LoginHints;
+        var hints = loginHints ? DuplicateCredentialHints.Of(conflict) : DuplicateCredentialHints.None;
 
         var oidcConfig = JsonNode.Parse(oidc.Config)!.AsObject();
         string[] oidcIdentifiers = [.. oidc.Identifiers.Select(i => i.Identifier)];
@@ -294,7 +290,7 @@ public sealed partial class OidcCallback(
         // so nobody gets into an account by registering its address at a provider that does not check addresses.
         if (provider.AccountLinkingMode == "automatic"
             && verifiedByProvider?.Contains(duplicate, StringComparer.OrdinalIgnoreCase) == true
-            && await identities.FindByIdentifierAsync(duplicateType, duplicate, ct) is { State: IdentityStates.Active } owner
+            && conflict.Existing is { State: IdentityStates.Active } owner
             && owner.VerifiableAddresses.Any(a => a.Verified && string.Equals(a.Value, duplicate, StringComparison.OrdinalIgnoreCase)))
         {
             var linked = await identityManager.AddCredentialAsync(owner.Id, CredentialTypes.Oidc, oidcConfig, oidcIdentifiers, ct);
@@ -313,28 +309,39 @@ public sealed partial class OidcCallback(
         {
             var attributes = node["attributes"] as JsonObject;
             var label = node["meta"]?["label"] as JsonObject;
-            if ((string?)node["group"] == OidcStrategy.Group && (string?)attributes?["value"] == provider.Id) continue; // the provider used to get here
+            var group = (string?)node["group"];
             if ((string?)attributes?["name"] == "identifier")
             {
                 attributes!["type"] = "hidden";
                 attributes["value"] = duplicate;
             }
-            if ((string?)node["group"] != UiNodes.DefaultGroup && label is not null)
+            // Kratos's populateAccountLinkingUI leaves nodes without a label and the default group's alone.
+            if (group == UiNodes.DefaultGroup || label is null)
             {
-                var relabelled = (long?)label["id"] switch
-                {
-                    1010001 => Messages.LoginAndLink(),
-                    1010002 => Messages.LoginWithAndLink((string?)label["context"]?["provider"] ?? ""),
-                    _ => null,
-                };
-                if (relabelled is not null) node["meta"]!["label"] = relabelled;
+                nodes.Add(node);
+                continue;
             }
-            nodes.Add(node);
+            if (group == OidcStrategy.Group)
+            {
+                var providerId = (string?)label["context"]?["provider_id"] ?? (string?)attributes?["value"];
+                if (providerId == provider.Id) continue; // the provider used to get here
+                if (loginHints && !hints.AvailableOidcProviders.Contains(providerId ?? "", StringComparer.Ordinal)) continue;
+            }
+            var relabelled = (long?)label["id"] switch
+            {
+                1010001 => Messages.LoginAndLink(),
+                1010002 => Messages.LoginWithAndLink((string?)label["context"]?["provider"] ?? ""),
+                _ => null,
+            };
+            if (relabelled is not null) node["meta"]!["label"] = relabelled;
+            // With login hints, only the methods the existing account has stay.
+            if (!loginHints || hints.AvailableCredentialTypes.Contains(group ?? "", StringComparer.Ordinal)) nodes.Add(node);
         }
         ui.Nodes.Clear();
         ui.Nodes.AddRange(nodes);
         ui.ClearMessages();
-        ui.Messages.Add(Messages.LoginLink(duplicate, string.IsNullOrEmpty(provider.Label) ? provider.Provider : provider.Label, flows.UiUrl(FlowKinds.Login)));
+        ui.Messages.Add(Messages.LoginLink(duplicate, string.IsNullOrEmpty(provider.Label) ? provider.Provider : provider.Label, flows.UiUrl(FlowKinds.Login),
+            hints.AvailableCredentialTypes, hints.AvailableOidcProviders));
         loginFlow.Ui = ui.ToJson().ToJsonString();
         loginFlow.Active = strategy.Name;
         await flows.UpdateAsync(loginFlow, ct);
