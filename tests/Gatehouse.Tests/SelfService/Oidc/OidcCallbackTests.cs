@@ -345,6 +345,37 @@ public sealed class OidcCallbackTests(OidcServerFixture fixture) : IClassFixture
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_failed_code_exchange_goes_to_the_error_ui_and_an_api_flow_answers_the_error(string provider)
+    {
+        // Kratos's HandleCallback: a failed exchange is golang.org/x/oauth2's error, no 400, so its flow error handlers
+        // forward it (ui.ParseError takes only 400s onto the flow): a browser goes to the error UI, an API flow gets the
+        // error as JSON; the flow keeps no message.
+        var s = await fixture.Get(provider);
+        foreach (var kind in new[] { "registration", "login" })
+        {
+            using var browser = new Browser(s.PublicUrl);
+            var up = await ClickProvider(s, browser, kind);
+            var back = await browser.Client.GetAsync($"/self-service/methods/oidc/callback/test-idp?state={Uri.EscapeDataString(up.State)}&code=unknown");
+            Assert.Equal(HttpStatusCode.SeeOther, back.StatusCode);
+            var location = back.Headers.Location!.ToString();
+            Assert.StartsWith($"{s.PublicUrl}/ui/error?id=", location, StringComparison.Ordinal);
+            var stored = await (await s.Public.GetAsync($"/self-service/errors?id={QueryHelpers.ParseQuery(back.Headers.Location!.Query)["id"]}")).Json(HttpStatusCode.OK);
+            Assert.Equal(500, (int)stored["error"]!["code"]!);
+            Assert.Contains("invalid_grant", (string?)stored["error"]!["reason"], StringComparison.Ordinal);
+            Assert.Empty(MessageIds(await BrowserFlow(browser, kind, up.FlowId)));
+        }
+
+        using var app = new Browser(s.PublicUrl);
+        var flow = await ApiFlow(app.Client, "login");
+        var submit = await app.Client.PostJson($"/self-service/login?flow={flow["id"]}", """{"method":"oidc","provider":"test-idp"}""");
+        var upstream = new Uri((string)(await submit.Json((HttpStatusCode)422))["redirect_browser_to"]!);
+        var state = QueryHelpers.ParseQuery(upstream.Query)["state"].ToString();
+        var answer = await app.Client.GetAsync($"/self-service/methods/oidc/callback/test-idp?state={Uri.EscapeDataString(state)}&code=unknown");
+        Assert.Contains("invalid_grant", (string?)(await answer.Error(HttpStatusCode.InternalServerError))["reason"], StringComparison.Ordinal);
+        Assert.Empty(MessageIds(await (await s.Public.GetAsync($"/self-service/login/flows?id={flow["id"]}")).Json(HttpStatusCode.OK)));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task An_api_flow_is_told_to_send_the_browser_upstream_with_422(string provider)
     {
         var s = await fixture.Get(provider);

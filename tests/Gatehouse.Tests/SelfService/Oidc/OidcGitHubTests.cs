@@ -148,8 +148,10 @@ public sealed class OidcGitHubTests
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
-    public async Task A_scope_github_did_not_grant_or_a_refused_code_is_shown_on_the_flow_and_nothing_is_written(string db)
+    public async Task A_scope_github_did_not_grant_is_shown_on_the_flow_a_refused_code_goes_to_the_error_ui_and_nothing_is_written(string db)
     {
+        // Kratos: a missing scope is its ErrScopeMissing (400, on the flow); a refused code is golang.org/x/oauth2's error
+        // from the exchange (no 400), which its flow error handlers forward to the error UI.
         await using var gh = await FakeGitHub.StartAsync();
         await using var s = await Server(db, gh, ["user:email"]);
         foreach (var (code, expected) in new[] { (gh.AddCode(7, "narrow", "read:user"), "did not grant the scope \"user:email\""), ("bad-code", "bad_verification_code") })
@@ -159,7 +161,17 @@ public sealed class OidcGitHubTests
             var q = QueryHelpers.ParseQuery(upstream.Query);
             var back = await browser.Client.GetAsync($"/self-service/methods/oidc/callback/github?state={Uri.EscapeDataString(q["state"].ToString())}&code={code}");
             Assert.Equal(HttpStatusCode.SeeOther, back.StatusCode);
-            var id = QueryHelpers.ParseQuery(back.Headers.Location!.Query)["flow"].ToString();
+            var query = QueryHelpers.ParseQuery(back.Headers.Location!.Query);
+            if (code == "bad-code")
+            {
+                Assert.StartsWith($"{s.PublicUrl}/ui/error?id=", back.Headers.Location!.ToString(), StringComparison.Ordinal);
+                var stored = await (await s.Public.GetAsync($"/self-service/errors?id={query["id"]}")).Json(HttpStatusCode.OK);
+                Assert.Equal(500, (int)stored["error"]!["code"]!);
+                Assert.Contains(expected, (string?)stored["error"]!["reason"], StringComparison.Ordinal);
+                Assert.Null(browser.Cookie("ory_kratos_session"));
+                continue;
+            }
+            var id = query["flow"].ToString();
             using var fetch = new HttpRequestMessage(HttpMethod.Get, $"/self-service/registration/flows?id={id}");
             fetch.Headers.Accept.ParseAdd("application/json");
             var flow = await (await browser.Client.SendAsync(fetch)).Json(HttpStatusCode.OK);

@@ -164,7 +164,10 @@ public sealed partial class OidcCallback(
         catch (OidcUpstreamError e)
         {
             LogUpstreamFailed(logger, provider.Id, e.Reason);
-            await FailAsync(http, flow, provider.Id, e.Reason, ct, e.Step ?? step);
+            // Kratos: a provider that cannot be initialised (discovery) is its ErrMisconfiguration and a failed code exchange
+            // golang.org/x/oauth2's own error — both 500s; reading the account answers what the preset says.
+            var status = e.Status ?? (step == OidcTestSteps.ClaimsDecode ? StatusCodes.Status400BadRequest : StatusCodes.Status500InternalServerError);
+            await FailAsync(http, flow, provider.Id, e.Reason, ct, e.Step ?? step, status);
             return;
         }
 
@@ -226,7 +229,8 @@ public sealed partial class OidcCallback(
         }
         catch (OidcUpstreamError e)
         {
-            await FailAsync(http, flow, provider.Id, e.Reason, ct);
+            // Kratos's newIdentityFromClaims: a mapper that cannot be fetched or evaluated, or returns no traits object, is a 500.
+            await FailAsync(http, flow, provider.Id, e.Reason, ct, status: e.Status ?? StatusCodes.Status500InternalServerError);
             return;
         }
         var schema = registration.SchemaOf(flow);
@@ -372,18 +376,28 @@ public sealed partial class OidcCallback(
     }
 
     /// <summary>
-    /// The sign-in failed after the flow was known: the reason is shown on the flow (Kratos's 4000001), nothing is written. A
+    /// The sign-in failed after the flow was known; nothing is written. Any status but 400 is forwarded as Kratos's flow
+    /// error handlers forward what <c>ui.ParseError</c> does not take: a browser goes to the error UI, an API flow (and a
+    /// JSON request) gets the error itself. A 400's reason is shown on the flow (Kratos's 4000001). A
     /// registration flow keeps only the provider's Continue button (<see cref="ContinueForm"/>); an API flow whose app waits
     /// for a session token exchange sends the browser back to the app's return_to, without a code, as Kratos's flow error
     /// handlers do — the app reads the reason from its flow. A test flow records it instead, as the failure of
     /// <paramref name="step"/>.
     /// </summary>
-    private async Task FailAsync(HttpContext http, SelfServiceFlow flow, string providerId, string reason, CancellationToken ct, string step = OidcTestSteps.Callback)
+    private async Task FailAsync(HttpContext http, SelfServiceFlow flow, string providerId, string reason, CancellationToken ct, string step = OidcTestSteps.Callback,
+        int status = StatusCodes.Status400BadRequest)
     {
         if (flow.IsTestFlow)
         {
             await FinishTestAsync(http, flow, new JsonObject { ["error"] = TestError(step, OidcTestSteps.ReasonOf(step), reason) }, ct);
             return;
+        }
+        if (status != StatusCodes.Status400BadRequest)
+        {
+            // Kratos's login/registration/settings ErrorHandler.forward: an API flow writes the error, a browser flow's goes
+            // to the error UI (errorx.Manager.Forward, which answers a JSON request with the error too).
+            http.ForwardErrors(flow.Type == FlowTypes.Api ? ForwardedErrors.None : ForwardedErrors.All);
+            throw new GatehouseError(status, reason);
         }
         if (flow.Kind == FlowKinds.Settings)
         {

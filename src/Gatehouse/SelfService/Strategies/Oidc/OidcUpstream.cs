@@ -162,9 +162,19 @@ public sealed class OidcUpstream(OidcMetadataCache metadata, IdTokenValidator id
 
     /// <summary>The claims of a sign-in, as the provider's preset fetches and names them.</summary>
     /// <param name="onUserinfo">Receives the user info answer the claims were read from, if they were (<see cref="OidcClaimsRequest.OnUserinfo"/>).</param>
-    public Task<JsonObject> ClaimsAsync(OidcProviderOptions provider, OidcProviderMetadata meta, OidcTokens tokens, string? nonce,
-        IReadOnlyDictionary<string, string> callbackParameters, CancellationToken ct, Action<JsonObject>? onUserinfo = null) =>
-        OidcPresets.Of(provider).ClaimsAsync(this, new OidcClaimsRequest(provider, meta, tokens, nonce, callbackParameters) { OnUserinfo = onUserinfo }, ct);
+    public async Task<JsonObject> ClaimsAsync(OidcProviderOptions provider, OidcProviderMetadata meta, OidcTokens tokens, string? nonce,
+        IReadOnlyDictionary<string, string> callbackParameters, CancellationToken ct, Action<JsonObject>? onUserinfo = null)
+    {
+        var preset = OidcPresets.Of(provider);
+        try
+        {
+            return await preset.ClaimsAsync(this, new OidcClaimsRequest(provider, meta, tokens, nonce, callbackParameters) { OnUserinfo = onUserinfo }, ct);
+        }
+        catch (OidcUpstreamError e) when (e.Status is null)
+        {
+            throw new OidcUpstreamError(e.Reason, e.InnerException) { Step = e.Step, Status = preset.ClaimsErrorStatus };
+        }
+    }
 
     /// <summary>
     /// The generic OpenID Connect claims: the validated ID token's, or — with <c>claims_source: userinfo</c> — the user info

@@ -18,6 +18,8 @@ public sealed class AmazonPreset : OidcPreset
 
     public override string Name => "amazon";
 
+    public override int ClaimsErrorStatus => StatusCodes.Status502BadGateway;
+
     protected override string Label => "Amazon";
 
     public override bool RequestsIdToken => false;

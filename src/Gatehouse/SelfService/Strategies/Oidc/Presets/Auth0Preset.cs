@@ -14,6 +14,8 @@ public sealed class Auth0Preset : OidcPreset
 {
     public override string Name => "auth0";
 
+    public override int ClaimsErrorStatus => StatusCodes.Status502BadGateway;
+
     protected override string Label => "Auth0";
 
     public override bool RequestsIdToken => false;

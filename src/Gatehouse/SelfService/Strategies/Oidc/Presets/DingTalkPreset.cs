@@ -19,6 +19,8 @@ public sealed class DingTalkPreset : OidcPreset
 
     public override string Name => "dingtalk";
 
+    public override int ClaimsErrorStatus => StatusCodes.Status502BadGateway;
+
     protected override string Label => "DingTalk";
 
     public override bool RequestsIdToken => false;

@@ -18,6 +18,8 @@ public sealed class DiscordPreset : OidcPreset
 
     public override string Name => "discord";
 
+    public override int ClaimsErrorStatus => StatusCodes.Status502BadGateway;
+
     protected override string Label => "Discord";
 
     public override bool RequestsIdToken => false;

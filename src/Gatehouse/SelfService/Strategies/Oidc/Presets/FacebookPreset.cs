@@ -18,6 +18,8 @@ public sealed class FacebookPreset : OidcPreset
 
     public override string Name => "facebook";
 
+    public override int ClaimsErrorStatus => StatusCodes.Status502BadGateway;
+
     protected override string Label => "Facebook";
 
     public override bool UsesDiscovery => false;

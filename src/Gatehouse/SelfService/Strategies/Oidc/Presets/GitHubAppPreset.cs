@@ -20,6 +20,8 @@ public sealed class GitHubAppPreset : OidcPreset
 
     public override string Name => "github-app";
 
+    public override int ClaimsErrorStatus => StatusCodes.Status502BadGateway;
+
     protected override string Label => "GitHub";
 
     public override bool RequestsIdToken => false;

@@ -15,6 +15,8 @@ public sealed class GitHubPreset : OidcPreset
 {
     public override string Name => "github";
 
+    public override int ClaimsErrorStatus => StatusCodes.Status502BadGateway;
+
     protected override string Label => "GitHub";
 
     public override bool RequestsIdToken => false;

@@ -13,6 +13,8 @@ public sealed class GitLabPreset : OidcPreset
 {
     public override string Name => "gitlab";
 
+    public override int ClaimsErrorStatus => StatusCodes.Status502BadGateway;
+
     protected override string Label => "GitLab";
 
     public override bool RequestsIdToken => false;

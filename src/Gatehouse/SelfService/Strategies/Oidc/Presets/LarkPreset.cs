@@ -16,6 +16,8 @@ public sealed class LarkPreset : OidcPreset
 
     public override string Name => "lark";
 
+    public override int ClaimsErrorStatus => StatusCodes.Status502BadGateway;
+
     protected override string Label => "Lark";
 
     public override bool RequestsIdToken => false;

@@ -56,7 +56,16 @@ public sealed class MicrosoftPreset : OidcPreset
         // The tenant names the issuer whose keys are fetched, so it must be a tenant id and nothing that bends the URL.
         if (!Guid.TryParseExact(tenant, "D", out var tenantId))
             throw new OidcUpstreamError("The ID token's tenant (tid) claim is not a valid UUID.");
-        var issuer = await upstream.Discovery.MetadataAsync(Login + tenantId.ToString("D") + "/v2.0", ct);
+        OidcProviderMetadata issuer;
+        try
+        {
+            issuer = await upstream.Discovery.MetadataAsync(Login + tenantId.ToString("D") + "/v2.0", ct);
+        }
+        catch (OidcUpstreamError e) when (e.Status is null)
+        {
+            // Kratos's "Unable to initialize OpenID Connect Provider": its ErrUpstreamError.
+            throw new OidcUpstreamError(e.Reason, e) { Status = StatusCodes.Status502BadGateway };
+        }
         var claims = await upstream.IdTokenClaimsAsync(r, issuer, ct);
         switch (r.Provider.SubjectSource)
         {
@@ -64,8 +73,17 @@ public sealed class MicrosoftPreset : OidcPreset
                 claims["sub"] = Str(claims, "oid") ?? throw new OidcUpstreamError("The ID token has no object id (oid), but subject_source is oid.");
                 break;
             case "me":
-                var me = await upstream.GetJsonAsync(GraphMe, r.Tokens, "Microsoft Graph /me", ct: ct);
-                claims["sub"] = Str(me, "id") ?? throw new OidcUpstreamError($"Microsoft Graph's {GraphMe} answered without an id.");
+                // Kratos's updateSubject: Graph failing is its ErrUpstreamError (502), not a 400 on the flow.
+                JsonNode me;
+                try
+                {
+                    me = await upstream.GetJsonAsync(GraphMe, r.Tokens, "Microsoft Graph /me", ct: ct);
+                }
+                catch (OidcUpstreamError e) when (e.Status is null)
+                {
+                    throw new OidcUpstreamError(e.Reason, e) { Status = StatusCodes.Status502BadGateway };
+                }
+                claims["sub"] = Str(me, "id") ?? throw new OidcUpstreamError($"Microsoft Graph's {GraphMe} answered without an id.") { Status = StatusCodes.Status502BadGateway };
                 break;
         }
         return claims;

@@ -15,6 +15,8 @@ public sealed class NetIdPreset : OidcPreset
 
     public override string Name => "netid";
 
+    public override int ClaimsErrorStatus => StatusCodes.Status502BadGateway;
+
     protected override string Label => "netID";
 
     public override bool UsesDiscovery => false;

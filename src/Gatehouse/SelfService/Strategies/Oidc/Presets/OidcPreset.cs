@@ -125,6 +125,13 @@ public abstract class OidcPreset
     /// <summary>A client secret Gatehouse makes itself (Apple); null: the configured <c>client_secret</c>.</summary>
     public virtual GeneratedClientSecret? GenerateClientSecret(OidcProviderOptions provider, DateTimeOffset now) => null;
 
+    /// <summary>
+    /// The status of a failure to read the account (Kratos's provider <c>Claims</c>): 400 — shown on the flow — for the
+    /// OpenID Connect presets (its generic provider's <c>herodot.ErrBadRequest</c>); the presets reading a provider's own
+    /// API answer 502, as Kratos's <c>ErrUpstreamError</c> / <c>ErrInternalServerError</c>, forwarded to the error UI.
+    /// </summary>
+    public virtual int ClaimsErrorStatus => StatusCodes.Status400BadRequest;
+
     /// <summary>The claims of a sign-in, named as Kratos's <c>Claims</c> (at least <c>iss</c> and <c>sub</c>).</summary>
     public virtual Task<JsonObject> ClaimsAsync(OidcUpstream upstream, OidcClaimsRequest request, CancellationToken ct) =>
         upstream.OpenIdClaimsAsync(request, ct);
@@ -134,7 +141,7 @@ public abstract class OidcPreset
     {
         var list = (granted ?? "").Split(separator, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (provider.Scope.FirstOrDefault(s => !list.Contains(s)) is { } missing)
-            throw new OidcUpstreamError($"{Label} did not grant the scope \"{missing}\" the provider is configured with.");
+            throw new OidcUpstreamError($"{Label} did not grant the scope \"{missing}\" the provider is configured with.") { Status = StatusCodes.Status400BadRequest };
     }
 
     /// <summary>The provider's name in messages.</summary>

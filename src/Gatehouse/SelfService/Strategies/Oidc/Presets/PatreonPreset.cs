@@ -15,6 +15,8 @@ public sealed class PatreonPreset : OidcPreset
 
     public override string Name => "patreon";
 
+    public override int ClaimsErrorStatus => StatusCodes.Status502BadGateway;
+
     protected override string Label => "Patreon";
 
     public override bool RequestsIdToken => false;

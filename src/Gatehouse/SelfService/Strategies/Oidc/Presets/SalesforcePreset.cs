@@ -16,6 +16,8 @@ public sealed class SalesforcePreset : OidcPreset
 {
     public override string Name => "salesforce";
 
+    public override int ClaimsErrorStatus => StatusCodes.Status502BadGateway;
+
     protected override string Label => "Salesforce";
 
     public override bool RequestsIdToken => false;

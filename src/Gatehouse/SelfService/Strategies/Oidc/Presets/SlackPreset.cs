@@ -16,6 +16,8 @@ public sealed class SlackPreset : OidcPreset
 
     public override string Name => "slack";
 
+    public override int ClaimsErrorStatus => StatusCodes.Status502BadGateway;
+
     protected override string Label => "Slack";
 
     public override bool RequestsIdToken => false;

@@ -15,6 +15,8 @@ public sealed class SpotifyPreset : OidcPreset
 
     public override string Name => "spotify";
 
+    public override int ClaimsErrorStatus => StatusCodes.Status502BadGateway;
+
     protected override string Label => "Spotify";
 
     public override bool RequestsIdToken => false;

@@ -20,6 +20,8 @@ public sealed class UaePassPreset : OidcPreset
 
     public override string Name => "uaepass";
 
+    public override int ClaimsErrorStatus => StatusCodes.Status502BadGateway;
+
     protected override string Label => "UAE PASS";
 
     public override bool RequestsIdToken => false;

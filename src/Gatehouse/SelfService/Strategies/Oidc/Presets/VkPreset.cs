@@ -18,6 +18,8 @@ public sealed class VkPreset : OidcPreset
 
     public override string Name => "vk";
 
+    public override int ClaimsErrorStatus => StatusCodes.Status502BadGateway;
+
     protected override string Label => "VK";
 
     public override bool RequestsIdToken => false;

@@ -25,6 +25,8 @@ public sealed class XPreset : OidcPreset
 
     public override string Name => "x";
 
+    public override int ClaimsErrorStatus => StatusCodes.Status502BadGateway;
+
     protected override string Label => "X";
 
     public override bool RequestsIdToken => false;
@@ -52,7 +54,7 @@ public sealed class XPreset : OidcPreset
     /// <summary>Kratos's <c>ExchangeToken</c>: the request token and verifier for an access token (signed with an empty token secret, as Kratos).</summary>
     public override async Task<OidcTokens> ExchangeAsync(OidcUpstream upstream, OidcExchangeRequest r, CancellationToken ct)
     {
-        if (r.CallbackParameters.ContainsKey("denied")) throw new OidcUpstreamError("Unable to sign in with X because the user denied the request.");
+        if (r.CallbackParameters.ContainsKey("denied")) throw new OidcUpstreamError("Unable to sign in with X because the user denied the request.") { Status = StatusCodes.Status400BadRequest };
         if (r.CallbackParameters.GetValueOrDefault("oauth_token") is not { Length: > 0 } requestToken
             || r.CallbackParameters.GetValueOrDefault("oauth_verifier") is not { Length: > 0 } verifier)
             throw new OidcUpstreamError("oauth1: Request missing oauth_token or oauth_verifier");

@@ -14,6 +14,8 @@ public sealed class YandexPreset : OidcPreset
 {
     public override string Name => "yandex";
 
+    public override int ClaimsErrorStatus => StatusCodes.Status502BadGateway;
+
     protected override string Label => "Yandex";
 
     public override bool RequestsIdToken => false;
