@@ -35,6 +35,8 @@ public static class GatehouseApp
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         ConfigureLogging(builder.Logging, options);
 
+        var publicTls = ListenerTls.From(options.Serve.Public.Tls, "serve.public", TimeProvider.System);
+        var adminTls = ListenerTls.From(options.Serve.Admin.Tls, "serve.admin", TimeProvider.System);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
@@ -43,8 +45,8 @@ public static class GatehouseApp
             // GET /admin/identities with more than ~200 of the 500 ids Kratos lets a list filter by.
             k.Limits.MaxRequestLineSize = MaxRequestHeaderBytes;
             k.Limits.MaxRequestHeadersTotalSize = MaxRequestHeaderBytes;
-            Listen(k, options.Serve.Public.Host, options.Serve.Public.Port);
-            if (options.Serve.Admin.Port != options.Serve.Public.Port) Listen(k, options.Serve.Admin.Host, options.Serve.Admin.Port);
+            Listen(k, options.Serve.Public.Host, options.Serve.Public.Port, publicTls);
+            if (options.Serve.Admin.Port != options.Serve.Public.Port) Listen(k, options.Serve.Admin.Host, options.Serve.Admin.Port, adminTls);
         });
 
         var services = builder.Services;
@@ -68,6 +70,9 @@ public static class GatehouseApp
         configureServices?.Invoke(services);
 
         var app = builder.Build();
+        var tlsLogger = app.Services.GetRequiredService<ILogger<ListenerTls>>();
+        if (publicTls is not null) publicTls.Logger = tlsLogger;
+        if (adminTls is not null) adminTls.Logger = tlsLogger;
         // First, so preflights are answered before authentication and routing, and CORS headers reach error answers.
         app.UseMiddleware<CorsMiddleware>();
         CorsMiddleware.WarnAboutWildcardWithCredentials(app.Services.GetRequiredService<ILogger<CorsMiddleware>>(), options);
@@ -146,14 +151,22 @@ public static class GatehouseApp
         return services;
     }
 
-    private static void Listen(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions k, string host, int port)
+    private static void Listen(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions k, string host, int port, ListenerTls? tls)
     {
-        if (string.IsNullOrEmpty(host) || host is "0.0.0.0" or "*") k.ListenAnyIP(port);
-        else if (host == "localhost") k.ListenLocalhost(port);
-        else if (IPAddress.TryParse(host.Trim('[', ']'), out var ip)) k.Listen(ip, port);
+        Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions> https = listen =>
+        {
+            if (tls is null) return;
+            listen.UseHttps(new Microsoft.AspNetCore.Server.Kestrel.Https.TlsHandshakeCallbackOptions
+            {
+                OnConnection = _ => ValueTask.FromResult(tls.ServerOptions()),
+            });
+        };
+        if (string.IsNullOrEmpty(host) || host is "0.0.0.0" or "*") k.ListenAnyIP(port, https);
+        else if (host == "localhost") k.ListenLocalhost(port, https);
+        else if (IPAddress.TryParse(host.Trim('[', ']'), out var ip)) k.Listen(ip, port, https);
         else
         {
-            foreach (var address in Dns.GetHostAddresses(host)) k.Listen(address, port);
+            foreach (var address in Dns.GetHostAddresses(host)) k.Listen(address, port, https);
         }
     }
 

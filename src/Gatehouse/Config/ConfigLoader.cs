@@ -175,8 +175,15 @@ public static class ConfigLoader
 
     private static void Complete(GatehouseOptions options, bool dev, List<string> warnings)
     {
+        // Read the certificates now, so a missing file or a key that does not match stops the start with the key's path.
+        Http.ListenerTls.From(options.Serve.Public.Tls, "serve.public", TimeProvider.System);
+        Http.ListenerTls.From(options.Serve.Admin.Tls, "serve.admin", TimeProvider.System);
+        if (options.Serve.Admin.Port == options.Serve.Public.Port && options.Serve.Admin.Tls.Configured)
+        {
+            throw new ConfigException("serve.admin.tls: the admin listener shares serve.public.port, so it is served with serve.public.tls; set TLS there");
+        }
         options.Serve.Public.BaseUrl ??= DeriveBaseUrl(options.Serve.Public);
-        options.Serve.Admin.BaseUrl ??= DeriveBaseUrl(options.Serve.Admin);
+        options.Serve.Admin.BaseUrl ??= DeriveBaseUrl(options.Serve.Admin.Port == options.Serve.Public.Port ? options.Serve.Public : options.Serve.Admin);
         options.Session.EarliestPossibleExtend ??= options.Session.Lifespan;
         if (options.Database.Cleanup.Janitor.Enabled && options.Database.Cleanup.Janitor.Interval <= TimeSpan.Zero)
             throw new ConfigException("database.cleanup.janitor.interval: expected a duration above zero (e.g. \"1h\") when the janitor is enabled");
@@ -247,7 +254,7 @@ public static class ConfigLoader
         var host = listener.Host;
         if (host is "" or "0.0.0.0" or "::" or "[::]") host = "127.0.0.1";
         else if (System.Net.IPAddress.TryParse(host, out var address) && address.AddressFamily == AddressFamily.InterNetworkV6) host = $"[{host}]";
-        return $"http://{host}:{listener.Port}/";
+        return $"{(listener.Tls.Configured ? "https" : "http")}://{host}:{listener.Port}/";
     }
 
     // Nested option objects are filled in place, so a file that sets serve.public.base_url keeps the

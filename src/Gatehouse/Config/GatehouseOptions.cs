@@ -105,6 +105,30 @@ public class ListenerOptions
     public int Port { get; set; }
     public string? BaseUrl { get; set; }
     public CorsOptions Cors { get; set; } = new();
+
+    /// <summary>HTTPS on this listener (see <see cref="Gatehouse.Http.ListenerTls"/>); unset: plain HTTP.</summary>
+    public TlsOptions Tls { get; set; } = new();
+}
+
+/// <summary><c>serve.*.tls</c>: Kratos's keys (ory/x <c>tlsx</c>): a PEM certificate and key, each by path or inline as base64.</summary>
+public sealed class TlsOptions
+{
+    public TlsSourceOptions Cert { get; set; } = new();
+    public TlsSourceOptions Key { get; set; } = new();
+
+    /// <summary>Whether any of the four keys is set.</summary>
+    public bool Configured => Cert.Configured || Key.Configured;
+}
+
+public sealed class TlsSourceOptions
+{
+    /// <summary>Path to the PEM file.</summary>
+    public string? Path { get; set; }
+
+    /// <summary>The PEM file's content, base64-encoded (standard alphabet, padded).</summary>
+    public string? Base64 { get; set; }
+
+    public bool Configured => !string.IsNullOrEmpty(Path) || !string.IsNullOrEmpty(Base64);
 }
 
 public sealed class AdminListenerOptions : ListenerOptions

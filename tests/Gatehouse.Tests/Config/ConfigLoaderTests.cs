@@ -268,14 +268,14 @@ public sealed class ConfigLoaderTests : IDisposable
         var result = Load(MinimalFile(), new()
         {
             ["PATH"] = "/usr/bin",
-            ["SERVE_PUBLIC_TLS_CERT_PATH"] = "/etc/cert.pem",
+            ["SERVE_PUBLIC_REQUEST_LOG_DISABLE_FOR_HEALTH"] = "true",
             ["serve_public_port"] = "1",
             ["LOG_LEVEL"] = "",
         });
 
         Assert.Equal(4433, result.Options.Serve.Public.Port);
         Assert.Equal("info", result.Options.Log.Level);
-        Assert.DoesNotContain(result.Warnings, w => w.Contains("tls", StringComparison.Ordinal));
+        Assert.DoesNotContain(result.Warnings, w => w.Contains("request_log", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -346,8 +346,8 @@ public sealed class ConfigLoaderTests : IDisposable
         var result = Load(MinimalFile("""
             serve:
               public:
-                tls:
-                  cert: {path: /etc/cert.pem}
+                request_log:
+                  disable_for_health: true
             selfservice:
               methods:
                 totp: {enabled: true}
@@ -364,7 +364,7 @@ public sealed class ConfigLoaderTests : IDisposable
 
         Assert.Equal(
             [
-                "\"serve.public.tls\" is not supported by Gatehouse yet and is ignored",
+                "\"serve.public.request_log\" is not supported by Gatehouse yet and is ignored",
                 "\"oauth2_provider\" is not supported by Gatehouse yet and is ignored",
             ],
             result.Warnings);
