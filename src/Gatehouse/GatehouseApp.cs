@@ -45,15 +45,20 @@ public static class GatehouseApp
             // GET /admin/identities with more than ~200 of the 500 ids Kratos lets a list filter by.
             k.Limits.MaxRequestLineSize = MaxRequestHeaderBytes;
             k.Limits.MaxRequestHeadersTotalSize = MaxRequestHeaderBytes;
-            Listen(k, options.Serve.Public.Host, options.Serve.Public.Port, publicTls);
-            if (options.Serve.Admin.Port != options.Serve.Public.Port) Listen(k, options.Serve.Admin.Host, options.Serve.Admin.Port, adminTls);
+            Listen(k, options.Serve.Public, publicTls, admin: false);
+            if (!UnixSockets.Shared(options.Serve)) Listen(k, options.Serve.Admin, adminTls, admin: true);
         });
 
         var services = builder.Services;
         services.AddSingleton(options);
         services.AddSingleton(schemas);
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton(new ListenerPorts(options.Serve.Public.Port, options.Serve.Admin.Port, ReturnUrlPolicy.PublicBaseUrl(options)));
+        services.AddSingleton(new ListenerPorts(options.Serve.Public.Port, options.Serve.Admin.Port, ReturnUrlPolicy.PublicBaseUrl(options),
+            adminOnSocket: UnixSockets.PathOf(options.Serve.Admin.Host) is not null, shared: UnixSockets.Shared(options.Serve)));
+        if (UnixSockets.PathOf(options.Serve.Public.Host) is not null || UnixSockets.PathOf(options.Serve.Admin.Host) is not null)
+        {
+            services.AddHostedService<UnixSocketPermissions>();
+        }
         services.AddPersistence(Dsn.Parse(options.Dsn));
         if (options.Database.Cleanup.Janitor.Enabled) services.AddHostedService<Persistence.Cleanup.CleanupJanitor>();
         services.AddSingleton<Http.Errors.DatabaseOutage>();
@@ -151,22 +156,35 @@ public static class GatehouseApp
         return services;
     }
 
-    private static void Listen(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions k, string host, int port, ListenerTls? tls)
+    private static void Listen(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions k, ListenerOptions listener, ListenerTls? tls, bool admin)
     {
-        Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions> https = listen =>
+        var host = listener.Host;
+        var port = listener.Port;
+        Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions> configure = listen =>
         {
-            if (tls is null) return;
-            listen.UseHttps(new Microsoft.AspNetCore.Server.Kestrel.Https.TlsHandshakeCallbackOptions
+            if (tls is not null)
             {
-                OnConnection = _ => ValueTask.FromResult(tls.ServerOptions()),
-            });
+                listen.UseHttps(new Microsoft.AspNetCore.Server.Kestrel.Https.TlsHandshakeCallbackOptions
+                {
+                    OnConnection = _ => ValueTask.FromResult(tls.ServerOptions()),
+                });
+            }
         };
-        if (string.IsNullOrEmpty(host) || host is "0.0.0.0" or "*") k.ListenAnyIP(port, https);
-        else if (host == "localhost") k.ListenLocalhost(port, https);
-        else if (IPAddress.TryParse(host.Trim('[', ']'), out var ip)) k.Listen(ip, port, https);
+        if (UnixSockets.PathOf(host) is { } socket)
+        {
+            k.ListenUnixSocket(socket, listen =>
+            {
+                // A socket has no port to tell the listeners apart by: its connections carry the mark.
+                if (admin) listen.Use(next => connection => { connection.Items[ListenerPorts.AdminConnection] = ListenerPorts.AdminConnection; return next(connection); });
+                configure(listen);
+            });
+        }
+        else if (string.IsNullOrEmpty(host) || host is "0.0.0.0" or "*") k.ListenAnyIP(port, configure);
+        else if (host == "localhost") k.ListenLocalhost(port, configure);
+        else if (IPAddress.TryParse(host.Trim('[', ']'), out var ip)) k.Listen(ip, port, configure);
         else
         {
-            foreach (var address in Dns.GetHostAddresses(host)) k.Listen(address, port, https);
+            foreach (var address in Dns.GetHostAddresses(host)) k.Listen(address, port, configure);
         }
     }
 

@@ -38,7 +38,7 @@ internal static class ServeCommand
             {
                 await CliContext.EnsureMigratedAsync(app.Services, ct);
             }
-            Console.Error.WriteLine($"gatehouse {Http.Health.HealthEndpoints.CurrentVersion}: public API on {options.Serve.Public.Host}:{options.Serve.Public.Port}, admin API on {options.Serve.Admin.Host}:{options.Serve.Admin.Port}, database {Dsn.Redact(options.Dsn)}{(withWorker ? ", courier worker running" : "")}");
+            Console.Error.WriteLine($"gatehouse {Http.Health.HealthEndpoints.CurrentVersion}: public API on {Http.UnixSockets.Describe(options.Serve.Public)}, admin API on {Http.UnixSockets.Describe(options.Serve.Admin)}, database {Dsn.Redact(options.Dsn)}{(withWorker ? ", courier worker running" : "")}");
             if (isDev && options.Ui.Enabled)
             {
                 var publicBase = Http.ReturnUrlPolicy.PublicBaseUrl(options).TrimEnd('/');

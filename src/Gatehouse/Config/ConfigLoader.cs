@@ -178,12 +178,22 @@ public static class ConfigLoader
         // Read the certificates now, so a missing file or a key that does not match stops the start with the key's path.
         Http.ListenerTls.From(options.Serve.Public.Tls, "serve.public", TimeProvider.System);
         Http.ListenerTls.From(options.Serve.Admin.Tls, "serve.admin", TimeProvider.System);
-        if (options.Serve.Admin.Port == options.Serve.Public.Port && options.Serve.Admin.Tls.Configured)
+        var shared = Http.UnixSockets.Shared(options.Serve);
+        if (shared && options.Serve.Admin.Tls.Configured)
         {
             throw new ConfigException("serve.admin.tls: the admin listener shares serve.public.port, so it is served with serve.public.tls; set TLS there");
         }
+        foreach (var (listener, name) in new[] { (options.Serve.Public, "serve.public"), (options.Serve.Admin, "serve.admin") })
+        {
+            if (Http.UnixSockets.PathOf(listener.Host) is not { } socket) continue;
+            if (socket.Length == 0) throw new ConfigException($"{name}.host: expected a socket path after \"unix:\" (e.g. unix:/run/gatehouse/{name[6..]}.sock)");
+            if (listener.BaseUrl is null)
+            {
+                warnings.Add($"{name}.base_url is not set while {name}.host is a unix socket: links and redirects will name http://127.0.0.1:{listener.Port}/; set it to the URL the proxy in front serves");
+            }
+        }
         options.Serve.Public.BaseUrl ??= DeriveBaseUrl(options.Serve.Public);
-        options.Serve.Admin.BaseUrl ??= DeriveBaseUrl(options.Serve.Admin.Port == options.Serve.Public.Port ? options.Serve.Public : options.Serve.Admin);
+        options.Serve.Admin.BaseUrl ??= DeriveBaseUrl(shared ? options.Serve.Public : options.Serve.Admin);
         options.Session.EarliestPossibleExtend ??= options.Session.Lifespan;
         if (options.Database.Cleanup.Janitor.Enabled && options.Database.Cleanup.Janitor.Interval <= TimeSpan.Zero)
             throw new ConfigException("database.cleanup.janitor.interval: expected a duration above zero (e.g. \"1h\") when the janitor is enabled");
@@ -252,7 +262,7 @@ public static class ConfigLoader
     private static string DeriveBaseUrl(ListenerOptions listener)
     {
         var host = listener.Host;
-        if (host is "" or "0.0.0.0" or "::" or "[::]") host = "127.0.0.1";
+        if (host is "" or "0.0.0.0" or "::" or "[::]" || Http.UnixSockets.PathOf(host) is not null) host = "127.0.0.1";
         else if (System.Net.IPAddress.TryParse(host, out var address) && address.AddressFamily == AddressFamily.InterNetworkV6) host = $"[{host}]";
         return $"{(listener.Tls.Configured ? "https" : "http")}://{host}:{listener.Port}/";
     }

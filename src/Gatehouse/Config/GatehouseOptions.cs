@@ -108,6 +108,22 @@ public class ListenerOptions
 
     /// <summary>HTTPS on this listener (see <see cref="Gatehouse.Http.ListenerTls"/>); unset: plain HTTP.</summary>
     public TlsOptions Tls { get; set; } = new();
+
+    /// <summary>The socket file's permissions when <see cref="Host"/> is <c>unix:/path</c> (see <see cref="Gatehouse.Http.UnixSockets"/>).</summary>
+    public SocketOptions Socket { get; set; } = new();
+}
+
+/// <summary><c>serve.*.socket</c>: Kratos's keys (ory/x <c>configx.UnixPermission</c>).</summary>
+public sealed class SocketOptions
+{
+    /// <summary>User name to own the socket; empty: the user running Gatehouse.</summary>
+    public string Owner { get; set; } = "";
+
+    /// <summary>Group name of the socket; empty: the running user's primary group.</summary>
+    public string Group { get; set; } = "";
+
+    /// <summary>Permission bits, e.g. 493 (0755, Kratos's default) or 432 (0660).</summary>
+    public int Mode { get; set; } = 493;
 }
 
 /// <summary><c>serve.*.tls</c>: Kratos's keys (ory/x <c>tlsx</c>): a PEM certificate and key, each by path or inline as base64.</summary>

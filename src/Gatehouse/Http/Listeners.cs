@@ -20,7 +20,7 @@ public sealed class ListenerMiddleware(RequestDelegate next, ListenerPorts ports
 
     public Task InvokeAsync(HttpContext context)
     {
-        var isAdmin = ports.IsAdmin(context.Connection.LocalPort);
+        var isAdmin = ports.IsAdmin(context);
         context.Features.Set(isAdmin ? Admin : Public);
         NoCache.Apply(context.Response);
         if (isAdmin && context.Request.Path.StartsWithSegments("/self-service", StringComparison.Ordinal))
@@ -39,10 +39,25 @@ public sealed class ListenerMiddleware(RequestDelegate next, ListenerPorts ports
     }
 }
 
-/// <summary>The configured ports; when both are the same port, everything is served as public (one base URL, as Ory Network).</summary>
-public sealed class ListenerPorts(int publicPort, int adminPort, string publicBaseUrl = "")
+/// <summary>
+/// The configured ports; when both are the same port (or socket), everything is served as public (one base URL, as Ory
+/// Network). An admin listener on a unix socket is told apart by a mark its connections carry.
+/// </summary>
+public sealed class ListenerPorts(int publicPort, int adminPort, string publicBaseUrl = "", bool adminOnSocket = false, bool? shared = null)
 {
+    /// <summary>The connection item that marks a connection to the admin listener's unix socket.</summary>
+    public const string AdminConnection = "gatehouse.listener.admin";
+
+    private readonly bool _shared = shared ?? adminPort == publicPort;
+
     public string PublicBaseUrl => publicBaseUrl;
 
-    public bool IsAdmin(int localPort) => adminPort != publicPort && localPort == adminPort;
+    public bool IsAdmin(int localPort) => !_shared && !adminOnSocket && localPort == adminPort;
+
+    public bool IsAdmin(HttpContext context)
+    {
+        if (_shared) return false;
+        if (!adminOnSocket) return context.Connection.LocalPort == adminPort;
+        return context.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionItemsFeature>()?.Items.ContainsKey(AdminConnection) == true;
+    }
 }

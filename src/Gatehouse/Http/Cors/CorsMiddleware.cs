@@ -20,7 +20,7 @@ public sealed partial class CorsMiddleware(RequestDelegate next, GatehouseOption
 
     public Task InvokeAsync(HttpContext context)
     {
-        var isAdmin = ports.IsAdmin(context.Connection.LocalPort) || context.Request.Path.StartsWithSegments("/admin", StringComparison.Ordinal);
+        var isAdmin = ports.IsAdmin(context) || context.Request.Path.StartsWithSegments("/admin", StringComparison.Ordinal);
         var policy = isAdmin ? _admin : _public;
         if (policy is null) return next(context);
 
