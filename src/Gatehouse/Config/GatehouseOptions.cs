@@ -80,6 +80,18 @@ public sealed class FeatureFlagsOptions
 public sealed class ClientsOptions
 {
     public ClientsHttpOptions Http { get; set; } = new();
+
+    public ClientsWebHookOptions WebHook { get; set; } = new();
+}
+
+/// <summary><c>clients.web_hook</c> (Kratos).</summary>
+public sealed class ClientsWebHookOptions
+{
+    /// <summary>
+    /// The headers of the user's request that web hook templates (<c>ctx.request_headers</c>) and the courier's HTTP
+    /// channel (<c>ctx.request_headers</c> of code messages) see; a hook's own <c>header_allowlist</c> overrides it.
+    /// </summary>
+    public List<string> HeaderAllowlist { get; set; } = [.. Http.Outbound.WebHookConfig.DefaultHeaderAllowlist];
 }
 
 /// <summary><c>clients.http</c> (see <see cref="Http.Outbound.PrivateNetworkGuard"/>).</summary>

@@ -9,8 +9,14 @@ namespace Gatehouse.Courier;
 /// What flows call to send a message: renders the template and stores the message as <c>queued</c>; a
 /// <see cref="CourierWorker"/> delivers it later. Nothing is sent inline.
 /// </summary>
-public sealed class Courier(GatehouseDbContext db, CourierTemplates templates, TimeProvider time, IHttpContextAccessor? http = null)
+public sealed class Courier(GatehouseDbContext db, CourierTemplates templates, TimeProvider time, IHttpContextAccessor? http = null, Config.GatehouseOptions? options = null)
 {
+    /// <summary>
+    /// The templates whose messages carry the user's request headers (Kratos's templates with <c>RequestHeaders()</c>:
+    /// the code sender's login, registration and recovery codes, e-mail and SMS).
+    /// </summary>
+    private static readonly HashSet<string> WithRequestHeaders = new(StringComparer.Ordinal) { "login_code_valid", "registration_code_valid", "recovery_code_valid" };
+
     /// <summary>
     /// The language of the built-in texts: the one the request that causes the message prefers among English and German
     /// (<c>Accept-Language</c>, the built-in pages' rule); English outside a request. Configured templates are used as they are.
@@ -92,6 +98,9 @@ public sealed class Courier(GatehouseDbContext db, CourierTemplates templates, T
             HtmlBody = htmlBody,
             TemplateType = type.Name,
             TemplateData = data.ToJsonString(),
+            RequestHeaders = WithRequestHeaders.Contains(type.Name) && http?.HttpContext is { } context
+                ? Http.Outbound.GoHeaderKey.Allowlisted(context.Request, options?.Clients.WebHook.HeaderAllowlist ?? Http.Outbound.WebHookConfig.DefaultHeaderAllowlist).ToJsonString()
+                : null,
             SendCount = 0,
             NextAttemptAt = now,
             CreatedAt = now,
@@ -101,9 +110,9 @@ public sealed class Courier(GatehouseDbContext db, CourierTemplates templates, T
         // work when one is open (the mail lands with its code and flow, or not at all).
         await RawSql.WriteAsync(db, $"""
             INSERT INTO courier_messages ("Id", "Nid", "Status", "Type", "Channel", "Recipient", "Subject", "Body", "HtmlBody",
-                "TemplateType", "TemplateData", "SendCount", "NextAttemptAt", "CreatedAt", "UpdatedAt")
+                "TemplateType", "TemplateData", "RequestHeaders", "SendCount", "NextAttemptAt", "CreatedAt", "UpdatedAt")
             SELECT {message.Id}, {message.Nid}, {message.Status}, {message.Type}, {message.Channel}, {message.Recipient},
-                {message.Subject}, {message.Body}, {message.HtmlBody}, {message.TemplateType}, {message.TemplateData},
+                {message.Subject}, {message.Body}, {message.HtmlBody}, {message.TemplateType}, {message.TemplateData}, {message.RequestHeaders},
                 {message.SendCount}, {message.NextAttemptAt}, {message.CreatedAt}, {message.UpdatedAt}
             WHERE {deliver}
             """, ct);

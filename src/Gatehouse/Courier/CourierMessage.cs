@@ -27,6 +27,13 @@ public sealed class CourierMessage
 
     /// <summary>The template's data as JSON (codes and links included, so it is only exposed to the admin API).</summary>
     public string? TemplateData { get; set; }
+
+    /// <summary>
+    /// The allowlisted headers of the user's request that caused a code message (<c>login_code_valid</c>,
+    /// <c>registration_code_valid</c>, <c>recovery_code_valid</c>), as JSON <c>{Name: [values]}</c>, for the HTTP channel's
+    /// <c>ctx.request_headers</c> (Kratos's <c>request_headers</c> column; never in the admin API either).
+    /// </summary>
+    public string? RequestHeaders { get; set; }
     public int SendCount { get; set; }
 
     /// <summary>When the message may next be tried (back-off after a failure).</summary>

@@ -62,7 +62,7 @@ public sealed class HttpChannel(GatehouseOptions options, WebHookSender sender, 
                 ["template_type"] = message.TemplateType,
                 ["template_data"] = JsonNode.Parse(message.TemplateData ?? "{}"),
                 ["message_type"] = message.Type,
-                ["request_headers"] = null,
+                ["request_headers"] = message.RequestHeaders is { } headers ? JsonNode.Parse(headers) : null,
             };
             var program = await templates.GetAsync(location, ct);
             try

@@ -32,6 +32,75 @@ public sealed class WebHookTests(HookFixture fixture) : IClassFixture<HookFixtur
     private static string EmailOf(ReceivedHook r) => JsonNode.Parse(r.Body)?["email"]?.GetValue<string>() ?? "";
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Request_headers_follow_the_global_allowlist_under_go_canonical_names(string db)
+    {
+        const string template = "function(ctx) { email: ctx.identity.traits.email, headers: ctx.request_headers, has_cookies: std.objectHas(ctx, 'request_cookies') }";
+        var s = await fixture.Get(db, "global-allowlist", (o, r) =>
+        {
+            // Kratos's clients.web_hook.header_allowlist, in any spelling; a hook with its own list keeps it.
+            o.Clients.WebHook.HeaderAllowlist = ["user-agent", "SEC-CH-UA", "X-Forwarded-For", "Sec-Ch-Ua"];
+            o.Selfservice.Flows.Registration.After.Password = new FlowAfterMethodOptions
+            {
+                Hooks =
+                [
+                    WebHook(new JsonObject { ["url"] = r.On("/global/list", 200), ["body"] = Base64(template) }),
+                    WebHook(new JsonObject { ["url"] = r.On("/global/own", 200), ["body"] = Base64(template), ["header_allowlist"] = new JsonArray("Accept-Language") }),
+                ],
+            };
+        });
+        var receiver = await fixture.Receiver;
+        var email = HttpAssertions.UniqueEmail("global");
+        using var response = await Register(s, new JsonObject { ["email"] = email }, headers: r =>
+        {
+            r.Headers.UserAgent.ParseAdd("gatehouse-tests/2.0");
+            r.Headers.TryAddWithoutValidation("sec-ch-ua", "\"Chromium\";v=\"142\"");
+            r.Headers.TryAddWithoutValidation("X-Forwarded-For", "203.0.113.9");
+            r.Headers.TryAddWithoutValidation("Accept-Language", "de");
+        });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        var global = JsonNode.Parse(receiver.Received("/global/list").Single(h => EmailOf(h) == email).Body)!;
+        var expected = new JsonObject
+        {
+            ["Sec-Ch-Ua"] = new JsonArray("\"Chromium\";v=\"142\""),
+            ["User-Agent"] = new JsonArray("gatehouse-tests/2.0"),
+            ["X-Forwarded-For"] = new JsonArray("203.0.113.9"),
+        };
+        Assert.True(JsonNode.DeepEquals(expected, global["headers"]), global["headers"]!.ToJsonString());
+        Assert.Equal(["Sec-Ch-Ua", "User-Agent", "X-Forwarded-For"], global["headers"]!.AsObject().Select(p => p.Key));
+        Assert.False(global["has_cookies"]!.GetValue<bool>());
+        var own = JsonNode.Parse(receiver.Received("/global/own").Single(h => EmailOf(h) == email).Body)!;
+        Assert.Equal("""{"Accept-Language":["de"]}""", own["headers"]!.ToJsonString());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Kratos_default_allowlist_hands_on_no_forwarding_headers(string db)
+    {
+        const string template = "function(ctx) { email: ctx.identity.traits.email, names: std.objectFields(ctx.request_headers) }";
+        var s = await fixture.Get(db, "default-allowlist", (o, r) => o.Selfservice.Flows.Registration.After.Password = new FlowAfterMethodOptions
+        {
+            Hooks = [WebHook(new JsonObject { ["url"] = r.On("/default/list", 200), ["body"] = Base64(template) })],
+        });
+        var receiver = await fixture.Receiver;
+        var email = HttpAssertions.UniqueEmail("default");
+        using var response = await Register(s, new JsonObject { ["email"] = email }, headers: r =>
+        {
+            r.Headers.UserAgent.ParseAdd("gatehouse-tests/3.0");
+            r.Headers.TryAddWithoutValidation("true-client-ip", "198.51.100.7");
+            r.Headers.TryAddWithoutValidation("X-Forwarded-For", "203.0.113.9");
+            r.Headers.TryAddWithoutValidation("X-Forwarded-Host", "evil.example");
+        });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var names = JsonNode.Parse(receiver.Received("/default/list").Single(h => EmailOf(h) == email).Body)!["names"]!.AsArray().Select(n => n!.GetValue<string>()).ToList();
+        Assert.Contains("User-Agent", names);
+        Assert.Contains("True-Client-Ip", names);
+        Assert.Contains("Content-Type", names);
+        Assert.DoesNotContain("X-Forwarded-For", names);
+        Assert.DoesNotContain("X-Forwarded-Host", names);
+        Assert.All(names, n => Assert.Equal(Gatehouse.Http.Outbound.GoHeaderKey.Canonical(n), n));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Body_template_gets_ctx_and_the_receiver_gets_the_configured_auth_and_headers(string db)
     {
         const string template = """

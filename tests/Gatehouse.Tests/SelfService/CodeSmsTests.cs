@@ -80,6 +80,7 @@ public sealed class CodeSmsTests(CodeSmsTests.Servers servers) : IClassFixture<C
       code: if "login_code" in ctx.template_data then ctx.template_data.login_code
             else if "registration_code" in ctx.template_data then ctx.template_data.registration_code
             else null,
+      request_headers: ctx.request_headers,
     }
     """;
 
@@ -261,6 +262,47 @@ public sealed class CodeSmsTests(CodeSmsTests.Servers servers) : IClassFixture<C
         Assert.Equal(id, done["session"]!["identity"]!["id"]!.GetValue<string>());
         Assert.Equal(["code:aal1"], done["session"]!["authentication_methods"]!.AsArray().Select(m => $"{m!["method"]}:{m["aal"]}"));
         Assert.DoesNotContain(h.Smtp.Messages, m => m.To.ToString().Contains(phone, StringComparison.Ordinal));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_code_sms_carries_the_users_allowlisted_request_headers_to_the_channel(string db)
+    {
+        // Kratos's code sender stores the request's headers (clients.web_hook.header_allowlist) with the login, registration
+        // and recovery code messages; the HTTP channel hands them to its template as ctx.request_headers.
+        var h = await servers.Get(db, "passwordless");
+        var s = h.Server;
+        var phone = UniquePhone();
+        await CreateIdentityAsync(s, new JsonObject { ["phone"] = phone });
+        var login = await ApiFlow(s.Public, "login");
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/self-service/login?flow={login["id"]}")
+        {
+            Content = new StringContent(new JsonObject { ["method"] = "code", ["identifier"] = phone }.ToJsonString(), Encoding.UTF8, "application/json"),
+        };
+        request.Headers.UserAgent.ParseAdd("sms-app/1.0");
+        request.Headers.TryAddWithoutValidation("sec-ch-ua-platform", "\"Android\"");
+        request.Headers.TryAddWithoutValidation("X-Forwarded-For", "203.0.113.9");
+        request.Headers.TryAddWithoutValidation("X-Session-Token", "ory_st_not-a-real-token");
+        using (var sent = await s.Public.SendAsync(request))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, sent.StatusCode);
+        }
+        var (sms, _) = await h.SmsAsync(phone, "login_code_valid");
+        var headers = sms["request_headers"]!.AsObject();
+        Assert.Equal(["sms-app/1.0"], headers["User-Agent"]!.AsArray().Select(v => v!.GetValue<string>()));
+        Assert.Equal(["\"Android\""], headers["Sec-Ch-Ua-Platform"]!.AsArray().Select(v => v!.GetValue<string>()));
+        Assert.False(headers.ContainsKey("X-Forwarded-For"));
+        Assert.False(headers.ContainsKey("X-Session-Token"));
+        Assert.All(headers.Select(p => p.Key), n => Assert.Equal(Gatehouse.Http.Outbound.GoHeaderKey.Canonical(n), n));
+
+        // The row keeps them for the worker, and the admin API never shows them (Kratos's json:"-").
+        await using (var scope = s.Services.CreateAsyncScope())
+        {
+            var stored = await scope.ServiceProvider.GetRequiredService<GatehouseDbContext>().CourierMessages.AsNoTracking().SingleAsync(m => m.Recipient == phone);
+            Assert.Contains("sms-app/1.0", stored.RequestHeaders, StringComparison.Ordinal);
+            var listed = await (await s.AdminWithKey.GetAsync($"/admin/courier/messages/{stored.Id}")).Json(HttpStatusCode.OK);
+            Assert.DoesNotContain("sms-app/1.0", listed.ToJsonString(), StringComparison.Ordinal);
+            Assert.Null(listed["request_headers"]);
+        }
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]

@@ -20,12 +20,15 @@ public abstract record WebHookAuth
 /// </summary>
 public sealed record WebHookConfig
 {
-    /// <summary>The request headers a body template sees when <c>header_allowlist</c> is not set (Kratos's default list; no cookies).</summary>
+    /// <summary>
+    /// The request headers a body template sees when neither the hook's <c>header_allowlist</c> nor
+    /// <c>clients.web_hook.header_allowlist</c> is set: Kratos's default list (its config schema; no cookies).
+    /// </summary>
     public static readonly IReadOnlyList<string> DefaultHeaderAllowlist =
     [
         "Accept", "Accept-Encoding", "Accept-Language", "Content-Length", "Content-Type", "Origin", "Priority", "Referer",
         "Sec-Ch-Ua", "Sec-Ch-Ua-Mobile", "Sec-Ch-Ua-Platform", "Sec-Fetch-Dest", "Sec-Fetch-Mode", "Sec-Fetch-Site", "Sec-Fetch-User",
-        "True-Client-Ip", "User-Agent", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto",
+        "True-Client-Ip", "User-Agent",
     ];
 
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
@@ -56,7 +59,15 @@ public sealed record WebHookConfig
     /// <summary>Attempts after the first for ignored (asynchronous) calls.</summary>
     public int Retries { get; init; } = DefaultRetries;
 
+    /// <summary>The hook's own <c>header_allowlist</c> (Gatehouse addition), or Kratos's default list when it has none.</summary>
     public IReadOnlyList<string> HeaderAllowlist { get; init; } = DefaultHeaderAllowlist;
+
+    /// <summary>Whether the hook names its own <c>header_allowlist</c>; otherwise <c>clients.web_hook.header_allowlist</c> applies.</summary>
+    public bool HasOwnHeaderAllowlist { get; init; }
+
+    /// <summary>The allowlist this hook uses: its own, else the global <c>clients.web_hook.header_allowlist</c>.</summary>
+    public IReadOnlyList<string> HeaderAllowlistWithin(GatehouseOptions options) =>
+        HasOwnHeaderAllowlist ? HeaderAllowlist : options.Clients.WebHook.HeaderAllowlist;
 
     /// <summary>Whether the hook's answer is waited for and read: <c>parse</c> or <c>can_interrupt</c>.</summary>
     public bool ReadsResponse => Parse || CanInterrupt;
@@ -145,7 +156,7 @@ public sealed record WebHookConfig
         if (config["retries"] is { } r && (r is not JsonValue rv || !rv.TryGetValue<int>(out retries) || retries is < 0 or > 10))
             throw new ConfigException($"{at}.retries: expected an integer from 0 to 10.");
 
-        IReadOnlyList<string> allowlist = DefaultHeaderAllowlist;
+        IReadOnlyList<string>? allowlist = null;
         if (config["header_allowlist"] is JsonArray list)
             allowlist = [.. list.Select(n => n is JsonValue lv && lv.TryGetValue<string>(out var s) ? s : throw new ConfigException($"{at}.header_allowlist: expected header names."))];
 
@@ -161,7 +172,8 @@ public sealed record WebHookConfig
             CanInterrupt = canInterrupt,
             Timeout = timeout,
             Retries = retries,
-            HeaderAllowlist = allowlist,
+            HeaderAllowlist = allowlist ?? DefaultHeaderAllowlist,
+            HasOwnHeaderAllowlist = allowlist is not null,
         };
     }
 }

@@ -128,6 +128,9 @@ namespace Gatehouse.Persistence.Postgres.Migrations
                         .HasMaxLength(512)
                         .HasColumnType("character varying(512)");
 
+                    b.Property<string>("RequestHeaders")
+                        .HasColumnType("text");
+
                     b.Property<int>("SendCount")
                         .HasColumnType("integer");
 

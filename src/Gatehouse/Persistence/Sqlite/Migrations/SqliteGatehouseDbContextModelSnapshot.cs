@@ -123,6 +123,9 @@ namespace Gatehouse.Persistence.Sqlite.Migrations
                         .HasMaxLength(512)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("RequestHeaders")
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("SendCount")
                         .HasColumnType("INTEGER");
 

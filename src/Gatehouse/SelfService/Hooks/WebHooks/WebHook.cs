@@ -27,6 +27,7 @@ public sealed partial class WebHook(
     FlowService flows,
     IdentityJson identityJson,
     SessionJson sessionJson,
+    GatehouseOptions options,
     ILogger<WebHook> logger) : IFlowHook
 {
     // Config entries are parsed (and checked at start-up) once; the options tree lives as long as the process.
@@ -158,7 +159,7 @@ public sealed partial class WebHook(
     private JsonObject Context(HookContext context, WebHookConfig cfg)
     {
         var ctx = new JsonObject { ["flow"] = flows.ToJson(context.Flow) };
-        AddRequest(ctx, context.Http.Request, cfg.HeaderAllowlist);
+        AddRequest(ctx, context.Http.Request, cfg.HeaderAllowlistWithin(options));
         if (context.Identity is not null) ctx["identity"] = identityJson.ToNode(context.Identity, IdentityView.AdminWrite);
         if (context.Session is not null) ctx["session"] = sessionJson.ToNode(context.Session, includeIdentity: false, IdentityView.Public);
         if (context.Flow.TransientPayload is not null) ctx["transient_payload"] = JsonNode.Parse(context.Flow.TransientPayload);
@@ -171,17 +172,10 @@ public sealed partial class WebHook(
     /// </summary>
     public static void AddRequest(JsonObject ctx, HttpRequest request, IReadOnlyList<string> headerAllowlist)
     {
-        var headers = new JsonObject();
-        var allowed = new HashSet<string>(headerAllowlist, StringComparer.OrdinalIgnoreCase);
-        foreach (var (name, values) in request.Headers)
-        {
-            if (!allowed.Contains(name)) continue;
-            headers[name] = new JsonArray([.. values.Select(v => (JsonNode?)JsonValue.Create(v))]);
-        }
-        ctx["request_headers"] = headers;
+        ctx["request_headers"] = GoHeaderKey.Allowlisted(request, headerAllowlist);
         ctx["request_method"] = request.Method;
         ctx["request_url"] = request.GetDisplayUrl();
-        if (allowed.Contains("Cookie"))
+        if (headerAllowlist.Any(h => string.Equals(h, "Cookie", StringComparison.OrdinalIgnoreCase)))
         {
             var cookies = new JsonObject();
             foreach (var (name, value) in request.Cookies) cookies[name] = value;

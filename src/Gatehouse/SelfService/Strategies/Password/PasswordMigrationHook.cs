@@ -61,7 +61,7 @@ public sealed partial class PasswordMigrationHook(
         else
         {
             var ctx = new JsonObject { ["flow"] = flows.ToJson(flow) };
-            WebHook.AddRequest(ctx, http.Request, cfg.HeaderAllowlist);
+            WebHook.AddRequest(ctx, http.Request, cfg.HeaderAllowlistWithin(options));
             ctx["identity"] = identityJson.ToNode(identity, IdentityView.AdminWrite);
             ctx["password"] = password;
             ctx["identifier"] = identifier;
