@@ -174,6 +174,67 @@ public sealed class RecoveryVerificationNodeTests(FlowServerFixture fixture) : I
             ], Shape(sent));
         }
     }
+    /// <summary>
+    /// Kratos's code and link recovery methods and its link verification method set the CSRF token node whatever the flow's
+    /// type (<c>PopulateRecoveryMethod</c> / <c>PopulateVerificationMethod</c> call <c>SetCSRF</c>), so API flows carry it
+    /// too, empty; the code verification method only on browser flows, but its <c>handleVerificationError</c> appends it to
+    /// a refused submit's form.
+    /// </summary>
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Api_flows_carry_the_csrf_token_node_where_kratos_methods_set_it_for_every_flow_type(string db)
+    {
+        static string CsrfValue(JsonNode flow) =>
+            flow["ui"]!["nodes"]!.AsArray().Single(n => n!["attributes"]!["name"]?.GetValue<string>() == "csrf_token")!["attributes"]!["value"]!.GetValue<string>();
+
+        var code = await CodeServer(fixture, db);
+        var (email, _, _) = await RegisterApi(code);
+        var recovery = await ApiFlow(code.Public, "recovery");
+        Assert.Equal(
+        [
+            "default csrf_token hidden * [required=true]",
+            "code email email  [required=true] 1070007",
+            "code method submit \"code\" [] 1070009",
+        ], Shape(recovery));
+        Assert.Equal("", CsrfValue(recovery));
+        var sent = await (await code.Public.PostJson($"/self-service/recovery?flow={recovery["id"]}", new JsonObject { ["method"] = "code", ["email"] = email })).Json(HttpStatusCode.OK);
+        Assert.Equal(
+        [
+            "default csrf_token hidden * [required=true]",
+            "code code text  [required=true,autocomplete=\"one-time-code\",pattern=\"[0-9]+\",maxlength=6] 1070010",
+            "code method hidden \"code\" []",
+            "code method submit \"code\" [] 1070009",
+            $"code email submit \"{email}\" [] 1070008",
+        ], Shape(sent));
+        Assert.Equal("", CsrfValue(sent));
+
+        var verification = await ApiFlow(code.Public, "verification");
+        var refused = await (await code.Public.PostJson($"/self-service/verification?flow={verification["id"]}", new JsonObject { ["method"] = "code" })).Json(HttpStatusCode.BadRequest);
+        Assert.Equal(
+        [
+            "code email email  [required=true] 1070007",
+            "code method submit \"code\" [] 1070009",
+            "default csrf_token hidden * [required=true]",
+        ], Shape(refused));
+        Assert.Equal([4000002L], MessageIds(refused, "email"));
+        Assert.Equal("", CsrfValue(refused));
+
+        var link = await LinkServer(fixture, db);
+        var (linkEmail, _, _) = await RegisterApi(link);
+        foreach (var kind in new[] { "recovery", "verification" })
+        {
+            var flow = await ApiFlow(link.Public, kind);
+            Assert.Equal(
+            [
+                "default csrf_token hidden * [required=true]",
+                "link email email  [required=true] 1070007",
+                "link method submit \"link\" [] 1070009",
+            ], Shape(flow));
+            Assert.Equal("", CsrfValue(flow));
+            var linkSent = await (await link.Public.PostJson($"/self-service/{kind}?flow={flow["id"]}", new JsonObject { ["method"] = "link", ["email"] = linkEmail })).Json(HttpStatusCode.OK);
+            Assert.Equal("default csrf_token hidden * [required=true]", Shape(linkSent)[0]);
+        }
+    }
+
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Admin_recovery_refuses_a_bad_expires_in_or_flow_type_with_kratos_reasons(string db)
     {

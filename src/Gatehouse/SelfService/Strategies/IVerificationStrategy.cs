@@ -16,6 +16,13 @@ public interface IVerificationStrategy : IStrategy
     /// <summary>Whether the submit carries this method's secret for the flow (rather than an address to send one to).</summary>
     bool CarriesSecret(SelfServiceFlow flow, JsonObject body);
 
+    /// <summary>
+    /// Whether the method's forms carry the CSRF token node on API flows too (with an empty value): Kratos's link method
+    /// sets it whatever the flow's type (<c>PopulateVerificationMethod</c>), its code method only on browser flows
+    /// (<c>PopulateMethod</c>).
+    /// </summary>
+    bool CsrfOnEveryFlowType => false;
+
     /// <summary>The form asking for the address (prefilled with <paramref name="email"/>).</summary>
     void PopulateAddressForm(UiContainer ui, string? email) => AddressForm.Populate(ui, Name, email);
 

@@ -104,10 +104,16 @@ public sealed class RecoveryFlows(
 
     private UiContainer EmailUi(SelfServiceFlow flow, string? email) => Form(flow, ui => Method.PopulateAddressForm(ui, email));
 
-    private UiContainer Form(SelfServiceFlow flow, Action<UiContainer> populate)
+    /// <summary>
+    /// A recovery form: the CSRF token first, then the method's nodes. Kratos's code and link methods set the token node
+    /// whatever the flow's type (<c>PopulateRecoveryMethod</c> calls <c>SetCSRF</c> unconditionally), so an API flow has it
+    /// too, with an empty value (its submit route is exempt from CSRF, so the request has no token) — unlike
+    /// login, registration and settings. An admin-made flow (<paramref name="csrf"/> false) has only what the method gives it.
+    /// </summary>
+    private UiContainer Form(SelfServiceFlow flow, Action<UiContainer> populate, bool csrf = true)
     {
         var ui = new UiContainer { Action = flows.ActionUrl(flow) };
-        if (flow.Type == FlowTypes.Browser) ui.Nodes.Add(UiNodes.Csrf(flow.CsrfToken));
+        if (csrf) ui.Nodes.Add(UiNodes.Csrf(flow.CsrfToken));
         populate(ui);
         return ui;
     }
@@ -344,7 +350,9 @@ public sealed class RecoveryFlows(
         flow.Active = strategy.Name;
         flow.State = FlowStates.SentEmail;
         var address = identity.RecoveryAddresses.FirstOrDefault()?.Value ?? "";
-        flow.Ui = Form(flow, ui => strategy.PopulateSent(ui, null, withMessage: false)).ToJson().ToJsonString();
+        // Kratos's admin code flow holds only the code and its submit (createRecoveryCodeForIdentity replaces the nodes); a
+        // browser flow gets its token node when a browser binds it (BindToBrowserAsync).
+        flow.Ui = Form(flow, ui => strategy.PopulateSent(ui, null, withMessage: false), csrf: false).ToJson().ToJsonString();
         await flows.InsertAsync(flow, ct);
         var (status, answer) = await strategy.IssueForAdminAsync(flow, identity, address, lifespan, ct);
         await HttpJson.WriteAsync(http, status, answer);

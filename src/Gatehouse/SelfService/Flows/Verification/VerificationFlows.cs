@@ -83,10 +83,14 @@ public sealed class VerificationFlows(
 
     private UiContainer SentUi(SelfServiceFlow flow, string email) => Form(flow, ui => Method.PopulateSent(ui, email));
 
+    /// <summary>
+    /// A verification form: the CSRF token (on browser flows, and on every flow of a method that sets it whatever the
+    /// type — <see cref="IVerificationStrategy.CsrfOnEveryFlowType"/>; an API flow's is empty), then the method's nodes.
+    /// </summary>
     private UiContainer Form(SelfServiceFlow flow, Action<UiContainer> populate)
     {
         var ui = new UiContainer { Action = flows.ActionUrl(flow) };
-        if (flow.Type == FlowTypes.Browser) ui.Nodes.Add(UiNodes.Csrf(flow.CsrfToken));
+        if (flow.Type == FlowTypes.Browser || Method.CsrfOnEveryFlowType) ui.Nodes.Add(UiNodes.Csrf(flow.CsrfToken));
         populate(ui);
         return ui;
     }
@@ -125,6 +129,7 @@ public sealed class VerificationFlows(
         var strategy = strategies.All<IVerificationStrategy>().FirstOrDefault(m => m.Handles(method, body));
         if (strategy is null || strategy != Method)
         {
+            SetCsrf(ui, flow);
             ui.Messages.Add(Messages.VerificationNoStrategy());
             await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
             return;
@@ -167,6 +172,7 @@ public sealed class VerificationFlows(
         if (string.IsNullOrWhiteSpace(email))
         {
             ui = ChooseMethodUi(flow, null);
+            SetCsrf(ui, flow);
             ui.AddMessage("email", Messages.Required("email"));
             await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
             return;
@@ -184,6 +190,16 @@ public sealed class VerificationFlows(
         flow.State = FlowStates.SentEmail;
         ui = SentUi(flow, email.Trim());
         await responder.RespondWithFlowAsync(http, flow, ui, 200, ct);
+    }
+
+    /// <summary>
+    /// Kratos's code method answers a submit it refuses (no <c>method</c> it takes, no address) through its
+    /// <c>handleVerificationError</c>, which sets the CSRF token node whatever the flow's type — on an API flow appended
+    /// after the form, with an empty value.
+    /// </summary>
+    private static void SetCsrf(UiContainer ui, SelfServiceFlow flow)
+    {
+        if (!ui.Nodes.Any(n => n["attributes"]?["name"]?.GetValue<string>() == "csrf_token")) ui.Nodes.Add(UiNodes.Csrf(flow.CsrfToken));
     }
 
     /// <summary>A new flow in place of <paramref name="flow"/> (its type, return URL and CSRF token), carrying <paramref name="message"/>.</summary>

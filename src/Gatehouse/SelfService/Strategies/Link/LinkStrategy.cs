@@ -81,6 +81,9 @@ public sealed class LinkStrategy(OneTimeCodes codes, CourierService courier, Flo
 
     // Verification
 
+    /// <summary>Kratos's link <c>PopulateVerificationMethod</c> sets the CSRF token node for every flow type.</summary>
+    bool IVerificationStrategy.CsrfOnEveryFlowType => true;
+
     void IVerificationStrategy.PopulateSent(UiContainer ui, string email)
     {
         AddressForm.Populate(ui, Name, email);
