@@ -135,10 +135,12 @@ public sealed class FlowSecretTests(FlowServerFixture fixture) : IClassFixture<F
         var expired = await ApiFlow(s.Public, "verification");
         clock.Advance(TimeSpan.FromHours(2));
         const string code = "424242";
-        var response = await s.Public.GetAsync($"/self-service/verification?flow={expired["id"]}&code={code}&token=the-links-secret-token");
-        var error = await response.Json(HttpStatusCode.Gone);
-        var replacement = error["use_flow_id"]!.GetValue<string>();
-        var fetched = await (await s.Public.GetAsync($"/self-service/verification/flows?id={replacement}")).Json(HttpStatusCode.OK);
+        // Kratos's verification error handler: a new browser flow (the old one's request_url), the link's browser sent (303) to its UI.
+        using var browser = new Browser(s.PublicUrl);
+        var response = await browser.Client.GetAsync($"/self-service/verification?flow={expired["id"]}&code={code}&token=the-links-secret-token");
+        Assert.Equal(HttpStatusCode.SeeOther, response.StatusCode);
+        var replacement = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(response.Headers.Location!.Query)["flow"].ToString();
+        var fetched = await (await browser.Client.GetAsync($"/self-service/verification/flows?id={replacement}")).Json(HttpStatusCode.OK);
         Assert.DoesNotContain("the-links-secret-token", fetched.ToJsonString(), StringComparison.Ordinal);
         Assert.DoesNotContain(code, fetched["request_url"]!.GetValue<string>(), StringComparison.Ordinal);
         await AssertNotStored(s, "the-links-secret-token", code);

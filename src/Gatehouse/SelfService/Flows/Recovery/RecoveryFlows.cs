@@ -122,6 +122,12 @@ public sealed class RecoveryFlows(
     {
         var ct = http.RequestAborted;
         var flow = await flows.LoadForSubmitAsync(http, FlowKinds.Recovery);
+        // Kratos's updateRecoveryFlow checks the flow's expiry (f.Valid) before any method reads the submit or its CSRF token.
+        if (flows.IsExpired(flow))
+        {
+            await RespondExpiredAsync(http, flow, ct);
+            return;
+        }
         JsonObject body;
         if (HttpMethods.IsGet(http.Request.Method))
         {
@@ -133,11 +139,6 @@ public sealed class RecoveryFlows(
             body = await FormBody.ReadAsync(http.Request, ct);
             // As in GetAsync: a browser submitting an admin-made flow it never opened has no token to send; the code is the proof.
             if (!await BindToBrowserAsync(http, flow, ct)) csrf.VerifySubmit(http, flow, FormBody.String(body, "csrf_token"));
-        }
-        if (flows.IsExpired(flow))
-        {
-            await responder.RespondExpiredAsync(http, flow, Replacement(http, flow, Messages.RecoveryFlowExpired(flow.ExpiresAt, flows.Now())), ct);
-            return;
         }
         FlowService.TakeTransientPayload(flow, body);
         var ui = UiContainer.FromJson(flow.Ui);
@@ -161,7 +162,7 @@ public sealed class RecoveryFlows(
                 var replacement = Retry(http, flow, e);
                 await flows.InsertAsync(replacement, ct);
                 FlowService.Redirect(http, !e.AsBrowserFlow && FlowService.WantsJson(http.Request)
-                    ? $"{flows.PublicBase}/self-service/recovery/flows?id={replacement.Id}"
+                    ? FetchUrl(replacement)
                     : flows.UiUrlFor(replacement));
                 return;
             }
@@ -212,13 +213,27 @@ public sealed class RecoveryFlows(
         await responder.RespondWithFlowAsync(http, flow, ui, 200, ct);
     }
 
-    /// <summary>A new flow in place of <paramref name="flow"/> (its type, return URL and CSRF token), carrying <paramref name="message"/>.</summary>
-    private SelfServiceFlow Replacement(HttpContext http, SelfServiceFlow flow, JsonObject message)
+    /// <summary>
+    /// An expired flow submitted, answered as Kratos's recovery <c>ErrorHandler.WriteFlowError</c> answers its
+    /// <c>flow.ExpiredError</c> (without <c>feature_flags.use_continue_with_transitions</c>, which Gatehouse does not
+    /// implement): a new flow (<c>FromOldFlow</c>: the old flow's type — an API flow of a method whose secret is opened in a
+    /// browser, the link method, becomes a browser flow — and its <c>request_url</c>, so its <c>return_to</c>; the CSRF token of
+    /// the browser that sent the submit) carrying 4060005, and a <b>303</b>: API flows and JSON requests to
+    /// <c>/self-service/recovery/flows?id=&lt;new&gt;</c>, other browsers to the recovery UI. No 410, unlike the other flows.
+    /// </summary>
+    private async Task RespondExpiredAsync(HttpContext http, SelfServiceFlow expired, CancellationToken ct)
     {
-        var replacement = NewFlow(http, flow.Type, flow.ReturnTo);
-        replacement.CsrfToken = flow.CsrfToken;
-        return WithMessage(replacement, message);
+        var inBrowser = expired.Type == FlowTypes.Api && strategies.Find<IRecoveryStrategy>(expired.Active ?? "") is { CompletesInBrowser: true };
+        var replacement = NewFlow(http, inBrowser ? FlowTypes.Browser : expired.Type, expired.ReturnTo);
+        replacement.RequestUrl = expired.RequestUrl;
+        WithMessage(replacement, Messages.RecoveryFlowExpired(expired.ExpiresAt, flows.Now()));
+        await flows.InsertAsync(replacement, ct);
+        FlowService.Redirect(http, replacement.Type == FlowTypes.Api || FlowService.WantsJson(http.Request)
+            ? FetchUrl(replacement)
+            : flows.UiUrlFor(replacement));
     }
+
+    private string FetchUrl(SelfServiceFlow flow) => $"{flows.PublicBase}/self-service/recovery/flows?id={flow.Id}";
 
     /// <summary>
     /// The new flow of Kratos's <c>retryRecoveryFlow</c>: made from the submit request, so it has no <c>return_to</c> (its

@@ -99,6 +99,12 @@ public sealed class VerificationFlows(
     {
         var ct = http.RequestAborted;
         var flow = await flows.LoadForSubmitAsync(http, FlowKinds.Verification);
+        // Kratos's updateVerificationFlow checks the flow's expiry (f.Valid) before any method reads the submit or its CSRF token.
+        if (flows.IsExpired(flow))
+        {
+            await RespondExpiredAsync(http, flow, ct);
+            return;
+        }
         JsonObject body;
         if (HttpMethods.IsGet(http.Request.Method))
         {
@@ -109,11 +115,6 @@ public sealed class VerificationFlows(
         {
             body = await FormBody.ReadAsync(http.Request, ct);
             csrf.VerifySubmit(http, flow, FormBody.String(body, "csrf_token"));
-        }
-        if (flows.IsExpired(flow))
-        {
-            await responder.RespondExpiredAsync(http, flow, Replacement(http, flow, Messages.VerificationFlowExpired(flow.ExpiresAt, flows.Now())), ct);
-            return;
         }
         FlowService.TakeTransientPayload(flow, body);
         var ui = UiContainer.FromJson(flow.Ui);
@@ -202,12 +203,22 @@ public sealed class VerificationFlows(
         if (!ui.Nodes.Any(n => n["attributes"]?["name"]?.GetValue<string>() == "csrf_token")) ui.Nodes.Add(UiNodes.Csrf(flow.CsrfToken));
     }
 
-    /// <summary>A new flow in place of <paramref name="flow"/> (its type, return URL and CSRF token), carrying <paramref name="message"/>.</summary>
-    private SelfServiceFlow Replacement(HttpContext http, SelfServiceFlow flow, JsonObject message)
+    /// <summary>
+    /// An expired flow submitted, answered as Kratos's verification <c>ErrorHandler.WriteFlowError</c> answers its
+    /// <c>flow.ExpiredError</c>: a new <b>browser</b> flow (<c>FromOldFlow</c> turns an API flow into a browser one; the old
+    /// flow's <c>request_url</c>, so its <c>return_to</c>; the CSRF token of the browser that sent the submit) carrying 4070005,
+    /// and a <b>303</b>: JSON requests to <c>/self-service/verification/flows?id=&lt;new&gt;</c>, others to the verification
+    /// UI. No 410, unlike the other flows (and unlike a verification code past its lifespan).
+    /// </summary>
+    private async Task RespondExpiredAsync(HttpContext http, SelfServiceFlow expired, CancellationToken ct)
     {
-        var replacement = NewFlow(http, flow.Type, flow.ReturnTo);
-        replacement.CsrfToken = flow.CsrfToken;
-        return WithMessage(replacement, message);
+        var replacement = NewFlow(http, FlowTypes.Browser, expired.ReturnTo);
+        replacement.RequestUrl = expired.RequestUrl;
+        WithMessage(replacement, Messages.VerificationFlowExpired(expired.ExpiresAt, flows.Now()));
+        await flows.InsertAsync(replacement, ct);
+        FlowService.Redirect(http, FlowService.WantsJson(http.Request)
+            ? $"{flows.PublicBase}/self-service/verification/flows?id={replacement.Id}"
+            : flows.UiUrlFor(replacement));
     }
 
     /// <summary>

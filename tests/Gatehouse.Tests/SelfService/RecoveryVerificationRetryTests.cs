@@ -1,0 +1,197 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using Gatehouse.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
+using static Gatehouse.Tests.SelfService.FlowTestHelpers;
+
+namespace Gatehouse.Tests.SelfService;
+
+/// <summary>
+/// Where recovery and verification answer unlike the other flows, as Kratos's handlers and error handlers do
+/// (<c>selfservice/flow/{recovery,verification}/error.go</c>, <c>selfservice/strategy/code/strategy_recovery.go</c>): an
+/// expired flow submitted is replaced with a 303, not a 410.
+/// </summary>
+public sealed class RecoveryVerificationRetryTests : IAsyncLifetime
+{
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
+    private readonly Dictionary<string, TestServer> _servers = [];
+
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var s in _servers.Values) await s.DisposeAsync();
+    }
+
+    private async Task<TestServer> Server(string db, string use = "code")
+    {
+        if (_servers.TryGetValue(db + use, out var s)) return s;
+        s = await TestServer.StartAsync(db, o =>
+        {
+            FlowServerFixture.Configure(o);
+            o.Selfservice.Methods.Link.Enabled = true;
+            o.Selfservice.Flows.Recovery.Enabled = true;
+            o.Selfservice.Flows.Recovery.Use = use;
+            o.Selfservice.Flows.Recovery.Lifespan = TimeSpan.FromMinutes(10);
+            o.Selfservice.Flows.Verification.Enabled = true;
+            o.Selfservice.Flows.Verification.Use = use;
+            o.Selfservice.Flows.Verification.Lifespan = TimeSpan.FromMinutes(10);
+        }, services => services.AddSingleton<TimeProvider>(_clock));
+        return _servers[db + use] = s;
+    }
+
+    /// <summary>A native app's client: no cookies, no redirects followed.</summary>
+    private static HttpClient Native(TestServer s) =>
+        new(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = new Uri(s.PublicUrl) };
+
+    /// <summary>A browser flow of <paramref name="browser"/>, made by its init route and fetched as its UI does.</summary>
+    private static async Task<JsonNode> BrowserFlow(Browser browser, string kind)
+    {
+        var init = await browser.Client.GetAsync($"/self-service/{kind}/browser");
+        if (init.StatusCode == HttpStatusCode.OK) return await init.Json(HttpStatusCode.OK);
+        Assert.Equal(HttpStatusCode.SeeOther, init.StatusCode);
+        return await (await browser.Client.GetAsync($"/self-service/{kind}/flows?id={FlowIdIn(init.Headers.Location!)}")).Json(HttpStatusCode.OK);
+    }
+
+    private static string FlowIdIn(Uri location) =>
+        Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(location.Query) is var q && q.TryGetValue("flow", out var flow) ? flow.ToString() : q["id"].ToString();
+
+    private static Task<HttpResponseMessage> PostJson(HttpClient client, string url, JsonObject body) =>
+        client.PostAsync(url, new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"));
+
+    /// <summary>A form post that asks for HTML, as a browser's form submit does.</summary>
+    private static Task<HttpResponseMessage> PostForm(HttpClient client, string url, Dictionary<string, string> form)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new FormUrlEncodedContent(form) };
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/html"));
+        return client.SendAsync(request);
+    }
+
+    /// <summary>The 303 of an expired flow's submit: where it points, and the new flow it names.</summary>
+    private static (string Location, string NewId) Replaced(HttpResponseMessage response, JsonNode old)
+    {
+        Assert.Equal(HttpStatusCode.SeeOther, response.StatusCode);
+        var location = response.Headers.Location!;
+        var id = FlowIdIn(location);
+        Assert.NotEqual(old["id"]!.GetValue<string>(), id);
+        return (location.ToString(), id);
+    }
+
+    private static void AssertExpiredMessage(JsonNode next, JsonNode old, long id, string kind)
+    {
+        var expiredAt = old["expires_at"]!.GetValue<string>();
+        var expected = new JsonObject
+        {
+            ["id"] = id,
+            ["text"] = $"The {kind} flow expired 1.00 minutes ago, please try again.",
+            ["type"] = "error",
+            ["context"] = new JsonObject { ["expired_at"] = expiredAt, ["expired_at_unix"] = DateTimeOffset.Parse(expiredAt, System.Globalization.CultureInfo.InvariantCulture).ToUnixTimeSeconds() },
+        };
+        Assert.Equal(new JsonArray(expected).ToJsonString(), next["ui"]!["messages"]!.ToJsonString());
+        Assert.Equal("choose_method", next["state"]!.GetValue<string>());
+        Assert.Equal(old["request_url"]!.GetValue<string>(), next["request_url"]!.GetValue<string>());
+    }
+
+    /// <summary>
+    /// Kratos's recovery ErrorHandler.WriteFlowError on a flow.ExpiredError (no use_continue_with_transitions): a new flow
+    /// from FromOldFlow (the old type and request_url; an API link flow becomes a browser flow) with 4060005, and a 303 —
+    /// API flows and JSON requests to the flow's fetch route, other browsers to the UI. The expiry is checked before the
+    /// CSRF token (updateRecoveryFlow's f.Valid), so a submit without one is answered the same.
+    /// </summary>
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task An_expired_recovery_flow_is_replaced_with_a_303_to_a_new_flow_carrying_4060005(string db)
+    {
+        var s = await Server(db);
+        var (email, _, _) = await RegisterApi(s);
+        using var native = Native(s);
+        using var spa = new Browser(s.PublicUrl, acceptJson: true);
+        using var html = new Browser(s.PublicUrl);
+        var api = await ApiFlow(native, "recovery");
+        var apiForm = await ApiFlow(native, "recovery");
+        var spaFlow = await BrowserFlow(spa, "recovery");
+        var htmlFlow = await BrowserFlow(html, "recovery");
+        _clock.Advance(TimeSpan.FromMinutes(11));
+
+        var fetchRoute = $"{s.PublicUrl}/self-service/recovery/flows?id=";
+        var (location, id) = Replaced(await PostJson(native, $"/self-service/recovery?flow={api["id"]}", new JsonObject { ["method"] = "code", ["email"] = email }), api);
+        Assert.Equal(fetchRoute + id, location);
+        var next = await (await native.GetAsync(location)).Json(HttpStatusCode.OK);
+        Assert.Equal("api", next["type"]!.GetValue<string>());
+        AssertExpiredMessage(next, api, 4060005, "recovery");
+
+        // An API flow is sent to the fetch route whatever the request asks for.
+        (location, id) = Replaced(await PostForm(native, $"/self-service/recovery?flow={apiForm["id"]}", new() { ["method"] = "code", ["email"] = email }), apiForm);
+        Assert.Equal(fetchRoute + id, location);
+
+        (location, id) = Replaced(await PostJson(spa.Client, $"/self-service/recovery?flow={spaFlow["id"]}", new JsonObject { ["method"] = "code", ["email"] = email }), spaFlow);
+        Assert.Equal(fetchRoute + id, location);
+        next = await (await spa.Client.GetAsync(location)).Json(HttpStatusCode.OK);
+        Assert.Equal("browser", next["type"]!.GetValue<string>());
+        AssertExpiredMessage(next, spaFlow, 4060005, "recovery");
+        Assert.Equal(Csrf(spaFlow), Csrf(next));
+
+        (location, id) = Replaced(await PostForm(html.Client, $"/self-service/recovery?flow={htmlFlow["id"]}", new() { ["method"] = "code", ["email"] = email }), htmlFlow);
+        Assert.Equal($"{s.PublicUrl}/ui/recovery?flow={id}", location);
+        next = await (await html.Client.GetAsync($"/self-service/recovery/flows?id={id}")).Json(HttpStatusCode.OK);
+        AssertExpiredMessage(next, htmlFlow, 4060005, "recovery");
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task An_expired_api_link_recovery_flow_is_replaced_by_a_browser_flow(string db)
+    {
+        var s = await Server(db, "link");
+        using var native = Native(s);
+        using var spa = new Browser(s.PublicUrl, acceptJson: true);
+        var api = await ApiFlow(native, "recovery");
+        _clock.Advance(TimeSpan.FromMinutes(11));
+        var (location, id) = Replaced(await PostJson(spa.Client, $"/self-service/recovery?flow={api["id"]}", new JsonObject { ["method"] = "link", ["email"] = "someone@example.com" }), api);
+        Assert.Equal($"{s.PublicUrl}/self-service/recovery/flows?id={id}", location);
+        var next = await (await spa.Client.GetAsync(location)).Json(HttpStatusCode.OK);
+        Assert.Equal("browser", next["type"]!.GetValue<string>());
+        AssertExpiredMessage(next, api, 4060005, "recovery");
+    }
+
+    /// <summary>
+    /// Kratos's verification ErrorHandler.WriteFlowError on a flow.ExpiredError: FromOldFlow makes every replacement a
+    /// browser flow (an API flow's too), with 4070005; JSON requests are sent (303) to its fetch route, others to the UI.
+    /// </summary>
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task An_expired_verification_flow_is_replaced_with_a_303_to_a_new_browser_flow_carrying_4070005(string db)
+    {
+        var s = await Server(db);
+        var (email, _, _) = await RegisterApi(s);
+        using var native = Native(s);
+        using var spa = new Browser(s.PublicUrl, acceptJson: true);
+        using var html = new Browser(s.PublicUrl);
+        var api = await ApiFlow(native, "verification");
+        var apiForm = await ApiFlow(native, "verification");
+        var spaFlow = await BrowserFlow(spa, "verification");
+        var htmlFlow = await BrowserFlow(html, "verification");
+        _clock.Advance(TimeSpan.FromMinutes(11));
+
+        var fetchRoute = $"{s.PublicUrl}/self-service/verification/flows?id=";
+        // The native app's JSON submit; its client keeps the CSRF cookie the answer sets for the new browser flow.
+        using var app = new Browser(s.PublicUrl, acceptJson: true);
+        var (location, id) = Replaced(await PostJson(app.Client, $"/self-service/verification?flow={api["id"]}", new JsonObject { ["method"] = "code", ["email"] = email }), api);
+        Assert.Equal(fetchRoute + id, location);
+        var next = await (await app.Client.GetAsync(location)).Json(HttpStatusCode.OK);
+        Assert.Equal("browser", next["type"]!.GetValue<string>());
+        AssertExpiredMessage(next, api, 4070005, "verification");
+
+        (location, id) = Replaced(await PostForm(native, $"/self-service/verification?flow={apiForm["id"]}", new() { ["method"] = "code", ["email"] = email }), apiForm);
+        Assert.Equal($"{s.PublicUrl}/ui/verification?flow={id}", location);
+
+        (location, id) = Replaced(await PostJson(spa.Client, $"/self-service/verification?flow={spaFlow["id"]}", new JsonObject { ["method"] = "code", ["email"] = email }), spaFlow);
+        Assert.Equal(fetchRoute + id, location);
+        next = await (await spa.Client.GetAsync(location)).Json(HttpStatusCode.OK);
+        AssertExpiredMessage(next, spaFlow, 4070005, "verification");
+
+        (location, id) = Replaced(await PostForm(html.Client, $"/self-service/verification?flow={htmlFlow["id"]}", new() { ["method"] = "code", ["email"] = email }), htmlFlow);
+        Assert.Equal($"{s.PublicUrl}/ui/verification?flow={id}", location);
+        next = await (await html.Client.GetAsync($"/self-service/verification/flows?id={id}")).Json(HttpStatusCode.OK);
+        Assert.Equal("browser", next["type"]!.GetValue<string>());
+        AssertExpiredMessage(next, htmlFlow, 4070005, "verification");
+    }
+}
