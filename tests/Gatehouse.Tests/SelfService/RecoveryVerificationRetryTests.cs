@@ -2,7 +2,9 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
+using Gatehouse.Persistence;
 using Gatehouse.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Time.Testing;
 using static Gatehouse.Tests.SelfService.FlowTestHelpers;
 
@@ -11,7 +13,7 @@ namespace Gatehouse.Tests.SelfService;
 /// <summary>
 /// Where recovery and verification answer unlike the other flows, as Kratos's handlers and error handlers do
 /// (<c>selfservice/flow/{recovery,verification}/error.go</c>, <c>selfservice/strategy/code/strategy_recovery.go</c>): an
-/// expired flow submitted is replaced with a 303, not a 410.
+/// expired flow submitted is replaced with a 303, not a 410; a recovery submit names its method in <c>method</c> alone.
 /// </summary>
 public sealed class RecoveryVerificationRetryTests : IAsyncLifetime
 {
@@ -193,5 +195,38 @@ public sealed class RecoveryVerificationRetryTests : IAsyncLifetime
         next = await (await html.Client.GetAsync($"/self-service/verification/flows?id={id}")).Json(HttpStatusCode.OK);
         Assert.Equal("browser", next["type"]!.GetValue<string>());
         AssertExpiredMessage(next, htmlFlow, 4070005, "verification");
+    }
+
+    /// <summary>The last mail's template field <paramref name="field"/> for <paramref name="to"/> (a code, or a link as path and query).</summary>
+    private static async Task<string> Mailed(TestServer s, string to, string field)
+    {
+        await using var scope = s.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<GatehouseDbContext>();
+        var m = await db.CourierMessages.AsNoTracking().Where(x => x.Recipient == to.ToLowerInvariant()).OrderByDescending(x => x.CreatedAt).FirstAsync();
+        var value = JsonNode.Parse(m.TemplateData!)![field]!.GetValue<string>();
+        return Uri.TryCreate(value, UriKind.Absolute, out var url) ? url.PathAndQuery : value;
+    }
+
+    /// <summary>
+    /// Kratos's code Recover takes a submit on a choose_method flow only with method=code (MethodEnabledAndAllowed on
+    /// body.Method; no fallback on the code field, unlike verification's getMethod), and the link method only with
+    /// method=link: a code without a method is no strategy's — 400 with 4010005 on the flow, nothing mailed.
+    /// </summary>
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_code_without_a_method_on_a_recovery_flow_choosing_its_method_is_no_strategys_4010005(string db)
+    {
+        var s = await Server(db);
+        using var native = Native(s);
+        var flow = await ApiFlow(native, "recovery");
+        var refused = await (await PostJson(native, $"/self-service/recovery?flow={flow["id"]}", new JsonObject { ["code"] = "123456" })).Json(HttpStatusCode.BadRequest);
+        Assert.Equal([4010005L], MessageIds(refused));
+        Assert.Empty(MessageIds(refused, "email"));
+        Assert.Equal("choose_method", refused["state"]!.GetValue<string>());
+
+        using var spa = new Browser(s.PublicUrl, acceptJson: true);
+        var browserFlow = await BrowserFlow(spa, "recovery");
+        var browserRefused = await (await PostJson(spa.Client, $"/self-service/recovery?flow={browserFlow["id"]}",
+            new JsonObject { ["csrf_token"] = Csrf(browserFlow), ["code"] = "123456" })).Json(HttpStatusCode.BadRequest);
+        Assert.Equal([4010005L], MessageIds(browserRefused));
     }
 }

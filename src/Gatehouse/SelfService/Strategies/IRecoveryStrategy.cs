@@ -15,9 +15,6 @@ public interface IRecoveryStrategy : IStrategy
     /// <summary>The session's authentication method after a recovery (<c>code_recovery</c>, <c>link_recovery</c>; aal1).</summary>
     string SessionMethod { get; }
 
-    /// <summary>Whether this method handles the submit: its name is the <c>method</c>, or (no method) the body carries its secret.</summary>
-    bool Handles(string? method, JsonObject body) => method == Name;
-
     /// <summary>Whether the submit carries this method's secret for the flow (rather than an address to send one to).</summary>
     bool CarriesSecret(SelfServiceFlow flow, JsonObject body);
 

@@ -181,9 +181,10 @@ public sealed class RecoveryFlows(
             await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
             return;
         }
-        // An address goes to the configured method.
+        // An address goes to the configured method, named by `method` alone (Kratos's recovery methods read no other
+        // field for it, unlike verification's code method: a code without a method is no submit either takes, 4010005).
         var method = FormBody.String(body, "method");
-        var strategy = strategies.All<IRecoveryStrategy>().FirstOrDefault(m => m.Handles(method, body));
+        var strategy = strategies.All<IRecoveryStrategy>().FirstOrDefault(m => m.Name == method);
         if (strategy is null || strategy != Method)
         {
             ui.Messages.Add(Messages.RecoveryNoStrategy());
