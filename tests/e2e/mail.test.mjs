@@ -224,8 +224,10 @@ describe(`recovery (${database})`, () => {
     const { data: sessions } = await admin().listIdentitySessions({ id: identity.id });
     assert.ok(sessions.some((s) => s.authentication_methods[0].method === 'code_recovery'), JSON.stringify(sessions));
 
-    // The code was used up: the flow is done.
-    await rejection(api.updateRecoveryFlow({ flow: flow.id, updateRecoveryFlowBody: { method: 'code', code } }), 400);
+    // The code was used up: submitted again it is a wrong one (Kratos's code Recover, past choose_method: recoveryUseCode).
+    const { data: again } = await api.updateRecoveryFlow({ flow: flow.id, updateRecoveryFlowBody: { method: 'code', code } });
+    assert.equal(again.state, 'passed_challenge');
+    assert.deepEqual(again.ui.messages.map((m) => m.id), [4060006]);
   });
 
   it('an unknown address gets the same answer and no mail', async () => {

@@ -13,7 +13,8 @@ namespace Gatehouse.Tests.SelfService;
 /// <summary>
 /// Where recovery and verification answer unlike the other flows, as Kratos's handlers and error handlers do
 /// (<c>selfservice/flow/{recovery,verification}/error.go</c>, <c>selfservice/strategy/code/strategy_recovery.go</c>): an
-/// expired flow submitted is replaced with a 303, not a 410; a recovery submit names its method in <c>method</c> alone.
+/// expired flow submitted is replaced with a 303, not a 410; a recovery flow that passed its challenge is replaced when
+/// submitted again; a recovery submit names its method in <c>method</c> alone.
 /// </summary>
 public sealed class RecoveryVerificationRetryTests : IAsyncLifetime
 {
@@ -205,6 +206,85 @@ public sealed class RecoveryVerificationRetryTests : IAsyncLifetime
         var m = await db.CourierMessages.AsNoTracking().Where(x => x.Recipient == to.ToLowerInvariant()).OrderByDescending(x => x.CreatedAt).FirstAsync();
         var value = JsonNode.Parse(m.TemplateData!)![field]!.GetValue<string>();
         return Uri.TryCreate(value, UriKind.Absolute, out var url) ? url.PathAndQuery : value;
+    }
+
+    /// <summary>
+    /// Kratos's code Recover on a passed_challenge flow: a submit without an email goes to recoveryUseCode (the state is not
+    /// choose_method) — the used code is a wrong one, 4060006 as a 200; with one, a signed-in client is refused
+    /// (session_already_available for JSON, else a 302 to the default return URL), a method other than code is no
+    /// strategy's (4010005), and else retryRecoveryFlow makes a new flow of the flow's type with 4060001 — JSON requests
+    /// sent (303) to its fetch route, others to the UI.
+    /// </summary>
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_code_recovery_flow_that_passed_its_challenge_answers_a_resubmit_as_kratos_does(string db)
+    {
+        var s = await Server(db);
+        var (email, _, _) = await RegisterApi(s);
+        using var native = Native(s);
+        var flow = await ApiFlow(native, "recovery");
+        var action = $"/self-service/recovery?flow={flow["id"]}";
+        await (await PostJson(native, action, new JsonObject { ["method"] = "code", ["email"] = email })).Json(HttpStatusCode.OK);
+        var code = await Mailed(s, email, "recovery_code");
+        var recovered = await (await PostJson(native, action, new JsonObject { ["method"] = "code", ["code"] = code })).Json((HttpStatusCode)422);
+        Assert.Equal("browser_location_change_required", recovered["error"]!["id"]!.GetValue<string>());
+
+        var again = await (await PostJson(native, action, new JsonObject { ["method"] = "code", ["code"] = code })).Json(HttpStatusCode.OK);
+        Assert.Equal("passed_challenge", again["state"]!.GetValue<string>());
+        Assert.Equal([4060006L], MessageIds(again));
+
+        var noMethod = await (await PostJson(native, action, new JsonObject { ["email"] = email })).Json(HttpStatusCode.BadRequest);
+        Assert.Equal([4010005L], MessageIds(noMethod));
+
+        var (location, id) = Replaced(await PostJson(native, action, new JsonObject { ["method"] = "code", ["email"] = email }), flow);
+        Assert.Equal($"{s.PublicUrl}/self-service/recovery/flows?id={id}", location);
+        var next = await (await native.GetAsync(location)).Json(HttpStatusCode.OK);
+        Assert.Equal("api", next["type"]!.GetValue<string>());
+        Assert.Equal("choose_method", next["state"]!.GetValue<string>());
+        Assert.Equal([4060001L], MessageIds(next));
+        Assert.Equal("passed_challenge", (await (await native.GetAsync($"/self-service/recovery/flows?id={flow["id"]}")).Json(HttpStatusCode.OK))["state"]!.GetValue<string>());
+
+        (location, id) = Replaced(await PostForm(native, action, new() { ["method"] = "code", ["email"] = email }), flow);
+        Assert.Equal($"{s.PublicUrl}/ui/recovery?flow={id}", location);
+
+        // The browser that recovered holds a session now.
+        using var html = new Browser(s.PublicUrl);
+        var browserFlow = await BrowserFlow(html, "recovery");
+        var browserAction = $"/self-service/recovery?flow={browserFlow["id"]}";
+        Assert.Equal(HttpStatusCode.SeeOther, (await PostForm(html.Client, browserAction, new() { ["csrf_token"] = Csrf(browserFlow), ["method"] = "code", ["email"] = email })).StatusCode);
+        code = await Mailed(s, email, "recovery_code");
+        Assert.Equal(HttpStatusCode.SeeOther, (await PostForm(html.Client, browserAction, new() { ["csrf_token"] = Csrf(browserFlow), ["method"] = "code", ["code"] = code })).StatusCode);
+        Assert.NotNull(html.Cookie("ory_kratos_session"));
+        var signedIn = await PostForm(html.Client, browserAction, new() { ["csrf_token"] = Csrf(browserFlow), ["method"] = "code", ["email"] = email });
+        Assert.Equal(HttpStatusCode.Found, signedIn.StatusCode);
+        Assert.Equal("http://app.example.com/welcome", signedIn.Headers.Location!.ToString());
+        var json = new HttpRequestMessage(HttpMethod.Post, browserAction)
+        {
+            Content = new StringContent(new JsonObject { ["csrf_token"] = Csrf(browserFlow), ["method"] = "code", ["email"] = email }.ToJsonString(), Encoding.UTF8, "application/json"),
+        };
+        var refused = await (await html.Client.SendAsync(json)).Error(HttpStatusCode.BadRequest);
+        Assert.Equal("session_already_available", refused["id"]!.GetValue<string>());
+        Assert.Equal("A valid session was detected and thus recovery is not possible.", refused["reason"]!.GetValue<string>());
+    }
+
+    /// <summary>Kratos's link retryRecoveryFlowWithMessage: an API flow's new flow is sent to its fetch route whatever the request asks for.</summary>
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_link_recovery_flow_that_passed_its_challenge_is_replaced_by_a_flow_of_its_type_with_4060001(string db)
+    {
+        var s = await Server(db, "link");
+        var (email, _, _) = await RegisterApi(s);
+        using var native = Native(s);
+        var flow = await ApiFlow(native, "recovery");
+        var action = $"/self-service/recovery?flow={flow["id"]}";
+        await (await PostJson(native, action, new JsonObject { ["method"] = "link", ["email"] = email })).Json(HttpStatusCode.OK);
+        using var mailReader = new Browser(s.PublicUrl);
+        var opened = await mailReader.Client.GetAsync(await Mailed(s, email, "recovery_url"));
+        Assert.Contains("/ui/settings?flow=", opened.Headers.Location!.ToString());
+
+        var (location, id) = Replaced(await PostForm(native, action, new() { ["method"] = "link", ["email"] = email }), flow);
+        Assert.Equal($"{s.PublicUrl}/self-service/recovery/flows?id={id}", location);
+        var next = await (await native.GetAsync(location)).Json(HttpStatusCode.OK);
+        Assert.Equal("api", next["type"]!.GetValue<string>());
+        Assert.Equal([4060001L], MessageIds(next));
     }
 
     /// <summary>

@@ -51,6 +51,13 @@ public interface IRecoveryStrategy : IStrategy
     string AdminFlowType(string requested) => requested;
 
     /// <summary>
+    /// Whether a new flow that replaces a refused submit of a <paramref name="flowType"/> flow (a completed flow submitted
+    /// again) is answered with a 303 to its fetch route (<c>/self-service/recovery/flows?id=</c>), else to the recovery UI:
+    /// Kratos's code method (<c>retryRecoveryFlow</c>) sends JSON requests to the fetch route.
+    /// </summary>
+    bool RetryIsFetched(string flowType, bool jsonRequest) => jsonRequest;
+
+    /// <summary>
     /// Whether a recovery by this method completes in a browser whatever the flow's type: a session cookie, a browser
     /// settings flow and a 303 to its UI for every client (Kratos's link method, whose secret is opened from a mail).
     /// </summary>

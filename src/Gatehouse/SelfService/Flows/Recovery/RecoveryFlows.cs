@@ -175,10 +175,14 @@ public sealed class RecoveryFlows(
             await RecoverAsync(http, flow, used, redeemer, ct);
             return;
         }
-        if (flow.State == FlowStates.PassedChallenge)
+        // Kratos's code and link Recover refuse anything but a secret from a signed-in user — after a browser recovered,
+        // its own resubmits: JSON requests get 400 session_already_available, others a 302 to the default return URL
+        // (session.RedirectOnAuthenticated).
+        if (await sessions.FromRequestAsync(http, ct) is not null)
         {
-            ui.Messages.Add(Messages.RecoveryRetrySuccess());
-            await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
+            if (FlowService.WantsJson(http.Request)) throw new GatehouseError(400, "A valid session was detected and thus recovery is not possible.", "session_already_available");
+            http.Response.StatusCode = StatusCodes.Status302Found;
+            http.Response.Headers.Location = returnUrls.DefaultReturnUrl;
             return;
         }
         // An address goes to the configured method, named by `method` alone (Kratos's recovery methods read no other
@@ -189,6 +193,15 @@ public sealed class RecoveryFlows(
         {
             ui.Messages.Add(Messages.RecoveryNoStrategy());
             await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
+            return;
+        }
+        if (flow.State == FlowStates.PassedChallenge)
+        {
+            // "was already handled, do not allow retry": Kratos's code retryRecoveryFlow / link retryRecoveryFlowWithMessage
+            // make a new flow of the flow's type, from this request, carrying 4060001, and send the client (303) to it.
+            var replacement = WithMessage(NewFlow(http, flow.Type, returnTo: null), Messages.RecoveryRetrySuccess());
+            await flows.InsertAsync(replacement, ct);
+            FlowService.Redirect(http, strategy.RetryIsFetched(flow.Type, FlowService.WantsJson(http.Request)) ? FetchUrl(replacement) : flows.UiUrlFor(replacement));
             return;
         }
         var email = FormBody.String(body, "email");

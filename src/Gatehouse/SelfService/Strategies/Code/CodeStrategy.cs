@@ -55,10 +55,11 @@ public sealed partial class CodeStrategy(
     /// Kratos's code recovery (<c>strategy_recovery.go</c>) spends a code on a code flow in <c>sent_email</c> whenever the
     /// submit has no <c>email</c>, whatever its <c>method</c>: an empty or missing <c>code</c> is a wrong one (4060006, a
     /// guess counted), and a submit with an <c>email</c> — the resend button, which posts the code field too — sends a new
-    /// code instead. (A <c>passed_challenge</c> flow is left to the flow's already-completed answer.)
+    /// code instead. So does a flow in <c>passed_challenge</c> (Kratos tests <c>f.State != StateChooseMethod</c>): its code was
+    /// used, so such a submit is a wrong guess too.
     /// </summary>
     bool IRecoveryStrategy.CarriesSecret(SelfServiceFlow flow, JsonObject body) =>
-        flow.Active == Name && flow.State == FlowStates.SentEmail && string.IsNullOrEmpty(FormBody.String(body, "email"));
+        flow.Active == Name && flow.State != FlowStates.ChooseMethod && string.IsNullOrEmpty(FormBody.String(body, "email"));
 
     bool IVerificationStrategy.CarriesSecret(SelfServiceFlow flow, JsonObject body) =>
         !string.IsNullOrEmpty(FormBody.String(body, "code")) && flow.State == FlowStates.SentEmail;

@@ -60,6 +60,9 @@ public sealed class LinkStrategy(OneTimeCodes codes, CourierService courier, Flo
     string IRecoveryStrategy.ExpiresInNotInFuture(string requested, TimeSpan parsed) =>
         $"Value from \"expires_in\" must be result to a future time: {requested}";
 
+    /// <summary>Kratos's link <c>retryRecoveryFlowWithMessage</c> sends API flows to the fetch route, browser flows to the UI, whatever the request.</summary>
+    bool IRecoveryStrategy.RetryIsFetched(string flowType, bool jsonRequest) => flowType == FlowTypes.Api;
+
     /// <summary>A link is opened in a browser, so an admin-made link flow is a browser flow whatever was asked.</summary>
     string IRecoveryStrategy.AdminFlowType(string requested) => FlowTypes.Browser;
 
