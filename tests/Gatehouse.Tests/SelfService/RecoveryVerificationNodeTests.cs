@@ -104,6 +104,18 @@ public sealed class RecoveryVerificationNodeTests(FlowServerFixture fixture) : I
             "code code text  [required=true,autocomplete=\"one-time-code\",pattern=\"[0-9]+\",maxlength=6] 1070010",
             "code method submit \"code\" [] 1070009",
         ], Shape(flow));
+
+        // A browser flow gets one CSRF token node, the opening browser's, when it binds the flow.
+        var browserMade = await (await s.AdminWithKey.PostJson("/admin/recovery/code", new JsonObject { ["identity_id"] = reg["identity"]!["id"]!.GetValue<string>() })).Json(HttpStatusCode.Created);
+        using var browser = new Browser(s.PublicUrl, acceptJson: true);
+        var opened = await (await browser.Client.GetAsync($"/self-service/recovery/flows?id={new Uri(browserMade["recovery_link"]!.GetValue<string>()).Query.Split("flow=")[1]}")).Json(HttpStatusCode.OK);
+        Assert.Equal(
+        [
+            "default csrf_token hidden * [required=true]",
+            "code code text  [required=true,autocomplete=\"one-time-code\",pattern=\"[0-9]+\",maxlength=6] 1070010",
+            "code method submit \"code\" [] 1070009",
+        ], Shape(opened));
+        Assert.False(string.IsNullOrEmpty(Csrf(opened)));
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
