@@ -59,7 +59,7 @@ public sealed class OAuth2Error(int statusCode, string error, string description
 
     public static OAuth2Error RequestUriNotSupported() => new(400, "request_uri_not_supported", "The OP does not support use of the request_uri parameter.");
 
-    public static OAuth2Error ServerError(string hint) => new(500, "server_error",
+    public static OAuth2Error ServerError(string? hint = null) => new(500, "server_error",
         "The authorization server encountered an unexpected condition that prevented it from fulfilling the request.", hint);
 
     /// <summary>Hydra's <c>x.ErrNotFound</c>.</summary>

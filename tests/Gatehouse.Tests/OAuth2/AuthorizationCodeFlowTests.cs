@@ -8,6 +8,7 @@ using Gatehouse.OAuth2.Tokens;
 using Gatehouse.Persistence.Stores;
 using Gatehouse.Tests.Infrastructure;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -474,6 +475,47 @@ public sealed class AuthorizationCodeFlowTests
         }
         Assert.True((await ConsentRequestAsync(AuthorizeUrl(id, null, scope: "openid photos.write")))["skip"]!.GetValue<bool>());
         Assert.False((await ConsentRequestAsync(AuthorizeUrl(id, null, scope: "openid photos.write", extra: "&prompt=consent")))["skip"]!.GetValue<bool>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Negative_client_lifespans_expire_tokens_at_issue_and_a_negative_id_token_lifespan_is_a_server_error(string db)
+    {
+        // Hydra stores negative lifespans; fosite's GenerateIDToken refuses an exp in the past (server_error, its reason
+        // only in the debug field Hydra does not show) and takes a zero lifespan as one hour; a negative refresh-token
+        // lifespan leaves the refresh token without expiry (fosite sets one only when rtLifespan > -1).
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var s = await StartAsync(db, clock: clock);
+        var browser = new Browser(s);
+        var (refused, refusedSecret) = await CreateClientAsync(s, $$"""{"redirect_uris":["{{RedirectUri}}"],"scope":"openid photos.read","authorization_code_grant_id_token_lifespan":"-1m"}""");
+        var (verifier, challenge) = Pkce();
+        var callback = await LoginAndConsentAsync(s, browser, AuthorizeUrl(refused, challenge), """{"subject":"erin"}""", """{"grant_scope":["openid","photos.read"]}""");
+        var error = await (await s.Public.SendAsync(TokenRequest(refused, refusedSecret, ("grant_type", "authorization_code"), ("code", Query(callback)["code"]), ("redirect_uri", RedirectUri), ("code_verifier", verifier))))
+            .OAuth2Error(HttpStatusCode.InternalServerError, "server_error");
+        Assert.Equal("The authorization server encountered an unexpected condition that prevented it from fulfilling the request.", error["error_description"]!.GetValue<string>());
+        // Nothing was issued for that exchange.
+        await using (var scope = s.Services.CreateAsyncScope())
+        {
+            var db2 = scope.ServiceProvider.GetRequiredService<Gatehouse.Persistence.GatehouseDbContext>();
+            Assert.Equal(0, await db2.OAuth2Tokens.CountAsync(t => t.ClientId == refused && t.Kind != OAuth2TokenKinds.AuthorizationCode, TestContext.Current.CancellationToken));
+        }
+
+        var (expired, expiredSecret) = await CreateClientAsync(s, $$"""{"redirect_uris":["{{RedirectUri}}"],"scope":"openid offline_access photos.read","grant_types":["authorization_code","refresh_token"],"authorization_code_grant_id_token_lifespan":"0s","authorization_code_grant_access_token_lifespan":"-1m","authorization_code_grant_refresh_token_lifespan":"-1h"}""");
+        (verifier, challenge) = Pkce();
+        callback = await LoginAndConsentAsync(s, browser, AuthorizeUrl(expired, challenge, scope: "openid offline_access photos.read"), """{"subject":"erin"}""", """{"grant_scope":["openid","offline_access","photos.read"]}""");
+        var t = await (await s.Public.SendAsync(TokenRequest(expired, expiredSecret, ("grant_type", "authorization_code"), ("code", Query(callback)["code"]), ("redirect_uri", RedirectUri), ("code_verifier", verifier)))).Json(HttpStatusCode.OK);
+        Assert.Equal(-60, t["expires_in"]!.GetValue<long>());
+        var introspected = await (await s.AdminWithKey.PostAsync("/admin/oauth2/introspect", new FormUrlEncodedContent([new("token", t["access_token"]!.GetValue<string>())]))).Json(HttpStatusCode.OK);
+        Assert.False(introspected["active"]!.GetValue<bool>());
+        var idToken = new JsonWebToken(t["id_token"]!.GetValue<string>());
+        Assert.Equal(TimeSpan.FromHours(1), idToken.ValidTo - idToken.IssuedAt);
+
+        // The refresh token does not expire; introspection shows its issue time plus ttl.refresh_token (720h), as Hydra's.
+        var refreshToken = t["refresh_token"]!.GetValue<string>();
+        clock.Advance(TimeSpan.FromHours(1000));
+        var rt = await (await s.AdminWithKey.PostAsync("/admin/oauth2/introspect", new FormUrlEncodedContent([new("token", refreshToken)]))).Json(HttpStatusCode.OK);
+        Assert.True(rt["active"]!.GetValue<bool>());
+        Assert.Equal(720 * 3600, rt["exp"]!.GetValue<long>() - rt["iat"]!.GetValue<long>());
+        await (await s.Public.SendAsync(TokenRequest(expired, expiredSecret, ("grant_type", "refresh_token"), ("refresh_token", refreshToken)))).Json(HttpStatusCode.OK);
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]

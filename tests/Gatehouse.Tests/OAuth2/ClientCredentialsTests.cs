@@ -153,4 +153,17 @@ public sealed class ClientCredentialsTests(ServerFixture fixture) : IClassFixtur
         clock.Advance(TimeSpan.FromMinutes(2));
         Assert.False((await (await IntrospectAsync(s, token)).Json(HttpStatusCode.OK))["active"]!.GetValue<bool>());
     }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_negative_client_lifespan_issues_a_token_that_is_already_expired(string db)
+    {
+        // fosite adds the client's lifespan to now as it is: expires_in is negative and the token is never active.
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var s = await TestServer.StartAsync(db, configureServices: services => services.AddSingleton<TimeProvider>(clock));
+        var (id, secret) = await CreateClientAsync(s, """{"grant_types":["client_credentials"]}""");
+        await (await s.AdminWithKey.PutJson($"/admin/clients/{id}/lifespans", """{"client_credentials_grant_access_token_lifespan":"-1h"}""")).Json(HttpStatusCode.OK);
+        var t = await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "client_credentials")))).Json(HttpStatusCode.OK);
+        Assert.Equal(-3600, t["expires_in"]!.GetValue<long>());
+        Assert.False((await (await IntrospectAsync(s, t["access_token"]!.GetValue<string>())).Json(HttpStatusCode.OK))["active"]!.GetValue<bool>());
+    }
 }

@@ -257,6 +257,27 @@ public sealed class OAuth2ClientAdminApiTests(ServerFixture fixture) : IClassFix
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Negative_lifespans_are_kept_and_written_back_as_go_writes_them(string db)
+    {
+        // Hydra's x.NullDuration takes whatever time.ParseDuration takes, and client/validator.go checks no lifespan.
+        var s = await fixture.Get(db);
+        var id = (await (await s.AdminWithKey.PostJson("/admin/clients", "{}")).Json(HttpStatusCode.Created))["client_id"]!.GetValue<string>();
+        var set = (await (await s.AdminWithKey.PutJson($"/admin/clients/{id}/lifespans",
+            """{"client_credentials_grant_access_token_lifespan":"-90m","refresh_token_grant_refresh_token_lifespan":"-1.5s","authorization_code_grant_id_token_lifespan":"-0s"}""")).Json(HttpStatusCode.OK)).AsObject();
+        Assert.Equal("-1h30m0s", set["client_credentials_grant_access_token_lifespan"]!.GetValue<string>());
+        Assert.Equal("-1.5s", set["refresh_token_grant_refresh_token_lifespan"]!.GetValue<string>());
+        Assert.Equal("0s", set["authorization_code_grant_id_token_lifespan"]!.GetValue<string>());
+        var got = await (await s.AdminWithKey.GetAsync("/admin/clients/" + id)).Json(HttpStatusCode.OK);
+        Assert.Equal("-1h30m0s", got["client_credentials_grant_access_token_lifespan"]!.GetValue<string>());
+
+        // The same on create and on a whole-client update.
+        var created = await (await s.AdminWithKey.PostJson("/admin/clients", """{"jwt_bearer_grant_access_token_lifespan":"-5m"}""")).Json(HttpStatusCode.Created);
+        Assert.Equal("-5m0s", created["jwt_bearer_grant_access_token_lifespan"]!.GetValue<string>());
+        var put = await (await s.AdminWithKey.PutJson("/admin/clients/" + id, """{"device_authorization_grant_access_token_lifespan":"-300ms"}""")).Json(HttpStatusCode.OK);
+        Assert.Equal("-300ms", put["device_authorization_grant_access_token_lifespan"]!.GetValue<string>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task List_pages_with_a_link_header_and_filters_by_owner(string db)
     {
         var s = await fixture.Get(db);

@@ -340,6 +340,8 @@ public sealed class OAuth2ClientDocument
     /// Hydra's <c>x.NullDuration.UnmarshalJSON</c>: a string for <c>time.ParseDuration</c>, whose error is passed on as Go
     /// words it (no field named); a value of another type is the inner string decode's type error, which Go's decoder
     /// places in the field of <paramref name="goStruct"/> (<c>Client</c>, or <c>Lifespans</c> for the lifespans endpoint).
+    /// A negative duration is kept, as Hydra keeps it (no check in <c>client/validator.go</c>): the tokens it governs are
+    /// issued expired, and an ID token cannot be issued at all (see <see cref="Protocol.IdTokens.EffectiveLifespan"/>).
     /// </summary>
     private static JsonNode? ReadDuration(JsonNode node, string name, string goStruct)
     {
@@ -347,25 +349,8 @@ public sealed class OAuth2ClientDocument
             throw DecodeError($"json: cannot unmarshal {JsonKind(node)} into Go struct field {goStruct}.{name} of type string");
         var s = v.GetValue<string>();
         if (!GoDuration.TryParse(s, out var d)) throw DecodeError(GoDuration.ParseError(s));
-        // Go takes negative durations; a negative token lifespan would make every token expired at issue: refused here.
-        if (d < TimeSpan.Zero) throw DecodeError($"time: invalid duration \"{s}\" (a lifespan cannot be negative)");
-        return GoDurationString(d);
-    }
-
-    /// <summary>Go's <c>time.Duration.String()</c> ("1h30m0s", "5m0s", "1.5s", "300ms"), as Hydra writes NullDuration.</summary>
-    internal static string GoDurationString(TimeSpan d)
-    {
-        if (d == TimeSpan.Zero) return "0s";
-        if (d < TimeSpan.FromSeconds(1))
-        {
-            return d.Ticks % TimeSpan.TicksPerMillisecond == 0 ? $"{d.Ticks / TimeSpan.TicksPerMillisecond}ms"
-                : d.Ticks % 10 == 0 ? $"{d.Ticks / 10}µs" : $"{d.Ticks * 100}ns";
-        }
-        var hours = (long)d.TotalHours;
-        var seconds = (d.Ticks % TimeSpan.TicksPerMinute) / (double)TimeSpan.TicksPerSecond;
-        var s = seconds.ToString("0.#######", CultureInfo.InvariantCulture) + "s";
-        if (hours > 0) return $"{hours}h{d.Minutes}m{s}";
-        return d.Minutes > 0 ? $"{d.Minutes}m{s}" : s;
+        // Stored and answered as Hydra writes a NullDuration: Go's Duration.String() ("-1h0m0s").
+        return GoDuration.ToGoString(d);
     }
 
     private static OAuth2Error TypeError(JsonNode? node, string name, string goType) =>

@@ -10,7 +10,8 @@ namespace Gatehouse.OAuth2.Protocol;
 /// consent's <c>session.access_token</c> as extra claims; a refresh token when <c>offline</c> or <c>offline_access</c>
 /// was granted and the client may use the <c>refresh_token</c> grant (fosite's rule); an ID token when <c>openid</c> was
 /// granted. All carry the flow's id as request id, so the grant is revoked as one chain. Lifespans are the client's
-/// <c>{grant}_grant_*_lifespan</c>, else Hydra's <c>ttl.*</c>.
+/// <c>{grant}_grant_*_lifespan</c>, else Hydra's <c>ttl.*</c>; a negative one issues its token already expired (fosite
+/// adds it to now as it is), a negative ID-token one fails the request (<see cref="IdTokens.EffectiveLifespan"/>).
 /// </summary>
 public sealed class FlowTokenIssuer(OAuth2TokenService tokens, IdTokens idTokens, OAuth2Settings settings, TimeProvider time)
 {
@@ -21,6 +22,8 @@ public sealed class FlowTokenIssuer(OAuth2TokenService tokens, IdTokens idTokens
         var consent = JsonNode.Parse(flow.Consent) as JsonObject ?? [];
         var extra = consent["session"]?["access_token"] as JsonObject;
         var accessLifespan = doc.Lifespan($"{grant}_grant_access_token_lifespan") ?? settings.AccessTokenLifespan;
+        // Checked before anything is stored: a negative ID-token lifespan is fosite's server_error, and no tokens are kept.
+        TimeSpan? idLifespan = scope.Contains("openid") ? IdTokens.EffectiveLifespan(doc.Lifespan($"{grant}_grant_id_token_lifespan") ?? settings.IdTokenLifespan) : null;
         var access = await tokens.NewAccessTokenAsync(doc, flow.Pk, client.ClientId, flow.Subject, scope, audience, (JsonObject?)extra?.DeepClone(), accessLifespan, ct);
         List<OAuth2Token> rows = [access.Row];
         OAuth2TokenService.Issued? refresh = null;
@@ -37,11 +40,8 @@ public sealed class FlowTokenIssuer(OAuth2TokenService tokens, IdTokens idTokens
             ["access_token"] = access.Token,
             ["expires_in"] = (long)Math.Round((access.Row.ExpiresAt - access.Row.IssuedAt).TotalSeconds),
         };
-        if (scope.Contains("openid"))
-        {
-            var idLifespan = doc.Lifespan($"{grant}_grant_id_token_lifespan") ?? settings.IdTokenLifespan;
-            response["id_token"] = await idTokens.IssueAsync(flow, request, client.ClientId, access.Token, time.GetUtcNow().UtcDateTime, idLifespan, ct);
-        }
+        if (idLifespan is { } idTokenLifespan)
+            response["id_token"] = await idTokens.IssueAsync(flow, request, client.ClientId, access.Token, time.GetUtcNow().UtcDateTime, idTokenLifespan, ct);
         if (refresh is not null) response["refresh_token"] = refresh.Token;
         response["scope"] = string.Join(' ', scope);
         response["token_type"] = "bearer";

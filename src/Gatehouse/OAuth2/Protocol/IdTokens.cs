@@ -36,12 +36,23 @@ public sealed class IdTokens(JsonWebKeyManager keys, OAuth2Settings settings)
         return claims;
     }
 
+    /// <summary>
+    /// The lifespan an ID token is signed with, as fosite's <c>DefaultStrategy.GenerateIDToken</c> (<c>handler/openid/strategy_jwt.go</c>)
+    /// takes it: zero means one hour; a negative one (a client's lifespan may be negative, Hydra stores it) would put
+    /// <c>exp</c> in the past, which fosite refuses with <c>server_error</c> ("expiry claim can not be in the past", a debug
+    /// text Hydra does not show), so no ID token — and no token answer — is given.
+    /// </summary>
+    public static TimeSpan EffectiveLifespan(TimeSpan lifespan) =>
+        lifespan == TimeSpan.Zero ? TimeSpan.FromHours(1)
+        : lifespan < TimeSpan.Zero ? throw OAuth2Error.ServerError()
+        : lifespan;
+
     /// <summary>Signs an ID token for the grant; <paramref name="accessToken"/> gives <c>at_hash</c>.</summary>
     public async Task<string> IssueAsync(OAuth2Flow flow, AuthorizeRequest request, string clientId, string? accessToken, DateTime issuedAt, TimeSpan lifespan, CancellationToken ct)
     {
         var signing = await keys.GetSigningKeyAsync(JsonWebKeyManager.IdTokenSet, ct);
         var claims = Claims(flow, clientId, issuedAt);
-        claims["exp"] = Unix(issuedAt + lifespan);
+        claims["exp"] = Unix(issuedAt + EffectiveLifespan(lifespan));
         claims["jti"] = Guid.NewGuid().ToString();
         if (request.Nonce.Length > 0) claims["nonce"] = request.Nonce;
         else claims.Remove("nonce");

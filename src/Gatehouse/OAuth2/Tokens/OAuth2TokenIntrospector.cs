@@ -38,7 +38,8 @@ public sealed class OAuth2TokenIntrospector(IOAuth2TokenLookup lookup, TimeProvi
             if (row.Scope.Length > 0) w.WriteString("scope", row.Scope);
             w.WriteString("client_id", row.ClientId);
             w.WriteString("sub", row.Subject);
-            w.WriteNumber("exp", Unix(row.ExpiresAt));
+            // A token without expiry shows its issue time plus ttl.refresh_token, as Hydra's introspection fills in a zero expiry.
+            w.WriteNumber("exp", Unix(row.ExpiresAt == OAuth2TokenService.NeverExpires ? row.IssuedAt + settings.RefreshTokenLifespan : row.ExpiresAt));
             w.WriteNumber("iat", Unix(row.IssuedAt));
             w.WriteNumber("nbf", Unix(row.IssuedAt));
             w.WritePropertyName("aud");

@@ -16,6 +16,14 @@ public sealed class OAuth2TokenService(IOAuth2TokenStore store, TimeProvider tim
 
     public sealed record Issued(string Token, OAuth2Token Row);
 
+    /// <summary>
+    /// The expiry of a refresh token that never expires: fosite sets a refresh token's expiry only when its lifespan is
+    /// not negative (<c>if rtLifespan &gt; -1</c> in <c>flow_authorize_code_token.go</c>, <c>flow_refresh.go</c>,
+    /// <c>rfc8628/token_handler.go</c>), and a refresh token without one is valid for ever; a client's negative
+    /// <c>*_grant_refresh_token_lifespan</c> (which Hydra stores) gives such tokens.
+    /// </summary>
+    public static readonly DateTime NeverExpires = new(9999, 12, 31, 0, 0, 0, DateTimeKind.Utc);
+
     public async Task<Issued> IssueAsync(string kind, Guid requestId, string clientId, string subject, IEnumerable<string> scope,
         IEnumerable<string> audience, JsonObject? extra, TimeSpan lifespan, CancellationToken ct)
     {
@@ -47,7 +55,7 @@ public sealed class OAuth2TokenService(IOAuth2TokenStore store, TimeProvider tim
             Audience = JsonSerializer.Serialize(audience.ToArray()),
             Extra = extra?.ToJsonString() ?? "{}",
             IssuedAt = now,
-            ExpiresAt = now + lifespan,
+            ExpiresAt = kind == OAuth2TokenKinds.RefreshToken && lifespan < TimeSpan.Zero ? NeverExpires : now + lifespan,
         };
         return new Issued(token, row);
     }
