@@ -222,6 +222,40 @@ public sealed class OAuth2ClientAdminApiTests(ServerFixture fixture) : IClassFix
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_patch_is_checked_whole_before_it_is_applied_with_the_json_patch_librarys_words(string db)
+    {
+        // evanphx/json-patch v5.9.11 DecodePatch (validatePatch) then ory/x jsonx.ApplyJSONPatch's loop, before any
+        // operation is applied; Hydra answers them with its catch-all 500, Gatehouse with a 400 carrying the same reason.
+        var s = await fixture.Get(db);
+        var id = (await (await s.AdminWithKey.PostJson("/admin/clients", """{"client_name":"checked"}""")).Json(HttpStatusCode.Created))["client_id"]!.GetValue<string>();
+        foreach (var (patch, reason) in new[]
+        {
+            ("""[{"op":"add","path":"/client_name"}]""", """invalid operation {'op':'add','path':'/client_name'}: failed to decode 'value': operation, missing value field: missing value"""),
+            ("""[{"path":"/client_name", "op":"replace"}]""", """invalid operation {'op':'replace','path':'/client_name'}: failed to decode 'value': operation, missing value field: missing value"""),
+            // The whole patch is checked first: the bad third operation is reported, not the missing path of the second.
+            ("""[{"op":"replace","path":"/client_name","value":"renamed"},{"op":"remove","path":"/nothing"},{"x":[1, 2.50],"op":"add","path":"/a<b>"}]""",
+                """invalid operation {'op':'add','path':'/a\u003cb\u003e','x':[1,2.50]}: failed to decode 'value': operation, missing value field: missing value"""),
+            ("""[{"op":"add","value":1}]""", """invalid operation {'op':'add','value':1}: failed to decode 'path': operation missing path field: missing value"""),
+            ("""[{"op":"remove","path":7}]""", """invalid operation {'op':'remove','path':7}: failed to decode 'path': json: cannot unmarshal number into Go value of type string"""),
+            ("""[{"op":"move","path":"/owner"}]""", """invalid operation {'op':'move','path':'/owner'}: failed to decode 'from': operation, missing from field: missing value"""),
+            ("""[{"op":"frob","path":"/owner"}]""", """invalid operation {'op':'frob','path':'/owner'}: unsupported operation"""),
+            ("""[{"path":"/owner","value":"x"}]""", """invalid operation {'path':'/owner','value':'x'}: unsupported operation"""),
+            ("""[null]""", """invalid operation null: unsupported operation"""),
+            ("""[{"op":"remove","path":"/nothing"},{"op":"copy","from":"/client_name","path":"/owner"}]""", "unsupported operation: copy"),
+            ("""[{"op":"replace","path":"/ID","value":"other"}]""", "patch includes denied path: /ID"),
+            ("""{"op":"replace"}""", "json: cannot unmarshal object into Go value of type jsonpatch.Patch"),
+            ("""[1,{"op":"add"}]""", "json: cannot unmarshal number into Go value of type jsonpatch.Operation"),
+        })
+        {
+            var refused = await (await s.AdminWithKey.PatchJson("/admin/clients/" + id, patch)).OAuth2Error(HttpStatusCode.BadRequest, "The request was malformed or contained invalid parameters");
+            Assert.Equal("Unable to apply the JSON Patch: " + reason, refused["error_description"]!.GetValue<string>());
+        }
+        // A null value is a value.
+        var nulled = await (await s.AdminWithKey.PatchJson("/admin/clients/" + id, """[{"op":"replace","path":"/owner","value":null}]""")).Json(HttpStatusCode.OK);
+        Assert.Equal("checked", nulled["client_name"]!.GetValue<string>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Lifespans_are_set_as_go_durations_replacing_the_previous_ones(string db)
     {
         var s = await fixture.Get(db);

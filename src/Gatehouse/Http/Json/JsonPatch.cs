@@ -52,6 +52,158 @@ public static class JsonPatch
         return result;
     }
 
+    /// <summary>
+    /// The checks Ory's services run on a whole patch before applying any of it, with their texts: evanphx/json-patch v5
+    /// <c>DecodePatch</c> (the patch must decode as <c>[]Operation</c>, then <c>validatePatch</c>: an <c>add</c> or
+    /// <c>replace</c> needs a <c>value</c>, a <c>move</c> or <c>copy</c> a string <c>from</c>, every operation a known
+    /// <c>op</c> and a string <c>path</c>; the failing operation is quoted as Go re-encodes it), then ory/x
+    /// <c>jsonx.ApplyJSONPatch</c>'s loop (only <c>add</c>, <c>remove</c>, <c>replace</c>; no path of
+    /// <paramref name="deniedPaths"/>, compared lower-cased). Throws <see cref="JsonPatchException"/> for the first failure.
+    /// A <c>null</c> patch is empty, as in Go. (The operation is quoted from the parsed body: an escape the caller wrote
+    /// where none was needed, such as <c>\u0041</c>, is shown as the character; Go shows the bytes it received.)
+    /// </summary>
+    public static void CheckAsOry(JsonNode? patch, params string[] deniedPaths)
+    {
+        if (patch is null) return;
+        if (patch is not JsonArray ops) throw new JsonPatchException($"json: cannot unmarshal {GoKind(patch)} into Go value of type jsonpatch.Patch");
+        // encoding/json records the first element of the wrong type and reports it once the array is read.
+        if (ops.FirstOrDefault(op => op is not null and not JsonObject) is { } bad)
+            throw new JsonPatchException($"json: cannot unmarshal {GoKind(bad)} into Go value of type jsonpatch.Operation");
+        foreach (var node in ops)
+        {
+            var op = (JsonObject?)node;
+            var kind = GoMember(op, "op", out var opName) == null && opName is not null ? opName : "unknown";
+            var error = kind switch
+            {
+                "add" or "replace" when op is null || !op.ContainsKey("value") => "failed to decode 'value': operation, missing value field: missing value",
+                "move" or "copy" when GoMember(op, "from", out _) is { } fromError => "failed to decode 'from': " + fromError,
+                "add" or "replace" or "move" or "copy" or "remove" or "test" => null,
+                _ => "unsupported operation",
+            };
+            if (error is null && GoMember(op, "path", out _) is { } pathError) error = "failed to decode 'path': " + pathError;
+            if (error is not null) throw new JsonPatchException($"invalid operation {GoMarshal(op)}: {error}");
+        }
+        foreach (var node in ops)
+        {
+            var op = (JsonObject)node!;
+            GoMember(op, "op", out var kind);
+            if (!SupportedOps.Contains(kind!)) throw new JsonPatchException($"unsupported operation: {kind}");
+            GoMember(op, "path", out var path);
+            if (deniedPaths.Contains(path!.ToLowerInvariant(), StringComparer.Ordinal)) throw new JsonPatchException($"patch includes denied path: {path}");
+        }
+    }
+
+    /// <summary>
+    /// evanphx's <c>Operation.Path</c>/<c>From</c>: a member decoded as a Go string; null when it is one, else the error
+    /// (missing or <c>null</c>: "operation missing path field" / "operation, missing from field", as the library words them).
+    /// </summary>
+    private static string? GoMember(JsonObject? op, string name, out string? value)
+    {
+        value = null;
+        var node = op?[name];
+        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.String)
+        {
+            value = v.GetValue<string>();
+            return null;
+        }
+        if (node is not null) return $"json: cannot unmarshal {GoKind(node)} into Go value of type string";
+        return name == "path" ? "operation missing path field: missing value" : $"operation, missing {name} field: missing value";
+    }
+
+    private static string GoKind(JsonNode node) => node switch
+    {
+        JsonObject => "object",
+        JsonArray => "array",
+        JsonValue v => v.GetValueKind() switch
+        {
+            JsonValueKind.String => "string",
+            JsonValueKind.Number => "number",
+            JsonValueKind.True or JsonValueKind.False => "bool",
+            _ => "null",
+        },
+        _ => "value",
+    };
+
+    /// <summary>
+    /// An operation as Go's <c>json.Marshal</c> writes a <c>map[string]*json.RawMessage</c>: members sorted by name, each
+    /// value compacted as it came (nested members in their order), <c>&lt;</c>, <c>&gt;</c> and <c>&amp;</c> escaped.
+    /// </summary>
+    private static string GoMarshal(JsonObject? op)
+    {
+        if (op is null) return "null";
+        var sb = new System.Text.StringBuilder("{");
+        foreach (var (name, value) in op.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            if (sb.Length > 1) sb.Append(',');
+            GoQuote(sb, name);
+            sb.Append(':');
+            GoCompact(sb, value);
+        }
+        return sb.Append('}').ToString();
+    }
+
+    private static void GoCompact(System.Text.StringBuilder sb, JsonNode? node)
+    {
+        switch (node)
+        {
+            case null:
+                sb.Append("null");
+                break;
+            case JsonObject o:
+                sb.Append('{');
+                var first = true;
+                foreach (var (name, value) in o)
+                {
+                    if (!first) sb.Append(',');
+                    first = false;
+                    GoQuote(sb, name);
+                    sb.Append(':');
+                    GoCompact(sb, value);
+                }
+                sb.Append('}');
+                break;
+            case JsonArray a:
+                sb.Append('[');
+                for (var i = 0; i < a.Count; i++)
+                {
+                    if (i > 0) sb.Append(',');
+                    GoCompact(sb, a[i]);
+                }
+                sb.Append(']');
+                break;
+            case JsonValue v when v.GetValueKind() == JsonValueKind.String:
+                GoQuote(sb, v.GetValue<string>());
+                break;
+            default:
+                // Numbers keep the text they were written with; true and false are themselves.
+                sb.Append(node.ToJsonString());
+                break;
+        }
+    }
+
+    private static void GoQuote(System.Text.StringBuilder sb, string s)
+    {
+        sb.Append('"');
+        foreach (var c in s)
+        {
+            switch (c)
+            {
+                case '"': sb.Append("\\\""); break;
+                case '\\': sb.Append("\\\\"); break;
+                case '\n': sb.Append("\\n"); break;
+                case '\r': sb.Append("\\r"); break;
+                case '\t': sb.Append("\\t"); break;
+                case '\b': sb.Append("\\b"); break;
+                case '\f': sb.Append("\\f"); break;
+                case '<' or '>' or '&' or '\u2028' or '\u2029' or < ' ':
+                    sb.Append("\\u").Append(((int)c).ToString("x4", System.Globalization.CultureInfo.InvariantCulture));
+                    break;
+                default: sb.Append(c); break;
+            }
+        }
+        sb.Append('"');
+    }
+
     private static int Depth(JsonNode? node) => node switch
     {
         JsonObject o => 1 + (o.Count == 0 ? 0 : o.Max(p => Depth(p.Value))),

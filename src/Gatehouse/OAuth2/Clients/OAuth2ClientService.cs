@@ -93,19 +93,20 @@ public sealed class OAuth2ClientService(IOAuth2ClientStore store, ClientSecretHa
         return await UpdateAsync(clientId, doc, secret, ct, clearRegistrationToken: true);
     }
 
+    private static OAuth2Error InvalidPatch(string reason) => OAuth2Error.BadRequest($"Unable to apply the JSON Patch: {reason}");
+
     /// <summary>
     /// <c>patchOAuth2Client</c> as Hydra's <c>client/handler.go</c> with ory/x <c>jsonx.ApplyJSONPatch</c>: the client must
     /// exist (before the body is read); the patch (<c>add</c>, <c>remove</c>, <c>replace</c>; <c>/id</c> denied; a
     /// <c>replace</c> of an object member acts as <c>add</c>) works on the client's full JSON as Hydra answers it, with its
     /// secret (a placeholder here) and times. Every failure of reading or applying the patch, and a type error in its
     /// result, is a 400 naming the reason (Hydra answers its catch-all <c>500 "The error is unrecognizable"</c>, which
-    /// would blame the server for the caller's patch); the patched client is then validated like a
+    /// would blame the server for the caller's patch): for the checks made before anything is applied — an operation
+    /// without <c>value</c>, <c>path</c> or a known <c>op</c>, another operation, <c>/id</c> — the reason is the library's own words (see <see cref="JsonPatch.CheckAsOry"/>); the patched client is then validated like a
     /// <c>PUT</c> (<c>400 invalid_client_metadata</c> …). A failing patch changes nothing. A new <c>client_secret</c> is set
     /// and shown once; removing it keeps the old one.
     /// </summary>
     /// <param name="readBody">Reads the patch; called only once the client was found (Hydra's order).</param>
-    private static OAuth2Error InvalidPatch(string reason) => OAuth2Error.BadRequest($"Unable to apply the JSON Patch: {reason}");
-
     public async Task<(Loaded Client, string? NewSecret)> PatchAsync(string clientId, Func<Task<JsonNode?>> readBody, CancellationToken ct)
     {
         var current = await GetAsync(clientId, ct);
@@ -126,6 +127,8 @@ public sealed class OAuth2ClientService(IOAuth2ClientStore store, ClientSecretHa
         string? patchedId, secret;
         try
         {
+            // First the whole patch is checked as evanphx/json-patch's DecodePatch and ory/x's loop check it, with their texts.
+            JsonPatch.CheckAsOry(patch, "/id");
             patched = JsonPatch.Apply(current.ToJson(unchangedSecret), patch,
                 path => path.Equals("/id", StringComparison.OrdinalIgnoreCase));
             doc = OAuth2ClientDocument.Decode(patched, out patchedId, out secret);
