@@ -256,6 +256,61 @@ public sealed class OAuth2ClientAdminApiTests(ServerFixture fixture) : IClassFix
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Server_set_fields_of_the_wrong_type_fail_the_decode_with_gos_words(string db)
+    {
+        // created_at, updated_at (time.Time), client_secret_expires_at (int) and the registration token fields are
+        // fields of Hydra's client.Client: encoding/json decodes them (Time.UnmarshalJSON, time.Parse(RFC3339)) before
+        // Hydra overwrites them.
+        var s = await fixture.Get(db);
+        var id = (await (await s.AdminWithKey.PostJson("/admin/clients", """{"client_name":"times"}""")).Json(HttpStatusCode.Created))["client_id"]!.GetValue<string>();
+        foreach (var (body, reason) in new[]
+        {
+            ("""{"created_at":5}""", "Time.UnmarshalJSON: input is not a JSON string"),
+            ("""{"updated_at":{"a":1}}""", "Time.UnmarshalJSON: input is not a JSON string"),
+            ("""{"created_at":"yesterday"}""", "parsing time 'yesterday' as '2006-01-02T15:04:05Z07:00': cannot parse 'yesterday' as '2006'"),
+            ("""{"created_at":"2026-13-01T00:00:00Z"}""", "parsing time '2026-13-01T00:00:00Z': month out of range"),
+            ("""{"created_at":"2026-02-30T00:00:00Z"}""", "parsing time '2026-02-30T00:00:00Z': day out of range"),
+            ("""{"updated_at":"2026-01-02 03:04:05Z"}""", "parsing time '2026-01-02 03:04:05Z' as '2006-01-02T15:04:05Z07:00': cannot parse ' 03:04:05Z' as 'T'"),
+            ("""{"updated_at":"2026-01-02T03:04:05"}""", "parsing time '2026-01-02T03:04:05' as '2006-01-02T15:04:05Z07:00': cannot parse '' as 'Z07:00'"),
+            ("""{"updated_at":"2026-01-02T03:04:05Zjunk"}""", "parsing time '2026-01-02T03:04:05Zjunk': extra text: 'junk'"),
+            ("""{"updated_at":"2026-01-02T03:04:05+25:00"}""", "parsing time '2026-01-02T03:04:05+25:00': time zone offset hour out of range"),
+            // Time.UnmarshalJSON's error stops the decoder; a type error met before it is only recorded.
+            ("""{"client_name":1,"created_at":true}""", "Time.UnmarshalJSON: input is not a JSON string"),
+            ("""{"client_secret_expires_at":"0"}""", "json: cannot unmarshal string into Go struct field Client.client_secret_expires_at of type int"),
+            ("""{"client_secret_expires_at":1.5}""", "json: cannot unmarshal number 1.5 into Go struct field Client.client_secret_expires_at of type int"),
+            ("""{"registration_access_token":1}""", "json: cannot unmarshal number into Go struct field Client.registration_access_token of type string"),
+            ("""{"registration_client_uri":[]}""", "json: cannot unmarshal array into Go struct field Client.registration_client_uri of type string"),
+        })
+        {
+            var created = await (await s.AdminWithKey.PostJson("/admin/clients", body)).OAuth2Error(HttpStatusCode.BadRequest, "The request was malformed or contained invalid parameters");
+            Assert.Equal("Unable to decode the request body: " + reason, created["error_description"]!.GetValue<string>());
+            var put = await (await s.AdminWithKey.PutJson("/admin/clients/" + id, body)).OAuth2Error(HttpStatusCode.BadRequest, "The request was malformed or contained invalid parameters");
+            Assert.Equal("Unable to decode the request body: " + reason, put["error_description"]!.GetValue<string>());
+        }
+        Assert.Equal("times", (await (await s.AdminWithKey.GetAsync("/admin/clients/" + id)).Json(HttpStatusCode.OK))["client_name"]!.GetValue<string>());
+
+        // Values of the right type (a one-digit hour and a 24h offset are Go's too) are taken and dropped: the server sets them.
+        var ok = await (await s.AdminWithKey.PostJson("/admin/clients",
+            """{"created_at":"2001-02-03T4:05:06,5+24:00","updated_at":null,"client_secret_expires_at":99,"registration_access_token":"mine","registration_client_uri":"https://x.example"}""")).Json(HttpStatusCode.Created);
+        Assert.StartsWith(DateTime.UtcNow.Year.ToString(System.Globalization.CultureInfo.InvariantCulture), ok["created_at"]!.GetValue<string>());
+        Assert.Equal(0, ok["client_secret_expires_at"]!.GetValue<int>());
+        Assert.Null(ok["registration_access_token"]);
+
+        // In a patch, the patched client is decoded by ory/x jsonx.ApplyJSONPatch: Go's error as it is.
+        foreach (var (patch, reason) in new[]
+        {
+            ("""[{"op":"replace","path":"/created_at","value":5}]""", "Time.UnmarshalJSON: input is not a JSON string"),
+            ("""[{"op":"replace","path":"/updated_at","value":"soon"}]""", "parsing time 'soon' as '2006-01-02T15:04:05Z07:00': cannot parse 'soon' as '2006'"),
+            ("""[{"op":"replace","path":"/client_secret_expires_at","value":"never"}]""", "json: cannot unmarshal string into Go struct field Client.client_secret_expires_at of type int"),
+            ("""[{"op":"replace","path":"/client_name","value":42}]""", "json: cannot unmarshal number into Go struct field Client.client_name of type string"),
+        })
+        {
+            var refused = await (await s.AdminWithKey.PatchJson("/admin/clients/" + id, patch)).OAuth2Error(HttpStatusCode.BadRequest, "The request was malformed or contained invalid parameters");
+            Assert.Equal("Unable to apply the JSON Patch: " + reason, refused["error_description"]!.GetValue<string>());
+        }
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Lifespans_are_set_as_go_durations_replacing_the_previous_ones(string db)
     {
         var s = await fixture.Get(db);

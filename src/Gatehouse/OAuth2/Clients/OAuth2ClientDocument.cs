@@ -128,11 +128,24 @@ public sealed class OAuth2ClientDocument
 
     /// <summary>
     /// Decodes a request body as Go's <c>json.Decode(&amp;client.Client)</c> would: type mismatches are 400s; the id
-    /// and secret are returned separately; server-set fields (times, registration token) are ignored.
+    /// and secret are returned separately. Server-set fields (<c>created_at</c>, <c>updated_at</c>,
+    /// <c>client_secret_expires_at</c>, <c>registration_access_token</c>, <c>registration_client_uri</c>) are fields of
+    /// Hydra's <c>client.Client</c> too, so Go decodes them — a value of the wrong type fails the request — and Hydra then
+    /// overwrites them; their values are ignored here.
     /// </summary>
     public static OAuth2ClientDocument Decode(JsonNode? body, out string? clientId, out string? secret)
     {
         if (body is not JsonObject o) throw DecodeError($"json: cannot unmarshal {JsonKind(body)} into Go value of type client.Client");
+        // time.Time's UnmarshalJSON error stops Go's decoder where it occurs, ahead of any type error it recorded before.
+        foreach (var (name, node) in o)
+        {
+            if (name is not ("created_at" or "updated_at") || node is null) continue;
+            if (node is not JsonValue t || t.GetValueKind() != JsonValueKind.String) throw DecodeError(GoTime.NotAJsonString);
+            if (GoTime.Rfc3339ParseError(t.GetValue<string>()) is { } timeError) throw DecodeError(timeError);
+        }
+        ReadGoInt(o, "client_secret_expires_at");
+        ReadString(o, "registration_access_token");
+        ReadString(o, "registration_client_uri");
         clientId = ReadString(o, "client_id");
         secret = ReadString(o, "client_secret");
         var values = Empty();
@@ -323,6 +336,16 @@ public sealed class OAuth2ClientDocument
         !o.TryGetPropertyValue(name, out var node) || node is null ? null
         : node is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>()
         : throw TypeError(node, name, "string");
+
+    /// <summary>A Go <c>int</c> field: an integer literal within int64 (<c>strconv.ParseInt</c> on its text), else Go's type error.</summary>
+    private static void ReadGoInt(JsonObject o, string name)
+    {
+        if (!o.TryGetPropertyValue(name, out var node) || node is null) return;
+        if (node is not JsonValue v || v.GetValueKind() != JsonValueKind.Number) throw TypeError(node, name, "int");
+        var text = v.ToJsonString();
+        if (!long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _))
+            throw DecodeError($"json: cannot unmarshal number {text} into Go struct field Client.{name} of type int");
+    }
 
     private static JsonArray ReadList(JsonNode node, string name)
     {

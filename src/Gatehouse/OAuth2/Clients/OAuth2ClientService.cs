@@ -95,6 +95,8 @@ public sealed class OAuth2ClientService(IOAuth2ClientStore store, ClientSecretHa
 
     private static OAuth2Error InvalidPatch(string reason) => OAuth2Error.BadRequest($"Unable to apply the JSON Patch: {reason}");
 
+    private const string DecodeErrorPrefix = "Unable to decode the request body: ";
+
     /// <summary>
     /// <c>patchOAuth2Client</c> as Hydra's <c>client/handler.go</c> with ory/x <c>jsonx.ApplyJSONPatch</c>: the client must
     /// exist (before the body is read); the patch (<c>add</c>, <c>remove</c>, <c>replace</c>; <c>/id</c> denied; a
@@ -102,7 +104,8 @@ public sealed class OAuth2ClientService(IOAuth2ClientStore store, ClientSecretHa
     /// secret (a placeholder here) and times. Every failure of reading or applying the patch, and a type error in its
     /// result, is a 400 naming the reason (Hydra answers its catch-all <c>500 "The error is unrecognizable"</c>, which
     /// would blame the server for the caller's patch): for the checks made before anything is applied — an operation
-    /// without <c>value</c>, <c>path</c> or a known <c>op</c>, another operation, <c>/id</c> — the reason is the library's own words (see <see cref="JsonPatch.CheckAsOry"/>); the patched client is then validated like a
+    /// without <c>value</c>, <c>path</c> or a known <c>op</c>, another operation, <c>/id</c> — and for a type error in the
+    /// result, the reason is the library's or Go's own words (see <see cref="JsonPatch.CheckAsOry"/>); the patched client is then validated like a
     /// <c>PUT</c> (<c>400 invalid_client_metadata</c> …). A failing patch changes nothing. A new <c>client_secret</c> is set
     /// and shown once; removing it keeps the old one.
     /// </summary>
@@ -139,8 +142,10 @@ public sealed class OAuth2ClientService(IOAuth2ClientStore store, ClientSecretHa
         }
         catch (OAuth2Error e) when (e.StatusCode == 400)
         {
-            // A value of the wrong type: Hydra's json.Unmarshal of the patched document fails the same catch-all way.
-            throw InvalidPatch(e.FullDescription);
+            // A value of the wrong type: Hydra's json.Unmarshal of the patched document (ory/x jsonx.ApplyJSONPatch) fails
+            // the same catch-all way, with Go's error as it is (no "Unable to decode the request body" before it).
+            var reason = e.FullDescription;
+            throw InvalidPatch(reason.StartsWith(DecodeErrorPrefix, StringComparison.Ordinal) ? reason[DecodeErrorPrefix.Length..] : reason);
         }
         if (secret == unchangedSecret) secret = null;
         if (patchedId != clientId)
