@@ -289,6 +289,39 @@ public sealed class DeviceFlowTests
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task An_accepted_user_code_can_be_accepted_again_until_the_device_is_answered(string db)
+    {
+        // Hydra v26.2: acceptUserCodeRequest (consent/handler.go) decodes the stateless device challenge
+        // (flow.DecodeFromDeviceChallenge) and changes no state; the user code stays unused (persister_device.go
+        // GetUserCodeSession) until the consent is given (oauth2/handler.go performOAuth2DeviceVerificationFlow sets
+        // UserCodeAccepted). So the same challenge and code are accepted again, also once a verifier started a login.
+        var (s, _) = await StartAsync(db);
+        await using var _ = s;
+        var (id, _) = await CreateClientAsync(s);
+        var userCode = (await DeviceAuthAsync(s, id))["user_code"]!.GetValue<string>();
+        using var b = new Browser(s);
+        var challenge = await DeviceChallengeAsync(b, userCode);
+        var first = (await (await AcceptUserCodeAsync(s, challenge, $$"""{"user_code":"{{userCode}}"}""")).Json(HttpStatusCode.OK))["redirect_to"]!.GetValue<string>();
+        Assert.StartsWith(LoginUrl + "?login_challenge=", (await b.GetRedirectAsync(first)).ToString());
+
+        var again = (await (await AcceptUserCodeAsync(s, challenge, $$"""{"user_code":"{{userCode}}"}""")).Json(HttpStatusCode.OK))["redirect_to"]!.GetValue<string>();
+        Assert.NotEqual(first, again);
+        using (var other = new Browser(s))
+            await (await AcceptUserCodeAsync(s, await DeviceChallengeAsync(other), $$"""{"user_code":"{{userCode}}"}""")).Json(HttpStatusCode.OK);
+
+        // The new verifier leads through login and consent to the device's tokens.
+        var toLogin = await b.GetRedirectAsync(again);
+        var login = await (await s.AdminWithKey.PutJson($"/admin/oauth2/auth/requests/login/accept?login_challenge={Uri.EscapeDataString(Query(toLogin)["login_challenge"])}", """{"subject":"user-2"}""")).Json(HttpStatusCode.OK);
+        var toConsent = await b.GetRedirectAsync(login["redirect_to"]!.GetValue<string>());
+        var consent = await (await s.AdminWithKey.PutJson($"/admin/oauth2/auth/requests/consent/accept?consent_challenge={Uri.EscapeDataString(Query(toConsent)["consent_challenge"])}", """{"grant_scope":["openid"]}""")).Json(HttpStatusCode.OK);
+        Assert.Equal(SuccessUrl + "?client_id=" + Uri.EscapeDataString(id), (await b.GetRedirectAsync(consent["redirect_to"]!.GetValue<string>())).ToString());
+
+        // Now the user code is used: Hydra's GetUserCodeSession answers ErrInactiveToken, written as this invalid_request.
+        var used = await (await AcceptUserCodeAsync(s, challenge, $$"""{"user_code":"{{userCode}}"}""")).OAuth2Error(HttpStatusCode.BadRequest, "invalid_request");
+        Assert.EndsWith("The 'user_code' session could not be found or has expired or is otherwise malformed.", used["error_description"]!.GetValue<string>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Wrong_user_codes_are_refused_and_a_challenge_takes_five(string db)
     {
         var (s, _) = await StartAsync(db);

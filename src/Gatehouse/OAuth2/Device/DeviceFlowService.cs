@@ -132,7 +132,11 @@ public sealed class DeviceFlowService(IOAuth2DeviceStore store, LoginConsentServ
     /// <summary>
     /// <c>acceptUserCodeRequest</c>: the user code must belong to a pending, unexpired device authorization; then the
     /// answer is <c>{redirect_to}</c>, the way back to <c>/oauth2/device/verify</c> with a device verifier. Each challenge
-    /// takes <see cref="MaxUserCodeAttempts"/> user codes, counted atomically before the code is looked up.
+    /// takes <see cref="MaxUserCodeAttempts"/> user codes, counted atomically before the code is looked up. As in Hydra
+    /// v26.2, accepting changes neither the challenge (a stateless flow there, <c>flow.DecodeFromDeviceChallenge</c>) nor
+    /// the user code, which stays unused until the consent is given (<c>performOAuth2DeviceVerificationFlow</c> sets
+    /// <c>UserCodeAccepted</c>; <c>GetUserCodeSession</c> refuses it only then): the same challenge and user code may be
+    /// accepted again — also after a verifier started a login — each time with a new verifier, which replaces the previous one.
     /// </summary>
     public async Task<LoginConsentService.AdminAnswer> AcceptUserCodeAsync(string challenge, JsonNode? body, CancellationToken ct)
     {
@@ -152,7 +156,6 @@ public sealed class DeviceFlowService(IOAuth2DeviceStore store, LoginConsentServ
         if (found is null) throw OAuth2Error.NotFoundResource();
         if (found.ExpiresAt <= Now())
             throw new OAuth2Error(401, "request_unauthorized", "The request could not be authorized. Check that you provided valid credentials in the right format.", "The device request has expired, please try again.");
-        if (found.State == 2) throw OAuth2Error.InvalidRequest("The device challenge has already been used.");
         if (!await store.TakeAttemptAsync(found.Pk, MaxUserCodeAttempts, ct))
             throw OAuth2Error.InvalidRequest($"Too many user codes were tried for this device challenge; open {settings.Endpoint(VerifyPath)} again.");
 
@@ -161,8 +164,8 @@ public sealed class DeviceFlowService(IOAuth2DeviceStore store, LoginConsentServ
             throw OAuth2Error.InvalidRequest("The 'user_code' session could not be found or has expired or is otherwise malformed.");
 
         var verifier = NewSecret();
-        if (!await store.AcceptChallengeAsync(found.Pk, request.Pk, Hash(verifier), ct))
-            throw OAuth2Error.InvalidRequest("The device challenge has already been used.");
+        // The row is gone only if the janitor removed it meanwhile: then it is as unknown as a challenge never issued.
+        if (!await store.AcceptChallengeAsync(found.Pk, request.Pk, Hash(verifier), ct)) throw OAuth2Error.NotFoundResource();
         // The login needs the client: Hydra appends client_id to the request URL.
         var back = LoginConsentService.SetQuery(LoginConsentService.SetQuery(found.RequestUrl, "client_id", request.ClientId), "device_verifier", verifier);
         return new LoginConsentService.AdminAnswer(200, new JsonObject { ["redirect_to"] = back });

@@ -25,10 +25,13 @@ public interface IOAuth2DeviceStore
 
     Task<OAuth2DeviceChallenge?> FindChallengeAsync(byte[] hash, CancellationToken ct);
 
-    /// <summary>Takes one user-code attempt from an open or accepted challenge, atomically: false when it has none left.</summary>
+    /// <summary>Takes one user-code attempt from a challenge (in any state), atomically: false when it has none left.</summary>
     Task<bool> TakeAttemptAsync(Guid pk, int max, CancellationToken ct);
 
-    /// <summary>Records the accepted user code's request and a new verifier, unless the verifier was spent already.</summary>
+    /// <summary>
+    /// Records the accepted user code's request and a new verifier (replacing any earlier one, spent or not): false only
+    /// when the challenge no longer exists.
+    /// </summary>
     Task<bool> AcceptChallengeAsync(Guid pk, Guid deviceRequestId, byte[] verifier, CancellationToken ct);
 
     /// <summary>Spends a verifier in one conditional update: the challenge for the one caller that did, else null.</summary>

@@ -19,7 +19,7 @@ public sealed class OAuth2DeviceChallenge
     /// <summary>User codes submitted for this challenge (right or wrong).</summary>
     public int Attempts { get; set; }
 
-    /// <summary>0 open, 1 a user code was accepted (verifier issued), 2 the verifier was spent.</summary>
+    /// <summary>0 open, 1 a user code was accepted (verifier issued), 2 the verifier was spent (a new acceptance makes it 1 again).</summary>
     public int State { get; set; }
 
     /// <summary>Hydra's <c>request_url</c>: <c>/oauth2/device/verify</c> as requested, without <c>user_code</c>.</summary>

@@ -77,11 +77,11 @@ public sealed class EfOAuth2DeviceStore(GatehouseDbContext db) : IOAuth2DeviceSt
         db.OAuth2DeviceChallenges.AsNoTracking().FirstOrDefaultAsync(c => c.Challenge == hash, ct);
 
     public async Task<bool> TakeAttemptAsync(Guid pk, int max, CancellationToken ct) =>
-        await db.OAuth2DeviceChallenges.Where(c => c.Pk == pk && c.State != 2 && c.Attempts < max)
+        await db.OAuth2DeviceChallenges.Where(c => c.Pk == pk && c.Attempts < max)
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.Attempts, c => c.Attempts + 1), ct) == 1;
 
     public async Task<bool> AcceptChallengeAsync(Guid pk, Guid deviceRequestId, byte[] verifier, CancellationToken ct) =>
-        await db.OAuth2DeviceChallenges.Where(c => c.Pk == pk && c.State != 2)
+        await db.OAuth2DeviceChallenges.Where(c => c.Pk == pk)
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.State, 1).SetProperty(c => c.DeviceRequestId, deviceRequestId).SetProperty(c => c.Verifier, verifier), ct) == 1;
 
     public async Task<OAuth2DeviceChallenge?> SpendVerifierAsync(byte[] verifier, CancellationToken ct)
