@@ -21,8 +21,21 @@ public static class GoTime
     /// <c>parsing time "2026-13-01T00:00:00Z": month out of range</c>. Go's slow parser, which accepts a superset of its
     /// fast path: a one-digit hour, a comma before the fraction, a zone offset up to 24:60.
     /// </summary>
-    public static string? Rfc3339ParseError(string text)
+    public static string? Rfc3339ParseError(string text) => Parse(text, out _);
+
+    /// <summary>
+    /// <see cref="Rfc3339ParseError"/> with the time Go reads (in UTC; year 0, which Go takes and .NET cannot hold, is
+    /// <see cref="DateTime.MinValue"/>): true when Go accepts <paramref name="text"/>, else false with Go's error.
+    /// </summary>
+    public static bool TryParseRfc3339(string text, out DateTime utc, out string? error)
     {
+        error = Parse(text, out utc);
+        return error is null;
+    }
+
+    private static string? Parse(string text, out DateTime utc)
+    {
+        utc = default;
         var value = Encoding.UTF8.GetBytes(RawJson(text));
         ReadOnlySpan<byte> v = value;
         string Bad(string layoutElem, ReadOnlySpan<byte> valueElem) =>
@@ -57,12 +70,19 @@ public static class GoTime
         hold = v;
         if (!GetNum(ref v, true, out var second)) return Bad("05", hold);
         if (second >= 60) return Message(": second out of range");
+        long ticks = 0;
         if (v.Length >= 2 && v[0] is (byte)'.' or (byte)',' && IsDigit(v, 1))
         {
             var n = 2;
             while (n < v.Length && IsDigit(v, n)) n++;
+            // Go keeps nine digits (nanoseconds); .NET holds seven.
+            var digits = v[1..Math.Min(n, 10)];
+            var nanos = Number(digits);
+            for (var i = digits.Length; i < 9; i++) nanos *= 10;
+            ticks = nanos / 100;
             v = v[n..];
         }
+        var offsetSeconds = 0;
         // Z07:00
         hold = v;
         if (v.Length >= 1 && v[0] == 'Z')
@@ -81,9 +101,20 @@ public static class GoTime
             if (mm > 60) range = "time zone offset minute";
             if (range is not null) return Message($": {range} out of range");
             if (!ok || sign is not ((byte)'+' or (byte)'-')) return Bad("Z07:00", hold);
+            offsetSeconds = (hr * 60 + mm) * 60 * (sign == '-' ? -1 : 1);
         }
         if (!v.IsEmpty) return Message($": extra text: {Quote(v)}");
         if (day < 1 || day > DaysIn(month, year)) return Message(": day out of range");
+        if (year == 0)
+        {
+            utc = DateTime.MinValue;
+        }
+        else
+        {
+            var local = new DateTime(year, month, day, hour, minute, second, DateTimeKind.Utc).AddTicks(ticks);
+            var shifted = local.Ticks - (long)offsetSeconds * TimeSpan.TicksPerSecond;
+            utc = new DateTime(Math.Clamp(shifted, DateTime.MinValue.Ticks, DateTime.MaxValue.Ticks), DateTimeKind.Utc);
+        }
         return null;
     }
 

@@ -83,7 +83,19 @@ public sealed class JwtBearerGrantTests
         await Missing("""{"issuer":"x","subject":"a"}""", "Field 'expires_at' is required.");
         await Missing("""{"issuer":"x","subject":"a","expires_at":"2030-01-01T00:00:00Z"}""", "Field 'jwk' must contain JWK with kid header.");
         await (await TrustAsync(s, """{"issuer":1}""")).OAuth2Error(HttpStatusCode.BadRequest, "error");
-        await (await TrustAsync(s, """{"issuer":"x","subject":"a","expires_at":"tomorrow"}""")).OAuth2Error(HttpStatusCode.BadRequest, "error");
+        // expires_at is a Go time.Time: Time.UnmarshalJSON's words, time.Parse(RFC3339)'s error; a time error stops Go's
+        // decoder ahead of a type error recorded before it.
+        foreach (var (expiresAt, reason) in new[]
+        {
+            ("\"tomorrow\"", "parsing time 'tomorrow' as '2006-01-02T15:04:05Z07:00': cannot parse 'tomorrow' as '2006'"),
+            ("\"2030-01-01T00:00:00\"", "parsing time '2030-01-01T00:00:00' as '2006-01-02T15:04:05Z07:00': cannot parse '' as 'Z07:00'"),
+            ("\"2030-02-29T00:00:00Z\"", "parsing time '2030-02-29T00:00:00Z': day out of range"),
+            ("1893456000", "Time.UnmarshalJSON: input is not a JSON string"),
+        })
+        {
+            var refused = await (await TrustAsync(s, $$"""{"issuer":1,"subject":"a","expires_at":{{expiresAt}}}""")).OAuth2Error(HttpStatusCode.BadRequest, "error");
+            Assert.Equal(reason, refused["error_description"]!.GetValue<string>());
+        }
         await (await TrustAsync(s, """{"issuer":"x","subject":"a","expires_at":"2030-01-01T00:00:00Z","jwk":{"kty":"EC","kid":"k"}}""")).OAuth2Error(HttpStatusCode.BadRequest, "error");
         await using (var scope = s.Services.CreateAsyncScope())
             Assert.Equal(2, await scope.ServiceProvider.GetRequiredService<Gatehouse.Persistence.GatehouseDbContext>().OAuth2TrustedJwtIssuers.CountAsync());

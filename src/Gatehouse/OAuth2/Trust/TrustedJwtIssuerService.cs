@@ -20,6 +20,14 @@ public sealed class TrustedJwtIssuerService(ITrustedJwtIssuerStore store, TimePr
     public async Task<TrustedJwtIssuer> CreateAsync(JsonNode? body, CancellationToken ct)
     {
         if (body is not JsonObject o) throw Undecodable($"json: cannot unmarshal {Kind(body)} into Go value of type trust.createGrantRequest");
+        // expires_at is a time.Time: Time.UnmarshalJSON's error (not a string, or not RFC 3339 as time.Parse reads it)
+        // stops Go's decoder, ahead of any type error it recorded; it is checked first for that reason.
+        DateTime? expiresAt = o["expires_at"] switch
+        {
+            null => null,
+            JsonValue v when v.GetValueKind() == JsonValueKind.String => Gatehouse.Config.GoTime.TryParseRfc3339(v.GetValue<string>(), out var t, out var timeError) ? t : throw Undecodable(timeError!),
+            _ => throw Undecodable(Gatehouse.Config.GoTime.NotAJsonString),
+        };
         var issuer = Str(o, "issuer");
         var subject = Str(o, "subject");
         var any = o["allow_any_subject"] switch
@@ -34,13 +42,6 @@ public sealed class TrustedJwtIssuerService(ITrustedJwtIssuerStore store, TimePr
             JsonArray a => a.Select(x => x is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>()
                 : throw Undecodable($"json: cannot unmarshal {Kind(x)} into Go struct field createGrantRequest.scope of type string")).ToList(),
             var other => throw Undecodable($"json: cannot unmarshal {Kind(other)} into Go struct field createGrantRequest.scope of type []string"),
-        };
-        DateTime? expiresAt = o["expires_at"] switch
-        {
-            null => null,
-            JsonValue v when v.GetValueKind() == JsonValueKind.String && DateTimeOffset.TryParse(v.GetValue<string>(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) && v.GetValue<string>().Contains('T') => t.UtcDateTime,
-            JsonValue v when v.GetValueKind() == JsonValueKind.String => throw Undecodable($"parsing time \"\\\"{v.GetValue<string>()}\\\"\" as \"\\\"2006-01-02T15:04:05Z07:00\\\"\": cannot parse as RFC 3339"),
-            var other => throw Undecodable($"json: cannot unmarshal {Kind(other)} into Go struct field createGrantRequest.expires_at of type time.Time"),
         };
         Jwk? key = null;
         if (o["jwk"] is { } jwkNode && !Jwk.TryParse(jwkNode, out key, out var error)) throw Undecodable(error);
