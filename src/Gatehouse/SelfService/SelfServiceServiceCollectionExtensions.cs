@@ -1,5 +1,6 @@
 using Gatehouse.Http;
 using Gatehouse.Http.Errors;
+using Gatehouse.Http.Outbound;
 using Gatehouse.SelfService.Csrf;
 using Gatehouse.SelfService.Errors;
 using Gatehouse.SelfService.Flows;
@@ -17,8 +18,11 @@ public static class SelfServiceServiceCollectionExtensions
 {
     public static IServiceCollection AddSelfService(this IServiceCollection services)
     {
-        // Its own warning line replaces the client's failure log, which carries a stack trace per registration.
-        services.AddHttpClient("hibp", c => c.Timeout = TimeSpan.FromSeconds(5)).RemoveAllLoggers();
+        // Its own warning line replaces the client's failure log, which carries a stack trace per registration. Kratos
+        // builds this client without ResilientClientDisallowInternalIPs (password/validator.go), so ory/x's default rule.
+        services.AddHttpClient("hibp", c => c.Timeout = TimeSpan.FromSeconds(5))
+            .ConfigurePrimaryHttpMessageHandler(() => PrivateNetworkGuard.Default(new SocketsHttpHandler { UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) }))
+            .RemoveAllLoggers();
         services.TryAddSingleton<ReturnUrlPolicy>();
         services.TryAddSingleton<CsrfTokens>();
         services.TryAddScoped<FlowService>();

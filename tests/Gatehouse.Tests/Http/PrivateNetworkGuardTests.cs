@@ -41,6 +41,9 @@ public sealed class PrivateNetworkGuardTests(HookFixture fixture) : IClassFixtur
     [InlineData("64:ff9b::7f00:1", false)]
     [InlineData("2001:db8::1", false)]
     [InlineData("2002:7f00:1::", false)]
+    [InlineData("2620:4f:8000::1", false)]
+    [InlineData("3fff::1", true)] // not in code.dny.dev/ssrf v0.2.0's list, which Kratos v26.2 uses
+    [InlineData("2606:4700:4700::1111%2", false)] // Go's netip.Prefix.Contains never matches a zoned address
     public void Only_public_addresses_are_permitted(string address, bool permitted) =>
         Assert.Equal(permitted, PrivateNetworkGuard.Permitted(IPAddress.Parse(address)));
 
@@ -50,10 +53,36 @@ public sealed class PrivateNetworkGuardTests(HookFixture fixture) : IClassFixtur
     [InlineData("::1", true)]
     [InlineData("fd12::1", true)]
     [InlineData("8.8.8.8", true)]
+    [InlineData("172.16.0.1", true)]
+    [InlineData("172.31.255.255", true)]
+    [InlineData("192.168.1.1", true)]
+    [InlineData("169.254.169.254", true)]
+    [InlineData("::ffff:127.0.0.1", true)]
+    [InlineData("fc00::1", true)]
+    [InlineData("2606:4700:4700::1111", true)]
     [InlineData("100.64.0.1", false)]
     [InlineData("0.0.0.0", false)]
+    [InlineData("0.1.2.3", false)]
+    [InlineData("192.0.0.8", false)]
+    [InlineData("192.0.2.1", false)]
+    [InlineData("192.88.99.1", false)]
+    [InlineData("198.18.0.1", false)]
+    [InlineData("198.19.255.255", false)]
+    [InlineData("198.51.100.1", false)]
+    [InlineData("203.0.113.1", false)]
+    [InlineData("224.0.0.1", false)]
+    [InlineData("239.255.255.250", false)]
+    [InlineData("240.0.0.1", false)]
+    [InlineData("255.255.255.255", false)]
+    [InlineData("::ffff:100.64.0.1", false)]
+    [InlineData("::", false)]
     [InlineData("fe80::1", false)]
-    public void Exceptions_may_reach_the_private_ranges_only(string address, bool permitted) =>
+    [InlineData("ff02::1", false)]
+    [InlineData("64:ff9b::7f00:1", false)]
+    [InlineData("2001:db8::1", false)]
+    [InlineData("2002:7f00:1::", false)]
+    [InlineData("fd00::1%2", false)]
+    public void By_default_and_for_exceptions_the_private_ranges_are_reachable_but_no_other_special_purpose_address(string address, bool permitted) =>
         Assert.Equal(permitted, PrivateNetworkGuard.PermittedForExceptions(IPAddress.Parse(address)));
 
     [Theory]
@@ -105,6 +134,26 @@ public sealed class PrivateNetworkGuardTests(HookFixture fixture) : IClassFixtur
         Assert.Equal(HttpStatusCode.OK, (await guarded.GetAsync(allowed + "?q=1")).StatusCode);
         await Assert.ThrowsAsync<HttpRequestException>(() => guarded.GetAsync(open));
         Assert.Single(receiver.Received("/guard/open"));
+    }
+
+    [Fact]
+    public async Task With_private_ranges_allowed_a_special_purpose_address_is_still_refused_on_connect()
+    {
+        // ory/x's default transport (allowInternalAllowIPv6, httpx/ssrf.go): on Linux 0.0.0.0 reaches the loopback
+        // listener, the classic way round a loopback-only check; Kratos refuses it, as 0.0.0.0/8 is special-purpose.
+        var receiver = await fixture.Receiver;
+        var open = receiver.On("/guard/default", 200, "{}");
+        var port = new Uri(open).Port;
+        using var client = Client(Options(false));
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(open)).StatusCode);
+        var refused = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync($"http://0.0.0.0:{port}/guard/default"));
+        Assert.Contains("0.0.0.0 is not a permitted destination (a special-purpose address", refused.Message);
+        Assert.Single(receiver.Received("/guard/default"));
+
+        // The exceptions' pool under the flag follows the same rule.
+        using var guarded = Client(Options(true, "http://0.0.0.0:*/guard/default"));
+        await Assert.ThrowsAsync<HttpRequestException>(() => guarded.GetAsync($"http://0.0.0.0:{port}/guard/default"));
+        Assert.Single(receiver.Received("/guard/default"));
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]

@@ -12,11 +12,11 @@ namespace Gatehouse.Tests.SelfService;
 /// <summary>Have I Been Pwned down: one warning line, and Kratos's <c>ignore_network_errors</c> decides.</summary>
 public sealed class PasswordPolicyHibpTests
 {
-    private static async Task<(TestServer Server, LogCapture Logs)> Start(bool ignoreNetworkErrors)
+    private static async Task<(TestServer Server, LogCapture Logs)> Start(bool ignoreNetworkErrors, string address = "127.0.0.1")
     {
         var logs = new LogCapture();
         // A closed local port: the connection is refused at once.
-        var host = $"127.0.0.1:{TestServer.FreePort()}";
+        var host = $"{address}:{TestServer.FreePort()}";
         var server = await TestServer.StartAsync(Db.Sqlite, o =>
         {
             FlowServerFixture.Configure(o);
@@ -55,6 +55,17 @@ public sealed class PasswordPolicyHibpTests
         Assert.DoesNotContain(logs.Lines, l => l.Contains("   at ", StringComparison.Ordinal));
         var identities = await (await s.AdminWithKey.GetAsync($"/admin/identities?credentials_identifier={Uri.EscapeDataString(email)}")).Json(HttpStatusCode.OK);
         Assert.Empty(identities.AsArray());
+    }
+
+    [Fact]
+    public async Task Hibp_on_a_special_purpose_address_is_refused_before_connecting_as_by_ory_x_default_transport()
+    {
+        // Kratos's validator.go builds the HIBP client with httpx.NewResilientClient: ory/x's default transport, which
+        // refuses 0.0.0.0/8 (reaching loopback on Linux) even with clients.http.disallow_private_ip_ranges off.
+        var (s, logs) = await Start(ignoreNetworkErrors: true, address: "0.0.0.0");
+        await using var _ = s;
+        await RegisterApi(s);
+        Assert.Contains(logs.Lines, l => l.Contains("Have I Been Pwned", StringComparison.Ordinal) && l.Contains("0.0.0.0 is not a permitted destination", StringComparison.Ordinal));
     }
 
     [Fact]

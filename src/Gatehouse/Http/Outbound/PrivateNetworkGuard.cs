@@ -7,52 +7,73 @@ using Gatehouse.Config;
 namespace Gatehouse.Http.Outbound;
 
 /// <summary>
-/// Kratos's and Hydra's <c>clients.http.disallow_private_ip_ranges</c> (ory/x <c>httpx.ResilientClientDisallowInternalIPs</c>):
-/// outgoing calls — web hooks, body templates and Jsonnet mappers fetched by URL, social sign-in providers, the session
-/// tokenizer's claims mapper, OAuth2 clients' JWKS and back-channel logout — connect only to public addresses. The
-/// check runs on the address actually connected to, after the name is resolved, so a host name that resolves (or
-/// re-resolves) to a private address is refused as well. URLs matching one of <c>clients.http.private_ip_exception_urls</c>
-/// (globs as ory/x compiles them, matched without query and fragment) go through a second connection pool that may
-/// reach the private ranges RFC 1918, loopback, link-local and IPv6 unique-local, as ory/x's exception transport.
+/// The destinations Kratos's and Hydra's outgoing HTTP clients may connect to (ory/x <c>httpx/ssrf.go</c>, built on
+/// <c>code.dny.dev/ssrf</c> v0.2.0) — web hooks, body templates and Jsonnet mappers fetched by URL, social sign-in
+/// providers, the session tokenizer's claims mapper, Have I Been Pwned, OAuth2 clients' JWKS and back-channel logout.
+/// By default (ory/x's <c>allowInternalAllowIPv6</c> transport) every address but the special-purpose ones IANA lists,
+/// less RFC 1918, loopback, IPv4 link-local and IPv6 unique-local, which stay reachable. With
+/// <c>clients.http.disallow_private_ip_ranges</c> (<c>httpx.ResilientClientDisallowInternalIPs</c>) only public
+/// addresses; URLs matching one of <c>clients.http.private_ip_exception_urls</c> (globs as ory/x compiles them, matched
+/// without query and fragment) then go through a second connection pool with the default rule. The check runs on the
+/// address actually connected to, after the name is resolved, so a host name that resolves (or re-resolves) to a
+/// refused address is refused as well.
 /// </summary>
 /// <remarks>
 /// Written here: .NET has no maintained equivalent of Go's <c>code.dny.dev/ssrf</c> (which ory/x uses) that hooks the
 /// connection itself; <see cref="SocketsHttpHandler.ConnectCallback"/> is the place for it, and the address lists are
-/// IANA's special-purpose registries, as that package's.
+/// that package's (IANA's special-purpose registries as of its v0.2.0).
 /// </remarks>
 public static class PrivateNetworkGuard
 {
     /// <summary>
-    /// The primary handler of an outgoing HTTP client: <paramref name="make"/>'s handler as is when private ranges are
-    /// allowed (Kratos's default); else one that refuses private destinations, with a second pool for the exceptions.
+    /// The primary handler of an outgoing HTTP client: <paramref name="make"/>'s handler with ory/x's default rule
+    /// (<see cref="PermittedForExceptions"/>) when private ranges are allowed; else one that refuses private
+    /// destinations, with a second pool under the default rule for the exceptions.
     /// </summary>
     public static HttpMessageHandler Handler(GatehouseOptions options, Func<SocketsHttpHandler> make)
     {
         var http = options.Clients.Http;
-        if (!http.DisallowPrivateIpRanges) return make();
+        if (!http.DisallowPrivateIpRanges) return Default(make());
         var guarded = make();
-        guarded.ConnectCallback = (context, ct) => ConnectAsync(context, Permitted, ct);
+        guarded.ConnectCallback = (context, ct) => ConnectAsync(context, Permitted, Disallowed, ct);
         if (http.PrivateIpExceptionUrls.Count == 0) return guarded;
-        var exempt = make();
-        exempt.ConnectCallback = (context, ct) => ConnectAsync(context, PermittedForExceptions, ct);
-        return new ExceptionRouter(guarded, exempt, [.. http.PrivateIpExceptionUrls.Select(Glob)]);
+        return new ExceptionRouter(guarded, Default(make()), [.. http.PrivateIpExceptionUrls.Select(Glob)]);
+    }
+
+    /// <summary>
+    /// <paramref name="handler"/> under ory/x's default rule, whatever <c>clients.http.disallow_private_ip_ranges</c>
+    /// says: for clients Kratos builds without <c>ResilientClientDisallowInternalIPs</c> (Have I Been Pwned's).
+    /// </summary>
+    public static SocketsHttpHandler Default(SocketsHttpHandler handler)
+    {
+        handler.ConnectCallback = (context, ct) => ConnectAsync(context, PermittedForExceptions, SpecialPurpose, ct);
+        return handler;
     }
 
     /// <summary>Whether a public destination: neither private nor any other special-purpose address (IANA's registries).</summary>
     public static bool Permitted(IPAddress address)
     {
+        // Go's dialer hands an IPv4-mapped address to the check as the IPv4 address it is.
         if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
         if (address.AddressFamily == AddressFamily.InterNetwork) return !DeniedV4.Any(p => p.Contains(address));
         if (address.AddressFamily != AddressFamily.InterNetworkV6) return false;
+        // Go's netip.Prefix.Contains never matches an address with a zone, so a scoped IPv6 address is refused.
+        if (address.ScopeId != 0) return false;
         // Only global unicast (2000::/3), less the special-purpose blocks inside it.
         return GlobalUnicastV6.Contains(address) && !DeniedV6.Any(p => p.Contains(address));
     }
 
-    /// <summary>What an exception URL may reach: public addresses and the private ranges ory/x's exception transport allows.</summary>
+    /// <summary>
+    /// ory/x's default rule (its <c>allowInternalAllowIPv6</c> transport), also what an exception URL may reach: public
+    /// addresses and RFC 1918, loopback, IPv4 link-local and IPv6 unique-local; never the other special-purpose ones
+    /// (0.0.0.0/8, 100.64.0.0/10, 192.0.0.0/24, 198.18.0.0/15, multicast, 240.0.0.0/4, …; in IPv6 anything outside
+    /// 2000::/3 but ::1 and fc00::/7, so no fe80::/10 nor NAT64).
+    /// </summary>
     public static bool PermittedForExceptions(IPAddress address)
     {
         if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
-        return Permitted(address) || ExceptedPrivate.Any(p => p.Contains(address));
+        if (address.AddressFamily == AddressFamily.InterNetworkV6 && address.ScopeId != 0) return false;
+        return ExceptedPrivate.Any(p => p.Contains(address)) || Permitted(address);
     }
 
     private static readonly IPNetwork[] DeniedV4 =
@@ -69,7 +90,7 @@ public static class PrivateNetworkGuard
 
     private static readonly IPNetwork[] DeniedV6 =
     [
-        .. new[] { "2001::/23", "2001:db8::/32", "2002::/16", "2620:4f:8000::/48", "3fff::/20" }.Select(IPNetwork.Parse),
+        .. new[] { "2001::/23", "2001:db8::/32", "2002::/16", "2620:4f:8000::/48" }.Select(IPNetwork.Parse),
     ];
 
     private static readonly IPNetwork[] ExceptedPrivate =
@@ -77,11 +98,14 @@ public static class PrivateNetworkGuard
         .. new[] { "10.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7" }.Select(IPNetwork.Parse),
     ];
 
+    private const string Disallowed = "clients.http.disallow_private_ip_ranges";
+    private const string SpecialPurpose = "a special-purpose address, refused even with private ranges allowed";
+
     /// <summary>
     /// Resolves the host (an address literal as itself) and connects to its permitted addresses only, in order, so no
-    /// second lookup can swap in another address. No permitted address: ory/x's error text.
+    /// second lookup can swap in another address. No permitted address: ory/x's error text, and why.
     /// </summary>
-    private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, Func<IPAddress, bool> permitted, CancellationToken ct)
+    private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, Func<IPAddress, bool> permitted, string why, CancellationToken ct)
     {
         var endpoint = context.DnsEndPoint;
         var addresses = IPAddress.TryParse(endpoint.Host.Trim('[', ']'), out var literal)
@@ -91,7 +115,7 @@ public static class PrivateNetworkGuard
         if (allowed.Length == 0)
         {
             var shown = addresses.Length > 0 ? addresses[0].ToString() : endpoint.Host;
-            throw new HttpRequestException($"prohibited IP address: {shown} is not a permitted destination (clients.http.disallow_private_ip_ranges)");
+            throw new HttpRequestException($"prohibited IP address: {shown} is not a permitted destination ({why})");
         }
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
