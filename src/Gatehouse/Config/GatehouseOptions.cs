@@ -81,6 +81,8 @@ public sealed class ClientsOptions
 {
     public ClientsHttpOptions Http { get; set; } = new();
 
+    public ClientsSmtpOptions Smtp { get; set; } = new();
+
     public ClientsWebHookOptions WebHook { get; set; } = new();
 }
 
@@ -102,6 +104,13 @@ public sealed class ClientsHttpOptions
 
     /// <summary>URL globs that may still reach the private ranges when <see cref="DisallowPrivateIpRanges"/> is on.</summary>
     public List<string> PrivateIpExceptionUrls { get; set; } = [];
+}
+
+/// <summary><c>clients.smtp</c>: Kratos's key since after v26.2 (courier/smtp.go <c>NewSMTPClient</c>).</summary>
+public sealed class ClientsSmtpOptions
+{
+    /// <summary>The courier's SMTP connection reaches public addresses only (<see cref="Http.Outbound.PrivateNetworkGuard.Permitted"/>).</summary>
+    public bool DisallowPrivateIpRanges { get; set; }
 }
 
 public sealed class ServeOptions

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Gatehouse.Config;
+using Gatehouse.Http.Outbound;
 using MailKit.Net.Smtp;
 using MimeKit;
 
@@ -19,22 +20,29 @@ public sealed class SmtpMessageSender(GatehouseOptions options) : IMessageSender
 
         using var client = new SmtpClient { Timeout = (int)Timeout.TotalMilliseconds, LocalDomain = smtp.LocalName };
         if (connection.SkipSslVerify) client.ServerCertificateValidationCallback = (_, _, _, _) => true;
-        if (connection.ServerName is { } serverName)
+        var guarded = options.Clients.Smtp.DisallowPrivateIpRanges;
+        if (connection.ServerName is not null || guarded)
         {
-            // The TCP connection goes to the URI's host; TLS checks the certificate against server_name.
-            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+            // The TCP connection goes to the URI's host, its address checked when guarded; TLS checks the certificate
+            // against server_name if set.
+            var port = connection.Port == 0 ? DefaultPort(connection) : connection.Port;
+            Socket socket;
+            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
+            {
+                timeout.CancelAfter(Timeout);
+                socket = guarded
+                    ? await PrivateNetworkGuard.ConnectAsync(connection.Host, port, PrivateNetworkGuard.Permitted, _ => Refused(connection.Host), timeout.Token)
+                    : await ConnectAsync(connection.Host, port, timeout.Token);
+            }
             try
             {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                timeout.CancelAfter(Timeout);
-                await socket.ConnectAsync(connection.Host, connection.Port == 0 ? DefaultPort(connection) : connection.Port, timeout.Token);
+                await client.ConnectAsync(socket, connection.ServerName ?? connection.Host, port, connection.Security, ct);
             }
             catch
             {
                 socket.Dispose();
                 throw;
             }
-            await client.ConnectAsync(socket, serverName, connection.Port == 0 ? DefaultPort(connection) : connection.Port, connection.Security, ct);
         }
         else
         {
@@ -44,6 +52,28 @@ public sealed class SmtpMessageSender(GatehouseOptions options) : IMessageSender
         await client.SendAsync(mime, ct);
         await client.DisconnectAsync(quit: true, ct);
     }
+
+    private static async Task<Socket> ConnectAsync(string host, int port, CancellationToken ct)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            await socket.ConnectAsync(host, port, ct);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// clients.smtp.disallow_private_ip_ranges refused every address of the host. Kratos (ory/x ipx.ssrfDialFunc) then
+    /// answers "no route to host" without naming the resolved address; so does this dispatch error.
+    /// </summary>
+    private static SocketException Refused(string host) =>
+        new((int)SocketError.HostUnreachable, $"{host}: no route to host (not a permitted destination under clients.smtp.disallow_private_ip_ranges)");
 
     private static int DefaultPort(SmtpConnection c) => c.Security == MailKit.Security.SecureSocketOptions.SslOnConnect ? 465 : 25;
 

@@ -19,6 +19,16 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.Throws<ConfigException>(() => Load(_files.Write("bad.yml", yaml), environment));
 
     [Fact]
+    public void Clients_smtp_disallow_private_ip_ranges_is_read_not_ignored()
+    {
+        // Kratos's key after v26.2 (driver/config/config.go ViperKeyClientSMTPNoPrivateIPRanges, default false).
+        var result = Load(MinimalFile("secrets: {default: [a-default-secret-value]}\nclients:\n  smtp:\n    disallow_private_ip_ranges: true\n"));
+        Assert.Empty(result.Warnings);
+        Assert.True(result.Options.Clients.Smtp.DisallowPrivateIpRanges);
+        Assert.False(Load(MinimalFile()).Options.Clients.Smtp.DisallowPrivateIpRanges);
+    }
+
+    [Fact]
     public void A_single_file_is_bound_to_the_options_tree()
     {
         var file = MinimalFile("""

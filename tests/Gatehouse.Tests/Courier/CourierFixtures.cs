@@ -13,7 +13,7 @@ internal static class CourierFixtures
     /// A test server whose courier talks to <paramref name="smtpUri"/>, with a tiny back-off and few retries;
     /// <paramref name="dev"/> runs it as <c>serve --dev</c> (the courier admin API then shows bodies and subjects).
     /// </summary>
-    public static Task<TestServer> StartAsync(string db, string smtpUri, Action<CourierOptions>? configure = null, bool dev = false) =>
+    public static Task<TestServer> StartAsync(string db, string smtpUri, Action<CourierOptions>? configure = null, bool dev = false, Action<GatehouseOptions>? configureAll = null) =>
         TestServer.StartAsync(db, o =>
         {
             o.Dev = dev;
@@ -26,6 +26,7 @@ internal static class CourierFixtures
             o.Courier.Worker.RetryBackoffMax = TimeSpan.FromSeconds(3);
             o.Courier.Worker.PullWait = TimeSpan.FromMilliseconds(20);
             configure?.Invoke(o.Courier);
+            configureAll?.Invoke(o);
         });
 
     public static async Task<CourierMessage> QueueAsync(TestServer s, string type, string recipient, JsonObject? model = null)

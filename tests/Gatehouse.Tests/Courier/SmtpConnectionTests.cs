@@ -63,6 +63,25 @@ public sealed class SmtpConnectionTests
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task With_clients_smtp_disallow_private_ip_ranges_a_private_smtp_server_is_never_connected_to(string db)
+    {
+        // Kratos (after v26.2) courier/smtp.go NewSMTPClient dials with ory/x ipx.ProhibitInternalDialFunc: the resolved
+        // address is checked at connect, and the failure says "no route to host" without naming it.
+        await using var smtp = await SmtpTestServer.StartAsync();
+        await using var s = await StartAsync(db, $"smtp://localhost:{smtp.Port}/?disable_starttls=true",
+            configureAll: o => o.Clients.Smtp.DisallowPrivateIpRanges = true);
+        var queued = await QueueAsync(s, "login_code_valid", "guarded@example.com", new JsonObject { ["login_code"] = "333333" });
+        await s.Services.GetRequiredService<CourierWorker>().ProcessBatchAsync(CancellationToken.None);
+        Assert.Empty(smtp.Messages);
+        var stored = await LoadAsync(s, queued.Id);
+        Assert.Equal(CourierMessageStatus.Queued, stored.Status);
+        var error = Assert.Single(stored.Dispatches).Error!;
+        Assert.Contains("localhost: no route to host", error, StringComparison.Ordinal);
+        Assert.Contains("clients.smtp.disallow_private_ip_ranges", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("127.0.0.1", error, StringComparison.Ordinal);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task A_wrong_login_is_a_failed_attempt(string db)
     {
         await using var smtp = await SmtpTestServer.StartTlsAsync("localhost", ("mailer", "right"));

@@ -108,20 +108,31 @@ public static class PrivateNetworkGuard
     private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, Func<IPAddress, bool> permitted, string why, CancellationToken ct)
     {
         var endpoint = context.DnsEndPoint;
-        var addresses = IPAddress.TryParse(endpoint.Host.Trim('[', ']'), out var literal)
-            ? [literal]
-            : await Dns.GetHostAddressesAsync(endpoint.Host, ct);
-        var allowed = addresses.Where(permitted).ToArray();
-        if (allowed.Length == 0)
+        var socket = await ConnectAsync(endpoint.Host, endpoint.Port, permitted, addresses =>
         {
             var shown = addresses.Length > 0 ? addresses[0].ToString() : endpoint.Host;
-            throw new HttpRequestException($"prohibited IP address: {shown} is not a permitted destination ({why})");
-        }
+            return new HttpRequestException($"prohibited IP address: {shown} is not a permitted destination ({why})");
+        }, ct);
+        return new NetworkStream(socket, ownsSocket: true);
+    }
+
+    /// <summary>
+    /// A TCP connection to <paramref name="host"/> (resolved once; an address literal as itself) on one of its
+    /// addresses that <paramref name="permitted"/> accepts, tried in order; none accepted: <paramref name="refused"/>'s
+    /// exception, given all the addresses, is thrown and nothing is connected.
+    /// </summary>
+    public static async Task<Socket> ConnectAsync(string host, int port, Func<IPAddress, bool> permitted, Func<IPAddress[], Exception> refused, CancellationToken ct)
+    {
+        var addresses = IPAddress.TryParse(host.Trim('[', ']'), out var literal)
+            ? [literal]
+            : await Dns.GetHostAddressesAsync(host, ct);
+        var allowed = addresses.Where(permitted).ToArray();
+        if (allowed.Length == 0) throw refused(addresses);
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            await socket.ConnectAsync(allowed, endpoint.Port, ct);
-            return new NetworkStream(socket, ownsSocket: true);
+            await socket.ConnectAsync(allowed, port, ct);
+            return socket;
         }
         catch
         {
