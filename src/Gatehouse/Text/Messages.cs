@@ -135,8 +135,6 @@ public static partial class Messages
     public static JsonObject LinkProvider(string provider) => Info(1050002, $"Link {provider}", new JsonObject { ["provider"] = provider });
     public static JsonObject UnlinkProvider(string provider) => Info(1050003, $"Unlink {provider}", new JsonObject { ["provider"] = provider });
 
-    /// <summary>4000027, with the trailing space of Kratos's text.</summary>
-    public static JsonObject DuplicateCredentialsOnOidcLink() => Error(4000027, "An account with the same identifier (email, phone, username, ...) exists already. ");
     public static JsonObject DuplicateCredentials() => Error(4000007, "An account with the same identifier (email, phone, username, ...) exists already.");
 
     /// <summary>

@@ -9,7 +9,7 @@ namespace Gatehouse.Tests.SelfService.Oidc;
 /// <summary>
 /// Linking and unlinking providers in the settings flow, as Kratos: <c>link</c> / <c>unlink</c> buttons (1050002 /
 /// 1050003), the link round trip through the provider, never removing the last way to sign in, a privileged session for
-/// both, and an account another identity already uses refused with 4000027.
+/// both, and an account another identity already uses refused with 4000007.
 /// </summary>
 public sealed class OidcSettingsTests(OidcServerFixture fixture) : IClassFixture<OidcServerFixture>
 {
@@ -168,7 +168,7 @@ public sealed class OidcSettingsTests(OidcServerFixture fixture) : IClassFixture
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
-    public async Task Linking_an_account_that_another_identity_uses_is_refused_with_4000027(string provider)
+    public async Task Linking_an_account_that_another_identity_uses_is_refused_with_4000007(string provider)
     {
         var s = await fixture.Get(provider);
         var subject = NewSubject();
@@ -181,7 +181,9 @@ public sealed class OidcSettingsTests(OidcServerFixture fixture) : IClassFixture
         var back = await Callback(browser, submit.Headers.Location!, subject);
         Assert.Equal(HttpStatusCode.SeeOther, back.StatusCode);
         var after = await FetchFlow(browser, "settings", (string)flow["id"]!);
-        Assert.Equal([4000027L], MessageIds(after));
+        // Kratos v26.2 selfservice/flow/settings/hook.go: the unique violation of the update is
+        // schema.NewDuplicateCredentialsError, 4000007 (4000027 is only the registration-to-login fallback).
+        Assert.Equal([4000007L], MessageIds(after));
         Assert.Null(await OidcCredential(s, identityId));
         Assert.Equal($"test-idp:{subject}", (string?)(await OidcCredential(s, otherId))!["identifiers"]![0]);
     }

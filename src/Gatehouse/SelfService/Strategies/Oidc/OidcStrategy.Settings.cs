@@ -115,8 +115,10 @@ public sealed partial class OidcStrategy
 
     /// <summary>
     /// The provider signed the user in for a settings flow's <c>link</c> (Kratos's <c>linkProvider</c>): with a privileged
-    /// session, a provider still linkable and an account no identity uses yet (else 4000027), the account is added to the
-    /// identity, the session records the method with its provider, and the settings hooks run.
+    /// session, a provider still linkable and an account no identity uses yet (else 4000007: Kratos's settings hook
+    /// executor turns the identity update's unique violation into <c>schema.NewDuplicateCredentialsError</c>, without
+    /// hints), the account is added to the identity, the session records the method with its provider, and the settings
+    /// hooks run.
     /// </summary>
     public async Task LinkAsync(SettingsSubmission submission, Config.OidcProviderOptions provider, string subject, OidcTokens tokens, CancellationToken ct)
     {
@@ -131,7 +133,7 @@ public sealed partial class OidcStrategy
         if (await store.FindByIdentifierAsync(CredentialTypes.Oidc, identifier, ct) is not null)
         {
             submission.Ui.ClearMessages();
-            submission.Ui.Messages.Add(Messages.DuplicateCredentialsOnOidcLink());
+            submission.Ui.Messages.Add(Messages.DuplicateCredentials());
             await submission.RespondAsync(400, ct);
             return;
         }
