@@ -139,8 +139,8 @@ public static partial class Messages
 
     /// <summary>
     /// 4000028 (Kratos's <c>NewErrorValidationDuplicateCredentialsWithHints</c>, with <c>login_hints</c> on): the duplicate
-    /// names how the existing account signs in. Providers are title-cased as Go's <c>cases.Title</c> does, except
-    /// placeholders in braces.
+    /// names how the existing account signs in. Providers are title-cased as Go's <c>cases.Title</c> does
+    /// (<see cref="GoTitleCase"/>), except placeholders in braces.
     /// </summary>
     public static JsonObject DuplicateCredentialsWithHints(IReadOnlyList<string> availableCredentialTypes, IReadOnlyList<string> availableOidcProviders, string identifierHint)
     {
@@ -162,38 +162,13 @@ public static partial class Messages
             text += $" You can sign in using {string.Join(", ", readable)}.";
         }
         if (availableOidcProviders.Count > 0)
-            text += $" You can sign in using one of the following social sign in providers: {string.Join(", ", availableOidcProviders.Select(p => p.AsSpan().ContainsAny('{', '}') ? p : GoTitle(p)))}.";
+            text += $" You can sign in using one of the following social sign in providers: {string.Join(", ", availableOidcProviders.Select(p => p.AsSpan().ContainsAny('{', '}') ? p : GoTitleCase.Title(p)))}.";
         return Error(4000028, text, new JsonObject
         {
             ["available_credential_types"] = StringArray(availableCredentialTypes),
             ["available_oidc_providers"] = StringArray(availableOidcProviders),
             ["credential_identifier_hint"] = identifierHint,
         });
-    }
-
-    /// <summary>
-    /// Go's <c>cases.Title(language.English)</c> for a provider id: each word's first letter upper-cased and the rest
-    /// lower-cased, a word starting after anything that is not a letter, digit, mark or apostrophe ("github" → "Github",
-    /// "my-idp" → "My-Idp").
-    /// </summary>
-    private static string GoTitle(string value)
-    {
-        var chars = value.ToCharArray();
-        var inWord = false;
-        for (var i = 0; i < chars.Length; i++)
-        {
-            var c = chars[i];
-            var wordChar = char.IsLetterOrDigit(c) || CharUnicodeInfo.GetUnicodeCategory(c) is UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark
-                || (inWord && c is '\'' or '\u2019');
-            if (!wordChar)
-            {
-                inWord = false;
-                continue;
-            }
-            chars[i] = inWord ? char.ToLowerInvariant(c) : char.ToUpperInvariant(c);
-            inWord = true;
-        }
-        return new string(chars);
     }
 
     private static JsonArray StringArray(IEnumerable<string> values) => new([.. values.Select(v => (JsonNode?)v)]);
