@@ -189,6 +189,24 @@ public sealed class OidcSettingsTests(OidcServerFixture fixture) : IClassFixture
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Linking_a_provider_that_is_down_answers_4000001_on_the_flow_and_changes_nothing(string provider)
+    {
+        // Kratos v26.2: a 500 invalid_configuration ("Unable to initialize OpenID Connect Provider: …"); Gatehouse keeps
+        // the settings flow usable (docs/self-service.md).
+        var s = await fixture.Get(provider);
+        var (browser, identityId) = await PasswordBrowser(s);
+        using var _ = browser;
+        var flow = await SettingsFlow(browser);
+        var body = await (await PostJson(browser, flow, new JsonObject { ["method"] = "oidc", ["link"] = "down" })).Json(HttpStatusCode.BadRequest);
+        var message = Assert.Single(body["ui"]!["messages"]!.AsArray())!;
+        Assert.Equal(4000001L, (long)message["id"]!);
+        Assert.StartsWith("The OpenID Connect provider could not be reached at http://127.0.0.1:1/.well-known/openid-configuration: ", (string?)message["text"], StringComparison.Ordinal);
+        Assert.Null(browser.Cookie(Gatehouse.SelfService.Strategies.Oidc.OidcStrategy.ContinuityCookie));
+        Assert.Null(await OidcCredential(s, identityId));
+        Assert.Contains(("link", "down", 1050002L, "Link down"), OidcNodes(body));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Link_and_unlink_need_a_privileged_session(string provider)
     {
         var s = await fixture.Get(provider);
