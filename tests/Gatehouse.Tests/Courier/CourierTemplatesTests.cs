@@ -23,11 +23,32 @@ public sealed class CourierTemplatesTests : IDisposable
         ["identity"] = new JsonObject { ["id"] = "9f1c", ["traits"] = new JsonObject { ["email"] = "ada@example.com", ["name"] = "Ada" } },
     };
 
-    private static CourierTemplates Templates(Action<CourierOptions>? configure = null)
+    private static CourierTemplates Templates(Action<CourierOptions>? configure = null, bool disallowPrivateIpRanges = false)
     {
         var options = new GatehouseOptions();
+        options.Clients.Http.DisallowPrivateIpRanges = disallowPrivateIpRanges;
         configure?.Invoke(options.Courier);
         return new CourierTemplates(options);
+    }
+
+    [Fact]
+    public async Task Template_urls_are_fetched_under_the_outbound_address_rules()
+    {
+        // Kratos's courier/template/load_template.go fetches with d.HTTPClient(ctx): ory/x refuses 0.0.0.0/8 by default
+        // (on Linux it reaches loopback) and, with clients.http.disallow_private_ip_ranges, loopback too.
+        var port = Gatehouse.Tests.Infrastructure.TestServer.FreePort();
+        using var open = Templates(c => c.Templates["recovery_code"] = new CourierTemplateSetOptions
+        {
+            Valid = new CourierTemplateOptions { Email = new EmailTemplateOptions { Subject = $"http://0.0.0.0:{port}/subject" } },
+        });
+        var special = await Assert.ThrowsAsync<HttpRequestException>(() => open.RenderEmailAsync(CourierTemplateType.RecoveryCodeValid, Model(), CancellationToken.None));
+        Assert.Contains("0.0.0.0 is not a permitted destination", special.Message, StringComparison.Ordinal);
+        using var guarded = Templates(c => c.Templates["recovery_code"] = new CourierTemplateSetOptions
+        {
+            Valid = new CourierTemplateOptions { Email = new EmailTemplateOptions { Subject = $"http://127.0.0.1:{port}/subject" } },
+        }, disallowPrivateIpRanges: true);
+        var loopback = await Assert.ThrowsAsync<HttpRequestException>(() => guarded.RenderEmailAsync(CourierTemplateType.RecoveryCodeValid, Model(), CancellationToken.None));
+        Assert.Contains("127.0.0.1 is not a permitted destination (clients.http.disallow_private_ip_ranges)", loopback.Message, StringComparison.Ordinal);
     }
 
     [Theory]

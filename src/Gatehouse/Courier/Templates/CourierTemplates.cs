@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Fluid;
 using Gatehouse.Config;
+using Gatehouse.Http.Outbound;
 using Microsoft.Extensions.FileProviders;
 
 namespace Gatehouse.Courier.Templates;
@@ -23,13 +24,19 @@ public sealed class CourierTemplates : IDisposable
     private static readonly FluidParser Parser = new();
 
     private readonly CourierOptions _options;
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private readonly HttpClient _http;
     private readonly ConcurrentDictionary<(string Type, Part Part, string Language), IFluidTemplate?> _cache = new();
     private readonly TemplateOptions _fluid;
 
     public CourierTemplates(GatehouseOptions options)
     {
         _options = options.Courier;
+        // Kratos fetches templates with its HTTPClient (courier/template/load_template.go): ory/x's address rules and
+        // clients.http.disallow_private_ip_ranges with its exceptions apply.
+        _http = new HttpClient(PrivateNetworkGuard.Handler(options, () => new SocketsHttpHandler { UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) }))
+        {
+            Timeout = TimeSpan.FromSeconds(10),
+        };
         _fluid = new TemplateOptions
         {
             FileProvider = new NullFileProvider(),
