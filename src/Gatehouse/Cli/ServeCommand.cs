@@ -18,8 +18,7 @@ internal static class ServeCommand
             var isDev = parse.GetValue(dev);
             var config = CliContext.Load(parse, isDev);
             var options = config.Options;
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-            var schemas = await IdentitySchemaRegistry.LoadAsync(options.Identity, http, config.BaseDirectory, ct);
+            var schemas = await IdentitySchemaRegistry.LoadAsync(options, config.BaseDirectory, ct);
             // In --dev without SMTP, mail goes to the dev mailbox page, so the worker runs here to deliver it there.
             var devMailbox = DevMailbox.Active(options);
             var withWorker = parse.GetValue(watchCourier) || devMailbox;

@@ -43,6 +43,22 @@ public sealed class IdentitySchemaRegistry
     public IdentitySchema Default { get; }
 
     /// <summary>
+    /// Loads every configured schema, fetching <c>http(s)://</c> ones under the outbound address rules: Kratos loads
+    /// them with an ory/x resilient client (driver/config/config.go <c>validateIdentitySchemas</c>, and its HTTPClient in
+    /// the request context), so special-purpose addresses are refused and, with
+    /// <c>clients.http.disallow_private_ip_ranges</c>, private ones too.
+    /// </summary>
+    public static async Task<IdentitySchemaRegistry> LoadAsync(GatehouseOptions options, string? baseDirectory, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        using var http = new HttpClient(Http.Outbound.PrivateNetworkGuard.Handler(options, () => new SocketsHttpHandler { UseCookies = false }))
+        {
+            Timeout = TimeSpan.FromSeconds(30),
+        };
+        return await LoadAsync(options.Identity, http, baseDirectory, ct);
+    }
+
+    /// <summary>
     /// Loads every configured schema. With no schemas configured, Gatehouse's built-in email and password
     /// schema is used under the default schema id.
     /// </summary>

@@ -42,6 +42,21 @@ public sealed class IdentitySchemaRegistryTests : IDisposable
         await Assert.ThrowsAsync<SchemaConfigException>(() => Load(options));
 
     [Fact]
+    public async Task Serve_fetches_schema_urls_under_the_outbound_address_rules()
+    {
+        // What `serve` loads with (Kratos: an ory/x resilient client): 0.0.0.0 (loopback on Linux) is refused by default,
+        // loopback with clients.http.disallow_private_ip_ranges.
+        var port = Gatehouse.Tests.Infrastructure.TestServer.FreePort();
+        var options = new Gatehouse.Config.GatehouseOptions { Identity = Options(("default", $"http://0.0.0.0:{port}/schema.json")) };
+        var special = await Assert.ThrowsAsync<SchemaConfigException>(() => IdentitySchemaRegistry.LoadAsync(options, _folder, Ct));
+        Assert.Contains("0.0.0.0 is not a permitted destination", special.Message, StringComparison.Ordinal);
+        options.Identity = Options(("default", $"http://127.0.0.1:{port}/schema.json"));
+        options.Clients.Http.DisallowPrivateIpRanges = true;
+        var loopback = await Assert.ThrowsAsync<SchemaConfigException>(() => IdentitySchemaRegistry.LoadAsync(options, _folder, Ct));
+        Assert.Contains("127.0.0.1 is not a permitted destination", loopback.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_absolute_file_url_is_read_and_its_text_kept_verbatim()
     {
         var path = WriteSchema("absolute.json");
