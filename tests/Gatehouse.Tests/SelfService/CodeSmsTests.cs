@@ -384,6 +384,45 @@ public sealed class CodeSmsTests(CodeSmsTests.Servers servers) : IClassFixture<C
     }
 
     /// <summary>
+    /// Kratos's <c>populateEmailSentFlow</c> (login): after one of several addresses is chosen, every address button stays
+    /// where it was as a hidden <c>identifier</c> input with its own label, and only the first takes the chosen address as
+    /// its value (<c>NewCodeUINodes</c> sets the first node of that name); a resend keeps the same form.
+    /// </summary>
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Choosing_one_of_several_addresses_keeps_every_address_as_a_hidden_identifier(string db)
+    {
+        var h = await servers.Get(db, "mfa");
+        var s = h.Server;
+        var email = HttpAssertions.UniqueEmail("code-several");
+        var phone = UniquePhone();
+        await CreateIdentityAsync(s, new JsonObject { ["email"] = email, ["phone"] = phone });
+        var token = await PasswordLoginAsync(s, email);
+        var choice = await (await Send(s, HttpMethod.Get, "/self-service/login/api?aal=aal2", token)).Json(HttpStatusCode.OK);
+        var offered = AddressNodes(choice);
+        Assert.Equal(2, offered.Count);
+        // Choose the second button, so that the first node's value visibly changes.
+        var chosen = offered[1]["attributes"]!["value"]!.GetValue<string>();
+        var submit = $"/self-service/login?flow={choice["id"]}";
+        var sent = await (await Send(s, HttpMethod.Post, submit, token, new JsonObject { ["method"] = "code", ["address"] = chosen })).Json(HttpStatusCode.BadRequest);
+
+        string Shape(JsonNode flow) => string.Join(" | ", flow["ui"]!["nodes"]!.AsArray().OfType<JsonObject>()
+            .Where(n => n["attributes"]!["name"]?.GetValue<string>() != "csrf_token")
+            .Select(n => $"{n["group"]} {n["attributes"]!["name"]} {n["attributes"]!["type"]} {n["attributes"]!["value"]} {n["meta"]!["label"]?["id"]} {n["meta"]!["label"]?["context"]?["address"]}"));
+        var expected = string.Join(" | ",
+            $"code identifier hidden {chosen} 1010023 {offered[0]["attributes"]!["value"]}",
+            $"code identifier hidden {chosen} 1010023 {chosen}",
+            "code method hidden code  ",
+            "code code text  1070013 ",
+            "code method submit code 1070009 ",
+            "code resend submit code 1070008 ");
+        Assert.Equal(expected, Shape(sent));
+        Assert.Equal("sent_email", sent["state"]!.GetValue<string>());
+
+        var resent = await (await Send(s, HttpMethod.Post, submit, token, new JsonObject { ["method"] = "code", ["resend"] = "code", ["identifier"] = chosen })).Json(HttpStatusCode.BadRequest);
+        Assert.Equal(expected, Shape(resent));
+    }
+
+    /// <summary>
     /// <c>missing_credential_fallback_enabled</c>: an identity whose schema marks no code identifier (no code credential) is
     /// offered its verifiable e-mail address for the second factor; without the option it is offered nothing.
     /// </summary>

@@ -187,12 +187,12 @@ public sealed partial class CodeStrategy
 
     /// <summary>
     /// The code-entry form (Kratos's <c>populateEmailSentFlow</c>): for registration the default group's fields kept, hidden
-    /// unless they carry a message; for login only the identifier (or a second factor's chosen address,
-    /// <paramref name="keepGroup"/>), hidden. Then a hidden <c>method=code</c>, the <c>code</c> field, Continue and Resend.
+    /// unless they carry a message; for login every node named
+    /// <c>identifier</c> (a second factor's address buttons renamed so first), hidden. Then a hidden <c>method=code</c>, the <c>code</c> field, Continue and Resend.
     /// Kratos clears a login form's other nodes and sets the CSRF token again afterwards, so there it comes last; the form is
     /// not sorted after.
     /// </summary>
-    private void ShowSent(UiContainer ui, JsonObject codeLabel, JsonObject message, bool login, string? keepGroup = null)
+    private void ShowSent(UiContainer ui, JsonObject codeLabel, JsonObject message, bool login)
     {
         var kept = new List<JsonObject>();
         JsonObject? csrf = null;
@@ -203,7 +203,7 @@ public sealed partial class CodeStrategy
             {
                 var name = attributes?["name"]?.GetValue<string>();
                 if (name == "csrf_token") csrf = node;
-                else if ((keepGroup is not null && node["group"]?.GetValue<string>() == keepGroup) || name == "identifier")
+                else if (name == "identifier")
                 {
                     if (attributes is not null) attributes["type"] = "hidden";
                     kept.Add(node);

@@ -113,14 +113,29 @@ public sealed partial class CodeStrategy
         return true;
     }
 
-    /// <summary>Kratos's code-entry form for a second factor: the chosen address as a hidden identifier (with its label), then the code field, Continue and Resend.</summary>
+    /// <summary>
+    /// Kratos's code-entry form for a second factor (<c>populateEmailSentFlow</c> for a login flow): every <c>address</c>
+    /// button the choice offered stays, in its place, as a hidden input named <c>identifier</c> with its label (Kratos keeps
+    /// each node whose name is <c>identifier</c> or <c>address</c>, not only the chosen one); the first <c>identifier</c>
+    /// then takes the chosen address as its value (<c>NewCodeUINodes</c> sets the value of the first node of that name
+    /// only). A flow that never offered a choice (fast login) gets the chosen address as that node. Then the code field,
+    /// Continue and Resend.
+    /// </summary>
     private void ShowSecondFactorSent(UiContainer ui, CodeAddress address)
     {
-        ui.Nodes.RemoveAll(n => n["group"]?.GetValue<string>() == Name);
-        var chosen = UiNodes.Input("identifier", "hidden", Name, address.Address);
-        chosen["meta"]!["label"] = Messages.SendCodeTo(address.Address, address.Channel);
-        ui.Nodes.Add(chosen);
-        ShowSent(ui, Messages.LabelLoginCode(), Messages.LoginCodeSent(), login: true, keepGroup: Name);
+        foreach (var node in ui.Nodes)
+        {
+            if (node["attributes"] is JsonObject attributes && attributes["name"]?.GetValue<string>() == "address")
+                attributes["name"] = "identifier";
+        }
+        if (ui.Find("identifier") is null)
+        {
+            var chosen = UiNodes.Input("identifier", "hidden", Name, address.Address);
+            chosen["meta"]!["label"] = Messages.SendCodeTo(address.Address, address.Channel);
+            ui.Nodes.Add(chosen);
+        }
+        ui.SetValue("identifier", address.Address);
+        ShowSent(ui, Messages.LabelLoginCode(), Messages.LoginCodeSent(), login: true);
     }
 
     private async Task<Identity?> AuthenticateSecondFactorAsync(LoginSubmission submission, CancellationToken ct)
