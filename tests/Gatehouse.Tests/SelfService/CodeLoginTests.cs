@@ -75,11 +75,13 @@ public sealed partial class CodeLoginTests(CodeLoginTests.Servers servers) : ICl
         private readonly Dictionary<string, Task<Harness>> _started = [];
         private readonly Lock _lock = new();
 
-        public Task<Harness> Get(string db)
+        /// <summary>The class's server; <paramref name="profileFirst"/>: another one with the two-step (<c>profile_first</c>) registration.</summary>
+        public Task<Harness> Get(string db, bool profileFirst = false)
         {
             lock (_lock)
             {
-                if (!_started.TryGetValue(db, out var h)) _started[db] = h = StartAsync(db);
+                var key = profileFirst ? db + "/profile_first" : db;
+                if (!_started.TryGetValue(key, out var h)) _started[key] = h = StartAsync(db, profileFirst);
                 return h;
             }
         }
@@ -96,7 +98,7 @@ public sealed partial class CodeLoginTests(CodeLoginTests.Servers servers) : ICl
     [GeneratedRegex("\\b[0-9]{6}\\b")]
     private static partial Regex SixDigits();
 
-    private static async Task<Harness> StartAsync(string db)
+    private static async Task<Harness> StartAsync(string db, bool profileFirst)
     {
         var smtp = await SmtpTestServer.StartAsync();
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
@@ -114,6 +116,7 @@ public sealed partial class CodeLoginTests(CodeLoginTests.Servers servers) : ICl
             o.Courier.Smtp.FromAddress = "accounts@gatehouse.test";
             o.Selfservice.Methods.Code.Config.MaxSubmissions = 3;
             o.Selfservice.Flows.Login.Lifespan = TimeSpan.FromHours(2);
+            if (profileFirst) o.Selfservice.Flows.Registration.Style = "profile_first";
         }, s => s.AddSingleton<TimeProvider>(clock));
         return new Harness { Server = server, Smtp = smtp, Clock = clock };
     }
@@ -196,6 +199,39 @@ public sealed partial class CodeLoginTests(CodeLoginTests.Servers servers) : ICl
         // The address is proved by the code: no verification mail follows.
         await ActivatorUtilities.CreateInstance<CourierWorker>(h.Server.Services).ProcessBatchAsync(CancellationToken.None);
         Assert.Equal(1, h.MailsTo(email));
+    }
+
+    /// <summary>
+    /// Two-step registration (<c>profile_first</c>): Kratos's <c>populateEmailSentFlow</c> ends the code form with a back
+    /// button (<c>screen=credential-selection</c>, profile group, 1040008 "Back") after Resend; the profile step's
+    /// <c>screen=previous</c> button is gone. Posting it (with the form's hidden <c>method=code</c>, as a browser does) shows
+    /// the credential selection again, with the traits, in <c>choose_method</c> (the profile strategy's
+    /// <c>showCredentialsSelection</c>).
+    /// </summary>
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Two_step_code_registration_ends_the_code_form_with_a_back_button_to_the_credential_selection(string db)
+    {
+        var h = await servers.Get(db, profileFirst: true);
+        var email = HttpAssertions.UniqueEmail("reg2");
+        var traits = new JsonObject { ["email"] = email };
+        var flow = await ApiFlow(h.Server.Public, "registration");
+        var selection = await (await Submit(h.Server, flow, new JsonObject { ["method"] = "profile", ["traits"] = traits.DeepClone() })).Json(HttpStatusCode.OK);
+        Assert.Contains(Nodes(selection), n => n is { Group: "profile", Name: "screen", Type: "submit", Value: "previous" });
+
+        var sent = await (await Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["traits"] = traits.DeepClone() })).Json(HttpStatusCode.BadRequest);
+        Assert.Equal("sent_email", sent["state"]!.GetValue<string>());
+        Assert.Equal(
+            [("default", "traits.email", "hidden", email), ("code", "method", "hidden", "code"), ("code", "code", "text", null), ("code", "method", "submit", "code"),
+             ("code", "resend", "submit", "code"), ("profile", "screen", "submit", "credential-selection")],
+            Nodes(sent));
+        var back = sent["ui"]!["nodes"]!.AsArray()[^1]!;
+        Assert.True(JsonNode.DeepEquals(new JsonObject { ["id"] = 1040008, ["text"] = "Back", ["type"] = "info" }, back["meta"]!["label"]), back.ToJsonString());
+        Assert.True(JsonNode.DeepEquals(new JsonObject { ["name"] = "screen", ["type"] = "submit", ["value"] = "credential-selection", ["disabled"] = false, ["node_type"] = "input" },
+            back["attributes"]), back.ToJsonString());
+
+        var again = await (await Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["screen"] = "credential-selection", ["traits"] = traits.DeepClone() })).Json(HttpStatusCode.OK);
+        Assert.Equal("choose_method", again["state"]!.GetValue<string>());
+        Assert.Equal(Nodes(selection), Nodes(again));
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]

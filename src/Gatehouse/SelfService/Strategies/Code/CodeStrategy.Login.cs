@@ -190,9 +190,9 @@ public sealed partial class CodeStrategy
     /// unless they carry a message; for login every node named
     /// <c>identifier</c> (a second factor's address buttons renamed so first), hidden. Then a hidden <c>method=code</c>, the <c>code</c> field, Continue and Resend.
     /// Kratos clears a login form's other nodes and sets the CSRF token again afterwards, so there it comes last; the form is
-    /// not sorted after.
+    /// not sorted after. <paramref name="back"/> (a two-step registration's way back to the credential selection) comes last.
     /// </summary>
-    private void ShowSent(UiContainer ui, JsonObject codeLabel, JsonObject message, bool login)
+    private void ShowSent(UiContainer ui, JsonObject codeLabel, JsonObject message, bool login, JsonObject? back = null)
     {
         var kept = new List<JsonObject>();
         JsonObject? csrf = null;
@@ -221,6 +221,7 @@ public sealed partial class CodeStrategy
         ui.Nodes.Add(UiNodes.Input("code", "text", Name, required: true, label: codeLabel));
         ui.Nodes.Add(UiNodes.Submit("method", Name, Name, Messages.LabelContinue()));
         ui.Nodes.Add(UiNodes.Submit("resend", Name, Name, Messages.LabelResendCode()));
+        if (back is not null) ui.Nodes.Add(back);
         if (csrf is not null) ui.Nodes.Add(csrf);
         ui.ClearMessages();
         ui.Messages.Add(message);

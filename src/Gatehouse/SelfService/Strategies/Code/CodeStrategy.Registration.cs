@@ -66,7 +66,10 @@ public sealed partial class CodeStrategy
         flow.InternalContext = context.ToJsonString();
         await SendRegistrationCodeAsync(flow, address, traits, ct);
         flow.State = FlowStates.SentEmail;
-        ShowSent(ui, Messages.LabelRegistrationCode(), Messages.RegistrationCodeSent(), login: false);
+        // Kratos's populateEmailSentFlow: with the two-step registration, a back button to the credential selection
+        // (the profile strategy's screen=credential-selection) ends the form.
+        var back = submission.ProfileFirst ? UiNodes.Submit("screen", "credential-selection", UiNodes.ProfileGroup, Messages.RegistrationBack()) : null;
+        ShowSent(ui, Messages.LabelRegistrationCode(), Messages.RegistrationCodeSent(), login: false, back);
         return new RegistrationOutcome.ShowForm(ui, 400);
     }
 

@@ -13,9 +13,14 @@ public sealed partial class ProfileStrategy
         else form.Ui.Nodes.Add(UiNodes.Submit("screen", "previous", UiNodes.ProfileGroup, Messages.RegistrationBack()));
     }
 
-    /// <summary>profile_first only: the traits step, and <c>screen=previous</c> (back to it from the credentials step).</summary>
+    /// <summary>
+    /// profile_first only: the traits step, <c>screen=previous</c> (back to it from the credentials step) and
+    /// <c>screen=credential-selection</c> (back to the credentials step from a method's next step, the code form's back
+    /// button). As Kratos's profile strategy, which comes first, a <c>screen</c> wins over the submit's <c>method</c>: the
+    /// code form posts its hidden <c>method=code</c> with the button.
+    /// </summary>
     public bool Handles(string? method, JsonObject body) =>
-        options.Selfservice.Flows.Registration.ProfileFirst && (method == Name || FormBody.String(body, "screen") == "previous");
+        options.Selfservice.Flows.Registration.ProfileFirst && (method == Name || FormBody.String(body, "screen") is "previous" or "credential-selection");
 
     public Task<RegistrationOutcome> RegisterAsync(RegistrationSubmission submission, CancellationToken ct)
     {
@@ -29,6 +34,8 @@ public sealed partial class ProfileStrategy
             Flows.FlowService.AddTraitErrors(ui, validation.Errors);
             return Task.FromResult<RegistrationOutcome>(new RegistrationOutcome.ShowForm(ui, 400));
         }
+        // Kratos's showCredentialsSelection starts the methods anew: a code already sent waits no longer.
+        submission.Flow.State = Flows.FlowStates.ChooseMethod;
         submission.Context["traits"] = traits.DeepClone();
         submission.Flow.InternalContext = submission.Context.ToJsonString();
         return Task.FromResult<RegistrationOutcome>(new RegistrationOutcome.ShowForm(submission.CredentialStep(traits), 200));
