@@ -11,9 +11,11 @@ namespace Gatehouse.SelfService.Flows;
 /// method gave it. Recovery and verification forms are never sorted.
 /// <para>
 /// The sort: nodes go by group, in the flow's group order (groups it does not name come first); then, within a group
-/// (default and password count as one when nothing lies between them), by the position of the first key the node's name
-/// starts with (the flow's keys, the identity schema's properties in document order for registration and settings; no key:
-/// after all keys; <c>method</c>: last), then by the node's value as text. Equal nodes keep their order.
+/// (and between default and password nodes), by the position of the first key the node's name starts with (the flow's
+/// keys, the identity schema's properties in document order for registration and settings; no key: after all keys;
+/// <c>method</c>: last), then by the node's value as text. Both passes are Go's sorts, step for step (<see cref="GoSort"/>):
+/// the first is not stable, so in a form of more than 12 nodes a group's nodes that the second pass calls equal come in
+/// the order Go's pdqsort leaves them, as in Kratos.
 /// </para>
 /// </summary>
 public static class UiNodeOrder
@@ -102,35 +104,58 @@ public static class UiNodeOrder
         }
     }
 
+    /// <summary>
+    /// Kratos's <c>Nodes.SortBySchema</c> (ui/node/node.go): <c>sort.Slice</c> by group, then <c>sort.SliceStable</c> by key
+    /// position and value within a group (default and password compared with each other), both with Go's algorithms
+    /// (<see cref="GoSort"/>): the group pass is not stable, so for more than 12 nodes the order of a group's nodes
+    /// before the second pass is Go's, and the nodes the second pass calls equal keep it.
+    /// </summary>
     private static void Sort(List<JsonObject> nodes, string[] groups, string[] keys)
     {
-        // By group first; within a group the order so far stands until the keys decide.
-        var byGroup = nodes.Select((node, index) => (node, index)).OrderBy(n => Array.IndexOf(groups, Group(n.node))).ThenBy(n => n.index).Select(n => n.node).ToList();
-        var last = byGroup.Count + keys.Length + 1;
-        int Position(JsonObject node)
+        var groupOf = new Dictionary<JsonObject, string>(ReferenceEqualityComparer.Instance);
+        foreach (var node in nodes) groupOf[node] = Group(node);
+        GoSort.Slice(nodes, (a, b) => Array.IndexOf(groups, groupOf[a]) < Array.IndexOf(groups, groupOf[b]));
+
+        // getKeyPosition: method always last; else the first key the node's id starts with; else after all keys.
+        var last = nodes.Count + keys.Length + 1;
+        var position = new Dictionary<JsonObject, int>(ReferenceEqualityComparer.Instance);
+        var value = new Dictionary<JsonObject, string>(ReferenceEqualityComparer.Instance);
+        foreach (var node in nodes)
         {
             var id = Id(node);
-            if (id == "method") return last;
-            for (var i = 0; i < keys.Length; i++)
-            {
-                if (id.StartsWith(keys[i], StringComparison.Ordinal)) return i;
-            }
-            return keys.Length;
+            var p = id == "method" ? last : Array.FindIndex(keys, k => id.StartsWith(k, StringComparison.Ordinal));
+            position[node] = p < 0 ? keys.Length : p;
+            value[node] = ValueText(node);
         }
-        nodes.Clear();
-        for (var start = 0; start < byGroup.Count;)
+        GoSort.SliceStable(nodes, (a, b) =>
         {
-            var end = start + 1;
-            while (end < byGroup.Count && Together(Group(byGroup[end - 1]), Group(byGroup[end]))) end++;
-            nodes.AddRange(byGroup.Skip(start).Take(end - start)
-                .Select((node, index) => (node, index, position: Position(node), value: ValueText(node)))
-                .OrderBy(n => n.position).ThenBy(n => n.value, StringComparer.Ordinal).ThenBy(n => n.index)
-                .Select(n => n.node));
-            start = end;
-        }
+            if (!Together(groupOf[a], groupOf[b])) return false;
+            var (pa, pb) = (position[a], position[b]);
+            if (pa != pb) return pa < pb;
+            return CompareUtf8(value[a], value[b]) < 0;
+        });
     }
 
-    /// <summary>Kratos compares the keys of nodes of one group, and across the default and password groups.</summary>
+    /// <summary>Go's string order (UTF-8 bytes, that is code points) rather than .NET's ordinal UTF-16 order.</summary>
+    private static int CompareUtf8(string a, string b)
+    {
+        var length = Math.Min(a.Length, b.Length);
+        for (var i = 0; i < length; i++)
+        {
+            int x = a[i], y = b[i];
+            if (x == y) continue;
+            // Surrogates (U+D800–DFFF, code points above U+FFFF) come after U+E000–FFFF in code point order.
+            if (x >= 0xD800 && y >= 0xD800)
+            {
+                x = x >= 0xE000 ? x - 0x800 : x + 0x2000;
+                y = y >= 0xE000 ? y - 0x800 : y + 0x2000;
+            }
+            return x - y;
+        }
+        return a.Length - b.Length;
+    }
+
+    /// <summary>Kratos compares the keys of nodes of one group, and of a default with a password node; any other two are equal.</summary>
     private static bool Together(string a, string b) =>
         a == b || (a == UiNodes.DefaultGroup && b == UiNodes.PasswordGroup) || (a == UiNodes.PasswordGroup && b == UiNodes.DefaultGroup);
 
