@@ -358,10 +358,11 @@ describe(`profile-first registration (Kratos's default style) (${database})`, ()
 
     const email = uniqueEmail('two-step');
     const traits = { email, name: { first: 'Two', last: 'Step' } };
-    const step = await frontend.updateRegistrationFlow({ flow: flow.id, updateRegistrationFlowBody: { method: 'profile', traits } });
-    assert.equal(step.status, 200);
-    assert.equal(step.data.id, flow.id);
-    assert.ok(step.data.ui.nodes.some((n) => n.attributes?.name === 'password'), 'the second step asks for the password');
+    // As Kratos's profile strategy (showCredentialsSelection): the credential step comes as a 400 with the flow, no active method.
+    const step = await rejection(frontend.updateRegistrationFlow({ flow: flow.id, updateRegistrationFlowBody: { method: 'profile', traits } }), 400);
+    assert.equal(step.id, flow.id);
+    assert.equal(step.active, undefined);
+    assert.ok(step.ui.nodes.some((n) => n.attributes?.name === 'password'), 'the second step asks for the password');
 
     const { data: done } = await frontend.updateRegistrationFlow({
       flow: flow.id, updateRegistrationFlowBody: { method: 'password', password: newPassword(), traits },

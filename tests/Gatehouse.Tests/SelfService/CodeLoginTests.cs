@@ -215,7 +215,7 @@ public sealed partial class CodeLoginTests(CodeLoginTests.Servers servers) : ICl
         var email = HttpAssertions.UniqueEmail("reg2");
         var traits = new JsonObject { ["email"] = email };
         var flow = await ApiFlow(h.Server.Public, "registration");
-        var selection = await (await Submit(h.Server, flow, new JsonObject { ["method"] = "profile", ["traits"] = traits.DeepClone() })).Json(HttpStatusCode.OK);
+        var selection = await (await Submit(h.Server, flow, new JsonObject { ["method"] = "profile", ["traits"] = traits.DeepClone() })).Json(HttpStatusCode.BadRequest);
         Assert.Contains(Nodes(selection), n => n is { Group: "profile", Name: "screen", Type: "submit", Value: "previous" });
 
         var sent = await (await Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["traits"] = traits.DeepClone() })).Json(HttpStatusCode.BadRequest);
@@ -229,8 +229,9 @@ public sealed partial class CodeLoginTests(CodeLoginTests.Servers servers) : ICl
         Assert.True(JsonNode.DeepEquals(new JsonObject { ["name"] = "screen", ["type"] = "submit", ["value"] = "credential-selection", ["disabled"] = false, ["node_type"] = "input" },
             back["attributes"]), back.ToJsonString());
 
-        var again = await (await Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["screen"] = "credential-selection", ["traits"] = traits.DeepClone() })).Json(HttpStatusCode.OK);
+        var again = await (await Submit(h.Server, flow, new JsonObject { ["method"] = "code", ["screen"] = "credential-selection", ["traits"] = traits.DeepClone() })).Json(HttpStatusCode.BadRequest);
         Assert.Equal("choose_method", again["state"]!.GetValue<string>());
+        Assert.Null(again["active"]);
         Assert.Equal(Nodes(selection), Nodes(again));
     }
 

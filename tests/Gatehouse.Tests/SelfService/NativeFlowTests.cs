@@ -310,7 +310,10 @@ public sealed class NativeFlowTests(FlowServerFixture fixture) : IClassFixture<F
         var bad = await (await s.Public.PostJson($"/self-service/registration?flow={flow["id"]}", """{"method":"profile","traits":{"email":"nope"}}""")).Json(HttpStatusCode.BadRequest);
         Assert.Contains(4000040L, MessageIds(bad, "traits.email"));
         var step2 = await (await s.Public.PostJson($"/self-service/registration?flow={flow["id"]}",
-            new JsonObject { ["method"] = "profile", ["traits"] = new JsonObject { ["email"] = email } })).Json(HttpStatusCode.OK);
+            new JsonObject { ["method"] = "profile", ["traits"] = new JsonObject { ["email"] = email } })).Json(HttpStatusCode.BadRequest);
+        // Kratos's showCredentialsSelection: JSON clients get 400 with the flow, which names no active method.
+        Assert.Null(step2["active"]);
+        Assert.Equal("choose_method", step2["state"]!.GetValue<string>());
         Assert.Equal("hidden", Node(step2, "traits.email")!["attributes"]!["type"]!.GetValue<string>());
         Assert.NotNull(Node(step2, "password"));
         Assert.Equal("previous", Node(step2, "screen")!["attributes"]!["value"]!.GetValue<string>());

@@ -92,8 +92,12 @@ public abstract record RegistrationOutcome
 {
     private RegistrationOutcome() { }
 
-    /// <summary>Answer with the flow and this form (400: errors on it; 200: a next step) — nothing is created.</summary>
-    public sealed record ShowForm(UiContainer Ui, int Status) : RegistrationOutcome;
+    /// <summary>Answer with the flow and this form, with the status Kratos's method answers JSON clients (400 for errors and for most next steps) — nothing is created.</summary>
+    public sealed record ShowForm(UiContainer Ui, int Status) : RegistrationOutcome
+    {
+        /// <summary>The flow names no active method after this form (Kratos's profile steps never set one and the credential selection clears it).</summary>
+        public bool NoActiveMethod { get; init; }
+    }
 
     /// <summary>
     /// Create the identity from these traits and credentials (the admin API's import shape), then run the hooks;

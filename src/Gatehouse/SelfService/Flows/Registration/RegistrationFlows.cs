@@ -237,7 +237,7 @@ public sealed class RegistrationFlows(
     /// </summary>
     public async Task CompleteAsync(HttpContext http, SelfServiceFlow flow, IdentitySchema schema, string method, RegistrationOutcome outcome, CancellationToken ct)
     {
-        flow.Active = method;
+        flow.Active = outcome is RegistrationOutcome.ShowForm { NoActiveMethod: true } ? null : method;
         if (outcome is RegistrationOutcome.Answered) return;
         if (outcome is RegistrationOutcome.ShowForm show)
         {

@@ -22,22 +22,27 @@ public sealed partial class ProfileStrategy
     public bool Handles(string? method, JsonObject body) =>
         options.Selfservice.Flows.Registration.ProfileFirst && (method == Name || FormBody.String(body, "screen") is "previous" or "credential-selection");
 
+    /// <summary>
+    /// Kratos's profile strategy (profile/registration.go) answers every step as a form: JSON clients get 400 with the flow
+    /// (<c>returnToProfileForm</c> and <c>showCredentialsSelection</c> write <c>http.StatusBadRequest</c>), browsers a
+    /// redirect; the flow names no active method (the credential selection sets it to "").
+    /// </summary>
     public Task<RegistrationOutcome> RegisterAsync(RegistrationSubmission submission, CancellationToken ct)
     {
         if (FormBody.String(submission.Body, "screen") == "previous")
-            return Task.FromResult<RegistrationOutcome>(new RegistrationOutcome.ShowForm(submission.FirstStep(submission.Context["traits"]), 200));
+            return Task.FromResult<RegistrationOutcome>(new RegistrationOutcome.ShowForm(submission.FirstStep(submission.Context["traits"]), 400) { NoActiveMethod = true });
         var traits = submission.SubmittedTraits ?? new JsonObject();
         var validation = submission.Schema.Validate(traits);
         if (!validation.IsValid)
         {
             var ui = submission.FirstStep(traits);
             Flows.FlowService.AddTraitErrors(ui, validation.Errors);
-            return Task.FromResult<RegistrationOutcome>(new RegistrationOutcome.ShowForm(ui, 400));
+            return Task.FromResult<RegistrationOutcome>(new RegistrationOutcome.ShowForm(ui, 400) { NoActiveMethod = true });
         }
         // Kratos's showCredentialsSelection starts the methods anew: a code already sent waits no longer.
         submission.Flow.State = Flows.FlowStates.ChooseMethod;
         submission.Context["traits"] = traits.DeepClone();
         submission.Flow.InternalContext = submission.Context.ToJsonString();
-        return Task.FromResult<RegistrationOutcome>(new RegistrationOutcome.ShowForm(submission.CredentialStep(traits), 200));
+        return Task.FromResult<RegistrationOutcome>(new RegistrationOutcome.ShowForm(submission.CredentialStep(traits), 400) { NoActiveMethod = true });
     }
 }
