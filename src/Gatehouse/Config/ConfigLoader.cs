@@ -232,6 +232,12 @@ public static class ConfigLoader
                 "set selfservice.methods.code.passwordless_enabled (sign in by code) or selfservice.methods.code.mfa_enabled (code as a second factor), not both");
         }
 
+        if (options.Selfservice.Flows.Registration.EnableLegacyOneStep)
+        {
+            // Kratos's words (driver/config/config.go SelfServiceFlowRegistrationTwoSteps).
+            warnings.Add("Found use of deprecated configuration key \"selfservice.flows.registration.enable_legacy_one_step\". Please use key \"selfservice.flows.registration.style\" instead and delete key \"selfservice.flows.registration.enable_legacy_one_step\". Will use value from \"selfservice.flows.registration.enable_legacy_one_step\" to configure registration style.");
+        }
+
         CheckOidcProviders(options.Selfservice.Methods.Oidc);
 
         var schemas = options.Identity.Schemas;

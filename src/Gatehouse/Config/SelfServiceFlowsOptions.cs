@@ -50,9 +50,15 @@ public sealed class RegistrationFlowOptions : FlowOptions
     /// </summary>
     public bool LoginHints { get; set; }
 
-    /// <summary>Whether registration takes two steps: the traits, then the credentials (any style but <c>unified</c>).</summary>
+    /// <summary>
+    /// Kratos's deprecated <c>enable_legacy_one_step</c>: <c>true</c> registers in one step whatever <see cref="Style"/> says
+    /// (Kratos's <c>SelfServiceFlowRegistrationTwoSteps</c>, which warns about the key).
+    /// </summary>
+    public bool EnableLegacyOneStep { get; set; }
+
+    /// <summary>Whether registration takes two steps: the traits, then the credentials (any style but <c>unified</c>, unless <see cref="EnableLegacyOneStep"/>).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
-    public bool ProfileFirst => Style != "unified";
+    public bool ProfileFirst => !EnableLegacyOneStep && Style != "unified";
 }
 
 public sealed class SettingsFlowOptions : FlowOptions

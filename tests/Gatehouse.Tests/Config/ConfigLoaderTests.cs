@@ -351,6 +351,24 @@ public sealed class ConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Kratos_deprecated_legacy_one_step_key_still_makes_registration_one_step_with_kratos_warning()
+    {
+        var legacy = Load(MinimalFile("""
+            selfservice:
+              flows:
+                registration:
+                  style: profile_first
+                  enable_legacy_one_step: true
+            """));
+        Assert.False(legacy.Options.Selfservice.Flows.Registration.ProfileFirst);
+        Assert.Contains(legacy.Warnings, w => w.StartsWith("Found use of deprecated configuration key \"selfservice.flows.registration.enable_legacy_one_step\"", StringComparison.Ordinal));
+
+        var off = Load(MinimalFile("selfservice:\n  flows:\n    registration:\n      enable_legacy_one_step: false\n"));
+        Assert.True(off.Options.Selfservice.Flows.Registration.ProfileFirst);
+        Assert.DoesNotContain(off.Warnings, w => w.Contains("enable_legacy_one_step", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Unknown_keys_are_reported_as_warnings_by_path_and_ignored()
     {
         var result = Load(MinimalFile("""
