@@ -65,10 +65,10 @@ public static class JsonPatch
     public static void CheckAsOry(JsonNode? patch, params string[] deniedPaths)
     {
         if (patch is null) return;
-        if (patch is not JsonArray ops) throw new JsonPatchException($"json: cannot unmarshal {GoKind(patch)} into Go value of type jsonpatch.Patch");
+        if (patch is not JsonArray ops) throw new JsonPatchException($"json: cannot unmarshal {GoJsonKind.Of(patch)} into Go value of type jsonpatch.Patch");
         // encoding/json records the first element of the wrong type and reports it once the array is read.
         if (ops.FirstOrDefault(op => op is not null and not JsonObject) is { } bad)
-            throw new JsonPatchException($"json: cannot unmarshal {GoKind(bad)} into Go value of type jsonpatch.Operation");
+            throw new JsonPatchException($"json: cannot unmarshal {GoJsonKind.Of(bad)} into Go value of type jsonpatch.Operation");
         foreach (var node in ops)
         {
             var op = (JsonObject?)node;
@@ -106,23 +106,9 @@ public static class JsonPatch
             value = v.GetValue<string>();
             return null;
         }
-        if (node is not null) return $"json: cannot unmarshal {GoKind(node)} into Go value of type string";
+        if (node is not null) return $"json: cannot unmarshal {GoJsonKind.Of(node)} into Go value of type string";
         return name == "path" ? "operation missing path field: missing value" : $"operation, missing {name} field: missing value";
     }
-
-    private static string GoKind(JsonNode node) => node switch
-    {
-        JsonObject => "object",
-        JsonArray => "array",
-        JsonValue v => v.GetValueKind() switch
-        {
-            JsonValueKind.String => "string",
-            JsonValueKind.Number => "number",
-            JsonValueKind.True or JsonValueKind.False => "bool",
-            _ => "null",
-        },
-        _ => "value",
-    };
 
     /// <summary>
     /// An operation as Go's <c>json.Marshal</c> writes a <c>map[string]*json.RawMessage</c>: members sorted by name, each

@@ -1,3 +1,4 @@
+using Gatehouse.Http.Json;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -135,7 +136,7 @@ public sealed class OAuth2ClientDocument
     /// </summary>
     public static OAuth2ClientDocument Decode(JsonNode? body, out string? clientId, out string? secret)
     {
-        if (body is not JsonObject o) throw DecodeError($"json: cannot unmarshal {JsonKind(body)} into Go value of type client.Client");
+        if (body is not JsonObject o) throw DecodeError($"json: cannot unmarshal {GoJsonKind.Of(body)} into Go value of type client.Client");
         // time.Time's UnmarshalJSON error stops Go's decoder where it occurs, ahead of any type error it recorded before.
         foreach (var (name, node) in o)
         {
@@ -183,7 +184,7 @@ public sealed class OAuth2ClientDocument
     /// <summary>A copy with the lifespans replaced by those of <paramref name="lifespans"/> (<c>setOAuth2ClientLifespans</c>).</summary>
     public OAuth2ClientDocument WithLifespans(JsonNode? lifespans)
     {
-        if (lifespans is not JsonObject o) throw DecodeError($"json: cannot unmarshal {JsonKind(lifespans)} into Go value of type client.Lifespans");
+        if (lifespans is not JsonObject o) throw DecodeError($"json: cannot unmarshal {GoJsonKind.Of(lifespans)} into Go value of type client.Lifespans");
         var copy = (JsonObject)_values.DeepClone();
         foreach (var name in LifespanFields)
         {
@@ -369,7 +370,7 @@ public sealed class OAuth2ClientDocument
     private static JsonNode? ReadDuration(JsonNode node, string name, string goStruct)
     {
         if (node is not JsonValue v || v.GetValueKind() != JsonValueKind.String)
-            throw DecodeError($"json: cannot unmarshal {JsonKind(node)} into Go struct field {goStruct}.{name} of type string");
+            throw DecodeError($"json: cannot unmarshal {GoJsonKind.Of(node)} into Go struct field {goStruct}.{name} of type string");
         var s = v.GetValue<string>();
         if (!GoDuration.TryParse(s, out var d)) throw DecodeError(GoDuration.ParseError(s));
         // Stored and answered as Hydra writes a NullDuration: Go's Duration.String() ("-1h0m0s").
@@ -377,24 +378,9 @@ public sealed class OAuth2ClientDocument
     }
 
     private static OAuth2Error TypeError(JsonNode? node, string name, string goType) =>
-        DecodeError($"json: cannot unmarshal {JsonKind(node)} into Go struct field Client.{name} of type {goType}");
+        DecodeError($"json: cannot unmarshal {GoJsonKind.Of(node)} into Go struct field Client.{name} of type {goType}");
 
     private static OAuth2Error DecodeError(string detail) => OAuth2Error.BadRequest($"Unable to decode the request body: {detail}");
-
-    private static string JsonKind(JsonNode? node) => node switch
-    {
-        null => "null",
-        JsonObject => "object",
-        JsonArray => "array",
-        JsonValue v => v.GetValueKind() switch
-        {
-            JsonValueKind.String => "string",
-            JsonValueKind.Number => "number",
-            JsonValueKind.True or JsonValueKind.False => "bool",
-            _ => "null",
-        },
-        _ => "value",
-    };
 
     /// <summary>Go's <c>url.ParseRequestURI</c>: an absolute URI, or an absolute path (then <paramref name="uri"/> is null).</summary>
     internal static bool TryParseRequestUri(string s, out Uri? uri)

@@ -1,3 +1,4 @@
+using Gatehouse.Http.Json;
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
@@ -143,12 +144,12 @@ public sealed class DeviceFlowService(IOAuth2DeviceStore store, LoginConsentServ
         if (challenge.Length == 0) throw OAuth2Error.InvalidRequest("Query parameter 'device_challenge' is not defined but should have been.");
         // Hydra decodes with encoding/json: "Unable to decode request body: <Go's error>".
         if (body is null) throw OAuth2Error.InvalidRequest("Unable to decode request body: EOF");
-        if (body is not JsonObject o) throw OAuth2Error.InvalidRequest($"Unable to decode request body: json: cannot unmarshal {GoKind(body)} into Go value of type {DeviceAcceptGoType}");
+        if (body is not JsonObject o) throw OAuth2Error.InvalidRequest($"Unable to decode request body: json: cannot unmarshal {GoJsonKind.Of(body)} into Go value of type {DeviceAcceptGoType}");
         var userCode = o["user_code"] switch
         {
             null => "",
             JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
-            var other => throw OAuth2Error.InvalidRequest($"Unable to decode request body: json: cannot unmarshal {GoKind(other)} into Go struct field AcceptDeviceUserCodeRequest.user_code of type string"),
+            var other => throw OAuth2Error.InvalidRequest($"Unable to decode request body: json: cannot unmarshal {GoJsonKind.Of(other)} into Go struct field AcceptDeviceUserCodeRequest.user_code of type string"),
         };
         if (userCode.Length == 0) throw OAuth2Error.InvalidRequest("Field 'user_code' must not be empty.");
 
@@ -275,14 +276,6 @@ public sealed class DeviceFlowService(IOAuth2DeviceStore store, LoginConsentServ
         var request = await store.FindRequestByUserCodeAsync(hash, ct);
         return request is not null && CryptographicOperations.FixedTimeEquals(request.UserCode, hash) ? request : null;
     }
-
-    private static string GoKind(JsonNode node) => node switch
-    {
-        JsonArray => "array",
-        JsonObject => "object",
-        JsonValue v => v.GetValueKind() switch { JsonValueKind.String => "string", JsonValueKind.Number => "number", _ => "bool" },
-        _ => "value",
-    };
 
     private string NewUserCode()
     {

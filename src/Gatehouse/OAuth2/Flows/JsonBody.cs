@@ -1,3 +1,4 @@
+using Gatehouse.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -14,7 +15,7 @@ internal static class JsonBody
     {
         if (body is null) return [];
         if (body is JsonObject o) return o;
-        throw Decode($"json: cannot unmarshal {Kind(body)} into Go value of type {goType}");
+        throw Decode($"json: cannot unmarshal {GoJsonKind.Of(body)} into Go value of type {goType}");
     }
 
     public static string String(JsonObject o, string name, string goType) => o[name] switch
@@ -57,14 +58,5 @@ internal static class JsonBody
     public static OAuth2Error Decode(string reason) => OAuth2Error.InvalidRequest("Unable to decode body because: " + reason);
 
     private static OAuth2Error Mismatch(JsonNode? value, string goType, string name, string type) =>
-        Decode($"json: cannot unmarshal {Kind(value)} into Go struct field {goType}.{name} of type {type}");
-
-    private static string Kind(JsonNode? node) => node switch
-    {
-        null => "null",
-        JsonObject => "object",
-        JsonArray => "array",
-        JsonValue v => v.GetValueKind() switch { JsonValueKind.String => "string", JsonValueKind.Number => "number", _ => "bool" },
-        _ => "value",
-    };
+        Decode($"json: cannot unmarshal {GoJsonKind.Of(value)} into Go struct field {goType}.{name} of type {type}");
 }

@@ -1,3 +1,4 @@
+using Gatehouse.Http.Json;
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -71,7 +72,7 @@ public sealed class Jwk
         error = "";
         if (node is not JsonObject o)
         {
-            error = "json: cannot unmarshal " + JsonKind(node) + " into Go value of type jose.rawJSONWebKey";
+            error = "json: cannot unmarshal " + GoJsonKind.Of(node) + " into Go value of type jose.rawJSONWebKey";
             return false;
         }
         var members = new JsonObject();
@@ -82,7 +83,7 @@ public sealed class Jwk
             {
                 if (value is not JsonArray certs || certs.Any(c => c is not JsonValue v || v.GetValueKind() != JsonValueKind.String))
                 {
-                    error = "json: cannot unmarshal " + JsonKind(value) + " into Go struct field rawJSONWebKey.x5c of type []string";
+                    error = "json: cannot unmarshal " + GoJsonKind.Of(value) + " into Go struct field rawJSONWebKey.x5c of type []string";
                     return false;
                 }
                 members[name] = certs.DeepClone();
@@ -90,7 +91,7 @@ public sealed class Jwk
             }
             if (value is not JsonValue s || s.GetValueKind() != JsonValueKind.String)
             {
-                error = $"json: cannot unmarshal {JsonKind(value)} into Go struct field rawJSONWebKey.{name} of type string";
+                error = $"json: cannot unmarshal {GoJsonKind.Of(value)} into Go struct field rawJSONWebKey.{name} of type string";
                 return false;
             }
             var text = s.GetValue<string>();
@@ -361,13 +362,4 @@ public sealed class Jwk
     }
 
     private static string Minimal(byte[] value) => Base64Url.EncodeToString(Trim(value));
-
-    private static string JsonKind(JsonNode? node) => node switch
-    {
-        null => "null",
-        JsonObject => "object",
-        JsonArray => "array",
-        JsonValue v => v.GetValueKind() switch { JsonValueKind.String => "string", JsonValueKind.Number => "number", _ => "bool" },
-        _ => "value",
-    };
 }

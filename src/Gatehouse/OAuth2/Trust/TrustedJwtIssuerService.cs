@@ -1,3 +1,4 @@
+using Gatehouse.Http.Json;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -19,7 +20,7 @@ public sealed class TrustedJwtIssuerService(ITrustedJwtIssuerStore store, TimePr
 
     public async Task<TrustedJwtIssuer> CreateAsync(JsonNode? body, CancellationToken ct)
     {
-        if (body is not JsonObject o) throw Undecodable($"json: cannot unmarshal {Kind(body)} into Go value of type trust.createGrantRequest");
+        if (body is not JsonObject o) throw Undecodable($"json: cannot unmarshal {GoJsonKind.Of(body)} into Go value of type trust.createGrantRequest");
         // expires_at is a time.Time: Time.UnmarshalJSON's error (not a string, or not RFC 3339 as time.Parse reads it)
         // stops Go's decoder, ahead of any type error it recorded; it is checked first for that reason.
         DateTime? expiresAt = o["expires_at"] switch
@@ -34,14 +35,14 @@ public sealed class TrustedJwtIssuerService(ITrustedJwtIssuerStore store, TimePr
         {
             null => false,
             JsonValue v when v.GetValueKind() is JsonValueKind.True or JsonValueKind.False => v.GetValue<bool>(),
-            var other => throw Undecodable($"json: cannot unmarshal {Kind(other)} into Go struct field createGrantRequest.allow_any_subject of type bool"),
+            var other => throw Undecodable($"json: cannot unmarshal {GoJsonKind.Of(other)} into Go struct field createGrantRequest.allow_any_subject of type bool"),
         };
         var scope = o["scope"] switch
         {
             null => [],
             JsonArray a => a.Select(x => x is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>()
-                : throw Undecodable($"json: cannot unmarshal {Kind(x)} into Go struct field createGrantRequest.scope of type string")).ToList(),
-            var other => throw Undecodable($"json: cannot unmarshal {Kind(other)} into Go struct field createGrantRequest.scope of type []string"),
+                : throw Undecodable($"json: cannot unmarshal {GoJsonKind.Of(x)} into Go struct field createGrantRequest.scope of type string")).ToList(),
+            var other => throw Undecodable($"json: cannot unmarshal {GoJsonKind.Of(other)} into Go struct field createGrantRequest.scope of type []string"),
         };
         Jwk? key = null;
         if (o["jwk"] is { } jwkNode && !Jwk.TryParse(jwkNode, out key, out var error)) throw Undecodable(error);
@@ -118,15 +119,6 @@ public sealed class TrustedJwtIssuerService(ITrustedJwtIssuerStore store, TimePr
     {
         null => "",
         JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
-        var other => throw Undecodable($"json: cannot unmarshal {Kind(other)} into Go struct field createGrantRequest.{name} of type string"),
-    };
-
-    private static string Kind(JsonNode? node) => node switch
-    {
-        null => "null",
-        JsonObject => "object",
-        JsonArray => "array",
-        JsonValue v => v.GetValueKind() switch { JsonValueKind.String => "string", JsonValueKind.Number => "number", _ => "bool" },
-        _ => "value",
+        var other => throw Undecodable($"json: cannot unmarshal {GoJsonKind.Of(other)} into Go struct field createGrantRequest.{name} of type string"),
     };
 }
