@@ -288,6 +288,60 @@ public sealed class RecoveryVerificationRetryTests : IAsyncLifetime
     }
 
     /// <summary>
+    /// Kratos's code Verify on a passed_challenge flow: retryVerificationFlowWithMessage with 4070002 — a new flow of the
+    /// same type; JSON clients get 410 self_service_flow_replaced naming it, other browsers a 303 to its UI.
+    /// </summary>
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_code_verification_flow_that_passed_its_challenge_is_replaced_with_4070002(string db)
+    {
+        var s = await Server(db);
+        var (email, _, _) = await RegisterApi(s);
+        using var native = Native(s);
+        var flow = await ApiFlow(native, "verification");
+        var action = $"/self-service/verification?flow={flow["id"]}";
+        await (await PostJson(native, action, new JsonObject { ["method"] = "code", ["email"] = email })).Json(HttpStatusCode.OK);
+        var code = await Mailed(s, email, "verification_code");
+        var passed = await (await PostJson(native, action, new JsonObject { ["method"] = "code", ["code"] = code })).Json(HttpStatusCode.OK);
+        Assert.Equal("passed_challenge", passed["state"]!.GetValue<string>());
+
+        var replaced = await (await PostJson(native, action, new JsonObject { ["method"] = "code", ["code"] = code })).Json(HttpStatusCode.Gone);
+        Assert.Equal("self_service_flow_replaced", replaced["error"]!["id"]!.GetValue<string>());
+        Assert.Equal("An error occured, please use the new flow.", replaced["error"]!["reason"]!.GetValue<string>());
+        var newId = replaced["use_flow_id"]!.GetValue<string>();
+        Assert.NotEqual(flow["id"]!.GetValue<string>(), newId);
+        var next = await (await native.GetAsync($"/self-service/verification/flows?id={newId}")).Json(HttpStatusCode.OK);
+        Assert.Equal("api", next["type"]!.GetValue<string>());
+        Assert.Equal("choose_method", next["state"]!.GetValue<string>());
+        Assert.Equal([4070002L], MessageIds(next));
+        // The passed flow itself is left as it was.
+        Assert.Equal("passed_challenge", (await (await native.GetAsync($"/self-service/verification/flows?id={flow["id"]}")).Json(HttpStatusCode.OK))["state"]!.GetValue<string>());
+
+        var (location, id) = Replaced(await PostForm(native, action, new() { ["method"] = "code", ["email"] = email }), flow);
+        Assert.Equal($"{s.PublicUrl}/ui/verification?flow={id}", location);
+    }
+
+    /// <summary>Kratos's link retryVerificationFlowWithMessage: an API flow's new flow is sent (303) to its fetch route, JSON or not.</summary>
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_link_verification_flow_that_passed_its_challenge_is_replaced_by_a_flow_of_its_type_with_4070002(string db)
+    {
+        var s = await Server(db, "link");
+        var (email, _, _) = await RegisterApi(s);
+        using var native = Native(s);
+        var flow = await ApiFlow(native, "verification");
+        var action = $"/self-service/verification?flow={flow["id"]}";
+        await (await PostJson(native, action, new JsonObject { ["method"] = "link", ["email"] = email })).Json(HttpStatusCode.OK);
+        using var mailReader = new Browser(s.PublicUrl);
+        await mailReader.Client.GetAsync(await Mailed(s, email, "verification_url"));
+        Assert.Equal("passed_challenge", (await (await native.GetAsync($"/self-service/verification/flows?id={flow["id"]}")).Json(HttpStatusCode.OK))["state"]!.GetValue<string>());
+
+        var (location, id) = Replaced(await PostJson(native, action, new JsonObject { ["method"] = "link", ["email"] = email }), flow);
+        Assert.Equal($"{s.PublicUrl}/self-service/verification/flows?id={id}", location);
+        var next = await (await native.GetAsync(location)).Json(HttpStatusCode.OK);
+        Assert.Equal("api", next["type"]!.GetValue<string>());
+        Assert.Equal([4070002L], MessageIds(next));
+    }
+
+    /// <summary>
     /// Kratos's code Recover takes a submit on a choose_method flow only with method=code (MethodEnabledAndAllowed on
     /// body.Method; no fallback on the code field, unlike verification's getMethod), and the link method only with
     /// method=link: a code without a method is no strategy's — 400 with 4010005 on the flow, nothing mailed.

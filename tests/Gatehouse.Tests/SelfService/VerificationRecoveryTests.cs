@@ -53,8 +53,10 @@ public sealed class VerificationRecoveryTests(FlowServerFixture fixture) : IClas
         Assert.True(address["verified"]!.GetValue<bool>());
         Assert.Equal("completed", address["status"]!.GetValue<string>());
         Assert.NotNull(address["verified_at"]);
-        // Single use: the same code again is refused.
-        await (await s.Public.PostJson($"/self-service/verification?flow={flowId}", new JsonObject { ["method"] = "code", ["code"] = code })).Json(HttpStatusCode.BadRequest);
+        // Single use: the same code again is refused — the passed flow is replaced (Kratos's code Verify on
+        // passed_challenge: retryVerificationFlowWithMessage, 410 self_service_flow_replaced for JSON clients).
+        var again = await (await s.Public.PostJson($"/self-service/verification?flow={flowId}", new JsonObject { ["method"] = "code", ["code"] = code })).Json(HttpStatusCode.Gone);
+        Assert.Equal("self_service_flow_replaced", again["error"]!["id"]!.GetValue<string>());
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]

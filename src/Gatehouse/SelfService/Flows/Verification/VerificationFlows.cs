@@ -122,8 +122,7 @@ public sealed class VerificationFlows(
         // A link token is spent whatever the flow's state (Kratos's link Verify looks at the token first); a code only in sent_email.
         if (flow.State == FlowStates.PassedChallenge && !strategies.All<IVerificationStrategy>().Any(m => m.CarriesSecret(flow, body)))
         {
-            ui.Messages.Add(Messages.VerificationRetrySuccess());
-            await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
+            await ReplacePassedAsync(http, flow, ct);
             return;
         }
         var method = FormBody.String(body, "method");
@@ -219,6 +218,27 @@ public sealed class VerificationFlows(
         FlowService.Redirect(http, FlowService.WantsJson(http.Request)
             ? $"{flows.PublicBase}/self-service/verification/flows?id={replacement.Id}"
             : flows.UiUrlFor(replacement));
+    }
+
+    /// <summary>
+    /// A flow that passed its challenge, submitted again: Kratos's code and link <c>Verify</c> answer with
+    /// <c>retryVerificationFlowWithMessage</c> and 4070002 — a new flow of the same type carrying the message. The code
+    /// method answers JSON clients 410 <c>self_service_flow_replaced</c> naming it and sends other browsers (303) to its UI;
+    /// the link method sends a browser flow to the UI and an API flow to its fetch route (303 both).
+    /// </summary>
+    private async Task ReplacePassedAsync(HttpContext http, SelfServiceFlow passed, CancellationToken ct)
+    {
+        var replacement = Retry(http, Messages.VerificationRetrySuccess(), passed.Type);
+        await flows.InsertAsync(replacement, ct);
+        if (Method.Name == "link")
+        {
+            FlowService.Redirect(http, passed.Type == FlowTypes.Browser
+                ? flows.UiUrlFor(replacement)
+                : $"{flows.PublicBase}/self-service/verification/flows?id={replacement.Id}");
+            return;
+        }
+        if (FlowService.WantsJson(http.Request)) throw FlowService.Replaced(replacement, "An error occured, please use the new flow.");
+        FlowService.Redirect(http, flows.UiUrlFor(replacement));
     }
 
     /// <summary>
