@@ -112,9 +112,16 @@ public static class UiNodeOrder
     /// </summary>
     private static void Sort(List<JsonObject> nodes, string[] groups, string[] keys)
     {
+        // Each node's group and its rank in the flow's group order, read once rather than in every comparison.
         var groupOf = new Dictionary<JsonObject, string>(ReferenceEqualityComparer.Instance);
-        foreach (var node in nodes) groupOf[node] = Group(node);
-        GoSort.Slice(nodes, (a, b) => Array.IndexOf(groups, groupOf[a]) < Array.IndexOf(groups, groupOf[b]));
+        var groupRank = new Dictionary<JsonObject, int>(ReferenceEqualityComparer.Instance);
+        foreach (var node in nodes)
+        {
+            var group = Group(node);
+            groupOf[node] = group;
+            groupRank[node] = Array.IndexOf(groups, group);
+        }
+        GoSort.Slice(nodes, (a, b) => groupRank[a] < groupRank[b]);
 
         // getKeyPosition: method always last; else the first key the node's id starts with; else after all keys.
         var last = nodes.Count + keys.Length + 1;
