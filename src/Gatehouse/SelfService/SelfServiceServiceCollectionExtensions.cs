@@ -24,6 +24,7 @@ public static class SelfServiceServiceCollectionExtensions
             .ConfigurePrimaryHttpMessageHandler(() => PrivateNetworkGuard.Default(new SocketsHttpHandler { UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) }))
             .RemoveAllLoggers();
         services.TryAddSingleton<ReturnUrlPolicy>();
+        services.TryAddSingleton<CsrfCookie>();
         services.TryAddSingleton<CsrfTokens>();
         services.TryAddScoped<FlowService>();
         services.TryAddScoped<FlowResponder>();

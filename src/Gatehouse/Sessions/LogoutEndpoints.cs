@@ -41,7 +41,7 @@ public static class LogoutEndpoints
         return QueryHelpers.AddQueryString(ReturnUrlPolicy.PublicBaseUrl(options).TrimEnd('/') + Logout, query);
     }
 
-    private static async Task<IResult> LogoutAsync(HttpContext http, SessionManager manager, ReturnUrlPolicy returnUrls, GatehouseOptions options)
+    private static async Task<IResult> LogoutAsync(HttpContext http, SessionManager manager, ReturnUrlPolicy returnUrls, GatehouseOptions options, CsrfCookie csrf)
     {
         var token = http.Request.Query["token"].ToString();
         if (token.Length == 0) throw GatehouseError.BadRequest("Please include a token in the URL query.");
@@ -52,6 +52,8 @@ public static class LogoutEndpoints
             throw GatehouseError.Forbidden("Unable to log out because the logout token in the URL query does not match the session cookie.");
         await manager.RevokeAsync(current.Session.Id, http.RequestAborted);
         manager.ClearCookie(http);
+        // Kratos's completeLogout: the signed-out browser gets a new anti-CSRF token.
+        csrf.Regenerate(http);
         // Kratos sends it only where browsers honour it: on https, as the request arrived (X-Forwarded-Proto first,
         // as Kratos's x.RequestURL reads the scheme).
         if (options.Selfservice.Flows.Logout.ClearBrowserData && RequestScheme(http.Request) == "https")

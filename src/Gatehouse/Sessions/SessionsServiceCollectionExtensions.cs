@@ -16,6 +16,7 @@ public static class SessionsServiceCollectionExtensions
         services.TryAddSingleton<SessionCookie>();
         services.TryAddSingleton<SessionJson>();
         services.TryAddSingleton<ReturnUrlPolicy>();
+        services.TryAddSingleton<CsrfCookie>();
         services.TryAddScoped<SessionManager>();
         services.TryAddScoped<SessionList>();
         services.TryAddScoped<SessionAssurance>();

@@ -78,6 +78,7 @@ public sealed partial class LogoutPage(LogoutService logout, SessionManager sess
         {
             await sessions.RevokeAsync(own.Id, http.RequestAborted);
             sessions.ClearCookie(http);
+            csrf.Regenerate(http);
         }
         return redirect;
     });

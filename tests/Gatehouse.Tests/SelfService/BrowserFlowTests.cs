@@ -83,7 +83,10 @@ public sealed class BrowserFlowTests(FlowServerFixture fixture) : IClassFixture<
             new JsonObject { ["csrf_token"] = Csrf(spaFlow), ["method"] = "password", ["identifier"] = other, ["password"] = GoodPassword })).Json(HttpStatusCode.BadRequest);
         Assert.Equal(spaFlow["id"]!.GetValue<string>(), spa["id"]!.GetValue<string>());
         Assert.Equal([4000001L], MessageIds(spa));
-        Assert.Equal([4000001L], MessageIds(await (await browser.Client.GetAsync($"/self-service/login/flows?id={spaFlow["id"]}")).Json(HttpStatusCode.OK)));
+        // Signing in gave the browser a new anti-CSRF token (Kratos's IssueCookie regenerates it), so the flows it opened
+        // before are no longer its own to fetch (getLoginFlow's CSRF check).
+        var stale = await (await browser.Client.GetAsync($"/self-service/login/flows?id={spaFlow["id"]}")).Error(HttpStatusCode.Forbidden);
+        Assert.Equal("security_csrf_violation", stale["id"]!.GetValue<string>());
 
         // HTML browsers go to selfservice.default_browser_return_url; as in Kratos's submit, not to the flow's return_to.
         foreach (var flow in new[] { htmlFlow, returningFlow })

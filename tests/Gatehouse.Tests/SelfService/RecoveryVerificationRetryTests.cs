@@ -254,6 +254,13 @@ public sealed class RecoveryVerificationRetryTests : IAsyncLifetime
         code = await Mailed(s, email, "recovery_code");
         Assert.Equal(HttpStatusCode.SeeOther, (await PostForm(html.Client, browserAction, new() { ["csrf_token"] = Csrf(browserFlow), ["method"] = "code", ["code"] = code })).StatusCode);
         Assert.NotNull(html.Cookie("ory_kratos_session"));
+        // Recovering gave the browser a new anti-CSRF token (Kratos's recoveryIssueSession: RegenerateToken, and the flow
+        // keeps it), so the form's old token is refused as a CSRF violation (forwarded to the error UI) before anything else;
+        // the flow fetched again carries the new one.
+        var stale = await PostForm(html.Client, browserAction, new() { ["csrf_token"] = Csrf(browserFlow), ["method"] = "code", ["email"] = email });
+        Assert.Equal(HttpStatusCode.SeeOther, stale.StatusCode);
+        Assert.Contains("/ui/error?id=", stale.Headers.Location!.ToString());
+        browserFlow = await (await html.Client.GetAsync($"/self-service/recovery/flows?id={browserFlow["id"]}")).Json(HttpStatusCode.OK);
         var signedIn = await PostForm(html.Client, browserAction, new() { ["csrf_token"] = Csrf(browserFlow), ["method"] = "code", ["email"] = email });
         Assert.Equal(HttpStatusCode.Found, signedIn.StatusCode);
         Assert.Equal("http://app.example.com/welcome", signedIn.Headers.Location!.ToString());

@@ -26,7 +26,9 @@ public sealed class LogoutTests(ServerFixture fixture) : IClassFixture<ServerFix
 
         var response = await client.SendAsync(Json(Get(flow["logout_url"]!.GetValue<string>(), cookie: cookie)));
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
-        var cleared = response.Headers.GetValues("Set-Cookie").Single();
+        var cleared = response.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("ory_kratos_session=", StringComparison.Ordinal));
+        // Kratos's completeLogout also gives the browser a new anti-CSRF token.
+        Assert.Single(response.Headers.GetValues("Set-Cookie"), c => c.StartsWith("csrf_token_", StringComparison.Ordinal));
         Assert.StartsWith("ory_kratos_session=;", cleared, StringComparison.Ordinal);
         Assert.Contains("expires=Thu, 01 Jan 1970", cleared, StringComparison.Ordinal);
         Assert.False((await Load(s, issued.Session.Id))!.Active);

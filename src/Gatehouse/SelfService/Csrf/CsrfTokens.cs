@@ -13,29 +13,22 @@ namespace Gatehouse.SelfService.Csrf;
 /// hidden <c>csrf_token</c> node. A submit must carry the flow's token, and the cookie must hold it too; API flows refuse
 /// browser requests instead.
 /// </summary>
-public sealed class CsrfTokens(GatehouseOptions options)
+public sealed class CsrfTokens(CsrfCookie cookie)
 {
-    private readonly string _cookieName = "csrf_token_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(ReturnUrlPolicy.PublicBaseUrl(options))));
+    private readonly string _cookieName = cookie.Name;
 
     public string CookieName => _cookieName;
 
-    /// <summary>The browser's CSRF token, creating (and setting) one when it has none.</summary>
-    public string Ensure(HttpContext http)
-    {
-        var existing = http.Request.Cookies[_cookieName];
-        if (existing is { Length: 43 } && existing.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')) return existing;
-        var token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-        http.Response.Cookies.Append(_cookieName, token, new CookieOptions
-        {
-            HttpOnly = true,
-            Path = options.Cookies.Path,
-            Domain = options.Cookies.Domain,
-            SameSite = SameSiteMode.Lax,
-            Secure = CookieSecurity.Secure(options),
-            MaxAge = TimeSpan.FromDays(365),
-        });
-        return token;
-    }
+    /// <summary>The browser's CSRF token, creating (and setting) one when it has none (<see cref="CsrfCookie.Ensure"/>).</summary>
+    public string Ensure(HttpContext http) => cookie.Ensure(http);
+
+    /// <summary>
+    /// A new token for the browser, once per request (<see cref="CsrfCookie.Regenerate"/>). Only for browser flows: Kratos
+    /// also regenerates when it replaces an API recovery or verification flow, which sets the cookie on a native app's answer;
+    /// a native client that keeps cookies would then have its next API flow refused for sending a Cookie header, so
+    /// Gatehouse leaves API answers without it.
+    /// </summary>
+    public string Regenerate(HttpContext http) => cookie.Regenerate(http);
 
     /// <summary>Fetching a browser flow needs the browser that started it (the cookie matches the flow's token).</summary>
     public void VerifyCookie(HttpContext http, SelfServiceFlow flow)

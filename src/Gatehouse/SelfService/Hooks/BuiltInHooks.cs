@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Gatehouse.Config;
 using Gatehouse.Http.Errors;
 using Gatehouse.Identities;
+using Gatehouse.SelfService.Csrf;
 using Gatehouse.SelfService.Flows;
 using Gatehouse.Sessions;
 using Gatehouse.Text;
@@ -9,7 +10,7 @@ using Gatehouse.Text;
 namespace Gatehouse.SelfService.Hooks;
 
 /// <summary><c>session</c> (registration.after.&lt;method&gt;): signs the new identity in. Without it a registration creates no session.</summary>
-public sealed class SessionHook(SessionManager sessions, TimeProvider time) : IFlowHook
+public sealed class SessionHook(SessionManager sessions, CsrfTokens csrf, TimeProvider time) : IFlowHook
 {
     public string Name => "session";
 
@@ -19,7 +20,13 @@ public sealed class SessionHook(SessionManager sessions, TimeProvider time) : IF
     {
         if (context.FlowKind != FlowKinds.Registration || context.Identity is null) return null;
         var issued = await sessions.IssueAsync(context.Identity, new AuthenticationMethod(context.Method ?? "password", "aal1", time.GetUtcNow().UtcDateTime, context.Provider), context.Http, ct);
-        if (context.Flow.Type == FlowTypes.Browser) sessions.WriteCookie(context.Http, issued);
+        if (context.Flow.Type == FlowTypes.Browser)
+        {
+            // Kratos's IssueCookie gives a browser without a session (or with another identity's) a new anti-CSRF token;
+            // a new identity's session is always such a case.
+            csrf.Regenerate(context.Http);
+            sessions.WriteCookie(context.Http, issued);
+        }
         context.Issued = issued;
         context.Session = issued.Session;
         return null;

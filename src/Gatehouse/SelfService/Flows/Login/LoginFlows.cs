@@ -355,7 +355,12 @@ public sealed class LoginFlows(
         else
         {
             issued = await sessions.IssueAsync(identity, method1, http, ct);
-            if (flow.Type == FlowTypes.Browser) sessions.WriteCookie(http, issued);
+            if (flow.Type == FlowTypes.Browser)
+            {
+                // Kratos's IssueCookie: a browser that had no session, or another identity's, gets a new anti-CSRF token.
+                if (current is null || current.IdentityId != identity.Id) csrf.Regenerate(http);
+                sessions.WriteCookie(http, issued);
+            }
         }
         hookContext.Session = issued.Session;
         // The after-persist hooks (a web hook, revoking other sessions) see the session stored: what is held commits first.

@@ -199,6 +199,7 @@ public sealed class RecoveryFlows(
         {
             // "was already handled, do not allow retry": Kratos's code retryRecoveryFlow / link retryRecoveryFlowWithMessage
             // make a new flow of the flow's type, from this request, carrying 4060001, and send the client (303) to it.
+            if (flow.Type == FlowTypes.Browser) csrf.Regenerate(http);
             var replacement = WithMessage(NewFlow(http, flow.Type, returnTo: null), Messages.RecoveryRetrySuccess());
             await flows.InsertAsync(replacement, ct);
             FlowService.Redirect(http, strategy.RetryIsFetched(flow.Type, FlowService.WantsJson(http.Request)) ? FetchUrl(replacement) : flows.UiUrlFor(replacement));
@@ -251,12 +252,14 @@ public sealed class RecoveryFlows(
 
     /// <summary>
     /// The new flow of Kratos's <c>retryRecoveryFlow</c>: made from the submit request, so it has no <c>return_to</c> (its
-    /// <c>request_url</c> is the submit's) and the CSRF token of the browser that sent it (Kratos regenerates it); the old
+    /// <c>request_url</c> is the submit's) and, for a browser flow, a new anti-CSRF token for the browser that sent it
+    /// (Kratos's <c>RegenerateToken</c>; see <see cref="CsrfTokens.Regenerate"/> for why API flows keep theirs); the old
     /// flow's type — a browser flow for the link method — carrying the message.
     /// </summary>
     private SelfServiceFlow Retry(HttpContext http, SelfServiceFlow flow, FlowReplaced e)
     {
         var type = e.AsBrowserFlow ? FlowTypes.Browser : flow.Type;
+        if (type == FlowTypes.Browser) csrf.Regenerate(http);
         var replacement = NewFlow(http, type, returnTo: null);
         return WithMessage(replacement, e.UiMessage);
     }
@@ -331,6 +334,13 @@ public sealed class RecoveryFlows(
             return;
         }
         var inBrowser = strategy.CompletesInBrowser || flow.Type == FlowTypes.Browser;
+        if (inBrowser)
+        {
+            // Kratos's recoveryIssueSession (code: browser flows; link: always) gives the browser a new anti-CSRF token
+            // and the flow keeps it (SetCSRFToken); the settings flow made below carries it too.
+            flow.CsrfToken = csrf.Regenerate(http);
+            if (ui.Find("csrf_token")?["attributes"] is JsonObject csrfNode) csrfNode["value"] = flow.CsrfToken;
+        }
         var issued = await sessions.IssueAsync(hookContext.Identity, new AuthenticationMethod(amr, AssuranceLevels.Aal1, flows.Now()), http, ct);
         if (inBrowser) sessions.WriteCookie(http, issued);
         hookContext.Session = issued.Session;

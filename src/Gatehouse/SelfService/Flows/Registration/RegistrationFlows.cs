@@ -288,7 +288,7 @@ public sealed class RegistrationFlows(
         // With verification enabled, the new addresses get their code right away and the client is told where to enter it
         // (Kratos's verification hook, which runs before the configured post-persist hooks).
         JsonObject? showVerification = null;
-        if (await verification.StartForAsync(http, flow.Type, identity, ct) is { } started)
+        if (await verification.StartForAsync(http, flow.Type, identity, ct, rotateCsrf: true) is { } started)
         {
             hookContext.VerificationUiUrl = flows.UiUrlFor(started.Flow);
             showVerification = new JsonObject

@@ -205,12 +205,14 @@ public sealed class VerificationFlows(
     /// <summary>
     /// An expired flow submitted, answered as Kratos's verification <c>ErrorHandler.WriteFlowError</c> answers its
     /// <c>flow.ExpiredError</c>: a new <b>browser</b> flow (<c>FromOldFlow</c> turns an API flow into a browser one; the old
-    /// flow's <c>request_url</c>, so its <c>return_to</c>; the CSRF token of the browser that sent the submit) carrying 4070005,
+    /// flow's <c>request_url</c>, so its <c>return_to</c>; a new anti-CSRF token for the browser that sent the submit) carrying 4070005,
     /// and a <b>303</b>: JSON requests to <c>/self-service/verification/flows?id=&lt;new&gt;</c>, others to the verification
     /// UI. No 410, unlike the other flows (and unlike a verification code past its lifespan).
     /// </summary>
     private async Task RespondExpiredAsync(HttpContext http, SelfServiceFlow expired, CancellationToken ct)
     {
+        // Kratos's verification error handler (unlike recovery's) gives the browser a new anti-CSRF token for it.
+        if (expired.Type == FlowTypes.Browser) csrf.Regenerate(http);
         var replacement = NewFlow(http, FlowTypes.Browser, expired.ReturnTo);
         replacement.RequestUrl = expired.RequestUrl;
         WithMessage(replacement, Messages.VerificationFlowExpired(expired.ExpiresAt, flows.Now()));
@@ -243,11 +245,13 @@ public sealed class VerificationFlows(
 
     /// <summary>
     /// The new flow of Kratos's <c>retryVerificationFlowWithError</c> / <c>WithMessage</c>: made from the submit request
-    /// (<c>verification.NewFlow</c>), so it has no <c>return_to</c>, with the CSRF token of the browser that sent it; of
-    /// <paramref name="type"/>, carrying <paramref name="message"/>.
+    /// (<c>verification.NewFlow</c>), so it has no <c>return_to</c>, for a browser flow with a new anti-CSRF token for the
+    /// browser that sent it (Kratos's <c>RegenerateToken</c>; see <see cref="CsrfTokens.Regenerate"/> for why API flows keep
+    /// theirs); of <paramref name="type"/>, carrying <paramref name="message"/>.
     /// </summary>
     private SelfServiceFlow Retry(HttpContext http, JsonObject message, string type)
     {
+        if (type == FlowTypes.Browser) csrf.Regenerate(http);
         var replacement = NewFlow(http, type, returnTo: null);
         return WithMessage(replacement, message);
     }
@@ -283,14 +287,16 @@ public sealed class VerificationFlows(
     /// Starts a verification flow for an identity's unverified addresses and mails them (after registration, or when
     /// settings changed an address), or only the first of them (<paramref name="firstOnly"/>: a login that needs a
     /// verified address, as Kratos's <c>require_verified_address</c>). Returns the flow, or null when verification is
-    /// off or nothing needs verifying.
+    /// off or nothing needs verifying. <paramref name="rotateCsrf"/>: a browser gets a new anti-CSRF token for the flow, as
+    /// Kratos's verification hook gives one after registration (the session the registration then issues keeps it).
     /// </summary>
-    public async Task<(SelfServiceFlow Flow, string Address)?> StartForAsync(HttpContext http, string type, Identity identity, CancellationToken ct, bool firstOnly = false)
+    public async Task<(SelfServiceFlow Flow, string Address)?> StartForAsync(HttpContext http, string type, Identity identity, CancellationToken ct, bool firstOnly = false, bool rotateCsrf = false)
     {
         if (!options.Selfservice.Flows.Verification.Enabled) return null;
         var pending = identity.VerifiableAddresses.Where(a => !a.Verified && a.Via == "email").ToList();
         if (pending.Count == 0) return null;
         if (firstOnly) pending = [pending[0]];
+        if (rotateCsrf && type == FlowTypes.Browser) csrf.Regenerate(http);
         var flow = NewFlow(http, type, null);
         flow.State = FlowStates.SentEmail;
         var ui = SentUi(flow, pending[0].Value);
