@@ -23,6 +23,12 @@ public interface IVerificationStrategy : IStrategy
     /// </summary>
     bool CsrfOnEveryFlowType => false;
 
+    /// <summary>
+    /// Whether the mailed link (<c>GET ?flow=&amp;code=</c>) only opens the form with the code filled in, to be submitted
+    /// there (Kratos's code method, <c>handleLinkClick</c>), instead of being redeemed when opened (the link method's token).
+    /// </summary>
+    bool OpensFormFromLink => false;
+
     /// <summary>The form asking for the address (prefilled with <paramref name="email"/>).</summary>
     void PopulateAddressForm(UiContainer ui, string? email) => AddressForm.Populate(ui, Name, email);
 

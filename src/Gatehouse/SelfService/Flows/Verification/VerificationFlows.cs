@@ -105,17 +105,12 @@ public sealed class VerificationFlows(
             await RespondExpiredAsync(http, flow, ct);
             return;
         }
-        JsonObject body;
-        if (HttpMethods.IsGet(http.Request.Method))
-        {
-            // The link in the mail: ?flow=&code= (code method) or ?flow=&token= (link method); no CSRF, the secret is the proof.
-            body = FormBody.FromQuery(http.Request.Query, "code", "token");
-        }
-        else
-        {
-            body = await FormBody.ReadAsync(http.Request, ct);
-            csrf.VerifySubmit(http, flow, FormBody.String(body, "csrf_token"));
-        }
+        // As in Kratos's code and link Verify, the CSRF token is checked only before an address is mailed: a submit carrying
+        // the mailed secret (a code or link token, from the mail's link or a form) needs none — the secret is the proof — and
+        // neither do the answers that change nothing (a passed flow replaced, no method, a missing address).
+        var body = HttpMethods.IsGet(http.Request.Method)
+            ? FormBody.FromQuery(http.Request.Query, "code", "token") // the link in the mail: ?flow=&code= (code) or ?flow=&token= (link)
+            : await FormBody.ReadAsync(http.Request, ct);
         FlowService.TakeTransientPayload(flow, body);
         var ui = UiContainer.FromJson(flow.Ui);
         ui.ClearMessages();
@@ -132,6 +127,11 @@ public sealed class VerificationFlows(
             SetCsrf(ui, flow);
             ui.Messages.Add(Messages.VerificationNoStrategy());
             await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
+            return;
+        }
+        if (HttpMethods.IsGet(http.Request.Method) && strategy.OpensFormFromLink && FormBody.String(body, "code") is { Length: > 0 } linked)
+        {
+            await OpenFromLinkAsync(http, flow, linked, ct);
             return;
         }
         if (strategy.CarriesSecret(flow, body))
@@ -162,7 +162,7 @@ public sealed class VerificationFlows(
             if (used is null)
             {
                 // Kratos writes the flow with the message as a plain 200 (HTML browsers: 303 to the UI), not a 400.
-                await responder.RespondWithFlowAsync(http, flow, ui, 200, ct);
+                await RespondOkAsync(http, flow, ui, ct);
                 return;
             }
             await CompleteAsync(http, flow, used, ct);
@@ -185,11 +185,49 @@ public sealed class VerificationFlows(
             await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
             return;
         }
+        csrf.VerifySubmit(http, flow, FormBody.String(body, "csrf_token"));
         await codes.CountMailAsync(email, ct);
         await SendAsync(flow, email, ct);
         flow.State = FlowStates.SentEmail;
         ui = SentUi(flow, email.Trim());
+        await RespondOkAsync(http, flow, ui, ct);
+    }
+
+    /// <summary>
+    /// A submit that went through (an address mailed, a code tried or used) is answered as Kratos's
+    /// <c>updateVerificationFlow</c> answers it: a browser's form post is sent (303) to the verification UI whatever the
+    /// flow's type — an API flow's code is entered on the page its mailed link opened — and JSON clients get the flow (200).
+    /// (Kratos also sends a JSON body posted without an <c>Accept</c> header to the UI; Gatehouse answers it with JSON.)
+    /// </summary>
+    private async Task RespondOkAsync(HttpContext http, SelfServiceFlow flow, UiContainer ui, CancellationToken ct)
+    {
+        if (flow.Type == FlowTypes.Api && !FlowService.WantsJson(http.Request))
+        {
+            flow.Ui = ui.ToJson().ToJsonString();
+            await flows.UpdateAsync(flow, ct);
+            FlowService.Redirect(http, flows.UiUrlFor(flow));
+            return;
+        }
         await responder.RespondWithFlowAsync(http, flow, ui, 200, ct);
+    }
+
+    /// <summary>
+    /// The code method's mailed link opened (<c>GET ?flow=&amp;code=</c>), as Kratos's <c>handleLinkClick</c>: the code is not
+    /// used here — a mail scanner following links verifies nothing — but filled into the flow's <c>code</c> field, the
+    /// browser gets a new anti-CSRF token that the flow now carries (a flow opened from a mail has none of this browser's),
+    /// and everyone, API flows too, is sent (303) to the verification UI, where submitting the form uses the code. A
+    /// <c>choose_method</c> flow has no code field yet; it is only bound to the browser.
+    /// </summary>
+    private async Task OpenFromLinkAsync(HttpContext http, SelfServiceFlow flow, string code, CancellationToken ct)
+    {
+        var ui = UiContainer.FromJson(flow.Ui); // its messages kept ("a code has been sent")
+        if (ui.Find("code")?["attributes"] is JsonObject codeNode) codeNode["value"] = code;
+        flow.CsrfToken = csrf.Regenerate(http);
+        if (ui.Find("csrf_token")?["attributes"] is JsonObject csrfNode) csrfNode["value"] = flow.CsrfToken;
+        else ui.Nodes.Add(UiNodes.Csrf(flow.CsrfToken));
+        flow.Ui = ui.ToJson().ToJsonString();
+        await flows.UpdateAsync(flow, ct);
+        FlowService.Redirect(http, flows.UiUrlFor(flow));
     }
 
     /// <summary>
@@ -314,7 +352,7 @@ public sealed class VerificationFlows(
             var refused = UiContainer.FromJson(flow.Ui);
             refused.ClearMessages();
             refused.Messages.Add(Messages.VerificationCodeInvalid());
-            await responder.RespondWithFlowAsync(http, flow, refused, 200, ct);
+            await RespondOkAsync(http, flow, refused, ct);
             return;
         }
         HookContext? hookContext = null;
@@ -352,6 +390,6 @@ public sealed class VerificationFlows(
             hookContext.Identity = await identities.GetAsync(hookContext.Identity!.Id, ct);
             await hooks.RunAfterAsync(HookPhase.PostPersist, hookContext, ct);
         }
-        await responder.RespondWithFlowAsync(http, flow, ui, 200, ct);
+        await RespondOkAsync(http, flow, ui, ct);
     }
 }

@@ -61,6 +61,8 @@ public sealed partial class CodeStrategy(
     bool IRecoveryStrategy.CarriesSecret(SelfServiceFlow flow, JsonObject body) =>
         flow.Active == Name && flow.State != FlowStates.ChooseMethod && string.IsNullOrEmpty(FormBody.String(body, "email"));
 
+    bool IVerificationStrategy.OpensFormFromLink => true;
+
     bool IVerificationStrategy.CarriesSecret(SelfServiceFlow flow, JsonObject body) =>
         !string.IsNullOrEmpty(FormBody.String(body, "code")) && flow.State == FlowStates.SentEmail;
 
