@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace Gatehouse.Config;
@@ -97,6 +98,99 @@ public sealed class HydraOAuth2Options
 
     /// <summary>Hydra's <c>oauth2.grant</c> (the JWT-bearer grant's settings).</summary>
     public HydraGrantOptions Grant { get; set; } = new();
+
+    /// <summary>Hydra's <c>oauth2.token_hook</c>: called at the token endpoint for every grant, may replace the tokens' custom claims.</summary>
+    [JsonConverter(typeof(TokenHookOptionsJsonConverter))]
+    public TokenHookOptions? TokenHook { get; set; }
+
+    /// <summary>Hydra's legacy <c>oauth2.refresh_token_hook</c>: the same, for the <c>refresh_token</c> grant only, with the older body.</summary>
+    [JsonConverter(typeof(TokenHookOptionsJsonConverter))]
+    public TokenHookOptions? RefreshTokenHook { get; set; }
+}
+
+/// <summary>
+/// Hydra's hook config (<c>driver/config/provider.go</c> <c>HookConfig</c>): a URL, or <c>{url, auth}</c> whose only auth
+/// type is <c>api_key</c>.
+/// </summary>
+public sealed class TokenHookOptions
+{
+    public string Url { get; set; } = "";
+
+    public TokenHookAuthOptions? Auth { get; set; }
+}
+
+public sealed class TokenHookAuthOptions
+{
+    /// <summary><c>api_key</c>, the only type Hydra's schema allows.</summary>
+    public string Type { get; set; } = "";
+
+    public TokenHookApiKeyOptions Config { get; set; } = new();
+}
+
+/// <summary>Hydra's <c>AuthConfig</c>: the API key sent as a header or a cookie.</summary>
+public sealed class TokenHookApiKeyOptions
+{
+    /// <summary><c>header</c> or <c>cookie</c>; Hydra sends the key nowhere when it is not set (<c>oauth2/token_hook.go</c> <c>applyAuth</c>).</summary>
+    public string? In { get; set; }
+
+    public string Name { get; set; } = "";
+
+    /// <summary>The secret; never logged.</summary>
+    public string Value { get; set; } = "";
+
+    public override string ToString() => $"{In}:{Name}:(redacted)";
+}
+
+/// <summary>Binds a hook key written as a URL string or as <c>{url, auth}</c> (the schema has checked the shape).</summary>
+public sealed class TokenHookOptionsJsonConverter : JsonConverter<TokenHookOptions?>
+{
+    public override bool HandleNull => true;
+
+    public override TokenHookOptions? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.Null:
+                return null;
+            case JsonTokenType.String:
+                return reader.GetString() is { Length: > 0 } url ? new TokenHookOptions { Url = url } : null;
+        }
+        using var doc = JsonDocument.ParseValue(ref reader);
+        var root = doc.RootElement;
+        var hook = new TokenHookOptions { Url = Text(root, "url") ?? "" };
+        if (root.TryGetProperty("auth", out var auth) && auth.ValueKind == JsonValueKind.Object)
+        {
+            hook.Auth = new TokenHookAuthOptions { Type = Text(auth, "type") ?? "" };
+            if (auth.TryGetProperty("config", out var config) && config.ValueKind == JsonValueKind.Object)
+                hook.Auth.Config = new TokenHookApiKeyOptions { In = Text(config, "in"), Name = Text(config, "name") ?? "", Value = Text(config, "value") ?? "" };
+        }
+        return hook;
+    }
+
+    private static string? Text(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    public override void Write(Utf8JsonWriter writer, TokenHookOptions? value, JsonSerializerOptions options)
+    {
+        if (value is null)
+        {
+            writer.WriteNullValue();
+            return;
+        }
+        writer.WriteStartObject();
+        writer.WriteString("url", value.Url);
+        if (value.Auth is { } auth)
+        {
+            writer.WriteStartObject("auth");
+            writer.WriteString("type", auth.Type);
+            writer.WriteStartObject("config");
+            if (auth.Config.In is { } placement) writer.WriteString("in", placement);
+            writer.WriteString("name", auth.Config.Name);
+            writer.WriteString("value", auth.Config.Value);
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+        writer.WriteEndObject();
+    }
 }
 
 public sealed class HydraGrantOptions

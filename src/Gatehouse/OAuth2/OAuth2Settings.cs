@@ -101,6 +101,12 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
     /// <summary>Hydra's <c>oauth2.exclude_not_before_claim</c>.</summary>
     public bool ExcludeNotBeforeClaim { get; init; }
 
+    /// <summary>Hydra's <c>oauth2.token_hook</c>; null when not configured.</summary>
+    public TokenHookOptions? TokenHook { get; init; }
+
+    /// <summary>Hydra's legacy <c>oauth2.refresh_token_hook</c>; null when not configured.</summary>
+    public TokenHookOptions? RefreshTokenHook { get; init; }
+
     /// <summary>Hydra's <c>oauth2.grant.jwt.jti_optional</c>.</summary>
     public bool JwtGrantJtiOptional { get; init; }
 
@@ -201,6 +207,8 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
         AllowedTopLevelClaims = options.Oauth2.AllowedTopLevelClaims,
         MirrorTopLevelClaims = options.Oauth2.MirrorTopLevelClaims,
         ExcludeNotBeforeClaim = options.Oauth2.ExcludeNotBeforeClaim,
+        TokenHook = options.Oauth2.TokenHook,
+        RefreshTokenHook = options.Oauth2.RefreshTokenHook,
         JwtGrantJtiOptional = options.Oauth2.Grant.Jwt.JtiOptional,
         JwtGrantIatOptional = options.Oauth2.Grant.Jwt.IatOptional,
         JwtGrantMaxTtl = options.Oauth2.Grant.Jwt.MaxTtl,

@@ -29,6 +29,52 @@ public sealed class ConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Hydra_token_hooks_bind_as_a_url_or_as_an_object_with_an_api_key()
+    {
+        // Hydra's schema: oauth2.token_hook / refresh_token_hook are a URI string or webhook_config {url, auth}.
+        var result = Load(MinimalFile("""
+            secrets: {default: [a-default-secret-value]}
+            oauth2:
+              token_hook: https://hooks.example/token
+              refresh_token_hook:
+                url: https://hooks.example/refresh
+                auth:
+                  type: api_key
+                  config: {in: cookie, name: hook_key, value: s3cret-value}
+            """));
+        Assert.Empty(result.Warnings);
+        Assert.Equal("https://hooks.example/token", result.Options.Oauth2.TokenHook!.Url);
+        Assert.Null(result.Options.Oauth2.TokenHook.Auth);
+        var legacy = result.Options.Oauth2.RefreshTokenHook!;
+        Assert.Equal("https://hooks.example/refresh", legacy.Url);
+        Assert.Equal("api_key", legacy.Auth!.Type);
+        Assert.Equal(("cookie", "hook_key", "s3cret-value"), (legacy.Auth.Config.In, legacy.Auth.Config.Name, legacy.Auth.Config.Value));
+        Assert.DoesNotContain("s3cret-value", legacy.Auth.Config.ToString(), StringComparison.Ordinal);
+        Assert.Null(Load(MinimalFile()).Options.Oauth2.TokenHook);
+        // An environment variable sets the URL form.
+        var env = Load(MinimalFile(), new Dictionary<string, string?> { ["OAUTH2_TOKEN_HOOK"] = "https://env.example/hook" });
+        Assert.Equal("https://env.example/hook", env.Options.Oauth2.TokenHook!.Url);
+    }
+
+    [Fact]
+    public void A_token_hook_that_is_not_an_absolute_url_or_has_another_auth_type_stops_start_up()
+    {
+        var notUrl = LoadFails("dsn: memory\noauth2:\n  token_hook: hooks.example/token\n");
+        Assert.StartsWith("oauth2.token_hook: expected", notUrl.Message);
+        var noUrl = LoadFails("dsn: memory\noauth2:\n  token_hook:\n    auth: {type: api_key, config: {name: k, value: v}}\n");
+        Assert.StartsWith("oauth2.token_hook.url: is required", noUrl.Message);
+        var relative = LoadFails("dsn: memory\noauth2:\n  refresh_token_hook:\n    url: /hook\n");
+        Assert.StartsWith("oauth2.refresh_token_hook.url: expected", relative.Message);
+        var basic = LoadFails("dsn: memory\noauth2:\n  token_hook:\n    url: https://hooks.example/\n    auth: {type: basic_auth, config: {name: k, value: topsecret}}\n");
+        Assert.StartsWith("oauth2.token_hook.auth.type: expected", basic.Message);
+        var placement = LoadFails("dsn: memory\noauth2:\n  token_hook:\n    url: https://hooks.example/\n    auth: {type: api_key, config: {in: query, name: k, value: topsecret}}\n");
+        Assert.StartsWith("oauth2.token_hook.auth.config.in: expected", placement.Message);
+        var secretType = LoadFails("dsn: memory\noauth2:\n  token_hook:\n    url: https://hooks.example/\n    auth: {type: api_key, config: {in: header, name: k, value: [topsecret]}}\n");
+        Assert.StartsWith("oauth2.token_hook.auth.config.value: expected", secretType.Message);
+        Assert.DoesNotContain("topsecret", basic.Message + placement.Message + secretType.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_single_file_is_bound_to_the_options_tree()
     {
         var file = MinimalFile("""

@@ -30,7 +30,9 @@ public sealed class KratosCompatibilityTests
         "strategies.access_token", "strategies.jwt.scope_claim",
         "urls.device.verification", "urls.device.success", "ttl.device_user_code",
         "oauth2.device_authorization.token_polling_interval", "oauth2.device_authorization.user_code",
-        "oidc.dynamic_client_registration.enabled", "oidc.dynamic_client_registration.default_scope"];
+        "oidc.dynamic_client_registration.enabled", "oidc.dynamic_client_registration.default_scope",
+        .. new[] { "oauth2.token_hook", "oauth2.refresh_token_hook" }
+            .SelectMany(hook => new[] { "url", "auth.type", "auth.config.in", "auth.config.name", "auth.config.value" }.Select(key => $"{hook}.{key}"))];
 
     // Keys whose type deliberately differs: Kratos declares the cookie "secure" flags as strings but reads them as booleans.
     private static readonly HashSet<string> TypeDifferences = ["cookies.secure", "session.cookie.secure"];

@@ -118,6 +118,36 @@ public sealed class DeviceFlowTests
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task The_token_hook_runs_for_the_device_code_and_a_refusal_leaves_the_device_code_usable(string db)
+    {
+        // Hydra's token hook runs at /oauth2/token for the device code grant too, before fosite spends the device code.
+        await using var hooks = await Hooks.HookReceiver.StartAsync();
+        var status = 403;
+        var url = hooks.On("/token", (_, _) => Task.FromResult((status, status == 200 ? """{"session":{"access_token":{"device":"tv"},"id_token":{"device":"tv"}}}""" : null)));
+        var (s, clock) = await StartAsync(db, o => o.Oauth2.TokenHook = new Gatehouse.Config.TokenHookOptions { Url = url });
+        await using var _ = s;
+        var (id, _) = await CreateClientAsync(s);
+        var auth = await DeviceAuthAsync(s, id);
+        var deviceCode = auth["device_code"]!.GetValue<string>();
+        using var b = new Browser(s);
+        await ApproveAsync(s, b, auth["user_code"]!.GetValue<string>());
+
+        clock.Advance(TimeSpan.FromSeconds(5));
+        await (await PollAsync(s, id, deviceCode)).OAuth2Error(HttpStatusCode.Forbidden, "access_denied");
+        status = 200;
+        clock.Advance(TimeSpan.FromSeconds(5));
+        var tokens = await (await PollAsync(s, id, deviceCode)).Json(HttpStatusCode.OK);
+
+        var body = JsonNode.Parse(hooks.Received("/token")[1].Body)!;
+        Assert.Equal($$"""{"client_id":["{{id}}"],"grant_type":["{{GrantType}}"]}""", body["request"]!["payload"]!.ToJsonString());
+        Assert.Equal("""{"email":"tv@example.com"}""", body["session"]!["id_token"]!["id_token_claims"]!["ext"]!.AsObject().Where(kv => kv.Key != "sid").Aggregate(new JsonObject(), (o, kv) => { o[kv.Key] = kv.Value?.DeepClone(); return o; }).ToJsonString());
+        var introspected = await (await s.AdminWithKey.PostAsync("/admin/oauth2/introspect", new FormUrlEncodedContent([new("token", tokens["access_token"]!.GetValue<string>())]))).Json(HttpStatusCode.OK);
+        Assert.Equal("""{"device":"tv"}""", introspected["ext"]!.ToJsonString());
+        var idToken = JsonNode.Parse(Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Decode(tokens["id_token"]!.GetValue<string>().Split('.')[1]))!;
+        Assert.Equal("tv", idToken["device"]!.GetValue<string>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task A_device_gets_tokens_after_the_user_enters_the_code_signs_in_and_consents(string db)
     {
         var (s, clock) = await StartAsync(db);

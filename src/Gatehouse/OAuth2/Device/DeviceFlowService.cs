@@ -253,13 +253,15 @@ public sealed class DeviceFlowService(IOAuth2DeviceStore store, LoginConsentServ
                 throw new OAuth2Error(403, "access_denied", "The resource owner or authorization server denied the request.",
                     "Make sure that the request you are making is valid. Maybe the credential or request parameters you are using are limited in scope or otherwise restricted.");
         }
-        if (!await store.ChangeRequestStateAsync(request.Pk, OAuth2DeviceRequestState.Accepted, OAuth2DeviceRequestState.Used, null, ct))
-            throw await ReusedAsync(request, ct);
         var flow = await flows.FindFlowAsync(request.FlowId!.Value, ct) ?? throw OAuth2Error.InvalidGrant("");
         var consent = LoginConsentService.Parse(flow.Consent);
         var scope = consent["grant_scope"]?.AsArray().Select(x => x!.GetValue<string>()).ToArray() ?? [];
         var audience = consent["grant_access_token_audience"]?.AsArray().Select(x => x!.GetValue<string>()).ToArray() ?? [];
-        return await issuer.IssueAsync(client, flow, "device_authorization", scope, audience, ct);
+        // The token hooks run before the device code is spent (Hydra runs them before fosite's PopulateTokenEndpointResponse).
+        var claims = await issuer.RunHooksAsync(client, flow, "device_authorization", AuthorizeRequest.Load(flow.Request).Scope, scope, audience, form, null, ct);
+        if (!await store.ChangeRequestStateAsync(request.Pk, OAuth2DeviceRequestState.Accepted, OAuth2DeviceRequestState.Used, null, ct))
+            throw await ReusedAsync(request, ct);
+        return await issuer.IssueAsync(client, flow, "device_authorization", scope, audience, ct, claims);
     }
 
     /// <summary>A spent device code presented again (or by a concurrent request): the tokens it gave are revoked, as fosite's handler does for a reused code.</summary>

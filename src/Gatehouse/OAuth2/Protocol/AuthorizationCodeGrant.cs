@@ -43,6 +43,10 @@ public sealed class AuthorizationCodeGrant(OAuth2TokenService tokens, LoginConse
 
         VerifyPkce(request, form["code_verifier"].ToString());
 
+        var scope = ScopeStrategy.Split(row.Scope);
+        var audience = System.Text.Json.JsonSerializer.Deserialize<string[]>(row.Audience) ?? [];
+        var claims = await issuer.RunHooksAsync(client, flow, "authorization_code", request.Scope, scope, audience, form, null, ct);
+
         // Spend the code; only one request can (a concurrent second one is a reuse).
         if (!await tokens.SpendAsync(row, ct))
         {
@@ -50,9 +54,7 @@ public sealed class AuthorizationCodeGrant(OAuth2TokenService tokens, LoginConse
             throw OAuth2Error.InvalidGrant("The authorization code has already been used.");
         }
 
-        var scope = ScopeStrategy.Split(row.Scope);
-        var audience = System.Text.Json.JsonSerializer.Deserialize<string[]>(row.Audience) ?? [];
-        return await issuer.IssueAsync(client, flow, "authorization_code", scope, audience, ct);
+        return await issuer.IssueAsync(client, flow, "authorization_code", scope, audience, ct, claims);
     }
 
     /// <summary>fosite's PKCE handler: with a challenge the verifier is required and must hash to it (S256, constant time).</summary>

@@ -12,15 +12,35 @@ namespace Gatehouse.OAuth2.Protocol;
 /// granted. All carry the flow's id as request id, so the grant is revoked as one chain. Lifespans are the client's
 /// <c>{grant}_grant_*_lifespan</c>, else Hydra's <c>ttl.*</c>; a negative one issues its token already expired (fosite
 /// adds it to now as it is), a negative ID-token one fails the request (<see cref="IdTokens.EffectiveLifespan"/>).
+/// With <paramref name="claims"/> (a token hook ran, or a refresh token kept hook-set claims) the tokens carry those
+/// custom claims instead of the consent's, and the refresh token keeps them for the next refresh (<see cref="SessionClaims"/>).
 /// </summary>
-public sealed class FlowTokenIssuer(OAuth2TokenService tokens, IdTokens idTokens, OAuth2Settings settings, TimeProvider time)
+public sealed class FlowTokenIssuer(OAuth2TokenService tokens, IdTokens idTokens, OAuth2Settings settings, TimeProvider time, TokenHook hook)
 {
-    public async Task<JsonObject> IssueAsync(OAuth2ClientService.Loaded client, OAuth2Flow flow, string grant, string[] scope, string[] audience, CancellationToken ct)
+    /// <summary>
+    /// The token hooks for a grant whose request was validated but nothing spent yet (so a refused hook leaves the code,
+    /// refresh token or device code usable, as in Hydra): the claims to issue with, starting from <paramref name="stored"/>
+    /// (a refresh token's) or the consent's. Without hooks, <paramref name="stored"/> as it is.
+    /// </summary>
+    public async Task<SessionClaims?> RunHooksAsync(OAuth2ClientService.Loaded client, OAuth2Flow flow, string grant, IReadOnlyList<string> requested,
+        string[] scope, string[] audience, IFormCollection form, SessionClaims? stored, CancellationToken ct)
+    {
+        if (!hook.Configured) return stored;
+        var doc = client.Document;
+        var accessLifespan = doc.Lifespan($"{grant}_grant_access_token_lifespan") ?? settings.AccessTokenLifespan;
+        TimeSpan? refreshLifespan = (scope.Contains("offline") || scope.Contains("offline_access")) && doc.GrantTypes.Contains("refresh_token")
+            ? doc.Lifespan($"{grant}_grant_refresh_token_lifespan") ?? settings.RefreshTokenLifespan
+            : null;
+        return await hook.RunForFlowAsync(new TokenHookRequest(client.ClientId, requested, scope, audience, form), flow, stored ?? SessionClaims.FromFlow(flow),
+            doc, accessLifespan, refreshLifespan, ct);
+    }
+
+    public async Task<JsonObject> IssueAsync(OAuth2ClientService.Loaded client, OAuth2Flow flow, string grant, string[] scope, string[] audience, CancellationToken ct, SessionClaims? claims = null)
     {
         var doc = client.Document;
         var request = AuthorizeRequest.Load(flow.Request);
         var consent = JsonNode.Parse(flow.Consent) as JsonObject ?? [];
-        var extra = consent["session"]?["access_token"] as JsonObject;
+        var extra = claims is not null ? claims.AccessToken : consent["session"]?["access_token"] as JsonObject;
         var accessLifespan = doc.Lifespan($"{grant}_grant_access_token_lifespan") ?? settings.AccessTokenLifespan;
         // Checked before anything is stored: a negative ID-token lifespan is fosite's server_error, and no tokens are kept.
         TimeSpan? idLifespan = scope.Contains("openid") ? IdTokens.EffectiveLifespan(doc.Lifespan($"{grant}_grant_id_token_lifespan") ?? settings.IdTokenLifespan) : null;
@@ -31,6 +51,7 @@ public sealed class FlowTokenIssuer(OAuth2TokenService tokens, IdTokens idTokens
         {
             var refreshLifespan = doc.Lifespan($"{grant}_grant_refresh_token_lifespan") ?? settings.RefreshTokenLifespan;
             refresh = tokens.New(OAuth2TokenKinds.RefreshToken, flow.Pk, client.ClientId, flow.Subject, scope, audience, null, refreshLifespan);
+            if (claims is not null) refresh.Row.Extra = claims.ToStored();
             rows.Add(refresh.Row);
         }
         await tokens.AddAsync(rows, ct);
@@ -41,7 +62,7 @@ public sealed class FlowTokenIssuer(OAuth2TokenService tokens, IdTokens idTokens
             ["expires_in"] = (long)Math.Round((access.Row.ExpiresAt - access.Row.IssuedAt).TotalSeconds),
         };
         if (idLifespan is { } idTokenLifespan)
-            response["id_token"] = await idTokens.IssueAsync(flow, request, client.ClientId, access.Token, time.GetUtcNow().UtcDateTime, idTokenLifespan, ct);
+            response["id_token"] = await idTokens.IssueAsync(flow, request, client.ClientId, access.Token, time.GetUtcNow().UtcDateTime, idTokenLifespan, ct, claims is null ? null : claims.IdToken ?? []);
         if (refresh is not null) response["refresh_token"] = refresh.Token;
         response["scope"] = string.Join(' ', scope);
         response["token_type"] = "bearer";

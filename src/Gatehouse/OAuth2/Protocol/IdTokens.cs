@@ -17,12 +17,15 @@ public sealed class IdTokens(JsonWebKeyManager keys, OAuth2Settings settings)
 {
     private static readonly JsonWebTokenHandler Handler = new();
 
-    /// <summary>The claims every ID token and userinfo answer of the grant share.</summary>
-    public JsonObject Claims(OAuth2Flow flow, string clientId, DateTime issuedAt)
+    /// <summary>
+    /// The claims every ID token and userinfo answer of the grant share; <paramref name="extra"/>, when given, replaces the
+    /// consent's <c>session.id_token</c> (a token hook's claims).
+    /// </summary>
+    public JsonObject Claims(OAuth2Flow flow, string clientId, DateTime issuedAt, JsonObject? extra = null)
     {
         var login = JsonNode.Parse(flow.Login) as JsonObject ?? [];
         var consent = JsonNode.Parse(flow.Consent) as JsonObject ?? [];
-        var claims = consent["session"]?["id_token"] is JsonObject extra ? (JsonObject)extra.DeepClone() : [];
+        var claims = extra is not null ? (JsonObject)extra.DeepClone() : consent["session"]?["id_token"] is JsonObject stored ? (JsonObject)stored.DeepClone() : [];
         claims["iss"] = settings.Issuer;
         claims["sub"] = flow.Subject;
         claims["aud"] = new JsonArray(clientId);
@@ -47,18 +50,23 @@ public sealed class IdTokens(JsonWebKeyManager keys, OAuth2Settings settings)
         : lifespan < TimeSpan.Zero ? throw OAuth2Error.ServerError()
         : lifespan;
 
-    /// <summary>Signs an ID token for the grant; <paramref name="accessToken"/> gives <c>at_hash</c>.</summary>
-    public async Task<string> IssueAsync(OAuth2Flow flow, AuthorizeRequest request, string clientId, string? accessToken, DateTime issuedAt, TimeSpan lifespan, CancellationToken ct)
+    /// <summary>
+    /// Signs an ID token for the grant; <paramref name="accessToken"/> gives <c>at_hash</c>. <paramref name="extra"/> (the
+    /// claims a token hook set, <see cref="SessionClaims.IdToken"/>) replaces the consent's claims and carries <c>sid</c>
+    /// itself: in Hydra <c>sid</c> is one of the ID token claims' <c>Extra</c>, which a hook's 200 answer replaces whole.
+    /// </summary>
+    public async Task<string> IssueAsync(OAuth2Flow flow, AuthorizeRequest request, string clientId, string? accessToken, DateTime issuedAt, TimeSpan lifespan, CancellationToken ct,
+        JsonObject? extra = null)
     {
         var signing = await keys.GetSigningKeyAsync(JsonWebKeyManager.IdTokenSet, ct);
-        var claims = Claims(flow, clientId, issuedAt);
+        var claims = Claims(flow, clientId, issuedAt, extra);
         claims["exp"] = Unix(issuedAt + EffectiveLifespan(lifespan));
         claims["jti"] = Guid.NewGuid().ToString();
         if (request.Nonce.Length > 0) claims["nonce"] = request.Nonce;
         else claims.Remove("nonce");
         if (accessToken is not null) claims["at_hash"] = HalfHash(accessToken, signing.Credentials.Algorithm);
         var login = JsonNode.Parse(flow.Login) as JsonObject ?? [];
-        if (login["session_id"]?.GetValue<string>() is { Length: > 0 } sid) claims["sid"] = sid;
+        if (extra is null && login["session_id"]?.GetValue<string>() is { Length: > 0 } sid) claims["sid"] = sid;
         claims.Remove("c_hash");
         return Handler.CreateToken(claims.ToJsonString(), signing.Credentials);
     }

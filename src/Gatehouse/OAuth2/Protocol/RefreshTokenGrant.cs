@@ -39,6 +39,12 @@ public sealed class RefreshTokenGrant(OAuth2TokenService tokens, LoginConsentSer
             if (!granted.Contains(s)) throw OAuth2Error.InvalidScope($"The requested scope '{s}' was not originally granted by the resource owner.");
         }
         var flow = await flows.FindFlowAsync(row.RequestId, ct) ?? throw OAuth2Error.InvalidGrant("The refresh token is malformed or not valid.");
+        // A narrowed refresh keeps the offline scopes, so the new refresh token can be used again (fosite keeps them too).
+        var scope = requested.Length == 0 ? granted : [.. requested.Union(granted.Where(s => s is "offline" or "offline_access"))];
+        var audience = System.Text.Json.JsonSerializer.Deserialize<string[]>(row.Audience) ?? [];
+        // The refresh token's own claims (a hook's, kept from the last issue), else the consent's; the hooks run before it is spent.
+        var claims = await issuer.RunHooksAsync(client, flow, "refresh_token", requested.Length == 0 ? AuthorizeRequest.Load(flow.Request).Scope : requested,
+            scope, audience, form, SessionClaims.FromStored(row.Extra), ct);
 
         // Another request that read the token at the same time spent it first: as fosite
         // (handleRefreshTokenEndpointStorageError), that is a concurrent use, answered without revoking the chain, so the
@@ -46,9 +52,6 @@ public sealed class RefreshTokenGrant(OAuth2TokenService tokens, LoginConsentSer
         if (!await tokens.SpendAsync(row, ct))
             throw OAuth2Error.InvalidRequest("Failed to refresh token because of multiple concurrent requests using the same token. Please retry the request.");
         await tokens.RevokeRequestAsync(row.RequestId, OAuth2TokenKinds.AccessToken, ct);
-        // A narrowed refresh keeps the offline scopes, so the new refresh token can be used again (fosite keeps them too).
-        var scope = requested.Length == 0 ? granted : [.. requested.Union(granted.Where(s => s is "offline" or "offline_access"))];
-        var audience = System.Text.Json.JsonSerializer.Deserialize<string[]>(row.Audience) ?? [];
-        return await issuer.IssueAsync(client, flow, "refresh_token", scope, audience, ct);
+        return await issuer.IssueAsync(client, flow, "refresh_token", scope, audience, ct, claims);
     }
 }

@@ -23,7 +23,10 @@ public sealed class OAuth2Token
     /// <summary>Granted access-token audience, as a JSON array.</summary>
     public string Audience { get; set; } = "[]";
 
-    /// <summary>Extra claims for the access token (<c>session.access_token</c>), as a JSON object, shown as <c>ext</c>.</summary>
+    /// <summary>
+    /// Extra claims for the access token (<c>session.access_token</c>), as a JSON object, shown as <c>ext</c>. A refresh
+    /// token keeps its grant's claims here when a token hook ran (<see cref="Protocol.SessionClaims.ToStored"/>), else <c>{}</c>.
+    /// </summary>
     public string Extra { get; set; } = "{}";
     public DateTime IssuedAt { get; set; }
     public DateTime ExpiresAt { get; set; }

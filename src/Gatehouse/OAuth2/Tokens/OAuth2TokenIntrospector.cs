@@ -47,7 +47,16 @@ public sealed class OAuth2TokenIntrospector(IOAuth2TokenLookup lookup, TimeProvi
             w.WriteString("iss", settings.Issuer);
             w.WriteString("token_type", "Bearer");
             w.WriteString("token_use", row.Kind);
-            if (row.Extra is not ("{}" or "") && JsonNode.Parse(row.Extra) is JsonObject { Count: > 0 } ext)
+            if (row.Kind == OAuth2TokenKinds.RefreshToken)
+            {
+                // A refresh token keeps its grant's claims (SessionClaims); its ext is the access-token part, as Hydra's is its session's Extra.
+                if (SessionClaims.StoredAccessClaims(row.Extra) is { Count: > 0 } refreshExt)
+                {
+                    w.WritePropertyName("ext");
+                    refreshExt.WriteTo(w, HttpJson.Options);
+                }
+            }
+            else if (row.Extra is not ("{}" or "") && JsonNode.Parse(row.Extra) is JsonObject { Count: > 0 } ext)
             {
                 w.WritePropertyName("ext");
                 WriteStored(w, row.Extra, ext);

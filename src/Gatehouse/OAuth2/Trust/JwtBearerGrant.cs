@@ -15,7 +15,7 @@ namespace Gatehouse.OAuth2.Trust;
 /// of a trusted issuer (<see cref="TrustedJwtIssuer"/>) about a subject is exchanged by an authenticated client for an
 /// access token of that subject, with scopes the trust allows. No refresh token, no ID token.
 /// </summary>
-public sealed class JwtBearerGrant(ITrustedJwtIssuerStore trusts, IJwtAssertionStore used, OAuth2TokenService tokens, OAuth2Settings settings, TimeProvider time)
+public sealed class JwtBearerGrant(ITrustedJwtIssuerStore trusts, IJwtAssertionStore used, OAuth2TokenService tokens, OAuth2Settings settings, TimeProvider time, TokenHook hook)
 {
     public const string GrantType = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
@@ -51,7 +51,9 @@ public sealed class JwtBearerGrant(ITrustedJwtIssuerStore trusts, IJwtAssertionS
             throw JtiKnown();
 
         var lifespan = doc.Lifespan("jwt_bearer_grant_access_token_lifespan") ?? settings.AccessTokenLifespan;
-        var issued = await tokens.NewAccessTokenAsync(doc, Guid.CreateVersion7(), client.ClientId, subject, requested, [], null, lifespan, ct);
+        // Hydra's token hook runs for this grant too, after fosite's checks (the jti is already spent then).
+        var extra = hook.Configured ? await hook.RunForClientAsync(new TokenHookRequest(client.ClientId, requested, requested, [], form), subject, doc, lifespan, ct) : null;
+        var issued = await tokens.NewAccessTokenAsync(doc, Guid.CreateVersion7(), client.ClientId, subject, requested, [], extra, lifespan, ct);
         await tokens.AddAsync([issued.Row], ct);
         return new JsonObject
         {
