@@ -274,13 +274,14 @@ public static class ConfigLoader
     }
 
     // Nested option objects are filled in place, so a file that sets serve.public.base_url keeps the
-    // default port; lists and dictionaries are replaced, as Kratos replaces them.
+    // default port; lists and dictionaries are replaced, as Kratos replaces them. A property with its own converter
+    // (a key that is a string or an object, such as oauth2.token_hook) is replaced too: the converter builds it whole.
     private static void PopulateNestedOptions(JsonTypeInfo typeInfo)
     {
         if (typeInfo.Kind != JsonTypeInfoKind.Object) return;
         foreach (var property in typeInfo.Properties)
         {
-            if (property.PropertyType.IsClass && !property.PropertyType.IsAbstract
+            if (property.PropertyType.IsClass && !property.PropertyType.IsAbstract && property.CustomConverter is null
                 && property.PropertyType.Namespace == typeof(GatehouseOptions).Namespace && property.Set is not null)
             {
                 property.ObjectCreationHandling = JsonObjectCreationHandling.Populate;
