@@ -228,12 +228,19 @@ public sealed class TokenHookTests
     {
         await using var hooks = await HookReceiver.StartAsync();
         var url = hooks.On("/token", 200, """{"session":{"access_token":{"tenant":"t1"},"id_token":{"ignored":true}}}""");
-        await using var s = await StartAsync(db, o => o.Oauth2.TokenHook = Hook(url));
+        // An api_key without "in" is sent nowhere (Hydra's applyAuth matches only header and cookie).
+        await using var s = await StartAsync(db, o => o.Oauth2.TokenHook = new TokenHookOptions
+        {
+            Url = url,
+            Auth = new TokenHookAuthOptions { Type = "api_key", Config = new TokenHookApiKeyOptions { Name = "X-Api-Key", Value = "nowhere-secret" } },
+        });
         var (id, secret) = await CreateClientAsync(s, """["client_credentials"]""");
 
         var t = await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "client_credentials"), ("scope", "photos.read"), ("audience", "https://api.example")))).Json(HttpStatusCode.OK);
 
-        var body = JsonNode.Parse(Assert.Single(hooks.Received("/token")).Body)!;
+        var received = Assert.Single(hooks.Received("/token"));
+        Assert.DoesNotContain(received.Headers, h => h.Value.Contains("nowhere-secret", StringComparison.Ordinal));
+        var body = JsonNode.Parse(received.Body)!;
         Assert.Equal($$$"""{"client_id":"{{{id}}}","requested_scopes":["photos.read"],"granted_scopes":["photos.read"],"granted_audience":["https://api.example"],"grant_types":["client_credentials"],"payload":{"grant_type":["client_credentials"],"scope":["photos.read"]}}""",
             body["request"]!.ToJsonString());
         Assert.Equal(id, body["session"]!["id_token"]!["subject"]!.GetValue<string>());
@@ -303,6 +310,42 @@ public sealed class TokenHookTests
         var t = await (await ExchangeAsync(s, id, secret, code, verifier)).Json(HttpStatusCode.OK);
         Assert.Equal("""{"role":"consent"}""", (await IntrospectAsync(s, t["access_token"]!.GetValue<string>()))["ext"]!.ToJsonString());
         Assert.Equal(2, await IssuedTokensAsync(s, id));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task With_private_ranges_disallowed_a_loopback_hook_is_refused_unless_excepted(string db)
+    {
+        // Hydra's hook client is RegistrySQL.HTTPClient: clients.http.disallow_private_ip_ranges and
+        // private_ip_exception_urls apply to it (ResilientClientDisallowInternalIPs, ResilientClientAllowInternalIPRequestsTo).
+        await using var hooks = await HookReceiver.StartAsync();
+        var url = hooks.On("/token", 200, """{"session":{"access_token":{"ok":true}}}""");
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var guarded = await StartAsync(db, o =>
+        {
+            o.Oauth2.TokenHook = Hook(url);
+            o.Clients.Http.DisallowPrivateIpRanges = true;
+        }, clock);
+        var (id, secret) = await CreateClientAsync(guarded, """["client_credentials"]""");
+        var exchange = guarded.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "client_credentials")));
+        while (!exchange.IsCompleted)
+        {
+            clock.Advance(TimeSpan.FromMilliseconds(500));
+            await Task.WhenAny(exchange, Task.Delay(20, TestContext.Current.CancellationToken));
+        }
+        var refused = await (await exchange).OAuth2Error(HttpStatusCode.InternalServerError, "server_error");
+        Assert.Equal("An error occurred while executing the token hook.", refused["error_description"]!.GetValue<string>());
+        Assert.Empty(hooks.Received("/token"));
+        Assert.Equal(0, await IssuedTokensAsync(guarded, id));
+
+        await using var excepted = await StartAsync(db, o =>
+        {
+            o.Oauth2.TokenHook = Hook(url);
+            o.Clients.Http.DisallowPrivateIpRanges = true;
+            o.Clients.Http.PrivateIpExceptionUrls = [hooks.BaseUrl + "/*"];
+        });
+        var (id2, secret2) = await CreateClientAsync(excepted, """["client_credentials"]""");
+        var t = await (await excepted.Public.SendAsync(TokenRequest(id2, secret2, ("grant_type", "client_credentials")))).Json(HttpStatusCode.OK);
+        Assert.Equal("""{"ok":true}""", (await IntrospectAsync(excepted, t["access_token"]!.GetValue<string>()))["ext"]!.ToJsonString());
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
