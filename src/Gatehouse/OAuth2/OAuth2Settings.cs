@@ -107,6 +107,9 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
     /// <summary>Hydra's legacy <c>oauth2.refresh_token_hook</c>; null when not configured.</summary>
     public TokenHookOptions? RefreshTokenHook { get; init; }
 
+    /// <summary>Whether either token hook is configured.</summary>
+    public bool HasTokenHooks => TokenHook is not null || RefreshTokenHook is not null;
+
     /// <summary>Hydra's <c>oauth2.grant.jwt.jti_optional</c>.</summary>
     public bool JwtGrantJtiOptional { get; init; }
 

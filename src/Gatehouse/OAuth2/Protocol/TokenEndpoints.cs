@@ -30,7 +30,7 @@ public static class TokenEndpoints
         var client = await authenticator.AuthenticateAsync(http.Request, form, http.RequestAborted);
         var response = grantType switch
         {
-            "client_credentials" => await ClientCredentialsAsync(client, form, tokens, settings, Grant<TokenHook>(http), http.RequestAborted),
+            "client_credentials" => await ClientCredentialsAsync(client, form, tokens, settings, settings.HasTokenHooks ? Grant<TokenHook>(http) : null, http.RequestAborted),
             "authorization_code" => await Grant<AuthorizationCodeGrant>(http).ExchangeAsync(client, form, http.RequestAborted),
             "refresh_token" => await Grant<RefreshTokenGrant>(http).ExchangeAsync(client, form, http.RequestAborted),
             Trust.JwtBearerGrant.GrantType => await Grant<Trust.JwtBearerGrant>(http).ExchangeAsync(client, form, http.RequestAborted),
@@ -53,7 +53,7 @@ public static class TokenEndpoints
     /// scopes must be allowed by the client's <c>scope</c>, requested audiences must be in its <c>audience</c>. The
     /// subject is the client id; there is no refresh token and no ID token.
     /// </summary>
-    private static async Task<JsonObject> ClientCredentialsAsync(OAuth2ClientService.Loaded client, IFormCollection form, OAuth2TokenService tokens, OAuth2Settings settings, TokenHook hook, CancellationToken ct)
+    private static async Task<JsonObject> ClientCredentialsAsync(OAuth2ClientService.Loaded client, IFormCollection form, OAuth2TokenService tokens, OAuth2Settings settings, TokenHook? hook, CancellationToken ct)
     {
         var doc = client.Document;
         if (doc.IsPublic)
@@ -74,7 +74,7 @@ public static class TokenEndpoints
         }
         var lifespan = doc.Lifespan("client_credentials_grant_access_token_lifespan") ?? settings.AccessTokenLifespan;
         // Hydra's token hook (oauth2TokenExchange runs it for every grant); the session's subject is the client id.
-        var extra = hook.Configured ? await hook.RunForClientAsync(new TokenHookRequest(client.ClientId, scopes, scopes, audience, form), client.ClientId, doc, lifespan, ct) : null;
+        var extra = hook is not null ? await hook.RunForClientAsync(new TokenHookRequest(client.ClientId, scopes, scopes, audience, form), client.ClientId, doc, lifespan, ct) : null;
         var issued = await tokens.NewAccessTokenAsync(doc, Guid.CreateVersion7(), client.ClientId, client.ClientId, scopes, audience, extra, lifespan, ct);
         await tokens.AddAsync([issued.Row], ct);
         return new JsonObject

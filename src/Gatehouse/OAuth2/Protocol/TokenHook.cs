@@ -46,7 +46,7 @@ public sealed partial class TokenHook(IHttpClientFactory httpClients, OAuth2Sett
     private const string GoZeroTime = "0001-01-01T00:00:00Z";
 
     /// <summary>Whether either hook is configured (grants skip all hook work otherwise).</summary>
-    public bool Configured => settings.TokenHook is not null || settings.RefreshTokenHook is not null;
+    public bool Configured => settings.HasTokenHooks;
 
     /// <summary>
     /// Runs the hooks for a login/consent grant (authorization_code, refresh_token, device_code) with Hydra's session of
