@@ -36,11 +36,11 @@ public sealed class OAuth2Error(int statusCode, string error, string description
 
     public static OAuth2Error InvalidScope(string hint) => new(400, "invalid_scope", "The requested scope is invalid, unknown, or malformed.", hint);
 
-    public static OAuth2Error UnsupportedResponseType(string hint) => new(400, "unsupported_response_type",
+    public static OAuth2Error UnsupportedResponseType(string? hint = null) => new(400, "unsupported_response_type",
         "The authorization server does not support obtaining a token using this method.", hint);
 
     public static OAuth2Error UnsupportedResponseMode(string hint) => new(400, "unsupported_response_mode",
-        "The authorization server does not support the requested response mode.", hint);
+        "The authorization server does not support obtaining a response using this response mode.", hint);
 
     public static OAuth2Error InvalidState() => new(400, "invalid_state",
         "The state is missing or does not have enough characters and is therefore considered too weak.",

@@ -216,6 +216,10 @@ public sealed class AuthorizationCodeFlowTests
         (await browser.Http.GetAsync(AuthorizeUrl("unknown-client", challenge))).FallbackError(s.PublicUrl, "invalid_client");
         (await browser.Http.GetAsync(AuthorizeUrl(id, challenge).Replace(Uri.EscapeDataString(RedirectUri), Uri.EscapeDataString("https://evil.example/cb"), StringComparison.Ordinal))).FallbackError(s.PublicUrl, "invalid_request");
         (await browser.Http.GetAsync(AuthorizeUrl(id, challenge) + "&client_id=" + id)).FallbackError(s.PublicUrl, "invalid_request");
+        // fosite parses response_mode before it validates the redirect URI (ParseResponseMode): not sent to the client either.
+        (await browser.Http.GetAsync(AuthorizeUrl(id, challenge) + "&response_mode=web_message")).FallbackError(s.PublicUrl, "unsupported_response_mode");
+        // An OpenID Connect request must name its redirect URI (validateAuthorizeRedirectURI), even for a client with one.
+        (await browser.Http.GetAsync(AuthorizeUrl(id, challenge).Replace("&redirect_uri=" + Uri.EscapeDataString(RedirectUri), "", StringComparison.Ordinal))).FallbackError(s.PublicUrl, "invalid_request");
 
         // Then errors go to the client's redirect URI, with the state.
         async Task ExpectRedirectError(string url, string error, string state = "state-123456")
@@ -229,7 +233,6 @@ public sealed class AuthorizationCodeFlowTests
         }
         await ExpectRedirectError(AuthorizeUrl(id, challenge).Replace("response_type=code", "response_type=token", StringComparison.Ordinal), "unsupported_response_type");
         await ExpectRedirectError(AuthorizeUrl(id, challenge).Replace("response_type=code", "response_type=id_token", StringComparison.Ordinal), "unsupported_response_type");
-        await ExpectRedirectError(AuthorizeUrl(id, challenge) + "&response_mode=form_post", "unsupported_response_mode");
         await ExpectRedirectError(AuthorizeUrl(id, challenge, scope: "openid admin"), "invalid_scope");
         await ExpectRedirectError(AuthorizeUrl(id, challenge) + "&audience=https%3A%2F%2Fother.example", "invalid_request");
         await ExpectRedirectError(AuthorizeUrl(id, challenge, state: "short"), "invalid_state", "short");

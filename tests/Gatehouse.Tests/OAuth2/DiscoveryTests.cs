@@ -19,6 +19,8 @@ public sealed class DiscoveryTests
         Assert.Equal(issuer + "oauth2/token", doc["token_endpoint"]!.GetValue<string>());
         Assert.Equal(issuer + ".well-known/jwks.json", doc["jwks_uri"]!.GetValue<string>());
         Assert.Equal(issuer + "oauth2/revoke", doc["revocation_endpoint"]!.GetValue<string>());
+        // Hydra's response modes (fosite writes all three).
+        Assert.Equal(["query", "fragment", "form_post"], doc["response_modes_supported"]!.AsArray().Select(a => a!.GetValue<string>()));
         Assert.Equal(["RS256"], doc["id_token_signing_alg_values_supported"]!.AsArray().Select(a => a!.GetValue<string>()));
         Assert.Equal(["public"], doc["subject_types_supported"]!.AsArray().Select(a => a!.GetValue<string>()));
         // The device flow (RFC 8628) is served, right after the authorization endpoint as in Hydra.

@@ -52,7 +52,7 @@ public static class DiscoveryEndpoints
         ["response_types_supported"] = Array("code"),
         ["claims_supported"] = Array("sub"),
         ["grant_types_supported"] = Array("authorization_code", "client_credentials", "refresh_token", Device.DeviceFlowService.GrantType),
-        ["response_modes_supported"] = Array("query"),
+        ["response_modes_supported"] = Array("query", "fragment", "form_post"),
         ["userinfo_endpoint"] = settings.Endpoint(UserinfoEndpoint.Userinfo),
         ["scopes_supported"] = Array("offline_access", "offline", "openid"),
         ["token_endpoint_auth_methods_supported"] = Array("client_secret_post", "client_secret_basic", "private_key_jwt", "none"),

@@ -8,7 +8,7 @@ namespace Gatehouse.OAuth2.Flows;
 /// <summary>
 /// <c>GET|POST /oauth2/auth</c> (<c>oAuth2Authorize</c>): a new authorization request goes to the login app; the same
 /// endpoint takes the browser back with <c>login_verifier</c> (on to the consent app) and <c>consent_verifier</c> (to the
-/// client with the code). Errors go to the client's redirect URI once the client and redirect URI are validated, else to
+/// client with the code, in the request's response mode). Errors go to the client's redirect URI once the client and redirect URI are validated, else to
 /// <c>urls.error</c> (by default Hydra's fallback page, <see cref="ErrorFallback"/>).
 /// </summary>
 public static class AuthorizeEndpoint
@@ -34,7 +34,7 @@ public static class AuthorizeEndpoint
         // A verifier that names no request (unknown, or of another kind) cannot say where its error goes; as in Hydra, where
         // fosite validates the authorization request in the query before the verifier is looked at, the error goes to the
         // redirect URI of that request when it is valid, else the request's own error is answered.
-        async Task<LoginConsentService.Redirect> ToClientAsync(Func<Task<LoginConsentService.Redirect>> step)
+        async Task<T> ToClientAsync<T>(Func<Task<T>> step)
         {
             try
             {
@@ -43,7 +43,7 @@ public static class AuthorizeEndpoint
             catch (AuthorizeError e) when (e.To is null)
             {
                 var request = await AuthorizeRequest.ValidateAsync(Param, RequestUrl(http, form, settings), clients, settings, ct);
-                throw new AuthorizeError(e.Error, new AuthorizeError.Target(request.RedirectUri, request.State));
+                throw new AuthorizeError(e.Error, request.ErrorTarget);
             }
         }
 
@@ -52,7 +52,13 @@ public static class AuthorizeEndpoint
             LoginConsentService.Redirect next;
             string? Cookie(string name) => http.Request.Cookies[name];
             if (Param("login_verifier") is { Count: > 0 } lv) next = await ToClientAsync(() => flows.HandleLoginVerifierAsync(lv.ToString(), Cookie, ct));
-            else if (Param("consent_verifier") is { Count: > 0 } cv) next = await ToClientAsync(() => flows.HandleConsentVerifierAsync(cv.ToString(), Cookie, ct));
+            else if (Param("consent_verifier") is { Count: > 0 } cv)
+            {
+                // The end of the flow: the client's answer, in the request's response mode.
+                var answer = await ToClientAsync(() => flows.HandleConsentVerifierAsync(cv.ToString(), Cookie, ct));
+                await AuthorizeResponseWriter.WriteAsync(http, answer, error: false);
+                return;
+            }
             else
             {
                 var request = await AuthorizeRequest.ValidateAsync(Param, RequestUrl(http, form, settings), clients, settings, ct);
@@ -77,8 +83,8 @@ public static class AuthorizeEndpoint
         }
         catch (AuthorizeError e) when (e.To is { } to)
         {
-            http.Response.StatusCode = StatusCodes.Status303SeeOther;
-            http.Response.Headers.Location = LoginConsentService.ErrorRedirect(to, e.Error);
+            // fosite's WriteAuthorizeError: to the redirect URI, in the request's response mode.
+            await AuthorizeResponseWriter.WriteAsync(http, to.Response(e.Error), error: true);
         }
         catch (AuthorizeError e)
         {

@@ -18,6 +18,15 @@ public sealed record AuthorizeRequest
     /// <summary>Whether the request named <c>redirect_uri</c> (then the token request must repeat it, RFC 6749 4.1.3).</summary>
     public bool RedirectUriGiven { get; init; }
     public string[] Scope { get; init; } = [];
+
+    /// <summary>The <c>response_type</c> values as requested (fosite's <c>ResponseTypes</c>); flows stored before they were kept are <c>code</c>.</summary>
+    public string[] ResponseTypes { get; init; } = ["code"];
+
+    /// <summary>
+    /// How the answer reaches the client: the <c>response_mode</c> asked for, else the response type's default (fosite's
+    /// <c>SetDefaultResponseMode</c>: <c>query</c> for <c>code</c>, <c>fragment</c> for the others).
+    /// </summary>
+    public string ResponseMode { get; init; } = AuthorizeResponseWriter.Query;
     public string[] Audience { get; init; } = [];
     public string State { get; init; } = "";
     public string Nonce { get; init; } = "";
@@ -50,6 +59,10 @@ public sealed record AuthorizeRequest
     public string Serialize() => JsonSerializer.Serialize(this, Json);
 
     public static AuthorizeRequest Load(string json) => JsonSerializer.Deserialize<AuthorizeRequest>(json, Json)!;
+
+    /// <summary>Where this request's errors go: its redirect URI, with its state, in its response mode.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public AuthorizeError.Target ErrorTarget => new(RedirectUri, State, ResponseMode);
 
     /// <summary>Hydra's <c>oidc_context</c> of the login and consent requests.</summary>
     public JsonObject OidcContext()
@@ -85,27 +98,31 @@ public sealed record AuthorizeRequest
         var client = await clients.FindAsync(clientId, ct) ?? throw new AuthorizeError(ClientAuthenticator.InvalidClient("The requested OAuth 2.0 Client does not exist."), null);
         var doc = client.Document;
 
+        // fosite's ParseResponseMode runs before the redirect URI is validated: its error is not sent to the client.
+        var requestedMode = Single("response_mode");
+        if (requestedMode is not ("" or AuthorizeResponseWriter.Query or AuthorizeResponseWriter.Fragment or AuthorizeResponseWriter.FormPost))
+            throw AuthorizeError.Untrusted(OAuth2Error.UnsupportedResponseMode($"Request with unsupported response_mode \"{requestedMode}\"."));
+
+        var scope = ScopeStrategy.Split(Single("scope")).Distinct(StringComparer.Ordinal).ToArray();
         var rawRedirect = Single("redirect_uri");
+        // validateAuthorizeRedirectURI: OpenID Connect requests name their redirect URI (fosite's Arguments.Has ignores case).
+        if (rawRedirect.Length == 0 && scope.Contains("openid", StringComparer.OrdinalIgnoreCase))
+            throw AuthorizeError.Untrusted(OAuth2Error.InvalidRequest("The 'redirect_uri' parameter is required when using OpenID Connect 1.0."));
         var redirect = MatchRedirectUri(rawRedirect, doc.RedirectUris)
             ?? throw new AuthorizeError(OAuth2Error.InvalidRequest("The 'redirect_uri' parameter does not match any of the OAuth 2.0 Client's pre-registered redirect urls."), null);
         if (!Uri.TryCreate(redirect, UriKind.Absolute, out _) || redirect.Contains('#', StringComparison.Ordinal))
             throw new AuthorizeError(OAuth2Error.InvalidRequest("The 'redirect_uri' parameter is not a valid redirect URI."), null);
 
-        // From here on the client is known and the redirect URI is registered: errors go there, with the state.
+        // From here on the client is known and the redirect URI is registered: errors go there, with the state, in the
+        // response mode asked for — until the response type is known, a default one is the query (fosite's
+        // WriteAuthorizeError for ResponseModeDefault).
         var state = Single("state");
-        AuthorizeError Fail(OAuth2Error e) => new(e, new AuthorizeError.Target(redirect, state));
+        var mode = requestedMode.Length > 0 ? requestedMode : AuthorizeResponseWriter.Query;
+        AuthorizeError Fail(OAuth2Error e) => new(e, new AuthorizeError.Target(redirect, state, mode));
 
         if (param("request").Count > 0 && param("request").ToString().Length > 0) throw Fail(OAuth2Error.RequestNotSupported());
         if (param("request_uri").Count > 0 && param("request_uri").ToString().Length > 0) throw Fail(OAuth2Error.RequestUriNotSupported());
 
-        var responseType = Single("response_type");
-        if (responseType.Length == 0) throw Fail(OAuth2Error.UnsupportedResponseType("The request is missing the 'response_type' parameter."));
-        if (responseType != "code") throw Fail(OAuth2Error.UnsupportedResponseType($"The authorization server does not support the response type '{responseType}'."));
-        if (!doc.ResponseTypes.Contains("code")) throw Fail(OAuth2Error.UnsupportedResponseType("The client is not allowed to request response_type 'code'."));
-        var responseMode = Single("response_mode");
-        if (responseMode.Length > 0 && responseMode != "query") throw Fail(OAuth2Error.UnsupportedResponseMode($"Request with unsupported response_mode '{responseMode}'."));
-
-        var scope = ScopeStrategy.Split(Single("scope")).Distinct(StringComparer.Ordinal).ToArray();
         var allowed = ScopeStrategy.Split(doc.Scope);
         foreach (var s in scope)
         {
@@ -117,10 +134,22 @@ public sealed record AuthorizeRequest
             if (!doc.Audience.Contains(a)) throw Fail(OAuth2Error.InvalidRequest($"Requested audience '{a}' has not been whitelisted by the OAuth 2.0 Client."));
         }
 
+        // validateResponseTypes: space-separated, in any order, as one of the client's response_types.
+        var rawResponseType = Single("response_type");
+        var responseTypes = rawResponseType.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        // (fosite's hint starts with a stray backtick.)
+        if (responseTypes.Length == 0) throw Fail(OAuth2Error.UnsupportedResponseType("`The request is missing the 'response_type' parameter."));
+        if (!doc.ResponseTypes.Any(t => ResponseTypeSet.Matches(responseTypes, t.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))))
+            throw Fail(OAuth2Error.UnsupportedResponseType($"The client is not allowed to request response_type '{rawResponseType}'."));
+        if (!ResponseTypeSet.ExactOne(responseTypes, "code"))
+            throw Fail(OAuth2Error.UnsupportedResponseType($"The authorization server does not support the response type '{rawResponseType}'."));
+        // The default response mode: query for code, fragment for every response type that carries tokens.
+        if (requestedMode.Length == 0) mode = ResponseTypeSet.ExactOne(responseTypes, "code") ? AuthorizeResponseWriter.Query : AuthorizeResponseWriter.Fragment;
+
         if (state.Length < MinParameterEntropy) throw Fail(OAuth2Error.InvalidState());
         var nonce = Single("nonce");
         if (nonce.Length > 0 && nonce.Length < MinParameterEntropy)
-            throw Fail(OAuth2Error.InsufficientEntropy($"Parameter 'nonce' is set but does not fulfill the minimum entropy requirement of {MinParameterEntropy}."));
+            throw Fail(OAuth2Error.InsufficientEntropy($"Parameter 'nonce' is set but does not satisfy the minimum entropy of {MinParameterEntropy} characters."));
 
         var prompt = ScopeStrategy.Split(Single("prompt"));
         foreach (var p in prompt)
@@ -165,6 +194,8 @@ public sealed record AuthorizeRequest
             RedirectUri = redirect,
             RedirectUriGiven = rawRedirect.Length > 0,
             Scope = scope,
+            ResponseTypes = responseTypes,
+            ResponseMode = mode,
             Audience = audience,
             State = state,
             Nonce = nonce,
@@ -209,7 +240,13 @@ public sealed record AuthorizeRequest
 /// </summary>
 public sealed class AuthorizeError(OAuth2Error error, AuthorizeError.Target? to) : Exception(error.Error)
 {
-    public sealed record Target(string RedirectUri, string State);
+    /// <param name="ResponseMode">How the error is delivered (<see cref="AuthorizeResponseWriter"/>).</param>
+    public sealed record Target(string RedirectUri, string State, string ResponseMode = AuthorizeResponseWriter.Query)
+    {
+        /// <summary>fosite's error values: <c>error</c>, <c>error_description</c> (with the hint), <c>state</c>.</summary>
+        public AuthorizeResponse Response(OAuth2Error error) => new(RedirectUri, ResponseMode,
+            [new("error", error.Error), new("error_description", error.FullDescription), new("state", State)]);
+    }
 
     public OAuth2Error Error { get; } = error;
 

@@ -20,7 +20,7 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
 {
     /// <summary>
     /// A redirect the browser is sent to, with the cookies to set (or clear) on the way: <c>302</c> to the login and consent
-    /// apps as Hydra's strategy sends it, <c>303</c> to the client with its code as fosite's <c>WriteAuthorizeResponse</c>.
+    /// apps as Hydra's strategy sends it (the client's answer is an <see cref="AuthorizeResponse"/>).
     /// </summary>
     public sealed record Redirect(string Location, params IReadOnlyList<Cookie> Cookies)
     {
@@ -53,7 +53,7 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
     /// </summary>
     public async Task<Redirect> StartAsync(AuthorizeRequest request, string? sessionCookie, CancellationToken ct)
     {
-        var to = new AuthorizeError.Target(request.RedirectUri, request.State);
+        var to = request.ErrorTarget;
         var now = Now();
         var remembered = request.Prompt.Contains("login") || request.Prompt.Contains("select_account") ? null : await RememberedAsync(sessionCookie, ct);
         if (remembered is not null && request.MaxAge is { } maxAge && now - remembered.AuthenticatedAt > TimeSpan.FromSeconds(Math.Min(maxAge, MaxSeconds)))
@@ -385,17 +385,19 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
 
     // ---- /oauth2/auth?consent_verifier= ----
 
-    /// <summary>Back from the consent app: spends the consent verifier and sends the browser to the client with the code.</summary>
-    public async Task<Redirect> HandleConsentVerifierAsync(string verifier, Func<string, string?> cookie, CancellationToken ct)
+    /// <summary>
+    /// Back from the consent app: spends the consent verifier and answers the client — fosite's explicit grant
+    /// (<c>flow_authorize_code_auth.go</c> <c>IssueAuthorizeCode</c>: <c>code</c>, <c>state</c>, <c>scope</c>) in the
+    /// request's response mode.
+    /// </summary>
+    public async Task<AuthorizeResponse> HandleConsentVerifierAsync(string verifier, Func<string, string?> cookie, CancellationToken ct)
     {
         var (flow, request, client, scope, audience) = await SpendConsentVerifierAsync(verifier, cookie, device: false, ct);
         var lifespan = settings.AuthCodeLifespan;
         var code = tokens.New(OAuth2TokenKinds.AuthorizationCode, flow.Pk, client.ClientId, flow.Subject, scope, audience, null, lifespan);
         await tokens.AddAsync([code.Row], ct);
-        var location = WithQuery(request.RedirectUri, "code", code.Token);
-        location = WithQuery(location, "scope", string.Join(' ', scope));
-        location = WithQuery(location, "state", request.State);
-        return new Redirect(location) { Status = StatusCodes.Status303SeeOther };
+        return new AuthorizeResponse(request.RedirectUri, request.ResponseMode,
+            [new("code", code.Token), new("state", request.State), new("scope", string.Join(' ', scope))]);
     }
 
     /// <summary>A spent consent verifier: the flow and what the consent granted.</summary>
@@ -451,7 +453,7 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
     /// </summary>
     private async Task<AuthorizeError.Target> SpendableAsync(OAuth2Flow flow, AuthorizeRequest request, string which, int waiting, int rejected, string answer, CancellationToken ct)
     {
-        var to = new AuthorizeError.Target(request.RedirectUri, request.State);
+        var to = request.ErrorTarget;
         if (flow.State == rejected)
         {
             var denied = Parse(answer)["error"]!.AsObject();
@@ -465,14 +467,6 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
         if (flow.ExpiresAt <= Now()) throw new AuthorizeError(OAuth2Error.InvalidRequest($"The {which} request has expired, please try again."), to);
         if (flow.State != waiting) throw new AuthorizeError(VerifierUsed(which), to);
         return to;
-    }
-
-    /// <summary>The URL the browser is sent to with an authorization error (the client's redirect URI with <c>error</c>, <c>error_description</c>, <c>state</c>).</summary>
-    public static string ErrorRedirect(AuthorizeError.Target to, OAuth2Error error)
-    {
-        var location = WithQuery(to.RedirectUri, "error", error.Error);
-        location = WithQuery(location, "error_description", error.FullDescription);
-        return to.State.Length > 0 ? WithQuery(location, "state", to.State) : location;
     }
 
     /// <summary>
