@@ -11,7 +11,7 @@ import * as oauth from 'oauth4webapi';
 import * as jose from 'jose';
 import { Configuration, OAuth2Api } from '@ory/client';
 import { useGatehouse, database } from './lib/gatehouse.mjs';
-import { browse } from './lib/oauth2-browser.mjs';
+import { browse, browseToFormPost } from './lib/oauth2-browser.mjs';
 
 const seen = []; // every login request the app was shown
 let app;
@@ -110,7 +110,8 @@ describe(`OpenID Connect basic OP checks (${database})`, () => {
 
   it('oidcc-server, oidcc-idtoken-signature: discovery, code flow with client_secret_basic, a verified RS256 ID token', async () => {
     assert.equal(as.issuer, `${gatehouse().publicUrl}/`);
-    assert.deepEqual(as.response_types_supported, ['code']);
+    assert.deepEqual(as.response_types_supported, ['code', 'code id_token', 'id_token', 'token id_token', 'token', 'token id_token code']);
+    assert.deepEqual(as.response_modes_supported, ['query', 'fragment', 'form_post']);
     assert.ok(as.id_token_signing_alg_values_supported.includes('RS256'));
     const { claims, result } = await signIn(new Map());
     assert.equal(claims.sub, 'conf-user');
@@ -248,6 +249,38 @@ describe(`OpenID Connect basic OP checks (${database})`, () => {
     const back = await browse(as.authorization_endpoint, callback, new Map(), { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     const { claims } = await exchange(back, a);
     assert.equal(claims.sub, 'conf-user');
+  });
+
+  it('oidcc-formpost-basic: the code flow with response_mode=form_post, the posted answer validated by oauth4webapi', async () => {
+    const a = await authorization({ response_mode: 'form_post' });
+    const posted = await browseToFormPost(a.url);
+    assert.equal(posted.url, callback);
+    const { claims } = await exchange(new URLSearchParams(await posted.text()), a);
+    assert.equal(claims.sub, 'conf-user');
+  });
+
+  it('oidcc-hybrid (code id_token): c_hash, nonce and state checked by oauth4webapi, in the fragment and as form_post', async () => {
+    const c = (await admin().createOAuth2Client({ oAuth2Client: { redirect_uris: [callback], scope: 'openid', response_types: ['code id_token'] } })).data;
+    const hybrid = { client_id: c.client_id };
+    const auth = oauth.ClientSecretBasic(c.client_secret);
+    for (const mode of [undefined, 'form_post']) {
+      const a = await authorization({ response_type: 'code id_token', response_mode: mode });
+      a.url.searchParams.set('client_id', c.client_id);
+      const answer = mode ? await browseToFormPost(a.url) : await browse(a.url, callback, new Map());
+      if (!mode) assert.ok(answer.hash.includes('id_token='), 'the fragment carries the ID token');
+      const params = await oauth.validateCodeIdTokenResponse(as, hybrid, answer, a.nonce, a.state, undefined, insecure);
+      const response = await oauth.authorizationCodeGrantRequest(as, hybrid, auth, params, callback, a.verifier, insecure);
+      const result = await oauth.processAuthorizationCodeResponse(as, hybrid, response, { expectedNonce: a.nonce, requireIdToken: true });
+      await jose.jwtVerify(result.id_token, jwks, { issuer: as.issuer, audience: c.client_id });
+      assert.equal(oauth.getValidatedIdTokenClaims(result).sub, 'conf-user');
+    }
+    // Without a nonce the hybrid flow is refused, in the fragment, with the state.
+    const a = await authorization({ response_type: 'code id_token', nonce: undefined });
+    a.url.searchParams.set('client_id', c.client_id);
+    const back = await browse(a.url, callback, new Map());
+    const error = new URLSearchParams(back.hash.slice(1));
+    assert.equal(error.get('error'), 'invalid_request');
+    assert.equal(error.get('state'), a.state);
   });
 
   it('claims request parameter: not supported (claims_parameter_supported false) and ignored, as Hydra does', async () => {

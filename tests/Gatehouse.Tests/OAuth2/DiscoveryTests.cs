@@ -27,7 +27,7 @@ public sealed class DiscoveryTests
         Assert.Equal(issuer + "oauth2/device/auth", doc["device_authorization_endpoint"]!.GetValue<string>());
         Assert.Equal(["issuer", "authorization_endpoint", "device_authorization_endpoint"], doc.Select(kv => kv.Key).Take(3));
         Assert.Contains("urn:ietf:params:oauth:grant-type:device_code", doc["grant_types_supported"]!.AsArray().Select(a => a!.GetValue<string>()));
-        // Nothing that is not served: no registration, implicit grant, plain PKCE.
+        // Nothing that is not served: no registration endpoint (dynamic registration is off).
         Assert.Null(doc["registration_endpoint"]);
         // Verifiable credentials (draft 00) are served: Hydra's two members, last, with Hydra's values.
         Assert.Equal(["credentials_endpoint_draft_00", "credentials_supported_draft_00"], doc.Select(kv => kv.Key).TakeLast(2));
@@ -36,7 +36,9 @@ public sealed class DiscoveryTests
             doc["credentials_supported_draft_00"]!.ToJsonString());
         // private_key_jwt is served (issue 14), in Hydra's order.
         Assert.Equal(["client_secret_post", "client_secret_basic", "private_key_jwt", "none"], doc["token_endpoint_auth_methods_supported"]!.AsArray().Select(a => a!.GetValue<string>()));
-        Assert.DoesNotContain("implicit", doc["grant_types_supported"]!.AsArray().Select(a => a!.GetValue<string>()));
+        // Implicit and hybrid flows are served: Hydra's grant and response type lists.
+        Assert.Equal(["authorization_code", "implicit", "client_credentials", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"], doc["grant_types_supported"]!.AsArray().Select(a => a!.GetValue<string>()));
+        Assert.Equal(["code", "code id_token", "id_token", "token id_token", "token", "token id_token code"], doc["response_types_supported"]!.AsArray().Select(a => a!.GetValue<string>()));
         // Logout is served: RP-initiated at the end-session endpoint, front- and back-channel with sid.
         Assert.Equal(issuer + "oauth2/sessions/logout", doc["end_session_endpoint"]!.GetValue<string>());
         foreach (var flag in new[] { "backchannel_logout_supported", "backchannel_logout_session_supported", "frontchannel_logout_supported", "frontchannel_logout_session_supported" })

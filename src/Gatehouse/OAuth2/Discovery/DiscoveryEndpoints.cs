@@ -9,8 +9,8 @@ namespace Gatehouse.OAuth2.Discovery;
 /// <summary>
 /// <c>discoverOidcConfiguration</c> (<c>OidcApi</c>), served at <c>/.well-known/openid-configuration</c> and (RFC 8414)
 /// <c>/.well-known/oauth-authorization-server</c>, as Hydra's <c>discoverOidcConfiguration</c> with its members in its
-/// order — but advertising only what Gatehouse serves: endpoints, grants, response types and modes, authentication
-/// methods and PKCE methods that are not implemented are left out (Hydra lists them all).
+/// order — but advertising only what Gatehouse serves: endpoints, authentication methods and PKCE methods that are not
+/// implemented are left out (Hydra lists them all). Grants, response types and response modes are Hydra's lists.
 /// </summary>
 public static class DiscoveryEndpoints
 {
@@ -49,9 +49,9 @@ public static class DiscoveryEndpoints
         ["token_endpoint"] = settings.Endpoint(TokenEndpoints.Token),
         ["jwks_uri"] = settings.Issuer + JwkEndpoints.WellKnownKeys.TrimStart('/'),
         ["subject_types_supported"] = Array("public"),
-        ["response_types_supported"] = Array("code"),
+        ["response_types_supported"] = Array("code", "code id_token", "id_token", "token id_token", "token", "token id_token code"),
         ["claims_supported"] = Array("sub"),
-        ["grant_types_supported"] = Array("authorization_code", "client_credentials", "refresh_token", Device.DeviceFlowService.GrantType),
+        ["grant_types_supported"] = Array("authorization_code", "implicit", "client_credentials", "refresh_token", Device.DeviceFlowService.GrantType),
         ["response_modes_supported"] = Array("query", "fragment", "form_post"),
         ["userinfo_endpoint"] = settings.Endpoint(UserinfoEndpoint.Userinfo),
         ["scopes_supported"] = Array("offline_access", "offline", "openid"),

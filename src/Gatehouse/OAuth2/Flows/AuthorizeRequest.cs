@@ -141,8 +141,6 @@ public sealed record AuthorizeRequest
         if (responseTypes.Length == 0) throw Fail(OAuth2Error.UnsupportedResponseType("`The request is missing the 'response_type' parameter."));
         if (!doc.ResponseTypes.Any(t => ResponseTypeSet.Matches(responseTypes, t.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))))
             throw Fail(OAuth2Error.UnsupportedResponseType($"The client is not allowed to request response_type '{rawResponseType}'."));
-        if (!ResponseTypeSet.ExactOne(responseTypes, "code"))
-            throw Fail(OAuth2Error.UnsupportedResponseType($"The authorization server does not support the response type '{rawResponseType}'."));
         // The default response mode: query for code, fragment for every response type that carries tokens.
         if (requestedMode.Length == 0) mode = ResponseTypeSet.ExactOne(responseTypes, "code") ? AuthorizeResponseWriter.Query : AuthorizeResponseWriter.Fragment;
 
@@ -169,15 +167,45 @@ public sealed record AuthorizeRequest
             maxAge = m;
         }
 
-        var challenge = Single("code_challenge");
-        var method = Single("code_challenge_method");
-        if (challenge.Length == 0)
+        // The checks of fosite's authorize handlers (handler/oauth2/flow_authorize_implicit.go, handler/openid/flow_hybrid.go,
+        // flow_implicit.go), which Hydra runs after the consent (NewAuthorizeResponse), are made here, at the request: a
+        // request that cannot be answered fails before anyone logs in, and nothing is stored. Whether the OpenID Connect
+        // handlers take the request depends on the granted scope; here the requested one stands for it, and the answer
+        // checks again with what was granted (LoginConsentService.HandleConsentVerifierAsync).
+        var openid = scope.Contains("openid", StringComparer.OrdinalIgnoreCase);
+        bool ClientMay(string grant) => doc.GrantTypes.Contains(grant, StringComparer.OrdinalIgnoreCase);
+        var implicitRefused = OAuth2Error.InvalidGrant("The OAuth 2.0 Client is not allowed to use the authorization grant 'implicit'.");
+        if (ResponseTypeSet.ExactOne(responseTypes, "token") && !ClientMay("implicit")) throw Fail(implicitRefused);
+        if (ResponseTypeSet.IsHybrid(responseTypes))
+        {
+            if (nonce.Length == 0 && ResponseTypeSet.Has(responseTypes, "id_token"))
+                throw Fail(OAuth2Error.InvalidRequest("Parameter 'nonce' must be set when requesting an ID Token using the OpenID Connect Hybrid Flow."));
+            if (rawRedirect.Length == 0) throw Fail(OAuth2Error.InvalidRequest("The 'redirect_uri' parameter is required when using OpenID Connect 1.0."));
+            if (!ClientMay("authorization_code"))
+                throw Fail(OAuth2Error.InvalidGrant("The OAuth 2.0 Client is not allowed to use authorization grant 'authorization_code'."));
+            if (ResponseTypeSet.Has(responseTypes, "token") && !ClientMay("implicit")) throw Fail(implicitRefused);
+        }
+        else if (ResponseTypeSet.IsOpenIdImplicit(responseTypes, openid))
+        {
+            if (!ClientMay("implicit")) throw Fail(implicitRefused);
+            if (nonce.Length == 0) throw Fail(OAuth2Error.InvalidRequest("Parameter 'nonce' must be set when using the OpenID Connect Implicit Flow."));
+        }
+        if (!ResponseTypeSet.HandledAll(responseTypes, openid)) throw Fail(OAuth2Error.UnsupportedResponseType());
+        // NewAuthorizeResponse: tokens in the front channel are never put in the query (Go prints the types as a list).
+        if (requestedMode == AuthorizeResponseWriter.Query && !ResponseTypeSet.ExactOne(responseTypes, "code"))
+            throw Fail(OAuth2Error.UnsupportedResponseMode($"Insecure response_mode 'query' for the response_type '[{string.Join(' ', responseTypes)}]'."));
+
+        // PKCE (handler/pkce/handler.go) applies to every response type with a code.
+        var withCode = ResponseTypeSet.Has(responseTypes, "code");
+        var challenge = withCode ? Single("code_challenge") : "";
+        var method = withCode ? Single("code_challenge_method") : "";
+        if (withCode && challenge.Length == 0)
         {
             if (settings.PkceEnforced || (doc.IsPublic && settings.PkceEnforcedForPublicClients))
                 throw Fail(OAuth2Error.InvalidRequest("Clients must include a code_challenge when performing the authorize code flow, but it is missing."));
             if (method.Length > 0) throw Fail(OAuth2Error.InvalidRequest("Parameter 'code_challenge_method' is set but 'code_challenge' is missing."));
         }
-        else
+        else if (withCode)
         {
             // fosite: plain is disabled in Hydra (GetEnablePKCEPlainChallengeMethod is false), and S256 is not the default.
             if (method != "S256")

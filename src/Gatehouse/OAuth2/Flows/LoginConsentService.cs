@@ -16,7 +16,7 @@ namespace Gatehouse.OAuth2.Flows;
 /// the authorization code is issued. Every challenge and verifier is a random string of which only the hash is stored;
 /// each step spends the previous one by a state change that only one request can make.
 /// </summary>
-public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientService clients, OAuth2TokenService tokens, OAuth2Settings settings, IdTokenHints hints, TimeProvider time, Device.IOAuth2DeviceStore devices, FlowVerifiers verifiers)
+public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientService clients, OAuth2TokenService tokens, OAuth2Settings settings, IdTokenHints hints, TimeProvider time, Device.IOAuth2DeviceStore devices, FlowVerifiers verifiers, FlowTokenIssuer issuer, IdTokens idTokens)
 {
     /// <summary>
     /// A redirect the browser is sent to, with the cookies to set (or clear) on the way: <c>302</c> to the login and consent
@@ -386,18 +386,63 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
     // ---- /oauth2/auth?consent_verifier= ----
 
     /// <summary>
-    /// Back from the consent app: spends the consent verifier and answers the client — fosite's explicit grant
-    /// (<c>flow_authorize_code_auth.go</c> <c>IssueAuthorizeCode</c>: <c>code</c>, <c>state</c>, <c>scope</c>) in the
-    /// request's response mode.
+    /// Back from the consent app: spends the consent verifier and answers the client in the request's response mode, as
+    /// fosite's authorize handlers do for the granted scope: the explicit grant (<c>flow_authorize_code_auth.go</c>:
+    /// <c>code</c>, <c>state</c>, <c>scope</c>), the implicit grant (<c>flow_authorize_implicit.go</c>: <c>access_token</c>,
+    /// <c>expires_in</c>, <c>token_type</c>, <c>state</c>, <c>scope</c>), OpenID Connect implicit (<c>flow_implicit.go</c>:
+    /// that and <c>id_token</c>, or <c>state</c> and <c>id_token</c>) and hybrid (<c>flow_hybrid.go</c>: <c>code</c>, the
+    /// access token's parameters with <c>token</c>, <c>state</c>, and with <c>openid</c> granted the <c>id_token</c> with
+    /// <c>c_hash</c> and <c>at_hash</c>). Front-channel tokens use the client's <c>implicit_grant_*</c> lifespans and are
+    /// stored with the flow as request id, as the code's tokens are.
     /// </summary>
     public async Task<AuthorizeResponse> HandleConsentVerifierAsync(string verifier, Func<string, string?> cookie, CancellationToken ct)
     {
         var (flow, request, client, scope, audience) = await SpendConsentVerifierAsync(verifier, cookie, device: false, ct);
-        var lifespan = settings.AuthCodeLifespan;
-        var code = tokens.New(OAuth2TokenKinds.AuthorizationCode, flow.Pk, client.ClientId, flow.Subject, scope, audience, null, lifespan);
-        await tokens.AddAsync([code.Row], ct);
-        return new AuthorizeResponse(request.RedirectUri, request.ResponseMode,
-            [new("code", code.Token), new("state", request.State), new("scope", string.Join(' ', scope))]);
+        var to = request.ErrorTarget;
+        var types = request.ResponseTypes;
+        var openid = scope.Contains("openid", StringComparer.OrdinalIgnoreCase);
+        // The request was checked with the requested scope; without openid granted, id_token alone or with token is not answered.
+        if (!ResponseTypeSet.HandledAll(types, openid)) throw new AuthorizeError(OAuth2Error.UnsupportedResponseType(), to);
+
+        List<KeyValuePair<string, string>> parameters = [];
+        List<OAuth2Token> rows = [];
+        TimeSpan? idLifespan;
+        try
+        {
+            // Hybrid and implicit ID tokens live the implicit grant's lifespan; checked before anything is stored.
+            idLifespan = openid && ResponseTypeSet.Has(types, "id_token") ? issuer.IdTokenLifespan(client.Document, "implicit") : null;
+        }
+        catch (OAuth2Error e)
+        {
+            throw new AuthorizeError(e, to);
+        }
+        OAuth2TokenService.Issued? code = null, access = null;
+        if (ResponseTypeSet.Has(types, "code"))
+        {
+            code = tokens.New(OAuth2TokenKinds.AuthorizationCode, flow.Pk, client.ClientId, flow.Subject, scope, audience, null, settings.AuthCodeLifespan);
+            rows.Add(code.Row);
+            parameters.Add(new("code", code.Token));
+            if (ResponseTypeSet.ExactOne(types, "code"))
+            {
+                parameters.Add(new("state", request.State));
+                parameters.Add(new("scope", string.Join(' ', scope)));
+            }
+        }
+        if (ResponseTypeSet.Has(types, "token"))
+        {
+            access = await issuer.NewAccessTokenAsync(client, flow, "implicit", scope, audience, ct);
+            rows.Add(access.Row);
+            parameters.Add(new("access_token", access.Token));
+            parameters.Add(new("expires_in", FlowTokenIssuer.ExpiresIn(access).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            parameters.Add(new("token_type", "bearer"));
+            parameters.Add(new("state", request.State));
+            parameters.Add(new("scope", string.Join(' ', scope)));
+        }
+        if (!parameters.Any(p => p.Key == "state")) parameters.Add(new("state", request.State));
+        await tokens.AddAsync(rows, ct);
+        if (idLifespan is { } lifespan)
+            parameters.Add(new("id_token", await idTokens.IssueAsync(flow, request, client.ClientId, access?.Token, time.GetUtcNow().UtcDateTime, lifespan, code?.Token, ct)));
+        return new AuthorizeResponse(request.RedirectUri, request.ResponseMode, parameters);
     }
 
     /// <summary>A spent consent verifier: the flow and what the consent granted.</summary>

@@ -54,7 +54,7 @@ public sealed class AuthorizationCodeGrant(OAuth2TokenService tokens, LoginConse
             throw OAuth2Error.InvalidGrant("The authorization code has already been used.");
         }
 
-        return await issuer.IssueAsync(client, flow, "authorization_code", scope, audience, ct, claims);
+        return await issuer.IssueAsync(client, flow, "authorization_code", scope, audience, ResponseTypeSet.IsHybrid(request.ResponseTypes) ? code : null, ct, claims);
     }
 
     /// <summary>fosite's PKCE handler: with a challenge the verifier is required and must hash to it (S256, constant time).</summary>

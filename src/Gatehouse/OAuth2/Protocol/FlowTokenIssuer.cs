@@ -35,7 +35,13 @@ public sealed class FlowTokenIssuer(OAuth2TokenService tokens, IdTokens idTokens
             doc, accessLifespan, refreshLifespan, ct);
     }
 
-    public async Task<JsonObject> IssueAsync(OAuth2ClientService.Loaded client, OAuth2Flow flow, string grant, string[] scope, string[] audience, CancellationToken ct, SessionClaims? claims = null)
+    public Task<JsonObject> IssueAsync(OAuth2ClientService.Loaded client, OAuth2Flow flow, string grant, string[] scope, string[] audience, CancellationToken ct, SessionClaims? claims = null) =>
+        IssueAsync(client, flow, grant, scope, audience, null, ct, claims);
+
+    /// <param name="code">The code exchanged, when its authorization request was a hybrid one: the ID token carries its
+    /// <c>c_hash</c>, as fosite's does (the hybrid handler stores the ID-token claims with the code's hash, and
+    /// <c>flow_explicit_token.go</c> signs those).</param>
+    public async Task<JsonObject> IssueAsync(OAuth2ClientService.Loaded client, OAuth2Flow flow, string grant, string[] scope, string[] audience, string? code, CancellationToken ct, SessionClaims? claims = null)
     {
         var doc = client.Document;
         var request = AuthorizeRequest.Load(flow.Request);
@@ -43,7 +49,7 @@ public sealed class FlowTokenIssuer(OAuth2TokenService tokens, IdTokens idTokens
         var extra = claims is not null ? claims.AccessToken : consent["session"]?["access_token"] as JsonObject;
         var accessLifespan = doc.Lifespan($"{grant}_grant_access_token_lifespan") ?? settings.AccessTokenLifespan;
         // Checked before anything is stored: a negative ID-token lifespan is fosite's server_error, and no tokens are kept.
-        TimeSpan? idLifespan = scope.Contains("openid") ? IdTokens.EffectiveLifespan(doc.Lifespan($"{grant}_grant_id_token_lifespan") ?? settings.IdTokenLifespan) : null;
+        TimeSpan? idLifespan = scope.Contains("openid") ? IdTokenLifespan(doc, grant) : null;
         var access = await tokens.NewAccessTokenAsync(doc, flow.Pk, client.ClientId, flow.Subject, scope, audience, (JsonObject?)extra?.DeepClone(), accessLifespan, ct);
         List<OAuth2Token> rows = [access.Row];
         OAuth2TokenService.Issued? refresh = null;
@@ -59,13 +65,31 @@ public sealed class FlowTokenIssuer(OAuth2TokenService tokens, IdTokens idTokens
         var response = new JsonObject
         {
             ["access_token"] = access.Token,
-            ["expires_in"] = (long)Math.Round((access.Row.ExpiresAt - access.Row.IssuedAt).TotalSeconds),
+            ["expires_in"] = ExpiresIn(access),
         };
         if (idLifespan is { } idTokenLifespan)
-            response["id_token"] = await idTokens.IssueAsync(flow, request, client.ClientId, access.Token, time.GetUtcNow().UtcDateTime, idTokenLifespan, ct, claims is null ? null : claims.IdToken ?? []);
+            response["id_token"] = await idTokens.IssueAsync(flow, request, client.ClientId, access.Token, time.GetUtcNow().UtcDateTime, idTokenLifespan, code, ct, claims is null ? null : claims.IdToken ?? []);
         if (refresh is not null) response["refresh_token"] = refresh.Token;
         response["scope"] = string.Join(' ', scope);
         response["token_type"] = "bearer";
         return response;
     }
+
+    /// <summary>
+    /// A new access token of the grant (not stored yet), with the consent's <c>session.access_token</c> claims and the
+    /// client's <c>{grant}_grant_access_token_lifespan</c>, else <c>ttl.access_token</c> (fosite <c>GetEffectiveLifespan</c>).
+    /// </summary>
+    public Task<OAuth2TokenService.Issued> NewAccessTokenAsync(OAuth2ClientService.Loaded client, OAuth2Flow flow, string grant, string[] scope, string[] audience, CancellationToken ct)
+    {
+        var consent = JsonNode.Parse(flow.Consent) as JsonObject ?? [];
+        var extra = consent["session"]?["access_token"] as JsonObject;
+        var lifespan = client.Document.Lifespan($"{grant}_grant_access_token_lifespan") ?? settings.AccessTokenLifespan;
+        return tokens.NewAccessTokenAsync(client.Document, flow.Pk, client.ClientId, flow.Subject, scope, audience, (JsonObject?)extra?.DeepClone(), lifespan, ct);
+    }
+
+    /// <summary>The ID-token lifespan of the grant (<c>{grant}_grant_id_token_lifespan</c>, else <c>ttl.id_token</c>), as fosite signs with it.</summary>
+    public TimeSpan IdTokenLifespan(OAuth2ClientDocument client, string grant) =>
+        IdTokens.EffectiveLifespan(client.Lifespan($"{grant}_grant_id_token_lifespan") ?? settings.IdTokenLifespan);
+
+    public static long ExpiresIn(OAuth2TokenService.Issued token) => (long)Math.Round((token.Row.ExpiresAt - token.Row.IssuedAt).TotalSeconds);
 }

@@ -10,7 +10,7 @@ namespace Gatehouse.OAuth2.Protocol;
 /// <summary>
 /// ID tokens and userinfo claims of a login/consent grant (Hydra's <c>oauth2/session.go</c> + fosite's
 /// <c>IDTokenClaims</c>): the consent's <c>session.id_token</c> claims at the top level, then the standard claims over
-/// them (<c>iss, sub, aud, exp, iat, rat, auth_time, nonce, at_hash, acr, amr, sid, jti</c>). Signed with the newest key of
+/// them (<c>iss, sub, aud, exp, iat, rat, auth_time, nonce, at_hash, c_hash, acr, amr, sid, jti</c>). Signed with the newest key of
 /// <c>hydra.openid.id-token</c>, whose <c>kid</c> is in the header.
 /// </summary>
 public sealed class IdTokens(JsonWebKeyManager keys, OAuth2Settings settings)
@@ -51,11 +51,12 @@ public sealed class IdTokens(JsonWebKeyManager keys, OAuth2Settings settings)
         : lifespan;
 
     /// <summary>
-    /// Signs an ID token for the grant; <paramref name="accessToken"/> gives <c>at_hash</c>. <paramref name="extra"/> (the
-    /// claims a token hook set, <see cref="SessionClaims.IdToken"/>) replaces the consent's claims and carries <c>sid</c>
-    /// itself: in Hydra <c>sid</c> is one of the ID token claims' <c>Extra</c>, which a hook's 200 answer replaces whole.
+    /// Signs an ID token for the grant; <paramref name="accessToken"/> gives <c>at_hash</c>, <paramref name="code"/> <c>c_hash</c>.
+    /// <paramref name="extra"/> (the claims a token hook set, <see cref="SessionClaims.IdToken"/>) replaces the consent's claims
+    /// and carries <c>sid</c> itself: in Hydra <c>sid</c> is one of the ID token claims' <c>Extra</c>, which a hook's 200 answer
+    /// replaces whole.
     /// </summary>
-    public async Task<string> IssueAsync(OAuth2Flow flow, AuthorizeRequest request, string clientId, string? accessToken, DateTime issuedAt, TimeSpan lifespan, CancellationToken ct,
+    public async Task<string> IssueAsync(OAuth2Flow flow, AuthorizeRequest request, string clientId, string? accessToken, DateTime issuedAt, TimeSpan lifespan, string? code, CancellationToken ct,
         JsonObject? extra = null)
     {
         var signing = await keys.GetSigningKeyAsync(JsonWebKeyManager.IdTokenSet, ct);
@@ -67,7 +68,8 @@ public sealed class IdTokens(JsonWebKeyManager keys, OAuth2Settings settings)
         if (accessToken is not null) claims["at_hash"] = HalfHash(accessToken, signing.Credentials.Algorithm);
         var login = JsonNode.Parse(flow.Login) as JsonObject ?? [];
         if (extra is null && login["session_id"]?.GetValue<string>() is { Length: > 0 } sid) claims["sid"] = sid;
-        claims.Remove("c_hash");
+        if (code is not null) claims["c_hash"] = HalfHash(code, signing.Credentials.Algorithm);
+        else claims.Remove("c_hash");
         return Handler.CreateToken(claims.ToJsonString(), signing.Credentials);
     }
 

@@ -136,7 +136,9 @@ public sealed class OAuth2TokenService(IOAuth2TokenStore store, TimeProvider tim
 
     /// <summary>
     /// RFC 7009 revocation by the client the token was issued to: the token's whole grant (access and refresh tokens of the
-    /// same request) is revoked. Unknown tokens are not an error.
+    /// same request) is revoked — not an unused authorization code of that request (a hybrid flow's, issued with a
+    /// front-channel access token), which fosite keeps apart (<c>handler/oauth2/revocation.go</c> revokes the request's
+    /// refresh and access tokens only). Unknown tokens are not an error.
     /// </summary>
     public async Task RevokeAsync(string token, string clientId, CancellationToken ct)
     {
@@ -145,7 +147,8 @@ public sealed class OAuth2TokenService(IOAuth2TokenStore store, TimeProvider tim
         if (row.ClientId != clientId)
             throw new OAuth2Error(400, "unauthorized_client", "The client is not authorized to request a token using this method.",
                 "The OAuth 2.0 Client is not allowed to revoke this token.");
-        await RevokeRequestAsync(row.RequestId, ct);
+        await RevokeRequestAsync(row.RequestId, OAuth2TokenKinds.RefreshToken, ct);
+        await RevokeRequestAsync(row.RequestId, OAuth2TokenKinds.AccessToken, ct);
     }
 
     public Task<int> RevokeRequestAsync(Guid requestId, CancellationToken ct) => store.RevokeRequestAsync(requestId, null, ct);
