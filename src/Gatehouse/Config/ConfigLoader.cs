@@ -213,6 +213,16 @@ public static class ConfigLoader
             options.Hashers.Bcrypt.Cost = MinimumProductionBcryptCost;
         }
 
+        // Hydra clamps the grace period to its maximum (driver/config/provider.go GracefulRefreshTokenRotation) rather than
+        // refusing it; Gatehouse does the same and says so.
+        var grace = options.Oauth2.Grant.RefreshToken;
+        if (grace.EffectiveGracePeriod != grace.RotationGracePeriod)
+        {
+            warnings.Add(grace.RotationGraceReuseCount > 0
+                ? $"oauth2.grant.refresh_token.rotation_grace_period: {GoDuration.Format(grace.RotationGracePeriod)} is above the maximum of 180 days (4320h); using 4320h"
+                : $"oauth2.grant.refresh_token.rotation_grace_period: {GoDuration.Format(grace.RotationGracePeriod)} is above the maximum of 5m without a rotation_grace_reuse_count (up to 180 days with one); using 5m");
+        }
+
         foreach (var proxy in options.Gatehouse.TrustedProxies)
         {
             try

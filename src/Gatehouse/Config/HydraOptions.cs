@@ -96,7 +96,7 @@ public sealed class HydraOAuth2Options
     /// <summary>Leave <c>nbf</c> out of JWT access tokens.</summary>
     public bool ExcludeNotBeforeClaim { get; set; }
 
-    /// <summary>Hydra's <c>oauth2.grant</c> (the JWT-bearer grant's settings).</summary>
+    /// <summary>Hydra's <c>oauth2.grant</c> (the JWT-bearer grant's and the refresh-token grant's settings).</summary>
     public HydraGrantOptions Grant { get; set; } = new();
 
     /// <summary>Hydra's <c>oauth2.token_hook</c>: called at the token endpoint for every grant, may replace the tokens' custom claims.</summary>
@@ -196,6 +196,38 @@ public sealed class TokenHookOptionsJsonConverter : JsonConverter<TokenHookOptio
 public sealed class HydraGrantOptions
 {
     public HydraJwtGrantOptions Jwt { get; set; } = new();
+
+    public HydraRefreshTokenGrantOptions RefreshToken { get; set; } = new();
+}
+
+/// <summary>Hydra's <c>oauth2.grant.refresh_token</c>: graceful refresh-token rotation.</summary>
+public sealed class HydraRefreshTokenGrantOptions
+{
+    /// <summary>
+    /// How long a used refresh token may be used again, from its first use (<c>0s</c>: never, strict rotation). At most 5
+    /// minutes, or 180 days with a <see cref="RotationGraceReuseCount"/>; Hydra clamps larger values to that maximum.
+    /// </summary>
+    [JsonConverter(typeof(DurationJsonConverter))]
+    public TimeSpan RotationGracePeriod { get; set; }
+
+    /// <summary>How many times in all a refresh token may be used within the grace period (0: no limit).</summary>
+    public int RotationGraceReuseCount { get; set; }
+
+    /// <summary>The longest grace period without a reuse count (Hydra's <c>GracefulRefreshTokenRotation</c>).</summary>
+    public static readonly TimeSpan MaxPeriodWithoutCount = TimeSpan.FromMinutes(5);
+
+    /// <summary>The longest grace period with a reuse count.</summary>
+    public static readonly TimeSpan MaxPeriodWithCount = TimeSpan.FromDays(180);
+
+    /// <summary>The grace period Hydra applies: the configured one, clamped to its maximum.</summary>
+    public TimeSpan EffectiveGracePeriod
+    {
+        get
+        {
+            var max = RotationGraceReuseCount > 0 ? MaxPeriodWithCount : MaxPeriodWithoutCount;
+            return RotationGracePeriod < TimeSpan.Zero ? TimeSpan.Zero : RotationGracePeriod > max ? max : RotationGracePeriod;
+        }
+    }
 }
 
 /// <summary>Hydra's <c>oauth2.grant.jwt</c>: what JWT-bearer grant assertions may leave out, and how long they may live.</summary>

@@ -119,6 +119,12 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
     /// <summary>Hydra's <c>oauth2.grant.jwt.max_ttl</c>.</summary>
     public TimeSpan JwtGrantMaxTtl { get; init; } = TimeSpan.FromHours(720);
 
+    /// <summary>Hydra's <c>oauth2.grant.refresh_token.rotation_grace_period</c>, clamped to Hydra's maximum; zero: strict rotation.</summary>
+    public TimeSpan RefreshTokenRotationGracePeriod { get; init; }
+
+    /// <summary>Hydra's <c>oauth2.grant.refresh_token.rotation_grace_reuse_count</c>; zero: no limit within the period.</summary>
+    public int RefreshTokenRotationGraceReuseCount { get; init; }
+
     /// <summary>Hydra's <c>oidc.dynamic_client_registration.enabled</c>: whether <c>/oauth2/register</c> is served.</summary>
     public bool DynamicClientRegistration { get; init; }
 
@@ -215,6 +221,8 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
         JwtGrantJtiOptional = options.Oauth2.Grant.Jwt.JtiOptional,
         JwtGrantIatOptional = options.Oauth2.Grant.Jwt.IatOptional,
         JwtGrantMaxTtl = options.Oauth2.Grant.Jwt.MaxTtl,
+        RefreshTokenRotationGracePeriod = options.Oauth2.Grant.RefreshToken.EffectiveGracePeriod,
+        RefreshTokenRotationGraceReuseCount = Math.Max(0, options.Oauth2.Grant.RefreshToken.RotationGraceReuseCount),
         DynamicClientRegistration = options.Oidc.DynamicClientRegistration.Enabled,
         DefaultClientScope = [.. options.Oidc.DynamicClientRegistration.DefaultScope],
     };

@@ -27,6 +27,7 @@ public sealed class KratosCompatibilityTests
         "oauth2.pkce.enforced", "oauth2.pkce.enforced_for_public_clients",
         "oauth2.allowed_top_level_claims", "oauth2.mirror_top_level_claims", "oauth2.exclude_not_before_claim",
         "oauth2.grant.jwt.jti_optional", "oauth2.grant.jwt.iat_optional", "oauth2.grant.jwt.max_ttl",
+        "oauth2.grant.refresh_token.rotation_grace_period", "oauth2.grant.refresh_token.rotation_grace_reuse_count",
         "strategies.access_token", "strategies.jwt.scope_claim",
         "urls.device.verification", "urls.device.success", "ttl.device_user_code",
         "oauth2.device_authorization.token_polling_interval", "oauth2.device_authorization.user_code",

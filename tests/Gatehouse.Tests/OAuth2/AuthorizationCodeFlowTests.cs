@@ -630,6 +630,10 @@ public sealed class AuthorizationCodeFlowTests
 
         public Task<int> RevokeRequestAsync(Guid requestId, string? kind, CancellationToken ct) => inner.RevokeRequestAsync(requestId, kind, ct);
 
+        public Task<bool> UseWithinGraceAsync(byte[] signature, DateTime now, TimeSpan period, int count, CancellationToken ct) => inner.UseWithinGraceAsync(signature, now, period, count, ct);
+
+        public Task<int> RevokeAccessTokenAsync(Guid pk, CancellationToken ct) => inner.RevokeAccessTokenAsync(pk, ct);
+
         public Task<int> DeleteForClientAsync(string clientId, CancellationToken ct) => inner.DeleteForClientAsync(clientId, ct);
     }
 }

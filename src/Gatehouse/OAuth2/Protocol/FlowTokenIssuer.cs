@@ -58,6 +58,7 @@ public sealed class FlowTokenIssuer(OAuth2TokenService tokens, IdTokens idTokens
             var refreshLifespan = doc.Lifespan($"{grant}_grant_refresh_token_lifespan") ?? settings.RefreshTokenLifespan;
             refresh = tokens.New(OAuth2TokenKinds.RefreshToken, flow.Pk, client.ClientId, flow.Subject, scope, audience, null, refreshLifespan);
             if (claims is not null) refresh.Row.Extra = claims.ToStored();
+            refresh.Row.AccessTokenPk = access.Row.Pk;
             rows.Add(refresh.Row);
         }
         await tokens.AddAsync(rows, ct);

@@ -6,12 +6,18 @@ using Gatehouse.OAuth2.Tokens;
 namespace Gatehouse.OAuth2.Protocol;
 
 /// <summary>
-/// <c>grant_type=refresh_token</c> (RFC 6749 6) as fosite's <c>flow_refresh.go</c> with Hydra's defaults: every use
-/// rotates — the refresh token is spent atomically, the access tokens issued before are revoked, a new access and refresh
-/// token (and ID token) are issued in the same grant — and presenting a spent refresh token again is taken for theft:
-/// the whole chain (every token of the grant) is revoked ("Refresh token re-use was detected"); a request that loses the
-/// race to spend it against a concurrent one is <c>invalid_request</c> and revokes nothing. A refresh may narrow the
-/// scope to part of what was granted.
+/// <c>grant_type=refresh_token</c> (RFC 6749 6) as fosite's <c>flow_refresh.go</c> with Hydra's storage
+/// (<c>persistence/sql/persister_oauth2.go</c>): every use rotates — the refresh token is spent atomically and a new access
+/// and refresh token (and ID token) are issued in the same grant — and presenting a spent refresh token again is taken for
+/// theft: the whole chain (every token of the grant) is revoked ("Refresh token re-use was detected"). A refresh may narrow
+/// the scope to part of what was granted.
+/// <para>Without a grace period (Hydra's <c>strictRefreshRotation</c>) a use revokes the grant's access tokens and other
+/// refresh tokens; a request that loses the race to spend the token against a concurrent one is <c>invalid_request</c>
+/// and revokes nothing.</para>
+/// <para>With <c>oauth2.grant.refresh_token.rotation_grace_period</c> (Hydra's <c>gracefulRefreshRotation</c>) a used
+/// refresh token may be used again until that long after its first use, at most <c>rotation_grace_reuse_count</c> times
+/// in all when that is set: each use issues new tokens, revokes only the access token issued with the presented refresh
+/// token, and leaves the tokens of earlier uses valid. Past the period or the count it is a reuse.</para>
 /// </summary>
 public sealed class RefreshTokenGrant(OAuth2TokenService tokens, LoginConsentService flows, FlowTokenIssuer issuer)
 {
@@ -25,8 +31,9 @@ public sealed class RefreshTokenGrant(OAuth2TokenService tokens, LoginConsentSer
         if (row is null || row.Kind != OAuth2TokenKinds.RefreshToken) throw OAuth2Error.InvalidGrant("The refresh token is malformed or not valid.");
         if (row.ClientId != client.ClientId)
             throw OAuth2Error.InvalidGrant("The OAuth 2.0 Client ID from this request does not match the ID during the initial token issuance.");
-        if (!row.Active)
+        if (!row.Active && !tokens.WithinGrace(row))
         {
+            // fosite handleRefreshTokenReuse: the presented token and every access and refresh token of the grant.
             await tokens.RevokeRequestAsync(row.RequestId, ct);
             throw OAuth2Error.InvalidGrant("Refresh token re-use was detected. All related tokens have been revoked.");
         }
@@ -46,12 +53,30 @@ public sealed class RefreshTokenGrant(OAuth2TokenService tokens, LoginConsentSer
         var claims = await issuer.RunHooksAsync(client, flow, "refresh_token", requested.Length == 0 ? AuthorizeRequest.Load(flow.Request).Scope : requested,
             scope, audience, form, SessionClaims.FromStored(row.Extra), ct);
 
-        // Another request that read the token at the same time spent it first: as fosite
-        // (handleRefreshTokenEndpointStorageError), that is a concurrent use, answered without revoking the chain, so the
-        // winner's new tokens stay valid. A request that reads the token after it was spent is the reuse above.
-        if (!await tokens.SpendAsync(row, ct))
-            throw OAuth2Error.InvalidRequest("Failed to refresh token because of multiple concurrent requests using the same token. Please retry the request.");
-        await tokens.RevokeRequestAsync(row.RequestId, OAuth2TokenKinds.AccessToken, ct);
+        if (tokens.GracefulRotation)
+        {
+            // The use is counted in the same statement that checks the period and the count, so concurrent uses of one
+            // token never exceed rotation_grace_reuse_count. Losing that check is Hydra's ErrNotFound from the rotation
+            // (handleRefreshTokenEndpointStorageError), not a reuse: nothing is revoked.
+            if (!await tokens.UseWithinGraceAsync(row, ct))
+                throw OAuth2Error.InvalidRequest("Failed to refresh token. Please retry the request.");
+            // Only the access token issued with this refresh token; a token from before that link was kept revokes all of
+            // the grant's, as Hydra falls back to the request id.
+            if (row.AccessTokenPk is { } paired) await tokens.RevokeAccessTokenAsync(paired, ct);
+            else await tokens.RevokeRequestAsync(row.RequestId, OAuth2TokenKinds.AccessToken, ct);
+        }
+        else
+        {
+            // Another request that read the token at the same time spent it first: as fosite
+            // (handleRefreshTokenEndpointStorageError), that is a concurrent use, answered without revoking the chain, so the
+            // winner's new tokens stay valid. A request that reads the token after it was spent is the reuse above.
+            if (!await tokens.SpendAsync(row, ct))
+                throw OAuth2Error.InvalidRequest("Failed to refresh token because of multiple concurrent requests using the same token. Please retry the request.");
+            // strictRefreshRotation: one chain per grant, so the grant's access tokens and any other refresh token of it
+            // (left from a time with a grace period) end here.
+            await tokens.RevokeRequestAsync(row.RequestId, OAuth2TokenKinds.AccessToken, ct);
+            await tokens.RevokeRequestAsync(row.RequestId, OAuth2TokenKinds.RefreshToken, ct);
+        }
         return await issuer.IssueAsync(client, flow, "refresh_token", scope, audience, ct, claims);
     }
 }

@@ -33,6 +33,21 @@ public sealed class OAuth2Token
 
     /// <summary>False once revoked, or (refresh tokens) once used.</summary>
     public bool Active { get; set; } = true;
+
+    /// <summary>
+    /// A refresh token's first use, while it may still be used again (<c>oauth2.grant.refresh_token.rotation_grace_period</c>,
+    /// Hydra's <c>first_used_at</c>); null when unused, used without a grace period, or revoked.
+    /// </summary>
+    public DateTime? FirstUsedAt { get; set; }
+
+    /// <summary>How often a refresh token was used under a grace period (Hydra's <c>used_times</c>).</summary>
+    public int UsedTimes { get; set; }
+
+    /// <summary>
+    /// A refresh token's access token, issued with it: a graceful rotation revokes only that one, so the tokens an earlier
+    /// use of the same refresh token issued stay valid (Hydra's <c>access_token_signature</c>).
+    /// </summary>
+    public Guid? AccessTokenPk { get; set; }
 }
 
 public static class OAuth2TokenKinds

@@ -73,7 +73,9 @@ public sealed class OAuth2TokenIntrospector(IOAuth2TokenLookup lookup, TimeProvi
         var hash = OpaqueToken.Hash(token);
         var row = await lookup.FindAsync(hash, ct);
         if (row is null || !CryptographicOperations.FixedTimeEquals(row.Signature, hash)) return null;
-        return row is { Active: true } && row.ExpiresAt > OAuth2TokenService.WholeSeconds(time) && row.Kind != OAuth2TokenKinds.AuthorizationCode ? row : null;
+        var now = OAuth2TokenService.WholeSeconds(time);
+        // A used refresh token within its rotation grace period is active (Hydra's GetRefreshTokenSession returns it as such).
+        return (row.Active || OAuth2TokenService.WithinGrace(row, settings, now)) && row.ExpiresAt > now && row.Kind != OAuth2TokenKinds.AuthorizationCode ? row : null;
     }
 
     /// <summary>Stored JSON (written by the token service) as a value: copied when it has no escapes, else re-encoded.</summary>

@@ -125,13 +125,39 @@ public sealed class OAuth2TokenService(IOAuth2TokenStore store, TimeProvider tim
 
     public Task AddAsync(IReadOnlyList<OAuth2Token> rows, CancellationToken ct) => store.AddAsync(rows, ct);
 
+    /// <summary>Whether refresh tokens rotate gracefully (<c>oauth2.grant.refresh_token.rotation_grace_period</c> above zero).</summary>
+    public bool GracefulRotation => settings.RefreshTokenRotationGracePeriod > TimeSpan.Zero;
+
+    /// <summary>
+    /// Whether a used refresh token may be used again (Hydra's <c>GetRefreshTokenSession</c>): a grace period is set, the
+    /// token's first use lies less than that period ago, and it was used fewer than
+    /// <c>rotation_grace_reuse_count</c> times (when that is set). A revoked token has no first use any more.
+    /// </summary>
+    public bool WithinGrace(OAuth2Token row) => WithinGrace(row, settings, Now());
+
+    internal static bool WithinGrace(OAuth2Token row, OAuth2Settings settings, DateTime now) =>
+        settings.RefreshTokenRotationGracePeriod > TimeSpan.Zero && row.Kind == OAuth2TokenKinds.RefreshToken
+        && row.FirstUsedAt is { } first && first + settings.RefreshTokenRotationGracePeriod > now
+        && (settings.RefreshTokenRotationGraceReuseCount == 0 || row.UsedTimes < settings.RefreshTokenRotationGraceReuseCount);
+
+    /// <summary>Uses a refresh token under the grace period, atomically (see <see cref="IOAuth2TokenStore.UseWithinGraceAsync"/>).</summary>
+    public Task<bool> UseWithinGraceAsync(OAuth2Token row, CancellationToken ct) =>
+        store.UseWithinGraceAsync(row.Signature, Now(), settings.RefreshTokenRotationGracePeriod, settings.RefreshTokenRotationGraceReuseCount, ct);
+
+    /// <summary>Deactivates the access token issued with a refresh token.</summary>
+    public Task<int> RevokeAccessTokenAsync(Guid pk, CancellationToken ct) => store.RevokeAccessTokenAsync(pk, ct);
+
     public bool IsExpired(OAuth2Token row) => row.ExpiresAt <= Now();
 
-    /// <summary>The stored row of an active, unexpired token, or null (unknown, revoked, used, expired).</summary>
+    /// <summary>
+    /// The stored row of an active, unexpired token, or null (unknown, revoked, used, expired). A used refresh token within
+    /// its grace period is active, as in Hydra, whose storage hands it out as active then.
+    /// </summary>
     public async Task<OAuth2Token?> FindActiveAsync(string token, CancellationToken ct)
     {
         var row = await FindAsync(token, ct);
-        return row is { Active: true } && row.ExpiresAt > Now() && row.Kind != OAuth2TokenKinds.AuthorizationCode ? row : null;
+        var now = Now();
+        return row is not null && (row.Active || WithinGrace(row, settings, now)) && row.ExpiresAt > now && row.Kind != OAuth2TokenKinds.AuthorizationCode ? row : null;
     }
 
     /// <summary>

@@ -16,7 +16,7 @@ public sealed class EfOAuth2TokenStore(GatehouseDbContext db, SqlitePreparedRead
     {
         if (tokens.Count == 0) return;
         var nid = db.Nid;
-        var sql = new StringBuilder("""INSERT INTO oauth2_tokens ("Pk", "Nid", "Signature", "Kind", "RequestId", "ClientId", "Subject", "Scope", "Audience", "Extra", "IssuedAt", "ExpiresAt", "Active") VALUES """);
+        var sql = new StringBuilder("""INSERT INTO oauth2_tokens ("Pk", "Nid", "Signature", "Kind", "RequestId", "ClientId", "Subject", "Scope", "Audience", "Extra", "IssuedAt", "ExpiresAt", "Active", "AccessTokenPk", "UsedTimes") VALUES """);
         var args = new object[tokens.Count * Columns];
         for (var i = 0; i < tokens.Count; i++)
         {
@@ -40,11 +40,13 @@ public sealed class EfOAuth2TokenStore(GatehouseDbContext db, SqlitePreparedRead
             args[at + 10] = t.IssuedAt;
             args[at + 11] = t.ExpiresAt;
             args[at + 12] = t.Active;
+            args[at + 13] = t.AccessTokenPk!; // a null is sent as an untyped NULL
+            args[at + 14] = t.UsedTimes;
         }
         await db.Database.ExecuteSqlAsync(FormattableStringFactory.Create(sql.ToString(), args), ct);
     }
 
-    private const int Columns = 13;
+    private const int Columns = 15;
 
     // Read by every introspection, token exchange, refresh and revocation. On SQLite (outside a transaction) without EF:
     // a kept prepared statement read straight into the row, which is most of an introspection's cost otherwise (EF's
@@ -62,7 +64,7 @@ public sealed class EfOAuth2TokenStore(GatehouseDbContext db, SqlitePreparedRead
     }
 
     internal const string SelectBySignature = """
-        SELECT "Pk", "Nid", "Signature", "Kind", "RequestId", "ClientId", "Subject", "Scope", "Audience", "Extra", "IssuedAt", "ExpiresAt", "Active"
+        SELECT "Pk", "Nid", "Signature", "Kind", "RequestId", "ClientId", "Subject", "Scope", "Audience", "Extra", "IssuedAt", "ExpiresAt", "Active", "FirstUsedAt", "UsedTimes", "AccessTokenPk"
         FROM oauth2_tokens WHERE "Signature" = $signature AND "Nid" = $nid LIMIT 1
         """;
 
@@ -87,6 +89,9 @@ public sealed class EfOAuth2TokenStore(GatehouseDbContext db, SqlitePreparedRead
         IssuedAt = ReadUtc(r, 10),
         ExpiresAt = ReadUtc(r, 11),
         Active = r.GetBoolean(12),
+        FirstUsedAt = r.IsDBNull(13) ? null : ReadUtc(r, 13),
+        UsedTimes = r.GetInt32(14),
+        AccessTokenPk = r.IsDBNull(15) ? null : r.GetGuid(15),
     };
 
     private static DateTime ReadUtc(System.Data.Common.DbDataReader r, int ordinal) =>
@@ -99,8 +104,23 @@ public sealed class EfOAuth2TokenStore(GatehouseDbContext db, SqlitePreparedRead
     public async Task<bool> DeactivateAsync(byte[] signature, CancellationToken ct) =>
         await db.OAuth2Tokens.Where(t => t.Signature == signature && t.Active).ExecuteUpdateAsync(s => s.SetProperty(t => t.Active, false), ct) == 1;
 
+    // A used refresh token still in its grace period is inactive but usable: revoking clears its first use, so the grace
+    // no longer applies to it (Hydra deletes revoked rows instead).
     public Task<int> RevokeRequestAsync(Guid requestId, string? kind, CancellationToken ct) =>
-        db.OAuth2Tokens.Where(t => t.RequestId == requestId && t.Active && (kind == null || t.Kind == kind)).ExecuteUpdateAsync(s => s.SetProperty(t => t.Active, false), ct);
+        db.OAuth2Tokens.Where(t => t.RequestId == requestId && (t.Active || t.FirstUsedAt != null) && (kind == null || t.Kind == kind))
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.Active, false).SetProperty(t => t.FirstUsedAt, (DateTime?)null), ct);
+
+    public async Task<bool> UseWithinGraceAsync(byte[] signature, DateTime now, TimeSpan period, int count, CancellationToken ct)
+    {
+        var graceFrom = now - period;
+        DateTime? firstUse = now;
+        return await db.OAuth2Tokens
+            .Where(t => t.Signature == signature && (t.Active || (t.FirstUsedAt != null && t.FirstUsedAt > graceFrom)) && (count == 0 || t.UsedTimes < count))
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.Active, false).SetProperty(t => t.FirstUsedAt, t => t.FirstUsedAt ?? firstUse).SetProperty(t => t.UsedTimes, t => t.UsedTimes + 1), ct) == 1;
+    }
+
+    public Task<int> RevokeAccessTokenAsync(Guid pk, CancellationToken ct) =>
+        db.OAuth2Tokens.Where(t => t.Pk == pk && t.Active && t.Kind == OAuth2TokenKinds.AccessToken).ExecuteUpdateAsync(s => s.SetProperty(t => t.Active, false), ct);
 
     public Task<int> DeleteForClientAsync(string clientId, CancellationToken ct) =>
         db.OAuth2Tokens.Where(t => t.ClientId == clientId).ExecuteDeleteAsync(ct);

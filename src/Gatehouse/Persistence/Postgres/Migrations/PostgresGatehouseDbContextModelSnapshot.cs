@@ -822,6 +822,9 @@ namespace Gatehouse.Persistence.Postgres.Migrations
                     b.Property<Guid>("Pk")
                         .HasColumnType("uuid");
 
+                    b.Property<Guid?>("AccessTokenPk")
+                        .HasColumnType("uuid");
+
                     b.Property<bool>("Active")
                         .HasColumnType("boolean");
 
@@ -840,6 +843,9 @@ namespace Gatehouse.Persistence.Postgres.Migrations
                     b.Property<string>("Extra")
                         .IsRequired()
                         .HasColumnType("text");
+
+                    b.Property<DateTime?>("FirstUsedAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<DateTime>("IssuedAt")
                         .HasColumnType("timestamp with time zone");
@@ -867,6 +873,9 @@ namespace Gatehouse.Persistence.Postgres.Migrations
                         .IsRequired()
                         .HasMaxLength(255)
                         .HasColumnType("character varying(255)");
+
+                    b.Property<int>("UsedTimes")
+                        .HasColumnType("integer");
 
                     b.HasKey("Pk");
 

@@ -817,6 +817,9 @@ namespace Gatehouse.Persistence.Sqlite.Migrations
                     b.Property<Guid>("Pk")
                         .HasColumnType("TEXT");
 
+                    b.Property<Guid?>("AccessTokenPk")
+                        .HasColumnType("TEXT");
+
                     b.Property<bool>("Active")
                         .HasColumnType("INTEGER");
 
@@ -834,6 +837,9 @@ namespace Gatehouse.Persistence.Sqlite.Migrations
 
                     b.Property<string>("Extra")
                         .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("FirstUsedAt")
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime>("IssuedAt")
@@ -862,6 +868,9 @@ namespace Gatehouse.Persistence.Sqlite.Migrations
                         .IsRequired()
                         .HasMaxLength(255)
                         .HasColumnType("TEXT");
+
+                    b.Property<int>("UsedTimes")
+                        .HasColumnType("INTEGER");
 
                     b.HasKey("Pk");
 

@@ -1,0 +1,60 @@
+using Gatehouse.Config;
+using Gatehouse.OAuth2;
+
+namespace Gatehouse.Tests.Config;
+
+/// <summary>Hydra's refresh-token grace, never-expiring refresh tokens and discovery overrides, as configuration.</summary>
+public sealed class HydraOAuth2ConfigTests : IDisposable
+{
+    private static readonly Dictionary<string, string?> NoEnvironment = [];
+    private readonly ConfigFiles _files = new();
+
+    public void Dispose() => _files.Dispose();
+
+    private ConfigLoadResult Load(string yaml) =>
+        ConfigLoader.Load([_files.Write("hydra.yml", "dsn: memory\nsecrets: {default: [a-default-secret-value]}\n" + yaml + "\n")], NoEnvironment, dev: false);
+
+    private ConfigException LoadFails(string yaml) => Assert.Throws<ConfigException>(() => Load(yaml));
+
+    [Fact]
+    public void The_refresh_token_grace_keys_are_read()
+    {
+        var result = Load("oauth2: {grant: {refresh_token: {rotation_grace_period: 30s, rotation_grace_reuse_count: 3}}}");
+        Assert.Empty(result.Warnings);
+        var settings = OAuth2Settings.From(result.Options);
+        Assert.Equal(TimeSpan.FromSeconds(30), settings.RefreshTokenRotationGracePeriod);
+        Assert.Equal(3, settings.RefreshTokenRotationGraceReuseCount);
+
+        var defaults = OAuth2Settings.From(Load("").Options);
+        Assert.Equal(TimeSpan.Zero, defaults.RefreshTokenRotationGracePeriod);
+        Assert.Equal(0, defaults.RefreshTokenRotationGraceReuseCount);
+    }
+
+    [Theory]
+    [InlineData("oauth2: {grant: {refresh_token: {rotation_grace_period: -1s}}}", "oauth2.grant.refresh_token.rotation_grace_period: expected a duration")]
+    [InlineData("oauth2: {grant: {refresh_token: {rotation_grace_period: soon}}}", "oauth2.grant.refresh_token.rotation_grace_period: expected a duration")]
+    [InlineData("oauth2: {grant: {refresh_token: {rotation_grace_reuse_count: -1}}}", "oauth2.grant.refresh_token.rotation_grace_reuse_count: expected an integer of at least 0, got -1")]
+    [InlineData("oauth2: {grant: {refresh_token: {rotation_grace_reuse_count: two}}}", "oauth2.grant.refresh_token.rotation_grace_reuse_count: expected an integer")]
+    public void Bad_grace_values_stop_the_start_naming_the_key(string yaml, string expected)
+    {
+        var ex = LoadFails(yaml);
+        Assert.StartsWith(expected, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_grace_period_above_the_maximum_is_clamped_as_hydra_does_with_a_warning()
+    {
+        // driver/config/provider.go GracefulRefreshTokenRotation: at most 5 minutes, or 180 days with a reuse count.
+        var noCount = Load("oauth2: {grant: {refresh_token: {rotation_grace_period: 10m}}}");
+        Assert.Equal(TimeSpan.FromMinutes(5), OAuth2Settings.From(noCount.Options).RefreshTokenRotationGracePeriod);
+        Assert.Equal("oauth2.grant.refresh_token.rotation_grace_period: 10m is above the maximum of 5m without a rotation_grace_reuse_count (up to 180 days with one); using 5m", Assert.Single(noCount.Warnings));
+
+        var withCount = Load("oauth2: {grant: {refresh_token: {rotation_grace_period: 5000h, rotation_grace_reuse_count: 2}}}");
+        Assert.Equal(TimeSpan.FromDays(180), OAuth2Settings.From(withCount.Options).RefreshTokenRotationGracePeriod);
+        Assert.Equal("oauth2.grant.refresh_token.rotation_grace_period: 5000h is above the maximum of 180 days (4320h); using 4320h", Assert.Single(withCount.Warnings));
+
+        var atMaximum = Load("oauth2: {grant: {refresh_token: {rotation_grace_period: 4320h, rotation_grace_reuse_count: 1}}}");
+        Assert.Empty(atMaximum.Warnings);
+        Assert.Equal(TimeSpan.FromDays(180), OAuth2Settings.From(atMaximum.Options).RefreshTokenRotationGracePeriod);
+    }
+}
