@@ -29,3 +29,28 @@ public sealed class NullableDurationJsonConverter : JsonConverter<TimeSpan?>
         else writer.WriteStringValue(GoDuration.Format(value.Value));
     }
 }
+
+/// <summary>
+/// Hydra's <c>ttl.refresh_token</c>: a Go duration, or <c>-1</c> (number or string) for refresh tokens that never expire.
+/// Hydra reads <c>-1</c> as a duration of -1 ns (koanf's <c>Duration</c> takes the integer as nanoseconds), and fosite gives
+/// a refresh token an expiry only when its lifespan is above -1; <c>-1</c> is read here as the smallest negative
+/// <see cref="TimeSpan"/>, <see cref="Never"/>.
+/// </summary>
+public sealed class RefreshTokenLifespanJsonConverter : JsonConverter<TimeSpan>
+{
+    /// <summary>The lifespan <c>-1</c> stands for: refresh tokens without expiry.</summary>
+    public static readonly TimeSpan Never = TimeSpan.FromTicks(-1);
+
+    public override TimeSpan Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType == JsonTokenType.Number)
+            return reader.TryGetInt64(out var n) && n == -1 ? Never : throw new JsonException("expected a duration string such as \"720h\", or -1 for refresh tokens that never expire");
+        return reader.GetString() == "-1" ? Never : new DurationJsonConverter().Read(ref reader, typeToConvert, options);
+    }
+
+    public override void Write(Utf8JsonWriter writer, TimeSpan value, JsonSerializerOptions options)
+    {
+        if (value < TimeSpan.Zero) writer.WriteStringValue("-1");
+        else writer.WriteStringValue(GoDuration.Format(value));
+    }
+}

@@ -58,7 +58,8 @@ public sealed class HydraTtlOptions
     [JsonConverter(typeof(DurationJsonConverter))]
     public TimeSpan AccessToken { get; set; } = TimeSpan.FromHours(1);
 
-    [JsonConverter(typeof(DurationJsonConverter))]
+    /// <summary>How long refresh tokens live; <c>-1</c> (<see cref="RefreshTokenLifespanJsonConverter.Never"/>): they never expire.</summary>
+    [JsonConverter(typeof(RefreshTokenLifespanJsonConverter))]
     public TimeSpan RefreshToken { get; set; } = TimeSpan.FromHours(720);
 
     [JsonConverter(typeof(DurationJsonConverter))]

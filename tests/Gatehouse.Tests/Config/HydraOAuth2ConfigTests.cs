@@ -57,4 +57,28 @@ public sealed class HydraOAuth2ConfigTests : IDisposable
         Assert.Empty(atMaximum.Warnings);
         Assert.Equal(TimeSpan.FromDays(180), OAuth2Settings.From(atMaximum.Options).RefreshTokenRotationGracePeriod);
     }
+
+    [Theory]
+    [InlineData("ttl: {refresh_token: -1}")]
+    [InlineData("ttl: {refresh_token: '-1'}")]
+    public void Ttl_refresh_token_minus_one_means_refresh_tokens_never_expire(string yaml)
+    {
+        var result = Load(yaml);
+        Assert.Empty(result.Warnings);
+        Assert.Equal(RefreshTokenLifespanJsonConverter.Never, result.Options.Ttl.RefreshToken);
+        Assert.True(OAuth2Settings.From(result.Options).RefreshTokenLifespan < TimeSpan.Zero);
+        Assert.Equal(TimeSpan.FromHours(2), Load("ttl: {refresh_token: 2h}").Options.Ttl.RefreshToken);
+        Assert.Equal(TimeSpan.FromHours(720), Load("").Options.Ttl.RefreshToken);
+    }
+
+    [Theory]
+    [InlineData("ttl: {refresh_token: -2}")]
+    [InlineData("ttl: {refresh_token: '-1h'}")]
+    [InlineData("ttl: {refresh_token: 0.5}")]
+    [InlineData("ttl: {refresh_token: forever}")]
+    public void Other_negative_or_malformed_refresh_token_ttls_stop_the_start(string yaml)
+    {
+        var ex = LoadFails(yaml);
+        Assert.StartsWith("ttl.refresh_token: ", ex.Message, StringComparison.Ordinal);
+    }
 }

@@ -38,8 +38,7 @@ public sealed class OAuth2TokenIntrospector(IOAuth2TokenLookup lookup, TimeProvi
             if (row.Scope.Length > 0) w.WriteString("scope", row.Scope);
             w.WriteString("client_id", row.ClientId);
             w.WriteString("sub", row.Subject);
-            // A token without expiry shows its issue time plus ttl.refresh_token, as Hydra's introspection fills in a zero expiry.
-            w.WriteNumber("exp", Unix(row.ExpiresAt == OAuth2TokenService.NeverExpires ? row.IssuedAt + settings.RefreshTokenLifespan : row.ExpiresAt));
+            w.WriteNumber("exp", Unix(row.ExpiresAt == OAuth2TokenService.NeverExpires ? NoExpiryShownAs(row) : row.ExpiresAt));
             w.WriteNumber("iat", Unix(row.IssuedAt));
             w.WriteNumber("nbf", Unix(row.IssuedAt));
             w.WritePropertyName("aud");
@@ -65,6 +64,14 @@ public sealed class OAuth2TokenIntrospector(IOAuth2TokenLookup lookup, TimeProvi
         }
         return buffer.WrittenSpan.ToArray();
     }
+
+    /// <summary>
+    /// The <c>exp</c> of a refresh token without expiry: Hydra's introspection (<c>oauth2/handler.go</c>) fills a zero expiry
+    /// with the issue time plus <c>ttl.refresh_token</c>. When that is <c>-1</c> (-1 ns in Hydra) it is the issue time less
+    /// a nanosecond, which Go's <c>Unix()</c> floors to the issue second: <c>exp</c> equals <c>iat</c> (the token stays active).
+    /// </summary>
+    private DateTime NoExpiryShownAs(OAuth2Token row) =>
+        settings.RefreshTokenLifespan < TimeSpan.Zero ? row.IssuedAt : row.IssuedAt + settings.RefreshTokenLifespan;
 
     /// <summary>The same test as <see cref="OAuth2TokenService.FindActiveAsync"/>, on a committed read.</summary>
     private async Task<OAuth2Token?> FindActiveAsync(string token, CancellationToken ct)

@@ -17,9 +17,10 @@ namespace Gatehouse.Tests.OAuth2;
 /// <summary>
 /// Hydra's graceful refresh-token rotation (<c>oauth2.grant.refresh_token.rotation_grace_period</c> and
 /// <c>rotation_grace_reuse_count</c>; <c>persistence/sql/persister_oauth2.go</c> <c>GetRefreshTokenSession</c> and
-/// <c>gracefulRefreshRotation</c>, fosite <c>flow_refresh.go</c>), on both databases.
+/// <c>gracefulRefreshRotation</c>, fosite <c>flow_refresh.go</c>) and refresh tokens that never expire
+/// (<c>ttl.refresh_token: -1</c>), on both databases.
 /// </summary>
-public sealed class RefreshTokenGraceTests
+public sealed class RefreshTokenRotationTests
 {
     private const string LoginUrl = "https://login.example/login";
     private const string ConsentUrl = "https://login.example/consent";
@@ -30,7 +31,8 @@ public sealed class RefreshTokenGraceTests
         public ValueTask DisposeAsync() => S.DisposeAsync();
     }
 
-    private static async Task<Server> StartAsync(string db, TimeSpan grace, int count = 0, Action<IServiceCollection>? configureServices = null)
+    private static async Task<Server> StartAsync(string db, TimeSpan grace, int count = 0, Action<IServiceCollection>? configureServices = null,
+        Action<Gatehouse.Config.GatehouseOptions>? configure = null)
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var s = await TestServer.StartAsync(db, o =>
@@ -39,6 +41,7 @@ public sealed class RefreshTokenGraceTests
             o.Urls.Consent = ConsentUrl;
             o.Oauth2.Grant.RefreshToken.RotationGracePeriod = grace;
             o.Oauth2.Grant.RefreshToken.RotationGraceReuseCount = count;
+            configure?.Invoke(o);
         }, services =>
         {
             services.AddSingleton(new KeyGeneration { RsaBits = 2048 });
@@ -80,6 +83,9 @@ public sealed class RefreshTokenGraceTests
 
     private static async Task<bool> ActiveAsync(Server server, string token) =>
         (await (await server.S.AdminWithKey.PostAsync("/admin/oauth2/introspect", new FormUrlEncodedContent([new("token", token)]))).Json(HttpStatusCode.OK))["active"]!.GetValue<bool>();
+
+    private static async Task<JsonObject> IntrospectAsync(Server server, string token) =>
+        (await (await server.S.AdminWithKey.PostAsync("/admin/oauth2/introspect", new FormUrlEncodedContent([new("token", token)]))).Json(HttpStatusCode.OK)).AsObject();
 
     private static string At(JsonObject t) => t["access_token"]!.GetValue<string>();
 
@@ -183,6 +189,52 @@ public sealed class RefreshTokenGraceTests
         // The count is spent: the next use is a reuse.
         gate.Armed = false;
         await (await RefreshAsync(server, Rt(t0))).OAuth2Error(HttpStatusCode.BadRequest, "invalid_grant");
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task With_ttl_refresh_token_minus_one_refresh_tokens_never_expire_and_the_cleanup_keeps_them(string db)
+    {
+        await using var server = await StartAsync(db, TimeSpan.Zero, configure: o => o.Ttl.RefreshToken = Gatehouse.Config.RefreshTokenLifespanJsonConverter.Never);
+        var t0 = await AuthorizeAsync(server);
+
+        // Hydra's introspection fills the missing expiry with requested_at + ttl.refresh_token (-1 ns): exp is iat.
+        var introspected = await IntrospectAsync(server, Rt(t0));
+        Assert.True(introspected["active"]!.GetValue<bool>());
+        Assert.Equal(introspected["iat"]!.GetValue<long>(), introspected["exp"]!.GetValue<long>());
+
+        // Ten years on, the access token is long expired, the refresh token is not; the cleanup deletes only the former.
+        server.Clock.Advance(TimeSpan.FromDays(3650));
+        Assert.False(await ActiveAsync(server, At(t0)));
+        await server.S.Services.GetRequiredService<Gatehouse.Persistence.Cleanup.DatabaseCleanup>().RunAsync(TimeSpan.Zero, 100, TimeSpan.Zero, null, TestContext.Current.CancellationToken);
+        Assert.True(await ActiveAsync(server, Rt(t0)));
+
+        var t1 = (await (await RefreshAsync(server, Rt(t0))).Json(HttpStatusCode.OK)).AsObject();
+        Assert.Equal(3600, t1["expires_in"]!.GetValue<long>());
+        server.Clock.Advance(TimeSpan.FromDays(3650));
+        var again = await IntrospectAsync(server, Rt(t1));
+        Assert.True(again["active"]!.GetValue<bool>());
+        Assert.Equal(again["iat"]!.GetValue<long>(), again["exp"]!.GetValue<long>());
+        await (await RefreshAsync(server, Rt(t1))).Json(HttpStatusCode.OK);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_negative_client_refresh_lifespan_set_through_the_lifespans_api_gives_refresh_tokens_without_expiry(string db)
+    {
+        // Hydra stores any Go duration (x.NullDuration), and fosite sets no expiry for a lifespan below zero; introspection
+        // then shows iat + ttl.refresh_token (720h).
+        await using var server = await StartAsync(db, TimeSpan.Zero);
+        var lifespans = await (await server.S.AdminWithKey.PutJson($"/admin/clients/{server.ClientId}/lifespans",
+            """{"authorization_code_grant_refresh_token_lifespan":"-1s","refresh_token_grant_refresh_token_lifespan":"-1h"}""")).Json(HttpStatusCode.OK);
+        Assert.Equal("-1s", lifespans["authorization_code_grant_refresh_token_lifespan"]!.GetValue<string>());
+        var t0 = await AuthorizeAsync(server);
+        server.Clock.Advance(TimeSpan.FromDays(1000));
+        await server.S.Services.GetRequiredService<Gatehouse.Persistence.Cleanup.DatabaseCleanup>().RunAsync(TimeSpan.Zero, 100, TimeSpan.Zero, null, TestContext.Current.CancellationToken);
+        var introspected = await IntrospectAsync(server, Rt(t0));
+        Assert.True(introspected["active"]!.GetValue<bool>());
+        Assert.Equal(720 * 3600, introspected["exp"]!.GetValue<long>() - introspected["iat"]!.GetValue<long>());
+        var t1 = (await (await RefreshAsync(server, Rt(t0))).Json(HttpStatusCode.OK)).AsObject();
+        server.Clock.Advance(TimeSpan.FromDays(1000));
+        await (await RefreshAsync(server, Rt(t1))).Json(HttpStatusCode.OK);
     }
 
     private sealed class Gate(int parties)
