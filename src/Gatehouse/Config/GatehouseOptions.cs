@@ -42,6 +42,9 @@ public sealed class GatehouseOptions
     /// <summary>Hydra's <c>oidc</c> (OpenID Connect Dynamic Client Registration).</summary>
     public HydraOidcOptions Oidc { get; set; } = new();
 
+    /// <summary>Hydra's <c>webfinger</c> (what <c>/.well-known/*</c> advertise).</summary>
+    public HydraWebfingerOptions Webfinger { get; set; } = new();
+
     /// <summary>Gatehouse addition: the <c>gatehouse</c> key (rate limits, hashing queue, trusted proxies).</summary>
     public GatehouseSectionOptions Gatehouse { get; set; } = new();
 

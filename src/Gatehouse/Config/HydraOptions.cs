@@ -317,3 +317,49 @@ public sealed class DeviceUserCodeOptions
 
     public string? CharacterSet { get; set; }
 }
+
+/// <summary>Hydra's <c>webfinger</c> key: what <c>/.well-known/openid-configuration</c> and <c>/.well-known/jwks.json</c> show.</summary>
+public sealed class HydraWebfingerOptions
+{
+    public HydraWebfingerJwksOptions Jwks { get; set; } = new();
+
+    public HydraOidcDiscoveryOptions OidcDiscovery { get; set; } = new();
+}
+
+/// <summary>Hydra's <c>webfinger.jwks</c>.</summary>
+public sealed class HydraWebfingerJwksOptions
+{
+    /// <summary>
+    /// The key sets whose public keys <c>/.well-known/jwks.json</c> publishes (each generated, RS256, when it does not exist),
+    /// besides the ID-token set and (once it exists) the JWT access-token set, which are always published.
+    /// </summary>
+    public List<string> BroadcastKeys { get; set; } = ["hydra.openid.id-token"];
+}
+
+/// <summary>Hydra's <c>webfinger.oidc_discovery</c>: overrides of the discovery document (unset: Gatehouse's own endpoints).</summary>
+public sealed class HydraOidcDiscoveryOptions
+{
+    /// <summary><c>jwks_uri</c>.</summary>
+    public string? JwksUrl { get; set; }
+
+    /// <summary><c>token_endpoint</c>; also an audience client assertions may name.</summary>
+    public string? TokenUrl { get; set; }
+
+    /// <summary><c>authorization_endpoint</c>; also the base of the login and consent requests' <c>request_url</c>.</summary>
+    public string? AuthUrl { get; set; }
+
+    /// <summary><c>device_authorization_endpoint</c>.</summary>
+    public string? DeviceAuthorizationUrl { get; set; }
+
+    /// <summary><c>registration_endpoint</c>, shown whether or not Gatehouse serves registration.</summary>
+    public string? ClientRegistrationUrl { get; set; }
+
+    /// <summary>Claims added to <c>claims_supported</c> (after <c>sub</c>, which is always listed).</summary>
+    public List<string> SupportedClaims { get; set; } = [];
+
+    /// <summary>Scopes added to <c>scopes_supported</c> (after <c>offline_access</c>, <c>offline</c> and <c>openid</c>).</summary>
+    public List<string> SupportedScope { get; set; } = [];
+
+    /// <summary><c>userinfo_endpoint</c>.</summary>
+    public string? UserinfoUrl { get; set; }
+}

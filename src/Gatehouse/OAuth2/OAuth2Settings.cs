@@ -125,6 +125,18 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
     /// <summary>Hydra's <c>oauth2.grant.refresh_token.rotation_grace_reuse_count</c>; zero: no limit within the period.</summary>
     public int RefreshTokenRotationGraceReuseCount { get; init; }
 
+    /// <summary>Hydra's <c>webfinger.oidc_discovery</c>: the discovery document's overrides.</summary>
+    public Config.HydraOidcDiscoveryOptions Discovery { get; init; } = new();
+
+    /// <summary>Hydra's <c>webfinger.jwks.broadcast_keys</c>.</summary>
+    public IReadOnlyList<string> BroadcastKeys { get; init; } = [Keys.JsonWebKeyManager.IdTokenSet];
+
+    /// <summary>
+    /// The authorization endpoint's URL (Hydra's <c>OAuth2AuthURL</c>): <c>webfinger.oidc_discovery.auth_url</c>, else
+    /// <c>oauth2/auth</c> under the public URL. Discovery shows it, and login and consent requests' <c>request_url</c> start with it.
+    /// </summary>
+    public string AuthorizationUrl => Discovery.AuthUrl ?? Endpoint(Flows.AuthorizeEndpoint.Authorize);
+
     /// <summary>Hydra's <c>oidc.dynamic_client_registration.enabled</c>: whether <c>/oauth2/register</c> is served.</summary>
     public bool DynamicClientRegistration { get; init; }
 
@@ -175,9 +187,10 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
 
     /// <summary>
     /// The URLs a JWT's <c>aud</c> may name for the token endpoint (Hydra's <c>GetTokenURLs</c>): under the public URL and
-    /// under the issuer.
+    /// under the issuer, and <c>webfinger.oidc_discovery.token_url</c> when set.
     /// </summary>
-    public IReadOnlyList<string> TokenUrls => [.. new[] { Endpoint("/oauth2/token"), Issuer + "oauth2/token" }.Distinct()];
+    public IReadOnlyList<string> TokenUrls =>
+        [.. new[] { Discovery.TokenUrl, Endpoint("/oauth2/token"), Issuer + "oauth2/token" }.OfType<string>().Distinct()];
 
     /// <summary>An endpoint's URL under the public URL, e.g. <c>oauth2/token</c>.</summary>
     public string Endpoint(string path) => PublicUrl + path.TrimStart('/');
@@ -224,6 +237,8 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
         RefreshTokenRotationGracePeriod = options.Oauth2.Grant.RefreshToken.EffectiveGracePeriod,
         RefreshTokenRotationGraceReuseCount = Math.Max(0, options.Oauth2.Grant.RefreshToken.RotationGraceReuseCount),
         DynamicClientRegistration = options.Oidc.DynamicClientRegistration.Enabled,
+        Discovery = options.Webfinger.OidcDiscovery,
+        BroadcastKeys = [.. options.Webfinger.Jwks.BroadcastKeys],
         DefaultClientScope = [.. options.Oidc.DynamicClientRegistration.DefaultScope],
     };
 }

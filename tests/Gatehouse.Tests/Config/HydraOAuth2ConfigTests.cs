@@ -81,4 +81,42 @@ public sealed class HydraOAuth2ConfigTests : IDisposable
         var ex = LoadFails(yaml);
         Assert.StartsWith("ttl.refresh_token: ", ex.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("jwks_url")]
+    [InlineData("token_url")]
+    [InlineData("auth_url")]
+    [InlineData("device_authorization_url")]
+    [InlineData("client_registration_url")]
+    [InlineData("userinfo_url")]
+    public void A_discovery_url_that_is_not_an_absolute_url_stops_the_start(string key)
+    {
+        foreach (var bad in new[] { "not a url", "/oauth2/token" })
+        {
+            var ex = LoadFails($"webfinger: {{oidc_discovery: {{{key}: '{bad}'}}}}");
+            Assert.StartsWith($"webfinger.oidc_discovery.{key}: expected an absolute URL such as \"https://example.com/\", got \"{bad}\"", ex.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void The_webfinger_keys_are_read_and_the_token_url_is_an_accepted_assertion_audience()
+    {
+        var result = Load("""
+            webfinger:
+              jwks: {broadcast_keys: [custom.set]}
+              oidc_discovery:
+                token_url: https://gw.example/oauth2/token
+                supported_claims: [email]
+                supported_scope: [photos.read]
+            """);
+        Assert.Empty(result.Warnings);
+        var settings = OAuth2Settings.From(result.Options);
+        Assert.Equal(["custom.set"], settings.BroadcastKeys);
+        Assert.Equal(["email"], settings.Discovery.SupportedClaims);
+        Assert.Equal(["photos.read"], settings.Discovery.SupportedScope);
+        // fositex/config.go GetTokenURLs: the configured token URL and the public URL's /oauth2/token.
+        Assert.Equal("https://gw.example/oauth2/token", settings.TokenUrls[0]);
+        Assert.Contains(settings.Endpoint("/oauth2/token"), settings.TokenUrls);
+        Assert.Equal(["hydra.openid.id-token"], OAuth2Settings.From(Load("").Options).BroadcastKeys);
+    }
 }

@@ -72,6 +72,62 @@ public sealed class DiscoveryTests
         Assert.Equal("https://public.example.com/oauth/oauth2/token", doc["token_endpoint"]!.GetValue<string>());
     }
 
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Hydras_webfinger_oidc_discovery_keys_override_the_document_and_the_authorization_url(string db)
+    {
+        await using var s = await TestServer.StartAsync(db, configure: o =>
+        {
+            o.Urls.Login = "https://login.example/login";
+            var d = o.Webfinger.OidcDiscovery;
+            d.JwksUrl = "https://cdn.example/jwks.json";
+            d.TokenUrl = "https://gw.example/oauth2/token";
+            d.AuthUrl = "https://gw.example/oauth2/auth";
+            d.DeviceAuthorizationUrl = "https://gw.example/oauth2/device/auth";
+            d.ClientRegistrationUrl = "https://gw.example/clients";
+            d.UserinfoUrl = "https://gw.example/userinfo";
+            d.SupportedClaims = ["email", "sub", "name"];
+            d.SupportedScope = ["photos.read", "openid"];
+        }, configureServices: services => services.AddSingleton(new KeyGeneration { RsaBits = 2048 }));
+        var doc = await (await s.Public.GetAsync("/.well-known/openid-configuration")).Json(HttpStatusCode.OK);
+        Assert.Equal("https://cdn.example/jwks.json", doc["jwks_uri"]!.GetValue<string>());
+        Assert.Equal("https://gw.example/oauth2/token", doc["token_endpoint"]!.GetValue<string>());
+        Assert.Equal("https://gw.example/oauth2/auth", doc["authorization_endpoint"]!.GetValue<string>());
+        Assert.Equal("https://gw.example/oauth2/device/auth", doc["device_authorization_endpoint"]!.GetValue<string>());
+        Assert.Equal("https://gw.example/userinfo", doc["userinfo_endpoint"]!.GetValue<string>());
+        // Shown although Gatehouse's own registration is off, as Hydra shows the key whatever it serves.
+        Assert.Equal("https://gw.example/clients", doc["registration_endpoint"]!.GetValue<string>());
+        // Hydra's OIDCDiscoverySupportedClaims / OIDCDiscoverySupportedScope: the fixed entries first, then the configured, each once.
+        Assert.Equal(["sub", "email", "name"], doc["claims_supported"]!.AsArray().Select(a => a!.GetValue<string>()));
+        Assert.Equal(["offline_access", "offline", "openid", "photos.read"], doc["scopes_supported"]!.AsArray().Select(a => a!.GetValue<string>()));
+        // Not overridable: the issuer, revocation and logout.
+        Assert.Equal(s.PublicUrl + "/oauth2/revoke", doc["revocation_endpoint"]!.GetValue<string>());
+        Assert.Equal((await (await s.Public.GetAsync("/.well-known/oauth-authorization-server")).Json(HttpStatusCode.OK)).ToJsonString(), doc.ToJsonString());
+
+        // The login request's request_url starts with the configured authorization URL (consent/strategy_default.go).
+        var client = await (await s.AdminWithKey.PostJson("/admin/clients", """{"redirect_uris":["https://app.example/cb"],"scope":"openid"}""")).Json(HttpStatusCode.Created);
+        using var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(s.PublicUrl) };
+        var query = $"?response_type=code&client_id={client["client_id"]!.GetValue<string>()}&redirect_uri={Uri.EscapeDataString("https://app.example/cb")}&scope=openid&state=state-123456";
+        var toLogin = (await browser.GetAsync("/oauth2/auth" + query)).Headers.Location!;
+        var challenge = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(toLogin.Query)["login_challenge"].ToString();
+        var login = await (await s.AdminWithKey.GetAsync($"/admin/oauth2/auth/requests/login?login_challenge={Uri.EscapeDataString(challenge)}")).Json(HttpStatusCode.OK);
+        Assert.Equal("https://gw.example/oauth2/auth" + query, login["request_url"]!.GetValue<string>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Webfinger_jwks_broadcast_keys_publishes_the_configured_sets_first(string db)
+    {
+        // Hydra's WellKnownKeys: broadcast_keys, then hydra.jwt.access-token and hydra.openid.id-token, each once; jwk/handler.go
+        // discoverJsonWebKeys generates a missing set.
+        await using var s = await TestServer.StartAsync(db, configure: o => o.Webfinger.Jwks.BroadcastKeys = ["custom.set", "hydra.openid.id-token"],
+            configureServices: services => services.AddSingleton(new KeyGeneration { RsaBits = 2048 }));
+        var jwks = await (await s.Public.GetAsync("/.well-known/jwks.json")).Json(HttpStatusCode.OK);
+        var kids = jwks["keys"]!.AsArray().Select(k => k!["kid"]!.GetValue<string>()).ToList();
+        var custom = (await (await s.AdminWithKey.GetAsync("/admin/keys/custom.set")).Json(HttpStatusCode.OK))["keys"]!.AsArray().Select(k => k!["kid"]!.GetValue<string>()).ToList();
+        var idToken = (await (await s.AdminWithKey.GetAsync("/admin/keys/hydra.openid.id-token")).Json(HttpStatusCode.OK))["keys"]!.AsArray().Select(k => k!["kid"]!.GetValue<string>()).ToList();
+        Assert.Equal([.. custom, .. idToken], kids);
+        Assert.All(jwks["keys"]!.AsArray(), k => Assert.Null(k!["d"]));
+    }
+
     [Fact]
     public void Hydra_keys_load_from_yaml_and_bad_values_name_the_key()
     {

@@ -30,31 +30,39 @@ public static class DiscoveryEndpoints
         await HttpJson.WriteAsync(http, 200, Document(settings, signing.Credentials.Algorithm));
     }
 
+    /// <summary>
+    /// The document, with Hydra's <c>webfinger.oidc_discovery</c> overrides (<c>driver/config/provider.go</c>
+    /// <c>OAuth2AuthURL</c>, <c>OAuth2TokenURL</c>, <c>JWKSURL</c>, …): a configured URL replaces Gatehouse's own; the
+    /// configured claims and scopes follow the ones always listed, each once.
+    /// </summary>
     public static JsonObject Document(OAuth2Settings settings, string idTokenAlgorithm)
     {
+        var o = settings.Discovery;
         var document = new JsonObject
         {
             ["issuer"] = settings.Issuer,
-            ["authorization_endpoint"] = settings.Endpoint(AuthorizeEndpoint.Authorize),
-            ["device_authorization_endpoint"] = settings.Endpoint(Device.DeviceEndpoints.DeviceAuth),
+            ["authorization_endpoint"] = settings.AuthorizationUrl,
+            ["device_authorization_endpoint"] = o.DeviceAuthorizationUrl ?? settings.Endpoint(Device.DeviceEndpoints.DeviceAuth),
         };
-        // Only when it is served (Hydra shows webfinger.oidc_discovery.client_registration_url, empty by default).
-        if (settings.DynamicClientRegistration) document["registration_endpoint"] = settings.Endpoint(Clients.OidcDynamicClientEndpoints.Register);
+        // Hydra shows webfinger.oidc_discovery.client_registration_url (empty by default); without it, Gatehouse's own
+        // endpoint when it is served.
+        if (o.ClientRegistrationUrl is { } registration) document["registration_endpoint"] = registration;
+        else if (settings.DynamicClientRegistration) document["registration_endpoint"] = settings.Endpoint(Clients.OidcDynamicClientEndpoints.Register);
         foreach (var (name, value) in Rest(settings, idTokenAlgorithm)) document[name] = value?.DeepClone();
         return document;
     }
 
     private static JsonObject Rest(OAuth2Settings settings, string idTokenAlgorithm) => new()
     {
-        ["token_endpoint"] = settings.Endpoint(TokenEndpoints.Token),
-        ["jwks_uri"] = settings.Issuer + JwkEndpoints.WellKnownKeys.TrimStart('/'),
+        ["token_endpoint"] = settings.Discovery.TokenUrl ?? settings.Endpoint(TokenEndpoints.Token),
+        ["jwks_uri"] = settings.Discovery.JwksUrl ?? settings.Issuer + JwkEndpoints.WellKnownKeys.TrimStart('/'),
         ["subject_types_supported"] = Array("public"),
         ["response_types_supported"] = Array("code", "code id_token", "id_token", "token id_token", "token", "token id_token code"),
-        ["claims_supported"] = Array("sub"),
+        ["claims_supported"] = Array([.. new[] { "sub" }.Concat(settings.Discovery.SupportedClaims).Distinct()]),
         ["grant_types_supported"] = Array("authorization_code", "implicit", "client_credentials", "refresh_token", Device.DeviceFlowService.GrantType),
         ["response_modes_supported"] = Array("query", "fragment", "form_post"),
-        ["userinfo_endpoint"] = settings.Endpoint(UserinfoEndpoint.Userinfo),
-        ["scopes_supported"] = Array("offline_access", "offline", "openid"),
+        ["userinfo_endpoint"] = settings.Discovery.UserinfoUrl ?? settings.Endpoint(UserinfoEndpoint.Userinfo),
+        ["scopes_supported"] = Array([.. new[] { "offline_access", "offline", "openid" }.Concat(settings.Discovery.SupportedScope).Distinct()]),
         ["token_endpoint_auth_methods_supported"] = Array("client_secret_post", "client_secret_basic", "private_key_jwt", "none"),
         ["userinfo_signing_alg_values_supported"] = Array("none", idTokenAlgorithm),
         ["id_token_signing_alg_values_supported"] = Array(idTokenAlgorithm),

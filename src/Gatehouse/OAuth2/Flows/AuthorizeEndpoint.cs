@@ -99,10 +99,15 @@ public static class AuthorizeEndpoint
         }
     }
 
-    /// <summary>Hydra's <c>request_url</c>: the authorization URL as requested (a POSTed request as the equivalent GET).</summary>
+    /// <summary>
+    /// Hydra's <c>request_url</c>: the authorization URL (<c>OAuth2AuthURL</c>, so <c>webfinger.oidc_discovery.auth_url</c>
+    /// when set, its own query replaced) with the query as requested (a POSTed request as the equivalent GET).
+    /// </summary>
     private static string RequestUrl(HttpContext http, IFormCollection? form, OAuth2Settings settings)
     {
-        var url = new StringBuilder(settings.Endpoint(Authorize));
+        var authorization = settings.AuthorizationUrl;
+        var query = authorization.IndexOfAny(['?', '#']);
+        var url = new StringBuilder(query < 0 ? authorization : authorization[..query]);
         if (form is null)
         {
             url.Append(http.Request.QueryString.Value);

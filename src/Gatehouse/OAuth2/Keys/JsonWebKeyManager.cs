@@ -124,12 +124,19 @@ public sealed class JsonWebKeyManager(IJsonWebKeyStore store, JsonWebKeyCipher c
     /// <summary>
     /// <c>/.well-known/jwks.json</c>: the public keys of the broadcast sets, each set newest first; a set that does not
     /// exist yet is generated first (as Hydra's <c>discoverJsonWebKeys</c>). Symmetric keys have no public part and are left out.
+    /// The sets are Hydra's <c>WellKnownKeys</c>: <c>webfinger.jwks.broadcast_keys</c> (<paramref name="configured"/>), then
+    /// the JWT access-token set and the ID-token set, each once; the ID-token set and the configured ones are generated when
+    /// missing, the access-token set is published once it exists (Hydra generates it here too).
     /// </summary>
-    public async Task<List<Jwk>> PublicKeysAsync(CancellationToken ct)
+    public Task<List<Jwk>> PublicKeysAsync(CancellationToken ct) => PublicKeysAsync(BroadcastSets, ct);
+
+    /// <inheritdoc cref="PublicKeysAsync(CancellationToken)"/>
+    public async Task<List<Jwk>> PublicKeysAsync(IReadOnlyList<string> configured, CancellationToken ct)
     {
-        IReadOnlyList<string> published = [.. BroadcastSets, AccessTokenSet];
+        IReadOnlyList<string> published = [.. configured.Concat([AccessTokenSet, IdTokenSet]).Distinct(StringComparer.Ordinal)];
+        IReadOnlyList<string> generated = [.. configured.Concat(BroadcastSets).Distinct(StringComparer.Ordinal)];
         var rows = await store.ListAsync(published, ct);
-        foreach (var set in BroadcastSets.Where(s => !rows.Any(r => r.SetId == s)))
+        foreach (var set in generated.Where(s => !rows.Any(r => r.SetId == s)))
         {
             await GetSigningKeyAsync(set, ct);
             rows = await store.ListAsync(published, ct);

@@ -33,7 +33,7 @@ public static class JwkEndpoints
     {
         // Hydra generates every broadcast set here; the JWT access-token set only matters when JWT access tokens are the default.
         if (settings.AccessTokenStrategy == "jwt") await keys.GetSigningKeyAsync(JsonWebKeyManager.AccessTokenSet, http.RequestAborted);
-        await HttpJson.WriteAsync(http, 200, Set(await keys.PublicKeysAsync(http.RequestAborted)));
+        await HttpJson.WriteAsync(http, 200, Set(await keys.PublicKeysAsync(settings.BroadcastKeys, http.RequestAborted)));
     }
 
     private static async Task Create(string set, HttpContext http, JsonWebKeyManager keys, OAuth2Settings settings)
