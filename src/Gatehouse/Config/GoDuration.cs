@@ -48,7 +48,11 @@ public static class GoDuration
             span = span[j..];
         }
         if (totalTicks > Max.Ticks) return false;
-        value = TimeSpan.FromTicks((long)Math.Round(negative ? -totalTicks : totalTicks));
+        var ticks = (long)Math.Round(negative ? -totalTicks : totalTicks);
+        // A negative duration shorter than a tick (Go's "-1ns") stays negative: for Hydra's lifespans the sign is what
+        // counts (a negative refresh-token lifespan means no expiry), and rounding it to zero would invert that.
+        if (ticks == 0 && negative && totalTicks > 0) ticks = -1;
+        value = TimeSpan.FromTicks(ticks);
         return true;
     }
 

@@ -19,6 +19,18 @@ public sealed class GoDurationTests
     }
 
     [Theory]
+    [InlineData("-1ns")]
+    [InlineData("-49ns")]
+    public void A_negative_duration_shorter_than_a_tick_stays_negative(string text)
+    {
+        // Hydra reads "-1ns" as a negative lifespan (a refresh token without expiry); rounded to zero it would expire at once.
+        Assert.True(GoDuration.TryParse(text, out var value));
+        Assert.Equal(TimeSpan.FromTicks(-1), value);
+        Assert.True(GoDuration.TryParse("1ns", out var positive));
+        Assert.Equal(TimeSpan.Zero, positive);
+    }
+
+    [Theory]
     [InlineData("")]
     [InlineData("1d")]
     [InlineData("h")]

@@ -224,8 +224,9 @@ public sealed class RefreshTokenRotationTests
         // then shows iat + ttl.refresh_token (720h).
         await using var server = await StartAsync(db, TimeSpan.Zero);
         var lifespans = await (await server.S.AdminWithKey.PutJson($"/admin/clients/{server.ClientId}/lifespans",
-            """{"authorization_code_grant_refresh_token_lifespan":"-1s","refresh_token_grant_refresh_token_lifespan":"-1h"}""")).Json(HttpStatusCode.OK);
-        Assert.Equal("-1s", lifespans["authorization_code_grant_refresh_token_lifespan"]!.GetValue<string>());
+            """{"authorization_code_grant_refresh_token_lifespan":"-1ns","refresh_token_grant_refresh_token_lifespan":"-1h"}""")).Json(HttpStatusCode.OK);
+        // Kept negative (Gatehouse's durations have 100 ns ticks, so Hydra's "-1ns" reads back as "-100ns").
+        Assert.Equal("-100ns", lifespans["authorization_code_grant_refresh_token_lifespan"]!.GetValue<string>());
         var t0 = await AuthorizeAsync(server);
         server.Clock.Advance(TimeSpan.FromDays(1000));
         await server.S.Services.GetRequiredService<Gatehouse.Persistence.Cleanup.DatabaseCleanup>().RunAsync(TimeSpan.Zero, 100, TimeSpan.Zero, null, TestContext.Current.CancellationToken);
