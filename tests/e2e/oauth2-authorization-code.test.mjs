@@ -173,7 +173,7 @@ describe(`OAuth2 authorization code + PKCE (${database})`, () => {
     assert.equal((await admin().introspectOAuth2Token({ token: first.access_token })).data.active, false);
     assert.equal((await admin().introspectOAuth2Token({ token: second.access_token })).data.active, true);
 
-    await assert.rejects(oidc.refreshTokenGrant(basic, first.refresh_token), (e) => e.error === 'invalid_grant' && /re-use was detected/.test(e.error_description));
+    await assert.rejects(oidc.refreshTokenGrant(basic, first.refresh_token), (e) => e.error === 'invalid_grant' && /The refresh token was already used\./.test(e.error_description));
     assert.equal((await admin().introspectOAuth2Token({ token: second.access_token })).data.active, false);
     assert.equal((await admin().introspectOAuth2Token({ token: second.refresh_token })).data.active, false);
     await assert.rejects(oidc.refreshTokenGrant(basic, second.refresh_token), (e) => e.error === 'invalid_grant');

@@ -119,7 +119,7 @@ public sealed class RefreshTokenRotationTests
         server.Clock.Advance(TimeSpan.FromSeconds(1));
         Assert.False(await ActiveAsync(server, Rt(t0)));
         var reuse = await (await RefreshAsync(server, Rt(t0))).OAuth2Error(HttpStatusCode.BadRequest, "invalid_grant");
-        Assert.Contains("re-use was detected", reuse["error_description"]!.GetValue<string>());
+        Assert.EndsWith("or was issued to another client. The refresh token was already used.", reuse["error_description"]!.GetValue<string>());
         foreach (var token in new[] { Rt(t1), At(t2), Rt(t2), At(t3), Rt(t3) }) Assert.False(await ActiveAsync(server, token));
         await (await RefreshAsync(server, Rt(t3))).OAuth2Error(HttpStatusCode.BadRequest, "invalid_grant");
     }
@@ -138,7 +138,7 @@ public sealed class RefreshTokenRotationTests
         Assert.False(await ActiveAsync(server, Rt(t0)));
 
         var reuse = await (await RefreshAsync(server, Rt(t0))).OAuth2Error(HttpStatusCode.BadRequest, "invalid_grant");
-        Assert.Contains("re-use was detected", reuse["error_description"]!.GetValue<string>());
+        Assert.EndsWith("or was issued to another client. The refresh token was already used.", reuse["error_description"]!.GetValue<string>());
         foreach (var t in new[] { first, second, third })
         {
             Assert.False(await ActiveAsync(server, At(t)));

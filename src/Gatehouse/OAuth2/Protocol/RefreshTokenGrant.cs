@@ -9,7 +9,7 @@ namespace Gatehouse.OAuth2.Protocol;
 /// <c>grant_type=refresh_token</c> (RFC 6749 6) as fosite's <c>flow_refresh.go</c> with Hydra's storage
 /// (<c>persistence/sql/persister_oauth2.go</c>): every use rotates — the refresh token is spent atomically and a new access
 /// and refresh token (and ID token) are issued in the same grant — and presenting a spent refresh token again is taken for
-/// theft: the whole chain (every token of the grant) is revoked ("Refresh token re-use was detected"). A refresh may narrow
+/// theft: the whole chain (every token of the grant) is revoked ("The refresh token was already used."). A refresh may narrow
 /// the scope to part of what was granted.
 /// <para>Without a grace period (Hydra's <c>strictRefreshRotation</c>) a use revokes the grant's access tokens and other
 /// refresh tokens; a request that loses the race to spend the token against a concurrent one is <c>invalid_request</c>
@@ -35,7 +35,9 @@ public sealed class RefreshTokenGrant(OAuth2TokenService tokens, LoginConsentSer
         {
             // fosite handleRefreshTokenReuse: the presented token and every access and refresh token of the grant.
             await tokens.RevokeRequestAsync(row.RequestId, ct);
-            throw OAuth2Error.InvalidGrant("Refresh token re-use was detected. All related tokens have been revoked.");
+            // fosite's hint; "Refresh token re-use was detected. All related tokens have been revoked." is only its debug text,
+            // which Hydra does not send (oauth2.expose_internal_errors is off).
+            throw OAuth2Error.InvalidGrant("The refresh token was already used.");
         }
         if (tokens.IsExpired(row)) throw OAuth2Error.InvalidGrant("The refresh token expired.");
 
