@@ -249,12 +249,36 @@ public static class ConfigLoader
         }
 
         CheckOidcProviders(options.Selfservice.Methods.Oidc);
+        CheckSubjectIdentifiers(options, warnings);
 
         var schemas = options.Identity.Schemas;
         if (schemas.Count > 0 && !schemas.Exists(s => s.Id == options.Identity.DefaultSchemaId))
         {
             throw new ConfigException($"identity.default_schema_id: expected the id of an entry in identity.schemas ({string.Join(", ", schemas.Select(s => s.Id))}), got \"{options.Identity.DefaultSchemaId}\"");
         }
+    }
+
+    /// <summary>
+    /// Hydra's <c>SubjectTypesSupported</c> checks (<c>driver/config/provider.go</c>), made at start-up: <c>pairwise</c> with
+    /// <c>strategies.access_token: jwt</c> is dropped with Hydra's warning; otherwise it needs a salt of at least 8
+    /// characters (Hydra stops with this message). Gatehouse addition: <c>pairwise</c> alone with <c>jwt</c> would leave no
+    /// subject type at all (Hydra then fails every client without a subject_type), so that is refused too.
+    /// </summary>
+    private static void CheckSubjectIdentifiers(GatehouseOptions options, List<string> warnings)
+    {
+        var subjects = options.Oidc.SubjectIdentifiers;
+        if (!subjects.SupportedTypes.Contains("pairwise")) return;
+        if (options.Strategies.AccessToken == "jwt")
+        {
+            if (!subjects.SupportedTypes.Contains("public"))
+                throw new ConfigException("oidc.subject_identifiers.supported_types: only pairwise is listed, but pairwise is not supported with strategies.access_token jwt, which would leave no subject type; add public or set strategies.access_token to opaque");
+            warnings.Add("The pairwise subject identifier algorithm is not supported by the JWT OAuth 2.0 Access Token Strategy and is thus being disabled. Please remove \"pairwise\" from oidc.subject_identifiers.supported_types\" (e.g. oidc.subject_identifiers.supported_types=public) or set strategies.access_token to \"opaque\".");
+            return;
+        }
+        // Go's len: bytes of UTF-8.
+        var length = System.Text.Encoding.UTF8.GetByteCount(subjects.Pairwise.Salt);
+        if (length < 8)
+            throw new ConfigException($"oidc.subject_identifiers.pairwise.salt: The pairwise subject identifier algorithm was set but length of oidc.subject_identifier.salt is too small ({length} < 8), please set oidc.subject_identifiers.pairwise.salt to a random string with 8 characters or more.");
     }
 
     /// <summary>

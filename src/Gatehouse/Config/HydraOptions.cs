@@ -244,6 +244,25 @@ public sealed class HydraJwtGrantOptions
 public sealed class HydraOidcOptions
 {
     public DynamicClientRegistrationOptions DynamicClientRegistration { get; set; } = new();
+
+    /// <summary>Hydra's <c>oidc.subject_identifiers</c>: the subject types clients may ask for.</summary>
+    public SubjectIdentifiersOptions SubjectIdentifiers { get; set; } = new();
+}
+
+/// <summary>Hydra's <c>oidc.subject_identifiers</c>.</summary>
+public sealed class SubjectIdentifiersOptions
+{
+    /// <summary><c>public</c> and/or <c>pairwise</c> (Hydra's default: <c>public</c> only).</summary>
+    public List<string> SupportedTypes { get; set; } = ["public"];
+
+    public PairwiseSubjectOptions Pairwise { get; set; } = new();
+}
+
+/// <summary>Hydra's <c>oidc.subject_identifiers.pairwise</c>.</summary>
+public sealed class PairwiseSubjectOptions
+{
+    /// <summary>Mixed into every pairwise subject (at least 8 characters when <c>pairwise</c> is on).</summary>
+    public string Salt { get; set; } = "";
 }
 
 /// <summary>Hydra's <c>oidc.dynamic_client_registration</c>: the public <c>/oauth2/register</c> endpoints.</summary>

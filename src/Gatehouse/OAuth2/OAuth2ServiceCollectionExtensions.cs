@@ -49,6 +49,11 @@ public static class OAuth2ServiceCollectionExtensions
         services.TryAddScoped<LogoutService>();
         services.TryAddScoped<Device.DeviceFlowService>();
         services.TryAddScoped<Credentials.VerifiableCredentialService>();
+        services.TryAddSingleton<SectorIdentifierValidator>();
+        // Sector identifier documents: fetched under clients.http.disallow_private_ip_ranges, redirects not followed.
+        services.AddHttpClient(SectorIdentifierValidator.ClientName, c => c.Timeout = SectorIdentifierValidator.Timeout)
+            .ConfigurePrimaryHttpMessageHandler(sp => PrivateNetworkGuard.Handler(sp.GetRequiredService<GatehouseOptions>(), () => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) }))
+            .RemoveAllLoggers();
         services.TryAddSingleton<BackChannelLogout>();
         // Logout tokens go only to the registered URL: redirects are not followed (Hydra's client does not either).
         services.AddHttpClient(BackChannelLogout.ClientName, c => c.Timeout = BackChannelLogout.Timeout)

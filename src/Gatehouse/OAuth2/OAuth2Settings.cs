@@ -89,6 +89,29 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
     /// <summary>Hydra's <c>strategies.access_token</c>: <c>opaque</c> or <c>jwt</c>, for clients without an <c>access_token_strategy</c>.</summary>
     public string AccessTokenStrategy { get; init; } = "opaque";
 
+    /// <summary><c>public</c> is listed in <c>oidc.subject_identifiers.supported_types</c> (its default).</summary>
+    public bool PublicSubjectsListed { get; init; } = true;
+
+    /// <summary><c>pairwise</c> is listed in <c>oidc.subject_identifiers.supported_types</c>.</summary>
+    public bool PairwiseSubjectsListed { get; init; }
+
+    /// <summary>Hydra's <c>oidc.subject_identifiers.pairwise.salt</c>.</summary>
+    public string PairwiseSalt { get; init; } = "";
+
+    /// <summary>
+    /// Hydra's <c>SubjectTypesSupported</c> (<c>driver/config/provider.go</c>): <c>public</c> when listed or when
+    /// <c>pairwise</c> is not; <c>pairwise</c> when listed, unless the access-token strategy — the client's
+    /// <c>access_token_strategy</c> when given and valid, else <c>strategies.access_token</c> — is <c>jwt</c>.
+    /// </summary>
+    public IReadOnlyList<string> SubjectTypesSupported(string? clientAccessTokenStrategy = null)
+    {
+        var strategy = clientAccessTokenStrategy?.ToLowerInvariant() is "jwt" or "opaque" ? clientAccessTokenStrategy.ToLowerInvariant() : AccessTokenStrategy;
+        var types = new List<string>(2);
+        if (PublicSubjectsListed || !PairwiseSubjectsListed) types.Add("public");
+        if (PairwiseSubjectsListed && strategy != "jwt") types.Add("pairwise");
+        return types;
+    }
+
     /// <summary>Hydra's <c>strategies.jwt.scope_claim</c>: <c>list</c>, <c>string</c> or <c>both</c>.</summary>
     public string JwtScopeClaim { get; init; } = "list";
 
@@ -226,6 +249,9 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
         SecureCookies = CookieSecurity.Secure(options),
         AccessTokenStrategy = options.Strategies.AccessToken,
         JwtScopeClaim = options.Strategies.Jwt.ScopeClaim,
+        PublicSubjectsListed = options.Oidc.SubjectIdentifiers.SupportedTypes.Contains("public"),
+        PairwiseSubjectsListed = options.Oidc.SubjectIdentifiers.SupportedTypes.Contains("pairwise"),
+        PairwiseSalt = options.Oidc.SubjectIdentifiers.Pairwise.Salt,
         AllowedTopLevelClaims = options.Oauth2.AllowedTopLevelClaims,
         MirrorTopLevelClaims = options.Oauth2.MirrorTopLevelClaims,
         ExcludeNotBeforeClaim = options.Oauth2.ExcludeNotBeforeClaim,

@@ -75,6 +75,47 @@ public sealed class ConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Hydras_subject_identifier_keys_are_read_and_checked_as_hydra_does()
+    {
+        const string Secrets = "secrets: {default: [a-default-secret-value]}\n";
+        var result = Load(MinimalFile(Secrets + """
+            oidc:
+              subject_identifiers:
+                supported_types: [public, pairwise]
+                pairwise:
+                  salt: some-random-salt
+            """));
+        Assert.Empty(result.Warnings);
+        var settings = Gatehouse.OAuth2.OAuth2Settings.From(result.Options);
+        Assert.Equal(["public", "pairwise"], settings.SubjectTypesSupported());
+        Assert.Equal(["public"], settings.SubjectTypesSupported("JWT"));
+        Assert.Equal("some-random-salt", settings.PairwiseSalt);
+
+        // Hydra's default: public only.
+        var defaults = Gatehouse.OAuth2.OAuth2Settings.From(Load(MinimalFile(Secrets)).Options);
+        Assert.Equal(["public"], defaults.SubjectTypesSupported());
+
+        // Only pairwise listed: public is no longer offered (Hydra's SubjectTypesSupported).
+        var onlyPairwise = Load(MinimalFile(Secrets + "oidc: {subject_identifiers: {supported_types: [pairwise], pairwise: {salt: some-random-salt}}}\n"));
+        Assert.Equal(["pairwise"], Gatehouse.OAuth2.OAuth2Settings.From(onlyPairwise.Options).SubjectTypesSupported());
+
+        // Hydra's Fatalf: a salt shorter than 8 bytes (or none) stops the start.
+        var shortSalt = LoadFails("dsn: memory\noidc: {subject_identifiers: {supported_types: [public, pairwise], pairwise: {salt: short}}}\n");
+        Assert.Equal("oidc.subject_identifiers.pairwise.salt: The pairwise subject identifier algorithm was set but length of oidc.subject_identifier.salt is too small (5 < 8), please set oidc.subject_identifiers.pairwise.salt to a random string with 8 characters or more.", shortSalt.Message);
+        Assert.Contains("(0 < 8)", LoadFails("dsn: memory\noidc: {subject_identifiers: {supported_types: [pairwise]}}\n").Message);
+
+        // Hydra's warning: pairwise is dropped with JWT access tokens; pairwise alone would leave no type at all.
+        var jwt = Load(MinimalFile(Secrets + "strategies: {access_token: jwt}\noidc: {subject_identifiers: {supported_types: [public, pairwise]}}\n"));
+        Assert.Contains(jwt.Warnings, w => w.StartsWith("The pairwise subject identifier algorithm is not supported by the JWT OAuth 2.0 Access Token Strategy and is thus being disabled.", StringComparison.Ordinal));
+        Assert.Equal(["public"], Gatehouse.OAuth2.OAuth2Settings.From(jwt.Options).SubjectTypesSupported());
+        Assert.Equal(["public", "pairwise"], Gatehouse.OAuth2.OAuth2Settings.From(jwt.Options).SubjectTypesSupported("opaque"));
+        Assert.StartsWith("oidc.subject_identifiers.supported_types: only pairwise is listed", LoadFails("dsn: memory\nstrategies: {access_token: jwt}\noidc: {subject_identifiers: {supported_types: [pairwise]}}\n").Message);
+
+        // Values outside Hydra's enums are refused by the schema.
+        LoadFails("dsn: memory\noidc: {subject_identifiers: {supported_types: [secret]}}\n");
+    }
+
+    [Fact]
     public void A_single_file_is_bound_to_the_options_tree()
     {
         var file = MinimalFile("""

@@ -25,10 +25,16 @@ public sealed class HookReceiver : IAsyncDisposable
 
     public string BaseUrl { get; private set; } = "";
 
-    public static async Task<HookReceiver> StartAsync()
+    public static Task<HookReceiver> StartAsync() => StartAsync(null);
+
+    /// <param name="certificate">Serve HTTPS with this certificate (its key included) instead of HTTP.</param>
+    public static async Task<HookReceiver> StartAsync(System.Security.Cryptography.X509Certificates.X509Certificate2? certificate)
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, listen =>
+        {
+            if (certificate is not null) listen.UseHttps(certificate);
+        }));
         builder.Logging.ClearProviders();
         var app = builder.Build();
         var receiver = new HookReceiver(app);

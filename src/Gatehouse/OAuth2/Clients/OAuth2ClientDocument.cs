@@ -97,6 +97,8 @@ public sealed class OAuth2ClientDocument
     public string AccessTokenStrategy => Str("access_token_strategy");
     public string UserinfoSignedResponseAlg => Str("userinfo_signed_response_alg");
     public string JwksUri => Str("jwks_uri");
+    public string SubjectType => Str("subject_type");
+    public string SectorIdentifierUri => Str("sector_identifier_uri");
     public JsonObject? Jwks => _values["jwks"] as JsonObject;
 
     /// <summary>Admin-only fields that dynamic client registration refuses (Hydra's <c>ValidateDynamicRegistration</c>).</summary>
@@ -195,9 +197,19 @@ public sealed class OAuth2ClientDocument
 
     /// <summary>
     /// Hydra's <c>Validator.Validate</c>: defaults (auth method, scope, subject type, userinfo alg) are filled in, and the
-    /// first invalid field is reported as <c>invalid_client_metadata</c> / <c>invalid_redirect_uri</c>.
+    /// first invalid field is reported as <c>invalid_client_metadata</c> / <c>invalid_redirect_uri</c>. A
+    /// <c>sector_identifier_uri</c> is fetched and checked where Hydra checks it (<see cref="SectorIdentifierValidator"/>);
+    /// the subject type must be one of <see cref="OAuth2Settings.SubjectTypesSupported"/> for the client's access-token strategy.
     /// </summary>
-    public void Validate(string? secret, IReadOnlyList<string>? defaultScope = null)
+    /// <param name="beforeFetch">Called just before the <c>sector_identifier_uri</c> is fetched, if it is.</param>
+    public async Task ValidateAsync(string? secret, OAuth2Settings settings, SectorIdentifierValidator sectors, CancellationToken ct, Func<Task>? beforeFetch = null)
+    {
+        ValidateBeforeSector(secret, settings.DefaultClientScope);
+        if (Str("sector_identifier_uri") is { Length: > 0 } sector) await sectors.ValidateAsync(sector, List("redirect_uris"), beforeFetch, ct);
+        ValidateAfterSector(settings);
+    }
+
+    private void ValidateBeforeSector(string? secret, IReadOnlyList<string> defaultScope)
     {
         var authMethod = Str("token_endpoint_auth_method");
         if (authMethod.Length == 0) _values["token_endpoint_auth_method"] = authMethod = "client_secret_basic";
@@ -229,12 +241,15 @@ public sealed class OAuth2ClientDocument
         if (!string.IsNullOrEmpty(secret) && secret.Length < 6)
             throw OAuth2Error.InvalidClientMetadata("Field client_secret must contain a secret that is at least 6 characters long.");
 
-        if (Str("scope").Length == 0) _values["scope"] = string.Join(' ', defaultScope ?? DefaultScope);
+        if (Str("scope").Length == 0) _values["scope"] = string.Join(' ', defaultScope);
 
         var origins = List("allowed_cors_origins");
         for (var i = 0; i < origins.Count; i++) origins[i] = CanonicalOrigin(origins[i]);
         _values["allowed_cors_origins"] = new JsonArray([.. origins.Select(x => (JsonNode?)x)]);
+    }
 
+    private void ValidateAfterSector(OAuth2Settings settings)
+    {
         var userinfoAlg = Str("userinfo_signed_response_alg");
         if (userinfoAlg.Length == 0) _values["userinfo_signed_response_alg"] = userinfoAlg = "none";
         if (userinfoAlg is not ("none" or "RS256"))
@@ -248,10 +263,12 @@ public sealed class OAuth2ClientDocument
             redirects.Add(u);
         }
 
+        // The types of the client's own access-token strategy (pairwise is not offered to JWT access tokens); Go's %v of the list.
+        var supportedTypes = settings.SubjectTypesSupported(Str("access_token_strategy"));
         var subjectType = Str("subject_type");
-        if (subjectType.Length == 0) _values["subject_type"] = "public";
-        else if (subjectType != "public")
-            throw OAuth2Error.InvalidClientMetadata($"Subject type {subjectType} is not supported by server, only [public] are allowed.");
+        if (subjectType.Length == 0) _values["subject_type"] = supportedTypes.Contains("public") ? "public" : supportedTypes[0];
+        else if (!supportedTypes.Contains(subjectType))
+            throw OAuth2Error.InvalidClientMetadata($"Subject type {subjectType} is not supported by server, only [{string.Join(' ', supportedTypes)}] are allowed.");
 
         foreach (var l in List("post_logout_redirect_uris"))
         {

@@ -13,7 +13,7 @@ namespace Gatehouse.OAuth2.Clients;
 /// API and OpenID Connect Dynamic Client Registration share its validation and storage. Loaded clients are kept in
 /// <see cref="OAuth2ClientCache"/> (when given); every change invalidates it once committed.
 /// </summary>
-public sealed class OAuth2ClientService(IOAuth2ClientStore store, ClientSecretHasher hasher, TimeProvider time, OAuth2Settings settings, OAuth2ClientCache? cache = null)
+public sealed class OAuth2ClientService(IOAuth2ClientStore store, ClientSecretHasher hasher, TimeProvider time, OAuth2Settings settings, SectorIdentifierValidator sectors, OAuth2ClientCache? cache = null)
 {
     public const int DefaultPageSize = 250;
     public const int MaxPageSize = 1000;
@@ -35,7 +35,7 @@ public sealed class OAuth2ClientService(IOAuth2ClientStore store, ClientSecretHa
     {
         var doc = OAuth2ClientDocument.Decode(body, out var clientId, out var secret);
         if (string.IsNullOrEmpty(secret)) secret = ClientSecretHasher.GenerateSecret();
-        doc.Validate(secret, settings.DefaultClientScope);
+        await doc.ValidateAsync(secret, settings, sectors, ct);
         if (string.IsNullOrEmpty(clientId)) clientId = Guid.NewGuid().ToString();
         if (clientId.Length > MaxClientIdLength) throw OAuth2Error.InvalidClientMetadata($"Field client_id must be at most {MaxClientIdLength} characters long.");
         return (await InsertAsync(doc, clientId, secret, "", ct), secret);
@@ -152,7 +152,7 @@ public sealed class OAuth2ClientService(IOAuth2ClientStore store, ClientSecretHa
         {
             // Hydra validates, then updates the client the patched client_id names: an unknown one is its 404. Gatehouse
             // never lets one client's patch overwrite another client (Hydra would): that is a 409.
-            doc.Validate(secret, settings.DefaultClientScope);
+            await doc.ValidateAsync(secret, settings, sectors, ct);
             if (patchedId is { Length: > 0 } other && await FindAsync(other, ct) is not null) throw OAuth2Error.Conflict();
             throw OAuth2Error.NotFound();
         }
@@ -219,7 +219,7 @@ public sealed class OAuth2ClientService(IOAuth2ClientStore store, ClientSecretHa
 
     private async Task<(Loaded Client, string? NewSecret)> UpdateAsync(string clientId, OAuth2ClientDocument doc, string? secret, CancellationToken ct, bool clearRegistrationToken = false)
     {
-        doc.Validate(secret, settings.DefaultClientScope);
+        await doc.ValidateAsync(secret, settings, sectors, ct);
         var row = await store.FindAsync(clientId, ct) ?? throw OAuth2Error.NotFound();
         var newSecret = string.IsNullOrEmpty(secret) ? null : secret;
         if (newSecret is not null)
@@ -250,12 +250,13 @@ public sealed class OAuth2ClientService(IOAuth2ClientStore store, ClientSecretHa
     /// client id and secret; <c>client_secret</c>, <c>metadata</c>, <c>access_token_strategy</c>, <c>skip_consent</c>
     /// and <c>skip_logout_consent</c> are refused as Hydra refuses them.
     /// </summary>
-    public Registration PrepareRegistration(JsonNode? body)
+    /// <param name="beforeFetch">Called once before a <c>sector_identifier_uri</c> is fetched (the caller's rate limit), if one is.</param>
+    public async Task<Registration> PrepareRegistrationAsync(JsonNode? body, Func<Task>? beforeFetch, CancellationToken ct)
     {
         var doc = OAuth2ClientDocument.Decode(body, out _, out var secret);
         if (!string.IsNullOrEmpty(secret)) throw OAuth2Error.BadRequest("It is not allowed to choose your own OAuth2 Client secret.");
         secret = ClientSecretHasher.GenerateSecret();
-        ValidateDynamic(body, doc, secret);
+        await ValidateDynamicAsync(body, doc, secret, beforeFetch, ct);
         return new Registration(doc, secret);
     }
 
@@ -318,7 +319,7 @@ public sealed class OAuth2ClientService(IOAuth2ClientStore store, ClientSecretHa
         if (!string.IsNullOrEmpty(secret))
             throw new OAuth2Error(403, GatehouseError.DefaultMessage(403), "It is not allowed to choose your own OAuth2 Client secret.");
         var newToken = OpaqueToken.New(OpaqueToken.AccessPrefix);
-        ValidateDynamic(body, doc, null);
+        await ValidateDynamicAsync(body, doc, null, null, ct);
         var row = current.Row;
         var previousHash = row.RegistrationAccessTokenHash;
         row.RegistrationAccessTokenHash = RegistrationTokenHash(newToken);
@@ -357,7 +358,7 @@ public sealed class OAuth2ClientService(IOAuth2ClientStore store, ClientSecretHa
     }
 
     /// <summary>Hydra's <c>ValidateDynamicRegistration</c>: the admin-only fields first, then the admin API's validation.</summary>
-    private void ValidateDynamic(JsonNode? body, OAuth2ClientDocument doc, string? secret)
+    private async Task ValidateDynamicAsync(JsonNode? body, OAuth2ClientDocument doc, string? secret, Func<Task>? beforeFetch, CancellationToken ct)
     {
         // Go decodes "metadata": null into a non-nil raw message too, so any metadata member is refused.
         if (body is JsonObject o && o.ContainsKey("metadata"))
@@ -365,7 +366,7 @@ public sealed class OAuth2ClientService(IOAuth2ClientStore store, ClientSecretHa
         if (doc.AccessTokenStrategy.Length > 0) throw OAuth2Error.BadRequest("It is not allowed to choose your own access token strategy.");
         if (doc.SkipConsent) throw ClientInvalidRequest("\"skip_consent\" cannot be set for dynamic client registration");
         if (doc.SkipLogoutConsent) throw ClientInvalidRequest("\"skip_logout_consent\" cannot be set for dynamic client registration");
-        doc.Validate(secret, settings.DefaultClientScope);
+        await doc.ValidateAsync(secret, settings, sectors, ct, beforeFetch);
         // Gatehouse addition: an anonymous registrant cannot make each stored row as large as a request body may be.
         if (Encoding.UTF8.GetByteCount(doc.Serialize()) > MaxRegisteredDocumentBytes)
             throw OAuth2Error.InvalidClientMetadata($"The client metadata must not exceed {MaxRegisteredDocumentBytes} bytes.");

@@ -28,10 +28,18 @@ public static class OidcDynamicClientEndpoints
     {
         RequireEnabled(http, settings);
         var ct = http.RequestAborted;
-        var registration = clients.PrepareRegistration(await OAuth2ClientAdminEndpoints.ReadJsonAsync(http));
         // Anyone may register, and each registration is a stored row: counted per client address, after the cheap
-        // checks (bad input costs no budget) and before the secret is hashed and the row written.
-        if (limiter.ClientBucket(http) is { } bucket) await limiter.EnforceAsync(RateLimitKind.ClientRegistrationsPerAddress, bucket, ct);
+        // checks (bad input costs no budget) and before the secret is hashed and the row written — or, for a client with
+        // a sector_identifier_uri, before that URL is fetched, so the server is no free fetcher either.
+        var counted = false;
+        async Task CountAsync()
+        {
+            if (counted) return;
+            counted = true;
+            if (limiter.ClientBucket(http) is { } bucket) await limiter.EnforceAsync(RateLimitKind.ClientRegistrationsPerAddress, bucket, ct);
+        }
+        var registration = await clients.PrepareRegistrationAsync(await OAuth2ClientAdminEndpoints.ReadJsonAsync(http), CountAsync, ct);
+        await CountAsync();
         var registered = await clients.RegisterAsync(registration, ct);
         var client = registered.Client;
         // Hydra joins "admin" and the client path without a leading slash (urlx.MustJoin("admin", ...)).

@@ -56,7 +56,7 @@ public static class DiscoveryEndpoints
     {
         ["token_endpoint"] = settings.Discovery.TokenUrl ?? settings.Endpoint(TokenEndpoints.Token),
         ["jwks_uri"] = settings.Discovery.JwksUrl ?? settings.Issuer + JwkEndpoints.WellKnownKeys.TrimStart('/'),
-        ["subject_types_supported"] = Array("public"),
+        ["subject_types_supported"] = Array([.. settings.SubjectTypesSupported()]),
         ["response_types_supported"] = Array("code", "code id_token", "id_token", "token id_token", "token", "token id_token code"),
         ["claims_supported"] = Array([.. new[] { "sub" }.Concat(settings.Discovery.SupportedClaims).Distinct()]),
         ["grant_types_supported"] = Array("authorization_code", "implicit", "client_credentials", "refresh_token", Device.DeviceFlowService.GrantType),

@@ -78,9 +78,13 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
             }
             if (remembered is not null)
             {
-                if (IdTokenHints.Subject(hint).Length == 0)
+                var hintSubject = IdTokenHints.Subject(hint);
+                if (hintSubject.Length == 0)
                     throw new AuthorizeError(OAuth2Error.InvalidRequest("Failed to validate OpenID Connect request because provided id token from id_token_hint does not have a subject."), to);
-                if (IdTokenHints.Subject(hint) != remembered.Subject)
+                // Hydra's matchesValueFromSession: the hint may name the subject itself or the client's pairwise subject.
+                var client = await clients.FindAsync(request.ClientId, ct) ?? throw new AuthorizeError(ClientAuthenticator.InvalidClient("The requested OAuth 2.0 Client does not exist."), to);
+                var obfuscated = SubjectFor(client, remembered.Subject, "", to);
+                if (hintSubject != remembered.Subject && hintSubject != obfuscated)
                     throw new AuthorizeError(OAuth2Error.LoginRequired("Request failed because subject claim from id_token_hint does not match subject from authentication session."), to);
             }
             request = request with { IdTokenHintClaims = hint };
@@ -214,6 +218,9 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
         var skip = login["skip"]?.GetValue<bool>() ?? false;
         var authenticatedAt = login["authenticated_at"]!.GetValue<long>();
         var sessionId = Guid.Parse(login["session_id"]!.GetValue<string>());
+        // Hydra's verifyAuthentication: the subject the client will see, which an id_token_hint must name (fosite's ValidatePrompt).
+        var client = await clients.FindAsync(flow.ClientId, ct) ?? throw new AuthorizeError(ClientAuthenticator.InvalidClient("The requested OAuth 2.0 Client does not exist."), to);
+        var subjectIdentifier = SubjectFor(client, flow.Subject, login["force_subject_identifier"]?.GetValue<string>() ?? "", to);
         if (request.IdTokenHintClaims is { } hintClaims && IdTokenHints.Subject(hintClaims).Length == 0)
             throw new AuthorizeError(OAuth2Error.InvalidRequest("Failed to validate OpenID Connect request because provided id token from id_token_hint does not have a subject."), to);
         // fosite's ValidatePrompt, on the times Hydra keeps (seconds): the login must fit prompt, max_age and id_token_hint.
@@ -222,7 +229,7 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
             request.Prompt.Contains("none") && authenticatedAt > requestedAt ? "Failed to validate OpenID Connect request because prompt was set to 'none' but auth_time happened after the authorization request was registered, indicating that the user was logged in during this request which is not allowed."
             : request.Prompt.Contains("login") && authenticatedAt < requestedAt ? "Failed to validate OpenID Connect request because prompt was set to 'login' but auth_time happened before the authorization request was registered, indicating that the user was not re-authenticated which is forbidden."
             : request.MaxAge is { } maxAge && authenticatedAt + Math.Min(maxAge, MaxSeconds) < requestedAt ? "Failed to validate OpenID Connect request because authentication time does not satisfy max_age time."
-            : request.IdTokenHintClaims is { } hint && IdTokenHints.Subject(hint).Length > 0 && IdTokenHints.Subject(hint) != flow.Subject
+            : request.IdTokenHintClaims is { } hint && IdTokenHints.Subject(hint).Length > 0 && IdTokenHints.Subject(hint) != subjectIdentifier
                 ? "Failed to validate OpenID Connect request because the subject from provided id token from id_token_hint does not match the current session's subject."
             : null;
         if (promptProblem is not null)
@@ -465,9 +472,28 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
         var consent = Parse(flow.Consent);
         var scope = consent["grant_scope"]!.AsArray().Select(x => x!.GetValue<string>()).ToArray();
         var audience = consent["grant_access_token_audience"]!.AsArray().Select(x => x!.GetValue<string>()).ToArray();
+        // Hydra's updateSessionWithRequest fixes the ID token's subject now: later changes of the client or the salt do not
+        // change it for this grant's tokens (refreshes included).
+        consent[SubjectObfuscatedKey] = SubjectFor(client, flow.Subject, Parse(flow.Login)["force_subject_identifier"]?.GetValue<string>() ?? "", to);
+        flow.Consent = consent.ToJsonString();
         flow.State = OAuth2FlowState.ConsentUsed;
         if (!await flows.UpdateAsync(flow, OAuth2FlowState.ConsentUnused, ct)) throw new AuthorizeError(VerifierUsed("consent"), to);
         return new SpentConsent(flow, request, client, scope, audience);
+    }
+
+    /// <summary>Where the flow's consent keeps the subject its ID tokens and userinfo name (<see cref="SubjectIdentifiers"/>).</summary>
+    public const string SubjectObfuscatedKey = "subject_obfuscated";
+
+    private string SubjectFor(OAuth2ClientService.Loaded client, string subject, string forced, AuthorizeError.Target to)
+    {
+        try
+        {
+            return SubjectIdentifiers.For(settings, client, subject, forced);
+        }
+        catch (OAuth2Error e)
+        {
+            throw new AuthorizeError(e, to);
+        }
     }
 
     /// <summary>The grant's flow (the request id of a code or token), for the token endpoint and userinfo.</summary>

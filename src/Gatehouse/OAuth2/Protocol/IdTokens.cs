@@ -27,7 +27,8 @@ public sealed class IdTokens(JsonWebKeyManager keys, OAuth2Settings settings)
         var consent = JsonNode.Parse(flow.Consent) as JsonObject ?? [];
         var claims = extra is not null ? (JsonObject)extra.DeepClone() : consent["session"]?["id_token"] is JsonObject stored ? (JsonObject)stored.DeepClone() : [];
         claims["iss"] = settings.Issuer;
-        claims["sub"] = flow.Subject;
+        // The subject the client sees (pairwise or public), fixed when the consent verifier was spent; flows older than that: the subject.
+        claims["sub"] = consent[LoginConsentService.SubjectObfuscatedKey]?.GetValue<string>() ?? flow.Subject;
         claims["aud"] = new JsonArray(clientId);
         claims["iat"] = Unix(issuedAt);
         claims["rat"] = Unix(flow.RequestedAt);
