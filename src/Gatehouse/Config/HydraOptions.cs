@@ -107,6 +107,9 @@ public sealed class HydraOAuth2Options
     /// <summary>Hydra's legacy <c>oauth2.refresh_token_hook</c>: the same, for the <c>refresh_token</c> grant only, with the older body.</summary>
     [JsonConverter(typeof(TokenHookOptionsJsonConverter))]
     public TokenHookOptions? RefreshTokenHook { get; set; }
+
+    /// <summary>Hydra's <c>oauth2.client_credentials</c>.</summary>
+    public HydraClientCredentialsOptions ClientCredentials { get; set; } = new();
 }
 
 /// <summary>
@@ -192,6 +195,12 @@ public sealed class TokenHookOptionsJsonConverter : JsonConverter<TokenHookOptio
         }
         writer.WriteEndObject();
     }
+
+/// <summary>Hydra's <c>oauth2.client_credentials</c>.</summary>
+public sealed class HydraClientCredentialsOptions
+{
+    /// <summary>A client-credentials request without <c>scope</c> is granted the client's whole <c>scope</c> (Hydra's MITREid compatibility).</summary>
+    public bool DefaultGrantAllowedScope { get; set; }
 }
 
 public sealed class HydraGrantOptions
@@ -278,6 +287,9 @@ public sealed class DynamicClientRegistrationOptions
 /// <summary>Hydra's <c>strategies</c> key.</summary>
 public sealed class HydraStrategiesOptions
 {
+    /// <summary><c>wildcard</c> (default) or <c>exact</c>: how a requested scope is matched against allowed or granted scopes.</summary>
+    public string Scope { get; set; } = "wildcard";
+
     /// <summary><c>opaque</c> (default) or <c>jwt</c>: the access-token format of clients without an <c>access_token_strategy</c>.</summary>
     public string AccessToken { get; set; } = "opaque";
 

@@ -89,6 +89,19 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
     /// <summary>Hydra's <c>strategies.access_token</c>: <c>opaque</c> or <c>jwt</c>, for clients without an <c>access_token_strategy</c>.</summary>
     public string AccessTokenStrategy { get; init; } = "opaque";
 
+    /// <summary>
+    /// Hydra's <c>strategies.scope</c>: <c>exact</c> compares scopes as strings (fosite <c>ExactScopeStrategy</c>); anything
+    /// else is <c>wildcard</c> (<see cref="Protocol.ScopeStrategy.Allows"/>), as Hydra's <c>GetScopeStrategy</c> decides.
+    /// </summary>
+    public bool ExactScopes { get; init; }
+
+    /// <summary>Whether <paramref name="requested"/> is covered by <paramref name="allowed"/> under <c>strategies.scope</c>.</summary>
+    public bool AllowsScope(IEnumerable<string> allowed, string requested) =>
+        ExactScopes ? allowed.Contains(requested, StringComparer.Ordinal) : Protocol.ScopeStrategy.Allows(allowed, requested);
+
+    /// <summary>Hydra's <c>oauth2.client_credentials.default_grant_allowed_scope</c>.</summary>
+    public bool ClientCredentialsDefaultGrantAllowedScope { get; init; }
+
     /// <summary><c>public</c> is listed in <c>oidc.subject_identifiers.supported_types</c> (its default).</summary>
     public bool PublicSubjectsListed { get; init; } = true;
 
@@ -249,6 +262,8 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
         SecureCookies = CookieSecurity.Secure(options),
         AccessTokenStrategy = options.Strategies.AccessToken,
         JwtScopeClaim = options.Strategies.Jwt.ScopeClaim,
+        ExactScopes = !string.Equals(options.Strategies.Scope, "wildcard", StringComparison.OrdinalIgnoreCase),
+        ClientCredentialsDefaultGrantAllowedScope = options.Oauth2.ClientCredentials.DefaultGrantAllowedScope,
         PublicSubjectsListed = options.Oidc.SubjectIdentifiers.SupportedTypes.Contains("public"),
         PairwiseSubjectsListed = options.Oidc.SubjectIdentifiers.SupportedTypes.Contains("pairwise"),
         PairwiseSalt = options.Oidc.SubjectIdentifiers.Pairwise.Salt,

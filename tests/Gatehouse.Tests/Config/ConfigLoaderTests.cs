@@ -75,7 +75,7 @@ public sealed class ConfigLoaderTests : IDisposable
     }
 
     [Fact]
-    public void Hydras_subject_identifier_keys_are_read_and_checked_as_hydra_does()
+    public void Hydras_subject_identifier_strategy_and_client_credentials_keys_are_read_and_checked_as_hydra_does()
     {
         const string Secrets = "secrets: {default: [a-default-secret-value]}\n";
         var result = Load(MinimalFile(Secrets + """
@@ -84,16 +84,26 @@ public sealed class ConfigLoaderTests : IDisposable
                 supported_types: [public, pairwise]
                 pairwise:
                   salt: some-random-salt
+            strategies:
+              scope: exact
+            oauth2:
+              client_credentials:
+                default_grant_allowed_scope: true
             """));
         Assert.Empty(result.Warnings);
         var settings = Gatehouse.OAuth2.OAuth2Settings.From(result.Options);
         Assert.Equal(["public", "pairwise"], settings.SubjectTypesSupported());
         Assert.Equal(["public"], settings.SubjectTypesSupported("JWT"));
         Assert.Equal("some-random-salt", settings.PairwiseSalt);
+        Assert.True(settings.ExactScopes);
+        Assert.False(settings.AllowsScope(["photos.*"], "photos.read"));
+        Assert.True(settings.ClientCredentialsDefaultGrantAllowedScope);
 
-        // Hydra's default: public only.
+        // Hydra's defaults: public only, wildcard scopes, no scope granted by default.
         var defaults = Gatehouse.OAuth2.OAuth2Settings.From(Load(MinimalFile(Secrets)).Options);
         Assert.Equal(["public"], defaults.SubjectTypesSupported());
+        Assert.True(defaults.AllowsScope(["photos.*"], "photos.read"));
+        Assert.False(defaults.ClientCredentialsDefaultGrantAllowedScope);
 
         // Only pairwise listed: public is no longer offered (Hydra's SubjectTypesSupported).
         var onlyPairwise = Load(MinimalFile(Secrets + "oidc: {subject_identifiers: {supported_types: [pairwise], pairwise: {salt: some-random-salt}}}\n"));
@@ -113,6 +123,7 @@ public sealed class ConfigLoaderTests : IDisposable
 
         // Values outside Hydra's enums are refused by the schema.
         LoadFails("dsn: memory\noidc: {subject_identifiers: {supported_types: [secret]}}\n");
+        LoadFails("dsn: memory\nstrategies: {scope: hierarchic}\n");
     }
 
     [Fact]

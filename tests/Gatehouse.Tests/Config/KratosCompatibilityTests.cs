@@ -35,6 +35,7 @@ public sealed class KratosCompatibilityTests
         "urls.device.verification", "urls.device.success", "ttl.device_user_code",
         "oauth2.device_authorization.token_polling_interval", "oauth2.device_authorization.user_code",
         "oidc.dynamic_client_registration.enabled", "oidc.dynamic_client_registration.default_scope",
+        "strategies.scope", "oauth2.client_credentials.default_grant_allowed_scope",
         "oidc.subject_identifiers.supported_types", "oidc.subject_identifiers.pairwise.salt",
         .. new[] { "oauth2.token_hook", "oauth2.refresh_token_hook" }
             .SelectMany(hook => new[] { "url", "auth.type", "auth.config.in", "auth.config.name", "auth.config.value" }.Select(key => $"{hook}.{key}"))];

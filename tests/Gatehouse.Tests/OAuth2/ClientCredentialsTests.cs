@@ -71,6 +71,45 @@ public sealed class ClientCredentialsTests(ServerFixture fixture) : IClassFixtur
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Default_grant_allowed_scope_grants_the_clients_whole_scope_to_a_request_naming_none(string db)
+    {
+        // Hydra's oauth2/handler.go (GrantAllClientCredentialsScopesPerDefault): off by default, a request without scope gets none.
+        var shared = await fixture.Get(db);
+        var (plain, plainSecret) = await CreateClientAsync(shared, """{"grant_types":["client_credentials"],"scope":"read write"}""");
+        var none = await (await shared.Public.SendAsync(TokenRequest(plain, plainSecret, ("grant_type", "client_credentials")))).Json(HttpStatusCode.OK);
+        Assert.Equal("", none["scope"]!.GetValue<string>());
+
+        await using var s = await TestServer.StartAsync(db, o => o.Oauth2.ClientCredentials.DefaultGrantAllowedScope = true);
+        var (id, secret) = await CreateClientAsync(s, """{"grant_types":["client_credentials"],"scope":"read write photos.*"}""");
+        var all = await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "client_credentials")))).Json(HttpStatusCode.OK);
+        Assert.Equal("read write photos.*", all["scope"]!.GetValue<string>());
+        var i = await (await IntrospectAsync(s, all["access_token"]!.GetValue<string>())).Json(HttpStatusCode.OK);
+        Assert.Equal("read write photos.*", i["scope"]!.GetValue<string>());
+
+        // A request that names scopes still gets just those (repeats dropped, as fosite's GrantScope does).
+        var some = await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "client_credentials"), ("scope", "read read photos.view")))).Json(HttpStatusCode.OK);
+        Assert.Equal("read photos.view", some["scope"]!.GetValue<string>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Exact_scope_strategy_matches_scopes_as_plain_strings(string db)
+    {
+        // Hydra's GetScopeStrategy (driver/config/provider_fosite.go): strategies.scope other than wildcard is fosite's ExactScopeStrategy.
+        await using var s = await TestServer.StartAsync(db, o => o.Strategies.Scope = "exact");
+        var (id, secret) = await CreateClientAsync(s, """{"grant_types":["client_credentials"],"scope":"read photos.*"}""");
+
+        var e = await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "client_credentials"), ("scope", "photos.view")))).OAuth2Error(HttpStatusCode.BadRequest, "invalid_scope");
+        Assert.EndsWith("The OAuth 2.0 Client is not allowed to request scope 'photos.view'.", e["error_description"]!.GetValue<string>());
+        var t = await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "client_credentials"), ("scope", "read photos.*")))).Json(HttpStatusCode.OK);
+        Assert.Equal("read photos.*", t["scope"]!.GetValue<string>());
+
+        // Introspection's scope check uses the same strategy: photos.* was granted, photos.view is not covered by it.
+        var token = t["access_token"]!.GetValue<string>();
+        Assert.True((await (await IntrospectAsync(s, token, "photos.*")).Json(HttpStatusCode.OK))["active"]!.GetValue<bool>());
+        Assert.False((await (await IntrospectAsync(s, token, "photos.view")).Json(HttpStatusCode.OK))["active"]!.GetValue<bool>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Bad_requests_get_rfc6749_errors_and_issue_nothing(string db)
     {
         var s = await fixture.Get(db);

@@ -113,7 +113,7 @@ public sealed class VerifiableCredentialService(OAuth2TokenService tokens, Login
         var granted = ScopeStrategy.Split(row.Scope);
         foreach (var required in new[] { "openid", Scope })
         {
-            if (!ScopeStrategy.Allows(granted, required))
+            if (!settings.AllowsScope(granted, required))
                 throw OAuth2Error.InvalidScope($"The request scope '{required}' has not been granted or is not allowed to be requested.");
         }
         return row;

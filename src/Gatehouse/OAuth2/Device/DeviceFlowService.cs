@@ -56,7 +56,7 @@ public sealed class DeviceFlowService(IOAuth2DeviceStore store, LoginConsentServ
         var allowed = ScopeStrategy.Split(doc.Scope);
         foreach (var s in scopes)
         {
-            if (!ScopeStrategy.Allows(allowed, s)) throw OAuth2Error.InvalidScope($"The OAuth 2.0 Client is not allowed to request scope '{s}'.");
+            if (!settings.AllowsScope(allowed, s)) throw OAuth2Error.InvalidScope($"The OAuth 2.0 Client is not allowed to request scope '{s}'.");
         }
         var audience = TokenEndpoints.RequestedAudience(form);
         foreach (var a in audience)

@@ -126,7 +126,7 @@ public sealed record AuthorizeRequest
         var allowed = ScopeStrategy.Split(doc.Scope);
         foreach (var s in scope)
         {
-            if (!ScopeStrategy.Allows(allowed, s)) throw Fail(OAuth2Error.InvalidScope($"The OAuth 2.0 Client is not allowed to request scope '{s}'."));
+            if (!settings.AllowsScope(allowed, s)) throw Fail(OAuth2Error.InvalidScope($"The OAuth 2.0 Client is not allowed to request scope '{s}'."));
         }
         var audience = param("audience").SelectMany(a => ScopeStrategy.Split(a)).Distinct(StringComparer.Ordinal).ToArray();
         foreach (var a in audience)

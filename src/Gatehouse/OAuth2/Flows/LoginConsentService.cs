@@ -247,7 +247,7 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
             var granted = Parse(remembered.Consent);
             var scopes = granted["grant_scope"]?.AsArray().Select(x => x!.GetValue<string>()).ToArray() ?? [];
             var audiences = granted["grant_access_token_audience"]?.AsArray().Select(x => x!.GetValue<string>()).ToHashSet() ?? [];
-            consentSkip = request.Scope.All(s => ScopeStrategy.Allows(scopes, s)) && request.Audience.All(audiences.Contains);
+            consentSkip = request.Scope.All(s => settings.AllowsScope(scopes, s)) && request.Audience.All(audiences.Contains);
         }
         if (request.Prompt.Contains("none") && !consentSkip)
             throw new AuthorizeError(OAuth2Error.ConsentRequired("Prompt 'none' was requested, but no previous consent was found."), to);

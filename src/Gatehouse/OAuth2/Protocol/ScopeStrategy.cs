@@ -4,7 +4,8 @@ namespace Gatehouse.OAuth2.Protocol;
 /// Hydra's default scope strategy (<c>strategies.scope: wildcard</c>, fosite <c>WildcardScopeStrategy</c>): a
 /// requested scope is allowed when it equals an allowed scope part by part (parts split on <c>.</c>), where a <c>*</c>
 /// part matches any non-empty part, and a trailing <c>*</c> also matches any deeper scope (<c>photos.*</c> allows
-/// <c>photos.read</c> and <c>photos.read.all</c>).
+/// <c>photos.read</c> and <c>photos.read.all</c>). Callers go through <see cref="OAuth2Settings.AllowsScope"/>, which
+/// applies <c>strategies.scope: exact</c> (plain string equality) instead when configured.
 /// </summary>
 public static class ScopeStrategy
 {

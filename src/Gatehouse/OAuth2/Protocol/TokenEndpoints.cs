@@ -50,7 +50,7 @@ public static class TokenEndpoints
 
     /// <summary>
     /// RFC 6749 4.4 as fosite's <c>flow_client_credentials.go</c>: confidential clients registered for the grant; requested
-    /// scopes must be allowed by the client's <c>scope</c>, requested audiences must be in its <c>audience</c>. The
+    /// scopes must be allowed by the client's <c>scope</c> (under <c>strategies.scope</c>), requested audiences must be in its <c>audience</c>. The
     /// subject is the client id; there is no refresh token and no ID token.
     /// </summary>
     private static async Task<JsonObject> ClientCredentialsAsync(OAuth2ClientService.Loaded client, IFormCollection form, OAuth2TokenService tokens, OAuth2Settings settings, TokenHook? hook, CancellationToken ct)
@@ -64,7 +64,7 @@ public static class TokenEndpoints
         var allowed = ScopeStrategy.Split(doc.Scope);
         foreach (var s in scopes)
         {
-            if (!ScopeStrategy.Allows(allowed, s))
+            if (!settings.AllowsScope(allowed, s))
                 throw new OAuth2Error(400, "invalid_scope", "The requested scope is invalid, unknown, or malformed.", $"The OAuth 2.0 Client is not allowed to request scope '{s}'.");
         }
         var audience = RequestedAudience(form);
@@ -72,16 +72,19 @@ public static class TokenEndpoints
         {
             if (!doc.Audience.Contains(a)) throw OAuth2Error.InvalidRequest($"Requested audience '{a}' has not been whitelisted by the OAuth 2.0 Client.");
         }
+        // Hydra's oauth2/handler.go: with oauth2.client_credentials.default_grant_allowed_scope, a request naming no scope
+        // is granted the client's whole scope, as registered (for MITREid compatibility); fosite's GrantScope drops repeats.
+        var granted = (scopes.Length == 0 && settings.ClientCredentialsDefaultGrantAllowedScope ? allowed : scopes).Distinct(StringComparer.Ordinal).ToArray();
         var lifespan = doc.Lifespan("client_credentials_grant_access_token_lifespan") ?? settings.AccessTokenLifespan;
         // Hydra's token hook (oauth2TokenExchange runs it for every grant); the session's subject is the client id.
-        var extra = hook is not null ? await hook.RunForClientAsync(new TokenHookRequest(client.ClientId, scopes, scopes, audience, form), client.ClientId, doc, lifespan, ct) : null;
-        var issued = await tokens.NewAccessTokenAsync(doc, Guid.CreateVersion7(), client.ClientId, client.ClientId, scopes, audience, extra, lifespan, ct);
+        var extra = hook is not null ? await hook.RunForClientAsync(new TokenHookRequest(client.ClientId, scopes, granted, audience, form), client.ClientId, doc, lifespan, ct) : null;
+        var issued = await tokens.NewAccessTokenAsync(doc, Guid.CreateVersion7(), client.ClientId, client.ClientId, granted, audience, extra, lifespan, ct);
         await tokens.AddAsync([issued.Row], ct);
         return new JsonObject
         {
             ["access_token"] = issued.Token,
             ["expires_in"] = (long)Math.Round((issued.Row.ExpiresAt - issued.Row.IssuedAt).TotalSeconds),
-            ["scope"] = string.Join(' ', scopes),
+            ["scope"] = string.Join(' ', granted),
             ["token_type"] = "bearer",
         };
     }

@@ -28,7 +28,7 @@ public sealed class OAuth2TokenIntrospector(IOAuth2TokenLookup lookup, TimeProvi
         if (!string.IsNullOrEmpty(scope))
         {
             var granted = ScopeStrategy.Split(row.Scope);
-            if (ScopeStrategy.Split(scope).Any(s => !ScopeStrategy.Allows(granted, s))) return Inactive;
+            if (ScopeStrategy.Split(scope).Any(s => !settings.AllowsScope(granted, s))) return Inactive;
         }
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(512);
         using (var w = new Utf8JsonWriter(buffer, WriterOptions))

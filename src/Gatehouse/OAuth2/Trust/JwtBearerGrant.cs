@@ -42,7 +42,7 @@ public sealed class JwtBearerGrant(ITrustedJwtIssuerStore trusts, IJwtAssertionS
         var allowed = System.Text.Json.JsonSerializer.Deserialize<string[]>(trust.Scope) ?? [];
         foreach (var s in requested)
         {
-            if (!ScopeStrategy.Allows(allowed, s))
+            if (!settings.AllowsScope(allowed, s))
                 throw OAuth2Error.InvalidScope($"The public key registered for issuer \"{issuer}\" and subject \"{subject}\" is not allowed to request scope \"{s}\".");
         }
 
