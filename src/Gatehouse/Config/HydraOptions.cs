@@ -195,6 +195,7 @@ public sealed class TokenHookOptionsJsonConverter : JsonConverter<TokenHookOptio
         }
         writer.WriteEndObject();
     }
+}
 
 /// <summary>Hydra's <c>oauth2.client_credentials</c>.</summary>
 public sealed class HydraClientCredentialsOptions

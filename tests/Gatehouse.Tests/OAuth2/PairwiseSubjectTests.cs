@@ -123,8 +123,8 @@ public sealed class PairwiseSubjectTests
         return (await (await s.Public.SendAsync(req)).Json(HttpStatusCode.OK))["sub"]!.GetValue<string>();
     }
 
-    private static async Task<string> IntrospectedSubjectAsync(TestServer s, JsonNode tokens) =>
-        (await (await s.AdminWithKey.PostAsync("/admin/oauth2/introspect", new FormUrlEncodedContent([new("token", tokens["access_token"]!.GetValue<string>())]))).Json(HttpStatusCode.OK))["sub"]!.GetValue<string>();
+    private static async Task<JsonObject> IntrospectAsync(TestServer s, string token) =>
+        (await (await s.AdminWithKey.PostAsync("/admin/oauth2/introspect", new FormUrlEncodedContent([new("token", token)]))).Json(HttpStatusCode.OK)).AsObject();
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task A_pairwise_client_sees_the_sha256_of_its_redirect_host_the_subject_and_the_salt(string db)
@@ -139,8 +139,11 @@ public sealed class PairwiseSubjectTests
         var expected = Pairwise("app.example:8443", "user-1");
         Assert.Equal(expected, IdTokenSubject(tokens));
         Assert.Equal(expected, await UserinfoSubjectAsync(s, tokens));
-        // The access token is the subject's own (Hydra's session.Subject).
-        Assert.Equal("user-1", await IntrospectedSubjectAsync(s, tokens));
+        // The access token is the subject's own (Hydra's session.Subject); introspection adds the pairwise one after it.
+        var introspected = await IntrospectAsync(s, tokens["access_token"]!.GetValue<string>());
+        Assert.Equal("user-1", introspected["sub"]!.GetValue<string>());
+        Assert.Equal(expected, introspected["obfuscated_subject"]!.GetValue<string>());
+        Assert.Equal(["active", "client_id", "sub", "obfuscated_subject"], introspected.Select(kv => kv.Key).Where(k => k is "active" or "client_id" or "sub" or "obfuscated_subject"));
 
         // force_subject_identifier of the login accept wins for pairwise clients...
         var forced = await TokensAsync(s, id, secret, RedirectUri, ""","force_subject_identifier":"forced-subject" """);
@@ -152,6 +155,7 @@ public sealed class PairwiseSubjectTests
         var publicTokens = await TokensAsync(s, pub, pubSecret, RedirectUri, ""","force_subject_identifier":"forced-subject" """);
         Assert.Equal("user-1", IdTokenSubject(publicTokens));
         Assert.Equal("user-1", await UserinfoSubjectAsync(s, publicTokens));
+        Assert.Null((await IntrospectAsync(s, publicTokens["access_token"]!.GetValue<string>()))["obfuscated_subject"]);
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]

@@ -9,4 +9,10 @@ public interface IOAuth2TokenLookup
 {
     /// <summary>The row with <paramref name="signature"/> (any state), or null; the caller compares the hash in constant time.</summary>
     Task<OAuth2Token?> FindAsync(byte[] signature, CancellationToken ct);
+
+    /// <summary>
+    /// The consent answer (JSON) of the login/consent flow <paramref name="requestId"/> names, or null: for introspection's
+    /// <c>obfuscated_subject</c>, read only while pairwise subjects are offered.
+    /// </summary>
+    Task<string?> FindFlowConsentAsync(Guid requestId, CancellationToken ct);
 }

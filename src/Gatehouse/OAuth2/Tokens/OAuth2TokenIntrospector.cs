@@ -30,6 +30,7 @@ public sealed class OAuth2TokenIntrospector(IOAuth2TokenLookup lookup, TimeProvi
             var granted = ScopeStrategy.Split(row.Scope);
             if (ScopeStrategy.Split(scope).Any(s => !settings.AllowsScope(granted, s))) return Inactive;
         }
+        var obfuscated = await ObfuscatedSubjectAsync(row, ct);
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(512);
         using (var w = new Utf8JsonWriter(buffer, WriterOptions))
         {
@@ -38,6 +39,7 @@ public sealed class OAuth2TokenIntrospector(IOAuth2TokenLookup lookup, TimeProvi
             if (row.Scope.Length > 0) w.WriteString("scope", row.Scope);
             w.WriteString("client_id", row.ClientId);
             w.WriteString("sub", row.Subject);
+            if (obfuscated is not null) w.WriteString("obfuscated_subject", obfuscated);
             w.WriteNumber("exp", Unix(row.ExpiresAt == OAuth2TokenService.NeverExpires ? NoExpiryShownAs(row) : row.ExpiresAt));
             w.WriteNumber("iat", Unix(row.IssuedAt));
             w.WriteNumber("nbf", Unix(row.IssuedAt));
@@ -72,6 +74,18 @@ public sealed class OAuth2TokenIntrospector(IOAuth2TokenLookup lookup, TimeProvi
     /// </summary>
     private DateTime NoExpiryShownAs(OAuth2Token row) =>
         settings.RefreshTokenLifespan < TimeSpan.Zero ? row.IssuedAt : row.IssuedAt + settings.RefreshTokenLifespan;
+
+    /// <summary>
+    /// Hydra's <c>obfuscated_subject</c> (<c>oauth2/handler.go</c> introspection): the subject the grant's ID tokens name
+    /// when it differs from the token's — a pairwise client's. Looked up only while <c>pairwise</c> is offered, so that
+    /// introspection reads one row otherwise (a grant from a time pairwise was offered shows none once it is not).
+    /// </summary>
+    private async Task<string?> ObfuscatedSubjectAsync(OAuth2Token row, CancellationToken ct)
+    {
+        if (!settings.SubjectTypesSupported().Contains("pairwise")) return null;
+        if (await lookup.FindFlowConsentAsync(row.RequestId, ct) is not { } consent) return null;
+        return JsonNode.Parse(consent)?[Flows.LoginConsentService.SubjectObfuscatedKey] is JsonValue v && v.TryGetValue<string>(out var s) && s.Length > 0 && s != row.Subject ? s : null;
+    }
 
     /// <summary>The same test as <see cref="OAuth2TokenService.FindActiveAsync"/>, on a committed read.</summary>
     private async Task<OAuth2Token?> FindActiveAsync(string token, CancellationToken ct)

@@ -19,6 +19,42 @@ public sealed class SqlOAuth2TokenLookup(Dsn dsn, SqlitePreparedReads? preparedR
         FROM oauth2_tokens WHERE "Signature" = $1 AND "Nid" = $2 LIMIT 1
         """;
 
+    private const string SqliteFlowConsent = """SELECT "Consent" FROM oauth2_flows WHERE "Pk" = $pk AND "Nid" = $nid LIMIT 1""";
+    private const string PostgresFlowConsent = """SELECT "Consent" FROM oauth2_flows WHERE "Pk" = $1 AND "Nid" = $2 LIMIT 1""";
+
+    public async Task<string?> FindFlowConsentAsync(Guid requestId, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        if (dsn.Provider == DatabaseProvider.Sqlite)
+        {
+            SqliteParameter[] parameters =
+            [
+                new("$pk", SqliteType.Text) { Value = EfOAuth2TokenStore.SqliteGuid(requestId) },
+                new("$nid", SqliteType.Text) { Value = EfOAuth2TokenStore.SqliteGuid(Tenancy.DefaultNid) },
+            ];
+            if (preparedReads is not null) return preparedReads.ReadFirst(SqliteFlowConsent, parameters, r => r.GetString(0));
+            using var connection = new SqliteConnection(dsn.ConnectionString);
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = SqliteFlowConsent;
+            command.Parameters.AddRange(parameters);
+            using var reader = command.ExecuteReader();
+            return reader.Read() ? reader.GetString(0) : null;
+        }
+        await using var pg = new NpgsqlConnection(dsn.ConnectionString);
+        await pg.OpenAsync(ct);
+        await using var select = new NpgsqlCommand(PostgresFlowConsent, pg)
+        {
+            Parameters =
+            {
+                new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Uuid, Value = requestId },
+                new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Uuid, Value = Tenancy.DefaultNid },
+            },
+        };
+        await using var r = await select.ExecuteReaderAsync(System.Data.CommandBehavior.SingleRow, ct);
+        return await r.ReadAsync(ct) ? r.GetString(0) : null;
+    }
+
     public async Task<OAuth2Token?> FindAsync(byte[] signature, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
