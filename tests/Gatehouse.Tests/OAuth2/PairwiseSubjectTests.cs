@@ -86,9 +86,10 @@ public sealed class PairwiseSubjectTests
     }
 
     /// <summary>Login (as <c>user-1</c>, with <paramref name="loginExtra"/>) and consent; returns the callback and the consent request.</summary>
-    private static async Task<(Uri Callback, JsonNode ConsentRequest)> LoginAndConsentAsync(TestServer s, Browser browser, string clientId, string redirectUri, string loginExtra = "")
+    private static async Task<(Uri Callback, JsonNode ConsentRequest)> LoginAndConsentAsync(TestServer s, Browser browser, string clientId, string redirectUri, string loginExtra = "", string authorizeExtra = "")
     {
-        var toLogin = await browser.GetRedirectAsync($"/oauth2/auth?response_type=code&client_id={Uri.EscapeDataString(clientId)}&redirect_uri={Uri.EscapeDataString(redirectUri)}&scope=openid&state=state-123456&nonce=nonce-abcdefgh");
+        var toLogin = await browser.GetRedirectAsync($"/oauth2/auth?response_type=code&client_id={Uri.EscapeDataString(clientId)}&redirect_uri={Uri.EscapeDataString(redirectUri)}&scope=openid&state=state-123456&nonce=nonce-abcdefgh{authorizeExtra}");
+        Assert.StartsWith(LoginUrl, toLogin.ToString());
         var loginChallenge = Query(toLogin)["login_challenge"];
         var accepted = await (await s.AdminWithKey.PutJson($"/admin/oauth2/auth/requests/login/accept?login_challenge={Uri.EscapeDataString(loginChallenge)}", $$"""{"subject":"user-1"{{loginExtra}}}""")).Json(HttpStatusCode.OK);
         var toConsent = await browser.GetRedirectAsync(accepted["redirect_to"]!.GetValue<string>());
@@ -99,11 +100,11 @@ public sealed class PairwiseSubjectTests
         return (await browser.GetRedirectAsync(consented["redirect_to"]!.GetValue<string>()), consentRequest);
     }
 
-    /// <summary>The whole flow; returns the token answer.</summary>
-    private static async Task<JsonNode> TokensAsync(TestServer s, string clientId, string secret, string redirectUri, string loginExtra = "")
+    /// <summary>The whole flow (in <paramref name="browser"/>, else a new one); returns the token answer.</summary>
+    private static async Task<JsonNode> TokensAsync(TestServer s, string clientId, string secret, string redirectUri, string loginExtra = "", Browser? browser = null, string authorizeExtra = "")
     {
-        var browser = new Browser(s);
-        var (callback, consentRequest) = await LoginAndConsentAsync(s, browser, clientId, redirectUri, loginExtra);
+        browser ??= new Browser(s);
+        var (callback, consentRequest) = await LoginAndConsentAsync(s, browser, clientId, redirectUri, loginExtra, authorizeExtra);
         // The consent app is told the subject itself, never the pairwise one.
         Assert.Equal("user-1", consentRequest["subject"]!.GetValue<string>());
         var req = new HttpRequestMessage(HttpMethod.Post, "/oauth2/token")
@@ -156,6 +157,33 @@ public sealed class PairwiseSubjectTests
         Assert.Equal("user-1", IdTokenSubject(publicTokens));
         Assert.Equal("user-1", await UserinfoSubjectAsync(s, publicTokens));
         Assert.Null((await IntrospectAsync(s, publicTokens["access_token"]!.GetValue<string>()))["obfuscated_subject"]);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task An_id_token_hint_of_a_pairwise_client_names_its_pairwise_subject(string db)
+    {
+        await using var s = await StartAsync(db);
+        var (id, secret) = await CreateClientAsync(s, $$"""{"redirect_uris":["{{RedirectUri}}"],"subject_type":"pairwise"}""");
+        var browser = new Browser(s);
+        var first = await TokensAsync(s, id, secret, RedirectUri, ""","remember":true""", browser);
+        var idToken = first["id_token"]!.GetValue<string>();
+        Assert.Equal(Pairwise("app.example:8443", "user-1"), IdTokenSubject(first));
+
+        // With the login remembered, the hint's pairwise subject matches it (Hydra's matchesValueFromSession), and after
+        // the login it is the subject the client sees that the hint must name (fosite's ValidatePrompt).
+        var again = await TokensAsync(s, id, secret, RedirectUri, "", browser, "&id_token_hint=" + Uri.EscapeDataString(idToken));
+        Assert.Equal(IdTokenSubject(first), IdTokenSubject(again));
+
+        // A hint naming the subject itself (an ID token of a public client; fosite does not check its audience) is refused
+        // once the login is accepted: the pairwise client never saw that subject.
+        var (pub, pubSecret) = await CreateClientAsync(s, $$"""{"redirect_uris":["{{RedirectUri}}"]}""");
+        var rawHint = (await TokensAsync(s, pub, pubSecret, RedirectUri))["id_token"]!.GetValue<string>();
+        var fresh = new Browser(s);
+        var toLogin = await fresh.GetRedirectAsync($"/oauth2/auth?response_type=code&client_id={id}&redirect_uri={Uri.EscapeDataString(RedirectUri)}&scope=openid&state=state-123456&id_token_hint={Uri.EscapeDataString(rawHint)}");
+        var accepted = await (await s.AdminWithKey.PutJson($"/admin/oauth2/auth/requests/login/accept?login_challenge={Uri.EscapeDataString(Query(toLogin)["login_challenge"])}", """{"subject":"user-1"}""")).Json(HttpStatusCode.OK);
+        var refused = Query(await fresh.GetRedirectAsync(accepted["redirect_to"]!.GetValue<string>()));
+        Assert.Equal("login_required", refused["error"]);
+        Assert.EndsWith("Failed to validate OpenID Connect request because the subject from provided id token from id_token_hint does not match the current session's subject.", refused["error_description"]);
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
