@@ -80,6 +80,9 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
     /// <summary>Hydra's <c>ttl.login_consent_request</c>: how long a login or consent challenge can be used.</summary>
     public TimeSpan LoginConsentRequestLifespan { get; init; } = TimeSpan.FromMinutes(30);
 
+    /// <summary>Development mode (<c>serve --dev</c>, Hydra's <c>dev</c>): plain-http redirect URIs are allowed for any host.</summary>
+    public bool Dev { get; init; }
+
     /// <summary><c>oauth2.pkce.enforced</c>.</summary>
     public bool PkceEnforced { get; init; }
 
@@ -257,6 +260,7 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
         DevicePollingInterval = (int)Math.Clamp(Math.Ceiling(options.Oauth2.DeviceAuthorization.TokenPollingInterval.TotalSeconds), 1, 3600),
         UserCodeLength = UserCodePresets.Length(options.Oauth2.DeviceAuthorization.UserCode),
         UserCodeSymbols = UserCodePresets.Symbols(options.Oauth2.DeviceAuthorization.UserCode),
+        Dev = options.Dev,
         PkceEnforced = options.Oauth2.Pkce.Enforced,
         PkceEnforcedForPublicClients = options.Oauth2.Pkce.EnforcedForPublicClients,
         SecureCookies = CookieSecurity.Secure(options),

@@ -76,6 +76,18 @@ public sealed record AuthorizeRequest
         return o;
     }
 
+    /// <summary>
+    /// fosite's <c>IsRedirectURISecure</c>: anything but plain http is secure (https, and an app's custom scheme); http only
+    /// for <c>localhost</c>, a <c>*.localhost</c> host or a loopback address (<c>IsLocalhost</c>).
+    /// </summary>
+    public static bool IsRedirectUriSecure(string redirectUri)
+    {
+        if (!Uri.TryCreate(redirectUri, UriKind.Absolute, out var uri) || !string.Equals(uri.Scheme, "http", StringComparison.OrdinalIgnoreCase)) return true;
+        var host = uri.IdnHost.Trim('[', ']');
+        return host.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase) || host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+            || (System.Net.IPAddress.TryParse(host, out var ip) && System.Net.IPAddress.IsLoopback(ip));
+    }
+
     /// <summary>The minimum length of <c>state</c> and <c>nonce</c> (fosite's <c>MinParameterEntropy</c>).</summary>
     public const int MinParameterEntropy = 8;
 
@@ -194,6 +206,16 @@ public sealed record AuthorizeRequest
         // NewAuthorizeResponse: tokens in the front channel are never put in the query (Go prints the types as a list).
         if (requestedMode == AuthorizeResponseWriter.Query && !ResponseTypeSet.ExactOne(responseTypes, "code"))
             throw Fail(OAuth2Error.UnsupportedResponseMode($"Insecure response_mode 'query' for the response_type '[{string.Join(' ', responseTypes)}]'."));
+
+        // fosite's code handler (handler/oauth2/flow_authorize_code_auth.go, the code flow alone) with Hydra's redirect checker
+        // (x.IsRedirectURISecure): a plain-http redirect URI is refused unless its host is localhost, *.localhost or a
+        // loopback address — except in development mode (serve --dev), as Hydra's dev mode allows it.
+        if (ResponseTypeSet.ExactOne(responseTypes, "code") && !settings.Dev && !IsRedirectUriSecure(redirect))
+            throw Fail(OAuth2Error.InvalidRequest("Redirect URL is using an insecure protocol, http is only allowed for hosts with suffix 'localhost', for example: http://myapp.localhost/."));
+        // fosite's OpenIDConnectRequestValidator.ValidatePrompt: no silent authorization for a public client whose redirect
+        // URI could be anyone's.
+        if (openid && doc.IsPublic && prompt.Contains("none") && !settings.Dev && !IsRedirectUriSecure(redirect))
+            throw Fail(OAuth2Error.ConsentRequired("OAuth 2.0 Client is marked public and redirect uri is not considered secure (https missing), but \"prompt=none\" was requested."));
 
         // PKCE (handler/pkce/handler.go) applies to every response type with a code.
         var withCode = ResponseTypeSet.Has(responseTypes, "code");
