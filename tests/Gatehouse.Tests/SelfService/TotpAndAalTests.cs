@@ -436,7 +436,8 @@ public sealed class TotpAndAalTests(TotpServerFixture fixture) : IClassFixture<T
             await (await b.Client.SendAsync(new HttpRequestMessage(HttpMethod.Get, $"/self-service/login/flows?id={page.Query[(page.Query.IndexOf("flow=", StringComparison.Ordinal) + 5)..]}")
             { Headers = { Accept = { new("application/json") } } })).Json(HttpStatusCode.OK);
 
-        var toLogin = await Next(new Uri(new Uri(s.PublicUrl), $"/oauth2/auth?response_type=code&client_id={clientId}&scope=openid&state=state-123456&acr_values=aal2&code_challenge={pkce}&code_challenge_method=S256"));
+        // An OpenID Connect request names its redirect URI (fosite's validateAuthorizeRedirectURI), and the code exchange repeats it.
+        var toLogin = await Next(new Uri(new Uri(s.PublicUrl), $"/oauth2/auth?response_type=code&client_id={clientId}&redirect_uri={Uri.EscapeDataString("https://app.example/cb")}&scope=openid&state=state-123456&acr_values=aal2&code_challenge={pkce}&code_challenge_method=S256"));
         var login = await FlowOf(await Next(toLogin));
         var first = await b.PostForm(login["ui"]!["action"]!.GetValue<string>(), [new("csrf_token", Csrf(login)), new("method", "password"), new("identifier", email), new("password", GoodPassword)]);
         Assert.Equal(HttpStatusCode.SeeOther, first.StatusCode);
@@ -452,7 +453,7 @@ public sealed class TotpAndAalTests(TotpServerFixture fixture) : IClassFixture<T
         var code = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(next.Query)["code"].ToString();
         Assert.StartsWith("ory_ac_", code);
         var tokens = await (await s.Public.PostAsync("/oauth2/token", new FormUrlEncodedContent(
-            [new("grant_type", "authorization_code"), new("code", code), new("client_id", clientId), new("code_verifier", verifier)]))).Json(HttpStatusCode.OK);
+            [new("grant_type", "authorization_code"), new("code", code), new("client_id", clientId), new("code_verifier", verifier), new("redirect_uri", "https://app.example/cb")]))).Json(HttpStatusCode.OK);
         var idToken = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(tokens["id_token"]!.GetValue<string>());
         Assert.Equal(id, idToken.Subject);
         Assert.Equal("aal2", idToken.GetClaim("acr").Value);

@@ -102,6 +102,11 @@ public sealed partial class OidcCallback(
             throw GatehouseError.BadRequest("Unable to complete OpenID Connect flow because the state parameter is invalid.");
         var flow = await flows.LoadAsync(state.FlowId, state.FlowKind, ct);
 
+        // A finished flow's state brought back again changes nothing and is answered so before the browser check: signing in
+        // gave the browser a new anti-CSRF token, which the finished flow does not carry (Kratos binds the callback to its
+        // continuity cookie, which the sign-in does not replace).
+        if (flow.State == FlowStates.PassedChallenge)
+            throw GatehouseError.BadRequest("The request was already completed successfully and can not be retried.");
         // The state comes back to the browser that started: a browser flow's CSRF cookie, else (API and test flows) the
         // continuity cookie.
         if (flow.Type == FlowTypes.Browser && !flow.IsTestFlow) csrf.VerifyCookie(http, flow);
@@ -113,8 +118,6 @@ public sealed partial class OidcCallback(
         else if (!OidcState.SameValue(state.BindingHash, http.Request.Cookies[OidcStrategy.ContinuityCookie] is { } b ? OidcState.HashBinding(b) : null))
             throw GatehouseError.BadRequest("Unable to complete OpenID Connect flow because the query state parameter does not match the state parameter from the session cookie.");
         if (flows.IsExpired(flow)) throw flows.ExpiredOnFetch(flow);
-        if (flow.State == FlowStates.PassedChallenge)
-            throw GatehouseError.BadRequest("The request was already completed successfully and can not be retried.");
 
         // Used once: the flow forgets the state's id before anything else happens, in one conditional update (the context
         // must still be the one read here), so a replayed callback — even one racing this one — is refused.
