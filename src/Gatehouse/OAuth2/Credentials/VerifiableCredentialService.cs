@@ -124,7 +124,7 @@ public sealed class VerifiableCredentialService(OAuth2TokenService tokens, Login
         var nonce = Base64UrlRandom();
         await nonces.AddAsync(new VerifiableCredentialNonce
         {
-            Pk = Guid.CreateVersion7(),
+            Pk = Http.MonotonicUuid.Next(), // the store keeps the newest ten by key
             Signature = OpaqueToken.Hash(nonce),
             AccessTokenSignature = accessTokenSignature,
             ExpiresAt = time.GetUtcNow().UtcDateTime + NonceLifespan,

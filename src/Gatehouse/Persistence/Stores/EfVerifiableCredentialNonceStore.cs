@@ -20,7 +20,7 @@ public sealed class EfVerifiableCredentialNonceStore(GatehouseDbContext db) : IV
             db.ChangeTracker.Clear();
         }
         var token = nonce.AccessTokenSignature;
-        // Pks are UUIDv7, so the newest rows have the greatest keys.
+        // Pks are UUIDv7 that grow strictly in a process (MonotonicUuid), so the newest rows have the greatest keys.
         var keep = db.OAuth2VerifiableCredentialNonces.Where(n => n.AccessTokenSignature == token).OrderByDescending(n => n.Pk).Take(keepPerToken).Select(n => n.Pk);
         await db.OAuth2VerifiableCredentialNonces.Where(n => n.AccessTokenSignature == token && !keep.Contains(n.Pk)).ExecuteDeleteAsync(ct);
     }
