@@ -47,6 +47,16 @@ public sealed class UiContainer
 
     public JsonObject? Find(string name) => Nodes.FirstOrDefault(n => n["attributes"]?["name"]?.GetValue<string>() == name);
 
+    /// <summary>
+    /// Kratos's <c>Container.SetCSRF</c> (an upsert of the CSRF node): the <c>csrf_token</c> node carries
+    /// <paramref name="token"/>, updated where it stands or appended when the form has none.
+    /// </summary>
+    public void SetCsrf(string token)
+    {
+        if (Find("csrf_token")?["attributes"] is JsonObject attributes) attributes["value"] = token;
+        else Nodes.Add(UiNodes.Csrf(token));
+    }
+
     /// <summary>Attaches a message to the node with that name (or to the form when there is none).</summary>
     public void AddMessage(string? nodeName, JsonObject message)
     {

@@ -339,7 +339,7 @@ public sealed class RecoveryFlows(
             // Kratos's recoveryIssueSession (code: browser flows; link: always) gives the browser a new anti-CSRF token
             // and the flow keeps it (SetCSRFToken); the settings flow made below carries it too.
             flow.CsrfToken = csrf.Regenerate(http);
-            if (ui.Find("csrf_token")?["attributes"] is JsonObject csrfNode) csrfNode["value"] = flow.CsrfToken;
+            ui.SetCsrf(flow.CsrfToken);
         }
         var issued = await sessions.IssueAsync(hookContext.Identity, new AuthenticationMethod(amr, AssuranceLevels.Aal1, flows.Now()), http, ct);
         if (inBrowser) sessions.WriteCookie(http, issued);

@@ -124,7 +124,9 @@ public sealed class VerificationFlows(
         var strategy = strategies.All<IVerificationStrategy>().FirstOrDefault(m => m.Handles(method, body));
         if (strategy is null || strategy != Method)
         {
-            SetCsrf(ui, flow);
+            // Kratos's code method answers a submit it refuses (no method it takes, no address) through its
+            // handleVerificationError, which sets the CSRF node whatever the flow's type (an API flow's is empty).
+            ui.SetCsrf(flow.CsrfToken);
             ui.Messages.Add(Messages.VerificationNoStrategy());
             await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
             return;
@@ -172,7 +174,7 @@ public sealed class VerificationFlows(
         if (string.IsNullOrWhiteSpace(email))
         {
             ui = ChooseMethodUi(flow, null);
-            SetCsrf(ui, flow);
+            ui.SetCsrf(flow.CsrfToken);
             ui.AddMessage("email", Messages.Required("email"));
             await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
             return;
@@ -223,21 +225,10 @@ public sealed class VerificationFlows(
         var ui = UiContainer.FromJson(flow.Ui); // its messages kept ("a code has been sent")
         if (ui.Find("code")?["attributes"] is JsonObject codeNode) codeNode["value"] = code;
         flow.CsrfToken = csrf.Regenerate(http);
-        if (ui.Find("csrf_token")?["attributes"] is JsonObject csrfNode) csrfNode["value"] = flow.CsrfToken;
-        else ui.Nodes.Add(UiNodes.Csrf(flow.CsrfToken));
+        ui.SetCsrf(flow.CsrfToken);
         flow.Ui = ui.ToJson().ToJsonString();
         await flows.UpdateAsync(flow, ct);
         FlowService.Redirect(http, flows.UiUrlFor(flow));
-    }
-
-    /// <summary>
-    /// Kratos's code method answers a submit it refuses (no <c>method</c> it takes, no address) through its
-    /// <c>handleVerificationError</c>, which sets the CSRF token node whatever the flow's type — on an API flow appended
-    /// after the form, with an empty value.
-    /// </summary>
-    private static void SetCsrf(UiContainer ui, SelfServiceFlow flow)
-    {
-        if (!ui.Nodes.Any(n => n["attributes"]?["name"]?.GetValue<string>() == "csrf_token")) ui.Nodes.Add(UiNodes.Csrf(flow.CsrfToken));
     }
 
     /// <summary>
