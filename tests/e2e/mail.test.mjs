@@ -23,7 +23,8 @@ const gatehouse = useGatehouse({
     default_browser_return_url: `${publicUrl}/welcome`,
     methods: { password: { config: { haveibeenpwned_enabled: false } } },
     flows: {
-      registration: { style: 'unified', after: { password: { hooks: [{ hook: 'session' }] } } },
+      // As Kratos's quickstart: without show_verification_ui no registration answer names the verification flow.
+      registration: { style: 'unified', after: { password: { hooks: [{ hook: 'session' }, { hook: 'show_verification_ui' }] } } },
       verification: { enabled: true },
       recovery: { enabled: true },
     },

@@ -77,6 +77,14 @@ public sealed class FeatureFlagsOptions
     /// only, instead of starting a verification flow (403 with <c>continue_with</c>, or a redirect for browsers).
     /// </summary>
     public bool LegacyRequireVerifiedLoginError { get; set; }
+
+    /// <summary>
+    /// Kratos's <c>legacy_continue_with_verification_ui</c>: after a registration or a profile change, every unverified
+    /// address gets its own verification flow and each is named in the answer's <c>continue_with</c>
+    /// (<c>show_verification_ui</c>) whatever the hooks. Off (Kratos's default): only the first address gets a flow, and
+    /// only the <c>show_verification_ui</c> hook names it.
+    /// </summary>
+    public bool LegacyContinueWithVerificationUi { get; set; }
 }
 
 /// <summary><c>clients</c>: outgoing network calls (Kratos's and Hydra's config schemas).</summary>

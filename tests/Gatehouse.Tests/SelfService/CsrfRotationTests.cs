@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Gatehouse.Config;
 using Gatehouse.Persistence;
 using Gatehouse.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -21,6 +22,11 @@ public sealed class CsrfRotationTests(FlowServerFixture fixture) : IClassFixture
     {
         o.Selfservice.Flows.Verification.Enabled = true;
         o.Selfservice.Flows.Recovery.Enabled = true;
+        // As Kratos's quickstart: without show_verification_ui no registration answer names the verification flow.
+        o.Selfservice.Flows.Registration.After.Password = new FlowAfterMethodOptions
+        {
+            Hooks = [new HookConfig { Hook = "session" }, new HookConfig { Hook = "show_verification_ui" }],
+        };
     });
 
     private static string CsrfCookie(Browser browser) =>

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Gatehouse.Config;
 using Gatehouse.Persistence;
 using Gatehouse.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -13,6 +14,11 @@ public sealed class VerificationRecoveryTests(FlowServerFixture fixture) : IClas
     {
         o.Selfservice.Flows.Verification.Enabled = true;
         o.Selfservice.Flows.Recovery.Enabled = true;
+        // As Kratos's quickstart: without show_verification_ui no registration answer names the verification flow.
+        o.Selfservice.Flows.Registration.After.Password = new FlowAfterMethodOptions
+        {
+            Hooks = [new HookConfig { Hook = "session" }, new HookConfig { Hook = "show_verification_ui" }],
+        };
     });
 
     /// <summary>The newest queued mail to an address, with its template data (codes and links), read from the outbox.</summary>

@@ -51,13 +51,17 @@ public sealed class FlowResponder(FlowService flows, SessionJson sessionJson, Id
 
     /// <summary>
     /// After a successful login or registration: API clients get the session token and session, SPAs the session and where to go,
-    /// HTML browsers a 303 there (the cookie is set by the caller for browser flows).
+    /// HTML browsers a 303 there (the cookie is set by the caller for browser flows). <paramref name="then"/>: the
+    /// <c>continue_with</c> items the hooks added, in Kratos's order — after a registration's <c>redirect_browser_to</c>
+    /// (added before its hooks run) and before <c>set_ory_session_token</c> (the <c>session</c> hook always runs last).
     /// </summary>
-    public async Task RespondSuccessAsync(HttpContext http, SelfServiceFlow flow, IssuedSession? issued, Identity? identity, IdentityJson identityJson, string returnTo, JsonObject? then = null,
-        bool includeSessionIdentity = true)
+    public async Task RespondSuccessAsync(HttpContext http, SelfServiceFlow flow, IssuedSession? issued, Identity? identity, IdentityJson identityJson, string returnTo,
+        IReadOnlyList<JsonObject>? then = null, bool includeSessionIdentity = true)
     {
         var continueWith = new JsonArray();
-        if (then is not null) continueWith.Add(then);
+        if (flow.Type != FlowTypes.Api && FlowService.WantsJson(http.Request))
+            continueWith.Add(new JsonObject { ["action"] = "redirect_browser_to", ["redirect_browser_to"] = returnTo });
+        foreach (var item in then ?? []) continueWith.Add(item.DeepClone());
         var body = new JsonObject();
         if (identity is not null) body["identity"] = identityJson.ToNode(identity, IdentityView.Public);
         if (issued is not null) body["session"] = sessionJson.ToNode(issued.Session, includeIdentity: includeSessionIdentity, IdentityView.Public);
@@ -74,7 +78,6 @@ public sealed class FlowResponder(FlowService flows, SessionJson sessionJson, Id
         }
         if (FlowService.WantsJson(http.Request))
         {
-            continueWith.Add(new JsonObject { ["action"] = "redirect_browser_to", ["redirect_browser_to"] = returnTo });
             body["continue_with"] = continueWith;
             await Http.Json.HttpJson.WriteAsync(http, 200, body);
             return;

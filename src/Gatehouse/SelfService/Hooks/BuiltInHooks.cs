@@ -108,11 +108,11 @@ public sealed class VerifiedAddressRequired : Exception
 }
 
 /// <summary>
-/// <c>show_verification_ui</c> (registration.after.&lt;method&gt;, login.after.&lt;method&gt;, settings.after.profile):
-/// HTML browsers are sent to the verification flow started for a new address (after a registration, or a profile
-/// change that added one) instead of the return URL. After a registration, API and SPA clients learn about that flow
-/// from <c>continue_with</c> (<c>show_verification_ui</c>) in any case. Login starts no verification flow, so there it
-/// changes nothing.
+/// <c>show_verification_ui</c> (registration.after.&lt;method&gt;, login.after.&lt;method&gt;, settings.after.profile),
+/// as Kratos's <c>ShowVerificationUIHook</c>: the verification flow started for an address (after a registration, or a
+/// profile change that added one) is added to the answer's <c>continue_with</c> (<c>show_verification_ui</c>), and HTML
+/// browsers are sent to it instead of the return URL. Without this hook the answer names that flow only with
+/// <c>feature_flags.legacy_continue_with_verification_ui</c>. Login starts no verification flow, so there it changes nothing.
 /// </summary>
 public sealed class ShowVerificationUiHook : IFlowHook
 {
@@ -122,8 +122,9 @@ public sealed class ShowVerificationUiHook : IFlowHook
 
     public Task<IdentityChanges?> ExecuteAsync(HookConfig config, HookContext context, CancellationToken ct)
     {
-        if (context.VerificationUiUrl is { } url && context.Flow.Type == FlowTypes.Browser && !FlowService.WantsJson(context.Http.Request))
-            context.RedirectBrowserTo = url;
+        if (context.Verification is not { } started) return Task.FromResult<IdentityChanges?>(null);
+        context.ContinueWith.Add(started.ContinueWith());
+        if (context.Flow.Type == FlowTypes.Browser && !FlowService.WantsJson(context.Http.Request)) context.RedirectBrowserTo = started.UiUrl;
         return Task.FromResult<IdentityChanges?>(null);
     }
 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Gatehouse.Identities;
 using Gatehouse.SelfService.Flows;
 using Gatehouse.Sessions;
@@ -34,9 +35,36 @@ public sealed class HookContext
     /// <summary>A session issued by a hook (<c>session</c> after registration).</summary>
     public IssuedSession? Issued { get; set; }
 
-    /// <summary>The verification flow started for the new addresses, if any (for <c>show_verification_ui</c>).</summary>
-    public string? VerificationUiUrl { get; set; }
+    /// <summary>
+    /// The verification flow Kratos's verification hook started last for the identity's addresses (registration, or a
+    /// profile change that added one), if any: what <c>show_verification_ui</c> points the client to.
+    /// </summary>
+    public StartedVerification? Verification { get; set; }
+
+    /// <summary>
+    /// The <c>continue_with</c> items the hooks added, in order (Kratos's transient <c>ContinueWithItems</c>); the flow's
+    /// success answer carries them.
+    /// </summary>
+    public List<JsonObject> ContinueWith { get; } = [];
 
     /// <summary>Where an HTML browser goes instead of the return URL (set by <c>show_verification_ui</c>).</summary>
     public string? RedirectBrowserTo { get; set; }
+}
+
+/// <summary>
+/// A verification flow started after a registration or a profile change, for one address: its id, the address, and its
+/// UI URL (where an HTML browser is sent).
+/// </summary>
+public sealed record StartedVerification(SelfServiceFlow Flow, string Address, string UiUrl)
+{
+    /// <summary>
+    /// The <c>show_verification_ui</c> item as Kratos's verification hook makes it: the flow's UI URL only for a browser
+    /// flow (<c>hook/verification.go</c>; the item's <c>url</c> is omitted when empty, as for native clients).
+    /// </summary>
+    public JsonObject ContinueWith()
+    {
+        var f = new JsonObject { ["id"] = Flow.Id.ToString(), ["verifiable_address"] = Address };
+        if (Flow.Type == FlowTypes.Browser) f["url"] = UiUrl;
+        return new JsonObject { ["action"] = "show_verification_ui", ["flow"] = f };
+    }
 }

@@ -46,6 +46,7 @@ public static class SettingsChange
         if (!await submission.RunPrePersistHooksAsync(hookContext, ct)) return;
         hookContext.Identity = await change();
         await hooks.RunAfterAsync(HookPhase.PostPersist, hookContext, ct);
+        submission.ContinueWith.AddRange(hookContext.ContinueWith);
         await submission.SucceedAsync(hookContext.Identity, null, ct);
     }
 }
@@ -95,10 +96,13 @@ public sealed class SettingsSubmission
     public required Func<HookContext, CancellationToken, Task<bool>> RunPrePersistHooksAsync { get; init; }
 
     /// <summary>
-    /// After the traits changed (before, after): the settings hooks run (mail to a new address); returns the UI URL of a
-    /// verification flow one of them started, if any.
+    /// After the traits changed (before, after): the settings hooks run (mail to a new address), recording on the hook
+    /// context the verification flow one of them started, if any.
     /// </summary>
-    public required Func<Identity, Identity, CancellationToken, Task<string?>> AfterTraitsChangedAsync { get; init; }
+    public required Func<Identity, Identity, HookContext, CancellationToken, Task> AfterTraitsChangedAsync { get; init; }
+
+    /// <summary>The <c>continue_with</c> items of this submit's success answer (the post-persist hooks' items).</summary>
+    public List<JsonObject> ContinueWith { get; } = [];
 
     /// <summary>The change is saved: the flow answers with success (HTML browsers to <c>redirectBrowserTo</c> when given).</summary>
     public required Func<Identity, string?, CancellationToken, Task> SucceedAsync { get; init; }

@@ -408,7 +408,7 @@ public sealed class LoginFlows(
     /// </summary>
     private async Task RespondVerificationRequiredAsync(HttpContext http, SelfServiceFlow flow, Identity identity, CancellationToken ct)
     {
-        if (await verification.StartForAsync(http, flow.Type, identity, ct, firstOnly: true) is not { } started)
+        if (await verification.StartForAsync(http, flow.Type, identity, ct) is not { } started)
             throw RequireVerifiedAddressHook.AddressNotVerified(); // verification is off or there is no email address to verify
         var url = flows.UiUrlFor(started.Flow);
         var continueWith = new JsonObject

@@ -285,18 +285,9 @@ public sealed class RegistrationFlows(
         hookContext.Identity = identity;
         hookContext.IdentityPersisted = true;
 
-        // With verification enabled, the new addresses get their code right away and the client is told where to enter it
-        // (Kratos's verification hook, which runs before the configured post-persist hooks).
-        JsonObject? showVerification = null;
-        if (await verification.StartForAsync(http, flow.Type, identity, ct, rotateCsrf: true) is { } started)
-        {
-            hookContext.VerificationUiUrl = flows.UiUrlFor(started.Flow);
-            showVerification = new JsonObject
-            {
-                ["action"] = "show_verification_ui",
-                ["flow"] = new JsonObject { ["id"] = started.Flow.Id.ToString(), ["verifiable_address"] = started.Address, ["url"] = hookContext.VerificationUiUrl },
-            };
-        }
+        // With verification enabled, an unverified address gets its code right away (Kratos's verification hook, which runs
+        // before the configured post-persist hooks); show_verification_ui then tells the client where to enter it.
+        await verification.StartAfterChangeAsync(http, flow.Type, identity, hookContext, ct, rotateCsrf: true);
         await hooks.RunAfterAsync(HookPhase.PostPersist, hookContext, ct);
         identity = hookContext.Identity;
         flow.State = FlowStates.PassedChallenge;
@@ -318,7 +309,7 @@ public sealed class RegistrationFlows(
             FlowService.Redirect(http, next);
             return;
         }
-        await responder.RespondSuccessAsync(http, flow, hookContext.Issued, identity, identityJson, returnTo, showVerification);
+        await responder.RespondSuccessAsync(http, flow, hookContext.Issued, identity, identityJson, returnTo, hookContext.ContinueWith);
     }
 
     /// <summary>

@@ -228,8 +228,8 @@ public sealed class SettingsFlows(
             RespondAsync = (status, token) => RespondAsync(http, flow, identity, ui, status, token, submission?.ResponseOnly),
             EnsurePrivilegedAsync = token => PrivilegedAsync(http, flow, session, strategy.Name, body, token),
             RunPrePersistHooksAsync = (context, token) => RunPrePersistHooksAsync(http, flow, identity, ui, context, token),
-            AfterTraitsChangedAsync = (before, after, token) => AfterTraitsChangedAsync(http, flow, before, after, token),
-            SucceedAsync = (updated, redirectBrowserTo, token) => SucceedAsync(http, flow, updated, strategy.Name, token, redirectBrowserTo),
+            AfterTraitsChangedAsync = (before, after, context, token) => AfterTraitsChangedAsync(http, flow, before, after, context, token),
+            SucceedAsync = (updated, redirectBrowserTo, token) => SucceedAsync(http, flow, updated, strategy.Name, token, redirectBrowserTo, submission!.ContinueWith),
         };
         return submission;
     }
@@ -250,17 +250,18 @@ public sealed class SettingsFlows(
         }
     }
 
-    private async Task<string?> AfterTraitsChangedAsync(HttpContext http, SelfServiceFlow flow, Identity before, Identity after, CancellationToken ct)
+    private async Task AfterTraitsChangedAsync(HttpContext http, SelfServiceFlow flow, Identity before, Identity after, HookContext context, CancellationToken ct)
     {
-        string? url = null;
-        foreach (var hook in settingsHooks)
-        {
-            if (await hook.AfterProfileUpdateAsync(http, flow, before, after, ct) is { } started) url = flows.UiUrlFor(started);
-        }
-        return url;
+        foreach (var hook in settingsHooks) await hook.AfterProfileUpdateAsync(http, flow, before, after, context, ct);
     }
 
-    private async Task SucceedAsync(HttpContext http, SelfServiceFlow flow, Identity identity, string method, CancellationToken ct, string? redirectBrowserTo = null)
+    /// <summary>
+    /// The change is saved. API flows get the flow with the hooks' <c>continue_with</c> items (Kratos keeps them out of
+    /// the stored flow and hands them to the answer; none, none in the answer); SPAs those items and then
+    /// <c>redirect_browser_to</c>, added after the hooks ran (<c>settings/hook.go</c>).
+    /// </summary>
+    private async Task SucceedAsync(HttpContext http, SelfServiceFlow flow, Identity identity, string method, CancellationToken ct, string? redirectBrowserTo,
+        IReadOnlyList<JsonObject> continueWith)
     {
         flow.State = "success";
         var ui = Form(flow, identity);
@@ -270,8 +271,10 @@ public sealed class SettingsFlows(
         if (flow.Type == FlowTypes.Api || FlowService.WantsJson(http.Request))
         {
             var json = ToJson(flow, identity);
+            var items = new JsonArray([.. continueWith.Select(i => (JsonNode)i.DeepClone())]);
             if (flow.Type == FlowTypes.Browser && (flow.ReturnTo ?? options.Selfservice.Flows.Settings.After.DefaultBrowserReturnUrlFor(method)) is { } target)
-                json["continue_with"] = new JsonArray(new JsonObject { ["action"] = "redirect_browser_to", ["redirect_browser_to"] = target });
+                items.Add(new JsonObject { ["action"] = "redirect_browser_to", ["redirect_browser_to"] = target });
+            if (items.Count > 0) json["continue_with"] = items;
             await FlowService.WriteFlowAsync(http, 200, json);
             return;
         }
@@ -358,6 +361,6 @@ public sealed class SettingsFlows(
 /// <summary>Runs after a settings profile update (e.g. sending verification mail for a changed address).</summary>
 public interface ISettingsHook
 {
-    /// <summary>Returns the verification flow it started for a new address, if any (for <c>show_verification_ui</c>).</summary>
-    Task<SelfServiceFlow?> AfterProfileUpdateAsync(HttpContext http, SelfServiceFlow flow, Identity before, Identity after, CancellationToken ct);
+    /// <summary>Records on <paramref name="context"/> the verification flow it started for a new address, if any (for <c>show_verification_ui</c>).</summary>
+    Task AfterProfileUpdateAsync(HttpContext http, SelfServiceFlow flow, Identity before, Identity after, HookContext context, CancellationToken ct);
 }

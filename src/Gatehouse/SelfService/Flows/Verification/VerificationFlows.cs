@@ -313,26 +313,49 @@ public sealed class VerificationFlows(
     }
 
     /// <summary>
-    /// Starts a verification flow for an identity's unverified addresses and mails them (after registration, or when
-    /// settings changed an address), or only the first of them (<paramref name="firstOnly"/>: a login that needs a
-    /// verified address, as Kratos's <c>require_verified_address</c>). Returns the flow, or null when verification is
-    /// off or nothing needs verifying. <paramref name="rotateCsrf"/>: a browser gets a new anti-CSRF token for the flow, as
-    /// Kratos's verification hook gives one after registration (the session the registration then issues keeps it).
+    /// Starts a verification flow for an identity's first unverified address and mails it: a login that needs a verified
+    /// address, as Kratos's <c>require_verified_address</c>. Returns the flow, or null when verification is off or nothing
+    /// needs verifying.
     /// </summary>
-    public async Task<(SelfServiceFlow Flow, string Address)?> StartForAsync(HttpContext http, string type, Identity identity, CancellationToken ct, bool firstOnly = false, bool rotateCsrf = false)
+    public async Task<(SelfServiceFlow Flow, string Address)?> StartForAsync(HttpContext http, string type, Identity identity, CancellationToken ct)
     {
         if (!options.Selfservice.Flows.Verification.Enabled) return null;
-        var pending = identity.VerifiableAddresses.Where(a => !a.Verified && a.Via == "email").ToList();
-        if (pending.Count == 0) return null;
-        if (firstOnly) pending = [pending[0]];
-        if (rotateCsrf && type == FlowTypes.Browser) csrf.Regenerate(http);
+        var first = identity.VerifiableAddresses.FirstOrDefault(a => !a.Verified && a.Via == "email");
+        if (first is null) return null;
+        var flow = await StartOneAsync(http, type, first.Value, ct);
+        return (flow, first.Value);
+    }
+
+    /// <summary>
+    /// Kratos's verification hook, which runs first after a registration or a profile change when verification is enabled
+    /// (<c>hook/verification.go</c> <c>Verifier.do</c>): a verification flow for the identity's first unverified address,
+    /// its code or link mailed — or, with <c>feature_flags.legacy_continue_with_verification_ui</c>, one flow per unverified
+    /// address, each added to the answer's <c>continue_with</c> (<paramref name="context"/>). The last flow started is what
+    /// <c>show_verification_ui</c> points to. <paramref name="rotateCsrf"/>: a browser gets a new anti-CSRF token for the
+    /// flow, as Kratos's hook gives one after registration (the session the registration then issues keeps it).
+    /// </summary>
+    public async Task StartAfterChangeAsync(HttpContext http, string type, Identity identity, HookContext context, CancellationToken ct, bool rotateCsrf = false)
+    {
+        if (!options.Selfservice.Flows.Verification.Enabled) return;
+        var legacy = options.FeatureFlags.LegacyContinueWithVerificationUi;
+        foreach (var address in identity.VerifiableAddresses.Where(a => !a.Verified && a.Via == "email" && a.Value.Length > 0))
+        {
+            if (rotateCsrf && type == FlowTypes.Browser) csrf.Regenerate(http);
+            var flow = await StartOneAsync(http, type, address.Value, ct);
+            context.Verification = new StartedVerification(flow, address.Value, flows.UiUrlFor(flow));
+            if (!legacy) break; // one flow: a client can be sent to only one
+            context.ContinueWith.Add(context.Verification.ContinueWith());
+        }
+    }
+
+    private async Task<SelfServiceFlow> StartOneAsync(HttpContext http, string type, string address, CancellationToken ct)
+    {
         var flow = NewFlow(http, type, null);
         flow.State = FlowStates.SentEmail;
-        var ui = SentUi(flow, pending[0].Value);
-        flow.Ui = ui.ToJson().ToJsonString();
+        flow.Ui = SentUi(flow, address).ToJson().ToJsonString();
         await flows.InsertAsync(flow, ct);
-        foreach (var a in pending) await SendAsync(flow, a.Value, ct);
-        return (flow, pending[0].Value);
+        await SendAsync(flow, address, ct);
+        return flow;
     }
 
     private async Task CompleteAsync(HttpContext http, SelfServiceFlow flow, SelfServiceCode used, CancellationToken ct)

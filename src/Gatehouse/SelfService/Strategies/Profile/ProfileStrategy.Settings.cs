@@ -65,10 +65,11 @@ public sealed partial class ProfileStrategy
             await submission.RespondAsync(400, ct);
             return;
         }
-        hookContext.VerificationUiUrl = await submission.AfterTraitsChangedAsync(identity, updated, ct) ?? hookContext.VerificationUiUrl;
+        await submission.AfterTraitsChangedAsync(identity, updated, hookContext, ct);
         hookContext.Identity = updated;
         hookContext.IdentityPersisted = true;
         await hooks.RunAfterAsync(HookPhase.PostPersist, hookContext, ct);
+        submission.ContinueWith.AddRange(hookContext.ContinueWith);
         await submission.SucceedAsync(hookContext.Identity, hookContext.RedirectBrowserTo, ct);
     }
 
