@@ -85,6 +85,18 @@ public sealed class FeatureFlagsOptions
     /// only the <c>show_verification_ui</c> hook names it.
     /// </summary>
     public bool LegacyContinueWithVerificationUi { get; set; }
+
+    /// <summary>
+    /// Kratos's <c>faster_session_extend</c>: <c>PATCH /admin/sessions/{id}/extend</c> answers 204 without the session
+    /// instead of reading it back (200).
+    /// </summary>
+    public bool FasterSessionExtend { get; set; }
+
+    /// <summary>
+    /// Kratos's <c>legacy_oidc_registration_node_group</c>: the trait inputs of a social sign-up that needs completing are
+    /// in the <c>oidc</c> group instead of <c>default</c>.
+    /// </summary>
+    public bool LegacyOidcRegistrationNodeGroup { get; set; }
 }
 
 /// <summary><c>clients</c>: outgoing network calls (Kratos's and Hydra's config schemas).</summary>

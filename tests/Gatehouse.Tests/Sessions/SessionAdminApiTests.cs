@@ -142,6 +142,22 @@ public sealed class SessionAdminApiTests(ServerFixture fixture) : IClassFixture<
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Faster_session_extend_answers_204_without_the_session_and_still_extends(string db)
+    {
+        // Kratos's adminSessionExtend with feature_flags.faster_session_extend: 204, the session not read back.
+        await using var s = await TestServer.StartAsync(db, o => o.FeatureFlags.FasterSessionExtend = true);
+        var (_, soon) = await IdentityWithSession(s);
+        await Update(s, soon.Session.Id, x => x.ExpiresAt = DateTime.UtcNow.AddHours(1));
+        var response = await s.AdminWithKey.PatchAsync($"/admin/sessions/{soon.Session.Id}/extend", null);
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        Assert.Empty(await response.Content.ReadAsByteArrayAsync());
+        Assert.InRange((await Load(s, soon.Session.Id))!.ExpiresAt, DateTime.UtcNow.AddHours(23.9), DateTime.UtcNow.AddHours(24.1));
+        // Unknown and malformed ids are refused as without the flag.
+        await (await s.AdminWithKey.PatchAsync($"/admin/sessions/{Guid.NewGuid()}/extend", null)).Error(HttpStatusCode.NotFound);
+        await (await s.AdminWithKey.PatchAsync("/admin/sessions/nope/extend", null)).Error(HttpStatusCode.BadRequest);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Admin_delete_disables_the_session(string db)
     {
         var s = await fixture.Get(db);

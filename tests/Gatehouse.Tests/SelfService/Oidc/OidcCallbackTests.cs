@@ -61,19 +61,23 @@ public sealed class OidcServerFixture : IAsyncDisposable
         }
         """;
 
-    /// <summary>The server for a database; <paramref name="loginHints"/>: another one with <c>registration.login_hints</c> on.</summary>
-    public async Task<TestServer> Get(string provider, bool loginHints = false)
+    /// <summary>
+    /// The server for a database; <paramref name="loginHints"/>: another one with <c>registration.login_hints</c> on;
+    /// <paramref name="legacyOidcGroup"/>: another with <c>feature_flags.legacy_oidc_registration_node_group</c>.
+    /// </summary>
+    public async Task<TestServer> Get(string provider, bool loginHints = false, bool legacyOidcGroup = false)
     {
         var idp = await Idp();
         Task<TestServer> server;
         lock (_lock)
         {
-            if (!_servers.TryGetValue(provider + (loginHints ? "/hints" : ""), out server!))
+            if (!_servers.TryGetValue(provider + (loginHints ? "/hints" : "") + (legacyOidcGroup ? "/legacy-group" : ""), out server!))
             {
                 server = TestServer.StartAsync(provider, o =>
                 {
                     FlowServerFixture.Configure(o);
                     o.Selfservice.Flows.Registration.LoginHints = loginHints;
+                    o.FeatureFlags.LegacyOidcRegistrationNodeGroup = legacyOidcGroup;
                     o.Identity.Schemas = [.. o.Identity.Schemas, new IdentitySchemaEntry
                     {
                         Id = "contact", Url = "base64://" + Convert.ToBase64String(Encoding.UTF8.GetBytes(ContactSchema)), SelfserviceSelectable = true,
@@ -112,7 +116,7 @@ public sealed class OidcServerFixture : IAsyncDisposable
                     services.AddSingleton<TimeProvider>(Clock);
                     FlowReadGate.Install(services, Gate);
                 });
-                _servers[provider + (loginHints ? "/hints" : "")] = server;
+                _servers[provider + (loginHints ? "/hints" : "") + (legacyOidcGroup ? "/legacy-group" : "")] = server;
             }
         }
         return await server;
@@ -445,6 +449,30 @@ public sealed class OidcCallbackTests(OidcServerFixture fixture) : IClassFixture
         using var fetch = new HttpRequestMessage(HttpMethod.Get, $"/self-service/{kind}/flows?id={flowId}");
         fetch.Headers.Accept.ParseAdd("application/json");
         return await (await browser.Client.SendAsync(fetch)).Json(HttpStatusCode.OK);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Missing_traits_are_asked_for_in_the_default_group_or_with_the_legacy_flag_in_the_oidc_group(string provider)
+    {
+        // Kratos's oidc HandleError: NodesFromJSONSchema with node.DefaultGroup, or node.OpenIDConnectGroup when
+        // feature_flags.legacy_oidc_registration_node_group is on.
+        foreach (var legacy in new[] { false, true })
+        {
+            var s = await fixture.Get(provider, legacyOidcGroup: legacy);
+            var idp = await fixture.Idp();
+            using var browser = new Browser(s.PublicUrl);
+            var up = await ClickProvider(s, browser, "registration");
+            var claims = idp.Claims("sub-" + Guid.NewGuid().ToString("N")[..10], fixture.Clock.GetUtcNow(), up.Nonce);
+            claims.Remove("email");
+            Assert.Equal(HttpStatusCode.SeeOther, (await Callback(browser, up, claims)).StatusCode);
+            var flow = await BrowserFlow(browser, "registration", up.FlowId);
+            var groups = flow["ui"]!["nodes"]!.AsArray().ToDictionary(n => (string)n!["attributes"]!["name"]!, n => (string)n!["group"]!);
+            Assert.Equal("oidc", groups["provider"]);
+            Assert.Equal("default", groups["csrf_token"]);
+            foreach (var trait in new[] { "traits.email", "traits.name.first", "traits.name.last" })
+                Assert.Equal(legacy ? "oidc" : "default", groups[trait]);
+            Assert.Equal([4000002L], MessageIds(flow, "traits.email"));
+        }
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]

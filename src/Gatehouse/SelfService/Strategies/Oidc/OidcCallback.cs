@@ -244,8 +244,12 @@ public sealed partial class OidcCallback(
         {
             // Kratos's HandleError for registration: only the CSRF token, the provider's Continue button and the traits
             // (as far as the provider filled them) with what is wrong, so the user completes them and goes round again.
+            // Their group is default, or oidc with feature_flags.legacy_oidc_registration_node_group (strategy.go).
             var missing = ContinueForm(flow, provider.Id);
-            missing.Nodes.AddRange(UiNodes.Traits(schema, traits));
+            var traitNodes = UiNodes.Traits(schema, traits).ToList();
+            if (options.FeatureFlags.LegacyOidcRegistrationNodeGroup)
+                foreach (var node in traitNodes) node["group"] = OidcStrategy.Group;
+            missing.Nodes.AddRange(traitNodes);
             FlowService.AddTraitErrors(missing, validation.Errors);
             await registration.CompleteAsync(http, flow, schema, strategy.Name, new RegistrationOutcome.ShowForm(missing, 400), ct);
             return;
