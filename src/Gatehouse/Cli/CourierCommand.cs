@@ -13,8 +13,8 @@ internal static class CourierCommand
         watch.SetAction((parse, ct) => CliContext.Run(async () =>
         {
             var options = CliContext.Load(parse, dev: false).Options;
-            // A worker without an SMTP server would only burn every message's retries.
-            SmtpConnection.Parse(options.Courier.Smtp.ConnectionUri);
+            // A worker without an SMTP server would only burn every message's retries (e-mail over HTTP needs none).
+            if (options.Courier.DeliveryStrategy == "smtp") SmtpConnection.Parse(options.Courier.Smtp.ConnectionUri);
             var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = AppContext.BaseDirectory, DisableDefaults = true });
             GatehouseApp.ConfigureLogging(builder.Logging, options);
             builder.Services.AddSingleton(options);

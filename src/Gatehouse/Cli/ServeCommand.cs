@@ -22,8 +22,8 @@ internal static class ServeCommand
             // In --dev without SMTP, mail goes to the dev mailbox page, so the worker runs here to deliver it there.
             var devMailbox = DevMailbox.Active(options);
             var withWorker = parse.GetValue(watchCourier) || devMailbox;
-            // A worker without an SMTP server would only burn every message's retries.
-            if (withWorker && !devMailbox) SmtpConnection.Parse(options.Courier.Smtp.ConnectionUri);
+            // A worker without an SMTP server would only burn every message's retries (e-mail over HTTP needs none).
+            if (withWorker && !devMailbox && options.Courier.DeliveryStrategy == "smtp") SmtpConnection.Parse(options.Courier.Smtp.ConnectionUri);
             await using var app = GatehouseApp.Build(options, schemas, withWorker ? s => s.AddCourierWorker() : null);
             await app.Services.GetRequiredService<CourierTemplates>().ValidateAsync(ct);
             await app.Services.GetRequiredService<Sessions.Tokenizer.SessionTokenizer>().ValidateAsync(ct);

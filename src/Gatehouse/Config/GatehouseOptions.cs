@@ -423,9 +423,15 @@ public sealed class SelfServiceOptions
 
 public sealed class CourierOptions
 {
-    /// <summary>Only <c>smtp</c> so far; Kratos also has <c>http</c>, which needs <c>courier.http</c>.</summary>
+    /// <summary>
+    /// How e-mail is delivered: <c>smtp</c> (<see cref="Smtp"/>) or <c>http</c>, as the request <see cref="Http"/> describes
+    /// (Kratos's <c>CourierChannels</c> turns this key into the <c>email</c> channel).
+    /// </summary>
     public string DeliveryStrategy { get; set; } = "smtp";
     public SmtpOptions Smtp { get; set; } = new();
+
+    /// <summary>Kratos's <c>courier.http</c>: the request that delivers an e-mail when <see cref="DeliveryStrategy"/> is <c>http</c>.</summary>
+    public CourierHttpOptions Http { get; set; } = new();
 
     /// <summary>
     /// Template overrides by Kratos's template group (<c>recovery</c>, <c>recovery_code</c>, <c>verification</c>,
@@ -447,6 +453,15 @@ public sealed class CourierOptions
     /// <c>headers</c>, <c>body</c> — a Jsonnet template called with <c>ctx</c> — and <c>auth</c>).
     /// </summary>
     public List<CourierChannelOptions> Channels { get; set; } = [];
+}
+
+public sealed class CourierHttpOptions
+{
+    /// <summary>
+    /// The request to send (Kratos's <c>httpRequestConfig</c>: <c>url</c>, <c>method</c>, <c>headers</c>, <c>body</c>, <c>auth</c>),
+    /// read as a <c>courier.channels</c> entry's; without <c>body</c>, Kratos's default template.
+    /// </summary>
+    public JsonObject? RequestConfig { get; set; }
 }
 
 public sealed class CourierChannelOptions

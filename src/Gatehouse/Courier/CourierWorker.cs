@@ -106,9 +106,10 @@ public sealed partial class CourierWorker
         string? error = null;
         try
         {
-            // E-mail through SMTP (or the dev mailbox); other channels (sms) through courier.channels.
-            if (message.Channel == "email") await _sender.SendAsync(message, ct);
-            else await (_channels ?? throw new InvalidOperationException($"no courier channel \"{message.Channel}\" is configured (courier.channels)")).SendAsync(message, ct);
+            // The HTTP channels (sms; email with courier.delivery_strategy http); other e-mail through SMTP (or the dev mailbox).
+            if (_channels is not null && _channels.Has(message.Channel)) await _channels.SendAsync(message, ct);
+            else if (message.Channel == "email") await _sender.SendAsync(message, ct);
+            else throw new InvalidOperationException($"no courier channel \"{message.Channel}\" is configured (courier.channels)");
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {

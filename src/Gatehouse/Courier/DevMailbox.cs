@@ -5,7 +5,8 @@ namespace Gatehouse.Courier;
 /// <summary>
 /// Where <c>serve --dev</c> delivers mail when no <c>courier.smtp.connection_uri</c> is configured: nowhere beyond the
 /// courier's own table, which the built-in UI shows at <c>/ui/dev/mailbox</c>. A newcomer can read a verification or
-/// recovery code without an SMTP server. Outside <c>--dev</c> the SMTP sender is always used.
+/// recovery code without an SMTP server. Outside <c>--dev</c>, or with <c>courier.delivery_strategy: http</c>, the configured
+/// delivery is always used.
 /// </summary>
 public static class DevMailbox
 {
@@ -13,7 +14,7 @@ public static class DevMailbox
     public static bool Active(GatehouseOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return options.Dev && string.IsNullOrEmpty(options.Courier.Smtp.ConnectionUri);
+        return options.Dev && options.Courier.DeliveryStrategy == "smtp" && string.IsNullOrEmpty(options.Courier.Smtp.ConnectionUri);
     }
 }
 

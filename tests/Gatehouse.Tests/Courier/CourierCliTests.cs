@@ -34,6 +34,40 @@ public sealed class CourierCliTests
         Assert.Equal("error: courier.smtp.connection_uri is not set", r.Stderr.Trim().Split('\n')[^1]);
     }
 
+    [Fact]
+    public async Task Courier_watch_with_http_delivery_needs_no_smtp_server_and_posts_the_mail()
+    {
+        await using var receiver = await Gatehouse.Tests.Hooks.HookReceiver.StartAsync();
+        var url = receiver.On("/mail", 200);
+        await using var s = await StartAsync(Db.Sqlite, "smtp://127.0.0.1:1/?disable_starttls=true");
+        var queued = await QueueAsync(s, "recovery_code_valid", "http-proc@example.com", new JsonObject { ["recovery_code"] = "818181" });
+
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Path.GetTempPath() };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "gatehouse.dll"));
+        psi.ArgumentList.Add("courier");
+        psi.ArgumentList.Add("watch");
+        psi.Environment["DSN"] = s.Options.Dsn;
+        psi.Environment["COURIER_DELIVERY_STRATEGY"] = "http";
+        psi.Environment["COURIER_HTTP_REQUEST_CONFIG_URL"] = url;
+        psi.Environment["COURIER_WORKER_PULL_WAIT"] = "100ms";
+        psi.Environment["LOG_LEVEL"] = "warning";
+        using var process = Process.Start(psi)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        try
+        {
+            var hit = await receiver.WaitForAsync("/mail", _ => true, TimeSpan.FromSeconds(90));
+            Assert.Equal("818181", (string?)JsonNode.Parse(hit.Body)!["recovery_code"]);
+            await WaitForStatusAsync(s, queued.Id, CourierMessageStatus.Sent);
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+        Assert.DoesNotContain("818181", await stderr + await stdout, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("courier", "watch")]
     [InlineData("serve", "--watch-courier")]
