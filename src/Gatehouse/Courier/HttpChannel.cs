@@ -102,7 +102,8 @@ public sealed class HttpChannel(GatehouseOptions options, WebHookSender sender, 
                 ["template_type"] = message.TemplateType,
                 ["template_data"] = JsonNode.Parse(message.TemplateData ?? "{}"),
                 ["message_type"] = message.Type,
-                ["request_headers"] = message.RequestHeaders is { } headers ? JsonNode.Parse(headers) : null,
+                // Kratos's QueueEmail/QueueSMS store {} for templates that carry no request headers.
+                ["request_headers"] = message.RequestHeaders is { } headers ? JsonNode.Parse(headers) : new JsonObject(),
             };
             // Kratos (httpChannel.tryPopulateHTMLBody, html_body omitempty): an e-mail's HTML part, absent when there is none.
             if (message.Type == "email" && !string.IsNullOrEmpty(message.HtmlBody)) context["html_body"] = message.HtmlBody;
