@@ -541,4 +541,10 @@ public sealed class SmtpOptions
 
     /// <summary>The name sent in HELO/EHLO.</summary>
     public string LocalName { get; set; } = "localhost";
+
+    /// <summary>PEM file of the TLS client certificate presented to the SMTP server (with <see cref="ClientKeyPath"/>).</summary>
+    public string ClientCertPath { get; set; } = "";
+
+    /// <summary>PEM file of the client certificate's private key (PKCS#1, PKCS#8 or SEC 1).</summary>
+    public string ClientKeyPath { get; set; } = "";
 }

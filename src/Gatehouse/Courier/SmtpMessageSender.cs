@@ -1,4 +1,6 @@
 using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Gatehouse.Config;
 using Gatehouse.Http.Outbound;
 using MailKit.Net.Smtp;
@@ -6,21 +8,74 @@ using MimeKit;
 
 namespace Gatehouse.Courier;
 
-/// <summary>Sends e-mail through the SMTP server of <c>courier.smtp</c> with MailKit, one connection per message.</summary>
-public sealed class SmtpMessageSender(GatehouseOptions options) : IMessageSender
+/// <summary>
+/// Sends e-mail through the SMTP server of <c>courier.smtp</c> with MailKit, one connection per message; presents the
+/// client certificate of <c>courier.smtp.client_cert_path</c> / <c>client_key_path</c> in the TLS handshake.
+/// </summary>
+public sealed partial class SmtpMessageSender : IMessageSender, IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    private readonly GatehouseOptions _options;
+    private readonly X509Certificate2? _clientCertificate;
+
+    public SmtpMessageSender(GatehouseOptions options, ILogger<SmtpMessageSender> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _clientCertificate = LoadClientCertificate(options.Courier.Smtp, logger);
+    }
+
+    /// <summary>The client certificate presented to the SMTP server, if one is configured and loads.</summary>
+    public X509Certificate2? ClientCertificate => _clientCertificate;
+
+    public void Dispose() => _clientCertificate?.Dispose();
+
+    /// <summary>
+    /// Loads the PEM certificate and key once, when the sender is made (the worker's start). As Kratos
+    /// (courier/smtp.go <c>NewSMTPClient</c>): only when both paths are set, and a pair that does not load is logged as an
+    /// error and mail goes out without a client certificate.
+    /// </summary>
+    private static X509Certificate2? LoadClientCertificate(SmtpOptions smtp, ILogger logger)
+    {
+        var certPath = smtp.ClientCertPath;
+        var keyPath = smtp.ClientKeyPath;
+        if (string.IsNullOrEmpty(certPath) && string.IsNullOrEmpty(keyPath)) return null;
+        if (string.IsNullOrEmpty(certPath) || string.IsNullOrEmpty(keyPath))
+        {
+            LogClientCertificateHalf(logger);
+            return null;
+        }
+        try
+        {
+            using var pem = X509Certificate2.CreateFromPemFile(certPath, keyPath);
+            // SslStream on Linux wants the key in a persisted form; a PKCS#12 round trip gives that.
+            return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException)
+        {
+            LogClientCertificateFailed(logger, certPath, keyPath, e.GetType().Name, e.Message);
+            return null;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "courier.smtp.client_cert_path ({CertPath}) / client_key_path ({KeyPath}): unable to load the TLS client certificate and private key ({ErrorType}: {Error}); e-mail is sent without a client certificate")]
+    private static partial void LogClientCertificateFailed(ILogger logger, string certPath, string keyPath, string errorType, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "courier.smtp.client_cert_path and client_key_path are used only together; with one of them set, e-mail is sent without a client certificate")]
+    private static partial void LogClientCertificateHalf(ILogger logger);
 
     public async Task SendAsync(CourierMessage message, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(message);
-        var smtp = options.Courier.Smtp;
+        var smtp = _options.Courier.Smtp;
         var connection = SmtpConnection.Parse(smtp.ConnectionUri);
         using var mime = Build(message, smtp);
 
         using var client = new SmtpClient { Timeout = (int)Timeout.TotalMilliseconds, LocalDomain = smtp.LocalName };
         if (connection.SkipSslVerify) client.ServerCertificateValidationCallback = (_, _, _, _) => true;
-        var guarded = options.Clients.Smtp.DisallowPrivateIpRanges;
+        if (_clientCertificate is not null) client.ClientCertificates = [_clientCertificate];
+        var guarded = _options.Clients.Smtp.DisallowPrivateIpRanges;
         if (connection.ServerName is not null || guarded)
         {
             // The TCP connection goes to the URI's host, its address checked when guarded; TLS checks the certificate
