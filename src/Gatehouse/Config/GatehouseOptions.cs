@@ -155,6 +155,19 @@ public class ListenerOptions
 
     /// <summary>The socket file's permissions when <see cref="Host"/> is <c>unix:/path</c> (see <see cref="Gatehouse.Http.UnixSockets"/>).</summary>
     public SocketOptions Socket { get; set; } = new();
+
+    /// <summary>Kratos's <c>request_log</c> (ory/x reqlog). Accepted only: Gatehouse writes no request log at all.</summary>
+    public RequestLogOptions RequestLog { get; set; } = new();
+}
+
+/// <summary><c>serve.*.request_log</c> (Kratos cmd/daemon/serve.go: <c>reqlog</c> excludes the health paths).</summary>
+public sealed class RequestLogOptions
+{
+    /// <summary>
+    /// Keep <c>/health/alive</c> and <c>/health/ready</c> out of the request log. Gatehouse logs no request, health ones
+    /// included, whatever the value.
+    /// </summary>
+    public bool DisableForHealth { get; set; }
 }
 
 /// <summary><c>serve.*.socket</c>: Kratos's keys (ory/x <c>configx.UnixPermission</c>).</summary>
@@ -224,6 +237,12 @@ public sealed class LogOptions
     public string Level { get; set; } = "info";
     public string Format { get; set; } = "text";
     public bool LeakSensitiveValues { get; set; }
+
+    /// <summary>
+    /// Kratos's (ory/x logrusx) text in place of a redacted log value. Gatehouse's log lines contain no sensitive values
+    /// (no request log, no addresses, codes, tokens or query strings), so there is nothing it would replace.
+    /// </summary>
+    public string? RedactionText { get; set; }
 }
 
 public sealed class IdentityOptions

@@ -376,14 +376,14 @@ public sealed class ConfigLoaderTests : IDisposable
         var result = Load(MinimalFile(), new()
         {
             ["PATH"] = "/usr/bin",
-            ["SERVE_PUBLIC_REQUEST_LOG_DISABLE_FOR_HEALTH"] = "true",
+            ["OAUTH2_PROVIDER_URL"] = "http://hydra:4445",
             ["serve_public_port"] = "1",
             ["LOG_LEVEL"] = "",
         });
 
         Assert.Equal(4433, result.Options.Serve.Public.Port);
         Assert.Equal("info", result.Options.Log.Level);
-        Assert.DoesNotContain(result.Warnings, w => w.Contains("request_log", StringComparison.Ordinal));
+        Assert.DoesNotContain(result.Warnings, w => w.Contains("oauth2_provider", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -470,10 +470,10 @@ public sealed class ConfigLoaderTests : IDisposable
     public void Unknown_keys_are_reported_as_warnings_by_path_and_ignored()
     {
         var result = Load(MinimalFile("""
-            serve:
-              public:
-                request_log:
-                  disable_for_health: true
+            courier:
+              templates:
+                verifiable_address_changed:
+                  valid: {email: {subject: "base64://eA=="}}
             selfservice:
               methods:
                 totp: {enabled: true}
@@ -490,7 +490,7 @@ public sealed class ConfigLoaderTests : IDisposable
 
         Assert.Equal(
             [
-                "\"serve.public.request_log\" is not supported by Gatehouse yet and is ignored",
+                "\"courier.templates.verifiable_address_changed\" is not supported by Gatehouse yet and is ignored",
                 "\"oauth2_provider\" is not supported by Gatehouse yet and is ignored",
             ],
             result.Warnings);
