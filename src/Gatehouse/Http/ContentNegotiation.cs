@@ -16,6 +16,21 @@ public static class ContentNegotiation
     {
         ArgumentNullException.ThrowIfNull(request);
         if (request.ContentType is { } contentType && contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase)) return true;
+        return AcceptsJson(request);
+    }
+
+    /// <summary>
+    /// Kratos's <c>x.IsBrowserRequest</c>: <c>Accept</c> alone negotiates to <c>text/html</c> — a missing <c>Accept</c>, a bare
+    /// <c>*/*</c> and a browser's header do, whatever the body is (a JSON body sent without <c>Accept</c> counts as a browser).
+    /// Kratos's offers there (<c>text/html, text/*, */*, application/json</c>) pick <c>application/json</c> for exactly the
+    /// headers <see cref="AcceptsJson"/> does, so this is its negation.
+    /// </summary>
+    public static bool IsBrowserRequest(HttpRequest request) => !AcceptsJson(request);
+
+    /// <summary>Kratos's <c>x.AcceptsJSON</c>: <c>Accept</c> negotiates to <c>application/json</c> among <c>text/html, application/json</c>.</summary>
+    public static bool AcceptsJson(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
         if (!MediaTypeHeaderValue.TryParseList([.. request.Headers.Accept.OfType<string>()], out var accepted) || accepted.Count == 0) return false;
         return Negotiate(accepted, JsonOffers, "text/html") == "application/json";
     }

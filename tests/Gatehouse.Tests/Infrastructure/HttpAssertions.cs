@@ -39,5 +39,16 @@ public static class HttpAssertions
     public static Task<HttpResponseMessage> PostJson(this HttpClient client, string url, JsonNode json) =>
         client.PostAsJsonAsync(url, json);
 
+    /// <summary>
+    /// A JSON submit as the Ory SDKs send it: with <c>Accept: application/json</c>. Kratos answers some self-service submits
+    /// by <c>Accept</c> alone (<c>x.IsBrowserRequest</c>: a verification flow sends a JSON body posted without it to the UI).
+    /// </summary>
+    public static Task<HttpResponseMessage> SubmitJson(this HttpClient client, string url, JsonNode json)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = JsonContent.Create(json) };
+        request.Headers.Accept.ParseAdd("application/json");
+        return client.SendAsync(request);
+    }
+
     public static string UniqueEmail(string prefix = "user") => $"{prefix}-{Guid.NewGuid():N}@example.com";
 }

@@ -13,7 +13,7 @@ public sealed partial class CodeLoginTests
     private static async Task<(JsonObject Flow, string Code)> CodeSentAsync(Harness h, string kind, string email)
     {
         var flow = await ApiFlow(h.Server.Public, kind);
-        await (await h.Server.Public.PostJson($"/self-service/{kind}?flow={flow["id"]}", new JsonObject { ["method"] = "code", ["email"] = email })).Json(HttpStatusCode.OK);
+        await (await h.Server.Public.SubmitJson($"/self-service/{kind}?flow={flow["id"]}", new JsonObject { ["method"] = "code", ["email"] = email })).Json(HttpStatusCode.OK);
         return (flow, await h.MailedCodeAsync(email));
     }
 
@@ -27,11 +27,11 @@ public sealed partial class CodeLoginTests
         var (email, _) = await RegisterByCodeAsync(h);
         var flow = (await (await h.Server.Public.GetAsync("/self-service/verification/api?return_to=http://app.example.com/after")).Json(HttpStatusCode.OK)).AsObject();
         Assert.Equal("http://app.example.com/after", flow["return_to"]!.GetValue<string>());
-        await (await h.Server.Public.PostJson($"/self-service/verification?flow={flow["id"]}", new JsonObject { ["method"] = "code", ["email"] = email })).Json(HttpStatusCode.OK);
+        await (await h.Server.Public.SubmitJson($"/self-service/verification?flow={flow["id"]}", new JsonObject { ["method"] = "code", ["email"] = email })).Json(HttpStatusCode.OK);
         var code = await h.MailedCodeAsync(email);
         h.Clock.Advance(TimeSpan.FromMinutes(16));
         var submit = $"/self-service/verification?flow={flow["id"]}";
-        Assert.Equal([4070006L], MessageIds(await (await h.Server.Public.PostJson(submit, new JsonObject { ["method"] = "code", ["code"] = Wrong(code) })).Json(HttpStatusCode.OK)));
+        Assert.Equal([4070006L], MessageIds(await (await h.Server.Public.SubmitJson(submit, new JsonObject { ["method"] = "code", ["code"] = Wrong(code) })).Json(HttpStatusCode.OK)));
         var late = await (await h.Server.Public.PostJson(submit, new JsonObject { ["method"] = "code", ["code"] = code })).Json(HttpStatusCode.Gone);
         Assert.Equal("self_service_flow_expired", late["error"]!["id"]!.GetValue<string>());
         Assert.Equal("The self-service flow expired 1.00 minutes ago, initialize a new one.", late["error"]!["reason"]!.GetValue<string>());
@@ -73,7 +73,7 @@ public sealed partial class CodeLoginTests
         var (flow, code) = await CodeSentAsync(h, "verification", email);
         var submit = $"/self-service/verification?flow={flow["id"]}";
         for (var i = 0; i < 3; i++)
-            Assert.Equal([4070006L], MessageIds(await (await h.Server.Public.PostJson(submit, new JsonObject { ["method"] = "code", ["code"] = Wrong(code) })).Json(HttpStatusCode.OK)));
+            Assert.Equal([4070006L], MessageIds(await (await h.Server.Public.SubmitJson(submit, new JsonObject { ["method"] = "code", ["code"] = Wrong(code) })).Json(HttpStatusCode.OK)));
         var replaced = await (await h.Server.Public.PostJson(submit, new JsonObject { ["method"] = "code", ["code"] = code })).Json(HttpStatusCode.Gone);
         Assert.Equal("self_service_flow_replaced", replaced["error"]!["id"]!.GetValue<string>());
         Assert.Equal("An error occured, please retry the flow.", replaced["error"]!["reason"]!.GetValue<string>());

@@ -233,7 +233,7 @@ public sealed class FlowHardeningTests(FlowServerFixture fixture) : IClassFixtur
         {
             var flow = await ApiFlow(s.Public, kind);
             recorder.Take();
-            await (await s.Public.PostJson($"/self-service/{kind}?flow={flow["id"]}", new JsonObject { ["method"] = "code", ["email"] = email })).Json(HttpStatusCode.OK);
+            await (await s.Public.SubmitJson($"/self-service/{kind}?flow={flow["id"]}", new JsonObject { ["method"] = "code", ["email"] = email })).Json(HttpStatusCode.OK);
             return recorder.Take();
         }
         var forKnown = await Statements(known);

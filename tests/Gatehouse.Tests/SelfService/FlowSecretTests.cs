@@ -114,9 +114,9 @@ public sealed class FlowSecretTests(FlowServerFixture fixture) : IClassFixture<F
         var marker = Marker();
         var flow = await ApiFlow(s.Public, "verification");
         var id = flow["id"]!.GetValue<string>();
-        await (await s.Public.PostJson($"/self-service/verification?flow={id}", new JsonObject { ["method"] = "code", ["email"] = email })).Json(HttpStatusCode.OK);
+        await (await s.Public.SubmitJson($"/self-service/verification?flow={id}", new JsonObject { ["method"] = "code", ["email"] = email })).Json(HttpStatusCode.OK);
         var code = (await LastMailData(s, email))["verification_code"]!.GetValue<string>();
-        var done = await (await s.Public.PostJson($"/self-service/verification?flow={id}",
+        var done = await (await s.Public.SubmitJson($"/self-service/verification?flow={id}",
             new JsonObject { ["method"] = "code", ["code"] = code, ["transient_payload"] = Transient(marker) })).Json(HttpStatusCode.OK);
         Assert.Equal("passed_challenge", done["state"]!.GetValue<string>());
 

@@ -141,7 +141,7 @@ public sealed class LinkTokenRetryTests : IAsyncLifetime
 
         var (email, _, reg) = await RegisterApi(s);
         var api = await ApiFlow(s.Public, "verification");
-        await (await s.Public.PostJson($"/self-service/verification?flow={api["id"]}", new JsonObject { ["method"] = "link", ["email"] = email })).Json(HttpStatusCode.OK);
+        await (await s.Public.SubmitJson($"/self-service/verification?flow={api["id"]}", new JsonObject { ["method"] = "link", ["email"] = email })).Json(HttpStatusCode.OK);
         var link = await MailedLink(s, email, api, "verification_url");
         _clock.Advance(TimeSpan.FromMinutes(11));
         using var browser = new Browser(s.PublicUrl);

@@ -242,7 +242,7 @@ public sealed class RecoveryVerificationNodeTests(FlowServerFixture fixture) : I
                 "link method submit \"link\" [] 1070009",
             ], Shape(flow));
             Assert.Equal("", CsrfValue(flow));
-            var linkSent = await (await link.Public.PostJson($"/self-service/{kind}?flow={flow["id"]}", new JsonObject { ["method"] = "link", ["email"] = linkEmail })).Json(HttpStatusCode.OK);
+            var linkSent = await (await link.Public.SubmitJson($"/self-service/{kind}?flow={flow["id"]}", new JsonObject { ["method"] = "link", ["email"] = linkEmail })).Json(HttpStatusCode.OK);
             Assert.Equal("default csrf_token hidden * [required=true]", Shape(linkSent)[0]);
         }
     }

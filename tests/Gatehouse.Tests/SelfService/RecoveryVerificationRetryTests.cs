@@ -61,8 +61,13 @@ public sealed class RecoveryVerificationRetryTests : IAsyncLifetime
     private static string FlowIdIn(Uri location) =>
         Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(location.Query) is var q && q.TryGetValue("flow", out var flow) ? flow.ToString() : q["id"].ToString();
 
-    private static Task<HttpResponseMessage> PostJson(HttpClient client, string url, JsonObject body) =>
-        client.PostAsync(url, new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"));
+    /// <summary>A JSON submit as the Ory SDKs send it, with <c>Accept: application/json</c>.</summary>
+    private static Task<HttpResponseMessage> PostJson(HttpClient client, string url, JsonObject body)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json") };
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        return client.SendAsync(request);
+    }
 
     /// <summary>A form post that asks for HTML, as a browser's form submit does.</summary>
     private static Task<HttpResponseMessage> PostForm(HttpClient client, string url, Dictionary<string, string> form)

@@ -98,6 +98,54 @@ public sealed class VerificationCodeLinkTests(FlowServerFixture fixture) : IClas
         Assert.True(await Verified(s, identityId));
     }
 
+    /// <summary>
+    /// Kratos's updateVerificationFlow (and the code method's wrong-code answer, verificationUseCode) decide by
+    /// x.IsBrowserRequest, i.e. by Accept alone: a JSON body posted without an Accept header (or with a bare */*) is sent
+    /// 303 to the verification UI — API and browser flows alike — and only an Accept that asks for JSON gets the flow.
+    /// </summary>
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_json_submit_without_an_accept_header_is_sent_to_the_verification_ui(string db)
+    {
+        var s = await Server(fixture, db);
+        var (email, _, registered) = await RegisterApi(s);
+        var identityId = registered["identity"]!["id"]!.GetValue<string>();
+
+        // A native client: no redirects followed.
+        using var native = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = new Uri(s.PublicUrl) };
+        var flow = await ApiFlow(native, "verification");
+        var action = $"/self-service/verification?flow={flow["id"]}";
+        var ui = $"{s.PublicUrl}/ui/verification?flow={flow["id"]}";
+        var sent = await native.PostJson(action, new JsonObject { ["method"] = "code", ["email"] = email });
+        Assert.Equal(HttpStatusCode.SeeOther, sent.StatusCode);
+        Assert.Equal(ui, sent.Headers.Location!.ToString());
+        var fetched = await (await s.Public.GetAsync($"/self-service/verification/flows?id={flow["id"]}")).Json(HttpStatusCode.OK);
+        Assert.Equal("sent_email", fetched["state"]!.GetValue<string>());
+        var code = (await LastMail(s, email))["verification_code"]!.GetValue<string>();
+        var wrong = code == "000000" ? "111111" : "000000";
+
+        var missed = await native.PostJson(action, new JsonObject { ["method"] = "code", ["code"] = wrong });
+        Assert.Equal(HttpStatusCode.SeeOther, missed.StatusCode);
+        Assert.Equal(ui, missed.Headers.Location!.ToString());
+        Assert.Equal([4070006L], MessageIds(await (await s.Public.GetAsync($"/self-service/verification/flows?id={flow["id"]}")).Json(HttpStatusCode.OK)));
+
+        using var anything = new HttpRequestMessage(HttpMethod.Post, action) { Content = System.Net.Http.Json.JsonContent.Create(new JsonObject { ["method"] = "code", ["code"] = wrong }) };
+        anything.Headers.Accept.ParseAdd("*/*");
+        Assert.Equal(HttpStatusCode.SeeOther, (await native.SendAsync(anything)).StatusCode);
+
+        var done = await (await native.SubmitJson(action, new JsonObject { ["method"] = "code", ["code"] = code })).Json(HttpStatusCode.OK);
+        Assert.Equal("passed_challenge", done["state"]!.GetValue<string>());
+        Assert.True(await Verified(s, identityId));
+
+        // A browser flow too: an SPA that forgets Accept is answered as a browser.
+        using var browser = new Browser(s.PublicUrl, acceptJson: true);
+        var browserFlow = await (await browser.Client.GetAsync("/self-service/verification/browser")).Json(HttpStatusCode.OK);
+        browser.Client.DefaultRequestHeaders.Accept.Clear();
+        var browserSent = await browser.Client.PostJson($"/self-service/verification?flow={browserFlow["id"]}",
+            new JsonObject { ["method"] = "code", ["email"] = email, ["csrf_token"] = Csrf(browserFlow) });
+        Assert.Equal(HttpStatusCode.SeeOther, browserSent.StatusCode);
+        Assert.Equal($"{s.PublicUrl}/ui/verification?flow={browserFlow["id"]}", browserSent.Headers.Location!.ToString());
+    }
+
     private static async Task<int> MailCount(TestServer s, string to)
     {
         await using var scope = s.Services.CreateAsyncScope();

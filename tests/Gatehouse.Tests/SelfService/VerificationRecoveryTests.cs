@@ -49,9 +49,9 @@ public sealed class VerificationRecoveryTests(FlowServerFixture fixture) : IClas
         var code = mail.Value.Data["verification_code"]!.GetValue<string>();
         Assert.Matches("^[0-9]{6}$", code);
 
-        var wrong = await (await s.Public.PostJson($"/self-service/verification?flow={flowId}", new JsonObject { ["method"] = "code", ["code"] = code == "000000" ? "111111" : "000000" })).Json(HttpStatusCode.OK);
+        var wrong = await (await s.Public.SubmitJson($"/self-service/verification?flow={flowId}", new JsonObject { ["method"] = "code", ["code"] = code == "000000" ? "111111" : "000000" })).Json(HttpStatusCode.OK);
         Assert.Contains(4070006L, MessageIds(wrong));
-        var done = await (await s.Public.PostJson($"/self-service/verification?flow={flowId}", new JsonObject { ["method"] = "code", ["code"] = code })).Json(HttpStatusCode.OK);
+        var done = await (await s.Public.SubmitJson($"/self-service/verification?flow={flowId}", new JsonObject { ["method"] = "code", ["code"] = code })).Json(HttpStatusCode.OK);
         Assert.Equal("passed_challenge", done["state"]!.GetValue<string>());
         Assert.Contains(1080002L, MessageIds(done));
         var identity = await (await s.AdminWithKey.GetAsync($"/admin/identities/{body["identity"]!["id"]}")).Json(HttpStatusCode.OK);
@@ -74,7 +74,7 @@ public sealed class VerificationRecoveryTests(FlowServerFixture fixture) : IClas
         async Task<JsonNode> Ask(string email)
         {
             var flow = await ApiFlow(s.Public, "verification");
-            return await (await s.Public.PostJson($"/self-service/verification?flow={flow["id"]}", new JsonObject { ["method"] = "code", ["email"] = email })).Json(HttpStatusCode.OK);
+            return await (await s.Public.SubmitJson($"/self-service/verification?flow={flow["id"]}", new JsonObject { ["method"] = "code", ["email"] = email })).Json(HttpStatusCode.OK);
         }
         var a = await Ask(known);
         var b = await Ask(unknown);
@@ -190,7 +190,7 @@ public sealed class VerificationRecoveryTests(FlowServerFixture fixture) : IClas
 
         var verification = await ApiFlow(s.Public, "verification");
         var vsubmit = $"/self-service/verification?flow={verification["id"]}";
-        await (await s.Public.PostJson(vsubmit, new JsonObject { ["method"] = "code", ["email"] = email })).Json(HttpStatusCode.OK);
+        await (await s.Public.SubmitJson(vsubmit, new JsonObject { ["method"] = "code", ["email"] = email })).Json(HttpStatusCode.OK);
         var missing = await (await s.Public.PostJson(vsubmit, new JsonObject { ["method"] = "code" })).Json(HttpStatusCode.BadRequest);
         Assert.Equal([4000002L], MessageIds(missing, "email"));
     }

@@ -197,19 +197,21 @@ public sealed class VerificationFlows(
 
     /// <summary>
     /// A submit that went through (an address mailed, a code tried or used) is answered as Kratos's
-    /// <c>updateVerificationFlow</c> answers it: a browser's form post is sent (303) to the verification UI whatever the
-    /// flow's type — an API flow's code is entered on the page its mailed link opened — and JSON clients get the flow (200).
-    /// (Kratos also sends a JSON body posted without an <c>Accept</c> header to the UI; Gatehouse answers it with JSON.)
+    /// <c>updateVerificationFlow</c> (and the code method's wrong-code answer in <c>verificationUseCode</c>) answer it, by
+    /// <c>x.IsBrowserRequest</c> alone: a request whose <c>Accept</c> does not ask for JSON is sent (303) to the verification
+    /// UI whatever the flow's type and whatever its body — a JSON body posted without <c>Accept</c> too — and one that asks
+    /// for JSON gets the flow (200).
     /// </summary>
     private async Task RespondOkAsync(HttpContext http, SelfServiceFlow flow, UiContainer ui, CancellationToken ct)
     {
-        if (flow.Type == FlowTypes.Api && !FlowService.WantsJson(http.Request))
+        if (ContentNegotiation.IsBrowserRequest(http.Request))
         {
             flow.Ui = ui.ToJson().ToJsonString();
             await flows.UpdateAsync(flow, ct);
             FlowService.Redirect(http, flows.UiUrlFor(flow));
             return;
         }
+        // Accept asks for JSON, so the responder writes the flow for either type.
         await responder.RespondWithFlowAsync(http, flow, ui, 200, ct);
     }
 
