@@ -146,6 +146,34 @@ public sealed class VerificationCodeLinkTests(FlowServerFixture fixture) : IClas
         Assert.Equal($"{s.PublicUrl}/ui/verification?flow={browserFlow["id"]}", browserSent.Headers.Location!.ToString());
     }
 
+    /// <summary>
+    /// Kratos's code Verify handles choose_method as sent_email (verificationHandleFormSubmission): a code is tried before
+    /// any address is looked at, and on a flow that sent none it is simply wrong — the flow as it was (state, form), with
+    /// 4070006 and status 200 (HTML browsers: 303 to the UI) — not a missing address (400, 4000002).
+    /// </summary>
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_code_on_a_flow_that_sent_none_is_an_invalid_code_4070006(string db)
+    {
+        var s = await Server(fixture, db);
+        var flow = await ApiFlow(s.Public, "verification");
+        var action = $"/self-service/verification?flow={flow["id"]}";
+        foreach (var body in new[] { new JsonObject { ["method"] = "code", ["code"] = "123456" }, new JsonObject { ["code"] = "123456" } })
+        {
+            var refused = await (await s.Public.SubmitJson(action, body)).Json(HttpStatusCode.OK);
+            Assert.Equal("choose_method", refused["state"]!.GetValue<string>());
+            var message = Assert.Single(refused["ui"]!["messages"]!.AsArray())!;
+            Assert.Equal(4070006L, message["id"]!.GetValue<long>());
+            Assert.Equal("error", message["type"]!.GetValue<string>());
+            Assert.Equal("The verification code is invalid or has already been used. Please try again.", message["text"]!.GetValue<string>());
+            Assert.True(JsonNode.DeepEquals(flow["ui"]!["nodes"], refused["ui"]!["nodes"]));
+        }
+
+        using var browser = new Browser(s.PublicUrl);
+        var form = await browser.PostForm(action, [new("method", "code"), new("code", "123456")]);
+        Assert.Equal(HttpStatusCode.SeeOther, form.StatusCode);
+        Assert.Equal($"{s.PublicUrl}/ui/verification?flow={flow["id"]}", form.Headers.Location!.ToString());
+    }
+
     private static async Task<int> MailCount(TestServer s, string to)
     {
         await using var scope = s.Services.CreateAsyncScope();

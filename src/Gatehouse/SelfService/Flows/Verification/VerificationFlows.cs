@@ -114,7 +114,7 @@ public sealed class VerificationFlows(
         FlowService.TakeTransientPayload(flow, body);
         var ui = UiContainer.FromJson(flow.Ui);
         ui.ClearMessages();
-        // A link token is spent whatever the flow's state (Kratos's link Verify looks at the token first); a code only in sent_email.
+        // A link token is spent whatever the flow's state (Kratos's link Verify looks at the token first); a code in choose_method or sent_email.
         if (flow.State == FlowStates.PassedChallenge && !strategies.All<IVerificationStrategy>().Any(m => m.CarriesSecret(flow, body)))
         {
             await ReplacePassedAsync(http, flow, ct);

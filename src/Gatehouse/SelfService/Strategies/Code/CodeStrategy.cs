@@ -63,8 +63,13 @@ public sealed partial class CodeStrategy(
 
     bool IVerificationStrategy.OpensFormFromLink => true;
 
+    /// <summary>
+    /// Kratos's code <c>Verify</c> takes a non-empty <c>code</c> as a guess in <c>choose_method</c> as in <c>sent_email</c>
+    /// (<c>verificationHandleFormSubmission</c> looks at the code before the address): before any code was sent it is
+    /// simply wrong (4070006), not a missing address. A passed flow is replaced whatever the submit.
+    /// </summary>
     bool IVerificationStrategy.CarriesSecret(SelfServiceFlow flow, JsonObject body) =>
-        !string.IsNullOrEmpty(FormBody.String(body, "code")) && flow.State == FlowStates.SentEmail;
+        !string.IsNullOrEmpty(FormBody.String(body, "code")) && flow.State is FlowStates.ChooseMethod or FlowStates.SentEmail;
 
     // Recovery
 
