@@ -90,8 +90,18 @@ public static class IdentityAdminEndpoints
     private static async Task Patch(HttpContext http, string id, IdentityManager manager, IdentityJson json)
     {
         var identityId = ParseId(id);
-        var patch = await HttpJson.ReadBodyAsync(http.Request, http.RequestAborted);
-        var identity = await manager.PatchAsync(identityId, patch, json, http.RequestAborted);
+        // Kratos reads the body before it loads the identity but answers a body that is not JSON only after (a 404 first).
+        JsonNode? patch = null;
+        var unreadable = false;
+        try
+        {
+            patch = await HttpJson.ReadBodyAsync(http.Request, http.RequestAborted);
+        }
+        catch (GatehouseError e) when (e.Code == 400)
+        {
+            unreadable = true;
+        }
+        var identity = await manager.PatchAsync(identityId, patch, json, http.RequestAborted, unreadable);
         await HttpJson.WriteAsync(http, 200, json.Serialize(identity, IdentityView.AdminWrite));
     }
 

@@ -168,29 +168,44 @@ public sealed class IdentityManager(GatehouseDbContext db, IdentitySchemaRegistr
         return identity;
     }
 
+    /// <summary>Kratos's deny-list for identity patches (globs, compared lower-cased: <c>identity/handler.go</c> <c>patch</c>).</summary>
+    private static readonly string[] KratosDeniedPatchPaths = ["/id", "/stateChangedAt", "/credentials", "/credentials/oidc/**"];
+
     /// <summary>Paths a JSON Patch may not touch (Kratos's deny-list, plus the fields the server owns).</summary>
     public static bool IsDeniedPatchPath(string path) =>
         path is "/id" or "/stateChangedAt" or "/state_changed_at" or "/credentials" or "/created_at" or "/updated_at" or "/schema_url"
         || path.StartsWith("/credentials/oidc", StringComparison.Ordinal)
         || path.StartsWith("/credentials/saml", StringComparison.Ordinal);
 
-    /// <summary>PATCH: applies an RFC 6902 patch to the identity's admin JSON (with credentials) and stores the result.</summary>
-    public async Task<Identity> PatchAsync(Guid id, JsonNode? patch, IdentityJson json, CancellationToken ct)
+    /// <summary>
+    /// PATCH, as Kratos's identity handler <c>patch</c>: the identity must exist (404 first, whatever the body), then the
+    /// patch is checked whole and applied to the identity's admin JSON (with credentials) as ory/x <c>jsonx.ApplyJSONPatch</c>
+    /// does — only <c>add</c>, <c>remove</c>, <c>replace</c>; <c>/id</c>, <c>/stateChangedAt</c>, <c>/credentials</c> and
+    /// <c>/credentials/oidc/**</c> denied (plus the fields Gatehouse owns) — and stored. A patch that fails (a body that
+    /// is not JSON: <paramref name="patch"/> null with <paramref name="unreadable"/> set) is 400 "An error occured when
+    /// applying the JSON patch" with the library's words as the message; an invalid state names the supplied one. Nothing
+    /// changes on error.
+    /// </summary>
+    public async Task<Identity> PatchAsync(Guid id, JsonNode? patch, IdentityJson json, CancellationToken ct, bool unreadable = false)
     {
         var identity = await GetAsync(id, ct, tracked: true);
         var document = json.ToNode(identity, IdentityView.Admin, CredentialTypes.Includable);
         JsonObject patched;
         try
         {
-            patched = JsonPatch.Apply(document, patch, IsDeniedPatchPath).AsObject();
+            // evanphx/json-patch's DecodePatch: a body that is not JSON is ErrInvalid.
+            if (unreadable) throw new JsonPatchException("invalid state detected");
+            JsonPatch.CheckAsOry(patch, KratosDeniedPatchPaths);
+            patched = JsonPatch.Apply(document, patch ?? new JsonArray(), IsDeniedPatchPath).AsObject();
         }
         catch (JsonPatchException ex)
         {
-            throw GatehouseError.BadRequest($"failed to apply JSON patch: {ex.Message}");
+            throw new GatehouseError(400, "An error occured when applying the JSON patch", message: ex.Message);
         }
         var now = Now();
         var state = IdentityBody.OptionalString(patched, "state");
-        if (!IdentityStates.IsValid(state)) throw InvalidState(state, "");
+        if (!IdentityStates.IsValid(state))
+            throw new GatehouseError(400, $"The supplied state ('{state}') was not valid. Valid states are ('active', 'inactive').", message: "identity state is not valid");
         if (identity.State != state)
         {
             identity.State = state!;

@@ -203,6 +203,49 @@ public sealed class IdentityAdminApiTests(ServerFixture fixture) : IClassFixture
         Assert.Equal(before, (await Get(s, id)).ToJsonString());
     }
 
+    /// <summary>
+    /// Kratos's identity handler patch: ApplyJSONPatch's failures are 400 "An error occured when applying the JSON patch"
+    /// with ory/x's and evanphx/json-patch v5's words as the message (deny-list /id, /stateChangedAt, /credentials,
+    /// /credentials/oidc/** as lower-cased globs; only add, remove, replace), an invalid state its own reason; an unknown
+    /// identity is 404 whatever the body; and nothing changes.
+    /// </summary>
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Json_patch_errors_carry_kratos_reason_and_message_and_change_nothing(string db)
+    {
+        const string Failed = "An error occured when applying the JSON patch";
+        var s = await fixture.Get(db);
+        var id = (await Create(s, HttpAssertions.UniqueEmail("patcherr")))["id"]!.GetValue<string>();
+        var before = (await Get(s, id)).ToJsonString();
+        (string Patch, string Reason, string Message)[] cases =
+        [
+            ("not json", Failed, "invalid state detected"),
+            ("", Failed, "invalid state detected"),
+            ("""[{"op":"test","path":"/traits/email","value":"x"}]""", Failed, "unsupported operation: test"),
+            ("""[{"op":"remove","path":"/metadata_public"},{"op":"move","from":"/traits","path":"/x"}]""", Failed, "unsupported operation: move"),
+            ("""[{"path":"/traits","op":"frob"}]""", Failed, """invalid operation {"op":"frob","path":"/traits"}: unsupported operation"""),
+            ("""[{"op":"add","path":"/traits/x"}]""", Failed, """invalid operation {"op":"add","path":"/traits/x"}: failed to decode 'value': operation, missing value field: missing value"""),
+            ("""[{"op":"remove"}]""", Failed, """invalid operation {"op":"remove"}: failed to decode 'path': operation missing path field: missing value"""),
+            ("""[{"op":"replace","path":"/ID","value":"00000000-0000-0000-0000-000000000000"}]""", Failed, "patch includes denied path: /ID"),
+            ("""[{"op":"replace","path":"/credentials","value":{}}]""", Failed, "patch includes denied path: /credentials"),
+            ("""[{"op":"add","path":"/credentials/oidc/config/providers/0/organization","value":"x"}]""", Failed,
+                "patch includes denied path: /credentials/oidc/config/providers/0/organization"),
+            ("""[{"op":"remove","path":"/traits/nothing/here"}]""", Failed, "remove operation does not apply: doc is missing path: \"/traits/nothing/here\": missing value"),
+            ("""[{"op":"remove","path":"/traits/nothing"}]""", Failed, "error in remove for path: '/traits/nothing': unable to remove nonexistent key: nothing: missing value"),
+            ("""[{"op":"replace","path":"/verifiable_addresses/5","value":{}}]""", Failed, "replace operation does not apply: doc is missing key: /verifiable_addresses/5: missing value"),
+            ("""[{"op":"add","path":"/verifiable_addresses/9","value":{}}]""", Failed, "error in add for path: '/verifiable_addresses/9': Unable to access invalid index: 9: invalid index referenced"),
+            ("""[{"op":"replace","path":"/metadata_public","value":{"a":1}},{"op":"replace","path":"/state","value":"weird"}]""",
+                "The supplied state ('weird') was not valid. Valid states are ('active', 'inactive').", "identity state is not valid"),
+        ];
+        foreach (var (patch, reason, message) in cases)
+        {
+            var error = await (await s.AdminWithKey.PatchJson($"/admin/identities/{id}", patch)).Error(HttpStatusCode.BadRequest);
+            Assert.Equal((reason, message), (error["reason"]?.GetValue<string>(), error["message"]!.GetValue<string>()));
+        }
+        Assert.Equal(before, (await Get(s, id)).ToJsonString());
+        // The identity is looked up first, as Kratos does: an unknown one is 404 whatever the body.
+        await (await s.AdminWithKey.PatchJson($"/admin/identities/{Guid.NewGuid()}", "not json")).Error(HttpStatusCode.NotFound);
+    }
+
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Listing_pages_with_keyset_tokens_and_link_header(string db)
     {

@@ -29,8 +29,8 @@ public static class JsonPatch
             if (name is null) throw new JsonPatchException($"Operation {i} has no \"op\".");
             if (!SupportedOps.Contains(name)) throw new JsonPatchException($"Unsupported JSON Patch operation \"{name}\": only add, remove and replace are allowed.");
             if (path is null) throw new JsonPatchException($"Operation {i} ({name}) has no \"path\".");
-            if (isDenied?.Invoke(path) == true) throw new JsonPatchException($"The path \"{path}\" may not be patched.");
-            var tokens = Parse(path);
+            if (isDenied?.Invoke(path) == true) throw new JsonPatchException($"patch includes denied path: {path}");
+            var tokens = Parse(name, path);
             if (tokens.Count > HttpJson.MaxDepth) throw new JsonPatchException($"The path \"{path[..Math.Min(path.Length, 64)]}…\" is deeper than {HttpJson.MaxDepth} levels.");
             if (tokens.Count == 0)
             {
@@ -39,7 +39,7 @@ public static class JsonPatch
             if (name != "remove" && !op.ContainsKey("value")) throw new JsonPatchException($"Operation {i} ({name}) has no \"value\".");
             var last = tokens[^1];
             if (name == "replace" && !IsElementAccess(last)) name = "add";
-            var parent = name == "add" ? EnsureParents(result, tokens, path) : Resolve(result, tokens.Take(tokens.Count - 1), path);
+            var parent = name == "add" ? EnsureParents(result, tokens, path) : Resolve(result, tokens.Take(tokens.Count - 1), name, path);
             switch (name)
             {
                 case "add": Add(parent, last, op["value"]?.DeepClone(), path); break;
@@ -89,8 +89,30 @@ public static class JsonPatch
             GoMember(op, "op", out var kind);
             if (!SupportedOps.Contains(kind!)) throw new JsonPatchException($"unsupported operation: {kind}");
             GoMember(op, "path", out var path);
-            if (deniedPaths.Contains(path!.ToLowerInvariant(), StringComparer.Ordinal)) throw new JsonPatchException($"patch includes denied path: {path}");
+            if (deniedPaths.Any(pattern => MatchesGlob(pattern.ToLowerInvariant(), path!.ToLowerInvariant()))) throw new JsonPatchException($"patch includes denied path: {path}");
         }
+    }
+
+    /// <summary>
+    /// gobwas/glob with <c>/</c> as the separator, as ory/x compiles the denied paths: <c>**</c> matches anything,
+    /// <c>*</c> anything but a <c>/</c>, <c>?</c> one character but <c>/</c>; the rest literally. So Kratos's
+    /// <c>/credentials</c> denies only that path and <c>/credentials/oidc/**</c> everything below the OIDC credential.
+    /// </summary>
+    private static bool MatchesGlob(string pattern, string path)
+    {
+        var regex = new System.Text.StringBuilder("^");
+        for (var i = 0; i < pattern.Length; i++)
+        {
+            if (pattern[i] == '*' && i + 1 < pattern.Length && pattern[i + 1] == '*')
+            {
+                regex.Append(".*");
+                i++;
+            }
+            else if (pattern[i] == '*') regex.Append("[^/]*");
+            else if (pattern[i] == '?') regex.Append("[^/]");
+            else regex.Append(System.Text.RegularExpressions.Regex.Escape(pattern[i].ToString()));
+        }
+        return System.Text.RegularExpressions.Regex.IsMatch(path, regex.Append('$').ToString(), System.Text.RegularExpressions.RegexOptions.Singleline | System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
     }
 
     /// <summary>
@@ -197,14 +219,14 @@ public static class JsonPatch
         _ => 0,
     };
 
-    private static List<string> Parse(string path)
+    private static List<string> Parse(string op, string path)
     {
         if (path.Length == 0) return [];
-        if (path[0] != '/') throw new JsonPatchException($"The path \"{path}\" is not a JSON Pointer.");
+        if (path[0] != '/') throw MissingPath(op, path);
         return [.. path[1..].Split('/').Select(t => t.Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal))];
     }
 
-    private static JsonNode Resolve(JsonNode root, IEnumerable<string> tokens, string path)
+    private static JsonNode Resolve(JsonNode root, IEnumerable<string> tokens, string op, string path)
     {
         var current = root;
         foreach (var t in tokens)
@@ -213,11 +235,26 @@ public static class JsonPatch
             {
                 JsonObject o when o.TryGetPropertyValue(t, out var child) && child is not null => child,
                 JsonArray a when TryIndex(t, out var idx) && idx >= 0 && idx < a.Count && a[idx] is { } el => el,
-                _ => throw new JsonPatchException($"The path \"{path}\" does not exist."),
+                _ => throw MissingPath(op, path),
             };
         }
         return current;
     }
+
+    // The texts of evanphx/json-patch v5 (which ory/x's ApplyJSONPatch runs), so a refused patch reads as Kratos's and Hydra's.
+
+    /// <summary>The operation's target has no parent in the document (evanphx's <c>findObject</c> found none).</summary>
+    private static JsonPatchException MissingPath(string op, string path) => new(op == "replace"
+        ? $"replace operation does not apply: doc is missing path: {path}: missing value"
+        : $"{op} operation does not apply: doc is missing path: \"{path}\": missing value");
+
+    private static JsonPatchException InvalidIndex(string op, string path, string token) => new(TryIndex(token, out var idx) || long.TryParse(token, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out _)
+        ? $"error in {op} for path: '{path}': Unable to access invalid index: {(idx >= 0 ? idx.ToString(System.Globalization.CultureInfo.InvariantCulture) : token)}: invalid index referenced"
+        : op == "add"
+            ? $"error in add for path: '{path}': value was not a proper array index: '{token}': strconv.Atoi: parsing {GoQuoted(token)}: invalid syntax"
+            : $"error in {op} for path: '{path}': strconv.Atoi: parsing {GoQuoted(token)}: invalid syntax");
+
+    private static string GoQuoted(string s) => "\"" + s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 
     private static bool IsElementAccess(string token) => token == "-" || TryIndex(token, out _);
 
@@ -240,7 +277,7 @@ public static class JsonPatch
             {
                 JsonObject o => o.TryGetPropertyValue(token, out var c) ? c : null,
                 JsonArray a => TryIndex(token, out var idx) && idx >= 0 && idx < a.Count ? a[idx] : null,
-                _ => throw new JsonPatchException($"The path \"{path}\" does not exist."),
+                _ => throw MissingPath("add", path),
             };
             if (child is null)
             {
@@ -258,7 +295,7 @@ public static class JsonPatch
                         a.Add(child);
                         break;
                     default:
-                        throw new JsonPatchException($"The path \"{path}\" does not exist.");
+                        throw MissingPath("add", path);
                 }
             }
             current = child;
@@ -279,8 +316,10 @@ public static class JsonPatch
             case JsonArray a when TryIndex(token, out var idx) && idx >= 0 && idx <= a.Count:
                 a.Insert(idx, value);
                 break;
+            case JsonArray:
+                throw InvalidIndex("add", path, token);
             default:
-                throw new JsonPatchException($"The path \"{path}\" does not exist.");
+                throw MissingPath("add", path);
         }
     }
 
@@ -294,8 +333,12 @@ public static class JsonPatch
             case JsonArray a when TryIndex(token, out var idx) && idx >= 0 && idx < a.Count:
                 a.RemoveAt(idx);
                 break;
+            case JsonObject:
+                throw new JsonPatchException($"error in remove for path: '{path}': unable to remove nonexistent key: {token}: missing value");
+            case JsonArray:
+                throw InvalidIndex("remove", path, token);
             default:
-                throw new JsonPatchException($"The path \"{path}\" does not exist.");
+                throw MissingPath("remove", path);
         }
     }
 
@@ -309,8 +352,10 @@ public static class JsonPatch
             case JsonArray a when TryIndex(token, out var idx) && idx >= 0 && idx < a.Count:
                 a[idx] = value;
                 break;
+            case JsonObject or JsonArray:
+                throw new JsonPatchException($"replace operation does not apply: doc is missing key: {path}: missing value");
             default:
-                throw new JsonPatchException($"The path \"{path}\" does not exist.");
+                throw MissingPath("replace", path);
         }
     }
 }
