@@ -275,6 +275,39 @@ public sealed class IdentifierFirstLoginTests(FlowServerFixture fixture) : IClas
         Assert.Equal(2, Nodes(unknown).Count(n => n["group"]!.GetValue<string>() == "oidc"));
     }
 
+    /// <summary>
+    /// The second screen is not sorted: the methods add their nodes in Kratos's registry order (driver/registry_default.go
+    /// selfServiceStrategies: profile, password, oidc, code, …), so a linked provider's button comes before the code
+    /// method's "send sign-in code" button.
+    /// </summary>
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Methods_fill_the_second_screen_in_Kratos_registry_order(string db)
+    {
+        var s = await fixture.Get(db, "idfirst-oidc-code", o =>
+        {
+            IdentifierFirst(o);
+            o.Selfservice.Methods.Code.Enabled = true;
+            o.Selfservice.Methods.Code.PasswordlessEnabled = true;
+            o.Selfservice.Methods.Oidc.Enabled = true;
+            o.Selfservice.Methods.Oidc.Config.Providers =
+            [
+                new OidcProviderOptions { Id = "test-provider", Provider = "generic", ClientId = "invalid", ClientSecret = "invalid", IssuerUrl = "https://idp.example.com" },
+            ];
+        });
+        var social = HttpAssertions.UniqueEmail("order");
+        await (await s.AdminWithKey.PostJson("/admin/identities", new JsonObject
+        {
+            ["schema_id"] = "default",
+            ["traits"] = new JsonObject { ["email"] = social },
+            ["credentials"] = new JsonObject { ["oidc"] = new JsonObject { ["config"] = new JsonObject { ["providers"] = new JsonArray(new JsonObject { ["provider"] = "test-provider", ["subject"] = "sub-" + Guid.NewGuid().ToString("N") }) } } },
+        })).Json(HttpStatusCode.Created);
+        using var spa = new Browser(s.PublicUrl, acceptJson: true);
+        var (_, second) = await FirstStepSpa(spa, social);
+        var methods = Nodes(second).Where(n => n["group"]!.GetValue<string>() is "oidc" or "code")
+            .Select(n => $"{n["group"]}:{n["attributes"]!["name"]}={n["attributes"]!["value"]}").ToList();
+        Assert.Equal(["oidc:provider=test-provider", "code:method=code"], methods);
+    }
+
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Bad_input_gets_Kratos_errors_and_changes_nothing(string db)
     {

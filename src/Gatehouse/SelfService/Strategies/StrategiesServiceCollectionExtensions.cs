@@ -29,15 +29,17 @@ public static class StrategiesServiceCollectionExtensions
         services.TryAddSingleton<RecoveryCodeHasher>();
         services.TryAddSingleton<RevealCookie>();
 
+        // Kratos's order (driver/registry_default.go selfServiceStrategies): it is the order in which the methods fill a
+        // form, which shows on the screens that are not sorted (a method's next step) and in ties of the sort.
         services.AddStrategy<ProfileStrategy>();
         services.AddStrategy<PasswordStrategy>();
+        services.AddStrategy<OidcStrategy>().AddOidcClient();
         services.AddStrategy<CodeStrategy>();
         services.AddStrategy<LinkStrategy>();
         services.AddStrategy<TotpStrategy>();
-        services.AddStrategy<LookupSecretStrategy>();
         services.AddStrategy<PasskeyStrategy>();
         services.AddStrategy<WebAuthnStrategy>();
-        services.AddStrategy<OidcStrategy>().AddOidcClient();
+        services.AddStrategy<LookupSecretStrategy>();
         // Last: its first screen puts the one identifier field after what the other methods added.
         services.AddStrategy<IdentifierFirstStrategy>();
 
