@@ -29,6 +29,33 @@ public sealed class BrowserFlowTests(FlowServerFixture fixture) : IClassFixture<
         return email;
     }
 
+    /// <summary>
+    /// Kratos's browser init routes answer a new flow through x.SendFlowCompletedAsRedirectOrJSON, i.e. by Accept alone
+    /// (x.AcceptsJSON): a GET that carries a JSON Content-Type but no Accept is sent 303 to the UI; Accept: application/json
+    /// gets the flow.
+    /// </summary>
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Browser_init_routes_answer_by_accept_alone(string db)
+    {
+        var s = await fixture.Get(db);
+        using var browser = new Browser(s.PublicUrl);
+        await Register(s, browser);
+        browser.Client.DefaultRequestHeaders.Accept.Clear();
+        using var fresh = new Browser(s.PublicUrl);
+        foreach (var (kind, cookies) in new[] { ("login", fresh), ("registration", fresh), ("settings", browser) })
+        {
+            using var withJsonType = new HttpRequestMessage(HttpMethod.Get, $"/self-service/{kind}/browser") { Content = new StringContent("", System.Text.Encoding.UTF8, "application/json") };
+            cookies.Client.DefaultRequestHeaders.Accept.Clear();
+            var started = await cookies.Client.SendAsync(withJsonType);
+            Assert.Equal(HttpStatusCode.SeeOther, started.StatusCode);
+            Assert.Contains($"/ui/{kind}?flow=", started.Headers.Location!.ToString(), StringComparison.Ordinal);
+
+            using var asking = new HttpRequestMessage(HttpMethod.Get, $"/self-service/{kind}/browser");
+            asking.Headers.Accept.ParseAdd("application/json");
+            Assert.Equal(kind, (await (await cookies.Client.SendAsync(asking)).Json(HttpStatusCode.OK))["ui"]!["action"]!.GetValue<string>().Split('/')[^1].Split('?')[0]);
+        }
+    }
+
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Browser_registration_and_login_use_csrf_cookies_and_redirects(string db)
     {

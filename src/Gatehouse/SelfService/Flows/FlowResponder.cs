@@ -42,10 +42,14 @@ public sealed class FlowResponder(FlowService flows, SessionJson sessionJson, Id
         FlowService.Redirect(http, url);
     }
 
-    /// <summary>A new flow: API and SPA clients get it as JSON, HTML browsers a 303 to the flow's UI.</summary>
+    /// <summary>
+    /// A new flow: API clients and SPAs get it as JSON, HTML browsers a 303 to the flow's UI. A browser flow is answered by
+    /// <c>Accept</c> alone, as Kratos's browser init routes answer through <c>x.SendFlowCompletedAsRedirectOrJSON</c>
+    /// (<c>x.AcceptsJSON</c>): a JSON <c>Content-Type</c> on the GET does not make it JSON.
+    /// </summary>
     public async Task RespondNewFlowAsync(HttpContext http, SelfServiceFlow flow, JsonObject? ui = null)
     {
-        if (flow.Type == FlowTypes.Api || FlowService.WantsJson(http.Request)) await FlowService.WriteFlowAsync(http, 200, flows.ToJson(flow, ui));
+        if (flow.Type == FlowTypes.Api || Http.ContentNegotiation.AcceptsJson(http.Request)) await FlowService.WriteFlowAsync(http, 200, flows.ToJson(flow, ui));
         else FlowService.Redirect(http, flows.UiUrlFor(flow));
     }
 

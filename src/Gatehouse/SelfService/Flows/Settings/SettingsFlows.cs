@@ -65,7 +65,8 @@ public sealed class SettingsFlows(
         flow.Ui = Form(flow, identity).ToJson().ToJsonString();
         await hooks.RunBeforeAsync(http, flow, ct);
         await flows.InsertAsync(flow, ct);
-        if (type == FlowTypes.Api || FlowService.WantsJson(http.Request)) await FlowService.WriteFlowAsync(http, 200, ToJson(flow, identity));
+        // Kratos's createBrowserSettingsFlow answers by Accept alone (x.SendFlowCompletedAsRedirectOrJSON).
+        if (type == FlowTypes.Api || ContentNegotiation.AcceptsJson(http.Request)) await FlowService.WriteFlowAsync(http, 200, ToJson(flow, identity));
         else FlowService.Redirect(http, flows.UiUrlFor(flow));
     }
 
