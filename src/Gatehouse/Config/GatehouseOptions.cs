@@ -97,6 +97,16 @@ public sealed class FeatureFlagsOptions
     /// in the <c>oidc</c> group instead of <c>default</c>.
     /// </summary>
     public bool LegacyOidcRegistrationNodeGroup { get; set; }
+
+    /// <summary>
+    /// Kratos's <c>use_continue_with_transitions</c>, in the three places of the recovery flow that read it: a right
+    /// recovery code answers API flows and JSON requests with the recovery flow and its <c>continue_with</c>
+    /// (<c>set_ory_session_token</c> for API flows, <c>show_settings_ui</c>) instead of 422
+    /// <c>browser_location_change_required</c>; a code whose guesses are spent answers JSON requests 400 with
+    /// <c>details.continue_with</c> (<c>show_recovery_ui</c>); an expired API flow answers 410 with <c>use_flow_id</c> and
+    /// <c>details.continue_with</c> instead of a 303.
+    /// </summary>
+    public bool UseContinueWithTransitions { get; set; }
 }
 
 /// <summary><c>clients</c>: outgoing network calls (Kratos's and Hydra's config schemas).</summary>

@@ -63,10 +63,10 @@ public sealed class KratosCompatibilityTests
             [
                 "\"version\" is not supported by Gatehouse yet and is ignored",
                 "\"ciphers\" is not supported by Gatehouse yet and is ignored",
-                "\"feature_flags.use_continue_with_transitions\" is not supported by Gatehouse yet and is ignored",
             ],
             result.Warnings);
         Assert.Equal("memory", o.Dsn);
+        Assert.True(o.FeatureFlags.UseContinueWithTransitions);
         Assert.Equal("http://127.0.0.1:4433/", o.Serve.Public.BaseUrl);
         Assert.Equal("http://kratos:4434/", o.Serve.Admin.BaseUrl);
         Assert.True(o.Serve.Public.Cors.Enabled);

@@ -17,4 +17,11 @@ public sealed class FlowReplaced(JsonObject uiMessage) : Exception(uiMessage["te
     /// link method retries with <c>flow.TypeBrowser</c>, since its secret was opened from a mail in a browser.
     /// </summary>
     public bool AsBrowserFlow { get; init; }
+
+    /// <summary>
+    /// Whether Kratos retries with an error (<c>RetryWithError</c>, e.g. <c>ErrCodeSubmittedTooOften</c>), whose reason is the
+    /// message's text, rather than a message alone — what <c>feature_flags.use_continue_with_transitions</c> answers JSON
+    /// clients with.
+    /// </summary>
+    public bool IsError { get; init; }
 }

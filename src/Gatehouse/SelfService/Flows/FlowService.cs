@@ -205,13 +205,13 @@ public sealed class FlowService(IFlowStore store, GatehouseOptions options, Time
     /// <see cref="Expired(SelfServiceFlow, SelfServiceFlow)"/> counted from <paramref name="expiredAt"/>: a flow's own expiry,
     /// or that of a secret it was given (<see cref="FlowExpired"/>).
     /// </summary>
-    public GatehouseError Expired(DateTime expiredAt, SelfServiceFlow replacement)
+    public GatehouseError Expired(DateTime expiredAt, SelfServiceFlow replacement, JsonObject? details = null)
     {
         var since = Now() - expiredAt;
         // Kratos's flow.NewFlowExpiredError: herodot's ErrGone with its own error text ("self-service flow expired", the
-        // envelope's message) and no details; the new flow's id is the sibling use_flow_id.
+        // envelope's message) and no details (but those WithContinueWith adds); the new flow's id is the sibling use_flow_id.
         return new GatehouseError(410, $"The self-service flow expired {since.TotalMinutes:0.00} minutes ago, initialize a new one.", "self_service_flow_expired",
-            message: "self-service flow expired")
+            message: "self-service flow expired", details: details)
         {
             Siblings = new JsonObject
             {

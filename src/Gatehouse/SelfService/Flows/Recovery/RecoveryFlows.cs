@@ -20,7 +20,8 @@ namespace Gatehouse.SelfService.Flows.Recovery;
 /// <c>code</c>, the default, or <c>link</c>), which must be enabled. A right secret signs the user in (AMR
 /// <c>code_recovery</c>/<c>link_recovery</c>) and hands over to a settings flow to set a new password, as Kratos does:
 /// HTML requests are redirected to it, JSON requests (SPAs and API flows alike) get 422 <c>browser_location_change_required</c>
-/// — Kratos's default without <c>use_continue_with_transitions</c>. Same answer whether or not the address exists.
+/// — Kratos's default — or, with <c>feature_flags.use_continue_with_transitions</c>, the recovery flow with its
+/// <c>continue_with</c> (the session token for API flows). Same answer whether or not the address exists.
 /// </summary>
 public sealed class RecoveryFlows(
     FlowService flows,
@@ -156,11 +157,16 @@ public sealed class RecoveryFlows(
             }
             catch (FlowReplaced e)
             {
-                // Kratos's retryRecoveryFlow (without use_continue_with_transitions): a new flow with the message; JSON
-                // clients are sent to fetch it (303 to /self-service/recovery/flows?id=), other browsers to its UI. The
-                // link method's new flow is a browser flow, and everyone is sent to its UI.
+                // Kratos's code retryRecoveryFlow: a new flow with the message; JSON clients are sent to fetch it (303 to
+                // /self-service/recovery/flows?id=), other browsers to its UI — with use_continue_with_transitions, JSON
+                // clients get the error itself with details.continue_with naming the new flow. The link method's
+                // retryRecoveryFlowWithMessage reads no flag: its new flow is a browser flow, and everyone is sent to its UI.
                 var replacement = Retry(http, flow, e);
                 await flows.InsertAsync(replacement, ct);
+                // Kratos's flagged branch calls retryOptions.err.Error() even for a retry carrying a message alone, which
+                // panics; Gatehouse keeps the unflagged 303 for those (none reaches here from the code method today).
+                if (options.FeatureFlags.UseContinueWithTransitions && e.IsError && !e.AsBrowserFlow && FlowService.WantsJson(http.Request))
+                    throw new GatehouseError(400, e.Message, details: ShowRecoveryUi(replacement));
                 FlowService.Redirect(http, !e.AsBrowserFlow && FlowService.WantsJson(http.Request)
                     ? FetchUrl(replacement)
                     : flows.UiUrlFor(replacement));
@@ -230,11 +236,12 @@ public sealed class RecoveryFlows(
 
     /// <summary>
     /// An expired flow submitted, answered as Kratos's recovery <c>ErrorHandler.WriteFlowError</c> answers its
-    /// <c>flow.ExpiredError</c> (without <c>feature_flags.use_continue_with_transitions</c>, which Gatehouse does not
-    /// implement): a new flow (<c>FromOldFlow</c>: the old flow's type — an API flow of a method whose secret is opened in a
-    /// browser, the link method, becomes a browser flow — and its <c>request_url</c>, so its <c>return_to</c>; the CSRF token of
-    /// the browser that sent the submit) carrying 4060005, and a <b>303</b>: API flows and JSON requests to
-    /// <c>/self-service/recovery/flows?id=&lt;new&gt;</c>, other browsers to the recovery UI. No 410, unlike the other flows.
+    /// <c>flow.ExpiredError</c>: a new flow (<c>FromOldFlow</c>: the old flow's type — an API flow of a method whose secret is
+    /// opened in a browser, the link method, becomes a browser flow — and its <c>request_url</c>, so its <c>return_to</c>; the
+    /// CSRF token of the browser that sent the submit) carrying 4060005, and a <b>303</b>: API flows and JSON requests to
+    /// <c>/self-service/recovery/flows?id=&lt;new&gt;</c>, other browsers to the recovery UI. No 410, unlike the other flows —
+    /// but with <c>feature_flags.use_continue_with_transitions</c> a new API flow is named by the 410
+    /// <c>self_service_flow_expired</c> (<c>use_flow_id</c>, and <c>show_recovery_ui</c> in <c>details.continue_with</c>).
     /// </summary>
     private async Task RespondExpiredAsync(HttpContext http, SelfServiceFlow expired, CancellationToken ct)
     {
@@ -243,12 +250,27 @@ public sealed class RecoveryFlows(
         replacement.RequestUrl = expired.RequestUrl;
         WithMessage(replacement, Messages.RecoveryFlowExpired(expired.ExpiresAt, flows.Now()));
         await flows.InsertAsync(replacement, ct);
+        if (options.FeatureFlags.UseContinueWithTransitions && replacement.Type == FlowTypes.Api)
+            throw flows.Expired(expired.ExpiresAt, replacement, ShowRecoveryUi(replacement));
         FlowService.Redirect(http, replacement.Type == FlowTypes.Api || FlowService.WantsJson(http.Request)
             ? FetchUrl(replacement)
             : flows.UiUrlFor(replacement));
     }
 
     private string FetchUrl(SelfServiceFlow flow) => $"{flows.PublicBase}/self-service/recovery/flows?id={flow.Id}";
+
+    /// <summary>
+    /// An error's <c>details</c> naming the new flow (Kratos's <c>ErrorWithContinueWith</c> with <c>NewContinueWithRecoveryUI</c>:
+    /// the flow's id only, no <c>url</c>).
+    /// </summary>
+    private static JsonObject ShowRecoveryUi(SelfServiceFlow flow) => new()
+    {
+        ["continue_with"] = new JsonArray(new JsonObject
+        {
+            ["action"] = "show_recovery_ui",
+            ["flow"] = new JsonObject { ["id"] = flow.Id.ToString() },
+        }),
+    };
 
     /// <summary>
     /// The new flow of Kratos's <c>retryRecoveryFlow</c>: made from the submit request, so it has no <c>return_to</c> (its
@@ -303,10 +325,12 @@ public sealed class RecoveryFlows(
 
     /// <summary>
     /// Signs the user in and creates the settings flow where they set a new password, answered as Kratos's
-    /// <c>recoveryIssueSession</c> does by default (<c>feature_flags.use_continue_with_transitions</c> off, which Gatehouse
-    /// does not implement): JSON requests get 422 <c>browser_location_change_required</c> naming the settings UI — API
-    /// flows too, whose session token is then in no answer — other requests a 303 there. The link method
-    /// (<see cref="IRecoveryStrategy.CompletesInBrowser"/>) always sets the cookie, makes a browser settings flow and answers 303.
+    /// <c>recoveryIssueSession</c> does: by default JSON requests get 422 <c>browser_location_change_required</c> naming the
+    /// settings UI — API flows too, whose session token is then in no answer — other requests a 303 there. With
+    /// <c>feature_flags.use_continue_with_transitions</c>, API flows (whatever the request asks for) and JSON requests get
+    /// 200 with the recovery flow and its <c>continue_with</c>: <c>set_ory_session_token</c> (API flows) then
+    /// <c>show_settings_ui</c> (the settings flow's id and UI URL). The link method (<see cref="IRecoveryStrategy.CompletesInBrowser"/>),
+    /// whose Kratos counterpart reads no flag, always sets the cookie, makes a browser settings flow and answers 303.
     /// </summary>
     private async Task RecoverAsync(HttpContext http, SelfServiceFlow flow, SelfServiceCode used, IRecoveryStrategy strategy, CancellationToken ct)
     {
@@ -349,12 +373,25 @@ public sealed class RecoveryFlows(
             Messages.RecoverySuccessful(options.Selfservice.Flows.Settings.PrivilegedSessionMaxAge.TotalMinutes), ct);
         var settingsUrl = flows.UiUrlFor(settingsFlow);
 
-        // Kratos keeps continue_with out of the stored flow (db:"-"), and without the feature flag no answer carries it.
+        // Kratos keeps continue_with out of the stored flow (db:"-"): only the flagged answer below carries it.
         flow.State = FlowStates.PassedChallenge;
         flow.IdentityId = identity.Id;
         flow.Ui = ui.ToJson().ToJsonString();
         await flows.UpdateAsync(flow, ct);
 
+        if (!strategy.CompletesInBrowser && options.FeatureFlags.UseContinueWithTransitions && (flow.Type == FlowTypes.Api || FlowService.WantsJson(http.Request)))
+        {
+            var continueWith = new JsonArray();
+            if (flow.Type == FlowTypes.Api) continueWith.Add(new JsonObject { ["action"] = "set_ory_session_token", ["ory_session_token"] = issued.Token });
+            continueWith.Add(new JsonObject
+            {
+                ["action"] = "show_settings_ui",
+                ["flow"] = new JsonObject { ["id"] = settingsFlow.Id.ToString(), ["url"] = settingsUrl },
+            });
+            flow.ContinueWith = continueWith.ToJsonString();
+            await FlowService.WriteFlowAsync(http, 200, flows.ToJson(flow));
+            return;
+        }
         if (!strategy.CompletesInBrowser && FlowService.WantsJson(http.Request)) throw FlowResponder.BrowserLocationChangeRequired(settingsUrl);
         FlowService.Redirect(http, settingsUrl);
     }

@@ -171,7 +171,7 @@ public sealed partial class CodeStrategy(
             case OneTimeCodes.Outcome.Valid:
                 return used;
             case OneTimeCodes.Outcome.Exhausted:
-                throw new FlowReplaced(Messages.CodeSubmittedTooOften());
+                throw new FlowReplaced(Messages.CodeSubmittedTooOften()) { IsError = true };
             case OneTimeCodes.Outcome.Expired when kind == VerificationKind:
                 throw new FlowExpired(used!.ExpiresAt);
             default:
