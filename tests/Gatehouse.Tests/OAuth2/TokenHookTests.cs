@@ -224,6 +224,43 @@ public sealed class TokenHookTests
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Userinfo_answers_the_id_token_claims_the_hook_set_for_the_access_tokens_grant(string db)
+    {
+        // Hydra's getOidcUserInfo reads the access token's stored session (IDTokenClaims().ToMap()), which the hook changed.
+        await using var hooks = await HookReceiver.StartAsync();
+        var answers = new Queue<(int, string?)>([
+            Answer(200, """{"session":{"access_token":{},"id_token":{"step":"code","email":"hook@example.com"}}}"""),
+            Answer(200, """{"session":{"access_token":{},"id_token":{"step":"refresh"}}}"""),
+            Answer(204)]);
+        var url = hooks.On("/token", (_, _) => Task.FromResult(answers.Dequeue()));
+        await using var s = await StartAsync(db, o => o.Oauth2.TokenHook = Hook(url));
+        var (id, secret) = await CreateClientAsync(s);
+        var (code, verifier) = await CodeAsync(s, id);
+        async Task<JsonNode> UserinfoAsync(JsonNode tokens)
+        {
+            using var req = new HttpRequestMessage(HttpMethod.Get, "/userinfo");
+            req.Headers.Authorization = new AuthenticationHeaderValue("Bearer", tokens["access_token"]!.GetValue<string>());
+            return await (await s.Public.SendAsync(req, TestContext.Current.CancellationToken)).Json(HttpStatusCode.OK);
+        }
+
+        var t = await (await ExchangeAsync(s, id, secret, code, verifier)).Json(HttpStatusCode.OK);
+        var info = await UserinfoAsync(t);
+        Assert.Equal("code", info["step"]!.GetValue<string>());
+        Assert.Equal("hook@example.com", info["email"]!.GetValue<string>());
+        Assert.Equal("user-1", info["sub"]!.GetValue<string>());
+        Assert.Equal([id], Strings(info["aud"]));
+
+        var r1 = await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "refresh_token"), ("refresh_token", t["refresh_token"]!.GetValue<string>())))).Json(HttpStatusCode.OK);
+        info = await UserinfoAsync(r1);
+        Assert.Equal("refresh", info["step"]!.GetValue<string>());
+        Assert.Null(info["email"]);
+
+        // A 204 keeps what the refresh token was issued with.
+        var r2 = await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "refresh_token"), ("refresh_token", r1["refresh_token"]!.GetValue<string>())))).Json(HttpStatusCode.OK);
+        Assert.Equal("refresh", (await UserinfoAsync(r2))["step"]!.GetValue<string>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Client_credentials_tokens_get_the_hook_claims_and_the_session_names_the_client(string db)
     {
         await using var hooks = await HookReceiver.StartAsync();

@@ -51,6 +51,8 @@ public sealed class FlowTokenIssuer(OAuth2TokenService tokens, IdTokens idTokens
         // Checked before anything is stored: a negative ID-token lifespan is fosite's server_error, and no tokens are kept.
         TimeSpan? idLifespan = scope.Contains("openid") ? IdTokenLifespan(doc, grant) : null;
         var access = await tokens.NewAccessTokenAsync(doc, flow.Pk, client.ClientId, flow.Subject, scope, audience, (JsonObject?)extra?.DeepClone(), accessLifespan, ct);
+        // fosite stores the (hook-modified) session with the access token, and Hydra's /userinfo answers from its ID-token claims.
+        if (claims is not null) access.Row.IdTokenExtra = (claims.IdToken ?? []).ToJsonString();
         List<OAuth2Token> rows = [access.Row];
         OAuth2TokenService.Issued? refresh = null;
         if ((scope.Contains("offline") || scope.Contains("offline_access")) && doc.GrantTypes.Contains("refresh_token"))

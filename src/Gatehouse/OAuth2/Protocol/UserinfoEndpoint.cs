@@ -7,8 +7,9 @@ using Gatehouse.OAuth2.Tokens;
 namespace Gatehouse.OAuth2.Protocol;
 
 /// <summary>
-/// <c>GET|POST /userinfo</c> (<c>getOidcUserInfo</c>), as Hydra's handler: the bearer access token's grant's ID-token
-/// claims without <c>nonce, at_hash, c_hash, exp, sid, jti</c>, with <c>aud</c> holding the client. The token comes in the
+/// <c>GET|POST /userinfo</c> (<c>getOidcUserInfo</c>), as Hydra's handler: the ID-token claims of the bearer access
+/// token's stored session — the consent's <c>session.id_token</c>, or what a token hook set for the grant that issued the
+/// token (<see cref="Tokens.OAuth2Token.IdTokenExtra"/>) — without <c>nonce, at_hash, c_hash, exp, sid, jti</c>, with <c>aud</c> holding the client. The token comes in the
 /// <c>Authorization</c> header, a form body or the query (<c>access_token</c>), as fosite reads it. A missing, unknown,
 /// expired or revoked token is 401 with <c>WWW-Authenticate: Bearer error=…</c>. Clients with
 /// <c>userinfo_signed_response_alg: RS256</c> get a signed JWT (<c>application/jwt</c>).
@@ -49,7 +50,8 @@ public static class UserinfoEndpoint
         }
         var client = await clients.FindAsync(row.ClientId, ct);
         JsonObject claims;
-        if (await flows.FindFlowAsync(row.RequestId, ct) is { } flow) claims = idTokens.Claims(flow, row.ClientId, row.IssuedAt);
+        if (await flows.FindFlowAsync(row.RequestId, ct) is { } flow)
+            claims = idTokens.Claims(flow, row.ClientId, row.IssuedAt, row.IdTokenExtra is { } hooked ? JsonNode.Parse(hooked) as JsonObject ?? [] : null);
         else claims = new JsonObject { ["sub"] = row.Subject, ["aud"] = new JsonArray(row.ClientId) };
         foreach (var name in new[] { "nonce", "at_hash", "c_hash", "exp", "sid", "jti" }) claims.Remove(name);
 

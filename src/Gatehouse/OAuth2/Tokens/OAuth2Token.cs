@@ -28,6 +28,13 @@ public sealed class OAuth2Token
     /// token keeps its grant's claims here when a token hook ran (<see cref="Protocol.SessionClaims.ToStored"/>), else <c>{}</c>.
     /// </summary>
     public string Extra { get; set; } = "{}";
+
+    /// <summary>
+    /// An access token's ID-token custom claims (a JSON object) when a token hook set them, or a refresh kept a hook's:
+    /// <c>/userinfo</c> answers from them, as Hydra's from the access token's stored session (<c>IDTokenClaims().Extra</c>).
+    /// Null: the consent's <c>session.id_token</c>.
+    /// </summary>
+    public string? IdTokenExtra { get; set; }
     public DateTime IssuedAt { get; set; }
     public DateTime ExpiresAt { get; set; }
 

@@ -16,7 +16,7 @@ public sealed class EfOAuth2TokenStore(GatehouseDbContext db, SqlitePreparedRead
     {
         if (tokens.Count == 0) return;
         var nid = db.Nid;
-        var sql = new StringBuilder("""INSERT INTO oauth2_tokens ("Pk", "Nid", "Signature", "Kind", "RequestId", "ClientId", "Subject", "Scope", "Audience", "Extra", "IssuedAt", "ExpiresAt", "Active", "AccessTokenPk", "UsedTimes") VALUES """);
+        var sql = new StringBuilder("""INSERT INTO oauth2_tokens ("Pk", "Nid", "Signature", "Kind", "RequestId", "ClientId", "Subject", "Scope", "Audience", "Extra", "IssuedAt", "ExpiresAt", "Active", "AccessTokenPk", "UsedTimes", "IdTokenExtra") VALUES """);
         var args = new object[tokens.Count * Columns];
         for (var i = 0; i < tokens.Count; i++)
         {
@@ -42,11 +42,12 @@ public sealed class EfOAuth2TokenStore(GatehouseDbContext db, SqlitePreparedRead
             args[at + 12] = t.Active;
             args[at + 13] = t.AccessTokenPk!; // a null is sent as an untyped NULL
             args[at + 14] = t.UsedTimes;
+            args[at + 15] = t.IdTokenExtra!; // a null is sent as an untyped NULL
         }
         await db.Database.ExecuteSqlAsync(FormattableStringFactory.Create(sql.ToString(), args), ct);
     }
 
-    private const int Columns = 15;
+    private const int Columns = 16;
 
     // Read by every introspection, token exchange, refresh and revocation. On SQLite (outside a transaction) without EF:
     // a kept prepared statement read straight into the row, which is most of an introspection's cost otherwise (EF's
@@ -64,7 +65,7 @@ public sealed class EfOAuth2TokenStore(GatehouseDbContext db, SqlitePreparedRead
     }
 
     internal const string SelectBySignature = """
-        SELECT "Pk", "Nid", "Signature", "Kind", "RequestId", "ClientId", "Subject", "Scope", "Audience", "Extra", "IssuedAt", "ExpiresAt", "Active", "FirstUsedAt", "UsedTimes", "AccessTokenPk"
+        SELECT "Pk", "Nid", "Signature", "Kind", "RequestId", "ClientId", "Subject", "Scope", "Audience", "Extra", "IssuedAt", "ExpiresAt", "Active", "FirstUsedAt", "UsedTimes", "AccessTokenPk", "IdTokenExtra"
         FROM oauth2_tokens WHERE "Signature" = $signature AND "Nid" = $nid LIMIT 1
         """;
 
@@ -92,6 +93,7 @@ public sealed class EfOAuth2TokenStore(GatehouseDbContext db, SqlitePreparedRead
         FirstUsedAt = r.IsDBNull(13) ? null : ReadUtc(r, 13),
         UsedTimes = r.GetInt32(14),
         AccessTokenPk = r.IsDBNull(15) ? null : r.GetGuid(15),
+        IdTokenExtra = r.IsDBNull(16) ? null : r.GetString(16),
     };
 
     private static DateTime ReadUtc(System.Data.Common.DbDataReader r, int ordinal) =>

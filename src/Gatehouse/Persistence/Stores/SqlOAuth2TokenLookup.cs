@@ -15,7 +15,7 @@ namespace Gatehouse.Persistence.Stores;
 public sealed class SqlOAuth2TokenLookup(Dsn dsn, SqlitePreparedReads? preparedReads) : IOAuth2TokenLookup
 {
     private const string PostgresSelect = """
-        SELECT "Pk", "Nid", "Signature", "Kind", "RequestId", "ClientId", "Subject", "Scope", "Audience", "Extra", "IssuedAt", "ExpiresAt", "Active", "FirstUsedAt", "UsedTimes", "AccessTokenPk"
+        SELECT "Pk", "Nid", "Signature", "Kind", "RequestId", "ClientId", "Subject", "Scope", "Audience", "Extra", "IssuedAt", "ExpiresAt", "Active", "FirstUsedAt", "UsedTimes", "AccessTokenPk", "IdTokenExtra"
         FROM oauth2_tokens WHERE "Signature" = $1 AND "Nid" = $2 LIMIT 1
         """;
 

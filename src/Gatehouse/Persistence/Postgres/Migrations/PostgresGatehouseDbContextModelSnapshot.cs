@@ -847,6 +847,9 @@ namespace Gatehouse.Persistence.Postgres.Migrations
                     b.Property<DateTime?>("FirstUsedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("IdTokenExtra")
+                        .HasColumnType("text");
+
                     b.Property<DateTime>("IssuedAt")
                         .HasColumnType("timestamp with time zone");
 

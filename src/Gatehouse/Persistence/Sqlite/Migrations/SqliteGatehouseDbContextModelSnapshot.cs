@@ -842,6 +842,9 @@ namespace Gatehouse.Persistence.Sqlite.Migrations
                     b.Property<DateTime?>("FirstUsedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("IdTokenExtra")
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime>("IssuedAt")
                         .HasColumnType("TEXT");
 
