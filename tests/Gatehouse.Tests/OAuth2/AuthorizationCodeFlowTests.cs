@@ -522,6 +522,58 @@ public sealed class AuthorizationCodeFlowTests
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_refresh_rechecks_the_granted_scopes_and_audience_against_the_clients_current_ones_and_spends_nothing_when_refused(string db)
+    {
+        // fosite flow_refresh.go HandleTokenEndpointRequest: GetScopeStrategy(client scopes, each granted scope) → invalid_scope,
+        // GetAudienceStrategy(client audience, granted audience) → invalid_request.
+        await using var s = await StartAsync(db);
+        var (id, secret) = await CreateClientAsync(s, $$"""{"redirect_uris":["{{RedirectUri}}"],"scope":"openid offline_access photos.*","audience":["https://api.example/v1"],"grant_types":["authorization_code","refresh_token"]}""");
+        var browser = new Browser(s);
+        var (verifier, challenge) = Pkce();
+        var callback = await LoginAndConsentAsync(s, browser, AuthorizeUrl(id, challenge, scope: "openid offline_access photos.read", extra: "&audience=" + Uri.EscapeDataString("https://api.example/v1")),
+            """{"subject":"erin"}""", """{"grant_scope":["openid","offline_access","photos.read"],"grant_access_token_audience":["https://api.example/v1"]}""");
+        var t = await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "authorization_code"), ("code", Query(callback)["code"]), ("redirect_uri", RedirectUri), ("code_verifier", verifier)))).Json(HttpStatusCode.OK);
+        var rt = t["refresh_token"]!.GetValue<string>();
+        Task<HttpResponseMessage> RefreshAsync() => s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "refresh_token"), ("refresh_token", rt)));
+        async Task PatchAsync(string path, string value) =>
+            await (await s.AdminWithKey.PatchJson("/admin/clients/" + id, $$"""[{"op":"replace","path":"{{path}}","value":{{value}}}]""")).Json(HttpStatusCode.OK);
+
+        await PatchAsync("/scope", "\"openid offline_access\"");
+        var e = await (await RefreshAsync()).OAuth2Error(HttpStatusCode.BadRequest, "invalid_scope");
+        Assert.Equal("The requested scope is invalid, unknown, or malformed. The OAuth 2.0 Client is not allowed to request scope 'photos.read'.", e["error_description"]!.GetValue<string>());
+
+        await PatchAsync("/scope", "\"openid offline_access photos.*\"");
+        await PatchAsync("/audience", "[\"https://other.example\"]");
+        e = await (await RefreshAsync()).OAuth2Error(HttpStatusCode.BadRequest, "invalid_request");
+        Assert.EndsWith("Requested audience 'https://api.example/v1' has not been whitelisted by the OAuth 2.0 Client.", e["error_description"]!.GetValue<string>());
+
+        // A path prefix of the granted audience allows it (DefaultAudienceMatchingStrategy), and the refresh token was not spent.
+        await PatchAsync("/audience", "[\"https://api.example/\"]");
+        var refreshed = await (await RefreshAsync()).Json(HttpStatusCode.OK);
+        Assert.Equal("openid offline_access photos.read", refreshed["scope"]!.GetValue<string>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_spent_refresh_token_presented_by_another_client_is_a_reuse_and_revokes_the_chain(string db)
+    {
+        // fosite checks reuse (and expiry) before the client (flow_refresh.go HandleTokenEndpointRequest).
+        await using var s = await StartAsync(db);
+        var (id, secret) = await CreateClientAsync(s, $$"""{"redirect_uris":["{{RedirectUri}}"],"scope":"openid offline_access","grant_types":["authorization_code","refresh_token"]}""");
+        var (other, otherSecret) = await CreateClientAsync(s, $$"""{"redirect_uris":["{{RedirectUri}}"],"scope":"openid offline_access","grant_types":["authorization_code","refresh_token"]}""");
+        var browser = new Browser(s);
+        var (verifier, challenge) = Pkce();
+        var callback = await LoginAndConsentAsync(s, browser, AuthorizeUrl(id, challenge, scope: "openid offline_access"), """{"subject":"erin"}""", """{"grant_scope":["openid","offline_access"]}""");
+        var t = await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "authorization_code"), ("code", Query(callback)["code"]), ("redirect_uri", RedirectUri), ("code_verifier", verifier)))).Json(HttpStatusCode.OK);
+        var rt1 = t["refresh_token"]!.GetValue<string>();
+        var second = await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "refresh_token"), ("refresh_token", rt1)))).Json(HttpStatusCode.OK);
+
+        var e = await (await s.Public.SendAsync(TokenRequest(other, otherSecret, ("grant_type", "refresh_token"), ("refresh_token", rt1)))).OAuth2Error(HttpStatusCode.BadRequest, "invalid_grant");
+        Assert.EndsWith("The refresh token was already used.", e["error_description"]!.GetValue<string>());
+        var introspected = await (await s.AdminWithKey.PostAsync("/admin/oauth2/introspect", new FormUrlEncodedContent([new("token", second["refresh_token"]!.GetValue<string>())]))).Json(HttpStatusCode.OK);
+        Assert.False(introspected["active"]!.GetValue<bool>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Refresh_tokens_rotate_and_reusing_one_revokes_the_whole_chain(string db)
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
@@ -542,18 +594,18 @@ public sealed class AuthorizationCodeFlowTests
         var refreshIntrospection = await (await s.AdminWithKey.PostAsync("/admin/oauth2/introspect", new FormUrlEncodedContent([new("token", rt1)]))).Json(HttpStatusCode.OK);
         Assert.Equal("refresh_token", refreshIntrospection["token_use"]!.GetValue<string>());
 
-        // Another client's refresh, a wrong scope, an unknown token: refused, nothing spent.
+        // Another client's refresh, an unknown token: refused, nothing spent.
         await (await s.Public.SendAsync(TokenRequest(other, otherSecret, ("grant_type", "refresh_token"), ("refresh_token", rt1)))).OAuth2Error(HttpStatusCode.BadRequest, "invalid_grant");
-        await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "refresh_token"), ("refresh_token", rt1), ("scope", "photos.write")))).OAuth2Error(HttpStatusCode.BadRequest, "invalid_scope");
         await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "refresh_token"), ("refresh_token", "ory_rt_unknown")))).OAuth2Error(HttpStatusCode.BadRequest, "invalid_grant");
         await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "refresh_token")))).OAuth2Error(HttpStatusCode.BadRequest, "invalid_request");
         Assert.True(await ActiveAsync(rt1));
 
-        // Rotation: a new pair; the old refresh token and the old access token are no longer active.
-        var second = (await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "refresh_token"), ("refresh_token", rt1), ("scope", "openid")))).Json(HttpStatusCode.OK)).AsObject();
+        // Rotation: a new pair; the old refresh token and the old access token are no longer active. fosite grants the
+        // refresh what was granted before: a 'scope' parameter neither narrows nor widens it.
+        var second = (await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "refresh_token"), ("refresh_token", rt1), ("scope", "openid photos.write")))).Json(HttpStatusCode.OK)).AsObject();
         var rt2 = second["refresh_token"]!.GetValue<string>();
         Assert.NotEqual(rt1, rt2);
-        Assert.Equal("openid offline_access", second["scope"]!.GetValue<string>());
+        Assert.Equal("openid offline_access photos.read", second["scope"]!.GetValue<string>());
         Assert.NotNull(second["id_token"]);
         Assert.False(await ActiveAsync(rt1));
         Assert.False(await ActiveAsync(first["access_token"]!.GetValue<string>()));

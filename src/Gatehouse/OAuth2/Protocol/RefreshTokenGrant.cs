@@ -10,7 +10,8 @@ namespace Gatehouse.OAuth2.Protocol;
 /// (<c>persistence/sql/persister_oauth2.go</c>): every use rotates — the refresh token is spent atomically and a new access
 /// and refresh token (and ID token) are issued in the same grant — and presenting a spent refresh token again is taken for
 /// theft: the whole chain (every token of the grant) is revoked ("The refresh token was already used."). A refresh may narrow
-/// the scope to part of what was granted.
+/// neither the scope (a <c>scope</c> parameter is ignored, as fosite's) nor the audience: both are re-checked against what
+/// the client may have now.
 /// <para>Without a grace period (Hydra's <c>strictRefreshRotation</c>) a use revokes the grant's access tokens and other
 /// refresh tokens; a request that loses the race to spend the token against a concurrent one is <c>invalid_request</c>
 /// and revokes nothing.</para>
@@ -19,7 +20,7 @@ namespace Gatehouse.OAuth2.Protocol;
 /// in all when that is set: each use issues new tokens, revokes only the access token issued with the presented refresh
 /// token, and leaves the tokens of earlier uses valid. Past the period or the count it is a reuse.</para>
 /// </summary>
-public sealed class RefreshTokenGrant(OAuth2TokenService tokens, LoginConsentService flows, FlowTokenIssuer issuer)
+public sealed class RefreshTokenGrant(OAuth2TokenService tokens, LoginConsentService flows, FlowTokenIssuer issuer, OAuth2Settings settings)
 {
     public async Task<JsonObject> ExchangeAsync(OAuth2ClientService.Loaded client, IFormCollection form, CancellationToken ct)
     {
@@ -29,8 +30,8 @@ public sealed class RefreshTokenGrant(OAuth2TokenService tokens, LoginConsentSer
         if (token.Length == 0) throw OAuth2Error.InvalidRequest("The request is missing the 'refresh_token' parameter.");
         var row = await tokens.FindAsync(token, ct);
         if (row is null || row.Kind != OAuth2TokenKinds.RefreshToken) throw OAuth2Error.InvalidGrant("The refresh token is malformed or not valid.");
-        if (row.ClientId != client.ClientId)
-            throw OAuth2Error.InvalidGrant("The OAuth 2.0 Client ID from this request does not match the ID during the initial token issuance.");
+        // fosite's order (HandleTokenEndpointRequest): reuse, expiry, then the client — a spent token presented by another
+        // client is still a reuse and revokes the chain.
         if (!row.Active && !tokens.WithinGrace(row))
         {
             // fosite handleRefreshTokenReuse: the presented token and every access and refresh token of the grant.
@@ -40,19 +41,27 @@ public sealed class RefreshTokenGrant(OAuth2TokenService tokens, LoginConsentSer
             throw OAuth2Error.InvalidGrant("The refresh token was already used.");
         }
         if (tokens.IsExpired(row)) throw OAuth2Error.InvalidGrant("The refresh token expired.");
+        if (row.ClientId != client.ClientId)
+            throw OAuth2Error.InvalidGrant("The OAuth 2.0 Client ID from this request does not match the ID during the initial token issuance.");
 
-        var granted = ScopeStrategy.Split(row.Scope);
-        var requested = ScopeStrategy.Split(form["scope"].ToString());
-        foreach (var s in requested)
+        // fosite grants the refresh exactly what was granted before (a 'scope' parameter is ignored), as long as the client
+        // may still have it: each granted scope against the client's current scopes, the granted audience against its
+        // current audience (DefaultAudienceMatchingStrategy).
+        var scope = ScopeStrategy.Split(row.Scope);
+        var allowed = ScopeStrategy.Split(client.Document.Scope);
+        foreach (var s in scope)
         {
-            if (!granted.Contains(s)) throw OAuth2Error.InvalidScope($"The requested scope '{s}' was not originally granted by the resource owner.");
+            if (!settings.AllowsScope(allowed, s)) throw OAuth2Error.InvalidScope($"The OAuth 2.0 Client is not allowed to request scope '{s}'.");
+        }
+        var audience = System.Text.Json.JsonSerializer.Deserialize<string[]>(row.Audience) ?? [];
+        foreach (var a in audience)
+        {
+            if (!AudienceMatches(client.Document.Audience, a)) throw OAuth2Error.InvalidRequest($"Requested audience '{a}' has not been whitelisted by the OAuth 2.0 Client.");
         }
         var flow = await flows.FindFlowAsync(row.RequestId, ct) ?? throw OAuth2Error.InvalidGrant("The refresh token is malformed or not valid.");
-        // A narrowed refresh keeps the offline scopes, so the new refresh token can be used again (fosite keeps them too).
-        var scope = requested.Length == 0 ? granted : [.. requested.Union(granted.Where(s => s is "offline" or "offline_access"))];
-        var audience = System.Text.Json.JsonSerializer.Deserialize<string[]>(row.Audience) ?? [];
-        // The refresh token's own claims (a hook's, kept from the last issue), else the consent's; the hooks run before it is spent.
-        var claims = await issuer.RunHooksAsync(client, flow, "refresh_token", requested.Length == 0 ? AuthorizeRequest.Load(flow.Request).Scope : requested,
+        // The refresh token's own claims (a hook's, kept from the last issue), else the consent's; the hooks run before it is
+        // spent. The requested scopes are the original request's (fosite SetRequestedScopes(originalRequest…)).
+        var claims = await issuer.RunHooksAsync(client, flow, "refresh_token", AuthorizeRequest.Load(flow.Request).Scope,
             scope, audience, form, SessionClaims.FromStored(row.Extra), ct);
 
         if (tokens.GracefulRotation)
@@ -80,5 +89,36 @@ public sealed class RefreshTokenGrant(OAuth2TokenService tokens, LoginConsentSer
             await tokens.RevokeRequestAsync(row.RequestId, OAuth2TokenKinds.RefreshToken, ct);
         }
         return await issuer.IssueAsync(client, flow, "refresh_token", scope, audience, ct, claims);
+    }
+
+    /// <summary>
+    /// fosite's <c>DefaultAudienceMatchingStrategy</c> for one audience: an allowed one with the same scheme and host (as Go's
+    /// <c>url.Parse</c> reads them) whose path equals it, or is a path prefix of it ending at a <c>/</c>.
+    /// </summary>
+    internal static bool AudienceMatches(IEnumerable<string> allowed, string audience)
+    {
+        var (scheme, host, path) = UrlParts(audience);
+        foreach (var h in allowed)
+        {
+            var (hScheme, hHost, hPath) = UrlParts(h);
+            if (scheme != hScheme || host != hHost) continue;
+            var allowedPath = hPath.TrimEnd('/');
+            if (path == hPath || path == allowedPath
+                || (path.Length > allowedPath.Length && path[..(allowedPath.Length + 1)].TrimEnd('/') + "/" == allowedPath + "/")) return true;
+        }
+        return false;
+    }
+
+    private static (string Scheme, string Host, string Path) UrlParts(string raw)
+    {
+        var scheme = GoUrl.Scheme(raw);
+        var rest = raw.Split('#', 2)[0].Split('?', 2)[0];
+        if (scheme.Length > 0) rest = rest[(scheme.Length + 1)..];
+        if (rest.StartsWith("//", StringComparison.Ordinal))
+        {
+            var slash = rest.IndexOf('/', 2);
+            rest = slash >= 0 ? rest[slash..] : "";
+        }
+        return (scheme, GoUrl.Host(raw), rest);
     }
 }
