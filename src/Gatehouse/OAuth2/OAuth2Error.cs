@@ -57,6 +57,8 @@ public sealed class OAuth2Error(int statusCode, string error, string description
 
     public static OAuth2Error RequestNotSupported() => new(400, "request_not_supported", "The OP does not support use of the request parameter.");
 
+    public static OAuth2Error RegistrationNotSupported() => new(400, "registration_not_supported", "The OP does not support use of the registration parameter.");
+
     public static OAuth2Error RequestUriNotSupported() => new(400, "request_uri_not_supported", "The OP does not support use of the request_uri parameter.");
 
     public static OAuth2Error ServerError(string? hint = null) => new(500, "server_error",

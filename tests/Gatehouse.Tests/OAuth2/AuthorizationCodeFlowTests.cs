@@ -215,7 +215,6 @@ public sealed class AuthorizationCodeFlowTests
         // Client or redirect URI not validated: not sent to the redirect URI; without urls.error, to Hydra's fallback page.
         (await browser.Http.GetAsync(AuthorizeUrl("unknown-client", challenge))).FallbackError(s.PublicUrl, "invalid_client");
         (await browser.Http.GetAsync(AuthorizeUrl(id, challenge).Replace(Uri.EscapeDataString(RedirectUri), Uri.EscapeDataString("https://evil.example/cb"), StringComparison.Ordinal))).FallbackError(s.PublicUrl, "invalid_request");
-        (await browser.Http.GetAsync(AuthorizeUrl(id, challenge) + "&client_id=" + id)).FallbackError(s.PublicUrl, "invalid_request");
         // fosite parses response_mode before it validates the redirect URI (ParseResponseMode): not sent to the client either.
         (await browser.Http.GetAsync(AuthorizeUrl(id, challenge) + "&response_mode=web_message")).FallbackError(s.PublicUrl, "unsupported_response_mode");
         // An OpenID Connect request must name its redirect URI (validateAuthorizeRedirectURI), even for a client with one.
@@ -241,6 +240,12 @@ public sealed class AuthorizationCodeFlowTests
         await ExpectRedirectError(AuthorizeUrl(id, challenge) + "&prompt=none%20login", "invalid_request");
         await ExpectRedirectError(AuthorizeUrl(id, challenge) + "&max_age=-1", "invalid_request");
         await ExpectRedirectError(AuthorizeUrl(id, challenge) + "&request=eyJhbGciOiJub25lIn0.e30.", "request_not_supported");
+        // fosite's newAuthorizeRequest: registration after the scope and audience checks, before the response type's.
+        await ExpectRedirectError(AuthorizeUrl(id, challenge) + "&registration=%7B%7D", "registration_not_supported");
+        await ExpectRedirectError(AuthorizeUrl(id, challenge).Replace("response_type=code", "response_type=token", StringComparison.Ordinal) + "&registration=%7B%7D", "registration_not_supported");
+        await ExpectRedirectError(AuthorizeUrl(id, challenge, state: "short") + "&registration=%7B%7D", "registration_not_supported", "short");
+        await ExpectRedirectError(AuthorizeUrl(id, challenge, scope: "openid admin") + "&registration=%7B%7D", "invalid_scope");
+        await ExpectRedirectError(AuthorizeUrl(id, challenge) + "&audience=https%3A%2F%2Fother.example&registration=%7B%7D", "invalid_request");
         await ExpectRedirectError(AuthorizeUrl(id, null) + $"&code_challenge={challenge}&code_challenge_method=plain", "invalid_request");
         await ExpectRedirectError(AuthorizeUrl(id, null) + "&code_challenge=short&code_challenge_method=S256", "invalid_request");
         // PKCE is required for public clients.
@@ -251,7 +256,41 @@ public sealed class AuthorizationCodeFlowTests
 
         // A public client with PKCE gets to the login app; a confidential one may go without.
         Assert.StartsWith(LoginUrl, (await browser.GetRedirectAsync(AuthorizeUrl(pub, challenge, scope: "openid"))).ToString());
+        // fosite reads parameters with Go's Form.Get: a repeated one counts with its first value, and is no error.
+        Assert.StartsWith(LoginUrl, (await browser.GetRedirectAsync(AuthorizeUrl(id, challenge) + "&client_id=unknown-client&state=short")).ToString());
         Assert.StartsWith(LoginUrl, (await browser.GetRedirectAsync(AuthorizeUrl(id, null))).ToString());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task With_acr_values_and_a_login_without_acr_the_id_token_says_acr_0_but_not_on_refresh_nor_at_userinfo(string db)
+    {
+        // fosite GenerateIDToken (handler/openid/strategy_jwt.go): acr_values requested, no acr → "0", except for grant_type=refresh_token.
+        await using var s = await StartAsync(db);
+        var (id, secret) = await CreateClientAsync(s, $$"""{"redirect_uris":["{{RedirectUri}}"],"scope":"openid offline_access","grant_types":["authorization_code","refresh_token"]}""");
+        var browser = new Browser(s);
+        static JsonObject Payload(JsonNode t) => JsonNode.Parse(Base64UrlEncoder.Decode(t["id_token"]!.GetValue<string>().Split('.')[1]))!.AsObject();
+
+        var (verifier, challenge) = Pkce();
+        var callback = await LoginAndConsentAsync(s, browser, AuthorizeUrl(id, challenge, scope: "openid offline_access", extra: "&acr_values=urn:silver"), """{"subject":"frank"}""", """{"grant_scope":["openid","offline_access"]}""");
+        var t = await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "authorization_code"), ("code", Query(callback)["code"]), ("redirect_uri", RedirectUri), ("code_verifier", verifier)))).Json(HttpStatusCode.OK);
+        Assert.Equal("0", Payload(t)["acr"]!.GetValue<string>());
+        using (var req = new HttpRequestMessage(HttpMethod.Get, "/userinfo"))
+        {
+            req.Headers.Authorization = new AuthenticationHeaderValue("Bearer", t["access_token"]!.GetValue<string>());
+            Assert.Null((await (await s.Public.SendAsync(req)).Json(HttpStatusCode.OK))["acr"]);
+        }
+        var refreshed = await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "refresh_token"), ("refresh_token", t["refresh_token"]!.GetValue<string>())))).Json(HttpStatusCode.OK);
+        Assert.Null(Payload(refreshed)["acr"]);
+
+        // Without acr_values there is no acr; a login's acr is kept.
+        (verifier, challenge) = Pkce();
+        callback = await LoginAndConsentAsync(s, browser, AuthorizeUrl(id, challenge, scope: "openid"), """{"subject":"frank"}""", """{"grant_scope":["openid"]}""");
+        t = await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "authorization_code"), ("code", Query(callback)["code"]), ("redirect_uri", RedirectUri), ("code_verifier", verifier)))).Json(HttpStatusCode.OK);
+        Assert.Null(Payload(t)["acr"]);
+        (verifier, challenge) = Pkce();
+        callback = await LoginAndConsentAsync(s, browser, AuthorizeUrl(id, challenge, scope: "openid", extra: "&acr_values=urn:silver"), """{"subject":"frank","acr":"urn:gold"}""", """{"grant_scope":["openid"]}""");
+        t = await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "authorization_code"), ("code", Query(callback)["code"]), ("redirect_uri", RedirectUri), ("code_verifier", verifier)))).Json(HttpStatusCode.OK);
+        Assert.Equal("urn:gold", Payload(t)["acr"]!.GetValue<string>());
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]

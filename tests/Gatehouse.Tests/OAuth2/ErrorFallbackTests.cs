@@ -59,10 +59,10 @@ public sealed class ErrorFallbackTests
         json.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         (await browser.SendAsync(json)).FallbackError(s.PublicUrl, "invalid_client");
 
-        // A POSTed request, and one with a parameter twice.
+        // A POSTed request, and one with a parameter twice (fosite reads the first value, Go's Form.Get).
         var posted = await browser.PostAsync("/oauth2/auth", new FormUrlEncodedContent([new("client_id", "nope"), new("response_type", "code"), new("state", "statestate123")]));
         posted.FallbackError(s.PublicUrl, "invalid_client");
-        (await browser.GetAsync($"/oauth2/auth?client_id={id}&client_id={id}&response_type=code&state=statestate123")).FallbackError(s.PublicUrl, "invalid_request");
+        (await browser.GetAsync($"/oauth2/auth?client_id=nope&client_id={id}&response_type=code&state=statestate123")).FallbackError(s.PublicUrl, "invalid_client");
 
         Assert.Equal(0, await FlowCountAsync(s));
 

@@ -98,11 +98,11 @@ public sealed record AuthorizeRequest
     /// </summary>
     public static async Task<AuthorizeRequest> ValidateAsync(Func<string, StringValues> param, string requestUrl, OAuth2ClientService clients, OAuth2Settings settings, CancellationToken ct)
     {
+        // fosite reads parameters with Go's Form.Get: the first value; a repeated parameter is not an error.
         string Single(string name)
         {
             var v = param(name);
-            if (v.Count > 1) throw new AuthorizeError(OAuth2Error.InvalidRequest($"Request parameter '{name}' must not be set more than once."), null);
-            return v.ToString();
+            return v.Count > 0 ? v[0] ?? "" : "";
         }
 
         var clientId = Single("client_id");
@@ -145,6 +145,9 @@ public sealed record AuthorizeRequest
         {
             if (!doc.Audience.Contains(a)) throw Fail(OAuth2Error.InvalidRequest($"Requested audience '{a}' has not been whitelisted by the OAuth 2.0 Client."));
         }
+        // fosite's newAuthorizeRequest: the registration parameter (OpenID Connect Core 7.2.1) after the audience, before the
+        // response type.
+        if (Single("registration").Length > 0) throw Fail(OAuth2Error.RegistrationNotSupported());
 
         // validateResponseTypes: space-separated, in any order, as one of the client's response_types.
         var rawResponseType = Single("response_type");

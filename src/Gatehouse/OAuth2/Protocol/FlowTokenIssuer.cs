@@ -71,7 +71,8 @@ public sealed class FlowTokenIssuer(OAuth2TokenService tokens, IdTokens idTokens
             ["expires_in"] = ExpiresIn(access),
         };
         if (idLifespan is { } idTokenLifespan)
-            response["id_token"] = await idTokens.IssueAsync(flow, request, client.ClientId, access.Token, time.GetUtcNow().UtcDateTime, idTokenLifespan, code, ct, claims is null ? null : claims.IdToken ?? []);
+            response["id_token"] = await idTokens.IssueAsync(flow, request, client.ClientId, access.Token, time.GetUtcNow().UtcDateTime, idTokenLifespan, code, ct, claims is null ? null : claims.IdToken ?? [],
+                refresh: grant == "refresh_token");
         if (refresh is not null) response["refresh_token"] = refresh.Token;
         response["scope"] = string.Join(' ', scope);
         response["token_type"] = "bearer";

@@ -57,11 +57,16 @@ public sealed class IdTokens(JsonWebKeyManager keys, OAuth2Settings settings)
     /// and carries <c>sid</c> itself: in Hydra <c>sid</c> is one of the ID token claims' <c>Extra</c>, which a hook's 200 answer
     /// replaces whole.
     /// </summary>
+    /// <param name="refresh">A refresh grant's ID token: fosite's <c>GenerateIDToken</c> skips its authorization-request
+    /// checks then, the <c>acr</c> fallback among them.</param>
     public async Task<string> IssueAsync(OAuth2Flow flow, AuthorizeRequest request, string clientId, string? accessToken, DateTime issuedAt, TimeSpan lifespan, string? code, CancellationToken ct,
-        JsonObject? extra = null)
+        JsonObject? extra = null, bool refresh = false)
     {
         var signing = await keys.GetSigningKeyAsync(JsonWebKeyManager.IdTokenSet, ct);
         var claims = Claims(flow, clientId, issuedAt, extra);
+        // fosite GenerateIDToken (handler/openid/strategy_jwt.go): acr_values was requested but the login gave no acr — "0",
+        // least confidence. Not on refresh (its form is the token request's); not at /userinfo (the stored session has none).
+        if (!refresh && request.AcrValues.Length > 0 && !claims.ContainsKey("acr")) claims["acr"] = "0";
         claims["exp"] = Unix(issuedAt + EffectiveLifespan(lifespan));
         claims["jti"] = Guid.NewGuid().ToString();
         if (request.Nonce.Length > 0) claims["nonce"] = request.Nonce;
