@@ -105,11 +105,13 @@ internal static class OAuth2Command
         private readonly Option<bool> _skipConsent = new("--skip-consent") { Description = "Skip the consent screen for this client (first-party apps)." };
         private readonly Option<bool> _skipLogoutConsent = new("--skip-logout-consent") { Description = "Skip the logout question for this client." };
         private readonly Option<string> _metadata = new("--metadata") { Description = "Metadata, an arbitrary JSON object." };
+        private readonly Option<string> _subjectType = new("--subject-type") { Description = "A identifier algorithm. Valid values are `public` and `pairwise`.", DefaultValueFactory = _ => "public" };
+        private readonly Option<string> _sectorIdentifierUri = new("--sector-identifier-uri") { Description = "URL using the https scheme to be used in calculating Pseudonymous Identifiers by the OP. The URL references a file with a single JSON array of redirect_uri values." };
         private readonly Option<string> _file = new("--file") { Description = "Read the client as JSON from this file (\"-\": standard input); the other client flags are ignored." };
 
         public void AddTo(Command command)
         {
-            foreach (var o in new Option[] { _name, _grantTypes, _responseTypes, _scopes, _redirectUris, _audience, _postLogout, _authMethod, _secret, _owner, _front, _back, _skipConsent, _skipLogoutConsent, _metadata, _file })
+            foreach (var o in new Option[] { _name, _grantTypes, _responseTypes, _scopes, _redirectUris, _audience, _postLogout, _authMethod, _secret, _owner, _front, _back, _skipConsent, _skipLogoutConsent, _metadata, _subjectType, _sectorIdentifierUri, _file })
                 command.Options.Add(o);
         }
 
@@ -138,6 +140,8 @@ internal static class OAuth2Command
             yield return ("backchannel_logout_uri", _back, parse.GetValue(_back) is { Length: > 0 } b ? b : null);
             yield return ("skip_consent", _skipConsent, parse.GetValue(_skipConsent) ? true : null);
             yield return ("skip_logout_consent", _skipLogoutConsent, parse.GetValue(_skipLogoutConsent) ? true : null);
+            yield return ("subject_type", _subjectType, parse.GetValue(_subjectType) is { Length: > 0 } st ? st : null);
+            yield return ("sector_identifier_uri", _sectorIdentifierUri, parse.GetValue(_sectorIdentifierUri) is { Length: > 0 } sector ? sector : null);
             yield return ("metadata", _metadata, parse.GetValue(_metadata) is { Length: > 0 } m ? JsonNode.Parse(m) as JsonObject ?? throw new FormatException("--metadata must be a JSON object") : null);
         }
 

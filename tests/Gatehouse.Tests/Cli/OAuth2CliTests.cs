@@ -216,6 +216,26 @@ public sealed class OAuth2CliTests
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Subject_type_and_sector_identifier_uri_flags_as_hydras_cli(string db)
+    {
+        // Hydra cmd/cmd_helper_client.go registerClientFlags: --subject-type (default public) and --sector-identifier-uri.
+        await using var s = await TestServer.StartAsync(db, o => o.Oidc.SubjectIdentifiers.SupportedTypes = ["public", "pairwise"]);
+        var created = await Cli(s, "create", "client", "--redirect-uri", "https://app.example/cb", "--format", "json");
+        Assert.True(created.ExitCode == 0, created.Stderr);
+        var client = JsonNode.Parse(created.Stdout)!;
+        Assert.Equal("public", client["subject_type"]!.GetValue<string>());
+
+        var pairwise = await Cli(s, "update", "client", client["client_id"]!.GetValue<string>(), "--subject-type", "pairwise", "--format", "json");
+        Assert.True(pairwise.ExitCode == 0, pairwise.Stderr);
+        Assert.Equal("pairwise", JsonNode.Parse(pairwise.Stdout)!["subject_type"]!.GetValue<string>());
+
+        // The URI reaches the server, which validates it (https only).
+        var sector = await Cli(s, "create", "client", "--subject-type", "pairwise", "--sector-identifier-uri", "http://sector.example/uris.json", "--redirect-uri", "https://app.example/cb");
+        Assert.Equal(1, sector.ExitCode);
+        Assert.Contains("sector_identifier_uri must be an HTTPS URL", sector.Stderr);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Failures_are_one_line_on_stderr_with_hydras_error(string db)
     {
         await using var s = await TestServer.StartAsync(db);
