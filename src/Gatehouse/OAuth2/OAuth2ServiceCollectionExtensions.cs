@@ -37,8 +37,8 @@ public static class OAuth2ServiceCollectionExtensions
         services.TryAddScoped<FlowTokenIssuer>();
         services.TryAddScoped<RefreshTokenGrant>();
         services.TryAddScoped<TokenHook>();
-        // Hydra's token hook client (RegistrySQL.HTTPClient): time-outs and retries are TokenHook's; only the configured URL
-        // is called (no redirects); no logging handler, so the API key header never reaches a trace log.
+        // Hydra's token hook client (RegistrySQL.HTTPClient): time-outs, retries and redirects are TokenHook's (each hop through
+        // this client, so through the private-network guard); no logging handler, so the API key header never reaches a trace log.
         services.AddHttpClient(TokenHook.ClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(sp => PrivateNetworkGuard.Handler(sp.GetRequiredService<GatehouseOptions>(), () => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) }))
             .RemoveAllLoggers();

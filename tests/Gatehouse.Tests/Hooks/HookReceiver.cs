@@ -53,6 +53,15 @@ public sealed class HookReceiver : IAsyncDisposable
 
     public string On(string path, int status, string? body = null) => On(path, (_, _) => Task.FromResult((status, body)));
 
+    private readonly ConcurrentDictionary<string, string> _locations = new();
+
+    /// <summary>Answers requests to <paramref name="path"/> with a redirect (<paramref name="status"/>, <c>Location: </c><paramref name="location"/>).</summary>
+    public string Redirect(string path, int status, string location)
+    {
+        _locations[path] = location;
+        return On(path, status);
+    }
+
     public IReadOnlyList<ReceivedHook> Received(string path) => [.. _received.Where(r => r.Path == path)];
 
     /// <summary>Waits until a request to <paramref name="path"/> matching <paramref name="match"/> arrived.</summary>
@@ -83,6 +92,7 @@ public sealed class HookReceiver : IAsyncDisposable
         {
             var (status, answer) = await handler(request, http.RequestAborted);
             http.Response.StatusCode = status;
+            if (_locations.TryGetValue(request.Path, out var location)) http.Response.Headers.Location = location;
             if (answer is not null)
             {
                 http.Response.ContentType = "application/json";

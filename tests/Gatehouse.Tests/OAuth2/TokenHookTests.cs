@@ -386,6 +386,62 @@ public sealed class TokenHookTests
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Redirects_are_followed_as_gos_client_does_and_every_hop_is_guarded(string db)
+    {
+        // Hydra's hook client is go-retryablehttp over Go's http.Client (x.NewResilientClient), which follows redirects:
+        // 307/308 repeat the POST with its body, 301/302/303 continue with a GET without it; the API key header goes along.
+        await using var hooks = await HookReceiver.StartAsync();
+        const string answer = """{"session":{"access_token":{"via":"redirect"}}}""";
+        hooks.On("/final", 200, answer);
+        hooks.Redirect("/temporary", 307, "/final");
+        var url = hooks.Redirect("/start", 308, hooks.BaseUrl + "/temporary");
+        hooks.Redirect("/see-other", 303, "/final");
+        await using (var s = await StartAsync(db, o => o.Oauth2.TokenHook = Hook(url, "header", "X-Api-Key", "k-123")))
+        {
+            var (id, secret) = await CreateClientAsync(s, """["client_credentials"]""");
+            var t = await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "client_credentials")))).Json(HttpStatusCode.OK);
+            Assert.Equal("""{"via":"redirect"}""", (await IntrospectAsync(s, t["access_token"]!.GetValue<string>()))["ext"]!.ToJsonString());
+            var final = Assert.Single(hooks.Received("/final"));
+            Assert.Equal("POST", final.Method);
+            Assert.Equal(Assert.Single(hooks.Received("/start")).Body, final.Body);
+            Assert.Equal("k-123", final.Headers["X-Api-Key"]);
+            Assert.Equal(hooks.BaseUrl + "/temporary", final.Headers["Referer"]);
+        }
+        // 303: a GET without the body reaches the final answer, which counts (200 with claims).
+        await using (var s = await StartAsync(db, o => o.Oauth2.TokenHook = Hook(hooks.BaseUrl + "/see-other")))
+        {
+            var (id, secret) = await CreateClientAsync(s, """["client_credentials"]""");
+            await (await s.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "client_credentials")))).Json(HttpStatusCode.OK);
+            var get = hooks.Received("/final")[^1];
+            Assert.Equal("GET", get.Method);
+            Assert.Equal("", get.Body);
+        }
+
+        // With private ranges disallowed, an excepted first hop may not redirect to a refused one.
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var escape = hooks.Redirect("/escape", 307, hooks.BaseUrl + "/final");
+        await using (var guarded = await StartAsync(db, o =>
+        {
+            o.Oauth2.TokenHook = Hook(escape);
+            o.Clients.Http.DisallowPrivateIpRanges = true;
+            o.Clients.Http.PrivateIpExceptionUrls = [escape];
+        }, clock))
+        {
+            var finals = hooks.Received("/final").Count;
+            var (id, secret) = await CreateClientAsync(guarded, """["client_credentials"]""");
+            var exchange = guarded.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "client_credentials")));
+            while (!exchange.IsCompleted)
+            {
+                clock.Advance(TimeSpan.FromMilliseconds(500));
+                await Task.WhenAny(exchange, Task.Delay(20, TestContext.Current.CancellationToken));
+            }
+            await (await exchange).OAuth2Error(HttpStatusCode.InternalServerError, "server_error");
+            Assert.Equal(3, hooks.Received("/escape").Count);
+            Assert.Equal(finals, hooks.Received("/final").Count);
+        }
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task A_refused_refresh_keeps_the_refresh_token_usable(string db)
     {
         await using var hooks = await HookReceiver.StartAsync();

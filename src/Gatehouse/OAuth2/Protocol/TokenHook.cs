@@ -26,7 +26,8 @@ public sealed record TokenHookRequest(string ClientId, IReadOnlyList<string> Req
 /// tokens' custom claims, 204 keeps them, 403 is <c>access_denied</c> and any other answer <c>server_error</c>.
 /// The client is Hydra's <c>RegistrySQL.HTTPClient</c>: 30 s per attempt, two retries (go-retryablehttp's policy and
 /// back-off: connection errors, time-outs, 429 and 5xx but 501; 1 s then 2 s, or the answer's <c>Retry-After</c>), and
-/// <c>clients.http.disallow_private_ip_ranges</c> applies (<see cref="PrivateNetworkGuard"/>). The API key is never logged.
+/// <c>clients.http.disallow_private_ip_ranges</c> applies (<see cref="PrivateNetworkGuard"/>) to every hop of the redirects
+/// Go's client follows (<see cref="SendFollowingRedirectsAsync"/>). The API key is never logged.
 /// </summary>
 public sealed partial class TokenHook(IHttpClientFactory httpClients, OAuth2Settings settings, JsonWebKeyManager keys, TimeProvider time, ILogger<TokenHook> logger)
 {
@@ -279,21 +280,13 @@ public sealed partial class TokenHook(IHttpClientFactory httpClients, OAuth2Sett
         using var client = httpClients.CreateClient(ClientName);
         for (var attempt = 0; ; attempt++)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, hook.Url) { Content = new ByteArrayContent(payload) };
-            request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse("application/json; charset=UTF-8");
-            if (hook.Auth?.Config is { } apiKey)
-            {
-                // applyAuth: a header or a cookie; with neither "in", Hydra sends the key nowhere.
-                if (apiKey.In == "header") request.Headers.TryAddWithoutValidation(apiKey.Name, apiKey.Value);
-                else if (apiKey.In == "cookie") request.Headers.TryAddWithoutValidation("Cookie", $"{apiKey.Name}={apiKey.Value}");
-            }
             using var timeout = new CancellationTokenSource(AttemptTimeout, time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
             TimeSpan? retryAfter = null;
             string failure;
             try
             {
-                using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token);
+                using var response = await SendFollowingRedirectsAsync(client, hook, payload, linked.Token);
                 var status = (int)response.StatusCode;
                 if (!(status is 429 or >= 500 && status != 501))
                 {
@@ -314,11 +307,71 @@ public sealed partial class TokenHook(IHttpClientFactory httpClients, OAuth2Sett
             {
                 failure = "could not be reached: " + e.Message;
             }
+            catch (TooManyRedirectsException e)
+            {
+                failure = e.Message;
+            }
             LogAttemptFailed(logger, key, hook.Url, attempt + 1, failure);
             if (attempt >= MaxRetries)
                 throw new OAuth2Error(500, "server_error", "An error occurred while executing the token hook.");
             var wait = retryAfter ?? TimeSpan.FromTicks(Math.Min(RetryWaitMax.Ticks, RetryWaitMin.Ticks << attempt));
             await Task.Delay(wait, time, ct);
+        }
+    }
+
+    /// <summary>Go's <c>http.Client</c> limit (<c>defaultCheckRedirect</c>).</summary>
+    public const int MaxRedirects = 10;
+
+    private sealed class TooManyRedirectsException() : Exception($"stopped after {MaxRedirects} redirects");
+
+    /// <summary>
+    /// One attempt as Go's <c>http.Client.Do</c> (the client inside go-retryablehttp, whose requests carry <c>GetBody</c>)
+    /// makes it: redirects are followed, at most <see cref="MaxRedirects"/>; <c>301</c>/<c>302</c>/<c>303</c> continue with
+    /// a <c>GET</c> without the body, <c>307</c>/<c>308</c> repeat the <c>POST</c> with it; a redirect without
+    /// <c>Location</c> is the answer. The headers go along — except <c>Cookie</c> (an API key sent as a cookie) once a hop
+    /// leaves the host and its subdomains (Go's <c>shouldCopyHeaderOnRedirect</c>) — with Go's <c>Referer</c>. Every hop
+    /// goes through the same client, so <c>clients.http.disallow_private_ip_ranges</c> guards each one.
+    /// </summary>
+    private static async Task<HttpResponseMessage> SendFollowingRedirectsAsync(HttpClient client, TokenHookOptions hook, byte[] payload, CancellationToken ct)
+    {
+        var url = new Uri(hook.Url);
+        var initialHost = url.IdnHost;
+        var method = HttpMethod.Post;
+        var withBody = true;
+        var sendCookie = true;
+        Uri? referer = null;
+        for (var hop = 0; ; hop++)
+        {
+            using var request = new HttpRequestMessage(method, url);
+            if (withBody)
+            {
+                request.Content = new ByteArrayContent(payload);
+                request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse("application/json; charset=UTF-8");
+            }
+            if (hook.Auth?.Config is { } apiKey)
+            {
+                // applyAuth: a header or a cookie; with neither "in", Hydra sends the key nowhere.
+                if (apiKey.In == "header") request.Headers.TryAddWithoutValidation(apiKey.Name, apiKey.Value);
+                else if (apiKey.In == "cookie" && sendCookie) request.Headers.TryAddWithoutValidation("Cookie", $"{apiKey.Name}={apiKey.Value}");
+            }
+            // Go's refererForURL: the last URL without user info, not from https to http.
+            if (referer is not null && !(referer.Scheme == Uri.UriSchemeHttps && url.Scheme == Uri.UriSchemeHttp))
+                request.Headers.TryAddWithoutValidation("Referer", referer.GetComponents(UriComponents.HttpRequestUrl, UriFormat.UriEscaped));
+            var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+            var status = (int)response.StatusCode;
+            if (status is not (301 or 302 or 303 or 307 or 308) || response.Headers.Location is not { } location) return response;
+            response.Dispose();
+            if (hop + 1 > MaxRedirects) throw new TooManyRedirectsException();
+            referer = url;
+            url = location.IsAbsoluteUri ? location : new Uri(url, location);
+            if (status is 301 or 302 or 303)
+            {
+                method = HttpMethod.Get;
+                withBody = false;
+            }
+            // Go strips the sensitive headers for good once a hop leaves the first host and its subdomains.
+            var host = url.IdnHost;
+            if (!(host.Equals(initialHost, StringComparison.OrdinalIgnoreCase) || host.EndsWith("." + initialHost, StringComparison.OrdinalIgnoreCase))) sendCookie = false;
         }
     }
 
