@@ -47,6 +47,7 @@ public abstract class GatehouseDbContext(DbContextOptions options) : DbContext(o
     public DbSet<StoredJsonWebKey> OAuth2JsonWebKeys => Set<StoredJsonWebKey>();
     public DbSet<OAuth2Flow> OAuth2Flows => Set<OAuth2Flow>();
     public DbSet<OAuth2LoginSession> OAuth2LoginSessions => Set<OAuth2LoginSession>();
+    public DbSet<OAuth2ForcedSubjectIdentifier> OAuth2ForcedSubjectIdentifiers => Set<OAuth2ForcedSubjectIdentifier>();
     public DbSet<OAuth2LogoutRequest> OAuth2LogoutRequests => Set<OAuth2LogoutRequest>();
     public DbSet<UsedJwtAssertion> OAuth2JwtAssertions => Set<UsedJwtAssertion>();
     public DbSet<OAuth2.Credentials.VerifiableCredentialNonce> OAuth2VerifiableCredentialNonces => Set<OAuth2.Credentials.VerifiableCredentialNonce>();
@@ -77,6 +78,7 @@ public abstract class GatehouseDbContext(DbContextOptions options) : DbContext(o
         modelBuilder.Entity<StoredJsonWebKey>().HasQueryFilter(e => e.Nid == Nid);
         modelBuilder.Entity<OAuth2Flow>().HasQueryFilter(e => e.Nid == Nid);
         modelBuilder.Entity<OAuth2LoginSession>().HasQueryFilter(e => e.Nid == Nid);
+        modelBuilder.Entity<OAuth2ForcedSubjectIdentifier>().HasQueryFilter(e => e.Nid == Nid);
         modelBuilder.Entity<OAuth2LogoutRequest>().HasQueryFilter(e => e.Nid == Nid);
         modelBuilder.Entity<UsedJwtAssertion>().HasQueryFilter(e => e.Nid == Nid);
         modelBuilder.Entity<OAuth2.Credentials.VerifiableCredentialNonce>().HasQueryFilter(e => e.Nid == Nid);

@@ -9,6 +9,7 @@ using Gatehouse.OAuth2.Keys;
 using Gatehouse.Tests.Hooks;
 using Gatehouse.Tests.Infrastructure;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Http;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -184,6 +185,35 @@ public sealed class PairwiseSubjectTests
         var refused = Query(await fresh.GetRedirectAsync(accepted["redirect_to"]!.GetValue<string>()));
         Assert.Equal("login_required", refused["error"]);
         Assert.EndsWith("Failed to validate OpenID Connect request because the subject from provided id token from id_token_hint does not match the current session's subject.", refused["error_description"]);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_forced_subject_identifier_is_kept_so_an_id_token_hint_naming_it_matches_the_remembered_login(string db)
+    {
+        // Hydra's verifyAuthentication keeps it (CreateForcedObfuscatedLoginSession); matchesValueFromSession accepts a
+        // hint naming it (GetForcedObfuscatedLoginSession). ObfuscateSubjectIdentifier never reads it back.
+        await using var s = await StartAsync(db);
+        var (id, secret) = await CreateClientAsync(s, $$"""{"redirect_uris":["{{RedirectUri}}"],"subject_type":"pairwise"}""");
+        var browser = new Browser(s);
+        var first = await TokensAsync(s, id, secret, RedirectUri, ""","remember":true,"force_subject_identifier":"forced-subject" """, browser);
+        Assert.Equal("forced-subject", IdTokenSubject(first));
+        var hint = "&id_token_hint=" + Uri.EscapeDataString(first["id_token"]!.GetValue<string>());
+
+        // The hint names neither the subject nor its pairwise identifier, yet goes on to the login app; a login that forces
+        // the same identifier again satisfies fosite's ValidatePrompt.
+        var again = await TokensAsync(s, id, secret, RedirectUri, ""","force_subject_identifier":"forced-subject" """, browser, hint);
+        Assert.Equal("forced-subject", IdTokenSubject(again));
+
+        // Without force_subject_identifier a later login gets the computed pairwise identifier, not the kept one.
+        var later = await TokensAsync(s, id, secret, RedirectUri, "", browser);
+        Assert.Equal(Pairwise("app.example:8443", "user-1"), IdTokenSubject(later));
+
+        // Deleting the client deletes what was kept for it (Hydra's foreign key cascades).
+        await using (var scope = s.Services.CreateAsyncScope())
+            Assert.Equal(1, await scope.ServiceProvider.GetRequiredService<Gatehouse.Persistence.GatehouseDbContext>().OAuth2ForcedSubjectIdentifiers.CountAsync(f => f.ClientId == id));
+        (await s.Admin.DeleteAsync($"/admin/clients/{id}")).EnsureSuccessStatusCode();
+        await using (var scope = s.Services.CreateAsyncScope())
+            Assert.Equal(0, await scope.ServiceProvider.GetRequiredService<Gatehouse.Persistence.GatehouseDbContext>().OAuth2ForcedSubjectIdentifiers.CountAsync(f => f.ClientId == id));
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]

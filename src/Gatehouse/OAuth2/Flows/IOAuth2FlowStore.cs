@@ -67,4 +67,10 @@ public interface IOAuth2FlowStore
     /// unknown) and whether this call spent it (false: it was used before, or is not accepted).
     /// </summary>
     Task<(OAuth2LogoutRequest? Request, bool Spent)> SpendLogoutVerifierAsync(byte[] verifier, CancellationToken ct);
+
+    /// <summary>Keeps a forced subject identifier for the client and subject, replacing the one kept before.</summary>
+    Task SaveForcedSubjectIdentifierAsync(string clientId, string subject, string subjectObfuscated, CancellationToken ct);
+
+    /// <summary>Whether some subject was given <paramref name="subjectObfuscated"/> as the client's forced subject identifier.</summary>
+    Task<bool> IsForcedSubjectIdentifierAsync(string clientId, string subjectObfuscated, CancellationToken ct);
 }

@@ -81,10 +81,12 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
                 var hintSubject = IdTokenHints.Subject(hint);
                 if (hintSubject.Length == 0)
                     throw new AuthorizeError(OAuth2Error.InvalidRequest("Failed to validate OpenID Connect request because provided id token from id_token_hint does not have a subject."), to);
-                // Hydra's matchesValueFromSession: the hint may name the subject itself or the client's pairwise subject.
+                // Hydra's matchesValueFromSession: the hint may name the subject itself, the client's pairwise subject, or an
+                // identifier some login forced for this client (GetForcedObfuscatedLoginSession looks it up by client and
+                // identifier alone, not by subject).
                 var client = await clients.FindAsync(request.ClientId, ct) ?? throw new AuthorizeError(ClientAuthenticator.InvalidClient("The requested OAuth 2.0 Client does not exist."), to);
                 var obfuscated = SubjectFor(client, remembered.Subject, "", to);
-                if (hintSubject != remembered.Subject && hintSubject != obfuscated)
+                if (hintSubject != remembered.Subject && hintSubject != obfuscated && !await flows.IsForcedSubjectIdentifierAsync(client.ClientId, hintSubject, ct))
                     throw new AuthorizeError(OAuth2Error.LoginRequired("Request failed because subject claim from id_token_hint does not match subject from authentication session."), to);
             }
             request = request with { IdTokenHintClaims = hint };
@@ -238,6 +240,9 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
             await ForgetAsync(cookie(SessionCookie), ct);
             throw new AuthorizeError(OAuth2Error.LoginRequired(promptProblem), to);
         }
+        // verifyAuthentication keeps a forced identifier per client and subject (CreateForcedObfuscatedLoginSession).
+        if (login["force_subject_identifier"]?.GetValue<string>() is { Length: > 0 } forced)
+            await flows.SaveForcedSubjectIdentifierAsync(flow.ClientId, flow.Subject, forced, ct);
 
         // Consent: remembered consents that cover every requested scope and audience let the consent app skip asking.
         var consentSkip = false;

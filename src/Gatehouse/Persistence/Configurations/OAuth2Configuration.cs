@@ -99,6 +99,20 @@ public sealed class OAuth2LoginSessionConfiguration : IEntityTypeConfiguration<O
     }
 }
 
+public sealed class OAuth2ForcedSubjectIdentifierConfiguration : IEntityTypeConfiguration<OAuth2ForcedSubjectIdentifier>
+{
+    public void Configure(EntityTypeBuilder<OAuth2ForcedSubjectIdentifier> b)
+    {
+        b.ToTable("oauth2_forced_subject_identifiers");
+        b.HasKey(e => new { e.Nid, e.ClientId, e.Subject });
+        b.Property(e => e.ClientId).HasMaxLength(255);
+        b.Property(e => e.Subject).HasMaxLength(255);
+        b.Property(e => e.SubjectObfuscated).HasMaxLength(255);
+        // An id_token_hint is matched by the client and the identifier.
+        b.HasIndex(e => new { e.Nid, e.ClientId, e.SubjectObfuscated });
+    }
+}
+
 public sealed class OAuth2LogoutRequestConfiguration : IEntityTypeConfiguration<OAuth2LogoutRequest>
 {
     public void Configure(EntityTypeBuilder<OAuth2LogoutRequest> b)

@@ -49,12 +49,13 @@ public sealed class EfOAuth2ClientStore(GatehouseDbContext db) : IOAuth2ClientSt
 
     private async Task<bool> DeleteAsync(string clientId, string? registrationTokenHash, CancellationToken ct)
     {
-        // The client's tokens go with it (Hydra's foreign keys cascade), in one transaction.
+        // The client's tokens and forced subject identifiers go with it (Hydra's foreign keys cascade), in one transaction.
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var rows = db.OAuth2Clients.Where(c => c.ClientId == clientId);
         if (registrationTokenHash is not null) rows = rows.Where(c => c.RegistrationAccessTokenHash == registrationTokenHash);
         if (await rows.ExecuteDeleteAsync(ct) == 0) return false;
         await db.OAuth2Tokens.Where(t => t.ClientId == clientId).ExecuteDeleteAsync(ct);
+        await db.OAuth2ForcedSubjectIdentifiers.Where(f => f.ClientId == clientId).ExecuteDeleteAsync(ct);
         await tx.CommitAsync(ct);
         return true;
     }

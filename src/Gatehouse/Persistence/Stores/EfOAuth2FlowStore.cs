@@ -190,4 +190,30 @@ public sealed class EfOAuth2FlowStore(GatehouseDbContext db) : IOAuth2FlowStore
         var request = await db.OAuth2LogoutRequests.AsNoTracking().FirstOrDefaultAsync(r => r.Verifier == verifier, ct);
         return (request, spent);
     }
+
+    public async Task SaveForcedSubjectIdentifierAsync(string clientId, string subject, string subjectObfuscated, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            if (await db.OAuth2ForcedSubjectIdentifiers.Where(f => f.ClientId == clientId && f.Subject == subject)
+                .ExecuteUpdateAsync(u => u.SetProperty(f => f.SubjectObfuscated, subjectObfuscated), ct) == 1) return;
+            db.OAuth2ForcedSubjectIdentifiers.Add(new OAuth2ForcedSubjectIdentifier { Nid = db.Nid, ClientId = clientId, Subject = subject, SubjectObfuscated = subjectObfuscated });
+            try
+            {
+                await db.SaveChangesAsync(ct);
+                return;
+            }
+            catch (DbUpdateException) when (attempt == 0)
+            {
+                // A concurrent login of the same subject inserted it first: update that row.
+            }
+            finally
+            {
+                db.ChangeTracker.Clear();
+            }
+        }
+    }
+
+    public Task<bool> IsForcedSubjectIdentifierAsync(string clientId, string subjectObfuscated, CancellationToken ct) =>
+        db.OAuth2ForcedSubjectIdentifiers.AnyAsync(f => f.ClientId == clientId && f.SubjectObfuscated == subjectObfuscated, ct);
 }

@@ -669,6 +669,31 @@ namespace Gatehouse.Persistence.Postgres.Migrations
                     b.ToTable("oauth2_flows", (string)null);
                 });
 
+            modelBuilder.Entity("Gatehouse.OAuth2.Flows.OAuth2ForcedSubjectIdentifier", b =>
+                {
+                    b.Property<Guid>("Nid")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("ClientId")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<string>("Subject")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<string>("SubjectObfuscated")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.HasKey("Nid", "ClientId", "Subject");
+
+                    b.HasIndex("Nid", "ClientId", "SubjectObfuscated");
+
+                    b.ToTable("oauth2_forced_subject_identifiers", (string)null);
+                });
+
             modelBuilder.Entity("Gatehouse.OAuth2.Flows.OAuth2LoginSession", b =>
                 {
                     b.Property<Guid>("Id")

@@ -664,6 +664,31 @@ namespace Gatehouse.Persistence.Sqlite.Migrations
                     b.ToTable("oauth2_flows", (string)null);
                 });
 
+            modelBuilder.Entity("Gatehouse.OAuth2.Flows.OAuth2ForcedSubjectIdentifier", b =>
+                {
+                    b.Property<Guid>("Nid")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ClientId")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Subject")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SubjectObfuscated")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Nid", "ClientId", "Subject");
+
+                    b.HasIndex("Nid", "ClientId", "SubjectObfuscated");
+
+                    b.ToTable("oauth2_forced_subject_identifiers", (string)null);
+                });
+
             modelBuilder.Entity("Gatehouse.OAuth2.Flows.OAuth2LoginSession", b =>
                 {
                     b.Property<Guid>("Id")
