@@ -198,13 +198,19 @@ public static class ConfigLoader
         if (options.Database.Cleanup.Janitor.Enabled && options.Database.Cleanup.Janitor.Interval <= TimeSpan.Zero)
             throw new ConfigException("database.cleanup.janitor.interval: expected a duration above zero (e.g. \"1h\") when the janitor is enabled");
 
+        // A Hydra configuration sets only secrets.system, which Hydra's cookie secrets default to (driver/config/provider.go
+        // GetCookieSecrets); Gatehouse's secrets.default (verifiers, user codes, rate-limit keys) then takes it too, rather than
+        // a secret per process. Only then: with secrets.default or secrets.cookie set they stay as they are, so adding
+        // secrets.system to a Kratos configuration changes no key that existing sessions, codes or flows were made with.
+        if (options.Secrets.Default.Count == 0 && options.Secrets.Cookie.Count == 0 && options.Secrets.System.Count > 0)
+            options.Secrets.Default = [.. options.Secrets.System];
         if (options.Secrets.Cookie.Count == 0) options.Secrets.Cookie = [.. options.Secrets.Default];
         if (options.Secrets.Default.Count == 0 && options.Secrets.Cookie.Count == 0)
         {
             var secret = RandomNumberGenerator.GetString(SecretAlphabet, 32);
             options.Secrets.Default = [secret];
             options.Secrets.Cookie = [secret];
-            warnings.Add("secrets.default and secrets.cookie are not set: generated a random secret for this process, so sessions and flows will not survive a restart");
+            warnings.Add("secrets.default, secrets.cookie and secrets.system are not set: generated a random secret for this process, so sessions and flows will not survive a restart");
         }
 
         if (!dev && options.Hashers.Bcrypt.Cost < MinimumProductionBcryptCost)

@@ -306,6 +306,12 @@ public sealed class UiOptions
 
 public sealed class SecretsOptions
 {
+    /// <summary>
+    /// Hydra's <c>secrets.system</c>: the first encrypts OAuth2 data at rest (JSON Web Keys, session data), the rest are
+    /// tried on reading (<see cref="OAuth2.Keys.SystemSecretCipher"/>). Without <c>secrets.default</c> and
+    /// <c>secrets.cookie</c> it stands in for both, as Hydra's cookie secrets default to it.
+    /// </summary>
+    public List<string> System { get; set; } = [];
     public List<string> Default { get; set; } = [];
     public List<string> Cookie { get; set; } = [];
     public List<string> Cipher { get; set; } = [];

@@ -26,6 +26,7 @@ public static class OAuth2ServiceCollectionExtensions
         services.TryAddScoped<OAuth2TokenService>();
         services.TryAddSingleton<OAuth2TokenIntrospector>();
         services.TryAddSingleton<JsonWebKeyCipher>();
+        services.TryAddSingleton<SystemSecretCipher>();
         services.TryAddSingleton<KeyGeneration>();
         services.TryAddSingleton<SigningKeyMemo>();
         services.TryAddScoped<JsonWebKeyManager>();

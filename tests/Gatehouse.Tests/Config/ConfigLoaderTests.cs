@@ -599,7 +599,7 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.Equal(32, secret.Length);
         Assert.Equal([secret], first.Options.Secrets.Default);
         Assert.NotEqual(secret, Assert.Single(second.Options.Secrets.Cookie));
-        Assert.Contains(first.Warnings, w => w.StartsWith("secrets.default and secrets.cookie are not set", StringComparison.Ordinal));
+        Assert.Contains(first.Warnings, w => w.StartsWith("secrets.default, secrets.cookie and secrets.system are not set", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -609,6 +609,29 @@ public sealed class ConfigLoaderTests : IDisposable
 
         Assert.Equal(["default-secret-number-1", "default-secret-number-2"], result.Options.Secrets.Cookie);
         Assert.Empty(result.Warnings);
+    }
+
+    [Fact]
+    public void Hydras_system_secrets_are_read_and_stand_in_for_the_default_and_cookie_secrets_only_when_neither_is_set()
+    {
+        // Hydra: secrets.cookie defaults to secrets.system (driver/config/provider.go GetCookieSecrets).
+        var hydra = Load(MinimalFile("secrets: {system: [system-secret-number-1, system-secret-number-2]}\n"));
+        Assert.Empty(hydra.Warnings);
+        Assert.Equal(["system-secret-number-1", "system-secret-number-2"], hydra.Options.Secrets.System);
+        Assert.Equal(["system-secret-number-1", "system-secret-number-2"], hydra.Options.Secrets.Default);
+        Assert.Equal(["system-secret-number-1", "system-secret-number-2"], hydra.Options.Secrets.Cookie);
+
+        // Added to a Kratos configuration it changes neither of Kratos's secrets.
+        var both = Load(MinimalFile("secrets: {system: [system-secret-number-1], cookie: [cookie-secret-number-1]}\n"));
+        Assert.Equal(["system-secret-number-1"], both.Options.Secrets.System);
+        Assert.Empty(both.Options.Secrets.Default);
+        Assert.Equal(["cookie-secret-number-1"], both.Options.Secrets.Cookie);
+
+        var environment = Load(MinimalFile(), new() { ["SECRETS_SYSTEM_0"] = "system-secret-from-the-env" });
+        Assert.Equal(["system-secret-from-the-env"], environment.Options.Secrets.System);
+
+        // Hydra's schema: at least 16 characters each.
+        Assert.StartsWith("secrets.system[0]: expected", LoadFails("dsn: memory\nsecrets: {system: [too-short]}\n").Message);
     }
 
     [Theory]

@@ -201,6 +201,51 @@ public sealed class JwkAdminApiTests(ServerFixture fixture) : IClassFixture<Serv
         Assert.Equal(created["keys"]![0]!["x"]!.GetValue<string>(), seen["keys"]![0]!["x"]!.GetValue<string>());
     }
 
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Secrets_system_encrypts_keys_keeps_keys_made_before_it_readable_and_rotates_by_prepending(string db)
+    {
+        // Hydra: the first system secret encrypts, all are tried on reading (aead/helpers.go allKeys over
+        // driver/config/provider_fosite.go GetGlobalSecret + GetRotatedGlobalSecrets).
+        const string Kratos = "kratos-default-secret-0123456789";
+        const string First = "first-system-secret-0123456789";
+        const string Second = "second-system-secret-0123456789";
+        var set = NewSet();
+        await using var kratos = await TestServer.StartAsync(db, configure: o => o.Secrets.Default = [Kratos]);
+        var before = await (await kratos.AdminWithKey.PostJson($"/admin/keys/{set}", """{"alg":"ES256","kid":"before","use":"sig"}""")).Json(HttpStatusCode.Created);
+
+        await using (var system = await TestServer.StartAsync(db, configure: o =>
+        {
+            o.Dsn = kratos.Options.Dsn;
+            o.Secrets.Default = [Kratos];
+            o.Secrets.System = [First];
+        }))
+        {
+            // The key made before secrets.system was set still reads; a new one is encrypted with the system secret.
+            Assert.Equal(before["keys"]![0]!.ToJsonString(), (await (await system.AdminWithKey.GetAsync($"/admin/keys/{set}/before")).Json(HttpStatusCode.OK))["keys"]![0]!.ToJsonString());
+            await (await system.AdminWithKey.PostJson($"/admin/keys/{set}", """{"alg":"ES256","kid":"system","use":"sig"}""")).Json(HttpStatusCode.Created);
+            await using var scope = system.Services.CreateAsyncScope();
+            var row = scope.ServiceProvider.GetRequiredService<Gatehouse.Persistence.GatehouseDbContext>().OAuth2JsonWebKeys.Single(k => k.SetId == set && k.KeyId == "system");
+            Assert.NotNull(new SystemSecretCipher(new GatehouseOptions { Secrets = { System = [First] } }).TryDecrypt(row.EncryptedKey, set, "system"));
+            Assert.Null(new SystemSecretCipher(new GatehouseOptions { Secrets = { Default = [Kratos] } }).TryDecrypt(row.EncryptedKey, set, "system"));
+            // Kratos's data keeps its own secrets: secrets.system does not change what JsonWebKeyCipher encrypts with.
+            var kratosData = scope.ServiceProvider.GetRequiredService<JsonWebKeyCipher>().Encrypt("x", "a", "b");
+            Assert.Equal("x", new JsonWebKeyCipher(new GatehouseOptions { Secrets = { Default = [Kratos] } }).TryDecrypt(kratosData, "a", "b"));
+        }
+
+        // Rotation: a new system secret prepended. The key the old one encrypted still reads in full; the one only the
+        // dropped Kratos secret decrypts shows its public part.
+        await using var rotated = await TestServer.StartAsync(db, configure: o =>
+        {
+            o.Dsn = kratos.Options.Dsn;
+            o.Secrets.Default = ["unrelated-default-secret-0123456789"];
+            o.Secrets.System = [Second, First];
+        });
+        var keys = (await (await rotated.AdminWithKey.GetAsync($"/admin/keys/{set}")).Json(HttpStatusCode.OK))["keys"]!.AsArray();
+        Assert.Equal(["system", "before"], keys.Select(k => k!["kid"]!.GetValue<string>()));
+        Assert.NotNull(keys[0]!["d"]);
+        Assert.Null(keys[1]!["d"]);
+    }
+
     private static string Pad(string b64url)
     {
         var s = b64url.Replace('-', '+').Replace('_', '/');

@@ -6,14 +6,15 @@ using Gatehouse.Config;
 namespace Gatehouse.OAuth2.Keys;
 
 /// <summary>
-/// Encrypts stored JSON Web Keys at rest, as Hydra does with AES-GCM keyed from its <c>secrets.system</c>
-/// (<c>persister_jwk.go</c> → <c>aead.NewAESGCM</c>). Gatehouse keys it from Kratos's <c>secrets.cipher</c> — the
-/// secrets Kratos reserves for encrypting data at rest — and falls back to <c>secrets.default</c>, then
-/// <c>secrets.cookie</c> (ConfigLoader generates one of them when none is configured). AES-GCM from the BCL rather than ASP.NET Data Protection: the
-/// key must come from the configuration (every process on the database must read the keys, without a shared key ring),
-/// and it is the same construction the session cookie uses. The key is SHA-256 of the secret; the first secret
-/// encrypts, every one is tried on decryption, so secrets rotate by prepending a new one. The key's set and id are the
-/// associated data, so a ciphertext cannot be moved to another row.
+/// AES-GCM encryption of data at rest under configured secrets. This instance serves Kratos's data (social sign-in
+/// tokens, settings continuity): keyed from Kratos's <c>secrets.cipher</c> — the secrets Kratos reserves for encrypting
+/// data at rest — falling back to <c>secrets.default</c>, then <c>secrets.cookie</c> (ConfigLoader generates one of them
+/// when none is configured). Hydra's data (JSON Web Keys, OAuth2 session data) goes through
+/// <see cref="SystemSecretCipher"/>, which puts <c>secrets.system</c> first. AES-GCM from the BCL rather than ASP.NET Data
+/// Protection: the key must come from the configuration (every process on the database must read the data, without a
+/// shared key ring), and it is the same construction the session cookie uses. The key is SHA-256 of the secret; the
+/// first secret encrypts, every one is tried on decryption, so secrets rotate by prepending a new one. The caller's
+/// context and id are the associated data, so a ciphertext cannot be moved to another row.
 /// </summary>
 public sealed class JsonWebKeyCipher
 {
@@ -23,14 +24,29 @@ public sealed class JsonWebKeyCipher
     private readonly byte[][] _keys;
 
     public JsonWebKeyCipher(GatehouseOptions options)
+        : this(KratosSecrets(options.Secrets))
     {
-        var secrets = options.Secrets.Cipher.Count > 0 ? options.Secrets.Cipher
-            : options.Secrets.Default.Count > 0 ? options.Secrets.Default : options.Secrets.Cookie;
+    }
+
+    /// <summary>A cipher whose first secret encrypts and whose every secret is tried on decryption (duplicates dropped).</summary>
+    internal JsonWebKeyCipher(IEnumerable<string> secrets)
+    {
+        var distinct = secrets.Distinct(StringComparer.Ordinal).ToList();
         // Without any secret (embedded use) keys live as long as the process can read them; the manager then makes new ones.
-        _keys = secrets.Count > 0
-            ? [.. secrets.Select(s => SHA256.HashData(Encoding.UTF8.GetBytes("gatehouse-jwk\n" + s)))]
+        _keys = distinct.Count > 0
+            ? [.. distinct.Select(s => SHA256.HashData(Encoding.UTF8.GetBytes("gatehouse-jwk\n" + s)))]
             : [RandomNumberGenerator.GetBytes(32)];
     }
+
+    /// <summary>
+    /// The secrets Kratos's data at rest is encrypted with: <c>secrets.cipher</c>, else <c>secrets.default</c>, else
+    /// <c>secrets.cookie</c>, else (a Hydra-only configuration) <c>secrets.system</c>.
+    /// </summary>
+    internal static List<string> KratosSecrets(SecretsOptions secrets) =>
+        secrets.Cipher.Count > 0 ? secrets.Cipher
+        : secrets.Default.Count > 0 ? secrets.Default
+        : secrets.Cookie.Count > 0 ? secrets.Cookie
+        : secrets.System;
 
     public string Encrypt(string plaintext, string set, string kid)
     {

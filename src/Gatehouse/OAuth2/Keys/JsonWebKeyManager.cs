@@ -14,7 +14,7 @@ namespace Gatehouse.OAuth2.Keys;
 /// never signs; if no key of a set can sign, a new one is generated, as Hydra does for a set without a private key.
 /// </para>
 /// </summary>
-public sealed class JsonWebKeyManager(IJsonWebKeyStore store, JsonWebKeyCipher cipher, KeyGeneration generation, TimeProvider time, ILogger<JsonWebKeyManager> logger, SigningKeyMemo? memo = null)
+public sealed class JsonWebKeyManager(IJsonWebKeyStore store, SystemSecretCipher cipher, KeyGeneration generation, TimeProvider time, ILogger<JsonWebKeyManager> logger, SigningKeyMemo? memo = null)
 {
     /// <summary>The set ID tokens are signed with (Hydra's <c>x.OpenIDConnectKeyName</c>).</summary>
     public const string IdTokenSet = "hydra.openid.id-token";
