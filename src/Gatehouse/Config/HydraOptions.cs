@@ -97,6 +97,15 @@ public sealed class HydraOAuth2Options
     /// <summary>Leave <c>nbf</c> out of JWT access tokens.</summary>
     public bool ExcludeNotBeforeClaim { get; set; }
 
+    /// <summary>
+    /// Hydra's <c>oauth2.expose_internal_errors</c> (<c>driver/config/provider.go</c> <c>GetSendDebugMessagesToClients</c>):
+    /// OAuth2 error descriptions carry fosite's debug text (default false).
+    /// </summary>
+    public bool ExposeInternalErrors { get; set; }
+
+    /// <summary>Hydra's <c>oauth2.hashers</c>: how new OAuth2 client secrets are hashed.</summary>
+    public OAuth2HashersOptions Hashers { get; set; } = new();
+
     /// <summary>Hydra's <c>oauth2.grant</c> (the JWT-bearer grant's and the refresh-token grant's settings).</summary>
     public HydraGrantOptions Grant { get; set; } = new();
 
@@ -394,4 +403,29 @@ public sealed class HydraOidcDiscoveryOptions
 
     /// <summary><c>userinfo_endpoint</c>.</summary>
     public string? UserinfoUrl { get; set; }
+}
+
+/// <summary>
+/// Hydra's <c>oauth2.hashers</c> (<c>driver/config/provider.go</c> <c>GetHasherAlgorithm</c>, <c>HasherBcryptConfig</c>,
+/// <c>HasherPBKDF2Config</c>): the algorithm new client secrets are hashed with. Stored secrets verify by their own
+/// prefix whatever the setting (ory/x <c>hasherx.Compare</c>).
+/// </summary>
+public sealed class OAuth2HashersOptions
+{
+    /// <summary><c>pbkdf2</c> (default) or <c>bcrypt</c>.</summary>
+    public string Algorithm { get; set; } = "pbkdf2";
+    public OAuth2BcryptOptions Bcrypt { get; set; } = new();
+    public OAuth2Pbkdf2Options Pbkdf2 { get; set; } = new();
+}
+
+public sealed class OAuth2BcryptOptions
+{
+    /// <summary>Hydra's default is 10 (<c>provider_fosite.go</c> <c>GetBCryptCost</c>).</summary>
+    public int Cost { get; set; } = 10;
+}
+
+public sealed class OAuth2Pbkdf2Options
+{
+    /// <summary>PBKDF2-SHA256 iterations (Hydra's default 25,000).</summary>
+    public int Iterations { get; set; } = 25_000;
 }

@@ -15,12 +15,32 @@ public sealed class OAuth2Error(int statusCode, string error, string description
     public string Description { get; } = description;
     public string? Hint { get; } = hint;
 
+    /// <summary>
+    /// fosite's debug text (<c>RFC6749Error.DebugField</c>): what went wrong inside, for the operator. Sent to the client only
+    /// with <c>oauth2.expose_internal_errors</c>; never put a secret in it.
+    /// </summary>
+    public string? Debug { get; private init; }
+
     /// <summary>The description as fosite sends it: description, then hint, with <c>"</c> replaced by <c>'</c>.</summary>
-    public string FullDescription => (Hint is { Length: > 0 } h ? Description + " " + h : Description).Replace('"', '\'');
+    public string FullDescription => Describe(exposeDebug: false);
 
-    public OAuth2Error WithHint(string hint) => new(StatusCode, Error, Description, hint);
+    /// <summary>
+    /// fosite's <c>GetDescription</c>: description, hint and — when <paramref name="exposeDebug"/> (Hydra's
+    /// <c>oauth2.expose_internal_errors</c>, fosite <c>WithExposeDebug</c>) — the debug text, with <c>"</c> replaced by <c>'</c>.
+    /// </summary>
+    public string Describe(bool exposeDebug)
+    {
+        var description = Hint is { Length: > 0 } h ? Description + " " + h : Description;
+        if (exposeDebug && Debug is { Length: > 0 } d) description += " " + d;
+        return description.Replace('"', '\'');
+    }
 
-    public JsonObject ToJson() => new() { ["error"] = Error, ["error_description"] = FullDescription };
+    public OAuth2Error WithHint(string hint) => new(StatusCode, Error, Description, hint) { Debug = Debug };
+
+    /// <summary>fosite's <c>WithDebug</c>.</summary>
+    public OAuth2Error WithDebug(string debug) => new(StatusCode, Error, Description, Hint) { Debug = debug };
+
+    public JsonObject ToJson(bool exposeDebug = false) => new() { ["error"] = Error, ["error_description"] = Describe(exposeDebug) };
 
     // fosite's and Hydra's named errors (fosite/errors.go, client/error.go, x/errors.go).
     public static OAuth2Error InvalidRequest(string hint) => new(400, "invalid_request",

@@ -34,6 +34,9 @@ public static class OAuth2ErrorFilter
         "The authorization server is currently unable to handle the request due to a temporary overloading or maintenance of the server.",
         "The database is temporarily unavailable. Please try again later.");
 
+    /// <summary>Hydra's <c>oauth2.expose_internal_errors</c> (fosite's <c>GetSendDebugMessagesToClients</c>).</summary>
+    public static bool ExposesDebug(HttpContext context) => context.RequestServices.GetService<OAuth2Settings>()?.ExposeInternalErrors ?? false;
+
     /// <summary>Marks the routes whose errors are Hydra's (see <see cref="OAuth2ServiceCollectionExtensions"/>), also for failures outside this filter.</summary>
     public sealed class Routes
     {
@@ -49,6 +52,6 @@ public static class OAuth2ErrorFilter
         if (challenge.Count > 0) context.Response.Headers.WWWAuthenticate = challenge;
         context.Response.Headers.CacheControl = "no-store";
         if (retryAfterSeconds is { } wait) context.Response.Headers.RetryAfter = wait.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return HttpJson.WriteAsync(context, error.StatusCode, error.ToJson());
+        return HttpJson.WriteAsync(context, error.StatusCode, error.ToJson(ExposesDebug(context)));
     }
 }

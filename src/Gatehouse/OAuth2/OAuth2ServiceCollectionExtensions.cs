@@ -1,5 +1,4 @@
 using Gatehouse.Http.Outbound;
-using Gatehouse.Hashing;
 using Gatehouse.Config;
 using Gatehouse.OAuth2.Clients;
 using Gatehouse.OAuth2.Consent;
@@ -18,7 +17,7 @@ public static class OAuth2ServiceCollectionExtensions
     /// <summary>Hydra's OAuth2 / OpenID Connect provider: clients, protocol and admin services.</summary>
     public static IServiceCollection AddOAuth2(this IServiceCollection services)
     {
-        services.TryAddSingleton(sp => new ClientSecretHasher(sp.GetRequiredService<PasswordHasher>()));
+        services.TryAddSingleton(sp => ClientSecretHasher.From(sp.GetRequiredService<GatehouseOptions>()));
         services.TryAddScoped<OAuth2ClientService>();
         services.TryAddSingleton(sp => OAuth2Settings.From(sp.GetRequiredService<GatehouseOptions>()));
         services.TryAddScoped<ClientAuthenticator>();

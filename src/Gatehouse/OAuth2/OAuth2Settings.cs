@@ -137,6 +137,9 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
     /// <summary>Hydra's <c>oauth2.mirror_top_level_claims</c>.</summary>
     public bool MirrorTopLevelClaims { get; init; } = true;
 
+    /// <summary>Hydra's <c>oauth2.expose_internal_errors</c>: error descriptions carry fosite's debug text.</summary>
+    public bool ExposeInternalErrors { get; init; }
+
     /// <summary>Hydra's <c>oauth2.exclude_not_before_claim</c>.</summary>
     public bool ExcludeNotBeforeClaim { get; init; }
 
@@ -274,6 +277,7 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
         AllowedTopLevelClaims = options.Oauth2.AllowedTopLevelClaims,
         MirrorTopLevelClaims = options.Oauth2.MirrorTopLevelClaims,
         ExcludeNotBeforeClaim = options.Oauth2.ExcludeNotBeforeClaim,
+        ExposeInternalErrors = options.Oauth2.ExposeInternalErrors,
         TokenHook = options.Oauth2.TokenHook,
         RefreshTokenHook = options.Oauth2.RefreshTokenHook,
         JwtGrantJtiOptional = options.Oauth2.Grant.Jwt.JtiOptional,

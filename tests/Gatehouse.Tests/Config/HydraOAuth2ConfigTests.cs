@@ -30,6 +30,36 @@ public sealed class HydraOAuth2ConfigTests : IDisposable
         Assert.Equal(0, defaults.RefreshTokenRotationGraceReuseCount);
     }
 
+    [Fact]
+    public void Oauth2_hashers_are_read_with_hydras_defaults_and_bounds()
+    {
+        var set = Load("oauth2: {hashers: {algorithm: bcrypt, bcrypt: {cost: 11}, pbkdf2: {iterations: 1000}}}");
+        Assert.Empty(set.Warnings);
+        Assert.Equal("bcrypt", set.Options.Oauth2.Hashers.Algorithm);
+        Assert.Equal(11, set.Options.Oauth2.Hashers.Bcrypt.Cost);
+        Assert.Equal(1000, set.Options.Oauth2.Hashers.Pbkdf2.Iterations);
+        Assert.StartsWith("$2a$11$", Gatehouse.OAuth2.Clients.ClientSecretHasher.From(set.Options).Hash("some-client-secret"));
+
+        // Hydra's defaults (.schema/config.schema.json, provider_fosite.go GetBCryptCost): pbkdf2, 25,000 iterations, cost 10.
+        var defaults = Load("").Options.Oauth2.Hashers;
+        Assert.Equal(("pbkdf2", 10, 25_000), (defaults.Algorithm, defaults.Bcrypt.Cost, defaults.Pbkdf2.Iterations));
+        Assert.StartsWith("$pbkdf2-sha256$i=25000,l=32$", Gatehouse.OAuth2.Clients.ClientSecretHasher.From(Load("").Options).Hash("some-client-secret"));
+
+        Assert.StartsWith("oauth2.hashers.algorithm: expected", LoadFails("oauth2: {hashers: {algorithm: argon2}}").Message);
+        Assert.StartsWith("oauth2.hashers.bcrypt.cost: expected", LoadFails("oauth2: {hashers: {bcrypt: {cost: 3}}}").Message);
+        Assert.StartsWith("oauth2.hashers.pbkdf2.iterations: expected", LoadFails("oauth2: {hashers: {pbkdf2: {iterations: 0}}}").Message);
+    }
+
+    [Fact]
+    public void Expose_internal_errors_is_read_and_off_by_default()
+    {
+        var on = Load("oauth2: {expose_internal_errors: true}");
+        Assert.Empty(on.Warnings);
+        Assert.True(OAuth2Settings.From(on.Options).ExposeInternalErrors);
+        Assert.False(OAuth2Settings.From(Load("").Options).ExposeInternalErrors);
+        Assert.StartsWith("oauth2.expose_internal_errors: expected", LoadFails("oauth2: {expose_internal_errors: sometimes}").Message);
+    }
+
     [Theory]
     [InlineData("oauth2: {grant: {refresh_token: {rotation_grace_period: -1s}}}", "oauth2.grant.refresh_token.rotation_grace_period: expected a duration")]
     [InlineData("oauth2: {grant: {refresh_token: {rotation_grace_period: soon}}}", "oauth2.grant.refresh_token.rotation_grace_period: expected a duration")]

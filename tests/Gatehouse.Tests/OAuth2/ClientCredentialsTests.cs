@@ -32,6 +32,46 @@ public sealed class ClientCredentialsTests(ServerFixture fixture) : IClassFixtur
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Oauth2_hashers_choose_how_new_secrets_are_hashed_and_stored_secrets_keep_verifying_whatever_the_setting(string db)
+    {
+        // Hydra x/hasher.go: Hash uses oauth2.hashers.algorithm; Compare goes by the stored hash's prefix (hasherx.Compare).
+        const string Body = """{"grant_types":["client_credentials"],"scope":"read"}""";
+        await using var pbkdf2 = await TestServer.StartAsync(db, o => o.Oauth2.Hashers.Pbkdf2.Iterations = 1000);
+        var old = await CreateClientAsync(pbkdf2, Body);
+        Assert.StartsWith("$pbkdf2-sha256$i=1000,l=32$", await SecretHashAsync(pbkdf2, old.Id));
+
+        await using var bcrypt = await TestServer.StartAsync(db, o =>
+        {
+            o.Dsn = pbkdf2.Options.Dsn;
+            o.Oauth2.Hashers.Algorithm = "bcrypt";
+            o.Oauth2.Hashers.Bcrypt.Cost = 5;
+        });
+        var fresh = await CreateClientAsync(bcrypt, Body);
+        Assert.StartsWith("$2a$05$", await SecretHashAsync(bcrypt, fresh.Id));
+        foreach (var (id, secret) in new[] { old, fresh })
+        {
+            await (await bcrypt.Public.SendAsync(TokenRequest(id, secret, ("grant_type", "client_credentials")))).Json(HttpStatusCode.OK);
+            await (await bcrypt.Public.SendAsync(TokenRequest(id, secret + "x", ("grant_type", "client_credentials")))).OAuth2Error(HttpStatusCode.Unauthorized, "invalid_client");
+        }
+        // bcrypt reads 72 bytes at most (hasherx ErrBcryptPasswordLengthReached): a longer chosen secret is refused, nothing is created.
+        var name = "long-" + Guid.NewGuid().ToString("N");
+        var refused = await (await bcrypt.AdminWithKey.PostJson("/admin/clients", $$"""{"client_name":"{{name}}","client_secret":"{{new string('s', 73)}}"}""")).OAuth2Error(HttpStatusCode.BadRequest, "invalid_client_metadata");
+        Assert.Contains("at most 72 bytes", refused["error_description"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Empty((await (await bcrypt.AdminWithKey.GetAsync("/admin/clients?client_name=" + name)).Json(HttpStatusCode.OK)).AsArray());
+
+        // Back to PBKDF2 (the default algorithm) with other iterations: the bcrypt client still authenticates.
+        await using var back = await TestServer.StartAsync(db, o => o.Dsn = pbkdf2.Options.Dsn);
+        await (await back.Public.SendAsync(TokenRequest(fresh.Id, fresh.Secret, ("grant_type", "client_credentials")))).Json(HttpStatusCode.OK);
+        Assert.StartsWith("$pbkdf2-sha256$i=25000,l=32$", await SecretHashAsync(back, (await CreateClientAsync(back, Body)).Id));
+    }
+
+    private static async Task<string> SecretHashAsync(TestServer s, string id)
+    {
+        await using var scope = s.Services.CreateAsyncScope();
+        return (await scope.ServiceProvider.GetRequiredService<Gatehouse.OAuth2.Clients.OAuth2ClientService>().FindAsync(id, CancellationToken.None))!.Row.SecretHash;
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Client_credentials_issues_an_opaque_token_that_introspects_with_hydras_fields(string db)
     {
         var s = await fixture.Get(db);

@@ -147,6 +147,28 @@ public sealed class RefreshTokenRotationTests
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task With_expose_internal_errors_the_error_description_carries_fosites_debug_text(string db)
+    {
+        // fosite flow_refresh.go: the reuse hint, then its debug text, which errors.go GetDescription appends only with
+        // WithExposeDebug(GetSendDebugMessagesToClients), i.e. Hydra's oauth2.expose_internal_errors.
+        await using var exposed = await StartAsync(db, TimeSpan.Zero, configure: o => o.Oauth2.ExposeInternalErrors = true);
+        var t0 = await AuthorizeAsync(exposed);
+        await (await RefreshAsync(exposed, Rt(t0))).Json(HttpStatusCode.OK);
+        var reuse = await (await RefreshAsync(exposed, Rt(t0))).OAuth2Error(HttpStatusCode.BadRequest, "invalid_grant");
+        Assert.EndsWith("or was issued to another client. The refresh token was already used. Refresh token re-use was detected. All related tokens have been revoked.",
+            reuse["error_description"]!.GetValue<string>());
+        var unknown = await (await RefreshAsync(exposed, "ory_rt_unknown")).OAuth2Error(HttpStatusCode.BadRequest, "invalid_grant");
+        Assert.EndsWith("The refresh token is malformed or not valid. The refresh token can not be found.", unknown["error_description"]!.GetValue<string>());
+
+        // Off (Hydra's default): the hint ends the description.
+        await using var hidden = await StartAsync(db, TimeSpan.Zero);
+        var t1 = await AuthorizeAsync(hidden);
+        await (await RefreshAsync(hidden, Rt(t1))).Json(HttpStatusCode.OK);
+        var quiet = await (await RefreshAsync(hidden, Rt(t1))).OAuth2Error(HttpStatusCode.BadRequest, "invalid_grant");
+        Assert.EndsWith("The refresh token was already used.", quiet["error_description"]!.GetValue<string>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task A_revoked_grant_ends_the_grace_of_its_used_refresh_tokens(string db)
     {
         await using var server = await StartAsync(db, TimeSpan.FromMinutes(5));

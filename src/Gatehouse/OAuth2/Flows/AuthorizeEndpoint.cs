@@ -84,7 +84,7 @@ public static class AuthorizeEndpoint
         catch (AuthorizeError e) when (e.To is { } to)
         {
             // fosite's WriteAuthorizeError: to the redirect URI, in the request's response mode.
-            await AuthorizeResponseWriter.WriteAsync(http, to.Response(e.Error), error: true);
+            await AuthorizeResponseWriter.WriteAsync(http, to.Response(e.Error, OAuth2ErrorFilter.ExposesDebug(http)), error: true);
         }
         catch (AuthorizeError e)
         {

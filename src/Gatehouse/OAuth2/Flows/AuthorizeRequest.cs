@@ -297,8 +297,8 @@ public sealed class AuthorizeError(OAuth2Error error, AuthorizeError.Target? to)
     public sealed record Target(string RedirectUri, string State, string ResponseMode = AuthorizeResponseWriter.Query)
     {
         /// <summary>fosite's error values: <c>error</c>, <c>error_description</c> (with the hint), <c>state</c>.</summary>
-        public AuthorizeResponse Response(OAuth2Error error) => new(RedirectUri, ResponseMode,
-            [new("error", error.Error), new("error_description", error.FullDescription), new("state", State)]);
+        public AuthorizeResponse Response(OAuth2Error error, bool exposeDebug = false) => new(RedirectUri, ResponseMode,
+            [new("error", error.Error), new("error_description", error.Describe(exposeDebug)), new("state", State)]);
     }
 
     public OAuth2Error Error { get; } = error;

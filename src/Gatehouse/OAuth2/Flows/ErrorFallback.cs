@@ -28,7 +28,7 @@ public static class ErrorFallback
     public static void Forward(HttpContext http, OAuth2Settings settings, OAuth2Error error)
     {
         http.Response.StatusCode = StatusCodes.Status302Found;
-        http.Response.Headers.Location = SetQuery(settings.EffectiveErrorUrl, ("error", error.Error), ("error_description", error.FullDescription));
+        http.Response.Headers.Location = SetQuery(settings.EffectiveErrorUrl, ("error", error.Error), ("error_description", error.Describe(settings.ExposeInternalErrors)));
     }
 
     internal static string SetQuery(string url, params (string Name, string Value)[] values)

@@ -29,16 +29,16 @@ public sealed class RefreshTokenGrant(OAuth2TokenService tokens, LoginConsentSer
         var token = form["refresh_token"].ToString();
         if (token.Length == 0) throw OAuth2Error.InvalidRequest("The request is missing the 'refresh_token' parameter.");
         var row = await tokens.FindAsync(token, ct);
-        if (row is null || row.Kind != OAuth2TokenKinds.RefreshToken) throw OAuth2Error.InvalidGrant("The refresh token is malformed or not valid.");
-        // fosite's order (HandleTokenEndpointRequest): reuse, expiry, then the client — a spent token presented by another
-        // client is still a reuse and revokes the chain.
+        // fosite flow_refresh.go HandleTokenEndpointRequest: the hint, and "can not be found" as the debug text.
+        if (row is null || row.Kind != OAuth2TokenKinds.RefreshToken) throw OAuth2Error.InvalidGrant("The refresh token is malformed or not valid.").WithDebug("The refresh token can not be found.");
+        // fosite's order: reuse, expiry, then the client — a spent token presented by another client is still a reuse and
+        // revokes the chain.
         if (!row.Active && !tokens.WithinGrace(row))
         {
             // fosite handleRefreshTokenReuse: the presented token and every access and refresh token of the grant.
             await tokens.RevokeRequestAsync(row.RequestId, ct);
-            // fosite's hint; "Refresh token re-use was detected. All related tokens have been revoked." is only its debug text,
-            // which Hydra does not send (oauth2.expose_internal_errors is off).
-            throw OAuth2Error.InvalidGrant("The refresh token was already used.");
+            // fosite's hint, and its debug text, which Hydra sends only with oauth2.expose_internal_errors.
+            throw OAuth2Error.InvalidGrant("The refresh token was already used.").WithDebug("Refresh token re-use was detected. All related tokens have been revoked.");
         }
         if (tokens.IsExpired(row)) throw OAuth2Error.InvalidGrant("The refresh token expired.");
         if (row.ClientId != client.ClientId)

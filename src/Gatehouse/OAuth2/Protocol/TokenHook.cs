@@ -212,7 +212,8 @@ public sealed partial class TokenHook(IHttpClientFactory httpClients, OAuth2Sett
     private async Task<bool> CallAsync(string key, TokenHookOptions hook, JsonObject body, JsonObject session, CancellationToken ct)
     {
         if (hook.Auth is { } auth && auth.Type != "api_key")
-            throw new OAuth2Error(500, "server_error", "An error occurred while applying the token hook authentication.");
+            throw new OAuth2Error(500, "server_error", "An error occurred while applying the token hook authentication.")
+                .WithDebug($"Unable to apply the token hook authentication: unsupported auth type '{auth.Type}'");
         var payload = JsonSerializer.SerializeToUtf8Bytes(body, HookJson);
         var (status, answer) = await SendAsync(key, hook, payload, ct);
         switch (status)
@@ -221,20 +222,25 @@ public sealed partial class TokenHook(IHttpClientFactory httpClients, OAuth2Sett
                 break;
             case 204:
                 return false;
+            // Hydra oauth2/token_hook.go executeHookAndUpdateSession: the debug text names Go's resp.Status.
             case 403:
-                throw new OAuth2Error(403, "access_denied", "The token hook target responded with an error.");
+                throw new OAuth2Error(403, "access_denied", "The token hook target responded with an error.").WithDebug(StatusDebug(status));
             default:
-                throw new OAuth2Error(500, "server_error", "The token hook target responded with an error.");
+                throw new OAuth2Error(500, "server_error", "The token hook target responded with an error.").WithDebug(StatusDebug(status));
         }
         if (!TryDecode(answer, out var accessToken, out var idToken))
         {
             LogUndecodable(logger, key, hook.Url);
-            throw new OAuth2Error(500, "server_error", "The token hook target responded with an error.");
+            throw new OAuth2Error(500, "server_error", "The token hook target responded with an error.")
+                .WithDebug("Response from token hook could not be decoded: expected a JSON object with session.access_token and session.id_token objects");
         }
         session["extra"] = accessToken;
         ((JsonObject)session["id_token"]!["id_token_claims"]!)["ext"] = idToken;
         return true;
     }
+
+    private static string StatusDebug(int status) =>
+        $"Token hook responded with HTTP status code: {status} {Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status)}".TrimEnd();
 
     private static readonly JsonSerializerOptions HookJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -313,7 +319,8 @@ public sealed partial class TokenHook(IHttpClientFactory httpClients, OAuth2Sett
             }
             LogAttemptFailed(logger, key, hook.Url, attempt + 1, failure);
             if (attempt >= MaxRetries)
-                throw new OAuth2Error(500, "server_error", "An error occurred while executing the token hook.");
+                // Hydra's debug text is Go's error, which names the URL; only the failure here (the URL may carry a secret).
+                throw new OAuth2Error(500, "server_error", "An error occurred while executing the token hook.").WithDebug("Unable to execute HTTP Request: " + failure);
             var wait = retryAfter ?? TimeSpan.FromTicks(Math.Min(RetryWaitMax.Ticks, RetryWaitMin.Ticks << attempt));
             await Task.Delay(wait, time, ct);
         }
