@@ -103,6 +103,9 @@ public sealed class HydraOAuth2Options
     /// </summary>
     public bool ExposeInternalErrors { get; set; }
 
+    /// <summary>Hydra's <c>oauth2.session</c>.</summary>
+    public OAuth2SessionOptions Session { get; set; } = new();
+
     /// <summary>Hydra's <c>oauth2.hashers</c>: how new OAuth2 client secrets are hashed.</summary>
     public OAuth2HashersOptions Hashers { get; set; } = new();
 
@@ -428,4 +431,13 @@ public sealed class OAuth2Pbkdf2Options
 {
     /// <summary>PBKDF2-SHA256 iterations (Hydra's default 25,000).</summary>
     public int Iterations { get; set; } = 25_000;
+}
+
+public sealed class OAuth2SessionOptions
+{
+    /// <summary>
+    /// Hydra's <c>oauth2.session.encrypt_at_rest</c> (default true): the session data token rows keep (their custom claims)
+    /// is stored AES-GCM-encrypted under <c>secrets.system</c> (<see cref="OAuth2.Tokens.OAuth2SessionData"/>).
+    /// </summary>
+    public bool EncryptAtRest { get; set; } = true;
 }

@@ -26,6 +26,7 @@ public static class OAuth2ServiceCollectionExtensions
         services.TryAddSingleton<OAuth2TokenIntrospector>();
         services.TryAddSingleton<JsonWebKeyCipher>();
         services.TryAddSingleton<SystemSecretCipher>();
+        services.TryAddSingleton<OAuth2SessionData>();
         services.TryAddSingleton<KeyGeneration>();
         services.TryAddSingleton<SigningKeyMemo>();
         services.TryAddScoped<JsonWebKeyManager>();

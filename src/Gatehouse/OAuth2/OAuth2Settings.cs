@@ -137,6 +137,9 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
     /// <summary>Hydra's <c>oauth2.mirror_top_level_claims</c>.</summary>
     public bool MirrorTopLevelClaims { get; init; } = true;
 
+    /// <summary>Hydra's <c>oauth2.session.encrypt_at_rest</c> (default true): token rows keep their claims encrypted.</summary>
+    public bool EncryptSessionAtRest { get; init; } = true;
+
     /// <summary>Hydra's <c>oauth2.expose_internal_errors</c>: error descriptions carry fosite's debug text.</summary>
     public bool ExposeInternalErrors { get; init; }
 
@@ -278,6 +281,7 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
         MirrorTopLevelClaims = options.Oauth2.MirrorTopLevelClaims,
         ExcludeNotBeforeClaim = options.Oauth2.ExcludeNotBeforeClaim,
         ExposeInternalErrors = options.Oauth2.ExposeInternalErrors,
+        EncryptSessionAtRest = options.Oauth2.Session.EncryptAtRest,
         TokenHook = options.Oauth2.TokenHook,
         RefreshTokenHook = options.Oauth2.RefreshTokenHook,
         JwtGrantJtiOptional = options.Oauth2.Grant.Jwt.JtiOptional,

@@ -51,6 +51,15 @@ public sealed class HydraOAuth2ConfigTests : IDisposable
     }
 
     [Fact]
+    public void Session_encrypt_at_rest_is_read_and_on_by_default()
+    {
+        Assert.True(OAuth2Settings.From(Load("").Options).EncryptSessionAtRest);
+        var off = Load("oauth2: {session: {encrypt_at_rest: false}}");
+        Assert.Empty(off.Warnings);
+        Assert.False(OAuth2Settings.From(off.Options).EncryptSessionAtRest);
+    }
+
+    [Fact]
     public void Expose_internal_errors_is_read_and_off_by_default()
     {
         var on = Load("oauth2: {expose_internal_errors: true}");

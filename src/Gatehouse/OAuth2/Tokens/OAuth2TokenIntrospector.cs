@@ -11,7 +11,7 @@ namespace Gatehouse.OAuth2.Tokens;
 /// and writes one small answer, so it takes no per-request services (no database context lease, no token service with
 /// its key manager).
 /// </summary>
-public sealed class OAuth2TokenIntrospector(IOAuth2TokenLookup lookup, TimeProvider time, OAuth2Settings settings)
+public sealed class OAuth2TokenIntrospector(IOAuth2TokenLookup lookup, TimeProvider time, OAuth2Settings settings, OAuth2SessionData sessionData)
 {
     private static readonly byte[] Inactive = "{\"active\":false}"u8.ToArray();
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = HttpJson.Options.Encoder };
@@ -96,7 +96,7 @@ public sealed class OAuth2TokenIntrospector(IOAuth2TokenLookup lookup, TimeProvi
         if (row is null || !CryptographicOperations.FixedTimeEquals(row.Signature, hash)) return null;
         var now = OAuth2TokenService.WholeSeconds(time);
         // A used refresh token within its rotation grace period is active (Hydra's GetRefreshTokenSession returns it as such).
-        return (row.Active || OAuth2TokenService.WithinGrace(row, settings, now)) && row.ExpiresAt > now && row.Kind != OAuth2TokenKinds.AuthorizationCode ? row : null;
+        return (row.Active || OAuth2TokenService.WithinGrace(row, settings, now)) && row.ExpiresAt > now && row.Kind != OAuth2TokenKinds.AuthorizationCode ? sessionData.Opened(row) : null;
     }
 
     /// <summary>Stored JSON (written by the token service) as a value: copied when it has no escapes, else re-encoded.</summary>

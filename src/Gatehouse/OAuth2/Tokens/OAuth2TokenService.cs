@@ -10,7 +10,7 @@ using Microsoft.IdentityModel.JsonWebTokens;
 namespace Gatehouse.OAuth2.Tokens;
 
 /// <summary>Issues, introspects and revokes tokens (opaque, or JWT access tokens) and authorization codes.</summary>
-public sealed class OAuth2TokenService(IOAuth2TokenStore store, TimeProvider time, OAuth2Settings settings, JsonWebKeyManager keys)
+public sealed class OAuth2TokenService(IOAuth2TokenStore store, TimeProvider time, OAuth2Settings settings, JsonWebKeyManager keys, OAuth2SessionData sessionData)
 {
     private static readonly JsonWebTokenHandler JwtHandler = new();
 
@@ -28,7 +28,7 @@ public sealed class OAuth2TokenService(IOAuth2TokenStore store, TimeProvider tim
         IEnumerable<string> audience, JsonObject? extra, TimeSpan lifespan, CancellationToken ct)
     {
         var issued = New(kind, requestId, clientId, subject, scope, audience, extra, lifespan);
-        await store.AddAsync([issued.Row], ct);
+        await AddAsync([issued.Row], ct);
         return issued;
     }
 
@@ -117,13 +117,14 @@ public sealed class OAuth2TokenService(IOAuth2TokenStore store, TimeProvider tim
         if (!OpaqueToken.LooksValid(token) && !LooksLikeJwt(token)) return null;
         var hash = OpaqueToken.Hash(token);
         var row = await store.FindAsync(hash, ct);
-        return row is not null && CryptographicOperations.FixedTimeEquals(row.Signature, hash) ? row : null;
+        return row is not null && CryptographicOperations.FixedTimeEquals(row.Signature, hash) ? sessionData.Opened(row) : null;
     }
 
     /// <summary>Spends a code or refresh token: true for exactly one caller.</summary>
     public Task<bool> SpendAsync(OAuth2Token row, CancellationToken ct) => store.DeactivateAsync(row.Signature, ct);
 
-    public Task AddAsync(IReadOnlyList<OAuth2Token> rows, CancellationToken ct) => store.AddAsync(rows, ct);
+    /// <summary>Stores a grant's tokens together, their claims sealed (<c>oauth2.session.encrypt_at_rest</c>).</summary>
+    public Task AddAsync(IReadOnlyList<OAuth2Token> rows, CancellationToken ct) => sessionData.AddSealedAsync(rows, sealedRows => store.AddAsync(sealedRows, ct));
 
     /// <summary>Whether refresh tokens rotate gracefully (<c>oauth2.grant.refresh_token.rotation_grace_period</c> above zero).</summary>
     public bool GracefulRotation => settings.RefreshTokenRotationGracePeriod > TimeSpan.Zero;
