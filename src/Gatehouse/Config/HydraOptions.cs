@@ -14,6 +14,12 @@ public sealed class HydraUrlsOptions
     /// <summary>The login app: <c>/oauth2/auth</c> sends the browser here with <c>?login_challenge=</c>.</summary>
     public string? Login { get; set; }
 
+    /// <summary>
+    /// The registration app: <c>prompt=registration</c> sends the browser here with <c>?login_challenge=</c> instead of to
+    /// <c>urls.login</c> (Hydra's <c>RegistrationURL</c>, which defaults to the login URL).
+    /// </summary>
+    public string? Registration { get; set; }
+
     /// <summary>The consent app: reached with <c>?consent_challenge=</c>.</summary>
     public string? Consent { get; set; }
 

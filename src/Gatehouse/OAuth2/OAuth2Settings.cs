@@ -19,6 +19,9 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
     /// <summary><c>urls.login</c>; null when not configured.</summary>
     public string? LoginUrl { get; init; }
 
+    /// <summary>Hydra's <c>urls.registration</c>; null when not configured.</summary>
+    public string? RegistrationUrl { get; init; }
+
     /// <summary><c>urls.consent</c>; null when not configured.</summary>
     public string? ConsentUrl { get; init; }
 
@@ -33,6 +36,9 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
 
     /// <summary>Where the browser goes with a login challenge: <c>urls.login</c>, else the built-in login flow.</summary>
     public string EffectiveLoginUrl => LoginUrl ?? BuiltInLoginUrl;
+
+    /// <summary>Where <c>prompt=registration</c> sends the browser: <c>urls.registration</c>, else the login URL (Hydra's <c>RegistrationURL</c>).</summary>
+    public string EffectiveRegistrationUrl => RegistrationUrl ?? EffectiveLoginUrl;
 
     /// <summary>Where the browser goes with a consent challenge: <c>urls.consent</c>, else the built-in page (if the pages are on).</summary>
     public string? EffectiveConsentUrl => ConsentUrl ?? BuiltInConsentUrl;
@@ -245,6 +251,7 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
         BuiltInLoginUrl = ReturnUrlPolicy.PublicBaseUrl(options).TrimEnd('/') + "/self-service/login/browser",
         BuiltInConsentUrl = options.Ui.Enabled ? ReturnUrlPolicy.PublicBaseUrl(options).TrimEnd('/') + BuiltInConsentPath : null,
         LoginUrl = options.Urls.Login,
+        RegistrationUrl = options.Urls.Registration,
         ConsentUrl = options.Urls.Consent,
         ErrorUrl = options.Urls.Error,
         LogoutUrl = options.Urls.Logout,

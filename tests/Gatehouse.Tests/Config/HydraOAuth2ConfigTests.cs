@@ -60,6 +60,15 @@ public sealed class HydraOAuth2ConfigTests : IDisposable
     }
 
     [Fact]
+    public void Urls_registration_is_read_and_defaults_to_the_login_url()
+    {
+        var set = OAuth2Settings.From(Load("urls: {login: https://login.example/login, registration: https://login.example/registration}").Options);
+        Assert.Equal("https://login.example/registration", set.EffectiveRegistrationUrl);
+        Assert.Equal("https://login.example/login", OAuth2Settings.From(Load("urls: {login: https://login.example/login}").Options).EffectiveRegistrationUrl);
+        Assert.StartsWith("urls.registration: expected", LoadFails("urls: {registration: not-a-url}").Message);
+    }
+
+    [Fact]
     public void Expose_internal_errors_is_read_and_off_by_default()
     {
         var on = Load("oauth2: {expose_internal_errors: true}");

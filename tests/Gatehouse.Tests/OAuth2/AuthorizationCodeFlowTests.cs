@@ -91,6 +91,33 @@ public sealed class AuthorizationCodeFlowTests
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Prompt_registration_sends_the_browser_to_urls_registration_else_the_login_url_with_the_identity_schema(string db)
+    {
+        // Hydra consent/strategy_default.go forwardAuthenticationRequest (RegistrationURL defaults to LoginURL,
+        // driver/config/provider.go); fositex/config.go GetAllowedPrompts admits "registration".
+        const string RegistrationUrl = "https://login.example/registration";
+        await using var s = await StartAsync(db, o => o.Urls.Registration = RegistrationUrl);
+        var (id, _) = await CreateClientAsync(s, $$"""{"redirect_uris":["{{RedirectUri}}"],"scope":"openid"}""");
+        var browser = new Browser(s);
+        var (_, challenge) = Pkce();
+
+        var toRegistration = await browser.GetRedirectAsync(AuthorizeUrl(id, challenge, scope: "openid", extra: "&prompt=registration&identity_schema=customer"));
+        Assert.Equal(RegistrationUrl, toRegistration.GetLeftPart(UriPartial.Path));
+        Assert.Equal("customer", Query(toRegistration)["identity_schema"]);
+        var loginChallenge = Query(toRegistration)["login_challenge"];
+        await (await s.AdminWithKey.GetAsync($"/admin/oauth2/auth/requests/login?login_challenge={Uri.EscapeDataString(loginChallenge)}")).Json(HttpStatusCode.OK);
+
+        var toLogin = await browser.GetRedirectAsync(AuthorizeUrl(id, challenge, scope: "openid"));
+        Assert.Equal(LoginUrl, toLogin.GetLeftPart(UriPartial.Path));
+        Assert.False(Query(toLogin).ContainsKey("identity_schema"));
+
+        await using var fallback = await StartAsync(db);
+        var (other, _) = await CreateClientAsync(fallback, $$"""{"redirect_uris":["{{RedirectUri}}"],"scope":"openid"}""");
+        var toFallback = await new Browser(fallback).GetRedirectAsync(AuthorizeUrl(other, challenge, scope: "openid", extra: "&prompt=registration"));
+        Assert.Equal(LoginUrl, toFallback.GetLeftPart(UriPartial.Path));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task The_full_flow_issues_a_code_then_tokens_with_a_signed_id_token_and_userinfo(string db)
     {
         await using var s = await StartAsync(db);

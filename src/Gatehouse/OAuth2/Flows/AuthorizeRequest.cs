@@ -39,6 +39,9 @@ public sealed record AuthorizeRequest
     public string Display { get; init; } = "";
     public string LoginHint { get; init; } = "";
 
+    /// <summary>The <c>identity_schema</c> parameter, passed on to the login (registration) app as Hydra does.</summary>
+    public string IdentitySchema { get; init; } = "";
+
     /// <summary>The <c>id_token_hint</c> as sent (it is also in <see cref="RequestUrl"/>, as in Hydra's stored request).</summary>
     public string IdTokenHint { get; init; } = "";
 
@@ -167,7 +170,8 @@ public sealed record AuthorizeRequest
         var prompt = ScopeStrategy.Split(Single("prompt"));
         foreach (var p in prompt)
         {
-            if (p is not ("none" or "login" or "consent" or "select_account"))
+            // Hydra's allowed prompts include registration (fositex/config.go GetAllowedPrompts).
+            if (p is not ("none" or "login" or "consent" or "select_account" or "registration"))
                 throw Fail(OAuth2Error.InvalidRequest($"Used unknown value '{string.Join(' ', prompt)}' for prompt parameter"));
         }
         if (prompt.Contains("none") && prompt.Length > 1)
@@ -260,6 +264,7 @@ public sealed record AuthorizeRequest
             UiLocales = ScopeStrategy.Split(Single("ui_locales")),
             Display = Single("display"),
             LoginHint = Single("login_hint"),
+            IdentitySchema = Single("identity_schema"),
             IdTokenHint = Single("id_token_hint"),
             RequestUrl = requestUrl,
         };

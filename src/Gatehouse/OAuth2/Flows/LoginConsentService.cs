@@ -112,7 +112,11 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
             RequestedAt = now,
             ExpiresAt = now + settings.LoginConsentRequestLifespan,
         }, ct);
-        return new Redirect(WithQuery(settings.EffectiveLoginUrl, "login_challenge", challenge), new Cookie(CsrfCookie("login", request.ClientId), csrf, settings.LoginConsentRequestLifespan));
+        // Hydra consent/strategy_default.go forwardAuthenticationRequest: prompt=registration goes to urls.registration, and
+        // identity_schema is passed on.
+        var loginUrl = WithQuery(request.Prompt.Contains("registration") ? settings.EffectiveRegistrationUrl : settings.EffectiveLoginUrl, "login_challenge", challenge);
+        if (request.IdentitySchema.Length > 0) loginUrl = WithQuery(loginUrl, "identity_schema", request.IdentitySchema);
+        return new Redirect(loginUrl, new Cookie(CsrfCookie("login", request.ClientId), csrf, settings.LoginConsentRequestLifespan));
     }
 
     // ---- login admin API ----
