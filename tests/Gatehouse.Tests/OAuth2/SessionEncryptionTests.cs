@@ -85,4 +85,30 @@ public sealed class SessionEncryptionTests
         Assert.False((await IntrospectAsync(replaced, sealedToken))["active"]!.GetValue<bool>());
         Assert.True((await IntrospectAsync(replaced, plainToken))["active"]!.GetValue<bool>());
     }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_token_hooks_id_token_claims_are_stored_encrypted_too(string db)
+    {
+        // Hydra keeps them in the same session column (IDTokenClaims().Extra), so they are sealed like the access token's.
+        await using var s = await TestServer.StartAsync(db, o => o.Secrets.System = [First]);
+        await using var scope = s.Services.CreateAsyncScope();
+        var service = scope.ServiceProvider.GetRequiredService<OAuth2TokenService>();
+        var issued = service.New(OAuth2TokenKinds.AccessToken, Guid.NewGuid(), "some-client", "some-subject", ["openid"], [], null, TimeSpan.FromHours(1));
+        issued.Row.IdTokenExtra = """{"department":"research"}""";
+        await service.AddAsync([issued.Row], CancellationToken.None);
+        Assert.Equal("""{"department":"research"}""", issued.Row.IdTokenExtra);
+
+        var hash = OpaqueToken.Hash(issued.Token);
+        var stored = scope.ServiceProvider.GetRequiredService<GatehouseDbContext>().OAuth2Tokens.Single(t => t.Signature == hash).IdTokenExtra;
+        Assert.DoesNotContain("research", stored!, StringComparison.Ordinal);
+        Assert.Equal("""{"department":"research"}""", (await service.FindAsync(issued.Token, CancellationToken.None))!.IdTokenExtra);
+
+        // Without the secret that sealed them the token is not honoured.
+        await using var replaced = await TestServer.StartAsync(db, o =>
+        {
+            o.Dsn = s.Options.Dsn;
+            o.Secrets.System = [Second];
+        });
+        Assert.False((await IntrospectAsync(replaced, issued.Token))["active"]!.GetValue<bool>());
+    }
 }
