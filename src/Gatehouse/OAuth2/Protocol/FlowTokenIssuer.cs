@@ -45,14 +45,9 @@ public sealed class FlowTokenIssuer(OAuth2TokenService tokens, IdTokens idTokens
     {
         var doc = client.Document;
         var request = AuthorizeRequest.Load(flow.Request);
-        var consent = JsonNode.Parse(flow.Consent) as JsonObject ?? [];
-        var extra = claims is not null ? claims.AccessToken : consent["session"]?["access_token"] as JsonObject;
-        var accessLifespan = doc.Lifespan($"{grant}_grant_access_token_lifespan") ?? settings.AccessTokenLifespan;
         // Checked before anything is stored: a negative ID-token lifespan is fosite's server_error, and no tokens are kept.
         TimeSpan? idLifespan = scope.Contains("openid") ? IdTokenLifespan(doc, grant) : null;
-        var access = await tokens.NewAccessTokenAsync(doc, flow.Pk, client.ClientId, flow.Subject, scope, audience, (JsonObject?)extra?.DeepClone(), accessLifespan, ct);
-        // fosite stores the (hook-modified) session with the access token, and Hydra's /userinfo answers from its ID-token claims.
-        if (claims is not null) access.Row.IdTokenExtra = (claims.IdToken ?? []).ToJsonString();
+        var access = await NewAccessTokenAsync(client, flow, grant, scope, audience, ct, claims);
         List<OAuth2Token> rows = [access.Row];
         OAuth2TokenService.Issued? refresh = null;
         if ((scope.Contains("offline") || scope.Contains("offline_access")) && doc.GrantTypes.Contains("refresh_token"))
@@ -80,15 +75,20 @@ public sealed class FlowTokenIssuer(OAuth2TokenService tokens, IdTokens idTokens
     }
 
     /// <summary>
-    /// A new access token of the grant (not stored yet), with the consent's <c>session.access_token</c> claims and the
-    /// client's <c>{grant}_grant_access_token_lifespan</c>, else <c>ttl.access_token</c> (fosite <c>GetEffectiveLifespan</c>).
+    /// A new access token of the grant (not stored yet), with the consent's <c>session.access_token</c> claims (or, with
+    /// <paramref name="claims"/>, a token hook's) and the client's <c>{grant}_grant_access_token_lifespan</c>, else
+    /// <c>ttl.access_token</c> (fosite <c>GetEffectiveLifespan</c>). With <paramref name="claims"/> the row also keeps the
+    /// hook's ID-token claims: fosite stores the (hook-modified) session with the access token, and Hydra's <c>/userinfo</c>
+    /// answers from them.
     /// </summary>
-    public Task<OAuth2TokenService.Issued> NewAccessTokenAsync(OAuth2ClientService.Loaded client, OAuth2Flow flow, string grant, string[] scope, string[] audience, CancellationToken ct)
+    public async Task<OAuth2TokenService.Issued> NewAccessTokenAsync(OAuth2ClientService.Loaded client, OAuth2Flow flow, string grant, string[] scope, string[] audience,
+        CancellationToken ct, SessionClaims? claims = null)
     {
-        var consent = JsonNode.Parse(flow.Consent) as JsonObject ?? [];
-        var extra = consent["session"]?["access_token"] as JsonObject;
+        var extra = claims is not null ? claims.AccessToken : (JsonNode.Parse(flow.Consent) as JsonObject)?["session"]?["access_token"] as JsonObject;
         var lifespan = client.Document.Lifespan($"{grant}_grant_access_token_lifespan") ?? settings.AccessTokenLifespan;
-        return tokens.NewAccessTokenAsync(client.Document, flow.Pk, client.ClientId, flow.Subject, scope, audience, (JsonObject?)extra?.DeepClone(), lifespan, ct);
+        var access = await tokens.NewAccessTokenAsync(client.Document, flow.Pk, client.ClientId, flow.Subject, scope, audience, (JsonObject?)extra?.DeepClone(), lifespan, ct);
+        if (claims is not null) access.Row.IdTokenExtra = (claims.IdToken ?? []).ToJsonString();
+        return access;
     }
 
     /// <summary>The ID-token lifespan of the grant (<c>{grant}_grant_id_token_lifespan</c>, else <c>ttl.id_token</c>), as fosite signs with it.</summary>
