@@ -211,7 +211,7 @@ public sealed class PairwiseSubjectTests
         // Deleting the client deletes what was kept for it (Hydra's foreign key cascades).
         await using (var scope = s.Services.CreateAsyncScope())
             Assert.Equal(1, await scope.ServiceProvider.GetRequiredService<Gatehouse.Persistence.GatehouseDbContext>().OAuth2ForcedSubjectIdentifiers.CountAsync(f => f.ClientId == id));
-        (await s.Admin.DeleteAsync($"/admin/clients/{id}")).EnsureSuccessStatusCode();
+        (await s.AdminWithKey.DeleteAsync($"/admin/clients/{id}")).EnsureSuccessStatusCode();
         await using (var scope = s.Services.CreateAsyncScope())
             Assert.Equal(0, await scope.ServiceProvider.GetRequiredService<Gatehouse.Persistence.GatehouseDbContext>().OAuth2ForcedSubjectIdentifiers.CountAsync(f => f.ClientId == id));
     }
