@@ -130,12 +130,6 @@ public sealed class BuiltInHookTests(HookFixture fixture) : IClassFixture<HookFi
         Assert.Equal(1, await SessionCount(s, email));
     }
 
-    private static async Task<int> MailCount(TestServer s, string email)
-    {
-        await using var scope = s.Services.CreateAsyncScope();
-        return await scope.ServiceProvider.GetRequiredService<GatehouseDbContext>().CourierMessages.CountAsync(m => m.Recipient == email);
-    }
-
     private static async Task<int> SessionCount(TestServer s, string email)
     {
         await using var scope = s.Services.CreateAsyncScope();

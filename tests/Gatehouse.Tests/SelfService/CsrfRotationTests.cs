@@ -29,9 +29,6 @@ public sealed class CsrfRotationTests(FlowServerFixture fixture) : IClassFixture
         };
     });
 
-    private static string CsrfCookie(Browser browser) =>
-        browser.Cookies.GetAllCookies().Single(c => c.Name.StartsWith("csrf_token_", StringComparison.Ordinal)).Value;
-
     private static int CsrfSetCookies(HttpResponseMessage response) =>
         response.Headers.TryGetValues("Set-Cookie", out var values) ? values.Count(v => v.StartsWith("csrf_token_", StringComparison.Ordinal)) : 0;
 

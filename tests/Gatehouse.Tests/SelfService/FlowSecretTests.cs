@@ -239,11 +239,4 @@ public sealed class FlowSecretTests(FlowServerFixture fixture) : IClassFixture<F
         }
     }
 
-    private static async Task<JsonObject> LastMailData(TestServer s, string to)
-    {
-        await using var scope = s.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<GatehouseDbContext>();
-        var m = await db.CourierMessages.AsNoTracking().Where(x => x.Recipient == to.ToLowerInvariant()).OrderByDescending(x => x.CreatedAt).FirstAsync();
-        return JsonNode.Parse(m.TemplateData ?? "{}")!.AsObject();
-    }
 }

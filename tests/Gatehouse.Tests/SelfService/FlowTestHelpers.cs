@@ -1,7 +1,10 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Gatehouse.Config;
+using Gatehouse.Persistence;
 using Gatehouse.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Gatehouse.Tests.SelfService;
 
@@ -46,6 +49,27 @@ public sealed class FlowServerFixture : IAsyncDisposable
 public static class FlowTestHelpers
 {
     public const string GoodPassword = "correct-horse-battery-staple-42";
+
+    /// <summary>How many courier messages were queued for <paramref name="to"/> (stored lower-cased).</summary>
+    public static async Task<int> MailCount(TestServer s, string to)
+    {
+        await using var scope = s.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<GatehouseDbContext>();
+        return await db.CourierMessages.CountAsync(x => x.Recipient == to.ToLowerInvariant());
+    }
+
+    /// <summary>The template data of the newest courier message queued for <paramref name="to"/>.</summary>
+    public static async Task<JsonObject> LastMailData(TestServer s, string to)
+    {
+        await using var scope = s.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<GatehouseDbContext>();
+        var m = await db.CourierMessages.AsNoTracking().Where(x => x.Recipient == to.ToLowerInvariant()).OrderByDescending(x => x.CreatedAt).FirstAsync();
+        return JsonNode.Parse(m.TemplateData ?? "{}")!.AsObject();
+    }
+
+    /// <summary>The value of the browser's CSRF cookie.</summary>
+    public static string CsrfCookie(Browser browser) =>
+        browser.Cookies.GetAllCookies().Single(c => c.Name.StartsWith("csrf_token_", StringComparison.Ordinal)).Value;
 
     public static string Csrf(JsonNode flow) =>
         flow["ui"]!["nodes"]!.AsArray().First(n => n!["attributes"]!["name"]?.GetValue<string>() == "csrf_token")!["attributes"]!["value"]!.GetValue<string>();

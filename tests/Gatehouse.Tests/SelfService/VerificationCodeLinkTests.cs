@@ -21,19 +21,8 @@ public sealed class VerificationCodeLinkTests(FlowServerFixture fixture) : IClas
         o.Selfservice.Flows.Verification.Enabled = true;
     });
 
-    private static async Task<JsonObject> LastMail(TestServer s, string to)
-    {
-        await using var scope = s.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<GatehouseDbContext>();
-        var m = await db.CourierMessages.AsNoTracking().Where(x => x.Recipient == to.ToLowerInvariant()).OrderByDescending(x => x.CreatedAt).FirstAsync();
-        return JsonNode.Parse(m.TemplateData!)!.AsObject();
-    }
-
     private static async Task<bool> Verified(TestServer s, string identityId) =>
         (await (await s.AdminWithKey.GetAsync($"/admin/identities/{identityId}")).Json(HttpStatusCode.OK))["verifiable_addresses"]![0]!["verified"]!.GetValue<bool>();
-
-    private static string CsrfCookie(Browser browser) =>
-        browser.Cookies.GetAllCookies().Single(c => c.Name.StartsWith("csrf_token_", StringComparison.Ordinal)).Value;
 
     private static string FlowIdOf(Uri location)
     {
@@ -47,7 +36,7 @@ public sealed class VerificationCodeLinkTests(FlowServerFixture fixture) : IClas
         var s = await Server(fixture, db);
         var (email, _, registered) = await RegisterApi(s);
         var identityId = registered["identity"]!["id"]!.GetValue<string>();
-        var mail = await LastMail(s, email);
+        var mail = await LastMailData(s, email);
         var code = mail["verification_code"]!.GetValue<string>();
         var link = new Uri(mail["verification_url"]!.GetValue<string>());
         Assert.Contains("code=" + code, link.Query, StringComparison.Ordinal);
@@ -91,7 +80,7 @@ public sealed class VerificationCodeLinkTests(FlowServerFixture fixture) : IClas
         Assert.Equal(sentBefore, await MailCount(s, email));
 
         await (await browser.Client.PostJson(action, new JsonObject { ["method"] = "code", ["email"] = email, ["csrf_token"] = Csrf(flow) })).Json(HttpStatusCode.OK);
-        var code = (await LastMail(s, email))["verification_code"]!.GetValue<string>();
+        var code = (await LastMailData(s, email))["verification_code"]!.GetValue<string>();
         // The code itself is the proof: taken without the token, as Kratos's verificationUseCode does.
         var done = await (await browser.Client.PostJson(action, new JsonObject { ["method"] = "code", ["code"] = code })).Json(HttpStatusCode.OK);
         Assert.Equal("passed_challenge", done["state"]!.GetValue<string>());
@@ -120,7 +109,7 @@ public sealed class VerificationCodeLinkTests(FlowServerFixture fixture) : IClas
         Assert.Equal(ui, sent.Headers.Location!.ToString());
         var fetched = await (await s.Public.GetAsync($"/self-service/verification/flows?id={flow["id"]}")).Json(HttpStatusCode.OK);
         Assert.Equal("sent_email", fetched["state"]!.GetValue<string>());
-        var code = (await LastMail(s, email))["verification_code"]!.GetValue<string>();
+        var code = (await LastMailData(s, email))["verification_code"]!.GetValue<string>();
         var wrong = code == "000000" ? "111111" : "000000";
 
         var missed = await native.PostJson(action, new JsonObject { ["method"] = "code", ["code"] = wrong });
@@ -174,10 +163,4 @@ public sealed class VerificationCodeLinkTests(FlowServerFixture fixture) : IClas
         Assert.Equal($"{s.PublicUrl}/ui/verification?flow={flow["id"]}", form.Headers.Location!.ToString());
     }
 
-    private static async Task<int> MailCount(TestServer s, string to)
-    {
-        await using var scope = s.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<GatehouseDbContext>();
-        return await db.CourierMessages.CountAsync(x => x.Recipient == to.ToLowerInvariant());
-    }
 }

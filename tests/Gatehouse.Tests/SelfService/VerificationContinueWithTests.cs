@@ -68,13 +68,6 @@ public sealed class VerificationContinueWithTests(FlowServerFixture fixture) : I
     private static string[] Actions(JsonNode body) =>
         body["continue_with"]?.AsArray().Select(c => c!["action"]!.GetValue<string>()).ToArray() ?? [];
 
-    private static async Task<int> MailCount(TestServer s, string to)
-    {
-        await using var scope = s.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<GatehouseDbContext>();
-        return await db.CourierMessages.CountAsync(x => x.Recipient == to);
-    }
-
     private static async Task<int> VerificationFlowCount(TestServer s, string address)
     {
         await using var scope = s.Services.CreateAsyncScope();

@@ -30,13 +30,6 @@ public sealed class VerificationRecoveryTests(FlowServerFixture fixture) : IClas
         return m is null ? null : (m.TemplateType, JsonNode.Parse(m.TemplateData ?? "{}")!.AsObject());
     }
 
-    private static async Task<int> MailCount(TestServer s, string to)
-    {
-        await using var scope = s.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<GatehouseDbContext>();
-        return await db.CourierMessages.CountAsync(x => x.Recipient == to.ToLowerInvariant());
-    }
-
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Registration_mails_a_verification_code_and_using_it_verifies_the_address(string db)
     {
