@@ -99,6 +99,15 @@ public sealed class FeatureFlagsOptions
     public bool LegacyOidcRegistrationNodeGroup { get; set; }
 
     /// <summary>
+    /// Kratos's <c>password_profile_registration_node_group</c> (<c>password</c> or <c>default</c>), accepted and validated
+    /// but without effect, as in Kratos v26.2: its <c>SelfServiceFlowRegistrationPasswordMethodProfileGroup</c>
+    /// (driver/config/config.go) reads <c>selfservice.methods.password.config.password_profile_registration_node_group</c>,
+    /// which its config schema forbids (that object has <c>additionalProperties: false</c>), so the legacy branch of the
+    /// password strategy's <c>PopulateRegistrationMethod</c> never runs and the trait inputs stay in <c>default</c>.
+    /// </summary>
+    public string PasswordProfileRegistrationNodeGroup { get; set; } = "default";
+
+    /// <summary>
     /// Kratos's <c>use_continue_with_transitions</c>, in the three places of the recovery flow that read it: a right
     /// recovery code answers API flows and JSON requests with the recovery flow and its <c>continue_with</c>
     /// (<c>set_ory_session_token</c> for API flows, <c>show_settings_ui</c>) instead of 422

@@ -29,6 +29,19 @@ public sealed class ConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Password_profile_registration_node_group_is_accepted_and_validated_not_ignored()
+    {
+        // Kratos v26.2's schema lists feature_flags.password_profile_registration_node_group with enum [password, default].
+        var result = Load(MinimalFile("secrets: {default: [a-default-secret-value]}\nfeature_flags:\n  password_profile_registration_node_group: password\n"));
+        Assert.Empty(result.Warnings);
+        Assert.Equal("password", result.Options.FeatureFlags.PasswordProfileRegistrationNodeGroup);
+        Assert.Equal("default", Load(MinimalFile()).Options.FeatureFlags.PasswordProfileRegistrationNodeGroup);
+
+        var bad = LoadFails("dsn: memory\nfeature_flags:\n  password_profile_registration_node_group: oidc\n");
+        Assert.Contains("feature_flags.password_profile_registration_node_group", bad.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Hydra_token_hooks_bind_as_a_url_or_as_an_object_with_an_api_key()
     {
         // Hydra's schema: oauth2.token_hook / refresh_token_hook are a URI string or webhook_config {url, auth}.
