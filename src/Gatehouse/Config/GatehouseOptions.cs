@@ -116,6 +116,13 @@ public sealed class FeatureFlagsOptions
     /// <c>details.continue_with</c> instead of a 303.
     /// </summary>
     public bool UseContinueWithTransitions { get; set; }
+
+    /// <summary>
+    /// Kratos's <c>choose_recovery_address</c> ("recovery v2"): a recovery flow of the code method asks for any recovery
+    /// address, then lets the user choose which of the account's recovery addresses (shown masked) gets the code — by
+    /// e-mail or SMS. Decided when a flow is made: turning it off later leaves such flows as they are.
+    /// </summary>
+    public bool ChooseRecoveryAddress { get; set; }
 }
 
 /// <summary><c>clients</c>: outgoing network calls (Kratos's and Hydra's config schemas).</summary>

@@ -14,4 +14,11 @@ public interface IIdentityReader
 
     /// <summary>The identity owning a recovery address (<paramref name="value"/> already lower-cased), or null; one statement either way.</summary>
     Task<Identity?> FindByRecoveryAddressAsync(string via, string value, CancellationToken ct);
+
+    /// <summary>
+    /// Every recovery address (any channel; at most 10) of the identity that has the recovery address
+    /// <paramref name="value"/> (already lower-cased and trimmed); empty when no identity has it. One statement either way
+    /// (Kratos's <c>FindAllRecoveryAddressesForIdentityByRecoveryAddressValue</c>).
+    /// </summary>
+    Task<List<RecoveryAddress>> FindSiblingRecoveryAddressesAsync(string value, CancellationToken ct);
 }

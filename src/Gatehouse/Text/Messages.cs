@@ -34,6 +34,11 @@ public static partial class Messages
     public static JsonObject LabelVerificationCode() => Info(1070011, "Verification code");
     public static JsonObject LabelRegistrationCode() => Info(1070012, "Registration code");
     public static JsonObject LabelLoginCode() => Info(1070013, "Login code");
+    public static JsonObject LabelRecoveryAddress() => Info(1070016, "Recovery address");
+    public static JsonObject LabelPhoneNumber() => Info(1070017, "Phone number");
+
+    /// <summary>A bare label (1070000) with its text, as Kratos labels a masked address to choose.</summary>
+    public static JsonObject Label(string text) => Info(1070000, text);
     public static JsonObject SendSignInCode() => Info(1010015, "Send sign in code");
     public static JsonObject SendSignUpCode() => Info(1040006, "Send sign up code");
     public static JsonObject LoginCodeSent() => Info(1010014, "A code was sent to the address you provided. If you didn't receive it, please check the spelling of the address and try again.");
@@ -53,8 +58,13 @@ public static partial class Messages
     public static JsonObject RecoveryLinkSent() => Info(1060002, "An email containing a recovery link has been sent to the email address you provided. If you have not received an email, check the spelling of the address and make sure to use the address you registered with.");
     public static JsonObject RecoveryCodeSent() => Info(1060003, "An email containing a recovery code has been sent to the email address you provided. If you have not received an email, check the spelling of the address and make sure to use the address you registered with.");
     public static JsonObject RecoverySuccessful(double minutes) => Success(1060001, $"You successfully recovered your account. Please change your password or set up an alternative login method (e.g. social sign in) within the next {minutes:0.00} minutes.", new JsonObject { ["privileged_session_expires_at_unix"] = null });
+    public static JsonObject RecoveryCodeSentToMasked(string masked) => Info(1060004, $"A recovery code has been sent to {masked}. If you have not received it, check the spelling of the address and make sure to use the address you registered with.", new JsonObject { ["masked_address"] = masked });
+    public static JsonObject RecoveryAskForFullAddress() => Info(1060005, "Recover access to your account by providing your recovery address in full.");
+    public static JsonObject RecoveryAskToChooseAddress() => Info(1060006, "How do you want to recover your account?");
+    public static JsonObject RecoveryBack() => Info(1060007, "Back");
     public static JsonObject RecoveryCodeInvalid() => Error(4060006, "The recovery code is invalid or has already been used. Please try again.");
     public static JsonObject RecoveryTokenInvalid() => Error(4060004, "The recovery token is invalid or has already been used. Please retry the flow.");
+    public static JsonObject RecoveryStateFailure() => Error(4060002, "The recovery flow reached a failure state and must be retried.");
     public static JsonObject RecoveryRetrySuccess() => Error(4060001, "The request was already completed successfully and can not be retried.");
     public static JsonObject RecoveryNoStrategy() => Error(4010005, "Could not find a strategy to recover your account with. Did you fill out the form correctly?");
     public static JsonObject Save() => Info(1070003, "Save");

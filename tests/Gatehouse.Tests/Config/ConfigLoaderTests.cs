@@ -29,6 +29,16 @@ public sealed class ConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Choose_recovery_address_is_read_not_ignored()
+    {
+        // Kratos v26.2: feature_flags.choose_recovery_address (driver/config/config.go ViperKeyChooseRecoveryAddress, default false).
+        var result = Load(MinimalFile("secrets: {default: [a-default-secret-value]}\nfeature_flags:\n  choose_recovery_address: true\n"));
+        Assert.Empty(result.Warnings);
+        Assert.True(result.Options.FeatureFlags.ChooseRecoveryAddress);
+        Assert.False(Load(MinimalFile()).Options.FeatureFlags.ChooseRecoveryAddress);
+    }
+
+    [Fact]
     public void Password_profile_registration_node_group_is_accepted_and_validated_not_ignored()
     {
         // Kratos v26.2's schema lists feature_flags.password_profile_registration_node_group with enum [password, default].

@@ -32,6 +32,16 @@ public interface IRecoveryStrategy : IStrategy
     Task SendAsync(SelfServiceFlow flow, Guid? identityId, string address, JsonObject model, bool deliver, CancellationToken ct);
 
     /// <summary>
+    /// Whether <c>feature_flags.choose_recovery_address</c> applies to this method's flows (Kratos's "recovery v2" is the
+    /// code method's alone) and <see cref="SendViaAsync"/> takes SMS too.
+    /// </summary>
+    bool ChoosesAddress => false;
+
+    /// <summary>As <see cref="SendAsync"/>, on the channel <paramref name="via"/> (<c>email</c> or <c>sms</c>).</summary>
+    Task SendViaAsync(SelfServiceFlow flow, Guid? identityId, string via, string address, JsonObject model, bool deliver, CancellationToken ct) =>
+        via == "email" ? SendAsync(flow, identityId, address, model, deliver, ct) : throw new NotSupportedException($"The {Name} method sends no {via}.");
+
+    /// <summary>
     /// The secret's record if the submitted one is right (used up now); else null, with the reason on <paramref name="ui"/>
     /// — or throws with the message a new flow should carry instead (<see cref="FlowReplaced"/>).
     /// </summary>

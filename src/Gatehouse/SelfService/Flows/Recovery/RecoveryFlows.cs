@@ -23,7 +23,7 @@ namespace Gatehouse.SelfService.Flows.Recovery;
 /// — Kratos's default — or, with <c>feature_flags.use_continue_with_transitions</c>, the recovery flow with its
 /// <c>continue_with</c> (the session token for API flows). Same answer whether or not the address exists.
 /// </summary>
-public sealed class RecoveryFlows(
+public sealed partial class RecoveryFlows(
     FlowService flows,
     FlowResponder responder,
     CsrfTokens csrf,
@@ -79,7 +79,16 @@ public sealed class RecoveryFlows(
         var token = type == FlowTypes.Browser ? csrf.Ensure(http) : "";
         var flow = flows.Create(FlowKinds.Recovery, type, http, options.Selfservice.Flows.Recovery.Lifespan, returnTo, token);
         flow.Active = Method.Name;
-        flow.Ui = EmailUi(flow, null).ToJson().ToJsonString();
+        if (ChoosesAddress)
+        {
+            // Kratos's recovery.NewFlow: the flag picks the version when the flow is made (recovery v2's first state).
+            flow.State = FlowStates.RecoveryAwaitingAddress;
+            flow.Ui = AnyAddressUi(flow).ToJson().ToJsonString();
+        }
+        else
+        {
+            flow.Ui = EmailUi(flow, null).ToJson().ToJsonString();
+        }
         return flow;
     }
 
@@ -144,53 +153,24 @@ public sealed class RecoveryFlows(
         FlowService.TakeTransientPayload(flow, body);
         var ui = UiContainer.FromJson(flow.Ui);
         ui.ClearMessages();
+        if (FlowStates.IsRecoveryChooseAddress(flow.State))
+        {
+            await SubmitChooseAddressAsync(http, flow, body, ui, ct);
+            return;
+        }
         // Kratos asks its methods in turn (code, then link) before looking at the flow's state: a code flow past
         // choose_method takes any submit without an email as a code (none is a wrong one), and a link token is spent
         // whatever the state; any method may redeem a secret it issued to this flow (an admin-made link).
         var redeemer = strategies.All<IRecoveryStrategy>().FirstOrDefault(m => m.CarriesSecret(flow, body));
         if (redeemer is not null)
         {
-            SelfServiceCode? used;
-            try
-            {
-                used = await redeemer.RedeemAsync(flow, body, ui, ct);
-            }
-            catch (FlowReplaced e)
-            {
-                // Kratos's code retryRecoveryFlow: a new flow with the message; JSON clients are sent to fetch it (303 to
-                // /self-service/recovery/flows?id=), other browsers to its UI — with use_continue_with_transitions, JSON
-                // clients get the error itself with details.continue_with naming the new flow. The link method's
-                // retryRecoveryFlowWithMessage reads no flag: its new flow is a browser flow, and everyone is sent to its UI.
-                var replacement = Retry(http, flow, e);
-                await flows.InsertAsync(replacement, ct);
-                // Kratos's flagged branch calls retryOptions.err.Error() even for a retry carrying a message alone, which
-                // panics; Gatehouse keeps the unflagged 303 for those (none reaches here from the code method today).
-                if (options.FeatureFlags.UseContinueWithTransitions && e.IsError && !e.AsBrowserFlow && FlowService.WantsJson(http.Request))
-                    throw new GatehouseError(400, e.Message, details: ShowRecoveryUi(replacement));
-                FlowService.Redirect(http, !e.AsBrowserFlow && FlowService.WantsJson(http.Request)
-                    ? FetchUrl(replacement)
-                    : flows.UiUrlFor(replacement));
-                return;
-            }
-            if (used is null)
-            {
-                // Kratos writes the flow with the message as a plain 200 (HTML browsers: 303 to the UI), not a 400.
-                await responder.RespondWithFlowAsync(http, flow, ui, 200, ct);
-                return;
-            }
-            await RecoverAsync(http, flow, used, redeemer, ct);
+            await RedeemAsync(http, flow, body, ui, redeemer, ct);
             return;
         }
         // Kratos's code and link Recover refuse anything but a secret from a signed-in user — after a browser recovered,
         // its own resubmits: JSON requests get 400 session_already_available, others a 302 to the default return URL
         // (session.RedirectOnAuthenticated).
-        if (await sessions.FromRequestAsync(http, ct) is not null)
-        {
-            if (FlowService.WantsJson(http.Request)) throw new GatehouseError(400, "A valid session was detected and thus recovery is not possible.", "session_already_available");
-            http.Response.StatusCode = StatusCodes.Status302Found;
-            http.Response.Headers.Location = returnUrls.DefaultReturnUrl;
-            return;
-        }
+        if (await RefusedAsSignedInAsync(http, ct)) return;
         // An address goes to the configured method, named by `method` alone (Kratos's recovery methods read no other
         // field for it, unlike verification's code method: a code without a method is no submit either takes, 4010005).
         var method = FormBody.String(body, "method");
@@ -232,6 +212,53 @@ public sealed class RecoveryFlows(
         flow.State = FlowStates.SentEmail;
         ui = Form(flow, u => Method.PopulateSent(u, email.Trim(), withMessage: true));
         await responder.RespondWithFlowAsync(http, flow, ui, 200, ct);
+    }
+
+    /// <summary>A submit carrying <paramref name="redeemer"/>'s secret: spent, and the user recovered when it is right.</summary>
+    private async Task RedeemAsync(HttpContext http, SelfServiceFlow flow, JsonObject body, UiContainer ui, IRecoveryStrategy redeemer, CancellationToken ct)
+    {
+        SelfServiceCode? used;
+        try
+        {
+            used = await redeemer.RedeemAsync(flow, body, ui, ct);
+        }
+        catch (FlowReplaced e)
+        {
+            // Kratos's code retryRecoveryFlow: a new flow with the message; JSON clients are sent to fetch it (303 to
+            // /self-service/recovery/flows?id=), other browsers to its UI — with use_continue_with_transitions, JSON
+            // clients get the error itself with details.continue_with naming the new flow. The link method's
+            // retryRecoveryFlowWithMessage reads no flag: its new flow is a browser flow, and everyone is sent to its UI.
+            var replacement = Retry(http, flow, e);
+            await flows.InsertAsync(replacement, ct);
+            // Kratos's flagged branch calls retryOptions.err.Error() even for a retry carrying a message alone, which
+            // panics; Gatehouse keeps the unflagged 303 for those (none reaches here from the code method today).
+            if (options.FeatureFlags.UseContinueWithTransitions && e.IsError && !e.AsBrowserFlow && FlowService.WantsJson(http.Request))
+                throw new GatehouseError(400, e.Message, details: ShowRecoveryUi(replacement));
+            FlowService.Redirect(http, !e.AsBrowserFlow && FlowService.WantsJson(http.Request)
+                ? FetchUrl(replacement)
+                : flows.UiUrlFor(replacement));
+            return;
+        }
+        if (used is null)
+        {
+            // Kratos writes the flow with the message as a plain 200 (HTML browsers: 303 to the UI), not a 400.
+            await responder.RespondWithFlowAsync(http, flow, ui, 200, ct);
+            return;
+        }
+        await RecoverAsync(http, flow, used, redeemer, ct);
+    }
+
+    /// <summary>
+    /// A submit from a signed-in client is refused (Kratos's code and link <c>Recover</c>): JSON requests get 400
+    /// <c>session_already_available</c>, others a 302 to the default return URL (<c>session.RedirectOnAuthenticated</c>).
+    /// </summary>
+    private async Task<bool> RefusedAsSignedInAsync(HttpContext http, CancellationToken ct)
+    {
+        if (await sessions.FromRequestAsync(http, ct) is null) return false;
+        if (FlowService.WantsJson(http.Request)) throw new GatehouseError(400, "A valid session was detected and thus recovery is not possible.", "session_already_available");
+        http.Response.StatusCode = StatusCodes.Status302Found;
+        http.Response.Headers.Location = returnUrls.DefaultReturnUrl;
+        return true;
     }
 
     /// <summary>
