@@ -58,6 +58,12 @@ public sealed class RecoveryChooseAddressTests : IAsyncLifetime
             FlowServerFixture.Configure(o);
             o.Identity.Schemas = [new IdentitySchemaEntry { Id = "default", Url = "base64://" + Convert.ToBase64String(Encoding.UTF8.GetBytes(Schema)) }];
             o.FeatureFlags.ChooseRecoveryAddress = key != "off";
+            o.FeatureFlags.UseContinueWithTransitions = key == "continue-with";
+            if (key == "link")
+            {
+                o.Selfservice.Methods.Link.Enabled = true;
+                o.Selfservice.Flows.Recovery.Use = "link";
+            }
             o.Selfservice.Flows.Recovery.Enabled = true;
             o.Selfservice.Flows.Recovery.Lifespan = TimeSpan.FromMinutes(10);
             o.Selfservice.Methods.Code.Config.MaxSubmissions = 2;
@@ -380,5 +386,90 @@ public sealed class RecoveryChooseAddressTests : IAsyncLifetime
         var refused = await Submit(s.Public, flow, new JsonObject { ["method"] = "code", ["recovery_address"] = email }, HttpStatusCode.BadRequest);
         Assert.Equal([4000002L], MessageIds(refused, "email"));
         Assert.Empty(await Messages(s, email));
+    }
+
+    /// <summary>Kratos's <c>MaskAddress</c> (selfservice/strategy/code/strategy.go), including its short-value cases.</summary>
+    [Theory]
+    [InlineData("foo@bar", "fo****@bar")]
+    [InlineData("fo@bar", "fo****@bar")]
+    [InlineData("f@bar", "f@bar")]
+    [InlineData("foobar", "foo****ar")]
+    [InlineData("fooba", "fooba")]
+    [InlineData("+12345678910", "+12****10")]
+    public void Addresses_are_masked_as_Kratos_masks_them(string address, string masked) =>
+        Assert.Equal(masked, Gatehouse.SelfService.Flows.Recovery.RecoveryFlows.MaskAddress(address));
+
+    /// <summary>As in Kratos's v2 <c>Recover</c>, a signed-in client is refused before the state is looked at (a code too).</summary>
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_signed_in_client_is_refused(string db)
+    {
+        var s = await Server(db);
+        var (email, token, _) = await RegisterApi(s);
+        var flow = await ApiFlow(s.Public, "recovery");
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/self-service/recovery?flow={flow["id"]}")
+        {
+            Content = new StringContent(new JsonObject { ["recovery_address"] = email }.ToJsonString(), Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("X-Session-Token", token);
+        request.Headers.Accept.ParseAdd("application/json");
+        var error = await (await s.Public.SendAsync(request)).Error(HttpStatusCode.BadRequest);
+        Assert.Equal("session_already_available", error["id"]!.GetValue<string>());
+        var fetched = await (await s.Public.GetAsync($"/self-service/recovery/flows?id={flow["id"]}")).Json(HttpStatusCode.OK);
+        Assert.Equal("recovery_awaiting_address", State(fetched));
+        Assert.Empty(await Messages(s, email));
+    }
+
+    /// <summary>Back from the code screen of an account with a single address: the first screen again (recoveryV2HandleGoBack).</summary>
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Back_with_a_single_address_returns_to_the_first_screen(string db)
+    {
+        var s = await Server(db);
+        var email = HttpAssertions.UniqueEmail("single");
+        await CreateIdentity(s, new JsonObject { ["email"] = email });
+        var flow = await ApiFlow(s.Public, "recovery");
+        await Submit(s.Public, flow, new JsonObject { ["recovery_address"] = email }, HttpStatusCode.OK);
+        var back = await Submit(s.Public, flow, new JsonObject { ["recovery_address"] = email, ["screen"] = "previous" }, HttpStatusCode.OK);
+        Assert.Equal("recovery_awaiting_address", State(back));
+        Assert.Equal(["csrf_token:hidden", "recovery_address:text", "method:submit"], NodeNames(back));
+        Assert.Empty(MessageIds(back));
+    }
+
+    /// <summary>
+    /// With <c>use_continue_with_transitions</c> too (Kratos tests recovery v2 only so): a native app's right code answers
+    /// 200 with the flow and <c>continue_with</c> [set_ory_session_token, show_settings_ui].
+    /// </summary>
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task With_continue_with_transitions_a_native_app_gets_its_session_token(string db)
+    {
+        var s = await Server(db, "continue-with");
+        var email = HttpAssertions.UniqueEmail("native");
+        var phone = UniquePhone();
+        var identityId = await CreateIdentity(s, new JsonObject { ["email"] = email, ["phone"] = phone });
+        using var native = Native(s);
+        var flow = await ApiFlow(native, "recovery");
+        await Submit(native, flow, new JsonObject { ["recovery_address"] = phone }, HttpStatusCode.OK);
+        var sent = await Submit(native, flow, new JsonObject { ["recovery_address"] = phone, ["recovery_select_address"] = Hash(phone) }, HttpStatusCode.OK);
+        Assert.Equal("recovery_awaiting_code", State(sent));
+        var done = await Submit(native, flow, new JsonObject { ["code"] = await CodeSentTo(s, phone, "sms") }, HttpStatusCode.OK);
+        Assert.Equal("passed_challenge", State(done));
+        var continueWith = done["continue_with"]!.AsArray();
+        Assert.Equal(["set_ory_session_token", "show_settings_ui"], continueWith.Select(c => c!["action"]!.GetValue<string>()));
+        var whoami = new HttpRequestMessage(HttpMethod.Get, "/sessions/whoami");
+        whoami.Headers.Add("X-Session-Token", continueWith[0]!["ory_session_token"]!.GetValue<string>());
+        var session = await (await native.SendAsync(whoami)).Json(HttpStatusCode.OK);
+        Assert.Equal(identityId, session["identity"]!["id"]!.GetValue<string>());
+        Assert.Equal("code_recovery", session["authentication_methods"]![0]!["method"]!.GetValue<string>());
+    }
+
+    /// <summary>Recovery v2 is the code method's; with <c>use: link</c> flows are made as without the flag.</summary>
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task The_link_method_ignores_the_flag(string db)
+    {
+        var s = await Server(db, "link");
+        var flow = await ApiFlow(s.Public, "recovery");
+        Assert.Equal("choose_method", State(flow));
+        Assert.Equal("link", flow["active"]!.GetValue<string>());
+        Assert.NotNull(Node(flow, "email"));
+        Assert.Null(Node(flow, "recovery_address"));
     }
 }
