@@ -166,6 +166,9 @@ public sealed class ServeOptions
 {
     public ListenerOptions Public { get; set; } = new() { Port = 4433 };
     public AdminListenerOptions Admin { get; set; } = new() { Port = 4434 };
+
+    /// <summary>Hydra's <c>serve.cookies</c>: the OAuth2 login/consent CSRF and login-session cookies.</summary>
+    public HydraCookiesOptions Cookies { get; set; } = new();
 }
 
 public class ListenerOptions

@@ -447,3 +447,53 @@ public sealed class OAuth2SessionOptions
     /// </summary>
     public bool EncryptAtRest { get; set; } = true;
 }
+
+/// <summary>
+/// Hydra's <c>serve.cookies</c> (<c>driver/config/provider.go</c> <c>CookieSameSiteMode</c>, <c>CookieDomain</c>,
+/// <c>SessionCookiePath</c>, <c>CookieNameLoginCSRF</c> &amp; co.) for the cookies of the OAuth2 login, consent and device
+/// steps and the remembered login.
+/// </summary>
+public sealed class HydraCookiesOptions
+{
+    /// <summary><c>Strict</c>, <c>Lax</c> or <c>None</c> (Hydra's schema default; <c>Lax</c> unless the issuer is https).</summary>
+    public string SameSiteMode { get; set; } = "None";
+
+    /// <summary>
+    /// With <c>SameSite=None</c>: each CSRF cookie also gets a <c>&lt;name&gt;_legacy</c> twin without <c>SameSite</c>, read
+    /// when the first is missing (Hydra <c>consent/csrf.go</c>, for browsers that reject <c>SameSite=None</c>).
+    /// </summary>
+    public bool SameSiteLegacyWorkaround { get; set; }
+
+    /// <summary>
+    /// Hydra's <c>CookieSecure</c>: the <c>Secure</c> flag in <c>--dev</c> mode; outside it the cookies are always Secure.
+    /// Unset: Gatehouse's cookie rule (<c>cookies.secure</c>, else Secure unless <c>--dev</c>).
+    /// </summary>
+    public bool? Secure { get; set; }
+
+    /// <summary>The cookies' <c>Domain</c>; unset: none (host-only).</summary>
+    public string? Domain { get; set; }
+
+    public HydraCookieNamesOptions Names { get; set; } = new();
+    public HydraCookiePathsOptions Paths { get; set; } = new();
+}
+
+public sealed class HydraCookieNamesOptions
+{
+    /// <summary>Prefix of the per-client login CSRF cookie (<c>&lt;name&gt;_&lt;client suffix&gt;</c>).</summary>
+    public string LoginCsrf { get; set; } = "ory_hydra_login_csrf";
+
+    /// <summary>Prefix of the per-client consent CSRF cookie.</summary>
+    public string ConsentCsrf { get; set; } = "ory_hydra_consent_csrf";
+
+    /// <summary>The device flow's CSRF cookie (one name for all clients, as Hydra).</summary>
+    public string DeviceCsrf { get; set; } = "ory_hydra_device_csrf";
+
+    /// <summary>The remembered login.</summary>
+    public string Session { get; set; } = "ory_hydra_session";
+}
+
+public sealed class HydraCookiePathsOptions
+{
+    /// <summary>The remembered-login cookie's path (default <c>/</c>).</summary>
+    public string Session { get; set; } = "/";
+}

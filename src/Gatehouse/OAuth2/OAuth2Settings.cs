@@ -143,6 +143,64 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
     /// <summary>Hydra's <c>oauth2.mirror_top_level_claims</c>.</summary>
     public bool MirrorTopLevelClaims { get; init; } = true;
 
+    /// <summary>
+    /// Hydra's <c>serve.cookies.names.login_csrf</c> (<c>CookieNameLoginCSRF</c>): the prefix of the per-client login CSRF
+    /// cookie, with <c>_dev</c> appended in <c>--dev</c> mode as Hydra's <c>cookieSuffix</c> does for all four names.
+    /// </summary>
+    public string LoginCsrfCookie { get; init; } = "ory_hydra_login_csrf";
+
+    /// <summary>Hydra's <c>serve.cookies.names.consent_csrf</c> (+ <c>_dev</c> in dev mode).</summary>
+    public string ConsentCsrfCookie { get; init; } = "ory_hydra_consent_csrf";
+
+    /// <summary>Hydra's <c>serve.cookies.names.device_csrf</c> (+ <c>_dev</c> in dev mode).</summary>
+    public string DeviceCsrfCookie { get; init; } = "ory_hydra_device_csrf";
+
+    /// <summary>Hydra's <c>serve.cookies.names.session</c> (+ <c>_dev</c> in dev mode): the remembered login.</summary>
+    public string SessionCookie { get; init; } = "ory_hydra_session";
+
+    /// <summary>Hydra's <c>serve.cookies.paths.session</c>.</summary>
+    public string SessionCookiePath { get; init; } = "/";
+
+    /// <summary>Hydra's <c>serve.cookies.domain</c>; null: host-only cookies.</summary>
+    public string? CookieDomain { get; init; }
+
+    /// <summary>Hydra's <c>serve.cookies.same_site_mode</c> as configured (<c>Strict</c>, <c>Lax</c> or <c>None</c>).</summary>
+    public string CookieSameSiteMode { get; init; } = "None";
+
+    /// <summary>Hydra's <c>serve.cookies.same_site_legacy_workaround</c>.</summary>
+    public bool CookieSameSiteLegacyWorkaround { get; init; }
+
+    /// <summary>
+    /// Hydra's <c>CookieSameSiteMode</c> (<c>driver/config/provider.go</c>): <c>Strict</c> and <c>Lax</c> as configured;
+    /// <c>None</c> only for an https issuer, else <c>Lax</c> ("SameSite=None can only be set for HTTPS issuers"). Like
+    /// Hydra, <c>None</c> does not look at <c>Secure</c>: in <c>--dev</c> mode with an https issuer, set
+    /// <c>serve.cookies.secure: true</c>, as browsers drop <c>SameSite=None</c> cookies that are not Secure.
+    /// </summary>
+    public SameSiteMode CookieSameSite => CookieSameSiteMode.ToLowerInvariant() switch
+    {
+        "strict" => SameSiteMode.Strict,
+        "lax" => SameSiteMode.Lax,
+        "none" => Issuer.StartsWith("https://", StringComparison.OrdinalIgnoreCase) ? SameSiteMode.None : SameSiteMode.Lax,
+        // Hydra's default branch (its schema's enum leaves it unreachable, as Gatehouse's does).
+        _ => Dev ? SameSiteMode.Lax : SameSiteMode.Unspecified,
+    };
+
+    /// <summary>
+    /// The attributes of an OAuth2 browser cookie (Hydra <c>consent/csrf.go</c> <c>setCSRFCookie</c>;
+    /// <c>consent/strategy_default.go</c> for the session cookie; <c>driver/registry_sql.go</c> <c>CookieStore</c> for the
+    /// domain): <c>HttpOnly</c>, <see cref="SecureCookies"/>, <see cref="CookieSameSite"/> and <see cref="CookieDomain"/>;
+    /// the session cookie on <see cref="SessionCookiePath"/>, the CSRF cookies on <c>/</c>.
+    /// </summary>
+    public CookieOptions CookieOptionsFor(string name, TimeSpan? maxAge = null) => new()
+    {
+        HttpOnly = true,
+        SameSite = CookieSameSite,
+        Secure = SecureCookies,
+        Domain = CookieDomain,
+        Path = name == SessionCookie ? SessionCookiePath : "/",
+        MaxAge = maxAge,
+    };
+
     /// <summary>Hydra's <c>oauth2.session.encrypt_at_rest</c> (default true): token rows keep their claims encrypted.</summary>
     public bool EncryptSessionAtRest { get; init; } = true;
 
@@ -194,7 +252,10 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
     /// <summary>Hydra's <c>oidc.dynamic_client_registration.default_scope</c>: the scope of clients created without one.</summary>
     public IReadOnlyList<string> DefaultClientScope { get; init; } = Clients.OAuth2ClientDocument.DefaultScope;
 
-    /// <summary>Whether the login/consent CSRF cookies are <c>Secure</c> (Gatehouse's one cookie rule).</summary>
+    /// <summary>
+    /// Whether the login/consent/device CSRF cookies and the remembered-login cookie are <c>Secure</c>: Hydra's
+    /// <c>serve.cookies.secure</c> when set (only honoured in <c>--dev</c> mode), else Gatehouse's one cookie rule.
+    /// </summary>
     public bool SecureCookies { get; init; } = true;
 
     /// <summary><c>urls.device.verification</c>; null when not configured.</summary>
@@ -276,7 +337,8 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
         Dev = options.Dev,
         PkceEnforced = options.Oauth2.Pkce.Enforced,
         PkceEnforcedForPublicClients = options.Oauth2.Pkce.EnforcedForPublicClients,
-        SecureCookies = CookieSecurity.Secure(options),
+        // Hydra's CookieSecure: always outside --dev, serve.cookies.secure in it; unset, Gatehouse's one cookie rule.
+        SecureCookies = options.Serve.Cookies.Secure is { } secure ? secure || !options.Dev : CookieSecurity.Secure(options),
         AccessTokenStrategy = options.Strategies.AccessToken,
         JwtScopeClaim = options.Strategies.Jwt.ScopeClaim,
         ExactScopes = !string.Equals(options.Strategies.Scope, "wildcard", StringComparison.OrdinalIgnoreCase),
@@ -289,6 +351,14 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
         ExcludeNotBeforeClaim = options.Oauth2.ExcludeNotBeforeClaim,
         ExposeInternalErrors = options.Oauth2.ExposeInternalErrors,
         EncryptSessionAtRest = options.Oauth2.Session.EncryptAtRest,
+        LoginCsrfCookie = options.Serve.Cookies.Names.LoginCsrf + DevSuffix(options),
+        ConsentCsrfCookie = options.Serve.Cookies.Names.ConsentCsrf + DevSuffix(options),
+        DeviceCsrfCookie = options.Serve.Cookies.Names.DeviceCsrf + DevSuffix(options),
+        SessionCookie = options.Serve.Cookies.Names.Session + DevSuffix(options),
+        SessionCookiePath = options.Serve.Cookies.Paths.Session,
+        CookieDomain = string.IsNullOrEmpty(options.Serve.Cookies.Domain) ? null : options.Serve.Cookies.Domain,
+        CookieSameSiteMode = options.Serve.Cookies.SameSiteMode,
+        CookieSameSiteLegacyWorkaround = options.Serve.Cookies.SameSiteLegacyWorkaround,
         TokenHook = options.Oauth2.TokenHook,
         RefreshTokenHook = options.Oauth2.RefreshTokenHook,
         JwtGrantJtiOptional = options.Oauth2.Grant.Jwt.JtiOptional,
@@ -301,6 +371,9 @@ public sealed class OAuth2Settings(string issuer, string? publicUrl = null)
         BroadcastKeys = [.. options.Webfinger.Jwks.BroadcastKeys],
         DefaultClientScope = [.. options.Oidc.DynamicClientRegistration.DefaultScope],
     };
+
+    // Hydra's cookieSuffix (driver/config/provider.go): dev mode renames all four cookies.
+    private static string DevSuffix(GatehouseOptions options) => options.Dev ? "_dev" : "";
 }
 
 /// <summary>Hydra's user-code presets (<c>oauth2.device_authorization.user_code.entropy_preset</c>, ory/x <c>randx</c> alphabets).</summary>

@@ -1,5 +1,6 @@
 using Gatehouse.Config;
 using Gatehouse.OAuth2;
+using Microsoft.AspNetCore.Http;
 
 namespace Gatehouse.Tests.Config;
 
@@ -13,6 +14,9 @@ public sealed class HydraOAuth2ConfigTests : IDisposable
 
     private ConfigLoadResult Load(string yaml) =>
         ConfigLoader.Load([_files.Write("hydra.yml", "dsn: memory\nsecrets: {default: [a-default-secret-value]}\n" + yaml + "\n")], NoEnvironment, dev: false);
+
+    private ConfigLoadResult LoadDev(string yaml) =>
+        ConfigLoader.Load([_files.Write("hydra.yml", "dsn: memory\nsecrets: {default: [a-default-secret-value]}\n" + yaml + "\n")], NoEnvironment, dev: true);
 
     private ConfigException LoadFails(string yaml) => Assert.Throws<ConfigException>(() => Load(yaml));
 
@@ -57,6 +61,55 @@ public sealed class HydraOAuth2ConfigTests : IDisposable
         var off = Load("oauth2: {session: {encrypt_at_rest: false}}");
         Assert.Empty(off.Warnings);
         Assert.False(OAuth2Settings.From(off.Options).EncryptSessionAtRest);
+    }
+
+    [Fact]
+    public void Serve_cookies_are_read_with_hydras_defaults_dev_names_secure_flag_and_same_site_rule()
+    {
+        var set = Load("serve: {cookies: {same_site_mode: Strict, same_site_legacy_workaround: true, secure: false, domain: example.com, names: {login_csrf: a, consent_csrf: b, device_csrf: c, session: d}, paths: {session: /oauth2}}}");
+        Assert.Empty(set.Warnings);
+        var s = OAuth2Settings.From(set.Options);
+        Assert.Equal(("a", "b", "c", "d", "/oauth2", "example.com"), (s.LoginCsrfCookie, s.ConsentCsrfCookie, s.DeviceCsrfCookie, s.SessionCookie, s.SessionCookiePath, s.CookieDomain));
+        Assert.Equal(SameSiteMode.Strict, s.CookieSameSite);
+        Assert.True(s.CookieSameSiteLegacyWorkaround);
+        Assert.Equal("/oauth2", s.CookieOptionsFor("d").Path);
+        Assert.Equal("/", s.CookieOptionsFor("a_1234").Path);
+        // Hydra CookieSecure: outside dev mode the cookies are Secure whatever serve.cookies.secure says.
+        Assert.True(s.SecureCookies);
+
+        // Hydra's defaults (spec/config.json): its names, path /, no domain; SameSite None only for an https issuer, else Lax.
+        var defaults = OAuth2Settings.From(Load("urls: {self: {issuer: http://auth.example/}}").Options);
+        Assert.Equal(("ory_hydra_login_csrf", "ory_hydra_consent_csrf", "ory_hydra_device_csrf", "ory_hydra_session", "/", null),
+            (defaults.LoginCsrfCookie, defaults.ConsentCsrfCookie, defaults.DeviceCsrfCookie, defaults.SessionCookie, defaults.SessionCookiePath, defaults.CookieDomain));
+        Assert.Equal(SameSiteMode.Lax, defaults.CookieSameSite);
+        Assert.False(defaults.CookieSameSiteLegacyWorkaround);
+        Assert.Equal(SameSiteMode.None, OAuth2Settings.From(Load("urls: {self: {issuer: https://auth.example/}}").Options).CookieSameSite);
+        Assert.Equal(SameSiteMode.Lax, OAuth2Settings.From(Load("urls: {self: {issuer: https://auth.example/}}\nserve: {cookies: {same_site_mode: Lax}}").Options).CookieSameSite);
+
+        // Dev mode: Hydra's cookieSuffix appends _dev to all four names; serve.cookies.secure sets the flag (default: not Secure).
+        var dev = OAuth2Settings.From(LoadDev("serve: {cookies: {names: {session: d}}}").Options);
+        Assert.Equal(("ory_hydra_login_csrf_dev", "ory_hydra_consent_csrf_dev", "ory_hydra_device_csrf_dev", "d_dev"), (dev.LoginCsrfCookie, dev.ConsentCsrfCookie, dev.DeviceCsrfCookie, dev.SessionCookie));
+        Assert.False(dev.SecureCookies);
+        Assert.True(OAuth2Settings.From(LoadDev("serve: {cookies: {secure: true}}").Options).SecureCookies);
+        // Unset, Gatehouse's one cookie rule still applies (cookies.secure, else Secure unless --dev).
+        Assert.True(OAuth2Settings.From(LoadDev("cookies: {secure: true}").Options).SecureCookies);
+        Assert.False(OAuth2Settings.From(Load("cookies: {secure: false}").Options).SecureCookies);
+
+        Assert.StartsWith("serve.cookies.same_site_mode: expected", LoadFails("serve: {cookies: {same_site_mode: sometimes}}").Message);
+        Assert.StartsWith("serve.cookies.names.session: expected", LoadFails("serve: {cookies: {names: {session: ''}}}").Message);
+        Assert.StartsWith("serve.cookies.paths.session: expected", LoadFails("serve: {cookies: {paths: {session: oauth2}}}").Message);
+    }
+
+    [Theory]
+    [InlineData("", 0x00000000u)]
+    [InlineData("hello", 0x248bfa47u)]
+    [InlineData("hello, world", 0x149bbb7fu)]
+    [InlineData("19 Jan 2038 at 3:14:07 AM", 0xe31e8a70u)]
+    [InlineData("The quick brown fox jumps over the lazy dog", 0x2e4ff723u)]
+    public void The_client_cookie_suffix_is_hydras_decimal_murmur3(string clientId, uint expected)
+    {
+        // Hydra client/client.go CookieSuffix: strconv.Itoa(int(murmur3.Sum32(id))); reference MurmurHash3_x86_32 vectors, seed 0.
+        Assert.Equal(expected.ToString(System.Globalization.CultureInfo.InvariantCulture), Gatehouse.OAuth2.Flows.OAuth2Cookies.ClientSuffix(clientId));
     }
 
     [Fact]

@@ -22,7 +22,7 @@ public sealed class KratosCompatibilityTests
 
     // Hydra's keys, merged into Gatehouse's configuration for the OAuth2 provider (issue 14, "Configuration in Hydra's
     // YAML keys"): checked against Hydra's schema instead of Kratos's.
-    private static readonly HashSet<string> HydraKeys = ["secrets.system", "urls.registration", "oauth2.session.encrypt_at_rest", "oauth2.hashers.algorithm", "oauth2.hashers.bcrypt.cost", "oauth2.hashers.pbkdf2.iterations", "oauth2.expose_internal_errors", "urls.self.issuer", "urls.self.public", "urls.login", "urls.consent", "urls.error", "urls.logout", "urls.post_logout_redirect",
+    private static readonly HashSet<string> HydraKeys = ["secrets.system", "serve.cookies.same_site_mode", "serve.cookies.same_site_legacy_workaround", "serve.cookies.secure", "serve.cookies.domain", "serve.cookies.names.login_csrf", "serve.cookies.names.consent_csrf", "serve.cookies.names.device_csrf", "serve.cookies.names.session", "serve.cookies.paths.session", "urls.registration", "oauth2.session.encrypt_at_rest", "oauth2.hashers.algorithm", "oauth2.hashers.bcrypt.cost", "oauth2.hashers.pbkdf2.iterations", "oauth2.expose_internal_errors", "urls.self.issuer", "urls.self.public", "urls.login", "urls.consent", "urls.error", "urls.logout", "urls.post_logout_redirect",
         "ttl.login_consent_request", "ttl.access_token", "ttl.refresh_token", "ttl.id_token", "ttl.auth_code", "ttl.authentication_session",
         "oauth2.pkce.enforced", "oauth2.pkce.enforced_for_public_clients",
         "oauth2.allowed_top_level_claims", "oauth2.mirror_top_level_claims", "oauth2.exclude_not_before_claim",

@@ -91,6 +91,107 @@ public sealed class AuthorizationCodeFlowTests
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Serve_cookies_name_scope_and_set_samesite_of_the_csrf_and_session_cookies(string db)
+    {
+        // Hydra consent/csrf.go setCSRFCookie and strategy_default.go (session cookie): the names, SameSite, domain and the
+        // session cookie's path come from serve.cookies (driver/config/provider.go); the CSRF cookies are per client,
+        // <name>_<murmur3 of the client id> (client/client.go CookieSuffix).
+        await using var s = await StartAsync(db, o =>
+        {
+            o.Serve.Cookies.SameSiteMode = "Strict";
+            o.Serve.Cookies.Names.LoginCsrf = "my_login_csrf";
+            o.Serve.Cookies.Names.ConsentCsrf = "my_consent_csrf";
+            o.Serve.Cookies.Names.Session = "my_session";
+            o.Serve.Cookies.Paths.Session = "/oauth2";
+        });
+        var (id, _) = await CreateClientAsync(s, $$"""{"redirect_uris":["{{RedirectUri}}"],"scope":"openid"}""");
+        var suffix = Gatehouse.OAuth2.Flows.OAuth2Cookies.ClientSuffix(id);
+        var browser = new Browser(s);
+        var (_, challenge) = Pkce();
+
+        var start = await browser.Http.GetAsync(AuthorizeUrl(id, challenge, scope: "openid"));
+        var loginCsrf = Assert.Single(start.Headers.GetValues("Set-Cookie")).ToLowerInvariant();
+        Assert.StartsWith($"my_login_csrf_{suffix}=", loginCsrf);
+        Assert.Contains("samesite=strict", loginCsrf);
+        Assert.Contains("path=/;", loginCsrf + ";");
+        Assert.DoesNotContain("domain=", loginCsrf);
+        var loginChallenge = Query(start.Headers.Location!)["login_challenge"];
+        var accepted = await (await s.AdminWithKey.PutJson($"/admin/oauth2/auth/requests/login/accept?challenge={Uri.EscapeDataString(loginChallenge)}",
+            """{"subject":"user-1","remember":true}""")).Json(HttpStatusCode.OK);
+        // The renamed CSRF cookie is the one checked: the verifier works from this browser.
+        var toConsent = await browser.Http.GetAsync(accepted["redirect_to"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.Found, toConsent.StatusCode);
+        Assert.StartsWith(ConsentUrl, toConsent.Headers.Location!.ToString());
+        var toConsentCookies = toConsent.Headers.GetValues("Set-Cookie").Select(c => c.ToLowerInvariant()).ToList();
+        var consentCsrf = Assert.Single(toConsentCookies, c => c.StartsWith("my_consent_csrf_", StringComparison.Ordinal));
+        Assert.StartsWith($"my_consent_csrf_{suffix}=", consentCsrf);
+        var session = Assert.Single(toConsentCookies, c => c.StartsWith("my_session=", StringComparison.Ordinal));
+        Assert.Contains("path=/oauth2", session);
+        Assert.Contains("samesite=strict", session);
+        Assert.Contains("httponly", session);
+        var consentChallenge = Query(toConsent.Headers.Location!)["consent_challenge"];
+        var consented = await (await s.AdminWithKey.PutJson($"/admin/oauth2/auth/requests/consent/accept?consent_challenge={Uri.EscapeDataString(consentChallenge)}",
+            """{"grant_scope":["openid"]}""")).Json(HttpStatusCode.OK);
+        var toClient = await browser.Http.GetAsync(consented["redirect_to"]!.GetValue<string>());
+        Assert.StartsWith(RedirectUri + "?code=ory_ac_", toClient.Headers.Location!.ToString());
+
+        // The remembered login is found under its name (sent on its path, /oauth2/auth): the next request skips the login.
+        var next = await browser.GetRedirectAsync(AuthorizeUrl(id, challenge, scope: "openid"));
+        var skipped = await (await s.AdminWithKey.GetAsync($"/admin/oauth2/auth/requests/login?login_challenge={Uri.EscapeDataString(Query(next)["login_challenge"])}")).Json(HttpStatusCode.OK);
+        Assert.True(skipped["skip"]!.GetValue<bool>());
+
+        // A domain is set on the cookies when configured; SameSite=None (Hydra's default) is Lax for an http issuer.
+        await using var other = await StartAsync(db, o => o.Serve.Cookies.Domain = "login.example");
+        var (otherId, _) = await CreateClientAsync(other, $$"""{"redirect_uris":["{{RedirectUri}}"],"scope":"openid"}""");
+        var withDomain = Assert.Single((await new Browser(other).Http.GetAsync(AuthorizeUrl(otherId, challenge, scope: "openid"))).Headers.GetValues("Set-Cookie")).ToLowerInvariant();
+        Assert.StartsWith($"ory_hydra_login_csrf_{Gatehouse.OAuth2.Flows.OAuth2Cookies.ClientSuffix(otherId)}=", withDomain);
+        Assert.Contains("domain=login.example", withDomain);
+        Assert.Contains("samesite=lax", withDomain);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Same_site_legacy_workaround_sets_a_legacy_csrf_cookie_that_is_accepted_without_the_samesite_none_one(string db)
+    {
+        // Hydra consent/csrf.go: with SameSite=None (an https issuer) and same_site_legacy_workaround, each CSRF cookie gets a
+        // <name>_legacy twin without SameSite, and a verifier is accepted with only the twin (getCSRFCookie).
+        await using var s = await StartAsync(db, o =>
+        {
+            o.Urls.Self.Issuer = "https://auth.example/";
+            o.Serve.Cookies.SameSiteLegacyWorkaround = true;
+        });
+        var (id, _) = await CreateClientAsync(s, $$"""{"redirect_uris":["{{RedirectUri}}"],"scope":"openid"}""");
+        var name = "ory_hydra_login_csrf_" + Gatehouse.OAuth2.Flows.OAuth2Cookies.ClientSuffix(id);
+        // A browser that keeps no cookies: each request sends exactly the Cookie header given.
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = new Uri(s.PublicUrl) };
+        var (_, challenge) = Pkce();
+
+        var start = await http.GetAsync(AuthorizeUrl(id, challenge, scope: "openid"));
+        var cookies = start.Headers.GetValues("Set-Cookie").ToList();
+        Assert.Equal(2, cookies.Count);
+        var modern = Assert.Single(cookies, c => c.StartsWith(name + "=", StringComparison.Ordinal));
+        var legacy = Assert.Single(cookies, c => c.StartsWith(name + "_legacy=", StringComparison.Ordinal));
+        Assert.Contains("samesite=none", modern.ToLowerInvariant());
+        Assert.DoesNotContain("samesite", legacy.ToLowerInvariant());
+        Assert.Equal(modern.Split(';')[0].Split('=', 2)[1], legacy.Split(';')[0].Split('=', 2)[1]);
+
+        var loginChallenge = Query(start.Headers.Location!)["login_challenge"];
+        var accepted = await (await s.AdminWithKey.PutJson($"/admin/oauth2/auth/requests/login/accept?challenge={Uri.EscapeDataString(loginChallenge)}",
+            """{"subject":"user-1"}""")).Json(HttpStatusCode.OK);
+        var verifierPath = new Uri(accepted["redirect_to"]!.GetValue<string>()).PathAndQuery;
+
+        // Without either cookie the verifier is refused (to the client, request_forbidden) ...
+        var refused = await http.GetAsync(verifierPath);
+        Assert.Contains("error=request_forbidden", refused.Headers.Location!.ToString());
+        // ... (a refused verifier is not spent) and the legacy twin alone is enough.
+        var request = new HttpRequestMessage(HttpMethod.Get, verifierPath);
+        request.Headers.Add("Cookie", legacy.Split(';')[0]);
+        var toConsent = await http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Found, toConsent.StatusCode);
+        Assert.StartsWith(ConsentUrl + "?consent_challenge=", toConsent.Headers.Location!.ToString());
+        Assert.Contains(toConsent.Headers.GetValues("Set-Cookie"), c => c.StartsWith("ory_hydra_consent_csrf_", StringComparison.Ordinal) && c.Split(';')[0].Split('=')[0].EndsWith("_legacy", StringComparison.Ordinal));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Prompt_registration_sends_the_browser_to_urls_registration_else_the_login_url_with_the_identity_schema(string db)
     {
         // Hydra consent/strategy_default.go forwardAuthenticationRequest (RegistrationURL defaults to LoginURL,

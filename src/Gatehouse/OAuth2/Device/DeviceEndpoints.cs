@@ -64,7 +64,7 @@ public static class DeviceEndpoints
     {
         var ct = http.RequestAborted;
         var q = http.Request.Query;
-        string? Cookie(string name) => http.Request.Cookies[name];
+        string? Cookie(string name) => OAuth2Cookies.Read(http.Request, settings, name);
         http.Response.Headers.CacheControl = "no-store";
         LoginConsentService.Redirect next;
         try
@@ -84,12 +84,7 @@ public static class DeviceEndpoints
             // The login/consent steps name a client redirect target; the device flow has none, so the error itself is answered.
             throw e.Error;
         }
-        foreach (var cookie in next.Cookies)
-        {
-            var options = new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Lax, Secure = settings.SecureCookies, Path = "/", MaxAge = cookie.MaxAge };
-            if (cookie.Value is null) http.Response.Cookies.Delete(cookie.Name, options);
-            else http.Response.Cookies.Append(cookie.Name, cookie.Value, options);
-        }
+        OAuth2Cookies.Write(http.Response, settings, next.Cookies);
         http.Response.Redirect(next.Location);
     }
 }

@@ -30,7 +30,7 @@ public sealed class DeviceFlowService(IOAuth2DeviceStore store, LoginConsentServ
     public const string VerifyPath = "/oauth2/device/verify";
 
     /// <summary>Hydra's device CSRF cookie (<c>serve.cookies.names.device_csrf</c>).</summary>
-    public const string CsrfCookie = "ory_hydra_device_csrf";
+    private string CsrfCookie => settings.DeviceCsrfCookie;
 
     /// <summary>
     /// User codes one device challenge takes (Gatehouse addition: Hydra does not limit them). A new challenge needs a new
@@ -201,7 +201,7 @@ public sealed class DeviceFlowService(IOAuth2DeviceStore store, LoginConsentServ
             RequestUrl = LoginConsentService.SetQuery(settings.Endpoint(VerifyPath), "client_id", request.ClientId),
             DeviceRequestId = request.Pk,
         };
-        return await flows.StartAsync(authorize, cookie(LoginConsentService.SessionCookie), ct);
+        return await flows.StartAsync(authorize, cookie(settings.SessionCookie), ct);
     }
 
     // ---- GET /oauth2/device/verify?consent_verifier= ----

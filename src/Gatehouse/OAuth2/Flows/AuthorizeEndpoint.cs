@@ -50,7 +50,7 @@ public static class AuthorizeEndpoint
         try
         {
             LoginConsentService.Redirect next;
-            string? Cookie(string name) => http.Request.Cookies[name];
+            string? Cookie(string name) => OAuth2Cookies.Read(http.Request, settings, name);
             if (Param("login_verifier") is { Count: > 0 } lv) next = await ToClientAsync(() => flows.HandleLoginVerifierAsync(lv.ToString(), Cookie, ct));
             else if (Param("consent_verifier") is { Count: > 0 } cv)
             {
@@ -62,22 +62,9 @@ public static class AuthorizeEndpoint
             else
             {
                 var request = await AuthorizeRequest.ValidateAsync(Param, RequestUrl(http, form, settings), clients, settings, ct);
-                next = await flows.StartAsync(request, Cookie(LoginConsentService.SessionCookie), ct);
+                next = await flows.StartAsync(request, Cookie(settings.SessionCookie), ct);
             }
-            foreach (var cookie in next.Cookies)
-            {
-                var options = new CookieOptions
-                {
-                    HttpOnly = true,
-                    // Lax: sent on the top-level navigation back from the login/consent app.
-                    SameSite = SameSiteMode.Lax,
-                    Secure = settings.SecureCookies,
-                    Path = "/",
-                    MaxAge = cookie.MaxAge,
-                };
-                if (cookie.Value is null) http.Response.Cookies.Delete(cookie.Name, options);
-                else http.Response.Cookies.Append(cookie.Name, cookie.Value, options);
-            }
+            OAuth2Cookies.Write(http.Response, settings, next.Cookies);
             http.Response.StatusCode = next.Status;
             http.Response.Headers.Location = next.Location;
         }

@@ -34,8 +34,8 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
     /// </summary>
     public sealed record Cookie(string Name, string? Value, TimeSpan? MaxAge = null);
 
-    /// <summary>Hydra's login session cookie (<c>serve.cookies.names.session</c>).</summary>
-    public const string SessionCookie = "ory_hydra_session";
+    /// <summary>Hydra's login session cookie (<c>serve.cookies.names.session</c>, <see cref="OAuth2Settings.SessionCookie"/>).</summary>
+    private string SessionCookie => settings.SessionCookie;
 
     /// <summary>What a login or consent admin call answers: 200 <c>{redirect_to}</c>, or 410 for a request already used.</summary>
     public sealed record AdminAnswer(int Status, JsonObject Body);
@@ -511,12 +511,13 @@ public sealed class LoginConsentService(IOAuth2FlowStore flows, OAuth2ClientServ
     // ---- helpers ----
 
     /// <summary>
-    /// Hydra's per-client CSRF cookie names (<c>ory_hydra_login_csrf_…</c>, <c>ory_hydra_consent_csrf_…</c>): the verifier
+    /// Hydra's per-client CSRF cookie names (<c>serve.cookies.names.login_csrf</c> / <c>consent_csrf</c>, then <c>_</c> and the
+    /// client's <see cref="OAuth2Cookies.ClientSuffix"/>, as <c>consent/strategy_default.go</c>): the verifier
     /// is only accepted from the browser that was sent to the login (consent) app, so a verifier URL passed to another
     /// browser cannot log that browser in as someone else.
     /// </summary>
-    public static string CsrfCookie(string step, string clientId) =>
-        $"ory_hydra_{step}_csrf_{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(clientId)).AsSpan(0, 4))}";
+    private string CsrfCookie(string step, string clientId) =>
+        $"{(step == "login" ? settings.LoginCsrfCookie : settings.ConsentCsrfCookie)}_{OAuth2Cookies.ClientSuffix(clientId)}";
 
     private static void CheckCsrf(JsonObject answer, string? cookie, AuthorizeError.Target to)
     {

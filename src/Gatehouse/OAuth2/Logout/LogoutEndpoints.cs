@@ -55,7 +55,7 @@ public static class LogoutEndpoints
         // As Go's ParseForm: the body's values first, then the query's.
         string Param(string name) => form is not null && form.TryGetValue(name, out var v) && v.Count > 0 ? v.ToString() : http.Request.Query[name].ToString();
         http.Response.Headers.CacheControl = "no-store";
-        var cookie = http.Request.Cookies[LoginConsentService.SessionCookie];
+        var cookie = http.Request.Cookies[settings.SessionCookie];
         try
         {
             if (HttpMethods.IsPost(http.Request.Method) && http.Request.HasFormContentType)
@@ -76,13 +76,7 @@ public static class LogoutEndpoints
                 : await logout.StartAsync(Param, http.Request.Path.Value + http.Request.QueryString.Value, cookie, ct);
             if (outcome.ClearSessionCookie)
             {
-                http.Response.Cookies.Delete(LoginConsentService.SessionCookie, new CookieOptions
-                {
-                    HttpOnly = true,
-                    SameSite = SameSiteMode.Lax,
-                    Secure = settings.SecureCookies,
-                    Path = "/",
-                });
+                http.Response.Cookies.Delete(settings.SessionCookie, settings.CookieOptionsFor(settings.SessionCookie));
             }
             if (outcome.FrontChannelUrls.Count == 0)
             {
