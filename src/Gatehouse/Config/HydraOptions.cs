@@ -53,6 +53,13 @@ public sealed class HydraSelfUrlsOptions
 
     /// <summary>The public URL of the OAuth2 endpoints, when it differs from the issuer.</summary>
     public string? Public { get; set; }
+
+    /// <summary>
+    /// Hydra's <c>urls.self.admin</c>. Accepted without effect: Hydra v26.2 reads it (<c>AdminURL</c>) only for the host
+    /// it reports in its anonymous usage telemetry (<c>cmd/server/handler.go</c> <c>sqa</c>), which Gatehouse does not send;
+    /// no answer, header or log names it.
+    /// </summary>
+    public string? Admin { get; set; }
 }
 
 /// <summary>Hydra's <c>ttl</c> key: default lifespans (clients override them per grant).</summary>

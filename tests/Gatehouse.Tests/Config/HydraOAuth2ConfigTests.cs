@@ -113,6 +113,20 @@ public sealed class HydraOAuth2ConfigTests : IDisposable
     }
 
     [Fact]
+    public void Urls_self_admin_is_accepted_without_a_warning_and_changes_no_url()
+    {
+        // Hydra reads urls.self.admin only for its usage telemetry (cmd/server/handler.go sqa): nothing to apply here.
+        var set = Load("urls: {self: {admin: https://admin.example/}}");
+        Assert.Empty(set.Warnings);
+        Assert.Equal("https://admin.example/", set.Options.Urls.Self.Admin);
+        var with = OAuth2Settings.From(set.Options);
+        var without = OAuth2Settings.From(Load("").Options);
+        Assert.Equal((without.Issuer, without.PublicUrl), (with.Issuer, with.PublicUrl));
+        Assert.Equal(Load("").Options.Serve.Admin.BaseUrl, set.Options.Serve.Admin.BaseUrl);
+        Assert.StartsWith("urls.self.admin: expected", LoadFails("urls: {self: {admin: not-a-url}}").Message);
+    }
+
+    [Fact]
     public void Urls_registration_is_read_and_defaults_to_the_login_url()
     {
         var set = OAuth2Settings.From(Load("urls: {login: https://login.example/login, registration: https://login.example/registration}").Options);
