@@ -13,6 +13,13 @@ public sealed class GatehouseOptions
 {
     public string Dsn { get; set; } = "";
     public DatabaseOptions Database { get; set; } = new();
+
+    /// <summary>Hydra's <c>db</c> (accepted; no effect in Gatehouse).</summary>
+    public HydraDbOptions Db { get; set; } = new();
+
+    /// <summary>Hydra's <c>cgroups</c> (accepted; no effect in Gatehouse).</summary>
+    public HydraCgroupsOptions Cgroups { get; set; } = new();
+
     public ServeOptions Serve { get; set; } = new();
     public LogOptions Log { get; set; } = new();
     public IdentityOptions Identity { get; set; } = new();

@@ -504,3 +504,29 @@ public sealed class HydraCookiePathsOptions
     /// <summary>The remembered-login cookie's path (default <c>/</c>).</summary>
     public string Session { get; set; } = "/";
 }
+
+/// <summary>
+/// Hydra's <c>db</c>. <c>ignore_unknown_table_columns</c> makes Hydra's SQL layer skip result columns that have no model
+/// field (<c>driver/registry_sql.go</c>, pop's <c>Unsafe</c>) instead of failing the read. Gatehouse's EF Core queries name
+/// the columns they map, so extra columns in its tables are never read and never fail a read: it behaves as with
+/// <c>true</c> whatever the value, which is accepted and has no effect.
+/// </summary>
+public sealed class HydraDbOptions
+{
+    public bool IgnoreUnknownTableColumns { get; set; }
+}
+
+/// <summary>
+/// Hydra's <c>cgroups</c>. <c>v1.auto_max_procs_enabled</c> makes Hydra size <c>GOMAXPROCS</c> to the container's CPU quota
+/// (<c>driver/registry_sql.go</c>, automaxprocs). The .NET runtime always does the equivalent (its processor count follows
+/// the cgroup v1 and v2 CPU limit; <c>DOTNET_PROCESSOR_COUNT</c> overrides it), so the key is accepted and has no effect.
+/// </summary>
+public sealed class HydraCgroupsOptions
+{
+    public HydraCgroupsV1Options V1 { get; set; } = new();
+}
+
+public sealed class HydraCgroupsV1Options
+{
+    public bool AutoMaxProcsEnabled { get; set; }
+}

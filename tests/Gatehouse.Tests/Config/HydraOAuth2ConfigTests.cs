@@ -127,6 +127,19 @@ public sealed class HydraOAuth2ConfigTests : IDisposable
     }
 
     [Fact]
+    public void Db_ignore_unknown_table_columns_and_cgroups_auto_max_procs_are_accepted_without_a_warning()
+    {
+        // Hydra driver/registry_sql.go: pop's Unsafe and automaxprocs. Gatehouse behaves as with both on (docs/configuration.md).
+        var set = Load("db: {ignore_unknown_table_columns: true}\ncgroups: {v1: {auto_max_procs_enabled: true}}");
+        Assert.Empty(set.Warnings);
+        Assert.True(set.Options.Db.IgnoreUnknownTableColumns);
+        Assert.True(set.Options.Cgroups.V1.AutoMaxProcsEnabled);
+        Assert.False(Load("").Options.Db.IgnoreUnknownTableColumns);
+        Assert.StartsWith("db.ignore_unknown_table_columns: expected", LoadFails("db: {ignore_unknown_table_columns: sometimes}").Message);
+        Assert.StartsWith("cgroups.v1.auto_max_procs_enabled: expected", LoadFails("cgroups: {v1: {auto_max_procs_enabled: 3}}").Message);
+    }
+
+    [Fact]
     public void Urls_registration_is_read_and_defaults_to_the_login_url()
     {
         var set = OAuth2Settings.From(Load("urls: {login: https://login.example/login, registration: https://login.example/registration}").Options);
