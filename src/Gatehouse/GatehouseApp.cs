@@ -35,8 +35,8 @@ public static class GatehouseApp
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         ConfigureLogging(builder.Logging, options);
 
-        var publicTls = ListenerTls.From(options.Serve.Public.Tls, "serve.public", TimeProvider.System);
-        var adminTls = ListenerTls.From(options.Serve.Admin.Tls, "serve.admin", TimeProvider.System);
+        var publicTls = ListenerTls.For(options.Serve, options.Serve.Public, "serve.public", TimeProvider.System);
+        var adminTls = ListenerTls.For(options.Serve, options.Serve.Admin, "serve.admin", TimeProvider.System);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;

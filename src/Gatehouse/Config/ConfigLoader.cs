@@ -178,6 +178,14 @@ public static class ConfigLoader
         // Read the certificates now, so a missing file or a key that does not match stops the start with the key's path.
         Http.ListenerTls.From(options.Serve.Public.Tls, "serve.public", TimeProvider.System);
         Http.ListenerTls.From(options.Serve.Admin.Tls, "serve.admin", TimeProvider.System);
+        // Hydra's serve.tls: its pair is read when enabled (else Hydra ignores it); its CIDR ranges must parse (ory/x
+        // tlsx.EnforceTLSRequests fails the start on a bad one).
+        if (options.Serve.Tls.Enabled) Http.ListenerTls.From(new TlsOptions { Cert = options.Serve.Tls.Cert, Key = options.Serve.Tls.Key }, "serve", TimeProvider.System);
+        for (var i = 0; i < options.Serve.Tls.AllowTerminationFrom.Count; i++)
+        {
+            if (!IsCidr(options.Serve.Tls.AllowTerminationFrom[i]))
+                throw new ConfigException($"serve.tls.allow_termination_from[{i}]: \"{options.Serve.Tls.AllowTerminationFrom[i]}\" is not a CIDR address range (e.g. 10.0.0.0/8)");
+        }
         var shared = Http.UnixSockets.Shared(options.Serve);
         if (shared && options.Serve.Admin.Tls.Configured)
         {
@@ -192,8 +200,8 @@ public static class ConfigLoader
                 warnings.Add($"{name}.base_url is not set while {name}.host is a unix socket: links and redirects will name http://127.0.0.1:{listener.Port}/; set it to the URL the proxy in front serves");
             }
         }
-        options.Serve.Public.BaseUrl ??= DeriveBaseUrl(options.Serve.Public);
-        options.Serve.Admin.BaseUrl ??= DeriveBaseUrl(shared ? options.Serve.Public : options.Serve.Admin);
+        options.Serve.Public.BaseUrl ??= DeriveBaseUrl(options.Serve, options.Serve.Public);
+        options.Serve.Admin.BaseUrl ??= DeriveBaseUrl(options.Serve, shared ? options.Serve.Public : options.Serve.Admin);
         options.Session.EarliestPossibleExtend ??= options.Session.Lifespan;
         if (options.Database.Cleanup.Janitor.Enabled && options.Database.Cleanup.Janitor.Interval <= TimeSpan.Zero)
             throw new ConfigException("database.cleanup.janitor.interval: expected a duration above zero (e.g. \"1h\") when the janitor is enabled");
@@ -304,13 +312,25 @@ public static class ConfigLoader
         }
     }
 
+    /// <summary>Go's <c>net.ParseCIDR</c> rule: an IP address, <c>/</c>, a prefix length that fits it (host bits may be set).</summary>
+    private static bool IsCidr(string value)
+    {
+        var slash = value.IndexOf('/', StringComparison.Ordinal);
+        if (slash < 0 || !System.Net.IPAddress.TryParse(value.AsSpan(0, slash), out var address) || value.AsSpan(0, slash).Contains('%')) return false;
+        if (address.AddressFamily == AddressFamily.InterNetwork && value.AsSpan(0, slash).Count('.') != 3) return false;
+        var bits = address.AddressFamily == AddressFamily.InterNetworkV6 ? 128 : 32;
+        var prefix = value.AsSpan(slash + 1);
+        return prefix.Length is > 0 and <= 3 && prefix.IndexOfAnyExceptInRange('0', '9') < 0
+            && int.Parse(prefix, System.Globalization.CultureInfo.InvariantCulture) <= bits;
+    }
+
     /// <summary><c>http://&lt;host&gt;:&lt;port&gt;/</c>, with a wildcard host replaced by loopback so the URL is reachable.</summary>
-    private static string DeriveBaseUrl(ListenerOptions listener)
+    private static string DeriveBaseUrl(ServeOptions serve, ListenerOptions listener)
     {
         var host = listener.Host;
         if (host is "" or "0.0.0.0" or "::" or "[::]" || Http.UnixSockets.PathOf(host) is not null) host = "127.0.0.1";
         else if (System.Net.IPAddress.TryParse(host, out var address) && address.AddressFamily == AddressFamily.InterNetworkV6) host = $"[{host}]";
-        return $"{(listener.Tls.Configured ? "https" : "http")}://{host}:{listener.Port}/";
+        return $"{(Http.ListenerTls.Enabled(serve, listener) ? "https" : "http")}://{host}:{listener.Port}/";
     }
 
     // Nested option objects are filled in place, so a file that sets serve.public.base_url keeps the

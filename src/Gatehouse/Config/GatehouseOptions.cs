@@ -176,6 +176,9 @@ public sealed class ServeOptions
 
     /// <summary>Hydra's <c>serve.cookies</c>: the OAuth2 login/consent CSRF and login-session cookies.</summary>
     public HydraCookiesOptions Cookies { get; set; } = new();
+
+    /// <summary>Hydra's <c>serve.tls</c>: HTTPS for both listeners (see <see cref="Gatehouse.Http.ListenerTls.For"/>).</summary>
+    public SharedTlsOptions Tls { get; set; } = new();
 }
 
 public class ListenerOptions
@@ -227,6 +230,23 @@ public sealed class TlsOptions
 
     /// <summary>Whether any of the four keys is set.</summary>
     public bool Configured => Cert.Configured || Key.Configured;
+}
+
+/// <summary>
+/// Hydra's <c>serve.tls</c> (ory/x <c>tls-config</c>, <c>driver/config/serve.go</c>): the TLS both listeners default to.
+/// Unlike the listeners' own <c>tls</c> keys (Kratos's, on when a pair is set), it is off until <c>enabled: true</c>.
+/// </summary>
+public sealed class SharedTlsOptions
+{
+    public bool Enabled { get; set; }
+    public TlsSourceOptions Cert { get; set; } = new();
+    public TlsSourceOptions Key { get; set; } = new();
+
+    /// <summary>
+    /// CIDR ranges allowed to terminate TLS in front (ory/x <c>tlsx.EnforceTLSRequests</c>). Hydra v26.2 serves only TLS
+    /// on a listener with TLS enabled, so its check never meets a plain request: validated, and without effect here too.
+    /// </summary>
+    public List<string> AllowTerminationFrom { get; set; } = [];
 }
 
 public sealed class TlsSourceOptions

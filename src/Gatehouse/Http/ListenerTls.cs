@@ -77,6 +77,48 @@ public sealed class ListenerTls
         return null;
     }
 
+    /// <summary>
+    /// A listener's TLS with Hydra's shared <c>serve.tls</c> (<c>driver/config/serve.go</c>: each listener defaults to it):
+    /// the listener's own <c>tls</c> keys when any is set (Kratos's, as before); else, when <c>serve.tls.enabled</c>,
+    /// <c>serve.tls</c>'s certificate, or — none configured — a self-signed one, as Hydra's
+    /// <c>cmd/server/helper_cert.go</c> <c>GetOrCreateTLSCertificate</c>; else none (plain HTTP: Hydra ignores a
+    /// <c>serve.tls</c> certificate while <c>enabled</c> is false).
+    /// </summary>
+    /// <param name="name">The listener's config path, e.g. <c>serve.public</c>.</param>
+    public static ListenerTls? For(ServeOptions serve, ListenerOptions listener, string name, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(serve);
+        ArgumentNullException.ThrowIfNull(listener);
+        if (listener.Tls.Configured) return From(listener.Tls, name, time);
+        if (!serve.Tls.Enabled) return null;
+        return From(new TlsOptions { Cert = serve.Tls.Cert, Key = serve.Tls.Key }, "serve", time)
+            ?? new ListenerTls(name, SslStreamCertificateContext.Create(SelfSigned(time), null, offline: true), null, null, time);
+    }
+
+    /// <summary>Whether <see cref="For"/> gives the listener TLS (without reading any certificate).</summary>
+    public static bool Enabled(ServeOptions serve, ListenerOptions listener) => listener.Tls.Configured || serve.Tls.Enabled;
+
+    /// <summary>
+    /// Hydra's self-signed certificate (ory/x <c>tlsx.CreateSelfSignedCertificate</c>): <c>O=ORY GmbH, CN=ORY</c> (encoded in that order, as Go does), a CA,
+    /// for <c>localhost</c>, server and client authentication, valid 31 days. Hydra keeps its key in the JWK set
+    /// <c>hydra.https-tls</c>; Gatehouse makes a new one at each start (nothing can pin a certificate that is self-signed
+    /// anyway, and the key never leaves the process).
+    /// </summary>
+    internal static X509Certificate2 SelfSigned(TimeProvider time)
+    {
+        using var key = RSA.Create(2048);
+        var subject = new X500DistinguishedName("CN=ORY, O=ORY GmbH");
+        var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(certificateAuthority: true, hasPathLengthConstraint: false, 0, critical: true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyEncipherment | X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyCertSign, critical: true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2")], critical: false));
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddDnsName("localhost");
+        request.CertificateExtensions.Add(san.Build());
+        var now = time.GetUtcNow();
+        return request.CreateSelfSigned(now, now.AddDays(31));
+    }
+
     /// <summary>The handshake's options: the current certificate (re-read first if its files changed), TLS 1.2 or 1.3, HTTP/2 or HTTP/1.1.</summary>
     public SslServerAuthenticationOptions ServerOptions() => new()
     {

@@ -72,6 +72,117 @@ public sealed class ListenerTlsTests : IDisposable
         await Assert.ThrowsAsync<HttpRequestException>(() => plain.GetAsync(new Uri($"http://127.0.0.1:{server.Options.Serve.Public.Port}/health/alive")));
     }
 
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Serve_tls_is_hydras_https_for_both_listeners_unless_a_listener_sets_its_own(string db)
+    {
+        // Hydra driver/config/serve.go: serve.tls is the default of serve.public.tls and serve.admin.tls.
+        using var sharedCert = SelfSigned("shared.gatehouse.test");
+        using var adminCert = SelfSigned("admin.gatehouse.test");
+        await using var server = await TestServer.StartAsync(db, o =>
+        {
+            var shared = Base64Pair(sharedCert);
+            o.Serve.Tls.Enabled = true;
+            o.Serve.Tls.Cert = shared.Cert;
+            o.Serve.Tls.Key = shared.Key;
+            o.Serve.Tls.AllowTerminationFrom = ["10.0.0.0/8"];
+        });
+        var (client, seen) = PinnedClient(sharedCert);
+        using (client)
+        {
+            using var alive = await client.GetAsync(new Uri($"https://127.0.0.1:{server.Options.Serve.Public.Port}/health/alive"));
+            Assert.Equal(HttpStatusCode.OK, alive.StatusCode);
+            Assert.Equal(sharedCert.Thumbprint, seen());
+            using var adminAlive = await client.GetAsync(new Uri($"https://127.0.0.1:{server.Options.Serve.Admin.Port}/health/alive"));
+            Assert.Equal(HttpStatusCode.OK, adminAlive.StatusCode);
+            Assert.Equal(sharedCert.Thumbprint, seen());
+        }
+
+        // A listener's own tls keys win; the other listener keeps serve.tls.
+        await using var mixed = await TestServer.StartAsync(db, o =>
+        {
+            var shared = Base64Pair(sharedCert);
+            o.Serve.Tls.Enabled = true;
+            o.Serve.Tls.Cert = shared.Cert;
+            o.Serve.Tls.Key = shared.Key;
+            o.Serve.Admin.Tls = Base64Pair(adminCert);
+        });
+        var (adminClient, adminSeen) = PinnedClient(adminCert);
+        using (adminClient)
+        {
+            using var adminAlive = await adminClient.GetAsync(new Uri($"https://127.0.0.1:{mixed.Options.Serve.Admin.Port}/health/alive"));
+            Assert.Equal(HttpStatusCode.OK, adminAlive.StatusCode);
+            Assert.Equal(adminCert.Thumbprint, adminSeen());
+        }
+        var (publicClient, publicSeen) = PinnedClient(sharedCert);
+        using (publicClient)
+        {
+            using var alive = await publicClient.GetAsync(new Uri($"https://127.0.0.1:{mixed.Options.Serve.Public.Port}/health/alive"));
+            Assert.Equal(HttpStatusCode.OK, alive.StatusCode);
+            Assert.Equal(sharedCert.Thumbprint, publicSeen());
+        }
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Serve_tls_enabled_without_a_certificate_serves_a_self_signed_one_as_hydra(string db)
+    {
+        // Hydra cmd/server/helper_cert.go GetOrCreateTLSCertificate + ory/x tlsx.CreateSelfSignedCertificate.
+        await using var server = await TestServer.StartAsync(db, o => o.Serve.Tls.Enabled = true);
+        X509Certificate2? presented = null;
+        using var client = new HttpClient(new SocketsHttpHandler
+        {
+            SslOptions = new System.Net.Security.SslClientAuthenticationOptions
+            {
+                RemoteCertificateValidationCallback = (_, cert, _, _) =>
+                {
+                    presented = cert is null ? null : new X509Certificate2(cert);
+                    return true;
+                },
+            },
+        }) { Timeout = TimeSpan.FromSeconds(30) };
+        foreach (var port in new[] { server.Options.Serve.Public.Port, server.Options.Serve.Admin.Port })
+        {
+            presented = null;
+            using var alive = await client.GetAsync(new Uri($"https://127.0.0.1:{port}/health/alive"));
+            Assert.Equal(HttpStatusCode.OK, alive.StatusCode);
+            Assert.NotNull(presented);
+            Assert.Equal("CN=ORY, O=ORY GmbH", presented.Subject);
+            Assert.Equal(presented.Subject, presented.Issuer);
+            Assert.Contains("localhost", presented.GetNameInfo(X509NameType.DnsName, forIssuer: false));
+            Assert.InRange(presented.NotAfter.ToUniversalTime() - presented.NotBefore.ToUniversalTime(), TimeSpan.FromDays(31) - TimeSpan.FromMinutes(1), TimeSpan.FromDays(31) + TimeSpan.FromMinutes(1));
+        }
+        // Plain HTTP on a TLS port gets no answer from the application.
+        using var plain = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        await Assert.ThrowsAsync<HttpRequestException>(() => plain.GetAsync(new Uri($"http://127.0.0.1:{server.Options.Serve.Public.Port}/health/alive")));
+    }
+
+    [Fact]
+    public void Serve_tls_is_off_until_enabled_and_its_keys_are_checked_when_loading()
+    {
+        using var cert = SelfSigned("shared.gatehouse.test");
+        var pair = Base64Pair(cert);
+        ConfigLoadResult Load(string serve) => ConfigLoader.Load(
+            [_files.Write("tls.yml", $"dsn: memory\nsecrets: {{default: [{Secret}]}}\nserve: {serve}\n")], new Dictionary<string, string?>(), dev: false);
+
+        // A certificate without enabled: true is plain HTTP, as Hydra (configx TLS.Enabled defaults to false).
+        var off = Load($"{{tls: {{cert: {{base64: {pair.Cert.Base64}}}, key: {{base64: {pair.Key.Base64}}}}}}}");
+        Assert.Empty(off.Warnings);
+        Assert.StartsWith("http://", off.Options.Serve.Public.BaseUrl);
+        Assert.Null(ListenerTls.For(off.Options.Serve, off.Options.Serve.Public, "serve.public", TimeProvider.System));
+
+        var on = Load($"{{tls: {{enabled: true, allow_termination_from: [127.0.0.1/32, 10.1.2.3/8, '::1/128'], cert: {{base64: {pair.Cert.Base64}}}, key: {{base64: {pair.Key.Base64}}}}}}}");
+        Assert.Empty(on.Warnings);
+        Assert.StartsWith("https://", on.Options.Serve.Public.BaseUrl);
+        Assert.StartsWith("https://", on.Options.Serve.Admin.BaseUrl);
+        Assert.Equal(cert.Thumbprint, ListenerTls.For(on.Options.Serve, on.Options.Serve.Admin, "serve.admin", TimeProvider.System)!.Certificate.Thumbprint);
+
+        Assert.Equal("serve.tls.cert.base64: unable to base64 decode the TLS certificate",
+            Assert.Throws<ConfigException>(() => Load($"{{tls: {{enabled: true, cert: {{base64: '%%%'}}, key: {{base64: {pair.Key.Base64}}}}}}}")).Message);
+        Assert.Equal("serve.tls: set both cert.base64 and key.base64, or both cert.path and key.path",
+            Assert.Throws<ConfigException>(() => Load("{tls: {enabled: true, cert: {path: /etc/tls/cert.pem}}}")).Message);
+        Assert.Equal("serve.tls.allow_termination_from[0]: \"10.0.0.0\" is not a CIDR address range (e.g. 10.0.0.0/8)",
+            Assert.Throws<ConfigException>(() => Load("{tls: {enabled: true, allow_termination_from: [10.0.0.0]}}")).Message);
+    }
+
     [Fact]
     public void Tls_1_0_and_1_1_are_not_offered()
     {
