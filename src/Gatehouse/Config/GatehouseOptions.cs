@@ -34,6 +34,9 @@ public sealed class GatehouseOptions
     public SecurityOptions Security { get; set; } = new();
     public ClientsOptions Clients { get; set; } = new();
 
+    /// <summary>Kratos's <c>oauth2_provider</c>: an external Ory Hydra answered by the login and registration flows.</summary>
+    public OAuth2ProviderOptions Oauth2Provider { get; set; } = new();
+
     /// <summary>Hydra's <c>urls</c> (OAuth2 provider: issuer, login and consent apps).</summary>
     public HydraUrlsOptions Urls { get; set; } = new();
 
@@ -130,6 +133,26 @@ public sealed class FeatureFlagsOptions
     /// e-mail or SMS. Decided when a flow is made: turning it off later leaves such flows as they are.
     /// </summary>
     public bool ChooseRecoveryAddress { get; set; }
+}
+
+/// <summary>
+/// <c>oauth2_provider</c> (Kratos <c>driver/config/config.go</c>: <c>OAuth2ProviderURL</c>, <c>OAuth2ProviderHeader</c>,
+/// <c>OAuth2ProviderOverrideReturnTo</c>).
+/// </summary>
+public sealed class OAuth2ProviderOptions
+{
+    /// <summary>
+    /// The admin URL of an external Ory Hydra. Set, a flow's <c>login_challenge</c> is read and accepted over HTTP through
+    /// its admin API (<see cref="SelfService.Flows.Login.HydraAdminLoginProvider"/>); unset, Gatehouse's own OAuth2 provider
+    /// answers in-process.
+    /// </summary>
+    public string? Url { get; set; }
+
+    /// <summary>Headers set on every call to <see cref="Url"/> (Kratos wraps its client's transport with them).</summary>
+    public Dictionary<string, string> Headers { get; set; } = [];
+
+    /// <summary>A flow started with <c>login_challenge</c> takes the login request's <c>request_url</c> as its <c>return_to</c>.</summary>
+    public bool OverrideReturnTo { get; set; }
 }
 
 /// <summary><c>clients</c>: outgoing network calls (Kratos's and Hydra's config schemas).</summary>

@@ -31,6 +31,14 @@ public static class SelfServiceServiceCollectionExtensions
         services.TryAddScoped<SessionTokenExchange>();
         services.TryAddScoped<LoginFlows>();
         services.TryAddScoped<OAuth2LoginChallenges>();
+        // oauth2_provider.url: an external Hydra over HTTP (Kratos's DefaultHydra); unset, Gatehouse's own provider in-process.
+        // Go's client follows redirects (.NET's drops Authorization on the way); the guard checks every connection.
+        services.AddHttpClient(HydraAdminLoginProvider.ClientName, c => c.Timeout = System.Threading.Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(sp => PrivateNetworkGuard.Handler(sp.GetRequiredService<Config.GatehouseOptions>(), () => new SocketsHttpHandler { AllowAutoRedirect = true, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) }))
+            .RemoveAllLoggers();
+        services.TryAddScoped<IOAuth2LoginProvider>(sp => sp.GetRequiredService<Config.GatehouseOptions>().Oauth2Provider.Url is { Length: > 0 }
+            ? ActivatorUtilities.CreateInstance<HydraAdminLoginProvider>(sp)
+            : ActivatorUtilities.CreateInstance<BuiltInOAuth2LoginProvider>(sp));
         services.TryAddScoped<TestLoginFlows>();
         services.TryAddSingleton<TestLoginCookie>();
         services.TryAddScoped<RegistrationFlows>();

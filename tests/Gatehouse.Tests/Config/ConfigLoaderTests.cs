@@ -399,14 +399,14 @@ public sealed class ConfigLoaderTests : IDisposable
         var result = Load(MinimalFile(), new()
         {
             ["PATH"] = "/usr/bin",
-            ["OAUTH2_PROVIDER_URL"] = "http://hydra:4445",
+            ["TRACING_PROVIDER"] = "jaeger",
             ["serve_public_port"] = "1",
             ["LOG_LEVEL"] = "",
         });
 
         Assert.Equal(4433, result.Options.Serve.Public.Port);
         Assert.Equal("info", result.Options.Log.Level);
-        Assert.DoesNotContain(result.Warnings, w => w.Contains("oauth2_provider", StringComparison.Ordinal));
+        Assert.DoesNotContain(result.Warnings, w => w.Contains("tracing", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -490,6 +490,36 @@ public sealed class ConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Oauth2_provider_keys_bind_from_the_file_and_the_environment()
+    {
+        var file = Load(MinimalFile("""
+            oauth2_provider:
+              url: http://hydra:4445
+              headers:
+                Authorization: Bearer some-token
+                X-Tenant: acme
+              override_return_to: true
+            """));
+        Assert.DoesNotContain(file.Warnings, w => w.Contains("oauth2_provider", StringComparison.Ordinal));
+        Assert.Equal("http://hydra:4445", file.Options.Oauth2Provider.Url);
+        Assert.Equal("Bearer some-token", file.Options.Oauth2Provider.Headers["Authorization"]);
+        Assert.Equal("acme", file.Options.Oauth2Provider.Headers["X-Tenant"]);
+        Assert.True(file.Options.Oauth2Provider.OverrideReturnTo);
+
+        var env = Load(MinimalFile(), new() { ["OAUTH2_PROVIDER_URL"] = "https://hydra.example:4445", ["OAUTH2_PROVIDER_OVERRIDE_RETURN_TO"] = "true" }).Options;
+        Assert.Equal("https://hydra.example:4445", env.Oauth2Provider.Url);
+        Assert.True(env.Oauth2Provider.OverrideReturnTo);
+
+        var defaults = Load(MinimalFile()).Options;
+        Assert.Null(defaults.Oauth2Provider.Url);
+        Assert.Empty(defaults.Oauth2Provider.Headers);
+        Assert.False(defaults.Oauth2Provider.OverrideReturnTo);
+
+        var ex = Assert.Throws<ConfigException>(() => Load(MinimalFile("oauth2_provider:\n  url: hydra:4445\n")));
+        Assert.Contains("oauth2_provider.url", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Unknown_keys_are_reported_as_warnings_by_path_and_ignored()
     {
         var result = Load(MinimalFile("""
@@ -507,6 +537,7 @@ public sealed class ConfigLoaderTests : IDisposable
                   selfservice_selectable: true
             oauth2_provider:
               url: http://hydra:4445
+              client_id: typo
             secrets:
               default: [a-default-secret-value]
             """));
@@ -514,7 +545,7 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.Equal(
             [
                 "\"courier.templates.verifiable_address_changed\" is not supported by Gatehouse yet and is ignored",
-                "\"oauth2_provider\" is not supported by Gatehouse yet and is ignored",
+                "\"oauth2_provider.client_id\" is not supported by Gatehouse yet and is ignored",
             ],
             result.Warnings);
         Assert.Equal("default", Assert.Single(result.Options.Identity.Schemas).Id);

@@ -52,6 +52,8 @@ public sealed class LoginFlows(
         var loginChallenge = type == FlowTypes.Browser ? OAuth2LoginChallenges.FromQuery(http.Request) : null;
         var loginRequest = loginChallenge is null ? null : await oauth2Logins.GetAsync(loginChallenge, ct);
         if (loginRequest is not null && loginRequest["skip"]?.GetValue<bool>() != true) refresh = true;
+        // oauth2_provider.override_return_to: the OAuth2 request is where the flow (and flows switched to) return.
+        if (loginRequest is not null && oauth2Logins.OverriddenReturnTo(loginRequest) is { } requestUrl) returnTo = returnUrls.Validate(requestUrl);
         var session = await sessions.FromRequestAsync(http, ct);
         var requestedAal = aal == AssuranceLevels.Aal2 ? AssuranceLevels.Aal2 : AssuranceLevels.Aal1;
         // aal2 upgrades a session: it needs one (Kratos's ErrSessionRequiredForHigherAAL) that is not aal2 already.

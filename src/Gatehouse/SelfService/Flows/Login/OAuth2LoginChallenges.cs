@@ -1,8 +1,6 @@
 using System.Text.Json.Nodes;
 using Gatehouse.Config;
 using Gatehouse.Http.Errors;
-using Gatehouse.OAuth2;
-using Gatehouse.OAuth2.Flows;
 using Gatehouse.Sessions;
 using Microsoft.AspNetCore.WebUtilities;
 
@@ -12,10 +10,10 @@ namespace Gatehouse.SelfService.Flows.Login;
 /// The login flow as the login app of Gatehouse's own OAuth2 provider — what Kratos does with Hydra
 /// (<c>hydra/hydra.go</c>, the login handler and hook): a flow started with <c>?login_challenge=</c> carries it, reads the
 /// login request, and once the user signed in accepts it for the session's identity and sends the browser to the
-/// <c>redirect_to</c> Hydra answers. Here Hydra is in the same process, so its admin calls are method calls; their errors
-/// become the Kratos envelope Kratos answers when its Hydra calls fail.
+/// <c>redirect_to</c> Hydra answers. The provider is Gatehouse's own, in-process, or an external Hydra when
+/// <c>oauth2_provider.url</c> is set (<see cref="IOAuth2LoginProvider"/>).
 /// </summary>
-public sealed class OAuth2LoginChallenges(LoginConsentService oauth2, GatehouseOptions options)
+public sealed class OAuth2LoginChallenges(IOAuth2LoginProvider provider, GatehouseOptions options)
 {
     public const string Parameter = "login_challenge";
 
@@ -56,62 +54,27 @@ public sealed class OAuth2LoginChallenges(LoginConsentService oauth2, GatehouseO
     /// The login request (Hydra's <c>oAuth2LoginRequest</c>) — <c>oauth2_login_request</c> of the flow. An unknown,
     /// expired or used challenge is Kratos's 400 "Unable to get OAuth 2.0 Login Challenge." with Hydra's status in the details.
     /// </summary>
-    public async Task<JsonObject> GetAsync(string challenge, CancellationToken ct)
-    {
-        LoginConsentService.AdminAnswer answer;
-        try
-        {
-            answer = await oauth2.GetLoginRequestAsync(challenge, ct);
-        }
-        catch (OAuth2Error e)
-        {
-            throw Failed("Unable to get OAuth 2.0 Login Challenge.", e.StatusCode, e.FullDescription);
-        }
-        if (answer.Status != 200) throw Failed("Unable to get OAuth 2.0 Login Challenge.", answer.Status, "The login request was already handled.");
-        return answer.Body;
-    }
+    public Task<JsonObject> GetAsync(string challenge, CancellationToken ct) => provider.GetLoginRequestAsync(challenge, ct);
 
     /// <summary>
-    /// Accepts the login request for <paramref name="session"/> (Kratos's <c>AcceptLoginRequest</c>: the identity as subject,
-    /// the session as the identity provider session, its methods as <c>amr</c>, remembered as the session cookie is, for the
-    /// session lifespan) and answers where the browser goes next. Gatehouse also sends the session's assurance level as
-    /// <c>acr</c> (<c>aal1</c>/<c>aal2</c>), so a client that asked for <c>acr_values=aal2</c> can see what it got.
+    /// Accepts the login request for <paramref name="session"/> (Kratos's <c>AcceptLoginRequest</c>) and answers where the
+    /// browser goes next (the provider's <c>redirect_to</c>).
     /// </summary>
-    public async Task<string> AcceptAsync(string challenge, Session session, CancellationToken ct)
+    public Task<string> AcceptAsync(string challenge, Session session, CancellationToken ct) => provider.AcceptLoginRequestAsync(challenge, session, ct);
+
+    /// <summary>
+    /// <c>oauth2_provider.override_return_to</c> (Kratos's login and registration <c>createBrowser*Flow</c>): the flow's
+    /// <c>return_to</c> becomes the login request's <c>request_url</c>, so flows the user switches to (recovery, ...) end back
+    /// at the OAuth2 request. Null when off or the request has none; the caller validates it as any <c>return_to</c>.
+    /// </summary>
+    public string? OverriddenReturnTo(JsonObject loginRequest)
     {
-        ArgumentNullException.ThrowIfNull(session);
-        var amr = new JsonArray();
-        foreach (var method in SessionJson.ParseMethods(session.AuthenticationMethods).OfType<JsonObject>())
-        {
-            if (method["method"]?.GetValue<string>() is { } name && !amr.Any(a => a!.GetValue<string>() == name)) amr.Add(name);
-        }
-        var body = new JsonObject
-        {
-            ["subject"] = session.IdentityId.ToString(),
-            ["identity_provider_session_id"] = session.Id.ToString(),
-            ["remember"] = options.Session.Cookie.Persistent,
-            ["remember_for"] = (long)options.Session.Lifespan.TotalSeconds,
-            ["amr"] = amr,
-            ["acr"] = session.Aal,
-        };
-        LoginConsentService.AdminAnswer answer;
-        try
-        {
-            answer = await oauth2.AcceptLoginAsync(challenge, body, ct);
-        }
-        catch (OAuth2Error e)
-        {
-            throw Failed("Unable to accept OAuth 2.0 Login Challenge.", e.StatusCode, e.FullDescription);
-        }
-        if (answer.Status != 200) throw Failed("Unable to accept OAuth 2.0 Login Challenge.", answer.Status, "The login request was already handled.");
-        return answer.Body["redirect_to"]!.GetValue<string>();
+        ArgumentNullException.ThrowIfNull(loginRequest);
+        if (!options.Oauth2Provider.OverrideReturnTo) return null;
+        return loginRequest["request_url"] is JsonValue v && v.TryGetValue<string>(out var url) && url.Length > 0 ? url : null;
     }
 
     /// <summary>Whether the client asked for a second factor: <c>aal2</c> among the request's <c>acr_values</c>.</summary>
     public static bool WantsAal2(JsonObject loginRequest) =>
         loginRequest["oidc_context"]?["acr_values"] is JsonArray values && values.Any(v => v?.GetValue<string>() == AssuranceLevels.Aal2);
-
-    /// <summary>Kratos answers Hydra's client errors as 400 (5xx as 500) with Hydra's status code in the details.</summary>
-    private static GatehouseError Failed(string reason, int status, string hint) =>
-        new(status >= 500 ? 500 : 400, reason, details: new JsonObject { ["status_code"] = status, ["oauth2_error_hint"] = hint });
 }

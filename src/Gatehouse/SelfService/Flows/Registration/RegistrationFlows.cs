@@ -54,6 +54,8 @@ public sealed class RegistrationFlows(
         // and, once a session exists, accepts the login request.
         var loginChallenge = type == FlowTypes.Browser ? Login.OAuth2LoginChallenges.FromQuery(http.Request) : null;
         var loginRequest = loginChallenge is null ? null : await oauth2Logins.GetAsync(loginChallenge, ct);
+        // oauth2_provider.override_return_to: Kratos's createBrowserRegistrationFlow rewrites return_to only after the
+        // registration flow exists, so it reaches only the login flow a session is sent to below, which applies it itself.
         if (await sessions.FromRequestAsync(http, ct) is { } session)
         {
             if (loginChallenge is not null)
