@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 namespace Gatehouse.Tests.Hooks;
 
 /// <summary>One request a <see cref="HookReceiver"/> got.</summary>
-public sealed record ReceivedHook(string Method, string Path, IReadOnlyDictionary<string, string> Headers, string Body);
+public sealed record ReceivedHook(string Method, string Path, IReadOnlyDictionary<string, string> Headers, string Body, string Query = "");
 
 /// <summary>
 /// A web hook receiver on loopback: a small Kestrel app that records every request and answers with the handler
@@ -81,7 +81,7 @@ public sealed class HookReceiver : IAsyncDisposable
         using var reader = new StreamReader(http.Request.Body);
         var body = await reader.ReadToEndAsync(http.RequestAborted);
         var headers = http.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
-        var request = new ReceivedHook(http.Request.Method, http.Request.Path.Value ?? "", headers, body);
+        var request = new ReceivedHook(http.Request.Method, http.Request.Path.Value ?? "", headers, body, http.Request.QueryString.Value ?? "");
         _received.Enqueue(request);
         if (!_handlers.TryGetValue(request.Path, out var handler))
         {
