@@ -92,8 +92,12 @@ public sealed class HttpChannel(GatehouseOptions options, WebHookSender sender, 
         if (!_channels.TryGetValue(message.Channel, out var config))
             throw new InvalidOperationException($"no courier channel \"{message.Channel}\" is configured (courier.channels)");
         string? body = null;
-        if (config.Body is { } location && config.Method != HttpMethod.Get)
+        // Kratos (request.Builder.BuildRequest): every method but TRACE carries the rendered template, GET, HEAD and DELETE
+        // too; without a template the delivery fails ("got empty template path for request with body").
+        if (config.SendsBody)
         {
+            var location = config.Body
+                ?? throw new InvalidOperationException($"the courier channel \"{message.Channel}\" has no body template (request_config.body); every method but TRACE needs one");
             var context = new JsonObject
             {
                 ["recipient"] = message.Recipient,

@@ -145,6 +145,61 @@ public sealed class HttpEmailTests : IDisposable
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Get_and_delete_requests_carry_the_rendered_body_and_trace_none(string db)
+    {
+        // Kratos (request.Builder.BuildRequest, called by courier/http_channel.go Dispatch): every method but TRACE sends the
+        // template's result as the body; nothing goes into the query.
+        await using var smtp = await SmtpTestServer.StartAsync();
+        await using var receiver = await HookReceiver.StartAsync();
+        foreach (var method in new[] { "GET", "DELETE", "TRACE" })
+        {
+            var url = receiver.On("/mail/" + method, 200);
+            await using var s = await StartHttpAsync(db, smtp, url, Base64(EchoTemplate), o => o.Courier.Http.RequestConfig!["method"] = method);
+            var queued = await QueueAsync(s, "recovery_code_valid", "hedy@example.com", new JsonObject { ["recovery_code"] = "515151" });
+
+            Assert.Equal(1, await s.Services.GetRequiredService<CourierWorker>().ProcessBatchAsync(CancellationToken.None));
+
+            var request = Assert.Single(receiver.Received("/mail/" + method));
+            Assert.Equal((method, ""), (request.Method, request.Query));
+            if (method == "TRACE")
+            {
+                Assert.Equal("", request.Body);
+            }
+            else
+            {
+                Assert.Equal("515151", (string?)JsonNode.Parse(request.Body)!["template_data"]!["recovery_code"]);
+                Assert.Equal("application/json", request.Headers["Content-Type"]);
+            }
+            Assert.Equal(CourierMessageStatus.Sent, (await LoadAsync(s, queued.Id)).Status);
+        }
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task An_sms_channel_without_a_body_template_fails_the_attempt_without_calling_the_receiver(string db)
+    {
+        // Kratos: an SMS channel's request_config has no default body, and BuildRequest fails without one
+        // ("got empty template path for request with body"); the courier retries and abandons the message.
+        await using var smtp = await SmtpTestServer.StartAsync();
+        await using var receiver = await HookReceiver.StartAsync();
+        var url = receiver.On("/sms", 200);
+        await using var s = await StartAsync(db, smtp.ConnectionUri, c => c.Channels =
+            [new CourierChannelOptions { Id = "sms", Type = "http", RequestConfig = new JsonObject { ["url"] = url, ["method"] = "GET" } }]);
+        CourierMessage queued;
+        await using (var scope = s.Services.CreateAsyncScope())
+            queued = await scope.ServiceProvider.GetRequiredService<Gatehouse.Courier.Courier>()
+                .QueueSmsAsync("login_code_valid", "+4917612345678", new JsonObject { ["login_code"] = "135790" }, CancellationToken.None);
+
+        Assert.Equal(1, await s.Services.GetRequiredService<CourierWorker>().ProcessBatchAsync(CancellationToken.None));
+
+        Assert.Empty(receiver.Received("/sms"));
+        var stored = await LoadAsync(s, queued.Id);
+        Assert.Equal(CourierMessageStatus.Queued, stored.Status);
+        var dispatch = Assert.Single(stored.Dispatches);
+        Assert.Equal("failed", dispatch.Status);
+        Assert.Contains("no body template", dispatch.Error, StringComparison.Ordinal);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Disallowed_private_ip_ranges_keep_the_request_from_a_loopback_receiver(string db)
     {
         await using var smtp = await SmtpTestServer.StartAsync();

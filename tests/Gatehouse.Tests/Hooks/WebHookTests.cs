@@ -408,7 +408,7 @@ public sealed class WebHookTests(HookFixture fixture) : IClassFixture<HookFixtur
             o.Selfservice.Flows.Registration.Before.Hooks =
                 [WebHook(new JsonObject { ["url"] = r.On("/before", 204), ["body"] = Base64("function(ctx) { flow_id: ctx.flow.id, method: ctx.request_method }") })];
             o.Selfservice.Flows.Login.Before.Hooks =
-                [WebHook(new JsonObject { ["url"] = r.On("/before-refuse", 403, """{"messages":[{"messages":[{"id":4000200,"text":"Logins are paused.","type":"error"}]}]}"""), ["can_interrupt"] = true })];
+                [WebHook(new JsonObject { ["url"] = r.On("/before-refuse", 403, """{"messages":[{"messages":[{"id":4000200,"text":"Logins are paused.","type":"error"}]}]}"""), ["body"] = Base64("function(ctx) {}"), ["can_interrupt"] = true })];
         });
         var receiver = await fixture.Receiver;
         var flow = await ApiFlow(s.Public, "registration");
@@ -443,5 +443,67 @@ public sealed class WebHookTests(HookFixture fixture) : IClassFixture<HookFixtur
         var stored = await (await s.AdminWithKey.GetAsync($"/admin/identities/{registered["identity"]!["id"]}")).Json(HttpStatusCode.OK);
         Assert.Equal("hook", stored["metadata_public"]!["seen_by"]!.GetValue<string>());
         Assert.Equal(email, stored["traits"]!["email"]!.GetValue<string>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Every_method_but_trace_sends_the_rendered_body_and_nothing_goes_into_the_query(string db)
+    {
+        // Kratos (request.Builder.BuildRequest, web_hook_integration_test "method=…"): GET, HEAD, DELETE and OPTIONS carry
+        // the template's result like POST; only TRACE goes out without a body.
+        string[] methods = ["GET", "HEAD", "DELETE", "OPTIONS", "PATCH", "TRACE"];
+        var s = await fixture.Get(db, "methods", (o, r) => o.Selfservice.Flows.Registration.After.Password = new FlowAfterMethodOptions
+        {
+            Hooks =
+            [
+                .. methods.Select(m => WebHook(new JsonObject { ["url"] = r.On("/methods/" + m, 200), ["method"] = m.ToLowerInvariant(), ["body"] = Base64(EmailBody) })),
+                Hook("session"),
+            ],
+        });
+        var receiver = await fixture.Receiver;
+        var email = HttpAssertions.UniqueEmail("methods");
+        Assert.Equal(HttpStatusCode.OK, (await Register(s, new JsonObject { ["email"] = email })).StatusCode);
+
+        foreach (var method in methods.Where(m => m != "TRACE"))
+        {
+            var call = receiver.Received("/methods/" + method).Single(h => EmailOf(h) == email);
+            Assert.Equal(method, call.Method);
+            Assert.StartsWith("application/json", call.Headers["Content-Type"]);
+            Assert.Equal("", call.Query);
+        }
+        // TRACE: no body; the call is still made (one per registration).
+        var trace = receiver.Received("/methods/TRACE");
+        Assert.NotEmpty(trace);
+        Assert.All(trace, t => Assert.Equal(("TRACE", "", ""), (t.Method, t.Body, t.Query)));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_hook_without_a_body_template_fails_the_flow_unless_its_answer_is_ignored(string db)
+    {
+        // Kratos: BuildRequest fails with "got empty template path for request with body" for every method but TRACE; an
+        // ignored hook runs in the background, where the failure is only logged.
+        var s = await fixture.Get(db, "no-body", (o, r) => o.Selfservice.Flows.Registration.After.Password = new FlowAfterMethodOptions
+        {
+            Hooks = [WebHook(new JsonObject { ["url"] = r.On("/no-body", 200), ["method"] = "GET" }), Hook("session")],
+        });
+        var email = HttpAssertions.UniqueEmail("no-body");
+        var error = await (await Register(s, new JsonObject { ["email"] = email })).Error(HttpStatusCode.InternalServerError);
+        Assert.Equal("web_hook_failed", error["id"]!.GetValue<string>());
+        Assert.Equal(global::Gatehouse.SelfService.Hooks.WebHooks.WebHook.NoBodyReason, error["reason"]!.GetValue<string>());
+        Assert.Empty((await fixture.Receiver).Received("/no-body"));
+        Assert.Contains(fixture.Logs.Lines, l => l.Contains("config.body is not set", StringComparison.Ordinal) && l.Contains(error["details"]!["web_hook_request_id"]!.GetValue<string>(), StringComparison.Ordinal));
+
+        var ignored = await fixture.Get(db, "no-body-ignored", (o, r) => o.Selfservice.Flows.Registration.After.Password = new FlowAfterMethodOptions
+        {
+            Hooks =
+            [
+                WebHook(new JsonObject { ["url"] = r.On("/no-body-ignored", 200), ["response"] = new JsonObject { ["ignore"] = true } }),
+                WebHook(new JsonObject { ["url"] = r.On("/bad-template-ignored", 200), ["body"] = Base64("function(ctx) { x: error 'boom' }"), ["response"] = new JsonObject { ["ignore"] = true } }),
+                Hook("session"),
+            ],
+        });
+        var done = await (await Register(ignored, new JsonObject { ["email"] = HttpAssertions.UniqueEmail("no-body-ignored") })).Json(HttpStatusCode.OK);
+        Assert.StartsWith("ory_st_", done["session_token"]!.GetValue<string>());
+        Assert.Empty((await fixture.Receiver).Received("/no-body-ignored"));
+        Assert.Empty((await fixture.Receiver).Received("/bad-template-ignored"));
     }
 }

@@ -39,8 +39,15 @@ public sealed record WebHookConfig
     public HttpMethod Method { get; init; } = HttpMethod.Post;
     public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
 
-    /// <summary><c>file://</c>, <c>base64://</c> or <c>http(s)://</c> location of the Jsonnet body template; none sends no body.</summary>
+    /// <summary><c>file://</c>, <c>base64://</c> or <c>http(s)://</c> location of the Jsonnet body template.</summary>
     public string? Body { get; init; }
+
+    /// <summary>
+    /// Whether a call carries the rendered body: every method but <c>TRACE</c>, <c>GET</c>, <c>HEAD</c> and <c>DELETE</c>
+    /// included (Kratos's <c>request.Builder.BuildRequest</c>: "any request method, but TRACE is allowed to have a body").
+    /// Nothing goes into the query string.
+    /// </summary>
+    public bool SendsBody => Method != HttpMethod.Trace;
 
     public WebHookAuth? Auth { get; init; }
 
@@ -98,8 +105,10 @@ public sealed record WebHookConfig
             throw new ConfigException($"{at}.url: expected an absolute http:// or https:// URL, got \"{urlText}\".");
 
         var method = (Str("method", config, at) ?? "POST").ToUpperInvariant();
-        if (method is not ("GET" or "POST" or "PUT" or "PATCH" or "DELETE"))
-            throw new ConfigException($"{at}.method: expected one of GET, POST, PUT, PATCH, DELETE, got \"{method}\".");
+        // Kratos takes any method name and lets the receiver judge it; Gatehouse checks the ones a hook can sensibly use
+        // (CONNECT opens a tunnel, it is no request to a hook).
+        if (method is not ("GET" or "HEAD" or "POST" or "PUT" or "PATCH" or "DELETE" or "OPTIONS" or "TRACE"))
+            throw new ConfigException($"{at}.method: expected one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, TRACE, got \"{method}\".");
 
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         if (config["headers"] is JsonObject h)

@@ -32,7 +32,7 @@ public sealed partial class WebHookSender(IHttpClientFactory httpClients, ILogge
     {
         using var request = new HttpRequestMessage(config.Method, config.Url);
         var contentType = config.Headers.TryGetValue("Content-Type", out var configured) ? MediaTypeHeaderValue.Parse(configured) : new MediaTypeHeaderValue("application/json");
-        if (body is not null)
+        if (body is not null && config.SendsBody)
         {
             // As Kratos: with a form content type, the template's top-level fields become form fields.
             request.Content = contentType.MediaType == "application/x-www-form-urlencoded"

@@ -51,8 +51,17 @@ public sealed partial class WebHook(
         // Also names the failure in the log and in the error's details, so an operator can match a user's report.
         var requestId = Guid.NewGuid().ToString();
         string? body = null;
-        if (cfg.Body is not null && cfg.Method != HttpMethod.Get)
+        // Kratos (request.Builder.BuildRequest): every method but TRACE carries the rendered template — GET, HEAD and DELETE
+        // too — and a hook without a template then fails ("got empty template path for request with body"). Kratos renders
+        // an ignored hook's body in its background goroutine, so there a failing template is only logged and the flow goes on.
+        if (cfg.SendsBody)
         {
+            if (cfg.Body is null)
+            {
+                LogNoBody(logger, cfg.Method.Method, cfg.Url, requestId);
+                if (cfg.Ignore) return null;
+                throw Failed(500, NoBodyReason, requestId);
+            }
             JsonnetProgram program;
             try
             {
@@ -61,6 +70,7 @@ public sealed partial class WebHook(
             catch (Exception e) when (e is JsonnetException or IOException or HttpRequestException or InvalidOperationException or FormatException or UnauthorizedAccessException or OperationCanceledException && !ct.IsCancellationRequested)
             {
                 LogTemplateFailed(logger, cfg.Url, requestId, e.Message);
+                if (cfg.Ignore) return null;
                 throw Failed(500, TemplateFailedReason, requestId);
             }
             try
@@ -76,6 +86,7 @@ public sealed partial class WebHook(
             catch (JsonnetException e)
             {
                 LogTemplateFailed(logger, cfg.Url, requestId, e.Message);
+                if (cfg.Ignore) return null;
                 throw Failed(500, TemplateFailedReason, requestId);
             }
         }
@@ -186,6 +197,9 @@ public sealed partial class WebHook(
     [LoggerMessage(Level = LogLevel.Information, Message = "web_hook {Url} skipped: its body template raised 'cancel'")]
     private static partial void LogCancelled(ILogger logger, Uri url);
 
+    [LoggerMessage(Level = LogLevel.Error, Message = "web_hook {Method} {Url} (request {RequestId}): config.body is not set; every method but TRACE sends the rendered template, as in Kratos")]
+    private static partial void LogNoBody(ILogger logger, string method, Uri url, string requestId);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "web_hook {Url} (request {RequestId}): body template failed: {Error}")]
     private static partial void LogTemplateFailed(ILogger logger, Uri url, string requestId, string error);
 
@@ -193,6 +207,7 @@ public sealed partial class WebHook(
     public const string ErrorId = "web_hook_failed";
 
     public const string TemplateFailedReason = "The web hook's body template failed; the server log has the details.";
+    public const string NoBodyReason = "The web hook has no body template (config.body); every method but TRACE needs one.";
     public const string UnreachableReason = "The web hook could not be reached; the server log has the details.";
 
     /// <summary>A generic error for the user; the cause is in the log under <paramref name="requestId"/>.</summary>
