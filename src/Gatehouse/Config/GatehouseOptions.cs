@@ -25,6 +25,7 @@ public sealed class GatehouseOptions
     public IdentityOptions Identity { get; set; } = new();
     public HashersOptions Hashers { get; set; } = new();
     public SecretsOptions Secrets { get; set; } = new();
+    public CiphersOptions Ciphers { get; set; } = new();
     public SessionOptions Session { get; set; } = new();
     public CookiesOptions Cookies { get; set; } = new();
     public SelfServiceOptions Selfservice { get; set; } = new();
@@ -385,6 +386,16 @@ public sealed class SecretsOptions
     public List<string> Cookie { get; set; } = [];
     public List<string> Cipher { get; set; } = [];
     public List<string> Pagination { get; set; } = [];
+}
+
+/// <summary>Kratos's <c>ciphers</c>: how the social sign-in's upstream tokens (and its <c>state</c>) are encrypted.</summary>
+public sealed class CiphersOptions
+{
+    /// <summary>
+    /// <c>noop</c>, <c>aes</c> or <c>xchacha20-poly1305</c> (<see cref="SelfService.Strategies.Oidc.OidcCipher"/>).
+    /// Unset means <c>aes</c> (Kratos's default is <c>noop</c>: Gatehouse keeps encrypting unless told otherwise).
+    /// </summary>
+    public string? Algorithm { get; set; }
 }
 
 /// <summary>Kratos's <c>database.*</c> keys (cleanup tuning) plus Gatehouse's background janitor.</summary>

@@ -50,6 +50,7 @@ public static class StrategiesServiceCollectionExtensions
         services.AddCredentialKind<LookupSecretCredentials>();
         services.AddCredentialKind<PasskeyCredentials>();
         services.AddCredentialKind<WebAuthnCredentials>();
+        services.TryAddSingleton<OidcCipher>();
         services.AddCredentialKind<OidcCredentials>();
         services.AddCredentialKind<SamlCredentials>();
         return services;

@@ -157,10 +157,10 @@ public sealed class IdTokenValidationTests : IAsyncLifetime
         Assert.Null(OidcState.TryDecrypt(cipher, "not-a-state"));
     }
 
-    private static JsonWebKeyCipher Cipher(string secret)
+    private static OidcCipher Cipher(string secret)
     {
         var o = new GatehouseOptions();
         o.Secrets.Cipher = [secret];
-        return new JsonWebKeyCipher(o);
+        return new OidcCipher(o, new JsonWebKeyCipher(o), Microsoft.Extensions.Logging.Abstractions.NullLogger<OidcCipher>.Instance);
     }
 }

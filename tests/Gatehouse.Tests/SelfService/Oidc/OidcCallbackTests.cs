@@ -65,17 +65,20 @@ public sealed class OidcServerFixture : IAsyncDisposable
     /// The server for a database; <paramref name="loginHints"/>: another one with <c>registration.login_hints</c> on;
     /// <paramref name="legacyOidcGroup"/>: another with <c>feature_flags.legacy_oidc_registration_node_group</c>.
     /// </summary>
-    public async Task<TestServer> Get(string provider, bool loginHints = false, bool legacyOidcGroup = false)
+    /// <param name="cipher">Another server with this <c>ciphers.algorithm</c>.</param>
+    public async Task<TestServer> Get(string provider, bool loginHints = false, bool legacyOidcGroup = false, string? cipher = null)
     {
         var idp = await Idp();
         Task<TestServer> server;
+        var key = provider + (loginHints ? "/hints" : "") + (legacyOidcGroup ? "/legacy-group" : "") + (cipher is null ? "" : "/cipher=" + cipher);
         lock (_lock)
         {
-            if (!_servers.TryGetValue(provider + (loginHints ? "/hints" : "") + (legacyOidcGroup ? "/legacy-group" : ""), out server!))
+            if (!_servers.TryGetValue(key, out server!))
             {
                 server = TestServer.StartAsync(provider, o =>
                 {
                     FlowServerFixture.Configure(o);
+                    o.Ciphers.Algorithm = cipher;
                     o.Selfservice.Flows.Registration.LoginHints = loginHints;
                     o.FeatureFlags.LegacyOidcRegistrationNodeGroup = legacyOidcGroup;
                     o.Identity.Schemas = [.. o.Identity.Schemas, new IdentitySchemaEntry
@@ -116,7 +119,7 @@ public sealed class OidcServerFixture : IAsyncDisposable
                     services.AddSingleton<TimeProvider>(Clock);
                     FlowReadGate.Install(services, Gate);
                 });
-                _servers[provider + (loginHints ? "/hints" : "") + (legacyOidcGroup ? "/legacy-group" : "")] = server;
+                _servers[key] = server;
             }
         }
         return await server;

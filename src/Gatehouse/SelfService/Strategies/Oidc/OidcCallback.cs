@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using Gatehouse.Http.Errors;
 using Gatehouse.Identities;
-using Gatehouse.OAuth2.Keys;
 using Gatehouse.SelfService.Csrf;
 using Gatehouse.SelfService.Flows;
 using Gatehouse.SelfService.Flows.Login;
@@ -24,7 +23,7 @@ public sealed partial class OidcCallback(
     OidcStrategy strategy,
     OidcUpstream upstream,
     OidcMapper mapper,
-    JsonWebKeyCipher cipher,
+    OidcCipher cipher,
     FlowService flows,
     FlowResponder responder,
     CsrfTokens csrf,

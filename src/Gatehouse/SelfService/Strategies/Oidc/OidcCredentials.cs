@@ -1,16 +1,15 @@
 using System.Text.Json.Nodes;
 using Gatehouse.Identities;
-using Gatehouse.OAuth2.Keys;
 
 namespace Gatehouse.SelfService.Strategies.Oidc;
 
 /// <summary>
 /// OpenID Connect (social sign-in) credentials. The upstream tokens of the sign-in that linked an account
 /// (<c>initial_id_token</c>, <c>initial_access_token</c>, <c>initial_refresh_token</c>) are stored encrypted with
-/// <c>secrets.cipher</c> (AES-GCM, bound to the account and the field) and decrypted only for the admin API's
-/// <c>include_credential=oidc</c>, as Kratos does.
+/// <c>secrets.cipher</c> under <c>ciphers.algorithm</c> (<see cref="OidcCipher"/>; bound to the account and the field) and
+/// decrypted only for the admin API's <c>include_credential=oidc</c>, as Kratos does.
 /// </summary>
-public sealed class OidcCredentials(JsonWebKeyCipher cipher) : ProviderCredentials
+public sealed class OidcCredentials(OidcCipher cipher) : ProviderCredentials
 {
     private static readonly string[] TokenFields = ["initial_id_token", "initial_access_token", "initial_refresh_token"];
     private const string Purpose = "oidc_token";
@@ -18,7 +17,7 @@ public sealed class OidcCredentials(JsonWebKeyCipher cipher) : ProviderCredentia
     public override string Type => CredentialTypes.Oidc;
 
     /// <summary>Puts the encrypted tokens on the identity's entry for <c>&lt;provider&gt;:&lt;subject&gt;</c>.</summary>
-    public static void StoreTokens(JsonWebKeyCipher cipher, Identity identity, string provider, string subject, OidcTokens tokens)
+    public static void StoreTokens(OidcCipher cipher, Identity identity, string provider, string subject, OidcTokens tokens)
     {
         var credential = identity.Credentials.FirstOrDefault(c => c.Type == CredentialTypes.Oidc);
         if (credential is null) return;
@@ -30,14 +29,14 @@ public sealed class OidcCredentials(JsonWebKeyCipher cipher) : ProviderCredentia
     }
 
     /// <summary>A credential entry for one linked account: <c>{provider, subject}</c> and the upstream tokens, encrypted.</summary>
-    public static JsonObject Entry(JsonWebKeyCipher cipher, string provider, string subject, OidcTokens tokens)
+    public static JsonObject Entry(OidcCipher cipher, string provider, string subject, OidcTokens tokens)
     {
         var entry = new JsonObject { ["provider"] = provider, ["subject"] = subject };
         EncryptTokens(cipher, entry, provider, subject, tokens);
         return entry;
     }
 
-    private static void EncryptTokens(JsonWebKeyCipher cipher, JsonObject entry, string provider, string subject, OidcTokens tokens)
+    private static void EncryptTokens(OidcCipher cipher, JsonObject entry, string provider, string subject, OidcTokens tokens)
     {
         string?[] values = [tokens.IdToken, tokens.AccessToken, tokens.RefreshToken];
         for (var i = 0; i < TokenFields.Length; i++)

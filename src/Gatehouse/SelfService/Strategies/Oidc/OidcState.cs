@@ -2,7 +2,6 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
-using Gatehouse.OAuth2.Keys;
 
 namespace Gatehouse.SelfService.Strategies.Oidc;
 
@@ -11,13 +10,14 @@ namespace Gatehouse.SelfService.Strategies.Oidc;
 /// parameter (Kratos's encrypted <c>state.go</c>): the flow, the provider, the nonce and the PKCE verifier, plus a random id
 /// the flow keeps until the state is used (so it is used once) and the hash of a browser binding kept in a cookie (so a
 /// state works only in the browser that started the sign-in). Encrypted and authenticated with <c>secrets.cipher</c>
-/// (AES-GCM), so nobody can read the verifier or forge a state.
+/// under <c>ciphers.algorithm</c> (AES-GCM under <c>noop</c>, <see cref="OidcCipher"/>), so nobody can read the verifier or
+/// forge a state.
 /// </summary>
 public sealed record OidcState(Guid FlowId, string FlowKind, string Provider, string Id, string Nonce, string? PkceVerifier, string? BindingHash, string? ExchangeHash = null)
 {
     private const string Purpose = "oidc_state";
 
-    public string Encrypt(JsonWebKeyCipher cipher)
+    public string Encrypt(OidcCipher cipher)
     {
         var o = new JsonObject
         {
@@ -30,14 +30,14 @@ public sealed record OidcState(Guid FlowId, string FlowKind, string Provider, st
         if (PkceVerifier is not null) o["v"] = PkceVerifier;
         if (BindingHash is not null) o["b"] = BindingHash;
         if (ExchangeHash is not null) o["x"] = ExchangeHash;
-        return cipher.Encrypt(o.ToJsonString(), Purpose, "");
+        return cipher.EncryptInTransit(o.ToJsonString(), Purpose);
     }
 
     /// <summary>The state, or null when it does not decrypt (tampered, another deployment's, garbage).</summary>
-    public static OidcState? TryDecrypt(JsonWebKeyCipher cipher, string? value)
+    public static OidcState? TryDecrypt(OidcCipher cipher, string? value)
     {
         if (string.IsNullOrEmpty(value) || value.Length > 4096) return null;
-        if (cipher.TryDecrypt(value, Purpose, "") is not { } plain) return null;
+        if (cipher.TryDecryptInTransit(value, Purpose) is not { } plain) return null;
         try
         {
             if (JsonNode.Parse(plain) is not JsonObject o) return null;

@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using Gatehouse.Config;
 using Gatehouse.Identities;
-using Gatehouse.OAuth2.Keys;
 using Gatehouse.SelfService.Flows;
 using Gatehouse.SelfService.Ui;
 using Gatehouse.Sessions;
@@ -18,7 +17,7 @@ namespace Gatehouse.SelfService.Strategies.Oidc;
 /// </summary>
 public sealed partial class OidcStrategy(
     OidcUpstream upstream,
-    JsonWebKeyCipher cipher,
+    OidcCipher cipher,
     IdTokenValidator idTokens,
     Lazy<OidcCallback> callback,
     IPrivilegedIdentityStore store,
