@@ -310,6 +310,12 @@ public sealed class CorsOptions
 
     /// <summary>Log why each cross-origin request was or was not allowed.</summary>
     public bool Debug { get; set; }
+
+    /// <summary>
+    /// rs/cors's <c>OptionsPassthrough</c>: a preflight gets its <c>Access-Control-*</c> headers and then goes on to the
+    /// handlers (authentication, routing) instead of being answered 204 here.
+    /// </summary>
+    public bool OptionsPassthrough { get; set; }
 }
 
 public sealed class LogOptions

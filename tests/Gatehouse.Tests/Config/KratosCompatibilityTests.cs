@@ -16,7 +16,7 @@ public sealed class KratosCompatibilityTests
         .. new[] { "login_per_identifier", "login_per_address", "code_attempts_per_recipient", "mails_per_recipient", "flows_per_address", "admin_key_failures_per_address", "second_factor_per_identity", "client_registrations_per_address" }
             .SelectMany(rule => new[] { "limit", "window", "progressive_delay" }.Select(key => $"gatehouse.rate_limits.{rule}.{key}")),
         // Issue 15 asks for serve.admin.cors; Kratos reads these keys (config.CORS(ctx, "admin")) but its schema lists only serve.public.cors.
-        "serve.admin.cors.enabled", "serve.admin.cors.allowed_origins", "serve.admin.cors.allowed_methods", "serve.admin.cors.allowed_headers", "serve.admin.cors.exposed_headers", "serve.admin.cors.allow_credentials", "serve.admin.cors.max_age", "serve.admin.cors.debug",
+        "serve.admin.cors.enabled", "serve.admin.cors.allowed_origins", "serve.admin.cors.allowed_methods", "serve.admin.cors.allowed_headers", "serve.admin.cors.exposed_headers", "serve.admin.cors.allow_credentials", "serve.admin.cors.max_age", "serve.admin.cors.debug", "serve.admin.cors.options_passthrough",
         // The jackson preset's redirect URI base (issue 13): Kratos reads it (ViperKeySAMLBaseRedirectURL) but its open-source schema omits it.
         "selfservice.methods.saml.config.base_redirect_uri"];
 

@@ -239,4 +239,39 @@ public sealed class CorsTests
         using var whoami = await http.SendAsync(Preflight($"{s.PublicUrl}/sessions/whoami", AdminApp, "GET"));
         AssertNoCors(whoami);
     }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task With_options_passthrough_a_preflight_gets_its_headers_and_the_routes_answer_it(string db)
+    {
+        // rs/cors Cors.ServeHTTP (ory/x configx CORS, Kratos cmd/daemon/serve.go): handlePreflight sets the headers, then
+        // next(w, r) instead of writing 204; Kratos's router answers an OPTIONS to a GET/POST-only route 405.
+        await using var s = await TestServer.StartAsync(db, o =>
+        {
+            Configure(o);
+            o.Serve.Public.Cors.OptionsPassthrough = true;
+        });
+        using var http = new HttpClient();
+
+        using var passed = await http.SendAsync(Preflight($"{s.PublicUrl}/self-service/login/api", App, "GET", "X-Session-Token"));
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, passed.StatusCode);
+        Assert.Equal(App, Header(passed, "Access-Control-Allow-Origin"));
+        Assert.Equal("GET", Header(passed, "Access-Control-Allow-Methods"));
+        Assert.Equal("X-Session-Token", Header(passed, "Access-Control-Allow-Headers"));
+        Assert.Equal("600", Header(passed, "Access-Control-Max-Age"));
+
+        // whoami takes every method (Kratos registers it for all of them), so there the handler answers: 401 without a session.
+        using var whoami = await http.SendAsync(Preflight($"{s.PublicUrl}/sessions/whoami", App, "GET"));
+        Assert.Equal(HttpStatusCode.Unauthorized, whoami.StatusCode);
+        Assert.Equal(App, Header(whoami, "Access-Control-Allow-Origin"));
+
+        // A refused origin passes on too, without any CORS header.
+        using var refused = await http.SendAsync(Preflight($"{s.PublicUrl}/self-service/login/api", "https://evil.example.net", "GET"));
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, refused.StatusCode);
+        AssertNoCors(refused);
+
+        // The admin listener keeps its own setting (off): answered 204 here.
+        using var admin = await http.SendAsync(Preflight($"{s.AdminUrl}/admin/identities", AdminApp, "GET"));
+        Assert.Equal(HttpStatusCode.NoContent, admin.StatusCode);
+        Assert.Equal(AdminApp, Header(admin, "Access-Control-Allow-Origin"));
+    }
 }

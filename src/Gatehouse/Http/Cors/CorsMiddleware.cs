@@ -7,7 +7,7 @@ namespace Gatehouse.Http.Cors;
 /// CORS for both listeners, as Kratos answers through rs/cors: <c>serve.public.cors</c> on the public listener,
 /// <c>serve.admin.cors</c> on the admin listener and for <c>/admin</c> routes on the public one. It runs before
 /// everything else, so a preflight (<c>OPTIONS</c> with <c>Access-Control-Request-Method</c>) is answered 204 without
-/// authentication, CSRF or routing; an origin, method or header that is not allowed gets the 204 without any
+/// authentication, CSRF or routing (unless <c>options_passthrough</c> hands it on after setting its headers); an origin, method or header that is not allowed gets the 204 without any
 /// <c>Access-Control-*</c> header, which the browser reads as a refusal. On other requests the headers are added when
 /// the response starts, so error envelopes written later carry them too. A disabled listener is left untouched.
 /// </summary>
@@ -28,7 +28,20 @@ public sealed partial class CorsMiddleware(RequestDelegate next, GatehouseOption
         var origin = request.Headers.Origin.ToString();
         if (HttpMethods.IsOptions(request.Method) && !StringValues.IsNullOrEmpty(request.Headers.AccessControlRequestMethod))
         {
+            // rs/cors Cors.ServeHTTP: with OptionsPassthrough the preflight's headers are set and the request goes on to
+            // the next handler, which writes the status (Kratos's router: 405 for a route without OPTIONS). They are set
+            // when the answer starts, so an error answer that resets the headers carries them too.
+            if (policy.OptionsPassthrough)
+            {
+                context.Response.OnStarting(() =>
+                {
+                    AnswerPreflight(context, policy, origin);
+                    return Task.CompletedTask;
+                });
+                return next(context);
+            }
             AnswerPreflight(context, policy, origin);
+            context.Response.StatusCode = StatusCodes.Status204NoContent;
             return Task.CompletedTask;
         }
 
@@ -43,7 +56,6 @@ public sealed partial class CorsMiddleware(RequestDelegate next, GatehouseOption
     private void AnswerPreflight(HttpContext context, CorsPolicy policy, string origin)
     {
         var response = context.Response;
-        response.StatusCode = StatusCodes.Status204NoContent;
         response.Headers.Append("Vary", PreflightVary);
         if (origin.Length == 0) return;
         if (!policy.IsOriginAllowed(origin))

@@ -34,7 +34,11 @@ public sealed class CorsPolicy
         AllowCredentials = options.AllowCredentials;
         MaxAge = options.MaxAge;
         Debug = options.Debug;
+        OptionsPassthrough = options.OptionsPassthrough;
     }
+
+    /// <summary><c>options_passthrough</c>: preflights go on to the routes after their headers are set.</summary>
+    public bool OptionsPassthrough { get; }
 
     /// <summary><c>*</c> is in <c>allowed_origins</c>.</summary>
     public bool AllowsAnyOrigin { get; }
