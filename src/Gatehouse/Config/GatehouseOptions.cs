@@ -371,6 +371,21 @@ public sealed class Argon2Options
     public int Parallelism { get; set; } = Math.Max(1, Environment.ProcessorCount * 2);
     public int SaltLength { get; set; } = 16;
     public int KeyLength { get; set; } = 32;
+
+    /// <summary>
+    /// Kratos's <c>dedicated_memory</c> (default 1GB): read only by <c>kratos hashers argon2 calibrate</c>
+    /// (<c>cmd/hashers/argon2/calibrate.go</c>), which Gatehouse does not have. Accepted, no effect.
+    /// </summary>
+    [JsonConverter(typeof(ByteSizeJsonConverter))]
+    public long DedicatedMemory { get; set; } = 1024L * 1024 * 1024;
+
+    /// <summary>Kratos's <c>expected_duration</c> (default 500ms): calibration target only, as above. Accepted, no effect.</summary>
+    [JsonConverter(typeof(DurationJsonConverter))]
+    public TimeSpan ExpectedDuration { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Kratos's <c>expected_deviation</c> (default 500ms): calibration bound only, as above. Accepted, no effect.</summary>
+    [JsonConverter(typeof(DurationJsonConverter))]
+    public TimeSpan ExpectedDeviation { get; set; } = TimeSpan.FromMilliseconds(500);
 }
 
 /// <summary>Gatehouse addition: the built-in self-service pages under <c>/ui/</c> on the public listener.</summary>

@@ -292,6 +292,20 @@ public sealed class ConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Argon2_calibration_keys_are_accepted_without_warnings_and_change_no_hashing_parameter()
+    {
+        // Kratos reads them only in `kratos hashers argon2 calibrate` (cmd/hashers/argon2/calibrate.go).
+        var result = Load(MinimalFile("hashers:\n  argon2:\n    memory: 64MB\n    dedicated_memory: 2GB\n    expected_duration: 750ms\n    expected_deviation: 1s\n"));
+        Assert.DoesNotContain(result.Warnings, w => w.Contains("argon2", StringComparison.Ordinal));
+        var argon2 = result.Options.Hashers.Argon2;
+        Assert.Equal((2L * 1024 * 1024 * 1024, TimeSpan.FromMilliseconds(750), TimeSpan.FromSeconds(1)), (argon2.DedicatedMemory, argon2.ExpectedDuration, argon2.ExpectedDeviation));
+        Assert.Equal(64L * 1024 * 1024, argon2.Memory);
+        var defaults = Load(MinimalFile()).Options.Hashers.Argon2;
+        Assert.Equal((1024L * 1024 * 1024, TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(500)), (defaults.DedicatedMemory, defaults.ExpectedDuration, defaults.ExpectedDeviation));
+        Assert.Contains("hashers.argon2.expected_duration", LoadFails("dsn: memory\nhashers: {argon2: {expected_duration: soon}}\n").Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Environment_overrides_coerce_integers_booleans_and_strings()
     {
         var result = Load(MinimalFile("serve: {public: {port: 4000}}\n"), new()
