@@ -429,6 +429,15 @@ public sealed class DatabaseCleanupOptions
 {
     /// <summary>Rows deleted per statement (Kratos <c>database.cleanup.batch_size</c>).</summary>
     public int BatchSize { get; set; } = 100;
+
+    /// <summary>
+    /// Kratos's <c>database.cleanup.older_than</c> (default <c>0s</c>): in its schema, but no Kratos v26.2 code reads it
+    /// (<c>cleanup sql</c> takes <c>--keep-last</c>). Accepted, no effect; <see cref="DatabaseCleanupJanitorOptions.KeepLast"/>
+    /// and <c>--keep-last</c> say which expired rows are kept.
+    /// </summary>
+    [JsonConverter(typeof(DurationJsonConverter))]
+    public TimeSpan OlderThan { get; set; } = TimeSpan.Zero;
+
     public DatabaseCleanupSleepOptions Sleep { get; set; } = new();
 
     /// <summary>Gatehouse addition: run the cleanup periodically inside <c>serve</c>.</summary>

@@ -292,6 +292,18 @@ public sealed class ConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Database_cleanup_older_than_is_accepted_without_a_warning_and_keep_last_stays_as_configured()
+    {
+        // In Kratos v26.2's schema, read by none of its code (cleanup sql takes --keep-last).
+        var result = Load(MinimalFile("database:\n  cleanup:\n    older_than: 72h\n"));
+        Assert.DoesNotContain(result.Warnings, w => w.Contains("older_than", StringComparison.Ordinal));
+        Assert.Equal(TimeSpan.FromHours(72), result.Options.Database.Cleanup.OlderThan);
+        Assert.Equal(TimeSpan.Zero, result.Options.Database.Cleanup.Janitor.KeepLast);
+        Assert.Equal(TimeSpan.Zero, Load(MinimalFile()).Options.Database.Cleanup.OlderThan);
+        Assert.Contains("database.cleanup.older_than", LoadFails("dsn: memory\ndatabase: {cleanup: {older_than: later}}\n").Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Argon2_calibration_keys_are_accepted_without_warnings_and_change_no_hashing_parameter()
     {
         // Kratos reads them only in `kratos hashers argon2 calibrate` (cmd/hashers/argon2/calibrate.go).
