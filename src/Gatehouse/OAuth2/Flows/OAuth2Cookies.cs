@@ -62,7 +62,9 @@ public static class OAuth2Cookies
     public static string ClientSuffix(string clientId) =>
         Murmur3(Encoding.UTF8.GetBytes(clientId)).ToString(CultureInfo.InvariantCulture);
 
-    // MurmurHash3_x86_32 with seed 0 (a non-cryptographic hash; only the cookie name depends on it).
+    // MurmurHash3_x86_32 with seed 0 (a non-cryptographic hash; only the cookie name depends on it). Written here because
+    // no MurmurHash package is served from the registry this project builds from (env/packages/nuget.tsv), and
+    // System.IO.Hashing has only xxHash and CRC; it is checked against reference vectors in HydraOAuth2ConfigTests.
     internal static uint Murmur3(ReadOnlySpan<byte> data)
     {
         const uint c1 = 0xcc9e2d51, c2 = 0x1b873593;
