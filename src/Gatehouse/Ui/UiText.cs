@@ -316,6 +316,11 @@ public sealed class UiText
         [1050019] = "Passkey hinzufügen",
         [1050017] = "Dies ist der geheime Schlüssel für Ihre Authenticator-App. Verwenden Sie ihn, wenn Sie den QR-Code nicht scannen können.",
         [1060003] = "Eine E-Mail mit einem Wiederherstellungscode wurde an die angegebene Adresse gesendet. Falls keine E-Mail ankommt, prüfen Sie die Schreibweise und verwenden Sie die Adresse, mit der Sie sich registriert haben.",
+        [1060005] = "Stellen Sie den Zugang zu Ihrem Konto wieder her, indem Sie Ihre Wiederherstellungsadresse vollständig angeben.",
+        [1060006] = "Wie möchten Sie Ihr Konto wiederherstellen?",
+        [1060007] = "Zurück",
+        [1070016] = "Wiederherstellungsadresse",
+        [1070017] = "Telefonnummer",
         [1070001] = "Passwort",
         [1070003] = "Speichern",
         [1070004] = "ID",
@@ -362,6 +367,7 @@ public sealed class UiText
         [1010018] = "Mit {provider} bestätigen",
         [1050002] = "{provider} verknüpfen",
         [1050003] = "Verknüpfung mit {provider} aufheben",
+        [1060004] = "Ein Wiederherstellungscode wurde an {masked_address} gesendet. Falls er nicht ankommt, prüfen Sie die Schreibweise und verwenden Sie die Adresse, mit der Sie sich registriert haben.",
     };
 
     // Declared after the tables: static fields initialise in textual order.
