@@ -34,6 +34,33 @@ public sealed class HydraUrlsOptions
 
     /// <summary>Hydra's <c>urls.device</c>: the pages of the device authorization grant (RFC 8628).</summary>
     public HydraDeviceUrlsOptions Device { get; set; } = new();
+
+    /// <summary>Hydra's <c>urls.identity_provider</c>: an external Ory Kratos whose sessions an OAuth2 logout ends.</summary>
+    public HydraIdentityProviderOptions IdentityProvider { get; set; } = new();
+}
+
+/// <summary>
+/// Hydra's <c>urls.identity_provider</c> (<c>driver/config/provider.go</c> <c>KratosAdminURL</c>, <c>KratosPublicURL</c>,
+/// <c>KratosRequestHeader</c>).
+/// </summary>
+public sealed class HydraIdentityProviderOptions
+{
+    /// <summary>
+    /// The admin URL of an external Ory Kratos. Set, an OAuth2 logout ends the login's <c>identity_provider_session_id</c>
+    /// there (<c>DELETE {url}/admin/sessions/{id}</c>, <see cref="OAuth2.Logout.KratosAdminIdentityProviderSessions"/>);
+    /// unset, Gatehouse's own Kratos session of that id ends in-process.
+    /// </summary>
+    public string? Url { get; set; }
+
+    /// <summary>
+    /// Hydra's <c>publicUrl</c>: accepted without effect. Hydra v26.2 reads it only for the resource-owner password grant
+    /// (<c>internal/kratos/kratos.go</c> <c>Authenticate</c>), which it does not enable by default and Gatehouse does not offer.
+    /// </summary>
+    [JsonPropertyName("publicUrl")]
+    public string? PublicUrl { get; set; }
+
+    /// <summary>Headers set on every call to <see cref="Url"/> (Hydra wraps its client's transport with them).</summary>
+    public Dictionary<string, string> Headers { get; set; } = [];
 }
 
 /// <summary>Hydra's <c>urls.device</c>.</summary>

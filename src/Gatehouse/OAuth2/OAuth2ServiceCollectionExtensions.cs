@@ -48,6 +48,16 @@ public static class OAuth2ServiceCollectionExtensions
         services.TryAddScoped<BuiltInConsent>();
         services.TryAddScoped<OAuth2SessionsAdmin>();
         services.TryAddScoped<LogoutService>();
+        // urls.identity_provider.url: the external Kratos's admin API (Hydra's kratos.Default); unset, Gatehouse's own sessions.
+        // Hydra's client follows redirects; the guard checks every connection; no logging handler (the headers may hold a key).
+        services.TryAddSingleton<KratosAdminIdentityProviderSessions>();
+        services.TryAddScoped<InProcessIdentityProviderSessions>();
+        services.TryAddScoped<IIdentityProviderSessions>(sp => sp.GetRequiredService<GatehouseOptions>().Urls.IdentityProvider.Url is { Length: > 0 }
+            ? sp.GetRequiredService<KratosAdminIdentityProviderSessions>()
+            : sp.GetRequiredService<InProcessIdentityProviderSessions>());
+        services.AddHttpClient(KratosAdminIdentityProviderSessions.ClientName, c => c.Timeout = System.Threading.Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(sp => PrivateNetworkGuard.Handler(sp.GetRequiredService<GatehouseOptions>(), () => new SocketsHttpHandler { AllowAutoRedirect = true, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) }))
+            .RemoveAllLoggers();
         services.TryAddScoped<Device.DeviceFlowService>();
         services.TryAddScoped<Credentials.VerifiableCredentialService>();
         services.TryAddSingleton<SectorIdentifierValidator>();

@@ -546,6 +546,35 @@ public sealed class ConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Urls_identity_provider_keys_bind_from_the_file_and_the_environment()
+    {
+        var file = Load(MinimalFile("""
+            urls:
+              identity_provider:
+                url: http://kratos:4434
+                publicUrl: http://kratos:4433
+                headers:
+                  Authorization: Bearer some-token
+            """));
+        Assert.DoesNotContain(file.Warnings, w => w.Contains("identity_provider", StringComparison.Ordinal));
+        Assert.Equal("http://kratos:4434", file.Options.Urls.IdentityProvider.Url);
+        Assert.Equal("http://kratos:4433", file.Options.Urls.IdentityProvider.PublicUrl);
+        Assert.Equal("Bearer some-token", file.Options.Urls.IdentityProvider.Headers["Authorization"]);
+
+        var env = Load(MinimalFile(), new() { ["URLS_IDENTITY_PROVIDER_URL"] = "https://kratos.example/admin", ["URLS_IDENTITY_PROVIDER_PUBLICURL"] = "https://kratos.example" }).Options;
+        Assert.Equal("https://kratos.example/admin", env.Urls.IdentityProvider.Url);
+        Assert.Equal("https://kratos.example", env.Urls.IdentityProvider.PublicUrl);
+
+        var defaults = Load(MinimalFile()).Options;
+        Assert.Null(defaults.Urls.IdentityProvider.Url);
+        Assert.Null(defaults.Urls.IdentityProvider.PublicUrl);
+        Assert.Empty(defaults.Urls.IdentityProvider.Headers);
+
+        Assert.Contains("urls.identity_provider.url", Assert.Throws<ConfigException>(() => Load(MinimalFile("urls:\n  identity_provider:\n    url: kratos:4434\n"))).Message, StringComparison.Ordinal);
+        Assert.Contains("urls.identity_provider.publicUrl", Assert.Throws<ConfigException>(() => Load(MinimalFile("urls:\n  identity_provider:\n    publicUrl: not a url\n"))).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Unknown_keys_are_reported_as_warnings_by_path_and_ignored()
     {
         var result = Load(MinimalFile("""

@@ -33,6 +33,7 @@ public sealed class KratosCompatibilityTests
         "webfinger.oidc_discovery.supported_claims", "webfinger.oidc_discovery.supported_scope", "webfinger.oidc_discovery.userinfo_url",
         "strategies.access_token", "strategies.jwt.scope_claim",
         "urls.device.verification", "urls.device.success", "ttl.device_user_code",
+        "urls.identity_provider.url", "urls.identity_provider.publicUrl", "urls.identity_provider.headers",
         "oauth2.device_authorization.token_polling_interval", "oauth2.device_authorization.user_code",
         "oidc.dynamic_client_registration.enabled", "oidc.dynamic_client_registration.default_scope",
         "strategies.scope", "oauth2.client_credentials.default_grant_allowed_scope",

@@ -26,7 +26,7 @@ public sealed partial class LogoutService(
     JsonWebKeyManager keys,
     IdTokenHints hints,
     BackChannelLogout backChannel,
-    SessionManager kratosSessions,
+    IIdentityProviderSessions identityProvider,
     OAuth2Settings settings,
     TimeProvider time,
     FlowVerifiers verifiers,
@@ -246,9 +246,9 @@ public sealed partial class LogoutService(
                 ["sid"] = sid,
             }.ToJsonString(), signing.Credentials))).ToList());
         }
-        // Kratos and Hydra as one: Hydra disables the Kratos session the login came from (identity_provider_session_id).
-        if (Guid.TryParse(session.IdentityProviderSessionId, out var kratosSession) && await kratosSessions.RevokeAsync(kratosSession, ct))
-            LogKratosSessionEnded(logger, sid);
+        // Hydra disables the Kratos session the login came from (identity_provider_session_id): Gatehouse's own, or with
+        // urls.identity_provider.url the external Kratos's (kratos.go DisableSession skips an empty id).
+        if (session.IdentityProviderSessionId.Length > 0) await identityProvider.DisableSessionAsync(session.IdentityProviderSessionId, sid, ct);
         return front;
     }
 
@@ -284,7 +284,4 @@ public sealed partial class LogoutService(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "OAuth2 logout completed for login session {Sid}")]
     private static partial void LogLogoutCompleted(ILogger logger, string sid);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "The Kratos session behind OAuth2 login session {Sid} was ended")]
-    private static partial void LogKratosSessionEnded(ILogger logger, string sid);
 }
