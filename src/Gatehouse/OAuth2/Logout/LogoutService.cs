@@ -6,7 +6,6 @@ using Gatehouse.OAuth2.Clients;
 using Gatehouse.OAuth2.Flows;
 using Gatehouse.OAuth2.Keys;
 using Gatehouse.OAuth2.Protocol;
-using Gatehouse.Sessions;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
