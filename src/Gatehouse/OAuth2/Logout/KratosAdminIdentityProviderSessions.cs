@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Gatehouse.Config;
+using Gatehouse.Http.Outbound;
 
 namespace Gatehouse.OAuth2.Logout;
 
@@ -48,12 +49,7 @@ public sealed partial class KratosAdminIdentityProviderSessions(IHttpClientFacto
             var url = options.Urls.IdentityProvider.Url!.TrimEnd('/') + SessionsPath + Uri.EscapeDataString(kratosSid);
             using var request = new HttpRequestMessage(HttpMethod.Delete, url);
             request.Headers.Accept.ParseAdd("application/json");
-            foreach (var (name, value) in options.Urls.IdentityProvider.Headers)
-            {
-                // Go's Header.Set: the configured value replaces what the client would send under that name.
-                request.Headers.Remove(name);
-                request.Headers.TryAddWithoutValidation(name, value);
-            }
+            ConfiguredHeaders.Set(request, options.Urls.IdentityProvider.Headers);
             using var cts = new CancellationTokenSource(Timeout);
             using var client = httpClients.CreateClient(ClientName);
             using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token);

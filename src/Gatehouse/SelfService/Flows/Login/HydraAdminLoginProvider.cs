@@ -86,18 +86,7 @@ public sealed partial class HydraAdminLoginProvider(IHttpClientFactory httpClien
         using var request = new HttpRequestMessage(method, url);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         if (body is not null) request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
-        foreach (var (name, value) in options.Oauth2Provider.Headers)
-        {
-            // Go's Header.Set: the configured value replaces what the client would send under that name.
-            if (request.Content is not null && request.Content.Headers.TryGetValues(name, out _))
-            {
-                request.Content.Headers.Remove(name);
-                request.Content.Headers.TryAddWithoutValidation(name, value);
-                continue;
-            }
-            request.Headers.Remove(name);
-            if (!request.Headers.TryAddWithoutValidation(name, value)) request.Content?.Headers.TryAddWithoutValidation(name, value);
-        }
+        ConfiguredHeaders.Set(request, options.Oauth2Provider.Headers);
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(Timeout);
