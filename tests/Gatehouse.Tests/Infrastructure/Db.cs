@@ -1,3 +1,7 @@
+using System.Collections.Concurrent;
+using Gatehouse.Config;
+using Gatehouse.Persistence;
+using Microsoft.Data.Sqlite;
 using Npgsql;
 
 namespace Gatehouse.Tests.Infrastructure;
@@ -23,12 +27,60 @@ public static class Db
         }
     }
 
-    public static async Task<string> NewDsnAsync(string provider)
+    /// <summary>
+    /// A fresh database that already has Gatehouse's schema: a copy of a template the migrator built once per test
+    /// run and provider (SQLite: a copy of the template file; PostgreSQL: <c>CREATE DATABASE … TEMPLATE</c>).
+    /// Applying the 50-odd migrations took 0.4–1.1 s per test server on the 2-core CI machine, a few minutes of every
+    /// run; the copy takes milliseconds. The test server still runs the migrator on the copy, which finds nothing to
+    /// apply. Tests of migrating itself use <see cref="NewDsnAsync"/> (an empty database).
+    /// </summary>
+    public static async Task<string> NewMigratedDsnAsync(string provider)
+    {
+        var template = await Templates.GetOrAdd(provider, p => new Lazy<Task<string>>(() => CreateTemplateAsync(p))).Value;
+        return await NewDsnAsync(provider, template);
+    }
+
+    private static readonly ConcurrentDictionary<string, Lazy<Task<string>>> Templates = new();
+
+    private static async Task<string> CreateTemplateAsync(string provider)
+    {
+        var dsn = await NewDsnAsync(provider);
+        var options = new GatehouseOptions { Dsn = dsn };
+        await using (var services = (ServiceProvider)Gatehouse.Cli.CliContext.Services(options))
+        {
+            await services.GetRequiredService<DatabaseMigrator>().MigrateAsync();
+        }
+        var cs = Dsn.Parse(dsn).ConnectionString;
+        // The migrator's pooled connections would keep the template open: PostgreSQL refuses to copy a database that
+        // has other sessions, and SQLite keeps the last commits in the -wal file until its last connection closes.
+        if (provider == Sqlite)
+        {
+            SqliteConnection.ClearPool(new SqliteConnection(cs));
+            // Back to a rollback journal, which folds the -wal file into the database file: the template is then one
+            // file that copies can be taken of while nothing has it open (the migrator turns WAL on again in each copy).
+            await using var conn = new SqliteConnection(new SqliteConnectionStringBuilder(cs) { Pooling = false }.ToString());
+            await conn.OpenAsync();
+            await using var cmd = conn.CreateCommand();
+            cmd.CommandText = "PRAGMA journal_mode=DELETE;";
+            await cmd.ExecuteNonQueryAsync();
+        }
+        else
+        {
+            NpgsqlConnection.ClearPool(new NpgsqlConnection(cs));
+        }
+        return dsn;
+    }
+
+    public static Task<string> NewDsnAsync(string provider) => NewDsnAsync(provider, template: null);
+
+    private static async Task<string> NewDsnAsync(string provider, string? template)
     {
         if (provider == Sqlite)
         {
             var path = Path.Combine(Path.GetTempPath(), "gatehouse-test-" + Guid.NewGuid().ToString("N") + ".db");
-            return "sqlite://" + path + "?_fk=true";
+            var sqliteDsn = "sqlite://" + path + "?_fk=true";
+            if (template is not null) File.Copy(new SqliteConnectionStringBuilder(Dsn.Parse(template).ConnectionString).DataSource, path);
+            return sqliteDsn;
         }
         var server = PostgresDsn ?? throw new InvalidOperationException("GATEHOUSE_TEST_POSTGRES_DSN is not set");
         var name = "gh_" + Guid.NewGuid().ToString("N");
@@ -36,8 +88,21 @@ public static class Db
         await using (var conn = new NpgsqlConnection(cs))
         {
             await conn.OpenAsync();
-            await using var cmd = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", conn);
-            await cmd.ExecuteNonQueryAsync();
+            var from = template is null ? "" : $" TEMPLATE \"{new NpgsqlConnectionStringBuilder(Dsn.Parse(template).ConnectionString).Database}\"";
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await using var cmd = new NpgsqlCommand($"CREATE DATABASE \"{name}\"{from}", conn);
+                    await cmd.ExecuteNonQueryAsync();
+                    break;
+                }
+                // 55006: the template still has a session (a closed pooled connection's backend takes a moment to exit).
+                catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ObjectInUse && attempt < 50)
+                {
+                    await Task.Delay(100);
+                }
+            }
         }
         var uri = new UriBuilder(server) { Path = "/" + name };
         return uri.Uri.ToString();

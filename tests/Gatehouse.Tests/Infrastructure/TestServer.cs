@@ -56,7 +56,7 @@ public sealed class TestServer : IAsyncDisposable
 
     public static async Task<TestServer> StartAsync(string provider, Action<GatehouseOptions>? configure = null, Action<IServiceCollection>? configureServices = null)
     {
-        var dsn = await Db.NewDsnAsync(provider);
+        var dsn = await Db.NewMigratedDsnAsync(provider);
         return await PortClash.RetryAsync(() => StartOnFreePortsAsync(dsn, configure, configureServices));
     }
 
