@@ -79,11 +79,13 @@ public static class Db
         {
             var path = Path.Combine(Path.GetTempPath(), "gatehouse-test-" + Guid.NewGuid().ToString("N") + ".db");
             var sqliteDsn = "sqlite://" + path + "?_fk=true";
+            TestDatabases.Created(Sqlite, path);
             if (template is not null) File.Copy(new SqliteConnectionStringBuilder(Dsn.Parse(template).ConnectionString).DataSource, path);
             return sqliteDsn;
         }
         var server = PostgresDsn ?? throw new InvalidOperationException("GATEHOUSE_TEST_POSTGRES_DSN is not set");
         var name = "gh_" + Guid.NewGuid().ToString("N");
+        TestDatabases.Created(Postgres, name);
         var cs = Gatehouse.Persistence.Dsn.Parse(server).ConnectionString;
         await using (var conn = new NpgsqlConnection(cs))
         {
