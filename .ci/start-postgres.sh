@@ -14,7 +14,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 run() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 run "$bin/initdb" -D "$dir/data" -A trust -U postgres --no-sync >&2
 # A throwaway cluster: no fsync, and no autovacuum, whose launcher visits every database once a minute: the suite
-# leaves a few hundred test databases behind, and with 417 of them it kept a fifth of one of the 2 cores busy.
+# makes a few hundred test databases during a run, and with 417 of them it kept a fifth of one of the 2 cores busy.
 run "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c autovacuum=off -c max_connections=300" start >&2
 echo "export PG_DIR=$dir"
 echo "export GATEHOUSE_TEST_POSTGRES_DSN=postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
