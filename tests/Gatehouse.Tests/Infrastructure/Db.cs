@@ -91,20 +91,9 @@ public static class Db
         {
             await conn.OpenAsync();
             var from = template is null ? "" : $" TEMPLATE \"{new NpgsqlConnectionStringBuilder(Dsn.Parse(template).ConnectionString).Database}\"";
-            for (var attempt = 1; ; attempt++)
-            {
-                try
-                {
-                    await using var cmd = new NpgsqlCommand($"CREATE DATABASE \"{name}\"{from}", conn);
-                    await cmd.ExecuteNonQueryAsync();
-                    break;
-                }
-                // 55006: the template still has a session (a closed pooled connection's backend takes a moment to exit).
-                catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ObjectInUse && attempt < 50)
-                {
-                    await Task.Delay(100);
-                }
-            }
+            // PostgreSQL itself waits (up to 5 s) for the template's last sessions, the migrator's closed connections, to end.
+            await using var cmd = new NpgsqlCommand($"CREATE DATABASE \"{name}\"{from}", conn);
+            await cmd.ExecuteNonQueryAsync();
         }
         var uri = new UriBuilder(server) { Path = "/" + name };
         return uri.Uri.ToString();

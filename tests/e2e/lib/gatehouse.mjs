@@ -82,16 +82,8 @@ export async function createPostgresDatabase(template) {
   if (!server) throw new Error('GATEHOUSE_E2E_DB=postgres needs GATEHOUSE_TEST_POSTGRES_DSN');
   const name = `gh_e2e_${randomBytes(6).toString('hex')}`;
   const sql = `CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await execFileAsync('psql', [server, '-v', 'ON_ERROR_STOP=1', '-qc', sql], { timeout: 30_000 });
-      break;
-    } catch (err) {
-      // A template's last session (the CLI that made it) can take a moment to end after its client exited.
-      if (!template || attempt >= 50 || !String(err.stderr).includes('is being accessed by other users')) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  // With a template, PostgreSQL itself waits (up to 5 s) for its last session (the CLI that made it) to end.
+  await execFileAsync('psql', [server, '-v', 'ON_ERROR_STOP=1', '-qc', sql], { timeout: 30_000 });
   const url = new URL(server);
   url.pathname = `/${name}`;
   return { name, dsn: url.toString(), drop: () => execFileAsync('psql', [server, '-qc', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`]).catch(() => {}) };
