@@ -18,7 +18,8 @@ namespace Gatehouse.Tests.SelfService;
 /// </summary>
 public sealed class RecoveryChooseAddressTests : IAsyncLifetime
 {
-    private const string Schema = """
+    /// <summary>Two recovery e-mail addresses and a recovery phone; the built-in UI's recovery v2 tests use it too.</summary>
+    internal const string Schema = """
     {
       "$schema": "http://json-schema.org/draft-07/schema#",
       "type": "object",

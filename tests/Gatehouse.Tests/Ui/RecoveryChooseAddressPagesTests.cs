@@ -9,34 +9,13 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Gatehouse.Tests.Ui;
 
-/// <summary>The UI tests' server with <c>feature_flags.choose_recovery_address</c> and a schema with two recovery e-mail addresses.</summary>
+/// <summary>The UI tests' server with <c>feature_flags.choose_recovery_address</c> and the recovery v2 API tests' schema (two recovery e-mail addresses, a recovery phone).</summary>
 public sealed class RecoveryChooseAddressUiFixture : IAsyncDisposable
 {
-    private const string Schema = """
-    {
-      "$schema": "http://json-schema.org/draft-07/schema#",
-      "type": "object",
-      "properties": {
-        "traits": {
-          "type": "object",
-          "properties": {
-            "email": {
-              "type": "string", "format": "email",
-              "ory.sh/kratos": { "credentials": { "password": { "identifier": true } }, "recovery": { "via": "email" }, "verification": { "via": "email" } }
-            },
-            "backup_email": { "type": "string", "format": "email", "ory.sh/kratos": { "recovery": { "via": "email" } } }
-          },
-          "required": ["email"],
-          "additionalProperties": false
-        }
-      }
-    }
-    """;
-
     private readonly Lazy<Task<TestServer>> _server = new(() => TestServer.StartAsync(Db.Sqlite, o =>
     {
         UiServerFixture.Configure(o);
-        o.Identity.Schemas = [new IdentitySchemaEntry { Id = "default", Url = "base64://" + Convert.ToBase64String(Encoding.UTF8.GetBytes(Schema)) }];
+        o.Identity.Schemas = [new IdentitySchemaEntry { Id = "default", Url = "base64://" + Convert.ToBase64String(Encoding.UTF8.GetBytes(SelfService.RecoveryChooseAddressTests.Schema)) }];
         o.FeatureFlags.ChooseRecoveryAddress = true;
     }));
 
