@@ -96,11 +96,11 @@ describe(`Passkeys through the built-in pages, in Chromium with a virtual authen
       assert.equal(credentials[0].isResidentCredential, true);
       assert.equal(credentials[0].rpId, 'localhost');
 
-      // Sign out through the page's link. On the sign-in page, autofill (a conditional-mediation request for the
-      // identifier field) is answered by the virtual authenticator at once, as a user picking the offered passkey:
-      // the form submits itself and the browser is signed in without typing anything.
+      // Sign out through the page's link, which lands on the sign-in page. There, autofill (a conditional-mediation
+      // request for the identifier field) is answered by the virtual authenticator at once, as a user picking the
+      // offered passkey: the form submits itself and the browser is signed in without typing anything. (No page.goto
+      // here: it would race that self-submitting form, and one of the two navigations would be aborted.)
       await Promise.all([page.waitForURL(/\/ui\/login/), page.click('text=Log out')]);
-      await page.goto(`${gatehouse.publicUrl}/self-service/login/browser`);
       await page.waitForURL(/\/ui\/welcome/);
       assert.match(await page.textContent('main'), new RegExp(email.replace(/[.]/g, '\\.')));
 
@@ -227,9 +227,9 @@ describe(`Identifier-first login with passkeys and security keys, in Chromium wi
       await signUp.waitFor({ state: 'visible' });
       await Promise.all([page.waitForURL(/\/ui\/welcome/), signUp.click()]);
 
-      // The first screen: autofill answers at once, as a user picking the offered passkey; no second screen.
+      // The first screen, where signing out lands: autofill answers at once, as a user picking the offered passkey;
+      // no second screen. (No page.goto: it would race the self-submitting form.)
       await Promise.all([page.waitForURL(/\/ui\/login/), page.click('text=Log out')]);
-      await page.goto(`${gatehouse.publicUrl}/self-service/login/browser`);
       await page.waitForURL(/\/ui\/welcome/);
       assert.match(await page.textContent('main'), escaped(email));
       assert.match(await page.textContent('main'), /passkey/);
