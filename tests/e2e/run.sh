@@ -9,7 +9,16 @@ if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ packag
   npm ci --no-audit --no-fund
 fi
 
-dotnet build ../../src/Gatehouse -c Debug -v q -nologo
+# The server under test: a Release build compiled ahead of time (ReadyToRun) for this machine. Each test file starts
+# its own short-lived server, and in a Debug build most of its CPU went to the JIT (four files: 36.6 s → 26.0 s wall,
+# 45 → 35 s CPU; a Release build without ReadyToRun saved nothing). lib/gatehouse.mjs takes the path from
+# GATEHOUSE_E2E_DLL; a file run on its own, without this script, uses the Debug build.
+# Its own artifacts folder keeps this restore (for one runtime) from touching the Debug build's obj/, which a later
+# `dotnet build` would otherwise compile again.
+artifacts=../../src/Gatehouse/bin/e2e
+dotnet publish ../../src/Gatehouse -c Release --use-current-runtime --self-contained false -p:PublishReadyToRun=true \
+  --artifacts-path "$artifacts" -o "$artifacts/server" -v q -nologo
+export GATEHOUSE_E2E_DLL="$(cd "$artifacts/server" && pwd)/gatehouse.dll"
 
 databases=(sqlite)
 if [ -n "${GATEHOUSE_TEST_POSTGRES_DSN:-}" ]; then databases+=(postgres); fi

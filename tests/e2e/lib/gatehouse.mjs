@@ -17,7 +17,8 @@ import { promisify } from 'node:util';
 
 const execFileAsync = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
-export const gatehouseDll = path.resolve(here, '../../../src/Gatehouse/bin/Debug/net10.0/gatehouse.dll');
+/** The server: run.sh's ReadyToRun Release build (GATEHOUSE_E2E_DLL), else the Debug build. */
+export const gatehouseDll = process.env.GATEHOUSE_E2E_DLL || path.resolve(here, '../../../src/Gatehouse/bin/Debug/net10.0/gatehouse.dll');
 
 /** Which database this run uses: 'sqlite' (default) or 'postgres'. */
 export const database = process.env.GATEHOUSE_E2E_DB === 'postgres' ? 'postgres' : 'sqlite';
