@@ -87,7 +87,12 @@ export async function createPostgresDatabase(template) {
   await execFileAsync('psql', [server, '-v', 'ON_ERROR_STOP=1', '-qc', sql], { timeout: 30_000 });
   const url = new URL(server);
   url.pathname = `/${name}`;
-  return { name, dsn: url.toString(), drop: () => execFileAsync('psql', [server, '-qc', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`]).catch(() => {}) };
+  return { name, dsn: url.toString(), drop: () => dropPostgresDatabase(name).catch(() => {}) };
+}
+
+/** Drops a database of GATEHOUSE_TEST_POSTGRES_DSN's server, ending the sessions still open on it. */
+export function dropPostgresDatabase(name) {
+  return execFileAsync('psql', [process.env.GATEHOUSE_TEST_POSTGRES_DSN, '-qc', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`]);
 }
 
 // Generous: on a loaded 2-core machine a cold start (JIT, migrations on a new PostgreSQL database) took over 30 s.

@@ -3,13 +3,10 @@
 //   eval "$(node lib/template.mjs create)"   prints `export GATEHOUSE_E2E_TEMPLATE=… GATEHOUSE_E2E_TEMPLATE_KEY=…`
 //   node lib/template.mjs drop               removes the database GATEHOUSE_E2E_TEMPLATE names
 import { mkdtemp, writeFile, rm } from 'node:fs/promises';
-import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { database, createPostgresDatabase, migrateAndCreateKey } from './gatehouse.mjs';
+import { database, createPostgresDatabase, dropPostgresDatabase, migrateAndCreateKey } from './gatehouse.mjs';
 
-const execFileAsync = promisify(execFile);
 const shellQuote = (s) => `'${String(s).replaceAll("'", "'\\''")}'`;
 
 async function create() {
@@ -35,7 +32,7 @@ async function drop() {
   const template = process.env.GATEHOUSE_E2E_TEMPLATE;
   if (!template) return;
   if (database === 'postgres') {
-    await execFileAsync('psql', [process.env.GATEHOUSE_TEST_POSTGRES_DSN, '-qc', `DROP DATABASE IF EXISTS ${template} WITH (FORCE)`]);
+    await dropPostgresDatabase(template);
   } else {
     await rm(path.dirname(template), { recursive: true, force: true });
   }
