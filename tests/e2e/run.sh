@@ -33,7 +33,10 @@ for db in "${databases[@]}"; do
   # One database made by `gatehouse migrate sql` and `gatehouse keys create`; each test file's server starts on a copy
   # of it (lib/gatehouse.mjs) instead of running both commands again.
   eval "$(node lib/template.mjs create)"
-  node --test --test-reporter=tap --test-concurrency=1 ./*.test.mjs || rc=$?
+  # Two files at a time: one at a time left a third of the 2-core CI machine idle (servers starting, browsers and
+  # SMTP round trips waiting); with two the cores stay busy and a run takes about a quarter less (SQLite 260 → 200 s,
+  # PostgreSQL ~290 → 217 s here). Every file has its own server, ports, database and temporary folder.
+  node --test --test-reporter=tap --test-concurrency=2 ./*.test.mjs || rc=$?
   drop_template
   unset GATEHOUSE_E2E_TEMPLATE GATEHOUSE_E2E_TEMPLATE_KEY
 done
