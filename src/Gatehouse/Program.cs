@@ -30,6 +30,6 @@ public static class Program
             Console.Error.WriteLine($"error: {CliContext.OneLine(parse.Errors[0].Message)} (see --help)");
             return 2;
         }
-        return parse.Invoke();
+        return parse.Invoke(new InvocationConfiguration { ProcessTerminationTimeout = CliContext.ProcessTerminationTimeout });
     }
 }

@@ -16,6 +16,20 @@ internal static class CliContext
         Recursive = true,
     };
 
+    /// <summary>
+    /// How long a stopping <c>serve</c> or <c>courier watch</c> (SIGTERM, SIGINT) lets requests and deliveries in flight
+    /// finish: Kratos's <c>graceful.DefaultShutdownTimeout</c> (<c>cmd/daemon/serve.go</c>). The listeners close at
+    /// once, so no new request arrives; the process ends as soon as the last one in flight is answered.
+    /// </summary>
+    public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(120);
+
+    /// <summary>
+    /// System.CommandLine's own limit after a termination signal (its default is 2 s, after which it ends the process
+    /// with 143 and cuts every request in flight): a little longer than <see cref="ShutdownTimeout"/>, so the host's
+    /// graceful stop always decides.
+    /// </summary>
+    public static readonly TimeSpan ProcessTerminationTimeout = ShutdownTimeout + TimeSpan.FromSeconds(10);
+
     public static Dictionary<string, string?> Environment()
     {
         var env = new Dictionary<string, string?>(StringComparer.Ordinal);

@@ -17,6 +17,7 @@ internal static class CourierCommand
             if (options.Courier.DeliveryStrategy == "smtp") SmtpConnection.Parse(options.Courier.Smtp.ConnectionUri);
             var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = AppContext.BaseDirectory, DisableDefaults = true });
             GatehouseApp.ConfigureLogging(builder.Logging, options);
+            builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = CliContext.ShutdownTimeout);
             builder.Services.AddSingleton(options);
             builder.Services.AddSingleton(TimeProvider.System);
             builder.Services.AddPersistence(Dsn.Parse(options.Dsn));

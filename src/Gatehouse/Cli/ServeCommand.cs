@@ -24,7 +24,11 @@ internal static class ServeCommand
             var withWorker = parse.GetValue(watchCourier) || devMailbox;
             // A worker without an SMTP server would only burn every message's retries (e-mail over HTTP needs none).
             if (withWorker && !devMailbox && options.Courier.DeliveryStrategy == "smtp") SmtpConnection.Parse(options.Courier.Smtp.ConnectionUri);
-            await using var app = GatehouseApp.Build(options, schemas, withWorker ? s => s.AddCourierWorker() : null);
+            await using var app = GatehouseApp.Build(options, schemas, s =>
+            {
+                s.Configure<HostOptions>(o => o.ShutdownTimeout = CliContext.ShutdownTimeout);
+                if (withWorker) s.AddCourierWorker();
+            });
             await app.Services.GetRequiredService<CourierTemplates>().ValidateAsync(ct);
             await app.Services.GetRequiredService<Sessions.Tokenizer.SessionTokenizer>().ValidateAsync(ct);
             var migrator = app.Services.GetRequiredService<DatabaseMigrator>();

@@ -194,4 +194,109 @@ public sealed class CliTests
         }
         Assert.Contains($"self-service UI: http://127.0.0.1:{publicPort}/ui/login", await stderr);
     }
+
+    /// <summary>
+    /// A rolling deploy sends SIGTERM: the listeners close at once and every request in flight is still answered, up to
+    /// Kratos's 120 s (graceful.DefaultShutdownTimeout), then the process exits 0. Before, System.CommandLine's default
+    /// 2 s termination limit ended the process with 143 and cut the request. The web hook is held for 3 s of real time
+    /// after the signal — longer than that old limit — since what is tested is another process's clock.
+    /// </summary>
+    [Fact]
+    public async Task Serve_stopped_by_sigterm_answers_the_requests_in_flight_and_exits_zero()
+    {
+        await using var hooks = await Hooks.HookReceiver.StartAsync();
+        var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var hookUrl = hooks.On("/held", async (_, ct) =>
+        {
+            arrived.TrySetResult();
+            await release.Task.WaitAsync(ct);
+            return (200, "{}");
+        });
+        var dsn = await Db.NewDsnAsync(Db.Sqlite);
+        var publicPort = TestServer.FreePort();
+        var config = await ConfigFile(dsn, publicPort, TestServer.FreePort());
+        await File.AppendAllTextAsync(config, $$"""
+
+            selfservice:
+              methods:
+                password:
+                  config:
+                    haveibeenpwned_enabled: false
+              flows:
+                registration:
+                  style: unified
+                  after:
+                    password:
+                      hooks:
+                        - hook: web_hook
+                          config:
+                            url: {{hookUrl}}
+                            method: POST
+                            body: "base64://{{Convert.ToBase64String("function(ctx) {}"u8)}}"
+            """);
+        var migrate = await CliProcess.RunAsync(["migrate", "sql", "--yes", "--config", config]);
+        Assert.True(migrate.ExitCode == 0, migrate.Stderr);
+
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "gatehouse.dll"));
+        foreach (var a in new[] { "serve", "--config", config }) psi.ArgumentList.Add(a);
+        foreach (var key in new[] { "DSN", "SERVE_PUBLIC_PORT", "SERVE_ADMIN_PORT", "LOG_LEVEL" }) psi.Environment.Remove(key);
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        var baseUrl = $"http://127.0.0.1:{publicPort}";
+        try
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+            var ready = false;
+            for (var i = 0; i < 600 && !ready; i++)
+            {
+                try { ready = (await http.GetAsync($"{baseUrl}/health/ready")).StatusCode == HttpStatusCode.OK; }
+                catch (HttpRequestException) { await Task.Delay(100); }
+            }
+            Assert.True(ready, "gatehouse serve did not become ready");
+            var flow = System.Text.Json.Nodes.JsonNode.Parse(await http.GetStringAsync($"{baseUrl}/self-service/registration/api"))!["id"]!.GetValue<string>();
+            var submit = http.PostAsync($"{baseUrl}/self-service/registration?flow={flow}", new StringContent(
+                """{"method":"password","password":"a-long-unique-password-1234","traits":{"email":"in-flight@example.com"}}""",
+                System.Text.Encoding.UTF8, "application/json"));
+            await arrived.Task.WaitAsync(TimeSpan.FromSeconds(60));
+
+            using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!)
+            {
+                await kill.WaitForExitAsync();
+                Assert.Equal(0, kill.ExitCode);
+            }
+            // The listener closes: a new connection is refused while the request in flight waits.
+            var refused = false;
+            for (var i = 0; i < 100 && !refused; i++)
+            {
+                try
+                {
+                    using var fresh = new HttpClient();
+                    await fresh.GetAsync($"{baseUrl}/health/alive");
+                    await Task.Delay(20);
+                }
+                catch (HttpRequestException) { refused = true; }
+            }
+            Assert.True(refused, "the public listener still accepted connections after SIGTERM");
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            Assert.False(p.HasExited, "the process ended while a request was in flight");
+            release.TrySetResult();
+
+            var answer = await submit;
+            var body = await answer.Content.ReadAsStringAsync();
+            Assert.True(answer.StatusCode == HttpStatusCode.OK, body);
+            Assert.Equal("in-flight@example.com", System.Text.Json.Nodes.JsonNode.Parse(body)!["identity"]!["traits"]!["email"]!.GetValue<string>());
+            await p.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.Equal(0, p.ExitCode);
+        }
+        finally
+        {
+            release.TrySetResult();
+            if (!p.HasExited) p.Kill(entireProcessTree: true);
+            await p.WaitForExitAsync();
+        }
+        Assert.DoesNotContain("Exception", await stderr + await stdout, StringComparison.Ordinal);
+    }
 }
