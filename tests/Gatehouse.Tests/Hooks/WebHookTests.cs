@@ -477,6 +477,36 @@ public sealed class WebHookTests(HookFixture fixture) : IClassFixture<HookFixtur
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_hooks_url_is_logged_without_its_user_info_and_query(string db)
+    {
+        // Secrets never go to the logs: a hook URL may carry credentials (user info, a token in the query). The log line
+        // names scheme, host, port and path, with the query as "?*" (the form .NET's HttpClient logging uses too).
+        var s = await fixture.Get(db, "logged-url", (o, r) =>
+        {
+            o.Log.Level = "info";
+            o.Selfservice.Flows.Registration.After.Password = new FlowAfterMethodOptions
+            {
+                Hooks =
+                [
+                    WebHook(new JsonObject
+                    {
+                        ["url"] = r.On("/logged-url", 200).Replace("http://", "http://hook-user:hook-password@", StringComparison.Ordinal) + "?token=query-secret",
+                        ["body"] = Base64(EmailBody),
+                    }),
+                    Hook("session"),
+                ],
+            };
+        });
+        var email = HttpAssertions.UniqueEmail("logged-url");
+        Assert.Equal(HttpStatusCode.OK, (await Register(s, new JsonObject { ["email"] = email })).StatusCode);
+        var call = Assert.Single((await fixture.Receiver).Received("/logged-url"), c => c.Body.Contains(email, StringComparison.Ordinal));
+        Assert.Equal("?token=query-secret", call.Query);
+        var baseUrl = (await fixture.Receiver).BaseUrl;
+        Assert.Contains(fixture.Logs.Lines, l => l.Contains($"web_hook POST {baseUrl}/logged-url?* (request ", StringComparison.Ordinal));
+        Assert.DoesNotContain(fixture.Logs.Lines, l => l.Contains("hook-password", StringComparison.Ordinal) || l.Contains("query-secret", StringComparison.Ordinal) || l.Contains("hook-user", StringComparison.Ordinal));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task A_hook_without_a_body_template_fails_the_flow_unless_its_answer_is_ignored(string db)
     {
         // Kratos: BuildRequest fails with "got empty template path for request with body" for every method but TRACE; an

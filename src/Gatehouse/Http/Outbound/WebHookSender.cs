@@ -110,11 +110,11 @@ public sealed partial class WebHookSender(IHttpClientFactory httpClients, ILogge
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "web_hook {Method} {Url} (request {RequestId}) answered {Status} in {ElapsedMs:0} ms")]
-    private static partial void LogAnswered(ILogger logger, string method, Uri url, string? requestId, int status, double elapsedMs);
+    private static partial void LogAnswered(ILogger logger, string method, LoggedUrl url, string? requestId, int status, double elapsedMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "web_hook {Method} {Url} (request {RequestId}) timed out after {TimeoutMs:0} ms")]
-    private static partial void LogTimedOut(ILogger logger, string method, Uri url, string? requestId, double timeoutMs);
+    private static partial void LogTimedOut(ILogger logger, string method, LoggedUrl url, string? requestId, double timeoutMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "web_hook {Method} {Url} (request {RequestId}) could not be reached: {Error}")]
-    private static partial void LogUnreachable(ILogger logger, string method, Uri url, string? requestId, string error);
+    private static partial void LogUnreachable(ILogger logger, string method, LoggedUrl url, string? requestId, string error);
 }

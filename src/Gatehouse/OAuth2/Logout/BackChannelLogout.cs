@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Gatehouse.Http.Outbound;
 
 namespace Gatehouse.OAuth2.Logout;
 
@@ -39,7 +40,7 @@ public sealed partial class BackChannelLogout(IHttpClientFactory httpClients, IL
 
     private async Task DeliverAsync(Delivery delivery)
     {
-        var where = Redacted(delivery.Url);
+        LoggedUrl where = delivery.Url;
         try
         {
             using var cts = new CancellationTokenSource(Timeout);
@@ -55,14 +56,12 @@ public sealed partial class BackChannelLogout(IHttpClientFactory httpClients, IL
     }
 
     /// <summary>The URL without query and fragment, which may carry secrets of the client's.</summary>
-    private static string Redacted(string url) => Uri.TryCreate(url, UriKind.Absolute, out var u) ? u.GetLeftPart(UriPartial.Path) : "(invalid URL)";
-
     [LoggerMessage(Level = LogLevel.Information, Message = "Back-channel logout delivered to client {ClientId} at {Url}")]
-    private static partial void LogDelivered(ILogger logger, string clientId, string url);
+    private static partial void LogDelivered(ILogger logger, string clientId, LoggedUrl url);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Back-channel logout to client {ClientId} at {Url} failed: expected HTTP status 200 or 204 but got {Status}")]
-    private static partial void LogRefused(ILogger logger, string clientId, string url, int status);
+    private static partial void LogRefused(ILogger logger, string clientId, LoggedUrl url, int status);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Back-channel logout to client {ClientId} at {Url} failed: {Reason}")]
-    private static partial void LogFailed(ILogger logger, string clientId, string url, string reason);
+    private static partial void LogFailed(ILogger logger, string clientId, LoggedUrl url, string reason);
 }

@@ -385,11 +385,11 @@ public sealed partial class TokenHook(IHttpClientFactory httpClients, OAuth2Sett
     private static string GoTime(DateTime t) => DateTime.SpecifyKind(t, DateTimeKind.Utc).ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "oauth2.{Key} POST {Url} answered {Status}")]
-    private static partial void LogAnswered(ILogger logger, string key, string url, int status);
+    private static partial void LogAnswered(ILogger logger, string key, LoggedUrl url, int status);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "oauth2.{Key} POST {Url}: attempt {Attempt} failed: {Failure}")]
-    private static partial void LogAttemptFailed(ILogger logger, string key, string url, int attempt, string failure);
+    private static partial void LogAttemptFailed(ILogger logger, string key, LoggedUrl url, int attempt, string failure);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "oauth2.{Key} POST {Url}: the 200 answer is not a token hook response ({{\"session\":{{\"access_token\":{{…}},\"id_token\":{{…}}}}}})")]
-    private static partial void LogUndecodable(ILogger logger, string key, string url);
+    private static partial void LogUndecodable(ILogger logger, string key, LoggedUrl url);
 }

@@ -1,9 +1,9 @@
-using Gatehouse.Http.Outbound;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gatehouse.Config;
 using Gatehouse.Http.Errors;
+using Gatehouse.Http.Outbound;
 using Gatehouse.Identities;
 using Gatehouse.Jsonnet;
 using Gatehouse.SelfService.Flows;
@@ -195,13 +195,13 @@ public sealed partial class WebHook(
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "web_hook {Url} skipped: its body template raised 'cancel'")]
-    private static partial void LogCancelled(ILogger logger, Uri url);
+    private static partial void LogCancelled(ILogger logger, LoggedUrl url);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "web_hook {Method} {Url} (request {RequestId}): config.body is not set; every method but TRACE sends the rendered template, as in Kratos")]
-    private static partial void LogNoBody(ILogger logger, string method, Uri url, string requestId);
+    private static partial void LogNoBody(ILogger logger, string method, LoggedUrl url, string requestId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "web_hook {Url} (request {RequestId}): body template failed: {Error}")]
-    private static partial void LogTemplateFailed(ILogger logger, Uri url, string requestId, string error);
+    private static partial void LogTemplateFailed(ILogger logger, LoggedUrl url, string requestId, string error);
 
     /// <summary>The stable error id of every web hook failure that stops a flow.</summary>
     public const string ErrorId = "web_hook_failed";

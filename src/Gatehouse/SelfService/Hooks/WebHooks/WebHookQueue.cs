@@ -1,5 +1,5 @@
-using Gatehouse.Http.Outbound;
 using System.Threading.Channels;
+using Gatehouse.Http.Outbound;
 
 namespace Gatehouse.SelfService.Hooks.WebHooks;
 
@@ -25,7 +25,7 @@ public sealed partial class WebHookQueue(ILogger<WebHookQueue> logger)
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "web_hook {Url} (request {RequestId}) dropped: {Capacity} ignored calls are already waiting")]
-    private static partial void LogDropped(ILogger logger, Uri url, string requestId, int capacity);
+    private static partial void LogDropped(ILogger logger, LoggedUrl url, string requestId, int capacity);
 }
 
 /// <summary>
@@ -118,11 +118,11 @@ public sealed partial class WebHookDispatcher(WebHookQueue queue, WebHookSender 
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "ignored web_hook {Url} (request {RequestId}) attempt {Attempt} failed ({Failure}); retrying")]
-    private static partial void LogRetrying(ILogger logger, Uri url, string requestId, int attempt, string failure);
+    private static partial void LogRetrying(ILogger logger, LoggedUrl url, string requestId, int attempt, string failure);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "ignored web_hook {Url} (request {RequestId}) attempt {Attempt} failed unexpectedly ({Exception}); not retried")]
-    private static partial void LogFailed(ILogger logger, Uri url, string requestId, int attempt, string exception);
+    private static partial void LogFailed(ILogger logger, LoggedUrl url, string requestId, int attempt, string exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "ignored web_hook {Url} (request {RequestId}) given up after {Attempt} attempt(s): {Failure}")]
-    private static partial void LogGaveUp(ILogger logger, Uri url, string requestId, int attempt, string failure);
+    private static partial void LogGaveUp(ILogger logger, LoggedUrl url, string requestId, int attempt, string failure);
 }

@@ -113,8 +113,8 @@ public sealed partial class PasswordMigrationHook(
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "password migration hook {Url} (request {RequestId}): body template failed ({Error})")]
-    private static partial void LogTemplateFailed(ILogger logger, Uri url, string requestId, string error);
+    private static partial void LogTemplateFailed(ILogger logger, LoggedUrl url, string requestId, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "password migration hook {Url} (request {RequestId}) answered {Status}, expected 200 or 403")]
-    private static partial void LogUnexpected(ILogger logger, Uri url, string requestId, int status);
+    private static partial void LogUnexpected(ILogger logger, LoggedUrl url, string requestId, int status);
 }
