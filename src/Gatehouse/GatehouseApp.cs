@@ -94,7 +94,21 @@ public static class GatehouseApp
         ArgumentNullException.ThrowIfNull(logging);
         ArgumentNullException.ThrowIfNull(options);
         logging.ClearProviders();
-        logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; o.UseUtcTimestamp = true; });
+        if (string.Equals(options.Log.Format, "json", StringComparison.Ordinal))
+        {
+            // One JSON object per line (.NET's JSON console formatter): Timestamp, EventId, LogLevel, Category, Message and
+            // State (the message's named values), for log collectors that parse JSON.
+            logging.AddJsonConsole(o =>
+            {
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                o.UseUtcTimestamp = true;
+                o.JsonWriterOptions = new System.Text.Json.JsonWriterOptions { Indented = false };
+            });
+        }
+        else
+        {
+            logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; o.UseUtcTimestamp = true; });
+        }
         logging.SetMinimumLevel(LogLevelFrom(options.Log.Level));
         // EF logs every failed command, including the unique violations that are expected 409s; Gatehouse logs real failures itself.
         logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Critical);

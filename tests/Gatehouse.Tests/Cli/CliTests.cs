@@ -199,10 +199,11 @@ public sealed class CliTests
     /// A rolling deploy sends SIGTERM: the listeners close at once and every request in flight is still answered, up to
     /// Kratos's 120 s (graceful.DefaultShutdownTimeout), then the process exits 0. Before, System.CommandLine's default
     /// 2 s termination limit ended the process with 143 and cut the request. The web hook is held for 3 s of real time
-    /// after the signal — longer than that old limit — since what is tested is another process's clock.
+    /// after the signal — longer than that old limit — since what is tested is another process's clock. The server runs
+    /// with <c>log.format: json</c>, so it also shows that every line it logs is one JSON object.
     /// </summary>
     [Fact]
-    public async Task Serve_stopped_by_sigterm_answers_the_requests_in_flight_and_exits_zero()
+    public async Task Serve_stopped_by_sigterm_answers_the_requests_in_flight_and_exits_zero_logging_json_lines()
     {
         await using var hooks = await Hooks.HookReceiver.StartAsync();
         var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -218,6 +219,8 @@ public sealed class CliTests
         var config = await ConfigFile(dsn, publicPort, TestServer.FreePort());
         await File.AppendAllTextAsync(config, $$"""
 
+            log:
+              format: json
             selfservice:
               methods:
                 password:
@@ -298,5 +301,14 @@ public sealed class CliTests
             await p.WaitForExitAsync();
         }
         Assert.DoesNotContain("Exception", await stderr + await stdout, StringComparison.Ordinal);
+        var lines = (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.NotEmpty(lines);
+        foreach (var line in lines)
+        {
+            var entry = System.Text.Json.Nodes.JsonNode.Parse(line)!.AsObject();
+            Assert.True(entry["Timestamp"] is not null && entry["LogLevel"] is not null && entry["Category"] is not null && entry["Message"] is not null, line);
+        }
+        var hookLine = Assert.Single(lines, l => l.Contains("\"Gatehouse.Http.Outbound.WebHookSender\"", StringComparison.Ordinal));
+        Assert.Equal(hookUrl, System.Text.Json.Nodes.JsonNode.Parse(hookLine)!["State"]!["Url"]!.GetValue<string>());
     }
 }
