@@ -151,31 +151,15 @@ public sealed class CliTests
         var dir = Directory.CreateTempSubdirectory("gatehouse-dev-").FullName;
         var publicPort = TestServer.FreePort();
         var adminPort = TestServer.FreePort();
-        var psi = new System.Diagnostics.ProcessStartInfo("dotnet")
+        var serve = ServeProcess.Start(["serve", "--dev"], new Dictionary<string, string>
         {
-            WorkingDirectory = dir,
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "gatehouse.dll"));
-        psi.ArgumentList.Add("serve");
-        psi.ArgumentList.Add("--dev");
-        psi.Environment["SERVE_PUBLIC_PORT"] = publicPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        psi.Environment["SERVE_ADMIN_PORT"] = adminPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        using var p = System.Diagnostics.Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        try
+            ["SERVE_PUBLIC_PORT"] = publicPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["SERVE_ADMIN_PORT"] = adminPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        }, dir);
+        await using (serve)
         {
             using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
-            var ready = false;
-            // Up to a minute: a fresh process on a busy machine can be slow to start.
-            for (var i = 0; i < 600 && !ready; i++)
-            {
-                try { ready = (await http.GetAsync($"http://127.0.0.1:{publicPort}/health/ready")).StatusCode == HttpStatusCode.OK; }
-                catch (HttpRequestException) { await Task.Delay(100); }
-            }
-            Assert.True(ready, "gatehouse serve --dev did not become ready");
+            await serve.WaitUntilReadyAsync(publicPort);
             Assert.True(File.Exists(Path.Combine(dir, "gatehouse.db")));
             // --dev: no key on the admin listener, but the public /admin still needs one.
             var created = await http.PostAsync($"http://127.0.0.1:{adminPort}/admin/identities",
@@ -187,12 +171,7 @@ public sealed class CliTests
             // The built-in pages are on, and their address is printed.
             Assert.Equal(HttpStatusCode.SeeOther, (await http.GetAsync($"http://127.0.0.1:{publicPort}/ui/login")).StatusCode);
         }
-        finally
-        {
-            p.Kill(entireProcessTree: true);
-            await p.WaitForExitAsync();
-        }
-        Assert.Contains($"self-service UI: http://127.0.0.1:{publicPort}/ui/login", await stderr);
+        Assert.Contains($"self-service UI: http://127.0.0.1:{publicPort}/ui/login", await serve.Stderr);
     }
 
     /// <summary>
@@ -241,24 +220,13 @@ public sealed class CliTests
         var migrate = await CliProcess.RunAsync(["migrate", "sql", "--yes", "--config", config]);
         Assert.True(migrate.ExitCode == 0, migrate.Stderr);
 
-        var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "gatehouse.dll"));
-        foreach (var a in new[] { "serve", "--config", config }) psi.ArgumentList.Add(a);
-        foreach (var key in new[] { "DSN", "SERVE_PUBLIC_PORT", "SERVE_ADMIN_PORT", "LOG_LEVEL" }) psi.Environment.Remove(key);
-        using var p = System.Diagnostics.Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
+        var serve = ServeProcess.Start(["serve", "--config", config]);
+        var p = serve.Process;
         var baseUrl = $"http://127.0.0.1:{publicPort}";
-        try
+        await using (serve)
         {
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
-            var ready = false;
-            for (var i = 0; i < 600 && !ready; i++)
-            {
-                try { ready = (await http.GetAsync($"{baseUrl}/health/ready")).StatusCode == HttpStatusCode.OK; }
-                catch (HttpRequestException) { await Task.Delay(100); }
-            }
-            Assert.True(ready, "gatehouse serve did not become ready");
+            await serve.WaitUntilReadyAsync(publicPort);
             var flow = System.Text.Json.Nodes.JsonNode.Parse(await http.GetStringAsync($"{baseUrl}/self-service/registration/api"))!["id"]!.GetValue<string>();
             var submit = http.PostAsync($"{baseUrl}/self-service/registration?flow={flow}", new StringContent(
                 """{"method":"password","password":"a-long-unique-password-1234","traits":{"email":"in-flight@example.com"}}""",
@@ -294,14 +262,8 @@ public sealed class CliTests
             await p.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
             Assert.Equal(0, p.ExitCode);
         }
-        finally
-        {
-            release.TrySetResult();
-            if (!p.HasExited) p.Kill(entireProcessTree: true);
-            await p.WaitForExitAsync();
-        }
-        Assert.DoesNotContain("Exception", await stderr + await stdout, StringComparison.Ordinal);
-        var lines = (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.DoesNotContain("Exception", await serve.Stderr + await serve.Stdout, StringComparison.Ordinal);
+        var lines = (await serve.Stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         Assert.NotEmpty(lines);
         foreach (var line in lines)
         {
