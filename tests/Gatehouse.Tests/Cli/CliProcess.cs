@@ -72,8 +72,9 @@ public sealed class ServeProcess : IAsyncDisposable
             }
             catch (HttpRequestException)
             {
-                await Task.Delay(100);
+                // Not listening yet.
             }
+            await Task.Delay(100);
         }
         Assert.Fail($"gatehouse serve did not become ready on port {publicPort}");
     }
