@@ -11,12 +11,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { access } from 'node:fs/promises';
-import { constants } from 'node:fs';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import * as oidc from 'openid-client';
 import { Configuration, IdentityApi, OAuth2Api } from '@ory/client';
@@ -24,10 +19,7 @@ import * as fetchSdk from '@ory/client-fetch';
 import { startGatehouse, database } from './lib/gatehouse.mjs';
 import { uniqueEmail } from './lib/sdk.mjs';
 import { newPassword } from './lib/frontend.mjs';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const chromiumPath = process.env.GATEHOUSE_TEST_CHROMIUM || '/usr/bin/chromium';
-const hasChromium = await access(chromiumPath, constants.X_OK).then(() => true, () => false);
+import { bundleApp, chromiumPath, skip } from './lib/elements-harness.mjs';
 
 function cookies(req) {
   return Object.fromEntries((req.headers.cookie ?? '').split(';').map((c) => c.trim().split('=')).filter(([k]) => k));
@@ -148,7 +140,7 @@ async function startConsentApp(files, gatehouse) {
   return { origin, seen, posts, errors, close: () => new Promise((r) => server.close(r)) };
 }
 
-describe(`An OAuth2 consent app built on Ory Elements' Consent component against gatehouse, in Chromium (${database})`, { skip: hasChromium ? false : `${chromiumPath} is not installed` }, () => {
+describe(`An OAuth2 consent app built on Ory Elements' Consent component against gatehouse, in Chromium (${database})`, { skip }, () => {
   let app;
   let gatehouse;
   let browser;
@@ -158,21 +150,7 @@ describe(`An OAuth2 consent app built on Ory Elements' Consent component against
   let identityId;
 
   before(async () => {
-    const result = await build({
-      entryPoints: [path.join(here, 'lib', 'elements-consent-app.jsx')],
-      bundle: true,
-      platform: 'browser',
-      format: 'iife',
-      target: 'chrome120',
-      jsx: 'automatic',
-      define: { 'process.env.NODE_ENV': '"production"' },
-      minify: true,
-      outdir: 'out', // names the outputs (app.js, app.css); nothing is written
-      write: false,
-      logLevel: 'error',
-    });
-    const files = Object.fromEntries(result.outputFiles.map((f) => [`/${path.basename(f.path).replace('elements-consent-app', 'app')}`, f.contents]));
-    assert.deepEqual(Object.keys(files).sort(), ['/app.css', '/app.js']);
+    const files = await bundleApp('elements-consent-app.jsx');
     app = await startConsentApp(files, () => gatehouse);
     gatehouse = await startGatehouse({
       publicHost: 'localhost',

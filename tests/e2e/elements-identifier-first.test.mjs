@@ -1,0 +1,126 @@
+// The app of elements.test.mjs (an app built on Ory Elements, lib/elements-app.jsx, on its own origin, in headless
+// Chromium) with identifier-first login, the style Ory Network projects use: the password on the second screen, a code
+// by mail, backup codes created in settings and spent as the second factor, and a social sign-up and sign-in through a
+// real OpenID provider (lib/idp.mjs).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { database } from './lib/gatehouse.mjs';
+import { waitForCode } from './lib/mailbox.mjs';
+import { uniqueEmail } from './lib/sdk.mjs';
+import { harness, password, skip } from './lib/elements-harness.mjs';
+
+describe(`An app built on Ory Elements with identifier-first login, codes by mail, backup codes and social sign-in (${database})`, { skip }, () => {
+  const h = harness({
+    methods: () => ({ code: { passwordless_enabled: true }, lookup_secret: { enabled: true } }),
+    login: { style: 'identifier_first' },
+    idp: true,
+  });
+  const { newPage, home, signOut, createIdentity } = h;
+
+  /** The first screen of an identifier-first login: the identifier, then Elements' continue button. */
+  async function identify(page, email) {
+    await page.goto(`${h.app.origin}/login`);
+    await page.fill('input[name="identifier"]', email);
+    await page.locator('button[name="method"][value="identifier_first"]').click();
+  }
+
+  it('signs in identifier first: the address, then the password', async () => {
+    const { context, page, problems } = await newPage();
+    try {
+      const email = uniqueEmail('elements-first');
+      await createIdentity(email, { password: { config: { password } } });
+      await identify(page, email);
+      await page.getByTestId('ory/form/auth-picker/password').click();
+      await page.fill('input[name="password"]', password);
+      await page.locator('button[name="method"][value="password"]').click();
+      assert.deepEqual(await home(page), { email, aal: 'aal1', methods: ['password'] });
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('signs in by a code sent to the address', async () => {
+    const { context, page, problems } = await newPage();
+    try {
+      const email = uniqueEmail('elements-code');
+      await createIdentity(email, { password: { config: { password } } });
+      await identify(page, email);
+      await page.getByTestId('ory/form/auth-picker/code').click();
+      const { code } = await waitForCode(h.mailbox, email, { subject: 'Login' });
+      await page.fill('input[name="code"]', code);
+      await page.locator('button[name="method"][value="code"]').click();
+      assert.deepEqual(await home(page), { email, aal: 'aal1', methods: ['code'] });
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('creates backup codes in settings, and one of them is the second factor at the next sign-in', async () => {
+    const { context, page, problems } = await newPage();
+    try {
+      const email = uniqueEmail('elements-lookup');
+      await createIdentity(email, { password: { config: { password } } });
+      const signInWithPassword = async () => {
+        await identify(page, email);
+        await page.getByTestId('ory/form/auth-picker/password').click();
+        await page.fill('input[name="password"]', password);
+        await page.locator('button[name="method"][value="password"]').click();
+      };
+      await signInWithPassword();
+      assert.deepEqual(await home(page), { email, aal: 'aal1', methods: ['password'] });
+
+      await page.goto(`${h.app.origin}/settings`);
+      await page.locator('button[name="lookup_secret_regenerate"]').click();
+      await page.locator('button[name="lookup_secret_confirm"]').waitFor();
+      const codes = await page.getByTestId('ory/screen/settings/group/recovery_code/codes').locator('p').allInnerTexts();
+      assert.equal(codes.length, 12, `backup codes shown: ${codes}`);
+      for (const c of codes) assert.match(c, /^[a-z0-9]{8}$/);
+      await page.locator('button[name="lookup_secret_confirm"]').click();
+      await page.getByText('Your changes have been saved!').waitFor();
+
+      await signOut(page);
+      await signInWithPassword();
+      // The only second factor the account has, so Elements shows its form without a choice.
+      await page.getByText('Please enter one of your 8-digit backup recovery codes').waitFor();
+      await page.fill('input[name="lookup_secret"]', codes[0]);
+      await page.locator('button[name="method"][value="lookup_secret"]').click();
+      assert.deepEqual(await home(page), { email, aal: 'aal2', methods: ['password', 'lookup_secret'] });
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  /** At the provider's dev pages: any password, then consent; back at the app when gatehouse has signed the browser in. */
+  async function atProvider(page, login) {
+    await page.waitForURL((u) => u.origin === h.idp.issuer);
+    await page.fill('input[name=login]', login);
+    await page.fill('input[name=password]', 'anything');
+    await page.click('button[type=submit]');
+    await page.waitForLoadState();
+    if (new URL(page.url()).origin === h.idp.issuer) await page.click('button[type=submit]'); // consent
+  }
+
+  it('signs up with a social provider from the registration page, and signs in with it from the login page', async () => {
+    const login = `elements${Date.now().toString(36)}`;
+    const email = `${login}@idp.test`;
+    for (const start of ['registration', 'login']) {
+      // A new context each time: no provider session, so the provider asks again and nothing is remembered.
+      const { context, page, problems } = await newPage();
+      try {
+        await page.goto(`${h.app.origin}/${start}`);
+        // Elements posts the provider's button through the SDK; gatehouse answers 422 with the provider's URL.
+        await page.locator('button[name="provider"][value="test-idp"]').click();
+        await atProvider(page, login);
+        assert.deepEqual(await home(page), { email, aal: 'aal1', methods: ['oidc'] });
+        assert.deepEqual(problems, []);
+      } finally {
+        await context.close();
+      }
+    }
+    const { data } = await h.admin.listIdentities({ credentialsIdentifier: email });
+    assert.equal(data.length, 1);
+  });
+});

@@ -1,0 +1,200 @@
+// The harness of the Ory Elements end-to-end tests (elements.test.mjs, elements-identifier-first.test.mjs): the app of
+// lib/elements-app.jsx bundled with esbuild and served from its own origin, a mailbox, gatehouse configured for the app,
+// optionally a real OpenID provider (lib/idp.mjs), and headless Chromium.
+import { before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { access } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { chromium } from 'playwright-core';
+import { startGatehouse } from './gatehouse.mjs';
+import { startMailbox } from './mailbox.mjs';
+import { identityApi } from './sdk.mjs';
+import { startIdp, freePort } from './idp.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const chromiumPath = process.env.GATEHOUSE_TEST_CHROMIUM || '/usr/bin/chromium';
+const hasChromium = await access(chromiumPath, constants.X_OK).then(() => true, () => false);
+
+const schema = {
+  $id: 'https://gatehouse.test/elements.schema.json',
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  type: 'object',
+  properties: {
+    traits: {
+      type: 'object',
+      properties: {
+        email: {
+          type: 'string',
+          format: 'email',
+          title: 'E-Mail',
+          'ory.sh/kratos': {
+            credentials: {
+              password: { identifier: true },
+              code: { identifier: true, via: 'email' },
+              totp: { account_name: true },
+              passkey: { display_name: true },
+            },
+            verification: { via: 'email' },
+            recovery: { via: 'email' },
+          },
+        },
+      },
+      required: ['email'],
+      additionalProperties: false,
+    },
+  },
+};
+
+/** Serves the app (its page at every path, the bundle and its stylesheet) on a free loopback port, named localhost. */
+async function startApp(files, gatehouseUrl) {
+  const page = () => '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Elements app</title>'
+    + `<link rel="stylesheet" href="/app.css"><script>window.GATEHOUSE_URL = ${JSON.stringify(gatehouseUrl())};</script>`
+    + '<script defer src="/app.js"></script></head><body><div id="root"></div></body></html>';
+  const server = createServer((req, res) => {
+    const file = files[req.url];
+    if (file) {
+      // Cacheable, so the browser compiles Elements' 8 MB bundle once per context rather than on every page.
+      res.writeHead(200, { 'content-type': req.url.endsWith('.css') ? 'text/css' : 'text/javascript', 'cache-control': 'max-age=3600' });
+      res.end(file);
+    } else {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(page());
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { origin: `http://localhost:${server.address().port}`, close: () => new Promise((r) => server.close(r)) };
+}
+
+export const password = 'correct horse battery staple 42';
+
+/** The upstream provider of the social sign-in tests: lib/idp.mjs's oidc-provider, its verified address the trait. */
+function socialProvider(port) {
+  const mapper = `local claims = std.extVar('claims');
+{ identity: { traits: { email: claims.email }, verified_addresses: [{ via: 'email', value: claims.email }] } }`;
+  return {
+    id: 'test-idp',
+    provider: 'generic',
+    label: 'Test IdP',
+    client_id: 'gatehouse-e2e',
+    client_secret: 'e2e-client-secret-0123456789abcdef',
+    issuer_url: `http://127.0.0.1:${port}`,
+    scope: ['email'],
+    mapper_url: `base64://${Buffer.from(mapper).toString('base64')}`,
+  };
+}
+
+/**
+ * An Elements app's bundle and stylesheet (`entry` is a JSX file in lib/), built in memory:
+ * { '/app.js': bytes, '/app.css': bytes }. Also used by elements-consent.test.mjs.
+ */
+export async function bundleApp(entry) {
+  const result = await build({
+    entryPoints: [path.join(here, entry)],
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'chrome120',
+    jsx: 'automatic',
+    define: { 'process.env.NODE_ENV': '"production"' },
+    minify: true,
+    outdir: 'out', // names the outputs (<entry>.js, <entry>.css); nothing is written
+    write: false,
+    logLevel: 'error',
+  });
+  const files = Object.fromEntries(result.outputFiles.map((f) => [`/app${path.extname(f.path)}`, f.contents]));
+  assert.deepEqual(Object.keys(files).sort(), ['/app.css', '/app.js']);
+  return files;
+}
+
+/**
+ * Registers before/after hooks that start the app, a mailbox, gatehouse (`methods` and `login` merged into the
+ * selfservice config) and Chromium, and returns the helpers the tests use; `h.admin` is IdentityApi on the admin port.
+ */
+export function harness({ methods = () => ({}), login = {}, idp = false } = {}) {
+  const h = {};
+  before(async () => {
+    const idpPort = idp ? await freePort() : null;
+    h.app = await startApp(await bundleApp('elements-app.jsx'), () => h.gatehouse.publicUrl);
+    h.mailbox = await startMailbox();
+    const app = h.app.origin;
+    h.gatehouse = await startGatehouse({
+      publicHost: 'localhost',
+      schema,
+      serveArgs: ['--watch-courier'],
+      courier: () => ({ smtp: { connection_uri: h.mailbox.connectionUri, from_address: 'accounts@gatehouse.test' } }),
+      selfservice: (publicUrl) => ({
+        default_browser_return_url: `${app}/home`,
+        allowed_return_urls: [`${app}/`],
+        methods: {
+          password: { config: { haveibeenpwned_enabled: false } },
+          ...(idp ? { oidc: { enabled: true, config: { providers: [socialProvider(idpPort)] } } } : {}),
+          ...methods(publicUrl, app),
+        },
+        flows: {
+          error: { ui_url: `${app}/error` },
+          login: { ui_url: `${app}/login`, ...login },
+          registration: {
+            ui_url: `${app}/registration`,
+            after: { password: { hooks: [{ hook: 'session' }] }, passkey: { hooks: [{ hook: 'session' }] }, oidc: { hooks: [{ hook: 'session' }] } },
+          },
+          settings: { ui_url: `${app}/settings` },
+          recovery: { enabled: true, use: 'code', ui_url: `${app}/recovery` },
+          verification: { enabled: true, use: 'code', ui_url: `${app}/verification` },
+        },
+      }),
+      publicCors: { enabled: true, allowed_origins: [app] },
+    });
+    h.admin = identityApi({ basePath: h.gatehouse.adminUrl, accessToken: h.gatehouse.key });
+    if (idp) h.idp = await startIdp({ port: idpPort, redirectUris: [`${h.gatehouse.publicUrl}/self-service/methods/oidc/callback/test-idp`] });
+    h.browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
+  });
+
+  after(async () => {
+    await h.browser?.close();
+    await h.idp?.close();
+    await h.gatehouse?.stop();
+    await h.mailbox?.stop();
+    await h.app?.close();
+  });
+
+  /** A new browser context and page; `problems` collects page errors (uncaught exceptions in the app or Elements). */
+  h.newPage = async () => {
+    const context = await h.browser.newContext();
+    const page = await context.newPage();
+    const problems = [];
+    page.on('pageerror', (e) => problems.push(String(e)));
+    return { context, page, problems };
+  };
+
+  /** The session the app's /home page shows: { email, aal, methods } or 'signed out'. */
+  h.home = async (page) => {
+    await page.waitForURL(`${h.app.origin}/home`);
+    await page.waitForSelector('#root[data-state]');
+    const text = await page.locator('#root').innerText();
+    return text === 'signed out' ? text : JSON.parse(text);
+  };
+
+  /** Signs the browser out as an app does: a logout URL from gatehouse, then that URL. */
+  h.signOut = async (page) => {
+    await page.evaluate(async (base) => {
+      const res = await fetch(`${base}/self-service/logout/browser`, { credentials: 'include', headers: { accept: 'application/json' } });
+      const { logout_url: url } = await res.json();
+      await fetch(url, { credentials: 'include', headers: { accept: 'application/json' } });
+    }, h.gatehouse.publicUrl);
+    await page.goto(`${h.app.origin}/home`);
+    assert.equal(await h.home(page), 'signed out');
+  };
+
+  h.createIdentity = async (email, credentials) => {
+    const { data } = await h.admin.createIdentity({ createIdentityBody: { schema_id: 'default', traits: { email }, credentials } });
+    return data;
+  };
+  return h;
+}
+
+/** The `skip` option of the files' describe blocks: they need Chromium. */
+export const skip = hasChromium ? false : `${chromiumPath} is not installed`;
