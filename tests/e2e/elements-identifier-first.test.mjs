@@ -1,7 +1,7 @@
 // The app of elements.test.mjs (an app built on Ory Elements, lib/elements-app.jsx, on its own origin, in headless
 // Chromium) with identifier-first login, the style Ory Network projects use: the password on the second screen, a code
-// by mail, backup codes created in settings and spent as the second factor, and a social sign-up and sign-in through a
-// real OpenID provider (lib/idp.mjs).
+// by mail, backup codes created in settings and a security key added there (a virtual authenticator), each then the
+// second factor, and a social sign-up and sign-in through a real OpenID provider (lib/idp.mjs).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { database } from './lib/gatehouse.mjs';
@@ -9,9 +9,13 @@ import { waitForCode } from './lib/mailbox.mjs';
 import { uniqueEmail } from './lib/sdk.mjs';
 import { harness, password, skip } from './lib/elements-harness.mjs';
 
-describe(`An app built on Ory Elements with identifier-first login, codes by mail, backup codes and social sign-in (${database})`, { skip }, () => {
+describe(`An app built on Ory Elements with identifier-first login, codes by mail, backup codes, a security key and social sign-in (${database})`, { skip }, () => {
   const h = harness({
-    methods: () => ({ code: { passwordless_enabled: true }, lookup_secret: { enabled: true } }),
+    methods: (publicUrl, app) => ({
+      code: { passwordless_enabled: true },
+      lookup_secret: { enabled: true },
+      webauthn: { enabled: true, config: { rp: { id: 'localhost', display_name: 'Gatehouse e2e', origins: [publicUrl, app] } } },
+    }),
     login: { style: 'identifier_first' },
     idp: true,
   });
@@ -22,6 +26,14 @@ describe(`An app built on Ory Elements with identifier-first login, codes by mai
     await page.goto(`${h.app.origin}/login`);
     await page.fill('input[name="identifier"]', email);
     await page.locator('button[name="method"][value="identifier_first"]').click();
+  }
+
+  /** Signs in identifier first with the password. */
+  async function signInWithPassword(page, email) {
+    await identify(page, email);
+    await page.getByTestId('ory/form/auth-picker/password').click();
+    await page.fill('input[name="password"]', password);
+    await page.locator('button[name="method"][value="password"]').click();
   }
 
   it('signs in identifier first: the address, then the password', async () => {
@@ -62,13 +74,7 @@ describe(`An app built on Ory Elements with identifier-first login, codes by mai
     try {
       const email = uniqueEmail('elements-lookup');
       await createIdentity(email, { password: { config: { password } } });
-      const signInWithPassword = async () => {
-        await identify(page, email);
-        await page.getByTestId('ory/form/auth-picker/password').click();
-        await page.fill('input[name="password"]', password);
-        await page.locator('button[name="method"][value="password"]').click();
-      };
-      await signInWithPassword();
+      await signInWithPassword(page, email);
       assert.deepEqual(await home(page), { email, aal: 'aal1', methods: ['password'] });
 
       await page.goto(`${h.app.origin}/settings`);
@@ -81,12 +87,43 @@ describe(`An app built on Ory Elements with identifier-first login, codes by mai
       await page.getByText('Your changes have been saved!').waitFor();
 
       await signOut(page);
-      await signInWithPassword();
+      await signInWithPassword(page, email);
       // The only second factor the account has, so Elements shows its form without a choice.
       await page.getByText('Please enter one of your 8-digit backup recovery codes').waitFor();
       await page.fill('input[name="lookup_secret"]', codes[0]);
       await page.locator('button[name="method"][value="lookup_secret"]').click();
       assert.deepEqual(await home(page), { email, aal: 'aal2', methods: ['password', 'lookup_secret'] });
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('adds a security key in settings, and it is the second factor at the next sign-in', async () => {
+    const { context, page, problems } = await newPage();
+    try {
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('WebAuthn.enable');
+      const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+        options: { protocol: 'ctap2', transport: 'usb', hasResidentKey: false, hasUserVerification: false, automaticPresenceSimulation: true },
+      });
+      const email = uniqueEmail('elements-key');
+      await createIdentity(email, { password: { config: { password } } });
+      await signInWithPassword(page, email);
+      assert.deepEqual(await home(page), { email, aal: 'aal1', methods: ['password'] });
+
+      await page.goto(`${h.app.origin}/settings`);
+      await page.fill('input[name="webauthn_register_displayname"]', 'Desk key');
+      // The button runs the flow script's oryWebAuthnRegistration, which fills the answer in and submits the form.
+      await page.locator('button[name="webauthn_register_trigger"]').click();
+      await page.getByText('Your changes have been saved!').waitFor();
+      await page.getByText('Desk key').waitFor();
+      assert.equal((await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials.length, 1);
+
+      await signOut(page);
+      await signInWithPassword(page, email);
+      await page.locator('button[name="webauthn_login_trigger"]').click();
+      assert.deepEqual(await home(page), { email, aal: 'aal2', methods: ['password', 'webauthn'] });
       assert.deepEqual(problems, []);
     } finally {
       await context.close();

@@ -36,6 +36,7 @@ const schema = {
               password: { identifier: true },
               code: { identifier: true, via: 'email' },
               totp: { account_name: true },
+              webauthn: { identifier: true },
               passkey: { display_name: true },
             },
             verification: { via: 'email' },
