@@ -170,3 +170,59 @@ describe(`An app built on Ory Elements (@ory/elements-react) against gatehouse, 
     }
   });
 });
+
+describe(`An app built on Ory Elements: a settings change that needs a recent sign-in (${database})`, { skip }, () => {
+  // Every session is older than a millisecond, so every privileged settings change is refused with
+  // session_refresh_required. (What happens after the refresh — the paused change resumed — needs a session younger than
+  // the limit, which only a fake clock makes deterministic: SettingsContinuity's xunit tests.)
+  const h = harness({ settings: { privileged_session_max_age: '1ms' } });
+
+  /** A GET of gatehouse's public API with the browser context's cookies, from outside the page (which may be navigating). */
+  async function getAs(context, pathAndQuery) {
+    const cookie = (await context.cookies(h.gatehouse.publicUrl)).map((c) => `${c.name}=${c.value}`).join('; ');
+    return (await fetch(`${h.gatehouse.publicUrl}${pathAndQuery}`, { headers: { cookie, accept: 'application/json' } })).json();
+  }
+
+  /** Polls `condition` every 100 ms until it holds (10 s at most). */
+  async function until(condition, what) {
+    for (const deadline = Date.now() + 10_000; !(await condition());) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  it('follows session_refresh_required to the refresh login, which signs the same session in again', async () => {
+    const { context, page, problems } = await h.newPage();
+    try {
+      const email = uniqueEmail('elements-refresh');
+      await h.createIdentity(email, { password: { config: { password } } });
+      await page.goto(`${h.app.origin}/login`);
+      await page.fill('input[name="identifier"]', email);
+      await page.fill('input[name="password"]', password);
+      await page.getByRole('button', { name: 'Sign in with password' }).click();
+      assert.deepEqual(await h.home(page), { email, aal: 'aal1', methods: ['password'] });
+      const before = await getAs(context, '/sessions/whoami');
+
+      await page.goto(`${h.app.origin}/settings`);
+      const settingsFlow = new URL(page.url()).searchParams.get('flow');
+      await page.fill('input[name="password"]', 'a newer password for this account');
+      await page.locator('button[name="method"][value="password"]').click();
+      // The JSON submit is refused (403 session_refresh_required); Elements follows its redirect_browser_to, a login
+      // flow with refresh=true whose return_to is the submit URL itself, as Kratos's reauthenticate builds it.
+      await page.waitForURL(new RegExp(`^${h.app.origin}/login\\?flow=`));
+      const refresh = await getAs(context, `/self-service/login/flows?id=${new URL(page.url()).searchParams.get('flow')}`);
+      assert.equal(refresh.refresh, true);
+      assert.equal(refresh.return_to, `${h.gatehouse.publicUrl}/self-service/settings?flow=${settingsFlow}`);
+      // Elements' refresh screen knows the account: only the password is asked for.
+      assert.equal(await page.locator('input[name="identifier"]').getAttribute('type'), 'hidden');
+      await page.fill('input[name="password"]', password);
+      await page.locator('button[name="method"][value="password"]').click();
+      await until(async () => new Date((await getAs(context, '/sessions/whoami')).authenticated_at) > new Date(before.authenticated_at), 'the session to be authenticated again');
+      const after = await getAs(context, '/sessions/whoami');
+      assert.equal(after.id, before.id, 'the same session, authenticated again');
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+});
