@@ -55,6 +55,31 @@ describe(`An app built on Ory Elements (@ory/elements-react) against gatehouse, 
     }
   });
 
+  it("renders a refused registration's messages with their values: a short password, an address already in use", async () => {
+    const { context, page, problems } = await newPage();
+    try {
+      const taken = uniqueEmail('elements-taken');
+      await createIdentity(taken, { password: { config: { password } } });
+      const register = async (email, secret) => {
+        await page.goto(`${h.app.origin}/registration`);
+        await page.fill('input[name="traits.email"]', email);
+        await page.getByRole('button', { name: 'Sign up' }).click();
+        await page.getByTestId('ory/form/auth-picker/password').click();
+        await page.fill('input[name="password"]', secret);
+        await page.getByRole('button', { name: 'Sign up' }).click();
+      };
+      // Elements words each message itself from its id and context, so the context must carry what its text uses.
+      await register(uniqueEmail('elements-short'), 'short');
+      assert.equal(await page.getByTestId('ory/message/4000032').innerText(), 'The password must be at least 8 characters long, but got 5.');
+      await register(taken, password);
+      // Without selfservice.flows.registration.login_hints, Kratos's plain duplicate message.
+      assert.equal(await page.getByTestId('ory/message/4000007').innerText(), 'An account with the same identifier (email, phone, username, ...) exists already.');
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('enrols an authenticator app in settings, then asks for its code after the password at the next sign-in', async () => {
     const { context, page, problems } = await newPage();
     try {

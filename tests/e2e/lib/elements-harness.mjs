@@ -162,12 +162,21 @@ export function harness({ methods = () => ({}), login = {}, settings = {}, idp =
     await h.app?.close();
   });
 
-  /** A new browser context and page; `problems` collects page errors (uncaught exceptions in the app or Elements). */
+  /**
+   * A new browser context and page; `problems` collects page errors (uncaught exceptions in the app or Elements) and
+   * the app's console errors (react-intl reports a message whose context lacks a value its text needs there), but not
+   * the browser's own line for each 4xx answer, which the flows expect.
+   */
   h.newPage = async () => {
     const context = await h.browser.newContext();
     const page = await context.newPage();
     const problems = [];
     page.on('pageerror', (e) => problems.push(String(e)));
+    page.on('console', (m) => {
+      // Only the app's pages: the upstream provider's dev pages ask for web fonts this machine cannot reach.
+      if (m.type() !== 'error' || !page.url().startsWith(h.app.origin)) return;
+      if (!m.text().startsWith('Failed to load resource: the server responded with a status of 4')) problems.push(m.text());
+    });
     return { context, page, problems };
   };
 
