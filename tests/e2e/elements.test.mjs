@@ -80,6 +80,23 @@ describe(`An app built on Ory Elements (@ory/elements-react) against gatehouse, 
     }
   });
 
+  it('shows a refused return_to on the app error page, rendered by Elements from getFlowError', async () => {
+    const { context, page, problems } = await newPage();
+    try {
+      // A login that would end on another site: gatehouse refuses it and forwards the browser to the error UI.
+      await page.goto(`${h.gatehouse.publicUrl}/self-service/login/browser?return_to=${encodeURIComponent('https://evil.example/')}`);
+      await page.waitForURL(new RegExp(`^${h.app.origin}/error\\?id=`));
+      await page.waitForSelector('#root[data-error]');
+      const body = await page.locator('#root').innerText();
+      // Elements shows the error's reason and its id (for support) — Kratos's words for a return_to off the list.
+      assert.match(body, /Requested return_to URL "https:\/\/evil\.example\/" is not allowed\./, body);
+      assert.match(body, new RegExp(`ID: ${await page.locator('#root').getAttribute('data-error')}`), body);
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('enrols an authenticator app in settings, then asks for its code after the password at the next sign-in', async () => {
     const { context, page, problems } = await newPage();
     try {

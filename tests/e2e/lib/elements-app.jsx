@@ -3,11 +3,12 @@
 // /settings, /recovery, /verification) reads `?flow=`; without one it sends the browser to gatehouse's
 // /self-service/<flow>/browser, which creates the flow and redirects back to the page (the flow's ui_url). The flow is
 // fetched with @ory/client-fetch and handed to Elements' component, which renders its nodes and submits them itself.
-// /home shows the session as JSON (or "signed out"); an error that names where the browser must go (403
-// session_aal2_required) is followed, as @ory/nextjs does.
+// /home shows the session as JSON (or "signed out"); /error renders Elements' <Error> for the error gatehouse
+// forwarded (?id=); an error that names where the browser must go (403 session_aal2_required) is followed, as
+// @ory/nextjs does.
 import { createRoot } from 'react-dom/client';
 import { Configuration, FrontendApi } from '@ory/client-fetch';
-import { Login, Registration, Settings, Recovery, Verification } from '@ory/elements-react/theme';
+import { Login, Registration, Settings, Recovery, Verification, Error as OryError } from '@ory/elements-react/theme';
 import '@ory/elements-react/theme/styles.css';
 
 const sdkUrl = window.GATEHOUSE_URL;
@@ -61,6 +62,13 @@ async function main() {
       root.textContent = 'signed out';
       root.dataset.state = 'signed-out';
     }
+    return;
+  }
+  if (name === 'error') {
+    // Gatehouse forwards a browser's failed navigation here with ?id= of the stored error (getFlowError).
+    const error = await frontend.getFlowError({ id: new URLSearchParams(window.location.search).get('id') });
+    root.dataset.error = error.id;
+    createRoot(root).render(<OryError error={error} config={config} />);
     return;
   }
   const page = pages[name];
