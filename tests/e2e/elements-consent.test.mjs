@@ -14,11 +14,10 @@ import { createServer } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { chromium } from 'playwright-core';
 import * as oidc from 'openid-client';
-import { Configuration, IdentityApi, OAuth2Api } from '@ory/client';
+import { Configuration, OAuth2Api } from '@ory/client';
 import * as fetchSdk from '@ory/client-fetch';
 import { startGatehouse, database } from './lib/gatehouse.mjs';
-import { uniqueEmail } from './lib/sdk.mjs';
-import { newPassword } from './lib/frontend.mjs';
+import { createVerifiedIdentity } from './lib/sdk.mjs';
 import { bundleApp, chromiumPath, skip } from './lib/elements-harness.mjs';
 
 function cookies(req) {
@@ -159,16 +158,7 @@ describe(`An OAuth2 consent app built on Ory Elements' Consent component against
       urls: { consent: `${app.origin}/consent` },
     });
     oauth2 = new OAuth2Api(new Configuration({ basePath: gatehouse.publicUrl, accessToken: gatehouse.key }));
-    email = uniqueEmail('consent');
-    password = newPassword();
-    identityId = (await new IdentityApi(new Configuration({ basePath: gatehouse.publicUrl, accessToken: gatehouse.key })).createIdentity({
-      createIdentityBody: {
-        schema_id: 'default',
-        traits: { email, name: { first: 'Ada', last: 'Lovelace' } },
-        verifiable_addresses: [{ value: email, via: 'email', verified: true, status: 'completed' }],
-        credentials: { password: { config: { password } } },
-      },
-    })).data.id;
+    ({ id: identityId, email, password } = await createVerifiedIdentity({ basePath: gatehouse.publicUrl, accessToken: gatehouse.key }, 'consent'));
     browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
   });
 

@@ -13,8 +13,7 @@ import * as jose from 'jose';
 import { chromium } from 'playwright-core';
 import { Configuration, OAuth2Api } from '@ory/client';
 import { useGatehouse, database } from './lib/gatehouse.mjs';
-import { identityApi, uniqueEmail } from './lib/sdk.mjs';
-import { newPassword } from './lib/frontend.mjs';
+import { createVerifiedIdentity } from './lib/sdk.mjs';
 
 const chromiumPath = process.env.GATEHOUSE_TEST_CHROMIUM || '/usr/bin/chromium';
 const hasChromium = await access(chromiumPath, constants.X_OK).then(() => true, () => false);
@@ -45,16 +44,7 @@ describe(`OAuth2 through the built-in login and consent pages in Chromium (${dat
   before(async () => {
     browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
     const g = gatehouse();
-    email = uniqueEmail('oauth2');
-    password = newPassword();
-    identityId = (await identityApi({ basePath: g.publicUrl, accessToken: g.key }).createIdentity({
-      createIdentityBody: {
-        schema_id: 'default',
-        traits: { email, name: { first: 'Ada', last: 'Lovelace' } },
-        verifiable_addresses: [{ value: email, via: 'email', verified: true, status: 'completed' }],
-        credentials: { password: { config: { password } } },
-      },
-    })).data.id;
+    ({ id: identityId, email, password } = await createVerifiedIdentity({ basePath: g.publicUrl, accessToken: g.key }, 'oauth2'));
     const admin = new OAuth2Api(new Configuration({ basePath: g.publicUrl, accessToken: g.key }));
     client = (await admin.createOAuth2Client({
       oAuth2Client: {

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Configuration, IdentityApi, MetadataApi } from '@ory/client';
+import { newPassword } from './frontend.mjs';
 
 /**
  * The two ways an app reaches the admin API: the admin listener (self-hosted Kratos on :4434) and `/admin` on the
@@ -20,6 +21,24 @@ export function identityApi({ basePath, accessToken }) {
 
 export function metadataApi({ basePath, accessToken }) {
   return new MetadataApi(new Configuration({ basePath, accessToken }));
+}
+
+/**
+ * Creates Ada Lovelace through the admin API (`target` as for identityApi): a unique address with `prefix`, verified,
+ * and a new password. Resolves to { id, email, password } (the OAuth2 tests sign her in and read her claims).
+ */
+export async function createVerifiedIdentity(target, prefix) {
+  const email = uniqueEmail(prefix);
+  const password = newPassword();
+  const { data } = await identityApi(target).createIdentity({
+    createIdentityBody: {
+      schema_id: 'default',
+      traits: { email, name: { first: 'Ada', last: 'Lovelace' } },
+      verifiable_addresses: [{ value: email, via: 'email', verified: true, status: 'completed' }],
+      credentials: { password: { config: { password } } },
+    },
+  });
+  return { id: data.id, email, password };
 }
 
 /** A unique email address for this run. */
