@@ -389,6 +389,36 @@ public sealed class PasskeyFlowTests(PasskeyServerFixture fixture) : IClassFixtu
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_passkey_is_named_after_its_authenticator_and_one_the_list_does_not_know_is_unnamed(string db)
+    {
+        var s = await fixture.Get(db);
+        using var google = new SoftwareAuthenticator(Origin) { Aaguid = Guid.Parse("ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4").ToByteArray(bigEndian: true) };
+        using var unknown = new SoftwareAuthenticator(Origin);
+        var (_, token, identityId) = await RegisterWithPasskey(s, google);
+
+        // Kratos names a new passkey by its AAGUID (identity.CredentialFromWebAuthn) and labels its remove button with it.
+        var flow = await (await s.Public.SendAsync(WithToken(HttpMethod.Get, "/self-service/settings/api", token))).Json(HttpStatusCode.OK);
+        var label = Node(flow, "passkey_remove")!["meta"]!["label"]!;
+        Assert.Equal("Remove passkey \"Google Password Manager\"", label["text"]!.GetValue<string>());
+        Assert.Equal("Google Password Manager", label["context"]!["display_name"]!.GetValue<string>());
+
+        // One added in settings from an authenticator the list does not know has no name, and its button says "unnamed".
+        var options = JsonNode.Parse(Value(flow, "passkey_create_data"))!;
+        var added = await (await s.Public.SendAsync(WithToken(HttpMethod.Post, $"/self-service/settings?flow={flow["id"]}", token,
+            new JsonObject { ["method"] = "passkey", ["passkey_settings_register"] = unknown.Create(options) }))).Json(HttpStatusCode.OK);
+        var labels = added["ui"]!["nodes"]!.AsArray().Where(n => n!["attributes"]!["name"]?.GetValue<string>() == "passkey_remove")
+            .ToDictionary(n => n!["attributes"]!["value"]!.GetValue<string>(), n => n!["meta"]!["label"]!["text"]!.GetValue<string>());
+        Assert.Equal("Remove passkey \"Google Password Manager\"", labels[Convert.ToHexStringLower(google.CredentialId)]);
+        Assert.Equal("Remove passkey \"unnamed\"", labels[Convert.ToHexStringLower(unknown.CredentialId)]);
+
+        var identity = await (await s.AdminWithKey.GetAsync($"/admin/identities/{identityId}?include_credential=passkey")).Json(HttpStatusCode.OK);
+        var names = identity["credentials"]!["passkey"]!["config"]!["credentials"]!.AsArray()
+            .ToDictionary(c => c!["id"]!.GetValue<string>(), c => c!["display_name"]!.GetValue<string>());
+        Assert.Equal("Google Password Manager", names[Convert.ToBase64String(google.CredentialId)]);
+        Assert.Equal("", names[Convert.ToBase64String(unknown.CredentialId)]);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task A_passkey_imported_in_Kratos_shape_signs_in_and_a_malformed_one_is_refused(string db)
     {
         var s = await fixture.Get(db);

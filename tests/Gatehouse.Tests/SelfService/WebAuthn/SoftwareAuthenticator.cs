@@ -21,7 +21,7 @@ public sealed class SoftwareAuthenticator : IDisposable
 
     public string Origin { get; set; }
     public byte[] CredentialId { get; } = RandomNumberGenerator.GetBytes(16);
-    public byte[] Aaguid { get; } = RandomNumberGenerator.GetBytes(16);
+    public byte[] Aaguid { get; init; } = RandomNumberGenerator.GetBytes(16);
     public byte[]? UserHandle { get; private set; }
     public uint SignCount { get; set; } = 1;
 

@@ -141,7 +141,8 @@ public sealed class WebAuthnFlowTests(WebAuthnServerFixture fixture) : IClassFix
     public async Task Passwordless_keys_register_an_account_and_sign_in_by_identifier_then_key(string db)
     {
         var s = await fixture.Get(db, passwordless: true);
-        using var key = new SoftwareAuthenticator(Origin);
+        // A known authenticator (Google Password Manager): the name typed at registration still wins, as in Kratos.
+        using var key = new SoftwareAuthenticator(Origin) { Aaguid = Guid.Parse("ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4").ToByteArray(bigEndian: true) };
         using var b = new Browser(s.PublicUrl, acceptJson: true);
         var email = HttpAssertions.UniqueEmail("pwless");
         var registration = await Get(b, "/self-service/registration/browser");

@@ -64,6 +64,22 @@ public sealed class WebAuthnRelyingPartyTests
     }
 
     [Fact]
+    public async Task A_known_authenticator_names_the_new_key_and_an_unknown_one_leaves_it_unnamed()
+    {
+        // As Kratos's CredentialFromWebAuthn: the name the AAGUID has in the list of known authenticators.
+        var rp = Rp();
+        using var google = new SoftwareAuthenticator(Origin) { Aaguid = Guid.Parse("ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4").ToByteArray(bigEndian: true) };
+        Assert.Equal("Google Password Manager", (await Register(rp, google)).DisplayName);
+        using var yubikey = new SoftwareAuthenticator(Origin) { Aaguid = Guid.Parse("cb69481e-8ff7-4039-93ec-0a2729a154a8").ToByteArray(bigEndian: true) };
+        Assert.Equal("YubiKey 5 Series", (await Register(rp, yubikey)).DisplayName);
+        using var unknown = new SoftwareAuthenticator(Origin);
+        Assert.Equal("", (await Register(rp, unknown)).DisplayName);
+        using var zeros = new SoftwareAuthenticator(Origin) { Aaguid = new byte[16] };
+        Assert.Equal("", (await Register(rp, zeros)).DisplayName);
+        Assert.True(AuthenticatorNames.Count > 300, $"{AuthenticatorNames.Count} names");
+    }
+
+    [Fact]
     public async Task Assertion_with_the_registered_key_is_accepted_and_moves_the_sign_count()
     {
         var rp = Rp();

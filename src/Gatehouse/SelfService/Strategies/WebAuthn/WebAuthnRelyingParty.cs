@@ -143,6 +143,8 @@ public sealed class WebAuthnRelyingParty
                 PublicKey = created.PublicKey,
                 AttestationType = string.IsNullOrEmpty(created.AttestationFormat) ? "none" : created.AttestationFormat,
                 Aaguid = created.AaGuid.ToByteArray(bigEndian: true),
+                // As Kratos's CredentialFromWebAuthn: a known authenticator's name (a security key's is then the user's).
+                DisplayName = AuthenticatorNames.Find(created.AaGuid) ?? "",
                 SignCount = created.SignCount,
                 AddedAt = new DateTime(now.Ticks - now.Ticks % TimeSpan.TicksPerSecond, DateTimeKind.Utc),
                 IsPasswordless = passwordless,
