@@ -211,6 +211,66 @@ describe(`An app built on Ory Elements (@ory/elements-react) against gatehouse, 
       await context.close();
     }
   });
+
+  it('manages passkeys in settings: adds a second one, removes the first, and keeps the last', async () => {
+    const { context, page, problems } = await newPage();
+    try {
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('WebAuthn.enable');
+      const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+        options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+      });
+      const email = uniqueEmail('elements-keys');
+      await page.goto(`${h.app.origin}/registration`);
+      await page.fill('input[name="traits.email"]', email);
+      await page.getByRole('button', { name: 'Sign up' }).click();
+      await page.getByTestId('ory/form/auth-picker/passkey').click();
+      assert.deepEqual(await home(page), { email, aal: 'aal1', methods: ['passkey'] });
+      const [first] = (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials;
+
+      // The authenticator forgets the first key (as a new device would not have it), so the registration's exclude list
+      // lets it make a second one for the same account.
+      await cdp.send('WebAuthn.clearCredentials', { authenticatorId });
+      await page.goto(`${h.app.origin}/settings`);
+      const removeButtons = page.locator('button[name="passkey_remove"]');
+      // The only passkey of an account without a password cannot be removed: gatehouse disables its button, as Kratos
+      // does (Elements 1.2.1 draws it enabled anyway), and refuses the removal, changing nothing.
+      await removeButtons.waitFor();
+      const flow = await page.evaluate(async ([base, id]) => (await fetch(`${base}/self-service/settings/flows?id=${id}`, { credentials: 'include' })).json(), [h.gatehouse.publicUrl, new URL(page.url()).searchParams.get('flow')]);
+      assert.deepEqual(flow.ui.nodes.filter((n) => n.attributes.name === 'passkey_remove').map((n) => n.attributes.disabled), [true]);
+      await removeButtons.click();
+      // Kratos's words, on a new default-group `webauthn_remove` node (its ParseError for a field the form lacks), which
+      // Elements draws in each settings section.
+      await page.getByText('unable to remove this security key because it would lock you out of your account').first().waitFor();
+      assert.equal(await removeButtons.count(), 1);
+      await page.locator('button[name="passkey_register_trigger"]').click();
+      await page.getByText('Your changes have been saved!').waitFor();
+      await removeButtons.nth(1).waitFor();
+      const [second] = (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials;
+      // Each remove button's value is its key's id in hex, as Kratos writes it.
+      const ids = await removeButtons.evaluateAll((buttons) => buttons.map((b) => b.value));
+      const hex = (b64) => Buffer.from(b64, 'base64').toString('hex');
+      assert.deepEqual([...ids].sort(), [hex(first.credentialId), hex(second.credentialId)].sort());
+      // Elements names each key from its remove node's label context: the authenticator's name by AAGUID, "unnamed" for
+      // one gatehouse's list does not know (Chromium's virtual authenticator among them).
+      const settings = await page.evaluate(async ([base, id]) => (await fetch(`${base}/self-service/settings/flows?id=${id}`, { credentials: 'include' })).json(), [h.gatehouse.publicUrl, new URL(page.url()).searchParams.get('flow')]);
+      const names = settings.ui.nodes.filter((n) => n.attributes.name === 'passkey_remove').map((n) => n.meta.label.context.display_name);
+      assert.deepEqual(names, ['unnamed', 'unnamed']);
+      assert.equal(await page.getByText('unnamed', { exact: true }).count(), 2);
+
+      await removeButtons.nth(ids.indexOf(hex(first.credentialId))).click();
+      await page.getByText('Your changes have been saved!').waitFor();
+      await page.waitForFunction((kept) => [...document.querySelectorAll('button[name="passkey_remove"]')].map((b) => b.value).join() === kept, hex(second.credentialId));
+
+      // The key kept is the one the authenticator holds: autofill signs in with it.
+      await signOut(page);
+      await page.goto(`${h.app.origin}/login`);
+      assert.deepEqual(await home(page), { email, aal: 'aal1', methods: ['passkey'] });
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
 });
 
 describe(`An app built on Ory Elements: a settings change that needs a recent sign-in (${database})`, { skip }, () => {
