@@ -102,11 +102,7 @@ describe(`An app built on Ory Elements with identifier-first login, codes by mai
   it('adds a security key in settings, and it is the second factor at the next sign-in', async () => {
     const { context, page, problems } = await newPage();
     try {
-      const cdp = await context.newCDPSession(page);
-      await cdp.send('WebAuthn.enable');
-      const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-        options: { protocol: 'ctap2', transport: 'usb', hasResidentKey: false, hasUserVerification: false, automaticPresenceSimulation: true },
-      });
+      const { cdp, authenticatorId } = await h.authenticator(context, page, { securityKey: true });
       const email = uniqueEmail('elements-key');
       await createIdentity(email, { password: { config: { password } } });
       await signInWithPassword(page, email);

@@ -1,9 +1,11 @@
 // An app built on Ory Elements against gatehouse, in headless Chromium: lib/elements-app.jsx renders gatehouse's browser
 // flows with @ory/elements-react's components (which submit them through @ory/client-fetch), served from another origin
-// as Ory's docs set such an app up. The user clicks through Elements' own forms: registration in two steps, a refused
-// and an accepted password, TOTP enrolment in settings and the second factor at the next sign-in, recovery by a mailed
-// code that must step up to aal2 before settings, verification by code, and a passkey registered and used (by autofill)
-// through the webauthn.js script node Elements loads (a virtual authenticator signs). The harness is
+// as Ory's docs set such an app up. The user clicks through Elements' own forms: registration in two steps and its
+// refusals (worded by Elements from each message's id and context), a refused return_to on the app's error page, a
+// refused and an accepted password, TOTP enrolment in settings and the second factor at the next sign-in, recovery by a
+// mailed code that must step up to aal2 before settings, verification by code, a passkey registered and used (by
+// autofill) through the webauthn.js script node Elements loads (a virtual authenticator signs), passkeys added and
+// removed in settings, and the refresh login a privileged settings change asks for. The harness is
 // lib/elements-harness.mjs; elements-identifier-first.test.mjs runs the same app with identifier-first login.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -28,6 +30,15 @@ describe(`An app built on Ory Elements (@ory/elements-react) against gatehouse, 
     await page.fill('input[name="identifier"]', email);
     await page.fill('input[name="password"]', secret);
     await page.getByRole('button', { name: 'Sign in with password' }).click();
+  }
+
+  /** Registers through Elements' two steps, choosing the passkey (the page's virtual authenticator makes it). */
+  async function registerWithPasskey(page, email) {
+    await page.goto(`${h.app.origin}/registration`);
+    await page.fill('input[name="traits.email"]', email);
+    await page.getByRole('button', { name: 'Sign up' }).click();
+    // Elements enables its passkey choice once the flow's script (gatehouse's webauthn.js) has loaded.
+    await page.getByTestId('ory/form/auth-picker/passkey').click();
   }
 
   it('registers with a password in two steps, refuses a wrong password with its message, and signs in', async () => {
@@ -185,17 +196,9 @@ describe(`An app built on Ory Elements (@ory/elements-react) against gatehouse, 
   it('registers with a passkey and signs in with it by autofill, through the script node Elements loads', async () => {
     const { context, page, problems } = await newPage();
     try {
-      const cdp = await context.newCDPSession(page);
-      await cdp.send('WebAuthn.enable');
-      const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-        options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
-      });
+      const { cdp, authenticatorId } = await h.authenticator(context, page);
       const email = uniqueEmail('elements-passkey');
-      await page.goto(`${h.app.origin}/registration`);
-      await page.fill('input[name="traits.email"]', email);
-      await page.getByRole('button', { name: 'Sign up' }).click();
-      // Elements enables its passkey choice once the flow's script (gatehouse's webauthn.js) has loaded.
-      await page.getByTestId('ory/form/auth-picker/passkey').click();
+      await registerWithPasskey(page, email);
       assert.deepEqual(await home(page), { email, aal: 'aal1', methods: ['passkey'] });
       assert.equal((await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials.length, 1);
 
@@ -215,16 +218,9 @@ describe(`An app built on Ory Elements (@ory/elements-react) against gatehouse, 
   it('manages passkeys in settings: adds a second one, removes the first, and keeps the last', async () => {
     const { context, page, problems } = await newPage();
     try {
-      const cdp = await context.newCDPSession(page);
-      await cdp.send('WebAuthn.enable');
-      const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-        options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
-      });
+      const { cdp, authenticatorId } = await h.authenticator(context, page);
       const email = uniqueEmail('elements-keys');
-      await page.goto(`${h.app.origin}/registration`);
-      await page.fill('input[name="traits.email"]', email);
-      await page.getByRole('button', { name: 'Sign up' }).click();
-      await page.getByTestId('ory/form/auth-picker/passkey').click();
+      await registerWithPasskey(page, email);
       assert.deepEqual(await home(page), { email, aal: 'aal1', methods: ['passkey'] });
       const [first] = (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials;
 

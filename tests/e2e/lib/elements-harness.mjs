@@ -199,6 +199,20 @@ export function harness({ methods = () => ({}), login = {}, settings = {}, idp =
     assert.equal(await h.home(page), 'signed out');
   };
 
+  /**
+   * Gives the page a virtual authenticator through the DevTools protocol: a platform passkey authenticator (resident
+   * keys, user verification) or, with `securityKey`, a USB key without either. Resolves to { cdp, authenticatorId }.
+   */
+  h.authenticator = async (context, page, { securityKey = false } = {}) => {
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    const options = securityKey
+      ? { protocol: 'ctap2', transport: 'usb', hasResidentKey: false, hasUserVerification: false, automaticPresenceSimulation: true }
+      : { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true };
+    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', { options });
+    return { cdp, authenticatorId };
+  };
+
   h.createIdentity = async (email, credentials) => {
     const { data } = await h.admin.createIdentity({ createIdentityBody: { schema_id: 'default', traits: { email }, credentials } });
     return data;
