@@ -156,4 +156,41 @@ describe(`An app built on Ory Elements with identifier-first login, codes by mai
     const { data } = await h.admin.listIdentities({ credentialsIdentifier: email });
     assert.equal(data.length, 1);
   });
+
+  it('links a social account in settings, then signs in with it', async () => {
+    const { context, page, problems } = await newPage();
+    try {
+      const email = uniqueEmail('elements-link');
+      const identity = await createIdentity(email, { password: { config: { password } } });
+      await signInWithPassword(page, email);
+      assert.deepEqual(await home(page), { email, aal: 'aal1', methods: ['password'] });
+
+      await page.goto(`${h.app.origin}/settings`);
+      const settingsUrl = page.url();
+      // Elements posts the link button through the SDK; gatehouse answers 422 with the provider's URL, and the
+      // provider's callback brings the browser back to this settings flow.
+      await page.locator('button[name="link"][value="test-idp"]').click();
+      const login = `linked${Date.now().toString(36)}`;
+      await atProvider(page, login);
+      await page.waitForURL(settingsUrl);
+      await page.locator('button[name="unlink"][value="test-idp"]').waitFor();
+      const { data } = await h.admin.getIdentity({ id: identity.id, includeCredential: ['oidc'] });
+      assert.deepEqual(data.credentials.oidc.identifiers, [`test-idp:${login}`]);
+
+      // The linked account signs in to the same identity, from a browser with no session.
+      const other = await newPage();
+      try {
+        await other.page.goto(`${h.app.origin}/login`);
+        await other.page.locator('button[name="provider"][value="test-idp"]').click();
+        await atProvider(other.page, login);
+        assert.deepEqual(await home(other.page), { email, aal: 'aal1', methods: ['oidc'] });
+        assert.deepEqual(other.problems, []);
+      } finally {
+        await other.context.close();
+      }
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
 });

@@ -55,6 +55,26 @@ public sealed class CsrfTokens(CsrfCookie cookie)
     }
 
     /// <summary>
+    /// A browser submit whose body has no <c>csrf_token</c> in Kratos's API (settings' oidc link and unlink): a token in
+    /// the body or <c>X-CSRF-Token</c> is checked as <see cref="VerifySubmit"/> does; without one the request must be JSON
+    /// (<c>Content-Type: application/json</c>), which another site's page can only send through a CORS preflight that
+    /// Gatehouse grants to <c>serve.public.cors.allowed_origins</c> alone (a form or a no-cors fetch cannot set that type),
+    /// and the browser's cookie must still hold the flow's token. Kratos checks nothing here.
+    /// </summary>
+    public void VerifyJsonSubmit(HttpContext http, SelfServiceFlow flow, string? submitted)
+    {
+        if (flow.Type != FlowTypes.Browser || !string.IsNullOrEmpty(submitted) || http.Request.Headers["X-CSRF-Token"].Count > 0 || !IsJson(http.Request))
+        {
+            VerifySubmit(http, flow, submitted);
+            return;
+        }
+        if (!Equal(http.Request.Cookies[_cookieName], flow.CsrfToken)) throw Violation("The anti-CSRF cookie is missing or does not match the flow.");
+    }
+
+    private static bool IsJson(HttpRequest request) =>
+        request.ContentType is { } type && type.AsSpan().TrimStart().StartsWith("application/json", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
     /// A form that belongs to no flow (the built-in consent page): the submitted token must be this browser's CSRF cookie,
     /// which a page on another site can neither read nor set.
     /// </summary>

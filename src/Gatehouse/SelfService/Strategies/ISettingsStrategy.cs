@@ -17,6 +17,14 @@ public interface ISettingsStrategy : IStrategy
     /// </summary>
     bool Handles(string? method, JsonObject body) => method == Name;
 
+    /// <summary>
+    /// Whether this method's submit body has a <c>csrf_token</c> in Kratos's API. Kratos's
+    /// <c>updateSettingsFlowWithOidcMethod</c> has none, so an SDK drops the token from a link or unlink
+    /// (<c>@ory/client-fetch</c>'s <c>UpdateSettingsFlowBodyToJSON</c>, and Ory Elements with it); such a method's JSON
+    /// submit is then checked by <see cref="Csrf.CsrfTokens.VerifyJsonSubmit"/> instead.
+    /// </summary>
+    bool SubmitCarriesCsrfToken => true;
+
     /// <summary>Adds this method's group of nodes to the settings form.</summary>
     void Populate(SettingsForm form);
 

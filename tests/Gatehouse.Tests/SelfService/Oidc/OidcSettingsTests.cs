@@ -224,6 +224,49 @@ public sealed class OidcSettingsTests(OidcServerFixture fixture) : IClassFixture
         Assert.Null(await OidcCredential(s, identityId));
     }
 
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_JSON_link_without_csrf_token_as_the_SDKs_send_it_is_taken_and_anything_a_page_elsewhere_could_send_is_refused(string provider)
+    {
+        // Kratos's updateSettingsFlowWithOidcMethod has no csrf_token, so @ory/client-fetch (and Ory Elements) drop it.
+        var s = await fixture.Get(provider);
+        var (browser, identityId) = await PasswordBrowser(s);
+        using var _ = browser;
+        var flow = await SettingsFlow(browser);
+        HttpRequestMessage Submit(HttpContent content, string? csrfHeader = null)
+        {
+            var req = new HttpRequestMessage(HttpMethod.Post, $"/self-service/settings?flow={flow["id"]}") { Content = content };
+            req.Headers.Accept.ParseAdd("application/json");
+            if (csrfHeader is not null) req.Headers.Add("X-CSRF-Token", csrfHeader);
+            return req;
+        }
+        var link = new JsonObject { ["method"] = "oidc", ["link"] = "test-idp" };
+
+        // What another site's page can send without a preflight: a text/plain body is no form Gatehouse reads (415), a
+        // form post needs the token. And a wrong token in the body or the header is refused.
+        await (await browser.Client.SendAsync(Submit(new StringContent(link.ToJsonString(), System.Text.Encoding.UTF8, "text/plain")))).Error(HttpStatusCode.UnsupportedMediaType);
+        foreach (var refused in new[]
+        {
+            Submit(new FormUrlEncodedContent([new("method", "oidc"), new("link", "test-idp")])),
+            Submit(JsonContent(new JsonObject { ["method"] = "oidc", ["link"] = "test-idp", ["csrf_token"] = "wrong" })),
+            Submit(JsonContent(link), csrfHeader: "wrong"),
+        })
+        {
+            Assert.Equal("security_csrf_violation", (string?)(await (await browser.Client.SendAsync(refused)).Error(HttpStatusCode.Forbidden))["id"]);
+        }
+
+        // Without the browser's CSRF cookie the JSON submit is refused too.
+        var cookie = browser.Cookies.GetAllCookies().First(c => c.Name.StartsWith("csrf_token_", StringComparison.Ordinal));
+        var value = cookie.Value;
+        cookie.Value = "not-the-flows";
+        Assert.Equal("security_csrf_violation", (string?)(await (await browser.Client.SendAsync(Submit(JsonContent(link)))).Error(HttpStatusCode.Forbidden))["id"]);
+        cookie.Value = value;
+        Assert.Null(await OidcCredential(s, identityId));
+
+        // As the SDK sends it (JSON, no token, the cookie): taken — the browser is sent to the provider.
+        var taken = await (await browser.Client.SendAsync(Submit(JsonContent(link)))).Error((HttpStatusCode)422);
+        Assert.Equal("browser_location_change_required", (string?)taken["id"]);
+    }
+
     private static async Task<string> Page(Browser browser, string url, string language)
     {
         using var req = new HttpRequestMessage(HttpMethod.Get, url);

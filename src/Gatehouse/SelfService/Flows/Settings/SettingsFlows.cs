@@ -157,7 +157,8 @@ public sealed class SettingsFlows(
         var method = FormBody.String(body, "method");
         var strategy = strategies.Find<ISettingsStrategy>(method) ?? strategies.Enabled<ISettingsStrategy>().FirstOrDefault(m => m.Handles(method, body));
         // Kratos's methods check the token once they take the submit: one no method takes gets 4010004 without it.
-        if (strategy is not null) csrf.VerifySubmit(http, flow, FormBody.String(body, "csrf_token"));
+        if (strategy is { SubmitCarriesCsrfToken: false }) csrf.VerifyJsonSubmit(http, flow, FormBody.String(body, "csrf_token"));
+        else if (strategy is not null) csrf.VerifySubmit(http, flow, FormBody.String(body, "csrf_token"));
         var identity = await identities.GetAsync(session.IdentityId, ct);
         if (flows.IsExpired(flow))
         {
@@ -173,7 +174,10 @@ public sealed class SettingsFlows(
         if (flow.Type == FlowTypes.Browser && !FlowService.WantsJson(http.Request) && await TakePausedAsync(flow, identity.Id, strategy, ct) is { } paused)
         {
             (strategy, body) = paused;
-            csrf.VerifySubmit(http, flow, FormBody.String(body, "csrf_token"));
+            // A paused oidc link or unlink passed VerifyJsonSubmit without a token (Kratos's body has none): the browser's
+            // cookie must still be the flow's.
+            if (strategy.SubmitCarriesCsrfToken || FormBody.String(body, "csrf_token") is { Length: > 0 }) csrf.VerifySubmit(http, flow, FormBody.String(body, "csrf_token"));
+            else csrf.VerifyCookie(http, flow);
         }
         FlowService.TakeTransientPayload(flow, body);
         var ui = Form(flow, identity);

@@ -55,6 +55,9 @@ public sealed partial class OidcStrategy(
         !string.IsNullOrEmpty(FormBody.String(body, "provider")) && (string.IsNullOrEmpty(method) || string.Equals(method, Name, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>In settings, a <c>link</c> or <c>unlink</c> button posts only itself (Kratos's decoder reads both without a method).</summary>
+    /// <summary>Kratos's <c>updateSettingsFlowWithOidcMethod</c> has no <c>csrf_token</c>: SDKs cannot send one.</summary>
+    bool ISettingsStrategy.SubmitCarriesCsrfToken => false;
+
     bool ISettingsStrategy.Handles(string? method, JsonObject body) =>
         method == Name || (string.IsNullOrEmpty(method) && (FormBody.String(body, "link") is { Length: > 0 } || FormBody.String(body, "unlink") is { Length: > 0 }));
 
