@@ -63,16 +63,13 @@ public sealed class CsrfTokens(CsrfCookie cookie)
     /// </summary>
     public void VerifyJsonSubmit(HttpContext http, SelfServiceFlow flow, string? submitted)
     {
-        if (flow.Type != FlowTypes.Browser || !string.IsNullOrEmpty(submitted) || http.Request.Headers["X-CSRF-Token"].Count > 0 || !IsJson(http.Request))
+        if (flow.Type != FlowTypes.Browser || !string.IsNullOrEmpty(submitted) || http.Request.Headers["X-CSRF-Token"].Count > 0 || !http.Request.HasJsonContentType())
         {
             VerifySubmit(http, flow, submitted);
             return;
         }
         if (!Equal(http.Request.Cookies[_cookieName], flow.CsrfToken)) throw Violation("The anti-CSRF cookie is missing or does not match the flow.");
     }
-
-    private static bool IsJson(HttpRequest request) =>
-        request.ContentType is { } type && type.AsSpan().TrimStart().StartsWith("application/json", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// A form that belongs to no flow (the built-in consent page): the submitted token must be this browser's CSRF cookie,
