@@ -19,7 +19,7 @@ describe(`An app built on Ory Elements with identifier-first login, codes by mai
     login: { style: 'identifier_first' },
     idp: true,
   });
-  const { newPage, home, signOut, createIdentity } = h;
+  const { newPage, home, signOut, createIdentity, atProvider } = h;
 
   /** The first screen of an identifier-first login: the identifier, then Elements' continue button. */
   async function identify(page, email) {
@@ -125,16 +125,6 @@ describe(`An app built on Ory Elements with identifier-first login, codes by mai
       await context.close();
     }
   });
-
-  /** At the provider's dev pages: any password, then consent; back at the app when gatehouse has signed the browser in. */
-  async function atProvider(page, login) {
-    await page.waitForURL((u) => u.origin === h.idp.issuer);
-    await page.fill('input[name=login]', login);
-    await page.fill('input[name=password]', 'anything');
-    await page.click('button[type=submit]');
-    await page.waitForLoadState();
-    if (new URL(page.url()).origin === h.idp.issuer) await page.click('button[type=submit]'); // consent
-  }
 
   it('signs up with a social provider from the registration page, and signs in with it from the login page', async () => {
     const login = `elements${Date.now().toString(36)}`;

@@ -1,4 +1,5 @@
-// The harness of the Ory Elements end-to-end tests (elements.test.mjs, elements-identifier-first.test.mjs): the app of
+// The harness of the Ory Elements end-to-end tests (elements.test.mjs, elements-identifier-first.test.mjs,
+// elements-account.test.mjs): the app of
 // lib/elements-app.jsx bundled with esbuild and served from its own origin, a mailbox, gatehouse configured for the app,
 // optionally a real OpenID provider (lib/idp.mjs), and headless Chromium.
 import { before, after } from 'node:test';
@@ -112,10 +113,10 @@ export async function bundleApp(entry) {
 }
 
 /**
- * Registers before/after hooks that start the app, a mailbox, gatehouse (`methods`, `login` and `settings` merged into the
- * selfservice config) and Chromium, and returns the helpers the tests use; `h.admin` is IdentityApi on the admin port.
+ * Registers before/after hooks that start the app, a mailbox, gatehouse (`methods`, `login`, `registration` and
+ * `settings` merged into the selfservice config) and Chromium, and returns the helpers the tests use; `h.admin` is IdentityApi on the admin port.
  */
-export function harness({ methods = () => ({}), login = {}, settings = {}, idp = false } = {}) {
+export function harness({ methods = () => ({}), login = {}, registration = {}, settings = {}, idp = false } = {}) {
   const h = {};
   before(async () => {
     const idpPort = idp ? await freePort() : null;
@@ -141,6 +142,7 @@ export function harness({ methods = () => ({}), login = {}, settings = {}, idp =
           registration: {
             ui_url: `${app}/registration`,
             after: { password: { hooks: [{ hook: 'session' }] }, passkey: { hooks: [{ hook: 'session' }] }, oidc: { hooks: [{ hook: 'session' }] } },
+            ...registration,
           },
           settings: { ui_url: `${app}/settings`, ...settings },
           recovery: { enabled: true, use: 'code', ui_url: `${app}/recovery` },
@@ -211,6 +213,16 @@ export function harness({ methods = () => ({}), login = {}, settings = {}, idp =
       : { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true };
     const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', { options });
     return { cdp, authenticatorId };
+  };
+
+  /** At the upstream provider's dev pages: `login` with any password, then consent (asked the first time only). */
+  h.atProvider = async (page, login) => {
+    await page.waitForURL((u) => u.origin === h.idp.issuer);
+    await page.fill('input[name=login]', login);
+    await page.fill('input[name=password]', 'anything');
+    await page.click('button[type=submit]');
+    await page.waitForLoadState();
+    if (new URL(page.url()).origin === h.idp.issuer) await page.click('button[type=submit]'); // consent
   };
 
   h.createIdentity = async (email, credentials) => {

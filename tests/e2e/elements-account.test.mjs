@@ -1,0 +1,210 @@
+// The Elements app of elements.test.mjs (lib/elements-app.jsx on its own origin, in headless Chromium) through what an
+// account does after it exists: a registration whose show_verification_ui hook sends the browser to the verification
+// page, a passwordless registration by a mailed code, a social sign-up that collides with an existing account and links
+// to it after a sign-in (Kratos's account linking, message 1010016), a profile and a password changed in settings, and an
+// authenticator app removed there. The user clicks Elements' own forms; a real OpenID provider (lib/idp.mjs) is the
+// social account.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as OTPAuth from 'otpauth';
+import { database } from './lib/gatehouse.mjs';
+import { waitForCode } from './lib/mailbox.mjs';
+import { uniqueEmail } from './lib/sdk.mjs';
+import { harness, password, skip } from './lib/elements-harness.mjs';
+
+describe(`An app built on Ory Elements: verification after registration, code registration, account linking, profile and factors in settings (${database})`, { skip }, () => {
+  const h = harness({
+    methods: () => ({
+      code: { passwordless_enabled: true },
+      totp: { enabled: true, config: { issuer: 'Gatehouse E2E' } },
+    }),
+    registration: {
+      after: {
+        password: { hooks: [{ hook: 'session' }, { hook: 'show_verification_ui' }] },
+        code: { hooks: [{ hook: 'session' }] },
+        oidc: { hooks: [{ hook: 'session' }] },
+      },
+    },
+    idp: true,
+  });
+  const { newPage, home, signOut, createIdentity, atProvider } = h;
+
+  /** Signs in with identifier and password through Elements' one-screen login form. */
+  async function passwordLogin(page, email, secret) {
+    await page.goto(`${h.app.origin}/login`);
+    await page.fill('input[name="identifier"]', email);
+    await page.fill('input[name="password"]', secret);
+    await page.locator('button[name="method"][value="password"]').click();
+  }
+
+  /** Elements' registration's first step: the address, then the choice of method. */
+  async function startRegistration(page, email) {
+    await page.goto(`${h.app.origin}/registration`);
+    await page.fill('input[name="traits.email"]', email);
+    await page.locator('button[name="method"][value="profile"]').click();
+  }
+
+  it('registers with a password and is sent on to verify the address (show_verification_ui), where the mailed code verifies it', async () => {
+    const { context, page, problems } = await newPage();
+    try {
+      const email = uniqueEmail('elements-show-verification');
+      await startRegistration(page, email);
+      await page.getByTestId('ory/form/auth-picker/password').click();
+      await page.fill('input[name="password"]', password);
+      await page.getByRole('button', { name: 'Sign up' }).click();
+      // The answer's continue_with names the verification flow the registration started (its code already mailed);
+      // Elements follows its URL, gatehouse's verification ui_url with ?flow=.
+      await page.waitForURL(new RegExp(`^${h.app.origin}/verification\\?flow=`));
+      const { code } = await waitForCode(h.mailbox, email, { subject: 'verify' });
+      await page.fill('input[name="code"]', code);
+      await page.locator('button[name="method"][value="code"]').click();
+      await page.getByText('You successfully verified your email address.').waitFor();
+      const { data: [identity] } = await h.admin.listIdentities({ credentialsIdentifier: email });
+      assert.equal(identity.verifiable_addresses[0].verified, true);
+      // The registration signed the browser in (the session hook ran before show_verification_ui).
+      await page.goto(`${h.app.origin}/home`);
+      assert.deepEqual(await home(page), { email, aal: 'aal1', methods: ['password'] });
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('registers without a password, by a code mailed to the address, and signs in by code later', async () => {
+    const { context, page, problems } = await newPage();
+    try {
+      const email = uniqueEmail('elements-code-registration');
+      await startRegistration(page, email);
+      await page.getByTestId('ory/form/auth-picker/code').click();
+      const { code } = await waitForCode(h.mailbox, email, { subject: 'Complete your account registration' });
+      await page.fill('input[name="code"]', code);
+      await page.locator('button[name="method"][value="code"]').click();
+      assert.deepEqual(await home(page), { email, aal: 'aal1', methods: ['code'] });
+      const { data: [{ id }] } = await h.admin.listIdentities({ credentialsIdentifier: email });
+      const { data: identity } = await h.admin.getIdentity({ id, includeCredential: ['password'] });
+      // As in Kratos, the address is a password identifier (the schema says so) without a password.
+      assert.deepEqual(identity.credentials.password.config, {}, 'no password was set');
+      assert.equal(identity.verifiable_addresses[0].verified, true, 'the code proved the address');
+
+      await signOut(page);
+      await page.goto(`${h.app.origin}/login`);
+      await page.fill('input[name="identifier"]', email);
+      await page.locator('button[name="method"][value="code"]').click();
+      const { code: second } = await waitForCode(h.mailbox, email, { subject: 'Login' });
+      await page.fill('input[name="code"]', second);
+      await page.locator('button[name="method"][value="code"]').click();
+      assert.deepEqual(await home(page), { email, aal: 'aal1', methods: ['code'] });
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('links a social sign-up to the existing account with its address once the user signs in to that account', async () => {
+    const login = `linking${Date.now().toString(36)}`;
+    const email = `${login}@idp.test`;
+    const existing = await createIdentity(email, { password: { config: { password } } });
+    const { context, page, problems } = await newPage();
+    try {
+      await page.goto(`${h.app.origin}/registration`);
+      await page.locator('button[name="provider"][value="test-idp"]').click();
+      await atProvider(page, login);
+      // The new identity would collide with the existing account: gatehouse sends the browser to a login flow that says
+      // so (1010016, worded by Elements from its context) and asks the user to sign in to that account.
+      await page.waitForURL(new RegExp(`^${h.app.origin}/login\\?flow=`));
+      await page.getByText(`that email is already used by another account`, { exact: false }).waitFor();
+      // Elements puts the flow's one hidden identifier into each method's form.
+      for (const input of await page.locator('input[name="identifier"]').all()) {
+        assert.equal(await input.getAttribute('type'), 'hidden');
+        assert.equal(await input.inputValue(), email);
+      }
+      // The existing account's ways to sign in, as Elements offers them: its password or a code to its address.
+      await page.getByTestId('ory/form/auth-picker/password').click();
+      await page.fill('input[name="password"]', password);
+      await page.locator('button[name="method"][value="password"]').click();
+      assert.deepEqual(await home(page), { email, aal: 'aal1', methods: ['password'] });
+      const { data } = await h.admin.getIdentity({ id: existing.id, includeCredential: ['oidc'] });
+      assert.deepEqual(data.credentials.oidc.identifiers, [`test-idp:${login}`]);
+      const { data: all } = await h.admin.listIdentities({ credentialsIdentifier: email });
+      assert.equal(all.length, 1, 'no second identity was made');
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+
+    // The social account now signs in to the existing identity.
+    const other = await newPage();
+    try {
+      await other.page.goto(`${h.app.origin}/login`);
+      await other.page.locator('button[name="provider"][value="test-idp"]').click();
+      await atProvider(other.page, login);
+      assert.deepEqual(await home(other.page), { email, aal: 'aal1', methods: ['oidc'] });
+      assert.deepEqual(other.problems, []);
+    } finally {
+      await other.context.close();
+    }
+  });
+
+  it('changes the address in the profile and the password in settings, then signs in with both', async () => {
+    const { context, page, problems } = await newPage();
+    try {
+      const email = uniqueEmail('elements-profile');
+      const identity = await createIdentity(email, { password: { config: { password } } });
+      await passwordLogin(page, email, password);
+      assert.deepEqual(await home(page), { email, aal: 'aal1', methods: ['password'] });
+
+      const moved = uniqueEmail('elements-profile-moved');
+      await page.goto(`${h.app.origin}/settings`);
+      await page.fill('input[name="traits.email"]', moved);
+      await page.locator('button[name="method"][value="profile"]').click();
+      await page.getByText('Your changes have been saved!').waitFor();
+      const { data } = await h.admin.getIdentity({ id: identity.id });
+      assert.equal(data.traits.email, moved);
+      assert.deepEqual(data.verifiable_addresses.map((a) => [a.value, a.verified]), [[moved, false]]);
+
+      // A new settings flow, so the profile's success message is gone and the password's is the one waited for.
+      await page.goto(`${h.app.origin}/settings`);
+      await page.fill('input[name="password"]', 'a new password from settings');
+      await page.locator('button[name="method"][value="password"]').click();
+      await page.getByText('Your changes have been saved!').waitFor();
+
+      await signOut(page);
+      await passwordLogin(page, email, 'a new password from settings');
+      await page.getByText('The provided credentials are invalid', { exact: false }).waitFor();
+      await passwordLogin(page, moved, password);
+      await page.getByText('The provided credentials are invalid', { exact: false }).waitFor();
+      await passwordLogin(page, moved, 'a new password from settings');
+      assert.deepEqual(await home(page), { email: moved, aal: 'aal1', methods: ['password'] });
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('removes the authenticator app in settings, after which the password alone signs in', async () => {
+    const { context, page, problems } = await newPage();
+    try {
+      const email = uniqueEmail('elements-totp-unlink');
+      const totp = new OTPAuth.TOTP({ issuer: 'Gatehouse E2E', label: email, secret: new OTPAuth.Secret(), digits: 6, period: 30 });
+      const identity = await createIdentity(email, { password: { config: { password } }, totp: { config: { totp_url: totp.toString() } } });
+      await passwordLogin(page, email, password);
+      await page.getByText('Please enter the code generated by your Authenticator App').waitFor();
+      await page.fill('input[name="totp_code"]', totp.generate());
+      await page.locator('button[name="method"][value="totp"]').click();
+      assert.deepEqual(await home(page), { email, aal: 'aal2', methods: ['password', 'totp'] });
+
+      await page.goto(`${h.app.origin}/settings`);
+      await page.locator('button[name="totp_unlink"]').click();
+      await page.getByText('Your changes have been saved!').waitFor();
+      const { data } = await h.admin.getIdentity({ id: identity.id, includeCredential: ['totp'] });
+      assert.equal(data.credentials?.totp, undefined);
+
+      await signOut(page);
+      await passwordLogin(page, email, password);
+      assert.deepEqual(await home(page), { email, aal: 'aal1', methods: ['password'] });
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+});
