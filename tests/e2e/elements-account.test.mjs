@@ -1,9 +1,9 @@
 // The Elements app of elements.test.mjs (lib/elements-app.jsx on its own origin, in headless Chromium) through what an
 // account does after it exists: a registration whose show_verification_ui hook sends the browser to the verification
 // page, a passwordless registration by a mailed code, a social sign-up that collides with an existing account and links
-// to it after a sign-in (Kratos's account linking, message 1010016), a profile and a password changed in settings, and an
-// authenticator app removed there. The user clicks Elements' own forms; a real OpenID provider (lib/idp.mjs) is the
-// social account.
+// to it after a sign-in (Kratos's account linking, message 1010016), a profile and a password changed in settings, an
+// authenticator app removed there, and (with code.mfa_enabled) a mailed code as the second factor. The user clicks
+// Elements' own forms; a real OpenID provider (lib/idp.mjs) is the social account.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as OTPAuth from 'otpauth';
@@ -202,6 +202,32 @@ describe(`An app built on Ory Elements: verification after registration, code re
       await signOut(page);
       await passwordLogin(page, email, password);
       assert.deepEqual(await home(page), { email, aal: 'aal1', methods: ['password'] });
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe(`An app built on Ory Elements: a mailed code as the second factor (code.mfa_enabled) (${database})`, { skip }, () => {
+  const h = harness({ methods: () => ({ code: { mfa_enabled: true } }) });
+
+  it('asks for a code mailed to the address after the password, as the app follows session_aal2_required', async () => {
+    const { context, page, problems } = await h.newPage();
+    try {
+      const email = uniqueEmail('elements-code-mfa');
+      await h.createIdentity(email, { password: { config: { password } } });
+      await page.goto(`${h.app.origin}/login`);
+      await page.fill('input[name="identifier"]', email);
+      await page.fill('input[name="password"]', password);
+      await page.locator('button[name="method"][value="password"]').click();
+      // The address is a second factor the account has (whoami wants the highest available level), so the aal1 login
+      // goes on to an aal2 login flow; with one address and no other second factor, its code is mailed at once.
+      await page.waitForURL(new RegExp(`^${h.app.origin}/login\\?flow=`));
+      const { code } = await waitForCode(h.mailbox, email, { subject: 'Login' });
+      await page.fill('input[name="code"]', code);
+      await page.locator('button[name="method"][value="code"]').click();
+      assert.deepEqual(await h.home(page), { email, aal: 'aal2', methods: ['password', 'code'] });
       assert.deepEqual(problems, []);
     } finally {
       await context.close();

@@ -1,7 +1,6 @@
 // The harness of the Ory Elements end-to-end tests (elements.test.mjs, elements-identifier-first.test.mjs,
-// elements-account.test.mjs): the app of
-// lib/elements-app.jsx bundled with esbuild and served from its own origin, a mailbox, gatehouse configured for the app,
-// optionally a real OpenID provider (lib/idp.mjs), and headless Chromium.
+// elements-account.test.mjs): the app of lib/elements-app.jsx bundled with esbuild and served from its own origin, a
+// mailbox, gatehouse configured for the app, optionally a real OpenID provider (lib/idp.mjs), and headless Chromium.
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
