@@ -1,5 +1,5 @@
 // The harness of the Ory Elements end-to-end tests (elements.test.mjs, elements-identifier-first.test.mjs,
-// elements-account.test.mjs): the app of lib/elements-app.jsx bundled with esbuild and served from its own origin, a
+// elements-account.test.mjs, elements-oauth2.test.mjs): the app of lib/elements-app.jsx bundled with esbuild and served from its own origin, a
 // mailbox, gatehouse configured for the app, optionally a real OpenID provider (lib/idp.mjs), and headless Chromium.
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
