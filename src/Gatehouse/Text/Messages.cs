@@ -57,7 +57,22 @@ public static partial class Messages
     public static JsonObject VerificationNoStrategy() => Error(4010006, "Could not find a strategy to verify your account with. Did you fill out the form correctly?");
     public static JsonObject RecoveryLinkSent() => Info(1060002, "An email containing a recovery link has been sent to the email address you provided. If you have not received an email, check the spelling of the address and make sure to use the address you registered with.");
     public static JsonObject RecoveryCodeSent() => Info(1060003, "An email containing a recovery code has been sent to the email address you provided. If you have not received an email, check the spelling of the address and make sure to use the address you registered with.");
-    public static JsonObject RecoverySuccessful(double minutes) => Success(1060001, $"You successfully recovered your account. Please change your password or set up an alternative login method (e.g. social sign in) within the next {minutes:0.00} minutes.", new JsonObject { ["privileged_session_expires_at_unix"] = null });
+    /// <summary>
+    /// 1060001 on the settings flow a recovery makes (Kratos's <c>NewRecoverySuccessful</c>): the minutes left to change
+    /// the password as Go's <c>%.2f</c>, and when the privileged session ends in Kratos's three context keys (RFC 3339 twice,
+    /// and Unix seconds, from which Ory Elements words the minutes left).
+    /// </summary>
+    public static JsonObject RecoverySuccessful(DateTime privilegedSessionExpiresAt, DateTime now)
+    {
+        var utc = DateTime.SpecifyKind(privilegedSessionExpiresAt, DateTimeKind.Utc);
+        var minutes = (utc - now).TotalMinutes.ToString("0.00", CultureInfo.InvariantCulture);
+        return Success(1060001, $"You successfully recovered your account. Please change your password or set up an alternative login method (e.g. social sign in) within the next {minutes} minutes.", new JsonObject
+        {
+            ["privilegedSessionExpiresAt"] = GoTimeJsonConverter.Format(utc),
+            ["privileged_session_expires_at"] = GoTimeJsonConverter.Format(utc),
+            ["privileged_session_expires_at_unix"] = new DateTimeOffset(utc).ToUnixTimeSeconds(),
+        });
+    }
     public static JsonObject RecoveryCodeSentToMasked(string masked) => Info(1060004, $"A recovery code has been sent to {masked}. If you have not received it, check the spelling of the address and make sure to use the address you registered with.", new JsonObject { ["masked_address"] = masked });
     public static JsonObject RecoveryAskForFullAddress() => Info(1060005, "Recover access to your account by providing your recovery address in full.");
     public static JsonObject RecoveryAskToChooseAddress() => Info(1060006, "How do you want to recover your account?");

@@ -126,6 +126,44 @@ public sealed class RecoveryContinueWithTransitionsTests : IAsyncLifetime
     }
 
     /// <summary>
+    /// 1060001 on the settings flow says when the privileged session ends as Kratos's <c>NewRecoverySuccessful</c> does:
+    /// the minutes left in the text (<c>%.2f</c>) and the moment in <c>privilegedSessionExpiresAt</c>,
+    /// <c>privileged_session_expires_at</c> (RFC 3339) and <c>privileged_session_expires_at_unix</c> (seconds), from which
+    /// Ory Elements words "within the next {privileged_session_expires_at_unix_until_minutes} minutes".
+    /// </summary>
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task The_recovery_message_says_when_the_privileged_session_ends_in_kratos_context_keys(string db)
+    {
+        var s = await Server(db);
+        var maxAge = s.Services.GetRequiredService<Gatehouse.Config.GatehouseOptions>().Selfservice.Flows.Settings.PrivilegedSessionMaxAge;
+        var (email, _, _) = await RegisterApi(s);
+        using var native = Native(s);
+        var flow = await ApiFlow(native, "recovery");
+        var action = $"/self-service/recovery?flow={flow["id"]}";
+        await (await PostJson(native, action, new JsonObject { ["method"] = "code", ["email"] = email })).Json(HttpStatusCode.OK);
+        var code = await MailedCode(s, email);
+        var recoveredAt = _clock.GetUtcNow();
+        var recovered = await (await PostJson(native, action, new JsonObject { ["method"] = "code", ["code"] = code })).Json(HttpStatusCode.OK);
+        var continueWith = recovered["continue_with"]!.AsArray();
+        var settingsRequest = new HttpRequestMessage(HttpMethod.Get, $"/self-service/settings/flows?id={continueWith[1]!["flow"]!["id"]}");
+        settingsRequest.Headers.Add("X-Session-Token", continueWith[0]!["ory_session_token"]!.GetValue<string>());
+        var settings = await (await native.SendAsync(settingsRequest)).Json(HttpStatusCode.OK);
+
+        var message = settings["ui"]!["messages"]!.AsArray().Single()!;
+        Assert.Equal(1060001, message["id"]!.GetValue<long>());
+        Assert.Equal("success", message["type"]!.GetValue<string>());
+        var minutes = maxAge.TotalMinutes.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal($"You successfully recovered your account. Please change your password or set up an alternative login method (e.g. social sign in) within the next {minutes} minutes.",
+            message["text"]!.GetValue<string>());
+        var context = message["context"]!.AsObject();
+        Assert.Equal(["privilegedSessionExpiresAt", "privileged_session_expires_at", "privileged_session_expires_at_unix"], context.Select(p => p.Key).Order(StringComparer.Ordinal));
+        var expiresAt = DateTimeOffset.Parse(context["privileged_session_expires_at"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(context["privileged_session_expires_at"]!.GetValue<string>(), context["privilegedSessionExpiresAt"]!.GetValue<string>());
+        Assert.Equal(recoveredAt + maxAge, expiresAt, TimeSpan.FromMilliseconds(1));
+        Assert.Equal((recoveredAt + maxAge).ToUnixTimeSeconds(), context["privileged_session_expires_at_unix"]!.GetValue<long>());
+    }
+
+    /// <summary>
     /// A browser flow with the flag: a JSON request (an SPA) gets the flow with show_settings_ui alone — its session is in
     /// the cookie — and an HTML form post is still sent 303 to the settings UI.
     /// </summary>

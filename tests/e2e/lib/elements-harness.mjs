@@ -112,10 +112,10 @@ export async function bundleApp(entry) {
 }
 
 /**
- * Registers before/after hooks that start the app, a mailbox, gatehouse (`methods`, `login`, `registration` and
- * `settings` merged into the selfservice config) and Chromium, and returns the helpers the tests use; `h.admin` is IdentityApi on the admin port.
+ * Registers before/after hooks that start the app, a mailbox, gatehouse (`methods`, `login`, `registration`, `settings`,
+ * `recovery` and `verification` merged into the selfservice config) and Chromium, and returns the helpers the tests use; `h.admin` is IdentityApi on the admin port.
  */
-export function harness({ methods = () => ({}), login = {}, registration = {}, settings = {}, idp = false } = {}) {
+export function harness({ methods = () => ({}), login = {}, registration = {}, settings = {}, recovery = {}, verification = {}, idp = false } = {}) {
   const h = {};
   before(async () => {
     const idpPort = idp ? await freePort() : null;
@@ -144,8 +144,8 @@ export function harness({ methods = () => ({}), login = {}, registration = {}, s
             ...registration,
           },
           settings: { ui_url: `${app}/settings`, ...settings },
-          recovery: { enabled: true, use: 'code', ui_url: `${app}/recovery` },
-          verification: { enabled: true, use: 'code', ui_url: `${app}/verification` },
+          recovery: { enabled: true, use: 'code', ui_url: `${app}/recovery`, ...recovery },
+          verification: { enabled: true, use: 'code', ui_url: `${app}/verification`, ...verification },
         },
       }),
       publicCors: { enabled: true, allowed_origins: [app] },

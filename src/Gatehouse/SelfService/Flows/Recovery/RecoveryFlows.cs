@@ -397,7 +397,7 @@ public sealed partial class RecoveryFlows(
         hookContext.Session = issued.Session;
         await hooks.RunAfterAsync(HookPhase.PostPersist, hookContext, ct);
         var settingsFlow = await settings.CreateForRecoveryAsync(http, inBrowser ? FlowTypes.Browser : flow.Type, identity.Id, flow.ReturnTo, flow.CsrfToken,
-            Messages.RecoverySuccessful(options.Selfservice.Flows.Settings.PrivilegedSessionMaxAge.TotalMinutes), ct);
+            Messages.RecoverySuccessful(flows.Now() + options.Selfservice.Flows.Settings.PrivilegedSessionMaxAge, flows.Now()), ct);
         var settingsUrl = flows.UiUrlFor(settingsFlow);
 
         // Kratos keeps continue_with out of the stored flow (db:"-"): only the flagged answer below carries it.
