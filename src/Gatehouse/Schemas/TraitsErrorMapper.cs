@@ -132,7 +132,7 @@ internal static class TraitsErrorMapper
                 yield break;
             case "format":
                 var format = keywordValue?.GetString() ?? "?";
-                yield return Error(keyword, pointer, $"{Quote(value?.ToString() ?? "")} is not valid {Quote(format)}", ("format", format));
+                yield return Error(keyword, pointer, $"{Quote(value?.ToString() ?? "")} is not valid {Quote(format)}", ("format", format), ("value", value?.ToString() ?? ""));
                 yield break;
             case "minLength":
                 yield return Error(keyword, pointer, $"length must be >= {limit}, but got {length}", ("min_length", Int(keywordValue)), ("actual_length", length));
@@ -182,7 +182,16 @@ internal static class TraitsErrorMapper
                 yield return Error(keyword, pointer, $"value must be one of {allowed}");
                 yield break;
             case "const":
-                yield return Error(keyword, pointer, $"must be equal to constant {keywordValue?.GetRawText() ?? "?"}");
+                // Kratos's validator words an object or array constant "const failed" (4000030) and any other "value must
+                // be %#v", which Kratos turns into 4000029 with that value as `expected`.
+                if (keywordValue?.ValueKind is JsonValueKind.Object or JsonValueKind.Array)
+                {
+                    yield return Error(keyword, pointer, "const failed");
+                    yield break;
+                }
+
+                var constant = keywordValue?.GetRawText() ?? "?";
+                yield return Error(keyword, pointer, $"must be equal to constant {constant}", ("expected", constant));
                 yield break;
             default:
                 yield return new TraitsError(pointer, libraryMessage, keyword);

@@ -125,7 +125,7 @@ internal sealed class TraitsExtensionRunner
                 }
                 else
                 {
-                    Fail(pointer, "format", $"{TraitsErrorMapper.Quote(text)} is not a valid \"email\"", "email");
+                    Fail(pointer, "format", $"{TraitsErrorMapper.Quote(text)} is not a valid \"email\"", "email", text);
                 }
 
                 break;
@@ -136,7 +136,7 @@ internal sealed class TraitsExtensionRunner
                 }
                 else
                 {
-                    Fail(pointer, "format", $"{TraitsErrorMapper.Quote(text)} is not a valid \"sms\"", "tel");
+                    Fail(pointer, "format", $"{TraitsErrorMapper.Quote(text)} is not a valid \"sms\"", "tel", text);
                 }
 
                 break;
@@ -164,7 +164,7 @@ internal sealed class TraitsExtensionRunner
             normalized = KratosFormats.IsEmail(text) ? IdentifierNormalizer.Canonicalize(text) : null;
             if (normalized is null)
             {
-                Fail(pointer, "format", $"{TraitsErrorMapper.Quote(text)} is not valid \"email\"", "email");
+                Fail(pointer, "format", $"{TraitsErrorMapper.Quote(text)} is not valid \"email\"", "email", text);
                 return;
             }
         }
@@ -177,7 +177,7 @@ internal sealed class TraitsExtensionRunner
             normalized = IdentifierNormalizer.TryNormalizePhone(text, out var e164) ? e164 : null;
             if (normalized is null)
             {
-                Fail(pointer, "format", $"{TraitsErrorMapper.Quote(text)} is not valid \"phone\"", "tel");
+                Fail(pointer, "format", $"{TraitsErrorMapper.Quote(text)} is not valid \"phone\"", "tel", text);
                 return;
             }
         }
@@ -207,8 +207,8 @@ internal sealed class TraitsExtensionRunner
         }
     }
 
-    private void Fail(string pointer, string keyword, string message, string format) =>
-        _errors.Add(new TraitsError(pointer, message, keyword, new Dictionary<string, object> { ["format"] = format }));
+    private void Fail(string pointer, string keyword, string message, string format, string value) =>
+        _errors.Add(new TraitsError(pointer, message, keyword, new Dictionary<string, object> { ["format"] = format, ["value"] = value }));
 
     private TraitsValidationResult Finish()
     {

@@ -228,31 +228,53 @@ public static partial class Messages
         });
     }
 
-    /// <summary>A traits validation error as the UI message Kratos shows for its JSON Schema keyword.</summary>
+    /// <summary>
+    /// A traits validation error as the UI message Kratos shows for its JSON Schema keyword, with the context Kratos's
+    /// constructor gives it (<c>ui/container</c> <c>translateValidationError</c>): numbers as numbers, the allowed types as
+    /// a list, and <c>reason</c> on the generic 4000001. Ory Elements words these messages from that context.
+    /// </summary>
     public static JsonObject FromTraitsError(TraitsError e)
     {
-        var context = new JsonObject();
-        foreach (var (k, v) in e.Context) context[k] = JsonValue.Create(v is string[] a ? string.Join(", ", a) : v);
+        JsonNode? Raw(string key) => e.Context.TryGetValue(key, out var v) ? v switch
+        {
+            string t => JsonValue.Create(t),
+            int i => JsonValue.Create((long)i),
+            long l => JsonValue.Create(l),
+            _ => JsonValue.Create(v.ToString()),
+        } : null;
+        // Kratos parses these limits into float64s, which Go's JSON writes as plain numbers (5, 5.5).
+        JsonNode? Float(string key) => e.Context.TryGetValue(key, out var v)
+            && double.TryParse(v.ToString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d) ? JsonValue.Create(d) : null;
+        JsonObject Context(params (string Key, JsonNode? Value)[] entries)
+        {
+            var o = new JsonObject();
+            foreach (var (key, value) in entries) o[key] = value;
+            return o;
+        }
         long Num(string key) => e.Context.TryGetValue(key, out var v) && long.TryParse(v.ToString(), out var n) ? n : 0;
+        JsonObject Generic() => Error(4000001, e.Message, new JsonObject { ["reason"] = e.Message });
         return e.Keyword switch
         {
-            "required" => Error(4000002, $"Property {e.Context.GetValueOrDefault("property")} is missing.", context),
-            "minLength" => Error(4000003, $"length must be >= {Num("min_length")}, but got {Num("actual_length")}", context),
-            "maxLength" => Error(4000017, $"length must be <= {Num("max_length")}, but got {Num("actual_length")}", context),
-            "pattern" => Error(4000004, e.Message, context),
-            "minimum" => Error(4000018, e.Message, context),
-            "exclusiveMinimum" => Error(4000019, e.Message, context),
-            "maximum" => Error(4000020, e.Message, context),
-            "exclusiveMaximum" => Error(4000021, e.Message, context),
-            "multipleOf" => Error(4000022, e.Message, context),
-            "maxItems" => Error(4000023, e.Message, context),
-            "minItems" => Error(4000024, e.Message, context),
-            "uniqueItems" => Error(4000025, e.Message, context),
-            "type" => Error(4000026, e.Message, context),
-            "const" => Error(4000029, e.Message, context),
-            "format" when e.Context.GetValueOrDefault("format") is "email" => Error(4000040, "Enter a valid email address", context),
-            "format" when e.Context.GetValueOrDefault("format") is "tel" => Error(4000041, "Enter a valid phone number", context),
-            _ => Error(4000001, e.Message, context),
+            "required" => Error(4000002, $"Property {e.Context.GetValueOrDefault("property")} is missing.", Context(("property", Raw("property")))),
+            "minLength" => Error(4000003, $"length must be >= {Num("min_length")}, but got {Num("actual_length")}", Context(("min_length", Raw("min_length")), ("actual_length", Raw("actual_length")))),
+            "maxLength" => Error(4000017, $"length must be <= {Num("max_length")}, but got {Num("actual_length")}", Context(("max_length", Raw("max_length")), ("actual_length", Raw("actual_length")))),
+            "pattern" => Error(4000004, e.Message, Context(("pattern", Raw("pattern")))),
+            "minimum" => Error(4000018, e.Message, Context(("minimum", Float("minimum")), ("actual", Float("actual")))),
+            "exclusiveMinimum" => Error(4000019, e.Message, Context(("minimum", Float("minimum")), ("actual", Float("actual")))),
+            "maximum" => Error(4000020, e.Message, Context(("maximum", Float("maximum")), ("actual", Float("actual")))),
+            "exclusiveMaximum" => Error(4000021, e.Message, Context(("maximum", Float("maximum")), ("actual", Float("actual")))),
+            "multipleOf" => Error(4000022, e.Message, Context(("base", Float("base")), ("actual", Float("actual")))),
+            "maxItems" => Error(4000023, e.Message, Context(("max_items", Raw("max_items")), ("actual_items", Raw("actual_items")))),
+            "minItems" => Error(4000024, e.Message, Context(("min_items", Raw("min_items")), ("actual_items", Raw("actual_items")))),
+            "uniqueItems" => Error(4000025, e.Message, Context(("index_a", Raw("index_a")), ("index_b", Raw("index_b")))),
+            "type" => Error(4000026, e.Message, Context(
+                ("allowed_types", new JsonArray([.. (e.Context.GetValueOrDefault("expected_type")?.ToString() ?? "").Split(" or ").Select(t => (JsonNode?)JsonValue.Create(t))])),
+                ("actual_type", Raw("actual_type")))),
+            "const" when e.Context.ContainsKey("expected") => Error(4000029, e.Message, Context(("expected", Raw("expected")))),
+            "const" => Error(4000030, "const failed"),
+            "format" when e.Context.GetValueOrDefault("format") is "email" => Error(4000040, "Enter a valid email address", Context(("value", Raw("value")))),
+            "format" when e.Context.GetValueOrDefault("format") is "tel" => Error(4000041, "Enter a valid phone number", Context(("value", Raw("value")))),
+            _ => Generic(),
         };
     }
 
