@@ -1,8 +1,8 @@
 // The app of elements.test.mjs (an app built on Ory Elements, lib/elements-app.jsx, on its own origin, in headless
 // Chromium) with identifier-first login, the style Ory Network projects use: the password on the second screen, a code
 // by mail, backup codes created in settings (then revealed and switched off) and a security key added there (a virtual
-// authenticator), each then the
-// second factor, and a social sign-up and sign-in through a real OpenID provider (lib/idp.mjs).
+// authenticator), each then the second factor, and a social sign-up and sign-in through a real OpenID provider
+// (lib/idp.mjs).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { database } from './lib/gatehouse.mjs';
