@@ -164,12 +164,23 @@ export function harness({ methods = () => ({}), login = {}, registration = {}, s
   });
 
   /**
-   * A new browser context and page; `problems` collects page errors (uncaught exceptions in the app or Elements) and
-   * the app's console errors (react-intl reports a message whose context lacks a value its text needs there), but not
-   * the browser's own line for each 4xx answer, which the flows expect.
+   * A new browser context and page; `problems` collects page errors (uncaught exceptions in the app or Elements), the
+   * app's console errors (react-intl reports some messages whose context lacks a value), and any unfilled "{name}"
+   * placeholder shown on the app's pages, but not the browser's own line for each 4xx answer, which the flows expect.
    */
   h.newPage = async () => {
     const context = await h.browser.newContext();
+    // react-intl leaves a message's placeholder as it is when the message's context lacks its value (in production
+    // builds without a console error): any "{name}" text on a page counts as a problem, as a logged error does.
+    await context.addInitScript(() => {
+      const seen = new Set();
+      const check = () => {
+        for (const m of document.body?.innerText.matchAll(/\{[a-z_]+\}/g) ?? []) {
+          if (!seen.has(m[0])) { seen.add(m[0]); console.error(`unfilled message placeholder ${m[0]}`); }
+        }
+      };
+      new MutationObserver(check).observe(document, { subtree: true, childList: true, characterData: true });
+    });
     const page = await context.newPage();
     const problems = [];
     page.on('pageerror', (e) => problems.push(String(e)));
