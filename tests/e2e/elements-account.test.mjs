@@ -3,7 +3,8 @@
 // page, a passwordless registration by a mailed code, a social sign-up that collides with an existing account and links
 // to it after a sign-in (Kratos's account linking, message 1010016), a profile and a password changed in settings, an
 // authenticator app removed there, (with code.mfa_enabled) a mailed code as the second factor, and (with use: link)
-// recovery and verification by mailed link, the recovered settings page wording how long the password may be changed.
+// recovery and verification by mailed link, the recovered settings page wording how long the password may be changed,
+// and passkeys on an identifier-first login's first screen.
 // The user clicks Elements' own forms; a real OpenID provider (lib/idp.mjs) is the social account.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -305,6 +306,55 @@ describe(`An app built on Ory Elements: recovery and verification by mailed link
       assert.deepEqual(problems, []);
     } finally {
       await context.close();
+    }
+  });
+});
+
+describe(`An app built on Ory Elements: passkeys with identifier-first login (${database})`, { skip }, () => {
+  const h = harness({
+    methods: (publicUrl, app) => ({
+      passkey: { enabled: true, config: { rp: { id: 'localhost', display_name: 'Gatehouse e2e', origins: [publicUrl, app] } } },
+    }),
+    login: { style: 'identifier_first' },
+  });
+
+  it('registers with a passkey, then signs in with it from the first screen, and a password account still types its address first', async () => {
+    const { context, page, problems } = await h.newPage();
+    try {
+      const { cdp, authenticatorId } = await h.authenticator(context, page);
+      const email = uniqueEmail('elements-first-passkey');
+      await page.goto(`${h.app.origin}/registration`);
+      await page.fill('input[name="traits.email"]', email);
+      await page.locator('button[name="method"][value="profile"]').click();
+      await page.getByTestId('ory/form/auth-picker/passkey').click();
+      assert.deepEqual(await h.home(page), { email, aal: 'aal1', methods: ['passkey'] });
+
+      await h.signOut(page);
+      // The first screen of an identifier-first login offers the passkey before any address is typed (the identifier
+      // field's autofill, started by the flow script's onload trigger); the authenticator answers with its one passkey.
+      await page.goto(`${h.app.origin}/login`);
+      assert.deepEqual(await h.home(page), { email, aal: 'aal1', methods: ['passkey'] });
+      assert.ok((await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials[0].signCount >= 2, 'the authenticator signed twice');
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+
+    // A browser without the passkey: the address first, then the password of an account that has one.
+    const other = await h.newPage();
+    try {
+      const email = uniqueEmail('elements-first-password');
+      await h.createIdentity(email, { password: { config: { password } } });
+      await other.page.goto(`${h.app.origin}/login`);
+      await other.page.fill('input[name="identifier"]', email);
+      await other.page.locator('button[name="method"][value="identifier_first"]').click();
+      // The account has no passkey, so its password is the only way on and Elements asks for it without a choice.
+      await other.page.fill('input[name="password"]', password);
+      await other.page.locator('button[name="method"][value="password"]').click();
+      assert.deepEqual(await h.home(other.page), { email, aal: 'aal1', methods: ['password'] });
+      assert.deepEqual(other.problems, []);
+    } finally {
+      await other.context.close();
     }
   });
 });
