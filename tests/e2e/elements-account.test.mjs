@@ -2,7 +2,8 @@
 // account does after it exists: a registration whose show_verification_ui hook sends the browser to the verification
 // page, a passwordless registration by a mailed code, a social sign-up that collides with an existing account and links
 // to it after a sign-in (Kratos's account linking, message 1010016), a profile and a password changed in settings, an
-// authenticator app removed there, (with code.mfa_enabled) a mailed code as the second factor, and (with use: link)
+// authenticator app removed there, (with code.mfa_enabled) a mailed code as the second factor, (with login_hints) a
+// refused registration naming how the existing account signs in (4000028), and (with use: link)
 // recovery and verification by mailed link, the recovered settings page wording how long the password may be changed,
 // and passkeys on an identifier-first login's first screen.
 // The user clicks Elements' own forms; a real OpenID provider (lib/idp.mjs) is the social account.
@@ -217,8 +218,28 @@ describe(`An app built on Ory Elements: verification after registration, code re
   });
 });
 
-describe(`An app built on Ory Elements: a mailed code as the second factor (code.mfa_enabled) (${database})`, { skip }, () => {
-  const h = harness({ methods: () => ({ code: { mfa_enabled: true } }) });
+describe(`An app built on Ory Elements: a mailed code as the second factor (code.mfa_enabled), and login hints (${database})`, { skip }, () => {
+  const h = harness({ methods: () => ({ code: { mfa_enabled: true } }), registration: { login_hints: true } });
+
+  it('refuses a registration with an address in use by naming how that account signs in (4000028, login_hints)', async () => {
+    const { context, page, problems } = await h.newPage();
+    try {
+      const email = uniqueEmail('elements-hints');
+      await h.createIdentity(email, { password: { config: { password } } });
+      await page.goto(`${h.app.origin}/registration`);
+      await page.fill('input[name="traits.email"]', email);
+      await page.locator('button[name="method"][value="profile"]').click();
+      await page.fill('input[name="password"]', 'another password for the same address');
+      await page.locator('button[name="method"][value="password"]').click();
+      // 4000028 as Elements shows it: the address and the way the existing account signs in.
+      await page.getByText(`You tried signing in with ${email} which is already in use by another account. You can sign in using your password.`).waitFor();
+      const { data } = await h.admin.listIdentities({ credentialsIdentifier: email });
+      assert.equal(data.length, 1, 'nothing was created');
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
 
   it('asks for a code mailed to the address after the password, as the app follows session_aal2_required', async () => {
     const { context, page, problems } = await h.newPage();
