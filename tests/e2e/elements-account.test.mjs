@@ -3,10 +3,10 @@
 // page, a passwordless registration by a mailed code, a social sign-up that collides with an existing account and links
 // to it after a sign-in (Kratos's account linking, message 1010016), a profile and a password changed in settings, an
 // authenticator app removed there, (with code.mfa_enabled) a mailed code as the second factor, (with login_hints) a
-// refused registration naming how the existing account signs in (4000028), and (with use: link)
-// recovery and verification by mailed link, the recovered settings page wording how long the password may be changed,
-// and passkeys on an identifier-first login's first screen.
-// The user clicks Elements' own forms; a real OpenID provider (lib/idp.mjs) is the social account.
+// refused registration naming how the existing account signs in (4000028), and (with use: link) recovery and
+// verification by mailed link, the recovered settings page wording how long the password may be changed, and passkeys
+// on an identifier-first login's first screen. The user clicks Elements' own forms; a real OpenID provider
+// (lib/idp.mjs) is the social account.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as OTPAuth from 'otpauth';
