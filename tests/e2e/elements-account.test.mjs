@@ -30,15 +30,7 @@ describe(`An app built on Ory Elements: verification after registration, code re
     },
     idp: true,
   });
-  const { newPage, home, signOut, createIdentity, atProvider } = h;
-
-  /** Signs in with identifier and password through Elements' one-screen login form. */
-  async function passwordLogin(page, email, secret) {
-    await page.goto(`${h.app.origin}/login`);
-    await page.fill('input[name="identifier"]', email);
-    await page.fill('input[name="password"]', secret);
-    await page.locator('button[name="method"][value="password"]').click();
-  }
+  const { newPage, home, signOut, createIdentity, atProvider, passwordLogin } = h;
 
   /** The app's settings page with a new flow, once its requests have settled (see the link recovery test below). */
   async function openSettings(page) {
@@ -246,10 +238,7 @@ describe(`An app built on Ory Elements: a mailed code as the second factor (code
     try {
       const email = uniqueEmail('elements-code-mfa');
       await h.createIdentity(email, { password: { config: { password } } });
-      await page.goto(`${h.app.origin}/login`);
-      await page.fill('input[name="identifier"]', email);
-      await page.fill('input[name="password"]', password);
-      await page.locator('button[name="method"][value="password"]').click();
+      await h.passwordLogin(page, email, password);
       // The address is a second factor the account has (whoami wants the highest available level), so the aal1 login
       // goes on to an aal2 login flow; with one address and no other second factor, its code is mailed at once.
       await page.waitForURL(new RegExp(`^${h.app.origin}/login\\?flow=`));
@@ -299,10 +288,7 @@ describe(`An app built on Ory Elements: recovery and verification by mailed link
       await page.getByText('Your changes have been saved!').waitFor();
 
       await h.signOut(page);
-      await page.goto(`${h.app.origin}/login`);
-      await page.fill('input[name="identifier"]', email);
-      await page.fill('input[name="password"]', 'a new password after the link');
-      await page.locator('button[name="method"][value="password"]').click();
+      await h.passwordLogin(page, email, 'a new password after the link');
       assert.deepEqual(await h.home(page), { email, aal: 'aal1', methods: ['password'] });
       assert.deepEqual(problems, []);
     } finally {

@@ -22,15 +22,7 @@ describe(`An app built on Ory Elements (@ory/elements-react) against gatehouse, 
       passkey: { enabled: true, config: { rp: { id: 'localhost', display_name: 'Gatehouse e2e', origins: [publicUrl, app] } } },
     }),
   });
-  const { newPage, home, signOut, createIdentity } = h;
-
-  /** Signs in with identifier and password through Elements' one-screen login form. */
-  async function passwordLogin(page, email, secret) {
-    await page.goto(`${h.app.origin}/login`);
-    await page.fill('input[name="identifier"]', email);
-    await page.fill('input[name="password"]', secret);
-    await page.getByRole('button', { name: 'Sign in with password' }).click();
-  }
+  const { newPage, home, signOut, createIdentity, passwordLogin } = h;
 
   /** Registers through Elements' two steps, choosing the passkey (the page's virtual authenticator makes it). */
   async function registerWithPasskey(page, email) {
@@ -294,10 +286,7 @@ describe(`An app built on Ory Elements: a settings change that needs a recent si
     try {
       const email = uniqueEmail('elements-refresh');
       await h.createIdentity(email, { password: { config: { password } } });
-      await page.goto(`${h.app.origin}/login`);
-      await page.fill('input[name="identifier"]', email);
-      await page.fill('input[name="password"]', password);
-      await page.getByRole('button', { name: 'Sign in with password' }).click();
+      await h.passwordLogin(page, email, password);
       assert.deepEqual(await h.home(page), { email, aal: 'aal1', methods: ['password'] });
       const before = await getAs(context, '/sessions/whoami');
 

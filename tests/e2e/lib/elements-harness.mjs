@@ -200,6 +200,14 @@ export function harness({ methods = () => ({}), login = {}, registration = {}, s
     return text === 'signed out' ? text : JSON.parse(text);
   };
 
+  /** Signs in with identifier and password through Elements' one-screen login form (not identifier-first). */
+  h.passwordLogin = async (page, email, secret) => {
+    await page.goto(`${h.app.origin}/login`);
+    await page.fill('input[name="identifier"]', email);
+    await page.fill('input[name="password"]', secret);
+    await page.locator('button[name="method"][value="password"]').click();
+  };
+
   /** Signs the browser out as an app does: a logout URL from gatehouse, then that URL. */
   h.signOut = async (page) => {
     await page.evaluate(async (base) => {
