@@ -1,6 +1,7 @@
 // The harness of the Ory Elements end-to-end tests (elements.test.mjs, elements-identifier-first.test.mjs,
-// elements-account.test.mjs, elements-oauth2.test.mjs): the app of lib/elements-app.jsx bundled with esbuild and served from its own origin, a
-// mailbox, gatehouse configured for the app, optionally a real OpenID provider (lib/idp.mjs), and headless Chromium.
+// elements-account.test.mjs, elements-oauth2.test.mjs): the app of lib/elements-app.jsx bundled with esbuild and served
+// from its own origin, a mailbox, gatehouse configured for the app, optionally a real OpenID provider (lib/idp.mjs),
+// and headless Chromium.
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -113,7 +114,8 @@ export async function bundleApp(entry) {
 
 /**
  * Registers before/after hooks that start the app, a mailbox, gatehouse (`methods`, `login`, `registration`, `settings`,
- * `recovery` and `verification` merged into the selfservice config) and Chromium, and returns the helpers the tests use; `h.admin` is IdentityApi on the admin port.
+ * `recovery` and `verification` merged into the selfservice config) and Chromium, and returns the helpers the tests use;
+ * `h.admin` is IdentityApi on the admin port.
  */
 export function harness({ methods = () => ({}), login = {}, registration = {}, settings = {}, recovery = {}, verification = {}, idp = false } = {}) {
   const h = {};
@@ -175,7 +177,8 @@ export function harness({ methods = () => ({}), login = {}, registration = {}, s
     await context.addInitScript(() => {
       const seen = new Set();
       const check = () => {
-        for (const m of document.body?.innerText.matchAll(/\{[a-z_]+\}/g) ?? []) {
+        // textContent, not innerText: no layout on every batch of React's changes.
+        for (const m of document.body?.textContent.matchAll(/\{[a-z_]+\}/g) ?? []) {
           if (!seen.has(m[0])) { seen.add(m[0]); console.error(`unfilled message placeholder ${m[0]}`); }
         }
       };
