@@ -396,8 +396,9 @@ public sealed partial class RecoveryFlows(
         if (inBrowser) sessions.WriteCookie(http, issued);
         hookContext.Session = issued.Session;
         await hooks.RunAfterAsync(HookPhase.PostPersist, hookContext, ct);
+        var recoveredAt = flows.Now();
         var settingsFlow = await settings.CreateForRecoveryAsync(http, inBrowser ? FlowTypes.Browser : flow.Type, identity.Id, flow.ReturnTo, flow.CsrfToken,
-            Messages.RecoverySuccessful(flows.Now() + options.Selfservice.Flows.Settings.PrivilegedSessionMaxAge, flows.Now()), ct);
+            Messages.RecoverySuccessful(recoveredAt + options.Selfservice.Flows.Settings.PrivilegedSessionMaxAge, recoveredAt), ct);
         var settingsUrl = flows.UiUrlFor(settingsFlow);
 
         // Kratos keeps continue_with out of the stored flow (db:"-"): only the flagged answer below carries it.
