@@ -157,8 +157,7 @@ describe(`An app built on Ory Elements: verification after registration, code re
       const moved = uniqueEmail('elements-profile-moved');
       await openSettings(page);
       await page.fill('input[name="traits.email"]', moved);
-      await page.locator('button[name="method"][value="profile"]').click();
-      await page.getByText('Your changes have been saved!').waitFor();
+      await h.saved(page, () => page.locator('button[name="method"][value="profile"]').click());
       const { data } = await h.admin.getIdentity({ id: identity.id });
       assert.equal(data.traits.email, moved);
       assert.deepEqual(data.verifiable_addresses.map((a) => [a.value, a.verified]), [[moved, false]]);
@@ -166,8 +165,7 @@ describe(`An app built on Ory Elements: verification after registration, code re
       // A new settings flow, so the profile's success message is gone and the password's is the one waited for.
       await openSettings(page);
       await page.fill('input[name="password"]', 'a new password from settings');
-      await page.locator('button[name="method"][value="password"]').click();
-      await page.getByText('Your changes have been saved!').waitFor();
+      await h.saved(page, () => page.locator('button[name="method"][value="password"]').click());
 
       await signOut(page);
       await passwordLogin(page, email, 'a new password from settings');
@@ -195,8 +193,7 @@ describe(`An app built on Ory Elements: verification after registration, code re
       assert.deepEqual(await home(page), { email, aal: 'aal2', methods: ['password', 'totp'] });
 
       await openSettings(page);
-      await page.locator('button[name="totp_unlink"]').click();
-      await page.getByText('Your changes have been saved!').waitFor();
+      await h.saved(page, () => page.locator('button[name="totp_unlink"]').click());
       const { data } = await h.admin.getIdentity({ id: identity.id, includeCredential: ['totp'] });
       assert.equal(data.credentials?.totp, undefined);
 
@@ -284,8 +281,7 @@ describe(`An app built on Ory Elements: recovery and verification by mailed link
       // runs of about fifteen, a password typed at once was followed by a click that sent nothing.
       await page.waitForLoadState('networkidle');
       await page.fill('input[name="password"]', 'a new password after the link');
-      await page.locator('button[name="method"][value="password"]').click();
-      await page.getByText('Your changes have been saved!').waitFor();
+      await h.saved(page, () => page.locator('button[name="method"][value="password"]').click());
 
       await h.signOut(page);
       await h.passwordLogin(page, email, 'a new password after the link');

@@ -84,8 +84,7 @@ describe(`An app built on Ory Elements with identifier-first login, codes by mai
       const codes = await page.getByTestId('ory/screen/settings/group/recovery_code/codes').locator('p').allInnerTexts();
       assert.equal(codes.length, 12, `backup codes shown: ${codes}`);
       for (const c of codes) assert.match(c, /^[a-z0-9]{8}$/);
-      await page.locator('button[name="lookup_secret_confirm"]').click();
-      await page.getByText('Your changes have been saved!').waitFor();
+      await h.saved(page, () => page.locator('button[name="lookup_secret_confirm"]').click());
 
       await signOut(page);
       await signInWithPassword(page, email);
@@ -110,8 +109,7 @@ describe(`An app built on Ory Elements with identifier-first login, codes by mai
       assert.deepEqual(problems, []);
       await page.goto(`${h.app.origin}/settings`);
       await page.waitForLoadState('networkidle');
-      await page.locator('button[name="lookup_secret_disable"]').click();
-      await page.getByText('Your changes have been saved!').waitFor();
+      await h.saved(page, () => page.locator('button[name="lookup_secret_disable"]').click());
       await signOut(page);
       await signInWithPassword(page, email);
       assert.deepEqual(await home(page), { email, aal: 'aal1', methods: ['password'] });
@@ -133,8 +131,7 @@ describe(`An app built on Ory Elements with identifier-first login, codes by mai
       await page.goto(`${h.app.origin}/settings`);
       await page.fill('input[name="webauthn_register_displayname"]', 'Desk key');
       // The button runs the flow script's oryWebAuthnRegistration, which fills the answer in and submits the form.
-      await page.locator('button[name="webauthn_register_trigger"]').click();
-      await page.getByText('Your changes have been saved!').waitFor();
+      await h.saved(page, () => page.locator('button[name="webauthn_register_trigger"]').click());
       await page.getByText('Desk key').waitFor();
       assert.equal((await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials.length, 1);
 

@@ -151,8 +151,7 @@ describe(`An app built on Ory Elements (@ory/elements-react) against gatehouse, 
       await page.locator('button[name="method"][value="totp"]').click();
       await page.waitForURL(new RegExp(`^${h.app.origin}/settings\\?flow=`));
       await page.fill('input[name="password"]', 'a new password after recovery');
-      await page.locator('button[name="method"][value="password"]').click();
-      await page.getByText('Your changes have been saved!').waitFor();
+      await h.saved(page, () => page.locator('button[name="method"][value="password"]').click());
 
       await signOut(page);
       await passwordLogin(page, email, 'a new password after recovery');
@@ -231,8 +230,7 @@ describe(`An app built on Ory Elements (@ory/elements-react) against gatehouse, 
       // Elements draws in each settings section.
       await page.getByText('unable to remove this security key because it would lock you out of your account').first().waitFor();
       assert.equal(await removeButtons.count(), 1);
-      await page.locator('button[name="passkey_register_trigger"]').click();
-      await page.getByText('Your changes have been saved!').waitFor();
+      await h.saved(page, () => page.locator('button[name="passkey_register_trigger"]').click());
       await removeButtons.nth(1).waitFor();
       const [second] = (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials;
       // Each remove button's value is its key's id in hex, as Kratos writes it.
@@ -246,8 +244,7 @@ describe(`An app built on Ory Elements (@ory/elements-react) against gatehouse, 
       assert.deepEqual(names, ['unnamed', 'unnamed']);
       assert.equal(await page.getByText('unnamed', { exact: true }).count(), 2);
 
-      await removeButtons.nth(ids.indexOf(hex(first.credentialId))).click();
-      await page.getByText('Your changes have been saved!').waitFor();
+      await h.saved(page, () => removeButtons.nth(ids.indexOf(hex(first.credentialId))).click());
       await page.waitForFunction((kept) => [...document.querySelectorAll('button[name="passkey_remove"]')].map((b) => b.value).join() === kept, hex(second.credentialId));
 
       // The key kept is the one the authenticator holds: autofill signs in with it.

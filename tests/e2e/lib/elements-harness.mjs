@@ -211,6 +211,21 @@ export function harness({ methods = () => ({}), login = {}, registration = {}, s
     await page.locator('button[name="method"][value="password"]').click();
   };
 
+  /**
+   * Runs `act` (a click that submits a settings form) and waits for gatehouse's answer to that submission, and then for
+   * Elements' "saved" toast. The answer, not the toast alone, marks this submission's end: a toast of an earlier change on
+   * the same page may still be showing. Elements posts its own forms with fetch (a 200 with the flow); the WebAuthn
+   * script submits the form natively, which gatehouse answers with a 303 back to the app's settings page.
+   */
+  h.saved = async (page, act) => {
+    const answered = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/self-service/settings');
+    await act();
+    const answer = await answered;
+    if (answer.status() === 303) assert.match(answer.headers().location, new RegExp(`^${h.app.origin}/settings\\?flow=`));
+    else assert.equal(answer.status(), 200, `settings answered ${answer.status()}: ${await answer.text()}`);
+    await page.getByText('Your changes have been saved!').last().waitFor();
+  };
+
   /** Signs the browser out as an app does: a logout URL from gatehouse, then that URL. */
   h.signOut = async (page) => {
     await page.evaluate(async (base) => {
