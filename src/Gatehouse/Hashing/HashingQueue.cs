@@ -17,6 +17,14 @@ namespace Gatehouse.Hashing;
 /// seconds. On Linux these threads also run at a lower scheduling priority (<c>gatehouse.hashing.queue.priority</c>, see
 /// <see cref="Priorities"/>): they still take every idle core, but a whoami that needs a core gets it ahead of a hash.
 /// </para>
+/// <para>
+/// A hashing thread never touches the thread pool, because a Linux thread is born with its creator's priority and .NET's
+/// pool creates a new worker on whichever thread queues work while every worker is busy
+/// (<c>PortableThreadPool.WorkerThread.MaybeAddWorkingWorker</c>): a hash's result, and the slot it frees, would resume
+/// their waiters on the pool from the hashing thread, and now and then leave a request-serving worker at the hashes' low
+/// priority. So a hashing thread hands both to the queue's completer thread, which runs at the normal priority and
+/// completes them there. The hashes themselves use no pool either (see <see cref="Argon2Hash.Derive"/>).
+/// </para>
 /// </summary>
 public sealed class HashingQueue : IDisposable
 {
@@ -46,7 +54,9 @@ public sealed class HashingQueue : IDisposable
 
     private readonly SemaphoreSlim _slots;
     private readonly System.Collections.Concurrent.BlockingCollection<Action> _work = new();
+    private readonly System.Collections.Concurrent.BlockingCollection<Action> _completions = new();
     private readonly Thread[] _threads;
+    private readonly Thread _completer;
     private readonly int _maxQueued;
     private readonly TimeSpan _maxWait;
     private readonly string _priority;
@@ -67,6 +77,9 @@ public sealed class HashingQueue : IDisposable
             _threads[i] = new Thread(Work) { IsBackground = true, Name = $"gatehouse-hash-{i}" };
             _threads[i].Start();
         }
+        // Created here, so at the constructing thread's priority, and never lowered.
+        _completer = new Thread(Complete) { IsBackground = true, Name = "gatehouse-hash-completer" };
+        _completer.Start();
     }
 
     public int Concurrency { get; }
@@ -128,7 +141,10 @@ public sealed class HashingQueue : IDisposable
         throw Busy();
     }
 
-    /// <summary>Hands <paramref name="work"/> to a hashing thread (the caller holds a slot, released when it is done).</summary>
+    /// <summary>
+    /// Hands <paramref name="work"/> to a hashing thread (the caller holds a slot). The hashing thread hands the outcome to
+    /// the completer, which frees the slot and completes the caller's task.
+    /// </summary>
     private Task<T> RunInSlotAsync<T>(Func<T> work)
     {
         var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -136,17 +152,29 @@ public sealed class HashingQueue : IDisposable
         {
             _work.Add(() =>
             {
+                Action complete;
                 try
                 {
-                    done.SetResult(work());
+                    var result = work();
+                    complete = () => done.SetResult(result);
                 }
                 catch (Exception ex)
                 {
-                    done.SetException(ex);
+                    complete = () => done.SetException(ex);
                 }
-                finally
+                try
                 {
-                    _slots.Release();
+                    _completions.Add(() =>
+                    {
+                        _slots.Release();
+                        complete();
+                    });
+                }
+                catch (Exception ex) when (ex is InvalidOperationException or ObjectDisposedException)
+                {
+                    // Disposed while this hash ran: no completer any more and no slots to free; the caller still gets
+                    // its outcome (priority no longer matters to a server shutting down).
+                    complete();
                 }
             });
         }
@@ -164,6 +192,19 @@ public sealed class HashingQueue : IDisposable
         try
         {
             foreach (var item in _work.GetConsumingEnumerable()) item();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Disposed while waiting: the queue is shutting down.
+        }
+    }
+
+    /// <summary>Completes the callers of finished hashes, at the normal priority (see the class's remarks).</summary>
+    private void Complete()
+    {
+        try
+        {
+            foreach (var item in _completions.GetConsumingEnumerable()) item();
         }
         catch (ObjectDisposedException)
         {
@@ -315,7 +356,11 @@ public sealed class HashingQueue : IDisposable
     {
         _work.CompleteAdding();
         foreach (var thread in _threads) thread.Join(TimeSpan.FromSeconds(5));
+        // After the hashing threads: the hashes they finished are still completed.
+        _completions.CompleteAdding();
+        _completer.Join(TimeSpan.FromSeconds(5));
         _work.Dispose();
+        _completions.Dispose();
         _slots.Dispose();
     }
 }
