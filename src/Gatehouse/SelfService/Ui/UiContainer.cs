@@ -57,6 +57,22 @@ public sealed class UiContainer
         else Nodes.Add(UiNodes.Csrf(token));
     }
 
+    /// <summary>
+    /// Kratos's <c>Container.AddMessage</c> for a field: the message goes on the node with that name, and a form without
+    /// one gets a new text input of the default group carrying it (as Kratos adds it for an error on a field the form does
+    /// not show, e.g. the password of a one-submit registration on profile_first's first form).
+    /// </summary>
+    public void AddFieldMessage(string nodeName, JsonObject message)
+    {
+        var node = Find(nodeName);
+        if (node is null)
+        {
+            node = UiNodes.Input(nodeName, "text", UiNodes.DefaultGroup);
+            Nodes.Add(node);
+        }
+        node["messages"]!.AsArray().Add(message);
+    }
+
     /// <summary>Attaches a message to the node with that name (or to the form when there is none).</summary>
     public void AddMessage(string? nodeName, JsonObject message)
     {

@@ -342,21 +342,18 @@ public sealed class RegistrationFlows(
     }
 
     /// <summary>
-    /// The traits a credential method registers with. profile_first: the traits accepted in the first step (none yet: no
-    /// method can register; a body that changes them is refused, 4000036); unified: the submitted ones.
+    /// The traits a credential method registers with: the submitted ones (unified, and profile_first before any profile
+    /// step), or in profile_first after the profile step the traits it accepted (a body that changes them is refused,
+    /// 4000036). The profile step is the form's way, not a precondition: Kratos's credential strategies register from one
+    /// submit of traits and credentials whatever the style (the password strategy's <c>Register</c> checks only that its
+    /// method is enabled and named), which is how a native app registers with one <c>updateRegistrationFlow</c> call.
     /// </summary>
     private (JsonNode? Traits, UiContainer Ui) CredentialTraits(SelfServiceFlow flow, IdentitySchema schema, JsonNode? submittedTraits, JsonNode? storedTraits)
     {
-        if (!ProfileFirst)
+        if (!ProfileFirst || storedTraits is null)
         {
             var traits = submittedTraits ?? new JsonObject();
             return (traits, FirstStep(flow, schema, traits));
-        }
-        if (storedTraits is null)
-        {
-            var first = FirstStep(flow, schema, submittedTraits);
-            first.Messages.Add(Messages.RegistrationNoStrategy());
-            return (null, first);
         }
         var accepted = storedTraits.DeepClone();
         var ui = CredentialStep(flow, schema, accepted);
