@@ -131,11 +131,12 @@ export async function migrateAndCreateKey(config) {
  * `schema`, when given, replaces the default identity schema (e.g. one whose email is a code identifier).
  * `publicHost` names the public listener in its URLs (default 127.0.0.1; 'localhost' for WebAuthn, which needs a domain).
  * `serveArgs` are extra arguments to `gatehouse serve` (e.g. ['--watch-courier']). `publicCors` / `adminCors`, when
- * given, become `serve.public.cors` / `serve.admin.cors`.
+ * given, become `serve.public.cors` / `serve.admin.cors`. `adminRequiresKey: false` writes
+ * `serve.admin.require_api_key: false`: the admin listener open as self-hosted Kratos's and Hydra's are.
  * The result's `replica()` starts another `gatehouse serve` on the same config and database (new ports) and resolves
  * to { publicUrl, adminUrl, stderr(), stop() }; it is stopped with the server.
  */
-export async function startGatehouse({ selfservice, courier, session, gatehouse, urls, publicCors, adminCors, serveArgs = [], schema = identitySchema, publicHost = '127.0.0.1', extraConfig } = {}) {
+export async function startGatehouse({ selfservice, courier, session, gatehouse, urls, publicCors, adminCors, adminRequiresKey = true, serveArgs = [], schema = identitySchema, publicHost = '127.0.0.1', extraConfig } = {}) {
   const dir = await mkdtemp(path.join(tmpdir(), 'gatehouse-e2e-'));
   const cleanups = [() => rm(dir, { recursive: true, force: true })];
   let proc;
@@ -178,7 +179,7 @@ export async function startGatehouse({ selfservice, courier, session, gatehouse,
         `dsn: ${JSON.stringify(dsn)}`,
         'serve:',
         `  public: { host: "127.0.0.1", port: ${publicPort}, base_url: ${JSON.stringify(publicUrl + '/')}${publicCors ? `, cors: ${JSON.stringify(publicCors)}` : ''} }`,
-        `  admin: { host: "127.0.0.1", port: ${adminPort}, base_url: ${JSON.stringify(adminUrl + '/')}${adminCors ? `, cors: ${JSON.stringify(adminCors)}` : ''} }`,
+        `  admin: { host: "127.0.0.1", port: ${adminPort}, base_url: ${JSON.stringify(adminUrl + '/')}${adminCors ? `, cors: ${JSON.stringify(adminCors)}` : ''}${adminRequiresKey ? '' : ', require_api_key: false'} }`,
         'hashers: { algorithm: bcrypt, bcrypt: { cost: 12 } }',
         `secrets: { cookie: [${JSON.stringify(cookieSecret)}] }`,
         'identity:',
