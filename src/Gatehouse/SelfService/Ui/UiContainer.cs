@@ -58,12 +58,18 @@ public sealed class UiContainer
     }
 
     /// <summary>
-    /// Kratos's <c>Container.AddMessage</c> for a field: the message goes on the node with that name, and a form without
-    /// one gets a new text input of the default group carrying it (as Kratos adds it for an error on a field the form does
-    /// not show, e.g. the password of a one-submit registration on profile_first's first form).
+    /// Kratos's <c>Container.AddMessage</c>: a message for a field goes on the node with that name, and a form without one
+    /// gets a new text input of the default group carrying it (as Kratos adds it for an error on a field the form does not
+    /// show, e.g. the password of a one-submit registration on profile_first's first form); without a field name, on the
+    /// form.
     /// </summary>
-    public void AddFieldMessage(string nodeName, JsonObject message)
+    public void AddMessage(string? nodeName, JsonObject message)
     {
+        if (nodeName is null)
+        {
+            Messages.Add(message);
+            return;
+        }
         var node = Find(nodeName);
         if (node is null)
         {
@@ -71,14 +77,6 @@ public sealed class UiContainer
             Nodes.Add(node);
         }
         node["messages"]!.AsArray().Add(message);
-    }
-
-    /// <summary>Attaches a message to the node with that name (or to the form when there is none).</summary>
-    public void AddMessage(string? nodeName, JsonObject message)
-    {
-        var node = nodeName is null ? null : Find(nodeName);
-        if (node is null) Messages.Add(message);
-        else node["messages"]!.AsArray().Add(message);
     }
 
     public void ClearMessages()

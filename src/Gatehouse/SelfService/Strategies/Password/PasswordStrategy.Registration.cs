@@ -38,12 +38,12 @@ public sealed partial class PasswordStrategy
         if (!validation.IsValid)
         {
             FlowService.AddTraitErrors(ui, validation.Errors);
-            if (password.Length == 0) ui.AddFieldMessage("password", Messages.Required("password"));
+            if (password.Length == 0) ui.AddMessage("password", Messages.Required("password"));
             return new RegistrationOutcome.ShowForm(ui, 400);
         }
         if (password.Length == 0)
         {
-            ui.AddFieldMessage("password", Messages.Required("password"));
+            ui.AddMessage("password", Messages.Required("password"));
             return new RegistrationOutcome.ShowForm(ui, 400);
         }
         var identifier = validation.CredentialIdentifiers.TryGetValue(CredentialTypes.Password, out var ids) && ids.Count > 0 ? ids[0] : "";
@@ -54,7 +54,7 @@ public sealed partial class PasswordStrategy
         }
         if (await policy.CheckAsync(identifier, password, ct) is { } violation)
         {
-            ui.AddFieldMessage("password", violation);
+            ui.AddMessage("password", violation);
             return new RegistrationOutcome.ShowForm(ui, 400);
         }
         return new RegistrationOutcome.CreateIdentity(ui, traits,

@@ -40,9 +40,7 @@ public sealed partial class WebAuthnStrategy
     /// </summary>
     public static void AddNotEnoughCredentials(UiContainer ui)
     {
-        const string field = "webauthn_remove";
-        if (ui.Find(field) is null) ui.Nodes.Add(UiNodes.Input(field, "text", UiNodes.DefaultGroup));
-        ui.AddMessage(field, Messages.NotEnoughCredentials());
+        ui.AddMessage("webauthn_remove", Messages.NotEnoughCredentials());
     }
 
     private static string? IdentifierOf(Schemas.IdentitySchema schema, Identity identity) =>
