@@ -66,20 +66,18 @@ public sealed class RegistrationSubmission
     public required Func<JsonNode, UiContainer> CredentialStep { get; init; }
 
     /// <summary>
-    /// The traits a credential method registers with, and the form to answer on: in profile_first the traits accepted in
-    /// the first step (a body changing them is refused, 4000036), else the submitted ones. Null traits: refused, the
-    /// form carries the reason.
+    /// The traits a credential method registers with (the submitted ones, as in Kratos), and the form to answer on (the
+    /// first step's, or profile_first's credentials step after a profile step).
     /// </summary>
-    public required Func<(JsonNode? Traits, UiContainer Ui)> CredentialTraits { get; init; }
+    public required Func<(JsonNode Traits, UiContainer Ui)> CredentialTraits { get; init; }
 
     /// <summary>
     /// <see cref="CredentialTraits"/> checked against the identity schema: the traits and what the schema derived from
-    /// them, or null traits with the reasons (the flow's own, or the schema's errors) on the form to answer with.
+    /// them, or null traits with the schema's errors on the form to answer with.
     /// </summary>
-    public (JsonNode? Traits, UiContainer Ui, TraitsValidationResult? Validation) ValidatedTraits()
+    public (JsonNode? Traits, UiContainer Ui, TraitsValidationResult Validation) ValidatedTraits()
     {
         var (traits, ui) = CredentialTraits();
-        if (traits is null) return (null, ui, null);
         var validation = Schema.Validate(traits);
         if (validation.IsValid) return (traits, ui, validation);
         FlowService.AddTraitErrors(ui, validation.Errors);

@@ -342,26 +342,30 @@ public sealed class RegistrationFlows(
     }
 
     /// <summary>
-    /// The traits a credential method registers with: the submitted ones (unified, and profile_first before any profile
-    /// step), or in profile_first after the profile step the traits it accepted (a body that changes them is refused,
-    /// 4000036). The profile step is the form's way, not a precondition: Kratos's credential strategies register from one
-    /// submit of traits and credentials whatever the style (the password strategy's <c>Register</c> checks only that its
-    /// method is enabled and named), which is how a native app registers with one <c>updateRegistrationFlow</c> call.
+    /// The traits a credential method registers with: the submitted ones, whatever the style. The profile step is the
+    /// form's way, not a precondition: Kratos's credential strategies register from the submitted traits (the password
+    /// strategy's <c>Register</c> checks only that its method is enabled and named), which is how a native app registers
+    /// with one <c>updateRegistrationFlow</c> call, and after a profile step the form sends the accepted traits back as
+    /// hidden fields; a submit without them is validated as <c>{}</c>. The form answered with is the one the submit came
+    /// from: the first step's, or after a profile step the credentials step, whose trait fields keep the accepted values
+    /// where the submit has none (Kratos sets only the submitted values on the form's nodes).
     /// </summary>
-    private (JsonNode? Traits, UiContainer Ui) CredentialTraits(SelfServiceFlow flow, IdentitySchema schema, JsonNode? submittedTraits, JsonNode? storedTraits)
+    private (JsonNode Traits, UiContainer Ui) CredentialTraits(SelfServiceFlow flow, IdentitySchema schema, JsonNode? submittedTraits, JsonNode? storedTraits)
     {
-        if (!ProfileFirst || storedTraits is null)
+        var traits = submittedTraits ?? new JsonObject();
+        if (!ProfileFirst || storedTraits is null) return (traits, FirstStep(flow, schema, traits));
+        var shown = storedTraits.DeepClone();
+        if (shown is JsonObject target && traits is JsonObject submitted) Overlay(target, submitted);
+        return (traits, CredentialStep(flow, schema, shown));
+    }
+
+    /// <summary>Each submitted leaf replaces the shown value at its path; objects are merged, so an unsent field keeps its value.</summary>
+    private static void Overlay(JsonObject target, JsonObject submitted)
+    {
+        foreach (var (key, value) in submitted)
         {
-            var traits = submittedTraits ?? new JsonObject();
-            return (traits, FirstStep(flow, schema, traits));
+            if (value is JsonObject inner && target[key] is JsonObject existing) Overlay(existing, inner);
+            else target[key] = value?.DeepClone();
         }
-        var accepted = storedTraits.DeepClone();
-        var ui = CredentialStep(flow, schema, accepted);
-        if (submittedTraits is JsonObject st && st.Count > 0 && !JsonNode.DeepEquals(st, storedTraits))
-        {
-            ui.Messages.Add(Messages.TraitsMismatch());
-            return (null, ui);
-        }
-        return (accepted, ui);
     }
 }

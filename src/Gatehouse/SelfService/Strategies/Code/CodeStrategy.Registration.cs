@@ -53,7 +53,7 @@ public sealed partial class CodeStrategy
         }
 
         var (traits, ui, validation) = submission.ValidatedTraits();
-        if (traits is null || validation is null) return new RegistrationOutcome.ShowForm(ui, 400);
+        if (traits is null) return new RegistrationOutcome.ShowForm(ui, 400);
         // The first address the schema marks as the code identifier, e-mail or SMS (Kratos sends a code to each; see docs).
         var address = validation.CodeAddresses.Where(a => a.Via is "email" or "sms").Select(a => new CodeAddress(a.Value, a.Via)).FirstOrDefault();
         if (address is null)

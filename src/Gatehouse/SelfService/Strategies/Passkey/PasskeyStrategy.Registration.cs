@@ -59,7 +59,7 @@ public sealed partial class PasskeyStrategy
     public async Task<RegistrationOutcome> RegisterAsync(RegistrationSubmission submission, CancellationToken ct)
     {
         var (traits, ui, validation) = submission.ValidatedTraits();
-        if (traits is null || validation is null) return new RegistrationOutcome.ShowForm(ui, 400);
+        if (traits is null) return new RegistrationOutcome.ShowForm(ui, 400);
         var response = Field(submission.Body, "passkey_register")!;
         if (WebAuthnResponseShape.AttestationProblem(response) is { } problem)
         {

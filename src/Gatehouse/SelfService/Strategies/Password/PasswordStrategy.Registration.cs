@@ -32,7 +32,6 @@ public sealed partial class PasswordStrategy
     public async Task<RegistrationOutcome> RegisterAsync(RegistrationSubmission submission, CancellationToken ct)
     {
         var (traits, ui) = submission.CredentialTraits();
-        if (traits is null) return new RegistrationOutcome.ShowForm(ui, 400);
         var password = FormBody.String(submission.Body, "password") ?? "";
         var validation = submission.Schema.Validate(traits);
         if (!validation.IsValid)

@@ -44,7 +44,7 @@ public sealed partial class WebAuthnStrategy
             ui.Messages.Add(Messages.RegistrationNoStrategy());
             return new RegistrationOutcome.ShowForm(ui, 400);
         }
-        if (traits is null || validation is null) return new RegistrationOutcome.ShowForm(ui, 400);
+        if (traits is null) return new RegistrationOutcome.ShowForm(ui, 400);
         if (!validation.CredentialIdentifiers.TryGetValue(CredentialTypes.WebAuthn, out var ids) || ids.Count == 0)
         {
             ui.Messages.Add(Messages.IdentifierMissing());
