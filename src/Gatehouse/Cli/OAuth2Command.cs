@@ -14,7 +14,7 @@ namespace Gatehouse.Cli;
 /// the admin API (<c>/admin/…</c>, with an API key on the public listener, as on Ory Network) and, for
 /// <c>perform client-credentials</c>, the token endpoint — never to the database.
 /// </summary>
-internal static class OAuth2Command
+internal static partial class OAuth2Command
 {
     private static readonly Option<string> Endpoint = new("--endpoint", "-e")
     {
@@ -48,7 +48,7 @@ internal static class OAuth2Command
         root.Subcommands.Add(new Command("import", "Import resources.") { ImportClients(), ImportJwk() });
         root.Subcommands.Add(new Command("revoke", "Revoke resources.") { RevokeToken() });
         root.Subcommands.Add(new Command("introspect", "Introspect resources.") { IntrospectToken() });
-        root.Subcommands.Add(new Command("perform", "Perform OAuth 2.0 flows.") { PerformClientCredentials() });
+        root.Subcommands.Add(new Command("perform", "Perform OAuth 2.0 flows.") { PerformClientCredentials(), PerformAuthorizationCode(), PerformDeviceCode() });
         // Issue 14's spelling, noun first: `oauth2 clients create|get|list|delete`, `oauth2 keys rotate`.
         root.Subcommands.Add(new Command("clients", "Manage OAuth 2.0 clients (the same commands, noun first).")
         {
@@ -318,8 +318,8 @@ internal static class OAuth2Command
     private static Command RevokeToken()
     {
         var token = new Argument<string>("token") { Description = "The access or refresh token." };
-        var clientId = new Option<string>("--client-id") { Description = "The client's id. Default: $OAUTH2_CLIENT_ID." };
-        var clientSecret = new Option<string>("--client-secret") { Description = "The client's secret. Default: $OAUTH2_CLIENT_SECRET." };
+        var clientId = ClientIdOption();
+        var clientSecret = ClientSecretOption();
         var command = new Command("token", "Revoke an access or refresh token and its grant at /oauth2/revoke (client_secret_basic).") { token, clientId, clientSecret };
         command.SetAction((parse, ct) => Run(parse, async api =>
         {
@@ -516,8 +516,8 @@ internal static class OAuth2Command
 
     private static Command PerformClientCredentials()
     {
-        var clientId = new Option<string>("--client-id") { Description = "The client's id. Default: $OAUTH2_CLIENT_ID." };
-        var clientSecret = new Option<string>("--client-secret") { Description = "The client's secret. Default: $OAUTH2_CLIENT_SECRET." };
+        var clientId = ClientIdOption();
+        var clientSecret = ClientSecretOption();
         var scopes = Strings("--scope", "Scopes to request.");
         var audience = Strings("--audience", "Audiences to request.");
         var command = new Command("client-credentials", "Get an access token with the client credentials grant at /oauth2/token (client_secret_basic).") { clientId, clientSecret, scopes, audience };
@@ -527,17 +527,9 @@ internal static class OAuth2Command
             var form = new List<KeyValuePair<string, string>> { new("grant_type", "client_credentials") };
             if (List(parse, scopes) is { Count: > 0 } s) form.Add(new("scope", string.Join(' ', s)));
             if (List(parse, audience) is { Count: > 0 } a) form.Add(new("audience", string.Join(' ', a)));
+            var issuedAt = DateTime.UtcNow;
             var token = (JsonObject)await api.SendAsync(HttpMethod.Post, "oauth2/token", new FormUrlEncodedContent(form), ct, basic);
-            if (parse.GetValue(Format) == "default")
-            {
-                var expiry = token["expires_in"] is JsonValue e && e.TryGetValue<long>(out var seconds)
-                    ? DateTime.UtcNow.AddSeconds(seconds).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture) : "";
-                Vertical(["ACCESS TOKEN", "REFRESH TOKEN", "ID TOKEN", "EXPIRY"], [Str(token, "access_token"), Str(token, "refresh_token"), Str(token, "id_token"), expiry]);
-            }
-            else
-            {
-                PrintJson(parse, token);
-            }
+            PrintToken(parse, token, issuedAt);
             return 0;
         }));
         return command;
@@ -548,6 +540,45 @@ internal static class OAuth2Command
     /// <summary>The HTTP side: one base URL, the API key on admin calls, Hydra's errors as one line.</summary>
     private sealed class Api(HttpClient http, Uri baseUrl, string? apiKey)
     {
+        /// <summary>A path under the endpoint.</summary>
+        public Uri Resolve(string path) => new(baseUrl, path);
+
+        /// <summary>A form POST to an OAuth2 endpoint (never with the API key): the status and the JSON answer, whatever they are.</summary>
+        public async Task<(int Status, JsonNode? Body)> TryTokenAsync(Uri url, IEnumerable<KeyValuePair<string, string>> form, AuthenticationHeaderValue? auth, CancellationToken ct)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new FormUrlEncodedContent(form) };
+            request.Headers.Authorization = auth;
+            try
+            {
+                using var response = await http.SendAsync(request, ct);
+                var text = await response.Content.ReadAsStringAsync(ct);
+                JsonNode? body;
+                try
+                {
+                    body = text.Length == 0 ? null : JsonNode.Parse(text);
+                }
+                catch (JsonException)
+                {
+                    body = JsonValue.Create(text.Length > 200 ? text[..200] : text);
+                }
+                return ((int)response.StatusCode, body);
+            }
+            catch (HttpRequestException e)
+            {
+                throw new InvalidOperationException($"{url.GetLeftPart(UriPartial.Path)}: {e.Message}", e);
+            }
+        }
+
+        /// <summary><see cref="TryTokenAsync"/> that wants a 200 with a JSON object, else fails with the server's error.</summary>
+        public async Task<JsonObject> TokenAsync(Uri url, IEnumerable<KeyValuePair<string, string>> form, AuthenticationHeaderValue? auth, CancellationToken ct)
+        {
+            var (status, body) = await TryTokenAsync(url, form, auth, ct);
+            return status == 200 && body is JsonObject o ? o : throw new InvalidOperationException(Describe(status, body));
+        }
+
+        /// <summary>An answer as one phrase: the status and the OAuth2 error.</summary>
+        public static string Describe(int status, JsonNode? body) => $"{status} {Describe(body?.ToJsonString() ?? "")}";
+
         public async Task<JsonNode> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken ct, AuthenticationHeaderValue? auth = null)
         {
             using var response = await SendRawAsync(method, path, content, ct, auth);
@@ -593,7 +624,7 @@ internal static class OAuth2Command
         }
 
         /// <summary>Hydra's <c>{error, error_description}</c>, or Kratos's envelope (a missing API key), as one phrase.</summary>
-        private static string Describe(string body)
+        public static string Describe(string body)
         {
             try
             {
