@@ -45,4 +45,24 @@ public static class TraitValues
             if (parent?[parts[^1]] is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.String && v.GetValue<string>().Length == 0) parent.Remove(parts[^1]);
         }
     }
+
+    /// <summary>
+    /// The trait values a form shows after a submit: the flow's earlier values with each submitted leaf put over them, as
+    /// Kratos sets only the submitted values on the form's nodes (objects are merged, so a field not sent keeps its value).
+    /// </summary>
+    public static JsonNode Shown(JsonNode? earlier, JsonNode? submitted)
+    {
+        var shown = earlier?.DeepClone() ?? new JsonObject();
+        if (shown is JsonObject target && submitted is JsonObject sent) Overlay(target, sent);
+        return shown;
+    }
+
+    private static void Overlay(JsonObject target, JsonObject submitted)
+    {
+        foreach (var (key, value) in submitted)
+        {
+            if (value is JsonObject inner && target[key] is JsonObject existing) Overlay(existing, inner);
+            else target[key] = value?.DeepClone();
+        }
+    }
 }

@@ -354,18 +354,6 @@ public sealed class RegistrationFlows(
     {
         var traits = submittedTraits ?? new JsonObject();
         if (!ProfileFirst || storedTraits is null) return (traits, FirstStep(flow, schema, traits));
-        var shown = storedTraits.DeepClone();
-        if (shown is JsonObject target && traits is JsonObject submitted) Overlay(target, submitted);
-        return (traits, CredentialStep(flow, schema, shown));
-    }
-
-    /// <summary>Each submitted leaf replaces the shown value at its path; objects are merged, so an unsent field keeps its value.</summary>
-    private static void Overlay(JsonObject target, JsonObject submitted)
-    {
-        foreach (var (key, value) in submitted)
-        {
-            if (value is JsonObject inner && target[key] is JsonObject existing) Overlay(existing, inner);
-            else target[key] = value?.DeepClone();
-        }
+        return (traits, CredentialStep(flow, schema, TraitValues.Shown(storedTraits, traits)));
     }
 }

@@ -29,8 +29,13 @@ public sealed partial class ProfileStrategy
     /// </summary>
     public Task<RegistrationOutcome> RegisterAsync(RegistrationSubmission submission, CancellationToken ct)
     {
+        // Back to the traits step: it shows the traits the form sent (the credentials step's hidden fields) over the ones
+        // the profile step accepted, as Kratos's returnToProfileForm fills the form from the submitted traits.
         if (FormBody.String(submission.Body, "screen") == "previous")
-            return Task.FromResult<RegistrationOutcome>(new RegistrationOutcome.ShowForm(submission.FirstStep(submission.Context["traits"]), 400) { NoActiveMethod = true });
+        {
+            var shown = TraitValues.Shown(submission.Context["traits"], submission.SubmittedTraits);
+            return Task.FromResult<RegistrationOutcome>(new RegistrationOutcome.ShowForm(submission.FirstStep(shown), 400) { NoActiveMethod = true });
+        }
         var traits = submission.SubmittedTraits ?? new JsonObject();
         var validation = submission.Schema.Validate(traits);
         if (!validation.IsValid)
