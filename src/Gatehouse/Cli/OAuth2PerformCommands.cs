@@ -313,7 +313,7 @@ internal static partial class OAuth2Command
                 return await api.TokenAsync(TokenUrl, [.. Form(), new("client_id", ClientId)], null, ct);
             var (status, answer) = await api.TryTokenAsync(TokenUrl, Form(), ClientBasic(ClientId, ClientSecret), ct);
             if (status == 200 && answer is JsonObject ok) return ok;
-            if (Str(answer as JsonObject ?? [], "error") != "invalid_client") throw new InvalidOperationException(Api.Describe(status, answer));
+            if (Str(answer as JsonObject ?? new JsonObject(), "error") != "invalid_client") throw new InvalidOperationException(Api.Describe(status, answer));
             return await api.TokenAsync(TokenUrl, [.. Form(), new("client_id", ClientId), new("client_secret", ClientSecret)], null, ct);
         }
 
@@ -324,13 +324,11 @@ internal static partial class OAuth2Command
             var ct = http.RequestAborted;
             try
             {
-                var request = (JsonObject)await api.SendAsync(HttpMethod.Get, "admin/oauth2/auth/requests/login?login_challenge=" + Uri.EscapeDataString(challenge), null, ct);
+                var request = await RequestAsync("login", challenge, ct);
                 var skip = request["skip"]?.GetValue<bool>() == true;
                 if (Skip && skip)
                 {
-                    var accepted = await api.SendAsync(HttpMethod.Put, "admin/oauth2/auth/requests/login/accept?login_challenge=" + Uri.EscapeDataString(challenge),
-                        Json(new JsonObject { ["subject"] = Str(request, "subject") }), ct);
-                    return Results.Redirect(Str(accepted.AsObject(), "redirect_to"));
+                    return await AnswerAsync("login", challenge, "accept", new JsonObject { ["subject"] = Str(request, "subject") }, ct);
                 }
                 return Page("Login step",
                     "<form action=\"/login\" method=\"post\">" +
@@ -372,12 +370,9 @@ internal static partial class OAuth2Command
                         Console.Error.WriteLine($"Error revoking previous consents: {CliContext.OneLine(e.Message)}");
                     }
                 }
-                var path = $"admin/oauth2/auth/requests/login/{(action == "accept" ? "accept" : "reject")}?login_challenge={Uri.EscapeDataString(challenge)}";
-                var body = action == "accept"
-                    ? new JsonObject { ["subject"] = subject, ["remember"] = form["remember"] == "on", ["remember_for"] = 3600 }
-                    : new JsonObject { ["error"] = "access_denied", ["error_description"] = "The resource owner denied the request" };
-                var answer = await api.SendAsync(HttpMethod.Put, path, Json(body), ct);
-                return Results.Redirect(Str(answer.AsObject(), "redirect_to"));
+                return action == "accept"
+                    ? await AnswerAsync("login", challenge, "accept", new JsonObject { ["subject"] = subject, ["remember"] = form["remember"] == "on", ["remember_for"] = 3600 }, ct)
+                    : await AnswerAsync("login", challenge, "reject", Denied(), ct);
             }
             catch (InvalidOperationException e)
             {
@@ -392,15 +387,14 @@ internal static partial class OAuth2Command
             var ct = http.RequestAborted;
             try
             {
-                var request = (JsonObject)await api.SendAsync(HttpMethod.Get, "admin/oauth2/auth/requests/consent?consent_challenge=" + Uri.EscapeDataString(challenge), null, ct);
+                var request = await RequestAsync("consent", challenge, ct);
                 var scopes = Values(request["requested_scope"]);
                 var audiences = Values(request["requested_access_token_audience"]);
                 var skip = request["skip"]?.GetValue<bool>() == true;
                 if (Skip && skip)
                 {
-                    var accepted = await api.SendAsync(HttpMethod.Put, "admin/oauth2/auth/requests/consent/accept?consent_challenge=" + Uri.EscapeDataString(challenge),
-                        Json(new JsonObject { ["grant_scope"] = Array(scopes), ["grant_access_token_audience"] = Array(audiences), ["remember"] = true, ["remember_for"] = 3600 }), ct);
-                    return Results.Redirect(Str(accepted.AsObject(), "redirect_to"));
+                    return await AnswerAsync("consent", challenge, "accept",
+                        new JsonObject { ["grant_scope"] = Array(scopes), ["grant_access_token_audience"] = Array(audiences), ["remember"] = true, ["remember_for"] = 3600 }, ct);
                 }
                 var subject = Str(request, "subject");
                 var session = Str(request, "login_session_id");
@@ -442,22 +436,34 @@ internal static partial class OAuth2Command
             if (action is not ("accept" or "deny")) return ErrorPage("Invalid action", "The action is accept or deny.", 400);
             try
             {
-                var path = $"admin/oauth2/auth/requests/consent/{(action == "accept" ? "accept" : "reject")}?consent_challenge={Uri.EscapeDataString(challenge)}";
-                var body = action == "accept"
-                    ? new JsonObject
-                    {
-                        ["grant_scope"] = Array(form["scope"].OfType<string>()), ["grant_access_token_audience"] = Array(form["audience"].OfType<string>()),
-                        ["remember"] = form["remember"] == "on", ["remember_for"] = 3600,
-                    }
-                    : new JsonObject { ["error"] = "access_denied", ["error_description"] = "The resource owner denied the request" };
-                var answer = await api.SendAsync(HttpMethod.Put, path, Json(body), http.RequestAborted);
-                return Results.Redirect(Str(answer.AsObject(), "redirect_to"));
+                var granted = new JsonObject
+                {
+                    ["grant_scope"] = Array(form["scope"].OfType<string>()), ["grant_access_token_audience"] = Array(form["audience"].OfType<string>()),
+                    ["remember"] = form["remember"] == "on", ["remember_for"] = 3600,
+                };
+                return action == "accept"
+                    ? await AnswerAsync("consent", challenge, "accept", granted, http.RequestAborted)
+                    : await AnswerAsync("consent", challenge, "reject", Denied(), http.RequestAborted);
             }
             catch (InvalidOperationException e)
             {
                 return ErrorPage("The admin API refused", e.Message, 502);
             }
         }
+
+        /// <summary>The login or consent request behind a challenge (<c>getOAuth2LoginRequest</c> / <c>getOAuth2ConsentRequest</c>).</summary>
+        private async Task<JsonObject> RequestAsync(string kind, string challenge, CancellationToken ct) =>
+            (JsonObject)await api.SendAsync(HttpMethod.Get, $"admin/oauth2/auth/requests/{kind}?{kind}_challenge={Uri.EscapeDataString(challenge)}", null, ct);
+
+        /// <summary>Accepts or rejects a login or consent request, then sends the browser where the provider says.</summary>
+        private async Task<IResult> AnswerAsync(string kind, string challenge, string verb, JsonObject body, CancellationToken ct)
+        {
+            var answer = await api.SendAsync(HttpMethod.Put, $"admin/oauth2/auth/requests/{kind}/{verb}?{kind}_challenge={Uri.EscapeDataString(challenge)}", Json(body), ct);
+            var next = Str(answer as JsonObject ?? new JsonObject(), "redirect_to");
+            return next.Length == 0 ? ErrorPage("The admin API answered without redirect_to", answer.ToJsonString(), 502) : Results.Redirect(next);
+        }
+
+        private static JsonObject Denied() => new() { ["error"] = "access_denied", ["error_description"] = "The resource owner denied the request" };
 
         private static List<string> Values(JsonNode? values) => values is JsonArray a ? [.. a.Select(v => v?.GetValue<string>() ?? "").Where(v => v.Length > 0)] : [];
     }
