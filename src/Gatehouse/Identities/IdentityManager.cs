@@ -56,21 +56,36 @@ public sealed class IdentityManager(GatehouseDbContext db, IdentitySchemaRegistr
     }
 
     /// <summary>
-    /// Replaces the fields a hook returned on an identity not saved yet: traits whole (addresses and credential
-    /// identifiers follow them), metadata whole.
+    /// Applies the fields a hook returned (<see cref="IdentityChanges"/>) to an identity not saved yet: traits whole (and
+    /// with them the addresses and credential identifiers), a new schema (the traits checked against it), state, external
+    /// id, metadata whole, and the verification state of the addresses the traits give.
     /// </summary>
-    public void Replace(Identity identity, JsonNode? traits, JsonNode? metadataPublic, JsonNode? metadataAdmin)
+    public void Apply(Identity identity, IdentityChanges changes)
     {
-        if (traits is not null) Materialize(identity, identity.SchemaId, traits.DeepClone(), [], Now(), "");
-        if (metadataPublic is not null) identity.MetadataPublic = RawOrNull(metadataPublic);
-        if (metadataAdmin is not null) identity.MetadataAdmin = RawOrNull(metadataAdmin);
+        var now = Now();
+        var schemaId = changes.SchemaId ?? identity.SchemaId;
+        if (changes.Traits is not null || schemaId != identity.SchemaId)
+            Materialize(identity, schemaId, (changes.Traits ?? JsonNode.Parse(identity.Traits))?.DeepClone(), [], now, "");
+        if (changes.MetadataPublic is not null) identity.MetadataPublic = RawOrNull(changes.MetadataPublic);
+        if (changes.MetadataAdmin is not null) identity.MetadataAdmin = RawOrNull(changes.MetadataAdmin);
+        if (changes.State is { } state)
+        {
+            if (!IdentityStates.IsValid(state)) throw InvalidState(state, "");
+            if (state != identity.State)
+            {
+                identity.State = state;
+                identity.StateChangedAt = now;
+            }
+        }
+        if (changes.ExternalId is { } externalId) identity.ExternalId = externalId.Length == 0 ? null : externalId;
+        if (changes.VerifiableAddresses is { } addresses) ApplyVerifiableAddresses(identity, addresses, now, "");
     }
 
-    /// <summary>Replaces the fields a hook returned on a stored identity (traits and metadata whole, never merged).</summary>
-    public async Task<Identity> ReplaceFromHookAsync(Guid id, JsonNode? traits, JsonNode? metadataPublic, JsonNode? metadataAdmin, CancellationToken ct)
+    /// <summary>Applies a hook's changes (<see cref="Apply"/>) to a stored identity and saves it.</summary>
+    public async Task<Identity> ApplyFromHookAsync(Guid id, IdentityChanges changes, CancellationToken ct)
     {
         var identity = await GetAsync(id, ct, tracked: true);
-        Replace(identity, traits, metadataPublic, metadataAdmin);
+        Apply(identity, changes);
         identity.UpdatedAt = Now();
         identity.Revision++;
         await SaveAsync(ct);
@@ -113,13 +128,11 @@ public sealed class IdentityManager(GatehouseDbContext db, IdentitySchemaRegistr
     }
 
     /// <summary>Self-service profile update: new traits, everything else kept (settings flow's <c>profile</c> method).</summary>
-    public async Task<Identity> UpdateTraitsAsync(Guid id, JsonNode traits, CancellationToken ct, JsonNode? metadataPublic = null, JsonNode? metadataAdmin = null)
+    public async Task<Identity> UpdateTraitsAsync(Guid id, JsonNode traits, CancellationToken ct)
     {
         var identity = await GetAsync(id, ct, tracked: true);
         var now = Now();
         Materialize(identity, identity.SchemaId, traits, [], now, "");
-        if (metadataPublic is not null) identity.MetadataPublic = RawOrNull(metadataPublic);
-        if (metadataAdmin is not null) identity.MetadataAdmin = RawOrNull(metadataAdmin);
         identity.UpdatedAt = now;
         identity.Revision++;
         await SaveAsync(ct);
@@ -471,8 +484,12 @@ public sealed class IdentityManager(GatehouseDbContext db, IdentitySchemaRegistr
     /// </summary>
     private static void ApplyImportedAddresses(Identity identity, IdentityBody body, DateTime now, string where)
     {
-        if (body.VerifiableAddresses is null) return;
-        foreach (var node in body.VerifiableAddresses)
+        if (body.VerifiableAddresses is not null) ApplyVerifiableAddresses(identity, body.VerifiableAddresses, now, where);
+    }
+
+    private static void ApplyVerifiableAddresses(Identity identity, JsonArray addresses, DateTime now, string where)
+    {
+        foreach (var node in addresses)
         {
             if (node is not JsonObject o) throw GatehouseError.BadRequest($"{where}verifiable_addresses must contain objects.");
             var value = (IdentityBody.OptionalString(o, "value", where) ?? "").Trim().ToLowerInvariant();

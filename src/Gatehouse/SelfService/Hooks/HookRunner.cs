@@ -79,16 +79,22 @@ public sealed class HookRunner(GatehouseOptions options, IEnumerable<IFlowHook> 
     }
 
     /// <summary>
-    /// Validates a hook's identity changes against the identity's schema; an invalid result stops the flow with the
-    /// schema's messages and writes nothing. A stored identity is updated now, a new one when the flow saves it.
+    /// Checks a hook's identity changes — the traits against the identity's schema (or the schema the hook names), a
+    /// <c>schema_id</c> that is configured, a valid <c>state</c> — and applies them; an invalid result stops the flow with
+    /// the schema's messages (or, for what the receiver got wrong, a 502) and writes nothing. A stored identity is updated
+    /// now, a new one when the flow saves it.
     /// </summary>
     private async Task ApplyAsync(IdentityChanges changes, HookContext context, CancellationToken ct)
     {
         var identity = context.Identity ?? throw new InvalidOperationException("A hook changed the identity of a flow that has none.");
-        if (changes.Traits is not null)
+        var schema = schemas.Find(changes.SchemaId ?? identity.SchemaId)
+            ?? throw new GatehouseError(502, $"The web hook answered with schema_id \"{changes.SchemaId}\", which is not a configured identity schema.");
+        if (changes.State is { } state && !IdentityStates.IsValid(state))
+            throw new GatehouseError(502, $"The web hook answered with state \"{state}\"; valid states are active and inactive.");
+        var traits = changes.Traits ?? (schema.Id != identity.SchemaId ? JsonNode.Parse(identity.Traits) : null);
+        if (traits is not null)
         {
-            var schema = schemas.Find(identity.SchemaId) ?? schemas.Default;
-            var validation = schema.Validate(changes.Traits);
+            var validation = schema.Validate(traits);
             if (!validation.IsValid)
             {
                 var messages = validation.Errors.Select(e =>
@@ -101,12 +107,10 @@ public sealed class HookRunner(GatehouseOptions options, IEnumerable<IFlowHook> 
         }
         if (context.IdentityPersisted)
         {
-            context.Identity = await identities.ReplaceFromHookAsync(identity.Id, changes.Traits, changes.MetadataPublic, changes.MetadataAdmin, ct);
+            context.Identity = await identities.ApplyFromHookAsync(identity.Id, changes, ct);
             return;
         }
         context.Changes = context.Changes is null ? changes : context.Changes.Then(changes);
-        if (changes.Traits is not null) identity.Traits = changes.Traits.ToJsonString();
-        if (changes.MetadataPublic is not null) identity.MetadataPublic = changes.MetadataPublic.ToJsonString();
-        if (changes.MetadataAdmin is not null) identity.MetadataAdmin = changes.MetadataAdmin.ToJsonString();
+        identities.Apply(identity, changes);
     }
 }

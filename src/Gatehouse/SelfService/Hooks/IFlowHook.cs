@@ -1,3 +1,4 @@
+using Gatehouse.Identities;
 using Gatehouse.Config;
 
 namespace Gatehouse.SelfService.Hooks;

@@ -255,7 +255,7 @@ public sealed class RegistrationFlows(
         var (ui, traits, credentials, verifiedAddresses) = create;
 
         // The identity is built first and saved only after the pre-persist hooks: a web hook with response.parse may
-        // replace its traits and metadata, or stop the registration, before anything is written.
+        // change it (traits, metadata, state, …), or stop the registration, before anything is written.
         var identity = identities.Build(new IdentityBody
         {
             SchemaId = schema.Id,
@@ -267,8 +267,8 @@ public sealed class RegistrationFlows(
         var hookContext = new HookContext { Http = http, Flow = flow, FlowKind = FlowKinds.Registration, Method = method, Provider = create.Provider, Identity = identity };
         try
         {
+            // A web hook's changes are applied to the identity as each hook answers (HookRunner), before it is saved.
             await hooks.RunAfterAsync(HookPhase.PrePersist, hookContext, ct);
-            if (hookContext.Changes is { } changes) identities.Replace(identity, changes.Traits, changes.MetadataPublic, changes.MetadataAdmin);
             identity = await identities.InsertAsync(identity, ct);
         }
         catch (FlowHookInterrupt e)

@@ -16,7 +16,7 @@ namespace Gatehouse.SelfService.Hooks.WebHooks;
 /// <summary>
 /// <c>web_hook</c>: calls an external service with a body rendered from a Jsonnet template that receives <c>ctx</c>.
 /// With <c>response.parse</c> (or <c>can_interrupt</c>) it runs before the flow's result is written and waits for the
-/// answer: a 2xx <c>{"identity":{traits, metadata_public, metadata_admin}}</c> replaces those fields whole, an error
+/// answer: a 2xx <c>{"identity":{…}}</c> replaces the fields it names (<see cref="IdentityChanges"/>), an error
 /// answer with <c>messages</c> stops the flow. Otherwise it runs after the result is written; with
 /// <c>response.ignore</c> it is sent from a background queue. Kratos: <c>selfservice/hook/web_hook.go</c>.
 /// </summary>
@@ -130,9 +130,54 @@ public sealed partial class WebHook(
         }
         if (parsed?["identity"] is not JsonObject identity) return null;
         static JsonNode? Field(JsonObject o, string key) => o[key] is { } v ? v.DeepClone() : null;
-        var changes = new IdentityChanges(Field(identity, "traits"), Field(identity, "metadata_public"), Field(identity, "metadata_admin"));
-        return changes is { Traits: null, MetadataPublic: null, MetadataAdmin: null } ? null : changes;
+        var changes = new IdentityChanges(
+            Field(identity, "traits"), Field(identity, "metadata_public"), Field(identity, "metadata_admin"),
+            SchemaId: NonEmpty(StringField(identity, "schema_id")),
+            State: NonEmpty(StringField(identity, "state")),
+            // Kratos: external_id present at all replaces it; "" (and null, which Go reads as "") removes it.
+            ExternalId: identity.ContainsKey("external_id") ? StringField(identity, "external_id") ?? "" : null,
+            VerifiableAddresses: Addresses(identity, "verifiable_addresses", verifiable: true),
+            RecoveryAddresses: Addresses(identity, "recovery_addresses", verifiable: false));
+        return changes.IsEmpty ? null : changes;
     }
+
+    private static string? NonEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
+
+    /// <summary>A string field of the answer's identity; null when absent or null. Another type fails as Go's decoder does.</summary>
+    private static string? StringField(JsonObject identity, string key) => identity[key] switch
+    {
+        null => null,
+        JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
+        _ => throw Unreadable($"identity.{key} must be a string"),
+    };
+
+    /// <summary>
+    /// An address list of the answer's identity (null when absent, null or empty: Kratos takes it only when non-empty):
+    /// objects with string <c>value</c> and <c>via</c> (<c>email</c> or <c>sms</c>); verifiable ones may carry a boolean
+    /// <c>verified</c>, a <c>status</c> of Kratos's (<c>pending</c>, <c>sent</c>, <c>completed</c>) and a <c>verified_at</c> time.
+    /// </summary>
+    private static JsonArray? Addresses(JsonObject identity, string key, bool verifiable)
+    {
+        if (identity[key] is null) return null;
+        if (identity[key] is not JsonArray list) throw Unreadable($"identity.{key} must be an array");
+        if (list.Count == 0) return null;
+        foreach (var (entry, i) in list.Select((e, i) => (e, i)))
+        {
+            var where = $"identity.{key}[{i}]";
+            if (entry is not JsonObject a) throw Unreadable($"{where} must be an object");
+            if (StringField(a, "value") is not { Length: > 0 }) throw Unreadable($"{where}.value must be a non-empty string");
+            if (StringField(a, "via") is { } via && via is not ("email" or "sms")) throw Unreadable($"{where}.via must be email or sms");
+            if (!verifiable) continue;
+            if (a["verified"] is { } verified && verified.GetValueKind() is not (JsonValueKind.True or JsonValueKind.False)) throw Unreadable($"{where}.verified must be a boolean");
+            if (StringField(a, "status") is { } status && status is not ("pending" or "sent" or "completed")) throw Unreadable($"{where}.status must be pending, sent or completed");
+            if (StringField(a, "verified_at") is { } at && !DateTime.TryParse(at, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind, out _))
+                throw Unreadable($"{where}.verified_at must be a time (RFC 3339)");
+        }
+        return (JsonArray)list.DeepClone();
+    }
+
+    private static GatehouseError Unreadable(string what) =>
+        new(502, $"The web hook's answer could not be read as an identity: {what}.");
 
     /// <summary>
     /// <c>{"messages":[{"instance_ptr":"#/traits/email","messages":[{id,text,type,context}]}]}</c> as form messages;

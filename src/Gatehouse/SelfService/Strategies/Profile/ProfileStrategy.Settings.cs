@@ -44,7 +44,7 @@ public sealed partial class ProfileStrategy
             || !SameAddresses(before.RecoveryAddresses, validation.RecoveryAddresses);
         if (changed && !await submission.EnsurePrivilegedAsync(ct)) return;
         // Pre-persist hooks see the identity with the new traits before it is saved; a web hook with response.parse may
-        // replace traits and metadata (whole) or stop the change.
+        // change it (traits and metadata whole, state, …) or stop the change.
         var hookContext = new HookContext { Http = http, Flow = flow, FlowKind = FlowKinds.Settings, Method = Name, Session = session };
         if (hooks.AfterHooks(FlowKinds.Settings, Name).Count > 0)
         {
@@ -56,8 +56,9 @@ public sealed partial class ProfileStrategy
         Identity updated;
         try
         {
-            var changes = hookContext.Changes;
-            updated = await identities.UpdateTraitsAsync(identity.Id, changes?.Traits ?? traits, ct, changes?.MetadataPublic, changes?.MetadataAdmin);
+            updated = hookContext.Changes is { } changes
+                ? await identities.ApplyFromHookAsync(identity.Id, changes with { Traits = changes.Traits ?? traits }, ct)
+                : await identities.UpdateTraitsAsync(identity.Id, traits, ct);
         }
         catch (GatehouseError e) when (e.Code == 409)
         {
