@@ -196,4 +196,21 @@ public sealed class WebHookIdentityFieldTests(HookFixture fixture) : IClassFixtu
         Assert.Contains(4000007L, MessageIds(conflict));
         Assert.Empty(await IdentitiesWith(s, second));
     }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Identity_changes_from_a_before_hook_are_ignored_with_a_warning(string db)
+    {
+        var s = await fixture.Get(db, "before-parse", (o, r) => o.Selfservice.Flows.Login.Before.Hooks =
+        [
+            WebHook(new JsonObject
+            {
+                ["url"] = r.On("/before-parse", 200, """{"identity":{"traits":{"email":"x@example.com"},"state":"inactive"}}"""),
+                ["body"] = Base64("function(ctx) { flow_id: ctx.flow.id }"),
+                ["response"] = new JsonObject { ["parse"] = true },
+            }),
+        ]);
+        var flow = await ApiFlow(s.Public, "login");
+        Assert.Equal("choose_method", flow["state"]!.GetValue<string>());
+        Assert.Contains(fixture.Logs.Lines, l => l.Contains("answered with identity changes, but the flow has no identity yet", StringComparison.Ordinal));
+    }
 }

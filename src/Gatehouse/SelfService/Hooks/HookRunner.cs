@@ -12,7 +12,7 @@ namespace Gatehouse.SelfService.Hooks;
 /// created, and <c>&lt;flow&gt;.after.&lt;method&gt;.hooks</c> (or <c>after.hooks</c> when the method has none) when
 /// it completes. A flow without hooks costs one list lookup.
 /// </summary>
-public sealed class HookRunner(GatehouseOptions options, IEnumerable<IFlowHook> plugins, IdentityManager identities, IdentitySchemaRegistry schemas)
+public sealed class HookRunner(GatehouseOptions options, IEnumerable<IFlowHook> plugins, IdentityManager identities, IdentitySchemaRegistry schemas, ILogger<HookRunner> logger)
 {
     private Dictionary<string, IFlowHook>? _byName;
 
@@ -74,7 +74,15 @@ public sealed class HookRunner(GatehouseOptions options, IEnumerable<IFlowHook> 
             // Names without a plug-in (e.g. "verification", which registration and settings run on their own) have no effect.
             if (!_byName.TryGetValue(entry.Hook, out var hook) || !hook.RunsIn(phase, entry)) continue;
             var changes = await hook.ExecuteAsync(entry, context, ct);
-            if (changes is not null) await ApplyAsync(changes, context, ct);
+            if (changes is null) continue;
+            if (context.Identity is null)
+            {
+                // A flow just starting (before hooks) has no identity to change. Kratos dereferences a nil identity here
+                // (a panic, so a 500); the flow goes on instead, and the operator learns why the answer did nothing.
+                logger.LogWarning("The {Hook} hook of a {Flow} flow answered with identity changes, but the flow has no identity yet ({Phase} phase); they are ignored.", entry.Hook, context.FlowKind, phase);
+                continue;
+            }
+            await ApplyAsync(changes, context, ct);
         }
     }
 
@@ -86,7 +94,7 @@ public sealed class HookRunner(GatehouseOptions options, IEnumerable<IFlowHook> 
     /// </summary>
     private async Task ApplyAsync(IdentityChanges changes, HookContext context, CancellationToken ct)
     {
-        var identity = context.Identity ?? throw new InvalidOperationException("A hook changed the identity of a flow that has none.");
+        var identity = context.Identity!;
         var schema = schemas.Find(changes.SchemaId ?? identity.SchemaId)
             ?? throw new GatehouseError(502, $"The web hook answered with schema_id \"{changes.SchemaId}\", which is not a configured identity schema.");
         if (changes.State is { } state && !IdentityStates.IsValid(state))
