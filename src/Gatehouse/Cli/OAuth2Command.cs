@@ -538,7 +538,7 @@ internal static partial class OAuth2Command
     // ---- plumbing ----
 
     /// <summary>The HTTP side: one base URL, the API key on admin calls, Hydra's errors as one line.</summary>
-    private sealed class Api(HttpClient http, Uri baseUrl, string? apiKey)
+    internal sealed class Api(HttpClient http, Uri baseUrl, string? apiKey)
     {
         /// <summary>A path under the endpoint.</summary>
         public Uri Resolve(string path) => new(baseUrl, path);
@@ -641,15 +641,23 @@ internal static partial class OAuth2Command
         }
     }
 
-    private static Task<int> Run(ParseResult parse, Func<Api, Task<int>> body) => CliContext.Run(async () =>
+    private static Task<int> Run(ParseResult parse, Func<Api, Task<int>> body) =>
+        RunAgainst(parse.GetValue(Endpoint), "$ORY_SDK_URL", parse.GetValue(ApiKey), parse.GetValue(Format), body);
+
+    /// <summary>
+    /// A command against a running server: the endpoint (else the environment variable <paramref name="endpointVariable"/>,
+    /// else <c>$ORY_SDK_URL</c>), the API key (else <c>$ORY_API_KEY</c>), a known output format; failures become one line.
+    /// </summary>
+    internal static Task<int> RunAgainst(string? endpoint, string endpointVariable, string? apiKey, string? format, Func<Api, Task<int>> body) => CliContext.Run(async () =>
     {
-        var endpoint = parse.GetValue(Endpoint) ?? Environment.GetEnvironmentVariable("ORY_SDK_URL");
-        if (string.IsNullOrEmpty(endpoint)) throw new ArgumentException("the server's URL is needed: --endpoint or $ORY_SDK_URL");
+        endpoint ??= Environment.GetEnvironmentVariable(endpointVariable.TrimStart('$')) is { Length: > 0 } fromEnv ? fromEnv : Environment.GetEnvironmentVariable("ORY_SDK_URL");
+        if (string.IsNullOrEmpty(endpoint))
+            throw new ArgumentException($"the server's URL is needed: --endpoint or {endpointVariable}{(endpointVariable == "$ORY_SDK_URL" ? "" : " (or $ORY_SDK_URL)")}");
         if (!Uri.TryCreate(endpoint.TrimEnd('/') + "/", UriKind.Absolute, out var baseUrl) || baseUrl.Scheme is not ("http" or "https"))
             throw new ArgumentException($"--endpoint \"{endpoint}\" is not an http(s) URL");
-        if (parse.GetValue(Format) is not ("default" or "json" or "json-pretty")) throw new ArgumentException("--format must be default, json or json-pretty");
+        if (format is not ("default" or "json" or "json-pretty")) throw new ArgumentException("--format must be default, json or json-pretty");
         using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(30) };
-        return await body(new Api(http, baseUrl, parse.GetValue(ApiKey) ?? Environment.GetEnvironmentVariable("ORY_API_KEY")));
+        return await body(new Api(http, baseUrl, apiKey ?? Environment.GetEnvironmentVariable("ORY_API_KEY")));
     });
 
     private static Option<string[]> Strings(string name, string description, params string[] defaults) => new(name)
