@@ -72,11 +72,11 @@ internal static class IdentitiesCommand
     public static IEnumerable<Command> Create()
     {
         var flags = new Flags();
-        yield return flags.Verb("import", "Import resources.", Import(flags));
-        yield return flags.Verb("get", "Get resources.", Get(flags));
-        yield return flags.Verb("list", "List resources.", List(flags));
-        yield return flags.Verb("delete", "Delete resources.", Delete(flags));
-        yield return flags.Verb("validate", "Validate resources.", Validate(flags));
+        yield return flags.Verb("import", "Import identities (Kratos's CLI).", Import(flags));
+        yield return flags.Verb("get", "Get identities (Kratos's CLI).", Get(flags));
+        yield return flags.Verb("list", "List identities (Kratos's CLI).", List(flags));
+        yield return flags.Verb("delete", "Delete identities (Kratos's CLI).", Delete(flags));
+        yield return flags.Verb("validate", "Validate identity files (Kratos's CLI).", Validate(flags));
     }
 
     /// <summary>
