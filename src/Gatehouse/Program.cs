@@ -22,7 +22,7 @@ public static class Program
         root.Subcommands.Add(CourierCommand.Create());
         root.Subcommands.Add(JsonnetCommand.Create());
         root.Subcommands.Add(OAuth2Command.Create());
-        foreach (var verb in IdentitiesCommand.Create()) root.Subcommands.Add(verb);
+        foreach (var verb in KratosCommands.Create()) root.Subcommands.Add(verb);
         root.Subcommands.Add(version);
 
         var parse = root.Parse(args);

@@ -540,6 +540,20 @@ internal static partial class OAuth2Command
     /// <summary>The HTTP side: one base URL, the API key on admin calls, Hydra's errors as one line.</summary>
     internal sealed class Api(HttpClient http, Uri baseUrl, string? apiKey)
     {
+        /// <summary>Whether a GET of <paramref name="path"/> answers 2xx; false when it answers otherwise or not at all.</summary>
+        public async Task<bool> IsOkAsync(string path, CancellationToken ct)
+        {
+            try
+            {
+                using var response = await http.GetAsync(new Uri(baseUrl, path), ct);
+                return response.IsSuccessStatusCode;
+            }
+            catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !ct.IsCancellationRequested))
+            {
+                return false;
+            }
+        }
+
         /// <summary>A path under the endpoint.</summary>
         public Uri Resolve(string path) => new(baseUrl, path);
 
@@ -566,6 +580,10 @@ internal static partial class OAuth2Command
             catch (HttpRequestException e)
             {
                 throw new InvalidOperationException($"{url.GetLeftPart(UriPartial.Path)}: {e.Message}", e);
+            }
+            catch (TaskCanceledException e) when (!ct.IsCancellationRequested)
+            {
+                throw new InvalidOperationException($"{url.GetLeftPart(UriPartial.Path)}: no answer within {http.Timeout.TotalSeconds:0} s", e);
             }
         }
 
@@ -616,6 +634,10 @@ internal static partial class OAuth2Command
             catch (HttpRequestException e)
             {
                 throw new InvalidOperationException($"{new Uri(baseUrl, path).GetLeftPart(UriPartial.Path)}: {e.Message}", e);
+            }
+            catch (TaskCanceledException e) when (!ct.IsCancellationRequested)
+            {
+                throw new InvalidOperationException($"{new Uri(baseUrl, path).GetLeftPart(UriPartial.Path)}: no answer within {http.Timeout.TotalSeconds:0} s", e);
             }
             if (response.IsSuccessStatusCode) return response;
             var body = await response.Content.ReadAsStringAsync(ct);

@@ -6,10 +6,11 @@ using Gatehouse.Tests.Infrastructure;
 namespace Gatehouse.Tests.Cli;
 
 /// <summary>
-/// Kratos's identity commands (<c>import identities</c>, <c>get identity</c>, <c>list identities</c>, <c>delete identity</c>,
-/// <c>validate identity</c>) as a real child process against a running server's admin API, on both databases.
+/// Kratos's client commands (<c>import identities</c>, <c>get identity</c>, <c>list identities</c>, <c>delete identity</c>,
+/// <c>validate identity</c>, <c>remote status</c>, <c>remote version</c>) as a real child process against a running
+/// server's admin API, on both databases.
 /// </summary>
-public sealed class IdentitiesCliTests
+public sealed class KratosCliTests
 {
     private static Task<CliProcess.Result> Cli(TestServer s, string[] args, string? stdin = null, IDictionary<string, string>? env = null) =>
         CliProcess.RunAsync([.. args, "--api-key", s.ApiKey, .. env is null ? new[] { "--endpoint", s.PublicUrl } : []], env, stdin: stdin);
@@ -115,5 +116,23 @@ public sealed class IdentitiesCliTests
         var notJson = await Cli(s, ["validate", "identity"], stdin: "{");
         Assert.Equal(1, notJson.ExitCode);
         Assert.StartsWith("error: STD_IN: not JSON", notJson.Stderr.Trim());
+    }
+
+    [Fact]
+    public async Task Remote_status_and_version_read_the_servers_health_and_version()
+    {
+        await using var s = await TestServer.StartAsync("sqlite");
+        var status = await Cli(s, ["remote", "status"]);
+        Assert.True(status.ExitCode == 0, status.Stderr);
+        Assert.Equal("ALIVE\ttrue\nREADY\ttrue\n", status.Stdout.ReplaceLineEndings("\n"));
+        var expected = (await (await s.Public.GetAsync("/version")).Json(HttpStatusCode.OK))["version"]!.GetValue<string>();
+        var version = await Cli(s, ["remote", "version", "--format", "json"]);
+        Assert.True(version.ExitCode == 0, version.Stderr);
+        Assert.Equal(expected, JsonNode.Parse(version.Stdout)!["version"]!.GetValue<string>());
+
+        // Nothing listening: not alive, not ready, exit code 1.
+        var down = await CliProcess.RunAsync(["remote", "status", "--endpoint", $"http://127.0.0.1:{TestServer.FreePort()}"]);
+        Assert.Equal(1, down.ExitCode);
+        Assert.Equal("ALIVE\tfalse\nREADY\tfalse\n", down.Stdout.ReplaceLineEndings("\n"));
     }
 }

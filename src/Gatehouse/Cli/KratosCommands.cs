@@ -8,12 +8,13 @@ using Gatehouse.Schemas;
 namespace Gatehouse.Cli;
 
 /// <summary>
-/// Kratos's identity commands, with its verbs first: <c>import identities</c>, <c>get identity</c>, <c>list identities</c>,
-/// <c>delete identity</c>, <c>validate identity</c> (<c>cmd/identities</c>). Like Kratos's CLI they talk to a running
-/// server's identity admin API over HTTP (<c>--endpoint</c>, else <c>$KRATOS_ADMIN_URL</c> or <c>$ORY_SDK_URL</c>; an API
-/// key with <c>--api-key</c> or <c>$ORY_API_KEY</c>), never to the database.
+/// Kratos's client commands, with its verbs first: <c>import identities</c>, <c>get identity</c>, <c>list identities</c>,
+/// <c>delete identity</c>, <c>validate identity</c> (<c>cmd/identities</c>), and <c>remote status</c> / <c>remote version</c>
+/// (<c>cmd/remote</c>). Like Kratos's CLI they talk to a running server over HTTP (<c>--endpoint</c>, else
+/// <c>$KRATOS_ADMIN_URL</c> or <c>$ORY_SDK_URL</c>; an API key with <c>--api-key</c> or <c>$ORY_API_KEY</c>), never to
+/// the database.
 /// </summary>
-internal static class IdentitiesCommand
+internal static class KratosCommands
 {
     private sealed class Flags
     {
@@ -27,7 +28,12 @@ internal static class IdentitiesCommand
 
         public Option<string> Format { get; } = new("--format") { Description = "Output: default (a table), json, or json-pretty.", DefaultValueFactory = _ => "default", Recursive = true };
 
-        public Command Verb(string name, string description, Command noun) => new(name, description) { Endpoint, ApiKey, Format, noun };
+        public Command Verb(string name, string description, params Command[] nouns)
+        {
+            var verb = new Command(name, description) { Endpoint, ApiKey, Format };
+            foreach (var noun in nouns) verb.Subcommands.Add(noun);
+            return verb;
+        }
 
         public Task<int> Run(ParseResult parse, Func<OAuth2Command.Api, Task<int>> body) =>
             OAuth2Command.RunAgainst(parse.GetValue(Endpoint), "$KRATOS_ADMIN_URL", parse.GetValue(ApiKey), parse.GetValue(Format), body);
@@ -77,6 +83,43 @@ internal static class IdentitiesCommand
         yield return flags.Verb("list", "List identities (Kratos's CLI).", List(flags));
         yield return flags.Verb("delete", "Delete identities (Kratos's CLI).", Delete(flags));
         yield return flags.Verb("validate", "Validate identity files (Kratos's CLI).", Validate(flags));
+        yield return flags.Verb("remote", "A running Gatehouse: its health and version (Kratos's CLI).", Status(flags), RemoteVersion(flags));
+    }
+
+    /// <summary>Kratos's <c>remote status</c>: whether the server is alive and ready; exit code 1 unless both.</summary>
+    private static Command Status(Flags flags)
+    {
+        var command = new Command("status", "Print whether the server is alive and ready (/health/alive, /health/ready).");
+        command.SetAction((parse, ct) => flags.Run(parse, async api =>
+        {
+            var alive = await api.IsOkAsync("health/alive", ct);
+            var ready = alive && await api.IsOkAsync("health/ready", ct);
+            if (parse.GetValue(flags.Format) == "default")
+            {
+                Console.WriteLine($"ALIVE\t{(alive ? "true" : "false")}");
+                Console.WriteLine($"READY\t{(ready ? "true" : "false")}");
+            }
+            else
+            {
+                flags.Print(parse, new JsonObject { ["alive"] = alive, ["ready"] = ready });
+            }
+            return alive && ready ? 0 : 1;
+        }));
+        return command;
+    }
+
+    /// <summary>Kratos's <c>remote version</c>: the server's <c>/version</c>.</summary>
+    private static Command RemoteVersion(Flags flags)
+    {
+        var command = new Command("version", "Print the version of the server (/version).");
+        command.SetAction((parse, ct) => flags.Run(parse, async api =>
+        {
+            var version = Str((JsonObject)await api.SendAsync(HttpMethod.Get, "version", null, ct), "version");
+            if (parse.GetValue(flags.Format) == "default") Console.WriteLine($"VERSION\t{version}");
+            else flags.Print(parse, new JsonObject { ["version"] = version });
+            return 0;
+        }));
+        return command;
     }
 
     /// <summary>
