@@ -28,15 +28,17 @@ internal static class KratosCommands
 
         public Option<string> Format { get; } = new("--format") { Description = "Output: default (a table), json, or json-pretty.", DefaultValueFactory = _ => "default", Recursive = true };
 
+        public Option<string> Timeout { get; } = OAuth2Command.TimeoutOption();
+
         public Command Verb(string name, string description, params Command[] nouns)
         {
-            var verb = new Command(name, description) { Endpoint, ApiKey, Format };
+            var verb = new Command(name, description) { Endpoint, ApiKey, Format, Timeout };
             foreach (var noun in nouns) verb.Subcommands.Add(noun);
             return verb;
         }
 
         public Task<int> Run(ParseResult parse, Func<OAuth2Command.Api, Task<int>> body) =>
-            OAuth2Command.RunAgainst(parse.GetValue(Endpoint), "$KRATOS_ADMIN_URL", parse.GetValue(ApiKey), parse.GetValue(Format), body);
+            OAuth2Command.RunAgainst(parse.GetValue(Endpoint), "$KRATOS_ADMIN_URL", parse.GetValue(ApiKey), parse.GetValue(Format), parse.GetValue(Timeout), body);
 
         public void Print(ParseResult parse, JsonNode node) =>
             Console.WriteLine(parse.GetValue(Format) == "json-pretty" ? node.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) : node.ToJsonString());

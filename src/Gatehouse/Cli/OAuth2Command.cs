@@ -35,11 +35,21 @@ internal static partial class OAuth2Command
         Recursive = true,
     };
 
+    private static readonly Option<string> Timeout = TimeoutOption();
+
+    /// <summary>How long a client command waits for each answer (a Go duration, as Ory's CLIs take durations).</summary>
+    internal static Option<string> TimeoutOption() => new("--timeout")
+    {
+        Description = "How long to wait for each answer of the server, e.g. 30s or 2m.",
+        DefaultValueFactory = _ => "30s",
+        Recursive = true,
+    };
+
     private static readonly JsonSerializerOptions Pretty = new() { WriteIndented = true };
 
     public static Command Create()
     {
-        var root = new Command("oauth2", "Manage the OAuth2 provider (Hydra's CLI): clients, tokens, JSON Web Keys.") { Endpoint, ApiKey, Format };
+        var root = new Command("oauth2", "Manage the OAuth2 provider (Hydra's CLI): clients, tokens, JSON Web Keys.") { Endpoint, ApiKey, Format, Timeout };
         root.Subcommands.Add(new Command("create", "Create resources.") { CreateClient(), CreateJwks() });
         root.Subcommands.Add(new Command("get", "Get resources.") { GetClient(), GetJwks() });
         root.Subcommands.Add(new Command("list", "List resources.") { ListClients() });
@@ -583,7 +593,7 @@ internal static partial class OAuth2Command
             }
             catch (TaskCanceledException e) when (!ct.IsCancellationRequested)
             {
-                throw new InvalidOperationException($"{url.GetLeftPart(UriPartial.Path)}: no answer within {http.Timeout.TotalSeconds:0} s", e);
+                throw new InvalidOperationException($"{url.GetLeftPart(UriPartial.Path)}: no answer within {http.Timeout.TotalSeconds:0.###} s", e);
             }
         }
 
@@ -637,7 +647,7 @@ internal static partial class OAuth2Command
             }
             catch (TaskCanceledException e) when (!ct.IsCancellationRequested)
             {
-                throw new InvalidOperationException($"{new Uri(baseUrl, path).GetLeftPart(UriPartial.Path)}: no answer within {http.Timeout.TotalSeconds:0} s", e);
+                throw new InvalidOperationException($"{new Uri(baseUrl, path).GetLeftPart(UriPartial.Path)}: no answer within {http.Timeout.TotalSeconds:0.###} s", e);
             }
             if (response.IsSuccessStatusCode) return response;
             var body = await response.Content.ReadAsStringAsync(ct);
@@ -664,21 +674,23 @@ internal static partial class OAuth2Command
     }
 
     private static Task<int> Run(ParseResult parse, Func<Api, Task<int>> body) =>
-        RunAgainst(parse.GetValue(Endpoint), "$ORY_SDK_URL", parse.GetValue(ApiKey), parse.GetValue(Format), body);
+        RunAgainst(parse.GetValue(Endpoint), "$ORY_SDK_URL", parse.GetValue(ApiKey), parse.GetValue(Format), parse.GetValue(Timeout), body);
 
     /// <summary>
     /// A command against a running server: the endpoint (else the environment variable <paramref name="endpointVariable"/>,
     /// else <c>$ORY_SDK_URL</c>), the API key (else <c>$ORY_API_KEY</c>), a known output format; failures become one line.
     /// </summary>
-    internal static Task<int> RunAgainst(string? endpoint, string endpointVariable, string? apiKey, string? format, Func<Api, Task<int>> body) => CliContext.Run(async () =>
+    internal static Task<int> RunAgainst(string? endpoint, string endpointVariable, string? apiKey, string? format, string? timeout, Func<Api, Task<int>> body) => CliContext.Run(async () =>
     {
+        if (!Config.GoDuration.TryParse(timeout ?? "30s", out var wait) || wait <= TimeSpan.Zero || wait > TimeSpan.FromHours(1))
+            throw new ArgumentException($"--timeout \"{timeout}\" is not a duration between 1ms and 1h (e.g. 30s)");
         endpoint ??= Environment.GetEnvironmentVariable(endpointVariable.TrimStart('$')) is { Length: > 0 } fromEnv ? fromEnv : Environment.GetEnvironmentVariable("ORY_SDK_URL");
         if (string.IsNullOrEmpty(endpoint))
             throw new ArgumentException($"the server's URL is needed: --endpoint or {endpointVariable}{(endpointVariable == "$ORY_SDK_URL" ? "" : " (or $ORY_SDK_URL)")}");
         if (!Uri.TryCreate(endpoint.TrimEnd('/') + "/", UriKind.Absolute, out var baseUrl) || baseUrl.Scheme is not ("http" or "https"))
             throw new ArgumentException($"--endpoint \"{endpoint}\" is not an http(s) URL");
         if (format is not ("default" or "json" or "json-pretty")) throw new ArgumentException("--format must be default, json or json-pretty");
-        using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(30) };
+        using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { Timeout = wait };
         return await body(new Api(http, baseUrl, apiKey ?? Environment.GetEnvironmentVariable("ORY_API_KEY")));
     });
 

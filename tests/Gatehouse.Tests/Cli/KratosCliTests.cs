@@ -135,4 +135,33 @@ public sealed class KratosCliTests
         Assert.Equal(1, down.ExitCode);
         Assert.Equal("ALIVE\tfalse\nREADY\tfalse\n", down.Stdout.ReplaceLineEndings("\n"));
     }
+
+    [Fact]
+    public async Task A_server_that_does_not_answer_in_time_is_a_one_line_failure()
+    {
+        // Accepts connections and never answers.
+        using var silent = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var port = ((IPEndPoint)silent.LocalEndpoint).Port;
+        var held = new System.Collections.Concurrent.ConcurrentBag<System.Net.Sockets.TcpClient>();
+        _ = Task.Run(async () =>
+        {
+            while (true) held.Add(await silent.AcceptTcpClientAsync());
+        });
+
+        var got = await CliProcess.RunAsync(["get", "identity", "some-id", "--endpoint", $"http://127.0.0.1:{port}", "--timeout", "300ms"]);
+        Assert.Equal(1, got.ExitCode);
+        Assert.Equal($"error: some-id: http://127.0.0.1:{port}/admin/identities/some-id: no answer within 0.3 s", got.Stderr.Trim());
+        var clients = await CliProcess.RunAsync(["oauth2", "list", "clients", "--endpoint", $"http://127.0.0.1:{port}", "--timeout", "300ms"]);
+        Assert.Equal(1, clients.ExitCode);
+        Assert.Equal($"error: http://127.0.0.1:{port}/admin/clients: no answer within 0.3 s", clients.Stderr.Trim());
+        var status = await CliProcess.RunAsync(["remote", "status", "--endpoint", $"http://127.0.0.1:{port}", "--timeout", "300ms"]);
+        Assert.Equal(1, status.ExitCode);
+        Assert.StartsWith("ALIVE\tfalse", status.Stdout);
+
+        var bad = await CliProcess.RunAsync(["list", "identities", "--endpoint", $"http://127.0.0.1:{port}", "--timeout", "soon"]);
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Equal("error: --timeout \"soon\" is not a duration between 1ms and 1h (e.g. 30s)", bad.Stderr.Trim());
+        foreach (var c in held) c.Dispose();
+    }
 }
