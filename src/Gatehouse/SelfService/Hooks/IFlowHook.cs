@@ -1,5 +1,5 @@
-using Gatehouse.Identities;
 using Gatehouse.Config;
+using Gatehouse.Identities;
 
 namespace Gatehouse.SelfService.Hooks;
 
