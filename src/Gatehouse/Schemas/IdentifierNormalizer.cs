@@ -89,6 +89,34 @@ public static class IdentifierNormalizer
         }
     }
 
+    /// <summary>
+    /// Why Kratos's <c>NormalizeIdentifier(value, "sms")</c> refuses a value that <see cref="TryNormalizePhone"/> does not
+    /// accept, in the words of the Go code it runs (Kratos reports this text as a generic validation error): the strict
+    /// PRECIS step's "precis: disallowed rune encountered", then nyaruka/phonenumbers' parse errors (a port of the same
+    /// Java library as libphonenumber-csharp, so the error kinds map one to one), then Kratos's own "not a valid phone number".
+    /// </summary>
+    public static string PhoneRefusal(string value)
+    {
+        var trimmed = value.Trim();
+        if (trimmed.EnumerateRunes().Any(IsDisallowed)) return "precis: disallowed rune encountered";
+        try
+        {
+            Phones.Parse(string.Concat(trimmed.EnumerateRunes().Select(r => FoldWidth(r).ToString())), null);
+        }
+        catch (NumberParseException e)
+        {
+            return e.ErrorType switch
+            {
+                ErrorType.INVALID_COUNTRY_CODE => "invalid country code",
+                ErrorType.TOO_SHORT_AFTER_IDD => "phone number had an IDD, but after this was not long enough to be a viable phone number",
+                ErrorType.TOO_SHORT_NSN => "the string supplied is too short to be a phone number",
+                ErrorType.TOO_LONG => "the string supplied is too long to be a phone number",
+                _ => "the phone number supplied is not a number",
+            };
+        }
+        return "the provided number is not a valid phone number";
+    }
+
     // PRECIS's width mapping, done by hand because NFKC is unavailable under invariant globalization:
     // full-width ASCII forms and the ideographic space become their ASCII counterparts.
     private static Rune FoldWidth(Rune rune) => rune.Value switch

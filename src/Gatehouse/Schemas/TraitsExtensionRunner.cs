@@ -136,7 +136,9 @@ internal sealed class TraitsExtensionRunner
                 }
                 else
                 {
-                    Fail(pointer, "format", $"{TraitsErrorMapper.Quote(text)} is not a valid \"sms\"", "tel", text);
+                    // Kratos returns the normaliser's Go error as a plain validation error: the generic 4000001 with
+                    // that text (a `format: tel` on the trait adds its own 4000041 beside it).
+                    _errors.Add(new TraitsError(pointer, IdentifierNormalizer.PhoneRefusal(text), ""));
                 }
 
                 break;
