@@ -198,7 +198,7 @@ public sealed class BuiltInHookTests(HookFixture fixture) : IClassFixture<HookFi
         Assert.NotNull(body["identity"]);
     }
 
-    private static HttpRequestMessage WithToken(HttpMethod method, string url, string token, JsonNode? body = null)
+    internal static HttpRequestMessage WithToken(HttpMethod method, string url, string token, JsonNode? body = null)
     {
         var request = new HttpRequestMessage(method, url);
         request.Headers.Add("X-Session-Token", token);

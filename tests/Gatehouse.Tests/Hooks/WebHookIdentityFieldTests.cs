@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using System.Text.Json.Nodes;
 using Gatehouse.Config;
 using Gatehouse.Tests.Infrastructure;
@@ -21,24 +20,11 @@ public sealed class WebHookIdentityFieldTests(HookFixture fixture) : IClassFixtu
     private static HookConfig Parsing(string url) =>
         WebHook(new JsonObject { ["url"] = url, ["body"] = Base64(EmailBody), ["response"] = new JsonObject { ["parse"] = true } });
 
-    private static Task<HttpResponseMessage> Register(TestServer s, string email) => RegisterWith(s, new JsonObject { ["email"] = email });
+    private static Task<HttpResponseMessage> Register(TestServer s, string email) => WebHookTests.Register(s, new JsonObject { ["email"] = email });
 
-    private static async Task<HttpResponseMessage> RegisterWith(TestServer s, JsonObject traits)
-    {
-        var flow = await ApiFlow(s.Public, "registration");
-        return await s.Public.PostJson($"/self-service/registration?flow={flow["id"]}", new JsonObject { ["method"] = "password", ["password"] = GoodPassword, ["traits"] = traits });
-    }
+    private static Task<JsonArray> IdentitiesWith(TestServer s, string identifier) => WebHookTests.IdentitiesWith(s, identifier);
 
-    private static async Task<JsonArray> IdentitiesWith(TestServer s, string identifier) =>
-        (await (await s.AdminWithKey.GetAsync($"/admin/identities?credentials_identifier={Uri.EscapeDataString(identifier)}")).Json(HttpStatusCode.OK)).AsArray();
-
-    private static HttpRequestMessage WithToken(HttpMethod method, string url, string token, JsonNode? body = null)
-    {
-        var request = new HttpRequestMessage(method, url);
-        request.Headers.Add("X-Session-Token", token);
-        if (body is not null) request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
-        return request;
-    }
+    private static HttpRequestMessage WithToken(HttpMethod method, string url, string token, JsonNode? body = null) => BuiltInHookTests.WithToken(method, url, token, body);
 
     private static string EmailIn(string body) => JsonNode.Parse(body)!["email"]!.GetValue<string>();
 

@@ -13,7 +13,7 @@ public sealed class WebHookTests(HookFixture fixture) : IClassFixture<HookFixtur
 {
     private const string EmailBody = "function(ctx) { email: ctx.identity.traits.email }";
 
-    private static async Task<HttpResponseMessage> Register(TestServer s, JsonObject traits, JsonObject? transientPayload = null, Action<HttpRequestMessage>? headers = null)
+    internal static async Task<HttpResponseMessage> Register(TestServer s, JsonObject traits, JsonObject? transientPayload = null, Action<HttpRequestMessage>? headers = null)
     {
         var flow = await ApiFlow(s.Public, "registration");
         var body = new JsonObject { ["method"] = "password", ["password"] = GoodPassword, ["traits"] = traits };
@@ -26,7 +26,7 @@ public sealed class WebHookTests(HookFixture fixture) : IClassFixture<HookFixtur
         return await s.Public.SendAsync(request);
     }
 
-    private static async Task<JsonArray> IdentitiesWith(TestServer s, string identifier) =>
+    internal static async Task<JsonArray> IdentitiesWith(TestServer s, string identifier) =>
         (await (await s.AdminWithKey.GetAsync($"/admin/identities?credentials_identifier={Uri.EscapeDataString(identifier)}")).Json(HttpStatusCode.OK)).AsArray();
 
     private static string EmailOf(ReceivedHook r) => JsonNode.Parse(r.Body)?["email"]?.GetValue<string>() ?? "";
