@@ -25,11 +25,19 @@ public sealed partial class OAuth2PerformCliTests
         private readonly StringBuilder _stdout = new();
         private readonly StringBuilder _stderr = new();
 
+        /// <summary>Released for every line on standard error and when the process ends: what a waiter re-checks on.</summary>
+        private readonly SemaphoreSlim _changed = new(0);
+
         public LiveCli(params string[] args)
         {
-            _process = new Process { StartInfo = CliProcess.StartInfo(args) };
+            _process = new Process { StartInfo = CliProcess.StartInfo(args), EnableRaisingEvents = true };
             _process.OutputDataReceived += (_, e) => { lock (_stdout) if (e.Data is not null) _stdout.AppendLine(e.Data); };
-            _process.ErrorDataReceived += (_, e) => { lock (_stderr) if (e.Data is not null) _stderr.AppendLine(e.Data); };
+            _process.ErrorDataReceived += (_, e) =>
+            {
+                lock (_stderr) if (e.Data is not null) _stderr.AppendLine(e.Data);
+                _changed.Release();
+            };
+            _process.Exited += (_, _) => _changed.Release();
             _process.Start();
             _process.BeginOutputReadLine();
             _process.BeginErrorReadLine();
@@ -44,16 +52,27 @@ public sealed partial class OAuth2PerformCliTests
         /// <summary>Waits (up to a minute) until standard error matches, or fails with what the process said.</summary>
         public async Task<Match> WaitForStderrAsync(Regex pattern)
         {
-            var until = DateTime.UtcNow.AddMinutes(1);
-            while (DateTime.UtcNow < until)
+            using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+            try
             {
-                if (pattern.Match(Stderr) is { Success: true } m) return m;
-                if (_process.HasExited) break;
-                await Task.Delay(50);
+                while (true)
+                {
+                    if (pattern.Match(Stderr) is { Success: true } m) return m;
+                    if (_process.HasExited) break;
+                    await _changed.WaitAsync(limit.Token);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // Fails below, with what the process said.
             }
             Assert.Fail($"the CLI never printed /{pattern}/; stderr: {Stderr}; stdout: {Stdout}");
             return null!;
         }
+
+        /// <summary>The example prints its home route once its server listens.</summary>
+        public Task<Match> WaitUntilServingAsync(int port, string scheme = "http") =>
+            WaitForStderrAsync(new Regex($"Setting up home route on {scheme}://127\\.0\\.0\\.1:{port}/"));
 
         public async Task<int> WaitForExitAsync()
         {
@@ -134,24 +153,6 @@ public sealed partial class OAuth2PerformCliTests
     private static async Task<JsonObject> IntrospectAsync(TestServer s, string token) =>
         (await (await s.AdminWithKey.PostAsync("/admin/oauth2/introspect", Form(("token", token)))).Json(HttpStatusCode.OK)).AsObject();
 
-    private static async Task WaitUntilServingAsync(int port)
-    {
-        using var http = new HttpClient();
-        for (var i = 0; i < 600; i++)
-        {
-            try
-            {
-                if ((await http.GetAsync($"http://127.0.0.1:{port}/")).StatusCode == HttpStatusCode.OK) return;
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-            await Task.Delay(100);
-        }
-        Assert.Fail($"the example client never listened on {port}");
-    }
-
     [GeneratedRegex("name=\"(?<name>[a-z_]+)\" value=\"(?<value>[^\"]*)\"")]
     private static partial Regex HiddenField();
 
@@ -172,8 +173,7 @@ public sealed partial class OAuth2PerformCliTests
         await using (var cli = new LiveCli("oauth2", "perform", "authorization-code", "--endpoint", s.PublicUrl, "--api-key", s.ApiKey, "--client-id", id, "--client-secret", secret,
             "--port", port.ToString(), "--no-open", "--scope", "openid,offline", "--scope", "photos.read", "--audience", "https://api.example", "--format", "json"))
         {
-            await cli.WaitForStderrAsync(new Regex($"Setting up home route on http://127\\.0\\.0\\.1:{port}/"));
-            await WaitUntilServingAsync(port);
+            await cli.WaitUntilServingAsync(port);
             var login = await browser.GoAsync(new Uri($"http://127.0.0.1:{port}/perform-flow"));
             var authorize = Query(browser.Visited[1]);
             Assert.Equal(id, authorize["client_id"]);
@@ -225,7 +225,7 @@ public sealed partial class OAuth2PerformCliTests
         await using (var cli = new LiveCli("oauth2", "perform", "authorization-code", "--endpoint", s.PublicUrl, "--api-key", s.ApiKey, "--client-id", id, "--client-secret", secret,
             "--port", port.ToString(), "--no-open", "--skip", "--response-mode", "form_post", "--scope", "openid,offline"))
         {
-            await WaitUntilServingAsync(port);
+            await cli.WaitUntilServingAsync(port);
             browser.Visited.Clear();
             var posted = await browser.GoAsync(new Uri($"http://127.0.0.1:{port}/perform-flow"));
             Assert.Equal(HttpStatusCode.OK, posted.Status);
@@ -256,7 +256,7 @@ public sealed partial class OAuth2PerformCliTests
         await using (var cli = new LiveCli("oauth2", "perform", "authorization-code", "--endpoint", s.PublicUrl, "--api-key", s.ApiKey, "--client-id", id,
             "--port", port.ToString(), "--no-open", "--scope", "openid", "--format", "json"))
         {
-            await WaitUntilServingAsync(port);
+            await cli.WaitUntilServingAsync(port);
             var login = await browser.GoAsync(new Uri($"http://127.0.0.1:{port}/perform-flow"));
             var challenge = Query(login.Url)["login_challenge"];
             var denied = await browser.GoAsync(new Uri($"http://127.0.0.1:{port}/login"), Form(("challenge", challenge), ("subject", ""), ("action", "deny")));
@@ -271,7 +271,7 @@ public sealed partial class OAuth2PerformCliTests
         // A callback whose state is not the one sent is refused before any exchange.
         await using (var cli = new LiveCli("oauth2", "perform", "authorization-code", "--endpoint", s.PublicUrl, "--client-id", id, "--port", port.ToString(), "--no-open"))
         {
-            await WaitUntilServingAsync(port);
+            await cli.WaitUntilServingAsync(port);
             var forged = await browser.GoAsync(new Uri($"http://127.0.0.1:{port}/callback?code=anything&state=forged"));
             Assert.Equal(HttpStatusCode.BadRequest, forged.Status);
             Assert.Contains("States do not match", forged.Body);
@@ -297,7 +297,7 @@ public sealed partial class OAuth2PerformCliTests
         var port = TestServer.FreePort();
         await using var s = await StartAsync("sqlite", port);
         await using var cli = new LiveCli("oauth2", "perform", "authorization-code", "--endpoint", s.PublicUrl, "--client-id", "any", "--port", port.ToString(), "--no-open", "--https", "--no-shutdown");
-        await cli.WaitForStderrAsync(new Regex($"Setting up home route on https://127\\.0\\.0\\.1:{port}/"));
+        await cli.WaitUntilServingAsync(port, "https");
 
         // A certificate made for this start: self-signed, for 127.0.0.1 and localhost.
         X509Certificate2? seen = null;
@@ -311,18 +311,7 @@ public sealed partial class OAuth2PerformCliTests
             },
         };
         using var https = new HttpClient(handler);
-        string home = "";
-        for (var i = 0; i < 600 && home.Length == 0; i++)
-        {
-            try
-            {
-                home = await https.GetStringAsync($"https://127.0.0.1:{port}/");
-            }
-            catch (HttpRequestException)
-            {
-                await Task.Delay(100);
-            }
-        }
+        var home = await https.GetStringAsync($"https://127.0.0.1:{port}/");
         Assert.NotNull(seen);
         Assert.Equal("CN=127.0.0.1", seen.Subject);
         Assert.Equal(seen.Subject, seen.Issuer);
