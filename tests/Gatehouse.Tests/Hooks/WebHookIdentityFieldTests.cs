@@ -15,10 +15,8 @@ namespace Gatehouse.Tests.Hooks;
 /// </summary>
 public sealed class WebHookIdentityFieldTests(HookFixture fixture) : IClassFixture<HookFixture>
 {
-    private const string EmailBody = "function(ctx) { email: ctx.identity.traits.email }";
-
     private static HookConfig Parsing(string url) =>
-        WebHook(new JsonObject { ["url"] = url, ["body"] = Base64(EmailBody), ["response"] = new JsonObject { ["parse"] = true } });
+        WebHook(new JsonObject { ["url"] = url, ["body"] = Base64(WebHookTests.EmailBody), ["response"] = new JsonObject { ["parse"] = true } });
 
     private static Task<HttpResponseMessage> Register(TestServer s, string email) => WebHookTests.Register(s, new JsonObject { ["email"] = email });
 

@@ -11,7 +11,7 @@ namespace Gatehouse.Tests.Hooks;
 
 public sealed class WebHookTests(HookFixture fixture) : IClassFixture<HookFixture>
 {
-    private const string EmailBody = "function(ctx) { email: ctx.identity.traits.email }";
+    internal const string EmailBody = "function(ctx) { email: ctx.identity.traits.email }";
 
     internal static async Task<HttpResponseMessage> Register(TestServer s, JsonObject traits, JsonObject? transientPayload = null, Action<HttpRequestMessage>? headers = null)
     {
