@@ -30,7 +30,14 @@ public sealed partial class OAuth2PerformCliTests
 
         public LiveCli(params string[] args)
         {
-            _process = new Process { StartInfo = CliProcess.StartInfo(args), EnableRaisingEvents = true };
+            // As from a terminal, where Ctrl+C reaches the process: a test runner started in the background by a
+            // non-interactive shell has SIGINT ignored, children inherit that, and .NET then never sees the signal. GNU
+            // env's --default-signal restores its default before exec-ing dotnet (the same process, so Pid stays right).
+            var start = CliProcess.StartInfo(args);
+            start.ArgumentList.Insert(0, start.FileName);
+            start.ArgumentList.Insert(0, "--default-signal=INT");
+            start.FileName = "env";
+            _process = new Process { StartInfo = start, EnableRaisingEvents = true };
             _process.OutputDataReceived += (_, e) => { lock (_stdout) if (e.Data is not null) _stdout.AppendLine(e.Data); };
             _process.ErrorDataReceived += (_, e) =>
             {
@@ -74,10 +81,18 @@ public sealed partial class OAuth2PerformCliTests
         public Task<Match> WaitUntilServingAsync(int port, string scheme = "http") =>
             WaitForStderrAsync(new Regex($"Setting up home route on {scheme}://127\\.0\\.0\\.1:{port}/"));
 
+        /// <summary>Waits (up to a minute) for the process to end, or fails with what it said.</summary>
         public async Task<int> WaitForExitAsync()
         {
             using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-            await _process.WaitForExitAsync(cts.Token);
+            try
+            {
+                await _process.WaitForExitAsync(cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                Assert.Fail($"the CLI did not end within a minute (exited: {_process.HasExited}); stderr: {Stderr}; stdout: {Stdout}");
+            }
             _process.WaitForExit(); // drains the asynchronous readers
             return _process.ExitCode;
         }
@@ -327,7 +342,8 @@ public sealed partial class OAuth2PerformCliTests
         Assert.NotEqual(first["nonce"], again["nonce"]);
         Assert.NotEqual(first["code_challenge"], again["code_challenge"]);
 
-        // Ctrl+C ends it normally.
+        // Ctrl+C ends it normally (the browser's connections closed first, as a browser's would be idle by then).
+        https.Dispose();
         using (var interrupt = Process.Start("kill", ["-s", "INT", cli.Pid.ToString()])) await interrupt.WaitForExitAsync();
         Assert.Equal(0, await cli.WaitForExitAsync());
     }
