@@ -12,13 +12,12 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { chromium } from 'playwright-core';
 import * as oidc from 'openid-client';
 import { Configuration, OAuth2Api } from '@ory/client';
 import * as fetchSdk from '@ory/client-fetch';
 import { startGatehouse, database } from './lib/gatehouse.mjs';
 import { createVerifiedIdentity } from './lib/sdk.mjs';
-import { bundleApp, chromiumPath, skip } from './lib/elements-harness.mjs';
+import { browserPool, bundleApp, skip } from './lib/elements-harness.mjs';
 
 function cookies(req) {
   return Object.fromEntries((req.headers.cookie ?? '').split(';').map((c) => c.trim().split('=')).filter(([k]) => k));
@@ -142,7 +141,7 @@ async function startConsentApp(files, gatehouse) {
 describe(`An OAuth2 consent app built on Ory Elements' Consent component against gatehouse, in Chromium (${database})`, { skip }, () => {
   let app;
   let gatehouse;
-  let browser;
+  let browsers;
   let oauth2;
   let email;
   let password;
@@ -159,11 +158,11 @@ describe(`An OAuth2 consent app built on Ory Elements' Consent component against
     });
     oauth2 = new OAuth2Api(new Configuration({ basePath: gatehouse.publicUrl, accessToken: gatehouse.key }));
     ({ id: identityId, email, password } = await createVerifiedIdentity({ basePath: gatehouse.publicUrl, accessToken: gatehouse.key }, 'consent'));
-    browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
+    browsers = browserPool({ contextOptions: { locale: 'en-US' } });
   });
 
   after(async () => {
-    await browser?.close();
+    await browsers?.close();
     await gatehouse?.stop();
     await app?.close();
   });
@@ -197,10 +196,9 @@ describe(`An OAuth2 consent app built on Ory Elements' Consent component against
     return { url, state, grant };
   }
 
-  /** A new browser context and page; `problems` collects page errors (uncaught exceptions in the app or Elements). */
+  /** A page in a browser of its own (`browserPool`); `problems` collects page errors (uncaught exceptions in the app or Elements). */
   async function newPage() {
-    const context = await browser.newContext({ locale: 'en-US' });
-    const page = await context.newPage();
+    const { context, page } = await browsers.take();
     const problems = [];
     page.on('pageerror', (e) => problems.push(String(e)));
     return { context, page, problems };

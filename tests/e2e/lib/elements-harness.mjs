@@ -5,8 +5,9 @@
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { access } from 'node:fs/promises';
+import { access, mkdtemp, rm } from 'node:fs/promises';
 import { constants } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -73,6 +74,22 @@ async function startApp(files, gatehouseUrl) {
 
 export const password = 'correct horse battery staple 42';
 
+/**
+ * Runs in every page of the app's tests. react-intl leaves a message's placeholder as it is when the message's context
+ * lacks its value (in production builds without a console error): any "{name}" text on a page is logged as an error,
+ * which the test's `problems` then holds.
+ */
+function reportPlaceholders() {
+  const seen = new Set();
+  const check = () => {
+    // textContent, not innerText: no layout on every batch of React's changes.
+    for (const m of document.body?.textContent.matchAll(/\{[a-z_]+\}/g) ?? []) {
+      if (!seen.has(m[0])) { seen.add(m[0]); console.error(`unfilled message placeholder ${m[0]}`); }
+    }
+  };
+  new MutationObserver(check).observe(document, { subtree: true, childList: true, characterData: true });
+}
+
 /** The upstream provider of the social sign-in tests: lib/idp.mjs's oidc-provider, its verified address the trait. */
 function socialProvider(port) {
   const mapper = `local claims = std.extVar('claims');
@@ -110,6 +127,56 @@ export async function bundleApp(entry) {
   const files = Object.fromEntries(result.outputFiles.map((f) => [`/app${path.extname(f.path)}`, f.contents]));
   assert.deepEqual(Object.keys(files).sort(), ['/app.css', '/app.js']);
   return files;
+}
+
+/**
+ * Headless Chromium for the Elements files: each test's page comes from a browser with a profile of its own, taken from a
+ * pool and given back, its pages closed and cookies cleared, when the test closes the `context` it was handed (the
+ * browser's other methods work on it as on any context). A test that needs two users at once takes two. Persistent
+ * profiles rather than Playwright's throw-away contexts, because only a persistent profile keeps V8's code cache: with
+ * it Elements' 8 MB bundle is compiled once per browser instead of in every new page (a new page's first load of the
+ * app 1.8 s → 0.55 s on a quiet 2-core machine, most of an Elements test's own time). Neither the app nor Elements keeps
+ * anything in web storage, so cookies are all a test leaves behind.
+ */
+export function browserPool({ contextOptions = {}, initScript } = {}) {
+  const idle = [];
+  const all = [];
+  const dirs = [];
+  return {
+    /** A page in a browser of its own: { context, page }; `context.close()` gives the browser back. */
+    async take() {
+      let context = idle.pop();
+      if (!context) {
+        const dir = await mkdtemp(path.join(tmpdir(), 'gatehouse-e2e-chromium-'));
+        dirs.push(dir);
+        context = await chromium.launchPersistentContext(dir, { executablePath: chromiumPath, args: ['--no-sandbox'], ...contextOptions });
+        all.push(context);
+        if (initScript) await context.addInitScript(initScript);
+      }
+      for (const open of context.pages()) await open.close(); // a new browser's start page
+      const page = await context.newPage();
+      let given = false;
+      const giveBack = async () => {
+        if (given) return;
+        given = true;
+        for (const open of context.pages()) await open.close();
+        await context.clearCookies();
+        idle.push(context);
+      };
+      const handle = new Proxy(context, {
+        get(target, name) {
+          if (name === 'close') return giveBack;
+          const value = Reflect.get(target, name);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      return { context: handle, page };
+    },
+    async close() {
+      for (const context of all) await context.close();
+      for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /**
@@ -154,11 +221,11 @@ export function harness({ methods = () => ({}), login = {}, registration = {}, s
     });
     h.admin = identityApi({ basePath: h.gatehouse.adminUrl, accessToken: h.gatehouse.key });
     if (idp) h.idp = await startIdp({ port: idpPort, redirectUris: [`${h.gatehouse.publicUrl}/self-service/methods/oidc/callback/test-idp`] });
-    h.browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
+    h.browsers = browserPool({ initScript: reportPlaceholders });
   });
 
   after(async () => {
-    await h.browser?.close();
+    await h.browsers?.close();
     await h.idp?.close();
     await h.gatehouse?.stop();
     await h.mailbox?.stop();
@@ -166,25 +233,13 @@ export function harness({ methods = () => ({}), login = {}, registration = {}, s
   });
 
   /**
-   * A new browser context and page; `problems` collects page errors (uncaught exceptions in the app or Elements), the
-   * app's console errors (react-intl reports some messages whose context lacks a value), and any unfilled "{name}"
-   * placeholder shown on the app's pages, but not the browser's own line for each 4xx answer, which the flows expect.
+   * A page in a browser of its own (`browserPool`); `problems` collects page errors (uncaught exceptions in the app or
+   * Elements), the app's console errors (react-intl reports some messages whose context lacks a value), and any unfilled
+   * "{name}" placeholder shown on the app's pages, but not the browser's own line for each 4xx answer, which the flows
+   * expect. `context.close()` ends the test's use of that browser.
    */
   h.newPage = async () => {
-    const context = await h.browser.newContext();
-    // react-intl leaves a message's placeholder as it is when the message's context lacks its value (in production
-    // builds without a console error): any "{name}" text on a page counts as a problem, as a logged error does.
-    await context.addInitScript(() => {
-      const seen = new Set();
-      const check = () => {
-        // textContent, not innerText: no layout on every batch of React's changes.
-        for (const m of document.body?.textContent.matchAll(/\{[a-z_]+\}/g) ?? []) {
-          if (!seen.has(m[0])) { seen.add(m[0]); console.error(`unfilled message placeholder ${m[0]}`); }
-        }
-      };
-      new MutationObserver(check).observe(document, { subtree: true, childList: true, characterData: true });
-    });
-    const page = await context.newPage();
+    const { context, page } = await h.browsers.take();
     const problems = [];
     page.on('pageerror', (e) => problems.push(String(e)));
     page.on('console', (m) => {
