@@ -5,6 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
+# `run.sh --prepare` only installs the npm packages and builds the server (../../test.sh runs it beside the xunit tests);
+# `run.sh` after it, with GATEHOUSE_E2E_PREPARED=1, skips both.
+prepare_only=false
+[ "${1:-}" = "--prepare" ] && prepare_only=true
+artifacts=../../src/Gatehouse/bin/e2e
+if [ "${GATEHOUSE_E2E_PREPARED:-}" != 1 ]; then
+
 if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
@@ -15,9 +22,11 @@ fi
 # GATEHOUSE_E2E_DLL; a file run on its own, without this script, uses the Debug build.
 # Its own artifacts folder keeps this restore (for one runtime) from touching the Debug build's obj/, which a later
 # `dotnet build` would otherwise compile again.
-artifacts=../../src/Gatehouse/bin/e2e
 dotnet publish ../../src/Gatehouse -c Release --use-current-runtime --self-contained false -p:PublishReadyToRun=true \
   --artifacts-path "$artifacts" -o "$artifacts/server" -v q -nologo
+
+fi
+if [ "$prepare_only" = true ]; then exit 0; fi
 export GATEHOUSE_E2E_DLL="$(cd "$artifacts/server" && pwd)/gatehouse.dll"
 
 databases=(sqlite)
