@@ -17,7 +17,8 @@ import { Configuration, OAuth2Api } from '@ory/client';
 import * as fetchSdk from '@ory/client-fetch';
 import { startGatehouse, database } from './lib/gatehouse.mjs';
 import { createVerifiedIdentity } from './lib/sdk.mjs';
-import { browserPool, bundleApp, skip } from './lib/elements-harness.mjs';
+import { browserPool, skip } from './lib/elements-harness.mjs';
+import { bundleApp } from './lib/bundle.mjs';
 
 function cookies(req) {
   return Object.fromEntries((req.headers.cookie ?? '').split(';').map((c) => c.trim().split('=')).filter(([k]) => k));

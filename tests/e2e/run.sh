@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# `run.sh --prepare` only installs the npm packages and builds the server (../../test.sh runs it beside the xunit tests);
-# `run.sh` after it, with GATEHOUSE_E2E_PREPARED=1, skips both.
+# `run.sh --prepare` only installs the npm packages and builds the server and the Elements apps' bundles (../../test.sh
+# runs it beside the xunit tests); `run.sh` after it, with GATEHOUSE_E2E_PREPARED=1, skips those steps.
 prepare_only=false
 [ "${1:-}" = "--prepare" ] && prepare_only=true
 artifacts=../../src/Gatehouse/bin/e2e
@@ -25,9 +25,13 @@ fi
 dotnet publish ../../src/Gatehouse -c Release --use-current-runtime --self-contained false -p:PublishReadyToRun=true \
   --artifacts-path "$artifacts" -o "$artifacts/server" -v q -nologo
 
+# The Elements apps' bundles, built once here rather than by each Elements file (lib/bundle.mjs).
+node lib/bundle.mjs "$artifacts/bundles"
+
 fi
 if [ "$prepare_only" = true ]; then exit 0; fi
 export GATEHOUSE_E2E_DLL="$(cd "$artifacts/server" && pwd)/gatehouse.dll"
+export GATEHOUSE_E2E_BUNDLES="$(cd "$artifacts/bundles" && pwd)"
 
 databases=(sqlite)
 if [ -n "${GATEHOUSE_TEST_POSTGRES_DSN:-}" ]; then databases+=(postgres); fi

@@ -1,5 +1,5 @@
 // The harness of the Ory Elements end-to-end tests (elements.test.mjs, elements-identifier-first.test.mjs,
-// elements-account.test.mjs, elements-oauth2.test.mjs): the app of lib/elements-app.jsx bundled with esbuild and served
+// elements-account.test.mjs, elements-oauth2.test.mjs): the app of lib/elements-app.jsx bundled with esbuild (lib/bundle.mjs) and served
 // from its own origin, a mailbox, gatehouse configured for the app, optionally a real OpenID provider (lib/idp.mjs),
 // and headless Chromium.
 import { before, after } from 'node:test';
@@ -9,15 +9,13 @@ import { access, mkdtemp, rm } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { startGatehouse, database } from './gatehouse.mjs';
 import { startMailbox } from './mailbox.mjs';
 import { identityApi } from './sdk.mjs';
+import { bundleApp } from './bundle.mjs';
 import { startIdp, freePort } from './idp.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 export const chromiumPath = process.env.GATEHOUSE_TEST_CHROMIUM || '/usr/bin/chromium';
 const hasChromium = await access(chromiumPath, constants.X_OK).then(() => true, () => false);
 
@@ -104,29 +102,6 @@ function socialProvider(port) {
     scope: ['email'],
     mapper_url: `base64://${Buffer.from(mapper).toString('base64')}`,
   };
-}
-
-/**
- * An Elements app's bundle and stylesheet (`entry` is a JSX file in lib/), built in memory:
- * { '/app.js': bytes, '/app.css': bytes }. Also used by elements-consent.test.mjs.
- */
-export async function bundleApp(entry) {
-  const result = await build({
-    entryPoints: [path.join(here, entry)],
-    bundle: true,
-    platform: 'browser',
-    format: 'iife',
-    target: 'chrome120',
-    jsx: 'automatic',
-    define: { 'process.env.NODE_ENV': '"production"' },
-    minify: true,
-    outdir: 'out', // names the outputs (<entry>.js, <entry>.css); nothing is written
-    write: false,
-    logLevel: 'error',
-  });
-  const files = Object.fromEntries(result.outputFiles.map((f) => [`/app${path.extname(f.path)}`, f.contents]));
-  assert.deepEqual(Object.keys(files).sort(), ['/app.css', '/app.js']);
-  return files;
 }
 
 /**
