@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { useGatehouse, database } from './lib/gatehouse.mjs';
 import { identityApi, uniqueEmail, expectHttpError, nextPageToken } from './lib/sdk.mjs';
 
-const gatehouse = useGatehouse();
+const gatehouse = useGatehouse({ hashers: { algorithm: 'bcrypt', bcrypt: { cost: 12 } } });
 
 // One bcrypt hash for the import tests, made once by the server (cost 12 makes every cleartext password cost ~0.3 s).
 let bcryptHashPromise;

@@ -121,6 +121,14 @@ export async function migrateAndCreateKey(config) {
 }
 
 /**
+ * The password hasher of the e2e servers: argon2 at the least work Argon2 allows (8 KiB, one pass, one lane), as Kratos's
+ * own e2e profile (test/e2e/profiles/kratos.base.yml) hashes, so that the suite's many hashes and checks cost
+ * little CPU: at Kratos's default, bcrypt cost 12 (which is also the least bcrypt cost outside --dev), each took ~0.3 s.
+ * A file that checks the hasher itself passes its own `hashers` (identity.test.mjs: bcrypt, cost 12).
+ */
+export const cheapHashers = { algorithm: 'argon2', argon2: { memory: '8KB', iterations: 1, parallelism: 1 } };
+
+/**
  * Starts a gatehouse server. Returns { publicUrl, adminUrl, key, dsn, stderr(), stop(), cli(...args) };
  * always call stop() (in after()). `selfservice`, when given, is written as the config's `selfservice` key; a
  * function receives the public URL (for return URLs). `courier`, likewise, becomes the config's `courier` key (a
@@ -133,10 +141,11 @@ export async function migrateAndCreateKey(config) {
  * `serveArgs` are extra arguments to `gatehouse serve` (e.g. ['--watch-courier']). `publicCors` / `adminCors`, when
  * given, become `serve.public.cors` / `serve.admin.cors`. `adminRequiresKey: false` writes
  * `serve.admin.require_api_key: false`: the admin listener open as self-hosted Kratos's and Hydra's are.
+ * `hashers` becomes the config's `hashers` key: by default `cheapHashers`.
  * The result's `replica()` starts another `gatehouse serve` on the same config and database (new ports) and resolves
  * to { publicUrl, adminUrl, stderr(), stop() }; it is stopped with the server.
  */
-export async function startGatehouse({ selfservice, courier, session, gatehouse, urls, publicCors, adminCors, adminRequiresKey = true, serveArgs = [], schema = identitySchema, publicHost = '127.0.0.1', extraConfig } = {}) {
+export async function startGatehouse({ selfservice, courier, session, gatehouse, urls, publicCors, adminCors, adminRequiresKey = true, serveArgs = [], schema = identitySchema, publicHost = '127.0.0.1', hashers = cheapHashers, extraConfig } = {}) {
   const dir = await mkdtemp(path.join(tmpdir(), 'gatehouse-e2e-'));
   const cleanups = [() => rm(dir, { recursive: true, force: true })];
   let proc;
@@ -180,7 +189,7 @@ export async function startGatehouse({ selfservice, courier, session, gatehouse,
         'serve:',
         `  public: { host: "127.0.0.1", port: ${publicPort}, base_url: ${JSON.stringify(publicUrl + '/')}${publicCors ? `, cors: ${JSON.stringify(publicCors)}` : ''} }`,
         `  admin: { host: "127.0.0.1", port: ${adminPort}, base_url: ${JSON.stringify(adminUrl + '/')}${adminCors ? `, cors: ${JSON.stringify(adminCors)}` : ''}${adminRequiresKey ? '' : ', require_api_key: false'} }`,
-        'hashers: { algorithm: bcrypt, bcrypt: { cost: 12 } }',
+        `hashers: ${JSON.stringify(hashers)}`,
         `secrets: { cookie: [${JSON.stringify(cookieSecret)}] }`,
         'identity:',
         '  default_schema_id: default',
