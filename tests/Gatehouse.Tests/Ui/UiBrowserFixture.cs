@@ -69,17 +69,6 @@ public class UiBrowserFixture : IAsyncLifetime
     }
 
     /// <summary>
-    /// Asserts the page is styled, saves a full-page screenshot as <c>ui-screenshots/&lt;name&gt;.png</c> and asserts axe-core
-    /// finds no serious or critical violation.
-    /// </summary>
-    /// <summary>
-    /// Clicks a control that submits a form or follows a link, and waits until the next document has loaded — also when
-    /// it has the same URL as this one (a flow page that renders its next step at the same address). Waiting for the URL
-    /// alone cannot tell the page being replaced from the new one, and now and then waited on the old page's load state
-    /// until it timed out. The old document is marked before the click; the wait ends once a document without the mark
-    /// has loaded (Playwright re-runs the check in each new document).
-    /// </summary>
-    /// <summary>
     /// Waits until the page's address is <paramref name="url"/> and its document has loaded. Instead of Playwright's
     /// <c>WaitForURLAsync</c>: when the address already matches, that waits for the frame's "load" event, and the .NET client
     /// checks the events seen so far and subscribes to the next ones without a lock between the two. A navigation's "load"
@@ -99,6 +88,13 @@ public class UiBrowserFixture : IAsyncLifetime
             "([url, exact]) => (exact ? location.href === url : new RegExp(url).test(location.href)) && document.readyState === 'complete'",
             new object[] { url, exact });
 
+    /// <summary>
+    /// Clicks a control that submits a form or follows a link, and waits until the next document has loaded — also when
+    /// it has the same URL as this one (a flow page that renders its next step at the same address). Waiting for the URL
+    /// alone cannot tell the page being replaced from the new one, and now and then waited on the old page's load state
+    /// until it timed out. The old document is marked before the click; the wait ends once a document without the mark
+    /// has loaded (Playwright re-runs the check in each new document).
+    /// </summary>
     public static async Task ClickAndWaitForNextPageAsync(IPage page, ILocator control)
     {
         await page.EvaluateAsync("() => { window.__gatehouseLeftPage = true; }");
@@ -106,6 +102,10 @@ public class UiBrowserFixture : IAsyncLifetime
         await page.WaitForFunctionAsync("() => window.__gatehouseLeftPage !== true && document.readyState === 'complete'");
     }
 
+    /// <summary>
+    /// Asserts the page is styled, saves a full-page screenshot as <c>ui-screenshots/&lt;name&gt;.png</c> and asserts axe-core
+    /// finds no serious or critical violation.
+    /// </summary>
     public static async Task ReviewAsync(IPage page, string name)
     {
         ArgumentNullException.ThrowIfNull(page);
