@@ -8,8 +8,8 @@ cd "$(dirname "$0")"
 dotnet_log=$(mktemp)
 dotnet build Gatehouse.slnx -v q -nologo 2>&1 | tee "$dotnet_log"
 dotnet_rc=${PIPESTATUS[0]}
-# The end-to-end suite's preparation (its npm packages and the server's Release build) runs beside the xunit tests,
-# which leave part of the cores idle while they wait on PostgreSQL, child processes and browsers.
+# The end-to-end suite's preparation (its npm packages, the server's Release build, the Elements apps' bundles) runs
+# beside the xunit tests, which leave part of the cores idle while they wait on PostgreSQL, child processes and browsers.
 prep_log=$(mktemp)
 prep_pid=
 if [ -d tests/e2e ]; then

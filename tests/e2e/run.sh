@@ -11,23 +11,21 @@ prepare_only=false
 [ "${1:-}" = "--prepare" ] && prepare_only=true
 artifacts=../../src/Gatehouse/bin/e2e
 if [ "${GATEHOUSE_E2E_PREPARED:-}" != 1 ]; then
+  if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    npm ci --no-audit --no-fund
+  fi
 
-if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
-fi
+  # The server under test: a Release build compiled ahead of time (ReadyToRun) for this machine. Each test file starts
+  # its own short-lived server, and in a Debug build most of its CPU went to the JIT (four files: 36.6 s → 26.0 s wall,
+  # 45 → 35 s CPU; a Release build without ReadyToRun saved nothing). lib/gatehouse.mjs takes the path from
+  # GATEHOUSE_E2E_DLL; a file run on its own, without this script, uses the Debug build.
+  # Its own artifacts folder keeps this restore (for one runtime) from touching the Debug build's obj/, which a later
+  # `dotnet build` would otherwise compile again.
+  dotnet publish ../../src/Gatehouse -c Release --use-current-runtime --self-contained false -p:PublishReadyToRun=true \
+    --artifacts-path "$artifacts" -o "$artifacts/server" -v q -nologo
 
-# The server under test: a Release build compiled ahead of time (ReadyToRun) for this machine. Each test file starts
-# its own short-lived server, and in a Debug build most of its CPU went to the JIT (four files: 36.6 s → 26.0 s wall,
-# 45 → 35 s CPU; a Release build without ReadyToRun saved nothing). lib/gatehouse.mjs takes the path from
-# GATEHOUSE_E2E_DLL; a file run on its own, without this script, uses the Debug build.
-# Its own artifacts folder keeps this restore (for one runtime) from touching the Debug build's obj/, which a later
-# `dotnet build` would otherwise compile again.
-dotnet publish ../../src/Gatehouse -c Release --use-current-runtime --self-contained false -p:PublishReadyToRun=true \
-  --artifacts-path "$artifacts" -o "$artifacts/server" -v q -nologo
-
-# The Elements apps' bundles, built once here rather than by each Elements file (lib/bundle.mjs).
-node lib/bundle.mjs "$artifacts/bundles"
-
+  # The Elements apps' bundles, built once here rather than by each Elements file (lib/bundle.mjs).
+  node lib/bundle.mjs "$artifacts/bundles"
 fi
 if [ "$prepare_only" = true ]; then exit 0; fi
 export GATEHOUSE_E2E_DLL="$(cd "$artifacts/server" && pwd)/gatehouse.dll"
