@@ -121,9 +121,10 @@ export async function migrateAndCreateKey(config) {
 }
 
 /**
- * The password hasher of the e2e servers: argon2 at the least work Argon2 allows (8 KiB, one pass, one lane), as Kratos's
- * own e2e profile (test/e2e/profiles/kratos.base.yml) hashes, so that the suite's many hashes and checks cost
- * little CPU: at Kratos's default, bcrypt cost 12 (which is also the least bcrypt cost outside --dev), each took ~0.3 s.
+ * The password hasher of the e2e servers: argon2 at the least work Argon2 allows (8 KiB, one pass, one lane), as in
+ * Kratos's own e2e profile (test/e2e/profiles/kratos.base.yml asks for 1KB, which Go's argon2 raises to those 8 KiB;
+ * Gatehouse refuses less than 8 KiB per lane), so that the suite's many hashes and checks cost little CPU. At Kratos's
+ * default, bcrypt cost 12 (also the least bcrypt cost outside --dev), each took ~0.3 s.
  * A file that checks the hasher itself passes its own `hashers` (identity.test.mjs: bcrypt, cost 12).
  */
 export const cheapHashers = { algorithm: 'argon2', argon2: { memory: '8KB', iterations: 1, parallelism: 1 } };
