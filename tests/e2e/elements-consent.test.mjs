@@ -197,7 +197,7 @@ describe(`An OAuth2 consent app built on Ory Elements' Consent component against
     return { url, state, grant };
   }
 
-  /** A page in a browser of its own (`browserPool`); `problems` collects page errors (uncaught exceptions in the app or Elements). */
+  /** A page in a context of its own (`browserPool`); `problems` collects page errors (uncaught exceptions in the app or Elements). */
   async function newPage() {
     const { context, page } = await browsers.take();
     const problems = [];

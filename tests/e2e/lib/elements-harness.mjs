@@ -180,10 +180,10 @@ export function harness({ methods = () => ({}), login = {}, registration = {}, s
   });
 
   /**
-   * A page in a browser of its own (`browserPool`); `problems` collects page errors (uncaught exceptions in the app or
+   * A page in a context of its own (`browserPool`); `problems` collects page errors (uncaught exceptions in the app or
    * Elements), the app's console errors (react-intl reports some messages whose context lacks a value), and any unfilled
    * "{name}" placeholder shown on the app's pages, but not the browser's own line for each 4xx answer, which the flows
-   * expect. `context.close()` ends the test's use of that browser.
+   * expect.
    */
   h.newPage = async () => {
     const { context, page } = await h.browsers.take();
