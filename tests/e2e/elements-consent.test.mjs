@@ -17,7 +17,7 @@ import { Configuration, OAuth2Api } from '@ory/client';
 import * as fetchSdk from '@ory/client-fetch';
 import { startGatehouse, database } from './lib/gatehouse.mjs';
 import { createVerifiedIdentity } from './lib/sdk.mjs';
-import { browserPool, skip } from './lib/elements-harness.mjs';
+import { chromiumPages, skip } from './lib/elements-harness.mjs';
 import { bundleApp } from './lib/bundle.mjs';
 
 function cookies(req) {
@@ -142,7 +142,7 @@ async function startConsentApp(files, gatehouse) {
 describe(`An OAuth2 consent app built on Ory Elements' Consent component against gatehouse, in Chromium (${database})`, { skip }, () => {
   let app;
   let gatehouse;
-  let browsers;
+  let chromium;
   let oauth2;
   let email;
   let password;
@@ -159,11 +159,11 @@ describe(`An OAuth2 consent app built on Ory Elements' Consent component against
     });
     oauth2 = new OAuth2Api(new Configuration({ basePath: gatehouse.publicUrl, accessToken: gatehouse.key }));
     ({ id: identityId, email, password } = await createVerifiedIdentity({ basePath: gatehouse.publicUrl, accessToken: gatehouse.key }, 'consent'));
-    browsers = browserPool({ contextOptions: { locale: 'en-US' } });
+    chromium = chromiumPages({ contextOptions: { locale: 'en-US' } });
   });
 
   after(async () => {
-    await browsers?.close();
+    await chromium?.close();
     await gatehouse?.stop();
     await app?.close();
   });
@@ -197,9 +197,10 @@ describe(`An OAuth2 consent app built on Ory Elements' Consent component against
     return { url, state, grant };
   }
 
-  /** A page in a context of its own (`browserPool`); `problems` collects page errors (uncaught exceptions in the app or Elements). */
+  /** A page in a context of its own (`chromiumPages`); `problems` collects page errors (uncaught exceptions in the app or
+   * Elements). */
   async function newPage() {
-    const { context, page } = await browsers.take();
+    const { context, page } = await chromium.take();
     const problems = [];
     page.on('pageerror', (e) => problems.push(String(e)));
     return { context, page, problems };

@@ -1,7 +1,7 @@
 // The harness of the Ory Elements end-to-end tests (elements.test.mjs, elements-identifier-first.test.mjs,
-// elements-account.test.mjs, elements-oauth2.test.mjs): the app of lib/elements-app.jsx bundled with esbuild (lib/bundle.mjs) and served
-// from its own origin, a mailbox, gatehouse configured for the app, optionally a real OpenID provider (lib/idp.mjs),
-// and headless Chromium.
+// elements-account.test.mjs, elements-oauth2.test.mjs): the app of lib/elements-app.jsx bundled with esbuild
+// (lib/bundle.mjs) and served from its own origin, a mailbox, gatehouse configured for the app, optionally a real OpenID
+// provider (lib/idp.mjs), and headless Chromium.
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -105,11 +105,9 @@ function socialProvider(port) {
 /**
  * Headless Chromium for the Elements files: one browser, launched at the first `take()`, and a new throw-away context
  * (its own cookies) for each page a test takes; `context.close()` ends it. A test that needs two users at once takes
- * two. (A pool of persistent-profile browsers, whose V8 code cache spares compiling Elements' 8 MB bundle in every new
- * page, saved about a fifth of these files' time, but one of its browsers once never closed and held a CI run; it is
- * not used until that is understood.)
+ * two.
  */
-export function browserPool({ contextOptions = {}, initScript } = {}) {
+export function chromiumPages({ contextOptions = {}, initScript } = {}) {
   let browser;
   return {
     /** A page in a context of its own: { context, page }. */
@@ -168,11 +166,11 @@ export function harness({ methods = () => ({}), login = {}, registration = {}, s
     });
     h.admin = identityApi({ basePath: h.gatehouse.adminUrl, accessToken: h.gatehouse.key });
     if (idp) h.idp = await startIdp({ port: idpPort, redirectUris: [`${h.gatehouse.publicUrl}/self-service/methods/oidc/callback/test-idp`] });
-    h.browsers = browserPool({ initScript: reportPlaceholders });
+    h.chromium = chromiumPages({ initScript: reportPlaceholders });
   });
 
   after(async () => {
-    await h.browsers?.close();
+    await h.chromium?.close();
     await h.idp?.close();
     await h.gatehouse?.stop();
     await h.mailbox?.stop();
@@ -180,13 +178,13 @@ export function harness({ methods = () => ({}), login = {}, registration = {}, s
   });
 
   /**
-   * A page in a context of its own (`browserPool`); `problems` collects page errors (uncaught exceptions in the app or
+   * A page in a context of its own (`chromiumPages`); `problems` collects page errors (uncaught exceptions in the app or
    * Elements), the app's console errors (react-intl reports some messages whose context lacks a value), and any unfilled
    * "{name}" placeholder shown on the app's pages, but not the browser's own line for each 4xx answer, which the flows
    * expect.
    */
   h.newPage = async () => {
-    const { context, page } = await h.browsers.take();
+    const { context, page } = await h.chromium.take();
     const problems = [];
     page.on('pageerror', (e) => problems.push(String(e)));
     page.on('console', (m) => {
