@@ -17,6 +17,8 @@ using Gatehouse.Bench;
 //              targets: introspection vs a bare endpoint, client_credentials vs the client-secret hasher, the
 //              authorization-code round trip's server CPU.
 //   code-login [--count N] [--warmup 300]: a real server (SQLite), the server CPU of N passwordless code logins (request + verify).
+//   startup [--rounds 10] [--compare-dll PATH] [--postgres DSN]: a fresh `gatehouse serve`'s wall time and CPU to its first
+//              answer, against the bare endpoint's process (and another build with --compare-dll), alternating.
 if (args is ["bare-endpoint", var barePort])
 {
     await BareEndpoint.RunAsync(int.Parse(barePort, CultureInfo.InvariantCulture));
@@ -35,13 +37,14 @@ if (args is ["mfa", ..])
     Console.WriteLine(MfaVerificationBenchmark.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20_000));
     return 0;
 }
-if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] is not ("identities" or "sessions" or "passkeys" or "code-login" or "oidc-callback" or "oauth2"))
+if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] is not ("identities" or "sessions" or "passkeys" or "code-login" or "oidc-callback" or "oauth2" or "startup"))
 {
-    Console.Error.WriteLine("usage: Gatehouse.Bench identities|sessions|passkeys|code-login|oidc-callback|oauth2 [--count N] [--postgres DSN] [--out FILE] [--no-build] [--keep] [--server-dll PATH]");
+    Console.Error.WriteLine("usage: Gatehouse.Bench identities|sessions|passkeys|code-login|oidc-callback|oauth2|startup [--count N] [--postgres DSN] [--out FILE] [--no-build] [--keep] [--server-dll PATH]");
     Console.Error.WriteLine("  identities: [--batch-size 1000] [--lookups 2000] [--lookup-warmup 200] [--page-repeats 100] [--creates 5000] [--concurrency 8]");
     Console.Error.WriteLine("  sessions:   [--sessions 100000] [--concurrency 8] [--seconds 10] [--rounds 2] [--rate 1000]");
     Console.Error.WriteLine("              [--auth-concurrency 4] [--auth-seconds 20] [--bcrypt-cost 12] [--batch-size 1000] [--whoami-cache on|off] [--rate-limits on|off]");
     Console.Error.WriteLine("              [--mfa-share 0.5]  (share of identities with a TOTP second factor and aal2 sessions; whoami then checks required_aal: highest_available)");
+    Console.Error.WriteLine("  startup:    [--rounds 10] [--compare-dll PATH]  (another build started in the same rotation)");
     Console.Error.WriteLine("  any:        [--server-cpus LIST]  (pin the servers with taskset -c LIST; run the driver itself under taskset on the other CPUs)");
     Console.Error.WriteLine("              [--flood-rate 1000]  (wrong-password logins/s against one account during a second whoami open loop; 0: none)");
     return args.Length == 0 ? 2 : args[0] is "-h" or "--help" ? 0 : 2;
@@ -49,6 +52,8 @@ if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] is not ("identiti
 
 var scenario = args[0];
 var options = new BenchOptions();
+string? compareDll = null;
+var roundsGiven = false;
 for (var i = 1; i < args.Length; i++)
 {
     string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -71,7 +76,7 @@ for (var i = 1; i < args.Length; i++)
         case "--warmup": options.WarmUp = NextInt(); break;
         case "--sessions": options.Sessions = NextInt(); break;
         case "--seconds": options.Seconds = NextInt(); break;
-        case "--rounds": options.Rounds = NextInt(); break;
+        case "--rounds": options.Rounds = NextInt(); roundsGiven = true; break;
         case "--rate": options.Rate = NextInt(); break;
         case "--auth-concurrency": options.AuthConcurrency = NextInt(); break;
         case "--auth-seconds": options.AuthSeconds = NextInt(); break;
@@ -80,6 +85,7 @@ for (var i = 1; i < args.Length; i++)
         case "--mfa-share": options.MfaShare = double.Parse(Next(), CultureInfo.InvariantCulture) is var share and >= 0 and <= 1 ? share : throw new ArgumentException("--mfa-share: expected a number from 0 to 1"); break;
         case "--server-cpus": GatehouseProcess.ServerCpus = Next(); break;
         case "--rate-limits": options.RateLimits = Next() switch { "on" => true, "off" => false, var v => throw new ArgumentException($"--rate-limits: expected on or off, got {v}") }; break;
+        case "--compare-dll": compareDll = Path.GetFullPath(Next()); break;
         case "--whoami-cache": options.WhoamiCache = Next() switch { "on" => true, "off" => false, var v => throw new ArgumentException($"--whoami-cache: expected on or off, got {v}") }; break;
         default: throw new ArgumentException($"unknown option {args[i]}");
     }
@@ -108,6 +114,10 @@ try
         await using var server = await GatehouseProcess.StartAsync(root, work.FullName, options.PostgresDsn, options.ServerDll, OAuth2Benchmark.ServerConfig);
         await using var bare = await BareEndpoint.StartAsync(work.FullName);
         markdown = await new OAuth2Benchmark(server, bare, options).RunAsync();
+    }
+    else if (scenario == "startup")
+    {
+        markdown = await StartupBenchmark.RunAsync(root, work.FullName, options, compareDll, roundsGiven ? options.Rounds : 10);
     }
     else if (scenario == "code-login")
     {
