@@ -98,6 +98,12 @@ public sealed class FeatureFlagsOptions
     public bool LegacyContinueWithVerificationUi { get; set; }
 
     /// <summary>
+    /// Kratos's <c>refresh_login_choose_address</c>: a refresh (re-authentication) login with passwordless codes offers a
+    /// "Send code to …" button per code address of the signed-in identity instead of asking for the identifier again.
+    /// </summary>
+    public bool RefreshLoginChooseAddress { get; set; }
+
+    /// <summary>
     /// Kratos's <c>faster_session_extend</c>: <c>PATCH /admin/sessions/{id}/extend</c> answers 204 without the session
     /// instead of reading it back (200).
     /// </summary>

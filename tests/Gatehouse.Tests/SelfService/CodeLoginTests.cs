@@ -76,12 +76,19 @@ public sealed partial class CodeLoginTests(CodeLoginTests.Servers servers) : ICl
         private readonly Lock _lock = new();
 
         /// <summary>The class's server; <paramref name="profileFirst"/>: another one with the two-step (<c>profile_first</c>) registration.</summary>
-        public Task<Harness> Get(string db, bool profileFirst = false)
+        public Task<Harness> Get(string db, bool profileFirst = false) => Get(db, profileFirst ? "profile_first" : "unified");
+
+        /// <summary>
+        /// A server of one variant: <c>unified</c>, <c>profile_first</c> (two-step registration), <c>identifier_first</c> (the
+        /// login style), <c>identifier_first_mitigated</c> (and <c>security.account_enumeration.mitigate</c>) or
+        /// <c>refresh_choose_address</c> (<c>feature_flags.refresh_login_choose_address</c>).
+        /// </summary>
+        public Task<Harness> Get(string db, string variant)
         {
             lock (_lock)
             {
-                var key = profileFirst ? db + "/profile_first" : db;
-                if (!_started.TryGetValue(key, out var h)) _started[key] = h = StartAsync(db, profileFirst);
+                var key = db + "/" + variant;
+                if (!_started.TryGetValue(key, out var h)) _started[key] = h = StartAsync(db, variant);
                 return h;
             }
         }
@@ -98,7 +105,7 @@ public sealed partial class CodeLoginTests(CodeLoginTests.Servers servers) : ICl
     [GeneratedRegex("\\b[0-9]{6}\\b")]
     private static partial Regex SixDigits();
 
-    private static async Task<Harness> StartAsync(string db, bool profileFirst)
+    private static async Task<Harness> StartAsync(string db, string variant)
     {
         var smtp = await SmtpTestServer.StartAsync();
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
@@ -116,16 +123,27 @@ public sealed partial class CodeLoginTests(CodeLoginTests.Servers servers) : ICl
             o.Courier.Smtp.FromAddress = "accounts@gatehouse.test";
             o.Selfservice.Methods.Code.Config.MaxSubmissions = 3;
             o.Selfservice.Flows.Login.Lifespan = TimeSpan.FromHours(2);
-            if (profileFirst) o.Selfservice.Flows.Registration.Style = "profile_first";
+            switch (variant)
+            {
+                case "unified": break;
+                case "profile_first": o.Selfservice.Flows.Registration.Style = "profile_first"; break;
+                case "identifier_first": o.Selfservice.Flows.Login.Style = "identifier_first"; break;
+                case "identifier_first_mitigated":
+                    o.Selfservice.Flows.Login.Style = "identifier_first";
+                    o.Security.AccountEnumeration.Mitigate = true;
+                    break;
+                case "refresh_choose_address": o.FeatureFlags.RefreshLoginChooseAddress = true; break;
+                default: throw new ArgumentException($"unknown variant {variant}", nameof(variant));
+            }
         }, s => s.AddSingleton<TimeProvider>(clock));
         return new Harness { Server = server, Smtp = smtp, Clock = clock };
     }
 
-    private static Task<HttpResponseMessage> Submit(TestServer s, JsonNode flow, JsonObject body) =>
+    internal static Task<HttpResponseMessage> Submit(TestServer s, JsonNode flow, JsonObject body) =>
         s.Public.PostJson($"/self-service/{(flow["ui"]!["action"]!.GetValue<string>().Contains("/login", StringComparison.Ordinal) ? "login" : "registration")}?flow={flow["id"]}", body);
 
     /// <summary>Registers by code through the API flow; returns the email and the success body.</summary>
-    private static async Task<(string Email, JsonNode Body)> RegisterByCodeAsync(Harness h)
+    internal static async Task<(string Email, JsonNode Body)> RegisterByCodeAsync(Harness h)
     {
         var email = HttpAssertions.UniqueEmail("code");
         var flow = await ApiFlow(h.Server.Public, "registration");
@@ -136,7 +154,7 @@ public sealed partial class CodeLoginTests(CodeLoginTests.Servers servers) : ICl
         return (email, done);
     }
 
-    private static List<(string? Group, string? Name, string? Type, string? Value)> Nodes(JsonNode flow) =>
+    internal static List<(string? Group, string? Name, string? Type, string? Value)> Nodes(JsonNode flow) =>
         [.. flow["ui"]!["nodes"]!.AsArray().Select(n => (
             n!["group"]?.GetValue<string>(),
             n["attributes"]!["name"]?.GetValue<string>(),

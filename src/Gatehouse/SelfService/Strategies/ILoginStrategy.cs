@@ -57,6 +57,13 @@ public interface ILoginStrategy : IStrategy
     /// nodes when <see cref="IdentifierFirstHint.MitigateEnumeration"/> asks every identifier to look the same.
     /// </summary>
     Task<bool> PopulateIdentifierFirstCredentialsAsync(LoginForm form, IdentifierFirstHint hint, CancellationToken ct) => Task.FromResult(false);
+
+    /// <summary>
+    /// Kratos's <c>FastLogin1FA</c>: once the identifier-first login's second screen is built for an identity, a method
+    /// that is that identity's only way in may start its challenge at once (the passwordless code method sends the code)
+    /// and turn <paramref name="screen"/> into its next step; true when it did.
+    /// </summary>
+    Task<bool> FastFirstFactorLoginAsync(LoginSubmission submission, IdentifierFirstHint hint, UiContainer screen, CancellationToken ct) => Task.FromResult(false);
 }
 
 /// <summary>

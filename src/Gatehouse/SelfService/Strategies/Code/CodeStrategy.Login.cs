@@ -27,6 +27,12 @@ public sealed partial class CodeStrategy
     /// <summary>A passwordless code is a first factor; as a second factor (<c>mfa_enabled</c>) it is aal2 (Kratos's <c>CompletedAuthenticationMethod</c>).</summary>
     public string Aal => Mfa ? AssuranceLevels.Aal2 : AssuranceLevels.Aal1;
 
+    /// <summary>
+    /// <c>feature_flags.refresh_login_choose_address</c>: a refresh offers one "Send code to …" button per address of the
+    /// signed-in identity instead of asking for an identifier again (the identity is the session's anyway).
+    /// </summary>
+    private bool RefreshChoosesAddress => options.FeatureFlags.RefreshLoginChooseAddress;
+
     public async Task PopulateAsync(LoginForm form, CancellationToken ct)
     {
         if (Mfa)
@@ -35,6 +41,17 @@ public sealed partial class CodeStrategy
             return;
         }
         if (!Passwordless) return;
+        if (form.Refreshing is { } refreshing && RefreshChoosesAddress)
+        {
+            // Kratos's buttons are those of the second factor (1010023); an identity without a code address gets none,
+            // and another first factor (a password) refreshes it.
+            if (await identities.FindConfidentialAsync(refreshing.IdentityId, ct) is { } identity)
+            {
+                foreach (var address in Candidates(identity))
+                    form.Ui.Nodes.Add(UiNodes.Submit("address", address.Address, Name, Messages.SendCodeTo(address.Address, address.Channel)));
+            }
+            return;
+        }
         // One identifier field serves every first-factor method (the password method may have put it there already).
         if (form.Ui.Find("identifier") is null)
             form.Ui.Nodes.Insert(0, UiNodes.Input("identifier", "text", UiNodes.DefaultGroup, "", required: true, label: Messages.LabelId()));
@@ -67,6 +84,19 @@ public sealed partial class CodeStrategy
         var resend = FormBody.String(body, "resend") == Name;
         if (flow.State == FlowStates.SentEmail && !resend) return await VerifyLoginCodeAsync(submission, identifier, ct);
 
+        // A refresh's address button posts the address and no method: only the refresh address picker sends that.
+        var picked = false;
+        if (identifier.Length == 0 && (FormBody.String(body, "address") ?? "").Trim() is { Length: > 0 } chosen)
+        {
+            if (FormBody.String(body, "method") is null && !(flow.Refresh && RefreshChoosesAddress))
+            {
+                ui.Messages.Add(Messages.LoginNoStrategy());
+                return null;
+            }
+            identifier = chosen;
+            picked = true;
+        }
+
         if (identifier.Length == 0)
         {
             ui.SetValue("identifier", "");
@@ -76,19 +106,56 @@ public sealed partial class CodeStrategy
         var normalized = Schemas.IdentifierNormalizer.Graceful(identifier);
         var identity = await identities.FindByIdentifierAsync(CredentialTypes.Code, normalized, ct);
         var address = identity is null ? null : AddressOf(identity, normalized);
-        if (identity is null || address is null)
+        // A refresh signs in its session's identity again: an identifier naming anybody else gets the answer an unknown
+        // one gets, and nothing is sent to that person (Kratos since ory/kratos#4194).
+        if (identity is null || address is null || (flow.Refresh && flow.IdentityId != identity.Id))
         {
             // Kratos answers an identifier without a code credential with 4000035 and mails nothing.
             ui.SetValue("identifier", identifier);
             ui.Messages.Add(Messages.NoCodeUser());
             return null;
         }
-        // The flow's own refusals (a disabled identity, another identity on a refresh) come once the code proves the address.
+        // A disabled identity is refused once the code proves the address, as in Kratos.
         await SendLoginCodeAsync(flow, identity, address, ct);
+        if (picked)
+        {
+            ShowSecondFactorSent(ui, address);
+            return null;
+        }
         ui.SetValue("identifier", identifier);
         ShowSent(ui, Messages.LabelLoginCode(), Messages.LoginCodeSent(), login: true);
         return null;
     }
+
+    /// <summary>
+    /// Kratos's <c>FastLogin1FA</c>: on the identifier-first login's second screen, when passwordless codes are on and
+    /// the identity has no other first factor of an enabled method, the code is sent at once and the screen becomes the
+    /// code entry (the flow moves to <c>sent_email</c>). Never with <c>security.account_enumeration.mitigate</c>: Kratos
+    /// still does it there when the code is the only enabled method, and so answers an account that exists differently
+    /// from one that does not; Gatehouse keeps the second screen the same for every identifier.
+    /// </summary>
+    public async Task<bool> FastFirstFactorLoginAsync(LoginSubmission submission, IdentifierFirstHint hint, UiContainer screen, CancellationToken ct)
+    {
+        var flow = submission.Flow;
+        if (Mfa || !Passwordless || hint.MitigateEnumeration || hint.Identity is not { } identity || flow.State != FlowStates.ChooseMethod) return false;
+        if (flow.Refresh && flow.IdentityId != identity.Id) return false;
+        if (FirstFactors(identity, Name) == 0) return false;
+        foreach (var method in submission.Methods)
+        {
+            if (method.Name != Name && FirstFactors(identity, method.Name) > 0) return false;
+        }
+        var normalized = Schemas.IdentifierNormalizer.Graceful(hint.Identifier);
+        if (AddressOf(identity, normalized) is not { } address) return false;
+        await SendLoginCodeAsync(flow, identity, address, ct);
+        screen.SetValue("identifier", hint.Identifier);
+        ShowSent(screen, Messages.LabelLoginCode(), Messages.LoginCodeSent(), login: true);
+        flow.Active = Name;
+        return true;
+    }
+
+    /// <summary>The identity's first factors of one credential type (0 for a method without credentials).</summary>
+    private int FirstFactors(Identity identity, string type) =>
+        kinds.Find(type) is { } kind ? identity.Credentials.Where(c => c.Type == type).Sum(kind.CountFirstFactor) : 0;
 
     /// <summary>
     /// Sends a new login code by e-mail or SMS (the courier's <c>login_code_valid</c> template, model <c>{to, login_code,

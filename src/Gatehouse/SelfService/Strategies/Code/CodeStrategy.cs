@@ -46,10 +46,11 @@ public sealed partial class CodeStrategy(
 
     /// <summary>
     /// A body with a <c>code</c> and no <c>method</c> is meant for this method, as in Kratos; so is, with <c>mfa_enabled</c>,
-    /// a second-factor <c>address</c> button, which posts no <c>method</c>.
+    /// a second-factor <c>address</c> button, which posts no <c>method</c>, and with
+    /// <c>feature_flags.refresh_login_choose_address</c> a refresh's address button (the login refuses it on other flows).
     /// </summary>
     public bool Handles(string? method, JsonObject body) =>
-        method == Name || (method is null && (body["code"] is not null || (options.Selfservice.Methods.Code.MfaEnabled && !string.IsNullOrEmpty(FormBody.String(body, "address")))));
+        method == Name || (method is null && (body["code"] is not null || ((Mfa || (Passwordless && RefreshChoosesAddress)) && !string.IsNullOrEmpty(FormBody.String(body, "address")))));
 
     /// <summary>
     /// Kratos's code recovery (<c>strategy_recovery.go</c>) spends a code on a code flow in <c>sent_email</c> whenever the

@@ -74,6 +74,16 @@ public sealed class IdentifierFirstStrategy(IPrivilegedIdentityStore store, Gate
         foreach (var method in submission.Methods)
             found |= await method.PopulateIdentifierFirstCredentialsAsync(form, hint, ct);
 
+        if (found && hint.Identity is not null)
+        {
+            foreach (var method in submission.Methods)
+            {
+                if (!await method.FastFirstFactorLoginAsync(submission, hint, screen, ct)) continue;
+                Replace(ui, screen);
+                return null;
+            }
+        }
+
         if (!found && !mitigate)
         {
             // Kratos's NewAccountNotFoundError: the first screen again, the message on the identifier.
