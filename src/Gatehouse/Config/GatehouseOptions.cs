@@ -631,6 +631,12 @@ public sealed class CourierTemplateSetOptions
 {
     public CourierTemplateOptions? Valid { get; set; }
     public CourierTemplateOptions? Invalid { get; set; }
+
+    /// <summary>A template without variants (<c>verifiable_address_changed</c>): its e-mail, directly under the group.</summary>
+    public EmailTemplateOptions? Email { get; set; }
+
+    /// <summary>A template without variants: its SMS text, directly under the group.</summary>
+    public SmsTemplateOptions? Sms { get; set; }
 }
 
 public sealed class CourierTemplateOptions

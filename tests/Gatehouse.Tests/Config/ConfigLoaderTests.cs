@@ -599,7 +599,7 @@ public sealed class ConfigLoaderTests : IDisposable
 
         Assert.Equal(
             [
-                "\"courier.templates.verifiable_address_changed\" is not supported by Gatehouse yet and is ignored",
+                "\"courier.templates.verifiable_address_changed.valid\" is not supported by Gatehouse yet and is ignored",
                 "\"oauth2_provider.client_id\" is not supported by Gatehouse yet and is ignored",
             ],
             result.Warnings);

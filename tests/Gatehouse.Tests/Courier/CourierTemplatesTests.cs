@@ -83,14 +83,48 @@ public sealed class CourierTemplatesTests : IDisposable
         Assert.Contains("<p>", email.HtmlBody, StringComparison.Ordinal);
     }
 
+    /// <summary>The ones Kratos sends by e-mail, and the address-change notice of its later releases (notify_previous_addresses).</summary>
     [Fact]
     public void The_built_in_types_are_exactly_the_ones_kratos_sends_by_email()
     {
         Assert.Equal(
             ["recovery_valid", "recovery_invalid", "recovery_code_valid", "recovery_code_invalid", "verification_valid", "verification_invalid",
-             "verification_code_valid", "verification_code_invalid", "login_code_valid", "registration_code_valid"],
+             "verification_code_valid", "verification_code_invalid", "login_code_valid", "registration_code_valid", "verifiable_address_changed"],
             CourierTemplateType.All.Select(t => t.Name));
         Assert.Throws<ArgumentException>(() => CourierTemplateType.Parse("stub"));
+    }
+
+    /// <summary>
+    /// <c>verifiable_address_changed</c> has no valid/invalid level: <c>courier.templates.verifiable_address_changed.{email,sms}</c>
+    /// and <c>&lt;template_override_path&gt;/verifiable_address_changed/…</c>, as Kratos's schema and folders name it.
+    /// </summary>
+    [Fact]
+    public async Task The_address_change_notice_is_overridden_without_a_variant_level()
+    {
+        static string B64(string s) => "base64://" + Convert.ToBase64String(Encoding.UTF8.GetBytes(s));
+        var dir = Directory.CreateDirectory(Path.Combine(_dir, "verifiable_address_changed")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(dir, "email.body.plaintext.gotmpl"), "Changed on {{ .ChangedAt }} for {{ .Identity.traits.name }}");
+        var model = new JsonObject { ["to"] = "old@example.com", ["changed_at"] = "2026-12-07T18:00:00Z", ["identity"] = Model()["identity"]!.DeepClone() };
+
+        using var builtIn = Templates();
+        var standard = await builtIn.RenderEmailAsync(CourierTemplateType.VerifiableAddressChanged, model, CancellationToken.None);
+        Assert.Equal("An email address or phone number of your account changed", standard.Subject);
+        Assert.Contains("was changed at 2026-12-07T18:00:00Z.", standard.Body, StringComparison.Ordinal);
+        Assert.StartsWith("An email address or phone number of your account was changed.", await builtIn.RenderSmsAsync(CourierTemplateType.VerifiableAddressChanged, model, CancellationToken.None), StringComparison.Ordinal);
+
+        using var templates = Templates(c =>
+        {
+            c.TemplateOverridePath = _dir;
+            c.Templates["verifiable_address_changed"] = new CourierTemplateSetOptions
+            {
+                Email = new EmailTemplateOptions { Subject = B64("Heads up, {{ .To }}") },
+                Sms = new SmsTemplateOptions { Body = new SmsBodyTemplateOptions { Plaintext = B64("Changed: {{ .ChangedAt }}") } },
+            };
+        });
+        var email = await templates.RenderEmailAsync(CourierTemplateType.VerifiableAddressChanged, model, CancellationToken.None);
+        Assert.Equal("Heads up, old@example.com", email.Subject);
+        Assert.Equal("Changed on 2026-12-07T18:00:00Z for Ada", email.Body);
+        Assert.Equal("Changed: 2026-12-07T18:00:00Z", await templates.RenderSmsAsync(CourierTemplateType.VerifiableAddressChanged, model, CancellationToken.None));
     }
 
     [Fact]

@@ -36,12 +36,16 @@ internal static class BuiltinTemplates
             "To sign in, enter this code:", "{{ LoginCode }}", link: false),
         "registration_code_valid" => Make("Complete your account registration",
             "To finish signing up, enter this code:", "{{ RegistrationCode }}", link: false),
+        "verifiable_address_changed" => Notice("An email address or phone number of your account changed",
+            "Hi,", "An email address or phone number of your account was changed{% if ChangedAt %} at {{ ChangedAt }}{% endif %}. " +
+            "If you made this change, there is nothing to do.", "If you did not, contact support right away: someone else may have access to your account."),
         _ => throw new ArgumentException($"no built-in template for {type.Name}", nameof(type)),
     };
 
     /// <summary>
-    /// The SMS text of the types Kratos sends by SMS (the one-time codes), or null: a code and how long it lasts, then
-    /// the WebOTP line (<c>@domain #code</c>) browsers use to offer the code when the flow's domain is known.
+    /// The SMS text of the types Kratos sends by SMS, or null. The one-time codes: a code and how long it lasts, then the
+    /// WebOTP line (<c>@domain #code</c>) browsers use to offer the code when the flow's domain is known; and the notice of
+    /// a changed address.
     /// </summary>
     public static string? Sms(CourierTemplateType type, string language) => language == "de"
         ? type.Name switch
@@ -50,6 +54,7 @@ internal static class BuiltinTemplates
             "registration_code_valid" => SmsCodeDe("Registrierungscode", "RegistrationCode"),
             "verification_code_valid" => SmsCodeDe("Bestätigungscode", "VerificationCode"),
             "recovery_code_valid" => SmsCodeDe("Wiederherstellungscode", "RecoveryCode"),
+            "verifiable_address_changed" => "Eine E-Mail-Adresse oder Telefonnummer Ihres Kontos wurde geändert. Falls Sie das nicht waren, wenden Sie sich an den Support.",
             _ => null,
         }
         : Sms(type);
@@ -60,6 +65,7 @@ internal static class BuiltinTemplates
         "registration_code_valid" => SmsCode("sign-up", "RegistrationCode"),
         "verification_code_valid" => SmsCode("verification", "VerificationCode"),
         "recovery_code_valid" => SmsCode("recovery", "RecoveryCode"),
+        "verifiable_address_changed" => "An email address or phone number of your account was changed. If this was not you, contact support.",
         _ => null,
     };
 
@@ -97,6 +103,9 @@ internal static class BuiltinTemplates
             "Um sich anzumelden, geben Sie diesen Code ein:", "{{ LoginCode }}", link: false, greeting: "Hallo,"),
         "registration_code_valid" => Make("Schließen Sie Ihre Registrierung ab",
             "Um Ihre Registrierung abzuschließen, geben Sie diesen Code ein:", "{{ RegistrationCode }}", link: false, greeting: "Hallo,"),
+        "verifiable_address_changed" => Notice("Eine E-Mail-Adresse oder Telefonnummer Ihres Kontos wurde geändert",
+            "Hallo,", "Eine E-Mail-Adresse oder Telefonnummer Ihres Kontos wurde{% if ChangedAt %} am {{ ChangedAt }}{% endif %} geändert. " +
+            "Falls Sie das waren, ist nichts weiter zu tun.", "Falls nicht, wenden Sie sich bitte sofort an den Support: Möglicherweise hat jemand anderes Zugriff auf Ihr Konto."),
         _ => For(type),
     };
 
@@ -112,6 +121,12 @@ internal static class BuiltinTemplates
         link
             ? $"<p>{greeting}</p>\n<p>{lead}</p>\n<p><a href=\"{value}\">{value}</a></p>\n"
             : $"<p>{greeting}</p>\n<p>{lead}</p>\n<p><strong>{value}</strong></p>\n");
+
+    /// <summary>A notice without a code or link: the greeting, what happened, what to do if it was not the reader.</summary>
+    private static Email Notice(string subject, string greeting, string what, string ifNot) => new(
+        subject,
+        $"{greeting}\n\n{what}\n\n{ifNot}\n",
+        $"<p>{greeting}</p>\n<p>{what}</p>\n<p>{ifNot}</p>\n");
 
     private static Email VerificationCode() => new(
         "Please verify your email address",

@@ -14,7 +14,8 @@ namespace Gatehouse.Courier.Templates;
 /// <summary>
 /// Finds and renders the e-mail templates. Each part (subject, HTML body, plain-text body) comes from, in order:
 /// <c>courier.templates.&lt;group&gt;.&lt;variant&gt;.email</c> (a <c>file://</c>, <c>base64://</c> or <c>http(s)://</c> URL),
-/// <c>courier.template_override_path</c>/&lt;group&gt;/&lt;variant&gt;/email.{subject,body,body.plaintext}.gotmpl, or the
+/// <c>courier.template_override_path</c>/&lt;group&gt;/&lt;variant&gt;/email.{subject,body,body.plaintext}.gotmpl (a type
+/// without variants: no variant level in either), or the
 /// built-in default. Templates are Liquid (Fluid) after <see cref="GoTemplateSyntax"/> translated Kratos's Go forms;
 /// rendering is sandboxed: no includes (null file provider), no .NET member access beyond the model's dictionaries,
 /// and a step limit.
@@ -121,7 +122,7 @@ public sealed class CourierTemplates : IDisposable
     private async Task<(string? Source, string Origin)> LoadSourceAsync(CourierTemplateType type, Part part, string language, CancellationToken ct)
     {
         if (ConfiguredUrl(type, part) is { Length: > 0 } url)
-            return (await FetchAsync(url, ct), $"courier.templates.{type.Group}.{type.Variant}.{(part == Part.Sms ? "sms.body.plaintext" : "email." + PartName(part))}");
+            return (await FetchAsync(url, ct), $"courier.templates.{type.Group}.{(type.Variant.Length > 0 ? type.Variant + "." : "")}{(part == Part.Sms ? "sms.body.plaintext" : "email." + PartName(part))}");
 
         if (_options.TemplateOverridePath is { Length: > 0 } root)
         {
@@ -143,7 +144,12 @@ public sealed class CourierTemplates : IDisposable
     private string? ConfiguredUrl(CourierTemplateType type, Part part)
     {
         if (!_options.Templates.TryGetValue(type.Group, out var set)) return null;
-        var variant = type.Variant == "valid" ? set.Valid : set.Invalid;
+        var variant = type.Variant switch
+        {
+            "valid" => set.Valid,
+            "invalid" => set.Invalid,
+            _ => new CourierTemplateOptions { Email = set.Email, Sms = set.Sms },
+        };
         if (part == Part.Sms) return variant?.Sms?.Body?.Plaintext;
         var email = variant?.Email;
         return part switch

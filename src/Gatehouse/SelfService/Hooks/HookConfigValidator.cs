@@ -43,12 +43,14 @@ public static class HookConfigValidator
                 continue;
             }
             if (before) throw new ConfigException($"{at}.hook: only web_hook may run before a flow, got \"{name}\".");
+            if (name == NotifyPreviousAddressesHook.HookName) _ = NotifyPreviousAddressesHook.Recipients(hooks[i], at);
             var allowed = name switch
             {
                 "session" => kind == "registration" && method is not null and not "profile",
                 "revoke_active_sessions" => kind is "login" or "recovery" || (kind == "settings" && method is not null and not "profile"),
                 "require_verified_address" => kind == "login",
                 "show_verification_ui" => (kind is "registration" or "login" && method is not null) || (kind == "settings" && method == "profile"),
+                NotifyPreviousAddressesHook.HookName => kind == "settings" && method == "profile",
                 _ => true,
             };
             if (!allowed) throw new ConfigException($"{at}.hook: \"{name}\" cannot run here; see docs/hooks.md for the slots each hook is allowed in.");

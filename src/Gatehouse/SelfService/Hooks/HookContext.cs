@@ -23,6 +23,12 @@ public sealed class HookContext
     /// <summary>The identity the flow is about; during a registration's pre-persist phase, one not saved yet.</summary>
     public Identity? Identity { get; set; }
 
+    /// <summary>
+    /// The identity as it was before the flow changed it: a settings profile change's post-persist phase has it (Kratos's
+    /// <c>PostHookPostPersistExecutorParams.Previous</c>), so a hook can tell what the change did.
+    /// </summary>
+    public Identity? Previous { get; set; }
+
     /// <summary>Whether <see cref="Identity"/> is stored; if not, changes are collected in <see cref="Changes"/> for the flow to save.</summary>
     public bool IdentityPersisted { get; set; }
 

@@ -17,6 +17,7 @@ public static class HooksServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Scoped<IFlowHook, RequireVerifiedAddressHook>());
         services.TryAddEnumerable(ServiceDescriptor.Scoped<IFlowHook, ShowVerificationUiHook>());
         services.TryAddEnumerable(ServiceDescriptor.Scoped<IFlowHook, WebHook>());
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<IFlowHook, NotifyPreviousAddressesHook>());
 
         services.AddOutboundRequests();
         services.TryAddSingleton<WebHookQueue>();

@@ -67,6 +67,7 @@ public sealed partial class ProfileStrategy
             return;
         }
         await submission.AfterTraitsChangedAsync(identity, updated, hookContext, ct);
+        hookContext.Previous = identity;
         hookContext.Identity = updated;
         hookContext.IdentityPersisted = true;
         await hooks.RunAfterAsync(HookPhase.PostPersist, hookContext, ct);
