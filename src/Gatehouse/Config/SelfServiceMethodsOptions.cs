@@ -281,5 +281,14 @@ public sealed class OidcProviderOptions
     /// </summary>
     public string AccountLinkingMode { get; set; } = "confirm_with_existing_credential";
 
+    /// <summary>
+    /// Upstream <c>acr</c> values that make a sign-in with this provider aal2 (the provider performed multi-factor
+    /// authentication); empty: <c>acr</c> does not raise the level.
+    /// </summary>
+    public List<string> Aal2AcrValues { get; set; } = [];
+
+    /// <summary>Upstream <c>amr</c> values (RFC 8176: <c>mfa</c>, <c>otp</c>, <c>hwk</c>, …) any one of which makes a sign-in aal2.</summary>
+    public List<string> Aal2AmrValues { get; set; } = [];
+
     public string DisplayLabel => string.IsNullOrEmpty(Label) ? Id : Label;
 }

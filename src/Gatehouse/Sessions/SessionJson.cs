@@ -90,8 +90,10 @@ public sealed class SessionJson(IdentityJson identities, TimeProvider time)
             ["aal"] = method.Aal,
             ["completed_at"] = GoTimeJsonConverter.Format(method.CompletedAt),
         };
-        // Kratos's omitempty: only social sign-in names its provider.
+        // Kratos's omitempty: only social sign-in names its provider, and its provider's acr and amr when it sent them.
         if (!string.IsNullOrEmpty(method.Provider)) node["provider"] = method.Provider;
+        if (!string.IsNullOrEmpty(method.UpstreamAcr)) node["upstream_acr"] = method.UpstreamAcr;
+        if (method.UpstreamAmr is { Count: > 0 } amr) node["upstream_amr"] = new JsonArray([.. amr.Select(a => (JsonNode?)JsonValue.Create(a))]);
         return node;
     }
 }

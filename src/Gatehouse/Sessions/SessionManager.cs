@@ -330,12 +330,18 @@ public sealed class SessionManager(GatehouseDbContext db, GatehouseOptions optio
 
     public static GatehouseError NotFound() => GatehouseError.NotFound("Unable to locate the resource");
 
-    /// <summary>Kratos's <c>SetAuthenticatorAssuranceLevel</c>: aal2 needs an aal1 and an aal2 method; any method gives at least aal1.</summary>
+    /// <summary>
+    /// Kratos's <c>SetAuthenticatorAssuranceLevel</c>: aal2 needs an aal1 and an aal2 method; any method gives at least
+    /// aal1. A social sign-in at aal2 (its provider reported multi-factor authentication, <c>aal2_acr_values</c> /
+    /// <c>aal2_amr_values</c>) is both on its own: the provider did the second factor.
+    /// </summary>
     public static string AssuranceLevel(JsonArray methods)
     {
-        var levels = methods.OfType<JsonObject>().Select(m => m["aal"]?.GetValue<string>()).ToList();
-        if (levels.Count == 0) return "aal0";
-        return levels.Contains("aal1") && levels.Contains("aal2") ? "aal2" : "aal1";
+        var entries = methods.OfType<JsonObject>().Select(m => (Aal: m["aal"]?.GetValue<string>(), Method: m["method"]?.GetValue<string>())).ToList();
+        if (entries.Count == 0) return "aal0";
+        var aal2 = entries.Any(e => e.Aal == "aal2");
+        var aal1 = entries.Any(e => e.Aal == "aal1" || (e.Aal == "aal2" && e.Method is "oidc" or "saml"));
+        return aal1 && aal2 ? "aal2" : "aal1";
     }
 
     /// <summary>The session token a request presents (header, cookie, bearer; see <see cref="FromRequestAsync"/>), unchecked.</summary>

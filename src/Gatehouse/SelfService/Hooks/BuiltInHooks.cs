@@ -19,7 +19,7 @@ public sealed class SessionHook(SessionManager sessions, CsrfTokens csrf, TimePr
     public async Task<IdentityChanges?> ExecuteAsync(HookConfig config, HookContext context, CancellationToken ct)
     {
         if (context.FlowKind != FlowKinds.Registration || context.Identity is null) return null;
-        var issued = await sessions.IssueAsync(context.Identity, new AuthenticationMethod(context.Method ?? "password", "aal1", time.GetUtcNow().UtcDateTime, context.Provider), context.Http, ct);
+        var issued = await sessions.IssueAsync(context.Identity, context.Proof ?? new AuthenticationMethod(context.Method ?? "password", "aal1", time.GetUtcNow().UtcDateTime, context.Provider), context.Http, ct);
         if (context.Flow.Type == FlowTypes.Browser)
         {
             // Kratos's IssueCookie gives a browser without a session (or with another identity's) a new anti-CSRF token;

@@ -20,6 +20,12 @@ public sealed class HookContext
     /// <summary>The provider of a social sign-in (<c>oidc</c>), recorded with the session's method as Kratos does.</summary>
     public string? Provider { get; init; }
 
+    /// <summary>
+    /// A registration's session method entry as the method made it (social sign-in: with the provider's <c>acr</c> /
+    /// <c>amr</c> and the level they give); the <c>session</c> hook records it instead of a plain aal1 entry.
+    /// </summary>
+    public AuthenticationMethod? Proof { get; init; }
+
     /// <summary>The identity the flow is about; during a registration's pre-persist phase, one not saved yet.</summary>
     public Identity? Identity { get; set; }
 

@@ -110,6 +110,12 @@ public abstract record RegistrationOutcome
         public string? Provider { get; init; }
 
         /// <summary>
+        /// The session's method entry when the method says more than its name (social sign-in: the provider's <c>acr</c> and
+        /// <c>amr</c>, and the level they give); the <c>session</c> hook records it.
+        /// </summary>
+        public Sessions.AuthenticationMethod? Proof { get; init; }
+
+        /// <summary>
         /// When the identity collides with an existing one (an identifier or address taken): the method's own answer (social
         /// sign-in: Kratos's account linking login flow). True when it answered; false leaves the flow's default (4000007).
         /// </summary>

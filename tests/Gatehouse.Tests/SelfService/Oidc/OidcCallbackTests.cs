@@ -93,6 +93,8 @@ public sealed class OidcServerFixture : IAsyncDisposable
                         {
                             Id = "test-idp", Provider = "generic", Label = "Test IdP", ClientId = TestOpenIdProvider.ClientId, ClientSecret = TestOpenIdProvider.ClientSecret,
                             IssuerUrl = idp.Issuer, MapperUrl = "base64://" + Convert.ToBase64String(Encoding.UTF8.GetBytes(Mapper)), Scope = ["email"],
+                            // A sign-in whose ID token says the provider did multi-factor authentication is aal2.
+                            Aal2AcrValues = ["urn:test:loa:2"], Aal2AmrValues = ["hwk", "otp"],
                         },
                         new OidcProviderOptions
                         {
@@ -723,6 +725,50 @@ public sealed class OidcCallbackTests(OidcServerFixture fixture) : IClassFixture
             var method = (await Whoami(s, browser))["authentication_methods"]!.AsArray().Single()!;
             Assert.Equal(("oidc", "aal1", "test-idp"), ((string?)method["method"], (string?)method["aal"], (string?)method["provider"]));
         }
+    }
+
+    /// <summary>
+    /// <c>aal2_acr_values</c> / <c>aal2_amr_values</c>: the provider's ID token decides the session's level. A listed
+    /// <c>acr</c> at sign-up, or one listed <c>amr</c> value at sign-in, gives an aal2 session from the social sign-in alone;
+    /// other values an aal1 one. Each method entry carries the claims as sent (<c>upstream_acr</c>, <c>upstream_amr</c>).
+    /// </summary>
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task The_providers_acr_and_amr_claims_are_recorded_and_listed_values_make_the_session_aal2(string provider)
+    {
+        var s = await fixture.Get(provider);
+        var idp = await fixture.Idp();
+        var subject = "sub-" + Guid.NewGuid().ToString("N")[..10];
+        async Task<JsonNode> SignIn(string kind, Action<JsonObject> claims)
+        {
+            using var browser = new Browser(s.PublicUrl);
+            var up = await ClickProvider(s, browser, kind);
+            var token = idp.Claims(subject, fixture.Clock.GetUtcNow(), up.Nonce);
+            claims(token);
+            Assert.Equal(HttpStatusCode.SeeOther, (await Callback(browser, up, token)).StatusCode);
+            return await Whoami(s, browser);
+        }
+
+        var signedUp = await SignIn("registration", c => c["acr"] = "urn:test:loa:2");
+        Assert.Equal("aal2", (string?)signedUp["authenticator_assurance_level"]);
+        var method = signedUp["authentication_methods"]!.AsArray().Single()!;
+        Assert.Equal(("oidc", "aal2", "test-idp", "urn:test:loa:2"), ((string?)method["method"], (string?)method["aal"], (string?)method["provider"], (string?)method["upstream_acr"]));
+        Assert.Null(method["upstream_amr"]);
+
+        var mfa = await SignIn("login", c => { c["acr"] = "urn:test:loa:1"; c["amr"] = new JsonArray("pwd", "hwk"); });
+        Assert.Equal("aal2", (string?)mfa["authenticator_assurance_level"]);
+        method = mfa["authentication_methods"]!.AsArray().Single()!;
+        Assert.Equal(("aal2", "urn:test:loa:1"), ((string?)method["aal"], (string?)method["upstream_acr"]));
+        Assert.Equal(["pwd", "hwk"], method["upstream_amr"]!.AsArray().Select(v => (string?)v));
+
+        var single = await SignIn("login", c => { c["acr"] = "urn:test:loa:1"; c["amr"] = new JsonArray("pwd"); });
+        Assert.Equal("aal1", (string?)single["authenticator_assurance_level"]);
+        Assert.Equal("aal1", (string?)single["authentication_methods"]![0]!["aal"]);
+        Assert.Equal(["pwd"], single["authentication_methods"]![0]!["upstream_amr"]!.AsArray().Select(v => (string?)v));
+
+        // An empty acr never matches, whatever is listed; a provider without lists (native) never raises the level.
+        var empty = await SignIn("login", c => c["acr"] = "");
+        Assert.Equal("aal1", (string?)empty["authenticator_assurance_level"]);
+        Assert.Null(empty["authentication_methods"]![0]!["upstream_acr"]);
     }
 
     /// <summary>An OAuth2 client of Gatehouse's own provider and a login challenge for it (what /oauth2/auth hands the login UI).</summary>

@@ -268,8 +268,10 @@ public sealed class LoginFlows(
     /// <summary>
     /// Signs in an identity a method proved outside a submit (social sign-in's callback): the flow's refusals apply
     /// (a refresh signs in the same identity; a disabled one does not sign in), then hooks and session as for a submit.
+    /// <paramref name="proof"/> is the session's method entry when the method says more than its name and level (social
+    /// sign-in: the provider, its upstream <c>acr</c>/<c>amr</c> and the level they give).
     /// </summary>
-    public async Task CompleteExternalAsync(HttpContext http, SelfServiceFlow flow, ILoginStrategy strategy, Identity identity, CancellationToken ct, string? provider = null)
+    public async Task CompleteExternalAsync(HttpContext http, SelfServiceFlow flow, ILoginStrategy strategy, Identity identity, CancellationToken ct, AuthenticationMethod? proof = null)
     {
         var ui = UiContainer.FromJson(flow.Ui);
         ui.ClearMessages();
@@ -280,7 +282,7 @@ public sealed class LoginFlows(
             await responder.RespondWithFlowAsync(http, flow, ui, 400, ct);
             return;
         }
-        await CompleteAsync(http, flow, ui, strategy, identity, await sessions.FromRequestAsync(http, ct), ct, provider);
+        await CompleteAsync(http, flow, ui, strategy, identity, await sessions.FromRequestAsync(http, ct), ct, proof);
     }
 
     /// <summary>
@@ -305,8 +307,9 @@ public sealed class LoginFlows(
         return flow;
     }
 
-    private async Task CompleteAsync(HttpContext http, SelfServiceFlow flow, UiContainer ui, ILoginStrategy strategy, Identity identity, Session? current, CancellationToken ct, string? provider = null)
+    private async Task CompleteAsync(HttpContext http, SelfServiceFlow flow, UiContainer ui, ILoginStrategy strategy, Identity identity, Session? current, CancellationToken ct, AuthenticationMethod? proof = null)
     {
+        var provider = proof?.Provider;
         // Account linking (Kratos's checkDuplicateCredentialsIdentifierMatch): a login flow a colliding social sign-up
         // turned into links that credential only to an identity one of whose credentials has the colliding identifier or
         // address as identifier, once it proved itself.
@@ -342,7 +345,7 @@ public sealed class LoginFlows(
         }
         identity = hookContext.Identity;
 
-        var method1 = new AuthenticationMethod(strategy.Name, strategy.Aal, flows.Now(), provider);
+        var method1 = proof ?? new AuthenticationMethod(strategy.Name, strategy.Aal, flows.Now(), provider);
         IssuedSession? issued = null;
         // A refresh or a second factor completes the session the request came with (same id and token, one more method);
         // another identity's proof gets a fresh session, as in Kratos.

@@ -264,7 +264,7 @@ public sealed class RegistrationFlows(
         });
         if (verifiedAddresses is { Count: > 0 }) MarkVerified(identity, verifiedAddresses);
         create.Complete?.Invoke(identity);
-        var hookContext = new HookContext { Http = http, Flow = flow, FlowKind = FlowKinds.Registration, Method = method, Provider = create.Provider, Identity = identity };
+        var hookContext = new HookContext { Http = http, Flow = flow, FlowKind = FlowKinds.Registration, Method = method, Provider = create.Provider, Proof = create.Proof, Identity = identity };
         try
         {
             // A web hook's changes are applied to the identity as each hook answers (HookRunner), before it is saved.

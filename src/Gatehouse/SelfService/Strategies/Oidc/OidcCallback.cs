@@ -185,7 +185,7 @@ public sealed partial class OidcCallback(
         {
             // Kratos's linkProvider pauses {link: provider} when the session is too old: after the refresh login the link starts again.
             var link = new JsonObject { ["method"] = strategy.Name, ["link"] = provider.Id, ["csrf_token"] = flow.CsrfToken };
-            await strategy.LinkAsync(await settings.ResumeAsync(http, flow, strategy, ct, link), provider, (string)claims["sub"]!, tokens, ct);
+            await strategy.LinkAsync(await settings.ResumeAsync(http, flow, strategy, ct, link), provider, claims, tokens, ct);
             return;
         }
         await FinishAsync(http, flow, provider, claims, tokens, ct);
@@ -215,7 +215,7 @@ public sealed partial class OidcCallback(
         if (existing is not null)
         {
             var loginFlow = flow.Kind == FlowKinds.Login ? flow : await login.CreateForAsync(http, flow, ct);
-            await login.CompleteExternalAsync(http, loginFlow, strategy, existing, ct, provider.Id);
+            await login.CompleteExternalAsync(http, loginFlow, strategy, existing, ct, OidcStrategy.Proof(provider, claims, flows.Now()));
             return;
         }
         var registrationFlow = flow.Kind == FlowKinds.Registration ? flow : await registration.CreateForAsync(http, flow, ct);
@@ -264,13 +264,14 @@ public sealed partial class OidcCallback(
         var outcome = new RegistrationOutcome.CreateIdentity(ui, traits, credentials, mapped.VerifiedAddresses)
         {
             Provider = provider.Id,
+            Proof = OidcStrategy.Proof(provider, claims, flows.Now()),
             Complete = identity =>
             {
                 OidcCredentials.StoreTokens(cipher, identity, provider.Id, subject, tokens);
                 if (mapped.MetadataPublic is not null) identity.MetadataPublic = mapped.MetadataPublic.ToJsonString();
                 if (mapped.MetadataAdmin is not null) identity.MetadataAdmin = mapped.MetadataAdmin.ToJsonString();
             },
-            OnDuplicate = (identity, token) => OfferLinkingAsync(http, flow, provider, identity, mapped.VerifiedAddresses, token),
+            OnDuplicate = (identity, token) => OfferLinkingAsync(http, flow, provider, identity, mapped.VerifiedAddresses, claims, token),
         };
         await registration.CompleteAsync(http, flow, schema, strategy.Name, outcome, ct);
     }
@@ -285,7 +286,7 @@ public sealed partial class OidcCallback(
     /// False when nothing stored collides (the registration shows 4000007 then).
     /// </summary>
     private async Task<bool> OfferLinkingAsync(HttpContext http, SelfServiceFlow registrationFlow, Config.OidcProviderOptions provider, Identity identity,
-        IReadOnlyList<string>? verifiedByProvider, CancellationToken ct)
+        IReadOnlyList<string>? verifiedByProvider, JsonObject claims, CancellationToken ct)
     {
         var oidc = identity.Credentials.FirstOrDefault(c => c.Type == CredentialTypes.Oidc);
         if (oidc is null || await conflicts.FindAsync(identity, ct) is not { } conflict) return false;
@@ -306,7 +307,7 @@ public sealed partial class OidcCallback(
             var linked = await identityManager.AddCredentialAsync(owner.Id, CredentialTypes.Oidc, oidcConfig, oidcIdentifiers, ct);
             LogAutomaticallyLinked(logger, provider.Id, owner.Id);
             var signIn = await login.CreateForAsync(http, registrationFlow, ct);
-            await login.CompleteExternalAsync(http, signIn, strategy, linked, ct, provider.Id);
+            await login.CompleteExternalAsync(http, signIn, strategy, linked, ct, OidcStrategy.Proof(provider, claims, flows.Now()));
             return true;
         }
 

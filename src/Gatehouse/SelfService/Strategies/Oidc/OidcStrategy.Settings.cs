@@ -120,8 +120,9 @@ public sealed partial class OidcStrategy
     /// hints), the account is added to the identity, the session records the method with its provider, and the settings
     /// hooks run.
     /// </summary>
-    public async Task LinkAsync(SettingsSubmission submission, Config.OidcProviderOptions provider, string subject, OidcTokens tokens, CancellationToken ct)
+    public async Task LinkAsync(SettingsSubmission submission, Config.OidcProviderOptions provider, JsonObject claims, OidcTokens tokens, CancellationToken ct)
     {
+        var subject = (string)claims["sub"]!;
         if (!await submission.EnsurePrivilegedAsync(ct)) return;
         var identity = await store.FindConfidentialAsync(submission.Identity.Id, ct) ?? submission.Identity;
         if (LinkedAccounts(identity).Any(a => a.Provider == provider.Id))
@@ -142,7 +143,7 @@ public sealed partial class OidcStrategy
         await SettingsChange.SaveAsync(submission, Name, hooks, async () =>
         {
             var updated = await identities.AddCredentialAsync(identity.Id, CredentialTypes.Oidc, config, [identifier], ct);
-            await sessions.AddMethodAsync(submission.Session, new AuthenticationMethod(Name, Aal, flows.Now(), provider.Id), ct);
+            await sessions.AddMethodAsync(submission.Session, Proof(provider, claims, flows.Now()), ct);
             return updated;
         }, ct);
     }

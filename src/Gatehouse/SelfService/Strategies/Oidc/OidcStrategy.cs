@@ -41,6 +41,33 @@ public sealed partial class OidcStrategy(
 
     public string Aal => AssuranceLevels.Aal1;
 
+    /// <summary>
+    /// The session's method entry for a sign-in with <paramref name="provider"/> (Kratos's <c>AALForClaims</c> and
+    /// <c>CompletedLoginForOIDC</c>): aal2 when the provider's <c>acr</c> claim is one of <c>aal2_acr_values</c> (an empty
+    /// <c>acr</c> never is) or one of its <c>amr</c> values is one of <c>aal2_amr_values</c>, else aal1; with the claims
+    /// themselves as <c>upstream_acr</c> / <c>upstream_amr</c> when the provider sent them.
+    /// </summary>
+    public static AuthenticationMethod Proof(Config.OidcProviderOptions provider, JsonObject claims, DateTime now)
+    {
+        ArgumentNullException.ThrowIfNull(provider);
+        ArgumentNullException.ThrowIfNull(claims);
+        var acr = claims["acr"] is JsonValue a && a.TryGetValue<string>(out var acrText) && acrText.Length > 0 ? acrText : null;
+        // RFC 8176 makes amr an array of strings; a single string is read as one value, anything else as none.
+        List<string>? amr = claims["amr"] switch
+        {
+            JsonArray values => [.. values.OfType<JsonValue>().Select(v => v.TryGetValue<string>(out var s) ? s : null).OfType<string>()],
+            JsonValue one when one.TryGetValue<string>(out var single) => [single],
+            _ => null,
+        };
+        var aal2 = (acr is not null && provider.Aal2AcrValues.Contains(acr, StringComparer.Ordinal))
+            || (amr is not null && provider.Aal2AmrValues.Any(want => amr.Contains(want, StringComparer.Ordinal)));
+        return new AuthenticationMethod(MethodName, aal2 ? AssuranceLevels.Aal2 : AssuranceLevels.Aal1, now, provider.Id)
+        {
+            UpstreamAcr = acr,
+            UpstreamAmr = amr is { Count: > 0 } ? amr : null,
+        };
+    }
+
     public static string ConfigName => MethodName;
 
     public static bool IsEnabled(GatehouseOptions options) => options.Selfservice.Methods.Oidc.Enabled;
