@@ -290,5 +290,11 @@ public sealed class OidcProviderOptions
     /// <summary>Upstream <c>amr</c> values (RFC 8176: <c>mfa</c>, <c>otp</c>, <c>hwk</c>, …) any one of which makes a sign-in aal2.</summary>
     public List<string> Aal2AmrValues { get; set; } = [];
 
+    /// <summary>
+    /// <c>never</c> (default) or <c>automatic</c>: every sign-in with this provider runs the mapper again (with the identity
+    /// as <c>std.extVar('identity')</c>) and saves what changed in the traits, metadata and verified addresses.
+    /// </summary>
+    public string UpdateIdentityOnLogin { get; set; } = "never";
+
     public string DisplayLabel => string.IsNullOrEmpty(Label) ? Id : Label;
 }

@@ -24,6 +24,23 @@ public sealed class OidcServerFixture : IAsyncDisposable
         }
         """;
 
+    /// <summary>
+    /// The mapper of the <c>update_identity_on_login: automatic</c> server: the name claim as first name, the e-mail
+    /// verified when the provider says so, and a sign-in count kept in <c>metadata_public</c> from
+    /// <c>std.extVar('identity')</c>.
+    /// </summary>
+    public const string SyncMapper = """
+        local claims = std.extVar('claims');
+        local current = std.extVar('identity');
+        {
+          identity: {
+            traits: { email: claims.email, [if 'name' in claims then 'name' else null]: { first: claims.name } },
+            verified_addresses: if claims.email_verified then [{ via: 'email', value: claims.email }] else [],
+            metadata_public: { subject: claims.sub, logins: std.get(current.metadata_public, 'logins', 0) + 1 },
+          },
+        }
+        """;
+
     private readonly Dictionary<string, Task<TestServer>> _servers = [];
     private readonly Lock _lock = new();
     private Task<TestOpenIdProvider>? _idp;
@@ -66,11 +83,12 @@ public sealed class OidcServerFixture : IAsyncDisposable
     /// <paramref name="legacyOidcGroup"/>: another with <c>feature_flags.legacy_oidc_registration_node_group</c>.
     /// </summary>
     /// <param name="cipher">Another server with this <c>ciphers.algorithm</c>.</param>
-    public async Task<TestServer> Get(string provider, bool loginHints = false, bool legacyOidcGroup = false, string? cipher = null)
+    /// <param name="updateOnLogin">Another server whose <c>test-idp</c> has <c>update_identity_on_login: automatic</c> and <see cref="SyncMapper"/>.</param>
+    public async Task<TestServer> Get(string provider, bool loginHints = false, bool legacyOidcGroup = false, string? cipher = null, bool updateOnLogin = false)
     {
         var idp = await Idp();
         Task<TestServer> server;
-        var key = provider + (loginHints ? "/hints" : "") + (legacyOidcGroup ? "/legacy-group" : "") + (cipher is null ? "" : "/cipher=" + cipher);
+        var key = provider + (loginHints ? "/hints" : "") + (legacyOidcGroup ? "/legacy-group" : "") + (cipher is null ? "" : "/cipher=" + cipher) + (updateOnLogin ? "/update-on-login" : "");
         lock (_lock)
         {
             if (!_servers.TryGetValue(key, out server!))
@@ -92,9 +110,10 @@ public sealed class OidcServerFixture : IAsyncDisposable
                         new OidcProviderOptions
                         {
                             Id = "test-idp", Provider = "generic", Label = "Test IdP", ClientId = TestOpenIdProvider.ClientId, ClientSecret = TestOpenIdProvider.ClientSecret,
-                            IssuerUrl = idp.Issuer, MapperUrl = "base64://" + Convert.ToBase64String(Encoding.UTF8.GetBytes(Mapper)), Scope = ["email"],
+                            IssuerUrl = idp.Issuer, MapperUrl = "base64://" + Convert.ToBase64String(Encoding.UTF8.GetBytes(updateOnLogin ? SyncMapper : Mapper)), Scope = ["email"],
                             // A sign-in whose ID token says the provider did multi-factor authentication is aal2.
                             Aal2AcrValues = ["urn:test:loa:2"], Aal2AmrValues = ["hwk", "otp"],
+                            UpdateIdentityOnLogin = updateOnLogin ? "automatic" : "never",
                         },
                         new OidcProviderOptions
                         {
@@ -769,6 +788,67 @@ public sealed class OidcCallbackTests(OidcServerFixture fixture) : IClassFixture
         var empty = await SignIn("login", c => c["acr"] = "");
         Assert.Equal("aal1", (string?)empty["authenticator_assurance_level"]);
         Assert.Null(empty["authentication_methods"]![0]!["upstream_acr"]);
+    }
+
+    /// <summary>
+    /// <c>update_identity_on_login: automatic</c>: each sign-in runs the mapper again with the stored identity, merges its
+    /// traits over the stored ones (a trait it leaves out stays), replaces the metadata it returns and verifies what the
+    /// provider verified; traits that no longer fit the schema stop the sign-in and change nothing. Without the setting
+    /// the identity stays as signed up.
+    /// </summary>
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task With_update_identity_on_login_each_sign_in_maps_the_claims_again_onto_the_identity(string provider)
+    {
+        var s = await fixture.Get(provider, updateOnLogin: true);
+        var idp = await fixture.Idp();
+        var subject = "sub-" + Guid.NewGuid().ToString("N")[..10];
+        async Task<HttpResponseMessage> SignIn(string kind, Action<JsonObject> claims)
+        {
+            using var browser = new Browser(s.PublicUrl);
+            var up = await ClickProvider(s, browser, kind);
+            var token = idp.Claims(subject, fixture.Clock.GetUtcNow(), up.Nonce);
+            claims(token);
+            return await Callback(browser, up, token);
+        }
+        async Task<JsonNode> Stored()
+        {
+            var list = await (await s.AdminWithKey.GetAsync($"/admin/identities?credentials_identifier={Uri.EscapeDataString("test-idp:" + subject)}")).Json(HttpStatusCode.OK);
+            return await (await s.AdminWithKey.GetAsync($"/admin/identities/{list[0]!["id"]}")).Json(HttpStatusCode.OK);
+        }
+
+        Assert.Equal(HttpStatusCode.SeeOther, (await SignIn("registration", c => { c["name"] = "Ada"; c["email_verified"] = false; })).StatusCode);
+        var signedUp = await Stored();
+        Assert.Equal("Ada", (string?)signedUp["traits"]!["name"]!["first"]);
+        Assert.Equal(1, (int)signedUp["metadata_public"]!["logins"]!);
+        Assert.False((bool)signedUp["verifiable_addresses"]![0]!["verified"]!);
+        // A trait the person set since (the last name) is kept: the mapper's traits are merged over the stored ones.
+        await (await s.AdminWithKey.PatchJson($"/admin/identities/{signedUp["id"]}",
+            """[{"op":"add","path":"/traits/name/last","value":"Lovelace"}]""")).Json(HttpStatusCode.OK);
+
+        Assert.Equal(HttpStatusCode.SeeOther, (await SignIn("login", c => c["name"] = "Augusta")).StatusCode);
+        var updated = await Stored();
+        Assert.Equal(("Augusta", "Lovelace"), ((string?)updated["traits"]!["name"]!["first"], (string?)updated["traits"]!["name"]!["last"]));
+        Assert.Equal(2, (int)updated["metadata_public"]!["logins"]!);
+        Assert.True((bool)updated["verifiable_addresses"]![0]!["verified"]!);
+
+        // Claims that make the traits invalid (an e-mail that is none) refuse the sign-in and write nothing: the browser
+        // goes back to the login flow, which says why, and has no session.
+        using (var browser = new Browser(s.PublicUrl))
+        {
+            var up = await ClickProvider(s, browser, "login");
+            var token = idp.Claims(subject, fixture.Clock.GetUtcNow(), up.Nonce);
+            token["email"] = "not-an-email";
+            var refused = await Callback(browser, up, token);
+            Assert.Equal(HttpStatusCode.SeeOther, refused.StatusCode);
+            var flow = await BrowserFlow(browser, "login", up.FlowId);
+            Assert.Contains("returned is not valid", (string?)flow["ui"]!["messages"]![0]!["text"], StringComparison.Ordinal);
+            using var whoami = new HttpRequestMessage(HttpMethod.Get, "/sessions/whoami");
+            whoami.Headers.Accept.ParseAdd("application/json");
+            Assert.Equal(HttpStatusCode.Unauthorized, (await browser.Client.SendAsync(whoami)).StatusCode);
+        }
+        var after = await Stored();
+        Assert.True(JsonNode.DeepEquals(updated["traits"], after["traits"]), after["traits"]!.ToJsonString());
+        Assert.Equal(2, (int)after["metadata_public"]!["logins"]!);
     }
 
     /// <summary>An OAuth2 client of Gatehouse's own provider and a login challenge for it (what /oauth2/auth hands the login UI).</summary>

@@ -32,6 +32,7 @@ public sealed partial class OidcCallback(
     Flows.Settings.SettingsFlows settings,
     IPrivilegedIdentityStore identities,
     IdentityManager identityManager,
+    IVerifiableAddressStore verifiableAddresses,
     ConflictingIdentities conflicts,
     Config.GatehouseOptions options,
     TestLoginCookie testFlows,
@@ -215,11 +216,60 @@ public sealed partial class OidcCallback(
         if (existing is not null)
         {
             var loginFlow = flow.Kind == FlowKinds.Login ? flow : await login.CreateForAsync(http, flow, ct);
+            if (provider.UpdateIdentityOnLogin == "automatic")
+            {
+                try
+                {
+                    existing = await UpdateFromClaimsAsync(provider, existing, claims, ct);
+                }
+                catch (OidcUpstreamError e)
+                {
+                    await FailAsync(http, loginFlow, provider.Id, e.Reason, ct, status: e.Status ?? StatusCodes.Status500InternalServerError);
+                    return;
+                }
+                catch (GatehouseError e) when (e.Code == StatusCodes.Status400BadRequest)
+                {
+                    // A mapper whose traits no longer fit the schema stops the sign-in and writes nothing (Kratos validates
+                    // before it saves).
+                    await FailAsync(http, loginFlow, provider.Id,
+                        $"The identity the Jsonnet mapper of OpenID Connect provider \"{provider.Id}\" returned is not valid: {e.Reason ?? e.Message}", ct);
+                    return;
+                }
+            }
             await login.CompleteExternalAsync(http, loginFlow, strategy, existing, ct, OidcStrategy.Proof(provider, claims, flows.Now()));
             return;
         }
         var registrationFlow = flow.Kind == FlowKinds.Registration ? flow : await registration.CreateForAsync(http, flow, ct);
         await RegisterAsync(http, registrationFlow, provider, subject, claims, tokens, ct);
+    }
+
+    /// <summary>
+    /// <c>update_identity_on_login: automatic</c> (Kratos's <c>UpdateIdentityFromClaims</c>): the mapper runs again with the
+    /// identity as <c>std.extVar('identity')</c>; its traits are merged over the stored ones (objects key by key, any other
+    /// value it returns replaces the stored one, keys it leaves out keep theirs: Kratos's mergo merge with override), its
+    /// <c>metadata_public</c> / <c>metadata_admin</c> replace the stored ones only when it returns them, and the addresses
+    /// it lists as verified become verified. The identity is validated against its schema and saved only when something
+    /// changed; addresses that stay keep their verification state.
+    /// </summary>
+    private async Task<Identity> UpdateFromClaimsAsync(Config.OidcProviderOptions provider, Identity identity, JsonObject claims, CancellationToken ct)
+    {
+        var mapped = await mapper.MapAsync(provider.Id, provider.MapperUrl, OidcUpstream.MapperClaims(claims), ct, identity);
+        var stored = JsonNode.Parse(identity.Traits) as JsonObject ?? [];
+        var traits = mapped.Traits.Count == 0 ? stored : OidcStrategy.Merge(stored, mapped.Traits);
+        static bool Same(JsonNode? a, string? raw) => JsonNode.DeepEquals(a, string.IsNullOrEmpty(raw) ? null : JsonNode.Parse(raw));
+        var changes = new IdentityChanges(
+            JsonNode.DeepEquals(traits, stored) ? null : traits,
+            mapped.MetadataPublic is { } mp && !Same(mp, identity.MetadataPublic) ? mp : null,
+            mapped.MetadataAdmin is { } ma && !Same(ma, identity.MetadataAdmin) ? ma : null);
+        if (!changes.IsEmpty) identity = await identityManager.ApplyFromHookAsync(identity.Id, changes, ct);
+        foreach (var address in identity.VerifiableAddresses.Where(a => a is { Via: "email", Verified: false } && mapped.VerifiedAddresses.Contains(a.Value, StringComparer.OrdinalIgnoreCase)).ToList())
+        {
+            await verifiableAddresses.MarkVerifiedAsync(identity.Id, address.Via, address.Value, flows.Now(), ct);
+            address.Verified = true;
+            address.Status = VerifiableAddressStatus.Completed;
+            address.VerifiedAt = flows.Now();
+        }
+        return identity;
     }
 
     private async Task RegisterAsync(HttpContext http, SelfServiceFlow flow, Config.OidcProviderOptions provider, string subject, JsonObject claims, OidcTokens tokens, CancellationToken ct)

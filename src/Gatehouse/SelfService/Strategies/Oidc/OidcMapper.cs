@@ -9,16 +9,18 @@ namespace Gatehouse.SelfService.Strategies.Oidc;
 public sealed record MappedIdentity(JsonObject Traits, JsonNode? MetadataPublic, JsonNode? MetadataAdmin, IReadOnlyList<string> VerifiedAddresses);
 
 /// <summary>
-/// Runs a provider's <c>mapper_url</c> Jsonnet with <c>std.extVar('claims')</c>; it must return
+/// Runs a provider's <c>mapper_url</c> Jsonnet with <c>std.extVar('claims')</c> and <c>std.extVar('identity')</c> (the
+/// identity signing in again, <c>{traits, metadata_public, metadata_admin}</c>, each <c>{}</c> when empty; all three empty
+/// for a sign-up, as Kratos's later releases pass it); it must return
 /// <c>{identity: {traits: {…}, metadata_public?, metadata_admin?, verified_addresses?: [{via, value}]}}</c>. The program
 /// is loaded and compiled once per URL (the web hook templates' loader: <c>file://</c>, <c>base64://</c>, <c>http(s)://</c>),
 /// evaluated without file access and with tight limits. A mapper that fails says why, as an <see cref="OidcUpstreamError"/>.
 /// </summary>
 public sealed partial class OidcMapper(WebHookTemplates programs, ILogger<OidcMapper> logger)
 {
-    public async Task<MappedIdentity> MapAsync(string providerId, string mapperUrl, JsonObject claims, CancellationToken ct)
+    public async Task<MappedIdentity> MapAsync(string providerId, string mapperUrl, JsonObject claims, CancellationToken ct, Identities.Identity? current = null)
     {
-        var output = await EvaluateAsync(providerId, mapperUrl, claims, null, ct);
+        var output = await EvaluateAsync(providerId, mapperUrl, claims, null, ct, current);
         var identity = (output as JsonObject)?["identity"] as JsonObject;
         if (identity?["traits"] is not JsonObject traits)
             throw new OidcUpstreamError($"The Jsonnet mapper of OpenID Connect provider \"{providerId}\" did not return an object for key identity.traits.");
@@ -38,14 +40,21 @@ public sealed partial class OidcMapper(WebHookTemplates programs, ILogger<OidcMa
     /// program's <c>std.trace</c> lines (what go-jsonnet writes to standard error). Loading or running it fails with an
     /// <see cref="OidcUpstreamError"/>.
     /// </summary>
-    public async Task<JsonNode?> EvaluateAsync(string providerId, string mapperUrl, JsonObject claims, Action<string>? trace, CancellationToken ct)
+    public async Task<JsonNode?> EvaluateAsync(string providerId, string mapperUrl, JsonObject claims, Action<string>? trace, CancellationToken ct, Identities.Identity? current = null)
     {
+        static JsonNode ObjectOrEmpty(string? raw) => (string.IsNullOrEmpty(raw) ? null : JsonNode.Parse(raw)) ?? new JsonObject();
+        var identity = new JsonObject
+        {
+            ["traits"] = ObjectOrEmpty(current?.Traits),
+            ["metadata_public"] = ObjectOrEmpty(current?.MetadataPublic),
+            ["metadata_admin"] = ObjectOrEmpty(current?.MetadataAdmin),
+        };
         try
         {
             var program = await programs.GetAsync(mapperUrl, ct);
             return program.EvaluateToNode(new JsonnetEvaluationOptions
             {
-                ExtVars = { ["claims"] = ExternalValue.Json(claims.ToJsonString()) },
+                ExtVars = { ["claims"] = ExternalValue.Json(claims.ToJsonString()), ["identity"] = ExternalValue.Json(identity.ToJsonString()) },
                 MaxSteps = 20_000_000,
                 MaxAllocatedBytes = 128L * 1024 * 1024,
                 MaxOutputLength = 4 * 1024 * 1024,
