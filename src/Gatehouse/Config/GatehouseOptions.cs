@@ -68,6 +68,13 @@ public sealed class GatehouseOptions
 public sealed class SecurityOptions
 {
     public AccountEnumerationOptions AccountEnumeration { get; set; } = new();
+
+    /// <summary>
+    /// Kratos's <c>disallow_ref_in_identity_schemas</c> (no <c>$ref</c> to <c>file://</c> or <c>http(s)://</c> sources).
+    /// Accepted for compatibility: Gatehouse never resolves a <c>$ref</c> outside the schema's own document and refuses
+    /// such a schema at start-up, so either value behaves as <c>true</c>.
+    /// </summary>
+    public bool DisallowRefInIdentitySchemas { get; set; }
 }
 
 /// <summary><c>security.account_enumeration</c>.</summary>

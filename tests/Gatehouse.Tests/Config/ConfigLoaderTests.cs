@@ -574,6 +574,29 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.Contains("urls.identity_provider.publicUrl", Assert.Throws<ConfigException>(() => Load(MinimalFile("urls:\n  identity_provider:\n    publicUrl: not a url\n"))).Message, StringComparison.Ordinal);
     }
 
+    /// <summary>Keys of Kratos's later schema that Gatehouse accepts: no warning, and a wrong type is still refused.</summary>
+    [Fact]
+    public void Later_kratos_keys_load_without_warnings()
+    {
+        var result = Load(MinimalFile("""
+            security:
+              disallow_ref_in_identity_schemas: true
+            feature_flags:
+              refresh_login_choose_address: true
+            courier:
+              templates:
+                verifiable_address_changed:
+                  email: {subject: "base64://eA=="}
+            secrets:
+              default: [a-default-secret-value]
+            """));
+        Assert.Empty(result.Warnings);
+        Assert.True(result.Options.Security.DisallowRefInIdentitySchemas);
+        Assert.True(result.Options.FeatureFlags.RefreshLoginChooseAddress);
+        Assert.Equal("base64://eA==", result.Options.Courier.Templates["verifiable_address_changed"].Email!.Subject);
+        Assert.Contains("security.disallow_ref_in_identity_schemas", Assert.Throws<ConfigException>(() => Load(MinimalFile("security:\n  disallow_ref_in_identity_schemas: sometimes\n"))).Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Unknown_keys_are_reported_as_warnings_by_path_and_ignored()
     {
