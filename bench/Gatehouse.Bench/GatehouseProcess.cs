@@ -45,20 +45,7 @@ internal sealed class GatehouseProcess : IAsyncDisposable
         if (!File.Exists(dll)) throw new InvalidOperationException($"{dll} is missing; build with: dotnet build src/Gatehouse -c Release");
         var dsn = postgresDsn ?? $"sqlite://{Path.Combine(work, "bench.db")}?_fk=true";
         var (publicPort, adminPort) = (FreePort(), FreePort());
-        var config = Path.Combine(work, "gatehouse.yml");
-        await File.WriteAllTextAsync(config, $"""
-            dsn: "{dsn}"
-            serve:
-              public:
-                host: 127.0.0.1
-                port: {publicPort}
-              admin:
-                host: 127.0.0.1
-                port: {adminPort}
-                require_api_key: false
-            log:
-              level: warning
-            """ + "\n" + extraConfig);
+        var config = await WriteConfigAsync(Path.Combine(work, "gatehouse.yml"), dsn, publicPort, adminPort, extraConfig);
 
         var (code, output) = Run(root, "dotnet", [dll, "migrate", "sql", "--yes", "--config", config]);
         if (code != 0) throw new InvalidOperationException("gatehouse migrate sql failed:\n" + output);
@@ -71,13 +58,35 @@ internal sealed class GatehouseProcess : IAsyncDisposable
         return new GatehouseProcess(process, admin, new Uri($"http://127.0.0.1:{publicPort}/"), dsn, postgresDsn is null ? "SQLite" : "PostgreSQL", logFile);
     }
 
-    /// <summary>Starts a process with its stdout and stderr copied to <paramref name="logFile"/>.</summary>
+    /// <summary>
+    /// Writes the benchmark's config to <paramref name="path"/>: the DSN, both listeners on loopback at the given ports (the
+    /// admin API without a key), warnings only, then <paramref name="extraConfig"/>.
+    /// </summary>
+    public static async Task<string> WriteConfigAsync(string path, string dsn, int publicPort, int adminPort, string extraConfig = "")
+    {
+        await File.WriteAllTextAsync(path, $"""
+            dsn: "{dsn}"
+            serve:
+              public:
+                host: 127.0.0.1
+                port: {publicPort}
+              admin:
+                host: 127.0.0.1
+                port: {adminPort}
+                require_api_key: false
+            log:
+              level: warning
+            """ + "\n" + extraConfig);
+        return path;
+    }
+
     /// <summary>
     /// CPUs the servers (Gatehouse and the bare endpoint) are pinned to (<c>--server-cpus</c>, a <c>taskset -c</c> list),
     /// so that on a small machine the driver can run on the other CPUs and not steal the server's time slices.
     /// </summary>
     public static string? ServerCpus { get; set; }
 
+    /// <summary>Starts a process with its stdout and stderr copied to <paramref name="logFile"/>.</summary>
     public static Process StartLogged(ProcessStartInfo start, string logFile)
     {
         if (ServerCpus is not null)

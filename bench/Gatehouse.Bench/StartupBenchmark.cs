@@ -24,7 +24,7 @@ internal static class StartupBenchmark
         servers.Add(("bare ASP.NET endpoint", () => StartBareAsync(work)));
 
         // One migration up front: each round then starts on the same migrated database, as an operator's restart does.
-        var config = await WriteConfigAsync(work, dsn, GatehouseProcess.FreePort(), GatehouseProcess.FreePort());
+        var config = await GatehouseProcess.WriteConfigAsync(Path.Combine(work, "startup.yml"), dsn, GatehouseProcess.FreePort(), GatehouseProcess.FreePort());
         var (code, output) = await RunToEndAsync("dotnet", [dll, "migrate", "sql", "--yes", "--config", config]);
         if (code != 0) throw new InvalidOperationException("gatehouse migrate sql failed:\n" + output);
 
@@ -58,7 +58,7 @@ internal static class StartupBenchmark
     private static async Task<(double Wall, double Cpu)> StartGatehouseAsync(string dll, string work, string dsn)
     {
         var (publicPort, adminPort) = (GatehouseProcess.FreePort(), GatehouseProcess.FreePort());
-        var config = await WriteConfigAsync(work, dsn, publicPort, adminPort);
+        var config = await GatehouseProcess.WriteConfigAsync(Path.Combine(work, "startup.yml"), dsn, publicPort, adminPort);
         return await TimeFirstAnswerAsync(new ProcessStartInfo("dotnet", [dll, "serve", "--config", config]) { WorkingDirectory = work },
             new Uri($"http://127.0.0.1:{publicPort}/health/alive"), Path.Combine(work, "serve.log"));
     }
@@ -69,25 +69,6 @@ internal static class StartupBenchmark
         var start = new ProcessStartInfo("dotnet", [typeof(BareEndpoint).Assembly.Location, "bare-endpoint", port.ToString(CultureInfo.InvariantCulture)]);
         start.Environment["DOTNET_gcServer"] = "1";
         return TimeFirstAnswerAsync(start, new Uri($"http://127.0.0.1:{port}{BareEndpoint.Path}"), Path.Combine(work, "bare.log"));
-    }
-
-    private static async Task<string> WriteConfigAsync(string work, string dsn, int publicPort, int adminPort)
-    {
-        var config = Path.Combine(work, "startup.yml");
-        await File.WriteAllTextAsync(config, $"""
-            dsn: "{dsn}"
-            serve:
-              public:
-                host: 127.0.0.1
-                port: {publicPort}
-              admin:
-                host: 127.0.0.1
-                port: {adminPort}
-                require_api_key: false
-            log:
-              level: warning
-            """ + "\n");
-        return config;
     }
 
     private static async Task<(double Wall, double Cpu)> TimeFirstAnswerAsync(ProcessStartInfo start, Uri probe, string logFile)

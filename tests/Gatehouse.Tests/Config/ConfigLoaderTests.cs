@@ -587,6 +587,7 @@ public sealed class ConfigLoaderTests : IDisposable
               templates:
                 verifiable_address_changed:
                   email: {subject: "base64://eA=="}
+                  sms: {body: {plaintext: "base64://eQ=="}}
             secrets:
               default: [a-default-secret-value]
             """));
@@ -594,6 +595,7 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.True(result.Options.Security.DisallowRefInIdentitySchemas);
         Assert.True(result.Options.FeatureFlags.RefreshLoginChooseAddress);
         Assert.Equal("base64://eA==", result.Options.Courier.Templates["verifiable_address_changed"].Email!.Subject);
+        Assert.Equal("base64://eQ==", result.Options.Courier.Templates["verifiable_address_changed"].Sms!.Body!.Plaintext);
         Assert.Contains("security.disallow_ref_in_identity_schemas", Assert.Throws<ConfigException>(() => Load(MinimalFile("security:\n  disallow_ref_in_identity_schemas: sometimes\n"))).Message, StringComparison.Ordinal);
     }
 

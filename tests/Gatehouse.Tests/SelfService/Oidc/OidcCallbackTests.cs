@@ -190,6 +190,16 @@ public sealed class OidcCallbackTests(OidcServerFixture fixture) : IClassFixture
         return await browser.Client.GetAsync($"/self-service/methods/oidc/callback/test-idp?state={Uri.EscapeDataString(up.State)}&code={code}");
     }
 
+    /// <summary>A browser flow of <paramref name="kind"/> through the test provider, its ID token's standard claims for <paramref name="subject"/> edited by <paramref name="claims"/>: the callback's answer.</summary>
+    private async Task<HttpResponseMessage> SignInWith(TestServer s, Browser browser, string kind, string subject, Action<JsonObject> claims)
+    {
+        var idp = await fixture.Idp();
+        var up = await ClickProvider(s, browser, kind);
+        var token = idp.Claims(subject, fixture.Clock.GetUtcNow(), up.Nonce);
+        claims(token);
+        return await Callback(browser, up, token);
+    }
+
     private static async Task<int> IdentitiesWith(TestServer s, string email) =>
         (await (await s.AdminWithKey.GetAsync($"/admin/identities?credentials_identifier={Uri.EscapeDataString(email)}")).Json(HttpStatusCode.OK)).AsArray().Count;
 
@@ -755,15 +765,11 @@ public sealed class OidcCallbackTests(OidcServerFixture fixture) : IClassFixture
     public async Task The_providers_acr_and_amr_claims_are_recorded_and_listed_values_make_the_session_aal2(string provider)
     {
         var s = await fixture.Get(provider);
-        var idp = await fixture.Idp();
         var subject = "sub-" + Guid.NewGuid().ToString("N")[..10];
         async Task<JsonNode> SignIn(string kind, Action<JsonObject> claims)
         {
             using var browser = new Browser(s.PublicUrl);
-            var up = await ClickProvider(s, browser, kind);
-            var token = idp.Claims(subject, fixture.Clock.GetUtcNow(), up.Nonce);
-            claims(token);
-            Assert.Equal(HttpStatusCode.SeeOther, (await Callback(browser, up, token)).StatusCode);
+            Assert.Equal(HttpStatusCode.SeeOther, (await SignInWith(s, browser, kind, subject, claims)).StatusCode);
             return await Whoami(s, browser);
         }
 
@@ -800,15 +806,11 @@ public sealed class OidcCallbackTests(OidcServerFixture fixture) : IClassFixture
     public async Task With_update_identity_on_login_each_sign_in_maps_the_claims_again_onto_the_identity(string provider)
     {
         var s = await fixture.Get(provider, updateOnLogin: true);
-        var idp = await fixture.Idp();
         var subject = "sub-" + Guid.NewGuid().ToString("N")[..10];
         async Task<HttpResponseMessage> SignIn(string kind, Action<JsonObject> claims)
         {
             using var browser = new Browser(s.PublicUrl);
-            var up = await ClickProvider(s, browser, kind);
-            var token = idp.Claims(subject, fixture.Clock.GetUtcNow(), up.Nonce);
-            claims(token);
-            return await Callback(browser, up, token);
+            return await SignInWith(s, browser, kind, subject, claims);
         }
         async Task<JsonNode> Stored()
         {
@@ -835,12 +837,10 @@ public sealed class OidcCallbackTests(OidcServerFixture fixture) : IClassFixture
         // goes back to the login flow, which says why, and has no session.
         using (var browser = new Browser(s.PublicUrl))
         {
-            var up = await ClickProvider(s, browser, "login");
-            var token = idp.Claims(subject, fixture.Clock.GetUtcNow(), up.Nonce);
-            token["email"] = "not-an-email";
-            var refused = await Callback(browser, up, token);
+            var refused = await SignInWith(s, browser, "login", subject, c => c["email"] = "not-an-email");
             Assert.Equal(HttpStatusCode.SeeOther, refused.StatusCode);
-            var flow = await BrowserFlow(browser, "login", up.FlowId);
+            var flowId = QueryHelpers.ParseQuery(refused.Headers.Location!.Query)["flow"].ToString();
+            var flow = await BrowserFlow(browser, "login", flowId);
             Assert.Contains("returned is not valid", (string?)flow["ui"]!["messages"]![0]!["text"], StringComparison.Ordinal);
             using var whoami = new HttpRequestMessage(HttpMethod.Get, "/sessions/whoami");
             whoami.Headers.Accept.ParseAdd("application/json");
