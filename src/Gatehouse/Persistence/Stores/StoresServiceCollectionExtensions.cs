@@ -16,6 +16,7 @@ public static class StoresServiceCollectionExtensions
         services.TryAddScoped<IFlowStore, EfFlowStore>();
         services.TryAddScoped<IUnitOfWork, EfUnitOfWork>();
         services.TryAddScoped<ISelfServiceErrorStore, EfSelfServiceErrorStore>();
+        services.TryAddScoped<Gatehouse.SelfService.Flows.Settings.IPendingTraitsChangeStore, EfPendingTraitsChangeStore>();
         services.TryAddScoped<RateLimiting.IRateLimitCounters, EfRateLimitCounters>();
         services.TryAddScoped<OAuth2.Keys.IJsonWebKeyStore, EfJsonWebKeyStore>();
         services.TryAddScoped<OAuth2.Tokens.IOAuth2TokenStore, EfOAuth2TokenStore>();

@@ -1189,6 +1189,73 @@ namespace Gatehouse.Persistence.Postgres.Migrations
                     b.ToTable("selfservice_flows", (string)null);
                 });
 
+            modelBuilder.Entity("Gatehouse.SelfService.Flows.Settings.PendingTraitsChange", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("IdentityId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("NewAddressValue")
+                        .IsRequired()
+                        .HasMaxLength(400)
+                        .HasColumnType("character varying(400)");
+
+                    b.Property<string>("NewAddressVia")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<Guid>("Nid")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("OriginSettingsFlowId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("OriginalTraitsHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("ProposedTraits")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<Guid?>("SessionId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("VerificationFlowId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("IdentityId");
+
+                    b.HasIndex("OriginSettingsFlowId");
+
+                    b.HasIndex("SessionId");
+
+                    b.HasIndex("VerificationFlowId");
+
+                    b.HasIndex("Nid", "VerificationFlowId");
+
+                    b.HasIndex("Nid", "IdentityId", "Status");
+
+                    b.ToTable("identity_pending_traits_changes", (string)null);
+                });
+
             modelBuilder.Entity("Gatehouse.Sessions.Session", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1331,6 +1398,32 @@ namespace Gatehouse.Persistence.Postgres.Migrations
                     b.HasOne("Gatehouse.Identities.Identity", null)
                         .WithMany("VerifiableAddresses")
                         .HasForeignKey("IdentityId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Gatehouse.SelfService.Flows.Settings.PendingTraitsChange", b =>
+                {
+                    b.HasOne("Gatehouse.Identities.Identity", null)
+                        .WithMany()
+                        .HasForeignKey("IdentityId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Gatehouse.SelfService.Flows.SelfServiceFlow", null)
+                        .WithMany()
+                        .HasForeignKey("OriginSettingsFlowId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Gatehouse.Sessions.Session", null)
+                        .WithMany()
+                        .HasForeignKey("SessionId")
+                        .OnDelete(DeleteBehavior.SetNull);
+
+                    b.HasOne("Gatehouse.SelfService.Flows.SelfServiceFlow", null)
+                        .WithMany()
+                        .HasForeignKey("VerificationFlowId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -1184,6 +1184,73 @@ namespace Gatehouse.Persistence.Sqlite.Migrations
                     b.ToTable("selfservice_flows", (string)null);
                 });
 
+            modelBuilder.Entity("Gatehouse.SelfService.Flows.Settings.PendingTraitsChange", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("IdentityId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("NewAddressValue")
+                        .IsRequired()
+                        .HasMaxLength(400)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("NewAddressVia")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("Nid")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("OriginSettingsFlowId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OriginalTraitsHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ProposedTraits")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("SessionId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("VerificationFlowId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("IdentityId");
+
+                    b.HasIndex("OriginSettingsFlowId");
+
+                    b.HasIndex("SessionId");
+
+                    b.HasIndex("VerificationFlowId");
+
+                    b.HasIndex("Nid", "VerificationFlowId");
+
+                    b.HasIndex("Nid", "IdentityId", "Status");
+
+                    b.ToTable("identity_pending_traits_changes", (string)null);
+                });
+
             modelBuilder.Entity("Gatehouse.Sessions.Session", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1326,6 +1393,32 @@ namespace Gatehouse.Persistence.Sqlite.Migrations
                     b.HasOne("Gatehouse.Identities.Identity", null)
                         .WithMany("VerifiableAddresses")
                         .HasForeignKey("IdentityId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Gatehouse.SelfService.Flows.Settings.PendingTraitsChange", b =>
+                {
+                    b.HasOne("Gatehouse.Identities.Identity", null)
+                        .WithMany()
+                        .HasForeignKey("IdentityId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Gatehouse.SelfService.Flows.SelfServiceFlow", null)
+                        .WithMany()
+                        .HasForeignKey("OriginSettingsFlowId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Gatehouse.Sessions.Session", null)
+                        .WithMany()
+                        .HasForeignKey("SessionId")
+                        .OnDelete(DeleteBehavior.SetNull);
+
+                    b.HasOne("Gatehouse.SelfService.Flows.SelfServiceFlow", null)
+                        .WithMany()
+                        .HasForeignKey("VerificationFlowId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
