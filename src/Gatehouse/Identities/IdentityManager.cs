@@ -139,6 +139,45 @@ public sealed class IdentityManager(GatehouseDbContext db, IdentitySchemaRegistr
         return identity;
     }
 
+    /// <summary>
+    /// Applies a profile change that waited for its new address to be verified (<c>verify_new_address</c>): the traits are
+    /// replaced and the new address (<paramref name="via"/>, <paramref name="value"/>) is marked verified, in one save —
+    /// only if the traits are still those the change was proposed against (<paramref name="traitsHash"/>, compared on the
+    /// row the save is guarded by: the identity's revision is its concurrency token). Kratos's <c>ApplyPendingTraitsChange</c>.
+    /// </summary>
+    public async Task<PendingTraitsOutcome> ApplyPendingTraitsAsync(Guid id, Func<string, string> hashTraits, string traitsHash, JsonNode traits, string via, string value, CancellationToken ct)
+    {
+        var identity = await FindAsync(id, ct, tracked: true);
+        if (identity is null || identity.State != IdentityStates.Active) return new(PendingTraitsResult.Refused, null);
+        if (!string.Equals(hashTraits(identity.Traits), traitsHash, StringComparison.Ordinal)) return new(PendingTraitsResult.Refused, null);
+        var now = Now();
+        Materialize(identity, identity.SchemaId, traits, [], now, "");
+        foreach (var address in identity.VerifiableAddresses.Where(a => a.Via == via && a.Value == value))
+        {
+            address.Verified = true;
+            address.VerifiedAt = now;
+            address.Status = VerifiableAddressStatus.Completed;
+            address.UpdatedAt = now;
+        }
+        identity.UpdatedAt = now;
+        identity.Revision++;
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            db.ChangeTracker.Clear();
+            return new(PendingTraitsResult.Refused, null);
+        }
+        catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex))
+        {
+            db.ChangeTracker.Clear();
+            return new(PendingTraitsResult.Duplicate, null);
+        }
+        return new(PendingTraitsResult.Applied, identity);
+    }
+
     /// <summary>Self-service password change: the password credential gets a hash from the configured hasher.</summary>
     public Task<Identity> SetPasswordAsync(Guid id, string password, CancellationToken ct) =>
         ReplaceCredentialsAsync(id, identity => import.Parse(new JsonObject { ["password"] = new JsonObject { ["config"] = new JsonObject { ["password"] = password } } }, identity.Id), ct);
@@ -544,3 +583,18 @@ public sealed class IdentityManager(GatehouseDbContext db, IdentitySchemaRegistr
 
     public static GatehouseError NotFound() => GatehouseError.NotFound("Unable to locate the resource");
 }
+
+/// <summary>What became of a pending profile change (<see cref="IdentityManager.ApplyPendingTraitsAsync"/>).</summary>
+public enum PendingTraitsResult
+{
+    Applied,
+
+    /// <summary>Not applied: the identity's traits changed meanwhile, or it is gone or inactive.</summary>
+    Refused,
+
+    /// <summary>Not applied: another identity owns the new address (or another identifier of the change) by now.</summary>
+    Duplicate,
+}
+
+/// <summary>The result and, when applied, the saved identity.</summary>
+public sealed record PendingTraitsOutcome(PendingTraitsResult Result, Identity? Identity);

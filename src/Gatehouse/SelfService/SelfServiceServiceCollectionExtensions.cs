@@ -46,6 +46,7 @@ public static class SelfServiceServiceCollectionExtensions
         services.TryAddScoped<SettingsContinuity>();
         services.TryAddScoped<OneTimeCodes>();
         services.TryAddScoped<VerificationFlows>();
+        services.TryAddScoped<PendingTraitsChanges>();
         services.TryAddScoped<RecoveryFlows>();
         services.TryAddScoped<SelfServiceErrors>();
         services.TryAddSingleton<IErrorForwarder, SelfServiceErrorForwarder>();

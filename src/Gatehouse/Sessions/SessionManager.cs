@@ -230,6 +230,13 @@ public sealed class SessionManager(GatehouseDbContext db, GatehouseOptions optio
         return (session, token);
     }
 
+    /// <summary>The session with its identity if it is still active (not revoked, not expired, its identity active); else null.</summary>
+    public async Task<Session?> FindActiveAsync(Guid sessionId, CancellationToken ct)
+    {
+        var session = await db.Sessions.AsNoTracking().Include(s => s.Identity).FirstOrDefaultAsync(s => s.Id == sessionId, ct);
+        return session?.Identity is not null && SessionJson.IsActive(session, Now()) ? session : null;
+    }
+
     /// <summary>Marks a session revoked; false when no such session exists.</summary>
     public async Task<bool> RevokeAsync(Guid sessionId, CancellationToken ct)
     {

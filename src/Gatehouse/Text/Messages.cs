@@ -51,6 +51,8 @@ public static partial class Messages
     public static JsonObject VerificationLinkSent() => Info(1080001, "An email containing a verification link has been sent to the email address you provided. If you have not received an email, check the spelling of the address and make sure to use the address you registered with.");
     public static JsonObject VerificationCodeSent() => Info(1080003, "An email containing a verification code has been sent to the email address you provided. If you have not received an email, check the spelling of the address and make sure to use the address you registered with.");
     public static JsonObject VerificationSuccessful() => Success(1080002, "You successfully verified your email address.");
+    public static JsonObject VerificationPhoneCodeSent() => Info(1080004, "A text message containing a verification code has been sent to the phone number you provided. If you have not received a text message, check the spelling of the number and make sure to use the number you registered with.");
+    public static JsonObject VerificationPhoneSuccessful() => Success(1080005, "You successfully verified your phone number.");
     public static JsonObject VerificationCodeInvalid() => Error(4070006, "The verification code is invalid or has already been used. Please try again.");
     public static JsonObject VerificationTokenInvalid() => Error(4070001, "The verification token is invalid or has already been used. Please retry the flow.");
     public static JsonObject VerificationRetrySuccess() => Error(4070002, "The request was already completed successfully and can not be retried.");
@@ -204,6 +206,8 @@ public static partial class Messages
     public static JsonObject PasswordBreached(long breaches) => Error(4000034, "The password has been found in data breaches and must no longer be used.", new JsonObject { ["breaches"] = breaches });
     public static JsonObject PasswordPolicyGeneric(string reason) => Error(4000005, $"The password can not be used because {reason}.", new JsonObject { ["reason"] = reason });
     public static JsonObject LoginNoStrategy() => Error(4010002, "Could not find a strategy to log you in with. Did you fill out the form correctly?");
+    /// <summary>4050002: the <c>verify_new_address</c> hook takes one changed address at a time (Kratos's <c>NewErrorValidationSettingsTooManyAddressChanges</c>).</summary>
+    public static JsonObject SettingsTooManyAddressChanges() => Error(4050002, "You can only change one address at a time. Please update each address separately.");
     public static JsonObject SettingsNoStrategy() => Error(4010004, "Could not find a strategy to update your settings. Did you fill out the form correctly?");
     public static JsonObject RegistrationNoStrategy() => Error(4010003, "Could not find a strategy to sign you up with. Did you fill out the form correctly?");
     public static JsonObject IdentityDisabled() => Error(4010011, "This account has been disabled. Please contact support for assistance.");

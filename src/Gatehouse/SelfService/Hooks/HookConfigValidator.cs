@@ -49,6 +49,7 @@ public static class HookConfigValidator
                 "session" => kind == "registration" && method is not null and not "profile",
                 "revoke_active_sessions" => kind is "login" or "recovery" || (kind == "settings" && method is not null and not "profile"),
                 "require_verified_address" => kind == "login",
+                "verify_new_address" => kind == "settings" && method == "profile",
                 "show_verification_ui" => (kind is "registration" or "login" && method is not null) || (kind == "settings" && method == "profile"),
                 NotifyPreviousAddressesHook.HookName => kind == "settings" && method == "profile",
                 _ => true,

@@ -16,6 +16,7 @@ public static class HooksServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Scoped<IFlowHook, RevokeActiveSessionsHook>());
         services.TryAddEnumerable(ServiceDescriptor.Scoped<IFlowHook, RequireVerifiedAddressHook>());
         services.TryAddEnumerable(ServiceDescriptor.Scoped<IFlowHook, ShowVerificationUiHook>());
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<IFlowHook, VerifyNewAddressHook>());
         services.TryAddEnumerable(ServiceDescriptor.Scoped<IFlowHook, WebHook>());
         services.TryAddEnumerable(ServiceDescriptor.Scoped<IFlowHook, NotifyPreviousAddressesHook>());
 

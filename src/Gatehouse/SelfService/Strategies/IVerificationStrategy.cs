@@ -42,6 +42,16 @@ public interface IVerificationStrategy : IStrategy
     /// </summary>
     Task SendAsync(SelfServiceFlow flow, Guid? identityId, string address, JsonObject model, bool deliver, CancellationToken ct);
 
+    /// <summary>Whether the method can send its secret over <paramref name="via"/> (<c>email</c>; the code method also <c>sms</c>).</summary>
+    bool SendsTo(string via) => via == "email";
+
+    /// <summary>
+    /// Sends a secret for the flow, bound to <paramref name="identityId"/>, to an address the identity does not have yet
+    /// (the new address of a profile change the <c>verify_new_address</c> hook holds back), over <paramref name="via"/>.
+    /// </summary>
+    Task SendToAddressAsync(SelfServiceFlow flow, Guid identityId, string via, string address, JsonObject model, CancellationToken ct) =>
+        SendAsync(flow, identityId, address, model, deliver: true, ct);
+
     /// <summary>
     /// The secret's record if the submitted one is right (used up now); else null, with the reason on <paramref name="ui"/>
     /// — or throws with the message a new flow should carry instead (<see cref="FlowReplaced"/>), or that the flow is to be answered as expired (<see cref="FlowExpired"/>).

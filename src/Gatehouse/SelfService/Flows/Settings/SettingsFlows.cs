@@ -32,7 +32,8 @@ public sealed class SettingsFlows(
     IEnumerable<ISettingsHook> settingsHooks,
     HookRunner hooks,
     SessionAssurance assurance,
-    SettingsContinuity continuity)
+    SettingsContinuity continuity,
+    Verification.VerificationFlows verification)
 {
     public async Task InitAsync(HttpContext http, string type)
     {
@@ -232,7 +233,7 @@ public sealed class SettingsFlows(
             Http = http, Flow = flow, Session = session, Identity = identity, Schema = SchemaOf(identity), Ui = ui, Body = body,
             RespondAsync = (status, token) => RespondAsync(http, flow, identity, ui, status, token, submission?.ResponseOnly),
             EnsurePrivilegedAsync = token => PrivilegedAsync(http, flow, session, strategy.Name, body, token),
-            RunPrePersistHooksAsync = (context, token) => RunPrePersistHooksAsync(http, flow, identity, ui, context, token),
+            RunPrePersistHooksAsync = (context, token) => RunPrePersistHooksAsync(http, flow, session, identity, ui, context, strategy.Name, body, token),
             AfterTraitsChangedAsync = (before, after, context, token) => AfterTraitsChangedAsync(http, flow, before, after, context, token),
             SucceedAsync = (updated, redirectBrowserTo, token) => SucceedAsync(http, flow, updated, strategy.Name, token, redirectBrowserTo, submission!.ContinueWith),
         };
@@ -240,7 +241,8 @@ public sealed class SettingsFlows(
     }
 
     /// <summary>The one "hook interrupted" path of the settings methods: the hook's messages on the form, 400.</summary>
-    private async Task<bool> RunPrePersistHooksAsync(HttpContext http, SelfServiceFlow flow, Identity identity, UiContainer ui, HookContext context, CancellationToken ct)
+    private async Task<bool> RunPrePersistHooksAsync(HttpContext http, SelfServiceFlow flow, Session session, Identity identity, UiContainer ui, HookContext context,
+        string method, JsonObject body, CancellationToken ct)
     {
         try
         {
@@ -253,6 +255,48 @@ public sealed class SettingsFlows(
             await RespondAsync(http, flow, identity, ui, 400, ct);
             return false;
         }
+        catch (NewAddressVerificationRequired e)
+        {
+            await DeferUntilVerifiedAsync(http, flow, session, identity, ui, method, body, e, ct);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// The <c>verify_new_address</c> hook held the change back (Kratos's <c>hook.VerifyNewAddress</c>); nothing of it is saved.
+    /// A session that is not privileged is asked to sign in again; more than one changed address gets 4050002 on the flow
+    /// (200; HTML: 303 to the settings UI), an address another identity owns 4000007 (400; HTML: 303). Otherwise the change
+    /// waits for a verification flow whose code goes to the new address: the flow answers with <c>continue_with</c>
+    /// <c>show_verification_ui</c> (200), an HTML browser is sent (303) to the verification UI.
+    /// </summary>
+    private async Task DeferUntilVerifiedAsync(HttpContext http, SelfServiceFlow flow, Session session, Identity identity, UiContainer ui, string method,
+        JsonObject body, NewAddressVerificationRequired e, CancellationToken ct)
+    {
+        if (!await PrivilegedAsync(http, flow, session, method, body, ct)) return;
+        if (e.Changed.Count > 1)
+        {
+            ui.ClearMessages();
+            ui.Messages.Add(Messages.SettingsTooManyAddressChanges());
+            await RespondAsync(http, flow, identity, ui, 200, ct);
+            return;
+        }
+        if (e.OwnedByAnother)
+        {
+            ui.ClearMessages();
+            ui.Messages.Add(Messages.DuplicateCredentials());
+            await RespondAsync(http, flow, identity, ui, 400, ct);
+            return;
+        }
+        var started = await verification.StartForPendingChangeAsync(http, flow, session.Id, identity, e.ProposedTraits, e.Changed[0], ct);
+        var item = started.ContinueWith();
+        if (flow.Type == FlowTypes.Browser && !FlowService.WantsJson(http.Request))
+        {
+            flow.Ui = ui.ToJson().ToJsonString();
+            await flows.UpdateAsync(flow, ct);
+            FlowService.Redirect(http, started.UiUrl);
+            return;
+        }
+        await RespondAsync(http, flow, identity, ui, 200, ct, json => json["continue_with"] = new JsonArray(item));
     }
 
     private async Task AfterTraitsChangedAsync(HttpContext http, SelfServiceFlow flow, Identity before, Identity after, HookContext context, CancellationToken ct)

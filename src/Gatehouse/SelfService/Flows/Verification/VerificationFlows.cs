@@ -5,6 +5,7 @@ using Gatehouse.Http.Errors;
 using Gatehouse.Identities;
 using Gatehouse.Schemas;
 using Gatehouse.SelfService.Csrf;
+using Gatehouse.SelfService.Flows.Settings;
 using Gatehouse.SelfService.Hooks;
 using Gatehouse.SelfService.Strategies;
 using Gatehouse.SelfService.Ui;
@@ -32,7 +33,9 @@ public sealed class VerificationFlows(
     HookRunner hooks,
     IdentityManager identities,
     GatehouseOptions options,
-    Sessions.WhoamiCache whoami)
+    Sessions.WhoamiCache whoami,
+    IPendingTraitsChangeStore pendingStore,
+    PendingTraitsChanges pendingChanges)
 {
     /// <summary>The configured method (Kratos's <c>GetActiveVerificationStrategy</c>: a 400 when <c>selfservice.methods.&lt;use&gt;.enabled</c> is off; nothing checks this at start-up).</summary>
     private IVerificationStrategy Method => strategies.Find<IVerificationStrategy>(options.Selfservice.Flows.Verification.Use)
@@ -82,6 +85,18 @@ public sealed class VerificationFlows(
     private UiContainer ChooseMethodUi(SelfServiceFlow flow, string? email) => Form(flow, ui => Method.PopulateAddressForm(ui, email));
 
     private UiContainer SentUi(SelfServiceFlow flow, string email) => Form(flow, ui => Method.PopulateSent(ui, email));
+
+    /// <summary>The sent form; for a phone number, with the message that says a text message went out (Kratos's <c>VerificationCodeSentMessage</c>).</summary>
+    private UiContainer SentUi(SelfServiceFlow flow, string address, string via)
+    {
+        var ui = SentUi(flow, address);
+        if (via == "sms")
+        {
+            ui.ClearMessages();
+            ui.Messages.Add(Messages.VerificationPhoneCodeSent());
+        }
+        return ui;
+    }
 
     /// <summary>
     /// A verification form: the CSRF token (on browser flows, and on every flow of a method that sets it whatever the
@@ -189,10 +204,41 @@ public sealed class VerificationFlows(
         }
         csrf.VerifySubmit(http, flow, FormBody.String(body, "csrf_token"));
         await codes.CountMailAsync(email, ct);
+        if (await pendingStore.FindPendingByVerificationFlowAsync(flow.Id, ct) is { } pending)
+        {
+            // A flow verifying a held-back profile change (verify_new_address) sends its new code to the change's new
+            // address, as Kratos's code method does — after checking, again, that no other identity has claimed it since.
+            var owner = await identityReader.FindByVerifiableAddressAsync(pending.NewAddressVia, pending.NewAddressValue, ct);
+            if (owner is not null && owner.Id != pending.IdentityId)
+            {
+                ui.Messages.Add(Messages.DuplicateCredentials());
+                await RespondWithStatusAsync(http, flow, ui, 400, ct);
+                return;
+            }
+            await SendToPendingAddressAsync(flow, pending, ct);
+            flow.State = FlowStates.SentEmail;
+            ui = SentUi(flow, email.Trim(), pending.NewAddressVia);
+            await RespondOkAsync(http, flow, ui, ct);
+            return;
+        }
         await SendAsync(flow, email, ct);
         flow.State = FlowStates.SentEmail;
         ui = SentUi(flow, email.Trim());
         await RespondOkAsync(http, flow, ui, ct);
+    }
+
+    /// <summary>
+    /// Kratos's code method's <c>updateVerificationFlowWithMessage</c>: the flow with its message, an HTML browser sent (303)
+    /// to the verification UI, everyone else answered with <paramref name="status"/>.
+    /// </summary>
+    private async Task RespondWithStatusAsync(HttpContext http, SelfServiceFlow flow, UiContainer ui, int status, CancellationToken ct)
+    {
+        if (ContentNegotiation.IsBrowserRequest(http.Request))
+        {
+            await RespondOkAsync(http, flow, ui, ct);
+            return;
+        }
+        await responder.RespondWithFlowAsync(http, flow, ui, status, ct);
     }
 
     /// <summary>
@@ -350,6 +396,49 @@ public sealed class VerificationFlows(
         }
     }
 
+    /// <summary>
+    /// The <c>verify_new_address</c> hook's verification flow (Kratos's <c>hook.VerifyNewAddress</c>): a flow of the settings
+    /// flow's type in <c>sent_email</c> for <paramref name="address"/>, the profile change stored as pending on it (replacing
+    /// the identity's earlier pending changes), and its code or link sent to the new address — not to any stored one.
+    /// </summary>
+    public async Task<StartedVerification> StartForPendingChangeAsync(HttpContext http, SelfServiceFlow settingsFlow, Guid sessionId, Identity identity,
+        string proposedTraits, Schemas.AddressSpec address, CancellationToken ct)
+    {
+        var method = Method;
+        if (!method.SendsTo(address.Via))
+            throw GatehouseError.BadRequest($"The verification method {method.Name} cannot send to a {address.Via} address; use the code method (selfservice.flows.verification.use: code) to verify phone numbers.");
+        var flow = NewFlow(http, settingsFlow.Type, null);
+        flow.State = FlowStates.SentEmail;
+        flow.Ui = SentUi(flow, address.Value, address.Via).ToJson().ToJsonString();
+        await flows.InsertAsync(flow, ct);
+        var now = flows.Now();
+        var pending = new PendingTraitsChange
+        {
+            Id = Guid.CreateVersion7(),
+            IdentityId = identity.Id,
+            SessionId = sessionId,
+            OriginSettingsFlowId = settingsFlow.Id,
+            VerificationFlowId = flow.Id,
+            NewAddressValue = address.Value,
+            NewAddressVia = address.Via,
+            OriginalTraitsHash = PendingTraitsChange.HashTraits(identity.Traits),
+            ProposedTraits = proposedTraits,
+            Status = PendingTraitsChangeStatus.Pending,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        await pendingStore.ReplaceAsync(pending, ct);
+        await SendToPendingAddressAsync(flow, pending, ct);
+        return new StartedVerification(flow, address.Value, flows.UiUrlFor(flow));
+    }
+
+    private async Task SendToPendingAddressAsync(SelfServiceFlow flow, PendingTraitsChange pending, CancellationToken ct)
+    {
+        var model = new JsonObject { ["to"] = pending.NewAddressValue };
+        if (await identityReader.FindAsync(pending.IdentityId, ct) is { } identity) model["identity"] = identityJson.ToNode(identity, IdentityView.Public);
+        await Method.SendToAddressAsync(flow, pending.IdentityId, pending.NewAddressVia, pending.NewAddressValue, model, ct);
+    }
+
     private async Task<SelfServiceFlow> StartOneAsync(HttpContext http, string type, string address, CancellationToken ct)
     {
         var flow = NewFlow(http, type, null);
@@ -371,6 +460,7 @@ public sealed class VerificationFlows(
             await RespondOkAsync(http, flow, refused, ct);
             return;
         }
+        var pending = await pendingChanges.FindAsync(flow.Id, ct);
         HookContext? hookContext = null;
         if (hooks.AfterHooks(FlowKinds.Verification, Method.Name).Count > 0 && used.IdentityId is { } identityId)
         {
@@ -391,16 +481,40 @@ public sealed class VerificationFlows(
                 return;
             }
         }
-        var now = flows.Now();
-        await addresses.MarkVerifiedAsync(used.IdentityId, used.Via, used.Address, now, ct);
-        if (used.IdentityId is { } verifiedIdentity) whoami.Invalidate(verifiedIdentity);
+        var success = Messages.VerificationSuccessful();
+        if (pending is not null)
+        {
+            // The code verified a held-back profile change's new address (verify_new_address): the change is applied now,
+            // or — its session gone, the traits changed meanwhile — not, and the code counts as invalid (Kratos's answers).
+            var outcome = await pendingChanges.ApplyAsync(http, pending, ct);
+            if (outcome.Result != PendingTraitsResult.Applied)
+            {
+                var refused = UiContainer.FromJson(flow.Ui);
+                refused.ClearMessages();
+                if (outcome.Result == PendingTraitsResult.Duplicate)
+                {
+                    refused.Messages.Add(Messages.DuplicateCredentials());
+                    await RespondWithStatusAsync(http, flow, refused, 400, ct);
+                    return;
+                }
+                refused.Messages.Add(Method.Name == "link" ? Messages.VerificationTokenInvalid() : Messages.VerificationCodeInvalid());
+                await RespondOkAsync(http, flow, refused, ct);
+                return;
+            }
+            if (pending.NewAddressVia == "sms") success = Messages.VerificationPhoneSuccessful();
+        }
+        else
+        {
+            await addresses.MarkVerifiedAsync(used.IdentityId, used.Via, used.Address, flows.Now(), ct);
+            if (used.IdentityId is { } verifiedIdentity) whoami.Invalidate(verifiedIdentity);
+        }
         flow.State = FlowStates.PassedChallenge;
         flow.IdentityId = used.IdentityId;
         var target = flow.ReturnTo ?? options.Selfservice.Flows.Verification.After.DefaultBrowserReturnUrl ?? returnUrls.Resolve(null);
         // As Kratos: the finished flow's form is a GET to where the user continues, holding only the method's "Continue" link.
         var ui = new UiContainer { Action = target, Method = "GET" };
         ui.Nodes.Add(UiNodes.Anchor("continue", target, Method.Name, Messages.LabelContinue()));
-        ui.Messages.Add(Messages.VerificationSuccessful());
+        ui.Messages.Add(success);
         if (hookContext is not null)
         {
             hookContext.Identity = await identities.GetAsync(hookContext.Identity!.Id, ct);

@@ -170,6 +170,22 @@ public sealed partial class CodeStrategy(
         await courier.QueueEmailAsync(identityId is null ? "verification_code_invalid" : "verification_code_valid", address, model, ct, deliver: deliver);
     }
 
+    bool IVerificationStrategy.SendsTo(string via) => via is "email" or "sms";
+
+    /// <summary>As Kratos's code sender for a pending address change: the code by e-mail, or by text message to a phone number.</summary>
+    async Task IVerificationStrategy.SendToAddressAsync(SelfServiceFlow flow, Guid identityId, string via, string address, JsonObject model, CancellationToken ct)
+    {
+        if (via != "sms")
+        {
+            await ((IVerificationStrategy)this).SendAsync(flow, identityId, address, model, deliver: true, ct);
+            return;
+        }
+        var secret = OneTimeCodes.NewCode();
+        await codes.CreateAsync(flow.Id, identityId, VerificationKind, address, "sms", secret, Lifespan, ct);
+        model["verification_code"] = secret;
+        await courier.QueueSmsAsync("verification_code_valid", address, model, ct);
+    }
+
     Task<SelfServiceCode?> IVerificationStrategy.RedeemAsync(SelfServiceFlow flow, JsonObject body, UiContainer ui, CancellationToken ct) =>
         RedeemAsync(flow, VerificationKind, body, ui, Messages.VerificationCodeInvalid(), ct);
 
