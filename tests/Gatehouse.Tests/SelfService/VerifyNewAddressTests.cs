@@ -5,6 +5,7 @@ using System.Text.RegularExpressions;
 using Gatehouse.Config;
 using Gatehouse.Courier;
 using Gatehouse.Persistence;
+using Gatehouse.Tests.Hooks;
 using Gatehouse.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -38,6 +39,10 @@ public sealed partial class VerifyNewAddressTests(VerifyNewAddressTests.Servers 
                   "type": "string", "format": "email",
                   "ory.sh/kratos": { "verification": { "via": "email" } }
                 },
+                "phone": {
+                  "type": "string", "format": "tel",
+                  "ory.sh/kratos": { "verification": { "via": "sms" } }
+                },
                 "name": { "type": "string" }
               },
               "required": ["email"]
@@ -46,11 +51,26 @@ public sealed partial class VerifyNewAddressTests(VerifyNewAddressTests.Servers 
         }
         """;
 
+    /// <summary>The SMS provider's request: the recipient and the verification code.</summary>
+    private const string SmsBody = """
+        function(ctx) { to: ctx.recipient, code: ctx.template_data.verification_code }
+        """;
+
     public sealed class Harness : IAsyncDisposable
     {
         public required TestServer Server { get; init; }
         public required SmtpTestServer Smtp { get; init; }
         public required FakeTimeProvider Clock { get; init; }
+        public required HookReceiver Sms { get; init; }
+
+        /// <summary>Delivers the queued text messages through the courier's HTTP channel and returns the code sent to <paramref name="phone"/>.</summary>
+        public async Task<string> TextedCodeAsync(string phone)
+        {
+            var worker = ActivatorUtilities.CreateInstance<CourierWorker>(Server.Services);
+            await worker.ProcessBatchAsync(CancellationToken.None);
+            var hit = await Sms.WaitForAsync("/sms", r => JsonNode.Parse(r.Body) is JsonObject o && (string?)o["to"] == phone, TimeSpan.FromSeconds(10));
+            return JsonNode.Parse(hit.Body)!["code"]!.GetValue<string>();
+        }
 
         /// <summary>Delivers the queued mails through the courier's SMTP sender and returns the code in the newest one to <paramref name="to"/>.</summary>
         public async Task<string> MailedCodeAsync(string to)
@@ -67,6 +87,7 @@ public sealed partial class VerifyNewAddressTests(VerifyNewAddressTests.Servers 
         {
             await Server.DisposeAsync();
             await Smtp.DisposeAsync();
+            await Sms.DisposeAsync();
         }
     }
 
@@ -101,6 +122,8 @@ public sealed partial class VerifyNewAddressTests(VerifyNewAddressTests.Servers 
     private static async Task<Harness> StartAsync(string db, bool hook)
     {
         var smtp = await SmtpTestServer.StartAsync();
+        var sms = await HookReceiver.StartAsync();
+        var smsUrl = sms.On("/sms", 201, "{}");
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var server = await TestServer.StartAsync(db, o =>
         {
@@ -111,9 +134,23 @@ public sealed partial class VerifyNewAddressTests(VerifyNewAddressTests.Servers 
             o.Selfservice.Methods.Code.Config.Lifespan = TimeSpan.FromMinutes(15);
             o.Courier.Smtp.ConnectionUri = smtp.ConnectionUri;
             o.Courier.Smtp.FromAddress = "accounts@gatehouse.test";
+            o.Courier.Channels =
+            [
+                new CourierChannelOptions
+                {
+                    Id = "sms",
+                    Type = "http",
+                    RequestConfig = new JsonObject
+                    {
+                        ["url"] = smsUrl,
+                        ["method"] = "POST",
+                        ["body"] = "base64://" + Convert.ToBase64String(Encoding.UTF8.GetBytes(SmsBody)),
+                    },
+                },
+            ];
             if (hook) o.Selfservice.Flows.Settings.After.Profile = new FlowAfterMethodOptions { Hooks = [new HookConfig { Hook = "verify_new_address" }] };
         }, s => s.AddSingleton<TimeProvider>(clock));
-        return new Harness { Server = server, Smtp = smtp, Clock = clock };
+        return new Harness { Server = server, Smtp = smtp, Clock = clock, Sms = sms };
     }
 
     private sealed record Account(string Id, string Email, string Token);
@@ -440,5 +477,31 @@ public sealed partial class VerifyNewAddressTests(VerifyNewAddressTests.Servers 
         Assert.Equal(email, Email(await Identity(s, id)));
         Assert.Equal(1, await PendingChanges(s, id));
         Assert.Equal(1, await MailCount(s, newEmail));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_new_phone_number_is_verified_by_a_texted_code_before_it_is_saved(string db)
+    {
+        var h = await servers.Get(db);
+        var s = h.Server;
+        var a = await Register(s, "vna-phone");
+        var phone = "+4915112" + Random.Shared.Next(100000, 999999).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var (_, response) = await ChangeProfile(s, a, new JsonObject { ["email"] = a.Email, ["phone"] = phone });
+        var body = await response.Json(HttpStatusCode.OK);
+        var show = Assert.Single(body["continue_with"]!.AsArray())!;
+        Assert.Equal(phone, show["flow"]!["verifiable_address"]!.GetValue<string>());
+        var flowId = show["flow"]!["id"]!.GetValue<string>();
+        Assert.Null((await Identity(s, a.Id))["traits"]!["phone"]);
+
+        var vflow = await (await s.Public.GetAsync($"/self-service/verification/flows?id={flowId}")).Json(HttpStatusCode.OK);
+        Assert.Equal([1080004L], MessageIds(vflow));
+        var code = await h.TextedCodeAsync(phone);
+        var done = await (await SubmitCode(s, flowId, code)).Json(HttpStatusCode.OK);
+        Assert.Equal([1080005L], MessageIds(done));
+        var identity = await Identity(s, a.Id);
+        Assert.Equal(phone, identity["traits"]!["phone"]!.GetValue<string>());
+        var address = Address(identity, phone)!;
+        Assert.Equal("sms", address["via"]!.GetValue<string>());
+        Assert.True(address["verified"]!.GetValue<bool>());
     }
 }
