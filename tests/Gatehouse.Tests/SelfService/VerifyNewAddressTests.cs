@@ -63,6 +63,17 @@ public sealed partial class VerifyNewAddressTests(VerifyNewAddressTests.Servers 
         public required FakeTimeProvider Clock { get; init; }
         public required HookReceiver Sms { get; init; }
 
+        /// <summary>Delivers the queued mails and returns the path and query of the verification link in the newest one to <paramref name="to"/>.</summary>
+        public async Task<string> MailedLinkAsync(string to)
+        {
+            var before = Smtp.Messages.Count;
+            var worker = ActivatorUtilities.CreateInstance<CourierWorker>(Server.Services);
+            await worker.ProcessBatchAsync(CancellationToken.None);
+            await Smtp.WaitForAsync(before + 1, TimeSpan.FromSeconds(10));
+            var mail = Smtp.Messages.Last(m => m.To.Mailboxes.Any(b => string.Equals(b.Address, to, StringComparison.OrdinalIgnoreCase)));
+            return VerificationLink().Match(mail.TextBody ?? "").Value;
+        }
+
         /// <summary>Delivers the queued text messages through the courier's HTTP channel and returns the code sent to <paramref name="phone"/>.</summary>
         public async Task<string> TextedCodeAsync(string phone)
         {
@@ -97,12 +108,13 @@ public sealed partial class VerifyNewAddressTests(VerifyNewAddressTests.Servers 
         private readonly Dictionary<string, Task<Harness>> _started = [];
         private readonly Lock _lock = new();
 
-        public Task<Harness> Get(string db, bool hook = true)
+        /// <summary>The class's server; <paramref name="hook"/> false: without the hook; <paramref name="link"/>: verification by link, and a web hook after the profile change.</summary>
+        public Task<Harness> Get(string db, bool hook = true, bool link = false)
         {
             lock (_lock)
             {
-                var key = $"{db}/{hook}";
-                if (!_started.TryGetValue(key, out var h)) _started[key] = h = StartAsync(db, hook);
+                var key = $"{db}/{hook}/{link}";
+                if (!_started.TryGetValue(key, out var h)) _started[key] = h = StartAsync(db, hook, link);
                 return h;
             }
         }
@@ -116,14 +128,18 @@ public sealed partial class VerifyNewAddressTests(VerifyNewAddressTests.Servers 
         }
     }
 
+    [GeneratedRegex("/self-service/verification\\?flow=[0-9a-f-]+&token=[A-Za-z0-9_-]+")]
+    private static partial Regex VerificationLink();
+
     [GeneratedRegex("\\b[0-9]{6}\\b")]
     private static partial Regex SixDigits();
 
-    private static async Task<Harness> StartAsync(string db, bool hook)
+    private static async Task<Harness> StartAsync(string db, bool hook, bool link)
     {
         var smtp = await SmtpTestServer.StartAsync();
         var sms = await HookReceiver.StartAsync();
         var smsUrl = sms.On("/sms", 201, "{}");
+        var profileHookUrl = sms.On("/profile-changed", 200, "{}");
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var server = await TestServer.StartAsync(db, o =>
         {
@@ -149,6 +165,21 @@ public sealed partial class VerifyNewAddressTests(VerifyNewAddressTests.Servers 
                 },
             ];
             if (hook) o.Selfservice.Flows.Settings.After.Profile = new FlowAfterMethodOptions { Hooks = [new HookConfig { Hook = "verify_new_address" }] };
+            if (link)
+            {
+                o.Selfservice.Flows.Verification.Use = "link";
+                o.Selfservice.Methods.Link.Enabled = true;
+                o.Selfservice.Flows.Settings.After.Profile!.Hooks.Add(new HookConfig
+                {
+                    Hook = "web_hook",
+                    Config = new JsonObject
+                    {
+                        ["url"] = profileHookUrl,
+                        ["method"] = "POST",
+                        ["body"] = "base64://" + Convert.ToBase64String(Encoding.UTF8.GetBytes("function(ctx) { identity_id: ctx.identity.id, email: ctx.identity.traits.email, flow_id: ctx.flow.id }")),
+                    },
+                });
+            }
         }, s => s.AddSingleton<TimeProvider>(clock));
         return new Harness { Server = server, Smtp = smtp, Clock = clock, Sms = sms };
     }
@@ -503,5 +534,54 @@ public sealed partial class VerifyNewAddressTests(VerifyNewAddressTests.Servers 
         var address = Address(identity, phone)!;
         Assert.Equal("sms", address["via"]!.GetValue<string>());
         Assert.True(address["verified"]!.GetValue<bool>());
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task With_the_link_method_the_opened_link_applies_the_change_and_the_profile_web_hook_runs_then(string db)
+    {
+        var h = await servers.Get(db, link: true);
+        var s = h.Server;
+        var a = await Register(s, "vna-link");
+        var (newEmail, flowId) = await Defer(h, a, "vna-link-new");
+        var vflow = await (await s.Public.GetAsync($"/self-service/verification/flows?id={flowId}")).Json(HttpStatusCode.OK);
+        Assert.Equal([1080001L], MessageIds(vflow));
+        // Nothing saved, so the profile's post-persist web hook has not run.
+        Assert.DoesNotContain(h.Sms.Received("/profile-changed"), r => r.Body.Contains(a.Id, StringComparison.Ordinal));
+
+        var link = await h.MailedLinkAsync(newEmail);
+        Assert.Contains($"flow={flowId}", link, StringComparison.Ordinal);
+        using var browser = new Browser(s.PublicUrl);
+        var opened = await browser.Client.GetAsync(link);
+        Assert.Equal(HttpStatusCode.SeeOther, opened.StatusCode);
+        var done = await (await s.Public.GetAsync($"/self-service/verification/flows?id={flowId}")).Json(HttpStatusCode.OK);
+        Assert.Equal("passed_challenge", done["state"]!.GetValue<string>());
+
+        var identity = await Identity(s, a.Id);
+        Assert.Equal(newEmail, Email(identity));
+        Assert.True(Address(identity, newEmail)!["verified"]!.GetValue<bool>());
+        var called = await h.Sms.WaitForAsync("/profile-changed", r => r.Body.Contains(a.Id, StringComparison.Ordinal), TimeSpan.FromSeconds(10));
+        var payload = JsonNode.Parse(called.Body)!;
+        Assert.Equal(newEmail, payload["email"]!.GetValue<string>());
+        Assert.NotEqual(flowId, payload["flow_id"]!.GetValue<string>()); // the settings flow the change came from
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task With_the_link_method_a_revoked_session_keeps_the_change_from_being_applied_with_4070001(string db)
+    {
+        var h = await servers.Get(db, link: true);
+        var s = h.Server;
+        var a = await Register(s, "vna-link-revoked");
+        var (newEmail, flowId) = await Defer(h, a, "vna-link-revoked-new");
+        var link = await h.MailedLinkAsync(newEmail);
+        using var whoami = new HttpRequestMessage(HttpMethod.Get, "/sessions/whoami");
+        whoami.Headers.Add("X-Session-Token", a.Token);
+        var sessionId = (await (await s.Public.SendAsync(whoami)).Json(HttpStatusCode.OK))["id"]!.GetValue<string>();
+        Assert.Equal(HttpStatusCode.NoContent, (await s.AdminWithKey.DeleteAsync($"/admin/sessions/{sessionId}")).StatusCode);
+
+        using var browser = new Browser(s.PublicUrl);
+        Assert.Equal(HttpStatusCode.SeeOther, (await browser.Client.GetAsync(link)).StatusCode);
+        var flow = await (await s.Public.GetAsync($"/self-service/verification/flows?id={flowId}")).Json(HttpStatusCode.OK);
+        Assert.Equal([4070001L], MessageIds(flow));
+        Assert.Equal(a.Email, Email(await Identity(s, a.Id)));
     }
 }
