@@ -584,4 +584,27 @@ public sealed partial class VerifyNewAddressTests(VerifyNewAddressTests.Servers 
         Assert.Equal([4070001L], MessageIds(flow));
         Assert.Equal(a.Email, Email(await Identity(s, a.Id)));
     }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_newer_change_replaces_the_pending_one_whose_code_then_verifies_nothing(string db)
+    {
+        var h = await servers.Get(db);
+        var s = h.Server;
+        var a = await Register(s, "vna-twice");
+        var (firstEmail, firstFlow) = await Defer(h, a, "vna-twice-first");
+        var firstCode = await h.MailedCodeAsync(firstEmail);
+        var (secondEmail, secondFlow) = await Defer(h, a, "vna-twice-second");
+        Assert.Equal(1, await PendingChanges(s, a.Id));
+
+        var stale = await (await SubmitCode(s, firstFlow, firstCode)).Json(HttpStatusCode.OK);
+        Assert.Equal([4070006L], MessageIds(stale));
+        Assert.Equal("sent_email", stale["state"]!.GetValue<string>());
+        Assert.Equal(a.Email, Email(await Identity(s, a.Id)));
+
+        var done = await (await SubmitCode(s, secondFlow, await h.MailedCodeAsync(secondEmail))).Json(HttpStatusCode.OK);
+        Assert.Equal("passed_challenge", done["state"]!.GetValue<string>());
+        var identity = await Identity(s, a.Id);
+        Assert.Equal(secondEmail, Email(identity));
+        Assert.Null(Address(identity, firstEmail));
+    }
 }

@@ -449,6 +449,10 @@ public sealed class VerificationFlows(
         return flow;
     }
 
+    private async Task<bool> StillHasAddressAsync(SelfServiceCode used, CancellationToken ct) =>
+        used.IdentityId is { } id && await identityReader.FindAsync(id, ct) is { } owner
+        && owner.VerifiableAddresses.Any(a => a.Via == used.Via && a.Value == used.Address);
+
     private async Task CompleteAsync(HttpContext http, SelfServiceFlow flow, SelfServiceCode used, CancellationToken ct)
     {
         if (used.IdentityId is null)
@@ -461,6 +465,17 @@ public sealed class VerificationFlows(
             return;
         }
         var pending = await pendingChanges.FindAsync(flow.Id, ct);
+        if (pending is null && !await StillHasAddressAsync(used, ct))
+        {
+            // The code was sent for an address the identity does not have (any more): a pending profile change's new
+            // address whose change was replaced by a newer one, or an address removed since. Kratos's code went with its
+            // address (or pending change), so it is "invalid or already used".
+            var gone = UiContainer.FromJson(flow.Ui);
+            gone.ClearMessages();
+            gone.Messages.Add(Method.Name == "link" ? Messages.VerificationTokenInvalid() : Messages.VerificationCodeInvalid());
+            await RespondOkAsync(http, flow, gone, ct);
+            return;
+        }
         HookContext? hookContext = null;
         if (hooks.AfterHooks(FlowKinds.Verification, Method.Name).Count > 0 && used.IdentityId is { } identityId)
         {
