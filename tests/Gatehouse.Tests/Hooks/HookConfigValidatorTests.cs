@@ -29,6 +29,21 @@ public sealed class HookConfigValidatorTests
     }
 
     [Fact]
+    public void Verify_new_address_runs_only_after_the_profile_method_of_settings()
+    {
+        Assert.StartsWith("selfservice.flows.settings.after.password.hooks[0].hook: \"verify_new_address\" cannot run here",
+            Fails(o => o.Selfservice.Flows.Settings.After.Password = new FlowAfterMethodOptions { Hooks = [Hook("verify_new_address")] }));
+        Assert.StartsWith("selfservice.flows.settings.after.hooks[0].hook: \"verify_new_address\" cannot run here",
+            Fails(o => o.Selfservice.Flows.Settings.After.Hooks = [Hook("verify_new_address")]));
+        Assert.StartsWith("selfservice.flows.registration.after.password.hooks[1].hook: \"verify_new_address\" cannot run here",
+            Fails(o => o.Selfservice.Flows.Registration.After.Password = new FlowAfterMethodOptions { Hooks = [Hook("session"), Hook("verify_new_address")] }));
+        var allowed = new GatehouseOptions();
+        allowed.Selfservice.Flows.Settings.After.Profile = new FlowAfterMethodOptions { Hooks = [Hook("verify_new_address"), Hook("show_verification_ui")] };
+        HookConfigValidator.Validate(allowed);
+        Assert.Equal(["verify_new_address", "show_verification_ui"], allowed.Selfservice.Flows.Settings.After.Profile!.Hooks.Select(h => h.Hook));
+    }
+
+    [Fact]
     public void Web_hook_config_mistakes_name_the_key_to_fix()
     {
         Assert.Equal("selfservice.flows.login.after.hooks[0].config.url: a web_hook needs the URL to call.",
