@@ -179,6 +179,7 @@ public sealed partial class VerifyNewAddressTests(VerifyNewAddressTests.Servers 
                         ["body"] = "base64://" + Convert.ToBase64String(Encoding.UTF8.GetBytes("function(ctx) { identity_id: ctx.identity.id, email: ctx.identity.traits.email, flow_id: ctx.flow.id }")),
                     },
                 });
+                o.Selfservice.Flows.Settings.After.Profile!.Hooks.Add(new HookConfig { Hook = "notify_previous_addresses" });
             }
         }, s => s.AddSingleton<TimeProvider>(clock));
         return new Harness { Server = server, Smtp = smtp, Clock = clock, Sms = sms };
@@ -234,6 +235,14 @@ public sealed partial class VerifyNewAddressTests(VerifyNewAddressTests.Servers 
         Assert.Equal("show_verification_ui", show["action"]!.GetValue<string>());
         Assert.Equal(newEmail, show["flow"]!["verifiable_address"]!.GetValue<string>());
         return (newEmail, show["flow"]!["id"]!.GetValue<string>());
+    }
+
+    /// <summary>How many <c>verifiable_address_changed</c> notices were queued for <paramref name="to"/>.</summary>
+    private static async Task<int> ChangeNotices(TestServer s, string to)
+    {
+        await using var scope = s.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<GatehouseDbContext>();
+        return await db.CourierMessages.CountAsync(m => m.Recipient == to && m.TemplateType == "verifiable_address_changed");
     }
 
     private static Task<HttpResponseMessage> SubmitCode(TestServer s, string flowId, string code) =>
@@ -537,7 +546,7 @@ public sealed partial class VerifyNewAddressTests(VerifyNewAddressTests.Servers 
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
-    public async Task With_the_link_method_the_opened_link_applies_the_change_and_the_profile_web_hook_runs_then(string db)
+    public async Task With_the_link_method_the_opened_link_applies_the_change_and_the_profile_hooks_run_then(string db)
     {
         var h = await servers.Get(db, link: true);
         var s = h.Server;
@@ -545,8 +554,9 @@ public sealed partial class VerifyNewAddressTests(VerifyNewAddressTests.Servers 
         var (newEmail, flowId) = await Defer(h, a, "vna-link-new");
         var vflow = await (await s.Public.GetAsync($"/self-service/verification/flows?id={flowId}")).Json(HttpStatusCode.OK);
         Assert.Equal([1080001L], MessageIds(vflow));
-        // Nothing saved, so the profile's post-persist web hook has not run.
+        // Nothing saved, so the profile's post-persist hooks have not run: no web hook call, no notice to the old address.
         Assert.DoesNotContain(h.Sms.Received("/profile-changed"), r => r.Body.Contains(a.Id, StringComparison.Ordinal));
+        Assert.Equal(0, await ChangeNotices(s, a.Email));
 
         var link = await h.MailedLinkAsync(newEmail);
         Assert.Contains($"flow={flowId}", link, StringComparison.Ordinal);
@@ -563,6 +573,9 @@ public sealed partial class VerifyNewAddressTests(VerifyNewAddressTests.Servers 
         var payload = JsonNode.Parse(called.Body)!;
         Assert.Equal(newEmail, payload["email"]!.GetValue<string>());
         Assert.NotEqual(flowId, payload["flow_id"]!.GetValue<string>()); // the settings flow the change came from
+        // notify_previous_addresses sees the identity as it was before the change: the old address is told.
+        Assert.Equal(1, await ChangeNotices(s, a.Email));
+        Assert.Equal(0, await ChangeNotices(s, newEmail));
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]

@@ -31,6 +31,8 @@ public sealed class PendingTraitsChanges(
         if (change.SessionId is not { } sessionId) return new(PendingTraitsResult.Refused, null);
         var session = await sessions.FindActiveAsync(sessionId, ct);
         if (session is null || session.IdentityId != change.IdentityId) return new(PendingTraitsResult.Refused, null);
+        // The identity before the change, for post-persist hooks that compare (notify_previous_addresses), as Kratos passes it.
+        var previous = await identities.GetAsync(change.IdentityId, ct);
         var traits = JsonNode.Parse(change.ProposedTraits) ?? new JsonObject();
         var outcome = await identities.ApplyPendingTraitsAsync(change.IdentityId, PendingTraitsChange.HashTraits, change.OriginalTraitsHash, traits,
             change.NewAddressVia, change.NewAddressValue, ct);
@@ -43,7 +45,7 @@ public sealed class PendingTraitsChanges(
         var context = new HookContext
         {
             Http = http, Flow = origin, FlowKind = FlowKinds.Settings, Method = "profile", Session = session,
-            Identity = updated, IdentityPersisted = true,
+            Previous = previous, Identity = updated, IdentityPersisted = true,
         };
         // As Kratos: the change is committed, so a failing hook cannot undo it; its error fails the verification request.
         await hooks.RunAfterAsync(HookPhase.PostPersist, context, ct);
