@@ -158,33 +158,32 @@ public sealed partial class CodeStrategy(
         return csrf;
     }
 
-    async Task IVerificationStrategy.SendAsync(SelfServiceFlow flow, Guid? identityId, string address, JsonObject model, bool deliver, CancellationToken ct)
+    Task IVerificationStrategy.SendAsync(SelfServiceFlow flow, Guid? identityId, string address, JsonObject model, bool deliver, CancellationToken ct) =>
+        SendVerificationCodeAsync(flow, identityId, "email", address, model, deliver, ct);
+
+    /// <summary>
+    /// A verification code for <paramref name="address"/> on <paramref name="channel"/>: stored (keyed hash) for the flow, and
+    /// queued — an e-mail with the code and its link (the <c>invalid</c> notice when no identity has the address), or a text
+    /// message with the code.
+    /// </summary>
+    private async Task SendVerificationCodeAsync(SelfServiceFlow flow, Guid? identityId, string channel, string address, JsonObject model, bool deliver, CancellationToken ct)
     {
         var secret = OneTimeCodes.NewCode();
-        await codes.CreateAsync(flow.Id, identityId, VerificationKind, address, "email", secret, Lifespan, ct);
+        await codes.CreateAsync(flow.Id, identityId, VerificationKind, address, channel, secret, Lifespan, ct);
         if (identityId is not null)
         {
             model["verification_code"] = secret;
-            model["verification_url"] = $"{flows.PublicBase}/self-service/verification?flow={flow.Id}&code={secret}";
+            if (channel == "email") model["verification_url"] = $"{flows.PublicBase}/self-service/verification?flow={flow.Id}&code={secret}";
         }
-        await courier.QueueEmailAsync(identityId is null ? "verification_code_invalid" : "verification_code_valid", address, model, ct, deliver: deliver);
+        if (channel == "sms") await courier.QueueSmsAsync("verification_code_valid", address, model, ct, deliver: deliver);
+        else await courier.QueueEmailAsync(identityId is null ? "verification_code_invalid" : "verification_code_valid", address, model, ct, deliver: deliver);
     }
 
     bool IVerificationStrategy.SendsTo(string via) => via is "email" or "sms";
 
     /// <summary>As Kratos's code sender for a pending address change: the code by e-mail, or by text message to a phone number.</summary>
-    async Task IVerificationStrategy.SendToAddressAsync(SelfServiceFlow flow, Guid identityId, string via, string address, JsonObject model, CancellationToken ct)
-    {
-        if (via != "sms")
-        {
-            await ((IVerificationStrategy)this).SendAsync(flow, identityId, address, model, deliver: true, ct);
-            return;
-        }
-        var secret = OneTimeCodes.NewCode();
-        await codes.CreateAsync(flow.Id, identityId, VerificationKind, address, "sms", secret, Lifespan, ct);
-        model["verification_code"] = secret;
-        await courier.QueueSmsAsync("verification_code_valid", address, model, ct);
-    }
+    Task IVerificationStrategy.SendToAddressAsync(SelfServiceFlow flow, Guid identityId, string via, string address, JsonObject model, CancellationToken ct) =>
+        SendVerificationCodeAsync(flow, identityId, via == "sms" ? "sms" : "email", address, model, deliver: true, ct);
 
     Task<SelfServiceCode?> IVerificationStrategy.RedeemAsync(SelfServiceFlow flow, JsonObject body, UiContainer ui, CancellationToken ct) =>
         RedeemAsync(flow, VerificationKind, body, ui, Messages.VerificationCodeInvalid(), ct);
