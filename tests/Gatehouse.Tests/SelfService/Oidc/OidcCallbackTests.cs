@@ -818,7 +818,10 @@ public sealed class OidcCallbackTests(OidcServerFixture fixture) : IClassFixture
             return await (await s.AdminWithKey.GetAsync($"/admin/identities/{list[0]!["id"]}")).Json(HttpStatusCode.OK);
         }
 
-        Assert.Equal(HttpStatusCode.SeeOther, (await SignIn("registration", c => { c["name"] = "Ada"; c["email_verified"] = false; })).StatusCode);
+        // The sign-up's browser keeps its session; its whoami answer is cached on PostgreSQL and SQLite alike.
+        using var first = new Browser(s.PublicUrl);
+        Assert.Equal(HttpStatusCode.SeeOther, (await SignInWith(s, first, "registration", subject, c => { c["name"] = "Ada"; c["email_verified"] = false; })).StatusCode);
+        Assert.False((bool)(await Whoami(s, first))["identity"]!["verifiable_addresses"]![0]!["verified"]!);
         var signedUp = await Stored();
         Assert.Equal("Ada", (string?)signedUp["traits"]!["name"]!["first"]);
         Assert.Equal(1, (int)signedUp["metadata_public"]!["logins"]!);
@@ -832,6 +835,8 @@ public sealed class OidcCallbackTests(OidcServerFixture fixture) : IClassFixture
         Assert.Equal(("Augusta", "Lovelace"), ((string?)updated["traits"]!["name"]!["first"], (string?)updated["traits"]!["name"]!["last"]));
         Assert.Equal(2, (int)updated["metadata_public"]!["logins"]!);
         Assert.True((bool)updated["verifiable_addresses"]![0]!["verified"]!);
+        // The identity's other session sees the address verified too: its cached answer was dropped.
+        Assert.True((bool)(await Whoami(s, first))["identity"]!["verifiable_addresses"]![0]!["verified"]!);
 
         // Claims that make the traits invalid (an e-mail that is none) refuse the sign-in and write nothing: the browser
         // goes back to the login flow, which says why, and has no session.

@@ -33,6 +33,7 @@ public sealed partial class OidcCallback(
     IPrivilegedIdentityStore identities,
     IdentityManager identityManager,
     IVerifiableAddressStore verifiableAddresses,
+    Sessions.WhoamiCache whoami,
     ConflictingIdentities conflicts,
     Config.GatehouseOptions options,
     TestLoginCookie testFlows,
@@ -262,13 +263,16 @@ public sealed partial class OidcCallback(
             mapped.MetadataPublic is { } mp && !Same(mp, identity.MetadataPublic) ? mp : null,
             mapped.MetadataAdmin is { } ma && !Same(ma, identity.MetadataAdmin) ? ma : null);
         if (!changes.IsEmpty) identity = await identityManager.ApplyFromHookAsync(identity.Id, changes, ct);
-        foreach (var address in identity.VerifiableAddresses.Where(a => a is { Via: "email", Verified: false } && mapped.VerifiedAddresses.Contains(a.Value, StringComparer.OrdinalIgnoreCase)).ToList())
+        var verified = identity.VerifiableAddresses.Where(a => a is { Via: "email", Verified: false } && mapped.VerifiedAddresses.Contains(a.Value, StringComparer.OrdinalIgnoreCase)).ToList();
+        foreach (var address in verified)
         {
             await verifiableAddresses.MarkVerifiedAsync(identity.Id, address.Via, address.Value, flows.Now(), ct);
             address.Verified = true;
             address.Status = VerifiableAddressStatus.Completed;
             address.VerifiedAt = flows.Now();
         }
+        // The update above bypasses the change tracker, so the identity's other sessions' cached whoami answers are dropped here.
+        if (verified.Count > 0) whoami.Invalidate(identity.Id);
         return identity;
     }
 
