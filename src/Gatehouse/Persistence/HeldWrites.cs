@@ -18,13 +18,34 @@ namespace Gatehouse.Persistence;
 internal sealed class HeldWrites
 {
     private readonly List<(string Format, object?[] Values, Func<int, Exception?>? Check)> _writes = [];
+    private readonly List<Action> _afterCommit = [];
 
     public int Count => _writes.Count;
 
     public void Add(string format, object?[] values, Func<int, Exception?>? check) => _writes.Add((format, values, check));
 
-    /// <summary>Runs the held writes in one transaction and forgets them (nothing to do when none are held).</summary>
+    /// <summary>
+    /// Runs <paramref name="action"/> once the held writes have run (a cache entry dropped only when what replaces it is
+    /// in the database, so a read in between cannot cache the old rows again). It runs when the commit fails too.
+    /// </summary>
+    public void AfterCommit(Action action) => _afterCommit.Add(action);
+
+    /// <summary>Runs the held writes in one transaction and forgets them (nothing to do when none are held), then the <see cref="AfterCommit"/> actions.</summary>
     public async Task CommitAsync(GatehouseDbContext db, CancellationToken ct)
+    {
+        var after = _afterCommit.ToArray();
+        _afterCommit.Clear();
+        try
+        {
+            await CommitWritesAsync(db, ct);
+        }
+        finally
+        {
+            foreach (var action in after) action();
+        }
+    }
+
+    private async Task CommitWritesAsync(GatehouseDbContext db, CancellationToken ct)
     {
         if (_writes.Count == 0) return;
         var writes = _writes.ToArray();

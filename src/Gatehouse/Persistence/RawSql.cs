@@ -91,6 +91,16 @@ public static class RawSql
         return await command.RelationalCommand.ExecuteNonQueryAsync(parameters, ct);
     }
 
+    /// <summary>
+    /// Runs <paramref name="action"/> after the writes <see cref="WriteAsync"/> made on <paramref name="db"/> so far: at the
+    /// commit of the unit of work holding them, or now when none holds them (they have run).
+    /// </summary>
+    public static void AfterWrites(GatehouseDbContext db, Action action)
+    {
+        if (db.HeldWrites is { } held && db.Database.CurrentTransaction is null) held.AfterCommit(action);
+        else action();
+    }
+
     /// <summary>Holds <paramref name="sql"/> for the commit of the unit of work open on <paramref name="db"/>; false when none is open.</summary>
     public static bool TryHold(GatehouseDbContext db, FormattableString sql) => TryHold(db, sql.Format, sql.GetArguments(), null);
 

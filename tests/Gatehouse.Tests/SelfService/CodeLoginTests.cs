@@ -429,6 +429,43 @@ public sealed partial class CodeLoginTests(CodeLoginTests.Servers servers) : ICl
         Assert.Equal(0, h.MailsTo(ghost));
     }
 
+    /// <summary>
+    /// A code login verifies the address it was sent to (as Kratos) with an update the change tracker does not see; the
+    /// identity's other sessions, whose whoami answers are cached, see it verified at once all the same.
+    /// </summary>
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_code_login_that_verifies_the_address_shows_it_verified_to_the_identitys_other_sessions(string db)
+    {
+        var h = await servers.Get(db);
+        var email = HttpAssertions.UniqueEmail("codeverify");
+        await (await h.Server.AdminWithKey.PostJson("/admin/identities", new JsonObject
+        {
+            ["schema_id"] = "code",
+            ["traits"] = new JsonObject { ["email"] = email },
+            ["credentials"] = new JsonObject { ["password"] = new JsonObject { ["config"] = new JsonObject { ["password"] = "a long and unusual passphrase" } } },
+        })).Json(HttpStatusCode.Created);
+        var byPassword = await ApiFlow(h.Server.Public, "login");
+        var first = (await (await Submit(h.Server, byPassword, new JsonObject { ["method"] = "password", ["identifier"] = email, ["password"] = "a long and unusual passphrase" }))
+            .Json(HttpStatusCode.OK))["session_token"]!.GetValue<string>();
+        async Task<bool> VerifiedFor(string token)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/sessions/whoami");
+            request.Headers.Add("X-Session-Token", token);
+            var whoami = await (await h.Server.Public.SendAsync(request)).Json(HttpStatusCode.OK);
+            return whoami["identity"]!["verifiable_addresses"]![0]!["verified"]!.GetValue<bool>();
+        }
+        Assert.False(await VerifiedFor(first));
+        Assert.False(await VerifiedFor(first)); // answered from the cache
+
+        var byCode = await ApiFlow(h.Server.Public, "login");
+        await (await Submit(h.Server, byCode, new JsonObject { ["method"] = "code", ["identifier"] = email })).Json(HttpStatusCode.BadRequest);
+        var code = await h.MailedCodeAsync(email);
+        var done = await (await Submit(h.Server, byCode, new JsonObject { ["method"] = "code", ["identifier"] = email, ["code"] = code })).Json(HttpStatusCode.OK);
+        Assert.True(done["session"]!["identity"]!["verifiable_addresses"]![0]!["verified"]!.GetValue<bool>());
+        Assert.True(await VerifiedFor(done["session_token"]!.GetValue<string>()));
+        Assert.True(await VerifiedFor(first));
+    }
+
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task A_code_sent_for_one_identifier_cannot_sign_in_another(string db)
     {

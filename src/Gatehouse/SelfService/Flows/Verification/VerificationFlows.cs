@@ -521,7 +521,6 @@ public sealed class VerificationFlows(
         else
         {
             await addresses.MarkVerifiedAsync(used.IdentityId, used.Via, used.Address, flows.Now(), ct);
-            if (used.IdentityId is { } verifiedIdentity) whoami.Invalidate(verifiedIdentity);
         }
         flow.State = FlowStates.PassedChallenge;
         flow.IdentityId = used.IdentityId;

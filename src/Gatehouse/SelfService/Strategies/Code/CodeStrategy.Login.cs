@@ -231,9 +231,17 @@ public sealed partial class CodeStrategy
             ui.Messages.Add(refused);
             return null;
         }
-        // As Kratos, only an address not verified yet is updated (a repeated code login writes nothing here).
-        if (identity.VerifiableAddresses.Any(a => !a.Verified && a.Via == used!.Via && a.Value == used.Address))
-            await addresses.MarkVerifiedAsync(identity.Id, used!.Via, used.Address, flows.Now(), ct);
+        // As Kratos (verifyAddress), only an address not verified yet is updated (a repeated code login writes nothing here),
+        // and the session's identity in the answer shows it verified.
+        if (identity.VerifiableAddresses.FirstOrDefault(a => !a.Verified && a.Via == used!.Via && a.Value == used.Address) is { } address)
+        {
+            var now = flows.Now();
+            await addresses.MarkVerifiedAsync(identity.Id, address.Via, address.Value, now, ct);
+            address.Verified = true;
+            address.Status = VerifiableAddressStatus.Completed;
+            address.VerifiedAt = now;
+            address.UpdatedAt = now;
+        }
         return identity;
     }
 

@@ -33,7 +33,6 @@ public sealed partial class OidcCallback(
     IPrivilegedIdentityStore identities,
     IdentityManager identityManager,
     IVerifiableAddressStore verifiableAddresses,
-    Sessions.WhoamiCache whoami,
     ConflictingIdentities conflicts,
     Config.GatehouseOptions options,
     TestLoginCookie testFlows,
@@ -263,16 +262,14 @@ public sealed partial class OidcCallback(
             mapped.MetadataPublic is { } mp && !Same(mp, identity.MetadataPublic) ? mp : null,
             mapped.MetadataAdmin is { } ma && !Same(ma, identity.MetadataAdmin) ? ma : null);
         if (!changes.IsEmpty) identity = await identityManager.ApplyFromHookAsync(identity.Id, changes, ct);
-        var verified = identity.VerifiableAddresses.Where(a => a is { Via: "email", Verified: false } && mapped.VerifiedAddresses.Contains(a.Value, StringComparer.OrdinalIgnoreCase)).ToList();
-        foreach (var address in verified)
+        // The store drops the identity's cached whoami answers once an address is verified (its update bypasses the change tracker).
+        foreach (var address in identity.VerifiableAddresses.Where(a => a is { Via: "email", Verified: false } && mapped.VerifiedAddresses.Contains(a.Value, StringComparer.OrdinalIgnoreCase)).ToList())
         {
             await verifiableAddresses.MarkVerifiedAsync(identity.Id, address.Via, address.Value, flows.Now(), ct);
             address.Verified = true;
             address.Status = VerifiableAddressStatus.Completed;
             address.VerifiedAt = flows.Now();
         }
-        // The update above bypasses the change tracker, so the identity's other sessions' cached whoami answers are dropped here.
-        if (verified.Count > 0) whoami.Invalidate(identity.Id);
         return identity;
     }
 
