@@ -157,10 +157,11 @@ public sealed class PasswordHasher
             throw new ArgumentException($"hashers.argon2.parallelism is {argon2.Parallelism}; set it to 1 or more.", nameof(argon2));
         }
 
-        if (argon2.Memory / 1024 < 8L * argon2.Parallelism || argon2.Memory / 1024 > int.MaxValue)
+        // Under 8 KiB per lane is taken as Kratos takes it (see Argon2Hash.Parse); under 1 KiB would be m=0.
+        if (argon2.Memory / 1024 < 1 || argon2.Memory / 1024 > int.MaxValue)
         {
             throw new ArgumentException(
-                $"hashers.argon2.memory is {argon2.Memory} bytes; argon2 needs at least 8 KiB per unit of parallelism ({8 * argon2.Parallelism} KiB) and at most 2 TiB.",
+                $"hashers.argon2.memory is {argon2.Memory} bytes; argon2 needs at least 1 KiB and at most 2 TiB.",
                 nameof(argon2));
         }
 
