@@ -32,7 +32,8 @@ public sealed class ByteSizeJsonConverter : JsonConverter<long>
             "TB" or "T" or "TIB" => 1024L * 1024 * 1024 * 1024,
             _ => 0,
         };
-        if (unit == 0) return false;
+        // Beyond long's range the conversion below would not saturate but turn negative.
+        if (unit == 0 || n * unit >= long.MaxValue) return false;
         bytes = (long)(n * unit);
         return true;
     }

@@ -48,14 +48,7 @@ public static class ConfigLoader
         var warnings = new List<string>();
         var origins = new Dictionary<ConfigPath, string>();
 
-        var config = new JsonObject();
-        foreach (var file in files)
-        {
-            if (!File.Exists(file)) throw new ConfigException($"{file}: config file not found");
-            Merge(config, ConfigFileReader.Read(file), ConfigPath.Root, origins, file);
-        }
-        EnvironmentOverrides.Apply(config, environment, schema, origins);
-        schema.PruneUnknownKeys(config, warnings);
+        var config = Read(files, environment, schema, origins, warnings);
 
         if (config["dsn"] is null)
         {
@@ -86,6 +79,50 @@ public static class ConfigLoader
             Warnings = warnings,
             BaseDirectory = files.Count > 0 ? Path.GetDirectoryName(Path.GetFullPath(files[0])) : null,
         };
+    }
+
+    /// <summary>
+    /// Only the <c>hashers</c> section, for <c>gatehouse hashers argon2 …</c>: the files and environment overrides are
+    /// read as for <see cref="Load"/>, but only <c>hashers.*</c> is validated and bound, and no <c>dsn</c> is needed —
+    /// as Kratos's <c>configProvider</c> (<c>cmd/hashers/argon2/root.go</c>) reads the config with validation skipped.
+    /// Warnings are about <c>hashers.*</c> keys only; the rest of a config is none of these commands' business.
+    /// </summary>
+    /// <exception cref="ConfigException">A file cannot be read or parsed, or a <c>hashers</c> key has an invalid value.</exception>
+    public static (HashersOptions Hashers, IReadOnlyList<string> Warnings) LoadHashers(IReadOnlyList<string> files, IReadOnlyDictionary<string, string?> environment)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        ArgumentNullException.ThrowIfNull(environment);
+        var schema = ConfigSchema.Instance;
+        var warnings = new List<string>();
+        var origins = new Dictionary<ConfigPath, string>();
+        var config = Read(files, environment, schema, origins, warnings);
+        var hashers = new JsonObject();
+        if (config["hashers"] is { } section) hashers["hashers"] = section.DeepClone();
+        if (schema.Validate(hashers) is { } failure) throw new ConfigException(Explain(failure, hashers, schema, origins));
+        try
+        {
+            var options = hashers.Deserialize<GatehouseOptions>(BindingOptions) ?? new GatehouseOptions();
+            return (options.Hashers, warnings.Where(w => w.StartsWith("\"hashers.", StringComparison.Ordinal)).ToList());
+        }
+        catch (JsonException ex)
+        {
+            var path = ex.Path is { Length: > 2 } p ? p[2..] : "hashers";
+            throw new ConfigException($"{path}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>The files merged in order, then the environment overrides; keys the schema does not know are dropped with a warning.</summary>
+    private static JsonObject Read(IReadOnlyList<string> files, IReadOnlyDictionary<string, string?> environment, ConfigSchema schema, Dictionary<ConfigPath, string> origins, List<string> warnings)
+    {
+        var config = new JsonObject();
+        foreach (var file in files)
+        {
+            if (!File.Exists(file)) throw new ConfigException($"{file}: config file not found");
+            Merge(config, ConfigFileReader.Read(file), ConfigPath.Root, origins, file);
+        }
+        EnvironmentOverrides.Apply(config, environment, schema, origins);
+        schema.PruneUnknownKeys(config, warnings);
+        return config;
     }
 
     // Maps merge key by key; lists and scalars from later files replace earlier ones.
