@@ -23,6 +23,7 @@ public static class Program
         root.Subcommands.Add(JsonnetCommand.Create());
         root.Subcommands.Add(OAuth2Command.Create());
         foreach (var verb in KratosCommands.Create()) root.Subcommands.Add(verb);
+        root.Subcommands.Add(HashersCommand.Create());
         root.Subcommands.Add(version);
 
         var parse = root.Parse(args);
