@@ -386,17 +386,17 @@ public sealed class Argon2Options
     public int KeyLength { get; set; } = 32;
 
     /// <summary>
-    /// Kratos's <c>dedicated_memory</c> (default 1GB): read only by <c>kratos hashers argon2 calibrate</c>
-    /// (<c>cmd/hashers/argon2/calibrate.go</c>), which Gatehouse does not have. Accepted, no effect.
+    /// Kratos's <c>dedicated_memory</c> (default 1GB): read only by <c>gatehouse hashers argon2 calibrate</c> and
+    /// <c>load-test</c> (Kratos's <c>cmd/hashers/argon2</c>), the memory hashing may use; hashing itself uses <see cref="Memory"/>.
     /// </summary>
     [JsonConverter(typeof(ByteSizeJsonConverter))]
     public long DedicatedMemory { get; set; } = 1024L * 1024 * 1024;
 
-    /// <summary>Kratos's <c>expected_duration</c> (default 500ms): calibration target only, as above. Accepted, no effect.</summary>
+    /// <summary>Kratos's <c>expected_duration</c> (default 500ms): the calibration's target time per hash, read only by those commands.</summary>
     [JsonConverter(typeof(DurationJsonConverter))]
     public TimeSpan ExpectedDuration { get; set; } = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>Kratos's <c>expected_deviation</c> (default 500ms): calibration bound only, as above. Accepted, no effect.</summary>
+    /// <summary>Kratos's <c>expected_deviation</c> (default 500ms): the calibration's allowed deviation, read only by those commands.</summary>
     [JsonConverter(typeof(DurationJsonConverter))]
     public TimeSpan ExpectedDeviation { get; set; } = TimeSpan.FromMilliseconds(500);
 }

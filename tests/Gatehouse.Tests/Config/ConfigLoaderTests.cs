@@ -306,7 +306,7 @@ public sealed class ConfigLoaderTests : IDisposable
     [Fact]
     public void Argon2_calibration_keys_are_accepted_without_warnings_and_change_no_hashing_parameter()
     {
-        // Kratos reads them only in `kratos hashers argon2 calibrate` (cmd/hashers/argon2/calibrate.go).
+        // As in Kratos, only the `hashers argon2` commands read them (cmd/hashers/argon2; see HashersConfigTests).
         var result = Load(MinimalFile("hashers:\n  argon2:\n    memory: 64MB\n    dedicated_memory: 2GB\n    expected_duration: 750ms\n    expected_deviation: 1s\n"));
         Assert.DoesNotContain(result.Warnings, w => w.Contains("argon2", StringComparison.Ordinal));
         var argon2 = result.Options.Hashers.Argon2;
