@@ -8,6 +8,7 @@ using Gatehouse.Http.Cors;
 using Gatehouse.Http.Errors;
 using Gatehouse.Http.Health;
 using Gatehouse.Http.Json;
+using Gatehouse.Http.Metrics;
 using Gatehouse.Identities;
 using Gatehouse.OAuth2;
 using Gatehouse.Persistence;
@@ -72,13 +73,16 @@ public static class GatehouseApp
         services.AddCourier(options);
         services.AddUi(options);
         services.AddOAuth2();
+        services.AddMetrics(http: true);
         configureServices?.Invoke(services);
 
         var app = builder.Build();
         var tlsLogger = app.Services.GetRequiredService<ILogger<ListenerTls>>();
         if (publicTls is not null) publicTls.Logger = tlsLogger;
         if (adminTls is not null) adminTls.Logger = tlsLogger;
-        // First, so preflights are answered before authentication and routing, and CORS headers reach error answers.
+        // Outermost, so the metrics see the status the client gets.
+        app.UseMiddleware<HttpMetricsMiddleware>();
+        // Before authentication and routing, so preflights are answered there, and CORS headers reach error answers.
         app.UseMiddleware<CorsMiddleware>();
         CorsMiddleware.WarnAboutWildcardWithCredentials(app.Services.GetRequiredService<ILogger<CorsMiddleware>>(), options);
         app.UseMiddleware<ErrorEnvelopeMiddleware>();
@@ -148,6 +152,7 @@ public static class GatehouseApp
         adminApi.MapSelfServiceAdmin();
         adminApi.MapCourierAdmin();
         adminApi.MapOAuth2Admin();
+        adminApi.MapMetrics();
     }
 
     private static IServiceCollection AddIdentities(this IServiceCollection services, GatehouseOptions options)
@@ -170,7 +175,7 @@ public static class GatehouseApp
         return services;
     }
 
-    private static void Listen(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions k, ListenerOptions listener, ListenerTls? tls, bool admin)
+    internal static void Listen(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions k, ListenerOptions listener, ListenerTls? tls, bool admin)
     {
         var host = listener.Host;
         var port = listener.Port;

@@ -11,8 +11,11 @@ public static class HealthEndpoints
     public const string Ready = "/health/ready";
     public const string Version = "/version";
 
-    public static string CurrentVersion { get; } =
-        "v" + (typeof(HealthEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0");
+    /// <summary>The assembly's informational version: <c>0.1.0</c>, followed by <c>+&lt;commit&gt;</c> when the build knew its commit.</summary>
+    public static string InformationalVersion { get; } =
+        typeof(HealthEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
+
+    public static string CurrentVersion { get; } = "v" + InformationalVersion.Split('+')[0];
 
     /// <summary>Maps health and version on a group (the root on the public listener, <c>/admin</c> on the admin listener).</summary>
     public static RouteGroupBuilder MapHealth(this RouteGroupBuilder group)
