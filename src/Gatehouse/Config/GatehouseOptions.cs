@@ -59,6 +59,14 @@ public sealed class GatehouseOptions
     /// <summary>Gatehouse addition: the <c>gatehouse</c> key (rate limits, hashing queue, trusted proxies).</summary>
     public GatehouseSectionOptions Gatehouse { get; set; } = new();
 
+    /// <summary>
+    /// Kratos's <c>expose-metrics-port</c>: the port <c>courier watch</c> serves its metrics on (0: none). Kratos reads it
+    /// from the <c>--expose-metrics-port</c> flag and the config file; its environment variable cannot name the key
+    /// (the hyphens), and neither can Gatehouse's.
+    /// </summary>
+    [JsonPropertyName("expose-metrics-port")]
+    public int ExposeMetricsPort { get; set; }
+
     /// <summary>True when started with <c>--dev</c>: relaxed cookies, no admin key on the admin listener.</summary>
     [JsonIgnore]
     public bool Dev { get; set; }

@@ -29,6 +29,17 @@ public sealed class ConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Expose_metrics_port_is_read_not_ignored_and_must_be_a_port()
+    {
+        // Kratos v26.2's top-level key (driver/config/config.go CourierExposeMetricsPort), read by courier watch.
+        var result = Load(MinimalFile("secrets: {default: [a-default-secret-value]}\nexpose-metrics-port: 9102\n"));
+        Assert.Empty(result.Warnings);
+        Assert.Equal(9102, result.Options.ExposeMetricsPort);
+        Assert.Equal(0, Load(MinimalFile()).Options.ExposeMetricsPort);
+        Assert.Contains("expose-metrics-port", LoadFails("dsn: memory\nexpose-metrics-port: 70000\n").Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Choose_recovery_address_is_read_not_ignored()
     {
         // Kratos v26.2: feature_flags.choose_recovery_address (driver/config/config.go ViperKeyChooseRecoveryAddress, default false).

@@ -68,6 +68,68 @@ public sealed class CourierCliTests
         Assert.DoesNotContain("818181", await stderr + await stdout, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Courier_watch_serves_its_metrics_on_the_port_it_is_given_as_Kratos_does()
+    {
+        var dsn = await Db.NewMigratedDsnAsync(Db.Sqlite);
+        var port = TestServer.FreePort();
+        var config = Path.Combine(Path.GetTempPath(), $"gatehouse-metrics-{Guid.NewGuid():N}.yml");
+        // The config file's key, which the flag overrides.
+        await File.WriteAllTextAsync(config, $"expose-metrics-port: {TestServer.FreePort()}\n");
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Path.GetTempPath() };
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "gatehouse.dll"), "courier", "watch", "-c", config, "--expose-metrics-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+            psi.ArgumentList.Add(arg);
+        psi.Environment["DSN"] = dsn;
+        psi.Environment["COURIER_DELIVERY_STRATEGY"] = "http";
+        psi.Environment["COURIER_HTTP_REQUEST_CONFIG_URL"] = "http://127.0.0.1:1/mail";
+        psi.Environment["LOG_LEVEL"] = "warning";
+        using var process = Process.Start(psi)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        try
+        {
+            using var http = new HttpClient();
+            HttpResponseMessage? answer = null;
+            // A fresh process on a busy 2-core machine can take a while to start and JIT.
+            await Eventually.AssertAsync(async () =>
+            {
+                try
+                {
+                    answer = await http.GetAsync($"http://127.0.0.1:{port}/metrics/prometheus");
+                    return true;
+                }
+                catch (HttpRequestException)
+                {
+                    return false;
+                }
+            }, TimeSpan.FromSeconds(90), "the worker's metrics listener did not come up");
+            Assert.Equal(System.Net.HttpStatusCode.OK, answer!.StatusCode);
+            Assert.Equal("text/plain; version=0.0.4; charset=utf-8", answer.Content.Headers.ContentType?.ToString());
+            var text = await answer.Content.ReadAsStringAsync();
+            Assert.Contains("# TYPE process_cpu_seconds_total counter", text, StringComparison.Ordinal);
+            Assert.Contains("promhttp_metric_handler_requests_total{code=\"200\"} 0", text, StringComparison.Ordinal);
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.GetAsync($"http://127.0.0.1:{port}/admin/identities")).StatusCode);
+            Assert.False(process.HasExited, "the worker should keep running");
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            File.Delete(config);
+        }
+        _ = await stderr + await stdout;
+    }
+
+    [Theory]
+    [InlineData("--expose-metrics-port", "-1", "error: --expose-metrics-port: -1 is not a port (0 to 65535; 0 serves no metrics).")]
+    [InlineData("--expose-metrics-port", "http", "Cannot parse argument 'http' for option '--expose-metrics-port'")]
+    public async Task Courier_watch_refuses_a_metrics_port_that_is_not_one(string flag, string value, string error)
+    {
+        var r = await CliProcess.RunAsync(["courier", "watch", flag, value], new Dictionary<string, string> { ["DSN"] = "memory", ["COURIER_DELIVERY_STRATEGY"] = "http", ["COURIER_HTTP_REQUEST_CONFIG_URL"] = "http://127.0.0.1:1/" });
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains(error, r.Stderr, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("courier", "watch")]
     [InlineData("serve", "--watch-courier")]
