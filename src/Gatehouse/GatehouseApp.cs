@@ -153,6 +153,7 @@ public static class GatehouseApp
         adminApi.MapCourierAdmin();
         adminApi.MapOAuth2Admin();
         adminApi.MapMetrics();
+        adminApi.MapConfigRevision();
     }
 
     private static IServiceCollection AddIdentities(this IServiceCollection services, GatehouseOptions options)

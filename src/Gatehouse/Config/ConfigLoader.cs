@@ -72,6 +72,7 @@ public static class ConfigLoader
         }
 
         options.Dev = dev;
+        options.ConfigHash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(config.ToJsonString())));
         Complete(options, dev, warnings);
         return new ConfigLoadResult
         {

@@ -67,6 +67,26 @@ public sealed class GatehouseOptions
     [JsonPropertyName("expose-metrics-port")]
     public int ExposeMetricsPort { get; set; }
 
+    /// <summary>
+    /// Kratos's <c>revision</c>: a label the operator sets (a commit, a date) that <c>/admin/health/config</c> answers
+    /// with, to tell which configuration a running server loaded.
+    /// </summary>
+    public string? Revision { get; set; }
+
+    /// <summary>
+    /// Kratos's <c>version</c>: the Kratos version the file was written for (<c>v1.3.0</c>; Kratos's quickstart files carry
+    /// one). Any string, as Kratos takes any (its pattern ends in <c>|$</c>); not used: Gatehouse serves Kratos v26.2's API
+    /// whatever it says.
+    /// </summary>
+    public string? Version { get; set; }
+
+    /// <summary>
+    /// SHA-256 (hex) of the loaded configuration: the files merged with the environment, before defaults. What
+    /// <c>/admin/health/config</c> answers when no <see cref="Revision"/> is set, as Kratos hashes its loaded config.
+    /// </summary>
+    [JsonIgnore]
+    public string ConfigHash { get; set; } = "";
+
     /// <summary>True when started with <c>--dev</c>: relaxed cookies, no admin key on the admin listener.</summary>
     [JsonIgnore]
     public bool Dev { get; set; }

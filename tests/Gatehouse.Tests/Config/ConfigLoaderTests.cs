@@ -40,6 +40,27 @@ public sealed class ConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Version_and_revision_are_read_not_ignored_and_the_config_hash_follows_the_loaded_configuration()
+    {
+        // Kratos's quickstart files carry `version: v0.13.0`; Kratos's pattern for it ends in `|$`, so any string passes.
+        foreach (var version in new[] { "v0.13.0", "v26.2.0", "latest" })
+        {
+            var loaded = Load(MinimalFile($"secrets: {{default: [a-default-secret-value]}}\nversion: {version}\nrevision: deploy-42\n"));
+            Assert.Empty(loaded.Warnings);
+            Assert.Equal(version, loaded.Options.Version);
+            Assert.Equal("deploy-42", loaded.Options.Revision);
+        }
+        Assert.Contains("version", LoadFails("dsn: memory\nversion: [1]\n").Message, StringComparison.Ordinal);
+
+        var first = Load(MinimalFile("secrets: {default: [a-default-secret-value]}\n")).Options.ConfigHash;
+        Assert.Matches("^[0-9a-f]{64}$", first);
+        Assert.Equal(first, Load(MinimalFile("secrets: {default: [a-default-secret-value]}\n")).Options.ConfigHash);
+        Assert.NotEqual(first, Load(MinimalFile("secrets: {default: [another-secret-value]}\n")).Options.ConfigHash);
+        Assert.NotEqual(first, Load(MinimalFile("secrets: {default: [a-default-secret-value]}\n"),
+            new Dictionary<string, string?> { ["LOG_LEVEL"] = "debug" }).Options.ConfigHash);
+    }
+
+    [Fact]
     public void Choose_recovery_address_is_read_not_ignored()
     {
         // Kratos v26.2: feature_flags.choose_recovery_address (driver/config/config.go ViperKeyChooseRecoveryAddress, default false).

@@ -12,7 +12,7 @@ namespace Gatehouse.Tests.Http;
 
 /// <summary>
 /// <c>/admin/metrics/prometheus</c>: Kratos's and Hydra's HTTP metrics (names, labels, what is counted), the text format,
-/// gzip, and the admin API key in front of it.
+/// gzip, and the admin API key in front of it; and <c>/admin/health/config</c>, the other operator's endpoint.
 /// </summary>
 public sealed partial class MetricsTests
 {
@@ -120,6 +120,26 @@ public sealed partial class MetricsTests
         using var plain = await server.AdminWithKey.SendAsync(refusedGzip);
         Assert.Empty(plain.Content.Headers.ContentEncoding);
         Assert.Contains("# TYPE http_requests_total counter", await plain.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("deploy-42", "deploy-42")]
+    [InlineData(null, "5f0c6b0b4e0c8b2d1a7f3e9c2b1d0a9f8e7d6c5b4a3928170615243342516070")]
+    public async Task Health_config_answers_the_revision_or_else_the_hash_of_the_loaded_configuration(string? revision, string expected)
+    {
+        await using var server = await TestServer.StartAsync(Db.Sqlite, o =>
+        {
+            o.Revision = revision;
+            o.ConfigHash = "5f0c6b0b4e0c8b2d1a7f3e9c2b1d0a9f8e7d6c5b4a3928170615243342516070";
+        });
+
+        var answer = await server.AdminWithKey.GetAsync("/admin/health/config");
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        Assert.Equal("text/plain", answer.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(expected, await answer.Content.ReadAsStringAsync());
+        // The admin listener takes it without the prefix too; without the API key it is refused like the admin API.
+        Assert.Equal(expected, await server.AdminWithKey.GetStringAsync("/health/config"));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await server.Admin.GetAsync("/admin/health/config")).StatusCode);
     }
 
     [Theory]

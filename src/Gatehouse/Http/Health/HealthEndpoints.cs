@@ -31,4 +31,21 @@ public static class HealthEndpoints
         group.MapGet(Version, (HttpContext http) => HttpJson.WriteAsync(http, 200, new JsonObject { ["version"] = CurrentVersion }));
         return group;
     }
+
+    public const string Config = "/health/config";
+
+    /// <summary>
+    /// Kratos's <c>/admin/health/config</c> (<c>driver/config/handler.go</c>): <c>text/plain</c>, the configuration's
+    /// <c>revision</c> when set, otherwise the SHA-256 (hex) of the loaded configuration, so a deploy can check which
+    /// configuration a running server has. An admin route here (behind the API key where the admin API needs one).
+    /// </summary>
+    public static RouteGroupBuilder MapConfigRevision(this RouteGroupBuilder adminApi)
+    {
+        adminApi.MapGet(Config, (HttpContext http, Config.GatehouseOptions options) =>
+        {
+            http.Response.ContentType = "text/plain";
+            return http.Response.WriteAsync(string.IsNullOrEmpty(options.Revision) ? options.ConfigHash : options.Revision, http.RequestAborted);
+        });
+        return adminApi;
+    }
 }
