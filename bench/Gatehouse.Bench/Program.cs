@@ -8,6 +8,7 @@ using Gatehouse.Bench;
 // drives it over HTTP and prints a table; the same table is written as markdown to --out.
 // `bare-endpoint PORT` is the sessions scenario's ceiling server, started by it in a child process.
 //   webauthn [N]: in process, the server CPU of N WebAuthn assertion verifications (no server started).
+//   http-metrics [N]: in process, the CPU the HTTP metrics add to a request (N requests with and without them).
 //   passkeys   [--count 200] [--seconds 10] [--auth-concurrency 4] [--concurrency 8] [--postgres DSN] [--out FILE]:
 //              passkey sign-in through the API vs whoami + one verification (issue 12).
 //   mfa [N]: in process, the server CPU of N TOTP and N recovery-code verifications (no server started).
@@ -29,6 +30,12 @@ if (args is ["webauthn", ..])
     // In process, no server: the CPU of verifying one assertion (docs/benchmarks.md, "WebAuthn").
     var verifications = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5000;
     Console.WriteLine(await WebAuthnBenchmark.RunAsync(verifications));
+    return 0;
+}
+if (args is ["http-metrics", ..])
+{
+    // In process, no server: the CPU the /admin/metrics/prometheus metrics add to a request (docs/benchmarks.md).
+    Console.WriteLine(HttpMetricsBenchmark.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 2_000_000));
     return 0;
 }
 if (args is ["mfa", ..])
