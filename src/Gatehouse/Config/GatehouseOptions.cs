@@ -145,6 +145,15 @@ public sealed class FeatureFlagsOptions
     public bool FasterSessionExtend { get; set; }
 
     /// <summary>
+    /// Kratos's <c>cacheable_sessions</c>: whoami answers carry <c>Ory-Session-Cache-For</c> (seconds) for an edge cache
+    /// (<see cref="Gatehouse.Sessions.SessionManager.CacheableSessions"/>).
+    /// </summary>
+    public bool CacheableSessions { get; set; }
+
+    /// <summary>Kratos's <c>cacheable_sessions_max_age</c>: the most <c>Ory-Session-Cache-For</c> says; unset or 0: until the session expires.</summary>
+    public TimeSpan CacheableSessionsMaxAge { get; set; }
+
+    /// <summary>
     /// Kratos's <c>legacy_oidc_registration_node_group</c>: the trait inputs of a social sign-up that needs completing are
     /// in the <c>oidc</c> group instead of <c>default</c>.
     /// </summary>

@@ -377,6 +377,26 @@ public sealed class SessionManager(GatehouseDbContext db, GatehouseOptions optio
         return token.Length > 0 && token.Length <= SessionTokens.MaxTokenLength;
     }
 
+    /// <summary>The header Kratos's <c>feature_flags.cacheable_sessions</c> adds to whoami answers, for an edge cache.</summary>
+    public const string SessionCacheForHeader = "Ory-Session-Cache-For";
+
+    /// <summary>
+    /// Kratos's <c>feature_flags.cacheable_sessions</c> (session/handler.go <c>whoami</c>): a whoami answer without
+    /// <c>tokenize_as</c> says for how many seconds it may be cached (until the session expires, at most
+    /// <c>feature_flags.cacheable_sessions_max_age</c> when that is set), and a 401 to a request that carried no
+    /// credentials at all may be cached for 60 s. Nothing is added with the flag off.
+    /// </summary>
+    public bool CacheableSessions => options.FeatureFlags.CacheableSessions;
+
+    /// <summary>The seconds a whoami answer for a session expiring at <paramref name="expiresAt"/> may be cached (Go's <c>%0.f</c>).</summary>
+    public string SessionCacheFor(DateTime expiresAt)
+    {
+        var expiry = expiresAt - time.GetUtcNow().UtcDateTime;
+        var max = options.FeatureFlags.CacheableSessionsMaxAge;
+        if (max > TimeSpan.Zero && expiry > max) expiry = max;
+        return Math.Round(expiry.TotalSeconds, MidpointRounding.ToEven).ToString("0", System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>Now, at the microsecond precision both databases keep, so stored and returned times agree.</summary>
     private DateTime Now()
     {

@@ -32,6 +32,16 @@ public static class SessionPublicEndpoints
 
     private static async Task WhoamiAsync(HttpContext http, SessionManager manager, SessionJson json, WhoamiCache cache, SessionTokenizer tokenizer, SessionAssurance assurance)
     {
+        if (manager.CacheableSessions && !manager.TryExtractToken(http, out _, out _, out _))
+        {
+            // The 401 to a request without credentials may be cached for a minute. Set as the answer starts: the error
+            // envelope clears the headers a handler set.
+            http.Response.OnStarting(static state =>
+            {
+                ((HttpResponse)state).Headers[SessionManager.SessionCacheForHeader] = "60";
+                return Task.CompletedTask;
+            }, http.Response);
+        }
         // Kratos reads the first value and ignores an empty one.
         if (http.Request.Query.TryGetValue("tokenize_as", out var tokenizeAs) && tokenizeAs.FirstOrDefault() is { Length: > 0 } template)
         {
@@ -71,6 +81,7 @@ public static class SessionPublicEndpoints
     {
         if (source == SessionTokenSource.Cookie && cookieExpiresAt < expiresAt) manager.WriteCookie(http, token, expiresAt);
         http.Response.Headers[AuthenticatedIdentityHeader] = identityId.ToString();
+        if (manager.CacheableSessions) http.Response.Headers[SessionManager.SessionCacheForHeader] = manager.SessionCacheFor(expiresAt);
         return HttpJson.WriteAsync(http, 200, body);
     }
 
