@@ -46,8 +46,9 @@ public static class GatehouseApp
             // GET /admin/identities with more than ~200 of the 500 ids Kratos lets a list filter by.
             k.Limits.MaxRequestLineSize = MaxRequestHeaderBytes;
             k.Limits.MaxRequestHeadersTotalSize = MaxRequestHeaderBytes;
-            Listen(k, options.Serve.Public, publicTls, admin: false);
-            if (!UnixSockets.Shared(options.Serve)) Listen(k, options.Serve.Admin, adminTls, admin: true);
+            var shared = UnixSockets.Shared(options.Serve);
+            if (shared || options.Serve.Served != ServedListeners.Admin) Listen(k, options.Serve.Public, publicTls, admin: false);
+            if (!shared && options.Serve.Served != ServedListeners.Public) Listen(k, options.Serve.Admin, adminTls, admin: true);
         });
 
         var services = builder.Services;

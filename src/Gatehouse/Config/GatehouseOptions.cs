@@ -253,6 +253,22 @@ public sealed class ServeOptions
 
     /// <summary>Hydra's <c>serve.tls</c>: HTTPS for both listeners (see <see cref="Gatehouse.Http.ListenerTls.For"/>).</summary>
     public SharedTlsOptions Tls { get; set; } = new();
+
+    /// <summary>
+    /// Which listeners this process binds: both (<c>serve</c>, Hydra's <c>serve all</c>), or one (Hydra's <c>serve
+    /// public</c> / <c>serve admin</c>). Not a config key: the command decides. Listeners that share a port or socket are
+    /// one listener, bound either way.
+    /// </summary>
+    [JsonIgnore]
+    public ServedListeners Served { get; set; } = ServedListeners.Both;
+}
+
+/// <summary>The listeners a <c>serve</c> process binds (<see cref="ServeOptions.Served"/>).</summary>
+public enum ServedListeners
+{
+    Both,
+    Public,
+    Admin,
 }
 
 public class ListenerOptions

@@ -80,8 +80,10 @@ internal sealed class UnixSocketPermissions(GatehouseOptions options) : IHostedL
 {
     public Task StartedAsync(CancellationToken cancellationToken)
     {
-        Apply(options.Serve.Public, "serve.public");
-        if (!UnixSockets.Shared(options.Serve)) Apply(options.Serve.Admin, "serve.admin");
+        // Only the sockets this process bound (serve public / serve admin bind one).
+        var shared = UnixSockets.Shared(options.Serve);
+        if (shared || options.Serve.Served != ServedListeners.Admin) Apply(options.Serve.Public, "serve.public");
+        if (!shared && options.Serve.Served != ServedListeners.Public) Apply(options.Serve.Admin, "serve.admin");
         return Task.CompletedTask;
     }
 

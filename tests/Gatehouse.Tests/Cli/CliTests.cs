@@ -145,6 +145,71 @@ public sealed class CliTests
         Assert.StartsWith($"error: session.whoami.tokenizer.templates.jwt.jwks_url: cannot be read: file://{missing}", line, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Hydra's <c>serve public</c> and <c>serve admin</c>: each process binds its own listener (were either to bind both,
+    /// the second could not start), they share one PostgreSQL database (an identity made through the admin half signs in
+    /// through the public half), and Kratos's and Hydra's <c>--sqa-opt-out</c> is accepted.
+    /// </summary>
+    [Fact]
+    public async Task Serve_public_and_serve_admin_split_the_listeners_over_one_postgres_database()
+    {
+        Assert.SkipWhen(Db.PostgresDsn is null, "GATEHOUSE_TEST_POSTGRES_DSN is not set: serve public and serve admin need PostgreSQL");
+        var dsn = await Db.NewMigratedDsnAsync(Db.Postgres);
+        var publicPort = TestServer.FreePort();
+        var adminPort = TestServer.FreePort();
+        var config = await ConfigFile(dsn, publicPort, adminPort);
+        var env = new Dictionary<string, string> { ["SERVE_ADMIN_REQUIRE_API_KEY"] = "false", ["LOG_LEVEL"] = "warning" };
+        var publicHalf = ServeProcess.Start(["serve", "public", "--config", config, "--sqa-opt-out"], env);
+        var adminHalf = ServeProcess.Start(["serve", "admin", "--config", config], env);
+        await using (publicHalf)
+        await using (adminHalf)
+        {
+            await publicHalf.WaitUntilReadyAsync(publicPort);
+            await adminHalf.WaitUntilReadyAsync(adminPort);
+            using var http = new HttpClient();
+
+            var created = await http.PostAsync($"http://127.0.0.1:{adminPort}/admin/identities", new StringContent(
+                """{"traits":{"email":"split@example.com"},"credentials":{"password":{"config":{"password":"correct horse battery staple"}}}}""",
+                System.Text.Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+
+            var flow = System.Text.Json.Nodes.JsonNode.Parse(await http.GetStringAsync($"http://127.0.0.1:{publicPort}/self-service/login/api"))!;
+            var login = await http.PostAsync($"http://127.0.0.1:{publicPort}/self-service/login?flow={flow["id"]}", new StringContent(
+                """{"method":"password","identifier":"split@example.com","password":"correct horse battery staple"}""",
+                System.Text.Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.OK, login.StatusCode);
+            Assert.Contains("session_token", await login.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+            // The public half still serves the admin API under /admin, behind the API key, as `serve` does.
+            Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync($"http://127.0.0.1:{publicPort}/admin/identities")).StatusCode);
+        }
+        var publicLog = await publicHalf.Stderr;
+        Assert.Contains($"public API on 127.0.0.1:{publicPort}, database", publicLog, StringComparison.Ordinal);
+        Assert.DoesNotContain("admin API on", publicLog, StringComparison.Ordinal);
+        Assert.Contains($"admin API on 127.0.0.1:{adminPort}, database", await adminHalf.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("public")]
+    [InlineData("admin")]
+    public async Task Serve_public_or_admin_alone_refuses_a_database_another_process_cannot_share(string half)
+    {
+        var config = await ConfigFile(await Db.NewMigratedDsnAsync(Db.Sqlite));
+        var r = await CliProcess.RunAsync(["serve", half, "--config", config]);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal($"error: serve {half} needs PostgreSQL, which both halves share: SQLite and memory serve one process (run `gatehouse serve` for both listeners in one).",
+            r.Stderr.Trim().Split('\n')[^1]);
+    }
+
+    [Fact]
+    public async Task Serve_help_lists_hydras_subcommands_and_the_telemetry_opt_out()
+    {
+        var r = await CliProcess.RunAsync(["serve", "--help"]);
+        Assert.Equal(0, r.ExitCode);
+        foreach (var expected in new[] { "--sqa-opt-out", "all", "public", "admin" })
+            Assert.Contains(expected, r.Stdout, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Serve_dev_without_config_migrates_and_serves_both_listeners()
     {
