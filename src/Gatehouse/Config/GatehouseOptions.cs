@@ -20,6 +20,9 @@ public sealed class GatehouseOptions
     /// <summary>Hydra's <c>cgroups</c> (accepted; no effect in Gatehouse).</summary>
     public HydraCgroupsOptions Cgroups { get; set; } = new();
 
+    /// <summary>Hydra's <c>sqa</c> (accepted; no effect: Gatehouse sends no usage telemetry).</summary>
+    public HydraSqaOptions Sqa { get; set; } = new();
+
     public ServeOptions Serve { get; set; } = new();
     public LogOptions Log { get; set; } = new();
     public IdentityOptions Identity { get; set; } = new();

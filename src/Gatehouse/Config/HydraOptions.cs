@@ -557,3 +557,12 @@ public sealed class HydraCgroupsV1Options
 {
     public bool AutoMaxProcsEnabled { get; set; }
 }
+
+/// <summary>
+/// Hydra's <c>sqa</c>: <c>opt_out</c> turns off Hydra's anonymous usage reports. Gatehouse sends none, so the key is
+/// accepted (a Hydra file with it loads without a warning) and has no effect.
+/// </summary>
+public sealed class HydraSqaOptions
+{
+    public bool OptOut { get; set; }
+}

@@ -61,6 +61,15 @@ public sealed class ConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Hydras_sqa_opt_out_is_accepted_without_a_warning()
+    {
+        var result = Load(MinimalFile("secrets: {default: [a-default-secret-value]}\nsqa:\n  opt_out: true\n"));
+        Assert.Empty(result.Warnings);
+        Assert.True(result.Options.Sqa.OptOut);
+        Assert.Contains("sqa.opt_out", LoadFails("dsn: memory\nsqa:\n  opt_out: sometimes\n").Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Choose_recovery_address_is_read_not_ignored()
     {
         // Kratos v26.2: feature_flags.choose_recovery_address (driver/config/config.go ViperKeyChooseRecoveryAddress, default false).
