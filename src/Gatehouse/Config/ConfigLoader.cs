@@ -302,11 +302,44 @@ public static class ConfigLoader
 
         CheckOidcProviders(options.Selfservice.Methods.Oidc);
         CheckSubjectIdentifiers(options, warnings);
+        CheckTracing(options.Tracing, warnings);
 
         var schemas = options.Identity.Schemas;
         if (schemas.Count > 0 && !schemas.Exists(s => s.Id == options.Identity.DefaultSchemaId))
         {
             throw new ConfigException($"identity.default_schema_id: expected the id of an entry in identity.schemas ({string.Join(", ", schemas.Select(s => s.Id))}), got \"{options.Identity.DefaultSchemaId}\"");
+        }
+    }
+
+    /// <summary>
+    /// What the schema cannot say about <c>tracing</c>: the chosen provider's <c>server_url</c> is required (Kratos starts
+    /// without one and loses every span), and <c>jaeger</c> is refused with the way to keep using Jaeger.
+    /// </summary>
+    private static void CheckTracing(TracingOptions tracing, List<string> warnings)
+    {
+        switch (tracing.Provider)
+        {
+            case null or "":
+                return;
+            case "jaeger":
+                // Kratos sends to the Jaeger agent over UDP (Thrift compact) through OpenTelemetry Go's Jaeger exporter,
+                // which OpenTelemetry deprecated in 2023 and removed; Jaeger 2 has no agent, and Jaeger since 1.35 takes OTLP.
+                throw new ConfigException("tracing.provider: \"jaeger\" (the Jaeger agent's UDP protocol) is not supported by Gatehouse; " +
+                    "Jaeger 1.35 and later receive OTLP: set tracing.provider to otel and tracing.providers.otlp.server_url to the Jaeger collector's OTLP/HTTP address (e.g. jaeger:4318, with insecure: true for plain http)");
+            case "otel":
+                if (string.IsNullOrEmpty(tracing.Providers.Otlp.ServerUrl))
+                    throw new ConfigException("tracing.providers.otlp.server_url: is required when tracing.provider is otel (host:port of an OTLP/HTTP receiver, e.g. localhost:4318)");
+                if (tracing.Providers.Otlp.AuthorizationHeader is { } header && header.Any(char.IsControl))
+                    throw new ConfigException($"tracing.providers.otlp.authorization_header: must not contain line breaks or other control characters, got a value of {Characters(header.Length)}");
+                return;
+            case "zipkin":
+                if (string.IsNullOrEmpty(tracing.Providers.Zipkin.ServerUrl))
+                    throw new ConfigException("tracing.providers.zipkin.server_url: is required when tracing.provider is zipkin (e.g. http://localhost:9411/api/v2/spans)");
+                if (tracing.Providers.Zipkin.Sampling.SamplingRatio is null)
+                {
+                    warnings.Add("tracing.providers.zipkin.sampling.sampling_ratio is not set: as in Kratos it is 0 for zipkin, and zipkin reads no caller's sampling decision, so no span is sent; set it (e.g. 1)");
+                }
+                return;
         }
     }
 

@@ -256,6 +256,8 @@ internal sealed partial class ConfigSchema
             case "byteSize": return "a size such as \"128MB\" or a number of bytes";
             case "smtpUri": return "an smtp:// or smtps:// URL";
             case "jwksUrl": return "a file:// or base64:// URL (the key set is read only from those)";
+            case "hostPort": return "a host and port such as \"localhost:4318\" (no scheme or path)";
+            case "httpUrl": return "an http:// or https:// URL such as \"http://localhost:9411/api/v2/spans\"";
         }
         var resolved = Resolve(schema);
         if (resolved["enum"] is JsonArray options) return "one of " + string.Join(", ", options.Select(o => o!.ToJsonString()));

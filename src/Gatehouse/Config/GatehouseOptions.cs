@@ -25,6 +25,10 @@ public sealed class GatehouseOptions
 
     public ServeOptions Serve { get; set; } = new();
     public LogOptions Log { get; set; } = new();
+
+    /// <summary><c>tracing</c>: spans for every HTTP request, sent to an OTLP or Zipkin backend.</summary>
+    public TracingOptions Tracing { get; set; } = new();
+
     public IdentityOptions Identity { get; set; } = new();
     public HashersOptions Hashers { get; set; } = new();
     public SecretsOptions Secrets { get; set; } = new();
