@@ -9,6 +9,7 @@ using Gatehouse.Http.Errors;
 using Gatehouse.Http.Health;
 using Gatehouse.Http.Json;
 using Gatehouse.Http.Metrics;
+using Gatehouse.Http.Tracing;
 using Gatehouse.Identities;
 using Gatehouse.OAuth2;
 using Gatehouse.Persistence;
@@ -75,6 +76,7 @@ public static class GatehouseApp
         services.AddUi(options);
         services.AddOAuth2();
         services.AddMetrics(http: true);
+        services.AddTracing(options);
         configureServices?.Invoke(services);
 
         var app = builder.Build();

@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using Gatehouse.Config;
+using Gatehouse.Http.Outbound;
+using OpenTelemetry;
+using OpenTelemetry.Context.Propagation;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Gatehouse.Http.Tracing;
+
+/// <summary>
+/// <c>tracing</c>: a server span for every HTTP request on both listeners, exported to OTLP/HTTP or Zipkin, as Kratos's
+/// and Hydra's <c>serve</c> wrap their listeners (ory/x <c>otelx.NewMiddleware</c>). With no <c>tracing.provider</c>
+/// nothing is registered: no OpenTelemetry provider, no activity listener, no per-request work.
+/// </summary>
+public static class TracingServiceCollectionExtensions
+{
+    /// <summary>Kratos's operation names, the span name of a request that matched no route (<c>cmd/daemon/serve.go</c>).</summary>
+    public const string PublicOperation = "servePublic";
+
+    public const string AdminOperation = "serveAdmin";
+
+    /// <summary>How long one export may take before it is given up (its spans are lost; requests never wait for it).</summary>
+    public static readonly TimeSpan ExportTimeout = TimeSpan.FromSeconds(10);
+
+    public static IServiceCollection AddTracing(this IServiceCollection services, GatehouseOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var tracing = options.Tracing;
+        if (!tracing.Enabled) return services;
+        var exporter = TracingExporter.From(tracing);
+        var owner = new TracingOwner();
+        services.AddSingleton(owner);
+        services.AddSingleton(exporter);
+        services.AddSingleton<DistributedContextPropagator>(exporter.Propagates ? KratosTracePropagator.All : KratosTracePropagator.None);
+        services.AddHostedService<TracingStartup>();
+        services.AddOpenTelemetry().WithTracing(builder =>
+        {
+            builder.SetResourceBuilder(Resource(tracing));
+            builder.SetSampler(Sampler(exporter.SamplingRatio));
+            builder.AddAspNetCoreInstrumentation(o =>
+            {
+                o.Filter = http => !Untraced(http.Request.Path) && ReferenceEquals(http.RequestServices.GetService<TracingOwner>(), owner);
+                o.EnrichWithHttpResponse = NameUnroutedRequest;
+            });
+            switch (exporter.Kind)
+            {
+                case TracingExporterKind.Otlp:
+                    builder.AddOtlpExporter(o =>
+                    {
+                        o.Protocol = OtlpExportProtocol.HttpProtobuf;
+                        o.Endpoint = exporter.Endpoint;
+                        o.TimeoutMilliseconds = (int)ExportTimeout.TotalMilliseconds;
+                        // The header is set on the client rather than through OtlpExporterOptions.Headers, whose
+                        // "k=v,k2=v2" string would split a value containing a comma and percent-decode it.
+                        o.HttpClientFactory = () => ExportClient(tracing.Providers.Otlp.AuthorizationHeader);
+                    });
+                    break;
+                case TracingExporterKind.Zipkin:
+                    // OpenTelemetry deprecated its Zipkin exporters in 2025 in favour of OTLP, but 1.21 still ships and
+                    // works, and it is the only maintained .NET writer of Zipkin's JSON v2 API that Kratos's zipkin
+                    // provider posts to; a Zipkin behind an OpenTelemetry collector can take provider otel instead.
+#pragma warning disable CS0618
+                    builder.AddZipkinExporter(o =>
+                    {
+                        o.Endpoint = exporter.Endpoint;
+                        o.HttpClientFactory = () => ExportClient(null);
+                    });
+#pragma warning restore CS0618
+                    break;
+            }
+        });
+        return services;
+    }
+
+    /// <summary>
+    /// Kratos's filter (ory/x <c>otelx.WithDefaultFilters</c>): health checks and metrics are not traced, matched on the
+    /// path as it arrived, by prefix.
+    /// </summary>
+    public static bool Untraced(PathString path)
+    {
+        var value = path.Value ?? "";
+        return value.StartsWith("/health", StringComparison.Ordinal) || value.StartsWith("/admin/health", StringComparison.Ordinal)
+            || value.StartsWith("/metrics", StringComparison.Ordinal) || value.StartsWith("/admin/metrics", StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A routed request is named "{method} {route}" by the instrumentation (Kratos: the matched pattern, e.g.
+    /// <c>GET /sessions/whoami</c>); one that matched no route (a 404, a CORS preflight) takes the listener's operation
+    /// name, as in Kratos.
+    /// </summary>
+    private static void NameUnroutedRequest(Activity activity, HttpResponse response)
+    {
+        if (activity.GetTagItem("http.route") is not null) return;
+        var http = response.HttpContext;
+        var admin = http.Features.Get<ListenerFeature>() is { } feature
+            ? feature.Kind == ListenerKind.Admin
+            : http.RequestServices.GetService<ListenerPorts>()?.IsAdmin(http) == true;
+        activity.DisplayName = admin ? AdminOperation : PublicOperation;
+    }
+
+    // Only service.name and deployment.environment.name, as Kratos's resource.NewWithAttributes (no SDK or host detectors).
+    private static ResourceBuilder Resource(TracingOptions tracing)
+    {
+        var attributes = new List<KeyValuePair<string, object>>
+        {
+            new("service.name", string.IsNullOrEmpty(tracing.ServiceName) ? TracingOptions.DefaultServiceName : tracing.ServiceName),
+        };
+        if (!string.IsNullOrEmpty(tracing.DeploymentEnvironment)) attributes.Add(new("deployment.environment.name", tracing.DeploymentEnvironment));
+        return ResourceBuilder.CreateEmpty().AddAttributes(attributes);
+    }
+
+    // Go's sdktrace.ParentBased(TraceIDRatioBased(ratio)): a caller's decision wins; otherwise the ratio decides
+    // (TraceIDRatioBased turns >= 1 into always and <= 0 into never).
+    private static Sampler Sampler(double ratio) => new ParentBasedSampler(ratio switch
+    {
+        >= 1 => new AlwaysOnSampler(),
+        <= 0 => new AlwaysOffSampler(),
+        _ => new TraceIdRatioBasedSampler(ratio),
+    });
+
+    private static HttpClient ExportClient(string? authorization)
+    {
+        var client = new HttpClient { Timeout = ExportTimeout };
+        if (!string.IsNullOrEmpty(authorization)) client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", authorization);
+        return client;
+    }
+
+    /// <summary>Marks the services of the app that owns a tracer provider (see <see cref="AddTracing"/>'s filter).</summary>
+    /// <remarks>
+    /// ASP.NET Core's activity source is named the same in every app of a process, so a tracer provider would also see
+    /// the requests of other apps in the process (the test suite runs many); it keeps only its own app's requests.
+    /// </remarks>
+    internal sealed class TracingOwner;
+}

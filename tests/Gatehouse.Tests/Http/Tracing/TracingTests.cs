@@ -1,0 +1,185 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using Gatehouse.Tests.Hooks;
+using Gatehouse.Tests.Infrastructure;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry.Trace;
+
+namespace Gatehouse.Tests.Http.Tracing;
+
+/// <summary>
+/// <c>tracing</c> against real collectors on loopback: the spans of requests on both listeners reach an OTLP/HTTP or a
+/// Zipkin receiver with the configured header and resource, the caller's trace context is honoured as Kratos's
+/// propagators do, and sampling holds. The tests of this class run one after another: a tracer provider hears every
+/// app of the process (ASP.NET Core's activity source has one name), so two tracing servers must not overlap.
+/// </summary>
+public sealed class TracingTests
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public async Task Otlp_receives_the_spans_of_both_listeners_with_the_authorization_header_resource_and_callers_trace()
+    {
+        await using var receiver = await SpanReceiver.StartAsync();
+        var logs = new LogCapture();
+        await using var s = await TestServer.StartAsync(Db.Sqlite, o =>
+        {
+            o.Log.Level = "info";
+            o.Tracing.Provider = "otel";
+            o.Tracing.ServiceName = "gatehouse-under-test";
+            o.Tracing.DeploymentEnvironment = "tracing-ci";
+            o.Tracing.Providers.Otlp.ServerUrl = receiver.HostPort;
+            o.Tracing.Providers.Otlp.Insecure = true;
+            o.Tracing.Providers.Otlp.AuthorizationHeader = "Bearer otlp-secret-4711";
+        }, services => services.AddSingleton<ILoggerProvider>(logs));
+
+        var whoami = Trace();
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Send(s.Public, "/sessions/whoami", ("traceparent", whoami.TraceParent))).StatusCode);
+        var admin = Trace();
+        Assert.Equal(HttpStatusCode.OK, (await Send(s.AdminWithKey, "/identities", ("traceparent", admin.TraceParent))).StatusCode);
+        var unrouted = Trace();
+        Assert.Equal(HttpStatusCode.NotFound, (await Send(s.Public, "/no-such-route", ("traceparent", unrouted.TraceParent))).StatusCode);
+        // Kratos's order: traceparent, uber-trace-id, b3 — the last one present wins.
+        var ignored = Trace();
+        var jaeger = Trace();
+        Assert.Equal(HttpStatusCode.OK, (await Send(s.Public, "/version", ("traceparent", ignored.TraceParent), ("uber-trace-id", $"{jaeger.TraceId}:{jaeger.SpanId}:0:1"))).StatusCode);
+        var b3 = Trace();
+        Assert.Equal(HttpStatusCode.OK, (await Send(s.Public, "/version", ("traceparent", ignored.TraceParent), ("X-B3-TraceId", b3.TraceId), ("X-B3-SpanId", b3.SpanId), ("X-B3-Sampled", "1"))).StatusCode);
+        var health = Trace();
+        Assert.Equal(HttpStatusCode.OK, (await Send(s.Public, "/health/alive", ("traceparent", health.TraceParent))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Send(s.AdminWithKey, "/health/ready", ("traceparent", health.TraceParent))).StatusCode);
+
+        await ArrivesAsync(s, receiver, e => e.Contains(whoami.TraceBytes) && e.Contains(whoami.SpanBytes) && e.Contains("GET /sessions/whoami"), "the whoami span with the caller's trace and parent");
+        await ArrivesAsync(s, receiver, e => e.Contains(admin.TraceBytes) && e.Contains("GET /admin/identities"), "the admin listener's span");
+        await ArrivesAsync(s, receiver, e => e.Contains(unrouted.TraceBytes) && e.Contains("servePublic"), "the unrouted request's span, named after the listener");
+        await ArrivesAsync(s, receiver, e => e.Contains(jaeger.TraceBytes) && e.Contains(jaeger.SpanBytes), "the span parented by uber-trace-id");
+        await ArrivesAsync(s, receiver, e => e.Contains(b3.TraceBytes) && e.Contains(b3.SpanBytes), "the span parented by the X-B3 headers");
+
+        Assert.DoesNotContain(receiver.Received, e => e.Contains(health.TraceBytes) || e.Contains(ignored.TraceBytes));
+        Assert.All(receiver.Received, e =>
+        {
+            Assert.Equal("/v1/traces", e.Path);
+            Assert.Equal("application/x-protobuf", e.Headers["Content-Type"]);
+            Assert.Equal("Bearer otlp-secret-4711", e.Headers["Authorization"]);
+            Assert.True(e.Contains("gatehouse-under-test") && e.Contains("tracing-ci"), "the resource names the service and the deployment environment");
+        });
+        Assert.Contains(logs.Lines, l => l.StartsWith("Information", StringComparison.Ordinal)
+            && l.Contains($"OTLP tracer configured! Sending spans to http://{receiver.HostPort}/v1/traces", StringComparison.Ordinal));
+        Assert.DoesNotContain(logs.Lines, l => l.Contains("otlp-secret-4711", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Zipkin_receives_json_v2_spans_and_starts_a_new_trace_whatever_the_caller_sends_as_Kratos()
+    {
+        await using var receiver = await SpanReceiver.StartAsync();
+        await using var s = await TestServer.StartAsync(Db.Sqlite, o =>
+        {
+            o.Tracing.Provider = "zipkin";
+            o.Tracing.ServiceName = "gatehouse-zipkin-test";
+            o.Tracing.Providers.Zipkin.ServerUrl = $"http://{receiver.HostPort}/api/v2/spans";
+            o.Tracing.Providers.Zipkin.Sampling.SamplingRatio = 1;
+        });
+
+        var caller = Trace();
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Send(s.Public, "/sessions/whoami", ("b3", $"{caller.TraceId}-{caller.SpanId}-1"), ("traceparent", caller.TraceParent))).StatusCode);
+
+        JsonElement span = default;
+        await Eventually.AssertAsync(() =>
+        {
+            Flush(s);
+            foreach (var export in receiver.Received.Where(e => e.Path == "/api/v2/spans"))
+            {
+                foreach (var candidate in JsonDocument.Parse(export.Body).RootElement.EnumerateArray())
+                {
+                    if (candidate.GetProperty("name").GetString() is { } name && name == "GET /sessions/whoami")
+                    {
+                        span = candidate.Clone();
+                        return true;
+                    }
+                }
+            }
+            return false;
+        }, Deadline, "no Zipkin span for GET /sessions/whoami arrived");
+
+        Assert.Equal("gatehouse-zipkin-test", span.GetProperty("localEndpoint").GetProperty("serviceName").GetString());
+        Assert.Equal("SERVER", span.GetProperty("kind").GetString());
+        Assert.Equal("/sessions/whoami", span.GetProperty("tags").GetProperty("http.route").GetString());
+        // Kratos's zipkin provider installs no propagator: neither b3 nor traceparent makes the span a child.
+        Assert.NotEqual(caller.TraceId, span.GetProperty("traceId").GetString());
+        Assert.False(span.TryGetProperty("parentId", out _));
+        Assert.Equal("application/json", receiver.Received[0].Headers["Content-Type"].Split(';')[0]);
+    }
+
+    [Fact]
+    public async Task Sampling_ratio_0_exports_no_span_of_its_own_but_follows_a_sampled_caller()
+    {
+        await using var receiver = await SpanReceiver.StartAsync();
+        await using var s = await TestServer.StartAsync(Db.Sqlite, o =>
+        {
+            o.Tracing.Provider = "otel";
+            o.Tracing.Providers.Otlp.ServerUrl = receiver.HostPort;
+            o.Tracing.Providers.Otlp.Insecure = true;
+            o.Tracing.Providers.Otlp.Sampling.SamplingRatio = 0;
+        });
+
+        Assert.Equal(HttpStatusCode.OK, (await s.Public.GetAsync("/version")).StatusCode);
+        var unsampled = Trace(sampled: false);
+        Assert.Equal(HttpStatusCode.OK, (await Send(s.Public, "/version", ("traceparent", unsampled.TraceParent))).StatusCode);
+        var sampled = Trace();
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Send(s.Public, "/sessions/whoami", ("traceparent", sampled.TraceParent))).StatusCode);
+
+        // The sampled request came last; once its span is in, the earlier ones would have been too.
+        await ArrivesAsync(s, receiver, e => e.Contains(sampled.TraceBytes) && e.Contains("Ory Kratos"), "the span of the sampled caller (service name defaulting to Ory Kratos)");
+        Flush(s);
+        Assert.DoesNotContain(receiver.Received, e => e.Contains("/version") || e.Contains(unsampled.TraceBytes));
+    }
+
+    [Fact]
+    public async Task An_unreachable_collector_loses_spans_but_fails_no_request_and_logs_no_stack_trace()
+    {
+        var logs = new LogCapture();
+        await using var s = await TestServer.StartAsync(Db.Sqlite, o =>
+        {
+            o.Log.Level = "info";
+            o.Tracing.Provider = "otel";
+            o.Tracing.Providers.Otlp.ServerUrl = $"127.0.0.1:{TestServer.FreePort()}";
+            o.Tracing.Providers.Otlp.Insecure = true;
+        }, services => services.AddSingleton<ILoggerProvider>(logs));
+
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await s.Public.GetAsync("/sessions/whoami")).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await s.AdminWithKey.GetAsync("/identities")).StatusCode);
+        }
+        Flush(s);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await s.Public.GetAsync("/sessions/whoami")).StatusCode);
+        Assert.DoesNotContain(logs.Lines, l => l.Contains("   at ", StringComparison.Ordinal));
+    }
+
+    private static async Task ArrivesAsync(TestServer s, SpanReceiver receiver, Func<ReceivedExport, bool> match, string what) =>
+        await Eventually.AssertAsync(() =>
+        {
+            Flush(s);
+            return receiver.Received.Any(match);
+        }, Deadline, $"not received: {what}");
+
+    // Spans are sent in batches in the background; a flush sends what has ended so far.
+    private static void Flush(TestServer s) => s.Services.GetRequiredService<TracerProvider>().ForceFlush(5000);
+
+    private static async Task<HttpResponseMessage> Send(HttpClient client, string path, params (string Name, string Value)[] headers)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        foreach (var (name, value) in headers) request.Headers.TryAddWithoutValidation(name, value);
+        return await client.SendAsync(request);
+    }
+
+    private static CallerTrace Trace(bool sampled = true) => new(ActivityTraceId.CreateRandom().ToHexString(), ActivitySpanId.CreateRandom().ToHexString(), sampled);
+
+    private sealed record CallerTrace(string TraceId, string SpanId, bool Sampled)
+    {
+        public string TraceParent => $"00-{TraceId}-{SpanId}-{(Sampled ? "01" : "00")}";
+        public byte[] TraceBytes => Convert.FromHexString(TraceId);
+        public byte[] SpanBytes => Convert.FromHexString(SpanId);
+    }
+}
