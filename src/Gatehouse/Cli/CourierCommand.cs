@@ -2,6 +2,7 @@ using System.CommandLine;
 using Gatehouse.Courier;
 using Gatehouse.Courier.Templates;
 using Gatehouse.Http.Metrics;
+using Gatehouse.Http.Tracing;
 using Gatehouse.Persistence;
 
 namespace Gatehouse.Cli;
@@ -35,6 +36,7 @@ internal static class CourierCommand
                 builder.Services.AddMetrics(http: false);
                 builder.Services.AddHostedService(sp => ActivatorUtilities.CreateInstance<MetricsListener>(sp, metricsPort));
             }
+            builder.Services.AddTracing(options, http: false);
             using var host = builder.Build();
             await CliContext.EnsureMigratedAsync(host.Services, ct);
             await host.Services.GetRequiredService<CourierTemplates>().ValidateAsync(ct);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Gatehouse.Config;
 using MailKit;
 using MailKit.Net.Smtp;
@@ -77,11 +78,17 @@ public sealed partial class CourierWorker
     /// <summary>Claims one batch and tries each message once; returns how many messages were claimed.</summary>
     public async Task<int> ProcessBatchAsync(CancellationToken ct)
     {
+        using var span = CourierTracing.Source.StartActivity(CourierTracing.DispatchQueue);
         List<CourierMessage> batch;
         await using (var scope = _scopes.CreateAsyncScope())
         {
             var queue = scope.ServiceProvider.GetRequiredService<CourierQueue>();
             batch = await queue.ClaimAsync(Id, Math.Max(1, _options.Courier.Worker.PullCount), CourierClock.Now(_time), Lease, ct);
+        }
+        if (span is not null)
+        {
+            if (batch.Count == 0) CourierTracing.Discard(span);
+            else span.SetTag("messages_count", batch.Count);
         }
         for (var i = 0; i < batch.Count; i++)
         {
@@ -103,6 +110,11 @@ public sealed partial class CourierWorker
 
     private async Task DeliverAsync(CourierMessage message, CancellationToken ct)
     {
+        using var span = CourierTracing.Source.StartActivity(CourierTracing.DispatchMessage);
+        span?.SetTag("message.id", message.Id.ToString());
+        span?.SetTag("message.type", message.Channel);
+        span?.SetTag("message.template_type", message.TemplateType);
+        span?.SetTag("message.send_count", message.SendCount);
         string? error = null;
         try
         {
@@ -118,6 +130,7 @@ public sealed partial class CourierWorker
         catch (Exception ex)
         {
             error = Describe(ex);
+            span?.SetStatus(ActivityStatusCode.Error, error);
         }
 
         var now = CourierClock.Now(_time);

@@ -11,8 +11,9 @@ namespace Gatehouse.Http.Tracing;
 
 /// <summary>
 /// <c>tracing</c>: a server span for every HTTP request on both listeners, exported to OTLP/HTTP or Zipkin, as Kratos's
-/// and Hydra's <c>serve</c> wrap their listeners (ory/x <c>otelx.NewMiddleware</c>). With no <c>tracing.provider</c>
-/// nothing is registered: no OpenTelemetry provider, no activity listener, no per-request work.
+/// and Hydra's <c>serve</c> wrap their listeners (ory/x <c>otelx.NewMiddleware</c>), and the courier's dispatch spans.
+/// With no <c>tracing.provider</c> nothing is registered: no OpenTelemetry provider, no activity listener, no
+/// per-request work.
 /// </summary>
 public static class TracingServiceCollectionExtensions
 {
@@ -24,26 +25,37 @@ public static class TracingServiceCollectionExtensions
     /// <summary>How long one export may take before it is given up (its spans are lost; requests never wait for it).</summary>
     public static readonly TimeSpan ExportTimeout = TimeSpan.FromSeconds(10);
 
-    public static IServiceCollection AddTracing(this IServiceCollection services, GatehouseOptions options)
+    /// <param name="http">
+    /// Trace the app's HTTP requests (<c>serve</c>); false for a host without listeners (<c>courier watch</c>), which
+    /// exports only the courier's spans.
+    /// </param>
+    public static IServiceCollection AddTracing(this IServiceCollection services, GatehouseOptions options, bool http = true)
     {
         ArgumentNullException.ThrowIfNull(options);
         var tracing = options.Tracing;
         if (!tracing.Enabled) return services;
         var exporter = TracingExporter.From(tracing);
-        var owner = new TracingOwner();
-        services.AddSingleton(owner);
         services.AddSingleton(exporter);
-        services.AddSingleton<DistributedContextPropagator>(exporter.Propagates ? KratosTracePropagator.All : KratosTracePropagator.None);
         services.AddHostedService<TracingStartup>();
+        var owner = new TracingOwner();
+        if (http)
+        {
+            services.AddSingleton(owner);
+            services.AddSingleton<DistributedContextPropagator>(exporter.Propagates ? KratosTracePropagator.All : KratosTracePropagator.None);
+        }
         services.AddOpenTelemetry().WithTracing(builder =>
         {
             builder.SetResourceBuilder(Resource(tracing));
             builder.SetSampler(Sampler(exporter.SamplingRatio));
-            builder.AddAspNetCoreInstrumentation(o =>
+            builder.AddSource(Courier.CourierTracing.SourceName);
+            if (http)
             {
-                o.Filter = http => !Untraced(http.Request.Path) && ReferenceEquals(http.RequestServices.GetService<TracingOwner>(), owner);
-                o.EnrichWithHttpResponse = NameUnroutedRequest;
-            });
+                builder.AddAspNetCoreInstrumentation(o =>
+                {
+                    o.Filter = context => !Untraced(context.Request.Path) && ReferenceEquals(context.RequestServices.GetService<TracingOwner>(), owner);
+                    o.EnrichWithHttpResponse = NameUnroutedRequest;
+                });
+            }
             switch (exporter.Kind)
             {
                 case TracingExporterKind.Otlp:

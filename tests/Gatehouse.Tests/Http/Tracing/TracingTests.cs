@@ -4,6 +4,7 @@ using System.Text.Json;
 using Gatehouse.Tests.Hooks;
 using Gatehouse.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
+using Gatehouse.Courier;
 using OpenTelemetry.Trace;
 
 namespace Gatehouse.Tests.Http.Tracing;
@@ -109,6 +110,42 @@ public sealed class TracingTests
         Assert.NotEqual(caller.TraceId, span.GetProperty("traceId").GetString());
         Assert.False(span.TryGetProperty("parentId", out _));
         Assert.Equal("application/json", receiver.Received[0].Headers["Content-Type"].Split(';')[0]);
+    }
+
+    [Fact]
+    public async Task The_courier_sends_Kratos_dispatch_spans_and_an_empty_poll_sends_none()
+    {
+        await using var receiver = await SpanReceiver.StartAsync();
+        await using var smtp = await SmtpTestServer.StartAsync();
+        await using var s = await Courier.CourierFixtures.StartAsync(Db.Sqlite, smtp.ConnectionUri, configureAll: o =>
+        {
+            o.Tracing.Provider = "zipkin";
+            o.Tracing.ServiceName = "gatehouse-courier-test";
+            o.Tracing.Providers.Zipkin.ServerUrl = $"http://{receiver.HostPort}/api/v2/spans";
+            o.Tracing.Providers.Zipkin.Sampling.SamplingRatio = 1;
+        });
+        var worker = s.Services.GetRequiredService<CourierWorker>();
+        Assert.Equal(0, await worker.ProcessBatchAsync(CancellationToken.None));
+        var queued = await Courier.CourierFixtures.QueueAsync(s, "verification_code_valid", "traced@example.com");
+        Assert.Equal(1, await worker.ProcessBatchAsync(CancellationToken.None));
+
+        var spans = new List<JsonElement>();
+        await Eventually.AssertAsync(() =>
+        {
+            Flush(s);
+            spans = [.. receiver.Received.SelectMany(e => JsonDocument.Parse(e.Body).RootElement.EnumerateArray().Select(x => x.Clone()))];
+            return spans.Any(x => x.GetProperty("name").GetString() == "courier.DispatchMessage");
+        }, Deadline, "no courier.DispatchMessage span arrived");
+
+        var message = Assert.Single(spans, x => x.GetProperty("name").GetString() == "courier.DispatchMessage");
+        var queue = Assert.Single(spans, x => x.GetProperty("name").GetString() == "courier.DispatchQueue");
+        Assert.Equal(queue.GetProperty("id").GetString(), message.GetProperty("parentId").GetString());
+        Assert.Equal("1", queue.GetProperty("tags").GetProperty("messages_count").GetString());
+        var tags = message.GetProperty("tags");
+        Assert.Equal(queued.Id.ToString(), tags.GetProperty("message.id").GetString());
+        Assert.Equal("verification_code_valid", tags.GetProperty("message.template_type").GetString());
+        Assert.Equal("email", tags.GetProperty("message.type").GetString());
+        Assert.Equal("gatehouse-courier-test", message.GetProperty("localEndpoint").GetProperty("serviceName").GetString());
     }
 
     [Fact]
