@@ -312,8 +312,8 @@ public static class ConfigLoader
     }
 
     /// <summary>
-    /// What the schema cannot say about <c>tracing</c>: the chosen provider's <c>server_url</c> is required (Kratos starts
-    /// without one and loses every span), and <c>jaeger</c> is refused with the way to keep using Jaeger.
+    /// What the schema cannot say about <c>tracing</c>: the chosen provider's <c>server_url</c> is required (Kratos's schema
+    /// does not say so; without one nothing can be sent), and <c>jaeger</c> is refused with the way to keep using Jaeger.
     /// </summary>
     private static void CheckTracing(TracingOptions tracing, List<string> warnings)
     {

@@ -466,14 +466,14 @@ public sealed class ConfigLoaderTests : IDisposable
         var result = Load(MinimalFile(), new()
         {
             ["PATH"] = "/usr/bin",
-            ["TRACING_PROVIDER"] = "jaeger",
+            ["PREVIEW_DEFAULT_READ_CONSISTENCY_LEVEL"] = "strong",
             ["serve_public_port"] = "1",
             ["LOG_LEVEL"] = "",
         });
 
         Assert.Equal(4433, result.Options.Serve.Public.Port);
         Assert.Equal("info", result.Options.Log.Level);
-        Assert.DoesNotContain(result.Warnings, w => w.Contains("tracing", StringComparison.Ordinal));
+        Assert.DoesNotContain(result.Warnings, w => w.Contains("preview", StringComparison.Ordinal));
     }
 
     [Fact]
