@@ -41,6 +41,9 @@ internal sealed class BenchOptions
     /// <summary>Rate limits on (their defaults; the baseline run turns them off to show what they cost).</summary>
     public bool RateLimits { get; set; } = true;
 
+    /// <summary>Whether the server traces every request to an in-process OTLP sink (<c>--tracing otlp</c>) or not at all.</summary>
+    public bool TracingOtlp { get; set; }
+
     /// <summary>Wrong-password logins per second against one account while whoami runs at <see cref="Rate"/> (0: no flood).</summary>
     public double FloodRate { get; set; } = 1000;
 }

@@ -50,6 +50,7 @@ if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] is not ("identiti
     Console.Error.WriteLine("  identities: [--batch-size 1000] [--lookups 2000] [--lookup-warmup 200] [--page-repeats 100] [--creates 5000] [--concurrency 8]");
     Console.Error.WriteLine("  sessions:   [--sessions 100000] [--concurrency 8] [--seconds 10] [--rounds 2] [--rate 1000]");
     Console.Error.WriteLine("              [--auth-concurrency 4] [--auth-seconds 20] [--bcrypt-cost 12] [--batch-size 1000] [--whoami-cache on|off] [--rate-limits on|off]");
+    Console.Error.WriteLine("              [--tracing off|otlp]  (otlp: every request traced, ratio 1, to an OTLP sink in the driver)");
     Console.Error.WriteLine("              [--mfa-share 0.5]  (share of identities with a TOTP second factor and aal2 sessions; whoami then checks required_aal: highest_available)");
     Console.Error.WriteLine("  startup:    [--rounds 10] [--compare-dll PATH]  (another build started in the same rotation)");
     Console.Error.WriteLine("  any:        [--server-cpus LIST]  (pin the servers with taskset -c LIST; run the driver itself under taskset on the other CPUs)");
@@ -93,6 +94,7 @@ for (var i = 1; i < args.Length; i++)
         case "--server-cpus": GatehouseProcess.ServerCpus = Next(); break;
         case "--rate-limits": options.RateLimits = Next() switch { "on" => true, "off" => false, var v => throw new ArgumentException($"--rate-limits: expected on or off, got {v}") }; break;
         case "--compare-dll": compareDll = Path.GetFullPath(Next()); break;
+        case "--tracing": options.TracingOtlp = Next() switch { "otlp" => true, "off" => false, var v => throw new ArgumentException($"--tracing: expected off or otlp, got {v}") }; break;
         case "--whoami-cache": options.WhoamiCache = Next() switch { "on" => true, "off" => false, var v => throw new ArgumentException($"--whoami-cache: expected on or off, got {v}") }; break;
         default: throw new ArgumentException($"unknown option {args[i]}");
     }
@@ -139,10 +141,13 @@ try
     }
     else
     {
-        await using var server = await GatehouseProcess.StartAsync(root, work.FullName, options.PostgresDsn, options.ServerDll, SessionsBenchmark.ServerConfig(options.BcryptCost, options.WhoamiCache, options.RateLimits, options.MfaShare > 0),
+        await using var sink = options.TracingOtlp ? await OtlpSink.StartAsync() : null;
+        await using var server = await GatehouseProcess.StartAsync(root, work.FullName, options.PostgresDsn, options.ServerDll,
+            SessionsBenchmark.ServerConfig(options.BcryptCost, options.WhoamiCache, options.RateLimits, options.MfaShare > 0) + (sink is null ? "" : "\n" + sink.ServerConfig),
             dev: options.BcryptCost < 12);
         await using var bare = await BareEndpoint.StartAsync(work.FullName);
         markdown = (await new SessionsBenchmark(server, bare, options).RunAsync()).ToMarkdown();
+        if (sink is not null) markdown += $"\nTracing: every request traced (OTLP/HTTP, ratio 1); the sink received {sink.Exports} exports, {sink.Bytes} bytes.\n";
     }
     Console.WriteLine();
     Console.WriteLine(markdown);
