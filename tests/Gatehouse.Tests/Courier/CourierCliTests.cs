@@ -76,17 +76,15 @@ public sealed class CourierCliTests
         var config = Path.Combine(Path.GetTempPath(), $"gatehouse-metrics-{Guid.NewGuid():N}.yml");
         // The config file's key, which the flag overrides.
         await File.WriteAllTextAsync(config, $"expose-metrics-port: {TestServer.FreePort()}\n");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Path.GetTempPath() };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "gatehouse.dll"), "courier", "watch", "-c", config, "--expose-metrics-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture) })
-            psi.ArgumentList.Add(arg);
-        psi.Environment["DSN"] = dsn;
-        psi.Environment["COURIER_DELIVERY_STRATEGY"] = "http";
-        psi.Environment["COURIER_HTTP_REQUEST_CONFIG_URL"] = "http://127.0.0.1:1/mail";
-        psi.Environment["LOG_LEVEL"] = "warning";
-        using var process = Process.Start(psi)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        try
+        var worker = ServeProcess.Start(["courier", "watch", "-c", config, "--expose-metrics-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+            new Dictionary<string, string>
+            {
+                ["DSN"] = dsn,
+                ["COURIER_DELIVERY_STRATEGY"] = "http",
+                ["COURIER_HTTP_REQUEST_CONFIG_URL"] = "http://127.0.0.1:1/mail",
+                ["LOG_LEVEL"] = "warning",
+            });
+        await using (worker)
         {
             using var http = new HttpClient();
             HttpResponseMessage? answer = null;
@@ -109,15 +107,9 @@ public sealed class CourierCliTests
             Assert.Contains("# TYPE process_cpu_seconds_total counter", text, StringComparison.Ordinal);
             Assert.Contains("promhttp_metric_handler_requests_total{code=\"200\"} 0", text, StringComparison.Ordinal);
             Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.GetAsync($"http://127.0.0.1:{port}/admin/identities")).StatusCode);
-            Assert.False(process.HasExited, "the worker should keep running");
+            Assert.False(worker.Process.HasExited, "the worker should keep running");
         }
-        finally
-        {
-            if (!process.HasExited) process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-            File.Delete(config);
-        }
-        _ = await stderr + await stdout;
+        File.Delete(config);
     }
 
     [Theory]
