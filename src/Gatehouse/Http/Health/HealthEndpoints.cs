@@ -32,7 +32,7 @@ public static class HealthEndpoints
         return group;
     }
 
-    public const string Config = "/health/config";
+    public const string ConfigRevision = "/health/config";
 
     /// <summary>
     /// Kratos's <c>/admin/health/config</c> (<c>driver/config/handler.go</c>): <c>text/plain</c>, the configuration's
@@ -41,7 +41,7 @@ public static class HealthEndpoints
     /// </summary>
     public static RouteGroupBuilder MapConfigRevision(this RouteGroupBuilder adminApi)
     {
-        adminApi.MapGet(Config, (HttpContext http, Config.GatehouseOptions options) =>
+        adminApi.MapGet(ConfigRevision, (HttpContext http, Gatehouse.Config.GatehouseOptions options) =>
         {
             http.Response.ContentType = "text/plain";
             return http.Response.WriteAsync(string.IsNullOrEmpty(options.Revision) ? options.ConfigHash : options.Revision, http.RequestAborted);
