@@ -121,6 +121,7 @@ public static class GatehouseApp
         logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Critical);
         logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
+        HostStartFailureFilter.Apply(logging);
     }
 
     private static void MapEndpoints(WebApplication app, GatehouseOptions options)

@@ -122,6 +122,29 @@ public sealed class CliTests
         Assert.Contains("pending migration", r.Stderr);
     }
 
+    /// <summary>
+    /// A listener port another process holds: one <c>error:</c> line and exit code 1, without the generic host's
+    /// "Hosting failed to start" log line and its stack trace before it.
+    /// </summary>
+    [Fact]
+    public async Task Serve_on_a_port_already_in_use_fails_with_one_line_and_no_stack_trace()
+    {
+        var dsn = await Db.NewMigratedDsnAsync(Db.Sqlite);
+        using var holder = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        holder.Start();
+        var taken = ((IPEndPoint)holder.LocalEndpoint).Port;
+        var config = await ConfigFile(dsn, taken, TestServer.FreePort());
+
+        var r = await CliProcess.RunAsync(["serve", "--config", config]);
+
+        Assert.Equal(1, r.ExitCode);
+        var line = Assert.Single(r.Stderr.Trim().Split('\n'), l => l.StartsWith("error:", StringComparison.Ordinal));
+        Assert.Equal($"error: Failed to bind to address http://127.0.0.1:{taken}: address already in use.", line);
+        Assert.DoesNotContain("Hosting failed to start", r.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain(" at ", r.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", r.Stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Serve_stops_on_a_tokenizer_template_that_cannot_sign_naming_the_key()
     {

@@ -122,6 +122,26 @@ public sealed class CourierCliTests
         Assert.Contains(error, r.Stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Courier_watch_on_a_metrics_port_already_in_use_fails_with_one_line_and_no_stack_trace()
+    {
+        using var holder = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        holder.Start();
+        var taken = ((System.Net.IPEndPoint)holder.LocalEndpoint).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        var dsn = await Db.NewMigratedDsnAsync(Db.Sqlite);
+
+        var r = await CliProcess.RunAsync(["courier", "watch", "--expose-metrics-port", taken],
+            new Dictionary<string, string> { ["DSN"] = dsn, ["COURIER_DELIVERY_STRATEGY"] = "http", ["COURIER_HTTP_REQUEST_CONFIG_URL"] = "http://127.0.0.1:1/" });
+
+        Assert.Equal(1, r.ExitCode);
+        var line = Assert.Single(r.Stderr.Trim().Split('\n'), l => l.StartsWith("error:", StringComparison.Ordinal));
+        Assert.Contains($":{taken}", line, StringComparison.Ordinal);
+        Assert.Contains("address already in use", line, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("Hosting failed to start", r.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain(" at ", r.Stderr, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("courier", "watch")]
     [InlineData("serve", "--watch-courier")]
