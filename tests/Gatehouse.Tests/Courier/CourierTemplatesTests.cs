@@ -166,47 +166,21 @@ public sealed class CourierTemplatesTests : IDisposable
     [Fact]
     public async Task An_http_template_url_is_fetched_once_and_cached()
     {
-        var port = Gatehouse.Tests.Infrastructure.TestServer.FreePort();
-        using var listener = new System.Net.HttpListener();
-        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-        listener.Start();
-        var requests = 0;
-        var serving = Task.Run(async () =>
-        {
-            while (listener.IsListening)
-            {
-                System.Net.HttpListenerContext context;
-                try
-                {
-                    context = await listener.GetContextAsync();
-                }
-                catch (System.Net.HttpListenerException)
-                {
-                    return;
-                }
-                catch (ObjectDisposedException)
-                {
-                    return;
-                }
-                Interlocked.Increment(ref requests);
-                var body = Encoding.UTF8.GetBytes(context.Request.Url!.AbsolutePath == "/subject" ? "Code {{ .RecoveryCode }}" : "missing");
-                context.Response.StatusCode = context.Request.Url.AbsolutePath == "/subject" ? 200 : 404;
-                await context.Response.OutputStream.WriteAsync(body);
-                context.Response.Close();
-            }
-        });
+        // A Kestrel receiver on a port of its own choosing (an HttpListener needs a port picked beforehand, which a
+        // parallel test could take in between).
+        await using var server = await Gatehouse.Tests.Hooks.HookReceiver.StartAsync();
+        var subject = server.On("/subject", 200, "Code {{ .RecoveryCode }}");
+        var gone = server.On("/gone", 404, "missing");
         using var templates = Templates(c => c.Templates["recovery_code"] = new CourierTemplateSetOptions
         {
-            Valid = new CourierTemplateOptions { Email = new EmailTemplateOptions { Subject = $"http://127.0.0.1:{port}/subject" } },
-            Invalid = new CourierTemplateOptions { Email = new EmailTemplateOptions { Subject = $"http://127.0.0.1:{port}/gone" } },
+            Valid = new CourierTemplateOptions { Email = new EmailTemplateOptions { Subject = subject } },
+            Invalid = new CourierTemplateOptions { Email = new EmailTemplateOptions { Subject = gone } },
         });
         Assert.Equal("Code 308812", (await templates.RenderEmailAsync(CourierTemplateType.RecoveryCodeValid, Model(), CancellationToken.None)).Subject);
         Assert.Equal("Code 308812", (await templates.RenderEmailAsync(CourierTemplateType.RecoveryCodeValid, Model(), CancellationToken.None)).Subject);
-        Assert.Equal(1, requests);
+        Assert.Single(server.Received("/subject"));
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => templates.RenderEmailAsync(CourierTemplateType.RecoveryCodeInvalid, Model(), CancellationToken.None));
         Assert.Contains("answered 404", error.Message, StringComparison.Ordinal);
-        listener.Stop();
-        await serving;
     }
 
     [Fact]
