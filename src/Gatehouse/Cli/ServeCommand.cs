@@ -34,9 +34,10 @@ internal static class ServeCommand
     private static Func<ParseResult, CancellationToken, Task<int>> Action(Option<bool> dev, Option<bool> watchCourier, ServedListeners served) =>
         (parse, ct) => CliContext.Run(async () =>
         {
-            var isDev = parse.GetValue(dev);
-            var config = CliContext.Load(parse, isDev);
+            var config = CliContext.Load(parse, parse.GetValue(dev));
             var options = config.Options;
+            // --dev, or Kratos's `dev` key in the config or environment.
+            var isDev = options.Dev;
             options.Serve.Served = served;
             // The two halves run in two processes on one database. Hydra refuses an in-memory database here; Gatehouse
             // refuses SQLite too: a SQLite file serves one process, whose whoami and OAuth2 client caches see only its own
@@ -46,7 +47,7 @@ internal static class ServeCommand
             var schemas = await IdentitySchemaRegistry.LoadAsync(options, config.BaseDirectory, ct);
             // In --dev without SMTP, mail goes to the dev mailbox page, so the worker runs here to deliver it there.
             var devMailbox = DevMailbox.Active(options);
-            var withWorker = parse.GetValue(watchCourier) || devMailbox;
+            var withWorker = parse.GetValue(watchCourier) || options.WatchCourier || devMailbox;
             // A worker without an SMTP server would only burn every message's retries (e-mail over HTTP needs none).
             if (withWorker && !devMailbox && options.Courier.DeliveryStrategy == "smtp") SmtpConnection.Parse(options.Courier.Smtp.ConnectionUri);
             await using var app = GatehouseApp.Build(options, schemas, s =>

@@ -38,7 +38,7 @@ public static class ConfigLoader
 
     /// <param name="files">Config files (YAML, or JSON when the name ends in <c>.json</c>), merged in order.</param>
     /// <param name="environment">Environment variables; names that match a supported key override the files.</param>
-    /// <param name="dev">Whether Gatehouse runs with <c>--dev</c>.</param>
+    /// <param name="dev">Whether Gatehouse runs with <c>--dev</c>; the <c>dev</c> key (file or <c>DEV</c>) turns it on too.</param>
     /// <exception cref="ConfigException">A file cannot be read or parsed, or a key has an invalid value.</exception>
     public static ConfigLoadResult Load(IReadOnlyList<string> files, IReadOnlyDictionary<string, string?> environment, bool dev)
     {
@@ -49,6 +49,9 @@ public static class ConfigLoader
         var origins = new Dictionary<ConfigPath, string>();
 
         var config = Read(files, environment, schema, origins, warnings);
+        // Kratos's `dev` key (the --dev flag, DEV=true or `dev: true` in a file) turns dev mode on as the flag does. A value
+        // that is not a boolean is left to the schema check below, which names it.
+        if (config["dev"] is JsonValue devKey && devKey.TryGetValue<bool>(out var devSet) && devSet) dev = true;
 
         if (config["dsn"] is null)
         {

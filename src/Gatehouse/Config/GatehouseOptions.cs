@@ -75,6 +75,13 @@ public sealed class GatehouseOptions
     public int ExposeMetricsPort { get; set; }
 
     /// <summary>
+    /// Kratos's <c>watch-courier</c>: the courier worker runs in the <c>serve</c> process, as <c>--watch-courier</c> asks.
+    /// Kratos reads it from the flag and the config file (its environment variable cannot name the key, for the hyphen).
+    /// </summary>
+    [JsonPropertyName("watch-courier")]
+    public bool WatchCourier { get; set; }
+
+    /// <summary>
     /// Kratos's <c>revision</c>: a label the operator sets (a commit, a date) that <c>/admin/health/config</c> answers
     /// with, to tell which configuration a running server loaded.
     /// </summary>
@@ -94,9 +101,19 @@ public sealed class GatehouseOptions
     [JsonIgnore]
     public string ConfigHash { get; set; } = "";
 
-    /// <summary>True when started with <c>--dev</c>: relaxed cookies, no admin key on the admin listener.</summary>
-    [JsonIgnore]
+    /// <summary>
+    /// True when started with <c>--dev</c>, or with Kratos's <c>dev</c> key (<c>dev: true</c>, <c>DEV=true</c>): relaxed
+    /// cookies, no admin key on the admin listener.
+    /// </summary>
+    [JsonPropertyName("dev")]
     public bool Dev { get; set; }
+
+    /// <summary>Kratos's <c>sqa-opt-out</c> (its flag, also a key in its schema): accepted; Gatehouse sends no usage reports.</summary>
+    [JsonPropertyName("sqa-opt-out")]
+    public bool SqaOptOut { get; set; }
+
+    /// <summary>Kratos's schema lists its <c>--help</c> flag as <c>help</c>; as a key it does nothing, in Kratos as here.</summary>
+    public bool Help { get; set; }
 }
 
 /// <summary><c>security</c> (Kratos's config schema).</summary>

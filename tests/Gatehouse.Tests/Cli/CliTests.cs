@@ -123,6 +123,38 @@ public sealed class CliTests
     }
 
     /// <summary>
+    /// Kratos's <c>dev</c> and <c>watch-courier</c> keys in the file do what <c>--dev</c> and <c>--watch-courier</c> do: the
+    /// unmigrated database is migrated (which only dev mode does) and the courier worker runs in the process.
+    /// </summary>
+    [Fact]
+    public async Task Serve_with_kratos_dev_and_watch_courier_keys_migrates_and_runs_the_worker()
+    {
+        var dsn = await Db.NewDsnAsync(Db.Sqlite);
+        var publicPort = TestServer.FreePort();
+        var config = await ConfigFile(dsn, publicPort, TestServer.FreePort());
+        await File.AppendAllTextAsync(config, """
+
+            dev: true
+            watch-courier: true
+            courier:
+              delivery_strategy: http
+              http:
+                request_config:
+                  url: http://127.0.0.1:1/mail
+            """);
+
+        var serve = ServeProcess.Start(["serve", "--config", config]);
+        await using (serve)
+        {
+            await serve.WaitUntilReadyAsync(publicPort);
+        }
+        var stderr = await serve.Stderr;
+        Assert.Contains("applied ", stderr, StringComparison.Ordinal);
+        Assert.Contains(", courier worker running", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("is not supported", stderr, StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// A listener port another process holds: one <c>error:</c> line and exit code 1, without the generic host's
     /// "Hosting failed to start" log line and its stack trace before it.
     /// </summary>

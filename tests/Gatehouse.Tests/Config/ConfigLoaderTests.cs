@@ -40,6 +40,37 @@ public sealed class ConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Kratos_dev_key_turns_dev_mode_on_from_a_file_or_the_environment_as_the_flag_does()
+    {
+        // Kratos reads `dev` from its provider (driver/config/config.go IsInsecureDevMode): the flag, DEV=true or the file.
+        var fromFile = Load(MinimalFile("secrets: {default: [a-default-secret-value]}\ndev: true\n"));
+        Assert.Empty(fromFile.Warnings);
+        Assert.True(fromFile.Options.Dev);
+        Assert.True(Load(MinimalFile(), new Dictionary<string, string?> { ["DEV"] = "true" }).Options.Dev);
+        Assert.True(Load(MinimalFile("dev: false\n"), dev: true).Options.Dev);
+        Assert.False(Load(MinimalFile("secrets: {default: [a-default-secret-value]}\ndev: false\n"), new Dictionary<string, string?> { ["DEV"] = "false" }).Options.Dev);
+        Assert.False(Load(MinimalFile("secrets: {default: [a-default-secret-value]}\n")).Options.Dev);
+        Assert.Contains("dev", LoadFails("dsn: memory\ndev: sometimes\n").Message, StringComparison.Ordinal);
+
+        // DEV=true without a file is `gatehouse serve --dev` without one: the dev database and defaults.
+        var bare = ConfigLoader.Load([], new Dictionary<string, string?> { ["DEV"] = "true" }, dev: false);
+        Assert.True(bare.Options.Dev);
+        Assert.Equal(ConfigLoader.Load([], NoEnvironment, dev: true).Options.Dsn, bare.Options.Dsn);
+    }
+
+    [Fact]
+    public void Kratos_watch_courier_sqa_opt_out_and_help_keys_load_without_warnings()
+    {
+        var result = Load(MinimalFile("secrets: {default: [a-default-secret-value]}\nwatch-courier: true\nsqa-opt-out: true\nhelp: false\n"));
+        Assert.Empty(result.Warnings);
+        Assert.True(result.Options.WatchCourier);
+        Assert.True(result.Options.SqaOptOut);
+        Assert.False(result.Options.Dev);
+        Assert.False(Load(MinimalFile()).Options.WatchCourier);
+        Assert.Contains("watch-courier", LoadFails("dsn: memory\nwatch-courier: 3\n").Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Version_and_revision_are_read_not_ignored_and_the_config_hash_follows_the_loaded_configuration()
     {
         // Kratos's quickstart files carry `version: v0.13.0`; Kratos's pattern for it ends in `|$`, so any string passes.
