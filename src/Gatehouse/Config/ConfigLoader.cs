@@ -51,7 +51,13 @@ public static class ConfigLoader
         var config = Read(files, environment, schema, origins, warnings);
         // Kratos's `dev` key (the --dev flag, DEV=true or `dev: true` in a file) turns dev mode on as the flag does. A value
         // that is not a boolean is left to the schema check below, which names it.
-        if (config["dev"] is JsonValue devKey && devKey.TryGetValue<bool>(out var devSet) && devSet) dev = true;
+        if (!dev && config["dev"] is JsonValue devKey && devKey.TryGetValue<bool>(out var devSet) && devSet)
+        {
+            dev = true;
+            // The flag is hard to miss on a command line; a variable or a line in a file is not.
+            var from = origins.TryGetValue(ConfigPath.Root.Append("dev"), out var origin) ? origin : "the configuration";
+            warnings.Add($"dev: true ({from}) runs in dev mode, as --dev: relaxed cookies and no API key on the admin API; never in production");
+        }
 
         if (config["dsn"] is null)
         {

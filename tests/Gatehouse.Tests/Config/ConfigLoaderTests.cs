@@ -43,10 +43,15 @@ public sealed class ConfigLoaderTests : IDisposable
     public void Kratos_dev_key_turns_dev_mode_on_from_a_file_or_the_environment_as_the_flag_does()
     {
         // Kratos reads `dev` from its provider (driver/config/config.go IsInsecureDevMode): the flag, DEV=true or the file.
-        var fromFile = Load(MinimalFile("secrets: {default: [a-default-secret-value]}\ndev: true\n"));
-        Assert.Empty(fromFile.Warnings);
+        var file = MinimalFile("secrets: {default: [a-default-secret-value]}\ndev: true\n");
+        var fromFile = Load(file);
         Assert.True(fromFile.Options.Dev);
-        Assert.True(Load(MinimalFile(), new Dictionary<string, string?> { ["DEV"] = "true" }).Options.Dev);
+        // The flag is seen on the command line; the key is said out loud.
+        Assert.Equal($"dev: true ({file}) runs in dev mode, as --dev: relaxed cookies and no API key on the admin API; never in production", Assert.Single(fromFile.Warnings));
+        var fromEnvironment = Load(MinimalFile("secrets: {default: [a-default-secret-value]}\n"), new Dictionary<string, string?> { ["DEV"] = "true" });
+        Assert.True(fromEnvironment.Options.Dev);
+        Assert.StartsWith("dev: true (environment variable DEV) runs in dev mode", Assert.Single(fromEnvironment.Warnings), StringComparison.Ordinal);
+        Assert.Empty(Load(file, dev: true).Warnings);
         Assert.True(Load(MinimalFile("dev: false\n"), dev: true).Options.Dev);
         Assert.False(Load(MinimalFile("secrets: {default: [a-default-secret-value]}\ndev: false\n"), new Dictionary<string, string?> { ["DEV"] = "false" }).Options.Dev);
         Assert.False(Load(MinimalFile("secrets: {default: [a-default-secret-value]}\n")).Options.Dev);
