@@ -18,17 +18,14 @@ internal static class KratosCommands
 {
     private sealed class Flags
     {
-        public Option<string> Endpoint { get; } = new("--endpoint", "-e")
-        {
-            Description = "The server's admin URL, or its public URL with an API key. Default: $KRATOS_ADMIN_URL, else $ORY_SDK_URL.",
-            Recursive = true,
-        };
+        // The options Hydra's commands read too: the top-level verbs hold the nouns of both CLIs (see Create).
+        public Option<string> Endpoint => OAuth2Command.Endpoint;
 
-        public Option<string> ApiKey { get; } = new("--api-key") { Description = "Admin API key, sent as \"Authorization: Bearer\". Default: $ORY_API_KEY.", Recursive = true };
+        public Option<string> ApiKey => OAuth2Command.ApiKey;
 
-        public Option<string> Format { get; } = new("--format") { Description = "Output: default (a table), json, or json-pretty.", DefaultValueFactory = _ => "default", Recursive = true };
+        public Option<string> Format => OAuth2Command.Format;
 
-        public Option<string> Timeout { get; } = OAuth2Command.TimeoutOption();
+        public Option<string> Timeout => OAuth2Command.Timeout;
 
         public Command Verb(string name, string description, params Command[] nouns)
         {
@@ -76,16 +73,33 @@ internal static class KratosCommands
 
     private static string Str(JsonObject o, string key) => o[key] is JsonValue v && v.TryGetValue<string>(out var s) ? s : "";
 
-    /// <summary>Kratos's verbs as top-level commands, each holding its identity noun.</summary>
+    /// <summary>
+    /// Kratos's and Hydra's verbs as top-level commands, as each CLI has them: a verb holds Kratos's identity noun and
+    /// Hydra's nouns (<c>get identity</c>, <c>get oauth2-client</c>, <c>get jwk</c>), so a script written for either runs
+    /// with <c>gatehouse</c> in place of <c>kratos</c> or <c>hydra</c>. The two CLIs share their flags (<c>--endpoint</c>,
+    /// <c>--format</c>); Kratos's nouns read <c>$KRATOS_ADMIN_URL</c> before <c>$ORY_SDK_URL</c>, Hydra's only the latter,
+    /// as in each. Hydra's verbs stay under <c>gatehouse oauth2</c> too.
+    /// </summary>
     public static IEnumerable<Command> Create()
     {
         var flags = new Flags();
-        yield return flags.Verb("import", "Import identities (Kratos's CLI).", Import(flags));
-        yield return flags.Verb("get", "Get identities (Kratos's CLI).", Get(flags));
-        yield return flags.Verb("list", "List identities (Kratos's CLI).", List(flags));
-        yield return flags.Verb("delete", "Delete identities (Kratos's CLI).", Delete(flags));
-        yield return flags.Verb("validate", "Validate identity files (Kratos's CLI).", Validate(flags));
-        yield return flags.Verb("remote", "A running Gatehouse: its health and version (Kratos's CLI).", Status(flags), RemoteVersion(flags));
+        var kratos = new List<(string Verb, string Description, Command[] Nouns)>
+        {
+            ("import", "Import identities (Kratos's CLI)", [Import(flags)]),
+            ("get", "Get identities (Kratos's CLI)", [Get(flags)]),
+            ("list", "List identities (Kratos's CLI)", [List(flags)]),
+            ("delete", "Delete identities (Kratos's CLI)", [Delete(flags)]),
+            ("validate", "Validate identity files (Kratos's CLI)", [Validate(flags)]),
+            ("remote", "A running Gatehouse: its health and version (Kratos's CLI)", [Status(flags), RemoteVersion(flags)]),
+        };
+        var hydra = OAuth2Command.HydraVerbs().ToList();
+        foreach (var (verb, description, nouns) in kratos)
+        {
+            var shared = hydra.Where(h => h.Verb == verb).Select(h => h.Nouns).SingleOrDefault();
+            yield return flags.Verb(verb, shared is null ? description + "." : $"{description}; OAuth2 resources (Hydra's CLI).", [.. nouns, .. shared ?? []]);
+        }
+        foreach (var (verb, description, nouns) in hydra.Where(h => kratos.All(k => k.Verb != h.Verb)))
+            yield return flags.Verb(verb, $"{description[..^1]} (Hydra's CLI).", nouns);
     }
 
     /// <summary>Kratos's <c>remote status</c>: whether the server is alive and ready; exit code 1 unless both.</summary>

@@ -16,26 +16,26 @@ namespace Gatehouse.Cli;
 /// </summary>
 internal static partial class OAuth2Command
 {
-    private static readonly Option<string> Endpoint = new("--endpoint", "-e")
+    internal static readonly Option<string> Endpoint = new("--endpoint", "-e")
     {
-        Description = "The server's URL (the public URL with an API key, or the admin URL). Default: $ORY_SDK_URL.",
+        Description = "The server's URL (the public URL with an API key, or the admin URL). Default: $ORY_SDK_URL ($KRATOS_ADMIN_URL first for identity commands).",
         Recursive = true,
     };
 
-    private static readonly Option<string> ApiKey = new("--api-key")
+    internal static readonly Option<string> ApiKey = new("--api-key")
     {
         Description = "Admin API key, sent as \"Authorization: Bearer\". Default: $ORY_API_KEY.",
         Recursive = true,
     };
 
-    private static readonly Option<string> Format = new("--format")
+    internal static readonly Option<string> Format = new("--format")
     {
         Description = "Output: default (a table), json, or json-pretty.",
         DefaultValueFactory = _ => "default",
         Recursive = true,
     };
 
-    private static readonly Option<string> Timeout = TimeoutOption();
+    internal static readonly Option<string> Timeout = TimeoutOption();
 
     /// <summary>How long a client command waits for each answer (a Go duration, as Ory's CLIs take durations).</summary>
     internal static Option<string> TimeoutOption() => new("--timeout")
@@ -50,15 +50,12 @@ internal static partial class OAuth2Command
     public static Command Create()
     {
         var root = new Command("oauth2", "Manage the OAuth2 provider (Hydra's CLI): clients, tokens, JSON Web Keys.") { Endpoint, ApiKey, Format, Timeout };
-        root.Subcommands.Add(new Command("create", "Create resources.") { CreateClient(), CreateJwks() });
-        root.Subcommands.Add(new Command("get", "Get resources.") { GetClient(), GetJwks() });
-        root.Subcommands.Add(new Command("list", "List resources.") { ListClients() });
-        root.Subcommands.Add(new Command("delete", "Delete resources.") { DeleteClient(), DeleteAccessTokens(), DeleteJwks() });
-        root.Subcommands.Add(new Command("update", "Update resources.") { UpdateClient() });
-        root.Subcommands.Add(new Command("import", "Import resources.") { ImportClients(), ImportJwk() });
-        root.Subcommands.Add(new Command("revoke", "Revoke resources.") { RevokeToken() });
-        root.Subcommands.Add(new Command("introspect", "Introspect resources.") { IntrospectToken() });
-        root.Subcommands.Add(new Command("perform", "Perform OAuth 2.0 flows.") { PerformClientCredentials(), PerformAuthorizationCode(), PerformDeviceCode() });
+        foreach (var (verb, description, nouns) in HydraVerbs())
+        {
+            var command = new Command(verb, description);
+            foreach (var noun in nouns) command.Subcommands.Add(noun);
+            root.Subcommands.Add(command);
+        }
         // Issue 14's spelling, noun first: `oauth2 clients create|get|list|delete`, `oauth2 keys rotate`.
         root.Subcommands.Add(new Command("clients", "Manage OAuth 2.0 clients (the same commands, noun first).")
         {
@@ -67,6 +64,31 @@ internal static partial class OAuth2Command
         });
         root.Subcommands.Add(new Command("keys", "Manage the provider's signing keys.") { RotateKeys() });
         return root;
+    }
+
+    /// <summary>
+    /// Hydra's verbs (<c>cmd/root.go</c>), each with fresh instances of its nouns (a command has one parent): under
+    /// <c>gatehouse oauth2</c>, and at the top level beside Kratos's verbs (<see cref="KratosCommands"/>), so that
+    /// <c>hydra create oauth2-client …</c> runs with <c>gatehouse</c> in place of <c>hydra</c>.
+    /// </summary>
+    internal static IEnumerable<(string Verb, string Description, Command[] Nouns)> HydraVerbs() =>
+    [
+        ("create", "Create resources.", [WithAliases(CreateClient(), "oauth2-client"), WithAliases(CreateJwks(), "jwk")]),
+        ("get", "Get resources.", [WithAliases(GetClient(), "clients", "oauth2-client", "oauth2-clients"), GetJwks()]),
+        ("list", "List resources.", [WithAliases(ListClients(), "oauth2-clients")]),
+        ("delete", "Delete resources.", [WithAliases(DeleteClient(), "clients", "oauth2-client", "oauth2-clients"), DeleteAccessTokens(), DeleteJwks()]),
+        ("update", "Update resources.", [WithAliases(UpdateClient(), "oauth2-client")]),
+        ("import", "Import resources.", [WithAliases(ImportClients(), "oauth2-client", "oauth2-clients"), ImportJwk()]),
+        ("revoke", "Revoke resources.", [RevokeToken()]),
+        ("introspect", "Introspect resources.", [IntrospectToken()]),
+        ("perform", "Perform OAuth 2.0 flows.", [PerformClientCredentials(), PerformAuthorizationCode(), PerformDeviceCode()]),
+    ];
+
+    /// <summary>Hydra's names for a noun that Gatehouse names otherwise (<c>oauth2-client</c>, <c>oauth2-clients</c>, <c>jwk</c>).</summary>
+    private static Command WithAliases(Command command, params string[] aliases)
+    {
+        foreach (var alias in aliases) command.Aliases.Add(alias);
+        return command;
     }
 
     /// <summary>A copy of <paramref name="command"/> under another name (System.CommandLine commands have one parent).</summary>

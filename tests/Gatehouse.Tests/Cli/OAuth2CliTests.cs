@@ -13,6 +13,62 @@ public sealed class OAuth2CliTests
     private static Task<CliProcess.Result> Cli(TestServer s, params string[] args) =>
         CliProcess.RunAsync(["oauth2", .. args, "--endpoint", s.PublicUrl, "--api-key", s.ApiKey]);
 
+    /// <summary>
+    /// Hydra's own spelling, verbs at the top level and Hydra's nouns (<c>hydra create oauth2-client</c>, <c>hydra get jwk</c>):
+    /// the same commands with <c>gatehouse</c> in place of <c>hydra</c>, beside Kratos's identity nouns on the shared verbs.
+    /// </summary>
+    [Fact]
+    public async Task Hydras_top_level_verbs_and_nouns_run_as_hydra_spells_them()
+    {
+        await using var s = await TestServer.StartAsync(Db.Sqlite, configureServices: services =>
+            Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton(services, new Gatehouse.OAuth2.Keys.KeyGeneration { RsaBits = 2048 }));
+        Task<CliProcess.Result> Hydra(params string[] args) => CliProcess.RunAsync([.. args, "--endpoint", s.PublicUrl, "--api-key", s.ApiKey]);
+
+        var created = await Hydra("create", "oauth2-client", "--name", "top level", "--grant-type", "client_credentials", "--scope", "photos.read", "--format", "json");
+        Assert.True(created.ExitCode == 0, created.Stderr);
+        var client = JsonNode.Parse(created.Stdout)!.AsObject();
+        var id = client["client_id"]!.GetValue<string>();
+        var secret = client["client_secret"]!.GetValue<string>();
+
+        foreach (var noun in new[] { "oauth2-client", "client", "oauth2-clients" })
+        {
+            var got = await Hydra("get", noun, id, "--format", "json");
+            Assert.True(got.ExitCode == 0, got.Stderr);
+            Assert.Equal("top level", JsonNode.Parse(got.Stdout)!["client_name"]!.GetValue<string>());
+        }
+        var listed = await Hydra("list", "oauth2-clients", "--format", "json");
+        Assert.True(listed.ExitCode == 0, listed.Stderr);
+        Assert.Contains(id, JsonNode.Parse(listed.Stdout)!.AsArray().Select(c => c!["client_id"]!.GetValue<string>()));
+        var updated = await Hydra("update", "oauth2-client", id, "--name", "renamed", "--format", "json");
+        Assert.True(updated.ExitCode == 0, updated.Stderr);
+        Assert.Equal("renamed", JsonNode.Parse(updated.Stdout)!["client_name"]!.GetValue<string>());
+
+        var token = await CliProcess.RunAsync(["perform", "client-credentials", "--endpoint", s.PublicUrl, "--client-id", id, "--client-secret", secret, "--scope", "photos.read", "--format", "json"]);
+        Assert.True(token.ExitCode == 0, token.Stderr);
+        var accessToken = JsonNode.Parse(token.Stdout)!["access_token"]!.GetValue<string>();
+        Assert.Contains("ACTIVE\ttrue\n", (await Hydra("introspect", "token", accessToken)).Stdout);
+        var revoked = await CliProcess.RunAsync(["revoke", "token", accessToken, "--endpoint", s.PublicUrl, "--client-id", id, "--client-secret", secret]);
+        Assert.True(revoked.ExitCode == 0, revoked.Stderr);
+        Assert.Contains("ACTIVE\tfalse\n", (await Hydra("introspect", "token", accessToken)).Stdout);
+
+        var key = await Hydra("create", "jwk", "cli-top-level", "--alg", "ES256", "--format", "json");
+        Assert.True(key.ExitCode == 0, key.Stderr);
+        var set = await Hydra("get", "jwk", "cli-top-level", "--format", "json");
+        Assert.True(set.ExitCode == 0, set.Stderr);
+        Assert.Equal("ES256", JsonNode.Parse(set.Stdout)!["keys"]![0]!["alg"]!.GetValue<string>());
+        Assert.Equal(0, (await Hydra("delete", "jwk", "cli-top-level")).ExitCode);
+
+        // Kratos's noun on the same verb still reads Kratos's $KRATOS_ADMIN_URL-or-flag endpoint.
+        var identity = await Hydra("get", "identity", Guid.NewGuid().ToString());
+        Assert.Equal(1, identity.ExitCode);
+        Assert.Contains("404", identity.Stderr, StringComparison.Ordinal);
+
+        var deleted = await Hydra("delete", "oauth2-client", id);
+        Assert.Equal(0, deleted.ExitCode);
+        Assert.Equal(id, deleted.Stdout.Trim());
+        Assert.Equal(1, (await Hydra("get", "oauth2-client", id)).ExitCode);
+    }
+
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Create_get_list_perform_introspect_rotate_and_delete_through_the_api(string db)
     {
