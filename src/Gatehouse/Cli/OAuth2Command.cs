@@ -30,8 +30,10 @@ internal static partial class OAuth2Command
 
     internal static readonly Option<string> Format = new("--format")
     {
-        Description = "Output: default (a table), json, or json-pretty.",
+        Description = "Output: default (a table; Kratos's and Hydra's name for it, table, works too), json, or json-pretty.",
         DefaultValueFactory = _ => "default",
+        // Kratos's and Hydra's CLIs call the table format `table` (their default); the commands here know it as `default`.
+        CustomParser = result => result.Tokens is [{ Value: "table" }] ? "default" : result.Tokens.Count > 0 ? result.Tokens[^1].Value : "default",
         Recursive = true,
     };
 

@@ -30,6 +30,10 @@ public sealed class OAuth2CliTests
         var id = client["client_id"]!.GetValue<string>();
         var secret = client["client_secret"]!.GetValue<string>();
 
+        // Kratos's and Hydra's name for the table format is `table`.
+        var table = await Hydra("get", "oauth2-client", id, "--format", "table");
+        Assert.True(table.ExitCode == 0, table.Stderr);
+        Assert.Contains($"CLIENT ID\t{id}\n", table.Stdout);
         foreach (var noun in new[] { "oauth2-client", "client", "oauth2-clients" })
         {
             var got = await Hydra("get", noun, id, "--format", "json");
