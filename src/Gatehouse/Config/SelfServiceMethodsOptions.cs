@@ -276,6 +276,12 @@ public sealed class OidcProviderOptions
     public List<string> AdditionalIdTokenAudiences { get; set; } = [];
 
     /// <summary>
+    /// The FedCM identity provider's config file URL (<c>fedcm_config_url</c>): set, the provider takes part in FedCM
+    /// (<c>/self-service/fed-cm/parameters</c> and <c>/token</c>). Only presets whose ID tokens Gatehouse can verify take it.
+    /// </summary>
+    public string? FedcmConfigUrl { get; set; }
+
+    /// <summary>
     /// <c>confirm_with_existing_credential</c> (default: a colliding sign-up signs in to the existing account first) or
     /// <c>automatic</c> (links without asking when both the provider and the existing account have the address verified).
     /// </summary>

@@ -18,6 +18,9 @@ public sealed class GooglePreset : OidcPreset
 
     public override bool CanSkipNonce(JsonObject claims) => true;
 
+    /// <summary>Google's FedCM assertion is a Google ID token (Kratos's <c>ProviderGoogle.Verify</c> takes it as such).</summary>
+    public override bool SupportsFedcm => true;
+
     public override IReadOnlyList<string> Scopes(OidcProviderOptions provider) => [.. base.Scopes(provider).Where(s => s != "offline_access")];
 
     public override void AddAuthorizationParameters(OidcProviderOptions provider, string nonce, bool forceLogin, List<KeyValuePair<string, string?>> query)

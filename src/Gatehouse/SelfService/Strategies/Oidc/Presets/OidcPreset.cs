@@ -89,6 +89,11 @@ public abstract class OidcPreset
     /// <summary>Whether an ID token obtained natively (an app's SDK) may be submitted (Kratos's <c>IDTokenVerifier</c>).</summary>
     public virtual bool VerifiesNativeIdTokens => false;
 
+    /// <summary>
+    /// Whether <c>fedcm_config_url</c> may be set: the browser's FedCM assertion is then verified as this provider's ID token.
+    /// </summary>
+    public virtual bool SupportsFedcm => false;
+
     /// <summary>Kratos's <c>NonceValidationSkipper</c>: whether a natively obtained ID token without a nonce is accepted.</summary>
     public virtual bool CanSkipNonce(JsonObject claims) => false;
 
