@@ -42,6 +42,7 @@ public abstract class GatehouseDbContext(DbContextOptions options) : DbContext(o
     public DbSet<CourierDispatch> CourierDispatches => Set<CourierDispatch>();
     public DbSet<SelfServiceError> SelfServiceErrors => Set<SelfServiceError>();
     public DbSet<SelfService.Flows.Settings.PendingTraitsChange> PendingTraitsChanges => Set<SelfService.Flows.Settings.PendingTraitsChange>();
+    public DbSet<SelfService.Strategies.Oidc.Fedcm.FedcmNonce> FedcmNonces => Set<SelfService.Strategies.Oidc.Fedcm.FedcmNonce>();
     public DbSet<RateLimitCounter> RateLimitCounters => Set<RateLimitCounter>();
     public DbSet<OAuth2Client> OAuth2Clients => Set<OAuth2Client>();
     public DbSet<OAuth2Token> OAuth2Tokens => Set<OAuth2Token>();
@@ -74,6 +75,7 @@ public abstract class GatehouseDbContext(DbContextOptions options) : DbContext(o
         modelBuilder.Entity<CourierDispatch>().HasQueryFilter(e => e.Nid == Nid);
         modelBuilder.Entity<SelfServiceError>().HasQueryFilter(e => e.Nid == Nid);
         modelBuilder.Entity<SelfService.Flows.Settings.PendingTraitsChange>().HasQueryFilter(e => e.Nid == Nid);
+        modelBuilder.Entity<SelfService.Strategies.Oidc.Fedcm.FedcmNonce>().HasQueryFilter(e => e.Nid == Nid);
         modelBuilder.Entity<RateLimitCounter>().HasQueryFilter(e => e.Nid == Nid);
         modelBuilder.Entity<OAuth2Client>().HasQueryFilter(e => e.Nid == Nid);
         modelBuilder.Entity<OAuth2Token>().HasQueryFilter(e => e.Nid == Nid);

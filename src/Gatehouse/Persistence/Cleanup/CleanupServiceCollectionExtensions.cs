@@ -12,6 +12,7 @@ public static class CleanupServiceCollectionExtensions
         services.AddExpiredDataCleaner<ExpiredFlowsCleaner>();
         services.AddExpiredDataCleaner<ExpiredCodesCleaner>();
         services.AddExpiredDataCleaner<StoredErrorsCleaner>();
+        services.AddExpiredDataCleaner<ExpiredFedcmNoncesCleaner>();
         services.AddExpiredDataCleaner<FinishedCourierMessagesCleaner>();
         services.AddExpiredDataCleaner<ExpiredRateLimitCountersCleaner>();
         services.AddExpiredDataCleaner<ExpiredOAuth2TokensCleaner>();

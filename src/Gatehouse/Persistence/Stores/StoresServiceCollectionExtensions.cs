@@ -23,6 +23,7 @@ public static class StoresServiceCollectionExtensions
         services.TryAddSingleton<OAuth2.Tokens.IOAuth2TokenLookup>(sp => new SqlOAuth2TokenLookup(sp.GetRequiredService<Dsn>(), sp.GetService<SqlitePreparedReads>()));
         services.TryAddScoped<OAuth2.Tokens.IJwtAssertionStore, EfJwtAssertionStore>();
         services.TryAddScoped<OAuth2.Credentials.IVerifiableCredentialNonceStore, EfVerifiableCredentialNonceStore>();
+        services.TryAddScoped<SelfService.Strategies.Oidc.Fedcm.IFedcmNonceStore, EfFedcmNonceStore>();
         services.TryAddScoped<OAuth2.Trust.ITrustedJwtIssuerStore, EfTrustedJwtIssuerStore>();
         services.TryAddScoped<OAuth2.Clients.IOAuth2ClientStore, EfOAuth2ClientStore>();
         services.TryAddScoped<OAuth2.Flows.IOAuth2FlowStore, EfOAuth2FlowStore>();

@@ -1256,6 +1256,42 @@ namespace Gatehouse.Persistence.Postgres.Migrations
                     b.ToTable("identity_pending_traits_changes", (string)null);
                 });
 
+            modelBuilder.Entity("Gatehouse.SelfService.Strategies.Oidc.Fedcm.FedcmNonce", b =>
+                {
+                    b.Property<Guid>("Pk")
+                        .HasColumnType("uuid");
+
+                    b.Property<byte[]>("BrowserSignature")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("Nid")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Provider")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<byte[]>("Signature")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.HasKey("Pk");
+
+                    b.HasIndex("Nid", "BrowserSignature");
+
+                    b.HasIndex("Nid", "ExpiresAt");
+
+                    b.HasIndex("Nid", "Signature")
+                        .IsUnique();
+
+                    b.ToTable("selfservice_fedcm_nonces", (string)null);
+                });
+
             modelBuilder.Entity("Gatehouse.Sessions.Session", b =>
                 {
                     b.Property<Guid>("Id")

@@ -1251,6 +1251,42 @@ namespace Gatehouse.Persistence.Sqlite.Migrations
                     b.ToTable("identity_pending_traits_changes", (string)null);
                 });
 
+            modelBuilder.Entity("Gatehouse.SelfService.Strategies.Oidc.Fedcm.FedcmNonce", b =>
+                {
+                    b.Property<Guid>("Pk")
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("BrowserSignature")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("Nid")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Provider")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Signature")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.HasKey("Pk");
+
+                    b.HasIndex("Nid", "BrowserSignature");
+
+                    b.HasIndex("Nid", "ExpiresAt");
+
+                    b.HasIndex("Nid", "Signature")
+                        .IsUnique();
+
+                    b.ToTable("selfservice_fedcm_nonces", (string)null);
+                });
+
             modelBuilder.Entity("Gatehouse.Sessions.Session", b =>
                 {
                     b.Property<Guid>("Id")
