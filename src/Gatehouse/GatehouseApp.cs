@@ -19,6 +19,7 @@ using Gatehouse.SelfService;
 using Gatehouse.SelfService.Errors;
 using Gatehouse.SelfService.Flows;
 using Gatehouse.SelfService.Hooks;
+using Gatehouse.SelfService.Strategies.Oidc.Fedcm;
 using Gatehouse.SelfService.Strategies.WebAuthn;
 using Gatehouse.Sessions;
 using Gatehouse.Ui;
@@ -134,11 +135,14 @@ public static class GatehouseApp
         root.MapSelfServicePublic();
         root.MapWebAuthnPublic();
         SelfService.Strategies.Oidc.OidcCallback.Map(root);
+        root.MapFedcmPublic();
         root.MapGet(SelfService.Flows.SessionTokenExchange.Route, (HttpContext http, SelfService.Flows.SessionTokenExchange exchange) => exchange.ExchangeAsync(http));
         root.LimitFlowCreationOn(
             SelfServiceEndpoints.LoginBrowser, SelfServiceEndpoints.LoginApi, SelfServiceEndpoints.RegistrationBrowser, SelfServiceEndpoints.RegistrationApi,
             SelfServiceEndpoints.SettingsBrowser, SelfServiceEndpoints.SettingsApi, SelfServiceEndpoints.VerificationBrowser, SelfServiceEndpoints.VerificationApi,
-            SelfServiceEndpoints.RecoveryBrowser, SelfServiceEndpoints.RecoveryApi);
+            SelfServiceEndpoints.RecoveryBrowser, SelfServiceEndpoints.RecoveryApi,
+            // FedCM hands out nonces and, on a token, makes a login flow: both count as flow creation.
+            FedcmEndpoints.Parameters, FedcmEndpoints.Token);
         root.MapSelfServiceErrors();
         root.MapSessionsPublic();
         // Kratos forwards every error of the browser logout routes to the error UI (selfservice/flow/logout/handler.go).

@@ -289,13 +289,27 @@ public sealed class LoginFlows(
     /// A login flow made for a method that switches flows (social sign-in at registration with an account that exists):
     /// the same type, return URL and CSRF token; the before-login hooks run, as for a flow the user started.
     /// </summary>
-    public async Task<SelfServiceFlow> CreateForAsync(HttpContext http, SelfServiceFlow from, CancellationToken ct)
+    public Task<SelfServiceFlow> CreateForAsync(HttpContext http, SelfServiceFlow from, CancellationToken ct) =>
+        CreateFirstFactorAsync(http, from.Type, from.ReturnTo, from.CsrfToken, flow =>
+        {
+            flow.TransientPayload = from.TransientPayload;
+            OAuth2LoginChallenges.CarryOver(from, flow);
+            SessionTokenExchange.CarryOver(from, flow);
+        }, ct);
+
+    /// <summary>
+    /// A browser login flow for a sign-in that starts and finishes within one request outside the flow routes (FedCM's
+    /// token submit): aal1, the browser's <paramref name="csrfToken"/>, no return_to (the default return URL applies); the
+    /// before-login hooks run, as for a flow the user started.
+    /// </summary>
+    public Task<SelfServiceFlow> CreateForBrowserAsync(HttpContext http, string csrfToken, CancellationToken ct) =>
+        CreateFirstFactorAsync(http, FlowTypes.Browser, null, csrfToken, _ => { }, ct);
+
+    private async Task<SelfServiceFlow> CreateFirstFactorAsync(HttpContext http, string type, string? returnTo, string csrfToken, Action<SelfServiceFlow> carryOver, CancellationToken ct)
     {
-        var flow = flows.Create(FlowKinds.Login, from.Type, http, options.Selfservice.Flows.Login.Lifespan, from.ReturnTo, from.CsrfToken);
+        var flow = flows.Create(FlowKinds.Login, type, http, options.Selfservice.Flows.Login.Lifespan, returnTo, csrfToken);
         flow.RequestedAal = AssuranceLevels.Aal1;
-        flow.TransientPayload = from.TransientPayload;
-        OAuth2LoginChallenges.CarryOver(from, flow);
-        SessionTokenExchange.CarryOver(from, flow);
+        carryOver(flow);
         var ui = new UiContainer { Action = flows.ActionUrl(flow) };
         if (flow.Type == FlowTypes.Browser) ui.Nodes.Add(UiNodes.Csrf(flow.CsrfToken));
         var form = new LoginForm { Flow = flow, Ui = ui };

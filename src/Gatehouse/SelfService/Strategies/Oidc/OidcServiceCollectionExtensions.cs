@@ -14,6 +14,7 @@ public static class OidcServiceCollectionExtensions
         services.TryAddSingleton<OidcUpstream>();
         services.TryAddSingleton<OidcMapper>();
         services.TryAddScoped<OidcCallback>();
+        services.TryAddScoped<Fedcm.FedcmFlows>();
         // The strategy finishes a native sign-in (an ID token in the submit) as the callback does; the callback depends on
         // the flows, which depend on the strategies, so the strategy reaches it only when it needs it.
         services.TryAddScoped(sp => new Lazy<OidcCallback>(sp.GetRequiredService<OidcCallback>));
