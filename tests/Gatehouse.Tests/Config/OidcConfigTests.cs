@@ -70,6 +70,31 @@ public sealed class OidcConfigTests : IDisposable
     }
 
     [Fact]
+    public void Fedcm_config_url_is_bound_for_google_and_refused_in_one_line_for_other_presets()
+    {
+        const string Google = """
+                      - id: google
+                        provider: google
+                        client_id: 123.apps.googleusercontent.com
+                        mapper_url: file:///etc/gatehouse/google.jsonnet
+                        fedcm_config_url: https://accounts.google.com/gsi/fedcm.json
+            """;
+        var loaded = Load(Google);
+        Assert.Equal("https://accounts.google.com/gsi/fedcm.json", Assert.Single(loaded.Options.Selfservice.Methods.Oidc.Config.Providers).FedcmConfigUrl);
+        Assert.DoesNotContain(loaded.Warnings, w => w.Contains("fedcm_config_url", StringComparison.Ordinal));
+
+        foreach (var preset in new[] { "generic", "apple", "netid" })
+        {
+            var refused = Assert.Throws<ConfigException>(() => Load((Generic + "\n            fedcm_config_url: https://sso.example.com/fedcm.json").Replace("provider: generic", "provider: " + preset, StringComparison.Ordinal)));
+            Assert.Equal($"selfservice.methods.oidc.config.providers[0].fedcm_config_url: FedCM is not supported for a {preset} provider; only google providers take it (remove the key)", refused.Message);
+            Assert.DoesNotContain('\n', refused.Message);
+        }
+
+        var relative = Assert.Throws<ConfigException>(() => Load(Google.Replace("https://accounts.google.com/gsi/fedcm.json", "/gsi/fedcm.json", StringComparison.Ordinal)));
+        Assert.Contains("fedcm_config_url", relative.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_google_and_apple_presets_know_their_issuer()
     {
         var google = Load(Generic.Replace("provider: generic", "provider: google", StringComparison.Ordinal).Replace("issuer_url: https://sso.example.com", "auth_url: https://sso.example.com/auth", StringComparison.Ordinal));
