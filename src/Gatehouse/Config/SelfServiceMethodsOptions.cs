@@ -281,6 +281,9 @@ public sealed class OidcProviderOptions
     /// </summary>
     public string? FedcmConfigUrl { get; set; }
 
+    /// <summary>The <c>netid</c> preset's FedCM token exchange: the <c>Origin</c> sent to the broker (one of the client's <c>origin_uris</c>).</summary>
+    public string? NetIdTokenOriginHeader { get; set; }
+
     /// <summary>
     /// <c>confirm_with_existing_credential</c> (default: a colliding sign-up signs in to the existing account first) or
     /// <c>automatic</c> (links without asking when both the provider and the existing account have the address verified).

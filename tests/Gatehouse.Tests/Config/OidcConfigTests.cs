@@ -70,7 +70,7 @@ public sealed class OidcConfigTests : IDisposable
     }
 
     [Fact]
-    public void Fedcm_config_url_is_bound_for_google_and_refused_in_one_line_for_other_presets()
+    public void Fedcm_config_url_is_bound_for_google_and_netid_and_refused_in_one_line_for_other_presets()
     {
         const string Google = """
                       - id: google
@@ -83,10 +83,16 @@ public sealed class OidcConfigTests : IDisposable
         Assert.Equal("https://accounts.google.com/gsi/fedcm.json", Assert.Single(loaded.Options.Selfservice.Methods.Oidc.Config.Providers).FedcmConfigUrl);
         Assert.DoesNotContain(loaded.Warnings, w => w.Contains("fedcm_config_url", StringComparison.Ordinal));
 
-        foreach (var preset in new[] { "generic", "apple", "netid" })
+        // netid takes it too, with the Origin of its broker exchange.
+        var netid = Load((Generic + "\n            fedcm_config_url: https://netid.de/fedcm.json\n            net_id_token_origin_header: https://app.example.com").Replace("provider: generic", "provider: netid", StringComparison.Ordinal));
+        var p = Assert.Single(netid.Options.Selfservice.Methods.Oidc.Config.Providers);
+        Assert.Equal(("https://netid.de/fedcm.json", "https://app.example.com"), (p.FedcmConfigUrl, p.NetIdTokenOriginHeader));
+        Assert.DoesNotContain(netid.Warnings, w => w.Contains("fedcm", StringComparison.Ordinal) || w.Contains("net_id", StringComparison.Ordinal));
+
+        foreach (var preset in new[] { "generic", "apple", "github" })
         {
             var refused = Assert.Throws<ConfigException>(() => Load((Generic + "\n            fedcm_config_url: https://sso.example.com/fedcm.json").Replace("provider: generic", "provider: " + preset, StringComparison.Ordinal)));
-            Assert.Equal($"selfservice.methods.oidc.config.providers[0].fedcm_config_url: FedCM is not supported for a {preset} provider; only google providers take it (remove the key)", refused.Message);
+            Assert.Equal($"selfservice.methods.oidc.config.providers[0].fedcm_config_url: FedCM is not supported for a {preset} provider; only google and netid providers take it (remove the key)", refused.Message);
             Assert.DoesNotContain('\n', refused.Message);
         }
 

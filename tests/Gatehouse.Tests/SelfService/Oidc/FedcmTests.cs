@@ -6,6 +6,7 @@ using Gatehouse.Config;
 using Gatehouse.Persistence;
 using Gatehouse.Tests.Hooks;
 using Gatehouse.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -26,6 +27,10 @@ public sealed class FedcmServerFixture : IAsyncDisposable
     private readonly Lock _lock = new();
     private readonly Lazy<Task<TestOpenIdProvider>> _idp = new(TestOpenIdProvider.StartAsync);
     private readonly Lazy<Task<HookReceiver>> _hooks = new(HookReceiver.StartAsync);
+    private readonly Lazy<Task<PresetHosts>> _hosts = new(PresetHosts.StartAsync);
+
+    public const string NetIdClientId = "netid-client";
+    public const string NetIdOrigin = "https://app.example.com";
 
     public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
 
@@ -33,10 +38,14 @@ public sealed class FedcmServerFixture : IAsyncDisposable
 
     public Task<HookReceiver> Hooks() => _hooks.Value;
 
+    /// <summary>Stands in for <c>https://broker.netid.de</c> (the netid preset's fixed broker).</summary>
+    public Task<PresetHosts> Hosts() => _hosts.Value;
+
     public async Task<TestServer> Get(string provider)
     {
         var idp = await Idp();
         var hooks = await Hooks();
+        var hosts = await Hosts();
         Task<TestServer> server;
         lock (_lock)
         {
@@ -66,8 +75,17 @@ public sealed class FedcmServerFixture : IAsyncDisposable
                             Id = "plain", Provider = "generic", ClientId = PlainClientId, ClientSecret = "plain-secret",
                             IssuerUrl = idp.Issuer, MapperUrl = mapper,
                         },
+                        new OidcProviderOptions
+                        {
+                            Id = "netid", Provider = "netid", ClientId = NetIdClientId, ClientSecret = "netid-secret", IssuerUrl = "https://broker.netid.de/",
+                            MapperUrl = mapper, FedcmConfigUrl = "https://netid.de/fedcm.json", NetIdTokenOriginHeader = NetIdOrigin,
+                        },
                     ];
-                }, services => services.AddSingleton<TimeProvider>(Clock));
+                }, services =>
+                {
+                    services.AddSingleton<TimeProvider>(Clock);
+                    hosts.Install(services);
+                });
                 _servers[provider] = server;
             }
         }
@@ -82,6 +100,7 @@ public sealed class FedcmServerFixture : IAsyncDisposable
         }
         if (_idp.IsValueCreated && _idp.Value.IsCompletedSuccessfully) await _idp.Value.Result.DisposeAsync();
         if (_hooks.IsValueCreated && _hooks.Value.IsCompletedSuccessfully) await _hooks.Value.Result.DisposeAsync();
+        if (_hosts.IsValueCreated && _hosts.Value.IsCompletedSuccessfully) await _hosts.Value.Result.DisposeAsync();
     }
 }
 
@@ -99,10 +118,11 @@ public sealed class FedcmTests(FedcmServerFixture fixture) : IClassFixture<Fedcm
 
     private sealed record Issued(string CsrfToken, string Nonce, JsonObject Provider);
 
-    private static async Task<Issued> GetParameters(Browser browser)
+    /// <summary>The parameters for a browser: its CSRF token and the entry of the provider with <paramref name="clientId"/> (the google one by default).</summary>
+    private static async Task<Issued> GetParameters(Browser browser, string clientId = TestOpenIdProvider.ClientId)
     {
         var answer = await (await browser.Client.GetAsync(Parameters)).Json(HttpStatusCode.OK);
-        var provider = Assert.Single(answer["providers"]!.AsArray())!.AsObject();
+        var provider = answer["providers"]!.AsArray().Single(p => (string?)p!["client_id"] == clientId)!.AsObject();
         return new Issued((string)answer["csrf_token"]!, (string)provider["nonce"]!, provider);
     }
 
@@ -146,8 +166,10 @@ public sealed class FedcmTests(FedcmServerFixture fixture) : IClassFixture<Fedcm
         Assert.Equal(TestOpenIdProvider.ClientId, (string?)first.Provider["client_id"]);
         Assert.Equal(43, first.Nonce.Length);
         Assert.Equal(first.Nonce, (string?)first.Provider["parameters"]!["nonce"]);
-        // Only the provider with fedcm_config_url is listed, with the Provider model's fields and nothing else.
+        // Only the providers with fedcm_config_url are listed (not "plain"), with the Provider model's fields and nothing else.
         Assert.Equal(["config_url", "client_id", "nonce", "parameters"], first.Provider.Select(p => p.Key));
+        var all = await (await browser.Client.GetAsync(Parameters)).Json(HttpStatusCode.OK);
+        Assert.Equal([TestOpenIdProvider.ClientId, FedcmServerFixture.NetIdClientId], all["providers"]!.AsArray().Select(p => (string?)p!["client_id"]));
 
         var second = await GetParameters(browser);
         Assert.Equal(first.CsrfToken, second.CsrfToken);
@@ -156,6 +178,7 @@ public sealed class FedcmTests(FedcmServerFixture fixture) : IClassFixture<Fedcm
         // Stored are digests only: of each nonce and of the browser's token, never the values.
         var stored = await StoredNonces(s);
         var browserDigest = SHA256.HashData(Encoding.UTF8.GetBytes(first.CsrfToken));
+        Assert.Equal(6, stored.Count(n => n.Browser.SequenceEqual(browserDigest)));
         foreach (var nonce in new[] { first.Nonce, second.Nonce })
             Assert.Contains(stored, n => n.Signature.SequenceEqual(SHA256.HashData(Encoding.UTF8.GetBytes(nonce))) && n.Browser.SequenceEqual(browserDigest));
         Assert.DoesNotContain(stored, n => n.Signature.SequenceEqual(Encoding.UTF8.GetBytes(first.Nonce)) || n.Browser.SequenceEqual(Encoding.UTF8.GetBytes(first.CsrfToken)));
@@ -250,7 +273,8 @@ public sealed class FedcmTests(FedcmServerFixture fixture) : IClassFixture<Fedcm
             Assert.Equal("Could not verify id_token", (string?)error["reason"]);
             Assert.Contains(cause, (string?)error["details"]!["error"], StringComparison.Ordinal);
         }
-        await CouldNotVerify("not-a-jwt", "well-formed");
+        // Not a JWT: only netID's broker could make something of it (its exchange), and it does not.
+        await CouldNotVerify("not-a-jwt", "FedCM token exchange");
         await CouldNotVerify(idp.Sign(idp.Claims(subject, fixture.Clock.GetUtcNow(), issued.Nonce), new Microsoft.IdentityModel.Tokens.SigningCredentials(TestOpenIdProvider.NewKey("key-1"), "RS256")), "signature");
         await CouldNotVerify(await Token(subject, issued.Nonce, c => c["aud"] = "someone-else"), "no provider with FedCM");
         await CouldNotVerify(await Token(subject, issued.Nonce, c => c["aud"] = FedcmServerFixture.PlainClientId), "\"plain\", which has no fedcm_config_url");
@@ -331,5 +355,47 @@ public sealed class FedcmTests(FedcmServerFixture fixture) : IClassFixture<Fedcm
         await using var scope = s.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<GatehouseDbContext>();
         Assert.False(await db.CredentialIdentifiers.AnyAsync(i => i.Identifier == "google:" + subject));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task A_netid_assertion_is_exchanged_at_the_broker_for_the_id_token_that_signs_up(string provider)
+    {
+        var s = await fixture.Get(provider);
+        var hosts = await fixture.Hosts();
+        var key = PresetHosts.NewKey();
+        const string Broker = "https://broker.netid.de";
+        hosts.OpenIdIssuer(Broker, key);
+        var subject = NewSubject();
+        var assertion = "netid-fedcm-" + Guid.NewGuid().ToString("N");
+        using var browser = new Browser(s.PublicUrl, acceptJson: true);
+        var issued = await GetParameters(browser, FedcmServerFixture.NetIdClientId);
+        Assert.Equal("https://netid.de/fedcm.json", (string?)issued.Provider["config_url"]);
+        var now = fixture.Clock.GetUtcNow();
+        hosts.On("POST https://broker.netid.de/token", c => c.Form.GetValueOrDefault("grant_type") == "netid_fedcm" && c.Form.GetValueOrDefault("fedcm_token") == assertion
+            && c.Headers.GetValueOrDefault("origin") == FedcmServerFixture.NetIdOrigin
+            ? Results.Json(new
+            {
+                id_token = PresetHosts.Sign(new JsonObject
+                {
+                    ["iss"] = Broker, ["aud"] = FedcmServerFixture.NetIdClientId, ["sub"] = subject, ["nonce"] = issued.Nonce,
+                    ["email"] = $"{subject}@idp.test", ["email_verified"] = true,
+                    ["iat"] = now.ToUnixTimeSeconds(), ["exp"] = now.AddMinutes(5).ToUnixTimeSeconds(),
+                }, key),
+            })
+            : Results.Json(new { error = "invalid_grant" }, statusCode: 400));
+
+        // A token the broker refuses is not verified (and uses nothing up).
+        var refused = await (await Submit(browser, Body("something-else", issued.CsrfToken))).Error(HttpStatusCode.Forbidden);
+        Assert.Equal("Could not verify id_token", (string?)refused["reason"]);
+        Assert.Contains("invalid_grant", (string?)refused["details"]!["error"], StringComparison.Ordinal);
+
+        var signedUp = await (await Submit(browser, Body(assertion, issued.CsrfToken))).Json(HttpStatusCode.OK);
+        var identityId = (string)signedUp["session"]!["identity"]!["id"]!;
+        Assert.Equal($"{subject}@idp.test", (string?)signedUp["session"]!["identity"]!["traits"]!["email"]);
+        var admin = await (await s.AdminWithKey.GetAsync($"/admin/identities/{identityId}?include_credential=oidc")).Json(HttpStatusCode.OK);
+        Assert.Equal($"netid:{subject}", (string?)admin["credentials"]!["oidc"]!["identifiers"]![0]);
+        // The credential keeps the broker's ID token, not the browser's assertion.
+        Assert.Equal(3, ((string)admin["credentials"]!["oidc"]!["config"]!["providers"]![0]!["initial_id_token"]!).Split('.').Length);
+        Assert.Contains(hosts.To("POST https://broker.netid.de/token"), c => c.Form.GetValueOrDefault("fedcm_token") == assertion);
     }
 }

@@ -100,25 +100,7 @@ public sealed class FedcmFlows(
         // As when a login flow is started: a signed-in browser does not sign in again.
         if (await sessions.FromRequestAsync(http, ct) is not null) throw FlowResponder.SessionAlreadyAvailable();
 
-        var provider = ProviderOf(token);
-        OidcProviderMetadata meta;
-        try
-        {
-            meta = await upstream.MetadataAsync(provider, ct);
-        }
-        catch (OidcUpstreamError e)
-        {
-            throw new GatehouseError(StatusCodes.Status502BadGateway, e.Reason);
-        }
-        JsonObject claims;
-        try
-        {
-            claims = await idTokens.ValidateAsync(token, meta, OidcUpstream.Audiences(provider), expectedNonce: null, ct);
-        }
-        catch (OidcUpstreamError e)
-        {
-            throw CouldNotVerify(e.Reason);
-        }
+        var (provider, idToken, claims) = await VerifyAsync(token, ct);
 
         // The nonce is what ties the assertion to this browser's request: FedCM always requires it (Kratos's native
         // sign-in lets google tokens without one through; a FedCM page always has one to send).
@@ -140,31 +122,58 @@ public sealed class FedcmFlows(
 
         var flow = await login.CreateForBrowserAsync(http, csrf.Ensure(http), ct);
         FlowService.TakeTransientPayload(flow, body);
-        await callback.FinishAsync(http, flow, provider, claims, new OidcTokens(token, null, null), ct);
+        await callback.FinishAsync(http, flow, provider, claims, new OidcTokens(idToken, null, null), ct);
     }
 
     /// <summary>
-    /// The FedCM provider the token was issued to, read from its (not yet verified) audience: the client id or an
-    /// <c>additional_id_token_audiences</c> entry of a provider with <c>fedcm_config_url</c>. Its signature, issuer and
-    /// expiry are then checked against that provider alone.
+    /// The FedCM provider of the assertion, the ID token it stands for and that token's claims. An assertion that is a JWT names
+    /// its provider by its (not yet verified) audience: the client id or an <c>additional_id_token_audiences</c> entry of a
+    /// provider with <c>fedcm_config_url</c>; it is then verified against that provider alone. Any other assertion goes to
+    /// the providers whose preset exchanges assertions for ID tokens (netID), in configuration order, until one takes it
+    /// — a JWT issued to someone else is never sent anywhere.
     /// </summary>
-    private OidcProviderOptions ProviderOf(string token)
+    private async Task<(OidcProviderOptions Provider, string IdToken, JsonObject Claims)> VerifyAsync(string token, CancellationToken ct)
     {
-        IEnumerable<string> audiences;
+        List<string>? audiences = null;
         try
         {
-            audiences = new JsonWebToken(token).Audiences.ToList();
+            audiences = [.. new JsonWebToken(token).Audiences];
         }
         catch (ArgumentException)
         {
-            throw CouldNotVerify("The ID token is invalid: it is not a well-formed JWT.");
+            // Not a JWT: only an exchanging preset may make something of it.
         }
-        var provider = Providers.FirstOrDefault(p => OidcUpstream.Audiences(p).Any(audiences.Contains));
-        if (provider is not null) return provider;
-        var configured = options.Selfservice.Methods.Oidc.Config.Providers.FirstOrDefault(p => OidcUpstream.Audiences(p).Any(audiences.Contains));
-        throw CouldNotVerify(configured is null
-            ? "The ID token was issued to a client (audience) of no provider with FedCM enabled."
-            : $"The ID token was issued to provider \"{configured.Id}\", which has no fedcm_config_url: FedCM is not enabled for it.");
+        List<OidcProviderOptions> candidates;
+        if (audiences is not null)
+        {
+            candidates = [.. Providers.Where(p => OidcUpstream.Audiences(p).Any(audiences.Contains)).Take(1)];
+            if (candidates.Count == 0)
+            {
+                var configured = options.Selfservice.Methods.Oidc.Config.Providers.FirstOrDefault(p => OidcUpstream.Audiences(p).Any(audiences.Contains));
+                throw CouldNotVerify(configured is null
+                    ? "The ID token was issued to a client (audience) of no provider with FedCM enabled."
+                    : $"The ID token was issued to provider \"{configured.Id}\", which has no fedcm_config_url: FedCM is not enabled for it.");
+            }
+        }
+        else
+        {
+            candidates = [.. Providers.Where(p => Presets.OidcPresets.Of(p).ExchangesFedcmToken)];
+            if (candidates.Count == 0) throw CouldNotVerify("The ID token is invalid: it is not a well-formed JWT.");
+        }
+        OidcUpstreamError? failure = null;
+        foreach (var provider in candidates)
+        {
+            try
+            {
+                var (idToken, issuer) = await Presets.OidcPresets.Of(provider).FedcmIdTokenAsync(upstream, provider, token, ct);
+                return (provider, idToken, await idTokens.ValidateAsync(idToken, issuer, OidcUpstream.Audiences(provider), expectedNonce: null, ct));
+            }
+            catch (OidcUpstreamError e)
+            {
+                failure = e;
+            }
+        }
+        throw CouldNotVerify(failure!.Reason);
     }
 
     /// <summary>Kratos's answer to an ID token that does not verify (its <c>ProcessIDToken</c>): 403 with the cause in <c>details.error</c>.</summary>

@@ -94,6 +94,19 @@ public abstract class OidcPreset
     /// </summary>
     public virtual bool SupportsFedcm => false;
 
+    /// <summary>
+    /// Whether the FedCM assertion is not itself the ID token but exchanged for one at the provider first
+    /// (<see cref="FedcmIdTokenAsync"/>); such an assertion is not read before the exchange.
+    /// </summary>
+    public virtual bool ExchangesFedcmToken => false;
+
+    /// <summary>
+    /// The ID token a FedCM assertion stands for and the metadata whose issuer and keys verify it: by default the assertion
+    /// itself, verified as the provider's ID tokens are.
+    /// </summary>
+    public virtual async Task<(string IdToken, OidcProviderMetadata Issuer)> FedcmIdTokenAsync(OidcUpstream upstream, OidcProviderOptions provider, string assertion, CancellationToken ct) =>
+        (assertion, await MetadataAsync(upstream, provider, ct));
+
     /// <summary>Kratos's <c>NonceValidationSkipper</c>: whether a natively obtained ID token without a nonce is accepted.</summary>
     public virtual bool CanSkipNonce(JsonObject claims) => false;
 

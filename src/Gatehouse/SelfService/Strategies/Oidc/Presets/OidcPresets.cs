@@ -63,6 +63,6 @@ public static class OidcPresets
             throw new ConfigException($"{at}.provider: \"{provider.Provider}\" is not a provider Gatehouse supports; use one of {string.Join(", ", Names)}");
         preset.Check(provider, at);
         if (!string.IsNullOrEmpty(provider.FedcmConfigUrl) && !preset.SupportsFedcm)
-            throw new ConfigException($"{at}.fedcm_config_url: FedCM is not supported for a {preset.Name} provider; only google providers take it (remove the key)");
+            throw new ConfigException($"{at}.fedcm_config_url: FedCM is not supported for a {preset.Name} provider; only google and netid providers take it (remove the key)");
     }
 }
