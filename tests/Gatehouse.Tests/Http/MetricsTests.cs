@@ -74,6 +74,18 @@ public sealed partial class MetricsTests
     }
 
     [Fact]
+    public async Task The_fedcm_routes_are_counted_as_kratos_routes_under_their_patterns()
+    {
+        await using var server = await TestServer.StartAsync(Db.Sqlite);
+        Assert.Equal(HttpStatusCode.OK, (await server.Public.GetAsync("/self-service/fed-cm/parameters")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await server.Public.PostAsync("/self-service/fed-cm/token", new StringContent("{}", System.Text.Encoding.UTF8, "application/json"))).StatusCode);
+        var metrics = await ScrapeAsync(server.AdminWithKey);
+        var (version, hash) = (Labels.Version, Labels.Hash);
+        Assert.Equal(1, metrics.Value($"http_requests_total{{app=\"kratos\",buildTime=\"undefined\",code=\"200\",endpoint=\"/self-service/fed-cm/parameters\",hash=\"{hash}\",method=\"get\",version=\"{version}\"}}"));
+        Assert.Equal(1, metrics.Value($"http_requests_total{{app=\"kratos\",buildTime=\"undefined\",code=\"403\",endpoint=\"/self-service/fed-cm/token\",hash=\"{hash}\",method=\"post\",version=\"{version}\"}}"));
+    }
+
+    [Fact]
     public async Task The_admin_api_key_guards_the_metrics_and_the_admin_prefix_is_optional_on_the_admin_listener()
     {
         await using var server = await TestServer.StartAsync(Db.Sqlite);

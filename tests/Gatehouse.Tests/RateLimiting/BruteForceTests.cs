@@ -214,6 +214,24 @@ public sealed class BruteForceTests
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Fedcm_parameters_and_token_submits_count_as_flow_creation(string db)
+    {
+        var (s, _) = await StartAsync(db, l => l.FlowsPerAddress = new RateLimitRule { Limit = 2, Window = TimeSpan.FromMinutes(1) });
+        await using var server = s;
+        HttpRequestMessage From(HttpRequestMessage request, string address)
+        {
+            request.Headers.Add("X-Forwarded-For", address);
+            return request;
+        }
+        await (await s.Public.SendAsync(From(new HttpRequestMessage(HttpMethod.Get, "/self-service/fed-cm/parameters"), "192.0.2.30"))).Json(HttpStatusCode.OK);
+        // Counted before anything of the submit is looked at (here it would be a CSRF refusal).
+        await (await s.Public.SendAsync(From(new HttpRequestMessage(HttpMethod.Post, "/self-service/fed-cm/token") { Content = JsonContent(new JsonObject()) }, "192.0.2.30"))).Error(HttpStatusCode.Forbidden);
+        await AssertTooManyRequests(await s.Public.SendAsync(From(new HttpRequestMessage(HttpMethod.Get, "/self-service/fed-cm/parameters"), "192.0.2.30")), 4290005, "flows_per_address");
+        await AssertTooManyRequests(await s.Public.SendAsync(From(new HttpRequestMessage(HttpMethod.Post, "/self-service/fed-cm/token") { Content = JsonContent(new JsonObject()) }, "192.0.2.30")), 4290005, "flows_per_address");
+        await (await s.Public.SendAsync(From(new HttpRequestMessage(HttpMethod.Get, "/self-service/fed-cm/parameters"), "192.0.2.31"))).Json(HttpStatusCode.OK);
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Wrong_admin_keys_are_limited_per_client_address(string db)
     {
         var (s, _) = await StartAsync(db, l => l.AdminKeyFailuresPerAddress = new RateLimitRule { Limit = 2, Window = TimeSpan.FromMinutes(10) });
