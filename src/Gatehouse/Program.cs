@@ -18,6 +18,7 @@ public static class Program
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(MigrateCommand.Create());
         root.Subcommands.Add(CleanupCommand.Create());
+        root.Subcommands.Add(JanitorCommand.Create());
         root.Subcommands.Add(KeysCommand.Create());
         root.Subcommands.Add(CourierCommand.Create());
         root.Subcommands.Add(JsonnetCommand.Create());

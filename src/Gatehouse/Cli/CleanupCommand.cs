@@ -14,7 +14,7 @@ internal static class CleanupCommand
         var batchSize = new Option<int?>("--batch-size", "-b", "--database.cleanup.batch_size") { Description = "Rows deleted per statement (default: database.cleanup.batch_size, 100)." };
         var sleep = new Option<string?>("--sleep", "--database.cleanup.sleep.tables") { Description = "Pause between two tables (default: database.cleanup.sleep.tables, 1m)." };
         var dsn = new Argument<string?>("DSN") { Description = "Database to clean (postgres://… or sqlite://…); defaults to the configuration's dsn.", Arity = ArgumentArity.ZeroOrOne };
-        var sql = new Command("sql", "Delete expired self-service flows, one-time codes, sessions, stored errors, finished courier messages, ended rate-limit windows and expired OAuth2 tokens, in short batches. Run it as often as you like; back up first.")
+        var sql = new Command("sql", "Delete expired self-service flows, one-time codes, sessions, stored errors, finished courier messages, ended rate-limit windows, expired OAuth2 tokens and OAuth2 requests, in short batches. Run it as often as you like; back up first.")
         {
             fromEnv, keepLast, batchSize, sleep, dsn,
         };

@@ -1,5 +1,6 @@
 using System.Net;
 using Gatehouse.Courier;
+using Gatehouse.OAuth2.Flows;
 using Gatehouse.OAuth2.Tokens;
 using Gatehouse.Persistence;
 using Gatehouse.Persistence.Cleanup;
@@ -130,6 +131,112 @@ public sealed class DatabaseCleanupTests
         var remaining = await AllIdsAsync(s);
         Assert.DoesNotContain(expired.Id, remaining);
         Assert.Contains(live.Id, remaining);
+    }
+
+    /// <summary>
+    /// OAuth2 login and consent requests past their expiry go unless their consent was given: that flow is the consent
+    /// session (listed, revoked, remembered). As <c>hydra janitor --requests</c>.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task Expired_oauth2_requests_go_and_consent_sessions_stay(string provider)
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 12, 8, 12, 0, 0, TimeSpan.Zero));
+        await using var s = await TestServer.StartAsync(provider, configureServices: sv => sv.AddSingleton<TimeProvider>(clock));
+        var now = clock.GetUtcNow().UtcDateTime;
+        var (go, stay) = await SeedOAuth2RequestsAsync(s, now);
+
+        var result = await s.Services.GetRequiredService<DatabaseCleanup>().RunAsync(TimeSpan.Zero, 2, TimeSpan.Zero, null, TestContext.Current.CancellationToken);
+
+        var remaining = await OAuth2FlowIdsAsync(s);
+        Assert.All(go, id => Assert.DoesNotContain(id, remaining));
+        Assert.All(stay, id => Assert.Contains(id, remaining));
+        Assert.Contains(("expired OAuth2 login and consent requests", (long)go.Count), result.Tables);
+    }
+
+    /// <summary>
+    /// Hydra's <c>janitor</c>: its argument checks, one kind at a time (<c>--requests</c> leaves tokens alone), and
+    /// <c>--limit</c> bounding the rows removed per kind.
+    /// </summary>
+    [Fact]
+    public async Task Janitor_command_removes_what_its_flags_name_up_to_its_limit()
+    {
+        await using var s = await TestServer.StartAsync(Db.Sqlite);
+        var now = DateTime.UtcNow;
+        var (go, stay) = await SeedOAuth2RequestsAsync(s, now);
+        var tokens = Enumerable.Range(0, 3).Select(i => new OAuth2Token
+        {
+            Pk = Guid.CreateVersion7(), Nid = Tenancy.DefaultNid, Signature = Guid.NewGuid().ToByteArray(), Kind = OAuth2TokenKinds.AccessToken, RequestId = Guid.NewGuid(),
+            ClientId = "janitor-client", Subject = "janitor-client", IssuedAt = now.AddHours(-3), ExpiresAt = now.AddHours(-2), Active = true,
+        }).ToList();
+        await using (var scope = s.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<GatehouseDbContext>();
+            db.OAuth2Tokens.AddRange(tokens);
+            await db.SaveChangesAsync(TestContext.Current.CancellationToken);
+        }
+        async Task<int> TokensLeft()
+        {
+            await using var scope = s.Services.CreateAsyncScope();
+            return await scope.ServiceProvider.GetRequiredService<GatehouseDbContext>().OAuth2Tokens.CountAsync(t => t.ClientId == "janitor-client");
+        }
+
+        var none = await Gatehouse.Tests.Cli.CliProcess.RunAsync(["janitor", s.Options.Dsn]);
+        Assert.Equal(1, none.ExitCode);
+        Assert.Equal("error: janitor requires at least one of --tokens, --requests or --grants", none.Stderr.Trim());
+        var noDsn = await Gatehouse.Tests.Cli.CliProcess.RunAsync(["janitor", "--tokens"]);
+        Assert.Equal(1, noDsn.ExitCode);
+        Assert.StartsWith("error: a DSN is required", noDsn.Stderr.Trim(), StringComparison.Ordinal);
+        var bigBatch = await Gatehouse.Tests.Cli.CliProcess.RunAsync(["janitor", "--tokens", "--limit", "1", "--batch-size", "2", s.Options.Dsn]);
+        Assert.Equal(1, bigBatch.ExitCode);
+        Assert.Equal("error: --batch-size must not be greater than --limit", bigBatch.Stderr.Trim());
+        Assert.Equal(3, await TokensLeft());
+
+        var requests = await Gatehouse.Tests.Cli.CliProcess.RunAsync(["janitor", "--requests", s.Options.Dsn]);
+        Assert.True(requests.ExitCode == 0, requests.Stderr);
+        Assert.Contains($"Deleted {go.Count} expired OAuth2 login and consent requests\n", requests.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Successfully completed Janitor run on login-consent requests\n", requests.Stdout, StringComparison.Ordinal);
+        var remaining = await OAuth2FlowIdsAsync(s);
+        Assert.All(go, id => Assert.DoesNotContain(id, remaining));
+        Assert.All(stay, id => Assert.Contains(id, remaining));
+        Assert.Equal(3, await TokensLeft());
+
+        // DSN from the environment (-e); at most --limit rows, in batches of --batch-size.
+        var limited = await Gatehouse.Tests.Cli.CliProcess.RunAsync(["janitor", "--tokens", "-e", "--limit", "2", "--batch-size", "1", "--access-lifespan", "1h"],
+            new Dictionary<string, string> { ["DSN"] = s.Options.Dsn });
+        Assert.True(limited.ExitCode == 0, limited.Stderr);
+        Assert.Contains("Deleted 2 expired OAuth2 tokens\n", limited.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Successfully completed Janitor run on tokens\n", limited.Stdout, StringComparison.Ordinal);
+        Assert.Contains("note: --access-lifespan is not needed", limited.Stderr, StringComparison.Ordinal);
+        Assert.Equal(1, await TokensLeft());
+    }
+
+    private static async Task<(List<Guid> Go, List<Guid> Stay)> SeedOAuth2RequestsAsync(TestServer s, DateTime now)
+    {
+        OAuth2Flow Request(int state, DateTime expires) => new()
+        {
+            Pk = Guid.CreateVersion7(), Nid = Tenancy.DefaultNid, ClientId = "cleanup-client", Subject = state == OAuth2FlowState.LoginUnused ? "" : "someone",
+            State = state, LoginChallenge = Guid.NewGuid().ToByteArray(), RequestedAt = expires.AddMinutes(-30), ExpiresAt = expires,
+        };
+        var expired = new[]
+        {
+            Request(OAuth2FlowState.LoginUnused, now.AddMinutes(-1)), Request(OAuth2FlowState.LoginError, now.AddHours(-2)),
+            Request(OAuth2FlowState.LoginUsed, now.AddHours(-3)), Request(OAuth2FlowState.ConsentUnused, now.AddDays(-1)),
+            Request(OAuth2FlowState.ConsentError, now.AddDays(-2)), Request(OAuth2FlowState.Done, now),
+        };
+        var consentSession = Request(OAuth2FlowState.ConsentUsed, now.AddDays(-30));
+        var pending = Request(OAuth2FlowState.LoginUnused, now.AddMinutes(20));
+        await using var scope = s.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<GatehouseDbContext>();
+        db.OAuth2Flows.AddRange([.. expired, consentSession, pending]);
+        await db.SaveChangesAsync(TestContext.Current.CancellationToken);
+        return ([.. expired.Select(f => f.Pk)], [consentSession.Pk, pending.Pk]);
+    }
+
+    private static async Task<HashSet<Guid>> OAuth2FlowIdsAsync(TestServer s)
+    {
+        await using var scope = s.Services.CreateAsyncScope();
+        return [.. await scope.ServiceProvider.GetRequiredService<GatehouseDbContext>().OAuth2Flows.Select(f => f.Pk).ToListAsync()];
     }
 
     private static SelfServiceFlow Flow(DateTime expiresAt) => new()

@@ -16,6 +16,7 @@ public static class CleanupServiceCollectionExtensions
         services.AddExpiredDataCleaner<FinishedCourierMessagesCleaner>();
         services.AddExpiredDataCleaner<ExpiredRateLimitCountersCleaner>();
         services.AddExpiredDataCleaner<ExpiredOAuth2TokensCleaner>();
+        services.AddExpiredDataCleaner<ExpiredOAuth2RequestsCleaner>();
         services.AddExpiredDataCleaner<ExpiredOAuth2LoginSessionsCleaner>();
         services.AddExpiredDataCleaner<ExpiredOAuth2LogoutRequestsCleaner>();
         services.AddExpiredDataCleaner<ExpiredOAuth2JwtAssertionsCleaner>();

@@ -14,26 +14,39 @@ public sealed record CleanupResult(IReadOnlyList<(string Name, long Deleted)> Ta
 /// </summary>
 public sealed class DatabaseCleanup(IEnumerable<IExpiredDataCleaner> cleaners, IServiceScopeFactory scopes, TimeProvider time, ILogger<DatabaseCleanup> logger)
 {
-    public async Task<CleanupResult> RunAsync(TimeSpan keepLast, int batchSize, TimeSpan sleepBetweenTables, Action<string, long>? progress, CancellationToken ct)
+    /// <summary>Every registered cleaner, in run order.</summary>
+    public IReadOnlyList<IExpiredDataCleaner> Cleaners { get; } = [.. cleaners];
+
+    public Task<CleanupResult> RunAsync(TimeSpan keepLast, int batchSize, TimeSpan sleepBetweenTables, Action<string, long>? progress, CancellationToken ct) =>
+        RunAsync(Cleaners, keepLast, batchSize, limit: null, sleepBetweenTables, progress, ct);
+
+    /// <summary>
+    /// Runs <paramref name="selected"/> (some of <see cref="Cleaners"/>). With a <paramref name="limit"/> each cleaner
+    /// deletes at most that many rows in this run (Hydra's <c>janitor --limit</c>), its last batch cut to fit.
+    /// </summary>
+    public async Task<CleanupResult> RunAsync(IEnumerable<IExpiredDataCleaner> selected, TimeSpan keepLast, int batchSize, long? limit, TimeSpan sleepBetweenTables, Action<string, long>? progress, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(selected);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        if (limit is < 1) throw new ArgumentOutOfRangeException(nameof(limit), "the limit must be positive");
         if (keepLast < TimeSpan.Zero) throw new ArgumentException("--keep-last must not be negative");
         var cutoff = time.GetUtcNow().UtcDateTime - keepLast;
         var results = new List<(string, long)>();
         var first = true;
-        foreach (var cleaner in cleaners)
+        foreach (var cleaner in selected)
         {
             if (!first && sleepBetweenTables > TimeSpan.Zero) await Task.Delay(sleepBetweenTables, time, ct);
             first = false;
             long deleted = 0;
-            while (true)
+            while (limit is null || deleted < limit)
             {
+                var batch = limit is { } most ? (int)Math.Min(batchSize, most - deleted) : batchSize;
                 // A fresh context per batch: nothing tracked, and the connection goes back to the pool in between.
                 await using var scope = scopes.CreateAsyncScope();
                 var db = scope.ServiceProvider.GetRequiredService<GatehouseDbContext>();
-                var n = await cleaner.DeleteBatchAsync(db, cutoff, batchSize, ct);
+                var n = await cleaner.DeleteBatchAsync(db, cutoff, batch, ct);
                 deleted += n;
-                if (n < batchSize) break;
+                if (n < batch) break;
             }
             logger.LogDebug("Cleanup deleted {Count} {Name}", deleted, cleaner.Name);
             progress?.Invoke(cleaner.Name, deleted);

@@ -80,6 +80,10 @@ public sealed class OAuth2FlowConfiguration : IEntityTypeConfiguration<OAuth2Flo
             .HasFilter("\"ConsentRememberedUntil\" IS NOT NULL");
         // A subject's consent sessions (list and revoke).
         b.HasIndex(e => new { e.Nid, e.Subject, e.State });
+        // Cleanup of expired requests that never became a consent session (ExpiredOAuth2RequestsCleaner): only those rows,
+        // by expiry, so the consent sessions that stay for good are never visited.
+        b.HasIndex(e => new { e.Nid, e.ExpiresAt }, "IX_oauth2_flows_expired_requests")
+            .HasFilter("\"State\" <> " + OAuth2.Flows.OAuth2FlowState.ConsentUsed.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 }
 

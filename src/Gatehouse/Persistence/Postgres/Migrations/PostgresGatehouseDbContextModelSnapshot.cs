@@ -663,6 +663,9 @@ namespace Gatehouse.Persistence.Postgres.Migrations
 
                     b.HasIndex("Nid", "ClientId", "Subject", "State");
 
+                    b.HasIndex(new[] { "Nid", "ExpiresAt" }, "IX_oauth2_flows_expired_requests")
+                        .HasFilter("\"State\" <> 4");
+
                     b.HasIndex(new[] { "Nid", "ClientId", "Subject", "State", "RequestedAt" }, "IX_oauth2_flows_remembered_consents")
                         .HasFilter("\"ConsentRememberedUntil\" IS NOT NULL");
 
