@@ -11,10 +11,9 @@ import { access } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { chromium } from 'playwright-core';
-import * as oidc from 'openid-client';
 import { Configuration, FrontendApi, IdentityApi } from '@ory/client';
 import { startGatehouse, database } from './lib/gatehouse.mjs';
-import { startIdp, freePort } from './lib/idp.mjs';
+import { startIdp, freePort, idTokenFromProvider as idTokenFor } from './lib/idp.mjs';
 
 const chromiumPath = process.env.GATEHOUSE_TEST_CHROMIUM || '/usr/bin/chromium';
 const hasChromium = await access(chromiumPath, constants.X_OK).then(() => true, () => false);
@@ -81,32 +80,7 @@ describe(`FedCM with @ory/client (${database})`, { skip: hasChromium ? false : `
   });
 
   /** The provider's ID token for `login`, carrying `nonce`: what the IdP's id_assertion_endpoint hands the browser. */
-  async function idTokenFromProvider(login, nonce) {
-    const config = await oidc.discovery(new URL(idp.issuer), idp.clientId, idp.clientSecret, undefined, { execute: [oidc.allowInsecureRequests] });
-    const verifier = oidc.randomPKCECodeVerifier();
-    const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: appRedirect, scope: 'openid email', nonce,
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
-    });
-    const context = await browser.newContext();
-    try {
-      const page = await context.newPage();
-      let returned;
-      await page.route(`${appRedirect}**`, (route) => { returned = route.request().url(); return route.fulfill({ status: 200, body: 'app' }); });
-      await page.goto(url.href);
-      await page.fill('input[name=login]', login);
-      await page.fill('input[name=password]', 'anything');
-      await page.click('button[type=submit]');
-      await page.waitForLoadState();
-      if (!returned && new URL(page.url()).origin === idp.issuer) await page.click('button[type=submit]'); // consent
-      for (let i = 0; i < 100 && !returned; i++) await page.waitForTimeout(50);
-      assert.ok(returned, `the provider did not send the browser back: at ${page.url()}`);
-      const tokens = await oidc.authorizationCodeGrant(config, new URL(returned), { pkceCodeVerifier: verifier, expectedNonce: nonce });
-      return tokens.id_token;
-    } finally {
-      await context.close();
-    }
-  }
+  const idTokenFromProvider = (login, nonce) => idTokenFor(idp, browser, appRedirect, login, nonce);
 
   /** updateFedcmFlow, answering { status, data, error, setCookie } instead of throwing. */
   async function update(body, cookie) {

@@ -2,7 +2,9 @@
 // package.json), on a loopback port, with one confidential client whose redirect URI is gatehouse's callback. Its
 // development interaction pages sign in whatever login is typed (any password) and ask for consent; each account
 // gets the e-mail address <login>@idp.test, verified, and the name "User <login>".
+import assert from 'node:assert/strict';
 import Provider from 'oidc-provider';
+import * as oidc from 'openid-client';
 import { freePort } from './gatehouse.mjs';
 
 export { freePort };
@@ -50,4 +52,36 @@ export async function startIdp({ port, redirectUris, claimsFor }) {
     provider,
     close: () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(() => resolve()); }),
   };
+}
+
+/**
+ * What an app does with the provider's own SDK to get an ID token carrying its `nonce`: openid-client's authorization
+ * code flow (PKCE) against `idp`, with headless Chromium (`browser`, a Playwright browser) signing in as `login` at the
+ * provider's pages and the redirect to `redirectUri` (one of the client's, served by nobody) caught in the browser.
+ */
+export async function idTokenFromProvider(idp, browser, redirectUri, login, nonce) {
+  const config = await oidc.discovery(new URL(idp.issuer), idp.clientId, idp.clientSecret, undefined, { execute: [oidc.allowInsecureRequests] });
+  const verifier = oidc.randomPKCECodeVerifier();
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: redirectUri, scope: 'openid email', nonce,
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+  });
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    let returned;
+    await page.route(`${redirectUri}**`, (route) => { returned = route.request().url(); return route.fulfill({ status: 200, body: 'app' }); });
+    await page.goto(url.href);
+    await page.fill('input[name=login]', login);
+    await page.fill('input[name=password]', 'anything');
+    await page.click('button[type=submit]');
+    await page.waitForLoadState();
+    if (!returned && new URL(page.url()).origin === idp.issuer) await page.click('button[type=submit]'); // consent
+    for (let i = 0; i < 100 && !returned; i++) await page.waitForTimeout(50);
+    assert.ok(returned, `the provider did not send the browser back to the app: at ${page.url()}`);
+    const tokens = await oidc.authorizationCodeGrant(config, new URL(returned), { pkceCodeVerifier: verifier, expectedNonce: nonce });
+    return tokens.id_token;
+  } finally {
+    await context.close();
+  }
 }
