@@ -89,6 +89,21 @@ public sealed class HttpChannel(GatehouseOptions options, WebHookSender sender, 
     public async Task SendAsync(CourierMessage message, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(message);
+        // Kratos's span around an HTTP channel's dispatch; its error status is the delivery's error (otelx.End).
+        using var span = CourierTracing.Source.StartActivity(CourierTracing.HttpChannelDispatch);
+        try
+        {
+            await DispatchAsync(message, ct);
+        }
+        catch (Exception e) when (span is { IsAllDataRequested: true })
+        {
+            span.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.Message);
+            throw;
+        }
+    }
+
+    private async Task DispatchAsync(CourierMessage message, CancellationToken ct)
+    {
         if (!_channels.TryGetValue(message.Channel, out var config))
             throw new InvalidOperationException($"no courier channel \"{message.Channel}\" is configured (courier.channels)");
         string? body = null;

@@ -51,7 +51,7 @@ public sealed class IdentitySchemaRegistry
     public static async Task<IdentitySchemaRegistry> LoadAsync(GatehouseOptions options, string? baseDirectory, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(options);
-        using var http = new HttpClient(Http.Outbound.PrivateNetworkGuard.Handler(options, () => new SocketsHttpHandler { UseCookies = false }))
+        using var http = new HttpClient(Http.Tracing.OutgoingRequestTracing.Wrap(options, Http.Outbound.PrivateNetworkGuard.Handler(options, () => new SocketsHttpHandler { UseCookies = false })))
         {
             Timeout = TimeSpan.FromSeconds(30),
         };

@@ -101,6 +101,27 @@ public sealed class WebHookTests(HookFixture fixture) : IClassFixture<HookFixtur
     }
 
     [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
+    public async Task Without_tracing_a_web_hook_carries_no_trace_header_even_when_the_caller_sent_one(string db)
+    {
+        // Kratos without `tracing` injects nothing (Go's default propagator is a no-op); .NET would send traceparent.
+        var s = await fixture.Get(db, "untraced", (o, r) => o.Selfservice.Flows.Registration.After.Password = new FlowAfterMethodOptions
+        {
+            Hooks = [WebHook(new JsonObject { ["url"] = r.On("/untraced", 200), ["body"] = Base64(EmailBody) })],
+        });
+        var receiver = await fixture.Receiver;
+        var email = HttpAssertions.UniqueEmail("untraced");
+        using var response = await Register(s, new JsonObject { ["email"] = email }, headers: r =>
+        {
+            r.Headers.TryAddWithoutValidation("traceparent", $"00-{ActivityTraceId.CreateRandom().ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+            r.Headers.TryAddWithoutValidation("baggage", "tenant=acme");
+        });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.False(s.Options.Tracing.Enabled);
+        var hook = receiver.Received("/untraced").Single(h => EmailOf(h) == email);
+        Assert.DoesNotContain(hook.Headers.Keys, h => h.ToLowerInvariant() is "traceparent" or "tracestate" or "uber-trace-id" or "b3" or "baggage" or "request-id" or "correlation-context" || h.StartsWith("X-B3-", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Theory, MemberData(nameof(Db.Providers), MemberType = typeof(Db))]
     public async Task Body_template_gets_ctx_and_the_receiver_gets_the_configured_auth_and_headers(string db)
     {
         const string template = """

@@ -34,7 +34,7 @@ public sealed class CourierTemplates : IDisposable
         _options = options.Courier;
         // Kratos fetches templates with its HTTPClient (courier/template/load_template.go): ory/x's address rules and
         // clients.http.disallow_private_ip_ranges with its exceptions apply.
-        _http = new HttpClient(PrivateNetworkGuard.Handler(options, () => new SocketsHttpHandler { UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) }))
+        _http = new HttpClient(Http.Tracing.OutgoingRequestTracing.Wrap(options, PrivateNetworkGuard.Handler(options, () => new SocketsHttpHandler { UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })))
         {
             Timeout = TimeSpan.FromSeconds(10),
         };

@@ -30,11 +30,18 @@ public static class PrivateNetworkGuard
     /// (<see cref="PermittedForExceptions"/>) when private ranges are allowed; else one that refuses private
     /// destinations, with a second pool under the default rule for the exceptions.
     /// </summary>
+    /// <remarks>
+    /// The handlers also write no trace headers of their own (<see cref="SocketsHttpHandler.ActivityHeadersPropagator"/>
+    /// null): .NET would otherwise send the W3C <c>traceparent</c> of whatever activity is current — ASP.NET Core starts
+    /// one per request even with tracing off — where Kratos sends none without <c>tracing</c> and only its propagators'
+    /// with it. With tracing on, <see cref="Tracing.OutgoingRequestTracing"/> writes them.
+    /// </remarks>
     public static HttpMessageHandler Handler(GatehouseOptions options, Func<SocketsHttpHandler> make)
     {
         var http = options.Clients.Http;
         if (!http.DisallowPrivateIpRanges) return Default(make());
         var guarded = make();
+        guarded.ActivityHeadersPropagator = null;
         guarded.ConnectCallback = (context, ct) => ConnectAsync(context, Permitted, Disallowed, ct);
         if (http.PrivateIpExceptionUrls.Count == 0) return guarded;
         return new ExceptionRouter(guarded, Default(make()), [.. http.PrivateIpExceptionUrls.Select(Glob)]);
@@ -46,6 +53,8 @@ public static class PrivateNetworkGuard
     /// </summary>
     public static SocketsHttpHandler Default(SocketsHttpHandler handler)
     {
+        ArgumentNullException.ThrowIfNull(handler);
+        handler.ActivityHeadersPropagator = null;
         handler.ConnectCallback = (context, ct) => ConnectAsync(context, PermittedForExceptions, SpecialPurpose, ct);
         return handler;
     }

@@ -1,19 +1,22 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text;
 
 namespace Gatehouse.Http.Tracing;
 
 /// <summary>
-/// How an incoming request's trace context is read when tracing is on: the propagators Kratos installs for
+/// How an incoming request's trace context is read, and an outgoing request's written, when tracing is on: the propagators Kratos installs for
 /// <c>otel</c> (and <c>jaeger</c>) — W3C <c>traceparent</c>/<c>tracestate</c>, Jaeger's <c>uber-trace-id</c>, B3 (the
 /// single <c>b3</c> header or the <c>X-B3-*</c> headers) and W3C <c>baggage</c> — in Kratos's order, where a later
 /// format that is present wins (Go's composite propagator extracts each in turn). For <c>zipkin</c> Kratos installs none
-/// (ory/x <c>otelx/zipkin.go</c> sets no propagator), so every request starts a new trace: <see cref="None"/>.
+/// (ory/x <c>otelx/zipkin.go</c> sets no propagator), so every request starts a new trace and outgoing requests carry no
+/// trace headers: <see cref="None"/>.
 /// </summary>
 /// <remarks>
 /// ASP.NET Core's hosting layer reads the parent of a request's <see cref="Activity"/> through the
 /// <see cref="DistributedContextPropagator"/> registered in the app's services, so this class is registered there (per
-/// app, not as the process-wide <see cref="DistributedContextPropagator.Current"/>). Written here because the B3 and
+/// app, not as the process-wide <see cref="DistributedContextPropagator.Current"/>); <see cref="OutgoingRequestTracing"/>
+/// injects through it. Written here because the B3 and
 /// Jaeger propagators of OpenTelemetry .NET (<c>OpenTelemetry.Extensions.Propagators</c>) are not served by the package
 /// source this project uses; the formats are small and fixed, and tests cover each.
 /// </remarks>
@@ -30,29 +33,60 @@ public sealed class KratosTracePropagator : DistributedContextPropagator
 
     private static readonly DistributedContextPropagator W3C = CreateDefaultPropagator();
 
-    private readonly bool _extract;
+    private readonly bool _propagates;
 
-    private KratosTracePropagator(bool extract) => _extract = extract;
+    private KratosTracePropagator(bool propagates) => _propagates = propagates;
 
     /// <summary>W3C trace context, Jaeger, B3 and W3C baggage, as Kratos's <c>otel</c> and <c>jaeger</c> providers.</summary>
-    public static KratosTracePropagator All { get; } = new(extract: true);
+    public static KratosTracePropagator All { get; } = new(propagates: true);
 
     /// <summary>No incoming context is read, as Kratos's <c>zipkin</c> provider.</summary>
-    public static KratosTracePropagator None { get; } = new(extract: false);
+    public static KratosTracePropagator None { get; } = new(propagates: false);
 
     public override IReadOnlyCollection<string> Fields { get; } = [TraceParent, TraceState, UberTraceId, B3Single, B3TraceId, B3SpanId, B3Sampled, B3Flags, "baggage"];
 
-    // ASP.NET Core only extracts; an injection (not used by the server side) writes W3C trace context, .NET's default.
+    /// <summary>
+    /// Writes the context of <paramref name="activity"/> (an outgoing request's client span) as Kratos's composite
+    /// propagator does, in its order: W3C <c>traceparent</c> (+ <c>tracestate</c> when there is one), Jaeger's
+    /// <c>uber-trace-id</c> (<c>{trace}:{span}:0:{flags}</c>), B3 both single (<c>b3</c>) and multi (<c>X-B3-TraceId</c>,
+    /// <c>X-B3-SpanId</c>, <c>X-B3-Sampled</c>: <c>b3.WithInjectEncoding(B3MultipleHeader|B3SingleHeader)</c>), and W3C
+    /// <c>baggage</c> when the request carries any. <see cref="None"/> writes nothing, as Kratos's zipkin provider (Go's
+    /// default global propagator injects nothing).
+    /// </summary>
     public override void Inject(Activity? activity, object? carrier, PropagatorSetterCallback? setter)
     {
-        if (_extract) W3C.Inject(activity, carrier, setter);
+        if (!_propagates || activity is null || setter is null || activity.IdFormat != ActivityIdFormat.W3C) return;
+        var trace = activity.TraceId.ToHexString();
+        var span = activity.SpanId.ToHexString();
+        var sampled = activity.Recorded;
+        setter(carrier, TraceParent, Format(trace, span, sampled));
+        if (!string.IsNullOrEmpty(activity.TraceStateString)) setter(carrier, TraceState, activity.TraceStateString);
+        setter(carrier, UberTraceId, $"{trace}:{span}:0:{(sampled ? "1" : "0")}");
+        setter(carrier, B3Single, $"{trace}-{span}-{(sampled ? "1" : "0")}");
+        setter(carrier, B3TraceId, trace);
+        setter(carrier, B3SpanId, span);
+        setter(carrier, B3Sampled, sampled ? "1" : "0");
+        if (Baggage(activity) is { } baggage) setter(carrier, "baggage", baggage);
+    }
+
+    /// <summary>W3C baggage, <c>key=value</c> pairs with percent-encoded values, or null when there is none.</summary>
+    internal static string? Baggage(Activity activity)
+    {
+        StringBuilder? text = null;
+        foreach (var (key, value) in activity.Baggage)
+        {
+            if (string.IsNullOrEmpty(key)) continue;
+            text = text is null ? new StringBuilder() : text.Append(',');
+            text.Append(key).Append('=').Append(Uri.EscapeDataString(value ?? ""));
+        }
+        return text?.ToString();
     }
 
     public override void ExtractTraceIdAndState(object? carrier, PropagatorGetterCallback? getter, out string? traceId, out string? traceState)
     {
         traceId = null;
         traceState = null;
-        if (!_extract || getter is null) return;
+        if (!_propagates || getter is null) return;
         // Kratos's order: tracecontext, jaeger, b3; the last one present wins.
         var w3c = Get(carrier, getter, TraceParent);
         if (w3c is not null && ActivityContext.TryParse(w3c, null, out _))
@@ -73,7 +107,7 @@ public sealed class KratosTracePropagator : DistributedContextPropagator
     }
 
     public override IEnumerable<KeyValuePair<string, string?>>? ExtractBaggage(object? carrier, PropagatorGetterCallback? getter) =>
-        _extract ? W3C.ExtractBaggage(carrier, getter) : null;
+        _propagates ? W3C.ExtractBaggage(carrier, getter) : null;
 
     /// <summary>
     /// Jaeger's <c>{trace-id}:{span-id}:{parent-span-id}:{flags}</c> (hex ids of up to 32 and 16 digits, possibly

@@ -11,7 +11,8 @@ namespace Gatehouse.Http.Tracing;
 
 /// <summary>
 /// <c>tracing</c>: a server span for every HTTP request on both listeners, exported to OTLP/HTTP or Zipkin, as Kratos's
-/// and Hydra's <c>serve</c> wrap their listeners (ory/x <c>otelx.NewMiddleware</c>), and the courier's dispatch spans.
+/// and Hydra's <c>serve</c> wrap their listeners (ory/x <c>otelx.NewMiddleware</c>), a client span with trace headers for
+/// every outgoing HTTP call (<see cref="OutgoingRequestTracing"/>), web hook spans, and the courier's dispatch spans.
 /// With no <c>tracing.provider</c> nothing is registered: no OpenTelemetry provider, no activity listener, no
 /// per-request work.
 /// </summary>
@@ -43,11 +44,15 @@ public static class TracingServiceCollectionExtensions
             services.AddSingleton(owner);
             services.AddSingleton<DistributedContextPropagator>(exporter.Propagates ? KratosTracePropagator.All : KratosTracePropagator.None);
         }
+        // Every outgoing call of the process (web hooks, the courier's HTTP channel, social sign-in, Hydra's token hook,
+        // back-channel logout, clients' JWKS, …) gets a client span and the trace headers, as Kratos's httpx client.
+        var outgoing = OutgoingRequestTracing.For(exporter);
+        services.ConfigureHttpClientDefaults(client => client.AddHttpMessageHandler(() => new OutgoingRequestTracing(outgoing)));
         services.AddOpenTelemetry().WithTracing(builder =>
         {
             builder.SetResourceBuilder(Resource(tracing));
             builder.SetSampler(Sampler(exporter.SamplingRatio));
-            builder.AddSource(Courier.CourierTracing.SourceName);
+            builder.AddSource(Courier.CourierTracing.SourceName, OutgoingRequestTracing.SourceName, SelfService.Hooks.WebHooks.WebHookTracing.SourceName);
             if (http)
             {
                 builder.AddAspNetCoreInstrumentation(o =>
@@ -56,34 +61,42 @@ public static class TracingServiceCollectionExtensions
                     o.EnrichWithHttpResponse = NameUnroutedRequest;
                 });
             }
-            switch (exporter.Kind)
-            {
-                case TracingExporterKind.Otlp:
-                    builder.AddOtlpExporter(o =>
-                    {
-                        o.Protocol = OtlpExportProtocol.HttpProtobuf;
-                        o.Endpoint = exporter.Endpoint;
-                        o.TimeoutMilliseconds = (int)ExportTimeout.TotalMilliseconds;
-                        // The header is set on the client rather than through OtlpExporterOptions.Headers, whose
-                        // "k=v,k2=v2" string would split a value containing a comma and percent-decode it.
-                        o.HttpClientFactory = () => ExportClient(tracing.Providers.Otlp.AuthorizationHeader);
-                    });
-                    break;
-                case TracingExporterKind.Zipkin:
-                    // OpenTelemetry deprecated its Zipkin exporters in 2025 in favour of OTLP, but 1.21 still ships and
-                    // works, and it is the only maintained .NET writer of Zipkin's JSON v2 API that Kratos's zipkin
-                    // provider posts to; a Zipkin behind an OpenTelemetry collector can take provider otel instead.
-#pragma warning disable CS0618
-                    builder.AddZipkinExporter(o =>
-                    {
-                        o.Endpoint = exporter.Endpoint;
-                        o.HttpClientFactory = () => ExportClient(null);
-                    });
-#pragma warning restore CS0618
-                    break;
-            }
+            // The exporters are made here rather than with AddOtlpExporter/AddZipkinExporter so that their HTTP client can
+            // log a failed export (ExportFailureLog); the batch processor is the one those would add, with its defaults
+            // (up to 2,048 waiting spans, sent every 5 s or per 512).
+            builder.AddProcessor(services => new BatchActivityExportProcessor(Exporter(exporter, tracing, services)));
         });
         return services;
+    }
+
+    private static BaseExporter<Activity> Exporter(TracingExporter exporter, TracingOptions tracing, IServiceProvider services)
+    {
+        var failures = new ExportFailureLog(exporter.Kind == TracingExporterKind.Otlp ? "OTLP" : "Zipkin", exporter.Endpoint,
+            services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILogger<ExportFailureLog>>());
+        switch (exporter.Kind)
+        {
+            case TracingExporterKind.Otlp:
+                return new OtlpTraceExporter(new OtlpExporterOptions
+                {
+                    Protocol = OtlpExportProtocol.HttpProtobuf,
+                    Endpoint = exporter.Endpoint,
+                    TimeoutMilliseconds = (int)ExportTimeout.TotalMilliseconds,
+                    // The header is set on the client rather than through OtlpExporterOptions.Headers, whose
+                    // "k=v,k2=v2" string would split a value containing a comma and percent-decode it.
+                    HttpClientFactory = () => ExportClient(tracing.Providers.Otlp.AuthorizationHeader, failures),
+                });
+            default:
+                // OpenTelemetry deprecated its Zipkin exporters in 2025 in favour of OTLP, but 1.21 still ships and
+                // works, and it is the only maintained .NET writer of Zipkin's JSON v2 API that Kratos's zipkin
+                // provider posts to; a Zipkin behind an OpenTelemetry collector can take provider otel instead.
+#pragma warning disable CS0618
+                return new ZipkinExporter(new ZipkinExporterOptions
+                {
+                    Endpoint = exporter.Endpoint,
+                    HttpClientFactory = () => ExportClient(null, failures),
+                });
+#pragma warning restore CS0618
+        }
     }
 
     /// <summary>
@@ -123,18 +136,21 @@ public static class TracingServiceCollectionExtensions
         return ResourceBuilder.CreateEmpty().AddAttributes(attributes);
     }
 
-    // Go's sdktrace.ParentBased(TraceIDRatioBased(ratio)): a caller's decision wins; otherwise the ratio decides
-    // (TraceIDRatioBased turns >= 1 into always and <= 0 into never).
-    private static Sampler Sampler(double ratio) => new ParentBasedSampler(ratio switch
+    /// <summary>
+    /// Go's <c>sdktrace.ParentBased(TraceIDRatioBased(ratio))</c>: a caller's decision wins; otherwise the ratio decides.
+    /// <c>TraceIDRatioBased</c> turns a ratio of 1 or more into always and one of 0 or less into never (Kratos's schema
+    /// takes any number), where OpenTelemetry .NET's ratio sampler would throw.
+    /// </summary>
+    internal static Sampler Sampler(double ratio) => new ParentBasedSampler(ratio switch
     {
         >= 1 => new AlwaysOnSampler(),
         <= 0 => new AlwaysOffSampler(),
         _ => new TraceIdRatioBasedSampler(ratio),
     });
 
-    private static HttpClient ExportClient(string? authorization)
+    private static HttpClient ExportClient(string? authorization, ExportFailureLog failures)
     {
-        var client = new HttpClient { Timeout = ExportTimeout };
+        var client = new HttpClient(failures.Handler(new SocketsHttpHandler { ActivityHeadersPropagator = null })) { Timeout = ExportTimeout };
         if (!string.IsNullOrEmpty(authorization)) client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", authorization);
         return client;
     }

@@ -14,6 +14,9 @@ public sealed class HookContext
     /// <summary><c>login</c>, <c>registration</c>, <c>settings</c>, <c>recovery</c> or <c>verification</c>.</summary>
     public required string FlowKind { get; init; }
 
+    /// <summary>The phase the hooks run in now (set by the <see cref="HookRunner"/> before each hook).</summary>
+    public HookPhase Phase { get; set; }
+
     /// <summary>The method that completed the flow (<c>password</c>, <c>profile</c>, <c>code</c>, ...); none for before hooks.</summary>
     public string? Method { get; init; }
 

@@ -73,6 +73,7 @@ public sealed class HookRunner(GatehouseOptions options, IEnumerable<IFlowHook> 
         {
             // Names without a plug-in (e.g. "verification", which registration and settings run on their own) have no effect.
             if (!_byName.TryGetValue(entry.Hook, out var hook) || !hook.RunsIn(phase, entry)) continue;
+            context.Phase = phase;
             var changes = await hook.ExecuteAsync(entry, context, ct);
             if (changes is null) continue;
             if (context.Identity is null)

@@ -101,6 +101,48 @@ public sealed class KratosTracePropagatorTests
         Assert.Contains(new KeyValuePair<string, string?>("k", "v"), baggage!);
     }
 
+    [Theory]
+    [InlineData(true, "01", "1")]
+    [InlineData(false, "00", "0")]
+    public void Inject_writes_every_format_Kratos_otel_provider_writes(bool sampled, string w3cFlags, string flag)
+    {
+        var parent = new ActivityContext(ActivityTraceId.CreateFromString(Trace), ActivitySpanId.CreateFromString(Span), sampled ? ActivityTraceFlags.Recorded : ActivityTraceFlags.None, "vendor=x", isRemote: true);
+        using var activity = new Activity("HTTP POST").SetParentId(parent.TraceId, parent.SpanId, parent.TraceFlags);
+        activity.TraceStateString = "vendor=x";
+        activity.AddBaggage("tenant", "acme corp");
+        activity.Start();
+        var span = activity.SpanId.ToHexString();
+
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        KratosTracePropagator.All.Inject(activity, headers, (carrier, name, value) => ((Dictionary<string, string>)carrier!)[name] = value);
+
+        Assert.Equal($"00-{Trace}-{span}-{w3cFlags}", headers["traceparent"]);
+        Assert.Equal("vendor=x", headers["tracestate"]);
+        Assert.Equal($"{Trace}:{span}:0:{flag}", headers["uber-trace-id"]);
+        Assert.Equal($"{Trace}-{span}-{flag}", headers["b3"]);
+        Assert.Equal(Trace, headers["X-B3-TraceId"]);
+        Assert.Equal(span, headers["X-B3-SpanId"]);
+        Assert.Equal(flag, headers["X-B3-Sampled"]);
+        Assert.Equal("tenant=acme%20corp", headers["baggage"]);
+        Assert.Equal(8, headers.Count); // every field but X-B3-Flags, which Go's b3 propagator writes only for debug
+
+        // What Gatehouse writes, Gatehouse (and so Kratos) reads back: each format names the same parent.
+        foreach (var only in new[] { "traceparent", "uber-trace-id", "b3" })
+        {
+            var (id, _) = Extract(KratosTracePropagator.All, (only, headers[only]));
+            Assert.Equal($"00-{Trace}-{span}-{w3cFlags}", id);
+        }
+    }
+
+    [Fact]
+    public void Inject_without_propagation_writes_nothing_as_Kratos_zipkin_provider()
+    {
+        using var activity = new Activity("HTTP GET").SetIdFormat(ActivityIdFormat.W3C).Start();
+        var headers = new Dictionary<string, string>();
+        KratosTracePropagator.None.Inject(activity, headers, (carrier, name, value) => ((Dictionary<string, string>)carrier!)[name] = value);
+        Assert.Empty(headers);
+    }
+
     private static (string? TraceId, string? TraceState) Extract(DistributedContextPropagator propagator, params (string Name, string Value)[] headers)
     {
         propagator.ExtractTraceIdAndState(Headers(headers), Getter, out var id, out var state);

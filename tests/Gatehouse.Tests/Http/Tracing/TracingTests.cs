@@ -5,6 +5,9 @@ using Gatehouse.Tests.Hooks;
 using Gatehouse.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
 using Gatehouse.Courier;
+using Gatehouse.Config;
+using Gatehouse.Http.Tracing;
+using System.Text.Json.Nodes;
 using OpenTelemetry.Trace;
 
 namespace Gatehouse.Tests.Http.Tracing;
@@ -192,6 +195,184 @@ public sealed class TracingTests
         Flush(s);
         Assert.Equal(HttpStatusCode.Unauthorized, (await s.Public.GetAsync("/sessions/whoami")).StatusCode);
         Assert.DoesNotContain(logs.Lines, l => l.Contains("   at ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_web_hook_gets_Kratos_trace_headers_and_its_call_is_a_client_span_under_the_hook_spans_without_secrets()
+    {
+        await using var receiver = await SpanReceiver.StartAsync();
+        await using var hooks = await HookReceiver.StartAsync();
+        var url = hooks.On("/registered", 200) + "?token=query-secret-1234";
+        await using var s = await TestServer.StartAsync(Db.Sqlite, o =>
+        {
+            SelfService.FlowServerFixture.Configure(o);
+            o.Tracing.Provider = "otel";
+            o.Tracing.Providers.Otlp.ServerUrl = receiver.HostPort;
+            o.Tracing.Providers.Otlp.Insecure = true;
+            o.Selfservice.Flows.Registration.After.Password = new FlowAfterMethodOptions
+            {
+                Hooks =
+                [
+                    Hooks.HookFixture.WebHook(new JsonObject
+                    {
+                        ["url"] = url,
+                        ["body"] = Hooks.HookFixture.Base64(Hooks.WebHookTests.EmailBody),
+                        ["auth"] = new JsonObject { ["type"] = "api_key", ["config"] = new JsonObject { ["name"] = "X-Hook-Key", ["value"] = "hook-key-secret-5678", ["in"] = "header" } },
+                    }),
+                ],
+            };
+        });
+
+        var caller = Trace();
+        var email = Infrastructure.HttpAssertions.UniqueEmail("traced");
+        using (var response = await Hooks.WebHookTests.Register(s, new JsonObject { ["email"] = email }, headers: r => r.Headers.TryAddWithoutValidation("traceparent", caller.TraceParent)))
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        // The receiver sees Kratos's propagators' headers, all naming the caller's trace and the same (client) span.
+        var hook = Assert.Single(hooks.Received("/registered"));
+        var traceparent = hook.Headers["traceparent"];
+        Assert.Matches($"^00-{caller.TraceId}-[0-9a-f]{{16}}-01$", traceparent);
+        var clientSpanId = traceparent.Split('-')[2];
+        Assert.Equal($"{caller.TraceId}:{clientSpanId}:0:1", hook.Headers["uber-trace-id"]);
+        Assert.Equal($"{caller.TraceId}-{clientSpanId}-1", hook.Headers["b3"]);
+        Assert.Equal(caller.TraceId, hook.Headers["X-B3-TraceId"]);
+        Assert.Equal(clientSpanId, hook.Headers["X-B3-SpanId"]);
+        Assert.Equal("1", hook.Headers["X-B3-Sampled"]);
+        Assert.Equal("?token=query-secret-1234", hook.Query);
+
+        var spans = new List<OtlpSpan>();
+        await Eventually.AssertAsync(() =>
+        {
+            Flush(s);
+            spans = [.. receiver.Received.SelectMany(e => OtlpSpans.Read(e.Body)).Where(x => x.TraceId == caller.TraceId)];
+            return spans.Any(x => x.SpanId == clientSpanId) && spans.Any(x => x.Kind == 2);
+        }, Deadline, "the client span and the server span of the registration did not arrive");
+
+        // server span -> selfservice.hook.WebHook.ExecutePostRegistrationPostPersistHook -> selfservice.webhook -> HTTP POST
+        var server = Assert.Single(spans, x => x.Kind == 2);
+        Assert.Equal("POST /self-service/registration", server.Name);
+        Assert.Equal(caller.SpanId, server.ParentSpanId);
+        var execute = Assert.Single(spans, x => x.Name == "selfservice.hook.WebHook.ExecutePostRegistrationPostPersistHook");
+        Assert.Equal(server.SpanId, execute.ParentSpanId);
+        var request = Assert.Single(spans, x => x.Name == "selfservice.webhook");
+        Assert.Equal(execute.SpanId, request.ParentSpanId);
+        Assert.Equal(false, request["webhook.response.ignore"]);
+        Assert.Equal(false, request["webhook.can_interrupt"]);
+        Assert.Equal("base64://", request["webhook.jsonnet.template-uri"]);
+        Assert.Equal(200L, request["http.status_code"]);
+        var client = Assert.Single(spans, x => x.SpanId == clientSpanId);
+        Assert.Equal(request.SpanId, client.ParentSpanId);
+        Assert.Equal("HTTP POST", client.Name);
+        Assert.Equal(3, client.Kind);
+        Assert.Equal(0, client.StatusCode);
+        Assert.Equal("POST", client["http.request.method"]);
+        Assert.Equal(200L, client["http.response.status_code"]);
+        Assert.Equal(hooks.BaseUrl + "/registered?*", client["url.full"]);
+        Assert.Equal("127.0.0.1", client["server.address"]);
+        Assert.Equal((long)new Uri(hooks.BaseUrl).Port, client["server.port"]);
+
+        // Neither the query's token nor the hook's API key reaches an export.
+        Assert.DoesNotContain(receiver.Received, e => e.Contains("query-secret-1234") || e.Contains("hook-key-secret-5678"));
+    }
+
+    [Fact]
+    public async Task Zipkin_traces_the_courier_http_channel_call_as_a_failed_client_span_and_sends_no_trace_header_as_Kratos()
+    {
+        await using var receiver = await SpanReceiver.StartAsync();
+        await using var mailer = await HookReceiver.StartAsync();
+        var url = mailer.On("/mail", 500, "{}");
+        await using var smtp = await SmtpTestServer.StartAsync();
+        await using var s = await Courier.CourierFixtures.StartAsync(Db.Sqlite, smtp.ConnectionUri, c =>
+        {
+            c.DeliveryStrategy = "http";
+            c.Http.RequestConfig = new JsonObject
+            {
+                ["url"] = url,
+                ["body"] = Hooks.HookFixture.Base64("function(ctx) { to: ctx.recipient }"),
+                ["auth"] = new JsonObject { ["type"] = "basic_auth", ["config"] = new JsonObject { ["user"] = "mailer", ["password"] = "mailer-secret-9012" } },
+            };
+        }, configureAll: o =>
+        {
+            o.Tracing.Provider = "zipkin";
+            o.Tracing.Providers.Zipkin.ServerUrl = $"http://{receiver.HostPort}/api/v2/spans";
+            o.Tracing.Providers.Zipkin.Sampling.SamplingRatio = 1;
+        });
+        await Courier.CourierFixtures.QueueAsync(s, "verification_code_valid", "traced@example.com");
+        Assert.Equal(1, await s.Services.GetRequiredService<CourierWorker>().ProcessBatchAsync(CancellationToken.None));
+
+        // Kratos's zipkin provider installs no propagator: the call carries no trace header.
+        var call = Assert.Single(mailer.Received("/mail"));
+        Assert.DoesNotContain(call.Headers.Keys, h => h is "traceparent" or "tracestate" or "uber-trace-id" or "b3" or "baggage" || h.StartsWith("X-B3-", StringComparison.OrdinalIgnoreCase));
+
+        var spans = new List<JsonElement>();
+        await Eventually.AssertAsync(() =>
+        {
+            Flush(s);
+            spans = [.. receiver.Received.SelectMany(e => JsonDocument.Parse(e.Body).RootElement.EnumerateArray().Select(x => x.Clone()))];
+            return spans.Any(x => x.GetProperty("name").GetString() == "courier.DispatchMessage");
+        }, Deadline, "no courier.DispatchMessage span arrived");
+
+        var message = Assert.Single(spans, x => x.GetProperty("name").GetString() == "courier.DispatchMessage");
+        var channel = Assert.Single(spans, x => x.GetProperty("name").GetString() == "courier.httpChannel.Dispatch");
+        Assert.Equal(message.GetProperty("id").GetString(), channel.GetProperty("parentId").GetString());
+        Assert.Equal("ERROR", channel.GetProperty("tags").GetProperty("otel.status_code").GetString());
+        var client = Assert.Single(spans, x => x.GetProperty("name").GetString() == "HTTP POST");
+        Assert.Equal(channel.GetProperty("id").GetString(), client.GetProperty("parentId").GetString());
+        Assert.Equal("CLIENT", client.GetProperty("kind").GetString());
+        var tags = client.GetProperty("tags");
+        Assert.Equal("500", tags.GetProperty("http.response.status_code").GetString());
+        Assert.Equal("500", tags.GetProperty("error.type").GetString());
+        Assert.Equal("ERROR", tags.GetProperty("otel.status_code").GetString());
+        Assert.Equal(url, tags.GetProperty("url.full").GetString());
+        Assert.DoesNotContain(receiver.Received, e => e.Contains("mailer-secret-9012") || e.Contains(Convert.ToBase64String("mailer:mailer-secret-9012"u8)));
+    }
+
+    [Fact]
+    public async Task A_collector_that_refuses_exports_gives_one_warning_a_minute_without_the_authorization_header()
+    {
+        await using var receiver = await SpanReceiver.StartAsync(status: 500);
+        var logs = new LogCapture();
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var s = await TestServer.StartAsync(Db.Sqlite, o =>
+        {
+            o.Tracing.Provider = "otel";
+            o.Tracing.Providers.Otlp.ServerUrl = receiver.HostPort;
+            o.Tracing.Providers.Otlp.Insecure = true;
+            o.Tracing.Providers.Otlp.AuthorizationHeader = "Bearer refused-secret-3456";
+        }, services =>
+        {
+            services.AddSingleton<TimeProvider>(time);
+            services.AddSingleton<ILoggerProvider>(logs);
+        });
+        string[] Warnings() => [.. logs.Lines.Where(l => l.Contains("tracing: could not export spans", StringComparison.Ordinal))];
+
+        // Three failed exports within a minute: one warning.
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await s.Public.GetAsync("/version")).StatusCode);
+            var before = receiver.Received.Count;
+            await Eventually.AssertAsync(() =>
+            {
+                Flush(s);
+                return receiver.Received.Count > before;
+            }, Deadline, "no export reached the refusing collector");
+        }
+        var first = Assert.Single(Warnings());
+        Assert.StartsWith("Warning Gatehouse.Http.Tracing.ExportFailureLog: tracing: could not export spans to OTLP at " +
+            $"http://{receiver.HostPort}/v1/traces: the collector answered 500 Internal Server Error; they were dropped", first, StringComparison.Ordinal);
+        Assert.EndsWith("they were dropped (this warning is repeated at most once a minute) ", first, StringComparison.Ordinal);
+
+        // A minute later the next failure is reported again, with the ones that were not.
+        time.Advance(ExportFailureLog.Interval);
+        Assert.Equal(HttpStatusCode.OK, (await s.Public.GetAsync("/version")).StatusCode);
+        await Eventually.AssertAsync(() =>
+        {
+            Flush(s);
+            return Warnings().Length == 2;
+        }, Deadline, "no second warning after a minute");
+        var unreported = System.Text.RegularExpressions.Regex.Match(Warnings()[1], "as were those of ([0-9]+) more failed exports since the previous warning");
+        Assert.True(unreported.Success && int.Parse(unreported.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= 2, Warnings()[1]);
+        Assert.DoesNotContain(logs.Lines, l => l.Contains("refused-secret-3456", StringComparison.Ordinal) || l.Contains("   at ", StringComparison.Ordinal));
     }
 
     private static async Task ArrivesAsync(TestServer s, SpanReceiver receiver, Func<ReceivedExport, bool> match, string what) =>

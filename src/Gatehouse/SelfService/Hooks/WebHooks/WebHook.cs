@@ -45,9 +45,27 @@ public sealed partial class WebHook(
         _ => !ConfigOf(config).ReadsResponse,
     };
 
-    public async Task<IdentityChanges?> ExecuteAsync(HookConfig config, HookContext context, CancellationToken ct)
+    // With tracing off the hook runs as it always did: no span, no extra state machine.
+    public Task<IdentityChanges?> ExecuteAsync(HookConfig config, HookContext context, CancellationToken ct) =>
+        options.Tracing.Enabled ? TracedAsync(config, context, ct) : RunAsync(ConfigOf(config), context, traced: false, ct);
+
+    /// <summary>Kratos's <c>otelx.WithSpan</c> around the hook method, named after it.</summary>
+    private async Task<IdentityChanges?> TracedAsync(HookConfig config, HookContext context, CancellationToken ct)
     {
-        var cfg = ConfigOf(config);
+        using var span = WebHookTracing.Source.StartActivity(WebHookTracing.ExecuteSpanName(context.FlowKind, context.Phase));
+        try
+        {
+            return await RunAsync(ConfigOf(config), context, traced: true, ct);
+        }
+        catch (Exception e)
+        {
+            WebHookTracing.Failed(span, e);
+            throw;
+        }
+    }
+
+    private async Task<IdentityChanges?> RunAsync(WebHookConfig cfg, HookContext context, bool traced, CancellationToken ct)
+    {
         // Also names the failure in the log and in the error's details, so an operator can match a user's report.
         var requestId = Guid.NewGuid().ToString();
         string? body = null;
@@ -94,20 +112,32 @@ public sealed partial class WebHook(
         var triggerId = context.Http.TraceIdentifier;
         if (cfg.Ignore)
         {
-            queue.Enqueue(new WebHookDelivery(cfg, body, requestId, triggerId));
+            // Kratos sends an ignored hook from a goroutine whose selfservice.webhook span is still the hook's child.
+            var trace = traced ? new WebHookTrace(System.Diagnostics.Activity.Current?.Context ?? default, context.Identity?.Id, context.Identity?.Nid) : null;
+            queue.Enqueue(new WebHookDelivery(cfg, body, requestId, triggerId, trace));
             return null;
         }
-        WebHookAnswer answer;
+        using var span = traced ? WebHookTracing.StartRequest(cfg, default, context.Identity?.Id, context.Identity?.Nid) : null;
         try
         {
-            answer = await sender.SendAsync(cfg, body, requestId, triggerId, ct);
+            WebHookAnswer answer;
+            try
+            {
+                answer = await sender.SendAsync(cfg, body, requestId, triggerId, ct);
+            }
+            catch (WebHookCallFailed e)
+            {
+                // The sender logged the cause; the user sees no host name, address or socket error.
+                throw e.TimedOut ? Failed(504, e.Message, requestId) : Failed(502, UnreachableReason, requestId);
+            }
+            WebHookTracing.Answered(span, answer.Status);
+            return Interpret(cfg, answer);
         }
-        catch (WebHookCallFailed e)
+        catch (Exception e) when (span is not null)
         {
-            // The sender logged the cause; the user sees no host name, address or socket error.
-            throw e.TimedOut ? Failed(504, e.Message, requestId) : Failed(502, UnreachableReason, requestId);
+            WebHookTracing.Failed(span, e);
+            throw;
         }
-        return Interpret(cfg, answer);
     }
 
     /// <summary>What an answer means for the flow (Kratos's <c>parseResponse</c>).</summary>

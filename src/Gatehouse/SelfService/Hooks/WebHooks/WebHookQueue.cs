@@ -4,7 +4,11 @@ using Gatehouse.Http.Outbound;
 namespace Gatehouse.SelfService.Hooks.WebHooks;
 
 /// <summary>A web hook call with <c>response.ignore</c>, waiting to be sent off the request path.</summary>
-public sealed record WebHookDelivery(WebHookConfig Config, string? Body, string RequestId, string TriggerId);
+/// <param name="Trace">With tracing on: the hook's span, the parent of the delivery's <c>selfservice.webhook</c> span.</param>
+public sealed record WebHookDelivery(WebHookConfig Config, string? Body, string RequestId, string TriggerId, WebHookTrace? Trace = null);
+
+/// <summary>Where an ignored web hook's delivery span goes, and the identity it names.</summary>
+public sealed record WebHookTrace(System.Diagnostics.ActivityContext Parent, Guid? IdentityId, Guid? IdentityNid);
 
 /// <summary>
 /// The queue of ignored (fire-and-forget) web hook calls. Bounded: when it is full a call is dropped and logged
@@ -69,6 +73,14 @@ public sealed partial class WebHookDispatcher(WebHookQueue queue, WebHookSender 
     /// <summary>Sends one ignored call with its retries; never throws.</summary>
     public async Task DeliverAsync(WebHookDelivery delivery, CancellationToken ct)
     {
+        using var span = delivery.Trace is { } trace ? WebHookTracing.StartRequest(delivery.Config, trace.Parent, trace.IdentityId, trace.IdentityNid) : null;
+        var failure = await DeliverWithRetriesAsync(delivery, span, ct);
+        if (failure is not null && span is { IsAllDataRequested: true }) span.SetStatus(System.Diagnostics.ActivityStatusCode.Error, failure);
+    }
+
+    /// <summary>The attempts of one ignored call; the last failure, or null when it was delivered (or given up on shutdown).</summary>
+    private async Task<string?> DeliverWithRetriesAsync(WebHookDelivery delivery, System.Diagnostics.Activity? span, CancellationToken ct)
+    {
         var attempts = 1 + delivery.Config.Retries;
         for (var attempt = 1; attempt <= attempts; attempt++)
         {
@@ -76,12 +88,13 @@ public sealed partial class WebHookDispatcher(WebHookQueue queue, WebHookSender 
             try
             {
                 var answer = await sender.SendAsync(delivery.Config, delivery.Body, delivery.RequestId, delivery.TriggerId, ct);
-                if (answer.Status < 400) return;
+                WebHookTracing.Answered(span, answer.Status);
+                if (answer.Status < 400) return null;
                 failure = $"status code {answer.Status}";
                 if (answer.Status != 429 && answer.Status < 500)
                 {
                     LogGaveUp(logger, delivery.Config.Url, delivery.RequestId, attempt, failure);
-                    return;
+                    return failure;
                 }
             }
             catch (WebHookCallFailed e)
@@ -90,7 +103,7 @@ public sealed partial class WebHookDispatcher(WebHookQueue queue, WebHookSender 
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
-                return;
+                return null;
             }
 #pragma warning disable CA1031 // Fire-and-forget: an unexpected failure must be logged, never lost in an unobserved task.
             catch (Exception e)
@@ -98,12 +111,12 @@ public sealed partial class WebHookDispatcher(WebHookQueue queue, WebHookSender 
             {
                 // Only the type: an unexpected exception's message may quote the request it was building.
                 LogFailed(logger, delivery.Config.Url, delivery.RequestId, attempt, e.GetType().FullName ?? e.GetType().Name);
-                return;
+                return e.GetType().FullName ?? e.GetType().Name;
             }
             if (attempt == attempts)
             {
                 LogGaveUp(logger, delivery.Config.Url, delivery.RequestId, attempt, failure);
-                return;
+                return failure;
             }
             LogRetrying(logger, delivery.Config.Url, delivery.RequestId, attempt, failure);
             try
@@ -112,9 +125,10 @@ public sealed partial class WebHookDispatcher(WebHookQueue queue, WebHookSender 
             }
             catch (OperationCanceledException)
             {
-                return;
+                return null;
             }
         }
+        return null;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "ignored web_hook {Url} (request {RequestId}) attempt {Attempt} failed ({Failure}); retrying")]
