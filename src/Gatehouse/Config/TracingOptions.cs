@@ -66,8 +66,9 @@ public sealed class ZipkinTracingOptions
 public sealed class TracingSamplingOptions
 {
     /// <summary>
-    /// The share (0–1) of traces sampled when the request carries no sampling decision of its caller; unset: the
-    /// provider's default (otlp 1, zipkin 0).
+    /// The share of traces sampled when the request carries no sampling decision of its caller; unset: the provider's
+    /// default (otlp 1, zipkin 0). Any number, as Kratos's schema (ory/x <c>otelx/config.schema.json</c>) takes it: Go's
+    /// <c>TraceIDRatioBased</c> treats 1 or more as 1 and 0 or less as 0, and so does Gatehouse.
     /// </summary>
     public double? SamplingRatio { get; set; }
 }
