@@ -117,6 +117,7 @@ public sealed class WebHookTests(HookFixture fixture) : IClassFixture<HookFixtur
         });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.False(s.Options.Tracing.Enabled);
+        Assert.All(Gatehouse.Tests.Http.Tracing.OutgoingClients.Names, name => Assert.False(Gatehouse.Tests.Http.Tracing.OutgoingClients.Traced(s.Services, name), name));
         var hook = receiver.Received("/untraced").Single(h => EmailOf(h) == email);
         Assert.DoesNotContain(hook.Headers.Keys, h => h.ToLowerInvariant() is "traceparent" or "tracestate" or "uber-trace-id" or "b3" or "baggage" or "request-id" or "correlation-context" || h.StartsWith("X-B3-", StringComparison.OrdinalIgnoreCase));
     }

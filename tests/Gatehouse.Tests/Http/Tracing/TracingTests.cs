@@ -203,6 +203,7 @@ public sealed class TracingTests
         await using var receiver = await SpanReceiver.StartAsync();
         await using var hooks = await HookReceiver.StartAsync();
         var url = hooks.On("/registered", 200) + "?token=query-secret-1234";
+        var ignoredUrl = hooks.On("/ignored", 204);
         await using var s = await TestServer.StartAsync(Db.Sqlite, o =>
         {
             SelfService.FlowServerFixture.Configure(o);
@@ -218,6 +219,13 @@ public sealed class TracingTests
                         ["url"] = url,
                         ["body"] = Hooks.HookFixture.Base64(Hooks.WebHookTests.EmailBody),
                         ["auth"] = new JsonObject { ["type"] = "api_key", ["config"] = new JsonObject { ["name"] = "X-Hook-Key", ["value"] = "hook-key-secret-5678", ["in"] = "header" } },
+                    }),
+                    // Sent in the background: its span still hangs under its own hook span, as Kratos's goroutine's does.
+                    Hooks.HookFixture.WebHook(new JsonObject
+                    {
+                        ["url"] = ignoredUrl,
+                        ["body"] = Hooks.HookFixture.Base64(Hooks.WebHookTests.EmailBody),
+                        ["response"] = new JsonObject { ["ignore"] = true },
                     }),
                 ],
             };
@@ -239,23 +247,31 @@ public sealed class TracingTests
         Assert.Equal(clientSpanId, hook.Headers["X-B3-SpanId"]);
         Assert.Equal("1", hook.Headers["X-B3-Sampled"]);
         Assert.Equal("?token=query-secret-1234", hook.Query);
+        var ignored = await hooks.WaitForAsync("/ignored", _ => true, Deadline);
+        var ignoredClientSpanId = ignored.Headers["traceparent"].Split('-')[2];
+        Assert.StartsWith($"00-{caller.TraceId}-", ignored.Headers["traceparent"], StringComparison.Ordinal);
 
         var spans = new List<OtlpSpan>();
         await Eventually.AssertAsync(() =>
         {
             Flush(s);
             spans = [.. receiver.Received.SelectMany(e => OtlpSpans.Read(e.Body)).Where(x => x.TraceId == caller.TraceId)];
-            return spans.Any(x => x.SpanId == clientSpanId) && spans.Any(x => x.Kind == 2);
+            return spans.Any(x => x.SpanId == clientSpanId) && spans.Any(x => x.SpanId == ignoredClientSpanId) && spans.Any(x => x.Kind == 2);
         }, Deadline, "the client span and the server span of the registration did not arrive");
 
         // server span -> selfservice.hook.WebHook.ExecutePostRegistrationPostPersistHook -> selfservice.webhook -> HTTP POST
         var server = Assert.Single(spans, x => x.Kind == 2);
         Assert.Equal("POST /self-service/registration", server.Name);
         Assert.Equal(caller.SpanId, server.ParentSpanId);
-        var execute = Assert.Single(spans, x => x.Name == "selfservice.hook.WebHook.ExecutePostRegistrationPostPersistHook");
-        Assert.Equal(server.SpanId, execute.ParentSpanId);
-        var request = Assert.Single(spans, x => x.Name == "selfservice.webhook");
-        Assert.Equal(execute.SpanId, request.ParentSpanId);
+        var executes = spans.Where(x => x.Name == "selfservice.hook.WebHook.ExecutePostRegistrationPostPersistHook").ToList();
+        Assert.Equal(2, executes.Count);
+        Assert.All(executes, x => Assert.Equal(server.SpanId, x.ParentSpanId));
+        var request = Assert.Single(spans, x => x.Name == "selfservice.webhook" && Equals(x["webhook.response.ignore"], false));
+        Assert.Contains(executes, x => x.SpanId == request.ParentSpanId);
+        var background = Assert.Single(spans, x => x.Name == "selfservice.webhook" && Equals(x["webhook.response.ignore"], true));
+        Assert.Contains(executes, x => x.SpanId == background.ParentSpanId && x.SpanId != request.ParentSpanId);
+        Assert.Equal(204L, background["http.status_code"]);
+        Assert.Equal(background.SpanId, Assert.Single(spans, x => x.SpanId == ignoredClientSpanId).ParentSpanId);
         Assert.Equal(false, request["webhook.response.ignore"]);
         Assert.Equal(false, request["webhook.can_interrupt"]);
         Assert.Equal("base64://", request["webhook.jsonnet.template-uri"]);
@@ -270,6 +286,9 @@ public sealed class TracingTests
         Assert.Equal(hooks.BaseUrl + "/registered?*", client["url.full"]);
         Assert.Equal("127.0.0.1", client["server.address"]);
         Assert.Equal((long)new Uri(hooks.BaseUrl).Port, client["server.port"]);
+
+        // Every outgoing client of the server (social sign-in, Hydra's calls, …) has the same handler.
+        Assert.All(OutgoingClients.Names, name => Assert.True(OutgoingClients.Traced(s.Services, name), $"{name} is not traced"));
 
         // Neither the query's token nor the hook's API key reaches an export.
         Assert.DoesNotContain(receiver.Received, e => e.Contains("query-secret-1234") || e.Contains("hook-key-secret-5678"));
