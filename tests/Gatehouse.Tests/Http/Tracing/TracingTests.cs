@@ -132,13 +132,7 @@ public sealed class TracingTests
         var queued = await Courier.CourierFixtures.QueueAsync(s, "verification_code_valid", "traced@example.com");
         Assert.Equal(1, await worker.ProcessBatchAsync(CancellationToken.None));
 
-        var spans = new List<JsonElement>();
-        await Eventually.AssertAsync(() =>
-        {
-            Flush(s);
-            spans = [.. receiver.Received.SelectMany(e => JsonDocument.Parse(e.Body).RootElement.EnumerateArray().Select(x => x.Clone()))];
-            return spans.Any(x => x.GetProperty("name").GetString() == "courier.DispatchMessage");
-        }, Deadline, "no courier.DispatchMessage span arrived");
+        var spans = await ZipkinSpansOnceAsync(s, receiver, "courier.DispatchMessage");
 
         var message = Assert.Single(spans, x => x.GetProperty("name").GetString() == "courier.DispatchMessage");
         var queue = Assert.Single(spans, x => x.GetProperty("name").GetString() == "courier.DispatchQueue");
@@ -323,13 +317,7 @@ public sealed class TracingTests
         var call = Assert.Single(mailer.Received("/mail"));
         Assert.DoesNotContain(call.Headers.Keys, h => h is "traceparent" or "tracestate" or "uber-trace-id" or "b3" or "baggage" || h.StartsWith("X-B3-", StringComparison.OrdinalIgnoreCase));
 
-        var spans = new List<JsonElement>();
-        await Eventually.AssertAsync(() =>
-        {
-            Flush(s);
-            spans = [.. receiver.Received.SelectMany(e => JsonDocument.Parse(e.Body).RootElement.EnumerateArray().Select(x => x.Clone()))];
-            return spans.Any(x => x.GetProperty("name").GetString() == "courier.DispatchMessage");
-        }, Deadline, "no courier.DispatchMessage span arrived");
+        var spans = await ZipkinSpansOnceAsync(s, receiver, "courier.DispatchMessage");
 
         var message = Assert.Single(spans, x => x.GetProperty("name").GetString() == "courier.DispatchMessage");
         var channel = Assert.Single(spans, x => x.GetProperty("name").GetString() == "courier.httpChannel.Dispatch");
@@ -400,6 +388,19 @@ public sealed class TracingTests
             Flush(s);
             return receiver.Received.Any(match);
         }, Deadline, $"not received: {what}");
+
+    /// <summary>Every Zipkin span the receiver got, once one named <paramref name="name"/> has arrived.</summary>
+    private static async Task<List<JsonElement>> ZipkinSpansOnceAsync(TestServer s, SpanReceiver receiver, string name)
+    {
+        var spans = new List<JsonElement>();
+        await Eventually.AssertAsync(() =>
+        {
+            Flush(s);
+            spans = [.. receiver.Received.SelectMany(e => JsonDocument.Parse(e.Body).RootElement.EnumerateArray().Select(x => x.Clone()))];
+            return spans.Any(x => x.GetProperty("name").GetString() == name);
+        }, Deadline, $"no {name} span arrived");
+        return spans;
+    }
 
     // Spans are sent in batches in the background; a flush sends what has ended so far.
     private static void Flush(TestServer s) => s.Services.GetRequiredService<TracerProvider>().ForceFlush(5000);
