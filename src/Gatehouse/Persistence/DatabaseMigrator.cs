@@ -12,6 +12,15 @@ public sealed class DatabaseMigrator(IServiceScopeFactory scopes, Dsn dsn)
         return [.. await db.Database.GetPendingMigrationsAsync(ct)];
     }
 
+    /// <summary>Every migration of the provider in order, and whether the database has it applied.</summary>
+    public async Task<IReadOnlyList<(string Id, bool Applied)>> StatusAsync(CancellationToken ct = default)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<GatehouseDbContext>();
+        var applied = (await db.Database.GetAppliedMigrationsAsync(ct)).ToHashSet(StringComparer.Ordinal);
+        return [.. db.Database.GetMigrations().Select(id => (id, applied.Contains(id)))];
+    }
+
     public async Task<IReadOnlyList<string>> MigrateAsync(CancellationToken ct = default)
     {
         await using var scope = scopes.CreateAsyncScope();

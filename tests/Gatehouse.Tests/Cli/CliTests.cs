@@ -112,6 +112,46 @@ public sealed class CliTests
         Assert.True(File.Exists(file2));
     }
 
+    /// <summary>
+    /// Kratos's <c>migrate sql status</c> / <c>migrate sql up</c> and Hydra's <c>migrate status</c> (ory/x popx): the table
+    /// of migrations, its JSON, and <c>--block</c> waiting until another process has applied them (an init container's wait).
+    /// </summary>
+    [Fact]
+    public async Task Migrate_status_lists_the_migrations_and_block_waits_until_they_are_applied()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"gatehouse-status-{Guid.NewGuid():N}.db");
+        var dsn = $"sqlite://{file}?_fk=true";
+
+        var before = await CliProcess.RunAsync(["migrate", "sql", "status", dsn]);
+        Assert.True(before.ExitCode == 0, before.Stderr);
+        var lines = before.Stdout.Trim().Split('\n');
+        Assert.Equal("Version\tName\tStatus", lines[0]);
+        Assert.Equal("20261126230529\tInitial\tPending", lines[1]);
+        Assert.All(lines.Skip(1), l => Assert.EndsWith("\tPending", l, StringComparison.Ordinal));
+
+        using var waiting = System.Diagnostics.Process.Start(CliProcess.StartInfo(["migrate", "status", "-e", "--block", "--format", "json"], new Dictionary<string, string> { ["DSN"] = dsn }))!;
+        try
+        {
+            // It says it waits, and what for, before anything applies the migrations.
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            Assert.Equal("Waiting for migrations to finish...", await waiting.StandardOutput.ReadLineAsync(cts.Token));
+            Assert.Equal(" - Initial", await waiting.StandardOutput.ReadLineAsync(cts.Token));
+            var up = await CliProcess.RunAsync(["migrate", "sql", "up", "--yes", dsn]);
+            Assert.True(up.ExitCode == 0, up.Stderr);
+            await waiting.WaitForExitAsync(cts.Token);
+            Assert.Equal(0, waiting.ExitCode);
+        }
+        finally
+        {
+            if (!waiting.HasExited) waiting.Kill(entireProcessTree: true);
+        }
+        var output = await waiting.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(output[output.IndexOf('[', StringComparison.Ordinal)..])!.AsArray();
+        Assert.Equal(lines.Length - 1, json.Count);
+        Assert.All(json, m => Assert.Equal("Applied", (string)m!["state"]!));
+        Assert.Equal("Initial", (string)json[0]!["name"]!);
+    }
+
     [Fact]
     public async Task Serve_refuses_an_unmigrated_database_without_dev()
     {
